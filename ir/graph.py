@@ -1,0 +1,487 @@
+"""Value, Node, Block and Graph: the SSA graph IR, shaped like TorchScript's ir.h.
+
+Every Value has one producer: a node output, or a block parameter (an output of the block's
+``prim::Param`` sentinel node). A block's results are the inputs of its ``prim::Return``
+sentinel, so use lists are uniform: every use is (node, input offset).
+
+Control flow is structured: ``prim::If`` has two blocks, ``prim::Loop`` one block whose
+parameters are the trip counter and the loop-carried values.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence
+
+from .types import Type, type_of_constant
+
+_NUMERIC = re.compile(r"^\d+$")
+_SUFFIX = re.compile(r"^(.*)\.(\d+)$")
+
+SUBGRAPH = "Subgraph"  # attribute holding a node's subgraph (fusion groups, calls)
+
+
+class SourceLocation(NamedTuple):
+    """Where a node came from in the user's source."""
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class Use(NamedTuple):
+    user: "Node"
+    offset: int
+
+
+class Value:
+    __slots__ = ("graph", "node", "offset", "type", "uses", "_name")
+
+    def __init__(self, graph: "Graph", node: "Node", offset: int, type: Type, name: Optional[str] = None):
+        self.graph = graph
+        self.node = node
+        self.offset = offset
+        self.type = type
+        self.uses: List[Use] = []
+        self._name: Optional[str] = None
+        if name is not None:
+            self.name = name
+
+    @property
+    def name(self) -> Optional[str]:
+        """The debug name (``%x``), unique in the graph, or None to be printed as a number."""
+        return self._name
+
+    @name.setter
+    def name(self, name: Optional[str]) -> None:
+        self.graph._rename(self, name)
+
+    def replace_all_uses_with(self, new: "Value") -> None:
+        """Given: ``%3 = f(%1); %4 = g(%1)``; ``%1.replace_all_uses_with(%2)``.
+        Result: ``%3 = f(%2); %4 = g(%2)``."""
+        for use in list(self.uses):
+            use.user.replace_input(use.offset, new)
+
+    @property
+    def is_constant(self) -> bool:
+        return self.node.kind == "prim::Constant"
+
+    @property
+    def constant(self) -> Any:
+        """The value of a ``prim::Constant`` output (None for a None constant)."""
+        assert self.is_constant, "not a constant"
+        return self.node.attrs.get("value")
+
+    def __repr__(self) -> str:
+        return f"%{self._name or '?'} : {self.type}"
+
+
+class Node:
+    __slots__ = ("graph", "kind", "inputs", "outputs", "attrs", "blocks", "owning_block", "source")
+
+    def __init__(self, graph: "Graph", kind: str):
+        self.graph = graph
+        self.kind = kind
+        self.inputs: List[Value] = []
+        self.outputs: List[Value] = []
+        self.attrs: Dict[str, Any] = {}
+        self.blocks: List[Block] = []
+        self.owning_block: Optional[Block] = None
+        self.source: Optional[SourceLocation] = None
+
+    # -- inputs ---------------------------------------------------------------------------
+    def add_input(self, value: Value) -> Value:
+        assert value.graph is self.graph, f"value %{value.name} belongs to another graph"
+        value.uses.append(Use(self, len(self.inputs)))
+        self.inputs.append(value)
+        return value
+
+    def insert_input(self, i: int, value: Value) -> None:
+        """Given: ``f(%a, %b)``; insert_input(1, %c). Result: ``f(%a, %c, %b)``."""
+        for j in range(i, len(self.inputs)):
+            self._move_use(self.inputs[j], j, j + 1)
+        self.inputs.insert(i, value)
+        value.uses.append(Use(self, i))
+
+    def replace_input(self, i: int, value: Value) -> Value:
+        """Given: ``f(%a, %b)``; replace_input(0, %c). Result: ``f(%c, %b)``. Returns %a."""
+        old = self.inputs[i]
+        old.uses.remove(Use(self, i))
+        self.inputs[i] = value
+        value.uses.append(Use(self, i))
+        return old
+
+    def replace_input_with(self, old: Value, new: Value) -> None:
+        for i, v in enumerate(self.inputs):
+            if v is old:
+                self.replace_input(i, new)
+
+    def remove_input(self, i: int) -> None:
+        """Given: ``f(%a, %b, %c)``; remove_input(1). Result: ``f(%a, %c)``."""
+        self.inputs[i].uses.remove(Use(self, i))
+        for j in range(i + 1, len(self.inputs)):
+            self._move_use(self.inputs[j], j, j - 1)
+        del self.inputs[i]
+
+    def remove_all_inputs(self) -> None:
+        for i in reversed(range(len(self.inputs))):
+            self.remove_input(i)
+
+    def _move_use(self, value: Value, old: int, new: int) -> None:
+        value.uses[value.uses.index(Use(self, old))] = Use(self, new)
+
+    # -- outputs --------------------------------------------------------------------------
+    def add_output(self, type: Type, name: Optional[str] = None) -> Value:
+        v = Value(self.graph, self, len(self.outputs), type, name)
+        self.outputs.append(v)
+        return v
+
+    def insert_output(self, i: int, type: Type, name: Optional[str] = None) -> Value:
+        v = Value(self.graph, self, i, type, name)
+        self.outputs.insert(i, v)
+        for j in range(i + 1, len(self.outputs)):
+            self.outputs[j].offset = j
+        return v
+
+    def erase_output(self, i: int) -> None:
+        v = self.outputs[i]
+        assert not v.uses, f"erasing output %{v.name} of {self.kind} which still has uses"
+        self.graph._rename(v, None)
+        del self.outputs[i]
+        for j in range(i, len(self.outputs)):
+            self.outputs[j].offset = j
+
+    @property
+    def output(self) -> Value:
+        assert len(self.outputs) == 1, f"{self.kind} has {len(self.outputs)} outputs"
+        return self.outputs[0]
+
+    # -- blocks ---------------------------------------------------------------------------
+    def add_block(self) -> "Block":
+        b = Block(self.graph, self)
+        self.blocks.append(b)
+        return b
+
+    # -- placement ------------------------------------------------------------------------
+    def insert_before(self, other: "Node") -> "Node":
+        """Put this (unplaced) node just before ``other`` in ``other``'s block."""
+        assert self.owning_block is None, "node is already in a block"
+        block = other.owning_block
+        idx = len(block.nodes) if other is block.return_node else block.nodes.index(other)
+        block.nodes.insert(idx, self)
+        self.owning_block = block
+        return self
+
+    def insert_after(self, other: "Node") -> "Node":
+        assert self.owning_block is None, "node is already in a block"
+        block = other.owning_block
+        idx = 0 if other is block.param_node else block.nodes.index(other) + 1
+        block.nodes.insert(idx, self)
+        self.owning_block = block
+        return self
+
+    def move_before(self, other: "Node") -> None:
+        self._unlink()
+        self.insert_before(other)
+
+    def move_after(self, other: "Node") -> None:
+        self._unlink()
+        self.insert_after(other)
+
+    def _unlink(self) -> None:
+        if self.owning_block is not None:
+            self.owning_block.nodes.remove(self)
+            self.owning_block = None
+
+    def destroy(self) -> None:
+        """Remove this node, its blocks and its inputs' uses. Its outputs must be unused."""
+        for i in reversed(range(len(self.outputs))):
+            self.erase_output(i)
+        self.remove_all_inputs()
+        for b in self.blocks:
+            b._destroy()
+        self.blocks = []
+        self._unlink()
+
+    # -- queries --------------------------------------------------------------------------
+    def is_before(self, other: "Node") -> bool:
+        """Program order for two nodes of one graph (a node is before what it contains)."""
+        a_path, b_path = self._path(), other._path()
+        for (ab, ai), (bb, bi) in zip(a_path, b_path):
+            if ai != bi:
+                return ai < bi
+        return len(a_path) < len(b_path)
+
+    def _path(self) -> List[tuple]:
+        path = []
+        node: Optional[Node] = self
+        while node is not None and node.owning_block is not None:
+            block = node.owning_block
+            if node is block.param_node:
+                idx = -1
+            elif node is block.return_node:
+                idx = len(block.nodes)
+            else:
+                idx = block.nodes.index(node)
+            owner = block.owning_node
+            block_idx = owner.blocks.index(block) if owner is not None else 0
+            path.append((block, (block_idx, idx)))
+            node = owner
+        return [(b, i) for b, i in reversed(path)]
+
+    def is_descendant_of(self, block: "Block") -> bool:
+        b = self.owning_block
+        while b is not None:
+            if b is block:
+                return True
+            b = b.owning_node.owning_block if b.owning_node is not None else None
+        return False
+
+    def all_nodes(self) -> Iterator["Node"]:
+        """Nodes nested in this node's blocks, depth first in program order."""
+        for b in self.blocks:
+            yield from b.all_nodes()
+
+    @property
+    def subgraph(self) -> "Graph":
+        return self.attrs[SUBGRAPH]
+
+    def __repr__(self) -> str:
+        from .printer import node_line
+        return node_line(self)
+
+
+class Block:
+    __slots__ = ("graph", "owning_node", "nodes", "param_node", "return_node")
+
+    def __init__(self, graph: "Graph", owning_node: Optional[Node]):
+        self.graph = graph
+        self.owning_node = owning_node
+        self.nodes: List[Node] = []
+        self.param_node = Node(graph, "prim::Param")
+        self.param_node.owning_block = self
+        self.return_node = Node(graph, "prim::Return")
+        self.return_node.owning_block = self
+
+    @property
+    def params(self) -> List[Value]:
+        return self.param_node.outputs
+
+    @property
+    def returns(self) -> List[Value]:
+        return self.return_node.inputs
+
+    def add_param(self, type: Type, name: Optional[str] = None) -> Value:
+        return self.param_node.add_output(type, name)
+
+    def insert_param(self, i: int, type: Type, name: Optional[str] = None) -> Value:
+        return self.param_node.insert_output(i, type, name)
+
+    def erase_param(self, i: int) -> None:
+        self.param_node.erase_output(i)
+
+    def register_output(self, value: Value) -> int:
+        self.return_node.add_input(value)
+        return len(self.returns) - 1
+
+    def insert_output(self, i: int, value: Value) -> None:
+        self.return_node.insert_input(i, value)
+
+    def erase_output(self, i: int) -> None:
+        self.return_node.remove_input(i)
+
+    def append(self, node: Node) -> Node:
+        return node.insert_before(self.return_node)
+
+    def prepend(self, node: Node) -> Node:
+        return node.insert_after(self.param_node)
+
+    def all_nodes(self) -> Iterator[Node]:
+        for n in list(self.nodes):
+            yield n
+            yield from n.all_nodes()
+
+    def _destroy(self) -> None:
+        # Bottom up: by SSA, every use of a value defined here is later in this block or in
+        # its return, so each node is unused by the time it is destroyed.
+        self.return_node.remove_all_inputs()
+        for n in reversed(list(self.nodes)):
+            n.destroy()
+        for i in reversed(range(len(self.params))):
+            self.erase_param(i)
+
+
+class Graph:
+    """A function: a top block whose params are the inputs and whose returns the outputs."""
+
+    def __init__(self) -> None:
+        self._names: Dict[str, Value] = {}
+        self.block = Block(self, None)
+        self._insert_before: Node = self.block.return_node
+
+    # -- structure ------------------------------------------------------------------------
+    @property
+    def inputs(self) -> List[Value]:
+        return self.block.params
+
+    @property
+    def outputs(self) -> List[Value]:
+        return self.block.returns
+
+    @property
+    def nodes(self) -> List[Node]:
+        return self.block.nodes
+
+    def add_input(self, type: Type, name: Optional[str] = None) -> Value:
+        return self.block.add_param(type, name)
+
+    def register_output(self, value: Value) -> int:
+        return self.block.register_output(value)
+
+    def all_nodes(self) -> Iterator[Node]:
+        return self.block.all_nodes()
+
+    # -- names ----------------------------------------------------------------------------
+    def _rename(self, value: Value, name: Optional[str]) -> None:
+        if value._name is not None and self._names.get(value._name) is value:
+            del self._names[value._name]
+        value._name = None
+        if name is None or _NUMERIC.match(name):
+            return
+        if name in self._names:
+            m = _SUFFIX.match(name)
+            base = m.group(1) if m and not _NUMERIC.match(m.group(1)) else name
+            i = 1
+            while f"{base}.{i}" in self._names:
+                i += 1
+            name = f"{base}.{i}"
+        self._names[name] = value
+        value._name = name
+
+    # -- creating nodes -------------------------------------------------------------------
+    def create(self, kind: str, inputs: Sequence[Value] = (), output_types: Sequence[Type] = (),
+               attrs: Optional[Dict[str, Any]] = None, source: Optional[SourceLocation] = None) -> Node:
+        """A new node, not yet placed in a block."""
+        n = Node(self, kind)
+        for v in inputs:
+            n.add_input(v)
+        for t in output_types:
+            n.add_output(t)
+        if attrs:
+            n.attrs.update(attrs)
+        n.source = source
+        return n
+
+    def insert(self, kind: str, inputs: Sequence[Value] = (), output_types: Sequence[Type] = (),
+               attrs: Optional[Dict[str, Any]] = None, source: Optional[SourceLocation] = None) -> Node:
+        """Create a node and place it at the insertion point."""
+        return self.insert_node(self.create(kind, inputs, output_types, attrs, source))
+
+    def insert_node(self, node: Node) -> Node:
+        return node.insert_before(self._insert_before)
+
+    def insert_constant(self, value: Any, type: Optional[Type] = None,
+                        source: Optional[SourceLocation] = None) -> Value:
+        """``%c : <type> = prim::Constant[value=<value>]()`` at the insertion point."""
+        t = type if type is not None else type_of_constant(value)
+        attrs = {} if value is None else {"value": value}
+        return self.insert("prim::Constant", (), (t,), attrs, source).output
+
+    @property
+    def insert_point(self) -> Node:
+        """New nodes go just before this node (a block's return node means: at its end)."""
+        return self._insert_before
+
+    def set_insert_point(self, where: Any) -> None:
+        """``where`` is a Node (insert before it) or a Block (insert at its end)."""
+        self._insert_before = where.return_node if isinstance(where, Block) else where
+
+    @contextlib.contextmanager
+    def inserting_before(self, where: Any) -> Iterator[None]:
+        saved = self._insert_before
+        self.set_insert_point(where)
+        try:
+            yield
+        finally:
+            self._insert_before = saved
+
+    @contextlib.contextmanager
+    def inserting_after(self, node: Node) -> Iterator[None]:
+        block = node.owning_block
+        if node is block.param_node:
+            target = block.nodes[0] if block.nodes else block.return_node
+        else:
+            i = block.nodes.index(node)
+            target = block.nodes[i + 1] if i + 1 < len(block.nodes) else block.return_node
+        with self.inserting_before(target):
+            yield
+
+    # -- copying --------------------------------------------------------------------------
+    def clone_node(self, node: Node, value_map: Callable[[Value], Value],
+                   copy_names: bool = True) -> Node:
+        """A copy of ``node`` (from any graph) in this graph, unplaced, with its blocks; inputs
+        are translated by ``value_map`` and the copy's outputs are recorded in it when it is
+        a dict-backed mapper (see :func:`clone_into`)."""
+        n = Node(self, node.kind)
+        n.attrs = {k: (v.copy() if isinstance(v, Graph) else v) for k, v in node.attrs.items()}
+        n.source = node.source
+        for v in node.inputs:
+            n.add_input(value_map(v))
+        for o in node.outputs:
+            n.add_output(o.type, o.name if copy_names else None)
+        return n
+
+    def copy(self) -> "Graph":
+        """A deep copy with the same names, types and attributes."""
+        g = Graph()
+        env: Dict[Value, Value] = {}
+        for v in self.inputs:
+            env[v] = g.add_input(v.type, v.name)
+        clone_block_into(self.block, g.block, env)
+        for v in self.outputs:
+            g.register_output(env[v])
+        return g
+
+    def __str__(self) -> str:
+        from .printer import print_graph
+        return print_graph(self)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _clone_nodes(graph: Graph, nodes: Sequence[Node], env: Dict[Value, Value],
+                 place: Callable[[Node], Any]) -> None:
+    for node in nodes:
+        n = graph.clone_node(node, lambda v: env.get(v, v))
+        place(n)
+        for old, new in zip(node.outputs, n.outputs):
+            env[old] = new
+        for sb in node.blocks:
+            nb = n.add_block()
+            for p in sb.params:
+                env[p] = nb.add_param(p.type, p.name)
+            _clone_nodes(graph, sb.nodes, env, nb.append)
+            for r in sb.returns:
+                nb.register_output(env.get(r, r))
+
+
+def clone_block_into(src: Block, dst: Block, env: Dict[Value, Value]) -> None:
+    """Append copies of ``src``'s nodes (with their blocks) to ``dst``. ``env`` maps values of
+    ``src``'s scope to values visible in ``dst`` (unmapped values are kept, which is right
+    within one graph) and is extended with every copied output. Params and returns of the
+    block are the caller's business."""
+    _clone_nodes(dst.graph, src.nodes, env, dst.append)
+
+
+def inline_block(block: Block, before: Node, env: Dict[Value, Value]) -> List[Value]:
+    """Copy ``block``'s nodes in front of ``before`` and return what the block returns, mapped.
+    ``env`` must map the block's params.
+
+    Given: ``%y = prim::If(%c) block0(): %a = f(%x) -> (%a)`` and ``before`` = the If.
+    Result: ``%a.1 = f(%x)`` placed before the If; returns [%a.1].
+    """
+    _clone_nodes(before.graph, block.nodes, env, lambda n: n.insert_before(before))
+    return [env.get(r, r) for r in block.returns]

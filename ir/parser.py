@@ -1,0 +1,259 @@
+"""Parse the TorchScript-style text form back into a Graph (the printer's inverse).
+
+Parsing is token based: a node's blocks are the ``blockN(...)`` sections that follow it, a
+block ends at ``-> (...)`` and a graph at ``return (...)``; indentation is for people.
+Comments (``# file.py:3:7``) are ignored. Numeric value names (``%5``) are not kept: the
+printer numbers unnamed values in order, so print -> parse -> print is exact.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .graph import SUBGRAPH, Block, Graph, Node, Value
+from .lexer import IRParseError, Token, TokenStream
+from .types import (FROM_SHORT_NAME, NAMED_TYPES, ListType, OptionalType, TensorType,
+                    TupleType, Type, TypeVar)
+
+_SUBGRAPH_KIND = re.compile(r"^(.*)_(\d+)$")
+
+
+def parse_type(ts: TokenStream, allow_typevars: bool = False) -> Type:
+    """type := base ('[]' | '?')*  ;  base := NAME dims? | '(' type, ... ')'"""
+    tok = ts.peek
+    if ts.accept("("):
+        elems: List[Type] = []
+        while not ts.at(")"):
+            elems.append(parse_type(ts, allow_typevars))
+            if not ts.accept(","):
+                break
+        ts.expect(")")
+        t: Type = TupleType(elems)
+    else:
+        name = ts.expect_kind("name", "a type").text
+        if name in FROM_SHORT_NAME or name == "Tensor":
+            dtype = FROM_SHORT_NAME.get(name)
+            sizes = None
+            # `Float(2, *)` has sizes; `Tensor(a!)` in a schema is an alias annotation
+            if ts.at("(") and (ts.peek_at(1).kind == "number" or ts.peek_at(1).text in ("*", ")")):
+                ts.next()
+                sizes = []
+                while not ts.at(")"):
+                    if ts.accept("*"):
+                        sizes.append(None)
+                    else:
+                        num = ts.expect_kind("number", "a size or '*'")
+                        if not num.text.isdigit():
+                            ts.error("sizes are non-negative integers", num)
+                        sizes.append(int(num.text))
+                    if not ts.accept(","):
+                        break
+                ts.expect(")")
+            t = TensorType(dtype, sizes)
+        elif name in NAMED_TYPES:
+            t = NAMED_TYPES[name]
+        elif allow_typevars and re.match(r"^t\d*$", name):
+            t = TypeVar(name)
+        else:
+            ts.error("unknown type", tok)
+    while True:
+        if ts.at("[") and ts.peek_at(1).text == "]":
+            ts.next(), ts.next()
+            t = ListType(t)
+        elif ts.accept("?"):
+            t = OptionalType(t)
+        else:
+            return t
+
+
+def parse_literal(ts: TokenStream) -> Any:
+    """An attribute value: number, inf/nan, string, True/False, list, or tensor(...)."""
+    tok = ts.peek
+    if tok.kind == "number":
+        ts.next()
+        if tok.text == "-inf":
+            return float("-inf")
+        return float(tok.text) if any(c in tok.text for c in ".eE") else int(tok.text)
+    if tok.kind == "string":
+        ts.next()
+        return json.loads(tok.text)
+    if tok.kind == "name":
+        if tok.text in ("True", "False"):
+            ts.next()
+            return tok.text == "True"
+        if tok.text in ("inf", "nan"):
+            ts.next()
+            return float(tok.text)
+        if tok.text == "tensor":
+            return _parse_tensor(ts)
+    if ts.accept("["):
+        items = []
+        while not ts.at("]"):
+            items.append(parse_literal(ts))
+            if not ts.accept(","):
+                break
+        ts.expect("]")
+        return items
+    ts.error("expected a constant")
+
+
+def _parse_tensor(ts: TokenStream) -> np.ndarray:
+    # tensor(<nested list or number>, dtype=float32) | tensor([], shape=[0, 3], dtype=float32)
+    ts.expect("tensor")
+    ts.expect("(")
+    start = ts.peek
+    data = parse_literal(ts)
+    shape = None
+    ts.expect(",")
+    if ts.accept("shape"):
+        ts.expect("=")
+        shape = parse_literal(ts)
+        ts.expect(",")
+    ts.expect("dtype")
+    ts.expect("=")
+    dtype_tok = ts.expect_kind("name", "a dtype")
+    if dtype_tok.text not in FROM_SHORT_NAME.values():
+        ts.error("unknown dtype", dtype_tok)
+    ts.expect(")")
+    try:
+        arr = np.array(data, dtype=dtype_tok.text)
+        if shape is not None:
+            arr = arr.reshape(shape)
+    except (ValueError, TypeError) as e:
+        ts.error(f"bad tensor constant ({e})", start)
+    return arr
+
+
+class _GraphParser:
+    def __init__(self, text: str):
+        self.ts = TokenStream(text)
+        # nodes whose kind refers to a `with` subgraph, resolved at the end
+        self.pending: List[Tuple[Node, Token]] = []
+
+    def parse(self) -> Graph:
+        graph = self.parse_graph_body()
+        subgraphs: Dict[str, Graph] = {}
+        while self.ts.accept("with"):
+            name_tok = self.ts.expect_kind("name", "a subgraph name")
+            self.ts.expect("=")
+            subgraphs[name_tok.text] = self.parse_graph_body()
+        if self.ts.peek.kind != "eof":
+            self.ts.error("expected 'with' or end of input")
+        for node, tok in self.pending:
+            if tok.text not in subgraphs:
+                continue  # an op whose name merely ends in _N
+            node.kind = _SUBGRAPH_KIND.match(tok.text).group(1)
+            node.attrs[SUBGRAPH] = subgraphs[tok.text]
+        return graph
+
+    def parse_graph_body(self) -> Graph:
+        ts = self.ts
+        g = Graph()
+        env: Dict[str, Value] = {}
+        ts.expect("graph")
+        self.parse_params(g.block, env)
+        ts.expect(":")
+        self.parse_nodes(g, g.block, env, "return")
+        ts.expect("return")
+        for v in self.parse_value_list(env):
+            g.register_output(v)
+        return g
+
+    def parse_params(self, block: Block, env: Dict[str, Value]) -> None:
+        ts = self.ts
+        ts.expect("(")
+        while not ts.at(")"):
+            name, t = self.parse_value_decl()
+            self.define(env, name, block.add_param(t, name.text[1:]))
+            if not ts.accept(","):
+                break
+        ts.expect(")")
+
+    def parse_value_decl(self) -> Tuple[Token, Type]:
+        name = self.ts.expect_kind("value", "a value name like %x")
+        self.ts.expect(":")
+        return name, parse_type(self.ts)
+
+    def define(self, env: Dict[str, Value], tok: Token, value: Value) -> None:
+        if tok.text in env:
+            self.ts.error(f"value {tok.text} is defined twice", tok)
+        env[tok.text] = value
+
+    def parse_value_list(self, env: Dict[str, Value]) -> List[Value]:
+        ts = self.ts
+        ts.expect("(")
+        values = []
+        while not ts.at(")"):
+            tok = ts.expect_kind("value", "a value name like %x")
+            if tok.text not in env:
+                ts.error(f"use of undefined value {tok.text}", tok)
+            values.append(env[tok.text])
+            if not ts.accept(","):
+                break
+        ts.expect(")")
+        return values
+
+    def parse_nodes(self, g: Graph, block: Block, env: Dict[str, Value], end: str) -> None:
+        ts = self.ts
+        while not ts.at(end):
+            if ts.peek.kind == "eof":
+                ts.error(f"expected '{end}'")
+            self.parse_node(g, block, env)
+
+    def parse_node(self, g: Graph, block: Block, env: Dict[str, Value]) -> None:
+        ts = self.ts
+        outputs: List[Tuple[Token, Type]] = []
+        while ts.peek.kind == "value":
+            outputs.append(self.parse_value_decl())
+            if not ts.accept(","):
+                break
+        ts.expect("=")
+        kind_tok = ts.expect_kind("name", "an op name like aten::add")
+        if "::" not in kind_tok.text:
+            ts.error("op names have a namespace, like aten::add", kind_tok)
+        node = g.create(kind_tok.text)
+        if ts.accept("["):
+            while not ts.at("]"):
+                attr = ts.expect_kind("name", "an attribute name")
+                ts.expect("=")
+                node.attrs[attr.text] = parse_literal(ts)
+                if not ts.accept(","):
+                    break
+            ts.expect("]")
+        for v in self.parse_value_list(env):
+            node.add_input(v)
+        block.append(node)
+        for name, t in outputs:
+            self.define(env, name, node.add_output(t, name.text[1:]))
+        while ts.peek.kind == "name" and re.match(r"^block\d+$", ts.peek.text):
+            ts.next()
+            sub = node.add_block()
+            inner = dict(env)
+            self.parse_params(sub, inner)
+            ts.expect(":")
+            self.parse_nodes(g, sub, inner, "->")
+            ts.expect("->")
+            for v in self.parse_value_list(inner):
+                sub.register_output(v)
+        if _SUBGRAPH_KIND.match(kind_tok.text):
+            self.pending.append((node, kind_tok))
+
+
+def parse_graph(text: str) -> Graph:
+    """Parse IR text (``graph(%x : Float(*, *)): ... return (%y)``, plus any ``with`` subgraphs).
+    Raises :class:`IRParseError` naming line and column on malformed text."""
+    return _GraphParser(text).parse()
+
+
+def parse_type_str(text: str) -> Type:
+    ts = TokenStream(text)
+    t = parse_type(ts)
+    if ts.peek.kind != "eof":
+        ts.error("unexpected text after the type")
+    return t
+
+
+__all__ = ["IRParseError", "parse_graph", "parse_type", "parse_type_str", "parse_literal"]

@@ -1,0 +1,150 @@
+"""The op registry: the one table that says what an op is.
+
+Each overload is an :class:`OpDef`: its schema, the output-type rule (dtype promotion and
+shapes, used by shape propagation), its eager kernel (numpy arrays and Python values in and
+out), its flags, and the Python names it is reachable under (``torch.add``, ``Tensor.add``,
+``nn.functional.relu``). The tensor runtime, the tracer, the scripter, the passes and the
+executor all read this table. The table lives here, below every layer that reads it; the
+kernels are put in by ``minitorch_jit.ops`` when it is imported.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from .schema import FunctionSchema, match_schema, parse_schema, substitute
+from .types import Type
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()  # in a type rule's ``consts``: the input is not a known constant
+
+TypeRule = Callable[[Sequence[Type], Sequence[Any]], List[Type]]
+
+
+@dataclass(eq=False)
+class OpDef:
+    schema: FunctionSchema
+    kernel: Callable[..., Any]
+    type_rule: Optional[TypeRule] = None
+    pointwise: bool = False      # elementwise with broadcasting: may be fused
+    reduction: bool = False
+    side_effects: bool = False   # print, raise, seeding: never removed, moved or folded
+    random: bool = False         # draws from the RNG: never folded or merged
+    # The Python names it is reachable under, each "namespace.name": torch.add, Tensor.add,
+    # Tensor.__add__, functional.relu (nn.functional), operator.__add__ (Python operators on
+    # non-tensor values), math.exp, builtins.len. A Tensor.__r*__ name on an op marks it as
+    # reflected: its schema takes (other, self).
+    names: Tuple[str, ...] = ()
+    doc: str = ""
+    attrs: Dict[str, Any] = field(default_factory=dict)  # per-layer extras (e.g. lowering)
+
+    @property
+    def name(self) -> str:
+        return self.schema.name
+
+    @property
+    def qualified_name(self) -> str:
+        return self.schema.qualified_name
+
+    @property
+    def inplace(self) -> bool:
+        """Writes into an argument (``Tensor(a!)`` in the schema)."""
+        return any(a.mutates for a in self.schema.arguments)
+
+    @property
+    def view(self) -> bool:
+        """Its output shares memory with an input (``-> Tensor(a)``)."""
+        return any(r.alias is not None and not r.mutates for r in self.schema.returns)
+
+    @property
+    def pure(self) -> bool:
+        """Same inputs, same outputs, nothing else touched: may be folded, merged, removed."""
+        return not (self.side_effects or self.random or self.inplace)
+
+    def output_types(self, types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+        """Output types for inputs of ``types``; ``consts[i]`` is input i's value when it is a
+        known constant, else ``UNKNOWN``."""
+        if self.type_rule is not None:
+            return self.type_rule(types, consts)
+        bindings = match_schema(self.schema, types) or {}
+        return [substitute(r.type, bindings) for r in self.schema.returns]
+
+    def __repr__(self) -> str:
+        return f"<op {self.schema.text}>"
+
+
+_OPS: Dict[str, List[OpDef]] = {}
+_BY_QUALIFIED: Dict[str, OpDef] = {}
+_PYTHON: Dict[Tuple[str, str], List[OpDef]] = {}
+_NODE_CACHE: Dict[Tuple[str, Tuple[Type, ...]], Optional[OpDef]] = {}
+
+NAMESPACES = ("torch", "Tensor", "functional", "operator", "math", "builtins")
+
+
+def register(schema: str, kernel: Callable[..., Any], **fields: Any) -> OpDef:
+    """Declare one overload. ``fields`` are :class:`OpDef`'s other fields."""
+    op = OpDef(parse_schema(schema), kernel, **fields)
+    if op.qualified_name in _BY_QUALIFIED:
+        raise ValueError(f"op {op.qualified_name} is registered twice")
+    _OPS.setdefault(op.name, []).append(op)
+    _BY_QUALIFIED[op.qualified_name] = op
+    for full in op.names:
+        ns, _, n = full.partition(".")
+        if ns not in NAMESPACES:
+            raise ValueError(f"{op.qualified_name}: unknown namespace in Python name {full!r}")
+        _PYTHON.setdefault((ns, n), []).append(op)
+    _NODE_CACHE.clear()
+    return op
+
+
+def overloads(name: str) -> List[OpDef]:
+    """All overloads of ``aten::add`` (empty when unknown)."""
+    return _OPS.get(name, [])
+
+
+def get(qualified_name: str) -> OpDef:
+    """One overload by its qualified name, ``aten::add.Tensor``."""
+    return _BY_QUALIFIED[qualified_name]
+
+
+def is_registered(name: str) -> bool:
+    return name in _OPS
+
+
+def python_overloads(namespace: str, name: str) -> List[OpDef]:
+    """The overloads reachable as ``<namespace>.<name>``, in declaration order."""
+    return _PYTHON.get((namespace, name), [])
+
+
+def python_names(namespace: str) -> List[str]:
+    return sorted({n for (ns, n) in _PYTHON if ns == namespace})
+
+
+def all_ops() -> Iterator[OpDef]:
+    for ops in _OPS.values():
+        yield from ops
+
+
+def resolve(name: str, types: Sequence[Type]) -> Optional[OpDef]:
+    """The first overload of ``name`` whose schema accepts inputs of ``types``."""
+    key = (name, tuple(types))
+    if key not in _NODE_CACHE:
+        _NODE_CACHE[key] = next((op for op in _OPS.get(name, ())
+                                 if match_schema(op.schema, types) is not None), None)
+    return _NODE_CACHE[key]
+
+
+def node_op(node: Any) -> Optional[OpDef]:
+    """The overload a node calls, resolved from its input types (None for structural nodes
+    such as prim::If and for unknown ops)."""
+    return resolve(node.kind, [v.type for v in node.inputs])
+
+
+def node_consts(node: Any) -> List[Any]:
+    """The node's inputs that are constants, as values; ``UNKNOWN`` for the others."""
+    return [v.constant if v.node.kind == "prim::Constant" else UNKNOWN for v in node.inputs]

@@ -1,0 +1,239 @@
+"""Op schemas in TorchScript's notation, and matching argument types against them.
+
+``aten::add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor``: a qualified
+name with an optional overload name, typed arguments (``*`` starts keyword-only ones),
+defaults, alias annotations (``Tensor(a!)`` is written to), ``t`` type variables, ``T...``
+for a variadic tail, and the return types.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+from .lexer import TokenStream
+from .parser import parse_type
+from .types import (ANY, AnyType, BoolType, FloatType, IntType, ListType, NoneType, NumberType,
+                    OptionalType, TensorType, TupleType, Type, TypeVar)
+
+NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Argument:
+    name: str
+    type: Type
+    default: Any = NO_DEFAULT
+    kwarg_only: bool = False
+    mutates: bool = False     # Tensor(a!)
+    alias: Optional[str] = None
+    fixed_len: Optional[int] = None  # int[2]: an int is accepted and repeated
+    vararg: bool = False      # t... : the rest of the positional arguments
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not NO_DEFAULT
+
+
+@dataclass(frozen=True)
+class FunctionSchema:
+    name: str                     # aten::add
+    overload: str                 # Tensor ('' when none)
+    arguments: Sequence[Argument]
+    returns: Sequence[Argument] = field(default_factory=tuple)
+    text: str = ""
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.name}.{self.overload}" if self.overload else self.name
+
+    @property
+    def is_vararg(self) -> bool:
+        return bool(self.arguments) and self.arguments[-1].vararg
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_schema(text: str) -> FunctionSchema:
+    ts = TokenStream(text)
+    qual = ts.expect_kind("name", "an op name").text
+    name, _, overload = qual.partition(".")
+    if "::" not in name:
+        ts.error("op names have a namespace, like aten::add")
+    ts.expect("(")
+    args: List[Argument] = []
+    kwarg_only = False
+    while not ts.at(")"):
+        if ts.accept("*"):
+            kwarg_only = True
+        else:
+            args.append(_parse_argument(ts, kwarg_only, with_name=True))
+        if not ts.accept(","):
+            break
+    ts.expect(")")
+    ts.expect("->")
+    returns: List[Argument] = []
+    if ts.at("(") and not _is_tuple_type(ts):
+        ts.next()
+        while not ts.at(")"):
+            returns.append(_parse_argument(ts, False, with_name=False))
+            if not ts.accept(","):
+                break
+        ts.expect(")")
+    else:
+        returns.append(_parse_argument(ts, False, with_name=False))
+    if ts.peek.kind != "eof":
+        ts.error("unexpected text after the schema")
+    return FunctionSchema(name, overload, tuple(args), tuple(returns), text)
+
+
+def _is_tuple_type(ts: TokenStream) -> bool:
+    # `-> (Tensor, Tensor)` lists returns; `-> (int, int)[]` would be a type. We only use the
+    # former, so a parenthesised return is a list of returns unless followed by [] or ?.
+    depth, k = 0, 0
+    while True:
+        tok = ts.peek_at(k)
+        if tok.text == "(":
+            depth += 1
+        elif tok.text == ")":
+            depth -= 1
+            if depth == 0:
+                nxt = ts.peek_at(k + 1).text
+                return nxt in ("[", "?")
+        elif tok.kind == "eof":
+            return False
+        k += 1
+
+
+def _parse_argument(ts: TokenStream, kwarg_only: bool, with_name: bool) -> Argument:
+    t = parse_type(ts, allow_typevars=True)
+    mutates, alias, fixed_len, vararg = False, None, None, False
+    if ts.at("(") and ts.peek_at(1).kind == "name":  # Tensor(a!), t[](a!)
+        ts.next()
+        alias = ts.expect_kind("name", "an alias set").text
+        mutates = bool(ts.accept("!"))
+        ts.expect(")")
+    if ts.at("[") and ts.peek_at(1).kind == "number":   # int[2]
+        ts.next()
+        fixed_len = int(ts.next().text)
+        ts.expect("]")
+        t = ListType(t)
+    while True:  # suffixes after an alias annotation or a fixed length
+        if ts.at("[") and ts.peek_at(1).text == "]":
+            ts.next(), ts.next()
+            t = ListType(t)
+        elif ts.accept("?"):
+            t = OptionalType(t)
+        else:
+            break
+    if ts.accept("..."):
+        vararg = True
+    if with_name:
+        name = ts.expect_kind("name", "an argument name").text
+    else:  # returns may be named: (Tensor values, Tensor indices)
+        name = ts.next().text if ts.peek.kind == "name" else ""
+    default = NO_DEFAULT
+    if with_name and ts.accept("="):
+        default = _parse_default(ts)
+    return Argument(name, t, default, kwarg_only, mutates, alias, fixed_len, vararg)
+
+
+def _parse_default(ts: TokenStream) -> Any:
+    tok = ts.next()
+    if tok.text == "None":
+        return None
+    if tok.text in ("True", "False"):
+        return tok.text == "True"
+    if tok.text == "inf":
+        return float("inf")
+    if tok.text == "[":
+        items = []
+        while not ts.at("]"):
+            items.append(_parse_default(ts))
+            if not ts.accept(","):
+                break
+        ts.expect("]")
+        return items
+    if tok.kind in ("number", "string"):
+        if tok.text == "-inf":
+            return float("-inf")
+        return ast.literal_eval(tok.text)
+    ts.error("bad default value", tok)
+
+
+# ---------------------------------------------------------------------------------------------
+# matching
+
+
+def match_type(formal: Type, actual: Type, bindings: Dict[str, Type]) -> bool:
+    """Can a value of type ``actual`` be passed where ``formal`` is expected? Binds type
+    variables in ``bindings``. Ints are accepted for floats (Python's numeric tower)."""
+    if isinstance(formal, TypeVar):
+        bound = bindings.get(formal.name)
+        if bound is None:
+            bindings[formal.name] = actual
+            return True
+        if actual.is_subtype_of(bound):
+            return True
+        if bound.is_subtype_of(actual):
+            bindings[formal.name] = actual
+            return True
+        return False
+    if isinstance(formal, AnyType):
+        return True
+    if isinstance(formal, TensorType):
+        return isinstance(actual, TensorType)
+    if isinstance(formal, FloatType):
+        return isinstance(actual, (FloatType, IntType))
+    if isinstance(formal, NumberType):
+        return isinstance(actual, (IntType, FloatType, BoolType, NumberType))
+    if isinstance(formal, OptionalType):
+        if isinstance(actual, NoneType):
+            return True
+        if isinstance(actual, OptionalType):
+            return match_type(formal.elem, actual.elem, bindings)
+        return match_type(formal.elem, actual, bindings)
+    if isinstance(formal, ListType):
+        return isinstance(actual, ListType) and match_type(formal.elem, actual.elem, bindings)
+    if isinstance(formal, TupleType):
+        return (isinstance(actual, TupleType) and len(actual.elems) == len(formal.elems)
+                and all(match_type(f, a, bindings) for f, a in zip(formal.elems, actual.elems)))
+    return actual == formal
+
+
+def match_schema(schema: FunctionSchema, types: Sequence[Type]) -> Optional[Dict[str, Type]]:
+    """Type-variable bindings when node inputs of ``types`` (one per argument, in schema order,
+    varargs flattened) fit ``schema``, else None."""
+    args = schema.arguments
+    if schema.is_vararg:
+        fixed = args[:-1]
+        if len(types) < len(fixed):
+            return None
+        formals = list(fixed) + [args[-1]] * (len(types) - len(fixed))
+    else:
+        if len(types) != len(args):
+            return None
+        formals = list(args)
+    bindings: Dict[str, Type] = {}
+    for formal, actual in zip(formals, types):
+        if not match_type(formal.type, actual, bindings):
+            return None
+    return bindings
+
+
+def substitute(t: Type, bindings: Dict[str, Type]) -> Type:
+    """Replace type variables by what they were bound to (Any when unbound)."""
+    if isinstance(t, TypeVar):
+        return bindings.get(t.name, ANY)
+    if isinstance(t, ListType):
+        return ListType(substitute(t.elem, bindings))
+    if isinstance(t, OptionalType):
+        return OptionalType(substitute(t.elem, bindings))
+    if isinstance(t, TupleType):
+        return TupleType([substitute(e, bindings) for e in t.elems])
+    return t
+
+
+__all__ = ["Argument", "FunctionSchema", "NO_DEFAULT", "parse_schema", "match_type", "match_schema",
+           "substitute"]

@@ -1,0 +1,353 @@
+"""The IR's type system: dtypes and their promotion, and the types every Value carries.
+
+Plain data: nothing here knows numpy. Dtypes are named by their numpy names
+(``"float32"``); the short TorchScript names (``Float``) are only used in text.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence, Tuple
+
+# ---------------------------------------------------------------------------------------------
+# dtypes
+
+DTYPES = ("bool", "int32", "int64", "float32", "float64")
+SHORT_NAME = {"bool": "Bool", "int32": "Int", "int64": "Long", "float32": "Float", "float64": "Double"}
+FROM_SHORT_NAME = {v: k for k, v in SHORT_NAME.items()}
+DEFAULT_FLOAT = "float32"
+DEFAULT_INT = "int64"
+_RANK = {d: i for i, d in enumerate(DTYPES)}
+
+
+def is_float(dtype: str) -> bool:
+    return dtype in ("float32", "float64")
+
+
+def is_integral(dtype: str, include_bool: bool = False) -> bool:
+    return dtype in ("int32", "int64") or (include_bool and dtype == "bool")
+
+
+def category(dtype: str) -> int:
+    """0 for bool, 1 for integers, 2 for floating point: PyTorch promotes across categories."""
+    return 0 if dtype == "bool" else (2 if is_float(dtype) else 1)
+
+
+def promote_types(a: Optional[str], b: Optional[str]) -> Optional[str]:
+    """torch.promote_types on our dtypes (the lattice is a chain, so it is the larger one)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if _RANK[a] >= _RANK[b] else b
+
+
+def scalar_dtype(pytype: type) -> str:
+    """The dtype a Python scalar takes when it decides a result's category."""
+    if pytype is bool:
+        return "bool"
+    if pytype is int:
+        return DEFAULT_INT
+    return DEFAULT_FLOAT
+
+
+def _combine_categories(higher: Optional[str], lower: Optional[str]) -> Optional[str]:
+    # c10's combine_categories: a lower-priority operand only matters when it is of a
+    # higher category than everything above it.
+    if higher is not None and is_float(higher):
+        return higher
+    if higher == "bool" or (lower is not None and is_float(lower)):
+        return promote_types(higher, lower)
+    return higher if higher is not None else lower
+
+
+def result_type(operands: Iterable[Tuple[str, str]]) -> str:
+    """PyTorch's result_type. ``operands`` are (kind, dtype) with kind one of
+    ``"dim"`` (a tensor with at least one dimension), ``"zerodim"`` (a 0-d tensor) or
+    ``"scalar"`` (a Python number, whose dtype is given by :func:`scalar_dtype`).
+
+    >>> result_type([("dim", "int64"), ("scalar", "float32")])
+    'float32'
+    """
+    state = {"dim": None, "zerodim": None, "scalar": None}
+    for kind, dtype in operands:
+        state[kind] = promote_types(state[kind], dtype)
+    out = _combine_categories(state["dim"], _combine_categories(state["zerodim"], state["scalar"]))
+    if out is None:
+        raise ValueError("result_type needs at least one operand")
+    return out
+
+
+def can_cast(from_: str, to: str) -> bool:
+    """torch.can_cast: the category may not go up (float into int, int into bool)."""
+    return category(from_) <= category(to)
+
+
+# ---------------------------------------------------------------------------------------------
+# types
+
+
+class Type:
+    """Base of all IR types. Types are immutable and compare by value."""
+
+    __slots__ = ()
+
+    def _key(self) -> tuple:
+        return ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def is_subtype_of(self, other: "Type") -> bool:
+        """True when a value of this type may be used where ``other`` is expected."""
+        if self == other or isinstance(other, AnyType):
+            return True
+        if isinstance(other, OptionalType):
+            return isinstance(self, NoneType) or self.is_subtype_of(other.elem) or (
+                isinstance(self, OptionalType) and self.elem.is_subtype_of(other.elem))
+        if isinstance(other, NumberType):
+            return isinstance(self, (IntType, FloatType, BoolType, NumberType))
+        return False
+
+
+class _Singleton(Type):
+    __slots__ = ()
+    name = "?"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IntType(_Singleton):
+    name = "int"
+
+
+class FloatType(_Singleton):
+    name = "float"
+
+
+class BoolType(_Singleton):
+    name = "bool"
+
+
+class StrType(_Singleton):
+    name = "str"
+
+
+class NoneType(_Singleton):
+    name = "NoneType"
+
+
+class NumberType(_Singleton):
+    """A Python number of unknown kind (TorchScript's ``Scalar``): int, float or bool."""
+    name = "Scalar"
+
+
+class ScalarTypeType(_Singleton):
+    """The type of dtype values such as ``torch.float32``."""
+    name = "ScalarType"
+
+
+class DeviceType(_Singleton):
+    name = "Device"
+
+
+class AnyType(_Singleton):
+    name = "Any"
+
+
+class TensorType(Type):
+    """A tensor, optionally refined by dtype and sizes.
+
+    ``sizes`` is None when the rank is unknown, else a tuple whose entries are ints or None
+    for an unknown size. Printed ``Tensor``, ``Float``, ``Float(2, 3)``, ``Float(*, *)``,
+    ``Float()`` (0-d) or ``Tensor(*, 3)``.
+    """
+
+    __slots__ = ("dtype", "sizes")
+
+    def __init__(self, dtype: Optional[str] = None, sizes: Optional[Sequence[Optional[int]]] = None):
+        if dtype is not None and dtype not in SHORT_NAME:
+            raise ValueError(f"unknown dtype {dtype!r}")
+        self.dtype = dtype
+        self.sizes = None if sizes is None else tuple(sizes)
+
+    def _key(self) -> tuple:
+        return (self.dtype, self.sizes)
+
+    @property
+    def rank(self) -> Optional[int]:
+        return None if self.sizes is None else len(self.sizes)
+
+    @property
+    def complete(self) -> bool:
+        """Dtype and every size known."""
+        return self.dtype is not None and self.sizes is not None and None not in self.sizes
+
+    def with_dtype(self, dtype: Optional[str]) -> "TensorType":
+        return TensorType(dtype, self.sizes)
+
+    def with_sizes(self, sizes: Optional[Sequence[Optional[int]]]) -> "TensorType":
+        return TensorType(self.dtype, sizes)
+
+    def dimensioned(self) -> "TensorType":
+        """Keep the dtype and rank, forget the sizes (printed ``Float(*, *)``)."""
+        return TensorType(self.dtype, None if self.sizes is None else (None,) * len(self.sizes))
+
+    def __str__(self) -> str:
+        head = "Tensor" if self.dtype is None else SHORT_NAME[self.dtype]
+        if self.sizes is None:
+            return head
+        return head + "(" + ", ".join("*" if s is None else str(s) for s in self.sizes) + ")"
+
+    def is_subtype_of(self, other: Type) -> bool:
+        if isinstance(other, TensorType):
+            if other.dtype is not None and other.dtype != self.dtype:
+                return False
+            if other.sizes is None:
+                return True
+            if self.sizes is None or len(self.sizes) != len(other.sizes):
+                return False
+            return all(o is None or o == s for s, o in zip(self.sizes, other.sizes))
+        return super().is_subtype_of(other)
+
+
+class ListType(Type):
+    __slots__ = ("elem",)
+
+    def __init__(self, elem: Type):
+        self.elem = elem
+
+    def _key(self) -> tuple:
+        return (self.elem,)
+
+    def __str__(self) -> str:
+        return f"{self.elem}[]"
+
+    def is_subtype_of(self, other: Type) -> bool:
+        # Covariant, unlike TorchScript's lists: Float(2)[] is a Tensor[]. The refinements are
+        # facts about the values, and no op here stores through a list of a wider type.
+        if isinstance(other, ListType):
+            return self.elem.is_subtype_of(other.elem)
+        return super().is_subtype_of(other)
+
+
+class TupleType(Type):
+    __slots__ = ("elems",)
+
+    def __init__(self, elems: Sequence[Type]):
+        self.elems = tuple(elems)
+
+    def _key(self) -> tuple:
+        return self.elems
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(str(e) for e in self.elems) + ")"
+
+    def is_subtype_of(self, other: Type) -> bool:
+        if isinstance(other, TupleType) and len(other.elems) == len(self.elems):
+            return all(a.is_subtype_of(b) for a, b in zip(self.elems, other.elems))
+        return super().is_subtype_of(other)
+
+
+class OptionalType(Type):
+    __slots__ = ("elem",)
+
+    def __init__(self, elem: Type):
+        self.elem = elem
+
+    def _key(self) -> tuple:
+        return (self.elem,)
+
+    def __str__(self) -> str:
+        return f"{self.elem}?"
+
+
+class TypeVar(Type):
+    """A schema's type variable (``t`` in ``aten::len(t[] a) -> int``); bound by matching."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def _key(self) -> tuple:
+        return (self.name,)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+INT, FLOAT, BOOL, STR, NONE = IntType(), FloatType(), BoolType(), StrType(), NoneType()
+NUMBER, SCALARTYPE, DEVICE, ANY = NumberType(), ScalarTypeType(), DeviceType(), AnyType()
+TENSOR = TensorType()
+
+NAMED_TYPES = {str(t): t for t in (INT, FLOAT, BOOL, STR, NONE, NUMBER, SCALARTYPE, DEVICE, ANY, TENSOR)}
+
+
+def unify(a: Type, b: Type) -> Optional[Type]:
+    """The most specific type both ``a`` and ``b`` are subtypes of, or None when there is
+    none (an int on one branch and a Tensor on the other).
+
+    Used to join the types a variable has on the two sides of an ``if``.
+    """
+    if a == b:
+        return a
+    if isinstance(a, TensorType) and isinstance(b, TensorType):
+        dtype = a.dtype if a.dtype == b.dtype else None
+        if a.sizes is None or b.sizes is None or len(a.sizes) != len(b.sizes):
+            sizes = None
+        else:
+            sizes = tuple(x if x == y else None for x, y in zip(a.sizes, b.sizes))
+        return TensorType(dtype, sizes)
+    if isinstance(a, NoneType) and not isinstance(b, NoneType):
+        return b if isinstance(b, OptionalType) else OptionalType(b)
+    if isinstance(b, NoneType):
+        return unify(b, a)
+    if isinstance(a, OptionalType) or isinstance(b, OptionalType):
+        inner_a = a.elem if isinstance(a, OptionalType) else a
+        inner_b = b.elem if isinstance(b, OptionalType) else b
+        inner = unify(inner_a, inner_b)
+        return None if inner is None else OptionalType(inner)
+    if isinstance(a, ListType) and isinstance(b, ListType):
+        elem = unify(a.elem, b.elem)
+        # Only tensor refinements may be joined inside a list: List[int] vs List[float] differ.
+        if elem is not None and isinstance(elem, TensorType):
+            return ListType(elem)
+        return None
+    if isinstance(a, TupleType) and isinstance(b, TupleType) and len(a.elems) == len(b.elems):
+        elems = [unify(x, y) for x, y in zip(a.elems, b.elems)]
+        return None if any(e is None for e in elems) else TupleType(elems)
+    if isinstance(a, NumberType) and isinstance(b, (IntType, FloatType)):
+        return a
+    if isinstance(b, NumberType) and isinstance(a, (IntType, FloatType)):
+        return b
+    return None
+
+
+def type_of_constant(value: object) -> Type:
+    """The IR type of a Python constant (tensor constants are typed by their holder)."""
+    if value is None:
+        return NONE
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int):
+        return INT
+    if isinstance(value, float):
+        return FLOAT
+    if isinstance(value, str):
+        return STR
+    if isinstance(value, (list, tuple)):
+        elems = [type_of_constant(v) for v in value]
+        if isinstance(value, tuple):
+            return TupleType(elems)
+        if not elems:
+            raise ValueError("the element type of an empty list constant must be given")
+        if all(e == elems[0] for e in elems):
+            return ListType(elems[0])
+        raise ValueError(f"list constant with mixed element types: {value!r}")
+    raise TypeError(f"no IR type for constant of Python type {type(value).__name__}")

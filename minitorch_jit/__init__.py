@@ -1,0 +1,36 @@
+"""minitorch_jit: a numpy-backed tensor library with PyTorch's names, and a tracing and
+scripting JIT compiler for it.
+
+    import minitorch_jit as torch
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator
+
+from . import dtypes
+from .dtypes import bool, double, dtype, float, float32, float64, get_default_dtype, int, int32, int64, long  # noqa: A004
+from .tensor import Parameter, Size, Tensor
+from . import ops as _ops
+from ir import registry as _registry
+
+for _name in _registry.python_names("torch"):
+    globals()[_name] = _ops.function("torch", _name)
+
+from . import nn  # noqa: E402
+from .nn import functional  # noqa: E402,F401
+
+
+def is_tensor(obj: Any) -> "bool":
+    return isinstance(obj, Tensor)
+
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """There is no autograd here, so nothing is ever recorded for gradients: a no-op."""
+    yield
+
+
+inference_mode = no_grad
+
+__version__ = "0.1.0"

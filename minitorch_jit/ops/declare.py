@@ -1,0 +1,189 @@
+"""How ops are declared: ``@op(schema, names=..., type_rule=..., flags)`` on a kernel, and
+the families (unary and binary pointwise ops) that declare several overloads at once.
+
+Kernels take numpy arrays, Python scalars and numpy dtypes and return arrays. The wrapper
+put around each kernel here makes that contract hold at the edges: 0-d results come back as
+arrays (numpy returns scalars for them) and numpy's errors become PyTorch's RuntimeErrors.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from ir import registry
+from ir.registry import OpDef
+from ir.types import TensorType
+
+from . import rules
+
+Kernel = Callable[..., Any]
+
+
+def _as_array(r: Any) -> np.ndarray:
+    return r if type(r) is np.ndarray else np.asarray(r)
+
+
+def _wrap_kernel(op: OpDef, kernel: Kernel) -> Kernel:
+    returns = op.schema.returns
+    tensor_out = len(returns) == 1 and isinstance(returns[0].type, TensorType)
+    tuple_out = len(returns) > 1
+
+    def run(*args: Any) -> Any:
+        try:
+            r = kernel(*args)
+        except (ValueError, TypeError, FloatingPointError) as e:
+            raise _translate(op, args, e) from e
+        if tensor_out:
+            return r if type(r) is np.ndarray else np.asarray(r)
+        if tuple_out:
+            return tuple(_as_array(x) if isinstance(t.type, TensorType) else x for x, t in zip(r, returns))
+        return r
+
+    run.__name__ = run.__qualname__ = op.qualified_name.replace("::", "_").replace(".", "_")
+    run.__doc__ = f"Eager kernel of {op.schema.text}"
+    return run
+
+
+def _translate(op: OpDef, args: Sequence[Any], e: Exception) -> Exception:
+    if op.pointwise and "broadcast" in str(e):
+        rules.broadcast_sizes(*[a.shape for a in args if isinstance(a, np.ndarray)])
+    return RuntimeError(f"{op.name.split('::')[1]}: {e}")
+
+
+def op(schema: str, *, names: Sequence[str] = (), type_rule: Optional[rules.TypeRule] = None,
+       **flags: Any) -> Callable[[Kernel], Kernel]:
+    """Register the decorated kernel as the overload ``schema``."""
+    def deco(kernel: Kernel) -> Kernel:
+        defn = registry.register(schema, kernel, names=tuple(names), type_rule=type_rule,
+                                 doc=kernel.__doc__ or "", **flags)
+        defn.kernel = _wrap_kernel(defn, kernel)
+        return kernel
+    return deco
+
+
+def register(schema: str, kernel: Kernel, **kw: Any) -> None:
+    op(schema, **kw)(kernel)
+
+
+# ---------------------------------------------------------------------------------------------
+# families
+
+
+def unary(name: str, fn: Callable[[np.ndarray, str], np.ndarray], result: str = "first",
+          also: Sequence[str] = (), inplace: bool = True, **flags: Any) -> None:
+    """``aten::<name>(Tensor self) -> Tensor`` and its in-place ``<name>_``.
+
+    ``fn(a, dtype)`` computes the result in ``dtype``; ``result`` is "first" (the input's
+    dtype), "float" (integers become float32) or "bool". The op is ``torch.<name>`` and
+    ``Tensor.<name>``, and also the Python names in ``also``.
+    """
+    def out_dtype(a: np.ndarray) -> str:
+        if result == "float":
+            return rules.float_dtype(a.dtype.name)
+        return "bool" if result == "bool" else a.dtype.name
+
+    def kernel(a: np.ndarray) -> np.ndarray:
+        return fn(a, out_dtype(a))
+
+    register(f"aten::{name}(Tensor self) -> Tensor", kernel, names=(f"torch.{name}", f"Tensor.{name}") + tuple(also),
+             type_rule=rules.pointwise(result), pointwise=True, **flags)
+    if inplace:
+        def kernel_(a: np.ndarray) -> np.ndarray:
+            _check_inplace(a, out_dtype(a))
+            np.copyto(a, fn(a, out_dtype(a)), casting="unsafe")
+            return a
+        register(f"aten::{name}_(Tensor(a!) self) -> Tensor(a!)", kernel_,
+                 names=(f"Tensor.{name}_", f"torch.{name}_"), type_rule=rules.same_as_input(0), **flags)
+
+
+def _check_inplace(a: np.ndarray, result: str) -> None:
+    from ir.types import can_cast
+    if not can_cast(result, a.dtype.name):
+        raise RuntimeError(f"result type {result} can't be cast to the desired output type {a.dtype.name}")
+    if not a.flags.writeable:
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers "
+                           "to a single memory location (or the tensor is read-only). "
+                           "Please clone() the tensor before performing the operation.")
+
+
+def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote",
+           dunder: Optional[str] = None, reflected: bool = True, torch_reflected: bool = False,
+           alpha: bool = False, num: Optional[Callable[[Any, Any], Any]] = None, num_result: str = "arith",
+           also: Sequence[str] = (), inplace: bool = True, **flags: Any) -> None:
+    """The overloads of a binary pointwise op:
+
+    - ``aten::<name>.Tensor(Tensor self, Tensor other)`` and ``.Scalar(Tensor self, Scalar other)``
+      as ``torch.<name>``, ``Tensor.<name>``, the names in ``also`` and, with a ``dunder``,
+      the operator ``Tensor.__<dunder>__``;
+    - ``.Scalar_Tensor(Scalar self, Tensor other)`` for the reflected operator
+      ``Tensor.__r<dunder>__`` (and ``torch.<name>`` when ``torch_reflected``);
+    - in-place ``<name>_.Tensor`` / ``<name>_.Scalar`` as ``Tensor.<name>_`` and ``__i<dunder>__``;
+    - ``.num(Scalar a, Scalar b)``: the Python operator on plain numbers (``operator.__<dunder>__``),
+      computed by ``num``; its type is by ``num_result`` ("arith": int op int is int,
+      "float", or "bool").
+
+    ``fn(a, b, dtype)`` computes in ``dtype``, which is the promoted dtype of the operands
+    (made floating for ``result="float"``); for ``result="bool"`` the output is bool.
+    With ``alpha``, the overloads take ``alpha`` and compute ``fn(self, alpha * other)``.
+    """
+    def compute(a: Any, b: Any) -> Any:
+        dt = rules.result_dtype(a, b)
+        if result == "float":
+            dt = rules.float_dtype(dt)
+        return fn(a, b, dt)
+
+    def kernel(a: Any, b: Any, alpha_: Any = 1) -> Any:
+        if alpha_ != 1:
+            b = np.multiply(b, alpha_, dtype=rules.result_dtype(b, alpha_))
+        return compute(a, b)
+
+    def kernel_(a: np.ndarray, b: Any, alpha_: Any = 1) -> np.ndarray:
+        if alpha_ != 1:
+            b = np.multiply(b, alpha_, dtype=rules.result_dtype(b, alpha_))
+        out = compute(a, b)
+        _check_inplace(a, out.dtype.name if isinstance(out, np.ndarray) else np.asarray(out).dtype.name)
+        np.copyto(a, out, casting="unsafe")
+        return a
+
+    a_tail = ", *, Scalar alpha=1" if alpha else ""
+    a_tail_s = ", Scalar alpha=1" if alpha else ""
+    operator = (f"Tensor.__{dunder}__",) if dunder else ()
+    names = (f"torch.{name}", f"Tensor.{name}") + tuple(also) + operator
+    rule = rules.pointwise(result, args=(0, 1))
+    pw = dict(pointwise=True, **flags)
+    register(f"aten::{name}.Tensor(Tensor self, Tensor other{a_tail}) -> Tensor", kernel,
+             names=names, type_rule=rule, **pw)
+    register(f"aten::{name}.Scalar(Tensor self, Scalar other{a_tail_s}) -> Tensor", kernel,
+             names=names, type_rule=rule, **pw)
+    reflected_names = ((f"Tensor.__r{dunder}__",) if dunder and reflected else ()) + \
+        ((f"torch.{name}",) if torch_reflected else ())
+    if reflected_names:
+        register(f"aten::{name}.Scalar_Tensor(Scalar self, Tensor other) -> Tensor", kernel,
+                 names=reflected_names, type_rule=rule, **pw)
+    if inplace:
+        inames = (f"Tensor.{name}_",) + ((f"Tensor.__i{dunder}__",) if dunder else ())
+        register(f"aten::{name}_.Tensor(Tensor(a!) self, Tensor other{a_tail}) -> Tensor(a!)", kernel_,
+                 names=inames, type_rule=rules.same_as_input(0), **flags)
+        register(f"aten::{name}_.Scalar(Tensor(a!) self, Scalar other{a_tail_s}) -> Tensor(a!)", kernel_,
+                 names=inames, type_rule=rules.same_as_input(0), **flags)
+    if num is not None:
+        register(f"aten::{name}.num(Scalar a, Scalar b) -> Scalar", num,
+                 names=(f"operator.__{dunder or name}__",), type_rule=num_rule(num_result))
+
+
+def num_rule(kind: str) -> rules.TypeRule:
+    """Types of Python arithmetic on numbers: int op int is int (bools count as ints)."""
+    from ir.types import BOOL, FLOAT, INT, NUMBER, BoolType, FloatType, IntType
+
+    def rule(types: Sequence[Any], consts: Sequence[Any]) -> list:
+        if kind == "bool":
+            return [BOOL]
+        if kind == "float":
+            return [FLOAT]
+        if any(isinstance(t, FloatType) for t in types):
+            return [FLOAT]
+        if all(isinstance(t, (IntType, BoolType)) for t in types):
+            return [INT]
+        return [NUMBER]
+    return rule

@@ -1,0 +1,215 @@
+"""Calling an op from Python: pick the overload, bind the arguments, run the kernel, wrap
+the result, and let the tracer record the call when one is active."""
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ir import registry
+from ir.registry import OpDef
+from ir.schema import Argument, FunctionSchema
+from ir.types import (AnyType, BoolType, DeviceType, FloatType, IntType, ListType, NumberType, OptionalType,
+                      ScalarTypeType, StrType, TensorType, TupleType, Type, TypeVar)
+
+from .. import dtypes
+from ..tensor import Tensor
+
+
+class _State:
+    """``tracer`` is the active Tracer while a trace is being recorded, else None."""
+    tracer: Any = None
+
+
+state = _State()
+
+_NOFIT = object()
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
+    """``value`` as an argument of type ``t`` (an int for ``int[2]`` becomes ``[v, v]``,
+    numpy scalars become Python ones), or ``_NOFIT`` when it is not one."""
+    if isinstance(t, TensorType):
+        return value if isinstance(value, Tensor) else _NOFIT
+    if isinstance(t, OptionalType):
+        return None if value is None else convert(value, t.elem, arg)
+    if isinstance(value, Tensor):
+        return _NOFIT
+    if isinstance(t, IntType):
+        return (value if isinstance(value, int) else int(value)) if _is_int(value) else _NOFIT
+    if isinstance(t, FloatType):
+        if _is_int(value) or isinstance(value, (float, np.floating)):
+            return value if isinstance(value, (int, float)) else value.item()
+        return _NOFIT
+    if isinstance(t, BoolType):
+        return bool(value) if isinstance(value, (bool, np.bool_)) else _NOFIT
+    if isinstance(t, NumberType):
+        if isinstance(value, (bool, int, float)):
+            return value
+        return value.item() if isinstance(value, np.generic) and value.dtype.kind in "biuf" else _NOFIT
+    if isinstance(t, StrType):
+        return value if isinstance(value, str) else _NOFIT
+    if isinstance(t, ScalarTypeType):
+        try:
+            return dtypes.to_dtype(value)
+        except TypeError:
+            return _NOFIT
+    if isinstance(t, DeviceType):
+        if value not in ("cpu", None) and str(value) != "cpu":
+            raise RuntimeError(f"device {value!r} is not supported: minitorch_jit runs on the CPU only")
+        return "cpu"
+    if isinstance(t, ListType):
+        if arg is not None and arg.fixed_len and _is_int(value):
+            return [int(value)] * arg.fixed_len
+        if not isinstance(value, (list, tuple)):
+            return _NOFIT
+        items = [convert(v, t.elem) for v in value]
+        return _NOFIT if any(i is _NOFIT for i in items) else items
+    if isinstance(t, TupleType):
+        if not isinstance(value, tuple) or len(value) != len(t.elems):
+            return _NOFIT
+        items = [convert(v, e) for v, e in zip(value, t.elems)]
+        return _NOFIT if any(i is _NOFIT for i in items) else tuple(items)
+    if isinstance(t, (AnyType, TypeVar)):
+        return value
+    return _NOFIT
+
+
+def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any]) -> Optional[List[Any]]:
+    """Arguments in schema order with defaults filled in, or None when they do not fit.
+    A bare int where the last positional argument is an ``int[]`` starts a varargs size,
+    as in ``x.view(2, 3)``. The ``self`` argument may be passed as ``input=``."""
+    formals = schema.arguments
+    out: List[Any] = []
+    pos = 0
+    used = 0
+    last_positional = max((i for i, a in enumerate(formals) if not a.kwarg_only), default=-1)
+    for i, a in enumerate(formals):
+        if a.vararg:
+            for v in args[pos:]:
+                c = convert(v, a.type, a)
+                if c is _NOFIT:
+                    return None
+                out.append(c)
+            pos = len(args)
+            continue
+        name = "input" if a.name == "self" and "input" in kwargs else a.name
+        if not a.kwarg_only and pos < len(args):
+            if name in kwargs:
+                return None
+            v = args[pos]
+            pos += 1
+            if i == last_positional and isinstance(a.type, (ListType, OptionalType)) and _is_int(v) \
+                    and not a.fixed_len and pos <= len(args):
+                v = list(args[pos - 1:])
+                pos = len(args)
+        elif name in kwargs:
+            v = kwargs[name]
+            used += 1
+        elif a.has_default:
+            v = list(a.default) if isinstance(a.default, list) else a.default
+        else:
+            return None
+        c = convert(v, a.type, a)
+        if c is _NOFIT:
+            return None
+        out.append(c)
+    if pos < len(args) or used != len(kwargs):
+        return None
+    return out
+
+
+def unwrap(v: Any) -> Any:
+    """A bound argument as kernels take it: arrays for tensors, numpy dtypes, plain ints."""
+    if isinstance(v, Tensor):
+        return v._a
+    if isinstance(v, list):
+        return [unwrap(x) for x in v]
+    if isinstance(v, tuple):
+        return tuple(unwrap(x) for x in v)
+    if isinstance(v, dtypes.dtype):
+        return v.np
+    if type(v) is not int and isinstance(v, int) and not isinstance(v, bool):
+        return int(v)  # a traced SymInt: kernels must not record arithmetic
+    return v
+
+
+_RESULT_TUPLES: Dict[str, Any] = {}
+
+
+def _result_tuple(op: OpDef) -> Any:
+    names = tuple(r.name for r in op.schema.returns)
+    if not all(names):
+        return tuple
+    key = op.name.split("::")[1] + "".join(names)
+    if key not in _RESULT_TUPLES:
+        _RESULT_TUPLES[key] = namedtuple(op.name.split("::")[1], names)
+    cls = _RESULT_TUPLES[key]
+    return lambda items: cls(*items)
+
+
+def wrap_result(op: OpDef, bound: List[Any], out: Any) -> Any:
+    returns = op.schema.returns
+    if len(returns) == 1:
+        return _wrap_one(op, returns[0], bound, out)
+    if not returns:
+        return None
+    return _result_tuple(op)([_wrap_one(op, r, bound, o) for r, o in zip(returns, out)])
+
+
+def _wrap_one(op: OpDef, ret: Argument, bound: List[Any], out: Any) -> Any:
+    if ret.mutates:  # in-place: PyTorch returns the very tensor that was written
+        for a, b in zip(op.schema.arguments, bound):
+            if a.alias == ret.alias:
+                return b
+    if isinstance(ret.type, TensorType):
+        return Tensor._wrap(out)
+    if isinstance(ret.type, ListType) and isinstance(ret.type.elem, TensorType):
+        return [Tensor._wrap(o) for o in out]
+    return out
+
+
+def run(op: OpDef, bound: List[Any]) -> Any:
+    """Run one bound overload eagerly (recording it when tracing)."""
+    out = op.kernel(*[unwrap(v) for v in bound])
+    result = wrap_result(op, bound, out)
+    if state.tracer is not None:
+        result = state.tracer.record(op, bound, result)
+    return result
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return "Tensor"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(describe(v) for v in value[:3]) + (", ..." if len(value) > 3 else "")
+        return f"{type(value).__name__}[{inner}]"
+    return type(value).__name__
+
+
+def no_match(name: str, ops: Sequence[OpDef], args: Sequence[Any], kwargs: Dict[str, Any]) -> TypeError:
+    got = ", ".join([describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()])
+    expected = "\n".join(" * " + o.schema.text[o.schema.text.index("("):o.schema.text.rindex(" ->")]
+                         for o in ops)
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
+                     f"but expected one of:\n{expected}")
+
+
+def select(namespace: str, name: str, args: Sequence[Any], kwargs: Dict[str, Any]) -> Tuple[OpDef, List[Any]]:
+    ops = registry.python_overloads(namespace, name)
+    for op in ops:
+        bound = bind(op.schema, args, kwargs)
+        if bound is not None:
+            return op, bound
+    raise no_match(name, ops, args, kwargs)
+
+
+def call(namespace: str, name: str, args: Sequence[Any], kwargs: Optional[Dict[str, Any]] = None) -> Any:
+    """Call ``<namespace>.<name>(*args, **kwargs)`` (e.g. "torch", "add") eagerly."""
+    op, bound = select(namespace, name, args, kwargs or {})
+    return run(op, bound)

@@ -1,0 +1,178 @@
+"""Indexing ops: select and slice (views), index (advanced indexing, a copy), and the
+writers index_put_, copy_, fill_, zero_, masked_fill."""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence
+
+import numpy as np
+
+from ir.registry import UNKNOWN
+from ir.types import TensorType, Type
+
+from . import rules
+from .declare import _check_inplace, op
+from .rules import norm_dim
+
+
+def _select_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    t, d = types[0], consts[1]
+    if t.sizes is None or d is UNKNOWN:
+        return [TensorType(t.dtype)]
+    i = norm_dim(d, len(t.sizes))
+    return [t.with_sizes(t.sizes[:i] + t.sizes[i + 1:])]
+
+
+@op("aten::select.int(Tensor(a) self, int dim, int index) -> Tensor(a)", names=("Tensor.select", "torch.select"),
+    type_rule=_select_rule)
+def select(a: np.ndarray, dim: int, index: int) -> np.ndarray:
+    if a.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = norm_dim(dim, a.ndim)
+    n = a.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {n}")
+    return a[(slice(None),) * d + (index,)]
+
+
+def slice_length(n: int, start: Optional[int], end: Optional[int], step: int) -> int:
+    return len(range(*slice(start, end, step).indices(n)))
+
+
+def _slice_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    t, d, start, end, step = types[0], consts[1], consts[2], consts[3], consts[4]
+    if t.sizes is None or d is UNKNOWN:
+        return [TensorType(t.dtype, None if t.sizes is None else (None,) * len(t.sizes))]
+    i = norm_dim(d, len(t.sizes))
+    n = t.sizes[i]
+    size = None if n is None or UNKNOWN in (start, end, step) else slice_length(n, start, end, step)
+    return [t.with_sizes(t.sizes[:i] + (size,) + t.sizes[i + 1:])]
+
+
+@op("aten::slice.Tensor(Tensor(a) self, int dim=0, int? start=None, int? end=None, int step=1) -> Tensor(a)",
+    names=("Tensor.slice",), type_rule=_slice_rule)
+def slice_(a: np.ndarray, dim: int = 0, start: Optional[int] = None, end: Optional[int] = None,
+           step: int = 1) -> np.ndarray:
+    if step <= 0:
+        raise ValueError("step must be greater than zero")
+    if a.ndim == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    d = norm_dim(dim, a.ndim)
+    return a[(slice(None),) * d + (slice(start, end, step),)]
+
+
+def _index_key(a: np.ndarray, indices: Sequence[Optional[np.ndarray]]) -> tuple:
+    key = []
+    dim = 0
+    for ix in indices:
+        if ix is None:
+            key.append(slice(None))
+            dim += 1
+            continue
+        if ix.dtype == np.bool_:
+            want = a.shape[dim:dim + ix.ndim]
+            if tuple(want) != ix.shape:
+                for k, (m, s) in enumerate(zip(ix.shape, want)):
+                    if m != s:
+                        raise IndexError(f"The shape of the mask {list(ix.shape)} at index {k} does not match the "
+                                         f"shape of the indexed tensor {list(a.shape)} at index {dim + k}")
+                raise IndexError(f"too many indices for tensor of dimension {a.ndim}")
+            dim += ix.ndim
+        elif ix.dtype.kind in "iu":
+            n = a.shape[dim] if dim < a.ndim else 0
+            if ix.size and (ix.max() >= n or ix.min() < -n):
+                bad = int(ix.max()) if ix.max() >= n else int(ix.min())
+                raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+            dim += 1
+        else:
+            raise IndexError("tensors used as indices must be long, int or bool tensors")
+        key.append(ix)
+    if dim > a.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {a.ndim}")
+    return tuple(key)
+
+
+@op("aten::index.Tensor(Tensor self, Tensor?[] indices) -> Tensor", names=("Tensor.index",),
+    type_rule=lambda types, consts: [TensorType(types[0].dtype)])
+def index(a: np.ndarray, indices: List[Optional[np.ndarray]]) -> np.ndarray:
+    """Advanced indexing with bool masks and integer tensors (None keeps a dim): a copy."""
+    return np.array(a[_index_key(a, indices)])
+
+
+def _index_put(a: np.ndarray, indices: List[Optional[np.ndarray]], values: np.ndarray,
+               accumulate: bool = False) -> np.ndarray:
+    _check_inplace(a, a.dtype.name)
+    key = _index_key(a, indices)
+    v = values.astype(a.dtype, copy=False)
+    if accumulate:
+        np.add.at(a, key, v)
+    else:
+        a[key] = v
+    return a
+
+
+op("aten::index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)",
+   names=("Tensor.index_put_",), type_rule=rules.same_as_input(0))(_index_put)
+
+
+@op("aten::index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor",
+    names=("Tensor.index_put", "torch.index_put"), type_rule=rules.same_as_input(0))
+def index_put(a: np.ndarray, indices: List[Optional[np.ndarray]], values: np.ndarray,
+              accumulate: bool = False) -> np.ndarray:
+    return _index_put(a.copy(), indices, values, accumulate)
+
+
+@op("aten::copy_(Tensor(a!) self, Tensor src, bool non_blocking=False) -> Tensor(a!)", names=("Tensor.copy_",),
+    type_rule=rules.same_as_input(0))
+def copy_(a: np.ndarray, src: np.ndarray, non_blocking: bool = False) -> np.ndarray:
+    """Write ``src`` (broadcast, converted to self's dtype) into self."""
+    _check_inplace(a, a.dtype.name)
+    shape = rules.broadcast_sizes(a.shape, src.shape)
+    if shape != a.shape:
+        raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(shape)}")
+    np.copyto(a, src, casting="unsafe")
+    return a
+
+
+def _fill(a: np.ndarray, value: Any) -> np.ndarray:
+    if isinstance(value, np.ndarray) and value.ndim:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
+                           "dimensions.")
+    _check_inplace(a, a.dtype.name)
+    a[...] = value
+    return a
+
+
+op("aten::fill_.Scalar(Tensor(a!) self, Scalar value) -> Tensor(a!)", names=("Tensor.fill_", "torch.fill_"),
+   type_rule=rules.same_as_input(0))(_fill)
+op("aten::fill_.Tensor(Tensor(a!) self, Tensor value) -> Tensor(a!)", names=("Tensor.fill_", "torch.fill_"),
+   type_rule=rules.same_as_input(0))(_fill)
+op("aten::zero_(Tensor(a!) self) -> Tensor(a!)", names=("Tensor.zero_", "torch.zero_"),
+   type_rule=rules.same_as_input(0))(lambda a: _fill(a, 0))
+
+
+def _masked_fill(a: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
+    if mask.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name}")
+    if isinstance(value, np.ndarray) and value.ndim:
+        raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.ndim} dimension(s).")
+    # the value is converted to self's dtype, as in PyTorch
+    return np.where(mask, np.asarray(value).astype(a.dtype), a)
+
+
+def _masked_fill_(a: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
+    _check_inplace(a, a.dtype.name)
+    np.copyto(a, _masked_fill(a, mask, value))
+    return a
+
+
+def _masked_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    t = types[0]
+    return [TensorType(t.dtype, rules.broadcast_sizes(t.sizes, types[1].sizes))]
+
+
+for _overload, _vt in (("Scalar", "Scalar"), ("Tensor", "Tensor")):
+    op(f"aten::masked_fill.{_overload}(Tensor self, Tensor mask, {_vt} value) -> Tensor",
+       names=("Tensor.masked_fill", "torch.masked_fill"), type_rule=_masked_rule)(_masked_fill)
+    op(f"aten::masked_fill_.{_overload}(Tensor(a!) self, Tensor mask, {_vt} value) -> Tensor(a!)",
+       names=("Tensor.masked_fill_",), type_rule=rules.same_as_input(0))(_masked_fill_)

@@ -1,0 +1,111 @@
+"""Matrix products: matmul, mm, bmm, addmm, linear."""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence
+
+import numpy as np
+
+from ir.types import TensorType, Type
+
+from . import rules
+from .declare import op
+
+
+def _same_dtype(a: np.ndarray, b: np.ndarray) -> None:
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != {b.dtype.name}")
+
+
+def _shapes_error(a: Sequence[Optional[int]], b: Sequence[Optional[int]]) -> RuntimeError:
+    def fmt(s: Sequence[Optional[int]]) -> str:
+        return "x".join("?" if d is None else str(d) for d in s)
+    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({fmt(a)} and {fmt(b)})")
+
+
+def matmul_sizes(a: Optional[tuple], b: Optional[tuple]) -> Optional[tuple]:
+    """torch.matmul's result sizes (None entries unknown)."""
+    if a is None or b is None:
+        return None
+    if not a or not b:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(a)}D and {len(b)}D")
+    a2 = (1,) + tuple(a) if len(a) == 1 else tuple(a)
+    b2 = tuple(b) + (1,) if len(b) == 1 else tuple(b)
+    k1, k2 = a2[-1], b2[-2]
+    if k1 is not None and k2 is not None and k1 != k2:
+        raise _shapes_error(a2[-2:], b2[-2:])
+    batch = rules.broadcast_sizes(a2[:-2], b2[:-2])
+    out = tuple(batch) + (a2[-2], b2[-1])
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
+def _matmul_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    a, b = types[0], types[1]
+    return [TensorType(a.dtype if a.dtype == b.dtype else None, matmul_sizes(a.sizes, b.sizes))]
+
+
+@op("aten::matmul(Tensor self, Tensor other) -> Tensor",
+    names=("torch.matmul", "Tensor.matmul", "Tensor.__matmul__"), type_rule=_matmul_rule)
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The @ operator: batch dims broadcast, 1-d operands are promoted and squeezed back."""
+    _same_dtype(a, b)
+    matmul_sizes(a.shape, b.shape)
+    return np.matmul(a, b)
+
+
+@op("aten::mm(Tensor self, Tensor mat2) -> Tensor", names=("torch.mm", "Tensor.mm"), type_rule=_matmul_rule)
+def mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError("self must be a matrix" if a.ndim != 2 else "mat2 must be a matrix")
+    return matmul(a, b)
+
+
+@op("aten::bmm(Tensor self, Tensor mat2) -> Tensor", names=("torch.bmm", "Tensor.bmm"), type_rule=_matmul_rule)
+def bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if a.ndim != 3 else "batch2 must be a 3D tensor")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {a.shape[0]} and {b.shape[0]}")
+    return matmul(a, b)
+
+
+def _addmm_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    mm_t = _matmul_rule(types[1:3], consts[1:3])[0]
+    return [TensorType(mm_t.dtype, rules.broadcast_sizes(types[0].sizes, mm_t.sizes))]
+
+
+@op("aten::addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor",
+    names=("torch.addmm", "Tensor.addmm"), type_rule=_addmm_rule)
+def addmm(c: np.ndarray, a: np.ndarray, b: np.ndarray, beta: Any = 1, alpha: Any = 1) -> np.ndarray:
+    """``beta * self + alpha * (mat1 @ mat2)``."""
+    p = mm(a, b)
+    if alpha != 1:
+        p = p * p.dtype.type(alpha)
+    if beta == 0:  # PyTorch ignores self (even nan) when beta is 0
+        return np.broadcast_to(p, rules.broadcast_sizes(c.shape, p.shape)).copy()
+    return (c if beta == 1 else c * c.dtype.type(beta)) + p
+
+
+def _linear_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    x, w = types[0], types[1]
+    sizes = None
+    if x.sizes is not None and w.sizes is not None and x.sizes:
+        sizes = x.sizes[:-1] + ((w.sizes[0],) if len(w.sizes) == 2 else ())
+    return [TensorType(x.dtype if x.dtype == w.dtype else None, sizes)]
+
+
+@op("aten::linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor",
+    names=("torch.linear", "functional.linear"), type_rule=_linear_rule)
+def linear(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None) -> np.ndarray:
+    """``input @ weight.T + bias``."""
+    _same_dtype(x, w)
+    if x.shape[-1:] != w.shape[-1:]:
+        raise _shapes_error((int(np.prod(x.shape[:-1])), x.shape[-1]) if x.ndim > 1 else x.shape,
+                            w.shape[::-1])
+    out = np.matmul(x, w.T)
+    if b is not None:
+        out = out + b
+    return out

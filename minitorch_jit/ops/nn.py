@@ -1,0 +1,283 @@
+"""Neural-network ops behind ``nn.functional``: conv2d (im2col through numpy strides),
+max_pool2d, layer_norm, embedding, dropout and the losses.
+
+Schemas follow ``nn.functional``'s argument names and order (where aten's differ, as for
+``embedding(input, weight)``), so the functional names bind directly to them.
+"""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ir.registry import UNKNOWN
+from ir.types import TensorType, Type, is_float
+
+from . import creation, rules
+from .declare import op
+from .rules import quiet
+
+
+def _pool_out(n: Optional[int], k: int, s: int, p: int, d: int, ceil_mode: bool = False) -> Optional[int]:
+    if n is None:
+        return None
+    span = n + 2 * p - d * (k - 1) - 1
+    if span < 0:
+        raise RuntimeError(f"Output size is too small (input {n}, kernel {k}, padding {p}, dilation {d})")
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1  # the last window must start inside the input or its left padding
+    return out
+
+
+def _pair(v: Sequence[int], name: str) -> List[int]:
+    if len(v) == 1:
+        return [v[0], v[0]]
+    if len(v) != 2:
+        raise RuntimeError(f"{name} must be one int or a pair of ints, got {list(v)}")
+    return list(v)
+
+
+# -- conv2d ---------------------------------------------------------------------------------
+
+
+def _conv_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    x, w = types[0], types[1]
+    dtype = x.dtype if x.dtype == w.dtype else None
+    if x.sizes is None or w.sizes is None or UNKNOWN in consts[3:6] or len(w.sizes) != 4:
+        return [TensorType(dtype, None if x.sizes is None else (None,) * len(x.sizes))]
+    (sh, sw), (ph, pw), (dh, dw) = (_pair(c, n) for c, n in zip(consts[3:6], ("stride", "padding", "dilation")))
+    *lead, h, wd = x.sizes
+    kh, kw = w.sizes[2], w.sizes[3]
+    oh = None if kh is None else _pool_out(h, kh, sh, ph, dh)
+    ow = None if kw is None else _pool_out(wd, kw, sw, pw, dw)
+    return [TensorType(dtype, tuple(lead[:-1]) + (w.sizes[0], oh, ow))]
+
+
+@op("aten::conv2d(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, int[2] padding=0, "
+    "int[2] dilation=1, int groups=1) -> Tensor", names=("torch.conv2d", "functional.conv2d"), type_rule=_conv_rule)
+def conv2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, stride: Sequence[int] = (1, 1),
+           padding: Sequence[int] = (0, 0), dilation: Sequence[int] = (1, 1), groups: int = 1) -> np.ndarray:
+    """2-D convolution (cross-correlation, as in PyTorch) of (N, C, H, W) or (C, H, W) input."""
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    if x.ndim != 4 or w.ndim != 4:
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
+                           f"{list(x.shape)}")
+    if x.dtype != w.dtype:
+        raise RuntimeError(f"Input type ({x.dtype.name}) and weight type ({w.dtype.name}) should be the same")
+    (sh, sw), (ph, pw), (dh, dw) = _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation")
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    if c != cg * groups or o % groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected input{list(x.shape)} "
+                           f"to have {cg * groups} channels, but got {c} channels instead")
+    oh, ow = _pool_out(h, kh, sh, ph, dh), _pool_out(wd, kw, sw, pw, dw)
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    win = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    win = win[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :oh, :ow]           # N, C, OH, OW, KH, KW
+    og = o // groups
+    parts = [np.tensordot(win[:, g * cg:(g + 1) * cg], w[g * og:(g + 1) * og], axes=([1, 4, 5], [1, 2, 3]))
+             for g in range(groups)]                                      # each N, OH, OW, O/groups
+    out = np.concatenate(parts, axis=3).transpose(0, 3, 1, 2)
+    if b is not None:
+        out = out + b.reshape(1, -1, 1, 1)
+    out = np.ascontiguousarray(out, dtype=x.dtype)
+    return out[0] if unbatched else out
+
+
+# -- max_pool2d -------------------------------------------------------------------------------
+
+
+def _pool_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    x = types[0]
+    if x.sizes is None or UNKNOWN in consts[1:6]:
+        return [TensorType(x.dtype, None if x.sizes is None else (None,) * len(x.sizes))]
+    k = _pair(consts[1], "kernel_size")
+    s = _pair(consts[2], "stride") if consts[2] else k
+    p, d = _pair(consts[3], "padding"), _pair(consts[4], "dilation")
+    *lead, h, w = x.sizes
+    return [TensorType(x.dtype, tuple(lead) + (_pool_out(h, k[0], s[0], p[0], d[0], consts[5]),
+                                               _pool_out(w, k[1], s[1], p[1], d[1], consts[5])))]
+
+
+@op("aten::max_pool2d(Tensor input, int[2] kernel_size, int[2] stride=[], int[2] padding=0, int[2] dilation=1, "
+    "bool ceil_mode=False) -> Tensor", names=("torch.max_pool2d", "functional.max_pool2d"), type_rule=_pool_rule)
+def max_pool2d(x: np.ndarray, kernel_size: Sequence[int], stride: Sequence[int] = (), padding: Sequence[int] = (0, 0),
+               dilation: Sequence[int] = (1, 1), ceil_mode: bool = False) -> np.ndarray:
+    """Max over windows of (N, C, H, W) or (C, H, W) input; NaN propagates; padding is -inf."""
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"max_pool2d: Expected 3D or 4D input, got {list(x.shape)}")
+    k = _pair(kernel_size, "kernel_size")
+    s = _pair(stride, "stride") if len(stride) else k
+    p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[0]}, "
+                           f"kernel_size={k[0]} and dilation={d[0]}")
+    h, w = x.shape[-2:]
+    oh, ow = _pool_out(h, k[0], s[0], p[0], d[0], ceil_mode), _pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
+    ext_h, ext_w = d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1
+    # pad enough on the right for ceil_mode's last partial window
+    rh = max(0, (oh - 1) * s[0] + ext_h - h - p[0])
+    rw = max(0, (ow - 1) * s[1] + ext_w - w - p[1])
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    pad = [(0, 0)] * (x.ndim - 2) + [(p[0], rh), (p[1], rw)]
+    xp = np.pad(x, pad, constant_values=fill)
+    win = sliding_window_view(xp, (ext_h, ext_w), axis=(-2, -1))
+    win = win[..., ::s[0], ::s[1], :, :][..., :oh, :ow, ::d[0], ::d[1]]
+    return np.ascontiguousarray(win.max(axis=(-2, -1)))
+
+
+# -- layer_norm, embedding, dropout -------------------------------------------------------------
+
+
+@op("aten::layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, Tensor? bias=None, "
+    "float eps=1e-05) -> Tensor", names=("torch.layer_norm", "functional.layer_norm"),
+    type_rule=rules.same_as_input(0))
+def layer_norm(x: np.ndarray, normalized_shape: Sequence[int], w: Optional[np.ndarray] = None,
+               b: Optional[np.ndarray] = None, eps: float = 1e-5) -> np.ndarray:
+    """Normalize over the last ``len(normalized_shape)`` dims (biased variance)."""
+    k = len(normalized_shape)
+    if tuple(x.shape[x.ndim - k:]) != tuple(normalized_shape):
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(x.shape)}")
+    if not is_float(x.dtype.name):
+        raise RuntimeError("layer_norm is only supported for floating point inputs")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    with quiet():
+        mean = x.mean(axis=axes, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        out = (x - mean) / np.sqrt(var + x.dtype.type(eps))
+    if w is not None:
+        out = out * w
+    if b is not None:
+        out = out + b
+    return out.astype(x.dtype, copy=False)
+
+
+def _embedding_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    idx, w = types[0], types[1]
+    sizes = None if idx.sizes is None or w.sizes is None else idx.sizes + w.sizes[1:]
+    return [TensorType(w.dtype, sizes)]
+
+
+@op("aten::embedding(Tensor input, Tensor weight, int? padding_idx=None) -> Tensor",
+    names=("functional.embedding", "torch.embedding"), type_rule=_embedding_rule)
+def embedding(idx: np.ndarray, w: np.ndarray, padding_idx: Optional[int] = None) -> np.ndarray:
+    """Rows of ``weight`` picked by integer ``input``."""
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got {idx.dtype.name} instead")
+    if idx.size and (idx.min() < 0 or idx.max() >= w.shape[0]):
+        raise IndexError(f"index out of range in self (indices must be in [0, {w.shape[0]}))")
+    return w[idx]
+
+
+@op("aten::dropout(Tensor(a) input, float p=0.5, bool training=True, bool inplace=False) -> Tensor(a)",
+    names=("functional.dropout", "torch.dropout"), type_rule=rules.same_as_input(0), random=True)
+def dropout(x: np.ndarray, p: float = 0.5, training: bool = True, inplace: bool = False) -> np.ndarray:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p); the input
+    itself when not training."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        out = np.zeros_like(x)
+    else:
+        keep = creation.generator().random(x.shape) >= p
+        out = (x * keep * x.dtype.type(1.0 / (1.0 - p))).astype(x.dtype, copy=False)
+    if inplace:
+        np.copyto(x, out)
+        return x
+    return out
+
+
+# -- losses ---------------------------------------------------------------------------------
+
+
+def _reduce(loss: np.ndarray, reduction: str, denominator: Optional[Any] = None) -> np.ndarray:
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return np.asarray(loss.sum(), loss.dtype)
+    if reduction == "mean":
+        with quiet():
+            d = loss.size if denominator is None else denominator
+            return np.asarray(loss.sum() / loss.dtype.type(d), loss.dtype)
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _loss_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    reduction = consts[-1]
+    x = types[0]
+    if reduction is UNKNOWN:
+        return [TensorType(x.dtype)]
+    if reduction != "none":
+        return [TensorType(x.dtype, ())]
+    return [TensorType(x.dtype, rules.broadcast_sizes(x.sizes, types[1].sizes) if len(types) == 3 else None)]
+
+
+@op("aten::mse_loss(Tensor input, Tensor target, *, str reduction=\"mean\") -> Tensor",
+    names=("functional.mse_loss", "torch.mse_loss"), type_rule=_loss_rule)
+def mse_loss(x: np.ndarray, t: np.ndarray, reduction: str = "mean") -> np.ndarray:
+    dt = rules.result_dtype(x, t)
+    d = np.subtract(x, t, dtype=dt)
+    return _reduce(d * d, reduction)
+
+
+def _nll(logp: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray], ignore_index: int,
+         reduction: str, smoothing: float = 0.0) -> np.ndarray:
+    if logp.ndim == 1:
+        logp, target = logp[None], target.reshape(1)
+    if logp.ndim != 2:
+        raise RuntimeError(f"expected input of 1 or 2 dimensions (N, C), got {logp.ndim}")
+    n, c = logp.shape
+    if target.shape != (n,):
+        raise RuntimeError(f"Expected input batch_size ({n}) to match target batch_size ({target.shape[0] if target.ndim else 0}).")
+    if target.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name}")
+    valid = target != ignore_index
+    safe = np.where(valid, target, 0)
+    if np.any(valid & ((safe < 0) | (safe >= c))):
+        raise IndexError(f"Target {int(target[valid & ((safe < 0) | (safe >= c))][0])} is out of bounds.")
+    w = np.ones(c, logp.dtype) if weight is None else weight.astype(logp.dtype)
+    wt = np.where(valid, w[safe], 0).astype(logp.dtype)
+    picked = -logp[np.arange(n), safe] * wt
+    if smoothing:
+        if weight is not None:
+            raise NotImplementedError("cross_entropy with both weight and label_smoothing is not supported")
+        smooth = -logp.sum(axis=1) / logp.dtype.type(c) * valid
+        picked = (1 - smoothing) * picked + smoothing * smooth
+    return _reduce(picked.astype(logp.dtype, copy=False), reduction, wt.sum())
+
+
+@op("aten::nll_loss(Tensor input, Tensor target, Tensor? weight=None, *, int ignore_index=-100, "
+    "str reduction=\"mean\") -> Tensor", names=("functional.nll_loss",),
+    type_rule=lambda types, consts: _loss_rule(types[:1], consts[-1:]))
+def nll_loss(x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray] = None, ignore_index: int = -100,
+             reduction: str = "mean") -> np.ndarray:
+    """Negative log likelihood of (N, C) log-probabilities at integer targets."""
+    return _nll(x, target, weight, ignore_index, reduction)
+
+
+@op("aten::cross_entropy(Tensor input, Tensor target, Tensor? weight=None, *, int ignore_index=-100, "
+    "str reduction=\"mean\", float label_smoothing=0.0) -> Tensor", names=("functional.cross_entropy",),
+    type_rule=lambda types, consts: _loss_rule(types[:1], consts[4:5]))
+def cross_entropy(x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray] = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> np.ndarray:
+    """log_softmax over dim 1, then nll_loss; float targets are class probabilities."""
+    from .reduction import log_softmax
+    logp = log_softmax(x, 1 if x.ndim > 1 else 0)
+    if target.dtype.kind == "f":
+        if target.shape != x.shape:
+            raise RuntimeError("class-probability targets must have the input's shape")
+        c = x.shape[1] if x.ndim > 1 else x.shape[0]
+        t = target * (1 - label_smoothing) + label_smoothing / c
+        w = 1 if weight is None else weight.reshape((1, -1) if x.ndim > 1 else (-1,))
+        loss = -(logp * t * w).sum(axis=1 if x.ndim > 1 else 0)
+        return _reduce(np.asarray(loss, x.dtype), reduction, x.shape[0] if x.ndim > 1 else 1)
+    return _nll(logp, target, weight, ignore_index, reduction, label_smoothing)
+

@@ -1,0 +1,356 @@
+"""Pointwise ops: unary math, binary arithmetic and comparisons, clamp, where, lerp, addcmul.
+
+Each kernel computes in the dtype PyTorch's promotion gives (numpy's own promotion differs:
+int64 + 2.5 is float64 there, float32 here).
+"""
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from ir.types import is_float
+
+from . import rules
+from .declare import binary, op, unary
+from .rules import quiet
+
+
+
+
+def _cast(x: Any, dtype: str) -> Any:
+    return x.astype(dtype, copy=False) if isinstance(x, np.ndarray) else x
+
+
+def _no_bool(what: str, a: np.ndarray) -> None:
+    if a.dtype == np.bool_:
+        raise RuntimeError(f"{what} is not supported on bool tensors")
+
+
+# ---------------------------------------------------------------------------------------------
+# unary
+
+
+def _ufunc(f: Any) -> Any:
+    def fn(a: np.ndarray, dt: str) -> np.ndarray:
+        with quiet():
+            return f(a, dtype=dt)
+    return fn
+
+
+def _neg(a: np.ndarray, dt: str) -> np.ndarray:
+    if a.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return np.negative(a)
+
+
+def _abs(a: np.ndarray, dt: str) -> np.ndarray:
+    _no_bool("abs", a)
+    return np.abs(a)
+
+
+def _rounding(f: Any) -> Any:
+    def fn(a: np.ndarray, dt: str) -> np.ndarray:
+        return f(a) if is_float(dt) else a.copy()  # integers are already whole
+    return fn
+
+
+def _rsqrt(a: np.ndarray, dt: str) -> np.ndarray:
+    with quiet():
+        return np.reciprocal(np.sqrt(a, dtype=dt))
+
+
+def _reciprocal(a: np.ndarray, dt: str) -> np.ndarray:
+    with quiet():
+        return np.reciprocal(a, dtype=dt)
+
+
+def _sigmoid(a: np.ndarray, dt: str) -> np.ndarray:
+    with quiet():
+        x = a.astype(dt, copy=False)
+        return np.reciprocal(np.exp(-x) + x.dtype.type(1))
+
+
+def _silu(a: np.ndarray, dt: str) -> np.ndarray:
+    x = a.astype(dt, copy=False)
+    return x * _sigmoid(x, dt)
+
+
+_erf_f64 = np.frompyfunc(math.erf, 1, 1)
+
+
+def erf(x: np.ndarray, dt: str) -> np.ndarray:
+    """erf through libm in double precision, rounded to ``dt`` (numpy has no erf)."""
+    return np.asarray(_erf_f64(np.asarray(x, np.float64)), dtype=np.float64).astype(dt)
+
+
+def _relu(a: np.ndarray, dt: str) -> np.ndarray:
+    _no_bool("relu", a)
+    return np.maximum(a, a.dtype.type(0))
+
+
+def _sign(a: np.ndarray, dt: str) -> np.ndarray:
+    return a.copy() if a.dtype == np.bool_ else np.sign(a)
+
+
+unary("neg", _neg, also=("Tensor.__neg__", "torch.negative"))
+unary("abs", _abs, also=("Tensor.__abs__", "builtins.abs"))
+unary("exp", _ufunc(np.exp), "float")
+unary("log", _ufunc(np.log), "float")
+unary("log1p", _ufunc(np.log1p), "float")
+unary("expm1", _ufunc(np.expm1), "float")
+unary("sqrt", _ufunc(np.sqrt), "float")
+unary("rsqrt", _rsqrt, "float")
+unary("reciprocal", _reciprocal, "float")
+unary("sin", _ufunc(np.sin), "float")
+unary("cos", _ufunc(np.cos), "float")
+unary("tanh", _ufunc(np.tanh), "float", also=("functional.tanh",))
+unary("sigmoid", _sigmoid, "float", also=("functional.sigmoid",))
+unary("silu", _silu, "float", also=("functional.silu",))
+unary("erf", erf, "float")
+unary("relu", _relu, also=("functional.relu",))
+unary("floor", _rounding(np.floor))
+unary("ceil", _rounding(np.ceil))
+unary("round", _rounding(np.rint))   # half to even, as PyTorch
+unary("trunc", _rounding(np.trunc))
+unary("sign", _sign)
+unary("logical_not", lambda a, dt: np.logical_not(a), "bool")
+
+
+@op("aten::gelu(Tensor self, *, str approximate=\"none\") -> Tensor",
+    names=("torch.gelu", "Tensor.gelu", "functional.gelu"), type_rule=rules.pointwise("float", args=(0,)),
+    pointwise=True)
+def gelu(a: np.ndarray, approximate: str = "none") -> np.ndarray:
+    """GELU: ``0.5 x (1 + erf(x / sqrt 2))``, or with ``approximate="tanh"``
+    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
+    dt = rules.float_dtype(a.dtype.name)
+    x = a.astype(dt, copy=False)
+    one, half = x.dtype.type(1), x.dtype.type(0.5)
+    with quiet():
+        if approximate == "tanh":
+            k = x.dtype.type(math.sqrt(2.0 / math.pi))
+            return half * x * (one + np.tanh(k * (x + x.dtype.type(0.044715) * x * x * x)))
+        if approximate != "none":
+            raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+        return half * x * (one + erf(x * x.dtype.type(1 / math.sqrt(2.0)), dt))
+
+
+# ---------------------------------------------------------------------------------------------
+# binary
+
+
+def _add(a: Any, b: Any, dt: str) -> Any:
+    return np.add(a, b, dtype=dt)
+
+
+def _sub(a: Any, b: Any, dt: str) -> Any:
+    if dt == "bool":
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    return np.subtract(a, b, dtype=dt)
+
+
+def _mul(a: Any, b: Any, dt: str) -> Any:
+    return np.multiply(a, b, dtype=dt)
+
+
+def _div(a: Any, b: Any, dt: str) -> Any:
+    with quiet():
+        return np.true_divide(a, b, dtype=dt)
+
+
+def _check_int_divisor(b: Any, dt: str) -> None:
+    if not is_float(dt) and np.any(np.asarray(b) == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _floor_divide(a: Any, b: Any, dt: str) -> Any:
+    _check_int_divisor(b, dt)
+    with quiet():
+        return np.floor_divide(a, b, dtype=dt)
+
+
+def _remainder(a: Any, b: Any, dt: str) -> Any:
+    _check_int_divisor(b, dt)
+    with quiet():
+        return np.remainder(a, b, dtype=dt)
+
+
+def _pow(a: Any, b: Any, dt: str) -> Any:
+    if not is_float(dt) and np.any(np.asarray(b) < 0):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    with quiet():
+        return np.power(a, b, dtype=dt)
+
+
+def _maximum(a: Any, b: Any, dt: str) -> Any:
+    return np.maximum(a, b, dtype=dt)
+
+
+def _minimum(a: Any, b: Any, dt: str) -> Any:
+    return np.minimum(a, b, dtype=dt)
+
+
+def _compare(f: Any) -> Any:
+    def fn(a: Any, b: Any, dt: str) -> Any:
+        return f(_cast(a, dt), _cast(b, dt))
+    return fn
+
+
+def _logical(f: Any) -> Any:
+    def fn(a: Any, b: Any, dt: str) -> Any:
+        return f(a, b)
+    return fn
+
+
+def _bitwise(f: Any) -> Any:
+    def fn(a: Any, b: Any, dt: str) -> Any:
+        if is_float(dt):
+            raise RuntimeError(f"{f.__name__} is only supported for integer and bool tensors")
+        return f(a, b, dtype=dt)
+    return fn
+
+
+def _num_floordiv(a: Any, b: Any) -> Any:
+    if b == 0:
+        raise ZeroDivisionError("integer division or modulo by zero")
+    return a // b
+
+
+def _num_mod(a: Any, b: Any) -> Any:
+    if b == 0:
+        raise ZeroDivisionError("integer division or modulo by zero")
+    return a % b
+
+
+def _num_truediv(a: Any, b: Any) -> float:
+    return a / b
+
+
+def _num_pow(a: Any, b: Any) -> float:
+    return float(a ** b)
+
+
+binary("add", _add, dunder="add", alpha=True, num=operator.add)
+binary("sub", _sub, dunder="sub", alpha=True, num=operator.sub, also=("torch.subtract",))
+binary("mul", _mul, dunder="mul", num=operator.mul, also=("torch.multiply",))
+binary("div", _div, "float", dunder="truediv", num=_num_truediv, num_result="float",
+       also=("torch.true_divide", "torch.divide"))
+binary("floor_divide", _floor_divide, dunder="floordiv", num=_num_floordiv)
+binary("remainder", _remainder, dunder="mod", torch_reflected=True, num=_num_mod)
+binary("pow", _pow, dunder="pow", torch_reflected=True, num=_num_pow, num_result="float")
+binary("maximum", _maximum, reflected=False)
+binary("minimum", _minimum, reflected=False)
+for _name, _f, _num in (("eq", np.equal, operator.eq), ("ne", np.not_equal, operator.ne),
+                        ("lt", np.less, operator.lt), ("le", np.less_equal, operator.le),
+                        ("gt", np.greater, operator.gt), ("ge", np.greater_equal, operator.ge)):
+    binary(_name, _compare(_f), "bool", dunder=_name, reflected=False, num=_num, num_result="bool")
+binary("logical_and", _logical(np.logical_and), "bool", reflected=False)
+binary("logical_or", _logical(np.logical_or), "bool", reflected=False)
+binary("logical_xor", _logical(np.logical_xor), "bool", reflected=False)
+binary("bitwise_and", _bitwise(np.bitwise_and), dunder="and")
+binary("bitwise_or", _bitwise(np.bitwise_or), dunder="or")
+binary("bitwise_xor", _bitwise(np.bitwise_xor), dunder="xor")
+
+
+@op("aten::max.other(Tensor self, Tensor other) -> Tensor", names=("torch.max", "Tensor.max"),
+    type_rule=rules.pointwise(), pointwise=True)
+def max_other(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """torch.max(a, b): the elementwise maximum (NaN propagates)."""
+    return _maximum(a, b, rules.result_dtype(a, b))
+
+
+@op("aten::min.other(Tensor self, Tensor other) -> Tensor", names=("torch.min", "Tensor.min"),
+    type_rule=rules.pointwise(), pointwise=True)
+def min_other(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """torch.min(a, b): the elementwise minimum (NaN propagates)."""
+    return _minimum(a, b, rules.result_dtype(a, b))
+
+
+# ---------------------------------------------------------------------------------------------
+# clamp, where, lerp, addcmul
+
+
+def _clamp(a: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
+    if lo is None and hi is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    dt = rules.result_dtype(*[v for v in (a, lo, hi) if v is not None])
+    x = a.astype(dt, copy=False)
+    with quiet():
+        if lo is not None:
+            x = np.maximum(x, lo, dtype=dt)
+        if hi is not None:
+            x = np.minimum(x, hi, dtype=dt)
+    return x
+
+
+def _clamp_(a: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
+    out = _clamp(a, lo, hi)
+    from ir.types import can_cast
+    if not can_cast(out.dtype.name, a.dtype.name):
+        raise RuntimeError(f"result type {out.dtype.name} can't be cast to the desired output type {a.dtype.name}")
+    np.copyto(a, out, casting="unsafe")
+    return a
+
+
+_clamp_names = ("torch.clamp", "Tensor.clamp", "torch.clip", "Tensor.clip")
+op("aten::clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor", names=_clamp_names,
+   type_rule=rules.pointwise(), pointwise=True)(_clamp)
+op("aten::clamp.Tensor(Tensor self, Tensor? min=None, Tensor? max=None) -> Tensor", names=_clamp_names,
+   type_rule=rules.pointwise(), pointwise=True)(_clamp)
+op("aten::clamp_(Tensor(a!) self, Scalar? min=None, Scalar? max=None) -> Tensor(a!)",
+   names=("Tensor.clamp_", "Tensor.clip_", "torch.clamp_"), type_rule=rules.same_as_input(0))(_clamp_)
+op("aten::clamp_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> Tensor(a!)",
+   names=("Tensor.clamp_", "Tensor.clip_", "torch.clamp_"), type_rule=rules.same_as_input(0))(_clamp_)
+
+
+def _where(cond: np.ndarray, a: Any, b: Any) -> np.ndarray:
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{cond.dtype.name}")
+    dt = rules.result_dtype(a, b)
+    out = np.where(cond, _cast(a, dt), _cast(b, dt))
+    return out.astype(dt, copy=False)
+
+
+for _overload, _ta, _tb in (("self", "Tensor", "Tensor"), ("ScalarOther", "Tensor", "Scalar"),
+                            ("ScalarSelf", "Scalar", "Tensor"), ("Scalar", "Scalar", "Scalar")):
+    op(f"aten::where.{_overload}(Tensor condition, {_ta} self, {_tb} other) -> Tensor",
+       names=("torch.where",), pointwise=True,
+       type_rule=lambda types, consts: [rules.pointwise(args=(1, 2))(types, consts)[0].with_sizes(
+           rules.tensor_sizes(types))])(_where)
+
+
+def _lerp(a: np.ndarray, end: np.ndarray, w: Any) -> np.ndarray:
+    if a.dtype != end.dtype:
+        raise RuntimeError(f"expected dtype {a.dtype.name} for `end` but got dtype {end.dtype.name}")
+    if not is_float(a.dtype.name):
+        raise RuntimeError("lerp is only supported for floating point tensors")
+    t = a.dtype.type
+    w = _cast(w, a.dtype.name) if isinstance(w, np.ndarray) else t(w)
+    with quiet():
+        diff = end - a
+        # PyTorch's formula: exact at both ends, from whichever end is closer
+        out = np.where(np.abs(w) < t(0.5), a + w * diff, end - diff * (t(1) - w))
+    return out.astype(a.dtype, copy=False)
+
+
+_lerp_rule = rules.pointwise("first")
+op("aten::lerp.Scalar(Tensor self, Tensor end, Scalar weight) -> Tensor", names=("torch.lerp", "Tensor.lerp"),
+   type_rule=_lerp_rule, pointwise=True)(_lerp)
+op("aten::lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor", names=("torch.lerp", "Tensor.lerp"),
+   type_rule=_lerp_rule, pointwise=True)(_lerp)
+
+
+@op("aten::addcmul(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor",
+    names=("torch.addcmul", "Tensor.addcmul"), type_rule=rules.pointwise(args=(0, 1, 2)), pointwise=True)
+def addcmul(a: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Any = 1) -> np.ndarray:
+    """``self + value * tensor1 * tensor2``, multiplied left to right as PyTorch does."""
+    dt = rules.result_dtype(a, t1, t2)
+    if not is_float(dt) and isinstance(value, float):
+        raise RuntimeError("For integral input tensors, argument value must not be a floating point number.")
+    with quiet():
+        return np.add(a, np.multiply(np.multiply(value, t1, dtype=dt), t2, dtype=dt), dtype=dt)

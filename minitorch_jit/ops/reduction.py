@@ -1,0 +1,292 @@
+"""Reductions with dim/keepdim: sum, mean, prod, amax/amin, max/min (values, indices),
+argmax/argmin, var/std, norm, softmax/log_softmax, logsumexp, all/any, cumsum."""
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ir.types import TensorType, is_float
+
+from . import rules
+from .declare import op
+from .rules import norm_dim, quiet
+
+Dims = Optional[List[int]]
+
+
+def _axes(a: np.ndarray, dim: Dims) -> Optional[Tuple[int, ...]]:
+    """numpy axes for a dim list (None or []: every dim)."""
+    if not dim:
+        return None
+    axes = tuple(norm_dim(d, a.ndim) for d in dim)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
+    return axes
+
+
+def _out(dtype: Any, explicit: Any) -> Any:
+    return explicit if explicit is not None else dtype
+
+
+def _float_input(a: np.ndarray, what: str, explicit: Any = None) -> None:
+    if explicit is None and not is_float(a.dtype.name):
+        raise RuntimeError(f"{what}(): could not infer output dtype. Input dtype must be either a floating "
+                           f"point or complex dtype. Got: {a.dtype.name.capitalize()}")
+
+
+def _sum_dtype(a: np.ndarray, explicit: Any) -> Any:
+    return _out(a.dtype if is_float(a.dtype.name) else np.dtype("int64"), explicit)
+
+
+# -- sum, mean, prod ---------------------------------------------------------------------------
+
+_sum_names = ("torch.sum", "Tensor.sum")
+
+
+@op("aten::sum(Tensor self, *, ScalarType? dtype=None) -> Tensor", names=_sum_names,
+    type_rule=rules.reduction(rules.sum_dtype, dim_arg=None, dtype_arg=1), reduction=True)
+def sum_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
+    return np.sum(a, dtype=_sum_dtype(a, dtype))
+
+
+@op("aten::sum.dim_IntList(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
+    names=_sum_names, type_rule=rules.reduction(rules.sum_dtype, dtype_arg=3), reduction=True)
+def sum_dim(a: np.ndarray, dim: Dims, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
+    return np.sum(a, axis=_axes(a, dim), keepdims=keepdim, dtype=_sum_dtype(a, dtype))
+
+
+@op("aten::mean(Tensor self, *, ScalarType? dtype=None) -> Tensor", names=("torch.mean", "Tensor.mean"),
+    type_rule=rules.reduction(rules.keep_dtype, dim_arg=None, dtype_arg=1), reduction=True)
+def mean_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
+    _float_input(a, "mean", dtype)
+    with quiet():
+        return np.mean(a, dtype=_out(a.dtype, dtype))
+
+
+@op("aten::mean.dim(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
+    names=("torch.mean", "Tensor.mean"), type_rule=rules.reduction(rules.keep_dtype, dtype_arg=3), reduction=True)
+def mean_dim(a: np.ndarray, dim: Dims, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
+    _float_input(a, "mean", dtype)
+    with quiet():
+        return np.mean(a, axis=_axes(a, dim), keepdims=keepdim, dtype=_out(a.dtype, dtype))
+
+
+@op("aten::prod(Tensor self, *, ScalarType? dtype=None) -> Tensor", names=("torch.prod", "Tensor.prod"),
+    type_rule=rules.reduction(rules.sum_dtype, dim_arg=None, dtype_arg=1), reduction=True)
+def prod_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
+    return np.prod(a, dtype=_sum_dtype(a, dtype))
+
+
+@op("aten::prod.dim_int(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
+    names=("torch.prod", "Tensor.prod"), type_rule=rules.reduction(rules.sum_dtype, dtype_arg=3),
+    reduction=True)
+def prod_dim(a: np.ndarray, dim: int, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
+    return np.prod(a, axis=norm_dim(dim, a.ndim), keepdims=keepdim, dtype=_sum_dtype(a, dtype))
+
+
+# -- amax, amin, max, min, argmax, argmin -------------------------------------------------------
+
+
+def _nonempty(a: np.ndarray, axes: Optional[Tuple[int, ...]], what: str) -> None:
+    dims = range(a.ndim) if axes is None else axes
+    if a.size == 0 and (a.ndim == 0 or any(a.shape[d] == 0 for d in dims)):
+        raise RuntimeError(f"{what}(): Expected reduction dim to be specified for input.numel() == 0. "
+                           "Specify the reduction dim with the 'dim' argument.")
+
+
+def _extreme(f: Any, what: str) -> Any:
+    def kernel(a: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
+        axes = _axes(a, dim)
+        _nonempty(a, axes, what)
+        return f(a, axis=axes, keepdims=keepdim)
+    kernel.__doc__ = f"{what}: NaN propagates."
+    return kernel
+
+
+for _name, _f in (("amax", np.max), ("amin", np.min)):
+    op(f"aten::{_name}(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
+       names=(f"torch.{_name}", f"Tensor.{_name}"), type_rule=rules.reduction(rules.keep_dtype),
+       reduction=True)(_extreme(_f, _name))
+    op(f"aten::{_name[1:]}(Tensor self) -> Tensor", names=(f"torch.{_name[1:]}", f"Tensor.{_name[1:]}"),
+       type_rule=rules.reduction(rules.keep_dtype, dim_arg=None), reduction=True)(_extreme(_f, _name[1:]))
+
+
+def _arg(f: Any, what: str) -> Any:
+    def kernel(a: np.ndarray, dim: Optional[int] = None, keepdim: bool = False) -> np.ndarray:
+        if dim is None:
+            _nonempty(a, None, what)
+            idx = f(a.reshape(-1))
+            return np.full((1,) * a.ndim if keepdim else (), idx, np.int64)
+        d = norm_dim(dim, a.ndim)
+        if a.ndim == 0:
+            return np.zeros((), np.int64)
+        _nonempty(a, (d,), what)
+        return np.asarray(f(a, axis=d, keepdims=keepdim), np.int64)
+    return kernel
+
+
+def _arg_rule(types: Sequence[Any], consts: Sequence[Any]) -> List[Any]:
+    t, dim, keep = types[0], consts[1], consts[2]
+    if dim is None:
+        return [TensorType("int64", None if keep is rules.UNKNOWN or t.sizes is None
+                           else ((1,) * len(t.sizes) if keep else ()))]
+    return rules.reduction(rules.to_long)(types, consts)
+
+
+for _name, _f in (("argmax", np.argmax), ("argmin", np.argmin)):
+    op(f"aten::{_name}(Tensor self, int? dim=None, bool keepdim=False) -> Tensor",
+       names=(f"torch.{_name}", f"Tensor.{_name}"), type_rule=_arg_rule, reduction=True)(_arg(_f, _name))
+
+
+def _values_indices(argf: Any, what: str) -> Any:
+    def kernel(a: np.ndarray, dim: int, keepdim: bool = False) -> Tuple[np.ndarray, np.ndarray]:
+        d = norm_dim(dim, a.ndim)
+        if a.ndim == 0:
+            return a.copy(), np.zeros((), np.int64)
+        _nonempty(a, (d,), what)
+        idx = np.expand_dims(argf(a, axis=d), d)
+        values = np.take_along_axis(a, idx, axis=d)
+        if not keepdim:
+            values, idx = np.squeeze(values, d), np.squeeze(idx, d)
+        return values, idx.astype(np.int64)
+    kernel.__doc__ = f"torch.{what}(x, dim): (values, indices) of the first {what}imum along dim."
+    return kernel
+
+
+for _name, _argf in (("max", np.argmax), ("min", np.argmin)):
+    op(f"aten::{_name}.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)",
+       names=(f"torch.{_name}", f"Tensor.{_name}"),
+       type_rule=rules.reduction(rules.keep_dtype, n_outputs=2), reduction=True)(
+        _values_indices(_argf, _name))
+
+
+# -- var, std, norm --------------------------------------------------------------------------
+
+
+def _moment(root: bool) -> Any:
+    def kernel(a: np.ndarray, dim: Dims = None, correction: Any = None, keepdim: bool = False) -> np.ndarray:
+        _float_input(a, "std" if root else "var")
+        ddof = 1 if correction is None else correction
+        with quiet():
+            v = np.var(a, axis=_axes(a, dim), ddof=ddof, keepdims=keepdim)
+            return (np.sqrt(v) if root else v).astype(a.dtype, copy=False)
+    return kernel
+
+
+def _unbiased(kernel: Any) -> Any:
+    def k(a: np.ndarray, *args: Any) -> np.ndarray:
+        if len(args) == 1:          # var(Tensor self, bool unbiased)
+            return kernel(a, None, int(args[0]), False)
+        dim, unbiased, keepdim = args
+        return kernel(a, dim, int(unbiased), keepdim)
+    return k
+
+
+for _name, _root in (("var", False), ("std", True)):
+    _k = _moment(_root)
+    _names = (f"torch.{_name}", f"Tensor.{_name}")
+    op(f"aten::{_name}(Tensor self, bool unbiased=True) -> Tensor", names=_names,
+       type_rule=rules.reduction(rules.keep_dtype, dim_arg=None), reduction=True)(_unbiased(_k))
+    op(f"aten::{_name}.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor",
+       names=_names, type_rule=rules.reduction(rules.keep_dtype, keepdim_arg=3), reduction=True)(_unbiased(_k))
+    op(f"aten::{_name}.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, "
+       f"bool keepdim=False) -> Tensor", names=_names,
+       type_rule=rules.reduction(rules.keep_dtype, keepdim_arg=3), reduction=True)(_k)
+
+
+def _norm(a: np.ndarray, p: Any = 2, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
+    if not is_float(a.dtype.name):
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {a.dtype.name.capitalize()}")
+    axes = _axes(a, dim)
+    x = np.abs(a)
+    p = 2 if p is None else p
+    with quiet():
+        if p == float("inf"):
+            r = np.max(x, axis=axes, keepdims=keepdim, initial=0)
+        elif p == float("-inf"):
+            r = np.min(x, axis=axes, keepdims=keepdim)
+        elif p == 0:
+            r = np.sum(x != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
+        elif p == 1:
+            r = np.sum(x, axis=axes, keepdims=keepdim)
+        elif p == 2:
+            r = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
+        else:
+            r = np.power(np.sum(np.power(x, p), axis=axes, keepdims=keepdim), 1.0 / p)
+    return np.asarray(r).astype(a.dtype, copy=False)
+
+
+op("aten::norm.Scalar(Tensor self, Scalar p=2) -> Tensor", names=("torch.norm", "Tensor.norm"),
+   type_rule=rules.reduction(rules.keep_dtype, dim_arg=None), reduction=True)(_norm)
+op("aten::norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, bool keepdim=False) -> Tensor",
+   names=("torch.norm", "Tensor.norm"), type_rule=rules.reduction(rules.keep_dtype, dim_arg=2, keepdim_arg=3),
+   reduction=True)(_norm)
+
+
+# -- softmax family, logsumexp ------------------------------------------------------------------
+
+
+def _softmax_input(a: np.ndarray, dim: int, dtype: Any) -> Tuple[np.ndarray, int]:
+    x = a.astype(dtype, copy=False) if dtype is not None else a
+    if not is_float(x.dtype.name):
+        raise RuntimeError(f"softmax is not implemented for '{x.dtype.name}' tensors; convert to float first")
+    return x, norm_dim(dim, a.ndim)
+
+
+@op("aten::softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
+    names=("torch.softmax", "Tensor.softmax", "functional.softmax"), type_rule=rules.same_dtype_or(2))
+def softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
+    x, d = _softmax_input(a, dim, dtype)
+    if x.ndim == 0:
+        return np.ones_like(x)
+    with quiet():
+        e = np.exp(x - np.max(x, axis=d, keepdims=True))
+        return e / np.sum(e, axis=d, keepdims=True)
+
+
+@op("aten::log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
+    names=("torch.log_softmax", "Tensor.log_softmax", "functional.log_softmax"), type_rule=rules.same_dtype_or(2))
+def log_softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
+    x, d = _softmax_input(a, dim, dtype)
+    if x.ndim == 0:
+        return np.zeros_like(x)
+    with quiet():
+        shifted = x - np.max(x, axis=d, keepdims=True)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=d, keepdims=True))
+
+
+@op("aten::logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor",
+    names=("torch.logsumexp", "Tensor.logsumexp"),
+    type_rule=rules.reduction(lambda d, e: None if d is None else rules.float_dtype(d)), reduction=True)
+def logsumexp(a: np.ndarray, dim: Dims, keepdim: bool = False) -> np.ndarray:
+    x = a.astype(rules.float_dtype(a.dtype.name), copy=False)
+    axes = _axes(x, dim)
+    if x.ndim == 0:
+        return x.copy()
+    with quiet():
+        m = np.max(x, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
+        r = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+    return r if keepdim else np.squeeze(r, axis=axes)
+
+
+# -- all, any, cumsum -------------------------------------------------------------------------
+
+for _name, _f in (("all", np.all), ("any", np.any)):
+    op(f"aten::{_name}(Tensor self) -> Tensor", names=(f"torch.{_name}", f"Tensor.{_name}"),
+       type_rule=rules.reduction(rules.to_bool, dim_arg=None), reduction=True)(
+        lambda a, _f=_f: _f(a))
+    op(f"aten::{_name}.dim(Tensor self, int dim, bool keepdim=False) -> Tensor",
+       names=(f"torch.{_name}", f"Tensor.{_name}"), type_rule=rules.reduction(rules.to_bool), reduction=True)(
+        lambda a, dim, keepdim=False, _f=_f: _f(a, axis=norm_dim(dim, a.ndim), keepdims=keepdim))
+
+
+@op("aten::cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",
+    names=("torch.cumsum", "Tensor.cumsum"), type_rule=rules.cumsum_rule)
+def cumsum(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
+    d = norm_dim(dim, a.ndim)
+    if a.ndim == 0:
+        return a.astype(_sum_dtype(a, dtype))
+    return np.cumsum(a, axis=d, dtype=_sum_dtype(a, dtype))

@@ -1,0 +1,231 @@
+"""``Tensor``: a numpy array with PyTorch's names and semantics.
+
+A Tensor wraps one ndarray (``_a``); views are numpy views, so memory is shared exactly
+as PyTorch shares it, and ``numpy()`` / ``from_numpy`` are zero-copy. Every op method
+(``add``, ``__mul__``, ``view``...) is attached from the op registry when
+``minitorch_jit.ops`` is imported; the methods written here are the ones that are not ops:
+conversions to Python, printing, and the few queries that must be fast when not tracing.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator, Optional
+
+import numpy as np
+
+from . import dtypes
+from ._format import tensor_repr
+
+
+class Size(tuple):
+    """``torch.Size``: a tuple of ints."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    __slots__ = ("_a", "requires_grad", "__weakref__")
+    # numpy must defer to our reflected operators (np.float32(2) * t), not wrap us in arrays
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any = ()):
+        # torch.Tensor(data): the legacy constructor, always the default float dtype
+        arr = data._a if isinstance(data, Tensor) else np.asarray(data)
+        self._a = np.array(arr, dtype=np.float32)
+        self.requires_grad = False
+
+    @classmethod
+    def _wrap(cls, arr: np.ndarray) -> "Tensor":
+        t = object.__new__(cls)
+        t._a = arr
+        t.requires_grad = False
+        return t
+
+    # -- queries ----------------------------------------------------------------------------
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.BY_NAME[self._a.dtype.name]
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def shape(self) -> Size:
+        if _state.tracer is not None:
+            return self.size()
+        return Size(self._a.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.dim()
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def data(self) -> "Tensor":
+        return self
+
+    @property
+    def grad(self) -> None:
+        return None
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(list(range(self._a.ndim - 1, -1, -1)))
+
+    def size(self, dim: Optional[int] = None) -> Any:
+        """``torch.Size`` of all dims, or one dim's size (recorded while tracing)."""
+        if _state.tracer is None and dim is None:
+            return Size(self._a.shape)
+        r = _call("Tensor", "size", (self,) if dim is None else (self, dim))
+        return Size(r) if dim is None else r
+
+    def dim(self) -> int:
+        return self._a.ndim if _state.tracer is None else _call("Tensor", "dim", (self,))
+
+    def numel(self) -> int:
+        return int(self._a.size) if _state.tracer is None else _call("Tensor", "numel", (self,))
+
+    def element_size(self) -> int:
+        return self._a.itemsize
+
+    def stride(self, dim: Optional[int] = None) -> Any:
+        """Strides in elements, as PyTorch counts them."""
+        strides = tuple(s // self._a.itemsize for s in self._a.strides)
+        return strides if dim is None else strides[dim]
+
+    def is_contiguous(self) -> bool:
+        return bool(self._a.flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        return int(self._a.__array_interface__["data"][0])
+
+    def is_floating_point(self) -> bool:
+        return self._a.dtype.kind == "f"
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    def backward(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError("minitorch_jit has no autograd: backward() is not supported")
+
+    # -- conversion to Python ---------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        _warn_if_traced(self, "Converting a tensor to a NumPy array")
+        return self._a
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self._a if dtype is None else self._a.astype(dtype)
+
+    def tolist(self) -> Any:
+        _warn_if_traced(self, "Converting a tensor to a Python list")
+        return self._a.tolist()
+
+    def item(self) -> Any:
+        _warn_if_traced(self, "Converting a tensor to a Python number")
+        if self._a.size != 1:
+            raise RuntimeError(f"a Tensor with {self._a.size} elements cannot be converted to Scalar")
+        return self._a.reshape(()).item()
+
+    def __bool__(self) -> bool:
+        _warn_if_traced(self, "Converting a tensor to a Python boolean")
+        if self._a.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {'no' if self._a.size == 0 else 'more than one'} "
+                               "values is ambiguous")
+        return bool(self._a.reshape(()))
+
+    def __int__(self) -> int:
+        _warn_if_traced(self, "Converting a tensor to a Python integer")
+        return int(self._scalar())
+
+    def __float__(self) -> float:
+        _warn_if_traced(self, "Converting a tensor to a Python float")
+        return float(self._scalar())
+
+    def __index__(self) -> int:
+        if self._a.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        _warn_if_traced(self, "Converting a tensor to a Python index")
+        return int(self._scalar())
+
+    def _scalar(self) -> Any:
+        if self._a.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._a.reshape(()).item()
+
+    def __len__(self) -> int:
+        if self._a.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._a.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self._a.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        return tensor_repr(self._a)
+
+    def __format__(self, spec: str) -> str:
+        if self._a.ndim == 0 and spec:
+            return format(self._a.item(), spec)
+        return repr(self)
+
+    def __getitem__(self, index: Any) -> "Tensor":
+        return _indexing.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        _indexing.setitem(self, index, value)
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return (Tensor._wrap, (self._a,))
+
+
+class Parameter(Tensor):
+    """``nn.Parameter``: a tensor that a Module registers as a parameter."""
+
+    __slots__ = ()
+
+    def __new__(cls, data: Optional[Tensor] = None, requires_grad: bool = True) -> "Parameter":
+        t = object.__new__(cls)
+        t._a = np.zeros(0, np.float32) if data is None else data._a
+        t.requires_grad = requires_grad
+        return t
+
+    def __init__(self, data: Optional[Tensor] = None, requires_grad: bool = True):
+        pass
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def wrap(arr: np.ndarray) -> Tensor:
+    return Tensor._wrap(arr)
+
+
+def _warn_if_traced(t: Tensor, what: str) -> None:
+    if _state.tracer is not None:
+        _state.tracer.warn_conversion(t, what)
+
+
+from . import indexing as _indexing  # noqa: E402  (it calls back into Tensor's ops)
+from .ops.dispatch import call as _call, state as _state  # noqa: E402
