@@ -129,6 +129,12 @@ def print_graph(graph: Graph, show_source: bool = False) -> str:
     return "\n".join(p.out) + "\n"
 
 
+def value_names(graph: Graph) -> Dict[Value, str]:
+    """Every value's printed name (without the %), as :func:`print_graph` names them."""
+    p = _Printer(show_source=False)
+    return {v: n[1:] if n.startswith("%") else n for v, n in p.graph(graph).names.items()}
+
+
 def node_line(node: Node) -> str:
     """One node as text (with its source location) for error messages, its values named as
     they are in the printed graph."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from .schema import FunctionSchema, match_schema, parse_schema, substitute
+from .schema import FunctionSchema, match_schema, parse_schema, substitute, with_defaults
 from .types import Type
 
 
@@ -70,7 +70,7 @@ class OpDef:
         """Output types for inputs of ``types``; ``consts[i]`` is input i's value when it is a
         known constant, else ``UNKNOWN``."""
         if self.type_rule is not None:
-            return self.type_rule(types, consts)
+            return self.type_rule(*with_defaults(self.schema, types, consts))
         bindings = match_schema(self.schema, types) or {}
         return [substitute(r.type, bindings) for r in self.schema.returns]
 

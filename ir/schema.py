@@ -204,7 +204,7 @@ def match_type(formal: Type, actual: Type, bindings: Dict[str, Type]) -> bool:
 
 def match_schema(schema: FunctionSchema, types: Sequence[Type]) -> Optional[Dict[str, Type]]:
     """Type-variable bindings when node inputs of ``types`` (one per argument, in schema order,
-    varargs flattened) fit ``schema``, else None."""
+    varargs flattened, trailing defaults optional) fit ``schema``, else None."""
     args = schema.arguments
     if schema.is_vararg:
         fixed = args[:-1]
@@ -212,14 +212,31 @@ def match_schema(schema: FunctionSchema, types: Sequence[Type]) -> Optional[Dict
             return None
         formals = list(fixed) + [args[-1]] * (len(types) - len(fixed))
     else:
-        if len(types) != len(args):
+        # trailing arguments left at their defaults may be omitted, as in `aten::sum(%x)`
+        if len(types) > len(args) or any(not a.has_default for a in args[len(types):]):
             return None
-        formals = list(args)
+        formals = list(args[:len(types)])
     bindings: Dict[str, Type] = {}
     for formal, actual in zip(formals, types):
         if not match_type(formal.type, actual, bindings):
             return None
     return bindings
+
+
+def with_defaults(schema: FunctionSchema, types: Sequence[Type], consts: Sequence[Any]) -> tuple:
+    """``types`` and ``consts`` extended by the omitted trailing arguments' defaults."""
+    from .types import type_of_constant, NONE
+    types, consts = list(types), list(consts)
+    for a in schema.arguments[len(types):]:
+        if a.vararg or not a.has_default:
+            break
+        d = a.default
+        try:
+            types.append(NONE if d is None else (a.type if isinstance(d, list) else type_of_constant(d)))
+        except (TypeError, ValueError):
+            types.append(a.type)
+        consts.append(d)
+    return types, consts
 
 
 def substitute(t: Type, bindings: Dict[str, Type]) -> Type:

@@ -34,3 +34,6 @@ def no_grad() -> Iterator[None]:
 inference_mode = no_grad
 
 __version__ = "0.1.0"
+
+from . import jit  # noqa: E402
+from .jit import ScriptFunction, ScriptModule, TracerWarning, TracingCheckError, trace  # noqa: E402,F401

@@ -57,7 +57,9 @@ def format_array(a: np.ndarray, prefix: str = "tensor(") -> str:
     else:
         def fmt(v: object) -> str:
             return str(int(v))
-    width = max((len(fmt(v)) for v in shown.tolist()), default=0)
+    # like PyTorch, the column width comes from the finite values; nan and inf just take theirs
+    finite = shown[np.isfinite(shown)] if a.dtype.kind == "f" else shown
+    width = max((len(fmt(v)) for v in (finite if finite.size else shown).tolist()), default=0)
 
     def elem(v: object) -> str:
         return fmt(v).rjust(width)

@@ -84,10 +84,11 @@ class Tensor:
 
     def size(self, dim: Optional[int] = None) -> Any:
         """``torch.Size`` of all dims, or one dim's size (recorded while tracing)."""
-        if _state.tracer is None and dim is None:
+        if dim is not None:
+            return _call("Tensor", "size", (self, dim))
+        if _state.tracer is None:
             return Size(self._a.shape)
-        r = _call("Tensor", "size", (self,) if dim is None else (self, dim))
-        return Size(r) if dim is None else r
+        return Size(self.size(i) for i in range(self._a.ndim))
 
     def dim(self) -> int:
         return self._a.ndim if _state.tracer is None else _call("Tensor", "dim", (self,))
@@ -146,8 +147,8 @@ class Tensor:
     def __bool__(self) -> bool:
         _warn_if_traced(self, "Converting a tensor to a Python boolean")
         if self._a.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {'no' if self._a.size == 0 else 'more than one'} "
-                               "values is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with "
+                               + ("no values" if self._a.size == 0 else "more than one value") + " is ambiguous")
         return bool(self._a.reshape(()))
 
     def __int__(self) -> int:

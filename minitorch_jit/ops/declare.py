@@ -13,7 +13,7 @@ import numpy as np
 
 from ir import registry
 from ir.registry import OpDef
-from ir.types import TensorType
+from ir.types import TensorType, can_cast, is_float
 
 from . import rules
 
@@ -98,7 +98,6 @@ def unary(name: str, fn: Callable[[np.ndarray, str], np.ndarray], result: str = 
 
 
 def _check_inplace(a: np.ndarray, result: str) -> None:
-    from ir.types import can_cast
     if not can_cast(result, a.dtype.name):
         raise RuntimeError(f"result type {result} can't be cast to the desired output type {a.dtype.name}")
     if not a.flags.writeable:
@@ -127,21 +126,21 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
     (made floating for ``result="float"``); for ``result="bool"`` the output is bool.
     With ``alpha``, the overloads take ``alpha`` and compute ``fn(self, alpha * other)``.
     """
-    def compute(a: Any, b: Any) -> Any:
+    def compute(a: Any, b: Any, alpha_: Any) -> Any:
         dt = rules.result_dtype(a, b)
         if result == "float":
             dt = rules.float_dtype(dt)
+        if alpha_ != 1:
+            if isinstance(alpha_, float) and not is_float(dt):
+                raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+            b = np.multiply(b, alpha_, dtype=dt)
         return fn(a, b, dt)
 
     def kernel(a: Any, b: Any, alpha_: Any = 1) -> Any:
-        if alpha_ != 1:
-            b = np.multiply(b, alpha_, dtype=rules.result_dtype(b, alpha_))
-        return compute(a, b)
+        return compute(a, b, alpha_)
 
     def kernel_(a: np.ndarray, b: Any, alpha_: Any = 1) -> np.ndarray:
-        if alpha_ != 1:
-            b = np.multiply(b, alpha_, dtype=rules.result_dtype(b, alpha_))
-        out = compute(a, b)
+        out = compute(a, b, alpha_)
         _check_inplace(a, out.dtype.name if isinstance(out, np.ndarray) else np.asarray(out).dtype.name)
         np.copyto(a, out, casting="unsafe")
         return a

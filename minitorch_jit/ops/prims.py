@@ -78,7 +78,7 @@ def _one(a: np.ndarray, what: str) -> Any:
     return a.reshape(()).item()
 
 
-@op("aten::Bool.Tensor(Tensor a) -> bool", names=("builtins.bool",))
+@op("prim::Bool.Tensor(Tensor a) -> bool", names=("builtins.bool",))
 def bool_tensor(a: np.ndarray) -> bool:
     return bool(_one(a, "bool"))
 
@@ -114,7 +114,7 @@ def num_to_tensor(a: Any) -> np.ndarray:
 
 # -- numbers --------------------------------------------------------------------------------
 
-op("aten::Bool.num(Scalar a) -> bool", names=("builtins.bool",))(builtins.bool)
+op("prim::Bool.num(Scalar a) -> bool", names=("builtins.bool",))(builtins.bool)
 op("aten::Int.num(Scalar a) -> int", names=("builtins.int",))(builtins.int)
 op("aten::Float.num(Scalar a) -> float", names=("builtins.float",))(builtins.float)
 op("aten::neg.num(Scalar a) -> Scalar", names=("operator.__neg__",), type_rule=num_rule("arith"))(

@@ -1,0 +1,272 @@
+"""Host code: a graph becomes the source of one Python function, which is what runs.
+
+Like torch.fx's codegen, control flow becomes Python ``if``/``for``/``while``; each op
+becomes a call of its registry kernel (``aten.add_Tensor(x, y, 1)``); lists and tuples are
+Python literals. Values are numpy arrays and Python values; the caller wraps tensors at the
+edges. The source is registered with ``linecache`` so tracebacks through it show its lines,
+and it is what ``.code`` prints.
+"""
+from __future__ import annotations
+
+import builtins
+import keyword
+import linecache
+import math
+import re
+import types
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+
+from ir import registry
+from ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from ir.printer import value_names
+from ir.types import SCALARTYPE
+
+# A loop's trip count this large means "until the condition fails" (a Python while loop).
+INFINITE_TRIPS = 2 ** 62
+
+_IDENT = re.compile(r"[^0-9A-Za-z_]")
+_count = 0
+
+
+class HostCodeError(RuntimeError):
+    pass
+
+
+def kernel_attr(op: registry.OpDef) -> str:
+    """``add_Tensor`` for aten::add.Tensor, ``exp`` when the name has one overload."""
+    base = op.name.split("::")[1]
+    if len(registry.overloads(op.name)) == 1 or not op.schema.overload:
+        return base
+    return f"{base}_{op.schema.overload}"
+
+
+class HostCode:
+    """Generated source and the function compiled from it."""
+
+    def __init__(self, source: str, fn: Callable[..., Any], globals_: Dict[str, Any]):
+        self.source = source
+        self.fn = fn
+        self.globals = globals_
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+
+class _Gen:
+    def __init__(self, fusion: Optional[Callable[[Node], Callable[..., Any]]]):
+        self.fusion = fusion
+        self.globals: Dict[str, Any] = {"inf": math.inf, "nan": math.nan}
+        self.namespaces: Dict[str, types.SimpleNamespace] = {}
+        self.names: Dict[Value, str] = {}
+        self.printed: Dict[Value, str] = {}
+        self.used: set = set(self.globals) | set(dir(builtins))
+        self.lines: List[str] = []
+        self.constants = 0
+        self.functions = 0
+
+    # -- naming -------------------------------------------------------------------------------
+    def fresh(self, hint: str) -> str:
+        base = _IDENT.sub("_", hint) or "_"
+        if base[0].isdigit():
+            base = "_" + base
+        if keyword.iskeyword(base):
+            base += "_"
+        name, i = base, 1
+        while name in self.used:
+            name = f"{base}_{i}"
+            i += 1
+        self.used.add(name)
+        return name
+
+    def name(self, v: Value) -> str:
+        """Python names follow the printed graph: %x.1 is x_1, %5 is _5."""
+        if v not in self.names:
+            self.names[v] = self.fresh(self.printed.get(v) or v.name or "t")
+        return self.names[v]
+
+    def ref(self, v: Value) -> str:
+        """How a use of ``v`` reads: constants inline, other values by name."""
+        if v.node.kind == "prim::Constant":
+            return self.constant(v)
+        return self.name(v)
+
+    def constant(self, v: Value) -> str:
+        value = v.node.attrs.get("value")
+        if isinstance(value, np.ndarray):
+            if v not in self.names:
+                self.names[v] = self.fresh(f"c{self.constants}")
+                self.constants += 1
+                self.globals[self.names[v]] = value
+            return self.names[v]
+        if v.type == SCALARTYPE:
+            name = f"dtype_{value}"
+            self.globals[name] = np.dtype(value)
+            self.used.add(name)
+            return name
+        return _literal(value)
+
+    def kernel(self, op: registry.OpDef) -> str:
+        ns, _ = op.name.split("::")
+        space = self.namespaces.get(ns)
+        if space is None:
+            space = self.namespaces[ns] = types.SimpleNamespace()
+            self.globals[ns] = space
+            self.used.add(ns)
+        attr = kernel_attr(op)
+        setattr(space, attr, op.kernel)
+        return f"{ns}.{attr}"
+
+    # -- emission -----------------------------------------------------------------------------
+    def emit(self, depth: int, text: str) -> None:
+        self.lines.append("    " * depth + text)
+
+    def function(self, graph: Graph, fname: str) -> None:
+        self.printed = value_names(graph)
+        params = ", ".join(self.name(v) for v in graph.inputs)
+        self.emit(0, f"def {fname}({params}):")
+        self.block(graph.block, 1)
+        outs = [self.ref(v) for v in graph.outputs]
+        if not outs:
+            self.emit(1, "return None")
+        elif len(outs) == 1:
+            self.emit(1, f"return {outs[0]}")
+        else:
+            self.emit(1, f"return ({', '.join(outs)})")
+
+    def block(self, block: Block, depth: int) -> None:
+        start = len(self.lines)
+        for node in block.nodes:
+            self.node(node, depth)
+        if len(self.lines) == start:
+            self.emit(depth, "pass")
+
+    def assign(self, depth: int, outputs: List[Value], expr: str) -> None:
+        if not outputs:
+            self.emit(depth, expr)
+        elif len(outputs) == 1:
+            self.emit(depth, f"{self.name(outputs[0])} = {expr}")
+        else:
+            self.emit(depth, f"{', '.join(self.name(o) for o in outputs)} = {expr}")
+
+    def node(self, node: Node, depth: int) -> None:
+        kind = node.kind
+        args = [self.ref(v) for v in node.inputs]
+        if kind == "prim::Constant":
+            return  # inlined at its uses
+        if kind == "prim::If":
+            return self.if_node(node, depth)
+        if kind == "prim::Loop":
+            return self.loop_node(node, depth)
+        if kind == "prim::ListConstruct":
+            return self.assign(depth, node.outputs, "[" + ", ".join(args) + "]")
+        if kind == "prim::TupleConstruct":
+            return self.assign(depth, node.outputs, "(" + ", ".join(args) + ("," if len(args) == 1 else "") + ")")
+        if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
+            targets = ", ".join(self.name(o) for o in node.outputs) + ("," if len(node.outputs) == 1 else "")
+            return self.emit(depth, f"{targets} = {args[0]}" if node.outputs else f"_ = {args[0]}")
+        if kind == "prim::TupleIndex":
+            return self.assign(depth, node.outputs, f"{args[0]}[{args[1]}]")
+        if kind == "prim::FusionGroup":
+            return self.assign(depth, node.outputs, f"{self.fusion_kernel(node)}({', '.join(args)})")
+        if kind == "prim::CallFunction":
+            return self.assign(depth, node.outputs, f"{self.callee(node)}({', '.join(args)})")
+        op = registry.node_op(node)
+        if op is None:
+            raise HostCodeError(f"no kernel for node: {node}")
+        self.assign(depth, node.outputs, f"{self.kernel(op)}({', '.join(args)})")
+
+    def if_node(self, node: Node, depth: int) -> None:
+        self.emit(depth, f"if {self.ref(node.inputs[0])}:")
+        for i, b in enumerate(node.blocks):
+            if i == 1:
+                self.emit(depth, "else:")
+            start = len(self.lines)
+            for n in b.nodes:
+                self.node(n, depth + 1)
+            for o, r in zip(node.outputs, b.returns):
+                self.emit(depth + 1, f"{self.name(o)} = {self.ref(r)}")
+            if len(self.lines) == start:
+                self.emit(depth + 1, "pass")
+
+    def loop_node(self, node: Node, depth: int) -> None:
+        body = node.blocks[0]
+        trip, cond, inits = node.inputs[0], node.inputs[1], node.inputs[2:]
+        counter, params = body.params[0], body.params[1:]
+        body_cond, nexts = body.returns[0], body.returns[1:]
+        for p, v in zip(params, inits):
+            self.emit(depth, f"{self.name(p)} = {self.ref(v)}")
+        always = _is_true(cond) and _is_true(body_cond)
+        infinite = trip.node.kind == "prim::Constant" and trip.constant >= INFINITE_TRIPS
+        i = self.name(counter) if counter.uses or not always else None
+        if always and not infinite:
+            self.emit(depth, f"for {i or '_'} in range({self.ref(trip)}):")
+        else:
+            c = self.fresh("cond")
+            self.emit(depth, f"{c} = {self.ref(cond)}")
+            if i is not None:
+                self.emit(depth, f"{i} = 0")
+            test = c if infinite else f"{c} and {i} < {self.ref(trip)}"
+            self.emit(depth, f"while {test}:")
+        for n in body.nodes:
+            self.node(n, depth + 1)
+        if params:
+            self.emit(depth + 1, f"{', '.join(self.name(p) for p in params)} = "
+                                 f"{', '.join(self.ref(v) for v in nexts)}")
+        if not (always and not infinite):
+            self.emit(depth + 1, f"{c} = {self.ref(body_cond)}")
+            if i is not None:
+                self.emit(depth + 1, f"{i} += 1")
+        elif not body.nodes and not params:
+            self.emit(depth + 1, "pass")
+        for o, p in zip(node.outputs, params):
+            self.emit(depth, f"{self.name(o)} = {self.name(p)}")
+
+    def fusion_kernel(self, node: Node) -> str:
+        if self.fusion is None:
+            raise HostCodeError("this graph has a prim::FusionGroup but no fusion compiler was given")
+        name = self.fresh(f"fusion_group_{self.functions}")
+        self.functions += 1
+        self.globals[name] = self.fusion(node)
+        return name
+
+    def callee(self, node: Node) -> str:
+        fname = self.fresh(node.attrs.get("name", "fn"))
+        code = generate(node.attrs[SUBGRAPH], fname, self.fusion)
+        self.globals[fname] = code.fn
+        return fname
+
+
+def _is_true(v: Value) -> bool:
+    return v.node.kind == "prim::Constant" and v.constant is True
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return repr(value)
+
+
+def generate(graph: Graph, name: str = "forward",
+             fusion: Optional[Callable[[Node], Callable[..., Any]]] = None) -> HostCode:
+    """Compile ``graph`` into a Python function named ``name``. ``fusion(node)`` gives the
+    callable that runs a ``prim::FusionGroup`` node."""
+    global _count
+    gen = _Gen(fusion)
+    name = gen.fresh(name)
+    gen.function(graph, name)
+    source = "\n".join(gen.lines) + "\n"
+    _count += 1
+    filename = f"<minitorch_jit {name} #{_count}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = gen.globals
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated source
+    return HostCode(source, namespace[name], namespace)
+
+

@@ -1,0 +1,158 @@
+"""Compiled callables: ScriptFunction (a scripted or traced function) and ScriptModule (a
+module whose methods are graphs over its parameters)."""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Dict, List, Optional, Sequence
+
+from codegen.host import generate
+from ir import Graph, Type
+from ir.types import TensorType
+
+from ..nn.module import Module
+from ..ops import dispatch
+from ..ops.dispatch import _NOFIT, convert
+from . import config
+from .executor import GraphExecutor
+
+
+def describe(value: Any) -> str:
+    return dispatch.describe(value)
+
+
+class ScriptFunction:
+    """A graph with the calling convention of the Python function it came from."""
+
+    def __init__(self, graph: Graph, signature: inspect.Signature, name: str, qualified_name: Optional[str] = None):
+        self._graph = graph
+        self.signature = signature
+        self.__name__ = self.name = name
+        self.qualified_name = qualified_name or name
+        self.executor = GraphExecutor(graph, name, optimize=config.optimizer(), fusion=config.fusion())
+        self._code: Optional[str] = None
+
+    @property
+    def graph(self) -> Graph:
+        """The graph as the frontend built it (not specialized or optimized)."""
+        return self._graph
+
+    @property
+    def code(self) -> str:
+        """The graph as the Python source that runs it."""
+        if self._code is None:
+            self._code = generate(self._graph, self.name).source
+        return self._code
+
+    def _inputs(self, args: Sequence[Any], kwargs: Dict[str, Any]) -> List[Any]:
+        try:
+            bound = self.signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self.name}(): {e}") from None
+        bound.apply_defaults()
+        values = list(bound.arguments.values())
+        for (pname, v), inp in zip(bound.arguments.items(), self._graph.inputs):
+            if convert(v, inp.type) is _NOFIT:
+                raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
+                                f"but got {describe(v)}")
+        return values
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        values = self._inputs(args, kwargs)
+        result = self.executor.run(values)
+        tracer = dispatch.state.tracer
+        if tracer is not None:
+            result = tracer.record_call(self._graph, self.name, values, result)
+        return result
+
+    def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
+        """The specialized, optimized graph that runs for inputs like these."""
+        from .executor import unwrap
+        return self.executor.plan([unwrap(v) for v in self._inputs(args, kwargs)]).graph
+
+    def code_for(self, *args: Any, **kwargs: Any) -> str:
+        from .executor import unwrap
+        return self.executor.plan([unwrap(v) for v in self._inputs(args, kwargs)]).code.source
+
+    def __repr__(self) -> str:
+        return f"<ScriptFunction {self.qualified_name}>"
+
+
+def _type_name(t: Type) -> str:
+    return "a Tensor" if isinstance(t, TensorType) else f"a value of type {t}"
+
+
+class ScriptMethod(ScriptFunction):
+    """A method of a ScriptModule: its graph takes the method's arguments followed by the
+    module's parameters and buffers at ``attr_paths`` ("fc1.weight"), read at each call so
+    that ``load_state_dict`` and in-place updates are seen."""
+
+    def __init__(self, graph: Graph, signature: inspect.Signature, name: str, attr_paths: Sequence[str],
+                 qualified_name: Optional[str] = None):
+        super().__init__(graph, signature, name, qualified_name)
+        self.attr_paths = list(attr_paths)
+        self.owner: Optional["ScriptModule"] = None
+
+    def _inputs(self, args: Sequence[Any], kwargs: Dict[str, Any]) -> List[Any]:
+        values = super()._inputs(args, kwargs)
+        assert self.owner is not None, "a ScriptMethod must belong to a module"
+        return values + [self.owner.get_attr_path(p) for p in self.attr_paths]
+
+
+class ScriptModule(Module):
+    """A module whose methods are compiled graphs. Its parameters, buffers and submodules
+    mirror the module it came from (and share its tensors)."""
+
+    def __init__(self, original_name: str = "Module"):
+        super().__init__()
+        object.__setattr__(self, "original_name", original_name)
+        object.__setattr__(self, "_methods", {})
+
+    def _add_method(self, method: ScriptMethod) -> None:
+        method.owner = self
+        self._methods[method.name] = method
+
+    def get_attr_path(self, path: str) -> Any:
+        obj: Any = self
+        for part in path.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    def __getattr__(self, name: str) -> Any:
+        methods = self.__dict__.get("_methods", {})
+        if name in methods:
+            return methods[name]
+        return super().__getattr__(name)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if "forward" not in self._methods:
+            raise RuntimeError(f"{self.original_name} has no compiled forward method")
+        return self._methods["forward"](*args, **kwargs)
+
+    @property
+    def graph(self) -> Graph:
+        return self._methods["forward"].graph
+
+    @property
+    def code(self) -> str:
+        return self._methods["forward"].code
+
+    def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
+        return self._methods["forward"].graph_for(*args, **kwargs)
+
+    def _get_name(self) -> str:
+        return f"RecursiveScriptModule(original_name={self.original_name})"
+
+
+
+def mirror(module: Module) -> ScriptModule:
+    """A ScriptModule with ``module``'s structure, sharing its parameters and buffers."""
+    sm = ScriptModule(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name)
+    for name, p in module._parameters.items():
+        sm.register_parameter(name, p)
+    for name, b in module._buffers.items():
+        sm.register_buffer(name, b, persistent=name not in module._non_persistent)
+    for name, m in module._modules.items():
+        sm.add_module(name, None if m is None else (m if isinstance(m, ScriptModule) else mirror(m)))
+    object.__setattr__(sm, "training", module.training)
+    return sm
+

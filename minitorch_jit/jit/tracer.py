@@ -1,0 +1,262 @@
+"""The tracer: run a function once on example inputs and record every op call into a graph.
+
+Op calls go through the registry's dispatcher (``ops.dispatch.run``), which hands each call
+to the active tracer. Tensors computed from the inputs map to graph values; other tensors
+become constants. Sizes read from traced tensors (``x.size(0)``, ``x.shape``, ``x.dim()``)
+are :class:`SymInt` s: ints that remember their graph value, so arithmetic on them is
+recorded and a trace made with batch size 8 runs with batch size 32. Turning a traced tensor
+into a Python value (``bool(t)``, ``t.item()``) freezes it and warns with the user's line.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ir import Graph, ListType, OptionalType, SourceLocation, TensorType, TupleType, Type, Value
+from ir.registry import OpDef
+from ir.schema import NO_DEFAULT
+from ir.types import ANY, DEVICE, NONE, SCALARTYPE, NumberType, type_of_constant
+
+from ..ops import dispatch
+from ..tensor import Tensor
+
+
+class TracerWarning(UserWarning):
+    """A trace might not generalize to other inputs (a tensor became a Python value)."""
+
+
+class TracingCheckError(RuntimeError):
+    """The trace and the Python function disagree on one of the ``check_inputs``."""
+
+
+def _dir_of(path: str) -> str:
+    return os.path.dirname(os.path.abspath(path)) + os.sep
+
+
+# Frames in these directories are ours; warnings and source locations name the user's code.
+_OWN = (os.path.dirname(_dir_of(__file__).rstrip(os.sep)) + os.sep,) + tuple(
+    _dir_of(sys.modules[p].__file__) for p in ("ir", "codegen"))
+
+
+def user_frame() -> Optional[Any]:
+    """The innermost stack frame that is not inside minitorch_jit itself."""
+    f = sys._getframe(1)
+    while f is not None and (f.f_code.co_filename.startswith(_OWN) or f.f_code.co_filename.startswith("<minitorch_jit")):
+        f = f.f_back
+    return f
+
+
+def user_location() -> Optional[SourceLocation]:
+    f = user_frame()
+    if f is None:
+        return None
+    col = 0
+    try:
+        positions = list(f.f_code.co_positions())[f.f_lasti // 2]
+        col = (positions[2] or 0) + 1
+    except (AttributeError, IndexError):
+        pass
+    return SourceLocation(f.f_code.co_filename, f.f_lineno, col)
+
+
+class SymInt(int):
+    """An int read off a traced tensor; arithmetic on it is recorded."""
+
+    _value: Value
+
+    def __new__(cls, v: int, value: Value) -> "SymInt":
+        s = super().__new__(cls, v)
+        s._value = value
+        return s
+
+    def _op(name: str, reflected: bool = False) -> Any:  # noqa: N805 - a method factory
+        def f(self: "SymInt", other: Any) -> Any:
+            if not isinstance(other, int) or isinstance(other, bool):
+                return getattr(int(self), name)(other)
+            args = (other, self) if reflected else (self, other)
+            return dispatch.call("operator", name.replace("__r", "__", 1) if reflected else name, args)
+        return f
+
+    __add__, __radd__ = _op("__add__"), _op("__radd__", True)
+    __sub__, __rsub__ = _op("__sub__"), _op("__rsub__", True)
+    __mul__, __rmul__ = _op("__mul__"), _op("__rmul__", True)
+    __floordiv__, __rfloordiv__ = _op("__floordiv__"), _op("__rfloordiv__", True)
+    __mod__, __rmod__ = _op("__mod__"), _op("__rmod__", True)
+    del _op
+
+    def __neg__(self) -> Any:
+        return dispatch.call("operator", "__neg__", (self,))
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+
+class Tracer:
+    def __init__(self) -> None:
+        self.graph = Graph()
+        self.values: Dict[int, Tuple[Any, Value]] = {}  # id(tensor) -> (tensor kept alive, value)
+
+    # -- values -------------------------------------------------------------------------------
+    def add_input(self, t: Any, name: str) -> Value:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"trace: example input '{name}' must be a Tensor, got {type(t).__name__}")
+        v = self.graph.add_input(TensorType(t.dtype.name, (None,) * t._a.ndim), name)
+        self.values[id(t)] = (t, v)
+        return v
+
+    def traced(self, x: Any) -> bool:
+        if isinstance(x, Tensor):
+            return id(x) in self.values
+        if isinstance(x, SymInt):
+            return True
+        if isinstance(x, (list, tuple)):
+            return any(self.traced(e) for e in x)
+        return False
+
+    def value_for(self, x: Any, formal: Type) -> Value:
+        """The graph value of an argument; untraced tensors and Python values are constants."""
+        if isinstance(x, Tensor):
+            hit = self.values.get(id(x))
+            if hit is not None:
+                return hit[1]
+            arr = np.array(x._a)  # freeze its current contents
+            return self.graph.insert_constant(arr, TensorType(arr.dtype.name, arr.shape))
+        if isinstance(x, SymInt):
+            return x._value
+        if isinstance(formal, OptionalType) and x is not None:
+            formal = formal.elem
+        if isinstance(x, (list, tuple)) and (self.traced(x) or any(isinstance(e, Tensor) for e in x) or
+                                              any(e is None for e in x)):
+            elem = formal.elem if isinstance(formal, ListType) else ANY
+            items = [self.value_for(e, elem) for e in x]
+            node = self.graph.insert("prim::ListConstruct", items, [ListType(self._list_elem(items, elem))])
+            return node.output
+        if x is None:
+            return self.graph.insert_constant(None, NONE)
+        if formal == SCALARTYPE or hasattr(x, "is_floating_point") and hasattr(x, "np"):
+            return self.graph.insert_constant(x.name if hasattr(x, "name") else str(x), SCALARTYPE)
+        if formal == DEVICE:
+            return self.graph.insert_constant(str(x), DEVICE)
+        if isinstance(x, (list, tuple)):
+            value = [v.item() if isinstance(v, np.generic) else v for v in x]
+            t = formal if isinstance(formal, ListType) and not value else type_of_constant(list(value))
+            return self.graph.insert_constant(list(value), t)
+        if isinstance(x, np.generic):
+            x = x.item()
+        return self.graph.insert_constant(x)
+
+    @staticmethod
+    def _list_elem(items: List[Value], formal: Type) -> Type:
+        from ir.types import unify
+        t: Optional[Type] = items[0].type if items else formal
+        for v in items[1:]:
+            t = unify(t, v.type) if t is not None else None
+        return t if t is not None else formal
+
+    def bind_result(self, x: Any, v: Value) -> Any:
+        """Map a result to its graph value; ints become SymInts."""
+        if isinstance(x, Tensor):
+            self.values[id(x)] = (x, v)
+            return x
+        if isinstance(x, int) and not isinstance(x, bool):
+            return SymInt(x, v)
+        return x
+
+    # -- recording ------------------------------------------------------------------------------
+    def record(self, op: OpDef, bound: Sequence[Any], result: Any) -> Any:
+        """Called by the dispatcher after each op ran eagerly."""
+        if not (op.random or op.side_effects or any(self.traced(b) for b in bound)):
+            return result
+        formals = []
+        for a in op.schema.arguments:
+            formals.extend([a] * (len(bound) - len(op.schema.arguments) + 1) if a.vararg else [a])
+        # omit trailing arguments left at their defaults, as a person would write the call
+        n = len(bound)
+        while n and not formals[n - 1].vararg and formals[n - 1].default is not NO_DEFAULT and \
+                _same(bound[n - 1], formals[n - 1].default) and not self.traced(bound[n - 1]):
+            n -= 1
+        inputs = [self.value_for(b, f.type) for b, f in zip(bound[:n], formals[:n])]
+        returns = op.schema.returns
+        results = list(result) if len(returns) > 1 else ([] if not returns else [result])
+        types = [_runtime_type(r, ret.type) for r, ret in zip(results, returns)]
+        node = self.graph.insert(op.name, inputs, types, source=user_location())
+        if len(returns) > 1:
+            return type(result)(*[self.bind_result(r, o) for r, o in zip(results, node.outputs)])
+        if not returns:
+            return result
+        out = node.output
+        if isinstance(result, list) and isinstance(out.type, ListType) and isinstance(out.type.elem, TensorType):
+            unpack = self.graph.insert("prim::ListUnpack", [out], [_runtime_type(r, TensorType()) for r in result])
+            return [self.bind_result(r, o) for r, o in zip(result, unpack.outputs)]
+        return self.bind_result(result, out)
+
+    def record_call(self, graph: Graph, name: str, args: Sequence[Any], result: Any) -> Any:
+        """A script function called while tracing: one prim::CallFunction keeping its graph."""
+        inputs = [self.value_for(a, p.type) for a, p in zip(args, graph.inputs)]
+        node = self.graph.insert("prim::CallFunction", inputs, [o.type for o in graph.outputs],
+                                 attrs={"name": name, "Subgraph": graph.copy()}, source=user_location())
+        if len(node.outputs) == 1:
+            return self.bind_result(result, node.output)
+        return tuple(self.bind_result(r, o) for r, o in zip(result, node.outputs))
+
+    def warn_conversion(self, t: Tensor, what: str) -> None:
+        if id(t) not in self.values:
+            return
+        f = user_frame()
+        message = (f"{what} might cause the trace to be incorrect. We can't record the data flow of Python "
+                   "values, so this value will be treated as a constant in the future. This means that the trace "
+                   "might not generalize to other inputs!")
+        if f is None:
+            warnings.warn(message, TracerWarning)
+        else:
+            warnings.warn_explicit(message, TracerWarning, f.f_code.co_filename, f.f_lineno)
+
+    # -- outputs --------------------------------------------------------------------------------
+    def output_value(self, x: Any) -> Value:
+        if isinstance(x, (tuple, list)):
+            items = [self.output_value(e) for e in x]
+            if isinstance(x, tuple):
+                return self.graph.insert("prim::TupleConstruct", items, [TupleType([v.type for v in items])]).output
+            return self.graph.insert("prim::ListConstruct", items,
+                                     [ListType(self._list_elem(items, ANY))]).output
+        if isinstance(x, (Tensor, SymInt)) or x is None or isinstance(x, (bool, int, float, str)):
+            return self.value_for(x, ANY)
+        raise TypeError(f"trace: cannot return a value of type {type(x).__name__} from a traced function "
+                        "(tensors, numbers and tuples or lists of them are supported)")
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _runtime_type(r: Any, declared: Type) -> Type:
+    if isinstance(r, Tensor):
+        return TensorType(r.dtype.name, (None,) * r._a.ndim)
+    if isinstance(r, list) and r and all(isinstance(e, Tensor) for e in r):
+        return ListType(TensorType(r[0].dtype.name))
+    if isinstance(declared, NumberType) and isinstance(r, (bool, int, float)):
+        return type_of_constant(r)
+    return declared
+
+
+class tracing:
+    """``with tracing(tracer):`` makes ``tracer`` record op calls."""
+
+    def __init__(self, tracer: Tracer):
+        self.tracer = tracer
+
+    def __enter__(self) -> Tracer:
+        if dispatch.state.tracer is not None:
+            raise RuntimeError("trace() inside a trace is not supported")
+        dispatch.state.tracer = self.tracer
+        return self.tracer
+
+    def __exit__(self, *exc: Any) -> None:
+        dispatch.state.tracer = None

@@ -1,0 +1,138 @@
+"""The tracer: graphs of op calls that generalize across batch sizes, and its warnings."""
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import minitorch_jit as torch
+from minitorch_jit import nn
+from minitorch_jit.jit import TracerWarning, TracingCheckError
+
+from models import LeNet, mlp, my_function
+
+
+def kinds(graph):
+    return [n.kind for n in graph.nodes if n.kind != "prim::Constant"]
+
+
+def test_foo_is_mul_and_add():
+    def foo(x, y):
+        return 2 * x + y
+    traced = torch.trace(foo, (torch.rand(3), torch.rand(3)))
+    assert kinds(traced.graph) == ["aten::mul", "aten::add"]
+    x, y = torch.rand(5), torch.rand(5)
+    np.testing.assert_array_equal(traced(x, y).numpy(), (2 * x + y).numpy())
+    assert "def foo(x, y):" in traced.code
+
+
+def test_my_function_warns_and_freezes_the_branch():
+    with pytest.warns(TracerWarning, match="Python boolean might cause the trace to be incorrect") as rec:
+        traced = torch.trace(my_function, (torch.ones(2, 2),))
+    assert rec[0].filename.endswith("models.py")
+    assert rec[0].lineno == 29  # the `if x.mean() > 1.0:` line
+    assert kinds(traced.graph) == []  # the frozen branch is a constant
+    assert traced(torch.ones(2, 2).add_(1.0)).item() == 2.0  # the trace took the else branch
+    assert my_function(torch.ones(2, 2).add_(1.0)).item() == 1.0
+
+
+@pytest.mark.parametrize("conversion", [bool, int, float, lambda t: t.item(), lambda t: t.tolist()])
+def test_conversions_to_python_warn(conversion):
+    def f(x):
+        conversion(x.sum())
+        return x
+    with pytest.warns(TracerWarning):
+        torch.trace(f, (torch.ones(1),))
+
+
+def test_mlp_trace_matches_eager_on_another_batch_size():
+    torch.manual_seed(0)
+    m = mlp()
+    traced = torch.trace(m, torch.randn(8, 8))
+    assert kinds(traced.graph) == ["aten::linear", "aten::tanh", "aten::linear"]
+    assert [v.name for v in traced.graph.inputs] == ["x", "self.0.weight", "self.0.bias", "self.2.weight",
+                                                     "self.2.bias"]
+    x = torch.randn(32, 8)
+    np.testing.assert_array_equal(traced(x).numpy(), m(x).numpy())
+    assert traced.state_dict().keys() == m.state_dict().keys()
+
+
+def test_lenet_trace_matches_eager_on_another_batch_size():
+    torch.manual_seed(0)
+    net = LeNet().eval()
+    traced = torch.trace(net, torch.randn(8, 1, 28, 28))
+    assert kinds(traced.graph) == [
+        "aten::conv2d", "aten::relu", "aten::max_pool2d", "aten::conv2d", "aten::relu", "aten::max_pool2d",
+        "aten::size", "prim::ListConstruct", "aten::view", "aten::linear", "aten::relu", "aten::dropout",
+        "aten::linear", "aten::log_softmax"]
+    x = torch.randn(32, 1, 28, 28)
+    np.testing.assert_array_equal(traced(x).numpy(), net(x).numpy())
+
+
+def test_sizes_are_recorded_not_frozen():
+    def flat(x):
+        n = x.shape[0]
+        return x.reshape(n * 2, -1), x.size(1) + 1, x.dim()
+    traced = torch.trace(flat, (torch.ones(4, 6),))
+    out, s1, d = traced(torch.ones(10, 8))
+    assert tuple(out.shape) == (20, 4) and s1 == 9 and d == 2
+    assert "aten::size" in kinds(traced.graph) and "aten::mul" in kinds(traced.graph)
+
+
+def test_parameter_updates_are_seen_by_the_trace():
+    m = nn.Linear(3, 2)
+    traced = torch.trace(m, torch.ones(1, 3))
+    with torch.no_grad():
+        m.weight.zero_()
+        m.bias.fill_(1.0)
+    np.testing.assert_array_equal(traced(torch.ones(4, 3)).numpy(), np.ones((4, 2), np.float32))
+
+
+def test_in_place_ops_and_indexing_are_recorded():
+    def f(x):
+        y = x.clone()
+        y[y < 0] = 0
+        y[:, 1:] = y[:, 1:] * 2
+        return y.add_(1)
+    traced = torch.trace(f, (torch.randn(3, 4),))
+    x = torch.randn(5, 6)
+    np.testing.assert_array_equal(traced(x).numpy(), f(x).numpy())
+
+
+def test_calling_with_wrong_arguments_is_a_type_error_naming_the_parameter():
+    traced = torch.trace(lambda x, y: x + y, (torch.ones(2), torch.ones(2)))
+    with pytest.raises(TypeError, match=r"expected a Tensor for argument 'y', but got int"):
+        traced(torch.ones(2), 3)
+    with pytest.raises(TypeError, match="missing a required argument: 'y'"):
+        traced(torch.ones(2))
+    with pytest.raises(TypeError, match="too many positional arguments"):
+        traced(torch.ones(2), torch.ones(2), torch.ones(2))
+
+
+def test_shape_mismatch_names_both_shapes():
+    traced = torch.trace(lambda x, y: x + y, (torch.ones(2), torch.ones(2)))
+    with pytest.raises(RuntimeError, match=re.escape("The size of tensor a (3) must match the size of tensor b (4) "
+                                                     "at non-singleton dimension 0")):
+        traced(torch.ones(3), torch.ones(4))
+
+
+def test_check_inputs_reports_a_difference():
+    with pytest.raises(TracingCheckError, match="check input 0, output 0: the trace and the Python function differ"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TracerWarning)
+            torch.trace(my_function, (torch.ones(2, 2),), check_inputs=[(torch.ones(2, 2) * 3,)])
+    torch.trace(lambda x: x * 2, (torch.ones(2),), check_inputs=[(torch.ones(5),)])
+
+
+def test_returning_the_input_returns_the_same_tensor():
+    traced = torch.trace(lambda x: x, (torch.ones(2),))
+    x = torch.ones(3)
+    assert traced(x) is x
+
+
+def test_tuple_outputs():
+    traced = torch.trace(lambda x: (x.max(0)[0], x.min(0).indices), (torch.randn(3, 4),))
+    x = torch.randn(6, 2)
+    a, b = traced(x)
+    np.testing.assert_array_equal(a.numpy(), x.numpy().max(0))
+    np.testing.assert_array_equal(b.numpy(), x.numpy().argmin(0))
