@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from .lexer import TokenStream
 from .parser import parse_type
 from .types import (ANY, AnyType, BoolType, FloatType, IntType, ListType, NoneType, NumberType,
-                    OptionalType, TensorType, TupleType, Type, TypeVar)
+                    OptionalType, TensorType, TupleType, Type, TypeVar, unify)
 
 NO_DEFAULT = object()
 
@@ -178,6 +178,10 @@ def match_type(formal: Type, actual: Type, bindings: Dict[str, Type]) -> bool:
             return True
         if bound.is_subtype_of(actual):
             bindings[formal.name] = actual
+            return True
+        if isinstance(bound, TensorType) and isinstance(actual, TensorType):
+            # tensors refined differently (Float(2, *) and Float(1, *)): t is their join
+            bindings[formal.name] = unify(bound, actual)
             return True
         return False
     if isinstance(formal, AnyType):
