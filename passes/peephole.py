@@ -1,0 +1,495 @@
+"""Peephole rewrites: local identities that hold given the values' types.
+
+Given::
+
+    graph(%x : Float(*, *)):
+      %1 : Float(*, *) = aten::t(%x)
+      %2 : Float(*, *) = aten::t(%1)
+      %3 : int = aten::dim(%2)
+      return (%2, %3)
+
+Result (the dead ``aten::t`` is left to dead code elimination)::
+
+    graph(%x : Float(*, *)):
+      %1 : Float(*, *) = aten::t(%x)
+      %2 : int = prim::Constant[value=2]()
+      return (%x, %2)
+
+The rules, each keyed by the op it rewrites (``RULES``):
+
+- views and conversions that change nothing are their input: ``x.t().t()`` (rank <= 2),
+  ``x.transpose(a, b).transpose(a, b)``, ``view``/``reshape``/``expand`` to ``x``'s own
+  sizes, ``to``/``type_as``/``float()``... to ``x``'s own dtype (without ``copy=True``),
+  ``contiguous()`` of a value known to be contiguous, ``detach()``, ``dropout`` that does not
+  train. These return ``x`` or a view of it, so aliasing is unchanged;
+- arithmetic identities ``x * 1``, ``x / 1``, ``x - 0``, ``x + 0``, ``-(-x)``: only when the
+  result has ``x``'s dtype and sizes (``x * 1.0`` with an int ``x`` is a float tensor, and a
+  broadcasting operand can grow the result), only when the identity is exact for the dtype
+  (for floats ``x + 0`` is not: ``-0.0 + 0`` is ``+0.0``; ``x - 0.0`` is), and only when
+  the result and ``x`` may become one object (neither is written in place, and not both
+  reach the caller; see :mod:`passes.alias_analysis`);
+- ``x.dim()``, ``x.size(i)``, ``x.size()``, ``x.numel()`` and ``len(x)`` of values whose
+  rank or sizes are known become constants;
+- number and boolean algebra: ``n + 0``, ``n - 0``, ``n * 1``, ``n * 0``, ``n // 1`` of
+  ints, ``not not b``; an ``If`` output that is its condition (``b and True``), its negation,
+  or the same value on both branches; unpacking a tuple or list just built.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+import numpy as np
+
+from ir import registry
+from ir.graph import Graph, Node, Value
+from ir.registry import UNKNOWN
+from ir.types import BOOL, INT, ListType, TensorType, is_float, is_integral
+
+from .alias_analysis import AliasDb
+from .input_facts import is_contiguous_input
+from .shape_propagation import rule_types
+from .rewriting import replace_value
+
+Rule = Callable[[Node, AliasDb], Optional[List[Value]]]
+
+
+def _const(v: Value) -> Any:
+    """The value of a constant input, else ``UNKNOWN``."""
+    return v.constant if v.is_constant else UNKNOWN
+
+
+def _input(node: Node, i: int, default: Any = UNKNOWN) -> Any:
+    """Input ``i``'s constant value; ``default`` when the node omits it (schema default)."""
+    return _const(node.inputs[i]) if i < len(node.inputs) else default
+
+
+def _tensor(v: Value) -> Optional[TensorType]:
+    return v.type if isinstance(v.type, TensorType) else None
+
+
+def _produced_by(v: Value, name: str) -> Optional[Node]:
+    return v.node if v.node.kind == name else None
+
+
+def _norm(dim: Any, rank: int) -> Optional[int]:
+    """A constant dim index in range, made non-negative; None when unknown or out of range."""
+    if type(dim) is not int or not -rank <= dim < rank:
+        return None
+    return dim % rank
+
+
+# -- views and conversions that change nothing -------------------------------------------------
+
+
+def _double_t(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    inner = _produced_by(node.inputs[0], "aten::t")
+    if inner is None:
+        return None
+    x = inner.inputs[0]
+    t = _tensor(x)
+    return [x] if t is not None and t.rank is not None and t.rank <= 2 else None
+
+
+def _double_transpose(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    inner = _produced_by(node.inputs[0], "aten::transpose")
+    if inner is None:
+        return None
+    x = inner.inputs[0]
+    t = _tensor(x)
+    if t is None or t.rank is None:
+        return None
+    outer_dims = {_norm(_input(node, 1), t.rank), _norm(_input(node, 2), t.rank)}
+    inner_dims = {_norm(_input(inner, 1), t.rank), _norm(_input(inner, 2), t.rank)}
+    return [x] if None not in outer_dims and outer_dims == inner_dims else None
+
+
+def _same_shape(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """view / reshape / expand to the input's own sizes (one -1 may stand for a size)."""
+    x, shape = node.inputs[0], _input(node, 1)
+    t = _tensor(x)
+    if t is None or t.sizes is None or not isinstance(shape, list) or len(shape) != t.rank:
+        return None
+    free = [i for i, s in enumerate(shape) if s == -1]
+    if node.kind == "aten::expand":
+        if db.is_mutated(node.output):
+            return None  # an expanded tensor is read-only here: writing into it must fail
+    elif len(free) > 1 or (free and 0 in t.sizes):
+        return None  # an error, or an ambiguous -1
+    same = all(s == -1 or s == d for s, d in zip(shape, t.sizes))
+    return [x] if same and all(d is not None for i, d in enumerate(t.sizes) if i not in free) else None
+
+
+def _same_shape_as(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    a, b = _tensor(node.inputs[0]), _tensor(node.inputs[1])
+    if a is None or b is None or a.sizes is None or None in a.sizes or a.sizes != b.sizes:
+        return None
+    return [node.inputs[0]]
+
+
+def _same_dtype(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """to / type_as / float() ... to the dtype the input already has: the input itself."""
+    x = node.inputs[0]
+    t = _tensor(x)
+    op = registry.node_op(node)
+    if t is None or t.dtype is None or op is None:
+        return None
+    names = [a.name for a in op.schema.arguments]
+    if "copy" in names and _input(node, names.index("copy"), False) is not False:
+        return None
+    out = rule_types(node)
+    return [x] if out and isinstance(out[0], TensorType) and out[0].dtype == t.dtype else None
+
+
+def _contiguous(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    x = node.inputs[0]
+    known = is_contiguous_input(x) or x.node.kind == "aten::contiguous"
+    return [x] if known else None
+
+
+def _itself(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """detach(): there is no autograd here, so it is its input."""
+    return [node.inputs[0]]
+
+
+def _dropout(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """dropout(x, p, training) is x itself when not training or when p == 0 (a p outside
+    [0, 1] is an error even then)."""
+    p, training = _input(node, 1, 0.5), _input(node, 2, True)
+    if type(p) not in (int, float) or not 0 <= p <= 1:
+        return None
+    return [node.inputs[0]] if training is False or p == 0 else None
+
+
+# -- arithmetic identities ----------------------------------------------------------------------
+
+
+def _exact_identity(kind: str, other: Any, dtype: str) -> bool:
+    """Is ``x <kind> other`` exactly ``x`` for every ``x`` of ``dtype``?"""
+    if isinstance(other, np.ndarray):
+        values = other
+    elif isinstance(other, (bool, int, float)):
+        values = np.asarray(other)
+    else:
+        return False
+    if kind == "aten::add":
+        return is_integral(dtype, include_bool=True) and bool(np.all(values == 0))
+    if kind == "aten::sub":
+        return dtype != "bool" and bool(np.all(values == 0)) and not np.any(np.signbit(values))
+    if kind == "aten::mul":
+        return bool(np.all(values == 1))
+    if kind == "aten::div":
+        return is_float(dtype) and bool(np.all(values == 1))
+    return False
+
+
+def _identity_operand(node: Node) -> Optional[Tuple[Value, Any]]:
+    """(x, the constant other operand), trying both orders for add and mul."""
+    a, b = node.inputs[0], node.inputs[1]
+    if _tensor(a) is not None and b.is_constant:
+        return a, b.constant
+    if node.kind in ("aten::add", "aten::mul") and _tensor(b) is not None and a.is_constant:
+        return b, a.constant
+    return None
+
+
+def _arith_identity(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    operands = _identity_operand(node)
+    if operands is None:
+        return None
+    x, other = operands
+    t = _tensor(x)
+    if t is None or t.dtype is None or t.sizes is None:
+        return None
+    if len(node.inputs) > 2:  # alpha of add and sub
+        alpha = _const(node.inputs[2])
+        if not (alpha == 1 and (type(alpha) is int or is_float(t.dtype))):
+            return None
+    if not _exact_identity(node.kind, other, t.dtype):
+        return None
+    out = rule_types(node)
+    if not out or out[0] != t or not db.may_merge(x, node.output):
+        return None
+    return [x]
+
+
+def _double_neg(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    inner = _produced_by(node.inputs[0], "aten::neg")
+    if inner is None:
+        return None
+    x = inner.inputs[0]
+    t = _tensor(x)
+    if t is None or t.dtype in (None, "bool") or not db.may_merge(x, node.output):
+        return None
+    return [x]
+
+
+# -- queries of known sizes ------------------------------------------------------------------
+
+
+def _constant(node: Node, value: Any, type_: Any = None) -> List[Value]:
+    with node.graph.inserting_before(node):
+        return [node.graph.insert_constant(value, type_, source=node.source)]
+
+
+def _dim(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    t = _tensor(node.inputs[0])
+    return _constant(node, t.rank) if t is not None and t.rank is not None else None
+
+
+def _size_int(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    t = _tensor(node.inputs[0])
+    if t is None or t.sizes is None:
+        return None
+    d = _norm(_input(node, 1), t.rank)
+    if d is None or not t.sizes or t.sizes[d] is None:
+        return None
+    return _constant(node, t.sizes[d])
+
+
+def _all_sizes(node: Node) -> Optional[Tuple[int, ...]]:
+    t = _tensor(node.inputs[0])
+    if t is None or t.sizes is None or None in t.sizes:
+        return None
+    return t.sizes
+
+
+def _size(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    sizes = _all_sizes(node)
+    if sizes is None or db.is_mutated(node.output):
+        return None
+    return _constant(node, list(sizes), ListType(INT))
+
+
+def _numel(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    sizes = _all_sizes(node)
+    return None if sizes is None else _constant(node, int(np.prod(sizes, dtype=np.int64)))
+
+
+def _len(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    x = node.inputs[0]
+    t = _tensor(x)
+    if t is not None:
+        if t.sizes and t.sizes[0] is not None:
+            return _constant(node, t.sizes[0])
+        return None
+    built = _produced_by(x, "prim::ListConstruct")
+    if built is not None and not db.is_mutated(x):
+        return _constant(node, len(built.inputs))
+    return None
+
+
+# -- numbers and booleans ---------------------------------------------------------------------
+
+# ``n <op> identity`` is ``n`` for an int ``n`` (either side for + and *)
+_INT_IDENTITY = {"aten::add": 0, "aten::sub": 0, "aten::mul": 1, "aten::floor_divide": 1}
+
+
+def _int_algebra(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    if node.kind not in _INT_IDENTITY:
+        return None
+    a, b = node.inputs
+    commutative = node.kind in ("aten::add", "aten::mul")
+    for x, c in ((a, b), (b, a)) if commutative else ((a, b),):
+        k = _const(c)
+        if x.type != INT or type(k) is not int:
+            continue
+        if node.kind == "aten::mul" and k == 0:
+            return _constant(node, 0)
+        if k == _INT_IDENTITY[node.kind]:
+            return [x]
+    return None
+
+
+def _double_not(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    inner = _produced_by(node.inputs[0], "aten::__not__")
+    return [inner.inputs[0]] if inner is not None else None
+
+
+def _defined_outside(v: Value, node: Node) -> bool:
+    return not any(v.node.is_descendant_of(b) for b in node.blocks)
+
+
+def _if_outputs(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """Per output: the same outer value on both branches is that value; constants True and
+    False are the condition (``b and True``), False and True its negation; equal constants
+    are that constant."""
+    cond = node.inputs[0]
+    replaced: List[Optional[Value]] = []
+    for o, r0, r1 in zip(node.outputs, node.blocks[0].returns, node.blocks[1].returns):
+        new: Optional[Value] = None
+        if r0 is r1 and _defined_outside(r0, node):
+            new = r0
+        elif r0.is_constant and r1.is_constant and o.uses:
+            c0, c1 = r0.constant, r1.constant
+            if o.type == BOOL and c0 is True and c1 is False:
+                new = cond
+            elif o.type == BOOL and c0 is False and c1 is True:
+                with node.graph.inserting_before(node):
+                    new = node.graph.insert("aten::__not__", [cond], [BOOL], source=node.source).output
+            elif type(c0) is type(c1) and c0 == c1 and isinstance(c0, (bool, int, float, str)) \
+                    and r0.type == r1.type:
+                new = _constant(node, c0, r0.type)[0]
+        replaced.append(new if new is not None and o.uses else None)
+    return replaced if any(r is not None for r in replaced) else None
+
+
+def _unpack_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    x = node.inputs[0]
+    builder = "prim::TupleConstruct" if node.kind == "prim::TupleUnpack" else "prim::ListConstruct"
+    built = _produced_by(x, builder)
+    if built is None or len(built.inputs) != len(node.outputs):
+        return None
+    if builder == "prim::ListConstruct" and db.is_mutated(x):
+        return None
+    return list(built.inputs)
+
+
+def _getitem_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``[a, b, c][1]`` is ``b`` (a list nothing writes into, a constant index in range)."""
+    xs, i = node.inputs[0], _const(node.inputs[1]) if len(node.inputs) > 1 else UNKNOWN
+    built = _produced_by(xs, "prim::ListConstruct")
+    if built is None or db.is_mutated(xs) or type(i) is not int or not -len(built.inputs) <= i < len(built.inputs):
+        return None
+    return [built.inputs[i]]
+
+
+def _tuple_index_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    built = _produced_by(node.inputs[0], "prim::TupleConstruct")
+    i = _const(node.inputs[1])
+    if built is None or type(i) is not int or not -len(built.inputs) <= i < len(built.inputs):
+        return None
+    return [built.inputs[i]]
+
+
+def _arithmetic(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    op = registry.node_op(node)
+    if op is None:
+        return None
+    return _int_algebra(node, db) if op.schema.overload == "num" else _arith_identity(node, db)
+
+
+def _size_query(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    return _size_int(node, db) if len(node.inputs) > 1 else _size(node, db)
+
+
+RULES: Dict[str, Rule] = {
+    "aten::t": _double_t, "aten::transpose": _double_transpose,
+    "aten::view": _same_shape, "aten::reshape": _same_shape, "aten::expand": _same_shape,
+    "aten::view_as": _same_shape_as, "aten::reshape_as": _same_shape_as, "aten::expand_as": _same_shape_as,
+    "aten::to": _same_dtype, "aten::type_as": _same_dtype, "aten::_cast_Float": _same_dtype,
+    "aten::_cast_Double": _same_dtype, "aten::_cast_Long": _same_dtype, "aten::_cast_Int": _same_dtype,
+    "aten::_cast_Bool": _same_dtype,
+    "aten::contiguous": _contiguous, "aten::detach": _itself, "aten::dropout": _dropout,
+    "aten::add": _arithmetic, "aten::sub": _arithmetic, "aten::mul": _arithmetic, "aten::div": _arithmetic,
+    "aten::floor_divide": _arithmetic, "aten::neg": _double_neg, "aten::__not__": _double_not,
+    "aten::dim": _dim, "aten::size": _size_query, "aten::numel": _numel,
+    "prim::If": _if_outputs, "prim::TupleUnpack": _unpack_built, "prim::ListUnpack": _unpack_built,
+    "prim::TupleIndex": _tuple_index_built,
+}
+
+
+# Rules for ops known by the Python name a frontend declares them under (``len(xs)``,
+# ``xs[i]``), not by an op name: the registry says which ops those are.
+PYTHON_RULES: Dict[Tuple[str, str], Rule] = {("builtins", "len"): _len, ("operator", "__getitem__"): _getitem_built}
+
+
+def _python_rules() -> Dict[str, Rule]:
+    return {op.qualified_name: rule for (ns, name), rule in PYTHON_RULES.items()
+            for op in registry.python_overloads(ns, name)}
+
+
+def _rule_for(node: Node, python_rules: Dict[str, Rule]) -> Optional[Rule]:
+    rule = RULES.get(node.kind)
+    if rule is None and python_rules:
+        op = registry.node_op(node)
+        if op is not None:
+            return python_rules.get(op.qualified_name)
+    return rule
+
+
+def _round(graph: Graph) -> bool:
+    db = AliasDb(graph)
+    python_rules = _python_rules()
+    changed = False
+    for node in list(graph.all_nodes()):
+        if node.owning_block is None:
+            continue  # destroyed by an earlier rewrite this round
+        rule = _rule_for(node, python_rules)
+        new = rule(node, db) if rule is not None else None
+        if new is None:
+            continue
+        for o, n in zip(node.outputs, new):
+            if n is not None and n is not o:
+                db.merged(n, o)
+                replace_value(o, n)
+                changed = True
+        if node.kind not in ("prim::If", "prim::Loop") and not any(o.uses for o in node.outputs):
+            node.destroy()
+    return changed
+
+
+def peephole(graph: Graph) -> bool:
+    """Apply the rules until none applies."""
+    changed = False
+    while _round(graph):
+        changed = True
+    return changed
+
+
+def _queried_dims(node: Node, t: TensorType, python_rules: Dict[str, Rule]) -> Sequence[int]:
+    """The dims of its first input's sizes that a size query reads (none for other nodes)."""
+    rule = _rule_for(node, python_rules)
+    if rule is _size_query and len(node.inputs) > 1:
+        d = _norm(_input(node, 1), t.rank)
+        return [] if d is None else [d]
+    if rule in (_size_query, _numel):
+        return range(t.rank)
+    return [0] if rule is _len and t.rank else []
+
+
+def _sources(value: Value, inputs: Dict[Value, int]) -> Set[Value]:
+    """The graph inputs ``value`` is computed from (through any node, block or loop)."""
+    found: Set[Value] = set()
+    seen: Set[Node] = set()
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if v in inputs:
+            found.add(v)
+            continue
+        node = v.node
+        if node.kind == "prim::Param":
+            node = node.owning_block.owning_node  # a loop-carried value: the whole loop
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(node.inputs)
+        for inner in node.all_nodes():
+            stack.extend(inner.inputs)
+    return found
+
+
+def size_reads(graph: Graph) -> List[Tuple[int, int]]:
+    """(graph input offset, dim) of the unknown input sizes that would let the size-query
+    rules above fold the queries left in ``graph``. The executor specializes on them. A
+    query of an input's size reads that size; a query of a computed tensor's size reads
+    every size of the inputs it is computed from (type rules carry sizes through ops)."""
+    inputs = {v: i for i, v in enumerate(graph.inputs)}
+    reads: Set[Tuple[int, int]] = set()
+    python_rules = _python_rules()
+    for node in graph.all_nodes():
+        t = _tensor(node.inputs[0]) if node.inputs else None
+        if t is None or t.sizes is None:
+            continue
+        dims = _queried_dims(node, t, python_rules)
+        if not dims:
+            continue
+        x = node.inputs[0]
+        if x in inputs:
+            reads.update((inputs[x], d) for d in dims if t.sizes[d] is None)
+            continue
+        for source in _sources(x, inputs):
+            st = _tensor(source)
+            if st is not None and st.sizes is not None:
+                reads.update((inputs[source], d) for d, size in enumerate(st.sizes) if size is None)
+    return sorted(reads)

@@ -1,0 +1,87 @@
+"""The pass pipeline: the order passes run in, to a fixed point, with dumps and checks.
+
+``run_pipeline(graph)`` runs ``OPTIMIZATIONS`` in order, again and again until a whole round
+changes nothing (at most ``MAX_ROUNDS`` rounds), then each of ``LOWERINGS`` once. Lowerings
+are passes that change the graph's form for code generation rather than simplify it; the
+fuser appends itself there by name::
+
+    from passes import pipeline
+    pipeline.LOWERINGS.append(("fusion", fuse))
+
+Environment:
+
+- ``MINITORCH_JIT_DUMP=all`` prints the graph before the pipeline and after every pass that
+  changed it, on stderr; ``MINITORCH_JIT_DUMP=peephole,fusion`` only after those passes.
+- ``MINITORCH_JIT_VERIFY=1`` runs the verifier after every pass (the tests set it), so a
+  pass that breaks the graph fails there, naming itself.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable, List, Tuple
+
+from ir import Graph, VerifyError, verify
+
+from .common_subexpression_elimination import common_subexpression_elimination
+from .constant_propagation import constant_propagation
+from .dead_code_elimination import dead_code_elimination
+from .inlining import inlining
+from .loop_unrolling import loop_unrolling
+from .peephole import peephole
+from .shape_propagation import shape_propagation
+
+Pass = Callable[[Graph], bool]
+
+# Shape propagation comes first: the executor hands over graphs whose input types it has just
+# specialized, and the other types only agree with them once propagated.
+OPTIMIZATIONS: List[Tuple[str, Pass]] = [
+    ("shape_propagation", shape_propagation),
+    ("inlining", inlining),
+    ("constant_propagation", constant_propagation),
+    ("peephole", peephole),
+    ("loop_unrolling", loop_unrolling),
+    ("common_subexpression_elimination", common_subexpression_elimination),
+    ("dead_code_elimination", dead_code_elimination),
+]
+LOWERINGS: List[Tuple[str, Pass]] = []
+
+MAX_ROUNDS = 16
+
+
+def pass_names() -> List[str]:
+    """The pipeline's passes in the order they run."""
+    return [name for name, _ in OPTIMIZATIONS + LOWERINGS]
+
+
+def _dump_wanted(name: str) -> bool:
+    wanted = os.environ.get("MINITORCH_JIT_DUMP", "")
+    return bool(wanted) and (wanted == "all" or name in wanted.split(","))
+
+
+def _run(name: str, fn: Pass, graph: Graph) -> bool:
+    changed = fn(graph)
+    if os.environ.get("MINITORCH_JIT_VERIFY", "") not in ("", "0"):
+        try:
+            verify(graph)
+        except VerifyError as e:
+            raise VerifyError(f"the graph is broken after pass {name}: {e}") from None
+    if changed and _dump_wanted(name):
+        sys.stderr.write(f"[minitorch_jit] after {name}:\n{graph}")
+    return changed
+
+
+def run_pipeline(graph: Graph) -> Graph:
+    """Optimize ``graph`` in place (and return it): the optimizations to a fixed point, then
+    the lowerings."""
+    if _dump_wanted("all"):
+        sys.stderr.write(f"[minitorch_jit] before the pipeline:\n{graph}")
+    for _ in range(MAX_ROUNDS):
+        changed = False
+        for name, fn in OPTIMIZATIONS:
+            changed |= _run(name, fn, graph)
+        if not changed:
+            break
+    for name, fn in LOWERINGS:
+        _run(name, fn, graph)
+    return graph
