@@ -1,18 +1,26 @@
-"""What new graph executors use to optimize graphs and to compile fusion groups.
+"""What new graph executors use to optimize graphs and to compile fusion groups, and whether
+the JIT is on at all.
 
 The pass pipeline and the fusion compiler live in lower layers (``passes``, ``codegen``);
 this is the one place that picks them, so tests can swap them (for example to run a graph
-with no passes at all and compare).
+with no passes at all and compare, see :func:`using`).
+
+``MINITORCH_JIT_DISABLE=1`` turns the JIT off: ``script`` and ``trace`` then return objects
+that run the plain Python code, so it can be debugged with ordinary tools. It is read when
+they are called.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+import contextlib
+import os
+from typing import Any, Callable, Iterator, Optional
 
 from ir import Graph
+from passes.pipeline import run_pipeline
 
 Optimizer = Callable[[Graph], Graph]
 
-_optimizer: Optional[Optimizer] = None
+_optimizer: Optional[Optimizer] = run_pipeline
 _fusion: Optional[Callable[..., Any]] = None
 
 
@@ -22,3 +30,27 @@ def optimizer() -> Optional[Optimizer]:
 
 def fusion() -> Optional[Callable[..., Any]]:
     return _fusion
+
+
+def disabled() -> bool:
+    """Is the JIT turned off (``MINITORCH_JIT_DISABLE`` set to anything but 0)?"""
+    return os.environ.get("MINITORCH_JIT_DISABLE", "") not in ("", "0")
+
+
+_UNCHANGED: Any = object()
+
+
+@contextlib.contextmanager
+def using(optimizer: Any = _UNCHANGED, fusion: Any = _UNCHANGED) -> Iterator[None]:
+    """Executors created inside the block use this optimizer (None: no passes) or fusion
+    compiler; the previous choice comes back after it."""
+    global _optimizer, _fusion
+    saved = _optimizer, _fusion
+    if optimizer is not _UNCHANGED:
+        _optimizer = optimizer
+    if fusion is not _UNCHANGED:
+        _fusion = fusion
+    try:
+        yield
+    finally:
+        _optimizer, _fusion = saved

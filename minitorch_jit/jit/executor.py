@@ -1,11 +1,12 @@
 """The graph executor: specialize a graph on the kind of its inputs, compile a plan once per
 kind, and run it.
 
-A call computes its inputs' specialization key (dtype, rank, which dims are 1 and
-contiguity of each tensor; the type of each other argument). A miss copies the graph,
-refines its input types from the key, runs the optimization pipeline, and generates host
-code (and native kernels for fusion groups); the plan is cached, bounded, by key. A hit runs
-the plan with no compile work.
+A call computes its inputs' kind (dtype, rank, which dims are 1 and contiguity of each
+tensor; the type of each other argument), and the values of what plans of that kind were
+specialized on (see :class:`GraphExecutor`). A miss copies the graph, refines its input
+types, runs the optimization pipeline, and generates host code (and native kernels for
+fusion groups); the plan is cached, bounded, by key. A hit runs the plan with no compile
+work. ``MINITORCH_JIT_LOG=recompile`` logs each recompile with its reason.
 """
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ import logging
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
 from codegen.host import HostCode, generate
-from ir import Graph, TensorType, Type
-from ir.types import ListType, OptionalType
+from ir import Graph, TensorType, Type, Value
+from ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType
+from passes.input_facts import assume_contiguous
+from passes.peephole import size_reads
 
 from ..tensor import Tensor
 
@@ -44,6 +47,10 @@ def arg_key(v: Any) -> Any:
     return type(v).__name__
 
 
+def _is_tensor_key(key: Any) -> bool:
+    return isinstance(key, tuple) and bool(key) and key[0] == "T"
+
+
 def describe_key(key: Any) -> str:
     if isinstance(key, tuple) and key and key[0] == "T":
         return str(specialized_type(TensorType(), key)) + ("" if key[3] else " non-contiguous")
@@ -52,12 +59,17 @@ def describe_key(key: Any) -> str:
     return str(key)
 
 
+_NUMBERS = {"int": INT, "float": FLOAT, "bool": BOOL}
+
+
 def specialized_type(declared: Type, key: Any) -> Type:
     """The declared input type refined by what the key says of the value."""
     if isinstance(key, tuple) and key and key[0] == "T":
         return TensorType(key[1], tuple(1 if one else None for one in key[2]))
-    if isinstance(declared, OptionalType) and key != "NoneType":
-        return specialized_type(declared.elem, key)
+    if isinstance(declared, OptionalType):
+        return NONE if key == "NoneType" else specialized_type(declared.elem, key)
+    if isinstance(declared, NumberType) and key in _NUMBERS:
+        return _NUMBERS[key]
     if isinstance(declared, ListType) and isinstance(key, tuple) and key[0] == "list" and key[1]:
         elems = [specialized_type(declared.elem, k) for k in key[1]]
         if all(e == elems[0] for e in elems):
@@ -98,6 +110,34 @@ def wrap(v: Any, inputs: Dict[int, Tensor]) -> Any:
     return v
 
 
+def _replace_by_constant(graph: Graph, v: Value, value: Any) -> None:
+    with graph.inserting_before(graph.nodes[0] if graph.nodes else graph.block.return_node):
+        v.replace_all_uses_with(graph.insert_constant(value))
+
+
+class Guard(NamedTuple):
+    """A property of one input that a plan was specialized on beyond its kind: a size of a
+    tensor input (``dim``), or the value of a bool input (``dim`` None)."""
+    input: int
+    dim: Optional[int]
+
+    def read(self, raw: Sequence[Any]) -> Any:
+        v = raw[self.input]
+        return v.shape[self.dim] if self.dim is not None else v
+
+    def describe(self, graph: Graph) -> str:
+        name = graph.inputs[self.input].name or str(self.input)
+        return f"input {self.input} ({name}) " + ("value" if self.dim is None else f"size {self.dim}")
+
+
+def guards_for(graph: Graph) -> Tuple[Guard, ...]:
+    """What an optimized graph still reads that would fold if it were known: sizes of its
+    tensor inputs read by size queries, and its bool inputs (two values at most)."""
+    guards = [Guard(i, d) for i, d in size_reads(graph)]
+    guards += [Guard(i, None) for i, v in enumerate(graph.inputs) if v.type == BOOL and v.uses]
+    return tuple(sorted(guards, key=lambda g: (g.input, -1 if g.dim is None else g.dim)))
+
+
 @dataclass
 class Plan:
     """What one kind of input runs: the specialized, optimized graph and its host code."""
@@ -112,7 +152,15 @@ Optimizer = Callable[[Graph], Graph]
 class GraphExecutor:
     """Runs one graph, compiling a plan per input kind. ``optimize`` turns a graph whose input
     types are specialized into the graph to generate code for (the pass pipeline);
-    ``fusion`` compiles fusion-group nodes."""
+    ``fusion`` compiles fusion-group nodes.
+
+    Plans are specialized in two steps. The first call with inputs of a new kind optimizes
+    the graph for that kind and asks the result what it still reads that would fold if
+    known (:func:`guards_for`: ``N = x.size(0)``, a bool flag). With no such reads that graph
+    is the kind's only plan; otherwise plans are keyed by the kind and the values read, and
+    each is optimized with those values known. Graphs that never look at sizes thus get one
+    plan for every batch size, and those that do get their sizes folded.
+    """
 
     def __init__(self, graph: Graph, name: str = "forward", optimize: Optional[Optimizer] = None,
                  fusion: Optional[Callable[..., Any]] = None):
@@ -121,40 +169,98 @@ class GraphExecutor:
         self.optimize = optimize
         self.fusion = fusion
         self.plans: "OrderedDict[Any, Plan]" = OrderedDict()
+        self.guards: "OrderedDict[Any, Tuple[Guard, ...]]" = OrderedDict()
         self.compiles = 0
+        self._float_inputs = [i for i, v in enumerate(graph.inputs)
+                              if v.type in (FLOAT, OptionalType(FLOAT))]
 
     def key(self, raw: Sequence[Any]) -> Tuple[Any, ...]:
         return tuple(arg_key(v) for v in raw)
 
     def plan(self, raw: Sequence[Any]) -> Plan:
-        key = self.key(raw)
+        kind = self.key(raw)
+        guards = self.guards.get(kind)
+        new_kind = guards is None
+        if guards is None:
+            self._log_recompile(lambda: self._kind_changes(kind))
+            guards = self._first_of_kind(kind)
+        else:
+            self.guards.move_to_end(kind)
+        key = (kind, tuple(g.read(raw) for g in guards))
         plan = self.plans.get(key)
         if plan is None:
-            plan = self._compile(key)
+            if not new_kind:
+                self._log_recompile(lambda: self._guard_changes(kind, guards, key[1]))
+            plan = self._add(key, self._optimized(kind, guards, key[1]))
         else:
             self.plans.move_to_end(key)
         return plan
 
-    def _compile(self, key: Tuple[Any, ...]) -> Plan:
-        if _logging("recompile") and self.plans:
-            last = next(reversed(self.plans))
-            changes = [f"input {i} ({v.name or i}) was {describe_key(a)}, now {describe_key(b)}"
-                       for i, (v, a, b) in enumerate(zip(self.graph.inputs, last, key)) if a != b]
-            log.warning("recompiling %s: %s", self.name, "; ".join(changes) or "new input kind")
+    def _first_of_kind(self, kind: Tuple[Any, ...]) -> Tuple[Guard, ...]:
+        graph = self._optimized(kind, (), ())
+        guards = guards_for(graph) if self.optimize is not None else ()
+        self.guards[kind] = guards
+        while len(self.guards) > CACHE_SIZE:
+            self.guards.popitem(last=False)
+        if not guards:
+            self._add((kind, ()), graph)
+        return guards
+
+    def _optimized(self, kind: Tuple[Any, ...], guards: Sequence[Guard], values: Sequence[Any]) -> Graph:
+        """A copy of the graph with its inputs specialized (and the guarded properties
+        known), through the optimizer."""
         g = self.graph.copy()
-        for v, k in zip(g.inputs, key):
+        for v, k in zip(g.inputs, kind):
             v.type = specialized_type(v.type, k)
-        if self.optimize is not None:
-            g = self.optimize(g)
-        plan = Plan(key, g, generate(g, self.name, self.fusion))
+        for v, k in zip(g.inputs, kind):
+            if k == "NoneType":  # `x is None` folds, and so does the branch it decides
+                _replace_by_constant(g, v, None)
+        for guard, value in zip(guards, values):
+            v = g.inputs[guard.input]
+            if guard.dim is None:
+                _replace_by_constant(g, v, value)
+            else:
+                sizes = list(v.type.sizes)
+                sizes[guard.dim] = value
+                v.type = v.type.with_sizes(sizes)
+        assume_contiguous(g, [i for i, k in enumerate(kind) if _is_tensor_key(k) and k[3]])
+        return self.optimize(g) if self.optimize is not None else g
+
+    def _add(self, key: Any, graph: Graph) -> Plan:
+        plan = Plan(key, graph, generate(graph, self.name, self.fusion))
         self.compiles += 1
         self.plans[key] = plan
         while len(self.plans) > CACHE_SIZE:
             self.plans.popitem(last=False)
         return plan
 
-    def run(self, args: Sequence[Any]) -> Any:
+    def _log_recompile(self, reason: Callable[[], List[str]]) -> None:
+        if _logging("recompile") and self.plans:
+            log.warning("recompiling %s: %s", self.name, "; ".join(reason()) or "new input kind")
+
+    def _kind_changes(self, kind: Tuple[Any, ...]) -> List[str]:
+        last, _ = next(reversed(self.plans))
+        return [f"input {i} ({v.name or i}) was {describe_key(a)}, now {describe_key(b)}"
+                for i, (v, a, b) in enumerate(zip(self.graph.inputs, last, kind)) if a != b]
+
+    def _guard_changes(self, kind: Tuple[Any, ...], guards: Sequence[Guard], values: Sequence[Any]) -> List[str]:
+        last = next((v for k, v in reversed(self.plans) if k == kind), None)
+        if last is None:
+            return [f"{g.describe(self.graph)} is {v}" for g, v in zip(guards, values)]
+        return [f"{g.describe(self.graph)} was {a}, now {b}" for g, a, b in zip(guards, last, values) if a != b]
+
+    def raw_inputs(self, args: Sequence[Any]) -> List[Any]:
+        """The arguments as the graph takes them: arrays for tensors, and floats for ints
+        passed where the graph declares a float (as Python would use them: the graph's types,
+        and so its specializations, say float)."""
         raw = [unwrap(a) for a in args]
+        for i in self._float_inputs:
+            if type(raw[i]) is int:
+                raw[i] = float(raw[i])
+        return raw
+
+    def run(self, args: Sequence[Any]) -> Any:
+        raw = self.raw_inputs(args)
         out = self.plan(raw).code.fn(*raw)
         inputs = {id(a._a): a for a in args if isinstance(a, Tensor)}
         return wrap(out, inputs)

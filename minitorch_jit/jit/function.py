@@ -66,12 +66,11 @@ class ScriptFunction:
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         """The specialized, optimized graph that runs for inputs like these."""
-        from .executor import unwrap
-        return self.executor.plan([unwrap(v) for v in self._inputs(args, kwargs)]).graph
+        return self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs))).graph
 
     def code_for(self, *args: Any, **kwargs: Any) -> str:
-        from .executor import unwrap
-        return self.executor.plan([unwrap(v) for v in self._inputs(args, kwargs)]).code.source
+        """The Python source that runs for inputs like these."""
+        return self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs))).code.source
 
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.qualified_name}>"

@@ -11,6 +11,7 @@ from passes.dead_code_elimination import dead_code_elimination
 
 from ..nn.module import Module
 from ..tensor import Tensor
+from . import config
 from .function import ScriptFunction, ScriptMethod, ScriptModule, mirror
 from .tracer import Tracer, TracingCheckError, tracing
 
@@ -56,7 +57,11 @@ def trace(fn: Union[Callable[..., Any], Module], example_inputs: Any,
           check_inputs: Optional[Sequence[Any]] = None) -> Union[ScriptFunction, ScriptModule]:
     """Run ``fn`` on ``example_inputs`` recording its tensor ops. Returns a ScriptFunction, or
     a ScriptModule for a module (whose parameters and buffers become trailing graph inputs).
-    Each of ``check_inputs`` is run through the trace and through ``fn`` and must agree."""
+    Each of ``check_inputs`` is run through the trace and through ``fn`` and must agree.
+
+    With ``MINITORCH_JIT_DISABLE=1``, returns ``fn`` itself: nothing is traced or compiled."""
+    if config.disabled():
+        return fn
     inputs = _as_tuple(example_inputs)
     if isinstance(fn, Module):
         forward = fn.forward

@@ -1,0 +1,72 @@
+"""Inlining: prim::CallFunction nodes become their callee's nodes."""
+import numpy as np
+from graph_checks import check_pass
+
+import minitorch_jit as torch
+from passes.inlining import inlining
+
+
+def test_a_call_becomes_the_callee_nodes_with_nested_calls():
+    check_pass(inlining, """
+        graph(%x : Float(*)):
+          %y : Tensor = prim::CallFunction_0[name="outer"](%x)
+          %z : Tensor = aten::neg(%y)
+          return (%z)
+        with prim::CallFunction_0 = graph(%a : Tensor):
+          %b : Tensor = prim::CallFunction_1[name="inner"](%a, %a)
+          %c : Tensor = aten::exp(%b)
+          return (%c)
+        with prim::CallFunction_1 = graph(%p : Tensor, %q : Tensor):
+          %two : int = prim::Constant[value=2]()
+          %r : Tensor = aten::mul(%p, %two)
+          %s : Tensor = aten::add(%r, %q)
+          return (%s)
+        """, """
+        graph(%x : Float(*)):
+          %two : int = prim::Constant[value=2]()
+          %r : Tensor = aten::mul(%x, %two)
+          %s : Tensor = aten::add(%r, %x)
+          %c : Tensor = aten::exp(%s)
+          %z : Tensor = aten::neg(%c)
+          return (%z)
+        """)
+
+
+def test_calls_inside_blocks_and_callees_returning_an_argument():
+    check_pass(inlining, """
+        graph(%x : Float(*), %c : bool):
+          %r : Tensor = prim::If(%c)
+            block0():
+              %y : Tensor = prim::CallFunction_0[name="ident"](%x)
+              -> (%y)
+            block1():
+              -> (%x)
+          return (%r)
+        with prim::CallFunction_0 = graph(%a : Tensor):
+          = prim::Print(%a)
+          return (%a)
+        """, """
+        graph(%x : Float(*), %c : bool):
+          %r : Tensor = prim::If(%c)
+            block0():
+              = prim::Print(%x)
+              -> (%x)
+            block1():
+              -> (%x)
+          return (%r)
+        """)
+
+
+def test_a_script_function_called_while_tracing_is_inlined_in_graph_for():
+    def double(x):
+        return x * 2
+    scripted = torch.trace(double, torch.ones(3))
+
+    def outer(x):
+        return scripted(x).exp()
+    traced = torch.trace(outer, torch.ones(3))
+    assert [n.kind for n in traced.graph.nodes] == ["prim::CallFunction", "aten::exp"]
+    x = torch.randn(4)
+    kinds = [n.kind for n in traced.graph_for(x).nodes]
+    assert kinds == ["prim::Constant", "aten::mul", "aten::exp"]
+    np.testing.assert_array_equal(traced(x).numpy(), (x * 2).exp().numpy())

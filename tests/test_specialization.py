@@ -1,0 +1,199 @@
+"""Specialization and caching in the executor: plans per input kind, sizes and flags folded
+only where the graph reads them, no compile work on a hit, a bounded cache, logged recompiles,
+and the switch that turns the JIT off."""
+import logging
+
+import numpy as np
+import pytest
+
+import minitorch_jit as torch
+from minitorch_jit.jit import config, executor
+from passes.pipeline import run_pipeline
+
+from models import mlp
+from programs import lunif2, ratio_iou, script_from_ir
+
+
+def counting_pipeline():
+    calls = []
+
+    def optimize(graph):
+        calls.append(graph)
+        return run_pipeline(graph)
+    return optimize, calls
+
+
+def boxes(*shape):
+    return [torch.rand(*shape) for _ in range(8)]
+
+
+def test_the_second_call_with_same_kind_inputs_does_no_compile_work():
+    optimize, calls = counting_pipeline()
+    with config.using(optimizer=optimize):
+        fn = torch.trace(ratio_iou, tuple(boxes(4, 5)))
+    fn(*boxes(4, 5))
+    assert (fn.executor.compiles, len(calls)) == (1, 1)
+    fn(*boxes(4, 5))
+    fn(*boxes(30, 7))  # other sizes, same kind: ratio_iou never looks at its sizes
+    assert (fn.executor.compiles, len(calls)) == (1, 1)
+    fn(*boxes(30, 1))  # a dim of 1 broadcasts: another kind
+    fn(*[b.double() for b in boxes(4, 5)])
+    assert (fn.executor.compiles, len(calls)) == (3, 3)
+
+
+def test_lunif2_size_folds_to_a_constant_under_specialization():
+    optimize, calls = counting_pipeline()
+    with config.using(optimizer=optimize):
+        fn = torch.trace(lunif2, torch.randn(6, 3))
+    assert "aten::size" in str(fn.graph)
+    x = torch.randn(6, 3)
+    g = str(fn.graph_for(x))
+    assert "aten::size" not in g
+    assert "graph(%x : Float(6, *)):" in g
+    assert "prim::Constant[value=30]()" in g  # N * N - N
+    np.testing.assert_allclose(fn(x).numpy(), lunif2(x).numpy(), rtol=1e-6)
+    compiles = fn.executor.compiles
+    fn(torch.randn(6, 3))
+    assert fn.executor.compiles == compiles
+    y = torch.randn(9, 3)
+    np.testing.assert_allclose(fn(y).numpy(), lunif2(y).numpy(), rtol=1e-6)
+    assert fn.executor.compiles == compiles + 1
+    assert "prim::Constant[value=72]()" in str(fn.graph_for(y))
+    assert fn.executor.compiles == compiles + 1
+
+
+BRANCHY = """
+    graph(%x : Tensor, %flag : bool, %n : int):
+      %r : Tensor = prim::If(%flag)
+        block0():
+          %a : Tensor = aten::mul(%x, %n)
+          -> (%a)
+        block1():
+          %b : Tensor = aten::neg(%x)
+          -> (%b)
+      return (%r)
+    """
+
+
+def test_bool_arguments_are_specialized_and_ints_are_not():
+    fn = script_from_ir(BRANCHY)
+    x = torch.randn(3)
+    on, off = str(fn.graph_for(x, True, 2)), str(fn.graph_for(x, False, 2))
+    assert "prim::If" not in on and "aten::mul(%x, %n)" in on
+    assert "prim::If" not in off and "aten::neg(%x)" in off
+    compiles = fn.executor.compiles
+    for n in range(5):
+        np.testing.assert_array_equal(fn(x, True, n).numpy(), (x * n).numpy())
+        np.testing.assert_array_equal(fn(x, False, n).numpy(), (-x).numpy())
+    assert fn.executor.compiles == compiles
+
+
+def test_contiguity_is_part_of_the_kind():
+    fn = torch.trace(lambda x: x.contiguous() * 2, torch.ones(2, 3))
+    x = torch.arange(6.0).reshape(2, 3)
+    assert "aten::contiguous" not in str(fn.graph_for(x))
+    assert "aten::contiguous" in str(fn.graph_for(x.t()))
+    np.testing.assert_array_equal(fn(x.t()).numpy(), (x.t() * 2).numpy())
+    assert fn(x.t()).is_contiguous()
+
+
+def test_dims_of_one_show_in_the_specialized_types():
+    fn = torch.trace(lambda a, b: a + b, (torch.ones(2, 3), torch.ones(2, 3)))
+    g = fn.graph_for(torch.ones(1, 3), torch.ones(4, 1))
+    assert str(g).startswith("graph(%a : Float(1, *), %b : Float(*, 1)):\n  %1 : Float(*, *) = aten::add")
+
+
+def test_the_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(executor, "CACHE_SIZE", 2)
+    fn = torch.trace(lambda x: x * 2, torch.ones(3))
+    for rank in range(1, 5):
+        fn(torch.ones(*[2] * rank))
+    assert len(fn.executor.plans) == 2 and len(fn.executor.guards) == 2
+    assert fn.executor.compiles == 4
+
+
+def test_recompiles_are_logged_with_their_reason(monkeypatch, caplog):
+    monkeypatch.setenv("MINITORCH_JIT_LOG", "recompile")
+    fn = torch.trace(lunif2, torch.randn(6, 3))
+    with caplog.at_level(logging.WARNING, logger="minitorch_jit"):
+        fn(torch.randn(6, 3))
+        assert caplog.messages == []  # the first compile is not a recompile
+        fn(torch.randn(9, 3))
+        fn(torch.randn(9, 3).double())
+        fn(torch.randn(9, 3).double())
+    assert caplog.messages == [
+        "recompiling lunif2: input 0 (x) size 0 was 6, now 9",
+        "recompiling lunif2: input 0 (x) was Float(*, *), now Double(*, *)",
+    ]
+
+
+def test_modules_specialize_on_their_parameters_too():
+    torch.manual_seed(0)
+    traced = torch.trace(mlp(), torch.randn(8, 8))
+    g = str(traced.graph_for(torch.randn(5, 8)))
+    assert g.startswith("graph(%x : Float(*, *), %self.0.weight : Float(*, *), %self.0.bias : Float(*), "
+                        "%self.2.weight : Float(1, *), %self.2.bias : Float(1)):")
+    assert "%3 : Float(*, 1) = aten::linear(%2, %self.2.weight, %self.2.bias)" in g
+
+
+def test_no_passes_when_the_config_says_so():
+    with config.using(optimizer=None):
+        fn = torch.trace(lambda x: x.t().t(), torch.ones(2, 2))
+    assert [n.kind for n in fn.graph_for(torch.ones(2, 2)).nodes] == ["aten::t", "aten::t"]
+
+
+@pytest.mark.parametrize("value", ["1", "yes"])
+def test_disabling_the_jit_makes_trace_return_plain_python(monkeypatch, value):
+    monkeypatch.setenv("MINITORCH_JIT_DISABLE", value)
+
+    def f(x):
+        return x * 2
+    assert torch.trace(f, torch.ones(2)) is f
+    m = mlp()
+    assert torch.trace(m, torch.ones(1, 8)) is m
+    monkeypatch.setenv("MINITORCH_JIT_DISABLE", "0")
+    assert torch.trace(f, torch.ones(2)) is not f
+
+
+def test_lists_of_tensors_specialized_differently():
+    fn = torch.trace(lambda a, b: torch.cat([a, b]) * 2, (torch.ones(2, 3), torch.ones(2, 3)))
+    a, b = torch.randn(1, 3), torch.randn(4, 3)
+    assert "Tensor[] = prim::ListConstruct(%a, %b)" in str(fn.graph_for(a, b)).replace("Float(*, *)[]", "Tensor[]")
+    np.testing.assert_array_equal(fn(a, b).numpy(), (torch.cat([a, b]) * 2).numpy())
+
+
+def test_none_arguments_become_constants():
+    fn = script_from_ir("""
+        graph(%x : Tensor, %lo : Scalar?):
+          %hi : float = prim::Constant[value=0.5]()
+          %y : Tensor = aten::clamp(%x, %lo, %hi)
+          return (%y)
+        """)
+    x = torch.randn(5)
+    assert str(fn.graph_for(x, None)) == (
+        "graph(%x : Float(*), %lo : NoneType):\n"
+        "  %1 : NoneType = prim::Constant()\n"
+        "  %hi : float = prim::Constant[value=0.5]()\n"
+        "  %y : Float(*) = aten::clamp(%x, %1, %hi)\n"
+        "  return (%y)\n")
+    assert "graph(%x : Float(*), %lo : float):" in str(fn.graph_for(x, -0.5))
+    np.testing.assert_array_equal(fn(x, None).numpy(), x.clamp(max=0.5).numpy())
+    np.testing.assert_array_equal(fn(x, -0.5).numpy(), x.clamp(-0.5, 0.5).numpy())
+
+
+def test_an_int_passed_for_a_float_is_a_float():
+    fn = script_from_ir("""
+        graph(%x : Tensor, %s : float, %k : Scalar):
+          %y : Tensor = aten::mul(%x, %s)
+          %z : Tensor = aten::mul(%x, %k)
+          return (%y, %z)
+        """)
+    x = torch.arange(3)
+    g = str(fn.graph_for(x, 2, 3))
+    assert "graph(%x : Long(*), %s : float, %k : int):" in g
+    assert "%y : Float(*) = aten::mul(%x, %s)" in g and "%z : Long(*) = aten::mul(%x, %k)" in g
+    y, z = fn(x, 2, 3)
+    assert (y.dtype, z.dtype) == (torch.float32, torch.int64)
+    fn(x, 2.0, 3)
+    assert fn.executor.compiles == 1
+    assert fn(x, 2, 3.0)[1].dtype == torch.float32
