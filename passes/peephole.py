@@ -81,23 +81,23 @@ def _norm(dim: Any, rank: int) -> Optional[int]:
 # -- views and conversions that change nothing -------------------------------------------------
 
 
+def _twice(node: Node) -> Optional[Tuple[Node, Value, TensorType]]:
+    """For ``f(f(x))`` of a tensor ``x``: the inner node, ``x`` and ``x``'s type."""
+    inner = _produced_by(node.inputs[0], node.kind)
+    t = None if inner is None else _tensor(inner.inputs[0])
+    return None if t is None else (inner, inner.inputs[0], t)
+
+
 def _double_t(node: Node, db: AliasDb) -> Optional[List[Value]]:
-    inner = _produced_by(node.inputs[0], "aten::t")
-    if inner is None:
-        return None
-    x = inner.inputs[0]
-    t = _tensor(x)
-    return [x] if t is not None and t.rank is not None and t.rank <= 2 else None
+    twice = _twice(node)
+    return [twice[1]] if twice is not None and twice[2].rank is not None and twice[2].rank <= 2 else None
 
 
 def _double_transpose(node: Node, db: AliasDb) -> Optional[List[Value]]:
-    inner = _produced_by(node.inputs[0], "aten::transpose")
-    if inner is None:
+    twice = _twice(node)
+    if twice is None or twice[2].rank is None:
         return None
-    x = inner.inputs[0]
-    t = _tensor(x)
-    if t is None or t.rank is None:
-        return None
+    inner, x, t = twice
     outer_dims = {_norm(_input(node, 1), t.rank), _norm(_input(node, 2), t.rank)}
     inner_dims = {_norm(_input(inner, 1), t.rank), _norm(_input(inner, 2), t.rank)}
     return [x] if None not in outer_dims and outer_dims == inner_dims else None
@@ -213,14 +213,10 @@ def _arith_identity(node: Node, db: AliasDb) -> Optional[List[Value]]:
 
 
 def _double_neg(node: Node, db: AliasDb) -> Optional[List[Value]]:
-    inner = _produced_by(node.inputs[0], "aten::neg")
-    if inner is None:
+    twice = _twice(node)
+    if twice is None or twice[2].dtype in (None, "bool") or not db.may_merge(twice[1], node.output):
         return None
-    x = inner.inputs[0]
-    t = _tensor(x)
-    if t is None or t.dtype in (None, "bool") or not db.may_merge(x, node.output):
-        return None
-    return [x]
+    return [twice[1]]
 
 
 # -- queries of known sizes ------------------------------------------------------------------

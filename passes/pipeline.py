@@ -13,10 +13,12 @@ Environment:
 - ``MINITORCH_JIT_DUMP=all`` prints the graph before the pipeline and after every pass that
   changed it, on stderr; ``MINITORCH_JIT_DUMP=peephole,fusion`` only after those passes.
 - ``MINITORCH_JIT_VERIFY=1`` runs the verifier after every pass (the tests set it), so a
-  pass that breaks the graph fails there, naming itself.
+  pass that breaks the graph fails there, naming itself; passes that never settle are an
+  error too (otherwise a logged warning).
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Callable, List, Tuple
@@ -48,10 +50,16 @@ LOWERINGS: List[Tuple[str, Pass]] = []
 
 MAX_ROUNDS = 16
 
+log = logging.getLogger("minitorch_jit")
+
 
 def pass_names() -> List[str]:
     """The pipeline's passes in the order they run."""
     return [name for name, _ in OPTIMIZATIONS + LOWERINGS]
+
+
+def _verifying() -> bool:
+    return os.environ.get("MINITORCH_JIT_VERIFY", "") not in ("", "0")
 
 
 def _dump_wanted(name: str) -> bool:
@@ -61,7 +69,7 @@ def _dump_wanted(name: str) -> bool:
 
 def _run(name: str, fn: Pass, graph: Graph) -> bool:
     changed = fn(graph)
-    if os.environ.get("MINITORCH_JIT_VERIFY", "") not in ("", "0"):
+    if _verifying():
         try:
             verify(graph)
         except VerifyError as e:
@@ -82,6 +90,12 @@ def run_pipeline(graph: Graph) -> Graph:
             changed |= _run(name, fn, graph)
         if not changed:
             break
+    else:
+        # Correct but maybe not fully optimized: some pass keeps undoing another's work.
+        message = f"the optimizations did not reach a fixed point in {MAX_ROUNDS} rounds"
+        if _verifying():
+            raise RuntimeError(message)
+        log.warning(message)
     for name, fn in LOWERINGS:
         _run(name, fn, graph)
     return graph

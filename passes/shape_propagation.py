@@ -30,7 +30,6 @@ from typing import Dict, Iterator, List, Optional
 
 from ir import registry
 from ir.graph import SUBGRAPH, Block, Graph, Node, Value
-from ir.registry import UNKNOWN
 from ir.schema import substitute
 from ir.types import ListType, NoneType, OptionalType, TensorType, TupleType, Type, unify
 
@@ -44,10 +43,26 @@ def refine(old: Type, new: Type) -> Type:
         return ListType(refine(old.elem, new.elem))
     if isinstance(old, TupleType) and isinstance(new, TupleType) and len(old.elems) == len(new.elems):
         return TupleType([refine(a, b) for a, b in zip(old.elems, new.elems)])
-    if isinstance(old, OptionalType) and not isinstance(new, (OptionalType, NoneType)):
+    if isinstance(old, OptionalType) and isinstance(new, OptionalType):
+        return OptionalType(refine(old.elem, new.elem))
+    if isinstance(old, OptionalType) and not isinstance(new, NoneType):
         inner = refine(old.elem, new)
         return inner if inner.is_subtype_of(old) or isinstance(old.elem, TensorType) else old
     return new if new.is_subtype_of(old) else old
+
+
+def forget_refinements(t: Type) -> Type:
+    """``t`` without dtypes and sizes (for a node no rule describes: what the graph said of
+    its tensors may describe another specialization)."""
+    if isinstance(t, TensorType):
+        return TensorType()
+    if isinstance(t, ListType):
+        return ListType(forget_refinements(t.elem))
+    if isinstance(t, TupleType):
+        return TupleType([forget_refinements(e) for e in t.elems])
+    if isinstance(t, OptionalType):
+        return OptionalType(forget_refinements(t.elem))
+    return t
 
 
 def _constant_type(node: Node) -> Type:
@@ -110,8 +125,7 @@ class _Propagator:
             self.outputs(node, subgraph_output_types(node))
         else:
             types = rule_types(node)
-            if types is not None:
-                self.outputs(node, types)
+            self.outputs(node, types if types is not None else [forget_refinements(o.type) for o in node.outputs])
 
     def outputs(self, node: Node, types: List[Type]) -> None:
         for o, t in zip(node.outputs, types):

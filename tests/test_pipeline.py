@@ -196,3 +196,11 @@ def test_optimized_programs_are_at_a_fixed_point(program):
         g = fn.graph_for(*example).copy()
         for name, pass_fn in pipeline.OPTIMIZATIONS:
             assert pass_fn(g) is False, f"{name} changed the optimized graph of {program.name}:\n{g}"
+
+
+def test_passes_that_never_settle_are_an_error_when_verifying(monkeypatch):
+    def restless(graph: Graph) -> bool:
+        return True
+    monkeypatch.setattr(pipeline, "OPTIMIZATIONS", [("restless", restless)])
+    with pytest.raises(RuntimeError, match="did not reach a fixed point in 16 rounds"):
+        run_pipeline(parse_graph(dedent(NESTED)))

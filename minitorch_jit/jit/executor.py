@@ -41,7 +41,8 @@ def _logging(topic: str) -> bool:
 def arg_key(v: Any) -> Any:
     """What a compiled plan may assume about an argument value."""
     if type(v) is np.ndarray:
-        return ("T", v.dtype.name, tuple(d == 1 for d in v.shape), v.flags.c_contiguous)
+        # the dtype object, not its name: dtype.name costs microseconds on every call
+        return ("T", v.dtype, tuple([d == 1 for d in v.shape]), v.flags.c_contiguous)
     if isinstance(v, (list, tuple)):
         return (type(v).__name__, tuple(arg_key(x) for x in v))
     return type(v).__name__
@@ -65,7 +66,7 @@ _NUMBERS = {"int": INT, "float": FLOAT, "bool": BOOL}
 def specialized_type(declared: Type, key: Any) -> Type:
     """The declared input type refined by what the key says of the value."""
     if isinstance(key, tuple) and key and key[0] == "T":
-        return TensorType(key[1], tuple(1 if one else None for one in key[2]))
+        return TensorType(key[1].name, tuple(1 if one else None for one in key[2]))
     if isinstance(declared, OptionalType):
         return NONE if key == "NoneType" else specialized_type(declared.elem, key)
     if isinstance(declared, NumberType) and key in _NUMBERS:
