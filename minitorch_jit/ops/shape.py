@@ -318,8 +318,9 @@ def detach(a: np.ndarray) -> np.ndarray:
 
 @op("aten::contiguous(Tensor(a) self) -> Tensor(a)", names=("Tensor.contiguous",), type_rule=rules.same_as_input(0))
 def contiguous(a: np.ndarray) -> np.ndarray:
-    """The input itself when it is already contiguous, else a contiguous copy."""
-    return np.ascontiguousarray(a)
+    """The input itself when it is already contiguous, else a contiguous copy (of the same
+    rank: numpy's ascontiguousarray makes 0-d arrays 1-d)."""
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
 
 
 @op("aten::clone(Tensor self) -> Tensor", names=("Tensor.clone", "torch.clone"), type_rule=rules.same_as_input(0))
