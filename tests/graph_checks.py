@@ -120,9 +120,9 @@ def check_pass(pass_fn: Pass, text: str, expected: Optional[str] = None, checks:
                changed: bool = True, inputs: Optional[Sequence[Any]] = None, values: bool = True,
                verify_input: bool = True) -> Graph:
     """Run ``pass_fn`` on the graph ``text`` and check: the verifier passes (on the input too,
-    unless ``verify_input`` is False); it reports ``changed``; the printed result is
-    ``expected`` (or matches ``checks``); a second run changes nothing; and (unless
-    ``values`` is False) both graphs compute the same values."""
+    unless ``verify_input`` is False); it reports ``changed``; the result prints and parses
+    back exactly; the printed result is ``expected`` (or matches ``checks``); a second run
+    changes nothing; and (unless ``values`` is False) both graphs compute the same values."""
     g = parse_graph(dedent(text))
     if verify_input:
         verify(g)
@@ -130,6 +130,7 @@ def check_pass(pass_fn: Pass, text: str, expected: Optional[str] = None, checks:
     assert pass_fn(g) is changed, f"{pass_fn.__name__} should report changed={changed}:\n{g}"
     verify(g)
     printed = print_graph(g)
+    assert print_graph(parse_graph(printed)) == printed, "the result does not print and parse back exactly"
     if expected is not None:
         assert printed == dedent(expected), f"got:\n{printed}"
     if checks is not None:

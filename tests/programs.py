@@ -118,6 +118,28 @@ WHILE = """
       return (%y)
     """
 
+LOOP_WRITES = """
+    graph(%x : Tensor, %n : int):
+      %t : bool = prim::Constant[value=True]()
+      %one : int = prim::Constant[value=1]()
+      %y : Tensor = prim::Loop(%n, %t, %x)
+        block0(%i : int, %y.1 : Tensor):
+          %a : Tensor = aten::exp(%x)
+          %b : Tensor = aten::mul(%y.1, %one)
+          %c : Tensor = aten::add_(%b, %a)
+          %d : Tensor = aten::exp(%x)
+          %e : Tensor = aten::sub(%c, %d)
+          -> (%t, %e)
+      %z : Tensor = prim::Loop(%n, %t, %x)
+        block0(%j : int, %z.1 : Tensor):
+          %f : Tensor = aten::add_(%z.1, %one)
+          -> (%t, %f)
+      %s : Tensor = aten::mul(%x, %one)
+      %u : Tensor = aten::t(%s)
+      %v : Tensor = aten::t(%u)
+      return (%y, %z, %v, %x)
+    """
+
 
 def _module(make: Callable[[], Any], *example: Any) -> Callable[[], Any]:
     def build() -> Any:
@@ -150,4 +172,6 @@ PROGRAMS: List[Program] = [
     Program("loops (IR)", lambda: script_from_ir(LOOPS, "loops"),
             lambda: [(torch.randn(3), n, f) for n in (-2, 0, 3, 11) for f in (True, False)]),
     Program("while (IR)", lambda: script_from_ir(WHILE, "halve"), lambda: [(torch.rand(4) * 10,)]),
+    Program("loop writes (IR)", lambda: script_from_ir(LOOP_WRITES, "loop_writes"),
+            lambda: [(torch.randn(3), n) for n in (0, 1, 4, 20)] + [(torch.randn(2, 3), 3)]),
 ]

@@ -15,10 +15,9 @@ import contextlib
 import os
 from typing import Any, Callable, Iterator, Optional
 
-from ir import Graph
 from passes.pipeline import run_pipeline
 
-Optimizer = Callable[[Graph], Graph]
+from .executor import Optimizer
 
 _optimizer: Optional[Optimizer] = run_pipeline
 _fusion: Optional[Callable[..., Any]] = None

@@ -53,7 +53,7 @@ def _is_tensor_key(key: Any) -> bool:
 
 
 def describe_key(key: Any) -> str:
-    if isinstance(key, tuple) and key and key[0] == "T":
+    if _is_tensor_key(key):
         return str(specialized_type(TensorType(), key)) + ("" if key[3] else " non-contiguous")
     if isinstance(key, tuple):
         return f"{key[0]}[{', '.join(describe_key(k) for k in key[1])}]"
@@ -65,7 +65,7 @@ _NUMBERS = {"int": INT, "float": FLOAT, "bool": BOOL}
 
 def specialized_type(declared: Type, key: Any) -> Type:
     """The declared input type refined by what the key says of the value."""
-    if isinstance(key, tuple) and key and key[0] == "T":
+    if _is_tensor_key(key):
         return TensorType(key[1].name, tuple(1 if one else None for one in key[2]))
     if isinstance(declared, OptionalType):
         return NONE if key == "NoneType" else specialized_type(declared.elem, key)
