@@ -73,6 +73,12 @@ class ScriptFunction:
         from .executor import unwrap
         return self.executor.plan([unwrap(v) for v in self._inputs(args, kwargs)]).code.source
 
+    def save(self, f: Any) -> None:
+        """Write this function to an archive (a path or a binary file); see
+        :func:`minitorch_jit.save`."""
+        from .serialization import save
+        save(self, f)
+
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.qualified_name}>"
 
@@ -138,6 +144,12 @@ class ScriptModule(Module):
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         return self._methods["forward"].graph_for(*args, **kwargs)
+
+    def save(self, f: Any) -> None:
+        """Write this module, its submodules, parameters, buffers and compiled methods to an
+        archive (a path or a binary file); see :func:`minitorch_jit.save`."""
+        from .serialization import save
+        save(self, f)
 
     def _get_name(self) -> str:
         return f"RecursiveScriptModule(original_name={self.original_name})"
