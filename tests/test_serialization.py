@@ -264,6 +264,16 @@ def _set_central_size(data: bytes, size: int) -> bytes:
     return bytes(out)
 
 
+def _set_central_flag(data: bytes, bit: int) -> bytes:
+    """Set a general purpose flag bit in every central directory entry."""
+    out = bytearray(data)
+    at = out.find(b"PK\x01\x02")
+    while at >= 0:
+        out[at + 8] |= bit
+        at = out.find(b"PK\x01\x02", at + 4)
+    return bytes(out)
+
+
 def _npy(arr):
     return archive.encode_array(arr)
 
@@ -315,6 +325,7 @@ BAD = {
     "compressed member (zip bomb)": (pack(members(MLP), zipfile.ZIP_DEFLATED),
                                      "is compressed; minitorch_jit archives store members uncompressed"),
     "oversized member": (_set_central_size(MLP, 2 ** 31), "declares 2147483648 bytes, more than the archive holds"),
+    "encrypted member": (_set_central_flag(MLP, 0x1), "is encrypted"),
     "manifest not json": (pack(members(MLP) | {"archive/manifest.json": b"{"}), "manifest.json is not valid JSON"),
     "manifest without sizes": (pack(members(MLP) | {"archive/manifest.json": b'{"members": {"version": {}}}'}),
                                'needs an integer "size" and a hex "sha256"'),
@@ -405,6 +416,9 @@ BAD = {
         "subgraph prim::CallFunction_0 is used by itself"),
     "deeply nested type": (edited(MLP, "code/forward.graph", lambda b: b.replace(
         b"%x : Float(*, *)", b"%x : " + b"(" * 5000 + b"int" + b")" * 5000, 1)), "nested too deeply"),
+    "deeply nested attribute type": (edited(NET, "model.json", _json_edit(
+        lambda d: d["modules"][0]["attributes"]["steps"].update(type="int" + "[]" * 5000))),
+        "nests a type, value or graph too deeply"),
     "dtype constant smuggling code": (edited(FN, "code/scaled_sum.graph", lambda b: b.replace(
         b'value="float64"', b'value="float64; import os"')), "dtype constants are dtype names"),
 }
@@ -415,6 +429,12 @@ def test_bad_archives_raise_load_error_saying_what_is_wrong(case):
     data, words = BAD[case]
     with pytest.raises(torch.LoadError, match=words):
         torch.load(io.BytesIO(data))
+
+
+def test_a_text_member_larger_than_the_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(archive, "MAX_TEXT_BYTES", 100)
+    with pytest.raises(torch.LoadError, match="manifest.json is [0-9]+ bytes, more than the 100 a text member may have"):
+        torch.load(io.BytesIO(MLP))
 
 
 def test_load_error_is_one_documented_type():

@@ -18,7 +18,6 @@ archive is ever executed.
 """
 from __future__ import annotations
 
-import binascii
 import hashlib
 import io
 import json
@@ -40,7 +39,12 @@ MANIFEST = "manifest.json"
 MAX_TEXT_BYTES = 64 * 2 ** 20
 MAX_DIMS = 32
 
-_NAME_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+# What zipfile raises for damaged zip structures (NotImplementedError: a bogus "version
+# needed to extract" or compression method; UnicodeDecodeError: a name flagged UTF-8 that is not)
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error, NotImplementedError,
+               UnicodeDecodeError)
+# A name part starts with a letter, digit or underscore: no "", ".", "..", "/x", "C:", "\\"
+_NAME_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the same model gives the same bytes
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
@@ -130,25 +134,19 @@ class Archive:
     def __init__(self, members: Dict[str, bytes]):
         self.members = members
 
-    def bytes(self, name: str) -> bytes:
+    def raw(self, name: str) -> bytes:
         if not isinstance(name, str) or name not in self.members or name in (VERSION, MANIFEST):
             raise LoadError(f"the archive has no member {name!r}")
         return self.members[name]
 
     def text(self, name: str) -> str:
-        data = self.bytes(name)
-        if len(data) > MAX_TEXT_BYTES:
-            raise LoadError(f"{name} is {len(data)} bytes, more than the {MAX_TEXT_BYTES} a text member may have")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise LoadError(f"{name} is not UTF-8 text ({e})") from None
+        return _decode_text(self.raw(name), name)
 
-    def json(self, name: str) -> Any:
+    def json_value(self, name: str) -> Any:
         return parse_json(self.text(name), name)
 
     def array(self, name: str) -> np.ndarray:
-        return decode_array(self.bytes(name), name)
+        return decode_array(self.raw(name), name)
 
 
 def read_archive(source: PathOrFile) -> Archive:
@@ -164,7 +162,7 @@ def read_archive(source: PathOrFile) -> Archive:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error, UnicodeDecodeError) as e:
+    except _ZIP_ERRORS as e:
         raise LoadError(f"not a minitorch_jit archive: not a readable zip file ({e})") from None
     top, by_name = _check_directory(infos, len(data))
     version = _read_member(zf, by_name, VERSION)
@@ -189,7 +187,7 @@ def read_archive(source: PathOrFile) -> Archive:
 
 
 def _plain_name(name: str) -> bool:
-    return all(_NAME_PART.match(part) and part not in (".", "..") for part in name.split("/"))
+    return all(_NAME_PART.fullmatch(part) for part in name.split("/"))
 
 
 def _check_directory(infos: Iterable[zipfile.ZipInfo], archive_size: int) -> Tuple[str, Dict[str, zipfile.ZipInfo]]:
@@ -200,7 +198,7 @@ def _check_directory(infos: Iterable[zipfile.ZipInfo], archive_size: int) -> Tup
     for info in infos:
         name = info.filename
         where = f"member {name!r}"
-        if "\\" in name or name.startswith("/") or ":" in name or not _plain_name(name):
+        if not _plain_name(name):
             raise LoadError(f"{where} has an unsafe or malformed name (absolute, '..', or odd characters)")
         first, _, rest = name.partition("/")
         if not rest:
@@ -232,7 +230,7 @@ def _read_member(zf: zipfile.ZipFile, by_name: Dict[str, zipfile.ZipInfo], name:
     try:
         with zf.open(info) as f:
             data = f.read(info.file_size + 1)
-    except (zipfile.BadZipFile, EOFError, ValueError, struct.error, NotImplementedError, binascii.Error) as e:
+    except _ZIP_ERRORS as e:
         raise LoadError(f"member {info.filename} cannot be read: {e}") from None
     if len(data) != info.file_size:
         raise LoadError(f"member {info.filename} is truncated")
@@ -250,14 +248,17 @@ def _check_version(data: bytes) -> None:
         raise LoadError(f"format version {int(text)} does not exist")
 
 
-def _manifest(data: bytes) -> Dict[str, Tuple[int, str]]:
+def _decode_text(data: bytes, name: str) -> str:
     if len(data) > MAX_TEXT_BYTES:
-        raise LoadError(f"{MANIFEST} is larger than {MAX_TEXT_BYTES} bytes")
+        raise LoadError(f"{name} is {len(data)} bytes, more than the {MAX_TEXT_BYTES} a text member may have")
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise LoadError(f"{MANIFEST} is not UTF-8 text ({e})") from None
-    doc = parse_json(text, MANIFEST)
+        raise LoadError(f"{name} is not UTF-8 text ({e})") from None
+
+
+def _manifest(data: bytes) -> Dict[str, Tuple[int, str]]:
+    doc = parse_json(_decode_text(data, MANIFEST), MANIFEST)
     members = doc.get("members") if isinstance(doc, dict) else None
     if not isinstance(members, dict):
         raise LoadError(f'{MANIFEST} has no "members" object')

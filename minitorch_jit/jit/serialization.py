@@ -39,8 +39,8 @@ from .function import ScriptFunction, ScriptMethod, ScriptModule
 MODEL = "model.json"
 _KINDS = {k.name: k for k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
                               inspect.Parameter.KEYWORD_ONLY)}
-_TABLE_NAME = re.compile(r"^[A-Za-z0-9_]+$")       # parameters, buffers, children ("0" in Sequential)
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_]+")       # parameters, buffers, children ("0" in Sequential)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BUILTIN_ATTRS = ("training", "original_name")  # attributes every module record carries
 
 Compiled = Union[ScriptFunction, ScriptModule]
@@ -67,7 +67,11 @@ def load(f: PathOrFile) -> Compiled:
     """Read an archive written by :func:`save` and rebuild the function or module. Raises
     :class:`LoadError` when the archive is damaged, tampered with, unsafe or from a newer
     minitorch_jit (and ``OSError`` when the file cannot be read)."""
-    return _Reader(read_archive(f)).load()
+    archive = read_archive(f)
+    try:
+        return _Reader(archive).load()
+    except RecursionError:  # types, values or graphs nested deeper than Python recurses
+        raise LoadError("the archive nests a type, value or graph too deeply to load") from None
 
 
 # -- plain values (defaults and attributes) ---------------------------------------------------------
@@ -231,14 +235,14 @@ def _index(obj: Any, key: str, table: List[Any], where: str) -> int:
 
 def _names(table: Dict[str, Any], pattern: "re.Pattern[str]", where: str) -> None:
     for name in table:
-        if not pattern.match(name):
+        if not pattern.fullmatch(name):
             raise LoadError(f"{where}: {name!r} is not a valid name")
 
 
 class _Reader:
     def __init__(self, archive: Archive):
         self.archive = archive
-        self.model = archive.json(MODEL)
+        self.model = archive.json_value(MODEL)
         self.tensors = [self.tensor(t, f"{MODEL}.tensors[{i}]")
                         for i, t in enumerate(_get(self.model, "tensors", list, MODEL))]
         constants = _get(self.model, "constants", list, MODEL)
@@ -280,7 +284,7 @@ class _Reader:
         for i, p in enumerate(_get(entry, "signature", list, where)):
             pw = f"{where}.signature[{i}]"
             pname, kind = _get(p, "name", str, pw), _get(p, "kind", str, pw)
-            if not _IDENTIFIER.match(pname) or kind not in _KINDS:
+            if not _IDENTIFIER.fullmatch(pname) or kind not in _KINDS:
                 raise LoadError(f"{pw}: not a valid parameter")
             default = _decode_value(p["default"], pw) if "default" in p else inspect.Parameter.empty
             params.append(inspect.Parameter(pname, _KINDS[kind], default=default))
@@ -349,7 +353,7 @@ class _Reader:
             raise LoadError(f"{where}: a name is used twice among parameters, buffers and children")
         for name, a in tables["attributes"].items():
             aw = f"{where}.attributes.{name}"
-            if not _IDENTIFIER.match(name) or name.startswith("_") or name in taken or hasattr(m, name):
+            if not _IDENTIFIER.fullmatch(name) or name.startswith("_") or name in taken or hasattr(m, name):
                 raise LoadError(f"{aw}: not a valid attribute name")
             t = _parse_type(_get(a, "type", str, aw), aw)
             value = self.tensors[_index(a, "tensor", self.tensors, aw)] if "tensor" in a else \
@@ -363,8 +367,6 @@ def _parse_type(text: str, where: str) -> Type:
         return parse_type_str(text)
     except IRParseError as e:
         raise LoadError(f"{where}: bad type {text[:80]!r} ({e})") from None
-    except RecursionError:
-        raise LoadError(f"{where}: the type is nested too deeply") from None
 
 
 def _check_fits(value: Any, t: Type, where: str) -> None:
@@ -394,7 +396,7 @@ def _attr_path(m: ScriptModule, path: Any, where: str) -> Any:
         for table in (owner._parameters, owner._buffers):
             if name in table:
                 return table[name]
-        if _IDENTIFIER.match(name) and not name.startswith("_") and name in owner.__dict__:
+        if _IDENTIFIER.fullmatch(name) and not name.startswith("_") and name in owner.__dict__:
             return owner.__dict__[name]
     raise LoadError(f"{where}.attr_paths: {path!r} names no parameter, buffer or attribute of the module")
 
