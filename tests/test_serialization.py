@@ -351,7 +351,8 @@ BAD = {
     "graph syntax": (edited(MLP, "code/forward.graph", lambda b: b.replace(b"return (", b"return (%zz, ")),
                      r"code/forward.graph: line 5, column \d+: use of undefined value %zz"),
     "graph fails the verifier": (edited(MLP, "code/forward.graph",
-                                        lambda b: b.replace(b"%2 : Float(*, *) = aten::tanh", b"%2 : Long(*, *) = aten::tanh")),
+                                        lambda b: b.replace(b"%2 : Float(*, *) = aten::tanh",
+                                                            b"%2 : Long(*, *) = aten::tanh")),
                                  "code/forward.graph: output type Long.* has dtype int64"),
     "graph not utf-8": (edited(MLP, "code/forward.graph", lambda b: b"\xff" + b), "is not UTF-8 text"),
     "graph with inputs missing": (edited(MLP, "model.json", _json_edit(
@@ -433,7 +434,7 @@ def test_bad_archives_raise_load_error_saying_what_is_wrong(case):
 
 def test_a_text_member_larger_than_the_limit_is_refused(monkeypatch):
     monkeypatch.setattr(archive, "MAX_TEXT_BYTES", 100)
-    with pytest.raises(torch.LoadError, match="manifest.json is [0-9]+ bytes, more than the 100 a text member may have"):
+    with pytest.raises(torch.LoadError, match="manifest.json is [0-9]+ bytes, more than the 100 a text member may"):
         torch.load(io.BytesIO(MLP))
 
 

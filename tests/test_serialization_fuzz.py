@@ -201,7 +201,8 @@ def _fingerprint(obj):
 
 def _outputs(obj, inputs):
     out = obj(*[torch.from_numpy(a.copy()) for a in inputs])
-    return [o.numpy().tobytes() if isinstance(o, torch.Tensor) else o for o in (out if isinstance(out, tuple) else (out,))]
+    out = out if isinstance(out, tuple) else (out,)
+    return [o.numpy().tobytes() if isinstance(o, torch.Tensor) else o for o in out]
 
 
 def _check_well_formed(obj):

@@ -160,7 +160,8 @@ class _Writer:
                 "original_name": m.original_name if isinstance(m, ScriptModule) else type(m).__name__,
                 "training": bool(m.training),
                 "parameters": {k: None if p is None else self.tensor(p) for k, p in m._parameters.items()},
-                "buffers": {k: None if b is None else {"tensor": self.tensor(b), "persistent": k not in m._non_persistent}
+                "buffers": {k: None if b is None else {"tensor": self.tensor(b),
+                                                       "persistent": k not in m._non_persistent}
                             for k, b in m._buffers.items()},
                 "attributes": {}, "children": {}, "methods": {}}
             records.append(rec)
@@ -318,11 +319,12 @@ class _Reader:
             methods = _get(rec, "methods", dict, where)
             _names(methods, _IDENTIFIER, where)
             for name, entry in methods.items():
-                graph, sig = self.function(entry, f"{where}.{name}")
-                paths = _get(entry, "attr_paths", list, f"{where}.{name}")
-                attrs = [(p, _attr_path(m, p, f"{where}.{name}")) for p in paths]
+                mw = f"{where}.{name}"
+                graph, sig = self.function(entry, mw)
+                paths = _get(entry, "attr_paths", list, mw)
+                attrs = [(p, _attr_path(m, p, mw)) for p in paths]
                 self.check_inputs(graph, sig, attrs, f"method {m.original_name}.{name}")
-                m._add_method(ScriptMethod(graph, sig, name, paths, _get(entry, "qualified_name", str, where)))
+                m._add_method(ScriptMethod(graph, sig, name, paths, _get(entry, "qualified_name", str, mw)))
         return mods[0]
 
     def fill(self, m: ScriptModule, rec: Dict[str, Any], mods: List[ScriptModule], where: str) -> None:
@@ -331,7 +333,8 @@ class _Reader:
         for key in ("parameters", "buffers", "children"):
             _names(tables[key], _TABLE_NAME, f"{where}.{key}")
         for name, p in tables["parameters"].items():
-            param = None if p is None else self.tensors[_index(tables["parameters"], name, self.tensors, f"{where}.parameters")]
+            param = None if p is None else \
+                self.tensors[_index(tables["parameters"], name, self.tensors, f"{where}.parameters")]
             if param is not None and not isinstance(param, Parameter):
                 raise LoadError(f"{where}.parameters.{name}: tensor {p} is not a parameter")
             m.register_parameter(name, param)
