@@ -39,12 +39,17 @@ with prim::CallFunction_0 = graph(%p : Float(*), %q : Float(1)):
   return (%r2)
 '''
 
-SCRIPTED_FORWARD = '''graph(%x : Float(*, *), %self.fc.weight : Float(*, *), %self.fc.bias : Float(*), %self.steps : int, %self.scale : Float(1)):
+SCRIPTED_FORWARD = '''graph(%x : Float(*, *), %self.fc.weight : Float(*, *), %self.fc.bias : Float(*), %self.steps : int, %self.scale : Float(1), %self.training : bool):
   %t : bool = prim::Constant[value=True]()
   %out : Float(*, *) = prim::Loop(%self.steps, %t, %x)
     block0(%i : int, %h : Float(*, *)):
       %h1 : Float(*, *) = aten::linear(%h, %self.fc.weight, %self.fc.bias)
-      %h2 : Float(*, *) = aten::mul(%h1, %self.scale)
+      %h2 : Float(*, *) = prim::If(%self.training)
+        block0():
+          %h3 : Float(*, *) = aten::mul(%h1, %self.scale)
+          -> (%h3)
+        block1():
+          -> (%h1)
       -> (%t, %h2)
   return (%out)
 '''
@@ -67,8 +72,8 @@ def scripted_function() -> ScriptFunction:
 
 
 def scripted_module() -> ScriptModule:
-    """A Net whose forward applies its shared Linear ``steps`` times, scaled by a buffer;
-    the Linear has a compiled forward of its own."""
+    """A Net whose forward applies its shared Linear ``steps`` times, scaled by a buffer
+    when training; the Linear has a compiled forward of its own."""
     torch.manual_seed(1)
     fc = mirror(nn.Linear(4, 4))
     fc._add_method(ScriptMethod(parse_graph(LINEAR_FORWARD), _signature(("x", {})), "forward", ["weight", "bias"],
@@ -81,7 +86,7 @@ def scripted_module() -> ScriptModule:
     net.register_buffer("scratch", torch.zeros(2), persistent=False)
     object.__setattr__(net, "steps", 3)
     net._add_method(ScriptMethod(parse_graph(SCRIPTED_FORWARD), _signature(("x", {})), "forward",
-                                 ["fc.weight", "fc.bias", "steps", "scale"], "Net.forward"))
+                                 ["fc.weight", "fc.bias", "steps", "scale", "training"], "Net.forward"))
     return net
 
 

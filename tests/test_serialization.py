@@ -140,7 +140,11 @@ def test_loaded_module_keeps_structure_sharing_and_state():
     assert str(loaded.fc.graph) == str(net.fc.graph)  # a submodule's own compiled method
     x = torch.randn(2, 4)
     np.testing.assert_array_equal(loaded.fc(x).numpy(), net.fc(x).numpy())
-    # parameters are read at each call, as before saving
+    # attributes are read at each call, as before saving
+    assert "training" not in json.loads(members(save_bytes(net))["archive/model.json"])["modules"][0]["attributes"]
+    loaded.eval()
+    net.eval()
+    assert loaded(x).numpy().tobytes() == net(x).numpy().tobytes()
     loaded.load_state_dict({k: v * 0 for k, v in loaded.state_dict().items()})
     assert loaded(x).abs().sum().item() == 0.0
 
