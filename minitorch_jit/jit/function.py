@@ -76,7 +76,7 @@ class ScriptFunction:
     def save(self, f: Any) -> None:
         """Write this function to an archive (a path or a binary file); see
         :func:`minitorch_jit.save`."""
-        from .serialization import save
+        from .serialization import save  # here, as serialization imports this module
         save(self, f)
 
     def __repr__(self) -> str:
@@ -148,7 +148,7 @@ class ScriptModule(Module):
     def save(self, f: Any) -> None:
         """Write this module, its submodules, parameters, buffers and compiled methods to an
         archive (a path or a binary file); see :func:`minitorch_jit.save`."""
-        from .serialization import save
+        from .serialization import save  # as above
         save(self, f)
 
     def _get_name(self) -> str:
