@@ -104,7 +104,7 @@ def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any]) ->
                 return None
             v = args[pos]
             pos += 1
-            if i == last_positional and isinstance(a.type, (ListType, OptionalType)) and _is_int(v) \
+            if i == last_positional and isinstance(_unoptional(a.type), ListType) and _is_int(v) \
                     and not a.fixed_len and pos <= len(args):
                 v = list(args[pos - 1:])
                 pos = len(args)
@@ -122,6 +122,10 @@ def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any]) ->
     if pos < len(args) or used != len(kwargs):
         return None
     return out
+
+
+def _unoptional(t: Type) -> Type:
+    return t.elem if isinstance(t, OptionalType) else t
 
 
 def unwrap(v: Any) -> Any:

@@ -10,7 +10,7 @@ from ir.registry import UNKNOWN
 from ir.types import TensorType, Type
 
 from . import rules
-from .declare import _check_inplace, op
+from .declare import check_inplace, op
 from .rules import norm_dim
 
 
@@ -100,7 +100,7 @@ def index(a: np.ndarray, indices: List[Optional[np.ndarray]]) -> np.ndarray:
 
 def _index_put(a: np.ndarray, indices: List[Optional[np.ndarray]], values: np.ndarray,
                accumulate: bool = False) -> np.ndarray:
-    _check_inplace(a, a.dtype.name)
+    check_inplace(a, a.dtype.name)
     key = _index_key(a, indices)
     v = values.astype(a.dtype, copy=False)
     if accumulate:
@@ -125,7 +125,7 @@ def index_put(a: np.ndarray, indices: List[Optional[np.ndarray]], values: np.nda
     type_rule=rules.same_as_input(0))
 def copy_(a: np.ndarray, src: np.ndarray, non_blocking: bool = False) -> np.ndarray:
     """Write ``src`` (broadcast, converted to self's dtype) into self."""
-    _check_inplace(a, a.dtype.name)
+    check_inplace(a, a.dtype.name)
     shape = rules.broadcast_sizes(a.shape, src.shape)
     if shape != a.shape:
         raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(shape)}")
@@ -137,7 +137,7 @@ def _fill(a: np.ndarray, value: Any) -> np.ndarray:
     if isinstance(value, np.ndarray) and value.ndim:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
                            "dimensions.")
-    _check_inplace(a, a.dtype.name)
+    check_inplace(a, a.dtype.name)
     a[...] = value
     return a
 
@@ -161,7 +161,7 @@ def _masked_fill(a: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
 
 
 def _masked_fill_(a: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
-    _check_inplace(a, a.dtype.name)
+    check_inplace(a, a.dtype.name)
     np.copyto(a, _masked_fill(a, mask, value))
     return a
 
