@@ -167,9 +167,11 @@ def wrap_result(op: OpDef, bound: List[Any], out: Any) -> Any:
 
 
 def _wrap_one(op: OpDef, ret: Argument, bound: List[Any], out: Any) -> Any:
-    if ret.mutates:  # in-place: PyTorch returns the very tensor that was written
+    # PyTorch returns the very tensor that was written (in-place ops), and an aliasing op
+    # whose kernel had nothing to do (contiguous, to) returns its input itself
+    if ret.alias is not None:
         for a, b in zip(op.schema.arguments, bound):
-            if a.alias == ret.alias:
+            if a.alias == ret.alias and (ret.mutates or (isinstance(b, Tensor) and b._a is out)):
                 return b
     if isinstance(ret.type, TensorType):
         return Tensor._wrap(out)

@@ -254,7 +254,7 @@ def _softmax_input(a: np.ndarray, dim: int, dtype: Any, what: str) -> Tuple[np.n
     names=("torch.softmax", "Tensor.softmax", "functional.softmax"), type_rule=rules.same_dtype_or(2))
 def softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
     x, d = _softmax_input(a, dim, dtype, "softmax")
-    if x.ndim == 0:
+    if x.ndim == 0 or x.size == 0:
         return np.ones_like(x)
     with quiet():
         e = np.exp(x - np.max(x, axis=d, keepdims=True))
@@ -265,7 +265,7 @@ def softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
     names=("torch.log_softmax", "Tensor.log_softmax", "functional.log_softmax"), type_rule=rules.same_dtype_or(2))
 def log_softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
     x, d = _softmax_input(a, dim, dtype, "log_softmax")
-    if x.ndim == 0:
+    if x.ndim == 0 or x.size == 0:
         return np.zeros_like(x)
     with quiet():
         shifted = x - np.max(x, axis=d, keepdims=True)
