@@ -11,6 +11,7 @@ from typing import Any, List, Optional, Tuple
 import numpy as np
 
 from .ops.dispatch import call
+from .ops.indexing import check_step
 from .tensor import Tensor
 
 
@@ -59,8 +60,7 @@ def _basic(t: Tensor, index: Any) -> Tuple[Tensor, List[Optional[Tensor]]]:
             result = call("Tensor", "select", (result, dim, item))
         elif isinstance(item, slice):
             step = 1 if item.step is None else item.step
-            if step <= 0:
-                raise ValueError("step must be greater than zero")
+            check_step(step)
             if not (item.start is None and item.stop is None and step == 1):
                 result = call("Tensor", "slice", (result, dim, item.start, item.stop, step))
             dim += 1

@@ -3,7 +3,8 @@ the families (unary and binary pointwise ops) that declare several overloads at 
 
 Kernels take numpy arrays, Python scalars and numpy dtypes and return arrays. The wrapper
 put around each kernel here makes that contract hold at the edges: 0-d results come back as
-arrays (numpy returns scalars for them) and numpy's errors become PyTorch's RuntimeErrors.
+arrays (numpy returns scalars for them) and numpy's broadcasting errors become PyTorch's.
+Kernels check their arguments themselves and raise PyTorch's errors (types and messages).
 """
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ def _wrap_kernel(op: OpDef, kernel: Kernel) -> Kernel:
     def run(*args: Any) -> Any:
         try:
             r = kernel(*args)
-        except (ValueError, TypeError, FloatingPointError) as e:
-            raise _translate(op, args, e) from e
+        except ValueError as e:
+            if op.pointwise and "broadcast" in str(e):
+                rules.broadcast_sizes(*[a.shape for a in args if isinstance(a, np.ndarray)])
+            raise
         if tensor_out:
             return r if type(r) is np.ndarray else np.asarray(r)
         if tuple_out:
@@ -43,12 +46,6 @@ def _wrap_kernel(op: OpDef, kernel: Kernel) -> Kernel:
     run.__name__ = run.__qualname__ = op.qualified_name.replace("::", "_").replace(".", "_")
     run.__doc__ = f"Eager kernel of {op.schema.text}"
     return run
-
-
-def _translate(op: OpDef, args: Sequence[Any], e: Exception) -> Exception:
-    if op.pointwise and "broadcast" in str(e):
-        rules.broadcast_sizes(*[a.shape for a in args if isinstance(a, np.ndarray)])
-    return RuntimeError(f"{op.name.split('::')[1]}: {e}")
 
 
 def not_implemented(what: str, dtype: str) -> NotImplementedError:
@@ -106,7 +103,7 @@ def check_inplace(a: np.ndarray, result: str) -> None:
     if not can_cast(result, a.dtype.name):
         raise RuntimeError(f"result type {SHORT_NAME[result]} can't be cast to the desired output type "
                            f"{SHORT_NAME[a.dtype.name]}")
-    if not a.flags.writeable:
+    if not a.flags.writeable or any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers "
                            "to a single memory location (or the tensor is read-only). "
                            "Please clone() the tensor before performing the operation.")

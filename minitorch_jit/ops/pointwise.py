@@ -213,6 +213,9 @@ def _pow(a: Any, b: Any, dt: str) -> Any:
         return np.asarray(a) if b else np.ones_like(a)  # x ** True is x, x ** False is 1
     if is_float(dt):
         with quiet():
+            if isinstance(b, float) and dt == "float32":
+                # PyTorch raises float tensors to a Python float exponent in double precision
+                return np.power(a, b, dtype="float64").astype(dt)
             return np.power(a, b, dtype=dt)
     if not isinstance(b, np.ndarray):
         if b < 0:

@@ -214,14 +214,20 @@ def _expand_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
 @op("aten::expand(Tensor(a) self, int[] size, *, bool implicit=False) -> Tensor(a)", names=("Tensor.expand",),
     type_rule=_expand_rule)
 def expand(a: np.ndarray, size: List[int], implicit: bool = False) -> np.ndarray:
-    """A read-only broadcast view: writing into it is an error, as in PyTorch."""
-    return np.broadcast_to(a, expanded_sizes(a.shape, size))
+    """A broadcast view (stride 0 in the new dims), writeable as in PyTorch: in-place ops
+    refuse it (``check_inplace``) but one of its elements may be written through."""
+    return broadcast_view(a, expanded_sizes(a.shape, size))
 
 
 @op("aten::expand_as(Tensor(a) self, Tensor other) -> Tensor(a)", names=("Tensor.expand_as",),
     type_rule=lambda types, consts: [TensorType(types[0].dtype, types[1].sizes)])
 def expand_as(a: np.ndarray, other: np.ndarray) -> np.ndarray:
-    return np.broadcast_to(a, expanded_sizes(a.shape, other.shape))
+    return broadcast_view(a, expanded_sizes(a.shape, other.shape))
+
+
+def broadcast_view(a: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    view = np.broadcast_to(a, shape)
+    return np.lib.stride_tricks.as_strided(a, view.shape, view.strides, writeable=a.flags.writeable)
 
 
 def _unsqueeze_dim(dim: int, ndim: int) -> int:
