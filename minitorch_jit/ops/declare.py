@@ -109,6 +109,13 @@ def check_inplace(a: np.ndarray, result: str) -> None:
                            "Please clone() the tensor before performing the operation.")
 
 
+def check_broadcast_into(a: np.ndarray, *others: Any) -> None:
+    """An in-place op's operands must broadcast to self's own shape."""
+    shape = rules.broadcast_sizes(a.shape, *[np.shape(o) for o in others])
+    if shape != a.shape:
+        raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(shape)}")
+
+
 def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote",
            dunder: Optional[str] = None, reflected: bool = True, torch_reflected: bool = False,
            alpha: bool = False, num: Optional[Callable[[Any, Any], Any]] = None, num_result: str = "arith",
@@ -153,6 +160,7 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
         if check is not None:
             check(a, b)
         check_inplace(a, "bool" if result == "bool" else dtype(a, b))
+        check_broadcast_into(a, b)
         np.copyto(a, compute(a, b, alpha_), casting="unsafe")
         return a
 

@@ -10,7 +10,7 @@ from ir.registry import UNKNOWN
 from ir.types import TensorType, Type
 
 from . import rules
-from .declare import check_inplace, op
+from .declare import check_broadcast_into, check_inplace, op
 from .rules import norm_dim
 from .shape import expanded_sizes
 
@@ -143,9 +143,7 @@ def copy_(a: np.ndarray, src: np.ndarray, non_blocking: bool = False) -> np.ndar
     check_inplace(a, a.dtype.name)
     if src.ndim <= a.ndim:
         expanded_sizes(src.shape, a.shape)  # PyTorch's error for a source that does not expand to self
-    shape = rules.broadcast_sizes(a.shape, src.shape)
-    if shape != a.shape:
-        raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(shape)}")
+    check_broadcast_into(a, src)
     np.copyto(a, src, casting="unsafe")
     return a
 
@@ -179,6 +177,7 @@ def _masked_fill(a: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
 
 def _masked_fill_(a: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
     check_inplace(a, a.dtype.name)
+    check_broadcast_into(a, mask)
     np.copyto(a, _masked_fill(a, mask, value))
     return a
 

@@ -15,7 +15,7 @@ from ir.types import SHORT_NAME, is_float
 
 from . import rules
 from .erf import erf as erf_f64
-from .declare import check_inplace, binary, not_implemented, op, unary
+from .declare import check_broadcast_into, check_inplace, binary, not_implemented, op, unary
 from .rules import quiet
 
 
@@ -333,6 +333,7 @@ def _clamp(a: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
 def _clamp_(a: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
     out = _clamp(a, lo, hi)
     check_inplace(a, out.dtype.name)
+    check_broadcast_into(a, out)
     np.copyto(a, out, casting="unsafe")
     return a
 
