@@ -2,7 +2,9 @@
 argmax/argmin, var/std, norm, softmax/log_softmax, logsumexp, all/any, cumsum."""
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple
+import contextlib
+import warnings
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -37,6 +39,15 @@ def _float_input(a: np.ndarray, what: str, explicit: Any = None) -> None:
                            f"point or complex dtype. Got: {SHORT_NAME[a.dtype.name]}")
 
 
+@contextlib.contextmanager
+def _quiet_empty() -> Iterator[None]:
+    """Like ``quiet``, and without numpy's warnings about empty slices: the mean of nothing is
+    nan and a variance with no degrees of freedom is nan or inf, silently, as in PyTorch."""
+    with quiet(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
 def _sum_dtype(a: np.ndarray, explicit: Any) -> Any:
     return _out(a.dtype if is_float(a.dtype.name) else np.dtype("int64"), explicit)
 
@@ -62,7 +73,7 @@ def sum_dim(a: np.ndarray, dim: Dims, keepdim: bool = False, dtype: Any = None) 
     type_rule=rules.reduction(rules.keep_dtype, dim_arg=None, dtype_arg=1), reduction=True)
 def mean_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
     _float_input(a, "mean", dtype)
-    with quiet():
+    with _quiet_empty():
         return np.mean(a, dtype=_out(a.dtype, dtype))
 
 
@@ -70,7 +81,7 @@ def mean_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
     names=("torch.mean", "Tensor.mean"), type_rule=rules.reduction(rules.keep_dtype, dtype_arg=3), reduction=True)
 def mean_dim(a: np.ndarray, dim: Dims, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
     _float_input(a, "mean", dtype)
-    with quiet():
+    with _quiet_empty():
         return np.mean(a, axis=_axes(a, dim), keepdims=keepdim, dtype=_out(a.dtype, dtype))
 
 
@@ -179,7 +190,7 @@ def _moment(root: bool) -> Any:
         if not is_float(a.dtype.name):
             raise RuntimeError("std and var only support floating point and complex dtypes")
         ddof = 1 if correction is None else correction
-        with quiet():
+        with _quiet_empty():
             v = np.var(a, axis=_axes(a, dim), ddof=ddof, keepdims=keepdim)
             return (np.sqrt(v) if root else v).astype(a.dtype, copy=False)
     return kernel
