@@ -40,6 +40,9 @@ def _basic(t: Tensor, index: Any) -> Tuple[Tensor, List[Optional[Tensor]]]:
         raise IndexError("an index can only have a single ellipsis ('...')")
     used = sum(_dims_used(i) for i in items)
     ndim = t._a.ndim
+    if used and not ndim:
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                         "C++ to convert a 0-dim tensor to a number")
     if used > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     result = t
