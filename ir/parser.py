@@ -63,6 +63,11 @@ def parse_type(ts: TokenStream, allow_typevars: bool = False) -> Type:
             t = TypeVar(name)
         else:
             ts.error("unknown type", tok)
+    return parse_type_suffixes(ts, t)
+
+
+def parse_type_suffixes(ts: TokenStream, t: Type) -> Type:
+    """``t`` followed by any ``[]`` (list of) and ``?`` (optional) suffixes."""
     while True:
         if ts.at("[") and ts.peek_at(1).text == "]":
             ts.next(), ts.next()
