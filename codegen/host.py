@@ -21,7 +21,7 @@ import numpy as np
 from ir import registry
 from ir.graph import SUBGRAPH, Block, Graph, Node, Value
 from ir.printer import value_names
-from ir.types import SCALARTYPE
+from ir.types import DTYPES, SCALARTYPE
 
 # A loop's trip count this large means "until the condition fails" (a Python while loop).
 INFINITE_TRIPS = 2 ** 62
@@ -61,7 +61,10 @@ class _Gen:
         self.namespaces: Dict[str, types.SimpleNamespace] = {}
         self.names: Dict[Value, str] = {}
         self.printed: Dict[Value, str] = {}
-        self.used: set = set(self.globals) | set(dir(builtins))
+        # Names the generated code reads as globals are never given to values, so an input
+        # called `aten` or `dtype_float32` cannot shadow them.
+        self.used: set = set(self.globals) | set(dir(builtins)) | {
+            op.name.split("::")[0] for op in registry.all_ops()} | {f"dtype_{d}" for d in DTYPES}
         self.lines: List[str] = []
         self.constants = 0
         self.functions = 0

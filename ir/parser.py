@@ -3,13 +3,16 @@
 Parsing is token based: a node's blocks are the ``blockN(...)`` sections that follow it, a
 block ends at ``-> (...)`` and a graph at ``return (...)``; indentation is for people.
 Comments (``# file.py:3:7``) are ignored. Numeric value names (``%5``) are not kept: the
-printer numbers unnamed values in order, so print -> parse -> print is exact.
+printer numbers unnamed values in order, so print -> parse -> print is exact. Tensor
+constants written as references (``CONSTANTS.c0``) are looked up in the table the caller
+passes. A ``with`` subgraph may only be used by the graphs printed before it, as the printer
+writes them, so subgraphs never contain themselves.
 """
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -19,6 +22,7 @@ from .types import (FROM_SHORT_NAME, NAMED_TYPES, ListType, OptionalType, Tensor
                     TupleType, Type, TypeVar)
 
 _SUBGRAPH_KIND = re.compile(r"^(.*)_(\d+)$")
+_CONSTANT_REF = re.compile(r"^CONSTANTS\.c(\d+)$")
 
 
 def parse_type(ts: TokenStream, allow_typevars: bool = False) -> Type:
@@ -59,6 +63,11 @@ def parse_type(ts: TokenStream, allow_typevars: bool = False) -> Type:
             t = TypeVar(name)
         else:
             ts.error("unknown type", tok)
+    return parse_type_suffixes(ts, t)
+
+
+def parse_type_suffixes(ts: TokenStream, t: Type) -> Type:
+    """``t`` followed by any ``[]`` (list of) and ``?`` (optional) suffixes."""
     while True:
         if ts.at("[") and ts.peek_at(1).text == "]":
             ts.next(), ts.next()
@@ -69,14 +78,20 @@ def parse_type(ts: TokenStream, allow_typevars: bool = False) -> Type:
             return t
 
 
-def parse_literal(ts: TokenStream) -> Any:
-    """An attribute value: number, inf/nan, string, True/False, list, or tensor(...)."""
+def parse_literal(ts: TokenStream, constants: Optional[Sequence[np.ndarray]] = None) -> Any:
+    """An attribute value: number, inf/nan, string, True/False, list, tuple, tensor(...), or
+    ``CONSTANTS.cN``, the array at index N of ``constants``."""
     tok = ts.peek
     if tok.kind == "number":
         ts.next()
         if tok.text == "-inf":
             return float("-inf")
-        return float(tok.text) if any(c in tok.text for c in ".eE") else int(tok.text)
+        if any(c in tok.text for c in ".eE"):
+            return float(tok.text)
+        try:
+            return int(tok.text)
+        except ValueError:  # more digits than Python converts to an int
+            ts.error("integer constant has too many digits", tok)
     if tok.kind == "string":
         ts.next()
         return json.loads(tok.text)
@@ -89,14 +104,22 @@ def parse_literal(ts: TokenStream) -> Any:
             return float(tok.text)
         if tok.text == "tensor":
             return _parse_tensor(ts)
-    if ts.accept("["):
-        items = []
-        while not ts.at("]"):
-            items.append(parse_literal(ts))
-            if not ts.accept(","):
-                break
-        ts.expect("]")
-        return items
+        ref = _CONSTANT_REF.match(tok.text)
+        if ref:
+            index = int(ref.group(1))
+            if constants is None or index >= len(constants):
+                ts.error("reference to a tensor constant that is not in the constants table")
+            ts.next()
+            return constants[index]
+    for open_, close in (("[", "]"), ("(", ")")):
+        if ts.accept(open_):
+            items = []
+            while not ts.at(close):
+                items.append(parse_literal(ts, constants))
+                if not ts.accept(","):
+                    break
+            ts.expect(close)
+            return items if open_ == "[" else tuple(items)
     ts.error("expected a constant")
 
 
@@ -128,25 +151,35 @@ def _parse_tensor(ts: TokenStream) -> np.ndarray:
 
 
 class _GraphParser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, constants: Optional[Sequence[np.ndarray]]):
         self.ts = TokenStream(text)
-        # nodes whose kind refers to a `with` subgraph, resolved at the end
-        self.pending: List[Tuple[Node, Token]] = []
+        self.constants = constants
+        # nodes whose kind refers to a `with` subgraph, resolved at the end, with the
+        # position of the graph they are in (0 for the main graph, then each `with`)
+        self.pending: List[Tuple[Node, Token, int]] = []
+        self.section = 0
 
     def parse(self) -> Graph:
         graph = self.parse_graph_body()
-        subgraphs: Dict[str, Graph] = {}
+        subgraphs: Dict[str, Tuple[Graph, int]] = {}
         while self.ts.accept("with"):
+            self.section += 1
             name_tok = self.ts.expect_kind("name", "a subgraph name")
+            if name_tok.text in subgraphs:
+                self.ts.error(f"subgraph {name_tok.text} is defined twice", name_tok)
             self.ts.expect("=")
-            subgraphs[name_tok.text] = self.parse_graph_body()
+            subgraphs[name_tok.text] = (self.parse_graph_body(), self.section)
         if self.ts.peek.kind != "eof":
             self.ts.error("expected 'with' or end of input")
-        for node, tok in self.pending:
+        for node, tok, section in self.pending:
             if tok.text not in subgraphs:
                 continue  # an op whose name merely ends in _N
+            sub, defined_at = subgraphs[tok.text]
+            if defined_at <= section:
+                self.ts.error(f"subgraph {tok.text} is used by itself or by a graph after it; a subgraph "
+                              "follows the graphs that use it", tok)
             node.kind = _SUBGRAPH_KIND.match(tok.text).group(1)
-            node.attrs[SUBGRAPH] = subgraphs[tok.text]
+            node.attrs[SUBGRAPH] = sub
         return graph
 
     def parse_graph_body(self) -> Graph:
@@ -219,7 +252,7 @@ class _GraphParser:
             while not ts.at("]"):
                 attr = ts.expect_kind("name", "an attribute name")
                 ts.expect("=")
-                node.attrs[attr.text] = parse_literal(ts)
+                node.attrs[attr.text] = parse_literal(ts, self.constants)
                 if not ts.accept(","):
                     break
             ts.expect("]")
@@ -239,13 +272,14 @@ class _GraphParser:
             for v in self.parse_value_list(inner):
                 sub.register_output(v)
         if _SUBGRAPH_KIND.match(kind_tok.text):
-            self.pending.append((node, kind_tok))
+            self.pending.append((node, kind_tok, self.section))
 
 
-def parse_graph(text: str) -> Graph:
+def parse_graph(text: str, constants: Optional[Sequence[np.ndarray]] = None) -> Graph:
     """Parse IR text (``graph(%x : Float(*, *)): ... return (%y)``, plus any ``with`` subgraphs).
-    Raises :class:`IRParseError` naming line and column on malformed text."""
-    return _GraphParser(text).parse()
+    ``CONSTANTS.cN`` attribute values are ``constants[N]``. Raises :class:`IRParseError`
+    naming line and column on malformed text."""
+    return _GraphParser(text, constants).parse()
 
 
 def parse_type_str(text: str) -> Type:

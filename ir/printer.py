@@ -3,6 +3,10 @@
 Unnamed values are numbered in program order at print time, so printing is deterministic
 and print -> parse -> print is exact. Nodes holding a subgraph print as ``kind_N`` and the
 subgraphs follow the graph as ``with kind_N = graph(...)``.
+
+Tensor constants print inline (``tensor([1.5, 2.0], dtype=float32)``), or, when the caller
+passes a ``constants`` table, as references ``CONSTANTS.c0`` into it (the form archives use,
+like TorchScript's, so that tensor data is stored as binary arrays beside the text).
 """
 from __future__ import annotations
 
@@ -27,8 +31,10 @@ def format_literal(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return json.dumps(value)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return "[" + ", ".join(format_literal(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(format_literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, np.ndarray):
         return format_tensor(value)
     raise TypeError(f"cannot print attribute of type {type(value).__name__}")
@@ -78,8 +84,9 @@ class _Namer:
 
 
 class _Printer:
-    def __init__(self, show_source: bool):
+    def __init__(self, show_source: bool, constants: Optional[List[np.ndarray]] = None):
         self.show_source = show_source
+        self.constants = constants
         self.subgraphs: List[tuple] = []
         self.out: List[str] = []
 
@@ -108,7 +115,7 @@ class _Printer:
         if SUBGRAPH in node.attrs:
             kind = f"{kind}_{len(self.subgraphs)}"
             self.subgraphs.append((kind, node.attrs[SUBGRAPH]))
-        attrs = [f"{k}={format_literal(v)}" for k, v in node.attrs.items() if k != SUBGRAPH]
+        attrs = [f"{k}={self.literal(v)}" for k, v in node.attrs.items() if k != SUBGRAPH]
         text = (outs + " " if outs else "") + "= " + kind
         if attrs:
             text += "[" + ", ".join(attrs) + "]"
@@ -118,8 +125,21 @@ class _Printer:
         return text
 
 
-def print_graph(graph: Graph, show_source: bool = False) -> str:
-    p = _Printer(show_source)
+    def literal(self, value: Any) -> str:
+        if self.constants is None or not isinstance(value, np.ndarray):
+            return format_literal(value)
+        index = next((i for i, c in enumerate(self.constants) if c is value), None)
+        if index is None:
+            index = len(self.constants)
+            self.constants.append(value)
+        return f"CONSTANTS.c{index}"
+
+
+def print_graph(graph: Graph, show_source: bool = False, constants: Optional[List[np.ndarray]] = None) -> str:
+    """The graph as text. With a ``constants`` list, tensor constants print as
+    ``CONSTANTS.cN``, N their index in the list; arrays not in it yet (by identity) are
+    appended, so one list can serve several graphs."""
+    p = _Printer(show_source, constants)
     p.graph(graph)
     done = 0
     while done < len(p.subgraphs):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 from .lexer import TokenStream
-from .parser import parse_type
+from .parser import parse_type, parse_type_suffixes
 from .types import (ANY, AnyType, BoolType, FloatType, IntType, ListType, NoneType, NumberType,
                     OptionalType, TensorType, TupleType, Type, TypeVar, unify)
 
@@ -119,14 +119,7 @@ def _parse_argument(ts: TokenStream, kwarg_only: bool, with_name: bool) -> Argum
         fixed_len = int(ts.next().text)
         ts.expect("]")
         t = ListType(t)
-    while True:  # suffixes after an alias annotation or a fixed length
-        if ts.at("[") and ts.peek_at(1).text == "]":
-            ts.next(), ts.next()
-            t = ListType(t)
-        elif ts.accept("?"):
-            t = OptionalType(t)
-        else:
-            break
+    t = parse_type_suffixes(ts, t)  # after an alias annotation or a fixed length
     if ts.accept("..."):
         vararg = True
     if with_name:

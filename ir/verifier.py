@@ -14,7 +14,7 @@ from typing import List, Set
 from . import registry
 from .graph import SUBGRAPH, Block, Graph, Node, Use, Value
 from .printer import node_line
-from .types import SCALARTYPE, BoolType, IntType, ListType, TensorType, TupleType, Type, type_of_constant
+from .types import DTYPES, SCALARTYPE, BoolType, IntType, ListType, TensorType, TupleType, Type, type_of_constant
 
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
@@ -151,8 +151,9 @@ class _Verifier:
                 _fail(node, f"tensor constant of shape {tuple(value.shape)} typed {t}")
             return
         if t == SCALARTYPE:
-            if not isinstance(value, str):
-                _fail(node, "dtype constants are dtype names")
+            # host code names the dtype after it (dtype_float32): only known names may pass
+            if value not in DTYPES:
+                _fail(node, f"dtype constants are dtype names ({', '.join(DTYPES)}), not {value!r}")
             return
         try:
             vt = type_of_constant(value)

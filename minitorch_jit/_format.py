@@ -84,10 +84,12 @@ def format_array(a: np.ndarray, prefix: str = "tensor(") -> str:
     return rec(a, 0)
 
 
-def tensor_repr(a: np.ndarray) -> str:
+def tensor_repr(a: np.ndarray, requires_grad: bool = False) -> str:
     suffix = ""
     if a.dtype.name not in ("float32", "int64", "bool"):
         suffix = f", dtype=torch.{a.dtype.name}"
+    if requires_grad:
+        suffix += ", requires_grad=True"
     if a.size == 0:
         size = "" if a.shape == (0,) else f", size={tuple(a.shape)}"
         return f"tensor([]{size}{suffix})"

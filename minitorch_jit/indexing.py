@@ -11,6 +11,7 @@ from typing import Any, List, Optional, Tuple
 import numpy as np
 
 from .ops.dispatch import call
+from .ops.indexing import check_step
 from .tensor import Tensor
 
 
@@ -39,6 +40,9 @@ def _basic(t: Tensor, index: Any) -> Tuple[Tensor, List[Optional[Tensor]]]:
         raise IndexError("an index can only have a single ellipsis ('...')")
     used = sum(_dims_used(i) for i in items)
     ndim = t._a.ndim
+    if used and not ndim:
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                         "C++ to convert a 0-dim tensor to a number")
     if used > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     result = t
@@ -59,8 +63,7 @@ def _basic(t: Tensor, index: Any) -> Tuple[Tensor, List[Optional[Tensor]]]:
             result = call("Tensor", "select", (result, dim, item))
         elif isinstance(item, slice):
             step = 1 if item.step is None else item.step
-            if step <= 0:
-                raise ValueError("step must be greater than zero")
+            check_step(step)
             if not (item.start is None and item.stop is None and step == 1):
                 result = call("Tensor", "slice", (result, dim, item.start, item.stop, step))
             dim += 1

@@ -184,7 +184,7 @@ class Tensor:
         return id(self)
 
     def __repr__(self) -> str:
-        return tensor_repr(self._a)
+        return tensor_repr(self._a, self.requires_grad)
 
     def __format__(self, spec: str) -> str:
         if self._a.ndim == 0 and spec:

@@ -9,7 +9,7 @@ import pytest
 import minitorch_jit as torch
 from ir import registry
 from ir.registry import UNKNOWN
-from ir.types import TensorType, type_of_constant
+from ir.types import ANY, TensorType, type_of_constant
 from ir.verifier import STRUCTURAL
 from minitorch_jit.nn import functional as F
 
@@ -110,3 +110,192 @@ def test_pointwise_type_rules_match_kernels(op):
             assert t.sizes == out.shape, (dtypes, shapes)
             checked += 1
     assert checked > 0
+
+
+# -- type rules agree with kernels: every other op, through real calls ---------------------------
+
+class _RuleChecker:
+    """(Shapes are read off ``_a``: while it is active, ``shape`` and ``dim()`` are op calls.)
+    Stands in for the tracer: the dispatcher hands it every op call with its result, and it
+    checks what the op's static type rule claims against what the kernel produced, once with
+    the call's constants known and once with nothing known but the tensors' dtypes."""
+
+    def __init__(self):
+        self.checked = set()
+
+    def warn_conversion(self, t, what):
+        pass
+
+    def record(self, op, bound, result):
+        formals = []
+        for a in op.schema.arguments:
+            formals.extend([a] * (len(bound) - len(op.schema.arguments) + 1) if a.vararg else [a])
+        typed = [_typed(v, f.type) for v, f in zip(bound, formals)]
+        types = [t for t, _ in typed]
+        results = list(result) if len(op.schema.returns) > 1 else [result]
+        for consts, unknown_sizes in (([c for _, c in typed], False), ([UNKNOWN] * len(typed), True)):
+            ts = [TensorType(t.dtype) if unknown_sizes and isinstance(t, TensorType) else t for t in types]
+            try:
+                claimed = op.output_types(ts, consts)
+            except Exception as e:  # a rule may refuse what it cannot type, never crash differently
+                raise AssertionError(f"{op.qualified_name}: type rule raised {e!r} on {ts}, {consts}") from e
+            for c, r in zip(claimed, results):
+                _agree(op, c, r)
+        if not op.pointwise:
+            self.checked.add(op.qualified_name)
+        return result
+
+
+def _typed(value, formal):
+    from minitorch_jit import dtypes
+    from ir.types import DEVICE, NONE, SCALARTYPE, ListType as L, unify
+    if isinstance(value, torch.Tensor):
+        return TensorType(value.dtype.name, value._a.shape), UNKNOWN
+    if value is None:
+        return NONE, None
+    if isinstance(value, dtypes.dtype):
+        return SCALARTYPE, value.name
+    if str(formal).rstrip("?") == "Device":
+        return DEVICE, value
+    if isinstance(value, list) and value and isinstance(value[0], (torch.Tensor, type(None))):
+        elem = None
+        for v in value:
+            t = TensorType(v.dtype.name, v._a.shape) if v is not None else NONE
+            elem = t if elem is None else (unify(elem, t) or TensorType())
+        return L(elem), UNKNOWN
+    if isinstance(value, list) and not value:
+        return formal.elem if str(formal).endswith("?") else formal, []
+    try:
+        return type_of_constant(value), value
+    except (TypeError, ValueError):   # an ndarray given to torch.from_numpy: not a graph constant
+        return ANY, UNKNOWN
+
+
+def _agree(op, claimed, actual):
+    """A static type may leave things unknown, never claim a dtype or size the kernel did not give."""
+    if isinstance(actual, torch.Tensor):
+        assert isinstance(claimed, TensorType), (op, claimed)
+        assert claimed.dtype in (None, actual.dtype.name), (op.qualified_name, claimed, actual.dtype, actual._a.shape)
+        if claimed.sizes is not None:
+            assert len(claimed.sizes) == actual._a.ndim, (op.qualified_name, claimed, actual._a.shape)
+            assert all(c in (None, a) for c, a in zip(claimed.sizes, actual._a.shape)), (op.qualified_name, claimed,
+                                                                                     actual._a.shape)
+    elif isinstance(actual, list) and actual and isinstance(actual[0], torch.Tensor):
+        for a in actual:
+            _agree(op, claimed.elem, a)
+
+
+def _sample_calls():
+    x = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4) - 5
+    i = torch.arange(6).reshape(2, 3)
+    b = i > 2
+    s = torch.tensor(2.5)
+    img = torch.arange(2 * 3 * 6 * 5, dtype=torch.float32).reshape(2, 3, 6, 5) % 7
+    w = torch.ones(4, 3, 3, 2)
+    yield from [
+        lambda: torch.tensor([[1, 2], [3, 4]]), lambda: torch.tensor(2.5, dtype=torch.float64),
+        lambda: torch.scalar_tensor(3), lambda: torch.from_numpy(np.zeros(2)),
+        lambda: torch.zeros(2, 3), lambda: torch.ones((2,), dtype=torch.int32), lambda: torch.empty(0, 2),
+        lambda: torch.full((2, 2), 7), lambda: torch.full((2,), True), lambda: torch.full((1,), 1.5, dtype=torch.float64),
+        lambda: torch.zeros_like(i), lambda: torch.ones_like(x, dtype=torch.float64), lambda: torch.empty_like(b),
+        lambda: torch.full_like(i, 2.5), lambda: torch.arange(5), lambda: torch.arange(5.0),
+        lambda: torch.arange(1, 4, 0.5), lambda: torch.arange(0, 3, dtype=torch.float64), lambda: torch.linspace(0, 1, 5),
+        lambda: torch.linspace(0, 10, 3, dtype=torch.int64), lambda: torch.rand(2, 3), lambda: torch.randn(3),
+        lambda: torch.randint(5, (3,)), lambda: torch.randint(1, 5, (2, 2), dtype=torch.int32),
+        lambda: torch.rand_like(x), lambda: torch.randn_like(x, dtype=torch.float64), lambda: torch.manual_seed(0),
+        # reductions
+        lambda: x.sum(), lambda: i.sum(), lambda: b.sum(1), lambda: x.sum([0, 2], keepdim=True),
+        lambda: x.sum(dtype=torch.float64), lambda: i.sum(0, dtype=torch.int32), lambda: x.mean(),
+        lambda: x.mean(-1, keepdim=True), lambda: i.mean(dtype=torch.float64), lambda: x.prod(), lambda: i.prod(1),
+        lambda: b.prod(), lambda: x.amax(), lambda: x.amin((0, 1)), lambda: i.amax(1, keepdim=True), lambda: x.max(),
+        lambda: i.min(), lambda: x.max(1), lambda: i.min(0, keepdim=True), lambda: x.argmax(), lambda: x.argmin(1),
+        lambda: i.argmax(keepdim=True), lambda: i.argmin(-1, keepdim=True), lambda: x.var(), lambda: x.std(False),
+        lambda: x.var(1), lambda: x.std([0, 1], keepdim=True), lambda: x.var(1, correction=0), lambda: x.norm(),
+        lambda: x.norm(1), lambda: x.norm(dim=1), lambda: x.norm(3, [0, 2], keepdim=True),
+        lambda: torch.softmax(x, 1), lambda: torch.log_softmax(i, -1, dtype=torch.float64), lambda: torch.softmax(s, 0),
+        lambda: torch.logsumexp(x, 1), lambda: torch.logsumexp(i, (0, 1), keepdim=True), lambda: x.all(),
+        lambda: i.any(1), lambda: b.all((0, 1)), lambda: b.any(dim=[]), lambda: x.cumsum(1), lambda: b.cumsum(0),
+        lambda: i.cumsum(-1, dtype=torch.float64), lambda: s.sum(0), lambda: s.max(0),
+        # shape
+        lambda: x.size(1), lambda: x.size(), lambda: x.dim(), lambda: x.numel(), lambda: x.view(6, 4),
+        lambda: x.view(-1), lambda: x.reshape(4, -1), lambda: i.t().reshape(6), lambda: x.view_as(i.float().view(-1, 1)[:1]
+                                                                                             .expand(24, 1)),
+        lambda: x.reshape_as(torch.zeros(4, 6)), lambda: i.t(), lambda: s.t(), lambda: x.transpose(0, 2),
+        lambda: s.transpose(0, -1), lambda: x.permute(2, 0, 1), lambda: i[:, :1].expand(2, 3),
+        lambda: i[:, :1].expand(4, -1, 5), lambda: i[:, :1].expand_as(torch.zeros(2, 2, 3)), lambda: x.unsqueeze(-1),
+        lambda: s.unsqueeze(0), lambda: x[:1].squeeze(), lambda: x[:1].squeeze(0), lambda: x.squeeze(1),
+        lambda: x[:1, :, :1].squeeze((0, 2)), lambda: s.squeeze(), lambda: x.flatten(), lambda: x.flatten(1),
+        lambda: s.flatten(), lambda: x.flatten(0, 1), lambda: x.detach(), lambda: x.contiguous(),
+        lambda: x.transpose(0, 1).contiguous(), lambda: x.clone(), lambda: x.to(torch.int64), lambda: i.to(torch.float64),
+        lambda: i.to("cpu", torch.bool), lambda: i.to(x), lambda: x.type_as(i), lambda: x.float(), lambda: x.double(),
+        lambda: x.long(), lambda: x.int(), lambda: x.bool(), lambda: torch.cat([i, i]), lambda: torch.cat([i, i.float()], 1),
+        lambda: torch.stack([i, i], -1), lambda: torch.stack([s, s]), lambda: x.chunk(2, 1), lambda: x.split(2, -1),
+        lambda: x.split([1, 2], 1), lambda: x.unbind(1), lambda: i.tril(), lambda: x.triu(1),
+        # indexing
+        lambda: x.select(1, -1), lambda: x[1], lambda: x[:, 1:], lambda: x[..., ::2], lambda: x[None],
+        lambda: x[b.view(-1)[:2]], lambda: x[:, [0, 2]], lambda: x[torch.tensor([1, 0]), :, torch.tensor([3])],
+        lambda: x.clone().index_put_((torch.tensor([0]),), torch.tensor(1.0)),
+        lambda: x.index_put((torch.tensor([0]), torch.tensor([1])), torch.tensor(1.0), accumulate=True),
+        lambda: x.clone().copy_(torch.ones(4)), lambda: x.clone().fill_(2), lambda: x.clone().fill_(torch.tensor(2)),
+        lambda: x.clone().zero_(), lambda: x.masked_fill(x > 0, 1), lambda: i.masked_fill(b, torch.tensor(7)),
+        lambda: x.clone().masked_fill_(x > 0, 0.5), lambda: i.clone().masked_fill_(b, torch.tensor(1)),
+        # linalg
+        lambda: x @ torch.ones(4, 2), lambda: torch.ones(4) @ x.transpose(1, 2), lambda: x[0] @ torch.ones(4),
+        lambda: torch.mm(i, i.t()), lambda: torch.bmm(x, x.transpose(1, 2)), lambda: torch.addmm(torch.ones(3), x[0], torch.ones(4, 3)),
+        lambda: torch.addmm(torch.ones(3, 3), x[0], torch.ones(4, 3), beta=2, alpha=0.5),
+        lambda: F.linear(x, torch.ones(5, 4)), lambda: F.linear(x, torch.ones(5, 4), torch.ones(5)),
+        lambda: F.linear(x, torch.ones(4)),
+        # nn
+        lambda: F.conv2d(img, w), lambda: F.conv2d(img, w, torch.ones(4), 2, 1, 1, 1), lambda: F.conv2d(img[0], w),
+        lambda: F.conv2d(img, w, padding="same"), lambda: F.conv2d(img, w, padding="valid", dilation=2),
+        lambda: F.max_pool2d(img, 2), lambda: F.max_pool2d(img, 3, 2, 1, 1, True), lambda: F.max_pool2d(img[0], (2, 3)),
+        lambda: F.layer_norm(x, [4]), lambda: F.layer_norm(x, [3, 4], torch.ones(3, 4), torch.zeros(3, 4)),
+        lambda: F.embedding(i, torch.ones(6, 3)), lambda: F.embedding(torch.tensor(2), torch.ones(6, 3, dtype=torch.float64)),
+        lambda: F.dropout(x, 0.5), lambda: F.dropout(x, 0.5, False),
+        lambda: F.mse_loss(x, x), lambda: F.mse_loss(x, x[0], reduction="none"), lambda: F.mse_loss(x, x, reduction="sum"),
+        lambda: F.nll_loss(x[0].t(), torch.tensor([0, 1, 2, 0])), lambda: F.nll_loss(x[0].t(), torch.tensor([0, 1, 2, 0]),
+                                                                                    reduction="none"),
+        lambda: F.cross_entropy(x[0].t(), torch.tensor([0, 1, 2, 0])), lambda: F.cross_entropy(x, i[:, :1].expand(2, 4) % 3),
+        lambda: F.cross_entropy(x[0], torch.softmax(x[0], 1), reduction="none"),
+        lambda: F.cross_entropy(x[0].t(), torch.tensor([0, 1, 2, 0]), label_smoothing=0.1, reduction="sum"),
+        lambda: x.any(), lambda: x.std(1, correction=2),
+        lambda: x.clone().clamp_(0, 1), lambda: x.clone().clamp_(min=torch.zeros(4)),
+        # conversions to Python
+        lambda: s.item(), lambda: torch.tensor([True]).item(), lambda: int(i[0, 1]), lambda: float(x[0, 0, 0]),
+        lambda: bool(b[1, 2]),
+    ]
+
+
+def _in_place_calls():
+    x = torch.arange(12, dtype=torch.float32).reshape(3, 4) / 3 + 0.5
+    i = torch.arange(12).reshape(3, 4)
+    for name in ("abs_ ceil_ cos_ erf_ exp_ expm1_ floor_ log1p_ log_ neg_ reciprocal_ relu_ round_ rsqrt_ sigmoid_ "
+                 "sign_ silu_ sin_ sqrt_ tanh_ trunc_ logical_not_").split():
+        yield lambda name=name: getattr(x.clone(), name)()
+    yield lambda: i.clone().bitwise_not_()
+    for name in "add_ sub_ mul_ div_ floor_divide_ remainder_ pow_ eq_ ne_ lt_ le_ gt_ ge_".split():
+        yield lambda name=name: getattr(x.clone(), name)(x[0])
+        yield lambda name=name: getattr(x.clone(), name)(2)
+    for name in "maximum_ minimum_ logical_and_ logical_or_ logical_xor_".split():
+        yield lambda name=name: getattr(x.clone(), name)(x)
+    for name in "bitwise_and_ bitwise_or_ bitwise_xor_".split():
+        yield lambda name=name: getattr(i.clone(), name)(i)
+        yield lambda name=name: getattr(i.clone(), name)(3)
+
+
+def test_type_rules_of_every_op_match_their_kernels():
+    """Every op with a tensor result is called for real; its static rule (with the call's
+    constants, and with nothing but dtypes known) must agree with the kernel's result."""
+    from minitorch_jit.ops import dispatch
+    checker = _RuleChecker()
+    dispatch.state.tracer = checker
+    try:
+        for call in itertools.chain(_sample_calls(), _in_place_calls()):
+            call()
+    finally:
+        dispatch.state.tracer = None
+    tensor_ops = {op.qualified_name for op in registry.all_ops() if not op.pointwise and op.name.startswith("aten::")
+                  and any(isinstance(r.type, TensorType) or isinstance(getattr(r.type, "elem", None), TensorType)
+                          for r in op.schema.returns)}
+    missed = sorted(tensor_ops - checker.checked)
+    assert not missed, f"ops with tensor results that no sample call reaches: {missed}"

@@ -87,14 +87,14 @@ def test_type_promotion(expr, dtype):
 
 def test_in_place_may_not_change_category():
     t = torch.ones(2, dtype=torch.int64)
-    with pytest.raises(RuntimeError, match="result type float32 can't be cast to the desired output type int64"):
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
         t.add_(1.5)
 
 
 def test_integer_division_by_zero_raises():
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         torch.tensor([1, 2]) // 0
-    assert torch.isinf(torch.tensor([1.0]) / 0).all() if hasattr(torch, "isinf") else True
+    assert (torch.tensor([1.0, -1.0]) / 0).tolist() == [float("inf"), float("-inf")]
 
 
 def test_errors_name_both_shapes():

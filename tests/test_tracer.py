@@ -136,3 +136,10 @@ def test_tuple_outputs():
     a, b = traced(x)
     np.testing.assert_array_equal(a.numpy(), x.numpy().max(0))
     np.testing.assert_array_equal(b.numpy(), x.numpy().argmin(0))
+
+
+def test_inputs_named_like_generated_globals_do_not_shadow_them():
+    def f(aten, dtype_float32):
+        return torch.tanh(aten).to(torch.float32) + dtype_float32
+    traced = torch.trace(f, (torch.ones(2), torch.ones(2)))
+    np.testing.assert_allclose(traced(torch.zeros(2), torch.ones(2)).numpy(), [1.0, 1.0])

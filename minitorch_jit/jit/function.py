@@ -72,6 +72,12 @@ class ScriptFunction:
         """The Python source that runs for inputs like these."""
         return self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs))).code.source
 
+    def save(self, f: Any) -> None:
+        """Write this function to an archive (a path or a binary file); see
+        :func:`minitorch_jit.save`."""
+        from .serialization import save  # here, as serialization imports this module
+        save(self, f)
+
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.qualified_name}>"
 
@@ -137,6 +143,12 @@ class ScriptModule(Module):
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         return self._methods["forward"].graph_for(*args, **kwargs)
+
+    def save(self, f: Any) -> None:
+        """Write this module, its submodules, parameters, buffers and compiled methods to an
+        archive (a path or a binary file); see :func:`minitorch_jit.save`."""
+        from .serialization import save  # as above
+        save(self, f)
 
     def _get_name(self) -> str:
         return f"RecursiveScriptModule(original_name={self.original_name})"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
+from ir.types import SHORT_NAME
+
 from .. import dtypes
 from ..ops.dispatch import call
 from ..tensor import Parameter, Tensor
@@ -33,28 +35,35 @@ class Module:
 
     # -- attributes -------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
+        """PyTorch's rules: a Parameter or a Module registers under ``name`` (leaving any other
+        table), a name already registered accepts only its kind or None, anything else is a
+        plain attribute."""
         d = self.__dict__
-        if "_parameters" not in d:
-            raise AttributeError("cannot assign attributes before Module.__init__() call")
-        params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
-        for table in (params, buffers, modules):
-            if name in table and not _same_kind(table, value, params, buffers, modules):
-                del table[name]
+        params, buffers, modules = d.get("_parameters"), d.get("_buffers"), d.get("_modules")
         if isinstance(value, Parameter):
-            d.pop(name, None)
-            params[name] = value
-        elif isinstance(value, Module):
-            d.pop(name, None)
-            modules[name] = value
-        elif name in params:
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            _remove(name, d, buffers, modules)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
                                 "(torch.nn.Parameter or None expected)")
             params[name] = None
-        elif name in buffers:
+        elif isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            _remove(name, d, params, buffers)
+            modules[name] = value
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                "(torch.nn.Module or None expected)")
+            modules[name] = None
+        elif buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (torch.Tensor or None "
-                                "expected)")
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                "(torch.Tensor or None expected)")
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -253,11 +262,15 @@ class Module:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
 
-def _same_kind(table: Dict[str, Any], value: Any, params: Dict[str, Any], buffers: Dict[str, Any],
-               modules: Dict[str, Any]) -> bool:
-    """Reassigning a registered name keeps it in its table when the kind fits."""
-    if table is params:
-        return value is None or isinstance(value, Parameter)
-    if table is modules:
-        return value is None or isinstance(value, Module)
-    return value is None or (isinstance(value, Tensor) and not isinstance(value, Parameter))
+def _remove(name: str, attrs: Dict[str, Any], *tables: Optional[Dict[str, Any]]) -> None:
+    attrs.pop(name, None)
+    for table in tables:
+        if table is not None:
+            table.pop(name, None)
+
+
+def _typename(value: Any) -> str:
+    """How PyTorch names a value's type in its errors (``torch.FloatTensor``)."""
+    if isinstance(value, Tensor):
+        return f"torch.{SHORT_NAME[value.dtype.name]}Tensor"
+    return type(value).__name__

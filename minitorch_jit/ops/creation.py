@@ -9,10 +9,10 @@ from typing import Any, List, Optional, Sequence
 import numpy as np
 
 from ir.registry import UNKNOWN
-from ir.types import DEFAULT_FLOAT, TensorType, Type
+from ir.types import DEFAULT_FLOAT, DTYPES, TensorType, Type, promote_types
 
 from . import rules
-from .declare import op
+from .declare import not_implemented, op
 
 _DEFAULT_SEED = 67280421310721
 _rng = np.random.Generator(np.random.PCG64(_DEFAULT_SEED))
@@ -50,31 +50,49 @@ def _like(dtype_arg: int = 1) -> rules.TypeRule:
 # -- tensor -----------------------------------------------------------------------------------
 
 
-def _infer_dtype(data: Any) -> str:
-    kinds = set()
+def _supported(dtype: str) -> str:
+    if dtype not in DTYPES:
+        raise TypeError(f"can't convert np.ndarray of type numpy.{dtype}. The only supported types are: "
+                        f"{', '.join(DTYPES)}.")
+    return dtype
 
-    def walk(x: Any) -> None:
-        if isinstance(x, (list, tuple)):
-            for v in x:
-                walk(v)
-        elif isinstance(x, np.ndarray):
-            kinds.add(x.dtype.name if x.dtype.name in ("float64", "int32") else x.dtype.kind)
-        elif isinstance(x, (bool, np.bool_)):
-            kinds.add("b")
-        elif isinstance(x, (int, np.integer)):
-            kinds.add("i")
-        elif isinstance(x, (float, np.floating)):
-            kinds.add("f")
+
+def _leaf_dtypes(data: Any) -> List[str]:
+    """The dtype of every leaf of nested lists as PyTorch infers it (Python numbers take the
+    default dtypes, numpy values and tensors keep theirs), after checking that the nesting is
+    rectangular, with PyTorch's errors."""
+    found: List[str] = []
+
+    def shape(x: Any, depth: int) -> tuple:
+        if isinstance(x, (np.ndarray, np.generic)):
+            found.append(x.dtype.name)
+        elif isinstance(x, (bool, int, float)):
+            found.append("bool" if isinstance(x, bool) else "int64" if isinstance(x, int) else DEFAULT_FLOAT)
+        elif x is None:
+            raise RuntimeError("Could not infer dtype of NoneType")
+        elif not isinstance(x, (list, tuple)):
+            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
         else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
-    walk(data)
-    if "f" in kinds or "float64" in kinds:
-        return "float64" if kinds == {"float64"} else DEFAULT_FLOAT
-    if "i" in kinds or "int32" in kinds:
-        return "int32" if kinds == {"int32"} else "int64"
-    if "b" in kinds:
-        return "bool"
-    return DEFAULT_FLOAT  # an empty list
+            shapes = [shape(v, depth + 1) for v in x]
+            for s in shapes[1:]:
+                if s != shapes[0]:
+                    k = next(i for i, (m, n) in enumerate(zip(shapes[0] + (None,), s + (None,))) if m != n)
+                    if k >= min(len(s), len(shapes[0])):
+                        raise TypeError("not a sequence")
+                    raise ValueError(f"expected sequence of length {shapes[0][k]} at dim {depth + 1 + k} "
+                                     f"(got {s[k]})")
+            return (len(x),) + (shapes[0] if shapes else ())
+        return np.shape(x)
+    shape(data, 0)
+    return found
+
+
+def _infer_dtype(data: Any) -> str:
+    """The promoted dtype of the leaves (float32 for an empty list)."""
+    dtype = None
+    for d in _leaf_dtypes(data):
+        dtype = promote_types(dtype, _supported(d))
+    return dtype or DEFAULT_FLOAT
 
 
 def _tensor_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
@@ -90,11 +108,10 @@ def _tensor_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> np.ndarray:
     """torch.tensor(data): a copy of nested lists/numbers/arrays, dtype inferred as PyTorch does
     (Python floats are float32, ints int64)."""
-    dt = dtype if dtype is not None else _infer_dtype(data)
-    arr = np.array(data, dtype=dt)
-    if arr.dtype == object:
-        raise TypeError("torch.tensor: data must be a number or a nested list of numbers")
-    return arr
+    if dtype is not None:
+        _leaf_dtypes(data)
+        return np.array(data, dtype=dtype)
+    return np.array(data, dtype=_infer_dtype(data))
 
 
 @op(f"aten::scalar_tensor(Scalar s, *, {_OPTS}) -> Tensor", names=("torch.scalar_tensor",),
@@ -109,9 +126,7 @@ def from_numpy(array: Any) -> np.ndarray:
     """Shares memory with the array, as PyTorch's from_numpy does."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
-    if array.dtype.name not in ("float32", "float64", "int64", "int32", "bool"):
-        raise TypeError(f"can't convert np.ndarray of type {array.dtype}: supported are float32, float64, "
-                        "int64, int32 and bool")
+    _supported(array.dtype.name)
     return array
 
 
@@ -182,6 +197,8 @@ def _arange_dtype(values: Sequence[Any], explicit: Any) -> str:
 
 
 def _arange(start: Any, end: Any, step: Any, dtype: Any) -> np.ndarray:
+    if dtype is not None and np.dtype(dtype) == np.bool_:
+        raise not_implemented("arange", "bool")
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
@@ -253,7 +270,7 @@ def _random(draw: Any) -> Any:
     def kernel(size: List[int], dtype: Any = None, device: Any = None, requires_grad: bool = False) -> np.ndarray:
         dt = np.dtype(dtype if dtype is not None else DEFAULT_FLOAT)
         if dt.kind != "f":
-            raise RuntimeError(f"random floats cannot be drawn as {dt.name}")
+            raise not_implemented(draw.__name__.strip("_"), dt.name)
         return draw(_check_size(size), dt)
     return kernel
 

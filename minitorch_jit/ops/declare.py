@@ -3,7 +3,8 @@ the families (unary and binary pointwise ops) that declare several overloads at 
 
 Kernels take numpy arrays, Python scalars and numpy dtypes and return arrays. The wrapper
 put around each kernel here makes that contract hold at the edges: 0-d results come back as
-arrays (numpy returns scalars for them) and numpy's errors become PyTorch's RuntimeErrors.
+arrays (numpy returns scalars for them) and numpy's broadcasting errors become PyTorch's.
+Kernels check their arguments themselves and raise PyTorch's errors (types and messages).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from ir import registry
 from ir.registry import OpDef
-from ir.types import TensorType, can_cast, is_float
+from ir.types import SHORT_NAME, TensorType, can_cast, is_float
 
 from . import rules
 
@@ -32,8 +33,10 @@ def _wrap_kernel(op: OpDef, kernel: Kernel) -> Kernel:
     def run(*args: Any) -> Any:
         try:
             r = kernel(*args)
-        except (ValueError, TypeError, FloatingPointError) as e:
-            raise _translate(op, args, e) from e
+        except ValueError as e:
+            if op.pointwise and "broadcast" in str(e):
+                rules.broadcast_sizes(*[a.shape for a in args if isinstance(a, np.ndarray)])
+            raise
         if tensor_out:
             return r if type(r) is np.ndarray else np.asarray(r)
         if tuple_out:
@@ -45,10 +48,9 @@ def _wrap_kernel(op: OpDef, kernel: Kernel) -> Kernel:
     return run
 
 
-def _translate(op: OpDef, args: Sequence[Any], e: Exception) -> Exception:
-    if op.pointwise and "broadcast" in str(e):
-        rules.broadcast_sizes(*[a.shape for a in args if isinstance(a, np.ndarray)])
-    return RuntimeError(f"{op.name.split('::')[1]}: {e}")
+def not_implemented(what: str, dtype: str) -> NotImplementedError:
+    """PyTorch's error for an op that has no kernel for a dtype (``abs`` of a bool tensor)."""
+    return NotImplementedError(f"\"{what}\" not implemented for '{SHORT_NAME[dtype]}'")
 
 
 def op(schema: str, *, names: Sequence[str] = (), type_rule: Optional[rules.TypeRule] = None,
@@ -90,26 +92,35 @@ def unary(name: str, fn: Callable[[np.ndarray, str], np.ndarray], result: str = 
              type_rule=rules.pointwise(result), pointwise=True, **flags)
     if inplace:
         def kernel_(a: np.ndarray) -> np.ndarray:
-            _check_inplace(a, out_dtype(a))
+            check_inplace(a, out_dtype(a))
             np.copyto(a, fn(a, out_dtype(a)), casting="unsafe")
             return a
         register(f"aten::{name}_(Tensor(a!) self) -> Tensor(a!)", kernel_,
                  names=(f"Tensor.{name}_", f"torch.{name}_"), type_rule=rules.same_as_input(0), **flags)
 
 
-def _check_inplace(a: np.ndarray, result: str) -> None:
+def check_inplace(a: np.ndarray, result: str) -> None:
     if not can_cast(result, a.dtype.name):
-        raise RuntimeError(f"result type {result} can't be cast to the desired output type {a.dtype.name}")
-    if not a.flags.writeable:
+        raise RuntimeError(f"result type {SHORT_NAME[result]} can't be cast to the desired output type "
+                           f"{SHORT_NAME[a.dtype.name]}")
+    if not a.flags.writeable or any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers "
                            "to a single memory location (or the tensor is read-only). "
                            "Please clone() the tensor before performing the operation.")
 
 
+def check_broadcast_into(a: np.ndarray, *others: Any) -> None:
+    """An in-place op's operands must broadcast to self's own shape."""
+    shape = rules.broadcast_sizes(a.shape, *[np.shape(o) for o in others])
+    if shape != a.shape:
+        raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(shape)}")
+
+
 def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote",
            dunder: Optional[str] = None, reflected: bool = True, torch_reflected: bool = False,
            alpha: bool = False, num: Optional[Callable[[Any, Any], Any]] = None, num_result: str = "arith",
-           also: Sequence[str] = (), inplace: bool = True, **flags: Any) -> None:
+           also: Sequence[str] = (), inplace: bool = True, scalar: bool = True,
+           check: Optional[Callable[[Any, Any], None]] = None, **flags: Any) -> None:
     """The overloads of a binary pointwise op:
 
     - ``aten::<name>.Tensor(Tensor self, Tensor other)`` and ``.Scalar(Tensor self, Scalar other)``
@@ -118,6 +129,7 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
     - ``.Scalar_Tensor(Scalar self, Tensor other)`` for the reflected operator
       ``Tensor.__r<dunder>__`` (and ``torch.<name>`` when ``torch_reflected``);
     - in-place ``<name>_.Tensor`` / ``<name>_.Scalar`` as ``Tensor.<name>_`` and ``__i<dunder>__``;
+    - without ``scalar``, only the tensor overloads (``torch.maximum(t, 2)`` is a TypeError in PyTorch);
     - ``.num(Scalar a, Scalar b)``: the Python operator on plain numbers (``operator.__<dunder>__``),
       computed by ``num``; its type is by ``num_result`` ("arith": int op int is int,
       "float", or "bool").
@@ -125,11 +137,16 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
     ``fn(a, b, dtype)`` computes in ``dtype``, which is the promoted dtype of the operands
     (made floating for ``result="float"``); for ``result="bool"`` the output is bool.
     With ``alpha``, the overloads take ``alpha`` and compute ``fn(self, alpha * other)``.
+    ``check(a, b)`` refuses operands before anything else is looked at (in-place casts included).
     """
-    def compute(a: Any, b: Any, alpha_: Any) -> Any:
+    def dtype(a: Any, b: Any) -> str:
         dt = rules.result_dtype(a, b)
-        if result == "float":
-            dt = rules.float_dtype(dt)
+        return rules.float_dtype(dt) if result == "float" else dt
+
+    def compute(a: Any, b: Any, alpha_: Any) -> Any:
+        if check is not None:
+            check(a, b)
+        dt = dtype(a, b)
         if alpha_ != 1:
             if isinstance(alpha_, float) and not is_float(dt):
                 raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
@@ -140,9 +157,11 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
         return compute(a, b, alpha_)
 
     def kernel_(a: np.ndarray, b: Any, alpha_: Any = 1) -> np.ndarray:
-        out = compute(a, b, alpha_)
-        _check_inplace(a, out.dtype.name if isinstance(out, np.ndarray) else np.asarray(out).dtype.name)
-        np.copyto(a, out, casting="unsafe")
+        if check is not None:
+            check(a, b)
+        check_inplace(a, "bool" if result == "bool" else dtype(a, b))
+        check_broadcast_into(a, b)
+        np.copyto(a, compute(a, b, alpha_), casting="unsafe")
         return a
 
     a_tail = ", *, Scalar alpha=1" if alpha else ""
@@ -153,8 +172,9 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
     pw = dict(pointwise=True, **flags)
     register(f"aten::{name}.Tensor(Tensor self, Tensor other{a_tail}) -> Tensor", kernel,
              names=names, type_rule=rule, **pw)
-    register(f"aten::{name}.Scalar(Tensor self, Scalar other{a_tail_s}) -> Tensor", kernel,
-             names=names, type_rule=rule, **pw)
+    if scalar:
+        register(f"aten::{name}.Scalar(Tensor self, Scalar other{a_tail_s}) -> Tensor", kernel,
+                 names=names, type_rule=rule, **pw)
     reflected_names = ((f"Tensor.__r{dunder}__",) if dunder and reflected else ()) + \
         ((f"torch.{name}",) if torch_reflected else ())
     if reflected_names:
@@ -164,8 +184,9 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
         inames = (f"Tensor.{name}_",) + ((f"Tensor.__i{dunder}__",) if dunder else ())
         register(f"aten::{name}_.Tensor(Tensor(a!) self, Tensor other{a_tail}) -> Tensor(a!)", kernel_,
                  names=inames, type_rule=rules.same_as_input(0), **flags)
-        register(f"aten::{name}_.Scalar(Tensor(a!) self, Scalar other{a_tail_s}) -> Tensor(a!)", kernel_,
-                 names=inames, type_rule=rules.same_as_input(0), **flags)
+        if scalar:
+            register(f"aten::{name}_.Scalar(Tensor(a!) self, Scalar other{a_tail_s}) -> Tensor(a!)", kernel_,
+                     names=inames, type_rule=rules.same_as_input(0), **flags)
     if num is not None:
         register(f"aten::{name}.num(Scalar a, Scalar b) -> Scalar", num,
                  names=(f"operator.__{dunder or name}__",), type_rule=num_rule(num_result))

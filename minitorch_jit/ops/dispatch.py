@@ -104,7 +104,7 @@ def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any]) ->
                 return None
             v = args[pos]
             pos += 1
-            if i == last_positional and isinstance(a.type, (ListType, OptionalType)) and _is_int(v) \
+            if i == last_positional and isinstance(_unoptional(a.type), ListType) and _is_int(v) \
                     and not a.fixed_len and pos <= len(args):
                 v = list(args[pos - 1:])
                 pos = len(args)
@@ -122,6 +122,10 @@ def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any]) ->
     if pos < len(args) or used != len(kwargs):
         return None
     return out
+
+
+def _unoptional(t: Type) -> Type:
+    return t.elem if isinstance(t, OptionalType) else t
 
 
 def unwrap(v: Any) -> Any:
@@ -163,9 +167,11 @@ def wrap_result(op: OpDef, bound: List[Any], out: Any) -> Any:
 
 
 def _wrap_one(op: OpDef, ret: Argument, bound: List[Any], out: Any) -> Any:
-    if ret.mutates:  # in-place: PyTorch returns the very tensor that was written
+    # PyTorch returns the very tensor that was written (in-place ops), and an aliasing op
+    # whose kernel had nothing to do (contiguous, to) returns its input itself
+    if ret.alias is not None:
         for a, b in zip(op.schema.arguments, bound):
-            if a.alias == ret.alias:
+            if a.alias == ret.alias and (ret.mutates or (isinstance(b, Tensor) and b._a is out)):
                 return b
     if isinstance(ret.type, TensorType):
         return Tensor._wrap(out)

@@ -10,8 +10,9 @@ from ir.registry import UNKNOWN
 from ir.types import TensorType, Type
 
 from . import rules
-from .declare import _check_inplace, op
+from .declare import check_broadcast_into, check_inplace, op
 from .rules import norm_dim
+from .shape import expanded_sizes
 
 
 def _select_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
@@ -31,7 +32,7 @@ def select(a: np.ndarray, dim: int, index: int) -> np.ndarray:
     n = a.shape[d]
     if not -n <= index < n:
         raise IndexError(f"index {index} is out of bounds for dimension {d} with size {n}")
-    return a[(slice(None),) * d + (index,)]
+    return a[(slice(None),) * d + (index, Ellipsis)]  # the Ellipsis keeps a 0-d result a view
 
 
 def slice_length(n: int, start: Optional[int], end: Optional[int], step: int) -> int:
@@ -52,12 +53,18 @@ def _slice_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     names=("Tensor.slice",), type_rule=_slice_rule)
 def slice_(a: np.ndarray, dim: int = 0, start: Optional[int] = None, end: Optional[int] = None,
            step: int = 1) -> np.ndarray:
-    if step <= 0:
-        raise ValueError("step must be greater than zero")
+    check_step(step)
     if a.ndim == 0:
         raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     d = norm_dim(dim, a.ndim)
     return a[(slice(None),) * d + (slice(start, end, step),)]
+
+
+def check_step(step: int) -> None:
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    if step < 0:
+        raise ValueError("step must be greater than zero")
 
 
 def _index_key(a: np.ndarray, indices: Sequence[Optional[np.ndarray]]) -> tuple:
@@ -100,9 +107,17 @@ def index(a: np.ndarray, indices: List[Optional[np.ndarray]]) -> np.ndarray:
 
 def _index_put(a: np.ndarray, indices: List[Optional[np.ndarray]], values: np.ndarray,
                accumulate: bool = False) -> np.ndarray:
-    _check_inplace(a, a.dtype.name)
+    check_inplace(a, a.dtype.name)
     key = _index_key(a, indices)
     v = values.astype(a.dtype, copy=False)
+    target = a[key].shape
+    try:
+        fits = np.broadcast_shapes(v.shape, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(v.shape)} cannot be broadcast to indexing "
+                           f"result of shape {list(target)}")
     if accumulate:
         np.add.at(a, key, v)
     else:
@@ -125,10 +140,10 @@ def index_put(a: np.ndarray, indices: List[Optional[np.ndarray]], values: np.nda
     type_rule=rules.same_as_input(0))
 def copy_(a: np.ndarray, src: np.ndarray, non_blocking: bool = False) -> np.ndarray:
     """Write ``src`` (broadcast, converted to self's dtype) into self."""
-    _check_inplace(a, a.dtype.name)
-    shape = rules.broadcast_sizes(a.shape, src.shape)
-    if shape != a.shape:
-        raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(shape)}")
+    check_inplace(a, a.dtype.name)
+    if src.ndim <= a.ndim:
+        expanded_sizes(src.shape, a.shape)  # PyTorch's error for a source that does not expand to self
+    check_broadcast_into(a, src)
     np.copyto(a, src, casting="unsafe")
     return a
 
@@ -137,7 +152,7 @@ def _fill(a: np.ndarray, value: Any) -> np.ndarray:
     if isinstance(value, np.ndarray) and value.ndim:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
                            "dimensions.")
-    _check_inplace(a, a.dtype.name)
+    check_inplace(a, a.dtype.name)
     a[...] = value
     return a
 
@@ -161,7 +176,8 @@ def _masked_fill(a: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
 
 
 def _masked_fill_(a: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
-    _check_inplace(a, a.dtype.name)
+    check_inplace(a, a.dtype.name)
+    check_broadcast_into(a, mask)
     np.copyto(a, _masked_fill(a, mask, value))
     return a
 

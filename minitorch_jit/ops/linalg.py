@@ -5,10 +5,11 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from ir.types import TensorType, Type
+from ir.types import SHORT_NAME, TensorType, Type
 
 from . import rules
 from .declare import op
+from .shape import expanded_sizes
 
 
 def _same_dtype(a: np.ndarray, b: np.ndarray) -> None:
@@ -81,7 +82,11 @@ def _addmm_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     names=("torch.addmm", "Tensor.addmm"), type_rule=_addmm_rule)
 def addmm(c: np.ndarray, a: np.ndarray, b: np.ndarray, beta: Any = 1, alpha: Any = 1) -> np.ndarray:
     """``beta * self + alpha * (mat1 @ mat2)``."""
+    if c.dtype != a.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {SHORT_NAME[c.dtype.name]} and "
+                           f"{SHORT_NAME[a.dtype.name]}")
     p = mm(a, b)
+    expanded_sizes(c.shape, p.shape)  # self must expand to the product's shape
     if alpha != 1:
         p = p * p.dtype.type(alpha)
     if beta == 0:  # PyTorch ignores self (even nan) when beta is 0
@@ -102,6 +107,8 @@ def _linear_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
 def linear(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None) -> np.ndarray:
     """``input @ weight.T + bias``."""
     _same_dtype(x, w)
+    if b is not None and w.ndim == 1:
+        raise RuntimeError("mat2 must be a matrix, got 1-D tensor")
     if x.shape[-1:] != w.shape[-1:]:
         raise _shapes_error((int(np.prod(x.shape[:-1])), x.shape[-1]) if x.ndim > 1 else x.shape,
                             w.shape[::-1])

@@ -12,21 +12,24 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ir.registry import UNKNOWN
-from ir.types import TensorType, Type, is_float
+from ir.types import SHORT_NAME, TensorType, Type, is_float
 
 from . import creation, rules
-from .declare import op
+from .declare import check_inplace, not_implemented, op
 from .rules import quiet
 
 
-def _pool_out(n: Optional[int], k: int, s: int, p: int, d: int, ceil_mode: bool = False) -> Optional[int]:
+def _pool_out(n: Optional[int], k: int, s: int, p: Any, d: int, ceil_mode: bool = False) -> Optional[int]:
+    """Output size of a window sliding over ``n`` (padding ``p`` on each side, or a (before,
+    after) pair)."""
     if n is None:
         return None
-    span = n + 2 * p - d * (k - 1) - 1
+    before, after = (p, p) if isinstance(p, int) else p
+    span = n + before + after - d * (k - 1) - 1
     if span < 0:
         raise RuntimeError(f"Output size is too small (input {n}, kernel {k}, padding {p}, dilation {d})")
     out = (-(-span // s) if ceil_mode else span // s) + 1
-    if ceil_mode and (out - 1) * s >= n + p:
+    if ceil_mode and (out - 1) * s >= n + before:
         out -= 1  # the last window must start inside the input or its left padding
     return out
 
@@ -42,40 +45,70 @@ def _pair(v: Sequence[int], name: str) -> List[int]:
 # -- conv2d ---------------------------------------------------------------------------------
 
 
+def _check_conv_args(stride: Sequence[int], padding: Sequence[int]) -> None:
+    if any(v <= 0 for v in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(v < 0 for v in padding):
+        raise RuntimeError("negative padding is not supported")
+
+
+def _same_padding(k: int, d: int) -> tuple:
+    """padding="same": the total padding d*(k-1), the odd one on the right, as PyTorch does."""
+    total = d * (k - 1)
+    return total // 2, total - total // 2
+
+
+def _padding_pairs(padding: Any, w_shape: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> List[tuple]:
+    """(before, after) padding of H and W from ints or PyTorch's "valid" / "same"."""
+    if not isinstance(padding, str):
+        p = _pair(padding, "padding")
+        return [(p[0], p[0]), (p[1], p[1])]
+    if padding == "valid":
+        return [(0, 0), (0, 0)]
+    if padding != "same":
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
+    if any(s != 1 for s in stride):
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
+    return [_same_padding(w_shape[2], dilation[0]), _same_padding(w_shape[3], dilation[1])]
+
+
 def _conv_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     x, w = types[0], types[1]
     dtype = x.dtype if x.dtype == w.dtype else None
-    if x.sizes is None or w.sizes is None or UNKNOWN in consts[3:6] or len(w.sizes) != 4:
+    if x.sizes is None or w.sizes is None or UNKNOWN in consts[3:6] or len(w.sizes) != 4 or None in w.sizes[2:]:
         return [TensorType(dtype, None if x.sizes is None else (None,) * len(x.sizes))]
-    (sh, sw), (ph, pw), (dh, dw) = (_pair(c, n) for c, n in zip(consts[3:6], ("stride", "padding", "dilation")))
+    stride, dilation = _pair(consts[3], "stride"), _pair(consts[5], "dilation")
+    pads = _padding_pairs(consts[4], w.sizes, stride, dilation)
     *lead, h, wd = x.sizes
-    kh, kw = w.sizes[2], w.sizes[3]
-    oh = None if kh is None else _pool_out(h, kh, sh, ph, dh)
-    ow = None if kw is None else _pool_out(wd, kw, sw, pw, dw)
+    oh = _pool_out(h, w.sizes[2], stride[0], pads[0], dilation[0])
+    ow = _pool_out(wd, w.sizes[3], stride[1], pads[1], dilation[1])
     return [TensorType(dtype, tuple(lead[:-1]) + (w.sizes[0], oh, ow))]
 
 
-@op("aten::conv2d(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, int[2] padding=0, "
-    "int[2] dilation=1, int groups=1) -> Tensor", names=("torch.conv2d", "functional.conv2d"), type_rule=_conv_rule)
-def conv2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, stride: Sequence[int] = (1, 1),
-           padding: Sequence[int] = (0, 0), dilation: Sequence[int] = (1, 1), groups: int = 1) -> np.ndarray:
+def _conv2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, stride: Sequence[int] = (1, 1),
+            padding: Any = 0, dilation: Sequence[int] = (1, 1), groups: int = 1) -> np.ndarray:
     """2-D convolution (cross-correlation, as in PyTorch) of (N, C, H, W) or (C, H, W) input."""
+    if x.ndim not in (3, 4) or w.ndim != 4:
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
+                           f"{list(x.shape)}")
     unbatched = x.ndim == 3
     if unbatched:
         x = x[None]
-    if x.ndim != 4 or w.ndim != 4:
-        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
-                           f"{list(x.shape)}")
     if x.dtype != w.dtype:
         raise RuntimeError(f"Input type ({x.dtype.name}) and weight type ({w.dtype.name}) should be the same")
-    (sh, sw), (ph, pw), (dh, dw) = _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation")
+    (sh, sw), (dh, dw) = _pair(stride, "stride"), _pair(dilation, "dilation")
+    _check_conv_args((sh, sw), [] if isinstance(padding, str) else _pair(padding, "padding"))
+    (pt, pb), (pl, pr) = _padding_pairs(padding, w.shape, (sh, sw), (dh, dw))
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
     if c != cg * groups or o % groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected input{list(x.shape)} "
                            f"to have {cg * groups} channels, but got {c} channels instead")
-    oh, ow = _pool_out(h, kh, sh, ph, dh), _pool_out(wd, kw, sw, pw, dw)
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    if b is not None and b.shape != (o,):
+        raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with {o} "
+                           f"elements, but got bias of size {list(b.shape)} instead")
+    oh, ow = _pool_out(h, kh, sh, (pt, pb), dh), _pool_out(wd, kw, sw, (pl, pr), dw)
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
     win = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
     win = win[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :oh, :ow]           # N, C, OH, OW, KH, KW
     og = o // groups
@@ -86,6 +119,14 @@ def conv2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, stride:
         out = out + b.reshape(1, -1, 1, 1)
     out = np.ascontiguousarray(out, dtype=x.dtype)
     return out[0] if unbatched else out
+
+
+op("aten::conv2d(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, int[2] padding=0, "
+   "int[2] dilation=1, int groups=1) -> Tensor", names=("torch.conv2d", "functional.conv2d"),
+   type_rule=_conv_rule)(_conv2d)
+op("aten::conv2d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, str padding=\"valid\", "
+   "int[2] dilation=1, int groups=1) -> Tensor", names=("torch.conv2d", "functional.conv2d"),
+   type_rule=_conv_rule)(_conv2d)
 
 
 # -- max_pool2d -------------------------------------------------------------------------------
@@ -113,6 +154,10 @@ def max_pool2d(x: np.ndarray, kernel_size: Sequence[int], stride: Sequence[int] 
     k = _pair(kernel_size, "kernel_size")
     s = _pair(stride, "stride") if len(stride) else k
     p, d = _pair(padding, "padding"), _pair(dilation, "dilation")
+    if any(v <= 0 for v in s):
+        raise RuntimeError("stride should not be zero" if 0 in s else f"stride must be positive, got {s}")
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"pad must be non-negative, but got pad: {min(p)}")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p[0]}, "
                            f"kernel_size={k[0]} and dilation={d[0]}")
@@ -140,11 +185,15 @@ def layer_norm(x: np.ndarray, normalized_shape: Sequence[int], w: Optional[np.nd
                b: Optional[np.ndarray] = None, eps: float = 1e-5) -> np.ndarray:
     """Normalize over the last ``len(normalized_shape)`` dims (biased variance)."""
     k = len(normalized_shape)
-    if tuple(x.shape[x.ndim - k:]) != tuple(normalized_shape):
+    for name, t in (("weight", w), ("bias", b)):
+        if t is not None and tuple(t.shape) != tuple(normalized_shape):
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(t.shape)} and normalized_shape = {list(normalized_shape)}")
+    if k > x.ndim or tuple(x.shape[x.ndim - k:]) != tuple(normalized_shape):
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(x.shape)}")
     if not is_float(x.dtype.name):
-        raise RuntimeError("layer_norm is only supported for floating point inputs")
+        raise not_implemented("layer_norm", x.dtype.name)
     axes = tuple(range(x.ndim - k, x.ndim))
     with quiet():
         mean = x.mean(axis=axes, keepdims=True)
@@ -167,6 +216,8 @@ def _embedding_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     names=("functional.embedding", "torch.embedding"), type_rule=_embedding_rule)
 def embedding(idx: np.ndarray, w: np.ndarray, padding_idx: Optional[int] = None) -> np.ndarray:
     """Rows of ``weight`` picked by integer ``input``."""
+    if padding_idx is not None and not -w.shape[0] <= padding_idx < w.shape[0]:
+        raise AssertionError("Padding_idx must be within num_embeddings")
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {idx.dtype.name} instead")
@@ -184,6 +235,7 @@ def dropout(x: np.ndarray, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return x
+    check_inplace(x, rules.float_dtype(x.dtype.name))
     if p == 1.0:
         out = np.zeros_like(x)
     else:
@@ -223,35 +275,59 @@ def _loss_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
 @op("aten::mse_loss(Tensor input, Tensor target, *, str reduction=\"mean\") -> Tensor",
     names=("functional.mse_loss", "torch.mse_loss"), type_rule=_loss_rule)
 def mse_loss(x: np.ndarray, t: np.ndarray, reduction: str = "mean") -> np.ndarray:
+    """``(input - target) ** 2``, broadcast, reduced."""
+    rules.broadcast_sizes(x.shape, t.shape)
     dt = rules.result_dtype(x, t)
+    if not is_float(dt):
+        raise not_implemented("mse_loss", dt)
     d = np.subtract(x, t, dtype=dt)
     return _reduce(d * d, reduction)
 
 
+def _class_rows(logp: np.ndarray, target: np.ndarray) -> tuple:
+    """(N, C, d1, ...) scores and (N, d1, ...) class targets as (rows, C) and (rows,), the
+    layout of (1-d or) K-dimensional losses, checked as PyTorch checks them."""
+    if logp.ndim == 1:
+        if target.ndim != 0:
+            raise RuntimeError(f"1D target tensor expected, multi-target not supported")
+        return logp[None], target.reshape(1)
+    if logp.ndim == 0:
+        raise RuntimeError("input tensor should be 1D or 2D")
+    if target.dtype != np.int64:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {SHORT_NAME[target.dtype.name]}")
+    n, c = logp.shape[:2]
+    if target.ndim == 0 or target.shape[0] != n:
+        raise ValueError(f"Expected input batch_size ({n}) to match target batch_size "
+                         f"({target.shape[0] if target.ndim else 0}).")
+    if target.shape != logp.shape[:1] + logp.shape[2:]:
+        raise RuntimeError(f"Expected target size {list(logp.shape[:1] + logp.shape[2:])}, got {list(target.shape)}")
+    return np.moveaxis(logp, 1, -1).reshape(-1, c), target.reshape(-1)
+
+
 def _nll(logp: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray], ignore_index: int,
          reduction: str, smoothing: float = 0.0) -> np.ndarray:
-    if logp.ndim == 1:
-        logp, target = logp[None], target.reshape(1)
-    if logp.ndim != 2:
-        raise RuntimeError(f"expected input of 1 or 2 dimensions (N, C), got {logp.ndim}")
-    n, c = logp.shape
-    if target.shape != (n,):
-        raise RuntimeError(f"Expected input batch_size ({n}) to match target batch_size ({target.shape[0] if target.ndim else 0}).")
-    if target.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name}")
-    valid = target != ignore_index
-    safe = np.where(valid, target, 0)
-    if np.any(valid & ((safe < 0) | (safe >= c))):
-        raise IndexError(f"Target {int(target[valid & ((safe < 0) | (safe >= c))][0])} is out of bounds.")
+    """nll_loss, and cross_entropy's label smoothing, term by term as PyTorch computes them:
+    the smoothing term is reduced on its own and mixed in after the reduction."""
+    if target.dtype != np.int64:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {SHORT_NAME[target.dtype.name]}")
+    rows, flat = _class_rows(logp, target)
+    c = rows.shape[1]
+    valid = flat != ignore_index
+    safe = np.where(valid, flat, 0)
+    bad = valid & ((safe < 0) | (safe >= c))
+    if np.any(bad):
+        raise IndexError(f"Target {int(flat[bad][0])} is out of bounds.")
     w = np.ones(c, logp.dtype) if weight is None else weight.astype(logp.dtype)
     wt = np.where(valid, w[safe], 0).astype(logp.dtype)
-    picked = -logp[np.arange(n), safe] * wt
-    if smoothing:
-        if weight is not None:
-            raise NotImplementedError("cross_entropy with both weight and label_smoothing is not supported")
-        smooth = -logp.sum(axis=1) / logp.dtype.type(c) * valid
-        picked = (1 - smoothing) * picked + smoothing * smooth
-    return _reduce(picked.astype(logp.dtype, copy=False), reduction, wt.sum())
+    picked = -rows[np.arange(rows.shape[0]), safe] * wt
+    shape = target.shape if logp.ndim > 1 else ()
+    loss = _reduce(picked.reshape(shape).astype(logp.dtype, copy=False), reduction, wt.sum())
+    if not smoothing:
+        return loss
+    smooth = np.where(valid, -(rows * w).sum(axis=1), 0).astype(logp.dtype)
+    smooth = _reduce(smooth.reshape(shape), reduction, wt.sum() if weight is not None else valid.sum())
+    t = logp.dtype.type
+    return (t(1 - smoothing) * loss + smooth * t(smoothing / c)).astype(logp.dtype, copy=False)
 
 
 @op("aten::nll_loss(Tensor input, Tensor target, Tensor? weight=None, *, int ignore_index=-100, "
@@ -259,7 +335,7 @@ def _nll(logp: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray], ign
     type_rule=lambda types, consts: _loss_rule(types[:1], consts[-1:]))
 def nll_loss(x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray] = None, ignore_index: int = -100,
              reduction: str = "mean") -> np.ndarray:
-    """Negative log likelihood of (N, C) log-probabilities at integer targets."""
+    """Negative log likelihood of (N, C, ...) log-probabilities at integer targets."""
     return _nll(x, target, weight, ignore_index, reduction)
 
 
@@ -268,16 +344,20 @@ def nll_loss(x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray] = N
     type_rule=lambda types, consts: _loss_rule(types[:1], consts[4:5]))
 def cross_entropy(x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray] = None, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> np.ndarray:
-    """log_softmax over dim 1, then nll_loss; float targets are class probabilities."""
+    """log_softmax over the class dim (1, or 0 for 1-d input), then nll_loss; a target of the
+    input's shape holds class probabilities."""
     from .reduction import log_softmax
-    logp = log_softmax(x, 1 if x.ndim > 1 else 0)
-    if target.dtype.kind == "f":
-        if target.shape != x.shape:
-            raise RuntimeError("class-probability targets must have the input's shape")
-        c = x.shape[1] if x.ndim > 1 else x.shape[0]
-        t = target * (1 - label_smoothing) + label_smoothing / c
-        w = 1 if weight is None else weight.reshape((1, -1) if x.ndim > 1 else (-1,))
-        loss = -(logp * t * w).sum(axis=1 if x.ndim > 1 else 0)
-        return _reduce(np.asarray(loss, x.dtype), reduction, x.shape[0] if x.ndim > 1 else 1)
-    return _nll(logp, target, weight, ignore_index, reduction, label_smoothing)
-
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 1 if x.ndim > 1 else 0
+    logp = log_softmax(x, class_dim)
+    if target.shape != x.shape:
+        return _nll(logp, target, weight, ignore_index, reduction, label_smoothing)
+    if not is_float(target.dtype.name):
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                           f"{SHORT_NAME[target.dtype.name]}")
+    c = x.shape[class_dim]
+    t = target * (1 - label_smoothing) + label_smoothing / c
+    w = 1 if weight is None else weight.reshape((-1,) + (1,) * (x.ndim - 1 - class_dim))
+    loss = np.asarray(-(logp * t * w).sum(axis=class_dim), x.dtype)
+    return _reduce(loss, reduction, x.size // c if c else 0)

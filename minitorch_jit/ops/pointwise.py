@@ -11,13 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from ir.types import is_float
+from ir.types import SHORT_NAME, is_float
 
 from . import rules
-from .declare import binary, op, unary
+from .erf import erf as erf_f64
+from .declare import check_broadcast_into, check_inplace, binary, not_implemented, op, unary
 from .rules import quiet
-
-
 
 
 def _cast(x: Any, dtype: str) -> Any:
@@ -26,7 +25,12 @@ def _cast(x: Any, dtype: str) -> Any:
 
 def _no_bool(what: str, a: np.ndarray) -> None:
     if a.dtype == np.bool_:
-        raise RuntimeError(f"{what} is not supported on bool tensors")
+        raise not_implemented(what, "bool")
+
+
+def _float_only(what: str, a: np.ndarray) -> None:
+    if not is_float(a.dtype.name):
+        raise not_implemented(what, a.dtype.name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -52,8 +56,9 @@ def _abs(a: np.ndarray, dt: str) -> np.ndarray:
     return np.abs(a)
 
 
-def _rounding(f: Any) -> Any:
+def _rounding(f: Any, what: str) -> Any:
     def fn(a: np.ndarray, dt: str) -> np.ndarray:
+        _no_bool(what, a)
         return f(a) if is_float(dt) else a.copy()  # integers are already whole
     return fn
 
@@ -75,25 +80,32 @@ def _sigmoid(a: np.ndarray, dt: str) -> np.ndarray:
 
 
 def _silu(a: np.ndarray, dt: str) -> np.ndarray:
-    x = a.astype(dt, copy=False)
-    return x * _sigmoid(x, dt)
+    _float_only("silu", a)
+    return a * _sigmoid(a, dt)
 
 
-_erf_f64 = np.frompyfunc(math.erf, 1, 1)
-
-
-def erf(x: np.ndarray, dt: str) -> np.ndarray:
-    """erf through libm in double precision, rounded to ``dt`` (numpy has no erf)."""
-    return np.asarray(_erf_f64(np.asarray(x, np.float64)), dtype=np.float64).astype(dt)
+def _erf(x: np.ndarray, dt: str) -> np.ndarray:
+    """erf in double precision (about 1 ulp, see ops/erf.py), rounded to ``dt``."""
+    return erf_f64(x).astype(dt, copy=False)
 
 
 def _relu(a: np.ndarray, dt: str) -> np.ndarray:
-    _no_bool("relu", a)
+    if a.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return np.maximum(a, a.dtype.type(0))
 
 
 def _sign(a: np.ndarray, dt: str) -> np.ndarray:
-    return a.copy() if a.dtype == np.bool_ else np.sign(a)
+    if a.dtype == np.bool_:
+        return a.copy()
+    # PyTorch's (0 < x) - (x < 0): the sign of NaN is 0
+    return (a > 0).astype(dt) - (a < 0).astype(dt)
+
+
+def _bitwise_not(a: np.ndarray, dt: str) -> np.ndarray:
+    if is_float(dt):
+        raise not_implemented("bitwise_not", dt)
+    return np.invert(a)
 
 
 unary("neg", _neg, also=("Tensor.__neg__", "torch.negative"))
@@ -110,32 +122,33 @@ unary("cos", _ufunc(np.cos), "float")
 unary("tanh", _ufunc(np.tanh), "float", also=("functional.tanh",))
 unary("sigmoid", _sigmoid, "float", also=("functional.sigmoid",))
 unary("silu", _silu, "float", also=("functional.silu",))
-unary("erf", erf, "float")
+unary("erf", _erf, "float")
 unary("relu", _relu, also=("functional.relu",))
-unary("floor", _rounding(np.floor))
-unary("ceil", _rounding(np.ceil))
-unary("round", _rounding(np.rint))   # half to even, as PyTorch
-unary("trunc", _rounding(np.trunc))
+unary("floor", _rounding(np.floor, "floor"))
+unary("ceil", _rounding(np.ceil, "ceil"))
+unary("round", _rounding(np.rint, "round"))   # half to even, as PyTorch
+unary("trunc", _rounding(np.trunc, "trunc"))
 unary("sign", _sign)
 unary("logical_not", lambda a, dt: np.logical_not(a), "bool")
+unary("bitwise_not", _bitwise_not, also=("Tensor.__invert__",))
 
 
 @op("aten::gelu(Tensor self, *, str approximate=\"none\") -> Tensor",
-    names=("torch.gelu", "Tensor.gelu", "functional.gelu"), type_rule=rules.pointwise("float", args=(0,)),
+    names=("torch.gelu", "Tensor.gelu", "functional.gelu"), type_rule=rules.pointwise("first", args=(0,)),
     pointwise=True)
 def gelu(a: np.ndarray, approximate: str = "none") -> np.ndarray:
     """GELU: ``0.5 x (1 + erf(x / sqrt 2))``, or with ``approximate="tanh"``
     ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
-    dt = rules.float_dtype(a.dtype.name)
-    x = a.astype(dt, copy=False)
+    _float_only("gelu", a)
+    dt, x = a.dtype.name, a
     one, half = x.dtype.type(1), x.dtype.type(0.5)
     with quiet():
         if approximate == "tanh":
             k = x.dtype.type(math.sqrt(2.0 / math.pi))
             return half * x * (one + np.tanh(k * (x + x.dtype.type(0.044715) * x * x * x)))
         if approximate != "none":
-            raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
-        return half * x * (one + erf(x * x.dtype.type(1 / math.sqrt(2.0)), dt))
+            raise RuntimeError("approximate argument must be either none or tanh.")
+        return half * x * (one + _erf(x * x.dtype.type(1 / math.sqrt(2.0)), dt))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,10 +159,20 @@ def _add(a: Any, b: Any, dt: str) -> Any:
     return np.add(a, b, dtype=dt)
 
 
-def _sub(a: Any, b: Any, dt: str) -> Any:
-    if dt == "bool":
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, (bool, np.bool_)) or (isinstance(v, np.ndarray) and v.dtype == np.bool_)
+
+
+def _sub_check(a: Any, b: Any) -> None:
+    if _is_bool(a) and _is_bool(b):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                            "Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool(a) or _is_bool(b):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _sub(a: Any, b: Any, dt: str) -> Any:
     return np.subtract(a, b, dtype=dt)
 
 
@@ -162,28 +185,47 @@ def _div(a: Any, b: Any, dt: str) -> Any:
         return np.true_divide(a, b, dtype=dt)
 
 
-def _check_int_divisor(b: Any, dt: str) -> None:
+def _check_int_divisor(what: str, b: Any, dt: str) -> None:
+    if dt == "bool":
+        raise not_implemented(what, dt)
     if not is_float(dt) and np.any(np.asarray(b) == 0):
         raise RuntimeError("ZeroDivisionError")
 
 
 def _floor_divide(a: Any, b: Any, dt: str) -> Any:
-    _check_int_divisor(b, dt)
+    _check_int_divisor("floor_divide", b, dt)
     with quiet():
         return np.floor_divide(a, b, dtype=dt)
 
 
 def _remainder(a: Any, b: Any, dt: str) -> Any:
-    _check_int_divisor(b, dt)
+    _check_int_divisor("remainder", b, dt)
     with quiet():
         return np.remainder(a, b, dtype=dt)
 
 
 def _pow(a: Any, b: Any, dt: str) -> Any:
-    if not is_float(dt) and np.any(np.asarray(b) < 0):
-        raise RuntimeError("Integers to negative integer powers are not allowed.")
-    with quiet():
+    if dt == "bool":
+        if not isinstance(b, bool):
+            raise not_implemented("pow", dt)
+        return np.asarray(a) if b else np.ones_like(a)  # x ** True is x, x ** False is 1
+    if is_float(dt):
+        with quiet():
+            if isinstance(b, float) and dt == "float32":
+                # PyTorch raises float tensors to a Python float exponent in double precision
+                return np.power(a, b, dtype="float64").astype(dt)
+            return np.power(a, b, dtype=dt)
+    if not isinstance(b, np.ndarray):
+        if b < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         return np.power(a, b, dtype=dt)
+    # a negative exponent in an integer tensor: 1 and -1 keep their magnitude, the rest round to 0
+    out = np.power(a, np.abs(b), dtype=dt)
+    neg = b < 0
+    if np.any(neg):
+        a = np.asarray(a)
+        out = np.where(neg, np.where(np.abs(a) == 1, np.where(a < 0, 1 - 2 * (b % 2), 1), 0), out).astype(dt)
+    return out
 
 
 def _maximum(a: Any, b: Any, dt: str) -> Any:
@@ -209,7 +251,8 @@ def _logical(f: Any) -> Any:
 def _bitwise(f: Any) -> Any:
     def fn(a: Any, b: Any, dt: str) -> Any:
         if is_float(dt):
-            raise RuntimeError(f"{f.__name__} is only supported for integer and bool tensors")
+            rules.broadcast_sizes(np.shape(a), np.shape(b))  # PyTorch checks the shapes first
+            raise not_implemented(f.__name__, dt)
         return f(a, b, dtype=dt)
     return fn
 
@@ -235,22 +278,22 @@ def _num_pow(a: Any, b: Any) -> float:
 
 
 binary("add", _add, dunder="add", alpha=True, num=operator.add)
-binary("sub", _sub, dunder="sub", alpha=True, num=operator.sub, also=("torch.subtract",))
+binary("sub", _sub, dunder="sub", alpha=True, num=operator.sub, also=("torch.subtract",), check=_sub_check)
 binary("mul", _mul, dunder="mul", num=operator.mul, also=("torch.multiply",))
 binary("div", _div, "float", dunder="truediv", num=_num_truediv, num_result="float",
        also=("torch.true_divide", "torch.divide"))
 binary("floor_divide", _floor_divide, dunder="floordiv", num=_num_floordiv)
 binary("remainder", _remainder, dunder="mod", torch_reflected=True, num=_num_mod)
 binary("pow", _pow, dunder="pow", torch_reflected=True, num=_num_pow, num_result="float")
-binary("maximum", _maximum, reflected=False)
-binary("minimum", _minimum, reflected=False)
+binary("maximum", _maximum, reflected=False, scalar=False)
+binary("minimum", _minimum, reflected=False, scalar=False)
 for _name, _f, _num in (("eq", np.equal, operator.eq), ("ne", np.not_equal, operator.ne),
                         ("lt", np.less, operator.lt), ("le", np.less_equal, operator.le),
                         ("gt", np.greater, operator.gt), ("ge", np.greater_equal, operator.ge)):
     binary(_name, _compare(_f), "bool", dunder=_name, reflected=False, num=_num, num_result="bool")
-binary("logical_and", _logical(np.logical_and), "bool", reflected=False)
-binary("logical_or", _logical(np.logical_or), "bool", reflected=False)
-binary("logical_xor", _logical(np.logical_xor), "bool", reflected=False)
+binary("logical_and", _logical(np.logical_and), "bool", reflected=False, scalar=False)
+binary("logical_or", _logical(np.logical_or), "bool", reflected=False, scalar=False)
+binary("logical_xor", _logical(np.logical_xor), "bool", reflected=False, scalar=False)
 binary("bitwise_and", _bitwise(np.bitwise_and), dunder="and")
 binary("bitwise_or", _bitwise(np.bitwise_or), dunder="or")
 binary("bitwise_xor", _bitwise(np.bitwise_xor), dunder="xor")
@@ -289,9 +332,8 @@ def _clamp(a: np.ndarray, lo: Any = None, hi: Any = None) -> np.ndarray:
 
 def _clamp_(a: np.ndarray, lo: Any = None, hi: Any = None) -> np.ndarray:
     out = _clamp(a, lo, hi)
-    from ir.types import can_cast
-    if not can_cast(out.dtype.name, a.dtype.name):
-        raise RuntimeError(f"result type {out.dtype.name} can't be cast to the desired output type {a.dtype.name}")
+    check_inplace(a, out.dtype.name)
+    check_broadcast_into(a, out)
     np.copyto(a, out, casting="unsafe")
     return a
 
@@ -310,7 +352,7 @@ op("aten::clamp_.Tensor(Tensor(a!) self, Tensor? min=None, Tensor? max=None) -> 
 def _where(cond: np.ndarray, a: Any, b: Any) -> np.ndarray:
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                           f"{cond.dtype.name}")
+                           f"{SHORT_NAME[cond.dtype.name]}")
     dt = rules.result_dtype(a, b)
     out = np.where(cond, _cast(a, dt), _cast(b, dt))
     return out.astype(dt, copy=False)
@@ -327,8 +369,7 @@ for _overload, _ta, _tb in (("self", "Tensor", "Tensor"), ("ScalarOther", "Tenso
 def _lerp(a: np.ndarray, end: np.ndarray, w: Any) -> np.ndarray:
     if a.dtype != end.dtype:
         raise RuntimeError(f"expected dtype {a.dtype.name} for `end` but got dtype {end.dtype.name}")
-    if not is_float(a.dtype.name):
-        raise RuntimeError("lerp is only supported for floating point tensors")
+    _float_only("lerp", a)
     t = a.dtype.type
     w = _cast(w, a.dtype.name) if isinstance(w, np.ndarray) else t(w)
     with quiet():
@@ -350,7 +391,7 @@ op("aten::lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor", names=
 def addcmul(a: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Any = 1) -> np.ndarray:
     """``self + value * tensor1 * tensor2``, multiplied left to right as PyTorch does."""
     dt = rules.result_dtype(a, t1, t2)
-    if not is_float(dt) and isinstance(value, float):
-        raise RuntimeError("For integral input tensors, argument value must not be a floating point number.")
+    if not is_float(dt):
+        value = int(value)  # PyTorch converts value to the integral dtype, truncating
     with quiet():
         return np.add(a, np.multiply(np.multiply(value, t1, dtype=dt), t2, dtype=dt), dtype=dt)

@@ -2,27 +2,31 @@
 argmax/argmin, var/std, norm, softmax/log_softmax, logsumexp, all/any, cumsum."""
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple
+import contextlib
+import warnings
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ir.types import TensorType, is_float
+from ir.types import SHORT_NAME, TensorType, is_float
 
 from . import rules
-from .declare import op
+from .declare import not_implemented, op
 from .rules import norm_dim, quiet
 
 Dims = Optional[List[int]]
 
 
 def _axes(a: np.ndarray, dim: Dims) -> Optional[Tuple[int, ...]]:
-    """numpy axes for a dim list (None or []: every dim)."""
+    """numpy axes for a dim list (None or []: every dim). A 0-d tensor takes dim 0 or -1,
+    as in PyTorch, and reduces over nothing."""
     if not dim:
         return None
     axes = tuple(norm_dim(d, a.ndim) for d in dim)
-    if len(set(axes)) != len(axes):
-        raise RuntimeError(f"dim {axes[0]} appears multiple times in the list of dims")
-    return axes
+    for i, d in enumerate(axes):
+        if d in axes[:i]:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return axes if a.ndim else None
 
 
 def _out(dtype: Any, explicit: Any) -> Any:
@@ -32,7 +36,16 @@ def _out(dtype: Any, explicit: Any) -> Any:
 def _float_input(a: np.ndarray, what: str, explicit: Any = None) -> None:
     if explicit is None and not is_float(a.dtype.name):
         raise RuntimeError(f"{what}(): could not infer output dtype. Input dtype must be either a floating "
-                           f"point or complex dtype. Got: {a.dtype.name.capitalize()}")
+                           f"point or complex dtype. Got: {SHORT_NAME[a.dtype.name]}")
+
+
+@contextlib.contextmanager
+def _quiet_empty() -> Iterator[None]:
+    """Like ``quiet``, and without numpy's warnings about empty slices: the mean of nothing is
+    nan and a variance with no degrees of freedom is nan or inf, silently, as in PyTorch."""
+    with quiet(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 def _sum_dtype(a: np.ndarray, explicit: Any) -> Any:
@@ -60,7 +73,7 @@ def sum_dim(a: np.ndarray, dim: Dims, keepdim: bool = False, dtype: Any = None) 
     type_rule=rules.reduction(rules.keep_dtype, dim_arg=None, dtype_arg=1), reduction=True)
 def mean_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
     _float_input(a, "mean", dtype)
-    with quiet():
+    with _quiet_empty():
         return np.mean(a, dtype=_out(a.dtype, dtype))
 
 
@@ -68,7 +81,7 @@ def mean_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
     names=("torch.mean", "Tensor.mean"), type_rule=rules.reduction(rules.keep_dtype, dtype_arg=3), reduction=True)
 def mean_dim(a: np.ndarray, dim: Dims, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
     _float_input(a, "mean", dtype)
-    with quiet():
+    with _quiet_empty():
         return np.mean(a, axis=_axes(a, dim), keepdims=keepdim, dtype=_out(a.dtype, dtype))
 
 
@@ -82,23 +95,29 @@ def prod_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
     names=("torch.prod", "Tensor.prod"), type_rule=rules.reduction(rules.sum_dtype, dtype_arg=3),
     reduction=True)
 def prod_dim(a: np.ndarray, dim: int, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
-    return np.prod(a, axis=norm_dim(dim, a.ndim), keepdims=keepdim, dtype=_sum_dtype(a, dtype))
+    return np.prod(a, axis=_axes(a, [dim]), keepdims=keepdim, dtype=_sum_dtype(a, dtype))
 
 
 # -- amax, amin, max, min, argmax, argmin -------------------------------------------------------
 
 
-def _nonempty(a: np.ndarray, axes: Optional[Tuple[int, ...]], what: str) -> None:
-    dims = range(a.ndim) if axes is None else axes
-    if a.size == 0 and (a.ndim == 0 or any(a.shape[d] == 0 for d in dims)):
-        raise RuntimeError(f"{what}(): Expected reduction dim to be specified for input.numel() == 0. "
-                           "Specify the reduction dim with the 'dim' argument.")
+def _nonempty(a: np.ndarray, dim: Dims, what: str, error: type = RuntimeError) -> None:
+    """Reductions without an identity (max, argmax...) refuse to reduce over nothing, with
+    PyTorch's messages: one for a reduction over everything, one naming the empty dim."""
+    if a.size:
+        return
+    if not dim:
+        raise error(f"{what}(): Expected reduction dim to be specified for input.numel() == 0."
+                    + (" Specify the reduction dim with the 'dim' argument." if error is RuntimeError else ""))
+    for d in dim:
+        if a.ndim and a.shape[norm_dim(d, a.ndim)] == 0:
+            raise IndexError(f"{what}(): Expected reduction dim {norm_dim(d, a.ndim)} to have non-zero size.")
 
 
 def _extreme(f: Any, what: str) -> Any:
     def kernel(a: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
         axes = _axes(a, dim)
-        _nonempty(a, axes, what)
+        _nonempty(a, dim, what)
         return f(a, axis=axes, keepdims=keepdim)
     kernel.__doc__ = f"{what}: NaN propagates."
     return kernel
@@ -114,14 +133,16 @@ for _name, _f in (("amax", np.max), ("amin", np.min)):
 
 def _arg(f: Any, what: str) -> Any:
     def kernel(a: np.ndarray, dim: Optional[int] = None, keepdim: bool = False) -> np.ndarray:
+        if a.dtype == np.bool_:
+            raise RuntimeError(f"{what}(): does not support bool input")
         if dim is None:
-            _nonempty(a, None, what)
+            _nonempty(a, None, what, IndexError)
             idx = f(a.reshape(-1))
             return np.full((1,) * a.ndim if keepdim else (), idx, np.int64)
         d = norm_dim(dim, a.ndim)
         if a.ndim == 0:
             return np.zeros((), np.int64)
-        _nonempty(a, (d,), what)
+        _nonempty(a, [d], what)
         return np.asarray(f(a, axis=d, keepdims=keepdim), np.int64)
     return kernel
 
@@ -144,7 +165,7 @@ def _values_indices(argf: Any, what: str) -> Any:
         d = norm_dim(dim, a.ndim)
         if a.ndim == 0:
             return a.copy(), np.zeros((), np.int64)
-        _nonempty(a, (d,), what)
+        _nonempty(a, [d], what)
         idx = np.expand_dims(argf(a, axis=d), d)
         values = np.take_along_axis(a, idx, axis=d)
         if not keepdim:
@@ -166,9 +187,10 @@ for _name, _argf in (("max", np.argmax), ("min", np.argmin)):
 
 def _moment(root: bool) -> Any:
     def kernel(a: np.ndarray, dim: Dims = None, correction: Any = None, keepdim: bool = False) -> np.ndarray:
-        _float_input(a, "std" if root else "var")
+        if not is_float(a.dtype.name):
+            raise RuntimeError("std and var only support floating point and complex dtypes")
         ddof = 1 if correction is None else correction
-        with quiet():
+        with _quiet_empty():
             v = np.var(a, axis=_axes(a, dim), ddof=ddof, keepdims=keepdim)
             return (np.sqrt(v) if root else v).astype(a.dtype, copy=False)
     return kernel
@@ -198,10 +220,13 @@ for _name, _root in (("var", False), ("std", True)):
 def _norm(a: np.ndarray, p: Any = 2, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
     if not is_float(a.dtype.name):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {a.dtype.name.capitalize()}")
+                           f"Got {SHORT_NAME[a.dtype.name]}")
     axes = _axes(a, dim)
     x = np.abs(a)
     p = 2 if p is None else p
+    if abs(p) == float("inf") and x.size == 0 and (not dim or any(a.shape[d] == 0 for d in axes or ())):
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on an empty tensor because the "
+                           "operation does not have an identity")
     with quiet():
         if p == float("inf"):
             r = np.max(x, axis=axes, keepdims=keepdim, initial=0)
@@ -220,7 +245,7 @@ def _norm(a: np.ndarray, p: Any = 2, dim: Dims = None, keepdim: bool = False) ->
 
 op("aten::norm.Scalar(Tensor self, Scalar p=2) -> Tensor", names=("torch.norm", "Tensor.norm"),
    type_rule=rules.reduction(rules.keep_dtype, dim_arg=None), reduction=True)(_norm)
-op("aten::norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, bool keepdim=False) -> Tensor",
+op("aten::norm.ScalarOpt_dim(Tensor self, Scalar? p=2, int[1]? dim=None, bool keepdim=False) -> Tensor",
    names=("torch.norm", "Tensor.norm"), type_rule=rules.reduction(rules.keep_dtype, dim_arg=2, keepdim_arg=3),
    reduction=True)(_norm)
 
@@ -228,18 +253,19 @@ op("aten::norm.ScalarOpt_dim(Tensor self, Scalar? p, int[1] dim, bool keepdim=Fa
 # -- softmax family, logsumexp ------------------------------------------------------------------
 
 
-def _softmax_input(a: np.ndarray, dim: int, dtype: Any) -> Tuple[np.ndarray, int]:
+def _softmax_input(a: np.ndarray, dim: int, dtype: Any, what: str) -> Tuple[np.ndarray, int]:
+    d = norm_dim(dim, a.ndim)
     x = a.astype(dtype, copy=False) if dtype is not None else a
     if not is_float(x.dtype.name):
-        raise RuntimeError(f"softmax is not implemented for '{x.dtype.name}' tensors; convert to float first")
-    return x, norm_dim(dim, a.ndim)
+        raise not_implemented(what, x.dtype.name)
+    return x, d
 
 
 @op("aten::softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
     names=("torch.softmax", "Tensor.softmax", "functional.softmax"), type_rule=rules.same_dtype_or(2))
 def softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
-    x, d = _softmax_input(a, dim, dtype)
-    if x.ndim == 0:
+    x, d = _softmax_input(a, dim, dtype, "softmax")
+    if x.ndim == 0 or x.size == 0:
         return np.ones_like(x)
     with quiet():
         e = np.exp(x - np.max(x, axis=d, keepdims=True))
@@ -249,8 +275,8 @@ def softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
 @op("aten::log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
     names=("torch.log_softmax", "Tensor.log_softmax", "functional.log_softmax"), type_rule=rules.same_dtype_or(2))
 def log_softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
-    x, d = _softmax_input(a, dim, dtype)
-    if x.ndim == 0:
+    x, d = _softmax_input(a, dim, dtype, "log_softmax")
+    if x.ndim == 0 or x.size == 0:
         return np.zeros_like(x)
     with quiet():
         shifted = x - np.max(x, axis=d, keepdims=True)
@@ -266,7 +292,7 @@ def logsumexp(a: np.ndarray, dim: Dims, keepdim: bool = False) -> np.ndarray:
     if x.ndim == 0:
         return x.copy()
     with quiet():
-        m = np.max(x, axis=axes, keepdims=True)
+        m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
         m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
         r = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
     return r if keepdim else np.squeeze(r, axis=axes)
@@ -274,13 +300,27 @@ def logsumexp(a: np.ndarray, dim: Dims, keepdim: bool = False) -> np.ndarray:
 
 # -- all, any, cumsum -------------------------------------------------------------------------
 
+
+def _all_any(f: Any) -> Any:
+    def kernel(a: np.ndarray, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
+        if dim is not None and not dim:  # dim=[] reduces nothing: PyTorch just tests each element
+            return a.astype(bool)
+        return f(a, axis=_axes(a, dim), keepdims=keepdim)
+    return kernel
+
+
+def _all_any_rule(types: Sequence[Any], consts: Sequence[Any]) -> List[Any]:
+    if consts[1] is not None and consts[1] is not rules.UNKNOWN and not consts[1]:
+        return [TensorType("bool", types[0].sizes)]
+    return rules.reduction(rules.to_bool)(types, consts)
+
+
 for _name, _f in (("all", np.all), ("any", np.any)):
     op(f"aten::{_name}(Tensor self) -> Tensor", names=(f"torch.{_name}", f"Tensor.{_name}"),
        type_rule=rules.reduction(rules.to_bool, dim_arg=None), reduction=True)(
         lambda a, _f=_f: _f(a))
-    op(f"aten::{_name}.dim(Tensor self, int dim, bool keepdim=False) -> Tensor",
-       names=(f"torch.{_name}", f"Tensor.{_name}"), type_rule=rules.reduction(rules.to_bool), reduction=True)(
-        lambda a, dim, keepdim=False, _f=_f: _f(a, axis=norm_dim(dim, a.ndim), keepdims=keepdim))
+    op(f"aten::{_name}.dims(Tensor self, int[1]? dim=None, bool keepdim=False) -> Tensor",
+       names=(f"torch.{_name}", f"Tensor.{_name}"), type_rule=_all_any_rule, reduction=True)(_all_any(_f))
 
 
 @op("aten::cumsum(Tensor self, int dim, *, ScalarType? dtype=None) -> Tensor",

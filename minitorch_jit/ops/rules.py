@@ -227,11 +227,16 @@ def reduction(dtype_fn: Callable[[Optional[str], Any], Optional[str]], dim_arg: 
 
 
 def keep_dtype(dtype: Optional[str], explicit: Any) -> Optional[str]:
+    """The input's dtype, or the ``dtype=`` argument's (unknown when that is not a constant)."""
+    if explicit is UNKNOWN:
+        return None
     return _explicit(explicit) or dtype
 
 
 def sum_dtype(dtype: Optional[str], explicit: Any) -> Optional[str]:
     """sum and prod of integers and bools accumulate in int64."""
+    if explicit is UNKNOWN:
+        return None
     if _explicit(explicit):
         return _explicit(explicit)
     if dtype is None:

@@ -12,7 +12,7 @@ from ir.types import ListType, TensorType, Type, promote_types
 
 from . import rules
 from .declare import op
-from .rules import norm_dim
+from .rules import const_int_list, norm_dim
 
 Sizes = Optional[tuple]
 
@@ -214,14 +214,20 @@ def _expand_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
 @op("aten::expand(Tensor(a) self, int[] size, *, bool implicit=False) -> Tensor(a)", names=("Tensor.expand",),
     type_rule=_expand_rule)
 def expand(a: np.ndarray, size: List[int], implicit: bool = False) -> np.ndarray:
-    """A read-only broadcast view: writing into it is an error, as in PyTorch."""
-    return np.broadcast_to(a, expanded_sizes(a.shape, size))
+    """A broadcast view (stride 0 in the new dims), writeable as in PyTorch: in-place ops
+    refuse it (``check_inplace``) but one of its elements may be written through."""
+    return broadcast_view(a, expanded_sizes(a.shape, size))
 
 
 @op("aten::expand_as(Tensor(a) self, Tensor other) -> Tensor(a)", names=("Tensor.expand_as",),
     type_rule=lambda types, consts: [TensorType(types[0].dtype, types[1].sizes)])
 def expand_as(a: np.ndarray, other: np.ndarray) -> np.ndarray:
-    return np.broadcast_to(a, expanded_sizes(a.shape, other.shape))
+    return broadcast_view(a, expanded_sizes(a.shape, other.shape))
+
+
+def broadcast_view(a: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    view = np.broadcast_to(a, shape)
+    return np.lib.stride_tricks.as_strided(a, view.shape, view.strides, writeable=a.flags.writeable)
 
 
 def _unsqueeze_dim(dim: int, ndim: int) -> int:
@@ -247,19 +253,17 @@ def _squeeze_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     t = types[0]
     if t.sizes is None:
         return [t]
-    if len(consts) == 1:
-        if None in t.sizes:
-            return [TensorType(t.dtype)]
-        return [t.with_sizes([s for s in t.sizes if s != 1])]
-    d = consts[1]
-    if d is UNKNOWN:
+    dims = list(range(len(t.sizes))) if len(consts) == 1 else const_int_list(consts[1])
+    if dims is None:
         return [TensorType(t.dtype)]
     if not t.sizes:
+        for d in dims:
+            norm_dim(d, 0)
         return [t]
-    i = norm_dim(d, len(t.sizes))
-    if t.sizes[i] is None:
+    ds = {norm_dim(d, len(t.sizes)) for d in dims}
+    if any(t.sizes[i] is None for i in ds):
         return [TensorType(t.dtype)]
-    return [t.with_sizes([s for j, s in enumerate(t.sizes) if not (j == i and s == 1)])]
+    return [t.with_sizes([s for j, s in enumerate(t.sizes) if not (j in ds and s == 1)])]
 
 
 @op("aten::squeeze(Tensor(a) self) -> Tensor(a)", names=("Tensor.squeeze", "torch.squeeze"),
@@ -271,16 +275,20 @@ def squeeze(a: np.ndarray) -> np.ndarray:
 @op("aten::squeeze.dim(Tensor(a) self, int dim) -> Tensor(a)", names=("Tensor.squeeze", "torch.squeeze"),
     type_rule=_squeeze_rule)
 def squeeze_dim(a: np.ndarray, dim: int) -> np.ndarray:
+    return squeeze_dims(a, [dim])
+
+
+@op("aten::squeeze.dims(Tensor(a) self, int[] dim) -> Tensor(a)", names=("Tensor.squeeze", "torch.squeeze"),
+    type_rule=_squeeze_rule)
+def squeeze_dims(a: np.ndarray, dim: List[int]) -> np.ndarray:
+    """Drop the listed dims that have size 1 (the others stay)."""
+    ds = {norm_dim(d, a.ndim) for d in dim}
     if a.ndim == 0:
-        norm_dim(dim, 0)
         return a.view()
-    d = norm_dim(dim, a.ndim)
-    return np.squeeze(a, d) if a.shape[d] == 1 else a.view()
+    return np.squeeze(a, tuple(d for d in ds if a.shape[d] == 1))
 
 
 def _flatten_dims(ndim: int, start: int, end: int) -> tuple:
-    if ndim == 0:
-        return 0, 0
     s, e = norm_dim(start, ndim), norm_dim(end, ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
@@ -291,9 +299,9 @@ def _flatten_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     t, start, end = types[0], consts[1], consts[2]
     if t.sizes is None or UNKNOWN in (start, end):
         return [TensorType(t.dtype)]
+    s, e = _flatten_dims(len(t.sizes), start, end)
     if not t.sizes:
         return [t.with_sizes((1,))]
-    s, e = _flatten_dims(len(t.sizes), start, end)
     mid = _static_numel(t.sizes[s:e + 1])
     return [t.with_sizes(t.sizes[:s] + (mid,) + t.sizes[e + 1:])]
 
@@ -301,9 +309,9 @@ def _flatten_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
 @op("aten::flatten.using_ints(Tensor(a) self, int start_dim=0, int end_dim=-1) -> Tensor(a)",
     names=("Tensor.flatten", "torch.flatten"), type_rule=_flatten_rule)
 def flatten(a: np.ndarray, start_dim: int = 0, end_dim: int = -1) -> np.ndarray:
+    s, e = _flatten_dims(a.ndim, start_dim, end_dim)
     if a.ndim == 0:
         return a.reshape(1)
-    s, e = _flatten_dims(a.ndim, start_dim, end_dim)
     return a.reshape(a.shape[:s] + (-1 if a.size else int(np.prod(a.shape[s:e + 1])),) + a.shape[e + 1:])
 
 
@@ -318,9 +326,8 @@ def detach(a: np.ndarray) -> np.ndarray:
 
 @op("aten::contiguous(Tensor(a) self) -> Tensor(a)", names=("Tensor.contiguous",), type_rule=rules.same_as_input(0))
 def contiguous(a: np.ndarray) -> np.ndarray:
-    """The input itself when it is already contiguous, else a contiguous copy (of the same
-    rank: numpy's ascontiguousarray makes 0-d arrays 1-d)."""
-    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+    """The input itself when it is already contiguous, else a contiguous copy."""
+    return a if a.flags.c_contiguous else a.copy()
 
 
 @op("aten::clone(Tensor self) -> Tensor", names=("Tensor.clone", "torch.clone"), type_rule=rules.same_as_input(0))
@@ -387,7 +394,7 @@ for _name, _dtype in (("Float", "float32"), ("Double", "float64"), ("Long", "int
 
 def _cat_inputs(arrays: Sequence[np.ndarray]) -> List[np.ndarray]:
     if not arrays:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     # PyTorch's legacy rule: 1-d empty tensors are skipped
     kept = [a for a in arrays if not (a.ndim == 1 and a.shape[0] == 0)]
     return kept or [arrays[0]]
@@ -450,13 +457,16 @@ def chunk(a: np.ndarray, chunks: int, dim: int = 0) -> List[np.ndarray]:
     if a.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     d = norm_dim(dim, a.ndim)
-    step = max(1, -(-a.shape[d] // chunks))
-    return split(a, step, d)
+    if a.shape[d] == 0:  # PyTorch gives `chunks` empty chunks
+        return [a] * chunks
+    return split(a, -(-a.shape[d] // chunks), d)
 
 
 @op("aten::split.Tensor(Tensor(a) self, int split_size, int dim=0) -> Tensor(a)[]",
     names=("Tensor.split", "torch.split"), type_rule=_split_rule)
 def split(a: np.ndarray, split_size: int, dim: int = 0) -> List[np.ndarray]:
+    if a.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = norm_dim(dim, a.ndim)
     n = a.shape[d]
     if split_size <= 0 and n:
