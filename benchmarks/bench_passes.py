@@ -1,0 +1,67 @@
+"""What the pass pipeline costs and what it saves, side by side in one run.
+
+For each program: the time to specialize and optimize its graph (the pipeline alone), and
+the time per call with the full pipeline vs with no passes (interleaved repeats, medians),
+with the ratio. Run from the repository root:
+
+    PYTHONPATH=.:tests python benchmarks/bench_passes.py
+"""
+import statistics
+import sys
+import time
+from typing import Any, Callable, List, Tuple
+
+import minitorch_jit as torch
+from minitorch_jit.jit import config
+from passes.pipeline import run_pipeline
+
+sys.path.insert(0, "tests")
+from models import LeNet  # noqa: E402
+from programs import LOOPS, lunif2, ratio_iou, script_from_ir  # noqa: E402
+
+
+def dumb_function(x):
+    return x.t().t()
+
+
+def median_time(fn: Callable[[], Any], number: int) -> float:
+    t = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - t) / number
+
+
+def programs() -> List[Tuple[str, Callable[[], Any], Tuple[Any, ...], int]]:
+    torch.manual_seed(0)
+    net = LeNet().eval()
+    return [
+        ("dumb_function (64, 64)", lambda: torch.trace(dumb_function, torch.ones(2, 2)), (torch.randn(64, 64),), 2000),
+        ("ratio_iou (10,)", lambda: torch.trace(ratio_iou, tuple(torch.rand(10) for _ in range(8))),
+         tuple(torch.rand(10) for _ in range(8)), 500),
+        ("lunif2 (256, 32)", lambda: torch.trace(lunif2, torch.randn(256, 32)), (torch.randn(256, 32),), 50),
+        ("LeNet (8, 1, 28, 28)", lambda: torch.trace(net, torch.randn(8, 1, 28, 28)), (torch.randn(8, 1, 28, 28),), 20),
+        ("loops IR (16,), n=100", lambda: script_from_ir(LOOPS, "loops"), (torch.randn(16), 100, True), 200),
+    ]
+
+
+def main() -> None:
+    print(f"{'program':<26}{'pipeline ms':>12}{'passes us':>12}{'no passes us':>14}{'ratio':>8}")
+    for name, build, args, number in programs():
+        optimized = build()
+        with config.using(optimizer=None):
+            plain = build()
+        optimized(*args), plain(*args)  # compile both plans
+        method = optimized._methods["forward"] if hasattr(optimized, "_methods") else optimized
+        g = method.executor.graph
+        compile_ms = 1e3 * statistics.median(
+            median_time(lambda: run_pipeline(g.copy()), 1) for _ in range(5))
+        with_passes, without = [], []
+        for _ in range(7):
+            with_passes.append(median_time(lambda: optimized(*args), number))
+            without.append(median_time(lambda: plain(*args), number))
+        a, b = statistics.median(with_passes), statistics.median(without)
+        print(f"{name:<26}{compile_ms:>12.2f}{a * 1e6:>12.1f}{b * 1e6:>14.1f}{b / a:>8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
