@@ -20,6 +20,7 @@ import numpy as np
 from codegen.host import HostCode, generate
 from ir import Graph, TensorType, Type
 from ir.types import ListType, OptionalType
+from passes.fusion import fuse
 
 from ..tensor import Tensor
 
@@ -141,17 +142,25 @@ class GraphExecutor:
             changes = [f"input {i} ({v.name or i}) was {describe_key(a)}, now {describe_key(b)}"
                        for i, (v, a, b) in enumerate(zip(self.graph.inputs, last, key)) if a != b]
             log.warning("recompiling %s: %s", self.name, "; ".join(changes) or "new input kind")
-        g = self.graph.copy()
-        for v, k in zip(g.inputs, key):
-            v.type = specialized_type(v.type, k)
-        if self.optimize is not None:
-            g = self.optimize(g)
+        g = self.specialize(key)
         plan = Plan(key, g, generate(g, self.name, self.fusion))
         self.compiles += 1
         self.plans[key] = plan
         while len(self.plans) > CACHE_SIZE:
             self.plans.popitem(last=False)
         return plan
+
+    def specialize(self, key: Tuple[Any, ...]) -> Graph:
+        """A copy of the graph with input types refined by ``key``, optimized. Until a pass
+        pipeline is configured, a graph that will have a fusion compiler is fused here."""
+        g = self.graph.copy()
+        for v, k in zip(g.inputs, key):
+            v.type = specialized_type(v.type, k)
+        if self.optimize is not None:
+            g = self.optimize(g)
+        elif self.fusion is not None:
+            fuse(g)
+        return g
 
     def run(self, args: Sequence[Any]) -> Any:
         raw = [unwrap(a) for a in args]
