@@ -126,7 +126,7 @@ def expm1(b: Builder, x: V, p: int) -> V:
     t = _scale(b, b.c(F64, 1.0), k)
     y = b.fma(t, em, t - 1.0)                 # 2^k (e^r - 1) + (2^k - 1)
     y = b.select(x.gt(40.0), exp(b, x, p), b.select(x.lt(-40.0), b.c(F64, -1.0), y))
-    return b.select(x.isnan(), x, y)
+    return b.select(x.isnan() | x.eq(0.0), x, y)  # expm1(-0) is -0
 
 
 def _log_parts(b: Builder, u: V) -> tuple:
