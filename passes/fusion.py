@@ -35,12 +35,13 @@ them):
 - the shapes it has been given (when known) broadcast;
 - none of its inputs may alias a tensor that an in-place op writes (the group reads its
   inputs where it runs, not where each op was);
-- (when joining another node's group) no node outside the two groups sits between them and
-  uses the earlier group's results: the group is placed at its last op, so such a node would
-  have to move, and when it feeds the later group that would be a cycle.
+- (when joining another node's group) the joined group has a place in the block: at one of
+  the two groups' places, every value its ops read from outside is already defined and every
+  use of its results from outside comes later. Without one, fusing would need other nodes
+  moved, or would make a cycle through an unfused node.
 
-Groups run where their last op was; groups of fewer than ``min_size`` ops are left as they
-were.
+Groups run at their place (the last op of the later group, else of the earlier one); groups of
+fewer than ``min_size`` ops are left as they were.
 """
 from __future__ import annotations
 
@@ -114,11 +115,12 @@ def fuse(graph: Graph, min_size: int = MIN_GROUP_SIZE) -> bool:
 
 
 class _Group:
-    __slots__ = ("members", "last")
+    """Ops to fuse, and the member after which the group node will be placed."""
+    __slots__ = ("members", "anchor")
 
-    def __init__(self, node: Node, position: int):
+    def __init__(self, node: Node):
         self.members: List[Node] = [node]
-        self.last = position
+        self.anchor = node
 
 
 class _Fuser:
@@ -144,17 +146,20 @@ class _Fuser:
             if reason is not None:
                 why[node] = reason
                 continue
-            g = group[node] = _Group(node, position[node])
+            g = group[node] = _Group(node)
             for v in node.inputs:
                 other = group.get(v.node)
                 if other is None or other is g:
                     continue
-                reason = _merge_blocker(other, g, block, position)
-                if reason is not None:
+                members = other.members + g.members
+                anchor = _place(members, [g.anchor, other.anchor], block, position)
+                if anchor is None:
+                    reason = (f"no place in the block can hold it together with the ops it would be fused "
+                              f"with (a node outside the group uses one of their results in between)")
                     why.setdefault(v.node, reason)
                     why.setdefault(node, reason)
                     continue
-                g.members = other.members + g.members
+                g.members, g.anchor = members, anchor
                 for m in other.members:
                     group[m] = g
         seen: Set[int] = set()
@@ -163,7 +168,7 @@ class _Fuser:
                 continue
             seen.add(id(g))
             if len(g.members) >= self.min_size:
-                self.materialize(block, sorted(g.members, key=position.__getitem__))
+                self.materialize(sorted(g.members, key=position.__getitem__), g.anchor)
                 changed = True
             else:
                 for m in g.members:
@@ -200,10 +205,10 @@ class _Fuser:
                 return f"its input %{v.name or '?'} may alias a tensor written in place"
         return None
 
-    def materialize(self, block: Block, members: List[Node]) -> None:
-        """Given members m1..mk of ``block`` (in order): a ``prim::FusionGroup`` right after
-        mk whose subgraph holds clones of them; uses of their results outside the group use
-        the group's outputs, and the members are removed."""
+    def materialize(self, members: List[Node], anchor: Node) -> None:
+        """Given members m1..mk of a block (in order): a ``prim::FusionGroup`` right after
+        ``anchor`` (one of them) whose subgraph holds clones of them; uses of their results
+        outside the group use the group's outputs, and the members are removed."""
         g = self.graph
         inside = set(members)
         sub = Graph()
@@ -227,7 +232,7 @@ class _Fuser:
         for o in outputs:
             sub.register_output(env[o])
         fused = g.create("prim::FusionGroup", inputs, [o.type for o in outputs], {SUBGRAPH: sub}, members[-1].source)
-        fused.insert_after(members[-1])
+        fused.insert_after(anchor)
         names = [o.name for o in outputs]
         for o, new in zip(outputs, fused.outputs):
             o.replace_all_uses_with(new)
@@ -258,18 +263,25 @@ def _in_block(node: Node, block: Block) -> Optional[Node]:
     return None if node is block.return_node else node
 
 
-def _merge_blocker(earlier: _Group, later: _Group, block: Block, position: Dict[Node, int]) -> Optional[str]:
-    """Why ``earlier`` cannot join ``later`` (placed at later's last op), or None."""
-    both = set(earlier.members) | set(later.members)
-    for m in earlier.members:
-        for o in m.outputs:
-            for use in o.uses:
-                user = _in_block(use.user, block)
-                if user is None or user in both:
-                    continue
-                if position[user] < later.last:
-                    return (f"{user.kind} uses %{o.name or '?'} between it and the ops it would be fused with "
-                            f"(fusing them would need that node moved)")
+def _place(members: List[Node], candidates: List[Node], block: Block, position: Dict[Node, int]) -> Optional[Node]:
+    """The first candidate anchor at which a group of ``members`` can stand: every input
+    from outside the group defined before it, every use from outside after it."""
+    inside = set(members)
+    for anchor in candidates:
+        at = position[anchor]
+        ok = True
+        for m in members:
+            for v in m.inputs:
+                producer = _in_block(v.node, block) if v.node.owning_block is not None else None
+                if producer is not None and producer not in inside and position.get(producer, -1) > at:
+                    ok = False
+            for o in m.outputs:
+                for use in o.uses:
+                    user = _in_block(use.user, block)
+                    if user is not None and user not in inside and position[user] < at:
+                        ok = False
+        if ok:
+            return anchor
     return None
 
 
