@@ -177,19 +177,24 @@ class FusedKernel:
 
         tensors = [a for a, t in zip(args, self.is_tensor) if t]
         out_types = [value_types[v] for v in g.outputs]
-        all_sizes = [t.sizes for t in value_types.values() if isinstance(t, TensorType)]
+        # inputs nothing reads take no part in the iteration space (and are never loaded)
+        used = [v for v in value_types if v.uses or v.node.kind != "prim::Param"]
+        all_sizes = [value_types[v].sizes for v in used if isinstance(value_types[v], TensorType)]
         try:
             shape = tuple(np.broadcast_shapes(*all_sizes))
         except ValueError:
-            raise NotImplementedError(
-                "this fusion group has outputs whose shapes do not broadcast to one iteration space ("
-                + ", ".join(str(t.sizes) for t in out_types) + "); such groups cannot run as one kernel") from None
+            shape = None
         outputs = [(t.sizes, np.dtype(t.dtype)) for t in out_types]
-        numel = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        numel = int(np.prod(shape, dtype=np.int64)) if shape else (0 if shape is None else 1)
+        if shape is None or (numel == 0 and any(0 not in t.sizes for t in out_types)):
+            raise NotImplementedError(
+                "this fusion group's values have shapes (" + ", ".join(str(s) for s in all_sizes) + ") that do not "
+                "fill one iteration space, so it cannot run as one kernel")
         if numel == 0:
             launch = _Launch(None, np.zeros(1, np.int64), outputs, [], [], False, [])
         else:
-            operands = [(a.shape, tuple(s // a.itemsize for s in a.strides)) for a in tensors]
+            operands = [(a.shape, tuple(s // a.itemsize for s in a.strides)) if v.uses else ((), ())
+                        for a, v in zip(tensors, [v for v, t in zip(g.inputs, self.is_tensor) if t])]
             operands += [(t.sizes, _contiguous_strides(t.sizes)) for t in out_types]
             dims, strides = _coalesce(shape, [_broadcast_strides(s, st, shape) for s, st in operands])
             spec_inputs = []
@@ -227,7 +232,8 @@ class FusedKernel:
             return
         env: Dict[Any, Any] = {}
         for v, a, t in zip(self.graph.inputs, args, self.is_tensor):
-            env[v] = (np.zeros((), a.dtype) if a.ndim == 0 else np.empty((0,) * a.ndim, a.dtype)) if t else a
+            # ones, not zeros: a 0-d input cannot be empty, and must not trip value checks
+            env[v] = (np.ones((), a.dtype) if a.ndim == 0 else np.empty((0,) * a.ndim, a.dtype)) if t else a
         for node in self.graph.nodes:
             if node.kind == "prim::Constant":
                 env[node.output] = node.output.constant

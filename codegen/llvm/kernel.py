@@ -152,11 +152,13 @@ def _inner_function(module: ir.Module, graph: Graph, spec: Spec) -> Tuple[ir.Fun
     tensor_k, scalar_k = 0, 0
     for v, a in zip(graph.inputs, spec.inputs):
         if isinstance(a, TensorArg):
-            x = irb.load(element(tensor_k), align=1)
+            tensor_k += 1
+            if not v.uses:
+                continue
+            x = irb.load(element(tensor_k - 1), align=1)
             if a.dtype == "bool":
                 x = irb.icmp_unsigned("!=", x, ir.Constant(I8, 0))
             values[v] = Operand(V(b, x), a.dtype, "zerodim" if a.zerodim else "dim")
-            tensor_k += 1
         else:
             values[v] = Operand(V(b, scalar_args[scalar_k]), a.dtype, "scalar")
             scalar_k += 1
