@@ -43,7 +43,7 @@ from typing import Callable, Dict, List
 
 from llvmlite import ir
 
-from .builder import F32, F64, I64, Builder, V
+from .builder import F32, F64, I32, I64, Builder, V
 
 getcontext().prec = 60
 _LN2 = Decimal("0.693147180559945309417232121458176568075500134360255254120680")
@@ -90,7 +90,8 @@ ERF_SMALL = {p: _taylor(lambda i: Fraction((-1) ** i, math.factorial(i) * (2 * i
 def _scale(b: Builder, y: V, k: V) -> V:
     """y * 2^k for an integral double k in [-1080, 1080], in two exact steps so that
     subnormal and overflowing results are rounded once."""
-    ki = b.fptosi(k, I64)
+    # via i32: AVX2 converts vectors of doubles to i32, not to i64
+    ki = b.sext(b.fptosi(k, I32), I64)
     k1 = ki >> 1
     k2 = ki - k1
     s1 = b.bitcast((k1 + 1023) << 52, F64)
@@ -139,7 +140,7 @@ def _log_parts(b: Builder, u: V) -> tuple:
     big = m.gt(SQRT2)
     m = b.select(big, m * 0.5, m)
     e = e + b.select(big, b.c(I64, 1), b.c(I64, 0))
-    return b.sitofp(e, F64), m - 1.0
+    return b.sitofp(b.itrunc(e, I32), F64), m - 1.0  # i32: AVX2 has no i64 -> double
 
 
 def _log1pf(b: Builder, k: V, f: V, c: V, p: int) -> V:
