@@ -36,10 +36,15 @@ def _logging(topic: str) -> bool:
 # -- specialization keys --------------------------------------------------------------------------
 
 
+_DTYPE_NAMES = {np.dtype(d): d for d in ("bool", "int32", "int64", "float32", "float64")}
+
+
 def arg_key(v: Any) -> Any:
     """What a compiled plan may assume about an argument value."""
     if type(v) is np.ndarray:
-        return ("T", v.dtype.name, tuple(d == 1 for d in v.shape), v.flags.c_contiguous)
+        # numpy's dtype.name is computed in Python on every access; this is the hot path
+        name = _DTYPE_NAMES.get(v.dtype) or v.dtype.name
+        return ("T", name, tuple(d == 1 for d in v.shape), v.flags.c_contiguous)
     if isinstance(v, (list, tuple)):
         return (type(v).__name__, tuple(arg_key(x) for x in v))
     return type(v).__name__
