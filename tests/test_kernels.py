@@ -248,3 +248,10 @@ def test_cache_read_rejects_entries_that_fail_their_checks(tmp_path):
         f.seek(-1, 2)
         f.write(b"X")
     assert cache.read("ab" * 32) is None and cache.stats.rejected_entries == 1
+
+
+def test_every_pointwise_op_in_the_registry_has_a_lowering():
+    from codegen.llvm.lowering import LOWERINGS
+    from ir import registry
+    missing = [op.qualified_name for op in registry.all_ops() if op.pointwise and op.qualified_name not in LOWERINGS]
+    assert not missing
