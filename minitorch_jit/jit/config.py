@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+from codegen.launch import compile_group
 from ir import Graph
 
 Optimizer = Callable[[Graph], Graph]
 
 _optimizer: Optional[Optimizer] = None
-_fusion: Optional[Callable[..., Any]] = None
+# prim::FusionGroup nodes become native kernels (codegen/launch.py). With no optimizer set,
+# executors that have a fusion compiler run the fuser themselves (GraphExecutor.specialize).
+_fusion: Optional[Callable[..., Any]] = compile_group
 
 
 def optimizer() -> Optional[Optimizer]:

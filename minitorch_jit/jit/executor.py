@@ -20,6 +20,7 @@ import numpy as np
 from codegen.host import HostCode, generate
 from ir import Graph, TensorType, Type
 from ir.types import ListType, OptionalType
+from passes.fusion import fuse
 
 from ..tensor import Tensor
 
@@ -35,10 +36,15 @@ def _logging(topic: str) -> bool:
 # -- specialization keys --------------------------------------------------------------------------
 
 
+_DTYPE_NAMES = {np.dtype(d): d for d in ("bool", "int32", "int64", "float32", "float64")}
+
+
 def arg_key(v: Any) -> Any:
     """What a compiled plan may assume about an argument value."""
     if type(v) is np.ndarray:
-        return ("T", v.dtype.name, tuple(d == 1 for d in v.shape), v.flags.c_contiguous)
+        # numpy's dtype.name is computed in Python on every access; this is the hot path
+        name = _DTYPE_NAMES.get(v.dtype) or v.dtype.name
+        return ("T", name, tuple(d == 1 for d in v.shape), v.flags.c_contiguous)
     if isinstance(v, (list, tuple)):
         return (type(v).__name__, tuple(arg_key(x) for x in v))
     return type(v).__name__
@@ -141,17 +147,25 @@ class GraphExecutor:
             changes = [f"input {i} ({v.name or i}) was {describe_key(a)}, now {describe_key(b)}"
                        for i, (v, a, b) in enumerate(zip(self.graph.inputs, last, key)) if a != b]
             log.warning("recompiling %s: %s", self.name, "; ".join(changes) or "new input kind")
-        g = self.graph.copy()
-        for v, k in zip(g.inputs, key):
-            v.type = specialized_type(v.type, k)
-        if self.optimize is not None:
-            g = self.optimize(g)
+        g = self.specialize(key)
         plan = Plan(key, g, generate(g, self.name, self.fusion))
         self.compiles += 1
         self.plans[key] = plan
         while len(self.plans) > CACHE_SIZE:
             self.plans.popitem(last=False)
         return plan
+
+    def specialize(self, key: Tuple[Any, ...]) -> Graph:
+        """A copy of the graph with input types refined by ``key``, optimized. Until a pass
+        pipeline is configured, a graph that will have a fusion compiler is fused here."""
+        g = self.graph.copy()
+        for v, k in zip(g.inputs, key):
+            v.type = specialized_type(v.type, k)
+        if self.optimize is not None:
+            g = self.optimize(g)
+        elif self.fusion is not None:
+            fuse(g)
+        return g
 
     def run(self, args: Sequence[Any]) -> Any:
         raw = [unwrap(a) for a in args]

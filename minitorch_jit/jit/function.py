@@ -69,6 +69,17 @@ class ScriptFunction:
         from .executor import unwrap
         return self.executor.plan([unwrap(v) for v in self._inputs(args, kwargs)]).graph
 
+    def explain(self, *args: Any, **kwargs: Any) -> str:
+        """The fusion groups formed for inputs like these and, for each pointwise op left
+        out of them, the fuser's checklist item that kept it out."""
+        from passes.fusion import recording
+
+        from .executor import unwrap
+        key = self.executor.key([unwrap(v) for v in self._inputs(args, kwargs)])
+        with recording() as report:
+            self.executor.specialize(key)
+        return f"{self.qualified_name}: {report}"
+
     def code_for(self, *args: Any, **kwargs: Any) -> str:
         from .executor import unwrap
         return self.executor.plan([unwrap(v) for v in self._inputs(args, kwargs)]).code.source
@@ -150,6 +161,9 @@ class ScriptModule(Module):
         archive (a path or a binary file); see :func:`minitorch_jit.save`."""
         from .serialization import save  # as above
         save(self, f)
+
+    def explain(self, *args: Any, **kwargs: Any) -> str:
+        return self._methods["forward"].explain(*args, **kwargs)
 
     def _get_name(self) -> str:
         return f"RecursiveScriptModule(original_name={self.original_name})"
