@@ -220,6 +220,17 @@ def match_schema(schema: FunctionSchema, types: Sequence[Type]) -> Optional[Dict
     return bindings
 
 
+def omitted_defaults(schema: FunctionSchema, given: int) -> List[Any]:
+    """The default values of the trailing arguments a call with ``given`` arguments omits
+    (nodes may leave trailing defaults out; kernels need them)."""
+    out = []
+    for a in schema.arguments[given:]:
+        if a.vararg or not a.has_default:
+            break
+        out.append(a.default)
+    return out
+
+
 def with_defaults(schema: FunctionSchema, types: Sequence[Type], consts: Sequence[Any]) -> tuple:
     """``types`` and ``consts`` extended by the omitted trailing arguments' defaults."""
     from .types import type_of_constant, NONE

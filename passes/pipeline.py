@@ -1,12 +1,10 @@
 """The pass pipeline: the order passes run in, to a fixed point, with dumps and checks.
 
 ``run_pipeline(graph)`` runs ``OPTIMIZATIONS`` in order, again and again until a whole round
-changes nothing (at most ``MAX_ROUNDS`` rounds), then each of ``LOWERINGS`` once. Lowerings
-are passes that change the graph's form for code generation rather than simplify it; the
-fuser appends itself there by name::
-
-    from passes import pipeline
-    pipeline.LOWERINGS.append(("fusion", fuse))
+changes nothing (at most ``MAX_ROUNDS`` rounds), then each of ``LOWERINGS`` once: passes that
+change the graph's form for code generation rather than simplify it (the fuser, whose
+``prim::FusionGroup`` nodes need a fusion compiler to run). ``optimize(graph)`` stops before
+the lowerings.
 
 Environment:
 
@@ -28,6 +26,7 @@ from ir import Graph, VerifyError, verify
 from .common_subexpression_elimination import common_subexpression_elimination
 from .constant_propagation import constant_propagation
 from .dead_code_elimination import dead_code_elimination
+from .fusion import fuse
 from .inlining import inlining
 from .loop_unrolling import loop_unrolling
 from .peephole import peephole
@@ -46,7 +45,9 @@ OPTIMIZATIONS: List[Tuple[str, Pass]] = [
     ("common_subexpression_elimination", common_subexpression_elimination),
     ("dead_code_elimination", dead_code_elimination),
 ]
-LOWERINGS: List[Tuple[str, Pass]] = []
+LOWERINGS: List[Tuple[str, Pass]] = [
+    ("fusion", fuse),
+]
 
 MAX_ROUNDS = 16
 
@@ -82,6 +83,14 @@ def _run(name: str, fn: Pass, graph: Graph) -> bool:
 def run_pipeline(graph: Graph) -> Graph:
     """Optimize ``graph`` in place (and return it): the optimizations to a fixed point, then
     the lowerings."""
+    optimize(graph)
+    for name, fn in LOWERINGS:
+        _run(name, fn, graph)
+    return graph
+
+
+def optimize(graph: Graph) -> Graph:
+    """Run the optimizations on ``graph`` in place to a fixed point (and return it)."""
     if _dump_wanted("all"):
         sys.stderr.write(f"[minitorch_jit] before the pipeline:\n{graph}")
     for _ in range(MAX_ROUNDS):
@@ -96,6 +105,4 @@ def run_pipeline(graph: Graph) -> Graph:
         if _verifying():
             raise RuntimeError(message)
         log.warning(message)
-    for name, fn in LOWERINGS:
-        _run(name, fn, graph)
     return graph

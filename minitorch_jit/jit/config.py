@@ -15,15 +15,20 @@ import contextlib
 import os
 from typing import Any, Callable, Iterator, Optional
 
-from passes.pipeline import run_pipeline
+from codegen.launch import compile_group
+from passes.pipeline import optimize, run_pipeline
 
 from .executor import Optimizer
 
 _optimizer: Optional[Optimizer] = run_pipeline
-_fusion: Optional[Callable[..., Any]] = None
+_fusion: Optional[Callable[..., Any]] = compile_group
 
 
 def optimizer() -> Optional[Optimizer]:
+    """The optimizer for new executors. The whole pipeline ends by forming fusion groups,
+    which only a fusion compiler can run: without one, the pipeline stops before."""
+    if _optimizer is run_pipeline and _fusion is None:
+        return optimize
     return _optimizer
 
 

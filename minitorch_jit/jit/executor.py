@@ -38,11 +38,15 @@ def _logging(topic: str) -> bool:
 # -- specialization keys --------------------------------------------------------------------------
 
 
+_DTYPE_NAMES = {np.dtype(d): d for d in ("bool", "int32", "int64", "float32", "float64")}
+
+
 def arg_key(v: Any) -> Any:
     """What a compiled plan may assume about an argument value."""
     if type(v) is np.ndarray:
-        # the dtype object, not its name: dtype.name costs microseconds on every call
-        return ("T", v.dtype, tuple([d == 1 for d in v.shape]), v.flags.c_contiguous)
+        # numpy's dtype.name is computed in Python on every access; this is the hot path
+        name = _DTYPE_NAMES.get(v.dtype) or v.dtype.name
+        return ("T", name, tuple(d == 1 for d in v.shape), v.flags.c_contiguous)
     if isinstance(v, (list, tuple)):
         return (type(v).__name__, tuple(arg_key(x) for x in v))
     return type(v).__name__
@@ -66,7 +70,7 @@ _NUMBERS = {"int": INT, "float": FLOAT, "bool": BOOL}
 def specialized_type(declared: Type, key: Any) -> Type:
     """The declared input type refined by what the key says of the value."""
     if _is_tensor_key(key):
-        return TensorType(key[1].name, tuple(1 if one else None for one in key[2]))
+        return TensorType(key[1], tuple(1 if one else None for one in key[2]))
     if isinstance(declared, OptionalType):
         return NONE if key == "NoneType" else specialized_type(declared.elem, key)
     if isinstance(declared, NumberType) and key in _NUMBERS:
@@ -226,6 +230,15 @@ class GraphExecutor:
                 v.type = v.type.with_sizes(sizes)
         assume_contiguous(g, [i for i, k in enumerate(kind) if _is_tensor_key(k) and k[3]])
         return self.optimize(g) if self.optimize is not None else g
+
+    def specialize(self, raw: Sequence[Any]) -> Graph:
+        """The optimized graph of the plan for inputs like ``raw``, made anew (for reports of
+        what the passes did; the kind's guards are found first, compiling if need be)."""
+        kind = self.key(raw)
+        if kind not in self.guards:
+            self.plan(raw)
+        guards = self.guards[kind]
+        return self._optimized(kind, guards, tuple(g.read(raw) for g in guards))
 
     def _add(self, key: Any, graph: Graph) -> Plan:
         plan = Plan(key, graph, generate(graph, self.name, self.fusion))

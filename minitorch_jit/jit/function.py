@@ -68,6 +68,17 @@ class ScriptFunction:
         """The specialized, optimized graph that runs for inputs like these."""
         return self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs))).graph
 
+    def explain(self, *args: Any, **kwargs: Any) -> str:
+        """The fusion groups formed for inputs like these and, for each pointwise op left
+        out of them, the fuser's checklist item that kept it out."""
+        from passes.fusion import recording
+
+        raw = self.executor.raw_inputs(self._inputs(args, kwargs))
+        self.executor.plan(raw)  # compiled first, so that the report holds one run of the fuser
+        with recording() as report:
+            self.executor.specialize(raw)
+        return f"{self.qualified_name}: {report}"
+
     def code_for(self, *args: Any, **kwargs: Any) -> str:
         """The Python source that runs for inputs like these."""
         return self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs))).code.source
@@ -149,6 +160,9 @@ class ScriptModule(Module):
         archive (a path or a binary file); see :func:`minitorch_jit.save`."""
         from .serialization import save  # as above
         save(self, f)
+
+    def explain(self, *args: Any, **kwargs: Any) -> str:
+        return self._methods["forward"].explain(*args, **kwargs)
 
     def _get_name(self) -> str:
         return f"RecursiveScriptModule(original_name={self.original_name})"

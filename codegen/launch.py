@@ -1,0 +1,311 @@
+"""Running a fusion group: check the inputs, specialize, compile (cached), allocate the
+outputs and launch the native kernel, on a thread pool when the output is big.
+
+The call path is lean: a call whose inputs have the shapes, strides and dtypes of an earlier
+call finds its prepared launch in a dict, allocates the outputs and makes one ctypes call
+(the kernel reads the arrays' data pointers itself). Everything that could make native code
+misbehave is decided in Python before the first such call: every input is an ndarray of a
+supported dtype, shapes broadcast (or PyTorch's error is raised), the eager kernels accept
+the dtypes (or their error is raised), strides are in whole elements, and the layout the
+kernel was specialized on is the layout it gets.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import threading
+import warnings
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ir import registry
+from ir.graph import Graph, Node
+from ir.schema import omitted_defaults
+from ir.types import TensorType, Type, type_of_constant
+
+from .llvm import kernel as kernels
+from .llvm.cache import KernelCache, default_cache
+from .llvm.kernel import RUNTIME, ObjectLayout, ScalarArg, Spec, TensorArg
+from .llvm.lowering import ERRORS
+
+log = logging.getLogger("minitorch_jit")
+
+SUPPORTED = {np.dtype(d): d for d in ("bool", "int32", "int64", "float32", "float64")}
+PARALLEL_MIN = 1 << 16        # elements; smaller outputs run inline on the calling thread
+CHUNK_ALIGN = 64              # chunk boundaries, in elements
+MAX_LAUNCHES = 256            # prepared launches kept per kernel (one per input layout)
+
+_KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_int64, ctypes.py_object, ctypes.c_void_p)
+
+
+def _probe_layout() -> ObjectLayout:
+    """Where CPython keeps a tuple's items and numpy an array's data pointer, found by
+    looking, so that the kernel's reads are right on this interpreter build."""
+    a = np.arange(4.0)
+    t = (a,)
+    word = ctypes.sizeof(ctypes.c_void_p)
+
+    def find(obj: Any, target: int, limit: int) -> int:
+        for off in range(word, limit, word):
+            if ctypes.c_void_p.from_address(id(obj) + off).value == target:
+                return off
+        raise RuntimeError("cannot locate CPython object fields for native kernels")
+
+    return ObjectLayout(tuple_items=find(t, id(a), 40), array_data=find(a, a.ctypes.data, 40))
+
+
+LAYOUT = _probe_layout()
+
+
+def num_threads() -> int:
+    configured = os.environ.get("MINITORCH_JIT_NUM_THREADS")
+    if configured:
+        return max(1, int(configured))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+_pool: Optional[ThreadPoolExecutor] = None
+_pool_lock = threading.Lock()
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=max(1, num_threads() - 1), thread_name_prefix="minitorch_jit")
+        return _pool
+
+
+class _Launch:
+    """A prepared call for one input layout: the kernel, its layout words, the outputs to
+    allocate and how to split the work."""
+
+    __slots__ = ("fn", "layout", "layout_address", "outputs", "tensor_inputs", "scalar_inputs", "extra",
+                 "chunks", "single")
+
+    def __init__(self, fn: Optional[Any], layout: np.ndarray, outputs: List[Tuple[Tuple[int, ...], np.dtype]],
+                 tensor_inputs: List[int], scalar_inputs: List[Tuple[int, str]], extra: bool,
+                 chunks: List[Tuple[int, int]]):
+        self.fn = fn
+        self.layout = layout
+        self.layout_address = layout.ctypes.data
+        self.outputs = outputs
+        self.tensor_inputs = tensor_inputs
+        self.scalar_inputs = scalar_inputs
+        self.extra = extra
+        self.chunks = chunks
+        self.single = len(outputs) == 1
+
+    def __call__(self, args: Sequence[Any]) -> Any:
+        outs = [np.empty(shape, dtype) for shape, dtype in self.outputs]
+        if self.fn is not None:
+            arrays = [args[i] for i in self.tensor_inputs] + outs
+            extra = None
+            if self.extra:
+                extra = np.zeros(1 + len(self.scalar_inputs), np.int64)
+                for k, (i, kind) in enumerate(self.scalar_inputs, 1):
+                    if kind == "float64":
+                        extra[k:k + 1].view(np.float64)[0] = args[i]
+                    else:
+                        extra[k] = args[i]
+                arrays.append(extra)
+            packed = tuple(arrays)
+            if len(self.chunks) == 1:
+                start, end = self.chunks[0]
+                self.fn(start, end, packed, self.layout_address)
+            else:
+                pool = _thread_pool()
+                futures = [pool.submit(self.fn, s, e, packed, self.layout_address) for s, e in self.chunks[1:]]
+                self.fn(self.chunks[0][0], self.chunks[0][1], packed, self.layout_address)
+                for f in futures:
+                    f.result()
+            if extra is not None and extra[0]:
+                bit = int(extra[0]) & -int(extra[0])
+                raise RuntimeError(ERRORS[bit])
+        return outs[0] if self.single else tuple(outs)
+
+
+class FusedKernel:
+    """The callable that host code calls for one ``prim::FusionGroup``: arrays and Python
+    numbers in (in the subgraph's input order), the group's outputs out."""
+
+    def __init__(self, graph: Graph, cache: Optional[KernelCache] = None):
+        self.graph = graph
+        self.cache = cache if cache is not None else default_cache()
+        self.is_tensor = [isinstance(v.type, TensorType) for v in graph.inputs]
+        self._launches: "OrderedDict[tuple, _Launch]" = OrderedDict()
+        self._kernels: Dict[Spec, Tuple[Any, bool]] = {}
+        self._checked: set = set()
+        self._lock = threading.Lock()
+        self.compiles = 0
+
+    def __call__(self, *args: Any) -> Any:
+        try:
+            key = tuple([(a.shape, a.strides, a.dtype) if t else type(a) for a, t in zip(args, self.is_tensor)])
+        except AttributeError:
+            key = None
+        launch = self._launches.get(key) if key is not None else None
+        if launch is None:
+            launch = self._prepare(args, key)
+        return launch(args)
+
+    # -- the slow path: once per input layout -------------------------------------------------
+    def _prepare(self, args: Sequence[Any], key: Optional[tuple]) -> _Launch:
+        g = self.graph
+        if len(args) != len(g.inputs):
+            raise TypeError(f"fusion group takes {len(g.inputs)} inputs, got {len(args)}")
+        types: List[Type] = []
+        for i, (a, tensor) in enumerate(zip(args, self.is_tensor)):
+            if tensor:
+                if type(a) is not np.ndarray:
+                    raise TypeError(f"fusion group input {i} must be an array, got {type(a).__name__}")
+                if a.dtype not in SUPPORTED or not a.dtype.isnative:
+                    raise TypeError(f"fusion group input {i} has unsupported dtype {a.dtype}")
+                if any(s % a.itemsize for s in a.strides):
+                    raise TypeError(f"fusion group input {i} has strides {a.strides} that are not whole elements")
+                types.append(TensorType(SUPPORTED[a.dtype], a.shape))
+            else:
+                if not isinstance(a, (bool, int, float)):
+                    raise TypeError(f"fusion group input {i} must be a number, got {type(a).__name__}")
+                types.append(type_of_constant(a))
+        value_types = kernels.infer_types(g, types)  # raises PyTorch's broadcast error
+        self._check_dtypes(args, value_types)
+
+        tensors = [a for a, t in zip(args, self.is_tensor) if t]
+        out_types = [value_types[v] for v in g.outputs]
+        # inputs nothing reads take no part in the iteration space (and are never loaded)
+        used = [v for v in value_types if v.uses or v.node.kind != "prim::Param"]
+        all_sizes = [value_types[v].sizes for v in used if isinstance(value_types[v], TensorType)]
+        try:
+            shape = tuple(np.broadcast_shapes(*all_sizes))
+        except ValueError:
+            shape = None
+        outputs = [(t.sizes, np.dtype(t.dtype)) for t in out_types]
+        numel = int(np.prod(shape, dtype=np.int64)) if shape else (0 if shape is None else 1)
+        if shape is None or (numel == 0 and any(0 not in t.sizes for t in out_types)):
+            raise NotImplementedError(
+                "this fusion group's values have shapes (" + ", ".join(str(s) for s in all_sizes) + ") that do not "
+                "fill one iteration space, so it cannot run as one kernel")
+        if numel == 0:
+            launch = _Launch(None, np.zeros(1, np.int64), outputs, [], [], False, [])
+        else:
+            operands = [(a.shape, tuple(s // a.itemsize for s in a.strides)) if v.uses else ((), ())
+                        for a, v in zip(tensors, [v for v, t in zip(g.inputs, self.is_tensor) if t])]
+            operands += [(t.sizes, _contiguous_strides(t.sizes)) for t in out_types]
+            dims, strides = _coalesce(shape, [_broadcast_strides(s, st, shape) for s, st in operands])
+            spec_inputs = []
+            k = 0
+            for a, t in zip(args, self.is_tensor):
+                if t:
+                    spec_inputs.append(TensorArg(SUPPORTED[a.dtype], a.ndim == 0, _inner_kind(strides[k][-1])))
+                    k += 1
+                else:
+                    spec_inputs.append(ScalarArg({bool: "bool", int: "int64", float: "float64"}[type(a)]))
+            spec_outputs = tuple(TensorArg(t.dtype, not t.sizes, _inner_kind(strides[len(tensors) + j][-1]))
+                                 for j, t in enumerate(out_types))
+            spec = Spec(len(dims), tuple(spec_inputs), spec_outputs)
+            fn, extra = self._kernel(spec)
+            layout = np.array(list(dims) + [s for st in strides for s in st], np.int64)
+            # Outputs smaller than the iteration space are written by several iterations
+            # (the same value); keep those launches on one thread.
+            broadcast_out = any(0 in st for st in strides[len(tensors):])
+            launch = _Launch(fn, layout, outputs, [i for i, t in enumerate(self.is_tensor) if t],
+                             [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)],
+                             extra, _chunks(numel, 1 if broadcast_out else num_threads()))
+        if key is not None:
+            with self._lock:
+                self._launches[key] = launch
+                while len(self._launches) > MAX_LAUNCHES:
+                    self._launches.popitem(last=False)
+        return launch
+
+    def _check_dtypes(self, args: Sequence[Any], value_types: Dict[Any, Type]) -> None:
+        """Run the eager kernels once on empty inputs of these dtypes: an op that rejects
+        them (``-`` on bools, bitwise ops on floats) raises here exactly as in eager mode, and
+        the dtypes the kernels produce must be the ones the kernel will compute."""
+        sig = tuple((a.dtype, a.ndim == 0) if t else type(a) for a, t in zip(args, self.is_tensor))
+        if sig in self._checked:
+            return
+        env: Dict[Any, Any] = {}
+        for v, a, t in zip(self.graph.inputs, args, self.is_tensor):
+            # ones, not zeros: a 0-d input cannot be empty, and must not trip value checks
+            env[v] = (np.ones((), a.dtype) if a.ndim == 0 else np.empty((0,) * a.ndim, a.dtype)) if t else a
+        for node in self.graph.nodes:
+            if node.kind == "prim::Constant":
+                env[node.output] = node.output.constant
+                continue
+            op = registry.node_op(node)
+            result = op.kernel(*[env[v] for v in node.inputs], *omitted_defaults(op.schema, len(node.inputs)))
+            env[node.output] = result
+            expected = value_types[node.output].dtype
+            if result.dtype.name != expected:
+                raise RuntimeError(f"internal error: {node.kind} gives {result.dtype.name} eagerly but its type "
+                                   f"rule says {expected}")
+        self._checked.add(sig)
+
+    def _kernel(self, spec: Spec) -> Tuple[Any, bool]:
+        with self._lock:
+            hit = self._kernels.get(spec)
+            if hit is None:
+                text, extra = kernels.build(self.graph, spec, LAYOUT)
+                address = self.cache.address(text)
+                hit = self._kernels[spec] = (_KERNEL_TYPE(address), extra)
+                self.compiles += 1
+            return hit
+
+
+def _contiguous_strides(shape: Tuple[int, ...]) -> Tuple[int, ...]:
+    strides, acc = [], 1
+    for n in reversed(shape):
+        strides.append(acc)
+        acc *= n
+    return tuple(reversed(strides))
+
+
+def _broadcast_strides(shape: Tuple[int, ...], strides: Tuple[int, ...], to: Tuple[int, ...]) -> List[int]:
+    """Element strides of an operand over the iteration shape: 0 where it is broadcast."""
+    lead = len(to) - len(shape)
+    return [0 if d < lead or shape[d - lead] == 1 else strides[d - lead] for d in range(len(to))]
+
+
+def _coalesce(shape: Tuple[int, ...], strides: List[List[int]]) -> Tuple[List[int], List[List[int]]]:
+    """Drop dimensions of size 1 and merge neighbours that every operand walks as one (as
+    PyTorch's TensorIterator does), so contiguous operands become one flat loop."""
+    keep = [d for d in range(len(shape)) if shape[d] != 1]
+    dims = [shape[d] for d in keep]
+    sts = [[s[d] for d in keep] for s in strides]
+    out_dims: List[int] = []
+    out_sts: List[List[int]] = [[] for _ in strides]
+    for d in range(len(dims)):
+        if out_dims and all(st[-1] == s[d] * dims[d] for st, s in zip(out_sts, sts)):
+            out_dims[-1] *= dims[d]
+            for st, s in zip(out_sts, sts):
+                st[-1] = s[d]
+        else:
+            out_dims.append(dims[d])
+            for st, s in zip(out_sts, sts):
+                st.append(s[d])
+    if not out_dims:
+        return [1], [[0] for _ in strides]
+    return out_dims, out_sts
+
+
+def _inner_kind(stride: int) -> int:
+    return stride if stride in (0, 1) else RUNTIME
+
+
+def _chunks(numel: int, threads: int) -> List[Tuple[int, int]]:
+    if threads <= 1 or numel < PARALLEL_MIN:
+        return [(0, numel)]
+    step = -(-numel // threads)
+    step = -(-step // CHUNK_ALIGN) * CHUNK_ALIGN
+    return [(s, min(s + step, numel)) for s in range(0, numel, step)]
+
+
+def compile_group(node: Node) -> FusedKernel:
+    """The fusion compiler host code uses for ``prim::FusionGroup`` nodes."""
+    return FusedKernel(node.subgraph)

@@ -1,0 +1,397 @@
+"""The scalar lowering of every pointwise op: LLVM IR for one element, keyed by the op's
+qualified name in the registry.
+
+A lowering gets the element values of the node's inputs as :class:`Operand` s and the
+node's output dtype, and returns the output element. It computes what the op's eager kernel
+computes, operation by operation and in the same dtype, so integer and boolean results are
+exact and float results round the same way; only the transcendentals (exp, tanh, ...) come
+from :mod:`.mathlib` and differ from numpy within their stated error.
+
+Errors that depend on dtypes (``-`` on bools, bitwise ops on floats) never reach a lowering:
+the launcher runs the eager kernels on empty inputs of the specialized dtypes first, which
+raises exactly what eager raises. Errors that depend on values (integer division by zero,
+integers to negative powers) set a status bit that the launcher turns into the eager error
+after the kernel ran; the kernel itself never divides by zero or traps.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from ir.types import DEFAULT_FLOAT, is_float, result_type
+
+from . import mathlib
+from .builder import I32, REGISTER, Builder, V
+
+NOT_CONSTANT = object()
+
+# Status bits a kernel reports, and the errors the eager kernels raise for the same inputs.
+ZERO_DIVISION = 1
+NEGATIVE_POWER = 2
+ERRORS = {ZERO_DIVISION: "ZeroDivisionError",
+          NEGATIVE_POWER: "Integers to negative integer powers are not allowed."}
+
+
+@dataclass
+class Operand:
+    """One input of a node, per element. ``kind`` is "dim" or "zerodim" for tensors,
+    "scalar" for Python numbers (whose ``dtype`` is the register dtype: int64, float64 or
+    bool) and "none"/"str" for the non-numeric constants some ops take."""
+    value: Optional[V]
+    dtype: Optional[str]
+    kind: str
+    const: Any = NOT_CONSTANT
+
+    @property
+    def is_none(self) -> bool:
+        return self.kind == "none"
+
+    @property
+    def promotion_dtype(self) -> str:
+        """The dtype this operand counts as in PyTorch's promotion (a Python float is a
+        'scalar' of the default float dtype)."""
+        if self.kind == "scalar" and self.dtype == "float64":
+            return DEFAULT_FLOAT
+        return self.dtype  # type: ignore[return-value]
+
+
+class Context:
+    """What a lowering emits with: the builder, casts, promotion, math functions and the
+    status bits of value errors."""
+
+    def __init__(self, b: Builder):
+        self.b = b
+        self.status: V = b.c(I32, 0)
+
+    def promote(self, *ops: Operand) -> str:
+        return result_type([(o.kind, o.promotion_dtype) for o in ops if o.kind in ("dim", "zerodim", "scalar")])
+
+    def cast(self, op: Operand, to: str) -> V:
+        """The operand's value converted to ``to`` as numpy's unsafe cast does (the only
+        float-to-integer conversions pointwise ops need are none)."""
+        b, v, frm = self.b, op.value, op.dtype
+        assert v is not None and frm is not None, "casting a non-numeric operand"
+        if frm == to:
+            return v
+        t = REGISTER[to]
+        if to == "bool":
+            return v.ne(0.0 if v.is_float else 0)
+        if frm == "bool":
+            return b.uitofp(v, t) if is_float(to) else b.zext(v, t)
+        if is_float(frm) and is_float(to):
+            return b.fpext(v, t) if to == "float64" else b.fptrunc(v, t)
+        if is_float(to):
+            return b.sitofp(v, t)
+        if is_float(frm):
+            raise NotImplementedError(f"no pointwise op casts {frm} to {to}")
+        return b.sext(v, t) if to == "int64" else b.itrunc(v, t)
+
+    def truth(self, op: Operand) -> V:
+        return self.cast(op, "bool")
+
+    def fail_if(self, cond: V, bit: int) -> None:
+        """Record that an element hit value error ``bit``."""
+        self.status = self.status | self.b.select(cond, self.b.c(I32, bit), self.b.c(I32, 0))
+
+    def math(self, name: str, *args: V) -> V:
+        return mathlib.call(self.b, name, *args)
+
+
+Lowering = Callable[[Context, List[Operand], str], V]
+LOWERINGS: Dict[str, Lowering] = {}
+
+
+def lowering(*qualified_names: str) -> Callable[[Lowering], Lowering]:
+    def deco(fn: Lowering) -> Lowering:
+        for n in qualified_names:
+            LOWERINGS[n] = fn
+        return fn
+    return deco
+
+
+def _overloads(name: str, *overloads: str) -> List[str]:
+    return [f"aten::{name}.{o}" for o in overloads]
+
+
+BINARY = ("Tensor", "Scalar", "Scalar_Tensor")
+
+
+# ---------------------------------------------------------------------------------------------
+# unary
+
+
+def _float_unary(name: str, fn: Callable[[Context, V], V]) -> None:
+    LOWERINGS[f"aten::{name}"] = lambda cx, ops, out: fn(cx, cx.cast(ops[0], out))
+
+
+for _name in ("exp", "log", "log1p", "expm1", "sin", "cos", "tanh", "sigmoid", "erf"):
+    _float_unary(_name, lambda cx, x, _n=_name: cx.math(_n, x))
+_float_unary("sqrt", lambda cx, x: cx.b.sqrt(x))
+_float_unary("rsqrt", lambda cx, x: 1.0 / cx.b.sqrt(x))
+_float_unary("reciprocal", lambda cx, x: 1.0 / x)
+_float_unary("silu", lambda cx, x: x * cx.math("sigmoid", x))
+
+
+@lowering("aten::neg")
+def _neg(cx: Context, ops: List[Operand], out: str) -> V:
+    return -cx.cast(ops[0], out)
+
+
+@lowering("aten::abs")
+def _abs(cx: Context, ops: List[Operand], out: str) -> V:
+    x = cx.cast(ops[0], out)
+    return cx.b.fabs(x) if x.is_float else cx.b.select(x.lt(0), -x, x)
+
+
+@lowering("aten::relu")
+def _relu(cx: Context, ops: List[Operand], out: str) -> V:
+    x = cx.cast(ops[0], out)
+    return _maximum_values(cx, x, cx.b.c(x.type, 0), out)
+
+
+def _rounding(name: str) -> Lowering:
+    def lower(cx: Context, ops: List[Operand], out: str) -> V:
+        x = cx.cast(ops[0], out)
+        return getattr(cx.b, name)(x) if x.is_float else x  # integers are already whole
+    return lower
+
+
+LOWERINGS["aten::floor"] = _rounding("floor")
+LOWERINGS["aten::ceil"] = _rounding("ceil")
+LOWERINGS["aten::round"] = _rounding("rint")  # half to even, as numpy and PyTorch
+LOWERINGS["aten::trunc"] = _rounding("trunc")
+
+
+@lowering("aten::sign")
+def _sign(cx: Context, ops: List[Operand], out: str) -> V:
+    b, x = cx.b, cx.cast(ops[0], out)
+    if out == "bool":
+        return x
+    # PyTorch's (0 < x) - (x < 0): the sign of NaN is 0 (ordered comparisons are false)
+    return b.select(x.gt(0), b.c(x.type, 1), b.select(x.lt(0), b.c(x.type, -1), b.c(x.type, 0)))
+
+
+@lowering("aten::logical_not")
+def _logical_not(cx: Context, ops: List[Operand], out: str) -> V:
+    return ~cx.truth(ops[0])
+
+
+@lowering("aten::gelu")
+def _gelu(cx: Context, ops: List[Operand], out: str) -> V:
+    x = cx.cast(ops[0], out)
+    approximate = ops[1].const if len(ops) > 1 else "none"
+    half_x = 0.5 * x
+    if approximate == "tanh":
+        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
+        return half_x * (1.0 + cx.math("tanh", inner))
+    return half_x * (1.0 + cx.math("erf", x * (1 / math.sqrt(2.0))))
+
+
+# ---------------------------------------------------------------------------------------------
+# arithmetic
+
+
+def _alpha(cx: Context, ops: List[Operand], y: V, out: str) -> V:
+    """``other * alpha`` as the eager kernel computes it (skipped when alpha is the
+    constant 1, which changes nothing)."""
+    if len(ops) < 3 or ops[2].const == 1:
+        return y
+    a = cx.cast(ops[2], out)
+    return y & a if out == "bool" else y * a
+
+
+@lowering(*_overloads("add", *BINARY))
+def _add(cx: Context, ops: List[Operand], out: str) -> V:
+    x, y = cx.cast(ops[0], out), _alpha(cx, ops, cx.cast(ops[1], out), out)
+    return x | y if out == "bool" else x + y
+
+
+@lowering(*_overloads("sub", *BINARY))
+def _sub(cx: Context, ops: List[Operand], out: str) -> V:
+    return cx.cast(ops[0], out) - _alpha(cx, ops, cx.cast(ops[1], out), out)
+
+
+@lowering(*_overloads("mul", *BINARY))
+def _mul(cx: Context, ops: List[Operand], out: str) -> V:
+    x, y = cx.cast(ops[0], out), cx.cast(ops[1], out)
+    return x & y if out == "bool" else x * y
+
+
+@lowering(*_overloads("div", *BINARY))
+def _div(cx: Context, ops: List[Operand], out: str) -> V:
+    return cx.cast(ops[0], out) / cx.cast(ops[1], out)
+
+
+def _int_divisor(cx: Context, y: V) -> V:
+    """The divisor with 0 and -1 replaced by 1: x86 traps on both (x / 0, MIN / -1), so the
+    kernel never divides by them; callers fix the results up."""
+    cx.fail_if(y.eq(0), ZERO_DIVISION)
+    return cx.b.select(y.eq(0) | y.eq(-1), cx.b.c(y.type, 1), y)
+
+
+def _float_divmod(cx: Context, x: V, y: V) -> tuple:
+    """numpy's npy_divmod for floats (also PyTorch's): the floor quotient and the remainder
+    with the divisor's sign, from fmod."""
+    b = cx.b
+    mod = x.frem(y)
+    div = (x - mod) / y
+    fix = mod.ne(0.0) & (y.lt(0.0) ^ mod.lt(0.0))
+    mod = b.select(fix, mod + y, b.select(mod.ne(0.0), mod, b.copysign(b.c(x.type, 0.0), y)))
+    div = b.select(fix, div - 1.0, div)
+    floordiv = b.floor(div)
+    floordiv = b.select((div - floordiv).gt(0.5), floordiv + 1.0, floordiv)
+    floordiv = b.select(div.ne(0.0), floordiv, b.copysign(b.c(x.type, 0.0), x / y))
+    by_zero = y.eq(0.0)
+    return b.select(by_zero, x / y, floordiv), b.select(by_zero, x.frem(y), mod)
+
+
+@lowering(*_overloads("floor_divide", *BINARY))
+def _floor_divide(cx: Context, ops: List[Operand], out: str) -> V:
+    b, x, y = cx.b, cx.cast(ops[0], out), cx.cast(ops[1], out)
+    if x.is_float:
+        return _float_divmod(cx, x, y)[0]
+    d = _int_divisor(cx, y)
+    q = x / d
+    q = q - b.zext((x.srem(d).ne(0)) & (x.lt(0) ^ d.lt(0)), x.type)
+    return b.select(y.eq(-1), -x, q)  # MIN // -1 wraps to MIN, as numpy gives
+
+
+@lowering(*_overloads("remainder", *BINARY))
+def _remainder(cx: Context, ops: List[Operand], out: str) -> V:
+    b, x, y = cx.b, cx.cast(ops[0], out), cx.cast(ops[1], out)
+    if x.is_float:
+        return _float_divmod(cx, x, y)[1]
+    r = x.srem(_int_divisor(cx, y))  # x % -1 is 0 like x % 1
+    return b.select(r.ne(0) & (r.lt(0) ^ y.lt(0)), r + y, r)
+
+
+@lowering(*_overloads("pow", *BINARY))
+def _pow(cx: Context, ops: List[Operand], out: str) -> V:
+    x, y = cx.cast(ops[0], out), cx.cast(ops[1], out)
+    if not x.is_float:
+        cx.fail_if(y.lt(0), NEGATIVE_POWER)
+        return mathlib.int_pow(cx.b, x, y)
+    k = ops[1].const
+    # PyTorch computes these exponents of a scalar by multiplication and roots
+    if k == 2:
+        return x * x
+    if k == 3:
+        return x * x * x
+    if k == 0.5:
+        return cx.b.sqrt(x)
+    if k == -1:
+        return 1.0 / x
+    return cx.math("pow", x, y)
+
+
+def _maximum_values(cx: Context, x: V, y: V, dtype: str) -> V:
+    """numpy's maximum: NaN from either side propagates, and ties give the second operand."""
+    if dtype == "bool":
+        return x | y
+    take = x.gt(y) | x.isnan() if x.is_float else x.gt(y)
+    return cx.b.select(take, x, y)
+
+
+def _minimum_values(cx: Context, x: V, y: V, dtype: str) -> V:
+    if dtype == "bool":
+        return x & y
+    take = x.lt(y) | x.isnan() if x.is_float else x.lt(y)
+    return cx.b.select(take, x, y)
+
+
+@lowering("aten::maximum.Tensor", "aten::maximum.Scalar", "aten::max.other")
+def _maximum(cx: Context, ops: List[Operand], out: str) -> V:
+    return _maximum_values(cx, cx.cast(ops[0], out), cx.cast(ops[1], out), out)
+
+
+@lowering("aten::minimum.Tensor", "aten::minimum.Scalar", "aten::min.other")
+def _minimum(cx: Context, ops: List[Operand], out: str) -> V:
+    return _minimum_values(cx, cx.cast(ops[0], out), cx.cast(ops[1], out), out)
+
+
+# ---------------------------------------------------------------------------------------------
+# comparisons, logical and bitwise ops
+
+
+def _comparison(method: str) -> Lowering:
+    def lower(cx: Context, ops: List[Operand], out: str) -> V:
+        ct = cx.promote(ops[0], ops[1])
+        if ct == "bool":  # False < True: compare as small integers
+            ct = "int32"
+        return getattr(cx.cast(ops[0], ct), method)(cx.cast(ops[1], ct))
+    return lower
+
+
+for _name, _method in (("eq", "eq"), ("ne", "ne"), ("lt", "lt"), ("le", "le"), ("gt", "gt"), ("ge", "ge")):
+    for _q in _overloads(_name, "Tensor", "Scalar"):
+        LOWERINGS[_q] = _comparison(_method)
+
+
+def _logical(fn: Callable[[V, V], V]) -> Lowering:
+    return lambda cx, ops, out: fn(cx.truth(ops[0]), cx.truth(ops[1]))
+
+
+for _name, _fn in (("logical_and", lambda a, b: a & b), ("logical_or", lambda a, b: a | b),
+                   ("logical_xor", lambda a, b: a ^ b)):
+    for _q in _overloads(_name, "Tensor", "Scalar"):
+        LOWERINGS[_q] = _logical(_fn)
+
+
+def _bitwise(fn: Callable[[V, V], V]) -> Lowering:
+    return lambda cx, ops, out: fn(cx.cast(ops[0], out), cx.cast(ops[1], out))
+
+
+for _name, _fn in (("bitwise_and", lambda a, b: a & b), ("bitwise_or", lambda a, b: a | b),
+                   ("bitwise_xor", lambda a, b: a ^ b)):
+    for _q in _overloads(_name, *BINARY):
+        LOWERINGS[_q] = _bitwise(_fn)
+
+
+@lowering("aten::bitwise_not")
+def _bitwise_not(cx: Context, ops: List[Operand], out: str) -> V:
+    x = cx.cast(ops[0], out)  # floats were refused by the eager dry run
+    return x ^ cx.b.c(x.type, 1 if out == "bool" else -1)
+
+
+# ---------------------------------------------------------------------------------------------
+# clamp, where, lerp, addcmul
+
+
+@lowering("aten::clamp", "aten::clamp.Tensor")
+def _clamp(cx: Context, ops: List[Operand], out: str) -> V:
+    x = cx.cast(ops[0], out)
+    lo = ops[1] if len(ops) > 1 and not ops[1].is_none else None
+    hi = ops[2] if len(ops) > 2 and not ops[2].is_none else None
+    if lo is not None:
+        x = _maximum_values(cx, x, cx.cast(lo, out), out)
+    if hi is not None:
+        x = _minimum_values(cx, x, cx.cast(hi, out), out)
+    return x
+
+
+@lowering("aten::where.self", "aten::where.ScalarOther", "aten::where.ScalarSelf", "aten::where.Scalar")
+def _where(cx: Context, ops: List[Operand], out: str) -> V:
+    return cx.b.select(cx.truth(ops[0]), cx.cast(ops[1], out), cx.cast(ops[2], out))
+
+
+@lowering("aten::lerp.Scalar", "aten::lerp.Tensor")
+def _lerp(cx: Context, ops: List[Operand], out: str) -> V:
+    a, end, w = cx.cast(ops[0], out), cx.cast(ops[1], out), cx.cast(ops[2], out)
+    diff = end - a
+    # PyTorch's formula: exact at both ends, from whichever end is closer
+    return cx.b.select(cx.b.fabs(w).lt(0.5), a + w * diff, end - diff * (1.0 - w))
+
+
+@lowering("aten::addcmul")
+def _addcmul(cx: Context, ops: List[Operand], out: str) -> V:
+    value = cx.cast(ops[3], out) if len(ops) > 3 else cx.b.c(REGISTER[out], 1)
+    product = value * cx.cast(ops[1], out) * cx.cast(ops[2], out)
+    return cx.cast(ops[0], out) + product
+
+
+def lower_node(cx: Context, qualified_name: str, ops: Sequence[Operand], out: str) -> V:
+    fn = LOWERINGS.get(qualified_name)
+    if fn is None:
+        raise NotImplementedError(f"no LLVM lowering for {qualified_name}")
+    return fn(cx, list(ops), out)

@@ -1,0 +1,341 @@
+"""The fuser: maximal connected sets of pointwise ops become ``prim::FusionGroup`` nodes,
+each holding its ops (and the scalar constants they use) as a subgraph that codegen compiles
+into one native loop.
+
+Given::
+
+    graph(%x : Float(*), %y : Float(*)):
+      %1 : Float(*) = aten::mul(%x, %y)
+      %2 : int = prim::Constant[value=1]()
+      %3 : Float(*) = aten::add(%1, %2)
+      %4 : Float(*) = aten::sum(%3)
+      %5 : Float(*) = aten::tanh(%3)
+      return (%4, %5)
+
+Result::
+
+    graph(%x : Float(*), %y : Float(*)):
+      %3 : Float(*), %5 : Float(*) = prim::FusionGroup_0(%x, %y)
+      %4 : Float(*) = aten::sum(%3)
+      return (%4, %5)
+    with prim::FusionGroup_0 = graph(%x : Float(*), %y : Float(*)):
+      %1 : Float(*) = aten::mul(%x, %y)
+      %2 : int = prim::Constant[value=1]()
+      %3 : Float(*) = aten::add(%1, %2)
+      %5 : Float(*) = aten::tanh(%3)
+      return (%3, %5)
+
+A node joins a group only if it passes every item of the checklist; the first item it fails
+is recorded, and ``recording()`` collects those reasons (``ScriptFunction.explain`` prints
+them):
+
+- it is a pointwise op, and not excluded by ``MINITORCH_JIT_DONT_FUSE=op1:op2``;
+- its tensors have known, supported dtypes;
+- its other arguments are numbers, or constants (None, strings) the lowering reads;
+- the shapes it has been given (when known) broadcast;
+- none of its inputs may alias a tensor that an in-place op writes (the group reads its
+  inputs where it runs, not where each op was);
+- (when joining another node's group) the joined group has a place in the block: at one of
+  the two groups' places, every value its ops read from outside is already defined and every
+  use of its results from outside comes later. Without one, fusing would need other nodes
+  moved, or would make a cycle through an unfused node.
+
+Groups run at their place (the last op of the later group, else of the earlier one); groups of
+fewer than ``min_size`` ops are left as they were.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Set
+
+from ir import registry
+from ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from ir.printer import node_line
+from ir.registry import UNKNOWN
+from ir.types import (DTYPES, BoolType, FloatType, IntType, NoneType, NumberType, StrType, TensorType,
+                      Type)
+
+MIN_GROUP_SIZE = 2
+_SCALARS = (IntType, FloatType, BoolType, NumberType)
+
+
+@dataclass
+class FusionReport:
+    """What the fuser did: the groups it formed and, for each pointwise op it left out, the
+    checklist item that kept it out."""
+    groups: List[List[str]] = field(default_factory=list)
+    left_out: List[tuple] = field(default_factory=list)  # (node text, reason)
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.groups)} fusion group{'s' if len(self.groups) != 1 else ''}"]
+        for i, kinds in enumerate(self.groups):
+            counts = Counter(kinds)
+            ops = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in counts.items())
+            lines.append(f"  prim::FusionGroup_{i}: {len(kinds)} ops ({ops})")
+        if self.left_out:
+            lines.append("pointwise ops left out:")
+            lines += [f"  {text}\n    because {reason}" for text, reason in self.left_out]
+        return "\n".join(lines)
+
+
+_report: contextvars.ContextVar[Optional[FusionReport]] = contextvars.ContextVar("fusion_report", default=None)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[FusionReport]:
+    """Collect what every ``fuse`` call in this context decides."""
+    report = FusionReport()
+    token = _report.set(report)
+    try:
+        yield report
+    finally:
+        _report.reset(token)
+
+
+def excluded_ops() -> Set[str]:
+    """Op names kept out of fusion by ``MINITORCH_JIT_DONT_FUSE`` (``clamp:mul`` or
+    ``aten::clamp``), for bisecting a miscompile."""
+    names = set()
+    for part in os.environ.get("MINITORCH_JIT_DONT_FUSE", "").split(":"):
+        part = part.strip()
+        if part:
+            names.add(part if "::" in part else f"aten::{part}")
+    return names
+
+
+def fuse(graph: Graph, min_size: int = MIN_GROUP_SIZE) -> bool:
+    """Replace groups of fusible pointwise ops by ``prim::FusionGroup`` nodes (see the module
+    docstring for the rewrite and the checklist). Returns whether the graph changed."""
+    fuser = _Fuser(graph, min_size, _report.get())
+    return fuser.block(graph.block)
+
+
+class _Group:
+    """Ops to fuse, and the member after which the group node will be placed."""
+    __slots__ = ("members", "anchor")
+
+    def __init__(self, node: Node):
+        self.members: List[Node] = [node]
+        self.anchor = node
+
+
+class _Fuser:
+    def __init__(self, graph: Graph, min_size: int, report: Optional[FusionReport]):
+        self.graph = graph
+        self.min_size = min_size
+        self.report = report
+        self.excluded = excluded_ops()
+        self.written = _written_values(graph)
+
+    def block(self, block: Block) -> bool:
+        changed = False
+        for node in list(block.nodes):
+            for b in node.blocks:
+                changed |= self.block(b)
+        position = {n: i for i, n in enumerate(block.nodes)}
+        group: Dict[Node, _Group] = {}
+        why: Dict[Node, str] = {}
+        for node in list(block.nodes):
+            if not _is_pointwise(node):
+                continue
+            reason = self.check(node)
+            if reason is not None:
+                why[node] = reason
+                continue
+            g = group[node] = _Group(node)
+            for v in node.inputs:
+                other = group.get(v.node)
+                if other is None or other is g:
+                    continue
+                members = other.members + g.members
+                anchor = _place(members, [g.anchor, other.anchor], block, position)
+                if anchor is None:
+                    reason = (f"no place in the block can hold it together with the ops it would be fused "
+                              f"with (a node outside the group uses one of their results in between)")
+                    why.setdefault(v.node, reason)
+                    why.setdefault(node, reason)
+                    continue
+                g.members, g.anchor = members, anchor
+                for m in other.members:
+                    group[m] = g
+        seen: Set[int] = set()
+        for g in group.values():
+            if id(g) in seen:
+                continue
+            seen.add(id(g))
+            if len(g.members) >= self.min_size:
+                self.materialize(sorted(g.members, key=position.__getitem__), g.anchor)
+                changed = True
+            else:
+                for m in g.members:
+                    why.setdefault(m, f"it would be a group of {len(g.members)} op, fewer than the minimum "
+                                      f"of {self.min_size}")
+        if self.report is not None:
+            for node, reason in why.items():
+                if node.owning_block is block:
+                    self.report.left_out.append((node_line(node), reason))
+        return changed
+
+    def check(self, node: Node) -> Optional[str]:
+        """The first checklist item ``node`` fails, or None when it may be fused."""
+        if node.kind in self.excluded:
+            return "it is excluded by MINITORCH_JIT_DONT_FUSE"
+        for v in list(node.inputs) + list(node.outputs):
+            t = v.type
+            if isinstance(t, TensorType):
+                if t.dtype is None:
+                    return f"the dtype of %{v.name or '?'} is unknown"
+                if t.dtype not in DTYPES:
+                    return f"dtype {t.dtype} is not supported by the fuser"
+            elif v in node.inputs and not isinstance(t, _SCALARS) and not (
+                    v.node.kind == "prim::Constant" and isinstance(t, (NoneType, StrType))):
+                return f"its argument %{v.name or '?'} of type {t} is not a number or a constant"
+        op = registry.node_op(node)
+        consts = [v.constant if v.node.kind == "prim::Constant" else UNKNOWN for v in node.inputs]
+        try:
+            op.output_types([v.type for v in node.inputs], consts)
+        except RuntimeError as e:
+            return f"its input shapes do not broadcast ({e})"
+        for v in node.inputs:
+            if v in self.written:
+                return f"its input %{v.name or '?'} may alias a tensor written in place"
+        return None
+
+    def materialize(self, members: List[Node], anchor: Node) -> None:
+        """Given members m1..mk of a block (in order): a ``prim::FusionGroup`` right after
+        ``anchor`` (one of them) whose subgraph holds clones of them; uses of their results
+        outside the group use the group's outputs, and the members are removed."""
+        g = self.graph
+        inside = set(members)
+        sub = Graph()
+        env: Dict[Value, Value] = {}
+        inputs: List[Value] = []
+        for m in members:
+            for v in m.inputs:
+                if v in env:
+                    continue
+                if v.node.kind == "prim::Constant" and not isinstance(v.type, TensorType):
+                    c = sub.clone_node(v.node, lambda x: x)
+                    sub.block.append(c)
+                    env[v] = c.output
+                elif v.node not in inside:
+                    inputs.append(v)
+                    env[v] = sub.add_input(v.type, v.name)
+            clone = sub.clone_node(m, env.__getitem__)
+            sub.block.append(clone)
+            env.update(zip(m.outputs, clone.outputs))
+        outputs = [o for m in members for o in m.outputs if any(u.user not in inside for u in o.uses)]
+        for o in outputs:
+            sub.register_output(env[o])
+        fused = g.create("prim::FusionGroup", inputs, [o.type for o in outputs], {SUBGRAPH: sub}, members[-1].source)
+        fused.insert_after(anchor)
+        names = [o.name for o in outputs]
+        for o, new in zip(outputs, fused.outputs):
+            o.replace_all_uses_with(new)
+        constants = {v.node for m in members for v in m.inputs if v.node.kind == "prim::Constant"}
+        for m in reversed(members):
+            m.destroy()
+        for new, name in zip(fused.outputs, names):
+            new.name = name
+        for c in constants:
+            if not any(o.uses for o in c.outputs) and c.owning_block is not None:
+                c.destroy()
+        if self.report is not None:
+            self.report.groups.append([m.kind for m in members])
+
+
+def _is_pointwise(node: Node) -> bool:
+    op = registry.node_op(node)
+    return op is not None and op.pointwise
+
+
+def _in_block(node: Node, block: Block) -> Optional[Node]:
+    """The node of ``block`` that is ``node`` or contains it (None for its return)."""
+    while node.owning_block is not block:
+        owner = node.owning_block.owning_node
+        if owner is None:
+            return None
+        node = owner
+    return None if node is block.return_node else node
+
+
+def _place(members: List[Node], candidates: List[Node], block: Block, position: Dict[Node, int]) -> Optional[Node]:
+    """The first candidate anchor at which a group of ``members`` can stand: every input
+    from outside the group defined before it, every use from outside after it."""
+    inside = set(members)
+    for anchor in candidates:
+        at = position[anchor]
+        ok = True
+        for m in members:
+            for v in m.inputs:
+                producer = _in_block(v.node, block) if v.node.owning_block is not None else None
+                if producer is not None and producer not in inside and position.get(producer, -1) > at:
+                    ok = False
+            for o in m.outputs:
+                for use in o.uses:
+                    user = _in_block(use.user, block)
+                    if user is not None and user not in inside and position[user] < at:
+                        ok = False
+        if ok:
+            return anchor
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# aliasing
+
+
+def _may_hold_tensors(t: Type) -> bool:
+    return not isinstance(t, (IntType, FloatType, BoolType, NumberType, NoneType, StrType)) and str(t) not in (
+        "ScalarType", "Device")
+
+
+def _written_values(graph: Graph) -> Set[Value]:
+    """Values that may share memory with a tensor some in-place op writes. Conservative:
+    graph inputs may alias each other, and every node that is not a pointwise op (views,
+    lists, control flow, calls) may return its inputs' memory."""
+    parent: Dict[Value, Value] = {}
+
+    def find(v: Value) -> Value:
+        while parent.get(v, v) is not v:
+            v = parent[v]
+        return v
+
+    def union(vs: List[Value]) -> None:
+        vs = [v for v in vs if _may_hold_tensors(v.type)]
+        for v in vs[1:]:
+            a, b = find(vs[0]), find(v)
+            if a is not b:
+                parent[a] = b
+
+    written: List[Value] = []
+
+    def visit(block: Block) -> None:
+        for node in block.nodes:
+            op = registry.node_op(node)
+            if node.kind == "prim::Constant" or (op is not None and op.pointwise):
+                continue
+            group = list(node.inputs) + list(node.outputs)
+            for b in node.blocks:
+                group += list(b.params) + list(b.returns)
+                visit(b)
+            union(group)
+            if op is not None:
+                written.extend(v for v, a in zip(node.inputs, op.schema.arguments) if a.mutates)
+            elif SUBGRAPH in node.attrs and any(_writes(n) for n in node.attrs[SUBGRAPH].all_nodes()):
+                written.extend(node.inputs)
+
+    union(list(graph.inputs))
+    visit(graph.block)
+    roots = {find(v) for v in written}
+    values = [v for n in graph.all_nodes() for v in list(n.inputs) + list(n.outputs)] + list(graph.inputs)
+    return {v for v in values if find(v) in roots}
+
+
+def _writes(node: Node) -> bool:
+    op = registry.node_op(node)
+    return op is not None and op.inplace

@@ -1,0 +1,178 @@
+"""The fuser (passes/fusion.py): which groups form, why ops stay out, and that fused graphs
+compute what the unfused ones do."""
+import math
+
+import numpy as np
+import pytest
+
+import minitorch_jit as torch
+from ir.parser import parse_graph
+from ir.printer import print_graph
+from ir.verifier import verify
+from minitorch_jit.jit import config
+from minitorch_jit.nn import functional as F
+from passes.fusion import fuse, recording
+
+
+def ratio_iou(x1, y1, w1, h1, x2, y2, w2, h2):
+    xi = torch.max(x1, x2)
+    yi = torch.max(y1, y2)
+    wi = torch.clamp(torch.min(x1 + w1, x2 + w2) - xi, min=0)
+    hi = torch.clamp(torch.min(y1 + h1, y2 + h2) - yi, min=0)
+    area_i = wi * hi
+    area_u = w1 * h1 + w2 * h2 - wi * hi
+    return area_i / torch.clamp(area_u, min=1e-5)
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * torch.pow(x, 3))))
+
+
+def lstm_cell(input, hx, cx, w_ih, w_hh, b_ih, b_hh):
+    gates = F.linear(input, w_ih, b_ih) + F.linear(hx, w_hh, b_hh)
+    ingate, forgetgate, cellgate, outgate = gates.chunk(4, 1)
+    ingate = torch.sigmoid(ingate)
+    forgetgate = torch.sigmoid(forgetgate)
+    cellgate = torch.tanh(cellgate)
+    outgate = torch.sigmoid(outgate)
+    cy = (forgetgate * cx) + (ingate * cellgate)
+    hy = outgate * torch.tanh(cy)
+    return hy, cy
+
+
+def square5(x):
+    for _ in range(5):
+        x = x * x
+    return x
+
+
+def groups(graph):
+    return [n for n in graph.nodes if n.kind == "prim::FusionGroup"]
+
+
+def test_ratio_iou_is_one_group_and_matches_eager():
+    args = [torch.rand(100, 30) + 0.1 for _ in range(8)]
+    traced = torch.trace(ratio_iou, tuple(args))
+    g = traced.graph_for(*args)
+    (group,) = groups(g)
+    assert [n.kind for n in g.nodes] == ["prim::FusionGroup"]
+    # 20 ops written, 19 computed: common subexpression elimination merges the two `wi * hi`
+    assert len([n for n in group.subgraph.nodes if n.kind != "prim::Constant"]) == 19
+    assert "with prim::FusionGroup_0 = graph(" in str(g)
+    np.testing.assert_array_equal(traced(*args).numpy(), ratio_iou(*args).numpy())
+
+
+def test_square5_gelu_and_lstm_tail_are_one_group():
+    x = torch.randn(1000)
+    g = torch.trace(square5, (x,)).graph_for(x)
+    assert [n.kind for n in g.nodes] == ["prim::FusionGroup"]
+    g = torch.trace(gelu_tanh, (x,)).graph_for(x)
+    assert [n.kind for n in g.nodes] == ["prim::FusionGroup"]
+    args = (torch.randn(4, 8), torch.randn(4, 16), torch.randn(4, 16), torch.randn(64, 8), torch.randn(64, 16),
+            torch.randn(64), torch.randn(64))
+    traced = torch.trace(lstm_cell, args)
+    g = traced.graph_for(*args)
+    (group,) = groups(g)
+    assert len(group.outputs) == 2 and len(group.subgraph.nodes) == 9
+    for fused, eager in zip(traced(*args), lstm_cell(*args)):
+        np.testing.assert_allclose(fused.numpy(), eager.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_fused_graph_prints_parses_and_verifies_and_fusing_again_changes_nothing():
+    g = parse_graph("""graph(%x : Float(*, *), %y : Float(*)):
+  %1 : Float(*, *) = aten::mul(%x, %y)
+  %2 : int = prim::Constant[value=1]()
+  %3 : Float(*, *) = aten::add(%1, %2)
+  %4 : Float() = aten::sum(%3)
+  %5 : Float(*, *) = aten::tanh(%3)
+  return (%4, %5)
+""")
+    assert fuse(g)
+    verify(g)
+    text = print_graph(g)
+    assert print_graph(parse_graph(text)) == text
+    assert [n.kind for n in g.nodes] == ["prim::FusionGroup", "aten::sum"]
+    assert [str(v.type) for v in g.nodes[0].outputs] == ["Float(*, *)", "Float(*, *)"]
+    assert not fuse(g)
+    assert print_graph(g) == text
+
+
+def explain(text):
+    g = parse_graph(text)
+    with recording() as report:
+        fuse(g)
+    return g, report
+
+
+def test_a_node_between_two_ops_that_uses_the_first_keeps_them_apart():
+    # %s (a reduction) reads %a and feeds %c: fusing %a with %c would be a cycle
+    g, report = explain("""graph(%x : Float(*)):
+  %a : Float(*) = aten::exp(%x)
+  %b : Float(*) = aten::neg(%a)
+  %s : Float() = aten::sum(%b)
+  %c : Float(*) = aten::mul(%a, %s)
+  %d : Float(*) = aten::relu(%c)
+  return (%d)
+""")
+    kinds = [n.kind for n in g.nodes]
+    assert kinds == ["prim::FusionGroup", "aten::sum", "prim::FusionGroup"]
+    assert not report.left_out
+
+
+def test_explain_gives_each_left_out_op_its_reason(monkeypatch):
+    monkeypatch.setenv("MINITORCH_JIT_DONT_FUSE", "tanh")
+    g, report = explain("""graph(%x : Float(*), %y : Tensor, %o : float?):
+  %1 : Float(*) = aten::tanh(%x)
+  %2 : Tensor = aten::exp(%y)
+  %3 : Float(*) = aten::clamp(%x, %o)
+  %4 : Float(*) = aten::neg(%x)
+  %5 : Float(*) = aten::add_(%x, %4)
+  %6 : Float(*) = aten::sub(%x, %x)
+  return (%1, %2, %3, %5, %6)
+""")
+    reasons = {line.split("=")[1].split("(")[0].strip(): why for line, why in report.left_out}
+    assert reasons["aten::tanh"] == "it is excluded by MINITORCH_JIT_DONT_FUSE"
+    assert "dtype of %y is unknown" in reasons["aten::exp"]
+    assert "is not a number or a constant" in reasons["aten::clamp"]
+    assert "may alias a tensor written in place" in reasons["aten::neg"]
+    assert "fewer than the minimum of 2" in reasons["aten::sub"] or "alias" in reasons["aten::sub"]
+    assert not groups(g)
+    text = str(report)
+    assert text.startswith("0 fusion groups") and "because it is excluded by MINITORCH_JIT_DONT_FUSE" in text
+
+
+def test_shapes_that_cannot_broadcast_stay_out():
+    g, report = explain("""graph(%x : Float(3), %y : Float(4)):
+  %1 : Float(3) = aten::neg(%x)
+  %2 : Float(4) = aten::neg(%y)
+  %3 : Float(*) = aten::add(%1, %2)
+  return (%3)
+""")
+    (why,) = [w for line, w in report.left_out if "aten::add" in line]
+    assert "do not broadcast" in why and "The size of tensor a (3) must match the size of tensor b (4)" in why
+
+
+def test_script_function_explain_and_fusion_off_give_the_same_values(monkeypatch):
+    args = [torch.rand(7) + 0.1 for _ in range(8)]
+    traced = torch.trace(ratio_iou, tuple(args))
+    assert "1 fusion group" in traced.explain(*args) and "19 ops" in traced.explain(*args)  # one CSE merge
+    monkeypatch.setattr(config, "_fusion", None)
+    unfused = torch.trace(ratio_iou, tuple(args))
+    assert not groups(unfused.graph_for(*args))
+    np.testing.assert_array_equal(unfused(*args).numpy(), traced(*args).numpy())
+
+
+def test_ops_inside_loops_and_ifs_fuse_within_their_block():
+    g = parse_graph("""graph(%x : Float(*), %n : int):
+  %t : bool = prim::Constant[value=True]()
+  %r : Float(*) = prim::Loop(%n, %t, %x)
+    block0(%i : int, %h : Float(*)):
+      %1 : Float(*) = aten::mul(%h, %h)
+      %2 : Float(*) = aten::sigmoid(%1)
+      -> (%t, %2)
+  return (%r)
+""")
+    assert fuse(g)
+    verify(g)
+    loop = g.nodes[-1]
+    assert [n.kind for n in loop.blocks[0].nodes] == ["prim::FusionGroup"]
