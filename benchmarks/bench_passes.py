@@ -1,8 +1,9 @@
 """What the pass pipeline costs and what it saves, side by side in one run.
 
-For each program: the time to specialize and optimize its graph (the pipeline alone), and
-the time per call with the full pipeline vs with no passes (interleaved repeats, medians),
-with the ratio. Run from the repository root:
+For each program: the time the pipeline takes on its graph (optimizations and fusion; LLVM
+compiles happen later, at code generation, and are not counted), and the time per call with
+no passes, with the optimizations only, and with the whole pipeline (fusion included), as
+interleaved repeats' medians, with the ratios to no passes. Run from the repository root:
 
     PYTHONPATH=.:tests python benchmarks/bench_passes.py
 """
@@ -13,7 +14,7 @@ from typing import Any, Callable, List, Tuple
 
 import minitorch_jit as torch
 from minitorch_jit.jit import config
-from passes.pipeline import run_pipeline
+from passes.pipeline import optimize, run_pipeline
 
 sys.path.insert(0, "tests")
 from models import LeNet  # noqa: E402
@@ -45,22 +46,25 @@ def programs() -> List[Tuple[str, Callable[[], Any], Tuple[Any, ...], int]]:
 
 
 def main() -> None:
-    print(f"{'program':<26}{'pipeline ms':>12}{'passes us':>12}{'no passes us':>14}{'ratio':>8}")
+    print(f"{'program':<26}{'pipeline ms':>12}{'none us':>10}{'optimized us':>14}{'fused us':>10}"
+          f"{'optimized':>11}{'fused':>8}")
     for name, build, args, number in programs():
-        optimized = build()
-        with config.using(optimizer=None):
-            plain = build()
-        optimized(*args), plain(*args)  # compile both plans
-        method = optimized._methods["forward"] if hasattr(optimized, "_methods") else optimized
+        variants = []
+        for optimizer, fusion in ((None, None), (optimize, None), (run_pipeline, config.fusion())):
+            with config.using(optimizer=optimizer, fusion=fusion):
+                fn = build()
+            fn(*args)  # compile the plan
+            variants.append(fn)
+        method = variants[2]._methods["forward"] if hasattr(variants[2], "_methods") else variants[2]
         g = method.executor.graph
-        compile_ms = 1e3 * statistics.median(
-            median_time(lambda: run_pipeline(g.copy()), 1) for _ in range(5))
-        with_passes, without = [], []
+        compile_ms = 1e3 * statistics.median(median_time(lambda: run_pipeline(g.copy()), 1) for _ in range(5))
+        times: List[List[float]] = [[], [], []]
         for _ in range(7):
-            with_passes.append(median_time(lambda: optimized(*args), number))
-            without.append(median_time(lambda: plain(*args), number))
-        a, b = statistics.median(with_passes), statistics.median(without)
-        print(f"{name:<26}{compile_ms:>12.2f}{a * 1e6:>12.1f}{b * 1e6:>14.1f}{b / a:>8.2f}x")
+            for fn, ts in zip(variants, times):
+                ts.append(median_time(lambda: fn(*args), number))
+        none, optimized, fused = (statistics.median(ts) for ts in times)
+        print(f"{name:<26}{compile_ms:>12.2f}{none * 1e6:>10.1f}{optimized * 1e6:>14.1f}{fused * 1e6:>10.1f}"
+              f"{none / optimized:>10.2f}x{none / fused:>7.2f}x")
 
 
 if __name__ == "__main__":
