@@ -3,7 +3,7 @@ patterns) out, and the checks every pass test makes: the verifier passes, a seco
 changes nothing, and the graph computes the same values before and after on random inputs."""
 import re
 import textwrap
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -77,41 +77,30 @@ def random_value(t: Type, rng: np.random.Generator, unknown_size: int = 3) -> An
     raise TypeError(f"no random values of type {t}")
 
 
-def assert_same(a: Any, b: Any, what: str = "result") -> None:
-    """Identical values: same type, dtype, shape and bits (NaN equal to NaN)."""
+# The fused kernels' transcendentals are within a few ulps of numpy's (see codegen/llvm/mathlib)
+FUSED_RTOL = {"float32": 2e-5, "float64": 1e-13}
+
+
+def assert_same(a: Any, b: Any, what: str = "result", rtol: Optional[Dict[str, float]] = None) -> None:
+    """Identical values: same type, dtype, shape and bits (NaN equal to NaN); with ``rtol``
+    (per float dtype), floats may differ by that much."""
     if isinstance(a, (list, tuple)):
         assert type(a) is type(b) and len(a) == len(b), f"{what}: {a!r} vs {b!r}"
         for i, (x, y) in enumerate(zip(a, b)):
-            assert_same(x, y, f"{what}[{i}]")
+            assert_same(x, y, f"{what}[{i}]", rtol)
         return
     if isinstance(a, np.ndarray):
         assert isinstance(b, np.ndarray), f"{what}: array vs {type(b).__name__}"
         assert a.dtype == b.dtype and a.shape == b.shape, f"{what}: {a.dtype}{a.shape} vs {b.dtype}{b.shape}"
+        if rtol is not None and a.dtype.kind == "f":
+            np.testing.assert_allclose(b, a, rtol=rtol[a.dtype.name], atol=1e-30, err_msg=what)
+            return
         np.testing.assert_array_equal(a, b, err_msg=what)  # NaN equals NaN here
         if a.dtype.kind == "f":  # the signs of zeros (a NaN's sign means nothing)
             numbers = ~np.isnan(a)
             np.testing.assert_array_equal(np.signbit(a[numbers]), np.signbit(b[numbers]), err_msg=f"{what}: signs")
         return
     assert type(a) is type(b) and (a == b or (a != a and b != b)), f"{what}: {a!r} vs {b!r}"
-
-
-# The fused kernels' transcendentals are within a few ulps of numpy's (see codegen/llvm/mathlib)
-FUSED_RTOL = {"float32": 2e-5, "float64": 1e-13}
-
-
-def assert_close(a: Any, b: Any, what: str = "result") -> None:
-    """Like :func:`assert_same`, but floats may differ by the fused kernels' accuracy."""
-    if isinstance(a, (list, tuple)):
-        assert type(a) is type(b) and len(a) == len(b), f"{what}: {a!r} vs {b!r}"
-        for i, (x, y) in enumerate(zip(a, b)):
-            assert_close(x, y, f"{what}[{i}]")
-        return
-    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
-        assert isinstance(b, np.ndarray), f"{what}: array vs {type(b).__name__}"
-        assert a.dtype == b.dtype and a.shape == b.shape, f"{what}: {a.dtype}{a.shape} vs {b.dtype}{b.shape}"
-        np.testing.assert_allclose(b, a, rtol=FUSED_RTOL[a.dtype.name], atol=1e-30, err_msg=what)
-        return
-    assert_same(a, b, what)
 
 
 def assert_computes_the_same(before: Graph, after: Graph, inputs: Optional[Sequence[Any]] = None,

@@ -7,6 +7,8 @@ from differential import assert_same_with_and_without_passes, random_like
 
 import minitorch_jit as torch
 
+from programs import ratio_iou
+
 script = getattr(torch, "script", None)
 pytestmark = pytest.mark.skipif(script is None, reason="the scripter (minitorch_jit.script) is not merged yet")
 
@@ -46,16 +48,6 @@ def lunif2(x, t: int = 2):
     N = x.size(0)
     res = exp.sum().mul(2 / (N * N - N)).log()
     return res
-
-
-def ratio_iou(x1, y1, w1, h1, x2, y2, w2, h2):
-    xi = torch.max(x1, x2)
-    yi = torch.max(y1, y2)
-    wi = torch.clamp(torch.min(x1 + w1, x2 + w2) - xi, min=0)
-    hi = torch.clamp(torch.min(y1 + h1, y2 + h2) - yi, min=0)
-    area_i = wi * hi
-    area_u = w1 * h1 + w2 * h2 - wi * hi
-    return area_i / torch.clamp(area_u, min=1e-5)
 
 
 def kinds(graph):
