@@ -47,6 +47,7 @@ import numpy as np
 
 from ir import registry
 from ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from ir.schema import omitted_defaults
 from ir.types import (FLOAT, SCALARTYPE, SHORT_NAME, IntType, ListType, NoneType, OptionalType, TensorType,
                       Type, type_of_constant)
 
@@ -108,8 +109,10 @@ def _fold(node: Node, db: AliasDb) -> Optional[List[Tuple[Any, Type]]]:
         return None
     if any(is_mutable_type(o.type) and (db.is_mutated(o) or db.is_visible(o)) for o in node.outputs):
         return None
+    args = [runtime_value(v) for v in node.inputs]
     try:
-        result = op.kernel(*[runtime_value(v) for v in node.inputs])
+        # as generated code calls kernels: trailing arguments the node omits take their defaults
+        result = op.kernel(*args, *omitted_defaults(op.schema, len(args)))
     except Exception:  # noqa: BLE001 - whatever it raises, it raises at run time instead
         return None
     results = list(result) if len(node.outputs) > 1 else [result]

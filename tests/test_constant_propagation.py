@@ -145,3 +145,16 @@ def test_loops_that_never_run_become_their_initial_values():
           %zero : int = prim::Constant[value=0]()
           return (%x)
         """)
+
+
+def test_omitted_trailing_arguments_take_their_defaults():
+    check_pass(constant_propagation, """
+        graph(%x : Float(*)):
+          %zero : int = prim::Constant[value=0]()
+          %c : Float(2) = prim::Constant[value=tensor([-1.5, 2.0], dtype=float32)]()
+          %a : Tensor = aten::clamp(%c, %zero)
+          %b : Tensor = aten::mul(%x, %a)
+          return (%b)
+        """, checks="""
+        CHECK: %a : Float(2) = prim::Constant[value=tensor([0.0, 2.0], dtype=float32)]()
+        """, inputs=[np.ones(2, np.float32)])

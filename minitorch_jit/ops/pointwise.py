@@ -317,7 +317,7 @@ def min_other(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # clamp, where, lerp, addcmul
 
 
-def _clamp(a: np.ndarray, lo: Any = None, hi: Any = None) -> np.ndarray:
+def _clamp(a: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
     if lo is None and hi is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     dt = rules.result_dtype(*[v for v in (a, lo, hi) if v is not None])
@@ -330,7 +330,7 @@ def _clamp(a: np.ndarray, lo: Any = None, hi: Any = None) -> np.ndarray:
     return x
 
 
-def _clamp_(a: np.ndarray, lo: Any = None, hi: Any = None) -> np.ndarray:
+def _clamp_(a: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
     out = _clamp(a, lo, hi)
     check_inplace(a, out.dtype.name)
     check_broadcast_into(a, out)
