@@ -122,12 +122,17 @@ def test_random_exact_expressions_match_eager_bit_for_bit(case):
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(expression(exact=False))
 def test_random_expressions_with_transcendentals_match_eager(case):
+    inputs = case[1]
+    # a few ulps of error in a term survive a later cancellation (tanh(x) - x) as an absolute
+    # error on the scale of the terms, which the inputs bound for these functions
+    scale = min(1.0, max([0.0] + [float(np.max(np.abs(a[np.isfinite(a)]), initial=0)) for a in inputs
+                                  if a.dtype.kind == "f" and a.size]))
     for got, expected in run_both(*case) or ():
         assert got.dtype == expected.dtype and got.shape == expected.shape
         if got.dtype.kind == "f":
             # eager numpy float32 functions are themselves only good to a few ulps
-            np.testing.assert_allclose(got, expected, rtol=2e-5 if got.dtype == np.float32 else 1e-13,
-                                       atol=1e-30)
+            rtol = 2e-5 if got.dtype == np.float32 else 1e-13
+            np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * scale)
         else:
             np.testing.assert_array_equal(got, expected)
 
@@ -181,15 +186,23 @@ def test_integer_division_by_zero_raises_like_eager_and_never_traps():
     np.testing.assert_array_equal(r, [0, 1, -1, -1])
 
 
-def test_integer_pow_wraps_like_numpy_and_negative_powers_raise():
+def test_integer_pow_wraps_like_numpy_and_negative_powers_follow_pytorch():
     k = kernel("""graph(%a : Long(*), %b : Long(*)):
   %1 : Long(*) = aten::pow(%a, %b)
   return (%1)
 """)
     a, b = np.array([3, -2, 7, 0, 1]), np.array([40, 63, 0, 5, 100])
     np.testing.assert_array_equal(k(a, b), np.power(a, b))
+    # negative exponents in a tensor: 1 and -1 keep their magnitude, the rest round to 0
+    a, b = np.array([1, -1, -1, 2, -3]), np.array([-3, -3, -2, -1, -5])
+    np.testing.assert_array_equal(k(a, b), [1, -1, 1, 0, 0])
+    s = kernel("""graph(%a : Long(*)):
+  %c : int = prim::Constant[value=-2]()
+  %1 : Long(*) = aten::pow(%a, %c)
+  return (%1)
+""")
     with pytest.raises(RuntimeError, match="Integers to negative integer powers are not allowed."):
-        k(a, -b)
+        s(a)
 
 
 def test_big_outputs_split_across_threads_give_the_same_result(monkeypatch):

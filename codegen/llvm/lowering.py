@@ -269,9 +269,18 @@ def _remainder(cx: Context, ops: List[Operand], out: str) -> V:
 @lowering(*_overloads("pow", *BINARY))
 def _pow(cx: Context, ops: List[Operand], out: str) -> V:
     x, y = cx.cast(ops[0], out), cx.cast(ops[1], out)
+    if out == "bool":  # x ** True is x, x ** False is True (i1 1 would read as -1 below)
+        return x | (y ^ cx.b.c(y.type, 1))
     if not x.is_float:
-        cx.fail_if(y.lt(0), NEGATIVE_POWER)
-        return mathlib.int_pow(cx.b, x, y)
+        p = mathlib.int_pow(cx.b, x, y)
+        if ops[1].kind == "scalar":  # a negative Python exponent is an error, as in PyTorch
+            cx.fail_if(y.lt(0), NEGATIVE_POWER)
+            return p
+        # a negative exponent in a tensor: 1 and -1 keep their magnitude, the rest round to 0
+        b, one = cx.b, cx.b.c(x.type, 1)
+        odd = (y & 1).ne(0)
+        special = b.select(x.eq(1), one, b.select(x.eq(-1), b.select(odd, -one, one), b.c(x.type, 0)))
+        return b.select(y.lt(0), special, p)
     k = ops[1].const
     # PyTorch computes these exponents of a scalar by multiplication and roots
     if k == 2:
