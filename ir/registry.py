@@ -37,8 +37,9 @@ class OpDef:
     random: bool = False         # draws from the RNG: never folded or merged
     # The Python names it is reachable under, each "namespace.name": torch.add, Tensor.add,
     # Tensor.__add__, functional.relu (nn.functional), operator.__add__ (Python operators on
-    # non-tensor values), math.exp, builtins.len. A Tensor.__r*__ name on an op marks it as
-    # reflected: its schema takes (other, self).
+    # numbers), math.exp, builtins.len, and methods of Python lists and strings (list.append,
+    # str.format). A Tensor.__r*__ name on an op marks it as reflected: its schema takes
+    # (other, self).
     names: Tuple[str, ...] = ()
     doc: str = ""
     attrs: Dict[str, Any] = field(default_factory=dict)  # per-layer extras (e.g. lowering)
@@ -83,7 +84,7 @@ _BY_QUALIFIED: Dict[str, OpDef] = {}
 _PYTHON: Dict[Tuple[str, str], List[OpDef]] = {}
 _NODE_CACHE: Dict[Tuple[str, Tuple[Type, ...]], Optional[OpDef]] = {}
 
-NAMESPACES = ("torch", "Tensor", "functional", "operator", "math", "builtins")
+NAMESPACES = ("torch", "Tensor", "functional", "operator", "math", "builtins", "list", "str")
 
 
 def register(schema: str, kernel: Callable[..., Any], **fields: Any) -> OpDef:

@@ -231,7 +231,7 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x: Any) -> Any:
-        for m in self._modules.values():
+        for m in self:
             x = m(x)
         return x
 

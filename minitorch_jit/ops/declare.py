@@ -33,6 +33,8 @@ def _wrap_kernel(op: OpDef, kernel: Kernel) -> Kernel:
         try:
             r = kernel(*args)
         except (ValueError, TypeError, FloatingPointError) as e:
+            if op.side_effects:
+                raise  # what `raise ValueError(...)` in a scripted function raises, unchanged
             raise _translate(op, args, e) from e
         if tensor_out:
             return r if type(r) is np.ndarray else np.asarray(r)
