@@ -132,11 +132,15 @@ def all_ops() -> Iterator[OpDef]:
 
 
 def resolve(name: str, types: Sequence[Type]) -> Optional[OpDef]:
-    """The first overload of ``name`` whose schema accepts inputs of ``types``."""
+    """The overload of ``name`` a node with inputs of ``types`` calls: as in TorchScript, the
+    first whose schema takes the types exactly, else the first that takes them with implicit
+    conversions (an int for a float or a Scalar). ``int ** int`` is ``aten::pow.int_to_int``
+    even though ``aten::pow.num(Scalar, Scalar)`` was declared first."""
     key = (name, tuple(types))
     if key not in _NODE_CACHE:
-        _NODE_CACHE[key] = next((op for op in _OPS.get(name, ())
-                                 if match_schema(op.schema, types) is not None), None)
+        ops = _OPS.get(name, ())
+        _NODE_CACHE[key] = next((op for exact in (True, False) for op in ops
+                                 if match_schema(op.schema, types, exact) is not None), None)
     return _NODE_CACHE[key]
 
 

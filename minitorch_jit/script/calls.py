@@ -18,8 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from ir import Value, registry
 from ir.registry import UNKNOWN, OpDef
 from ir.schema import Argument, FunctionSchema, match_type
-from ir.types import (AnyType, FloatType, IntType, ListType, NoneType, NumberType, OptionalType, TensorType,
-                      TupleType, Type, TypeVar, type_of_constant)
+from ir.types import IntType, ListType, NoneType, OptionalType, TupleType, Type, type_of_constant
 
 from .errors import SourceRange
 from .types import erase, type_name
@@ -37,34 +36,13 @@ class Arg:
 Entry = Tuple[str, Any]  # ("value", Value) | ("list", ([Value], elem type)) | ("default", Argument) | ...
 
 
-def exact_match(formal: Type, actual: Type, bindings: Dict[str, Type]) -> bool:
-    """``match_type`` without implicit conversions: an int is not a float, nor a Scalar."""
-    if isinstance(formal, (TypeVar, AnyType, TensorType)):
-        return match_type(formal, actual, bindings)
-    if isinstance(formal, FloatType):
-        return isinstance(actual, FloatType)
-    if isinstance(formal, NumberType):
-        return isinstance(actual, NumberType)
-    if isinstance(formal, OptionalType):
-        if isinstance(actual, NoneType):
-            return True
-        inner = actual.elem if isinstance(actual, OptionalType) else actual
-        return exact_match(formal.elem, inner, bindings)
-    if isinstance(formal, ListType):
-        return isinstance(actual, ListType) and exact_match(formal.elem, actual.elem, bindings)
-    if isinstance(formal, TupleType):
-        return (isinstance(actual, TupleType) and len(actual.elems) == len(formal.elems)
-                and all(exact_match(f, a, bindings) for f, a in zip(formal.elems, actual.elems)))
-    return actual == formal
-
-
 def _list_formal(a: Argument) -> Optional[ListType]:
     t = a.type.elem if isinstance(a.type, OptionalType) else a.type
     return t if isinstance(t, ListType) else None
 
 
 def _fits(formal: Type, actual: Type, bindings: Dict[str, Type], exact: bool) -> bool:
-    return exact_match(formal, actual, bindings) if exact else match_type(formal, actual, bindings)
+    return match_type(formal, actual, bindings, exact)
 
 
 def _convert(a: Argument, arg: Arg, rest: Optional[Sequence[Arg]], bindings: Dict[str, Type],
@@ -186,6 +164,9 @@ def default_value(b: Any, a: Argument) -> Value:
 def emit_op(b: Any, op: OpDef, inputs: List[Value], display: str, where: SourceRange) -> List[Value]:
     """Insert ``op``'s node; its output types come from the op's type rule (tensor
     refinements forgotten: script graphs say ``Tensor``)."""
+    if registry.resolve(op.name, [v.type for v in inputs]) is not op:  # the node must call what was chosen
+        b.error(f"{display}(): the arguments ({', '.join(type_name(v.type) for v in inputs)}) do not identify one "
+                f"overload of {op.name}", where)
     consts = [v.constant if v.node.kind == "prim::Constant" else UNKNOWN for v in inputs]
     try:
         types = op.output_types([v.type for v in inputs], consts)

@@ -55,7 +55,7 @@ class Frame:
         self.loop = loop              # the LoopScope when this frame is a loop body
         self.exit_var = exit_var or (parent.exit_var if parent is not None else RETURNED)
         self.vars: Dict[str, Union[Binding, Undefined]] = {}   # assigned here, in order
-        self.refined: Dict[str, Binding] = {}  # known more precisely here (not assignments)
+        self.refined: Dict[str, Binding] = {}  # known more precisely since (not assignments)
         self.terminated = False       # ended in `raise`: nothing after it runs
         self.pending_refinements: Dict[str, Type] = {}  # hold for the statements that follow
 
@@ -64,16 +64,17 @@ class Frame:
         name no enclosing scope defines yet (only ``$ret`` is ever in that case)."""
         frame: Optional[Frame] = self
         while frame is not None:
+            if name in frame.refined:  # refined after its last assignment here
+                return frame.refined[name]
             if name in frame.vars:
                 return frame.vars[name]
-            if name in frame.refined:
-                return frame.refined[name]
             if frame.loop is not None and frame.loop.reassigns(name):
                 return frame.loop.carry(name, expected)
             frame = frame.parent
         return None
 
     def assign(self, name: str, binding: Union[Binding, Undefined]) -> None:
+        self.refined.pop(name, None)
         self.vars.pop(name, None)  # keep assignment order: the latest last
         self.vars[name] = binding
 

@@ -150,11 +150,21 @@ class ExpressionBuilder:
             return self.insert("prim::TupleConstruct", items, [TupleType([v.type for v in items])]).output
         return self.constant(value)
 
-    def structural(self, kind: str, inputs: List[Value]) -> Value:
+    def attr_input(self, path: str, t: Type) -> Value:
+        """The graph input that carries module attribute ``path`` (``fc1.weight``,
+        ``training``): added after the method's arguments when first read."""
+        v = self.attr_values.get(path)
+        if v is None:
+            v = self.attr_values[path] = self.graph.add_input(t, f"self.{path}")
+            self.attr_paths.append(path)
+        return v
+
+    def structural(self, kind: str, inputs: List[Value]) -> Optional[Value]:
         """One of the ops the lowering itself needs (``aten::__range_length``, ``prim::dtype``)."""
         op = registry.resolve(kind, [v.type for v in inputs])
         assert op is not None, f"{kind} is not registered for {[str(v.type) for v in inputs]}"
-        return emit_op(self, op, inputs, kind, self.where)[0]
+        outs = emit_op(self, op, inputs, kind, self.where)
+        return outs[0] if outs else None
 
     def op_call(self, namespace: str, name: str, args: List[Arg], kwargs: Dict[str, Arg],
                 where: Optional[SourceRange], display: str) -> Value:
@@ -321,9 +331,8 @@ class ExpressionBuilder:
         v = self.emit_value(node)
         if v.type.is_subtype_of(t):
             return v
-        if isinstance(t, FloatType) and isinstance(v.type, IntType):
-            return self.op_call("builtins", "float", [Arg(v, where)], {}, where, "float")
-        self.error(f"expected a value of type {type_name(t)}, got {type_name(v.type)}", where)
+        fix = "write a float literal (1.0), or convert with float()" if isinstance(t, FloatType) else ""
+        self.error(f"expected a value of type {type_name(t)}, got {type_name(v.type)}", where, fix=fix)
 
     # -- calls ---------------------------------------------------------------------------------
     def build_Call(self, node: ast.Call) -> Any:

@@ -314,9 +314,7 @@ class FunctionBuilder(ExpressionBuilder):
             value = self._as_value(value, where)
         declared = self.declared.get(name)
         if declared is not None:
-            if isinstance(declared, FloatType) and isinstance(value.type, IntType):
-                value = self.op_call("builtins", "float", [Arg(value, where)], {}, where, "float")
-            elif not value.type.is_subtype_of(declared):
+            if not value.type.is_subtype_of(declared):
                 self.error(f"'{name}' is annotated {type_name(declared)} but is assigned a value of type "
                            f"{type_name(value.type)}", where)
         if isinstance(value, Value) and value.name is None and value.node.kind != "prim::Constant":
@@ -576,9 +574,10 @@ class FunctionBuilder(ExpressionBuilder):
                 with self.in_frame(frame):
                     self.assign_target(gen.target, it.item(self, counter))
                     element()
+                    again = self.constant(True)
             finally:
                 self.loop_kinds.pop()
-            scope.finish(frame, self.constant(True), self.range(node))
+            scope.finish(frame, again, self.range(node))
         elem = self.common_type(elem_types, self.range(node.elt), "list comprehension") if elem_types else TENSOR
         result.type = ListType(elem)
         return result
