@@ -127,6 +127,7 @@ class ScriptModule(Module):
     def _add_method(self, method: ScriptMethod) -> None:
         method.owner = self
         self._methods[method.name] = method
+        self.__dict__[method.name] = method  # `module.forward` is the compiled method, as in PyTorch
 
     def get_attr_path(self, path: str) -> Any:
         obj: Any = self

@@ -104,8 +104,8 @@ def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any]) ->
                 return None
             v = args[pos]
             pos += 1
-            if i == last_positional and isinstance(a.type, (ListType, OptionalType)) and _is_int(v) \
-                    and not a.fixed_len and pos <= len(args):
+            takes_list = isinstance(a.type.elem if isinstance(a.type, OptionalType) else a.type, ListType)
+            if i == last_positional and takes_list and _is_int(v) and not a.fixed_len and pos <= len(args):
                 v = list(args[pos - 1:])
                 pos = len(args)
         elif name in kwargs:

@@ -25,7 +25,7 @@ from .environment import Binding, Frame, Undefined
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
 from .ssa import refine
-from .types import annotation_type, is_number, python_type, type_name
+from .types import annotation_type, erase, is_number, python_type, type_name
 
 # Python constructs outside the language: what to call them, and the fix where there is one.
 UNSUPPORTED = {
@@ -121,10 +121,11 @@ class ExpressionBuilder:
     def error(self, message: str, where: Optional[SourceRange] = None, fix: str = "") -> Any:
         raise ScriptError(message, where or self.where, fix)
 
-    def unsupported(self, node: ast.AST, message: Optional[str] = None, fix: str = "") -> Any:
+    def unsupported(self, node: ast.AST, message: Optional[str] = None, fix: str = "",
+                    where: Optional[SourceRange] = None) -> Any:
         name, default_fix = UNSUPPORTED.get(type(node).__name__, (f"{type(node).__name__} nodes", ""))
         raise UnsupportedNodeError(message or f"{name} {'is' if not name.endswith('s') else 'are'} not supported "
-                                   "in script functions", self.range(node), fix or default_fix)
+                                   "in script functions", where or self.range(node), fix or default_fix)
 
     def return_site(self, t: Type) -> Optional[SourceRange]:
         return next((w for rt, w in reversed(self.returns) if rt == t), None)
@@ -371,17 +372,20 @@ class ExpressionBuilder:
                 inputs.append(self.python_constant(p.default))
                 continue
             v = a.value
-            if a.empty_list and isinstance(formal.type, ListType):
-                v = self.insert("prim::ListConstruct", [], [formal.type]).output
-            elif isinstance(formal.type, FloatType) and isinstance(v.type, IntType):
+            expected = erase(formal.type)
+            if a.empty_list and isinstance(expected, ListType):
+                v = self.insert("prim::ListConstruct", [], [expected]).output
+            elif isinstance(expected, FloatType) and isinstance(v.type, IntType):
                 v = self.op_call("builtins", "float", [a], {}, a.where, "float")
-            elif not v.type.is_subtype_of(formal.type):
-                self.error(f"{display}() expected a value of type {type_name(formal.type)} for argument "
+            elif not v.type.is_subtype_of(expected):
+                self.error(f"{display}() expected a value of type {type_name(expected)} for argument "
                            f"'{p.name}' but got {type_name(v.type)}", a.where)
             inputs.append(v)
-        sub = fn.graph
-        node = self.insert("prim::CallFunction", inputs + extra, [o.type for o in sub.outputs],
-                           {"name": display, "Subgraph": sub.copy()})
+        sub = fn.graph.copy()
+        for v in sub.inputs:  # a traced callee's inputs are refined (Float(*, *)); calls pass any Tensor
+            v.type = erase(v.type)
+        node = self.insert("prim::CallFunction", inputs + extra, [erase(o.type) for o in sub.outputs],
+                           {"name": display, "Subgraph": sub})
         return self.result(node.outputs)
 
     # -- operators -----------------------------------------------------------------------------

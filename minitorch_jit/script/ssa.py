@@ -103,6 +103,9 @@ def merge_if(b: Any, node: Node, frames: Sequence[Frame], parent: Frame, labels:
             with b.graph.inserting_after(node):
                 parent.assign(name, Binding(b.constant(known[0].constant, known[0].type), where))
             continue
+        if not missing and len(relevant) == 2 and is_const(known[0], True) and is_const(known[1], False):
+            parent.assign(name, Binding(node.inputs[0], where))  # True on the then-branch: the condition
+            continue
         t = _join(b, name, [(f, v) for (f, _), v in zip(relevant, values)], frames, parent, labels, where)
         if t is None:
             continue

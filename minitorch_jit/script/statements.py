@@ -106,11 +106,11 @@ class FunctionBuilder(ExpressionBuilder):
     def _parameters(self, tree: ast.FunctionDef) -> inspect.Signature:
         args = tree.args
         if args.vararg is not None:
-            self.error("`*args` is not supported in script functions", self._starred(args.vararg, 1),
-                       fix="give the function named parameters")
+            self.unsupported(args.vararg, "`*args` is not supported in script functions",
+                             "give the function named parameters", self._starred(args.vararg, 1))
         if args.kwarg is not None:
-            self.error("`**kwargs` is not supported in script functions", self._starred(args.kwarg, 2),
-                       fix="give the function named parameters")
+            self.unsupported(args.kwarg, "`**kwargs` is not supported in script functions",
+                             "give the function named parameters", self._starred(args.kwarg, 2))
         params = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
         signature = inspect.signature(self.source.fn)
         if self.self_value is not None:
@@ -453,8 +453,7 @@ class FunctionBuilder(ExpressionBuilder):
 
     def build_For(self, node: ast.For) -> None:
         if node.orelse:
-            self.error("for/else is not supported in script functions", self.range(node.orelse[0]),
-                       fix="use a flag variable")
+            self.unsupported(node.orelse[0], "for/else is not supported in script functions", "use a flag variable")
         it = self.iterable(node.iter)
         items = it.items()
         if items is not None:
@@ -465,8 +464,8 @@ class FunctionBuilder(ExpressionBuilder):
 
     def build_While(self, node: ast.While) -> None:
         if node.orelse:
-            self.error("while/else is not supported in script functions", self.range(node.orelse[0]),
-                       fix="use a flag variable")
+            self.unsupported(node.orelse[0], "while/else is not supported in script functions",
+                             "use a flag variable")
         c = self.emit_cond(node.test)
         if c.static is False or (isinstance(node.test, ast.Constant) and not node.test.value):
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
 import math
 import types as pytypes
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -323,7 +324,8 @@ class ModuleValue(Sugar):
             return ModuleValue(sub, self.mirror.__dict__["_modules"][name], self._path(name))
         if name in m.__dict__:
             return module_constant(b, m.__dict__[name], where, f"{self.describe()}.{name}")
-        if callable(getattr(type(m), name, None)) or name in getattr(m, "_methods", {}):
+        method = inspect.getattr_static(type(m), name, None)
+        if isinstance(getattr(method, "fn", method), pytypes.FunctionType) or name in m.__dict__.get("_methods", {}):
             return BoundMethod(self, name)
         b.error(f"module '{type(m).__name__}' has no attribute '{name}'", where)
 
