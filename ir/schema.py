@@ -34,6 +34,16 @@ class Argument:
     def has_default(self) -> bool:
         return self.default is not NO_DEFAULT
 
+    def is_default(self, value: Any) -> bool:
+        """Is ``value`` this argument's default (the same type and value: False is not 0)?
+        Frontends leave such arguments out of a node when nothing after them is given."""
+        if not self.has_default:
+            return False
+        try:
+            return type(value) is type(self.default) and bool(value == self.default)
+        except (TypeError, ValueError):
+            return False
+
 
 @dataclass(frozen=True)
 class FunctionSchema:

@@ -2,7 +2,6 @@
 when the function is scripted, naming the file, line and column, showing the source line
 with a caret under the offending construct, and saying what is wrong (and the fix)."""
 import inspect
-import math  # noqa: F401 - used by the functions below
 from typing import List, Optional, Tuple
 
 import numpy as np

@@ -425,10 +425,8 @@ def printing(x, n: int):
 
 def test_print_is_a_side_effect_node(capsys):
     s = check(printing, (T([1.0, 2.0]), 3))
-    eager = capsys.readouterr().out
-    printed = eager[:len(eager) // 2]
-    assert eager == printed * 2  # Python and script printed the same line
-    assert printed == "value 3 tensor([1., 2.]) [1, 2] (3, 'a')\n" or printed.startswith("value 3 tensor")
+    # Python's line, then the scripted function's
+    assert capsys.readouterr().out == "value 3 tensor([1., 2.]) [1, 2] (3, 'a')\n" * 2
     assert "prim::Print" in kinds(s.graph)
 
 
@@ -525,26 +523,6 @@ def index_assignment(x, i: int, mask):
 def test_index_assignment():
     x = torch.arange(12.0).view(3, 4)
     check(index_assignment, (x, 2, x > 8), (x, -1, x < 0))
-
-
-def lstm_cell(input, hidden: Tuple[torch.Tensor, torch.Tensor], w_ih, w_hh, b_ih, b_hh):
-    hx, cx = hidden
-    gates = (F.linear(input, w_ih, b_ih) + F.linear(hx, w_hh, b_hh))
-    ingate, forgetgate, cellgate, outgate = gates.chunk(4, 1)
-    ingate = F.sigmoid(ingate)
-    forgetgate = F.sigmoid(forgetgate)
-    cellgate = F.tanh(cellgate)
-    outgate = F.sigmoid(outgate)
-    cy = (forgetgate * cx) + (ingate * cellgate)
-    hy = outgate * F.tanh(cy)
-    return hy, cy
-
-
-def test_the_seeds_lstm_cell():
-    torch.manual_seed(0)
-    w = (torch.randn(80, 10), torch.randn(80, 20), torch.randn(80), torch.randn(80))
-    s = check(lstm_cell, (torch.randn(3, 10), (torch.randn(3, 20), torch.randn(3, 20))) + w)
-    assert "prim::ListUnpack" in kinds(s.graph) and "aten::chunk" in kinds(s.graph)
 
 
 def lunif2(x, t=2):

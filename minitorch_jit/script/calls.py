@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from ir import Value, registry
 from ir.registry import UNKNOWN, OpDef
 from ir.schema import Argument, FunctionSchema, match_type
-from ir.types import IntType, ListType, NoneType, OptionalType, TupleType, Type, type_of_constant
+from ir.types import IntType, ListType, OptionalType, TupleType, Type, type_of_constant
 
 from .errors import SourceRange
 from .types import erase, type_name
@@ -114,19 +114,10 @@ def plan_call(schema: FunctionSchema, args: Sequence[Arg], kwargs: Dict[str, Arg
     return plan
 
 
-def _same(a: Any, b: Any) -> bool:
-    try:
-        return type(a) is type(b) and bool(a == b)
-    except (TypeError, ValueError):
-        return False
-
-
 def _is_default(entry: Entry, a: Argument) -> bool:
     if entry[0] == "default":
         return True
-    if entry[0] == "value" and entry[1].node.kind == "prim::Constant" and a.has_default:
-        return _same(entry[1].constant, a.default) or (entry[1].type == NoneType() and a.default is None)
-    return False
+    return entry[0] == "value" and entry[1].node.kind == "prim::Constant" and a.is_default(entry[1].constant)
 
 
 def emit_plan(b: Any, schema: FunctionSchema, plan: List[Entry]) -> List[Value]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ir import Graph, Node, SourceLocation, Value, registry
-from ir.types import (BOOL, INT, NONE, STR, TENSOR, AnyType, BoolType, FloatType, IntType, ListType, NoneType,
+from ir.types import (NONE, TENSOR, AnyType, BoolType, FloatType, IntType, ListType, NoneType,
                       NumberType, OptionalType, StrType, TensorType, TupleType, Type, unify)
 
 from . import indexing, sugar
@@ -25,7 +25,7 @@ from .environment import Binding, Frame, Undefined
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
 from .ssa import refine
-from .types import annotation_type, erase, is_number, python_type, type_name
+from .types import annotation_type, erase, is_number, type_name
 
 # Python constructs outside the language: what to call them, and the fix where there is one.
 UNSUPPORTED = {

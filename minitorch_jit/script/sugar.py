@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ir import Value, registry
-from ir.types import BOOL, INT, NONE, SCALARTYPE, TENSOR, IntType, ListType, TensorType, TupleType, Type
+from ir.types import BOOL, SCALARTYPE, TENSOR, IntType, TensorType, TupleType
 
 from ..dtypes import dtype as DType
 from ..nn.layers import ModuleList, Sequential
