@@ -1,5 +1,11 @@
 """Scripting modules: script(module), ScriptModule subclasses with @script_method, and mixing
 scripted and traced code."""
+import os
+import runpy
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 from typing import Optional, Tuple
 
 import numpy as np
@@ -263,3 +269,45 @@ def test_a_script_function_can_call_a_traced_function():
 
     s = torch.script(uses_trace)
     same(s(torch.ones(2), 2), torch.ones(2) * 9)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_disable_gives_back_plain_python_for_functions_modules_and_script_module_classes(tmp_path):
+    program = tmp_path / "disabled.py"
+    program.write_text(textwrap.dedent('''
+        import minitorch_jit as torch
+        from minitorch_jit import nn
+
+        def f(x):
+            return x + 1
+
+        class Cell(torch.jit.ScriptModule):
+            def __init__(self):
+                super().__init__()
+                self.w = nn.Parameter(torch.ones(2))
+
+            @torch.jit.script_method
+            def forward(self, x):
+                return x * self.w
+
+        m = nn.Linear(2, 2)
+        assert torch.jit.script(f) is f
+        assert torch.jit.script(m) is m
+        cell = Cell()
+        assert "forward" not in cell._methods and cell(torch.ones(2)).tolist() == [1.0, 1.0]
+        print("plain python")
+    '''))
+    env = dict(os.environ, MINITORCH_JIT_DISABLE="1", PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, str(program)], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "plain python"
+
+
+def test_the_script_vs_trace_example(capsys):
+    runpy.run_path(str(ROOT / "examples" / "script_vs_trace.py"))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].split() == ["torch.ones(2,", "2).add_(1.0)", "python:", "tensor(1.)", "traced:", "tensor(2.)",
+                                 "scripted:", "tensor(1.)"]
+    assert "  %r : Tensor = prim::If(%4)" in lines

@@ -109,12 +109,26 @@ def merge_if(b: Any, node: Node, frames: Sequence[Frame], parent: Frame, labels:
         t = _join(b, name, [(f, v) for (f, _), v in zip(relevant, values)], frames, parent, labels, where)
         if t is None:
             continue
-        out = node.add_output(t, user_name(name))
+        out = node.add_output(t)
         for f, s in zip(frames, sides):
             v = s.value if isinstance(s, Binding) else None
             with b.graph.inserting_before(f.block):
                 f.block.register_output(v if isinstance(v, Value) else uninitialized(b, t))
+        _name_join(out, user_name(name), [f.block.returns[-1] for f in frames])
         parent.assign(name, Binding(out, where))
+
+
+def _name_join(out: Value, name: Optional[str], branch_values: List[Value]) -> None:
+    """The If output takes the variable's plain name (``%r``), the branch values suffixed ones
+    (``%r.1``), as TorchScript prints them."""
+    if name is None:
+        return
+    inner = [v for v in branch_values if v.name == name]
+    for v in inner:
+        v.name = None
+    out.name = name
+    for v in inner:
+        v.name = name
 
 
 def _sides(name: str, frames: Sequence[Frame]) -> List[Any]:
