@@ -386,6 +386,18 @@ def test_list_operations_and_comprehensions(xs, k):
     check(lists, (xs, k))
 
 
+def more_list_and_string_methods(l: List[int], word: str):
+    l.extend([5, 6])
+    l.insert(0, 9)
+    last = l.pop()
+    first = l.pop(0)
+    return l, last, first, l == [1, 5], 3 in (1, 2, 3), "a" in word, "{}-{}".format(word, first)
+
+
+def test_more_list_and_string_methods():
+    check(more_list_and_string_methods, ([1], "cat"), ([], "dog"))
+
+
 def tensor_lists(x, n: int):
     parts = [x * i for i in range(n)]
     parts.append(x)
@@ -477,6 +489,20 @@ def test_optional_spellings_and_refinement_by_assert_and_and():
     check(optional_forms, (1,), (1, 2), (1, 2, 3), (1, None, -3))
 
 
+def optional_early_exit(x: Optional[int], y: Optional[torch.Tensor]):
+    if x is None:
+        return 0
+    if not isinstance(y, torch.Tensor):
+        raise ValueError("y is needed")
+    return x + int(y.sum())
+
+
+def test_optional_is_refined_after_an_early_return_or_raise():
+    s = check(optional_early_exit, (None, None), (2, T([1.0, 2.0])))
+    with pytest.raises(ValueError, match="y is needed"):
+        s(1, None)
+
+
 def pep585(xs: list[int], t: tuple[int, int]) -> list[int]:
     return xs + [t[0]]
 
@@ -494,7 +520,8 @@ def tensor_ops(x, y):
     c = x @ y.t() if x.dim() == 2 else x * y
     d = torch.where(x > y, x, y).sum(dim=-1, keepdim=True)
     e = x.view(-1).shape[0] + x.size(0) + x.dim()
-    return a, b, c, d, e, (x > 0) & (y < 0), x.mean().item()
+    f = torch.zeros(2, dtype=x.dtype) + x.to(torch.float64).sum()
+    return a, b, c, d, e, (x > 0) & (y < 0), x.mean().item(), f
 
 
 def test_tensor_ops_operators_and_reflected_operators():

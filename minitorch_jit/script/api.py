@@ -15,7 +15,8 @@ from __future__ import annotations
 import inspect
 import os
 import types
-from typing import Any, Callable, Dict, Optional, Set, Union
+import weakref
+from typing import Any, Callable, Optional, Set, Union
 
 from ..jit.function import ScriptFunction, ScriptMethod, ScriptModule, mirror
 from ..nn.module import Module
@@ -33,7 +34,8 @@ class Compiler:
     """Compiles each function and each (module, method) once, and refuses recursion."""
 
     def __init__(self) -> None:
-        self.functions: Dict[Callable[..., Any], ScriptFunction] = {}
+        # compiled functions live as long as the Python functions they came from
+        self.functions: "weakref.WeakKeyDictionary[Callable[..., Any], ScriptFunction]" = weakref.WeakKeyDictionary()
         self.active: Set[Any] = set()
 
     def function(self, fn: Any, where: Optional[SourceRange] = None) -> ScriptFunction:

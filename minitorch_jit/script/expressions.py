@@ -127,6 +127,10 @@ class ExpressionBuilder:
         raise UnsupportedNodeError(message or f"{name} {'is' if not name.endswith('s') else 'are'} not supported "
                                    "in script functions", where or self.range(node), fix or default_fix)
 
+    def declared_type(self, name: str) -> Optional[Type]:
+        """The type a variable was annotated with (``h: Optional[Tensor] = None``), if any."""
+        return self.declared.get(name)
+
     def return_site(self, t: Type) -> Optional[SourceRange]:
         return next((w for rt, w in reversed(self.returns) if rt == t), None)
 

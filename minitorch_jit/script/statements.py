@@ -321,9 +321,6 @@ class FunctionBuilder(ExpressionBuilder):
             value.name = name
         self.frame.assign(name, Binding(value, where))
 
-    def declared_type(self, name: str) -> Optional[Type]:
-        return self.declared.get(name)
-
     def _unpack(self, value: Any, n: int, where: SourceRange) -> List[Any]:
         if isinstance(value, tuple):
             items: List[Any] = list(value)

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ir import Value, registry
-from ir.types import BOOL, SCALARTYPE, TENSOR, IntType, TensorType, TupleType
+from ir.types import BOOL, SCALARTYPE, TENSOR, IntType, StrType, TensorType, TupleType
 
 from ..dtypes import dtype as DType
 from ..nn.layers import ModuleList, Sequential
@@ -264,7 +264,7 @@ class ExceptionClass(Sugar):
                     site.where, fix="format one message string")
         args, _ = site.values()
         msg = args[0] if args else None
-        if msg is not None and not str(msg.value.type) == "str":
+        if msg is not None and not isinstance(msg.value.type, StrType):
             msg = Arg(b.op_call("builtins", "str", [msg], {}, msg.where, "str"), msg.where)
         return ExceptionValue(self.cls, msg.value if msg else b.constant(""))
 
