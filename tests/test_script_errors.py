@@ -9,7 +9,7 @@ import pytest
 
 import minitorch_jit as torch
 from minitorch_jit import nn
-from minitorch_jit.script import ScriptError, UnsupportedNodeError
+from minitorch_jit.scripter import ScriptError, UnsupportedNodeError
 
 GLOBAL_TENSOR = torch.ones(2)
 
@@ -487,6 +487,6 @@ def test_module_errors(cls, message, snippet, fix):
 def test_error_reports_never_crash():
     e = ScriptError("message without a place")
     assert str(e) == "message without a place"
-    from minitorch_jit.script import SourceRange
+    from minitorch_jit.scripter import SourceRange
     e = ScriptError("bad", SourceRange("f.py", 3, 40, 3, 45, "short\n", "f"), fix="do this")
     assert str(e).splitlines()[0] == "bad" and "do this" in str(e)  # the column is past the line: no caret

@@ -119,7 +119,7 @@ class ScriptModule(Module):
         def __init__(self: "ScriptModule", *args: Any, **kw: Any) -> None:
             init(self, *args, **kw)
             if type(self) is cls:  # the most derived constructor has finished
-                from ..script.api import compile_script_methods
+                from ..scripter.api import compile_script_methods
                 compile_script_methods(self)
 
         cls.__init__ = __init__  # type: ignore[method-assign]
