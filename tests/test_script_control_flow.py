@@ -1,6 +1,7 @@
-"""Random programs with nested if/for/while, break, continue and return anywhere: scripted,
-they compute what Python computes. The lowering of early exits to structured control flow
+"""Random programs with nested if/for/while, break, continue and return anywhere, numbers, a
+list appended to and a tensor updated in place: scripted, they compute what Python computes. The lowering of early exits to structured control flow
 and the joining of variables where paths meet are where a scripter goes wrong quietly."""
+import copy
 import importlib.util
 import random
 
@@ -47,9 +48,11 @@ class _Program:
         kinds += ["break", "continue"] if in_loop else []
         kind = r.choice(kinds)
         if kind == "assign":
-            self.emit(indent, f"{r.choice(VARS)} = {self.expr()}")
+            self.emit(indent, r.choice([f"{r.choice(VARS)} = {self.expr()}", f"{r.choice(VARS)} = {self.expr()}",
+                                        f"l.append({self.expr()})", f"t = t + {r.choice(VARS)}", "t += 1",
+                                        f"{r.choice(VARS)} = len(l)", f"{r.choice(VARS)} = int(t.sum()) % 50"]))
         elif kind == "return":
-            self.emit(indent, "return a, b, c")
+            self.emit(indent, "return a, b, c, l, t")
         elif kind in ("break", "continue"):
             self.emit(indent, f"if {self.cond()}:")
             self.emit(indent + 1, kind)
@@ -78,12 +81,13 @@ class _Program:
     def source(self, name: str) -> str:
         self.emit(1, "a, b = b, a + c")
         self.block(0, False, 1)
-        self.emit(1, "return a, b, c")
-        return f"def {name}(a: int, b: int, c: int):\n" + "\n".join(self.lines) + "\n"
+        self.emit(1, "return a, b, c, l, t")
+        return f"def {name}(a: int, b: int, c: int, l: List[int], t):\n" + "\n".join(self.lines) + "\n"
 
 
 def _programs(tmp_path, seeds):
-    text = "".join(_Program(random.Random(seed)).source(f"p{seed}") + "\n" for seed in seeds)
+    text = "from typing import List\n\n" + "".join(_Program(random.Random(seed)).source(f"p{seed}") + "\n"
+                                                  for seed in seeds)
     path = tmp_path / "random_programs.py"
     path.write_text(text)
     spec = importlib.util.spec_from_file_location("random_programs", path)
@@ -98,7 +102,8 @@ def test_random_programs_compute_what_python_computes(tmp_path, chunk):
         scripted = torch.script(fn)
         roundtrip(scripted.graph)
         for args in INPUTS:
-            same(scripted(*args), fn(*args), f"program p{seed}{args}")
+            inputs = args + ([1, 2], torch.tensor([1.0, -2.0]))
+            same(scripted(*copy.deepcopy(inputs)), fn(*copy.deepcopy(inputs)), f"program p{seed}{args}")
 
 
 def test_dead_code_elimination_revisits_an_if_when_a_loop_finds_more_live_values():

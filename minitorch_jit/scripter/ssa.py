@@ -66,7 +66,26 @@ def uninitialized(b: Any, t: Type) -> Value:
 
 def merge_if(b: Any, node: Node, frames: Sequence[Frame], parent: Frame, labels: Tuple[str, str]) -> None:
     """Join the variables the branches of the ``prim::If`` ``node`` assigned into its outputs,
-    and bind them in ``parent``."""
+    and bind them in ``parent``. ``labels`` name the branches in messages.
+
+    Given ``x`` bound to ``%x`` before ``node``, and assigned ``%x.1`` in ``frames[0]`` only::
+
+        = prim::If(%c)
+          block0():
+            %x.1 : Tensor = aten::add(%x, %one)
+            -> ()
+          block1():
+            -> ()
+
+    Result (``x`` is now bound to the output in ``parent``)::
+
+        %x.2 : Tensor = prim::If(%c)
+          block0():
+            %x.1 : Tensor = aten::add(%x, %one)
+            -> (%x.1)
+          block1():
+            -> (%x)
+    """
     if all(f.terminated for f in frames):
         parent.terminated = True
         return
@@ -114,13 +133,14 @@ def merge_if(b: Any, node: Node, frames: Sequence[Frame], parent: Frame, labels:
             v = s.value if isinstance(s, Binding) else None
             with b.graph.inserting_before(f.block):
                 f.block.register_output(v if isinstance(v, Value) else uninitialized(b, t))
-        _name_join(out, user_name(name), [f.block.returns[-1] for f in frames])
+        _name_join(out, user_name(name), [f.block.returns[-1] for f in frames
+                                          if not _defined_outside(f.block.returns[-1], node)])
         parent.assign(name, Binding(out, where))
 
 
 def _name_join(out: Value, name: Optional[str], branch_values: List[Value]) -> None:
-    """The If output takes the variable's plain name (``%r``), the branch values suffixed ones
-    (``%r.1``), as TorchScript prints them."""
+    """The If output takes the variable's plain name (``%r``), the values the branches computed
+    suffixed ones (``%r.1``), as TorchScript prints them."""
     if name is None:
         return
     inner = [v for v in branch_values if v.name == name]
