@@ -638,6 +638,18 @@ def isinstance_checks(x, n: int, l: List[int]):
     return a, b, c
 
 
+def annotate_and_is_scripting(n: int):
+    xs = torch.jit.annotate(List[int], [])
+    for i in range(n):
+        xs.append(i)
+    return xs, torch.jit.is_scripting()
+
+
+def test_annotate_and_is_scripting_work_in_python_and_in_script():
+    assert annotate_and_is_scripting(2) == ([0, 1], False)
+    assert torch.script(annotate_and_is_scripting)(2) == ([0, 1], True)
+
+
 def test_isinstance_is_answered_from_the_types():
     check(isinstance_checks, (T([1.0]), 1, [1]))
 

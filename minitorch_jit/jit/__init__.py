@@ -2,7 +2,7 @@
 from .function import ScriptFunction, ScriptModule
 from .trace import trace
 from .tracer import TracerWarning, TracingCheckError
-from ..scripter import ScriptError, script, script_method
+from ..scripter import ScriptError, annotate, is_scripting, script, script_method
 
-__all__ = ["ScriptFunction", "ScriptModule", "trace", "script", "script_method", "ScriptError", "TracerWarning",
-           "TracingCheckError"]
+__all__ = ["ScriptFunction", "ScriptModule", "trace", "script", "script_method", "annotate", "is_scripting",
+           "ScriptError", "TracerWarning", "TracingCheckError"]

@@ -8,7 +8,7 @@
   :mod:`.indexing` and :mod:`.sugar` (namespaces, builtins, modules, iterables);
 - :mod:`.api`: ``script``, ``script_method`` and the compile caches.
 """
-from .api import script, script_method
+from .api import annotate, is_scripting, script, script_method
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 
-__all__ = ["script", "script_method", "ScriptError", "SourceRange", "UnsupportedNodeError"]
+__all__ = ["script", "script_method", "annotate", "is_scripting", "ScriptError", "SourceRange", "UnsupportedNodeError"]

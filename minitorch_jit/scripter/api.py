@@ -94,7 +94,10 @@ _compiler = Compiler()
 
 
 def script(obj: Any) -> Any:
-    """Compile a function or a module. See the module docstring."""
+    """Compile a function (``@script`` or ``script(fn)``: a :class:`ScriptFunction`) or a module
+    (``script(module)``: a ScriptModule sharing its parameters) from its Python source into
+    graphs; constructs outside the script language raise :class:`ScriptError` here, naming the
+    line. With ``MINITORCH_JIT_DISABLE=1`` it returns ``obj`` unchanged."""
     if disabled():
         return obj
     if isinstance(obj, (ScriptFunction, ScriptModule)):
@@ -151,6 +154,16 @@ class ScriptMethodStub:
         return compiled if compiled is not None else self.fn.__get__(obj, objtype)
 
 
+def annotate(the_type: Any, value: Any) -> Any:
+    """``torch.jit.annotate(List[int], [])``: the value; in a script function, typed ``the_type``."""
+    return value
+
+
+def is_scripting() -> bool:
+    """False in Python; in a script function, True (so code can tell where it runs)."""
+    return False
+
+
 def script_method(fn: types.FunctionType) -> Union[ScriptMethodStub, types.FunctionType]:
     """Mark a method of a ``torch.jit.ScriptModule`` subclass for compilation."""
     if disabled():
@@ -172,5 +185,5 @@ def compile_script_methods(module: ScriptModule) -> None:
         _compiler.method(module, module, name)
 
 
-__all__ = ["script", "script_method", "compile_script_methods", "disabled", "Compiler"]
+__all__ = ["script", "script_method", "annotate", "is_scripting", "compile_script_methods", "disabled", "Compiler"]
 
