@@ -366,6 +366,12 @@ def none_default_unannotated(x, bias=None):
     return x
 
 
+def append_to_untyped_list(n: int):
+    out = []
+    out.append(n)
+    return out
+
+
 def raises_custom(x):
     raise KeyboardInterrupt("stop")
 
@@ -406,6 +412,8 @@ TYPE_ERRORS = [
     (none_default_unannotated, "'bias' defaults to None, so its type cannot be inferred", "«bias»=None",
      "Optional[Tensor]"),
     (raises_custom, "raising KeyboardInterrupt is not supported", "raise «KeyboardInterrupt»", "built-in exception"),
+    (append_to_untyped_list, "list.append(): argument 'el' must be Tensor, not int", "«out.append(n)»",
+     "xs: List[int] = []"),
 ]
 
 

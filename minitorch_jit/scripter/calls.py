@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ir import Value, registry
 from ir.registry import UNKNOWN, OpDef
-from ir.schema import Argument, FunctionSchema, match_type
+from ir.schema import Argument, FunctionSchema, match_type, substitute
 from ir.types import IntType, ListType, OptionalType, TupleType, Type, type_of_constant
 
 from .errors import SourceRange
@@ -66,7 +66,7 @@ def _convert(a: Argument, arg: Arg, rest: Optional[Sequence[Arg]], bindings: Dic
         return ("tuple_list", (arg.value, lst.elem)), 0, ""
     if _fits(a.type, t, bindings, exact):
         return ("value", arg.value), 0, ""
-    return None, 0, f"argument '{a.name}' must be {type_name(a.type)}, not {type_name(t)}"
+    return None, 0, f"argument '{a.name}' must be {type_name(substitute(a.type, bindings))}, not {type_name(t)}"
 
 
 def plan_call(schema: FunctionSchema, args: Sequence[Arg], kwargs: Dict[str, Arg],
@@ -173,7 +173,9 @@ def call_op(b: Any, namespace: str, name: str, args: Sequence[Arg], kwargs: Dict
     display = display or f"{namespace}.{name}"
     found = resolve_call(namespace, name, args, kwargs)
     if isinstance(found, str):
-        b.error(found.replace("%s", display), where)
+        fix = "an empty list `[]` is a List[Tensor]: annotate it, as in `xs: List[int] = []`" \
+            if namespace == "list" else ""
+        b.error(found.replace("%s", display), where, fix=fix)
     op, plan = found
     return emit_op(b, op, emit_plan(b, op.schema, plan), display, where)
 

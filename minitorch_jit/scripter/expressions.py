@@ -507,7 +507,7 @@ class ExpressionBuilder:
                 return none_test
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance" and \
                 self.frame.lookup("isinstance") is None:
-            return self._isinstance(node)
+            return self.isinstance_cond(node)
         v = self.emit_value(node)
         if strict and not isinstance(v.type, BoolType):
             self.error(f"`and`, `or` and `not` need bool operands in script functions, got {type_name(v.type)}",
@@ -653,7 +653,9 @@ class ExpressionBuilder:
         refinements = {left.id: t.elem} if isinstance(left, ast.Name) else {}
         return Cond(v, None, {} if is_none else refinements, refinements if is_none else {})
 
-    def _isinstance(self, node: ast.Call) -> Cond:
+    def isinstance_cond(self, node: ast.Call) -> Cond:
+        """``isinstance(x, T)``: known from ``x``'s type, except for an Optional ``x`` and its
+        element type, where it is a None test that refines ``x``."""
         if len(node.args) != 2 or node.keywords:
             self.error("isinstance(x, type) takes two arguments", self.range(node))
         x = self.emit_expr(node.args[0])

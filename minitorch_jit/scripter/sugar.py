@@ -206,7 +206,7 @@ class Builtin(Sugar):
         return ZipIter([b.iterable(a) for a in site.node.args], site.where)
 
     def call_isinstance(self, b: Any, site: CallSite) -> Any:
-        return b.cond_value(b.emit_cond(site.node))
+        return b.cond_value(b.isinstance_cond(site.node))
 
     def call_len(self, b: Any, site: CallSite) -> Any:
         site.no_keywords("len()")
