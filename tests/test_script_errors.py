@@ -372,6 +372,12 @@ def append_to_untyped_list(n: int):
     return out
 
 
+def unannotated_count(x, n):
+    for i in range(n):
+        x = x + i
+    return x
+
+
 def raises_custom(x):
     raise KeyboardInterrupt("stop")
 
@@ -412,6 +418,7 @@ TYPE_ERRORS = [
     (none_default_unannotated, "'bias' defaults to None, so its type cannot be inferred", "«bias»=None",
      "Optional[Tensor]"),
     (raises_custom, "raising KeyboardInterrupt is not supported", "raise «KeyboardInterrupt»", "built-in exception"),
+    (unannotated_count, "range() arguments must be int, not Tensor", "range(«n»)", "annotate it, e.g. `n: int`"),
     (append_to_untyped_list, "list.append(): argument 'el' must be Tensor, not int", "«out.append(n)»",
      "xs: List[int] = []"),
 ]

@@ -174,7 +174,7 @@ def call_op(b: Any, namespace: str, name: str, args: Sequence[Arg], kwargs: Dict
     found = resolve_call(namespace, name, args, kwargs)
     if isinstance(found, str):
         fix = "an empty list `[]` is a List[Tensor]: annotate it, as in `xs: List[int] = []`" \
-            if namespace == "list" else ""
+            if namespace == "list" else b.annotate_hint([a.value for a in list(args) + list(kwargs.values())])
         b.error(found.replace("%s", display), where, fix=fix)
     op, plan = found
     return emit_op(b, op, emit_plan(b, op.schema, plan), display, where)

@@ -113,6 +113,7 @@ class ExpressionBuilder:
         self.attr_paths: List[str] = []
         self.loop_kinds: List[str] = []
         self.returns: List[Tuple[Type, SourceRange]] = []
+        self.unannotated: Dict[Value, str] = {}  # parameters that are Tensors for want of an annotation
 
     # -- errors -------------------------------------------------------------------------------
     def range(self, node: ast.AST) -> SourceRange:
@@ -130,6 +131,12 @@ class ExpressionBuilder:
     def declared_type(self, name: str) -> Optional[Type]:
         """The type a variable was annotated with (``h: Optional[Tensor] = None``), if any."""
         return self.declared.get(name)
+
+    def annotate_hint(self, values: Sequence[Value], wanted: str = "int") -> str:
+        """The fix when a value is a Tensor only because its parameter is not annotated."""
+        name = next((self.unannotated[v] for v in values if v in self.unannotated), None)
+        return f"'{name}' is a Tensor because it is not annotated: annotate it, e.g. `{name}: {wanted}`" \
+            if name else ""
 
     def return_site(self, t: Type) -> Optional[SourceRange]:
         return next((w for rt, w in reversed(self.returns) if rt == t), None)
@@ -383,7 +390,8 @@ class ExpressionBuilder:
                 v = self.op_call("builtins", "float", [a], {}, a.where, "float")
             elif not v.type.is_subtype_of(expected):
                 self.error(f"{display}() expected a value of type {type_name(expected)} for argument "
-                           f"'{p.name}' but got {type_name(v.type)}", a.where)
+                           f"'{p.name}' but got {type_name(v.type)}", a.where,
+                           fix=self.annotate_hint([v], type_name(expected)))
             inputs.append(v)
         sub = fn.graph.copy()
         for v in sub.inputs:  # a traced callee's inputs are refined (Float(*, *)); calls pass any Tensor
@@ -415,20 +423,22 @@ class ExpressionBuilder:
                 args = [Arg(v, where) for v in values]
                 if not isinstance(resolve_call("Tensor", name, args, {}), str):
                     return self.op_call("Tensor", name, args, {}, where, SYMBOLS.get(dunder, dunder))
-            return self._bad_operands(dunder, lt, rt)
+            return self._bad_operands(dunder, left, right)
         args = [Arg(left, where), Arg(right, where)]
         ns = _namespace_of(lt)
         if ns is None or (ns == "operator" and not is_number(rt)) or \
                 isinstance(resolve_call(ns, dunder, args, {}), str):
-            return self._bad_operands(dunder, lt, rt)
+            return self._bad_operands(dunder, left, right)
         return self.op_call(ns, dunder, args, {}, where, SYMBOLS.get(dunder, dunder))
 
-    def _bad_operands(self, dunder: str, lt: Type, rt: Type) -> Any:
-        fix = ""
+    def _bad_operands(self, dunder: str, left: Value, right: Value) -> Any:
+        lt, rt = left.type, right.type
         if isinstance(lt, OptionalType) or isinstance(rt, OptionalType):
             fix = "an Optional value may be None: check `is not None` first"
         elif isinstance(lt, StrType) or isinstance(rt, StrType):
             fix = "format values into strings with f-strings or str()"
+        else:
+            fix = self.annotate_hint([left, right])
         self.error(f"unsupported operand types for {SYMBOLS.get(dunder, dunder)}: {type_name(lt)} and "
                    f"{type_name(rt)}", self.where, fix=fix)
 

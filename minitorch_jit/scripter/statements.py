@@ -123,6 +123,8 @@ class FunctionBuilder(ExpressionBuilder):
             default = signature.parameters[a.arg].default
             t = self._parameter_type(a, default)
             v = self.graph.add_input(t, a.arg)
+            if a.annotation is None and default is inspect.Parameter.empty:
+                self.unannotated[v] = a.arg
             self.frame.assign(a.arg, Binding(v, self.range(a)))
             self.locals.add(a.arg)
         return signature

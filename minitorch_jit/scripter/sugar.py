@@ -185,7 +185,8 @@ class Builtin(Sugar):
             b.error(f"range expected 1 to 3 arguments, got {len(args)}", site.where)
         for a in args:
             if not isinstance(a.value.type, IntType):
-                b.error(f"range() arguments must be int, not {type_name(a.value.type)}", a.where)
+                b.error(f"range() arguments must be int, not {type_name(a.value.type)}", a.where,
+                        fix=b.annotate_hint([a.value]))
         return RangeIter([a.value for a in args])
 
     def call_enumerate(self, b: Any, site: CallSite) -> Any:
