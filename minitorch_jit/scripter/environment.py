@@ -83,9 +83,3 @@ class Frame:
         b = self.lookup(name)
         assert isinstance(b, Binding), f"{name} is not bound"
         return b.value
-
-    def function_frame(self) -> "Frame":
-        f = self
-        while f.parent is not None:
-            f = f.parent
-        return f
