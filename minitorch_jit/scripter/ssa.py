@@ -213,7 +213,18 @@ def refine(b: Any, frame: Frame, name: str, t: Type) -> None:
 
 
 class LoopScope:
-    """The loop-carried values of one ``prim::Loop`` whose body is being emitted."""
+    """The loop-carried values of one ``prim::Loop`` whose body is being emitted.
+
+    Given ``x`` bound to ``%x`` before ``for i in range(%n): x = x * x``, reading ``x`` in the
+    body carries it (:meth:`carry`), and :meth:`finish` closes the body::
+
+        %x.2 : Tensor = prim::Loop(%n, %true, %x)
+          block0(%i : int, %x.1 : Tensor):
+            %x.3 : Tensor = aten::mul(%x.1, %x.1)
+            -> (%true, %x.3)
+
+    after which ``x`` is bound to ``%x.2`` in the enclosing frame.
+    """
 
     def __init__(self, b: Any, node: Node, assigned: Set[str], comprehension: bool = False):
         self.b = b
