@@ -21,7 +21,6 @@ import numpy as np
 from ir import registry
 from ir.graph import SUBGRAPH, Block, Graph, Node, Value
 from ir.printer import value_names
-from ir.schema import omitted_defaults
 from ir.types import DTYPES, SCALARTYPE
 
 # A loop's trip count this large means "until the condition fails" (a Python while loop).
@@ -179,7 +178,6 @@ class _Gen:
         op = registry.node_op(node)
         if op is None:
             raise HostCodeError(f"no kernel for node: {node}")
-        args += [_literal(d) for d in omitted_defaults(op.schema, len(args))]
         self.assign(depth, node.outputs, f"{self.kernel(op)}({', '.join(args)})")
 
     def if_node(self, node: Node, depth: int) -> None:

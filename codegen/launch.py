@@ -24,7 +24,6 @@ import numpy as np
 
 from ir import registry
 from ir.graph import Graph, Node
-from ir.schema import omitted_defaults
 from ir.types import TensorType, Type, type_of_constant
 
 from .llvm import kernel as kernels
@@ -239,7 +238,7 @@ class FusedKernel:
                 env[node.output] = node.output.constant
                 continue
             op = registry.node_op(node)
-            result = op.kernel(*[env[v] for v in node.inputs], *omitted_defaults(op.schema, len(node.inputs)))
+            result = op.kernel(*[env[v] for v in node.inputs])
             env[node.output] = result
             expected = value_types[node.output].dtype
             if result.dtype.name != expected:

@@ -37,8 +37,9 @@ class OpDef:
     random: bool = False         # draws from the RNG: never folded or merged
     # The Python names it is reachable under, each "namespace.name": torch.add, Tensor.add,
     # Tensor.__add__, functional.relu (nn.functional), operator.__add__ (Python operators on
-    # non-tensor values), math.exp, builtins.len. A Tensor.__r*__ name on an op marks it as
-    # reflected: its schema takes (other, self).
+    # numbers), math.exp, builtins.len, and methods of Python lists and strings (list.append,
+    # str.format). A Tensor.__r*__ name on an op marks it as reflected: its schema takes
+    # (other, self).
     names: Tuple[str, ...] = ()
     doc: str = ""
     attrs: Dict[str, Any] = field(default_factory=dict)  # per-layer extras (e.g. lowering)
@@ -83,7 +84,7 @@ _BY_QUALIFIED: Dict[str, OpDef] = {}
 _PYTHON: Dict[Tuple[str, str], List[OpDef]] = {}
 _NODE_CACHE: Dict[Tuple[str, Tuple[Type, ...]], Optional[OpDef]] = {}
 
-NAMESPACES = ("torch", "Tensor", "functional", "operator", "math", "builtins")
+NAMESPACES = ("torch", "Tensor", "functional", "operator", "math", "builtins", "list", "str")
 
 
 def register(schema: str, kernel: Callable[..., Any], **fields: Any) -> OpDef:
@@ -131,11 +132,15 @@ def all_ops() -> Iterator[OpDef]:
 
 
 def resolve(name: str, types: Sequence[Type]) -> Optional[OpDef]:
-    """The first overload of ``name`` whose schema accepts inputs of ``types``."""
+    """The overload of ``name`` a node with inputs of ``types`` calls: as in TorchScript, the
+    first whose schema takes the types exactly, else the first that takes them with implicit
+    conversions (an int for a float or a Scalar). ``int ** int`` is ``aten::pow.int_to_int``
+    even though ``aten::pow.num(Scalar, Scalar)`` was declared first."""
     key = (name, tuple(types))
     if key not in _NODE_CACHE:
-        _NODE_CACHE[key] = next((op for op in _OPS.get(name, ())
-                                 if match_schema(op.schema, types) is not None), None)
+        ops = _OPS.get(name, ())
+        _NODE_CACHE[key] = next((op for exact in (True, False) for op in ops
+                                 if match_schema(op.schema, types, exact) is not None), None)
     return _NODE_CACHE[key]
 
 

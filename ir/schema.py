@@ -34,6 +34,16 @@ class Argument:
     def has_default(self) -> bool:
         return self.default is not NO_DEFAULT
 
+    def is_default(self, value: Any) -> bool:
+        """Is ``value`` this argument's default (the same type and value: False is not 0)?
+        Frontends leave such arguments out of a node when nothing after them is given."""
+        if not self.has_default:
+            return False
+        try:
+            return type(value) is type(self.default) and bool(value == self.default)
+        except (TypeError, ValueError):
+            return False
+
 
 @dataclass(frozen=True)
 class FunctionSchema:
@@ -159,9 +169,10 @@ def _parse_default(ts: TokenStream) -> Any:
 # matching
 
 
-def match_type(formal: Type, actual: Type, bindings: Dict[str, Type]) -> bool:
+def match_type(formal: Type, actual: Type, bindings: Dict[str, Type], exact: bool = False) -> bool:
     """Can a value of type ``actual`` be passed where ``formal`` is expected? Binds type
-    variables in ``bindings``. Ints are accepted for floats (Python's numeric tower)."""
+    variables in ``bindings``. Ints are accepted for floats and numbers for Scalars (Python's
+    numeric tower) unless ``exact``: then only a float is a float and only a Scalar a Scalar."""
     if isinstance(formal, TypeVar):
         bound = bindings.get(formal.name)
         if bound is None:
@@ -176,32 +187,37 @@ def match_type(formal: Type, actual: Type, bindings: Dict[str, Type]) -> bool:
             # tensors refined differently (Float(2, *) and Float(1, *)): t is their join
             bindings[formal.name] = unify(bound, actual)
             return True
+        if isinstance(bound, NoneType) or isinstance(actual, NoneType):  # [None, t]: a list of Tensor?
+            joined = actual if isinstance(bound, NoneType) else bound
+            bindings[formal.name] = joined if isinstance(joined, OptionalType) else OptionalType(joined)
+            return True
         return False
     if isinstance(formal, AnyType):
         return True
     if isinstance(formal, TensorType):
         return isinstance(actual, TensorType)
     if isinstance(formal, FloatType):
-        return isinstance(actual, (FloatType, IntType))
+        return isinstance(actual, FloatType) or (not exact and isinstance(actual, IntType))
     if isinstance(formal, NumberType):
-        return isinstance(actual, (IntType, FloatType, BoolType, NumberType))
+        return isinstance(actual, NumberType) or (not exact and isinstance(actual, (IntType, FloatType, BoolType)))
     if isinstance(formal, OptionalType):
         if isinstance(actual, NoneType):
             return True
         if isinstance(actual, OptionalType):
-            return match_type(formal.elem, actual.elem, bindings)
-        return match_type(formal.elem, actual, bindings)
+            return match_type(formal.elem, actual.elem, bindings, exact)
+        return match_type(formal.elem, actual, bindings, exact)
     if isinstance(formal, ListType):
-        return isinstance(actual, ListType) and match_type(formal.elem, actual.elem, bindings)
+        return isinstance(actual, ListType) and match_type(formal.elem, actual.elem, bindings, exact)
     if isinstance(formal, TupleType):
         return (isinstance(actual, TupleType) and len(actual.elems) == len(formal.elems)
-                and all(match_type(f, a, bindings) for f, a in zip(formal.elems, actual.elems)))
+                and all(match_type(f, a, bindings, exact) for f, a in zip(formal.elems, actual.elems)))
     return actual == formal
 
 
-def match_schema(schema: FunctionSchema, types: Sequence[Type]) -> Optional[Dict[str, Type]]:
+def match_schema(schema: FunctionSchema, types: Sequence[Type], exact: bool = False) -> Optional[Dict[str, Type]]:
     """Type-variable bindings when node inputs of ``types`` (one per argument, in schema order,
-    varargs flattened, trailing defaults optional) fit ``schema``, else None."""
+    varargs flattened, trailing defaults optional) fit ``schema``, else None. ``exact``: see
+    :func:`match_type`."""
     args = schema.arguments
     if schema.is_vararg:
         fixed = args[:-1]
@@ -215,20 +231,9 @@ def match_schema(schema: FunctionSchema, types: Sequence[Type]) -> Optional[Dict
         formals = list(args[:len(types)])
     bindings: Dict[str, Type] = {}
     for formal, actual in zip(formals, types):
-        if not match_type(formal.type, actual, bindings):
+        if not match_type(formal.type, actual, bindings, exact):
             return None
     return bindings
-
-
-def omitted_defaults(schema: FunctionSchema, given: int) -> List[Any]:
-    """The default values of the trailing arguments a call with ``given`` arguments omits
-    (nodes may leave trailing defaults out; kernels need them)."""
-    out = []
-    for a in schema.arguments[given:]:
-        if a.vararg or not a.has_default:
-            break
-        out.append(a.default)
-    return out
 
 
 def with_defaults(schema: FunctionSchema, types: Sequence[Type], consts: Sequence[Any]) -> tuple:

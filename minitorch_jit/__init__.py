@@ -38,3 +38,4 @@ __version__ = "0.1.0"
 from . import jit  # noqa: E402
 from .jit import ScriptFunction, ScriptModule, TracerWarning, TracingCheckError, trace  # noqa: E402,F401
 from .jit import LoadError, load, save  # noqa: E402,F401
+from .scripter import ScriptError, script, script_method  # noqa: E402,F401

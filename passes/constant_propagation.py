@@ -47,7 +47,6 @@ import numpy as np
 
 from ir import registry
 from ir.graph import SUBGRAPH, Block, Graph, Node, Value
-from ir.schema import omitted_defaults
 from ir.types import (FLOAT, SCALARTYPE, SHORT_NAME, IntType, ListType, NoneType, OptionalType, TensorType,
                       Type, type_of_constant)
 
@@ -112,7 +111,7 @@ def _fold(node: Node, db: AliasDb) -> Optional[List[Tuple[Any, Type]]]:
     args = [runtime_value(v) for v in node.inputs]
     try:
         # as generated code calls kernels: trailing arguments the node omits take their defaults
-        result = op.kernel(*args, *omitted_defaults(op.schema, len(args)))
+        result = op.kernel(*args)
     except Exception:  # noqa: BLE001 - whatever it raises, it raises at run time instead
         return None
     results = list(result) if len(node.outputs) > 1 else [result]

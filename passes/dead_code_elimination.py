@@ -43,7 +43,9 @@ class _Marker:
             if live:
                 self.values.add(v)
         for node in reversed(block.nodes):
-            if node in self.nodes:
+            # An If or Loop marked before may have more live outputs now (a loop's fixpoint
+            # found more live carried values): mark its blocks again for them.
+            if node in self.nodes and not node.blocks:
                 continue
             if has_side_effects(node) or any(o in self.values for o in node.outputs):
                 self.node(node)

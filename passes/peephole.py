@@ -380,37 +380,17 @@ RULES: Dict[str, Rule] = {
     "aten::floor_divide": _arithmetic, "aten::neg": _double_neg, "aten::__not__": _double_not,
     "aten::dim": _dim, "aten::size": _size_query, "aten::numel": _numel,
     "prim::If": _if_outputs, "prim::TupleUnpack": _unpack_built, "prim::ListUnpack": _unpack_built,
-    "prim::TupleIndex": _tuple_index_built,
+    "prim::TupleIndex": _tuple_index_built, "aten::len": _len, "aten::__getitem__": _getitem_built,
 }
-
-
-# Rules for ops known by the Python name a frontend declares them under (``len(xs)``,
-# ``xs[i]``), not by an op name: the registry says which ops those are.
-PYTHON_RULES: Dict[Tuple[str, str], Rule] = {("builtins", "len"): _len, ("operator", "__getitem__"): _getitem_built}
-
-
-def _python_rules() -> Dict[str, Rule]:
-    return {op.qualified_name: rule for (ns, name), rule in PYTHON_RULES.items()
-            for op in registry.python_overloads(ns, name)}
-
-
-def _rule_for(node: Node, python_rules: Dict[str, Rule]) -> Optional[Rule]:
-    rule = RULES.get(node.kind)
-    if rule is None and python_rules:
-        op = registry.node_op(node)
-        if op is not None:
-            return python_rules.get(op.qualified_name)
-    return rule
 
 
 def _round(graph: Graph) -> bool:
     db = AliasDb(graph)
-    python_rules = _python_rules()
     changed = False
     for node in list(graph.all_nodes()):
         if node.owning_block is None:
             continue  # destroyed by an earlier rewrite this round
-        rule = _rule_for(node, python_rules)
+        rule = RULES.get(node.kind)
         new = rule(node, db) if rule is not None else None
         if new is None:
             continue
@@ -432,9 +412,9 @@ def peephole(graph: Graph) -> bool:
     return changed
 
 
-def _queried_dims(node: Node, t: TensorType, python_rules: Dict[str, Rule]) -> Sequence[int]:
+def _queried_dims(node: Node, t: TensorType) -> Sequence[int]:
     """The dims of its first input's sizes that a size query reads (none for other nodes)."""
-    rule = _rule_for(node, python_rules)
+    rule = RULES.get(node.kind)
     if rule is _size_query and len(node.inputs) > 1:
         d = _norm(_input(node, 1), t.rank)
         return [] if d is None else [d]
@@ -472,12 +452,11 @@ def size_reads(graph: Graph) -> List[Tuple[int, int]]:
     every size of the inputs it is computed from (type rules carry sizes through ops)."""
     inputs = {v: i for i, v in enumerate(graph.inputs)}
     reads: Set[Tuple[int, int]] = set()
-    python_rules = _python_rules()
     for node in graph.all_nodes():
         t = _tensor(node.inputs[0]) if node.inputs else None
         if t is None or t.sizes is None:
             continue
-        dims = _queried_dims(node, t, python_rules)
+        dims = _queried_dims(node, t)
         if not dims:
             continue
         x = node.inputs[0]

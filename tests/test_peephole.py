@@ -361,29 +361,7 @@ def test_size_reads_name_the_input_sizes_queries_need():
     assert size_reads(g) == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1)]
 
 
-@pytest.fixture
-def frontend_ops():
-    """``len`` and list indexing as a frontend would declare them (taken out afterwards)."""
-    from ir import registry
-    ops = [registry.register("aten::len.t(t[] a) -> int", len, names=("builtins.len",)),
-           registry.register("aten::len.Tensor(Tensor t) -> int", len, names=("builtins.len",)),
-           registry.register("aten::__getitem__.t(t[] list, int idx) -> t", lambda xs, i: xs[i],
-                             names=("operator.__getitem__",))]
-    yield
-    for op in ops:
-        registry._OPS[op.name].remove(op)
-        if not registry._OPS[op.name]:
-            del registry._OPS[op.name]
-        del registry._BY_QUALIFIED[op.qualified_name]
-        for full in op.names:
-            ns, _, name = full.partition(".")
-            registry._PYTHON[(ns, name)].remove(op)
-            if not registry._PYTHON[(ns, name)]:
-                del registry._PYTHON[(ns, name)]
-    registry._NODE_CACHE.clear()
-
-
-def test_len_and_indexing_of_known_values_fold(frontend_ops):
+def test_len_and_indexing_of_known_values_fold():
     check_pass(peephole, """
         graph(%x : Float(4, *), %y : Float(*), %n : int):
           %one : int = prim::Constant[value=1]()

@@ -1,16 +1,15 @@
 """The seeds' scripted programs through the passes: what graph_for must show, and the same
-results with and without passes. Skipped until the scripter (``minitorch_jit.script``) is
-merged; then they run as they are."""
+results with and without passes."""
 import numpy as np
 import pytest
 from differential import assert_same_with_and_without_passes, random_like
 
 import minitorch_jit as torch
+from minitorch_jit.jit import ScriptFunction, config
 
 from programs import ratio_iou
 
-script = getattr(torch, "script", None)
-pytestmark = pytest.mark.skipif(script is None, reason="the scripter (minitorch_jit.script) is not merged yet")
+script = torch.script
 
 
 def script_fn(x):
@@ -55,8 +54,14 @@ def kinds(graph):
 
 
 def test_range_5_of_x_times_x_is_five_muls():
-    fn = script(script_fn)
-    assert kinds(fn.graph_for(torch.rand(5))) == ["aten::mul"] * 5
+    fused = script(script_fn)
+    with config.using(fusion=None):
+        unfused = ScriptFunction(fused.graph, fused.signature, fused.name)
+    assert kinds(unfused.graph_for(torch.rand(5))) == ["aten::mul"] * 5
+    # and with fusion, the five muls are one group
+    g = fused.graph_for(torch.rand(5))
+    assert kinds(g) == ["prim::FusionGroup"]
+    assert kinds(g.nodes[-1].subgraph) == ["aten::mul"] * 5
 
 
 def test_a_condition_constant_under_specialization_folds_to_one_branch():

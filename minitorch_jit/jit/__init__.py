@@ -4,6 +4,7 @@ from .function import ScriptFunction, ScriptModule
 from .serialization import load, save
 from .trace import trace
 from .tracer import TracerWarning, TracingCheckError
+from ..scripter import ScriptError, annotate, is_scripting, script, script_method
 
-__all__ = ["ScriptFunction", "ScriptModule", "trace", "TracerWarning", "TracingCheckError", "save", "load",
-           "LoadError"]
+__all__ = ["ScriptFunction", "ScriptModule", "trace", "script", "script_method", "annotate", "is_scripting",
+           "ScriptError", "TracerWarning", "TracingCheckError", "save", "load", "LoadError"]

@@ -2,6 +2,7 @@
 module whose methods are graphs over its parameters)."""
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -116,16 +117,33 @@ class ScriptMethod(ScriptFunction):
 
 class ScriptModule(Module):
     """A module whose methods are compiled graphs. Its parameters, buffers and submodules
-    mirror the module it came from (and share its tensors)."""
+    mirror the module it came from (and share its tensors).
 
-    def __init__(self, original_name: str = "Module"):
+    Also the base class of PyTorch-style script modules: a subclass's ``@script_method``
+    methods are compiled when its constructor returns."""
+
+    def __init__(self, original_name: Optional[str] = None):
         super().__init__()
-        object.__setattr__(self, "original_name", original_name)
+        object.__setattr__(self, "original_name", original_name or type(self).__name__)
         object.__setattr__(self, "_methods", {})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__init__
+
+        @functools.wraps(init)
+        def __init__(self: "ScriptModule", *args: Any, **kw: Any) -> None:
+            init(self, *args, **kw)
+            if type(self) is cls:  # the most derived constructor has finished
+                from ..scripter.api import compile_script_methods
+                compile_script_methods(self)
+
+        cls.__init__ = __init__  # type: ignore[method-assign]
 
     def _add_method(self, method: ScriptMethod) -> None:
         method.owner = self
         self._methods[method.name] = method
+        self.__dict__[method.name] = method  # `module.forward` is the compiled method, as in PyTorch
 
     def get_attr_path(self, path: str) -> Any:
         obj: Any = self

@@ -18,7 +18,6 @@ import numpy as np
 
 from ir import Graph, ListType, OptionalType, SourceLocation, TensorType, TupleType, Type, Value
 from ir.registry import OpDef
-from ir.schema import NO_DEFAULT
 from ir.types import ANY, DEVICE, NONE, SCALARTYPE, NumberType, type_of_constant
 
 from ..ops import dispatch
@@ -176,8 +175,8 @@ class Tracer:
             formals.extend([a] * (len(bound) - len(op.schema.arguments) + 1) if a.vararg else [a])
         # omit trailing arguments left at their defaults, as a person would write the call
         n = len(bound)
-        while n and not formals[n - 1].vararg and formals[n - 1].default is not NO_DEFAULT and \
-                _same(bound[n - 1], formals[n - 1].default) and not self.traced(bound[n - 1]):
+        while n and not formals[n - 1].vararg and formals[n - 1].is_default(bound[n - 1]) and \
+                not self.traced(bound[n - 1]):
             n -= 1
         inputs = [self.value_for(b, f.type) for b, f in zip(bound[:n], formals[:n])]
         returns = op.schema.returns
@@ -227,13 +226,6 @@ class Tracer:
             return self.value_for(x, ANY)
         raise TypeError(f"trace: cannot return a value of type {type(x).__name__} from a traced function "
                         "(tensors, numbers and tuples or lists of them are supported)")
-
-
-def _same(a: Any, b: Any) -> bool:
-    try:
-        return type(a) is type(b) and bool(a == b)
-    except (TypeError, ValueError):
-        return False
 
 
 def _runtime_type(r: Any, declared: Type) -> Type:

@@ -233,8 +233,8 @@ class Sequential(Module):
             for i, m in enumerate(args):
                 self.add_module(str(i), m)
 
-    def forward(self, x: Any) -> Any:
-        for m in self._modules.values():
+    def forward(self, x: Tensor) -> Tensor:
+        for m in self:
             x = m(x)
         return x
 

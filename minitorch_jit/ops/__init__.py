@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from ir import registry
 
-from . import creation, indexing, linalg, nn, pointwise, prims, reduction, shape  # noqa: F401  (they register)
+from . import creation, indexing, linalg, nn, pointwise, prims, python, reduction, shape  # noqa: F401  (they register)
 from .dispatch import call, select, run, state
 from ..tensor import Tensor
 

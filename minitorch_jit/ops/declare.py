@@ -29,8 +29,11 @@ def _wrap_kernel(op: OpDef, kernel: Kernel) -> Kernel:
     returns = op.schema.returns
     tensor_out = len(returns) == 1 and isinstance(returns[0].type, TensorType)
     tuple_out = len(returns) > 1
+    formals = [] if op.schema.is_vararg else list(op.schema.arguments)
 
     def run(*args: Any) -> Any:
+        if len(args) < len(formals):  # graph nodes may omit trailing arguments left at their defaults
+            args = args + tuple(_default(a) for a in formals[len(args):])
         try:
             r = kernel(*args)
         except ValueError as e:
@@ -46,6 +49,16 @@ def _wrap_kernel(op: OpDef, kernel: Kernel) -> Kernel:
     run.__name__ = run.__qualname__ = op.qualified_name.replace("::", "_").replace(".", "_")
     run.__doc__ = f"Eager kernel of {op.schema.text}"
     return run
+
+
+def _default(a: Any) -> Any:
+    """An omitted argument's default, as the dispatcher would bind it."""
+    d = a.default
+    if isinstance(d, list):
+        return list(d)
+    if a.fixed_len and isinstance(d, int) and not isinstance(d, bool):
+        return [d] * a.fixed_len  # int[2] stride=1
+    return d
 
 
 def not_implemented(what: str, dtype: str) -> NotImplementedError:

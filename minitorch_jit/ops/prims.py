@@ -18,13 +18,14 @@ _EXCEPTIONS = {c.__name__: c for c in (Exception, ValueError, RuntimeError, Asse
                                          KeyError, NotImplementedError, ZeroDivisionError)}
 
 
-def _show(v: Any) -> str:
+def _show(v: Any, nested: bool = False) -> str:
+    """``str(v)`` as Python shows the value (elements of containers by their repr)."""
     if isinstance(v, np.ndarray):
         return tensor_repr(v)
     if isinstance(v, (list, tuple)):
-        inner = ", ".join(_show(x) for x in v)
+        inner = ", ".join(_show(x, True) for x in v)
         return f"[{inner}]" if isinstance(v, list) else f"({inner}{',' if len(v) == 1 else ''})"
-    return str(v)
+    return repr(v) if nested else str(v)
 
 
 @op("prim::Print(Any... args) -> ()", names=("builtins.print",), side_effects=True)

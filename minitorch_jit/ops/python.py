@@ -1,0 +1,266 @@
+"""Ops on Python values that scripted functions need: int/float/bool/str arithmetic beyond
+the ``.num`` overloads of the pointwise families, lists, strings and f-strings, the ``math``
+module, ``min``/``max``/``round``/``len``, ``range`` loops, identity tests against None, and
+the structural casts the scripter's SSA conversion emits.
+
+Kernels keep Python's semantics (``//`` and ``%`` floor, ``round`` rounds half to even and
+returns an int, lists are mutable and shared by reference). Names follow TorchScript's where
+it has them; where its semantics differ from Python's the schema says what this one does.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any, List, Optional
+
+import numpy as np
+
+from ..tensor import Tensor
+from .declare import op
+from .prims import _show
+
+# -- numbers ------------------------------------------------------------------------------------
+
+
+@op("aten::pow.int_to_int(int a, int b) -> int", names=("operator.__pow__",))
+def pow_int(a: int, b: int) -> int:
+    """``int ** int`` is an int in Python when the exponent is not negative; a negative one
+    would make the type depend on the value, so it is refused rather than computed."""
+    if b < 0:
+        raise RuntimeError(f"{a} ** {b}: integers to negative integer powers are not supported in script "
+                           "functions (the result type would depend on the value); write float(a) ** b")
+    return a ** b
+
+
+for _dunder, _f in (("__and__", lambda a, b: a & b), ("__or__", lambda a, b: a | b),
+                    ("__xor__", lambda a, b: a ^ b)):
+    op(f"aten::{_dunder}.int(int a, int b) -> int", names=(f"operator.{_dunder}",))(_f)
+    op(f"aten::{_dunder}.bool(bool a, bool b) -> bool", names=(f"operator.{_dunder}",))(_f)
+
+
+@op("aten::__lshift__.int(int a, int b) -> int", names=("operator.__lshift__",))
+def lshift(a: int, b: int) -> int:
+    return a << b
+
+
+@op("aten::__rshift__.int(int a, int b) -> int", names=("operator.__rshift__",))
+def rshift(a: int, b: int) -> int:
+    return a >> b
+
+
+@op("aten::__invert__.int(int a) -> int", names=("operator.__invert__",))
+def invert(a: int) -> int:
+    return ~a
+
+
+for _name, _pick in (("min", builtins.min), ("max", builtins.max)):
+    op(f"prim::{_name}.int(int a, int b) -> int", names=(f"builtins.{_name}",))(_pick)
+    op(f"prim::{_name}.float(float a, float b) -> float", names=(f"builtins.{_name}",))(
+        lambda a, b, _pick=_pick: float(_pick(a, b)))
+    op(f"prim::{_name}.int_list(int[] l) -> int", names=(f"builtins.{_name}",))(_pick)
+    op(f"prim::{_name}.float_list(float[] l) -> float", names=(f"builtins.{_name}",))(
+        lambda l, _pick=_pick: float(_pick(l)))
+
+
+@op("aten::round.float(float a) -> int", names=("builtins.round",))
+def round_float(a: float) -> int:
+    """Python's ``round(x)``: half to even, an int (TorchScript's returns a float)."""
+    return builtins.round(a)
+
+
+@op("aten::round.float_ndigits(float a, int ndigits) -> float", names=("builtins.round",))
+def round_ndigits(a: float, ndigits: int) -> float:
+    return float(builtins.round(a, ndigits))
+
+
+@op("aten::Int.str(str a) -> int", names=("builtins.int",))
+def int_str(a: str) -> int:
+    return int(a)
+
+
+@op("aten::Float.str(str a) -> float", names=("builtins.float",))
+def float_str(a: str) -> float:
+    return float(a)
+
+
+# -- the math module ------------------------------------------------------------------------------
+
+for _name in ("sqrt", "exp", "log", "log10", "log2", "log1p", "expm1", "sin", "cos", "tan", "asin", "acos",
+              "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "fabs", "erf", "erfc", "gamma",
+              "lgamma", "degrees", "radians"):
+    op(f"aten::{_name}.float(float a) -> float", names=(f"math.{_name}",))(getattr(math, _name))
+for _name in ("atan2", "pow", "fmod", "copysign", "hypot"):
+    op(f"aten::{_name}.float_float(float a, float b) -> float", names=(f"math.{_name}",))(getattr(math, _name))
+for _name in ("isnan", "isinf", "isfinite"):
+    op(f"aten::{_name}.float(float a) -> bool", names=(f"math.{_name}",))(getattr(math, _name))
+op("aten::log.float_base(float a, float base) -> float", names=("math.log",))(math.log)
+op("aten::trunc.float(float a) -> int", names=("math.trunc",))(math.trunc)
+op("aten::gcd.int(int a, int b) -> int", names=("math.gcd",))(math.gcd)
+op("aten::factorial.int(int a) -> int", names=("math.factorial",))(math.factorial)
+
+
+# -- identity tests against None -----------------------------------------------------------------
+
+
+@op("aten::__is__(t1 self, t2 obj) -> bool", names=("operator.is_",))
+def is_(a: Any, b: Any) -> bool:
+    return a is b
+
+
+@op("aten::__isnot__(t1 self, t2 obj) -> bool", names=("operator.is_not",))
+def is_not(a: Any, b: Any) -> bool:
+    return a is not b
+
+
+# -- lists ----------------------------------------------------------------------------------------
+
+
+@op("aten::len.t(t[] a) -> int", names=("builtins.len",))
+def len_list(a: List[Any]) -> int:
+    return len(a)
+
+
+@op("aten::len.Tensor(Tensor t) -> int", names=("builtins.len",))
+def len_tensor(a: np.ndarray) -> int:
+    if a.ndim == 0:
+        raise TypeError("len() of a 0-d tensor")
+    return a.shape[0]
+
+
+@op("aten::len.str(str s) -> int", names=("builtins.len",))
+def len_str(s: str) -> int:
+    return len(s)
+
+
+@op("aten::__getitem__.t(t[] list, int idx) -> t", names=("list.__getitem__",))
+def getitem(a: List[Any], i: int) -> Any:
+    return a[i]
+
+
+@op("aten::slice.t(t[] l, int? start=None, int? end=None, int step=1) -> t[]", names=("list.__getitem__",))
+def slice_list(a: List[Any], start: Optional[int] = None, end: Optional[int] = None, step: int = 1) -> List[Any]:
+    return a[start:end:step]
+
+
+@op("aten::_set_item.t(t[](a!) l, int idx, t el) -> ()", names=("list.__setitem__",))
+def set_item(a: List[Any], i: int, v: Any) -> None:
+    a[i] = v
+
+
+@op("aten::append.t(t[](a!) self, t el) -> ()", names=("list.append",))
+def append(a: List[Any], v: Any) -> None:
+    a.append(v)
+
+
+@op("aten::extend.t(t[](a!) self, t[] other) -> ()", names=("list.extend",))
+def extend(a: List[Any], b: List[Any]) -> None:
+    a.extend(b)
+
+
+@op("aten::insert.t(t[](a!) self, int idx, t el) -> ()", names=("list.insert",))
+def insert(a: List[Any], i: int, v: Any) -> None:
+    a.insert(i, v)
+
+
+@op("aten::pop.t(t[](a!) self, int idx=-1) -> t", names=("list.pop",))
+def pop(a: List[Any], i: int = -1) -> Any:
+    return a.pop(i)
+
+
+@op("aten::add.t(t[] a, t[] b) -> t[]", names=("list.__add__",))
+def add_list(a: List[Any], b: List[Any]) -> List[Any]:
+    return a + b
+
+
+@op("aten::add_.t(t[](a!) self, t[] b) -> t[](a!)", names=("list.__iadd__",))
+def iadd_list(a: List[Any], b: List[Any]) -> List[Any]:
+    a += b
+    return a
+
+
+@op("aten::list.t(t[] l) -> t[]", names=("builtins.list",))
+def copy_list(a: List[Any]) -> List[Any]:
+    return list(a)
+
+
+for _elem in ("int", "float", "str", "bool"):
+    op(f"aten::__contains__.{_elem}_list({_elem}[] l, {_elem} item) -> bool", names=("list.__contains__",))(
+        lambda a, v: v in a)
+    op(f"aten::eq.{_elem}_list({_elem}[] a, {_elem}[] b) -> bool", names=("list.__eq__",))(
+        lambda a, b: a == b)
+    op(f"aten::ne.{_elem}_list({_elem}[] a, {_elem}[] b) -> bool", names=("list.__ne__",))(
+        lambda a, b: a != b)
+
+
+# -- strings --------------------------------------------------------------------------------------
+
+
+@op("aten::add.str(str a, str b) -> str", names=("str.__add__",))
+def add_str(a: str, b: str) -> str:
+    return a + b
+
+
+op("aten::eq.str(str a, str b) -> bool", names=("str.__eq__",))(lambda a, b: a == b)
+op("aten::ne.str(str a, str b) -> bool", names=("str.__ne__",))(lambda a, b: a != b)
+op("aten::__contains__.str(str self, str key) -> bool", names=("str.__contains__",))(lambda s, k: k in s)
+
+
+def _python_value(v: Any) -> Any:
+    """A graph value as the Python code it came from sees it (arrays are Tensors)."""
+    if isinstance(v, np.ndarray):
+        return Tensor._wrap(v)
+    if isinstance(v, list):
+        return [_python_value(x) for x in v]
+    if isinstance(v, tuple):
+        return tuple(_python_value(x) for x in v)
+    return v
+
+
+@op("aten::format(str self, Any... args) -> str", names=("str.format",))
+def format_(fmt: str, *args: Any) -> str:
+    """``fmt.format(*args)`` and f-strings, formatting tensors as Python code does."""
+    return fmt.format(*[_python_value(a) for a in args])
+
+
+@op("aten::str(t elem) -> str", names=("builtins.str",))
+def str_(v: Any) -> str:
+    return _show(v)
+
+
+# -- range loops ---------------------------------------------------------------------------------
+
+
+@op("aten::__range_length(int lo, int hi, int step) -> int")
+def range_length(lo: int, hi: int, step: int) -> int:
+    """The trip count of ``for i in range(lo, hi, step)``."""
+    if step == 0:
+        raise ValueError("range() arg 3 must not be zero")
+    return len(range(lo, hi, step))
+
+
+@op("aten::__derive_index(int index, int start, int step) -> int")
+def derive_index(index: int, start: int, step: int) -> int:
+    """The loop variable of iteration ``index`` of ``range(start, _, step)``."""
+    return start + index * step
+
+
+# -- structural: what the scripter's SSA conversion and Optional refinement emit -----------------
+
+
+@op("prim::Uninitialized() -> Any")
+def uninitialized() -> None:
+    """A placeholder for a variable on a path that has already returned: typed by its node,
+    never read."""
+    return None
+
+
+@op("prim::unchecked_cast(t x) -> Any")
+def unchecked_cast(x: Any) -> Any:
+    """``x`` typed more precisely (an ``Optional[T]`` known not to be None is a ``T``)."""
+    return x
+
+
+@op("prim::dtype(Tensor a) -> ScalarType")
+def dtype(a: np.ndarray) -> np.dtype:
+    """``x.dtype``."""
+    return a.dtype

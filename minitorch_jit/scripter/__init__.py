@@ -1,0 +1,14 @@
+"""The scripter: ``script`` compiles a typed subset of Python from its AST into the graph IR.
+
+- :mod:`.source`: a function's AST, positions in its file, the Python names it can see;
+- :mod:`.types`: type annotations; :mod:`.errors`: ScriptError with file, line and caret;
+- :mod:`.environment` (scoping) and :mod:`.ssa` (joining values where control flow meets);
+- :mod:`.expressions` and :mod:`.statements`: ``build_<ASTClass>`` for each construct of the
+  language, with :mod:`.calls` (overload resolution against the op registry),
+  :mod:`.indexing` and :mod:`.sugar` (namespaces, builtins, modules, iterables);
+- :mod:`.api`: ``script``, ``script_method`` and the compile caches.
+"""
+from .api import annotate, is_scripting, script, script_method
+from .errors import ScriptError, SourceRange, UnsupportedNodeError
+
+__all__ = ["script", "script_method", "annotate", "is_scripting", "ScriptError", "SourceRange", "UnsupportedNodeError"]

@@ -1,0 +1,101 @@
+"""A Python function's source as the scripter sees it: its AST, positions in its file, and
+the Python names it can see (closure cells, globals, builtins)."""
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import textwrap
+from typing import Any, Callable, Dict, List, Tuple
+
+from .errors import ScriptError, SourceRange, UnsupportedNodeError
+
+_MISSING = object()
+
+
+class FunctionSource:
+    """The parsed ``def`` of a Python function, and how to point into its file."""
+
+    def __init__(self, fn: Callable[..., Any], tree: ast.FunctionDef, filename: str, first_line: int,
+                 lines: List[str], indent: int):
+        self.fn = fn
+        self.tree = tree
+        self.filename = filename
+        self.first_line = first_line  # file line of the first line of ``lines``
+        self.lines = lines            # the function's lines as they are in the file
+        self.indent = indent          # columns removed to dedent them
+        self.name = getattr(fn, "__qualname__", getattr(fn, "__name__", "?"))
+
+    @classmethod
+    def of(cls, fn: Callable[..., Any]) -> "FunctionSource":
+        name = getattr(fn, "__qualname__", repr(fn))
+        filename = getattr(getattr(fn, "__code__", None), "co_filename", "<unknown>")
+        line = getattr(getattr(fn, "__code__", None), "co_firstlineno", 0)
+        if getattr(fn, "__name__", "") == "<lambda>":
+            raise UnsupportedNodeError(
+                "lambda functions cannot be scripted", _whole_line(filename, line, name),
+                fix="define the function with `def`")
+        try:
+            lines, first = inspect.getsourcelines(fn)
+        except (OSError, TypeError) as e:
+            raise ScriptError(f"cannot get the source code of {name}: {e}", _whole_line(filename, line, name),
+                              fix="script functions must be defined in a file (not typed at the prompt "
+                                  "or built with exec)") from None
+        indent = len(lines[0]) - len(lines[0].lstrip())
+        text = textwrap.dedent("".join(lines))
+        try:
+            module = ast.parse(text)
+        except SyntaxError as e:
+            raise ScriptError(f"cannot parse the source of {name}: {e.msg}", _whole_line(filename, first, name)) \
+                from None
+        tree = module.body[0] if module.body else None
+        if isinstance(tree, ast.AsyncFunctionDef):
+            src = cls(fn, tree, filename, first, lines, indent)  # type: ignore[arg-type]
+            raise UnsupportedNodeError("async functions are not supported in script functions", src.range(tree))
+        if not isinstance(tree, ast.FunctionDef):
+            raise ScriptError(f"the source of {name} is not a function definition", _whole_line(filename, first, name))
+        return cls(fn, tree, filename, first, lines, indent)
+
+    def range(self, node: ast.AST) -> SourceRange:
+        """Where ``node`` is in the file (columns in characters, counting the indentation that
+        was removed to parse the function)."""
+        lineno = getattr(node, "lineno", 1)
+        end_lineno = getattr(node, "end_lineno", None) or lineno
+        col = self._chars(lineno, getattr(node, "col_offset", 0))
+        end_col = self._chars(end_lineno, getattr(node, "end_col_offset", None) or 0)
+        return SourceRange(self.filename, self.first_line + lineno - 1, col, self.first_line + end_lineno - 1,
+                           end_col, self._line(lineno), self.name)
+
+    def _line(self, lineno: int) -> str:
+        return self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
+
+    def _chars(self, lineno: int, byte_col: int) -> int:
+        """AST columns count UTF-8 bytes of the dedented line; ranges count characters of the
+        file's line."""
+        line = self._line(lineno)[self.indent:]
+        return self.indent + len(line.encode()[:byte_col].decode(errors="replace"))
+
+    # -- Python names ---------------------------------------------------------------------------
+    def python_value(self, name: str) -> Tuple[bool, Any]:
+        """What ``name`` means to the function outside its own locals: a closure cell, a global,
+        or a builtin; (False, None) when it is not defined."""
+        code = getattr(self.fn, "__code__", None)
+        closure = getattr(self.fn, "__closure__", None) or ()
+        if code is not None and name in code.co_freevars:
+            cell = closure[code.co_freevars.index(name)]
+            try:
+                return True, cell.cell_contents
+            except ValueError:  # an empty cell: assigned later in the enclosing function
+                return False, None
+        globals_: Dict[str, Any] = getattr(self.fn, "__globals__", {})
+        if name in globals_:
+            return True, globals_[name]
+        value = getattr(builtins, name, _MISSING)
+        return (False, None) if value is _MISSING else (True, value)
+
+
+def _whole_line(filename: str, line: int, name: str) -> SourceRange:
+    import linecache
+    text = linecache.getline(filename, line) if line else ""
+    start = len(text) - len(text.lstrip())
+    return SourceRange(filename, line, start, line, len(text.rstrip()), text, name)

@@ -1,0 +1,596 @@
+"""Compile-time values: what a name or expression means when it is not one graph value.
+
+``torch``, ``F`` and ``math`` are namespaces whose attributes are registry ops; ``range``,
+``len``, ``print`` are builtins; another script function or Python function is a callee
+(a ``prim::CallFunction`` of its graph); ``self`` in a method is a module whose parameters
+and buffers are graph inputs, whose constant attributes are baked in, and whose submodules
+and methods are callees; ``for`` loops iterate over iterables (ranges, lists, tensors, and
+tuples or module lists, which are unrolled).
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import math
+import types as pytypes
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ir import Value, registry
+from ir.types import BOOL, SCALARTYPE, TENSOR, IntType, StrType, TensorType, TupleType
+
+from ..dtypes import dtype as DType
+from ..nn.layers import ModuleList, Sequential
+from ..nn.module import Module
+from ..tensor import Tensor
+from .calls import Arg
+from .errors import SourceRange
+from .types import python_type, type_name
+
+EXCEPTIONS = {c.__name__: c for c in (Exception, ValueError, RuntimeError, AssertionError, TypeError, IndexError,
+                                      KeyError, NotImplementedError, ZeroDivisionError)}
+
+
+class CallSite:
+    """The arguments of one call, emitted on demand (left to right, keywords last)."""
+
+    def __init__(self, b: Any, node: ast.Call, where: SourceRange):
+        self.b = b
+        self.node = node
+        self.where = where
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                b.unsupported(a, "`*args` in calls is not supported in script functions",
+                              fix="pass the arguments one by one")
+        for k in node.keywords:
+            if k.arg is None:
+                b.unsupported(k, "`**kwargs` in calls is not supported in script functions",
+                              fix="pass the keyword arguments by name")
+
+    def values(self) -> Tuple[List[Arg], Dict[str, Arg]]:
+        b = self.b
+        args = [b.arg(a) for a in self.node.args]
+        kwargs = {k.arg: b.arg(k.value) for k in self.node.keywords}
+        return args, kwargs  # type: ignore[return-value]
+
+    def no_keywords(self, what: str) -> None:
+        if self.node.keywords:
+            self.b.error(f"{what} takes no keyword arguments", self.b.range(self.node.keywords[0]))
+
+
+class Sugar:
+    """A compile-time value. Each use it does not support is a ScriptError naming it."""
+
+    def describe(self) -> str:
+        return "this value"
+
+    def attr(self, b: Any, name: str, where: SourceRange) -> Any:
+        b.error(f"{self.describe()} has no attribute '{name}' in script functions", where)
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        b.error(f"{self.describe()} cannot be called in script functions", site.where)
+
+    def iterate(self, b: Any, where: SourceRange) -> "Iterable":
+        b.error(f"{self.describe()} cannot be iterated over in script functions", where)
+
+    def getitem(self, b: Any, index: ast.expr, where: SourceRange) -> Any:
+        b.error(f"{self.describe()} cannot be indexed in script functions", where)
+
+    def as_value(self, b: Any, where: SourceRange) -> Value:
+        b.error(f"{self.describe()} cannot be used as a value in script functions", where)
+
+    def static_len(self) -> Optional[int]:
+        return None
+
+
+# -- ops ----------------------------------------------------------------------------------------
+
+
+class OpName(Sugar):
+    """``torch.add``, ``F.relu``, ``x.sum`` (with ``self_value``), ``l.append``: registry ops
+    reachable under one Python name."""
+
+    def __init__(self, namespace: str, name: str, display: str, self_value: Optional[Value] = None):
+        self.namespace, self.name, self.display, self.self_value = namespace, name, display, self_value
+
+    def describe(self) -> str:
+        return f"{self.display}"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        args, kwargs = site.values()
+        if self.self_value is not None:
+            args = [Arg(self.self_value, site.where)] + args
+        return b.op_call(self.namespace, self.name, args, kwargs, site.where, self.display)
+
+
+class Namespace(Sugar):
+    """A Python module whose functions are registry ops under ``namespace``."""
+
+    def __init__(self, namespace: Optional[str], module: Any, display: str):
+        self.namespace, self.module, self.display = namespace, module, display
+
+    def describe(self) -> str:
+        return f"module '{self.display}'"
+
+    def attr(self, b: Any, name: str, where: SourceRange) -> Any:
+        if self.namespace is not None and registry.python_overloads(self.namespace, name):
+            return OpName(self.namespace, name, f"{self.display}.{name}")
+        if not hasattr(self.module, name):
+            b.error(f"module '{self.display}' has no attribute '{name}'", where)
+        return python_value(b, getattr(self.module, name), where, f"{self.display}.{name}")
+
+
+class JitNamespace(Sugar):
+    """``torch.jit``: ``annotate`` and ``is_scripting`` have meaning inside script functions."""
+
+    def describe(self) -> str:
+        return "module 'torch.jit'"
+
+    def attr(self, b: Any, name: str, where: SourceRange) -> Any:
+        if name == "annotate":
+            return Annotate()
+        if name == "is_scripting":
+            return IsScripting()
+        b.error(f"torch.jit.{name} is not supported inside script functions", where)
+
+
+class Annotate(Sugar):
+    def describe(self) -> str:
+        return "torch.jit.annotate"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        site.no_keywords("torch.jit.annotate")
+        if len(site.node.args) != 2:
+            b.error("torch.jit.annotate(type, value) takes two arguments", site.where)
+        t = b.annotation(site.node.args[0])
+        return b.typed_value(site.node.args[1], t)
+
+
+class IsScripting(Sugar):
+    def describe(self) -> str:
+        return "torch.jit.is_scripting"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        return b.constant(True)
+
+
+# -- builtins -----------------------------------------------------------------------------------
+
+
+class Builtin(Sugar):
+    """A Python builtin: ``range``/``enumerate``/``zip`` make iterables, ``isinstance`` and
+    ``len`` of tuples are answered statically, the others are registry ops (``builtins.len``)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def describe(self) -> str:
+        return f"builtin {self.name}()"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        special = getattr(self, f"call_{self.name}", None)
+        if special is not None:
+            return special(b, site)
+        if not registry.python_overloads("builtins", self.name):
+            b.error(f"Python builtin {self.name}() is not supported in script functions", site.where)
+        args, kwargs = site.values()
+        return b.op_call("builtins", self.name, args, kwargs, site.where, self.name)
+
+    def call_range(self, b: Any, site: CallSite) -> Any:
+        site.no_keywords("range()")
+        args, _ = site.values()
+        if not 1 <= len(args) <= 3:
+            b.error(f"range expected 1 to 3 arguments, got {len(args)}", site.where)
+        for a in args:
+            if not isinstance(a.value.type, IntType):
+                b.error(f"range() arguments must be int, not {type_name(a.value.type)}", a.where,
+                        fix=b.annotate_hint([a.value]))
+        return RangeIter([a.value for a in args])
+
+    def call_enumerate(self, b: Any, site: CallSite) -> Any:
+        node = site.node
+        if not 1 <= len(node.args) + len(node.keywords) <= 2 or any(k.arg != "start" for k in node.keywords):
+            b.error("enumerate(iterable, start=0) takes an iterable and an optional start", site.where)
+        inner = b.iterable(node.args[0])
+        start_node = node.args[1] if len(node.args) > 1 else (node.keywords[0].value if node.keywords else None)
+        start = b.emit_value(start_node) if start_node is not None else None
+        if start is not None and not isinstance(start.type, IntType):
+            b.error(f"enumerate() start must be int, not {type_name(start.type)}", b.range(start_node))
+        return EnumerateIter(inner, start)
+
+    def call_zip(self, b: Any, site: CallSite) -> Any:
+        site.no_keywords("zip()")
+        if not site.node.args:
+            b.error("zip() needs at least one iterable", site.where)
+        return ZipIter([b.iterable(a) for a in site.node.args], site.where)
+
+    def call_isinstance(self, b: Any, site: CallSite) -> Any:
+        return b.cond_value(b.isinstance_cond(site.node))
+
+    def call_len(self, b: Any, site: CallSite) -> Any:
+        site.no_keywords("len()")
+        if len(site.node.args) != 1:
+            b.error("len() takes exactly one argument", site.where)
+        x = b.emit_expr(site.node.args[0])
+        if isinstance(x, Sugar):
+            n = x.static_len()
+            if n is None:
+                b.error(f"len() of {x.describe()} is not supported", site.where)
+            return b.constant(n)
+        if isinstance(x.type, TupleType):
+            return b.constant(len(x.type.elems))
+        return b.op_call("builtins", "len", [Arg(x, b.range(site.node.args[0]))], {}, site.where, "len")
+
+    def call_list(self, b: Any, site: CallSite) -> Any:
+        site.no_keywords("list()")
+        if len(site.node.args) != 1:
+            b.error("list() of nothing is ambiguous in script functions", site.where,
+                    fix="write `torch.jit.annotate(List[int], [])` or `x: List[int] = []`")
+        x = b.emit_expr(site.node.args[0])
+        if isinstance(x, Value) and isinstance(x.type, TupleType):
+            elem = b.common_type(x.type.elems, site.where, "list()")
+            return b.make_list(b.tuple_items(x), elem, fresh=True)
+        args = [Arg(b.to_value(x, site.where), site.where)]
+        return b.op_call("builtins", "list", args, {}, site.where, "list")
+
+    def call_print(self, b: Any, site: CallSite) -> Any:
+        for k in site.node.keywords:
+            b.error(f"print() keyword argument '{k.arg}' is not supported in script functions", b.range(k))
+        args, _ = site.values()
+        return b.op_call("builtins", "print", args, {}, site.where, "print")
+
+
+def _builtin_names() -> Dict[int, str]:
+    return {id(getattr(builtins, n)): n for n in dir(builtins) if not n.startswith("_")}
+
+
+_BUILTINS = _builtin_names()
+
+
+class ExceptionClass(Sugar):
+    """A built-in exception class, as raised by ``raise ValueError("...")``."""
+
+    def __init__(self, cls: type):
+        self.cls = cls
+
+    def describe(self) -> str:
+        return f"exception {self.cls.__name__}"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        site.no_keywords(self.cls.__name__)
+        if len(site.node.args) > 1:
+            b.error(f"{self.cls.__name__}() with more than one argument is not supported in script functions",
+                    site.where, fix="format one message string")
+        args, _ = site.values()
+        msg = args[0] if args else None
+        if msg is not None and not isinstance(msg.value.type, StrType):
+            msg = Arg(b.op_call("builtins", "str", [msg], {}, msg.where, "str"), msg.where)
+        return ExceptionValue(self.cls, msg.value if msg else b.constant(""))
+
+
+class ExceptionValue(Sugar):
+    def __init__(self, cls: type, message: Value):
+        self.cls, self.message = cls, message
+
+    def describe(self) -> str:
+        return f"exception {self.cls.__name__}"
+
+
+# -- script callees --------------------------------------------------------------------------------
+
+
+class Callee(Sugar):
+    """A script function (or a Python function, compiled when first called)."""
+
+    def __init__(self, fn: Any, display: str):
+        self.fn, self.display = fn, display
+
+    def describe(self) -> str:
+        return f"function '{self.display}'"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        compiled = b.compiler.function(self.fn, site.where)
+        args, kwargs = site.values()
+        return b.call_function(compiled, args, kwargs, [], site.where, self.display)
+
+
+class ModuleValue(Sugar):
+    """A module seen from a method: ``module`` is the Python object (its attributes and
+    methods' source), ``mirror`` the ScriptModule its compiled methods belong to, ``path`` its
+    dotted name from the method's ``self``."""
+
+    def __init__(self, module: Module, mirror: Module, path: str):
+        self.module, self.mirror, self.path = module, mirror, path
+
+    def describe(self) -> str:
+        return f"module '{self.path or 'self'}' ({type(self.module).__name__})"
+
+    def _path(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def attr(self, b: Any, name: str, where: SourceRange) -> Any:
+        m = self.module
+        if name == "training":
+            return b.attr_input(self._path("training"), BOOL)
+        for table in ("_parameters", "_buffers"):
+            if name in m.__dict__[table]:
+                t = m.__dict__[table][name]
+                return b.constant(None) if t is None else b.attr_input(self._path(name), TENSOR)
+        if name in m.__dict__["_modules"]:
+            sub = m.__dict__["_modules"][name]
+            if sub is None:
+                return b.constant(None)
+            return ModuleValue(sub, self.mirror.__dict__["_modules"][name], self._path(name))
+        if name in m.__dict__:
+            return module_constant(b, m.__dict__[name], where, f"{self.describe()}.{name}")
+        method = inspect.getattr_static(type(m), name, None)
+        if isinstance(getattr(method, "fn", method), pytypes.FunctionType) or name in m.__dict__.get("_methods", {}):
+            return BoundMethod(self, name)
+        b.error(f"module '{type(m).__name__}' has no attribute '{name}'", where)
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        return BoundMethod(self, "forward").call(b, site)
+
+    def submodules(self) -> Optional[List["ModuleValue"]]:
+        if not isinstance(self.module, (Sequential, ModuleList)):
+            return None
+        mods = self.module.__dict__["_modules"]
+        return [ModuleValue(m, self.mirror.__dict__["_modules"][k], self._path(k)) for k, m in mods.items()
+                if m is not None]
+
+    def iterate(self, b: Any, where: SourceRange) -> "Iterable":
+        subs = self.submodules()
+        if subs is None:
+            b.error(f"{self.describe()} cannot be iterated over; only Sequential and ModuleList can", where)
+        return StaticIter(subs)
+
+    def static_len(self) -> Optional[int]:
+        subs = self.submodules()
+        return None if subs is None else len(subs)
+
+    def getitem(self, b: Any, index: ast.expr, where: SourceRange) -> Any:
+        subs = self.submodules()
+        i = b.constant_int(index)
+        if subs is None or i is None:
+            b.error(f"{self.describe()} can only be indexed by a constant int, and only if it is a Sequential or "
+                    "ModuleList", where)
+        if not -len(subs) <= i < len(subs):
+            b.error(f"index {i} is out of range for {self.describe()} of length {len(subs)}", where)
+        return subs[i]
+
+
+class BoundMethod(Sugar):
+    """``self.helper`` or a submodule's ``forward``: compiled on first call into a ScriptMethod
+    of the module; calls pass the method's arguments and the attributes it reads."""
+
+    def __init__(self, owner: ModuleValue, name: str):
+        self.owner, self.name = owner, name
+
+    def describe(self) -> str:
+        return f"method '{self.owner._path(self.name)}'"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, site.where)
+        args, kwargs = site.values()
+        attrs = [b.attr_input(self.owner._path(p), v.type)
+                 for p, v in zip(method.attr_paths, method.graph.inputs[len(method.signature.parameters):])]
+        return b.call_function(method, args, kwargs, attrs, site.where, self.owner._path(self.name))
+
+
+def module_constant(b: Any, value: Any, where: SourceRange, what: str) -> Any:
+    """A plain module attribute: ints, floats, bools, strings, None and tuples of them are
+    baked into the graph."""
+    if isinstance(value, Tensor):
+        b.error(f"{what} is a Tensor that is neither a parameter nor a buffer", where,
+                fix="register it with self.register_buffer(name, tensor)")
+    ok, _ = python_type(value)
+    if ok:
+        return b.python_constant(value)
+    if isinstance(value, list):
+        b.error(f"{what} is a list: list attributes are not supported (a compiled copy would not see changes)",
+                where, fix="use a tuple for a constant sequence")
+    b.error(f"{what} has type {type(value).__name__}, which script functions cannot use", where)
+
+
+# -- iterables -------------------------------------------------------------------------------------
+
+
+class Iterable(Sugar):
+    """What a ``for`` loop can iterate: either static items (the loop is unrolled) or a trip
+    count and the item of each iteration."""
+
+    def describe(self) -> str:
+        return "an iterator"
+
+    def items(self) -> Optional[List[Any]]:
+        return None
+
+    def length(self, b: Any) -> Value:
+        raise NotImplementedError
+
+    def item(self, b: Any, i: Value) -> Any:
+        raise NotImplementedError
+
+    def as_value(self, b: Any, where: SourceRange) -> Value:
+        b.error("range(), enumerate() and zip() can only be iterated over by a for loop or a list comprehension",
+                where, fix="write `list(range(n))` as a list comprehension: `[i for i in range(n)]`")
+
+
+class StaticIter(Iterable):
+    """A tuple, or the modules of a Sequential/ModuleList: unrolled."""
+
+    def __init__(self, items: Sequence[Any]):
+        self._items = list(items)
+
+    def items(self) -> Optional[List[Any]]:
+        return self._items
+
+    def static_len(self) -> Optional[int]:
+        return len(self._items)
+
+
+class StaticTuple(StaticIter):
+    """A tuple literal holding modules or functions: usable only where it can be unrolled."""
+
+    def describe(self) -> str:
+        return "a tuple of modules or functions"
+
+    def getitem(self, b: Any, index: ast.expr, where: SourceRange) -> Any:
+        i = b.constant_int(index)
+        if i is None or not -len(self._items) <= i < len(self._items):
+            b.error("a tuple of modules or functions can only be indexed by a constant int in range", where)
+        return self._items[i]
+
+    def iterate(self, b: Any, where: SourceRange) -> Iterable:
+        return self
+
+
+class RangeIter(Iterable):
+    def __init__(self, args: List[Value]):
+        self.args = args
+
+    def describe(self) -> str:
+        return "range()"
+
+    def length(self, b: Any) -> Value:
+        if len(self.args) == 1:
+            return self.args[0]
+        start, end = self.args[0], self.args[1]
+        step = self.args[2] if len(self.args) == 3 else b.constant(1)
+        return b.structural("aten::__range_length", [start, end, step])
+
+    def item(self, b: Any, i: Value) -> Any:
+        if len(self.args) == 1:
+            return i
+        step = self.args[2] if len(self.args) == 3 else b.constant(1)
+        return b.structural("aten::__derive_index", [i, self.args[0], step])
+
+
+class ValueIter(Iterable):
+    """A list (its elements) or a tensor (its slices along dim 0)."""
+
+    def __init__(self, value: Value, where: SourceRange):
+        self.value, self.where = value, where
+
+    def length(self, b: Any) -> Value:
+        return b.op_call("builtins", "len", [Arg(self.value, self.where)], {}, self.where, "len")
+
+    def item(self, b: Any, i: Value) -> Any:
+        if isinstance(self.value.type, TensorType):
+            return b.op_call("Tensor", "select", [Arg(self.value, self.where), Arg(b.constant(0), self.where),
+                                                  Arg(i, self.where)], {}, self.where, "select")
+        return b.op_call("list", "__getitem__", [Arg(self.value, self.where), Arg(i, self.where)], {}, self.where,
+                         "list index")
+
+
+class EnumerateIter(Iterable):
+    def __init__(self, inner: Iterable, start: Optional[Value]):
+        self.inner, self.start = inner, start
+
+    def items(self) -> Optional[List[Any]]:
+        inner = self.inner.items()
+        if inner is None:
+            return None
+        if self.start is not None and self.start.node.kind != "prim::Constant":
+            return None
+        first = 0 if self.start is None else self.start.constant
+        return [(first + k, x) for k, x in enumerate(inner)]  # Python ints become constants when bound
+
+    def length(self, b: Any) -> Value:
+        return self.inner.length(b)
+
+    def item(self, b: Any, i: Value) -> Any:
+        index = i if self.start is None else b.binop("__add__", i, self.start)
+        return (index, self.inner.item(b, i))
+
+
+class ZipIter(Iterable):
+    def __init__(self, inners: List[Iterable], where: SourceRange):
+        self.inners, self.where = inners, where
+
+    def items(self) -> Optional[List[Any]]:
+        all_items = [it.items() for it in self.inners]
+        if any(x is None for x in all_items):
+            return None
+        return [tuple(xs) for xs in zip(*all_items)]  # type: ignore[call-overload]
+
+    def length(self, b: Any) -> Value:
+        n = self.inners[0].length(b)
+        for it in self.inners[1:]:
+            n = b.op_call("builtins", "min", [Arg(n, self.where), Arg(it.length(b), self.where)], {}, self.where,
+                          "min")
+        return n
+
+    def item(self, b: Any, i: Value) -> Any:
+        return tuple(it.item(b, i) for it in self.inners)
+
+
+# -- Python objects ---------------------------------------------------------------------------------
+
+
+def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
+    """What a Python object from the function's scope (a global, a closure cell, a module
+    attribute) means in the script."""
+    import minitorch_jit
+    from minitorch_jit import jit as jit_module
+    from minitorch_jit import nn as nn_module
+    from minitorch_jit.nn import functional
+    from minitorch_jit.jit.function import ScriptFunction
+
+    if obj is minitorch_jit:
+        return Namespace("torch", obj, name)
+    if obj is functional:
+        return Namespace("functional", obj, name)
+    if obj is math:
+        return Namespace("math", obj, name)
+    if obj is nn_module:
+        return Namespace(None, obj, name)
+    if obj is jit_module:
+        return JitNamespace()
+    generated = _generated_op_functions().get(id(obj))
+    if generated is not None:
+        return OpName(generated[0], generated[1], name)
+    if isinstance(obj, DType):
+        return b.constant(obj.name, SCALARTYPE)
+    if isinstance(obj, ScriptFunction):
+        return Callee(obj, name)
+    if isinstance(obj, type) and issubclass(obj, BaseException):
+        if obj.__name__ not in EXCEPTIONS or EXCEPTIONS[obj.__name__] is not obj:
+            b.error(f"raising {obj.__name__} is not supported in script functions", where,
+                    fix="raise a built-in exception: " + ", ".join(EXCEPTIONS))
+        return ExceptionClass(obj)
+    if id(obj) in _BUILTINS and _BUILTINS[id(obj)] == getattr(obj, "__name__", None):
+        return Builtin(obj.__name__)
+    if isinstance(obj, pytypes.FunctionType):
+        return Callee(obj, name)
+    if isinstance(obj, pytypes.ModuleType):
+        b.error(f"module '{obj.__name__}' cannot be used in script functions", where)
+    if isinstance(obj, Tensor):
+        b.error(f"'{name}' is a Tensor from outside the function; script functions cannot capture tensors",
+                where, fix="pass it as an argument (or make it a parameter or buffer of the module)")
+    if isinstance(obj, Module):
+        b.error(f"'{name}' is a module from outside the function; script functions cannot capture modules", where,
+                fix="make it a submodule and script the parent module")
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    ok, _ = python_type(obj)
+    if ok:
+        return b.python_constant(obj)
+    b.error(f"'{name}' has type {type(obj).__name__}, which script functions cannot use", where)
+
+
+_GENERATED: Dict[int, Tuple[str, str]] = {}
+
+
+def _generated_op_functions() -> Dict[int, Tuple[str, str]]:
+    """``torch.add`` and ``F.relu`` are Python wrappers around registry ops; imported by name
+    (``from minitorch_jit import tanh``) they still mean the op."""
+    if not _GENERATED:
+        import minitorch_jit
+        from minitorch_jit.nn import functional
+        for ns, module in (("torch", minitorch_jit), ("functional", functional)):
+            for n in registry.python_names(ns):
+                _GENERATED[id(getattr(module, n))] = (ns, n)
+    return _GENERATED

@@ -1,0 +1,57 @@
+"""Helpers for the scripting tests: run a function eagerly and scripted, compare exactly."""
+import copy
+
+import numpy as np
+
+import minitorch_jit as torch
+from ir import parse_graph, print_graph
+from minitorch_jit.jit import config
+
+
+def same(got, expected, path="result"):
+    """Equal values of equal types: tensors by dtype, shape and every element (NaN equal to
+    NaN), containers element by element, numbers by type and value."""
+    if isinstance(expected, torch.Tensor):
+        assert isinstance(got, torch.Tensor), f"{path}: expected a Tensor, got {type(got).__name__}"
+        a, b = got.numpy(), expected.numpy()
+        assert a.dtype == b.dtype, f"{path}: dtype {a.dtype} != {b.dtype}"
+        assert a.shape == b.shape, f"{path}: shape {a.shape} != {b.shape}"
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), f"{path}: {a} != {b}"
+        return
+    assert type(got) is type(expected) or (isinstance(expected, tuple) and isinstance(got, tuple)), \
+        f"{path}: {type(got).__name__} != {type(expected).__name__} ({got!r} vs {expected!r})"
+    if isinstance(expected, (list, tuple)):
+        assert len(got) == len(expected), f"{path}: length {len(got)} != {len(expected)}"
+        for i, (g, e) in enumerate(zip(got, expected)):
+            same(g, e, f"{path}[{i}]")
+    elif isinstance(expected, float) and np.isnan(expected):
+        assert np.isnan(got), path
+    else:
+        assert got == expected, f"{path}: {got!r} != {expected!r}"
+
+
+def check(fn, *arg_sets, **kwargs):
+    """Script ``fn``; for each tuple of arguments, the scripted and the Python function
+    return the same (on copies, so in-place ops see the same inputs). Returns the scripted
+    function. The optimizations run; fusion does not, because fused transcendentals may
+    differ from numpy's by an ulp (tests/test_differential.py compares those within bounds)."""
+    with config.using(fusion=None):
+        scripted = torch.script(fn)
+    assert arg_sets, "give at least one set of arguments"
+    for args in arg_sets:
+        expected = fn(*copy.deepcopy(args), **kwargs)
+        got = scripted(*copy.deepcopy(args), **kwargs)
+        same(got, expected)
+    roundtrip(scripted.graph)
+    return scripted
+
+
+def roundtrip(graph):
+    """The printed graph parses back to the same text."""
+    text = print_graph(graph)
+    assert print_graph(parse_graph(text)) == text
+    return text
+
+
+def kinds(graph):
+    return [n.kind for n in graph.all_nodes() if n.kind != "prim::Constant"]
