@@ -101,7 +101,11 @@ class _Gen:
             if v not in self.names:
                 self.names[v] = self.fresh(f"c{self.constants}")
                 self.constants += 1
-                self.globals[self.names[v]] = value
+                # a read-only view: an in-place op writing into a constant raises instead of
+                # changing what every later call computes
+                frozen = value.view()
+                frozen.flags.writeable = False
+                self.globals[self.names[v]] = frozen
             return self.names[v]
         if v.type == SCALARTYPE:
             name = f"dtype_{value}"

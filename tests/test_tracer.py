@@ -143,3 +143,25 @@ def test_inputs_named_like_generated_globals_do_not_shadow_them():
         return torch.tanh(aten).to(torch.float32) + dtype_float32
     traced = torch.trace(f, (torch.ones(2), torch.ones(2)))
     np.testing.assert_allclose(traced(torch.zeros(2), torch.ones(2)).numpy(), [1.0, 1.0])
+
+
+def test_a_tensor_created_inside_and_written_with_traced_data_starts_fresh_each_call():
+    def f(x):
+        c = torch.zeros(3)
+        c.add_(x)
+        return c
+    traced = torch.trace(f, (torch.ones(3),))
+    assert traced(torch.ones(3)).tolist() == [1.0, 1.0, 1.0]
+    assert traced(torch.ones(3)).tolist() == [1.0, 1.0, 1.0]
+    assert traced(torch.full([3], 5.0)).tolist() == [5.0, 5.0, 5.0]
+
+
+def test_writing_into_a_graph_constant_is_an_error_not_a_silent_change():
+    from ir import parse_graph
+    from codegen.host import generate
+    g = parse_graph("graph(%x : Float(*)):\n"
+                    "  %c : Float(2) = prim::Constant[value=tensor([1.0, 2.0], dtype=float32)]()\n"
+                    "  %y : Float(2) = aten::add_(%c, %x)\n  return (%y)\n")
+    with pytest.raises(RuntimeError, match="read-only"):
+        generate(g).fn(np.ones(2, np.float32))
+    assert g.nodes[0].attrs["value"].tolist() == [1.0, 2.0]

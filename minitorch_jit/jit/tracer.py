@@ -166,6 +166,19 @@ class Tracer:
         return x
 
     # -- recording ------------------------------------------------------------------------------
+    def before_write(self, op: OpDef, bound: Sequence[Any]) -> None:
+        """Called before an in-place op runs. An untraced tensor about to be written with traced
+        data becomes a copy of its current contents in the graph, so that each call starts
+        from those contents (not from what the eager run wrote, and never writing into the
+        graph's constant)."""
+        if not any(self.traced(b) for b in bound):
+            return
+        for a, b in zip(op.schema.arguments, bound):
+            if a.mutates and isinstance(b, Tensor) and id(b) not in self.values:
+                const = self.value_for(b, a.type)
+                copy = self.graph.insert("aten::clone", [const], [const.type], source=user_location())
+                self.values[id(b)] = (b, copy.output)
+
     def record(self, op: OpDef, bound: Sequence[Any], result: Any) -> Any:
         """Called by the dispatcher after each op ran eagerly."""
         if not (op.random or op.side_effects or any(self.traced(b) for b in bound)):

@@ -182,6 +182,8 @@ def _wrap_one(op: OpDef, ret: Argument, bound: List[Any], out: Any) -> Any:
 
 def run(op: OpDef, bound: List[Any]) -> Any:
     """Run one bound overload eagerly (recording it when tracing)."""
+    if state.tracer is not None and op.inplace:
+        state.tracer.before_write(op, bound)
     out = op.kernel(*[unwrap(v) for v in bound])
     result = wrap_result(op, bound, out)
     if state.tracer is not None:
