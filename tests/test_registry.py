@@ -126,6 +126,9 @@ class _RuleChecker:
     def warn_conversion(self, t, what):
         pass
 
+    def before_write(self, op, bound):
+        pass
+
     def record(self, op, bound, result):
         formals = []
         for a in op.schema.arguments:
