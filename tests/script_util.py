@@ -6,6 +6,7 @@ import numpy as np
 import minitorch_jit as torch
 from ir import parse_graph, print_graph
 from minitorch_jit.jit import config
+from differential import assert_same_with_and_without_passes
 
 
 def same(got, expected, path="result"):
@@ -34,7 +35,9 @@ def check(fn, *arg_sets, **kwargs):
     """Script ``fn``; for each tuple of arguments, the scripted and the Python function
     return the same (on copies, so in-place ops see the same inputs). Returns the scripted
     function. The optimizations run; fusion does not, because fused transcendentals may
-    differ from numpy's by an ulp (tests/test_differential.py compares those within bounds)."""
+    differ from numpy's by an ulp. Every program checked here also goes through the
+    differential check: no passes, the optimizations (bit for bit) and the whole pipeline with
+    fusion (within the kernels' accuracy) agree."""
     with config.using(fusion=None):
         scripted = torch.script(fn)
     assert arg_sets, "give at least one set of arguments"
@@ -42,6 +45,8 @@ def check(fn, *arg_sets, **kwargs):
         expected = fn(*copy.deepcopy(args), **kwargs)
         got = scripted(*copy.deepcopy(args), **kwargs)
         same(got, expected)
+        if not kwargs:
+            assert_same_with_and_without_passes(scripted, *copy.deepcopy(args))
     roundtrip(scripted.graph)
     return scripted
 

@@ -446,8 +446,9 @@ def printing(x, n: int):
 
 def test_print_is_a_side_effect_node(capsys):
     s = check(printing, (T([1.0, 2.0]), 3))
-    # Python's line, then the scripted function's
-    assert capsys.readouterr().out == "value 3 tensor([1., 2.]) [1, 2] (3, 'a')\n" * 2
+    # Python's line, the scripted function's, then one from each run of the differential
+    # check (no passes, optimized, fused): printing is never optimized away
+    assert capsys.readouterr().out == "value 3 tensor([1., 2.]) [1, 2] (3, 'a')\n" * 5
     assert "prim::Print" in kinds(s.graph)
 
 
