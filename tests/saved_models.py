@@ -90,6 +90,64 @@ def scripted_module() -> ScriptModule:
     return net
 
 
+# -- the same, written in Python and compiled by the scripter ------------------------------------
+
+
+def _step(a, c):
+    return torch.tanh(a + c)
+
+
+def _real_scripted(x, n: int = 3, scale: float = 0.5):
+    c = torch.tensor([0.25])
+    if bool(x.sum() > 0):
+        y = x * scale
+    else:
+        y = -x
+    for _ in range(n):
+        y = _step(y, c)
+        if bool(y.max() > 10.0):
+            break
+    return y, (2, 0.5)
+
+
+def real_scripted_function() -> ScriptFunction:
+    """The scripter's compilation of an if/else, a loop with a break and a call."""
+    return torch.script(_real_scripted)
+
+
+class _Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.norm = nn.LayerNorm(4)
+
+    def forward(self, x):
+        return self.norm(torch.relu(self.fc(x)))
+
+
+class _Net(nn.Module):
+    def __init__(self, steps: int):
+        super().__init__()
+        self.blocks = nn.ModuleList([_Block() for _ in range(2)])
+        self.head = nn.Linear(4, 2)
+        self.steps = steps
+        self.register_buffer("scale", torch.tensor([0.5]))
+
+    def forward(self, x):
+        for _ in range(self.steps):
+            for block in self.blocks:
+                x = x + block(x) * self.scale
+        if self.training:
+            x = x * 2.0
+        return self.head(x)
+
+
+def real_scripted_module() -> ScriptModule:
+    """The scripter's compilation of a module with submodules, a ModuleList and loops."""
+    torch.manual_seed(2)
+    return torch.script(_Net(steps=2))
+
+
 def tiny_mlp() -> ScriptModule:
     torch.manual_seed(0)
     m = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).eval()

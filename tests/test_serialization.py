@@ -17,8 +17,8 @@ from minitorch_jit import nn
 from minitorch_jit.jit import archive
 
 from models import LeNet, mlp
-from saved_models import (edited, members, pack, reseal, save_bytes, scripted_function, scripted_module,
-                          tiny_mlp)
+from saved_models import (edited, members, pack, real_scripted_function, real_scripted_module, reseal, save_bytes,
+                          scripted_function, scripted_module, tiny_mlp)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,6 +50,9 @@ CASES = {
     "scripted_function": (scripted_function, [[np.array([1.0, -0.5], np.float32)],
                                               [np.array([-1.0, -0.5], np.float32), 2, 2.0]]),
     "scripted_module": (scripted_module, [[np.random.RandomState(3).randn(5, 4).astype(np.float32)]]),
+    "real_scripted_function": (real_scripted_function, [[np.array([1.0, -0.5], np.float32)],
+                                                        [np.array([-1.0, -0.5], np.float32), 5, 2.0]]),
+    "real_scripted_module": (real_scripted_module, [[np.random.RandomState(4).randn(5, 4).astype(np.float32)]]),
 }
 
 # Loads each archive and writes what it computes and shows; run with only the worktree on
