@@ -38,7 +38,8 @@ PARALLEL_MIN = 1 << 16        # elements; smaller outputs run inline on the call
 CHUNK_ALIGN = 64              # chunk boundaries, in elements
 MAX_LAUNCHES = 256            # prepared launches kept per kernel (one per input layout)
 
-_KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_int64, ctypes.py_object, ctypes.c_void_p)
+# (the tuple of arrays, the layout words), both by address: the cheapest call ctypes makes
+_KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 
 
 def _probe_layout() -> ObjectLayout:
@@ -80,52 +81,51 @@ def _thread_pool() -> ThreadPoolExecutor:
 
 
 class _Launch:
-    """A prepared call for one input layout: the kernel, its layout words, the outputs to
-    allocate and how to split the work."""
+    """A prepared call for one input layout: the kernel, the outputs to allocate and, per
+    chunk of the work, the layout words the kernel reads ([start, end, shape, strides])."""
 
-    __slots__ = ("fn", "layout", "layout_address", "outputs", "tensor_inputs", "scalar_inputs", "extra",
-                 "chunks", "single")
+    __slots__ = ("fn", "layouts", "addresses", "outputs", "tensor_inputs", "scalar_inputs", "extra", "single")
 
-    def __init__(self, fn: Optional[Any], layout: np.ndarray, outputs: List[Tuple[Tuple[int, ...], np.dtype]],
-                 tensor_inputs: List[int], scalar_inputs: List[Tuple[int, str]], extra: bool,
-                 chunks: List[Tuple[int, int]]):
+    def __init__(self, fn: Optional[Any], layouts: np.ndarray, outputs: List[Tuple[Tuple[int, ...], np.dtype]],
+                 tensor_inputs: Optional[List[int]], scalar_inputs: List[Tuple[int, str]], extra: bool):
         self.fn = fn
-        self.layout = layout
-        self.layout_address = layout.ctypes.data
+        self.layouts = layouts  # one row per chunk; kept alive here, read by address
+        self.addresses = [layouts[c:].ctypes.data for c in range(len(layouts))]
         self.outputs = outputs
-        self.tensor_inputs = tensor_inputs
+        self.tensor_inputs = tensor_inputs  # None: every input is a tensor, in order
         self.scalar_inputs = scalar_inputs
         self.extra = extra
-        self.chunks = chunks
         self.single = len(outputs) == 1
 
     def __call__(self, args: Sequence[Any]) -> Any:
-        outs = [np.empty(shape, dtype) for shape, dtype in self.outputs]
-        if self.fn is not None:
-            arrays = [args[i] for i in self.tensor_inputs] + outs
-            extra = None
-            if self.extra:
-                extra = np.zeros(1 + len(self.scalar_inputs), np.int64)
-                for k, (i, kind) in enumerate(self.scalar_inputs, 1):
-                    if kind == "float64":
-                        extra[k:k + 1].view(np.float64)[0] = args[i]
-                    else:
-                        extra[k] = args[i]
-                arrays.append(extra)
-            packed = tuple(arrays)
-            if len(self.chunks) == 1:
-                start, end = self.chunks[0]
-                self.fn(start, end, packed, self.layout_address)
-            else:
-                pool = _thread_pool()
-                futures = [pool.submit(self.fn, s, e, packed, self.layout_address) for s, e in self.chunks[1:]]
-                self.fn(self.chunks[0][0], self.chunks[0][1], packed, self.layout_address)
-                for f in futures:
-                    f.result()
-            if extra is not None and extra[0]:
-                bit = int(extra[0]) & -int(extra[0])
-                raise RuntimeError(ERRORS[bit])
-        return outs[0] if self.single else tuple(outs)
+        outs = tuple([np.empty(shape, dtype) for shape, dtype in self.outputs])
+        if self.fn is None:
+            return outs[0] if self.single else outs
+        tensors = args if self.tensor_inputs is None else [args[i] for i in self.tensor_inputs]
+        extra = None
+        if self.extra:
+            extra = np.zeros(1 + len(self.scalar_inputs), np.int64)
+            for k, (i, kind) in enumerate(self.scalar_inputs, 1):
+                if kind == "float64":
+                    extra[k:k + 1].view(np.float64)[0] = args[i]
+                else:
+                    extra[k] = args[i]
+            packed = (*tensors, *outs, extra)
+        else:
+            packed = (*tensors, *outs)
+        # the kernel reads the tuple by address: ``packed`` keeps it (and the arrays) alive
+        if len(self.addresses) == 1:
+            self.fn(id(packed), self.addresses[0])
+        else:
+            pool = _thread_pool()
+            futures = [pool.submit(self.fn, id(packed), a) for a in self.addresses[1:]]
+            self.fn(id(packed), self.addresses[0])
+            for f in futures:
+                f.result()
+        if extra is not None and extra[0]:
+            bit = int(extra[0]) & -int(extra[0])
+            raise RuntimeError(ERRORS[bit])
+        return outs[0] if self.single else outs
 
 
 class FusedKernel:
@@ -190,7 +190,7 @@ class FusedKernel:
                 "this fusion group's values have shapes (" + ", ".join(str(s) for s in all_sizes) + ") that do not "
                 "fill one iteration space, so it cannot run as one kernel")
         if numel == 0:
-            launch = _Launch(None, np.zeros(1, np.int64), outputs, [], [], False, [])
+            launch = _Launch(None, np.zeros((0, 0), np.int64), outputs, None, [], False)
         else:
             operands = [(a.shape, tuple(s // a.itemsize for s in a.strides)) if v.uses else ((), ())
                         for a, v in zip(tensors, [v for v, t in zip(g.inputs, self.is_tensor) if t])]
@@ -208,13 +208,15 @@ class FusedKernel:
                                  for j, t in enumerate(out_types))
             spec = Spec(len(dims), tuple(spec_inputs), spec_outputs)
             fn, extra = self._kernel(spec)
-            layout = np.array(list(dims) + [s for st in strides for s in st], np.int64)
             # Outputs smaller than the iteration space are written by several iterations
             # (the same value); keep those launches on one thread.
             broadcast_out = any(0 in st for st in strides[len(tensors):])
-            launch = _Launch(fn, layout, outputs, [i for i, t in enumerate(self.is_tensor) if t],
-                             [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)],
-                             extra, _chunks(numel, 1 if broadcast_out else num_threads()))
+            words = list(dims) + [s for st in strides for s in st]
+            layouts = np.array([[start, end] + words for start, end in
+                                _chunks(numel, 1 if broadcast_out else num_threads())], np.int64)
+            tensor_inputs = None if all(self.is_tensor) else [i for i, t in enumerate(self.is_tensor) if t]
+            launch = _Launch(fn, layouts, outputs, tensor_inputs,
+                             [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)], extra)
         if key is not None:
             with self._lock:
                 self._launches[key] = launch

@@ -197,3 +197,30 @@ def test_an_int_passed_for_a_float_is_a_float():
     fn(x, 2.0, 3)
     assert fn.executor.compiles == 1
     assert fn(x, 2, 3.0)[1].dtype == torch.float32
+
+
+def test_tensor_only_calls_find_their_plan_by_layout_and_agree_with_bound_calls(monkeypatch):
+    monkeypatch.setattr(executor, "LAYOUT_CACHE_SIZE", 3)
+    fn = torch.trace(lunif2, torch.randn(6, 3))  # reads x.size(0): one plan per size
+    inputs = [torch.randn(6, 3), torch.randn(9, 3), torch.randn(3, 6).t(), torch.randn(6, 3).double(),
+              torch.randn(6, 3), torch.randn(9, 3)[::2], torch.randn(1, 3)]
+    for x in inputs + inputs:
+        lean = fn(x)
+        np.testing.assert_array_equal(lean.numpy(), fn(x=x).numpy())  # keywords: the full path
+        np.testing.assert_allclose(lean.numpy(), lunif2(x).numpy(), rtol=1e-6)
+        assert lean.dtype == x.dtype
+    assert 0 < len(fn.executor.layouts) <= 3
+
+
+def test_lean_calls_return_input_tensors_themselves_and_reject_other_arguments():
+    a, b = torch.randn(3), torch.randn(3)
+    same = torch.trace(lambda x, y: x, (a, b))
+    assert same(a, b) is a
+    pair = torch.trace(lambda x, y: (y, x + y), (a, b))
+    first, second = pair(a, b)
+    assert first is b
+    np.testing.assert_array_equal(second.numpy(), (a + b).numpy())
+    with pytest.raises(TypeError, match="expected a Tensor for argument 'y', but got"):
+        pair(a, 3)
+    with pytest.raises(TypeError, match="missing a required argument: 'y'"):
+        pair(a)

@@ -3,14 +3,14 @@
 The entry point runs the group over a range [start, end) of the flat (C order) index of the
 iteration space, so the launcher can split big outputs across threads::
 
-    void mtj_kernel(i64 start, i64 end, PyTupleObject *arrays, i64 *layout)
+    void mtj_kernel(PyTupleObject *arrays, i64 *layout)
 
 ``arrays`` holds the input arrays, then the output arrays, then (when the kernel takes
 scalars or may report an error) an int64 "extra" array: [status, scalar0, scalar1, ...]. The
 kernel reads each array's data pointer straight from the ndarray object, which saves the
 launcher a ctypes conversion per array on every call. ``layout`` is
-[shape[ndim], strides of each tensor operand[ndim]...], strides in elements, 0 along
-broadcast dimensions.
+[start, end, shape[ndim], strides of each tensor operand[ndim]...], strides in elements, 0
+along broadcast dimensions. (Two pointer arguments are the cheapest call ctypes makes.)
 
 Rows of the innermost dimension run in an internal function whose pointer arguments are
 ``noalias`` (outputs are fresh arrays; inputs are only read) and whose inner strides are
@@ -233,10 +233,9 @@ def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: O
     scalars = spec.scalars
     ndim = spec.ndim
     i8p = I8.as_pointer()
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64, I64, i8p, I64.as_pointer()]), SYMBOL)
-    start, end, arrays, buf = fn.args
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [i8p, I64.as_pointer()]), SYMBOL)
+    arrays, buf = fn.args
     irb = ir.IRBuilder(fn.append_basic_block("entry"))
-    b = Builder(irb)
 
     def data_pointer(k: int, t: ir.Type) -> ir.Value:
         item = irb.gep(arrays, [ir.Constant(I64, layout.tuple_items + 8 * k)])
@@ -245,7 +244,10 @@ def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: O
         return irb.bitcast(data, t)
 
     def word(k: int) -> ir.Value:
-        return irb.load(irb.gep(buf, [ir.Constant(I64, k)]))
+        return irb.load(irb.gep(buf, [ir.Constant(I64, 2 + k)]))
+
+    start = irb.load(buf)
+    end = irb.load(irb.gep(buf, [ir.Constant(I64, 1)]))
 
     ptrs = [data_pointer(k, _ptr(t.dtype)) for k, t in enumerate(tensors)]
     extra = data_pointer(len(tensors), I64.as_pointer()) if has_extra else None

@@ -11,6 +11,7 @@ from ir import Graph, Type
 from ir.types import TensorType
 
 from ..nn.module import Module
+from ..tensor import Tensor
 from ..ops import dispatch
 from ..ops.dispatch import _NOFIT, convert
 from . import config
@@ -31,6 +32,9 @@ class ScriptFunction:
         self.qualified_name = qualified_name or name
         self.executor = GraphExecutor(graph, name, optimize=config.optimizer(), fusion=config.fusion())
         self._code: Optional[str] = None
+        # calls with this many positional tensors bind in order with nothing to check but
+        # their types (None: every call binds its arguments through the signature)
+        self._tensor_arity = _tensor_arity(signature, graph) if type(self) is ScriptFunction else None
 
     @property
     def graph(self) -> Graph:
@@ -58,6 +62,10 @@ class ScriptFunction:
         return values
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
+            raw = [a._a for a in args if type(a) is Tensor]
+            if len(raw) == len(args):
+                return self.executor.run_tensors(args, raw)
         values = self._inputs(args, kwargs)
         result = self.executor.run(values)
         tracer = dispatch.state.tracer
@@ -92,6 +100,18 @@ class ScriptFunction:
 
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.qualified_name}>"
+
+
+def _tensor_arity(signature: inspect.Signature, graph: Graph) -> Optional[int]:
+    """The number of graph inputs when they are all tensors and the signature binds that
+    many positional arguments to them in order, with no defaults or variadics involved."""
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    params = list(signature.parameters.values())
+    if len(params) != len(graph.inputs) or any(p.kind not in kinds for p in params):
+        return None
+    if not all(isinstance(v.type, TensorType) for v in graph.inputs):
+        return None
+    return len(params)
 
 
 def _type_name(t: Type) -> str:
