@@ -5,6 +5,13 @@ becomes a call of its registry kernel (``aten.add_Tensor(x, y, 1)``); lists and 
 Python literals. Values are numpy arrays and Python values; the caller wraps tensors at the
 edges. The source is registered with ``linecache`` so tracebacks through it show its lines,
 and it is what ``.code`` prints.
+
+Each value is freed (``del``) right after the last statement that reads it, so an
+intermediate's memory goes back to the allocator as soon as it is dead, as in eager code,
+instead of when the function returns. A value read inside a loop body or a branch is dead
+after the whole loop or ``if``; a loop's initial values die when the loop has read them;
+loop-carried values die after the loop; values a block defines for its results die once the
+block's results are assigned.
 """
 from __future__ import annotations
 
@@ -68,6 +75,8 @@ class _Gen:
         self.lines: List[str] = []
         self.constants = 0
         self.functions = 0
+        # values to free as soon as a loop has read its initial values
+        self.dead_at_entry: Dict[Node, List[Value]] = {}
 
     # -- naming -------------------------------------------------------------------------------
     def fresh(self, hint: str) -> str:
@@ -129,7 +138,7 @@ class _Gen:
         self.printed = value_names(graph)
         params = ", ".join(self.name(v) for v in graph.inputs)
         self.emit(0, f"def {fname}({params}):")
-        self.block(graph.block, 1)
+        self.nodes(graph.block, 1)
         outs = [self.ref(v) for v in graph.outputs]
         if not outs:
             self.emit(1, "return None")
@@ -138,12 +147,28 @@ class _Gen:
         else:
             self.emit(1, f"return ({', '.join(outs)})")
 
-    def block(self, block: Block, depth: int) -> None:
-        start = len(self.lines)
+    def nodes(self, block: Block, depth: int) -> List[Value]:
+        """Emit the nodes of ``block``, each followed by the ``del`` of the values it was the
+        last to read. Returns the values of the block that its results read: the caller frees
+        them once it has assigned the results."""
+        after: Dict[Optional[Node], List[Value]] = {}
+        for v, last in _last_reads(block).items():
+            if v.node.kind != "prim::Constant":
+                after.setdefault(last, []).append(v)
+        self.free(depth, after.get(block.param_node, []))
         for node in block.nodes:
+            dead = after.get(node, [])
+            if node.kind == "prim::Loop":
+                entry = [v for v in dead if v.node is not node and _read_only_as_initial_value(v, node)]
+                self.dead_at_entry[node] = entry
+                dead = [v for v in dead if v not in entry]
             self.node(node, depth)
-        if len(self.lines) == start:
-            self.emit(depth, "pass")
+            self.free(depth, dead)
+        return after.get(None, [])
+
+    def free(self, depth: int, values: List[Value]) -> None:
+        if values:
+            self.emit(depth, f"del {', '.join(self.name(v) for v in values)}")
 
     def assign(self, depth: int, outputs: List[Value], expr: str) -> None:
         if not outputs:
@@ -186,10 +211,10 @@ class _Gen:
             if i == 1:
                 self.emit(depth, "else:")
             start = len(self.lines)
-            for n in b.nodes:
-                self.node(n, depth + 1)
+            results = self.nodes(b, depth + 1)
             for o, r in zip(node.outputs, b.returns):
                 self.emit(depth + 1, f"{self.name(o)} = {self.ref(r)}")
+            self.free(depth + 1, results)
             if len(self.lines) == start:
                 self.emit(depth + 1, "pass")
 
@@ -204,16 +229,19 @@ class _Gen:
         infinite = trip.node.kind == "prim::Constant" and trip.constant >= INFINITE_TRIPS
         i = self.name(counter) if counter.uses or not always else None
         if always and not infinite:
+            self.free(depth, self.dead_at_entry.pop(node))
             self.emit(depth, f"for {i or '_'} in range({self.ref(trip)}):")
         else:
             c = self.fresh("cond")
             self.emit(depth, f"{c} = {self.ref(cond)}")
             if i is not None:
                 self.emit(depth, f"{i} = 0")
+            self.free(depth, self.dead_at_entry.pop(node))
             test = c if infinite else f"{c} and {i} < {self.ref(trip)}"
             self.emit(depth, f"while {test}:")
-        for n in body.nodes:
-            self.node(n, depth + 1)
+        start = len(self.lines)
+        # the body's params are bound again at its end: they die there only after the loop
+        results = [v for v in self.nodes(body, depth + 1) if v.node is not body.param_node]
         if params:
             self.emit(depth + 1, f"{', '.join(self.name(p) for p in params)} = "
                                  f"{', '.join(self.ref(v) for v in nexts)}")
@@ -221,10 +249,12 @@ class _Gen:
             self.emit(depth + 1, f"{c} = {self.ref(body_cond)}")
             if i is not None:
                 self.emit(depth + 1, f"{i} += 1")
-        elif not body.nodes and not params:
+        self.free(depth + 1, results)
+        if len(self.lines) == start:
             self.emit(depth + 1, "pass")
         for o, p in zip(node.outputs, params):
             self.emit(depth, f"{self.name(o)} = {self.name(p)}")
+        self.free(depth, list(params))
 
     def fusion_kernel(self, node: Node) -> str:
         if self.fusion is None:
@@ -239,6 +269,35 @@ class _Gen:
         code = generate(node.attrs[SUBGRAPH], fname, self.fusion)
         self.globals[fname] = code.fn
         return fname
+
+
+def _last_reads(block: Block) -> Dict[Value, Optional[Node]]:
+    """For each value ``block`` defines (its params and its nodes' outputs), the node of the
+    block after which nothing reads it: the last one that reads it, itself or in its blocks;
+    None when the block's results read it; its producer (the param node for params) when
+    nothing does. The counter of a loop body is left out: its loop binds it."""
+    order = {n: i for i, n in enumerate(block.nodes)}
+    order[block.param_node] = -1
+    last: Dict[Value, Optional[Node]] = {}
+    counter = block.params[0] if block.owning_node is not None and block.owning_node.kind == "prim::Loop" else None
+    for v in [p for p in block.params if p is not counter] + [o for n in block.nodes for o in n.outputs]:
+        at: Optional[Node] = v.node
+        for use in v.uses:
+            user = block.node_holding(use.user)
+            if user is None:
+                at = None
+                break
+            if order[user] > order[at]:
+                at = user
+        last[v] = at
+    return last
+
+
+def _read_only_as_initial_value(v: Value, loop: Node) -> bool:
+    """Does ``loop`` read ``v`` only as the initial value of loop-carried values (not as its
+    trip count or condition, nor in its body)?"""
+    return all(u.offset >= 2 for u in v.uses if u.user is loop) and \
+        not any(u.user is not loop and u.user.is_descendant_of(loop.blocks[0]) for u in v.uses)
 
 
 def _is_true(v: Value) -> bool:
