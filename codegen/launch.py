@@ -24,6 +24,7 @@ import numpy as np
 
 from ir import registry
 from ir.graph import Graph, Node
+from ir.printer import print_graph
 from ir.types import TensorType, Type, type_of_constant
 
 from .llvm import kernel as kernels
@@ -70,6 +71,7 @@ def num_threads() -> int:
 
 _pool: Optional[ThreadPoolExecutor] = None
 _pool_lock = threading.Lock()
+_groups_lock = threading.Lock()
 
 
 def _thread_pool() -> ThreadPoolExecutor:
@@ -307,6 +309,29 @@ def _chunks(numel: int, threads: int) -> List[Tuple[int, int]]:
     return [(s, min(s + step, numel)) for s in range(0, numel, step)]
 
 
+_groups: "OrderedDict[str, FusedKernel]" = OrderedDict()
+MAX_GROUPS = 512  # FusedKernels kept for reuse by later plans
+
+
 def compile_group(node: Node) -> FusedKernel:
-    """The fusion compiler host code uses for ``prim::FusionGroup`` nodes."""
-    return FusedKernel(node.subgraph)
+    """The fusion compiler host code uses for ``prim::FusionGroup`` nodes.
+
+    A kernel reads the shapes and strides of its arrays at each call, and its code depends
+    on the ops, constants and dtypes of the group, never on the sizes the group's types may
+    carry (the executor specializes some graphs on their input sizes). So groups are keyed by
+    their text with tensor types reduced to dtypes, and groups that differ only in sizes share
+    one FusedKernel, with its compiled kernels and prepared launches."""
+    graph = node.subgraph.copy()
+    for v in list(graph.inputs) + [o for n in graph.nodes for o in n.outputs]:
+        if isinstance(v.type, TensorType):
+            v.type = TensorType(v.type.dtype)
+    key = print_graph(graph)
+    with _groups_lock:
+        kernel = _groups.get(key)
+        if kernel is None:
+            kernel = _groups[key] = FusedKernel(graph)
+            while len(_groups) > MAX_GROUPS:
+                _groups.popitem(last=False)
+        else:
+            _groups.move_to_end(key)
+        return kernel

@@ -273,3 +273,22 @@ def test_every_pointwise_op_in_the_registry_has_a_lowering():
     from ir import registry
     missing = [op.qualified_name for op in registry.all_ops() if op.pointwise and op.qualified_name not in LOWERINGS]
     assert not missing
+
+
+def test_groups_that_differ_only_in_their_sizes_share_one_kernel():
+    import minitorch_jit as torch
+
+    def f(x):
+        y = x.view(x.size(0), -1)  # the executor specializes this graph on size 0
+        return torch.sigmoid(y) * 2 + 1
+
+    fn = torch.trace(f, torch.randn(4, 3))
+    groups = []
+    for n in (4, 5, 9):
+        x = torch.randn(n, 3)
+        np.testing.assert_allclose(fn(x).numpy(), f(x).numpy(), rtol=1e-6)
+        plan = fn.executor.plan(fn.executor.raw_inputs([x]))
+        assert f"graph(%x : Float({n}, *)):" in str(plan.graph)
+        groups += [v for k, v in plan.code.globals.items() if k.startswith("fusion_group")]
+    assert len(groups) == 3 and len(set(map(id, groups))) == 1
+    assert groups[0].compiles == 1
