@@ -21,7 +21,7 @@ import linecache
 import math
 import re
 import types
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -50,15 +50,30 @@ def kernel_attr(op: registry.OpDef) -> str:
 
 
 class HostCode:
-    """Generated source and the function compiled from it."""
+    """Generated source and the function compiled from it. ``direct`` is set when the
+    function does nothing but call one fusion kernel on its arguments and return what it
+    returns: (the kernel, the positions of the arguments it takes)."""
 
-    def __init__(self, source: str, fn: Callable[..., Any], globals_: Dict[str, Any]):
+    def __init__(self, source: str, fn: Callable[..., Any], globals_: Dict[str, Any],
+                 direct: Optional[Tuple[Any, Tuple[int, ...]]] = None):
         self.source = source
         self.fn = fn
         self.globals = globals_
+        self.direct = direct
 
     def __call__(self, *args: Any) -> Any:
         return self.fn(*args)
+
+    def runner(self, args: Sequence[Any]) -> Callable[..., Any]:
+        """A callable equivalent to ``fn`` for arguments laid out exactly like ``args``
+        (shapes, strides and dtypes): for a function that is one call of a fusion kernel
+        that prepares launches (``kernel.launch(args)``, see codegen.launch), the kernel's
+        prepared launch for them, which skips the host function and the kernel's own
+        layout lookup; ``fn`` otherwise."""
+        if self.direct is None or not hasattr(self.direct[0], "launch"):
+            return self.fn
+        kernel, positions = self.direct
+        return kernel.launch([args[i] for i in positions]).taking(positions)
 
 
 class _Gen:
@@ -77,6 +92,7 @@ class _Gen:
         self.functions = 0
         # values to free as soon as a loop has read its initial values
         self.dead_at_entry: Dict[Node, List[Value]] = {}
+        self.kernels: Dict[Node, Any] = {}  # the fusion kernel of each prim::FusionGroup
 
     # -- naming -------------------------------------------------------------------------------
     def fresh(self, hint: str) -> str:
@@ -261,7 +277,7 @@ class _Gen:
             raise HostCodeError("this graph has a prim::FusionGroup but no fusion compiler was given")
         name = self.fresh(f"fusion_group_{self.functions}")
         self.functions += 1
-        self.globals[name] = self.fusion(node)
+        self.globals[name] = self.kernels[node] = self.fusion(node)
         return name
 
     def callee(self, node: Node) -> str:
@@ -329,6 +345,18 @@ def generate(graph: Graph, name: str = "forward",
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = gen.globals
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated source
-    return HostCode(source, namespace[name], namespace)
+    return HostCode(source, namespace[name], namespace, _direct_call(graph, gen.kernels))
+
+
+def _direct_call(graph: Graph, kernels: Dict[Node, Any]) -> Optional[Tuple[Any, Tuple[int, ...]]]:
+    """(kernel, argument positions) when ``graph`` is one fusion group over its inputs whose
+    results it returns as they are."""
+    nodes = [n for n in graph.nodes if n.kind != "prim::Constant"]
+    if len(nodes) != 1 or nodes[0] not in kernels or list(graph.outputs) != list(nodes[0].outputs):
+        return None
+    position = {v: i for i, v in enumerate(graph.inputs)}
+    if not all(v in position for v in nodes[0].inputs):
+        return None
+    return kernels[nodes[0]], tuple(position[v] for v in nodes[0].inputs)
 
 

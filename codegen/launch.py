@@ -94,12 +94,22 @@ class _Launch:
         self.layouts = layouts  # one row per chunk; kept alive here, read by address
         self.addresses = [layouts[c:].ctypes.data for c in range(len(layouts))]
         self.outputs = outputs
-        self.tensor_inputs = tensor_inputs  # None: every input is a tensor, in order
-        self.scalar_inputs = scalar_inputs
+        self.tensor_inputs = tensor_inputs  # positions of the arrays among the arguments; None: all, in order
+        self.scalar_inputs = scalar_inputs  # (position, how it is passed)
         self.extra = extra
         self.single = len(outputs) == 1
 
-    def __call__(self, args: Sequence[Any]) -> Any:
+    def taking(self, positions: Sequence[int]) -> "_Launch":
+        """This launch reading its argument i from position ``positions[i]`` of a longer
+        argument list (the arguments of a host function that is one call of the kernel)."""
+        tensors = range(len(positions)) if self.tensor_inputs is None else self.tensor_inputs
+        launch = _Launch(self.fn, self.layouts, self.outputs, [positions[i] for i in tensors],
+                         [(positions[i], kind) for i, kind in self.scalar_inputs], self.extra)
+        if launch.tensor_inputs == list(range(len(positions))) and not launch.scalar_inputs:
+            launch.tensor_inputs = None
+        return launch
+
+    def __call__(self, *args: Any) -> Any:
         outs = tuple([np.empty(shape, dtype) for shape, dtype in self.outputs])
         if self.fn is None:
             return outs[0] if self.single else outs
@@ -145,6 +155,10 @@ class FusedKernel:
         self.compiles = 0
 
     def __call__(self, *args: Any) -> Any:
+        return self.launch(args)(*args)
+
+    def launch(self, args: Sequence[Any]) -> _Launch:
+        """The prepared launch for arguments laid out like ``args`` (prepared now if new)."""
         try:
             key = tuple([(a.shape, a.strides, a.dtype) if t else type(a) for a, t in zip(args, self.is_tensor)])
         except AttributeError:
@@ -152,7 +166,7 @@ class FusedKernel:
         launch = self._launches.get(key) if key is not None else None
         if launch is None:
             launch = self._prepare(args, key)
-        return launch(args)
+        return launch
 
     # -- the slow path: once per input layout -------------------------------------------------
     def _prepare(self, args: Sequence[Any], key: Optional[tuple]) -> _Launch:

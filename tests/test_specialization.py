@@ -224,3 +224,16 @@ def test_lean_calls_return_input_tensors_themselves_and_reject_other_arguments()
         pair(a, 3)
     with pytest.raises(TypeError, match="missing a required argument: 'y'"):
         pair(a)
+
+
+def test_a_plan_that_is_one_fused_kernel_takes_its_arguments_by_position():
+    def f(a, b, c):
+        return torch.exp(c - a) * b + c  # the group reads c, a, b: not in argument order
+
+    x, y, z = torch.randn(5, 6), torch.randn(5, 6), torch.randn(5, 6)
+    fn = torch.trace(f, (x, y, z))
+    assert [n.kind for n in fn.graph_for(x, y, z).nodes] == ["prim::FusionGroup"]
+    cases = [(x, y, z), (z, y, x), (x, x, y), (x.t(), y.t(), z.t()), (x, y[:1], z), (x[:, ::2], y[:, ::2], z[:, ::2])]
+    for args in cases + cases:
+        np.testing.assert_allclose(fn(*args).numpy(), f(*args).numpy(), rtol=1e-6)
+        np.testing.assert_allclose(fn(*args).numpy(), fn(a=args[0], b=args[1], c=args[2]).numpy(), rtol=0)

@@ -289,16 +289,17 @@ class GraphExecutor:
     def run_tensors(self, tensors: Sequence[Tensor], raw: List[np.ndarray]) -> Any:
         """:meth:`run` for calls whose arguments are all tensors (``raw`` their arrays): the
         lean path. The exact layout of the arrays (shapes, strides, dtypes) determines
-        everything a plan is keyed on, so a layout seen before finds its plan's function in
-        one dict lookup; a new one goes through :meth:`plan`."""
+        everything a plan is keyed on, so a layout seen before finds what runs its plan in
+        one dict lookup (the plan's function, or for a plan that is one fused kernel, the
+        kernel's launch prepared for that layout); a new one goes through :meth:`plan`."""
         key = tuple([(a.shape, a.strides, a.dtype) for a in raw])
-        fn = self.layouts.get(key)
-        if fn is None:
-            fn = self.plan(raw).code.fn
+        run = self.layouts.get(key)
+        if run is None:
+            run = self.plan(raw).code.runner(raw)
             if len(self.layouts) >= LAYOUT_CACHE_SIZE:
                 self.layouts = {}  # rebinding, not clearing: a concurrent call keeps its view
-            self.layouts[key] = fn
-        out = fn(*raw)
+            self.layouts[key] = run
+        out = run(*raw)
         if type(out) is np.ndarray:
             for t in tensors:
                 if t._a is out:
