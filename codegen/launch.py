@@ -35,7 +35,14 @@ from .llvm.lowering import ERRORS
 log = logging.getLogger("minitorch_jit")
 
 SUPPORTED = {np.dtype(d): d for d in ("bool", "int32", "int64", "float32", "float64")}
-PARALLEL_MIN = 1 << 16        # elements; smaller outputs run inline on the calling thread
+# A kernel runs on the thread pool when its work is at least that of a kernel streaming 9
+# arrays (ratio_iou) over PARALLEL_MIN elements; smaller ones run inline on the calling thread.
+# Work per element counts each array read or written once and each math function call (exp,
+# tanh, ...) MATH_COST times, as they measure here; kernels cheaper than ratio_iou per element
+# still need PARALLEL_MIN elements.
+PARALLEL_MIN = 1 << 16        # elements
+PARALLEL_UNITS = 9            # work per element of the reference kernel
+MATH_COST = 8
 CHUNK_ALIGN = 64              # chunk boundaries, in elements
 MAX_LAUNCHES = 256            # prepared launches kept per kernel (one per input layout)
 
@@ -149,7 +156,7 @@ class FusedKernel:
         self.cache = cache if cache is not None else default_cache()
         self.is_tensor = [isinstance(v.type, TensorType) for v in graph.inputs]
         self._launches: "OrderedDict[tuple, _Launch]" = OrderedDict()
-        self._kernels: Dict[Spec, Tuple[Any, bool]] = {}
+        self._kernels: Dict[Spec, Tuple[Any, bool, int]] = {}
         self._checked: set = set()
         self._lock = threading.Lock()
         self.compiles = 0
@@ -223,13 +230,14 @@ class FusedKernel:
             spec_outputs = tuple(TensorArg(t.dtype, not t.sizes, _inner_kind(strides[len(tensors) + j][-1]))
                                  for j, t in enumerate(out_types))
             spec = Spec(len(dims), tuple(spec_inputs), spec_outputs)
-            fn, extra = self._kernel(spec)
+            fn, extra, math_calls = self._kernel(spec)
             # Outputs smaller than the iteration space are written by several iterations
             # (the same value); keep those launches on one thread.
             broadcast_out = any(0 in st for st in strides[len(tensors):])
+            work = numel * max(len(strides) + MATH_COST * math_calls, PARALLEL_UNITS)
+            threads = 1 if broadcast_out or work < PARALLEL_MIN * PARALLEL_UNITS else num_threads()
             words = list(dims) + [s for st in strides for s in st]
-            layouts = np.array([[start, end] + words for start, end in
-                                _chunks(numel, 1 if broadcast_out else num_threads())], np.int64)
+            layouts = np.array([[start, end] + words for start, end in _chunks(numel, threads)], np.int64)
             tensor_inputs = None if all(self.is_tensor) else [i for i, t in enumerate(self.is_tensor) if t]
             launch = _Launch(fn, layouts, outputs, tensor_inputs,
                              [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)], extra)
@@ -264,13 +272,15 @@ class FusedKernel:
                                    f"rule says {expected}")
         self._checked.add(sig)
 
-    def _kernel(self, spec: Spec) -> Tuple[Any, bool]:
+    def _kernel(self, spec: Spec) -> Tuple[Any, bool, int]:
+        """The compiled kernel for ``spec``, whether it takes the extra array, and how many
+        math functions it calls per element."""
         with self._lock:
             hit = self._kernels.get(spec)
             if hit is None:
-                text, extra = kernels.build(self.graph, spec, LAYOUT)
-                address = self.cache.address(text)
-                hit = self._kernels[spec] = (_KERNEL_TYPE(address), extra)
+                built = kernels.build(self.graph, spec, LAYOUT)
+                address = self.cache.address(built.text)
+                hit = self._kernels[spec] = (_KERNEL_TYPE(address), built.extra, built.math_calls)
                 self.compiles += 1
             return hit
 
@@ -316,7 +326,7 @@ def _inner_kind(stride: int) -> int:
 
 
 def _chunks(numel: int, threads: int) -> List[Tuple[int, int]]:
-    if threads <= 1 or numel < PARALLEL_MIN:
+    if threads <= 1:
         return [(0, numel)]
     step = -(-numel // threads)
     step = -(-step // CHUNK_ALIGN) * CHUNK_ALIGN

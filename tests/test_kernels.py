@@ -220,8 +220,7 @@ def test_contiguous_float32_kernel_uses_vector_registers():
     from codegen.llvm.kernel import Spec, TensorArg, build
     g = parse_graph(ADD_EXP)
     spec = Spec(1, (TensorArg("float32", False, 1),) * 2, (TensorArg("float32", False, 1),))
-    text, _ = build(g, spec, LAYOUT)
-    asm = target.assembly(text)
+    asm = target.assembly(build(g, spec, LAYOUT).text)
     register = "zmm" if "+avx512f" in target.host_features() else "ymm"
     assert register in asm, "the loop was not vectorized"
 
@@ -292,3 +291,25 @@ def test_groups_that_differ_only_in_their_sizes_share_one_kernel():
         groups += [v for k, v in plan.code.globals.items() if k.startswith("fusion_group")]
     assert len(groups) == 3 and len(set(map(id, groups))) == 1
     assert groups[0].compiles == 1
+
+
+def test_kernels_that_call_math_functions_use_the_thread_pool_at_fewer_elements(monkeypatch):
+    monkeypatch.setenv("MINITORCH_JIT_NUM_THREADS", "2")
+    cheap = kernel("""graph(%a : Float(*), %b : Float(*)):
+  %1 : Float(*) = aten::mul(%a, %b)
+  return (%1)
+""")
+    costly = kernel("""graph(%a : Float(*), %b : Float(*)):
+  %1 : Float(*) = aten::tanh(%a)
+  %2 : Float(*) = aten::sigmoid(%b)
+  %3 : Float(*) = aten::mul(%1, %2)
+  %4 : Float(*) = aten::tanh(%3)
+  %5 : Float(*) = aten::exp(%4)
+  return (%5)
+""")
+    a, b = np.random.rand(2, 20_000).astype(np.float32)
+    assert len(cheap.launch((a, b)).addresses) == 1
+    assert len(costly.launch((a, b)).addresses) == 2
+    split = costly(a, b)
+    monkeypatch.setenv("MINITORCH_JIT_NUM_THREADS", "1")
+    np.testing.assert_array_equal(split, kernel(str(costly.graph))(a, b))

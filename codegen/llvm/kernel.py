@@ -21,7 +21,7 @@ nothing intermediate is stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence, Tuple, Union
+from typing import Callable, Dict, List, NamedTuple, Sequence, Tuple, Union
 
 import llvmlite.binding as llvm
 from llvmlite import ir
@@ -94,15 +94,22 @@ def infer_types(graph: Graph, input_types: Sequence[Type]) -> Dict[Value, Type]:
     return types
 
 
-def build(graph: Graph, spec: Spec, layout: ObjectLayout) -> Tuple[str, bool]:
-    """LLVM IR text of the kernel (its entry point is named :data:`cache.SYMBOL`), and
-    whether it takes the extra array (it has scalar inputs or may report a value error)."""
+class Built(NamedTuple):
+    """A kernel's LLVM IR text (its entry point is named :data:`cache.SYMBOL`), whether it
+    takes the extra array (it has scalar inputs or may report a value error), and how many
+    math functions (exp, tanh, ...) it calls per element: a measure of its cost."""
+    text: str
+    extra: bool
+    math_calls: int
+
+
+def build(graph: Graph, spec: Spec, layout: ObjectLayout) -> Built:
     module = ir.Module(name="minitorch_jit_kernel")
     module.triple = llvm.get_process_triple()
-    inner, raises = _inner_function(module, graph, spec)
-    extra = bool(spec.scalars) or raises
+    inner, cx = _inner_function(module, graph, spec)
+    extra = bool(spec.scalars) or not isinstance(cx.status.v, ir.Constant)
     _entry_function(module, inner, spec, layout, extra)
-    return str(module), extra
+    return Built(str(module), extra, cx.math_calls)
 
 
 def _ptr(dtype: str) -> ir.PointerType:
@@ -113,10 +120,11 @@ def _scalar_type(a: ScalarArg) -> ir.Type:
     return REGISTER[a.dtype]
 
 
-def _inner_function(module: ir.Module, graph: Graph, spec: Spec) -> Tuple[ir.Function, bool]:
+def _inner_function(module: ir.Module, graph: Graph, spec: Spec) -> Tuple[ir.Function, Context]:
     """i32 rows(i64 n, T* noalias p..., i64 stride (runtime ones)..., scalars...): computes
     n elements along the innermost dimension and returns the status bits it raised. Also
-    says whether any lowering may raise a status bit.
+    returns the context an element was computed with (which status bits it may raise, the
+    math functions it calls).
 
     The elements are computed by a loop that the vectorizer turns into vector code. When the
     group calls a math function whose IR covers only part of its range (sin and cos of huge
@@ -195,7 +203,7 @@ def _inner_function(module: ir.Module, graph: Graph, spec: Spec) -> Tuple[ir.Fun
         merged.add_incoming(again_status, again_end)
         status = merged
     irb.ret(status)
-    return fn, not isinstance(cx.status.v, ir.Constant)
+    return fn, cx
 
 
 def _counted_loop(irb: ir.IRBuilder, n: ir.Value, body: Callable[[ir.Value], Context]) -> Tuple[ir.Value, ir.Value, Context]:

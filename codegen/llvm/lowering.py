@@ -70,6 +70,7 @@ class Context:
         self.exact = exact
         self.status: V = b.c(I32, 0)
         self.beyond: V = b.c(I1, 0)
+        self.math_calls = 0
 
     def promote(self, *ops: Operand) -> str:
         return result_type([(o.kind, o.promotion_dtype) for o in ops if o.kind in ("dim", "zerodim", "scalar")])
@@ -102,6 +103,7 @@ class Context:
         self.status = self.status | self.b.select(cond, self.b.c(I32, bit), self.b.c(I32, 0))
 
     def math(self, name: str, *args: V) -> V:
+        self.math_calls += 1
         value = mathlib.call(self.b, name, *args)
         beyond = mathlib.beyond_reach(self.b, name, *args)
         if beyond is None:
