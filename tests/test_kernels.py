@@ -215,14 +215,24 @@ def test_big_outputs_split_across_threads_give_the_same_result(monkeypatch):
     np.testing.assert_array_equal(many, one)
 
 
-def test_contiguous_float32_kernel_uses_vector_registers():
+@pytest.mark.parametrize("dtype, ops", [("float32", ["add", "exp"]), ("float32", ["tanh", "sigmoid", "erf"]),
+                                        ("float64", ["log1p", "expm1", "pow"]), ("float32", ["sin", "pow"]),
+                                        ("float64", ["cos"])])
+def test_contiguous_kernels_with_math_functions_use_vector_registers(dtype, ops):
     from codegen.launch import LAYOUT
     from codegen.llvm.kernel import Spec, TensorArg, build
-    g = parse_graph(ADD_EXP)
-    spec = Spec(1, (TensorArg("float32", False, 1),) * 2, (TensorArg("float32", False, 1),))
+    t = SHORT_NAME[dtype]
+    lines, last = [], "%a"
+    for k, op in enumerate(ops):
+        lines.append(f"  %{k} : {t}(*) = aten::{op}({last}{', %b' if op in ('add', 'pow') else ''})")
+        last = f"%{k}"
+    g = parse_graph(f"graph(%a : {t}(*), %b : {t}(*)):\n" + "\n".join(lines) + f"\n  return ({last})\n")
+    spec = Spec(1, (TensorArg(dtype, False, 1),) * 2, (TensorArg(dtype, False, 1),))
     asm = target.assembly(build(g, spec, LAYOUT).text)
     register = "zmm" if "+avx512f" in target.host_features() else "ymm"
     assert register in asm, "the loop was not vectorized"
+    # libm is called only by the exact loop of rows with sin or cos beyond their reduction
+    assert ("call" in asm) == any(op in ("sin", "cos") for op in ops)
 
 
 def test_disk_cache_is_used_by_a_second_process_and_corrupt_entries_are_rebuilt(tmp_path):

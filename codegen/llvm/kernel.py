@@ -104,6 +104,7 @@ class Built(NamedTuple):
 
 
 def build(graph: Graph, spec: Spec, layout: ObjectLayout) -> Built:
+    """The kernel of ``graph`` specialized on ``spec``."""
     module = ir.Module(name="minitorch_jit_kernel")
     module.triple = llvm.get_process_triple()
     inner, cx = _inner_function(module, graph, spec)
