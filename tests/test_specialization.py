@@ -237,3 +237,16 @@ def test_a_plan_that_is_one_fused_kernel_takes_its_arguments_by_position():
     for args in cases + cases:
         np.testing.assert_allclose(fn(*args).numpy(), f(*args).numpy(), rtol=1e-6)
         np.testing.assert_allclose(fn(*args).numpy(), fn(a=args[0], b=args[1], c=args[2]).numpy(), rtol=0)
+
+
+def test_module_calls_with_tensors_read_parameters_at_each_call():
+    m = mlp()
+    x = torch.randn(5, 8)
+    traced = torch.trace(m, (x,))
+    np.testing.assert_allclose(traced(x).numpy(), m(x).numpy(), rtol=1e-5)
+    m[0].weight.mul_(2.0)  # in place: the traced module shares the tensor
+    np.testing.assert_allclose(traced(x).numpy(), m(x).numpy(), rtol=1e-5)
+    traced._modules["0"].weight = torch.nn.Parameter(torch.randn(8, 64).t())  # another layout: another plan
+    m[0].weight = traced._modules["0"].weight
+    np.testing.assert_allclose(traced(x).numpy(), m(x).numpy(), rtol=1e-5)
+    np.testing.assert_array_equal(traced(x).numpy(), traced.forward(x=x).numpy())
