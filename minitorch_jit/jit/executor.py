@@ -10,8 +10,9 @@ work. ``MINITORCH_JIT_LOG=recompile`` logs each recompile with its reason.
 
 Calls whose arguments are all tensors take a leaner path (:meth:`GraphExecutor.run_tensors`):
 the exact layout of the arrays (shape, strides and dtype of each) decides everything a plan
-is keyed on, so a layout seen before finds the plan's function with one dict lookup, in
-``layouts`` (bounded; a new layout goes through the full lookup).
+is keyed on, so a layout seen before finds what runs its plan with one dict lookup, in
+``layouts`` (bounded; a new layout goes through the full lookup): the plan's function, or for
+a plan that is one fused kernel, that kernel's launch prepared for the layout.
 """
 from __future__ import annotations
 
