@@ -5,6 +5,13 @@ becomes a call of its registry kernel (``aten.add_Tensor(x, y, 1)``); lists and 
 Python literals. Values are numpy arrays and Python values; the caller wraps tensors at the
 edges. The source is registered with ``linecache`` so tracebacks through it show its lines,
 and it is what ``.code`` prints.
+
+Each value is freed (``del``) right after the last statement that reads it, so an
+intermediate's memory goes back to the allocator as soon as it is dead, as in eager code,
+instead of when the function returns. A value read inside a loop body or a branch is dead
+after the whole loop or ``if``; a loop's initial values die when the loop has read them;
+loop-carried values die after the loop; values a block defines for its results die once the
+block's results are assigned.
 """
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ import linecache
 import math
 import re
 import types
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -43,15 +50,30 @@ def kernel_attr(op: registry.OpDef) -> str:
 
 
 class HostCode:
-    """Generated source and the function compiled from it."""
+    """Generated source and the function compiled from it. ``direct`` is set when the
+    function does nothing but call one fusion kernel on its arguments and return what it
+    returns: (the kernel, the positions of the arguments it takes)."""
 
-    def __init__(self, source: str, fn: Callable[..., Any], globals_: Dict[str, Any]):
+    def __init__(self, source: str, fn: Callable[..., Any], globals_: Dict[str, Any],
+                 direct: Optional[Tuple[Any, Tuple[int, ...]]] = None):
         self.source = source
         self.fn = fn
         self.globals = globals_
+        self.direct = direct
 
     def __call__(self, *args: Any) -> Any:
         return self.fn(*args)
+
+    def runner(self, args: Sequence[Any]) -> Callable[..., Any]:
+        """A callable equivalent to ``fn`` for arguments laid out exactly like ``args``
+        (shapes, strides and dtypes): for a function that is one call of a fusion kernel
+        that prepares launches (``kernel.launch(args)``, see codegen.launch), the kernel's
+        prepared launch for them, which skips the host function and the kernel's own
+        layout lookup; ``fn`` otherwise."""
+        if self.direct is None or not hasattr(self.direct[0], "launch"):
+            return self.fn
+        kernel, positions = self.direct
+        return kernel.launch([args[i] for i in positions]).taking(positions)
 
 
 class _Gen:
@@ -68,6 +90,9 @@ class _Gen:
         self.lines: List[str] = []
         self.constants = 0
         self.functions = 0
+        # values to free as soon as a loop has read its initial values
+        self.dead_at_entry: Dict[Node, List[Value]] = {}
+        self.kernels: Dict[Node, Any] = {}  # the fusion kernel of each prim::FusionGroup
 
     # -- naming -------------------------------------------------------------------------------
     def fresh(self, hint: str) -> str:
@@ -133,7 +158,7 @@ class _Gen:
         self.printed = value_names(graph)
         params = ", ".join(self.name(v) for v in graph.inputs)
         self.emit(0, f"def {fname}({params}):")
-        self.block(graph.block, 1)
+        self.nodes(graph.block, 1)
         outs = [self.ref(v) for v in graph.outputs]
         if not outs:
             self.emit(1, "return None")
@@ -142,12 +167,28 @@ class _Gen:
         else:
             self.emit(1, f"return ({', '.join(outs)})")
 
-    def block(self, block: Block, depth: int) -> None:
-        start = len(self.lines)
+    def nodes(self, block: Block, depth: int) -> List[Value]:
+        """Emit the nodes of ``block``, each followed by the ``del`` of the values it was the
+        last to read. Returns the values of the block that its results read: the caller frees
+        them once it has assigned the results."""
+        after: Dict[Optional[Node], List[Value]] = {}
+        for v, last in _last_reads(block).items():
+            if v.node.kind != "prim::Constant":
+                after.setdefault(last, []).append(v)
+        self.free(depth, after.get(block.param_node, []))
         for node in block.nodes:
+            dead = after.get(node, [])
+            if node.kind == "prim::Loop":
+                entry = [v for v in dead if v.node is not node and _read_only_as_initial_value(v, node)]
+                self.dead_at_entry[node] = entry
+                dead = [v for v in dead if v not in entry]
             self.node(node, depth)
-        if len(self.lines) == start:
-            self.emit(depth, "pass")
+            self.free(depth, dead)
+        return after.get(None, [])
+
+    def free(self, depth: int, values: List[Value]) -> None:
+        if values:
+            self.emit(depth, f"del {', '.join(self.name(v) for v in values)}")
 
     def assign(self, depth: int, outputs: List[Value], expr: str) -> None:
         if not outputs:
@@ -190,10 +231,10 @@ class _Gen:
             if i == 1:
                 self.emit(depth, "else:")
             start = len(self.lines)
-            for n in b.nodes:
-                self.node(n, depth + 1)
+            results = self.nodes(b, depth + 1)
             for o, r in zip(node.outputs, b.returns):
                 self.emit(depth + 1, f"{self.name(o)} = {self.ref(r)}")
+            self.free(depth + 1, results)
             if len(self.lines) == start:
                 self.emit(depth + 1, "pass")
 
@@ -208,16 +249,19 @@ class _Gen:
         infinite = trip.node.kind == "prim::Constant" and trip.constant >= INFINITE_TRIPS
         i = self.name(counter) if counter.uses or not always else None
         if always and not infinite:
+            self.free(depth, self.dead_at_entry.pop(node))
             self.emit(depth, f"for {i or '_'} in range({self.ref(trip)}):")
         else:
             c = self.fresh("cond")
             self.emit(depth, f"{c} = {self.ref(cond)}")
             if i is not None:
                 self.emit(depth, f"{i} = 0")
+            self.free(depth, self.dead_at_entry.pop(node))
             test = c if infinite else f"{c} and {i} < {self.ref(trip)}"
             self.emit(depth, f"while {test}:")
-        for n in body.nodes:
-            self.node(n, depth + 1)
+        start = len(self.lines)
+        # the body's params are bound again at its end: they die there only after the loop
+        results = [v for v in self.nodes(body, depth + 1) if v.node is not body.param_node]
         if params:
             self.emit(depth + 1, f"{', '.join(self.name(p) for p in params)} = "
                                  f"{', '.join(self.ref(v) for v in nexts)}")
@@ -225,17 +269,19 @@ class _Gen:
             self.emit(depth + 1, f"{c} = {self.ref(body_cond)}")
             if i is not None:
                 self.emit(depth + 1, f"{i} += 1")
-        elif not body.nodes and not params:
+        self.free(depth + 1, results)
+        if len(self.lines) == start:
             self.emit(depth + 1, "pass")
         for o, p in zip(node.outputs, params):
             self.emit(depth, f"{self.name(o)} = {self.name(p)}")
+        self.free(depth, list(params))
 
     def fusion_kernel(self, node: Node) -> str:
         if self.fusion is None:
             raise HostCodeError("this graph has a prim::FusionGroup but no fusion compiler was given")
         name = self.fresh(f"fusion_group_{self.functions}")
         self.functions += 1
-        self.globals[name] = self.fusion(node)
+        self.globals[name] = self.kernels[node] = self.fusion(node)
         return name
 
     def callee(self, node: Node) -> str:
@@ -243,6 +289,35 @@ class _Gen:
         code = generate(node.attrs[SUBGRAPH], fname, self.fusion)
         self.globals[fname] = code.fn
         return fname
+
+
+def _last_reads(block: Block) -> Dict[Value, Optional[Node]]:
+    """For each value ``block`` defines (its params and its nodes' outputs), the node of the
+    block after which nothing reads it: the last one that reads it, itself or in its blocks;
+    None when the block's results read it; its producer (the param node for params) when
+    nothing does. The counter of a loop body is left out: its loop binds it."""
+    order = {n: i for i, n in enumerate(block.nodes)}
+    order[block.param_node] = -1
+    last: Dict[Value, Optional[Node]] = {}
+    counter = block.params[0] if block.owning_node is not None and block.owning_node.kind == "prim::Loop" else None
+    for v in [p for p in block.params if p is not counter] + [o for n in block.nodes for o in n.outputs]:
+        at: Optional[Node] = v.node
+        for use in v.uses:
+            user = block.node_holding(use.user)
+            if user is None:
+                at = None
+                break
+            if order[user] > order[at]:
+                at = user
+        last[v] = at
+    return last
+
+
+def _read_only_as_initial_value(v: Value, loop: Node) -> bool:
+    """Does ``loop`` read ``v`` only as the initial value of loop-carried values (not as its
+    trip count or condition, nor in its body)?"""
+    return all(u.offset >= 2 for u in v.uses if u.user is loop) and \
+        not any(u.user is not loop and u.user.is_descendant_of(loop.blocks[0]) for u in v.uses)
 
 
 def _is_true(v: Value) -> bool:
@@ -274,6 +349,18 @@ def generate(graph: Graph, name: str = "forward",
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = gen.globals
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated source
-    return HostCode(source, namespace[name], namespace)
+    return HostCode(source, namespace[name], namespace, _direct_call(graph, gen.kernels))
+
+
+def _direct_call(graph: Graph, kernels: Dict[Node, Any]) -> Optional[Tuple[Any, Tuple[int, ...]]]:
+    """(kernel, argument positions) when ``graph`` is one fusion group over its inputs whose
+    results it returns as they are."""
+    nodes = [n for n in graph.nodes if n.kind != "prim::Constant"]
+    if len(nodes) != 1 or nodes[0] not in kernels or list(graph.outputs) != list(nodes[0].outputs):
+        return None
+    position = {v: i for i, v in enumerate(graph.inputs)}
+    if not all(v in position for v in nodes[0].inputs):
+        return None
+    return kernels[nodes[0]], tuple(position[v] for v in nodes[0].inputs)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ir import registry
 from ir.graph import Graph, Node
+from ir.printer import print_graph
 from ir.types import TensorType, Type, type_of_constant
 
 from .llvm import kernel as kernels
@@ -34,11 +35,19 @@ from .llvm.lowering import ERRORS
 log = logging.getLogger("minitorch_jit")
 
 SUPPORTED = {np.dtype(d): d for d in ("bool", "int32", "int64", "float32", "float64")}
-PARALLEL_MIN = 1 << 16        # elements; smaller outputs run inline on the calling thread
+# A kernel runs on the thread pool when its work is at least that of a kernel streaming 9
+# arrays (ratio_iou) over PARALLEL_MIN elements; smaller ones run inline on the calling thread.
+# Work per element counts each array read or written once and each math function call (exp,
+# tanh, ...) MATH_COST times, as they measure here; kernels cheaper than ratio_iou per element
+# still need PARALLEL_MIN elements.
+PARALLEL_MIN = 1 << 16        # elements
+PARALLEL_UNITS = 9            # work per element of the reference kernel
+MATH_COST = 8
 CHUNK_ALIGN = 64              # chunk boundaries, in elements
 MAX_LAUNCHES = 256            # prepared launches kept per kernel (one per input layout)
 
-_KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_int64, ctypes.py_object, ctypes.c_void_p)
+# (the tuple of arrays, the layout words), both by address: the cheapest call ctypes makes
+_KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 
 
 def _probe_layout() -> ObjectLayout:
@@ -69,6 +78,7 @@ def num_threads() -> int:
 
 _pool: Optional[ThreadPoolExecutor] = None
 _pool_lock = threading.Lock()
+_groups_lock = threading.Lock()
 
 
 def _thread_pool() -> ThreadPoolExecutor:
@@ -80,52 +90,61 @@ def _thread_pool() -> ThreadPoolExecutor:
 
 
 class _Launch:
-    """A prepared call for one input layout: the kernel, its layout words, the outputs to
-    allocate and how to split the work."""
+    """A prepared call for one input layout: the kernel, the outputs to allocate and, per
+    chunk of the work, the layout words the kernel reads ([start, end, shape, strides])."""
 
-    __slots__ = ("fn", "layout", "layout_address", "outputs", "tensor_inputs", "scalar_inputs", "extra",
-                 "chunks", "single")
+    __slots__ = ("fn", "layouts", "addresses", "outputs", "tensor_inputs", "scalar_inputs", "extra", "single")
 
-    def __init__(self, fn: Optional[Any], layout: np.ndarray, outputs: List[Tuple[Tuple[int, ...], np.dtype]],
-                 tensor_inputs: List[int], scalar_inputs: List[Tuple[int, str]], extra: bool,
-                 chunks: List[Tuple[int, int]]):
+    def __init__(self, fn: Optional[Any], layouts: np.ndarray, outputs: List[Tuple[Tuple[int, ...], np.dtype]],
+                 tensor_inputs: Optional[List[int]], scalar_inputs: List[Tuple[int, str]], extra: bool):
         self.fn = fn
-        self.layout = layout
-        self.layout_address = layout.ctypes.data
+        self.layouts = layouts  # one row per chunk; kept alive here, read by address
+        self.addresses = [layouts[c:].ctypes.data for c in range(len(layouts))]
         self.outputs = outputs
-        self.tensor_inputs = tensor_inputs
-        self.scalar_inputs = scalar_inputs
+        self.tensor_inputs = tensor_inputs  # positions of the arrays among the arguments; None: all, in order
+        self.scalar_inputs = scalar_inputs  # (position, how it is passed)
         self.extra = extra
-        self.chunks = chunks
         self.single = len(outputs) == 1
 
-    def __call__(self, args: Sequence[Any]) -> Any:
-        outs = [np.empty(shape, dtype) for shape, dtype in self.outputs]
-        if self.fn is not None:
-            arrays = [args[i] for i in self.tensor_inputs] + outs
-            extra = None
-            if self.extra:
-                extra = np.zeros(1 + len(self.scalar_inputs), np.int64)
-                for k, (i, kind) in enumerate(self.scalar_inputs, 1):
-                    if kind == "float64":
-                        extra[k:k + 1].view(np.float64)[0] = args[i]
-                    else:
-                        extra[k] = args[i]
-                arrays.append(extra)
-            packed = tuple(arrays)
-            if len(self.chunks) == 1:
-                start, end = self.chunks[0]
-                self.fn(start, end, packed, self.layout_address)
-            else:
-                pool = _thread_pool()
-                futures = [pool.submit(self.fn, s, e, packed, self.layout_address) for s, e in self.chunks[1:]]
-                self.fn(self.chunks[0][0], self.chunks[0][1], packed, self.layout_address)
-                for f in futures:
-                    f.result()
-            if extra is not None and extra[0]:
-                bit = int(extra[0]) & -int(extra[0])
-                raise RuntimeError(ERRORS[bit])
-        return outs[0] if self.single else tuple(outs)
+    def taking(self, positions: Sequence[int]) -> "_Launch":
+        """This launch reading its argument i from position ``positions[i]`` of a longer
+        argument list (the arguments of a host function that is one call of the kernel)."""
+        tensors = range(len(positions)) if self.tensor_inputs is None else self.tensor_inputs
+        launch = _Launch(self.fn, self.layouts, self.outputs, [positions[i] for i in tensors],
+                         [(positions[i], kind) for i, kind in self.scalar_inputs], self.extra)
+        if launch.tensor_inputs == list(range(len(positions))) and not launch.scalar_inputs:
+            launch.tensor_inputs = None
+        return launch
+
+    def __call__(self, *args: Any) -> Any:
+        outs = tuple([np.empty(shape, dtype) for shape, dtype in self.outputs])
+        if self.fn is None:
+            return outs[0] if self.single else outs
+        tensors = args if self.tensor_inputs is None else [args[i] for i in self.tensor_inputs]
+        extra = None
+        if self.extra:
+            extra = np.zeros(1 + len(self.scalar_inputs), np.int64)
+            for k, (i, kind) in enumerate(self.scalar_inputs, 1):
+                if kind == "float64":
+                    extra[k:k + 1].view(np.float64)[0] = args[i]
+                else:
+                    extra[k] = args[i]
+            packed = (*tensors, *outs, extra)
+        else:
+            packed = (*tensors, *outs)
+        # the kernel reads the tuple by address: ``packed`` keeps it (and the arrays) alive
+        if len(self.addresses) == 1:
+            self.fn(id(packed), self.addresses[0])
+        else:
+            pool = _thread_pool()
+            futures = [pool.submit(self.fn, id(packed), a) for a in self.addresses[1:]]
+            self.fn(id(packed), self.addresses[0])
+            for f in futures:
+                f.result()
+        if extra is not None and extra[0]:
+            bit = int(extra[0]) & -int(extra[0])
+            raise RuntimeError(ERRORS[bit])
+        return outs[0] if self.single else outs
 
 
 class FusedKernel:
@@ -137,12 +156,16 @@ class FusedKernel:
         self.cache = cache if cache is not None else default_cache()
         self.is_tensor = [isinstance(v.type, TensorType) for v in graph.inputs]
         self._launches: "OrderedDict[tuple, _Launch]" = OrderedDict()
-        self._kernels: Dict[Spec, Tuple[Any, bool]] = {}
+        self._kernels: Dict[Spec, Tuple[Any, bool, int]] = {}
         self._checked: set = set()
         self._lock = threading.Lock()
         self.compiles = 0
 
     def __call__(self, *args: Any) -> Any:
+        return self.launch(args)(*args)
+
+    def launch(self, args: Sequence[Any]) -> _Launch:
+        """The prepared launch for arguments laid out like ``args`` (prepared now if new)."""
         try:
             key = tuple([(a.shape, a.strides, a.dtype) if t else type(a) for a, t in zip(args, self.is_tensor)])
         except AttributeError:
@@ -150,7 +173,7 @@ class FusedKernel:
         launch = self._launches.get(key) if key is not None else None
         if launch is None:
             launch = self._prepare(args, key)
-        return launch(args)
+        return launch
 
     # -- the slow path: once per input layout -------------------------------------------------
     def _prepare(self, args: Sequence[Any], key: Optional[tuple]) -> _Launch:
@@ -190,7 +213,7 @@ class FusedKernel:
                 "this fusion group's values have shapes (" + ", ".join(str(s) for s in all_sizes) + ") that do not "
                 "fill one iteration space, so it cannot run as one kernel")
         if numel == 0:
-            launch = _Launch(None, np.zeros(1, np.int64), outputs, [], [], False, [])
+            launch = _Launch(None, np.zeros((0, 0), np.int64), outputs, None, [], False)
         else:
             operands = [(a.shape, tuple(s // a.itemsize for s in a.strides)) if v.uses else ((), ())
                         for a, v in zip(tensors, [v for v, t in zip(g.inputs, self.is_tensor) if t])]
@@ -207,14 +230,17 @@ class FusedKernel:
             spec_outputs = tuple(TensorArg(t.dtype, not t.sizes, _inner_kind(strides[len(tensors) + j][-1]))
                                  for j, t in enumerate(out_types))
             spec = Spec(len(dims), tuple(spec_inputs), spec_outputs)
-            fn, extra = self._kernel(spec)
-            layout = np.array(list(dims) + [s for st in strides for s in st], np.int64)
+            fn, extra, math_calls = self._kernel(spec)
             # Outputs smaller than the iteration space are written by several iterations
             # (the same value); keep those launches on one thread.
             broadcast_out = any(0 in st for st in strides[len(tensors):])
-            launch = _Launch(fn, layout, outputs, [i for i, t in enumerate(self.is_tensor) if t],
-                             [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)],
-                             extra, _chunks(numel, 1 if broadcast_out else num_threads()))
+            work = numel * max(len(strides) + MATH_COST * math_calls, PARALLEL_UNITS)
+            threads = 1 if broadcast_out or work < PARALLEL_MIN * PARALLEL_UNITS else num_threads()
+            words = list(dims) + [s for st in strides for s in st]
+            layouts = np.array([[start, end] + words for start, end in _chunks(numel, threads)], np.int64)
+            tensor_inputs = None if all(self.is_tensor) else [i for i, t in enumerate(self.is_tensor) if t]
+            launch = _Launch(fn, layouts, outputs, tensor_inputs,
+                             [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)], extra)
         if key is not None:
             with self._lock:
                 self._launches[key] = launch
@@ -246,13 +272,15 @@ class FusedKernel:
                                    f"rule says {expected}")
         self._checked.add(sig)
 
-    def _kernel(self, spec: Spec) -> Tuple[Any, bool]:
+    def _kernel(self, spec: Spec) -> Tuple[Any, bool, int]:
+        """The compiled kernel for ``spec``, whether it takes the extra array, and how many
+        math functions it calls per element."""
         with self._lock:
             hit = self._kernels.get(spec)
             if hit is None:
-                text, extra = kernels.build(self.graph, spec, LAYOUT)
-                address = self.cache.address(text)
-                hit = self._kernels[spec] = (_KERNEL_TYPE(address), extra)
+                built = kernels.build(self.graph, spec, LAYOUT)
+                address = self.cache.address(built.text)
+                hit = self._kernels[spec] = (_KERNEL_TYPE(address), built.extra, built.math_calls)
                 self.compiles += 1
             return hit
 
@@ -298,13 +326,36 @@ def _inner_kind(stride: int) -> int:
 
 
 def _chunks(numel: int, threads: int) -> List[Tuple[int, int]]:
-    if threads <= 1 or numel < PARALLEL_MIN:
+    if threads <= 1:
         return [(0, numel)]
     step = -(-numel // threads)
     step = -(-step // CHUNK_ALIGN) * CHUNK_ALIGN
     return [(s, min(s + step, numel)) for s in range(0, numel, step)]
 
 
+_groups: "OrderedDict[str, FusedKernel]" = OrderedDict()
+MAX_GROUPS = 512  # FusedKernels kept for reuse by later plans
+
+
 def compile_group(node: Node) -> FusedKernel:
-    """The fusion compiler host code uses for ``prim::FusionGroup`` nodes."""
-    return FusedKernel(node.subgraph)
+    """The fusion compiler host code uses for ``prim::FusionGroup`` nodes.
+
+    A kernel reads the shapes and strides of its arrays at each call, and its code depends
+    on the ops, constants and dtypes of the group, never on the sizes the group's types may
+    carry (the executor specializes some graphs on their input sizes). So groups are keyed by
+    their text with tensor types reduced to dtypes, and groups that differ only in sizes share
+    one FusedKernel, with its compiled kernels and prepared launches."""
+    graph = node.subgraph.copy()
+    for v in list(graph.inputs) + [o for n in graph.nodes for o in n.outputs]:
+        if isinstance(v.type, TensorType):
+            v.type = TensorType(v.type.dtype)
+    key = print_graph(graph)
+    with _groups_lock:
+        kernel = _groups.get(key)
+        if kernel is None:
+            kernel = _groups[key] = FusedKernel(graph)
+            while len(_groups) > MAX_GROUPS:
+                _groups.popitem(last=False)
+        else:
+            _groups.move_to_end(key)
+        return kernel

@@ -276,6 +276,17 @@ class Block:
     def add_param(self, type: Type, name: Optional[str] = None) -> Value:
         return self.param_node.add_output(type, name)
 
+    def node_holding(self, node: Node) -> Optional[Node]:
+        """The node of this block that is ``node`` or holds it in one of its blocks (the
+        param node for the block's params); None for the block's return and for nodes
+        outside the block."""
+        while node.owning_block is not self:
+            owner = node.owning_block.owning_node if node.owning_block is not None else None
+            if owner is None:
+                return None
+            node = owner
+        return None if node is self.return_node else node
+
     def insert_param(self, i: int, type: Type, name: Optional[str] = None) -> Value:
         return self.param_node.insert_output(i, type, name)
 

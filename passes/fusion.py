@@ -253,16 +253,6 @@ def _is_pointwise(node: Node) -> bool:
     return op is not None and op.pointwise
 
 
-def _in_block(node: Node, block: Block) -> Optional[Node]:
-    """The node of ``block`` that is ``node`` or contains it (None for its return)."""
-    while node.owning_block is not block:
-        owner = node.owning_block.owning_node
-        if owner is None:
-            return None
-        node = owner
-    return None if node is block.return_node else node
-
-
 def _place(members: List[Node], candidates: List[Node], block: Block, position: Dict[Node, int]) -> Optional[Node]:
     """The first candidate anchor at which a group of ``members`` can stand: every input
     from outside the group defined before it, every use from outside after it."""
@@ -272,12 +262,12 @@ def _place(members: List[Node], candidates: List[Node], block: Block, position: 
         ok = True
         for m in members:
             for v in m.inputs:
-                producer = _in_block(v.node, block) if v.node.owning_block is not None else None
+                producer = block.node_holding(v.node)
                 if producer is not None and producer not in inside and position.get(producer, -1) > at:
                     ok = False
             for o in m.outputs:
                 for use in o.uses:
-                    user = _in_block(use.user, block)
+                    user = block.node_holding(use.user)
                     if user is not None and user not in inside and position[user] < at:
                         ok = False
         if ok:

@@ -215,15 +215,24 @@ def test_big_outputs_split_across_threads_give_the_same_result(monkeypatch):
     np.testing.assert_array_equal(many, one)
 
 
-def test_contiguous_float32_kernel_uses_vector_registers():
+@pytest.mark.parametrize("dtype, ops", [("float32", ["add", "exp"]), ("float32", ["tanh", "sigmoid", "erf"]),
+                                        ("float64", ["log1p", "expm1", "pow"]), ("float32", ["sin", "pow"]),
+                                        ("float64", ["cos"])])
+def test_contiguous_kernels_with_math_functions_use_vector_registers(dtype, ops):
     from codegen.launch import LAYOUT
     from codegen.llvm.kernel import Spec, TensorArg, build
-    g = parse_graph(ADD_EXP)
-    spec = Spec(1, (TensorArg("float32", False, 1),) * 2, (TensorArg("float32", False, 1),))
-    text, _ = build(g, spec, LAYOUT)
-    asm = target.assembly(text)
+    t = SHORT_NAME[dtype]
+    lines, last = [], "%a"
+    for k, op in enumerate(ops):
+        lines.append(f"  %{k} : {t}(*) = aten::{op}({last}{', %b' if op in ('add', 'pow') else ''})")
+        last = f"%{k}"
+    g = parse_graph(f"graph(%a : {t}(*), %b : {t}(*)):\n" + "\n".join(lines) + f"\n  return ({last})\n")
+    spec = Spec(1, (TensorArg(dtype, False, 1),) * 2, (TensorArg(dtype, False, 1),))
+    asm = target.assembly(build(g, spec, LAYOUT).text)
     register = "zmm" if "+avx512f" in target.host_features() else "ymm"
     assert register in asm, "the loop was not vectorized"
+    # libm is called only by the exact loop of rows with sin or cos beyond their reduction
+    assert ("call" in asm) == any(op in ("sin", "cos") for op in ops)
 
 
 def test_disk_cache_is_used_by_a_second_process_and_corrupt_entries_are_rebuilt(tmp_path):
@@ -273,3 +282,44 @@ def test_every_pointwise_op_in_the_registry_has_a_lowering():
     from ir import registry
     missing = [op.qualified_name for op in registry.all_ops() if op.pointwise and op.qualified_name not in LOWERINGS]
     assert not missing
+
+
+def test_groups_that_differ_only_in_their_sizes_share_one_kernel():
+    import minitorch_jit as torch
+
+    def f(x):
+        y = x.view(x.size(0), -1)  # the executor specializes this graph on size 0
+        return torch.sigmoid(y) * 2 + 1
+
+    fn = torch.trace(f, torch.randn(4, 3))
+    groups = []
+    for n in (4, 5, 9):
+        x = torch.randn(n, 3)
+        np.testing.assert_allclose(fn(x).numpy(), f(x).numpy(), rtol=1e-6)
+        plan = fn.executor.plan(fn.executor.raw_inputs([x]))
+        assert f"graph(%x : Float({n}, *)):" in str(plan.graph)
+        groups += [v for k, v in plan.code.globals.items() if k.startswith("fusion_group")]
+    assert len(groups) == 3 and len(set(map(id, groups))) == 1
+    assert groups[0].compiles == 1
+
+
+def test_kernels_that_call_math_functions_use_the_thread_pool_at_fewer_elements(monkeypatch):
+    monkeypatch.setenv("MINITORCH_JIT_NUM_THREADS", "2")
+    cheap = kernel("""graph(%a : Float(*), %b : Float(*)):
+  %1 : Float(*) = aten::mul(%a, %b)
+  return (%1)
+""")
+    costly = kernel("""graph(%a : Float(*), %b : Float(*)):
+  %1 : Float(*) = aten::tanh(%a)
+  %2 : Float(*) = aten::sigmoid(%b)
+  %3 : Float(*) = aten::mul(%1, %2)
+  %4 : Float(*) = aten::tanh(%3)
+  %5 : Float(*) = aten::exp(%4)
+  return (%5)
+""")
+    a, b = np.random.rand(2, 20_000).astype(np.float32)
+    assert len(cheap.launch((a, b)).addresses) == 1
+    assert len(costly.launch((a, b)).addresses) == 2
+    split = costly(a, b)
+    monkeypatch.setenv("MINITORCH_JIT_NUM_THREADS", "1")
+    np.testing.assert_array_equal(split, kernel(str(costly.graph))(a, b))

@@ -197,3 +197,56 @@ def test_an_int_passed_for_a_float_is_a_float():
     fn(x, 2.0, 3)
     assert fn.executor.compiles == 1
     assert fn(x, 2, 3.0)[1].dtype == torch.float32
+
+
+def test_tensor_only_calls_find_their_plan_by_layout_and_agree_with_bound_calls(monkeypatch):
+    monkeypatch.setattr(executor, "LAYOUT_CACHE_SIZE", 3)
+    fn = torch.trace(lunif2, torch.randn(6, 3))  # reads x.size(0): one plan per size
+    inputs = [torch.randn(6, 3), torch.randn(9, 3), torch.randn(3, 6).t(), torch.randn(6, 3).double(),
+              torch.randn(6, 3), torch.randn(9, 3)[::2], torch.randn(1, 3)]
+    for x in inputs + inputs:
+        lean = fn(x)
+        np.testing.assert_array_equal(lean.numpy(), fn(x=x).numpy())  # keywords: the full path
+        np.testing.assert_allclose(lean.numpy(), lunif2(x).numpy(), rtol=1e-6)
+        assert lean.dtype == x.dtype
+    assert 0 < len(fn.executor.layouts) <= 3
+
+
+def test_lean_calls_return_input_tensors_themselves_and_reject_other_arguments():
+    a, b = torch.randn(3), torch.randn(3)
+    same = torch.trace(lambda x, y: x, (a, b))
+    assert same(a, b) is a
+    pair = torch.trace(lambda x, y: (y, x + y), (a, b))
+    first, second = pair(a, b)
+    assert first is b
+    np.testing.assert_array_equal(second.numpy(), (a + b).numpy())
+    with pytest.raises(TypeError, match="expected a Tensor for argument 'y', but got"):
+        pair(a, 3)
+    with pytest.raises(TypeError, match="missing a required argument: 'y'"):
+        pair(a)
+
+
+def test_a_plan_that_is_one_fused_kernel_takes_its_arguments_by_position():
+    def f(a, b, c):
+        return torch.exp(c - a) * b + c  # the group reads c, a, b: not in argument order
+
+    x, y, z = torch.randn(5, 6), torch.randn(5, 6), torch.randn(5, 6)
+    fn = torch.trace(f, (x, y, z))
+    assert [n.kind for n in fn.graph_for(x, y, z).nodes] == ["prim::FusionGroup"]
+    cases = [(x, y, z), (z, y, x), (x, x, y), (x.t(), y.t(), z.t()), (x, y[:1], z), (x[:, ::2], y[:, ::2], z[:, ::2])]
+    for args in cases + cases:
+        np.testing.assert_allclose(fn(*args).numpy(), f(*args).numpy(), rtol=1e-6)
+        np.testing.assert_allclose(fn(*args).numpy(), fn(a=args[0], b=args[1], c=args[2]).numpy(), rtol=0)
+
+
+def test_module_calls_with_tensors_read_parameters_at_each_call():
+    m = mlp()
+    x = torch.randn(5, 8)
+    traced = torch.trace(m, (x,))
+    np.testing.assert_allclose(traced(x).numpy(), m(x).numpy(), rtol=1e-5)
+    m[0].weight.mul_(2.0)  # in place: the traced module shares the tensor
+    np.testing.assert_allclose(traced(x).numpy(), m(x).numpy(), rtol=1e-5)
+    traced._modules["0"].weight = torch.nn.Parameter(torch.randn(8, 64).t())  # another layout: another plan
+    m[0].weight = traced._modules["0"].weight
+    np.testing.assert_allclose(traced(x).numpy(), m(x).numpy(), rtol=1e-5)
+    np.testing.assert_array_equal(traced(x).numpy(), traced.forward(x=x).numpy())

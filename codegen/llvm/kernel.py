@@ -3,14 +3,14 @@
 The entry point runs the group over a range [start, end) of the flat (C order) index of the
 iteration space, so the launcher can split big outputs across threads::
 
-    void mtj_kernel(i64 start, i64 end, PyTupleObject *arrays, i64 *layout)
+    void mtj_kernel(PyTupleObject *arrays, i64 *layout)
 
 ``arrays`` holds the input arrays, then the output arrays, then (when the kernel takes
 scalars or may report an error) an int64 "extra" array: [status, scalar0, scalar1, ...]. The
 kernel reads each array's data pointer straight from the ndarray object, which saves the
 launcher a ctypes conversion per array on every call. ``layout`` is
-[shape[ndim], strides of each tensor operand[ndim]...], strides in elements, 0 along
-broadcast dimensions.
+[start, end, shape[ndim], strides of each tensor operand[ndim]...], strides in elements, 0
+along broadcast dimensions. (Two pointer arguments are the cheapest call ctypes makes.)
 
 Rows of the innermost dimension run in an internal function whose pointer arguments are
 ``noalias`` (outputs are fresh arrays; inputs are only read) and whose inner strides are
@@ -21,7 +21,7 @@ nothing intermediate is stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Callable, Dict, List, NamedTuple, Sequence, Tuple, Union
 
 import llvmlite.binding as llvm
 from llvmlite import ir
@@ -31,7 +31,7 @@ from ir.graph import Graph, Node, Value
 from ir.registry import UNKNOWN
 from ir.types import BOOL, FLOAT, INT, TensorType, Type
 
-from .builder import F64, I8, I32, I64, MEMORY, REGISTER, Builder, V
+from .builder import F64, I1, I8, I32, I64, MEMORY, REGISTER, Builder, V
 from .cache import SYMBOL
 from .lowering import NOT_CONSTANT, Context, Operand, lower_node
 
@@ -94,15 +94,23 @@ def infer_types(graph: Graph, input_types: Sequence[Type]) -> Dict[Value, Type]:
     return types
 
 
-def build(graph: Graph, spec: Spec, layout: ObjectLayout) -> Tuple[str, bool]:
-    """LLVM IR text of the kernel (its entry point is named :data:`cache.SYMBOL`), and
-    whether it takes the extra array (it has scalar inputs or may report a value error)."""
+class Built(NamedTuple):
+    """A kernel's LLVM IR text (its entry point is named :data:`cache.SYMBOL`), whether it
+    takes the extra array (it has scalar inputs or may report a value error), and how many
+    math functions (exp, tanh, ...) it calls per element: a measure of its cost."""
+    text: str
+    extra: bool
+    math_calls: int
+
+
+def build(graph: Graph, spec: Spec, layout: ObjectLayout) -> Built:
+    """The kernel of ``graph`` specialized on ``spec``."""
     module = ir.Module(name="minitorch_jit_kernel")
     module.triple = llvm.get_process_triple()
-    inner, raises = _inner_function(module, graph, spec)
-    extra = bool(spec.scalars) or raises
+    inner, cx = _inner_function(module, graph, spec)
+    extra = bool(spec.scalars) or not isinstance(cx.status.v, ir.Constant)
     _entry_function(module, inner, spec, layout, extra)
-    return str(module), extra
+    return Built(str(module), extra, cx.math_calls)
 
 
 def _ptr(dtype: str) -> ir.PointerType:
@@ -113,10 +121,17 @@ def _scalar_type(a: ScalarArg) -> ir.Type:
     return REGISTER[a.dtype]
 
 
-def _inner_function(module: ir.Module, graph: Graph, spec: Spec) -> Tuple[ir.Function, bool]:
+def _inner_function(module: ir.Module, graph: Graph, spec: Spec) -> Tuple[ir.Function, Context]:
     """i32 rows(i64 n, T* noalias p..., i64 stride (runtime ones)..., scalars...): computes
     n elements along the innermost dimension and returns the status bits it raised. Also
-    says whether any lowering may raise a status bit."""
+    returns the context an element was computed with (which status bits it may raise, the
+    math functions it calls).
+
+    The elements are computed by a loop that the vectorizer turns into vector code. When the
+    group calls a math function whose IR covers only part of its range (sin and cos of huge
+    arguments), that loop also notes whether an element was beyond it, and a row that had
+    one is computed again by a second loop in which those elements call libm (a scalar loop:
+    calls do not vectorize) and all others compute as in the first."""
     tensors = spec.tensors
     runtime = [i for i, t in enumerate(tensors) if t.inner == RUNTIME]
     arg_types = [I64] + [_ptr(t.dtype) for t in tensors] + [I64] * len(runtime) + \
@@ -130,67 +145,98 @@ def _inner_function(module: ir.Module, graph: Graph, spec: Spec) -> Tuple[ir.Fun
         p.add_attribute("noalias")
     strides: Dict[int, ir.Value] = dict(zip(runtime, fn.args[1 + len(tensors):1 + len(tensors) + len(runtime)]))
     scalar_args = list(fn.args[1 + len(tensors) + len(runtime):])
+    irb = ir.IRBuilder(fn.append_basic_block("entry"))
+    b = Builder(irb)
 
-    entry, loop, done = fn.append_basic_block("entry"), fn.append_basic_block("loop"), fn.append_basic_block("done")
-    irb = ir.IRBuilder(entry)
-    irb.cbranch(irb.icmp_signed(">", n, ir.Constant(I64, 0)), loop, done)
+    def element(i: ir.Value, exact: bool) -> Context:
+        def address(k: int) -> ir.Value:
+            t = tensors[k]
+            if t.inner == 0:
+                return ptrs[k]
+            offset = i if t.inner == 1 else irb.mul(i, strides[k])
+            return irb.gep(ptrs[k], [offset])
+
+        values: Dict[Value, Operand] = {}
+        tensor_k, scalar_k = 0, 0
+        for v, a in zip(graph.inputs, spec.inputs):
+            if isinstance(a, TensorArg):
+                tensor_k += 1
+                if not v.uses:
+                    continue
+                x = irb.load(address(tensor_k - 1), align=1)
+                if a.dtype == "bool":
+                    x = irb.icmp_unsigned("!=", x, ir.Constant(I8, 0))
+                values[v] = Operand(V(b, x), a.dtype, "zerodim" if a.zerodim else "dim")
+            else:
+                values[v] = Operand(V(b, scalar_args[scalar_k]), a.dtype, "scalar")
+                scalar_k += 1
+
+        cx = Context(b, exact)
+        for node in graph.nodes:
+            if node.kind == "prim::Constant":
+                values[node.output] = _constant(b, node.output)
+                continue
+            ops = [values[v] for v in node.inputs]
+            out_dtype = _output_dtype(node, ops)
+            zerodim = all(o.kind != "dim" for o in ops)
+            result = lower_node(cx, registry.node_op(node).qualified_name, ops, out_dtype)
+            values[node.output] = Operand(result, out_dtype, "zerodim" if zerodim else "dim")
+
+        for k, (v, t) in enumerate(zip(graph.outputs, spec.outputs)):
+            x = cx.cast(values[v], t.dtype).v
+            if t.dtype == "bool":
+                x = irb.zext(x, I8)
+            irb.store(x, address(tensor_k + k), align=1)
+        return cx
+
+    status, beyond, cx = _counted_loop(irb, n, lambda i: element(i, exact=False))
+    if not isinstance(cx.beyond.v, ir.Constant):
+        before = irb.block
+        again, done = fn.append_basic_block("exact_row"), fn.append_basic_block("done")
+        irb.cbranch(beyond, again, done)
+        irb.position_at_end(again)
+        again_status = irb.or_(status, _counted_loop(irb, n, lambda i: element(i, exact=True))[0])
+        again_end = irb.block
+        irb.branch(done)
+        irb.position_at_end(done)
+        merged = irb.phi(I32)
+        merged.add_incoming(status, before)
+        merged.add_incoming(again_status, again_end)
+        status = merged
+    irb.ret(status)
+    return fn, cx
+
+
+def _counted_loop(irb: ir.IRBuilder, n: ir.Value, body: Callable[[ir.Value], Context]) -> Tuple[ir.Value, ir.Value, Context]:
+    """``for i in range(n): body(i)``, leaving the builder after the loop. Returns the status
+    bits and the "beyond reach" flag of the elements OR-ed over the loop (0 when n <= 0),
+    and the context of the body."""
+    fn = irb.function
+    before = irb.block
+    loop, after = fn.append_basic_block("loop"), fn.append_basic_block("after")
+    irb.cbranch(irb.icmp_signed(">", n, ir.Constant(I64, 0)), loop, after)
     irb.position_at_end(loop)
     i = irb.phi(I64, "i")
     status = irb.phi(I32, "status")
-    i.add_incoming(ir.Constant(I64, 0), entry)
-    status.add_incoming(ir.Constant(I32, 0), entry)
-    b = Builder(irb)
-
-    def element(k: int) -> ir.Value:
-        t = tensors[k]
-        if t.inner == 0:
-            return ptrs[k]
-        offset = i if t.inner == 1 else irb.mul(i, strides[k])
-        return irb.gep(ptrs[k], [offset])
-
-    values: Dict[Value, Operand] = {}
-    tensor_k, scalar_k = 0, 0
-    for v, a in zip(graph.inputs, spec.inputs):
-        if isinstance(a, TensorArg):
-            tensor_k += 1
-            if not v.uses:
-                continue
-            x = irb.load(element(tensor_k - 1), align=1)
-            if a.dtype == "bool":
-                x = irb.icmp_unsigned("!=", x, ir.Constant(I8, 0))
-            values[v] = Operand(V(b, x), a.dtype, "zerodim" if a.zerodim else "dim")
-        else:
-            values[v] = Operand(V(b, scalar_args[scalar_k]), a.dtype, "scalar")
-            scalar_k += 1
-
-    cx = Context(b)
-    for node in graph.nodes:
-        if node.kind == "prim::Constant":
-            values[node.output] = _constant(b, node.output)
-            continue
-        ops = [values[v] for v in node.inputs]
-        out_dtype = _output_dtype(node, ops)
-        zerodim = all(o.kind != "dim" for o in ops)
-        result = lower_node(cx, registry.node_op(node).qualified_name, ops, out_dtype)
-        values[node.output] = Operand(result, out_dtype, "zerodim" if zerodim else "dim")
-
-    for k, (v, t) in enumerate(zip(graph.outputs, spec.outputs)):
-        x = cx.cast(values[v], t.dtype).v
-        if t.dtype == "bool":
-            x = irb.zext(x, I8)
-        irb.store(x, element(tensor_k + k), align=1)
-
+    beyond = irb.phi(I1, "beyond")
+    cx = body(i)
     next_status = irb.or_(status, cx.status.v)
+    next_beyond = irb.or_(beyond, cx.beyond.v)
     next_i = irb.add(i, ir.Constant(I64, 1))
-    i.add_incoming(next_i, irb.block)
-    status.add_incoming(next_status, irb.block)
-    irb.cbranch(irb.icmp_signed("<", next_i, n), loop, done)
-    irb.position_at_end(done)
-    result = irb.phi(I32)
-    result.add_incoming(ir.Constant(I32, 0), entry)
-    result.add_incoming(next_status, loop)
-    irb.ret(result)
-    return fn, not isinstance(cx.status.v, ir.Constant)
+    end = irb.block
+    for phi, first, following in ((i, ir.Constant(I64, 0), next_i), (status, ir.Constant(I32, 0), next_status),
+                                  (beyond, ir.Constant(I1, 0), next_beyond)):
+        phi.add_incoming(first, before)
+        phi.add_incoming(following, end)
+    irb.cbranch(irb.icmp_signed("<", next_i, n), loop, after)
+    irb.position_at_end(after)
+    totals = []
+    for t, last in ((I32, next_status), (I1, next_beyond)):
+        total = irb.phi(t)
+        total.add_incoming(ir.Constant(t, 0), before)
+        total.add_incoming(last, end)
+        totals.append(total)
+    return totals[0], totals[1], cx
 
 
 def _constant(b: Builder, v: Value) -> Operand:
@@ -233,10 +279,9 @@ def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: O
     scalars = spec.scalars
     ndim = spec.ndim
     i8p = I8.as_pointer()
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64, I64, i8p, I64.as_pointer()]), SYMBOL)
-    start, end, arrays, buf = fn.args
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [i8p, I64.as_pointer()]), SYMBOL)
+    arrays, buf = fn.args
     irb = ir.IRBuilder(fn.append_basic_block("entry"))
-    b = Builder(irb)
 
     def data_pointer(k: int, t: ir.Type) -> ir.Value:
         item = irb.gep(arrays, [ir.Constant(I64, layout.tuple_items + 8 * k)])
@@ -245,7 +290,10 @@ def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: O
         return irb.bitcast(data, t)
 
     def word(k: int) -> ir.Value:
-        return irb.load(irb.gep(buf, [ir.Constant(I64, k)]))
+        return irb.load(irb.gep(buf, [ir.Constant(I64, 2 + k)]))
+
+    start = irb.load(buf)
+    end = irb.load(irb.gep(buf, [ir.Constant(I64, 1)]))
 
     ptrs = [data_pointer(k, _ptr(t.dtype)) for k, t in enumerate(tensors)]
     extra = data_pointer(len(tensors), I64.as_pointer()) if has_extra else None

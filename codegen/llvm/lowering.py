@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from ir.types import DEFAULT_FLOAT, is_float, result_type
 
 from . import mathlib
-from .builder import I32, REGISTER, Builder, V
+from .builder import I1, I32, REGISTER, Builder, V
 
 NOT_CONSTANT = object()
 
@@ -58,11 +58,19 @@ class Operand:
 
 class Context:
     """What a lowering emits with: the builder, casts, promotion, math functions and the
-    status bits of value errors."""
+    status bits of value errors.
 
-    def __init__(self, b: Builder):
+    A kernel computes each element twice over at most: in its vector loop, where math
+    functions whose IR algorithm does not cover an argument (sin and cos of huge ones) mark
+    the element in ``beyond``, and, for rows with such elements, in a scalar loop emitted with
+    ``exact``, where those elements call libm and all others compute as in the vector loop."""
+
+    def __init__(self, b: Builder, exact: bool = False):
         self.b = b
+        self.exact = exact
         self.status: V = b.c(I32, 0)
+        self.beyond: V = b.c(I1, 0)
+        self.math_calls = 0
 
     def promote(self, *ops: Operand) -> str:
         return result_type([(o.kind, o.promotion_dtype) for o in ops if o.kind in ("dim", "zerodim", "scalar")])
@@ -95,7 +103,15 @@ class Context:
         self.status = self.status | self.b.select(cond, self.b.c(I32, bit), self.b.c(I32, 0))
 
     def math(self, name: str, *args: V) -> V:
-        return mathlib.call(self.b, name, *args)
+        self.math_calls += 1
+        value = mathlib.call(self.b, name, *args)
+        beyond = mathlib.beyond_reach(self.b, name, *args)
+        if beyond is None:
+            return value
+        if self.exact:
+            return self.b.select(beyond, mathlib.libm(self.b, name, *args), value)
+        self.beyond = self.beyond | beyond
+        return value
 
 
 Lowering = Callable[[Context, List[Operand], str], V]

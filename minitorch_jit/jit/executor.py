@@ -7,6 +7,12 @@ specialized on (see :class:`GraphExecutor`). A miss copies the graph, refines it
 types, runs the optimization pipeline, and generates host code (and native kernels for
 fusion groups); the plan is cached, bounded, by key. A hit runs the plan with no compile
 work. ``MINITORCH_JIT_LOG=recompile`` logs each recompile with its reason.
+
+Calls whose arguments are all tensors take a leaner path (:meth:`GraphExecutor.run_tensors`):
+the exact layout of the arrays (shape, strides and dtype of each) decides everything a plan
+is keyed on, so a layout seen before finds what runs its plan with one dict lookup, in
+``layouts`` (bounded; a new layout goes through the full lookup): the plan's function, or for
+a plan that is one fused kernel, that kernel's launch prepared for the layout.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from ..tensor import Tensor
 log = logging.getLogger("minitorch_jit")
 
 CACHE_SIZE = int(os.environ.get("MINITORCH_JIT_CACHE_SIZE", "64"))
+LAYOUT_CACHE_SIZE = 4 * CACHE_SIZE  # exact input layouts remembered by the lean call path
 
 
 def _logging(topic: str) -> bool:
@@ -176,6 +183,7 @@ class GraphExecutor:
         self.plans: "OrderedDict[Any, Plan]" = OrderedDict()
         self.guards: "OrderedDict[Any, Tuple[Guard, ...]]" = OrderedDict()
         self.compiles = 0
+        self.layouts: Dict[Tuple[Any, ...], Callable[..., Any]] = {}
         self._float_inputs = [i for i, v in enumerate(graph.inputs)
                               if v.type in (FLOAT, OptionalType(FLOAT))]
 
@@ -278,3 +286,24 @@ class GraphExecutor:
         out = self.plan(raw).code.fn(*raw)
         inputs = {id(a._a): a for a in args if isinstance(a, Tensor)}
         return wrap(out, inputs)
+
+    def run_tensors(self, tensors: Sequence[Tensor], raw: List[np.ndarray]) -> Any:
+        """:meth:`run` for calls whose arguments are all tensors (``raw`` their arrays): the
+        lean path. The exact layout of the arrays (shapes, strides, dtypes) determines
+        everything a plan is keyed on, so a layout seen before finds what runs its plan in
+        one dict lookup (the plan's function, or for a plan that is one fused kernel, the
+        kernel's launch prepared for that layout); a new one goes through :meth:`plan`."""
+        key = tuple([(a.shape, a.strides, a.dtype) for a in raw])
+        run = self.layouts.get(key)
+        if run is None:
+            run = self.plan(raw).code.runner(raw)
+            if len(self.layouts) >= LAYOUT_CACHE_SIZE:
+                self.layouts = {}  # rebinding, not clearing: a concurrent call keeps its view
+            self.layouts[key] = run
+        out = run(*raw)
+        if type(out) is np.ndarray:
+            for t in tensors:
+                if t._a is out:
+                    return t
+            return Tensor._wrap(out)
+        return wrap(out, {id(a): t for a, t in zip(raw, tensors)})

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from codegen.host import generate
 from ir import Graph, Type
 from ir.types import TensorType
 
 from ..nn.module import Module
+from ..tensor import Tensor
 from ..ops import dispatch
 from ..ops.dispatch import _NOFIT, convert
 from . import config
@@ -31,6 +32,9 @@ class ScriptFunction:
         self.qualified_name = qualified_name or name
         self.executor = GraphExecutor(graph, name, optimize=config.optimizer(), fusion=config.fusion())
         self._code: Optional[str] = None
+        # calls with this many positional tensors bind in order with nothing to check but
+        # their types (None: every call binds its arguments through the signature)
+        self._tensor_arity = _tensor_arity(signature, graph)
 
     @property
     def graph(self) -> Graph:
@@ -57,7 +61,16 @@ class ScriptFunction:
                                 f"but got {describe(v)}")
         return values
 
+    def _positional_inputs(self, args: Tuple[Any, ...]) -> Sequence[Any]:
+        """The graph's inputs for positional arguments that bind in order."""
+        return args
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
+            values = self._positional_inputs(args)
+            raw = [a._a for a in values if type(a) is Tensor or isinstance(a, Tensor)]
+            if len(raw) == len(values):
+                return self.executor.run_tensors(values, raw)
         values = self._inputs(args, kwargs)
         result = self.executor.run(values)
         tracer = dispatch.state.tracer
@@ -94,6 +107,19 @@ class ScriptFunction:
         return f"<ScriptFunction {self.qualified_name}>"
 
 
+def _tensor_arity(signature: inspect.Signature, graph: Graph, attributes: int = 0) -> Optional[int]:
+    """The number of parameters of the signature when the graph's inputs are all tensors and
+    they are the parameters, bound in order with no defaults or variadics involved, and then
+    ``attributes`` more (a method's parameters and buffers)."""
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    params = list(signature.parameters.values())
+    if len(params) + attributes != len(graph.inputs) or any(p.kind not in kinds for p in params):
+        return None
+    if not all(isinstance(v.type, TensorType) for v in graph.inputs):
+        return None
+    return len(params)
+
+
 def _type_name(t: Type) -> str:
     return "a Tensor" if isinstance(t, TensorType) else f"a value of type {t}"
 
@@ -108,11 +134,17 @@ class ScriptMethod(ScriptFunction):
         super().__init__(graph, signature, name, qualified_name)
         self.attr_paths = list(attr_paths)
         self.owner: Optional["ScriptModule"] = None
+        self._tensor_arity = _tensor_arity(signature, graph, len(self.attr_paths))
+
+    def _attributes(self) -> List[Any]:
+        assert self.owner is not None, "a ScriptMethod must belong to a module"
+        return [self.owner.get_attr_path(p) for p in self.attr_paths]
+
+    def _positional_inputs(self, args: Tuple[Any, ...]) -> Sequence[Any]:
+        return [*args, *self._attributes()]
 
     def _inputs(self, args: Sequence[Any], kwargs: Dict[str, Any]) -> List[Any]:
-        values = super()._inputs(args, kwargs)
-        assert self.owner is not None, "a ScriptMethod must belong to a module"
-        return values + [self.owner.get_attr_path(p) for p in self.attr_paths]
+        return super()._inputs(args, kwargs) + self._attributes()
 
 
 class ScriptModule(Module):
