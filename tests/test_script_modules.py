@@ -15,7 +15,8 @@ import minitorch_jit as torch
 from minitorch_jit import nn
 from minitorch_jit.nn import functional as F
 
-from models import LeNet, mlp
+from examples.trace_lenet import LeNet
+from examples.trace_mlp import mlp
 from script_util import kinds, roundtrip, same
 
 
@@ -312,7 +313,7 @@ def test_disable_gives_back_plain_python_for_functions_modules_and_script_module
 
 
 def test_the_script_vs_trace_example(capsys):
-    runpy.run_path(str(ROOT / "examples" / "script_vs_trace.py"))
+    runpy.run_path(str(ROOT / "examples" / "script_vs_trace.py"), run_name="__main__")
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1].split() == ["torch.ones(2,", "2).add_(1.0)", "python:", "tensor(1.)", "traced:", "tensor(2.)",
                                  "scripted:", "tensor(1.)"]
