@@ -8,7 +8,7 @@ import platform
 import shlex
 import sys
 import tempfile
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import llvmlite
 import numpy as np
@@ -17,6 +17,7 @@ import minitorch_jit
 
 from .harness import FULL, QUICK, measure
 from .report import Run, plot, render, to_json
+from .startup import first_calls
 from .systems import all_systems, describe_versions, select_systems, use_threads
 from .workloads import BenchError, all_workloads, select
 
@@ -132,17 +133,23 @@ def run(args: argparse.Namespace, argv: Optional[List[str]] = None) -> int:
         use_threads(systems, threads)
         progress = Progress(len(workloads))
         measurements = []
+        first: Optional[Tuple[float, float]] = None
         for w in workloads:
             progress.workload = w.name
             measurements.append(measure(w, systems, settings, progress))
             w.drop_inputs()
             progress.done += 1
+        if not (args.quick or small) and (not args.workload or "ratio_iou" in args.workload):
+            progress.workload = "ratio_iou in new processes"
+            progress("compiling with an empty kernel cache, then with the kernels on disk")
+            first = first_calls()
         progress.clear()
     environment = {"machine": f"{_cpu_name()} ({cores()} cores)", "python": platform.python_version(),
                    "minitorch_jit": minitorch_jit.__version__, "numpy": np.__version__,
                    "llvmlite": llvmlite.__version__}
     environment.update(describe_versions(systems))
-    result = Run(measurements, settings, threads, environment, [n for s in systems for n in s.notes], command)
+    result = Run(measurements, settings, threads, environment, [n for s in systems for n in s.notes], command,
+                 first)
     sys.stdout.write(render(result))
     if args.json is not None:
         with open(args.json, "w") as f:

@@ -22,6 +22,7 @@ class Run:
     environment: Dict[str, str]  # machine, Python and package versions
     notes: List[str]             # the systems' own notes
     command: str
+    first_calls: Optional[Tuple[float, float]] = None  # see startup.first_calls
 
     def bandwidth(self) -> Optional[Tuple[float, str]]:
         """Bytes per second of the triad's best round on the fastest system, and that system:
@@ -79,6 +80,10 @@ def render(run: Run) -> str:
     if bandwidth is not None:
         lines.append(f"memory bandwidth: {bandwidth[0] / 1e9:.1f} GB/s (the best round of the fastest triad: "
                      f"{bandwidth[1]})")
+    if run.first_calls is not None:
+        cold, warm = run.first_calls
+        lines.append(f"first call of script(ratio_iou) on (100, 1000) boxes in a new process: "
+                     f"{format_seconds(cold)} with an empty kernel cache, {format_seconds(warm)} with the kernels on disk")
     lines.append("")
 
     ours = [n for n in MINITORCH if n in run.systems()]
@@ -153,6 +158,7 @@ def to_json(run: Run) -> str:
         "rounds": run.settings.rounds,
         "environment": run.environment,
         "bandwidth_bytes_per_second": bandwidth[0] if bandwidth else None,
+        "first_call_seconds": dict(zip(("empty_cache", "disk_cache"), run.first_calls)) if run.first_calls else None,
         "notes": run.notes,
         "workloads": [{"name": m.workload.name, "family": m.workload.family, "bytes": m.bytes,
                        "bound_seconds": m.bytes / bandwidth[0] if bandwidth else None,
