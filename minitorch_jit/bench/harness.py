@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .systems import Prepared, System
+from .systems import Prepared, System, describe_error
 from .workloads import NotApplicable, Workload, traffic_bytes
 
 RTOL, ATOL = 1e-4, 1e-5  # float32 kernels differ in the last bits (libm, summation order, FMA)
@@ -69,11 +69,6 @@ class Measurement:
     outcomes: Dict[str, Outcome]
 
 
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {text[0] if text else ''}".rstrip(": ")
-
-
 def mismatch(got: Tuple[np.ndarray, ...], want: Tuple[np.ndarray, ...]) -> Optional[str]:
     """How ``got`` differs from the reference beyond float32 rounding, or None."""
     if len(got) != len(want):
@@ -116,7 +111,7 @@ def _prepare(system: System, workload: Workload, reference: Optional[Tuple[np.nd
     except NotApplicable as e:
         return Outcome("n/a", str(e)), None, ()
     except Exception as e:  # a peer that breaks is reported, and the others still run
-        return Outcome("failed", _first_line(e)), None, ()
+        return Outcome("failed", describe_error(e)), None, ()
     for out in outputs:
         wrong = mismatch(out, outputs[0] if reference is None else reference)
         if wrong:

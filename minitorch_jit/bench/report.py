@@ -117,7 +117,8 @@ def _notes(run: Run) -> List[str]:
         "spread: interquartile range of script's rounds over its median. speedup: eager / script.",
         "of bound: the time moving every input, parameter and output once takes at the measured bandwidth,",
         "  over script's median (100% = as fast as memory allows; more when the data fits in the caches).",
-        "compile: script's first call (scripting, passes, fusion, LLVM) with an empty kernel cache.",
+        "compile: script's first call (scripting, passes, fusion, LLVM) with the kernel cache empty at the start",
+        "  of the run (a function's later sizes find its kernels there).",
         f"Every output is checked against eager mode's (rtol {RTOL}, atol {ATOL}) before timing:",
         "  WRONG = a different answer, never timed; n/a = the system cannot express the workload; - = not installed.",
     ]

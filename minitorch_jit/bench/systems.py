@@ -56,12 +56,20 @@ class System:
         return None if self.module is None else _import_error(self.module)
 
 
+def describe_error(e: BaseException) -> str:
+    """An exception in one line: its type and the first line of its message."""
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+
+
 @functools.lru_cache(maxsize=None)
 def _import_error(module: str) -> Optional[str]:
     try:
         importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        return f"not installed ({e})"
     except Exception as e:  # an installed package can fail to import too (a broken build)
-        return f"not installed ({type(e).__name__}: {e})"
+        return f"does not import ({describe_error(e)})"
     return None
 
 
@@ -75,12 +83,12 @@ def use_threads(systems: Sequence[System], n: int) -> None:
 # -- minitorch_jit ------------------------------------------------------------------------------
 
 
-def _minitorch(compile: Optional[Callable[[Any, Tuple[Any, ...]], Any]]) -> Callable[..., Prepared]:
+def _minitorch(compile_: Optional[Callable[[Any, Tuple[Any, ...]], Any]]) -> Callable[..., Prepared]:
     def prepare(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
         args = tuple(minitorch_jit.from_numpy(a) for a in inputs)
         fn = workload.target()
-        if compile is not None:
-            fn = compile(fn, args)
+        if compile_ is not None:
+            fn = compile_(fn, args)
         return Prepared(lambda: fn(*args), _tensor_arrays)
     return prepare
 
@@ -101,14 +109,14 @@ def _torch_target(workload: Workload) -> Any:
     return model.eval()
 
 
-def _torch(compile: Optional[Callable[[Any], Any]]) -> Callable[..., Prepared]:
+def _torch(compile_: Optional[Callable[[Any], Any]]) -> Callable[..., Prepared]:
     def prepare(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
         import torch
 
         args = tuple(torch.from_numpy(a) for a in inputs)
         fn = _torch_target(workload)
-        if compile is not None:
-            fn = compile(fn)
+        if compile_ is not None:
+            fn = compile_(fn)
 
         def call() -> Any:
             with torch.inference_mode():
