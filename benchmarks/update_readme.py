@@ -1,8 +1,8 @@
-"""Refresh the README's generated parts: the op list (``python -m minitorch_jit ops``) and the
-results (a full ``python -m minitorch_jit bench``, two to five minutes). From the repository
-root:
+"""Refresh the README's generated parts: the op list (``python -m minitorch_jit ops``), the
+tour's table (``bench --quick``) and the results (a full ``bench``; three to six minutes for
+both runs). From the repository root:
 
-    python benchmarks/update_readme.py            # both
+    python benchmarks/update_readme.py            # all three
     python benchmarks/update_readme.py --ops      # the op list only
 
 Each part sits between ``<!-- begin NAME -->`` and ``<!-- end NAME -->`` lines; the test
@@ -45,6 +45,7 @@ def main() -> None:
     text = README.read_text()
     text = replace(text, "ops", minitorch_jit("ops"))
     if "--ops" not in sys.argv[1:]:
+        text = replace(text, "bench-quick", "```\n" + minitorch_jit("bench", "--quick") + "```\n")
         text = replace(text, "bench", "```\n" + minitorch_jit("bench") + "```\n")
     README.write_text(text)
 

@@ -18,6 +18,7 @@ from ir.dot import to_dot
 from minitorch_jit.__main__ import main
 from minitorch_jit.bench.elementwise import expressions
 from minitorch_jit.bench.harness import QUICK, measure
+from minitorch_jit.bench.report import Run, render
 from minitorch_jit.bench.rebind import rebind
 from minitorch_jit.bench.systems import Prepared, System, all_systems
 from minitorch_jit.bench.workloads import NotApplicable, Workload, all_workloads
@@ -116,6 +117,16 @@ def test_a_wrong_answer_is_reported_and_never_timed_and_failures_say_why():
     assert m.outcomes["absent"].status == "missing"
     assert "No module named 'no_such_package_here'" in m.outcomes["absent"].reason
     assert m.bytes == 9 * 4 * 3 * 4  # eight inputs and one output of 12 floats
+
+    # script is what the tables are about; here the 'wrong' system stands in for it
+    m.outcomes["script"] = m.outcomes.pop("wrong")
+    text = render(Run([m], QUICK, 2, {"machine": "test"}, [], "python -m minitorch_jit bench"))
+    table = text[text.index("speedup over minitorch_jit eager"):]
+    assert table.splitlines()[1].split() == ["workload", "script", "broken", "n/a"]  # not the one not installed
+    assert table.splitlines()[3].split() == ["ratio_iou", "(4,", "3)", "WRONG", "failed", "n/a"]
+    assert "script: wrong on every workload: output 0 differs from eager mode's" in text
+    assert "broken: failed on every workload: RuntimeError: LLVM Backend not found" in text
+    assert "absent: not installed (No module named 'no_such_package_here')" in text
 
 
 def test_rebind_runs_the_same_python_on_other_names():

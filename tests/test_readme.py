@@ -27,7 +27,8 @@ def test_the_readmes_test_command_is_what_ci_runs():
     assert "```bash\npip install -e . && python -m minitorch_jit bench --quick\n```" in README
 
 
-def test_the_results_hold_a_bench_table_and_its_command():
-    results = _update_readme().section(README, "bench")
-    assert results.startswith("```\nminitorch_jit bench: ") and results.endswith("```\n")
-    assert "command: python -m minitorch_jit bench\n" in results
+def test_the_bench_tables_are_pasted_with_their_commands():
+    for name, command in (("bench-quick", "python -m minitorch_jit bench --quick"),
+                          ("bench", "python -m minitorch_jit bench")):
+        table = _update_readme().section(README, name)
+        assert table.startswith("```\nminitorch_jit bench: ") and table.endswith(f"command: {command}\n```\n")

@@ -148,8 +148,8 @@ def run(args: argparse.Namespace, argv: Optional[List[str]] = None) -> int:
                    "minitorch_jit": minitorch_jit.__version__, "numpy": np.__version__,
                    "llvmlite": llvmlite.__version__}
     environment.update(describe_versions(systems))
-    result = Run(measurements, settings, threads, environment, [n for s in systems for n in s.notes], command,
-                 first)
+    notes = [n for s in systems if s.missing() is None for n in s.notes]
+    result = Run(measurements, settings, threads, environment, notes, command, first)
     sys.stdout.write(render(result))
     if args.json is not None:
         with open(args.json, "w") as f:

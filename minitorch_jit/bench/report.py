@@ -36,6 +36,9 @@ class Run:
     def systems(self) -> List[str]:
         return list(dict.fromkeys(name for m in self.measurements for name in m.outcomes))
 
+    def installed(self, system: str) -> bool:
+        return any(m.outcomes[system].status != "missing" for m in self.measurements if system in m.outcomes)
+
 
 _UNITS = (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9))
 
@@ -61,7 +64,7 @@ def _cell(m: Measurement, name: str) -> str:
         return ""
     if o.status == "ok":
         return f"{speedup(m, name):.2f}x"
-    return {"wrong": "WRONG", "failed": "failed", "n/a": "n/a", "missing": "-"}[o.status]
+    return {"wrong": "WRONG", "failed": "failed", "n/a": "n/a", "missing": "missing"}[o.status]
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
@@ -101,7 +104,7 @@ def render(run: Run) -> str:
     lines += _table(["workload"] + ours + ["spread", "speedup", "of bound", "compile"], rows)
     lines.append("")
 
-    peers = [s for s in run.systems() if s not in MINITORCH]
+    peers = [s for s in run.systems() if s not in MINITORCH and run.installed(s)]
     if peers:
         rows = [[m.workload.name, _cell(m, HEADLINE)] + [_cell(m, p) for p in peers] for m in run.measurements]
         lines.append("speedup over minitorch_jit eager (higher is faster), script beside the peers:")
@@ -120,20 +123,25 @@ def _notes(run: Run) -> List[str]:
         "compile: script's first call (scripting, passes, fusion, LLVM) with the kernel cache empty at the start",
         "  of the run (a function's later sizes find its kernels there).",
         f"Every output is checked against eager mode's (rtol {RTOL}, atol {ATOL}) before timing:",
-        "  WRONG = a different answer, never timed; n/a = the system cannot express the workload; - = not installed.",
+        "  WRONG = a different answer, never timed; n/a = the system cannot express the workload.",
     ]
     lines += run.notes
-    reasons: Dict[Tuple[str, str, str], List[str]] = defaultdict(list)
+    per_system: Dict[Tuple[str, str, str], List[str]] = defaultdict(list)
     for m in run.measurements:
         for name, o in m.outcomes.items():
             if o.status != "ok":
-                reasons[(name, o.status, o.reason)].append(m.workload.name)
-    if reasons:
+                per_system[(name, o.status, o.reason)].append(m.workload.name)
+    grouped: Dict[Tuple[str, str, Tuple[str, ...]], List[str]] = defaultdict(list)
+    for (name, status, reason), where in per_system.items():
+        grouped[(status, reason, tuple(where))].append(name)
+    if grouped:
         lines.append("")
-    everywhere = len(run.measurements)
-    for (name, status, reason), where in reasons.items():
-        scope = "every workload" if len(where) == everywhere else ", ".join(where)
-        lines.append(f"{name}: {status} on {scope}: {reason}")
+    for (status, reason, where), names in grouped.items():
+        if status == "missing":
+            lines.append(f"{', '.join(names)}: {reason}")
+        else:
+            scope = "every workload" if len(where) == len(run.measurements) else ", ".join(where)
+            lines.append(f"{', '.join(names)}: {status} on {scope}: {reason}")
     lines.append("")
     lines.append(f"command: {run.command}")
     return lines
@@ -174,7 +182,7 @@ def plot(run: Run, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    systems = [s for s in run.systems() if s != REFERENCE]
+    systems = [s for s in run.systems() if s != REFERENCE and run.installed(s)]
     names = [m.workload.name for m in run.measurements]
     width = 0.8 / len(systems)
     fig, ax = plt.subplots(figsize=(max(8.0, 0.9 * len(names)), 5.5))
