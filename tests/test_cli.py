@@ -104,8 +104,19 @@ def test_a_wrong_answer_is_reported_and_never_timed_and_failures_say_why():
     def cannot(inputs):
         raise NotApplicable("it computes elementwise formulas")
 
+    def flaky(inputs):  # right for the first call, the warm-up calls and calibration, then broken
+        calls = []
+        right = ratio_iou(*[torch.from_numpy(a) for a in inputs]).numpy()
+
+        def call():
+            calls.append(1)
+            if len(calls) > 5:
+                raise MemoryError("out of memory")
+            return right
+        return Prepared(call, lambda r: (r,))
+
     systems = [eager, _fake("wrong", off_by_a_bit), _fake("broken", raises), _fake("n/a", cannot),
-               System("absent", None, module="no_such_package_here")]
+               System("absent", None, module="no_such_package_here"), _fake("flaky", flaky)]
     m = measure(workload, systems, QUICK)
     assert m.outcomes["eager"].status == "ok" and len(m.outcomes["eager"].samples) == QUICK.rounds
     wrong = m.outcomes["wrong"]
@@ -116,14 +127,16 @@ def test_a_wrong_answer_is_reported_and_never_timed_and_failures_say_why():
     assert (m.outcomes["n/a"].status, m.outcomes["n/a"].reason) == ("n/a", "it computes elementwise formulas")
     assert m.outcomes["absent"].status == "missing"
     assert "No module named 'no_such_package_here'" in m.outcomes["absent"].reason
+    flaky = m.outcomes["flaky"]
+    assert (flaky.status, flaky.reason) == ("failed", "while timed: MemoryError: out of memory")
     assert m.bytes == 9 * 4 * 3 * 4  # eight inputs and one output of 12 floats
 
     # script is what the tables are about; here the 'wrong' system stands in for it
     m.outcomes["script"] = m.outcomes.pop("wrong")
     text = render(Run([m], QUICK, 2, {"machine": "test"}, [], "python -m minitorch_jit bench"))
     table = text[text.index("speedup over minitorch_jit eager"):]
-    assert table.splitlines()[1].split() == ["workload", "script", "broken", "n/a"]  # not the one not installed
-    assert table.splitlines()[3].split() == ["ratio_iou", "(4,", "3)", "WRONG", "failed", "n/a"]
+    assert table.splitlines()[1].split() == ["workload", "script", "broken", "n/a", "flaky"]  # not 'absent'
+    assert table.splitlines()[3].split() == ["ratio_iou", "(4,", "3)", "WRONG", "failed", "n/a", "failed"]
     assert "script: wrong on every workload: output 0 differs from eager mode's" in text
     assert "broken: failed on every workload: RuntimeError: LLVM Backend not found" in text
     assert "absent: not installed (No module named 'no_such_package_here')" in text

@@ -144,10 +144,17 @@ def measure(workload: Workload, systems: Sequence[System], settings: Settings,
     gc.disable()
     try:
         for r in range(settings.rounds):
+            if not names:
+                break
             progress(f"round {r + 1} of {settings.rounds}")
             gc.collect()
             for name in names[r % len(names):] + names[:r % len(names)]:
-                outcomes[name].samples.append(_time(prepared[name].call, numbers[name]))
+                try:
+                    outcomes[name].samples.append(_time(prepared[name].call, numbers[name]))
+                except Exception as e:  # it passed its checks, then broke: reported, not timed
+                    outcomes[name] = Outcome("failed", f"while timed: {describe_error(e)}",
+                                             outcomes[name].compile_seconds)
+                    names.remove(name)
     finally:
         gc.enable()
     return Measurement(workload, traffic_bytes(workload, reference), outcomes)
