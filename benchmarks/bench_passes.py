@@ -17,12 +17,11 @@ from minitorch_jit.jit import config
 from passes.pipeline import optimize, run_pipeline
 
 sys.path.insert(0, "tests")
-from models import LeNet  # noqa: E402
-from programs import LOOPS, lunif2, ratio_iou, script_from_ir  # noqa: E402
-
-
-def dumb_function(x):
-    return x.t().t()
+from examples.peephole import dumb_function  # noqa: E402
+from examples.ratio_iou import ratio_iou  # noqa: E402
+from examples.trace_lenet import LeNet  # noqa: E402
+from examples.uniformity_loss import lunif2  # noqa: E402
+from programs import LOOPS, script_from_ir  # noqa: E402
 
 
 def median_time(fn: Callable[[], Any], number: int) -> float:

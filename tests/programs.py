@@ -13,7 +13,12 @@ import minitorch_jit as torch
 from ir import parse_graph, verify
 from minitorch_jit.jit.function import ScriptFunction
 
-from models import LeNet, mlp, my_function
+from examples.peephole import dumb_function
+from examples.ratio_iou import ratio_iou
+from examples.script_vs_trace import my_function
+from examples.trace_lenet import LeNet
+from examples.trace_mlp import mlp
+from examples.uniformity_loss import lunif2
 
 
 class Program(NamedTuple):
@@ -29,29 +34,6 @@ def script_from_ir(text: str, name: str = "fn") -> ScriptFunction:
     params = [inspect.Parameter((v.name or f"arg{i}").replace(".", "_"), inspect.Parameter.POSITIONAL_OR_KEYWORD)
               for i, v in enumerate(graph.inputs)]
     return ScriptFunction(graph, inspect.Signature(params), name)
-
-
-def dumb_function(x):
-    return x.t().t()
-
-
-def ratio_iou(x1, y1, w1, h1, x2, y2, w2, h2):
-    xi = torch.max(x1, x2)
-    yi = torch.max(y1, y2)
-    wi = torch.clamp(torch.min(x1 + w1, x2 + w2) - xi, min=0)
-    hi = torch.clamp(torch.min(y1 + h1, y2 + h2) - yi, min=0)
-    area_i = wi * hi
-    area_u = w1 * h1 + w2 * h2 - wi * hi
-    return area_i / torch.clamp(area_u, min=1e-5)
-
-
-def lunif2(x, t=2):
-    """The seeds' uniformity loss, with N used by a tensor op so the trace records it."""
-    xnorm = torch.norm(x, p=2, dim=1).pow(2)
-    sq_pdist = xnorm[None] + xnorm[:, None] - 2 * torch.mm(x, x.t())
-    exp = sq_pdist.mul(-t).exp().tril(diagonal=-1)
-    N = x.size(0)
-    return exp.sum().mul(2).div(N * N - N).log()
 
 
 def identities(x, y):

@@ -136,6 +136,27 @@ def test_norms(p, f):
     assert torch.norm(x, dim=1).shape == (2, 4)
 
 
+
+@pytest.mark.parametrize("p", [2, 1, 3, math.inf, 0])
+def test_pdist_is_the_norm_of_each_pair_of_rows(p):
+    rows = X.reshape(6, 4)
+    pairs = [(i, j) for i in range(6) for j in range(i + 1, 6)]  # row-major order of the pairs, as PyTorch's
+    expected = [torch.norm(torch.from_numpy(rows[i] - rows[j]), p).item() for i, j in pairs]
+    got = torch.pdist(torch.from_numpy(rows), p)
+    assert got.shape == (15,) and got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-6)
+    assert torch.pdist(torch.ones(1, 3)).shape == (0,)
+
+
+@pytest.mark.parametrize("x, p, message", [
+    (torch.ones(3), 2.0, "pdist only supports 2D tensors, got: 1D"),
+    (torch.ones(3, 2, dtype=torch.int64), 2.0, "pdist only supports floating-point dtypes"),
+    (torch.ones(3, 2), -1.0, "pdist only supports non-negative p values"),
+])
+def test_pdist_errors_are_pytorchs(x, p, message):
+    with pytest.raises(RuntimeError, match=message):
+        torch.pdist(x, p)
+
 @pytest.mark.parametrize("name, arg", [("max", np.argmax), ("min", np.argmin)])
 def test_max_min_with_dim_give_values_and_indices(name, arg):
     x = torch.from_numpy(X)

@@ -248,6 +248,7 @@ def _sample_calls():
         lambda: torch.addmm(torch.ones(3, 3), x[0], torch.ones(4, 3), beta=2, alpha=0.5),
         lambda: F.linear(x, torch.ones(5, 4)), lambda: F.linear(x, torch.ones(5, 4), torch.ones(5)),
         lambda: F.linear(x, torch.ones(4)),
+        lambda: torch.pdist(x[0]), lambda: F.pdist(x[0].double(), 1.0),
         # nn
         lambda: F.conv2d(img, w), lambda: F.conv2d(img, w, torch.ones(4), 2, 1, 1, 1), lambda: F.conv2d(img[0], w),
         lambda: F.conv2d(img, w, padding="same"), lambda: F.conv2d(img, w, padding="valid", dilation=2),

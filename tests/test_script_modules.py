@@ -15,7 +15,9 @@ import minitorch_jit as torch
 from minitorch_jit import nn
 from minitorch_jit.nn import functional as F
 
-from models import LeNet, mlp
+from examples.rnn_module import RNN
+from examples.trace_lenet import LeNet
+from examples.trace_mlp import mlp
 from script_util import kinds, roundtrip, same
 
 
@@ -114,26 +116,6 @@ def test_all_layers_script():
     emb = nn.Embedding(10, 3, padding_idx=0)
     idx = torch.tensor([[0, 3], [9, 1]])
     same(torch.script(emb)(idx), emb(idx))
-
-
-class RNN(torch.jit.ScriptModule):
-    def __init__(self, W_h, U_h, W_y, b_h, b_y):
-        super(RNN, self).__init__()
-        self.W_h = nn.Parameter(W_h)
-        self.U_h = nn.Parameter(U_h)
-        self.W_y = nn.Parameter(W_y)
-        self.b_h = nn.Parameter(b_h)
-        self.b_y = nn.Parameter(b_y)
-
-    @torch.jit.script_method
-    def forward(self, x, h):
-        y = []
-        for t in range(x.size(0)):
-            h = torch.tanh(x[t] @ self.W_h + h @ self.U_h + self.b_h)
-            y += [torch.tanh(h @ self.W_y + self.b_y)]
-            if t % 10 == 0:
-                print("stats: ", h.mean(), h.var())
-        return torch.stack(y), h
 
 
 def test_the_seeds_rnn_script_module(capsys):
@@ -312,7 +294,7 @@ def test_disable_gives_back_plain_python_for_functions_modules_and_script_module
 
 
 def test_the_script_vs_trace_example(capsys):
-    runpy.run_path(str(ROOT / "examples" / "script_vs_trace.py"))
+    runpy.run_path(str(ROOT / "examples" / "script_vs_trace.py"), run_name="__main__")
     lines = capsys.readouterr().out.splitlines()
     assert lines[-1].split() == ["torch.ones(2,", "2).add_(1.0)", "python:", "tensor(1.)", "traced:", "tensor(2.)",
                                  "scripted:", "tensor(1.)"]

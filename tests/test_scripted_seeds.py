@@ -7,15 +7,10 @@ from differential import assert_same_with_and_without_passes, random_like
 import minitorch_jit as torch
 from minitorch_jit.jit import ScriptFunction, config
 
-from programs import ratio_iou
+from examples.pointwise import square5
+from examples.ratio_iou import ratio_iou
 
 script = torch.script
-
-
-def script_fn(x):
-    for i in range(5):
-        x = x * x
-    return x
 
 
 def my_function(x):
@@ -54,7 +49,7 @@ def kinds(graph):
 
 
 def test_range_5_of_x_times_x_is_five_muls():
-    fused = script(script_fn)
+    fused = script(square5)
     with config.using(fusion=None):
         unfused = ScriptFunction(fused.graph, fused.signature, fused.name)
     assert kinds(unfused.graph_for(torch.rand(5))) == ["aten::mul"] * 5
@@ -80,13 +75,13 @@ def test_lunif2_n_folds_to_a_constant():
 
 
 @pytest.mark.parametrize("fn, examples", [
-    (script_fn, [(torch.rand(5),), (torch.rand(2, 3),)]),
+    (square5, [(torch.rand(5),), (torch.rand(2, 3),)]),
     (my_function, [(torch.ones(2, 2),), (torch.ones(2, 2) + 1,)]),
     (by_rank, [(torch.randn(2, 2),), (torch.randn(3),)]),
     (dim_loop, [(torch.rand(3),), (torch.rand(2, 2),)]),
     (lunif2, [(torch.randn(8, 3),), (torch.randn(5, 3).double(),)]),
     (ratio_iou, [tuple(torch.rand(4, 5) for _ in range(8)), tuple(torch.rand(7) for _ in range(8))]),
-], ids=["script_fn", "my_function", "by_rank", "dim_loop", "lunif2", "ratio_iou"])
+], ids=["square5", "my_function", "by_rank", "dim_loop", "lunif2", "ratio_iou"])
 def test_scripted_seeds_agree_with_and_without_passes(fn, examples):
     scripted = script(fn)
     for example in examples:

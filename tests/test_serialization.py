@@ -16,7 +16,8 @@ import minitorch_jit as torch
 from minitorch_jit import nn
 from minitorch_jit.jit import archive
 
-from models import LeNet, mlp
+from examples.trace_lenet import LeNet
+from examples.trace_mlp import mlp
 from saved_models import (edited, members, pack, real_scripted_function, real_scripted_module, reseal, save_bytes,
                           scripted_function, scripted_module, tiny_mlp)
 

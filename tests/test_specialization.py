@@ -10,8 +10,10 @@ import minitorch_jit as torch
 from minitorch_jit.jit import config, executor
 from passes.pipeline import run_pipeline
 
-from models import mlp
-from programs import lunif2, ratio_iou, script_from_ir
+from examples.ratio_iou import ratio_iou
+from examples.trace_mlp import mlp
+from examples.uniformity_loss import lunif2
+from programs import script_from_ir
 
 
 def counting_pipeline():

@@ -8,7 +8,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ir.types import SHORT_NAME, TensorType, is_float
+from ir.types import SHORT_NAME, TensorType, Type, is_float
 
 from . import rules
 from .declare import not_implemented, op
@@ -248,6 +248,27 @@ op("aten::norm.Scalar(Tensor self, Scalar p=2) -> Tensor", names=("torch.norm", 
 op("aten::norm.ScalarOpt_dim(Tensor self, Scalar? p=2, int[1]? dim=None, bool keepdim=False) -> Tensor",
    names=("torch.norm", "Tensor.norm"), type_rule=rules.reduction(rules.keep_dtype, dim_arg=2, keepdim_arg=3),
    reduction=True)(_norm)
+
+
+def _pdist_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    sizes = types[0].sizes
+    n = sizes[0] if sizes is not None and len(sizes) == 2 else None
+    return [TensorType(types[0].dtype, (None if n is None else n * (n - 1) // 2,))]
+
+
+@op("aten::pdist(Tensor self, float p=2) -> Tensor", names=("torch.pdist", "functional.pdist"),
+    type_rule=_pdist_rule)
+def pdist(x: np.ndarray, p: float = 2.0) -> np.ndarray:
+    """The p-norm distance between rows i < j, pairs in row-major order. A row at a time:
+    the differences of all pairs at once would take N * N * D memory."""
+    if x.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
+    if not is_float(x.dtype.name):
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    rows = [_norm(x[i + 1:] - x[i], p, [1]) for i in range(x.shape[0] - 1)]
+    return np.concatenate(rows) if rows else np.empty(0, x.dtype)
 
 
 # -- softmax family, logsumexp ------------------------------------------------------------------

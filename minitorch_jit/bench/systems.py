@@ -1,0 +1,189 @@
+"""The systems the bench runs each workload on: minitorch_jit eager, traced and scripted, and
+the peers that are installed (numexpr, numba, PyTorch eager, ``torch.jit.script``,
+``torch.compile``).
+
+A system prepares a workload once (tracing, scripting, compiling: that is what the compile
+time measures, with the first call) into a :class:`Prepared` call. One that does not apply
+to a workload raises :class:`~.workloads.NotApplicable`; a peer that is not installed has a
+``missing`` reason.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+import minitorch_jit
+
+from .elementwise import numba_runner, numexpr_runner
+from .rebind import rebind
+from .workloads import BenchError, NotApplicable, Workload
+
+
+@dataclass
+class Prepared:
+    """``call()`` runs the workload once; ``arrays(result)`` turns what it returned into
+    numpy arrays, to check against eager mode (outside the timed calls)."""
+    call: Callable[[], Any]
+    arrays: Callable[[Any], Tuple[np.ndarray, ...]]
+
+
+def _outputs(result: Any) -> Tuple[Any, ...]:
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _tensor_arrays(result: Any) -> Tuple[np.ndarray, ...]:
+    """Tensors of minitorch_jit or PyTorch (both have ``.numpy()``) as arrays."""
+    return tuple(np.asarray(t.numpy()) for t in _outputs(result))
+
+
+def _numpy_arrays(result: Any) -> Tuple[np.ndarray, ...]:
+    return tuple(np.asarray(a) for a in _outputs(result))
+
+
+@dataclass
+class System:
+    name: str
+    prepare: Callable[[Workload, Sequence[np.ndarray]], Prepared]
+    module: Optional[str] = None        # the package a peer needs
+    notes: List[str] = field(default_factory=list)  # what a reader of the results must know
+
+    def missing(self) -> Optional[str]:
+        """Why this system cannot run at all (its package does not import), or None."""
+        return None if self.module is None else _import_error(self.module)
+
+
+def describe_error(e: BaseException) -> str:
+    """An exception in one line: its type and the first line of its message."""
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+
+
+@functools.lru_cache(maxsize=None)
+def _import_error(module: str) -> Optional[str]:
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        return f"not installed ({e})"
+    except Exception as e:  # an installed package can fail to import too (a broken build)
+        return f"does not import ({describe_error(e)})"
+    return None
+
+
+def use_threads(systems: Sequence[System], n: int) -> None:
+    """Give the peers that are installed ``n`` threads each (numexpr, numba and PyTorch all
+    spell it ``set_num_threads``); minitorch_jit's come from MINITORCH_JIT_NUM_THREADS."""
+    for module in sorted({s.module for s in systems if s.module and s.missing() is None}):
+        importlib.import_module(module).set_num_threads(n)
+
+
+# -- minitorch_jit ------------------------------------------------------------------------------
+
+
+def _minitorch(compile_: Optional[Callable[[Any, Tuple[Any, ...]], Any]]) -> Callable[..., Prepared]:
+    def prepare(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
+        args = tuple(minitorch_jit.from_numpy(a) for a in inputs)
+        fn = workload.target()
+        if compile_ is not None:
+            fn = compile_(fn, args)
+        return Prepared(lambda: fn(*args), _tensor_arrays)
+    return prepare
+
+
+# -- PyTorch ------------------------------------------------------------------------------------
+
+
+def _torch_target(workload: Workload) -> Any:
+    """The workload's Python with ``torch``, ``nn`` and ``F`` bound to PyTorch's; a model is
+    built by the same code and given minitorch_jit's weights."""
+    import torch
+
+    fn = rebind(workload.fn, {"torch": torch, "nn": torch.nn, "F": torch.nn.functional})
+    if not workload.model:
+        return fn
+    model = fn()
+    model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in workload.parameters().items()})
+    return model.eval()
+
+
+def _torch(compile_: Optional[Callable[[Any], Any]]) -> Callable[..., Prepared]:
+    def prepare(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
+        import torch
+
+        args = tuple(torch.from_numpy(a) for a in inputs)
+        fn = _torch_target(workload)
+        if compile_ is not None:
+            fn = compile_(fn)
+
+        def call() -> Any:
+            with torch.inference_mode():
+                return fn(*args)
+        return Prepared(call, _tensor_arrays)
+    return prepare
+
+
+def _torch_compile(fn: Any) -> Any:
+    import torch
+    return torch.compile(fn, dynamic=False)
+
+
+def _jit_script(fn: Any) -> Any:
+    import torch
+    return torch.jit.script(fn)
+
+
+# -- numexpr and numba -------------------------------------------------------------------------
+
+
+def _elementwise(runner: Callable[..., Callable[[], Any]]) -> Callable[..., Prepared]:
+    def prepare(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
+        if not workload.pointwise:
+            raise NotApplicable("it computes elementwise formulas; this workload has reductions or matrix products")
+        return Prepared(runner(workload.fn, inputs), _numpy_arrays)
+    return prepare
+
+
+REFERENCE = "eager"  # every output is checked against it, and speedups are over it
+HEADLINE = "script"  # minitorch_jit's fused code: the system the tables are about
+
+
+def all_systems() -> List[System]:
+    """The systems in the order of the table's columns; eager mode first: it is the reference."""
+    return [
+        System(REFERENCE, _minitorch(None)),
+        # script before trace: the two fuse the same subgraphs, and the first one compiles the
+        # kernels (the second finds them in memory), so script's compile time is the cold one
+        System(HEADLINE, _minitorch(lambda fn, args: minitorch_jit.script(fn))),
+        System("trace", _minitorch(minitorch_jit.trace)),
+        System("numexpr", _elementwise(numexpr_runner), module="numexpr"),
+        System("numba", _elementwise(numba_runner), module="numba"),
+        System("torch", _torch(None), module="torch"),
+        System("torch.jit.script", _torch(_jit_script), module="torch",
+               notes=["torch.jit.script runs with PyTorch's default settings, in which TorchScript does not fuse "
+                      "on the CPU"]),
+        System("torch.compile", _torch(_torch_compile), module="torch"),
+    ]
+
+
+def select_systems(systems: List[System], names: Optional[Sequence[str]]) -> List[System]:
+    """Eager mode (the reference, first) and script (what the tables are about), and the
+    systems named (all when none are)."""
+    if not names:
+        return systems
+    known = [s.name for s in systems]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise BenchError(f"no system named {', '.join(unknown)}; the systems are: {', '.join(known)}")
+    return [s for s in systems if s.name in (REFERENCE, HEADLINE) or s.name in names]
+
+
+def describe_versions(systems: Sequence[System]) -> Dict[str, str]:
+    """The version of each peer package that imports."""
+    versions: Dict[str, str] = {}
+    for s in systems:
+        if s.module and s.module not in versions and s.missing() is None:
+            versions[s.module] = getattr(importlib.import_module(s.module), "__version__", "?")
+    return versions

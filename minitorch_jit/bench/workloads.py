@@ -1,0 +1,192 @@
+"""The bench's workloads: the functions of ``examples/`` at the sizes issue 6 names, with
+their inputs (float32, from a fixed seed).
+
+The functions are written once, in the example scripts, against the names ``torch``, ``nn``
+and ``F``; every system runs that same Python (see :mod:`.rebind`). ``examples/`` is part of
+a source checkout, not of the installed package, so the bench needs one (``pip install -e .``).
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+import minitorch_jit as torch
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class BenchError(Exception):
+    """The bench cannot run as asked (bad option, missing checkout); the message says why."""
+
+
+class NotApplicable(Exception):
+    """A system cannot express a workload; the message says why."""
+
+
+def examples(name: str) -> Any:
+    """The module ``examples/<name>.py`` of this checkout."""
+    init = ROOT / "examples" / "__init__.py"
+    if not init.is_file():
+        raise BenchError(f"the bench's workloads are the scripts in examples/ of a source checkout, and there is "
+                         f"none at {ROOT}: clone the repository and install it with pip install -e .")
+    package = sys.modules.get("examples")
+    if package is None:
+        spec = importlib.util.spec_from_file_location("examples", init, submodule_search_locations=[str(init.parent)])
+        assert spec is not None and spec.loader is not None
+        package = importlib.util.module_from_spec(spec)
+        sys.modules["examples"] = package
+        spec.loader.exec_module(package)
+    if Path(package.__file__).resolve() != init:
+        raise BenchError(f"another package named 'examples' ({package.__file__}) hides {init.parent}")
+    return importlib.import_module(f"examples.{name}")
+
+
+def triad(b, c):
+    """The memory bandwidth probe (STREAM's triad): two loads and a store per element."""
+    return b + 3.0 * c
+
+
+@dataclass
+class Workload:
+    """One program at one size. ``fn`` is the example's function, or for a model (``model``
+    true) the example's function that builds the ``nn.Module``; ``make_inputs`` returns the
+    arguments as float32 arrays (views allowed: they are passed as they are)."""
+    name: str
+    family: str
+    fn: Callable[..., Any]
+    make_inputs: Callable[[], Tuple[np.ndarray, ...]]
+    model: bool = False
+    pointwise: bool = False
+    quick: bool = False
+    _cache: Dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def inputs(self) -> Tuple[np.ndarray, ...]:
+        if "inputs" not in self._cache:
+            torch.manual_seed(0)
+            self._cache["inputs"] = self.make_inputs()
+        return self._cache["inputs"]
+
+    def target(self) -> Callable[..., Any]:
+        """What minitorch_jit runs: the function, or the model it builds (in eval mode, from
+        seed 0, made once so that every system computes with the same weights)."""
+        if not self.model:
+            return self.fn
+        if "model" not in self._cache:
+            torch.manual_seed(0)
+            self._cache["model"] = self.fn().eval()
+        return self._cache["model"]
+
+    def parameters(self) -> Dict[str, np.ndarray]:
+        """The model's state as arrays (nothing for a function)."""
+        if not self.model:
+            return {}
+        return {k: v.numpy() for k, v in self.target().state_dict().items()}
+
+    def drop_inputs(self) -> None:
+        """Free the arrays (the big workloads hold hundreds of MB)."""
+        self._cache.pop("inputs", None)
+
+
+def _arrays(*tensors: Any) -> Tuple[np.ndarray, ...]:
+    return tuple(t.numpy() for t in tensors)
+
+
+def _boxes(*shape: int) -> Tuple[np.ndarray, ...]:
+    return _arrays(*torch.randn(8, *shape).exp())  # as the seeds make them: positive, spread out
+
+
+def _around_one(n: int) -> Tuple[np.ndarray, ...]:
+    # in [0.5, 1.5): x ** 32 stays a normal float (denormals would time the FPU's slow path)
+    return _arrays(torch.rand(n) + 0.5)
+
+
+def _normal(*shapes: Tuple[int, ...]) -> Tuple[np.ndarray, ...]:
+    return _arrays(*[torch.randn(*s) for s in shapes])
+
+
+def _gates(batch: int, hidden: int) -> Tuple[np.ndarray, ...]:
+    """The four chunks of the gates (strided views, as ``chunk`` makes them) and the cell."""
+    return _arrays(*torch.randn(batch, 4 * hidden).chunk(4, 1), torch.randn(batch, hidden))
+
+
+def _unit_rows(n: int, d: int) -> Tuple[np.ndarray, ...]:
+    x = torch.randn(n, d)
+    return _arrays(x / x.norm(p=2, dim=1, keepdim=True))
+
+
+def _uniform(n: int) -> Tuple[np.ndarray, ...]:
+    return _arrays(torch.rand(n), torch.rand(n))
+
+
+def _shape_name(shape: Sequence[int]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _count(n: int) -> str:
+    return f"{n >> 20}M" if n % (1 << 20) == 0 else str(n)
+
+
+def all_workloads(small: bool = False) -> List[Workload]:
+    """Every workload, at issue 6's sizes, or tiny ones for smoke tests (``small``)."""
+    def size(full: Any, tiny: Any) -> Any:
+        return tiny if small else full
+
+    pointwise, lstm, norms = examples("pointwise"), examples("lstm_cell"), examples("normalization")
+    out: List[Workload] = []
+    for full, tiny, quick in (((10,), (10,), False), ((100, 1000), (10, 10), False),
+                              ((1000, 1000), (20, 10), True), ((4000, 1000), (40, 10), False)):
+        shape = size(full, tiny)
+        out.append(Workload(f"ratio_iou {_shape_name(shape)}", "ratio_iou", examples("ratio_iou").ratio_iou,
+                            partial(_boxes, *shape), pointwise=True, quick=quick))
+    for full, tiny, quick in ((1 << 20, 1000, True), (1 << 22, 4000, False)):
+        n = size(full, tiny)
+        out.append(Workload(f"x = x * x five times ({_count(n)})", "square5", pointwise.square5,
+                            partial(_around_one, n), pointwise=True, quick=quick))
+    n = size(1 << 22, 1000)
+    out.append(Workload(f"GELU, tanh form ({_count(n)})", "gelu", pointwise.gelu, partial(_normal, (n,)),
+                        pointwise=True, quick=True))
+    b, i, h = size((64, 512, 512), (4, 8, 8))
+    out.append(Workload(f"LSTM cell ({b}, {i}, {h})", "lstm_cell", lstm.lstm_cell,
+                        lambda: _arrays(*lstm.lstm_inputs(b, i, h))))
+    out.append(Workload(f"LSTM cell pointwise part ({b}, {h})", "lstm_pointwise", lstm.lstm_pointwise,
+                        partial(_gates, b, h), pointwise=True, quick=True))
+    batch = size(64, 4)
+    out.append(Workload(f"MLP 8-64-1 forward ({batch}, 8)", "mlp", examples("trace_mlp").mlp,
+                        partial(_normal, (batch, 8)), model=True))
+    n, d = size((1024, 128), (16, 4))
+    out.append(Workload(f"uniformity loss lunif2 ({n}, {d})", "lunif2", examples("uniformity_loss").lunif2,
+                        partial(_unit_rows, n, d)))
+    n = size(1024, 16)
+    out.append(Workload(f"softmax ({n}, {n})", "softmax", norms.softmax, partial(_normal, (n, n)), quick=True))
+    out.append(Workload(f"layer norm ({n}, {n})", "layer_norm", norms.layer_norm,
+                        partial(_normal, (n, n), (n,), (n,))))
+    n = size(1 << 23, 1000)
+    out.append(Workload(f"triad b + 3c ({_count(n)})", "triad", triad, partial(_uniform, n),
+                        pointwise=True, quick=True))
+    return out
+
+
+def select(workloads: List[Workload], names: Optional[Sequence[str]], quick: bool) -> List[Workload]:
+    """The workloads of the families named (every size of each), else the quick subset or
+    all. The triad always runs: the bandwidth it measures is what other times are held to."""
+    families = list(dict.fromkeys(w.family for w in workloads))
+    if names:
+        unknown = [n for n in names if n not in families]
+        if unknown:
+            raise BenchError(f"no workload named {', '.join(unknown)}; the workloads are: {', '.join(families)}")
+        return [w for w in workloads if w.family in names or w.family == "triad"]
+    return [w for w in workloads if w.quick] if quick else list(workloads)
+
+
+def traffic_bytes(workload: Workload, outputs: Sequence[np.ndarray]) -> int:
+    """The bytes a perfect kernel moves: every input, parameter and output once."""
+    arrays = list(workload.inputs()) + list(workload.parameters().values()) + list(outputs)
+    return int(sum(a.nbytes for a in arrays))
+
