@@ -158,3 +158,38 @@ def test_omitted_trailing_arguments_take_their_defaults():
         """, checks="""
         CHECK: %a : Float(2) = prim::Constant[value=tensor([0.0, 2.0], dtype=float32)]()
         """, inputs=[np.ones(2, np.float32)])
+
+
+def test_raise_seeding_and_list_writes_with_constant_inputs_stay():
+    # every input is a constant, but each node has an effect: the raise in the taken branch
+    # is inlined and kept, the seed is set, and the list appended to is not a constant (so
+    # neither is its length)
+    check_pass(constant_propagation, """
+        graph(%x : Float(*)):
+          %one : int = prim::Constant[value=1]()
+          %two : int = prim::Constant[value=2]()
+          %f : bool = prim::Constant[value=False]()
+          %msg : str = prim::Constant[value="negative"]()
+          %cls : str = prim::Constant[value="ValueError"]()
+          %s : int = prim::Constant[value=7]()
+           = aten::manual_seed(%s)
+          %l : int[] = prim::ListConstruct(%one, %two)
+           = aten::append(%l, %two)
+          %n : int = aten::len(%l)
+          %y : Tensor = aten::mul(%x, %n)
+           = prim::If(%f)
+            block0():
+              -> ()
+            block1():
+               = prim::RaiseException(%msg, %cls)
+              -> ()
+          return (%y)
+        """, checks="""
+        CHECK: = aten::manual_seed(%s)
+        CHECK-NEXT: %l : int[] = prim::ListConstruct(%one, %two)
+        CHECK-NEXT: = aten::append(%l, %two)
+        CHECK-NEXT: %n : int = aten::len(%l)
+        CHECK-NEXT: %y : Tensor = aten::mul(%x, %n)
+        CHECK-NEXT: = prim::RaiseException(%msg, %cls)
+        CHECK-NEXT: return (%y)
+        """)
