@@ -114,10 +114,6 @@ def dead_code_elimination(graph: Graph) -> bool:
     """Remove nodes, If outputs and loop-carried values that nothing live depends on."""
     marker = _Marker()
     marker.block(graph.block, [True] * len(graph.outputs))
-    changed = _sweep(graph.block, marker)
-    # An If or Loop whose blocks emptied out and that has no outputs left is dead too.
-    for node in reversed(list(graph.all_nodes())):
-        if node.kind in ("prim::If", "prim::Loop") and not node.outputs and not any(b.nodes for b in node.blocks):
-            node.destroy()
-            changed = True
-    return changed
+    # An If or Loop is only marked for a live output or an effect inside, which stays: one
+    # whose blocks would empty out is not marked, and goes whole.
+    return _sweep(graph.block, marker)

@@ -99,3 +99,64 @@ def test_a_loop_that_only_prints_stays():
               -> (%t)
           return (%x)
         """)
+
+
+def test_control_flow_with_nothing_live_inside_goes_whole():
+    # a counted loop and an If whose results are unused and whose blocks hold only pure
+    # nodes (an If nested in the loop too) leave nothing behind, not empty blocks
+    check_pass(dce, """
+        graph(%x : Float(*), %n : int, %c : bool):
+          %t : bool = prim::Constant[value=True]()
+          %y : Tensor = prim::Loop(%n, %t, %x)
+            block0(%i : int, %y.1 : Tensor):
+              %y.2 : Tensor = prim::If(%c)
+                block0():
+                  %a : Tensor = aten::exp(%y.1)
+                  -> (%a)
+                block1():
+                  -> (%y.1)
+              -> (%t, %y.2)
+           = prim::If(%c)
+            block0():
+              %b : Tensor = aten::sin(%x)
+              -> ()
+            block1():
+              -> ()
+          %z : Tensor = aten::neg(%x)
+          return (%z)
+        """, """
+        graph(%x : Float(*), %n : int, %c : bool):
+          %z : Tensor = aten::neg(%x)
+          return (%z)
+        """)
+
+
+def test_an_effect_deep_inside_keeps_its_enclosing_control_flow():
+    check_pass(dce, """
+        graph(%x : Float(*), %n : int, %c : bool):
+          %t : bool = prim::Constant[value=True]()
+          %y : Tensor = prim::Loop(%n, %t, %x)
+            block0(%i : int, %y.1 : Tensor):
+              %y.2 : Tensor = prim::If(%c)
+                block0():
+                  %a : Tensor = aten::exp(%y.1)
+                   = prim::Print(%i)
+                  -> (%a)
+                block1():
+                  -> (%y.1)
+              -> (%t, %y.2)
+          return (%x)
+        """, """
+        graph(%x : Float(*), %n : int, %c : bool):
+          %t : bool = prim::Constant[value=True]()
+          = prim::Loop(%n, %t)
+            block0(%i : int):
+              = prim::If(%c)
+                block0():
+                  = prim::Print(%i)
+                  -> ()
+                block1():
+                  -> ()
+              -> (%t)
+          return (%x)
+        """)
