@@ -13,21 +13,17 @@
 from __future__ import annotations
 
 import inspect
-import os
 import types
 import weakref
 from typing import Any, Callable, Optional, Set, Union
 
+from ..jit.config import disabled
 from ..jit.function import ScriptFunction, ScriptMethod, ScriptModule, mirror
 from ..nn.module import Module
 from .errors import ScriptError, SourceRange
 from .source import FunctionSource
 from .statements import FunctionBuilder
 from .sugar import ModuleValue
-
-
-def disabled() -> bool:
-    return os.environ.get("MINITORCH_JIT_DISABLE", "") not in ("", "0")
 
 
 class Compiler:
@@ -185,5 +181,5 @@ def compile_script_methods(module: ScriptModule) -> None:
         _compiler.method(module, module, name)
 
 
-__all__ = ["script", "script_method", "annotate", "is_scripting", "compile_script_methods", "disabled", "Compiler"]
+__all__ = ["script", "script_method", "annotate", "is_scripting", "compile_script_methods", "Compiler"]
 
