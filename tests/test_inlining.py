@@ -1,6 +1,6 @@
 """Inlining: prim::CallFunction nodes become their callee's nodes."""
 import numpy as np
-from graph_checks import check_pass
+from graph_checks import check_pass, dedent
 
 import minitorch_jit as torch
 from minitorch_jit.jit import config
@@ -72,3 +72,41 @@ def test_a_script_function_called_while_tracing_is_inlined_in_graph_for():
     kinds = [n.kind for n in traced.graph_for(x).nodes]
     assert kinds == ["prim::Constant", "aten::mul", "aten::exp"]
     np.testing.assert_array_equal(traced(x).numpy(), (x * 2).exp().numpy())
+
+
+class Scale(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.full((3,), 2.0))
+
+    def forward(self, x):
+        return x * self.w
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = Scale()
+
+    def shifted(self, x):
+        return self.scale(x) + 1
+
+    def forward(self, x):
+        return self.shifted(x).relu()
+
+
+def test_method_and_submodule_calls_of_a_scripted_module_are_inlined_in_graph_for():
+    net = Net()
+    with config.using(fusion=None):
+        scripted = torch.script(net)
+    assert [n.kind for n in scripted.graph.nodes] == ["prim::CallFunction", "aten::relu"]
+    x = torch.randn(4, 3)
+    assert str(scripted.graph_for(x)) == dedent("""
+        graph(%x : Float(*, *), %self.scale.w : Float(*)):
+          %1 : Float(*, *) = aten::mul(%x, %self.scale.w)
+          %2 : int = prim::Constant[value=1]()
+          %3 : Float(*, *) = aten::add(%1, %2)
+          %4 : Float(*, *) = aten::relu(%3)
+          return (%4)
+        """)
+    np.testing.assert_array_equal(scripted(x).numpy(), net(x).numpy())
