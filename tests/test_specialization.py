@@ -8,6 +8,8 @@ import pytest
 
 import minitorch_jit as torch
 from minitorch_jit.jit import config, executor
+from codegen.launch import compile_group
+from codegen.llvm import kernel as llvm_kernel
 from passes.pipeline import run_pipeline
 
 from examples.ratio_iou import ratio_iou
@@ -41,6 +43,72 @@ def test_the_second_call_with_same_kind_inputs_does_no_compile_work():
     fn(*boxes(30, 1))  # a dim of 1 broadcasts: another kind
     fn(*[b.double() for b in boxes(4, 5)])
     assert (fn.executor.compiles, len(calls)) == (3, 3)
+
+
+class Affine(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.randn(5))
+
+    def forward(self, x):
+        return torch.tanh(x * self.w + 0.8125)
+
+
+def scaled_exp(x, y):
+    return torch.exp(x * 1.3125) - y
+
+
+def gated(x, k: float, flag: bool):
+    if flag:
+        x = x.sigmoid() * k
+    return x + 0.4375
+
+
+def all_compile_work(monkeypatch):
+    """Counts of every step a plan is compiled by: the pass pipeline, host code, fusion
+    groups handed to the fusion compiler, and LLVM kernels built."""
+    counts = {"pipeline": 0, "host code": 0, "fusion groups": 0, "kernels": 0}
+
+    def counted(key, fn):
+        def count(*args, **kwargs):
+            counts[key] += 1
+            return fn(*args, **kwargs)
+        return count
+    monkeypatch.setattr(executor, "generate", counted("host code", executor.generate))
+    monkeypatch.setattr(llvm_kernel, "build", counted("kernels", llvm_kernel.build))
+    return counts, counted("pipeline", run_pipeline), counted("fusion groups", compile_group)
+
+
+SAME_KIND_CALLS = {
+    # each: how to build it from an example, then calls with inputs of one kind (other sizes
+    # included where the program never reads them), positional and by keyword
+    "scripted function": (lambda: torch.script(scaled_exp),
+                          [lambda f, x, y: f(x, y), lambda f, x, y: f(y=y, x=x)]),
+    "traced function": (lambda: torch.trace(scaled_exp, (torch.randn(4, 5), torch.randn(4, 5))),
+                        [lambda f, x, y: f(x, y), lambda f, x, y: f(x=x, y=y)]),
+    "scripted function with numbers": (lambda: torch.script(gated),
+                                       [lambda f, x, y: f(x, 2.0, True), lambda f, x, y: f(y, k=0.5, flag=True)]),
+    "scripted module": (lambda: torch.script(Affine()), [lambda f, x, y: f(x), lambda f, x, y: f.forward(x=y)]),
+    "traced module": (lambda: torch.trace(Affine(), (torch.randn(4, 5),)),
+                      [lambda f, x, y: f(x), lambda f, x, y: f.forward(x=y)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAME_KIND_CALLS))
+def test_calls_with_same_kind_inputs_after_the_first_do_no_compile_work(name, monkeypatch):
+    counts, pipeline, fusion = all_compile_work(monkeypatch)
+    build, calls = SAME_KIND_CALLS[name]
+    torch.manual_seed(0)
+    with config.using(optimizer=pipeline, fusion=fusion):
+        fn = build()
+    calls[0](fn, torch.randn(4, 5), torch.randn(4, 5))
+    first = dict(counts)
+    assert first["pipeline"] >= 1 and first["host code"] >= 1 and first["fusion groups"] >= 1, first
+    for shape in [(4, 5), (4, 5), (9, 5)]:
+        for call in calls:
+            x, y = torch.randn(*shape), torch.randn(*shape)
+            call(fn, x, y)
+    assert counts == first
 
 
 def test_lunif2_size_folds_to_a_constant_under_specialization():
