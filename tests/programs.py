@@ -1,8 +1,10 @@
 """Compiled programs the differential test runs with and without passes.
 
-``PROGRAMS`` lists (name, build, examples): ``build()`` returns what ``trace`` or ``script``
-returned, ``examples()`` a list of argument tuples (each is also run with random values of the
-same kinds). Add scripted programs and the examples here to put them under the test.
+``PROGRAMS`` lists (name, build, examples, source): ``build()`` returns what ``trace`` or
+``script`` returned, ``examples()`` a list of argument tuples (each is also run with random
+values of the same kinds), ``source`` the Python function or class compiled (None for graphs
+written as IR). Every program of ``examples/`` is here, scripted and, where it is a seed's
+traced program, traced (a test checks that none is missing); add new ones here.
 """
 import inspect
 from typing import Any, Callable, List, NamedTuple, Tuple
@@ -13,18 +15,23 @@ import minitorch_jit as torch
 from ir import parse_graph, verify
 from minitorch_jit.jit.function import ScriptFunction
 
+from examples.lstm_cell import lstm_cell, lstm_inputs, lstm_pointwise
+from examples.normalization import layer_norm, softmax
 from examples.peephole import dumb_function
+from examples.pointwise import gelu, square5
 from examples.ratio_iou import ratio_iou
+from examples.rnn_module import RNN
 from examples.script_vs_trace import my_function
 from examples.trace_lenet import LeNet
 from examples.trace_mlp import mlp
-from examples.uniformity_loss import lunif2
+from examples.uniformity_loss import lunif, lunif2
 
 
 class Program(NamedTuple):
     name: str
     build: Callable[[], Any]
     examples: Callable[[], List[Tuple[Any, ...]]]
+    source: Any = None
 
 
 def script_from_ir(text: str, name: str = "fn") -> ScriptFunction:
@@ -124,10 +131,12 @@ LOOP_WRITES = """
 
 
 def _module(make: Callable[[], Any], *example: Any) -> Callable[[], Any]:
+    """Trace the module ``make()`` builds (in eval mode) on ``example``; with no example,
+    script it."""
     def build() -> Any:
         torch.manual_seed(0)
-        m = make()
-        return torch.trace(m.eval() if hasattr(m, "eval") else m, example)
+        m = make().eval()
+        return torch.trace(m, example) if example else torch.script(m)
     return build
 
 
@@ -135,22 +144,57 @@ def _traced(fn: Callable[..., Any], *example: Any) -> Callable[[], Any]:
     return lambda: torch.trace(fn, example)
 
 
+def _scripted(fn: Callable[..., Any]) -> Callable[[], Any]:
+    return lambda: torch.script(fn)
+
+
+def _rnn() -> Any:
+    torch.manual_seed(0)
+    return RNN(torch.randn(3, 6) * 0.5, torch.randn(6, 6) * 0.2, torch.randn(6, 2), torch.zeros(6), torch.zeros(2))
+
+
+def _boxes(*shape: int) -> Tuple[Any, ...]:
+    return tuple(torch.randn(*shape) for _ in range(8))
+
+
 PROGRAMS: List[Program] = [
     Program("dumb_function", _traced(dumb_function, torch.ones(2, 2)),
-            lambda: [(torch.randn(3, 4),), (torch.randn(3, 4).t(),)]),
+            lambda: [(torch.randn(3, 4),), (torch.randn(3, 4).t(),)], dumb_function),
+    Program("dumb_function scripted", _scripted(dumb_function),
+            lambda: [(torch.randn(3, 4),), (torch.randn(3, 4).t(),)], dumb_function),
     Program("ratio_iou", _traced(ratio_iou, *[torch.ones(4, 5) for _ in range(8)]),
-            lambda: [tuple(torch.randn(4, 5) for _ in range(8)), tuple(torch.randn(7) for _ in range(8))]),
+            lambda: [_boxes(4, 5), _boxes(7)], ratio_iou),
+    Program("ratio_iou scripted", _scripted(ratio_iou), lambda: [_boxes(4, 5), _boxes(7), _boxes(3, 1)], ratio_iou),
     Program("lunif2", _traced(lunif2, torch.randn(6, 3)),
-            lambda: [(torch.randn(6, 3),), (torch.randn(9, 3),), (torch.randn(9, 3).double(),)]),
-    Program("my_function traced", _traced(my_function, torch.ones(2, 2)), lambda: [(torch.ones(2, 2) * 3,)]),
+            lambda: [(torch.randn(6, 3),), (torch.randn(9, 3),), (torch.randn(9, 3).double(),)], lunif2),
+    Program("lunif2 scripted", _scripted(lunif2),
+            lambda: [(torch.randn(6, 3),), (torch.randn(9, 3), 3), (torch.randn(9, 3).double(),)], lunif2),
+    Program("lunif scripted", _scripted(lunif), lambda: [(torch.randn(6, 3),), (torch.randn(4, 2).double(), 1)], lunif),
+    Program("my_function traced", _traced(my_function, torch.ones(2, 2)), lambda: [(torch.ones(2, 2) * 3,)],
+            my_function),
+    Program("my_function scripted", _scripted(my_function),
+            lambda: [(torch.ones(2, 2),), (torch.ones(2, 2) * 3,), (torch.randn(5),)], my_function),
+    Program("square5 scripted", _scripted(square5), lambda: [(torch.rand(5),), (torch.rand(2, 3).double(),)], square5),
+    Program("gelu scripted", _scripted(gelu), lambda: [(torch.randn(100),), (torch.randn(3, 4).double(),)], gelu),
+    Program("softmax scripted", _scripted(softmax), lambda: [(torch.randn(4, 6),), (torch.randn(3, 1),)], softmax),
+    Program("layer_norm scripted", _scripted(layer_norm),
+            lambda: [(torch.randn(4, 6), torch.randn(6), torch.randn(6)),
+                     (torch.randn(2, 3), torch.randn(3), torch.randn(3), 0.1)], layer_norm),
+    Program("lstm_cell scripted", _scripted(lstm_cell), lambda: [lstm_inputs(3, 4, 5), lstm_inputs(1, 2, 3)],
+            lstm_cell),
+    Program("lstm_pointwise scripted", _scripted(lstm_pointwise),
+            lambda: [tuple(torch.randn(3, 4) for _ in range(5))], lstm_pointwise),
     Program("identities", _traced(identities, torch.ones(2, 3), torch.ones(3)),
             lambda: [(torch.randn(2, 3), torch.randn(3)), (torch.randn(4, 2), torch.randn(1))]),
     Program("writes_in_place", _traced(writes_in_place, torch.ones(3), torch.ones(3)),
             lambda: [(torch.randn(3), torch.randn(3))]),
     Program("flatten_rows", _traced(flatten_rows, torch.ones(2, 3, 4)),
             lambda: [(torch.randn(2, 3, 4),), (torch.randn(5, 1, 2),)]),
-    Program("mlp", _module(mlp, torch.randn(8, 8)), lambda: [(torch.randn(8, 8),), (torch.randn(1, 8),)]),
-    Program("LeNet", _module(LeNet, torch.randn(2, 1, 28, 28)), lambda: [(torch.randn(3, 1, 28, 28),)]),
+    Program("mlp", _module(mlp, torch.randn(8, 8)), lambda: [(torch.randn(8, 8),), (torch.randn(1, 8),)], mlp),
+    Program("mlp scripted", _module(mlp), lambda: [(torch.randn(8, 8),), (torch.randn(1, 8),)], mlp),
+    Program("LeNet", _module(LeNet, torch.randn(2, 1, 28, 28)), lambda: [(torch.randn(3, 1, 28, 28),)], LeNet),
+    Program("LeNet scripted", _module(LeNet), lambda: [(torch.randn(3, 1, 28, 28),)], LeNet),
+    Program("RNN script module", _rnn, lambda: [(torch.randn(12, 2, 3), torch.zeros(2, 6))], RNN),
     Program("loops (IR)", lambda: script_from_ir(LOOPS, "loops"),
             lambda: [(torch.randn(3), n, f) for n in (-2, 0, 3, 11) for f in (True, False)]),
     Program("while (IR)", lambda: script_from_ir(WHILE, "halve"), lambda: [(torch.rand(4) * 10,)]),

@@ -1,12 +1,21 @@
 """Every program of ``programs.PROGRAMS``, with the full pass pipeline and with no passes, on
 its examples and on random values of the same kinds: identical results."""
+import importlib
+import inspect
+from pathlib import Path
+
 import pytest
 from differential import assert_same_with_and_without_passes, random_like
 
 from programs import PROGRAMS
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
 
 @pytest.mark.filterwarnings("ignore::minitorch_jit.TracerWarning")
+# the random values hold infinities and NaN, which numpy warns about
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.name for p in PROGRAMS])
 def test_full_pipeline_and_no_passes_agree(program):
     fn = program.build()
@@ -14,3 +23,16 @@ def test_full_pipeline_and_no_passes_agree(program):
         assert_same_with_and_without_passes(fn, *example)
         for seed in range(2):
             assert_same_with_and_without_passes(fn, *random_like(example, seed), seed=seed)
+
+
+# what the examples define besides the programs they show
+EXAMPLE_HELPERS = {"main", "lstm_inputs"}
+
+
+def test_every_program_of_the_examples_is_under_the_differential_test():
+    defined = set()
+    for path in EXAMPLES.glob("*.py"):
+        module = importlib.import_module(f"examples.{path.stem}")
+        defined |= {obj for name, obj in vars(module).items() if name not in EXAMPLE_HELPERS
+                    and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module.__name__}
+    assert defined == {p.source for p in PROGRAMS if p.source is not None}

@@ -9,7 +9,6 @@ from minitorch_jit.jit import ScriptFunction, config
 
 from examples.peephole import dumb_function
 from examples.pointwise import square5
-from examples.ratio_iou import ratio_iou
 
 script = torch.script
 
@@ -123,13 +122,11 @@ def test_lunif2_n_folds_to_a_constant():
 
 
 @pytest.mark.parametrize("fn, examples", [
-    (square5, [(torch.rand(5),), (torch.rand(2, 3),)]),
     (my_function, [(torch.ones(2, 2),), (torch.ones(2, 2) + 1,)]),
     (by_rank, [(torch.randn(2, 2),), (torch.randn(3),)]),
     (dim_loop, [(torch.rand(3),), (torch.rand(2, 2),)]),
     (lunif2, [(torch.randn(8, 3),), (torch.randn(5, 3).double(),)]),
-    (ratio_iou, [tuple(torch.rand(4, 5) for _ in range(8)), tuple(torch.rand(7) for _ in range(8))]),
-], ids=["square5", "my_function", "by_rank", "dim_loop", "lunif2", "ratio_iou"])
+], ids=["my_function", "by_rank", "dim_loop", "lunif2"])
 def test_scripted_seeds_agree_with_and_without_passes(fn, examples):
     scripted = script(fn)
     for example in examples:
