@@ -320,3 +320,21 @@ def test_module_calls_with_tensors_read_parameters_at_each_call():
     m[0].weight = traced._modules["0"].weight
     np.testing.assert_allclose(traced(x).numpy(), m(x).numpy(), rtol=1e-5)
     np.testing.assert_array_equal(traced(x).numpy(), traced.forward(x=x).numpy())
+
+
+def test_a_plan_that_is_one_fused_kernel_of_some_of_its_arguments_reads_only_those():
+    # the kernel takes x alone: the lean call path must neither hand it y nor write into y
+    def first_unused(x, y):
+        return torch.where(x > 1, x, 0.0) * 3
+
+    def last_unused(y, x):
+        return torch.where(x > 1, x, 0.0) * 3
+
+    x, y = torch.rand(2, 3) + 0.5, torch.rand(2, 3)
+    kept = y.numpy().copy()
+    for f, args in ((first_unused, (x, y)), (last_unused, (y, x))):
+        fn = torch.trace(f, args)
+        assert [n.kind for n in fn.graph_for(*args).nodes] == ["prim::FusionGroup"]
+        for _ in range(2):  # the first call finds the plan, the second runs it from the layout cache
+            np.testing.assert_array_equal(fn(*args).numpy(), f(*args).numpy())
+            np.testing.assert_array_equal(y.numpy(), kept)
