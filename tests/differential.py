@@ -9,6 +9,7 @@ optimizations must give identical results, bit for bit; the whole pipeline, whos
 groups compute transcendentals with their own (stated) accuracy, must agree within that
 accuracy, and exactly in everything else (dtypes, shapes, ints, bools, NaNs, infinities).
 """
+import weakref
 from typing import Any, List, Sequence, Tuple
 
 import numpy as np
@@ -43,8 +44,21 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _run(method: ScriptFunction, values: List[Any], optimize: Any, fusion: Any, seed: int) -> Tuple[Any, Any]:
-    executor = GraphExecutor(method.graph, method.name, optimize=optimize, fusion=fusion)
+# The three executors of each method, kept for its later checks: plans are per input kind,
+# so checks on more values of one kind compile nothing again.
+_EXECUTORS: "weakref.WeakKeyDictionary[ScriptFunction, Tuple[GraphExecutor, ...]]" = weakref.WeakKeyDictionary()
+
+
+def _executors(method: ScriptFunction) -> Tuple[GraphExecutor, ...]:
+    """Executors of the method's graph with no passes, the optimizations, and the whole
+    pipeline with fusion."""
+    if method not in _EXECUTORS:
+        _EXECUTORS[method] = tuple(GraphExecutor(method.graph, method.name, optimize=o, fusion=f)
+                                   for o, f in ((None, None), (optimize, None), (run_pipeline, config.fusion())))
+    return _EXECUTORS[method]
+
+
+def _run(executor: GraphExecutor, values: List[Any], seed: int) -> Tuple[Any, Any]:
     torch.manual_seed(seed)
     try:
         out = _plain(executor.run(values))
@@ -59,11 +73,12 @@ def assert_same_with_and_without_passes(fn: Any, *args: Any, seed: int = 0) -> N
     pipeline with fusion (within the fused kernels' accuracy)."""
     method = _method(fn)
     values = method._inputs(args, {})
-    plain = _run(method, [_copy(v) for v in values], None, None, seed)
-    optimized = _run(method, [_copy(v) for v in values], optimize, None, seed)
+    none, optimizations, pipeline = _executors(method)
+    plain = _run(none, [_copy(v) for v in values], seed)
+    optimized = _run(optimizations, [_copy(v) for v in values], seed)
     assert_same(plain[0], optimized[0], f"{method.name}: result")
     assert_same(plain[1], optimized[1], f"{method.name}: arguments after the call")
-    fused = _run(method, [_copy(v) for v in values], run_pipeline, config.fusion(), seed)
+    fused = _run(pipeline, [_copy(v) for v in values], seed)
     assert_same(plain[0], fused[0], f"{method.name} fused: result", FUSED_RTOL)
     assert_same(plain[1], fused[1], f"{method.name} fused: arguments after the call", FUSED_RTOL)
 

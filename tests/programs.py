@@ -14,6 +14,7 @@ from graph_checks import dedent
 import minitorch_jit as torch
 from ir import parse_graph, verify
 from minitorch_jit.jit.function import ScriptFunction
+from saved_models import real_scripted_function, real_scripted_module
 
 from examples.lstm_cell import lstm_cell, lstm_inputs, lstm_pointwise
 from examples.normalization import layer_norm, softmax
@@ -195,6 +196,9 @@ PROGRAMS: List[Program] = [
     Program("LeNet", _module(LeNet, torch.randn(2, 1, 28, 28)), lambda: [(torch.randn(3, 1, 28, 28),)], LeNet),
     Program("LeNet scripted", _module(LeNet), lambda: [(torch.randn(3, 1, 28, 28),)], LeNet),
     Program("RNN script module", _rnn, lambda: [(torch.randn(12, 2, 3), torch.zeros(2, 6))], RNN),
+    Program("saved_models scripted function", real_scripted_function,
+            lambda: [(torch.randn(3),), (torch.randn(2, 2), 5, 3.0), (-torch.ones(4), 0)]),
+    Program("saved_models scripted module", real_scripted_module, lambda: [(torch.randn(5, 4),)]),
     Program("loops (IR)", lambda: script_from_ir(LOOPS, "loops"),
             lambda: [(torch.randn(3), n, f) for n in (-2, 0, 3, 11) for f in (True, False)]),
     Program("while (IR)", lambda: script_from_ir(WHILE, "halve"), lambda: [(torch.rand(4) * 10,)]),

@@ -6,7 +6,7 @@ import numpy as np
 import minitorch_jit as torch
 from ir import parse_graph, print_graph
 from minitorch_jit.jit import config
-from differential import assert_same_with_and_without_passes
+from differential import assert_same_with_and_without_passes, random_like
 
 
 def same(got, expected, path="result"):
@@ -36,8 +36,9 @@ def check(fn, *arg_sets, **kwargs):
     return the same (on copies, so in-place ops see the same inputs). Returns the scripted
     function. The optimizations run; fusion does not, because fused transcendentals may
     differ from numpy's by an ulp. Every program checked here also goes through the
-    differential check: no passes, the optimizations (bit for bit) and the whole pipeline with
-    fusion (within the kernels' accuracy) agree."""
+    differential check, on the arguments and on random tensors of the same kinds: no passes,
+    the optimizations (bit for bit) and the whole pipeline with fusion (within the kernels'
+    accuracy) agree."""
     with config.using(fusion=None):
         scripted = torch.script(fn)
     assert arg_sets, "give at least one set of arguments"
@@ -47,6 +48,7 @@ def check(fn, *arg_sets, **kwargs):
         same(got, expected)
         if not kwargs:
             assert_same_with_and_without_passes(scripted, *copy.deepcopy(args))
+            assert_same_with_and_without_passes(scripted, *random_like(copy.deepcopy(args), 0))
     roundtrip(scripted.graph)
     return scripted
 

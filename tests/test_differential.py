@@ -13,9 +13,6 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 @pytest.mark.filterwarnings("ignore::minitorch_jit.TracerWarning")
-# the random values hold infinities and NaN, which numpy warns about
-@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
-@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.name for p in PROGRAMS])
 def test_full_pipeline_and_no_passes_agree(program):
     fn = program.build()

@@ -1,5 +1,6 @@
 """Inlining: prim::CallFunction nodes become their callee's nodes."""
 import numpy as np
+from differential import assert_same_with_and_without_passes
 from graph_checks import check_pass, dedent
 
 import minitorch_jit as torch
@@ -110,3 +111,4 @@ def test_method_and_submodule_calls_of_a_scripted_module_are_inlined_in_graph_fo
           return (%4)
         """)
     np.testing.assert_array_equal(scripted(x).numpy(), net(x).numpy())
+    assert_same_with_and_without_passes(scripted, x)

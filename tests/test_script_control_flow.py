@@ -1,5 +1,6 @@
 """Random programs with nested if/for/while, break, continue and return anywhere, numbers, a
-list appended to and a tensor updated in place: scripted, they compute what Python computes. The lowering of early exits to structured control flow
+list appended to and a tensor updated in place: scripted, they compute what Python computes,
+and the same with and without passes. The lowering of early exits to structured control flow
 and the joining of variables where paths meet are where a scripter goes wrong quietly."""
 import copy
 import importlib.util
@@ -9,6 +10,7 @@ import pytest
 
 import minitorch_jit as torch
 
+from differential import assert_same_with_and_without_passes
 from script_util import roundtrip, same
 
 VARS = ("a", "b", "c")
@@ -104,6 +106,7 @@ def test_random_programs_compute_what_python_computes(tmp_path, chunk):
         for args in INPUTS:
             inputs = args + ([1, 2], torch.tensor([1.0, -2.0]))
             same(scripted(*copy.deepcopy(inputs)), fn(*copy.deepcopy(inputs)), f"program p{seed}{args}")
+            assert_same_with_and_without_passes(scripted, *copy.deepcopy(inputs))
 
 
 def test_dead_code_elimination_revisits_an_if_when_a_loop_finds_more_live_values():

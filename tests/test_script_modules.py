@@ -1,5 +1,5 @@
 """Scripting modules: script(module), ScriptModule subclasses with @script_method, and mixing
-scripted and traced code."""
+scripted and traced code; each program also runs the same with and without passes."""
 import os
 import runpy
 import subprocess
@@ -18,6 +18,7 @@ from minitorch_jit.nn import functional as F
 from examples.rnn_module import RNN
 from examples.trace_lenet import LeNet
 from examples.trace_mlp import mlp
+from differential import assert_same_with_and_without_passes, random_like
 from script_util import kinds, roundtrip, same
 
 
@@ -102,6 +103,8 @@ def test_script_custom_module_with_submodules_methods_constants_and_buffers():
     assert "self.training" in names and "self.offset" in names and "self.gate.weight" in names
     assert "prim::CallFunction" in kinds(s.graph)
     same(s.helper(x, 3), m.helper(x, 3))
+    assert_same_with_and_without_passes(s, x)
+    assert_same_with_and_without_passes(s, *random_like([x], 0))
 
 
 def test_all_layers_script():
@@ -113,9 +116,12 @@ def test_all_layers_script():
     for layer in layers:
         s = torch.script(layer)
         same(s(x.clone()), layer(x.clone()))
+        assert_same_with_and_without_passes(s, x)
+        assert_same_with_and_without_passes(s, *random_like([x], 0))
     emb = nn.Embedding(10, 3, padding_idx=0)
     idx = torch.tensor([[0, 3], [9, 1]])
     same(torch.script(emb)(idx), emb(idx))
+    assert_same_with_and_without_passes(torch.script(emb), idx)
 
 
 def test_the_seeds_rnn_script_module(capsys):
@@ -173,6 +179,8 @@ def test_the_seeds_lstm_cell_as_a_script_method():
     cy_ref = F.sigmoid(f) * cx + F.sigmoid(i) * F.tanh(g)
     same(cy, cy_ref)
     same(hy, F.sigmoid(o) * F.tanh(cy_ref))
+    assert_same_with_and_without_passes(cell, x, (hx, cx))
+    assert_same_with_and_without_passes(cell, *random_like([x], 0), tuple(random_like([hx, cx], 1)))
 
 
 class Wrapper(torch.jit.ScriptModule):
@@ -195,6 +203,7 @@ def test_script_module_subclass_with_plain_submodule_and_two_script_methods():
     same(w(x), (F.linear(x, w.fc.weight, w.fc.bias)) * 2)
     assert isinstance(w.fc, torch.jit.ScriptModule)
     same(w.twice(x), x * 2)
+    assert_same_with_and_without_passes(w, x)
 
 
 # -- mixing scripting and tracing -----------------------------------------------------------------
@@ -217,6 +226,8 @@ def test_a_script_function_called_while_tracing_keeps_its_control_flow():
     assert "prim::If" in kinds(call.subgraph)
     for x in (torch.ones(3), -torch.ones(3), torch.tensor([3.0, -0.5])):
         same(traced(x), traced_body(x))
+        assert_same_with_and_without_passes(traced, x)
+        assert_same_with_and_without_passes(clip_or_flip, x)
 
 
 class Gate(nn.Module):
@@ -245,6 +256,7 @@ def test_tracing_a_module_with_a_scripted_submodule_keeps_its_control_flow():
     for sign in (1.0, -1.0):
         big = torch.full((3, 2), 50.0 * sign)
         same(traced(big), m(big))
+        assert_same_with_and_without_passes(traced, big)
 
 
 def test_a_script_function_can_call_a_traced_function():
@@ -257,6 +269,8 @@ def test_a_script_function_can_call_a_traced_function():
 
     s = torch.script(uses_trace)
     same(s(torch.ones(2), 2), torch.ones(2) * 9)
+    for n in (0, 2, 5):
+        assert_same_with_and_without_passes(s, torch.randn(3), n)
 
 
 ROOT = Path(__file__).resolve().parents[1]

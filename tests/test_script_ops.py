@@ -1,7 +1,7 @@
 """Every pointwise op of the registry, under each of its Python names, scripted and eager
-give the same; and a list of calls covering the other families (reductions, shapes,
-creation, linear algebra, nn). The functions are generated into a file, since the scripter
-reads source."""
+give the same (and the same with and without passes); and a list of calls covering the other
+families (reductions, shapes, creation, linear algebra, nn). The functions are generated into
+a file, since the scripter reads source."""
 import copy
 import importlib.util
 
@@ -10,6 +10,7 @@ import pytest
 import minitorch_jit as torch
 from ir import registry
 
+from differential import assert_same_with_and_without_passes
 from script_util import same
 
 _ARITY = {"Tensor self": 1, "Tensor self, Tensor other": 2}
@@ -85,6 +86,7 @@ def _compare(fn, call, x, y):
     except Exception as e:
         raise AssertionError(f"{call}: {e}") from e
     same(scripted(copy.deepcopy(x), copy.deepcopy(y)), expected, call)
+    assert_same_with_and_without_passes(scripted, copy.deepcopy(x), copy.deepcopy(y))
 
 
 @pytest.mark.parametrize("dtypes", [("float32", "float32"), ("int64", "float64"), ("bool", "int32")])

@@ -123,10 +123,11 @@ def test_lunif2_n_folds_to_a_constant():
 
 @pytest.mark.parametrize("fn, examples", [
     (my_function, [(torch.ones(2, 2),), (torch.ones(2, 2) + 1,)]),
+    (my_function_on_a_constant, [(torch.ones(2, 2),)]),
     (by_rank, [(torch.randn(2, 2),), (torch.randn(3),)]),
     (dim_loop, [(torch.rand(3),), (torch.rand(2, 2),)]),
     (lunif2, [(torch.randn(8, 3),), (torch.randn(5, 3).double(),)]),
-], ids=["my_function", "by_rank", "dim_loop", "lunif2"])
+], ids=["my_function", "my_function_on_a_constant", "by_rank", "dim_loop", "lunif2"])
 def test_scripted_seeds_agree_with_and_without_passes(fn, examples):
     scripted = script(fn)
     for example in examples:

@@ -15,6 +15,7 @@ from passes.pipeline import run_pipeline
 from examples.ratio_iou import ratio_iou
 from examples.trace_mlp import mlp
 from examples.uniformity_loss import lunif2
+from differential import assert_same_with_and_without_passes, random_like
 from programs import script_from_ir
 
 
@@ -109,6 +110,20 @@ def test_calls_with_same_kind_inputs_after_the_first_do_no_compile_work(name, mo
             x, y = torch.randn(*shape), torch.randn(*shape)
             call(fn, x, y)
     assert counts == first
+
+
+@pytest.mark.parametrize("name", sorted(SAME_KIND_CALLS))
+def test_the_programs_above_agree_with_and_without_passes(name):
+    build, calls = SAME_KIND_CALLS[name]
+    torch.manual_seed(0)
+    fn = build()
+    x, y = torch.randn(4, 5), torch.randn(4, 5)
+    args = {"scripted function with numbers": [(x, 2.0, True), (x, 0.5, False)]}.get(name, [(x, y)])
+    for example in args:
+        if isinstance(fn, torch.jit.ScriptModule):
+            example = example[:1]
+        assert_same_with_and_without_passes(fn, *example)
+        assert_same_with_and_without_passes(fn, *random_like(example, 0))
 
 
 def test_lunif2_size_folds_to_a_constant_under_specialization():
