@@ -429,6 +429,18 @@ def test_type_errors_and_unknown_names(fn, message, snippet, fix):
     expect_error(fn, message, snippet, fix)
 
 
+def misspelt_keyword(x):
+    return torch.sum(x, dimx=1)
+
+
+def test_a_misspelt_keyword_names_the_overloads_and_offers_no_wrong_fix():
+    """x is an unannotated Tensor used as a Tensor: telling the user to annotate it `x: int`
+    would send them the wrong way."""
+    e = expect_error(misspelt_keyword, "unexpected keyword argument 'dimx'", "return «torch.sum(x, dimx=1)»")
+    assert "torch.sum() received an invalid combination of arguments" in e.msg
+    assert e.fix == "" and "fix:" not in str(e)
+
+
 def calls_bad_helper(x):
     return unknown_name(x) * 2
 

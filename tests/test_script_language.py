@@ -38,6 +38,32 @@ def test_int_power_is_int_and_negative_powers_are_refused():
         s(2, -1)
 
 
+def float_powers(a: float, b: float, n: int):
+    return a ** b, a ** n, n ** a, math.pow(a, b), math.pow(a, n), math.pow(n, n), math.pow(n, a), 2 ** 0.5
+
+
+@pytest.mark.parametrize("a,b,n", [(2.5, 0.5, 3), (-2.0, 3.0, 2), (0.5, -1.5, 1), (4.0, 0.0, 0)])
+def test_float_powers_and_math_pow_take_every_mix_of_int_and_float(a, b, n):
+    check(float_powers, (a, b, n))
+
+
+def test_float_powers_refuse_complex_results_and_zero_to_a_negative_power():
+    s = torch.script(float_powers)
+    with pytest.raises(ValueError, match="math domain error"):  # Python's ** would give a complex number
+        s(-8.0, 1 / 3, 1)
+    with pytest.raises(ZeroDivisionError, match="0.0 cannot be raised to a negative power"):
+        s(0.0, -1.0, 1)
+
+
+def bool_arithmetic(b: bool, n: int, x: float):
+    return b + n, b * x, True + True, b - x, -b, b / 2, b // 1, b % 2, b & True, b | False, b * n, n + x
+
+
+@pytest.mark.parametrize("b,n,x", [(True, 3, 1.5), (False, -2, 0.5)])
+def test_bool_arithmetic_counts_bools_as_ints(b, n, x):
+    check(bool_arithmetic, (b, n, x))
+
+
 def math_module(x: float, n: int):
     return math.sqrt(x), math.exp(x), math.log(x), math.log(x, 2), math.floor(x), math.ceil(x), math.pi * n, \
         math.isnan(x), math.isinf(math.inf), math.atan2(x, 1.0), math.trunc(-x), math.gcd(n, 6), math.e
