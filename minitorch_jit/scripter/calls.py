@@ -150,6 +150,8 @@ def default_value(b: Any, a: Argument) -> Value:
         return b.constant(None)
     if isinstance(d, list):
         return b.constant(list(d), _list_formal(a) or a.type)
+    if a.fixed_len and isinstance(d, int):  # int[2] stride=1 is [1, 1]
+        return b.constant([d] * a.fixed_len, _list_formal(a) or a.type)
     return b.constant(d, type_of_constant(d))
 
 
