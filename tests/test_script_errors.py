@@ -162,6 +162,10 @@ def uses_import(x):
     return x
 
 
+def uses_two_fors(xs: List[int]):
+    return [a * b for a in xs for b in range(a) if b > 1]
+
+
 def uses_for_else(xs: List[int]):
     for v in xs:
         pass
@@ -193,12 +197,15 @@ SYNTAX = [
     (uses_del, "del statements are not supported", "«del y»", None),
     (uses_import, "import statements are not supported", "«import os»", None),
     (uses_for_else, "for/else is not supported", "«return 1»", "flag"),
+    (uses_two_fors, "list comprehensions with more than one `for` are not supported", "for «b in range(a) if b > 1»]",
+     "nest the loops"),
 ]
 
 
 @pytest.mark.parametrize("fn,message,snippet,fix", SYNTAX, ids=[s[0].__name__ for s in SYNTAX])
 def test_syntax_outside_the_language(fn, message, snippet, fix):
-    expect_error(fn, message, snippet, fix, cls=UnsupportedNodeError if fn is not uses_decorator else ScriptError)
+    expect_error(fn, message, snippet, fix,
+                 cls=UnsupportedNodeError if fn not in (uses_decorator, uses_two_fors) else ScriptError)
 
 
 def test_async_functions_are_refused():
