@@ -250,6 +250,15 @@ def wrong_arity(x):
     return callee(x, 1, 2)
 
 
+@torch.jit.script
+def scripted_callee(x, n: int):
+    return x * n
+
+
+def script_callee_keyword(x):
+    return scripted_callee(x, m=2)
+
+
 def wrong_type(x):
     return callee(x, x)
 
@@ -394,6 +403,8 @@ TYPE_ERRORS = [
      "one type on every path"),
     (str_plus_tensor, "unsupported operand types for +: str and Tensor", 'return «"total: " + x»', "f-strings"),
     (wrong_arity, "callee() takes 2 positional arguments but 3 were given", "return «callee(x, 1, 2)»", None),
+    (script_callee_keyword, "scripted_callee() got an unexpected keyword argument 'm'", "scripted_callee(x, m=«2»)",
+     None),
     (wrong_type, "callee() expected a value of type int for argument 'n' but got Tensor", "callee(x, «x»)", None),
     (different_returns, "return statements return values of different types: Tensor and int", "«return 1»", None),
     (undefined_on_a_path, "'y' is not defined in the else branch", "return «y»", "on every path"),
