@@ -84,8 +84,6 @@ OTHER_CALLS = [
 # Names no call above uses, and why.
 NOT_CALLED = {
     ("torch", "from_numpy"): "takes a numpy array, which script functions cannot hold",
-    ("torch", "embedding"): "its argument order is (input, weight), not PyTorch's (weight, indices): a call "
-                            "written for PyTorch fails; F.embedding is called",
 }
 
 
