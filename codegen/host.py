@@ -73,12 +73,7 @@ class HostCode:
         if self.direct is None or not hasattr(self.direct[0], "launch"):
             return self.fn
         kernel, positions = self.direct
-        if len(positions) != len(args):
-            # A launch that takes its arguments by position reads every argument when
-            # ``positions`` is 0, 1, ... (``_Launch.taking``): with arguments the kernel does
-            # not read, it would take them as its own and write its output into one.
-            return self.fn
-        return kernel.launch([args[i] for i in positions]).taking(positions)
+        return kernel.launch([args[i] for i in positions]).taking(positions, len(args))
 
 
 class _Gen:

@@ -106,13 +106,14 @@ class _Launch:
         self.extra = extra
         self.single = len(outputs) == 1
 
-    def taking(self, positions: Sequence[int]) -> "_Launch":
-        """This launch reading its argument i from position ``positions[i]`` of a longer
-        argument list (the arguments of a host function that is one call of the kernel)."""
+    def taking(self, positions: Sequence[int], n_args: int) -> "_Launch":
+        """This launch reading its argument i from position ``positions[i]`` of an argument
+        list of ``n_args`` (the arguments of a host function that is one call of the kernel)."""
         tensors = range(len(positions)) if self.tensor_inputs is None else self.tensor_inputs
         launch = _Launch(self.fn, self.layouts, self.outputs, [positions[i] for i in tensors],
                          [(positions[i], kind) for i, kind in self.scalar_inputs], self.extra)
-        if launch.tensor_inputs == list(range(len(positions))) and not launch.scalar_inputs:
+        # every argument, in order: the call passes them on as they are
+        if launch.tensor_inputs == list(range(n_args)) and not launch.scalar_inputs:
             launch.tensor_inputs = None
         return launch
 
@@ -157,7 +158,7 @@ class _SplitLaunch:
         self.parts = parts
         self.n_outputs = n_outputs
 
-    def taking(self, positions: Sequence[int]) -> Callable[..., Any]:
+    def taking(self, positions: Sequence[int], n_args: int) -> Callable[..., Any]:
         return lambda *args: self(*[args[i] for i in positions])
 
     def __call__(self, *args: Any) -> Any:

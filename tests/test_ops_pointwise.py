@@ -3,6 +3,7 @@ promotion (wrapped Python numbers, 0-d tensors), empty and 0-d tensors, specials
 
 Expected dtypes and messages were read off PyTorch 2.13 and are written here as data."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -464,3 +465,14 @@ def test_broadcast_arithmetic_agrees_with_numpy(shapes, data):
                       (ta > tb, a > b), (torch.where(ta > tb, ta, tb), np.where(a > b, a, b))]:
         assert got.shape == shapes.result_shape
         np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_overflow_and_invalid_values_come_out_silently_as_in_pytorch():
+    """inf and nan results are values, not numpy RuntimeWarnings (PyTorch warns of none)."""
+    big, zero = torch.tensor([1e30, -1e30]), torch.tensor([0.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (big * big).tolist() == [float("inf"), float("inf")]
+        assert all(math.isnan(v) for v in (zero / zero).tolist())
+        assert math.isnan((big * big - big * big).sum().item())
+        assert math.isnan(torch.mm(torch.tensor([[float("inf")]]), zero[:1, None]).item())

@@ -35,7 +35,8 @@ def _wrap_kernel(op: OpDef, kernel: Kernel) -> Kernel:
         if len(args) < len(formals):  # graph nodes may omit trailing arguments left at their defaults
             args = args + tuple(_default(a) for a in formals[len(args):])
         try:
-            r = kernel(*args)
+            with rules.quiet():  # inf and nan come out silently, as in PyTorch (no RuntimeWarning)
+                r = kernel(*args)
         except ValueError as e:
             if op.pointwise and "broadcast" in str(e):
                 rules.broadcast_sizes(*[a.shape for a in args if isinstance(a, np.ndarray)])
