@@ -30,6 +30,18 @@ def test_views_share_memory_with_their_base(make_view):
     assert (base.numpy() == -1).sum() == v.numel()
 
 
+def test_expand_is_a_view_that_refuses_overlapping_writes():
+    base = torch.arange(3, dtype=torch.float32)
+    e = base.expand(2, 3)
+    assert np.shares_memory(e.numpy(), base.numpy()) and e.stride() == (0, 1)
+    base.add_(10)
+    assert e.tolist() == [[10., 11., 12.], [10., 11., 12.]]
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single "
+                                           "memory location"):
+        e.add_(1)
+    assert base.tolist() == [10., 11., 12.]
+
+
 def test_reshape_copies_when_it_must_and_view_refuses():
     t = torch.arange(6).view(2, 3).t()
     r = t.reshape(6)
