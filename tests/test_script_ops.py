@@ -3,14 +3,13 @@ give the same; and a list of calls covering the other families (reductions, shap
 creation, linear algebra, nn). The functions are generated into a file, since the scripter
 reads source."""
 import copy
-import importlib.util
 
 import pytest
 
 import minitorch_jit as torch
 from ir import registry
 
-from script_util import same
+from script_util import generated_functions, same
 
 _ARITY = {"Tensor self": 1, "Tensor self, Tensor other": 2}
 
@@ -64,12 +63,7 @@ def _load(tmp_path, calls):
     lines = ["import minitorch_jit as torch", "from minitorch_jit.nn import functional as F", ""]
     for i, call in enumerate(calls):
         lines += [f"def f{i}(x, y):", f"    return {call}", ""]
-    path = tmp_path / "generated_calls.py"
-    path.write_text("\n".join(lines))
-    spec = importlib.util.spec_from_file_location("generated_calls", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return [getattr(module, f"f{i}") for i in range(len(calls))]
+    return generated_functions(tmp_path / "generated_calls.py", lines, len(calls))
 
 
 def _compare(fn, call, x, y):
