@@ -18,7 +18,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -147,6 +147,36 @@ class _Launch:
         return outs[0] if self.single else outs
 
 
+class _SplitLaunch:
+    """A group whose outputs do not share one iteration space: ``(c + b, c + d)`` for ``c``
+    of shape (3, 1), ``b`` (1, 4) and ``d`` (1, 5), which the types cannot tell apart from
+    ``d`` of shape (1, 4) when the plan is made. Each set of same-shaped outputs runs as its
+    own compiled kernel (the pointwise ops they share are computed by each)."""
+
+    def __init__(self, parts: Sequence[Tuple["FusedKernel", Tuple[int, ...]]], n_outputs: int):
+        self.parts = parts
+        self.n_outputs = n_outputs
+
+    def taking(self, positions: Sequence[int]) -> Callable[..., Any]:
+        return lambda *args: self(*[args[i] for i in positions])
+
+    def __call__(self, *args: Any) -> Any:
+        outs: List[Any] = [None] * self.n_outputs
+        for kernel, indices in self.parts:
+            got = kernel(*args)
+            for i, o in zip(indices, got if len(indices) > 1 else (got,)):
+                outs[i] = o
+        return outs[0] if self.n_outputs == 1 else tuple(outs)
+
+
+def _by_shape(types: Sequence[TensorType]) -> List[Tuple[int, ...]]:
+    """The positions of ``types``, grouped by their sizes (in order of first appearance)."""
+    groups: Dict[Tuple[int, ...], List[int]] = {}
+    for i, t in enumerate(types):
+        groups.setdefault(tuple(t.sizes), []).append(i)
+    return [tuple(g) for g in groups.values()]
+
+
 class FusedKernel:
     """The callable that host code calls for one ``prim::FusionGroup``: arrays and Python
     numbers in (in the subgraph's input order), the group's outputs out."""
@@ -158,6 +188,7 @@ class FusedKernel:
         self._launches: "OrderedDict[tuple, _Launch]" = OrderedDict()
         self._kernels: Dict[Spec, Tuple[Any, bool, int]] = {}
         self._checked: set = set()
+        self._parts: Dict[Tuple[int, ...], "FusedKernel"] = {}
         self._lock = threading.Lock()
         self.compiles = 0
 
@@ -209,10 +240,8 @@ class FusedKernel:
         outputs = [(t.sizes, np.dtype(t.dtype)) for t in out_types]
         numel = int(np.prod(shape, dtype=np.int64)) if shape else (0 if shape is None else 1)
         if shape is None or (numel == 0 and any(0 not in t.sizes for t in out_types)):
-            raise NotImplementedError(
-                "this fusion group's values have shapes (" + ", ".join(str(s) for s in all_sizes) + ") that do not "
-                "fill one iteration space, so it cannot run as one kernel")
-        if numel == 0:
+            launch = _SplitLaunch([(self._part(indices), indices) for indices in _by_shape(out_types)], len(outputs))
+        elif numel == 0:
             launch = _Launch(None, np.zeros((0, 0), np.int64), outputs, None, [], False)
         else:
             operands = [(a.shape, tuple(s // a.itemsize for s in a.strides)) if v.uses else ((), ())
@@ -247,6 +276,22 @@ class FusedKernel:
                 while len(self._launches) > MAX_LAUNCHES:
                     self._launches.popitem(last=False)
         return launch
+
+    def _part(self, indices: Tuple[int, ...]) -> "FusedKernel":
+        """The kernel of this group's outputs ``indices`` alone (made once): the subgraph they
+        need, with every input kept so that it takes the same arguments."""
+        with self._lock:
+            part = self._parts.get(indices)
+            if part is None:
+                g = self.graph.copy()
+                for i in reversed(range(len(g.outputs))):
+                    if i not in indices:
+                        g.block.erase_output(i)
+                for node in reversed(g.nodes):  # pure pointwise ops: what no output needs goes
+                    if not any(o.uses for o in node.outputs):
+                        node.destroy()
+                part = self._parts[indices] = FusedKernel(g, self.cache)
+            return part
 
     def _check_dtypes(self, args: Sequence[Any], value_types: Dict[Any, Type]) -> None:
         """Run the eager kernels once on empty inputs of these dtypes: an op that rejects

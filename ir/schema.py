@@ -8,6 +8,7 @@ for a variadic tail, and the return types.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -56,6 +57,11 @@ class FunctionSchema:
     @property
     def qualified_name(self) -> str:
         return f"{self.name}.{self.overload}" if self.overload else self.name
+
+    @functools.cached_property
+    def last_positional(self) -> int:
+        """The index of the last argument that may be passed by position (-1 when none)."""
+        return max((i for i, a in enumerate(self.arguments) if not a.kwarg_only), default=-1)
 
     @property
     def is_vararg(self) -> bool:

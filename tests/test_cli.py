@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ import minitorch_jit as torch
 from ir import parse_graph
 from ir.dot import to_dot
 from minitorch_jit.__main__ import main
-from minitorch_jit.bench.elementwise import expressions
+from minitorch_jit.bench.elementwise import NUMPY_TORCH, expressions
 from minitorch_jit.bench.harness import QUICK, measure
 from minitorch_jit.bench.report import Run, render
 from minitorch_jit.bench.rebind import rebind
@@ -74,7 +73,7 @@ def test_bench_quick_runs_and_its_numbers_are_sane(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--threads", "0"], "--threads must be between 1 and"),
     (["--workload", "nope"], "no workload named nope; the workloads are: ratio_iou, square5, gelu"),
-    (["--system", "jax"], "no system named jax; the systems are: eager, script, trace, numexpr"),
+    (["--system", "jax"], "no system named jax; the systems are: eager, script, trace, numpy, numexpr"),
     (["--plot", "chart.txt"], "--plot writes .svg, .png, .pdf files"),
     (["--json", "no/such/dir/out.json"], "cannot write no/such/dir/out.json: its directory does not exist"),
 ])
@@ -143,12 +142,12 @@ def test_a_wrong_answer_is_reported_and_never_timed_and_failures_say_why():
 
 
 def test_rebind_runs_the_same_python_on_other_names():
-    """What the PyTorch peers rely on, checked with numpy standing in for PyTorch."""
-    fake = types.SimpleNamespace(max=np.maximum, min=np.minimum, tanh=np.tanh, pow=np.power,
-                                 clamp=lambda x, min=None, max=None: np.clip(x, min, max))
+    """What the peers rely on, checked with the bench's numpy system standing in for PyTorch:
+    the numpy formulas give eager's values, in float32."""
+    fake = NUMPY_TORCH
     boxes = [torch.rand(6) + 0.1 for _ in range(8)]
     got = rebind(ratio_iou, {"torch": fake})(*[b.numpy() for b in boxes])
-    assert type(got) is np.ndarray
+    assert type(got) is np.ndarray and got.dtype == np.float32
     np.testing.assert_allclose(got, ratio_iou(*boxes).numpy(), rtol=1e-6)
     x = torch.randn(10)
     np.testing.assert_allclose(rebind(gelu, {"torch": fake})(x.numpy()), gelu(x).numpy(), rtol=1e-6)

@@ -162,6 +162,10 @@ def uses_import(x):
     return x
 
 
+def uses_two_fors(xs: List[int]):
+    return [a * b for a in xs for b in range(a) if b > 1]
+
+
 def uses_for_else(xs: List[int]):
     for v in xs:
         pass
@@ -193,12 +197,15 @@ SYNTAX = [
     (uses_del, "del statements are not supported", "«del y»", None),
     (uses_import, "import statements are not supported", "«import os»", None),
     (uses_for_else, "for/else is not supported", "«return 1»", "flag"),
+    (uses_two_fors, "list comprehensions with more than one `for` are not supported", "for «b in range(a) if b > 1»]",
+     "nest the loops"),
 ]
 
 
 @pytest.mark.parametrize("fn,message,snippet,fix", SYNTAX, ids=[s[0].__name__ for s in SYNTAX])
 def test_syntax_outside_the_language(fn, message, snippet, fix):
-    expect_error(fn, message, snippet, fix, cls=UnsupportedNodeError if fn is not uses_decorator else ScriptError)
+    expect_error(fn, message, snippet, fix,
+                 cls=UnsupportedNodeError if fn not in (uses_decorator, uses_two_fors) else ScriptError)
 
 
 def test_async_functions_are_refused():
@@ -241,6 +248,15 @@ def callee(x, n: int):
 
 def wrong_arity(x):
     return callee(x, 1, 2)
+
+
+@torch.jit.script
+def scripted_callee(x, n: int):
+    return x * n
+
+
+def script_callee_keyword(x):
+    return scripted_callee(x, m=2)
 
 
 def wrong_type(x):
@@ -387,6 +403,8 @@ TYPE_ERRORS = [
      "one type on every path"),
     (str_plus_tensor, "unsupported operand types for +: str and Tensor", 'return «"total: " + x»', "f-strings"),
     (wrong_arity, "callee() takes 2 positional arguments but 3 were given", "return «callee(x, 1, 2)»", None),
+    (script_callee_keyword, "scripted_callee() got an unexpected keyword argument 'm'", "scripted_callee(x, m=«2»)",
+     None),
     (wrong_type, "callee() expected a value of type int for argument 'n' but got Tensor", "callee(x, «x»)", None),
     (different_returns, "return statements return values of different types: Tensor and int", "«return 1»", None),
     (undefined_on_a_path, "'y' is not defined in the else branch", "return «y»", "on every path"),
@@ -427,6 +445,18 @@ TYPE_ERRORS = [
 @pytest.mark.parametrize("fn,message,snippet,fix", TYPE_ERRORS, ids=[t[0].__name__ for t in TYPE_ERRORS])
 def test_type_errors_and_unknown_names(fn, message, snippet, fix):
     expect_error(fn, message, snippet, fix)
+
+
+def misspelt_keyword(x):
+    return torch.sum(x, dimx=1)
+
+
+def test_a_misspelt_keyword_names_the_overloads_and_offers_no_wrong_fix():
+    """x is an unannotated Tensor used as a Tensor: telling the user to annotate it `x: int`
+    would send them the wrong way."""
+    e = expect_error(misspelt_keyword, "unexpected keyword argument 'dimx'", "return «torch.sum(x, dimx=1)»")
+    assert "torch.sum() received an invalid combination of arguments" in e.msg
+    assert e.fix == "" and "fix:" not in str(e)
 
 
 def calls_bad_helper(x):

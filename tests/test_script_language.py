@@ -38,6 +38,32 @@ def test_int_power_is_int_and_negative_powers_are_refused():
         s(2, -1)
 
 
+def float_powers(a: float, b: float, n: int):
+    return a ** b, a ** n, n ** a, math.pow(a, b), math.pow(a, n), math.pow(n, n), math.pow(n, a), 2 ** 0.5
+
+
+@pytest.mark.parametrize("a,b,n", [(2.5, 0.5, 3), (-2.0, 3.0, 2), (0.5, -1.5, 1), (4.0, 0.0, 0)])
+def test_float_powers_and_math_pow_take_every_mix_of_int_and_float(a, b, n):
+    check(float_powers, (a, b, n))
+
+
+def test_float_powers_refuse_complex_results_and_zero_to_a_negative_power():
+    s = torch.script(float_powers)
+    with pytest.raises(ValueError, match="math domain error"):  # Python's ** would give a complex number
+        s(-8.0, 1 / 3, 1)
+    with pytest.raises(ZeroDivisionError, match="0.0 cannot be raised to a negative power"):
+        s(0.0, -1.0, 1)
+
+
+def bool_arithmetic(b: bool, n: int, x: float):
+    return b + n, b * x, True + True, b - x, -b, b / 2, b // 1, b % 2, b & True, b | False, b * n, n + x
+
+
+@pytest.mark.parametrize("b,n,x", [(True, 3, 1.5), (False, -2, 0.5)])
+def test_bool_arithmetic_counts_bools_as_ints(b, n, x):
+    check(bool_arithmetic, (b, n, x))
+
+
 def math_module(x: float, n: int):
     return math.sqrt(x), math.exp(x), math.log(x), math.log(x, 2), math.floor(x), math.ceil(x), math.pi * n, \
         math.isnan(x), math.isinf(math.inf), math.atan2(x, 1.0), math.trunc(-x), math.gcd(n, 6), math.e
@@ -311,6 +337,22 @@ def test_a_while_true_loop_that_only_returns():
     assert str(s.graph.outputs[0].type) == "int"
 
 
+def joined_with_none(x, c: bool):
+    if c:
+        y = None
+    else:
+        y = x * 2
+    if y is None:
+        return x
+    return y + 1
+
+
+def test_none_and_a_tensor_on_two_branches_join_to_an_optional():
+    s = check(joined_with_none, (T([1.0, 2.0]), True), (T([1.0, 2.0]), False))
+    if_node = next(n for n in s.graph.nodes if n.kind == "prim::If")
+    assert [str(o.type) for o in if_node.outputs] == ["Tensor?"]
+
+
 def maybe_none(n: int):
     if n > 0:
         return n
@@ -458,6 +500,21 @@ def assertion(x, n: int):
     if n > 100:
         raise ValueError("n is too large")
     return x * n
+
+
+def raise_exception(n: int):
+    if n > 0:
+        raise Exception(f"positive: {n}")
+    return n
+
+
+def test_raise_exception_is_a_raise_node_that_raises_at_run_time():
+    s = check(raise_exception, (0,), (-3,))
+    raise_node = next(n for n in s.graph.all_nodes() if n.kind == "prim::RaiseException")
+    assert raise_node.inputs[1].constant == "Exception"
+    with pytest.raises(Exception, match="positive: 4") as info:
+        s(4)
+    assert type(info.value) is Exception
 
 
 def test_assert_and_raise():
@@ -639,6 +696,46 @@ def test_closures_are_baked_in_as_constants():
 
     s = check(closure, (T([1.0]),))
     assert "prim::CallFunction" not in kinds(s.graph)
+
+
+def test_closures_that_are_functions_are_compiled_as_calls():
+    def double(y):
+        return y * 2
+
+    @torch.script
+    def increment(y):
+        return y + 1
+
+    def outer(x, n: int):
+        for _ in range(n):
+            x = double(x) + increment(x)
+        return x
+
+    s = check(outer, (T([1.0, -2.0]), 0), (T([1.0, -2.0]), 3))
+    calls = [n.attrs["name"] for n in s.graph.all_nodes() if n.kind == "prim::CallFunction"]
+    assert calls == ["double", "increment"]
+
+
+def called_every_way(x, n: int = 2, scale: float = 0.5, *, bias: int = 0):
+    return x * n * scale + bias
+
+
+def test_script_functions_take_arguments_as_python_does_and_refuse_the_wrong_ones():
+    s = torch.script(called_every_way)
+    x = T([1.0, 2.0])
+    for args, kwargs in [((x,), {}), ((x, 3), {}), ((x, 3, 2.0), {}), ((x,), {"scale": 4.0}),
+                         ((), {"x": x, "n": 5, "bias": 1}), ((x, 1), {"bias": -1, "scale": 1.0})]:
+        same(s(*args, **kwargs), called_every_way(*args, **kwargs))
+    with pytest.raises(TypeError, match="too many positional arguments"):
+        s(x, 1, 1.0, 2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'm'"):
+        s(x, m=1)
+    with pytest.raises(TypeError, match="missing a required argument: 'x'"):
+        s(n=1)
+    with pytest.raises(TypeError, match="expected a value of type int for argument 'n', but got str"):
+        s(x, "2")
+    assert s.code.startswith("def called_every_way(x, n, scale, bias):\n")
+    assert "aten.mul" in s.code
 
 
 def isinstance_checks(x, n: int, l: List[int]):

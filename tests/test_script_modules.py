@@ -104,6 +104,30 @@ def test_script_custom_module_with_submodules_methods_constants_and_buffers():
     same(s.helper(x, 3), m.helper(x, 3))
 
 
+class Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+
+    def forward(self, x, scale: float = 2.0, shift: int = 0):
+        return self.fc(x) * scale + shift
+
+
+def test_script_module_calls_take_positional_keyword_and_default_arguments():
+    torch.manual_seed(0)
+    m = Scaled()
+    s = torch.script(m)
+    x = torch.randn(3, 2)
+    for args, kwargs in [((x,), {}), ((x,), {"scale": 3.0}), ((x,), {"shift": 1}), ((x, 1.5, 2), {}),
+                         ((), {"x": x, "shift": -1, "scale": 0.5})]:
+        same(s(*args, **kwargs), m(*args, **kwargs))
+    with pytest.raises(TypeError, match="too many positional arguments"):
+        s(x, 1.0, 2, 3)
+    with pytest.raises(TypeError, match="for argument 'shift'"):
+        s(x, shift="1")
+    assert s.code.startswith("def forward(x, scale, shift, self_fc_weight, self_fc_bias):\n")
+
+
 def test_all_layers_script():
     torch.manual_seed(0)
     layers = [nn.Conv2d(2, 3, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(), nn.ReLU(inplace=True), nn.GELU(),
@@ -296,6 +320,9 @@ def test_disable_gives_back_plain_python_for_functions_modules_and_script_module
 def test_the_script_vs_trace_example(capsys):
     runpy.run_path(str(ROOT / "examples" / "script_vs_trace.py"), run_name="__main__")
     lines = capsys.readouterr().out.splitlines()
+    traced = lines[:lines.index("scripted graph (both branches, chosen at run time):")]
+    assert traced[1] == "graph(%x : Float(*, *)):" and "prim::If" not in "\n".join(traced)  # the branch is frozen
+    assert lines[-2].split()[-4:] == ["traced:", "tensor(2.)", "scripted:", "tensor(2.)"]
     assert lines[-1].split() == ["torch.ones(2,", "2).add_(1.0)", "python:", "tensor(1.)", "traced:", "tensor(2.)",
                                  "scripted:", "tensor(1.)"]
     assert "  %r : Tensor = prim::If(%4)" in lines

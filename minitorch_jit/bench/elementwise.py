@@ -1,6 +1,7 @@
-"""The pointwise workloads for numexpr and numba, from the workloads' own Python.
+"""The pointwise workloads for numpy, numexpr and numba, from the workloads' own Python.
 
-numexpr evaluates a string; numba's ``@vectorize`` compiles a function of scalars. Both come
+numpy runs the formula as array expressions, one temporary per operation (what "eager
+numpy" means in the issues' bars); numexpr evaluates a string; numba's ``@vectorize`` compiles a function of scalars. Both come
 from running the workload function (see :mod:`.rebind`) with ``torch`` bound to a namespace
 of the same names: for numexpr each call builds expression text, for numba each is a
 jitted scalar function. Only what the pointwise workloads call is defined; anything else is
@@ -18,6 +19,23 @@ from .rebind import rebind
 from .workloads import NotApplicable
 
 Number = Union[int, float]
+
+
+# -- numpy ---------------------------------------------------------------------------------------
+
+
+def _np_clamp(x: np.ndarray, min: Any = None, max: Any = None) -> np.ndarray:
+    return np.clip(x, min, max)
+
+
+NUMPY_TORCH = types.SimpleNamespace(
+    max=np.maximum, min=np.minimum, clamp=_np_clamp, exp=np.exp, tanh=np.tanh, pow=np.power,
+    sigmoid=lambda x: 1 / (1 + np.exp(-x)))
+
+
+def numpy_runner(fn: Callable[..., Any], inputs: Sequence[np.ndarray]) -> Callable[[], Any]:
+    numpy_fn = rebind(fn, {"torch": NUMPY_TORCH})
+    return lambda: numpy_fn(*inputs)
 
 
 # -- numexpr --------------------------------------------------------------------------------------

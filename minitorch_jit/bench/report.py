@@ -11,6 +11,7 @@ from .harness import ATOL, RTOL, Measurement, Outcome, Settings
 from .systems import HEADLINE, REFERENCE
 
 MINITORCH = (REFERENCE, HEADLINE, "trace")
+NUMPY = "numpy"  # the baseline of the issues' speed bars: numpy array expressions of the formula
 
 
 @dataclass
@@ -90,6 +91,7 @@ def render(run: Run) -> str:
     lines.append("")
 
     ours = [n for n in MINITORCH if n in run.systems()]
+    with_numpy = NUMPY in run.systems()
     rows = []
     for m in run.measurements:
         cells = [m.workload.name]
@@ -98,10 +100,14 @@ def render(run: Run) -> str:
         ok = script.status == "ok"
         cells.append(f"±{script.spread * 100:.0f}%" if ok else "")
         cells.append(_cell(m, HEADLINE) if ok else "")
+        if with_numpy:
+            numpy = m.outcomes.get(NUMPY)
+            cells.append(f"{numpy.median / script.median:.2f}x" if ok and numpy and numpy.status == "ok" else "")
         cells.append(f"{100 * m.bytes / bandwidth[0] / script.median:.0f}%" if ok and bandwidth else "")
         cells.append(format_seconds(script.compile_seconds) if script.compile_seconds is not None else "")
         rows.append(cells)
-    lines += _table(["workload"] + ours + ["spread", "speedup", "of bound", "compile"], rows)
+    lines += _table(["workload"] + ours + ["spread", "speedup"] + (["vs numpy"] if with_numpy else [])
+                    + ["of bound", "compile"], rows)
     lines.append("")
 
     peers = [s for s in run.systems() if s not in MINITORCH and run.installed(s)]
@@ -118,6 +124,7 @@ def _notes(run: Run) -> List[str]:
     lines = [
         "eager, script, trace: median time per call of minitorch_jit eager, scripted and traced (fused) code.",
         "spread: interquartile range of script's rounds over its median. speedup: eager / script.",
+        "vs numpy: the same formula as numpy array expressions / script (pointwise workloads).",
         "of bound: the time moving every input, parameter and output once takes at the measured bandwidth,",
         "  over script's median (100% = as fast as memory allows; more when the data fits in the caches).",
         "compile: script's first call (scripting, passes, fusion, LLVM) with the kernel cache empty at the start",

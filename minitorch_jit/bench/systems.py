@@ -1,5 +1,5 @@
-"""The systems the bench runs each workload on: minitorch_jit eager, traced and scripted, and
-the peers that are installed (numexpr, numba, PyTorch eager, ``torch.jit.script``,
+"""The systems the bench runs each workload on: minitorch_jit eager, traced and scripted, plain
+numpy, and the peers that are installed (numexpr, numba, PyTorch eager, ``torch.jit.script``,
 ``torch.compile``).
 
 A system prepares a workload once (tracing, scripting, compiling: that is what the compile
@@ -18,7 +18,7 @@ import numpy as np
 
 import minitorch_jit
 
-from .elementwise import numba_runner, numexpr_runner
+from .elementwise import numba_runner, numexpr_runner, numpy_runner
 from .rebind import rebind
 from .workloads import BenchError, NotApplicable, Workload
 
@@ -158,6 +158,7 @@ def all_systems() -> List[System]:
         # kernels (the second finds them in memory), so script's compile time is the cold one
         System(HEADLINE, _minitorch(lambda fn, args: minitorch_jit.script(fn))),
         System("trace", _minitorch(minitorch_jit.trace)),
+        System("numpy", _elementwise(numpy_runner)),
         System("numexpr", _elementwise(numexpr_runner), module="numexpr"),
         System("numba", _elementwise(numba_runner), module="numba"),
         System("torch", _torch(None), module="torch"),

@@ -30,6 +30,7 @@ from ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType
 from passes.input_facts import assume_contiguous
 from passes.peephole import size_reads
 
+from ..ops.dispatch import unwrap  # a user argument as graphs see it: arrays for tensors, plain ints
 from ..tensor import Tensor
 
 log = logging.getLogger("minitorch_jit")
@@ -90,21 +91,6 @@ def specialized_type(declared: Type, key: Any) -> Type:
 
 
 # -- running ------------------------------------------------------------------------------------
-
-
-def unwrap(v: Any) -> Any:
-    """A user argument as graphs see it: arrays for tensors, plain ints for SymInts."""
-    if isinstance(v, Tensor):
-        return v._a
-    if isinstance(v, list):
-        return [unwrap(x) for x in v]
-    if isinstance(v, tuple):
-        return tuple(unwrap(x) for x in v)
-    if hasattr(v, "np") and hasattr(v, "is_floating_point"):
-        return v.np  # a dtype
-    if type(v) is not int and isinstance(v, int) and not isinstance(v, bool):
-        return int(v)
-    return v
 
 
 def wrap(v: Any, inputs: Dict[int, Tensor]) -> Any:

@@ -88,7 +88,7 @@ def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any]) ->
     out: List[Any] = []
     pos = 0
     used = 0
-    last_positional = max((i for i, a in enumerate(formals) if not a.kwarg_only), default=-1)
+    last_positional = schema.last_positional
     for i, a in enumerate(formals):
         if a.vararg:
             for v in args[pos:]:

@@ -212,8 +212,9 @@ def _embedding_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     return [TensorType(w.dtype, sizes)]
 
 
+# only F.embedding's name: torch.embedding takes (weight, indices) in PyTorch, the other order
 @op("aten::embedding(Tensor input, Tensor weight, int? padding_idx=None) -> Tensor",
-    names=("functional.embedding", "torch.embedding"), type_rule=_embedding_rule)
+    names=("functional.embedding",), type_rule=_embedding_rule)
 def embedding(idx: np.ndarray, w: np.ndarray, padding_idx: Optional[int] = None) -> np.ndarray:
     """Rows of ``weight`` picked by integer ``input``."""
     if padding_idx is not None and not -w.shape[0] <= padding_idx < w.shape[0]:

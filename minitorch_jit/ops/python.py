@@ -89,10 +89,23 @@ for _name in ("sqrt", "exp", "log", "log10", "log2", "log1p", "expm1", "sin", "c
               "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "fabs", "erf", "erfc", "gamma",
               "lgamma", "degrees", "radians"):
     op(f"aten::{_name}.float(float a) -> float", names=(f"math.{_name}",))(getattr(math, _name))
-for _name in ("atan2", "pow", "fmod", "copysign", "hypot"):
+for _name in ("atan2", "fmod", "copysign", "hypot"):
     op(f"aten::{_name}.float_float(float a, float b) -> float", names=(f"math.{_name}",))(getattr(math, _name))
 for _name in ("isnan", "isinf", "isfinite"):
     op(f"aten::{_name}.float(float a) -> bool", names=(f"math.{_name}",))(getattr(math, _name))
+
+
+@op("aten::pow.float_float(float a, float b) -> float", names=("math.pow", "operator.__pow__"))
+def pow_float(a: float, b: float) -> float:
+    """``a ** b`` and ``math.pow(a, b)`` on floats: one op, as in TorchScript. Where Python's
+    ``**`` would make a complex number (a negative base to a fractional power) it raises
+    ValueError, as ``math.pow`` does; 0.0 to a negative power raises ZeroDivisionError, as
+    ``**`` does (``math.pow`` raises ValueError)."""
+    if a == 0.0 and b < 0.0:
+        raise ZeroDivisionError("0.0 cannot be raised to a negative power")
+    return math.pow(a, b)
+
+
 op("aten::log.float_base(float a, float base) -> float", names=("math.log",))(math.log)
 op("aten::trunc.float(float a) -> int", names=("math.trunc",))(math.trunc)
 op("aten::gcd.int(int a, int b) -> int", names=("math.gcd",))(math.gcd)

@@ -10,7 +10,7 @@ Static rules take ``(types, consts)``: the input types and the inputs' constant 
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -65,9 +65,21 @@ def _letter(i: Optional[int]) -> str:
 # eager promotion
 
 
+_DTYPE_NAMES: Dict[np.dtype, str] = {}
+
+
+def np_dtype_name(d: np.dtype) -> str:
+    """``d.name``, remembered: numpy computes the name in Python on every access, which is a
+    third of an eager op's time on small tensors."""
+    name = _DTYPE_NAMES.get(d)
+    if name is None:
+        name = _DTYPE_NAMES[d] = d.name
+    return name
+
+
 def _eager_operand(v: Any) -> Optional[Tuple[str, str]]:
     if type(v) is np.ndarray:
-        return ("dim" if v.ndim else "zerodim", v.dtype.name)
+        return ("dim" if v.ndim else "zerodim", np_dtype_name(v.dtype))
     if isinstance(v, (bool, np.bool_)):
         return ("scalar", "bool")
     if isinstance(v, int):
@@ -277,4 +289,4 @@ def dtype_name(v: Any) -> Optional[str]:
     """A dtype constant's name (constants hold names, eager code np dtypes)."""
     if v is None or v is UNKNOWN:
         return None
-    return getattr(v, "name", v)
+    return np_dtype_name(v) if isinstance(v, np.dtype) else getattr(v, "name", v)

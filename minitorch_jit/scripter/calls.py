@@ -12,13 +12,14 @@ omits them: ``aten::sum(%x)``.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ir import Value, registry
 from ir.registry import UNKNOWN, OpDef
 from ir.schema import Argument, FunctionSchema, match_type, substitute
-from ir.types import IntType, ListType, OptionalType, TupleType, Type, type_of_constant
+from ir.types import FloatType, IntType, ListType, OptionalType, TensorType, TupleType, Type, type_of_constant
 
 from .errors import SourceRange
 from .types import erase, type_name
@@ -149,12 +150,16 @@ def default_value(b: Any, a: Argument) -> Value:
         return b.constant(None)
     if isinstance(d, list):
         return b.constant(list(d), _list_formal(a) or a.type)
+    if a.fixed_len and isinstance(d, int):  # int[2] stride=1 is [1, 1]
+        return b.constant([d] * a.fixed_len, _list_formal(a) or a.type)
     return b.constant(d, type_of_constant(d))
 
 
 def emit_op(b: Any, op: OpDef, inputs: List[Value], display: str, where: SourceRange) -> List[Value]:
     """Insert ``op``'s node; its output types come from the op's type rule (tensor
     refinements forgotten: script graphs say ``Tensor``)."""
+    if registry.resolve(op.name, [v.type for v in inputs]) is not op:
+        inputs = _ints_to_floats(b, op, inputs, where)
     if registry.resolve(op.name, [v.type for v in inputs]) is not op:  # the node must call what was chosen
         b.error(f"{display}(): the arguments ({', '.join(type_name(v.type) for v in inputs)}) do not identify one "
                 f"overload of {op.name}", where)
@@ -167,17 +172,43 @@ def emit_op(b: Any, op: OpDef, inputs: List[Value], display: str, where: SourceR
     return node.outputs
 
 
+def _ints_to_floats(b: Any, op: OpDef, inputs: List[Value], where: SourceRange) -> List[Value]:
+    """A node calls the overload its input types select, which for ints passed to float
+    parameters may be another one: ``math.pow(x, 2)`` chose ``aten::pow.float_float``, but
+    ``aten::pow(float, int)`` is ``aten::pow.num``. Converting those ints to float, as
+    TorchScript's implicit conversion does, makes the node call the overload that was chosen.
+
+    Given ``%2 : int = prim::Constant[value=2]()`` for ``float b``: ``%3 : float =
+    prim::Constant[value=2.0]()``; a value that is not a constant goes through ``aten::Float``."""
+    out = []
+    for v, a in zip(inputs, op.schema.arguments):
+        if isinstance(a.type, FloatType) and isinstance(v.type, IntType):
+            v = b.constant(float(v.constant)) if v.node.kind == "prim::Constant" else \
+                b.op_call("builtins", "float", [Arg(v, where)], {}, where, "float")
+        out.append(v)
+    return out + list(inputs[len(out):])
+
+
 def call_op(b: Any, namespace: str, name: str, args: Sequence[Arg], kwargs: Dict[str, Arg], where: SourceRange,
             display: Optional[str] = None) -> List[Value]:
     """Emit ``<namespace>.<name>(*args, **kwargs)``; returns the node's outputs."""
     display = display or f"{namespace}.{name}"
     found = resolve_call(namespace, name, args, kwargs)
     if isinstance(found, str):
-        fix = "an empty list `[]` is a List[Tensor]: annotate it, as in `xs: List[int] = []`" \
-            if namespace == "list" else b.annotate_hint([a.value for a in list(args) + list(kwargs.values())])
-        b.error(found.replace("%s", display), where, fix=fix)
+        b.error(found.replace("%s", display), where, fix=_fix(b, namespace, args, kwargs, found))
     op, plan = found
     return emit_op(b, op, emit_plan(b, op.schema, plan), display, where)
+
+
+def _fix(b: Any, namespace: str, args: Sequence[Arg], kwargs: Dict[str, Arg], why: str) -> str:
+    """The likely fix when a call does not fit: a list that is ``List[Tensor]`` because it
+    started as ``[]``, or, when a Tensor was passed where something else was expected, a
+    parameter that is a Tensor because it is not annotated. Other failures (a misspelt
+    keyword...) have no fix to offer."""
+    values = [a.value for a in list(args) + list(kwargs.values())]
+    if namespace == "list" and isinstance(values[0].type, ListType) and isinstance(values[0].type.elem, TensorType):
+        return "an empty list `[]` is a List[Tensor]: annotate it, as in `xs: List[int] = []`"
+    return b.annotate_hint(values) if re.search(r"\b(not|got) Tensor\b", why) else ""
 
 
 def resolve_call(namespace: str, name: str, args: Sequence[Arg],

@@ -119,6 +119,12 @@ class ExpressionBuilder:
     def range(self, node: ast.AST) -> SourceRange:
         return self.source.range(node)
 
+    def span(self, first: ast.AST, last: ast.AST) -> SourceRange:
+        """From the start of ``first`` to the end of ``last``."""
+        start, end = self.range(first), self.range(last)
+        return SourceRange(start.file, start.line, start.col, end.end_line, end.end_col, start.source_line,
+                           start.function)
+
     def error(self, message: str, where: Optional[SourceRange] = None, fix: str = "") -> Any:
         raise ScriptError(message, where or self.where, fix)
 
@@ -625,9 +631,7 @@ class ExpressionBuilder:
         of tensors stays a tensor."""
         op, right_node = pairs[0]
         right = self.emit_value(right_node)
-        start, end = self.range(node), self.range(right_node)
-        where = SourceRange(start.file, start.line, start.col, end.end_line, end.end_col, start.source_line,
-                            start.function)
+        where = self.span(node, right_node)
         r = self.compare(op, left, right, where)
         if len(pairs) == 1:
             return r

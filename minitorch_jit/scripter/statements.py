@@ -544,7 +544,7 @@ class FunctionBuilder(ExpressionBuilder):
     def comprehension(self, node: ast.ListComp) -> Value:
         if len(node.generators) != 1:
             self.error("list comprehensions with more than one `for` are not supported in script functions",
-                       self.range(node.generators[1]), fix="nest the loops as statements")
+                       self._comprehension_range(node.generators[1]), fix="nest the loops as statements")
         gen = node.generators[0]
         if gen.is_async:
             self.unsupported(node, "async comprehensions are not supported in script functions")
@@ -579,6 +579,10 @@ class FunctionBuilder(ExpressionBuilder):
         elem = self.common_type(elem_types, self.range(node.elt), "list comprehension") if elem_types else TENSOR
         result.type = ListType(elem)
         return result
+
+    def _comprehension_range(self, gen: ast.comprehension) -> SourceRange:
+        """``x in xs if c`` of one ``for`` of a comprehension (the node has no position itself)."""
+        return self.span(gen.target, (gen.ifs or [gen.iter])[-1])
 
     def _comprehension_element(self, node: ast.ListComp, ifs: List[ast.expr], result: Value,
                                elem_types: List[Type]) -> None:
