@@ -25,9 +25,14 @@ BINARY = {"__add__": "+", "__sub__": "-", "__mul__": "*", "__truediv__": "/", "_
           "__eq__": "==", "__ne__": "!=", "__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">=",
           "is_": "is", "is_not": "is not"}
 UNARY = {"__neg__": "-", "__invert__": "~", "__not__": "not "}
-# where the schema documents a refusal instead of Python's value-dependent result type
-REFUSED = {("operator", "__pow__", ("int", "int")): (lambda a, b: b < 0,
-                                                     "integers to negative integer powers are not supported")}
+# where the kernel documents a refusal instead of Python's result: (when, error, message)
+REFUSED = {
+    ("operator", "__pow__", ("int", "int")): (lambda a, b: b < 0, RuntimeError,
+                                              "integers to negative integer powers are not supported"),
+    ("operator", "__pow__", ("float", "float")): (lambda a, b: a < 0 and b != int(b), ValueError, "math domain"),
+    ("math", "pow", ("float", "float")): (lambda a, b: a == 0 and b < 0, ZeroDivisionError,
+                                          "0.0 cannot be raised to a negative power"),
+}
 
 
 def _calls():
@@ -68,9 +73,9 @@ def test_every_python_value_op_scripts_like_python(tmp_path):
     for fn, (ns, name, types) in zip(_load(tmp_path, calls), calls):
         scripted = torch.script(fn)
         for args in itertools.product(*(SAMPLES[t] for t in types)):
-            refused, refusal = REFUSED.get((ns, name, types), (lambda *a: False, None))
+            refused, error, message = REFUSED.get((ns, name, types), (lambda *a: False, None, None))
             if refused(*args):
-                with pytest.raises(RuntimeError, match=refusal):
+                with pytest.raises(error, match=message):
                     scripted(*args)
                 continue
             try:
