@@ -172,8 +172,9 @@ class _Gen:
         last to read. Returns the values of the block that its results read: the caller frees
         them once it has assigned the results."""
         after: Dict[Optional[Node], List[Value]] = {}
+        inputs = block.graph.block.param_node  # the caller holds the arguments: del frees nothing
         for v, last in _last_reads(block).items():
-            if v.node.kind != "prim::Constant":
+            if v.node.kind != "prim::Constant" and v.node is not inputs:
                 after.setdefault(last, []).append(v)
         self.free(depth, after.get(block.param_node, []))
         for node in block.nodes:

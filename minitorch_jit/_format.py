@@ -74,8 +74,9 @@ def format_array(a: np.ndarray, prefix: str = "tensor(") -> str:
         if summarize and n > 2 * _EDGE:
             idx = list(range(_EDGE)) + [None] + list(range(n - _EDGE, n))
         if x.ndim == 1:
-            items = ["..." if i is None else elem(x[i].item()) for i in idx]
-            per_line = max(1, (_LINE_WIDTH - indent - depth - 1) // (width + 2))
+            # PyTorch's elision item is " ...", so it lines up after the ", " separator
+            items = [" ..." if i is None else elem(x[i].item()) for i in idx]
+            per_line = max(1, (_LINE_WIDTH - indent - depth) // (width + 2))
             lines = [", ".join(items[k:k + per_line]) for k in range(0, len(items), per_line)]
             return "[" + (",\n" + " " * (indent + depth + 1)).join(lines) + "]"
         sep = "," + "\n" * (x.ndim - 1) + " " * (indent + depth + 1)
@@ -85,12 +86,30 @@ def format_array(a: np.ndarray, prefix: str = "tensor(") -> str:
 
 
 def tensor_repr(a: np.ndarray, requires_grad: bool = False) -> str:
-    suffix = ""
-    if a.dtype.name not in ("float32", "int64", "bool"):
-        suffix = f", dtype=torch.{a.dtype.name}"
-    if requires_grad:
-        suffix += ", requires_grad=True"
+    suffixes = []
     if a.size == 0:
-        size = "" if a.shape == (0,) else f", size={tuple(a.shape)}"
-        return f"tensor([]{size}{suffix})"
-    return "tensor(" + format_array(a) + suffix + ")"
+        body = "[]"
+        if a.shape != (0,):
+            suffixes.append(f"size={tuple(a.shape)}")
+    else:
+        body = format_array(a)
+    if a.dtype.name not in ("float32", "int64", "bool"):
+        suffixes.append(f"dtype=torch.{a.dtype.name}")
+    if requires_grad:
+        suffixes.append("requires_grad=True")
+    return _add_suffixes("tensor(" + body, suffixes)
+
+
+def _add_suffixes(text: str, suffixes: List[str]) -> str:
+    """PyTorch's rule: a suffix that would overflow the last line goes on a line of its own."""
+    indent = len("tensor(")
+    # counted as PyTorch counts it (two more than the line's length)
+    last_line = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line + len(suffix) + 2 > _LINE_WIDTH:
+            text += ",\n" + " " * indent + suffix
+            last_line = indent + len(suffix)
+        else:
+            text += ", " + suffix
+            last_line += len(suffix) + 2
+    return text + ")"

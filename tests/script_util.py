@@ -1,5 +1,6 @@
 """Helpers for the scripting tests: run a function eagerly and scripted, compare exactly."""
 import copy
+import importlib.util
 
 import numpy as np
 
@@ -62,3 +63,13 @@ def roundtrip(graph):
 
 def kinds(graph):
     return [n.kind for n in graph.all_nodes() if n.kind != "prim::Constant"]
+
+
+def generated_functions(path, lines, count):
+    """Write ``lines`` (defining ``f0`` ... ``f{count - 1}``) to ``path`` and import them: the
+    scripter reads source, so generated functions need a real file."""
+    path.write_text("\n".join(lines))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [getattr(module, f"f{i}") for i in range(count)]

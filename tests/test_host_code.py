@@ -88,7 +88,6 @@ def test_the_code_frees_loop_values_after_the_loop_and_branch_values_in_their_br
     assert source == dedent("""\
         def f(x, n):
             x_1 = aten.neg(x)
-            del x
             y_1 = x_1
             del x_1
             for _ in range(n):
@@ -102,14 +101,13 @@ def test_the_code_frees_loop_values_after_the_loop_and_branch_values_in_their_br
                 del c
             y = y_1
             del y_1
-            del n
             z = aten.neg(y)
             del y
             return z
         """)
     source = generate(parse_graph(dedent(BRANCH)), "g").source
     assert "        d = aten.neg(c)\n        del c\n        r = d\n        del d\n" in source
-    assert "    else:\n        e = aten.exp(x)\n        r = e\n        del e\n    del x, flag\n" in source
+    assert "    else:\n        e = aten.exp(x)\n        r = e\n        del e\n    s = aten.neg(r)\n" in source
 
 
 def test_a_value_read_inside_a_loop_lives_until_the_loop_ends():

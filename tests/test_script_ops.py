@@ -4,7 +4,6 @@ computes eagerly (and the same with and without passes): the ops taking ``(self)
 that together they name every ``torch.*``, ``Tensor.*`` and ``nn.functional`` name of the
 registry. The functions are generated into a file, since the scripter reads source."""
 import copy
-import importlib.util
 import re
 
 import pytest
@@ -13,7 +12,7 @@ import minitorch_jit as torch
 from ir import registry
 
 from differential import assert_same_with_and_without_passes
-from script_util import same
+from script_util import generated_functions, same
 
 _ARITY = {"Tensor self": 1, "Tensor self, Tensor other": 2}
 _NAMESPACES = {"torch": "torch", "functional": "F", "Tensor": "x"}
@@ -92,12 +91,7 @@ def _load(tmp_path, calls):
     lines = ["import minitorch_jit as torch", "from minitorch_jit.nn import functional as F", ""]
     for i, call in enumerate(calls):
         lines += [f"def f{i}(x, y):", f"    return {call}", ""]
-    path = tmp_path / "generated_calls.py"
-    path.write_text("\n".join(lines))
-    spec = importlib.util.spec_from_file_location("generated_calls", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return [getattr(module, f"f{i}") for i in range(len(calls))]
+    return generated_functions(tmp_path / "generated_calls.py", lines, len(calls))
 
 
 def _run(fn, x, y):

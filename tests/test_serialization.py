@@ -468,3 +468,33 @@ def test_npy_decoding_accepts_what_numpy_writes():
         assert back.dtype == arr.dtype.newbyteorder("=") and back.dtype.isnative
         assert back.flags.writeable and back.flags.f_contiguous == arr.flags.f_contiguous
         np.testing.assert_array_equal(back, arr)
+
+
+def _payload(marker) -> bytes:
+    return f"__import__('pathlib').Path({str(marker)!r}).touch()".encode()
+
+
+INJECTIONS = {  # graph text that would create the marker file if any of it were evaluated
+    "string constant": lambda p: (b"%zero : int = prim::Constant[value=0]()",
+                                  b"%zero : int = prim::Constant[value=0]()\n  %msg : str = prim::Constant[value=\"'''+"
+                                  + p + b"+'''\\n\"]()\n  = prim::Print(%msg)"),
+    "call name": lambda p: (b'[name="step"]', b'[name="step\\"); ' + p + b'; (\\""]'),
+    "value name": lambda p: (b"%acc", b"%__import__"),
+}
+
+
+@pytest.mark.parametrize("case", list(INJECTIONS))
+def test_graph_text_is_never_evaluated(tmp_path, case):
+    """Loading goes through the parser only, and the host code made from a loaded graph quotes
+    strings and sanitizes names: code smuggled into the graph text stays data."""
+    marker = tmp_path / "executed"
+    old, new = INJECTIONS[case](_payload(marker))
+    data = edited(SCRIPTED, "code/f.graph", lambda b: b.replace(old, new))
+    assert data != SCRIPTED
+    loaded = torch.load(io.BytesIO(data))
+    assert "__import__" in loaded.code  # the payload reached the generated code, as data
+    x = torch.tensor([1.0, -2.0])
+    out = loaded(x)
+    assert out[0].numpy().tobytes() == scripted_function()(x)[0].numpy().tobytes()
+    loaded.graph_for(x)
+    assert not marker.exists()

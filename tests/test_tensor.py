@@ -30,6 +30,18 @@ def test_views_share_memory_with_their_base(make_view):
     assert (base.numpy() == -1).sum() == v.numel()
 
 
+def test_expand_is_a_view_that_refuses_overlapping_writes():
+    base = torch.arange(3, dtype=torch.float32)
+    e = base.expand(2, 3)
+    assert np.shares_memory(e.numpy(), base.numpy()) and e.stride() == (0, 1)
+    base.add_(10)
+    assert e.tolist() == [[10., 11., 12.], [10., 11., 12.]]
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single "
+                                           "memory location"):
+        e.add_(1)
+    assert base.tolist() == [10., 11., 12.]
+
+
 def test_reshape_copies_when_it_must_and_view_refuses():
     t = torch.arange(6).view(2, 3).t()
     r = t.reshape(6)
@@ -63,6 +75,24 @@ def test_printing_like_pytorch():
     assert repr(torch.tensor([1e-5, 1.0])) == "tensor([1.0000e-05, 1.0000e+00])"
     assert repr(torch.tensor([float("nan"), float("inf"), 1.0])) == "tensor([nan, inf, 1.])"
     assert repr(torch.zeros(2, 2)) == "tensor([[0., 0.],\n        [0., 0.]])"
+
+
+@pytest.mark.parametrize("make, expected", [  # PyTorch 2's output, pasted
+    (lambda: torch.arange(2000), "tensor([   0,    1,    2,  ..., 1997, 1998, 1999])"),
+    (lambda: torch.arange(2000.).reshape(2, 1000),
+     "tensor([[0.0000e+00, 1.0000e+00, 2.0000e+00,  ..., 9.9700e+02, 9.9800e+02,\n         9.9900e+02],\n"
+     "        [1.0000e+03, 1.0010e+03, 1.0020e+03,  ..., 1.9970e+03, 1.9980e+03,\n         1.9990e+03]])"),
+    (lambda: torch.arange(-14., 16.).reshape(2, 15),
+     "tensor([[-14., -13., -12., -11., -10.,  -9.,  -8.,  -7.,  -6.,  -5.,  -4.,  -3.,\n          -2.,  -1.,   0.],\n"
+     "        [  1.,   2.,   3.,   4.,   5.,   6.,   7.,   8.,   9.,  10.,  11.,  12.,\n          13.,  14.,  15.]])"),
+    (lambda: torch.arange(-100., 100., 10, dtype=torch.float64).reshape(2, 10),
+     "tensor([[-100.,  -90.,  -80.,  -70.,  -60.,  -50.,  -40.,  -30.,  -20.,  -10.],\n"
+     "        [   0.,   10.,   20.,   30.,   40.,   50.,   60.,   70.,   80.,   90.]],\n       dtype=torch.float64)"),
+    (lambda: torch.zeros(0, 3, dtype=torch.float64), "tensor([], size=(0, 3), dtype=torch.float64)"),
+], ids=["elided 1-d", "elided 2-d", "wrapped 2-d", "dtype on its own line", "empty with dtype"])
+def test_printing_wraps_and_elides_like_pytorch(make, expected):
+    """Elided rows, elements per line at each depth, and a dtype that overflows the last line."""
+    assert repr(make()) == expected
 
 
 @pytest.mark.parametrize("expr, dtype", [

@@ -38,13 +38,24 @@ def test_my_function_warns_and_freezes_the_branch():
     assert my_function(torch.ones(2, 2).add_(1.0)).item() == 1.0
 
 
-@pytest.mark.parametrize("conversion", [bool, int, float, lambda t: t.item(), lambda t: t.tolist()])
-def test_conversions_to_python_warn(conversion):
+@pytest.mark.parametrize("conversion, what", [
+    (lambda t: bool(t), "boolean"),
+    (lambda t: 1 if t > 0 else 0, "boolean"),
+    (lambda t: int(t), "integer"),
+    (lambda t: float(t), "float"),
+    (lambda t: t.item(), "number"),
+    (lambda t: t.tolist(), "list"),
+], ids=["bool", "if", "int", "float", "item", "tolist"])
+def test_conversions_to_python_warn_naming_the_users_line(conversion, what):
     def f(x):
         conversion(x.sum())
         return x
-    with pytest.warns(TracerWarning):
-        torch.trace(f, (torch.ones(1),))
+    with pytest.warns(TracerWarning, match=f"Converting a tensor to a Python {what} might cause the trace to be "
+                                           "incorrect") as rec:
+        traced = torch.trace(f, (torch.ones(1),))
+    assert len(rec) == 1 and "the trace might not generalize to other inputs" in str(rec[0].message)
+    assert (rec[0].filename, rec[0].lineno) == (__file__, conversion.__code__.co_firstlineno)
+    np.testing.assert_array_equal(traced(torch.ones(3)).numpy(), np.ones(3, np.float32))
 
 
 def test_mlp_trace_matches_eager_on_another_batch_size():
