@@ -43,6 +43,13 @@ class OpDef:
     names: Tuple[str, ...] = ()
     doc: str = ""
     attrs: Dict[str, Any] = field(default_factory=dict)  # per-layer extras (e.g. lowering)
+    # A bool keyword of the Python call that is not in the schema but picks the overload, as
+    # PyTorch's Python binding does (``torch.nonzero(x, as_tuple=True)`` is
+    # ``aten::nonzero_numpy``): (keyword, the value that picks this overload); omitted is False.
+    selector: Optional[Tuple[str, bool]] = None
+    # A ``Tensor[]`` result is a tuple in Python, as ``torch.where(cond)`` returns (scripted
+    # code sees the list the schema says, as in TorchScript).
+    tuple_result: bool = False
 
     @property
     def name(self) -> str:
@@ -66,6 +73,18 @@ class OpDef:
     def pure(self) -> bool:
         """Same inputs, same outputs, nothing else touched: may be folded, merged, removed."""
         return not (self.side_effects or self.random or self.inplace)
+
+    def select_kwargs(self, kwargs: Dict[str, Any], value_of: Callable[[Any], Any] = lambda v: v
+                      ) -> Optional[Dict[str, Any]]:
+        """The keyword arguments less this overload's selector, or None when the selector's
+        value (``value_of`` an argument) picks another overload."""
+        if self.selector is None:
+            return kwargs
+        name, picks = self.selector
+        given = value_of(kwargs[name]) if name in kwargs else False
+        if given is not picks:
+            return None
+        return {k: v for k, v in kwargs.items() if k != name}
 
     def output_types(self, types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
         """Output types for inputs of ``types``; ``consts[i]`` is input i's value when it is a

@@ -30,6 +30,7 @@ EXACT_UNARY = ["neg", "abs", "relu", "floor", "ceil", "round", "trunc", "sign", 
 SCALAR_OPERAND = {op for op in EXACT_BINARY + ["pow"] if any(
     o.schema.overload == "Scalar" for o in registry.overloads(f"aten::{op}"))}
 APPROX_UNARY = ["exp", "log", "log1p", "expm1", "tanh", "sigmoid", "erf", "sin", "cos", "silu"]
+ROUND_DECIMALS = [-40, -3, -1, 0, 1, 2, 5, 39, 309]
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, np.inf, -np.inf, np.nan, 1e-40, 1e30, -1e-310, 7.0]
 
 
@@ -69,7 +70,12 @@ def expression(draw, exact=True):
     for k in range(n_ops):
         if draw(st.booleans()):
             op = draw(st.sampled_from(EXACT_UNARY if exact else EXACT_UNARY + APPROX_UNARY))
-            lines.append(f"  %v{k} : Tensor = aten::{op}({draw(st.sampled_from(values))})")
+            a = draw(st.sampled_from(values))
+            if op == "round" and draw(st.booleans()):  # round(x, decimals=d), d past float32's range too
+                lines.append(f"  %d{k} : int = prim::Constant[value={draw(st.sampled_from(ROUND_DECIMALS))}]()")
+                lines.append(f"  %v{k} : Tensor = aten::round({a}, %d{k})")
+            else:
+                lines.append(f"  %v{k} : Tensor = aten::{op}({a})")
         else:
             op = draw(st.sampled_from(EXACT_BINARY if exact else EXACT_BINARY + ["pow"]))
             a = draw(st.sampled_from(values))
@@ -296,6 +302,22 @@ def test_cache_read_rejects_entries_that_fail_their_checks(tmp_path):
         f.seek(-1, 2)
         f.write(b"X")
     assert cache.read("ab" * 32) is None and cache.stats.rejected_entries == 1
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_round_with_decimals_that_are_not_constant_matches_eager_bit_for_bit(dtype):
+    """The kernel takes 10^|d| at run time, as the eager kernel does, and picks the formula by
+    the sign of d."""
+    text = """graph(%x : Tensor, %d : int):
+  %y : Tensor = aten::round(%x, %d)
+  return (%y)
+"""
+    x = np.array(SPECIAL + [1.2345, 2.675, -1234.5678, 1e38, 0.125], dtype)
+    k = kernel(text)
+    for d in ROUND_DECIMALS + [-2, 3, 308, 400, -400]:
+        expected = host.generate(parse_graph(text)).fn(x, d)
+        got = k(x, d)
+        assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes(), d
 
 
 def test_every_pointwise_op_in_the_registry_has_a_lowering():

@@ -476,3 +476,48 @@ def test_overflow_and_invalid_values_come_out_silently_as_in_pytorch():
         assert all(math.isnan(v) for v in (zero / zero).tolist())
         assert math.isnan((big * big - big * big).sum().item())
         assert math.isnan(torch.mm(torch.tensor([[float("inf")]]), zero[:1, None]).item())
+
+
+# -- round(decimals=d): values read off torch 2.13 (float32 rounds x * 10^d in float32) ----------
+
+ROUND_X = [1.2345, -2.5, 0.125, 2.675, 1234.5678, -0.0, math.inf, math.nan, 1e30, 5e-40, 0.5, 1.5, 25.0, 35.0, -15.0]
+ROUND_TORCH = {
+    ("float32", 2): [1.2300000190734863, -2.5, 0.11999999731779099, 2.680000066757202, 1234.5699462890625, -0.0,
+                     math.inf, math.nan, 1.0000000150474662e+30, 0.0, 0.5, 1.5, 25.0, 35.0, -15.0],
+    ("float32", 1): [1.2000000476837158, -2.5, 0.10000000149011612, 2.700000047683716, 1234.5999755859375, -0.0,
+                     math.inf, math.nan, 1.0000000150474662e+30, 0.0, 0.5, 1.5, 25.0, 35.0, -15.0],
+    ("float32", -1): [0.0, -0.0, 0.0, 0.0, 1230.0, -0.0, math.inf, math.nan, 1.0000000150474662e+30, 0.0, 0.0, 0.0,
+                      20.0, 40.0, -20.0],
+    ("float32", 0): [1.0, -2.0, 0.0, 3.0, 1235.0, -0.0, math.inf, math.nan, 1.0000000150474662e+30, 0.0, 0.0, 2.0,
+                     25.0, 35.0, -15.0],
+    ("float32", 40): [math.nan] * 15,   # 10^40 is inf in float32
+    ("float32", -40): [math.nan] * 15,
+    ("float64", 2): [1.23, -2.5, 0.12, 2.68, 1234.57, -0.0, math.inf, math.nan, 1e30, 0.0, 0.5, 1.5, 25.0, 35.0, -15.0],
+    ("float64", -1): [0.0, -0.0, 0.0, 0.0, 1230.0, -0.0, math.inf, math.nan, 1e30, 0.0, 0.0, 0.0, 20.0, 40.0, -20.0],
+    ("float64", 40): ROUND_X,
+    ("float64", -40): [0.0, -0.0, 0.0, 0.0, 0.0, -0.0, math.inf, math.nan, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -0.0],
+}
+
+
+@pytest.mark.parametrize("dtype, decimals", sorted(ROUND_TORCH))
+def test_round_with_decimals_gives_pytorchs_values(dtype, decimals):
+    x = torch.tensor(ROUND_X, dtype=getattr(torch, dtype))
+    want = np.array(ROUND_TORCH[dtype, decimals], dtype)
+    for got in (torch.round(x, decimals=decimals), x.round(decimals=decimals), x.clone().round_(decimals=decimals)):
+        assert got.dtype == x.dtype
+        np.testing.assert_array_equal(got.numpy(), want)
+        number = ~np.isnan(want)  # (the sign of a NaN is the platform's)
+        assert np.array_equal(np.signbit(got.numpy())[number], np.signbit(want)[number])  # -0.0 stays -0.0
+
+
+def test_round_with_decimals_overflows_and_refuses_like_pytorch():
+    assert torch.round(torch.tensor([1e38, -3e38, 3.4e38]), decimals=1).tolist() == [math.inf, -math.inf, math.inf]
+    assert torch.tensor([1.26, 2.5]).round_(decimals=1).tolist() == [np.float32(1.3), 2.5]
+    for dtype, name in (("int64", "Long"), ("int32", "Int"), ("bool", "Bool")):
+        x = torch.tensor([1, 0], dtype=getattr(torch, dtype))
+        with pytest.raises(NotImplementedError, match=f"^\"round_cpu\" not implemented for '{name}'$"):
+            torch.round(x, decimals=1)
+    with pytest.raises(NotImplementedError, match="^\"round_vml_cpu\" not implemented for 'Long'$"):
+        torch.round(torch.tensor([1, 2]), decimals=0)
+    with pytest.raises(TypeError, match="round\\(\\) received an invalid combination of arguments"):
+        torch.round(torch.tensor([1.5]), 1)  # decimals is keyword-only

@@ -263,3 +263,50 @@ def test_cumsum():
     assert torch.cumsum(torch.tensor([True, True]), 0).tolist() == [1, 2]
     with pytest.raises(IndexError, match="Dimension out of range"):
         torch.cumsum(x, 3)
+
+
+# -- norm(p="fro"): values read off torch 2.13 --------------------------------------------------
+
+FRO_X = [[3.0, -4.0, 1.5], [0.5, 2.0, -1.0]]
+
+
+def test_frobenius_norm_is_the_2_norm_over_at_most_two_dims_as_in_pytorch():
+    x = torch.tensor(FRO_X)
+    assert x.norm(p="fro").item() == 5.7008771896362305
+    assert torch.norm(x, p="fro").item() == 5.7008771896362305
+    assert torch.norm(x, p="fro", dim=(0, 1)).item() == 5.7008771896362305
+    assert torch.norm(x, p="fro", dim=[]).item() == 5.7008771896362305
+    assert torch.norm(x, p="fro", dim=1).tolist() == [5.220153331756592, 2.291287899017334]
+    assert torch.norm(x, "fro", 1).tolist() == [5.220153331756592, 2.291287899017334]
+    assert torch.norm(x, p="fro", dim=[1], keepdim=True).tolist() == [[5.220153331756592], [2.291287899017334]]
+    got = torch.norm(x.double(), p="fro", dim=0)
+    assert got.dtype == torch.float64
+    np.testing.assert_allclose(got.numpy(), [3.0413812651491097, 4.47213595499958, 1.8027756377319946], rtol=1e-15)
+    x3 = torch.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_allclose(torch.norm(x3, p="fro").item(), 65.7571, rtol=1e-5)
+    np.testing.assert_allclose(torch.norm(x3, p="fro", dim=(0, 2)).numpy(), [27.3496, 36.8239, 47.1169], rtol=1e-5)
+    assert torch.norm(x3, p="fro", dim=-1, keepdim=True).shape == (2, 3, 1)
+    assert torch.norm(torch.tensor(3.0), p="fro").item() == 3.0
+    assert torch.norm(torch.zeros(0, 3), p="fro").item() == 0.0
+    assert torch.norm(torch.zeros(0, 3), p="fro", dim=1).shape == (0,)
+    assert torch.norm(torch.tensor([1e30, 1e30]), p="fro").item() == math.inf  # no rescaling, as in PyTorch
+    assert math.isnan(torch.norm(torch.tensor([math.inf, math.nan]), p="fro").item())
+
+
+def test_frobenius_norm_errors_are_pytorchs():
+    x, x3 = torch.tensor(FRO_X), torch.arange(24.0).reshape(2, 3, 4)
+    with pytest.raises(RuntimeError, match="^linalg.matrix_norm: dim must be a 2-tuple. Got 0 1 2$"):
+        torch.norm(x3, p="fro", dim=(0, 1, 2))
+    with pytest.raises(RuntimeError, match="^linalg.matrix_norm: Order abc not supported.$"):
+        torch.norm(x, p="abc")
+    with pytest.raises(RuntimeError, match="^linalg.matrix_norm: Order abc not supported.$"):
+        torch.norm(x, p="abc", dim=1)
+    with pytest.raises(RuntimeError, match="^linalg.vector_norm: Expected a floating point or complex tensor as "
+                                           "input. Got Long$"):
+        torch.norm(torch.tensor([1, 2]), p="fro")
+    with pytest.raises(RuntimeError, match="^dim 1 appears multiple times in the list of dims$"):
+        torch.norm(x, p="fro", dim=(1, 1))
+    with pytest.raises(IndexError, match=r"^Dimension out of range \(expected to be in range of \[-2, 1\], but got 5\)$"):
+        torch.norm(x, p="fro", dim=5)
+    with pytest.raises(NotImplementedError, match="nuclear norm\\) is not supported"):  # PyTorch computes it
+        torch.norm(x, p="nuc")

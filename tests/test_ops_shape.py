@@ -1,5 +1,7 @@
 """Shape and indexing ops: results against numpy, views sharing memory with their base (and
 with numpy), copies that do not, 0-d and empty tensors, and PyTorch's errors."""
+import math
+
 import numpy as np
 import pytest
 
@@ -378,3 +380,61 @@ def test_fill_zero_copy():
         x.fill_(torch.tensor([1.0, 2.0]))
     with pytest.raises(RuntimeError, match=r"output with shape \[2, 2\] doesn't match the broadcast shape \[3, 2, 2\]"):
         x.copy_(torch.ones(3, 2, 2))
+
+
+# -- nonzero, where(condition): values read off torch 2.13 ---------------------------------------
+
+
+def _lists(ts):
+    return [t.tolist() for t in ts]
+
+
+def test_nonzero_gives_the_indices_of_nonzero_elements_as_pytorch():
+    x = torch.tensor([[1.0, 0.0], [0.0, 3.0]])
+    for got in (torch.nonzero(x), x.nonzero(), torch.nonzero(x, as_tuple=False)):
+        assert got.dtype == torch.int64 and got.tolist() == [[0, 0], [1, 1]]
+    assert torch.nonzero(torch.tensor([True, False, True])).tolist() == [[0], [2]]
+    assert torch.nonzero(torch.tensor([math.nan, 0.0, -0.0, 1.0])).tolist() == [[0], [3]]  # NaN is not zero
+    assert torch.nonzero(torch.tensor(3.0)).shape == (1, 0)
+    assert torch.nonzero(torch.tensor(0.0)).shape == (0, 0)
+    assert torch.nonzero(torch.zeros(2, 0, 3)).shape == (0, 3)
+    assert torch.nonzero(torch.zeros(2, 3)).shape == (0, 2)
+
+
+def test_nonzero_as_tuple_and_where_of_a_condition_give_a_tuple_of_index_tensors():
+    x = torch.tensor([[1.0, 0.0], [0.0, 3.0]])
+    for got in (torch.nonzero(x, as_tuple=True), x.nonzero(as_tuple=True), torch.where(x > 0)):
+        assert type(got) is tuple and _lists(got) == [[0, 1], [0, 1]] and got[0].dtype == torch.int64
+    assert _lists(torch.where(torch.tensor([1, 0, 2]))) == [[0, 2]]  # any dtype, as in PyTorch
+    # a 0-d tensor counts as 1-d
+    assert _lists(torch.nonzero(torch.tensor(5), as_tuple=True)) == [[0]]
+    assert _lists(torch.where(torch.tensor(True))) == [[0]]
+    assert _lists(torch.nonzero(torch.tensor(0.0), as_tuple=True)) == [[]]
+    assert _lists(torch.nonzero(torch.zeros(2, 0, 3), as_tuple=True)) == [[], [], []]
+    assert _lists(torch.where(torch.zeros(2, 3))) == [[], []]
+    with pytest.raises(TypeError, match="nonzero\\(\\) received an invalid combination of arguments"):
+        torch.nonzero(x, as_tuple=1)
+
+
+# -- fill_ and zero_ on an expanded tensor: as torch 2.13 -----------------------------------------
+
+
+def test_fill_and_zero_with_a_number_write_through_an_expanded_tensor_as_pytorch():
+    base = torch.ones(3)
+    e = base.expand(2, 3)
+    assert e.fill_(2) is e and e.tolist() == [[2.0] * 3] * 2 and base.tolist() == [2.0] * 3
+    assert torch.fill_(e, 5).tolist() == [[5.0] * 3] * 2
+    assert e.zero_().tolist() == [[0.0] * 3] * 2 and base.tolist() == [0.0] * 3
+
+
+def test_fill_with_a_tensor_and_other_in_place_ops_refuse_an_expanded_tensor_as_pytorch():
+    message = ("^unsupported operation: more than one element of the written-to tensor refers to a single memory "
+               r"location. Please clone\(\) the tensor before performing the operation.$")
+    e = torch.ones(1).expand(4)
+    with pytest.raises(RuntimeError, match=message):
+        e.fill_(torch.tensor(3.0))
+    for write in (lambda t: t.add_(1), lambda t: t.mul_(0), lambda t: t.exp_(), lambda t: t.copy_(torch.zeros(4)),
+                  lambda t: t.clamp_(0, 0.5)):
+        with pytest.raises(RuntimeError, match=message):
+            write(e)
+    assert e.tolist() == [1.0] * 4

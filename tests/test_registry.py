@@ -82,6 +82,8 @@ def _arg_value(t, rng, dtype, shape):
         return _sample(dtype, shape, rng)
     if name == "Scalar":
         return {"bool": True, "int64": 2, "int32": 3, "float32": 1.5, "float64": 0.5}[dtype]
+    if name == "int":  # round(decimals=...)
+        return {"bool": 0, "int64": 2, "int32": -1, "float32": 1, "float64": 40}[dtype]
     return None
 
 
@@ -91,7 +93,7 @@ def test_pointwise_type_rules_match_kernels(op):
     """For every pointwise overload and dtype/shape combinations, the static rule predicts the
     dtype and shape the kernel produces (or the kernel refuses the inputs)."""
     rng = np.random.default_rng(0)
-    formals = [a for a in op.schema.arguments if str(a.type).rstrip("?") in ("Tensor", "Scalar")]
+    formals = [a for a in op.schema.arguments if str(a.type).rstrip("?") in ("Tensor", "Scalar", "int")]
     checked = 0
     for dtypes in itertools.product(DTYPES, repeat=len(formals)):
         for shapes in [(SHAPES[2],) * len(formals), tuple(SHAPES[i % len(SHAPES)] for i in range(len(formals)))]:
@@ -215,6 +217,8 @@ def _sample_calls():
         lambda: i.argmax(keepdim=True), lambda: i.argmin(-1, keepdim=True), lambda: x.var(), lambda: x.std(False),
         lambda: x.var(1), lambda: x.std([0, 1], keepdim=True), lambda: x.var(1, correction=0), lambda: x.norm(),
         lambda: x.norm(1), lambda: x.norm(dim=1), lambda: x.norm(3, [0, 2], keepdim=True),
+        lambda: x.norm(p="fro"), lambda: torch.norm(x, "fro", [0, 2], keepdim=True), lambda: x.norm("fro", -1),
+        lambda: x.clone().round_(decimals=1),
         lambda: torch.softmax(x, 1), lambda: torch.log_softmax(i, -1, dtype=torch.float64), lambda: torch.softmax(s, 0),
         lambda: torch.logsumexp(x, 1), lambda: torch.logsumexp(i, (0, 1), keepdim=True), lambda: x.all(),
         lambda: i.any(1), lambda: b.all((0, 1)), lambda: b.any(dim=[]), lambda: x.cumsum(1), lambda: b.cumsum(0),
@@ -242,6 +246,8 @@ def _sample_calls():
         lambda: x.clone().copy_(torch.ones(4)), lambda: x.clone().fill_(2), lambda: x.clone().fill_(torch.tensor(2)),
         lambda: x.clone().zero_(), lambda: x.masked_fill(x > 0, 1), lambda: i.masked_fill(b, torch.tensor(7)),
         lambda: x.clone().masked_fill_(x > 0, 0.5), lambda: i.clone().masked_fill_(b, torch.tensor(1)),
+        lambda: x.nonzero(), lambda: torch.nonzero(s), lambda: torch.nonzero(b, as_tuple=True), lambda: torch.where(b),
+        lambda: torch.nonzero(x > 100, as_tuple=False),
         # linalg
         lambda: x @ torch.ones(4, 2), lambda: torch.ones(4) @ x.transpose(1, 2), lambda: x[0] @ torch.ones(4),
         lambda: torch.mm(i, i.t()), lambda: torch.bmm(x, x.transpose(1, 2)), lambda: torch.addmm(torch.ones(3), x[0], torch.ones(4, 3)),

@@ -394,6 +394,10 @@ def unannotated_count(x, n):
     return x
 
 
+def as_tuple_not_constant(x, flag: bool):
+    return torch.nonzero(x, as_tuple=flag)
+
+
 def raises_custom(x):
     raise KeyboardInterrupt("stop")
 
@@ -435,6 +439,8 @@ TYPE_ERRORS = [
     (unpack_mismatch, "not enough values to unpack (expected 3, got 2)", "«a, b, c» =", None),
     (none_default_unannotated, "'bias' defaults to None, so its type cannot be inferred", "«bias»=None",
      "Optional[Tensor]"),
+    (as_tuple_not_constant, "takes as_tuple=True, which must be a constant: it picks the overload",
+     "return «torch.nonzero(x, as_tuple=flag)»", None),
     (raises_custom, "raising KeyboardInterrupt is not supported", "raise «KeyboardInterrupt»", "built-in exception"),
     (unannotated_count, "range() arguments must be int, not Tensor", "range(«n»)", "annotate it, e.g. `n: int`"),
     (append_to_untyped_list, "list.append(): argument 'el' must be Tensor, not int", "«out.append(n)»",

@@ -78,6 +78,9 @@ OTHER_CALLS = [
     "torch.transpose(x, 0, 1)", "torch.unsqueeze(x, 1)", "x.addcmul(x, y, value=0.5)", "x.addmm(x, y.t()[:, :3])",
     "x.lerp(y, 0.25)", "torch.lerp(x, y, y)", "x.logsumexp(1)", "x.mm(y.t())",
     "F.cross_entropy(x, torch.tensor([0, 2]))", "F.nll_loss(x.log_softmax(1), torch.tensor([1, 0]))",
+    "torch.where(x > 1.5)[1]", "torch.nonzero(x > 1.5, as_tuple=True)[0]", "x.nonzero(as_tuple=True)[1]",
+    "torch.nonzero(y > 0.5, as_tuple=False)", "x.norm(p='fro')", "torch.norm(x, 'fro', 1, True)",
+    "torch.round(x, decimals=1)", "x.round(decimals=-1)", "x.round_(decimals=2)", "torch.round_(x, decimals=1)",
 ]
 
 

@@ -178,3 +178,16 @@ def test_writing_into_a_graph_constant_is_an_error_not_a_silent_change():
     with pytest.raises(RuntimeError, match="read-only"):
         generate(g).fn(np.ones(2, np.float32))
     assert g.nodes[0].attrs["value"].tolist() == [1.0, 2.0]
+
+
+def test_ops_with_data_dependent_sizes_trace_and_rerun_on_other_data():
+    def f(x):
+        rows, cols = torch.where(x > 1.0)
+        return torch.nonzero(x), x[rows, cols], torch.nonzero(x, as_tuple=True)[1], torch.round(x, decimals=1)
+    traced = torch.trace(f, (torch.tensor([[1.26, 0.0, 3.5], [0.0, 2.0, -1.0]]),))
+    assert kinds(traced.graph)[:4] == ["aten::gt", "aten::where", "prim::ListUnpack", "aten::nonzero"]
+    assert "aten::nonzero_numpy" in kinds(traced.graph) and "aten::round" in kinds(traced.graph)
+    y = torch.tensor([[5.0, 0.0], [1.55, 0.0], [0.0, 0.0], [-2.0, 7.25]])
+    got, want = traced(y), f(y)
+    assert [g.tolist() for g in got] == [w.tolist() for w in want]
+    assert want[0].tolist() == [[0, 0], [1, 0], [3, 0], [3, 1]] and want[2].tolist() == [0, 0, 0, 1]

@@ -201,9 +201,10 @@ class Tracer:
         if not returns:
             return result
         out = node.output
-        if isinstance(result, list) and isinstance(out.type, ListType) and isinstance(out.type.elem, TensorType):
+        if isinstance(result, (list, tuple)) and isinstance(out.type, ListType) and \
+                isinstance(out.type.elem, TensorType):
             unpack = self.graph.insert("prim::ListUnpack", [out], [_runtime_type(r, TensorType()) for r in result])
-            return [self.bind_result(r, o) for r, o in zip(result, unpack.outputs)]
+            return type(result)(self.bind_result(r, o) for r, o in zip(result, unpack.outputs))
         return self.bind_result(result, out)
 
     def record_call(self, graph: Graph, name: str, args: Sequence[Any], result: Any) -> Any:

@@ -117,10 +117,24 @@ def check_inplace(a: np.ndarray, result: str) -> None:
     if not can_cast(result, a.dtype.name):
         raise RuntimeError(f"result type {SHORT_NAME[result]} can't be cast to the desired output type "
                            f"{SHORT_NAME[a.dtype.name]}")
-    if not a.flags.writeable or any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape)):
+    check_no_overlap(a)
+    check_writable(a)
+
+
+def check_no_overlap(a: np.ndarray) -> None:
+    """PyTorch's refusal to compute into an expanded tensor (only a stride of 0 makes elements
+    share memory here: no op makes other overlapping views)."""
+    if any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers "
-                           "to a single memory location (or the tensor is read-only). "
-                           "Please clone() the tensor before performing the operation.")
+                           "to a single memory location. Please clone() the tensor before performing the "
+                           "operation.")
+
+
+def check_writable(a: np.ndarray) -> None:
+    """Graph constants are read-only, so that an in-place op cannot change later calls."""
+    if not a.flags.writeable:
+        raise RuntimeError("unsupported operation: the written-to tensor is read-only (a constant of a "
+                           "compiled graph). Please clone() the tensor before performing the operation.")
 
 
 def check_broadcast_into(a: np.ndarray, *others: Any) -> None:

@@ -176,7 +176,8 @@ def _wrap_one(op: OpDef, ret: Argument, bound: List[Any], out: Any) -> Any:
     if isinstance(ret.type, TensorType):
         return Tensor._wrap(out)
     if isinstance(ret.type, ListType) and isinstance(ret.type.elem, TensorType):
-        return [Tensor._wrap(o) for o in out]
+        items = [Tensor._wrap(o) for o in out]
+        return tuple(items) if op.tuple_result else items
     return out
 
 
@@ -211,7 +212,8 @@ def no_match(name: str, ops: Sequence[OpDef], args: Sequence[Any], kwargs: Dict[
 def select(namespace: str, name: str, args: Sequence[Any], kwargs: Dict[str, Any]) -> Tuple[OpDef, List[Any]]:
     ops = registry.python_overloads(namespace, name)
     for op in ops:
-        bound = bind(op.schema, args, kwargs)
+        op_kwargs = op.select_kwargs(kwargs)
+        bound = None if op_kwargs is None else bind(op.schema, args, op_kwargs)
         if bound is not None:
             return op, bound
     raise no_match(name, ops, args, kwargs)

@@ -1,5 +1,6 @@
-"""Indexing ops: select and slice (views), index (advanced indexing, a copy), and the
-writers index_put_, copy_, fill_, zero_, masked_fill."""
+"""Indexing ops: select and slice (views), index (advanced indexing, a copy), the indices of
+nonzero elements (nonzero, where(condition)), and the writers index_put_, copy_, fill_,
+zero_, masked_fill."""
 from __future__ import annotations
 
 from typing import Any, List, Optional, Sequence
@@ -7,10 +8,10 @@ from typing import Any, List, Optional, Sequence
 import numpy as np
 
 from ir.registry import UNKNOWN
-from ir.types import TensorType, Type
+from ir.types import ListType, TensorType, Type
 
 from . import rules
-from .declare import check_broadcast_into, check_inplace, op
+from .declare import check_broadcast_into, check_inplace, check_no_overlap, check_writable, op
 from .rules import norm_dim
 from .shape import expanded_sizes
 
@@ -149,10 +150,15 @@ def copy_(a: np.ndarray, src: np.ndarray, non_blocking: bool = False) -> np.ndar
 
 
 def _fill(a: np.ndarray, value: Any) -> np.ndarray:
-    if isinstance(value, np.ndarray) and value.ndim:
-        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
-                           "dimensions.")
-    check_inplace(a, a.dtype.name)
+    """Write ``value`` everywhere. Filling with a number writes through an expanded tensor, as
+    in PyTorch (every element gets the same value, so elements sharing memory agree); filling
+    with a tensor refuses one, as PyTorch does."""
+    if isinstance(value, np.ndarray):
+        if value.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
+                               "dimensions.")
+        check_no_overlap(a)
+    check_writable(a)
     a[...] = value
     return a
 
@@ -163,6 +169,40 @@ op("aten::fill_.Tensor(Tensor(a!) self, Tensor value) -> Tensor(a!)", names=("Te
    type_rule=rules.same_as_input(0))(_fill)
 op("aten::zero_(Tensor(a!) self) -> Tensor(a!)", names=("Tensor.zero_", "torch.zero_"),
    type_rule=rules.same_as_input(0))(lambda a: _fill(a, 0))
+
+
+# -- nonzero --------------------------------------------------------------------------------------
+
+
+def _nonzero_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    """(number of nonzero elements, which the data decides, by the input's rank)."""
+    sizes = types[0].sizes
+    return [TensorType("int64", None if sizes is None else (None, len(sizes)))]
+
+
+@op("aten::nonzero(Tensor self) -> Tensor", names=("torch.nonzero", "Tensor.nonzero"), type_rule=_nonzero_rule,
+    selector=("as_tuple", False))
+def nonzero(a: np.ndarray) -> np.ndarray:
+    """The indices of the nonzero elements (NaN counts), one row each, in row-major order."""
+    return np.argwhere(a).astype(np.int64, copy=False)
+
+
+def nonzero_numpy(a: np.ndarray) -> List[np.ndarray]:
+    """One index tensor per dim, numpy's ``nonzero``; a 0-d tensor counts as 1-d, as in PyTorch."""
+    return [i.astype(np.int64, copy=False) for i in np.nonzero(a.reshape(1) if a.ndim == 0 else a)]
+
+
+def _index_lists_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    return [ListType(TensorType("int64", (None,)))]
+
+
+op("aten::nonzero_numpy(Tensor self) -> Tensor[]", names=("torch.nonzero", "Tensor.nonzero"),
+   type_rule=_index_lists_rule, selector=("as_tuple", True), tuple_result=True)(nonzero_numpy)
+op("aten::where(Tensor condition) -> Tensor[]", names=("torch.where",), type_rule=_index_lists_rule,
+   tuple_result=True)(nonzero_numpy)
+
+
+# -- masked_fill ----------------------------------------------------------------------------------
 
 
 def _masked_fill(a: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:

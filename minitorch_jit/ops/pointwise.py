@@ -133,6 +133,31 @@ unary("logical_not", lambda a, dt: np.logical_not(a), "bool")
 unary("bitwise_not", _bitwise_not, also=("Tensor.__invert__",))
 
 
+def _round_decimals(a: np.ndarray, decimals: int) -> np.ndarray:
+    """PyTorch's rounding to ``decimals`` places, operation by operation in the tensor's dtype:
+    ``rint(x * 10^d) / 10^d``, or ``rint(x / 10^-d) * 10^-d`` for negative ``d``. The power is
+    taken in double and rounded to the dtype, so ``10^40`` is inf in float32 and every
+    element becomes nan, as in PyTorch."""
+    if not is_float(a.dtype.name):
+        raise not_implemented("round_cpu" if decimals else "round_vml_cpu", a.dtype.name)
+    with quiet():
+        ten = a.dtype.type(np.power(10.0, float(abs(decimals))))
+        return np.rint(a / ten) * ten if decimals < 0 else np.rint(a * ten) / ten
+
+
+def _round_decimals_(a: np.ndarray, decimals: int) -> np.ndarray:
+    out = _round_decimals(a, decimals)
+    check_inplace(a, out.dtype.name)
+    np.copyto(a, out)
+    return a
+
+
+op("aten::round.decimals(Tensor self, *, int decimals) -> Tensor", names=("torch.round", "Tensor.round"),
+   type_rule=rules.pointwise("first", args=(0,)), pointwise=True)(_round_decimals)
+op("aten::round_.decimals(Tensor(a!) self, *, int decimals) -> Tensor(a!)", names=("Tensor.round_", "torch.round_"),
+   type_rule=rules.same_as_input(0))(_round_decimals_)
+
+
 @op("aten::gelu(Tensor self, *, str approximate=\"none\") -> Tensor",
     names=("torch.gelu", "Tensor.gelu", "functional.gelu"), type_rule=rules.pointwise("first", args=(0,)),
     pointwise=True)

@@ -250,6 +250,23 @@ op("aten::norm.ScalarOpt_dim(Tensor self, Scalar? p=2, int[1]? dim=None, bool ke
    reduction=True)(_norm)
 
 
+
+@op("aten::norm.str(Tensor self, str p, int[1]? dim=None, bool keepdim=False) -> Tensor",
+    names=("torch.norm", "Tensor.norm"), type_rule=rules.reduction(rules.keep_dtype, dim_arg=2, keepdim_arg=3),
+    reduction=True)
+def norm_str(a: np.ndarray, p: str, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
+    """``torch.norm(x, p="fro")``: as PyTorch, the Frobenius norm over at most two dims is the
+    vector 2-norm over them (over every element without ``dim``). TorchScript reaches this
+    through ``torch.functional.norm``; here it is one overload."""
+    if p == "fro" and (dim is None or len(dim) <= 2):
+        return _norm(a, 2, dim, keepdim)
+    if p == "nuc":
+        raise NotImplementedError("torch.norm: p='nuc' (the nuclear norm) is not supported by minitorch_jit")
+    if p != "fro":
+        raise RuntimeError(f"linalg.matrix_norm: Order {p} not supported.")
+    raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim or []))}")
+
+
 def _pdist_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     sizes = types[0].sizes
     n = sizes[0] if sizes is not None and len(sizes) == 2 else None

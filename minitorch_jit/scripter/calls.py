@@ -219,7 +219,13 @@ def resolve_call(namespace: str, name: str, args: Sequence[Arg],
     for exact in (True, False):
         reasons = []
         for op in ops:
-            plan = plan_call(op.schema, args, kwargs, exact)
+            op_kwargs = op.select_kwargs(kwargs, _constant)
+            if op_kwargs is None:
+                keyword, value = op.selector  # type: ignore[misc]
+                plan: Union[List[Entry], str] = f"takes {keyword}={value}, which must be a constant: it picks the " \
+                    "overload"
+            else:
+                plan = plan_call(op.schema, args, op_kwargs, exact)
             if not isinstance(plan, str):
                 return op, plan
             reasons.append(plan)
@@ -230,6 +236,13 @@ def resolve_call(namespace: str, name: str, args: Sequence[Arg],
     lines = [f" * {_signature(op.schema)}: {why}" for op, why in zip(ops, reasons)]
     return f"%s() received an invalid combination of arguments - got ({got}), but expected one of:\n" + \
         "\n".join(lines)
+
+
+def _constant(arg: Arg) -> Any:
+    """The value of a constant argument (None for others): keywords that pick an overload
+    must be known when the call is compiled."""
+    v = arg.value
+    return v.constant if v.node.kind == "prim::Constant" else None
 
 
 def _signature(schema: FunctionSchema) -> str:
