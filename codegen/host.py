@@ -79,7 +79,7 @@ class HostCode:
 class _Gen:
     def __init__(self, fusion: Optional[Callable[[Node], Callable[..., Any]]]):
         self.fusion = fusion
-        self.globals: Dict[str, Any] = {"inf": math.inf, "nan": math.nan}
+        self.globals: Dict[str, Any] = {"inf": math.inf, "nan": math.nan, "unpack_list": unpack_list}
         self.namespaces: Dict[str, types.SimpleNamespace] = {}
         self.names: Dict[Value, str] = {}
         self.printed: Dict[Value, str] = {}
@@ -214,7 +214,8 @@ class _Gen:
             return self.assign(depth, node.outputs, "(" + ", ".join(args) + ("," if len(args) == 1 else "") + ")")
         if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
             targets = ", ".join(self.name(o) for o in node.outputs) + ("," if len(node.outputs) == 1 else "")
-            return self.emit(depth, f"{targets} = {args[0]}" if node.outputs else f"_ = {args[0]}")
+            value = args[0] if kind == "prim::TupleUnpack" else f"unpack_list({args[0]}, {len(node.outputs)})"
+            return self.emit(depth, f"{targets} = {value}" if node.outputs else f"_ = {value}")
         if kind == "prim::TupleIndex":
             return self.assign(depth, node.outputs, f"{args[0]}[{args[1]}]")
         if kind == "prim::FusionGroup":
@@ -323,6 +324,14 @@ def _read_only_as_initial_value(v: Value, loop: Node) -> bool:
 
 def _is_true(v: Value) -> bool:
     return v.node.kind == "prim::Constant" and v.constant is True
+
+
+def unpack_list(items: List[Any], n: int) -> List[Any]:
+    """The ``n`` items of a list for ``prim::ListUnpack``. A trace records as many as the
+    example input gave (``chunk``, ``split``, ``unbind``); another input may give another count."""
+    if len(items) != n:
+        raise RuntimeError(f"Expected {n} elements in a list but found {len(items)}")
+    return items
 
 
 def _literal(value: Any) -> str:

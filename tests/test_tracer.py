@@ -191,3 +191,20 @@ def test_ops_with_data_dependent_sizes_trace_and_rerun_on_other_data():
     got, want = traced(y), f(y)
     assert [g.tolist() for g in got] == [w.tolist() for w in want]
     assert want[0].tolist() == [[0, 0], [1, 0], [3, 0], [3, 1]] and want[2].tolist() == [0, 0, 0, 1]
+
+
+def test_lists_of_tensors_are_tuples_eagerly_and_a_trace_keeps_their_count():
+    """chunk, split and unbind give tuples, as in PyTorch; a trace unpacks as many items as
+    the example gave and says so, as PyTorch does, when another input gives another count."""
+    x = torch.arange(12.0).view(4, 3)
+    assert all(type(r) is tuple for r in (x.chunk(2), torch.split(x, [1, 3]), x.split(3), x.unbind(1)))
+
+    def f(x):
+        first, second = x.chunk(2)
+        return first * 2 + second, x.unbind()
+    traced = torch.trace(f, (x,))
+    y = torch.arange(12.0, 24.0).view(4, 3)
+    got, want = traced(y), f(y)
+    assert got[0].tolist() == want[0].tolist() and [t.tolist() for t in got[1]] == [t.tolist() for t in want[1]]
+    with pytest.raises(RuntimeError, match="Expected 4 elements in a list but found 6"):
+        traced(torch.zeros(6, 3))

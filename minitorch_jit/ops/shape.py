@@ -449,7 +449,7 @@ def _split_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
 
 
 @op("aten::chunk(Tensor(a) self, int chunks, int dim=0) -> Tensor(a)[]", names=("Tensor.chunk", "torch.chunk"),
-    type_rule=_split_rule)
+    type_rule=_split_rule, tuple_result=True)
 def chunk(a: np.ndarray, chunks: int, dim: int = 0) -> List[np.ndarray]:
     """Chunks of ceil(size / chunks) along ``dim``; there may be fewer than ``chunks``."""
     if chunks <= 0:
@@ -463,7 +463,7 @@ def chunk(a: np.ndarray, chunks: int, dim: int = 0) -> List[np.ndarray]:
 
 
 @op("aten::split.Tensor(Tensor(a) self, int split_size, int dim=0) -> Tensor(a)[]",
-    names=("Tensor.split", "torch.split"), type_rule=_split_rule)
+    names=("Tensor.split", "torch.split"), type_rule=_split_rule, tuple_result=True)
 def split(a: np.ndarray, split_size: int, dim: int = 0) -> List[np.ndarray]:
     if a.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
@@ -481,7 +481,7 @@ def split(a: np.ndarray, split_size: int, dim: int = 0) -> List[np.ndarray]:
 
 
 @op("aten::split_with_sizes(Tensor(a) self, int[] split_sizes, int dim=0) -> Tensor(a)[]",
-    names=("Tensor.split", "torch.split", "Tensor.split_with_sizes"), type_rule=_split_rule)
+    names=("Tensor.split", "torch.split", "Tensor.split_with_sizes"), type_rule=_split_rule, tuple_result=True)
 def split_with_sizes(a: np.ndarray, split_sizes: List[int], dim: int = 0) -> List[np.ndarray]:
     d = norm_dim(dim, a.ndim)
     if sum(split_sizes) != a.shape[d]:
@@ -497,7 +497,7 @@ def split_with_sizes(a: np.ndarray, split_sizes: List[int], dim: int = 0) -> Lis
 
 
 @op("aten::unbind.int(Tensor(a) self, int dim=0) -> Tensor(a)[]", names=("Tensor.unbind", "torch.unbind"),
-    type_rule=lambda types, consts: [ListType(TensorType(types[0].dtype, None if types[0].sizes is None else
+    tuple_result=True, type_rule=lambda types, consts: [ListType(TensorType(types[0].dtype, None if types[0].sizes is None else
                                                          (None,) * (len(types[0].sizes) - 1)))])
 def unbind(a: np.ndarray, dim: int = 0) -> List[np.ndarray]:
     d = norm_dim(dim, a.ndim)
