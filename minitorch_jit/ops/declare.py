@@ -96,8 +96,8 @@ def unary(name: str, fn: Callable[[np.ndarray, str], np.ndarray], result: str = 
     """
     def out_dtype(a: np.ndarray) -> str:
         if result == "float":
-            return rules.float_dtype(a.dtype.name)
-        return "bool" if result == "bool" else a.dtype.name
+            return rules.float_dtype(rules.np_dtype_name(a.dtype))
+        return "bool" if result == "bool" else rules.np_dtype_name(a.dtype)
 
     def kernel(a: np.ndarray) -> np.ndarray:
         return fn(a, out_dtype(a))
