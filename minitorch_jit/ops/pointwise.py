@@ -1,7 +1,8 @@
 """Pointwise ops: unary math, binary arithmetic and comparisons, clamp, where, lerp, addcmul.
 
 Each kernel computes in the dtype PyTorch's promotion gives (numpy's own promotion differs:
-int64 + 2.5 is float64 there, float32 here).
+int64 + 2.5 is float64 there, float32 here). Kernels run under ``rules.quiet()`` (the kernel
+wrapper of declare.py), so inf and nan come out without numpy's warnings, as in PyTorch.
 """
 from __future__ import annotations
 
@@ -63,19 +64,16 @@ def _rounding(f: Any, what: str) -> Any:
 
 
 def _rsqrt(a: np.ndarray, dt: str) -> np.ndarray:
-    with quiet():
-        return np.reciprocal(np.sqrt(a, dtype=dt))
+    return np.reciprocal(np.sqrt(a, dtype=dt))
 
 
 def _reciprocal(a: np.ndarray, dt: str) -> np.ndarray:
-    with quiet():
-        return np.reciprocal(a, dtype=dt)
+    return np.reciprocal(a, dtype=dt)
 
 
 def _sigmoid(a: np.ndarray, dt: str) -> np.ndarray:
-    with quiet():
-        x = a.astype(dt, copy=False)
-        return np.reciprocal(np.exp(-x) + x.dtype.type(1))
+    x = a.astype(dt, copy=False)
+    return np.reciprocal(np.exp(-x) + x.dtype.type(1))
 
 
 def _silu(a: np.ndarray, dt: str) -> np.ndarray:
@@ -205,8 +203,7 @@ def _mul(a: Any, b: Any, dt: str) -> Any:
 
 
 def _div(a: Any, b: Any, dt: str) -> Any:
-    with quiet():
-        return np.true_divide(a, b, dtype=dt)
+    return np.true_divide(a, b, dtype=dt)
 
 
 def _check_int_divisor(what: str, b: Any, dt: str) -> None:
@@ -218,14 +215,12 @@ def _check_int_divisor(what: str, b: Any, dt: str) -> None:
 
 def _floor_divide(a: Any, b: Any, dt: str) -> Any:
     _check_int_divisor("floor_divide", b, dt)
-    with quiet():
-        return np.floor_divide(a, b, dtype=dt)
+    return np.floor_divide(a, b, dtype=dt)
 
 
 def _remainder(a: Any, b: Any, dt: str) -> Any:
     _check_int_divisor("remainder", b, dt)
-    with quiet():
-        return np.remainder(a, b, dtype=dt)
+    return np.remainder(a, b, dtype=dt)
 
 
 def _pow(a: Any, b: Any, dt: str) -> Any:
