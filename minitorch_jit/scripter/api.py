@@ -6,6 +6,9 @@
   buffers) whose ``forward``, the methods it calls and every submodule's ``forward`` are
   compiled into :class:`ScriptMethod` s. A method's graph takes its arguments and then the
   module attributes it reads (parameters, buffers, ``training``), read at each call.
+- ``@torch.jit.export`` on a module's method: compiled with ``forward`` (of that module and of
+  every submodule), though ``forward`` does not call it; ``@torch.jit.unused``: its body is not
+  compiled, it raises when a script calls it (the Python method is untouched).
 - ``class M(torch.jit.ScriptModule)`` with ``@torch.jit.script_method`` methods: compiled when
   the constructor returns, as in PyTorch.
 - ``MINITORCH_JIT_DISABLE=1``: ``script`` returns what it was given, to debug with Python.
@@ -15,7 +18,7 @@ from __future__ import annotations
 import inspect
 import types
 import weakref
-from typing import Any, Callable, Optional, Set, Union
+from typing import Any, Callable, List, Optional, Set, Union
 
 from ..jit.config import disabled
 from ..jit.function import ScriptFunction, ScriptMethod, ScriptModule, mirror
@@ -23,6 +26,7 @@ from ..nn.module import Module
 from .errors import ScriptError, SourceRange
 from .source import FunctionSource
 from .statements import FunctionBuilder
+from .modifiers import EXPORT, modifier
 from .sugar import ModuleValue
 
 
@@ -111,14 +115,27 @@ def script(obj: Any) -> Any:
 
 
 def _script_module(module: Module) -> ScriptModule:
+    if not entry_points(module):
+        raise TypeError(f"script(): {type(module).__name__} has no forward method (nor @torch.jit.export method) "
+                        "to compile")
     root = mirror(module)
-    if type(module).forward is Module.forward:
-        raise TypeError(f"script(): {type(module).__name__} has no forward method to compile")
-    _compiler.method(module, root, "forward")
     for sub, owner in _pairs(module, root):
-        if sub is not module and not isinstance(sub, ScriptModule) and type(sub).forward is not Module.forward:
-            _compiler.method(sub, owner, "forward")
+        if not isinstance(sub, ScriptModule):
+            for name in entry_points(sub):
+                _compiler.method(sub, owner, name)
     return root
+
+
+def entry_points(module: Module) -> List[str]:
+    """The methods scripting ``module`` compiles whether or not another reaches them: its
+    ``forward`` and its ``@export`` methods, in the order the classes define them."""
+    cls = type(module)
+    names = ["forward"] if cls.forward is not Module.forward else []
+    for base in reversed(cls.__mro__):
+        for name in vars(base):
+            if name not in names and modifier(inspect.getattr_static(cls, name)) == EXPORT:
+                names.append(name)
+    return names
 
 
 def _pairs(module: Module, owner: Module) -> Any:
@@ -176,10 +193,10 @@ def compile_script_methods(module: ScriptModule) -> None:
     modules = module.__dict__["_modules"]
     for name, sub in list(modules.items()):
         if sub is not None and not isinstance(sub, ScriptModule):
-            modules[name] = _script_module(sub) if type(sub).forward is not Module.forward else mirror(sub)
+            modules[name] = _script_module(sub) if entry_points(sub) else mirror(sub)
     for name in sorted(stubs, key=lambda n: n != "forward"):
         _compiler.method(module, module, name)
 
 
-__all__ = ["script", "script_method", "annotate", "is_scripting", "compile_script_methods", "Compiler"]
+__all__ = ["script", "script_method", "annotate", "is_scripting", "compile_script_methods", "entry_points", "Compiler"]
 
