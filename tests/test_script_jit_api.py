@@ -1,6 +1,8 @@
 """The torch.jit decorators and helpers TorchScript code uses: ``@torch.jit.export``,
 ``@torch.jit.unused``, ``torch.jit.is_tracing()``, ``torch.jit.Final`` and ``__constants__``.
 Each is checked against what plain Python computes (or what PyTorch documents)."""
+import io
+import json
 import typing
 
 import pytest
@@ -10,6 +12,7 @@ from minitorch_jit import nn
 from minitorch_jit.jit import Final, is_scripting, is_tracing
 from minitorch_jit.scripter import ScriptError
 
+from saved_models import edited, save_bytes
 from script_util import kinds, roundtrip, same
 from test_script_errors import expect_error
 
@@ -371,3 +374,56 @@ def test_final_errors():
 
 def test_torch_jit_final_is_typing_final():
     assert torch.jit.Final is typing.Final
+
+
+def test_constants_are_attributes_of_the_script_module_that_cannot_be_assigned(tmp_path):
+    m = WithConstants(3.0)
+    s = torch.jit.script(m)
+    assert (s.scale, s.power, s.mode, s.bias, s.dims) == (3.0, 2, "sum", 0.25, (1, 0))
+    with pytest.raises(AttributeError, match="cannot assign 'scale' of WithConstants: it is a constant"):
+        s.scale = 1.0
+    assert s.scale == 3.0
+    s.save(tmp_path / "constants.mtj")
+    loaded = torch.jit.load(tmp_path / "constants.mtj")
+    assert (loaded.scale, loaded.power, loaded.mode, loaded.bias, loaded.dims) == (3.0, 2, "sum", 0.25, (1, 0))
+    with pytest.raises(AttributeError, match="it is a constant"):
+        loaded.power = 3
+    x = inputs(3, 2, n=1)[0]
+    same(loaded(x), m(x))
+
+
+class UnreadInvalidConstant(nn.Module):
+    __constants__ = ["table"]
+
+    def __init__(self):
+        super().__init__()
+        self.table = {"a": 1}
+
+    def forward(self, x):
+        return x
+
+
+def test_a_constant_no_method_reads_is_still_checked_when_the_module_is_scripted():
+    with pytest.raises(ScriptError, match="'table' of module 'UnreadInvalidConstant' is a constant .* a dict, is not a "
+                                          "valid constant"):
+        torch.jit.script(UnreadInvalidConstant())
+
+
+def _constants_edit(change):
+    def edit(raw):
+        doc = json.loads(raw)
+        change(doc["modules"][0]["constants"])
+        return json.dumps(doc).encode()
+    return edit
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda c: c.update(forward=1), "constants.forward: not a valid constant name"),
+    (lambda c: c.update(_hidden=1), "constants._hidden: not a valid constant name"),
+    (lambda c: c.update(scale={"dtype": "float32"}), "constants.scale: a dtype is not a valid constant"),
+    (lambda c: c.update(scale=[1, 2]), "constants.scale: a list is not a valid constant"),
+], ids=["method name", "private name", "dtype", "list"])
+def test_a_tampered_constant_is_a_load_error(change, message):
+    data = edited(save_bytes(torch.jit.script(WithConstants())), "model.json", _constants_edit(change))
+    with pytest.raises(torch.jit.LoadError, match=message):
+        torch.jit.load(io.BytesIO(data))

@@ -158,6 +158,7 @@ class ScriptModule(Module):
         super().__init__()
         object.__setattr__(self, "original_name", original_name or type(self).__name__)
         object.__setattr__(self, "_methods", {})
+        object.__setattr__(self, "_constants", {})
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -177,6 +178,17 @@ class ScriptModule(Module):
         self._methods[method.name] = method
         self.__dict__[method.name] = method  # `module.forward` is the compiled method, as in PyTorch
 
+    def add_constant(self, name: str, value: Any) -> None:
+        """``name`` is a constant of this module's scripts (``Final``, ``__constants__``): read
+        as an attribute, never assigned (the graphs hold its value)."""
+        self._constants[name] = value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__dict__.get("_constants", {}):
+            raise AttributeError(f"cannot assign '{name}' of {self.original_name}: it is a constant "
+                                 "(torch.jit.Final or __constants__) that the compiled methods hold")
+        super().__setattr__(name, value)
+
     def get_attr_path(self, path: str) -> Any:
         obj: Any = self
         for part in path.split("."):
@@ -187,6 +199,9 @@ class ScriptModule(Module):
         methods = self.__dict__.get("_methods", {})
         if name in methods:
             return methods[name]
+        constants = self.__dict__.get("_constants", {})
+        if name in constants:
+            return constants[name]
         return super().__getattr__(name)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:

@@ -23,6 +23,7 @@ from typing import Any, Callable, List, Optional, Set, Union
 from ..jit.config import disabled
 from ..jit.function import ScriptFunction, ScriptMethod, ScriptModule, mirror
 from ..nn.module import Module
+from .constants import constant_names, constant_value
 from .errors import ScriptError, SourceRange
 from .source import FunctionSource
 from .statements import FunctionBuilder
@@ -123,7 +124,17 @@ def _script_module(module: Module) -> ScriptModule:
         if not isinstance(sub, ScriptModule):
             for name in entry_points(sub):
                 _compiler.method(sub, owner, name)
+            _add_constants(sub, owner)
     return root
+
+
+def _add_constants(module: Module, owner: ScriptModule) -> None:
+    """Give ``owner`` the constants ``module`` declares, checked as TorchScript checks them
+    when it scripts a module (a constant no method reads must be valid too)."""
+    tables = [module.__dict__[t] for t in ("_parameters", "_buffers", "_modules")]
+    for name in sorted(constant_names(type(module))):
+        if not any(name in t for t in tables):
+            owner.add_constant(name, constant_value(module, name, None))
 
 
 def entry_points(module: Module) -> List[str]:
@@ -196,6 +207,7 @@ def compile_script_methods(module: ScriptModule) -> None:
             modules[name] = _script_module(sub) if entry_points(sub) else mirror(sub)
     for name in sorted(stubs, key=lambda n: n != "forward"):
         _compiler.method(module, module, name)
+    _add_constants(module, module)
 
 
 __all__ = ["script", "script_method", "annotate", "is_scripting", "compile_script_methods", "entry_points", "Compiler"]
