@@ -347,16 +347,6 @@ class FinalUnset(nn.Module):
         return x * self.k
 
 
-class AssignsPlain(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.k = 1
-
-    def forward(self, x):
-        self.k = 2
-        return x
-
-
 def test_final_errors():
     expect_error(AssignsFinal.forward, "'scale' of module 'AssignsFinal' is a constant (torch.jit.Final or "
                  "__constants__) and cannot be assigned", "«self.scale» = 2.0", scripted=AssignsFinal())
@@ -367,9 +357,6 @@ def test_final_errors():
                  fix="None, bool, int, float, str")
     expect_error(FinalUnset.forward, "'k' of module 'FinalUnset' is declared a constant", "return x * «self.k»",
                  scripted=FinalUnset(), fix="assign self.k in __init__")
-    # a plain attribute keeps the general message
-    expect_error(AssignsPlain.forward, "assigning to attributes is not supported", "«self.k» = 2",
-                 scripted=AssignsPlain())
 
 
 def test_torch_jit_final_is_typing_final():
@@ -427,3 +414,24 @@ def test_a_tampered_constant_is_a_load_error(change, message):
     data = edited(save_bytes(torch.jit.script(WithConstants())), "model.json", _constants_edit(change))
     with pytest.raises(torch.jit.LoadError, match=message):
         torch.jit.load(io.BytesIO(data))
+
+
+class ScriptModuleWithFinal(torch.jit.ScriptModule):
+    eps: Final[float]
+
+    def __init__(self):
+        super().__init__()
+        self.eps = 1e-3
+
+    @torch.jit.script_method
+    def forward(self, x):
+        return x / (x.abs() + self.eps)
+
+
+def test_final_on_a_script_module_subclass():
+    m = ScriptModuleWithFinal()
+    x = inputs(5, n=1)[0]
+    same(m(x), x / (x.abs() + 1e-3))
+    assert [v.name for v in m.graph.inputs] == ["x"]
+    with pytest.raises(AttributeError, match="cannot assign 'eps' of ScriptModuleWithFinal: it is a constant"):
+        m.eps = 0.5

@@ -25,9 +25,9 @@ from ..jit.function import ScriptFunction, ScriptMethod, ScriptModule, mirror
 from ..nn.module import Module
 from .constants import constant_names, constant_value
 from .errors import ScriptError, SourceRange
+from .modifiers import EXPORT, modifier
 from .source import FunctionSource
 from .statements import FunctionBuilder
-from .modifiers import EXPORT, modifier
 from .sugar import ModuleValue
 
 
