@@ -145,9 +145,9 @@ class WithUnused(nn.Module):
         return x * 3.0
 
     @torch.jit.unused
-    def inspect(self, x) -> torch.Tensor:
+    def inspect(self, x, *extra, **options) -> torch.Tensor:
         try:  # not in the script language: the body is never compiled
-            return x + float(len(repr(x)) > 0)
+            return x + float(len(repr(x)) > 0) + len(extra) + len(options)
         except RuntimeError:
             return x
 
@@ -169,11 +169,13 @@ def test_unused_method_raises_when_a_script_calls_it_and_works_in_python():
     x = inputs(4, n=1)[0]
     same(s(x), m(x))
     same(m(x, True), x + 1.0)  # plain Python still runs the method's body
+    same(m.inspect(x, 1, 2, mode=3), x + 4.0)
     with pytest.raises(RuntimeError, match="Cannot call @unused methods: WithUnused.inspect"):
         s(x, True)
     callee = s.inspect.graph
     assert kinds(callee) == ["prim::RaiseException", "prim::Uninitialized"]
     assert str(callee.outputs[0].type) == "Tensor"  # the annotated return type, as TorchScript keeps it
+    assert list(s.inspect.signature.parameters) == ["x"]  # *extra and **options dropped, as TorchScript does
     roundtrip(s.graph)
 
 

@@ -182,6 +182,7 @@ class ScriptModule(Module):
         """``name`` is a constant of this module's scripts (``Final``, ``__constants__``): read
         as an attribute, never assigned (the graphs hold its value)."""
         self._constants[name] = value
+        self.__dict__[name] = value
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self.__dict__.get("_constants", {}):
@@ -199,9 +200,6 @@ class ScriptModule(Module):
         methods = self.__dict__.get("_methods", {})
         if name in methods:
             return methods[name]
-        constants = self.__dict__.get("_constants", {})
-        if name in constants:
-            return constants[name]
         return super().__getattr__(name)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:

@@ -111,14 +111,18 @@ class FunctionBuilder(ExpressionBuilder):
 
     def _parameters(self, tree: ast.FunctionDef) -> inspect.Signature:
         args = tree.args
-        if args.vararg is not None:
+        signature = inspect.signature(self.source.fn)
+        if modifier(self.source.fn) == UNUSED:  # as TorchScript: the body that reads them is not compiled
+            variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+            signature = signature.replace(parameters=[p for p in signature.parameters.values()
+                                                      if p.kind not in variadic])
+        elif args.vararg is not None:
             self.unsupported(args.vararg, "`*args` is not supported in script functions",
                              "give the function named parameters", self._starred(args.vararg, 1))
-        if args.kwarg is not None:
+        elif args.kwarg is not None:
             self.unsupported(args.kwarg, "`**kwargs` is not supported in script functions",
                              "give the function named parameters", self._starred(args.kwarg, 2))
         params = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
-        signature = inspect.signature(self.source.fn)
         if self.self_value is not None:
             if not params:
                 self.error("a method must take `self`", self.range(tree))
