@@ -33,6 +33,10 @@ def inline_call(node: Node) -> None:
     env = dict(zip(callee.inputs, node.inputs))
     results = inline_block(callee.block, node, env)
     for o, r in zip(node.outputs, results):
+        if r not in node.inputs and r.type != o.type and o.type.is_subtype_of(r.type):
+            # shape propagation refined the call's output (a Loop or If carrying it was typed
+            # from it); the inlined copy computes that same value
+            r.type = o.type
         replace_value(o, r)
     node.destroy()
 

@@ -59,6 +59,32 @@ def test_calls_inside_blocks_and_callees_returning_an_argument():
         """)
 
 
+def test_the_inlined_result_keeps_the_refined_type_of_the_call():
+    """A loop typed from a call's refined output still verifies once the call is inlined."""
+    check_pass(inlining, """
+        graph(%x : Float(*), %n : int):
+          %t : bool = prim::Constant[value=True]()
+          %y : Float(*) = prim::CallFunction_0[name="neg"](%x)
+          %r : Float(*) = prim::Loop(%n, %t, %y)
+            block0(%i : int, %h : Float(*)):
+              %h2 : Float(*) = aten::neg(%h)
+              -> (%t, %h2)
+          return (%r)
+        with prim::CallFunction_0 = graph(%a : Tensor):
+          %b : Tensor = aten::neg(%a)
+          return (%b)
+        """, """
+        graph(%x : Float(*), %n : int):
+          %t : bool = prim::Constant[value=True]()
+          %b : Float(*) = aten::neg(%x)
+          %r : Float(*) = prim::Loop(%n, %t, %b)
+            block0(%i : int, %h : Float(*)):
+              %h2 : Float(*) = aten::neg(%h)
+              -> (%t, %h2)
+          return (%r)
+        """)
+
+
 def test_a_script_function_called_while_tracing_is_inlined_in_graph_for():
     def double(x):
         return x * 2

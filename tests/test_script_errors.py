@@ -14,12 +14,13 @@ from minitorch_jit.scripter import ScriptError, UnsupportedNodeError
 GLOBAL_TENSOR = torch.ones(2)
 
 
-def expect_error(fn, message, marked, fix=None, cls=ScriptError):
-    """Scripting ``fn`` fails with ``message``, pointing at the part of ``marked`` between « and »
-    (``marked`` is text of one line of ``fn``'s source, the offending construct marked): that
-    line, that column, and a caret under exactly that part in the report."""
+def expect_error(fn, message, marked, fix=None, cls=ScriptError, scripted=None):
+    """Scripting ``fn`` (or ``scripted``, e.g. a module whose method ``fn`` is) fails with
+    ``message``, pointing at the part of ``marked`` between « and » (``marked`` is text of one
+    line of ``fn``'s source, the offending construct marked): that line, that column, and a
+    caret under exactly that part in the report."""
     with pytest.raises(cls) as info:
-        torch.script(fn)
+        torch.script(fn if scripted is None else scripted)
     e = info.value
     assert message in e.msg, str(e)
     text = marked.replace("«", "").replace("»", "")
@@ -28,7 +29,7 @@ def expect_error(fn, message, marked, fix=None, cls=ScriptError):
     col = line.index(text) + marked.index("«")
     width = marked.index("»") - marked.index("«") - 1
     assert (e.lineno, e.col) == (first + k, col + 1), str(e)
-    assert e.filename == __file__
+    assert e.filename == fn.__code__.co_filename
     report = str(e).splitlines()
     at = report.index("    " + line.rstrip())
     assert report[at + 1] == " " * (4 + col) + "^" * width, str(e)

@@ -158,6 +158,7 @@ class ScriptModule(Module):
         super().__init__()
         object.__setattr__(self, "original_name", original_name or type(self).__name__)
         object.__setattr__(self, "_methods", {})
+        object.__setattr__(self, "_constants", {})
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -176,6 +177,18 @@ class ScriptModule(Module):
         method.owner = self
         self._methods[method.name] = method
         self.__dict__[method.name] = method  # `module.forward` is the compiled method, as in PyTorch
+
+    def add_constant(self, name: str, value: Any) -> None:
+        """``name`` is a constant of this module's scripts (``Final``, ``__constants__``): read
+        as an attribute, never assigned (the graphs hold its value)."""
+        self._constants[name] = value
+        self.__dict__[name] = value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__dict__.get("_constants", {}):
+            raise AttributeError(f"cannot assign '{name}' of {self.original_name}: it is a constant "
+                                 "(torch.jit.Final or __constants__) that the compiled methods hold")
+        super().__setattr__(name, value)
 
     def get_attr_path(self, path: str) -> Any:
         obj: Any = self

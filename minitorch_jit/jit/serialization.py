@@ -5,7 +5,8 @@ What an archive holds besides its version and manifest (see :mod:`.archive`)::
 
     model.json                 what the archive is: a function, or the module tree (per module:
                                original class name, training flag, parameters, buffers, plain
-                               attributes with their IR types, children, methods); per method
+                               attributes with their IR types, constants (``Final``), children,
+                               methods); per method
                                its signature and the module attributes its graph reads
     code/<module.>method.graph each graph in the IR text form, tensor constants as CONSTANTS.cN
     code/<module.>method.py    its ``.code``, for people to read (never read back)
@@ -32,6 +33,7 @@ from ir import Graph, IRParseError, TensorType, Type, VerifyError, parse_graph, 
 from .. import __version__, dtypes
 from ..nn.module import Module
 from ..ops.dispatch import _NOFIT, convert
+from ..scripter.types import python_type
 from ..tensor import Parameter, Tensor
 from .archive import Archive, LoadError, PathOrFile, dump_json, encode_array, read_archive, write_archive
 from .function import ScriptFunction, ScriptMethod, ScriptModule
@@ -164,6 +166,9 @@ class _Writer:
                                                        "persistent": k not in m._non_persistent}
                             for k, b in m._buffers.items()},
                 "attributes": {}, "children": {}, "methods": {}}
+            constants = getattr(m, "_constants", {})
+            if constants:
+                rec["constants"] = {k: _encode_value(v, f"constant {path}{k}") for k, v in constants.items()}
             records.append(rec)
             owners.append((m, path))
             for name, child in m._modules.items():
@@ -363,6 +368,15 @@ class _Reader:
                 _decode_value(_get(a, "value", (type(None), bool, int, float, str, list, dict), aw), aw)
             _check_fits(value, t, aw)
             object.__setattr__(m, name, value)
+        constants = _get(rec, "constants", dict, where) if "constants" in rec else {}
+        for name, c in constants.items():
+            cw = f"{where}.constants.{name}"
+            if not _IDENTIFIER.fullmatch(name) or name.startswith("_") or name in taken or hasattr(m, name):
+                raise LoadError(f"{cw}: not a valid constant name")
+            value = _decode_value(c, cw)
+            if not python_type(value)[0]:
+                raise LoadError(f"{cw}: a {type(value).__name__} is not a valid constant")
+            m.add_constant(name, value)
 
 
 def _parse_type(text: str, where: str) -> Type:

@@ -266,3 +266,9 @@ class tracing:
 
     def __exit__(self, *exc: Any) -> None:
         dispatch.state.tracer = None
+
+
+def is_tracing() -> bool:
+    """True while :func:`trace` records a function (so code can tell it is being traced);
+    in a script function, False."""
+    return dispatch.state.tracer is not None

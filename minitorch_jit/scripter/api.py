@@ -6,6 +6,9 @@
   buffers) whose ``forward``, the methods it calls and every submodule's ``forward`` are
   compiled into :class:`ScriptMethod` s. A method's graph takes its arguments and then the
   module attributes it reads (parameters, buffers, ``training``), read at each call.
+- ``@torch.jit.export`` on a module's method: compiled with ``forward`` (of that module and of
+  every submodule), though ``forward`` does not call it; ``@torch.jit.unused``: its body is not
+  compiled, it raises when a script calls it (the Python method is untouched).
 - ``class M(torch.jit.ScriptModule)`` with ``@torch.jit.script_method`` methods: compiled when
   the constructor returns, as in PyTorch.
 - ``MINITORCH_JIT_DISABLE=1``: ``script`` returns what it was given, to debug with Python.
@@ -15,12 +18,14 @@ from __future__ import annotations
 import inspect
 import types
 import weakref
-from typing import Any, Callable, Optional, Set, Union
+from typing import Any, Callable, List, Optional, Set, Union
 
 from ..jit.config import disabled
 from ..jit.function import ScriptFunction, ScriptMethod, ScriptModule, mirror
 from ..nn.module import Module
+from .constants import constant_names, constant_value
 from .errors import ScriptError, SourceRange
+from .modifiers import EXPORT, modifier
 from .source import FunctionSource
 from .statements import FunctionBuilder
 from .sugar import ModuleValue
@@ -111,14 +116,37 @@ def script(obj: Any) -> Any:
 
 
 def _script_module(module: Module) -> ScriptModule:
+    if not entry_points(module):
+        raise TypeError(f"script(): {type(module).__name__} has no forward method (nor @torch.jit.export method) "
+                        "to compile")
     root = mirror(module)
-    if type(module).forward is Module.forward:
-        raise TypeError(f"script(): {type(module).__name__} has no forward method to compile")
-    _compiler.method(module, root, "forward")
     for sub, owner in _pairs(module, root):
-        if sub is not module and not isinstance(sub, ScriptModule) and type(sub).forward is not Module.forward:
-            _compiler.method(sub, owner, "forward")
+        if not isinstance(sub, ScriptModule):
+            for name in entry_points(sub):
+                _compiler.method(sub, owner, name)
+            _add_constants(sub, owner)
     return root
+
+
+def _add_constants(module: Module, owner: ScriptModule) -> None:
+    """Give ``owner`` the constants ``module`` declares, checked as TorchScript checks them
+    when it scripts a module (a constant no method reads must be valid too)."""
+    tables = [module.__dict__[t] for t in ("_parameters", "_buffers", "_modules")]
+    for name in sorted(constant_names(type(module))):
+        if not any(name in t for t in tables):
+            owner.add_constant(name, constant_value(module, name, None))
+
+
+def entry_points(module: Module) -> List[str]:
+    """The methods scripting ``module`` compiles whether or not another reaches them: its
+    ``forward`` and its ``@export`` methods, in the order the classes define them."""
+    cls = type(module)
+    names = ["forward"] if cls.forward is not Module.forward else []
+    for base in reversed(cls.__mro__):
+        for name in vars(base):
+            if name not in names and modifier(inspect.getattr_static(cls, name)) == EXPORT:
+                names.append(name)
+    return names
 
 
 def _pairs(module: Module, owner: Module) -> Any:
@@ -176,10 +204,11 @@ def compile_script_methods(module: ScriptModule) -> None:
     modules = module.__dict__["_modules"]
     for name, sub in list(modules.items()):
         if sub is not None and not isinstance(sub, ScriptModule):
-            modules[name] = _script_module(sub) if type(sub).forward is not Module.forward else mirror(sub)
+            modules[name] = _script_module(sub) if entry_points(sub) else mirror(sub)
     for name in sorted(stubs, key=lambda n: n != "forward"):
         _compiler.method(module, module, name)
+    _add_constants(module, module)
 
 
-__all__ = ["script", "script_method", "annotate", "is_scripting", "compile_script_methods", "Compiler"]
+__all__ = ["script", "script_method", "annotate", "is_scripting", "compile_script_methods", "entry_points", "Compiler"]
 

@@ -29,6 +29,7 @@ from .calls import Arg
 from .environment import BREAK, EXIT, RETURNED, RETVAL, Binding, Frame
 from .errors import ScriptError, SourceRange
 from .expressions import _BINOPS, ExpressionBuilder
+from .modifiers import UNUSED, export, modifier, unused
 from .source import FunctionSource
 from .ssa import LoopScope, exits, is_const, merge_if, refine
 from .types import python_type, type_name
@@ -78,9 +79,13 @@ class FunctionBuilder(ExpressionBuilder):
         self.where = self.range(tree)
         self._check_decorators(tree)
         signature = self._parameters(tree)
-        self.locals |= assigned_names(tree.body)
         self.frame.assign(RETURNED, Binding(self.constant(False)))
-        self.emit_stmts(tree.body)
+        if modifier(self.source.fn) == UNUSED:  # TorchScript compiles the function as a raise
+            self._raise(self.constant(f"Cannot call @unused methods: {self.source.name} was left out of the "
+                                      "script by @torch.jit.unused"), "RuntimeError")
+        else:
+            self.locals |= assigned_names(tree.body)
+            self.emit_stmts(tree.body)
         self._return(tree)
         dead_code_elimination(self.graph)
         try:
@@ -99,20 +104,25 @@ class FunctionBuilder(ExpressionBuilder):
                     obj = self.resolve_type_name(d)
                 except ScriptError:
                     obj = None
-            if obj not in (api.script, api.script_method):
+            if obj not in (api.script, api.script_method, export, unused):
                 self.error(f"decorator @{ast.unparse(d)} is not supported on script functions", self.range(d),
-                           fix="remove it (only @script and @script_method are understood)")
+                           fix="remove it (only @script, @script_method, @torch.jit.export and @torch.jit.unused "
+                               "are understood)")
 
     def _parameters(self, tree: ast.FunctionDef) -> inspect.Signature:
         args = tree.args
-        if args.vararg is not None:
+        signature = inspect.signature(self.source.fn)
+        if modifier(self.source.fn) == UNUSED:  # as TorchScript: the body that reads them is not compiled
+            variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+            signature = signature.replace(parameters=[p for p in signature.parameters.values()
+                                                      if p.kind not in variadic])
+        elif args.vararg is not None:
             self.unsupported(args.vararg, "`*args` is not supported in script functions",
                              "give the function named parameters", self._starred(args.vararg, 1))
-        if args.kwarg is not None:
+        elif args.kwarg is not None:
             self.unsupported(args.kwarg, "`**kwargs` is not supported in script functions",
                              "give the function named parameters", self._starred(args.kwarg, 2))
         params = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
-        signature = inspect.signature(self.source.fn)
         if self.self_value is not None:
             if not params:
                 self.error("a method must take `self`", self.range(tree))
@@ -264,8 +274,17 @@ class FunctionBuilder(ExpressionBuilder):
             result = self.inplace(dunder, current, self.emit_value(node.value))
             indexing.setitem(self, base, target.slice, result, self.range(target))
         else:
+            self._constant_assigned(target)
             self.error("augmented assignment to attributes is not supported in script functions",
                        self.range(target))
+
+    def _constant_assigned(self, target: ast.Attribute) -> None:
+        """A ScriptError when ``target`` is a module constant (``Final``, ``__constants__``)."""
+        base = self.emit_expr(target.value)
+        if isinstance(base, sugar.ModuleValue) and base.is_constant(target.attr):
+            self.error(f"'{target.attr}' of module '{type(base.module).__name__}' is a constant "
+                       "(torch.jit.Final or __constants__) and cannot be assigned in a script",
+                       self.range(target), fix="compute the new value into a local variable")
 
     def inplace(self, dunder: str, current: Value, operand: Value) -> Value:
         """``current <op>= operand``: in place for tensors (``Tensor.__iadd__``) and lists
@@ -298,6 +317,7 @@ class FunctionBuilder(ExpressionBuilder):
             base = self.emit_value(target.value)
             indexing.setitem(self, base, target.slice, self._as_value(value, where), where)
         elif isinstance(target, ast.Attribute):
+            self._constant_assigned(target)
             self.error("assigning to attributes is not supported in script functions", where,
                        fix="module attributes are read-only in script methods; return the new value instead")
         else:

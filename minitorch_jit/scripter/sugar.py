@@ -26,6 +26,7 @@ from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
 from ..tensor import Tensor
 from .calls import Arg
+from .constants import constant_names, constant_value
 from .errors import SourceRange
 from .types import python_type, type_name
 
@@ -123,17 +124,30 @@ class Namespace(Sugar):
 
 
 class JitNamespace(Sugar):
-    """``torch.jit``: ``annotate`` and ``is_scripting`` have meaning inside script functions."""
+    """``torch.jit``: ``annotate``, ``is_scripting`` and ``is_tracing`` have meaning inside
+    script functions."""
 
     def describe(self) -> str:
         return "module 'torch.jit'"
 
     def attr(self, b: Any, name: str, where: SourceRange) -> Any:
-        if name == "annotate":
-            return Annotate()
-        if name == "is_scripting":
-            return IsScripting()
-        b.error(f"torch.jit.{name} is not supported inside script functions", where)
+        from minitorch_jit import jit as jit_module
+        meaning = jit_function(getattr(jit_module, name, None))
+        if meaning is None:
+            b.error(f"torch.jit.{name} is not supported inside script functions", where)
+        return meaning
+
+
+def jit_function(obj: Any) -> Optional[Sugar]:
+    """What a function of ``torch.jit`` means in a script, however it was imported."""
+    from minitorch_jit import jit as jit_module
+    if obj is jit_module.annotate:
+        return Annotate()
+    if obj is jit_module.is_scripting:
+        return ConstantCall("torch.jit.is_scripting", True)
+    if obj is jit_module.is_tracing:
+        return ConstantCall("torch.jit.is_tracing", False)
+    return None
 
 
 class Annotate(Sugar):
@@ -148,12 +162,19 @@ class Annotate(Sugar):
         return b.typed_value(site.node.args[1], t)
 
 
-class IsScripting(Sugar):
+class ConstantCall(Sugar):
+    """A function whose answer a script knows when it is compiled."""
+
+    def __init__(self, display: str, value: Any):
+        self.display, self.value = display, value
+
     def describe(self) -> str:
-        return "torch.jit.is_scripting"
+        return self.display
 
     def call(self, b: Any, site: CallSite) -> Any:
-        return b.constant(True)
+        if site.node.args or site.node.keywords:
+            b.error(f"{self.display}() takes no arguments", site.where)
+        return b.constant(self.value)
 
 
 # -- builtins -----------------------------------------------------------------------------------
@@ -323,12 +344,18 @@ class ModuleValue(Sugar):
             if sub is None:
                 return b.constant(None)
             return ModuleValue(sub, self.mirror.__dict__["_modules"][name], self._path(name))
+        if self.is_constant(name):
+            return b.python_constant(constant_value(m, name, where))
         if name in m.__dict__:
             return module_constant(b, m.__dict__[name], where, f"{self.describe()}.{name}")
         method = inspect.getattr_static(type(m), name, None)
         if isinstance(getattr(method, "fn", method), pytypes.FunctionType) or name in m.__dict__.get("_methods", {}):
             return BoundMethod(self, name)
         b.error(f"module '{type(m).__name__}' has no attribute '{name}'", where)
+
+    def is_constant(self, name: str) -> bool:
+        """Whether attribute ``name`` is declared constant (``Final``, ``__constants__``)."""
+        return name in constant_names(type(self.module))
 
     def call(self, b: Any, site: CallSite) -> Any:
         return BoundMethod(self, "forward").call(b, site)
@@ -549,6 +576,9 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return Namespace(None, obj, name)
     if obj is jit_module:
         return JitNamespace()
+    meaning = jit_function(obj)
+    if meaning is not None:
+        return meaning
     generated = _generated_op_functions().get(id(obj))
     if generated is not None:
         return OpName(generated[0], generated[1], name)
