@@ -15,7 +15,6 @@ import ctypes
 import logging
 import os
 import threading
-import warnings
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -304,6 +303,7 @@ class FusedKernel:
         env: Dict[Any, Any] = {}
         for v, a, t in zip(self.graph.inputs, args, self.is_tensor):
             # ones, not zeros: a 0-d input cannot be empty, and must not trip value checks
+            # (an integer division by zero)
             env[v] = (np.ones((), a.dtype) if a.ndim == 0 else np.empty((0,) * a.ndim, a.dtype)) if t else a
         for node in self.graph.nodes:
             if node.kind == "prim::Constant":
@@ -311,7 +311,8 @@ class FusedKernel:
                 continue
             op = registry.node_op(node)
             result = op.kernel(*[env[v] for v in node.inputs])
-            env[node.output] = result
+            # 0-d values go on as ones too: True + -1 is 0, and False // 0 would stop the check
+            env[node.output] = np.ones((), result.dtype) if result.ndim == 0 else result
             expected = value_types[node.output].dtype
             if result.dtype.name != expected:
                 raise RuntimeError(f"internal error: {node.kind} gives {result.dtype.name} eagerly but its type "

@@ -366,3 +366,18 @@ def test_kernels_that_call_math_functions_use_the_thread_pool_at_fewer_elements(
     split = costly(a, b)
     monkeypatch.setenv("MINITORCH_JIT_NUM_THREADS", "1")
     np.testing.assert_array_equal(split, kernel(str(costly.graph))(a, b))
+
+
+def test_a_zero_divisor_computed_from_0d_inputs_is_not_taken_for_a_value_error():
+    """The dtype check runs the eager kernels on stand-in values (ones); a 0-d intermediate
+    that the stand-ins make zero (True + -1) must not stop it: False // (False + -1) is 0."""
+    k = kernel("""graph(%x : Bool()):
+  %c : int = prim::Constant[value=-1]()
+  %d : Long() = aten::add(%x, %c)
+  %q : Long() = aten::floor_divide(%x, %d)
+  return (%d, %q)
+""")
+    d, q = k(np.array(False))
+    assert (d.tolist(), q.tolist()) == (-1, 0)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        k(np.array(True))  # True // (True + -1) is a real division by zero, as in eager mode
