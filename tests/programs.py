@@ -44,6 +44,15 @@ def script_from_ir(text: str, name: str = "fn") -> ScriptFunction:
     return ScriptFunction(graph, inspect.Signature(params), name)
 
 
+def my_function_of_ints(x):
+    """The seeds' my_function as their scripting slide writes it: 1 or 2 by the branch taken."""
+    if bool(x.mean() > 1.0):
+        r = 1
+    else:
+        r = 2
+    return r
+
+
 def identities(x, y):
     a = (x * 1 - 0) / 1
     b = -(-y)

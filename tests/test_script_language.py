@@ -9,6 +9,7 @@ import pytest
 import minitorch_jit as torch
 from minitorch_jit.nn import functional as F
 
+from programs import my_function_of_ints as my_function
 from script_util import check, kinds, same
 
 T = torch.tensor
@@ -102,14 +103,6 @@ def test_unannotated_parameters_with_defaults_take_the_default_type():
 
 
 # -- control flow ----------------------------------------------------------------------------------
-
-
-def my_function(x):
-    if bool(x.mean() > 1.0):
-        r = 1
-    else:
-        r = 2
-    return r
 
 
 def test_my_function_keeps_its_control_flow():

@@ -8,17 +8,10 @@ import minitorch_jit as torch
 from minitorch_jit.jit import ScriptFunction, config
 
 from examples.peephole import dumb_function
+from programs import my_function_of_ints as my_function
 from examples.pointwise import square5
 
 script = torch.script
-
-
-def my_function(x):
-    if bool(x.mean() > 1.0):
-        r = 1
-    else:
-        r = 2
-    return r
 
 
 def by_rank(x):

@@ -16,7 +16,6 @@ from ir.types import SHORT_NAME, TensorType, Type, is_float
 
 from . import creation, rules
 from .declare import check_inplace, not_implemented, op
-from .rules import quiet
 
 
 def _pool_out(n: Optional[int], k: int, s: int, p: Any, d: int, ceil_mode: bool = False) -> Optional[int]:
@@ -195,10 +194,9 @@ def layer_norm(x: np.ndarray, normalized_shape: Sequence[int], w: Optional[np.nd
     if not is_float(x.dtype.name):
         raise not_implemented("layer_norm", x.dtype.name)
     axes = tuple(range(x.ndim - k, x.ndim))
-    with quiet():
-        mean = x.mean(axis=axes, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-        out = (x - mean) / np.sqrt(var + x.dtype.type(eps))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    out = (x - mean) / np.sqrt(var + x.dtype.type(eps))
     if w is not None:
         out = out * w
     if b is not None:
@@ -257,9 +255,8 @@ def _reduce(loss: np.ndarray, reduction: str, denominator: Optional[Any] = None)
     if reduction == "sum":
         return np.asarray(loss.sum(), loss.dtype)
     if reduction == "mean":
-        with quiet():
-            d = loss.size if denominator is None else denominator
-            return np.asarray(loss.sum() / loss.dtype.type(d), loss.dtype)
+        d = loss.size if denominator is None else denominator
+        return np.asarray(loss.sum() / loss.dtype.type(d), loss.dtype)
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
@@ -290,7 +287,7 @@ def _class_rows(logp: np.ndarray, target: np.ndarray) -> tuple:
     layout of (1-d or) K-dimensional losses, checked as PyTorch checks them."""
     if logp.ndim == 1:
         if target.ndim != 0:
-            raise RuntimeError(f"1D target tensor expected, multi-target not supported")
+            raise RuntimeError("1D target tensor expected, multi-target not supported")
         return logp[None], target.reshape(1)
     if logp.ndim == 0:
         raise RuntimeError("input tensor should be 1D or 2D")

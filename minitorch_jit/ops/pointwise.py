@@ -17,7 +17,6 @@ from ir.types import SHORT_NAME, is_float
 from . import rules
 from .erf import erf as erf_f64
 from .declare import check_broadcast_into, check_inplace, binary, not_implemented, op, unary
-from .rules import quiet
 
 
 def _cast(x: Any, dtype: str) -> Any:
@@ -137,9 +136,8 @@ def _round_decimals(a: np.ndarray, decimals: int) -> np.ndarray:
     element becomes nan, as in PyTorch."""
     if not is_float(a.dtype.name):
         raise not_implemented("round_cpu" if decimals else "round_vml_cpu", a.dtype.name)
-    with quiet():
-        ten = a.dtype.type(np.power(10.0, float(abs(decimals))))
-        return np.rint(a / ten) * ten if decimals < 0 else np.rint(a * ten) / ten
+    ten = a.dtype.type(np.power(10.0, float(abs(decimals))))
+    return np.rint(a / ten) * ten if decimals < 0 else np.rint(a * ten) / ten
 
 
 def _round_decimals_(a: np.ndarray, decimals: int) -> np.ndarray:
@@ -164,13 +162,12 @@ def gelu(a: np.ndarray, approximate: str = "none") -> np.ndarray:
     _float_only("gelu", a)
     dt, x = a.dtype.name, a
     one, half = x.dtype.type(1), x.dtype.type(0.5)
-    with quiet():
-        if approximate == "tanh":
-            k = x.dtype.type(math.sqrt(2.0 / math.pi))
-            return half * x * (one + np.tanh(k * (x + x.dtype.type(0.044715) * x * x * x)))
-        if approximate != "none":
-            raise RuntimeError("approximate argument must be either none or tanh.")
-        return half * x * (one + _erf(x * x.dtype.type(1 / math.sqrt(2.0)), dt))
+    if approximate == "tanh":
+        k = x.dtype.type(math.sqrt(2.0 / math.pi))
+        return half * x * (one + np.tanh(k * (x + x.dtype.type(0.044715) * x * x * x)))
+    if approximate != "none":
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return half * x * (one + _erf(x * x.dtype.type(1 / math.sqrt(2.0)), dt))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,11 +226,10 @@ def _pow(a: Any, b: Any, dt: str) -> Any:
             raise not_implemented("pow", dt)
         return np.asarray(a) if b else np.ones_like(a)  # x ** True is x, x ** False is 1
     if is_float(dt):
-        with quiet():
-            if isinstance(b, float) and dt == "float32":
-                # PyTorch raises float tensors to a Python float exponent in double precision
-                return np.power(a, b, dtype="float64").astype(dt)
-            return np.power(a, b, dtype=dt)
+        if isinstance(b, float) and dt == "float32":
+            # PyTorch raises float tensors to a Python float exponent in double precision
+            return np.power(a, b, dtype="float64").astype(dt)
+        return np.power(a, b, dtype=dt)
     if not isinstance(b, np.ndarray):
         if b < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -341,11 +337,10 @@ def _clamp(a: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     dt = rules.result_dtype(*[v for v in (a, lo, hi) if v is not None])
     x = a.astype(dt, copy=False)
-    with quiet():
-        if lo is not None:
-            x = np.maximum(x, lo, dtype=dt)
-        if hi is not None:
-            x = np.minimum(x, hi, dtype=dt)
+    if lo is not None:
+        x = np.maximum(x, lo, dtype=dt)
+    if hi is not None:
+        x = np.minimum(x, hi, dtype=dt)
     return x
 
 
@@ -391,10 +386,9 @@ def _lerp(a: np.ndarray, end: np.ndarray, w: Any) -> np.ndarray:
     _float_only("lerp", a)
     t = a.dtype.type
     w = _cast(w, a.dtype.name) if isinstance(w, np.ndarray) else t(w)
-    with quiet():
-        diff = end - a
-        # PyTorch's formula: exact at both ends, from whichever end is closer
-        out = np.where(np.abs(w) < t(0.5), a + w * diff, end - diff * (t(1) - w))
+    diff = end - a
+    # PyTorch's formula: exact at both ends, from whichever end is closer
+    out = np.where(np.abs(w) < t(0.5), a + w * diff, end - diff * (t(1) - w))
     return out.astype(a.dtype, copy=False)
 
 
@@ -412,5 +406,4 @@ def addcmul(a: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Any = 1) -> np
     dt = rules.result_dtype(a, t1, t2)
     if not is_float(dt):
         value = int(value)  # PyTorch converts value to the integral dtype, truncating
-    with quiet():
-        return np.add(a, np.multiply(np.multiply(value, t1, dtype=dt), t2, dtype=dt), dtype=dt)
+    return np.add(a, np.multiply(np.multiply(value, t1, dtype=dt), t2, dtype=dt), dtype=dt)

@@ -12,7 +12,7 @@ from ir.types import SHORT_NAME, TensorType, Type, is_float
 
 from . import rules
 from .declare import not_implemented, op
-from .rules import norm_dim, quiet
+from .rules import norm_dim
 
 Dims = Optional[List[int]]
 
@@ -41,9 +41,10 @@ def _float_input(a: np.ndarray, what: str, explicit: Any = None) -> None:
 
 @contextlib.contextmanager
 def _quiet_empty() -> Iterator[None]:
-    """Like ``quiet``, and without numpy's warnings about empty slices: the mean of nothing is
-    nan and a variance with no degrees of freedom is nan or inf, silently, as in PyTorch."""
-    with quiet(), warnings.catch_warnings():
+    """Without numpy's warnings about empty slices (the kernel wrapper's errstate does not
+    cover them): the mean of nothing is nan and a variance with no degrees of freedom is nan
+    or inf, silently, as in PyTorch."""
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         yield
 
@@ -227,19 +228,18 @@ def _norm(a: np.ndarray, p: Any = 2, dim: Dims = None, keepdim: bool = False) ->
     if abs(p) == float("inf") and x.size == 0 and (not dim or any(a.shape[d] == 0 for d in axes or ())):
         raise RuntimeError(f"linalg.vector_norm cannot compute the {p} norm on an empty tensor because the "
                            "operation does not have an identity")
-    with quiet():
-        if p == float("inf"):
-            r = np.max(x, axis=axes, keepdims=keepdim, initial=0)
-        elif p == float("-inf"):
-            r = np.min(x, axis=axes, keepdims=keepdim)
-        elif p == 0:
-            r = np.sum(x != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
-        elif p == 1:
-            r = np.sum(x, axis=axes, keepdims=keepdim)
-        elif p == 2:
-            r = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
-        else:
-            r = np.power(np.sum(np.power(x, p), axis=axes, keepdims=keepdim), 1.0 / p)
+    if p == float("inf"):
+        r = np.max(x, axis=axes, keepdims=keepdim, initial=0)
+    elif p == float("-inf"):
+        r = np.min(x, axis=axes, keepdims=keepdim)
+    elif p == 0:
+        r = np.sum(x != 0, axis=axes, keepdims=keepdim).astype(a.dtype)
+    elif p == 1:
+        r = np.sum(x, axis=axes, keepdims=keepdim)
+    elif p == 2:
+        r = np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdim))
+    else:
+        r = np.power(np.sum(np.power(x, p), axis=axes, keepdims=keepdim), 1.0 / p)
     return np.asarray(r).astype(a.dtype, copy=False)
 
 
@@ -305,9 +305,8 @@ def softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
     x, d = _softmax_input(a, dim, dtype, "softmax")
     if x.ndim == 0 or x.size == 0:
         return np.ones_like(x)
-    with quiet():
-        e = np.exp(x - np.max(x, axis=d, keepdims=True))
-        return e / np.sum(e, axis=d, keepdims=True)
+    e = np.exp(x - np.max(x, axis=d, keepdims=True))
+    return e / np.sum(e, axis=d, keepdims=True)
 
 
 @op("aten::log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
@@ -316,9 +315,8 @@ def log_softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
     x, d = _softmax_input(a, dim, dtype, "log_softmax")
     if x.ndim == 0 or x.size == 0:
         return np.zeros_like(x)
-    with quiet():
-        shifted = x - np.max(x, axis=d, keepdims=True)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=d, keepdims=True))
+    shifted = x - np.max(x, axis=d, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=d, keepdims=True))
 
 
 @op("aten::logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor",
@@ -329,10 +327,9 @@ def logsumexp(a: np.ndarray, dim: Dims, keepdim: bool = False) -> np.ndarray:
     axes = _axes(x, dim)
     if x.ndim == 0:
         return x.copy()
-    with quiet():
-        m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
-        m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
-        r = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+    m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+    m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
+    r = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
     return r if keepdim else np.squeeze(r, axis=axes)
 
 
