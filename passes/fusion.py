@@ -154,8 +154,8 @@ class _Fuser:
                 members = other.members + g.members
                 anchor = _place(members, [g.anchor, other.anchor], block, position)
                 if anchor is None:
-                    reason = (f"no place in the block can hold it together with the ops it would be fused "
-                              f"with (a node outside the group uses one of their results in between)")
+                    reason = ("no place in the block can hold it together with the ops it would be fused "
+                              "with (a node outside the group uses one of their results in between)")
                     why.setdefault(v.node, reason)
                     why.setdefault(node, reason)
                     continue

@@ -2,7 +2,7 @@
 ``inplace=`` argument PyTorch's activations take."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from ir import registry as _registry
 
