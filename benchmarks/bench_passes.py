@@ -14,7 +14,7 @@ from typing import Any, Callable, List, Tuple
 
 import minitorch_jit as torch
 from minitorch_jit.jit import config
-from passes.pipeline import optimize, run_pipeline
+from minitorch_jit.passes.pipeline import optimize, run_pipeline
 
 sys.path.insert(0, "tests")
 from examples.peephole import dumb_function  # noqa: E402

@@ -25,10 +25,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ir import registry
-from ir.graph import SUBGRAPH, Block, Graph, Node, Value
-from ir.printer import value_names
-from ir.types import DTYPES, SCALARTYPE
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir.printer import value_names
+from minitorch_jit.ir.types import DTYPES, SCALARTYPE
 
 # A loop's trip count this large means "until the condition fails" (a Python while loop).
 INFINITE_TRIPS = 2 ** 62

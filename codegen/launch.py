@@ -21,10 +21,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ir import registry
-from ir.graph import Graph, Node
-from ir.printer import print_graph
-from ir.types import TensorType, Type, type_of_constant
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.graph import Graph, Node
+from minitorch_jit.ir.printer import print_graph
+from minitorch_jit.ir.types import TensorType, Type, type_of_constant
 
 from .llvm import kernel as kernels
 from .llvm.cache import KernelCache, default_cache

@@ -7,30 +7,7 @@ import os
 import timeit
 
 import minitorch_jit as torch
-from minitorch_jit.nn import functional as F
-
-
-def lstm_cell(input, hx, cx, w_ih, w_hh, b_ih, b_hh):
-    gates = F.linear(input, w_ih, b_ih) + F.linear(hx, w_hh, b_hh)
-    ingate, forgetgate, cellgate, outgate = gates.chunk(4, 1)
-    return lstm_pointwise(ingate, forgetgate, cellgate, outgate, cx)
-
-
-def lstm_pointwise(ingate, forgetgate, cellgate, outgate, cx):
-    ingate = torch.sigmoid(ingate)
-    forgetgate = torch.sigmoid(forgetgate)
-    cellgate = torch.tanh(cellgate)
-    outgate = torch.sigmoid(outgate)
-    cy = (forgetgate * cx) + (ingate * cellgate)
-    hy = outgate * torch.tanh(cy)
-    return hy, cy
-
-
-def lstm_inputs(batch: int, input_size: int, hidden: int):
-    """input, hx, cx and the weights and biases of a cell (PyTorch's argument order)."""
-    return (torch.randn(batch, input_size), torch.randn(batch, hidden), torch.randn(batch, hidden),
-            torch.randn(4 * hidden, input_size) * 0.05, torch.randn(4 * hidden, hidden) * 0.05,
-            torch.randn(4 * hidden), torch.randn(4 * hidden))
+from minitorch_jit.bench.programs.lstm_cell import lstm_cell, lstm_inputs
 
 
 def main() -> None:

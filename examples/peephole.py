@@ -4,10 +4,7 @@ graph that runs for 2-d inputs has none (the seeds' ``dumb_function``).
     python examples/peephole.py
 """
 import minitorch_jit as torch
-
-
-def dumb_function(x):
-    return x.t().t()
+from minitorch_jit.bench.programs.peephole import dumb_function
 
 
 def main() -> None:

@@ -4,21 +4,11 @@ Prints each function's optimized graph and times eager and fused calls.
 
     python examples/pointwise.py
 """
-import math
 import os
 import timeit
 
 import minitorch_jit as torch
-
-
-def square5(x):
-    for i in range(5):
-        x = x * x
-    return x
-
-
-def gelu(x):
-    return 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * torch.pow(x, 3))))
+from minitorch_jit.bench.programs.pointwise import square5, gelu
 
 
 def main() -> None:

@@ -4,27 +4,7 @@
     python examples/rnn_module.py
 """
 import minitorch_jit as torch
-from minitorch_jit import nn
-
-
-class RNN(torch.jit.ScriptModule):
-    def __init__(self, W_h, U_h, W_y, b_h, b_y):
-        super(RNN, self).__init__()
-        self.W_h = nn.Parameter(W_h)
-        self.U_h = nn.Parameter(U_h)
-        self.W_y = nn.Parameter(W_y)
-        self.b_h = nn.Parameter(b_h)
-        self.b_y = nn.Parameter(b_y)
-
-    @torch.jit.script_method
-    def forward(self, x, h):
-        y = []
-        for t in range(x.size(0)):
-            h = torch.tanh(x[t] @ self.W_h + h @ self.U_h + self.b_h)
-            y += [torch.tanh(h @ self.W_y + self.b_y)]
-            if t % 10 == 0:
-                print("stats: ", h.mean(), h.var())
-        return torch.stack(y), h
+from minitorch_jit.bench.programs.rnn_module import RNN
 
 
 def main() -> None:

@@ -6,14 +6,7 @@ included. The seeds' ``my_function``, traced and scripted:
 import warnings
 
 import minitorch_jit as torch
-
-
-def my_function(x):
-    if x.mean() > 1.0:
-        r = torch.tensor(1.0)
-    else:
-        r = torch.tensor(2.0)
-    return r
+from minitorch_jit.bench.programs.script_vs_trace import my_function
 
 
 def main() -> None:

@@ -9,25 +9,7 @@ import tempfile
 import numpy as np
 
 import minitorch_jit as torch
-from minitorch_jit import nn
-from minitorch_jit.nn import functional as F
-
-
-class LeNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.drop = nn.Dropout(0.5)
-        self.fc1 = nn.Linear(16 * 4 * 4, 120)
-        self.fc2 = nn.Linear(120, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = x.view(x.size(0), -1)
-        x = self.drop(F.relu(self.fc1(x)))
-        return F.log_softmax(self.fc2(x), dim=1)
+from minitorch_jit.bench.programs.lenet import LeNet
 
 
 def main() -> None:

@@ -10,11 +10,7 @@ import tempfile
 import numpy as np
 
 import minitorch_jit as torch
-from minitorch_jit import nn
-
-
-def mlp() -> nn.Module:
-    return nn.Sequential(nn.Linear(8, 64), nn.Tanh(), nn.Linear(64, 1))
+from minitorch_jit.bench.programs.mlp import mlp
 
 
 def main() -> None:

@@ -9,20 +9,7 @@ import os
 import timeit
 
 import minitorch_jit as torch
-
-
-def lunif(x, t: int = 2):
-    sq_pdists = torch.pdist(x, p=2).pow(2)
-    return sq_pdists.mul(-t).exp().mean().log()
-
-
-def lunif2(x, t: int = 2):
-    xnorm = torch.norm(x, p=2, dim=1).pow(2)
-    sq_pdist = xnorm[None] + xnorm[:, None] - 2 * torch.mm(x, x.t())
-    exp = sq_pdist.mul(-t).exp().tril(diagonal=-1)
-    N = x.size(0)
-    # the seeds write .mul(2 / (N * N - N)): Python arithmetic on N, which a trace freezes
-    return exp.sum().mul(2).div(N * N - N).log()
+from minitorch_jit.bench.programs.uniformity_loss import lunif, lunif2
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from . import dtypes
 from .dtypes import bool, double, dtype, float, float32, float64, get_default_dtype, int, int32, int64, long  # noqa: A004
 from .tensor import Parameter, Size, Tensor
 from . import ops as _ops
-from ir import registry as _registry
+from minitorch_jit.ir import registry as _registry
 
 for _name in _registry.python_names("torch"):
     globals()[_name] = _ops.function("torch", _name)
@@ -33,7 +33,7 @@ def no_grad() -> Iterator[None]:
 
 inference_mode = no_grad
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402,F401
 
 from . import jit  # noqa: E402
 from .jit import ScriptFunction, ScriptModule, TracerWarning, TracingCheckError, trace  # noqa: E402,F401

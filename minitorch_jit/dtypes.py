@@ -5,7 +5,7 @@ from typing import Any, Dict
 
 import numpy as np
 
-from ir.types import DTYPES, is_float
+from minitorch_jit.ir.types import DTYPES, is_float
 
 
 class dtype:

@@ -7,8 +7,8 @@ import argparse
 import sys
 from typing import Dict, List
 
-from ir import registry
-from ir.registry import OpDef
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.registry import OpDef
 
 _NAMESPACE = {"functional": "F", "builtins": ""}  # as scripts spell them: F.relu, len
 

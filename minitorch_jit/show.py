@@ -19,8 +19,9 @@ import types
 from typing import Any, Dict, List, Sequence, Tuple
 
 import minitorch_jit as torch
-from ir.dot import to_dot
+from minitorch_jit.ir.dot import to_dot
 
+from .bench import programs
 from .jit import ScriptFunction, ScriptModule
 from .nn import Module
 from .scripter import ScriptError, script
@@ -132,10 +133,11 @@ def targets(module: types.ModuleType, path: str, name: str) -> List[Tuple[str, S
 
 
 def _functions(module: types.ModuleType) -> List[str]:
-    """The functions and module classes defined in the file."""
+    """The functions and module classes defined in the file, and the seed programs it imports
+    (the shipped examples import theirs from :mod:`minitorch_jit.bench.programs`)."""
     def mine(v: Any) -> bool:
         return (isinstance(v, types.FunctionType) or isinstance(v, type) and issubclass(v, Module)) \
-            and v.__module__ == module.__name__
+            and (v.__module__ == module.__name__ or v.__module__.startswith(programs.__name__ + "."))
     return [k for k, v in vars(module).items() if mine(v) and not k.startswith("_")]
 
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from typing import Dict, Optional
 
-from ir import registry
-from ir.graph import SUBGRAPH, Block, Graph, Node, Value
-from ir.types import AnyType, ListType, OptionalType, TensorType, TupleType, Type, TypeVar
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir.types import AnyType, ListType, OptionalType, TensorType, TupleType, Type, TypeVar
 
 
 def is_mutable_type(t: Type) -> bool:

@@ -43,8 +43,8 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from ir import registry
-from ir.graph import SUBGRAPH, Block, Graph, Node
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node
 
 from .alias_analysis import AliasDb
 from .rewriting import replace_value

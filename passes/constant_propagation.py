@@ -45,9 +45,9 @@ from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
-from ir import registry
-from ir.graph import SUBGRAPH, Block, Graph, Node, Value
-from ir.types import (FLOAT, SCALARTYPE, SHORT_NAME, IntType, ListType, NoneType, OptionalType, TensorType,
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir.types import (FLOAT, SCALARTYPE, SHORT_NAME, IntType, ListType, NoneType, OptionalType, TensorType,
                       Type, type_of_constant)
 
 from .alias_analysis import AliasDb, is_mutable_type

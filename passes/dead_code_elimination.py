@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Set
 
-from ir import registry
-from ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
 
 
 def has_side_effects(node: Node) -> bool:

@@ -52,11 +52,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Set
 
-from ir import registry
-from ir.graph import SUBGRAPH, Block, Graph, Node, Value
-from ir.printer import node_line
-from ir.registry import UNKNOWN
-from ir.types import (DTYPES, BoolType, FloatType, IntType, NoneType, NumberType, StrType, TensorType,
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir.printer import node_line
+from minitorch_jit.ir.registry import UNKNOWN
+from minitorch_jit.ir.types import (DTYPES, BoolType, FloatType, IntType, NoneType, NumberType, StrType, TensorType,
                       Type)
 
 MIN_GROUP_SIZE = 2

@@ -22,7 +22,7 @@ The callee's nodes keep their source locations.
 """
 from __future__ import annotations
 
-from ir.graph import Block, Graph, Node, inline_block
+from minitorch_jit.ir.graph import Block, Graph, Node, inline_block
 
 from .rewriting import replace_value
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import weakref
 from typing import Iterable, Set
 
-from ir.graph import Graph, Value
+from minitorch_jit.ir.graph import Graph, Value
 
 _CONTIGUOUS: "weakref.WeakKeyDictionary[Graph, Set[int]]" = weakref.WeakKeyDictionary()
 

@@ -40,8 +40,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional
 
-from ir.graph import Block, Graph, Node, Value, inline_block
-from ir.types import FLOAT, INT
+from minitorch_jit.ir.graph import Block, Graph, Node, Value, inline_block
+from minitorch_jit.ir.types import FLOAT, INT
 
 from .rewriting import replace_value
 

@@ -40,10 +40,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
-from ir import registry
-from ir.graph import Graph, Node, Value
-from ir.registry import UNKNOWN
-from ir.types import BOOL, INT, ListType, TensorType, is_float, is_integral
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.graph import Graph, Node, Value
+from minitorch_jit.ir.registry import UNKNOWN
+from minitorch_jit.ir.types import BOOL, INT, ListType, TensorType, is_float, is_integral
 
 from .alias_analysis import AliasDb
 from .input_facts import is_contiguous_input
@@ -214,7 +214,9 @@ def _arith_identity(node: Node, db: AliasDb) -> Optional[List[Value]]:
 
 def _double_neg(node: Node, db: AliasDb) -> Optional[List[Value]]:
     twice = _twice(node)
-    if twice is None or twice[2].dtype in (None, "bool") or not db.may_merge(twice[1], node.output):
+    # -(-x) is x only while the inner negation still holds -x: not if it is written in place
+    if twice is None or twice[2].dtype in (None, "bool") or db.is_mutated(twice[0].output) \
+            or not db.may_merge(twice[1], node.output):
         return None
     return [twice[1]]
 

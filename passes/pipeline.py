@@ -21,7 +21,7 @@ import os
 import sys
 from typing import Callable, List, Tuple
 
-from ir import Graph, VerifyError, verify
+from minitorch_jit.ir import Graph, VerifyError, verify
 
 from .common_subexpression_elimination import common_subexpression_elimination
 from .constant_propagation import constant_propagation

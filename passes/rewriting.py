@@ -1,7 +1,7 @@
 """What passes share when they replace one value by another."""
 from __future__ import annotations
 
-from ir.graph import Value
+from minitorch_jit.ir.graph import Value
 
 
 def replace_value(old: Value, new: Value) -> None:

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 from typing import Dict, Iterator, List, Optional
 
-from ir import registry
-from ir.graph import SUBGRAPH, Block, Graph, Node, Value
-from ir.schema import substitute
-from ir.types import ListType, NoneType, OptionalType, TensorType, TupleType, Type, unify
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir.schema import substitute
+from minitorch_jit.ir.types import ListType, NoneType, OptionalType, TensorType, TupleType, Type, unify
 
 
 def refine(old: Type, new: Type) -> Type:

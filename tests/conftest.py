@@ -1,8 +1,9 @@
 import os
-import sys
+import tempfile
 
-# Tests import the packages from this checkout, whatever is installed.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Tests import the installed package (`pip install -e .` or a wheel); nothing here puts the
+# checkout on sys.path. Their kernel cache is a temporary directory, never the user's own.
+os.environ.setdefault("MINITORCH_JIT_CACHE_DIR", tempfile.mkdtemp(prefix="minitorch_jit_test_cache_"))
 
 # The verifier runs after every pass, so a pass that breaks a graph fails where it broke it.
 os.environ.setdefault("MINITORCH_JIT_VERIFY", "1")

@@ -20,7 +20,7 @@ from minitorch_jit import Tensor
 from minitorch_jit.jit import config
 from minitorch_jit.jit.executor import GraphExecutor
 from minitorch_jit.jit.function import ScriptFunction, ScriptModule
-from passes.pipeline import optimize, run_pipeline
+from minitorch_jit.passes.pipeline import optimize, run_pipeline
 
 
 def _method(fn: Any) -> ScriptFunction:

@@ -7,9 +7,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from codegen.host import generate
-from ir import Graph, parse_graph, print_graph, verify
-from ir.types import BoolType, FloatType, IntType, ListType, TensorType, Type
+from minitorch_jit.codegen.host import generate
+from minitorch_jit.ir import Graph, parse_graph, print_graph, verify
+from minitorch_jit.ir.types import BoolType, FloatType, IntType, ListType, TensorType, Type
 
 Pass = Callable[[Graph], bool]
 

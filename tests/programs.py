@@ -12,20 +12,20 @@ from typing import Any, Callable, List, NamedTuple, Tuple
 from graph_checks import dedent
 
 import minitorch_jit as torch
-from ir import parse_graph, verify
+from minitorch_jit.ir import parse_graph, verify
 from minitorch_jit.jit.function import ScriptFunction
 from saved_models import real_scripted_function, real_scripted_module
 
-from examples.lstm_cell import lstm_cell, lstm_inputs, lstm_pointwise
-from examples.normalization import layer_norm, softmax
-from examples.peephole import dumb_function
-from examples.pointwise import gelu, square5
-from examples.ratio_iou import ratio_iou
-from examples.rnn_module import RNN
-from examples.script_vs_trace import my_function
-from examples.trace_lenet import LeNet
-from examples.trace_mlp import mlp
-from examples.uniformity_loss import lunif, lunif2
+from minitorch_jit.bench.programs.lstm_cell import lstm_cell, lstm_inputs, lstm_pointwise
+from minitorch_jit.bench.programs.normalization import layer_norm, softmax
+from minitorch_jit.bench.programs.peephole import dumb_function
+from minitorch_jit.bench.programs.pointwise import gelu, square5
+from minitorch_jit.bench.programs.ratio_iou import ratio_iou
+from minitorch_jit.bench.programs.rnn_module import RNN
+from minitorch_jit.bench.programs.script_vs_trace import my_function
+from minitorch_jit.bench.programs.lenet import LeNet
+from minitorch_jit.bench.programs.mlp import mlp
+from minitorch_jit.bench.programs.uniformity_loss import lunif, lunif2
 
 
 class Program(NamedTuple):

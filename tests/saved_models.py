@@ -9,7 +9,7 @@ import warnings
 import zipfile
 
 import minitorch_jit as torch
-from ir import parse_graph
+from minitorch_jit.ir import parse_graph
 from minitorch_jit import nn
 from minitorch_jit.jit.function import ScriptFunction, ScriptMethod, ScriptModule, mirror
 

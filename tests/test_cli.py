@@ -12,8 +12,8 @@ import pydot
 import pytest
 
 import minitorch_jit as torch
-from ir import parse_graph
-from ir.dot import to_dot
+from minitorch_jit.ir import parse_graph
+from minitorch_jit.ir.dot import to_dot
 from minitorch_jit.__main__ import main
 from minitorch_jit.bench.elementwise import NUMPY_TORCH, expressions
 from minitorch_jit.bench.harness import QUICK, measure
@@ -22,9 +22,9 @@ from minitorch_jit.bench.rebind import rebind
 from minitorch_jit.bench.systems import Prepared, System, all_systems
 from minitorch_jit.bench.workloads import NotApplicable, Workload, all_workloads
 
-from examples.lstm_cell import lstm_cell
-from examples.pointwise import gelu
-from examples.ratio_iou import ratio_iou
+from minitorch_jit.bench.programs.lstm_cell import lstm_cell
+from minitorch_jit.bench.programs.pointwise import gelu
+from minitorch_jit.bench.programs.ratio_iou import ratio_iou
 
 # pydot's parser calls pyparsing names that newer pyparsings deprecate: not our concern
 pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated - use:DeprecationWarning")
@@ -35,7 +35,7 @@ BOXES = ";".join(["8,100"] * 8)
 
 
 def run_cli(*args, cwd):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MINITORCH_JIT_SMALL="1")
+    env = dict(os.environ, MINITORCH_JIT_SMALL="1")
     return subprocess.run([sys.executable, "-m", "minitorch_jit", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 

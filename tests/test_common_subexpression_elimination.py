@@ -2,7 +2,7 @@
 nothing reading written memory, and no two tensors the caller gets."""
 from graph_checks import check_pass
 
-from passes.common_subexpression_elimination import common_subexpression_elimination as cse
+from minitorch_jit.passes.common_subexpression_elimination import common_subexpression_elimination as cse
 
 
 def test_equal_nodes_merge_across_enclosing_blocks_only():

@@ -3,7 +3,7 @@ inlined, loops that never run vanish; nothing with effects or aliasing hazards i
 import numpy as np
 from graph_checks import check_pass
 
-from passes.constant_propagation import constant_propagation
+from minitorch_jit.passes.constant_propagation import constant_propagation
 
 
 def test_numbers_and_a_constant_branch_fold():

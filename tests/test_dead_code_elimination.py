@@ -2,7 +2,7 @@
 control flow go; nodes with effects and what they read stay."""
 from graph_checks import check_pass
 
-from passes.dead_code_elimination import dead_code_elimination as dce
+from minitorch_jit.passes.dead_code_elimination import dead_code_elimination as dce
 
 
 def test_unused_pure_nodes_go_effects_stay():

@@ -2,14 +2,13 @@
 its examples and on random values of the same kinds: identical results."""
 import importlib
 import inspect
-from pathlib import Path
+import pkgutil
 
 import pytest
 from differential import assert_same_with_and_without_passes, random_like
 
+import minitorch_jit.bench.programs as seed_programs
 from programs import PROGRAMS
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 @pytest.mark.filterwarnings("ignore::minitorch_jit.TracerWarning")
@@ -22,14 +21,14 @@ def test_full_pipeline_and_no_passes_agree(program):
             assert_same_with_and_without_passes(fn, *random_like(example, seed), seed=seed)
 
 
-# what the examples define besides the programs they show
-EXAMPLE_HELPERS = {"main", "lstm_inputs"}
+# what the seed programs' modules define besides the programs
+PROGRAM_HELPERS = {"lstm_inputs"}
 
 
-def test_every_program_of_the_examples_is_under_the_differential_test():
+def test_every_seed_program_is_under_the_differential_test():
     defined = set()
-    for path in EXAMPLES.glob("*.py"):
-        module = importlib.import_module(f"examples.{path.stem}")
-        defined |= {obj for name, obj in vars(module).items() if name not in EXAMPLE_HELPERS
+    for info in pkgutil.iter_modules(seed_programs.__path__):
+        module = importlib.import_module(f"{seed_programs.__name__}.{info.name}")
+        defined |= {obj for name, obj in vars(module).items() if name not in PROGRAM_HELPERS
                     and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module.__name__}
     assert defined == {p.source for p in PROGRAMS if p.source is not None}

@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 
 import minitorch_jit as torch
-from ir.parser import parse_graph
-from ir.printer import print_graph
-from ir.verifier import verify
+from minitorch_jit.ir.parser import parse_graph
+from minitorch_jit.ir.printer import print_graph
+from minitorch_jit.ir.verifier import verify
 from minitorch_jit.jit import config
-from passes.fusion import fuse, recording
+from minitorch_jit.passes.fusion import fuse, recording
 
-from examples.lstm_cell import lstm_cell
-from examples.pointwise import gelu, square5
-from examples.ratio_iou import ratio_iou
+from minitorch_jit.bench.programs.lstm_cell import lstm_cell
+from minitorch_jit.bench.programs.pointwise import gelu, square5
+from minitorch_jit.bench.programs.ratio_iou import ratio_iou
 
 
 def groups(graph):

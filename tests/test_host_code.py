@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import minitorch_jit  # noqa: F401 - fills the op registry
-from codegen.host import generate
-from ir.parser import parse_graph
+from minitorch_jit.codegen.host import generate
+from minitorch_jit.ir.parser import parse_graph
 
 N = 1 << 20  # float32 elements: 4 MB per array
 MB4 = 4 * N

@@ -5,7 +5,7 @@ from graph_checks import check_pass, dedent
 
 import minitorch_jit as torch
 from minitorch_jit.jit import config
-from passes.inlining import inlining
+from minitorch_jit.passes.inlining import inlining
 
 
 def test_a_call_becomes_the_callee_nodes_with_nested_calls():

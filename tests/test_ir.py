@@ -1,9 +1,9 @@
 """The IR: print -> parse -> print is exact; the verifier names what is broken."""
 import pytest
 
-import ir
-from ir import Graph, IRParseError, TensorType, VerifyError, parse_graph, print_graph, verify
-from ir.types import BOOL, FLOAT, INT, NONE, ListType, OptionalType, TupleType, unify
+import minitorch_jit.ir as ir
+from minitorch_jit.ir import Graph, IRParseError, TensorType, VerifyError, parse_graph, print_graph, verify
+from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, OptionalType, TupleType, unify
 
 NESTED = '''graph(%x : Float(*, *), %n : int):
   %1 : float = prim::Constant[value=1.0]()

@@ -3,8 +3,8 @@ into a table, tuple constants, and subgraphs that cannot contain themselves."""
 import numpy as np
 import pytest
 
-from ir import Graph, IRParseError, TensorType, VerifyError, parse_graph, print_graph, verify
-from ir.types import SCALARTYPE, TupleType, INT
+from minitorch_jit.ir import Graph, IRParseError, TensorType, VerifyError, parse_graph, print_graph, verify
+from minitorch_jit.ir.types import SCALARTYPE, TupleType, INT
 
 
 def _two_graphs_sharing_a_constant():

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codegen import host
-from codegen.launch import FusedKernel
-from codegen.llvm import target
-from codegen.llvm.cache import MAGIC, KernelCache
-from ir import registry
-from ir.parser import parse_graph
-from ir.types import SHORT_NAME
+from minitorch_jit.codegen import host
+from minitorch_jit.codegen.launch import FusedKernel
+from minitorch_jit.codegen.llvm import target
+from minitorch_jit.codegen.llvm.cache import MAGIC, KernelCache
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.parser import parse_graph
+from minitorch_jit.ir.types import SHORT_NAME
 
 DTYPES = ["bool", "int32", "int64", "float32", "float64"]
 # ops whose fused result must equal the eager one exactly, and transcendental ones (within
@@ -246,8 +246,8 @@ def test_big_outputs_split_across_threads_give_the_same_result(monkeypatch):
                                         ("float64", ["log1p", "expm1", "pow"]), ("float32", ["sin", "pow"]),
                                         ("float64", ["cos"])])
 def test_contiguous_kernels_with_math_functions_use_vector_registers(dtype, ops):
-    from codegen.launch import LAYOUT
-    from codegen.llvm.kernel import Spec, TensorArg, build
+    from minitorch_jit.codegen.launch import LAYOUT
+    from minitorch_jit.codegen.llvm.kernel import Spec, TensorArg, build
     t = SHORT_NAME[dtype]
     lines, last = [], "%a"
     for k, op in enumerate(ops):
@@ -264,14 +264,13 @@ def test_contiguous_kernels_with_math_functions_use_vector_registers(dtype, ops)
 
 def test_disk_cache_is_used_by_a_second_process_and_corrupt_entries_are_rebuilt(tmp_path):
     script = f"""
-import sys, time
-sys.path.insert(0, {os.getcwd()!r})
+import time
 import numpy as np
 import minitorch_jit
-from codegen.launch import FusedKernel
-from codegen.llvm.cache import default_cache
-from ir import registry
-from ir.parser import parse_graph
+from minitorch_jit.codegen.launch import FusedKernel
+from minitorch_jit.codegen.llvm.cache import default_cache
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.parser import parse_graph
 k = FusedKernel(parse_graph({ADD_EXP!r}))
 a = np.ones((3, 4), np.float32)
 assert np.allclose(k(a, a), np.exp(2.0))
@@ -321,8 +320,8 @@ def test_round_with_decimals_that_are_not_constant_matches_eager_bit_for_bit(dty
 
 
 def test_every_pointwise_op_in_the_registry_has_a_lowering():
-    from codegen.llvm.lowering import LOWERINGS
-    from ir import registry
+    from minitorch_jit.codegen.llvm.lowering import LOWERINGS
+    from minitorch_jit.ir import registry
     missing = [op.qualified_name for op in registry.all_ops() if op.pointwise and op.qualified_name not in LOWERINGS]
     assert not missing
 

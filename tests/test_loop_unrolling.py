@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from graph_checks import assert_computes_the_same, check_pass, dedent
 
-from codegen.host import generate
-from ir import parse_graph, verify
-from passes.loop_unrolling import UNROLL_FACTOR, loop_unrolling
+from minitorch_jit.codegen.host import generate
+from minitorch_jit.ir import parse_graph, verify
+from minitorch_jit.passes.loop_unrolling import UNROLL_FACTOR, loop_unrolling
 
 SQUARE_FIVE_TIMES = """
     graph(%x : Float(*)):

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from codegen.launch import FusedKernel
-from ir.parser import parse_graph
+from minitorch_jit.codegen.launch import FusedKernel
+from minitorch_jit.ir.parser import parse_graph
 
 L = np.longdouble
 SHORT = {np.float32: "Float", np.float64: "Double"}
@@ -117,7 +117,7 @@ TRIG_LIMIT = {np.float32: 65536.0, np.float64: 2.0 ** 30}
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("name", ["sin", "cos"])
 def test_sin_and_cos_near_multiples_of_half_pi_and_beyond_the_reduction_limit(name, dtype):
-    from codegen.llvm.mathlib import TRIG_LIMIT as STATED
+    from minitorch_jit.codegen.llvm.mathlib import TRIG_LIMIT as STATED
     assert STATED == {32: TRIG_LIMIT[np.float32], 64: TRIG_LIMIT[np.float64]}
     rng = np.random.default_rng(5)
     limit = TRIG_LIMIT[dtype]

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from graph_checks import assert_computes_the_same, check_pass, dedent
 
-from ir import parse_graph, print_graph, verify
-from passes.input_facts import assume_contiguous
-from passes.peephole import peephole, size_reads
+from minitorch_jit.ir import parse_graph, print_graph, verify
+from minitorch_jit.passes.input_facts import assume_contiguous
+from minitorch_jit.passes.peephole import peephole, size_reads
 
 
 def test_t_t_is_x():
@@ -249,6 +249,16 @@ def test_arithmetic_identities_that_are_exact():
           %1 : int = prim::Constant[value=1]()
           %2 : Tensor = aten::mul(%x, %1)
           return (%2)
+        """),
+    ("the inner negation is written in place (through a view) before the outer reads it", """
+        graph(%x : Float(*, *)):
+          %1 : Float(*, *) = aten::neg(%x)
+          %2 : Float(*, *) = aten::t(%1)
+          %3 : int = prim::Constant[value=1]()
+          %4 : Float(*, *) = aten::add_(%2, %3)
+          %5 : Float(*, *) = aten::neg(%1)
+          %6 : Float(*, *) = aten::exp(%5)
+          return (%6)
         """),
     ("negating a bool tensor is an error", """
         graph(%x : Bool(*)):

@@ -4,9 +4,9 @@ import pytest
 from graph_checks import assert_computes_the_same, dedent, filecheck
 
 import minitorch_jit as torch
-from ir import Graph, VerifyError, parse_graph, print_graph
-from passes import pipeline
-from passes.pipeline import optimize, pass_names, run_pipeline
+from minitorch_jit.ir import Graph, VerifyError, parse_graph, print_graph
+from minitorch_jit.passes import pipeline
+from minitorch_jit.passes.pipeline import optimize, pass_names, run_pipeline
 
 from programs import PROGRAMS, script_from_ir
 

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 import minitorch_jit as torch
-from ir import registry
+from minitorch_jit.ir import registry
 
 from script_util import generated_functions, same
 

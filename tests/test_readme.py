@@ -48,7 +48,7 @@ def _blocks_after(heading: str):
 
 def _run(code: str, cwd: Path) -> str:
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+                          env=dict(os.environ))
     assert done.returncode == 0, done.stderr
     return done.stdout
 

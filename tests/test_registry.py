@@ -1,4 +1,5 @@
 """The op registry is the single source of truth for what an op is."""
+import importlib.util
 import itertools
 import os
 import re
@@ -7,14 +8,14 @@ import numpy as np
 import pytest
 
 import minitorch_jit as torch
-from ir import registry
-from ir.registry import UNKNOWN
-from ir.types import ANY, TensorType, type_of_constant
-from ir.verifier import STRUCTURAL
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.registry import UNKNOWN
+from minitorch_jit.ir.types import ANY, TensorType, type_of_constant
+from minitorch_jit.ir.verifier import STRUCTURAL
 from minitorch_jit.nn import functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PACKAGES = ["minitorch_jit", "ir", "passes", "codegen"]
+PACKAGES = ["minitorch_jit", "minitorch_jit.ir", "minitorch_jit.passes", "minitorch_jit.codegen"]
 
 
 def test_every_op_has_schema_kernel_and_type_rule():
@@ -43,7 +44,7 @@ def test_every_python_name_reaches_a_registered_op():
 
 def _source_files():
     for pkg in PACKAGES:
-        for dirpath, _, files in os.walk(os.path.join(ROOT, pkg)):
+        for dirpath, _, files in os.walk(os.path.dirname(importlib.util.find_spec(pkg).origin)):
             for f in files:
                 if f.endswith(".py"):
                     yield os.path.join(dirpath, f)
@@ -153,7 +154,7 @@ class _RuleChecker:
 
 def _typed(value, formal):
     from minitorch_jit import dtypes
-    from ir.types import DEVICE, NONE, SCALARTYPE, ListType as L, unify
+    from minitorch_jit.ir.types import DEVICE, NONE, SCALARTYPE, ListType as L, unify
     if isinstance(value, torch.Tensor):
         return TensorType(value.dtype.name, value._a.shape), UNKNOWN
     if value is None:

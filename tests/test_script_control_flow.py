@@ -112,8 +112,8 @@ def test_random_programs_compute_what_python_computes(tmp_path, chunk):
 def test_dead_code_elimination_revisits_an_if_when_a_loop_finds_more_live_values():
     """Found by the random programs: the If was marked when only %y was live; the loop's second
     round found %c live and must mark the If's blocks again (else %z is swept while used)."""
-    from ir import parse_graph, verify
-    from passes.dead_code_elimination import dead_code_elimination
+    from minitorch_jit.ir import parse_graph, verify
+    from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
     g = parse_graph("""graph(%n : int, %x : int):
   %t : bool = prim::Constant[value=True]()
   %c0 : int = prim::Constant[value=0]()

@@ -15,9 +15,9 @@ import minitorch_jit as torch
 from minitorch_jit import nn
 from minitorch_jit.nn import functional as F
 
-from examples.rnn_module import RNN
-from examples.trace_lenet import LeNet
-from examples.trace_mlp import mlp
+from minitorch_jit.bench.programs.rnn_module import RNN
+from minitorch_jit.bench.programs.lenet import LeNet
+from minitorch_jit.bench.programs.mlp import mlp
 from differential import assert_same_with_and_without_passes, random_like
 from script_util import kinds, roundtrip, same
 
@@ -325,7 +325,7 @@ def test_disable_gives_back_plain_python_for_functions_modules_and_script_module
         assert "forward" not in cell._methods and cell(torch.ones(2)).tolist() == [1.0, 1.0]
         print("plain python")
     '''))
-    env = dict(os.environ, MINITORCH_JIT_DISABLE="1", PYTHONPATH=str(ROOT))
+    env = dict(os.environ, MINITORCH_JIT_DISABLE="1")
     out = subprocess.run([sys.executable, str(program)], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "plain python"

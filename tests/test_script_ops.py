@@ -9,7 +9,7 @@ import re
 import pytest
 
 import minitorch_jit as torch
-from ir import registry
+from minitorch_jit.ir import registry
 
 from differential import assert_same_with_and_without_passes
 from script_util import generated_functions, same

@@ -7,9 +7,9 @@ from differential import assert_same_with_and_without_passes, random_like
 import minitorch_jit as torch
 from minitorch_jit.jit import ScriptFunction, config
 
-from examples.peephole import dumb_function
+from minitorch_jit.bench.programs.peephole import dumb_function
 from programs import my_function_of_ints as my_function
-from examples.pointwise import square5
+from minitorch_jit.bench.programs.pointwise import square5
 
 script = torch.script
 

@@ -16,12 +16,11 @@ import minitorch_jit as torch
 from minitorch_jit import nn
 from minitorch_jit.jit import archive
 
-from examples.trace_lenet import LeNet
-from examples.trace_mlp import mlp
+from minitorch_jit.bench.programs.lenet import LeNet
+from minitorch_jit.bench.programs.mlp import mlp
 from saved_models import (edited, members, pack, real_scripted_function, real_scripted_module, reseal, save_bytes,
                           scripted_function, scripted_module, tiny_mlp)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def traced_mlp():
@@ -106,7 +105,6 @@ def test_round_trip_in_a_fresh_process_is_exact(tmp_path):
                     np.save(tmp_path / f"{name}.{i}.{j}.npy", v)
     (tmp_path / "cases.json").write_text(json.dumps({n: len(c[1]) for n, c in CASES.items()}))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["PYTHONPATH"] = ROOT
     done = subprocess.run([sys.executable, "-c", CHILD], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "report.json").read_text())

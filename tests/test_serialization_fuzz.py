@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import minitorch_jit as torch
-from ir import verify
+from minitorch_jit.ir import verify
 from minitorch_jit.jit import archive
 
 from saved_models import members, pack, reseal, save_bytes, scripted_function, scripted_module, tiny_mlp

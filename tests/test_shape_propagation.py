@@ -1,7 +1,7 @@
 """Shape propagation: types recomputed from the inputs through the registry's rules."""
 from graph_checks import check_pass
 
-from passes.shape_propagation import shape_propagation
+from minitorch_jit.passes.shape_propagation import shape_propagation
 
 
 def test_types_flow_from_specialized_inputs():

@@ -8,13 +8,13 @@ import pytest
 
 import minitorch_jit as torch
 from minitorch_jit.jit import config, executor
-from codegen.launch import compile_group
-from codegen.llvm import kernel as llvm_kernel
-from passes.pipeline import run_pipeline
+from minitorch_jit.codegen.launch import compile_group
+from minitorch_jit.codegen.llvm import kernel as llvm_kernel
+from minitorch_jit.passes.pipeline import run_pipeline
 
-from examples.ratio_iou import ratio_iou
-from examples.trace_mlp import mlp
-from examples.uniformity_loss import lunif2
+from minitorch_jit.bench.programs.ratio_iou import ratio_iou
+from minitorch_jit.bench.programs.mlp import mlp
+from minitorch_jit.bench.programs.uniformity_loss import lunif2
 from differential import assert_same_with_and_without_passes, random_like
 from programs import script_from_ir
 

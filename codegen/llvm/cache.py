@@ -18,8 +18,9 @@ import struct
 import tempfile
 import threading
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Dict, Optional
+
+from minitorch_jit._version import __version__
 
 from . import target
 
@@ -37,11 +38,6 @@ def default_directory() -> str:
     return os.path.join(base, "minitorch_jit")
 
 
-def _package_version() -> str:
-    try:
-        return metadata.version("minitorch-jit")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 @dataclass
@@ -65,7 +61,7 @@ class KernelCache:
 
     def key(self, ir_text: str) -> str:
         h = hashlib.sha256()
-        for part in (ir_text, target.target_id(), _package_version()):
+        for part in (ir_text, target.target_id(), __version__):
             h.update(part.encode())
             h.update(b"\0")
         return h.hexdigest()

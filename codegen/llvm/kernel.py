@@ -26,10 +26,10 @@ from typing import Callable, Dict, List, NamedTuple, Sequence, Tuple, Union
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-from ir import registry
-from ir.graph import Graph, Node, Value
-from ir.registry import UNKNOWN
-from ir.types import BOOL, FLOAT, INT, TensorType, Type
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.graph import Graph, Node, Value
+from minitorch_jit.ir.registry import UNKNOWN
+from minitorch_jit.ir.types import BOOL, FLOAT, INT, TensorType, Type
 
 from .builder import F64, I1, I8, I32, I64, MEMORY, REGISTER, Builder, V
 from .cache import SYMBOL

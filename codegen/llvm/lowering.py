@@ -21,7 +21,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ir.types import DEFAULT_FLOAT, is_float, result_type
+from minitorch_jit.ir.types import DEFAULT_FLOAT, is_float, result_type
 
 from . import mathlib
 from .builder import I1, I32, REGISTER, Builder, V

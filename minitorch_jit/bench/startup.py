@@ -8,14 +8,11 @@ import sys
 import tempfile
 from typing import Tuple
 
-from .workloads import ROOT
-
 # the child scripts ratio_iou and calls it once, on the boxes of the seeds' timing, (100, 1000)
 _CHILD = """
 import time
 import minitorch_jit as torch
-from minitorch_jit.bench.workloads import examples
-ratio_iou = examples("ratio_iou").ratio_iou
+from minitorch_jit.bench.programs.ratio_iou import ratio_iou
 boxes = torch.randn(8, 100, 1000).exp()
 start = time.perf_counter()
 torch.jit.script(ratio_iou)(*boxes)
@@ -24,8 +21,7 @@ print(time.perf_counter() - start)
 
 
 def _first_call(cache: str) -> float:
-    path = os.pathsep.join([str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-    env = dict(os.environ, MINITORCH_JIT_CACHE_DIR=cache, PYTHONPATH=path)
+    env = dict(os.environ, MINITORCH_JIT_CACHE_DIR=cache)
     out = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True)
     return float(out.stdout.split()[-1])
 

@@ -1,51 +1,31 @@
-"""The bench's workloads: the functions of ``examples/`` at the sizes issue 6 names, with
-their inputs (float32, from a fixed seed).
+"""The bench's workloads: the seed programs of :mod:`.programs` at the sizes issue 6 names,
+with their inputs (float32, from a fixed seed).
 
-The functions are written once, in the example scripts, against the names ``torch``, ``nn``
-and ``F``; every system runs that same Python (see :mod:`.rebind`). ``examples/`` is part of
-a source checkout, not of the installed package, so the bench needs one (``pip install -e .``).
+The functions are written once, in :mod:`.programs` (which ``examples/`` and the tests import),
+against the names ``torch``, ``nn`` and ``F``; every system runs that same Python (see
+:mod:`.rebind`). They ship with the package, so the bench runs from any install.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 import minitorch_jit as torch
 
-ROOT = Path(__file__).resolve().parents[2]
+from .programs import lstm_cell, mlp, normalization, pointwise, ratio_iou, uniformity_loss
 
 
 class BenchError(Exception):
-    """The bench cannot run as asked (bad option, missing checkout); the message says why."""
+    """The bench cannot run as asked (bad option); the message says why."""
 
 
 class NotApplicable(Exception):
     """A system cannot express a workload; the message says why."""
 
 
-def examples(name: str) -> Any:
-    """The module ``examples/<name>.py`` of this checkout."""
-    init = ROOT / "examples" / "__init__.py"
-    if not init.is_file():
-        raise BenchError(f"the bench's workloads are the scripts in examples/ of a source checkout, and there is "
-                         f"none at {ROOT}: clone the repository and install it with pip install -e .")
-    package = sys.modules.get("examples")
-    if package is None:
-        spec = importlib.util.spec_from_file_location("examples", init, submodule_search_locations=[str(init.parent)])
-        assert spec is not None and spec.loader is not None
-        package = importlib.util.module_from_spec(spec)
-        sys.modules["examples"] = package
-        spec.loader.exec_module(package)
-    if Path(package.__file__).resolve() != init:
-        raise BenchError(f"another package named 'examples' ({package.__file__}) hides {init.parent}")
-    return importlib.import_module(f"examples.{name}")
 
 
 def triad(b, c):
@@ -138,12 +118,12 @@ def all_workloads(small: bool = False) -> List[Workload]:
     def size(full: Any, tiny: Any) -> Any:
         return tiny if small else full
 
-    pointwise, lstm, norms = examples("pointwise"), examples("lstm_cell"), examples("normalization")
+    lstm, norms = lstm_cell, normalization
     out: List[Workload] = []
     for full, tiny, quick in (((10,), (10,), False), ((100, 1000), (10, 10), False),
                               ((1000, 1000), (20, 10), True), ((4000, 1000), (40, 10), False)):
         shape = size(full, tiny)
-        out.append(Workload(f"ratio_iou {_shape_name(shape)}", "ratio_iou", examples("ratio_iou").ratio_iou,
+        out.append(Workload(f"ratio_iou {_shape_name(shape)}", "ratio_iou", ratio_iou.ratio_iou,
                             partial(_boxes, *shape), pointwise=True, quick=quick))
     for full, tiny, quick in ((1 << 20, 1000, True), (1 << 22, 4000, False)):
         n = size(full, tiny)
@@ -158,10 +138,10 @@ def all_workloads(small: bool = False) -> List[Workload]:
     out.append(Workload(f"LSTM cell pointwise part ({b}, {h})", "lstm_pointwise", lstm.lstm_pointwise,
                         partial(_gates, b, h), pointwise=True, quick=True))
     batch = size(64, 4)
-    out.append(Workload(f"MLP 8-64-1 forward ({batch}, 8)", "mlp", examples("trace_mlp").mlp,
+    out.append(Workload(f"MLP 8-64-1 forward ({batch}, 8)", "mlp", mlp.mlp,
                         partial(_normal, (batch, 8)), model=True))
     n, d = size((1024, 128), (16, 4))
-    out.append(Workload(f"uniformity loss lunif2 ({n}, {d})", "lunif2", examples("uniformity_loss").lunif2,
+    out.append(Workload(f"uniformity loss lunif2 ({n}, {d})", "lunif2", uniformity_loss.lunif2,
                         partial(_unit_rows, n, d)))
     n = size(1024, 16)
     out.append(Workload(f"softmax ({n}, {n})", "softmax", norms.softmax, partial(_normal, (n, n)), quick=True))

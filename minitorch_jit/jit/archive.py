@@ -29,7 +29,7 @@ from typing import IO, Any, Dict, Iterable, Tuple, Union
 
 import numpy as np
 
-from ir.types import DTYPES
+from minitorch_jit.ir.types import DTYPES
 
 FORMAT_VERSION = 1
 VERSION = "version"

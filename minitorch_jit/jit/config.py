@@ -15,8 +15,8 @@ import contextlib
 import os
 from typing import Any, Callable, Iterator, Optional
 
-from codegen.launch import compile_group
-from passes.pipeline import optimize, run_pipeline
+from minitorch_jit.codegen.launch import compile_group
+from minitorch_jit.passes.pipeline import optimize, run_pipeline
 
 from .executor import Optimizer
 

@@ -24,11 +24,11 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 import numpy as np
 
-from codegen.host import HostCode, generate
-from ir import Graph, TensorType, Type, Value
-from ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType
-from passes.input_facts import assume_contiguous
-from passes.peephole import size_reads
+from minitorch_jit.codegen.host import HostCode, generate
+from minitorch_jit.ir import Graph, TensorType, Type, Value
+from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType
+from minitorch_jit.passes.input_facts import assume_contiguous
+from minitorch_jit.passes.peephole import size_reads
 
 from ..ops.dispatch import unwrap  # a user argument as graphs see it: arrays for tensors, plain ints
 from ..tensor import Tensor

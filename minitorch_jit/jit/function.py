@@ -6,9 +6,9 @@ import functools
 import inspect
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from codegen.host import generate
-from ir import Graph, Type
-from ir.types import TensorType
+from minitorch_jit.codegen.host import generate
+from minitorch_jit.ir import Graph, Type
+from minitorch_jit.ir.types import TensorType
 
 from ..nn.module import Module
 from ..tensor import Tensor
@@ -85,7 +85,7 @@ class ScriptFunction:
     def explain(self, *args: Any, **kwargs: Any) -> str:
         """The fusion groups formed for inputs like these and, for each pointwise op left
         out of them, the fuser's checklist item that kept it out."""
-        from passes.fusion import recording
+        from minitorch_jit.passes.fusion import recording
 
         raw = self.executor.raw_inputs(self._inputs(args, kwargs))
         self.executor.plan(raw)  # compiled first, so that the report holds one run of the fuser

@@ -28,7 +28,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
 import numpy as np
 
-from ir import Graph, IRParseError, TensorType, Type, VerifyError, parse_graph, parse_type_str, print_graph, verify
+from minitorch_jit.ir import Graph, IRParseError, TensorType, Type, VerifyError, parse_graph, parse_type_str, print_graph, verify
 
 from .. import __version__, dtypes
 from ..nn.module import Module

@@ -6,8 +6,8 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ir import Graph, verify
-from passes.dead_code_elimination import dead_code_elimination
+from minitorch_jit.ir import Graph, verify
+from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
 from ..nn.module import Module
 from ..tensor import Tensor

@@ -9,6 +9,7 @@ into a Python value (``bool(t)``, ``t.item()``) freezes it and warns with the us
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import warnings
@@ -16,9 +17,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ir import Graph, ListType, OptionalType, SourceLocation, TensorType, TupleType, Type, Value
-from ir.registry import OpDef
-from ir.types import ANY, DEVICE, NONE, SCALARTYPE, NumberType, type_of_constant
+from minitorch_jit.ir import Graph, ListType, OptionalType, SourceLocation, TensorType, TupleType, Type, Value
+from minitorch_jit.ir.registry import OpDef
+from minitorch_jit.ir.types import ANY, DEVICE, NONE, SCALARTYPE, NumberType, type_of_constant
 
 from ..ops import dispatch
 from ..tensor import Tensor
@@ -37,14 +38,21 @@ def _dir_of(path: str) -> str:
 
 
 # Frames in these directories are ours; warnings and source locations name the user's code.
-_OWN = (os.path.dirname(_dir_of(__file__).rstrip(os.sep)) + os.sep,) + tuple(
-    _dir_of(sys.modules[p].__file__) for p in ("ir", "codegen"))
+# The layers are subpackages, but in a checkout they live in folders of their own.
+_OWN = tuple(sorted({_dir_of(importlib.util.find_spec(p).origin)
+                     for p in ("minitorch_jit", "minitorch_jit.ir", "minitorch_jit.passes", "minitorch_jit.codegen")}))
+# ...except the seed programs that ship with the bench: they are user code, written as users write it
+_PROGRAMS = os.path.join(_dir_of(importlib.util.find_spec("minitorch_jit").origin), "bench", "programs") + os.sep
+
+
+def _ours(filename: str) -> bool:
+    return (filename.startswith(_OWN) and not filename.startswith(_PROGRAMS)) or filename.startswith("<minitorch_jit")
 
 
 def user_frame() -> Optional[Any]:
     """The innermost stack frame that is not inside minitorch_jit itself."""
     f = sys._getframe(1)
-    while f is not None and (f.f_code.co_filename.startswith(_OWN) or f.f_code.co_filename.startswith("<minitorch_jit")):
+    while f is not None and _ours(f.f_code.co_filename):
         f = f.f_back
     return f
 
@@ -150,7 +158,7 @@ class Tracer:
 
     @staticmethod
     def _list_elem(items: List[Value], formal: Type) -> Type:
-        from ir.types import unify
+        from minitorch_jit.ir.types import unify
         t: Optional[Type] = items[0].type if items else formal
         for v in items[1:]:
             t = unify(t, v.type) if t is not None else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ir import registry as _registry
+from minitorch_jit.ir import registry as _registry
 
 from .. import ops as _ops
 from ..tensor import Tensor

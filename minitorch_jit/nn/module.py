@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
-from ir.types import SHORT_NAME
+from minitorch_jit.ir.types import SHORT_NAME
 
 from .. import dtypes
 from ..ops.dispatch import call

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ir import registry
+from minitorch_jit.ir import registry
 
 from . import creation, indexing, linalg, nn, pointwise, prims, python, reduction, shape  # noqa: F401  (they register)
 from .dispatch import call, select, run, state

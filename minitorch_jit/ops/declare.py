@@ -12,9 +12,9 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from ir import registry
-from ir.registry import OpDef
-from ir.types import SHORT_NAME, TensorType, can_cast, is_float
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.registry import OpDef
+from minitorch_jit.ir.types import SHORT_NAME, TensorType, can_cast, is_float
 
 from . import rules
 
@@ -222,7 +222,7 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
 
 def num_rule(kind: str) -> rules.TypeRule:
     """Types of Python arithmetic on numbers: int op int is int (bools count as ints)."""
-    from ir.types import BOOL, FLOAT, INT, NUMBER, BoolType, FloatType, IntType
+    from minitorch_jit.ir.types import BOOL, FLOAT, INT, NUMBER, BoolType, FloatType, IntType
 
     def rule(types: Sequence[Any], consts: Sequence[Any]) -> list:
         if kind == "bool":

@@ -7,10 +7,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ir import registry
-from ir.registry import OpDef
-from ir.schema import Argument, FunctionSchema
-from ir.types import (AnyType, BoolType, DeviceType, FloatType, IntType, ListType, NumberType, OptionalType,
+from minitorch_jit.ir import registry
+from minitorch_jit.ir.registry import OpDef
+from minitorch_jit.ir.schema import Argument, FunctionSchema
+from minitorch_jit.ir.types import (AnyType, BoolType, DeviceType, FloatType, IntType, ListType, NumberType, OptionalType,
                       ScalarTypeType, StrType, TensorType, TupleType, Type, TypeVar)
 
 from .. import dtypes

@@ -7,8 +7,8 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from ir.registry import UNKNOWN
-from ir.types import ListType, TensorType, Type
+from minitorch_jit.ir.registry import UNKNOWN
+from minitorch_jit.ir.types import ListType, TensorType, Type
 
 from . import rules
 from .declare import check_broadcast_into, check_inplace, check_no_overlap, check_writable, op

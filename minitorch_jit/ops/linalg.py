@@ -5,7 +5,7 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from ir.types import SHORT_NAME, TensorType, Type
+from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type
 
 from . import rules
 from .declare import op

@@ -11,8 +11,8 @@ from typing import Any, List, Optional, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ir.registry import UNKNOWN
-from ir.types import SHORT_NAME, TensorType, Type, is_float
+from minitorch_jit.ir.registry import UNKNOWN
+from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float
 
 from . import creation, rules
 from .declare import check_inplace, not_implemented, op

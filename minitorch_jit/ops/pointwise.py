@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ir.types import SHORT_NAME, is_float
+from minitorch_jit.ir.types import SHORT_NAME, is_float
 
 from . import rules
 from .erf import erf as erf_f64

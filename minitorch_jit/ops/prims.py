@@ -8,8 +8,8 @@ from typing import Any, List, Sequence
 
 import numpy as np
 
-from ir.registry import UNKNOWN
-from ir.types import ANY, BOOL, FLOAT, INT, NUMBER, ListType, TensorType, TupleType, Type, is_float
+from minitorch_jit.ir.registry import UNKNOWN
+from minitorch_jit.ir.types import ANY, BOOL, FLOAT, INT, NUMBER, ListType, TensorType, TupleType, Type, is_float
 
 from .._format import tensor_repr
 from .declare import num_rule, op
@@ -41,7 +41,7 @@ def raise_exception(msg: str, cls: str = "Exception") -> None:
 
 
 def _list_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    from ir.types import unify
+    from minitorch_jit.ir.types import unify
     elem = types[0] if types else ANY
     for t in types[1:]:
         elem = unify(elem, t) or ANY

@@ -14,8 +14,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ir.registry import UNKNOWN
-from ir.types import (BOOL, DEFAULT_FLOAT, FLOAT, INT, BoolType, FloatType, IntType, NoneType,
+from minitorch_jit.ir.registry import UNKNOWN
+from minitorch_jit.ir.types import (BOOL, DEFAULT_FLOAT, FLOAT, INT, BoolType, FloatType, IntType, NoneType,
                       NumberType, OptionalType, TensorType, Type, is_float, result_type, scalar_dtype)
 
 Sizes = Optional[Tuple[Optional[int], ...]]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Union
 
-from ir import Block, Type
+from minitorch_jit.ir import Block, Type
 
 from .errors import SourceRange
 

@@ -15,8 +15,8 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
-from ir import Graph, Node, SourceLocation, Value, registry
-from ir.types import (NONE, TENSOR, AnyType, BoolType, FloatType, IntType, ListType, NoneType,
+from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
+from minitorch_jit.ir.types import (NONE, TENSOR, AnyType, BoolType, FloatType, IntType, ListType, NoneType,
                       NumberType, OptionalType, StrType, TensorType, TupleType, Type, unify)
 
 from . import indexing, sugar
@@ -763,7 +763,7 @@ def _same_kind(t: Type, u: Type) -> bool:
 def _isinstance_type(b: ExpressionBuilder, node: ast.expr) -> Type:
     obj = b.resolve_type_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
     if obj is list:
-        from ir.types import ANY
+        from minitorch_jit.ir.types import ANY
         return ListType(ANY)
     if obj is tuple:
         return TupleType([])

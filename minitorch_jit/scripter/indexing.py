@@ -13,8 +13,8 @@ import ast
 from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
-from ir import Value
-from ir.types import IntType, ListType, NoneType, OptionalType, TensorType, TupleType
+from minitorch_jit.ir import Value
+from minitorch_jit.ir.types import IntType, ListType, NoneType, OptionalType, TensorType, TupleType
 
 from .calls import Arg
 from .errors import SourceRange
@@ -140,7 +140,7 @@ def _slice(b: Any, x: Value, dim: int, item: _Item) -> Value:
 
 
 def _indices_list(b: Any, advanced: List[Optional[Value]]) -> Value:
-    from ir.types import TENSOR
+    from minitorch_jit.ir.types import TENSOR
     return b.make_list([v if v is not None else b.constant(None) for v in advanced], OptionalType(TENSOR),
                        fresh=True)
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
-from ir import Node, Type, Value
-from ir.types import unify
+from minitorch_jit.ir import Node, Type, Value
+from minitorch_jit.ir.types import unify
 
 from .environment import BREAK, EXIT, RESERVED, RETURNED, RETVAL, Binding, Frame, Lookup, Undefined
 from .types import type_name

@@ -20,9 +20,9 @@ import ast
 import inspect
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-from ir import Graph, Value, VerifyError, verify
-from ir.types import ANY, INT, TENSOR, FloatType, IntType, ListType, OptionalType, TensorType, TupleType, Type, unify
-from passes.dead_code_elimination import dead_code_elimination
+from minitorch_jit.ir import Graph, Value, VerifyError, verify
+from minitorch_jit.ir.types import ANY, INT, TENSOR, FloatType, IntType, ListType, OptionalType, TensorType, TupleType, Type, unify
+from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
 from . import indexing, sugar
 from .calls import Arg

@@ -18,8 +18,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ir import Value, registry
-from ir.types import BOOL, SCALARTYPE, TENSOR, IntType, StrType, TensorType, TupleType
+from minitorch_jit.ir import Value, registry
+from minitorch_jit.ir.types import BOOL, SCALARTYPE, TENSOR, IntType, StrType, TensorType, TupleType
 
 from ..dtypes import dtype as DType
 from ..nn.layers import ModuleList, Sequential

@@ -10,7 +10,7 @@ import ast
 import typing
 from typing import Any, Callable, Tuple
 
-from ir.types import (BOOL, FLOAT, INT, NONE, STR, TENSOR, AnyType, BoolType, FloatType, IntType, ListType,
+from minitorch_jit.ir.types import (BOOL, FLOAT, INT, NONE, STR, TENSOR, AnyType, BoolType, FloatType, IntType, ListType,
                       NoneType, NumberType, OptionalType, ScalarTypeType, TensorType, TupleType, Type)
 
 from ..tensor import Tensor

@@ -1,0 +1,1 @@
+"""The seed programs, written once: the bench's workloads, imported by ``examples/`` and the tests."""
