@@ -14,7 +14,7 @@ import pytest
 import minitorch_jit as torch
 from minitorch_jit.ir import parse_graph
 from minitorch_jit.ir.dot import to_dot
-from minitorch_jit.__main__ import main
+from minitorch_jit.cli.main import main
 from minitorch_jit.bench.elementwise import NUMPY_TORCH, expressions
 from minitorch_jit.bench.harness import QUICK, measure
 from minitorch_jit.bench.report import Run, render

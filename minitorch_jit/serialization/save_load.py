@@ -36,7 +36,7 @@ from ..ops.dispatch import _NOFIT, convert
 from ..scripter.types import python_type
 from ..tensor import Parameter, Tensor
 from .archive import Archive, LoadError, PathOrFile, dump_json, encode_array, read_archive, write_archive
-from .function import ScriptFunction, ScriptMethod, ScriptModule
+from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 
 MODEL = "model.json"
 _KINDS = {k.name: k for k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
