@@ -30,7 +30,8 @@ import numpy as np
 
 from minitorch_jit.ir import Graph, IRParseError, TensorType, Type, VerifyError, parse_graph, parse_type_str, print_graph, verify
 
-from .. import __version__, dtypes
+from .. import dtypes
+from .._version import __version__
 from ..nn.module import Module
 from ..ops.dispatch import _NOFIT, convert
 from ..scripter.types import python_type
