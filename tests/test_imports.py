@@ -8,8 +8,16 @@ A room is a subpackage of minitorch_jit (the compiler's layers ``ir``, ``passes`
 itself (``minitorch_jit/__init__.py``, the ``torch`` namespace) is a room of its own.
 """
 import ast
+import io
 from pathlib import Path
 from typing import Dict, List, Set, Tuple
+
+import pytest
+
+import minitorch_jit as torch
+from minitorch_jit import serialization
+from minitorch_jit.runtime import compiled
+from minitorch_jit.scripter import api
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("ir", "passes", "codegen")  # folders at the top of the checkout, installed under minitorch_jit
@@ -178,3 +186,22 @@ def test_the_compiler_layers_import_nothing_of_the_user_api():
     wrong = [f"{a} -> {b}: {', '.join(at)}" for (a, b), at in sorted(EDGES.items())
              if a in allowed and b not in allowed[a]]
     assert not wrong, "\n".join(wrong)
+
+
+# -- the two calls up from the runtime go through what the rooms above registered ------------------
+
+
+def double(x):
+    return x * 2
+
+
+def test_compiled_objects_save_through_the_writer_serialization_registered(monkeypatch):
+    assert compiled._writer is serialization.save
+    fn = torch.jit.script(double)
+    monkeypatch.setattr(compiled, "_writer", None)
+    with pytest.raises(RuntimeError, match="minitorch_jit.serialization"):
+        fn.save(io.BytesIO())
+
+
+def test_script_module_subclasses_compile_through_the_scripter_registered():
+    assert compiled._subclass_compiler is api.compile_script_methods

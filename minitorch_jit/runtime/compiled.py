@@ -24,10 +24,6 @@ from . import config
 from .executor import GraphExecutor
 
 
-def describe(value: Any) -> str:
-    return dispatch.describe(value)
-
-
 _writer: Optional[Callable[[Any, Any], None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
 
@@ -88,7 +84,7 @@ class ScriptFunction:
         for (pname, v), inp in zip(bound.arguments.items(), self._graph.inputs):
             if convert(v, inp.type) is _NOFIT:
                 raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
-                                f"but got {describe(v)}")
+                                f"but got {dispatch.describe(v)}")
         return values
 
     def _positional_inputs(self, args: Tuple[Any, ...]) -> Sequence[Any]:
