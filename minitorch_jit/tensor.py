@@ -9,7 +9,7 @@ written here are the ones that never go through dispatch, so this module imports
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -34,6 +34,11 @@ class Tensor:
     __slots__ = ("_a", "requires_grad", "__weakref__")
     # numpy must defer to our reflected operators (np.float32(2) * t), not wrap us in arrays
     __array_ufunc__ = None
+    # the size queries the tracer must see, attached by minitorch_jit.ops (ops/tensor_methods.py)
+    shape: Size
+    size: Callable[..., Any]
+    dim: Callable[[], int]
+    numel: Callable[[], int]
 
     def __init__(self, data: Any = ()):
         # torch.Tensor(data): the legacy constructor, always the default float dtype

@@ -85,10 +85,12 @@ def __index__(self: Tensor) -> int:
     return int(self._scalar())
 
 
+_METHODS = {"shape": property(shape), "size": size, "dim": dim, "numel": numel, "numpy": numpy, "tolist": tolist,
+            "item": item, "__bool__": __bool__, "__int__": __int__, "__float__": __float__, "__index__": __index__,
+            "__getitem__": getitem.getitem, "__setitem__": getitem.setitem}
+
+
 def attach() -> None:
     """Give Tensor these methods (before the registry's generic ones, which skip names Tensor has)."""
-    Tensor.shape = property(shape)  # type: ignore[attr-defined]
-    for m in (size, dim, numel, numpy, tolist, item, __bool__, __int__, __float__, __index__):
-        setattr(Tensor, m.__name__, m)
-    Tensor.__getitem__ = getitem.getitem  # type: ignore[attr-defined]
-    Tensor.__setitem__ = getitem.setitem  # type: ignore[attr-defined]
+    for name, method in _METHODS.items():
+        setattr(Tensor, name, method)
