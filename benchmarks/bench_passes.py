@@ -13,7 +13,7 @@ import time
 from typing import Any, Callable, List, Tuple
 
 import minitorch_jit as torch
-from minitorch_jit.jit import config
+from minitorch_jit.runtime import config
 from minitorch_jit.passes.pipeline import optimize, run_pipeline
 
 sys.path.insert(0, "tests")

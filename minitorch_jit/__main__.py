@@ -1,34 +1,6 @@
-"""``python -m minitorch_jit`` (installed as ``minitorch-jit``): ``bench``, ``show`` and ``ops``."""
-from __future__ import annotations
-
-import argparse
+"""``python -m minitorch_jit``: the command line of :mod:`minitorch_jit.cli.main`."""
 import sys
-from typing import List, Optional
 
-from . import op_list, show
-from .bench import command as bench
-from .bench.workloads import BenchError
+from .cli.main import main
 
-
-def main(argv: Optional[List[str]] = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="python -m minitorch_jit",
-                                     description="minitorch_jit from the command line: benchmark the JIT, show "
-                                                 "what it makes of your functions, list the ops.")
-    subcommands = parser.add_subparsers(dest="command", required=True, metavar="{bench,show,ops}")
-    bench.add_parser(subcommands)
-    show.add_parser(subcommands)
-    op_list.add_parser(subcommands)
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "bench":
-            return bench.run(args, argv[1:])
-        if args.command == "show":
-            return show.run(args)
-        return op_list.run(args)
-    except (BenchError, show.ShowError) as e:
-        parser.exit(2, f"{parser.prog} {args.command}: error: {e}\n")
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+sys.exit(main())

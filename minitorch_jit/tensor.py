@@ -3,12 +3,13 @@
 A Tensor wraps one ndarray (``_a``); views are numpy views, so memory is shared exactly
 as PyTorch shares it, and ``numpy()`` / ``from_numpy`` are zero-copy. Every op method
 (``add``, ``__mul__``, ``view``...) is attached from the op registry when
-``minitorch_jit.ops`` is imported; the methods written here are the ones that are not ops:
-conversions to Python, printing, and the few queries that must be fast when not tracing.
+``minitorch_jit.ops`` is imported, and so are the methods the tracer must see (indexing, size
+queries, conversions to Python values: :mod:`minitorch_jit.ops.tensor_methods`). The methods
+written here are the ones that never go through dispatch, so this module imports no op.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -33,6 +34,11 @@ class Tensor:
     __slots__ = ("_a", "requires_grad", "__weakref__")
     # numpy must defer to our reflected operators (np.float32(2) * t), not wrap us in arrays
     __array_ufunc__ = None
+    # the size queries the tracer must see, attached by minitorch_jit.ops (ops/tensor_methods.py)
+    shape: Size
+    size: Callable[..., Any]
+    dim: Callable[[], int]
+    numel: Callable[[], int]
 
     def __init__(self, data: Any = ()):
         # torch.Tensor(data): the legacy constructor, always the default float dtype
@@ -57,12 +63,6 @@ class Tensor:
         return "cpu"
 
     @property
-    def shape(self) -> Size:
-        if _state.tracer is not None:
-            return self.size()
-        return Size(self._a.shape)
-
-    @property
     def ndim(self) -> int:
         return self.dim()
 
@@ -81,20 +81,6 @@ class Tensor:
     @property
     def T(self) -> "Tensor":
         return self.permute(list(range(self._a.ndim - 1, -1, -1)))
-
-    def size(self, dim: Optional[int] = None) -> Any:
-        """``torch.Size`` of all dims, or one dim's size (recorded while tracing)."""
-        if dim is not None:
-            return _call("Tensor", "size", (self, dim))
-        if _state.tracer is None:
-            return Size(self._a.shape)
-        return Size(self.size(i) for i in range(self._a.ndim))
-
-    def dim(self) -> int:
-        return self._a.ndim if _state.tracer is None else _call("Tensor", "dim", (self,))
-
-    def numel(self) -> int:
-        return int(self._a.size) if _state.tracer is None else _call("Tensor", "numel", (self,))
 
     def element_size(self) -> int:
         return self._a.itemsize
@@ -127,43 +113,8 @@ class Tensor:
         raise NotImplementedError("minitorch_jit has no autograd: backward() is not supported")
 
     # -- conversion to Python ---------------------------------------------------------------
-    def numpy(self) -> np.ndarray:
-        _warn_if_traced(self, "Converting a tensor to a NumPy array")
-        return self._a
-
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self._a if dtype is None else self._a.astype(dtype)
-
-    def tolist(self) -> Any:
-        _warn_if_traced(self, "Converting a tensor to a Python list")
-        return self._a.tolist()
-
-    def item(self) -> Any:
-        _warn_if_traced(self, "Converting a tensor to a Python number")
-        if self._a.size != 1:
-            raise RuntimeError(f"a Tensor with {self._a.size} elements cannot be converted to Scalar")
-        return self._a.reshape(()).item()
-
-    def __bool__(self) -> bool:
-        _warn_if_traced(self, "Converting a tensor to a Python boolean")
-        if self._a.size != 1:
-            raise RuntimeError("Boolean value of Tensor with "
-                               + ("no values" if self._a.size == 0 else "more than one value") + " is ambiguous")
-        return bool(self._a.reshape(()))
-
-    def __int__(self) -> int:
-        _warn_if_traced(self, "Converting a tensor to a Python integer")
-        return int(self._scalar())
-
-    def __float__(self) -> float:
-        _warn_if_traced(self, "Converting a tensor to a Python float")
-        return float(self._scalar())
-
-    def __index__(self) -> int:
-        if self._a.dtype.kind not in "iub":
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        _warn_if_traced(self, "Converting a tensor to a Python index")
-        return int(self._scalar())
 
     def _scalar(self) -> Any:
         if self._a.size != 1:
@@ -191,12 +142,6 @@ class Tensor:
             return format(self._a.item(), spec)
         return repr(self)
 
-    def __getitem__(self, index: Any) -> "Tensor":
-        return _indexing.getitem(self, index)
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        _indexing.setitem(self, index, value)
-
     def __reduce_ex__(self, protocol: int) -> Any:
         return (Tensor._wrap, (self._a,))
 
@@ -218,15 +163,3 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
-
-def wrap(arr: np.ndarray) -> Tensor:
-    return Tensor._wrap(arr)
-
-
-def _warn_if_traced(t: Tensor, what: str) -> None:
-    if _state.tracer is not None:
-        _state.tracer.warn_conversion(t, what)
-
-
-from . import indexing as _indexing  # noqa: E402  (it calls back into Tensor's ops)
-from .ops.dispatch import call as _call, state as _state  # noqa: E402

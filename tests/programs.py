@@ -13,7 +13,7 @@ from graph_checks import dedent
 
 import minitorch_jit as torch
 from minitorch_jit.ir import parse_graph, verify
-from minitorch_jit.jit.function import ScriptFunction
+from minitorch_jit.runtime.compiled import ScriptFunction
 from saved_models import real_scripted_function, real_scripted_module
 
 from minitorch_jit.bench.programs.lstm_cell import lstm_cell, lstm_inputs, lstm_pointwise

@@ -11,7 +11,7 @@ import zipfile
 import minitorch_jit as torch
 from minitorch_jit.ir import parse_graph
 from minitorch_jit import nn
-from minitorch_jit.jit.function import ScriptFunction, ScriptMethod, ScriptModule, mirror
+from minitorch_jit.runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
 
 SCRIPTED_FN = '''graph(%x : Float(*), %n : int, %scale : float):
   %c : Float(1) = prim::Constant[value=tensor([0.25], dtype=float32)]()

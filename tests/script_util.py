@@ -6,7 +6,7 @@ import numpy as np
 
 import minitorch_jit as torch
 from minitorch_jit.ir import parse_graph, print_graph
-from minitorch_jit.jit import config
+from minitorch_jit.runtime import config
 from differential import assert_same_with_and_without_passes, random_like
 
 

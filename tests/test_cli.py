@@ -1,5 +1,6 @@
 """``python -m minitorch_jit bench`` and ``show``: they run, their numbers are sane (never how
 fast: tests do not time), bad options are clear errors, and the DOT they write is valid."""
+import importlib.metadata
 import json
 import os
 import shutil
@@ -14,7 +15,7 @@ import pytest
 import minitorch_jit as torch
 from minitorch_jit.ir import parse_graph
 from minitorch_jit.ir.dot import to_dot
-from minitorch_jit.__main__ import main
+from minitorch_jit.cli.main import main
 from minitorch_jit.bench.elementwise import NUMPY_TORCH, expressions
 from minitorch_jit.bench.harness import QUICK, measure
 from minitorch_jit.bench.report import Run, render
@@ -38,6 +39,32 @@ def run_cli(*args, cwd):
     env = dict(os.environ, MINITORCH_JIT_SMALL="1")
     return subprocess.run([sys.executable, "-m", "minitorch_jit", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
+
+
+# -- the command itself -----------------------------------------------------------------------------
+
+
+def test_version_is_printed_by_python_dash_m(tmp_path):
+    out = run_cli("--version", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"minitorch_jit {torch.__version__}"
+
+
+def test_the_console_script_runs_the_cli():
+    [script] = [e for e in importlib.metadata.distribution("minitorch-jit").entry_points
+                if e.group == "console_scripts" and e.name == "minitorch-jit"]
+    assert script.load() is main
+
+
+def test_bench_help_lists_the_workload_families_and_the_systems(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for family in dict.fromkeys(w.family for w in all_workloads(small=True)):
+        assert family in text
+    for system in all_systems():
+        assert system.name in text
+    assert "numpy" in text
 
 
 # -- bench ------------------------------------------------------------------------------------------

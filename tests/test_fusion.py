@@ -7,7 +7,7 @@ import minitorch_jit as torch
 from minitorch_jit.ir.parser import parse_graph
 from minitorch_jit.ir.printer import print_graph
 from minitorch_jit.ir.verifier import verify
-from minitorch_jit.jit import config
+from minitorch_jit.runtime import config
 from minitorch_jit.passes.fusion import fuse, recording
 
 from minitorch_jit.bench.programs.lstm_cell import lstm_cell

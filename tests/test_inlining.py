@@ -4,7 +4,7 @@ from differential import assert_same_with_and_without_passes
 from graph_checks import check_pass, dedent
 
 import minitorch_jit as torch
-from minitorch_jit.jit import config
+from minitorch_jit.runtime import config
 from minitorch_jit.passes.inlining import inlining
 
 

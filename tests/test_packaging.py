@@ -4,6 +4,7 @@ import importlib.metadata
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,23 @@ def test_the_package_imports_beside_a_users_ir_passes_and_codegen(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "6.0"
+
+
+def test_the_packages_listed_in_pyproject_are_the_package_folders():
+    """setuptools installs only the packages listed: a folder missing from the list would be
+    missing from the wheel (and only the wheel's CI step would notice)."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
+    root = Path(__file__).resolve().parents[1]
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {"minitorch_jit": root / "minitorch_jit"}
+    folders.update({name: root / path for name, path in setuptools["package-dir"].items()})
+    on_disk = set()
+    for name, folder in folders.items():
+        for init in folder.rglob("__init__.py"):
+            on_disk.add(".".join([name, *init.parent.relative_to(folder).parts]))
+    listed = set(setuptools["packages"])
+    assert on_disk - listed == set(), "package folders missing from [tool.setuptools] packages"
+    assert listed - on_disk == set(), "packages listed in [tool.setuptools] with no folder"
 
 
 def test_one_version_string():

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from minitorch_jit.op_list import markdown
+from minitorch_jit.cli.op_list import markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

@@ -5,7 +5,8 @@ import pytest
 from differential import assert_same_with_and_without_passes, random_like
 
 import minitorch_jit as torch
-from minitorch_jit.jit import ScriptFunction, config
+from minitorch_jit.jit import ScriptFunction
+from minitorch_jit.runtime import config
 
 from minitorch_jit.bench.programs.peephole import dumb_function
 from programs import my_function_of_ints as my_function

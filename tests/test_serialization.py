@@ -14,7 +14,7 @@ import pytest
 
 import minitorch_jit as torch
 from minitorch_jit import nn
-from minitorch_jit.jit import archive
+from minitorch_jit.serialization import archive
 
 from minitorch_jit.bench.programs.lenet import LeNet
 from minitorch_jit.bench.programs.mlp import mlp

@@ -21,7 +21,7 @@ import pytest
 
 import minitorch_jit as torch
 from minitorch_jit.ir import verify
-from minitorch_jit.jit import archive
+from minitorch_jit.serialization import archive
 
 from saved_models import members, pack, reseal, save_bytes, scripted_function, scripted_module, tiny_mlp
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minitorch_jit as torch
-from minitorch_jit.jit import config, executor
+from minitorch_jit.runtime import config, executor
 from minitorch_jit.codegen.launch import compile_group
 from minitorch_jit.codegen.llvm import kernel as llvm_kernel
 from minitorch_jit.passes.pipeline import run_pipeline

@@ -18,25 +18,28 @@ import minitorch_jit
 from .harness import FULL, QUICK, measure
 from .report import Run, plot, render, to_json
 from .startup import first_calls
-from .systems import all_systems, describe_versions, select_systems, use_threads
+from .systems import HEADLINE, REFERENCE, all_systems, describe_versions, select_systems, use_threads
 from .workloads import BenchError, all_workloads, select
 
 PLOT_FORMATS = (".svg", ".png", ".pdf")
 
 
 def add_parser(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    families = ", ".join(dict.fromkeys(w.family for w in all_workloads(small=True)))
+    optional = ", ".join(s.name for s in all_systems() if s.name not in (REFERENCE, HEADLINE))
     p = subcommands.add_parser(
         "bench", help="time the reference workloads: eager, traced, scripted and the installed peers",
-        description="Run the reference workloads (the functions of examples/) in minitorch_jit's eager mode, "
-                    "traced and scripted, and on the peers that are installed (numexpr, numba, PyTorch eager, "
-                    "torch.jit.script, torch.compile); print median times, speedups, the fraction of the memory "
-                    "bandwidth bound and compile times. Every output is checked against eager mode first.")
+        description="Run the reference workloads (the seed programs of minitorch_jit.bench.programs) in "
+                    "minitorch_jit's eager mode, traced and scripted, with numpy, and on the peers that are "
+                    "installed (numexpr, numba, PyTorch eager, torch.jit.script, torch.compile); print median "
+                    "times, speedups, the fraction of the memory bandwidth bound and compile times. Every output "
+                    "is checked against eager mode first.")
     p.add_argument("--quick", action="store_true", help="a few workloads and fewer rounds (under a minute)")
     p.add_argument("--workload", action="append", metavar="NAME",
-                   help="run only this workload family, every size of it (repeatable); e.g. ratio_iou, gelu")
+                   help=f"run only this workload family, every size of it (repeatable): {families}")
     p.add_argument("--system", action="append", metavar="NAME",
-                   help="run this system (repeatable), besides eager and script which always run: trace, numexpr, "
-                        "numba, torch, torch.jit.script, torch.compile (default: all)")
+                   help=f"run this system (repeatable), besides {REFERENCE} and {HEADLINE} which always run: "
+                        f"{optional} (default: all)")
     p.add_argument("--threads", type=int, metavar="N",
                    help="threads for minitorch_jit's kernels and the peers (default: every core)")
     p.add_argument("--json", metavar="PATH", help="also write every measurement (each round's time) as JSON")

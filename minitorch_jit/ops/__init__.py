@@ -2,22 +2,31 @@
 schema, type rule and numpy kernel, and attaches the ``Tensor`` methods named there."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Dict, Tuple
 
 from minitorch_jit.ir import registry
 
-from . import creation, indexing, linalg, nn, pointwise, prims, python, reduction, shape  # noqa: F401  (they register)
+from . import creation, linalg, nn, pointwise, prims, python, reduction, selection, shape  # noqa: F401  (they register)
+from . import tensor_methods
 from .dispatch import call, select, run, state
 from ..tensor import Tensor
 
 
+_FUNCTIONS: Dict[Tuple[str, str], Callable[..., Any]] = {}
+
+
 def function(namespace: str, name: str) -> Callable[..., Any]:
-    """A Python function calling ``<namespace>.<name>`` through the registry."""
+    """The Python function calling ``<namespace>.<name>`` through the registry: one per name,
+    so that the scripter knows it by identity however it was imported."""
+    if (namespace, name) in _FUNCTIONS:
+        return _FUNCTIONS[namespace, name]
+
     def f(*args: Any, **kwargs: Any) -> Any:
         return call(namespace, name, args, kwargs)
     f.__name__ = f.__qualname__ = name
     ops = registry.python_overloads(namespace, name)
     f.__doc__ = "\n".join(o.schema.text for o in ops) + "\n\n" + (ops[0].doc if ops else "")
+    _FUNCTIONS[namespace, name] = f
     return f
 
 
@@ -44,6 +53,7 @@ def _attach_methods() -> None:
             setattr(Tensor, name, _method(name))
 
 
+tensor_methods.attach()
 _attach_methods()
 
 __all__ = ["call", "function", "state"]

@@ -5,10 +5,12 @@
 - :mod:`.environment` (scoping) and :mod:`.ssa` (joining values where control flow meets);
 - :mod:`.expressions` and :mod:`.statements`: ``build_<ASTClass>`` for each construct of the
   language, with :mod:`.calls` (overload resolution against the op registry),
-  :mod:`.indexing` and :mod:`.sugar` (namespaces, builtins, modules, iterables);
-- :mod:`.api`: ``script``, ``script_method`` and the compile caches.
+  :mod:`.subscripts` and :mod:`.sugar` (namespaces, builtins, modules, iterables);
+- :mod:`.api`: ``script``, ``script_method`` and the compile caches; :mod:`.jit_functions`:
+  ``annotate`` and ``is_scripting``, which mean something else inside a script.
 """
-from .api import annotate, is_scripting, script, script_method
+from .api import script, script_method
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
+from .jit_functions import annotate, is_scripting
 
 __all__ = ["script", "script_method", "annotate", "is_scripting", "ScriptError", "SourceRange", "UnsupportedNodeError"]

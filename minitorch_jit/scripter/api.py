@@ -18,14 +18,15 @@ from __future__ import annotations
 import inspect
 import types
 import weakref
-from typing import Any, Callable, List, Optional, Set, Union
+from typing import Any, Callable, List, Optional, Set, Tuple, Union
 
-from ..jit.config import disabled
-from ..jit.function import ScriptFunction, ScriptMethod, ScriptModule, mirror
 from ..nn.module import Module
+from ..runtime import compiled
+from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
+from ..runtime.config import disabled
 from .constants import constant_names, constant_value
 from .errors import ScriptError, SourceRange
-from .modifiers import EXPORT, modifier
+from .modifiers import EXPORT, export, modifier, unused
 from .source import FunctionSource
 from .statements import FunctionBuilder
 from .sugar import ModuleValue
@@ -38,6 +39,11 @@ class Compiler:
         # compiled functions live as long as the Python functions they came from
         self.functions: "weakref.WeakKeyDictionary[Callable[..., Any], ScriptFunction]" = weakref.WeakKeyDictionary()
         self.active: Set[Any] = set()
+
+    @property
+    def decorators(self) -> Tuple[Callable[..., Any], ...]:
+        """The decorators a function being compiled may carry."""
+        return script, script_method, export, unused
 
     def function(self, fn: Any, where: Optional[SourceRange] = None) -> ScriptFunction:
         if isinstance(fn, ScriptFunction):
@@ -178,16 +184,6 @@ class ScriptMethodStub:
         return compiled if compiled is not None else self.fn.__get__(obj, objtype)
 
 
-def annotate(the_type: Any, value: Any) -> Any:
-    """``torch.jit.annotate(List[int], [])``: the value; in a script function, typed ``the_type``."""
-    return value
-
-
-def is_scripting() -> bool:
-    """False in Python; in a script function, True (so code can tell where it runs)."""
-    return False
-
-
 def script_method(fn: types.FunctionType) -> Union[ScriptMethodStub, types.FunctionType]:
     """Mark a method of a ``torch.jit.ScriptModule`` subclass for compilation."""
     if disabled():
@@ -210,5 +206,8 @@ def compile_script_methods(module: ScriptModule) -> None:
     _add_constants(module, module)
 
 
-__all__ = ["script", "script_method", "annotate", "is_scripting", "compile_script_methods", "entry_points", "Compiler"]
+compiled.when_subclass_constructed(compile_script_methods)
+
+
+__all__ = ["script", "script_method", "compile_script_methods", "entry_points", "Compiler"]
 

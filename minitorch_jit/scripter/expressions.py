@@ -19,7 +19,7 @@ from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
 from minitorch_jit.ir.types import (NONE, TENSOR, AnyType, BoolType, FloatType, IntType, ListType, NoneType,
                       NumberType, OptionalType, StrType, TensorType, TupleType, Type, unify)
 
-from . import indexing, sugar
+from . import subscripts, sugar
 from .calls import Arg, call_op, emit_op, resolve_call
 from .environment import Binding, Frame, Undefined
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
@@ -715,7 +715,7 @@ class ExpressionBuilder:
         where = self.range(node)
         if isinstance(base, sugar.Sugar):
             return base.getitem(self, node.slice, where)
-        return indexing.getitem(self, base, node.slice, where)
+        return subscripts.getitem(self, base, node.slice, where)
 
     def build_JoinedStr(self, node: ast.JoinedStr) -> Value:
         """f-strings: ``str.format`` of a format string and the values."""

@@ -24,12 +24,12 @@ from minitorch_jit.ir import Graph, Value, VerifyError, verify
 from minitorch_jit.ir.types import ANY, INT, TENSOR, FloatType, IntType, ListType, OptionalType, TensorType, TupleType, Type, unify
 from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
-from . import indexing, sugar
+from . import subscripts, sugar
 from .calls import Arg
 from .environment import BREAK, EXIT, RETURNED, RETVAL, Binding, Frame
 from .errors import ScriptError, SourceRange
 from .expressions import _BINOPS, ExpressionBuilder
-from .modifiers import UNUSED, export, modifier, unused
+from .modifiers import UNUSED, modifier
 from .source import FunctionSource
 from .ssa import LoopScope, exits, is_const, merge_if, refine
 from .types import python_type, type_name
@@ -96,7 +96,6 @@ class FunctionBuilder(ExpressionBuilder):
         return self.graph, signature
 
     def _check_decorators(self, tree: ast.FunctionDef) -> None:
-        from . import api
         for d in tree.decorator_list:
             obj = None
             if isinstance(d, (ast.Name, ast.Attribute)):
@@ -104,7 +103,7 @@ class FunctionBuilder(ExpressionBuilder):
                     obj = self.resolve_type_name(d)
                 except ScriptError:
                     obj = None
-            if obj not in (api.script, api.script_method, export, unused):
+            if obj not in self.compiler.decorators:
                 self.error(f"decorator @{ast.unparse(d)} is not supported on script functions", self.range(d),
                            fix="remove it (only @script, @script_method, @torch.jit.export and @torch.jit.unused "
                                "are understood)")
@@ -270,9 +269,9 @@ class FunctionBuilder(ExpressionBuilder):
                            "index would be evaluated twice)", self.range(target.slice),
                            fix="compute the index into a variable first")
             base = self.emit_value(target.value)
-            current = indexing.getitem(self, base, target.slice, self.range(target))
+            current = subscripts.getitem(self, base, target.slice, self.range(target))
             result = self.inplace(dunder, current, self.emit_value(node.value))
-            indexing.setitem(self, base, target.slice, result, self.range(target))
+            subscripts.setitem(self, base, target.slice, result, self.range(target))
         else:
             self._constant_assigned(target)
             self.error("augmented assignment to attributes is not supported in script functions",
@@ -315,7 +314,7 @@ class FunctionBuilder(ExpressionBuilder):
                 self.assign_target(t, item)
         elif isinstance(target, ast.Subscript):
             base = self.emit_value(target.value)
-            indexing.setitem(self, base, target.slice, self._as_value(value, where), where)
+            subscripts.setitem(self, base, target.slice, self._as_value(value, where), where)
         elif isinstance(target, ast.Attribute):
             self._constant_assigned(target)
             self.error("assigning to attributes is not supported in script functions", where,

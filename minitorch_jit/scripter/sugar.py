@@ -21,13 +21,19 @@ import numpy as np
 from minitorch_jit.ir import Value, registry
 from minitorch_jit.ir.types import BOOL, SCALARTYPE, TENSOR, IntType, StrType, TensorType, TupleType
 
+from .. import nn as nn_module
+from .. import ops
 from ..dtypes import dtype as DType
+from ..nn import functional
 from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
+from ..runtime.compiled import ScriptFunction
 from ..tensor import Tensor
+from ..tracer.recorder import is_tracing
 from .calls import Arg
 from .constants import constant_names, constant_value
 from .errors import SourceRange
+from .jit_functions import annotate, is_scripting
 from .types import python_type, type_name
 
 EXCEPTIONS = {c.__name__: c for c in (Exception, ValueError, RuntimeError, AssertionError, TypeError, IndexError,
@@ -127,12 +133,14 @@ class JitNamespace(Sugar):
     """``torch.jit``: ``annotate``, ``is_scripting`` and ``is_tracing`` have meaning inside
     script functions."""
 
+    def __init__(self, module: pytypes.ModuleType):
+        self.module = module
+
     def describe(self) -> str:
         return "module 'torch.jit'"
 
     def attr(self, b: Any, name: str, where: SourceRange) -> Any:
-        from minitorch_jit import jit as jit_module
-        meaning = jit_function(getattr(jit_module, name, None))
+        meaning = jit_function(getattr(self.module, name, None))
         if meaning is None:
             b.error(f"torch.jit.{name} is not supported inside script functions", where)
         return meaning
@@ -140,12 +148,11 @@ class JitNamespace(Sugar):
 
 def jit_function(obj: Any) -> Optional[Sugar]:
     """What a function of ``torch.jit`` means in a script, however it was imported."""
-    from minitorch_jit import jit as jit_module
-    if obj is jit_module.annotate:
+    if obj is annotate:
         return Annotate()
-    if obj is jit_module.is_scripting:
+    if obj is is_scripting:
         return ConstantCall("torch.jit.is_scripting", True)
-    if obj is jit_module.is_tracing:
+    if obj is is_tracing:
         return ConstantCall("torch.jit.is_tracing", False)
     return None
 
@@ -560,13 +567,7 @@ class ZipIter(Iterable):
 def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
     """What a Python object from the function's scope (a global, a closure cell, a module
     attribute) means in the script."""
-    import minitorch_jit
-    from minitorch_jit import jit as jit_module
-    from minitorch_jit import nn as nn_module
-    from minitorch_jit.nn import functional
-    from minitorch_jit.jit.function import ScriptFunction
-
-    if obj is minitorch_jit:
+    if _is_module(obj, _ROOT):
         return Namespace("torch", obj, name)
     if obj is functional:
         return Namespace("functional", obj, name)
@@ -574,8 +575,8 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return Namespace("math", obj, name)
     if obj is nn_module:
         return Namespace(None, obj, name)
-    if obj is jit_module:
-        return JitNamespace()
+    if _is_module(obj, f"{_ROOT}.jit"):
+        return JitNamespace(obj)
     meaning = jit_function(obj)
     if meaning is not None:
         return meaning
@@ -611,16 +612,25 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
     b.error(f"'{name}' has type {type(obj).__name__}, which script functions cannot use", where)
 
 
+# The package whose namespace is ``torch`` (and ``torch.jit``) in scripts. It imports the
+# scripter, so it is known by name here rather than imported.
+_ROOT = __name__.split(".")[0]
+
+
+def _is_module(obj: Any, name: str) -> bool:
+    return isinstance(obj, pytypes.ModuleType) and obj.__name__ == name
+
+
 _GENERATED: Dict[int, Tuple[str, str]] = {}
 
 
 def _generated_op_functions() -> Dict[int, Tuple[str, str]]:
-    """``torch.add`` and ``F.relu`` are Python wrappers around registry ops; imported by name
+    """``torch.add`` and ``F.relu`` are Python wrappers around registry ops (``ops.function``
+    makes one per name; F's activations are wrapped again for ``inplace=``); imported by name
     (``from minitorch_jit import tanh``) they still mean the op."""
     if not _GENERATED:
-        import minitorch_jit
-        from minitorch_jit.nn import functional
-        for ns, module in (("torch", minitorch_jit), ("functional", functional)):
-            for n in registry.python_names(ns):
-                _GENERATED[id(getattr(module, n))] = (ns, n)
+        for n in registry.python_names("torch"):
+            _GENERATED[id(ops.function("torch", n))] = ("torch", n)
+        for n in registry.python_names("functional"):
+            _GENERATED[id(getattr(functional, n))] = ("functional", n)
     return _GENERATED

@@ -1,10 +1,16 @@
 """Compiled callables: ScriptFunction (a scripted or traced function) and ScriptModule (a
-module whose methods are graphs over its parameters)."""
+module whose methods are graphs over its parameters).
+
+The frontends and serialization build these objects from graphs; the runtime imports none of
+them back. The two places where a compiled object must call up into them take what they
+registered: ``save`` the archive writer of :mod:`minitorch_jit.serialization`, and a
+ScriptModule subclass's constructor the scripter's compiler of ``@script_method`` methods.
+"""
 from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph, Type
@@ -18,8 +24,28 @@ from . import config
 from .executor import GraphExecutor
 
 
-def describe(value: Any) -> str:
-    return dispatch.describe(value)
+_writer: Optional[Callable[[Any, Any], None]] = None
+_subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
+
+
+def writes_archives(save: Callable[[Any, Any], None]) -> None:
+    """Serialization registers ``save(obj, f)``, which ``ScriptFunction.save`` and
+    ``ScriptModule.save`` call."""
+    global _writer
+    _writer = save
+
+
+def when_subclass_constructed(compile_methods: Callable[["ScriptModule"], None]) -> None:
+    """The scripter registers what runs when the constructor of a ScriptModule subclass returns
+    (it compiles the ``@script_method`` methods, which only the scripter can make)."""
+    global _subclass_compiler
+    _subclass_compiler = compile_methods
+
+
+def _save(obj: Any, f: Any) -> None:
+    if _writer is None:
+        raise RuntimeError("saving needs minitorch_jit.serialization, which is not imported")
+    _writer(obj, f)
 
 
 class ScriptFunction:
@@ -58,7 +84,7 @@ class ScriptFunction:
         for (pname, v), inp in zip(bound.arguments.items(), self._graph.inputs):
             if convert(v, inp.type) is _NOFIT:
                 raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
-                                f"but got {describe(v)}")
+                                f"but got {dispatch.describe(v)}")
         return values
 
     def _positional_inputs(self, args: Tuple[Any, ...]) -> Sequence[Any]:
@@ -100,8 +126,7 @@ class ScriptFunction:
     def save(self, f: Any) -> None:
         """Write this function to an archive (a path or a binary file); see
         :func:`minitorch_jit.save`."""
-        from .serialization import save  # here, as serialization imports this module
-        save(self, f)
+        _save(self, f)
 
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.qualified_name}>"
@@ -167,9 +192,10 @@ class ScriptModule(Module):
         @functools.wraps(init)
         def __init__(self: "ScriptModule", *args: Any, **kw: Any) -> None:
             init(self, *args, **kw)
-            if type(self) is cls:  # the most derived constructor has finished
-                from ..scripter.api import compile_script_methods
-                compile_script_methods(self)
+            # once the most derived constructor has finished (without the scripter imported there
+            # can be no @script_method to compile)
+            if type(self) is cls and _subclass_compiler is not None:
+                _subclass_compiler(self)
 
         cls.__init__ = __init__  # type: ignore[method-assign]
 
@@ -221,8 +247,7 @@ class ScriptModule(Module):
     def save(self, f: Any) -> None:
         """Write this module, its submodules, parameters, buffers and compiled methods to an
         archive (a path or a binary file); see :func:`minitorch_jit.save`."""
-        from .serialization import save  # as above
-        save(self, f)
+        _save(self, f)
 
     def explain(self, *args: Any, **kwargs: Any) -> str:
         return self._methods["forward"].explain(*args, **kwargs)

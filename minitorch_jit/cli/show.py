@@ -21,10 +21,10 @@ from typing import Any, Dict, List, Sequence, Tuple
 import minitorch_jit as torch
 from minitorch_jit.ir.dot import to_dot
 
-from .bench import programs
-from .jit import ScriptFunction, ScriptModule
-from .nn import Module
-from .scripter import ScriptError, script
+from ..bench import programs
+from ..jit import ScriptFunction, ScriptModule
+from ..nn import Module
+from ..scripter import ScriptError, script
 
 DTYPES = ("float32", "float64", "int64", "int32", "bool")
 

@@ -1,6 +1,6 @@
-"""Indexing ops: select and slice (views), index (advanced indexing, a copy), the indices of
-nonzero elements (nonzero, where(condition)), and the writers index_put_, copy_, fill_,
-zero_, masked_fill."""
+"""The ops that indexing lowers to: select and slice (views), index (advanced indexing, a
+copy), the indices of nonzero elements (nonzero, where(condition)), and the writers
+index_put_, copy_, fill_, zero_, masked_fill."""
 from __future__ import annotations
 
 from typing import Any, List, Optional, Sequence

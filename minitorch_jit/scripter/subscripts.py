@@ -1,6 +1,6 @@
 """``x[index]`` and ``x[index] = v`` in scripted code.
 
-Tensor indexing lowers to the ops ``minitorch_jit/indexing.py`` runs eagerly: ints become
+Tensor indexing lowers to the ops ``minitorch_jit/ops/getitem.py`` runs eagerly: ints become
 ``select``, slices ``slice``, None ``unsqueeze``, tensors one ``index`` after the basic part;
 assignment writes through the basic view with ``copy_``/``fill_`` or ``index_put_``. The
 tensor's rank is not known when scripting, so items after ``...`` address dims from the end

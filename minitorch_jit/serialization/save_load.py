@@ -30,13 +30,14 @@ import numpy as np
 
 from minitorch_jit.ir import Graph, IRParseError, TensorType, Type, VerifyError, parse_graph, parse_type_str, print_graph, verify
 
-from .. import __version__, dtypes
+from .. import dtypes
+from .._version import __version__
 from ..nn.module import Module
 from ..ops.dispatch import _NOFIT, convert
 from ..scripter.types import python_type
 from ..tensor import Parameter, Tensor
 from .archive import Archive, LoadError, PathOrFile, dump_json, encode_array, read_archive, write_archive
-from .function import ScriptFunction, ScriptMethod, ScriptModule
+from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 
 MODEL = "model.json"
 _KINDS = {k.name: k for k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,

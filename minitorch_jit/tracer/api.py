@@ -11,9 +11,9 @@ from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
 from ..nn.module import Module
 from ..tensor import Tensor
-from . import config
-from .function import ScriptFunction, ScriptMethod, ScriptModule, mirror
-from .tracer import Tracer, TracingCheckError, tracing
+from ..runtime import config
+from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
+from .recorder import Tracer, TracingCheckError, tracing
 
 
 def _as_tuple(inputs: Any) -> Tuple[Any, ...]:

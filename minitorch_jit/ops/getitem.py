@@ -10,9 +10,9 @@ from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
-from .ops.dispatch import call
-from .ops.indexing import check_step
-from .tensor import Tensor
+from ..tensor import Tensor
+from .dispatch import call
+from .selection import check_step
 
 
 def _as_index_tensor(item: Any) -> Optional[Tensor]:
