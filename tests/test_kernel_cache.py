@@ -376,3 +376,23 @@ def test_fuzz_mutated_cache_entries_never_run_other_code(tmp_path):
         assert (c.stats.disk_hits, c.stats.compiles) == ((1, 0) if how == "intact" else (0, 1)), how
         if how == "folder":
             os.rmdir(path)
+
+
+def test_disk_cache_lists_its_directory_on_the_first_write_and_then_only_now_and_then(tmp_path, monkeypatch):
+    """Listing thousands of entries costs more than a compile: a process counts its own
+    writes and lists again when the count passes the cap or every RESCAN_WRITES writes."""
+    listings = []
+    original = KernelCache._evict
+    monkeypatch.setattr(KernelCache, "_evict", lambda self, root, cap: listings.append(1) or original(self, root, cap))
+    c = fresh_cache(tmp_path)
+    for i in range(cache_mod.RESCAN_WRITES + 5):
+        c.write(f"{i:064x}", b"x" * 100)
+    assert len(listings) == 2  # the first write, and the RESCAN_WRITES-th after it
+    size = os.path.getsize(c.path(f"{0:064x}"))
+    monkeypatch.setenv("MINITORCH_JIT_CACHE_MAX_MB", str((cache_mod.RESCAN_WRITES + 6) * size / 2 ** 20))
+    c.write("ff" * 32, b"x" * 100)
+    assert len(listings) == 2  # its count is under the cap
+    c.write("fe" * 32, b"x" * 100)  # now over it: listed, and evicted to 90%
+    assert len(listings) == 3
+    left = list(tmp_path.rglob("*.o"))
+    assert len(left) <= 0.9 * (cache_mod.RESCAN_WRITES + 6) and len(left) == c._disk_bytes // size

@@ -24,8 +24,11 @@ trusts only what this user wrote:
 Entries are written to a temporary file in the same folder and renamed into place, so
 concurrent processes writing the same entry each rename a complete file over the other's.
 The disk cache holds at most ``$MINITORCH_JIT_CACHE_MAX_MB`` megabytes (default
-:data:`DEFAULT_MAX_MB`): after a write, the least recently used entries (a hit touches its
-file) are removed until it fits.
+:data:`DEFAULT_MAX_MB`): when a write takes it over, the least recently used entries (a hit
+touches its file) are removed until it is at 90% of that. Listing thousands of entries
+costs more than compiling a kernel, so a process lists the directory on its first write,
+then counts what it writes, and lists again only when its count passes the cap or every
+:data:`RESCAN_WRITES` writes (for what other processes wrote meanwhile).
 """
 from __future__ import annotations
 
@@ -52,6 +55,8 @@ KEY_FILE = "hmac.key"
 KEY_BYTES = 32
 MAX_ENTRY_BYTES = 64 * 2 ** 20  # kernels are kilobytes; anything near this was not written by us
 DEFAULT_MAX_MB = 512
+LOW_WATER = 0.9  # eviction goes below the cap, so the next writes do not evict again at once
+RESCAN_WRITES = 100
 
 
 class KernelCacheWarning(UserWarning):
@@ -229,6 +234,8 @@ class KernelCache:
         self.directory = directory if directory is not None else default_directory()
         self.stats = CacheStats()
         self._warned = False
+        self._disk_bytes: Optional[int] = None  # the entries' total when last listed, plus writes since
+        self._writes_since_listing = 0
 
     def key(self, ir_text: str) -> str:
         h = hashlib.sha256()
@@ -349,27 +356,40 @@ class KernelCache:
         root, secret = root_secret
         try:
             folder = self._entry_folder(root, key)
+            data = MAGIC + _HEADER.pack(_mac(secret, key, obj), len(obj)) + obj
             try:
-                _write_file(key + ".o", folder, MAGIC + _HEADER.pack(_mac(secret, key, obj), len(obj)) + obj)
+                _write_file(key + ".o", folder, data)
             finally:
                 os.close(folder)
-            self._evict(root, max_bytes())
+            self._keep_under_cap(root, len(data))
         except (_Refused, OSError):
             pass
         finally:
             os.close(root)
 
-    def _evict(self, root: int, cap: int) -> None:
-        """Remove the least recently used entries until the entries total at most ``cap``
-        bytes."""
+    def _keep_under_cap(self, root: int, written: int) -> None:
+        cap = max_bytes()
+        self._writes_since_listing += 1
+        if self._disk_bytes is not None and self._writes_since_listing < RESCAN_WRITES:
+            self._disk_bytes += written
+            if self._disk_bytes <= cap:
+                return
+        self._disk_bytes = self._evict(root, cap)
+        self._writes_since_listing = 0
+
+    def _evict(self, root: int, cap: int) -> int:
+        """If the entries total more than ``cap`` bytes, remove the least recently used
+        until they total at most ``LOW_WATER * cap``. Returns their total."""
         entries = []  # (last use, size, folder, name)
         for folder in os.listdir(root):
             if len(folder) != 2:  # the key file, temporary files
                 continue
             entries += self._entries(root, folder)
         total = sum(size for _, size, _, _ in entries)
+        if total <= cap:
+            return total
         for _, size, folder, name in sorted(entries):
-            if total <= cap:
+            if total <= LOW_WATER * cap:
                 break
             try:
                 fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=root)
@@ -383,6 +403,7 @@ class KernelCache:
                 total -= size  # another process evicted it
             finally:
                 os.close(fd)
+        return total
 
     @staticmethod
     def _entries(root: int, folder: str) -> List[Tuple[float, int, str, str]]:
