@@ -148,6 +148,14 @@ def test_archive_with_attributes_save_never_writes_is_refused():
         load(forged)
 
 
+@pytest.mark.parametrize("attrs", [b"[]", b"[name=1]", b'[name="step", value=1]'])
+def test_call_without_the_attributes_save_writes_is_refused(attrs):
+    forged = edited(SCRIPTED, "code/f.graph", lambda b: b.replace(b'[name="step"]', attrs))
+    assert forged != SCRIPTED
+    with pytest.raises(torch.LoadError, match="prim::CallFunction (needs the name|has the attribute 'value')"):
+        load(forged)
+
+
 @pytest.mark.parametrize("name", ["_modules", "_parameters", "_methods", "state_dict", "__class__", "fc", "scale",
                                   "steps"])
 def test_method_named_like_module_internals_is_refused(name):

@@ -145,10 +145,10 @@ def _open_folder(name: str, dir_fd: Optional[int], what: str) -> int:
     return fd
 
 
-def _read_file(name: str, dir_fd: int, limit: int, what: str, *, secret: bool = False,
+def _read_file(name: str, dir_fd: int, limit: int, what: str, *, private: bool = False,
                touch: bool = False) -> Optional[bytes]:
     """The bytes of a regular file this user owns, at most ``limit`` long (checked before
-    reading); None if it does not exist. ``secret``: others must not read it either;
+    reading); None if it does not exist. ``private``: others must not read it either;
     ``touch``: mark it as just used."""
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW, dir_fd=dir_fd)
@@ -162,7 +162,7 @@ def _read_file(name: str, dir_fd: int, limit: int, what: str, *, secret: bool = 
         if not stat.S_ISREG(st.st_mode):
             raise _Refused(f"{what} is not a regular file")
         _check_private(st, what)
-        if secret and st.st_mode & 0o077:
+        if private and st.st_mode & 0o077:
             raise _Refused(f"{what} may be read by group or others (mode {stat.S_IMODE(st.st_mode):o})")
         if st.st_size > limit:
             raise _Refused(f"{what} is {st.st_size} bytes, more than the {limit} it may have")
@@ -204,7 +204,7 @@ def _secret(dir_fd: int) -> bytes:
     a temporary name and linked into place (never replacing), so concurrent first uses agree
     on one key and nobody reads a half-written one."""
     what = f"the cache's secret key {KEY_FILE}"
-    key = _read_file(KEY_FILE, dir_fd, KEY_BYTES, what, secret=True)
+    key = _read_file(KEY_FILE, dir_fd, KEY_BYTES, what, private=True)
     if key is None:
         tmp = f".{KEY_FILE}.{secrets.token_hex(6)}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=dir_fd)
@@ -217,7 +217,7 @@ def _secret(dir_fd: int) -> bytes:
                 pass  # another process made it first: use theirs
         finally:
             os.unlink(tmp, dir_fd=dir_fd)
-        key = _read_file(KEY_FILE, dir_fd, KEY_BYTES, what, secret=True)
+        key = _read_file(KEY_FILE, dir_fd, KEY_BYTES, what, private=True)
     if key is None or len(key) != KEY_BYTES:
         raise _Refused(f"{what} is not {KEY_BYTES} bytes long")
     return key

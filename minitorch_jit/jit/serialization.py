@@ -14,10 +14,13 @@ What an archive holds besides its version and manifest (see :mod:`.archive`)::
                                (so tied weights stay tied)
     constants/c<i>.npy         the graphs' tensor constants
 
-Loading parses each graph with the project's parser, runs the verifier, checks every tensor
-and attribute a graph reads against the type of the graph input it feeds, and builds the
-same ScriptFunction / ScriptModule objects the frontends build. Anything wrong is a
-:class:`LoadError` saying what and where.
+Loading parses each graph with the project's parser, runs the verifier, checks that the
+graph holds only what save writes (no internal nodes such as fusion groups, no other
+attributes, format strings in TorchScript's ``{}`` grammar), checks every tensor and
+attribute a graph reads against the type of the graph input it feeds, refuses methods named
+after the module's own attributes and module trees deeper than :data:`MAX_MODULE_DEPTH`,
+and builds the same ScriptFunction / ScriptModule objects the frontends build. Anything
+wrong is a :class:`LoadError` saying what and where, raised by load, never later by a call.
 """
 from __future__ import annotations
 
@@ -450,6 +453,8 @@ def _check_saveable(graph: Graph, member: str) -> None:
             if extra:
                 raise LoadError(f"{member}: {node.kind} has the attribute {sorted(extra)[0]!r}, which save never "
                                 "writes")
+            if node.kind == "prim::CallFunction" and not isinstance(node.attrs.get("name"), str):
+                raise LoadError(f"{member}: prim::CallFunction needs the name of the function it calls")
             sub = node.attrs.get(SUBGRAPH)
             if sub is not None and id(sub) not in seen:  # subgraphs are shared by the calls that name them
                 seen.add(id(sub))
