@@ -396,3 +396,63 @@ def test_disk_cache_lists_its_directory_on_the_first_write_and_then_only_now_and
     assert len(listings) == 3
     left = list(tmp_path.rglob("*.o"))
     assert len(left) <= 0.9 * (cache_mod.RESCAN_WRITES + 6) and len(left) == c._disk_bytes // size
+
+
+ADD_EXP_SCRIPT = """
+import numpy as np
+import minitorch_jit
+from minitorch_jit.codegen.launch import FusedKernel
+from minitorch_jit.ir.parser import parse_graph
+k = FusedKernel(parse_graph('''graph(%a : Float(*, *), %b : Float(*, *)):
+  %1 : Float(*, *) = aten::add(%a, %b)
+  %2 : Float(*, *) = aten::exp(%1)
+  return (%2)
+'''))
+a = np.ones((3, 4), np.float32)
+print(bool(np.allclose(k(a, a), np.exp(2.0))))
+"""
+
+
+def _run_fused(cache_dir):
+    import subprocess
+    import sys
+    env = dict(os.environ, MINITORCH_JIT_CACHE_DIR=str(cache_dir))
+    return subprocess.run([sys.executable, "-c", ADD_EXP_SCRIPT], env=env, capture_output=True, text=True, check=True)
+
+
+def _system_kernel(key, marker):
+    """The object code of a kernel for ``key`` that runs ``touch marker`` through system()."""
+    command = f"touch {marker}".encode() + b"\0"
+    text = "".join(f"\\{b:02x}" for b in command)
+    return target.compile_object(
+        f'@cmd = private constant [{len(command)} x i8] c"{text}"\n'
+        "declare i32 @system(ptr)\n"
+        f'define void @"mtj_{key[:40]}"(ptr %a, ptr %b) {{\n'
+        "  %r = call i32 @system(ptr @cmd)\n  ret void\n}\n")
+
+
+@pytest.mark.parametrize("fmt", ["old format", "forged hmac"])
+def test_cache_attack_planted_system_call_in_a_shared_cache_directory_does_not_run(tmp_path, fmt):
+    """The attack of issue 12 item 1, end to end in a fresh process: a kernel that calls
+    system() planted in a cache directory anyone can write, under the key a fused kernel of
+    the victim will look up. It does not run; the kernel is compiled and computes exp(a + b).
+    The control shows the planted code is real: stored as an entry this user wrote, it runs."""
+    probe = tmp_path / "probe"
+    _run_fused(probe)
+    (entry,) = probe.rglob("*.o")
+    key = entry.name[:-2]
+    marker = tmp_path / "system_ran"
+    evil = _system_kernel(key, marker)
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    plant(os.path.join(shared, key[:2], key + ".o"),
+          old_format_entry(evil) if fmt == "old format" else forged_entry(evil, key))
+    run_ = _run_fused(shared)
+    assert run_.stdout.split() == ["True"] and not marker.exists()
+    assert "KernelCacheWarning" in run_.stderr and "writable by group or others" in run_.stderr
+
+    KernelCache(str(probe)).write(key, evil)  # the control: authentic, so loaded and run
+    _run_fused(probe)
+    assert marker.exists()

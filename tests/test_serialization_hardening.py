@@ -44,7 +44,7 @@ def test_format_in_compiled_code_implements_torchscript_placeholders_only():
     """``{}`` placeholders are filled in order with str() of the values; text braces in an
     f-string are kept as text; extra arguments are ignored, as by Python and TorchScript."""
     def f(x: int, s: str, t):
-        return "a{}b{}c".format(x, s), f"{{}} {x} {{y}} {s}", "{}".format(x, s), f"{t}"
+        return "a{}b{}c".format(x, s), f"{{}} {x} {{y}} {s}", "{}".format(x, s), f"{t}"  # noqa: F523
 
     t = torch.tensor([1.5, 2.0])
     assert torch.script(f)(3, "z", t) == f(3, "z", t)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import inspect
 import math
 import re
-from typing import Any, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
