@@ -272,15 +272,19 @@ def _outputs(obj, inputs):
 PROGRAM_ERRORS = (RuntimeError, ValueError, TypeError, IndexError, ZeroDivisionError)
 
 
+CALL_SECONDS = 2  # a tampered loop count or default (2 ** 70) makes a slow program, not a bad load
+
+
 def _check_well_formed(obj, inputs):
     for _, fn in _compiled(obj):
         verify(fn.graph)
         assert fn.code.startswith("def ")
     again = torch.load(io.BytesIO(save_bytes(obj)))
     assert _fingerprint(again) == _fingerprint(obj)
+    signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
     try:
         _outputs(obj, inputs)
-    except PROGRAM_ERRORS:
+    except PROGRAM_ERRORS + (Hang,):
         pass
 
 
