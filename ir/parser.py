@@ -145,7 +145,7 @@ def _parse_tensor(ts: TokenStream) -> np.ndarray:
         arr = np.array(data, dtype=dtype_tok.text)
         if shape is not None:
             arr = arr.reshape(shape)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, OverflowError) as e:  # OverflowError: an int beyond the dtype
         ts.error(f"bad tensor constant ({e})", start)
     return arr
 
@@ -251,6 +251,9 @@ class _GraphParser:
         if ts.accept("["):
             while not ts.at("]"):
                 attr = ts.expect_kind("name", "an attribute name")
+                if attr.text == SUBGRAPH:
+                    ts.error(f"{SUBGRAPH} is not written as an attribute: a node's subgraph follows the graph "
+                             "as a 'with' section", attr)
                 ts.expect("=")
                 node.attrs[attr.text] = parse_literal(ts, self.constants)
                 if not ts.accept(","):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from minitorch_jit.codegen import host
 from minitorch_jit.codegen.launch import FusedKernel
 from minitorch_jit.codegen.llvm import target
-from minitorch_jit.codegen.llvm.cache import MAGIC, KernelCache
+from minitorch_jit.codegen.llvm.cache import MAGIC, KernelCache, KernelCacheWarning
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.parser import parse_graph
 from minitorch_jit.ir.types import SHORT_NAME
@@ -300,7 +300,8 @@ def test_cache_read_rejects_entries_that_fail_their_checks(tmp_path):
     with open(path, "r+b") as f:
         f.seek(-1, 2)
         f.write(b"X")
-    assert cache.read("ab" * 32) is None and cache.stats.rejected_entries == 1
+    with pytest.warns(KernelCacheWarning, match="authentication code does not match"):
+        assert cache.read("ab" * 32) is None and cache.stats.rejected_entries == 1
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

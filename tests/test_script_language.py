@@ -466,7 +466,7 @@ def test_tuples_index_slice_and_return():
 
 def strings(name: str, n: int, x):
     s = "hello " + name
-    msg = f"{name} has {n} items, {n / 3:.2f} each, x={x}"
+    msg = f"{name} has {n} items, {n / 3} each, x={x}, {{braces}} {{}}"
     return s, msg, s == "hello world", len(s), str(n), f"{x.sum()}"
 
 

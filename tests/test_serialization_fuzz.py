@@ -4,10 +4,14 @@ never another exception, a hang or a crash.
 Raw mutations (flipped bytes, truncation, splices, deleted, renamed or repeated members)
 leave the manifest as it was, so a load that succeeds must give exactly the original
 object. Sealed mutations (altered model.json, graph text, arrays, version; any member's
-bytes) rewrite the manifest as a tamperer would, so the archive may describe a different
-but valid object: a load that succeeds must then give a well-formed one (its graphs verify,
-its code generates, and saving and loading it again gives the same thing). Each mutation
-is named in the failure message with its seed, so a failure can be replayed.
+bytes; and the attacks of issue 12: internal nodes and attributes, format strings that
+Python would expand, methods named after module internals, deep module chains, huge JSON
+integers, keyword parameter names) rewrite the manifest as a tamperer would, so the
+archive may describe a different but valid object: a load that succeeds must then give a
+well-formed one (its graphs verify, its code generates, saving and loading it again gives
+the same thing, and calling it gives a value or an error of the program, never an internal
+error like AttributeError). Each mutation is named in the failure message with its seed,
+so a failure can be replayed.
 """
 import io
 import json
@@ -21,7 +25,7 @@ import pytest
 
 import minitorch_jit as torch
 from minitorch_jit.ir import verify
-from minitorch_jit.serialization import archive
+from minitorch_jit.serialization import archive, save_load
 
 from saved_models import members, pack, reseal, save_bytes, scripted_function, scripted_module, tiny_mlp
 
@@ -44,13 +48,18 @@ BASES = {
 
 JSON_VALUES = [None, True, False, 0, 1, -1, 2 ** 70, 1.5, "", "x", "forward", "data/0.npy", "code/forward.graph",
                "../../etc/passwd", "version", [], {}, [0], [1, 0], {"tensor": 0}, {"float": "nan"}, {"tuple": []},
-               {"dtype": "float32"}, "Float(*, *)", "int", "0.weight", "__class__"]
+               {"dtype": "float32"}, "Float(*, *)", "int", "0.weight", "__class__", "class", "_modules",
+               "_parameters", "HUGE_INT"]
+HUGE_INT = "9" * 5000  # more digits than Python converts; written into the JSON text for "HUGE_INT"
 
 GRAPH_TOKENS = ["aten::foo", "aten::add", "prim::Loop", "prim::If", "prim::Constant", "prim::CallFunction_0",
                 "prim::FusionGroup_3", "%zz", "%x", "%1", "Float(2, 3)", "Long(*)", "Tensor", "int", "int[]",
                 "(int, float)", "(", ")", "[", "]", ",", ":", "=", "CONSTANTS.c0", "CONSTANTS.c7", "9" * 30, "-1",
                 "1e400", "nan", '"s"', "tensor([1.0], dtype=float32)", "block0():", "-> (%x)", "return",
-                "\nwith prim::CallFunction_0 = graph(%a : Tensor):\n  return (%a)\n", "# comment", "\x00", "é"]
+                "\nwith prim::CallFunction_0 = graph(%a : Tensor):\n  return (%a)\n", "# comment", "\x00", "é",
+                "prim::FusionGroup_1", "\nwith prim::FusionGroup_1 = graph(%a : Tensor):\n  return (%a)\n",
+                "[Subgraph=1]", "tensor([99999999999999999999999], dtype=int64)", '"{0.__class__}"',
+                '"{:>2500000000}"', "aten::format"]
 
 
 # -- mutations -----------------------------------------------------------------------------------------
@@ -115,7 +124,8 @@ def _mutate_json(rng, doc):
     if how == "delete":
         del parent[key]
     elif how == "add" and isinstance(parent, dict):
-        parent[rng.choice(["x", "tensor", "default", "0", "weight", "steps"])] = value
+        parent[rng.choice(["x", "tensor", "default", "0", "weight", "steps", "_modules", "_parameters",
+                           "state_dict"])] = value
     elif how == "add":
         parent.insert(key, value)
     else:
@@ -156,7 +166,7 @@ def _sealed(rng, data):
     body = ms[name]
     if kind == "model.json":
         what, doc = _mutate_json(rng, json.loads(body))
-        body = json.dumps(doc).encode()
+        body = json.dumps(doc).replace('"HUGE_INT"', HUGE_INT).encode()
     elif kind == ".graph":
         what, text = _mutate_graph(rng, body.decode())
         body = text.encode()
@@ -178,8 +188,59 @@ def _manifest_edit(rng, data):
     ms = members(data)
     name = next(k for k in ms if k.endswith("manifest.json"))
     what, doc = _mutate_json(rng, json.loads(ms[name]))
-    ms[name] = json.dumps(doc).encode()
+    ms[name] = json.dumps(doc).replace('"HUGE_INT"', HUGE_INT).encode()
     return f"manifest: {what}", pack(ms)
+
+
+FORMATS = ["{0.__init__.__globals__}", "{0:>2500000000}", "{0}", "{x}", "{!r}", "{{}}", "{", "}", "{} ok {}", "plain",
+           "{}"]
+
+
+def _attack(rng, data):
+    """One of the attacks of issue 12 on a graph or on model.json, resealed."""
+    ms = members(data)
+    graphs = [k for k in ms if k.endswith(".graph")]
+    model = next(k for k in ms if k.endswith("/model.json"))
+    doc = json.loads(ms[model])
+    name = rng.choice(graphs)
+    text = ms[name].decode()
+    first = re.match(r"graph\((%[^ ]+) : ([^,)]+(?:\([^)]*\))?)", text)
+    how = rng.choice(["format", "fusion group", "attribute", "method name", "chain", "keyword parameter"])
+    if how == "format":
+        fmt = rng.choice(FORMATS)
+        line = (f"  %fmt_s : str = prim::Constant[value={json.dumps(fmt)}]()\n"
+                f"  %fmt_o : str = aten::format(%fmt_s, {first.group(1)})\n")
+        text = text.replace(":\n", ":\n" + line, 1)
+        what = f"format {fmt!r} in {name}"
+    elif how == "fusion group":
+        text = text.replace(":\n", f":\n  %fg : {first.group(2)} = prim::FusionGroup_9({first.group(1)})\n", 1)
+        text += f"with prim::FusionGroup_9 = graph(%a : {first.group(2)}):\n  return (%a)\n"
+        what = f"fusion group in {name}"
+    elif how == "attribute":
+        attr = rng.choice(["Subgraph=1", "unrolled=True", "name=\"x\""])
+        text = re.sub(r"(= aten::[a-z_]+)\(", lambda m: f"{m.group(1)}[{attr}](", text, count=1)
+        what = f"attribute {attr} in {name}"
+    elif how == "method name" and doc["kind"] == "module":
+        methods = doc["modules"][0]["methods"]
+        new = rng.choice(["_modules", "_parameters", "_buffers", "_methods", "state_dict", "__dict__"])
+        methods[new] = methods.pop(next(iter(methods)))
+        what = f"method renamed {new}"
+    elif how == "chain" and doc["kind"] == "module":
+        depth = rng.choice([save_load.MAX_MODULE_DEPTH + 1, 5000])
+        doc["modules"] += [{"original_name": "M", "training": False, "parameters": {}, "buffers": {},
+                            "attributes": {}, "children": {"c": i + 1}, "methods": {}}
+                           for i in range(len(doc["modules"]), len(doc["modules"]) + depth)]
+        doc["modules"][-1]["children"] = {}
+        doc["modules"][0]["children"]["chain"] = len(doc["modules"]) - depth
+        what = f"module chain {depth} deep"
+    else:
+        fn = doc["function"] if doc["kind"] == "function" else next(iter(doc["modules"][0]["methods"].values()))
+        keyword = rng.choice(["class", "def", "None", "lambda"])
+        fn["signature"][0]["name"] = keyword
+        what = f"parameter named {keyword}"
+    ms[name] = text.encode()
+    ms[model] = json.dumps(doc).encode()
+    return what, pack(reseal(ms))
 
 
 # -- what a load may give -----------------------------------------------------------------------------
@@ -205,12 +266,26 @@ def _outputs(obj, inputs):
     return [o.numpy().tobytes() if isinstance(o, torch.Tensor) else o for o in out]
 
 
-def _check_well_formed(obj):
+# What a program may raise when called: its own errors (a shape that does not fit, an
+# index out of range); internal errors (AttributeError, KeyError, NotImplementedError...)
+# would mean a loaded graph the executor cannot run.
+PROGRAM_ERRORS = (RuntimeError, ValueError, TypeError, IndexError, ZeroDivisionError)
+
+
+CALL_SECONDS = 2  # a tampered loop count or default (2 ** 70) makes a slow program, not a bad load
+
+
+def _check_well_formed(obj, inputs):
     for _, fn in _compiled(obj):
         verify(fn.graph)
         assert fn.code.startswith("def ")
     again = torch.load(io.BytesIO(save_bytes(obj)))
     assert _fingerprint(again) == _fingerprint(obj)
+    signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
+    try:
+        _outputs(obj, inputs)
+    except PROGRAM_ERRORS + (Hang,):
+        pass
 
 
 @pytest.mark.parametrize("base", list(BASES))
@@ -220,7 +295,7 @@ def test_mutated_archives_load_correctly_or_raise_load_error(base, kind):
     original = build()
     data = save_bytes(original)
     expected = (_fingerprint(torch.load(io.BytesIO(data))), _outputs(original, inputs))
-    mutators = RAW + [_manifest_edit] if kind == "raw" else [_sealed]
+    mutators = RAW + [_manifest_edit] if kind == "raw" else [_sealed, _sealed, _sealed, _attack]
     outcomes = {"LoadError": 0, "loaded": 0}
     previous = signal.signal(signal.SIGALRM, _alarm)
     try:
@@ -233,7 +308,7 @@ def test_mutated_archives_load_correctly_or_raise_load_error(base, kind):
                 if kind == "raw":
                     assert (_fingerprint(loaded), _outputs(loaded, inputs)) == expected, "a different object"
                 else:
-                    _check_well_formed(loaded)
+                    _check_well_formed(loaded, inputs)
                 outcomes["loaded"] += 1
             except torch.LoadError:
                 outcomes["LoadError"] += 1

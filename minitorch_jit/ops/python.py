@@ -15,6 +15,8 @@ from typing import Any, List, Optional
 
 import numpy as np
 
+from minitorch_jit.ir.types import STR, Type
+
 from ..tensor import Tensor
 from .declare import op
 from .prims import _show
@@ -229,10 +231,41 @@ def _python_value(v: Any) -> Any:
     return v
 
 
-@op("aten::format(str self, Any... args) -> str", names=("str.format",))
+def format_pieces(fmt: str) -> List[str]:
+    """The text between the placeholders of a format string in TorchScript's grammar: each
+    ``{}`` is a placeholder (filled with ``str`` of the next argument) and no other brace may
+    appear, so no field names, indexes, attributes, conversions, format specs or ``{{``
+    escapes. In that grammar Python's ``str.format`` and TorchScript's ``aten::format`` agree;
+    outside it Python's would read attributes of its arguments (``{0.__class__}``) or pad to
+    any width (``{:>2500000000}``) while TorchScript's copies the text, so it is refused.
+
+    Given ``"x={}, y={}"``: ``["x=", ", y=", ""]``."""
+    pieces = fmt.split("{}")
+    if any("{" in p or "}" in p for p in pieces):
+        shown = fmt if len(fmt) <= 60 else fmt[:57] + "..."
+        raise ValueError(f"format string {shown!r}: only '{{}}' placeholders are supported (no field names, "
+                         "indexes, attributes, conversions, format specs or escaped braces)")
+    return pieces
+
+
+def _format_rule(types: Any, consts: Any) -> List[Type]:
+    if isinstance(consts[0], str):
+        format_pieces(consts[0])
+    return [STR]
+
+
+@op("aten::format(str self, Any... args) -> str", names=("str.format",), type_rule=_format_rule)
 def format_(fmt: str, *args: Any) -> str:
-    """``fmt.format(*args)`` and f-strings, formatting tensors as Python code does."""
-    return fmt.format(*[_python_value(a) for a in args])
+    """``fmt.format(*args)`` and f-strings, for format strings in TorchScript's grammar
+    (:func:`format_pieces`), formatting tensors as Python code does. Extra arguments are
+    ignored, as by both Python and TorchScript."""
+    pieces = format_pieces(fmt)
+    if len(pieces) - 1 > len(args):
+        raise IndexError(f"format string {fmt[:60]!r} has {len(pieces) - 1} placeholders but {len(args)} arguments")
+    out = [pieces[0]]
+    for arg, piece in zip(args, pieces[1:]):
+        out += [format(_python_value(arg)), piece]
+    return "".join(out)
 
 
 @op("aten::str(t elem) -> str", names=("builtins.str",))

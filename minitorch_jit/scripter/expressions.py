@@ -718,28 +718,29 @@ class ExpressionBuilder:
         return subscripts.getitem(self, base, node.slice, where)
 
     def build_JoinedStr(self, node: ast.JoinedStr) -> Value:
-        """f-strings: ``str.format`` of a format string and the values."""
+        """f-strings: ``aten::format`` of a format string in TorchScript's grammar (only
+        ``{}`` placeholders) and the values. Text holding braces is passed as a value, not
+        written into the format string. Conversions (``!r``) and format specs (``:.2f``) are
+        not supported, as in TorchScript."""
+        if all(isinstance(part, ast.Constant) for part in node.values):
+            return self.constant("".join(str(part.value) for part in node.values))
         fmt, args = [], []
         for part in node.values:
+            if isinstance(part, ast.Constant) and not any(c in str(part.value) for c in "{}"):
+                fmt.append(str(part.value))
+                continue
+            fmt.append("{}")
             if isinstance(part, ast.Constant):
-                fmt.append(str(part.value).replace("{", "{{").replace("}", "}}"))
+                args.append(Arg(self.constant(str(part.value)), self.range(node)))
                 continue
             assert isinstance(part, ast.FormattedValue)
-            spec = ""
-            if part.format_spec is not None:
-                pieces = part.format_spec.values if isinstance(part.format_spec, ast.JoinedStr) else []
-                if not all(isinstance(p, ast.Constant) for p in pieces):
-                    self.error("nested replacement fields in f-string format specs are not supported",
-                               self.range(part), fix="compute the formatted piece separately")
-                spec = ":" + "".join(str(p.value) for p in pieces)
-            conversion = {-1: "", 115: "!s", 114: "!r", 97: "!a"}[part.conversion]
-            fmt.append("{" + conversion + spec + "}")
+            if part.conversion != -1 or part.format_spec is not None:
+                what = "conversions (!r, !s, !a)" if part.conversion != -1 else "format specs (like :.2f)"
+                self.error(f"f-string {what} are not supported", self.range(part),
+                           fix="format the value separately, for example with str() or round()")
             args.append(self.arg(part.value))
-        text = self.constant("".join(fmt))
-        if not args:
-            return self.constant("".join(fmt).replace("{{", "{").replace("}}", "}"))
         where = self.range(node)
-        return self.op_call("str", "format", [Arg(text, where)] + args, {}, where, "f-string")
+        return self.op_call("str", "format", [Arg(self.constant("".join(fmt)), where)] + args, {}, where, "f-string")
 
     def build_ListComp(self, node: ast.ListComp) -> Value:
         return self.comprehension(node)

@@ -289,7 +289,7 @@ def parse_json(text: str, name: str) -> Any:
 
     try:
         return json.loads(text, object_pairs_hook=pairs, parse_constant=bad_constant)
-    except json.JSONDecodeError as e:
+    except ValueError as e:  # JSONDecodeError, or an integer of more digits than Python converts
         raise LoadError(f"{name} is not valid JSON: {e}") from None
     except RecursionError:
         raise LoadError(f"{name} is nested too deeply") from None

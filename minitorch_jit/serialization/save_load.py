@@ -14,26 +14,31 @@ What an archive holds besides its version and manifest (see :mod:`.archive`)::
                                (so tied weights stay tied)
     constants/c<i>.npy         the graphs' tensor constants
 
-Loading parses each graph with the project's parser, runs the verifier, checks every tensor
-and attribute a graph reads against the type of the graph input it feeds, and builds the
-same ScriptFunction / ScriptModule objects the frontends build. Anything wrong is a
-:class:`LoadError` saying what and where.
+Loading parses each graph with the project's parser, runs the verifier, checks that the
+graph holds only what save writes (no internal nodes such as fusion groups, no other
+attributes, format strings in TorchScript's ``{}`` grammar), checks every tensor and
+attribute a graph reads against the type of the graph input it feeds, refuses methods named
+after the module's own attributes and module trees deeper than :data:`MAX_MODULE_DEPTH`,
+and builds the same ScriptFunction / ScriptModule objects the frontends build. Anything
+wrong is a :class:`LoadError` saying what and where, raised by load, never later by a call.
 """
 from __future__ import annotations
 
 import inspect
 import math
 import re
-from typing import Any, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from minitorch_jit.ir import Graph, IRParseError, TensorType, Type, VerifyError, parse_graph, parse_type_str, print_graph, verify
+from minitorch_jit.ir import (SUBGRAPH, Graph, IRParseError, TensorType, Type, VerifyError, parse_graph, parse_type_str,
+                              print_graph, registry, verify)
 
 from .. import dtypes
 from .._version import __version__
 from ..nn.module import Module
 from ..ops.dispatch import _NOFIT, convert
+from ..ops.python import format_pieces
 from ..scripter.types import python_type
 from ..tensor import Parameter, Tensor
 from .archive import Archive, LoadError, PathOrFile, dump_json, encode_array, read_archive, write_archive
@@ -45,6 +50,15 @@ _KINDS = {k.name: k for k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Paramet
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_]+")       # parameters, buffers, children ("0" in Sequential)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BUILTIN_ATTRS = ("training", "original_name")  # attributes every module record carries
+# Modules nest a few levels in practice; Python code walking a module tree (repr,
+# state_dict, save) recurses once per level, so a deeper tree is refused at load.
+MAX_MODULE_DEPTH = 100
+# What the frontends put in the graphs of compiled functions, and so all that save writes:
+# registry ops, these structural nodes, and these attributes. Nodes made when a graph runs
+# (prim::FusionGroup for one specialization) never are.
+_SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::TupleUnpack",
+                     "prim::ListUnpack", "prim::TupleConstruct"}
+_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}}
 
 Compiled = Union[ScriptFunction, ScriptModule]
 
@@ -287,6 +301,7 @@ class _Reader:
             raise LoadError(f"{member}: {e}") from None
         except RecursionError:
             raise LoadError(f"{member}: the graph is nested too deeply") from None
+        _check_saveable(graph, member)
         params = []
         for i, p in enumerate(_get(entry, "signature", list, where)):
             pw = f"{where}.signature[{i}]"
@@ -294,7 +309,10 @@ class _Reader:
             if not _IDENTIFIER.fullmatch(pname) or kind not in _KINDS:
                 raise LoadError(f"{pw}: not a valid parameter")
             default = _decode_value(p["default"], pw) if "default" in p else inspect.Parameter.empty
-            params.append(inspect.Parameter(pname, _KINDS[kind], default=default))
+            try:
+                params.append(inspect.Parameter(pname, _KINDS[kind], default=default))
+            except ValueError as e:  # a keyword, like `class`
+                raise LoadError(f"{pw}: {e}") from None
         try:
             sig = inspect.Signature(params)
         except ValueError as e:
@@ -326,6 +344,9 @@ class _Reader:
             _names(methods, _IDENTIFIER, where)
             for name, entry in methods.items():
                 mw = f"{where}.{name}"
+                if name in m.__dict__ or name in m._parameters or name in m._buffers or name in m._modules or (
+                        name != "forward" and hasattr(ScriptModule, name)):
+                    raise LoadError(f"{mw}: a method of that name would replace the module's own {name!r}")
                 graph, sig = self.function(entry, mw)
                 paths = _get(entry, "attr_paths", list, mw)
                 attrs = [(p, _attr_path(m, p, mw)) for p in paths]
@@ -419,11 +440,39 @@ def _attr_path(m: ScriptModule, path: Any, where: str) -> Any:
     raise LoadError(f"{where}.attr_paths: {path!r} names no parameter, buffer or attribute of the module")
 
 
+def _check_saveable(graph: Graph, member: str) -> None:
+    """The graph holds only what :func:`save` writes (the verifier has checked it is well
+    formed): no internal nodes, no attributes the frontends do not set, and format strings
+    in TorchScript's grammar (Python's would read attributes of the values, or pad them to
+    gigabytes)."""
+    graphs, seen = [graph], {id(graph)}
+    while graphs:
+        for node in graphs.pop().all_nodes():
+            if node.kind not in _SAVED_STRUCTURAL and registry.node_op(node) is None:
+                raise LoadError(f"{member}: {node.kind} nodes are made when a graph runs, never saved")
+            extra = set(node.attrs) - _SAVED_ATTRS.get(node.kind, set())
+            if extra:
+                raise LoadError(f"{member}: {node.kind} has the attribute {sorted(extra)[0]!r}, which save never "
+                                "writes")
+            if node.kind == "prim::CallFunction" and not isinstance(node.attrs.get("name"), str):
+                raise LoadError(f"{member}: prim::CallFunction needs the name of the function it calls")
+            sub = node.attrs.get(SUBGRAPH)
+            if sub is not None and id(sub) not in seen:  # subgraphs are shared by the calls that name them
+                seen.add(id(sub))
+                graphs.append(sub)
+            if node.kind == "aten::format" and node.inputs[0].node.kind == "prim::Constant":
+                try:
+                    format_pieces(node.inputs[0].constant)
+                except ValueError as e:
+                    raise LoadError(f"{member}: {e}") from None
+
+
 def _check_tree(mods: List[ScriptModule]) -> None:
-    """Every module is reachable from the root (index 0) and none contains itself (a depth
-    first search without recursion, as a tampered tree may be deep)."""
+    """Every module is reachable from the root (index 0), none contains itself, and no path
+    from the root is longer than :data:`MAX_MODULE_DEPTH` modules (a depth first search
+    without recursion, as a tampered tree may be deep)."""
     index = {id(m): i for i, m in enumerate(mods)}
-    done: Set[int] = set()
+    height: Dict[int, int] = {}  # of each module whose subtree is done: its longest path down
     on_path = {0}
     stack = [(0, iter(mods[0]._modules.values()))]
     while stack:
@@ -432,14 +481,18 @@ def _check_tree(mods: List[ScriptModule]) -> None:
         if child is _END:
             stack.pop()
             on_path.discard(i)
-            done.add(i)
+            height[i] = 1 + max((height[index[id(c)]] for c in mods[i]._modules.values() if c is not None),
+                                default=0)
+            if len(stack) + height[i] > MAX_MODULE_DEPTH:
+                raise LoadError(f"{MODEL}.modules: the module tree is more than {MAX_MODULE_DEPTH} modules deep")
         elif child is not None:
             c = index[id(child)]
             if c in on_path:
                 raise LoadError(f"{MODEL}.modules[{c}] contains itself")
-            if c not in done:
+            if c not in height:
                 on_path.add(c)
                 stack.append((c, iter(mods[c]._modules.values())))
+    done = set(height)
     if len(done) != len(mods):
         raise LoadError(f"{MODEL}.modules[{min(set(range(len(mods))) - done)}] is not part of the module tree")
 
