@@ -252,6 +252,11 @@ def test_int32_to_a_negative_exponent_follows_pytorch():
     b = torch.tensor([-1, -1, -1, -1, -2], dtype=torch.int32)
     assert eager_and_fused(int_pow_tensor, a, b).tolist() == [1, -1, 0, 0, 0]  # PyTorch 2.13
     assert eager_and_fused(int_pow_tensor, a, torch.tensor(-3)).tolist() == [1, -1, 0, 0, 0]
+    # the smallest exponent, whose magnitude does not fit its dtype (numpy raised ValueError)
+    int_min = torch.full((5,), -2**31, dtype=torch.int32)
+    assert eager_and_fused(int_pow_tensor, a, int_min).tolist() == [1, 1, 0, 0, 0]
+    assert eager_and_fused(int_pow_tensor, a.long(), int_min.long() * 2**32).tolist() == [1, 1, 0, 0, 0]
+    assert (torch.tensor(False) ** torch.tensor([-2**31, -1, 0, 2], dtype=torch.int32)).tolist() == [0, 0, 1, 0]
     assert eager_and_fused(int_pow_minus_one, a) == (
         "raised", "RuntimeError", "Integers to negative integer powers are not allowed.")
     assert torch.pow(-1, torch.tensor([-1, -2], dtype=torch.int32)).tolist() == [-1, 1]

@@ -241,9 +241,10 @@ def _pow(a: Any, b: Any, dt: str) -> Any:
         if b < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return np.power(a, b, dtype=dt)
-    # a negative exponent in an integer tensor: 1 and -1 keep their magnitude, the rest round to 0
-    out = np.power(a, np.abs(b), dtype=dt)
+    # a negative exponent in an integer tensor: 1 and -1 keep their magnitude, the rest round
+    # to 0 (numpy refuses negative exponents, and the magnitude of INT_MIN is negative too)
     neg = b < 0
+    out = np.power(a, np.where(neg, b.dtype.type(0), b), dtype=dt)
     if np.any(neg):
         a = np.asarray(a)
         out = np.where(neg, np.where(np.abs(a) == 1, np.where(a < 0, 1 - 2 * (b % 2), 1), 0), out).astype(dt)
