@@ -8,6 +8,13 @@ misbehave is decided in Python before the first such call: every input is an nda
 supported dtype, shapes broadcast (or PyTorch's error is raised), the eager kernels accept
 the dtypes (or their error is raised), strides are in whole elements, and the layout the
 kernel was specialized on is the layout it gets.
+
+Whatever the kernel does not compute exactly as eager does, the group's eager kernels compute
+(:func:`run_eagerly`, op by op on the same inputs): an error (a dtype the eager kernels
+refuse, or a value error an element of the kernel reported), so that the error raised is the
+one of the first failing op in program order, with eager's type and message; an int scalar
+beyond int32's range (which eager wraps, compares exactly or refuses, op by op); and an
+empty iteration space (whose ops may still see nonempty operands and raise).
 """
 from __future__ import annotations
 
@@ -29,7 +36,6 @@ from minitorch_jit.ir.types import TensorType, Type, type_of_constant
 from .llvm import kernel as kernels
 from .llvm.cache import KernelCache, default_cache
 from .llvm.kernel import RUNTIME, ObjectLayout, ScalarArg, Spec, TensorArg
-from .llvm.lowering import ERRORS
 
 log = logging.getLogger("minitorch_jit")
 
@@ -44,6 +50,7 @@ PARALLEL_UNITS = 9            # work per element of the reference kernel
 MATH_COST = 8
 CHUNK_ALIGN = 64              # chunk boundaries, in elements
 MAX_LAUNCHES = 256            # prepared launches kept per kernel (one per input layout)
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1  # the runtime int scalars a kernel takes
 
 # (the tuple of arrays, the layout words), both by address: the cheapest call ctypes makes
 _KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
@@ -88,14 +95,44 @@ def _thread_pool() -> ThreadPoolExecutor:
         return _pool
 
 
+def run_eagerly(graph: Graph, args: Sequence[Any]) -> Any:
+    """The group computed by its ops' eager kernels, one by one in program order: what the
+    unfused graph computes, or raises. Outputs are fresh C-contiguous arrays, as a kernel's."""
+    env: Dict[Any, Any] = dict(zip(graph.inputs, args))
+    for node in graph.nodes:
+        if node.kind == "prim::Constant":
+            env[node.output] = node.output.constant
+        else:
+            env[node.output] = registry.node_op(node).kernel(*[env[v] for v in node.inputs])
+    outs = tuple(np.array(env[v], order="C") for v in graph.outputs)
+    return outs[0] if len(outs) == 1 else outs
+
+
+class _EagerLaunch:
+    """The launch of a layout no kernel computes (an empty iteration space, or dtypes some op
+    refuses): the group's eager kernels."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+
+    def taking(self, positions: Sequence[int], n_args: int) -> Callable[..., Any]:
+        return lambda *args: self(*[args[i] for i in positions])
+
+    def __call__(self, *args: Any) -> Any:
+        return run_eagerly(self.graph, args)
+
+
 class _Launch:
     """A prepared call for one input layout: the kernel, the outputs to allocate and, per
-    chunk of the work, the layout words the kernel reads ([start, end, shape, strides])."""
+    chunk of the work, the layout words the kernel reads ([start, end, shape, strides]);
+    ``eager`` computes the same call by the eager kernels (for what the kernel leaves to them)."""
 
-    __slots__ = ("fn", "layouts", "addresses", "outputs", "tensor_inputs", "scalar_inputs", "extra", "single")
+    __slots__ = ("fn", "layouts", "addresses", "outputs", "tensor_inputs", "scalar_inputs", "extra", "single",
+                 "eager")
 
-    def __init__(self, fn: Optional[Any], layouts: np.ndarray, outputs: List[Tuple[Tuple[int, ...], np.dtype]],
-                 tensor_inputs: Optional[List[int]], scalar_inputs: List[Tuple[int, str]], extra: bool):
+    def __init__(self, fn: Any, layouts: np.ndarray, outputs: List[Tuple[Tuple[int, ...], np.dtype]],
+                 tensor_inputs: Optional[List[int]], scalar_inputs: List[Tuple[int, str]], extra: bool,
+                 eager: Callable[..., Any]):
         self.fn = fn
         self.layouts = layouts  # one row per chunk; kept alive here, read by address
         self.addresses = [layouts[c:].ctypes.data for c in range(len(layouts))]
@@ -104,22 +141,22 @@ class _Launch:
         self.scalar_inputs = scalar_inputs  # (position, how it is passed)
         self.extra = extra
         self.single = len(outputs) == 1
+        self.eager = eager
 
     def taking(self, positions: Sequence[int], n_args: int) -> "_Launch":
         """This launch reading its argument i from position ``positions[i]`` of an argument
         list of ``n_args`` (the arguments of a host function that is one call of the kernel)."""
         tensors = range(len(positions)) if self.tensor_inputs is None else self.tensor_inputs
+        eager = self.eager
         launch = _Launch(self.fn, self.layouts, self.outputs, [positions[i] for i in tensors],
-                         [(positions[i], kind) for i, kind in self.scalar_inputs], self.extra)
+                         [(positions[i], kind) for i, kind in self.scalar_inputs], self.extra,
+                         lambda *args: eager(*[args[i] for i in positions]))
         # every argument, in order: the call passes them on as they are
         if launch.tensor_inputs == list(range(n_args)) and not launch.scalar_inputs:
             launch.tensor_inputs = None
         return launch
 
     def __call__(self, *args: Any) -> Any:
-        outs = tuple([np.empty(shape, dtype) for shape, dtype in self.outputs])
-        if self.fn is None:
-            return outs[0] if self.single else outs
         tensors = args if self.tensor_inputs is None else [args[i] for i in self.tensor_inputs]
         extra = None
         if self.extra:
@@ -127,8 +164,12 @@ class _Launch:
             for k, (i, kind) in enumerate(self.scalar_inputs, 1):
                 if kind == "float64":
                     extra[k:k + 1].view(np.float64)[0] = args[i]
+                elif kind == "int64" and not INT32_MIN <= args[i] <= INT32_MAX:
+                    return self.eager(*args)
                 else:
                     extra[k] = args[i]
+        outs = tuple([np.empty(shape, dtype) for shape, dtype in self.outputs])
+        if extra is not None:
             packed = (*tensors, *outs, extra)
         else:
             packed = (*tensors, *outs)
@@ -142,8 +183,9 @@ class _Launch:
             for f in futures:
                 f.result()
         if extra is not None and extra[0]:
-            bit = int(extra[0]) & -int(extra[0])
-            raise RuntimeError(ERRORS[bit])
+            self.eager(*args)  # raises the error of the first failing op
+            raise RuntimeError(f"internal error: a fused kernel reported value errors {int(extra[0])} that its "
+                               "eager kernels do not raise")
         return outs[0] if self.single else outs
 
 
@@ -226,23 +268,22 @@ class FusedKernel:
                     raise TypeError(f"fusion group input {i} must be a number, got {type(a).__name__}")
                 types.append(type_of_constant(a))
         value_types = kernels.infer_types(g, types)  # raises PyTorch's broadcast error
-        self._check_dtypes(args, value_types)
+        if not self._eager_accepts(args, value_types):
+            # the eager kernels raise: the refusing op's error, or an earlier op's value error
+            return self._keep(key, _EagerLaunch(g))
 
         tensors = [a for a, t in zip(args, self.is_tensor) if t]
         out_types = [value_types[v] for v in g.outputs]
         # inputs nothing reads take no part in the iteration space (and are never loaded)
         used = [v for v in value_types if v.uses or v.node.kind != "prim::Param"]
         all_sizes = [value_types[v].sizes for v in used if isinstance(value_types[v], TensorType)]
-        try:
-            shape = tuple(np.broadcast_shapes(*all_sizes))
-        except ValueError:
-            shape = None
+        shape = _broadcast_shape(all_sizes)
         outputs = [(t.sizes, np.dtype(t.dtype)) for t in out_types]
         numel = int(np.prod(shape, dtype=np.int64)) if shape else (0 if shape is None else 1)
         if shape is None or (numel == 0 and any(0 not in t.sizes for t in out_types)):
             launch = _SplitLaunch([(self._part(indices), indices) for indices in _by_shape(out_types)], len(outputs))
         elif numel == 0:
-            launch = _Launch(None, np.zeros((0, 0), np.int64), outputs, None, [], False)
+            launch = _EagerLaunch(g)
         else:
             operands = [(a.shape, tuple(s // a.itemsize for s in a.strides)) if v.uses else ((), ())
                         for a, v in zip(tensors, [v for v, t in zip(g.inputs, self.is_tensor) if t])]
@@ -269,7 +310,11 @@ class FusedKernel:
             layouts = np.array([[start, end] + words for start, end in _chunks(numel, threads)], np.int64)
             tensor_inputs = None if all(self.is_tensor) else [i for i, t in enumerate(self.is_tensor) if t]
             launch = _Launch(fn, layouts, outputs, tensor_inputs,
-                             [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)], extra)
+                             [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)], extra,
+                             _EagerLaunch(g))
+        return self._keep(key, launch)
+
+    def _keep(self, key: Optional[tuple], launch: Any) -> Any:
         if key is not None:
             with self._lock:
                 self._launches[key] = launch
@@ -293,13 +338,13 @@ class FusedKernel:
                 part = self._parts[indices] = FusedKernel(g, self.cache)
             return part
 
-    def _check_dtypes(self, args: Sequence[Any], value_types: Dict[Any, Type]) -> None:
-        """Run the eager kernels once on empty inputs of these dtypes: an op that rejects
-        them (``-`` on bools, bitwise ops on floats) raises here exactly as in eager mode, and
-        the dtypes the kernels produce must be the ones the kernel will compute."""
+    def _eager_accepts(self, args: Sequence[Any], value_types: Dict[Any, Type]) -> bool:
+        """Whether the eager kernels accept these dtypes (and the group's constants), run once
+        on empty inputs of them: an op may refuse them (``-`` on bools, bitwise ops on
+        floats). The dtypes the kernels produce must be the ones the kernel will compute."""
         sig = tuple((a.dtype, a.ndim == 0) if t else type(a) for a, t in zip(args, self.is_tensor))
         if sig in self._checked:
-            return
+            return True
         env: Dict[Any, Any] = {}
         for v, a, t in zip(self.graph.inputs, args, self.is_tensor):
             # ones, not zeros: a 0-d input cannot be empty, and must not trip value checks
@@ -310,7 +355,10 @@ class FusedKernel:
                 env[node.output] = node.output.constant
                 continue
             op = registry.node_op(node)
-            result = op.kernel(*[env[v] for v in node.inputs])
+            try:
+                result = op.kernel(*[env[v] for v in node.inputs])
+            except Exception:  # noqa: BLE001 - any refusal: the eager kernels will raise it on the real inputs
+                return False
             # 0-d values go on as ones too: True + -1 is 0, and False // 0 would stop the check
             env[node.output] = np.ones((), result.dtype) if result.ndim == 0 else result
             expected = value_types[node.output].dtype
@@ -318,6 +366,7 @@ class FusedKernel:
                 raise RuntimeError(f"internal error: {node.kind} gives {result.dtype.name} eagerly but its type "
                                    f"rule says {expected}")
         self._checked.add(sig)
+        return True
 
     def _kernel(self, spec: Spec) -> Tuple[Any, bool, int]:
         """The compiled kernel for ``spec``, whether it takes the extra array, and how many
@@ -330,6 +379,20 @@ class FusedKernel:
                 hit = self._kernels[spec] = (_KERNEL_TYPE(address), built.extra, built.math_calls)
                 self.compiles += 1
             return hit
+
+
+def _broadcast_shape(shapes: Sequence[Tuple[int, ...]]) -> Optional[Tuple[int, ...]]:
+    """The broadcast of ``shapes``, None if they do not broadcast (numpy's broadcast_shapes
+    stops at 32 dimensions; arrays have up to 64)."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = [1] * ndim
+    for s in shapes:
+        for d, n in enumerate(s, ndim - len(s)):
+            if n != 1:
+                if out[d] not in (1, n):
+                    return None
+                out[d] = n
+    return tuple(out)
 
 
 def _contiguous_strides(shape: Tuple[int, ...]) -> Tuple[int, ...]:

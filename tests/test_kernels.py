@@ -9,135 +9,32 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from fused_programs import (ROUND_DECIMALS, SPECIAL, HypothesisChoices, assert_close, assert_exact, random_group,
+                            run_both)
 
 from minitorch_jit.codegen import host
 from minitorch_jit.codegen.launch import FusedKernel
 from minitorch_jit.codegen.llvm import target
 from minitorch_jit.codegen.llvm.cache import MAGIC, KernelCache, KernelCacheWarning
-from minitorch_jit.ir import registry
 from minitorch_jit.ir.parser import parse_graph
 from minitorch_jit.ir.types import SHORT_NAME
-
-DTYPES = ["bool", "int32", "int64", "float32", "float64"]
-# ops whose fused result must equal the eager one exactly, and transcendental ones (within
-# the math library's bounds, plus the eager kernel's own error)
-EXACT_BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge",
-                "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "floor_divide",
-                "remainder"]
-EXACT_UNARY = ["neg", "abs", "relu", "floor", "ceil", "round", "trunc", "sign", "logical_not", "sqrt",
-               "rsqrt", "reciprocal"]
-# binary ops that take a Python number as their second operand (PyTorch's maximum does not)
-SCALAR_OPERAND = {op for op in EXACT_BINARY + ["pow"] if any(
-    o.schema.overload == "Scalar" for o in registry.overloads(f"aten::{op}"))}
-APPROX_UNARY = ["exp", "log", "log1p", "expm1", "tanh", "sigmoid", "erf", "sin", "cos", "silu"]
-ROUND_DECIMALS = [-40, -3, -1, 0, 1, 2, 5, 39, 309]
-SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, np.inf, -np.inf, np.nan, 1e-40, 1e30, -1e-310, 7.0]
-
-
-def _tensor(draw, dtype, shape):
-    if dtype == "bool":
-        a = draw(st.lists(st.booleans(), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
-        arr = np.array(a, dtype=bool).reshape(shape)
-    elif dtype.startswith("int"):
-        a = draw(st.lists(st.integers(-6, 6), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
-        arr = np.array(a, dtype=dtype).reshape(shape)
-    else:
-        a = draw(st.lists(st.sampled_from(SPECIAL) | st.floats(-5, 5), min_size=int(np.prod(shape)),
-                          max_size=int(np.prod(shape))))
-        with np.errstate(all="ignore"):
-            arr = np.array(a, dtype=dtype).reshape(shape)
-    if draw(st.booleans()) and arr.ndim and arr.shape[-1] > 1:
-        # the same values through a strided (and maybe reversed) view
-        big = np.repeat(arr, 2, axis=-1)
-        arr = big[..., ::2] if draw(st.booleans()) else big[..., ::-2][..., ::-1]
-    return arr
 
 
 @st.composite
 def expression(draw, exact=True):
-    """A random graph of pointwise ops over 1-3 inputs with broadcastable shapes."""
-    rank = draw(st.integers(0, 3))
-    base = [draw(st.integers(0, 3)) if draw(st.integers(0, 9)) == 0 else draw(st.integers(1, 4)) for _ in range(rank)]
-    n_in = draw(st.integers(1, 3))
-    inputs, lines, values = [], [], []
-    for i in range(n_in):
-        dtype = draw(st.sampled_from(DTYPES))
-        keep = draw(st.integers(0, rank))
-        shape = tuple(1 if draw(st.booleans()) else d for d in base[rank - keep:])
-        inputs.append(_tensor(draw, dtype, shape))
-        values.append(f"%x{i}")
-    n_ops = draw(st.integers(2, 6))
-    for k in range(n_ops):
-        if draw(st.booleans()):
-            op = draw(st.sampled_from(EXACT_UNARY if exact else EXACT_UNARY + APPROX_UNARY))
-            a = draw(st.sampled_from(values))
-            if op == "round" and draw(st.booleans()):  # round(x, decimals=d), d past float32's range too
-                lines.append(f"  %d{k} : int = prim::Constant[value={draw(st.sampled_from(ROUND_DECIMALS))}]()")
-                lines.append(f"  %v{k} : Tensor = aten::round({a}, %d{k})")
-            else:
-                lines.append(f"  %v{k} : Tensor = aten::{op}({a})")
-        else:
-            op = draw(st.sampled_from(EXACT_BINARY if exact else EXACT_BINARY + ["pow"]))
-            a = draw(st.sampled_from(values))
-            if op in SCALAR_OPERAND and draw(st.integers(0, 3)) == 0:
-                c = draw(st.sampled_from(["2", "-1", "0.5", "True", "3"]))
-                t = "bool" if c == "True" else "float" if "." in c else "int"
-                lines.append(f"  %c{k} : {t} = prim::Constant[value={c}]()")
-                lines.append(f"  %v{k} : Tensor = aten::{op}({a}, %c{k})")
-            else:
-                lines.append(f"  %v{k} : Tensor = aten::{op}({a}, {draw(st.sampled_from(values))})")
-        values.append(f"%v{k}")
-    outs = sorted({values[-1], draw(st.sampled_from(values[n_in:]))})
-    header = ", ".join(f"%x{i} : {SHORT_NAME[a.dtype.name]}({', '.join('*' * 0 + '*' for _ in a.shape)})"
-                       for i, a in enumerate(inputs))
-    text = f"graph({header}):\n" + "\n".join(lines) + f"\n  return ({', '.join(outs)})\n"
-    return text, inputs
-
-
-def run_both(text, inputs):
-    g = parse_graph(text)
-    try:
-        with np.errstate(all="ignore"):
-            expected = host.generate(g).fn(*inputs)
-    except (RuntimeError, TypeError) as e:
-        with pytest.raises(type(e)) as info:
-            FusedKernel(g)(*inputs)
-        # eager checks values before dtypes (bool // False says ZeroDivisionError there), the
-        # kernel's dtype check comes first
-        assert str(info.value) == str(e) or str(e) == "ZeroDivisionError"
-        return None
-    got = FusedKernel(g)(*inputs)
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    got = got if isinstance(got, tuple) else (got,)
-    return list(zip(got, expected))
+    return random_group(HypothesisChoices(draw), exact)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(expression(exact=True))
 def test_random_exact_expressions_match_eager_bit_for_bit(case):
-    pairs = run_both(*case)
-    for got, expected in pairs or ():
-        assert got.dtype == expected.dtype and got.shape == expected.shape
-        np.testing.assert_array_equal(got, expected)
+    assert_exact(run_both(*case))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(expression(exact=False))
 def test_random_expressions_with_transcendentals_match_eager(case):
-    inputs = case[1]
-    # a few ulps of error in a term survive a later cancellation (tanh(x) - x) as an absolute
-    # error on the scale of the terms, which the inputs bound for these functions
-    scale = min(1.0, max([0.0] + [float(np.max(np.abs(a[np.isfinite(a)]), initial=0)) for a in inputs
-                                  if a.dtype.kind == "f" and a.size]))
-    for got, expected in run_both(*case) or ():
-        assert got.dtype == expected.dtype and got.shape == expected.shape
-        if got.dtype.kind == "f":
-            # eager numpy float32 functions are themselves only good to a few ulps, and a
-            # float64 result may add such a float32 value (or exp of an int, which is float32)
-            rtol = 1e-13 if all(a.dtype == np.float64 for a in inputs) else 2e-5
-            np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * scale)
-        else:
-            np.testing.assert_array_equal(got, expected)
+    assert_close(run_both(*case), *case)
 
 
 def kernel(text):
@@ -269,7 +166,6 @@ import numpy as np
 import minitorch_jit
 from minitorch_jit.codegen.launch import FusedKernel
 from minitorch_jit.codegen.llvm.cache import default_cache
-from minitorch_jit.ir import registry
 from minitorch_jit.ir.parser import parse_graph
 k = FusedKernel(parse_graph({ADD_EXP!r}))
 a = np.ones((3, 4), np.float32)

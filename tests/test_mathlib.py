@@ -20,10 +20,18 @@ def _erf(x):
     return np.array([math.erf(v) for v in x.astype(np.float64)], dtype=L)
 
 
+def _sigmoid(x):
+    """aten::sigmoid is 1 / (1 + e^-x) with 0 where e^-x overflows in x's dtype, as the eager
+    kernel computes it (and PyTorch): the math library's sigmoid, more accurate there, is not
+    used for those."""
+    with np.errstate(over="ignore"):
+        return np.where(np.isinf(np.exp(-x)) & ~np.isnan(x), L(0), 1 / (1 + np.exp(-x.astype(L))))
+
+
 REFERENCE = {
     "exp": lambda x: np.exp(x.astype(L)), "expm1": lambda x: np.expm1(x.astype(L)),
     "log": lambda x: np.log(x.astype(L)), "log1p": lambda x: np.log1p(x.astype(L)),
-    "tanh": lambda x: np.tanh(x.astype(L)), "sigmoid": lambda x: 1 / (1 + np.exp(-x.astype(L))),
+    "tanh": lambda x: np.tanh(x.astype(L)), "sigmoid": lambda x: _sigmoid(x),
     "erf": _erf, "sin": lambda x: np.sin(x.astype(L)), "cos": lambda x: np.cos(x.astype(L)),
 }
 

@@ -33,7 +33,7 @@ from minitorch_jit.ir.types import BOOL, FLOAT, INT, TensorType, Type
 
 from .builder import F64, I1, I8, I32, I64, MEMORY, REGISTER, Builder, V
 from .cache import SYMBOL
-from .lowering import NOT_CONSTANT, Context, Operand, lower_node
+from .lowering import NOT_CONSTANT, Context, Operand, lower_node, python_number
 
 RUNTIME = -1  # an inner stride known only at run time
 
@@ -246,7 +246,9 @@ def _constant(b: Builder, v: Value) -> Operand:
     if isinstance(c, str):
         return Operand(None, None, "str", c)
     dtype = "bool" if isinstance(c, bool) else "int64" if isinstance(c, int) else "float64"
-    return Operand(b.c(REGISTER[dtype], c), dtype, "scalar", c)
+    # the register holds the number as numpy would pass it (ints wrapped to 64 bits); lowerings
+    # that need the exact Python number (comparisons beyond int64) read ``const``
+    return Operand(b.c(REGISTER[dtype], python_number(c, dtype)), dtype, "scalar", c)
 
 
 _SCALAR_TYPES = {"bool": BOOL, "int64": INT, "float64": FLOAT}

@@ -10,8 +10,17 @@ from :mod:`.mathlib` and differ from numpy within their stated error.
 Errors that depend on dtypes (``-`` on bools, bitwise ops on floats) never reach a lowering:
 the launcher runs the eager kernels on empty inputs of the specialized dtypes first, which
 raises exactly what eager raises. Errors that depend on values (integer division by zero,
-integers to negative powers) set a status bit that the launcher turns into the eager error
-after the kernel ran; the kernel itself never divides by zero or traps.
+integers to negative powers, an addcmul ``value`` that does not fit the integer dtype) set a
+status bit; the launcher then runs the group's eager kernels on the same inputs, so the
+error raised is the one of the first failing op, exactly as eager. The kernel itself never
+divides by zero or traps.
+
+Python numbers that are constants of the group are converted at compile time as numpy
+converts them for the eager kernels (an int to float32 goes through double, as numpy's
+does), and a comparison with an int constant beyond the range of the compared dtype is
+decided at compile time (``int32 < 2**31`` is all true), as numpy's exact comparison gives.
+Runtime int scalars reach a kernel only within int32's range: the launcher runs the eager
+kernels for others.
 """
 from __future__ import annotations
 
@@ -28,11 +37,10 @@ from .builder import I1, I32, REGISTER, Builder, V
 
 NOT_CONSTANT = object()
 
-# Status bits a kernel reports, and the errors the eager kernels raise for the same inputs.
+# Status bits a kernel reports: an element hit a value error of the eager kernels.
 ZERO_DIVISION = 1
 NEGATIVE_POWER = 2
-ERRORS = {ZERO_DIVISION: "ZeroDivisionError",
-          NEGATIVE_POWER: "Integers to negative integer powers are not allowed."}
+OUT_OF_RANGE = 4
 
 
 @dataclass
@@ -58,6 +66,24 @@ class Operand:
         return self.dtype  # type: ignore[return-value]
 
 
+def python_number(c: Any, dtype: str) -> Any:
+    """Python number ``c`` as numpy converts it to ``dtype`` for an eager kernel (ints that
+    do not fit an integer dtype wrap, as the eager arithmetic takes them)."""
+    if dtype == "bool":
+        return bool(c)
+    if is_float(dtype):
+        with np.errstate(over="ignore"):  # 1e40 is inf in float32, silently as in the eager kernels
+            return float(np.dtype(dtype).type(c))
+    bits = 32 if dtype == "int32" else 64
+    half = 1 << (bits - 1)
+    return (int(c) + half) % (1 << bits) - half
+
+
+def int_range(dtype: str) -> tuple:
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
+
+
 class Context:
     """What a lowering emits with: the builder, casts, promotion, math functions and the
     status bits of value errors.
@@ -79,9 +105,12 @@ class Context:
 
     def cast(self, op: Operand, to: str) -> V:
         """The operand's value converted to ``to`` as numpy's unsafe cast does (the only
-        float-to-integer conversions pointwise ops need are none)."""
+        float-to-integer conversion pointwise ops need is addcmul's, see there). A constant
+        is converted here, as numpy converts the Python number for an eager kernel."""
         b, v, frm = self.b, op.value, op.dtype
         assert v is not None and frm is not None, "casting a non-numeric operand"
+        if op.const is not NOT_CONSTANT and op.kind == "scalar":
+            return b.c(REGISTER[to], python_number(op.const, to))
         if frm == to:
             return v
         t = REGISTER[to]
@@ -143,12 +172,26 @@ def _float_unary(name: str, fn: Callable[[Context, V], V]) -> None:
     LOWERINGS[f"aten::{name}"] = lambda cx, ops, out: fn(cx, cx.cast(ops[0], out))
 
 
-for _name in ("exp", "log", "log1p", "expm1", "sin", "cos", "tanh", "sigmoid", "erf"):
+# The smallest floats whose e^x overflows (numpy's exp and the correctly rounded one agree).
+EXP_OVERFLOW = {"float32": float.fromhex("0x1.62e43p+6"), "float64": float.fromhex("0x1.62e42fefa39f0p+9")}
+
+
+def _sigmoid(cx: Context, x: V) -> V:
+    """sigmoid as the eager kernel defines it, 1 / (e^-x + 1): 0 where e^-x overflows.
+    The math library's is more accurate there (subnormals down to about -104 in float32),
+    but a zero and a subnormal differ in every discrete use (x != 0, 0 / y), so the fused
+    result is the eager (and PyTorch's) 0."""
+    limit = EXP_OVERFLOW["float32" if x.type == REGISTER["float32"] else "float64"]
+    return cx.b.select(x.le(-limit), cx.b.c(x.type, 0.0), cx.math("sigmoid", x))
+
+
+for _name in ("exp", "log", "log1p", "expm1", "sin", "cos", "tanh", "erf"):
     _float_unary(_name, lambda cx, x, _n=_name: cx.math(_n, x))
+_float_unary("sigmoid", _sigmoid)
 _float_unary("sqrt", lambda cx, x: cx.b.sqrt(x))
 _float_unary("rsqrt", lambda cx, x: 1.0 / cx.b.sqrt(x))
 _float_unary("reciprocal", lambda cx, x: 1.0 / x)
-_float_unary("silu", lambda cx, x: x * cx.math("sigmoid", x))
+_float_unary("silu", lambda cx, x: x * _sigmoid(cx, x))
 
 
 @lowering("aten::neg")
@@ -165,7 +208,8 @@ def _abs(cx: Context, ops: List[Operand], out: str) -> V:
 @lowering("aten::relu")
 def _relu(cx: Context, ops: List[Operand], out: str) -> V:
     x = cx.cast(ops[0], out)
-    return _maximum_values(cx, x, cx.b.c(x.type, 0), out)
+    zero = cx.b.c(x.type, 0)
+    return cx.b.select(x.lt(zero), zero, x)  # PyTorch's x < 0 ? 0 : x keeps -0.0 and NaN
 
 
 def _rounding(name: str) -> Lowering:
@@ -295,7 +339,8 @@ def _floor_divide(cx: Context, ops: List[Operand], out: str) -> V:
 def _remainder(cx: Context, ops: List[Operand], out: str) -> V:
     b, x, y = cx.b, cx.cast(ops[0], out), cx.cast(ops[1], out)
     if x.is_float:
-        return _float_divmod(cx, x, y)[1]
+        r = _float_divmod(cx, x, y)[1]
+        return b.select(r.eq(0.0), b.copysign(r, x), r)  # PyTorch's zero has the dividend's sign
     r = x.srem(_int_divisor(cx, y))  # x % -1 is 0 like x % 1
     return b.select(r.ne(0) & (r.lt(0) ^ y.lt(0)), r + y, r)
 
@@ -357,13 +402,25 @@ def _minimum(cx: Context, ops: List[Operand], out: str) -> V:
 # comparisons, logical and bitwise ops
 
 
+_MIRRORED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+
+
 def _comparison(method: str) -> Lowering:
     def lower(cx: Context, ops: List[Operand], out: str) -> V:
         ct = cx.promote(ops[0], ops[1])
         if ct == "bool":  # False < True: compare as small integers
             ct = "int32"
+        for k, m in ((1, method), (0, _MIRRORED[method])):
+            c = ops[k].const
+            if ct in ("int32", "int64") and type(c) is int and not int_range(ct)[0] <= c <= int_range(ct)[1]:
+                return cx.b.c(I1, _beyond_range(m, c > 0))
         return getattr(cx.cast(ops[0], ct), method)(cx.cast(ops[1], ct))
     return lower
+
+
+def _beyond_range(method: str, above: bool) -> bool:
+    """``x <method> c`` for every x of an integer dtype, ``c`` above (or below) its range."""
+    return {"eq": False, "ne": True, "lt": above, "le": above, "gt": not above, "ge": not above}[method]
 
 
 for _name, _method in (("eq", "eq"), ("ne", "ne"), ("lt", "lt"), ("le", "le"), ("gt", "gt"), ("ge", "ge")):
@@ -428,7 +485,22 @@ def _lerp(cx: Context, ops: List[Operand], out: str) -> V:
 
 @lowering("aten::addcmul")
 def _addcmul(cx: Context, ops: List[Operand], out: str) -> V:
-    value = cx.cast(ops[3], out) if len(ops) > 3 else cx.b.c(REGISTER[out], 1)
+    b = cx.b
+    if len(ops) < 4:
+        value = b.c(REGISTER[out], 1)
+    elif is_float(out) or ops[3].dtype != "float64":
+        value = cx.cast(ops[3], out)
+    elif ops[3].const is not NOT_CONSTANT:  # the eager kernel truncates value (and checked its range)
+        value = b.c(REGISTER[out], int(ops[3].const))
+    else:
+        # truncated as the eager kernel does; out of range (or NaN) is its error
+        lo, hi = int_range(out)
+        v = ops[3].value
+        # what truncates into [lo, hi]: (lo - 1, hi + 1) for int32; [-2**63, 2**63) for int64,
+        # whose bounds are the doubles nearest to lo - 1 and hi + 1
+        fits = (v.gt(lo - 1.0) if out == "int32" else v.ge(float(lo))) & v.lt(hi + 1.0)
+        cx.fail_if(~fits, OUT_OF_RANGE)
+        value = b.fptosi(b.select(fits, v, b.c(v.type, 0.0)), REGISTER[out])
     product = value * cx.cast(ops[1], out) * cx.cast(ops[2], out)
     return cx.cast(ops[0], out) + product
 

@@ -57,6 +57,13 @@ def _supported(dtype: str) -> str:
     return dtype
 
 
+def _native(array: Any) -> None:
+    """PyTorch refuses arrays in the other byte order (they would need converting)."""
+    if not array.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order. "
+                         "Conversion between byte orders is currently not supported.")
+
+
 def _leaf_dtypes(data: Any) -> List[str]:
     """The dtype of every leaf of nested lists as PyTorch infers it (Python numbers take the
     default dtypes, numpy values and tensors keep theirs), after checking that the nesting is
@@ -65,6 +72,7 @@ def _leaf_dtypes(data: Any) -> List[str]:
 
     def shape(x: Any, depth: int) -> tuple:
         if isinstance(x, (np.ndarray, np.generic)):
+            _native(x)
             found.append(x.dtype.name)
         elif isinstance(x, (bool, int, float)):
             found.append("bool" if isinstance(x, bool) else "int64" if isinstance(x, int) else DEFAULT_FLOAT)
@@ -126,6 +134,7 @@ def from_numpy(array: Any) -> np.ndarray:
     """Shares memory with the array, as PyTorch's from_numpy does."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    _native(array)
     _supported(array.dtype.name)
     return array
 

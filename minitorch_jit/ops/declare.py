@@ -148,7 +148,7 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
            dunder: Optional[str] = None, reflected: bool = True, torch_reflected: bool = False,
            alpha: bool = False, num: Optional[Callable[[Any, Any], Any]] = None, num_result: str = "arith",
            also: Sequence[str] = (), inplace: bool = True, scalar: bool = True,
-           check: Optional[Callable[[Any, Any], None]] = None, **flags: Any) -> None:
+           check: Optional[Callable[[Any, Any], None]] = None, wrap_ints: bool = False, **flags: Any) -> None:
     """The overloads of a binary pointwise op:
 
     - ``aten::<name>.Tensor(Tensor self, Tensor other)`` and ``.Scalar(Tensor self, Scalar other)``
@@ -166,6 +166,8 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
     (made floating for ``result="float"``); for ``result="bool"`` the output is bool.
     With ``alpha``, the overloads take ``alpha`` and compute ``fn(self, alpha * other)``.
     ``check(a, b)`` refuses operands before anything else is looked at (in-place casts included).
+    With ``wrap_ints``, a Python int operand is taken as PyTorch's arithmetic takes it
+    (:func:`rules.arithmetic_int`); without, as numpy does (comparisons are exact for any int).
     """
     def dtype(a: Any, b: Any) -> str:
         dt = rules.result_dtype(a, b)
@@ -175,10 +177,13 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
         if check is not None:
             check(a, b)
         dt = dtype(a, b)
+        if wrap_ints:
+            a, b = rules.arithmetic_int(a, dt), rules.arithmetic_int(b, dt)
         if alpha_ != 1:
             if isinstance(alpha_, float) and not is_float(dt):
                 raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
-            b = np.multiply(b, alpha_, dtype=dt)
+            # bools: other * alpha is other AND alpha (True + True * 2 is True)
+            b = np.logical_and(b, bool(alpha_)) if dt == "bool" else np.multiply(b, alpha_, dtype=dt)
         return fn(a, b, dt)
 
     def kernel(a: Any, b: Any, alpha_: Any = 1) -> Any:

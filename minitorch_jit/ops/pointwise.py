@@ -88,7 +88,8 @@ def _erf(x: np.ndarray, dt: str) -> np.ndarray:
 def _relu(a: np.ndarray, dt: str) -> np.ndarray:
     if a.dtype == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
-    return np.maximum(a, a.dtype.type(0))
+    # PyTorch's x < 0 ? 0 : x, which keeps -0.0 and NaN (numpy's maximum gives 0.0 for -0.0)
+    return np.where(a < 0, a.dtype.type(0), a)
 
 
 def _sign(a: np.ndarray, dt: str) -> np.ndarray:
@@ -203,21 +204,27 @@ def _div(a: Any, b: Any, dt: str) -> Any:
     return np.true_divide(a, b, dtype=dt)
 
 
-def _check_int_divisor(what: str, b: Any, dt: str) -> None:
+def _check_int_divisor(what: str, a: Any, b: Any, dt: str) -> None:
     if dt == "bool":
         raise not_implemented(what, dt)
-    if not is_float(dt) and np.any(np.asarray(b) == 0):
+    # an empty result divides nothing, whatever the divisor holds (as in PyTorch)
+    if not is_float(dt) and np.any(np.asarray(b) == 0) and 0 not in rules.broadcast_sizes(np.shape(a), np.shape(b)):
         raise RuntimeError("ZeroDivisionError")
 
 
 def _floor_divide(a: Any, b: Any, dt: str) -> Any:
-    _check_int_divisor("floor_divide", b, dt)
+    _check_int_divisor("floor_divide", a, b, dt)
     return np.floor_divide(a, b, dtype=dt)
 
 
 def _remainder(a: Any, b: Any, dt: str) -> Any:
-    _check_int_divisor("remainder", b, dt)
-    return np.remainder(a, b, dtype=dt)
+    _check_int_divisor("remainder", a, b, dt)
+    out = np.remainder(a, b, dtype=dt)
+    if is_float(dt):
+        # PyTorch's remainder is fmod's, moved into the divisor's sign when nonzero: a zero
+        # keeps the dividend's sign (numpy gives it the divisor's)
+        out = np.where(out == 0, np.copysign(out, a, dtype=dt), out)
+    return out
 
 
 def _pow(a: Any, b: Any, dt: str) -> Any:
@@ -234,9 +241,10 @@ def _pow(a: Any, b: Any, dt: str) -> Any:
         if b < 0:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         return np.power(a, b, dtype=dt)
-    # a negative exponent in an integer tensor: 1 and -1 keep their magnitude, the rest round to 0
-    out = np.power(a, np.abs(b), dtype=dt)
+    # a negative exponent in an integer tensor: 1 and -1 keep their magnitude, the rest round
+    # to 0 (numpy refuses negative exponents, and the magnitude of INT_MIN is negative too)
     neg = b < 0
+    out = np.power(a, np.where(neg, b.dtype.type(0), b), dtype=dt)
     if np.any(neg):
         a = np.asarray(a)
         out = np.where(neg, np.where(np.abs(a) == 1, np.where(a < 0, 1 - 2 * (b % 2), 1), 0), out).astype(dt)
@@ -272,18 +280,6 @@ def _bitwise(f: Any) -> Any:
     return fn
 
 
-def _num_floordiv(a: Any, b: Any) -> Any:
-    if b == 0:
-        raise ZeroDivisionError("integer division or modulo by zero")
-    return a // b
-
-
-def _num_mod(a: Any, b: Any) -> Any:
-    if b == 0:
-        raise ZeroDivisionError("integer division or modulo by zero")
-    return a % b
-
-
 def _num_truediv(a: Any, b: Any) -> float:
     return a / b
 
@@ -292,13 +288,13 @@ def _num_pow(a: Any, b: Any) -> float:
     return float(a ** b)
 
 
-binary("add", _add, dunder="add", alpha=True, num=operator.add)
-binary("sub", _sub, dunder="sub", alpha=True, num=operator.sub, also=("torch.subtract",), check=_sub_check)
-binary("mul", _mul, dunder="mul", num=operator.mul, also=("torch.multiply",))
-binary("div", _div, "float", dunder="truediv", num=_num_truediv, num_result="float",
+binary("add", _add, dunder="add", alpha=True, num=operator.add, wrap_ints=True)
+binary("sub", _sub, dunder="sub", alpha=True, num=operator.sub, wrap_ints=True, also=("torch.subtract",), check=_sub_check)
+binary("mul", _mul, dunder="mul", num=operator.mul, wrap_ints=True, also=("torch.multiply",))
+binary("div", _div, "float", dunder="truediv", num=_num_truediv, num_result="float", wrap_ints=True,
        also=("torch.true_divide", "torch.divide"))
-binary("floor_divide", _floor_divide, dunder="floordiv", num=_num_floordiv)
-binary("remainder", _remainder, dunder="mod", torch_reflected=True, num=_num_mod)
+binary("floor_divide", _floor_divide, dunder="floordiv", num=operator.floordiv, wrap_ints=True)
+binary("remainder", _remainder, dunder="mod", torch_reflected=True, num=operator.mod, wrap_ints=True)
 binary("pow", _pow, dunder="pow", torch_reflected=True, num=_num_pow, num_result="float")
 binary("maximum", _maximum, reflected=False, scalar=False)
 binary("minimum", _minimum, reflected=False, scalar=False)
@@ -309,9 +305,9 @@ for _name, _f, _num in (("eq", np.equal, operator.eq), ("ne", np.not_equal, oper
 binary("logical_and", _logical(np.logical_and), "bool", reflected=False, scalar=False)
 binary("logical_or", _logical(np.logical_or), "bool", reflected=False, scalar=False)
 binary("logical_xor", _logical(np.logical_xor), "bool", reflected=False, scalar=False)
-binary("bitwise_and", _bitwise(np.bitwise_and), dunder="and")
-binary("bitwise_or", _bitwise(np.bitwise_or), dunder="or")
-binary("bitwise_xor", _bitwise(np.bitwise_xor), dunder="xor")
+binary("bitwise_and", _bitwise(np.bitwise_and), dunder="and", wrap_ints=True)
+binary("bitwise_or", _bitwise(np.bitwise_or), dunder="or", wrap_ints=True)
+binary("bitwise_xor", _bitwise(np.bitwise_xor), dunder="xor", wrap_ints=True)
 
 
 @op("aten::max.other(Tensor self, Tensor other) -> Tensor", names=("torch.max", "Tensor.max"),
@@ -336,12 +332,25 @@ def _clamp(a: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
     if lo is None and hi is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     dt = rules.result_dtype(*[v for v in (a, lo, hi) if v is not None])
+    if dt == "bool":
+        _clamp_bool_check(lo, hi)
     x = a.astype(dt, copy=False)
     if lo is not None:
         x = np.maximum(x, lo, dtype=dt)
     if hi is not None:
         x = np.minimum(x, hi, dtype=dt)
     return x
+
+
+def _clamp_bool_check(lo: Any, hi: Any) -> None:
+    """PyTorch clamps bools only between one tensor bound (its clamp_min/clamp_max kernels)."""
+    arrays = [isinstance(v, np.ndarray) for v in (lo, hi) if v is not None]
+    if all(arrays) and len(arrays) == 1:
+        return
+    if all(arrays):
+        raise not_implemented("clamp_cpu", "bool")
+    raise not_implemented("clamp_scalar_cpu" if len(arrays) == 2 else
+                          "clamp_min_scalar_cpu" if lo is not None else "clamp_max_scalar_cpu", "bool")
 
 
 def _clamp_(a: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
@@ -399,11 +408,20 @@ op("aten::lerp.Tensor(Tensor self, Tensor end, Tensor weight) -> Tensor", names=
    type_rule=_lerp_rule, pointwise=True)(_lerp)
 
 
+_C_NAMES = {"int32": "int", "int64": "int64_t"}
+
+
 @op("aten::addcmul(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor",
     names=("torch.addcmul", "Tensor.addcmul"), type_rule=rules.pointwise(args=(0, 1, 2)), pointwise=True)
 def addcmul(a: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Any = 1) -> np.ndarray:
     """``self + value * tensor1 * tensor2``, multiplied left to right as PyTorch does."""
     dt = rules.result_dtype(a, t1, t2)
+    if dt == "bool":
+        raise not_implemented("addcmul_cpu_out", dt)
     if not is_float(dt):
-        value = int(value)  # PyTorch converts value to the integral dtype, truncating
+        # PyTorch converts value to the integral dtype, truncating, and refuses what does not fit
+        info = np.iinfo(dt)
+        if not (math.isfinite(value) and info.min <= int(value) <= info.max):
+            raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dt]} without overflow")
+        value = int(value)
     return np.add(a, np.multiply(np.multiply(value, t1, dtype=dt), t2, dtype=dt), dtype=dt)

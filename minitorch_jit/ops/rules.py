@@ -102,6 +102,27 @@ def result_dtype(*values: Any) -> str:
     return result_type([o for o in map(_eager_operand, values) if o is not None])
 
 
+# A Python int operand of arithmetic must fit 64 bits, signed or unsigned, as PyTorch's
+# Scalar does (a bigger one is an OverflowError there too)
+SCALAR_INT_MIN, SCALAR_INT_END = -(1 << 63), 1 << 64
+INT_BITS = {"int32": 32, "int64": 64}
+
+
+def arithmetic_int(v: Any, dtype: str) -> Any:
+    """A Python int operand of arithmetic computed in ``dtype``, as PyTorch takes it: wrapped
+    to an integer dtype's range (int32 + 2**31 adds -2**31), refused beyond 64 bits. Other
+    operands (arrays, floats, bools) are returned as they are."""
+    if type(v) is not int:
+        return v
+    if not SCALAR_INT_MIN <= v < SCALAR_INT_END:
+        raise OverflowError("int too big to convert")
+    bits = INT_BITS.get(dtype)
+    if bits is None:
+        return v
+    half = 1 << (bits - 1)
+    return (v + half) % (1 << bits) - half
+
+
 def float_dtype(dtype: str) -> str:
     """Integer and bool results of float-valued ops (exp, true division) are float32."""
     return dtype if is_float(dtype) else DEFAULT_FLOAT
