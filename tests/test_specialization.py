@@ -134,7 +134,7 @@ def test_lunif2_size_folds_to_a_constant_under_specialization():
     x = torch.randn(6, 3)
     g = str(fn.graph_for(x))
     assert "aten::size" not in g
-    assert "graph(%x : Float(6, *)):" in g
+    assert "graph(%x : Float(6, *, contiguous)):" in g
     assert "prim::Constant[value=30]()" in g  # N * N - N
     np.testing.assert_allclose(fn(x).numpy(), lunif2(x).numpy(), rtol=1e-6)
     compiles = fn.executor.compiles
@@ -185,7 +185,7 @@ def test_contiguity_is_part_of_the_kind():
 def test_dims_of_one_show_in_the_specialized_types():
     fn = torch.trace(lambda a, b: a + b, (torch.ones(2, 3), torch.ones(2, 3)))
     g = fn.graph_for(torch.ones(1, 3), torch.ones(4, 1))
-    assert str(g).startswith("graph(%a : Float(1, *), %b : Float(*, 1)):\n  %1 : Float(*, *) = aten::add")
+    assert str(g).startswith("graph(%a : Float(1, *, contiguous), %b : Float(*, 1, contiguous)):\n  %1 : Float(*, *) = aten::add")
 
 
 def test_the_cache_is_bounded(monkeypatch):
@@ -208,7 +208,7 @@ def test_recompiles_are_logged_with_their_reason(monkeypatch, caplog):
         fn(torch.randn(9, 3).double())
     assert caplog.messages == [
         "recompiling lunif2: input 0 (x) size 0 was 6, now 9",
-        "recompiling lunif2: input 0 (x) was Float(*, *), now Double(*, *)",
+        "recompiling lunif2: input 0 (x) was Float(*, *, contiguous), now Double(*, *, contiguous)",
     ]
 
 
@@ -216,8 +216,9 @@ def test_modules_specialize_on_their_parameters_too():
     torch.manual_seed(0)
     traced = torch.trace(mlp(), torch.randn(8, 8))
     g = str(traced.graph_for(torch.randn(5, 8)))
-    assert g.startswith("graph(%x : Float(*, *), %self.0.weight : Float(*, *), %self.0.bias : Float(*), "
-                        "%self.2.weight : Float(1, *), %self.2.bias : Float(1)):")
+    assert g.startswith("graph(%x : Float(*, *, contiguous), %self.0.weight : Float(*, *, contiguous), "
+                        "%self.0.bias : Float(*, contiguous), %self.2.weight : Float(1, *, contiguous), "
+                        "%self.2.bias : Float(1, contiguous)):")
     assert "%3 : Float(*, 1) = aten::linear(%2, %self.2.weight, %self.2.bias)" in g
 
 
@@ -243,7 +244,7 @@ def test_disabling_the_jit_makes_trace_return_plain_python(monkeypatch, value):
 def test_lists_of_tensors_specialized_differently():
     fn = torch.trace(lambda a, b: torch.cat([a, b]) * 2, (torch.ones(2, 3), torch.ones(2, 3)))
     a, b = torch.randn(1, 3), torch.randn(4, 3)
-    assert "Tensor[] = prim::ListConstruct(%a, %b)" in str(fn.graph_for(a, b)).replace("Float(*, *)[]", "Tensor[]")
+    assert "Tensor[] = prim::ListConstruct(%a, %b)" in str(fn.graph_for(a, b)).replace("Float(*, *, contiguous)[]", "Tensor[]")
     np.testing.assert_array_equal(fn(a, b).numpy(), (torch.cat([a, b]) * 2).numpy())
 
 
@@ -256,12 +257,12 @@ def test_none_arguments_become_constants():
         """)
     x = torch.randn(5)
     assert str(fn.graph_for(x, None)) == (
-        "graph(%x : Float(*), %lo : NoneType):\n"
+        "graph(%x : Float(*, contiguous), %lo : NoneType):\n"
         "  %1 : NoneType = prim::Constant()\n"
         "  %hi : float = prim::Constant[value=0.5]()\n"
         "  %y : Float(*) = aten::clamp(%x, %1, %hi)\n"
         "  return (%y)\n")
-    assert "graph(%x : Float(*), %lo : float):" in str(fn.graph_for(x, -0.5))
+    assert "graph(%x : Float(*, contiguous), %lo : float):" in str(fn.graph_for(x, -0.5))
     np.testing.assert_array_equal(fn(x, None).numpy(), x.clamp(max=0.5).numpy())
     np.testing.assert_array_equal(fn(x, -0.5).numpy(), x.clamp(-0.5, 0.5).numpy())
 
@@ -275,7 +276,7 @@ def test_an_int_passed_for_a_float_is_a_float():
         """)
     x = torch.arange(3)
     g = str(fn.graph_for(x, 2, 3))
-    assert "graph(%x : Long(*), %s : float, %k : int):" in g
+    assert "graph(%x : Long(*, contiguous), %s : float, %k : int):" in g
     assert "%y : Float(*) = aten::mul(%x, %s)" in g and "%z : Long(*) = aten::mul(%x, %k)" in g
     y, z = fn(x, 2, 3)
     assert (y.dtype, z.dtype) == (torch.float32, torch.int64)

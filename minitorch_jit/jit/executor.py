@@ -27,7 +27,6 @@ import numpy as np
 from minitorch_jit.codegen.host import HostCode, generate
 from minitorch_jit.ir import Graph, TensorType, Type, Value
 from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType
-from minitorch_jit.passes.input_facts import assume_contiguous
 from minitorch_jit.passes.peephole import size_reads
 
 from ..ops.dispatch import unwrap  # a user argument as graphs see it: arrays for tensors, plain ints
@@ -66,7 +65,7 @@ def _is_tensor_key(key: Any) -> bool:
 
 def describe_key(key: Any) -> str:
     if _is_tensor_key(key):
-        return str(specialized_type(TensorType(), key)) + ("" if key[3] else " non-contiguous")
+        return str(specialized_type(TensorType(), key))
     if isinstance(key, tuple):
         return f"{key[0]}[{', '.join(describe_key(k) for k in key[1])}]"
     return str(key)
@@ -78,7 +77,7 @@ _NUMBERS = {"int": INT, "float": FLOAT, "bool": BOOL}
 def specialized_type(declared: Type, key: Any) -> Type:
     """The declared input type refined by what the key says of the value."""
     if _is_tensor_key(key):
-        return TensorType(key[1], tuple(1 if one else None for one in key[2]))
+        return TensorType(key[1], tuple(1 if one else None for one in key[2]), key[3])
     if isinstance(declared, OptionalType):
         return NONE if key == "NoneType" else specialized_type(declared.elem, key)
     if isinstance(declared, NumberType) and key in _NUMBERS:
@@ -221,8 +220,7 @@ class GraphExecutor:
             else:
                 sizes = list(v.type.sizes)
                 sizes[guard.dim] = value
-                v.type = v.type.with_sizes(sizes)
-        assume_contiguous(g, [i for i, k in enumerate(kind) if _is_tensor_key(k) and k[3]])
+                v.type = TensorType(v.type.dtype, sizes, v.type.contiguous)
         return self.optimize(g) if self.optimize is not None else g
 
     def specialize(self, raw: Sequence[Any]) -> Graph:
