@@ -2,6 +2,10 @@
 only where the graph reads them, no compile work on a hit, a bounded cache, logged recompiles,
 and the switch that turns the JIT off."""
 import logging
+import random
+import threading
+import time
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -22,9 +26,9 @@ from programs import script_from_ir
 def counting_pipeline():
     calls = []
 
-    def optimize(graph):
+    def optimize(graph, refine=None):
         calls.append(graph)
-        return run_pipeline(graph)
+        return run_pipeline(graph, refine)
     return optimize, calls
 
 
@@ -147,6 +151,37 @@ def test_lunif2_size_folds_to_a_constant_under_specialization():
     assert fn.executor.compiles == compiles + 1
 
 
+def test_a_function_that_reads_its_batch_size_runs_the_pipeline_once_per_plan():
+    # lunif2 folds N = x.size(0): the first call finds that out and makes N known in one run
+    # of the pipeline; each new batch size is a plan of its own, compiled by one more run
+    # with N known from the start; explain and graph_for reuse the plans
+    optimize, calls = counting_pipeline()
+    with config.using(optimizer=optimize):
+        fn = torch.trace(lunif2, torch.randn(6, 3))  # not script: it returns the function scripted before
+    x = torch.randn(6, 3)
+    np.testing.assert_allclose(fn(x).numpy(), lunif2(x).numpy(), rtol=1e-6)
+    assert len(calls) == 1
+    assert "prim::Constant[value=30]()" in str(fn.graph_for(x)) and "aten::size" not in str(fn.graph_for(x))
+    assert "fusion group" in fn.explain(x)
+    assert len(calls) == 1
+    y = torch.randn(9, 3)
+    np.testing.assert_allclose(fn(y).numpy(), lunif2(y).numpy(), rtol=1e-6)
+    fn(torch.randn(6, 3)), fn.explain(y)
+    assert len(calls) == 2 and fn.executor.compiles == 2
+    assert "prim::Constant[value=72]()" in str(fn.graph_for(y))
+
+
+def test_explain_reports_the_fuser_of_the_plan_that_runs():
+    optimize, calls = counting_pipeline()
+    args = boxes(4, 5)
+    with config.using(optimizer=optimize):
+        fn = torch.trace(ratio_iou, tuple(args))
+    assert fn.explain(*args).startswith("ratio_iou: 1 fusion group\n  prim::FusionGroup_0: 19 ops")
+    assert len(calls) == 1
+    fn(*args)
+    assert len(calls) == 1
+
+
 BRANCHY = """
     graph(%x : Tensor, %flag : bool, %n : int):
       %r : Tensor = prim::If(%flag)
@@ -195,6 +230,45 @@ def test_the_cache_is_bounded(monkeypatch):
         fn(torch.ones(*[2] * rank))
     assert len(fn.executor.plans) == 2 and len(fn.executor.guards) == 2
     assert fn.executor.compiles == 4
+
+
+class YieldingDict(OrderedDict):
+    """An executor table that gives up the GIL after each lookup, so that other threads run
+    in the window between a lookup and what the caller does with it."""
+
+    def get(self, key, default=None):
+        found = super().get(key, default)
+        time.sleep(0)
+        return found
+
+
+def test_concurrent_calls_of_many_kinds_with_a_small_cache(monkeypatch):
+    # issue 12 item 10: threads evicting each other's plans and guards from a small cache
+    # (8 threads, 64 kinds) raised KeyError in move_to_end about once in 12,000 calls
+    monkeypatch.setattr(executor, "CACHE_SIZE", 4)
+    monkeypatch.setenv("MINITORCH_JIT_LOG", "recompile")  # the logged reasons read the plans too
+    fn = torch.trace(lambda x: x + 1, torch.ones(2))
+    fn.executor.plans, fn.executor.guards = YieldingDict(), YieldingDict()
+    kinds = [torch.ones(*[1 if (k >> d) & 1 else 2 for d in range(4)]) for k in range(16)]
+    errors = []
+
+    def calls(seed):
+        rng = random.Random(seed)
+        try:
+            for _ in range(40):
+                x = rng.choice(kinds)
+                y = fn(x=x)  # by keyword: every call looks its plan up
+                assert y.shape == x.shape and bool((y == 2).all())
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=calls, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(fn.executor.plans) <= 4 and len(fn.executor.guards) <= 4
 
 
 def test_recompiles_are_logged_with_their_reason(monkeypatch, caplog):
