@@ -30,6 +30,7 @@ from .llvm import kernel as kernels
 from .llvm.cache import KernelCache, default_cache
 from .llvm.kernel import RUNTIME, ObjectLayout, ScalarArg, Spec, TensorArg
 from .llvm.lowering import ERRORS
+from .llvm.target import Loaded
 
 log = logging.getLogger("minitorch_jit")
 
@@ -92,11 +93,14 @@ class _Launch:
     """A prepared call for one input layout: the kernel, the outputs to allocate and, per
     chunk of the work, the layout words the kernel reads ([start, end, shape, strides])."""
 
-    __slots__ = ("fn", "layouts", "addresses", "outputs", "tensor_inputs", "scalar_inputs", "extra", "single")
+    __slots__ = ("fn", "library", "layouts", "addresses", "outputs", "tensor_inputs", "scalar_inputs", "extra",
+                 "single")
 
-    def __init__(self, fn: Optional[Any], layouts: np.ndarray, outputs: List[Tuple[Tuple[int, ...], np.dtype]],
-                 tensor_inputs: Optional[List[int]], scalar_inputs: List[Tuple[int, str]], extra: bool):
+    def __init__(self, fn: Optional[Any], library: Optional[Loaded], layouts: np.ndarray,
+                 outputs: List[Tuple[Tuple[int, ...], np.dtype]], tensor_inputs: Optional[List[int]],
+                 scalar_inputs: List[Tuple[int, str]], extra: bool):
         self.fn = fn
+        self.library = library  # keeps the kernel's code loaded while this launch may run it
         self.layouts = layouts  # one row per chunk; kept alive here, read by address
         self.addresses = [layouts[c:].ctypes.data for c in range(len(layouts))]
         self.outputs = outputs
@@ -109,7 +113,7 @@ class _Launch:
         """This launch reading its argument i from position ``positions[i]`` of an argument
         list of ``n_args`` (the arguments of a host function that is one call of the kernel)."""
         tensors = range(len(positions)) if self.tensor_inputs is None else self.tensor_inputs
-        launch = _Launch(self.fn, self.layouts, self.outputs, [positions[i] for i in tensors],
+        launch = _Launch(self.fn, self.library, self.layouts, self.outputs, [positions[i] for i in tensors],
                          [(positions[i], kind) for i, kind in self.scalar_inputs], self.extra)
         # every argument, in order: the call passes them on as they are
         if launch.tensor_inputs == list(range(n_args)) and not launch.scalar_inputs:
@@ -186,7 +190,7 @@ class FusedKernel:
         self.cache = cache if cache is not None else default_cache()
         self.is_tensor = [isinstance(v.type, TensorType) for v in graph.inputs]
         self._launches: "OrderedDict[tuple, _Launch]" = OrderedDict()
-        self._kernels: Dict[Spec, Tuple[Any, bool, int]] = {}
+        self._kernels: Dict[Spec, Tuple[Loaded, Any, bool, int]] = {}
         self._checked: set = set()
         self._parts: Dict[Tuple[int, ...], "FusedKernel"] = {}
         self._lock = threading.Lock()
@@ -242,7 +246,7 @@ class FusedKernel:
         if shape is None or (numel == 0 and any(0 not in t.sizes for t in out_types)):
             launch = _SplitLaunch([(self._part(indices), indices) for indices in _by_shape(out_types)], len(outputs))
         elif numel == 0:
-            launch = _Launch(None, np.zeros((0, 0), np.int64), outputs, None, [], False)
+            launch = _Launch(None, None, np.zeros((0, 0), np.int64), outputs, None, [], False)
         else:
             operands = [(a.shape, tuple(s // a.itemsize for s in a.strides)) if v.uses else ((), ())
                         for a, v in zip(tensors, [v for v, t in zip(g.inputs, self.is_tensor) if t])]
@@ -259,7 +263,7 @@ class FusedKernel:
             spec_outputs = tuple(TensorArg(t.dtype, not t.sizes, _inner_kind(strides[len(tensors) + j][-1]))
                                  for j, t in enumerate(out_types))
             spec = Spec(len(dims), tuple(spec_inputs), spec_outputs)
-            fn, extra, math_calls = self._kernel(spec)
+            library, fn, extra, math_calls = self._kernel(spec)
             # Outputs smaller than the iteration space are written by several iterations
             # (the same value); keep those launches on one thread.
             broadcast_out = any(0 in st for st in strides[len(tensors):])
@@ -268,7 +272,7 @@ class FusedKernel:
             words = list(dims) + [s for st in strides for s in st]
             layouts = np.array([[start, end] + words for start, end in _chunks(numel, threads)], np.int64)
             tensor_inputs = None if all(self.is_tensor) else [i for i, t in enumerate(self.is_tensor) if t]
-            launch = _Launch(fn, layouts, outputs, tensor_inputs,
+            launch = _Launch(fn, library, layouts, outputs, tensor_inputs,
                              [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)], extra)
         if key is not None:
             with self._lock:
@@ -319,15 +323,15 @@ class FusedKernel:
                                    f"rule says {expected}")
         self._checked.add(sig)
 
-    def _kernel(self, spec: Spec) -> Tuple[Any, bool, int]:
-        """The compiled kernel for ``spec``, whether it takes the extra array, and how many
-        math functions it calls per element."""
+    def _kernel(self, spec: Spec) -> Tuple[Loaded, Any, bool, int]:
+        """The loaded kernel for ``spec`` and its entry point, whether it takes the extra
+        array, and how many math functions it calls per element."""
         with self._lock:
             hit = self._kernels.get(spec)
             if hit is None:
                 built = kernels.build(self.graph, spec, LAYOUT)
-                address = self.cache.address(built.text)
-                hit = self._kernels[spec] = (_KERNEL_TYPE(address), built.extra, built.math_calls)
+                library = self.cache.load(built.text)
+                hit = self._kernels[spec] = (library, _KERNEL_TYPE(library.address), built.extra, built.math_calls)
                 self.compiles += 1
             return hit
 

@@ -448,11 +448,23 @@ def _sources(value: Value, inputs: Dict[Value, int]) -> Set[Value]:
     return found
 
 
+def _only_pointwise_operand(value: Value) -> bool:
+    """Is ``value`` read only as an operand of pointwise tensor ops (``x * x.size(0)``)?"""
+    ops = [registry.node_op(u.user) for u in value.uses]
+    return all(op is not None and op.pointwise for op in ops)
+
+
 def size_reads(graph: Graph) -> List[Tuple[int, int]]:
     """(graph input offset, dim) of the unknown input sizes that would let the size-query
     rules above fold the queries left in ``graph``. The executor specializes on them. A
     query of an input's size reads that size; a query of a computed tensor's size reads
-    every size of the inputs it is computed from (type rules carry sizes through ops)."""
+    every size of the inputs it is computed from (type rules carry sizes through ops).
+
+    Queries whose result is only an operand of pointwise tensor ops read nothing: folding
+    them would save no work at run time, and would bake each size into the fused kernel
+    that computes the ops, compiling a kernel per size; unfolded, the size is an argument
+    of one kernel. (A size that goes through number arithmetic first, ``N * N - N``, is
+    folded with that arithmetic.)"""
     inputs = {v: i for i, v in enumerate(graph.inputs)}
     reads: Set[Tuple[int, int]] = set()
     for node in graph.all_nodes():
@@ -460,7 +472,7 @@ def size_reads(graph: Graph) -> List[Tuple[int, int]]:
         if t is None or t.sizes is None:
             continue
         dims = _queried_dims(node, t)
-        if not dims:
+        if not dims or _only_pointwise_operand(node.output):
             continue
         x = node.inputs[0]
         if x in inputs:

@@ -345,6 +345,74 @@ def test_groups_that_differ_only_in_their_sizes_share_one_kernel():
     assert groups[0].compiles == 1
 
 
+def count_builds(monkeypatch):
+    from minitorch_jit.codegen.llvm import kernel as llvm_kernel
+    built = []
+
+    def build(*args):
+        built.append(args)
+        return real(*args)
+    real = llvm_kernel.build
+    monkeypatch.setattr(llvm_kernel, "build", build)
+    return built
+
+
+def test_a_size_used_as_a_pointwise_operand_is_an_argument_of_one_kernel(monkeypatch):
+    # issue 12 item 11: x * x.size(0) + 1 compiled and kept a kernel per distinct size
+    import minitorch_jit as torch
+
+    def f(x):
+        return x * x.size(0) + 1
+
+    built = count_builds(monkeypatch)
+    fn = torch.script(f)
+    for n in range(2, 42):
+        x = torch.randn(n)
+        np.testing.assert_allclose(fn(x).numpy(), f(x).numpy(), rtol=1e-6)
+    (group,) = [n for n in fn.graph_for(torch.randn(3)).nodes if n.kind == "prim::FusionGroup"]
+    assert "aten::size" in str(fn.graph_for(torch.randn(3)))
+    assert (fn.executor.compiles, len(built)) == (1, 1)
+
+
+def test_loaded_kernels_are_bounded_and_unloaded(monkeypatch):
+    # sizes that go through number arithmetic are folded: a kernel per size, of which only
+    # as many stay loaded as the caches that hold them keep
+    import gc
+    import weakref
+
+    import minitorch_jit as torch
+    from minitorch_jit.codegen import launch
+    from minitorch_jit.codegen.llvm import cache as kernel_cache
+    from minitorch_jit.jit import executor
+
+    loaded = []
+
+    def load_object(*args):
+        kernel = real(*args)
+        loaded.append(weakref.ref(kernel))
+        return kernel
+    real = target.load_object
+    monkeypatch.setattr(target, "load_object", load_object)
+    for module, name in ((executor, "CACHE_SIZE"), (executor, "LAYOUT_CACHE_SIZE"), (launch, "MAX_GROUPS"),
+                         (kernel_cache, "MAX_LOADED")):
+        monkeypatch.setattr(module, name, 2)
+
+    def f(x):
+        return x * (x.size(0) - 1) + 1
+
+    fn = torch.script(f)
+    for n in range(3, 15):  # (from 3: x * (2 - 1) is x)
+        x = torch.randn(n)
+        np.testing.assert_allclose(fn(x).numpy(), f(x).numpy(), rtol=1e-6)
+    assert fn.executor.compiles == 12 and len(loaded) == 12
+    gc.collect()
+    alive = [k for k in loaded if k() is not None]
+    assert 2 <= len(alive) <= 6, len(alive)
+    # the ones still loaded run
+    x = torch.randn(14)
+    np.testing.assert_allclose(fn(x).numpy(), f(x).numpy(), rtol=1e-6)
+
+
 def test_kernels_that_call_math_functions_use_the_thread_pool_at_fewer_elements(monkeypatch):
     monkeypatch.setenv("MINITORCH_JIT_NUM_THREADS", "2")
     cheap = kernel("""graph(%a : Float(*), %b : Float(*)):

@@ -375,6 +375,23 @@ def test_size_reads_name_the_input_sizes_queries_need():
     assert size_reads(g) == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1)]
 
 
+def test_sizes_only_used_as_operands_of_pointwise_ops_are_not_read():
+    g = parse_graph(dedent("""
+        graph(%x : Float(*, *), %y : Float(*)):
+          %0 : int = prim::Constant[value=0]()
+          %n : int = aten::size(%x, %0)
+          %a : Float(*, *) = aten::mul(%x, %n)
+          %k : int = aten::numel(%y)
+          %b : Float(*) = aten::add(%y, %k, %k)
+          %m : int = aten::size(%y, %0)
+          %m2 : int = aten::mul(%m, %m)
+          %c : Float(*) = aten::div(%y, %m2)
+          return (%a, %b, %c)
+        """))
+    # n and k are only pointwise operands (kernel arguments); m goes through int arithmetic
+    assert size_reads(g) == [(1, 0)]
+
+
 def test_len_and_indexing_of_known_values_fold():
     check_pass(peephole, """
         graph(%x : Float(4, *), %y : Float(*), %n : int):
