@@ -173,22 +173,32 @@ class _SplitLaunch:
         return outs[0] if self.n_outputs == 1 else tuple(outs)
 
 
-def _by_shape(types: Sequence[TensorType]) -> List[Tuple[int, ...]]:
-    """The positions of ``types``, grouped by their sizes (in order of first appearance)."""
+def _by_shape(sizes: Sequence[Tuple[int, ...]]) -> List[Tuple[int, ...]]:
+    """The positions of ``sizes``, grouped by equal sizes (in order of first appearance)."""
     groups: Dict[Tuple[int, ...], List[int]] = {}
-    for i, t in enumerate(types):
-        groups.setdefault(tuple(t.sizes), []).append(i)
+    for i, s in enumerate(sizes):
+        groups.setdefault(tuple(s), []).append(i)
     return [tuple(g) for g in groups.values()]
 
 
 class FusedKernel:
     """The callable that host code calls for one ``prim::FusionGroup``: arrays and Python
-    numbers in (in the subgraph's input order), the group's outputs out."""
+    numbers in (in the subgraph's input order), the group's outputs out.
+
+    The subgraph is typed (shape propagation gave every tensor value its dtype; sizes, when
+    the types have them, are not relied on): the kernel computes those dtypes, so arrays of
+    other dtypes than its inputs' are refused. Each new layout of the inputs has its sizes
+    worked out and checked (by the ops' type rules, for PyTorch's broadcast errors)."""
 
     def __init__(self, graph: Graph, cache: Optional[KernelCache] = None):
+        for v in list(graph.inputs) + [o for n in graph.nodes for o in n.outputs]:
+            if isinstance(v.type, TensorType) and v.type.dtype is None:
+                raise ValueError(f"fusion group value %{v.name or '?'} has no dtype: kernels take the dtypes of "
+                                 "a typed graph (one that shape propagation has typed)")
         self.graph = graph
         self.cache = cache if cache is not None else default_cache()
         self.is_tensor = [isinstance(v.type, TensorType) for v in graph.inputs]
+        self.out_dtypes = [v.type.dtype for v in graph.outputs]
         self._launches: "OrderedDict[tuple, _Launch]" = OrderedDict()
         self._kernels: Dict[Spec, Tuple[Loaded, Any, bool, int]] = {}
         self._checked: set = set()
@@ -222,6 +232,9 @@ class FusedKernel:
                     raise TypeError(f"fusion group input {i} must be an array, got {type(a).__name__}")
                 if a.dtype not in SUPPORTED or not a.dtype.isnative:
                     raise TypeError(f"fusion group input {i} has unsupported dtype {a.dtype}")
+                if SUPPORTED[a.dtype] != g.inputs[i].type.dtype:
+                    raise TypeError(f"fusion group input {i} has dtype {a.dtype}, its graph says "
+                                    f"{g.inputs[i].type.dtype}")
                 if any(s % a.itemsize for s in a.strides):
                     raise TypeError(f"fusion group input {i} has strides {a.strides} that are not whole elements")
                 types.append(TensorType(SUPPORTED[a.dtype], a.shape))
@@ -229,28 +242,27 @@ class FusedKernel:
                 if not isinstance(a, (bool, int, float)):
                     raise TypeError(f"fusion group input {i} must be a number, got {type(a).__name__}")
                 types.append(type_of_constant(a))
-        value_types = kernels.infer_types(g, types)  # raises PyTorch's broadcast error
-        self._check_dtypes(args, value_types)
+        value_sizes = kernels.infer_sizes(g, types)  # raises PyTorch's broadcast error
+        self._check_dtypes(args)
 
         tensors = [a for a, t in zip(args, self.is_tensor) if t]
-        out_types = [value_types[v] for v in g.outputs]
+        out_sizes = [value_sizes[v] for v in g.outputs]
         # inputs nothing reads take no part in the iteration space (and are never loaded)
-        used = [v for v in value_types if v.uses or v.node.kind != "prim::Param"]
-        all_sizes = [value_types[v].sizes for v in used if isinstance(value_types[v], TensorType)]
+        all_sizes = [s for v, s in value_sizes.items() if v.uses or v.node.kind != "prim::Param"]
         try:
             shape = tuple(np.broadcast_shapes(*all_sizes))
         except ValueError:
             shape = None
-        outputs = [(t.sizes, np.dtype(t.dtype)) for t in out_types]
+        outputs = [(s, np.dtype(d)) for s, d in zip(out_sizes, self.out_dtypes)]
         numel = int(np.prod(shape, dtype=np.int64)) if shape else (0 if shape is None else 1)
-        if shape is None or (numel == 0 and any(0 not in t.sizes for t in out_types)):
-            launch = _SplitLaunch([(self._part(indices), indices) for indices in _by_shape(out_types)], len(outputs))
+        if shape is None or (numel == 0 and any(0 not in s for s in out_sizes)):
+            launch = _SplitLaunch([(self._part(indices), indices) for indices in _by_shape(out_sizes)], len(outputs))
         elif numel == 0:
             launch = _Launch(None, None, np.zeros((0, 0), np.int64), outputs, None, [], False)
         else:
             operands = [(a.shape, tuple(s // a.itemsize for s in a.strides)) if v.uses else ((), ())
                         for a, v in zip(tensors, [v for v, t in zip(g.inputs, self.is_tensor) if t])]
-            operands += [(t.sizes, _contiguous_strides(t.sizes)) for t in out_types]
+            operands += [(s, _contiguous_strides(s)) for s in out_sizes]
             dims, strides = _coalesce(shape, [_broadcast_strides(s, st, shape) for s, st in operands])
             spec_inputs = []
             k = 0
@@ -260,8 +272,8 @@ class FusedKernel:
                     k += 1
                 else:
                     spec_inputs.append(ScalarArg({bool: "bool", int: "int64", float: "float64"}[type(a)]))
-            spec_outputs = tuple(TensorArg(t.dtype, not t.sizes, _inner_kind(strides[len(tensors) + j][-1]))
-                                 for j, t in enumerate(out_types))
+            spec_outputs = tuple(TensorArg(d, not s, _inner_kind(strides[len(tensors) + j][-1]))
+                                 for j, (s, d) in enumerate(zip(out_sizes, self.out_dtypes)))
             spec = Spec(len(dims), tuple(spec_inputs), spec_outputs)
             library, fn, extra, math_calls = self._kernel(spec)
             # Outputs smaller than the iteration space are written by several iterations
@@ -297,10 +309,11 @@ class FusedKernel:
                 part = self._parts[indices] = FusedKernel(g, self.cache)
             return part
 
-    def _check_dtypes(self, args: Sequence[Any], value_types: Dict[Any, Type]) -> None:
+    def _check_dtypes(self, args: Sequence[Any]) -> None:
         """Run the eager kernels once on empty inputs of these dtypes: an op that rejects
         them (``-`` on bools, bitwise ops on floats) raises here exactly as in eager mode, and
-        the dtypes the kernels produce must be the ones the kernel will compute."""
+        the dtypes the kernels produce must be the ones the graph's types say, which the
+        kernel computes."""
         sig = tuple((a.dtype, a.ndim == 0) if t else type(a) for a, t in zip(args, self.is_tensor))
         if sig in self._checked:
             return
@@ -317,7 +330,7 @@ class FusedKernel:
             result = op.kernel(*[env[v] for v in node.inputs])
             # 0-d values go on as ones too: True + -1 is 0, and False // 0 would stop the check
             env[node.output] = np.ones((), result.dtype) if result.ndim == 0 else result
-            expected = value_types[node.output].dtype
+            expected = node.output.type.dtype
             if result.dtype.name != expected:
                 raise RuntimeError(f"internal error: {node.kind} gives {result.dtype.name} eagerly but its type "
                                    f"rule says {expected}")

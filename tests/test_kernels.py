@@ -17,6 +17,7 @@ from minitorch_jit.codegen.llvm.cache import MAGIC, KernelCache
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.parser import parse_graph
 from minitorch_jit.ir.types import SHORT_NAME
+from minitorch_jit.passes.shape_propagation import shape_propagation
 
 DTYPES = ["bool", "int32", "int64", "float32", "float64"]
 # ops whose fused result must equal the eager one exactly, and transcendental ones (within
@@ -96,6 +97,7 @@ def expression(draw, exact=True):
 
 def run_both(text, inputs):
     g = parse_graph(text)
+    shape_propagation(g)  # the drawn intermediates are Tensor: kernels take the dtypes of typed graphs
     try:
         with np.errstate(all="ignore"):
             expected = host.generate(g).fn(*inputs)
@@ -164,11 +166,12 @@ def test_bad_inputs_raise_cleanly_and_odd_layouts_compute_right():
         k(a, a.astype(">f4"))
     with pytest.raises(TypeError, match="takes 2 inputs"):
         k(a)
+    with pytest.raises(TypeError, match="input 0 has dtype float64, its graph says float32"):
+        k(a.astype(np.float64), a)  # a kernel computes the dtypes of its typed graph
     rev = a[::-1, ::-2]
     overlapping = np.lib.stride_tricks.as_strided(a, shape=(4, 3), strides=(4, 4))  # rows overlap
     for x, y in [(rev, np.ones((1, 3), np.float32)), (overlapping, overlapping.T.copy().T),
-                 (np.zeros((0, 5), np.float32), a[:1]), (np.full((), 2, np.float32), a),
-                 (a.astype(np.float64), a)]:
+                 (np.zeros((0, 5), np.float32), a[:1]), (np.full((), 2, np.float32), a)]:
         np.testing.assert_allclose(k(x, y), np.exp(x + y), rtol=1e-6)
     deep = np.random.rand(*(2,) * 8).astype(np.float32)
     np.testing.assert_allclose(k(deep, deep[..., :1].transpose()), np.exp(deep + deep[..., :1].transpose()),
@@ -307,8 +310,9 @@ def test_cache_read_rejects_entries_that_fail_their_checks(tmp_path):
 def test_round_with_decimals_that_are_not_constant_matches_eager_bit_for_bit(dtype):
     """The kernel takes 10^|d| at run time, as the eager kernel does, and picks the formula by
     the sign of d."""
-    text = """graph(%x : Tensor, %d : int):
-  %y : Tensor = aten::round(%x, %d)
+    t = SHORT_NAME[dtype]
+    text = f"""graph(%x : {t}(*), %d : int):
+  %y : {t}(*) = aten::round(%x, %d)
   return (%y)
 """
     x = np.array(SPECIAL + [1.2345, 2.675, -1234.5678, 1e38, 0.125], dtype)
@@ -317,6 +321,38 @@ def test_round_with_decimals_that_are_not_constant_matches_eager_bit_for_bit(dty
         expected = host.generate(parse_graph(text)).fn(x, d)
         got = k(x, d)
         assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes(), d
+
+
+def test_the_cache_key_asks_llvm_for_the_target_once_per_process(monkeypatch, tmp_path):
+    import hashlib
+
+    from minitorch_jit._version import __version__
+
+    cache = KernelCache(str(tmp_path))
+    first = cache.key("ir a")
+    assert first == hashlib.sha256(f"ir a\0{target.target_id()}\0{__version__}\0".encode()).hexdigest()
+
+    def asked(*args):
+        raise AssertionError("LLVM was asked for the target again")
+    for name in ("get_host_cpu_name", "get_host_cpu_features", "get_process_triple"):
+        monkeypatch.setattr(target.llvm, name, asked)
+    assert cache.key("ir b") != first and KernelCache(str(tmp_path)).key("ir a") == first
+
+
+def test_kernels_take_their_dtypes_from_the_typed_graph(monkeypatch):
+    from minitorch_jit.codegen.llvm import kernel as llvm_kernel
+    from minitorch_jit.codegen.llvm.kernel import Spec, TensorArg
+    from minitorch_jit.codegen.launch import LAYOUT
+
+    with pytest.raises(ValueError, match="fusion group value %y has no dtype"):
+        FusedKernel(parse_graph("graph(%x : Float(*)):\n  %y : Tensor = aten::neg(%x)\n  return (%y)\n"))
+    g = parse_graph(ADD_EXP)
+    spec = Spec(1, (TensorArg("float32", False, 1),) * 2, (TensorArg("float32", False, 1),))
+
+    def no_rules(*args):
+        raise AssertionError("a type rule was asked for a dtype the graph has")
+    monkeypatch.setattr(registry.OpDef, "output_types", no_rules)
+    assert "fadd float" in llvm_kernel.build(g, spec, LAYOUT).text
 
 
 def test_every_pointwise_op_in_the_registry_has_a_lowering():
