@@ -398,7 +398,7 @@ def _chunks(numel: int, threads: int) -> List[Tuple[int, int]]:
 
 
 _groups: "OrderedDict[str, FusedKernel]" = OrderedDict()
-MAX_GROUPS = 512  # FusedKernels kept for reuse by later plans
+MAX_GROUPS = 256  # FusedKernels kept for reuse by later plans (each holds its loaded kernels)
 
 
 def compile_group(node: Node) -> FusedKernel:
