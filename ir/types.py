@@ -199,7 +199,7 @@ class TensorType(Type):
         return self.dtype is not None and self.sizes is not None and None not in self.sizes
 
     def with_dtype(self, dtype: Optional[str]) -> "TensorType":
-        return TensorType(dtype, self.sizes, self.contiguous)
+        return TensorType(dtype, self.sizes)
 
     def with_sizes(self, sizes: Optional[Sequence[Optional[int]]]) -> "TensorType":
         """The same dtype with other sizes (a view's: contiguity is not kept)."""
