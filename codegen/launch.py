@@ -36,6 +36,7 @@ from minitorch_jit.ir.types import TensorType, Type, type_of_constant
 from .llvm import kernel as kernels
 from .llvm.cache import KernelCache, default_cache
 from .llvm.kernel import RUNTIME, ObjectLayout, ScalarArg, Spec, TensorArg
+from .llvm.target import Loaded
 
 log = logging.getLogger("minitorch_jit")
 
@@ -127,13 +128,14 @@ class _Launch:
     chunk of the work, the layout words the kernel reads ([start, end, shape, strides]);
     ``eager`` computes the same call by the eager kernels (for what the kernel leaves to them)."""
 
-    __slots__ = ("fn", "layouts", "addresses", "outputs", "tensor_inputs", "scalar_inputs", "extra", "single",
-                 "eager")
+    __slots__ = ("fn", "library", "layouts", "addresses", "outputs", "tensor_inputs", "scalar_inputs", "extra",
+                 "single", "eager")
 
-    def __init__(self, fn: Any, layouts: np.ndarray, outputs: List[Tuple[Tuple[int, ...], np.dtype]],
-                 tensor_inputs: Optional[List[int]], scalar_inputs: List[Tuple[int, str]], extra: bool,
-                 eager: Callable[..., Any]):
+    def __init__(self, fn: Optional[Any], library: Optional[Loaded], layouts: np.ndarray,
+                 outputs: List[Tuple[Tuple[int, ...], np.dtype]], tensor_inputs: Optional[List[int]],
+                 scalar_inputs: List[Tuple[int, str]], extra: bool, eager: Callable[..., Any]):
         self.fn = fn
+        self.library = library  # keeps the kernel's code loaded while this launch may run it
         self.layouts = layouts  # one row per chunk; kept alive here, read by address
         self.addresses = [layouts[c:].ctypes.data for c in range(len(layouts))]
         self.outputs = outputs
@@ -148,7 +150,7 @@ class _Launch:
         list of ``n_args`` (the arguments of a host function that is one call of the kernel)."""
         tensors = range(len(positions)) if self.tensor_inputs is None else self.tensor_inputs
         eager = self.eager
-        launch = _Launch(self.fn, self.layouts, self.outputs, [positions[i] for i in tensors],
+        launch = _Launch(self.fn, self.library, self.layouts, self.outputs, [positions[i] for i in tensors],
                          [(positions[i], kind) for i, kind in self.scalar_inputs], self.extra,
                          lambda *args: eager(*[args[i] for i in positions]))
         # every argument, in order: the call passes them on as they are
@@ -211,24 +213,34 @@ class _SplitLaunch:
         return outs[0] if self.n_outputs == 1 else tuple(outs)
 
 
-def _by_shape(types: Sequence[TensorType]) -> List[Tuple[int, ...]]:
-    """The positions of ``types``, grouped by their sizes (in order of first appearance)."""
+def _by_shape(sizes: Sequence[Tuple[int, ...]]) -> List[Tuple[int, ...]]:
+    """The positions of ``sizes``, grouped by equal sizes (in order of first appearance)."""
     groups: Dict[Tuple[int, ...], List[int]] = {}
-    for i, t in enumerate(types):
-        groups.setdefault(tuple(t.sizes), []).append(i)
+    for i, s in enumerate(sizes):
+        groups.setdefault(tuple(s), []).append(i)
     return [tuple(g) for g in groups.values()]
 
 
 class FusedKernel:
     """The callable that host code calls for one ``prim::FusionGroup``: arrays and Python
-    numbers in (in the subgraph's input order), the group's outputs out."""
+    numbers in (in the subgraph's input order), the group's outputs out.
+
+    The subgraph is typed (shape propagation gave every tensor value its dtype; sizes, when
+    the types have them, are not relied on): the kernel computes those dtypes, so arrays of
+    other dtypes than its inputs' are refused. Each new layout of the inputs has its sizes
+    worked out and checked (by the ops' type rules, for PyTorch's broadcast errors)."""
 
     def __init__(self, graph: Graph, cache: Optional[KernelCache] = None):
+        for v in list(graph.inputs) + [o for n in graph.nodes for o in n.outputs]:
+            if isinstance(v.type, TensorType) and v.type.dtype is None:
+                raise ValueError(f"fusion group value %{v.name or '?'} has no dtype: kernels take the dtypes of "
+                                 "a typed graph (one that shape propagation has typed)")
         self.graph = graph
         self.cache = cache if cache is not None else default_cache()
         self.is_tensor = [isinstance(v.type, TensorType) for v in graph.inputs]
+        self.out_dtypes = [v.type.dtype for v in graph.outputs]
         self._launches: "OrderedDict[tuple, _Launch]" = OrderedDict()
-        self._kernels: Dict[Spec, Tuple[Any, bool, int]] = {}
+        self._kernels: Dict[Spec, Tuple[Loaded, Any, bool, int]] = {}
         self._checked: set = set()
         self._parts: Dict[Tuple[int, ...], "FusedKernel"] = {}
         self._lock = threading.Lock()
@@ -260,6 +272,9 @@ class FusedKernel:
                     raise TypeError(f"fusion group input {i} must be an array, got {type(a).__name__}")
                 if a.dtype not in SUPPORTED or not a.dtype.isnative:
                     raise TypeError(f"fusion group input {i} has unsupported dtype {a.dtype}")
+                if SUPPORTED[a.dtype] != g.inputs[i].type.dtype:
+                    raise TypeError(f"fusion group input {i} has dtype {a.dtype}, its graph says "
+                                    f"{g.inputs[i].type.dtype}")
                 if any(s % a.itemsize for s in a.strides):
                     raise TypeError(f"fusion group input {i} has strides {a.strides} that are not whole elements")
                 types.append(TensorType(SUPPORTED[a.dtype], a.shape))
@@ -267,27 +282,26 @@ class FusedKernel:
                 if not isinstance(a, (bool, int, float)):
                     raise TypeError(f"fusion group input {i} must be a number, got {type(a).__name__}")
                 types.append(type_of_constant(a))
-        value_types = kernels.infer_types(g, types)  # raises PyTorch's broadcast error
-        if not self._eager_accepts(args, value_types):
+        value_sizes = kernels.infer_sizes(g, types)  # raises PyTorch's broadcast error
+        if not self._eager_accepts(args):
             # the eager kernels raise: the refusing op's error, or an earlier op's value error
             return self._keep(key, _EagerLaunch(g))
 
         tensors = [a for a, t in zip(args, self.is_tensor) if t]
-        out_types = [value_types[v] for v in g.outputs]
+        out_sizes = [value_sizes[v] for v in g.outputs]
         # inputs nothing reads take no part in the iteration space (and are never loaded)
-        used = [v for v in value_types if v.uses or v.node.kind != "prim::Param"]
-        all_sizes = [value_types[v].sizes for v in used if isinstance(value_types[v], TensorType)]
+        all_sizes = [s for v, s in value_sizes.items() if v.uses or v.node.kind != "prim::Param"]
         shape = _broadcast_shape(all_sizes)
-        outputs = [(t.sizes, np.dtype(t.dtype)) for t in out_types]
+        outputs = [(s, np.dtype(d)) for s, d in zip(out_sizes, self.out_dtypes)]
         numel = int(np.prod(shape, dtype=np.int64)) if shape else (0 if shape is None else 1)
-        if shape is None or (numel == 0 and any(0 not in t.sizes for t in out_types)):
-            launch = _SplitLaunch([(self._part(indices), indices) for indices in _by_shape(out_types)], len(outputs))
+        if shape is None or (numel == 0 and any(0 not in s for s in out_sizes)):
+            launch = _SplitLaunch([(self._part(indices), indices) for indices in _by_shape(out_sizes)], len(outputs))
         elif numel == 0:
             launch = _EagerLaunch(g)
         else:
             operands = [(a.shape, tuple(s // a.itemsize for s in a.strides)) if v.uses else ((), ())
                         for a, v in zip(tensors, [v for v, t in zip(g.inputs, self.is_tensor) if t])]
-            operands += [(t.sizes, _contiguous_strides(t.sizes)) for t in out_types]
+            operands += [(s, _contiguous_strides(s)) for s in out_sizes]
             dims, strides = _coalesce(shape, [_broadcast_strides(s, st, shape) for s, st in operands])
             spec_inputs = []
             k = 0
@@ -297,10 +311,10 @@ class FusedKernel:
                     k += 1
                 else:
                     spec_inputs.append(ScalarArg({bool: "bool", int: "int64", float: "float64"}[type(a)]))
-            spec_outputs = tuple(TensorArg(t.dtype, not t.sizes, _inner_kind(strides[len(tensors) + j][-1]))
-                                 for j, t in enumerate(out_types))
+            spec_outputs = tuple(TensorArg(d, not s, _inner_kind(strides[len(tensors) + j][-1]))
+                                 for j, (s, d) in enumerate(zip(out_sizes, self.out_dtypes)))
             spec = Spec(len(dims), tuple(spec_inputs), spec_outputs)
-            fn, extra, math_calls = self._kernel(spec)
+            library, fn, extra, math_calls = self._kernel(spec)
             # Outputs smaller than the iteration space are written by several iterations
             # (the same value); keep those launches on one thread.
             broadcast_out = any(0 in st for st in strides[len(tensors):])
@@ -309,7 +323,7 @@ class FusedKernel:
             words = list(dims) + [s for st in strides for s in st]
             layouts = np.array([[start, end] + words for start, end in _chunks(numel, threads)], np.int64)
             tensor_inputs = None if all(self.is_tensor) else [i for i, t in enumerate(self.is_tensor) if t]
-            launch = _Launch(fn, layouts, outputs, tensor_inputs,
+            launch = _Launch(fn, library, layouts, outputs, tensor_inputs,
                              [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)], extra,
                              _EagerLaunch(g))
         return self._keep(key, launch)
@@ -338,10 +352,11 @@ class FusedKernel:
                 part = self._parts[indices] = FusedKernel(g, self.cache)
             return part
 
-    def _eager_accepts(self, args: Sequence[Any], value_types: Dict[Any, Type]) -> bool:
+    def _eager_accepts(self, args: Sequence[Any]) -> bool:
         """Whether the eager kernels accept these dtypes (and the group's constants), run once
         on empty inputs of them: an op may refuse them (``-`` on bools, bitwise ops on
-        floats). The dtypes the kernels produce must be the ones the kernel will compute."""
+        floats). The dtypes the kernels produce must be the ones the graph's types say, which
+        the kernel computes."""
         sig = tuple((a.dtype, a.ndim == 0) if t else type(a) for a, t in zip(args, self.is_tensor))
         if sig in self._checked:
             return True
@@ -361,22 +376,22 @@ class FusedKernel:
                 return False
             # 0-d values go on as ones too: True + -1 is 0, and False // 0 would stop the check
             env[node.output] = np.ones((), result.dtype) if result.ndim == 0 else result
-            expected = value_types[node.output].dtype
+            expected = node.output.type.dtype
             if result.dtype.name != expected:
                 raise RuntimeError(f"internal error: {node.kind} gives {result.dtype.name} eagerly but its type "
                                    f"rule says {expected}")
         self._checked.add(sig)
         return True
 
-    def _kernel(self, spec: Spec) -> Tuple[Any, bool, int]:
-        """The compiled kernel for ``spec``, whether it takes the extra array, and how many
-        math functions it calls per element."""
+    def _kernel(self, spec: Spec) -> Tuple[Loaded, Any, bool, int]:
+        """The loaded kernel for ``spec`` and its entry point, whether it takes the extra
+        array, and how many math functions it calls per element."""
         with self._lock:
             hit = self._kernels.get(spec)
             if hit is None:
                 built = kernels.build(self.graph, spec, LAYOUT)
-                address = self.cache.address(built.text)
-                hit = self._kernels[spec] = (_KERNEL_TYPE(address), built.extra, built.math_calls)
+                library = self.cache.load(built.text)
+                hit = self._kernels[spec] = (library, _KERNEL_TYPE(library.address), built.extra, built.math_calls)
                 self.compiles += 1
             return hit
 
@@ -444,7 +459,7 @@ def _chunks(numel: int, threads: int) -> List[Tuple[int, int]]:
 
 
 _groups: "OrderedDict[str, FusedKernel]" = OrderedDict()
-MAX_GROUPS = 512  # FusedKernels kept for reuse by later plans
+MAX_GROUPS = 256  # FusedKernels kept for reuse by later plans (each holds its loaded kernels)
 
 
 def compile_group(node: Node) -> FusedKernel:

@@ -41,22 +41,30 @@ def parse_type(ts: TokenStream, allow_typevars: bool = False) -> Type:
         if name in FROM_SHORT_NAME or name == "Tensor":
             dtype = FROM_SHORT_NAME.get(name)
             sizes = None
+            contiguous = False
             # `Float(2, *)` has sizes; `Tensor(a!)` in a schema is an alias annotation
-            if ts.at("(") and (ts.peek_at(1).kind == "number" or ts.peek_at(1).text in ("*", ")")):
+            if ts.at("(") and (ts.peek_at(1).kind == "number" or ts.peek_at(1).text in ("*", ")", "contiguous")):
                 ts.next()
                 sizes = []
                 while not ts.at(")"):
+                    if ts.peek.text == "contiguous":
+                        if not sizes:
+                            ts.error("'contiguous' follows the sizes, and a 0-d tensor is always contiguous "
+                                     "(written Float())")
+                        ts.next()
+                        contiguous = True
+                        break
                     if ts.accept("*"):
                         sizes.append(None)
                     else:
-                        num = ts.expect_kind("number", "a size or '*'")
+                        num = ts.expect_kind("number", "a size, '*' or 'contiguous'")
                         if not num.text.isdigit():
                             ts.error("sizes are non-negative integers", num)
                         sizes.append(int(num.text))
                     if not ts.accept(","):
                         break
                 ts.expect(")")
-            t = TensorType(dtype, sizes)
+            t = TensorType(dtype, sizes, contiguous)
         elif name in NAMED_TYPES:
             t = NAMED_TYPES[name]
         elif allow_typevars and re.match(r"^t\d*$", name):

@@ -161,23 +161,33 @@ class AnyType(_Singleton):
 
 
 class TensorType(Type):
-    """A tensor, optionally refined by dtype and sizes.
+    """A tensor, optionally refined by dtype, sizes and contiguity.
 
     ``sizes`` is None when the rank is unknown, else a tuple whose entries are ints or None
-    for an unknown size. Printed ``Tensor``, ``Float``, ``Float(2, 3)``, ``Float(*, *)``,
-    ``Float()`` (0-d) or ``Tensor(*, 3)``.
+    for an unknown size. ``contiguous`` says the tensor is known to be C-contiguous (numpy's
+    ``flags.c_contiguous``, PyTorch's ``is_contiguous()``); False means nothing is known.
+    Contiguity needs a known rank, and a 0-d tensor is always contiguous.
+
+    Printed ``Tensor``, ``Float``, ``Float(2, 3)``, ``Float(*, *)``, ``Float()`` (0-d) or
+    ``Tensor(*, 3)``; a known-contiguous tensor adds ``contiguous`` after its sizes, as
+    TorchScript adds its strides: ``Float(*, 3, contiguous)`` (not for 0-d tensors, which
+    always are).
     """
 
-    __slots__ = ("dtype", "sizes")
+    __slots__ = ("dtype", "sizes", "contiguous")
 
-    def __init__(self, dtype: Optional[str] = None, sizes: Optional[Sequence[Optional[int]]] = None):
+    def __init__(self, dtype: Optional[str] = None, sizes: Optional[Sequence[Optional[int]]] = None,
+                 contiguous: bool = False):
         if dtype is not None and dtype not in SHORT_NAME:
             raise ValueError(f"unknown dtype {dtype!r}")
         self.dtype = dtype
         self.sizes = None if sizes is None else tuple(sizes)
+        if contiguous and self.sizes is None:
+            raise ValueError("a tensor type can only be contiguous when its rank is known")
+        self.contiguous = self.sizes == () or bool(contiguous)
 
     def _key(self) -> tuple:
-        return (self.dtype, self.sizes)
+        return (self.dtype, self.sizes, self.contiguous)
 
     @property
     def rank(self) -> Optional[int]:
@@ -192,21 +202,27 @@ class TensorType(Type):
         return TensorType(dtype, self.sizes)
 
     def with_sizes(self, sizes: Optional[Sequence[Optional[int]]]) -> "TensorType":
+        """The same dtype with other sizes (a view's: contiguity is not kept)."""
         return TensorType(self.dtype, sizes)
 
     def dimensioned(self) -> "TensorType":
-        """Keep the dtype and rank, forget the sizes (printed ``Float(*, *)``)."""
+        """Keep the dtype and rank, forget the sizes and contiguity (printed ``Float(*, *)``)."""
         return TensorType(self.dtype, None if self.sizes is None else (None,) * len(self.sizes))
 
     def __str__(self) -> str:
         head = "Tensor" if self.dtype is None else SHORT_NAME[self.dtype]
         if self.sizes is None:
             return head
-        return head + "(" + ", ".join("*" if s is None else str(s) for s in self.sizes) + ")"
+        parts = ["*" if s is None else str(s) for s in self.sizes]
+        if self.contiguous and self.sizes:
+            parts.append("contiguous")
+        return head + "(" + ", ".join(parts) + ")"
 
     def is_subtype_of(self, other: Type) -> bool:
         if isinstance(other, TensorType):
             if other.dtype is not None and other.dtype != self.dtype:
+                return False
+            if other.contiguous and not self.contiguous:
                 return False
             if other.sizes is None:
                 return True
@@ -303,7 +319,7 @@ def unify(a: Type, b: Type) -> Optional[Type]:
             sizes = None
         else:
             sizes = tuple(x if x == y else None for x, y in zip(a.sizes, b.sizes))
-        return TensorType(dtype, sizes)
+        return TensorType(dtype, sizes, sizes is not None and a.contiguous and b.contiguous)
     if isinstance(a, NoneType) and not isinstance(b, NoneType):
         return b if isinstance(b, OptionalType) else OptionalType(b)
     if isinstance(b, NoneType):

@@ -5,7 +5,8 @@
 - Use lists agree with inputs.
 - Block arity and types of ``prim::If`` / ``prim::Loop``.
 - Every other node is a known op whose schema accepts its input types and whose outputs
-  match the schema's returns.
+  match the schema's returns. Their types may know more sizes than the op's type rule
+  (a specialization's), but an output is only typed contiguous where the rule says so.
 """
 from __future__ import annotations
 
@@ -128,6 +129,9 @@ class _Verifier:
                         len(o.type.sizes) != len(t.sizes) or any(
                             a is not None and b is not None and a != b for a, b in zip(o.type.sizes, t.sizes))):
                     _fail(node, f"output type {o.type} disagrees with the expected {t}")
+                # contiguity is known of inputs and of what ops make contiguous, never assumed
+                if o.type.contiguous and not t.contiguous:
+                    _fail(node, f"output type {o.type} says contiguous, but {node.kind} does not make it so")
                 continue
             if not (o.type.is_subtype_of(t) or t.is_subtype_of(o.type)):
                 _fail(node, f"output type {o.type} does not match the expected {t}")
@@ -149,6 +153,8 @@ class _Verifier:
             if t.sizes is not None and (len(t.sizes) != value.ndim or any(
                     s is not None and s != d for s, d in zip(t.sizes, value.shape))):
                 _fail(node, f"tensor constant of shape {tuple(value.shape)} typed {t}")
+            if t.contiguous and not value.flags.c_contiguous:
+                _fail(node, f"tensor constant typed {t} is not contiguous")
             return
         if t == SCALARTYPE:
             # host code names the dtype after it (dtype_float32): only known names may pass

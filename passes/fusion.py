@@ -68,7 +68,9 @@ class FusionReport:
     """What the fuser did: the groups it formed and, for each pointwise op it left out, the
     checklist item that kept it out."""
     groups: List[List[str]] = field(default_factory=list)
-    left_out: List[tuple] = field(default_factory=list)  # (node text, reason)
+    # (node, reason); the node is printed when the report is, in the graph as it is then
+    # (printing it here would print its whole graph per node)
+    left_out: List[tuple] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [f"{len(self.groups)} fusion group{'s' if len(self.groups) != 1 else ''}"]
@@ -78,7 +80,7 @@ class FusionReport:
             lines.append(f"  prim::FusionGroup_{i}: {len(kinds)} ops ({ops})")
         if self.left_out:
             lines.append("pointwise ops left out:")
-            lines += [f"  {text}\n    because {reason}" for text, reason in self.left_out]
+            lines += [f"  {node_line(node)}\n    because {reason}" for node, reason in self.left_out]
         return "\n".join(lines)
 
 
@@ -177,7 +179,7 @@ class _Fuser:
         if self.report is not None:
             for node, reason in why.items():
                 if node.owning_block is block:
-                    self.report.left_out.append((node_line(node), reason))
+                    self.report.left_out.append((node, reason))
         return changed
 
     def check(self, node: Node) -> Optional[str]:

@@ -20,8 +20,8 @@ The rules, each keyed by the op it rewrites (``RULES``):
 - views and conversions that change nothing are their input: ``x.t().t()`` (rank <= 2),
   ``x.transpose(a, b).transpose(a, b)``, ``view``/``reshape``/``expand`` to ``x``'s own
   sizes, ``to``/``type_as``/``float()``... to ``x``'s own dtype (without ``copy=True``),
-  ``contiguous()`` of a value known to be contiguous, ``detach()``, ``dropout`` that does not
-  train. These return ``x`` or a view of it, so aliasing is unchanged;
+  ``contiguous()`` of a value whose type says it is contiguous, ``detach()``, ``dropout``
+  that does not train. These return ``x`` or a view of it, so aliasing is unchanged;
 - arithmetic identities ``x * 1``, ``x / 1``, ``x - 0``, ``x + 0``, ``-(-x)``: only when the
   result has ``x``'s dtype and sizes (``x * 1.0`` with an int ``x`` is a float tensor, and a
   broadcasting operand can grow the result), only when the identity is exact for the dtype
@@ -46,7 +46,6 @@ from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import BOOL, INT, ListType, TensorType, is_float, is_integral
 
 from .alias_analysis import AliasDb
-from .input_facts import is_contiguous_input
 from .shape_propagation import rule_types
 from .rewriting import replace_value
 
@@ -141,9 +140,8 @@ def _same_dtype(node: Node, db: AliasDb) -> Optional[List[Value]]:
 
 
 def _contiguous(node: Node, db: AliasDb) -> Optional[List[Value]]:
-    x = node.inputs[0]
-    known = is_contiguous_input(x) or x.node.kind == "aten::contiguous"
-    return [x] if known else None
+    t = _tensor(node.inputs[0])
+    return [node.inputs[0]] if t is not None and t.contiguous else None
 
 
 def _itself(node: Node, db: AliasDb) -> Optional[List[Value]]:
@@ -207,7 +205,10 @@ def _arith_identity(node: Node, db: AliasDb) -> Optional[List[Value]]:
     if not _exact_identity(node.kind, other, t.dtype):
         return None
     out = rule_types(node)
-    if not out or out[0] != t or not db.may_merge(x, node.output):
+    # what is known of the result must hold for x: its dtype and sizes (x may be known
+    # to be contiguous, which rules of arithmetic do not say of their results)
+    if not out or not isinstance(out[0], TensorType) or (out[0].dtype, out[0].sizes) != (t.dtype, t.sizes) \
+            or not db.may_merge(x, node.output):
         return None
     return [x]
 
@@ -447,11 +448,23 @@ def _sources(value: Value, inputs: Dict[Value, int]) -> Set[Value]:
     return found
 
 
+def _only_pointwise_operand(value: Value) -> bool:
+    """Is ``value`` read only as an operand of pointwise tensor ops (``x * x.size(0)``)?"""
+    ops = [registry.node_op(u.user) for u in value.uses]
+    return all(op is not None and op.pointwise for op in ops)
+
+
 def size_reads(graph: Graph) -> List[Tuple[int, int]]:
     """(graph input offset, dim) of the unknown input sizes that would let the size-query
     rules above fold the queries left in ``graph``. The executor specializes on them. A
     query of an input's size reads that size; a query of a computed tensor's size reads
-    every size of the inputs it is computed from (type rules carry sizes through ops)."""
+    every size of the inputs it is computed from (type rules carry sizes through ops).
+
+    Queries whose result is only an operand of pointwise tensor ops read nothing: folding
+    them would save no work at run time, and would bake each size into the fused kernel
+    that computes the ops, compiling a kernel per size; unfolded, the size is an argument
+    of one kernel. (A size that goes through number arithmetic first, ``N * N - N``, is
+    folded with that arithmetic.)"""
     inputs = {v: i for i, v in enumerate(graph.inputs)}
     reads: Set[Tuple[int, int]] = set()
     for node in graph.all_nodes():
@@ -459,7 +472,7 @@ def size_reads(graph: Graph) -> List[Tuple[int, int]]:
         if t is None or t.sizes is None:
             continue
         dims = _queried_dims(node, t)
-        if not dims:
+        if not dims or _only_pointwise_operand(node.output):
             continue
         x = node.inputs[0]
         if x in inputs:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Callable, List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from minitorch_jit.ir import Graph, VerifyError, verify
 
@@ -33,6 +33,8 @@ from .peephole import peephole
 from .shape_propagation import shape_propagation
 
 Pass = Callable[[Graph], bool]
+# Adds facts to an optimized graph that only it shows are worth having; returns whether it did
+Refine = Callable[[Graph], bool]
 
 # Shape propagation comes first: the executor hands over graphs whose input types it has just
 # specialized, and the other types only agree with them once propagated.
@@ -80,17 +82,23 @@ def _run(name: str, fn: Pass, graph: Graph) -> bool:
     return changed
 
 
-def run_pipeline(graph: Graph) -> Graph:
-    """Optimize ``graph`` in place (and return it): the optimizations to a fixed point, then
-    the lowerings."""
-    optimize(graph)
+def run_pipeline(graph: Graph, refine: Optional[Refine] = None) -> Graph:
+    """Optimize ``graph`` in place (and return it): the optimizations to a fixed point (see
+    :func:`optimize` for ``refine``), then the lowerings."""
+    optimize(graph, refine)
     for name, fn in LOWERINGS:
         _run(name, fn, graph)
     return graph
 
 
-def optimize(graph: Graph) -> Graph:
-    """Run the optimizations on ``graph`` in place to a fixed point (and return it)."""
+def optimize(graph: Graph, refine: Optional[Refine] = None) -> Graph:
+    """Run the optimizations on ``graph`` in place to a fixed point (and return it).
+
+    ``refine(graph)``, when given, is called once, when the optimizations first reach a fixed
+    point: it may add facts that the optimized graph shows would fold more (the executor
+    makes the input sizes it still reads known); when it says it changed the graph, the
+    optimizations go on to a fixed point again. So a graph is specialized on what it reads
+    after optimization in one run of the pipeline, not two."""
     if _dump_wanted("all"):
         sys.stderr.write(f"[minitorch_jit] before the pipeline:\n{graph}")
     for _ in range(MAX_ROUNDS):
@@ -98,7 +106,13 @@ def optimize(graph: Graph) -> Graph:
         for name, fn in OPTIMIZATIONS:
             changed |= _run(name, fn, graph)
         if not changed:
-            break
+            if refine is None:
+                break
+            changed, refine = refine(graph), None
+            if not changed:
+                break
+            if _dump_wanted("all"):
+                sys.stderr.write(f"[minitorch_jit] refined:\n{graph}")
     else:
         # Correct but maybe not fully optimized: some pass keeps undoing another's work.
         message = f"the optimizations did not reach a fixed point in {MAX_ROUNDS} rounds"

@@ -69,7 +69,7 @@ def _constant_type(node: Node) -> Type:
     t = node.output.type
     value = node.attrs.get("value")
     if isinstance(t, TensorType) and hasattr(value, "dtype"):
-        return TensorType(value.dtype.name, value.shape)
+        return TensorType(value.dtype.name, value.shape, value.flags.c_contiguous)
     return t
 
 

@@ -16,10 +16,10 @@ import numpy as np
 
 from minitorch_jit.codegen import host
 from minitorch_jit.codegen.launch import FusedKernel
-from minitorch_jit.codegen.llvm.kernel import infer_types
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.parser import parse_graph
-from minitorch_jit.ir.types import SHORT_NAME, TensorType, type_of_constant
+from minitorch_jit.ir.types import SHORT_NAME
+from minitorch_jit.passes.shape_propagation import shape_propagation
 
 DTYPES = ["bool", "int32", "int64", "float32", "float64"]
 # ops whose fused result must equal the eager one exactly, and transcendental ones (within
@@ -174,6 +174,7 @@ def run_both(text: str, inputs: Sequence[Any]) -> Optional[List[Tuple[np.ndarray
     """(fused, eager) output pairs, or None when both raised the same error (type and
     message); AssertionError when only one raised or they raised differently."""
     g = parse_graph(text)
+    shape_propagation(g)  # the drawn intermediates are Tensor: kernels take the dtypes of typed graphs
     try:
         with np.errstate(all="ignore"):
             expected = host.generate(g).fn(*inputs)
@@ -199,10 +200,12 @@ def assert_exact(pairs: Optional[List[Tuple[np.ndarray, np.ndarray]]]) -> None:
             np.testing.assert_array_equal(np.signbit(got) & ~np.isnan(got), np.signbit(expected) & ~np.isnan(got))
 
 
-def _has_float32(text: str, inputs: Sequence[Any]) -> bool:
+def _has_float32(text: str) -> bool:
     """Whether any value of the group is float32 (exp of an int or bool is)."""
-    types = [TensorType(a.dtype.name, a.shape) if isinstance(a, np.ndarray) else type_of_constant(a) for a in inputs]
-    return any(getattr(t, "dtype", None) == "float32" for t in infer_types(parse_graph(text), types).values())
+    g = parse_graph(text)
+    shape_propagation(g)
+    values = list(g.inputs) + [v for node in g.nodes for v in node.outputs]
+    return any(getattr(v.type, "dtype", None) == "float32" for v in values)
 
 
 def assert_close(pairs: Optional[List[Tuple[np.ndarray, np.ndarray]]], text: str, inputs: Sequence[Any]) -> None:
@@ -211,7 +214,7 @@ def assert_close(pairs: Optional[List[Tuple[np.ndarray, np.ndarray]]], text: str
     arrays = [a for a in inputs if isinstance(a, np.ndarray)]
     # eager numpy float32 functions are themselves only good to a few ulps, and a float64
     # result may add such a float32 value
-    rtol = 2e-5 if _has_float32(text, inputs) else 1e-13
+    rtol = 2e-5 if _has_float32(text) else 1e-13
     # a few ulps of error in a term survive a later cancellation (tanh(x) - x) as an absolute
     # error on the scale of the terms, which the inputs bound for these functions
     scale = min(1.0, max([0.0] + [float(np.max(np.abs(a[np.isfinite(a)]), initial=0)) for a in arrays

@@ -129,7 +129,7 @@ def test_method_and_submodule_calls_of_a_scripted_module_are_inlined_in_graph_fo
     assert [n.kind for n in scripted.graph.nodes] == ["prim::CallFunction", "aten::relu"]
     x = torch.randn(4, 3)
     assert str(scripted.graph_for(x)) == dedent("""
-        graph(%x : Float(*, *), %self.scale.w : Float(*)):
+        graph(%x : Float(*, *, contiguous), %self.scale.w : Float(*, contiguous)):
           %1 : Float(*, *) = aten::mul(%x, %self.scale.w)
           %2 : int = prim::Constant[value=1]()
           %3 : Float(*, *) = aten::add(%1, %2)

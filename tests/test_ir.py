@@ -175,8 +175,76 @@ def test_unify_joins_branch_types():
 
 def test_type_text_round_trip():
     for text in ["Tensor", "Float", "Float(2, 3)", "Float(*, *)", "Float()", "Tensor(*, 3)", "int[]", "Tensor?",
-                 "(int, Tensor)", "Float(2)?[]", "Scalar", "ScalarType", "NoneType", "(int, (bool, str))"]:
+                 "(int, Tensor)", "Float(2)?[]", "Scalar", "ScalarType", "NoneType", "(int, (bool, str))",
+                 "Float(*, 3, contiguous)", "Tensor(1, contiguous)[]", "(Long(*, contiguous), int)?"]:
         assert str(ir.parse_type_str(text)) == text
+
+
+def test_contiguity_is_a_refinement_of_tensor_types():
+    c, plain = ir.parse_type_str("Float(*, 3, contiguous)"), ir.parse_type_str("Float(*, 3)")
+    assert (c.contiguous, plain.contiguous, c == plain) == (True, False, False)
+    assert c.is_subtype_of(plain) and not plain.is_subtype_of(c)
+    assert unify(c, c) == c and unify(c, plain) == plain
+    assert unify(c, TensorType("float32", (2, 3), contiguous=True)) == ir.parse_type_str("Float(*, 3, contiguous)")
+    assert unify(c, TensorType("float32", (3,), contiguous=True)) == TensorType("float32")  # ranks differ
+    # a 0-d tensor always is contiguous (and prints as ever); an unknown rank cannot be
+    assert TensorType("float32", ()) == TensorType("float32", (), contiguous=True) == ir.parse_type_str("Float()")
+    assert TensorType("float32", ()).contiguous
+    with pytest.raises(ValueError, match="rank is known"):
+        TensorType("float32", None, contiguous=True)
+    assert TensorType("float32", (2,), contiguous=True).dimensioned() == ir.parse_type_str("Float(*)")
+
+
+@pytest.mark.parametrize("text, words", [
+    ("Float(contiguous)", "'contiguous' follows the sizes"),
+    ("Float(*, contiguous, 3)", r"expected '\)'"),
+    ("Tensor(contiguous, *)", "'contiguous' follows the sizes"),
+])
+def test_contiguity_parse_errors(text, words):
+    with pytest.raises(IRParseError, match=words):
+        ir.parse_type_str(text)
+
+
+CONTIGUOUS_GRAPH = """graph(%x : Float(*, *, contiguous), %y : Float(*, *), %f : bool):
+  %a : Float(*, *, contiguous) = aten::contiguous(%y)
+  %b : Float(*, *, contiguous) = aten::add_(%x, %a)
+  %r : Float(*, *) = prim::If(%f)
+    block0():
+      -> (%x)
+    block1():
+      -> (%y)
+  return (%b, %r)
+"""
+
+
+def test_contiguous_types_print_parse_copy_and_verify():
+    g = _graph(CONTIGUOUS_GRAPH)
+    text = print_graph(g)
+    assert text == CONTIGUOUS_GRAPH
+    assert print_graph(_graph(text)) == text and print_graph(g.copy()) == text
+    verify(g)
+
+
+@pytest.mark.parametrize("old, new, words", [
+    # an op whose rule does not make its result contiguous
+    ("%b : Float(*, *, contiguous) = aten::add_(%x, %a)", "%b : Float(*, *, contiguous) = aten::add(%y, %a)",
+     "says contiguous, but aten::add does not make it so"),
+    # a branch that may give a non-contiguous tensor for a contiguous output
+    ("%r : Float(*, *) = prim::If", "%r : Float(*, *, contiguous) = prim::If", "block1 of prim::If returns a Float"),
+])
+def test_the_verifier_checks_contiguity(old, new, words):
+    assert old in CONTIGUOUS_GRAPH
+    with pytest.raises(VerifyError, match=words):
+        verify(_graph(CONTIGUOUS_GRAPH.replace(old, new)))
+
+
+def test_the_verifier_checks_contiguity_of_tensor_constants():
+    g = _graph("graph():\n  %c : Float(2, 2, contiguous) = prim::Constant[value=tensor([[1.0, 2.0], [3.0, 4.0]], "
+               "dtype=float32)]()\n  return (%c)\n")
+    verify(g)
+    g.nodes[0].attrs["value"] = g.nodes[0].attrs["value"].T
+    with pytest.raises(VerifyError, match="is not contiguous"):
+        verify(g)
 
 
 def test_mutators_keep_uses_consistent():

@@ -37,7 +37,7 @@ def module(value):
 
 
 def run(cache, ir_text):
-    return ctypes.CFUNCTYPE(ctypes.c_int64)(cache.address(ir_text))()
+    return ctypes.CFUNCTYPE(ctypes.c_int64)(cache.load(ir_text).address)()
 
 
 def planted_object(key, value=666):

@@ -16,6 +16,7 @@ from minitorch_jit.codegen import host
 from minitorch_jit.codegen.launch import FusedKernel
 from minitorch_jit.codegen.llvm import target
 from minitorch_jit.codegen.llvm.cache import MAGIC, KernelCache, KernelCacheWarning
+from minitorch_jit.ir import registry
 from minitorch_jit.ir.parser import parse_graph
 from minitorch_jit.ir.types import SHORT_NAME
 
@@ -61,11 +62,12 @@ def test_bad_inputs_raise_cleanly_and_odd_layouts_compute_right():
         k(a, a.astype(">f4"))
     with pytest.raises(TypeError, match="takes 2 inputs"):
         k(a)
+    with pytest.raises(TypeError, match="input 0 has dtype float64, its graph says float32"):
+        k(a.astype(np.float64), a)  # a kernel computes the dtypes of its typed graph
     rev = a[::-1, ::-2]
     overlapping = np.lib.stride_tricks.as_strided(a, shape=(4, 3), strides=(4, 4))  # rows overlap
     for x, y in [(rev, np.ones((1, 3), np.float32)), (overlapping, overlapping.T.copy().T),
-                 (np.zeros((0, 5), np.float32), a[:1]), (np.full((), 2, np.float32), a),
-                 (a.astype(np.float64), a)]:
+                 (np.zeros((0, 5), np.float32), a[:1]), (np.full((), 2, np.float32), a)]:
         np.testing.assert_allclose(k(x, y), np.exp(x + y), rtol=1e-6)
     deep = np.random.rand(*(2,) * 8).astype(np.float32)
     np.testing.assert_allclose(k(deep, deep[..., :1].transpose()), np.exp(deep + deep[..., :1].transpose()),
@@ -166,6 +168,7 @@ import numpy as np
 import minitorch_jit
 from minitorch_jit.codegen.launch import FusedKernel
 from minitorch_jit.codegen.llvm.cache import default_cache
+from minitorch_jit.ir import registry
 from minitorch_jit.ir.parser import parse_graph
 k = FusedKernel(parse_graph({ADD_EXP!r}))
 a = np.ones((3, 4), np.float32)
@@ -204,8 +207,9 @@ def test_cache_read_rejects_entries_that_fail_their_checks(tmp_path):
 def test_round_with_decimals_that_are_not_constant_matches_eager_bit_for_bit(dtype):
     """The kernel takes 10^|d| at run time, as the eager kernel does, and picks the formula by
     the sign of d."""
-    text = """graph(%x : Tensor, %d : int):
-  %y : Tensor = aten::round(%x, %d)
+    t = SHORT_NAME[dtype]
+    text = f"""graph(%x : {t}(*), %d : int):
+  %y : {t}(*) = aten::round(%x, %d)
   return (%y)
 """
     x = np.array(SPECIAL + [1.2345, 2.675, -1234.5678, 1e38, 0.125], dtype)
@@ -214,6 +218,38 @@ def test_round_with_decimals_that_are_not_constant_matches_eager_bit_for_bit(dty
         expected = host.generate(parse_graph(text)).fn(x, d)
         got = k(x, d)
         assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes(), d
+
+
+def test_the_cache_key_asks_llvm_for_the_target_once_per_process(monkeypatch, tmp_path):
+    import hashlib
+
+    from minitorch_jit._version import __version__
+
+    cache = KernelCache(str(tmp_path))
+    first = cache.key("ir a")
+    assert first == hashlib.sha256(f"ir a\0{target.target_id()}\0{__version__}\0".encode()).hexdigest()
+
+    def asked(*args):
+        raise AssertionError("LLVM was asked for the target again")
+    for name in ("get_host_cpu_name", "get_host_cpu_features", "get_process_triple"):
+        monkeypatch.setattr(target.llvm, name, asked)
+    assert cache.key("ir b") != first and KernelCache(str(tmp_path)).key("ir a") == first
+
+
+def test_kernels_take_their_dtypes_from_the_typed_graph(monkeypatch):
+    from minitorch_jit.codegen.llvm import kernel as llvm_kernel
+    from minitorch_jit.codegen.llvm.kernel import Spec, TensorArg
+    from minitorch_jit.codegen.launch import LAYOUT
+
+    with pytest.raises(ValueError, match="fusion group value %y has no dtype"):
+        FusedKernel(parse_graph("graph(%x : Float(*)):\n  %y : Tensor = aten::neg(%x)\n  return (%y)\n"))
+    g = parse_graph(ADD_EXP)
+    spec = Spec(1, (TensorArg("float32", False, 1),) * 2, (TensorArg("float32", False, 1),))
+
+    def no_rules(*args):
+        raise AssertionError("a type rule was asked for a dtype the graph has")
+    monkeypatch.setattr(registry.OpDef, "output_types", no_rules)
+    assert "fadd float" in llvm_kernel.build(g, spec, LAYOUT).text
 
 
 def test_every_pointwise_op_in_the_registry_has_a_lowering():
@@ -236,10 +272,81 @@ def test_groups_that_differ_only_in_their_sizes_share_one_kernel():
         x = torch.randn(n, 3)
         np.testing.assert_allclose(fn(x).numpy(), f(x).numpy(), rtol=1e-6)
         plan = fn.executor.plan(fn.executor.raw_inputs([x]))
-        assert f"graph(%x : Float({n}, *)):" in str(plan.graph)
+        assert f"graph(%x : Float({n}, *, contiguous)):" in str(plan.graph)
         groups += [v for k, v in plan.code.globals.items() if k.startswith("fusion_group")]
     assert len(groups) == 3 and len(set(map(id, groups))) == 1
     assert groups[0].compiles == 1
+
+
+def count_builds(monkeypatch):
+    from minitorch_jit.codegen.llvm import kernel as llvm_kernel
+    built = []
+
+    def build(*args):
+        built.append(args)
+        return real(*args)
+    real = llvm_kernel.build
+    monkeypatch.setattr(llvm_kernel, "build", build)
+    return built
+
+
+def test_a_size_used_as_a_pointwise_operand_is_an_argument_of_one_kernel(monkeypatch):
+    # issue 12 item 11: x * x.size(0) + 1 compiled and kept a kernel per distinct size
+    import minitorch_jit as torch
+
+    def f(x):
+        return x * x.size(0) + 1
+
+    built = count_builds(monkeypatch)
+    fn = torch.script(f)
+    for n in range(2, 42):
+        x = torch.randn(n)
+        np.testing.assert_allclose(fn(x).numpy(), f(x).numpy(), rtol=1e-6)
+    (group,) = [n for n in fn.graph_for(torch.randn(3)).nodes if n.kind == "prim::FusionGroup"]
+    assert "aten::size" in str(fn.graph_for(torch.randn(3)))
+    assert (fn.executor.compiles, len(built)) == (1, 1)
+
+
+def test_loaded_kernels_are_bounded_and_unloaded(monkeypatch):
+    # sizes that go through number arithmetic are folded: a kernel per size, of which only
+    # as many stay loaded as the caches that hold them keep
+    import gc
+    import weakref
+
+    import minitorch_jit as torch
+    from minitorch_jit.codegen import launch
+    from minitorch_jit.codegen.llvm import cache as kernel_cache
+    from minitorch_jit.runtime import executor
+
+    loaded = []
+
+    def load_object(*args):
+        kernel = real(*args)
+        loaded.append(weakref.ref(kernel))
+        return kernel
+    real = target.load_object
+    monkeypatch.setattr(target, "load_object", load_object)
+    for module, name in ((executor, "CACHE_SIZE"), (executor, "LAYOUT_CACHE_SIZE"), (launch, "MAX_GROUPS"),
+                         (kernel_cache, "MAX_LOADED")):
+        monkeypatch.setattr(module, name, 2)
+    # kernels and groups other tests left in this process would be found without a load
+    monkeypatch.setattr(kernel_cache, "_loaded", type(kernel_cache._loaded)())
+    monkeypatch.setattr(launch, "_groups", type(launch._groups)())
+
+    def f(x):
+        return x * (x.size(0) - 1) + 1
+
+    fn = torch.script(f)
+    for n in range(3, 15):  # (from 3: x * (2 - 1) is x)
+        x = torch.randn(n)
+        np.testing.assert_allclose(fn(x).numpy(), f(x).numpy(), rtol=1e-6)
+    assert fn.executor.compiles == 12 and len(loaded) == 12
+    gc.collect()
+    alive = [k for k in loaded if k() is not None]
+    assert 2 <= len(alive) <= 6, len(alive)
+    # the ones still loaded run
+    x = torch.randn(14)
+    np.testing.assert_allclose(fn(x).numpy(), f(x).numpy(), rtol=1e-6)
 
 
 def test_kernels_that_call_math_functions_use_the_thread_pool_at_fewer_elements(monkeypatch):

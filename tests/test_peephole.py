@@ -4,7 +4,6 @@ import pytest
 from graph_checks import assert_computes_the_same, check_pass, dedent
 
 from minitorch_jit.ir import parse_graph, print_graph, verify
-from minitorch_jit.passes.input_facts import assume_contiguous
 from minitorch_jit.passes.peephole import peephole, size_reads
 
 
@@ -117,27 +116,32 @@ def test_conversions_to_the_same_dtype_are_x():
         """, inputs=[np.array([1.5, -2.0, -0.0], np.float32), np.array([3, -4, 0])])
 
 
-def test_contiguous_of_a_known_contiguous_value_is_that_value():
+def test_contiguous_of_a_value_typed_contiguous_is_that_value():
+    # the executor types x contiguous (its inputs were) and says nothing of y; a
+    # contiguous() result is contiguous by its type rule
     text = dedent("""
-        graph(%x : Float(*, *), %y : Float(*, *)):
-          %a : Tensor = aten::contiguous(%x)
-          %b : Tensor = aten::t(%y)
-          %c : Tensor = aten::contiguous(%b)
-          %d : Tensor = aten::contiguous(%c)
-          %e : Tensor = aten::contiguous(%y)
-          return (%a, %d, %e)
+        graph(%x : Float(*, *, contiguous), %y : Float(*, *)):
+          %a : Float(*, *, contiguous) = aten::contiguous(%x)
+          %b : Float(*, *) = aten::t(%y)
+          %c : Float(*, *, contiguous) = aten::contiguous(%b)
+          %d : Float(*, *, contiguous) = aten::contiguous(%c)
+          %e : Float(*, *, contiguous) = aten::contiguous(%y)
+          %f : Float() = aten::sum(%y)
+          %g : Float() = aten::contiguous(%f)
+          return (%a, %d, %e, %g)
         """)
     g = parse_graph(text)
     before = g.copy()
-    assume_contiguous(g, [0])  # the executor knows x is contiguous, and says nothing of y
+    assert print_graph(before) == text  # the copy keeps the facts
     assert peephole(g)
     verify(g)
     assert print_graph(g) == dedent("""
-        graph(%x : Float(*, *), %y : Float(*, *)):
-          %b : Tensor = aten::t(%y)
-          %c : Tensor = aten::contiguous(%b)
-          %e : Tensor = aten::contiguous(%y)
-          return (%x, %c, %e)
+        graph(%x : Float(*, *, contiguous), %y : Float(*, *)):
+          %b : Float(*, *) = aten::t(%y)
+          %c : Float(*, *, contiguous) = aten::contiguous(%b)
+          %e : Float(*, *, contiguous) = aten::contiguous(%y)
+          %f : Float() = aten::sum(%y)
+          return (%x, %c, %e, %f)
         """)
     assert not peephole(g)
     x = np.arange(4, dtype=np.float32).reshape(2, 2)
@@ -369,6 +373,23 @@ def test_size_reads_name_the_input_sizes_queries_need():
         """))
     # x's last dim is known to be 1; the size of a product reads the sizes of its factors
     assert size_reads(g) == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1)]
+
+
+def test_sizes_only_used_as_operands_of_pointwise_ops_are_not_read():
+    g = parse_graph(dedent("""
+        graph(%x : Float(*, *), %y : Float(*)):
+          %0 : int = prim::Constant[value=0]()
+          %n : int = aten::size(%x, %0)
+          %a : Float(*, *) = aten::mul(%x, %n)
+          %k : int = aten::numel(%y)
+          %b : Float(*) = aten::add(%y, %k, %k)
+          %m : int = aten::size(%y, %0)
+          %m2 : int = aten::mul(%m, %m)
+          %c : Float(*) = aten::div(%y, %m2)
+          return (%a, %b, %c)
+        """))
+    # n and k are only pointwise operands (kernel arguments); m goes through int arithmetic
+    assert size_reads(g) == [(1, 0)]
 
 
 def test_len_and_indexing_of_known_values_fold():

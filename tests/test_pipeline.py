@@ -17,7 +17,7 @@ def dumb_function(x):
 
 def test_graph_for_of_dumb_function_is_its_input():
     traced = torch.trace(dumb_function, torch.ones(2, 2))
-    assert str(traced.graph_for(torch.ones(2, 2))) == "graph(%x : Float(*, *)):\n  return (%x)\n"
+    assert str(traced.graph_for(torch.ones(2, 2))) == "graph(%x : Float(*, *, contiguous)):\n  return (%x)\n"
 
 
 def test_passes_are_listed_in_order():
@@ -69,12 +69,12 @@ def test_my_function_with_a_constant_condition_folds_to_one_branch():
           return (%r)
         """)
     assert str(fn.graph_for(torch.ones(2, 2))) == dedent("""
-        graph(%x : Float(*, *)):
+        graph(%x : Float(*, *, contiguous)):
           %one : int = prim::Constant[value=1]()
           return (%one)
         """)
     assert str(fn.graph_for(torch.ones(3))) == dedent("""
-        graph(%x : Float(*)):
+        graph(%x : Float(*, contiguous)):
           %two : int = prim::Constant[value=2]()
           return (%two)
         """)

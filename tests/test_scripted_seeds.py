@@ -47,7 +47,7 @@ def test_range_5_of_x_times_x_is_five_muls():
     with config.using(fusion=None):
         unfused = ScriptFunction(fused.graph, fused.signature, fused.name)
     assert str(unfused.graph_for(torch.rand(5))) == (
-        "graph(%x : Float(*)):\n"
+        "graph(%x : Float(*, contiguous)):\n"
         "  %x.4 : Float(*) = aten::mul(%x, %x)\n"
         "  %x.5 : Float(*) = aten::mul(%x.4, %x.4)\n"
         "  %x.6 : Float(*) = aten::mul(%x.5, %x.5)\n"
@@ -61,7 +61,7 @@ def test_range_5_of_x_times_x_is_five_muls():
 
 
 def test_dumb_function_scripted_is_its_input():
-    assert str(script(dumb_function).graph_for(torch.ones(2, 2))) == "graph(%x : Float(*, *)):\n  return (%x)\n"
+    assert str(script(dumb_function).graph_for(torch.ones(2, 2))) == "graph(%x : Float(*, *, contiguous)):\n  return (%x)\n"
 
 
 def my_function_on_a_constant(x):
@@ -77,7 +77,7 @@ def test_my_function_with_a_constant_condition_folds_to_one_branch():
     fn = script(my_function_on_a_constant)
     assert "prim::If" in kinds(fn.graph)
     assert str(fn.graph_for(torch.ones(2, 2))) == (
-        "graph(%x : Float(*, *)):\n"
+        "graph(%x : Float(*, *, contiguous)):\n"
         "  %r : int = prim::Constant[value=2]()\n"
         "  return (%r)\n")
     assert fn(torch.ones(3)) == 2
@@ -89,12 +89,12 @@ def test_a_condition_constant_under_specialization_folds_to_one_branch():
     fn = script(by_rank)
     assert "prim::If" in kinds(fn.graph)
     assert str(fn.graph_for(torch.ones(2, 2))) == (
-        "graph(%x : Float(*, *)):\n"
+        "graph(%x : Float(*, *, contiguous)):\n"
         "  %1 : int = prim::Constant[value=2]()\n"
         "  %r.2 : Float(*, *) = aten::mul(%x, %1)\n"
         "  return (%r.2)\n")
     assert str(fn.graph_for(torch.ones(3))) == (
-        "graph(%x : Float(*)):\n"
+        "graph(%x : Float(*, contiguous)):\n"
         "  %1 : int = prim::Constant[value=1]()\n"
         "  %r.1 : Float(*) = aten::add(%x, %1)\n"
         "  return (%r.1)\n")
@@ -110,7 +110,7 @@ def test_lunif2_n_folds_to_a_constant():
         g = fn.graph_for(x)
         assert "aten::size" not in kinds(g)
         # N * N - N is known, and so is the factor 2 / (N * N - N) the sum is scaled by
-        assert str(g).startswith(f"graph(%x : Float({n}, *), %t : int):")
+        assert str(g).startswith(f"graph(%x : Float({n}, *, contiguous), %t : int):")
         assert f"prim::Constant[value={2 / (n * n - n)!r}]()" in str(g)
         np.testing.assert_allclose(fn(x).numpy(), lunif2(x).numpy(), rtol=1e-5)
 

@@ -2,6 +2,10 @@
 only where the graph reads them, no compile work on a hit, a bounded cache, logged recompiles,
 and the switch that turns the JIT off."""
 import logging
+import random
+import threading
+import time
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -22,9 +26,9 @@ from programs import script_from_ir
 def counting_pipeline():
     calls = []
 
-    def optimize(graph):
+    def optimize(graph, refine=None):
         calls.append(graph)
-        return run_pipeline(graph)
+        return run_pipeline(graph, refine)
     return optimize, calls
 
 
@@ -134,7 +138,7 @@ def test_lunif2_size_folds_to_a_constant_under_specialization():
     x = torch.randn(6, 3)
     g = str(fn.graph_for(x))
     assert "aten::size" not in g
-    assert "graph(%x : Float(6, *)):" in g
+    assert "graph(%x : Float(6, *, contiguous)):" in g
     assert "prim::Constant[value=30]()" in g  # N * N - N
     np.testing.assert_allclose(fn(x).numpy(), lunif2(x).numpy(), rtol=1e-6)
     compiles = fn.executor.compiles
@@ -145,6 +149,37 @@ def test_lunif2_size_folds_to_a_constant_under_specialization():
     assert fn.executor.compiles == compiles + 1
     assert "prim::Constant[value=72]()" in str(fn.graph_for(y))
     assert fn.executor.compiles == compiles + 1
+
+
+def test_a_function_that_reads_its_batch_size_runs_the_pipeline_once_per_plan():
+    # lunif2 folds N = x.size(0): the first call finds that out and makes N known in one run
+    # of the pipeline; each new batch size is a plan of its own, compiled by one more run
+    # with N known from the start; explain and graph_for reuse the plans
+    optimize, calls = counting_pipeline()
+    with config.using(optimizer=optimize):
+        fn = torch.trace(lunif2, torch.randn(6, 3))  # not script: it returns the function scripted before
+    x = torch.randn(6, 3)
+    np.testing.assert_allclose(fn(x).numpy(), lunif2(x).numpy(), rtol=1e-6)
+    assert len(calls) == 1
+    assert "prim::Constant[value=30]()" in str(fn.graph_for(x)) and "aten::size" not in str(fn.graph_for(x))
+    assert "fusion group" in fn.explain(x)
+    assert len(calls) == 1
+    y = torch.randn(9, 3)
+    np.testing.assert_allclose(fn(y).numpy(), lunif2(y).numpy(), rtol=1e-6)
+    fn(torch.randn(6, 3)), fn.explain(y)
+    assert len(calls) == 2 and fn.executor.compiles == 2
+    assert "prim::Constant[value=72]()" in str(fn.graph_for(y))
+
+
+def test_explain_reports_the_fuser_of_the_plan_that_runs():
+    optimize, calls = counting_pipeline()
+    args = boxes(4, 5)
+    with config.using(optimizer=optimize):
+        fn = torch.trace(ratio_iou, tuple(args))
+    assert fn.explain(*args).startswith("ratio_iou: 1 fusion group\n  prim::FusionGroup_0: 19 ops")
+    assert len(calls) == 1
+    fn(*args)
+    assert len(calls) == 1
 
 
 BRANCHY = """
@@ -185,7 +220,7 @@ def test_contiguity_is_part_of_the_kind():
 def test_dims_of_one_show_in_the_specialized_types():
     fn = torch.trace(lambda a, b: a + b, (torch.ones(2, 3), torch.ones(2, 3)))
     g = fn.graph_for(torch.ones(1, 3), torch.ones(4, 1))
-    assert str(g).startswith("graph(%a : Float(1, *), %b : Float(*, 1)):\n  %1 : Float(*, *) = aten::add")
+    assert str(g).startswith("graph(%a : Float(1, *, contiguous), %b : Float(*, 1, contiguous)):\n  %1 : Float(*, *) = aten::add")
 
 
 def test_the_cache_is_bounded(monkeypatch):
@@ -195,6 +230,45 @@ def test_the_cache_is_bounded(monkeypatch):
         fn(torch.ones(*[2] * rank))
     assert len(fn.executor.plans) == 2 and len(fn.executor.guards) == 2
     assert fn.executor.compiles == 4
+
+
+class YieldingDict(OrderedDict):
+    """An executor table that gives up the GIL after each lookup, so that other threads run
+    in the window between a lookup and what the caller does with it."""
+
+    def get(self, key, default=None):
+        found = super().get(key, default)
+        time.sleep(0)
+        return found
+
+
+def test_concurrent_calls_of_many_kinds_with_a_small_cache(monkeypatch):
+    # issue 12 item 10: threads evicting each other's plans and guards from a small cache
+    # (8 threads, 64 kinds) raised KeyError in move_to_end about once in 12,000 calls
+    monkeypatch.setattr(executor, "CACHE_SIZE", 4)
+    monkeypatch.setenv("MINITORCH_JIT_LOG", "recompile")  # the logged reasons read the plans too
+    fn = torch.trace(lambda x: x + 1, torch.ones(2))
+    fn.executor.plans, fn.executor.guards = YieldingDict(), YieldingDict()
+    kinds = [torch.ones(*[1 if (k >> d) & 1 else 2 for d in range(4)]) for k in range(16)]
+    errors = []
+
+    def calls(seed):
+        rng = random.Random(seed)
+        try:
+            for _ in range(40):
+                x = rng.choice(kinds)
+                y = fn(x=x)  # by keyword: every call looks its plan up
+                assert y.shape == x.shape and bool((y == 2).all())
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=calls, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(fn.executor.plans) <= 4 and len(fn.executor.guards) <= 4
 
 
 def test_recompiles_are_logged_with_their_reason(monkeypatch, caplog):
@@ -208,7 +282,7 @@ def test_recompiles_are_logged_with_their_reason(monkeypatch, caplog):
         fn(torch.randn(9, 3).double())
     assert caplog.messages == [
         "recompiling lunif2: input 0 (x) size 0 was 6, now 9",
-        "recompiling lunif2: input 0 (x) was Float(*, *), now Double(*, *)",
+        "recompiling lunif2: input 0 (x) was Float(*, *, contiguous), now Double(*, *, contiguous)",
     ]
 
 
@@ -216,8 +290,9 @@ def test_modules_specialize_on_their_parameters_too():
     torch.manual_seed(0)
     traced = torch.trace(mlp(), torch.randn(8, 8))
     g = str(traced.graph_for(torch.randn(5, 8)))
-    assert g.startswith("graph(%x : Float(*, *), %self.0.weight : Float(*, *), %self.0.bias : Float(*), "
-                        "%self.2.weight : Float(1, *), %self.2.bias : Float(1)):")
+    assert g.startswith("graph(%x : Float(*, *, contiguous), %self.0.weight : Float(*, *, contiguous), "
+                        "%self.0.bias : Float(*, contiguous), %self.2.weight : Float(1, *, contiguous), "
+                        "%self.2.bias : Float(1, contiguous)):")
     assert "%3 : Float(*, 1) = aten::linear(%2, %self.2.weight, %self.2.bias)" in g
 
 
@@ -243,7 +318,7 @@ def test_disabling_the_jit_makes_trace_return_plain_python(monkeypatch, value):
 def test_lists_of_tensors_specialized_differently():
     fn = torch.trace(lambda a, b: torch.cat([a, b]) * 2, (torch.ones(2, 3), torch.ones(2, 3)))
     a, b = torch.randn(1, 3), torch.randn(4, 3)
-    assert "Tensor[] = prim::ListConstruct(%a, %b)" in str(fn.graph_for(a, b)).replace("Float(*, *)[]", "Tensor[]")
+    assert "Tensor[] = prim::ListConstruct(%a, %b)" in str(fn.graph_for(a, b)).replace("Float(*, *, contiguous)[]", "Tensor[]")
     np.testing.assert_array_equal(fn(a, b).numpy(), (torch.cat([a, b]) * 2).numpy())
 
 
@@ -256,12 +331,12 @@ def test_none_arguments_become_constants():
         """)
     x = torch.randn(5)
     assert str(fn.graph_for(x, None)) == (
-        "graph(%x : Float(*), %lo : NoneType):\n"
+        "graph(%x : Float(*, contiguous), %lo : NoneType):\n"
         "  %1 : NoneType = prim::Constant()\n"
         "  %hi : float = prim::Constant[value=0.5]()\n"
         "  %y : Float(*) = aten::clamp(%x, %1, %hi)\n"
         "  return (%y)\n")
-    assert "graph(%x : Float(*), %lo : float):" in str(fn.graph_for(x, -0.5))
+    assert "graph(%x : Float(*, contiguous), %lo : float):" in str(fn.graph_for(x, -0.5))
     np.testing.assert_array_equal(fn(x, None).numpy(), x.clamp(max=0.5).numpy())
     np.testing.assert_array_equal(fn(x, -0.5).numpy(), x.clamp(-0.5, 0.5).numpy())
 
@@ -275,7 +350,7 @@ def test_an_int_passed_for_a_float_is_a_float():
         """)
     x = torch.arange(3)
     g = str(fn.graph_for(x, 2, 3))
-    assert "graph(%x : Long(*), %s : float, %k : int):" in g
+    assert "graph(%x : Long(*, contiguous), %s : float, %k : int):" in g
     assert "%y : Float(*) = aten::mul(%x, %s)" in g and "%z : Long(*) = aten::mul(%x, %k)" in g
     y, z = fn(x, 2, 3)
     assert (y.dtype, z.dtype) == (torch.float32, torch.int64)

@@ -33,6 +33,7 @@ then counts what it writes, and lists again only when its count passes the cap o
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import hmac
 import os
@@ -41,8 +42,9 @@ import stat
 import struct
 import threading
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from minitorch_jit._version import __version__
 
@@ -95,7 +97,10 @@ class CacheStats:
     evicted_entries: int = 0
 
 
-_loaded: Dict[str, int] = {}  # key -> entry address; one JIT engine per process
+# key -> the loaded kernel, most recently used last. A kernel evicted here stays loaded
+# while a compiled function still holds it, and is unloaded when none does.
+_loaded: "OrderedDict[str, target.Loaded]" = OrderedDict()
+MAX_LOADED = 256
 _lock = threading.Lock()
 
 _NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -227,8 +232,15 @@ def _mac(secret: bytes, key: str, payload: bytes) -> bytes:
     return hmac.new(secret, MAGIC + key.encode() + b"\0" + payload, hashlib.sha256).digest()
 
 
+@functools.lru_cache(maxsize=None)
+def _key_suffix() -> bytes:
+    """What every key hashes after the IR: the target and the package version (the target
+    is asked of LLVM once per process, not per kernel)."""
+    return b"".join(part.encode() + b"\0" for part in (target.target_id(), __version__))
+
+
 class KernelCache:
-    """Maps kernel IR text to the address of its compiled entry point."""
+    """Maps kernel IR text to its compiled entry point, loaded into the process."""
 
     def __init__(self, directory: Optional[str] = None):
         self.directory = directory if directory is not None else default_directory()
@@ -238,22 +250,20 @@ class KernelCache:
         self._writes_since_listing = 0
 
     def key(self, ir_text: str) -> str:
-        h = hashlib.sha256()
-        for part in (ir_text, target.target_id(), __version__):
-            h.update(part.encode())
-            h.update(b"\0")
-        return h.hexdigest()
+        return hashlib.sha256(ir_text.encode() + b"\0" + _key_suffix()).hexdigest()
 
-    def address(self, ir_text: str) -> int:
-        """The native entry point of the module ``ir_text``, whose entry function is named
-        :data:`SYMBOL`: from memory, from disk, or compiled now and stored."""
+    def load(self, ir_text: str) -> target.Loaded:
+        """The loaded kernel of the module ``ir_text``, whose entry function is named
+        :data:`SYMBOL`: from memory, from disk, or compiled now and stored. Hold it as long
+        as its address is called."""
         key = self.key(ir_text)
         symbol = f"mtj_{key[:40]}"
         with _lock:
-            address = _loaded.get(key)
-            if address is not None:
+            loaded = _loaded.get(key)
+            if loaded is not None:
+                _loaded.move_to_end(key)
                 self.stats.memory_hits += 1
-                return address
+                return loaded
             obj = self.read(key)
             if obj is not None and symbol.encode() not in obj:
                 # authentic, but made for another kernel: loading it could not find the symbol
@@ -265,8 +275,10 @@ class KernelCache:
                 self.write(key, obj)
             else:
                 self.stats.disk_hits += 1
-            address = _loaded[key] = target.load_object(obj, symbol)
-            return address
+            loaded = _loaded[key] = target.load_object(obj, symbol)
+            while len(_loaded) > MAX_LOADED:
+                _loaded.popitem(last=False)
+            return loaded
 
     def path(self, key: str) -> str:
         return os.path.join(self.directory, key[:2], key + ".o")

@@ -27,13 +27,13 @@ import llvmlite.binding as llvm
 from llvmlite import ir
 
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import Graph, Node, Value
+from minitorch_jit.ir.graph import Graph, Value
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import BOOL, FLOAT, INT, TensorType, Type
+from minitorch_jit.ir.types import TensorType, Type
 
 from .builder import F64, I1, I8, I32, I64, MEMORY, REGISTER, Builder, V
 from .cache import SYMBOL
-from .lowering import NOT_CONSTANT, Context, Operand, lower_node, python_number
+from .lowering import Context, Operand, lower_node, python_number
 
 RUNTIME = -1  # an inner stride known only at run time
 
@@ -79,9 +79,10 @@ class ObjectLayout:
     array_data: int
 
 
-def infer_types(graph: Graph, input_types: Sequence[Type]) -> Dict[Value, Type]:
-    """The type of every value of ``graph`` for inputs of ``input_types``, by the registry's
-    type rules (which raise PyTorch's error when shapes do not broadcast)."""
+def infer_sizes(graph: Graph, input_types: Sequence[Type]) -> Dict[Value, Tuple[int, ...]]:
+    """The sizes of every tensor value of ``graph`` for inputs of ``input_types``, by the
+    registry's type rules (which raise PyTorch's error when shapes do not broadcast). The
+    dtypes are the graph's own."""
     types: Dict[Value, Type] = dict(zip(graph.inputs, input_types))
     for node in graph.nodes:
         if node.kind == "prim::Constant":
@@ -91,7 +92,7 @@ def infer_types(graph: Graph, input_types: Sequence[Type]) -> Dict[Value, Type]:
         consts = [v.constant if v.node.kind == "prim::Constant" else UNKNOWN for v in node.inputs]
         outs = op.output_types([types[v] for v in node.inputs], consts)
         types.update(zip(node.outputs, outs))
-    return types
+    return {v: t.sizes for v, t in types.items() if isinstance(t, TensorType)}
 
 
 class Built(NamedTuple):
@@ -177,7 +178,7 @@ def _inner_function(module: ir.Module, graph: Graph, spec: Spec) -> Tuple[ir.Fun
                 values[node.output] = _constant(b, node.output)
                 continue
             ops = [values[v] for v in node.inputs]
-            out_dtype = _output_dtype(node, ops)
+            out_dtype = node.output.type.dtype  # the typed graph's (see launch.FusedKernel)
             zerodim = all(o.kind != "dim" for o in ops)
             result = lower_node(cx, registry.node_op(node).qualified_name, ops, out_dtype)
             values[node.output] = Operand(result, out_dtype, "zerodim" if zerodim else "dim")
@@ -249,30 +250,6 @@ def _constant(b: Builder, v: Value) -> Operand:
     # the register holds the number as numpy would pass it (ints wrapped to 64 bits); lowerings
     # that need the exact Python number (comparisons beyond int64) read ``const``
     return Operand(b.c(REGISTER[dtype], python_number(c, dtype)), dtype, "scalar", c)
-
-
-_SCALAR_TYPES = {"bool": BOOL, "int64": INT, "float64": FLOAT}
-_STAND_INS = {"bool": True, "int64": 1, "float64": 1.0}
-
-
-def _output_dtype(node: Node, ops: List[Operand]) -> str:
-    """The node's output dtype, by its type rule over the operands' dtypes and kinds (type
-    rules read the kind of a Scalar argument from its value, so non-constant scalars are
-    given a stand-in of their Python type)."""
-    types: List[Type] = []
-    consts: List[object] = []
-    for v, o in zip(node.inputs, ops):
-        if o.kind in ("dim", "zerodim"):
-            types.append(TensorType(o.dtype, (None,) if o.kind == "dim" else ()))
-            consts.append(UNKNOWN)
-        elif o.kind == "scalar":
-            types.append(_SCALAR_TYPES[o.dtype])
-            consts.append(o.const if o.const is not NOT_CONSTANT else _STAND_INS[o.dtype])
-        else:
-            types.append(v.type)
-            consts.append(o.const)
-    (t,) = registry.node_op(node).output_types(types, consts)
-    return t.dtype
 
 
 def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: ObjectLayout,

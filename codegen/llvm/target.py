@@ -1,5 +1,6 @@
 """The host target: LLVM's target machine for this CPU, the optimization pipeline, and the
-one in-process JIT engine that native kernels are loaded into.
+in-process JIT (ORC's LLJIT) that native kernels are linked into, each as a library of its
+own that is unloaded when nothing holds it any more.
 
 Kernels are compiled for the exact host CPU (its name and feature string, as LLVM detects
 them), so the loop vectorizer uses its widest useful vectors: ymm registers on AVX2
@@ -8,6 +9,8 @@ lifts that so loops use zmm registers there.
 """
 from __future__ import annotations
 
+import functools
+import itertools
 import threading
 from typing import Optional
 
@@ -18,7 +21,9 @@ OPT_LEVEL = 3
 
 _lock = threading.RLock()
 _machine: Optional[llvm.TargetMachine] = None
-_engine: Optional[llvm.ExecutionEngine] = None
+_jit: Optional[llvm.LLJIT] = None
+_process: Optional[object] = None  # the library of the process's own symbols (libm's), kept alive
+_names = itertools.count()  # a library's name may not be used again, even once it is unloaded
 
 
 def _init() -> None:
@@ -26,11 +31,13 @@ def _init() -> None:
     llvm.initialize_native_asmprinter()
 
 
+@functools.lru_cache(maxsize=None)
 def host_cpu() -> str:
     _init()
     return llvm.get_host_cpu_name()
 
 
+@functools.lru_cache(maxsize=None)
 def host_features() -> str:
     """The host's feature string, with ``-prefer-256-bit`` where AVX-512 is present."""
     _init()
@@ -40,8 +47,10 @@ def host_features() -> str:
     return features
 
 
+@functools.lru_cache(maxsize=None)
 def target_id() -> str:
-    """What the machine code depends on besides the IR: part of every kernel cache key."""
+    """What the machine code depends on besides the IR: part of every kernel cache key (asked
+    of LLVM once per process)."""
     return (f"{llvm.get_process_triple()}|{host_cpu()}|{host_features()}|O{OPT_LEVEL}+vectorize|"
             f"llvmlite {llvmlite.__version__}|llvm {'.'.join(map(str, llvm.llvm_version_info))}")
 
@@ -87,17 +96,32 @@ def assembly(ir_text: str) -> str:
     return machine().emit_assembly(module)
 
 
-def load_object(obj: bytes, symbol: str) -> int:
-    """Link an object file into the process and return the address of ``symbol``."""
-    global _engine
+class Loaded:
+    """A kernel linked into the process: the address of its entry point, valid while this
+    object lives (dropping the last reference unloads the library)."""
+
+    __slots__ = ("address", "_tracker", "__weakref__")
+
+    def __init__(self, tracker: object, address: int):
+        self._tracker = tracker
+        self.address = address
+
+
+def load_object(obj: bytes, symbol: str) -> Loaded:
+    """Link an object file into the process as a library of its own; ``symbol`` is its
+    entry point."""
+    global _jit, _process
     with _lock:
-        if _engine is None:
+        if _jit is None:
             _init()
-            _engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), machine())
-        _engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
-        _engine.finalize_object()
-        address = _engine.get_function_address(symbol)
+            _jit = llvm.create_lljit_compiler(machine())
+            _process = llvm.JITLibraryBuilder().add_current_process().link(_jit, "process")
+        try:
+            tracker = llvm.JITLibraryBuilder().add_object_img(obj).add_jit_library("process") \
+                .export_symbol(symbol).link(_jit, f"{symbol}#{next(_names)}")
+        except RuntimeError as e:
+            raise RuntimeError(f"native kernel {symbol} cannot be linked from its object file: {e}") from None
+    address = tracker[symbol]
     if not address:
         raise RuntimeError(f"native kernel {symbol} is missing from its object file")
-    return address
-
+    return Loaded(tracker, address)

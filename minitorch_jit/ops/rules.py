@@ -204,6 +204,12 @@ def same_as_input(i: int = 0) -> TypeRule:
     return rule
 
 
+def made_contiguous(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    """The input's type, known to be contiguous (when its rank is known)."""
+    t = types[0]
+    return [TensorType(t.dtype, t.sizes, t.sizes is not None) if isinstance(t, TensorType) else t]
+
+
 def const_int_list(v: Any) -> Optional[List[int]]:
     if v is UNKNOWN or v is None:
         return None

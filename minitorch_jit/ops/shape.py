@@ -324,7 +324,7 @@ def detach(a: np.ndarray) -> np.ndarray:
 # -- copies (which may return their input when nothing needs doing) --------------------------
 
 
-@op("aten::contiguous(Tensor(a) self) -> Tensor(a)", names=("Tensor.contiguous",), type_rule=rules.same_as_input(0))
+@op("aten::contiguous(Tensor(a) self) -> Tensor(a)", names=("Tensor.contiguous",), type_rule=rules.made_contiguous)
 def contiguous(a: np.ndarray) -> np.ndarray:
     """The input itself when it is already contiguous, else a contiguous copy."""
     return a if a.flags.c_contiguous else a.copy()

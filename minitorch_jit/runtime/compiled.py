@@ -110,14 +110,10 @@ class ScriptFunction:
 
     def explain(self, *args: Any, **kwargs: Any) -> str:
         """The fusion groups formed for inputs like these and, for each pointwise op left
-        out of them, the fuser's checklist item that kept it out."""
-        from minitorch_jit.passes.fusion import recording
-
-        raw = self.executor.raw_inputs(self._inputs(args, kwargs))
-        self.executor.plan(raw)  # compiled first, so that the report holds one run of the fuser
-        with recording() as report:
-            self.executor.specialize(raw)
-        return f"{self.qualified_name}: {report}"
+        out of them, the fuser's checklist item that kept it out (as the plan for these
+        inputs was compiled: compiling it now if need be)."""
+        plan = self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs)))
+        return f"{self.qualified_name}: {plan.fusion_report}"
 
     def code_for(self, *args: Any, **kwargs: Any) -> str:
         """The Python source that runs for inputs like these."""

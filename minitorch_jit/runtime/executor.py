@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
@@ -27,7 +28,7 @@ import numpy as np
 from minitorch_jit.codegen.host import HostCode, generate
 from minitorch_jit.ir import Graph, TensorType, Type, Value
 from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType
-from minitorch_jit.passes.input_facts import assume_contiguous
+from minitorch_jit.passes.fusion import FusionReport, recording
 from minitorch_jit.passes.peephole import size_reads
 
 from ..ops.dispatch import unwrap  # a user argument as graphs see it: arrays for tensors, plain ints
@@ -66,7 +67,7 @@ def _is_tensor_key(key: Any) -> bool:
 
 def describe_key(key: Any) -> str:
     if _is_tensor_key(key):
-        return str(specialized_type(TensorType(), key)) + ("" if key[3] else " non-contiguous")
+        return str(specialized_type(TensorType(), key))
     if isinstance(key, tuple):
         return f"{key[0]}[{', '.join(describe_key(k) for k in key[1])}]"
     return str(key)
@@ -78,7 +79,7 @@ _NUMBERS = {"int": INT, "float": FLOAT, "bool": BOOL}
 def specialized_type(declared: Type, key: Any) -> Type:
     """The declared input type refined by what the key says of the value."""
     if _is_tensor_key(key):
-        return TensorType(key[1], tuple(1 if one else None for one in key[2]))
+        return TensorType(key[1], tuple(1 if one else None for one in key[2]), key[3])
     if isinstance(declared, OptionalType):
         return NONE if key == "NoneType" else specialized_type(declared.elem, key)
     if isinstance(declared, NumberType) and key in _NUMBERS:
@@ -138,13 +139,31 @@ def guards_for(graph: Graph) -> Tuple[Guard, ...]:
 
 @dataclass
 class Plan:
-    """What one kind of input runs: the specialized, optimized graph and its host code."""
+    """What one kind of input runs: the specialized, optimized graph, its host code, and
+    what the fuser did while the graph was optimized (for ``explain``)."""
     key: Any
     graph: Graph
     code: HostCode
+    fusion_report: FusionReport
 
 
-Optimizer = Callable[[Graph], Graph]
+# ``optimize(graph, refine)`` runs the pass pipeline on ``graph`` (see
+# :func:`passes.pipeline.run_pipeline`, whose ``refine`` hook the executor uses to specialize on
+# what the optimized graph still reads).
+Optimizer = Callable[[Graph, Optional[Callable[[Graph], bool]]], Graph]
+
+
+def _specialize_on(graph: Graph, guards: Sequence[Guard], values: Sequence[Any]) -> None:
+    """Make the guarded properties of the graph's inputs known: a size in the input's type,
+    a bool input a constant."""
+    for guard, value in zip(guards, values):
+        v = graph.inputs[guard.input]
+        if guard.dim is None:
+            _replace_by_constant(graph, v, value)
+        else:
+            sizes = list(v.type.sizes)
+            sizes[guard.dim] = value
+            v.type = TensorType(v.type.dtype, sizes, v.type.contiguous)
 
 
 class GraphExecutor:
@@ -152,12 +171,19 @@ class GraphExecutor:
     types are specialized into the graph to generate code for (the pass pipeline);
     ``fusion`` compiles fusion-group nodes.
 
-    Plans are specialized in two steps. The first call with inputs of a new kind optimizes
-    the graph for that kind and asks the result what it still reads that would fold if
-    known (:func:`guards_for`: ``N = x.size(0)``, a bool flag). With no such reads that graph
-    is the kind's only plan; otherwise plans are keyed by the kind and the values read, and
-    each is optimized with those values known. Graphs that never look at sizes thus get one
-    plan for every batch size, and those that do get their sizes folded.
+    Plans are specialized on the kind of the inputs and, for graphs that read them, on some
+    of their values. The first call with inputs of a new kind runs the pipeline once: when
+    the optimizations settle, the graph is asked what it still reads that would fold if
+    known (:func:`guards_for`: ``N = x.size(0)`` where N decides more than pointwise
+    arithmetic, a bool flag); those are the kind's guards, their values in this call are made
+    known, and the pipeline goes on to the end. That graph is the plan for the kind and these
+    values. A later call of the same kind with other guarded values (another batch size)
+    runs the pipeline once more, with its values known from the start. Graphs that never
+    look at sizes thus get one plan for every batch size, and those that do get their sizes
+    folded.
+
+    Calls may come from several threads: the plan and guard tables are only read and changed
+    under a lock (compiling is not: two threads may compile the same plan, and one is kept).
     """
 
     def __init__(self, graph: Graph, name: str = "forward", optimize: Optional[Optimizer] = None,
@@ -170,6 +196,7 @@ class GraphExecutor:
         self.guards: "OrderedDict[Any, Tuple[Guard, ...]]" = OrderedDict()
         self.compiles = 0
         self.layouts: Dict[Tuple[Any, ...], Callable[..., Any]] = {}
+        self._lock = threading.Lock()
         self._float_inputs = [i for i, v in enumerate(graph.inputs)
                               if v.type in (FLOAT, OptionalType(FLOAT))]
 
@@ -178,73 +205,70 @@ class GraphExecutor:
 
     def plan(self, raw: Sequence[Any]) -> Plan:
         kind = self.key(raw)
-        guards = self.guards.get(kind)
-        new_kind = guards is None
+        with self._lock:
+            guards = self.guards.get(kind)
+            if guards is not None:
+                self.guards.move_to_end(kind)
+                key = (kind, tuple(g.read(raw) for g in guards))
+                plan = self.plans.get(key)
+                if plan is not None:
+                    self.plans.move_to_end(key)
+                    return plan
         if guards is None:
             self._log_recompile(lambda: self._kind_changes(kind))
-            guards = self._first_of_kind(kind)
-        else:
-            self.guards.move_to_end(kind)
-        key = (kind, tuple(g.read(raw) for g in guards))
-        plan = self.plans.get(key)
-        if plan is None:
-            if not new_kind:
-                self._log_recompile(lambda: self._guard_changes(kind, guards, key[1]))
-            plan = self._add(key, self._optimized(kind, guards, key[1]))
-        else:
-            self.plans.move_to_end(key)
-        return plan
+            return self._first_of_kind(kind, raw)
+        self._log_recompile(lambda: self._guard_changes(kind, guards, key[1]))
+        return self._add(key, *self._optimized(kind, guards, key[1]))
 
-    def _first_of_kind(self, kind: Tuple[Any, ...]) -> Tuple[Guard, ...]:
-        graph = self._optimized(kind, (), ())
-        guards = guards_for(graph) if self.optimize is not None else ()
-        self.guards[kind] = guards
-        while len(self.guards) > CACHE_SIZE:
-            self.guards.popitem(last=False)
-        if not guards:
-            self._add((kind, ()), graph)
-        return guards
+    def _first_of_kind(self, kind: Tuple[Any, ...], raw: Sequence[Any]) -> Plan:
+        found: List[Tuple[Guard, ...]] = []
 
-    def _optimized(self, kind: Tuple[Any, ...], guards: Sequence[Guard], values: Sequence[Any]) -> Graph:
+        def specialize(graph: Graph) -> bool:
+            guards = guards_for(graph)
+            found.append(guards)
+            _specialize_on(graph, guards, tuple(g.read(raw) for g in guards))
+            return bool(guards)
+
+        graph, report = self._optimized(kind, (), (), specialize)
+        guards = found[0] if found else ()
+        with self._lock:
+            self.guards[kind] = guards
+            while len(self.guards) > CACHE_SIZE:
+                self.guards.popitem(last=False)
+        return self._add((kind, tuple(g.read(raw) for g in guards)), graph, report)
+
+    def _optimized(self, kind: Tuple[Any, ...], guards: Sequence[Guard], values: Sequence[Any],
+                   refine: Optional[Callable[[Graph], bool]] = None) -> Tuple[Graph, FusionReport]:
         """A copy of the graph with its inputs specialized (and the guarded properties
-        known), through the optimizer."""
+        known), through the optimizer (which calls ``refine`` once the optimizations
+        settle), and what the fuser did."""
         g = self.graph.copy()
         for v, k in zip(g.inputs, kind):
             v.type = specialized_type(v.type, k)
         for v, k in zip(g.inputs, kind):
             if k == "NoneType":  # `x is None` folds, and so does the branch it decides
                 _replace_by_constant(g, v, None)
-        for guard, value in zip(guards, values):
-            v = g.inputs[guard.input]
-            if guard.dim is None:
-                _replace_by_constant(g, v, value)
-            else:
-                sizes = list(v.type.sizes)
-                sizes[guard.dim] = value
-                v.type = v.type.with_sizes(sizes)
-        assume_contiguous(g, [i for i, k in enumerate(kind) if _is_tensor_key(k) and k[3]])
-        return self.optimize(g) if self.optimize is not None else g
+        _specialize_on(g, guards, values)
+        with recording() as report:
+            if self.optimize is not None:
+                g = self.optimize(g, refine)
+        return g, report
 
-    def specialize(self, raw: Sequence[Any]) -> Graph:
-        """The optimized graph of the plan for inputs like ``raw``, made anew (for reports of
-        what the passes did; the kind's guards are found first, compiling if need be)."""
-        kind = self.key(raw)
-        if kind not in self.guards:
-            self.plan(raw)
-        guards = self.guards[kind]
-        return self._optimized(kind, guards, tuple(g.read(raw) for g in guards))
-
-    def _add(self, key: Any, graph: Graph) -> Plan:
-        plan = Plan(key, graph, generate(graph, self.name, self.fusion))
-        self.compiles += 1
-        self.plans[key] = plan
-        while len(self.plans) > CACHE_SIZE:
-            self.plans.popitem(last=False)
+    def _add(self, key: Any, graph: Graph, report: FusionReport) -> Plan:
+        plan = Plan(key, graph, generate(graph, self.name, self.fusion), report)
+        with self._lock:
+            self.compiles += 1
+            self.plans[key] = plan
+            while len(self.plans) > CACHE_SIZE:
+                self.plans.popitem(last=False)
         return plan
 
     def _log_recompile(self, reason: Callable[[], List[str]]) -> None:
-        if _logging("recompile") and self.plans:
-            log.warning("recompiling %s: %s", self.name, "; ".join(reason()) or "new input kind")
+        if _logging("recompile"):
+            with self._lock:  # the reasons read the plans
+                text = ("; ".join(reason()) or "new input kind") if self.plans else None
+            if text is not None:
+                log.warning("recompiling %s: %s", self.name, text)
 
     def _kind_changes(self, kind: Tuple[Any, ...]) -> List[str]:
         last, _ = next(reversed(self.plans))
