@@ -149,6 +149,13 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
+class Dropout2d(Dropout):
+    """Zeroes whole channels of (N, C, H, W) input."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, self.inplace)
+
+
 class ReLU(Module):
     def __init__(self, inplace: bool = False):
         super().__init__()

@@ -6,7 +6,8 @@ from typing import Any, Callable
 
 from minitorch_jit.ir import registry
 
-from . import creation, indexing, linalg, nn, pointwise, prims, python, reduction, shape  # noqa: F401  (they register)
+from . import (activations, creation, indexing, linalg, nn, normalization, pointwise, pooling,  # noqa: F401
+               prims, python, reduction, shape)  # (they register)
 from .dispatch import call, select, run, state
 from ..tensor import Tensor
 

@@ -1,0 +1,246 @@
+"""The nn layers against values PyTorch 2.13 computed (tests/data/nn_layers.npz, written by
+tools/record_nn_layers.py): each recorded case runs eager, traced, scripted, and scripted or
+traced then saved and loaded, from the same state; outputs and the state after the calls
+(running statistics) must match PyTorch's. The fused kernels of the new pointwise ops are
+checked against their eager kernels on special values."""
+import os
+
+import numpy as np
+import pytest
+
+import minitorch_jit as torch
+from minitorch_jit import nn
+from minitorch_jit.codegen import host
+from minitorch_jit.codegen.launch import FusedKernel
+from minitorch_jit.ir.parser import parse_graph
+from minitorch_jit.nn import functional as F
+
+DATA = np.load(os.path.join(os.path.dirname(__file__), "data", "nn_layers.npz"))
+CASES = sorted({k.split("/")[0] for k in DATA.files})
+
+
+def T(a):
+    return torch.from_numpy(np.array(a))
+
+
+def _case(name):
+    ctor, mode, calls = str(DATA[f"{name}/ctor"]), str(DATA[f"{name}/mode"]), int(DATA[f"{name}/calls"])
+    prefix = f"{name}/state/"
+    state = {k[len(prefix):]: DATA[k] for k in DATA.files if k.startswith(prefix)}
+    inputs = [[DATA[k] for k in sorted(k for k in DATA.files if k.startswith(f"{name}/input{i}/"))]
+              for i in range(calls)]
+    return ctor, mode, state, inputs
+
+
+def _load_state(module, state):
+    module.load_state_dict({k: T(v) for k, v in state.items()})
+
+
+def build(name):
+    ctor, mode, state, _ = _case(name)
+    module = eval(ctor, {"nn": nn})
+    module.train(mode == "train")
+    _load_state(module, state)
+    return module
+
+
+def check_against_pytorch(name, run, module):
+    """Call ``run`` on each recorded input (copies: some layers write into their input) and
+    compare the outputs and ``module``'s state after the calls."""
+    _, _, _, inputs = _case(name)
+    for i, xs in enumerate(inputs):
+        out = run(*[T(x) for x in xs])
+        expected = DATA[f"{name}/output{i}"]
+        assert out.dtype == torch.float32 and tuple(out.shape) == expected.shape, (name, i)
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-5, err_msg=f"{name} call {i}")
+    prefix = f"{name}/after/"
+    after = module.state_dict()
+    for k in (k for k in DATA.files if k.startswith(prefix)):
+        np.testing.assert_allclose(after[k[len(prefix):]].numpy(), DATA[k], rtol=1e-5, atol=1e-6,
+                                   err_msg=f"{name} state {k}")
+
+
+def _example(name):
+    return tuple(T(x) for x in _case(name)[3][0])
+
+
+def _traced(name):
+    module = build(name)
+    traced = torch.jit.trace(module, _example(name))
+    _load_state(traced, _case(name)[2])  # tracing ran forward once (a training step, for some layers)
+    return traced
+
+
+def _saved(obj, tmp_path):
+    path = str(tmp_path / "layer.mtj")
+    torch.jit.save(obj, path)
+    return torch.jit.load(path)
+
+
+def test_every_recorded_case_is_checked():
+    assert len(CASES) >= 29 and all(f"{c}/output0" in DATA.files for c in CASES)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_eager_matches_pytorch(name):
+    module = build(name)
+    check_against_pytorch(name, module, module)
+
+
+# momentum=None averages over num_batches_tracked read as a Python float, which a trace
+# freezes to the value it saw (PyTorch's trace does the same, and warns as we do)
+FROZEN_BY_TRACING = {"batch_norm1d_cumulative"}
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - FROZEN_BY_TRACING))
+def test_traced_matches_pytorch(name):
+    traced = _traced(name)
+    check_against_pytorch(name, traced, traced)
+
+
+@pytest.mark.parametrize("name", sorted(FROZEN_BY_TRACING))
+def test_tracing_warns_where_it_freezes_a_running_count(name):
+    with pytest.warns(torch.jit.TracerWarning, match="Converting a tensor to a Python float"):
+        torch.jit.trace(build(name), _example(name))
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_scripted_matches_pytorch(name):
+    scripted = torch.jit.script(build(name))
+    check_against_pytorch(name, scripted, scripted)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_saved_and_loaded_matches_pytorch(name, tmp_path):
+    for obj in (torch.jit.script(build(name)),) + (() if name in FROZEN_BY_TRACING else (_traced(name),)):
+        loaded = _saved(obj, tmp_path)
+        _load_state(loaded, _case(name)[2])
+        check_against_pytorch(name, loaded, loaded)
+
+
+# -- activations ---------------------------------------------------------------------------------
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, -3.0, np.inf, -np.inf, np.nan, 1e-40, 1e30, -1e30, -1e-310,
+           19.9, 20.0, 20.5, 88.0, -100.0]
+POINTWISE = ["aten::elu(%x)", "aten::elu(%x, %a)", "aten::selu(%x)", "aten::leaky_relu(%x)",
+             "aten::leaky_relu(%x, %a)", "aten::hardswish(%x)", "aten::mish(%x)", "aten::softplus(%x)",
+             "aten::softplus(%x, %a, %t)"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("call", POINTWISE)
+def test_fused_activations_match_their_eager_kernels(call, dtype):
+    text = f"""graph(%x : Tensor):
+  %a : float = prim::Constant[value=0.3]()
+  %t : int = prim::Constant[value=5]()
+  %y : Tensor = {call}
+  return (%y)
+"""
+    x = np.concatenate([np.array(SPECIAL, dtype), np.linspace(-25, 25, 301, dtype=dtype)])
+    with np.errstate(all="ignore"):
+        expected = host.generate(parse_graph(text)).fn(x)
+    got = FusedKernel(parse_graph(text))(x)
+    assert got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=2e-6 if dtype == "float32" else 1e-14, atol=0)
+
+
+def test_activations_fuse_into_one_group():
+    def f(x):
+        return F.mish(F.elu(x, 0.5) + F.selu(x)) * F.leaky_relu(x, 0.1) - F.softplus(F.hardswish(x), 2.0)
+
+    traced = torch.jit.trace(f, (torch.randn(4, 5),))
+    x = torch.randn(6, 5) * 4
+    np.testing.assert_allclose(traced(x).numpy(), f(x).numpy(), rtol=1e-5, atol=1e-6)
+    graph = str(traced.graph_for(x))
+    assert graph.count("prim::FusionGroup_") >= 1 and "aten::mish" not in graph.split("with prim::FusionGroup")[0]
+
+
+@pytest.mark.parametrize("fn, name", [(F.elu, "elu_cpu"), (F.selu, "elu_cpu"), (F.leaky_relu, "leaky_relu_cpu"),
+                                      (F.hardswish, "hardswish_cpu"), (F.mish, "mish_cpu"),
+                                      (F.softplus, "softplus_cpu")])
+def test_activations_refuse_integer_tensors_as_pytorch(fn, name):
+    with pytest.raises(NotImplementedError, match=f"\"{name}\" not implemented for 'Long'"):
+        fn(torch.arange(3))
+
+
+def test_functional_inplace_forms_write_into_their_input():
+    x = torch.tensor([-1.0, 2.0])
+    expected = F.elu(x, 0.5)
+    assert F.elu(x, 0.5, True) is x
+    np.testing.assert_array_equal(x.numpy(), expected.numpy())
+    y = torch.tensor([-1.0, 2.0])
+    F.leaky_relu(y, 0.2, inplace=True)
+    np.testing.assert_allclose(y.numpy(), [-0.2, 2.0])
+    with pytest.raises(TypeError, match="at most 3 positional arguments"):
+        F.elu(x, 0.5, True, 1)
+
+
+def test_prelu_errors_and_reprs():
+    with pytest.raises(RuntimeError, match="Mismatch of parameter numbers and input channel size. Found parameter "
+                                           "numbers = 2 and channel size = 3."):
+        F.prelu(torch.randn(2, 3), torch.ones(2))
+    with pytest.raises(RuntimeError, match="prelu: Type promoting not supported. Got Float and Double"):
+        F.prelu(torch.randn(2, 3), torch.ones(3, dtype=torch.float64))
+    assert repr(nn.PReLU(3)) == "PReLU(num_parameters=3)"
+    assert repr(nn.ELU(0.5, inplace=True)) == "ELU(alpha=0.5, inplace=True)"
+    assert repr(nn.LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"
+    assert repr(nn.Softplus()) == "Softplus(beta=1.0, threshold=20.0)"
+    assert repr(nn.SELU()) == "SELU()" and repr(nn.Hardswish()) == "Hardswish()" and repr(nn.Mish()) == "Mish()"
+
+
+# -- normalization, pooling, dropout ---------------------------------------------------------------
+
+
+def test_norm_and_pool_errors_as_pytorch():
+    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training, got input size "
+                                         r"torch.Size\(\[1, 3\]\)"):
+        F.batch_norm(torch.randn(1, 3), torch.zeros(3), torch.ones(3), training=True)
+    with pytest.raises(RuntimeError, match="running_mean must be defined in evaluation mode"):
+        F.batch_norm(torch.randn(4, 3), None, None)
+    with pytest.raises(ValueError, match=r"expected 4D input \(got 3D input\)"):
+        nn.BatchNorm2d(3)(torch.randn(2, 3, 4))
+    with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
+        torch.jit.script(nn.BatchNorm1d(3))(torch.randn(2, 3, 4, 4))
+    with pytest.raises(ValueError, match="Expected more than 1 spatial element when training"):
+        F.instance_norm(torch.randn(2, 3, 1))
+    with pytest.raises(RuntimeError, match=r"Expected number of channels in input to be divisible by num_groups, "
+                                           r"but got input of shape \[2, 3, 4\] and num_groups=2"):
+        F.group_norm(torch.randn(2, 3, 4), 2)
+    with pytest.raises(ValueError, match="num_channels must be divisible by num_groups"):
+        nn.GroupNorm(2, 3)
+    with pytest.raises(RuntimeError, match="pad should be at most half of effective kernel size"):
+        F.avg_pool2d(torch.ones(1, 1, 5, 5), 3, padding=2)
+    with pytest.raises(RuntimeError, match=r"adaptive_avg_pool2d\(\): Expected 3D or 4D tensor, but got \[2, 3\]"):
+        F.adaptive_avg_pool2d(torch.ones(2, 3), 2)
+    with pytest.raises(NotImplementedError, match="\"batch_norm\" not implemented for 'Long'"):
+        F.batch_norm(torch.arange(6).view(2, 3), torch.zeros(3), torch.ones(3))
+
+
+def test_batch_norm_without_running_stats_has_no_buffers_and_counts_batches_otherwise():
+    m = nn.BatchNorm2d(3, affine=False, track_running_stats=False)
+    assert list(m.state_dict()) == []
+    m = nn.BatchNorm2d(3)
+    assert list(m.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    s = torch.jit.script(m)
+    for _ in range(3):
+        s(torch.randn(2, 3, 2, 2))
+    assert m.num_batches_tracked.item() == 3 and m.num_batches_tracked.dtype == torch.int64
+    s.eval()
+    s(torch.randn(2, 3, 2, 2))
+    assert m.num_batches_tracked.item() == 3
+
+
+def test_dropout2d_zeroes_whole_channels_and_scales_the_rest():
+    torch.manual_seed(0)
+    x = torch.ones(8, 16, 3, 3)
+    for out in (F.dropout2d(x, 0.25), torch.jit.script(nn.Dropout2d(0.25))(x)):
+        a = out.numpy()
+        per_channel = a.reshape(8, 16, 9)
+        assert set(np.unique(a)) <= {0.0, np.float32(1 / 0.75)}
+        assert (per_channel.min(axis=2) == per_channel.max(axis=2)).all()  # a channel is all kept or all dropped
+        assert 0 < (per_channel[:, :, 0] == 0).sum() < 8 * 16
+    assert F.dropout2d(x, 1.0).abs().sum().item() == 0
+    y = torch.ones(2, 3, 2)
+    assert F.dropout2d(y, 0.5, inplace=True) is y
+    with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1, but got 1.5"):
+        F.dropout2d(x, 1.5)
