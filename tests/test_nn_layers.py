@@ -244,3 +244,92 @@ def test_dropout2d_zeroes_whole_channels_and_scales_the_rest():
     assert F.dropout2d(y, 0.5, inplace=True) is y
     with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1, but got 1.5"):
         F.dropout2d(x, 1.5)
+
+
+# -- padding, resampling, convolutions ---------------------------------------------------------------
+
+
+def test_pad_and_interpolate_errors_as_pytorch():
+    x = torch.randn(1, 1, 3, 3)
+    with pytest.raises(NotImplementedError, match="Padding size 2 is not supported for 4D input tensor"):
+        F.pad(x, (3, 3), mode="reflect")
+    with pytest.raises(RuntimeError, match="Padding length must be divisible by 2"):
+        F.pad(x, (1, 1, 1))
+    with pytest.raises(NotImplementedError, match="Unrecognised padding mode foo"):
+        F.pad(x, (1, 1), mode="foo")
+    with pytest.raises(RuntimeError, match="Padding mode \"reflect\" doesn't take in value argument"):
+        F.pad(x, (1, 1, 1, 1), mode="reflect", value=1.0)
+    with pytest.raises(RuntimeError, match=r"Padding size should be less than the corresponding input dimension, "
+                                           r"but got: padding \(3, 3\) at dimension 3 of input \[1, 1, 3, 3\]"):
+        F.pad(x, (3, 3, 0, 0), mode="reflect")
+    with pytest.raises(ValueError, match="align_corners option can only be set with the interpolating modes"):
+        F.interpolate(x, scale_factor=2, align_corners=True)
+    with pytest.raises(ValueError, match="either size or scale_factor should be defined"):
+        F.interpolate(x)
+    with pytest.raises(ValueError, match="only one of size or scale_factor should be defined"):
+        F.interpolate(x, size=2, scale_factor=2)
+    with pytest.raises(NotImplementedError, match="interpolate supports 4-D input in modes nearest and bilinear"):
+        F.interpolate(x, size=2, mode="bicubic")
+    with pytest.raises(RuntimeError, match=r"unflatten: Provided sizes \[4, -1\] don't multiply up to the size of "
+                                           r"dim 1 \(6\) in the input tensor"):
+        torch.randn(2, 6).unflatten(1, [4, -1])
+
+
+def test_conv_errors_as_pytorch():
+    with pytest.raises(RuntimeError, match="Expected 2D \\(unbatched\\) or 3D \\(batched\\) input to conv1d"):
+        F.conv1d(torch.randn(1, 2, 3, 4), torch.randn(2, 2, 1))
+    with pytest.raises(RuntimeError, match="padding='same' is not supported for strided convolutions"):
+        F.conv1d(torch.randn(1, 2, 5), torch.randn(2, 2, 3), stride=2, padding="same")
+    with pytest.raises(RuntimeError, match="output padding must be smaller than either stride or dilation"):
+        F.conv_transpose2d(torch.randn(1, 2, 3, 3), torch.randn(2, 2, 3, 3), output_padding=1)
+    with pytest.raises(RuntimeError, match=r"Given transposed=1, weight of size \[3, 2, 3, 3\], expected "
+                                           r"input\[1, 2, 3, 3\] to have 3 channels, but got 2 channels instead"):
+        F.conv_transpose2d(torch.randn(1, 2, 3, 3), torch.randn(3, 2, 3, 3))
+
+
+def test_reprs_match_pytorch():
+    assert [repr(m) for m in (nn.ZeroPad2d(2), nn.ZeroPad2d((1, 2, 0, 1)), nn.ReflectionPad2d(1),
+                              nn.ConstantPad2d(1, 3.5), nn.ReplicationPad2d(2))] == [
+        "ZeroPad2d((2, 2, 2, 2))", "ZeroPad2d((1, 2, 0, 1))", "ReflectionPad2d((1, 1, 1, 1))",
+        "ConstantPad2d(padding=(1, 1, 1, 1), value=3.5)", "ReplicationPad2d((2, 2, 2, 2))"]
+    assert [repr(m) for m in (nn.Upsample(scale_factor=2), nn.Upsample(size=(3, 4), mode="bilinear",
+                                                                       align_corners=True))] == [
+        "Upsample(scale_factor=2.0, mode='nearest')", "Upsample(size=(3, 4), mode='bilinear')"]
+    assert repr(nn.Unflatten(1, (2, 3))) == "Unflatten(dim=1, unflattened_size=(2, 3))"
+    assert repr(nn.Conv1d(2, 4, 3)) == "Conv1d(2, 4, kernel_size=(3,), stride=(1,))"
+    assert repr(nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1)) == \
+        "ConvTranspose2d(2, 4, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), output_padding=(1, 1))"
+    assert repr(nn.BatchNorm2d(3)) == "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    assert repr(nn.GroupNorm(2, 4)) == "GroupNorm(2, 4, eps=1e-05, affine=True)"
+    assert repr(nn.AvgPool2d(2)) == "AvgPool2d(kernel_size=2, stride=2, padding=0)"
+    assert repr(nn.AdaptiveAvgPool2d((3, 4))) == "AdaptiveAvgPool2d(output_size=(3, 4))"
+
+
+class _Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        # no BatchNorm here: the fuser takes every value after an op that writes in place (its
+        # running statistics) as possibly written, and fuses nothing after it
+        self.features = nn.Sequential(nn.Conv1d(3, 4, 3, padding=1), nn.Unflatten(2, (2, 4)), nn.ReflectionPad2d(1),
+                                      nn.AvgPool2d(2), nn.Upsample(scale_factor=2, mode="bilinear"),
+                                      nn.ConvTranspose2d(4, 2, 3, stride=2), nn.AdaptiveAvgPool2d(3),
+                                      nn.GroupNorm(1, 2))
+
+    def forward(self, x):
+        # the activations called as functions: inlining a module whose forward is
+        # `... if self.inplace else ...` refines the If's output type but not its blocks' results,
+        # which the verifier refuses (nn.ReLU does the same); this test is about shapes
+        return F.hardswish(F.elu(self.features(x), 0.5)) * 2.0
+
+
+def test_scripted_cnn_keeps_static_shapes_through_the_new_layers():
+    """Shape propagation knows every new op's output sizes, so what follows them fuses with
+    its static shape."""
+    torch.manual_seed(0)
+    model = _Net().eval()
+    x = torch.randn(2, 3, 8)
+    s = torch.jit.script(model)
+    np.testing.assert_allclose(s(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
+    graph = str(s.graph_for(x))
+    assert "Float(*, *, 3, 3) = prim::FusionGroup" in graph, graph
+    assert s.explain(x).splitlines()[1].endswith("3 ops (aten::elu, aten::hardswish, aten::mul)")

@@ -85,6 +85,10 @@ OTHER_CALLS = [
     "F.batch_norm(x, y[0].clone(), y[1].clone(), x[0], y[0], True, 0.2)", "F.instance_norm(x[None])",
     "F.group_norm(x[None], 3, y[0], y[1])", "torch.group_norm(x[None], 1)", "F.avg_pool2d(x[None, None], 2, 1)",
     "F.adaptive_avg_pool2d(x[None, None], [2, 2])", "F.dropout2d(x, 0.5, False)", "F.dropout2d(x[None], 0.5)",
+    "F.pad(x, [1, 0, 2, 1])", "F.pad(x[None], [1, 1], 'reflect')", "F.interpolate(x[None, None], scale_factor=2.0)",
+    "F.interpolate(x[None, None], [3, 4], None, 'bilinear', True)", "x.unflatten(1, [3, 1])",
+    "torch.unflatten(x, 0, [1, 2])", "F.conv1d(x[None], y[:, :, None])", "torch.conv1d(x, y[:1, :2, None], None, 1, 'same')",
+    "F.conv_transpose2d(x[None, None], y[None, None])", "torch.conv_transpose2d(x[None, None], y[None, None], None, 2)",
 ]
 
 

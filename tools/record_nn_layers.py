@@ -65,6 +65,32 @@ CASES = {
     "adaptive_avg_pool2d": ("nn.AdaptiveAvgPool2d((3, 4))", [(2, 3, 7, 9)], "eval", 1, 1.0),
     "adaptive_avg_pool2d_one": ("nn.AdaptiveAvgPool2d(1)", [(2, 3, 5, 5)], "eval", 1, 1.0),
     "dropout2d_eval": ("nn.Dropout2d(0.5)", [(2, 3, 4, 4)], "eval", 1, 1.0),
+    # padding and resampling
+    "zero_pad2d": ("nn.ZeroPad2d((1, 2, 0, 3))", [(2, 3, 4, 5)], "eval", 1, 1.0),
+    "constant_pad2d_crop": ("nn.ConstantPad2d((-1, 2, 1, -2), 3.5)", [(2, 3, 4, 5)], "eval", 1, 1.0),
+    "reflection_pad2d": ("nn.ReflectionPad2d(2)", [(2, 3, 4, 5)], "eval", 1, 1.0),
+    "reflection_pad2d_unbatched": ("nn.ReflectionPad2d((3, 0, 1, 2))", [(3, 4, 5)], "eval", 1, 1.0),
+    "replication_pad2d": ("nn.ReplicationPad2d((1, 2, 3, 0))", [(2, 3, 4, 5)], "eval", 1, 1.0),
+    "upsample_nearest_scale": ("nn.Upsample(scale_factor=2)", [(2, 3, 4, 5)], "eval", 1, 1.0),
+    "upsample_nearest_size": ("nn.Upsample(size=(7, 3))", [(2, 3, 4, 5)], "eval", 1, 1.0),
+    "upsample_nearest_fractional": ("nn.Upsample(scale_factor=(1.7, 0.6))", [(1, 2, 5, 9)], "eval", 1, 1.0),
+    "upsample_bilinear": ("nn.Upsample(scale_factor=2, mode='bilinear')", [(2, 3, 4, 5)], "eval", 1, 1.0),
+    "upsample_bilinear_fractional": ("nn.Upsample(scale_factor=1.5, mode='bilinear')", [(1, 2, 5, 7)], "eval", 1,
+                                     1.0),
+    "upsample_bilinear_align_corners": ("nn.Upsample(size=(7, 9), mode='bilinear', align_corners=True)",
+                                        [(2, 3, 4, 5)], "eval", 1, 1.0),
+    "upsample_bilinear_shrink": ("nn.Upsample(size=(3, 2), mode='bilinear')", [(1, 2, 7, 5)], "eval", 1, 1.0),
+    "unflatten": ("nn.Unflatten(1, (2, 3))", [(4, 6, 5)], "eval", 1, 1.0),
+    # convolutions
+    "conv1d": ("nn.Conv1d(3, 4, 3)", [(2, 3, 9)], "eval", 1, 1.0),
+    "conv1d_strided_padded_dilated_grouped": ("nn.Conv1d(4, 6, 3, stride=2, padding=2, dilation=2, groups=2)",
+                                              [(2, 4, 11)], "eval", 1, 1.0),
+    "conv1d_same_no_bias": ("nn.Conv1d(2, 3, 4, padding='same', bias=False)", [(2, 9)], "eval", 1, 1.0),
+    "conv_transpose2d": ("nn.ConvTranspose2d(3, 4, 3)", [(2, 3, 4, 5)], "eval", 1, 1.0),
+    "conv_transpose2d_strided": ("nn.ConvTranspose2d(4, 6, (3, 2), stride=2, padding=1, output_padding=1, groups=2)",
+                                 [(2, 4, 4, 5)], "eval", 1, 1.0),
+    "conv_transpose2d_dilated": ("nn.ConvTranspose2d(2, 3, 3, stride=(1, 2), dilation=2, bias=False)",
+                                 [(2, 3, 4)], "eval", 1, 1.0),
 }
 
 

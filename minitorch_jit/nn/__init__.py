@@ -2,13 +2,17 @@
 from ..tensor import Parameter
 from . import functional
 from .activations import ELU, SELU, Hardswish, LeakyReLU, Mish, PReLU, Softplus
+from .convolution import Conv1d, ConvTranspose2d
 from .layers import (GELU, Conv2d, Dropout, Dropout2d, Embedding, Flatten, Identity, LayerNorm, Linear, LogSoftmax,
-                     MaxPool2d, ModuleList, ReLU, Sequential, Sigmoid, SiLU, Softmax, Tanh)
+                     MaxPool2d, ModuleList, ReLU, Sequential, Sigmoid, SiLU, Softmax, Tanh, Unflatten)
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d
+from .resampling import ConstantPad2d, ReflectionPad2d, ReplicationPad2d, Upsample, ZeroPad2d
 
 __all__ = ["Module", "Parameter", "functional", "GELU", "Conv2d", "Dropout", "Dropout2d", "Embedding", "Flatten",
            "Identity", "LayerNorm", "Linear", "LogSoftmax", "MaxPool2d", "ModuleList", "ReLU", "Sequential", "Sigmoid",
-           "SiLU", "Softmax", "Tanh", "ELU", "SELU", "Hardswish", "LeakyReLU", "Mish", "PReLU", "Softplus",
-           "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d", "AdaptiveAvgPool2d", "AvgPool2d"]
+           "SiLU", "Softmax", "Tanh", "Unflatten", "ELU", "SELU", "Hardswish", "LeakyReLU", "Mish", "PReLU",
+           "Softplus", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d", "AdaptiveAvgPool2d", "AvgPool2d",
+           "Conv1d", "ConvTranspose2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "Upsample",
+           "ZeroPad2d"]

@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 from minitorch_jit.ir import registry
 
-from . import (activations, creation, indexing, linalg, nn, normalization, pointwise, pooling,  # noqa: F401
-               prims, python, reduction, shape)  # (they register)
+from . import (activations, convolution, creation, indexing, linalg, nn, normalization,  # noqa: F401 (they register)
+               pointwise, pooling, prims, python, reduction, resampling, shape)
 from .dispatch import call, select, run, state
 from ..tensor import Tensor
 
