@@ -23,12 +23,36 @@ def T(a):
     return torch.from_numpy(np.array(a))
 
 
+def _arguments(prefix):
+    """The recorded arguments under ``prefix`` (``.../<j>`` a tensor, ``.../<j>/<k>`` item k of
+    a tuple), as numpy arrays and tuples of them."""
+    args = {}
+    for k in DATA.files:
+        if k.startswith(prefix):
+            j, _, item = k[len(prefix):].partition("/")
+            if item:
+                args.setdefault(int(j), {})[int(item)] = DATA[k]
+            else:
+                args[int(j)] = DATA[k]
+    return [tuple(v[i] for i in sorted(v)) if isinstance(v, dict) else v for _, v in sorted(args.items())]
+
+
+def _tensors(x):
+    return tuple(T(v) for v in x) if isinstance(x, tuple) else T(x)
+
+
+def _leaves(out, key):
+    """A result as {key: tensor}, a tuple's items under key/0, key/1, ... (as recorded)."""
+    if isinstance(out, (tuple, list)):
+        return {k: v for i, o in enumerate(out) for k, v in _leaves(o, f"{key}/{i}").items()}
+    return {key: out}
+
+
 def _case(name):
     ctor, mode, calls = str(DATA[f"{name}/ctor"]), str(DATA[f"{name}/mode"]), int(DATA[f"{name}/calls"])
     prefix = f"{name}/state/"
     state = {k[len(prefix):]: DATA[k] for k in DATA.files if k.startswith(prefix)}
-    inputs = [[DATA[k] for k in sorted(k for k in DATA.files if k.startswith(f"{name}/input{i}/"))]
-              for i in range(calls)]
+    inputs = [_arguments(f"{name}/input{i}/") for i in range(calls)]
     return ctor, mode, state, inputs
 
 
@@ -49,10 +73,12 @@ def check_against_pytorch(name, run, module):
     compare the outputs and ``module``'s state after the calls."""
     _, _, _, inputs = _case(name)
     for i, xs in enumerate(inputs):
-        out = run(*[T(x) for x in xs])
-        expected = DATA[f"{name}/output{i}"]
-        assert out.dtype == torch.float32 and tuple(out.shape) == expected.shape, (name, i)
-        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-5, err_msg=f"{name} call {i}")
+        got = _leaves(run(*[_tensors(x) for x in xs]), f"{name}/output{i}")
+        expected = {k: DATA[k] for k in DATA.files if k == f"{name}/output{i}" or k.startswith(f"{name}/output{i}/")}
+        assert sorted(got) == sorted(expected), (name, i)
+        for k, out in got.items():
+            assert out.dtype == torch.float32 and tuple(out.shape) == expected[k].shape, (k, i)
+            np.testing.assert_allclose(out.numpy(), expected[k], rtol=1e-5, atol=1e-5, err_msg=f"{k} call {i}")
     prefix = f"{name}/after/"
     after = module.state_dict()
     for k in (k for k in DATA.files if k.startswith(prefix)):
@@ -61,7 +87,7 @@ def check_against_pytorch(name, run, module):
 
 
 def _example(name):
-    return tuple(T(x) for x in _case(name)[3][0])
+    return tuple(_tensors(x) for x in _case(name)[3][0])
 
 
 def _traced(name):
@@ -77,8 +103,28 @@ def _saved(obj, tmp_path):
     return torch.jit.load(path)
 
 
+# momentum=None averages over num_batches_tracked read as a Python float, which a trace
+# freezes to the value it saw (PyTorch's trace does the same, and warns as we do)
+FROZEN_BY_TRACING = {"batch_norm1d_cumulative"}
+# nn.RNN, nn.LSTM and nn.GRU read their per-layer parameters by name, which script functions
+# cannot do (see nn/recurrent.py); they trace
+NOT_SCRIPTABLE = {c for c in CASES if str(DATA[f"{c}/ctor"]).startswith(("nn.RNN(", "nn.LSTM(", "nn.GRU("))}
+
+
+def _traced_or_skip(name):
+    """Trace the case's module; cases whose inputs hold tuples (LSTM's (h, c)) are skipped
+    while the tracer takes tensor inputs only (another part of issue 18)."""
+    try:
+        return _traced(name)
+    except TypeError as e:
+        if "must be a Tensor, got tuple" not in str(e):
+            raise
+        pytest.skip("trace takes tensor example inputs only")
+
+
 def test_every_recorded_case_is_checked():
-    assert len(CASES) >= 29 and all(f"{c}/output0" in DATA.files for c in CASES)
+    assert len(CASES) >= 61 and all(any(k.startswith(f"{c}/output0") for k in DATA.files) for c in CASES)
+    assert len(NOT_SCRIPTABLE) == 7
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -87,14 +133,9 @@ def test_eager_matches_pytorch(name):
     check_against_pytorch(name, module, module)
 
 
-# momentum=None averages over num_batches_tracked read as a Python float, which a trace
-# freezes to the value it saw (PyTorch's trace does the same, and warns as we do)
-FROZEN_BY_TRACING = {"batch_norm1d_cumulative"}
-
-
 @pytest.mark.parametrize("name", sorted(set(CASES) - FROZEN_BY_TRACING))
 def test_traced_matches_pytorch(name):
-    traced = _traced(name)
+    traced = _traced_or_skip(name)
     check_against_pytorch(name, traced, traced)
 
 
@@ -104,18 +145,41 @@ def test_tracing_warns_where_it_freezes_a_running_count(name):
         torch.jit.trace(build(name), _example(name))
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", sorted(set(CASES) - NOT_SCRIPTABLE))
 def test_scripted_matches_pytorch(name):
     scripted = torch.jit.script(build(name))
     check_against_pytorch(name, scripted, scripted)
 
 
-@pytest.mark.parametrize("name", CASES)
-def test_saved_and_loaded_matches_pytorch(name, tmp_path):
-    for obj in (torch.jit.script(build(name)),) + (() if name in FROZEN_BY_TRACING else (_traced(name),)):
-        loaded = _saved(obj, tmp_path)
-        _load_state(loaded, _case(name)[2])
-        check_against_pytorch(name, loaded, loaded)
+@pytest.mark.parametrize("name", sorted(NOT_SCRIPTABLE))
+def test_scripting_a_sequence_layer_fails_at_its_source(name):
+    with pytest.raises(torch.jit.ScriptError, match="nn/recurrent.py"):
+        torch.jit.script(build(name))
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - FROZEN_BY_TRACING - NOT_SCRIPTABLE))
+def test_scripted_then_saved_and_loaded_matches_pytorch(name, tmp_path):
+    loaded = _saved(torch.jit.script(build(name)), tmp_path)
+    _load_state(loaded, _case(name)[2])
+    check_against_pytorch(name, loaded, loaded)
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - FROZEN_BY_TRACING))
+def test_traced_then_saved_and_loaded_matches_pytorch(name, tmp_path):
+    loaded = _saved(_traced_or_skip(name), tmp_path)
+    _load_state(loaded, _case(name)[2])
+    check_against_pytorch(name, loaded, loaded)
+
+
+def test_a_traced_lstm_runs_for_other_lengths_and_batches():
+    """One op for the whole sequence: the trace does not unroll the time steps."""
+    torch.manual_seed(0)
+    lstm = nn.LSTM(3, 4, num_layers=2)
+    traced = torch.jit.trace(lstm, (torch.randn(5, 2, 3),))
+    assert "aten::lstm" in str(traced.graph)
+    x = torch.randn(9, 6, 3)
+    for got, expected in zip(_leaves(traced(x), "").values(), _leaves(lstm(x), "").values()):
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())
 
 
 # -- activations ---------------------------------------------------------------------------------
@@ -333,3 +397,37 @@ def test_scripted_cnn_keeps_static_shapes_through_the_new_layers():
     graph = str(s.graph_for(x))
     assert "Float(*, *, 3, 3) = prim::FusionGroup" in graph, graph
     assert s.explain(x).splitlines()[1].endswith("3 ops (aten::elu, aten::hardswish, aten::mul)")
+
+
+# -- recurrent layers ------------------------------------------------------------------------------
+
+
+def test_recurrent_layer_errors_and_reprs():
+    with pytest.raises(NotImplementedError, match="bidirectional recurrent layers are not supported"):
+        nn.LSTM(3, 4, bidirectional=True)
+    with pytest.raises(ValueError, match="Unknown nonlinearity 'gelu'"):
+        nn.RNN(3, 4, nonlinearity="gelu")
+    with pytest.raises(RuntimeError, match=r"Expected hidden size \(1, 2, 4\), got \[1, 3, 4\]"):
+        nn.GRU(3, 4)(torch.randn(5, 2, 3), torch.randn(1, 3, 4))
+    with pytest.raises(RuntimeError, match=r"lstm: layer 0's input weight has shape \[16, 3\], expected \[16, 5\]"):
+        nn.LSTM(3, 4)(torch.randn(5, 2, 5))
+    assert repr(nn.LSTM(3, 4)) == "LSTM(3, 4)"
+    assert repr(nn.GRU(3, 4, num_layers=2, batch_first=True, dropout=0.1)) == \
+        "GRU(3, 4, num_layers=2, batch_first=True, dropout=0.1)"
+    assert [repr(m) for m in (nn.RNNCell(3, 4), nn.LSTMCell(3, 4, bias=False), nn.RNNCell(3, 4, nonlinearity="relu"))] \
+        == ["RNNCell(3, 4)", "LSTMCell(3, 4, bias=False)", "RNNCell(3, 4, nonlinearity=relu)"]
+    assert list(nn.LSTM(3, 4, num_layers=2).state_dict()) == [
+        "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_ih_l1", "weight_hh_l1", "bias_ih_l1",
+        "bias_hh_l1"]
+
+
+def test_dropout_between_recurrent_layers_applies_only_while_training():
+    torch.manual_seed(0)
+    gru = nn.GRU(3, 4, num_layers=2, dropout=1.0)  # the second layer sees only zeros while training
+    x = torch.randn(5, 2, 3)
+    top_alone = nn.GRU(4, 4)
+    top_alone.load_state_dict({k.replace("_l1", "_l0"): v for k, v in gru.state_dict().items() if k.endswith("_l1")})
+    out, h = gru(x)
+    np.testing.assert_allclose(out.numpy(), top_alone(torch.zeros(5, 2, 4))[0].numpy(), rtol=1e-6)
+    gru.eval()
+    assert gru(x)[0].abs().sum().item() != pytest.approx(out.abs().sum().item())

@@ -87,8 +87,16 @@ OTHER_CALLS = [
     "F.adaptive_avg_pool2d(x[None, None], [2, 2])", "F.dropout2d(x, 0.5, False)", "F.dropout2d(x[None], 0.5)",
     "F.pad(x, [1, 0, 2, 1])", "F.pad(x[None], [1, 1], 'reflect')", "F.interpolate(x[None, None], scale_factor=2.0)",
     "F.interpolate(x[None, None], [3, 4], None, 'bilinear', True)", "x.unflatten(1, [3, 1])",
-    "torch.unflatten(x, 0, [1, 2])", "F.conv1d(x[None], y[:, :, None])", "torch.conv1d(x, y[:1, :2, None], None, 1, 'same')",
+    "torch.unflatten(x, 0, [1, 2])", "F.conv1d(x[None], y[:, :, None])",
+    "torch.conv1d(x, y[:1, :2, None], None, 1, 'same')",
     "F.conv_transpose2d(x[None, None], y[None, None])", "torch.conv_transpose2d(x[None, None], y[None, None], None, 2)",
+    "torch.lstm(x[None], [y[None, :, :1], y[None, :, 1:2]], [torch.ones(4, 3), torch.ones(4, 1) * 0.5], False, 1, 0.0, "
+    "False, False, False)",
+    "torch.gru(x[None], y[None, :, :1], [torch.ones(3, 3), torch.ones(3, 1), torch.ones(3), torch.ones(3)], True, 1, "
+    "0.0, False, False, True)",
+    "torch.rnn_tanh(x[None], y[None, :, :2], [torch.ones(2, 3), torch.ones(2, 2)], False, 1, 0.0, False, False, False)",
+    "torch.rnn_relu(x[:, None], y[None, :1, :2], [torch.ones(2, 3), torch.ones(2, 2)], False, 1, 0.0, False, False, "
+    "False)",
 ]
 
 

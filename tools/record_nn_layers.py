@@ -14,8 +14,8 @@ slopes are exercised, not just their initial values. For case ``name`` the file 
 
     name/ctor, name/mode, name/calls      the case
     name/state/<key>                      the state_dict before the first call
-    name/input<i>/<j>                     input j of call i
-    name/output<i>                        the output of call i
+    name/input<i>/<j>                     input j of call i (a tuple's items: .../<j>/<k>)
+    name/output<i>                        the output of call i (a tuple's items: .../<k>)
     name/after/<key>                      the state_dict after the last call (running stats)
 """
 from __future__ import annotations
@@ -91,6 +91,21 @@ CASES = {
                                  [(2, 4, 4, 5)], "eval", 1, 1.0),
     "conv_transpose2d_dilated": ("nn.ConvTranspose2d(2, 3, 3, stride=(1, 2), dilation=2, bias=False)",
                                  [(2, 3, 4)], "eval", 1, 1.0),
+    # recurrent layers (an input given as a pair of shapes is a tuple of tensors: LSTM's (h, c))
+    "rnn_cell": ("nn.RNNCell(3, 5)", [(4, 3), (4, 5)], "eval", 2, 1.0),
+    "rnn_cell_relu_unbatched": ("nn.RNNCell(3, 5, nonlinearity='relu', bias=False)", [(3,)], "eval", 1, 1.0),
+    "lstm_cell": ("nn.LSTMCell(3, 5)", [(4, 3), ((4, 5), (4, 5))], "eval", 2, 1.0),
+    "lstm_cell_no_state": ("nn.LSTMCell(3, 5)", [(4, 3)], "eval", 1, 1.0),
+    "gru_cell": ("nn.GRUCell(3, 5)", [(4, 3), (4, 5)], "eval", 2, 1.0),
+    "gru_cell_unbatched": ("nn.GRUCell(3, 5, bias=False)", [(3,), (5,)], "eval", 1, 1.0),
+    "rnn": ("nn.RNN(3, 5)", [(6, 2, 3)], "eval", 1, 1.0),
+    "rnn_relu_layers": ("nn.RNN(3, 5, num_layers=2, nonlinearity='relu')", [(6, 2, 3), (2, 2, 5)], "eval", 1, 1.0),
+    "lstm": ("nn.LSTM(3, 5)", [(6, 2, 3)], "eval", 1, 1.0),
+    "lstm_layers_batch_first": ("nn.LSTM(3, 5, num_layers=2, batch_first=True)", [(2, 6, 3), ((2, 2, 5), (2, 2, 5))],
+                                "eval", 1, 1.0),
+    "lstm_unbatched": ("nn.LSTM(3, 4, bias=False)", [(6, 3)], "eval", 1, 1.0),
+    "gru": ("nn.GRU(3, 5, num_layers=2)", [(6, 2, 3)], "eval", 1, 1.0),
+    "gru_batch_first": ("nn.GRU(3, 5, batch_first=True)", [(2, 6, 3), (1, 2, 5)], "eval", 1, 1.0),
 }
 
 
@@ -103,6 +118,25 @@ def _randomize(module: nn.Module, rng: np.random.Generator) -> None:
             if name.endswith("running_var"):
                 values = np.abs(values) + 0.5
             t.copy_(torch.from_numpy(values.astype(np.float32)))
+
+
+def _random(shape: tuple, scale: float, rng: np.random.Generator):
+    if shape and isinstance(shape[0], tuple):
+        return tuple(_random(s, scale, rng) for s in shape)
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def _tensors(x):
+    return tuple(_tensors(v) for v in x) if isinstance(x, tuple) else torch.from_numpy(x.copy())
+
+
+def _store(data: dict, key: str, value) -> None:
+    """A tensor under ``key``, a tuple's items under ``key/0``, ``key/1``, ..."""
+    if isinstance(value, tuple):
+        for k, v in enumerate(value):
+            _store(data, f"{key}/{k}", v)
+    else:
+        data[key] = value.numpy() if isinstance(value, torch.Tensor) else value
 
 
 def record(path: str) -> None:
@@ -119,12 +153,12 @@ def record(path: str) -> None:
         for k, v in module.state_dict().items():
             data[f"{name}/state/{k}"] = v.numpy().copy()
         for i in range(calls):
-            inputs = [(rng.standard_normal(s) * scale).astype(np.float32) for s in shapes]
+            inputs = [_random(s, scale, rng) for s in shapes]
             for j, x in enumerate(inputs):
-                data[f"{name}/input{i}/{j}"] = x
+                _store(data, f"{name}/input{i}/{j}", x)
             with torch.no_grad():
-                out = module(*[torch.from_numpy(x.copy()) for x in inputs])
-            data[f"{name}/output{i}"] = out.numpy()
+                out = module(*[_tensors(x) for x in inputs])
+            _store(data, f"{name}/output{i}", out)
         for k, v in module.state_dict().items():
             data[f"{name}/after/{k}"] = v.numpy().copy()
     np.savez_compressed(path, **data)

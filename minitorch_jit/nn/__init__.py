@@ -8,6 +8,7 @@ from .layers import (GELU, Conv2d, Dropout, Dropout2d, Embedding, Flatten, Ident
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .resampling import ConstantPad2d, ReflectionPad2d, ReplicationPad2d, Upsample, ZeroPad2d
 
 __all__ = ["Module", "Parameter", "functional", "GELU", "Conv2d", "Dropout", "Dropout2d", "Embedding", "Flatten",
@@ -15,4 +16,4 @@ __all__ = ["Module", "Parameter", "functional", "GELU", "Conv2d", "Dropout", "Dr
            "SiLU", "Softmax", "Tanh", "Unflatten", "ELU", "SELU", "Hardswish", "LeakyReLU", "Mish", "PReLU",
            "Softplus", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d", "AdaptiveAvgPool2d", "AvgPool2d",
            "Conv1d", "ConvTranspose2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "Upsample",
-           "ZeroPad2d"]
+           "ZeroPad2d", "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from minitorch_jit.ir import registry
 
 from . import (activations, convolution, creation, indexing, linalg, nn, normalization,  # noqa: F401 (they register)
-               pointwise, pooling, prims, python, reduction, resampling, shape)
+               pointwise, pooling, prims, python, recurrent, reduction, resampling, shape)
 from .dispatch import call, select, run, state
 from ..tensor import Tensor
 
