@@ -344,6 +344,11 @@ def test_conv_errors_as_pytorch():
         F.conv1d(torch.randn(1, 2, 3, 4), torch.randn(2, 2, 1))
     with pytest.raises(RuntimeError, match="padding='same' is not supported for strided convolutions"):
         F.conv1d(torch.randn(1, 2, 5), torch.randn(2, 2, 3), stride=2, padding="same")
+    with pytest.raises(RuntimeError, match="Expected 4D \\(unbatched\\) or 5D \\(batched\\) input to conv3d"):
+        F.conv3d(torch.randn(2, 3, 4), torch.randn(2, 2, 1, 1, 1))
+    with pytest.raises(RuntimeError, match=r"Given groups=1, weight of size \[2, 2, 1, 1, 1\], expected "
+                                           r"input\[1, 3, 2, 2, 2\] to have 2 channels, but got 3 channels instead"):
+        F.conv3d(torch.randn(1, 3, 2, 2, 2), torch.randn(2, 2, 1, 1, 1))
     with pytest.raises(RuntimeError, match="output padding must be smaller than either stride or dilation"):
         F.conv_transpose2d(torch.randn(1, 2, 3, 3), torch.randn(2, 2, 3, 3), output_padding=1)
     with pytest.raises(RuntimeError, match=r"Given transposed=1, weight of size \[3, 2, 3, 3\], expected "
@@ -361,6 +366,8 @@ def test_reprs_match_pytorch():
         "Upsample(scale_factor=2.0, mode='nearest')", "Upsample(size=(3, 4), mode='bilinear')"]
     assert repr(nn.Unflatten(1, (2, 3))) == "Unflatten(dim=1, unflattened_size=(2, 3))"
     assert repr(nn.Conv1d(2, 4, 3)) == "Conv1d(2, 4, kernel_size=(3,), stride=(1,))"
+    assert repr(nn.Conv3d(2, 4, 3, padding="same", bias=False)) == \
+        "Conv3d(2, 4, kernel_size=(3, 3, 3), stride=(1, 1, 1), padding=same, bias=False)"
     assert repr(nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1)) == \
         "ConvTranspose2d(2, 4, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), output_padding=(1, 1))"
     assert repr(nn.BatchNorm2d(3)) == "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"

@@ -280,6 +280,8 @@ def _sample_calls():
         lambda: x.unflatten(1, [3, 1]), lambda: torch.unflatten(x, -1, (-1, 2)),
         lambda: F.conv1d(x, torch.ones(2, 3, 2)), lambda: torch.conv1d(x[0], torch.ones(6, 1, 3), None, 1, "same", 1, 3),
         lambda: F.conv_transpose2d(img, torch.ones(3, 2, 3, 2)),
+        lambda: F.conv3d(img[None], torch.ones(2, 2, 2, 3, 3)),
+        lambda: torch.conv3d(img, torch.ones(4, 1, 1, 2, 2), torch.ones(4), 1, "same", 1, 2),
         lambda: F.conv_transpose2d(img[0], torch.ones(3, 1, 2, 2), torch.ones(3), 2, 1, 1, 3, 1),
         lambda: torch.lstm(x, [torch.zeros(1, 3, 2), torch.zeros(1, 3, 2)], [torch.ones(8, 4), torch.ones(8, 2)], False,
                            1, 0.0, False, False, False),

@@ -89,6 +89,8 @@ OTHER_CALLS = [
     "F.interpolate(x[None, None], [3, 4], None, 'bilinear', True)", "x.unflatten(1, [3, 1])",
     "torch.unflatten(x, 0, [1, 2])", "F.conv1d(x[None], y[:, :, None])",
     "torch.conv1d(x, y[:1, :2, None], None, 1, 'same')",
+    "F.conv3d(x[None, None, None], y[None, None, None, :, :2])",
+    "torch.conv3d(x[None, None], y[None, None, None], None, 1, 'same')",
     "F.conv_transpose2d(x[None, None], y[None, None])", "torch.conv_transpose2d(x[None, None], y[None, None], None, 2)",
     "torch.lstm(x[None], [y[None, :, :1], y[None, :, 1:2]], [torch.ones(4, 3), torch.ones(4, 1) * 0.5], False, 1, 0.0, "
     "False, False, False)",

@@ -91,6 +91,10 @@ CASES = {
                                  [(2, 4, 4, 5)], "eval", 1, 1.0),
     "conv_transpose2d_dilated": ("nn.ConvTranspose2d(2, 3, 3, stride=(1, 2), dilation=2, bias=False)",
                                  [(2, 3, 4)], "eval", 1, 1.0),
+    "conv3d": ("nn.Conv3d(2, 3, 3)", [(2, 2, 4, 5, 6)], "eval", 1, 1.0),
+    "conv3d_strided_padded_grouped": ("nn.Conv3d(4, 6, (2, 3, 1), stride=(1, 2, 2), padding=(1, 0, 1), "
+                                      "dilation=(2, 1, 1), groups=2)", [(2, 4, 5, 6, 5)], "eval", 1, 1.0),
+    "conv3d_same_unbatched": ("nn.Conv3d(2, 3, 2, padding='same', bias=False)", [(2, 3, 4, 5)], "eval", 1, 1.0),
     # recurrent layers (an input given as a pair of shapes is a tuple of tensors: LSTM's (h, c))
     "rnn_cell": ("nn.RNNCell(3, 5)", [(4, 3), (4, 5)], "eval", 2, 1.0),
     "rnn_cell_relu_unbatched": ("nn.RNNCell(3, 5, nonlinearity='relu', bias=False)", [(3,)], "eval", 1, 1.0),

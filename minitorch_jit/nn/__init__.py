@@ -2,7 +2,7 @@
 from ..tensor import Parameter
 from . import functional
 from .activations import ELU, SELU, Hardswish, LeakyReLU, Mish, PReLU, Softplus
-from .convolution import Conv1d, ConvTranspose2d
+from .convolution import Conv1d, Conv3d, ConvTranspose2d
 from .layers import (GELU, Conv2d, Dropout, Dropout2d, Embedding, Flatten, Identity, LayerNorm, Linear, LogSoftmax,
                      MaxPool2d, ModuleList, ReLU, Sequential, Sigmoid, SiLU, Softmax, Tanh, Unflatten)
 from .module import Module
@@ -15,5 +15,5 @@ __all__ = ["Module", "Parameter", "functional", "GELU", "Conv2d", "Dropout", "Dr
            "Identity", "LayerNorm", "Linear", "LogSoftmax", "MaxPool2d", "ModuleList", "ReLU", "Sequential", "Sigmoid",
            "SiLU", "Softmax", "Tanh", "Unflatten", "ELU", "SELU", "Hardswish", "LeakyReLU", "Mish", "PReLU",
            "Softplus", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d", "AdaptiveAvgPool2d", "AvgPool2d",
-           "Conv1d", "ConvTranspose2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "Upsample",
+           "Conv1d", "Conv3d", "ConvTranspose2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d", "Upsample",
            "ZeroPad2d", "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
