@@ -69,10 +69,11 @@ class Upsample(Module):
                  align_corners: Optional[bool] = None, recompute_scale_factor: Optional[bool] = None):
         super().__init__()
         self.size = tuple(size) if isinstance(size, (list, tuple)) else size
-        if isinstance(scale_factor, (list, tuple)):
+        self.scale_factor: Optional[Union[float, Tuple[float, ...]]] = None
+        if isinstance(scale_factor, (int, float)):
+            self.scale_factor = float(scale_factor)
+        elif scale_factor is not None:
             self.scale_factor = tuple(float(s) for s in scale_factor)
-        else:
-            self.scale_factor = float(scale_factor) if scale_factor is not None else None
         self.mode, self.align_corners, self.recompute_scale_factor = mode, align_corners, recompute_scale_factor
 
     def forward(self, x: Tensor) -> Tensor:

@@ -33,17 +33,19 @@ def _elu(x: np.ndarray, alpha: Any, scale: Any = 1.0) -> np.ndarray:
     return np.where(x > 0, pos, neg).astype(x.dtype, copy=False)
 
 
-_pointwise = dict(type_rule=rules.pointwise("first", args=(0,)), pointwise=True)
+_SAME_DTYPE = rules.pointwise("first", args=(0,))
 
 
-@op("aten::elu(Tensor self, Scalar alpha=1) -> Tensor", names=("functional.elu",), **_pointwise)
+@op("aten::elu(Tensor self, Scalar alpha=1) -> Tensor", names=("functional.elu",),
+    type_rule=_SAME_DTYPE, pointwise=True)
 def elu(x: np.ndarray, alpha: Any = 1) -> np.ndarray:
     """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere."""
     _float_only("elu_cpu", x)
     return _elu(x, alpha)
 
 
-@op("aten::selu(Tensor self) -> Tensor", names=("torch.selu", "functional.selu"), **_pointwise)
+@op("aten::selu(Tensor self) -> Tensor", names=("torch.selu", "functional.selu"),
+    type_rule=_SAME_DTYPE, pointwise=True)
 def selu(x: np.ndarray) -> np.ndarray:
     """``scale * elu(x, alpha)`` with SELU's fixed constants."""
     _float_only("elu_cpu", x)  # PyTorch's selu is its elu kernel, and says so in the error
@@ -51,14 +53,15 @@ def selu(x: np.ndarray) -> np.ndarray:
 
 
 @op("aten::leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor", names=("functional.leaky_relu",),
-    **_pointwise)
+    type_rule=_SAME_DTYPE, pointwise=True)
 def leaky_relu(x: np.ndarray, negative_slope: Any = 0.01) -> np.ndarray:
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
     _float_only("leaky_relu_cpu", x)
     return np.where(x > 0, x, x * x.dtype.type(negative_slope)).astype(x.dtype, copy=False)
 
 
-@op("aten::hardswish(Tensor self) -> Tensor", names=("functional.hardswish",), **_pointwise)
+@op("aten::hardswish(Tensor self) -> Tensor", names=("functional.hardswish",),
+    type_rule=_SAME_DTYPE, pointwise=True)
 def hardswish(x: np.ndarray) -> np.ndarray:
     """``x * min(max(x + 3, 0), 6) / 6``."""
     _float_only("hardswish_cpu", x)
@@ -66,7 +69,8 @@ def hardswish(x: np.ndarray) -> np.ndarray:
     return x * np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6)
 
 
-@op("aten::mish(Tensor self) -> Tensor", names=("functional.mish",), **_pointwise)
+@op("aten::mish(Tensor self) -> Tensor", names=("functional.mish",),
+    type_rule=_SAME_DTYPE, pointwise=True)
 def mish(x: np.ndarray) -> np.ndarray:
     """``x * tanh(log1p(exp(x)))``."""
     _float_only("mish_cpu", x)
@@ -74,7 +78,7 @@ def mish(x: np.ndarray) -> np.ndarray:
 
 
 @op("aten::softplus(Tensor self, Scalar beta=1, Scalar threshold=20) -> Tensor", names=("functional.softplus",),
-    **_pointwise)
+    type_rule=_SAME_DTYPE, pointwise=True)
 def softplus(x: np.ndarray, beta: Any = 1, threshold: Any = 20) -> np.ndarray:
     """``log1p(exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``."""
     _float_only("softplus_cpu", x)

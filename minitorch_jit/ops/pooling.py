@@ -64,6 +64,7 @@ def avg_pool2d(x: np.ndarray, kernel_size: Sequence[int], stride: Sequence[int] 
         raise RuntimeError("divisor must be not zero")
     h, w = x.shape[-2:]
     oh, ow = _pool_out(h, k[0], s[0], p[0], 1, ceil_mode), _pool_out(w, k[1], s[1], p[1], 1, ceil_mode)
+    assert oh is not None and ow is not None  # known input sizes give known output sizes
     # pad enough on the right for ceil_mode's last partial window
     rh, rw = max(0, (oh - 1) * s[0] + k[0] - h - p[0]), max(0, (ow - 1) * s[1] + k[1] - w - p[1])
     xp = np.pad(x.astype(np.float64), [(0, 0)] * (x.ndim - 2) + [(p[0], rh), (p[1], rw)])

@@ -18,7 +18,9 @@ from minitorch_jit.ir.types import TensorType, Type
 from . import creation
 from .declare import not_implemented, op
 
-Step = Callable[[np.ndarray, List[np.ndarray], Sequence[Optional[np.ndarray]]], List[np.ndarray]]
+# one layer's w_ih, w_hh, b_ih, b_hh
+Weights = Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]
+Step = Callable[[np.ndarray, List[np.ndarray], Weights], List[np.ndarray]]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -31,19 +33,19 @@ def _linear(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray]) -> np.ndarray
 
 
 def _rnn_step(act: Callable[[np.ndarray], np.ndarray]) -> Step:
-    def step(x: np.ndarray, state: List[np.ndarray], p: Sequence[Optional[np.ndarray]]) -> List[np.ndarray]:
+    def step(x: np.ndarray, state: List[np.ndarray], p: Weights) -> List[np.ndarray]:
         return [act(_linear(x, p[0], p[2]) + _linear(state[0], p[1], p[3]))]
     return step
 
 
-def _lstm_step(x: np.ndarray, state: List[np.ndarray], p: Sequence[Optional[np.ndarray]]) -> List[np.ndarray]:
+def _lstm_step(x: np.ndarray, state: List[np.ndarray], p: Weights) -> List[np.ndarray]:
     h, c = state
     i, f, g, o = np.split(_linear(x, p[0], p[2]) + _linear(h, p[1], p[3]), 4, axis=1)
     c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
     return [_sigmoid(o) * np.tanh(c), c]
 
 
-def _gru_step(x: np.ndarray, state: List[np.ndarray], p: Sequence[Optional[np.ndarray]]) -> List[np.ndarray]:
+def _gru_step(x: np.ndarray, state: List[np.ndarray], p: Weights) -> List[np.ndarray]:
     (h,) = state
     i_r, i_z, i_n = np.split(_linear(x, p[0], p[2]), 3, axis=1)
     h_r, h_z, h_n = np.split(_linear(h, p[1], p[3]), 3, axis=1)
@@ -77,8 +79,9 @@ def _run(name: str, step: Step, gates: int, x: np.ndarray, hx: Sequence[np.ndarr
         if w_ih.shape != (gates * hidden, seq.shape[2]):
             raise RuntimeError(f"{name}: layer {layer}'s input weight has shape {list(w_ih.shape)}, expected "
                                f"{[gates * hidden, seq.shape[2]]}")
-        p: List[Optional[np.ndarray]] = list(params[layer * per_layer:(layer + 1) * per_layer])
-        p += [None] * (4 - per_layer)
+        first = layer * per_layer
+        p: Weights = (w_ih, params[first + 1], params[first + 2] if has_biases else None,
+                      params[first + 3] if has_biases else None)
         state = [s[layer] for s in hx]
         outputs = []
         for t in range(seq.shape[0]):

@@ -4,7 +4,7 @@ index arithmetic so that sizes and sampled positions agree with it exactly."""
 from __future__ import annotations
 
 import math
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Literal, Optional, Sequence
 
 import numpy as np
 
@@ -14,15 +14,17 @@ from minitorch_jit.ir.types import TensorType, Type
 from .declare import not_implemented, op
 
 # np.pad's names for PyTorch's modes (PyTorch's reflect is numpy's: the edge is not repeated)
-_NUMPY_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_NUMPY_MODES: Dict[str, Literal["reflect", "edge", "wrap"]] = {"reflect": "reflect", "replicate": "edge",
+                                                              "circular": "wrap"}
 
 
 def _padded_sizes(shape: Sequence[Optional[int]], pad: Sequence[int]) -> tuple:
     out = list(shape)
     for i in range(len(pad) // 2):
         d = len(shape) - 1 - i
-        if out[d] is not None:
-            out[d] = out[d] + pad[2 * i] + pad[2 * i + 1]
+        n = out[d]
+        if n is not None:
+            out[d] = n + pad[2 * i] + pad[2 * i + 1]
     return tuple(out)
 
 
@@ -95,7 +97,7 @@ def _scale_pair(scale_factor: Any) -> Optional[List[float]]:
 
 def _interpolate_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     x = types[0]
-    unknown = [TensorType(x.dtype, None if x.sizes is None else (None,) * len(x.sizes))]
+    unknown: List[Type] = [TensorType(x.dtype, None if x.sizes is None else (None,) * len(x.sizes))]
     if x.sizes is None or len(x.sizes) != 4 or consts[1] is UNKNOWN or consts[2] is UNKNOWN:
         return unknown
     if consts[1] is None and (consts[2] is None or None in x.sizes[2:]):

@@ -322,7 +322,8 @@ def _unflatten_sizes(shape: Sequence[Optional[int]], dim: int, sizes: Sequence[i
     if list(sizes).count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     d = norm_dim(dim, len(shape))
-    n, out = shape[d], list(sizes)
+    n = shape[d]
+    out: List[Optional[int]] = list(sizes)
     known = int(np.prod([v for v in sizes if v != -1]))
     inferred = out.index(-1) if -1 in out else None
     if n is not None:
