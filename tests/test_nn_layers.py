@@ -123,7 +123,7 @@ def _traced_or_skip(name):
 
 
 def test_every_recorded_case_is_checked():
-    assert len(CASES) >= 61 and all(any(k.startswith(f"{c}/output0") for k in DATA.files) for c in CASES)
+    assert len(CASES) >= 65 and all(any(k.startswith(f"{c}/output0") for k in DATA.files) for c in CASES)
     assert len(NOT_SCRIPTABLE) == 7
 
 
@@ -358,9 +358,10 @@ def test_conv_errors_as_pytorch():
 
 def test_reprs_match_pytorch():
     assert [repr(m) for m in (nn.ZeroPad2d(2), nn.ZeroPad2d((1, 2, 0, 1)), nn.ReflectionPad2d(1),
-                              nn.ConstantPad2d(1, 3.5), nn.ReplicationPad2d(2))] == [
+                              nn.ConstantPad2d(1, 3.5), nn.ReplicationPad2d(2), nn.CircularPad2d((1, 2, 2, 0)))] == [
         "ZeroPad2d((2, 2, 2, 2))", "ZeroPad2d((1, 2, 0, 1))", "ReflectionPad2d((1, 1, 1, 1))",
-        "ConstantPad2d(padding=(1, 1, 1, 1), value=3.5)", "ReplicationPad2d((2, 2, 2, 2))"]
+        "ConstantPad2d(padding=(1, 1, 1, 1), value=3.5)", "ReplicationPad2d((2, 2, 2, 2))",
+        "CircularPad2d((1, 2, 2, 0))"]
     assert [repr(m) for m in (nn.Upsample(scale_factor=2), nn.Upsample(size=(3, 4), mode="bilinear",
                                                                        align_corners=True))] == [
         "Upsample(scale_factor=2.0, mode='nearest')", "Upsample(size=(3, 4), mode='bilinear')"]

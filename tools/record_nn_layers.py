@@ -71,6 +71,7 @@ CASES = {
     "reflection_pad2d": ("nn.ReflectionPad2d(2)", [(2, 3, 4, 5)], "eval", 1, 1.0),
     "reflection_pad2d_unbatched": ("nn.ReflectionPad2d((3, 0, 1, 2))", [(3, 4, 5)], "eval", 1, 1.0),
     "replication_pad2d": ("nn.ReplicationPad2d((1, 2, 3, 0))", [(2, 3, 4, 5)], "eval", 1, 1.0),
+    "circular_pad2d": ("nn.CircularPad2d((1, 2, 2, 0))", [(2, 3, 4, 5)], "eval", 1, 1.0),
     "upsample_nearest_scale": ("nn.Upsample(scale_factor=2)", [(2, 3, 4, 5)], "eval", 1, 1.0),
     "upsample_nearest_size": ("nn.Upsample(size=(7, 3))", [(2, 3, 4, 5)], "eval", 1, 1.0),
     "upsample_nearest_fractional": ("nn.Upsample(scale_factor=(1.7, 0.6))", [(1, 2, 5, 9)], "eval", 1, 1.0),

@@ -1,5 +1,5 @@
 """Padding and resampling layers: ZeroPad2d, ConstantPad2d, ReflectionPad2d,
-ReplicationPad2d and Upsample, with PyTorch's arguments and reprs."""
+ReplicationPad2d, CircularPad2d and Upsample, with PyTorch's arguments and reprs."""
 from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple, Union
@@ -38,6 +38,13 @@ class ReplicationPad2d(_Pad2d):
 
     def __init__(self, padding: Union[int, Sequence[int]]):
         super().__init__(padding, "replicate")
+
+
+class CircularPad2d(_Pad2d):
+    """Pads with the input wrapped around (the other side's values)."""
+
+    def __init__(self, padding: Union[int, Sequence[int]]):
+        super().__init__(padding, "circular")
 
 
 class ConstantPad2d(Module):
