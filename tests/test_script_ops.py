@@ -81,6 +81,24 @@ OTHER_CALLS = [
     "torch.where(x > 1.5)[1]", "torch.nonzero(x > 1.5, as_tuple=True)[0]", "x.nonzero(as_tuple=True)[1]",
     "torch.nonzero(y > 0.5, as_tuple=False)", "x.norm(p='fro')", "torch.norm(x, 'fro', 1, True)",
     "torch.round(x, decimals=1)", "x.round(decimals=-1)", "x.round_(decimals=2)", "torch.round_(x, decimals=1)",
+    "torch.prelu(x, y[0])", "x.prelu(y[0, :1])", "F.prelu(x[None], y[1])", "F.batch_norm(x, y[0], y[1] + 1)",
+    "F.batch_norm(x, y[0].clone(), y[1].clone(), x[0], y[0], True, 0.2)", "F.instance_norm(x[None])",
+    "F.group_norm(x[None], 3, y[0], y[1])", "torch.group_norm(x[None], 1)", "F.avg_pool2d(x[None, None], 2, 1)",
+    "F.adaptive_avg_pool2d(x[None, None], [2, 2])", "F.dropout2d(x, 0.5, False)", "F.dropout2d(x[None], 0.5)",
+    "F.pad(x, [1, 0, 2, 1])", "F.pad(x[None], [1, 1], 'reflect')", "F.interpolate(x[None, None], scale_factor=2.0)",
+    "F.interpolate(x[None, None], [3, 4], None, 'bilinear', True)", "x.unflatten(1, [3, 1])",
+    "torch.unflatten(x, 0, [1, 2])", "F.conv1d(x[None], y[:, :, None])",
+    "torch.conv1d(x, y[:1, :2, None], None, 1, 'same')",
+    "F.conv3d(x[None, None, None], y[None, None, None, :, :2])",
+    "torch.conv3d(x[None, None], y[None, None, None], None, 1, 'same')",
+    "F.conv_transpose2d(x[None, None], y[None, None])", "torch.conv_transpose2d(x[None, None], y[None, None], None, 2)",
+    "torch.lstm(x[None], [y[None, :, :1], y[None, :, 1:2]], [torch.ones(4, 3), torch.ones(4, 1) * 0.5], False, 1, 0.0, "
+    "False, False, False)",
+    "torch.gru(x[None], y[None, :, :1], [torch.ones(3, 3), torch.ones(3, 1), torch.ones(3), torch.ones(3)], True, 1, "
+    "0.0, False, False, True)",
+    "torch.rnn_tanh(x[None], y[None, :, :2], [torch.ones(2, 3), torch.ones(2, 2)], False, 1, 0.0, False, False, False)",
+    "torch.rnn_relu(x[:, None], y[None, :1, :2], [torch.ones(2, 3), torch.ones(2, 2)], False, 1, 0.0, False, False, "
+    "False)",
 ]
 
 

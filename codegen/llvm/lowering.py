@@ -267,6 +267,71 @@ def _gelu(cx: Context, ops: List[Operand], out: str) -> V:
 
 
 # ---------------------------------------------------------------------------------------------
+# activations (ops/activations.py); only float dtypes reach these: the eager dry run refuses
+# the others
+
+
+def _scalar_arg(cx: Context, ops: List[Operand], i: int, default: float, out: str) -> V:
+    """Argument ``i`` in the output's dtype, or its default when the node omits it."""
+    if len(ops) > i:
+        return cx.cast(ops[i], out)
+    return cx.b.c(REGISTER[out], default)
+
+
+def _elu_values(cx: Context, x: V, alpha: V, scale: Optional[float]) -> V:
+    neg = cx.math("expm1", x) * alpha
+    if scale is not None:
+        return cx.b.select(x.gt(0.0), x * scale, neg * scale)
+    return cx.b.select(x.gt(0.0), x, neg)
+
+
+@lowering("aten::elu")
+def _elu(cx: Context, ops: List[Operand], out: str) -> V:
+    return _elu_values(cx, cx.cast(ops[0], out), _scalar_arg(cx, ops, 1, 1.0, out), None)
+
+
+# PyTorch's SELU constants (Klambauer et al.); the eager kernel (ops/activations.py) reads them here
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@lowering("aten::selu")
+def _selu(cx: Context, ops: List[Operand], out: str) -> V:
+    x = cx.cast(ops[0], out)
+    # the constants rounded to the dtype first, as the eager kernel's t(alpha) * t(scale)
+    alpha, scale = (float(np.dtype(out).type(c)) for c in (SELU_ALPHA, SELU_SCALE))
+    return _elu_values(cx, x, cx.b.c(x.type, alpha), scale)
+
+
+@lowering("aten::leaky_relu")
+def _leaky_relu(cx: Context, ops: List[Operand], out: str) -> V:
+    x = cx.cast(ops[0], out)
+    return cx.b.select(x.gt(0.0), x, x * _scalar_arg(cx, ops, 1, 0.01, out))
+
+
+@lowering("aten::hardswish")
+def _hardswish(cx: Context, ops: List[Operand], out: str) -> V:
+    x = cx.cast(ops[0], out)
+    zero, six = cx.b.c(x.type, 0.0), cx.b.c(x.type, 6.0)
+    clipped = _minimum_values(cx, _maximum_values(cx, x + 3.0, zero, out), six, out)
+    return x * clipped / 6.0
+
+
+@lowering("aten::mish")
+def _mish(cx: Context, ops: List[Operand], out: str) -> V:
+    x = cx.cast(ops[0], out)
+    return x * cx.math("tanh", cx.math("log1p", cx.math("exp", x)))
+
+
+@lowering("aten::softplus")
+def _softplus(cx: Context, ops: List[Operand], out: str) -> V:
+    x = cx.cast(ops[0], out)
+    beta, threshold = _scalar_arg(cx, ops, 1, 1.0, out), _scalar_arg(cx, ops, 2, 20.0, out)
+    bx = x * beta
+    return cx.b.select(bx.gt(threshold), x, cx.math("log1p", cx.math("exp", bx)) / beta)
+
+
+# ---------------------------------------------------------------------------------------------
 # arithmetic
 
 

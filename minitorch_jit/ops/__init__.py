@@ -6,7 +6,8 @@ from typing import Any, Callable, Dict, Tuple
 
 from minitorch_jit.ir import registry
 
-from . import creation, linalg, nn, pointwise, prims, python, reduction, selection, shape  # noqa: F401  (they register)
+from . import (activations, convolution, creation, linalg, nn, normalization,  # noqa: F401 (they register)
+               pointwise, pooling, prims, python, recurrent, reduction, resampling, selection, shape)
 from . import tensor_methods
 from .dispatch import call, select, run, state
 from ..tensor import Tensor

@@ -246,6 +246,28 @@ def dropout(x: np.ndarray, p: float = 0.5, training: bool = True, inplace: bool 
     return out
 
 
+@op("aten::feature_dropout(Tensor(a) input, float p=0.5, bool training=True, bool inplace=False) -> Tensor(a)",
+    names=("functional.dropout2d",), type_rule=rules.same_as_input(0), random=True)
+def feature_dropout(x: np.ndarray, p: float = 0.5, training: bool = True, inplace: bool = False) -> np.ndarray:
+    """Dropout of whole channels: each (sample, channel) of (N, C, *) input is zeroed with
+    probability ``p`` (the rest scaled by 1/(1-p)); the input itself when not training."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return x
+    if x.ndim < 2:
+        raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input, got {x.ndim}")
+    check_inplace(x, rules.float_dtype(x.dtype.name))
+    mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)
+    keep = creation.generator().random(mask_shape) >= p if p < 1.0 else np.zeros(mask_shape, bool)
+    scale = x.dtype.type(1.0 / (1.0 - p)) if p < 1.0 else x.dtype.type(0)
+    out = (x * keep * scale).astype(x.dtype, copy=False)
+    if inplace:
+        np.copyto(x, out)
+        return x
+    return out
+
+
 # -- losses ---------------------------------------------------------------------------------
 
 

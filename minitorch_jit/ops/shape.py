@@ -315,6 +315,42 @@ def flatten(a: np.ndarray, start_dim: int = 0, end_dim: int = -1) -> np.ndarray:
     return a.reshape(a.shape[:s] + (-1 if a.size else int(np.prod(a.shape[s:e + 1])),) + a.shape[e + 1:])
 
 
+def _unflatten_sizes(shape: Sequence[Optional[int]], dim: int, sizes: Sequence[int]) -> tuple:
+    """``shape`` with dim ``dim`` split into ``sizes`` (one of which may be -1)."""
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    if list(sizes).count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    d = norm_dim(dim, len(shape))
+    n = shape[d]
+    out: List[Optional[int]] = list(sizes)
+    known = int(np.prod([v for v in sizes if v != -1]))
+    inferred = out.index(-1) if -1 in out else None
+    if n is not None:
+        if not (n % known == 0 if inferred is not None and known else known == n):
+            raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                               f"({n}) in the input tensor")
+    if inferred is not None:
+        out[inferred] = None if n is None else n // known
+    return tuple(shape[:d]) + tuple(out) + tuple(shape[d + 1:])
+
+
+def _unflatten_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    t, dim, sizes = types[0], consts[1], consts[2]
+    if t.sizes is None or UNKNOWN in (dim, sizes):
+        return [TensorType(t.dtype)]
+    return [t.with_sizes(_unflatten_sizes(t.sizes, dim, sizes))]
+
+
+@op("aten::unflatten.int(Tensor(a) self, int dim, int[] sizes) -> Tensor(a)",
+    names=("Tensor.unflatten", "torch.unflatten"), type_rule=_unflatten_rule)
+def unflatten(a: np.ndarray, dim: int, sizes: Sequence[int]) -> np.ndarray:
+    """Split dim ``dim`` into ``sizes`` (the inverse of flatten)."""
+    if a.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return a.reshape(_unflatten_sizes(a.shape, dim, sizes))
+
+
 @op("aten::detach(Tensor(a) self) -> Tensor(a)", names=("Tensor.detach", "torch.detach"),
     type_rule=rules.same_as_input(0))
 def detach(a: np.ndarray) -> np.ndarray:
