@@ -79,7 +79,7 @@ class Value:
 
 
 class Node:
-    __slots__ = ("graph", "kind", "inputs", "outputs", "attrs", "blocks", "owning_block", "source")
+    __slots__ = ("graph", "kind", "inputs", "outputs", "attrs", "blocks", "owning_block", "source", "prev", "next")
 
     def __init__(self, graph: "Graph", kind: str):
         self.graph = graph
@@ -90,6 +90,9 @@ class Node:
         self.blocks: List[Block] = []
         self.owning_block: Optional[Block] = None
         self.source: Optional[SourceLocation] = None
+        # Neighbours in the owning block's node list (see NodeList); None while unplaced.
+        self.prev: Optional[Node] = None
+        self.next: Optional[Node] = None
 
     # -- inputs ---------------------------------------------------------------------------
     def add_input(self, value: Value) -> Value:
@@ -167,20 +170,13 @@ class Node:
     # -- placement ------------------------------------------------------------------------
     def insert_before(self, other: "Node") -> "Node":
         """Put this (unplaced) node just before ``other`` in ``other``'s block."""
-        assert self.owning_block is None, "node is already in a block"
-        block = other.owning_block
-        idx = len(block.nodes) if other is block.return_node else block.nodes.index(other)
-        block.nodes.insert(idx, self)
-        self.owning_block = block
-        return self
+        assert other is not other.owning_block.param_node, "nothing goes before a block's params"
+        return self._link(other.prev, other)
 
     def insert_after(self, other: "Node") -> "Node":
-        assert self.owning_block is None, "node is already in a block"
-        block = other.owning_block
-        idx = 0 if other is block.param_node else block.nodes.index(other) + 1
-        block.nodes.insert(idx, self)
-        self.owning_block = block
-        return self
+        """Put this (unplaced) node just after ``other`` in ``other``'s block."""
+        assert other is not other.owning_block.return_node, "nothing goes after a block's return"
+        return self._link(other, other.next)
 
     def move_before(self, other: "Node") -> None:
         self._unlink()
@@ -190,10 +186,22 @@ class Node:
         self._unlink()
         self.insert_after(other)
 
+    def _link(self, prev: "Node", next: "Node") -> "Node":
+        assert self.owning_block is None, "node is already in a block"
+        block = prev.owning_block
+        self.prev, self.next = prev, next
+        prev.next = next.prev = self
+        self.owning_block = block
+        block.nodes._size += 1
+        return self
+
     def _unlink(self) -> None:
-        if self.owning_block is not None:
-            self.owning_block.nodes.remove(self)
+        block = self.owning_block
+        if block is not None:
+            self.prev.next, self.next.prev = self.next, self.prev
+            self.prev = self.next = None
             self.owning_block = None
+            block.nodes._size -= 1
 
     def destroy(self) -> None:
         """Remove this node, its blocks and its inputs' uses. Its outputs must be unused."""
@@ -206,31 +214,6 @@ class Node:
         self._unlink()
 
     # -- queries --------------------------------------------------------------------------
-    def is_before(self, other: "Node") -> bool:
-        """Program order for two nodes of one graph (a node is before what it contains)."""
-        a_path, b_path = self._path(), other._path()
-        for (ab, ai), (bb, bi) in zip(a_path, b_path):
-            if ai != bi:
-                return ai < bi
-        return len(a_path) < len(b_path)
-
-    def _path(self) -> List[tuple]:
-        path = []
-        node: Optional[Node] = self
-        while node is not None and node.owning_block is not None:
-            block = node.owning_block
-            if node is block.param_node:
-                idx = -1
-            elif node is block.return_node:
-                idx = len(block.nodes)
-            else:
-                idx = block.nodes.index(node)
-            owner = block.owning_node
-            block_idx = owner.blocks.index(block) if owner is not None else 0
-            path.append((block, (block_idx, idx)))
-            node = owner
-        return [(b, i) for b, i in reversed(path)]
-
     def is_descendant_of(self, block: "Block") -> bool:
         b = self.owning_block
         while b is not None:
@@ -253,17 +236,69 @@ class Node:
         return node_line(self)
 
 
+class NodeList:
+    """The nodes of a block in program order: a doubly linked list between the block's param
+    and return nodes (as in TorchScript's ir.h), so that inserting, moving and removing a node
+    costs O(1) however long the block is.
+
+    Iterating reads each node's successor before handing the node out, so the loop body may
+    destroy or move the node it was given; for other edits iterate over ``list(block.nodes)``.
+    Indexing walks from the nearer end: ``nodes[0]`` and ``nodes[-1]`` are O(1).
+    """
+    __slots__ = ("_head", "_tail", "_size")
+
+    def __init__(self, head: Node, tail: Node):
+        self._head, self._tail = head, tail  # the param and return nodes, never yielded
+        head.next, tail.prev = tail, head
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Node]:
+        node, tail = self._head.next, self._tail
+        while node is not tail:
+            following = node.next
+            yield node
+            node = following
+
+    def __reversed__(self) -> Iterator[Node]:
+        node, head = self._tail.prev, self._head
+        while node is not head:
+            preceding = node.prev
+            yield node
+            node = preceding
+
+    def __getitem__(self, i: int) -> Node:
+        n = self._size
+        if not -n <= i < n:
+            raise IndexError("block node index out of range")
+        i %= n
+        if i < n // 2:
+            node = self._head.next
+            for _ in range(i):
+                node = node.next
+        else:
+            node = self._tail.prev
+            for _ in range(n - 1 - i):
+                node = node.prev
+        return node
+
+    def __repr__(self) -> str:
+        return f"NodeList({list(self)!r})"
+
+
 class Block:
     __slots__ = ("graph", "owning_node", "nodes", "param_node", "return_node")
 
     def __init__(self, graph: "Graph", owning_node: Optional[Node]):
         self.graph = graph
         self.owning_node = owning_node
-        self.nodes: List[Node] = []
         self.param_node = Node(graph, "prim::Param")
         self.param_node.owning_block = self
         self.return_node = Node(graph, "prim::Return")
         self.return_node.owning_block = self
+        self.nodes = NodeList(self.param_node, self.return_node)
 
     @property
     def params(self) -> List[Value]:
@@ -310,7 +345,7 @@ class Block:
         return node.insert_after(self.param_node)
 
     def all_nodes(self) -> Iterator[Node]:
-        for n in list(self.nodes):
+        for n in self.nodes:
             yield n
             yield from n.all_nodes()
 
@@ -318,7 +353,7 @@ class Block:
         # Bottom up: by SSA, every use of a value defined here is later in this block or in
         # its return, so each node is unused by the time it is destroyed.
         self.return_node.remove_all_inputs()
-        for n in reversed(list(self.nodes)):
+        for n in reversed(self.nodes):
             n.destroy()
         for i in reversed(range(len(self.params))):
             self.erase_param(i)
@@ -342,7 +377,7 @@ class Graph:
         return self.block.returns
 
     @property
-    def nodes(self) -> List[Node]:
+    def nodes(self) -> NodeList:
         return self.block.nodes
 
     def add_input(self, type: Type, name: Optional[str] = None) -> Value:
@@ -420,13 +455,7 @@ class Graph:
 
     @contextlib.contextmanager
     def inserting_after(self, node: Node) -> Iterator[None]:
-        block = node.owning_block
-        if node is block.param_node:
-            target = block.nodes[0] if block.nodes else block.return_node
-        else:
-            i = block.nodes.index(node)
-            target = block.nodes[i + 1] if i + 1 < len(block.nodes) else block.return_node
-        with self.inserting_before(target):
+        with self.inserting_before(node.next):
             yield
 
     # -- copying --------------------------------------------------------------------------
