@@ -10,8 +10,9 @@ parameters are the trip counter and the loop-carried values.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import re
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from .types import Type, type_of_constant
 
@@ -19,6 +20,14 @@ _NUMERIC = re.compile(r"^\d+$")
 _SUFFIX = re.compile(r"^(.*)\.(\d+)$")
 
 SUBGRAPH = "Subgraph"  # attribute holding a node's subgraph (fusion groups, calls)
+
+
+def _split_suffix(name: str) -> Optional[Tuple[str, int]]:
+    """``x.3`` -> ("x", 3); None for a name without a suffix (``x``, ``3.5`` is not ``3`` + 5)."""
+    m = _SUFFIX.match(name)
+    if m is None or _NUMERIC.match(m.group(1)):
+        return None
+    return m.group(1), int(m.group(2))
 
 
 class SourceLocation(NamedTuple):
@@ -44,7 +53,9 @@ class Value:
         self.node = node
         self.offset = offset
         self.type = type
-        self.uses: List[Use] = []
+        # An insertion-ordered set (a dict with None values), so that dropping one of many
+        # uses is O(1).
+        self.uses: Dict[Use, None] = {}
         self._name: Optional[str] = None
         if name is not None:
             self.name = name
@@ -97,23 +108,23 @@ class Node:
     # -- inputs ---------------------------------------------------------------------------
     def add_input(self, value: Value) -> Value:
         assert value.graph is self.graph, f"value %{value.name} belongs to another graph"
-        value.uses.append(Use(self, len(self.inputs)))
+        value.uses[Use(self, len(self.inputs))] = None
         self.inputs.append(value)
         return value
 
     def insert_input(self, i: int, value: Value) -> None:
         """Given: ``f(%a, %b)``; insert_input(1, %c). Result: ``f(%a, %c, %b)``."""
-        for j in range(i, len(self.inputs)):
+        for j in reversed(range(i, len(self.inputs))):  # from the end: each use's new slot is free
             self._move_use(self.inputs[j], j, j + 1)
         self.inputs.insert(i, value)
-        value.uses.append(Use(self, i))
+        value.uses[Use(self, i)] = None
 
     def replace_input(self, i: int, value: Value) -> Value:
         """Given: ``f(%a, %b)``; replace_input(0, %c). Result: ``f(%c, %b)``. Returns %a."""
         old = self.inputs[i]
-        old.uses.remove(Use(self, i))
+        del old.uses[Use(self, i)]
         self.inputs[i] = value
-        value.uses.append(Use(self, i))
+        value.uses[Use(self, i)] = None
         return old
 
     def replace_input_with(self, old: Value, new: Value) -> None:
@@ -123,7 +134,7 @@ class Node:
 
     def remove_input(self, i: int) -> None:
         """Given: ``f(%a, %b, %c)``; remove_input(1). Result: ``f(%a, %c)``."""
-        self.inputs[i].uses.remove(Use(self, i))
+        del self.inputs[i].uses[Use(self, i)]
         for j in range(i + 1, len(self.inputs)):
             self._move_use(self.inputs[j], j, j - 1)
         del self.inputs[i]
@@ -133,7 +144,8 @@ class Node:
             self.remove_input(i)
 
     def _move_use(self, value: Value, old: int, new: int) -> None:
-        value.uses[value.uses.index(Use(self, old))] = Use(self, new)
+        del value.uses[Use(self, old)]
+        value.uses[Use(self, new)] = None
 
     # -- outputs --------------------------------------------------------------------------
     def add_output(self, type: Type, name: Optional[str] = None) -> Value:
@@ -364,6 +376,7 @@ class Graph:
 
     def __init__(self) -> None:
         self._names: Dict[str, Value] = {}
+        self._suffixes: Dict[str, list] = {}  # base -> [next unused suffix, heap of freed ones]
         self.block = Block(self, None)
         self._insert_before: Node = self.block.return_node
 
@@ -391,20 +404,41 @@ class Graph:
 
     # -- names ----------------------------------------------------------------------------
     def _rename(self, value: Value, name: Optional[str]) -> None:
-        if value._name is not None and self._names.get(value._name) is value:
-            del self._names[value._name]
+        """Give ``value`` the name, or when it is taken the lowest free ``base.N`` (``x`` and
+        ``x.3`` both have the base ``x``)."""
+        old = value._name
+        if old is not None and self._names.get(old) is value:
+            del self._names[old]
+            split = _split_suffix(old)
+            if split is not None and split[0] in self._suffixes:
+                state = self._suffixes[split[0]]
+                if 1 <= split[1] < state[0]:
+                    heapq.heappush(state[1], split[1])
         value._name = None
         if name is None or _NUMERIC.match(name):
             return
         if name in self._names:
-            m = _SUFFIX.match(name)
-            base = m.group(1) if m and not _NUMERIC.match(m.group(1)) else name
-            i = 1
-            while f"{base}.{i}" in self._names:
-                i += 1
-            name = f"{base}.{i}"
+            split = _split_suffix(name)
+            base = split[0] if split is not None else name
+            name = f"{base}.{self._free_suffix(base)}"
         self._names[name] = value
         value._name = name
+
+    def _free_suffix(self, base: str) -> int:
+        # Per base: every suffix below a counter is taken or on a heap of freed ones (which may
+        # hold some taken again since), so finding the lowest free one costs O(log n)
+        # amortized rather than a scan from 1 for each new ``x.N`` of a long program.
+        state = self._suffixes.setdefault(base, [1, []])
+        freed = state[1]
+        while freed:
+            i = heapq.heappop(freed)
+            if f"{base}.{i}" not in self._names:
+                return i
+        i = state[0]
+        while f"{base}.{i}" in self._names:
+            i += 1
+        state[0] = i + 1
+        return i
 
     # -- creating nodes -------------------------------------------------------------------
     def create(self, kind: str, inputs: Sequence[Value] = (), output_types: Sequence[Type] = (),

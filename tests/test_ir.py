@@ -186,7 +186,7 @@ def test_mutators_keep_uses_consistent():
     node.remove_input(1)
     assert [v.name for v in node.inputs] == ["y", "y"]
     assert sorted(u.offset for u in g.inputs[1].uses) == [0, 1]
-    assert g.inputs[0].uses == []
+    assert not g.inputs[0].uses
     g.inputs[1].replace_all_uses_with(g.inputs[0])
     assert [v.name for v in node.inputs] == ["x", "x"]
     verify(g)
@@ -229,3 +229,24 @@ def test_iterating_a_block_survives_destroying_the_current_node():
         if node.output.name == "v2":
             node.move_before(g.block.param_node.next)
     assert seen == ["1", "2", "3", "4"] and _names(g.block) == ["2", "1", "3", "4"]
+
+
+def test_inserting_and_removing_inputs_keeps_repeated_uses():
+    g = _graph("graph(%x : Tensor, %y : Tensor):\n  %z : Tensor = prim::TupleConstruct(%x, %x, %x)\n  return (%z)\n")
+    node = g.nodes[0]
+    node.insert_input(0, g.inputs[1])
+    assert sorted(u.offset for u in g.inputs[0].uses) == [1, 2, 3]
+    node.remove_input(1)
+    assert sorted(u.offset for u in g.inputs[0].uses) == [1, 2]
+    node.remove_all_inputs()
+    assert not g.inputs[0].uses and not g.inputs[1].uses
+
+
+def test_taken_names_get_the_lowest_free_suffix():
+    g = Graph()
+    vs = [g.add_input(TensorType(), "x") for _ in range(5)]
+    assert [v.name for v in vs] == ["x", "x.1", "x.2", "x.3", "x.4"]
+    vs[3].name = None
+    vs[1].name = "y"
+    g.add_input(TensorType(), "x.0").name = None  # freeing a name the counter never gave
+    assert [g.add_input(TensorType(), "x.2").name for _ in range(3)] == ["x.1", "x.3", "x.5"]
