@@ -112,13 +112,6 @@ class Node:
         self.inputs.append(value)
         return value
 
-    def insert_input(self, i: int, value: Value) -> None:
-        """Given: ``f(%a, %b)``; insert_input(1, %c). Result: ``f(%a, %c, %b)``."""
-        for j in reversed(range(i, len(self.inputs))):  # from the end: each use's new slot is free
-            self._move_use(self.inputs[j], j, j + 1)
-        self.inputs.insert(i, value)
-        value.uses[Use(self, i)] = None
-
     def replace_input(self, i: int, value: Value) -> Value:
         """Given: ``f(%a, %b)``; replace_input(0, %c). Result: ``f(%c, %b)``. Returns %a."""
         old = self.inputs[i]
@@ -126,11 +119,6 @@ class Node:
         self.inputs[i] = value
         value.uses[Use(self, i)] = None
         return old
-
-    def replace_input_with(self, old: Value, new: Value) -> None:
-        for i, v in enumerate(self.inputs):
-            if v is old:
-                self.replace_input(i, new)
 
     def remove_input(self, i: int) -> None:
         """Given: ``f(%a, %b, %c)``; remove_input(1). Result: ``f(%a, %c)``."""
@@ -151,13 +139,6 @@ class Node:
     def add_output(self, type: Type, name: Optional[str] = None) -> Value:
         v = Value(self.graph, self, len(self.outputs), type, name)
         self.outputs.append(v)
-        return v
-
-    def insert_output(self, i: int, type: Type, name: Optional[str] = None) -> Value:
-        v = Value(self.graph, self, i, type, name)
-        self.outputs.insert(i, v)
-        for j in range(i + 1, len(self.outputs)):
-            self.outputs[j].offset = j
         return v
 
     def erase_output(self, i: int) -> None:
@@ -334,9 +315,6 @@ class Block:
             node = owner
         return None if node is self.return_node else node
 
-    def insert_param(self, i: int, type: Type, name: Optional[str] = None) -> Value:
-        return self.param_node.insert_output(i, type, name)
-
     def erase_param(self, i: int) -> None:
         self.param_node.erase_output(i)
 
@@ -344,17 +322,11 @@ class Block:
         self.return_node.add_input(value)
         return len(self.returns) - 1
 
-    def insert_output(self, i: int, value: Value) -> None:
-        self.return_node.insert_input(i, value)
-
     def erase_output(self, i: int) -> None:
         self.return_node.remove_input(i)
 
     def append(self, node: Node) -> Node:
         return node.insert_before(self.return_node)
-
-    def prepend(self, node: Node) -> Node:
-        return node.insert_after(self.param_node)
 
     def all_nodes(self) -> Iterator[Node]:
         for n in self.nodes:
