@@ -39,7 +39,8 @@ def main(sizes, distinct: bool) -> None:
             with open(path, "w") as f:
                 f.write(program(n, distinct))
             env = dict(os.environ, MINITORCH_JIT_CACHE_DIR=os.path.join(tmp, "cache"))
-            out = subprocess.run([sys.executable, "-c", CHILD, path], env=env, check=True,
+            # run in the temporary directory: from the checkout, `-c` would import its folders
+            out = subprocess.run([sys.executable, "-c", CHILD, path], env=env, cwd=tmp, check=True,
                                  capture_output=True, text=True).stdout.split()
         print(f"{n:>7}{out[0]:>10}{out[1]:>14}", flush=True)
 
