@@ -52,7 +52,7 @@ import heapq
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Optional, Set
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
@@ -125,9 +125,11 @@ def fuse(graph: Graph, min_size: int = MIN_GROUP_SIZE, max_size: int = MAX_GROUP
 class _Group:
     """Ops to fuse, the member after which the group node will be placed, and what bounds
     that place: the block positions of the nodes outside the group that produce its inputs
-    (negated: a max-heap) and of those that use its results (a min-heap). The heaps may still
+    (negated: a max-heap) and of those that use its results (a min-heap), and, once it has
+    two ops or more, the other groups of two or more that produce its inputs or use its
+    results (which will stand at their anchors, not where their ops are). The heaps may still
     hold nodes that have joined the group since they were pushed; those are dropped when met."""
-    __slots__ = ("members", "anchor", "producers", "users")
+    __slots__ = ("members", "anchor", "producers", "users", "fed_by", "feeds")
 
     def __init__(self, node: Node, block: Block, position: Dict[Node, int]):
         self.members: List[Node] = [node]
@@ -136,6 +138,8 @@ class _Group:
         self.users = [position[u] for u in _holders(block, (use.user for o in node.outputs for use in o.uses))]
         heapq.heapify(self.producers)
         heapq.heapify(self.users)
+        self.fed_by: Set[_Group] = set()
+        self.feeds: Set[_Group] = set()
 
 
 class _Fuser:
@@ -173,7 +177,7 @@ class _Fuser:
                               "(LLVM's compile time grows quadratically with a kernel's size)")
                     why.setdefault(node, reason)
                     continue
-                merged = _merge(g, other, group, order, position)
+                merged = _merge(g, other, group, block, order, position)
                 if merged is None:
                     reason = ("no place in the block can hold it together with the ops it would be fused "
                               "with (a node outside the group uses one of their results in between)")
@@ -281,18 +285,20 @@ def _holders(block: Block, nodes: Iterable[Node]) -> Iterator[Node]:
             yield holder
 
 
-def _merge(a: _Group, b: _Group, group: Dict[Node, _Group], order: List[Node],
+def _merge(a: _Group, b: _Group, group: Dict[Node, _Group], block: Block, order: List[Node],
            position: Dict[Node, int]) -> Optional[_Group]:
     """Join groups ``a`` and ``b`` if their union has a place in the block at one of their
     anchors (``a``'s first): every input it reads from outside defined before it, every use of
-    its results outside after it. Returns the joined group (the larger object, extended by
-    the smaller, so that each op moves between groups O(log n) times), or None, leaving both
-    as they were.
+    its results outside after it, both where the nodes are now and, for ops of other groups,
+    where their group will stand (a group may yet stay unfused). Returns the joined group
+    (the larger object, extended by the smaller, so that each op moves between groups
+    O(log n) times), or None, leaving both as they were.
 
     Only the bounds matter: the last outside producer and the first outside user. Each is at
     the top of a heap once the entries that are members of ``a`` or ``b`` are popped; those of
     the own group are dropped for good, those of the other one are set aside and put back if
-    the union has no place."""
+    the union has no place. The anchors of neighbouring groups are looked at one by one (a
+    group has few: they are groups that could not join it)."""
     set_aside: List[tuple] = []
 
     def top(heap: List[int], own: _Group, other: _Group) -> Optional[int]:
@@ -310,12 +316,24 @@ def _merge(a: _Group, b: _Group, group: Dict[Node, _Group], order: List[Node],
     users = [t for t in (top(a.users, a, b), top(b.users, b, a)) if t is not None]
     last_input = -min(producers) if producers else -1
     first_use = min(users) if users else len(order)
+    (a_fed_by, a_feeds), (b_fed_by, b_feeds) = _neighbours(a, group, block), _neighbours(b, group, block)
+    for h in (a_fed_by | b_fed_by) - {a, b}:
+        last_input = max(last_input, position[h.anchor])
+    for h in (a_feeds | b_feeds) - {a, b}:
+        first_use = min(first_use, position[h.anchor])
     anchor = next((x for x in (a.anchor, b.anchor) if last_input < position[x] < first_use), None)
     if anchor is None:
         for heap, entry in set_aside:
             heapq.heappush(heap, entry)
         return None
     big, small = (a, b) if len(a.members) >= len(b.members) else (b, a)
+    big_fed_by, big_feeds = (a_fed_by, a_feeds) if big is a else (b_fed_by, b_feeds)
+    small_fed_by, small_feeds = (b_fed_by, b_feeds) if big is a else (a_fed_by, a_feeds)
+    if len(big.members) == 1:  # becomes a group of two: its neighbours start to track it
+        _link(big, big_fed_by, big_feeds, None)
+    _link(big, small_fed_by, small_feeds, small)
+    big.fed_by -= {big, small}
+    big.feeds -= {big, small}
     big.members.extend(small.members)
     for m in small.members:
         group[m] = big
@@ -325,6 +343,33 @@ def _merge(a: _Group, b: _Group, group: Dict[Node, _Group], order: List[Node],
         heapq.heappush(big.users, entry)
     big.anchor = anchor
     return big
+
+
+def _neighbours(g: _Group, group: Dict[Node, _Group], block: Block) -> Tuple[Set[_Group], Set[_Group]]:
+    """The groups of two or more ops that produce ``g``'s inputs and that use its results (for
+    a group of one, found from its op's inputs and uses)."""
+    if len(g.members) > 1:
+        return g.fed_by, g.feeds
+    (node,) = g.members
+    fed_by = {group[v.node] for v in node.inputs if v.node in group and len(group[v.node].members) > 1}
+    holders = _holders(block, (use.user for o in node.outputs for use in o.uses))
+    feeds = {group[u] for u in holders if u in group and len(group[u].members) > 1}
+    return fed_by, feeds
+
+
+def _link(big: _Group, fed_by: Set[_Group], feeds: Set[_Group], replacing: Optional[_Group]) -> None:
+    """Make ``big`` and the groups in ``fed_by`` and ``feeds`` track each other, in place of
+    ``replacing``."""
+    for h in fed_by:
+        if h is not big:
+            h.feeds.discard(replacing)
+            h.feeds.add(big)
+            big.fed_by.add(h)
+    for h in feeds:
+        if h is not big:
+            h.fed_by.discard(replacing)
+            h.fed_by.add(big)
+            big.feeds.add(h)
 
 
 # ---------------------------------------------------------------------------------------------
