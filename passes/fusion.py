@@ -37,8 +37,9 @@ them):
   inputs where it runs, not where each op was);
 - (when joining another node's group) the joined group has a place in the block: at one of
   the two groups' places, every value its ops read from outside is already defined and every
-  use of its results from outside comes later. Without one, fusing would need other nodes
-  moved, or would make a cycle through an unfused node;
+  use of its results from outside comes later (an op of another group counts both where it
+  is and where its group will stand). Without one, fusing would need other nodes moved, or
+  would make a cycle through an unfused node;
 - (when joining another node's group) the joined group has at most ``max_size`` ops.
 
 Groups run at their place (the last op of the later group, else of the earlier one); groups of
