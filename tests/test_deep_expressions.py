@@ -6,8 +6,8 @@ import sys
 import pytest
 
 import minitorch_jit as torch
-from minitorch_jit.scripter import ScriptError
-from minitorch_jit.scripter import nesting
+from minitorch_jit.ir import parse_graph
+from minitorch_jit.scripter import ScriptError, nesting
 
 from script_util import check, generated_functions, roundtrip
 
@@ -52,3 +52,12 @@ def test_deep_expressions_huge_int_constants(tmp_path):
     check(kept, (x, 3), (x, 1 << 20001))
     text = roundtrip(torch.script(kept).graph_for(x, 3))
     assert "value=0x1" + "0" * 5000 in text
+
+
+def test_deep_expressions_huge_ints_print_in_hex_and_parse_back():
+    g = parse_graph("graph():\n  %a : int = prim::Constant[value=5]()\n  return (%a)\n")
+    for value in (-(1 << 3000) - 7, 1 << 2000, (1 << 2001) + 1):
+        g.nodes[0].attrs["value"] = value
+        text = roundtrip(g)
+        assert parse_graph(text).nodes[0].attrs["value"] == value
+        assert ("0x" in text) == (value.bit_length() > 2000)
