@@ -27,7 +27,7 @@ import numpy as np
 
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
-from minitorch_jit.ir.printer import value_names
+from minitorch_jit.ir.printer import format_literal, value_names
 from minitorch_jit.ir.types import DTYPES, SCALARTYPE
 
 # A loop's trip count this large means "until the condition fails" (a Python while loop).
@@ -342,6 +342,8 @@ def _literal(value: Any) -> str:
             return "inf" if value > 0 else "-inf"
     if isinstance(value, list):
         return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, int):
+        return format_literal(value)  # in hex when too long for decimal
     return repr(value)
 
 

@@ -10,8 +10,9 @@ parameters are the trip counter and the loop-carried values.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import re
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from .types import Type, type_of_constant
 
@@ -19,6 +20,14 @@ _NUMERIC = re.compile(r"^\d+$")
 _SUFFIX = re.compile(r"^(.*)\.(\d+)$")
 
 SUBGRAPH = "Subgraph"  # attribute holding a node's subgraph (fusion groups, calls)
+
+
+def _split_suffix(name: str) -> Optional[Tuple[str, int]]:
+    """``x.3`` -> ("x", 3); None for a name without a suffix (``x``, ``3.5`` is not ``3`` + 5)."""
+    m = _SUFFIX.match(name)
+    if m is None or _NUMERIC.match(m.group(1)):
+        return None
+    return m.group(1), int(m.group(2))
 
 
 class SourceLocation(NamedTuple):
@@ -44,7 +53,9 @@ class Value:
         self.node = node
         self.offset = offset
         self.type = type
-        self.uses: List[Use] = []
+        # An insertion-ordered set (a dict with None values), so that dropping one of many
+        # uses is O(1).
+        self.uses: Dict[Use, None] = {}
         self._name: Optional[str] = None
         if name is not None:
             self.name = name
@@ -79,7 +90,7 @@ class Value:
 
 
 class Node:
-    __slots__ = ("graph", "kind", "inputs", "outputs", "attrs", "blocks", "owning_block", "source")
+    __slots__ = ("graph", "kind", "inputs", "outputs", "attrs", "blocks", "owning_block", "source", "prev", "next")
 
     def __init__(self, graph: "Graph", kind: str):
         self.graph = graph
@@ -90,37 +101,28 @@ class Node:
         self.blocks: List[Block] = []
         self.owning_block: Optional[Block] = None
         self.source: Optional[SourceLocation] = None
+        # Neighbours in the owning block's node list (see NodeList); None while unplaced.
+        self.prev: Optional[Node] = None
+        self.next: Optional[Node] = None
 
     # -- inputs ---------------------------------------------------------------------------
     def add_input(self, value: Value) -> Value:
         assert value.graph is self.graph, f"value %{value.name} belongs to another graph"
-        value.uses.append(Use(self, len(self.inputs)))
+        value.uses[Use(self, len(self.inputs))] = None
         self.inputs.append(value)
         return value
-
-    def insert_input(self, i: int, value: Value) -> None:
-        """Given: ``f(%a, %b)``; insert_input(1, %c). Result: ``f(%a, %c, %b)``."""
-        for j in range(i, len(self.inputs)):
-            self._move_use(self.inputs[j], j, j + 1)
-        self.inputs.insert(i, value)
-        value.uses.append(Use(self, i))
 
     def replace_input(self, i: int, value: Value) -> Value:
         """Given: ``f(%a, %b)``; replace_input(0, %c). Result: ``f(%c, %b)``. Returns %a."""
         old = self.inputs[i]
-        old.uses.remove(Use(self, i))
+        del old.uses[Use(self, i)]
         self.inputs[i] = value
-        value.uses.append(Use(self, i))
+        value.uses[Use(self, i)] = None
         return old
-
-    def replace_input_with(self, old: Value, new: Value) -> None:
-        for i, v in enumerate(self.inputs):
-            if v is old:
-                self.replace_input(i, new)
 
     def remove_input(self, i: int) -> None:
         """Given: ``f(%a, %b, %c)``; remove_input(1). Result: ``f(%a, %c)``."""
-        self.inputs[i].uses.remove(Use(self, i))
+        del self.inputs[i].uses[Use(self, i)]
         for j in range(i + 1, len(self.inputs)):
             self._move_use(self.inputs[j], j, j - 1)
         del self.inputs[i]
@@ -130,19 +132,13 @@ class Node:
             self.remove_input(i)
 
     def _move_use(self, value: Value, old: int, new: int) -> None:
-        value.uses[value.uses.index(Use(self, old))] = Use(self, new)
+        del value.uses[Use(self, old)]
+        value.uses[Use(self, new)] = None
 
     # -- outputs --------------------------------------------------------------------------
     def add_output(self, type: Type, name: Optional[str] = None) -> Value:
         v = Value(self.graph, self, len(self.outputs), type, name)
         self.outputs.append(v)
-        return v
-
-    def insert_output(self, i: int, type: Type, name: Optional[str] = None) -> Value:
-        v = Value(self.graph, self, i, type, name)
-        self.outputs.insert(i, v)
-        for j in range(i + 1, len(self.outputs)):
-            self.outputs[j].offset = j
         return v
 
     def erase_output(self, i: int) -> None:
@@ -167,20 +163,13 @@ class Node:
     # -- placement ------------------------------------------------------------------------
     def insert_before(self, other: "Node") -> "Node":
         """Put this (unplaced) node just before ``other`` in ``other``'s block."""
-        assert self.owning_block is None, "node is already in a block"
-        block = other.owning_block
-        idx = len(block.nodes) if other is block.return_node else block.nodes.index(other)
-        block.nodes.insert(idx, self)
-        self.owning_block = block
-        return self
+        assert other is not other.owning_block.param_node, "nothing goes before a block's params"
+        return self._link(other.prev, other)
 
     def insert_after(self, other: "Node") -> "Node":
-        assert self.owning_block is None, "node is already in a block"
-        block = other.owning_block
-        idx = 0 if other is block.param_node else block.nodes.index(other) + 1
-        block.nodes.insert(idx, self)
-        self.owning_block = block
-        return self
+        """Put this (unplaced) node just after ``other`` in ``other``'s block."""
+        assert other is not other.owning_block.return_node, "nothing goes after a block's return"
+        return self._link(other, other.next)
 
     def move_before(self, other: "Node") -> None:
         self._unlink()
@@ -190,10 +179,22 @@ class Node:
         self._unlink()
         self.insert_after(other)
 
+    def _link(self, prev: "Node", next: "Node") -> "Node":
+        assert self.owning_block is None, "node is already in a block"
+        block = prev.owning_block
+        self.prev, self.next = prev, next
+        prev.next = next.prev = self
+        self.owning_block = block
+        block.nodes._size += 1
+        return self
+
     def _unlink(self) -> None:
-        if self.owning_block is not None:
-            self.owning_block.nodes.remove(self)
+        block = self.owning_block
+        if block is not None:
+            self.prev.next, self.next.prev = self.next, self.prev
+            self.prev = self.next = None
             self.owning_block = None
+            block.nodes._size -= 1
 
     def destroy(self) -> None:
         """Remove this node, its blocks and its inputs' uses. Its outputs must be unused."""
@@ -206,31 +207,6 @@ class Node:
         self._unlink()
 
     # -- queries --------------------------------------------------------------------------
-    def is_before(self, other: "Node") -> bool:
-        """Program order for two nodes of one graph (a node is before what it contains)."""
-        a_path, b_path = self._path(), other._path()
-        for (ab, ai), (bb, bi) in zip(a_path, b_path):
-            if ai != bi:
-                return ai < bi
-        return len(a_path) < len(b_path)
-
-    def _path(self) -> List[tuple]:
-        path = []
-        node: Optional[Node] = self
-        while node is not None and node.owning_block is not None:
-            block = node.owning_block
-            if node is block.param_node:
-                idx = -1
-            elif node is block.return_node:
-                idx = len(block.nodes)
-            else:
-                idx = block.nodes.index(node)
-            owner = block.owning_node
-            block_idx = owner.blocks.index(block) if owner is not None else 0
-            path.append((block, (block_idx, idx)))
-            node = owner
-        return [(b, i) for b, i in reversed(path)]
-
     def is_descendant_of(self, block: "Block") -> bool:
         b = self.owning_block
         while b is not None:
@@ -253,17 +229,69 @@ class Node:
         return node_line(self)
 
 
+class NodeList:
+    """The nodes of a block in program order: a doubly linked list between the block's param
+    and return nodes (as in TorchScript's ir.h), so that inserting, moving and removing a node
+    costs O(1) however long the block is.
+
+    Iterating reads each node's successor before handing the node out, so the loop body may
+    destroy or move the node it was given; for other edits iterate over ``list(block.nodes)``.
+    Indexing walks from the nearer end: ``nodes[0]`` and ``nodes[-1]`` are O(1).
+    """
+    __slots__ = ("_head", "_tail", "_size")
+
+    def __init__(self, head: Node, tail: Node):
+        self._head, self._tail = head, tail  # the param and return nodes, never yielded
+        head.next, tail.prev = tail, head
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[Node]:
+        node, tail = self._head.next, self._tail
+        while node is not tail:
+            following = node.next
+            yield node
+            node = following
+
+    def __reversed__(self) -> Iterator[Node]:
+        node, head = self._tail.prev, self._head
+        while node is not head:
+            preceding = node.prev
+            yield node
+            node = preceding
+
+    def __getitem__(self, i: int) -> Node:
+        n = self._size
+        if not -n <= i < n:
+            raise IndexError("block node index out of range")
+        i %= n
+        if i < n // 2:
+            node = self._head.next
+            for _ in range(i):
+                node = node.next
+        else:
+            node = self._tail.prev
+            for _ in range(n - 1 - i):
+                node = node.prev
+        return node
+
+    def __repr__(self) -> str:
+        return f"NodeList({list(self)!r})"
+
+
 class Block:
     __slots__ = ("graph", "owning_node", "nodes", "param_node", "return_node")
 
     def __init__(self, graph: "Graph", owning_node: Optional[Node]):
         self.graph = graph
         self.owning_node = owning_node
-        self.nodes: List[Node] = []
         self.param_node = Node(graph, "prim::Param")
         self.param_node.owning_block = self
         self.return_node = Node(graph, "prim::Return")
         self.return_node.owning_block = self
+        self.nodes = NodeList(self.param_node, self.return_node)
 
     @property
     def params(self) -> List[Value]:
@@ -287,9 +315,6 @@ class Block:
             node = owner
         return None if node is self.return_node else node
 
-    def insert_param(self, i: int, type: Type, name: Optional[str] = None) -> Value:
-        return self.param_node.insert_output(i, type, name)
-
     def erase_param(self, i: int) -> None:
         self.param_node.erase_output(i)
 
@@ -297,20 +322,14 @@ class Block:
         self.return_node.add_input(value)
         return len(self.returns) - 1
 
-    def insert_output(self, i: int, value: Value) -> None:
-        self.return_node.insert_input(i, value)
-
     def erase_output(self, i: int) -> None:
         self.return_node.remove_input(i)
 
     def append(self, node: Node) -> Node:
         return node.insert_before(self.return_node)
 
-    def prepend(self, node: Node) -> Node:
-        return node.insert_after(self.param_node)
-
     def all_nodes(self) -> Iterator[Node]:
-        for n in list(self.nodes):
+        for n in self.nodes:
             yield n
             yield from n.all_nodes()
 
@@ -318,7 +337,7 @@ class Block:
         # Bottom up: by SSA, every use of a value defined here is later in this block or in
         # its return, so each node is unused by the time it is destroyed.
         self.return_node.remove_all_inputs()
-        for n in reversed(list(self.nodes)):
+        for n in reversed(self.nodes):
             n.destroy()
         for i in reversed(range(len(self.params))):
             self.erase_param(i)
@@ -329,6 +348,7 @@ class Graph:
 
     def __init__(self) -> None:
         self._names: Dict[str, Value] = {}
+        self._suffixes: Dict[str, list] = {}  # base -> [next unused suffix, heap of freed ones]
         self.block = Block(self, None)
         self._insert_before: Node = self.block.return_node
 
@@ -342,7 +362,7 @@ class Graph:
         return self.block.returns
 
     @property
-    def nodes(self) -> List[Node]:
+    def nodes(self) -> NodeList:
         return self.block.nodes
 
     def add_input(self, type: Type, name: Optional[str] = None) -> Value:
@@ -356,20 +376,41 @@ class Graph:
 
     # -- names ----------------------------------------------------------------------------
     def _rename(self, value: Value, name: Optional[str]) -> None:
-        if value._name is not None and self._names.get(value._name) is value:
-            del self._names[value._name]
+        """Give ``value`` the name, or when it is taken the lowest free ``base.N`` (``x`` and
+        ``x.3`` both have the base ``x``)."""
+        old = value._name
+        if old is not None and self._names.get(old) is value:
+            del self._names[old]
+            split = _split_suffix(old)
+            if split is not None and split[0] in self._suffixes:
+                state = self._suffixes[split[0]]
+                if 1 <= split[1] < state[0]:
+                    heapq.heappush(state[1], split[1])
         value._name = None
         if name is None or _NUMERIC.match(name):
             return
         if name in self._names:
-            m = _SUFFIX.match(name)
-            base = m.group(1) if m and not _NUMERIC.match(m.group(1)) else name
-            i = 1
-            while f"{base}.{i}" in self._names:
-                i += 1
-            name = f"{base}.{i}"
+            split = _split_suffix(name)
+            base = split[0] if split is not None else name
+            name = f"{base}.{self._free_suffix(base)}"
         self._names[name] = value
         value._name = name
+
+    def _free_suffix(self, base: str) -> int:
+        # Per base: every suffix below a counter is taken or on a heap of freed ones (which may
+        # hold some taken again since), so finding the lowest free one costs O(log n)
+        # amortized rather than a scan from 1 for each new ``x.N`` of a long program.
+        state = self._suffixes.setdefault(base, [1, []])
+        freed = state[1]
+        while freed:
+            i = heapq.heappop(freed)
+            if f"{base}.{i}" not in self._names:
+                return i
+        i = state[0]
+        while f"{base}.{i}" in self._names:
+            i += 1
+        state[0] = i + 1
+        return i
 
     # -- creating nodes -------------------------------------------------------------------
     def create(self, kind: str, inputs: Sequence[Value] = (), output_types: Sequence[Type] = (),
@@ -420,13 +461,7 @@ class Graph:
 
     @contextlib.contextmanager
     def inserting_after(self, node: Node) -> Iterator[None]:
-        block = node.owning_block
-        if node is block.param_node:
-            target = block.nodes[0] if block.nodes else block.return_node
-        else:
-            i = block.nodes.index(node)
-            target = block.nodes[i + 1] if i + 1 < len(block.nodes) else block.return_node
-        with self.inserting_before(target):
+        with self.inserting_before(node.next):
             yield
 
     # -- copying --------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def parse_literal(ts: TokenStream, constants: Optional[Sequence[np.ndarray]] = N
         if any(c in tok.text for c in ".eE"):
             return float(tok.text)
         try:
-            return int(tok.text)
+            return int(tok.text, 16) if "0x" in tok.text else int(tok.text)
         except ValueError:  # more digits than Python converts to an int
             ts.error("integer constant has too many digits", tok)
     if tok.kind == "string":

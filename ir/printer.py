@@ -20,11 +20,16 @@ from .graph import SUBGRAPH, Block, Graph, Node, Value
 from .types import SHORT_NAME
 
 
+_DECIMAL_BITS = 2000  # 603 digits at most, under the least limit Python can be set to
+
+
 def format_literal(value: Any) -> str:
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, int):
-        return str(value)
+        # Python refuses to write ints of more than 640 to 4300 digits (sys.int_info) in
+        # decimal, but not in hex.
+        return str(value) if value.bit_length() <= _DECIMAL_BITS else hex(value)
     if isinstance(value, float):
         if math.isnan(value):
             return "nan"

@@ -9,7 +9,7 @@ kernels are put in by ``minitorch_jit.ops`` when it is imported.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .schema import FunctionSchema, match_schema, parse_schema, substitute, with_defaults
@@ -42,7 +42,6 @@ class OpDef:
     # (other, self).
     names: Tuple[str, ...] = ()
     doc: str = ""
-    attrs: Dict[str, Any] = field(default_factory=dict)  # per-layer extras (e.g. lowering)
     # A bool keyword of the Python call that is not in the schema but picks the overload, as
     # PyTorch's Python binding does (``torch.nonzero(x, as_tuple=True)`` is
     # ``aten::nonzero_numpy``): (keyword, the value that picks this overload); omitted is False.

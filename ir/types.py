@@ -193,14 +193,6 @@ class TensorType(Type):
     def rank(self) -> Optional[int]:
         return None if self.sizes is None else len(self.sizes)
 
-    @property
-    def complete(self) -> bool:
-        """Dtype and every size known."""
-        return self.dtype is not None and self.sizes is not None and None not in self.sizes
-
-    def with_dtype(self, dtype: Optional[str]) -> "TensorType":
-        return TensorType(dtype, self.sizes)
-
     def with_sizes(self, sizes: Optional[Sequence[Optional[int]]]) -> "TensorType":
         """The same dtype with other sizes (a view's: contiguity is not kept)."""
         return TensorType(self.dtype, sizes)

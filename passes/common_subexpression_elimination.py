@@ -57,6 +57,8 @@ def _literal_key(value: Any) -> Any:
         return ("tensor", value.dtype.name, value.shape, value.tobytes())
     if isinstance(value, (list, tuple)):
         return (type(value).__name__, tuple(_literal_key(v) for v in value))
+    if isinstance(value, int):  # by value: repr refuses ints of more than 4300 digits
+        return (type(value).__name__, value)
     return (type(value).__name__, repr(value))
 
 

@@ -145,11 +145,13 @@ def _never_runs(node: Node) -> bool:
 
 def _block(block: Block, db: AliasDb) -> bool:
     changed = False
-    i = 0
-    while i < len(block.nodes):
-        node = block.nodes[i]
+    node = block.param_node.next
+    while node is not block.return_node:
+        following = node.next
         if node.kind == "prim::If" and node.inputs[0].is_constant:
-            _inline_taken_branch(node)  # its nodes now sit at i and are visited next
+            preceding = node.prev
+            _inline_taken_branch(node)
+            node = preceding.next  # the branch's nodes now sit here and are visited next
             changed = True
             continue
         if node.kind == "prim::Loop" and _never_runs(node):
@@ -157,14 +159,14 @@ def _block(block: Block, db: AliasDb) -> bool:
                 replace_value(o, init)
             node.destroy()
             changed = True
-            continue
-        for b in node.blocks:
-            changed |= _block(b, db)
-        constants = _fold(node, db)
-        if constants is not None:
-            _replace_with_constants(node, constants, db)
-            changed = True
-        i += 1
+        else:
+            for b in node.blocks:
+                changed |= _block(b, db)
+            constants = _fold(node, db)
+            if constants is not None:
+                _replace_with_constants(node, constants, db)
+                changed = True
+        node = following
     return changed
 
 

@@ -37,8 +37,10 @@ them):
   inputs where it runs, not where each op was);
 - (when joining another node's group) the joined group has a place in the block: at one of
   the two groups' places, every value its ops read from outside is already defined and every
-  use of its results from outside comes later. Without one, fusing would need other nodes
-  moved, or would make a cycle through an unfused node.
+  use of its results from outside comes later (an op of another group counts both where it
+  is and where its group will stand). Without one, fusing would need other nodes moved, or
+  would make a cycle through an unfused node;
+- (when joining another node's group) the joined group has at most ``max_size`` ops.
 
 Groups run at their place (the last op of the later group, else of the earlier one); groups of
 fewer than ``min_size`` ops are left as they were.
@@ -47,10 +49,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import heapq
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Set
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
@@ -60,6 +63,12 @@ from minitorch_jit.ir.types import (DTYPES, BoolType, FloatType, IntType, NoneTy
                       Type)
 
 MIN_GROUP_SIZE = 2
+# LLVM's O3 pipeline takes time quadratic in the size of a kernel's loop body: a chain of adds
+# compiles at 0.4 ms per op up to about 500 ops, then 0.9 ms per op at 1000 and 4.5 ms at
+# 4000; exp (a polynomial in IR) costs 13 ms per op up to 128 of them, twice that at 256.
+# Kernels of at most 256 ops stay in the linear range; splitting a longer chain costs one
+# more pass over memory per 256 ops.
+MAX_GROUP_SIZE = 256
 _SCALARS = (IntType, FloatType, BoolType, NumberType)
 
 
@@ -109,26 +118,38 @@ def excluded_ops() -> Set[str]:
     return names
 
 
-def fuse(graph: Graph, min_size: int = MIN_GROUP_SIZE) -> bool:
+def fuse(graph: Graph, min_size: int = MIN_GROUP_SIZE, max_size: int = MAX_GROUP_SIZE) -> bool:
     """Replace groups of fusible pointwise ops by ``prim::FusionGroup`` nodes (see the module
     docstring for the rewrite and the checklist). Returns whether the graph changed."""
-    fuser = _Fuser(graph, min_size, _report.get())
+    fuser = _Fuser(graph, min_size, max_size, _report.get())
     return fuser.block(graph.block)
 
 
 class _Group:
-    """Ops to fuse, and the member after which the group node will be placed."""
-    __slots__ = ("members", "anchor")
+    """Ops to fuse, the member after which the group node will be placed, and what bounds
+    that place: the block positions of the nodes outside the group that produce its inputs
+    (negated: a max-heap) and of those that use its results (a min-heap), and, once it has
+    two ops or more, the other groups of two or more that produce its inputs or use its
+    results (which will stand at their anchors, not where their ops are). The heaps may still
+    hold nodes that have joined the group since they were pushed; those are dropped when met."""
+    __slots__ = ("members", "anchor", "producers", "users", "fed_by", "feeds")
 
-    def __init__(self, node: Node):
+    def __init__(self, node: Node, block: Block, position: Dict[Node, int]):
         self.members: List[Node] = [node]
         self.anchor = node
+        self.producers = [-position[p] for p in _holders(block, (v.node for v in node.inputs)) if p in position]
+        self.users = [position[u] for u in _holders(block, (use.user for o in node.outputs for use in o.uses))]
+        heapq.heapify(self.producers)
+        heapq.heapify(self.users)
+        self.fed_by: Set[_Group] = set()
+        self.feeds: Set[_Group] = set()
 
 
 class _Fuser:
-    def __init__(self, graph: Graph, min_size: int, report: Optional[FusionReport]):
+    def __init__(self, graph: Graph, min_size: int, max_size: int, report: Optional[FusionReport]):
         self.graph = graph
         self.min_size = min_size
+        self.max_size = max_size
         self.report = report
         self.excluded = excluded_ops()
         self.written = _written_values(graph)
@@ -138,32 +159,35 @@ class _Fuser:
         for node in list(block.nodes):
             for b in node.blocks:
                 changed |= self.block(b)
-        position = {n: i for i, n in enumerate(block.nodes)}
+        order = list(block.nodes)
+        position = {n: i for i, n in enumerate(order)}
         group: Dict[Node, _Group] = {}
         why: Dict[Node, str] = {}
-        for node in list(block.nodes):
+        for node in order:
             if not _is_pointwise(node):
                 continue
             reason = self.check(node)
             if reason is not None:
                 why[node] = reason
                 continue
-            g = group[node] = _Group(node)
+            g = group[node] = _Group(node, block, position)
             for v in node.inputs:
                 other = group.get(v.node)
                 if other is None or other is g:
                     continue
-                members = other.members + g.members
-                anchor = _place(members, [g.anchor, other.anchor], block, position)
-                if anchor is None:
+                if len(g.members) + len(other.members) > self.max_size:
+                    reason = (f"the group it would join would have more than {self.max_size} ops "
+                              "(LLVM's compile time grows quadratically with a kernel's size)")
+                    why.setdefault(node, reason)
+                    continue
+                merged = _merge(g, other, group, block, order, position)
+                if merged is None:
                     reason = ("no place in the block can hold it together with the ops it would be fused "
                               "with (a node outside the group uses one of their results in between)")
                     why.setdefault(v.node, reason)
                     why.setdefault(node, reason)
                     continue
-                g.members, g.anchor = members, anchor
-                for m in other.members:
-                    group[m] = g
+                g = merged
         seen: Set[int] = set()
         for g in group.values():
             if id(g) in seen:
@@ -255,26 +279,100 @@ def _is_pointwise(node: Node) -> bool:
     return op is not None and op.pointwise
 
 
-def _place(members: List[Node], candidates: List[Node], block: Block, position: Dict[Node, int]) -> Optional[Node]:
-    """The first candidate anchor at which a group of ``members`` can stand: every input
-    from outside the group defined before it, every use from outside after it."""
-    inside = set(members)
-    for anchor in candidates:
-        at = position[anchor]
-        ok = True
-        for m in members:
-            for v in m.inputs:
-                producer = block.node_holding(v.node)
-                if producer is not None and producer not in inside and position.get(producer, -1) > at:
-                    ok = False
-            for o in m.outputs:
-                for use in o.uses:
-                    user = block.node_holding(use.user)
-                    if user is not None and user not in inside and position[user] < at:
-                        ok = False
-        if ok:
-            return anchor
-    return None
+def _holders(block: Block, nodes: Iterable[Node]) -> Iterator[Node]:
+    """For each node, the node of ``block`` that is it or holds it (skipping the block's
+    return and nodes outside the block)."""
+    for n in nodes:
+        holder = block.node_holding(n)
+        if holder is not None:
+            yield holder
+
+
+def _merge(a: _Group, b: _Group, group: Dict[Node, _Group], block: Block, order: List[Node],
+           position: Dict[Node, int]) -> Optional[_Group]:
+    """Join groups ``a`` and ``b`` if their union has a place in the block at one of their
+    anchors (``a``'s first): every input it reads from outside defined before it, every use of
+    its results outside after it, both where the nodes are now and, for ops of other groups,
+    where their group will stand (a group may yet stay unfused). Returns the joined group
+    (the larger object, extended by the smaller, so that each op moves between groups
+    O(log n) times), or None, leaving both as they were.
+
+    Only the bounds matter: the last outside producer and the first outside user. Each is at
+    the top of a heap once the entries that are members of ``a`` or ``b`` are popped; those of
+    the own group are dropped for good, those of the other one are set aside and put back if
+    the union has no place. The anchors of neighbouring groups are looked at one by one (a
+    group has few: they are groups that could not join it)."""
+    set_aside: List[tuple] = []
+
+    def top(heap: List[int], own: _Group, other: _Group) -> Optional[int]:
+        while heap:
+            owner = group.get(order[abs(heap[0])])
+            if owner is own:
+                heapq.heappop(heap)
+            elif owner is other:
+                set_aside.append((heap, heapq.heappop(heap)))
+            else:
+                return heap[0]
+        return None
+
+    producers = [t for t in (top(a.producers, a, b), top(b.producers, b, a)) if t is not None]
+    users = [t for t in (top(a.users, a, b), top(b.users, b, a)) if t is not None]
+    last_input = -min(producers) if producers else -1
+    first_use = min(users) if users else len(order)
+    (a_fed_by, a_feeds), (b_fed_by, b_feeds) = _neighbours(a, group, block), _neighbours(b, group, block)
+    for h in (a_fed_by | b_fed_by) - {a, b}:
+        last_input = max(last_input, position[h.anchor])
+    for h in (a_feeds | b_feeds) - {a, b}:
+        first_use = min(first_use, position[h.anchor])
+    anchor = next((x for x in (a.anchor, b.anchor) if last_input < position[x] < first_use), None)
+    if anchor is None:
+        for heap, entry in set_aside:
+            heapq.heappush(heap, entry)
+        return None
+    big, small = (a, b) if len(a.members) >= len(b.members) else (b, a)
+    big_fed_by, big_feeds = (a_fed_by, a_feeds) if big is a else (b_fed_by, b_feeds)
+    small_fed_by, small_feeds = (b_fed_by, b_feeds) if big is a else (a_fed_by, a_feeds)
+    if len(big.members) == 1:  # becomes a group of two: its neighbours start to track it
+        _link(big, big_fed_by, big_feeds, None)
+    _link(big, small_fed_by, small_feeds, small)
+    big.fed_by -= {big, small}
+    big.feeds -= {big, small}
+    big.members.extend(small.members)
+    for m in small.members:
+        group[m] = big
+    for entry in small.producers:
+        heapq.heappush(big.producers, entry)
+    for entry in small.users:
+        heapq.heappush(big.users, entry)
+    big.anchor = anchor
+    return big
+
+
+def _neighbours(g: _Group, group: Dict[Node, _Group], block: Block) -> Tuple[Set[_Group], Set[_Group]]:
+    """The groups of two or more ops that produce ``g``'s inputs and that use its results (for
+    a group of one, found from its op's inputs and uses)."""
+    if len(g.members) > 1:
+        return g.fed_by, g.feeds
+    (node,) = g.members
+    fed_by = {group[v.node] for v in node.inputs if v.node in group and len(group[v.node].members) > 1}
+    holders = _holders(block, (use.user for o in node.outputs for use in o.uses))
+    feeds = {group[u] for u in holders if u in group and len(group[u].members) > 1}
+    return fed_by, feeds
+
+
+def _link(big: _Group, fed_by: Set[_Group], feeds: Set[_Group], replacing: Optional[_Group]) -> None:
+    """Make ``big`` and the groups in ``fed_by`` and ``feeds`` track each other, in place of
+    ``replacing``."""
+    for h in fed_by:
+        if h is not big:
+            h.feeds.discard(replacing)
+            h.feeds.add(big)
+            big.fed_by.add(h)
+    for h in feeds:
+        if h is not big:
+            h.fed_by.discard(replacing)
+            h.fed_by.add(big)
+            big.feeds.add(h)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -250,11 +250,70 @@ def test_the_verifier_checks_contiguity_of_tensor_constants():
 def test_mutators_keep_uses_consistent():
     g = _graph("graph(%x : Tensor, %y : Tensor):\n  %z : Tensor = aten::mul(%x, %y)\n  return (%z)\n")
     node = g.nodes[0]
-    node.insert_input(0, g.inputs[1])
-    node.remove_input(1)
+    node.add_input(g.inputs[1])
+    node.remove_input(0)
     assert [v.name for v in node.inputs] == ["y", "y"]
     assert sorted(u.offset for u in g.inputs[1].uses) == [0, 1]
-    assert g.inputs[0].uses == []
+    assert not g.inputs[0].uses
     g.inputs[1].replace_all_uses_with(g.inputs[0])
     assert [v.name for v in node.inputs] == ["x", "x"]
     verify(g)
+
+
+def _chain(n):
+    text = "graph(%x : Tensor):\n" + "".join(
+        f"  %v{i + 1} : Tensor = aten::neg(%{f'v{i}' if i else 'x'})\n" for i in range(n)) + "  return (%x)\n"
+    return _graph(text)
+
+
+def _names(block):
+    return [n.output.name[1:] for n in block.nodes]
+
+
+def test_block_node_list_edits_keep_program_order():
+    g = _chain(5)
+    nodes = list(g.nodes)
+    assert len(g.nodes) == 5 and g.nodes[0] is nodes[0] and g.nodes[-1] is nodes[4] and g.nodes[3] is nodes[3]
+    nodes[4].move_before(nodes[0])
+    nodes[1].move_after(nodes[3])
+    assert _names(g.block) == ["5", "1", "3", "4", "2"]
+    assert [n.output.name[1:] for n in reversed(g.nodes)] == ["2", "4", "3", "1", "5"]
+    new = g.create("aten::relu", [g.inputs[0]], [TensorType()])
+    new.insert_after(g.block.param_node)
+    assert g.nodes[0] is new and len(g.nodes) == 6
+    with pytest.raises(IndexError):
+        g.nodes[6]
+
+
+def test_iterating_a_block_survives_destroying_the_current_node():
+    g = _chain(6)
+    for node in reversed(g.nodes):
+        node.destroy()
+    assert len(g.nodes) == 0 and not g.nodes and str(g) == "graph(%x : Tensor):\n  return (%x)\n"
+    g = _chain(4)
+    seen = []
+    for node in g.nodes:
+        seen.append(node.output.name[1:])
+        if node.output.name == "v2":
+            node.move_before(g.block.param_node.next)
+    assert seen == ["1", "2", "3", "4"] and _names(g.block) == ["2", "1", "3", "4"]
+
+
+def test_removing_inputs_keeps_repeated_uses():
+    g = _graph("graph(%x : Tensor, %y : Tensor):\n  %z : Tensor = prim::TupleConstruct(%y, %x, %x, %x)\n"
+               "  return (%z)\n")
+    node = g.nodes[0]
+    node.remove_input(1)
+    assert sorted(u.offset for u in g.inputs[0].uses) == [1, 2]
+    node.remove_all_inputs()
+    assert not g.inputs[0].uses and not g.inputs[1].uses
+
+
+def test_taken_names_get_the_lowest_free_suffix():
+    g = Graph()
+    vs = [g.add_input(TensorType(), "x") for _ in range(5)]
+    assert [v.name for v in vs] == ["x", "x.1", "x.2", "x.3", "x.4"]
+    vs[3].name = None
+    vs[1].name = "y"
+    g.add_input(TensorType(), "x.0").name = None  # freeing a name the counter never gave
+    assert [g.add_input(TensorType(), "x.2").name for _ in range(3)] == ["x.1", "x.3", "x.5"]

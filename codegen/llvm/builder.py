@@ -7,7 +7,7 @@ kernel computes what the eager ops compute, operation by operation.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Sequence, Union
+from typing import Any, Sequence, Union
 
 from llvmlite import ir
 
@@ -17,7 +17,6 @@ F32, F64 = ir.FloatType(), ir.DoubleType()
 # How each dtype is held in registers; in memory bools are bytes.
 REGISTER = {"bool": I1, "int32": I32, "int64": I64, "float32": F32, "float64": F64}
 MEMORY = {"bool": I8, "int32": I32, "int64": I64, "float32": F32, "float64": F64}
-ITEMSIZE = {"bool": 1, "int32": 4, "int64": 8, "float32": 4, "float64": 8}
 
 Operand = Union["V", float, int, bool]
 
@@ -100,9 +99,6 @@ class V:
         """Not equal; for floats unordered, so NaN != anything is true (as in numpy)."""
         return self._cmp("!=", o, unordered=True)
 
-    def ult(self, o: Operand) -> "V":
-        return V(self.b, self.b.ir.icmp_unsigned("<", self.v, self._other(o)))
-
     def isnan(self) -> "V":
         return V(self.b, self.b.ir.fcmp_unordered("uno", self.v, self.v))
 
@@ -113,7 +109,6 @@ class Builder:
     def __init__(self, builder: ir.IRBuilder):
         self.ir = builder
         self.module: ir.Module = builder.module
-        self._intrinsics: Dict[Any, ir.Function] = {}
 
     def const(self, t: ir.Type, value: Any) -> ir.Value:
         if is_float_type(t):

@@ -30,6 +30,7 @@ from .environment import BREAK, EXIT, RETURNED, RETVAL, Binding, Frame
 from .errors import ScriptError, SourceRange
 from .expressions import _BINOPS, ExpressionBuilder
 from .modifiers import UNUSED, modifier
+from .nesting import stack_room
 from .source import FunctionSource
 from .ssa import LoopScope, exits, is_const, merge_if, refine
 from .types import python_type, type_name
@@ -85,7 +86,8 @@ class FunctionBuilder(ExpressionBuilder):
                                       "script by @torch.jit.unused"), "RuntimeError")
         else:
             self.locals |= assigned_names(tree.body)
-            self.emit_stmts(tree.body)
+            with stack_room(self.source):
+                self.emit_stmts(tree.body)
         self._return(tree)
         dead_code_elimination(self.graph)
         try:
