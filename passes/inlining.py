@@ -22,40 +22,54 @@ The callee's nodes keep their source locations.
 """
 from __future__ import annotations
 
+from typing import Tuple
+
 from minitorch_jit.ir.graph import Block, Graph, Node, inline_block
 
 from .rewriting import replace_value
+from .shape_propagation import shape_propagation
 
 
-def inline_call(node: Node) -> None:
-    """Replace one ``prim::CallFunction`` node by a copy of its subgraph's nodes."""
+def inline_call(node: Node) -> bool:
+    """Replace one ``prim::CallFunction`` node by a copy of its subgraph's nodes. Returns
+    whether the call's outputs were typed more precisely than the copies that replace them."""
     callee = node.subgraph
     env = dict(zip(callee.inputs, node.inputs))
     results = inline_block(callee.block, node, env)
+    coarser = False
     for o, r in zip(node.outputs, results):
-        if r not in node.inputs and r.type != o.type and o.type.is_subtype_of(r.type):
-            # shape propagation refined the call's output (a Loop or If carrying it was typed
-            # from it); the inlined copy computes that same value
-            r.type = o.type
+        coarser |= r.type != o.type and o.type.is_subtype_of(r.type)
         replace_value(o, r)
     node.destroy()
+    return coarser
 
 
-def _block(block: Block) -> bool:
-    changed = False
+def _block(block: Block) -> Tuple[bool, bool]:
+    """(whether a call was inlined, whether an inlined copy is typed coarser than its call)"""
+    changed = coarser = False
     for node in list(block.nodes):
         if node.kind == "prim::CallFunction":
-            inline_call(node)
+            coarser |= inline_call(node)
             changed = True
         else:
             for b in node.blocks:
-                changed |= _block(b)
-    return changed
+                c, k = _block(b)
+                changed, coarser = changed or c, coarser or k
+    return changed, coarser
 
 
 def inlining(graph: Graph) -> bool:
-    """Inline every ``prim::CallFunction``, including those the inlined code contains."""
-    changed = False
-    while _block(graph.block):
-        changed = True
+    """Inline every ``prim::CallFunction``, including those the inlined code contains.
+
+    The callee's nodes come with the callee's own (general) types. When shape propagation
+    had typed the call's outputs for these inputs, and what reads them (a Loop or If carrying
+    them) from those, the graph is typed again, so no value is coarser than what reads it."""
+    changed = retype = False
+    while True:
+        inlined, coarser = _block(graph.block)
+        if not inlined:
+            break
+        changed, retype = True, retype or coarser
+    if retype:
+        shape_propagation(graph)
     return changed

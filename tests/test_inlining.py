@@ -85,6 +85,51 @@ def test_the_inlined_result_keeps_the_refined_type_of_the_call():
         """)
 
 
+def test_an_inlined_if_is_typed_as_refined_as_the_call_it_replaces():
+    """The callee returns the result of an If whose blocks are typed Tensor; the call was
+    typed Float(*): setting only the If's output type left its blocks coarser (the verifier
+    failed on nn.ReLU scripted inside nn.Sequential)."""
+    check_pass(inlining, """
+        graph(%x : Float(*), %n : int):
+          %t : bool = prim::Constant[value=True]()
+          %y : Float(*) = prim::CallFunction_0[name="relu"](%x, %t)
+          %r : Float(*) = prim::Loop(%n, %t, %y)
+            block0(%i : int, %h : Float(*)):
+              %h2 : Float(*) = aten::neg(%h)
+              -> (%t, %h2)
+          return (%r)
+        with prim::CallFunction_0 = graph(%a : Tensor, %inplace : bool):
+          %b : Tensor = prim::If(%inplace)
+            block0():
+              %c : Tensor = aten::relu(%a)
+              -> (%c)
+            block1():
+              %d : Tensor = aten::neg(%a)
+              -> (%d)
+          return (%b)
+        """, """
+        graph(%x : Float(*), %n : int):
+          %t : bool = prim::Constant[value=True]()
+          %b : Float(*) = prim::If(%t)
+            block0():
+              %c : Float(*) = aten::relu(%x)
+              -> (%c)
+            block1():
+              %d : Float(*) = aten::neg(%x)
+              -> (%d)
+          %r : Float(*) = prim::Loop(%n, %t, %b)
+            block0(%i : int, %h : Float(*)):
+              %h2 : Float(*) = aten::neg(%h)
+              -> (%t, %h2)
+          return (%r)
+        """)
+    eager = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU())
+    m = torch.jit.script(eager)
+    x = torch.randn(2, 3)
+    assert "aten::relu" in str(m.graph_for(x))  # the pipeline verifies after every pass (conftest)
+    np.testing.assert_allclose(m(x).numpy(), eager(x).numpy(), rtol=1e-6)
+
+
 def test_a_script_function_called_while_tracing_is_inlined_in_graph_for():
     def double(x):
         return x * 2
