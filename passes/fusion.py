@@ -33,12 +33,23 @@ them):
 - its tensors have known, supported dtypes;
 - its other arguments are numbers, or constants (None, strings) the lowering reads;
 - the shapes it has been given (when known) broadcast;
+- something uses its result (an unused op that stays because it may raise runs eagerly:
+  a kernel computes only what its outputs need);
 - none of its inputs may alias a tensor that an in-place op writes (the group reads its
-  inputs where it runs, not where each op was);
+  inputs where it runs, not where each op was; the alias db is the one every pass shares,
+  :mod:`passes.alias_analysis`);
+- it does not broadcast the result of an op that may raise for some values (integer
+  division by zero: ``effects.raises_on_values``) to other sizes: a kernel computes its
+  ops only at its output's elements, so an empty output (``(a // b) * c`` with ``c`` of shape
+  (0, 1)) would skip the division and its error. Ops reading such a result fuse only when its
+  sizes are known and theirs are the same;
 - (when joining another node's group) the joined group has a place in the block: at one of
   the two groups' places, every value its ops read from outside is already defined and every
   use of its results from outside comes later. Without one, fusing would need other nodes
-  moved, or would make a cycle through an unfused node.
+  moved, or would make a cycle through an unfused node;
+- (likewise) the joined group spans no node with effects (a print, an in-place write, an op
+  the registry does not know, an If or Loop holding one): running the group at its place
+  would move its ops across that node.
 
 Groups run at their place (the last op of the later group, else of the earlier one); groups of
 fewer than ``min_size`` ops are left as they were.
@@ -56,8 +67,10 @@ from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
 from minitorch_jit.ir.printer import node_line
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import (DTYPES, BoolType, FloatType, IntType, NoneType, NumberType, StrType, TensorType,
-                      Type)
+from minitorch_jit.ir.types import DTYPES, BoolType, FloatType, IntType, NoneType, NumberType, StrType, TensorType, Type
+
+from .alias_analysis import alias_db
+from .effects import has_effects, raises_on_values, require_ops
 
 MIN_GROUP_SIZE = 2
 _SCALARS = (IntType, FloatType, BoolType, NumberType)
@@ -110,17 +123,20 @@ def excluded_ops() -> Set[str]:
 def fuse(graph: Graph, min_size: int = MIN_GROUP_SIZE) -> bool:
     """Replace groups of fusible pointwise ops by ``prim::FusionGroup`` nodes (see the module
     docstring for the rewrite and the checklist). Returns whether the graph changed."""
+    require_ops("the fuser")
     fuser = _Fuser(graph, min_size, _report.get())
     return fuser.block(graph.block)
 
 
 class _Group:
-    """Ops to fuse, and the member after which the group node will be placed."""
-    __slots__ = ("members", "anchor")
+    """Ops to fuse, the member after which the group node will be placed, and the first and
+    last positions of its members in their block."""
+    __slots__ = ("members", "anchor", "first", "last")
 
-    def __init__(self, node: Node):
+    def __init__(self, node: Node, at: int):
         self.members: List[Node] = [node]
         self.anchor = node
+        self.first = self.last = at
 
 
 class _Fuser:
@@ -129,7 +145,10 @@ class _Fuser:
         self.min_size = min_size
         self.report = report
         self.excluded = excluded_ops()
-        self.written = _written_values(graph)
+        self.db = alias_db(graph)
+        # results of fusible ops that may raise for some values, and of fusible ops reading
+        # them at the same sizes: whoever fuses with them must keep to those sizes
+        self.raising: Set[Value] = set()
 
     def block(self, block: Block) -> bool:
         changed = False
@@ -137,6 +156,10 @@ class _Fuser:
             for b in node.blocks:
                 changed |= self.block(b)
         position = {n: i for i, n in enumerate(block.nodes)}
+        # effects[i]: how many of the block's first i nodes have effects
+        effects = [0]
+        for n in block.nodes:
+            effects.append(effects[-1] + (not _is_pointwise(n) and has_effects(n)))
         group: Dict[Node, _Group] = {}
         why: Dict[Node, str] = {}
         for node in list(block.nodes):
@@ -146,10 +169,18 @@ class _Fuser:
             if reason is not None:
                 why[node] = reason
                 continue
-            g = group[node] = _Group(node)
+            if raises_on_values(node) or any(v in self.raising for v in node.inputs):
+                self.raising.update(node.outputs)
+            g = group[node] = _Group(node, position[node])
             for v in node.inputs:
                 other = group.get(v.node)
                 if other is None or other is g:
+                    continue
+                first, last = min(g.first, other.first), max(g.last, other.last)
+                if effects[last] != effects[first + 1]:
+                    reason = ("fusing it with the ops it reads would move them across a node with effects "
+                              "(a print, an in-place write, an op the registry does not know)")
+                    why.setdefault(node, reason)
                     continue
                 members = other.members + g.members
                 anchor = _place(members, [g.anchor, other.anchor], block, position)
@@ -159,7 +190,7 @@ class _Fuser:
                     why.setdefault(v.node, reason)
                     why.setdefault(node, reason)
                     continue
-                g.members, g.anchor = members, anchor
+                g.members, g.anchor, g.first, g.last = members, anchor, first, last
                 for m in other.members:
                     group[m] = g
         seen: Set[int] = set()
@@ -200,9 +231,15 @@ class _Fuser:
             op.output_types([v.type for v in node.inputs], consts)
         except RuntimeError as e:
             return f"its input shapes do not broadcast ({e})"
+        if not any(o.uses for o in node.outputs):
+            return "nothing uses its result (it stays for the error it may raise, and runs eagerly)"
         for v in node.inputs:
-            if v in self.written:
+            if isinstance(v.type, TensorType) and self.db.is_mutated(v):
                 return f"its input %{v.name or '?'} may alias a tensor written in place"
+        for v in node.inputs:
+            if v in self.raising and not _same_known_sizes(v.type, node.output.type):
+                return (f"it would broadcast %{v.name or '?'}, which may raise for some values (integer "
+                        f"division by zero), to sizes that could skip its elements")
         return None
 
     def materialize(self, members: List[Node], anchor: Node) -> None:
@@ -275,57 +312,6 @@ def _place(members: List[Node], candidates: List[Node], block: Block, position: 
     return None
 
 
-# ---------------------------------------------------------------------------------------------
-# aliasing
-
-
-def _may_hold_tensors(t: Type) -> bool:
-    return not isinstance(t, (IntType, FloatType, BoolType, NumberType, NoneType, StrType)) and str(t) not in (
-        "ScalarType", "Device")
-
-
-def _written_values(graph: Graph) -> Set[Value]:
-    """Values that may share memory with a tensor some in-place op writes. Conservative:
-    graph inputs may alias each other, and every node that is not a pointwise op (views,
-    lists, control flow, calls) may return its inputs' memory."""
-    parent: Dict[Value, Value] = {}
-
-    def find(v: Value) -> Value:
-        while parent.get(v, v) is not v:
-            v = parent[v]
-        return v
-
-    def union(vs: List[Value]) -> None:
-        vs = [v for v in vs if _may_hold_tensors(v.type)]
-        for v in vs[1:]:
-            a, b = find(vs[0]), find(v)
-            if a is not b:
-                parent[a] = b
-
-    written: List[Value] = []
-
-    def visit(block: Block) -> None:
-        for node in block.nodes:
-            op = registry.node_op(node)
-            if node.kind == "prim::Constant" or (op is not None and op.pointwise):
-                continue
-            group = list(node.inputs) + list(node.outputs)
-            for b in node.blocks:
-                group += list(b.params) + list(b.returns)
-                visit(b)
-            union(group)
-            if op is not None:
-                written.extend(v for v, a in zip(node.inputs, op.schema.arguments) if a.mutates)
-            elif SUBGRAPH in node.attrs and any(_writes(n) for n in node.attrs[SUBGRAPH].all_nodes()):
-                written.extend(node.inputs)
-
-    union(list(graph.inputs))
-    visit(graph.block)
-    roots = {find(v) for v in written}
-    values = [v for n in graph.all_nodes() for v in list(n.inputs) + list(n.outputs)] + list(graph.inputs)
-    return {v for v in values if find(v) in roots}
-
-
-def _writes(node: Node) -> bool:
-    op = registry.node_op(node)
-    return op is not None and op.inplace
+def _same_known_sizes(a: Type, b: Type) -> bool:
+    return isinstance(a, TensorType) and isinstance(b, TensorType) and a.sizes is not None \
+        and None not in a.sizes and a.sizes == b.sizes
