@@ -8,10 +8,11 @@ Passes that fold, merge or drop nodes ask this before touching values of mutable
   their elements (``prim::ListConstruct``, ``prim::TupleConstruct``, unpacking, indexing: any
   op whose return type is a type variable or ``Any``); ``prim::If`` outputs join their block
   results, and a loop's initial values, block parameters, block results and outputs join.
-  A ``prim::CallFunction`` output may be any of its inputs.
+  A ``prim::CallFunction`` output, and that of an op the registry does not know, may be any
+  of its inputs.
 - A class is *mutated* when an in-place op writes into one of its values (``Tensor(a!)``), a
-  random op may write into an input it aliases (``dropout(..., inplace=True)``), or a called
-  subgraph that is not pure receives one of its values.
+  random op may write into an input it aliases (``dropout(..., inplace=True)``), a called
+  subgraph with effects (:mod:`passes.effects`) or an unknown op receives one of its values.
 - A class is *visible* when it holds a graph input or a graph output: the caller holds those
   objects, so two visible values must never become one object.
 
@@ -32,8 +33,8 @@ invalidates after every pass that changed the graph, except passes marked
 (constants, nodes of immutable types), recording every value they replace with
 ``merged``, and deleting nodes (a deleted node's values only make the db more
 conservative). Passes that copy nodes (inlining, unrolling) or change types (which can change
-the overload a node calls) are not marked. A pass never edits the graph behind the db's
-back in a marked pass.
+the overload a node calls) are not marked. Nothing but the passes edits a graph while its db
+is shared.
 """
 from __future__ import annotations
 

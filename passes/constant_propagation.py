@@ -27,9 +27,10 @@ Result (``aten::mul`` of two constants is folded, the else block is inlined)::
 (dead constants are left to dead code elimination). Loops whose trip count is a constant
 ``<= 0`` or whose condition is a constant False are replaced by their initial values.
 
-What is never folded (see :mod:`passes.alias_analysis`):
+What is never folded (see :mod:`passes.alias_analysis` and :mod:`passes.effects`):
 
-- nodes whose op is not pure: side effects (print, raise), in-place writes, random draws;
+- nodes with effects: side effects (print, raise), in-place writes, random draws, ops the
+  registry does not know;
 - nodes reading a tensor or list that something writes into, since the value they read
   depends on when they run;
 - nodes whose tensor or list result is written into, or reaches a graph input or output: a

@@ -242,3 +242,54 @@ def test_the_pipeline_builds_the_alias_db_once_while_passes_keep_it(monkeypatch)
     cse(g)
     cse(g)
     assert len(built) == 2  # outside the pipeline every pass builds its own
+
+
+# -- writes inside loops and ifs ----------------------------------------------------------------
+
+
+def test_a_write_inside_a_loop_keeps_reads_on_either_side_apart():
+    check_pass(cse, """
+        graph(%x : Float(*), %n : int):
+          %t : bool = prim::Constant[value=True]()
+          %one : int = prim::Constant[value=1]()
+          %a : Float(*) = aten::exp(%x)
+          %y : Float(*) = prim::Loop(%n, %t, %a)
+            block0(%i : int, %y.1 : Float(*)):
+              %b : Float(*) = aten::exp(%x)
+              %w : Float(*) = aten::add_(%x, %one)
+              %y.2 : Float(*) = aten::add(%y.1, %b)
+              -> (%t, %y.2)
+          return (%y)
+        """, changed=False)
+
+
+def test_a_negation_written_in_place_inside_an_if_is_not_folded():
+    check_pass(peephole, """
+        graph(%x : Float(*), %c : bool):
+          %one : int = prim::Constant[value=1]()
+          %a : Float(*) = aten::neg(%x)
+           = prim::If(%c)
+            block0():
+              %w : Float(*) = aten::add_(%a, %one)
+              -> ()
+            block1():
+              -> ()
+          %b : Float(*) = aten::neg(%a)
+          return (%b)
+        """, changed=False)
+
+
+def test_the_length_of_a_list_appended_to_in_a_loop_is_not_folded():
+    check_pass(peephole, """
+        graph(%x : Float(*), %n : int):
+          %t : bool = prim::Constant[value=True]()
+          %one : int = prim::Constant[value=1]()
+          %l : int[] = prim::ListConstruct(%one)
+           = prim::Loop(%n, %t)
+            block0(%i : int):
+               = aten::append(%l, %i)
+              -> (%t)
+          %k : int = aten::len(%l)
+          %r : Float(*) = aten::mul(%x, %k)
+          return (%r)
+        """, changed=False)
