@@ -14,14 +14,14 @@ Two questions, both answered conservatively, from the op registry alone:
     list or tuple, ``len``, ``dim``) cannot raise;
   * an If, a Loop or a call may raise when a node inside it may (for an If with a constant
     condition, inside the block it takes);
-  * a pointwise op cannot raise when every tensor it reads has a known dtype and rank, the
+  * a pointwise op cannot raise when every tensor it reads has a known dtype and rank; the
     known sizes show that the shapes broadcast (per dim, at most one size other than 1, or
-    several known and equal), its other inputs are constants or floats or bools, it is not
-    marked ``value_errors`` in the registry (integer division by zero, integer powers with a
-    negative exponent) or its result is known to be floating point, and its eager kernel accepts stand-ins of those types (empty arrays
-    of the dtypes and ranks, the values of constants that are not tensors, 1.0, True and
-    False): that catches every error a kernel raises for dtypes (``-`` on bools, bitwise ops
-    on floats) or for constant arguments;
+    several known and equal); its other inputs are constants, floats or bools; it may not
+    raise for values (``value_errors`` in the registry: integer division by zero, integer
+    powers with a negative exponent; not when its result is floating point); and its eager
+    kernel accepts stand-ins of those types (empty arrays of the dtypes and ranks, the
+    constants' values, 1.0, True and False). That catches every error a kernel raises for
+    dtypes (``-`` on bools, bitwise ops on floats) or for constant arguments;
   * a reduction cannot raise when its tensor has a known dtype and rank, its other
     arguments are constants, and its kernel accepts arrays of that dtype and rank with the
     unknown sizes 0 and with them 1 (its errors come from the dtype, the dims it is given,
