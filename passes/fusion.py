@@ -238,8 +238,9 @@ class _Fuser:
                 return f"its input %{v.name or '?'} may alias a tensor written in place"
         for v in node.inputs:
             if v in self.raising and not _same_known_sizes(v.type, node.output.type):
-                return (f"it would broadcast %{v.name or '?'}, which may raise for some values (integer "
-                        f"division by zero), to sizes that could skip its elements")
+                what = f"%{v.name}" if v.name else f"the result of {v.node.kind}"
+                return (f"it would broadcast {what}, which may raise for some values (integer division by "
+                        f"zero), to sizes that could skip its elements")
         return None
 
     def materialize(self, members: List[Node], anchor: Node) -> None:

@@ -302,6 +302,8 @@ def test_the_optimizer_removes_errors_scripted_integer_division_raises_as_eager(
         (a // b) * c
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         f(a, b, c)
+    assert ("because it would broadcast the result of aten::floor_divide, which may raise for some values "
+            "(integer division by zero), to sizes that could skip its elements") in f.explain(a, b, c)
 
 
 def test_an_unused_op_that_may_raise_stays_out_of_groups():
