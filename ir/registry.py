@@ -35,10 +35,11 @@ class OpDef:
     reduction: bool = False
     side_effects: bool = False   # print, raise, seeding: never removed, moved or folded
     random: bool = False         # draws from the RNG: never folded or merged
-    # May raise for some values of inputs whose types it accepts, when its result is not
-    # floating point (integer division by zero, integer powers with negative exponents):
-    # never deleted unused, never fused where broadcasting could skip its elements.
-    value_errors: bool = False
+    # The argument whose values may make it raise when its result is not floating point (the
+    # divisor of an integer division, the exponent of an integer power): unless that argument
+    # is a constant it accepts, never deleted unused, never fused where broadcasting could
+    # skip its elements.
+    value_errors: Optional[str] = None
     total: bool = False          # never raises for inputs of its schema's types (len, dim, building a list)
     # The Python names it is reachable under, each "namespace.name": torch.add, Tensor.add,
     # Tensor.__add__, functional.relu (nn.functional), operator.__add__ (Python operators on

@@ -18,7 +18,8 @@ Two questions, both answered conservatively, from the op registry alone:
     known sizes show that the shapes broadcast (per dim, at most one size other than 1, or
     several known and equal); its other inputs are constants, floats or bools; it may not
     raise for values (``value_errors`` in the registry: integer division by zero, integer
-    powers with a negative exponent; not when its result is floating point); and its eager
+    powers with a negative exponent; not when its result is floating point, nor when the
+    divisor or exponent is a constant the kernel accepts); and its eager
     kernel accepts stand-ins of those types (empty arrays of the dtypes and ranks, the
     constants' values, 1.0, True and False). That catches every error a kernel raises for
     dtypes (``-`` on bools, bitwise ops on floats) or for constant arguments;
@@ -41,7 +42,7 @@ import numpy as np
 
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Graph, Node, Value
-from minitorch_jit.ir.types import SCALARTYPE, BoolType, FloatType, TensorType, is_float
+from minitorch_jit.ir.types import SCALARTYPE, BoolType, FloatType, IntType, TensorType, is_float
 
 # Nodes the IR itself defines (not registry ops) that compute their outputs and nothing else
 _STRUCTURAL_PURE = ("prim::Constant", "prim::TupleUnpack", "prim::ListUnpack")
@@ -119,15 +120,36 @@ def _refused(choices: List[Optional[List[Any]]], op: registry.OpDef) -> bool:
 def raises_on_values(node: Node) -> bool:
     """May this registry op raise for some values of inputs whose types it accepts? Ops
     marked ``value_errors`` (integer division by zero, integer powers with a negative
-    exponent) may, unless their result is known to be floating point."""
+    exponent) may, unless their result is floating point or the argument they name is a
+    constant their kernel accepts (``x // 2``)."""
     op = registry.node_op(node)
-    if op is None or not op.value_errors:
+    if op is None or op.value_errors is None:
         return False
     try:
         out = op.output_types([v.type for v in node.inputs], registry.node_consts(node))
     except Exception:  # noqa: BLE001 - a type rule that refuses the types: it may raise
         return True
-    return not (out and isinstance(out[0], TensorType) and out[0].dtype is not None and is_float(out[0].dtype))
+    if out and isinstance(out[0], TensorType) and out[0].dtype is not None and is_float(out[0].dtype):
+        return False
+    names = [a.name for a in op.schema.arguments]
+    i = names.index(op.value_errors)
+    if i >= len(node.inputs) or not node.inputs[i].is_constant:
+        return True
+    # the other arguments' values do not matter: ones of their types (1s broadcast)
+    args = [runtime_value(v) if v.is_constant else _one(v.type) for v in node.inputs]
+    if any(a is None for a in args):
+        return True
+    try:
+        op.kernel(*args)
+    except Exception:  # noqa: BLE001 - the constant is one it refuses
+        return True
+    return False
+
+
+def _one(t: Any) -> Any:
+    if isinstance(t, TensorType):
+        return None if t.dtype is None or t.sizes is None else np.ones((1,) * len(t.sizes), t.dtype)
+    return {BoolType: True, FloatType: 1.0, IntType: 1}.get(type(t))
 
 
 def runtime_value(v: Value) -> Any:

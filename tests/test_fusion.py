@@ -292,6 +292,25 @@ def test_the_optimizer_removes_errors_integer_division_is_not_broadcast_away_in_
         """)
 
 
+def test_integer_division_by_a_constant_it_accepts_fuses_at_any_sizes():
+    check_pass(fuse, """
+        graph(%a : Long(*), %c : Long(*, 1)):
+          %two : int = prim::Constant[value=2]()
+          %zero : int = prim::Constant[value=0]()
+          %q : Long(*) = aten::floor_divide(%a, %two)
+          %p : Long(*, *) = aten::mul(%q, %c)
+          %r : Long(*) = aten::remainder(%a, %zero)
+          %s : Long(*, *) = aten::mul(%r, %c)
+          return (%p, %s)
+        """, checks="""
+        CHECK: %p : Long(*, *) = prim::FusionGroup_0(%a, %c)
+        CHECK: %r : Long(*) = aten::remainder(%a, %zero)
+        CHECK-NEXT: %s : Long(*, *) = aten::mul(%r, %c)
+        CHECK: aten::floor_divide(%a, %two)
+        CHECK-NEXT: aten::mul(%q, %c)
+        """)
+
+
 def test_the_optimizer_removes_errors_scripted_integer_division_raises_as_eager():
     @torch.script
     def f(a, b, c):

@@ -297,9 +297,9 @@ binary("sub", _sub, dunder="sub", alpha=True, num=operator.sub, also=("torch.sub
 binary("mul", _mul, dunder="mul", num=operator.mul, also=("torch.multiply",))
 binary("div", _div, "float", dunder="truediv", num=_num_truediv, num_result="float",
        also=("torch.true_divide", "torch.divide"))
-binary("floor_divide", _floor_divide, dunder="floordiv", num=_num_floordiv, value_errors=True)
-binary("remainder", _remainder, dunder="mod", torch_reflected=True, num=_num_mod, value_errors=True)
-binary("pow", _pow, dunder="pow", torch_reflected=True, num=_num_pow, num_result="float", value_errors=True)
+binary("floor_divide", _floor_divide, dunder="floordiv", num=_num_floordiv, value_errors="other")
+binary("remainder", _remainder, dunder="mod", torch_reflected=True, num=_num_mod, value_errors="other")
+binary("pow", _pow, dunder="pow", torch_reflected=True, num=_num_pow, num_result="float", value_errors="other")
 binary("maximum", _maximum, reflected=False, scalar=False)
 binary("minimum", _minimum, reflected=False, scalar=False)
 for _name, _f, _num in (("eq", np.equal, operator.eq), ("ne", np.not_equal, operator.ne),
