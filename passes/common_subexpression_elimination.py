@@ -32,10 +32,11 @@ before it, never one inside another node's block. Equal constants merge too (``0
 ``-0.0`` are not equal).
 
 Not merged (see :mod:`passes.alias_analysis` and :mod:`passes.effects`): nodes with effects
-(side effects, in-place writes, random draws, unknown ops), nodes with blocks or subgraphs, nodes reading a tensor or
-list that something writes into (its contents differ between the two places), and nodes whose
-outputs may not become one object with the earlier outputs (one is written, or both reach the
-caller, who would get one tensor where the program gave two).
+(side effects, in-place writes, random draws, ops the registry does not know), nodes with
+blocks or subgraphs, nodes reading a tensor or list that something writes into (its contents
+differ between the two places), and nodes whose outputs may not become one object with the
+earlier outputs (one is written, or both reach the caller, who would get one tensor where the
+program gave two).
 """
 from __future__ import annotations
 

@@ -2,11 +2,12 @@
 
 Given::
 
-    graph(%x : Tensor):
+    graph(%x : Float(*), %y : Float(*)):
       %1 : Tensor = aten::mean(%x)          # unused
-      %2 : Tensor = aten::neg(%x)
+      %2 : Tensor = aten::add(%x, %y)       # unused, but raises unless the sizes broadcast
+      %3 : Tensor = aten::neg(%x)
        = prim::Print(%x)                    # a side effect: kept
-      return (%2)
+      return (%3)
 
 Result: the ``aten::mean`` node is gone. Unused outputs of ``prim::If`` go with their block
 results; loop-carried values that nothing live needs go with their initial value, block

@@ -8,12 +8,12 @@ Given::
       %3 : int = aten::dim(%2)
       return (%2, %3)
 
-Result (the dead ``aten::t`` is left to dead code elimination)::
+Result (the inner ``aten::t`` goes with the outer one: the rule checked that it cannot
+raise either; other nodes left unused are dead code elimination's)::
 
     graph(%x : Float(*, *)):
-      %1 : Float(*, *) = aten::t(%x)
-      %2 : int = prim::Constant[value=2]()
-      return (%x, %2)
+      %1 : int = prim::Constant[value=2]()
+      return (%x, %1)
 
 A rule replaces a node only when the node cannot raise for its inputs (each rule checks what
 that takes), so a rewrite never turns an error into a value. The rules, each keyed by the op
