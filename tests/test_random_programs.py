@@ -49,7 +49,6 @@ OPS: Dict[str, Tuple[Callable[[Any, Any], bool], Op]] = {
     "positive": (lambda a, b: True, lambda a, b: a > 0),
     "sub_": (lambda a, b: a.shape == b.shape and a.dtype == b.dtype, lambda a, b: a.sub_(b)),
     "neg_": (lambda a, b: True, lambda a, b: a.neg_()),
-    "view add_": (lambda a, b: a.is_contiguous(), lambda a, b: a.view(-1).add_(2)),
     "transpose mul_": (lambda a, b: a.dim() >= 1, lambda a, b: a.transpose(0, -1).mul_(3)),
     "select add_": (lambda a, b: a.dim() >= 1, lambda a, b: a[0].add_(1)),
     # raises where a value of b is -1: at run time, not while tracing (rand is in [0, 1))
