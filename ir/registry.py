@@ -35,6 +35,12 @@ class OpDef:
     reduction: bool = False
     side_effects: bool = False   # print, raise, seeding: never removed, moved or folded
     random: bool = False         # draws from the RNG: never folded or merged
+    # The argument whose values may make it raise when its result is not floating point (the
+    # divisor of an integer division, the exponent of an integer power): unless that argument
+    # is a constant it accepts, never deleted unused, never fused where broadcasting could
+    # skip its elements.
+    value_errors: Optional[str] = None
+    total: bool = False          # never raises for inputs of its schema's types (len, dim, building a list)
     # The Python names it is reachable under, each "namespace.name": torch.add, Tensor.add,
     # Tensor.__add__, functional.relu (nn.functional), operator.__add__ (Python operators on
     # numbers), math.exp, builtins.len, and methods of Python lists and strings (list.append,
@@ -129,6 +135,11 @@ def overloads(name: str) -> List[OpDef]:
 def get(qualified_name: str) -> OpDef:
     """One overload by its qualified name, ``aten::add.Tensor``."""
     return _BY_QUALIFIED[qualified_name]
+
+
+def has_ops() -> bool:
+    """Has anything been registered? (``minitorch_jit.ops`` fills the table on import.)"""
+    return bool(_OPS)
 
 
 def is_registered(name: str) -> bool:

@@ -8,10 +8,11 @@ Passes that fold, merge or drop nodes ask this before touching values of mutable
   their elements (``prim::ListConstruct``, ``prim::TupleConstruct``, unpacking, indexing: any
   op whose return type is a type variable or ``Any``); ``prim::If`` outputs join their block
   results, and a loop's initial values, block parameters, block results and outputs join.
-  A ``prim::CallFunction`` output may be any of its inputs.
+  A ``prim::CallFunction`` output, and that of an op the registry does not know, may be any
+  of its inputs.
 - A class is *mutated* when an in-place op writes into one of its values (``Tensor(a!)``), a
-  random op may write into an input it aliases (``dropout(..., inplace=True)``), or a called
-  subgraph that is not pure receives one of its values.
+  random op may write into an input it aliases (``dropout(..., inplace=True)``), a called
+  subgraph with effects (:mod:`passes.effects`) or an unknown op receives one of its values.
 - A class is *visible* when it holds a graph input or a graph output: the caller holds those
   objects, so two visible values must never become one object.
 
@@ -20,14 +21,32 @@ a mutated value is folded or merged, since its value depends on where it runs; a
 value that is mutated or visible is never replaced by a constant (the constant's storage
 would be shared across calls); two values may become one object only when neither class is
 mutated and not both are visible.
+
+Graph inputs of mutable types all start in one class: the caller may pass one tensor as two
+arguments, so a write into one input may be a write into any other.
+
+One analysis, shared: passes get the db with ``alias_db(graph)``. Outside the pipeline that
+builds a fresh one per call. Inside ``sharing()`` (the pipeline runs every pass in it) the
+db is kept and handed to the next pass, until ``invalidate(graph)`` drops it. The pipeline
+invalidates after every pass that changed the graph, except passes marked
+``@keeps_alias_db``: those keep the db sound themselves, by only adding fresh values
+(constants, nodes of immutable types), recording every value they replace with
+``merged``, and deleting nodes (a deleted node's values only make the db more
+conservative). Passes that copy nodes (inlining, unrolling) or change types (which can change
+the overload a node calls) are not marked. Nothing but the passes edits a graph while its db
+is shared.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional
+import contextlib
+import contextvars
+from typing import Callable, Dict, Iterator, Optional
 
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
 from minitorch_jit.ir.types import AnyType, ListType, OptionalType, TensorType, TupleType, Type, TypeVar
+
+from .effects import graph_has_effects
 
 
 def is_mutable_type(t: Type) -> bool:
@@ -52,21 +71,6 @@ def _generic(t: Type) -> bool:
     return False
 
 
-def subgraph_is_pure(graph: Graph) -> bool:
-    """No node of ``graph`` (or of graphs it calls) writes, prints, raises or draws."""
-    for node in graph.all_nodes():
-        if SUBGRAPH in node.attrs:
-            if not subgraph_is_pure(node.attrs[SUBGRAPH]):
-                return False
-            continue
-        if node.kind in ("prim::If", "prim::Loop", "prim::Constant"):
-            continue
-        op = registry.node_op(node)
-        if op is None or not op.pure:
-            return False
-    return True
-
-
 class AliasDb:
     """Alias classes of one graph's values, with the mutated and visible flags per class."""
 
@@ -75,6 +79,9 @@ class AliasDb:
         self._mutated: set = set()
         self._visible: set = set()
         self._block(graph.block)
+        mutable_inputs = [v for v in graph.inputs if is_mutable_type(v.type)]
+        for v in mutable_inputs[1:]:
+            self._union(mutable_inputs[0], v)
         for v in list(graph.inputs) + list(graph.outputs):
             if is_mutable_type(v.type):
                 self._visible.add(self._find(v))
@@ -133,7 +140,7 @@ class AliasDb:
                 self._union(o, node.inputs[0])
             return
         if kind == "prim::CallFunction":
-            pure = subgraph_is_pure(node.attrs[SUBGRAPH])
+            pure = not graph_has_effects(node.attrs[SUBGRAPH])
             for v in node.inputs:
                 for o in node.outputs:
                     self._union(o, v)
@@ -191,3 +198,52 @@ def _formals(op: registry.OpDef, n: int) -> list:
     if op.schema.is_vararg:
         return args[:-1] + [args[-1]] * (n - len(args) + 1)
     return args[:n]
+
+
+# -- sharing one db between passes --------------------------------------------------------------
+
+_shared: contextvars.ContextVar[Optional[Dict[Graph, AliasDb]]] = contextvars.ContextVar("alias_dbs", default=None)
+
+Pass = Callable[[Graph], bool]
+
+
+@contextlib.contextmanager
+def sharing() -> Iterator[None]:
+    """Within this context, ``alias_db(graph)`` returns the same db until ``invalidate(graph)``
+    (nested contexts share the outer one's dbs)."""
+    if _shared.get() is not None:
+        yield
+        return
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def alias_db(graph: Graph) -> AliasDb:
+    """The alias db of ``graph``: the shared one inside ``sharing()``, else a fresh one."""
+    dbs = _shared.get()
+    if dbs is None:
+        return AliasDb(graph)
+    db = dbs.get(graph)
+    if db is None:
+        db = dbs[graph] = AliasDb(graph)
+    return db
+
+
+def invalidate(graph: Graph) -> None:
+    """Forget the shared db of ``graph`` (it changed in a way the db did not record)."""
+    dbs = _shared.get()
+    if dbs is not None:
+        dbs.pop(graph, None)
+
+
+def keeps_alias_db(pass_fn: Pass) -> Pass:
+    """Mark a pass that keeps the shared db sound while it changes the graph (see above)."""
+    pass_fn.keeps_alias_db = True  # type: ignore[attr-defined]
+    return pass_fn
+
+
+def marked_keeps_alias_db(pass_fn: Pass) -> bool:
+    return getattr(pass_fn, "keeps_alias_db", False)

@@ -31,11 +31,12 @@ Scoping is respected: a node may reuse one in its own block or an enclosing one 
 before it, never one inside another node's block. Equal constants merge too (``0.0`` and
 ``-0.0`` are not equal).
 
-Not merged (see :mod:`passes.alias_analysis`): nodes that are not pure (side effects,
-in-place writes, random draws), nodes with blocks or subgraphs, nodes reading a tensor or
-list that something writes into (its contents differ between the two places), and nodes whose
-outputs may not become one object with the earlier outputs (one is written, or both reach the
-caller, who would get one tensor where the program gave two).
+Not merged (see :mod:`passes.alias_analysis` and :mod:`passes.effects`): nodes with effects
+(side effects, in-place writes, random draws, ops the registry does not know), nodes with
+blocks or subgraphs, nodes reading a tensor or list that something writes into (its contents
+differ between the two places), and nodes whose outputs may not become one object with the
+earlier outputs (one is written, or both reach the caller, who would get one tensor where the
+program gave two).
 """
 from __future__ import annotations
 
@@ -43,10 +44,10 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node
 
-from .alias_analysis import AliasDb
+from .alias_analysis import AliasDb, alias_db, keeps_alias_db
+from .effects import has_effects
 from .rewriting import replace_value
 
 
@@ -63,12 +64,8 @@ def _literal_key(value: Any) -> Any:
 
 
 def _key(node: Node) -> Optional[tuple]:
-    if node.blocks or SUBGRAPH in node.attrs:
+    if node.blocks or SUBGRAPH in node.attrs or has_effects(node):
         return None
-    if node.kind != "prim::Constant":
-        op = registry.node_op(node)
-        if op is None or not op.pure:
-            return None
     attrs = tuple(sorted((k, _literal_key(v)) for k, v in node.attrs.items()))
     return (node.kind, tuple(node.inputs), attrs, tuple(o.type for o in node.outputs))
 
@@ -97,6 +94,7 @@ def _block(block: Block, scopes: List[Dict[tuple, Node]], db: AliasDb) -> bool:
     return changed
 
 
+@keeps_alias_db
 def common_subexpression_elimination(graph: Graph) -> bool:
     """Reuse the outputs of an equal pure node in scope."""
-    return _block(graph.block, [], AliasDb(graph))
+    return _block(graph.block, [], alias_db(graph))

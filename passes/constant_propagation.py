@@ -27,9 +27,10 @@ Result (``aten::mul`` of two constants is folded, the else block is inlined)::
 (dead constants are left to dead code elimination). Loops whose trip count is a constant
 ``<= 0`` or whose condition is a constant False are replaced by their initial values.
 
-What is never folded (see :mod:`passes.alias_analysis`):
+What is never folded (see :mod:`passes.alias_analysis` and :mod:`passes.effects`):
 
-- nodes whose op is not pure: side effects (print, raise), in-place writes, random draws;
+- nodes with effects: side effects (print, raise), in-place writes, random draws, ops the
+  registry does not know;
 - nodes reading a tensor or list that something writes into, since the value they read
   depends on when they run;
 - nodes whose tensor or list result is written into, or reaches a graph input or output: a
@@ -46,25 +47,15 @@ from typing import Any, List, Optional, Tuple
 import numpy as np
 
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
-from minitorch_jit.ir.types import (FLOAT, SCALARTYPE, SHORT_NAME, IntType, ListType, NoneType, OptionalType, TensorType,
-                      Type, type_of_constant)
+from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node
+from minitorch_jit.ir.types import (FLOAT, SHORT_NAME, IntType, ListType, NoneType, OptionalType, TensorType, Type,
+                      type_of_constant)
 
-from .alias_analysis import AliasDb, is_mutable_type
+from .alias_analysis import AliasDb, alias_db, is_mutable_type, keeps_alias_db
+from .effects import has_effects, require_ops, runtime_value
 from .rewriting import replace_value
 
 MAX_TENSOR_ELEMENTS = 64
-
-
-def runtime_value(v: Value) -> Any:
-    """A constant as a kernel receives it (dtype names become numpy dtypes; lists are
-    copied so that no kernel can change a constant)."""
-    value = v.constant
-    if v.type == SCALARTYPE and value is not None:
-        return np.dtype(value)
-    if isinstance(value, list):
-        return list(value)
-    return value
 
 
 def constant_for(value: Any, declared: Type) -> Optional[Tuple[Any, Type]]:
@@ -101,9 +92,11 @@ def constant_for(value: Any, declared: Type) -> Optional[Tuple[Any, Type]]:
 def _fold(node: Node, db: AliasDb) -> Optional[List[Tuple[Any, Type]]]:
     if node.blocks or SUBGRAPH in node.attrs or not all(v.is_constant for v in node.inputs):
         return None
-    op = registry.node_op(node)
-    if op is None or not op.pure or not node.outputs:
+    if has_effects(node) or not node.outputs:
         return None
+    op = registry.node_op(node)
+    if op is None:
+        return None  # structural (tuple unpacking): left to the peephole
     if any(db.is_mutated(v) for v in node.inputs):
         return None
     if any(is_mutable_type(o.type) and (db.is_mutated(o) or db.is_visible(o)) for o in node.outputs):
@@ -170,6 +163,8 @@ def _block(block: Block, db: AliasDb) -> bool:
     return changed
 
 
+@keeps_alias_db
 def constant_propagation(graph: Graph) -> bool:
     """Fold constant computations, constant branches and loops that never run."""
-    return _block(graph.block, AliasDb(graph))
+    require_ops("constant propagation")
+    return _block(graph.block, alias_db(graph))

@@ -2,34 +2,29 @@
 
 Given::
 
-    graph(%x : Tensor):
+    graph(%x : Float(*), %y : Float(*)):
       %1 : Tensor = aten::mean(%x)          # unused
-      %2 : Tensor = aten::neg(%x)
+      %2 : Tensor = aten::add(%x, %y)       # unused, but raises unless the sizes broadcast
+      %3 : Tensor = aten::neg(%x)
        = prim::Print(%x)                    # a side effect: kept
-      return (%2)
+      return (%3)
 
 Result: the ``aten::mean`` node is gone. Unused outputs of ``prim::If`` go with their block
 results; loop-carried values that nothing live needs go with their initial value, block
-parameter and result; blocks left empty make their If or Loop disappear. Nodes with side
-effects (print, raise, in-place writes, random draws, which would shift the generator's
-stream) are always live, and so are the values they read.
+parameter and result; blocks left empty make their If or Loop disappear. Nodes with effects
+(print, raise, in-place writes, random draws, which would shift the generator's stream, and
+ops the registry does not know) are always live, and so are the values they read; so are
+nodes that may raise for their inputs (``x + y`` of unknown sizes: deleting it would turn the
+error into a value). See :mod:`passes.effects`.
 """
 from __future__ import annotations
 
 from typing import Dict, List, Set
 
-from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir.graph import Block, Graph, Node, Value
 
-
-def has_side_effects(node: Node) -> bool:
-    """Would removing this node (if its outputs were unused) change what the program does?"""
-    if node.kind in ("prim::If", "prim::Loop"):
-        return any(has_side_effects(n) for b in node.blocks for n in b.nodes)
-    if SUBGRAPH in node.attrs:
-        return any(has_side_effects(n) for n in node.attrs[SUBGRAPH].all_nodes())
-    op = registry.node_op(node)
-    return op is not None and not op.pure
+from .alias_analysis import keeps_alias_db
+from .effects import has_effects, may_raise
 
 
 class _Marker:
@@ -37,6 +32,13 @@ class _Marker:
         self.values: Set[Value] = set()
         self.nodes: Set[Node] = set()
         self.carried: Dict[Node, Set[int]] = {}  # live loop-carried indices per loop
+        self._needed: Dict[Node, bool] = {}
+
+    def needed(self, node: Node) -> bool:
+        """Live whatever uses its outputs: it has effects or may raise."""
+        if node not in self._needed:
+            self._needed[node] = has_effects(node) or may_raise(node)
+        return self._needed[node]
 
     def block(self, block: Block, live_returns: List[bool]) -> None:
         for v, live in zip(block.returns, live_returns):
@@ -47,7 +49,7 @@ class _Marker:
             # found more live carried values): mark its blocks again for them.
             if node in self.nodes and not node.blocks:
                 continue
-            if has_side_effects(node) or any(o in self.values for o in node.outputs):
+            if any(o in self.values for o in node.outputs) or self.needed(node):
                 self.node(node)
 
     def node(self, node: Node) -> None:
@@ -110,6 +112,7 @@ def _sweep(block: Block, marker: _Marker) -> bool:
     return changed
 
 
+@keeps_alias_db
 def dead_code_elimination(graph: Graph) -> bool:
     """Remove nodes, If outputs and loop-carried values that nothing live depends on."""
     marker = _Marker()

@@ -33,14 +33,25 @@ them):
 - its tensors have known, supported dtypes;
 - its other arguments are numbers, or constants (None, strings) the lowering reads;
 - the shapes it has been given (when known) broadcast;
+- something uses its result (an unused op that stays because it may raise runs eagerly:
+  a kernel computes only what its outputs need);
 - none of its inputs may alias a tensor that an in-place op writes (the group reads its
-  inputs where it runs, not where each op was);
+  inputs where it runs, not where each op was; the alias db is the one every pass shares,
+  :mod:`passes.alias_analysis`);
+- it does not broadcast the result of an op that may raise for some values (integer
+  division by zero: ``effects.raises_on_values``) to other sizes: a kernel computes its
+  ops only at its output's elements, so an empty output (``(a // b) * c`` with ``c`` of shape
+  (0, 1)) would skip the division and its error. Ops reading such a result fuse only when its
+  sizes are known and theirs are the same;
 - (when joining another node's group) the joined group has a place in the block: at one of
   the two groups' places, every value its ops read from outside is already defined and every
   use of its results from outside comes later (an op of another group counts both where it
   is and where its group will stand). Without one, fusing would need other nodes moved, or
   would make a cycle through an unfused node;
-- (when joining another node's group) the joined group has at most ``max_size`` ops.
+- (likewise) the joined group spans no node with effects (a print, an in-place write, an op
+  the registry does not know, an If or Loop holding one): running the group at its place
+  would move its ops across that node;
+- (likewise) the joined group has at most ``max_size`` ops.
 
 Groups run at their place (the last op of the later group, else of the earlier one); groups of
 fewer than ``min_size`` ops are left as they were.
@@ -59,8 +70,10 @@ from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
 from minitorch_jit.ir.printer import node_line
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import (DTYPES, BoolType, FloatType, IntType, NoneType, NumberType, StrType, TensorType,
-                      Type)
+from minitorch_jit.ir.types import DTYPES, BoolType, FloatType, IntType, NoneType, NumberType, StrType, TensorType, Type
+
+from .alias_analysis import alias_db
+from .effects import has_effects, raises_on_values, require_ops
 
 MIN_GROUP_SIZE = 2
 # LLVM's O3 pipeline takes time quadratic in the size of a kernel's loop body: a chain of adds
@@ -121,22 +134,25 @@ def excluded_ops() -> Set[str]:
 def fuse(graph: Graph, min_size: int = MIN_GROUP_SIZE, max_size: int = MAX_GROUP_SIZE) -> bool:
     """Replace groups of fusible pointwise ops by ``prim::FusionGroup`` nodes (see the module
     docstring for the rewrite and the checklist). Returns whether the graph changed."""
+    require_ops("the fuser")
     fuser = _Fuser(graph, min_size, max_size, _report.get())
     return fuser.block(graph.block)
 
 
 class _Group:
-    """Ops to fuse, the member after which the group node will be placed, and what bounds
-    that place: the block positions of the nodes outside the group that produce its inputs
-    (negated: a max-heap) and of those that use its results (a min-heap), and, once it has
-    two ops or more, the other groups of two or more that produce its inputs or use its
-    results (which will stand at their anchors, not where their ops are). The heaps may still
-    hold nodes that have joined the group since they were pushed; those are dropped when met."""
-    __slots__ = ("members", "anchor", "producers", "users", "fed_by", "feeds")
+    """Ops to fuse, the member after which the group node will be placed, the first and last
+    positions of its members in their block, and what bounds its place: the block positions
+    of the nodes outside the group that produce its inputs (negated: a max-heap) and of those
+    that use its results (a min-heap), and, once it has two ops or more, the other groups of
+    two or more that produce its inputs or use its results (which will stand at their
+    anchors, not where their ops are). The heaps may still hold nodes that have joined the
+    group since they were pushed; those are dropped when met."""
+    __slots__ = ("members", "anchor", "first", "last", "producers", "users", "fed_by", "feeds")
 
     def __init__(self, node: Node, block: Block, position: Dict[Node, int]):
         self.members: List[Node] = [node]
         self.anchor = node
+        self.first = self.last = position[node]
         self.producers = [-position[p] for p in _holders(block, (v.node for v in node.inputs)) if p in position]
         self.users = [position[u] for u in _holders(block, (use.user for o in node.outputs for use in o.uses))]
         heapq.heapify(self.producers)
@@ -152,7 +168,10 @@ class _Fuser:
         self.max_size = max_size
         self.report = report
         self.excluded = excluded_ops()
-        self.written = _written_values(graph)
+        self.db = alias_db(graph)
+        # results of fusible ops that may raise for some values, and of fusible ops reading
+        # them at the same sizes: whoever fuses with them must keep to those sizes
+        self.raising: Set[Value] = set()
 
     def block(self, block: Block) -> bool:
         changed = False
@@ -161,6 +180,10 @@ class _Fuser:
                 changed |= self.block(b)
         order = list(block.nodes)
         position = {n: i for i, n in enumerate(order)}
+        # effects[i]: how many of the block's first i nodes have effects
+        effects = [0]
+        for n in order:
+            effects.append(effects[-1] + (not _is_pointwise(n) and has_effects(n)))
         group: Dict[Node, _Group] = {}
         why: Dict[Node, str] = {}
         for node in order:
@@ -170,6 +193,8 @@ class _Fuser:
             if reason is not None:
                 why[node] = reason
                 continue
+            if raises_on_values(node) or any(v in self.raising for v in node.inputs):
+                self.raising.update(node.outputs)
             g = group[node] = _Group(node, block, position)
             for v in node.inputs:
                 other = group.get(v.node)
@@ -180,6 +205,12 @@ class _Fuser:
                               "(LLVM's compile time grows quadratically with a kernel's size)")
                     why.setdefault(node, reason)
                     continue
+                first, last = min(g.first, other.first), max(g.last, other.last)
+                if effects[last] != effects[first + 1]:
+                    reason = ("fusing it with the ops it reads would move them across a node with effects "
+                              "(a print, an in-place write, an op the registry does not know)")
+                    why.setdefault(node, reason)
+                    continue
                 merged = _merge(g, other, group, block, order, position)
                 if merged is None:
                     reason = ("no place in the block can hold it together with the ops it would be fused "
@@ -188,6 +219,7 @@ class _Fuser:
                     why.setdefault(node, reason)
                     continue
                 g = merged
+                g.first, g.last = first, last
         seen: Set[int] = set()
         for g in group.values():
             if id(g) in seen:
@@ -226,9 +258,16 @@ class _Fuser:
             op.output_types([v.type for v in node.inputs], consts)
         except RuntimeError as e:
             return f"its input shapes do not broadcast ({e})"
+        if not any(o.uses for o in node.outputs):
+            return "nothing uses its result (it stays for the error it may raise, and runs eagerly)"
         for v in node.inputs:
-            if v in self.written:
+            if isinstance(v.type, TensorType) and self.db.is_mutated(v):
                 return f"its input %{v.name or '?'} may alias a tensor written in place"
+        for v in node.inputs:
+            if v in self.raising and not _same_known_sizes(v.type, node.output.type):
+                what = f"%{v.name}" if v.name else f"the result of {v.node.kind}"
+                return (f"it would broadcast {what}, which may raise for some values (integer division by "
+                        f"zero), to sizes that could skip its elements")
         return None
 
     def materialize(self, members: List[Node], anchor: Node) -> None:
@@ -375,57 +414,6 @@ def _link(big: _Group, fed_by: Set[_Group], feeds: Set[_Group], replacing: Optio
             big.feeds.add(h)
 
 
-# ---------------------------------------------------------------------------------------------
-# aliasing
-
-
-def _may_hold_tensors(t: Type) -> bool:
-    return not isinstance(t, (IntType, FloatType, BoolType, NumberType, NoneType, StrType)) and str(t) not in (
-        "ScalarType", "Device")
-
-
-def _written_values(graph: Graph) -> Set[Value]:
-    """Values that may share memory with a tensor some in-place op writes. Conservative:
-    graph inputs may alias each other, and every node that is not a pointwise op (views,
-    lists, control flow, calls) may return its inputs' memory."""
-    parent: Dict[Value, Value] = {}
-
-    def find(v: Value) -> Value:
-        while parent.get(v, v) is not v:
-            v = parent[v]
-        return v
-
-    def union(vs: List[Value]) -> None:
-        vs = [v for v in vs if _may_hold_tensors(v.type)]
-        for v in vs[1:]:
-            a, b = find(vs[0]), find(v)
-            if a is not b:
-                parent[a] = b
-
-    written: List[Value] = []
-
-    def visit(block: Block) -> None:
-        for node in block.nodes:
-            op = registry.node_op(node)
-            if node.kind == "prim::Constant" or (op is not None and op.pointwise):
-                continue
-            group = list(node.inputs) + list(node.outputs)
-            for b in node.blocks:
-                group += list(b.params) + list(b.returns)
-                visit(b)
-            union(group)
-            if op is not None:
-                written.extend(v for v, a in zip(node.inputs, op.schema.arguments) if a.mutates)
-            elif SUBGRAPH in node.attrs and any(_writes(n) for n in node.attrs[SUBGRAPH].all_nodes()):
-                written.extend(node.inputs)
-
-    union(list(graph.inputs))
-    visit(graph.block)
-    roots = {find(v) for v in written}
-    values = [v for n in graph.all_nodes() for v in list(n.inputs) + list(n.outputs)] + list(graph.inputs)
-    return {v for v in values if find(v) in roots}
-
-
-def _writes(node: Node) -> bool:
-    op = registry.node_op(node)
-    return op is not None and op.inplace
+def _same_known_sizes(a: Type, b: Type) -> bool:
+    return isinstance(a, TensorType) and isinstance(b, TensorType) and a.sizes is not None \
+        and None not in a.sizes and a.sizes == b.sizes

@@ -8,14 +8,16 @@ Given::
       %3 : int = aten::dim(%2)
       return (%2, %3)
 
-Result (the dead ``aten::t`` is left to dead code elimination)::
+Result (the inner ``aten::t`` goes with the outer one: the rule checked that it cannot
+raise either; other nodes left unused are dead code elimination's)::
 
     graph(%x : Float(*, *)):
-      %1 : Float(*, *) = aten::t(%x)
-      %2 : int = prim::Constant[value=2]()
-      return (%x, %2)
+      %1 : int = prim::Constant[value=2]()
+      return (%x, %1)
 
-The rules, each keyed by the op it rewrites (``RULES``):
+A rule replaces a node only when the node cannot raise for its inputs (each rule checks what
+that takes), so a rewrite never turns an error into a value. The rules, each keyed by the op
+it rewrites (``RULES``):
 
 - views and conversions that change nothing are their input: ``x.t().t()`` (rank <= 2),
   ``x.transpose(a, b).transpose(a, b)``, ``view``/``reshape``/``expand`` to ``x``'s own
@@ -27,7 +29,9 @@ The rules, each keyed by the op it rewrites (``RULES``):
   broadcasting operand can grow the result), only when the identity is exact for the dtype
   (for floats ``x + 0`` is not: ``-0.0 + 0`` is ``+0.0``; ``x - 0.0`` is), and only when
   the result and ``x`` may become one object (neither is written in place, and not both
-  reach the caller; see :mod:`passes.alias_analysis`);
+  reach the caller; see :mod:`passes.alias_analysis`), and only when the op cannot raise
+  (``x - False`` raises: subtracting a bool; so may ``x + t`` when ``t``'s sizes may not
+  broadcast; see :mod:`passes.effects`);
 - ``x.dim()``, ``x.size(i)``, ``x.size()``, ``x.numel()`` and ``len(x)`` of values whose
   rank or sizes are known become constants;
 - number and boolean algebra: ``n + 0``, ``n - 0``, ``n * 1``, ``n * 0``, ``n // 1`` of
@@ -45,7 +49,8 @@ from minitorch_jit.ir.graph import Graph, Node, Value
 from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import BOOL, INT, ListType, TensorType, is_float, is_integral
 
-from .alias_analysis import AliasDb
+from .alias_analysis import AliasDb, alias_db, keeps_alias_db
+from .effects import may_raise, require_ops
 from .shape_propagation import rule_types
 from .rewriting import replace_value
 
@@ -202,7 +207,7 @@ def _arith_identity(node: Node, db: AliasDb) -> Optional[List[Value]]:
         alpha = _const(node.inputs[2])
         if not (alpha == 1 and (type(alpha) is int or is_float(t.dtype))):
             return None
-    if not _exact_identity(node.kind, other, t.dtype):
+    if not _exact_identity(node.kind, other, t.dtype) or may_raise(node):
         return None
     out = rule_types(node)
     # what is known of the result must hold for x: its dtype and sizes (x may be known
@@ -387,8 +392,12 @@ RULES: Dict[str, Rule] = {
 }
 
 
-def _round(graph: Graph) -> bool:
-    db = AliasDb(graph)
+# ``f(f(x))`` rules: what they check of the outer node holds for the inner one too (it cannot
+# raise either), so an inner node they leave unused goes with the outer one
+_DOUBLES = (_double_t, _double_transpose, _double_neg, _double_not)
+
+
+def _round(graph: Graph, db: AliasDb) -> bool:
     changed = False
     for node in list(graph.all_nodes()):
         if node.owning_block is None:
@@ -397,20 +406,26 @@ def _round(graph: Graph) -> bool:
         new = rule(node, db) if rule is not None else None
         if new is None:
             continue
+        inner = node.inputs[0].node if rule in _DOUBLES else None
         for o, n in zip(node.outputs, new):
             if n is not None and n is not o:
                 db.merged(n, o)
                 replace_value(o, n)
                 changed = True
-        if node.kind not in ("prim::If", "prim::Loop") and not any(o.uses for o in node.outputs):
-            node.destroy()
+        for dead in (node, inner):
+            if dead is not None and dead.kind not in ("prim::If", "prim::Loop") \
+                    and not any(o.uses for o in dead.outputs):
+                dead.destroy()
     return changed
 
 
+@keeps_alias_db
 def peephole(graph: Graph) -> bool:
     """Apply the rules until none applies."""
+    require_ops("the peephole pass")
+    db = alias_db(graph)
     changed = False
-    while _round(graph):
+    while _round(graph, db):
         changed = True
     return changed
 

@@ -13,6 +13,10 @@ Environment:
 - ``MINITORCH_JIT_VERIFY=1`` runs the verifier after every pass (the tests set it), so a
   pass that breaks the graph fails there, naming itself; passes that never settle are an
   error too (otherwise a logged warning).
+
+The passes share one alias db (``alias_analysis.sharing``): a pass that changes the graph
+drops it unless it is marked as keeping it sound (``@keeps_alias_db``), so a round that
+changes nothing builds it once.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from typing import Callable, List, Optional, Tuple
 
 from minitorch_jit.ir import Graph, VerifyError, verify
 
+from .alias_analysis import invalidate, marked_keeps_alias_db, sharing
 from .common_subexpression_elimination import common_subexpression_elimination
 from .constant_propagation import constant_propagation
 from .dead_code_elimination import dead_code_elimination
@@ -72,6 +77,8 @@ def _dump_wanted(name: str) -> bool:
 
 def _run(name: str, fn: Pass, graph: Graph) -> bool:
     changed = fn(graph)
+    if changed and not marked_keeps_alias_db(fn):
+        invalidate(graph)
     if _verifying():
         try:
             verify(graph)
@@ -85,9 +92,10 @@ def _run(name: str, fn: Pass, graph: Graph) -> bool:
 def run_pipeline(graph: Graph, refine: Optional[Refine] = None) -> Graph:
     """Optimize ``graph`` in place (and return it): the optimizations to a fixed point (see
     :func:`optimize` for ``refine``), then the lowerings."""
-    optimize(graph, refine)
-    for name, fn in LOWERINGS:
-        _run(name, fn, graph)
+    with sharing():
+        optimize(graph, refine)
+        for name, fn in LOWERINGS:
+            _run(name, fn, graph)
     return graph
 
 
@@ -101,22 +109,27 @@ def optimize(graph: Graph, refine: Optional[Refine] = None) -> Graph:
     after optimization in one run of the pipeline, not two."""
     if _dump_wanted("all"):
         sys.stderr.write(f"[minitorch_jit] before the pipeline:\n{graph}")
-    for _ in range(MAX_ROUNDS):
-        changed = False
-        for name, fn in OPTIMIZATIONS:
-            changed |= _run(name, fn, graph)
-        if not changed:
-            if refine is None:
-                break
-            changed, refine = refine(graph), None
+    with sharing():
+        for _ in range(MAX_ROUNDS):
+            changed = False
+            for name, fn in OPTIMIZATIONS:
+                changed |= _run(name, fn, graph)
             if not changed:
-                break
-            if _dump_wanted("all"):
-                sys.stderr.write(f"[minitorch_jit] refined:\n{graph}")
-    else:
-        # Correct but maybe not fully optimized: some pass keeps undoing another's work.
-        message = f"the optimizations did not reach a fixed point in {MAX_ROUNDS} rounds"
-        if _verifying():
-            raise RuntimeError(message)
-        log.warning(message)
+                if refine is None:
+                    break
+                changed, refine = refine(graph), None
+                if not changed:
+                    break
+                if _dump_wanted("all"):
+                    sys.stderr.write(f"[minitorch_jit] refined:\n{graph}")
+        else:
+            _not_settled()
     return graph
+
+
+def _not_settled() -> None:
+    # Correct but maybe not fully optimized: some pass keeps undoing another's work.
+    message = f"the optimizations did not reach a fixed point in {MAX_ROUNDS} rounds"
+    if _verifying():
+        raise RuntimeError(message)
+    log.warning(message)

@@ -33,6 +33,8 @@ from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
 from minitorch_jit.ir.schema import substitute
 from minitorch_jit.ir.types import ListType, NoneType, OptionalType, TensorType, TupleType, Type, unify
 
+from .effects import require_ops
+
 
 def refine(old: Type, new: Type) -> Type:
     """``new`` where it describes the value at least as well as ``old``: tensors (and tensors
@@ -184,6 +186,7 @@ def subgraph_output_types(node: Node) -> List[Type]:
 def shape_propagation(graph: Graph) -> bool:
     """Recompute the types of all values from the graph inputs' types. Returns whether any
     type changed."""
+    require_ops("shape propagation")
     original = {v: v.type for v in values_of(graph.block)}
     _Propagator(original).block(graph.block)
     return any(v.type != t for v, t in original.items())

@@ -3,14 +3,14 @@ at all, on the same inputs, and compare.
 
 ``assert_same_with_and_without_passes(fn, *args)`` takes what ``script`` or ``trace``
 returned (a ScriptFunction or a ScriptModule). Each run gets its own copies of the tensor
-arguments (module parameters and buffers included) and the same RNG seed, so in-place writes
-and random draws are compared too; an exception must be the same in every run. The
+arguments (module parameters and buffers included; one tensor passed twice is one tensor in
+each copy) and the same RNG seed, so in-place writes and random draws are compared too; an exception must be the same in every run. The
 optimizations must give identical results, bit for bit; the whole pipeline, whose fusion
 groups compute transcendentals with their own (stated) accuracy, must agree within that
 accuracy, and exactly in everything else (dtypes, shapes, ints, bools, NaNs, infinities).
 """
 import weakref
-from typing import Any, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 from graph_checks import FUSED_RTOL, assert_same
@@ -27,12 +27,20 @@ def _method(fn: Any) -> ScriptFunction:
     return fn._methods["forward"] if isinstance(fn, ScriptModule) else fn
 
 
-def _copy(v: Any) -> Any:
+def _copy(v: Any, memo: Dict[int, Any]) -> Any:
+    """A deep copy of tensors; one tensor passed twice stays one tensor in the copy."""
     if isinstance(v, Tensor):
-        return Tensor._wrap(np.array(v._a))
+        if id(v) not in memo:
+            memo[id(v)] = Tensor._wrap(np.array(v._a))
+        return memo[id(v)]
     if isinstance(v, (list, tuple)):
-        return type(v)(_copy(x) for x in v)
+        return type(v)(_copy(x, memo) for x in v)
     return v
+
+
+def _copies(values: List[Any]) -> List[Any]:
+    memo: Dict[int, Any] = {}
+    return [_copy(v, memo) for v in values]
 
 
 def _plain(v: Any) -> Any:
@@ -67,20 +75,20 @@ def _run(executor: GraphExecutor, values: List[Any], seed: int) -> Tuple[Any, An
     return out, _plain(values)
 
 
-def assert_same_with_and_without_passes(fn: Any, *args: Any, seed: int = 0) -> None:
+def assert_same_with_and_without_passes(fn: Any, *args: Any, seed: int = 0, fused_atol: float = 1e-30) -> None:
     """``fn(*args)`` gives the same results, and leaves the same arguments, whether its graph
     runs through no passes, through the optimizations (bit for bit) or through the whole
-    pipeline with fusion (within the fused kernels' accuracy)."""
+    pipeline with fusion (within the fused kernels' accuracy, relative, or ``fused_atol``)."""
     method = _method(fn)
     values = method._inputs(args, {})
     none, optimizations, pipeline = _executors(method)
-    plain = _run(none, [_copy(v) for v in values], seed)
-    optimized = _run(optimizations, [_copy(v) for v in values], seed)
+    plain = _run(none, _copies(values), seed)
+    optimized = _run(optimizations, _copies(values), seed)
     assert_same(plain[0], optimized[0], f"{method.name}: result")
     assert_same(plain[1], optimized[1], f"{method.name}: arguments after the call")
-    fused = _run(pipeline, [_copy(v) for v in values], seed)
-    assert_same(plain[0], fused[0], f"{method.name} fused: result", FUSED_RTOL)
-    assert_same(plain[1], fused[1], f"{method.name} fused: arguments after the call", FUSED_RTOL)
+    fused = _run(pipeline, _copies(values), seed)
+    assert_same(plain[0], fused[0], f"{method.name} fused: result", FUSED_RTOL, fused_atol)
+    assert_same(plain[1], fused[1], f"{method.name} fused: arguments after the call", FUSED_RTOL, fused_atol)
 
 
 def random_like(args: Sequence[Any], seed: int) -> List[Any]:

@@ -33,6 +33,9 @@ class Program(NamedTuple):
     build: Callable[[], Any]
     examples: Callable[[], List[Tuple[Any, ...]]]
     source: Any = None
+    # fused results may also differ by this much: a recurrence carries a fused tanh's ulp in
+    # one step into the next, where sums that cancel make it large relative to the result
+    fused_atol: float = 1e-30
 
 
 def script_from_ir(text: str, name: str = "fn") -> ScriptFunction:
@@ -204,7 +207,7 @@ PROGRAMS: List[Program] = [
     Program("mlp scripted", _module(mlp), lambda: [(torch.randn(8, 8),), (torch.randn(1, 8),)], mlp),
     Program("LeNet", _module(LeNet, torch.randn(2, 1, 28, 28)), lambda: [(torch.randn(3, 1, 28, 28),)], LeNet),
     Program("LeNet scripted", _module(LeNet), lambda: [(torch.randn(3, 1, 28, 28),)], LeNet),
-    Program("RNN script module", _rnn, lambda: [(torch.randn(12, 2, 3), torch.zeros(2, 6))], RNN),
+    Program("RNN script module", _rnn, lambda: [(torch.randn(12, 2, 3), torch.zeros(2, 6))], RNN, fused_atol=1e-6),
     Program("saved_models scripted function", real_scripted_function,
             lambda: [(torch.randn(3),), (torch.randn(2, 2), 5, 3.0), (-torch.ones(4), 0)]),
     Program("saved_models scripted module", real_scripted_module, lambda: [(torch.randn(5, 4),)]),

@@ -9,7 +9,7 @@ def test_unused_pure_nodes_go_effects_stay():
     check_pass(dce, """
         graph(%x : Float(*)):
           %one : int = prim::Constant[value=1]()
-          %a : Tensor = aten::mean(%x)
+          %a : Tensor = aten::sin(%x)
           %b : Tensor = aten::exp(%x)
           = prim::Print(%b)
           %c : Tensor = aten::add_(%x, %one)
@@ -61,20 +61,20 @@ def test_unused_loop_carried_values_go_and_used_ones_stay():
     check_pass(dce, """
         graph(%x : Float(*), %n : int):
           %t : bool = prim::Constant[value=True]()
-          %y : Tensor, %z : Tensor, %w : Tensor = prim::Loop(%n, %t, %x, %x, %x)
-            block0(%i : int, %y.1 : Tensor, %z.1 : Tensor, %w.1 : Tensor):
-              %y.2 : Tensor = aten::sin(%z.1)
-              %z.2 : Tensor = aten::cos(%z.1)
-              %w.2 : Tensor = aten::exp(%w.1)
+          %y : Float(*), %z : Float(*), %w : Float(*) = prim::Loop(%n, %t, %x, %x, %x)
+            block0(%i : int, %y.1 : Float(*), %z.1 : Float(*), %w.1 : Float(*)):
+              %y.2 : Float(*) = aten::sin(%z.1)
+              %z.2 : Float(*) = aten::cos(%z.1)
+              %w.2 : Float(*) = aten::exp(%w.1)
               -> (%t, %y.2, %z.2, %w.2)
           return (%y)
         """, """
         graph(%x : Float(*), %n : int):
           %t : bool = prim::Constant[value=True]()
-          %y : Tensor, %z : Tensor = prim::Loop(%n, %t, %x, %x)
-            block0(%i : int, %y.1 : Tensor, %z.1 : Tensor):
-              %y.2 : Tensor = aten::sin(%z.1)
-              %z.2 : Tensor = aten::cos(%z.1)
+          %y : Float(*), %z : Float(*) = prim::Loop(%n, %t, %x, %x)
+            block0(%i : int, %y.1 : Float(*), %z.1 : Float(*)):
+              %y.2 : Float(*) = aten::sin(%z.1)
+              %z.2 : Float(*) = aten::cos(%z.1)
               -> (%t, %y.2, %z.2)
           return (%y)
         """)
@@ -84,10 +84,10 @@ def test_a_loop_that_only_prints_stays():
     check_pass(dce, """
         graph(%x : Float(*), %n : int):
           %t : bool = prim::Constant[value=True]()
-          %y : Tensor = prim::Loop(%n, %t, %x)
-            block0(%i : int, %y.1 : Tensor):
+          %y : Float(*) = prim::Loop(%n, %t, %x)
+            block0(%i : int, %y.1 : Float(*)):
               = prim::Print(%i)
-              %y.2 : Tensor = aten::sin(%y.1)
+              %y.2 : Float(*) = aten::sin(%y.1)
               -> (%t, %y.2)
           return (%x)
         """, """
@@ -107,26 +107,26 @@ def test_control_flow_with_nothing_live_inside_goes_whole():
     check_pass(dce, """
         graph(%x : Float(*), %n : int, %c : bool):
           %t : bool = prim::Constant[value=True]()
-          %y : Tensor = prim::Loop(%n, %t, %x)
-            block0(%i : int, %y.1 : Tensor):
-              %y.2 : Tensor = prim::If(%c)
+          %y : Float(*) = prim::Loop(%n, %t, %x)
+            block0(%i : int, %y.1 : Float(*)):
+              %y.2 : Float(*) = prim::If(%c)
                 block0():
-                  %a : Tensor = aten::exp(%y.1)
+                  %a : Float(*) = aten::exp(%y.1)
                   -> (%a)
                 block1():
                   -> (%y.1)
               -> (%t, %y.2)
            = prim::If(%c)
             block0():
-              %b : Tensor = aten::sin(%x)
+              %b : Float(*) = aten::sin(%x)
               -> ()
             block1():
               -> ()
-          %z : Tensor = aten::neg(%x)
+          %z : Float(*) = aten::neg(%x)
           return (%z)
         """, """
         graph(%x : Float(*), %n : int, %c : bool):
-          %z : Tensor = aten::neg(%x)
+          %z : Float(*) = aten::neg(%x)
           return (%z)
         """)
 
@@ -135,11 +135,11 @@ def test_an_effect_deep_inside_keeps_its_enclosing_control_flow():
     check_pass(dce, """
         graph(%x : Float(*), %n : int, %c : bool):
           %t : bool = prim::Constant[value=True]()
-          %y : Tensor = prim::Loop(%n, %t, %x)
-            block0(%i : int, %y.1 : Tensor):
-              %y.2 : Tensor = prim::If(%c)
+          %y : Float(*) = prim::Loop(%n, %t, %x)
+            block0(%i : int, %y.1 : Float(*)):
+              %y.2 : Float(*) = prim::If(%c)
                 block0():
-                  %a : Tensor = aten::exp(%y.1)
+                  %a : Float(*) = aten::exp(%y.1)
                    = prim::Print(%i)
                   -> (%a)
                 block1():

@@ -16,9 +16,10 @@ from programs import PROGRAMS
 def test_full_pipeline_and_no_passes_agree(program):
     fn = program.build()
     for example in program.examples():
-        assert_same_with_and_without_passes(fn, *example)
+        assert_same_with_and_without_passes(fn, *example, fused_atol=program.fused_atol)
         for seed in range(2):
-            assert_same_with_and_without_passes(fn, *random_like(example, seed), seed=seed)
+            assert_same_with_and_without_passes(fn, *random_like(example, seed), seed=seed,
+                                                fused_atol=program.fused_atol)
 
 
 # what the seed programs' modules define besides the programs

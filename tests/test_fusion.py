@@ -2,6 +2,7 @@
 compute what the unfused ones do."""
 import numpy as np
 import pytest
+from graph_checks import check_pass, dedent
 
 import minitorch_jit as torch
 from minitorch_jit.ir.parser import parse_graph
@@ -145,3 +146,209 @@ def test_ops_inside_loops_and_ifs_fuse_within_their_block():
     verify(g)
     loop = g.nodes[-1]
     assert [n.kind for n in loop.blocks[0].nodes] == ["prim::FusionGroup"]
+
+
+# -- IR text in, printed IR out, with check_pass (round trip, idempotence, same values) ----------
+
+
+def test_a_chain_fuses_and_a_value_used_outside_is_a_group_output():
+    check_pass(fuse, """
+        graph(%x : Float(*, *), %y : Float(*)):
+          %m : Float(*, *) = aten::mul(%x, %y)
+          %one : int = prim::Constant[value=1]()
+          %a : Float(*, *) = aten::add(%m, %one)
+          %s : Float() = aten::sum(%a)
+          %t : Float(*, *) = aten::tanh(%a)
+          return (%s, %t)
+        """, """
+        graph(%x : Float(*, *), %y : Float(*)):
+          %a : Float(*, *), %t : Float(*, *) = prim::FusionGroup_0(%x, %y)
+          %s : Float() = aten::sum(%a)
+          return (%s, %t)
+        with prim::FusionGroup_0 = graph(%x : Float(*, *), %y : Float(*)):
+          %m : Float(*, *) = aten::mul(%x, %y)
+          %one : int = prim::Constant[value=1]()
+          %a : Float(*, *) = aten::add(%m, %one)
+          %t : Float(*, *) = aten::tanh(%a)
+          return (%a, %t)
+        """)
+
+
+def test_an_in_place_write_keeps_its_readers_out_and_no_group_spans_it():
+    # %x may be %y (the caller may pass one tensor twice), so exp(%x) reads a written
+    # tensor; sin and cos may not fuse across the write; cos and neg, after it, do
+    check_pass(fuse, """
+        graph(%x : Float(*), %y : Float(*)):
+          %one : int = prim::Constant[value=1]()
+          %a : Float(*) = aten::exp(%x)
+          %b : Float(*) = aten::sin(%a)
+          %w : Float(*) = aten::add_(%y, %one)
+          %c : Float(*) = aten::cos(%b)
+          %d : Float(*) = aten::neg(%c)
+          return (%d, %w)
+        """, """
+        graph(%x : Float(*), %y : Float(*)):
+          %one : int = prim::Constant[value=1]()
+          %a : Float(*) = aten::exp(%x)
+          %b : Float(*) = aten::sin(%a)
+          %w : Float(*) = aten::add_(%y, %one)
+          %d : Float(*) = prim::FusionGroup_0(%b)
+          return (%d, %w)
+        with prim::FusionGroup_0 = graph(%b : Float(*)):
+          %c : Float(*) = aten::cos(%b)
+          %d : Float(*) = aten::neg(%c)
+          return (%d)
+        """)
+
+
+def test_a_print_between_two_ops_keeps_them_in_two_groups():
+    check_pass(fuse, """
+        graph(%x : Float(*)):
+          %a : Float(*) = aten::exp(%x)
+          %b : Float(*) = aten::sin(%a)
+          = prim::Print(%x)
+          %c : Float(*) = aten::cos(%b)
+          %d : Float(*) = aten::neg(%c)
+          return (%d)
+        """, """
+        graph(%x : Float(*)):
+          %b : Float(*) = prim::FusionGroup_0(%x)
+          = prim::Print(%x)
+          %d : Float(*) = prim::FusionGroup_1(%b)
+          return (%d)
+        with prim::FusionGroup_0 = graph(%x : Float(*)):
+          %a : Float(*) = aten::exp(%x)
+          %b : Float(*) = aten::sin(%a)
+          return (%b)
+        with prim::FusionGroup_1 = graph(%b : Float(*)):
+          %c : Float(*) = aten::cos(%b)
+          %d : Float(*) = aten::neg(%c)
+          return (%d)
+        """, values=False)
+
+
+def test_an_unknown_op_in_the_middle_is_neither_fused_nor_spanned():
+    # the verifier refuses ops the registry does not know, so this one is checked by hand;
+    # foo::bar takes no input here: one taking %x might write it, and keep exp(%x) out too
+    g = parse_graph(dedent("""
+        graph(%x : Float(*)):
+          %a : Float(*) = aten::exp(%x)
+          %b : Float(*) = aten::sin(%a)
+          %u : Float(*) = foo::bar()
+          %c : Float(*) = aten::cos(%b)
+          %d : Float(*) = aten::mul(%c, %u)
+          return (%d)
+        """))
+    assert fuse(g)
+    assert print_graph(g) == dedent("""
+        graph(%x : Float(*)):
+          %b : Float(*) = prim::FusionGroup_0(%x)
+          %u : Float(*) = foo::bar()
+          %d : Float(*) = prim::FusionGroup_1(%b, %u)
+          return (%d)
+        with prim::FusionGroup_0 = graph(%x : Float(*)):
+          %a : Float(*) = aten::exp(%x)
+          %b : Float(*) = aten::sin(%a)
+          return (%b)
+        with prim::FusionGroup_1 = graph(%b : Float(*), %u : Float(*)):
+          %c : Float(*) = aten::cos(%b)
+          %d : Float(*) = aten::mul(%c, %u)
+          return (%d)
+        """)
+    assert not fuse(g)
+
+
+def test_the_optimizer_removes_errors_integer_division_is_not_broadcast_away_in_a_group():
+    # issue 12 item 8: with c of shape (0, 1) the product is empty, and a kernel computing it
+    # would never divide; eagerly a // b raises for a zero in b
+    check_pass(fuse, """
+        graph(%a : Long(*), %b : Long(*), %c : Long(*, 1)):
+          %q : Long(*) = aten::floor_divide(%a, %b)
+          %p : Long(*, *) = aten::mul(%q, %c)
+          %r : Long(*, *) = aten::neg(%p)
+          %s : Long(*, *) = aten::abs(%r)
+          return (%s)
+        """, """
+        graph(%a : Long(*), %b : Long(*), %c : Long(*, 1)):
+          %q : Long(*) = aten::floor_divide(%a, %b)
+          %p : Long(*, *) = aten::mul(%q, %c)
+          %s : Long(*, *) = prim::FusionGroup_0(%p)
+          return (%s)
+        with prim::FusionGroup_0 = graph(%p : Long(*, *)):
+          %r : Long(*, *) = aten::neg(%p)
+          %s : Long(*, *) = aten::abs(%r)
+          return (%s)
+        """, inputs=[np.array([1, 2], np.int64), np.array([0, 1], np.int64), np.zeros((0, 1), np.int64)])
+    # at known, equal sizes every quotient is computed: the division fuses
+    check_pass(fuse, """
+        graph(%a : Long(4), %b : Long(4), %c : Long(4)):
+          %q : Long(4) = aten::floor_divide(%a, %b)
+          %p : Long(4) = aten::mul(%q, %c)
+          return (%p)
+        """, checks="""
+        CHECK: prim::FusionGroup_0(%a, %b, %c)
+        CHECK: aten::floor_divide(%a, %b)
+        CHECK-NEXT: aten::mul(%q, %c)
+        """)
+
+
+def test_integer_division_by_a_constant_it_accepts_fuses_at_any_sizes():
+    check_pass(fuse, """
+        graph(%a : Long(*), %c : Long(*, 1)):
+          %two : int = prim::Constant[value=2]()
+          %zero : int = prim::Constant[value=0]()
+          %q : Long(*) = aten::floor_divide(%a, %two)
+          %p : Long(*, *) = aten::mul(%q, %c)
+          %r : Long(*) = aten::remainder(%a, %zero)
+          %s : Long(*, *) = aten::mul(%r, %c)
+          return (%p, %s)
+        """, checks="""
+        CHECK: %p : Long(*, *) = prim::FusionGroup_0(%a, %c)
+        CHECK: %r : Long(*) = aten::remainder(%a, %zero)
+        CHECK-NEXT: %s : Long(*, *) = aten::mul(%r, %c)
+        CHECK: aten::floor_divide(%a, %two)
+        CHECK-NEXT: aten::mul(%q, %c)
+        """)
+
+
+def test_the_optimizer_removes_errors_scripted_integer_division_raises_as_eager():
+    @torch.script
+    def f(a, b, c):
+        return (a // b) * c
+
+    a, b, c = torch.tensor([1, 2]), torch.tensor([0, 1]), torch.zeros((0, 1), dtype=torch.int64)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        (a // b) * c
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        f(a, b, c)
+    assert ("because it would broadcast the result of aten::floor_divide, which may raise for some values "
+            "(integer division by zero), to sizes that could skip its elements") in f.explain(a, b, c)
+
+
+def test_an_unused_op_that_may_raise_stays_out_of_groups():
+    check_pass(fuse, """
+        graph(%x : Float(*), %y : Float(*)):
+          %s : Float(*) = aten::add(%x, %y)
+          %a : Float(*) = aten::exp(%x)
+          %b : Float(*) = aten::sin(%a)
+          return (%b)
+        """, checks="""
+        CHECK: %s : Float(*) = aten::add(%x, %y)
+        CHECK-NEXT: %b : Float(*) = prim::FusionGroup_0(%x)
+        """)
+
+
+@pytest.mark.xfail(strict=True, reason="codegen/launch.py allocates fused outputs contiguous; eager keeps the "
+                                       "input's layout (found by the random-program test; not fixed here)")
+def test_a_fused_result_has_the_layout_eager_gives_it():
+    def f(x):
+        a = -(-x)
+        return a.view(-1)
+
+    traced = torch.trace(f, (torch.rand(3, 4),))
+    x = torch.from_numpy(np.random.rand(4, 3).astype(np.float32)).t()  # not contiguous
+    assert groups(traced.graph_for(x))
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        f(x)
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        traced(x)

@@ -1,6 +1,8 @@
 """Random traced programs full of what the passes rewrite (identities, views, conversions,
 sizes, duplicates) mixed with what they must respect (in-place writes, also into inputs and
-through views, values returned twice): the full pipeline and no passes agree bit for bit."""
+through views, values returned twice, one tensor passed as both inputs, ops that raise for
+some values, also when nobody uses their results): the full pipeline and no passes agree bit for bit,
+errors included."""
 from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
@@ -45,6 +47,13 @@ OPS: Dict[str, Tuple[Callable[[Any, Any], bool], Op]] = {
     "dropout eval": (lambda a, b: True, lambda a, b: F.dropout(a, 0.5, training=False)),
     "long": (lambda a, b: True, lambda a, b: a.long()),
     "positive": (lambda a, b: True, lambda a, b: a > 0),
+    "sub_": (lambda a, b: a.shape == b.shape and a.dtype == b.dtype, lambda a, b: a.sub_(b)),
+    "neg_": (lambda a, b: True, lambda a, b: a.neg_()),
+    "transpose mul_": (lambda a, b: a.dim() >= 1, lambda a, b: a.transpose(0, -1).mul_(3)),
+    "select add_": (lambda a, b: a.dim() >= 1, lambda a, b: a[0].add_(1)),
+    # raises where a value of b is -1: at run time, not while tracing (rand is in [0, 1))
+    "floor_divide": (lambda a, b: a.shape == b.shape, lambda a, b: a.long() // (b.long() + 1)),
+    "remainder": (lambda a, b: a.shape == b.shape, lambda a, b: a.long() % (b.long() + 1)),
 }
 NAMES = sorted(OPS)
 
@@ -68,12 +77,13 @@ def build(program: List[Tuple[str, int, int]], returned: int) -> Callable[..., A
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(program=steps, returned=st.integers(1, 3), transposed=st.booleans())
-def test_random_programs_agree_with_and_without_passes(program, returned, transposed):
+@given(program=steps, returned=st.integers(1, 3), transposed=st.booleans(), same=st.booleans())
+def test_random_programs_agree_with_and_without_passes(program, returned, transposed, same):
     fn = build(program, returned)
     traced = torch.trace(fn, (torch.rand(3, 4), torch.rand(3, 4)))
     for seed, shape in enumerate([(3, 4), (5, 4), (1, 4)]):
         x, y = random_like([torch.rand(*shape), torch.rand(*shape)], seed)
         if transposed:
             x = torch.from_numpy(x.numpy().T.copy()).t()  # same shape, not contiguous
-        assert_same_with_and_without_passes(traced, x, y, seed=seed)
+        # one tensor as both arguments: a write into y is a write into x
+        assert_same_with_and_without_passes(traced, x, x if same else y, seed=seed)

@@ -159,8 +159,9 @@ def test_the_seeds_rnn_script_module(capsys):
     for t in range(25):
         h_ref = torch.tanh(x[t] @ W_h + h_ref @ U_h + b_h)
         outs.append(torch.tanh(h_ref @ W_y + b_y))
-    np.testing.assert_allclose(ys.numpy(), torch.stack(outs).numpy(), rtol=1e-6)
-    np.testing.assert_allclose(h.numpy(), h_ref.numpy(), rtol=1e-6)
+    # fused tanh is within a few ulps; the recurrence carries them on, through sums that cancel
+    np.testing.assert_allclose(ys.numpy(), torch.stack(outs).numpy(), rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(h.numpy(), h_ref.numpy(), rtol=1e-6, atol=1e-5)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and all(line.startswith("stats:  tensor(") for line in lines)  # t = 0, 10, 20
     assert isinstance(rnn, torch.jit.ScriptModule) and type(rnn).__name__ == "RNN"

@@ -293,9 +293,10 @@ binary("sub", _sub, dunder="sub", alpha=True, num=operator.sub, wrap_ints=True, 
 binary("mul", _mul, dunder="mul", num=operator.mul, wrap_ints=True, also=("torch.multiply",))
 binary("div", _div, "float", dunder="truediv", num=_num_truediv, num_result="float", wrap_ints=True,
        also=("torch.true_divide", "torch.divide"))
-binary("floor_divide", _floor_divide, dunder="floordiv", num=operator.floordiv, wrap_ints=True)
-binary("remainder", _remainder, dunder="mod", torch_reflected=True, num=operator.mod, wrap_ints=True)
-binary("pow", _pow, dunder="pow", torch_reflected=True, num=_num_pow, num_result="float")
+binary("floor_divide", _floor_divide, dunder="floordiv", num=operator.floordiv, wrap_ints=True, value_errors="other")
+binary("remainder", _remainder, dunder="mod", torch_reflected=True, num=operator.mod, wrap_ints=True,
+       value_errors="other")
+binary("pow", _pow, dunder="pow", torch_reflected=True, num=_num_pow, num_result="float", value_errors="other")
 binary("maximum", _maximum, reflected=False, scalar=False)
 binary("minimum", _minimum, reflected=False, scalar=False)
 for _name, _f, _num in (("eq", np.equal, operator.eq), ("ne", np.not_equal, operator.ne),

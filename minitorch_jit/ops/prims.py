@@ -48,12 +48,12 @@ def _list_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     return [ListType(elem)]
 
 
-@op("prim::ListConstruct(t... elems) -> t[]", type_rule=_list_rule)
+@op("prim::ListConstruct(t... elems) -> t[]", type_rule=_list_rule, total=True)
 def list_construct(*elems: Any) -> List[Any]:
     return list(elems)
 
 
-@op("prim::TupleConstruct(Any... elems) -> Any", type_rule=lambda types, consts: [TupleType(types)])
+@op("prim::TupleConstruct(Any... elems) -> Any", type_rule=lambda types, consts: [TupleType(types)], total=True)
 def tuple_construct(*elems: Any) -> tuple:
     return elems
 
@@ -121,6 +121,6 @@ op("aten::Float.num(Scalar a) -> float", names=("builtins.float",))(builtins.flo
 op("aten::neg.num(Scalar a) -> Scalar", names=("operator.__neg__",), type_rule=num_rule("arith"))(
     lambda a: -a)
 op("aten::abs.num(Scalar a) -> Scalar", names=("builtins.abs",), type_rule=num_rule("arith"))(builtins.abs)
-op("aten::__not__(bool self) -> bool", names=("operator.__not__",))(lambda b: not b)
+op("aten::__not__(bool self) -> bool", names=("operator.__not__",), total=True)(lambda b: not b)
 op("aten::floor.float(float a) -> int", names=("math.floor",))(math.floor)
 op("aten::ceil.float(float a) -> int", names=("math.ceil",))(math.ceil)

@@ -130,7 +130,7 @@ def is_not(a: Any, b: Any) -> bool:
 # -- lists ----------------------------------------------------------------------------------------
 
 
-@op("aten::len.t(t[] a) -> int", names=("builtins.len",))
+@op("aten::len.t(t[] a) -> int", names=("builtins.len",), total=True)
 def len_list(a: List[Any]) -> int:
     return len(a)
 
@@ -142,7 +142,7 @@ def len_tensor(a: np.ndarray) -> int:
     return a.shape[0]
 
 
-@op("aten::len.str(str s) -> int", names=("builtins.len",))
+@op("aten::len.str(str s) -> int", names=("builtins.len",), total=True)
 def len_str(s: str) -> int:
     return len(s)
 
@@ -293,7 +293,7 @@ def derive_index(index: int, start: int, step: int) -> int:
 # -- structural: what the scripter's SSA conversion and Optional refinement emit -----------------
 
 
-@op("prim::Uninitialized() -> Any")
+@op("prim::Uninitialized() -> Any", total=True)
 def uninitialized() -> None:
     """A placeholder for a variable on a path that has already returned: typed by its node,
     never read."""

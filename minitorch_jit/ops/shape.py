@@ -27,17 +27,17 @@ def size_int(a: np.ndarray, dim: int) -> int:
     return a.shape[norm_dim(dim, a.ndim)]
 
 
-@op("aten::size(Tensor self) -> int[]", names=("Tensor.size",))
+@op("aten::size(Tensor self) -> int[]", names=("Tensor.size",), total=True)
 def size(a: np.ndarray) -> List[int]:
     return list(a.shape)
 
 
-@op("aten::dim(Tensor self) -> int", names=("Tensor.dim", "Tensor.ndimension"))
+@op("aten::dim(Tensor self) -> int", names=("Tensor.dim", "Tensor.ndimension"), total=True)
 def dim(a: np.ndarray) -> int:
     return a.ndim
 
 
-@op("aten::numel(Tensor self) -> int", names=("Tensor.numel", "torch.numel"))
+@op("aten::numel(Tensor self) -> int", names=("Tensor.numel", "torch.numel"), total=True)
 def numel(a: np.ndarray) -> int:
     return int(a.size)
 
