@@ -13,15 +13,16 @@ import time
 from typing import Any, Callable, List, Tuple
 
 import minitorch_jit as torch
-from minitorch_jit.runtime import config
 from minitorch_jit.passes.pipeline import optimize, run_pipeline
+from minitorch_jit.runtime import config
 
 sys.path.insert(0, "tests")
+from programs import LOOPS, script_from_ir  # noqa: E402
+
 from examples.peephole import dumb_function  # noqa: E402
 from examples.ratio_iou import ratio_iou  # noqa: E402
 from examples.trace_lenet import LeNet  # noqa: E402
 from examples.uniformity_loss import lunif2  # noqa: E402
-from programs import LOOPS, script_from_ir  # noqa: E402
 
 
 def median_time(fn: Callable[[], Any], number: int) -> float:

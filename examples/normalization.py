@@ -8,7 +8,7 @@ import os
 import timeit
 
 import minitorch_jit as torch
-from minitorch_jit.bench.programs.normalization import softmax, layer_norm
+from minitorch_jit.bench.programs.normalization import layer_norm, softmax
 
 
 def main() -> None:

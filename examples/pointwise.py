@@ -8,7 +8,7 @@ import os
 import timeit
 
 import minitorch_jit as torch
-from minitorch_jit.bench.programs.pointwise import square5, gelu
+from minitorch_jit.bench.programs.pointwise import gelu, square5
 
 
 def main() -> None:

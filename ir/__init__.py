@@ -6,9 +6,31 @@ from .graph import SUBGRAPH, Block, Graph, Node, SourceLocation, Use, Value, clo
 from .lexer import IRParseError
 from .parser import parse_graph, parse_type_str
 from .printer import print_graph
-from .types import (ANY, BOOL, DEVICE, FLOAT, INT, NONE, NUMBER, SCALARTYPE, STR, TENSOR, AnyType, BoolType,
-                    FloatType, IntType, ListType, NoneType, NumberType, OptionalType, StrType, TensorType,
-                    TupleType, Type, unify)
+from .types import (
+                    ANY,
+                    BOOL,
+                    DEVICE,
+                    FLOAT,
+                    INT,
+                    NONE,
+                    NUMBER,
+                    SCALARTYPE,
+                    STR,
+                    TENSOR,
+                    AnyType,
+                    BoolType,
+                    FloatType,
+                    IntType,
+                    ListType,
+                    NoneType,
+                    NumberType,
+                    OptionalType,
+                    StrType,
+                    TensorType,
+                    TupleType,
+                    Type,
+                    unify,
+)
 from .verifier import VerifyError, verify
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -18,8 +18,7 @@ import numpy as np
 
 from .graph import SUBGRAPH, Block, Graph, Node, Value
 from .lexer import IRParseError, Token, TokenStream
-from .types import (FROM_SHORT_NAME, NAMED_TYPES, ListType, OptionalType, TensorType,
-                    TupleType, Type, TypeVar)
+from .types import FROM_SHORT_NAME, NAMED_TYPES, ListType, OptionalType, TensorType, TupleType, Type, TypeVar
 
 _SUBGRAPH_KIND = re.compile(r"^(.*)_(\d+)$")
 _CONSTANT_REF = re.compile(r"^CONSTANTS\.c(\d+)$")

@@ -19,7 +19,6 @@ import numpy as np
 from .graph import SUBGRAPH, Block, Graph, Node, Value
 from .types import SHORT_NAME
 
-
 _DECIMAL_BITS = 2000  # 603 digits at most, under the least limit Python can be set to
 
 

@@ -14,8 +14,22 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .lexer import TokenStream
 from .parser import parse_type, parse_type_suffixes
-from .types import (ANY, AnyType, BoolType, FloatType, IntType, ListType, NoneType, NumberType,
-                    OptionalType, TensorType, TupleType, Type, TypeVar, unify)
+from .types import (
+    ANY,
+    AnyType,
+    BoolType,
+    FloatType,
+    IntType,
+    ListType,
+    NoneType,
+    NumberType,
+    OptionalType,
+    TensorType,
+    TupleType,
+    Type,
+    TypeVar,
+    unify,
+)
 
 NO_DEFAULT = object()
 
@@ -244,7 +258,7 @@ def match_schema(schema: FunctionSchema, types: Sequence[Type], exact: bool = Fa
 
 def with_defaults(schema: FunctionSchema, types: Sequence[Type], consts: Sequence[Any]) -> tuple:
     """``types`` and ``consts`` extended by the omitted trailing arguments' defaults."""
-    from .types import type_of_constant, NONE
+    from .types import NONE, type_of_constant
     types, consts = list(types), list(consts)
     for a in schema.arguments[len(types):]:
         if a.vararg or not a.has_default:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator
 
+from minitorch_jit.ir import registry as _registry
+
 from . import dtypes
+from . import ops as _ops
 from .dtypes import bool, double, dtype, float, float32, float64, get_default_dtype, int, int32, int64, long  # noqa: A004
 from .tensor import Parameter, Size, Tensor
-from . import ops as _ops
-from minitorch_jit.ir import registry as _registry
 
 for _name in _registry.python_names("torch"):
     globals()[_name] = _ops.function("torch", _name)
@@ -33,9 +34,16 @@ def no_grad() -> Iterator[None]:
 
 inference_mode = no_grad
 
-from ._version import __version__  # noqa: E402,F401
-
 from . import jit  # noqa: E402
-from .jit import ScriptFunction, ScriptModule, TracerWarning, TracingCheckError, trace  # noqa: E402,F401
-from .jit import LoadError, load, save  # noqa: E402,F401
+from ._version import __version__  # noqa: E402,F401
+from .jit import (  # noqa: E402,F401
+    LoadError,
+    ScriptFunction,
+    ScriptModule,
+    TracerWarning,
+    TracingCheckError,
+    load,
+    save,
+    trace,
+)
 from .scripter import ScriptError, script, script_method  # noqa: E402,F401

@@ -48,8 +48,17 @@ import numpy as np
 
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node
-from minitorch_jit.ir.types import (FLOAT, SHORT_NAME, IntType, ListType, NoneType, OptionalType, TensorType, Type,
-                      type_of_constant)
+from minitorch_jit.ir.types import (
+    FLOAT,
+    SHORT_NAME,
+    IntType,
+    ListType,
+    NoneType,
+    OptionalType,
+    TensorType,
+    Type,
+    type_of_constant,
+)
 
 from .alias_analysis import AliasDb, alias_db, is_mutable_type, keeps_alias_db
 from .effects import has_effects, require_ops, runtime_value

@@ -51,8 +51,8 @@ from minitorch_jit.ir.types import BOOL, INT, ListType, TensorType, is_float, is
 
 from .alias_analysis import AliasDb, alias_db, keeps_alias_db
 from .effects import may_raise, require_ops
-from .shape_propagation import rule_types
 from .rewriting import replace_value
+from .shape_propagation import rule_types
 
 Rule = Callable[[Node, AliasDb], Optional[List[Value]]]
 

@@ -17,10 +17,10 @@ from graph_checks import FUSED_RTOL, assert_same
 
 import minitorch_jit as torch
 from minitorch_jit import Tensor
-from minitorch_jit.runtime import config
-from minitorch_jit.runtime.executor import GraphExecutor
-from minitorch_jit.runtime.compiled import ScriptFunction, ScriptModule
 from minitorch_jit.passes.pipeline import optimize, run_pipeline
+from minitorch_jit.runtime import config
+from minitorch_jit.runtime.compiled import ScriptFunction, ScriptModule
+from minitorch_jit.runtime.executor import GraphExecutor
 
 
 def _method(fn: Any) -> ScriptFunction:

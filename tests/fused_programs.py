@@ -184,7 +184,7 @@ def run_both(text: str, inputs: Sequence[Any]) -> Optional[List[Tuple[np.ndarray
         except Exception as f:  # noqa: BLE001
             assert (type(f), str(f)) == (type(e), str(e)), f"fused raised {f!r}, eager {e!r}"
             return None
-        raise AssertionError(f"eager raised {e!r}, fused did not")
+        raise AssertionError(f"eager raised {e!r}, fused did not") from None
     got = FusedKernel(g)(*inputs)
     expected = expected if isinstance(expected, tuple) else (expected,)
     got = got if isinstance(got, tuple) else (got,)

@@ -10,22 +10,21 @@ import inspect
 from typing import Any, Callable, List, NamedTuple, Tuple
 
 from graph_checks import dedent
-
-import minitorch_jit as torch
-from minitorch_jit.ir import parse_graph, verify
-from minitorch_jit.runtime.compiled import ScriptFunction
 from saved_models import real_scripted_function, real_scripted_module
 
+import minitorch_jit as torch
+from minitorch_jit.bench.programs.lenet import LeNet
 from minitorch_jit.bench.programs.lstm_cell import lstm_cell, lstm_inputs, lstm_pointwise
+from minitorch_jit.bench.programs.mlp import mlp
 from minitorch_jit.bench.programs.normalization import layer_norm, softmax
 from minitorch_jit.bench.programs.peephole import dumb_function
 from minitorch_jit.bench.programs.pointwise import gelu, square5
 from minitorch_jit.bench.programs.ratio_iou import ratio_iou
 from minitorch_jit.bench.programs.rnn_module import RNN
 from minitorch_jit.bench.programs.script_vs_trace import my_function
-from minitorch_jit.bench.programs.lenet import LeNet
-from minitorch_jit.bench.programs.mlp import mlp
 from minitorch_jit.bench.programs.uniformity_loss import lunif, lunif2
+from minitorch_jit.ir import parse_graph, verify
+from minitorch_jit.runtime.compiled import ScriptFunction
 
 
 class Program(NamedTuple):

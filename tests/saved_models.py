@@ -9,8 +9,8 @@ import warnings
 import zipfile
 
 import minitorch_jit as torch
-from minitorch_jit.ir import parse_graph
 from minitorch_jit import nn
+from minitorch_jit.ir import parse_graph
 from minitorch_jit.runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
 
 SCRIPTED_FN = '''graph(%x : Float(*), %n : int, %scale : float):

@@ -3,11 +3,11 @@ import copy
 import importlib.util
 
 import numpy as np
+from differential import assert_same_with_and_without_passes, random_like
 
 import minitorch_jit as torch
 from minitorch_jit.ir import parse_graph, print_graph
 from minitorch_jit.runtime import config
-from differential import assert_same_with_and_without_passes, random_like
 
 
 def same(got, expected, path="result"):

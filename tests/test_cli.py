@@ -13,19 +13,18 @@ import pydot
 import pytest
 
 import minitorch_jit as torch
-from minitorch_jit.ir import parse_graph
-from minitorch_jit.ir.dot import to_dot
-from minitorch_jit.cli.main import main
 from minitorch_jit.bench.elementwise import NUMPY_TORCH, expressions
 from minitorch_jit.bench.harness import QUICK, measure
-from minitorch_jit.bench.report import Run, render
-from minitorch_jit.bench.rebind import rebind
-from minitorch_jit.bench.systems import Prepared, System, all_systems
-from minitorch_jit.bench.workloads import NotApplicable, Workload, all_workloads
-
 from minitorch_jit.bench.programs.lstm_cell import lstm_cell
 from minitorch_jit.bench.programs.pointwise import gelu
 from minitorch_jit.bench.programs.ratio_iou import ratio_iou
+from minitorch_jit.bench.rebind import rebind
+from minitorch_jit.bench.report import Run, render
+from minitorch_jit.bench.systems import Prepared, System, all_systems
+from minitorch_jit.bench.workloads import NotApplicable, Workload, all_workloads
+from minitorch_jit.cli.main import main
+from minitorch_jit.ir import parse_graph
+from minitorch_jit.ir.dot import to_dot
 
 # pydot's parser calls pyparsing names that newer pyparsings deprecate: not our concern
 pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated - use:DeprecationWarning")

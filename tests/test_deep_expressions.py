@@ -4,12 +4,11 @@ the printer and code generation."""
 import sys
 
 import pytest
+from script_util import check, generated_functions, roundtrip
 
 import minitorch_jit as torch
 from minitorch_jit.ir import parse_graph
 from minitorch_jit.scripter import ScriptError, nesting
-
-from script_util import check, generated_functions, roundtrip
 
 
 def deep(tmp_path, *bodies):

@@ -6,9 +6,9 @@ import pkgutil
 
 import pytest
 from differential import assert_same_with_and_without_passes, random_like
+from programs import PROGRAMS
 
 import minitorch_jit.bench.programs as seed_programs
-from programs import PROGRAMS
 
 
 @pytest.mark.filterwarnings("ignore::minitorch_jit.TracerWarning")

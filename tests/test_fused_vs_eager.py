@@ -20,12 +20,13 @@ def outcome(fn, *args):
     return r.numpy() if isinstance(r, torch.Tensor) else r
 
 
-def eager_and_fused(fn, *args):
-    """fn's outcome eagerly and scripted (its pointwise ops in a fusion group); they must
-    agree: values, dtype, signs of zeros, or the error's type and message."""
+def eager_and_fused(fn, *args, fused_group=True):
+    """fn's outcome eagerly and scripted (its pointwise ops in a fusion group, unless
+    ``fused_group`` is False); they must agree: values, dtype, signs of zeros, or the error's
+    type and message."""
     eager = outcome(fn, *args)
     scripted = script(fn)
-    assert "prim::FusionGroup" in str(scripted.graph_for(*args))
+    assert ("prim::FusionGroup" in str(scripted.graph_for(*args))) == fused_group
     fused = outcome(scripted, *args)
     if isinstance(eager, tuple):
         assert fused == eager
@@ -337,9 +338,12 @@ def remainder_then_add(a, b):
 def test_integer_division_by_zero_with_an_empty_broadcast_result_does_not_raise():
     empty, zero = torch.zeros(0, 1, dtype=torch.int64), torch.tensor([0, 1])
     for fn in (floor_divide_then_add, remainder_then_add):
-        assert eager_and_fused(fn, empty, zero).shape == (0, 2)  # PyTorch: an empty result
-        assert eager_and_fused(fn, torch.ones(2, dtype=torch.int64), zero) == ("raised", "RuntimeError",
-                                                                                "ZeroDivisionError")
+        # an integer division by a tensor, at sizes the plan does not know, does not fuse with
+        # its readers (passes/effects.py: a kernel computes only its output's elements, so an
+        # empty output would skip the division's error); both paths still agree
+        assert eager_and_fused(fn, empty, zero, fused_group=False).shape == (0, 2)  # PyTorch: an empty result
+        assert eager_and_fused(fn, torch.ones(2, dtype=torch.int64), zero, fused_group=False) == (
+            "raised", "RuntimeError", "ZeroDivisionError")
     assert (torch.zeros(0, dtype=torch.int64) // 0).shape == (0,)
 
 

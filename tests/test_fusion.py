@@ -5,15 +5,14 @@ import pytest
 from graph_checks import check_pass, dedent
 
 import minitorch_jit as torch
-from minitorch_jit.ir.parser import parse_graph
-from minitorch_jit.ir.printer import print_graph
-from minitorch_jit.ir.verifier import verify
-from minitorch_jit.runtime import config
-from minitorch_jit.passes.fusion import fuse, recording
-
 from minitorch_jit.bench.programs.lstm_cell import lstm_cell
 from minitorch_jit.bench.programs.pointwise import gelu, square5
 from minitorch_jit.bench.programs.ratio_iou import ratio_iou
+from minitorch_jit.ir.parser import parse_graph
+from minitorch_jit.ir.printer import print_graph
+from minitorch_jit.ir.verifier import verify
+from minitorch_jit.passes.fusion import fuse, recording
+from minitorch_jit.runtime import config
 
 
 def groups(graph):

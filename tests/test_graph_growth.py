@@ -5,14 +5,13 @@ ratio holds on a loaded machine too. (benchmarks/bench_graph_size.py prints the 
 import functools
 
 import pytest
+from generated_graphs import add_chain, best_time, dead_chain, straight_line, twin_chains
 
 from minitorch_jit.ir import verify
 from minitorch_jit.passes.common_subexpression_elimination import common_subexpression_elimination
 from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 from minitorch_jit.passes.fusion import fuse
 from minitorch_jit.passes.pipeline import run_pipeline
-
-from generated_graphs import add_chain, best_time, dead_chain, straight_line, twin_chains
 
 
 def growth(fn, build, small=1000, large=8000, repeat=3):

@@ -4,8 +4,8 @@ from differential import assert_same_with_and_without_passes
 from graph_checks import check_pass, dedent
 
 import minitorch_jit as torch
-from minitorch_jit.runtime import config
 from minitorch_jit.passes.inlining import inlining
+from minitorch_jit.runtime import config
 
 
 def test_a_call_becomes_the_callee_nodes_with_nested_calls():

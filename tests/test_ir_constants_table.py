@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from minitorch_jit.ir import Graph, IRParseError, TensorType, VerifyError, parse_graph, print_graph, verify
-from minitorch_jit.ir.types import SCALARTYPE, TupleType, INT
+from minitorch_jit.ir.types import INT, SCALARTYPE, TupleType
 
 
 def _two_graphs_sharing_a_constant():

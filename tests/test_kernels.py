@@ -7,10 +7,17 @@ import sys
 
 import numpy as np
 import pytest
+from fused_programs import (
+    ROUND_DECIMALS,
+    SPECIAL,
+    HypothesisChoices,
+    assert_close,
+    assert_exact,
+    random_group,
+    run_both,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from fused_programs import (ROUND_DECIMALS, SPECIAL, HypothesisChoices, assert_close, assert_exact, random_group,
-                            run_both)
 
 from minitorch_jit.codegen import host
 from minitorch_jit.codegen.launch import FusedKernel
@@ -237,9 +244,9 @@ def test_the_cache_key_asks_llvm_for_the_target_once_per_process(monkeypatch, tm
 
 
 def test_kernels_take_their_dtypes_from_the_typed_graph(monkeypatch):
+    from minitorch_jit.codegen.launch import LAYOUT
     from minitorch_jit.codegen.llvm import kernel as llvm_kernel
     from minitorch_jit.codegen.llvm.kernel import Spec, TensorArg
-    from minitorch_jit.codegen.launch import LAYOUT
 
     with pytest.raises(ValueError, match="fusion group value %y has no dtype"):
         FusedKernel(parse_graph("graph(%x : Float(*)):\n  %y : Tensor = aten::neg(%x)\n  return (%y)\n"))

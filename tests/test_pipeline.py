@@ -2,13 +2,12 @@
 import numpy as np
 import pytest
 from graph_checks import assert_computes_the_same, dedent, filecheck
+from programs import PROGRAMS, script_from_ir
 
 import minitorch_jit as torch
 from minitorch_jit.ir import Graph, VerifyError, parse_graph, print_graph
 from minitorch_jit.passes import pipeline
 from minitorch_jit.passes.pipeline import optimize, pass_names, run_pipeline
-
-from programs import PROGRAMS, script_from_ir
 
 
 def dumb_function(x):

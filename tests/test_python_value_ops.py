@@ -5,11 +5,10 @@ reach it. The functions are generated into a file, since the scripter reads sour
 import itertools
 
 import pytest
+from script_util import generated_functions, same
 
 import minitorch_jit as torch
 from minitorch_jit.ir import registry
-
-from script_util import generated_functions, same
 
 SAMPLES = {
     "int": [-3, 0, 2, 7], "float": [-2.5, 0.0, 0.5, 3.0], "bool": [True, False], "str": ["12", "ab"],

@@ -154,7 +154,8 @@ class _RuleChecker:
 
 def _typed(value, formal):
     from minitorch_jit import dtypes
-    from minitorch_jit.ir.types import DEVICE, NONE, SCALARTYPE, ListType as L, unify
+    from minitorch_jit.ir.types import DEVICE, NONE, SCALARTYPE, unify
+    from minitorch_jit.ir.types import ListType as L
     if isinstance(value, torch.Tensor):
         return TensorType(value.dtype.name, value._a.shape), UNKNOWN
     if value is None:

@@ -7,11 +7,10 @@ import importlib.util
 import random
 
 import pytest
-
-import minitorch_jit as torch
-
 from differential import assert_same_with_and_without_passes
 from script_util import roundtrip, same
+
+import minitorch_jit as torch
 
 VARS = ("a", "b", "c")
 INPUTS = [(0, 1, 2), (5, -3, 7), (13, 4, -8), (-6, 9, 1)]

@@ -6,15 +6,14 @@ import json
 import typing
 
 import pytest
+from saved_models import edited, save_bytes
+from script_util import kinds, roundtrip, same
+from test_script_errors import expect_error
 
 import minitorch_jit as torch
 from minitorch_jit import nn
 from minitorch_jit.jit import Final, is_scripting, is_tracing
 from minitorch_jit.scripter import ScriptError
-
-from saved_models import edited, save_bytes
-from script_util import kinds, roundtrip, same
-from test_script_errors import expect_error
 
 
 def inputs(*shape, n=3):

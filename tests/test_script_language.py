@@ -5,12 +5,11 @@ import math
 from typing import List, Optional, Tuple
 
 import pytest
+from programs import my_function_of_ints as my_function
+from script_util import check, kinds, same
 
 import minitorch_jit as torch
 from minitorch_jit.nn import functional as F
-
-from programs import my_function_of_ints as my_function
-from script_util import check, kinds, same
 
 T = torch.tensor
 SCALE = 3  # a global int constant, baked in

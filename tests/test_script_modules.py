@@ -10,16 +10,15 @@ from typing import Optional, Tuple
 
 import numpy as np
 import pytest
+from differential import assert_same_with_and_without_passes, random_like
+from script_util import kinds, roundtrip, same
 
 import minitorch_jit as torch
 from minitorch_jit import nn
-from minitorch_jit.nn import functional as F
-
-from minitorch_jit.bench.programs.rnn_module import RNN
 from minitorch_jit.bench.programs.lenet import LeNet
 from minitorch_jit.bench.programs.mlp import mlp
-from differential import assert_same_with_and_without_passes, random_like
-from script_util import kinds, roundtrip, same
+from minitorch_jit.bench.programs.rnn_module import RNN
+from minitorch_jit.nn import functional as F
 
 
 def test_script_sequential_matches_eager_and_shares_parameters():

@@ -7,12 +7,11 @@ import copy
 import re
 
 import pytest
+from differential import assert_same_with_and_without_passes
+from script_util import generated_functions, same
 
 import minitorch_jit as torch
 from minitorch_jit.ir import registry
-
-from differential import assert_same_with_and_without_passes
-from script_util import generated_functions, same
 
 _ARITY = {"Tensor self": 1, "Tensor self, Tensor other": 2}
 _NAMESPACES = {"torch": "torch", "functional": "F", "Tensor": "x"}

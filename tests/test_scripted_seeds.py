@@ -3,14 +3,13 @@ results with and without passes."""
 import numpy as np
 import pytest
 from differential import assert_same_with_and_without_passes, random_like
+from programs import my_function_of_ints as my_function
 
 import minitorch_jit as torch
+from minitorch_jit.bench.programs.peephole import dumb_function
+from minitorch_jit.bench.programs.pointwise import square5
 from minitorch_jit.jit import ScriptFunction
 from minitorch_jit.runtime import config
-
-from minitorch_jit.bench.programs.peephole import dumb_function
-from programs import my_function_of_ints as my_function
-from minitorch_jit.bench.programs.pointwise import square5
 
 script = torch.script
 

@@ -11,16 +11,24 @@ import zipfile
 
 import numpy as np
 import pytest
+from saved_models import (
+    edited,
+    members,
+    pack,
+    real_scripted_function,
+    real_scripted_module,
+    reseal,
+    save_bytes,
+    scripted_function,
+    scripted_module,
+    tiny_mlp,
+)
 
 import minitorch_jit as torch
 from minitorch_jit import nn
-from minitorch_jit.serialization import archive
-
 from minitorch_jit.bench.programs.lenet import LeNet
 from minitorch_jit.bench.programs.mlp import mlp
-from saved_models import (edited, members, pack, real_scripted_function, real_scripted_module, reseal, save_bytes,
-                          scripted_function, scripted_module, tiny_mlp)
-
+from minitorch_jit.serialization import archive
 
 
 def traced_mlp():

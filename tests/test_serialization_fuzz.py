@@ -22,12 +22,11 @@ import traceback
 
 import numpy as np
 import pytest
+from saved_models import members, pack, reseal, save_bytes, scripted_function, scripted_module, tiny_mlp
 
 import minitorch_jit as torch
 from minitorch_jit.ir import verify
 from minitorch_jit.serialization import archive, save_load
-
-from saved_models import members, pack, reseal, save_bytes, scripted_function, scripted_module, tiny_mlp
 
 ROUNDS = 500  # per base archive and kind of mutation: 3 x 2 x 500 = 3000 loads
 

@@ -6,12 +6,11 @@ import time
 
 import numpy as np
 import pytest
+from saved_models import edited, members, pack, save_bytes, scripted_function, scripted_module
 
 import minitorch_jit as torch
-from minitorch_jit.serialization import save_load
 from minitorch_jit.scripter.errors import ScriptError
-
-from saved_models import edited, members, pack, save_bytes, scripted_function, scripted_module
+from minitorch_jit.serialization import save_load
 
 NET = save_bytes(scripted_module())
 SCRIPTED = save_bytes(scripted_function())

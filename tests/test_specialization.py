@@ -9,18 +9,17 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from differential import assert_same_with_and_without_passes, random_like
+from programs import script_from_ir
 
 import minitorch_jit as torch
-from minitorch_jit.runtime import config, executor
+from minitorch_jit.bench.programs.mlp import mlp
+from minitorch_jit.bench.programs.ratio_iou import ratio_iou
+from minitorch_jit.bench.programs.uniformity_loss import lunif2
 from minitorch_jit.codegen.launch import compile_group
 from minitorch_jit.codegen.llvm import kernel as llvm_kernel
 from minitorch_jit.passes.pipeline import run_pipeline
-
-from minitorch_jit.bench.programs.ratio_iou import ratio_iou
-from minitorch_jit.bench.programs.mlp import mlp
-from minitorch_jit.bench.programs.uniformity_loss import lunif2
-from differential import assert_same_with_and_without_passes, random_like
-from programs import script_from_ir
+from minitorch_jit.runtime import config, executor
 
 
 def counting_pipeline():

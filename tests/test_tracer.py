@@ -7,11 +7,10 @@ import pytest
 
 import minitorch_jit as torch
 from minitorch_jit import nn
-from minitorch_jit.jit import TracerWarning, TracingCheckError
-
-from minitorch_jit.bench.programs.script_vs_trace import my_function
 from minitorch_jit.bench.programs.lenet import LeNet
 from minitorch_jit.bench.programs.mlp import mlp
+from minitorch_jit.bench.programs.script_vs_trace import my_function
+from minitorch_jit.jit import TracerWarning, TracingCheckError
 
 
 def kinds(graph):
@@ -170,8 +169,8 @@ def test_a_tensor_created_inside_and_written_with_traced_data_starts_fresh_each_
 
 
 def test_writing_into_a_graph_constant_is_an_error_not_a_silent_change():
-    from minitorch_jit.ir import parse_graph
     from minitorch_jit.codegen.host import generate
+    from minitorch_jit.ir import parse_graph
     g = parse_graph("graph(%x : Float(*)):\n"
                     "  %c : Float(2) = prim::Constant[value=tensor([1.0, 2.0], dtype=float32)]()\n"
                     "  %y : Float(2) = aten::add_(%c, %x)\n  return (%y)\n")

@@ -208,7 +208,8 @@ def _inner_function(module: ir.Module, graph: Graph, spec: Spec) -> Tuple[ir.Fun
     return fn, cx
 
 
-def _counted_loop(irb: ir.IRBuilder, n: ir.Value, body: Callable[[ir.Value], Context]) -> Tuple[ir.Value, ir.Value, Context]:
+def _counted_loop(irb: ir.IRBuilder, n: ir.Value,
+                  body: Callable[[ir.Value], Context]) -> Tuple[ir.Value, ir.Value, Context]:
     """``for i in range(n): body(i)``, leaving the builder after the loop. Returns the status
     bits and the "beyond reach" flag of the elements OR-ed over the loop (0 when n <= 0),
     and the context of the body."""

@@ -1,11 +1,12 @@
 """The pointwise workloads for numpy, numexpr and numba, from the workloads' own Python.
 
 numpy runs the formula as array expressions, one temporary per operation (what "eager
-numpy" means in the issues' bars); numexpr evaluates a string; numba's ``@vectorize`` compiles a function of scalars. Both come
-from running the workload function (see :mod:`.rebind`) with ``torch`` bound to a namespace
-of the same names: for numexpr each call builds expression text, for numba each is a
-jitted scalar function. Only what the pointwise workloads call is defined; anything else is
-an AttributeError that the bench reports as the reason the peer did not run.
+numpy" means in the issues' bars); numexpr evaluates a string; numba's ``@vectorize``
+compiles a function of scalars. Both come from running the workload function (see
+:mod:`.rebind`) with ``torch`` bound to a namespace of the same names: for numexpr each call
+builds expression text, for numba each is a jitted scalar function. Only what the pointwise
+workloads call is defined; anything else is an AttributeError that the bench reports as the
+reason the peer did not run.
 """
 from __future__ import annotations
 

@@ -87,7 +87,8 @@ def render(run: Run) -> str:
     if run.first_calls is not None:
         cold, warm = run.first_calls
         lines.append(f"first call of script(ratio_iou) on (100, 1000) boxes in a new process: "
-                     f"{format_seconds(cold)} with an empty kernel cache, {format_seconds(warm)} with the kernels on disk")
+                     f"{format_seconds(cold)} with an empty kernel cache, "
+                     f"{format_seconds(warm)} with the kernels on disk")
     lines.append("")
 
     ours = [n for n in MINITORCH if n in run.systems()]

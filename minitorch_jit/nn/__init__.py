@@ -3,8 +3,27 @@ from ..tensor import Parameter
 from . import functional
 from .activations import ELU, SELU, Hardswish, LeakyReLU, Mish, PReLU, Softplus
 from .convolution import Conv1d, Conv3d, ConvTranspose2d
-from .layers import (GELU, Conv2d, Dropout, Dropout2d, Embedding, Flatten, Identity, LayerNorm, Linear, LogSoftmax,
-                     MaxPool2d, ModuleList, ReLU, Sequential, Sigmoid, SiLU, Softmax, Tanh, Unflatten)
+from .layers import (
+                     GELU,
+                     Conv2d,
+                     Dropout,
+                     Dropout2d,
+                     Embedding,
+                     Flatten,
+                     Identity,
+                     LayerNorm,
+                     Linear,
+                     LogSoftmax,
+                     MaxPool2d,
+                     ModuleList,
+                     ReLU,
+                     Sequential,
+                     Sigmoid,
+                     SiLU,
+                     Softmax,
+                     Tanh,
+                     Unflatten,
+)
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d

@@ -6,12 +6,26 @@ from typing import Any, Callable, Dict, Tuple
 
 from minitorch_jit.ir import registry
 
-from . import (activations, convolution, creation, linalg, nn, normalization,  # noqa: F401 (they register)
-               pointwise, pooling, prims, python, recurrent, reduction, resampling, selection, shape)
-from . import tensor_methods
-from .dispatch import call, select, run, state
 from ..tensor import Tensor
-
+from . import (  # noqa: F401 (they register)
+    activations,
+    convolution,
+    creation,
+    linalg,
+    nn,
+    normalization,
+    pointwise,
+    pooling,
+    prims,
+    python,
+    recurrent,
+    reduction,
+    resampling,
+    selection,
+    shape,
+    tensor_methods,
+)
+from .dispatch import call, run, select, state
 
 _FUNCTIONS: Dict[Tuple[str, str], Callable[..., Any]] = {}
 

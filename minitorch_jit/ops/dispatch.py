@@ -10,8 +10,22 @@ import numpy as np
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.registry import OpDef
 from minitorch_jit.ir.schema import Argument, FunctionSchema
-from minitorch_jit.ir.types import (AnyType, BoolType, DeviceType, FloatType, IntType, ListType, NumberType, OptionalType,
-                      ScalarTypeType, StrType, TensorType, TupleType, Type, TypeVar)
+from minitorch_jit.ir.types import (
+    AnyType,
+    BoolType,
+    DeviceType,
+    FloatType,
+    IntType,
+    ListType,
+    NumberType,
+    OptionalType,
+    ScalarTypeType,
+    StrType,
+    TensorType,
+    TupleType,
+    Type,
+    TypeVar,
+)
 
 from .. import dtypes
 from ..tensor import Tensor

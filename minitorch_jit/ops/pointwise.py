@@ -15,8 +15,8 @@ import numpy as np
 from minitorch_jit.ir.types import SHORT_NAME, is_float
 
 from . import rules
+from .declare import binary, check_broadcast_into, check_inplace, not_implemented, op, unary
 from .erf import erf as erf_f64
-from .declare import check_broadcast_into, check_inplace, binary, not_implemented, op, unary
 
 
 def _cast(x: Any, dtype: str) -> Any:
@@ -289,7 +289,8 @@ def _num_pow(a: Any, b: Any) -> float:
 
 
 binary("add", _add, dunder="add", alpha=True, num=operator.add, wrap_ints=True)
-binary("sub", _sub, dunder="sub", alpha=True, num=operator.sub, wrap_ints=True, also=("torch.subtract",), check=_sub_check)
+binary("sub", _sub, dunder="sub", alpha=True, num=operator.sub, wrap_ints=True, also=("torch.subtract",),
+       check=_sub_check)
 binary("mul", _mul, dunder="mul", num=operator.mul, wrap_ints=True, also=("torch.multiply",))
 binary("div", _div, "float", dunder="truediv", num=_num_truediv, num_result="float", wrap_ints=True,
        also=("torch.true_divide", "torch.divide"))

@@ -15,8 +15,23 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import (BOOL, DEFAULT_FLOAT, FLOAT, INT, BoolType, FloatType, IntType, NoneType,
-                      NumberType, OptionalType, TensorType, Type, is_float, result_type, scalar_dtype)
+from minitorch_jit.ir.types import (
+    BOOL,
+    DEFAULT_FLOAT,
+    FLOAT,
+    INT,
+    BoolType,
+    FloatType,
+    IntType,
+    NoneType,
+    NumberType,
+    OptionalType,
+    TensorType,
+    Type,
+    is_float,
+    result_type,
+    scalar_dtype,
+)
 
 Sizes = Optional[Tuple[Optional[int], ...]]
 

@@ -533,8 +533,9 @@ def split_with_sizes(a: np.ndarray, split_sizes: List[int], dim: int = 0) -> Lis
 
 
 @op("aten::unbind.int(Tensor(a) self, int dim=0) -> Tensor(a)[]", names=("Tensor.unbind", "torch.unbind"),
-    tuple_result=True, type_rule=lambda types, consts: [ListType(TensorType(types[0].dtype, None if types[0].sizes is None else
-                                                         (None,) * (len(types[0].sizes) - 1)))])
+    tuple_result=True,
+    type_rule=lambda types, consts: [ListType(TensorType(
+        types[0].dtype, None if types[0].sizes is None else (None,) * (len(types[0].sizes) - 1)))])
 def unbind(a: np.ndarray, dim: int = 0) -> List[np.ndarray]:
     d = norm_dim(dim, a.ndim)
     return [a[(slice(None),) * d + (i,)] for i in range(a.shape[d])]

@@ -17,12 +17,11 @@ from minitorch_jit.ir import Graph, Type
 from minitorch_jit.ir.types import TensorType
 
 from ..nn.module import Module
-from ..tensor import Tensor
 from ..ops import dispatch
 from ..ops.dispatch import _NOFIT, convert
+from ..tensor import Tensor
 from . import config
 from .executor import GraphExecutor
-
 
 _writer: Optional[Callable[[Any, Any], None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None

@@ -19,7 +19,16 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from minitorch_jit.ir import Value, registry
 from minitorch_jit.ir.registry import UNKNOWN, OpDef
 from minitorch_jit.ir.schema import Argument, FunctionSchema, match_type, substitute
-from minitorch_jit.ir.types import FloatType, IntType, ListType, OptionalType, TensorType, TupleType, Type, type_of_constant
+from minitorch_jit.ir.types import (
+    FloatType,
+    IntType,
+    ListType,
+    OptionalType,
+    TensorType,
+    TupleType,
+    Type,
+    type_of_constant,
+)
 
 from .errors import SourceRange
 from .types import erase, type_name

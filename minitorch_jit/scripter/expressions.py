@@ -16,8 +16,23 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
-from minitorch_jit.ir.types import (NONE, TENSOR, AnyType, BoolType, FloatType, IntType, ListType, NoneType,
-                      NumberType, OptionalType, StrType, TensorType, TupleType, Type, unify)
+from minitorch_jit.ir.types import (
+    NONE,
+    TENSOR,
+    AnyType,
+    BoolType,
+    FloatType,
+    IntType,
+    ListType,
+    NoneType,
+    NumberType,
+    OptionalType,
+    StrType,
+    TensorType,
+    TupleType,
+    Type,
+    unify,
+)
 
 from . import subscripts, sugar
 from .calls import Arg, call_op, emit_op, resolve_call

@@ -21,7 +21,19 @@ import inspect
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from minitorch_jit.ir import Graph, Value, VerifyError, verify
-from minitorch_jit.ir.types import ANY, INT, TENSOR, FloatType, IntType, ListType, OptionalType, TensorType, TupleType, Type, unify
+from minitorch_jit.ir.types import (
+    ANY,
+    INT,
+    TENSOR,
+    FloatType,
+    IntType,
+    ListType,
+    OptionalType,
+    TensorType,
+    TupleType,
+    Type,
+    unify,
+)
 from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
 from . import subscripts, sugar
@@ -201,7 +213,7 @@ class FunctionBuilder(ExpressionBuilder):
             if not is_const(frame.value(frame.exit_var), False):
                 rest = stmts[i + 1:]
                 if rest:
-                    self.emit_guarded(lambda: self.emit_stmts(rest), pending)
+                    self.emit_guarded(lambda: self.emit_stmts(rest), pending)  # noqa: B023 - called right here
                 return
             for name, t in pending.items():
                 refine(self, frame, name, t)
@@ -556,7 +568,7 @@ class FunctionBuilder(ExpressionBuilder):
                 if not is_const(frame.value(frame.exit_var), False):
                     rest = items[k + 1:]
                     if rest:
-                        self.emit_guarded(lambda: self._unroll(node, rest), {})
+                        self.emit_guarded(lambda: self._unroll(node, rest), {})  # noqa: B023 - called right here
                     return
         finally:
             self.loop_kinds.pop()

@@ -10,8 +10,26 @@ import ast
 import typing
 from typing import Any, Callable, Tuple
 
-from minitorch_jit.ir.types import (BOOL, FLOAT, INT, NONE, STR, TENSOR, AnyType, BoolType, FloatType, IntType, ListType,
-                      NoneType, NumberType, OptionalType, ScalarTypeType, TensorType, TupleType, Type)
+from minitorch_jit.ir.types import (
+    BOOL,
+    FLOAT,
+    INT,
+    NONE,
+    STR,
+    TENSOR,
+    AnyType,
+    BoolType,
+    FloatType,
+    IntType,
+    ListType,
+    NoneType,
+    NumberType,
+    OptionalType,
+    ScalarTypeType,
+    TensorType,
+    TupleType,
+    Type,
+)
 
 from ..tensor import Tensor
 from .errors import ScriptError

@@ -31,18 +31,29 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from minitorch_jit.ir import (SUBGRAPH, Graph, IRParseError, TensorType, Type, VerifyError, parse_graph, parse_type_str,
-                              print_graph, registry, verify)
+from minitorch_jit.ir import (
+    SUBGRAPH,
+    Graph,
+    IRParseError,
+    TensorType,
+    Type,
+    VerifyError,
+    parse_graph,
+    parse_type_str,
+    print_graph,
+    registry,
+    verify,
+)
 
 from .. import dtypes
 from .._version import __version__
 from ..nn.module import Module
 from ..ops.dispatch import _NOFIT, convert
 from ..ops.python import format_pieces
+from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 from ..scripter.types import python_type
 from ..tensor import Parameter, Tensor
 from .archive import Archive, LoadError, PathOrFile, dump_json, encode_array, read_archive, write_archive
-from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 
 MODEL = "model.json"
 _KINDS = {k.name: k for k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,

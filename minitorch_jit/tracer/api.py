@@ -10,9 +10,9 @@ from minitorch_jit.ir import Graph, verify
 from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
 from ..nn.module import Module
-from ..tensor import Tensor
 from ..runtime import config
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
+from ..tensor import Tensor
 from .recorder import Tracer, TracingCheckError, tracing
 
 

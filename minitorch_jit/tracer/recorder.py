@@ -232,7 +232,7 @@ class Tracer:
                    "values, so this value will be treated as a constant in the future. This means that the trace "
                    "might not generalize to other inputs!")
         if f is None:
-            warnings.warn(message, TracerWarning)
+            warnings.warn(message, TracerWarning, stacklevel=2)
         else:
             warnings.warn_explicit(message, TracerWarning, f.f_code.co_filename, f.f_lineno)
 

@@ -1,4 +1,5 @@
-"""The uniformity loss of Wang and Isola (arXiv 2005.10242), two ways: ``lunif`` with ``pdist`` as in the paper, ``lunif2`` from a matrix product.
+"""The uniformity loss of Wang and Isola (arXiv 2005.10242), two ways: ``lunif`` with
+``pdist`` as in the paper, ``lunif2`` from a matrix product.
 
 Written once, here: the examples, the tests and ``python -m minitorch_jit bench`` import them.
 Each reads ``torch``/``nn``/``F`` from this module's globals, so the bench can run the same code
