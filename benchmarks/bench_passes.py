@@ -3,9 +3,10 @@
 For each program: the time the pipeline takes on its graph (optimizations and fusion; LLVM
 compiles happen later, at code generation, and are not counted), and the time per call with
 no passes, with the optimizations only, and with the whole pipeline (fusion included), as
-interleaved repeats' medians, with the ratios to no passes. Run from the repository root:
+interleaved repeats' medians, with the ratios to no passes. Run from the repository root
+(it reads the test suite's program table from tests/):
 
-    PYTHONPATH=.:tests python benchmarks/bench_passes.py
+    python benchmarks/bench_passes.py
 """
 import statistics
 import sys
@@ -13,16 +14,15 @@ import time
 from typing import Any, Callable, List, Tuple
 
 import minitorch_jit as torch
+from minitorch_jit.bench.programs.lenet import LeNet
+from minitorch_jit.bench.programs.peephole import dumb_function
+from minitorch_jit.bench.programs.ratio_iou import ratio_iou
+from minitorch_jit.bench.programs.uniformity_loss import lunif2
 from minitorch_jit.passes.pipeline import optimize, run_pipeline
 from minitorch_jit.runtime import config
 
 sys.path.insert(0, "tests")
 from programs import LOOPS, script_from_ir  # noqa: E402
-
-from examples.peephole import dumb_function  # noqa: E402
-from examples.ratio_iou import ratio_iou  # noqa: E402
-from examples.trace_lenet import LeNet  # noqa: E402
-from examples.uniformity_loss import lunif2  # noqa: E402
 
 
 def median_time(fn: Callable[[], Any], number: int) -> float:
