@@ -73,6 +73,12 @@ def test_conv2d_same_and_valid_padding():
         F.conv2d(T(X), T(w), stride=2, padding="same")
     with pytest.raises(RuntimeError, match="Invalid padding string: 'foo'"):
         F.conv2d(T(X), T(w), padding="foo")
+    # the module takes it too (as PyTorch's does), eager and scripted
+    conv = nn.Conv2d(4, 3, (4, 3), padding="same", bias=False)
+    conv.weight = nn.Parameter(T(w))
+    assert repr(conv) == "Conv2d(4, 3, kernel_size=(4, 3), stride=(1, 1), padding=same, bias=False)"
+    np.testing.assert_allclose(conv(T(X)).numpy(), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(torch.jit.script(conv)(T(X)).numpy(), want, rtol=1e-4, atol=1e-5)
 
 
 def test_conv2d_errors():

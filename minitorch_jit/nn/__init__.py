@@ -2,10 +2,9 @@
 from ..tensor import Parameter
 from . import functional
 from .activations import ELU, SELU, Hardswish, LeakyReLU, Mish, PReLU, Softplus
-from .convolution import Conv1d, Conv3d, ConvTranspose2d
+from .convolution import Conv1d, Conv2d, Conv3d, ConvTranspose2d
 from .layers import (
                      GELU,
-                     Conv2d,
                      Dropout,
                      Dropout2d,
                      Embedding,

@@ -1,4 +1,4 @@
-"""The layers: Linear, Conv2d, MaxPool2d, LayerNorm, Embedding, Dropout, the activations,
+"""The layers: Linear, MaxPool2d, LayerNorm, Embedding, Dropout, the activations,
 and the containers Sequential and ModuleList. Initialisation follows PyTorch's schemes
 (kaiming-uniform with a=sqrt(5) for weights) drawn from the global generator, so it is
 deterministic under ``manual_seed``."""
@@ -21,10 +21,6 @@ def _uniform(shape: Sequence[int], bound: float) -> Parameter:
     return Parameter(Tensor._wrap(arr))
 
 
-def _pair(v: Union[int, Sequence[int]]) -> tuple:
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
 class Identity(Module):
     def forward(self, x: Tensor) -> Tensor:
         return x
@@ -43,38 +39,6 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
-
-
-class Conv2d(Module):
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Union[int, Sequence[int]],
-                 stride: Union[int, Sequence[int]] = 1, padding: Union[int, Sequence[int]] = 0,
-                 dilation: Union[int, Sequence[int]] = 1, groups: int = 1, bias: bool = True):
-        super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError("in_channels and out_channels must be divisible by groups")
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation, self.groups = _pair(padding), _pair(dilation), groups
-        fan_in = in_channels // groups * self.kernel_size[0] * self.kernel_size[1]
-        bound = 1.0 / math.sqrt(fan_in)
-        self.weight = _uniform((out_channels, in_channels // groups) + self.kernel_size, bound)
-        self.register_parameter("bias", _uniform((out_channels,), bound) if bias else None)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(x, self.weight, self.bias, list(self.stride), list(self.padding), list(self.dilation),
-                        self.groups)
-
-    def extra_repr(self) -> str:
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
 
 
 class MaxPool2d(Module):

@@ -1,141 +1,56 @@
-"""conv1d (conv2d over a height of one), conv3d (windows over three dims, as conv2d takes
-them over two) and conv_transpose2d (the gradient of conv2d with respect to its input: each
-input element scatters the kernel, scaled, into the output). conv2d itself lives in
-ops/nn.py."""
+"""conv1d and conv3d (the N-d convolution of ops/nn.py, which conv2d is too, over one and
+three dims) and conv_transpose2d (the gradient of conv2d with respect to its input: each
+input element scatters the kernel, scaled, into the output)."""
 from __future__ import annotations
 
 from typing import Any, List, Optional, Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import TensorType, Type
 
 from .declare import op
-from .nn import _check_conv_args, _conv2d, _padding_pairs, _pair, _pool_out, _same_padding
-
-
-def _unknown(x: Type, w: Type) -> List[Type]:
-    dtype = x.dtype if x.dtype == w.dtype else None
-    return [TensorType(dtype, None if x.sizes is None else (None,) * len(x.sizes))]
-
-
-def _one(v: Any) -> int:
-    if isinstance(v, int):
-        return v
-    if len(v) != 1:
-        raise RuntimeError(f"expected one int, got {list(v)}")
-    return v[0]
-
-
-def _conv1d_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x, w = types[0], types[1]
-    if x.sizes is None or w.sizes is None or UNKNOWN in consts[3:6] or len(w.sizes) != 3 or w.sizes[2] is None:
-        return _unknown(x, w)
-    stride, dilation = _one(consts[3]), _one(consts[5])
-    padding = consts[4] if isinstance(consts[4], str) else [0, _one(consts[4])]
-    (_, pads) = _padding_pairs(padding, (w.sizes[0], w.sizes[1], 1, w.sizes[2]), (1, stride), (1, dilation))
-    length = _pool_out(x.sizes[-1], w.sizes[2], stride, pads, dilation)
-    return [TensorType(x.dtype if x.dtype == w.dtype else None, tuple(x.sizes[:-2]) + (w.sizes[0], length))]
+from .nn import _pair, conv, conv_rule
 
 
 def _conv1d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, stride: Sequence[int] = (1,),
             padding: Any = (0,), dilation: Sequence[int] = (1,), groups: int = 1) -> np.ndarray:
     """1-D convolution (cross-correlation) of (N, C, L) or (C, L) input."""
-    if x.ndim not in (2, 3) or w.ndim != 3:
+    if w.ndim != 3:
         raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: "
                            f"{list(x.shape)}")
-    pad2 = padding if isinstance(padding, str) else [0, _one(padding)]
-    out = _conv2d(x[..., None, :], w[:, :, None, :], b, [1, _one(stride)], pad2, [1, _one(dilation)], groups)
-    return np.ascontiguousarray(out[..., 0, :])
+    return conv(x, w, b, stride, padding, dilation, groups)
 
 
 op("aten::conv1d(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, int[1] padding=0, "
    "int[1] dilation=1, int groups=1) -> Tensor", names=("torch.conv1d", "functional.conv1d"),
-   type_rule=_conv1d_rule)(_conv1d)
+   type_rule=conv_rule(1))(_conv1d)
 op("aten::conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[1] stride=1, str padding=\"valid\", "
    "int[1] dilation=1, int groups=1) -> Tensor", names=("torch.conv1d", "functional.conv1d"),
-   type_rule=_conv1d_rule)(_conv1d)
-
-
-def _triple(v: Sequence[int], name: str) -> List[int]:
-    if len(v) == 1:
-        return [v[0]] * 3
-    if len(v) != 3:
-        raise RuntimeError(f"{name} must be one int or three ints, got {list(v)}")
-    return list(v)
-
-
-def _padding_triples(padding: Any, kernel: Sequence[int], stride: Sequence[int],
-                     dilation: Sequence[int]) -> List[tuple]:
-    """(before, after) padding of D, H and W from ints or PyTorch's "valid" / "same"."""
-    if not isinstance(padding, str):
-        return [(p, p) for p in _triple(padding, "padding")]
-    if padding == "valid":
-        return [(0, 0)] * 3
-    if padding != "same":
-        raise RuntimeError(f"Invalid padding string: '{padding}'")
-    if any(s != 1 for s in stride):
-        raise RuntimeError("padding='same' is not supported for strided convolutions")
-    return [_same_padding(k, d) for k, d in zip(kernel, dilation)]
-
-
-def _conv3d_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x, w = types[0], types[1]
-    if x.sizes is None or w.sizes is None or UNKNOWN in consts[3:6] or len(w.sizes) != 5 or None in w.sizes[2:]:
-        return _unknown(x, w)
-    stride, dilation = _triple(consts[3], "stride"), _triple(consts[5], "dilation")
-    kernel = w.sizes[2:]
-    pads = _padding_triples(consts[4], kernel, stride, dilation)
-    spatial = tuple(_pool_out(n, k, s, p, d) for n, k, s, p, d in zip(x.sizes[-3:], kernel, stride, pads, dilation))
-    return [TensorType(x.dtype if x.dtype == w.dtype else None, tuple(x.sizes[:-4]) + (w.sizes[0],) + spatial)]
+   type_rule=conv_rule(1))(_conv1d)
 
 
 def _conv3d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, stride: Sequence[int] = (1, 1, 1),
             padding: Any = 0, dilation: Sequence[int] = (1, 1, 1), groups: int = 1) -> np.ndarray:
     """3-D convolution (cross-correlation) of (N, C, D, H, W) or (C, D, H, W) input."""
-    if x.ndim not in (4, 5) or w.ndim != 5:
+    if w.ndim != 5:
         raise RuntimeError(f"Expected 4D (unbatched) or 5D (batched) input to conv3d, but got input of size: "
                            f"{list(x.shape)}")
-    unbatched = x.ndim == 4
-    if unbatched:
-        x = x[None]
-    if x.dtype != w.dtype:
-        raise RuntimeError(f"Input type ({x.dtype.name}) and weight type ({w.dtype.name}) should be the same")
-    s, d = _triple(stride, "stride"), _triple(dilation, "dilation")
-    _check_conv_args(s, [] if isinstance(padding, str) else _triple(padding, "padding"))
-    o, cg = w.shape[:2]
-    kernel = w.shape[2:]
-    pads = _padding_triples(padding, kernel, s, d)
-    n, c = x.shape[:2]
-    if c != cg * groups or o % groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected input{list(x.shape)} "
-                           f"to have {cg * groups} channels, but got {c} channels instead")
-    if b is not None and b.shape != (o,):
-        raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with {o} "
-                           f"elements, but got bias of size {list(b.shape)} instead")
-    out_sizes = [_pool_out(m, k, si, p, di) for m, k, si, p, di in zip(x.shape[2:], kernel, s, pads, d)]
-    xp = np.pad(x, [(0, 0), (0, 0)] + pads)
-    win = sliding_window_view(xp, tuple(di * (k - 1) + 1 for k, di in zip(kernel, d)), axis=(2, 3, 4))
-    win = win[:, :, ::s[0], ::s[1], ::s[2], ::d[0], ::d[1], ::d[2]]
-    win = win[:, :, :out_sizes[0], :out_sizes[1], :out_sizes[2]]        # N, C, OD, OH, OW, KD, KH, KW
-    og = o // groups
-    parts = [np.tensordot(win[:, g * cg:(g + 1) * cg], w[g * og:(g + 1) * og], axes=([1, 5, 6, 7], [1, 2, 3, 4]))
-             for g in range(groups)]                                      # each N, OD, OH, OW, O/groups
-    out = np.concatenate(parts, axis=4).transpose(0, 4, 1, 2, 3)
-    if b is not None:
-        out = out + b.reshape(1, -1, 1, 1, 1)
-    out = np.ascontiguousarray(out, dtype=x.dtype)
-    return out[0] if unbatched else out
+    return conv(x, w, b, stride, padding, dilation, groups)
 
 
 op("aten::conv3d(Tensor input, Tensor weight, Tensor? bias=None, int[3] stride=1, int[3] padding=0, "
    "int[3] dilation=1, int groups=1) -> Tensor", names=("torch.conv3d", "functional.conv3d"),
-   type_rule=_conv3d_rule)(_conv3d)
+   type_rule=conv_rule(3))(_conv3d)
 op("aten::conv3d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[3] stride=1, str padding=\"valid\", "
    "int[3] dilation=1, int groups=1) -> Tensor", names=("torch.conv3d", "functional.conv3d"),
-   type_rule=_conv3d_rule)(_conv3d)
+   type_rule=conv_rule(3))(_conv3d)
+
+
+def _unknown(x: Type, w: Type) -> List[Type]:
+    dtype = x.dtype if x.dtype == w.dtype else None
+    return [TensorType(dtype, None if x.sizes is None else (None,) * len(x.sizes))]
 
 
 def _transposed_size(n: Optional[int], k: int, s: int, p: int, op_: int, d: int) -> Optional[int]:

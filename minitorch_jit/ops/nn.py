@@ -6,7 +6,7 @@ Schemas follow ``nn.functional``'s argument names and order (where aten's differ
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -33,15 +33,23 @@ def _pool_out(n: Optional[int], k: int, s: int, p: Any, d: int, ceil_mode: bool 
     return out
 
 
-def _pair(v: Sequence[int], name: str) -> List[int]:
+def _ints(v: Sequence[int], n: int, name: str) -> List[int]:
+    """One int for every one of ``n`` spatial dims, or ``n`` ints, as PyTorch's int[n] arguments."""
+    if isinstance(v, int):
+        return [v] * n
     if len(v) == 1:
-        return [v[0], v[0]]
-    if len(v) != 2:
-        raise RuntimeError(f"{name} must be one int or a pair of ints, got {list(v)}")
+        return [v[0]] * n
+    if len(v) != n:
+        what = "a pair of ints" if n == 2 else f"{n} ints" if n > 3 else "three ints"
+        raise RuntimeError(f"{name} must be one int or {what}, got {list(v)}")
     return list(v)
 
 
-# -- conv2d ---------------------------------------------------------------------------------
+def _pair(v: Sequence[int], name: str) -> List[int]:
+    return _ints(v, 2, name)
+
+
+# -- conv1d/2d/3d: one N-d convolution ----------------------------------------------------------
 
 
 def _check_conv_args(stride: Sequence[int], padding: Sequence[int]) -> None:
@@ -57,67 +65,90 @@ def _same_padding(k: int, d: int) -> tuple:
     return total // 2, total - total // 2
 
 
-def _padding_pairs(padding: Any, w_shape: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> List[tuple]:
-    """(before, after) padding of H and W from ints or PyTorch's "valid" / "same"."""
+def conv_padding(padding: Any, kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]) -> List[tuple]:
+    """(before, after) padding of each spatial dim from ints or PyTorch's "valid" / "same"."""
     if not isinstance(padding, str):
-        p = _pair(padding, "padding")
-        return [(p[0], p[0]), (p[1], p[1])]
+        return [(p, p) for p in _ints(padding, len(kernel), "padding")]
     if padding == "valid":
-        return [(0, 0), (0, 0)]
+        return [(0, 0)] * len(kernel)
     if padding != "same":
         raise RuntimeError(f"Invalid padding string: '{padding}'")
     if any(s != 1 for s in stride):
         raise RuntimeError("padding='same' is not supported for strided convolutions")
-    return [_same_padding(w_shape[2], dilation[0]), _same_padding(w_shape[3], dilation[1])]
+    return [_same_padding(k, d) for k, d in zip(kernel, dilation)]
 
 
-def _conv_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x, w = types[0], types[1]
-    dtype = x.dtype if x.dtype == w.dtype else None
-    if x.sizes is None or w.sizes is None or UNKNOWN in consts[3:6] or len(w.sizes) != 4 or None in w.sizes[2:]:
-        return [TensorType(dtype, None if x.sizes is None else (None,) * len(x.sizes))]
-    stride, dilation = _pair(consts[3], "stride"), _pair(consts[5], "dilation")
-    pads = _padding_pairs(consts[4], w.sizes, stride, dilation)
-    *lead, h, wd = x.sizes
-    oh = _pool_out(h, w.sizes[2], stride[0], pads[0], dilation[0])
-    ow = _pool_out(wd, w.sizes[3], stride[1], pads[1], dilation[1])
-    return [TensorType(dtype, tuple(lead[:-1]) + (w.sizes[0], oh, ow))]
+def conv_rule(spatial: int) -> Callable[[Sequence[Type], Sequence[Any]], List[Type]]:
+    """The type rule of a convolution over ``spatial`` dims: (N, C, *S) or (C, *S) input."""
+    def rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+        x, w = types[0], types[1]
+        dtype = x.dtype if x.dtype == w.dtype else None
+        if x.sizes is None or w.sizes is None or UNKNOWN in consts[3:6] or len(w.sizes) != spatial + 2 \
+                or None in w.sizes[2:]:
+            return [TensorType(dtype, None if x.sizes is None else (None,) * len(x.sizes))]
+        stride, dilation = _ints(consts[3], spatial, "stride"), _ints(consts[5], spatial, "dilation")
+        kernel = w.sizes[2:]
+        pads = conv_padding(consts[4], kernel, stride, dilation)
+        out = tuple(_pool_out(n, k, s, p, d)
+                    for n, k, s, p, d in zip(x.sizes[-spatial:], kernel, stride, pads, dilation))
+        return [TensorType(dtype, tuple(x.sizes[:-spatial - 1]) + (w.sizes[0],) + out)]
+    return rule
 
 
-def _conv2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, stride: Sequence[int] = (1, 1),
-            padding: Any = 0, dilation: Sequence[int] = (1, 1), groups: int = 1) -> np.ndarray:
-    """2-D convolution (cross-correlation, as in PyTorch) of (N, C, H, W) or (C, H, W) input."""
-    if x.ndim not in (3, 4) or w.ndim != 4:
-        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
-                           f"{list(x.shape)}")
-    unbatched = x.ndim == 3
+def conv(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray], stride: Sequence[int], padding: Any,
+         dilation: Sequence[int], groups: int) -> np.ndarray:
+    """Convolution (cross-correlation, as in PyTorch) over the spatial dims of ``w`` (its dims
+    after the two channel dims), of (N, C, *S) or (C, *S) input: windows of the padded input,
+    strided and dilated views, contracted with the kernel per group."""
+    spatial = w.ndim - 2
+    if x.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to "
+                           f"conv{spatial}d, but got input of size: {list(x.shape)}")
+    unbatched = x.ndim == spatial + 1
     if unbatched:
         x = x[None]
     if x.dtype != w.dtype:
         raise RuntimeError(f"Input type ({x.dtype.name}) and weight type ({w.dtype.name}) should be the same")
-    (sh, sw), (dh, dw) = _pair(stride, "stride"), _pair(dilation, "dilation")
-    _check_conv_args((sh, sw), [] if isinstance(padding, str) else _pair(padding, "padding"))
-    (pt, pb), (pl, pr) = _padding_pairs(padding, w.shape, (sh, sw), (dh, dw))
-    n, c, h, wd = x.shape
-    o, cg, kh, kw = w.shape
+    s, d = _ints(stride, spatial, "stride"), _ints(dilation, spatial, "dilation")
+    _check_conv_args(s, [] if isinstance(padding, str) else _ints(padding, spatial, "padding"))
+    o, cg = w.shape[:2]
+    kernel = w.shape[2:]
+    pads = conv_padding(padding, kernel, s, d)
+    c = x.shape[1]
     if c != cg * groups or o % groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(w.shape)}, expected input{list(x.shape)} "
                            f"to have {cg * groups} channels, but got {c} channels instead")
     if b is not None and b.shape != (o,):
         raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be 1-dimensional with {o} "
                            f"elements, but got bias of size {list(b.shape)} instead")
-    oh, ow = _pool_out(h, kh, sh, (pt, pb), dh), _pool_out(wd, kw, sw, (pl, pr), dw)
-    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
-    win = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
-    win = win[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :oh, :ow]           # N, C, OH, OW, KH, KW
+    out_sizes = [_pool_out(m, k, si, p, di) for m, k, si, p, di in zip(x.shape[2:], kernel, s, pads, d)]
+    xp = np.pad(x, [(0, 0), (0, 0)] + pads)
+    win = sliding_window_view(xp, tuple(di * (k - 1) + 1 for k, di in zip(kernel, d)),
+                              axis=tuple(range(2, 2 + spatial)))
+    win = win[(slice(None), slice(None)) + tuple(slice(None, n * si, si) for n, si in zip(out_sizes, s))
+              + tuple(slice(None, None, di) for di in d)]              # N, C, *out, *kernel
     og = o // groups
-    parts = [np.tensordot(win[:, g * cg:(g + 1) * cg], w[g * og:(g + 1) * og], axes=([1, 4, 5], [1, 2, 3]))
-             for g in range(groups)]                                      # each N, OH, OW, O/groups
-    out = np.concatenate(parts, axis=3).transpose(0, 3, 1, 2)
+    # contract C and the kernel dims of the windows with the weight's C/groups and kernel dims
+    axes = ([1] + [2 + spatial + i for i in range(spatial)], list(range(1, spatial + 2)))
+    parts = [np.tensordot(win[:, g * cg:(g + 1) * cg], w[g * og:(g + 1) * og], axes=axes)
+             for g in range(groups)]                                      # each N, *out, O/groups
+    out = np.moveaxis(np.concatenate(parts, axis=1 + spatial), 1 + spatial, 1)
     if b is not None:
-        out = out + b.reshape(1, -1, 1, 1)
+        out = out + b.reshape((1, -1) + (1,) * spatial)
     out = np.ascontiguousarray(out, dtype=x.dtype)
     return out[0] if unbatched else out
+
+
+def _conv2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, stride: Sequence[int] = (1, 1),
+            padding: Any = 0, dilation: Sequence[int] = (1, 1), groups: int = 1) -> np.ndarray:
+    """2-D convolution of (N, C, H, W) or (C, H, W) input."""
+    if w.ndim != 4:
+        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
+                           f"{list(x.shape)}")
+    return conv(x, w, b, stride, padding, dilation, groups)  # (which checks the input's rank)
+
+
+_conv_rule = conv_rule(2)
 
 
 op("aten::conv2d(Tensor input, Tensor weight, Tensor? bias=None, int[2] stride=1, int[2] padding=0, "
