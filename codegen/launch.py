@@ -24,12 +24,12 @@ import os
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import Graph, Node
+from minitorch_jit.ir.graph import Graph, Node, Value
 from minitorch_jit.ir.printer import print_graph
 from minitorch_jit.ir.types import TensorType, Type, type_of_constant
 
@@ -39,6 +39,10 @@ from .llvm.kernel import RUNTIME, ObjectLayout, ScalarArg, Spec, TensorArg
 from .llvm.target import Loaded
 
 log = logging.getLogger("minitorch_jit")
+
+# an output to allocate: its shape in memory order, dtype, and the transpose that gives it the
+# group's shape (None: C order, allocated as it is)
+Output = Tuple[Tuple[int, ...], np.dtype, Optional[Tuple[int, ...]]]
 
 SUPPORTED = {np.dtype(d): d for d in ("bool", "int32", "int64", "float32", "float64")}
 # A kernel runs on the thread pool when its work is at least that of a kernel streaming 9
@@ -98,14 +102,15 @@ def _thread_pool() -> ThreadPoolExecutor:
 
 def run_eagerly(graph: Graph, args: Sequence[Any]) -> Any:
     """The group computed by its ops' eager kernels, one by one in program order: what the
-    unfused graph computes, or raises. Outputs are fresh C-contiguous arrays, as a kernel's."""
+    unfused graph computes, or raises. Outputs are fresh arrays laid out as the eager kernels
+    lay them out (as a kernel lays out its own)."""
     env: Dict[Any, Any] = dict(zip(graph.inputs, args))
     for node in graph.nodes:
         if node.kind == "prim::Constant":
             env[node.output] = node.output.constant
         else:
             env[node.output] = registry.node_op(node).kernel(*[env[v] for v in node.inputs])
-    outs = tuple(np.array(env[v], order="C") for v in graph.outputs)
+    outs = tuple(np.array(env[v], order="K") for v in graph.outputs)
     return outs[0] if len(outs) == 1 else outs
 
 
@@ -132,7 +137,7 @@ class _Launch:
                  "single", "eager")
 
     def __init__(self, fn: Optional[Any], library: Optional[Loaded], layouts: np.ndarray,
-                 outputs: List[Tuple[Tuple[int, ...], np.dtype]], tensor_inputs: Optional[List[int]],
+                 outputs: List[Output], tensor_inputs: Optional[List[int]],
                  scalar_inputs: List[Tuple[int, str]], extra: bool, eager: Callable[..., Any]):
         self.fn = fn
         self.library = library  # keeps the kernel's code loaded while this launch may run it
@@ -170,7 +175,8 @@ class _Launch:
                     return self.eager(*args)
                 else:
                     extra[k] = args[i]
-        outs = tuple([np.empty(shape, dtype) for shape, dtype in self.outputs])
+        outs = tuple([np.empty(shape, dtype) if axes is None else np.empty(shape, dtype).transpose(axes)
+                      for shape, dtype, axes in self.outputs])
         if extra is not None:
             packed = (*tensors, *outs, extra)
         else:
@@ -239,6 +245,7 @@ class FusedKernel:
         self.cache = cache if cache is not None else default_cache()
         self.is_tensor = [isinstance(v.type, TensorType) for v in graph.inputs]
         self.out_dtypes = [v.type.dtype for v in graph.outputs]
+        self._sources = _tensor_sources(graph)
         self._launches: "OrderedDict[tuple, _Launch]" = OrderedDict()
         self._kernels: Dict[Spec, Tuple[Loaded, Any, bool, int]] = {}
         self._checked: set = set()
@@ -292,16 +299,32 @@ class FusedKernel:
         # inputs nothing reads take no part in the iteration space (and are never loaded)
         all_sizes = [s for v, s in value_sizes.items() if v.uses or v.node.kind != "prim::Param"]
         shape = _broadcast_shape(all_sizes)
-        outputs = [(s, np.dtype(d)) for s, d in zip(out_sizes, self.out_dtypes)]
         numel = int(np.prod(shape, dtype=np.int64)) if shape else (0 if shape is None else 1)
         if shape is None or (numel == 0 and any(0 not in s for s in out_sizes)):
-            launch = _SplitLaunch([(self._part(indices), indices) for indices in _by_shape(out_sizes)], len(outputs))
+            launch = _SplitLaunch([(self._part(indices), indices) for indices in _by_shape(out_sizes)], len(out_sizes))
         elif numel == 0:
             launch = _EagerLaunch(g)
         else:
             operands = [(a.shape, tuple(s // a.itemsize for s in a.strides)) if v.uses else ((), ())
                         for a, v in zip(tensors, [v for v, t in zip(g.inputs, self.is_tensor) if t])]
-            operands += [(s, _contiguous_strides(s)) for s in out_sizes]
+            # results laid out as eager lays them out (numpy's order "K": like the inputs they
+            # are computed from that have their shape, when those agree), so strides and
+            # view() behave alike
+            outputs: List[Output] = []
+            out_strides = []
+            for v, s, d in zip(g.outputs, out_sizes, self.out_dtypes):
+                order = _layout_order([args[i] for i in self._sources[v]], s)
+                if order is not None:
+                    perm = [i for i in range(len(s)) if i not in order] + list(order)
+                    alloc = tuple(s[i] for i in perm)
+                    at = {dim: k for k, dim in enumerate(perm)}
+                    c = _contiguous_strides(alloc)
+                    outputs.append((alloc, np.dtype(d), tuple(int(i) for i in np.argsort(perm))))
+                    out_strides.append(tuple(c[at[dim]] for dim in range(len(s))))
+                else:
+                    outputs.append((s, np.dtype(d), None))
+                    out_strides.append(_contiguous_strides(s))
+            operands += list(zip(out_sizes, out_strides))
             dims, strides = _coalesce(shape, [_broadcast_strides(s, st, shape) for s, st in operands])
             spec_inputs = []
             k = 0
@@ -408,6 +431,34 @@ def _broadcast_shape(shapes: Sequence[Tuple[int, ...]]) -> Optional[Tuple[int, .
                     return None
                 out[d] = n
     return tuple(out)
+
+
+def _tensor_sources(graph: Graph) -> Dict[Value, List[int]]:
+    """For each output of a group, the positions of the tensor inputs it is computed from."""
+    position = {v: i for i, v in enumerate(graph.inputs) if isinstance(v.type, TensorType)}
+    sources: Dict[Value, Set[int]] = {v: {i} for v, i in position.items()}
+    for node in graph.nodes:
+        found = set().union(*(sources.get(v, set()) for v in node.inputs))
+        for o in node.outputs:
+            sources[o] = found
+    return {v: sorted(sources.get(v, set())) for v in graph.outputs}
+
+
+def _layout_order(arrays: Sequence[np.ndarray], shape: Tuple[int, ...]) -> Optional[Tuple[int, ...]]:
+    """The dims of size > 1, outermost first, in the order the arrays of exactly ``shape`` lay
+    them out when they all agree on one other than C order; None for C order. That is how
+    numpy's ufuncs (order "K"), and so the eager kernels, lay out their results: broadcast
+    operands take no part, and operands that disagree give C order."""
+    order = None
+    for a in arrays:
+        if a.shape != shape:
+            continue
+        dims = sorted((d for d in range(a.ndim) if a.shape[d] != 1), key=lambda d: -abs(a.strides[d]))
+        if order is None:
+            order = tuple(dims)  # (a stable sort: dims of equal strides keep C order)
+        elif tuple(dims) != order:
+            return None
+    return None if order is None or list(order) == sorted(order) else order
 
 
 def _contiguous_strides(shape: Tuple[int, ...]) -> Tuple[int, ...]:

@@ -105,6 +105,8 @@ def _tensor(c: Choices, dtype: str, shape: Tuple[int, ...]) -> np.ndarray:
         # the same values through a strided (and maybe reversed) view
         big = np.repeat(arr, 2, axis=-1)
         arr = big[..., ::2] if c.boolean() else big[..., ::-2][..., ::-1]
+    if arr.ndim >= 2 and c.integer(0, 3) == 0:
+        arr = np.ascontiguousarray(arr.T).T  # the same values laid out with the dims reversed
     return arr
 
 

@@ -337,9 +337,13 @@ def test_an_unused_op_that_may_raise_stays_out_of_groups():
         """)
 
 
-@pytest.mark.xfail(strict=True, reason="codegen/launch.py allocates fused outputs contiguous; eager keeps the "
-                                       "input's layout (found by the random-program test; not fixed here)")
+def add_then_double(a, b):
+    return (a + b) * 2
+
+
 def test_a_fused_result_has_the_layout_eager_gives_it():
+    """Found by the random-program test: fused results were allocated C-contiguous while eager
+    (numpy's order "K") keeps a transposed input's layout, so view() worked only fused."""
     def f(x):
         a = -(-x)
         return a.view(-1)
@@ -351,3 +355,9 @@ def test_a_fused_result_has_the_layout_eager_gives_it():
         f(x)
     with pytest.raises(RuntimeError, match="view size is not compatible"):
         traced(x)
+    # the layout follows the inputs of the result's shape when they agree, as numpy's does;
+    # broadcast inputs take no part; inputs that disagree give C order
+    g = torch.jit.script(add_then_double)
+    y = torch.from_numpy(np.random.rand(5, 3, 4).astype(np.float32)).permute(1, 2, 0)
+    for a, b in [(y, y), (y, torch.ones(5)), (y, torch.ones(3, 4, 5))]:
+        assert g(a, b).stride() == add_then_double(a, b).stride()
