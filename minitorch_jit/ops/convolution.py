@@ -10,13 +10,14 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import TensorType, Type
+from minitorch_jit.ir.types import TensorType, Type, tensor_type
 
 from .declare import op
 from .nn import _check_conv_args, _conv2d, _padding_pairs, _pair, _pool_out, _same_padding
 
 
-def _unknown(x: Type, w: Type) -> List[Type]:
+def _unknown(x_type: Type, w_type: Type) -> List[Type]:
+    x, w = tensor_type(x_type), tensor_type(w_type)
     dtype = x.dtype if x.dtype == w.dtype else None
     return [TensorType(dtype, None if x.sizes is None else (None,) * len(x.sizes))]
 
@@ -30,7 +31,7 @@ def _one(v: Any) -> int:
 
 
 def _conv1d_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x, w = types[0], types[1]
+    x, w = tensor_type(types[0]), tensor_type(types[1])
     if x.sizes is None or w.sizes is None or UNKNOWN in consts[3:6] or len(w.sizes) != 3 or w.sizes[2] is None:
         return _unknown(x, w)
     stride, dilation = _one(consts[3]), _one(consts[5])
@@ -82,7 +83,7 @@ def _padding_triples(padding: Any, kernel: Sequence[int], stride: Sequence[int],
 
 
 def _conv3d_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x, w = types[0], types[1]
+    x, w = tensor_type(types[0]), tensor_type(types[1])
     if x.sizes is None or w.sizes is None or UNKNOWN in consts[3:6] or len(w.sizes) != 5 or None in w.sizes[2:]:
         return _unknown(x, w)
     stride, dilation = _triple(consts[3], "stride"), _triple(consts[5], "dilation")
@@ -143,7 +144,7 @@ def _transposed_size(n: Optional[int], k: int, s: int, p: int, op_: int, d: int)
 
 
 def _conv_transpose_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x, w = types[0], types[1]
+    x, w = tensor_type(types[0]), tensor_type(types[1])
     if (x.sizes is None or w.sizes is None or UNKNOWN in consts[3:8] or len(w.sizes) != 4 or None in w.sizes[1:]
             or len(x.sizes) not in (3, 4)):
         return _unknown(x, w)

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float
+from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float, tensor_type
 
 from . import creation, rules
 from .declare import check_inplace, not_implemented, op
@@ -72,7 +72,7 @@ def _padding_pairs(padding: Any, w_shape: Sequence[int], stride: Sequence[int], 
 
 
 def _conv_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x, w = types[0], types[1]
+    x, w = tensor_type(types[0]), tensor_type(types[1])
     dtype = x.dtype if x.dtype == w.dtype else None
     if x.sizes is None or w.sizes is None or UNKNOWN in consts[3:6] or len(w.sizes) != 4 or None in w.sizes[2:]:
         return [TensorType(dtype, None if x.sizes is None else (None,) * len(x.sizes))]
@@ -132,7 +132,7 @@ op("aten::conv2d.padding(Tensor input, Tensor weight, Tensor? bias=None, int[2] 
 
 
 def _pool_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x = types[0]
+    x = tensor_type(types[0])
     if x.sizes is None or UNKNOWN in consts[1:6]:
         return [TensorType(x.dtype, None if x.sizes is None else (None,) * len(x.sizes))]
     k = _pair(consts[1], "kernel_size")
@@ -205,7 +205,7 @@ def layer_norm(x: np.ndarray, normalized_shape: Sequence[int], w: Optional[np.nd
 
 
 def _embedding_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    idx, w = types[0], types[1]
+    idx, w = tensor_type(types[0]), tensor_type(types[1])
     sizes = None if idx.sizes is None or w.sizes is None else idx.sizes + w.sizes[1:]
     return [TensorType(w.dtype, sizes)]
 
@@ -284,12 +284,14 @@ def _reduce(loss: np.ndarray, reduction: str, denominator: Optional[Any] = None)
 
 def _loss_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     reduction = consts[-1]
-    x = types[0]
+    x = tensor_type(types[0])
     if reduction is UNKNOWN:
         return [TensorType(x.dtype)]
     if reduction != "none":
         return [TensorType(x.dtype, ())]
-    return [TensorType(x.dtype, rules.broadcast_sizes(x.sizes, types[1].sizes) if len(types) == 3 else None)]
+    if len(types) != 3:
+        return [TensorType(x.dtype)]
+    return [TensorType(x.dtype, rules.broadcast_sizes(x.sizes, tensor_type(types[1]).sizes))]
 
 
 @op("aten::mse_loss(Tensor input, Tensor target, *, str reduction=\"mean\") -> Tensor",
