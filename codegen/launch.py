@@ -31,7 +31,7 @@ import numpy as np
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import Graph, Node
 from minitorch_jit.ir.printer import print_graph
-from minitorch_jit.ir.types import TensorType, Type, type_of_constant
+from minitorch_jit.ir.types import TensorType, Type, tensor_type, type_of_constant
 
 from .llvm import kernel as kernels
 from .llvm.cache import KernelCache, default_cache
@@ -238,7 +238,7 @@ class FusedKernel:
         self.graph = graph
         self.cache = cache if cache is not None else default_cache()
         self.is_tensor = [isinstance(v.type, TensorType) for v in graph.inputs]
-        self.out_dtypes = [v.type.dtype for v in graph.outputs]
+        self.out_dtypes = [tensor_type(v.type).dtype for v in graph.outputs]
         self._launches: "OrderedDict[tuple, _Launch]" = OrderedDict()
         self._kernels: Dict[Spec, Tuple[Loaded, Any, bool, int]] = {}
         self._checked: set = set()
@@ -272,9 +272,9 @@ class FusedKernel:
                     raise TypeError(f"fusion group input {i} must be an array, got {type(a).__name__}")
                 if a.dtype not in SUPPORTED or not a.dtype.isnative:
                     raise TypeError(f"fusion group input {i} has unsupported dtype {a.dtype}")
-                if SUPPORTED[a.dtype] != g.inputs[i].type.dtype:
+                if SUPPORTED[a.dtype] != tensor_type(g.inputs[i].type).dtype:
                     raise TypeError(f"fusion group input {i} has dtype {a.dtype}, its graph says "
-                                    f"{g.inputs[i].type.dtype}")
+                                    f"{tensor_type(g.inputs[i].type).dtype}")
                 if any(s % a.itemsize for s in a.strides):
                     raise TypeError(f"fusion group input {i} has strides {a.strides} that are not whole elements")
                 types.append(TensorType(SUPPORTED[a.dtype], a.shape))
@@ -376,7 +376,7 @@ class FusedKernel:
                 return False
             # 0-d values go on as ones too: True + -1 is 0, and False // 0 would stop the check
             env[node.output] = np.ones((), result.dtype) if result.ndim == 0 else result
-            expected = node.output.type.dtype
+            expected = tensor_type(node.output.type).dtype
             if result.dtype.name != expected:
                 raise RuntimeError(f"internal error: {node.kind} gives {result.dtype.name} eagerly but its type "
                                    f"rule says {expected}")

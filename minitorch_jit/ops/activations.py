@@ -85,7 +85,7 @@ def softplus(x: np.ndarray, beta: Any = 1, threshold: Any = 20) -> np.ndarray:
 
 
 def _prelu_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x, w = tensor_type(types[0]), types[1]
+    x, w = tensor_type(types[0]), tensor_type(types[1])
     return [TensorType(x.dtype if x.dtype == w.dtype else None, x.sizes)]
 
 

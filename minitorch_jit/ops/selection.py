@@ -223,7 +223,7 @@ def _masked_fill_(a: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
 
 
 def _masked_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t = types[0]
+    t = tensor_type(types[0])
     return [TensorType(t.dtype, rules.broadcast_sizes(t.sizes, tensor_type(types[1]).sizes))]
 
 
