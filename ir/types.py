@@ -290,6 +290,14 @@ class TypeVar(Type):
         return self.name
 
 
+def tensor_type(t: Type) -> TensorType:
+    """``t`` as the TensorType it must be: for rules whose schema says ``Tensor`` (matching
+    guarantees it) and for values known to hold tensors. A TypeError names what it was."""
+    if not isinstance(t, TensorType):
+        raise TypeError(f"expected a Tensor type, got {t}")
+    return t
+
+
 INT, FLOAT, BOOL, STR, NONE = IntType(), FloatType(), BoolType(), StrType(), NoneType()
 NUMBER, SCALARTYPE, DEVICE, ANY = NumberType(), ScalarTypeType(), DeviceType(), AnyType()
 TENSOR = TensorType()

@@ -6,7 +6,7 @@ scripting JIT compiler for it.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from minitorch_jit.ir import registry as _registry
 
@@ -17,6 +17,12 @@ from .tensor import Parameter, Size, Tensor
 
 for _name in _registry.python_names("torch"):
     globals()[_name] = _ops.function("torch", _name)
+
+if TYPE_CHECKING:
+    # The functions above are made from the registry at import, so mypy cannot see them: this
+    # module __getattr__ (PEP 562), declared for mypy only and never defined at run time, says
+    # any other name of the module is such a function.
+    def __getattr__(name: str) -> Callable[..., Any]: ...
 
 from . import nn  # noqa: E402
 from .nn import functional  # noqa: E402,F401

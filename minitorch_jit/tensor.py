@@ -9,7 +9,7 @@ written here are the ones that never go through dispatch, so this module imports
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -39,6 +39,13 @@ class Tensor:
     size: Callable[..., Any]
     dim: Callable[[], int]
     numel: Callable[[], int]
+
+    if TYPE_CHECKING:
+        # The op methods (t.relu(), t.view(...)) are attached at import from the registry
+        # (minitorch_jit.ops), so mypy cannot see them: this declaration, never defined at run
+        # time, says any other attribute is such a method. Operators are looked up on the class,
+        # not through __getattr__, so `t + 1` stays unchecked by this.
+        def __getattr__(self, name: str) -> Callable[..., Any]: ...
 
     def __init__(self, data: Any = ()):
         # torch.Tensor(data): the legacy constructor, always the default float dtype

@@ -3,7 +3,17 @@ import pytest
 
 import minitorch_jit.ir as ir
 from minitorch_jit.ir import Graph, IRParseError, TensorType, VerifyError, parse_graph, print_graph, verify
-from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, OptionalType, TupleType, unify
+from minitorch_jit.ir.types import (
+    BOOL,
+    FLOAT,
+    INT,
+    NONE,
+    ListType,
+    OptionalType,
+    TupleType,
+    tensor_type,
+    unify,
+)
 
 NESTED = '''graph(%x : Float(*, *), %n : int):
   %1 : float = prim::Constant[value=1.0]()
@@ -161,6 +171,13 @@ def test_verifier_checks_use_lists():
     g.inputs[0].uses.clear()
     with pytest.raises(VerifyError, match="use list"):
         verify(g)
+
+
+def test_tensor_type_narrows_or_names_what_it_got():
+    t = TensorType("float32", (2, None))
+    assert tensor_type(t) is t
+    with pytest.raises(TypeError, match=r"expected a Tensor type, got int\[\]"):
+        tensor_type(ListType(INT))
 
 
 def test_unify_joins_branch_types():

@@ -2,7 +2,7 @@
 ``inplace=`` argument PyTorch's activations take."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from minitorch_jit.ir import registry as _registry
 
@@ -11,6 +11,12 @@ from ..tensor import Tensor
 
 for _name in _registry.python_names("functional"):
     globals()[_name] = _ops.function("functional", _name)
+
+if TYPE_CHECKING:
+    # The functions above are made from the registry at import, so mypy cannot see them: this
+    # module __getattr__ (PEP 562), declared for mypy only and never defined at run time, says
+    # any other name of the module is such a function.
+    def __getattr__(name: str) -> Callable[..., Any]: ...
 
 
 def _inplace_form(name: str, n_params: int = 0, method: bool = False) -> Callable[..., Tensor]:

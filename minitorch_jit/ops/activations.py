@@ -12,7 +12,7 @@ from typing import Any, List, Sequence
 import numpy as np
 
 from minitorch_jit.codegen.llvm.lowering import SELU_ALPHA, SELU_SCALE  # beside the fused kernel's lowering
-from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float
+from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float, tensor_type
 
 from . import rules
 from .declare import not_implemented, op
@@ -85,7 +85,7 @@ def softplus(x: np.ndarray, beta: Any = 1, threshold: Any = 20) -> np.ndarray:
 
 
 def _prelu_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x, w = types[0], types[1]
+    x, w = tensor_type(types[0]), tensor_type(types[1])
     return [TensorType(x.dtype if x.dtype == w.dtype else None, x.sizes)]
 
 

@@ -9,7 +9,7 @@ from typing import Any, List, Optional, Sequence
 import numpy as np
 
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import DEFAULT_FLOAT, DTYPES, TensorType, Type, promote_types
+from minitorch_jit.ir.types import DEFAULT_FLOAT, DTYPES, TensorType, Type, promote_types, tensor_type
 
 from . import rules
 from .declare import not_implemented, op
@@ -40,7 +40,7 @@ def _sized(default: Optional[str] = DEFAULT_FLOAT, size_arg: int = 0, dtype_arg:
 
 def _like(dtype_arg: int = 1) -> rules.TypeRule:
     def rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-        t = types[0]
+        t = tensor_type(types[0])
         explicit = consts[dtype_arg]
         dtype = None if explicit is UNKNOWN else (rules.dtype_name(explicit) or t.dtype)
         return [TensorType(dtype, t.sizes)]

@@ -5,7 +5,7 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type
+from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, tensor_type
 
 from . import rules
 from .declare import op
@@ -44,7 +44,7 @@ def matmul_sizes(a: Optional[tuple], b: Optional[tuple]) -> Optional[tuple]:
 
 
 def _matmul_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    a, b = types[0], types[1]
+    a, b = tensor_type(types[0]), tensor_type(types[1])
     return [TensorType(a.dtype if a.dtype == b.dtype else None, matmul_sizes(a.sizes, b.sizes))]
 
 
@@ -74,8 +74,8 @@ def bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _addmm_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    mm_t = _matmul_rule(types[1:3], consts[1:3])[0]
-    return [TensorType(mm_t.dtype, rules.broadcast_sizes(types[0].sizes, mm_t.sizes))]
+    mm_t = tensor_type(_matmul_rule(types[1:3], consts[1:3])[0])
+    return [TensorType(mm_t.dtype, rules.broadcast_sizes(tensor_type(types[0]).sizes, mm_t.sizes))]
 
 
 @op("aten::addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor",
@@ -95,7 +95,7 @@ def addmm(c: np.ndarray, a: np.ndarray, b: np.ndarray, beta: Any = 1, alpha: Any
 
 
 def _linear_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x, w = types[0], types[1]
+    x, w = tensor_type(types[0]), tensor_type(types[1])
     sizes = None
     if x.sizes is not None and w.sizes is not None and x.sizes:
         sizes = x.sizes[:-1] + ((w.sizes[0],) if len(w.sizes) == 2 else ())

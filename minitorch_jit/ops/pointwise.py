@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from minitorch_jit.ir.types import SHORT_NAME, is_float
+from minitorch_jit.ir.types import SHORT_NAME, is_float, tensor_type
 
 from . import rules
 from .declare import binary, check_broadcast_into, check_inplace, not_implemented, op, unary
@@ -387,7 +387,7 @@ for _overload, _ta, _tb in (("self", "Tensor", "Tensor"), ("ScalarOther", "Tenso
                             ("ScalarSelf", "Scalar", "Tensor"), ("Scalar", "Scalar", "Scalar")):
     op(f"aten::where.{_overload}(Tensor condition, {_ta} self, {_tb} other) -> Tensor",
        names=("torch.where",), pointwise=True,
-       type_rule=lambda types, consts: [rules.pointwise(args=(1, 2))(types, consts)[0].with_sizes(
+       type_rule=lambda types, consts: [tensor_type(rules.pointwise(args=(1, 2))(types, consts)[0]).with_sizes(
            rules.tensor_sizes(types))])(_where)
 
 

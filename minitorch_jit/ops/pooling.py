@@ -9,18 +9,18 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import TensorType, Type
+from minitorch_jit.ir.types import TensorType, Type, tensor_type
 
 from .declare import not_implemented, op
 from .nn import _pair, _pool_out
 
 
 def _unknown_sizes(x: Type) -> List[Type]:
-    return [TensorType(x.dtype, None if x.sizes is None else (None,) * len(x.sizes))]
+    return [tensor_type(x).dimensioned()]
 
 
 def _avg_pool_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x = types[0]
+    x = tensor_type(types[0])
     if x.sizes is None or len(x.sizes) < 2 or UNKNOWN in consts[1:5]:
         return _unknown_sizes(x)
     k = _pair(consts[1], "kernel_size")
@@ -79,7 +79,7 @@ def avg_pool2d(x: np.ndarray, kernel_size: Sequence[int], stride: Sequence[int] 
 
 
 def _adaptive_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x = types[0]
+    x = tensor_type(types[0])
     if x.sizes is None or len(x.sizes) < 2 or consts[1] is UNKNOWN:
         return _unknown_sizes(x)
     return [TensorType(x.dtype, tuple(x.sizes[:-2]) + tuple(_pair(consts[1], "output_size")))]

@@ -9,7 +9,19 @@ from typing import Any, List, Sequence
 import numpy as np
 
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import ANY, BOOL, FLOAT, INT, NUMBER, ListType, TensorType, TupleType, Type, is_float
+from minitorch_jit.ir.types import (
+    ANY,
+    BOOL,
+    FLOAT,
+    INT,
+    NUMBER,
+    ListType,
+    TensorType,
+    TupleType,
+    Type,
+    is_float,
+    tensor_type,
+)
 
 from .._format import tensor_repr
 from .declare import num_rule, op
@@ -95,7 +107,7 @@ def float_tensor(a: np.ndarray) -> float:
 
 
 def _item_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    d = types[0].dtype
+    d = tensor_type(types[0]).dtype
     if d is None:
         return [NUMBER]
     return [FLOAT if is_float(d) else (BOOL if d == "bool" else INT)]

@@ -13,7 +13,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from minitorch_jit.ir.types import TensorType, Type
+from minitorch_jit.ir.types import TensorType, Type, tensor_type
 
 from . import creation
 from .declare import not_implemented, op
@@ -99,7 +99,7 @@ def _run(name: str, step: Step, gates: int, x: np.ndarray, hx: Sequence[np.ndarr
 
 def _rule(n_out: int) -> Any:
     def rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-        return [TensorType(types[0].dtype, (None, None, None)) for _ in range(n_out)]
+        return [TensorType(tensor_type(types[0]).dtype, (None, None, None)) for _ in range(n_out)]
     return rule
 
 

@@ -8,7 +8,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float
+from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float, tensor_type
 
 from . import rules
 from .declare import not_implemented, op
@@ -268,9 +268,9 @@ def norm_str(a: np.ndarray, p: str, dim: Dims = None, keepdim: bool = False) -> 
 
 
 def _pdist_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    sizes = types[0].sizes
+    sizes = tensor_type(types[0]).sizes
     n = sizes[0] if sizes is not None and len(sizes) == 2 else None
-    return [TensorType(types[0].dtype, (None if n is None else n * (n - 1) // 2,))]
+    return [TensorType(tensor_type(types[0]).dtype, (None if n is None else n * (n - 1) // 2,))]
 
 
 @op("aten::pdist(Tensor self, float p=2) -> Tensor", names=("torch.pdist", "functional.pdist"),

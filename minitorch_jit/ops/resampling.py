@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Literal, Optional, Sequence
 import numpy as np
 
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import TensorType, Type
+from minitorch_jit.ir.types import TensorType, Type, tensor_type
 
 from .declare import not_implemented, op
 
@@ -29,7 +29,7 @@ def _padded_sizes(shape: Sequence[Optional[int]], pad: Sequence[int]) -> tuple:
 
 
 def _pad_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x = types[0]
+    x = tensor_type(types[0])
     if x.sizes is None or consts[1] is UNKNOWN or len(consts[1]) // 2 > len(x.sizes):
         return [TensorType(x.dtype, None if x.sizes is None else (None,) * len(x.sizes))]
     return [TensorType(x.dtype, _padded_sizes(x.sizes, consts[1]))]
@@ -96,7 +96,7 @@ def _scale_pair(scale_factor: Any) -> Optional[List[float]]:
 
 
 def _interpolate_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x = types[0]
+    x = tensor_type(types[0])
     unknown: List[Type] = [TensorType(x.dtype, None if x.sizes is None else (None,) * len(x.sizes))]
     if x.sizes is None or len(x.sizes) != 4 or consts[1] is UNKNOWN or consts[2] is UNKNOWN:
         return unknown

@@ -31,6 +31,7 @@ from minitorch_jit.ir.types import (
     is_float,
     result_type,
     scalar_dtype,
+    tensor_type,
 )
 
 Sizes = Optional[Tuple[Optional[int], ...]]
@@ -315,7 +316,7 @@ def _explicit(explicit: Any) -> Optional[str]:
 def same_dtype_or(dtype_arg: int) -> TypeRule:
     """Sizes of input 0; dtype given by input ``dtype_arg`` when it is not None, else input 0's."""
     def rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-        t = types[0]
+        t = tensor_type(types[0])
         explicit = consts[dtype_arg]
         dtype = None if explicit is UNKNOWN else (dtype_name(explicit) or t.dtype)
         return [TensorType(dtype, t.sizes)]
@@ -323,7 +324,7 @@ def same_dtype_or(dtype_arg: int) -> TypeRule:
 
 
 def cumsum_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t = types[0]
+    t = tensor_type(types[0])
     return [TensorType(sum_dtype(t.dtype, consts[2]), t.sizes)]
 
 

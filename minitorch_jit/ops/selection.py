@@ -8,7 +8,7 @@ from typing import Any, List, Optional, Sequence
 import numpy as np
 
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import ListType, TensorType, Type
+from minitorch_jit.ir.types import ListType, TensorType, Type, tensor_type
 
 from . import rules
 from .declare import check_broadcast_into, check_inplace, check_no_overlap, check_writable, op
@@ -17,7 +17,7 @@ from .shape import expanded_sizes
 
 
 def _select_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t, d = types[0], consts[1]
+    t, d = tensor_type(types[0]), consts[1]
     if t.sizes is None or d is UNKNOWN:
         return [TensorType(t.dtype)]
     i = norm_dim(d, len(t.sizes))
@@ -41,7 +41,7 @@ def slice_length(n: int, start: Optional[int], end: Optional[int], step: int) ->
 
 
 def _slice_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t, d, start, end, step = types[0], consts[1], consts[2], consts[3], consts[4]
+    t, d, start, end, step = tensor_type(types[0]), consts[1], consts[2], consts[3], consts[4]
     if t.sizes is None or d is UNKNOWN:
         return [TensorType(t.dtype, None if t.sizes is None else (None,) * len(t.sizes))]
     i = norm_dim(d, len(t.sizes))
@@ -100,7 +100,7 @@ def _index_key(a: np.ndarray, indices: Sequence[Optional[np.ndarray]]) -> tuple:
 
 
 @op("aten::index.Tensor(Tensor self, Tensor?[] indices) -> Tensor", names=("Tensor.index",),
-    type_rule=lambda types, consts: [TensorType(types[0].dtype)])
+    type_rule=lambda types, consts: [TensorType(tensor_type(types[0]).dtype)])
 def index(a: np.ndarray, indices: List[Optional[np.ndarray]]) -> np.ndarray:
     """Advanced indexing with bool masks and integer tensors (None keeps a dim): a copy."""
     return np.array(a[_index_key(a, indices)])
@@ -176,7 +176,7 @@ op("aten::zero_(Tensor(a!) self) -> Tensor(a!)", names=("Tensor.zero_", "torch.z
 
 def _nonzero_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     """(number of nonzero elements, which the data decides, by the input's rank)."""
-    sizes = types[0].sizes
+    sizes = tensor_type(types[0]).sizes
     return [TensorType("int64", None if sizes is None else (None, len(sizes)))]
 
 
@@ -223,8 +223,8 @@ def _masked_fill_(a: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
 
 
 def _masked_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t = types[0]
-    return [TensorType(t.dtype, rules.broadcast_sizes(t.sizes, types[1].sizes))]
+    t = tensor_type(types[0])
+    return [TensorType(t.dtype, rules.broadcast_sizes(t.sizes, tensor_type(types[1]).sizes))]
 
 
 for _overload, _vt in (("Scalar", "Scalar"), ("Tensor", "Tensor")):

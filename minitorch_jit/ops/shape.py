@@ -8,7 +8,7 @@ from typing import Any, List, Optional, Sequence
 import numpy as np
 
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import ListType, TensorType, Type, promote_types
+from minitorch_jit.ir.types import ListType, TensorType, Type, promote_types, tensor_type
 
 from . import rules
 from .declare import op
@@ -76,7 +76,7 @@ def _static_numel(sizes: Sizes) -> Optional[int]:
 
 
 def _reshape_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t, shape = types[0], consts[1]
+    t, shape = tensor_type(types[0]), consts[1]
     if shape is UNKNOWN:
         return [TensorType(t.dtype)]
     n = _static_numel(t.sizes)
@@ -106,7 +106,7 @@ def reshape(a: np.ndarray, shape: List[int]) -> np.ndarray:
 
 
 def _like_other(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    return [TensorType(types[0].dtype, types[1].sizes)]
+    return [TensorType(tensor_type(types[0]).dtype, tensor_type(types[1]).sizes)]
 
 
 @op("aten::view_as(Tensor(a) self, Tensor other) -> Tensor(a)", names=("Tensor.view_as",), type_rule=_like_other)
@@ -125,7 +125,7 @@ def _permuted(sizes: Sizes, perm: Sequence[int]) -> Sizes:
 
 
 def _t_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t = types[0]
+    t = tensor_type(types[0])
     return [t if t.sizes is None or len(t.sizes) < 2 else t.with_sizes(t.sizes[::-1])]
 
 
@@ -137,7 +137,7 @@ def t(a: np.ndarray) -> np.ndarray:
 
 
 def _transpose_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t, d0, d1 = types[0], consts[1], consts[2]
+    t, d0, d1 = tensor_type(types[0]), consts[1], consts[2]
     if t.sizes is None or UNKNOWN in (d0, d1):
         return [t.dimensioned()]
     perm = list(range(len(t.sizes)))
@@ -168,7 +168,7 @@ def _check_perm(dims: Sequence[int], ndim: int) -> List[int]:
 
 
 def _permute_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t, dims = types[0], consts[1]
+    t, dims = tensor_type(types[0]), consts[1]
     if t.sizes is None or dims is UNKNOWN:
         return [t.dimensioned()]
     return [t.with_sizes(_permuted(t.sizes, _check_perm(dims, len(t.sizes))))]
@@ -203,7 +203,7 @@ def expanded_sizes(sizes: Sequence[Optional[int]], target: Sequence[int]) -> Lis
 
 
 def _expand_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t, size = types[0], consts[1]
+    t, size = tensor_type(types[0]), consts[1]
     if size is UNKNOWN:
         return [TensorType(t.dtype)]
     if t.sizes is None:
@@ -220,7 +220,7 @@ def expand(a: np.ndarray, size: List[int], implicit: bool = False) -> np.ndarray
 
 
 @op("aten::expand_as(Tensor(a) self, Tensor other) -> Tensor(a)", names=("Tensor.expand_as",),
-    type_rule=lambda types, consts: [TensorType(types[0].dtype, types[1].sizes)])
+    type_rule=lambda types, consts: [TensorType(tensor_type(types[0]).dtype, tensor_type(types[1]).sizes)])
 def expand_as(a: np.ndarray, other: np.ndarray) -> np.ndarray:
     return broadcast_view(a, expanded_sizes(a.shape, other.shape))
 
@@ -235,7 +235,7 @@ def _unsqueeze_dim(dim: int, ndim: int) -> int:
 
 
 def _unsqueeze_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t, d = types[0], consts[1]
+    t, d = tensor_type(types[0]), consts[1]
     if t.sizes is None or d is UNKNOWN:
         return [TensorType(t.dtype)]
     s = list(t.sizes)
@@ -250,7 +250,7 @@ def unsqueeze(a: np.ndarray, dim: int) -> np.ndarray:
 
 
 def _squeeze_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t = types[0]
+    t = tensor_type(types[0])
     if t.sizes is None:
         return [t]
     dims = list(range(len(t.sizes))) if len(consts) == 1 else const_int_list(consts[1])
@@ -296,7 +296,7 @@ def _flatten_dims(ndim: int, start: int, end: int) -> tuple:
 
 
 def _flatten_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t, start, end = types[0], consts[1], consts[2]
+    t, start, end = tensor_type(types[0]), consts[1], consts[2]
     if t.sizes is None or UNKNOWN in (start, end):
         return [TensorType(t.dtype)]
     s, e = _flatten_dims(len(t.sizes), start, end)
@@ -336,7 +336,7 @@ def _unflatten_sizes(shape: Sequence[Optional[int]], dim: int, sizes: Sequence[i
 
 
 def _unflatten_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t, dim, sizes = types[0], consts[1], consts[2]
+    t, dim, sizes = tensor_type(types[0]), consts[1], consts[2]
     if t.sizes is None or UNKNOWN in (dim, sizes):
         return [TensorType(t.dtype)]
     return [t.with_sizes(_unflatten_sizes(t.sizes, dim, sizes))]
@@ -373,7 +373,7 @@ def clone(a: np.ndarray) -> np.ndarray:
 
 def _to_rule(dtype_arg: int) -> rules.TypeRule:
     def rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-        t, explicit = types[0], consts[dtype_arg]
+        t, explicit = tensor_type(types[0]), consts[dtype_arg]
         if explicit is UNKNOWN:
             return [TensorType(None, t.sizes)]
         if dtype_arg == 1 and isinstance(types[1], TensorType):  # to(other)
@@ -409,14 +409,14 @@ def to_other(a: np.ndarray, other: np.ndarray, non_blocking: bool = False, copy:
 
 
 @op("aten::type_as(Tensor(a) self, Tensor other) -> Tensor(a)", names=("Tensor.type_as",),
-    type_rule=lambda types, consts: [TensorType(types[1].dtype, types[0].sizes)])
+    type_rule=lambda types, consts: [TensorType(tensor_type(types[1]).dtype, tensor_type(types[0]).sizes)])
 def type_as(a: np.ndarray, other: np.ndarray) -> np.ndarray:
     return _to(a, other.dtype, False)
 
 
 def _cast(name: str, dtype: str) -> None:
     op(f"aten::_cast_{name}(Tensor(a) self) -> Tensor(a)", names=(f"Tensor.{name.lower()}",),
-       type_rule=lambda types, consts: [TensorType(dtype, types[0].sizes)])(
+       type_rule=lambda types, consts: [TensorType(dtype, tensor_type(types[0]).sizes)])(
         lambda a: _to(a, np.dtype(dtype), False))
 
 
@@ -480,7 +480,7 @@ def _join_rule(types: Sequence[Type], consts: Sequence[Any], stack: bool) -> Lis
 
 
 def _split_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    t = types[0]
+    t = tensor_type(types[0])
     return [ListType(TensorType(t.dtype, None if t.sizes is None else (None,) * len(t.sizes)))]
 
 
@@ -532,10 +532,13 @@ def split_with_sizes(a: np.ndarray, split_sizes: List[int], dim: int = 0) -> Lis
     return out
 
 
+def _unbind_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    t = tensor_type(types[0])
+    return [ListType(TensorType(t.dtype, None if t.sizes is None else (None,) * (len(t.sizes) - 1)))]
+
+
 @op("aten::unbind.int(Tensor(a) self, int dim=0) -> Tensor(a)[]", names=("Tensor.unbind", "torch.unbind"),
-    tuple_result=True,
-    type_rule=lambda types, consts: [ListType(TensorType(
-        types[0].dtype, None if types[0].sizes is None else (None,) * (len(types[0].sizes) - 1)))])
+    tuple_result=True, type_rule=_unbind_rule)
 def unbind(a: np.ndarray, dim: int = 0) -> List[np.ndarray]:
     d = norm_dim(dim, a.ndim)
     return [a[(slice(None),) * d + (i,)] for i in range(a.shape[d])]

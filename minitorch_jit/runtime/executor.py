@@ -27,7 +27,7 @@ import numpy as np
 
 from minitorch_jit.codegen.host import HostCode, generate
 from minitorch_jit.ir import Graph, TensorType, Type, Value
-from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType
+from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType, tensor_type
 from minitorch_jit.passes.fusion import FusionReport, recording
 from minitorch_jit.passes.peephole import size_reads
 
@@ -161,9 +161,11 @@ def _specialize_on(graph: Graph, guards: Sequence[Guard], values: Sequence[Any])
         if guard.dim is None:
             _replace_by_constant(graph, v, value)
         else:
-            sizes = list(v.type.sizes)
+            t = tensor_type(v.type)
+            assert t.sizes is not None, "a size guard is only made for a tensor input of known rank"
+            sizes = list(t.sizes)
             sizes[guard.dim] = value
-            v.type = TensorType(v.type.dtype, sizes, v.type.contiguous)
+            v.type = TensorType(t.dtype, sizes, t.contiguous)
 
 
 class GraphExecutor:
