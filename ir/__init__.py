@@ -19,6 +19,7 @@ from .types import (
                     TENSOR,
                     AnyType,
                     BoolType,
+                    DictType,
                     FloatType,
                     IntType,
                     ListType,

@@ -18,14 +18,14 @@ import numpy as np
 
 from .graph import SUBGRAPH, Block, Graph, Node, Value
 from .lexer import IRParseError, Token, TokenStream
-from .types import FROM_SHORT_NAME, NAMED_TYPES, ListType, OptionalType, TensorType, TupleType, Type, TypeVar
+from .types import FROM_SHORT_NAME, NAMED_TYPES, DictType, ListType, OptionalType, TensorType, TupleType, Type, TypeVar
 
 _SUBGRAPH_KIND = re.compile(r"^(.*)_(\d+)$")
 _CONSTANT_REF = re.compile(r"^CONSTANTS\.c(\d+)$")
 
 
 def parse_type(ts: TokenStream, allow_typevars: bool = False) -> Type:
-    """type := base ('[]' | '?')*  ;  base := NAME dims? | '(' type, ... ')'"""
+    """type := base ('[]' | '?')*  ;  base := NAME dims? | '(' type, ... ')' | 'Dict(' type, type ')'"""
     tok = ts.peek
     if ts.accept("("):
         elems: List[Type] = []
@@ -64,6 +64,13 @@ def parse_type(ts: TokenStream, allow_typevars: bool = False) -> Type:
                         break
                 ts.expect(")")
             t = TensorType(dtype, sizes, contiguous)
+        elif name == "Dict" and ts.at("("):
+            ts.next()
+            key = parse_type(ts, allow_typevars)
+            ts.expect(",")
+            value = parse_type(ts, allow_typevars)
+            ts.expect(")")
+            t = DictType(key, value)
         elif name in NAMED_TYPES:
             t = NAMED_TYPES[name]
         elif allow_typevars and re.match(r"^t\d*$", name):

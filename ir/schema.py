@@ -18,6 +18,7 @@ from .types import (
     ANY,
     AnyType,
     BoolType,
+    DictType,
     FloatType,
     IntType,
     ListType,
@@ -228,6 +229,11 @@ def match_type(formal: Type, actual: Type, bindings: Dict[str, Type], exact: boo
         return match_type(formal.elem, actual, bindings, exact)
     if isinstance(formal, ListType):
         return isinstance(actual, ListType) and match_type(formal.elem, actual.elem, bindings, exact)
+    if isinstance(formal, DictType):
+        # keys are matched exactly: an int key is no float key (each key type has its overload)
+        return isinstance(actual, DictType) and (
+            match_type(formal.key, actual.key, bindings, exact) if isinstance(formal.key, TypeVar)
+            else actual.key == formal.key) and match_type(formal.value, actual.value, bindings, exact)
     if isinstance(formal, TupleType):
         return (isinstance(actual, TupleType) and len(actual.elems) == len(formal.elems)
                 and all(match_type(f, a, bindings, exact) for f, a in zip(formal.elems, actual.elems)))
@@ -282,6 +288,8 @@ def substitute(t: Type, bindings: Dict[str, Type]) -> Type:
         return OptionalType(substitute(t.elem, bindings))
     if isinstance(t, TupleType):
         return TupleType([substitute(e, bindings) for e in t.elems])
+    if isinstance(t, DictType):
+        return DictType(substitute(t.key, bindings), substitute(t.value, bindings))
     return t
 
 

@@ -15,11 +15,23 @@ from typing import List, Set
 from . import registry
 from .graph import SUBGRAPH, Block, Graph, Node, Use, Value
 from .printer import node_line
-from .types import DTYPES, SCALARTYPE, BoolType, IntType, ListType, TensorType, TupleType, Type, type_of_constant
+from .types import (
+    DTYPES,
+    SCALARTYPE,
+    BoolType,
+    DictType,
+    IntType,
+    ListType,
+    TensorType,
+    TupleType,
+    Type,
+    type_of_constant,
+)
 
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
-              "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct"}
+              "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct", "prim::ListConstruct",
+              "prim::DictConstruct"}
 
 
 class VerifyError(ValueError):
@@ -102,6 +114,8 @@ class _Verifier:
                 _fail(node, f"{kind} of a {t}")
         elif kind == "prim::TupleConstruct":
             self.outputs_fit(node, [TupleType([v.type for v in node.inputs])])
+        elif kind in ("prim::ListConstruct", "prim::DictConstruct"):
+            self.container(node)
         else:
             op = registry.node_op(node)
             if op is None:
@@ -117,6 +131,22 @@ class _Verifier:
             except (RuntimeError, IndexError, ValueError, TypeError):
                 return  # the rule finds the program wrong (sizes that cannot broadcast): it fails when run
             self.outputs_fit(node, expected, loose=True)
+
+    def container(self, node: Node) -> None:
+        """A list or dict is typed by what it may hold (an annotation's ``List[Optional[int]]``
+        for ``[None]``): each element must fit that type."""
+        t = node.output.type if len(node.outputs) == 1 else None
+        if node.kind == "prim::ListConstruct":
+            if not isinstance(t, ListType):
+                _fail(node, "prim::ListConstruct makes one list")
+            formals = [t.elem] * len(node.inputs)
+        else:
+            if not isinstance(t, DictType) or len(node.inputs) % 2:
+                _fail(node, "prim::DictConstruct makes one dict of keys and values in turn")
+            formals = [t.key, t.value] * (len(node.inputs) // 2)
+        for i, (v, f) in enumerate(zip(node.inputs, formals)):
+            if not v.type.is_subtype_of(f):
+                _fail(node, f"element {i} of type {v.type} does not fit the container's {t}")
 
     def outputs_fit(self, node: Node, expected: List[Type], loose: bool = False) -> None:
         for o, t in zip(node.outputs, expected):

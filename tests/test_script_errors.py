@@ -139,15 +139,6 @@ def uses_set_comprehension(xs: List[int]):
     return len({v for v in xs})
 
 
-def uses_dict_comprehension(xs: List[int]):
-    return len({v: v for v in xs})
-
-
-def uses_dict(x):
-    d = {"a": x}
-    return x
-
-
 def uses_generator(xs: List[int]):
     return max(v for v in xs)
 
@@ -192,10 +183,8 @@ SYNTAX = [
     (uses_match, "match statements are not supported", "«match n:»", "if/elif"),
     (uses_decorator, "decorator @passthrough is not supported", "@«passthrough»", "only @script"),
     (uses_set_comprehension, "set comprehensions are not supported", "len(«{v for v in xs}»)", None),
-    (uses_dict_comprehension, "dict comprehensions are not supported", "len(«{v: v for v in xs}»)", None),
-    (uses_dict, "dict literals are not supported", 'd = «{"a": x}»', None),
     (uses_generator, "generator expressions are not supported", "max«(v for v in xs)»", "list comprehension"),
-    (uses_del, "del statements are not supported", "«del y»", None),
+    (uses_del, "`del` of a variable is not supported", "«del y»", None),
     (uses_import, "import statements are not supported", "«import os»", None),
     (uses_for_else, "for/else is not supported", "«return 1»", "flag"),
     (uses_two_fors, "list comprehensions with more than one `for` are not supported", "for «b in range(a) if b > 1»]",
@@ -418,7 +407,7 @@ TYPE_ERRORS = [
     (none_then_tensor, "Variable 'h' previously had type None but is now being assigned to a value of type Tensor",
      "«h» = x", "h: Optional[Tensor] = None"),
     (bad_return_annotation, "is annotated to return int but returns a value of type Tensor", "«return x»", None),
-    (bad_variable_annotation, "expected a value of type int, got Tensor", "n: int = «x»", None),
+    (bad_variable_annotation, "Variable 'n' is annotated with type int but is being assigned to a value of type Tensor", "n: int = «x»", None),
     (optional_without_refinement, "unsupported operand types for +: Optional[Tensor] and int", "return «x + 1»",
      "is not None"),
     (unknown_name, "undefined name 'undefined_thing'", "x + «undefined_thing»", None),
@@ -432,7 +421,7 @@ TYPE_ERRORS = [
     (recursive, "calls itself: recursion is not supported", "«recursive(n - 1)»", "a loop"),
     (used_before_assignment, "local variable 'z' is used before it is assigned", "y = «z» + x", "assign 'z'"),
     (captures_tensor, "'GLOBAL_TENSOR' is a Tensor from outside the function", "«GLOBAL_TENSOR»", "argument"),
-    (bad_annotation, "unsupported type annotation `dict`", "x: «dict»", "annotate with"),
+    (bad_annotation, "Attempted to use Dict without contained types", "x: «dict»", "Dict[str, Tensor]"),
     (chained_tensors, "chained comparisons of int and Tensor are not supported", "«0 < x» < 1", "`and`"),
     (and_of_tensors, "`and`, `or` and `not` need bool operands in script functions, got Tensor", "(«x > 0») and",
      "bool(...)"),

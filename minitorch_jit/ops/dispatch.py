@@ -14,6 +14,7 @@ from minitorch_jit.ir.types import (
     AnyType,
     BoolType,
     DeviceType,
+    DictType,
     FloatType,
     IntType,
     ListType,
@@ -29,6 +30,7 @@ from minitorch_jit.ir.types import (
 
 from .. import dtypes
 from ..tensor import Tensor
+from .containers import ScriptDict, ScriptList
 
 
 class _State:
@@ -77,6 +79,13 @@ def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
         if value not in ("cpu", None) and str(value) != "cpu":
             raise RuntimeError(f"device {value!r} is not supported: minitorch_jit runs on the CPU only")
         return "cpu"
+    if isinstance(value, (ScriptList, ScriptDict)):  # passed as it is: the graph shares it
+        return value if value.type.is_subtype_of(t) else _NOFIT
+    if isinstance(t, DictType):
+        if not isinstance(value, dict):
+            return _NOFIT
+        pairs = [(convert(k, t.key), convert(v, t.value)) for k, v in value.items()]
+        return _NOFIT if any(k is _NOFIT or v is _NOFIT for k, v in pairs) else dict(pairs)
     if isinstance(t, ListType):
         if arg is not None and arg.fixed_len and _is_int(value):
             return [int(value)] * arg.fixed_len
@@ -148,6 +157,10 @@ def unwrap(v: Any) -> Any:
         return v._a
     if isinstance(v, list):
         return [unwrap(x) for x in v]
+    if isinstance(v, dict):
+        return {unwrap(k): unwrap(x) for k, x in v.items()}
+    if isinstance(v, (ScriptList, ScriptDict)):
+        return v._raw
     if isinstance(v, tuple):
         return tuple(unwrap(x) for x in v)
     if isinstance(v, dtypes.dtype):

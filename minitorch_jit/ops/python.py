@@ -179,6 +179,10 @@ def insert(a: List[Any], i: int, v: Any) -> None:
 
 @op("aten::pop.t(t[](a!) self, int idx=-1) -> t", names=("list.pop",))
 def pop(a: List[Any], i: int = -1) -> Any:
+    if not a:
+        raise RuntimeError("pop from empty list")  # TorchScript's error (Python's is an IndexError)
+    if not -len(a) <= i < len(a):
+        raise RuntimeError("pop index out of range")
     return a.pop(i)
 
 

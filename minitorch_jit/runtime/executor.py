@@ -104,6 +104,8 @@ def wrap(v: Any, inputs: Dict[int, Tensor]) -> Any:
         return Tensor._wrap(np.asarray(v))
     if isinstance(v, list):
         return [wrap(x, inputs) for x in v]
+    if isinstance(v, dict):
+        return {k: wrap(x, inputs) for k, x in v.items()}
     if isinstance(v, tuple):
         return type(v)(*[wrap(x, inputs) for x in v]) if hasattr(v, "_fields") else tuple(wrap(x, inputs) for x in v)
     return v

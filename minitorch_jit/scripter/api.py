@@ -25,6 +25,7 @@ from ..runtime import compiled
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
 from ..runtime.config import disabled
 from .constants import constant_names, constant_value
+from .containers import script_container
 from .errors import ScriptError, SourceRange
 from .modifiers import EXPORT, export, modifier, unused
 from .source import FunctionSource
@@ -100,13 +101,17 @@ class _Active:
 _compiler = Compiler()
 
 
-def script(obj: Any) -> Any:
+def script(obj: Any, type_hint: Any = None) -> Any:
     """Compile a function (``@script`` or ``script(fn)``: a :class:`ScriptFunction`) or a module
     (``script(module)``: a ScriptModule sharing its parameters) from its Python source into
     graphs; constructs outside the script language raise :class:`ScriptError` here, naming the
-    line. With ``MINITORCH_JIT_DISABLE=1`` it returns ``obj`` unchanged."""
+    line. A list or dict becomes a ScriptList or ScriptDict shared with scripted functions,
+    typed by ``type_hint`` (``List[int]``) or its elements. With ``MINITORCH_JIT_DISABLE=1`` it
+    returns ``obj`` unchanged."""
     if disabled():
         return obj
+    if isinstance(obj, (list, dict)):
+        return script_container(obj, type_hint)
     if isinstance(obj, (ScriptFunction, ScriptModule)):
         return obj
     if isinstance(obj, Module):

@@ -18,9 +18,11 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set,
 from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
 from minitorch_jit.ir.types import (
     NONE,
+    STR,
     TENSOR,
     AnyType,
     BoolType,
+    DictType,
     FloatType,
     IntType,
     ListType,
@@ -40,7 +42,7 @@ from .environment import Binding, Frame, Undefined
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
 from .ssa import refine
-from .types import annotation_type, erase, is_number, type_name
+from .types import DICT_KEYS, annotation_type, erase, is_number, type_name
 
 # Python constructs outside the language: what to call them, and the fix where there is one.
 UNSUPPORTED = {
@@ -62,11 +64,8 @@ UNSUPPORTED = {
     "Starred": ("star expressions", "unpack into named variables"),
     "NamedExpr": ("the walrus operator :=", "assign in a separate statement"),
     "Match": ("match statements", "use if/elif"),
-    "Dict": ("dict literals", ""),
     "Set": ("set literals", ""),
-    "DictComp": ("dict comprehensions", ""),
     "SetComp": ("set comprehensions", ""),
-    "Delete": ("del statements", "script functions do not need del"),
     "Import": ("import statements", "import at module level"),
     "ImportFrom": ("import statements", "import at module level"),
 }
@@ -107,6 +106,8 @@ def _namespace_of(t: Type) -> Optional[str]:
         return "list"
     if isinstance(t, StrType):
         return "str"
+    if isinstance(t, DictType):
+        return "dict"
     if is_number(t):
         return "operator"
     return None
@@ -332,7 +333,7 @@ class ExpressionBuilder:
         if isinstance(t, TupleType) and v in self.tuple_fields and name in self.tuple_fields[v]:
             return self.tuple_items(v)[self.tuple_fields[v].index(name)]
         ns = _namespace_of(t)
-        if ns in ("list", "str") and registry.python_overloads(ns, name):
+        if ns in ("list", "str", "dict") and registry.python_overloads(ns, name):
             return sugar.OpName(ns, name, f"{ns}.{name}", v)
         if isinstance(t, OptionalType):
             self.error(f"'{name}' of a value of type {type_name(t)}: it may be None", where,
@@ -356,16 +357,61 @@ class ExpressionBuilder:
             return getattr(base, node.attr)
         self.error(f"unsupported type annotation `{ast.unparse(node)}`", self.range(node))
 
-    def typed_value(self, node: ast.expr, t: Type) -> Value:
-        """The value of ``node`` as a ``t`` (``[]`` and ``None`` take the annotated type)."""
+    def typed_value(self, node: ast.expr, t: Type, variable: Optional[str] = None) -> Value:
+        """The value of ``node`` as a ``t``: list and dict literals and comprehensions (``[]``
+        and ``{}`` too) take the annotated type when their elements fit it, as in TorchScript.
+        ``variable``: the annotated variable, named in the error."""
         where = self.range(node)
-        if isinstance(node, ast.List) and not node.elts and isinstance(t, ListType):
-            return self.insert("prim::ListConstruct", [], [t]).output
-        v = self.emit_value(node)
+        if isinstance(node, ast.List) and isinstance(t, ListType):
+            items = [self.typed_value(e, t.elem) for e in node.elts]
+            return self.insert("prim::ListConstruct", items, [t]).output
+        if isinstance(node, ast.Dict) and isinstance(t, DictType) and None not in node.keys:
+            items = [self.typed_value(x, u) for k, v in zip(node.keys, node.values)  # type: ignore[arg-type]
+                     for x, u in ((k, t.key), (v, t.value))]
+            return self.insert("prim::DictConstruct", items, [t]).output
+        if isinstance(node, ast.Call) and not node.args and not node.keywords and isinstance(t, (ListType, DictType)):
+            callee = self.emit_expr(node.func)
+            if isinstance(callee, sugar.Builtin) and callee.name == ("list" if isinstance(t, ListType) else "dict"):
+                kind = "prim::ListConstruct" if isinstance(t, ListType) else "prim::DictConstruct"
+                return self.insert(kind, [], [t]).output  # list() and dict() take the annotated type
+        if isinstance(node, ast.ListComp) and isinstance(t, ListType):
+            v = self.comprehension(node, t.elem)
+        elif isinstance(node, ast.DictComp) and isinstance(t, DictType):
+            v = self.dict_comprehension(node, t)
+        elif isinstance(node, (ast.List, ast.ListComp, ast.Dict, ast.DictComp)) and not isinstance(t, AnyType):
+            kind = "List" if isinstance(node, (ast.List, ast.ListComp)) else "Dict"
+            self.error(f"Expected an annotation of type {kind} but got {type_name(t)}", where)
+        else:
+            v = self.emit_value(node)
         if v.type.is_subtype_of(t):
             return v
+        if isinstance(t, DictType) and isinstance(v.type, DictType) and v.type.key != t.key:
+            self.error(f"Dict type annotation `{type_name(t)}` did not match the type of an actual key type "
+                       f"`{type_name(v.type.key)}`", where)
+        if variable is not None:
+            self.error(f"Variable '{variable}' is annotated with type {type_name(t)} but is being assigned to a "
+                       f"value of type {type_name(v.type)}", where)
         fix = "write a float literal (1.0), or convert with float()" if isinstance(t, FloatType) else ""
         self.error(f"expected a value of type {type_name(t)}, got {type_name(v.type)}", where, fix=fix)
+
+    def dict_type(self, keys: Sequence[Type], values: Sequence[Type], where: SourceRange, what: str,
+                  expected: Optional[DictType] = None) -> DictType:
+        """The type of a dict with these key and value types: ``Dict[str, Tensor]`` when empty
+        (TorchScript's default), the annotation's when given and they fit it."""
+        if expected is not None and all(k.is_subtype_of(expected.key) for k in keys) and \
+                all(v.is_subtype_of(expected.value) for v in values):
+            return expected
+        if not keys:
+            return expected or DictType(STR, TENSOR)
+        key = keys[0]
+        if any(k != key for k in keys):
+            self.error(f"{what}: keys have different types ("
+                       + ", ".join(dict.fromkeys(type_name(k) for k in keys)) + ")", where,
+                       fix="a dict's keys have one type")
+        if not isinstance(key, DICT_KEYS):
+            self.error(f"{what}: dict keys must be str, int, float or bool, not {type_name(key)}", where)
+        value = self.common_type(list(values), where, what)
+        return DictType(key, value)
 
     # -- calls ---------------------------------------------------------------------------------
     def build_Call(self, node: ast.Call) -> Any:
@@ -447,6 +493,8 @@ class ExpressionBuilder:
             return self._bad_operands(dunder, left, right)
         args = [Arg(left, where), Arg(right, where)]
         ns = _namespace_of(lt)
+        if ns == "operator" and isinstance(rt, ListType) and dunder == "__mul__":  # 2 * [1]: list.__rmul__
+            ns, dunder, args = "list", "__rmul__", args[::-1]
         if ns is None or (ns == "operator" and not is_number(rt)) or \
                 isinstance(resolve_call(ns, dunder, args, {}), str):
             return self._bad_operands(dunder, left, right)
@@ -509,7 +557,7 @@ class ExpressionBuilder:
             elem = self.common_type([v.type for v in items] + [item.type], where, "`in` a tuple")
             container, t = self.make_list(items, elem), ListType(elem)
         ns = _namespace_of(t)
-        if ns in ("list", "str"):
+        if ns in ("list", "str", "dict"):
             found = resolve_call(ns, "__contains__", [Arg(container, where), Arg(item, where)], {})
             if not isinstance(found, str):
                 return self.op_call(ns, "__contains__", [Arg(container, where), Arg(item, where)], {}, where, "in")
@@ -557,7 +605,7 @@ class ExpressionBuilder:
             return Cond(None, bool(t.elems))
         if isinstance(t, (TensorType, IntType, FloatType, NumberType)):
             return Cond(self.op_call("builtins", "bool", [Arg(v, where)], {}, where, "bool"))
-        if isinstance(t, (ListType, StrType)):
+        if isinstance(t, (ListType, StrType, DictType)):
             n = self.op_call("builtins", "len", [Arg(v, where)], {}, where, "len")
             return Cond(self.binop("__ne__", n, self.constant(0)))
         if isinstance(t, OptionalType):
@@ -718,6 +766,18 @@ class ExpressionBuilder:
         values = [self.emit_value(e) for e in node.elts]
         elem = self.common_type([v.type for v in values], self.range(node), "list literal") if values else TENSOR
         return self.make_list(values, elem, fresh=True)
+
+    def build_Dict(self, node: ast.Dict) -> Value:
+        if None in node.keys:
+            self.error("`**` unpacking in dict literals is not supported in script functions", self.range(node),
+                       fix="copy the dict and update() it")
+        items = [self.emit_value(e) for kv in zip(node.keys, node.values) for e in kv]  # type: ignore[arg-type]
+        t = self.dict_type([v.type for v in items[0::2]], [v.type for v in items[1::2]], self.range(node),
+                           "dict literal")
+        return self.insert("prim::DictConstruct", items, [t]).output
+
+    def build_DictComp(self, node: ast.DictComp) -> Value:
+        return self.dict_comprehension(node)
 
     def build_Tuple(self, node: ast.Tuple) -> Any:
         items = [self.emit_expr(e) for e in node.elts]

@@ -196,6 +196,11 @@ def _join(b: Any, name: str, values: List[Tuple[Frame, Optional[Value]]], frames
     fix = f"give '{name}' one type on every path (convert with int()/float(), or annotate it as Optional[...])"
     before = parent.lookup(name)
     if isinstance(before, Binding):
+        old = before.value.type if isinstance(before.value, Value) else None
+        new = next((u for u in types if u != old), None)
+        if old is not None and new is not None and old in types:  # reassigned on one path: TorchScript's words
+            b.error(f"Variable '{name}' previously had type {type_name(old)} but is now being assigned to a value "
+                    f"of type {type_name(new)}", where, fix=fix)
         b.error(message, where, fix=fix)
     parent.assign(name, Undefined(message, fix))
     return None

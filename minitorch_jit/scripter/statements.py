@@ -25,6 +25,7 @@ from minitorch_jit.ir.types import (
     ANY,
     INT,
     TENSOR,
+    DictType,
     FloatType,
     IntType,
     ListType,
@@ -269,7 +270,7 @@ class FunctionBuilder(ExpressionBuilder):
                        self.range(node.annotation))
         self.declared[name] = t
         if node.value is not None:
-            self.assign_target(node.target, self.typed_value(node.value, t))
+            self.assign_target(node.target, self.typed_value(node.value, t, name))
 
     def build_AugAssign(self, node: ast.AugAssign) -> None:
         dunder, _ = _BINOPS[type(node.op)]
@@ -290,6 +291,13 @@ class FunctionBuilder(ExpressionBuilder):
             self._constant_assigned(target)
             self.error("augmented assignment to attributes is not supported in script functions",
                        self.range(target))
+
+    def build_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if not isinstance(target, ast.Subscript):
+                self.unsupported(node, "`del` of a variable is not supported in script functions (only of an item "
+                                 "of a list or dict, `del x[i]`)", fix="script functions do not need it")
+            subscripts.delitem(self, self.emit_value(target.value), target.slice, self.range(target))
 
     def _constant_assigned(self, target: ast.Attribute) -> None:
         """A ScriptError when ``target`` is a module constant (``Final``, ``__constants__``)."""
@@ -350,8 +358,8 @@ class FunctionBuilder(ExpressionBuilder):
         declared = self.declared.get(name)
         if declared is not None:
             if not value.type.is_subtype_of(declared):
-                self.error(f"'{name}' is annotated {type_name(declared)} but is assigned a value of type "
-                           f"{type_name(value.type)}", where)
+                self.error(f"Variable '{name}' is annotated with type {type_name(declared)} but is being assigned "
+                           f"to a value of type {type_name(value.type)}", where)
         if isinstance(value, Value) and value.name is None and value.node.kind != "prim::Constant":
             value.name = name
         self.frame.assign(name, Binding(value, where))
@@ -476,6 +484,9 @@ class FunctionBuilder(ExpressionBuilder):
         if isinstance(x, sugar.Sugar):
             return x.iterate(self, where)
         t = x.type
+        if isinstance(t, DictType):  # its keys, as they are when the loop starts
+            x = self.op_call("dict", "keys", [Arg(x, where)], {}, where, "dict.keys")
+            t = x.type
         if isinstance(t, (ListType, TensorType)):
             return sugar.ValueIter(x, where)
         if isinstance(t, TupleType):
@@ -573,20 +584,62 @@ class FunctionBuilder(ExpressionBuilder):
         finally:
             self.loop_kinds.pop()
 
-    # -- list comprehensions ------------------------------------------------------------------------
-    def comprehension(self, node: ast.ListComp) -> Value:
+    # -- list and dict comprehensions ---------------------------------------------------------------
+    def comprehension(self, node: ast.ListComp, expected: Optional[Type] = None,
+                      iterable: Optional[sugar.Iterable] = None) -> Value:
+        """``[elt for x in xs if c]``: a list appended to in a loop. ``expected``: the element
+        type an annotation gives (``x: List[Optional[int]] = [None for _ in ...]``);
+        ``iterable``: what ``xs`` is, when the caller has emitted it (``list(range(n))``)."""
+        result = self.insert("prim::ListConstruct", [], [ListType(ANY)]).output
+        elem_types: List[Type] = []
+
+        def leaf() -> None:
+            v = self.emit_value(node.elt)
+            if elem_types and unify(elem_types[0], v.type) is None:
+                self.error(f"list comprehension elements have different types: {type_name(elem_types[0])} and "
+                           f"{type_name(v.type)}", self.range(node.elt))
+            elem_types.append(v.type)
+            where = self.range(node.elt)
+            self.op_call("list", "append", [Arg(result, where), Arg(v, where)], {}, where, "append")
+
+        self._comprehend(node, leaf, iterable)
+        elem = self.common_type(elem_types, self.range(node.elt), "list comprehension") if elem_types else TENSOR
+        if expected is not None and all(t.is_subtype_of(expected) for t in elem_types):
+            elem = expected
+        result.type = ListType(elem)
+        return result
+
+    def dict_comprehension(self, node: ast.DictComp, expected: Optional[DictType] = None,
+                           iterable: Optional[sugar.Iterable] = None) -> Value:
+        """``{k: v for x in xs if c}``: a dict assigned to in a loop."""
+        result = self.insert("prim::DictConstruct", [], [DictType(ANY, ANY)]).output
+        keys: List[Type] = []
+        values: List[Type] = []
+
+        def leaf() -> None:
+            k, v = self.emit_value(node.key), self.emit_value(node.value)
+            keys.append(k.type)
+            values.append(v.type)
+            # typed once the loop has seen every element: the node's overload follows the dict's type
+            self.insert("aten::_set_item", [result, k, v], [])
+
+        self._comprehend(node, leaf, iterable)
+        result.type = self.dict_type(keys, values, self.range(node), "dict comprehension", expected)
+        return result
+
+    def _comprehend(self, node: Any, leaf: Callable[[], None], it: Optional[sugar.Iterable]) -> None:
         if len(node.generators) != 1:
-            self.error("list comprehensions with more than one `for` are not supported in script functions",
+            what = "list" if isinstance(node, ast.ListComp) else "dict"
+            self.error(f"{what} comprehensions with more than one `for` are not supported in script functions",
                        self._comprehension_range(node.generators[1]), fix="nest the loops as statements")
         gen = node.generators[0]
         if gen.is_async:
             self.unsupported(node, "async comprehensions are not supported in script functions")
-        it = self.iterable(gen.iter)
-        result = self.insert("prim::ListConstruct", [], [ListType(ANY)]).output
-        elem_types: List[Type] = []
+        if it is None:
+            it = self.iterable(gen.iter)
 
         def element() -> None:
-            self._comprehension_element(node, gen.ifs, result, elem_types)
+            self._comprehension_element(gen.ifs, leaf)
 
         items = it.items()
         if items is not None:
@@ -609,16 +662,12 @@ class FunctionBuilder(ExpressionBuilder):
             finally:
                 self.loop_kinds.pop()
             scope.finish(frame, again, self.range(node))
-        elem = self.common_type(elem_types, self.range(node.elt), "list comprehension") if elem_types else TENSOR
-        result.type = ListType(elem)
-        return result
 
     def _comprehension_range(self, gen: ast.comprehension) -> SourceRange:
         """``x in xs if c`` of one ``for`` of a comprehension (the node has no position itself)."""
         return self.span(gen.target, (gen.ifs or [gen.iter])[-1])
 
-    def _comprehension_element(self, node: ast.ListComp, ifs: List[ast.expr], result: Value,
-                               elem_types: List[Type]) -> None:
+    def _comprehension_element(self, ifs: List[ast.expr], leaf: Callable[[], None]) -> None:
         if ifs:
             c = self.emit_cond(ifs[0])
             if c.static is False:
@@ -629,17 +678,11 @@ class FunctionBuilder(ExpressionBuilder):
                 with self.in_frame(frame):
                     for name, t in c.if_true.items():
                         refine(self, frame, name, t)
-                    self._comprehension_element(node, ifs[1:], result, elem_types)
+                    self._comprehension_element(ifs[1:], leaf)
                 if_node.add_block()
                 return
             ifs = ifs[1:]
             if ifs:
-                self._comprehension_element(node, ifs, result, elem_types)
+                self._comprehension_element(ifs, leaf)
                 return
-        v = self.emit_value(node.elt)
-        if elem_types and unify(elem_types[0], v.type) is None:
-            self.error(f"list comprehension elements have different types: {type_name(elem_types[0])} and "
-                       f"{type_name(v.type)}", self.range(node.elt))
-        elem_types.append(v.type)
-        where = self.range(node.elt)
-        self.op_call("list", "append", [Arg(result, where), Arg(v, where)], {}, where, "append")
+        leaf()

@@ -5,7 +5,8 @@ Tensor indexing lowers to the ops ``minitorch_jit/ops/getitem.py`` runs eagerly:
 assignment writes through the basic view with ``copy_``/``fill_`` or ``index_put_``. The
 tensor's rank is not known when scripting, so items after ``...`` address dims from the end
 (``x[..., 0]`` is ``select(x, -1, 0)``). Lists index with ``list.__getitem__`` (ints and
-slices); tuples only with constants, which pick the element at compile time.
+slices); tuples only with constants, which pick the element at compile time; dicts by keys of
+their key type (``dict.__getitem__``, ``__setitem__``, ``__delitem__``).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 from minitorch_jit.ir import Value
-from minitorch_jit.ir.types import IntType, ListType, NoneType, OptionalType, TensorType, TupleType
+from minitorch_jit.ir.types import DictType, IntType, ListType, NoneType, OptionalType, TensorType, TupleType
 
 from .calls import Arg
 from .errors import SourceRange
@@ -160,6 +161,8 @@ def getitem(b: Any, x: Value, index: ast.expr, where: SourceRange) -> Any:
             return b.op_call("list", "__getitem__", [Arg(a, where) for a in args], {}, where, "list slice")
         i = b.emit_value(index)
         return b.op_call("list", "__getitem__", [Arg(x, where), Arg(i, b.range(index))], {}, where, "list index")
+    if isinstance(t, DictType):
+        return b.op_call("dict", "__getitem__", [Arg(x, where), _key(b, t, index)], {}, where, "dict index")
     if isinstance(t, TupleType):
         items = b.tuple_items(x)
         if isinstance(index, ast.Slice):
@@ -202,6 +205,43 @@ def setitem(b: Any, x: Value, index: ast.expr, value: Value, where: SourceRange)
         b.op_call("list", "__setitem__", [Arg(x, where), Arg(i, b.range(index)), Arg(value, where)], {}, where,
                   "list item assignment")
         return
+    if isinstance(t, DictType):
+        k = _key(b, t, index, "item assignment")
+        if not value.type.is_subtype_of(t.value):
+            b.error(f"Arguments for call are not valid: item assignment of a {type_name(t)} takes a value of type "
+                    f"{type_name(t.value)}, not {type_name(value.type)}", where)
+        b.op_call("dict", "__setitem__", [Arg(x, where), k, Arg(value, where)], {}, where, "dict item assignment")
+        return
     if isinstance(t, TupleType):
         b.error("'tuple' object does not support item assignment", where)
     b.error(f"values of type {type_name(t)} do not support item assignment in script functions", where)
+
+
+def _key(b: Any, t: DictType, index: ast.expr, what: str = "") -> Arg:
+    """A dict's key argument, of the dict's key type (an int is taken for a float key)."""
+    k = b.emit_value(index)
+    where = b.range(index)
+    if not (k.type == t.key or (str(t.key) == "float" and isinstance(k.type, IntType))):
+        if what:
+            b.error(f"Arguments for call are not valid: {what} of a {type_name(t)} takes a key of type "
+                    f"{type_name(t.key)}, not {type_name(k.type)}", where)
+        b.error(f"Expected a value of type '{type_name(t.key)}' for argument 'key' but instead found type "
+                f"'{type_name(k.type)}'", where)
+    return Arg(k, where)
+
+
+def delitem(b: Any, x: Value, index: ast.expr, where: SourceRange) -> None:
+    """``del x[index]``: one item of a list or a dict."""
+    t = x.type
+    if isinstance(t, DictType):
+        b.op_call("dict", "__delitem__", [Arg(x, where), _key(b, t, index)], {}, where, "del")
+        return
+    if isinstance(t, ListType):
+        if isinstance(index, ast.Slice):
+            b.error("del of a list supports deletion at a single index only, not of slices", where)
+        i = b.emit_value(index)
+        if not isinstance(i.type, IntType):
+            b.error(f"list indices must be integers, not {type_name(i.type)}", b.range(index))
+        b.structural("aten::Delete", [x, i])
+        return
+    b.error(f"del of an item of a value of type {type_name(t)} is not supported in script functions", where)

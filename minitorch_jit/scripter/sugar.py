@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import inspect
 import math
 import types as pytypes
@@ -19,7 +20,18 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from minitorch_jit.ir import Value, registry
-from minitorch_jit.ir.types import BOOL, SCALARTYPE, TENSOR, IntType, StrType, TensorType, TupleType
+from minitorch_jit.ir.types import (
+    BOOL,
+    SCALARTYPE,
+    STR,
+    TENSOR,
+    DictType,
+    IntType,
+    ListType,
+    StrType,
+    TensorType,
+    TupleType,
+)
 
 from .. import nn as nn_module
 from .. import ops
@@ -197,6 +209,12 @@ class Builtin(Sugar):
     def describe(self) -> str:
         return f"builtin {self.name}()"
 
+    def attr(self, b: Any, name: str, where: SourceRange) -> Any:
+        """``list.count``, ``str.format``, ``dict.keys``: the methods, called with their object first."""
+        if self.name in ("list", "str", "dict") and registry.python_overloads(self.name, name):
+            return OpName(self.name, name, f"{self.name}.{name}")
+        return super().attr(b, name, where)
+
     def call(self, b: Any, site: CallSite) -> Any:
         special = getattr(self, f"call_{self.name}", None)
         if special is not None:
@@ -256,18 +274,70 @@ class Builtin(Sugar):
         if len(site.node.args) != 1:
             b.error("list() of nothing is ambiguous in script functions", site.where,
                     fix="write `torch.jit.annotate(List[int], [])` or `x: List[int] = []`")
-        x = b.emit_expr(site.node.args[0])
+        arg = site.node.args[0]
+        x = b.emit_expr(arg)
+        if isinstance(x, Iterable):  # list(range(n)), list(zip(a, b)): [v for v in ...]
+            return b.comprehension(_comprehension(arg, ast.ListComp, ["$v"]), iterable=x)
         if isinstance(x, Value) and isinstance(x.type, TupleType):
             elem = b.common_type(x.type.elems, site.where, "list()")
             return b.make_list(b.tuple_items(x), elem, fresh=True)
+        if isinstance(x, Value) and isinstance(x.type, DictType):  # its keys, as in Python
+            return b.op_call("dict", "keys", [Arg(x, site.where)], {}, site.where, "list")
         args = [Arg(b.to_value(x, site.where), site.where)]
         return b.op_call("builtins", "list", args, {}, site.where, "list")
+
+    def call_dict(self, b: Any, site: CallSite) -> Any:
+        """``dict()``, ``dict(mapping)`` (a copy), ``dict(iterable of pairs)`` and keyword
+        arguments (str keys) added to any of them. Empty, it is a ``Dict[str, Tensor]``, as
+        TorchScript's default (annotate it for another type)."""
+        node = site.node
+        if len(node.args) > 1:
+            b.error(f"dict expected at most 1 argument, got {len(node.args)}", site.where)
+        result = None
+        if node.args and not (isinstance(node.args[0], ast.List) and not node.args[0].elts):
+            arg = node.args[0]
+            x = b.emit_expr(arg)
+            if isinstance(x, Value) and isinstance(x.type, DictType):
+                result = x if isinstance(arg, (ast.Dict, ast.DictComp)) else \
+                    b.op_call("dict", "copy", [Arg(x, site.where)], {}, site.where, "dict")
+            else:
+                it = x if isinstance(x, Iterable) else ValueIter(b.to_value(x, site.where), b.range(arg))
+                if not isinstance(it, Iterable) or (isinstance(it, ValueIter) and not isinstance(
+                        it.value.type, ListType)):
+                    b.error("dict() takes a dict, or a list or iterable of (key, value) pairs", b.range(arg))
+                result = b.dict_comprehension(_comprehension(arg, ast.DictComp, ["$k", "$v"]), iterable=it)
+        keys, values = [], []
+        for k in node.keywords:
+            keys.append(b.constant(k.arg))
+            values.append(b.emit_value(k.value))
+        if result is None:
+            t = b.dict_type([STR] * len(keys), [v.type for v in values], site.where, "dict()")
+            return b.insert("prim::DictConstruct", [x for kv in zip(keys, values) for x in kv], [t]).output
+        for k, v in zip(keys, values):
+            b.op_call("dict", "__setitem__", [Arg(result, site.where), Arg(k, site.where), Arg(v, site.where)], {},
+                      site.where, "dict")
+        return result
 
     def call_print(self, b: Any, site: CallSite) -> Any:
         for k in site.node.keywords:
             b.error(f"print() keyword argument '{k.arg}' is not supported in script functions", b.range(k))
         args, _ = site.values()
         return b.op_call("builtins", "print", args, {}, site.where, "print")
+
+
+def _comprehension(iterable: ast.expr, kind: type, names: List[str]) -> Any:
+    """The comprehension ``[v for v in <iterable>]`` (``kind`` ListComp) or ``{k: v for k, v
+    in <iterable>}`` (DictComp) over an iterable the caller has emitted, placed where it is;
+    ``names`` are variables no Python code can name."""
+    def name(n: str, ctx: ast.expr_context) -> ast.Name:
+        return ast.copy_location(ast.Name(id=n, ctx=ctx), iterable)
+
+    target: ast.expr = name(names[0], ast.Store()) if len(names) == 1 else \
+        ast.copy_location(ast.Tuple(elts=[name(n, ast.Store()) for n in names], ctx=ast.Store()), iterable)
+    gen = ast.comprehension(target=target, iter=iterable, ifs=[], is_async=0)
+    node = kind(elt=name(names[0], ast.Load()), generators=[gen]) if kind is ast.ListComp else \
+        kind(key=name(names[0], ast.Load()), value=name(names[1], ast.Load()), generators=[gen])
+    return ast.copy_location(node, iterable)
 
 
 def _builtin_names() -> Dict[int, str]:
@@ -592,6 +662,8 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
             b.error(f"raising {obj.__name__} is not supported in script functions", where,
                     fix="raise a built-in exception: " + ", ".join(EXCEPTIONS))
         return ExceptionClass(obj)
+    if obj is collections.OrderedDict:  # TorchScript's dicts keep insertion order: an OrderedDict is a dict
+        return Builtin("dict")
     if id(obj) in _BUILTINS and _BUILTINS[id(obj)] == getattr(obj, "__name__", None):
         return Builtin(obj.__name__)
     if isinstance(obj, pytypes.FunctionType):

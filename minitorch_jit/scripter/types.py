@@ -1,12 +1,14 @@
 """Type annotations to IR types, and how the scripter writes types in messages.
 
 Annotations are read from the AST and their names resolved in the function's scope, so
-``List[int]``, ``list[int]``, ``typing.List[int]``, ``Optional[Tensor]``, ``Tensor | None``
-and string annotations (``from __future__ import annotations``) all work.
+``List[int]``, ``list[int]``, ``typing.List[int]``, ``Dict[str, Tensor]``, ``dict[str, int]``,
+``Optional[Tensor]``, ``Tensor | None`` and string annotations (``from __future__ import
+annotations``) all work.
 """
 from __future__ import annotations
 
 import ast
+import collections
 import typing
 from typing import Any, Callable, Tuple
 
@@ -19,6 +21,7 @@ from minitorch_jit.ir.types import (
     TENSOR,
     AnyType,
     BoolType,
+    DictType,
     FloatType,
     IntType,
     ListType,
@@ -26,6 +29,7 @@ from minitorch_jit.ir.types import (
     NumberType,
     OptionalType,
     ScalarTypeType,
+    StrType,
     TensorType,
     TupleType,
     Type,
@@ -38,6 +42,10 @@ Resolve = Callable[[ast.AST], Any]
 """Evaluates a Name/Attribute annotation node to the Python object it names."""
 
 _SCALARS = {int: INT, float: FLOAT, bool: BOOL, str: STR, type(None): NONE, Tensor: TENSOR}
+_DICTS = (typing.Dict, dict, collections.OrderedDict, typing.OrderedDict)
+_ANNOTATE = "annotate with int, float, bool, str, Tensor, List[T], Dict[K, V], Tuple[...] or Optional[T]"
+DICT_KEYS = (StrType, IntType, FloatType, BoolType)
+"""The kinds of dict keys (TorchScript also hashes tensors by identity; here they are not keys)."""
 
 
 def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], Any]) -> Type:
@@ -65,6 +73,13 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
             if len(args) != 1:
                 raise ScriptError("List[...] takes one element type", where(node))
             return ListType(annotation_type(args[0], resolve, where))
+        if base in _DICTS:
+            if len(args) != 2:
+                raise ScriptError("Dict[...] takes a key type and a value type", where(node))
+            key = annotation_type(args[0], resolve, where)
+            if not isinstance(key, DICT_KEYS):
+                raise ScriptError(f"Dict keys must be str, int, float or bool, not {type_name(key)}", where(args[0]))
+            return DictType(key, annotation_type(args[1], resolve, where))
         if base in (typing.Tuple, tuple):
             if any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args):
                 raise ScriptError("variable-length tuples (Tuple[T, ...]) are not supported", where(node),
@@ -81,16 +96,20 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
             raise ScriptError("Union types are not supported, except Union[T, None]", where(node),
                               fix="use Optional[T]")
         raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
-                          fix="annotate with int, float, bool, str, Tensor, List[T], Tuple[...] or Optional[T]")
+                          fix=_ANNOTATE)
     obj = resolve(node)
     if obj in _SCALARS:
         return _SCALARS[obj]
     if obj in (typing.List, list):
-        raise ScriptError("List needs an element type", where(node), fix="write List[int], List[Tensor], ...")
+        raise ScriptError("Attempted to use List without a contained type", where(node),
+                          fix="write List[int], List[Tensor], ...")
+    if obj in _DICTS:
+        raise ScriptError("Attempted to use Dict without contained types", where(node),
+                          fix="write Dict[str, Tensor], Dict[int, int], ...")
     if obj in (typing.Tuple, tuple):
         raise ScriptError("Tuple needs element types", where(node), fix="write Tuple[Tensor, int], ...")
     raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
-                      fix="annotate with int, float, bool, str, Tensor, List[T], Tuple[...] or Optional[T]")
+                      fix=_ANNOTATE)
 
 
 def _optional(a: Type, b: Type, node: ast.AST, where: Callable[[ast.AST], Any]) -> Type:
@@ -119,6 +138,8 @@ def erase(t: Type) -> Type:
         return OptionalType(erase(t.elem))
     if isinstance(t, TupleType):
         return TupleType([erase(e) for e in t.elems])
+    if isinstance(t, DictType):
+        return DictType(t.key, erase(t.value))
     return t
 
 
@@ -130,6 +151,8 @@ def type_name(t: Type) -> str:
         return f"List[{type_name(t.elem)}]"
     if isinstance(t, OptionalType):
         return f"Optional[{type_name(t.elem)}]"
+    if isinstance(t, DictType):
+        return f"Dict[{type_name(t.key)}, {type_name(t.value)}]"
     if isinstance(t, TupleType):
         return "Tuple[" + ", ".join(type_name(e) for e in t.elems) + "]" if t.elems else "Tuple[()]"
     if isinstance(t, NoneType):
