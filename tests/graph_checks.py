@@ -91,6 +91,11 @@ def assert_same(a: Any, b: Any, what: str = "result", rtol: Optional[Dict[str, f
         for i, (x, y) in enumerate(zip(a, b)):
             assert_same(x, y, f"{what}[{i}]", rtol, atol)
         return
+    if isinstance(a, dict):
+        assert type(b) is dict and list(a) == list(b), f"{what}: {a!r} vs {b!r}"  # same keys, same order
+        for k in a:
+            assert_same(a[k], b[k], f"{what}[{k!r}]", rtol, atol)
+        return
     if isinstance(a, np.ndarray):
         assert isinstance(b, np.ndarray), f"{what}: array vs {type(b).__name__}"
         assert a.dtype == b.dtype and a.shape == b.shape, f"{what}: {a.dtype}{a.shape} vs {b.dtype}{b.shape}"

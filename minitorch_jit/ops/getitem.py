@@ -18,6 +18,8 @@ from .selection import check_step
 def _as_index_tensor(item: Any) -> Optional[Tensor]:
     if isinstance(item, Tensor):
         return item
+    if isinstance(item, list) and not item:  # x[[]] selects nothing: an empty long index, as in PyTorch
+        return Tensor._wrap(np.zeros(0, dtype=np.int64))
     if isinstance(item, (list, np.ndarray)):
         return call("torch", "tensor", (item,))
     return None

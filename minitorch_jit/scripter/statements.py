@@ -30,6 +30,7 @@ from minitorch_jit.ir.types import (
     IntType,
     ListType,
     OptionalType,
+    StrType,
     TensorType,
     TupleType,
     Type,
@@ -360,7 +361,8 @@ class FunctionBuilder(ExpressionBuilder):
             if not value.type.is_subtype_of(declared):
                 self.error(f"Variable '{name}' is annotated with type {type_name(declared)} but is being assigned "
                            f"to a value of type {type_name(value.type)}", where)
-        if isinstance(value, Value) and value.name is None and value.node.kind != "prim::Constant":
+        if isinstance(value, Value) and value.name is None and value.node.kind != "prim::Constant" and \
+                not name.startswith("$"):  # the scripter's own variables ($v of list(range(n))) stay unnamed
             value.name = name
         self.frame.assign(name, Binding(value, where))
 
@@ -486,6 +488,9 @@ class FunctionBuilder(ExpressionBuilder):
         t = x.type
         if isinstance(t, DictType):  # its keys, as they are when the loop starts
             x = self.op_call("dict", "keys", [Arg(x, where)], {}, where, "dict.keys")
+            t = x.type
+        elif isinstance(t, StrType):  # its characters
+            x = self.op_call("builtins", "list", [Arg(x, where)], {}, where, "list")
             t = x.type
         if isinstance(t, (ListType, TensorType)):
             return sugar.ValueIter(x, where)

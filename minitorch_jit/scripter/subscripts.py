@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 from minitorch_jit.ir import Value
-from minitorch_jit.ir.types import DictType, IntType, ListType, NoneType, OptionalType, TensorType, TupleType
+from minitorch_jit.ir.types import SCALARTYPE, DictType, IntType, ListType, NoneType, OptionalType, TensorType, TupleType
 
 from .calls import Arg
 from .errors import SourceRange
@@ -72,7 +72,8 @@ def _items(b: Any, index: ast.expr) -> List[_Item]:
             elif isinstance(t, TensorType):
                 items.append(_Item("tensor", where, v))
             elif isinstance(t, ListType) and isinstance(t.elem, IntType):
-                index_tensor = b.op_call("torch", "tensor", [Arg(v, where)], {}, where, "torch.tensor")
+                long = Arg(b.constant("int64", SCALARTYPE), where)  # an empty list too: not a float tensor
+                index_tensor = b.op_call("torch", "tensor", [Arg(v, where)], {"dtype": long}, where, "torch.tensor")
                 items.append(_Item("tensor", where, index_tensor))
             elif isinstance(t, IntType):
                 items.append(_Item("int", where, v))
