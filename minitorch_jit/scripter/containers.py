@@ -1,6 +1,7 @@
 """``torch.jit.script([1, 2])`` and ``torch.jit.script({"a": 1})``: a ScriptList or ScriptDict
 (:mod:`minitorch_jit.ops.containers`) typed by a type hint (``List[int]``, ``Dict[str,
-Tensor]``, as typing objects) or by its elements."""
+Tensor]``, as typing objects) or by its elements; empty, a ``List[Tensor]`` or a ``Dict[str,
+Tensor]``, as TorchScript types ``[]`` and ``{}``."""
 from __future__ import annotations
 
 import typing
@@ -58,9 +59,8 @@ def value_type(value: Any) -> Type:
     if isinstance(value, tuple):
         return TupleType([value_type(v) for v in value])
     if isinstance(value, (list, dict)):
-        if not value:
-            raise TypeError(f"cannot infer the type of an empty {type(value).__name__}: pass a type hint, e.g. "
-                            f"torch.jit.script({value!r}, {'List[int]' if isinstance(value, list) else 'Dict[str, int]'})")
+        if not value:  # as TorchScript's empty literals (pass a type hint for another type)
+            return ListType(TENSOR) if isinstance(value, list) else DictType(STR, TENSOR)
         if isinstance(value, list):
             return ListType(_join([value_type(v) for v in value], "list"))
         key = _join([value_type(k) for k in value], "dict keys")

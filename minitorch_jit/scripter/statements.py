@@ -198,8 +198,8 @@ class FunctionBuilder(ExpressionBuilder):
             out = self.emit_branches(returned, lambda: self.frame.value(RETVAL), lambda: self.constant(None), {}, {})
         if declared is not None and not out.type.is_subtype_of(declared):
             where = self.return_site(out.type) or self.range(tree.returns)
-            self.error(f"{self.source.tree.name} is annotated to return {type_name(declared)} but returns a value "
-                       f"of type {type_name(out.type)}", where)
+            self.error(f"Return value was annotated as having type {type_name(declared)} but is actually of type "
+                       f"{type_name(out.type)}", where)
         self.graph.register_output(out)
 
     # -- statement lists and early exits --------------------------------------------------------

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 from minitorch_jit.ir import Value
-from minitorch_jit.ir.types import SCALARTYPE, DictType, IntType, ListType, NoneType, OptionalType, TensorType, TupleType
+from minitorch_jit.ir.types import (
+    SCALARTYPE,
+    DictType,
+    IntType,
+    ListType,
+    NoneType,
+    OptionalType,
+    TensorType,
+    TupleType,
+)
 
 from .calls import Arg
 from .errors import SourceRange

@@ -39,11 +39,13 @@ from ..dtypes import dtype as DType
 from ..nn import functional
 from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
+from ..ops.containers import ScriptDict, ScriptList
 from ..runtime.compiled import ScriptFunction
 from ..tensor import Tensor
 from ..tracer.recorder import is_tracing
 from .calls import Arg
 from .constants import constant_names, constant_value
+from .containers import script_container
 from .errors import SourceRange
 from .jit_functions import annotate, is_scripting
 from .types import python_type, type_name
@@ -424,11 +426,28 @@ class ModuleValue(Sugar):
         if self.is_constant(name):
             return b.python_constant(constant_value(m, name, where))
         if name in m.__dict__:
+            if isinstance(m.__dict__[name], (list, dict)):
+                return self.container(b, name, where)
             return module_constant(b, m.__dict__[name], where, f"{self.describe()}.{name}")
         method = inspect.getattr_static(type(m), name, None)
         if isinstance(getattr(method, "fn", method), pytypes.FunctionType) or name in m.__dict__.get("_methods", {}):
             return BoundMethod(self, name)
         b.error(f"module '{type(m).__name__}' has no attribute '{name}'", where)
+
+    def container(self, b: Any, name: str, where: SourceRange) -> Value:
+        """A list or dict attribute: the ScriptModule holds it as a ScriptList or ScriptDict
+        (typed by the class's annotation of it, else by its elements), which the method's
+        graph takes as an input, so what a script does to it stays, as a TorchScript
+        module's attribute does."""
+        shared = self.mirror.__dict__.get(name)
+        if not isinstance(shared, (ScriptList, ScriptDict)):
+            hint = _class_annotation(type(self.module), name)
+            try:
+                shared = script_container(self.module.__dict__[name], hint)
+            except TypeError as e:
+                b.error(f"{self.describe()}.{name}: {e}", where)
+            self.mirror.__dict__[name] = shared
+        return b.attr_input(self._path(name), shared.type)
 
     def is_constant(self, name: str) -> bool:
         """Whether attribute ``name`` is declared constant (``Final``, ``__constants__``)."""
@@ -481,6 +500,16 @@ class BoundMethod(Sugar):
         attrs = [b.attr_input(self.owner._path(p), v.type)
                  for p, v in zip(method.attr_paths, method.graph.inputs[len(method.signature.parameters):])]
         return b.call_function(method, args, kwargs, attrs, site.where, self.owner._path(self.name))
+
+
+def _class_annotation(cls: type, name: str) -> Any:
+    """The typing object a class annotates attribute ``name`` with (None when there is none,
+    or only as a string that would need evaluating)."""
+    for klass in cls.__mro__:
+        hint = klass.__dict__.get("__annotations__", {}).get(name)
+        if hint is not None:
+            return None if isinstance(hint, str) else hint
+    return None
 
 
 def module_constant(b: Any, value: Any, where: SourceRange, what: str) -> Any:

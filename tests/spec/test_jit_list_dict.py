@@ -13,7 +13,6 @@ that is their plumbing: here the same programs are scripted from their functions
 from collections import OrderedDict, defaultdict
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-import numpy as np
 import pytest
 from script_util import check, same
 
@@ -1158,3 +1157,887 @@ def test_list_unification_hint():
         return b
 
     compile_error(x, "Expected an annotation of type List")
+
+
+# -- TestDict ------------------------------------------------------------------------------------
+
+
+def _dict():
+    return {"a": torch.ones(1), "b": torch.ones(1) + 1, "c": torch.ones(1) + 2}
+
+
+def _dict2():
+    return {"x": torch.ones(1) + 100, "y": torch.ones(1) + 101, "z": torch.ones(1) + 102}
+
+
+def test_dict_bool_conversion():
+    def if_predicate(d: Dict[int, int]):
+        if d:
+            s, t = 0, 0
+            for k, v in d.items():
+                s += k
+                t += v
+            return s, t
+        else:
+            return -1, -1
+
+    def while_predicate(d: Dict[int, int]):
+        while d:
+            d.clear()
+
+    def ternary_predicate(d: Dict[int, int]):
+        return "non-empty" if d else "empty"
+
+    for fn in (if_predicate, while_predicate, ternary_predicate):
+        check(fn, ({1: 2, 3: 5},), ({},))
+
+
+def test_del__dict():
+    def fn(x: Dict[str, int]) -> Dict[str, int]:
+        del x["hi"]
+        return x
+
+    check(fn, ({"hi": 2, "bye": 3},))
+    script_raises(fn, ({},), RuntimeError, "KeyError")
+
+
+def test_dict_variance():
+    def dictliteral_is_typed_from_annotation():
+        x: Dict[str, Optional[int]] = {"foo": None, "bar": None, "baz": None}
+        return x
+
+    def dictcomprehension_is_typed_from_annotation():
+        metasyntactics = ["foo", "bar", "baz"]
+        x: Dict[str, Optional[int]] = {word: None for word in metasyntactics}  # noqa: C420
+        return x
+
+    def different_value_types_are_invariant():
+        x: Dict[str, int] = {"foo": 1, "bar": 2, "baz": 3}
+        y: Dict[str, Optional[int]] = x
+        return x
+
+    def different_value_types_are_invariant_recursive():
+        x: Dict[str, int] = {"foo": 1, "bar": 2, "baz": 3}
+        y: Dict[str, Dict[str, int]] = {"foo": x, "bar": x, "baz": x}
+        z: Dict[str, Dict[str, Optional[int]]] = y
+        return x
+
+    check(dictliteral_is_typed_from_annotation, ())
+    check(dictcomprehension_is_typed_from_annotation, ())
+    compile_error(different_value_types_are_invariant, r"Variable 'y' is annotated with type "
+                  r"Dict\[str, Optional\[int\]\] but is being assigned to a value of type Dict\[str, int\]")
+    compile_error(different_value_types_are_invariant_recursive, r"Variable 'z' is annotated with type "
+                  r"Dict\[str, Dict\[str, Optional\[int\]\]\] but is being assigned to a value of type "
+                  r"Dict\[str, Dict\[str, int\]\]")
+
+
+def test_keys():
+    @torch.jit.script
+    def keys(x: Dict[str, Tensor]) -> List[str]:
+        return list(x.keys())
+
+    assert set(keys(_dict())) == set(_dict().keys())
+
+    @torch.jit.script
+    def specialized_list():
+        li = {1: 1, 2: 2}.keys()
+        li.append(3)
+        return li
+
+    assert set(specialized_list()) == {1, 2, 3}
+
+
+def test_values():
+    @torch.jit.script
+    def values(x: Dict[str, Tensor]) -> List[Tensor]:
+        return list(x.values())
+
+    d = _dict()
+    same(values(d), list(d.values()))
+
+
+def test_len__dict():
+    def length(x: Dict[str, Tensor]) -> int:
+        return len(x)
+    check(length, (_dict(),))
+
+
+def test_copy():
+    def func(x: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        return x.copy()
+    check(func, (_dict(),))
+
+
+def test_items__dict():
+    def func(x: Dict[str, Tensor]) -> List[Tuple[str, Tensor]]:
+        return x.items()  # type: ignore[return-value]
+
+    eager_out = list(_dict().items())
+    script_out = torch.jit.script(func)(_dict())
+    same(script_out, eager_out)
+
+
+def test_pop__dict():
+    def pop(x: Dict[str, Tensor], key: str) -> Tuple[Tensor, Dict[str, Tensor]]:
+        return x.pop(key), x
+
+    def default_pop(x: Dict[str, Tensor], key: str, default: Tensor) -> Tuple[Tensor, Dict[str, Tensor]]:
+        return x.pop(key, default), x
+
+    same(torch.jit.script(pop)(_dict(), "a"), pop(_dict(), "a"))
+    script_raises(pop, (_dict(), "x"), RuntimeError, "KeyError")
+    default = torch.randn(2, 2)
+    for key in ("a", "x"):
+        same(torch.jit.script(default_pop)(_dict(), key, default), default_pop(_dict(), key, default))
+
+
+def test_setdefault():
+    def setdefault(x: Dict[str, Tensor], key: str, default: Tensor) -> Dict[str, Tensor]:
+        x.setdefault(key, default)
+        return x
+    check(setdefault, (_dict(), "a", torch.randn(2, 2)), (_dict(), "nonexistant", torch.randn(2, 2)))
+
+
+def test_update():
+    def update(a: Dict[str, Tensor], b: Dict[str, Tensor]) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
+        a.update(b)
+        return a, b
+    check(update, (_dict(), _dict()), (_dict(), _dict2()))
+
+
+def test_update_existing_key():
+    def foo() -> Dict[str, int]:
+        a: Dict[str, int] = {}
+        for i in range(3):
+            a.update({"a": i})
+        return a
+    check(foo, ())
+
+
+def test_aug_assign():
+    def aug_assign_dict_tensor(a: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        a["a"] += 1
+        a["b"] -= 12
+        a["c"] *= 122
+        a["c"] /= 2
+        a["c"] %= 2
+        return a
+
+    def aug_assign_dict_prim(a: Dict[str, float]) -> Dict[str, float]:
+        a["a"] += 3.4
+        a["b"] -= 2.4
+        a["c"] *= 3.0
+        a["c"] /= 2.0
+        a["c"] %= 2.0
+        return a
+
+    check(aug_assign_dict_tensor, (_dict(),))
+    check(aug_assign_dict_prim, ({"a": 3.0, "b": 2.0, "c": 4.0},))
+
+
+def test_popitem():
+    @torch.jit.script
+    def popitem(x: Dict[str, Tensor]) -> Tuple[Tuple[str, Tensor], Dict[str, Tensor]]:
+        item = x.popitem()
+        return item, x
+
+    eager_in = _dict()
+    eager_out = (eager_in.popitem(), eager_in)
+    script_out = popitem(_dict())
+    assert len(eager_out[1]) == len(script_out[1])
+    assert isinstance(script_out[0][0], str)
+    assert isinstance(script_out[0][1], torch.Tensor)
+
+
+def test_clear__dict():
+    def clear(x: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        x.clear()
+        return x
+    check(clear, (_dict(),))
+
+
+def test_get():
+    def get(x: Dict[str, Tensor], key: str) -> Optional[Tensor]:
+        return x.get(key)
+
+    def get_default(x: Dict[str, Tensor], key: str) -> Optional[Tensor]:
+        return x.get(key, torch.ones(2, 2))
+
+    check(get, (_dict(), "a"), (_dict(), "doesn't exist"))
+    check(get_default, (_dict(), "a"), (_dict(), "doesn't exist"))
+
+
+def test_get_boolkey():
+    def get(x: Dict[bool, int], key: bool) -> Optional[int]:
+        return x.get(key)
+
+    def get_default(x: Dict[bool, int], key: bool) -> int:
+        return x.get(key, 42)
+
+    check(get, ({True: 1}, True), ({True: 1}, False))
+    check(get_default, ({True: 1}, True), ({True: 1}, False))
+
+
+def test_basic():
+    def simple(x: Dict[str, int]) -> Dict[str, int]:
+        return x
+
+    def index(x: Dict[str, int]) -> int:
+        return x["item"]
+
+    def type_default() -> Dict[str, Tensor]:
+        return {}
+
+    def missing_index(x: Dict[str, int]) -> int:
+        return x["dne"]
+
+    def literal1():
+        return torch.jit.annotate(Dict[int, float], {})
+
+    def literal2():
+        return torch.jit.annotate(Dict[int, float], {10: 1.2})
+
+    def literal3():
+        return torch.jit.annotate(Dict[int, float], {10: 1.2, 11: 1.3})
+
+    def list_of_dicts() -> List[Dict[str, Tensor]]:
+        return [{"word": torch.ones(2) + 3}, {"other word": torch.ones(1) + 2}]
+
+    check(simple, ({"item": 20, "other_item": 120},))
+    check(index, ({"item": 20, "other_item": 120},))
+    check(type_default, ())
+    script_raises(missing_index, ({"item": 20, "other_item": 120},), RuntimeError, "KeyError")
+    assert torch.jit.script(literal1)() == {}
+    assert torch.jit.script(literal2)() == {10: 1.2}
+    assert torch.jit.script(literal3)() == {10: 1.2, 11: 1.3}
+    check(list_of_dicts, ())
+
+
+def test_mutability():
+    @torch.jit.script
+    def fn() -> Dict[str, int]:
+        a = torch.jit.annotate(Dict[str, int], {})
+        a["ok"] = 10
+        return a
+
+    assert fn() == {"ok": 10}
+
+
+def test_key_type():
+    def fn(a: Dict[str, int]) -> int:
+        return a[None]  # type: ignore[index]
+
+    compile_error(fn, "but instead found type")
+
+
+def test_loop():
+    @torch.jit.script
+    def fn(x: int) -> Dict[str, int]:
+        a = torch.jit.annotate(Dict[str, int], {})
+        for i in range(x):
+            a["ok"] = i
+        return a
+
+    assert fn(10) == {"ok": 9}
+
+
+def test_view():
+    def fn(x, y):
+        l = {"a": x}  # noqa: E741
+        x_view = l["a"]
+        a = x + x
+        x_view.add_(y)
+        b = x + x
+        return a == b
+    check(fn, (torch.rand(2, 3), torch.rand(2, 3)))
+
+
+def test_membership():
+    def fn(x: Dict[int, int], y: int) -> int:
+        return x.get(y, 3)
+
+    def optional(x: Dict[int, int], y: int) -> bool:
+        res = x.get(y)
+        return res is None
+
+    def bad_types(x: Dict[int, int], y: int) -> int:
+        return x.get(y)  # type: ignore[return-value]
+
+    d = {1: 2, 3: 4}
+    check(fn, (d, 3), (d, 2))
+    check(optional, (d, 3), (d, 2))
+    compile_error(bad_types, "is actually of type Optional")
+
+
+def _has_ignore():
+    ignore = getattr(torch.jit, "ignore", None)
+    if ignore is None:
+        return False
+
+    @ignore
+    def python_len(x: List[int]) -> int:
+        return len(x)
+
+    def fn(x: List[int]) -> int:
+        return python_len(x)
+
+    return _probe(lambda: torch.jit.script(fn))
+
+
+@pytest.mark.xfail(not _has_ignore(), strict=True, reason="torch.jit.ignore (a call back into Python) is not "
+                                                          "in the script language yet")
+def test_dict_to_python():
+    @torch.jit.ignore
+    def python_lookup(my_dict: Dict[str, int], keys: List[str]) -> List[int]:
+        return [my_dict[k] for k in keys]
+
+    def fn(my_dict: Dict[str, int], keys: List[str]) -> List[int]:
+        return python_lookup(my_dict, keys)
+
+    check(fn, ({"a": 1, "b": 2, "c": 3}, ["a", "c"]))
+
+
+def test_ordered_dict():
+    def repeated_key():
+        return OrderedDict([(1, 2), (2, 3), (1, 4)])
+
+    def no_args():
+        a = OrderedDict()
+        a["one"] = torch.tensor(1)
+        a["two"] = torch.tensor(2)
+
+    def test_dict_constructor():
+        a = dict()  # noqa: C408
+        a["one"] = torch.tensor(1)
+        return a, dict([(1, 2), (2, 3), (1, 4)])  # noqa: C406
+
+    def test_dict_initializer_list():
+        a = {"1": torch.tensor(1), "2": torch.tensor(2)}
+        output_order = []
+        for key in a:
+            output_order.append(a[key])
+        return output_order
+
+    def test_dict_error():
+        a = dict()  # noqa: C408
+        a[1] = 2
+        return a
+
+    same(torch.jit.script(repeated_key)(), dict(repeated_key()))
+    same(torch.jit.script(no_args)(), no_args())
+    same(torch.jit.script(test_dict_constructor)(), test_dict_constructor())
+    same(torch.jit.script(test_dict_initializer_list)(), test_dict_initializer_list())
+    compile_error(test_dict_error, "Arguments for call are not")
+
+
+def test_type_annotation_missing_contained_type():
+    def annotated_fn(input: Dict) -> Any:
+        return input
+
+    compile_error(annotated_fn, "Attempted to use Dict without contained types")
+
+
+def test_dict_preserves_order():
+    def dict_ordering():
+        a: Dict[int, int] = {}
+        for i in range(1000):
+            a[i] = i + 1
+        return a
+
+    check(dict_ordering, ())
+    res = list(torch.jit.script(dict_ordering)().items())
+    assert all(key == i and value == i + 1 for i, (key, value) in enumerate(res))
+
+
+def test_optional_dict_construct():
+    class M(nn.Module):
+        def use(self, buffer: Dict[str, Optional[Tensor]]):
+            return buffer["prev_key"]
+
+        def forward(self, x):
+            prev_key = torch.rand(2, 3)
+            next_key = torch.rand(2, 3)
+            saved_state: Dict[str, Optional[Tensor]] = {"prev_key": prev_key, "next_key": next_key}
+            return self.use(saved_state)
+
+    m = M()
+    scripted = torch.jit.script(m)
+    x = torch.rand(2, 2)
+    torch.manual_seed(0)
+    expected = m(x)
+    torch.manual_seed(0)
+    same(scripted(x), expected)
+
+
+# -- TestNamedTuple --------------------------------------------------------------------------------
+
+
+class FeatureVector(NamedTuple):
+    float_features: float
+    sequence_features: List[float]
+    time_since_first: float
+
+
+class MyCoolNamedTuple(NamedTuple):
+    a: int
+    b: float
+    c: List[int]
+
+
+class FeatureVectorForwardRef(NamedTuple):
+    float_features: "float"
+    sequence_features: "List[float]"
+    time_since_first: "float"
+
+
+class MyNamedTupleForwardRef(NamedTuple):
+    a: "int"
+    b: "float"
+    c: "torch.Tensor"
+
+
+@needs_namedtuple
+def test_namedtuple():
+    @torch.jit.script
+    def foo(x) -> float:
+        fv = FeatureVector(3.0, [3.0], 3.0)
+        rv = fv.float_features
+        for val in fv.sequence_features:
+            rv += val
+        rv *= fv.time_since_first
+        return rv
+
+    assert foo(torch.rand(3, 4)) == 18.0
+
+
+@needs_namedtuple
+def test_namedtuple_constant():
+    class Tup(NamedTuple):
+        a: int
+        b: int
+
+    @torch.jit.script
+    def foo():
+        return Tup(1, 2)
+
+    assert foo() == Tup(1, 2)
+
+
+@needs_namedtuple
+def test_return_named_tuple():
+    @torch.jit.script
+    def foo(x):
+        fv = FeatureVector(3.0, [3.0], 3.0)
+        return fv
+
+    out = foo(torch.rand(3, 4))
+    out = foo(torch.rand(3, 4))
+    assert out.float_features == 3.0
+    assert out.sequence_features == [3.0]
+    assert out.time_since_first == 3.0
+
+
+@needs_namedtuple
+def test_namedtuple_as_attr():
+    class Config(NamedTuple):
+        size: int
+
+    class MyMod(nn.Module):
+        configs: Dict[int, Config]
+
+        def __init__(self, configs):
+            super().__init__()
+            self.configs = configs
+
+        def forward(self, x):
+            for config in self.configs.values():
+                x += config.size
+            return x
+
+    s = torch.jit.script(MyMod({0: Config(size=16)}))
+    same(s(torch.zeros(2)), torch.full((2,), 16.0))
+
+
+@needs_namedtuple
+def test_namedtuple_resolution():
+    class TheType(NamedTuple):
+        t: int
+
+    class MyModule:
+        def __getattr__(self, attr):
+            return TheType
+
+    some_module = MyModule()
+
+    def fn() -> some_module.Type:  # type: ignore[name-defined]
+        return some_module.Type(1)
+
+    check(fn, ())
+
+
+@needs_namedtuple
+def test_namedtuple_slice_unpack():
+    @torch.jit.script
+    def foo(a: int, b: float, c: List[int]):
+        tup = MyCoolNamedTuple(a, b, c)
+        my_a, my_b, my_c = tup
+        return tup[:1], my_a, my_c
+
+    assert foo(3, 3.5, [6]) == ((3,), 3, [6])
+
+
+@needs_namedtuple
+def test_namedtuple_type_annotation():
+    @torch.jit.script
+    def foo(x: MyCoolNamedTuple) -> MyCoolNamedTuple:
+        return x
+
+    mnt = MyCoolNamedTuple(42, 420.0, [666])
+    assert foo(mnt) == mnt
+
+
+@needs_namedtuple
+def test_namedtuple_wrong_types():
+    def foo():
+        tup = MyCoolNamedTuple("foo", "bar", "baz")  # type: ignore[arg-type]
+        return tup
+
+    compile_error(foo, "Expected a value of type 'int' for argument 'a' but instead found type 'str'")
+
+
+@needs_namedtuple
+def test_namedtuple_kwarg_construct():
+    @torch.jit.script
+    def foo():
+        tup = MyCoolNamedTuple(c=[1, 2, 3], b=3.5, a=9)
+        return tup
+
+    tup = foo()
+    assert (tup.a, tup.b, tup.c) == (9, 3.5, [1, 2, 3])
+
+
+@needs_namedtuple
+def test_namedtuple_inside_forwardref():
+    @torch.jit.script
+    def foo(x) -> float:
+        fv = FeatureVectorForwardRef(3.0, [3.0], 3.0)
+        rv = fv.float_features
+        for val in fv.sequence_features:
+            rv += val
+        rv *= fv.time_since_first
+        return rv
+
+    assert foo(torch.rand(3, 4)) == 18.0
+
+
+@needs_namedtuple
+def test_namedtuple_input_forwardref():
+    def fn(obj: MyNamedTupleForwardRef):
+        return ((obj.c + obj.b) ** obj.a).sin()
+
+    nt = MyNamedTupleForwardRef(4, 2.5, torch.rand((2, 2)))
+    same(torch.jit.script(fn)(nt), fn(nt))
+
+
+# -- TestScriptDict and TestScriptList ---------------------------------------------------------------
+
+
+def compare_eager_and_script(fn, data, scripted=None):
+    """``fn`` does the same to a Python container and to its ScriptList/ScriptDict: both raise
+    an exception of one type, or both return the same and leave equal containers."""
+    scripted = scripted if scripted is not None else torch.jit.script(data)
+    eager_error = script_error = None
+    try:
+        eager_out = fn(data)
+    except Exception as e:  # noqa: BLE001 - the types are compared
+        eager_error = e
+    try:
+        script_out = fn(scripted)
+    except Exception as e:  # noqa: BLE001
+        script_error = e
+    assert (eager_error is None) == (script_error is None), (eager_error, script_error)
+    if eager_error is not None:
+        assert type(eager_error) is type(script_error), (eager_error, script_error)
+    else:
+        same(script_out, eager_out)
+        assert data == scripted and scripted == data
+
+
+def _script_dict_add(d, k: int, v: int):
+    @torch.jit.script
+    def dict_add(d: Dict[int, int], k: int, v: int):
+        d[k] = v
+
+    dict_add(d, k, v)
+
+
+def _script_list_add(items, e: int):
+    @torch.jit.script
+    def list_add(l: List[int], e: int):
+        l.append(e)
+
+    list_add(items, e)
+
+
+def test_repr__dict():
+    compare_eager_and_script(lambda d: repr(d), {1: 2})
+
+
+def test_repr__list():
+    compare_eager_and_script(lambda l: repr(l), [1])
+
+
+def test_bool__dict():
+    compare_eager_and_script(lambda d: bool(d), {1: 2})
+    compare_eager_and_script(lambda d: bool(d), {})
+
+
+def test_bool__list():
+    compare_eager_and_script(lambda l: bool(l), [1])
+    compare_eager_and_script(lambda l: bool(l), [])
+
+
+def _sum_keys(input_dict):
+    s = 0
+    for k in input_dict:
+        s += k
+    return s
+
+
+def test_iter__dict():
+    compare_eager_and_script(_sum_keys, {1: 2, 3: 4})
+
+
+def test_iter__list():
+    compare_eager_and_script(_sum_keys, [1, 2, 3, 4])
+
+
+def test_items__script_dict():
+    def sum_pair_product(input_dict):
+        s = 0
+        for k, v in input_dict.items():
+            s += k * v
+        return s
+
+    compare_eager_and_script(sum_pair_product, {1: 2, 3: 4})
+
+
+def test_getitem__dict():
+    data = {1: 2, 3: 4}
+    for fn in (lambda d: d[1], lambda d: d[4], lambda d: d[2], lambda d: d["key"]):
+        compare_eager_and_script(fn, data)
+
+
+def test_getitem__list():
+    data = [1, 2, 3, 4]
+    for fn in (lambda l: l[1], lambda l: l[3], lambda l: l[-1], lambda l: l[1:3], lambda l: l[:], lambda l: l[1:],
+               lambda l: l[:2], lambda l: l[-1::-1], lambda l: l[5], lambda l: l[-7], lambda l: l["key"]):
+        compare_eager_and_script(fn, data)
+
+
+def test_setitem__dict():
+    data = {1: 2, 3: 4}
+
+    def fn(input_dict):
+        input_dict[1] = 10
+        input_dict[3] = 11
+
+    compare_eager_and_script(fn, data)
+    script_data = torch.jit.script(data)
+    with pytest.raises(TypeError):
+        script_data["str"] = 3
+    with pytest.raises(TypeError):
+        script_data[3] = "str"
+
+
+def test_setitem__list():
+    data = [1, 2, 3, 4]
+
+    def setitem(input_list):
+        input_list[1] = 10
+        input_list[3] = 11
+        input_list[-1] = 12
+
+    def setitem_slice(input_list):
+        input_list[:4:2] = [10, 11]
+        input_list[-2:] = [15, 16]
+
+    def out_of_range(input_list):
+        input_list[11] = 3
+
+    def out_of_range_negative(input_list):
+        input_list[-11] = 3
+
+    def wrong_index_type(input_list):
+        input_list["str"] = 3
+
+    compare_eager_and_script(setitem, data.copy())
+    compare_eager_and_script(setitem_slice, data)
+    for fn in (out_of_range, out_of_range_negative, wrong_index_type):
+        compare_eager_and_script(fn, data)
+    with pytest.raises(TypeError):
+        torch.jit.script(data)[0] = "str"
+
+
+def _membership(container):
+    return 1 in container, 2 not in container, 3 in container, 4 not in container
+
+
+def test_contains__dict():
+    compare_eager_and_script(_membership, {1: 2, 3: 4})
+    with pytest.raises(KeyError):
+        "str" in torch.jit.script({1: 2, 3: 4})  # noqa: B015
+
+
+def test_contains__list():
+    compare_eager_and_script(_membership, [1, 2, 3, 4])
+    with pytest.raises(TypeError):
+        "str" in torch.jit.script([1, 2, 3, 4])  # noqa: B015
+
+
+def test_delitem__dict():
+    def del_fn(input_dict):
+        del input_dict[1]
+
+    def del_fn_raises(input_dict):
+        del input_dict[10]
+
+    compare_eager_and_script(del_fn, {1: 2, 3: 4})
+    compare_eager_and_script(del_fn_raises, {1: 2, 3: 4})
+    script_data = torch.jit.script({1: 2, 3: 4})
+    with pytest.raises(TypeError):
+        del script_data["str"]
+
+
+def test_delitem__list():
+    data = [1, 2, 3, 4]
+
+    def del_fn(input_list):
+        del input_list[1]
+
+    def del_fn_out_of_range(input_list):
+        del input_list[10]
+
+    def del_fn_wrong_type(input_list):
+        del input_list["str"]
+
+    compare_eager_and_script(del_fn, data.copy())
+    compare_eager_and_script(del_fn_out_of_range, data)
+    compare_eager_and_script(del_fn_wrong_type, data)
+
+
+def test_len__script_dict():
+    compare_eager_and_script(lambda d: len(d), {1: 2})
+    compare_eager_and_script(lambda d: len(d), {})
+
+
+def test_len__script_list():
+    compare_eager_and_script(lambda l: len(l), [1, 2, 3, 4])
+    compare_eager_and_script(lambda l: len(l), [])
+
+
+def test_reference_semantics__dict():
+    data = torch.jit.script({1: 2})
+    _script_dict_add(data, 3, 4)
+    assert len(data) == 2
+    assert 3 in data
+    assert data[3] == 4
+
+
+def test_reference_semantics__list():
+    data = torch.jit.script([1, 2])
+    _script_list_add(data, 3)
+    assert len(data) == 3
+    assert 3 in data
+    assert data[2] == 3
+
+
+def test_count():
+    compare_eager_and_script(lambda l: l.count(3), [1, 2, 3, 3])
+    with pytest.raises(TypeError):
+        torch.jit.script([1]).count("str")
+
+
+def test_remove():
+    compare_eager_and_script(lambda l: l.remove(1), [1, 2, 3])
+    compare_eager_and_script(lambda l: l.remove(10), [1, 2, 3])
+    with pytest.raises(TypeError):
+        torch.jit.script([1]).remove("str")
+
+
+def test_append():
+    compare_eager_and_script(lambda l: l.append(1), [4, 3, 2])
+    with pytest.raises(TypeError):
+        torch.jit.script([1]).append("str")
+
+
+def test_clear__list():
+    compare_eager_and_script(lambda l: l.clear(), [4, 3, 2])
+
+
+def test_extend():
+    class Iterable:
+        def __init__(self, limit: int):
+            self.limit = limit
+            self.value = 0
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            if self.value == limit:  # noqa: F821 - PyTorch's test has this NameError: both raise it
+                raise StopIteration
+            ret = self.value
+            self.value += 1
+            return ret
+
+    data = [1, 2, 3]
+    compare_eager_and_script(lambda l: l.extend([4, 5, 6]), data.copy())
+    compare_eager_and_script(lambda l: l.extend({4: 10, 5: 11, 6: 12}), data.copy())
+    compare_eager_and_script(lambda l: l.extend(Iterable(3)), data)
+    script_data = torch.jit.script([1])
+    with pytest.raises(TypeError):
+        script_data.extend(["a"])
+    with pytest.raises(TypeError):
+        script_data.extend({"a": 1})
+
+
+def test_insert():
+    data = [1, 2, 4]
+    compare_eager_and_script(lambda l: l.insert(3, 3), data.copy())
+    compare_eager_and_script(lambda l: l.insert(0, 3), data.copy())
+    compare_eager_and_script(lambda l: l.insert(-2, 3), data)
+    with pytest.raises(TypeError):
+        torch.jit.script([1]).insert((0, "str"))
+
+
+def test_pop__list():
+    data = [1, 2, 3, 4, 5]
+    compare_eager_and_script(lambda l: l.pop(), data.copy())
+    compare_eager_and_script(lambda l: l.pop(2), data.copy())
+    compare_eager_and_script(lambda l: l.pop(-3), data.copy())
+    compare_eager_and_script(lambda l: l.pop(10), data)
+
+
+def test_defaultdict():
+    def get_dict():
+        return defaultdict(list)
+
+    class Test(nn.Module):
+        segments_groupby_col: Dict[str, List[str]]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.segments_groupby_col = get_dict()
+            self.col1 = "a"
+            self.col2 = "b"
+
+        def forward(self):
+            if self.col1 in self.segments_groupby_col.keys():
+                return 1
+            else:
+                return 2
+
+    test_script = torch.jit.script(Test())
+    assert test_script() == 2
+    test_script.segments_groupby_col  # noqa: B018 - readable from the ScriptModule
