@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from typing import List, Set
+from typing import List, NoReturn, Set
 
 from . import registry
 from .graph import SUBGRAPH, Block, Graph, Node, Use, Value
@@ -38,7 +38,7 @@ class VerifyError(ValueError):
     pass
 
 
-def _fail(node: Node, message: str) -> None:
+def _fail(node: Node, message: str) -> NoReturn:
     raise VerifyError(f"{message}\n  in: {node_line(node)}")
 
 

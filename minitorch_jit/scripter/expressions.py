@@ -116,6 +116,10 @@ def _namespace_of(t: Type) -> Optional[str]:
 class ExpressionBuilder:
     """Emits expressions into a graph under construction (see :class:`.statements.FunctionBuilder`)."""
 
+    # Comprehensions are loops: :class:`.statements.FunctionBuilder`, which emits loops, defines them.
+    comprehension: Callable[..., Value]
+    dict_comprehension: Callable[..., Value]
+
     def __init__(self, source: FunctionSource, compiler: Any):
         self.source = source
         self.compiler = compiler

@@ -295,10 +295,11 @@ class FunctionBuilder(ExpressionBuilder):
 
     def build_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
-            if not isinstance(target, ast.Subscript):
+            if isinstance(target, ast.Subscript):
+                subscripts.delitem(self, self.emit_value(target.value), target.slice, self.range(target))
+            else:
                 self.unsupported(node, "`del` of a variable is not supported in script functions (only of an item "
                                  "of a list or dict, `del x[i]`)", fix="script functions do not need it")
-            subscripts.delitem(self, self.emit_value(target.value), target.slice, self.range(target))
 
     def _constant_assigned(self, target: ast.Attribute) -> None:
         """A ScriptError when ``target`` is a module constant (``Final``, ``__constants__``)."""

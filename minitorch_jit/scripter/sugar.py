@@ -447,6 +447,7 @@ class ModuleValue(Sugar):
             except TypeError as e:
                 b.error(f"{self.describe()}.{name}: {e}", where)
             self.mirror.__dict__[name] = shared
+        assert shared is not None
         return b.attr_input(self._path(name), shared.type)
 
     def is_constant(self, name: str) -> bool:
