@@ -140,3 +140,21 @@ for _name, _pick in (("min", builtins.min), ("max", builtins.max)):
         # Python compares lists lexicographically
         op(f"prim::{_name}.{_e}_lists({_e}[] a, {_e}[] b) -> {_e}[]", names=(f"builtins.{_name}",))(
             lambda a, b, _pick=_pick: list(_pick(a, b)))
+
+
+_TOLIST_ELEMS = {0: ("int", "iu"), 1: ("float", "f"), 2: ("bool", "b")}
+
+
+@op("prim::tolist(Tensor self, int dim, int elem_ty) -> Any")
+def tolist(a: np.ndarray, dim: int, elem_ty: int) -> Any:
+    """``x.tolist()`` in a script, typed by its annotation (``List[List[float]]``: ``dim`` 2,
+    ``elem_ty`` 1 for float; 0 is int, 2 bool). The tensor must have that many dims and a
+    dtype of that kind, as TorchScript checks when it runs."""
+    if a.ndim != dim:
+        raise RuntimeError(f"Output annotation list dimension and runtime tensor dimension must match for "
+                           f"tolist() (the annotation has {dim}, the tensor {a.ndim})")
+    name, kinds = _TOLIST_ELEMS[elem_ty]
+    if a.dtype.kind not in kinds:
+        raise RuntimeError(f"Output annotation element type and runtime tensor element type must match for "
+                           f"tolist() ({name} for a {a.dtype.name} tensor)")
+    return a.tolist()

@@ -331,6 +331,10 @@ class ExpressionBuilder:
                 return self.structural("prim::dtype", [v])
             if name == "data":
                 return v
+            if name == "tolist":
+                self.error("Expected type hint for result of tolist()", where,
+                           fix="annotate it: `torch.jit.annotate(List[float], x.tolist())` or `li: List[float] = "
+                               "x.tolist()`")
             if registry.python_overloads("Tensor", name):
                 return sugar.OpName("Tensor", name, f"Tensor.{name}", v)
             self.error(f"Tensor has no attribute or method '{name}' in script functions", where)
@@ -373,11 +377,17 @@ class ExpressionBuilder:
             items = [self.typed_value(x, u) for k, v in zip(node.keys, node.values)  # type: ignore[arg-type]
                      for x, u in ((k, t.key), (v, t.value))]
             return self.insert("prim::DictConstruct", items, [t]).output
-        if isinstance(node, ast.Call) and not node.args and not node.keywords and isinstance(t, (ListType, DictType)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args and \
+                not node.keywords and isinstance(t, (ListType, DictType)):
             callee = self.emit_expr(node.func)
             if isinstance(callee, sugar.Builtin) and callee.name == ("list" if isinstance(t, ListType) else "dict"):
                 kind = "prim::ListConstruct" if isinstance(t, ListType) else "prim::DictConstruct"
                 return self.insert(kind, [], [t]).output  # list() and dict() take the annotated type
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "tolist" and \
+                not node.args and not node.keywords:
+            base = self.emit_expr(node.func.value)
+            if isinstance(base, Value) and isinstance(base.type, TensorType):
+                return self.tolist(base, t, where)
         if isinstance(node, ast.ListComp) and isinstance(t, ListType):
             v = self.comprehension(node, t.elem)
         elif isinstance(node, ast.DictComp) and isinstance(t, DictType):
@@ -397,6 +407,18 @@ class ExpressionBuilder:
                        f"value of type {type_name(v.type)}", where)
         fix = "write a float literal (1.0), or convert with float()" if isinstance(t, FloatType) else ""
         self.error(f"expected a value of type {type_name(t)}, got {type_name(v.type)}", where, fix=fix)
+
+    def tolist(self, x: Value, t: Type, where: SourceRange) -> Value:
+        """``x.tolist()`` typed by an annotation (``torch.jit.annotate(List[float], x.tolist())``):
+        nested lists of int, float or bool, as deep as ``x`` has dims (checked when it runs)."""
+        dim, elem = 0, t
+        while isinstance(elem, ListType):
+            dim, elem = dim + 1, elem.elem
+        kinds = {IntType: 0, FloatType: 1, BoolType: 2}
+        if type(elem) not in kinds:
+            self.error(f"{type_name(elem)} is not one of the supported element types for tolist: int, float, bool",
+                       where)
+        return self.insert("prim::tolist", [x, self.constant(dim), self.constant(kinds[type(elem)])], [t]).output
 
     def dict_type(self, keys: Sequence[Type], values: Sequence[Type], where: SourceRange, what: str,
                   expected: Optional[DictType] = None) -> DictType:
@@ -835,6 +857,8 @@ def _same_kind(t: Type, u: Type) -> bool:
         return isinstance(t, ListType) and (isinstance(u.elem, AnyType) or t.elem.is_subtype_of(u.elem))
     if isinstance(u, TupleType) and not u.elems:
         return isinstance(t, TupleType)
+    if isinstance(u, DictType):
+        return isinstance(t, DictType) and (isinstance(u.key, AnyType) or t.is_subtype_of(u))
     if isinstance(u, IntType):
         return isinstance(t, (IntType, BoolType))  # bool is an int in Python
     return t.is_subtype_of(u)
@@ -847,4 +871,7 @@ def _isinstance_type(b: ExpressionBuilder, node: ast.expr) -> Type:
         return ListType(ANY)
     if obj is tuple:
         return TupleType([])
+    if obj is dict:
+        from minitorch_jit.ir.types import ANY
+        return DictType(ANY, ANY)
     return b.annotation(node)

@@ -1123,19 +1123,107 @@ def test_min_max_single_list():
         check_list(max_floatlist, [float(x) for x in int_list])
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor.tolist() (prim::tolist typed by an annotation) is not in the script "
-                                       "language yet")
-def test_to_list__real():
-    def to_list_float_2d(x: Tensor) -> List[List[float]]:
-        li = torch.jit.annotate(List[List[float]], x.tolist())
+def test_to_list__bool():
+    def to_list_bool_0d(x: Tensor) -> bool:
+        li = torch.jit.annotate(bool, x.tolist())
+        return li
+
+    def to_list_bool_1d(x: Tensor) -> List[bool]:
+        li = torch.jit.annotate(List[bool], x.tolist())
+        return li
+
+    def to_list_bool_2d(x: Tensor) -> List[List[bool]]:
+        li = torch.jit.annotate(List[List[bool]], x.tolist())
+        return li
+
+    def to_list_bool_3d(x: Tensor) -> List[List[List[bool]]]:
+        li = torch.jit.annotate(List[List[List[bool]]], x.tolist())
+        return li
+
+    cube = torch.tensor([[[True, False], [False, True]], [[True, False], [False, False]]], dtype=torch.bool)
+    check(to_list_bool_0d, (torch.tensor(False, dtype=torch.bool),))
+    check(to_list_bool_1d, (torch.tensor([True, False, True, False], dtype=torch.bool),))
+    check(to_list_bool_2d, (torch.tensor([[True, True, False], [False, True, False]], dtype=torch.bool),))
+    check(to_list_bool_3d, (cube,), (cube.transpose(0, 1),))
+
+
+def test_to_list__int():
+    def to_list_int_0d(x: Tensor) -> int:
+        li = torch.jit.annotate(int, x.tolist())
         return li
 
     def to_list_int_1d(x: Tensor) -> List[int]:
         li = torch.jit.annotate(List[int], x.tolist())
         return li
 
-    check(to_list_float_2d, (torch.randn(5, 6, dtype=torch.float64),))
-    check(to_list_int_1d, (torch.tensor([1, 2, 3, 4]),))
+    def to_list_int_2d(x: Tensor) -> List[List[int]]:
+        li = torch.jit.annotate(List[List[int]], x.tolist())
+        return li
+
+    def to_list_int_3d(x: Tensor) -> List[List[List[int]]]:
+        li = torch.jit.annotate(List[List[List[int]]], x.tolist())
+        return li
+
+    cube = torch.tensor([[[1, 2], [3, 4]], [[5, 6], [7, 8]]], dtype=torch.long)
+    check(to_list_int_0d, (torch.tensor(1, dtype=torch.long),))
+    check(to_list_int_1d, (torch.tensor([1, 2, 3, 4], dtype=torch.long),))
+    check(to_list_int_2d, (torch.tensor([[1, 2, 3], [3, 4, 5]], dtype=torch.long),))
+    check(to_list_int_3d, (cube,), (cube.transpose(0, 1),))
+
+
+def test_to_list__float():
+    def to_list_float_0d(x: Tensor) -> float:
+        li = torch.jit.annotate(float, x.tolist())
+        return li
+
+    def to_list_float_1d(x: Tensor) -> List[float]:
+        li = torch.jit.annotate(List[float], x.tolist())
+        return li
+
+    def to_list_float_2d(x: Tensor) -> List[List[float]]:
+        li = torch.jit.annotate(List[List[float]], x.tolist())
+        return li
+
+    def to_list_float_3d(x: Tensor) -> List[List[List[float]]]:
+        li = torch.jit.annotate(List[List[List[float]]], x.tolist())
+        return li
+
+    for dtype in (torch.float, torch.double):  # float32 elements become Python floats (doubles)
+        check(to_list_float_0d, (torch.randn(5, dtype=dtype)[0],))
+        check(to_list_float_1d, (torch.randn(5, dtype=dtype),))
+        check(to_list_float_2d, (torch.randn(5, 6, dtype=dtype),))
+        check(to_list_float_3d, (torch.randn(5, 6, 7, dtype=dtype),), (torch.randn(5, 6, 7, dtype=dtype).transpose(0, 1),))
+
+
+def test_to_list__errors():
+    def to_list_missing_type_annotation(x: Tensor) -> List[float]:
+        li = x.tolist()
+        return li
+
+    def to_list_incorrect_type_annotation(x: Tensor) -> List[float]:
+        li = torch.jit.annotate(float, x.tolist())
+        return li
+
+    def to_list_unsupported_type_annotation(x: Tensor) -> List[float]:
+        li = torch.jit.annotate(List[str], x.tolist())
+        return li
+
+    def to_list_type_annotation_wrong_dim(x: Tensor) -> List[List[float]]:
+        li = torch.jit.annotate(List[List[float]], x.tolist())
+        return li
+
+    def to_list_type_annotation_incorrect_scalar_type(x: Tensor) -> List[float]:
+        li = torch.jit.annotate(List[float], x.tolist())
+        return li
+
+    compile_error(to_list_missing_type_annotation, r"Expected type hint for result of tolist\(\)")
+    compile_error(to_list_incorrect_type_annotation,
+                  r"Return value was annotated as having type List\[float\] but is actually of type float")
+    compile_error(to_list_unsupported_type_annotation, "str is not one of the supported element types for tolist")
+    script_raises(to_list_type_annotation_wrong_dim, (torch.randn(5, dtype=torch.double),), RuntimeError,
+                  "Output annotation list dimension and runtime tensor dimension must match")
+    script_raises(to_list_type_annotation_incorrect_scalar_type, (torch.ones(5, dtype=torch.long),), RuntimeError,
+                  "Output annotation element type and runtime tensor element type must match")
 
 
 @pytest.mark.xfail(strict=True, reason="there are no complex dtypes (torch.cfloat, torch.cdouble) here")
