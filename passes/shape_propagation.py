@@ -43,11 +43,11 @@ def refine(old: Type, new: Type) -> Type:
         return new
     if isinstance(old, ListType) and isinstance(new, ListType):
         # a list is mutable: its elements may be refined (tensors), never narrowed (int? to None)
-        narrowed = ListType(refine(old.elem, new.elem))
-        return narrowed if narrowed.is_subtype_of(old) else old
+        elems = ListType(refine(old.elem, new.elem))
+        return elems if elems.is_subtype_of(old) else old
     if isinstance(old, DictType) and isinstance(new, DictType):
-        narrowed = DictType(old.key, refine(old.value, new.value))
-        return narrowed if narrowed.is_subtype_of(old) else old
+        values = DictType(old.key, refine(old.value, new.value))
+        return values if values.is_subtype_of(old) else old
     if isinstance(old, TupleType) and isinstance(new, TupleType) and len(old.elems) == len(new.elems):
         return TupleType([refine(a, b) for a, b in zip(old.elems, new.elems)])
     if isinstance(old, OptionalType) and isinstance(new, OptionalType):

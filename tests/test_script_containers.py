@@ -119,7 +119,28 @@ def test_module_dict_and_list_attributes_keep_what_scripts_do():
     assert m.seen == {"a": 0, "b": 1} and m.order == ["start", "a", "b"]
     m.seen["c"] = 7  # Python's changes are seen by the next call
     assert m("c") == 7
-    with pytest.raises(TypeError, match="cannot save attribute seen"):
+    f = io.BytesIO()
+    m.save(f)
+    f.seek(0)
+    loaded = torch.jit.load(f)
+    assert loaded.seen == {"a": 0, "b": 1, "c": 7} and loaded.order == ["start", "a", "b"]
+    assert [loaded("d"), loaded("d"), loaded("a")] == [3, 3, 0]
+    assert loaded.seen["d"] == 3 and loaded.order == ["start", "a", "b", "d"]
+
+
+class TensorMemo(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cache = {"zero": torch.zeros(1)}
+
+    def forward(self, key: str) -> torch.Tensor:
+        return self.cache[key]
+
+
+def test_module_attributes_holding_tensors_are_not_saved():
+    m = torch.jit.script(TensorMemo())
+    same(m("zero"), torch.zeros(1))
+    with pytest.raises(TypeError, match="cannot save attribute cache"):
         m.save(io.BytesIO())
 
 

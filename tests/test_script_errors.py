@@ -474,15 +474,6 @@ def test_errors_in_a_callee_say_where_it_was_called_from():
 # -- modules ----------------------------------------------------------------------------------------
 
 
-class ListAttribute(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.sizes = [1, 2]
-
-    def forward(self, x):
-        return x * self.sizes[0]
-
-
 class TensorAttribute(nn.Module):
     def __init__(self):
         super().__init__()
@@ -508,7 +499,6 @@ class MissingAttribute(nn.Module):
 
 
 @pytest.mark.parametrize("cls,message,snippet,fix", [
-    (ListAttribute, "is a list: list attributes are not supported", "self.sizes", "tuple"),
     (TensorAttribute, "is a Tensor that is neither a parameter nor a buffer", "self.mask", "register_buffer"),
     (AssignsAttribute, "assigning to attributes is not supported in script functions", "self.calls",
      "read-only"),

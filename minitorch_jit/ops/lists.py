@@ -69,8 +69,8 @@ def _sort(a: List[Any], reverse: bool = False) -> None:
     a.sort(key=_sort_key(a), reverse=reverse)
 
 
-def _sorted(a: List[Any]) -> List[Any]:
-    return sorted(a, key=_sort_key(a))
+def _sorted(a: List[Any], reverse: bool = False) -> List[Any]:
+    return sorted(a, key=_sort_key(a), reverse=reverse)
 
 
 for _e in _ELEMS:
@@ -87,7 +87,7 @@ op("aten::__contains__.Tensor_list(Tensor[] l, Tensor item) -> bool", names=("li
 
 
 op("aten::sort.t(t[](a!) self, bool reverse=False) -> ()", names=("list.sort",))(_sort)
-op("aten::sorted.t(t[] input) -> t[]", names=("builtins.sorted",))(_sorted)
+op("aten::sorted.t(t[] input, *, bool reverse=False) -> t[]", names=("builtins.sorted",))(_sorted)
 
 
 @op("aten::clear.t(t[](a!) self) -> ()", names=("list.clear",))

@@ -414,11 +414,11 @@ class ExpressionBuilder:
         dim, elem = 0, t
         while isinstance(elem, ListType):
             dim, elem = dim + 1, elem.elem
-        kinds = {IntType: 0, FloatType: 1, BoolType: 2}
-        if type(elem) not in kinds:
+        kind = {"int": 0, "float": 1, "bool": 2}.get(str(elem))
+        if kind is None:
             self.error(f"{type_name(elem)} is not one of the supported element types for tolist: int, float, bool",
                        where)
-        return self.insert("prim::tolist", [x, self.constant(dim), self.constant(kinds[type(elem)])], [t]).output
+        return self.insert("prim::tolist", [x, self.constant(dim), self.constant(kind)], [t]).output
 
     def dict_type(self, keys: Sequence[Type], values: Sequence[Type], where: SourceRange, what: str,
                   expected: Optional[DictType] = None) -> DictType:

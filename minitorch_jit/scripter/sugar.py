@@ -522,9 +522,6 @@ def module_constant(b: Any, value: Any, where: SourceRange, what: str) -> Any:
     ok, _ = python_type(value)
     if ok:
         return b.python_constant(value)
-    if isinstance(value, list):
-        b.error(f"{what} is a list: list attributes are not supported (a compiled copy would not see changes)",
-                where, fix="use a tuple for a constant sequence")
     b.error(f"{what} has type {type(value).__name__}, which script functions cannot use", where)
 
 

@@ -33,8 +33,10 @@ import numpy as np
 
 from minitorch_jit.ir import (
     SUBGRAPH,
+    DictType,
     Graph,
     IRParseError,
+    ListType,
     TensorType,
     Type,
     VerifyError,
@@ -48,6 +50,7 @@ from minitorch_jit.ir import (
 from .. import dtypes
 from .._version import __version__
 from ..nn.module import Module
+from ..ops.containers import ScriptDict, ScriptList
 from ..ops.dispatch import _NOFIT, convert
 from ..ops.python import format_pieces
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
@@ -117,6 +120,8 @@ def _encode_value(v: Any, where: str) -> Any:
         return {"tuple": [_encode_value(x, where) for x in v]}
     if isinstance(v, dtypes.dtype):
         return {"dtype": v.name}
+    if isinstance(v, dict):  # in order, keys as saved values (str, int, float, bool)
+        return {"dict": [[_encode_value(k, where), _encode_value(x, where)] for k, x in v.items()]}
     raise TypeError(f"cannot save {where}: a {type(v).__name__} (defaults and attributes may be None, bool, int, "
                     "float, str, a dtype, or lists and tuples of them)")
 
@@ -134,6 +139,10 @@ def _decode_value(j: Any, where: str) -> Any:
             return tuple(_decode_value(x, where) for x in body)
         if tag == "dtype" and body in dtypes.BY_NAME:
             return dtypes.BY_NAME[body]
+        if tag == "dict" and isinstance(body, list) and all(isinstance(p, list) and len(p) == 2 for p in body):
+            pairs = [(_decode_value(k, where), _decode_value(x, where)) for k, x in body]
+            if all(isinstance(k, (str, int, float)) for k, _ in pairs):  # bool is an int
+                return dict(pairs)
     raise LoadError(f"{where}: {str(j)[:80]} is not a saved value")
 
 
@@ -228,8 +237,9 @@ class _Writer:
             rec = {"type": str(inp.type)}
             if isinstance(value, Tensor):
                 rec["tensor"] = self.tensor(value)
-            else:
-                rec["value"] = _encode_value(value, where)
+            else:  # a ScriptList or ScriptDict attribute is saved as the list or dict it holds
+                rec["value"] = _encode_value(value.copy() if isinstance(value, (ScriptList, ScriptDict)) else value,
+                                             where)
             records[index[id(owner)]]["attributes"][name] = rec
 
     def members(self, model: Dict[str, Any]) -> List[Tuple[str, bytes]]:
@@ -400,6 +410,10 @@ class _Reader:
             value = self.tensors[_index(a, "tensor", self.tensors, aw)] if "tensor" in a else \
                 _decode_value(_get(a, "value", (type(None), bool, int, float, str, list, dict), aw), aw)
             _check_fits(value, t, aw)
+            if isinstance(t, ListType) and isinstance(value, list):  # shared with the graphs, as when saved
+                value = ScriptList(value, t)
+            elif isinstance(t, DictType) and isinstance(value, dict):
+                value = ScriptDict(value, t)
             object.__setattr__(m, name, value)
         constants = _get(rec, "constants", dict, where) if "constants" in rec else {}
         for name, c in constants.items():
