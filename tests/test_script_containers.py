@@ -175,3 +175,11 @@ def test_dict_errors_name_the_source(fn, message):
     with pytest.raises(ScriptError, match=message) as info:
         torch.jit.script(fn)
     assert fn.__name__ in str(info.value)
+
+
+def _compare_with_empty(x: List[int], d: Dict[str, int]):
+    return x == [], [] != x, d == {"a": 1}, sorted(x, reverse=True)
+
+
+def test_empty_list_literals_compare_as_the_other_sides_type():
+    check(_compare_with_empty, ([], {"a": 1}), ([2, 1, 3], {}))

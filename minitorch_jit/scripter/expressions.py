@@ -558,7 +558,16 @@ class ExpressionBuilder:
         none_test = self._none_test(node)
         if none_test is not None:
             return self.cond_value(none_test)
-        return self._chain(self.emit_value(node.left), list(zip(node.ops, node.comparators)), node)
+        pairs = list(zip(node.ops, node.comparators))
+        if _empty_list(node.left) and len(pairs) == 1:  # [] == x: the literal takes x's list type
+            right = self.emit_value(pairs[0][1])
+            return self.compare(pairs[0][0], self._empty_like(right), right, self.range(node))
+        return self._chain(self.emit_value(node.left), pairs, node)
+
+    def _empty_like(self, other: Value) -> Value:
+        """``[]`` compared with a list is a list of its type, as TorchScript types it."""
+        t = other.type if isinstance(other.type, ListType) else ListType(TENSOR)
+        return self.insert("prim::ListConstruct", [], [t]).output
 
     def compare(self, op: ast.cmpop, left: Value, right: Value, where: SourceRange) -> Value:
         if isinstance(op, (ast.In, ast.NotIn)):
@@ -719,7 +728,7 @@ class ExpressionBuilder:
         """``a < b < c`` is ``a < b and b < c`` with ``b`` evaluated once; a single comparison
         of tensors stays a tensor."""
         op, right_node = pairs[0]
-        right = self.emit_value(right_node)
+        right = self._empty_like(left) if _empty_list(right_node) else self.emit_value(right_node)
         where = self.span(node, right_node)
         r = self.compare(op, left, right, where)
         if len(pairs) == 1:
@@ -845,6 +854,10 @@ class ExpressionBuilder:
 
     def build_ListComp(self, node: ast.ListComp) -> Value:
         return self.comprehension(node)
+
+
+def _empty_list(node: ast.expr) -> bool:
+    return isinstance(node, ast.List) and not node.elts
 
 
 def _is_none(node: ast.expr) -> bool:
