@@ -36,7 +36,9 @@ it rewrites (``RULES``):
   rank or sizes are known become constants;
 - number and boolean algebra: ``n + 0``, ``n - 0``, ``n * 1``, ``n * 0``, ``n // 1`` of
   ints, ``not not b``; an ``If`` output that is its condition (``b and True``), its negation,
-  or the same value on both branches; unpacking a tuple or list just built.
+  or the same value on both branches; unpacking a tuple or list just built;
+- lists and dicts just built that nothing writes into: ``len`` of them, and items at constant
+  indices or keys (a dict's keys must be distinct constants) are what they were built from.
 """
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ import numpy as np
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import Graph, Node, Value
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import BOOL, INT, ListType, TensorType, is_float, is_integral
+from minitorch_jit.ir.types import BOOL, INT, DictType, ListType, TensorType, is_float, is_integral
 
 from .alias_analysis import AliasDb, alias_db, keeps_alias_db
 from .effects import may_raise, require_ops
@@ -279,7 +281,20 @@ def _len(node: Node, db: AliasDb) -> Optional[List[Value]]:
     built = _produced_by(x, "prim::ListConstruct")
     if built is not None and not db.is_mutated(x):
         return _constant(node, len(built.inputs))
-    return None
+    keys = _dict_keys(x, db)
+    return _constant(node, len(keys)) if keys is not None else None
+
+
+def _dict_keys(d: Value, db: AliasDb) -> Optional[List[Any]]:
+    """The keys of a dict just built that nothing writes into, when they are distinct
+    constants (``{0: a, x: b}`` may have one key or two: not known)."""
+    built = _produced_by(d, "prim::DictConstruct")
+    if built is None or db.is_mutated(d):
+        return None
+    keys = [_const(k) for k in built.inputs[0::2]]
+    if any(k is UNKNOWN or not isinstance(k, (str, int, float)) for k in keys) or len(set(keys)) != len(keys):
+        return None
+    return keys
 
 
 # -- numbers and booleans ---------------------------------------------------------------------
@@ -349,8 +364,13 @@ def _unpack_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
 
 
 def _getitem_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
-    """``[a, b, c][1]`` is ``b`` (a list nothing writes into, a constant index in range)."""
+    """``[a, b, c][1]`` is ``b`` (a list nothing writes into, a constant index in range);
+    ``{0: a, 1: b}[1]`` is ``b`` (a dict nothing writes into, distinct constant keys, one of
+    them the key looked up: a missing key raises, so it stays)."""
     xs, i = node.inputs[0], _const(node.inputs[1]) if len(node.inputs) > 1 else UNKNOWN
+    keys = _dict_keys(xs, db) if isinstance(xs.type, DictType) else None
+    if keys is not None:
+        return [xs.node.inputs[2 * keys.index(i) + 1]] if i is not UNKNOWN and i in keys else None
     built = _produced_by(xs, "prim::ListConstruct")
     if built is None or db.is_mutated(xs) or type(i) is not int or not -len(built.inputs) <= i < len(built.inputs):
         return None

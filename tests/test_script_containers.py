@@ -183,3 +183,61 @@ def _compare_with_empty(x: List[int], d: Dict[str, int]):
 
 def test_empty_list_literals_compare_as_the_other_sides_type():
     check(_compare_with_empty, ([], {"a": 1}), ([2, 1, 3], {}))
+
+
+def _peephole_graph(fn):
+    from minitorch_jit.passes.peephole import peephole
+    graph = torch.jit.script(fn).graph.copy()
+    peephole(graph)
+    verify(graph)
+    return str(graph)
+
+
+def _getitems(a: int, b: int):
+    d = {0: a, 1: b}
+    e = {"0": a, "1": b}
+    f = {0.0: a, 1.0: b}
+    return d[1], d[0], e["1"], f[1.0], len(d)
+
+
+def _missing_key():
+    d = {0: 1}
+    return d[2]
+
+
+def _key_from_input(a: int):
+    d = {0: 1}
+    return d[a]
+
+
+def _modified():
+    d = {0: 1}
+    d[0] = 2
+    return d[0], len(d)
+
+
+def _overlapping():
+    d = {0: 1, 0: 2}  # noqa: F601
+    return d[0], len(d)
+
+
+def _might_overlap(x: int):
+    d = {0: 1, x: 2}
+    return d[x], len(d)
+
+
+def test_peephole_reads_dicts_just_built():
+    text = _peephole_graph(_getitems)
+    assert "aten::__getitem__" not in text and "aten::len" not in text
+    check(_getitems, (0, 1))
+    for fn in (_missing_key, _key_from_input, _modified, _overlapping, _might_overlap):
+        text = _peephole_graph(fn)
+        assert "aten::__getitem__" in text, fn.__name__
+        if fn not in (_missing_key, _key_from_input):
+            assert "aten::len" in text, fn.__name__
+    check(_key_from_input, (0,))
+    check(_modified, ())
+    check(_overlapping, ())
+    check(_might_overlap, (3,), (0,))
+    with pytest.raises(RuntimeError, match="KeyError: 2"):
+        torch.jit.script(_missing_key)()
