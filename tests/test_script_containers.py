@@ -241,3 +241,12 @@ def test_peephole_reads_dicts_just_built():
     check(_might_overlap, (3,), (0,))
     with pytest.raises(RuntimeError, match="KeyError: 2"):
         torch.jit.script(_missing_key)()
+
+
+def _fromkeys(keys: List[str]):
+    return dict.fromkeys(keys, 0), dict.fromkeys(keys)
+
+
+def test_dict_fromkeys():
+    check(_fromkeys, (["a", "b", "a"],), ([],))
+    assert str(torch.jit.script(_fromkeys).graph.outputs[0].type) == "(Dict(str, int), Dict(str, NoneType))"

@@ -97,6 +97,9 @@ for _k in KEYS:
     op(f"aten::update.{_k}({_d}(a!) self, {_d} to_add) -> ()", names=("dict.update",))(_update)
     op(f"aten::copy.Dict_{_k}({_d} self) -> {_d}", names=("dict.copy",), total=True)(dict)
     op(f"aten::dict.{_k}(({_k}, t)[] inputs) -> {_d}", total=True)(dict)
+    op(f"aten::fromkeys.{_k}({_k}[] keys, t value) -> {_d}", names=("dict.fromkeys",), total=True)(dict.fromkeys)
+    op(f"aten::fromkeys.{_k}_none({_k}[] keys) -> Dict({_k}, NoneType)", names=("dict.fromkeys",), total=True)(
+        dict.fromkeys)
     op(f"aten::eq.Dict_{_k}({_d} a, {_d} b) -> bool", names=("dict.__eq__",))(
         lambda a, b: a.keys() == b.keys() and all(same(a[k], b[k]) for k in a))
     op(f"aten::ne.Dict_{_k}({_d} a, {_d} b) -> bool", names=("dict.__ne__",))(
