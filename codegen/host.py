@@ -1,8 +1,8 @@
 """Host code: a graph becomes the source of one Python function, which is what runs.
 
 Like torch.fx's codegen, control flow becomes Python ``if``/``for``/``while``; each op
-becomes a call of its registry kernel (``aten.add_Tensor(x, y, 1)``); lists and tuples are
-Python literals. Values are numpy arrays and Python values; the caller wraps tensors at the
+becomes a call of its registry kernel (``aten.add_Tensor(x, y, 1)``); lists, tuples and dicts
+are Python literals. Values are numpy arrays and Python values; the caller wraps tensors at the
 edges. The source is registered with ``linecache`` so tracebacks through it show its lines,
 and it is what ``.code`` prints.
 
@@ -210,6 +210,9 @@ class _Gen:
             return self.loop_node(node, depth)
         if kind == "prim::ListConstruct":
             return self.assign(depth, node.outputs, "[" + ", ".join(args) + "]")
+        if kind == "prim::DictConstruct":  # keys and values in turn
+            return self.assign(depth, node.outputs,
+                               "{" + ", ".join(f"{k}: {v}" for k, v in zip(args[0::2], args[1::2])) + "}")
         if kind == "prim::TupleConstruct":
             return self.assign(depth, node.outputs, "(" + ", ".join(args) + ("," if len(args) == 1 else "") + ")")
         if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
