@@ -2,7 +2,7 @@
 transcribes from PyTorch: the IR type (printed, parsed, verified, invariant), saving and
 loading, ScriptList/ScriptDict of tensors, list and dict module attributes, and the errors."""
 import io
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import pytest
 from script_util import check, roundtrip, same
@@ -250,3 +250,23 @@ def _fromkeys(keys: List[str]):
 def test_dict_fromkeys():
     check(_fromkeys, (["a", "b", "a"],), ([],))
     assert str(torch.jit.script(_fromkeys).graph.outputs[0].type) == "(Dict(str, int), Dict(str, NoneType))"
+
+
+def _count_all(xs: List[Optional[torch.Tensor]], d: Dict[str, Optional[int]]) -> int:
+    return len(xs) + len(d)
+
+
+def _literals_take_parameter_types(x: torch.Tensor):
+    return _count_all([x, x], {"a": 1}) + _count_all([y for y in [x]], {k: 1 for k in ["a"]})
+
+
+def _variable_keeps_its_type(x: torch.Tensor):
+    xs = [x]
+    return _count_all(xs, {"a": 1})
+
+
+def test_literals_passed_to_script_functions_take_the_parameter_types():
+    check(_literals_take_parameter_types, (torch.ones(1),))
+    with pytest.raises(ScriptError, match=r"expected a value of type List\[Optional\[Tensor\]\] for argument 'xs' "
+                                          r"but got List\[Tensor\]"):
+        torch.jit.script(_variable_keeps_its_type)

@@ -36,11 +36,14 @@ from .types import erase, type_name
 
 @dataclass
 class Arg:
-    """An argument at a call site: its value, where it is, and whether it is the literal ``[]``
-    (which takes the element type of the list parameter it is passed to)."""
+    """An argument at a call site: its value, where it is, whether it is the literal ``[]``
+    (which takes the element type of the list parameter it is passed to), and whether it is a
+    list or dict literal or comprehension (built for this call: it may take the parameter's
+    type, ``[x, None]`` a ``List[Optional[Tensor]]``, as TorchScript types literals)."""
     value: Value
     where: SourceRange
     empty_list: bool = False
+    literal: bool = False
 
 
 Entry = Tuple[str, Any]  # ("value", Value) | ("list", ([Value], elem type)) | ("default", Argument) | ...

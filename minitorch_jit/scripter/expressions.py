@@ -290,7 +290,8 @@ class ExpressionBuilder:
 
     def arg(self, node: ast.expr) -> Arg:
         empty = isinstance(node, ast.List) and not node.elts
-        return Arg(self.emit_value(node), self.range(node), empty)
+        literal = isinstance(node, (ast.List, ast.ListComp, ast.Dict, ast.DictComp))
+        return Arg(self.emit_value(node), self.range(node), empty, literal)
 
     # -- names --------------------------------------------------------------------------------
     def build_Name(self, node: ast.Name) -> Any:
@@ -481,6 +482,8 @@ class ExpressionBuilder:
                 v = self.insert("prim::ListConstruct", [], [expected]).output
             elif isinstance(expected, FloatType) and isinstance(v.type, IntType):
                 v = self.op_call("builtins", "float", [a], {}, a.where, "float")
+            elif a.literal and _literal_fits(v.type, expected):
+                v.type = expected  # built for this call, nothing else holds it: it takes the parameter's type
             elif not v.type.is_subtype_of(expected):
                 self.error(f"{display}() expected a value of type {type_name(expected)} for argument "
                            f"'{p.name}' but got {type_name(v.type)}", a.where,
@@ -854,6 +857,15 @@ class ExpressionBuilder:
 
     def build_ListComp(self, node: ast.ListComp) -> Value:
         return self.comprehension(node)
+
+
+def _literal_fits(t: Type, expected: Type) -> bool:
+    """Can a list or dict literal of type ``t`` be typed ``expected`` (its elements fit)?"""
+    if isinstance(t, ListType) and isinstance(expected, ListType):
+        return t.elem.is_subtype_of(expected.elem)
+    if isinstance(t, DictType) and isinstance(expected, DictType):
+        return t.key == expected.key and t.value.is_subtype_of(expected.value)
+    return False
 
 
 def _empty_list(node: ast.expr) -> bool:
