@@ -30,6 +30,8 @@ from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
 from minitorch_jit.ir.printer import format_literal, value_names
 from minitorch_jit.ir.types import DTYPES, SCALARTYPE
 
+from .error_origins import ORIGINS
+
 # A loop's trip count this large means "until the condition fails" (a Python while loop).
 INFINITE_TRIPS = 2 ** 62
 
@@ -93,6 +95,9 @@ class _Gen:
         # values to free as soon as a loop has read its initial values
         self.dead_at_entry: Dict[Node, List[Value]] = {}
         self.kernels: Dict[Node, Any] = {}  # the fusion kernel of each prim::FusionGroup
+        # the source location of the node each line runs, for errors (see error_origins)
+        self.origins: Dict[int, Any] = {}
+        self.globals[ORIGINS] = self.origins
 
     # -- naming -------------------------------------------------------------------------------
     def fresh(self, hint: str) -> str:
@@ -208,6 +213,8 @@ class _Gen:
             return self.if_node(node, depth)
         if kind == "prim::Loop":
             return self.loop_node(node, depth)
+        if node.source is not None:
+            self.origins[len(self.lines) + 1] = node.source
         if kind == "prim::ListConstruct":
             return self.assign(depth, node.outputs, "[" + ", ".join(args) + "]")
         if kind == "prim::TupleConstruct":
