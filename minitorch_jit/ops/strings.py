@@ -9,7 +9,7 @@ its message.
 """
 from __future__ import annotations
 
-from typing import Any, List, Tuple
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
@@ -90,3 +90,20 @@ def percent_format_op(fmt: str, *args: Any) -> str:
         raise RuntimeError(f"aten::percentFormat takes the format and one value (a tuple for several), got "
                            f"{len(args)} values")
     return percent_format(fmt, args[0])
+
+
+# -- indexing ------------------------------------------------------------------------------------
+
+
+@op("aten::__getitem__.str(str s, int index) -> str", names=("str.__getitem__",))
+def getitem_str(s: str, index: int) -> str:
+    if not -len(s) <= index < len(s):
+        raise IndexError("string index out of range")
+    return s[index]
+
+
+@op("aten::slice.str(str string, int? start=None, int? end=None, int step=1) -> str", names=("str.__getitem__",))
+def slice_str(s: str, start: Optional[int] = None, end: Optional[int] = None, step: int = 1) -> str:
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    return s[start:end:step]

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from minitorch_jit.ir import Value, registry
-from minitorch_jit.ir.types import BOOL, SCALARTYPE, TENSOR, IntType, StrType, TensorType, TupleType
+from minitorch_jit.ir.types import BOOL, SCALARTYPE, TENSOR, IntType, NoneType, StrType, TensorType, TupleType
 
 from .. import nn as nn_module
 from .. import ops
@@ -263,6 +263,25 @@ class Builtin(Sugar):
         args = [Arg(b.to_value(x, site.where), site.where)]
         return b.op_call("builtins", "list", args, {}, site.where, "list")
 
+    def call_slice(self, b: Any, site: CallSite) -> Any:
+        """``slice(stop)``, ``slice(start, stop[, step])``: the bounds of an index, as
+        ``x[start:stop:step]`` has them."""
+        if site.node.keywords:
+            b.error("Slice does not accept any keyword arguments", site.where,
+                    fix="pass start, stop and step by position")
+        args, _ = site.values()
+        if not 1 <= len(args) <= 3:
+            b.error(f"slice expected 1 to 3 arguments, got {len(args)}", site.where)
+        bounds: List[Optional[Value]] = []
+        for a in args:
+            t = a.value.type
+            if not isinstance(t, (IntType, NoneType)):
+                b.error(f"slice indices must be int or None, not {type_name(t)}", a.where)
+            bounds.append(None if isinstance(t, NoneType) else a.value)
+        if len(bounds) == 1:
+            bounds.insert(0, None)
+        return SliceValue(bounds[0], bounds[1], bounds[2] if len(bounds) == 3 else None)
+
     def call_print(self, b: Any, site: CallSite) -> Any:
         for k in site.node.keywords:
             b.error(f"print() keyword argument '{k.arg}' is not supported in script functions", b.range(k))
@@ -275,6 +294,17 @@ def _builtin_names() -> Dict[int, str]:
 
 
 _BUILTINS = _builtin_names()
+
+
+class SliceValue(Sugar):
+    """A ``slice(...)`` object: usable only as an index (``x[s]``), where it means
+    ``x[start:stop:step]``; None bounds are left out."""
+
+    def __init__(self, start: Optional[Value], stop: Optional[Value], step: Optional[Value]):
+        self.bounds = (start, stop, step)
+
+    def describe(self) -> str:
+        return "a slice object"
 
 
 class ExceptionClass(Sugar):
@@ -386,6 +416,13 @@ class ModuleValue(Sugar):
 
     def getitem(self, b: Any, index: ast.expr, where: SourceRange) -> Any:
         subs = self.submodules()
+        if subs is not None and isinstance(index, ast.Slice):
+            bounds = [None if n is None else b.constant_int(n) for n in (index.lower, index.upper, index.step)]
+            if any(n is not None and v is None for n, v in zip((index.lower, index.upper, index.step), bounds)):
+                b.error(f"{self.describe()} can only be sliced with constant int bounds", where)
+            if bounds[2] == 0:
+                b.error("slice step cannot be zero", where)
+            return StaticTuple(subs[slice(*bounds)])
         i = b.constant_int(index)
         if subs is None or i is None:
             b.error(f"{self.describe()} can only be indexed by a constant int, and only if it is a Sequential or "
@@ -479,6 +516,10 @@ class StaticTuple(StaticIter):
 
     def iterate(self, b: Any, where: SourceRange) -> Iterable:
         return self
+
+    def as_value(self, b: Any, where: SourceRange) -> Value:
+        return b.error(f"{self.describe()} cannot be used as a value in script functions (it can be iterated over, "
+                "indexed by a constant int and measured with len())", where)
 
 
 class RangeIter(Iterable):
