@@ -25,6 +25,7 @@ from . import (  # noqa: F401 (they register)
     shape,
     strings,
     tensor_methods,
+    warn,
 )
 from .dispatch import call, run, select, state
 

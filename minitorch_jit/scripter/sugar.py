@@ -14,12 +14,14 @@ import builtins
 import inspect
 import math
 import types as pytypes
+import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from minitorch_jit.ir import Value, registry
 from minitorch_jit.ir.types import BOOL, SCALARTYPE, TENSOR, IntType, NoneType, StrType, TensorType, TupleType
+from minitorch_jit.passes.inlining import WARN_ID, new_warn_id
 
 from .. import nn as nn_module
 from .. import ops
@@ -307,6 +309,46 @@ class SliceValue(Sugar):
         return "a slice object"
 
 
+class Warn(Sugar):
+    """``warnings.warn(message, category=UserWarning, stacklevel=1)``: the category is a
+    built-in warning class, known when scripting."""
+
+    def describe(self) -> str:
+        return "warnings.warn"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        node = site.node
+        names = ("message", "category", "stacklevel")
+        given: Dict[str, ast.expr] = dict(zip(names, node.args))
+        if len(node.args) > len(names):
+            b.error(f"warnings.warn() takes at most {len(names)} arguments", site.where)
+        for k in node.keywords:
+            if k.arg not in names or k.arg in given:
+                b.error(f"warnings.warn() got an unexpected or repeated keyword argument '{k.arg}'", b.range(k))
+            given[str(k.arg)] = k.value
+        if "message" not in given:
+            b.error("warnings.warn() missing required argument 'message'", site.where)
+        message = b.emit_value(given["message"])
+        if not isinstance(message.type, StrType):
+            b.error(f"warnings.warn() message must be str, not {type_name(message.type)}", b.range(given["message"]),
+                    fix="format the message into a string")
+        category = "UserWarning"
+        if "category" in given:
+            named = given["category"]
+            cls = b.resolve_type_name(named) if isinstance(named, (ast.Name, ast.Attribute)) else None
+            name = getattr(cls, "__name__", "")
+            if not (getattr(builtins, name, None) is cls and isinstance(cls, type) and issubclass(cls, Warning)):
+                b.error("warnings.warn() category must be a built-in warning class (UserWarning, DeprecationWarning, "
+                        "...)", b.range(given["category"]))
+            category = name
+        stacklevel = b.emit_value(given["stacklevel"]) if "stacklevel" in given else b.constant(2)
+        if not isinstance(stacklevel.type, IntType):
+            b.error("warnings.warn() stacklevel must be int", b.range(given["stacklevel"]))
+        inputs = [message, stacklevel] + ([b.constant(category)] if category != "UserWarning" else [])
+        b.insert("aten::warn", inputs, [], {WARN_ID: new_warn_id()})
+        return b.constant(None)
+
+
 class ExceptionClass(Sugar):
     """A built-in exception class, as raised by ``raise ValueError("...")``."""
 
@@ -407,7 +449,7 @@ class ModuleValue(Sugar):
     def iterate(self, b: Any, where: SourceRange) -> "Iterable":
         subs = self.submodules()
         if subs is None:
-            b.error(f"{self.describe()} cannot be iterated over; only Sequential and ModuleList can", where)
+            return b.error(f"{self.describe()} cannot be iterated over; only Sequential and ModuleList can", where)
         return StaticIter(subs)
 
     def static_len(self) -> Optional[int]:
@@ -425,8 +467,8 @@ class ModuleValue(Sugar):
             return StaticTuple(subs[slice(*bounds)])
         i = b.constant_int(index)
         if subs is None or i is None:
-            b.error(f"{self.describe()} can only be indexed by a constant int, and only if it is a Sequential or "
-                    "ModuleList", where)
+            return b.error(f"{self.describe()} can only be indexed by a constant int, and only if it is a Sequential "
+                           "or ModuleList", where)
         if not -len(subs) <= i < len(subs):
             b.error(f"index {i} is out of range for {self.describe()} of length {len(subs)}", where)
         return subs[i]
@@ -614,8 +656,10 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return Namespace("functional", obj, name)
     if obj is math:
         return Namespace("math", obj, name)
-    if obj is nn_module:
+    if obj is nn_module or obj is warnings:
         return Namespace(None, obj, name)
+    if obj is warnings.warn:
+        return Warn()
     if _is_module(obj, f"{_ROOT}.jit"):
         return JitNamespace(obj)
     meaning = jit_function(obj)
