@@ -42,6 +42,7 @@ inference_mode = no_grad
 
 from . import jit  # noqa: E402
 from ._version import __version__  # noqa: E402,F401
+from .checks import _check  # noqa: E402,F401
 from .jit import (  # noqa: E402,F401
     LoadError,
     ScriptFunction,

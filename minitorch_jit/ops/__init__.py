@@ -18,6 +18,7 @@ from . import (  # noqa: F401 (they register)
     pooling,
     prims,
     python,
+    python_builtins,
     recurrent,
     reduction,
     resampling,

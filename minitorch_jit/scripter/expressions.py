@@ -40,6 +40,7 @@ from .environment import Binding, Frame, Undefined
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
 from .ssa import refine
+from .tensor_properties import TENSOR_PROPERTIES
 from .types import annotation_type, erase, is_number, type_name
 
 # Python constructs outside the language: what to call them, and the fix where there is one.
@@ -326,6 +327,8 @@ class ExpressionBuilder:
                 return self.structural("prim::dtype", [v])
             if name == "data":
                 return v
+            if name in TENSOR_PROPERTIES:
+                return TENSOR_PROPERTIES[name](self, v, where)
             if registry.python_overloads("Tensor", name):
                 return sugar.OpName("Tensor", name, f"Tensor.{name}", v)
             self.error(f"Tensor has no attribute or method '{name}' in script functions", where)
@@ -338,7 +341,7 @@ class ExpressionBuilder:
             self.error(f"'{name}' of a value of type {type_name(t)}: it may be None", where,
                        fix="check `is not None` first (the value is then known to be "
                            f"{type_name(t.elem)})")
-        self.error(f"{type_name(t)} has no attribute '{name}' in script functions", where)
+        self.error(f"'{type_name(t)}' object has no attribute or method '{name}' in script functions", where)
 
     def annotation(self, node: ast.expr) -> Type:
         return annotation_type(node, self.resolve_type_name, self.range)
@@ -358,6 +361,8 @@ class ExpressionBuilder:
 
     def typed_value(self, node: ast.expr, t: Type) -> Value:
         """The value of ``node`` as a ``t`` (``[]`` and ``None`` take the annotated type)."""
+        if isinstance(t, ListType) and _is_tolist(node):
+            return self.tolist(node, t)
         where = self.range(node)
         if isinstance(node, ast.List) and not node.elts and isinstance(t, ListType):
             return self.insert("prim::ListConstruct", [], [t]).output
@@ -366,6 +371,22 @@ class ExpressionBuilder:
             return v
         fix = "write a float literal (1.0), or convert with float()" if isinstance(t, FloatType) else ""
         self.error(f"expected a value of type {type_name(t)}, got {type_name(v.type)}", where, fix=fix)
+
+    def tolist(self, node: ast.expr, t: ListType) -> Value:
+        """``x.tolist()`` annotated ``t`` (``List[List[float]]``): ``prim::tolist`` checks
+        when it runs that the tensor has that many dims and elements of that kind."""
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        x = self.emit_value(node.func.value)
+        if not isinstance(x.type, TensorType):
+            self.error(f"tolist() of a value of type {type_name(x.type)}", self.range(node))
+        dims, elem = 0, t.elem
+        while isinstance(elem, ListType):
+            dims, elem = dims + 1, elem.elem
+        kinds = {"int": 0, "float": 1, "bool": 2}
+        if str(elem) not in kinds:
+            self.error(f"tolist() can be annotated as (nested) lists of int, float or bool, not {type_name(t)}",
+                       self.range(node))
+        return self.insert("prim::tolist", [x, self.constant(dims + 1), self.constant(kinds[str(elem)])], [t]).output
 
     # -- calls ---------------------------------------------------------------------------------
     def build_Call(self, node: ast.Call) -> Any:
@@ -550,7 +571,8 @@ class ExpressionBuilder:
         """``bool(v)`` as a condition."""
         t = v.type
         if isinstance(t, BoolType):
-            return Cond(v)
+            # a constant (a module's Final flag): only the branch it takes is compiled
+            return Cond(None, v.constant) if v.node.kind == "prim::Constant" else Cond(v)
         if isinstance(t, NoneType):
             return Cond(None, False)
         if isinstance(t, TupleType):
@@ -759,6 +781,11 @@ class ExpressionBuilder:
 
     def build_ListComp(self, node: ast.ListComp) -> Value:
         return self.comprehension(node)
+
+
+def _is_tolist(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "tolist" and \
+        not node.args and not node.keywords
 
 
 def _is_none(node: ast.expr) -> bool:

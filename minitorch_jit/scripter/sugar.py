@@ -25,6 +25,7 @@ from minitorch_jit.passes.inlining import WARN_ID, new_warn_id
 
 from .. import nn as nn_module
 from .. import ops
+from ..checks import DEFAULT_MESSAGE, _check
 from ..dtypes import dtype as DType
 from ..nn import functional
 from ..nn.layers import ModuleList, Sequential
@@ -265,6 +266,41 @@ class Builtin(Sugar):
         args = [Arg(b.to_value(x, site.where), site.where)]
         return b.op_call("builtins", "list", args, {}, site.where, "list")
 
+    def _constant_name(self, b: Any, site: CallSite, what: str) -> Tuple[Any, str]:
+        """``what(obj, "name", ...)``: obj as scripted, and the name, which must be known when
+        scripting (the attributes of a module or object are)."""
+        site.no_keywords(f"{what}()")
+        node = site.node
+        if not 2 <= len(node.args) <= (3 if what == "getattr" else 2):
+            b.error(f"{what}() takes {'2 or 3' if what == 'getattr' else '2'} arguments", site.where)
+        name = b.emit_value(node.args[1])
+        if name.node.kind != "prim::Constant" or not isinstance(name.constant, str):
+            b.error(f"{what}'s second argument must be a string literal (the attribute's name is needed when "
+                    "scripting)", b.range(node.args[1]))
+        return b.emit_expr(node.args[0]), name.constant
+
+    def call_hasattr(self, b: Any, site: CallSite) -> Any:
+        """``hasattr(module, "name")``: a constant, so ``if hasattr(m, "a"): m.a`` compiles
+        the branch only for modules that have ``a``."""
+        obj, name = self._constant_name(b, site, "hasattr")
+        if isinstance(obj, ModuleValue):
+            return b.constant(obj.has_attr(name))
+        what = obj.describe() if isinstance(obj, Sugar) else f"a value of type {type_name(obj.type)}"
+        return b.error(f"hasattr() of {what} is not supported in script functions: its first argument must be a "
+                       "module", b.range(site.node.args[0]))
+
+    def call_getattr(self, b: Any, site: CallSite) -> Any:
+        """``getattr(module, "name"[, default])``: ``module.name``, or the default when the
+        module has no such attribute."""
+        obj, name = self._constant_name(b, site, "getattr")
+        if not isinstance(obj, ModuleValue):
+            what = obj.describe() if isinstance(obj, Sugar) else f"a value of type {type_name(obj.type)}"
+            return b.error(f"getattr() of {what} is not supported in script functions: write `x.{name}`",
+                           b.range(site.node.args[0]))
+        if len(site.node.args) == 3 and not obj.has_attr(name):
+            return b.emit_expr(site.node.args[2])
+        return obj.attr(b, name, site.where)
+
     def call_slice(self, b: Any, site: CallSite) -> Any:
         """``slice(stop)``, ``slice(start, stop[, step])``: the bounds of an index, as
         ``x[start:stop:step]`` has them."""
@@ -346,6 +382,30 @@ class Warn(Sugar):
             b.error("warnings.warn() stacklevel must be int", b.range(given["stacklevel"]))
         inputs = [message, stacklevel] + ([b.constant(category)] if category != "UserWarning" else [])
         b.insert("aten::warn", inputs, [], {WARN_ID: new_warn_id()})
+        return b.constant(None)
+
+
+class TorchCheck(Sugar):
+    """``torch._check(cond, message=None)``: raises RuntimeError(message) where ``cond`` does
+    not hold, as an ``assert`` does (the message is computed only then)."""
+
+    def describe(self) -> str:
+        return "torch._check"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        node = site.node
+        if not 1 <= len(node.args) + len(node.keywords) <= 2:
+            b.error("torch._check() expects 1 or 2 arguments: cond and an optional message", site.where)
+        given: Dict[str, ast.expr] = dict(zip(("cond", "message"), node.args))
+        for k in node.keywords:
+            if k.arg not in ("cond", "message"):
+                b.error(f"torch._check() got an unexpected keyword argument '{k.arg}'", b.range(k))
+            if k.arg in given:
+                b.error(f"torch._check() got multiple values for argument '{k.arg}'", b.range(k))
+            given[str(k.arg)] = k.value
+        if "cond" not in given:
+            b.error("torch._check() missing required argument 'cond'", site.where)
+        b.raise_unless(given["cond"], given.get("message"), DEFAULT_MESSAGE, "RuntimeError")
         return b.constant(None)
 
 
@@ -431,6 +491,13 @@ class ModuleValue(Sugar):
         if isinstance(getattr(method, "fn", method), pytypes.FunctionType) or name in m.__dict__.get("_methods", {}):
             return BoundMethod(self, name)
         b.error(f"module '{type(m).__name__}' has no attribute '{name}'", where)
+
+    def has_attr(self, name: str) -> bool:
+        """Whether ``self.<name>`` means something in a method (``hasattr``)."""
+        m = self.module
+        if name == "training" or any(name in m.__dict__[t] for t in ("_parameters", "_buffers", "_modules")):
+            return True
+        return name in m.__dict__ or hasattr(type(m), name)
 
     def is_constant(self, name: str) -> bool:
         """Whether attribute ``name`` is declared constant (``Final``, ``__constants__``)."""
@@ -660,6 +727,8 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return Namespace(None, obj, name)
     if obj is warnings.warn:
         return Warn()
+    if obj is _check:
+        return TorchCheck()
     if _is_module(obj, f"{_ROOT}.jit"):
         return JitNamespace(obj)
     meaning = jit_function(obj)
