@@ -42,7 +42,6 @@ inference_mode = no_grad
 
 from . import jit  # noqa: E402
 from ._version import __version__  # noqa: E402,F401
-from .checks import _check  # noqa: E402,F401
 from .jit import (  # noqa: E402,F401
     LoadError,
     ScriptFunction,
@@ -54,3 +53,4 @@ from .jit import (  # noqa: E402,F401
     trace,
 )
 from .scripter import ScriptError, script, script_method  # noqa: E402,F401
+from .scripter.jit_functions import _check  # noqa: E402,F401

@@ -466,6 +466,8 @@ class ExpressionBuilder:
                 if not isinstance(resolve_call("Tensor", name, args, {}), str):
                     return self.op_call("Tensor", name, args, {}, where, SYMBOLS.get(dunder, dunder))
             return self._bad_operands(dunder, left, right)
+        if dunder == "__pow__" and _int_constants(left, right) and right.constant < 0 and left.constant != 0:
+            return self.constant(left.constant ** right.constant)  # 2 ** -2: a float, known when scripting
         args = [Arg(left, where), Arg(right, where)]
         ns = _namespace_of(lt)
         if ns is None or (ns == "operator" and not is_number(rt)) or \
@@ -781,6 +783,10 @@ class ExpressionBuilder:
 
     def build_ListComp(self, node: ast.ListComp) -> Value:
         return self.comprehension(node)
+
+
+def _int_constants(*values: Value) -> bool:
+    return all(v.node.kind == "prim::Constant" and isinstance(v.type, IntType) for v in values)
 
 
 def _is_tolist(node: ast.expr) -> bool:

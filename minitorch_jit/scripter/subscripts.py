@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from typing import Any, List, Optional, Tuple
 
 from minitorch_jit.ir import Value
-from minitorch_jit.ir.types import IntType, ListType, NoneType, OptionalType, StrType, TensorType, TupleType
+from minitorch_jit.ir.types import (
+    SCALARTYPE,
+    IntType,
+    ListType,
+    NoneType,
+    OptionalType,
+    StrType,
+    TensorType,
+    TupleType,
+)
 
 from .calls import Arg
 from .errors import SourceRange
@@ -85,9 +94,8 @@ def _items(b: Any, index: ast.expr) -> List[_Item]:
             items.append(_Item("none", where))
         elif isinstance(t, TensorType):
             items.append(_Item("tensor", where, v))
-        elif isinstance(t, ListType) and isinstance(t.elem, IntType):
-            index_tensor = b.op_call("torch", "tensor", [Arg(v, where)], {}, where, "torch.tensor")
-            items.append(_Item("tensor", where, index_tensor))
+        elif isinstance(t, ListType) and _innermost(t) in ("int", "float", "bool"):
+            items.append(_Item("tensor", where, _index_tensor(b, v, _innermost(t), where)))
         elif isinstance(t, IntType):
             items.append(_Item("int", where, v))
         else:
@@ -96,6 +104,19 @@ def _items(b: Any, index: ast.expr) -> List[_Item]:
     if sum(1 for i in items if i.kind == "ellipsis") > 1:
         b.error("an index can only have a single ellipsis ('...')", b.range(index))
     return items
+
+
+def _innermost(t: Any) -> str:
+    while isinstance(t, ListType):
+        t = t.elem
+    return str(t)
+
+
+def _index_tensor(b: Any, v: Value, elem: str, where: SourceRange) -> Value:
+    """A (nested) list used as an index is a tensor, as PyTorch converts it: bools a mask,
+    other numbers longs (floats truncated)."""
+    kwargs = {} if elem == "bool" else {"dtype": Arg(b.constant("int64", SCALARTYPE), where)}
+    return b.op_call("torch", "tensor", [Arg(v, where)], kwargs, where, "torch.tensor")
 
 
 def _tensor_op(b: Any, name: str, args: List[Value], where: SourceRange) -> Value:
@@ -110,26 +131,32 @@ def _basic(b: Any, x: Value, index: ast.expr) -> Tuple[Value, List[Optional[Valu
     front, back = items[:split], items[split + 1:]
     result, dim = x, 0
     advanced: List[Optional[Value]] = []
-    tensor_at: Optional[_Item] = None
+    # the dims a tensor index takes are known when it runs (a bool mask takes its rank): the
+    # dims of the items after one are counted then
+    indices: List[Value] = []
+
+    def at(d: int) -> Value:
+        v = b.constant(d)
+        for t in indices:
+            v = b.binop("__add__", v, b.structural("prim::index_dims", [t]))
+        return v
+
     for item in front:
-        if tensor_at is not None and item.kind != "tensor" and not item.full_slice:
-            b.error("basic indexing (ints, slices, None) after a tensor index is not supported in script "
-                    "functions", item.where, fix="index with the tensor last, or in a separate step")
         if item.kind == "none":
-            result = _tensor_op(b, "unsqueeze", [result, b.constant(dim)], item.where)
+            result = _tensor_op(b, "unsqueeze", [result, at(dim)], item.where)
             dim += 1
             advanced.append(None)
         elif item.kind == "int":
-            result = _tensor_op(b, "select", [result, b.constant(dim), item.value], item.where)
+            result = _tensor_op(b, "select", [result, at(dim), item.value], item.where)
         elif item.kind == "slice":
             if not item.full_slice:
-                result = _slice(b, result, dim, item)
+                result = _slice(b, result, at(dim), item)
             dim += 1
             advanced.append(None)
         else:
-            tensor_at = item
+            assert item.value is not None
             advanced.append(item.value)
-            dim += 1
+            indices.append(item.value)
     # after `...` the rank is unknown: address dims from the end
     remaining = sum(i.dims for i in back)
     for item in back:
@@ -148,9 +175,10 @@ def _basic(b: Any, x: Value, index: ast.expr) -> Tuple[Value, List[Optional[Valu
     return result, advanced
 
 
-def _slice(b: Any, x: Value, dim: int, item: _Item) -> Value:
+def _slice(b: Any, x: Value, dim: Any, item: _Item) -> Value:
     start, stop, step = item.bounds
-    args = [x, b.constant(dim), start or b.constant(None), stop or b.constant(None), step or b.constant(1)]
+    args = [x, dim if isinstance(dim, Value) else b.constant(dim), b.constant(None) if start is None else start,
+            b.constant(None) if stop is None else stop, b.constant(1) if step is None else step]
     return _tensor_op(b, "slice", args, item.where)
 
 

@@ -25,7 +25,6 @@ from minitorch_jit.passes.inlining import WARN_ID, new_warn_id
 
 from .. import nn as nn_module
 from .. import ops
-from ..checks import DEFAULT_MESSAGE, _check
 from ..dtypes import dtype as DType
 from ..nn import functional
 from ..nn.layers import ModuleList, Sequential
@@ -36,7 +35,7 @@ from ..tracer.recorder import is_tracing
 from .calls import Arg
 from .constants import constant_names, constant_value
 from .errors import SourceRange
-from .jit_functions import annotate, is_scripting
+from .jit_functions import CHECK_MESSAGE, _check, annotate, is_scripting
 from .types import python_type, type_name
 
 EXCEPTIONS = {c.__name__: c for c in (Exception, ValueError, RuntimeError, AssertionError, TypeError, IndexError,
@@ -405,7 +404,7 @@ class TorchCheck(Sugar):
             given[str(k.arg)] = k.value
         if "cond" not in given:
             b.error("torch._check() missing required argument 'cond'", site.where)
-        b.raise_unless(given["cond"], given.get("message"), DEFAULT_MESSAGE, "RuntimeError")
+        b.raise_unless(given["cond"], given.get("message"), CHECK_MESSAGE, "RuntimeError")
         return b.constant(None)
 
 
