@@ -7,19 +7,7 @@ from typing import Any, List, Sequence
 
 import numpy as np
 
-from minitorch_jit.ir.types import (
-    ANY,
-    BOOL,
-    FLOAT,
-    INT,
-    NAMED_TYPES,
-    NUMBER,
-    SHORT_NAME,
-    ListType,
-    Type,
-    is_float,
-    tensor_type,
-)
+from minitorch_jit.ir.types import BOOL, FLOAT, INT, NUMBER, SHORT_NAME, Type, is_float, tensor_type
 
 from .declare import op
 
@@ -68,31 +56,3 @@ def _scalar_implicit_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[
 def scalar_implicit(a: np.ndarray) -> Any:
     return _implicit(a)
 
-
-# -- x.tolist(), typed by its annotation ------------------------------------------------------------
-
-TOLIST_ELEMENTS = ("int", "float", "bool")  # elem_ty of prim::tolist, as TorchScript numbers them
-
-
-def _tolist_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    dim, elem = consts[1], consts[2]
-    if not isinstance(dim, int) or not isinstance(elem, int) or not 0 <= elem < len(TOLIST_ELEMENTS):
-        return [ANY]
-    t: Type = NAMED_TYPES[TOLIST_ELEMENTS[elem]]
-    for _ in range(dim):
-        t = ListType(t)
-    return [t]
-
-
-@op("prim::tolist(Tensor self, int dim, int elem_ty) -> Any", type_rule=_tolist_rule)
-def tolist(a: np.ndarray, dim: int, elem_ty: int) -> Any:
-    """``x.tolist()`` annotated as ``dim`` nested lists of ``int``/``float``/``bool``: the
-    tensor must have that many dims and elements of that kind, as TorchScript checks."""
-    if a.ndim != dim:
-        raise RuntimeError(f"Output annotation list dimension and runtime tensor dimension must match for "
-                           f"tolist() (annotated {dim}, tensor has {a.ndim})")
-    kind = {"b": 2, "i": 0, "u": 0, "f": 1}.get(a.dtype.kind)
-    if kind != elem_ty:
-        raise RuntimeError(f"Output annotation element type and runtime tensor element type must match for "
-                           f"tolist() (annotated {TOLIST_ELEMENTS[elem_ty]}, tensor of {a.dtype.name})")
-    return a.tolist()

@@ -361,8 +361,6 @@ class ExpressionBuilder:
 
     def typed_value(self, node: ast.expr, t: Type) -> Value:
         """The value of ``node`` as a ``t`` (``[]`` and ``None`` take the annotated type)."""
-        if isinstance(t, ListType) and _is_tolist(node):
-            return self.tolist(node, t)
         where = self.range(node)
         if isinstance(node, ast.List) and not node.elts and isinstance(t, ListType):
             return self.insert("prim::ListConstruct", [], [t]).output
@@ -371,22 +369,6 @@ class ExpressionBuilder:
             return v
         fix = "write a float literal (1.0), or convert with float()" if isinstance(t, FloatType) else ""
         self.error(f"expected a value of type {type_name(t)}, got {type_name(v.type)}", where, fix=fix)
-
-    def tolist(self, node: ast.expr, t: ListType) -> Value:
-        """``x.tolist()`` annotated ``t`` (``List[List[float]]``): ``prim::tolist`` checks
-        when it runs that the tensor has that many dims and elements of that kind."""
-        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-        x = self.emit_value(node.func.value)
-        if not isinstance(x.type, TensorType):
-            self.error(f"tolist() of a value of type {type_name(x.type)}", self.range(node))
-        dims, elem = 0, t.elem
-        while isinstance(elem, ListType):
-            dims, elem = dims + 1, elem.elem
-        kinds = {"int": 0, "float": 1, "bool": 2}
-        if str(elem) not in kinds:
-            self.error(f"tolist() can be annotated as (nested) lists of int, float or bool, not {type_name(t)}",
-                       self.range(node))
-        return self.insert("prim::tolist", [x, self.constant(dims + 1), self.constant(kinds[str(elem)])], [t]).output
 
     # -- calls ---------------------------------------------------------------------------------
     def build_Call(self, node: ast.Call) -> Any:
@@ -787,11 +769,6 @@ class ExpressionBuilder:
 
 def _int_constants(*values: Value) -> bool:
     return all(v.node.kind == "prim::Constant" and isinstance(v.type, IntType) for v in values)
-
-
-def _is_tolist(node: ast.expr) -> bool:
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "tolist" and \
-        not node.args and not node.keywords
 
 
 def _is_none(node: ast.expr) -> bool:
