@@ -30,11 +30,15 @@ from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
 from minitorch_jit.ir.printer import format_literal, value_names
 from minitorch_jit.ir.types import DTYPES, SCALARTYPE
 
+from .call_state import once, with_call_state
+from .error_origins import ORIGINS
+
 # A loop's trip count this large means "until the condition fails" (a Python while loop).
 INFINITE_TRIPS = 2 ** 62
 
 _IDENT = re.compile(r"[^0-9A-Za-z_]")
 _count = 0
+_sites = 0  # numbers once_per_call nodes without a warn_id (downwards, apart from the ids inlining gives)
 
 
 class HostCodeError(RuntimeError):
@@ -60,6 +64,7 @@ class HostCode:
         self.fn = fn
         self.globals = globals_
         self.direct = direct
+        self.has_once = False  # runs once_per_call nodes (see call_state)
 
     def __call__(self, *args: Any) -> Any:
         return self.fn(*args)
@@ -79,7 +84,7 @@ class HostCode:
 class _Gen:
     def __init__(self, fusion: Optional[Callable[[Node], Callable[..., Any]]]):
         self.fusion = fusion
-        self.globals: Dict[str, Any] = {"inf": math.inf, "nan": math.nan, "unpack_list": unpack_list}
+        self.globals: Dict[str, Any] = {"inf": math.inf, "nan": math.nan, "unpack_list": unpack_list, "once": once}
         self.namespaces: Dict[str, types.SimpleNamespace] = {}
         self.names: Dict[Value, str] = {}
         self.printed: Dict[Value, str] = {}
@@ -93,6 +98,10 @@ class _Gen:
         # values to free as soon as a loop has read its initial values
         self.dead_at_entry: Dict[Node, List[Value]] = {}
         self.kernels: Dict[Node, Any] = {}  # the fusion kernel of each prim::FusionGroup
+        # the source location of the node each line runs, for errors (see error_origins)
+        self.origins: Dict[int, Any] = {}
+        self.globals[ORIGINS] = self.origins
+        self.has_once = False  # runs once_per_call nodes, itself or in the functions it calls
 
     # -- naming -------------------------------------------------------------------------------
     def fresh(self, hint: str) -> str:
@@ -208,6 +217,8 @@ class _Gen:
             return self.if_node(node, depth)
         if kind == "prim::Loop":
             return self.loop_node(node, depth)
+        if node.source is not None:
+            self.origins[len(self.lines) + 1] = node.source
         if kind == "prim::ListConstruct":
             return self.assign(depth, node.outputs, "[" + ", ".join(args) + "]")
         if kind == "prim::DictConstruct":  # keys and values in turn
@@ -228,6 +239,17 @@ class _Gen:
         op = registry.node_op(node)
         if op is None:
             raise HostCodeError(f"no kernel for node: {node}")
+        if op.once_per_call:
+            site = node.attrs.get("warn_id")
+            if site is None:  # a graph written without ids: each node is its own place
+                global _sites
+                _sites -= 1
+                site = _sites
+            self.has_once = True
+            self.emit(depth, f"if once({site}):")
+            if node.source is not None:
+                self.origins[len(self.lines) + 1] = node.source
+            depth += 1
         self.assign(depth, node.outputs, f"{self.kernel(op)}({', '.join(args)})")
 
     def if_node(self, node: Node, depth: int) -> None:
@@ -291,7 +313,8 @@ class _Gen:
 
     def callee(self, node: Node) -> str:
         fname = self.fresh(node.attrs.get("name", "fn"))
-        code = generate(node.attrs[SUBGRAPH], fname, self.fusion)
+        code = generate(node.attrs[SUBGRAPH], fname, self.fusion, top=False)
+        self.has_once |= code.has_once
         self.globals[fname] = code.fn
         return fname
 
@@ -351,9 +374,11 @@ def _literal(value: Any) -> str:
 
 
 def generate(graph: Graph, name: str = "forward",
-             fusion: Optional[Callable[[Node], Callable[..., Any]]] = None) -> HostCode:
+             fusion: Optional[Callable[[Node], Callable[..., Any]]] = None, top: bool = True) -> HostCode:
     """Compile ``graph`` into a Python function named ``name``. ``fusion(node)`` gives the
-    callable that runs a ``prim::FusionGroup`` node."""
+    callable that runs a ``prim::FusionGroup`` node. ``top``: the function is called from
+    outside generated code (not a callee of another graph's), so each call is one call of the
+    compiled function, with its own state (see call_state)."""
     global _count
     gen = _Gen(fusion)
     name = gen.fresh(name)
@@ -364,7 +389,12 @@ def generate(graph: Graph, name: str = "forward",
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = gen.globals
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated source
-    return HostCode(source, namespace[name], namespace, _direct_call(graph, gen.kernels))
+    fn = namespace[name]
+    if top and gen.has_once:
+        fn = with_call_state(fn)
+    code = HostCode(source, fn, namespace, _direct_call(graph, gen.kernels))
+    code.has_once = gen.has_once
+    return code
 
 
 def _direct_call(graph: Graph, kernels: Dict[Node, Any]) -> Optional[Tuple[Any, Tuple[int, ...]]]:

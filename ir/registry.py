@@ -55,6 +55,9 @@ class OpDef:
     # A ``Tensor[]`` result is a tuple in Python, as ``torch.where(cond)`` returns (scripted
     # code sees the list the schema says, as in TorchScript).
     tuple_result: bool = False
+    # Runs at most once per call of the compiled function for each node that calls it (a
+    # warning inside a loop is shown once, as TorchScript shows it); it has no outputs.
+    once_per_call: bool = False
 
     @property
     def name(self) -> str:

@@ -212,6 +212,12 @@ def match_type(formal: Type, actual: Type, bindings: Dict[str, Type], exact: boo
             joined = actual if isinstance(bound, NoneType) else bound
             bindings[formal.name] = joined if isinstance(joined, OptionalType) else OptionalType(joined)
             return True
+        if isinstance(bound, OptionalType) and isinstance(bound.elem, TensorType) and isinstance(actual, TensorType):
+            # [None, i, j] with i and j refined differently: Tensor? of their join
+            joined_tensor = unify(bound.elem, actual)
+            if joined_tensor is not None:
+                bindings[formal.name] = OptionalType(joined_tensor)
+                return True
         return False
     if isinstance(formal, AnyType):
         return True

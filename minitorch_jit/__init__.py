@@ -53,3 +53,4 @@ from .jit import (  # noqa: E402,F401
     trace,
 )
 from .scripter import ScriptError, script, script_method  # noqa: E402,F401
+from .scripter.jit_functions import _check  # noqa: E402,F401

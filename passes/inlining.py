@@ -22,6 +22,7 @@ The callee's nodes keep their source locations.
 """
 from __future__ import annotations
 
+import itertools
 from typing import Tuple
 
 from minitorch_jit.ir.graph import Block, Graph, Node, inline_block
@@ -29,13 +30,31 @@ from minitorch_jit.ir.graph import Block, Graph, Node, inline_block
 from .rewriting import replace_value
 from .shape_propagation import shape_propagation
 
+WARN_ID = "warn_id"
+_warn_ids = itertools.count(1)
+
+
+def new_warn_id() -> int:
+    """A fresh ``warn_id``: the identity of one place that runs a ``once_per_call`` op (a
+    warning). Copies of a node made by optimizations (loop unrolling) keep it, so they run
+    once per call between them; each inlined copy of a callee gets its own, so two calls of
+    a function that warns warn twice, as TorchScript's ids (given after inlining) say."""
+    return next(_warn_ids)
+
 
 def inline_call(node: Node) -> bool:
     """Replace one ``prim::CallFunction`` node by a copy of its subgraph's nodes. Returns
     whether the call's outputs were typed more precisely than the copies that replace them."""
     callee = node.subgraph
     env = dict(zip(callee.inputs, node.inputs))
+    stop = node.prev
     results = inline_block(callee.block, node, env)
+    copy = node.prev
+    while copy is not None and copy is not stop:  # the copies, last to first
+        for n in [copy, *copy.all_nodes()]:
+            if WARN_ID in n.attrs:
+                n.attrs[WARN_ID] = new_warn_id()
+        copy = copy.prev
     coarser = False
     for o, r in zip(node.outputs, results):
         coarser |= r.type != o.type and o.type.is_subtype_of(r.type)

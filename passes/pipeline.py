@@ -36,6 +36,7 @@ from .inlining import inlining
 from .loop_unrolling import loop_unrolling
 from .peephole import peephole
 from .shape_propagation import shape_propagation
+from .tuple_lowering import tuple_lowering
 
 Pass = Callable[[Graph], bool]
 # Adds facts to an optimized graph that only it shows are worth having; returns whether it did
@@ -48,6 +49,7 @@ OPTIMIZATIONS: List[Tuple[str, Pass]] = [
     ("inlining", inlining),
     ("constant_propagation", constant_propagation),
     ("peephole", peephole),
+    ("tuple_lowering", tuple_lowering),
     ("loop_unrolling", loop_unrolling),
     ("common_subexpression_elimination", common_subexpression_elimination),
     ("dead_code_elimination", dead_code_elimination),

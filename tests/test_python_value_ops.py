@@ -60,6 +60,8 @@ def _load(tmp_path, calls):
         args = ", ".join(f"a{k}" for k in range(len(types)))
         if name == "__contains__":
             expr = "a1 in a0"
+        elif name == "__getitem__":
+            expr = "a0[a1]" if len(types) == 2 else "a0[::-1]"
         elif name in UNARY:
             expr = f"{UNARY[name]}a0"
         elif name in BINARY:

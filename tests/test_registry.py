@@ -299,7 +299,7 @@ def _sample_calls():
         lambda: F.cross_entropy(x[0].t(), torch.tensor([0, 1, 2, 0])), lambda: F.cross_entropy(x, i[:, :1].expand(2, 4) % 3),
         lambda: F.cross_entropy(x[0], torch.softmax(x[0], 1), reduction="none"),
         lambda: F.cross_entropy(x[0].t(), torch.tensor([0, 1, 2, 0]), label_smoothing=0.1, reduction="sum"),
-        lambda: x.any(), lambda: x.std(1, correction=2),
+        lambda: x.any(), lambda: x.std(1, correction=2), lambda: x.T,
         lambda: x.clone().clamp_(0, 1), lambda: x.clone().clamp_(min=torch.zeros(4)),
         # conversions to Python
         lambda: s.item(), lambda: torch.tensor([True]).item(), lambda: int(i[0, 1]), lambda: float(x[0, 0, 0]),

@@ -316,7 +316,7 @@ def bad_op_arguments(x):
     return torch.tanh(x, 1)
 
 
-def tuple_index_not_constant(t: Tuple[int, int], i: int):
+def tuple_index_not_constant(t: Tuple[int, float], i: int):
     return t[i]
 
 

@@ -20,12 +20,15 @@ from . import (  # noqa: F401 (they register)
     pooling,
     prims,
     python,
+    python_builtins,
     recurrent,
     reduction,
     resampling,
     selection,
     shape,
+    strings,
     tensor_methods,
+    warn,
 )
 from .dispatch import call, run, select, state
 

@@ -11,18 +11,28 @@ from typing import Any, List, Optional, Tuple
 import numpy as np
 
 from ..tensor import Tensor
+from .declare import op
 from .dispatch import call
 from .selection import check_step
 
 
 def _as_index_tensor(item: Any) -> Optional[Tensor]:
+    """A list used as an index is a tensor, as PyTorch converts it: bools a mask, other
+    numbers longs (floats truncated)."""
     if isinstance(item, Tensor):
         return item
     if isinstance(item, list) and not item:  # x[[]] selects nothing: an empty long index, as in PyTorch
         return Tensor._wrap(np.zeros(0, dtype=np.int64))
     if isinstance(item, (list, np.ndarray)):
-        return call("torch", "tensor", (item,))
+        t = call("torch", "tensor", (item,))
+        return t if t.dtype.name in ("bool", "int64") else call("Tensor", "long", (t,))
     return None
+
+
+@op("prim::index_dims(Tensor index) -> int", total=True)
+def index_dims(index: np.ndarray) -> int:
+    """The dims of the indexed tensor an index tensor takes: a bool mask its rank, others one."""
+    return index.ndim if index.dtype == np.bool_ else 1
 
 
 def _dims_used(item: Any) -> int:

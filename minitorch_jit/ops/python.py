@@ -75,14 +75,25 @@ def round_ndigits(a: float, ndigits: int) -> float:
     return float(builtins.round(a, ndigits))
 
 
+class ConversionError(RuntimeError, ValueError):
+    """Text that is not a number: a RuntimeError as TorchScript raises it, and the ValueError
+    Python raises, with Python's message."""
+
+
 @op("aten::Int.str(str a) -> int", names=("builtins.int",))
 def int_str(a: str) -> int:
-    return int(a)
+    try:
+        return int(a)
+    except ValueError as e:
+        raise ConversionError(str(e)) from None
 
 
 @op("aten::Float.str(str a) -> float", names=("builtins.float",))
 def float_str(a: str) -> float:
-    return float(a)
+    try:
+        return float(a)
+    except ValueError as e:
+        raise ConversionError(str(e)) from None
 
 
 # -- the math module ------------------------------------------------------------------------------

@@ -136,6 +136,12 @@ def t(a: np.ndarray) -> np.ndarray:
     return a.T
 
 
+@op("aten::numpy_T(Tensor(a) self) -> Tensor(a)", type_rule=_t_rule)
+def numpy_t(a: np.ndarray) -> np.ndarray:
+    """``x.T``: the dims reversed, whatever the rank."""
+    return a.T
+
+
 def _transpose_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     t, d0, d1 = tensor_type(types[0]), consts[1], consts[2]
     if t.sizes is None or UNKNOWN in (d0, d1):

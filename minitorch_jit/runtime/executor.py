@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 import numpy as np
 
+from minitorch_jit.codegen.error_origins import locate
 from minitorch_jit.codegen.host import HostCode, generate
 from minitorch_jit.ir import Graph, TensorType, Type, Value
 from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType, tensor_type
@@ -297,7 +298,11 @@ class GraphExecutor:
 
     def run(self, args: Sequence[Any]) -> Any:
         raw = self.raw_inputs(args)
-        out = self.plan(raw).code.fn(*raw)
+        try:
+            out = self.plan(raw).code.fn(*raw)
+        except Exception as e:
+            locate(e)  # name the scripted source that raised
+            raise
         inputs = {id(a._a): a for a in args if isinstance(a, Tensor)}
         return wrap(out, inputs)
 
@@ -314,7 +319,11 @@ class GraphExecutor:
             if len(self.layouts) >= LAYOUT_CACHE_SIZE:
                 self.layouts = {}  # rebinding, not clearing: a concurrent call keeps its view
             self.layouts[key] = run
-        out = run(*raw)
+        try:
+            out = run(*raw)
+        except Exception as e:
+            locate(e)
+            raise
         if type(out) is np.ndarray:
             for t in tensors:
                 if t._a is out:

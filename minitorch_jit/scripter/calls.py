@@ -23,6 +23,7 @@ from minitorch_jit.ir.types import (
     FloatType,
     IntType,
     ListType,
+    NumberType,
     OptionalType,
     TensorType,
     TupleType,
@@ -79,7 +80,16 @@ def _convert(a: Argument, arg: Arg, rest: Optional[Sequence[Arg]], bindings: Dic
         return ("tuple_list", (arg.value, lst.elem)), 0, ""
     if _fits(a.type, t, bindings, exact):
         return ("value", arg.value), 0, ""
+    implicit = _IMPLICIT.get(type(a.type.elem if isinstance(a.type, OptionalType) else a.type))
+    if not exact and implicit is not None and isinstance(t, TensorType):
+        return ("implicit", (arg.value, implicit)), 0, ""
     return None, 0, f"argument '{a.name}' must be {type_name(substitute(a.type, bindings))}, not {type_name(t)}"
+
+
+# A tensor passed to a number parameter is converted when the call runs (only a 0-dim tensor,
+# and for an int one of an integer type), as TorchScript converts it.
+_IMPLICIT: Dict[type, str] = {IntType: "aten::IntImplicit", FloatType: "aten::FloatImplicit",
+                              NumberType: "aten::ScalarImplicit"}
 
 
 def plan_call(schema: FunctionSchema, args: Sequence[Arg], kwargs: Dict[str, Arg],
@@ -151,6 +161,8 @@ def emit_plan(b: Any, schema: FunctionSchema, plan: List[Entry]) -> List[Value]:
             inputs.append(b.make_list(b.tuple_items(x[0]), x[1]))
         elif kind == "empty_list":
             inputs.append(b.constant([], x))
+        elif kind == "implicit":
+            inputs.append(b.structural(x[1], [x[0]]))
         else:
             inputs.append(default_value(b, a))
     return inputs

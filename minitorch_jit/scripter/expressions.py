@@ -42,6 +42,7 @@ from .environment import Binding, Frame, Undefined
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
 from .ssa import refine
+from .tensor_properties import TENSOR_PROPERTIES
 from .types import DICT_KEYS, annotation_type, erase, is_number, type_name
 
 # Python constructs outside the language: what to call them, and the fix where there is one.
@@ -336,6 +337,8 @@ class ExpressionBuilder:
                 self.error("Expected type hint for result of tolist()", where,
                            fix="annotate it: `torch.jit.annotate(List[float], x.tolist())` or `li: List[float] = "
                                "x.tolist()`")
+            if name in TENSOR_PROPERTIES:
+                return TENSOR_PROPERTIES[name](self, v, where)
             if registry.python_overloads("Tensor", name):
                 return sugar.OpName("Tensor", name, f"Tensor.{name}", v)
             self.error(f"Tensor has no attribute or method '{name}' in script functions", where)
@@ -348,7 +351,7 @@ class ExpressionBuilder:
             self.error(f"'{name}' of a value of type {type_name(t)}: it may be None", where,
                        fix="check `is not None` first (the value is then known to be "
                            f"{type_name(t.elem)})")
-        self.error(f"{type_name(t)} has no attribute '{name}' in script functions", where)
+        self.error(f"'{type_name(t)}' object has no attribute or method '{name}' in script functions", where)
 
     def annotation(self, node: ast.expr) -> Type:
         return annotation_type(node, self.resolve_type_name, self.range)
@@ -520,6 +523,8 @@ class ExpressionBuilder:
                 if not isinstance(resolve_call("Tensor", name, args, {}), str):
                     return self.op_call("Tensor", name, args, {}, where, SYMBOLS.get(dunder, dunder))
             return self._bad_operands(dunder, left, right)
+        if dunder == "__pow__" and _int_constants(left, right) and right.constant < 0 and left.constant != 0:
+            return self.constant(left.constant ** right.constant)  # 2 ** -2: a float, known when scripting
         args = [Arg(left, where), Arg(right, where)]
         ns = _namespace_of(lt)
         if ns == "operator" and isinstance(rt, ListType) and dunder == "__mul__":  # 2 * [1]: list.__rmul__
@@ -636,7 +641,8 @@ class ExpressionBuilder:
         """``bool(v)`` as a condition."""
         t = v.type
         if isinstance(t, BoolType):
-            return Cond(v)
+            # a constant (a module's Final flag): only the branch it takes is compiled
+            return Cond(None, v.constant) if v.node.kind == "prim::Constant" else Cond(v)
         if isinstance(t, NoneType):
             return Cond(None, False)
         if isinstance(t, TupleType):
@@ -870,6 +876,8 @@ def _literal_fits(t: Type, expected: Type) -> bool:
 
 def _empty_list(node: ast.expr) -> bool:
     return isinstance(node, ast.List) and not node.elts
+def _int_constants(*values: Value) -> bool:
+    return all(v.node.kind == "prim::Constant" and isinstance(v.type, IntType) for v in values)
 
 
 def _is_none(node: ast.expr) -> bool:

@@ -433,18 +433,24 @@ class FunctionBuilder(ExpressionBuilder):
         self.frame.terminated = True
 
     def build_Assert(self, node: ast.Assert) -> None:
-        c = self.emit_cond(node.test)
+        self.raise_unless(node.test, node.msg, "", "AssertionError")
+
+    def raise_unless(self, test: ast.expr, msg: Optional[ast.expr], default: str, cls: str) -> None:
+        """``assert test, msg`` (``torch._check(test, msg)``): raise ``cls`` with ``msg``
+        (converted with str(), ``default`` when there is none) on the path where ``test``
+        does not hold, which only then computes the message."""
+        c = self.emit_cond(test)
         if c.static is True:
             return
 
         def fail() -> None:
-            message = self.constant("")
-            if node.msg is not None:
-                message = self.emit_value(node.msg)
+            message = self.constant(default)
+            if msg is not None:
+                message = self.emit_value(msg)
                 if str(message.type) != "str":
-                    message = self.op_call("builtins", "str", [Arg(message, self.range(node.msg))], {},
-                                           self.range(node.msg), "str")
-            self._raise(message, "AssertionError")
+                    message = self.op_call("builtins", "str", [Arg(message, self.range(msg))], {},
+                                           self.range(msg), "str")
+            self._raise(message, cls)
 
         if c.static is False:
             fail()
@@ -453,7 +459,7 @@ class FunctionBuilder(ExpressionBuilder):
         ok, failed = Frame(if_node.add_block(), self.frame), Frame(if_node.add_block(), self.frame)
         with self.in_frame(failed):
             fail()
-        merge_if(self, if_node, [ok, failed], self.frame, ("the assert's passing path", "its failing path"))
+        merge_if(self, if_node, [ok, failed], self.frame, ("the check's passing path", "its failing path"))
         self.frame.pending_refinements = c.if_true
 
     # -- if -----------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import collections
 import inspect
 import math
 import types as pytypes
+import warnings
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -28,10 +29,12 @@ from minitorch_jit.ir.types import (
     DictType,
     IntType,
     ListType,
+    NoneType,
     StrType,
     TensorType,
     TupleType,
 )
+from minitorch_jit.passes.inlining import WARN_ID, new_warn_id
 
 from .. import nn as nn_module
 from .. import ops
@@ -47,7 +50,7 @@ from .calls import Arg
 from .constants import constant_names, constant_value
 from .containers import script_container
 from .errors import SourceRange
-from .jit_functions import annotate, is_scripting
+from .jit_functions import CHECK_MESSAGE, _check, annotate, is_scripting
 from .types import python_type, type_name
 
 EXCEPTIONS = {c.__name__: c for c in (Exception, ValueError, RuntimeError, AssertionError, TypeError, IndexError,
@@ -319,6 +322,59 @@ class Builtin(Sugar):
             b.op_call("dict", "__setitem__", [Arg(result, site.where), Arg(k, site.where), Arg(v, site.where)], {},
                       site.where, "dict")
         return result
+    def _constant_name(self, b: Any, site: CallSite, what: str) -> Tuple[Any, str]:
+        """``what(obj, "name", ...)``: obj as scripted, and the name, which must be known when
+        scripting (the attributes of a module or object are)."""
+        site.no_keywords(f"{what}()")
+        node = site.node
+        if not 2 <= len(node.args) <= (3 if what == "getattr" else 2):
+            b.error(f"{what}() takes {'2 or 3' if what == 'getattr' else '2'} arguments", site.where)
+        name = b.emit_value(node.args[1])
+        if name.node.kind != "prim::Constant" or not isinstance(name.constant, str):
+            b.error(f"{what}'s second argument must be a string literal (the attribute's name is needed when "
+                    "scripting)", b.range(node.args[1]))
+        return b.emit_expr(node.args[0]), name.constant
+
+    def call_hasattr(self, b: Any, site: CallSite) -> Any:
+        """``hasattr(module, "name")``: a constant, so ``if hasattr(m, "a"): m.a`` compiles
+        the branch only for modules that have ``a``."""
+        obj, name = self._constant_name(b, site, "hasattr")
+        if isinstance(obj, ModuleValue):
+            return b.constant(obj.has_attr(name))
+        what = obj.describe() if isinstance(obj, Sugar) else f"a value of type {type_name(obj.type)}"
+        return b.error(f"hasattr() of {what} is not supported in script functions: its first argument must be a "
+                       "module", b.range(site.node.args[0]))
+
+    def call_getattr(self, b: Any, site: CallSite) -> Any:
+        """``getattr(module, "name"[, default])``: ``module.name``, or the default when the
+        module has no such attribute."""
+        obj, name = self._constant_name(b, site, "getattr")
+        if not isinstance(obj, ModuleValue):
+            what = obj.describe() if isinstance(obj, Sugar) else f"a value of type {type_name(obj.type)}"
+            return b.error(f"getattr() of {what} is not supported in script functions: write `x.{name}`",
+                           b.range(site.node.args[0]))
+        if len(site.node.args) == 3 and not obj.has_attr(name):
+            return b.emit_expr(site.node.args[2])
+        return obj.attr(b, name, site.where)
+
+    def call_slice(self, b: Any, site: CallSite) -> Any:
+        """``slice(stop)``, ``slice(start, stop[, step])``: the bounds of an index, as
+        ``x[start:stop:step]`` has them."""
+        if site.node.keywords:
+            b.error("Slice does not accept any keyword arguments", site.where,
+                    fix="pass start, stop and step by position")
+        args, _ = site.values()
+        if not 1 <= len(args) <= 3:
+            b.error(f"slice expected 1 to 3 arguments, got {len(args)}", site.where)
+        bounds: List[Optional[Value]] = []
+        for a in args:
+            t = a.value.type
+            if not isinstance(t, (IntType, NoneType)):
+                b.error(f"slice indices must be int or None, not {type_name(t)}", a.where)
+            bounds.append(None if isinstance(t, NoneType) else a.value)
+        if len(bounds) == 1:
+            bounds.insert(0, None)
+        return SliceValue(bounds[0], bounds[1], bounds[2] if len(bounds) == 3 else None)
 
     def call_print(self, b: Any, site: CallSite) -> Any:
         for k in site.node.keywords:
@@ -347,6 +403,81 @@ def _builtin_names() -> Dict[int, str]:
 
 
 _BUILTINS = _builtin_names()
+
+
+class SliceValue(Sugar):
+    """A ``slice(...)`` object: usable only as an index (``x[s]``), where it means
+    ``x[start:stop:step]``; None bounds are left out."""
+
+    def __init__(self, start: Optional[Value], stop: Optional[Value], step: Optional[Value]):
+        self.bounds = (start, stop, step)
+
+    def describe(self) -> str:
+        return "a slice object"
+
+
+class Warn(Sugar):
+    """``warnings.warn(message, category=UserWarning, stacklevel=1)``: the category is a
+    built-in warning class, known when scripting."""
+
+    def describe(self) -> str:
+        return "warnings.warn"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        node = site.node
+        names = ("message", "category", "stacklevel")
+        given: Dict[str, ast.expr] = dict(zip(names, node.args))
+        if len(node.args) > len(names):
+            b.error(f"warnings.warn() takes at most {len(names)} arguments", site.where)
+        for k in node.keywords:
+            if k.arg not in names or k.arg in given:
+                b.error(f"warnings.warn() got an unexpected or repeated keyword argument '{k.arg}'", b.range(k))
+            given[str(k.arg)] = k.value
+        if "message" not in given:
+            b.error("warnings.warn() missing required argument 'message'", site.where)
+        message = b.emit_value(given["message"])
+        if not isinstance(message.type, StrType):
+            b.error(f"warnings.warn() message must be str, not {type_name(message.type)}", b.range(given["message"]),
+                    fix="format the message into a string")
+        category = "UserWarning"
+        if "category" in given:
+            named = given["category"]
+            cls = b.resolve_type_name(named) if isinstance(named, (ast.Name, ast.Attribute)) else None
+            name = getattr(cls, "__name__", "")
+            if not (getattr(builtins, name, None) is cls and isinstance(cls, type) and issubclass(cls, Warning)):
+                b.error("warnings.warn() category must be a built-in warning class (UserWarning, DeprecationWarning, "
+                        "...)", b.range(given["category"]))
+            category = name
+        stacklevel = b.emit_value(given["stacklevel"]) if "stacklevel" in given else b.constant(2)
+        if not isinstance(stacklevel.type, IntType):
+            b.error("warnings.warn() stacklevel must be int", b.range(given["stacklevel"]))
+        inputs = [message, stacklevel] + ([b.constant(category)] if category != "UserWarning" else [])
+        b.insert("aten::warn", inputs, [], {WARN_ID: new_warn_id()})
+        return b.constant(None)
+
+
+class TorchCheck(Sugar):
+    """``torch._check(cond, message=None)``: raises RuntimeError(message) where ``cond`` does
+    not hold, as an ``assert`` does (the message is computed only then)."""
+
+    def describe(self) -> str:
+        return "torch._check"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        node = site.node
+        if not 1 <= len(node.args) + len(node.keywords) <= 2:
+            b.error("torch._check() expects 1 or 2 arguments: cond and an optional message", site.where)
+        given: Dict[str, ast.expr] = dict(zip(("cond", "message"), node.args))
+        for k in node.keywords:
+            if k.arg not in ("cond", "message"):
+                b.error(f"torch._check() got an unexpected keyword argument '{k.arg}'", b.range(k))
+            if k.arg in given:
+                b.error(f"torch._check() got multiple values for argument '{k.arg}'", b.range(k))
+            given[str(k.arg)] = k.value
+        if "cond" not in given:
+            b.error("torch._check() missing required argument 'cond'", site.where)
+        b.raise_unless(given["cond"], given.get("message"), CHECK_MESSAGE, "RuntimeError")
+        return b.constant(None)
 
 
 class ExceptionClass(Sugar):
@@ -449,6 +580,12 @@ class ModuleValue(Sugar):
             self.mirror.__dict__[name] = shared
         assert shared is not None
         return b.attr_input(self._path(name), shared.type)
+    def has_attr(self, name: str) -> bool:
+        """Whether ``self.<name>`` means something in a method (``hasattr``)."""
+        m = self.module
+        if name == "training" or any(name in m.__dict__[t] for t in ("_parameters", "_buffers", "_modules")):
+            return True
+        return name in m.__dict__ or hasattr(type(m), name)
 
     def is_constant(self, name: str) -> bool:
         """Whether attribute ``name`` is declared constant (``Final``, ``__constants__``)."""
@@ -467,7 +604,7 @@ class ModuleValue(Sugar):
     def iterate(self, b: Any, where: SourceRange) -> "Iterable":
         subs = self.submodules()
         if subs is None:
-            b.error(f"{self.describe()} cannot be iterated over; only Sequential and ModuleList can", where)
+            return b.error(f"{self.describe()} cannot be iterated over; only Sequential and ModuleList can", where)
         return StaticIter(subs)
 
     def static_len(self) -> Optional[int]:
@@ -476,10 +613,17 @@ class ModuleValue(Sugar):
 
     def getitem(self, b: Any, index: ast.expr, where: SourceRange) -> Any:
         subs = self.submodules()
+        if subs is not None and isinstance(index, ast.Slice):
+            bounds = [None if n is None else b.constant_int(n) for n in (index.lower, index.upper, index.step)]
+            if any(n is not None and v is None for n, v in zip((index.lower, index.upper, index.step), bounds)):
+                b.error(f"{self.describe()} can only be sliced with constant int bounds", where)
+            if bounds[2] == 0:
+                b.error("slice step cannot be zero", where)
+            return StaticTuple(subs[slice(*bounds)])
         i = b.constant_int(index)
         if subs is None or i is None:
-            b.error(f"{self.describe()} can only be indexed by a constant int, and only if it is a Sequential or "
-                    "ModuleList", where)
+            return b.error(f"{self.describe()} can only be indexed by a constant int, and only if it is a Sequential "
+                           "or ModuleList", where)
         if not -len(subs) <= i < len(subs):
             b.error(f"index {i} is out of range for {self.describe()} of length {len(subs)}", where)
         return subs[i]
@@ -577,6 +721,10 @@ class StaticTuple(StaticIter):
     def iterate(self, b: Any, where: SourceRange) -> Iterable:
         return self
 
+    def as_value(self, b: Any, where: SourceRange) -> Value:
+        return b.error(f"{self.describe()} cannot be used as a value in script functions (it can be iterated over, "
+                "indexed by a constant int and measured with len())", where)
+
 
 class RangeIter(Iterable):
     def __init__(self, args: List[Value]):
@@ -670,8 +818,12 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return Namespace("functional", obj, name)
     if obj is math:
         return Namespace("math", obj, name)
-    if obj is nn_module:
+    if obj is nn_module or obj is warnings:
         return Namespace(None, obj, name)
+    if obj is warnings.warn:
+        return Warn()
+    if obj is _check:
+        return TorchCheck()
     if _is_module(obj, f"{_ROOT}.jit"):
         return JitNamespace(obj)
     meaning = jit_function(obj)

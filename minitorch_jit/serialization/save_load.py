@@ -72,7 +72,7 @@ MAX_MODULE_DEPTH = 100
 # (prim::FusionGroup for one specialization) never are.
 _SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::TupleUnpack",
                      "prim::ListUnpack", "prim::TupleConstruct"}
-_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}}
+_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}, "aten::warn": {"warn_id"}}
 
 Compiled = Union[ScriptFunction, ScriptModule]
 
@@ -479,6 +479,8 @@ def _check_saveable(graph: Graph, member: str) -> None:
             if extra:
                 raise LoadError(f"{member}: {node.kind} has the attribute {sorted(extra)[0]!r}, which save never "
                                 "writes")
+            if node.kind == "aten::warn" and type(node.attrs.get("warn_id", 0)) is not int:
+                raise LoadError(f"{member}: aten::warn's warn_id must be an int")
             if node.kind == "prim::CallFunction" and not isinstance(node.attrs.get("name"), str):
                 raise LoadError(f"{member}: prim::CallFunction needs the name of the function it calls")
             sub = node.attrs.get(SUBGRAPH)
