@@ -15,7 +15,7 @@ from typing import List, Set
 from . import registry
 from .graph import SUBGRAPH, Block, Graph, Node, Use, Value
 from .printer import node_line
-from .types import DTYPES, SCALARTYPE, BoolType, IntType, ListType, TensorType, TupleType, Type, type_of_constant
+from .types import BOOL, DTYPES, SCALARTYPE, BoolType, IntType, ListType, TensorType, TupleType, Type, type_of_constant
 
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
@@ -100,6 +100,12 @@ class _Verifier:
                 self.outputs_fit(node, list(t.elems))
             elif not isinstance(t, ListType):
                 _fail(node, f"{kind} of a {t}")
+        elif kind == "prim::isinstance":
+            types = node.attrs.get("types")
+            if len(node.inputs) != 1 or not isinstance(types, list) or not types or \
+                    not all(isinstance(t, Type) for t in types):
+                _fail(node, f"{kind} takes one input and a non-empty list of types")
+            self.outputs_fit(node, [BOOL])
         elif kind == "prim::TupleConstruct":
             self.outputs_fit(node, [TupleType([v.type for v in node.inputs])])
         else:

@@ -4,11 +4,12 @@ the frontends (:mod:`.tracer`, :mod:`.scripter`), the runtime's compiled objects
 from .runtime.compiled import ScriptFunction, ScriptModule
 from .scripter import ScriptError, annotate, is_scripting, script, script_method
 from .scripter.constants import Final
+from .scripter.jit_functions import isinstance
 from .scripter.modifiers import export, unused
 from .serialization import LoadError, load, save
 from .tracer.api import trace
 from .tracer.recorder import TracerWarning, TracingCheckError, is_tracing
 
 __all__ = ["ScriptFunction", "ScriptModule", "trace", "script", "script_method", "annotate", "is_scripting",
-           "is_tracing", "export", "unused", "Final", "ScriptError", "TracerWarning", "TracingCheckError", "save",
+           "isinstance", "is_tracing", "export", "unused", "Final", "ScriptError", "TracerWarning", "TracingCheckError", "save",
            "load", "LoadError"]

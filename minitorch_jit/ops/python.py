@@ -300,7 +300,7 @@ def uninitialized() -> None:
     return None
 
 
-@op("prim::unchecked_cast(t x) -> Any")
+@op("prim::unchecked_cast(t x) -> Any", total=True)
 def unchecked_cast(x: Any) -> Any:
     """``x`` typed more precisely (an ``Optional[T]`` known not to be None is a ``T``)."""
     return x

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph, Type
-from minitorch_jit.ir.types import TensorType
+from minitorch_jit.ir.types import TensorType, UnionType, annotation_str
 
 from ..nn.module import Module
 from ..ops import dispatch
@@ -39,6 +39,11 @@ def when_subclass_constructed(compile_methods: Callable[["ScriptModule"], None])
     (it compiles the ``@script_method`` methods, which only the scripter can make)."""
     global _subclass_compiler
     _subclass_compiler = compile_methods
+
+
+class ArgumentTypeError(TypeError, RuntimeError):
+    """An argument that is not of its parameter's type: a TypeError, as Python raises for bad
+    arguments, and a RuntimeError, as TorchScript raises it."""
 
 
 def _save(obj: Any, f: Any) -> None:
@@ -82,6 +87,10 @@ class ScriptFunction:
         values = list(bound.arguments.values())
         for (pname, v), inp in zip(bound.arguments.items(), self._graph.inputs):
             if convert(v, inp.type) is _NOFIT:
+                if isinstance(inp.type, UnionType):
+                    raise ArgumentTypeError(f"{self.name}(): Expected a member of {annotation_str(inp.type)} but "
+                                            f"instead found type {dispatch.value_type_name(v)} for argument "
+                                            f"'{pname}'")
                 raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
                                 f"but got {dispatch.describe(v)}")
         return values

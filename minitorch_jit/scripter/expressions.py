@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
 from minitorch_jit.ir.types import (
+    ANY,
+    BOOL,
     NONE,
     TENSOR,
     AnyType,
@@ -31,7 +34,10 @@ from minitorch_jit.ir.types import (
     TensorType,
     TupleType,
     Type,
+    isinstance_split,
     unify,
+    union_members,
+    union_of,
 )
 
 from . import subscripts, sugar
@@ -536,8 +542,8 @@ class ExpressionBuilder:
             none_test = self._none_test(node)
             if none_test is not None:
                 return none_test
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance" and \
-                self.frame.lookup("isinstance") is None:
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and \
+                isinstance(self.emit_expr(node.func), sugar.IsInstance):
             return self.isinstance_cond(node)
         v = self.emit_value(node)
         if strict and not isinstance(v.type, BoolType):
@@ -683,24 +689,36 @@ class ExpressionBuilder:
         return Cond(v, None, {} if is_none else refinements, refinements if is_none else {})
 
     def isinstance_cond(self, node: ast.Call) -> Cond:
-        """``isinstance(x, T)``: known from ``x``'s type, except for an Optional ``x`` and its
-        element type, where it is a None test that refines ``x``."""
+        """``isinstance(x, T)`` (and ``torch.jit.isinstance``): known from ``x``'s type when
+        every member of it (of a Union, of an Optional: the element and None) is a ``T`` or
+        none is; else a run-time test (``prim::isinstance``, or ``x is not None`` for an
+        Optional whose element is the one that is) that refines ``x`` on both branches to the
+        members it holds there."""
         if len(node.args) != 2 or node.keywords:
             self.error("isinstance(x, type) takes two arguments", self.range(node))
         x = self.emit_expr(node.args[0])
         target = node.args[1]
         options = target.elts if isinstance(target, ast.Tuple) else [target]
-        types = [_isinstance_type(self, o) for o in options]
+        targets = [m for o in options for m in union_members(_isinstance_type(self, o))]
         if isinstance(x, sugar.Sugar):
             return Cond(None, False)
-        t = x.type
-        if isinstance(t, OptionalType) and any(t.elem.is_subtype_of(u) or _same_kind(t.elem, u) for u in types):
-            where = self.range(node)
+        split = isinstance_split(x.type, targets)
+        name = node.args[0].id if isinstance(node.args[0], ast.Name) else None
+        where = self.range(node)
+        if split is None:  # Any: only the value knows
+            if any(isinstance(u, AnyType) for u in targets):
+                return Cond(None, True)
+            v = self.insert("prim::isinstance", [x], [BOOL], {"types": targets}).output
+            return Cond(v, None, {name: union_of(targets)} if name else {}, {})
+        yes, no = split
+        if not no or not yes:
+            return Cond(None, bool(yes))
+        if isinstance(x.type, OptionalType) and no == (NONE,):
             v = self.op_call("operator", "is_not", [Arg(x, where), Arg(self.constant(None), where)], {}, where,
                              "isinstance")
-            refinements = {node.args[0].id: t.elem} if isinstance(node.args[0], ast.Name) else {}
-            return Cond(v, None, refinements, {})
-        return Cond(None, any(_same_kind(t, u) for u in types))
+        else:
+            v = self.insert("prim::isinstance", [x], [BOOL], {"types": targets}).output
+        return Cond(v, None, {name: union_of(yes)} if name else {}, {name: union_of(no)} if name else {})
 
     def build_BoolOp(self, node: ast.BoolOp) -> Value:
         return self.cond_value(self.emit_cond(node, strict=True))
@@ -765,22 +783,13 @@ def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-def _same_kind(t: Type, u: Type) -> bool:
-    """For isinstance: does a value of static type ``t`` belong to Python type ``u``?"""
-    if isinstance(u, ListType):
-        return isinstance(t, ListType) and (isinstance(u.elem, AnyType) or t.elem.is_subtype_of(u.elem))
-    if isinstance(u, TupleType) and not u.elems:
-        return isinstance(t, TupleType)
-    if isinstance(u, IntType):
-        return isinstance(t, (IntType, BoolType))  # bool is an int in Python
-    return t.is_subtype_of(u)
-
-
 def _isinstance_type(b: ExpressionBuilder, node: ast.expr) -> Type:
     obj = b.resolve_type_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
     if obj is list:
-        from minitorch_jit.ir.types import ANY
         return ListType(ANY)
+    if obj is typing.Dict:
+        b.error("Attempted to use Dict without contained types. Please add contained type, e.g. Dict[int, int]",
+                b.range(node))
     if obj is tuple:
         return TupleType([])
     return b.annotation(node)

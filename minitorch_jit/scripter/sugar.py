@@ -34,6 +34,7 @@ from .calls import Arg
 from .constants import constant_names, constant_value
 from .errors import SourceRange
 from .jit_functions import annotate, is_scripting
+from .jit_functions import isinstance as jit_isinstance
 from .types import python_type, type_name
 
 EXCEPTIONS = {c.__name__: c for c in (Exception, ValueError, RuntimeError, AssertionError, TypeError, IndexError,
@@ -150,6 +151,8 @@ def jit_function(obj: Any) -> Optional[Sugar]:
     """What a function of ``torch.jit`` means in a script, however it was imported."""
     if obj is annotate:
         return Annotate()
+    if obj is jit_isinstance:
+        return IsInstance("torch.jit.isinstance")
     if obj is is_scripting:
         return ConstantCall("torch.jit.is_scripting", True)
     if obj is is_tracing:
@@ -167,6 +170,20 @@ class Annotate(Sugar):
             b.error("torch.jit.annotate(type, value) takes two arguments", site.where)
         t = b.annotation(site.node.args[0])
         return b.typed_value(site.node.args[1], t)
+
+
+class IsInstance(Sugar):
+    """``isinstance`` and ``torch.jit.isinstance``: a condition that refines its operand (see
+    ``ExpressionBuilder.isinstance_cond``)."""
+
+    def __init__(self, display: str):
+        self.display = display
+
+    def describe(self) -> str:
+        return self.display
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        return b.cond_value(b.isinstance_cond(site.node))
 
 
 class ConstantCall(Sugar):
@@ -233,9 +250,6 @@ class Builtin(Sugar):
         if not site.node.args:
             b.error("zip() needs at least one iterable", site.where)
         return ZipIter([b.iterable(a) for a in site.node.args], site.where)
-
-    def call_isinstance(self, b: Any, site: CallSite) -> Any:
-        return b.cond_value(b.isinstance_cond(site.node))
 
     def call_len(self, b: Any, site: CallSite) -> Any:
         site.no_keywords("len()")
@@ -592,6 +606,8 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
             b.error(f"raising {obj.__name__} is not supported in script functions", where,
                     fix="raise a built-in exception: " + ", ".join(EXCEPTIONS))
         return ExceptionClass(obj)
+    if obj is builtins.isinstance:
+        return IsInstance("isinstance")
     if id(obj) in _BUILTINS and _BUILTINS[id(obj)] == getattr(obj, "__name__", None):
         return Builtin(obj.__name__)
     if isinstance(obj, pytypes.FunctionType):

@@ -11,6 +11,7 @@ import typing
 from typing import Any, Callable, Tuple
 
 from minitorch_jit.ir.types import (
+    ANY,
     BOOL,
     FLOAT,
     INT,
@@ -29,6 +30,8 @@ from minitorch_jit.ir.types import (
     TensorType,
     TupleType,
     Type,
+    UnionType,
+    union_of,
 )
 
 from ..tensor import Tensor
@@ -37,6 +40,8 @@ from .errors import ScriptError
 Resolve = Callable[[ast.AST], Any]
 """Evaluates a Name/Attribute annotation node to the Python object it names."""
 
+_GENERICS = (((typing.List, list), "List"), ((typing.Tuple, tuple), "Tuple"), ((typing.Optional,), "Optional"),
+             ((typing.Union,), "Union"))
 _SCALARS = {int: INT, float: FLOAT, bool: BOOL, str: STR, type(None): NONE, Tensor: TENSOR}
 
 
@@ -55,9 +60,8 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
                 ast.copy_location(n, node)
                 n.end_lineno, n.end_col_offset = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
             return annotation_type(inner, resolve, where)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # PEP 604: T | None
-        left, right = annotation_type(node.left, resolve, where), annotation_type(node.right, resolve, where)
-        return _optional(left, right, node, where)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # PEP 604: T | U
+        return union_of([annotation_type(node.left, resolve, where), annotation_type(node.right, resolve, where)])
     if isinstance(node, ast.Subscript):
         base = resolve(node.value)
         args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
@@ -73,32 +77,22 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
                 return TupleType([])
             return TupleType([annotation_type(a, resolve, where) for a in args])
         if base is typing.Optional:
-            return OptionalType(annotation_type(args[0], resolve, where))
+            return union_of([annotation_type(args[0], resolve, where), NONE])
         if base is typing.Union:
-            types = [annotation_type(a, resolve, where) for a in args]
-            if len(types) == 2:
-                return _optional(types[0], types[1], node, where)
-            raise ScriptError("Union types are not supported, except Union[T, None]", where(node),
-                              fix="use Optional[T]")
+            return union_of([annotation_type(a, resolve, where) for a in args])
         raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
                           fix="annotate with int, float, bool, str, Tensor, List[T], Tuple[...] or Optional[T]")
     obj = resolve(node)
     if obj in _SCALARS:
         return _SCALARS[obj]
-    if obj in (typing.List, list):
-        raise ScriptError("List needs an element type", where(node), fix="write List[int], List[Tensor], ...")
-    if obj in (typing.Tuple, tuple):
-        raise ScriptError("Tuple needs element types", where(node), fix="write Tuple[Tensor, int], ...")
+    if obj is typing.Any:
+        return ANY
+    for generic, name in _GENERICS:  # TorchScript's words
+        if obj in generic:
+            raise ScriptError(f"Attempted to use {name} without a contained type. Please add a contained type, "
+                              f"e.g. {name}[int]", where(node))
     raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
                       fix="annotate with int, float, bool, str, Tensor, List[T], Tuple[...] or Optional[T]")
-
-
-def _optional(a: Type, b: Type, node: ast.AST, where: Callable[[ast.AST], Any]) -> Type:
-    if isinstance(b, NoneType) and not isinstance(a, NoneType):
-        return OptionalType(a)
-    if isinstance(a, NoneType) and not isinstance(b, NoneType):
-        return OptionalType(b)
-    raise ScriptError("Union types are not supported, except T | None", where(node), fix="use Optional[T]")
 
 
 def _text(node: ast.AST) -> str:
@@ -119,6 +113,8 @@ def erase(t: Type) -> Type:
         return OptionalType(erase(t.elem))
     if isinstance(t, TupleType):
         return TupleType([erase(e) for e in t.elems])
+    if isinstance(t, UnionType):
+        return union_of([erase(m) for m in t.types])
     return t
 
 
@@ -132,6 +128,8 @@ def type_name(t: Type) -> str:
         return f"Optional[{type_name(t.elem)}]"
     if isinstance(t, TupleType):
         return "Tuple[" + ", ".join(type_name(e) for e in t.elems) + "]" if t.elems else "Tuple[()]"
+    if isinstance(t, UnionType):
+        return "Union[" + ", ".join("NoneType" if isinstance(m, NoneType) else type_name(m) for m in t.types) + "]"
     if isinstance(t, NoneType):
         return "None"
     if isinstance(t, NumberType):
