@@ -11,5 +11,5 @@ from .tracer.api import trace
 from .tracer.recorder import TracerWarning, TracingCheckError, is_tracing
 
 __all__ = ["ScriptFunction", "ScriptModule", "trace", "script", "script_method", "annotate", "is_scripting",
-           "isinstance", "is_tracing", "export", "unused", "Final", "ScriptError", "TracerWarning", "TracingCheckError", "save",
-           "load", "LoadError"]
+           "isinstance", "is_tracing", "export", "unused", "Final", "ScriptError", "TracerWarning", "TracingCheckError",
+           "save", "load", "LoadError"]
