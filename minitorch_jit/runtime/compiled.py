@@ -159,11 +159,22 @@ class ScriptMethod(ScriptFunction):
     that ``load_state_dict`` and in-place updates are seen."""
 
     def __init__(self, graph: Graph, signature: inspect.Signature, name: str, attr_paths: Sequence[str],
-                 qualified_name: Optional[str] = None):
+                 qualified_name: Optional[str] = None, written_paths: Sequence[str] = ()):
         super().__init__(graph, signature, name, qualified_name)
         self.attr_paths = list(attr_paths)
+        self.written_paths = list(written_paths)
         self.owner: Optional["ScriptModule"] = None
         self._tensor_arity = _tensor_arity(signature, graph, len(self.attr_paths))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().__call__(*args, **kwargs)
+        if not self.written_paths:
+            return result
+        # the graph returns the attributes it assigned after its result: write them back
+        assert self.owner is not None, "a ScriptMethod must belong to a module"
+        for path, value in zip(self.written_paths, result[1:]):
+            self.owner.set_attr_path(path, value)
+        return result[0]
 
     def _attributes(self) -> List[Any]:
         assert self.owner is not None, "a ScriptMethod must belong to a module"
@@ -225,6 +236,15 @@ class ScriptModule(Module):
         for part in path.split("."):
             obj = getattr(obj, part)
         return obj
+
+    def set_attr_path(self, path: str, value: Any) -> None:
+        """Write what a compiled method assigned to attribute ``path`` (a buffer stays one)."""
+        *parents, name = path.split(".")
+        obj: Any = self.get_attr_path(".".join(parents)) if parents else self
+        if name in obj.__dict__["_buffers"]:
+            obj.__dict__["_buffers"][name] = value
+        else:
+            obj.__dict__[name] = value
 
     def __getattr__(self, name: str) -> Any:
         methods = self.__dict__.get("_methods", {})

@@ -42,7 +42,7 @@ from minitorch_jit.ir.types import (
 
 from . import subscripts, sugar
 from .calls import Arg, call_op, emit_op, resolve_call
-from .environment import Binding, Frame, Undefined
+from .environment import Binding, Frame, Undefined, state_var
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
 from .ssa import refine
@@ -130,8 +130,12 @@ class ExpressionBuilder:
         self.declared: Dict[str, Type] = {}
         self.locals: Set[str] = set()
         self.tuple_fields: Dict[Value, Tuple[str, ...]] = {}
+        self.root = self.frame
         self.attr_values: Dict[str, Value] = {}
         self.attr_paths: List[str] = []
+        self.mutable_state: Set[str] = set()  # state_var()s of attributes that may be assigned
+        self.state_types: Dict[str, Type] = {}
+        self.written_paths: List[str] = []  # attributes assigned, in the order of the extra outputs
         self.loop_kinds: List[str] = []
         self.returns: List[Tuple[Type, SourceRange]] = []
         self.unannotated: Dict[Value, str] = {}  # parameters that are Tensors for want of an annotation
@@ -156,8 +160,9 @@ class ExpressionBuilder:
                                    "in script functions", where or self.range(node), fix or default_fix)
 
     def declared_type(self, name: str) -> Optional[Type]:
-        """The type a variable was annotated with (``h: Optional[Tensor] = None``), if any."""
-        return self.declared.get(name)
+        """The type a variable was annotated with (``h: Optional[Tensor] = None``), if any;
+        for a module attribute's variable, the attribute's type."""
+        return self.declared.get(name) or self.state_types.get(name)
 
     def annotate_hint(self, values: Sequence[Value], wanted: str = "int") -> str:
         """The fix when a value is a Tensor only because its parameter is not annotated."""
@@ -197,6 +202,33 @@ class ExpressionBuilder:
             v = self.attr_values[path] = self.graph.add_input(t, f"self.{path}")
             self.attr_paths.append(path)
         return v
+
+    def attribute_value(self, path: str, t: Type) -> Value:
+        """The value of module attribute ``path``: the graph input that carries it, or, for an
+        attribute that may be assigned (:meth:`may_assign`), what this method last assigned."""
+        var = state_var(path)
+        if var not in self.mutable_state:
+            return self.attr_input(path, t)
+        found = self.frame.lookup(var)
+        if found is None:
+            self.root.assign(var, Binding(self.attr_input(path, t)))
+            found = self.frame.lookup(var)
+        assert isinstance(found, Binding)
+        return found.value
+
+    def may_assign(self, path: str, t: Type) -> None:
+        """Attribute ``path`` of type ``t`` may be assigned by this method or one it calls:
+        its reads go through a variable (joined at ifs, carried by loops)."""
+        self.mutable_state.add(state_var(path))
+        self.state_types[state_var(path)] = t
+
+    def assign_attribute(self, path: str, value: Value) -> None:
+        """``self.<path> = value`` (type-checked by the caller): the method returns the
+        attribute's final value as an extra output, which its caller writes back."""
+        self.attribute_value(path, value.type)
+        if path not in self.written_paths:
+            self.written_paths.append(path)
+        self.frame.assign(state_var(path), Binding(value, self.where))
 
     def structural(self, kind: str, inputs: List[Value]) -> Optional[Value]:
         """One of the ops the lowering itself needs (``aten::__range_length``, ``prim::dtype``)."""
@@ -383,9 +415,10 @@ class ExpressionBuilder:
         return self.constant(None) if result is None else result
 
     def call_function(self, fn: Any, args: List[Arg], kwargs: Dict[str, Arg], extra: List[Value],
-                      where: SourceRange, display: str) -> Value:
+                      where: SourceRange, display: str, written: Sequence[str] = ()) -> Value:
         """``prim::CallFunction`` of a compiled function (or method: ``extra`` are the module
-        attributes it reads), its arguments bound to its signature with Python's rules."""
+        attributes it reads, ``written`` the paths of those it assigns, whose new values are
+        its last outputs), its arguments bound to its signature with Python's rules."""
         params = list(fn.signature.parameters.values())
         bound: Dict[str, Arg] = {}
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -425,7 +458,10 @@ class ExpressionBuilder:
             v.type = erase(v.type)
         node = self.insert("prim::CallFunction", inputs + extra, [erase(o.type) for o in sub.outputs],
                            {"name": display, "Subgraph": sub})
-        return self.result(node.outputs)
+        returned = len(node.outputs) - len(written)
+        for path, v in zip(written, node.outputs[returned:]):
+            self.assign_attribute(path, v)
+        return self.result(node.outputs[:returned])
 
     # -- operators -----------------------------------------------------------------------------
     def build_BinOp(self, node: ast.BinOp) -> Value:

@@ -91,6 +91,7 @@ class FunctionBuilder(ExpressionBuilder):
         tree = self.source.tree
         self.where = self.range(tree)
         self._check_decorators(tree)
+        self._type_comment(tree)
         signature = self._parameters(tree)
         self.frame.assign(RETURNED, Binding(self.constant(False)))
         if modifier(self.source.fn) == UNUSED:  # TorchScript compiles the function as a raise
@@ -121,6 +122,38 @@ class FunctionBuilder(ExpressionBuilder):
                 self.error(f"decorator @{ast.unparse(d)} is not supported on script functions", self.range(d),
                            fix="remove it (only @script, @script_method, @torch.jit.export and @torch.jit.unused "
                                "are understood)")
+
+    def _type_comment(self, tree: ast.FunctionDef) -> None:
+        """A Python 2 style signature, ``# type: (int, List[Tensor]) -> Tensor`` after the
+        ``def``: it annotates the parameters that have no annotation, and the return (a
+        method's may leave out ``self``)."""
+        if not tree.type_comment:
+            return
+        parsed = self._comment(tree.type_comment, tree.lineno)
+        if not isinstance(parsed, ast.FunctionType):
+            self.error("a function's type comment is its signature, like `# type: (int, Tensor) -> Tensor`",
+                       self.range(tree))
+        params = list(tree.args.posonlyargs) + list(tree.args.args) + list(tree.args.kwonlyargs)
+        if self.self_value is not None and len(parsed.argtypes) == len(params) - 1:
+            params = params[1:]
+        if len(parsed.argtypes) != len(params):
+            self.error(f"the type comment gives {len(parsed.argtypes)} argument types, but "
+                       f"{self.source.tree.name} takes {len(params)} arguments", self.range(parsed.returns))
+        for a, t in zip(params, parsed.argtypes):
+            if a.annotation is None:
+                a.annotation = t
+        if tree.returns is None:
+            tree.returns = parsed.returns
+
+    def _comment(self, text: str, line: int) -> Any:
+        """A type comment parsed, its nodes placed where the comment is."""
+        parsed, at_line, col = self.source.type_comment(text, line)
+        for n in ast.walk(parsed):
+            if hasattr(n, "lineno"):
+                n.lineno = n.end_lineno = at_line  # type: ignore[attr-defined]
+                n.col_offset += col  # type: ignore[attr-defined]
+                n.end_col_offset = (n.end_col_offset or 0) + col  # type: ignore[attr-defined]
+        return parsed.body if isinstance(parsed, ast.Expression) else parsed
 
     def _parameters(self, tree: ast.FunctionDef) -> inspect.Signature:
         args = tree.args
@@ -199,6 +232,8 @@ class FunctionBuilder(ExpressionBuilder):
             self.error(f"{self.source.tree.name} is annotated to return {type_name(declared)} but returns a value "
                        f"of type {type_name(out.type)}", where)
         self.graph.register_output(out)
+        for path in self.written_paths:  # the attributes' new values, which the caller writes back
+            self.graph.register_output(self.attribute_value(path, ANY))
 
     # -- statement lists and early exits --------------------------------------------------------
     def emit_stmts(self, stmts: Sequence[ast.stmt]) -> None:
@@ -255,6 +290,11 @@ class FunctionBuilder(ExpressionBuilder):
         self.emit_expr(node.value)
 
     def build_Assign(self, node: ast.Assign) -> None:
+        if node.type_comment and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            annotated = ast.AnnAssign(target=node.targets[0], annotation=self._comment(node.type_comment, node.lineno),
+                                      value=node.value, simple=1)
+            self.build_AnnAssign(ast.copy_location(annotated, node))
+            return
         value = self.emit_expr(node.value)
         for target in node.targets:
             self.assign_target(target, value)
@@ -287,17 +327,24 @@ class FunctionBuilder(ExpressionBuilder):
             result = self.inplace(dunder, current, self.emit_value(node.value))
             subscripts.setitem(self, base, target.slice, result, self.range(target))
         else:
-            self._constant_assigned(target)
-            self.error("augmented assignment to attributes is not supported in script functions",
-                       self.range(target))
+            owner = self._attribute_owner(target)
+            current = self.to_value(owner.attr(self, target.attr, self.range(target)), self.range(target))
+            owner.set_attr(self, target.attr, self.inplace(dunder, current, self.emit_value(node.value)),
+                           self.range(target))
 
-    def _constant_assigned(self, target: ast.Attribute) -> None:
-        """A ScriptError when ``target`` is a module constant (``Final``, ``__constants__``)."""
+    def _attribute_owner(self, target: ast.Attribute) -> sugar.ModuleValue:
+        """The module whose attribute ``target`` assigns; a ScriptError for anything else and
+        for a module constant (``Final``, ``__constants__``)."""
         base = self.emit_expr(target.value)
-        if isinstance(base, sugar.ModuleValue) and base.is_constant(target.attr):
+        if not isinstance(base, sugar.ModuleValue):
+            what = base.describe() if isinstance(base, sugar.Sugar) else f"a value of type {type_name(base.type)}"
+            self.error(f"cannot assign attribute '{target.attr}' of {what}: only module attributes can be assigned "
+                       "in script methods", self.range(target))
+        if base.is_constant(target.attr):
             self.error(f"'{target.attr}' of module '{type(base.module).__name__}' is a constant "
                        "(torch.jit.Final or __constants__) and cannot be assigned in a script",
                        self.range(target), fix="compute the new value into a local variable")
+        return base
 
     def inplace(self, dunder: str, current: Value, operand: Value) -> Value:
         """``current <op>= operand``: in place for tensors (``Tensor.__iadd__``) and lists
@@ -330,9 +377,7 @@ class FunctionBuilder(ExpressionBuilder):
             base = self.emit_value(target.value)
             subscripts.setitem(self, base, target.slice, self._as_value(value, where), where)
         elif isinstance(target, ast.Attribute):
-            self._constant_assigned(target)
-            self.error("assigning to attributes is not supported in script functions", where,
-                       fix="module attributes are read-only in script methods; return the new value instead")
+            self._attribute_owner(target).set_attr(self, target.attr, self._as_value(value, where), where)
         else:
             self.unsupported(target)
 

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from minitorch_jit.ir import Value, registry
-from minitorch_jit.ir.types import BOOL, SCALARTYPE, TENSOR, IntType, StrType, TensorType, TupleType
+from minitorch_jit.ir.types import BOOL, SCALARTYPE, TENSOR, IntType, ListType, StrType, TensorType, TupleType, Type
 
 from .. import nn as nn_module
 from .. import ops
@@ -30,9 +30,10 @@ from ..nn.module import Module
 from ..runtime.compiled import ScriptFunction
 from ..tensor import Tensor
 from ..tracer.recorder import is_tracing
+from . import attributes
 from .calls import Arg
 from .constants import constant_names, constant_value
-from .errors import SourceRange
+from .errors import ScriptError, SourceRange
 from .jit_functions import annotate, is_scripting
 from .jit_functions import isinstance as jit_isinstance
 from .types import python_type, type_name
@@ -169,7 +170,10 @@ class Annotate(Sugar):
         if len(site.node.args) != 2:
             b.error("torch.jit.annotate(type, value) takes two arguments", site.where)
         t = b.annotation(site.node.args[0])
-        return b.typed_value(site.node.args[1], t)
+        v = b.typed_value(site.node.args[1], t)
+        if v.type != t and not isinstance(v.type, TensorType):  # None as an int?: the value has the type
+            v = b.insert("prim::unchecked_cast", [v], [t]).output
+        return v
 
 
 class IsInstance(Sugar):
@@ -359,7 +363,11 @@ class ModuleValue(Sugar):
         for table in ("_parameters", "_buffers"):
             if name in m.__dict__[table]:
                 t = m.__dict__[table][name]
-                return b.constant(None) if t is None else b.attr_input(self._path(name), TENSOR)
+                if t is None:
+                    return b.constant(None)
+                if table == "_buffers" and name in attributes.assigned_attributes(type(m)):
+                    b.may_assign(self._path(name), TENSOR)
+                return b.attribute_value(self._path(name), TENSOR)
         if name in m.__dict__["_modules"]:
             sub = m.__dict__["_modules"][name]
             if sub is None:
@@ -367,12 +375,59 @@ class ModuleValue(Sugar):
             return ModuleValue(sub, self.mirror.__dict__["_modules"][name], self._path(name))
         if self.is_constant(name):
             return b.python_constant(constant_value(m, name, where))
+        if (name in m.__dict__ or hasattr(type(m), name) and not callable(getattr(type(m), name))) and \
+                attributes.is_state(m, name):
+            return b.attribute_value(self._path(name), self._state(b, name, where))
         if name in m.__dict__:
             return module_constant(b, m.__dict__[name], where, f"{self.describe()}.{name}")
         method = inspect.getattr_static(type(m), name, None)
         if isinstance(getattr(method, "fn", method), pytypes.FunctionType) or name in m.__dict__.get("_methods", {}):
             return BoundMethod(self, name)
         b.error(f"module '{type(m).__name__}' has no attribute '{name}'", where)
+
+    def _state(self, b: Any, name: str, where: SourceRange) -> Type:
+        """The type of state attribute ``name``, its value copied to the ScriptModule (once),
+        which holds it from now on; marked assignable if a method assigns it."""
+        t = attributes.state_type(self.module, name, where)
+        if t is None:
+            raise ScriptError(f"the type of attribute '{name}' of module '{type(self.module).__name__}' cannot be "
+                              "inferred from its value", where,
+                              fix="annotate it in the class body (`x: List[int]`) or wrap the value in "
+                                  "torch.jit.Attribute(value, type)")
+        mirror = self.mirror.__dict__
+        if name not in mirror or isinstance(mirror[name], attributes.Attribute):
+            mirror[name] = attributes.state_value(self.module, name)
+        if name in attributes.assigned_attributes(type(self.module)) or isinstance(t, ListType):
+            b.may_assign(self._path(name), t)
+        if isinstance(t, ListType) and self._path(name) not in b.written_paths:
+            # graphs take lists as copies: one the method may change in place is written back
+            b.written_paths.append(self._path(name))
+        return t
+
+    def set_attr(self, b: Any, name: str, value: Value, where: SourceRange) -> None:
+        """``self.<name> = value`` in a method: an attribute set in ``__init__``, assigned a
+        value of its type."""
+        m = self.module
+        if name in m.__dict__["_parameters"] or name in m.__dict__["_modules"] or name == "training":
+            kind = "parameter" if name in m.__dict__["_parameters"] else "submodule" if name != "training" else \
+                "flag"
+            b.error(f"cannot assign the {kind} '{name}' of module '{type(m).__name__}' in a script method", where)
+        if name in m.__dict__["_buffers"]:
+            t: Optional[Type] = TENSOR
+        elif name not in attributes.assigned_attributes(type(m)) or (
+                name not in m.__dict__ and not hasattr(type(m), name)):
+            raise attributes.nonexistent(name, where)
+        else:
+            t = attributes.state_type(m, name, where)
+        if t is None:
+            raise attributes.nonexistent(name, where)
+        if not value.type.is_subtype_of(t):
+            raise attributes.wrong_type(t, value.type, where)
+        if name in m.__dict__["_buffers"]:
+            b.may_assign(self._path(name), t)
+        else:
+            self._state(b, name, where)
+        b.assign_attribute(self._path(name), value)
 
     def is_constant(self, name: str) -> bool:
         """Whether attribute ``name`` is declared constant (``Final``, ``__constants__``)."""
@@ -422,9 +477,12 @@ class BoundMethod(Sugar):
     def call(self, b: Any, site: CallSite) -> Any:
         method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, site.where)
         args, kwargs = site.values()
-        attrs = [b.attr_input(self.owner._path(p), v.type)
-                 for p, v in zip(method.attr_paths, method.graph.inputs[len(method.signature.parameters):])]
-        return b.call_function(method, args, kwargs, attrs, site.where, self.owner._path(self.name))
+        inputs = method.graph.inputs[len(method.signature.parameters):]
+        written = [self.owner._path(p) for p in method.written_paths]
+        for p in written:
+            b.may_assign(p, next(v.type for q, v in zip(method.attr_paths, inputs) if self.owner._path(q) == p))
+        attrs = [b.attribute_value(self.owner._path(p), v.type) for p, v in zip(method.attr_paths, inputs)]
+        return b.call_function(method, args, kwargs, attrs, site.where, self.owner._path(self.name), written)
 
 
 def module_constant(b: Any, value: Any, where: SourceRange, what: str) -> Any:

@@ -7,8 +7,10 @@ and string annotations (``from __future__ import annotations``) all work.
 from __future__ import annotations
 
 import ast
+import builtins
+import types as pytypes
 import typing
-from typing import Any, Callable, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from minitorch_jit.ir.types import (
     ANY,
@@ -35,7 +37,7 @@ from minitorch_jit.ir.types import (
 )
 
 from ..tensor import Tensor
-from .errors import ScriptError
+from .errors import ScriptError, SourceRange
 
 Resolve = Callable[[ast.AST], Any]
 """Evaluates a Name/Attribute annotation node to the Python object it names."""
@@ -167,3 +169,46 @@ def python_type(value: Any) -> Tuple[bool, Type]:
             return True, TupleType([t for _, t in elems])
     return False, NONE
 
+
+
+def typing_type(obj: Any, namespace: Dict[str, Any], where: Optional[SourceRange]) -> Type:
+    """The IR type of an annotation given as a Python object (``List[int]``, ``Optional[str]``,
+    a class body's ``__annotations__`` entry) or as a string (read in ``namespace``)."""
+    if isinstance(obj, str):
+        try:
+            node = ast.parse(obj, mode="eval").body
+        except SyntaxError:
+            raise ScriptError(f"cannot parse the annotation {obj!r}", where) from None
+
+        def resolve(n: ast.AST) -> Any:
+            if isinstance(n, ast.Name):
+                if n.id in namespace:
+                    return namespace[n.id]
+                if hasattr(builtins, n.id):
+                    return getattr(builtins, n.id)
+                raise ScriptError(f"unknown type '{n.id}' in the annotation {obj!r}", where)
+            if isinstance(n, ast.Attribute):
+                base = resolve(n.value)
+                if not hasattr(base, n.attr):
+                    raise ScriptError(f"unknown type '{ast.unparse(n)}' in the annotation {obj!r}", where)
+                return getattr(base, n.attr)
+            raise ScriptError(f"unsupported type annotation {obj!r}", where)
+
+        return annotation_type(node, resolve, lambda n: where)
+    if obj in _SCALARS:
+        return _SCALARS[obj]
+    if obj is None:
+        return NONE
+    if obj is typing.Any:
+        return ANY
+    origin, args = typing.get_origin(obj), typing.get_args(obj)
+    if origin is list and len(args) == 1:
+        return ListType(typing_type(args[0], namespace, where))
+    if origin is tuple:
+        if args == ((),):
+            return TupleType([])
+        return TupleType([typing_type(a, namespace, where) for a in args])
+    if origin is typing.Union or (origin is not None and origin is getattr(pytypes, "UnionType", None)):
+        return union_of([typing_type(a, namespace, where) for a in args])
+    raise ScriptError(f"unsupported type annotation {obj!r}", where,
+                      fix="annotate with int, float, bool, str, Tensor, List[T], Tuple[...], Optional[T] or Union")
