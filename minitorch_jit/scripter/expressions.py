@@ -592,7 +592,8 @@ class ExpressionBuilder:
         """``bool(v)`` as a condition."""
         t = v.type
         if isinstance(t, BoolType):
-            return Cond(v)
+            # a constant (a module's Final flag): only the branch it takes is compiled
+            return Cond(None, v.constant) if v.node.kind == "prim::Constant" else Cond(v)
         if isinstance(t, NoneType):
             return Cond(None, False)
         if isinstance(t, TupleType):
