@@ -405,7 +405,8 @@ def raises_custom(x):
 
 
 TYPE_ERRORS = [
-    (branch_types, "Type mismatch: 'y' is int in the if branch and Tensor in the else branch", "return «y» + 1",
+    (branch_types, "Type mismatch: y is set to type int in the true branch and type Tensor in the false branch",
+     "return «y» + 1",
      "one type on every path"),
     (str_plus_tensor, "unsupported operand types for +: str and Tensor", 'return «"total: " + x»', "f-strings"),
     (wrong_arity, "callee() takes 2 positional arguments but 3 were given", "return «callee(x, 1, 2)»", None),

@@ -34,6 +34,7 @@ from minitorch_jit.ir.types import (
     TensorType,
     TupleType,
     Type,
+    UnionType,
     isinstance_split,
     unify,
     union_members,
@@ -395,15 +396,51 @@ class ExpressionBuilder:
         self.error(f"unsupported type annotation `{ast.unparse(node)}`", self.range(node))
 
     def typed_value(self, node: ast.expr, t: Type) -> Value:
-        """The value of ``node`` as a ``t`` (``[]`` and ``None`` take the annotated type)."""
+        """The value of ``node`` as a ``t`` (``[]`` and ``None`` take the annotated type; a
+        list literal or comprehension assigned to a union takes the union's list type that
+        holds its elements)."""
         where = self.range(node)
-        if isinstance(node, ast.List) and not node.elts and isinstance(t, ListType):
-            return self.insert("prim::ListConstruct", [], [t]).output
+        if isinstance(node, (ast.List, ast.ListComp)) and isinstance(t, (UnionType, OptionalType)):
+            return self._list_in_union(node, t, where)
+        if isinstance(node, (ast.List, ast.ListComp)) and isinstance(t, ListType):
+            values = [self.emit_value(e) for e in node.elts] if isinstance(node, ast.List) else \
+                [self.emit_value(node)]
+            if isinstance(node, ast.ListComp):
+                if not values[0].type.is_subtype_of(t):
+                    self.error(f"List type annotation `{type_name(t)}` did not match the types of the given list "
+                               "elements", where)
+                return values[0]
+            if any(not v.type.is_subtype_of(t.elem) for v in values):
+                self.error(f"List type annotation `{type_name(t)}` did not match the types of the given list "
+                           "elements", where)
+            return self.make_list(values, t.elem, fresh=True)
         v = self.emit_value(node)
         if v.type.is_subtype_of(t):
             return v
         fix = "write a float literal (1.0), or convert with float()" if isinstance(t, FloatType) else ""
         self.error(f"expected a value of type {type_name(t)}, got {type_name(v.type)}", where, fix=fix)
+
+    def _list_in_union(self, node: ast.expr, t: Type, where: SourceRange) -> Value:
+        lists = [m for m in union_members(t) if isinstance(m, ListType)]
+        if not lists:
+            self.error(f"Expected an Union type annotation with an inner List type, but got {type_name(t)}", where)
+        if len(lists) == 1:
+            return self.typed_value(node, lists[0])
+        if isinstance(node, ast.List) and not node.elts:
+            self.error(f"Union type annotation `{type_name(t)}` can hold "
+                       f"{', '.join(type_name(m) for m in lists)}, but there are multiple possible List type "
+                       "candidates in the Union annotation", where)
+        if isinstance(node, ast.List):
+            values = [self.emit_value(e) for e in node.elts]
+            fits = [m for m in lists if all(v.type.is_subtype_of(m.elem) for v in values)]  # type: ignore[attr-defined]
+            if fits:
+                return self.make_list(values, fits[0].elem, fresh=True)  # type: ignore[attr-defined]
+        else:
+            v = self.emit_value(node)
+            if any(v.type.is_subtype_of(m) for m in lists):
+                return v
+        self.error(f"Union type annotation `{type_name(t)}` can hold {', '.join(type_name(m) for m in lists)}, but "
+                   "none of those types match the types of the given list elements", where)
 
     # -- calls ---------------------------------------------------------------------------------
     def build_Call(self, node: ast.Call) -> Any:
@@ -771,7 +808,11 @@ class ExpressionBuilder:
     # -- containers -----------------------------------------------------------------------------
     def build_List(self, node: ast.List) -> Value:
         values = [self.emit_value(e) for e in node.elts]
-        elem = self.common_type([v.type for v in values], self.range(node), "list literal") if values else TENSOR
+        joined: Optional[Type] = values[0].type if values else TENSOR
+        for v in values[1:]:
+            joined = unify(joined, v.type) if joined is not None else None
+        # elements of different types: a list of their union, as TorchScript types it
+        elem = joined if joined is not None else union_of([v.type for v in values])
         return self.make_list(values, elem, fresh=True)
 
     def build_Tuple(self, node: ast.Tuple) -> Any:

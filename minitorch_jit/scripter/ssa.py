@@ -191,11 +191,21 @@ def _join(b: Any, name: str, values: List[Tuple[Frame, Optional[Value]]], frames
         b.error("return statements return values of different types: "
                 + " and ".join(type_name(u) for u in dict.fromkeys(types)), b.return_site(types[-1]))
     by_label = {label: v.type for (f, v), label in zip(values, labels) if v is not None}
-    detail = " and ".join(f"{type_name(u)} in {label}" for label, u in by_label.items())
-    message = f"Type mismatch: '{name}' is {detail}"
+    if tuple(by_label) == ("the if branch", "the else branch"):  # TorchScript's words
+        a, b_ = by_label.values()
+        message = f"Type mismatch: {name} is set to type {type_name(a)} in the true branch and type " \
+                  f"{type_name(b_)} in the false branch"
+    else:
+        detail = " and ".join(f"{type_name(u)} in {label}" for label, u in by_label.items())
+        message = f"Type mismatch: '{name}' is {detail}"
     fix = f"give '{name}' one type on every path (convert with int()/float(), or annotate it as Optional[...])"
     before = parent.lookup(name)
     if isinstance(before, Binding):
+        old = before.value.type if isinstance(before.value, Value) else None
+        new = next((u for u in types if u != old), None)
+        if old is not None and new is not None and old in types:  # reassigned on one path: TorchScript's words
+            b.error(f"Variable '{name}' previously had type {type_name(old)} but is now being assigned to a value "
+                    f"of type {type_name(new)}", where, fix=fix)
         b.error(message, where, fix=fix)
     parent.assign(name, Undefined(message, fix))
     return None

@@ -68,8 +68,8 @@ MAX_MODULE_DEPTH = 100
 # registry ops, these structural nodes, and these attributes. Nodes made when a graph runs
 # (prim::FusionGroup for one specialization) never are.
 _SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::TupleUnpack",
-                     "prim::ListUnpack", "prim::TupleConstruct"}
-_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}}
+                     "prim::ListUnpack", "prim::TupleConstruct", "prim::isinstance"}
+_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}, "prim::isinstance": {"types"}}
 
 Compiled = Union[ScriptFunction, ScriptModule]
 
