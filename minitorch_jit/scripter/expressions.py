@@ -439,8 +439,8 @@ class ExpressionBuilder:
             v = self.emit_value(node)
             if any(v.type.is_subtype_of(m) for m in lists):
                 return v
-        self.error(f"Union type annotation `{type_name(t)}` can hold {', '.join(type_name(m) for m in lists)}, but "
-                   "none of those types match the types of the given list elements", where)
+        raise ScriptError(f"Union type annotation `{type_name(t)}` can hold {', '.join(type_name(m) for m in lists)}, "
+                          "but none of those types match the types of the given list elements", where)
 
     # -- calls ---------------------------------------------------------------------------------
     def build_Call(self, node: ast.Call) -> Any:
