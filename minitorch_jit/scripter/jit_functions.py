@@ -31,14 +31,14 @@ def isinstance(obj: Any, target_type: Any) -> bool:  # noqa: A001 - torch.jit's 
     element type is not known)."""
     origin = typing.get_origin(target_type)
     args = typing.get_args(target_type)
+    if target_type in (typing.Dict, dict):
+        raise RuntimeError("Attempted to use Dict without contained types. Please add contained type, e.g. "
+                           "Dict[int, int]")
+    if target_type in _BARE:
+        name = _BARE[target_type]
+        raise RuntimeError(f"Attempted to use {name} without a contained type. Please add a contained type, "
+                           f"e.g. {name}[int]")
     if origin is None:
-        if target_type in (typing.Dict, dict):
-            raise RuntimeError("Attempted to use Dict without contained types. Please add contained type, e.g. "
-                               "Dict[int, int]")
-        if target_type in _BARE:
-            name = _BARE[target_type]
-            raise RuntimeError(f"Attempted to use {name} without a contained type. Please add a contained type, "
-                               f"e.g. {name}[int]")
         if target_type is typing.Any:
             return True
         if target_type is None or target_type is type(None):
