@@ -19,7 +19,7 @@ from .types import BOOL, DTYPES, SCALARTYPE, BoolType, IntType, ListType, Tensor
 
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
-              "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct"}
+              "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct", "prim::isinstance"}
 
 
 class VerifyError(ValueError):

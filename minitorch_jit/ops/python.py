@@ -306,6 +306,14 @@ def unchecked_cast(x: Any) -> Any:
     return x
 
 
+@op("aten::_unwrap_optional(t? x) -> t", names=("jit._unwrap_optional",))
+def unwrap_optional(x: Any) -> Any:
+    """``torch.jit._unwrap_optional(x)``: ``x``, known not to be None (an AssertionError if it is)."""
+    if x is None:
+        raise AssertionError("Unwrapping null optional")
+    return x
+
+
 @op("prim::dtype(Tensor a) -> ScalarType")
 def dtype(a: np.ndarray) -> np.dtype:
     """``x.dtype``."""

@@ -41,6 +41,7 @@ from minitorch_jit.ir.types import (
     union_of,
 )
 
+from ..tensor import Tensor
 from . import subscripts, sugar
 from .calls import Arg, call_op, emit_op, resolve_call
 from .environment import Binding, Frame, Undefined, state_var
@@ -258,7 +259,12 @@ class ExpressionBuilder:
 
     def make_list(self, values: List[Value], elem: Type, fresh: bool = False) -> Value:
         """A list of ``values``: a constant when every element is one and the list is only
-        read (an op argument); a ``prim::ListConstruct`` when it may be mutated (``fresh``)."""
+        read (an op argument); a ``prim::ListConstruct`` when it may be mutated (``fresh``).
+        Elements of a list of a union are cast to it (``prim::ListConstruct`` takes elements
+        of one type)."""
+        if isinstance(elem, UnionType):
+            values = [v if v.type == elem else self.insert("prim::unchecked_cast", [v], [elem]).output
+                      for v in values]
         if not fresh and values and all(v.node.kind == "prim::Constant" for v in values) and \
                 not isinstance(elem, (TensorType, OptionalType)):
             return self.constant([v.constant for v in values], ListType(elem))
@@ -385,6 +391,8 @@ class ExpressionBuilder:
     def resolve_type_name(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Name):
             found, obj = self.source.python_value(node.id)
+            if not found and node.id in _TYPE_NAMES:  # TorchScript knows these without an import
+                return _TYPE_NAMES[node.id]
             if not found:
                 self.error(f"unknown type '{node.id}'", self.range(node))
             return obj
@@ -855,6 +863,11 @@ class ExpressionBuilder:
 
     def build_ListComp(self, node: ast.ListComp) -> Value:
         return self.comprehension(node)
+
+
+# Type names a type comment or string annotation may use unimported, as in TorchScript
+_TYPE_NAMES = {"Tensor": Tensor, "List": typing.List, "Tuple": typing.Tuple, "Optional": typing.Optional,
+               "Union": typing.Union, "Any": typing.Any, "Dict": typing.Dict}
 
 
 def _is_none(node: ast.expr) -> bool:

@@ -20,6 +20,13 @@ def is_scripting() -> bool:
     return False
 
 
+def _unwrap_optional(x: Any) -> Any:
+    """``x``, which must not be None; in a script, typed without its Optional."""
+    if x is None:
+        raise AssertionError("Unwrapping null optional")
+    return x
+
+
 _BARE = {typing.List: "List", list: "List", typing.Tuple: "Tuple", tuple: "Tuple", typing.Optional: "Optional"}
 
 
@@ -69,4 +76,4 @@ def _warn_empty(obj: Any) -> None:
                       "or List[str].", stacklevel=3)
 
 
-__all__ = ["annotate", "is_scripting", "isinstance"]
+__all__ = ["annotate", "is_scripting", "isinstance", "_unwrap_optional"]

@@ -323,6 +323,9 @@ class FunctionBuilder(ExpressionBuilder):
                            "index would be evaluated twice)", self.range(target.slice),
                            fix="compute the index into a variable first")
             base = self.emit_value(target.value)
+            if isinstance(base.type, TupleType):
+                self.error("a tuple does not support augmented assignment of its items: 'tuple' object does not "
+                           "support augmented assign", self.range(target))
             current = subscripts.getitem(self, base, target.slice, self.range(target))
             result = self.inplace(dunder, current, self.emit_value(node.value))
             subscripts.setitem(self, base, target.slice, result, self.range(target))
@@ -526,11 +529,15 @@ class FunctionBuilder(ExpressionBuilder):
         if isinstance(t, TupleType):
             return sugar.StaticIter(self.tuple_items(x))
         fix = "check `is not None` first" if isinstance(t, OptionalType) else ""
-        self.error(f"cannot iterate over a value of type {type_name(t)} in script functions", where, fix=fix)
+        self.error(f"cannot iterate over a value of type {type_name(t)} in script functions: '{type_name(t)}' object "
+                   "is not iterable", where, fix=fix)
 
     def build_For(self, node: ast.For) -> None:
         if node.orelse:
             self.unsupported(node.orelse[0], "for/else is not supported in script functions", "use a flag variable")
+        if isinstance(node.iter, ast.Tuple) and any(isinstance(e, ast.List) for e in node.iter.elts):
+            self.error("List of iterables is not supported currently", self.range(node.iter),
+                       fix="loop over a list of lists, or over each list in turn")
         it = self.iterable(node.iter)
         items = it.items()
         if items is not None:

@@ -34,7 +34,7 @@ from . import attributes
 from .calls import Arg
 from .constants import constant_names, constant_value
 from .errors import ScriptError, SourceRange
-from .jit_functions import annotate, is_scripting
+from .jit_functions import _unwrap_optional, annotate, is_scripting
 from .jit_functions import isinstance as jit_isinstance
 from .types import python_type, type_name
 
@@ -154,6 +154,8 @@ def jit_function(obj: Any) -> Optional[Sugar]:
         return Annotate()
     if obj is jit_isinstance:
         return IsInstance("torch.jit.isinstance")
+    if obj is _unwrap_optional:
+        return OpName("jit", "_unwrap_optional", "torch.jit._unwrap_optional")
     if obj is is_scripting:
         return ConstantCall("torch.jit.is_scripting", True)
     if obj is is_tracing:
@@ -280,6 +282,16 @@ class Builtin(Sugar):
             return b.make_list(b.tuple_items(x), elem, fresh=True)
         args = [Arg(b.to_value(x, site.where), site.where)]
         return b.op_call("builtins", "list", args, {}, site.where, "list")
+
+    def call_tuple(self, b: Any, site: CallSite) -> Any:
+        site.no_keywords("tuple()")
+        if len(site.node.args) != 1:
+            b.error(f"tuple() expected at most 1 argument, got {len(site.node.args)}", site.where)
+        x = b.emit_expr(site.node.args[0])
+        if isinstance(x, Value) and isinstance(x.type, TupleType):
+            return x
+        b.error("cannot statically infer the expected size of a list in this context: tuple() takes a tuple in "
+                "script functions", site.where, fix="write the tuple's items: (a[0], a[1])")
 
     def call_print(self, b: Any, site: CallSite) -> Any:
         for k in site.node.keywords:
