@@ -493,6 +493,9 @@ class ExpressionBuilder:
                 v = self.insert("prim::ListConstruct", [], [expected]).output
             elif isinstance(expected, FloatType) and isinstance(v.type, IntType):
                 v = self.op_call("builtins", "float", [a], {}, a.where, "float")
+            elif isinstance(v.type, TupleType) and _list_of(expected) is not None and \
+                    all(e.is_subtype_of(_list_of(expected).elem) for e in v.type.elems):  # type: ignore[union-attr]
+                v = self.make_list(self.tuple_items(v), _list_of(expected).elem, fresh=True)  # type: ignore[union-attr]
             elif not v.type.is_subtype_of(expected):
                 self.error(f"{display}() expected a value of type {type_name(expected)} for argument "
                            f"'{p.name}' but got {type_name(v.type)}", a.where,
@@ -865,9 +868,16 @@ class ExpressionBuilder:
         return self.comprehension(node)
 
 
+def _list_of(t: Type) -> Optional[ListType]:
+    """The list type a parameter of type ``t`` takes (a tuple passed there becomes one)."""
+    t = t.elem if isinstance(t, OptionalType) else t
+    return t if isinstance(t, ListType) else None
+
+
 # Type names a type comment or string annotation may use unimported, as in TorchScript
 _TYPE_NAMES = {"Tensor": Tensor, "List": typing.List, "Tuple": typing.Tuple, "Optional": typing.Optional,
-               "Union": typing.Union, "Any": typing.Any, "Dict": typing.Dict}
+               "Union": typing.Union, "Any": typing.Any, "Dict": typing.Dict,
+               **{f"BroadcastingList{n}": typing.List for n in (1, 2, 3)}}
 
 
 def _is_none(node: ast.expr) -> bool:

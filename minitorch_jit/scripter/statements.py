@@ -369,10 +369,10 @@ class FunctionBuilder(ExpressionBuilder):
         if isinstance(target, ast.Name):
             self.bind(target.id, value, where)
         elif isinstance(target, (ast.Tuple, ast.List)):
-            for t in target.elts:
-                if isinstance(t, ast.Starred):
-                    self.unsupported(t, "starred assignment targets are not supported in script functions",
-                                     fix="unpack into a fixed number of names")
+            starred = [i for i, t in enumerate(target.elts) if isinstance(t, ast.Starred)]
+            if starred:
+                self._unpack_starred(target, value, starred, where)
+                return
             items = self._unpack(value, len(target.elts), where)
             for t, item in zip(target.elts, items):
                 self.assign_target(t, item)
@@ -383,6 +383,26 @@ class FunctionBuilder(ExpressionBuilder):
             self._attribute_owner(target).set_attr(self, target.attr, self._as_value(value, where), where)
         else:
             self.unsupported(target)
+
+    def _unpack_starred(self, target: Any, value: Any, starred: List[int], where: SourceRange) -> None:
+        """``a, *rest, z = t`` for a tuple ``t``: ``rest`` is the tuple of the items between."""
+        if len(starred) > 1:
+            self.error("multiple starred expressions in assignment", self.range(target.elts[starred[1]]))
+        if len(target.elts) == 1:
+            self.error("A Starred expression may only appear on the lhs within the presence of another "
+                       "non-starred expression", where)
+        value = self._as_value(value, where) if not isinstance(value, sugar.Sugar) else value
+        if not isinstance(value, Value) or not isinstance(value.type, TupleType):
+            self.unsupported(target.elts[starred[0]], "starred assignment targets take tuples in script functions",
+                             fix="unpack into a fixed number of names")
+        items = self.tuple_items(value)
+        k, after = starred[0], len(target.elts) - starred[0] - 1
+        if len(items) < k + after:
+            self.error(f"not enough values to unpack (expected at least {k + after}, got {len(items)})", where)
+        middle = items[k:len(items) - after]
+        rest = self.insert("prim::TupleConstruct", middle, [TupleType([v.type for v in middle])]).output
+        for t, item in zip(target.elts, items[:k] + [rest] + items[len(items) - after:]):
+            self.assign_target(t.value if isinstance(t, ast.Starred) else t, item)
 
     def _as_value(self, x: Any, where: SourceRange) -> Value:
         if isinstance(x, bool) or isinstance(x, int):
