@@ -393,7 +393,9 @@ class FunctionBuilder(ExpressionBuilder):
                        "non-starred expression", where)
         value = self._as_value(value, where) if not isinstance(value, sugar.Sugar) else value
         if not isinstance(value, Value) or not isinstance(value.type, TupleType):
-            self.unsupported(target.elts[starred[0]], "starred assignment targets take tuples in script functions",
+            what = type_name(value.type) if isinstance(value, Value) else value.describe()
+            self.unsupported(target.elts[starred[0]], f"starred assignment targets are not supported for {what} in "
+                             "script functions (only tuples unpack with a star)",
                              fix="unpack into a fixed number of names")
         items = self.tuple_items(value)
         k, after = starred[0], len(target.elts) - starred[0] - 1
