@@ -227,7 +227,7 @@ class ExpressionBuilder:
     def assign_attribute(self, path: str, value: Value) -> None:
         """``self.<path> = value`` (type-checked by the caller): the method returns the
         attribute's final value as an extra output, which its caller writes back."""
-        self.attribute_value(path, value.type)
+        self.attribute_value(path, self.state_types.get(state_var(path), value.type))
         if path not in self.written_paths:
             self.written_paths.append(path)
         self.frame.assign(state_var(path), Binding(value, self.where))
@@ -763,6 +763,8 @@ class ExpressionBuilder:
         t = x.type
         if isinstance(t, NoneType):
             return Cond(None, is_none)
+        if isinstance(t, UnionType) and NONE in t.types:  # Union[int, str, None]: like an Optional
+            t = OptionalType(union_of([m for m in t.types if m != NONE]))
         if not isinstance(t, OptionalType):
             if isinstance(node.ops[0], (ast.Eq, ast.NotEq)) and isinstance(t, TensorType):
                 return None  # tensor == None is elementwise in PyTorch: leave it to the op

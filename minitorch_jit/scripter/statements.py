@@ -38,7 +38,7 @@ from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
 from . import subscripts, sugar
 from .calls import Arg
-from .environment import BREAK, EXIT, RETURNED, RETVAL, Binding, Frame
+from .environment import BREAK, EXIT, RETURNED, RETVAL, Binding, Frame, outlives_return
 from .errors import ScriptError, SourceRange
 from .expressions import _BINOPS, ExpressionBuilder
 from .modifiers import UNUSED, modifier
@@ -249,6 +249,11 @@ class FunctionBuilder(ExpressionBuilder):
                 rest = stmts[i + 1:]
                 if rest:
                     self.emit_guarded(lambda: self.emit_stmts(rest), pending)  # noqa: B023 - called right here
+                    return
+                # nothing follows here, but the paths that go on know it after the enclosing if
+                # (the cast checks nothing, so it may run on the paths that exited too)
+                for name, t in pending.items():
+                    refine(self, frame, name, t)
                 return
             for name, t in pending.items():
                 refine(self, frame, name, t)
@@ -532,10 +537,11 @@ class FunctionBuilder(ExpressionBuilder):
             frames.append(frame)
         exited = [exits(f) for f in frames]
         merge_if(self, if_node, frames, self.frame, ("the if branch", "the else branch"))
-        if exited[0] and not exited[1]:
-            self.frame.pending_refinements = c.if_false
-        elif exited[1] and not exited[0]:
-            self.frame.pending_refinements = c.if_true
+        for k, cond in ((1, c.if_false), (0, c.if_true)):
+            if exited[1 - k] and not exited[k]:  # only this branch goes on: what it knew holds after the if
+                known = {n: b.value.type for n, b in frames[k].refined.items()
+                         if isinstance(b.value, Value) and not outlives_return(n)}
+                self.frame.pending_refinements = {**cond, **known}
 
     # -- loops --------------------------------------------------------------------------------------
     def iterable(self, node: ast.expr) -> sugar.Iterable:
