@@ -28,7 +28,7 @@ import numpy as np
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
 from minitorch_jit.ir.printer import format_literal, value_names
-from minitorch_jit.ir.types import DTYPES, SCALARTYPE
+from minitorch_jit.ir.types import DTYPES, SCALARTYPE, Type, value_has_type
 
 from .call_state import once, with_call_state
 from .error_origins import ORIGINS
@@ -84,7 +84,8 @@ class HostCode:
 class _Gen:
     def __init__(self, fusion: Optional[Callable[[Node], Callable[..., Any]]]):
         self.fusion = fusion
-        self.globals: Dict[str, Any] = {"inf": math.inf, "nan": math.nan, "unpack_list": unpack_list, "once": once}
+        self.globals: Dict[str, Any] = {"inf": math.inf, "nan": math.nan, "unpack_list": unpack_list, "once": once,
+                                        "isinstance_of": isinstance_of}
         self.namespaces: Dict[str, types.SimpleNamespace] = {}
         self.names: Dict[Value, str] = {}
         self.printed: Dict[Value, str] = {}
@@ -230,6 +231,10 @@ class _Gen:
             targets = ", ".join(self.name(o) for o in node.outputs) + ("," if len(node.outputs) == 1 else "")
             value = args[0] if kind == "prim::TupleUnpack" else f"unpack_list({args[0]}, {len(node.outputs)})"
             return self.emit(depth, f"{targets} = {value}" if node.outputs else f"_ = {value}")
+        if kind == "prim::isinstance":
+            types = self.fresh("types")
+            self.globals[types] = tuple(node.attrs["types"])
+            return self.assign(depth, node.outputs, f"isinstance_of({args[0]}, {types})")
         if kind == "prim::TupleIndex":
             return self.assign(depth, node.outputs, f"{args[0]}[{args[1]}]")
         if kind == "prim::FusionGroup":
@@ -350,6 +355,15 @@ def _read_only_as_initial_value(v: Value, loop: Node) -> bool:
 
 def _is_true(v: Value) -> bool:
     return v.node.kind == "prim::Constant" and v.constant is True
+
+
+def isinstance_of(value: Any, types: Sequence[Type]) -> bool:
+    """``prim::isinstance``: is the value (tensors are arrays here) one of ``types``?"""
+    return any(value_has_type(value, t, _is_array) for t in types)
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray)
 
 
 def unpack_list(items: List[Any], n: int) -> List[Any]:

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from .graph import SUBGRAPH, Block, Graph, Node, Value
-from .types import SHORT_NAME
+from .types import SHORT_NAME, Type
 
 _DECIMAL_BITS = 2000  # 603 digits at most, under the least limit Python can be set to
 
@@ -41,6 +41,8 @@ def format_literal(value: Any) -> str:
         return "(" + ", ".join(format_literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, np.ndarray):
         return format_tensor(value)
+    if isinstance(value, Type):  # prim::isinstance[types=[int[], str]]
+        return str(value)
     raise TypeError(f"cannot print attribute of type {type(value).__name__}")
 
 

@@ -111,7 +111,7 @@ _BY_QUALIFIED: Dict[str, OpDef] = {}
 _PYTHON: Dict[Tuple[str, str], List[OpDef]] = {}
 _NODE_CACHE: Dict[Tuple[str, Tuple[Type, ...]], Optional[OpDef]] = {}
 
-NAMESPACES = ("torch", "Tensor", "functional", "operator", "math", "builtins", "list", "str", "dict")
+NAMESPACES = ("torch", "Tensor", "functional", "operator", "math", "builtins", "list", "str", "dict", "jit")
 
 
 def register(schema: str, kernel: Callable[..., Any], **fields: Any) -> OpDef:

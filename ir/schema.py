@@ -208,6 +208,12 @@ def match_type(formal: Type, actual: Type, bindings: Dict[str, Type], exact: boo
             # tensors refined differently (Float(2, *) and Float(1, *)): t is their join
             bindings[formal.name] = unify(bound, actual)
             return True
+        if _maybe_tensor(bound) and _maybe_tensor(actual):
+            # Tensor? and tensors refined differently ([Float(2, 2), None, Float(*, *)]): their join
+            joined = unify(bound, actual)
+            if joined is not None:
+                bindings[formal.name] = joined
+                return True
         if isinstance(bound, NoneType) or isinstance(actual, NoneType):  # [None, t]: a list of Tensor?
             joined = actual if isinstance(bound, NoneType) else bound
             bindings[formal.name] = joined if isinstance(joined, OptionalType) else OptionalType(joined)
@@ -244,6 +250,10 @@ def match_type(formal: Type, actual: Type, bindings: Dict[str, Type], exact: boo
         return (isinstance(actual, TupleType) and len(actual.elems) == len(formal.elems)
                 and all(match_type(f, a, bindings, exact) for f, a in zip(formal.elems, actual.elems)))
     return actual == formal
+
+
+def _maybe_tensor(t: Type) -> bool:
+    return isinstance(t, (TensorType, NoneType)) or (isinstance(t, OptionalType) and isinstance(t.elem, TensorType))
 
 
 def match_schema(schema: FunctionSchema, types: Sequence[Type], exact: bool = False) -> Optional[Dict[str, Type]]:

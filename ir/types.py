@@ -5,7 +5,7 @@ Plain data: nothing here knows numpy. Dtypes are named by their numpy names
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence, Tuple
+from typing import Callable, Iterable, Optional, Sequence, Tuple
 
 # ---------------------------------------------------------------------------------------------
 # dtypes
@@ -106,6 +106,12 @@ class Type:
         """True when a value of this type may be used where ``other`` is expected."""
         if self == other or isinstance(other, AnyType):
             return True
+        if isinstance(self, UnionType):
+            return all(m.is_subtype_of(other) for m in self.types)
+        if isinstance(other, UnionType):
+            if isinstance(self, OptionalType):
+                return NONE.is_subtype_of(other) and self.elem.is_subtype_of(other)
+            return any(self.is_subtype_of(m) for m in other.types)
         if isinstance(other, OptionalType):
             return isinstance(self, NoneType) or self.is_subtype_of(other.elem) or (
                 isinstance(self, OptionalType) and self.elem.is_subtype_of(other.elem))
@@ -316,6 +322,76 @@ class OptionalType(Type):
         return f"{self.elem}?"
 
 
+class UnionType(Type):
+    """``Union[int, str]``: a value of one of its member types, known at run time only
+    (``isinstance`` refines it). Built with :func:`union_of`, which gives it TorchScript's
+    normal form: nested unions and Optionals flattened, members that are subtypes of others
+    dropped, and members sorted as c10 sorts them (by kind, then by name), so that
+    ``Union[str, int]`` and ``Union[int, str]`` are one type. Printed ``Union(int, str)``
+    in graphs, as TorchScript prints it (``Union[int, str]`` in code and messages)."""
+
+    __slots__ = ("types",)
+
+    def __init__(self, types: Sequence[Type]):
+        self.types = tuple(types)
+
+    def _key(self) -> tuple:
+        return self.types
+
+    def __str__(self) -> str:
+        return "Union(" + ", ".join(str(t) for t in self.types) + ")"
+
+
+# c10's TypeKind order, which decides the order of a union's members
+_KIND_ORDER = ("AnyType", "TensorType", "TupleType", "ListType", "NumberType", "FloatType", "IntType", "NoneType",
+               "StrType", "BoolType", "OptionalType", "DeviceType", "ScalarTypeType", "UnionType")
+
+
+def _kind_rank(t: Type) -> int:
+    name = type(t).__name__
+    return _KIND_ORDER.index(name) if name in _KIND_ORDER else len(_KIND_ORDER)
+
+
+def union_of(types: Sequence[Type]) -> Type:
+    """The union of ``types`` in normal form: ``Union[int]`` is ``int``, ``Union[int, None]``
+    is ``int?``, ``Union[Union[int, str], float]`` is ``Union(float, int, str)``,
+    ``Union[Tuple[int?, int], Tuple[int, int]]`` is ``(int?, int)``."""
+    flat: list = []
+    for t in types:
+        if isinstance(t, UnionType):
+            flat.extend(t.types)
+        elif isinstance(t, OptionalType):
+            flat.extend(union_members(t))
+        else:
+            flat.append(t)
+    if any(isinstance(t, AnyType) for t in flat):
+        return ANY
+    kept: list = []
+    for t in flat:
+        if any(t == k for k in kept):
+            continue
+        if any(t.is_subtype_of(k) for k in kept):
+            continue
+        kept = [k for k in kept if not k.is_subtype_of(t)] + [t]
+    if len(kept) == 1:
+        return kept[0]
+    others = [t for t in kept if not isinstance(t, NoneType)]
+    if len(kept) == 2 and len(others) == 1:
+        return OptionalType(others[0])
+    return UnionType(sorted(kept, key=lambda t: (_kind_rank(t), str(t))))
+
+
+def union_members(t: Type) -> Tuple[Type, ...]:
+    """The types a value of type ``t`` may have at run time: a union's members, an
+    Optional's element and None, else ``t`` itself."""
+    if isinstance(t, UnionType):
+        return t.types
+    if isinstance(t, OptionalType):
+        inner = union_members(t.elem)
+        return inner + (() if any(isinstance(m, NoneType) for m in inner) else (NONE,))
+    return (t,)
+
+
 class TypeVar(Type):
     """A schema's type variable (``t`` in ``aten::len(t[] a) -> int``); bound by matching."""
 
@@ -361,6 +437,12 @@ def unify(a: Type, b: Type) -> Optional[Type]:
         else:
             sizes = tuple(x if x == y else None for x, y in zip(a.sizes, b.sizes))
         return TensorType(dtype, sizes, sizes is not None and a.contiguous and b.contiguous)
+    if isinstance(a, UnionType) or isinstance(b, UnionType):
+        if a.is_subtype_of(b):
+            return b
+        if b.is_subtype_of(a):
+            return a
+        return None  # TorchScript does not widen to a union that was not declared
     if isinstance(a, NoneType) and not isinstance(b, NoneType):
         return b if isinstance(b, OptionalType) else OptionalType(b)
     if isinstance(b, NoneType):
@@ -387,6 +469,92 @@ def unify(a: Type, b: Type) -> Optional[Type]:
     if isinstance(b, NumberType) and isinstance(a, (IntType, FloatType)):
         return b
     return None
+
+
+def _has_any(t: Type) -> bool:
+    if isinstance(t, AnyType):
+        return True
+    if isinstance(t, (ListType, OptionalType)):
+        return _has_any(t.elem)
+    if isinstance(t, TupleType):
+        return any(_has_any(e) for e in t.elems)
+    if isinstance(t, UnionType):
+        return any(_has_any(m) for m in t.types)
+    return False
+
+
+def _is_instance(t: Type, u: Type) -> bool:
+    """Is every value of static type ``t`` (not a union) an instance of ``u`` for
+    ``isinstance``? ``List[Any]`` is bare ``list``, ``Tuple[()]`` bare ``tuple``."""
+    if isinstance(u, ListType) and isinstance(u.elem, AnyType):
+        return isinstance(t, ListType)
+    if isinstance(u, TupleType) and not u.elems:
+        return isinstance(t, TupleType)
+    if isinstance(u, IntType):
+        return isinstance(t, (IntType, BoolType))  # bool is an int in Python
+    return t.is_subtype_of(u)
+
+
+def isinstance_split(t: Type, targets: Sequence[Type]) -> Optional[Tuple[Tuple[Type, ...], Tuple[Type, ...]]]:
+    """``isinstance(x, targets)`` for ``x`` of static type ``t``: the members of ``t`` (see
+    :func:`union_members`) for which it holds and those for which it does not, or None when
+    the type cannot tell (``Any``, which only the value can).
+
+    >>> isinstance_split(union_of([INT, ListType(INT)]), [INT, FLOAT])
+    ((int,), (int[],))
+    """
+    members = union_members(t)
+    if any(_has_any(m) for m in members):
+        return None
+    yes = tuple(m for m in members if any(_is_instance(m, u) for u in targets))
+    return yes, tuple(m for m in members if m not in yes)
+
+
+def annotation_str(t: Type) -> str:
+    """``t`` as Python annotations write it (TorchScript's ``annotation_str``):
+    ``List[int]``, ``Optional[int]``, ``Tuple[int, str]``, ``Union[int, NoneType, str]``."""
+    if isinstance(t, TensorType):
+        return "Tensor"
+    if isinstance(t, ListType):
+        return f"List[{annotation_str(t.elem)}]"
+    if isinstance(t, OptionalType):
+        return f"Optional[{annotation_str(t.elem)}]"
+    if isinstance(t, TupleType):
+        return "Tuple[" + ", ".join(annotation_str(e) for e in t.elems) + "]" if t.elems else "Tuple[()]"
+    if isinstance(t, UnionType):
+        return "Union[" + ", ".join(annotation_str(m) for m in t.types) + "]"
+    return str(t)
+
+
+def value_has_type(value: object, t: Type, is_tensor: "Callable[[object], bool]") -> bool:
+    """Whether a run-time value is a ``t``, as ``isinstance`` and ``torch.jit.isinstance``
+    decide it: containers by their elements (an empty list is a list of anything), an int is
+    not a float nor a bool an int (TorchScript's types, not Python's tower). ``is_tensor``
+    says what a tensor is where the value lives (a Tensor for users, an array in graphs)."""
+    if isinstance(t, AnyType):
+        return True
+    if isinstance(t, TensorType):
+        return is_tensor(value)
+    if isinstance(t, (UnionType, OptionalType)):
+        return any(value_has_type(value, m, is_tensor) for m in union_members(t))
+    if isinstance(t, NoneType):
+        return value is None
+    if isinstance(t, BoolType):
+        return isinstance(value, bool)
+    if isinstance(t, IntType):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(t, FloatType):
+        return isinstance(value, float)
+    if isinstance(t, NumberType):
+        return isinstance(value, (int, float))
+    if isinstance(t, StrType):
+        return isinstance(value, str)
+    if isinstance(t, ListType):
+        return isinstance(value, list) and all(value_has_type(v, t.elem, is_tensor) for v in value)
+    if isinstance(t, TupleType):
+        return isinstance(value, tuple) and len(value) == len(t.elems) and \
+            all(value_has_type(v, e, is_tensor) for v, e in zip(value, t.elems))
+    return False
 
 
 def type_of_constant(value: object) -> Type:

@@ -16,6 +16,7 @@ from . import registry
 from .graph import SUBGRAPH, Block, Graph, Node, Use, Value
 from .printer import node_line
 from .types import (
+    BOOL,
     DTYPES,
     SCALARTYPE,
     BoolType,
@@ -31,7 +32,7 @@ from .types import (
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
               "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct", "prim::ListConstruct",
-              "prim::DictConstruct"}
+              "prim::DictConstruct", "prim::isinstance"}
 
 
 class VerifyError(ValueError):
@@ -112,6 +113,12 @@ class _Verifier:
                 self.outputs_fit(node, list(t.elems))
             elif not isinstance(t, ListType):
                 _fail(node, f"{kind} of a {t}")
+        elif kind == "prim::isinstance":
+            types = node.attrs.get("types")
+            if len(node.inputs) != 1 or not isinstance(types, list) or not types or \
+                    not all(isinstance(t, Type) for t in types):
+                _fail(node, f"{kind} takes one input and a non-empty list of types")
+            self.outputs_fit(node, [BOOL])
         elif kind == "prim::TupleConstruct":
             self.outputs_fit(node, [TupleType([v.type for v in node.inputs])])
         elif kind in ("prim::ListConstruct", "prim::DictConstruct"):

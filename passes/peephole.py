@@ -39,6 +39,8 @@ it rewrites (``RULES``):
   or the same value on both branches; unpacking a tuple or list just built;
 - lists and dicts just built that nothing writes into: ``len`` of them, and items at constant
   indices or keys (a dict's keys must be distinct constants) are what they were built from.
+- ``isinstance`` that the input's type decides (``prim::isinstance`` of a value whose type,
+  once specialized or inlined, is or is not one of the types) is a constant.
 """
 from __future__ import annotations
 
@@ -49,7 +51,7 @@ import numpy as np
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import Graph, Node, Value
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import BOOL, INT, DictType, ListType, TensorType, is_float, is_integral
+from minitorch_jit.ir.types import BOOL, INT, DictType, ListType, TensorType, is_float, is_integral, isinstance_split
 
 from .alias_analysis import AliasDb, alias_db, keeps_alias_db
 from .effects import may_raise, require_ops
@@ -396,6 +398,15 @@ def _size_query(node: Node, db: AliasDb) -> Optional[List[Value]]:
     return _size_int(node, db) if len(node.inputs) > 1 else _size(node, db)
 
 
+def _isinstance_known(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``prim::isinstance`` whose input's type decides it (a specialization made an ``Any``
+    input a tensor; inlining passed a value of a narrower type) is a constant."""
+    split = isinstance_split(node.inputs[0].type, node.attrs["types"])
+    if split is None or (split[0] and split[1]):
+        return None
+    return _constant(node, bool(split[0]))
+
+
 RULES: Dict[str, Rule] = {
     "aten::t": _double_t, "aten::transpose": _double_transpose,
     "aten::view": _same_shape, "aten::reshape": _same_shape, "aten::expand": _same_shape,
@@ -409,6 +420,7 @@ RULES: Dict[str, Rule] = {
     "aten::dim": _dim, "aten::size": _size_query, "aten::numel": _numel,
     "prim::If": _if_outputs, "prim::TupleUnpack": _unpack_built, "prim::ListUnpack": _unpack_built,
     "prim::TupleIndex": _tuple_index_built, "aten::len": _len, "aten::__getitem__": _getitem_built,
+    "prim::isinstance": _isinstance_known,
 }
 
 

@@ -6,6 +6,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 import pytest
+from script_util import same
 
 import minitorch_jit as torch
 from minitorch_jit import nn
@@ -393,7 +394,8 @@ def raises_custom(x):
 
 
 TYPE_ERRORS = [
-    (branch_types, "Type mismatch: 'y' is int in the if branch and Tensor in the else branch", "return «y» + 1",
+    (branch_types, "Type mismatch: y is set to type int in the true branch and type Tensor in the false branch",
+     "return «y» + 1",
      "one type on every path"),
     (str_plus_tensor, "unsupported operand types for +: str and Tensor", 'return «"total: " + x»', "f-strings"),
     (wrong_arity, "callee() takes 2 positional arguments but 3 were given", "return «callee(x, 1, 2)»", None),
@@ -498,11 +500,50 @@ class MissingAttribute(nn.Module):
         return self.weight * x
 
 
+class AssignsNewAttribute(nn.Module):
+    def forward(self, x):
+        self.fresh = 1
+        return x
+
+
+class AssignsWrongType(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls = "once"
+        return x
+
+
+class AssignsParameter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(2))
+
+    def forward(self, x):
+        self.weight = x
+        return x
+
+
+def test_list_tensor_and_assigned_attributes_are_module_state():
+    """Lists and tensors that are neither parameters nor buffers are read at each call (as
+    TorchScript reads its attributes), and attributes a method assigns are written back."""
+    x = torch.ones(2)
+    for cls in (ListAttribute, TensorAttribute, AssignsAttribute):
+        eager, scripted = cls(), torch.script(cls())
+        same(scripted(x), eager(x))
+    scripted = torch.script(AssignsAttribute())
+    assert scripted.calls == 0
+    scripted(x)
+    assert scripted.calls == 1
+
+
 @pytest.mark.parametrize("cls,message,snippet,fix", [
-    (TensorAttribute, "is a Tensor that is neither a parameter nor a buffer", "self.mask", "register_buffer"),
-    (AssignsAttribute, "assigning to attributes is not supported in script functions", "self.calls",
-     "read-only"),
     (MissingAttribute, "module 'MissingAttribute' has no attribute 'weight'", "self.weight", None),
+    (AssignsNewAttribute, "Tried to set nonexistent attribute: fresh", "self.fresh", None),
+    (AssignsWrongType, "Wrong type for attribute assignment. Expected int but got str", "self.calls", None),
+    (AssignsParameter, "cannot assign the parameter 'weight'", "self.weight", None),
 ])
 def test_module_errors(cls, message, snippet, fix):
     with pytest.raises(ScriptError) as info:

@@ -26,6 +26,8 @@ from minitorch_jit.ir.types import (
     TupleType,
     Type,
     TypeVar,
+    UnionType,
+    value_has_type,
 )
 
 from .. import dtypes
@@ -50,6 +52,10 @@ def _is_int(v: Any) -> bool:
 def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
     """``value`` as an argument of type ``t`` (an int for ``int[2]`` becomes ``[v, v]``,
     numpy scalars become Python ones), or ``_NOFIT`` when it is not one."""
+    if isinstance(t, (AnyType, TypeVar)):
+        return value
+    if isinstance(t, UnionType):  # a member as it is: no conversion decides which one
+        return value if value_has_type(value, t, _is_tensor) else _NOFIT
     if isinstance(t, TensorType):
         return value if isinstance(value, Tensor) else _NOFIT
     if isinstance(t, OptionalType):
@@ -98,9 +104,29 @@ def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
             return _NOFIT
         items = [convert(v, e) for v, e in zip(value, t.elems)]
         return _NOFIT if any(i is _NOFIT for i in items) else tuple(items)
-    if isinstance(t, (AnyType, TypeVar)):
-        return value
     return _NOFIT
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, Tensor)
+
+
+def value_type_name(value: Any) -> str:
+    """The script type of a user value, as TorchScript's messages name it: ``int``,
+    ``List[str]``, ``Dict[str, int]``, ``Tuple[int, Tensor]`` (containers by their first
+    elements)."""
+    if isinstance(value, Tensor):
+        return "Tensor"
+    if value is None:
+        return "NoneType"
+    if isinstance(value, list):
+        return f"List[{value_type_name(value[0]) if value else 'Any'}]"
+    if isinstance(value, dict):
+        k, v = next(iter(value.items()), ("Any", "Any"))
+        return f"Dict[{value_type_name(k) if value else k}, {value_type_name(v) if value else v}]"
+    if isinstance(value, tuple):
+        return "Tuple[" + ", ".join(value_type_name(v) for v in value) + "]"
+    return type(value).__name__
 
 
 def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any]) -> Optional[List[Any]]:

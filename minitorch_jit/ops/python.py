@@ -315,9 +315,17 @@ def uninitialized() -> None:
     return None
 
 
-@op("prim::unchecked_cast(t x) -> Any")
+@op("prim::unchecked_cast(t x) -> Any", total=True)
 def unchecked_cast(x: Any) -> Any:
     """``x`` typed more precisely (an ``Optional[T]`` known not to be None is a ``T``)."""
+    return x
+
+
+@op("aten::_unwrap_optional(t? x) -> t", names=("jit._unwrap_optional",))
+def unwrap_optional(x: Any) -> Any:
+    """``torch.jit._unwrap_optional(x)``: ``x``, known not to be None (an AssertionError if it is)."""
+    if x is None:
+        raise AssertionError("Unwrapping null optional")
     return x
 
 

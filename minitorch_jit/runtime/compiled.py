@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph, Type
-from minitorch_jit.ir.types import TensorType
+from minitorch_jit.ir.types import TensorType, UnionType, annotation_str
 
 from ..nn.module import Module
 from ..ops import dispatch
@@ -39,6 +39,11 @@ def when_subclass_constructed(compile_methods: Callable[["ScriptModule"], None])
     (it compiles the ``@script_method`` methods, which only the scripter can make)."""
     global _subclass_compiler
     _subclass_compiler = compile_methods
+
+
+class ArgumentTypeError(TypeError, RuntimeError):
+    """An argument that is not of its parameter's type: a TypeError, as Python raises for bad
+    arguments, and a RuntimeError, as TorchScript raises it."""
 
 
 def _save(obj: Any, f: Any) -> None:
@@ -82,6 +87,10 @@ class ScriptFunction:
         values = list(bound.arguments.values())
         for (pname, v), inp in zip(bound.arguments.items(), self._graph.inputs):
             if convert(v, inp.type) is _NOFIT:
+                if isinstance(inp.type, UnionType):
+                    raise ArgumentTypeError(f"{self.name}(): Expected a member of {annotation_str(inp.type)} but "
+                                            f"instead found type {dispatch.value_type_name(v)} for argument "
+                                            f"'{pname}'")
                 raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
                                 f"but got {dispatch.describe(v)}")
         return values
@@ -150,11 +159,22 @@ class ScriptMethod(ScriptFunction):
     that ``load_state_dict`` and in-place updates are seen."""
 
     def __init__(self, graph: Graph, signature: inspect.Signature, name: str, attr_paths: Sequence[str],
-                 qualified_name: Optional[str] = None):
+                 qualified_name: Optional[str] = None, written_paths: Sequence[str] = ()):
         super().__init__(graph, signature, name, qualified_name)
         self.attr_paths = list(attr_paths)
+        self.written_paths = list(written_paths)
         self.owner: Optional["ScriptModule"] = None
         self._tensor_arity = _tensor_arity(signature, graph, len(self.attr_paths))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().__call__(*args, **kwargs)
+        if not self.written_paths:
+            return result
+        # the graph returns the attributes it assigned after its result: write them back
+        assert self.owner is not None, "a ScriptMethod must belong to a module"
+        for path, value in zip(self.written_paths, result[1:]):
+            self.owner.set_attr_path(path, value)
+        return result[0]
 
     def _attributes(self) -> List[Any]:
         assert self.owner is not None, "a ScriptMethod must belong to a module"
@@ -216,6 +236,15 @@ class ScriptModule(Module):
         for part in path.split("."):
             obj = getattr(obj, part)
         return obj
+
+    def set_attr_path(self, path: str, value: Any) -> None:
+        """Write what a compiled method assigned to attribute ``path`` (a buffer stays one)."""
+        *parents, name = path.split(".")
+        obj: Any = self.get_attr_path(".".join(parents)) if parents else self
+        if name in obj.__dict__["_buffers"]:
+            obj.__dict__["_buffers"][name] = value
+        else:
+            obj.__dict__[name] = value
 
     def __getattr__(self, name: str) -> Any:
         methods = self.__dict__.get("_methods", {})

@@ -71,7 +71,7 @@ class Compiler:
         with self._compiling((id(owner), name), qualified, where):
             builder = FunctionBuilder(FunctionSource.of(fn), self, ModuleValue(module, owner, ""))
             graph, signature = builder.build()
-        method = ScriptMethod(graph, signature, name, builder.attr_paths, qualified)
+        method = ScriptMethod(graph, signature, name, builder.attr_paths, qualified, builder.written_paths)
         owner._add_method(method)
         return method
 

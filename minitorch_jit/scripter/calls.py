@@ -28,6 +28,7 @@ from minitorch_jit.ir.types import (
     TensorType,
     TupleType,
     Type,
+    TypeVar,
     type_of_constant,
 )
 
@@ -83,7 +84,12 @@ def _convert(a: Argument, arg: Arg, rest: Optional[Sequence[Arg]], bindings: Dic
     implicit = _IMPLICIT.get(type(a.type.elem if isinstance(a.type, OptionalType) else a.type))
     if not exact and implicit is not None and isinstance(t, TensorType):
         return ("implicit", (arg.value, implicit)), 0, ""
-    return None, 0, f"argument '{a.name}' must be {type_name(substitute(a.type, bindings))}, not {type_name(t)}"
+    why = f"argument '{a.name}' must be {type_name(substitute(a.type, bindings))}, not {type_name(t)}"
+    if isinstance(a.type, TypeVar) and a.type.name in bindings:  # and in TorchScript's words
+        v, bound = a.type.name, type_name(bindings[a.type.name])
+        why += f" (Could not match type {type_name(t)} to {v} in argument '{a.name}': Type variable '{v}' " \
+               f"previously matched to type {bound} is matched to type {type_name(t)})"
+    return None, 0, why
 
 
 # A tensor passed to a number parameter is converted when the call runs (only a 0-dim tensor,
@@ -258,7 +264,8 @@ def resolve_call(namespace: str, name: str, args: Sequence[Arg],
     if len(ops) == 1:
         return f"%s(): {reasons[0]}"
     lines = [f" * {_signature(op.schema)}: {why}" for op, why in zip(ops, reasons)]
-    return f"%s() received an invalid combination of arguments - got ({got}), but expected one of:\n" + \
+    return f"Arguments for call are not valid: %s() received an invalid combination of arguments - got ({got}), " \
+        "but expected one of:\n" + \
         "\n".join(lines)
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
 from minitorch_jit.ir.types import (
+    ANY,
+    BOOL,
     NONE,
     STR,
     TENSOR,
@@ -33,12 +36,17 @@ from minitorch_jit.ir.types import (
     TensorType,
     TupleType,
     Type,
+    UnionType,
+    isinstance_split,
     unify,
+    union_members,
+    union_of,
 )
 
+from ..tensor import Tensor
 from . import subscripts, sugar
 from .calls import Arg, call_op, emit_op, resolve_call
-from .environment import Binding, Frame, Undefined
+from .environment import Binding, Frame, Undefined, state_var
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
 from .ssa import refine
@@ -130,8 +138,12 @@ class ExpressionBuilder:
         self.declared: Dict[str, Type] = {}
         self.locals: Set[str] = set()
         self.tuple_fields: Dict[Value, Tuple[str, ...]] = {}
+        self.root = self.frame
         self.attr_values: Dict[str, Value] = {}
         self.attr_paths: List[str] = []
+        self.mutable_state: Set[str] = set()  # state_var()s of attributes that may be assigned
+        self.state_types: Dict[str, Type] = {}
+        self.written_paths: List[str] = []  # attributes assigned, in the order of the extra outputs
         self.loop_kinds: List[str] = []
         self.returns: List[Tuple[Type, SourceRange]] = []
         self.unannotated: Dict[Value, str] = {}  # parameters that are Tensors for want of an annotation
@@ -156,8 +168,9 @@ class ExpressionBuilder:
                                    "in script functions", where or self.range(node), fix or default_fix)
 
     def declared_type(self, name: str) -> Optional[Type]:
-        """The type a variable was annotated with (``h: Optional[Tensor] = None``), if any."""
-        return self.declared.get(name)
+        """The type a variable was annotated with (``h: Optional[Tensor] = None``), if any;
+        for a module attribute's variable, the attribute's type."""
+        return self.declared.get(name) or self.state_types.get(name)
 
     def annotate_hint(self, values: Sequence[Value], wanted: str = "int") -> str:
         """The fix when a value is a Tensor only because its parameter is not annotated."""
@@ -198,6 +211,33 @@ class ExpressionBuilder:
             self.attr_paths.append(path)
         return v
 
+    def attribute_value(self, path: str, t: Type) -> Value:
+        """The value of module attribute ``path``: the graph input that carries it, or, for an
+        attribute that may be assigned (:meth:`may_assign`), what this method last assigned."""
+        var = state_var(path)
+        if var not in self.mutable_state:
+            return self.attr_input(path, t)
+        found = self.frame.lookup(var)
+        if found is None:
+            self.root.assign(var, Binding(self.attr_input(path, t)))
+            found = self.frame.lookup(var)
+        assert isinstance(found, Binding)
+        return found.value
+
+    def may_assign(self, path: str, t: Type) -> None:
+        """Attribute ``path`` of type ``t`` may be assigned by this method or one it calls:
+        its reads go through a variable (joined at ifs, carried by loops)."""
+        self.mutable_state.add(state_var(path))
+        self.state_types[state_var(path)] = t
+
+    def assign_attribute(self, path: str, value: Value) -> None:
+        """``self.<path> = value`` (type-checked by the caller): the method returns the
+        attribute's final value as an extra output, which its caller writes back."""
+        self.attribute_value(path, self.state_types.get(state_var(path), value.type))
+        if path not in self.written_paths:
+            self.written_paths.append(path)
+        self.frame.assign(state_var(path), Binding(value, self.where))
+
     def structural(self, kind: str, inputs: List[Value]) -> Optional[Value]:
         """One of the ops the lowering itself needs (``aten::__range_length``, ``prim::dtype``)."""
         op = registry.resolve(kind, [v.type for v in inputs])
@@ -225,7 +265,12 @@ class ExpressionBuilder:
 
     def make_list(self, values: List[Value], elem: Type, fresh: bool = False) -> Value:
         """A list of ``values``: a constant when every element is one and the list is only
-        read (an op argument); a ``prim::ListConstruct`` when it may be mutated (``fresh``)."""
+        read (an op argument); a ``prim::ListConstruct`` when it may be mutated (``fresh``).
+        Elements of a list of a union are cast to it (``prim::ListConstruct`` takes elements
+        of one type)."""
+        if isinstance(elem, UnionType):
+            values = [v if v.type == elem else self.insert("prim::unchecked_cast", [v], [elem]).output
+                      for v in values]
         if not fresh and values and all(v.node.kind == "prim::Constant" for v in values) and \
                 not isinstance(elem, (TensorType, OptionalType)):
             return self.constant([v.constant for v in values], ListType(elem))
@@ -359,6 +404,8 @@ class ExpressionBuilder:
     def resolve_type_name(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Name):
             found, obj = self.source.python_value(node.id)
+            if not found and node.id in _TYPE_NAMES:  # TorchScript knows these without an import
+                return _TYPE_NAMES[node.id]
             if not found:
                 self.error(f"unknown type '{node.id}'", self.range(node))
             return obj
@@ -374,8 +421,13 @@ class ExpressionBuilder:
         and ``{}`` too) take the annotated type when their elements fit it, as in TorchScript.
         ``variable``: the annotated variable, named in the error."""
         where = self.range(node)
+        if isinstance(node, (ast.List, ast.ListComp)) and isinstance(t, (UnionType, OptionalType)):
+            return self._list_in_union(node, t, where)
         if isinstance(node, ast.List) and isinstance(t, ListType):
             items = [self.typed_value(e, t.elem) for e in node.elts]
+            if any(not v.type.is_subtype_of(t.elem) for v in items):
+                self.error(f"List type annotation `{type_name(t)}` did not match the types of the given list "
+                           "elements", where)
             return self.insert("prim::ListConstruct", items, [t]).output
         if isinstance(node, ast.Dict) and isinstance(t, DictType) and None not in node.keys:
             items = [self.typed_value(x, u) for k, v in zip(node.keys, node.values)  # type: ignore[arg-type]
@@ -443,6 +495,28 @@ class ExpressionBuilder:
         value = self.common_type(list(values), where, what)
         return DictType(key, value)
 
+    def _list_in_union(self, node: ast.expr, t: Type, where: SourceRange) -> Value:
+        lists = [m for m in union_members(t) if isinstance(m, ListType)]
+        if not lists:
+            self.error(f"Expected an Union type annotation with an inner List type, but got {type_name(t)}", where)
+        if len(lists) == 1:
+            return self.typed_value(node, lists[0])
+        if isinstance(node, ast.List) and not node.elts:
+            self.error(f"Union type annotation `{type_name(t)}` can hold "
+                       f"{', '.join(type_name(m) for m in lists)}, but there are multiple possible List type "
+                       "candidates in the Union annotation", where)
+        if isinstance(node, ast.List):
+            values = [self.emit_value(e) for e in node.elts]
+            fits = [m for m in lists if all(v.type.is_subtype_of(m.elem) for v in values)]  # type: ignore[attr-defined]
+            if fits:
+                return self.make_list(values, fits[0].elem, fresh=True)  # type: ignore[attr-defined]
+        else:
+            v = self.emit_value(node)
+            if any(v.type.is_subtype_of(m) for m in lists):
+                return v
+        raise ScriptError(f"Union type annotation `{type_name(t)}` can hold {', '.join(type_name(m) for m in lists)}, "
+                          "but none of those types match the types of the given list elements", where)
+
     # -- calls ---------------------------------------------------------------------------------
     def build_Call(self, node: ast.Call) -> Any:
         callee = self.emit_expr(node.func)
@@ -453,9 +527,10 @@ class ExpressionBuilder:
         return self.constant(None) if result is None else result
 
     def call_function(self, fn: Any, args: List[Arg], kwargs: Dict[str, Arg], extra: List[Value],
-                      where: SourceRange, display: str) -> Value:
+                      where: SourceRange, display: str, written: Sequence[str] = ()) -> Value:
         """``prim::CallFunction`` of a compiled function (or method: ``extra`` are the module
-        attributes it reads), its arguments bound to its signature with Python's rules."""
+        attributes it reads, ``written`` the paths of those it assigns, whose new values are
+        its last outputs), its arguments bound to its signature with Python's rules."""
         params = list(fn.signature.parameters.values())
         bound: Dict[str, Arg] = {}
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -487,6 +562,9 @@ class ExpressionBuilder:
                 v = self.op_call("builtins", "float", [a], {}, a.where, "float")
             elif a.literal and _literal_fits(v.type, expected):
                 v.type = expected  # built for this call, nothing else holds it: it takes the parameter's type
+            elif isinstance(v.type, TupleType) and _list_of(expected) is not None and \
+                    all(e.is_subtype_of(_list_of(expected).elem) for e in v.type.elems):  # type: ignore[union-attr]
+                v = self.make_list(self.tuple_items(v), _list_of(expected).elem, fresh=True)  # type: ignore[union-attr]
             elif not v.type.is_subtype_of(expected):
                 self.error(f"{display}() expected a value of type {type_name(expected)} for argument "
                            f"'{p.name}' but got {type_name(v.type)}", a.where,
@@ -497,7 +575,10 @@ class ExpressionBuilder:
             v.type = erase(v.type)
         node = self.insert("prim::CallFunction", inputs + extra, [erase(o.type) for o in sub.outputs],
                            {"name": display, "Subgraph": sub})
-        return self.result(node.outputs)
+        returned = len(node.outputs) - len(written)
+        for path, v in zip(written, node.outputs[returned:]):
+            self.assign_attribute(path, v)
+        return self.result(node.outputs[:returned])
 
     # -- operators -----------------------------------------------------------------------------
     def build_BinOp(self, node: ast.BinOp) -> Value:
@@ -627,8 +708,8 @@ class ExpressionBuilder:
             none_test = self._none_test(node)
             if none_test is not None:
                 return none_test
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance" and \
-                self.frame.lookup("isinstance") is None:
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and \
+                isinstance(self.emit_expr(node.func), sugar.IsInstance):
             return self.isinstance_cond(node)
         v = self.emit_value(node)
         if strict and not isinstance(v.type, BoolType):
@@ -764,6 +845,8 @@ class ExpressionBuilder:
         t = x.type
         if isinstance(t, NoneType):
             return Cond(None, is_none)
+        if isinstance(t, UnionType) and NONE in t.types:  # Union[int, str, None]: like an Optional
+            t = OptionalType(union_of([m for m in t.types if m != NONE]))
         if not isinstance(t, OptionalType):
             if isinstance(node.ops[0], (ast.Eq, ast.NotEq)) and isinstance(t, TensorType):
                 return None  # tensor == None is elementwise in PyTorch: leave it to the op
@@ -775,24 +858,36 @@ class ExpressionBuilder:
         return Cond(v, None, {} if is_none else refinements, refinements if is_none else {})
 
     def isinstance_cond(self, node: ast.Call) -> Cond:
-        """``isinstance(x, T)``: known from ``x``'s type, except for an Optional ``x`` and its
-        element type, where it is a None test that refines ``x``."""
+        """``isinstance(x, T)`` (and ``torch.jit.isinstance``): known from ``x``'s type when
+        every member of it (of a Union, of an Optional: the element and None) is a ``T`` or
+        none is; else a run-time test (``prim::isinstance``, or ``x is not None`` for an
+        Optional whose element is the one that is) that refines ``x`` on both branches to the
+        members it holds there."""
         if len(node.args) != 2 or node.keywords:
             self.error("isinstance(x, type) takes two arguments", self.range(node))
         x = self.emit_expr(node.args[0])
         target = node.args[1]
         options = target.elts if isinstance(target, ast.Tuple) else [target]
-        types = [_isinstance_type(self, o) for o in options]
+        targets = [m for o in options for m in union_members(_isinstance_type(self, o))]
         if isinstance(x, sugar.Sugar):
             return Cond(None, False)
-        t = x.type
-        if isinstance(t, OptionalType) and any(t.elem.is_subtype_of(u) or _same_kind(t.elem, u) for u in types):
-            where = self.range(node)
+        split = isinstance_split(x.type, targets)
+        name = node.args[0].id if isinstance(node.args[0], ast.Name) else None
+        where = self.range(node)
+        if split is None:  # Any: only the value knows
+            if any(isinstance(u, AnyType) for u in targets):
+                return Cond(None, True)
+            v = self.insert("prim::isinstance", [x], [BOOL], {"types": targets}).output
+            return Cond(v, None, {name: union_of(targets)} if name else {}, {})
+        yes, no = split
+        if not no or not yes:
+            return Cond(None, bool(yes))
+        if isinstance(x.type, OptionalType) and no == (NONE,):
             v = self.op_call("operator", "is_not", [Arg(x, where), Arg(self.constant(None), where)], {}, where,
                              "isinstance")
-            refinements = {node.args[0].id: t.elem} if isinstance(node.args[0], ast.Name) else {}
-            return Cond(v, None, refinements, {})
-        return Cond(None, any(_same_kind(t, u) for u in types))
+        else:
+            v = self.insert("prim::isinstance", [x], [BOOL], {"types": targets}).output
+        return Cond(v, None, {name: union_of(yes)} if name else {}, {name: union_of(no)} if name else {})
 
     def build_BoolOp(self, node: ast.BoolOp) -> Value:
         return self.cond_value(self.emit_cond(node, strict=True))
@@ -808,7 +903,11 @@ class ExpressionBuilder:
     # -- containers -----------------------------------------------------------------------------
     def build_List(self, node: ast.List) -> Value:
         values = [self.emit_value(e) for e in node.elts]
-        elem = self.common_type([v.type for v in values], self.range(node), "list literal") if values else TENSOR
+        joined: Optional[Type] = values[0].type if values else TENSOR
+        for v in values[1:]:
+            joined = unify(joined, v.type) if joined is not None else None
+        # elements of different types: a list of their union, as TorchScript types it
+        elem = joined if joined is not None else union_of([v.type for v in values])
         return self.make_list(values, elem, fresh=True)
 
     def build_Dict(self, node: ast.Dict) -> Value:
@@ -876,35 +975,37 @@ def _literal_fits(t: Type, expected: Type) -> bool:
 
 def _empty_list(node: ast.expr) -> bool:
     return isinstance(node, ast.List) and not node.elts
+
+
 def _int_constants(*values: Value) -> bool:
     return all(v.node.kind == "prim::Constant" and isinstance(v.type, IntType) for v in values)
+
+
+def _list_of(t: Type) -> Optional[ListType]:
+    """The list type a parameter of type ``t`` takes (a tuple passed there becomes one)."""
+    t = t.elem if isinstance(t, OptionalType) else t
+    return t if isinstance(t, ListType) else None
+
+
+# Type names a type comment or string annotation may use unimported, as in TorchScript
+_TYPE_NAMES = {"Tensor": Tensor, "List": typing.List, "Tuple": typing.Tuple, "Optional": typing.Optional,
+               "Union": typing.Union, "Any": typing.Any, "Dict": typing.Dict,
+               **{f"BroadcastingList{n}": typing.List for n in (1, 2, 3)}}
 
 
 def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-def _same_kind(t: Type, u: Type) -> bool:
-    """For isinstance: does a value of static type ``t`` belong to Python type ``u``?"""
-    if isinstance(u, ListType):
-        return isinstance(t, ListType) and (isinstance(u.elem, AnyType) or t.elem.is_subtype_of(u.elem))
-    if isinstance(u, TupleType) and not u.elems:
-        return isinstance(t, TupleType)
-    if isinstance(u, DictType):
-        return isinstance(t, DictType) and (isinstance(u.key, AnyType) or t.is_subtype_of(u))
-    if isinstance(u, IntType):
-        return isinstance(t, (IntType, BoolType))  # bool is an int in Python
-    return t.is_subtype_of(u)
-
-
 def _isinstance_type(b: ExpressionBuilder, node: ast.expr) -> Type:
     obj = b.resolve_type_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
     if obj is list:
-        from minitorch_jit.ir.types import ANY
         return ListType(ANY)
+    if obj is typing.Dict:
+        b.error("Attempted to use Dict without contained types. Please add contained type, e.g. Dict[int, int]",
+                b.range(node))
     if obj is tuple:
         return TupleType([])
     if obj is dict:
-        from minitorch_jit.ir.types import ANY
         return DictType(ANY, ANY)
     return b.annotation(node)

@@ -44,7 +44,7 @@ class FunctionSource:
         indent = len(lines[0]) - len(lines[0].lstrip())
         text = textwrap.dedent("".join(lines))
         try:
-            module = ast.parse(text)
+            module = _parse(text)
         except SyntaxError as e:
             raise ScriptError(f"cannot parse the source of {name}: {e.msg}", _whole_line(filename, first, name)) \
                 from None
@@ -55,6 +55,19 @@ class FunctionSource:
         if not isinstance(tree, ast.FunctionDef):
             raise ScriptError(f"the source of {name} is not a function definition", _whole_line(filename, first, name))
         return cls(fn, tree, filename, first, lines, indent)
+
+    def type_comment(self, text: str, after_line: int) -> Tuple[ast.AST, int, int]:
+        """A ``# type: ...`` comment ``text`` of the statement at (dedented) line
+        ``after_line`` or later, parsed (``mode`` "func_type" for a signature, else "eval"),
+        with the (line, column) of the text in the dedented source so that errors point there."""
+        line, col = after_line, 0
+        for i in range(after_line - 1, len(self.lines)):
+            at = self.lines[i][self.indent:].find(text)
+            if at >= 0 and "# type:" in self.lines[i]:
+                line, col = i + 1, len(self.lines[i][self.indent:][:at].encode())
+                break
+        mode = "func_type" if text.lstrip().startswith("(") and "->" in text else "eval"
+        return ast.parse(text, mode=mode), line, col
 
     def range(self, node: ast.AST) -> SourceRange:
         """Where ``node`` is in the file (columns in characters, counting the indentation that
@@ -92,6 +105,15 @@ class FunctionSource:
             return True, globals_[name]
         value = getattr(builtins, name, _MISSING)
         return (False, None) if value is _MISSING else (True, value)
+
+
+def _parse(text: str) -> ast.Module:
+    """Parse keeping type comments (``# type: (int) -> int``); a comment that looks like one
+    but is not where Python allows one is left a comment."""
+    try:
+        return ast.parse(text, type_comments=True)
+    except SyntaxError:
+        return ast.parse(text)
 
 
 def _whole_line(filename: str, line: int, name: str) -> SourceRange:

@@ -40,7 +40,7 @@ from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
 from . import subscripts, sugar
 from .calls import Arg
-from .environment import BREAK, EXIT, RETURNED, RETVAL, Binding, Frame
+from .environment import BREAK, EXIT, RETURNED, RETVAL, Binding, Frame, outlives_return
 from .errors import ScriptError, SourceRange
 from .expressions import _BINOPS, ExpressionBuilder
 from .modifiers import UNUSED, modifier
@@ -93,6 +93,7 @@ class FunctionBuilder(ExpressionBuilder):
         tree = self.source.tree
         self.where = self.range(tree)
         self._check_decorators(tree)
+        self._type_comment(tree)
         signature = self._parameters(tree)
         self.frame.assign(RETURNED, Binding(self.constant(False)))
         if modifier(self.source.fn) == UNUSED:  # TorchScript compiles the function as a raise
@@ -123,6 +124,38 @@ class FunctionBuilder(ExpressionBuilder):
                 self.error(f"decorator @{ast.unparse(d)} is not supported on script functions", self.range(d),
                            fix="remove it (only @script, @script_method, @torch.jit.export and @torch.jit.unused "
                                "are understood)")
+
+    def _type_comment(self, tree: ast.FunctionDef) -> None:
+        """A Python 2 style signature, ``# type: (int, List[Tensor]) -> Tensor`` after the
+        ``def``: it annotates the parameters that have no annotation, and the return (a
+        method's may leave out ``self``)."""
+        if not tree.type_comment:
+            return
+        parsed = self._comment(tree.type_comment, tree.lineno)
+        if not isinstance(parsed, ast.FunctionType):
+            self.error("a function's type comment is its signature, like `# type: (int, Tensor) -> Tensor`",
+                       self.range(tree))
+        params = list(tree.args.posonlyargs) + list(tree.args.args) + list(tree.args.kwonlyargs)
+        if self.self_value is not None and len(parsed.argtypes) == len(params) - 1:
+            params = params[1:]
+        if len(parsed.argtypes) != len(params):
+            self.error(f"the type comment gives {len(parsed.argtypes)} argument types, but "
+                       f"{self.source.tree.name} takes {len(params)} arguments", self.range(parsed.returns))
+        for a, t in zip(params, parsed.argtypes):
+            if a.annotation is None:
+                a.annotation = t
+        if tree.returns is None:
+            tree.returns = parsed.returns
+
+    def _comment(self, text: str, line: int) -> Any:
+        """A type comment parsed, its nodes placed where the comment is."""
+        parsed, at_line, col = self.source.type_comment(text, line)
+        for n in ast.walk(parsed):
+            if hasattr(n, "lineno"):
+                n.lineno = n.end_lineno = at_line  # type: ignore[attr-defined]
+                n.col_offset += col  # type: ignore[attr-defined]
+                n.end_col_offset = (n.end_col_offset or 0) + col  # type: ignore[attr-defined]
+        return parsed.body if isinstance(parsed, ast.Expression) else parsed
 
     def _parameters(self, tree: ast.FunctionDef) -> inspect.Signature:
         args = tree.args
@@ -201,6 +234,8 @@ class FunctionBuilder(ExpressionBuilder):
             self.error(f"Return value was annotated as having type {type_name(declared)} but is actually of type "
                        f"{type_name(out.type)}", where)
         self.graph.register_output(out)
+        for path in self.written_paths:  # the attributes' new values, which the caller writes back
+            self.graph.register_output(self.attribute_value(path, ANY))
 
     # -- statement lists and early exits --------------------------------------------------------
     def emit_stmts(self, stmts: Sequence[ast.stmt]) -> None:
@@ -216,6 +251,11 @@ class FunctionBuilder(ExpressionBuilder):
                 rest = stmts[i + 1:]
                 if rest:
                     self.emit_guarded(lambda: self.emit_stmts(rest), pending)  # noqa: B023 - called right here
+                    return
+                # nothing follows here, but the paths that go on know it after the enclosing if
+                # (the cast checks nothing, so it may run on the paths that exited too)
+                for name, t in pending.items():
+                    refine(self, frame, name, t)
                 return
             for name, t in pending.items():
                 refine(self, frame, name, t)
@@ -257,6 +297,11 @@ class FunctionBuilder(ExpressionBuilder):
         self.emit_expr(node.value)
 
     def build_Assign(self, node: ast.Assign) -> None:
+        if node.type_comment and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            annotated = ast.AnnAssign(target=node.targets[0], annotation=self._comment(node.type_comment, node.lineno),
+                                      value=node.value, simple=1)
+            self.build_AnnAssign(ast.copy_location(annotated, node))
+            return
         value = self.emit_expr(node.value)
         for target in node.targets:
             self.assign_target(target, value)
@@ -285,13 +330,17 @@ class FunctionBuilder(ExpressionBuilder):
                            "index would be evaluated twice)", self.range(target.slice),
                            fix="compute the index into a variable first")
             base = self.emit_value(target.value)
+            if isinstance(base.type, TupleType):
+                self.error("a tuple does not support augmented assignment of its items: 'tuple' object does not "
+                           "support augmented assign", self.range(target))
             current = subscripts.getitem(self, base, target.slice, self.range(target))
             result = self.inplace(dunder, current, self.emit_value(node.value))
             subscripts.setitem(self, base, target.slice, result, self.range(target))
         else:
-            self._constant_assigned(target)
-            self.error("augmented assignment to attributes is not supported in script functions",
-                       self.range(target))
+            owner = self._attribute_owner(target)
+            current = self.to_value(owner.attr(self, target.attr, self.range(target)), self.range(target))
+            owner.set_attr(self, target.attr, self.inplace(dunder, current, self.emit_value(node.value)),
+                           self.range(target))
 
     def build_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
@@ -301,13 +350,19 @@ class FunctionBuilder(ExpressionBuilder):
                 self.unsupported(node, "`del` of a variable is not supported in script functions (only of an item "
                                  "of a list or dict, `del x[i]`)", fix="script functions do not need it")
 
-    def _constant_assigned(self, target: ast.Attribute) -> None:
-        """A ScriptError when ``target`` is a module constant (``Final``, ``__constants__``)."""
+    def _attribute_owner(self, target: ast.Attribute) -> sugar.ModuleValue:
+        """The module whose attribute ``target`` assigns; a ScriptError for anything else and
+        for a module constant (``Final``, ``__constants__``)."""
         base = self.emit_expr(target.value)
-        if isinstance(base, sugar.ModuleValue) and base.is_constant(target.attr):
+        if not isinstance(base, sugar.ModuleValue):
+            what = base.describe() if isinstance(base, sugar.Sugar) else f"a value of type {type_name(base.type)}"
+            self.error(f"cannot assign attribute '{target.attr}' of {what}: only module attributes can be assigned "
+                       "in script methods", self.range(target))
+        if base.is_constant(target.attr):
             self.error(f"'{target.attr}' of module '{type(base.module).__name__}' is a constant "
                        "(torch.jit.Final or __constants__) and cannot be assigned in a script",
                        self.range(target), fix="compute the new value into a local variable")
+        return base
 
     def inplace(self, dunder: str, current: Value, operand: Value) -> Value:
         """``current <op>= operand``: in place for tensors (``Tensor.__iadd__``) and lists
@@ -329,10 +384,10 @@ class FunctionBuilder(ExpressionBuilder):
         if isinstance(target, ast.Name):
             self.bind(target.id, value, where)
         elif isinstance(target, (ast.Tuple, ast.List)):
-            for t in target.elts:
-                if isinstance(t, ast.Starred):
-                    self.unsupported(t, "starred assignment targets are not supported in script functions",
-                                     fix="unpack into a fixed number of names")
+            starred = [i for i, t in enumerate(target.elts) if isinstance(t, ast.Starred)]
+            if starred:
+                self._unpack_starred(target, value, starred, where)
+                return
             items = self._unpack(value, len(target.elts), where)
             for t, item in zip(target.elts, items):
                 self.assign_target(t, item)
@@ -340,11 +395,31 @@ class FunctionBuilder(ExpressionBuilder):
             base = self.emit_value(target.value)
             subscripts.setitem(self, base, target.slice, self._as_value(value, where), where)
         elif isinstance(target, ast.Attribute):
-            self._constant_assigned(target)
-            self.error("assigning to attributes is not supported in script functions", where,
-                       fix="module attributes are read-only in script methods; return the new value instead")
+            self._attribute_owner(target).set_attr(self, target.attr, self._as_value(value, where), where)
         else:
             self.unsupported(target)
+
+    def _unpack_starred(self, target: Any, value: Any, starred: List[int], where: SourceRange) -> None:
+        """``a, *rest, z = t`` for a tuple ``t``: ``rest`` is the tuple of the items between."""
+        if len(starred) > 1:
+            self.error("multiple starred expressions in assignment", self.range(target.elts[starred[1]]))
+        if len(target.elts) == 1:
+            self.error("A Starred expression may only appear on the lhs within the presence of another "
+                       "non-starred expression", where)
+        value = self._as_value(value, where) if not isinstance(value, sugar.Sugar) else value
+        if not isinstance(value, Value) or not isinstance(value.type, TupleType):
+            what = type_name(value.type) if isinstance(value, Value) else value.describe()
+            self.unsupported(target.elts[starred[0]], f"starred assignment targets are not supported for {what} in "
+                             "script functions (only tuples unpack with a star)",
+                             fix="unpack into a fixed number of names")
+        items = self.tuple_items(value)
+        k, after = starred[0], len(target.elts) - starred[0] - 1
+        if len(items) < k + after:
+            self.error(f"not enough values to unpack (expected at least {k + after}, got {len(items)})", where)
+        middle = items[k:len(items) - after]
+        rest = self.insert("prim::TupleConstruct", middle, [TupleType([v.type for v in middle])]).output
+        for t, item in zip(target.elts, items[:k] + [rest] + items[len(items) - after:]):
+            self.assign_target(t.value if isinstance(t, ast.Starred) else t, item)
 
     def _as_value(self, x: Any, where: SourceRange) -> Value:
         if isinstance(x, bool) or isinstance(x, int):
@@ -479,10 +554,11 @@ class FunctionBuilder(ExpressionBuilder):
             frames.append(frame)
         exited = [exits(f) for f in frames]
         merge_if(self, if_node, frames, self.frame, ("the if branch", "the else branch"))
-        if exited[0] and not exited[1]:
-            self.frame.pending_refinements = c.if_false
-        elif exited[1] and not exited[0]:
-            self.frame.pending_refinements = c.if_true
+        for k, cond in ((1, c.if_false), (0, c.if_true)):
+            if exited[1 - k] and not exited[k]:  # only this branch goes on: what it knew holds after the if
+                known = {n: b.value.type for n, b in frames[k].refined.items()
+                         if isinstance(b.value, Value) and not outlives_return(n)}
+                self.frame.pending_refinements = {**cond, **known}
 
     # -- loops --------------------------------------------------------------------------------------
     def iterable(self, node: ast.expr) -> sugar.Iterable:
@@ -504,11 +580,15 @@ class FunctionBuilder(ExpressionBuilder):
         if isinstance(t, TupleType):
             return sugar.StaticIter(self.tuple_items(x))
         fix = "check `is not None` first" if isinstance(t, OptionalType) else ""
-        self.error(f"cannot iterate over a value of type {type_name(t)} in script functions", where, fix=fix)
+        self.error(f"cannot iterate over a value of type {type_name(t)} in script functions: '{type_name(t)}' object "
+                   "is not iterable", where, fix=fix)
 
     def build_For(self, node: ast.For) -> None:
         if node.orelse:
             self.unsupported(node.orelse[0], "for/else is not supported in script functions", "use a flag variable")
+        if isinstance(node.iter, ast.Tuple) and any(isinstance(e, ast.List) for e in node.iter.elts):
+            self.error("List of iterables is not supported currently", self.range(node.iter),
+                       fix="loop over a list of lists, or over each list in turn")
         it = self.iterable(node.iter)
         items = it.items()
         if items is not None:

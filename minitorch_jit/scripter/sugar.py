@@ -33,6 +33,7 @@ from minitorch_jit.ir.types import (
     StrType,
     TensorType,
     TupleType,
+    Type,
 )
 from minitorch_jit.passes.inlining import WARN_ID, new_warn_id
 
@@ -46,11 +47,13 @@ from ..ops.containers import ScriptDict, ScriptList
 from ..runtime.compiled import ScriptFunction
 from ..tensor import Tensor
 from ..tracer.recorder import is_tracing
+from . import attributes
 from .calls import Arg
 from .constants import constant_names, constant_value
 from .containers import script_container
-from .errors import SourceRange
-from .jit_functions import CHECK_MESSAGE, _check, annotate, is_scripting
+from .errors import ScriptError, SourceRange
+from .jit_functions import CHECK_MESSAGE, _check, _unwrap_optional, annotate, is_scripting
+from .jit_functions import isinstance as jit_isinstance
 from .types import python_type, type_name
 
 EXCEPTIONS = {c.__name__: c for c in (Exception, ValueError, RuntimeError, AssertionError, TypeError, IndexError,
@@ -167,6 +170,10 @@ def jit_function(obj: Any) -> Optional[Sugar]:
     """What a function of ``torch.jit`` means in a script, however it was imported."""
     if obj is annotate:
         return Annotate()
+    if obj is jit_isinstance:
+        return IsInstance("torch.jit.isinstance")
+    if obj is _unwrap_optional:
+        return OpName("jit", "_unwrap_optional", "torch.jit._unwrap_optional")
     if obj is is_scripting:
         return ConstantCall("torch.jit.is_scripting", True)
     if obj is is_tracing:
@@ -183,7 +190,24 @@ class Annotate(Sugar):
         if len(site.node.args) != 2:
             b.error("torch.jit.annotate(type, value) takes two arguments", site.where)
         t = b.annotation(site.node.args[0])
-        return b.typed_value(site.node.args[1], t)
+        v = b.typed_value(site.node.args[1], t)
+        if v.type != t and not isinstance(v.type, TensorType):  # None as an int?: the value has the type
+            v = b.insert("prim::unchecked_cast", [v], [t]).output
+        return v
+
+
+class IsInstance(Sugar):
+    """``isinstance`` and ``torch.jit.isinstance``: a condition that refines its operand (see
+    ``ExpressionBuilder.isinstance_cond``)."""
+
+    def __init__(self, display: str):
+        self.display = display
+
+    def describe(self) -> str:
+        return self.display
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        return b.cond_value(b.isinstance_cond(site.node))
 
 
 class ConstantCall(Sugar):
@@ -257,9 +281,6 @@ class Builtin(Sugar):
             b.error("zip() needs at least one iterable", site.where)
         return ZipIter([b.iterable(a) for a in site.node.args], site.where)
 
-    def call_isinstance(self, b: Any, site: CallSite) -> Any:
-        return b.cond_value(b.isinstance_cond(site.node))
-
     def call_len(self, b: Any, site: CallSite) -> Any:
         site.no_keywords("len()")
         if len(site.node.args) != 1:
@@ -322,6 +343,7 @@ class Builtin(Sugar):
             b.op_call("dict", "__setitem__", [Arg(result, site.where), Arg(k, site.where), Arg(v, site.where)], {},
                       site.where, "dict")
         return result
+
     def _constant_name(self, b: Any, site: CallSite, what: str) -> Tuple[Any, str]:
         """``what(obj, "name", ...)``: obj as scripted, and the name, which must be known when
         scripting (the attributes of a module or object are)."""
@@ -375,6 +397,16 @@ class Builtin(Sugar):
         if len(bounds) == 1:
             bounds.insert(0, None)
         return SliceValue(bounds[0], bounds[1], bounds[2] if len(bounds) == 3 else None)
+
+    def call_tuple(self, b: Any, site: CallSite) -> Any:
+        site.no_keywords("tuple()")
+        if len(site.node.args) != 1:
+            b.error(f"tuple() expected at most 1 argument, got {len(site.node.args)}", site.where)
+        x = b.emit_expr(site.node.args[0])
+        if isinstance(x, Value) and isinstance(x.type, TupleType):
+            return x
+        b.error("cannot statically infer the expected size of a list in this context: tuple() takes a tuple in "
+                "script functions", site.where, fix="write the tuple's items: (a[0], a[1])")
 
     def call_print(self, b: Any, site: CallSite) -> Any:
         for k in site.node.keywords:
@@ -548,7 +580,11 @@ class ModuleValue(Sugar):
         for table in ("_parameters", "_buffers"):
             if name in m.__dict__[table]:
                 t = m.__dict__[table][name]
-                return b.constant(None) if t is None else b.attr_input(self._path(name), TENSOR)
+                if t is None:
+                    return b.constant(None)
+                if table == "_buffers" and name in attributes.assigned_attributes(type(m)):
+                    b.may_assign(self._path(name), TENSOR)
+                return b.attribute_value(self._path(name), TENSOR)
         if name in m.__dict__["_modules"]:
             sub = m.__dict__["_modules"][name]
             if sub is None:
@@ -556,6 +592,9 @@ class ModuleValue(Sugar):
             return ModuleValue(sub, self.mirror.__dict__["_modules"][name], self._path(name))
         if self.is_constant(name):
             return b.python_constant(constant_value(m, name, where))
+        if (name in m.__dict__ or hasattr(type(m), name) and not callable(getattr(type(m), name))) and \
+                attributes.is_state(m, name):
+            return b.attribute_value(self._path(name), self._state(b, name, where))
         if name in m.__dict__:
             if isinstance(m.__dict__[name], (list, dict)):
                 return self.container(b, name, where)
@@ -580,12 +619,57 @@ class ModuleValue(Sugar):
             self.mirror.__dict__[name] = shared
         assert shared is not None
         return b.attr_input(self._path(name), shared.type)
+
     def has_attr(self, name: str) -> bool:
         """Whether ``self.<name>`` means something in a method (``hasattr``)."""
         m = self.module
         if name == "training" or any(name in m.__dict__[t] for t in ("_parameters", "_buffers", "_modules")):
             return True
         return name in m.__dict__ or hasattr(type(m), name)
+
+    def _state(self, b: Any, name: str, where: SourceRange) -> Type:
+        """The type of state attribute ``name``, its value copied to the ScriptModule (once),
+        which holds it from now on; marked assignable if a method assigns it."""
+        t = attributes.state_type(self.module, name, where)
+        if t is None:
+            raise ScriptError(f"the type of attribute '{name}' of module '{type(self.module).__name__}' cannot be "
+                              "inferred from its value", where,
+                              fix="annotate it in the class body (`x: List[int]`) or wrap the value in "
+                                  "torch.jit.Attribute(value, type)")
+        mirror = self.mirror.__dict__
+        if name not in mirror or isinstance(mirror[name], attributes.Attribute):
+            mirror[name] = attributes.state_value(self.module, name)
+        if name in attributes.assigned_attributes(type(self.module)) or isinstance(t, ListType):
+            b.may_assign(self._path(name), t)
+        if isinstance(t, ListType) and self._path(name) not in b.written_paths:
+            # graphs take lists as copies: one the method may change in place is written back
+            b.written_paths.append(self._path(name))
+        return t
+
+    def set_attr(self, b: Any, name: str, value: Value, where: SourceRange) -> None:
+        """``self.<name> = value`` in a method: an attribute set in ``__init__``, assigned a
+        value of its type."""
+        m = self.module
+        if name in m.__dict__["_parameters"] or name in m.__dict__["_modules"] or name == "training":
+            kind = "parameter" if name in m.__dict__["_parameters"] else "submodule" if name != "training" else \
+                "flag"
+            b.error(f"cannot assign the {kind} '{name}' of module '{type(m).__name__}' in a script method", where)
+        if name in m.__dict__["_buffers"]:
+            t: Optional[Type] = TENSOR
+        elif name not in attributes.assigned_attributes(type(m)) or (
+                name not in m.__dict__ and not hasattr(type(m), name)):
+            raise attributes.nonexistent(name, where)
+        else:
+            t = attributes.state_type(m, name, where)
+        if t is None:
+            raise attributes.nonexistent(name, where)
+        if not value.type.is_subtype_of(t):
+            raise attributes.wrong_type(t, value.type, where)
+        if name in m.__dict__["_buffers"]:
+            b.may_assign(self._path(name), t)
+        else:
+            self._state(b, name, where)
+        b.assign_attribute(self._path(name), value)
 
     def is_constant(self, name: str) -> bool:
         """Whether attribute ``name`` is declared constant (``Final``, ``__constants__``)."""
@@ -642,9 +726,12 @@ class BoundMethod(Sugar):
     def call(self, b: Any, site: CallSite) -> Any:
         method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, site.where)
         args, kwargs = site.values()
-        attrs = [b.attr_input(self.owner._path(p), v.type)
-                 for p, v in zip(method.attr_paths, method.graph.inputs[len(method.signature.parameters):])]
-        return b.call_function(method, args, kwargs, attrs, site.where, self.owner._path(self.name))
+        inputs = method.graph.inputs[len(method.signature.parameters):]
+        written = [self.owner._path(p) for p in method.written_paths]
+        for p in written:
+            b.may_assign(p, next(v.type for q, v in zip(method.attr_paths, inputs) if self.owner._path(q) == p))
+        attrs = [b.attribute_value(self.owner._path(p), v.type) for p, v in zip(method.attr_paths, inputs)]
+        return b.call_function(method, args, kwargs, attrs, site.where, self.owner._path(self.name), written)
 
 
 def _class_annotation(cls: type, name: str) -> Any:
@@ -843,6 +930,8 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return ExceptionClass(obj)
     if obj is collections.OrderedDict:  # TorchScript's dicts keep insertion order: an OrderedDict is a dict
         return Builtin("dict")
+    if obj is builtins.isinstance:
+        return IsInstance("isinstance")
     if id(obj) in _BUILTINS and _BUILTINS[id(obj)] == getattr(obj, "__name__", None):
         return Builtin(obj.__name__)
     if isinstance(obj, pytypes.FunctionType):

@@ -8,11 +8,14 @@ annotations``) all work.
 from __future__ import annotations
 
 import ast
+import builtins
 import collections
+import types as pytypes
 import typing
-from typing import Any, Callable, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from minitorch_jit.ir.types import (
+    ANY,
     BOOL,
     FLOAT,
     INT,
@@ -33,14 +36,18 @@ from minitorch_jit.ir.types import (
     TensorType,
     TupleType,
     Type,
+    UnionType,
+    union_of,
 )
 
 from ..tensor import Tensor
-from .errors import ScriptError
+from .errors import ScriptError, SourceRange
 
 Resolve = Callable[[ast.AST], Any]
 """Evaluates a Name/Attribute annotation node to the Python object it names."""
 
+_GENERICS = (((typing.List, list), "List"), ((typing.Tuple, tuple), "Tuple"), ((typing.Optional,), "Optional"),
+             ((typing.Union,), "Union"))
 _SCALARS = {int: INT, float: FLOAT, bool: BOOL, str: STR, type(None): NONE, Tensor: TENSOR}
 _DICTS = (typing.Dict, dict, collections.OrderedDict, typing.OrderedDict)
 _ANNOTATE = "annotate with int, float, bool, str, Tensor, List[T], Dict[K, V], Tuple[...] or Optional[T]"
@@ -63,9 +70,8 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
                 ast.copy_location(n, node)
                 n.end_lineno, n.end_col_offset = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
             return annotation_type(inner, resolve, where)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # PEP 604: T | None
-        left, right = annotation_type(node.left, resolve, where), annotation_type(node.right, resolve, where)
-        return _optional(left, right, node, where)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):  # PEP 604: T | U
+        return union_of([annotation_type(node.left, resolve, where), annotation_type(node.right, resolve, where)])
     if isinstance(node, ast.Subscript):
         base = resolve(node.value)
         args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
@@ -88,36 +94,25 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
                 return TupleType([])
             return TupleType([annotation_type(a, resolve, where) for a in args])
         if base is typing.Optional:
-            return OptionalType(annotation_type(args[0], resolve, where))
+            return union_of([annotation_type(args[0], resolve, where), NONE])
         if base is typing.Union:
-            types = [annotation_type(a, resolve, where) for a in args]
-            if len(types) == 2:
-                return _optional(types[0], types[1], node, where)
-            raise ScriptError("Union types are not supported, except Union[T, None]", where(node),
-                              fix="use Optional[T]")
+            return union_of([annotation_type(a, resolve, where) for a in args])
         raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
                           fix=_ANNOTATE)
     obj = resolve(node)
     if obj in _SCALARS:
         return _SCALARS[obj]
-    if obj in (typing.List, list):
-        raise ScriptError("Attempted to use List without a contained type", where(node),
-                          fix="write List[int], List[Tensor], ...")
+    if obj is typing.Any:
+        return ANY
+    for generic, name in _GENERICS:  # TorchScript's words
+        if obj in generic:
+            raise ScriptError(f"Attempted to use {name} without a contained type. Please add a contained type, "
+                              f"e.g. {name}[int]", where(node))
     if obj in _DICTS:
-        raise ScriptError("Attempted to use Dict without contained types", where(node),
-                          fix="write Dict[str, Tensor], Dict[int, int], ...")
-    if obj in (typing.Tuple, tuple):
-        raise ScriptError("Tuple needs element types", where(node), fix="write Tuple[Tensor, int], ...")
+        raise ScriptError("Attempted to use Dict without contained types. Please add contained type, e.g. "
+                          "Dict[int, int]", where(node))
     raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
                       fix=_ANNOTATE)
-
-
-def _optional(a: Type, b: Type, node: ast.AST, where: Callable[[ast.AST], Any]) -> Type:
-    if isinstance(b, NoneType) and not isinstance(a, NoneType):
-        return OptionalType(a)
-    if isinstance(a, NoneType) and not isinstance(b, NoneType):
-        return OptionalType(b)
-    raise ScriptError("Union types are not supported, except T | None", where(node), fix="use Optional[T]")
 
 
 def _text(node: ast.AST) -> str:
@@ -140,6 +135,8 @@ def erase(t: Type) -> Type:
         return TupleType([erase(e) for e in t.elems])
     if isinstance(t, DictType):
         return DictType(t.key, erase(t.value))
+    if isinstance(t, UnionType):
+        return union_of([erase(m) for m in t.types])
     return t
 
 
@@ -155,6 +152,8 @@ def type_name(t: Type) -> str:
         return f"Dict[{type_name(t.key)}, {type_name(t.value)}]"
     if isinstance(t, TupleType):
         return "Tuple[" + ", ".join(type_name(e) for e in t.elems) + "]" if t.elems else "Tuple[()]"
+    if isinstance(t, UnionType):
+        return "Union[" + ", ".join("NoneType" if isinstance(m, NoneType) else type_name(m) for m in t.types) + "]"
     if isinstance(t, NoneType):
         return "None"
     if isinstance(t, NumberType):
@@ -192,3 +191,46 @@ def python_type(value: Any) -> Tuple[bool, Type]:
             return True, TupleType([t for _, t in elems])
     return False, NONE
 
+
+
+def typing_type(obj: Any, namespace: Dict[str, Any], where: Optional[SourceRange]) -> Type:
+    """The IR type of an annotation given as a Python object (``List[int]``, ``Optional[str]``,
+    a class body's ``__annotations__`` entry) or as a string (read in ``namespace``)."""
+    if isinstance(obj, str):
+        try:
+            node = ast.parse(obj, mode="eval").body
+        except SyntaxError:
+            raise ScriptError(f"cannot parse the annotation {obj!r}", where) from None
+
+        def resolve(n: ast.AST) -> Any:
+            if isinstance(n, ast.Name):
+                if n.id in namespace:
+                    return namespace[n.id]
+                if hasattr(builtins, n.id):
+                    return getattr(builtins, n.id)
+                raise ScriptError(f"unknown type '{n.id}' in the annotation {obj!r}", where)
+            if isinstance(n, ast.Attribute):
+                base = resolve(n.value)
+                if not hasattr(base, n.attr):
+                    raise ScriptError(f"unknown type '{ast.unparse(n)}' in the annotation {obj!r}", where)
+                return getattr(base, n.attr)
+            raise ScriptError(f"unsupported type annotation {obj!r}", where)
+
+        return annotation_type(node, resolve, lambda n: where)
+    if obj in _SCALARS:
+        return _SCALARS[obj]
+    if obj is None:
+        return NONE
+    if obj is typing.Any:
+        return ANY
+    origin, args = typing.get_origin(obj), typing.get_args(obj)
+    if origin is list and len(args) == 1:
+        return ListType(typing_type(args[0], namespace, where))
+    if origin is tuple:
+        if args == ((),):
+            return TupleType([])
+        return TupleType([typing_type(a, namespace, where) for a in args])
+    if origin is typing.Union or (origin is not None and origin is getattr(pytypes, "UnionType", None)):
+        return union_of([typing_type(a, namespace, where) for a in args])
+    raise ScriptError(f"unsupported type annotation {obj!r}", where,
+                      fix="annotate with int, float, bool, str, Tensor, List[T], Tuple[...], Optional[T] or Union")

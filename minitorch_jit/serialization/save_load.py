@@ -71,8 +71,9 @@ MAX_MODULE_DEPTH = 100
 # registry ops, these structural nodes, and these attributes. Nodes made when a graph runs
 # (prim::FusionGroup for one specialization) never are.
 _SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::TupleUnpack",
-                     "prim::ListUnpack", "prim::TupleConstruct"}
-_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}, "aten::warn": {"warn_id"}}
+                     "prim::ListUnpack", "prim::TupleConstruct", "prim::isinstance"}
+_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}, "aten::warn": {"warn_id"},
+                "prim::isinstance": {"types"}}
 
 Compiled = Union[ScriptFunction, ScriptModule]
 
@@ -216,6 +217,8 @@ class _Writer:
             for name, method in getattr(m, "_methods", {}).items():
                 entry = self.function(method, path + name)
                 entry["attr_paths"] = method.attr_paths
+                if method.written_paths:
+                    entry["written_paths"] = method.written_paths
                 rec["methods"][name] = entry
                 self.attributes(m, method, records, index)
         return records
@@ -372,7 +375,12 @@ class _Reader:
                 paths = _get(entry, "attr_paths", list, mw)
                 attrs = [(p, _attr_path(m, p, mw)) for p in paths]
                 self.check_inputs(graph, sig, attrs, f"method {m.original_name}.{name}")
-                m._add_method(ScriptMethod(graph, sig, name, paths, _get(entry, "qualified_name", str, mw)))
+                written = entry.get("written_paths", [])
+                if not isinstance(written, list) or any(p not in paths for p in written) or \
+                        len(graph.outputs) != 1 + len(written):
+                    raise LoadError(f"{mw}.written_paths: {written!r} are not attributes the method reads and "
+                                    "returns")
+                m._add_method(ScriptMethod(graph, sig, name, paths, _get(entry, "qualified_name", str, mw), written))
         return mods[0]
 
     def fill(self, m: ScriptModule, rec: Dict[str, Any], mods: List[ScriptModule], where: str) -> None:
