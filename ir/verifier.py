@@ -10,16 +10,19 @@
 """
 from __future__ import annotations
 
+import enum
 from typing import List, Set
 
 from . import registry
+from .class_types import EnumType, qualified_name
 from .graph import SUBGRAPH, Block, Graph, Node, Use, Value
+from .object_nodes import OBJECT_NODES, object_node_problem
 from .printer import node_line
 from .types import DTYPES, SCALARTYPE, BoolType, IntType, ListType, TensorType, TupleType, Type, type_of_constant
 
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
-              "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct"}
+              "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct"} | set(OBJECT_NODES)
 
 
 class VerifyError(ValueError):
@@ -90,6 +93,10 @@ class _Verifier:
             self.constant(node)
         elif kind in ("prim::FusionGroup", "prim::CallFunction"):
             self.subgraph_node(node)
+        elif kind in OBJECT_NODES:
+            problem = object_node_problem(node)
+            if problem:
+                _fail(node, problem)
         elif kind in ("prim::TupleUnpack", "prim::ListUnpack"):
             if len(node.inputs) != 1:
                 _fail(node, f"{kind} takes one input")
@@ -155,6 +162,10 @@ class _Verifier:
                 _fail(node, f"tensor constant of shape {tuple(value.shape)} typed {t}")
             if t.contiguous and not value.flags.c_contiguous:
                 _fail(node, f"tensor constant typed {t} is not contiguous")
+            return
+        if isinstance(t, EnumType):
+            if not isinstance(value, enum.Enum) or qualified_name(type(value)) != t.name:
+                _fail(node, f"constant value {value!r} does not fit type {t}")
             return
         if t == SCALARTYPE:
             # host code names the dtype after it (dtype_float32): only known names may pass

@@ -3,6 +3,7 @@ the frontends (:mod:`.tracer`, :mod:`.scripter`), the runtime's compiled objects
 (:mod:`.runtime`) and :mod:`.serialization`."""
 from .runtime.compiled import ScriptFunction, ScriptModule
 from .scripter import ScriptError, annotate, is_scripting, script, script_method
+from .scripter.classes import interface
 from .scripter.constants import Final
 from .scripter.modifiers import export, unused
 from .serialization import LoadError, load, save
@@ -10,5 +11,5 @@ from .tracer.api import trace
 from .tracer.recorder import TracerWarning, TracingCheckError, is_tracing
 
 __all__ = ["ScriptFunction", "ScriptModule", "trace", "script", "script_method", "annotate", "is_scripting",
-           "is_tracing", "export", "unused", "Final", "ScriptError", "TracerWarning", "TracingCheckError", "save",
-           "load", "LoadError"]
+           "is_tracing", "export", "unused", "interface", "Final", "ScriptError", "TracerWarning",
+           "TracingCheckError", "save", "load", "LoadError"]

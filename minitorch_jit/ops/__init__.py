@@ -11,6 +11,7 @@ from . import (  # noqa: F401 (they register)
     activations,
     convolution,
     creation,
+    enums,
     linalg,
     nn,
     normalization,

@@ -45,9 +45,21 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
+# Values of user-defined types (classes, enums, interfaces: see ir.class_types), converted by
+# the function the runtime registers for their type's class.
+_object_converters: Dict[type, Any] = {}
+
+
+def register_object_converter(type_class: type, fn: Any) -> None:
+    """``fn(value, t)`` converts values for parameters of types of class ``type_class``."""
+    _object_converters[type_class] = fn
+
+
 def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
     """``value`` as an argument of type ``t`` (an int for ``int[2]`` becomes ``[v, v]``,
     numpy scalars become Python ones), or ``_NOFIT`` when it is not one."""
+    if type(t) in _object_converters:
+        return _object_converters[type(t)](value, t)
     if isinstance(t, TensorType):
         return value if isinstance(value, Tensor) else _NOFIT
     if isinstance(t, OptionalType):

@@ -22,6 +22,7 @@ from ..ops.dispatch import _NOFIT, convert
 from ..tensor import Tensor
 from . import config
 from .executor import GraphExecutor
+from .objects import holds_objects
 
 _writer: Optional[Callable[[Any, Any], None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
@@ -80,10 +81,13 @@ class ScriptFunction:
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
         values = list(bound.arguments.values())
-        for (pname, v), inp in zip(bound.arguments.items(), self._graph.inputs):
-            if convert(v, inp.type) is _NOFIT:
+        for i, ((pname, v), inp) in enumerate(zip(bound.arguments.items(), self._graph.inputs)):
+            c = convert(v, inp.type)
+            if c is _NOFIT:
                 raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
                                 f"but got {dispatch.describe(v)}")
+            if holds_objects(inp.type):  # a Python object converted into one compiled code holds
+                values[i] = c
         return values
 
     def _positional_inputs(self, args: Tuple[Any, ...]) -> Sequence[Any]:
@@ -102,6 +106,11 @@ class ScriptFunction:
         if tracer is not None:
             result = tracer.record_call(self._graph, self.name, values, result)
         return result
+
+    def run_graph_values(self, *raw: Any) -> Any:
+        """Run on arguments as graphs hold them (arrays for tensors), giving the result as
+        graphs hold it: a call from generated code (``prim::CallMethod``)."""
+        return self.executor.plan(list(raw)).code.fn(*raw)
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         """The specialized, optimized graph that runs for inputs like these."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import typing
-from typing import Any, Callable, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 from minitorch_jit.ir.types import (
     BOOL,
@@ -36,6 +36,10 @@ from .errors import ScriptError
 
 Resolve = Callable[[ast.AST], Any]
 """Evaluates a Name/Attribute annotation node to the Python object it names."""
+
+# The type a user-defined class, enum, interface or NamedTuple named in an annotation means
+# (set by the compiler, which compiles the class): ``user_types(obj, where)``, None for others.
+user_types: Optional[Callable[[Any, Any], Optional[Type]]] = None
 
 _SCALARS = {int: INT, float: FLOAT, bool: BOOL, str: STR, type(None): NONE, Tensor: TENSOR}
 
@@ -85,12 +89,33 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
     obj = resolve(node)
     if obj in _SCALARS:
         return _SCALARS[obj]
+    user = user_types(obj, where(node)) if user_types is not None else None
+    if user is not None:
+        return user
     if obj in (typing.List, list):
         raise ScriptError("List needs an element type", where(node), fix="write List[int], List[Tensor], ...")
     if obj in (typing.Tuple, tuple):
         raise ScriptError("Tuple needs element types", where(node), fix="write Tuple[Tensor, int], ...")
     raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
                       fix="annotate with int, float, bool, str, Tensor, List[T], Tuple[...] or Optional[T]")
+
+
+def annotation_type_of_object(hint: Any, where: Any) -> Optional[Type]:
+    """The IR type of a Python type hint object (``typing.get_type_hints`` of a NamedTuple),
+    None when the script language has no such type."""
+    if hint in _SCALARS:
+        return _SCALARS[hint]
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is list and len(args) == 1:
+        elem = annotation_type_of_object(args[0], where)
+        return None if elem is None else ListType(elem)
+    if origin is tuple and Ellipsis not in args:
+        elems = [annotation_type_of_object(a, where) for a in args]
+        return None if any(e is None for e in elems) else TupleType([e for e in elems if e is not None])
+    if origin is typing.Union and len(args) == 2 and type(None) in args:
+        inner = annotation_type_of_object(next(a for a in args if a is not type(None)), where)
+        return None if inner is None else OptionalType(inner)
+    return user_types(hint, where) if user_types is not None else None
 
 
 def _optional(a: Type, b: Type, node: ast.AST, where: Callable[[ast.AST], Any]) -> Type:
