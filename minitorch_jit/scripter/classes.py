@@ -131,12 +131,26 @@ def _compile(compiler: Any, t: ClassType, name: str, fn: Any, where: Optional[So
     qualified = f"{t.py_class.__name__}.{display}"
     with compiler._compiling((t.name, display), qualified, where):
         self_value = ClassValue(t.py_class, t) if cls_method else None
-        builder = _method_builder(FunctionBuilder)(FunctionSource.of(fn), compiler, self_value)
+        source = MethodSource.of(fn)
+        source.owner = t.py_class
+        builder = _method_builder(FunctionBuilder)(source, compiler, self_value)
         builder.class_type = t
         builder.static = static or cls_method
         builder.is_init = name == "__init__"
         graph, signature = builder.build()
     return ScriptFunction(graph, signature, name, qualified)
+
+
+class MethodSource(FunctionSource):
+    """A method's source: the class's own name means the class, even while the class
+    statement that defines it is still running (``@torch.jit.script`` on the class)."""
+    owner: Any = None
+
+    def python_value(self, name: str) -> Tuple[bool, Any]:
+        found, obj = super().python_value(name)
+        if not found and self.owner is not None and name == self.owner.__name__:
+            return True, self.owner
+        return found, obj
 
 
 _builders: Dict[type, type] = {}
