@@ -35,6 +35,8 @@ def object_node_problem(node: Node) -> Optional[str]:
         return f"{kind} takes the object first"
     t = node.inputs[0].type
     if kind == "prim::CallMethod":
+        if isinstance(t, ClassType):  # an interface's value known to be of a class (peephole)
+            return None if name in t.methods else f"prim::CallMethod of '{name}': a {t} has no such method"
         if not isinstance(t, InterfaceType) or name not in t.methods:
             return f"prim::CallMethod of '{name}' on a {t}"
         args, ret = t.methods[name]

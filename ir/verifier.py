@@ -18,7 +18,18 @@ from .class_types import EnumType, qualified_name
 from .graph import SUBGRAPH, Block, Graph, Node, Use, Value
 from .object_nodes import OBJECT_NODES, object_node_problem
 from .printer import node_line
-from .types import DTYPES, SCALARTYPE, BoolType, IntType, ListType, TensorType, TupleType, Type, type_of_constant
+from .types import (
+    DTYPES,
+    SCALARTYPE,
+    BoolType,
+    IntType,
+    ListType,
+    OptionalType,
+    TensorType,
+    TupleType,
+    Type,
+    type_of_constant,
+)
 
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
@@ -148,7 +159,7 @@ class _Verifier:
             _fail(node, "prim::Constant has no inputs and one output")
         t = node.output.type
         if "value" not in node.attrs:
-            if str(t) != "NoneType":
+            if str(t) != "NoneType" and not isinstance(t, OptionalType):  # None, possibly typed T?
                 _fail(node, f"constant of type {t} has no value")
             return
         value = node.attrs["value"]

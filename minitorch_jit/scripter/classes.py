@@ -132,6 +132,7 @@ def _compile(compiler: Any, t: ClassType, name: str, fn: Any, where: Optional[So
     with compiler._compiling((t.name, display), qualified, where):
         self_value = ClassValue(t.py_class, t) if cls_method else None
         source = MethodSource.of(fn)
+        assert isinstance(source, MethodSource)
         source.owner = t.py_class
         builder = _method_builder(FunctionBuilder)(source, compiler, self_value)
         builder.class_type = t
@@ -536,7 +537,14 @@ def python_object(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return None
     if is_user_class(obj):
         return ClassValue(obj)
+    if isinstance(obj, pytypes.ModuleType) and obj.__name__.split(".")[0] not in _LIBRARIES:
+        return sugar.Namespace(None, obj, name)  # a module of the program: its classes and functions
     return None
+
+
+# Python modules whose contents scripts do not reach through the module (the scripter knows
+# what torch, math and nn mean; numpy and the standard library's modules are not script code)
+_LIBRARIES = {"numpy", "builtins", "typing", "os", "sys", "enum", "collections", "functools", "itertools"}
 
 
 def user_type(compiler: Any, obj: Any, where: Optional[SourceRange]) -> Optional[Type]:

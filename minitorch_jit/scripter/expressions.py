@@ -356,6 +356,8 @@ class ExpressionBuilder:
         if isinstance(node, ast.Name):
             found, obj = self.source.python_value(node.id)
             if not found:
+                found, obj = self.source.evaluated_annotation(node)
+            if not found:
                 self.error(f"unknown type '{node.id}'", self.range(node))
             return obj
         if isinstance(node, ast.Attribute):
@@ -370,7 +372,12 @@ class ExpressionBuilder:
         where = self.range(node)
         if isinstance(node, ast.List) and not node.elts and isinstance(t, ListType):
             return self.insert("prim::ListConstruct", [], [t]).output
+        if isinstance(node, ast.List) and isinstance(t, ListType):  # elements of the annotated type
+            items = [self.typed_value(e, t.elem) for e in node.elts]
+            return self.insert("prim::ListConstruct", items, [t]).output
         v = self.emit_value(node)
+        if isinstance(v.type, NoneType) and isinstance(t, OptionalType):  # None, typed as annotated
+            return self.graph.insert_constant(None, t, source=self._location())
         if v.type.is_subtype_of(t):
             return v
         fix = "write a float literal (1.0), or convert with float()" if isinstance(t, FloatType) else ""

@@ -54,6 +54,7 @@ from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 from ..scripter.types import python_type
 from ..tensor import Parameter, Tensor
 from .archive import Archive, LoadError, PathOrFile, dump_json, encode_array, read_archive, write_archive
+from .classes import SAVED_OBJECT_NODES, class_records, class_types, read_classes
 
 MODEL = "model.json"
 _KINDS = {k.name: k for k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
@@ -68,8 +69,9 @@ MAX_MODULE_DEPTH = 100
 # registry ops, these structural nodes, and these attributes. Nodes made when a graph runs
 # (prim::FusionGroup for one specialization) never are.
 _SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::TupleUnpack",
-                     "prim::ListUnpack", "prim::TupleConstruct"}
-_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}}
+                     "prim::ListUnpack", "prim::TupleConstruct"} | set(SAVED_OBJECT_NODES)
+_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH},
+                **{kind: {"name"} for kind in SAVED_OBJECT_NODES if kind != "prim::CreateObject"}}
 
 Compiled = Union[ScriptFunction, ScriptModule]
 
@@ -88,6 +90,7 @@ def save(obj: Compiled, f: PathOrFile) -> None:
     else:
         raise TypeError(f"minitorch_jit.save saves compiled functions and modules (made by trace or script), not "
                         f"a {type(obj).__name__}")
+    model["classes"] = class_records(writer.graphs)
     write_archive(f, writer.members(model))
 
 
@@ -146,6 +149,7 @@ class _Writer:
         self.tensors: List[Tensor] = []
         self.tensor_index: Dict[int, int] = {}
         self.constants: List[np.ndarray] = []
+        self.graphs: List[Graph] = []
 
     def file(self, folder: str, base: str, ext: str, data: bytes) -> str:
         """Store ``data`` as ``folder/base.ext``, the name made safe and unique."""
@@ -163,6 +167,7 @@ class _Writer:
         return self.tensor_index[id(t)]
 
     def function(self, fn: ScriptFunction, base: str) -> Dict[str, Any]:
+        self.graphs.append(fn.graph)
         graph = self.file("code", base, ".graph", print_graph(fn.graph, constants=self.constants).encode())
         self.file("code", base, ".py", fn.code.encode())
         signature = []
@@ -277,6 +282,7 @@ class _Reader:
         self.model = archive.json_value(MODEL)
         self.tensors = [self.tensor(t, f"{MODEL}.tensors[{i}]")
                         for i, t in enumerate(_get(self.model, "tensors", list, MODEL))]
+        self.classes = read_classes(self.model.get("classes", []), f"{MODEL}.classes")
         constants = _get(self.model, "constants", list, MODEL)
         if not all(isinstance(f, str) for f in constants):
             raise LoadError(f"{MODEL}.constants: expected member names")
@@ -306,7 +312,8 @@ class _Reader:
         member = _get(entry, "graph", str, where)
         text = self.archive.text(member)
         try:
-            graph = parse_graph(text, self.constants)
+            with class_types(self.classes):
+                graph = parse_graph(text, self.constants)
             verify(graph)
         except (IRParseError, VerifyError) as e:
             raise LoadError(f"{member}: {e}") from None

@@ -1,4 +1,5 @@
-"""Ops on enum values (``ir.class_types.EnumType``): their name, their value, and equality.
+"""Ops on values of user-defined types (``ir.class_types``): an enum's name and value, and
+equality of enums; lists of objects of different classes that are one interface.
 
 As TorchScript's, ``aten::eq.enum(AnyEnumType a, AnyEnumType b)`` takes two enums of any
 (even different) enum classes."""
@@ -8,7 +9,7 @@ import enum
 from typing import Any, List, Sequence
 
 from minitorch_jit.ir.class_types import EnumType
-from minitorch_jit.ir.types import ANY, Type
+from minitorch_jit.ir.types import ANY, ListType, Type
 
 from .declare import op
 
@@ -36,3 +37,14 @@ def enum_eq(a: enum.Enum, b: enum.Enum) -> bool:
 @op("aten::ne.enum(AnyEnumType a, AnyEnumType b) -> bool", total=True)
 def enum_ne(a: enum.Enum, b: enum.Enum) -> bool:
     return a is not b
+
+
+def _objects_list_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    return [ListType(ANY)]
+
+
+@op("prim::ListConstruct.objects(Any... elems) -> Any[]", type_rule=_objects_list_rule, total=True)
+def list_of_objects(*elems: Any) -> List[Any]:
+    """A list whose elements have different types that are all one type of the list's (objects
+    of classes that implement its interface): ``torch.jit.annotate(List[OneTwo], [a, b])``."""
+    return list(elems)
