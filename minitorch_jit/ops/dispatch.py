@@ -2,6 +2,7 @@
 the result, and let the tracer record the call when one is active."""
 from __future__ import annotations
 
+import enum
 from collections import namedtuple
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -164,7 +165,7 @@ def unwrap(v: Any) -> Any:
         return tuple(unwrap(x) for x in v)
     if isinstance(v, dtypes.dtype):
         return v.np
-    if type(v) is not int and isinstance(v, int) and not isinstance(v, bool):
+    if type(v) is not int and isinstance(v, int) and not isinstance(v, (bool, enum.Enum)):
         return int(v)  # a traced SymInt: kernels must not record arithmetic
     return v
 

@@ -13,7 +13,6 @@ from script_util import same
 
 import minitorch_jit as torch
 import minitorch_jit.nn as nn
-from minitorch_jit.jit import ScriptError
 
 ELIGIBLE = [
     "test_reference_semantics",
@@ -1455,7 +1454,3 @@ def test_unresolved_class_attributes():
         with pytest.raises(RuntimeError, match="object has no attribute or method.*is defined as a class attribute"):
             torch.jit.script(fn)
 
-
-def test_script_error_is_runtime_error():
-    """Not a PyTorch method: the errors above are ScriptErrors, which are RuntimeErrors."""
-    assert issubclass(ScriptError, RuntimeError)
