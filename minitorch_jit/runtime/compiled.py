@@ -22,7 +22,7 @@ from ..ops.dispatch import _NOFIT, convert
 from ..tensor import Tensor
 from . import config
 from .executor import GraphExecutor
-from .objects import holds_objects
+from .objects import holds_named_tuples, holds_objects, named_tuples
 
 _writer: Optional[Callable[[Any, Any], None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
@@ -61,6 +61,9 @@ class ScriptFunction:
         # calls with this many positional tensors bind in order with nothing to check but
         # their types (None: every call binds its arguments through the signature)
         self._tensor_arity = _tensor_arity(signature, graph)
+        # a result holding NamedTuples: the type that makes them so when Python gets it
+        out = graph.outputs[0].type if len(graph.outputs) == 1 else None
+        self._named_result = out if out is not None and holds_named_tuples(out) else None
 
     @property
     def graph(self) -> Graph:
@@ -95,6 +98,11 @@ class ScriptFunction:
         return args
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._named_result is not None:
+            return named_tuples(self._call(*args, **kwargs), self._named_result)
+        return self._call(*args, **kwargs)
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
         if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
             values = self._positional_inputs(args)
             raw = [a._a for a in values if type(a) is Tensor or isinstance(a, Tensor)]

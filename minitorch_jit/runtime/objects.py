@@ -35,6 +35,33 @@ def holds_objects(t: Type) -> bool:
     return False
 
 
+def holds_named_tuples(t: Type) -> bool:
+    if isinstance(t, NamedTupleType):
+        return True
+    if isinstance(t, (ListType, OptionalType)):
+        return holds_named_tuples(t.elem)
+    if isinstance(t, TupleType):
+        return any(holds_named_tuples(e) for e in t.elems)
+    return False
+
+
+def named_tuples(value: Any, t: Type) -> Any:
+    """A result as Python gets it: tuples of a NamedTuple type are that NamedTuple's class
+    (graphs run on plain tuples, whatever the passes made of the types)."""
+    if value is None:
+        return None
+    if isinstance(t, OptionalType):
+        return named_tuples(value, t.elem)
+    if isinstance(t, ListType) and isinstance(value, list):
+        return [named_tuples(v, t.elem) for v in value]
+    if isinstance(t, TupleType) and isinstance(value, tuple):
+        items = [named_tuples(v, e) for v, e in zip(value, t.elems)]
+        if isinstance(t, NamedTupleType) and t.py_class is not None:
+            return t.py_class(*items)
+        return tuple(items)
+    return value
+
+
 def object_of(value: Any, t: ClassType) -> Any:
     """``value`` as an object of class ``t``: itself when it is one, a ScriptObject with its
     fields when it is a Python object (an error naming what is missing or wrong)."""
