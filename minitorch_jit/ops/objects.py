@@ -9,9 +9,10 @@ import enum
 from typing import Any, List, Sequence
 
 from minitorch_jit.ir.class_types import EnumType
-from minitorch_jit.ir.types import ANY, ListType, Type
+from minitorch_jit.ir.types import ANY, Type
 
 from .declare import op
+from .prims import _list_rule
 
 
 @op("prim::EnumName(AnyEnumType enum) -> str", total=True)
@@ -39,12 +40,9 @@ def enum_ne(a: enum.Enum, b: enum.Enum) -> bool:
     return a is not b
 
 
-def _objects_list_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    return [ListType(ANY)]
-
-
-@op("prim::ListConstruct.objects(Any... elems) -> Any[]", type_rule=_objects_list_rule, total=True)
+@op("prim::ListConstruct.objects(Any... elems) -> Any[]", type_rule=_list_rule, total=True)
 def list_of_objects(*elems: Any) -> List[Any]:
-    """A list whose elements have different types that are all one type of the list's (objects
-    of classes that implement its interface): ``torch.jit.annotate(List[OneTwo], [a, b])``."""
+    """A list whose elements have types that no one type variable binds: objects of classes
+    that implement the list's interface (``torch.jit.annotate(List[OneTwo], [a, b])``). Its
+    type rule is ListConstruct's (their join, else Any)."""
     return list(elems)
