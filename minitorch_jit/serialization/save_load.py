@@ -90,7 +90,9 @@ def save(obj: Compiled, f: PathOrFile) -> None:
     else:
         raise TypeError(f"minitorch_jit.save saves compiled functions and modules (made by trace or script), not "
                         f"a {type(obj).__name__}")
-    model["classes"] = class_records(writer.graphs)
+    classes = class_records(writer.graphs)
+    if classes:  # archives without classes stay as they were
+        model["classes"] = classes
     write_archive(f, writer.members(model))
 
 
