@@ -56,6 +56,12 @@ class ScriptObject:
             raise AttributeError(f"'{t.name}' object has no attribute '{name}' to set")
         self._mtj_values[name] = _to_graph(value)
 
+    def __lt__(self, other: Any) -> Any:
+        """Ordering by the class's own ``__lt__`` (what sorting a list of objects compares)."""
+        if "__lt__" not in self._mtj_type.methods:
+            raise TypeError(f"'{self._mtj_type.name}' objects cannot be ordered: the class must define a __lt__ method")
+        return call_method(self, "__lt__", other)
+
     def __repr__(self) -> str:
         return f"<{self._mtj_type.name} object>"
 

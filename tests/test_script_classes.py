@@ -244,3 +244,43 @@ def test_archive_classes_are_checked(change, message):
     torch.jit.save(torch.jit.script(f), buffer)
     with pytest.raises(LoadError, match=message):
         torch.jit.load(io.BytesIO(edited(buffer.getvalue(), "model.json", _json(change))))
+
+
+def test_module_holding_an_object_saves_and_loads():
+    class Holder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.box = Box(torch.arange(3.0))
+
+        def forward(self, k: float):
+            return self.box.scaled(k), self.box.hits
+
+    scripted = torch.jit.script(Holder())
+    scripted(1.0)
+    loaded = save_load(scripted)
+    got, hits = loaded(2.0)
+    same(got, torch.arange(3.0) * 2)
+    assert hits == 2  # the field's value when saved, then this call's increment
+
+
+def test_archive_objects_are_checked():
+    class Holder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.box = Box(torch.arange(3.0))
+
+        def forward(self):
+            return self.box.hits
+
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(Holder()), buffer)
+
+    def wrong_type(m):
+        m["modules"][0]["attributes"]["box"]["object"]["fields"]["hits"] = {"value": "many"}
+
+    def missing_field(m):
+        del m["modules"][0]["attributes"]["box"]["object"]["fields"]["hits"]
+
+    for change, message in ((wrong_type, "does not fit the field's type int"), (missing_field, "the fields of a")):
+        with pytest.raises(LoadError, match=message):
+            torch.jit.load(io.BytesIO(edited(buffer.getvalue(), "model.json", _json(change))))

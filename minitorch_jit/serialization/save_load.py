@@ -31,6 +31,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
+from minitorch_jit.codegen.objects import ScriptObject
 from minitorch_jit.ir import (
     SUBGRAPH,
     Graph,
@@ -54,7 +55,7 @@ from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 from ..scripter.types import python_type
 from ..tensor import Parameter, Tensor
 from .archive import Archive, LoadError, PathOrFile, dump_json, encode_array, read_archive, write_archive
-from .classes import SAVED_OBJECT_NODES, class_records, class_types, read_classes
+from .classes import SAVED_OBJECT_NODES, class_records, class_types, decode_object, encode_object, read_classes
 
 MODEL = "model.json"
 _KINDS = {k.name: k for k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
@@ -232,9 +233,11 @@ class _Writer:
                 continue
             value = getattr(owner, name)
             where = f"attribute {path} of {records[index[id(m)]]['original_name']}"
-            rec = {"type": str(inp.type)}
+            rec: Dict[str, Any] = {"type": str(inp.type)}
             if isinstance(value, Tensor):
                 rec["tensor"] = self.tensor(value)
+            elif isinstance(value, ScriptObject):
+                rec["object"] = encode_object(value, self.tensor, _encode_value, where)
             else:
                 rec["value"] = _encode_value(value, where)
             records[index[id(owner)]]["attributes"][name] = rec
@@ -405,9 +408,14 @@ class _Reader:
             aw = f"{where}.attributes.{name}"
             if not _IDENTIFIER.fullmatch(name) or name.startswith("_") or name in taken or hasattr(m, name):
                 raise LoadError(f"{aw}: not a valid attribute name")
-            t = _parse_type(_get(a, "type", str, aw), aw)
-            value = self.tensors[_index(a, "tensor", self.tensors, aw)] if "tensor" in a else \
-                _decode_value(_get(a, "value", (type(None), bool, int, float, str, list, dict), aw), aw)
+            with class_types(self.classes):
+                t = _parse_type(_get(a, "type", str, aw), aw)
+            value: Any
+            if "object" in a:
+                value = decode_object(a["object"], self.classes, self.tensors, _decode_value, aw)
+            else:
+                value = self.tensors[_index(a, "tensor", self.tensors, aw)] if "tensor" in a else \
+                    _decode_value(_get(a, "value", (type(None), bool, int, float, str, list, dict), aw), aw)
             _check_fits(value, t, aw)
             object.__setattr__(m, name, value)
         constants = _get(rec, "constants", dict, where) if "constants" in rec else {}
