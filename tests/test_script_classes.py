@@ -163,7 +163,7 @@ def test_enum_type_is_printed_and_refused_by_save():
     scripted = torch.jit.script(f)
     assert f"Enum<__torch__.{__name__}.Color>" in str(scripted.graph)
     assert scripted(Color.GREEN) == 2
-    with pytest.raises(TypeError, match="enums, interfaces and named tuples are not saved yet"):
+    with pytest.raises(TypeError, match="enums and named tuples are not saved yet"):
         save_load(scripted)
 
 

@@ -631,6 +631,11 @@ def module_object(b: Any, owner: Any, name: str, value: Any, where: SourceRange)
         t = user_type(b.compiler, declared, where)
     if isinstance(value, ScriptObject):
         obj = value
+    elif isinstance(t, InterfaceType) and type(value) not in _class_types:
+        # as TorchScript: an interface's value is an object of a class compiled already
+        b.error(f"module attribute '{name}' is annotated with the interface {t.name}, but the value is not a "
+                f"TorchScript compatible type: {type(value).__name__} is not a scripted class", where,
+                fix=f"decorate {type(value).__name__} with @torch.jit.script")
     elif is_user_class(type(value)):
         try:
             ct = class_type(b.compiler, type(value), where)

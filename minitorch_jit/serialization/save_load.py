@@ -91,7 +91,7 @@ def save(obj: Compiled, f: PathOrFile) -> None:
     else:
         raise TypeError(f"minitorch_jit.save saves compiled functions and modules (made by trace or script), not "
                         f"a {type(obj).__name__}")
-    classes = class_records(writer.graphs)
+    classes = class_records(writer.graphs, writer.function, writer.objects)
     if classes:  # archives without classes stay as they were
         model["classes"] = classes
     write_archive(f, writer.members(model))
@@ -153,6 +153,7 @@ class _Writer:
         self.tensor_index: Dict[int, int] = {}
         self.constants: List[np.ndarray] = []
         self.graphs: List[Graph] = []
+        self.objects: List[ScriptObject] = []  # held by module attributes
 
     def file(self, folder: str, base: str, ext: str, data: bytes) -> str:
         """Store ``data`` as ``folder/base.ext``, the name made safe and unique."""
@@ -238,6 +239,7 @@ class _Writer:
                 rec["tensor"] = self.tensor(value)
             elif isinstance(value, ScriptObject):
                 rec["object"] = encode_object(value, self.tensor, _encode_value, where)
+                self.objects.append(value)
             else:
                 rec["value"] = _encode_value(value, where)
             records[index[id(owner)]]["attributes"][name] = rec
@@ -287,11 +289,17 @@ class _Reader:
         self.model = archive.json_value(MODEL)
         self.tensors = [self.tensor(t, f"{MODEL}.tensors[{i}]")
                         for i, t in enumerate(_get(self.model, "tensors", list, MODEL))]
-        self.classes = read_classes(self.model.get("classes", []), f"{MODEL}.classes")
+        self.classes, methods = read_classes(self.model.get("classes", []), f"{MODEL}.classes")
         constants = _get(self.model, "constants", list, MODEL)
         if not all(isinstance(f, str) for f in constants):
             raise LoadError(f"{MODEL}.constants: expected member names")
         self.constants = [archive.array(f) for f in constants]
+        for t, name, entry, where in methods:  # (their graphs name the classes: all are known now)
+            graph, sig = self.function(entry, where)
+            self.check_inputs(graph, sig, [], where)
+            if not graph.inputs or graph.inputs[0].type != t:
+                raise LoadError(f"{where}: a method of {t.name} takes the object first")
+            t.methods[name] = ScriptFunction(graph, sig, name, _get(entry, "qualified_name", str, where))
 
     def tensor(self, entry: Any, where: str) -> Tensor:
         t = Tensor._wrap(self.archive.array(_get(entry, "file", str, where)))

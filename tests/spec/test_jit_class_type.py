@@ -610,8 +610,6 @@ def test_interface():
             return as_interface(x)
 
 
-@pytest.mark.xfail(strict=True, reason="saving a module whose attribute is an object (of an interface type) is "
-                                      "not supported: objects and interfaces are not saved as data yet")
 def test_interface__module_attribute():
     class TestPyAssign(nn.Module):
         def __init__(self):
