@@ -29,10 +29,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from minitorch_jit.ir import Value
 from minitorch_jit.ir.class_types import ClassType, EnumType, InterfaceType, NamedTupleType, qualified_name
-from minitorch_jit.ir.types import NONE, BoolType, OptionalType, StrType, Type
+from minitorch_jit.ir.types import FLOAT, INT, NONE, STR, TENSOR, BoolType, ListType, OptionalType, Type
 
 from ..nn.module import Module
 from ..runtime.compiled import ScriptFunction
+from ..tensor import Tensor
 from . import sugar
 from .calls import Arg
 from .errors import ScriptError, SourceRange
@@ -40,10 +41,7 @@ from .modifiers import UNUSED, modifier
 from .source import FunctionSource
 from .types import erase, type_name
 
-# Python's operator symbols by magic method, for messages
-BINARY = {"__add__", "__sub__", "__mul__", "__truediv__", "__floordiv__", "__mod__", "__pow__", "__matmul__",
-          "__and__", "__or__", "__xor__", "__lshift__", "__rshift__", "__eq__", "__ne__", "__lt__", "__le__",
-          "__gt__", "__ge__"}
+# The builtins that call an object's magic method
 CONVERSIONS = {"int": "__int__", "float": "__float__", "bool": "__bool__", "str": "__str__", "len": "__len__"}
 _METHOD_DECORATORS = (staticmethod, classmethod, property)
 
@@ -401,19 +399,17 @@ def enum_type(cls: type, where: Optional[SourceRange] = None) -> EnumType:
     t = _enum_types.get(cls)
     if t is not None:
         return t
-    from ..tensor import Tensor
     kinds: List[Type] = []
     for member in cls:  # type: ignore[attr-defined]
         v = member.value
         if isinstance(v, Tensor):
             raise ScriptError("Cannot create Enum with value type 'Tensor': enum values must be int, float or str",
                               where)
-        vt = {bool: None, int: "int", float: "float", str: "str"}.get(type(v))
+        vt = {int: INT, float: FLOAT, str: STR}.get(type(v))
         if vt is None:
             raise ScriptError(f"Cannot create Enum with value type '{type(v).__name__}': enum values must be int, "
                               "float or str", where)
-        from minitorch_jit.ir.types import NAMED_TYPES
-        kinds.append(NAMED_TYPES[vt])
+        kinds.append(vt)
     if len(set(kinds)) > 1:
         raise ScriptError(f"Could not unify type list of the values of enum {cls.__name__} ("
                           + ", ".join(dict.fromkeys(str(k) for k in kinds)) + "): enum values must have one type",
@@ -440,7 +436,6 @@ class EnumClass(sugar.Sugar):
 
     def iterate(self, b: Any, where: SourceRange) -> sugar.Iterable:
         t = enum_type(self.cls, where)
-        from minitorch_jit.ir.types import ListType
         items = [b.constant(m, t) for m in self.cls]  # type: ignore[attr-defined]
         lst = b.insert("prim::ListConstruct", items, [ListType(t)]).output
         return sugar.ValueIter(lst, where)
@@ -577,18 +572,12 @@ def interface_type(compiler: Any, cls: type, where: Optional[SourceRange]) -> In
         builder = FunctionBuilder(FunctionSource.of(fn), compiler)
         tree = builder.source.tree
         params = (list(tree.args.posonlyargs) + list(tree.args.args))[1:]
-        args = tuple(builder.annotation(p.annotation) if p.annotation is not None else erase(_tensor())
-                     for p in params)
+        args = tuple(builder.annotation(p.annotation) if p.annotation is not None else TENSOR for p in params)
         ret = builder.annotation(tree.returns) if tree.returns is not None else NONE
         methods[name] = (args, ret)
     t = _interfaces[cls] = InterfaceType(qualified_name(cls), methods, cls)
     t.signatures_of = lambda c, names: _signatures(compiler, c, names)
     return t
-
-
-def _tensor() -> Type:
-    from minitorch_jit.ir.types import TENSOR
-    return TENSOR
 
 
 def _signatures(compiler: Any, c: ClassType, names: Sequence[str]) -> Dict[str, Tuple[Tuple[Type, ...], Type]]:
@@ -606,14 +595,14 @@ def check_interface(b: Any, v: Value, t: Type, where: SourceRange) -> None:
     expected and its class does not have the methods."""
     if isinstance(t, OptionalType):
         t = t.elem
-    if isinstance(t, InterfaceType) and not isinstance(v.type, (StrType,)):
+    if isinstance(t, InterfaceType):
         why = t.mismatch(v.type)
         if why is not None:
             b.error(why, where)
 
 
 __all__ = ["interface", "class_type", "enum_type", "user_type", "python_object", "get_attr", "set_attr", "magic",
-           "call_magic", "truth", "ClassValue", "EnumClass", "enum_attr", "enum_compare", "BINARY", "CONVERSIONS"]
+           "call_magic", "truth", "ClassValue", "EnumClass", "enum_attr", "enum_compare", "CONVERSIONS"]
 
 
 # -- objects held by modules -------------------------------------------------------------------------------
