@@ -16,6 +16,7 @@ block's results are assigned.
 from __future__ import annotations
 
 import builtins
+import enum
 import keyword
 import linecache
 import math
@@ -25,8 +26,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from minitorch_jit.codegen.objects import ScriptObject, call_method
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir.object_nodes import OBJECT_NODES
 from minitorch_jit.ir.printer import format_literal, value_names
 from minitorch_jit.ir.types import DTYPES, SCALARTYPE, Type, value_has_type
 
@@ -85,7 +88,8 @@ class _Gen:
     def __init__(self, fusion: Optional[Callable[[Node], Callable[..., Any]]]):
         self.fusion = fusion
         self.globals: Dict[str, Any] = {"inf": math.inf, "nan": math.nan, "unpack_list": unpack_list, "once": once,
-                                        "isinstance_of": isinstance_of}
+                                        "isinstance_of": isinstance_of, "ScriptObject": ScriptObject,
+                                        "call_method": call_method}
         self.namespaces: Dict[str, types.SimpleNamespace] = {}
         self.names: Dict[Value, str] = {}
         self.printed: Dict[Value, str] = {}
@@ -142,6 +146,11 @@ class _Gen:
                 frozen.flags.writeable = False
                 self.globals[self.names[v]] = frozen
             return self.names[v]
+        if isinstance(value, enum.Enum):
+            name = self.fresh(f"{type(value).__name__}_{value.name}")
+            self.globals[name] = value
+            self.names[v] = name
+            return name
         if v.type == SCALARTYPE:
             name = f"dtype_{value}"
             self.globals[name] = np.dtype(value)
@@ -241,6 +250,8 @@ class _Gen:
             return self.assign(depth, node.outputs, f"{self.fusion_kernel(node)}({', '.join(args)})")
         if kind == "prim::CallFunction":
             return self.assign(depth, node.outputs, f"{self.callee(node)}({', '.join(args)})")
+        if kind in OBJECT_NODES:
+            return self.object_node(node, args, depth)
         op = registry.node_op(node)
         if op is None:
             raise HostCodeError(f"no kernel for node: {node}")
@@ -256,6 +267,19 @@ class _Gen:
                 self.origins[len(self.lines) + 1] = node.source
             depth += 1
         self.assign(depth, node.outputs, f"{self.kernel(op)}({', '.join(args)})")
+
+    def object_node(self, node: Node, args: List[str], depth: int) -> None:
+        kind = node.kind
+        if kind == "prim::CreateObject":
+            name = self.fresh("class_" + str(node.output.type).rsplit(".", 1)[-1])
+            self.globals[name] = node.output.type
+            return self.assign(depth, node.outputs, f"ScriptObject({name})")
+        field = repr(node.attrs["name"])
+        if kind == "prim::GetAttr":
+            return self.assign(depth, node.outputs, f"{args[0]}._mtj_values[{field}]")
+        if kind == "prim::SetAttr":
+            return self.emit(depth, f"{args[0]}._mtj_values[{field}] = {args[1]}")
+        return self.assign(depth, node.outputs, f"call_method({', '.join([args[0], field] + args[1:])})")
 
     def if_node(self, node: Node, depth: int) -> None:
         self.emit(depth, f"if {self.ref(node.inputs[0])}:")

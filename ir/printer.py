@@ -10,12 +10,14 @@ like TorchScript's, so that tensor data is stored as binary arrays beside the te
 """
 from __future__ import annotations
 
+import enum
 import json
 import math
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 
+from .class_types import enum_literal
 from .graph import SUBGRAPH, Block, Graph, Node, Value
 from .types import SHORT_NAME, Type
 
@@ -23,6 +25,8 @@ _DECIMAL_BITS = 2000  # 603 digits at most, under the least limit Python can be 
 
 
 def format_literal(value: Any) -> str:
+    if isinstance(value, enum.Enum):  # before int: an IntEnum member is an int too
+        return enum_literal(value)
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, int):

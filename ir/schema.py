@@ -249,7 +249,7 @@ def match_type(formal: Type, actual: Type, bindings: Dict[str, Type], exact: boo
     if isinstance(formal, TupleType):
         return (isinstance(actual, TupleType) and len(actual.elems) == len(formal.elems)
                 and all(match_type(f, a, bindings, exact) for f, a in zip(formal.elems, actual.elems)))
-    return actual == formal
+    return actual == formal or actual.is_subtype_of(formal)  # an enum for AnyEnumType
 
 
 def _maybe_tensor(t: Type) -> bool:

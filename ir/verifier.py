@@ -10,10 +10,13 @@
 """
 from __future__ import annotations
 
+import enum
 from typing import List, NoReturn, Set
 
 from . import registry
+from .class_types import EnumType, qualified_name
 from .graph import SUBGRAPH, Block, Graph, Node, Use, Value
+from .object_nodes import OBJECT_NODES, object_node_problem
 from .printer import node_line
 from .types import (
     BOOL,
@@ -23,6 +26,7 @@ from .types import (
     DictType,
     IntType,
     ListType,
+    OptionalType,
     TensorType,
     TupleType,
     Type,
@@ -32,7 +36,7 @@ from .types import (
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
               "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct", "prim::ListConstruct",
-              "prim::DictConstruct", "prim::isinstance"}
+              "prim::DictConstruct", "prim::isinstance"} | set(OBJECT_NODES)
 
 
 class VerifyError(ValueError):
@@ -103,6 +107,10 @@ class _Verifier:
             self.constant(node)
         elif kind in ("prim::FusionGroup", "prim::CallFunction"):
             self.subgraph_node(node)
+        elif kind in OBJECT_NODES:
+            problem = object_node_problem(node)
+            if problem:
+                _fail(node, problem)
         elif kind in ("prim::TupleUnpack", "prim::ListUnpack"):
             if len(node.inputs) != 1:
                 _fail(node, f"{kind} takes one input")
@@ -178,7 +186,7 @@ class _Verifier:
             _fail(node, "prim::Constant has no inputs and one output")
         t = node.output.type
         if "value" not in node.attrs:
-            if str(t) != "NoneType":
+            if str(t) != "NoneType" and not isinstance(t, OptionalType):  # None, possibly typed T?
                 _fail(node, f"constant of type {t} has no value")
             return
         value = node.attrs["value"]
@@ -192,6 +200,10 @@ class _Verifier:
                 _fail(node, f"tensor constant of shape {tuple(value.shape)} typed {t}")
             if t.contiguous and not value.flags.c_contiguous:
                 _fail(node, f"tensor constant typed {t} is not contiguous")
+            return
+        if isinstance(t, EnumType):
+            if not isinstance(value, enum.Enum) or qualified_name(type(value)) != t.name:
+                _fail(node, f"constant value {value!r} does not fit type {t}")
             return
         if t == SCALARTYPE:
             # host code names the dtype after it (dtype_float32): only known names may pass

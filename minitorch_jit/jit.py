@@ -4,6 +4,7 @@ the frontends (:mod:`.tracer`, :mod:`.scripter`), the runtime's compiled objects
 from .runtime.compiled import ScriptFunction, ScriptModule
 from .scripter import ScriptError, annotate, is_scripting, script, script_method
 from .scripter.attributes import Attribute
+from .scripter.classes import interface
 from .scripter.constants import Final
 from .scripter.jit_functions import _unwrap_optional, isinstance
 from .scripter.modifiers import export, unused
@@ -12,5 +13,5 @@ from .tracer.api import trace
 from .tracer.recorder import TracerWarning, TracingCheckError, is_tracing
 
 __all__ = ["ScriptFunction", "ScriptModule", "trace", "script", "script_method", "annotate", "is_scripting",
-           "Attribute", "isinstance", "is_tracing", "export", "unused", "Final", "ScriptError", "TracerWarning",
-           "TracingCheckError", "save", "load", "LoadError", "_unwrap_optional"]
+           "Attribute", "isinstance", "is_tracing", "export", "unused", "interface", "Final", "ScriptError",
+           "TracerWarning", "TracingCheckError", "save", "load", "LoadError", "_unwrap_optional"]

@@ -16,6 +16,7 @@ from . import (  # noqa: F401 (they register)
     lists,
     nn,
     normalization,
+    objects,
     pointwise,
     pooling,
     prims,

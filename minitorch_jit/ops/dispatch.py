@@ -2,6 +2,7 @@
 the result, and let the tracer record the call when one is active."""
 from __future__ import annotations
 
+import enum
 from collections import namedtuple
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -49,9 +50,21 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
+# Values of user-defined types (classes, enums, interfaces: see ir.class_types), converted by
+# the function the runtime registers for their type's class.
+_object_converters: Dict[type, Any] = {}
+
+
+def register_object_converter(type_class: type, fn: Any) -> None:
+    """``fn(value, t)`` converts values for parameters of types of class ``type_class``."""
+    _object_converters[type_class] = fn
+
+
 def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
     """``value`` as an argument of type ``t`` (an int for ``int[2]`` becomes ``[v, v]``,
     numpy scalars become Python ones), or ``_NOFIT`` when it is not one."""
+    if type(t) in _object_converters:
+        return _object_converters[type(t)](value, t)
     if isinstance(t, (AnyType, TypeVar)):
         return value
     if isinstance(t, UnionType):  # a member as it is: no conversion decides which one
@@ -191,7 +204,7 @@ def unwrap(v: Any) -> Any:
         return tuple(unwrap(x) for x in v)
     if isinstance(v, dtypes.dtype):
         return v.np
-    if type(v) is not int and isinstance(v, int) and not isinstance(v, bool):
+    if type(v) is not int and isinstance(v, int) and not isinstance(v, (bool, enum.Enum)):
         return int(v)  # a traced SymInt: kernels must not record arithmetic
     return v
 

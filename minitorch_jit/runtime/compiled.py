@@ -22,6 +22,7 @@ from ..ops.dispatch import _NOFIT, convert
 from ..tensor import Tensor
 from . import config
 from .executor import GraphExecutor
+from .objects import holds_named_tuples, holds_objects, named_tuples
 
 _writer: Optional[Callable[[Any, Any], None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
@@ -65,6 +66,9 @@ class ScriptFunction:
         # calls with this many positional tensors bind in order with nothing to check but
         # their types (None: every call binds its arguments through the signature)
         self._tensor_arity = _tensor_arity(signature, graph)
+        # a result holding NamedTuples: the type that makes them so when Python gets it
+        out = graph.outputs[0].type if len(graph.outputs) == 1 else None
+        self._named_result = out if out is not None and holds_named_tuples(out) else None
 
     @property
     def graph(self) -> Graph:
@@ -85,14 +89,17 @@ class ScriptFunction:
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
         values = list(bound.arguments.values())
-        for (pname, v), inp in zip(bound.arguments.items(), self._graph.inputs):
-            if convert(v, inp.type) is _NOFIT:
+        for i, ((pname, v), inp) in enumerate(zip(bound.arguments.items(), self._graph.inputs)):
+            c = convert(v, inp.type)
+            if c is _NOFIT:
                 if isinstance(inp.type, UnionType):
                     raise ArgumentTypeError(f"{self.name}(): Expected a member of {annotation_str(inp.type)} but "
                                             f"instead found type {dispatch.value_type_name(v)} for argument "
                                             f"'{pname}'")
                 raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
                                 f"but got {dispatch.describe(v)}")
+            if holds_objects(inp.type):  # a Python object converted into one compiled code holds
+                values[i] = c
         return values
 
     def _positional_inputs(self, args: Tuple[Any, ...]) -> Sequence[Any]:
@@ -100,6 +107,11 @@ class ScriptFunction:
         return args
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._named_result is not None:
+            return named_tuples(self._call(*args, **kwargs), self._named_result)
+        return self._call(*args, **kwargs)
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
         if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
             values = self._positional_inputs(args)
             raw = [a._a for a in values if type(a) is Tensor or isinstance(a, Tensor)]
@@ -111,6 +123,11 @@ class ScriptFunction:
         if tracer is not None:
             result = tracer.record_call(self._graph, self.name, values, result)
         return result
+
+    def run_graph_values(self, *raw: Any) -> Any:
+        """Run on arguments as graphs hold them (arrays for tensors), giving the result as
+        graphs hold it: a call from generated code (``prim::CallMethod``)."""
+        return self.executor.plan(list(raw)).code.fn(*raw)
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         """The specialized, optimized graph that runs for inputs like these."""

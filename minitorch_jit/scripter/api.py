@@ -24,6 +24,8 @@ from ..nn.module import Module
 from ..runtime import compiled
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
 from ..runtime.config import disabled
+from . import classes
+from . import types as script_types
 from .constants import constant_names, constant_value
 from .containers import script_container
 from .errors import ScriptError, SourceRange
@@ -99,6 +101,7 @@ class _Active:
 
 
 _compiler = Compiler()
+script_types.user_types = lambda obj, where: classes.user_type(_compiler, obj, where)
 
 
 def script(obj: Any, type_hint: Any = None) -> Any:
@@ -121,8 +124,13 @@ def script(obj: Any, type_hint: Any = None) -> Any:
     if isinstance(obj, types.FunctionType):
         return _compiler.function(obj)
     if isinstance(obj, type):
-        raise TypeError(f"script() of the class {obj.__name__} is not supported: script an instance of a module, "
-                        "or a function")
+        if classes.user_type(_compiler, obj, None) is None:
+            raise TypeError(f"script() of the class {obj.__name__} is not supported: script a class of your own, "
+                            "an Enum, an instance of a module, or a function")
+        return obj  # as in TorchScript: the class, compiled, is usable from scripts
+    if classes.is_user_class(type(obj)):  # an instance: an object scripts and Python share
+        from ..runtime.objects import object_of
+        return object_of(obj, classes.class_type(_compiler, type(obj)))
     raise TypeError(f"script() takes a function or an nn.Module, not {type(obj).__name__}")
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
+from minitorch_jit.ir.class_types import ClassType, EnumType, InterfaceType, NamedTupleType
 from minitorch_jit.ir.types import (
     ANY,
     BOOL,
@@ -44,7 +45,7 @@ from minitorch_jit.ir.types import (
 )
 
 from ..tensor import Tensor
-from . import subscripts, sugar
+from . import classes, subscripts, sugar
 from .calls import Arg, call_op, emit_op, resolve_call
 from .environment import Binding, Frame, Undefined, state_var
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
@@ -369,6 +370,14 @@ class ExpressionBuilder:
 
     def value_attr(self, v: Value, name: str, where: SourceRange) -> Any:
         t = v.type
+        if isinstance(t, ClassType):
+            return classes.get_attr(self, v, name, where)
+        if isinstance(t, InterfaceType):
+            return classes.BoundMethod(v, name)
+        if isinstance(t, EnumType):
+            return classes.enum_attr(self, v, name, where)
+        if isinstance(t, NamedTupleType) and name in t.names:
+            return self.tuple_items(v)[t.names.index(name)]
         if isinstance(t, TensorType):
             if name == "shape":
                 return self.op_call("Tensor", "size", [Arg(v, where)], {}, where, "Tensor.size")
@@ -406,6 +415,8 @@ class ExpressionBuilder:
             found, obj = self.source.python_value(node.id)
             if not found and node.id in _TYPE_NAMES:  # TorchScript knows these without an import
                 return _TYPE_NAMES[node.id]
+            if not found:
+                found, obj = self.source.evaluated_annotation(node)
             if not found:
                 self.error(f"unknown type '{node.id}'", self.range(node))
             return obj
@@ -453,6 +464,8 @@ class ExpressionBuilder:
             self.error(f"Expected an annotation of type {kind} but got {type_name(t)}", where)
         else:
             v = self.emit_value(node)
+            if isinstance(v.type, NoneType) and isinstance(t, OptionalType):  # None, typed as annotated
+                return self.graph.insert_constant(None, t, source=self._location())
         if v.type.is_subtype_of(t):
             return v
         if isinstance(t, DictType) and isinstance(v.type, DictType) and v.type.key != t.key:
@@ -521,6 +534,8 @@ class ExpressionBuilder:
     def build_Call(self, node: ast.Call) -> Any:
         callee = self.emit_expr(node.func)
         where = self.range(node)
+        if isinstance(callee, Value) and isinstance(callee.type, (ClassType, InterfaceType)):
+            callee = classes.BoundMethod(callee, "__call__")
         if not isinstance(callee, sugar.Sugar):
             self.error(f"a value of type {type_name(callee.type)} is not callable", where)
         result = callee.call(self, sugar.CallSite(self, node, where))
@@ -566,6 +581,7 @@ class ExpressionBuilder:
                     all(e.is_subtype_of(_list_of(expected).elem) for e in v.type.elems):  # type: ignore[union-attr]
                 v = self.make_list(self.tuple_items(v), _list_of(expected).elem, fresh=True)  # type: ignore[union-attr]
             elif not v.type.is_subtype_of(expected):
+                classes.check_interface(self, v, expected, a.where)
                 self.error(f"{display}() expected a value of type {type_name(expected)} for argument "
                            f"'{p.name}' but got {type_name(v.type)}", a.where,
                            fix=self.annotate_hint([v], type_name(expected)))
@@ -590,6 +606,12 @@ class ExpressionBuilder:
         right operand's reflected one (for comparisons, the swapped comparison)."""
         where = self.where
         lt, rt = left.type, right.type
+        if isinstance(lt, (ClassType, InterfaceType)):
+            return classes.magic(self, left, dunder, [right], where, SYMBOLS.get(dunder, dunder))
+        if isinstance(lt, EnumType) or isinstance(rt, EnumType):
+            r = classes.enum_compare(self, dunder, left, right)
+            if r is not None:
+                return r
         if isinstance(lt, TensorType) or isinstance(rt, TensorType):
             attempts = []
             if isinstance(lt, TensorType):
@@ -636,6 +658,8 @@ class ExpressionBuilder:
         if isinstance(node.op, ast.UAdd) and (is_number(v.type) or isinstance(v.type, TensorType)):
             return v
         name = {ast.USub: "__neg__", ast.Invert: "__invert__", ast.UAdd: "__pos__"}[type(node.op)]
+        if isinstance(v.type, (ClassType, InterfaceType)):
+            return classes.magic(self, v, name, [], self.where, name)
         ns = "Tensor" if isinstance(v.type, TensorType) else "operator"
         found = resolve_call(ns, name, [Arg(v, self.where)], {})
         if isinstance(found, str):
@@ -674,6 +698,8 @@ class ExpressionBuilder:
 
     def contains(self, container: Value, item: Value, where: SourceRange) -> Value:
         t = container.type
+        if isinstance(t, (ClassType, InterfaceType)):
+            return classes.magic(self, container, "__contains__", [item], where, "in")
         if isinstance(t, TupleType):
             items = self.tuple_items(container)
             if not items:
@@ -726,6 +752,8 @@ class ExpressionBuilder:
             return Cond(None, v.constant) if v.node.kind == "prim::Constant" else Cond(v)
         if isinstance(t, NoneType):
             return Cond(None, False)
+        if isinstance(t, (ClassType, InterfaceType)):
+            return Cond(classes.truth(self, v, where))
         if isinstance(t, TupleType):
             return Cond(None, bool(t.elems))
         if isinstance(t, (TensorType, IntType, FloatType, NumberType)):
@@ -933,6 +961,8 @@ class ExpressionBuilder:
         where = self.range(node)
         if isinstance(base, sugar.Sugar):
             return base.getitem(self, node.slice, where)
+        if isinstance(base.type, (ClassType, InterfaceType)):
+            return classes.magic(self, base, "__getitem__", [self.emit_value(node.slice)], where, "x[i]")
         return subscripts.getitem(self, base, node.slice, where)
 
     def build_JoinedStr(self, node: ast.JoinedStr) -> Value:

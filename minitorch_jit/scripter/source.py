@@ -88,6 +88,18 @@ class FunctionSource:
         line = self._line(lineno)[self.indent:]
         return self.indent + len(line.encode()[:byte_col].decode(errors="replace"))
 
+    def evaluated_annotation(self, node: ast.AST) -> Tuple[bool, Any]:
+        """(True, the object) Python evaluated for ``node`` when it is a whole annotation of a
+        parameter or of the return: a name the function cannot see when it runs (a local of
+        the function that defined it) is still known there. (False, None) otherwise."""
+        tree = self.tree
+        params = list(tree.args.posonlyargs) + list(tree.args.args) + list(tree.args.kwonlyargs)
+        key = next((p.arg for p in params if p.annotation is node), "return" if tree.returns is node else None)
+        annotations = getattr(self.fn, "__annotations__", {})
+        if key is None or key not in annotations or isinstance(annotations[key], str):
+            return False, None
+        return True, annotations[key]
+
     # -- Python names ---------------------------------------------------------------------------
     def python_value(self, name: str) -> Tuple[bool, Any]:
         """What ``name`` means to the function outside its own locals: a closure cell, a global,

@@ -21,6 +21,7 @@ import inspect
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from minitorch_jit.ir import Graph, Value, VerifyError, verify
+from minitorch_jit.ir.class_types import ClassType
 from minitorch_jit.ir.types import (
     ANY,
     INT,
@@ -38,7 +39,7 @@ from minitorch_jit.ir.types import (
 )
 from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
-from . import subscripts, sugar
+from . import classes, subscripts, sugar
 from .calls import Arg
 from .environment import BREAK, EXIT, RETURNED, RETVAL, Binding, Frame, outlives_return
 from .errors import ScriptError, SourceRange
@@ -307,6 +308,11 @@ class FunctionBuilder(ExpressionBuilder):
             self.assign_target(target, value)
 
     def build_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if isinstance(node.target, ast.Attribute) and node.value is not None:
+            t = self.annotation(node.annotation)
+            value = self.typed_value(node.value, t)
+            if self._object_field(node.target, value, self.range(node.target), t):
+                return
         if not isinstance(node.target, ast.Name):
             self.error("only variables can be annotated in script functions", self.range(node.target))
         name = node.target.id
@@ -336,6 +342,14 @@ class FunctionBuilder(ExpressionBuilder):
             current = subscripts.getitem(self, base, target.slice, self.range(target))
             result = self.inplace(dunder, current, self.emit_value(node.value))
             subscripts.setitem(self, base, target.slice, result, self.range(target))
+        elif isinstance(target, ast.Attribute) and isinstance(self.emit_expr(target.value), Value):
+            base = self.emit_value(target.value)
+            if not isinstance(base.type, ClassType):
+                self.error(f"augmented assignment to an attribute of {type_name(base.type)} is not supported",
+                           self.range(target))
+            current = classes.get_attr(self, base, target.attr, self.range(target))
+            result = self.inplace(dunder, current, self.emit_value(node.value))
+            classes.set_attr(self, base, target.attr, result, self.range(target))
         else:
             owner = self._attribute_owner(target)
             current = self.to_value(owner.attr(self, target.attr, self.range(target)), self.range(target))
@@ -393,7 +407,13 @@ class FunctionBuilder(ExpressionBuilder):
                 self.assign_target(t, item)
         elif isinstance(target, ast.Subscript):
             base = self.emit_value(target.value)
+            if isinstance(base.type, ClassType):
+                classes.magic(self, base, "__setitem__", [self.emit_value(target.slice), self._as_value(value, where)],
+                              where, "x[i] = v")
+                return
             subscripts.setitem(self, base, target.slice, self._as_value(value, where), where)
+        elif isinstance(target, ast.Attribute) and self._object_field(target, value, where):
+            return
         elif isinstance(target, ast.Attribute):
             self._attribute_owner(target).set_attr(self, target.attr, self._as_value(value, where), where)
         else:
@@ -420,6 +440,15 @@ class FunctionBuilder(ExpressionBuilder):
         rest = self.insert("prim::TupleConstruct", middle, [TupleType([v.type for v in middle])]).output
         for t, item in zip(target.elts, items[:k] + [rest] + items[len(items) - after:]):
             self.assign_target(t.value if isinstance(t, ast.Starred) else t, item)
+
+    def _object_field(self, target: ast.Attribute, value: Any, where: SourceRange,
+                      annotated: Optional[Type] = None) -> bool:
+        """``obj.x = value`` for an object of a compiled class (False for other bases)."""
+        base = self.emit_expr(target.value)
+        if not isinstance(base, Value) or not isinstance(base.type, ClassType):
+            return False
+        classes.set_attr(self, base, target.attr, self._as_value(value, where), where, annotated)
+        return True
 
     def _as_value(self, x: Any, where: SourceRange) -> Value:
         if isinstance(x, bool) or isinstance(x, int):
@@ -462,6 +491,36 @@ class FunctionBuilder(ExpressionBuilder):
             what = "too many values to unpack" if len(items) > n else "not enough values to unpack"
             self.error(f"{what} (expected {n}, got {len(items)})", where)
         return items
+
+    def build_With(self, node: ast.With) -> None:
+        """``with obj as x:``: ``obj.__enter__()`` (bound to ``x``), the body, then
+        ``obj.__exit__(None, None, None)``, as TorchScript runs context managers (an exception
+        in the body ends the program, so ``__exit__`` runs only when the body finishes). The
+        body may not exit early: ``__exit__`` would be skipped."""
+        managers = []
+        for item in node.items:
+            where = self.range(item.context_expr)
+            try:
+                obj = self.emit_expr(item.context_expr)
+            except ScriptError:
+                obj = None
+            if not isinstance(obj, Value) or not isinstance(obj.type, ClassType):
+                self.unsupported(node, fix="`with` takes objects of compiled classes that define __enter__ and "
+                                           "__exit__; move other context managers outside the script function")
+            entered = classes.magic(self, obj, "__enter__", [], where, "with")
+            if item.optional_vars is not None:
+                self.assign_target(item.optional_vars, entered)
+            managers.append((obj, where))
+        exit_ = _contains(node.body, (ast.Return, ast.Break, ast.Continue))
+        if exit_ is not None:
+            self.error("return, break and continue inside a `with` block are not supported in script functions",
+                       self.range(exit_), fix="set a variable and leave the block at its end")
+        self.emit_stmts(node.body)
+        if self.frame.terminated:
+            return
+        for obj, where in reversed(managers):
+            none = self.constant(None)
+            classes.magic(self, obj, "__exit__", [none, none, none], where, "with")
 
     # -- return, break, continue, raise, assert --------------------------------------------------
     def build_Return(self, node: ast.Return) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import ast
 import builtins
 import collections
+import enum
 import inspect
 import math
 import types as pytypes
 import warnings
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -228,6 +229,16 @@ class ConstantCall(Sugar):
 # -- builtins -----------------------------------------------------------------------------------
 
 
+# ``len(obj)``, ``int(obj)``... of an object of a user-defined class: its magic method (set
+# by .classes): ``object_builtin(b, name, value, where)``, None when ``value`` is no object.
+object_builtin: Optional[Callable[[Any, str, Value, SourceRange], Optional[Value]]] = None
+
+
+# A module attribute holding an object of a user-defined class (set by .classes):
+# ``object_attribute(b, module_value, name, value, where)``, None for other values.
+object_attribute: Optional[Callable[[Any, Any, str, Any, SourceRange], Any]] = None
+
+
 class Builtin(Sugar):
     """A Python builtin: ``range``/``enumerate``/``zip`` make iterables, ``isinstance`` and
     ``len`` of tuples are answered statically, the others are registry ops (``builtins.len``)."""
@@ -251,6 +262,10 @@ class Builtin(Sugar):
         if not registry.python_overloads("builtins", self.name):
             b.error(f"Python builtin {self.name}() is not supported in script functions", site.where)
         args, kwargs = site.values()
+        if len(args) == 1 and not kwargs and object_builtin is not None:
+            r = object_builtin(b, self.name, args[0].value, site.where)
+            if r is not None:
+                return r
         return b.op_call("builtins", self.name, args, kwargs, site.where, self.name)
 
     def call_range(self, b: Any, site: CallSite) -> Any:
@@ -293,6 +308,10 @@ class Builtin(Sugar):
             return b.constant(n)
         if isinstance(x.type, TupleType):
             return b.constant(len(x.type.elems))
+        if object_builtin is not None:
+            r = object_builtin(b, "len", x, site.where)
+            if r is not None:
+                return r
         return b.op_call("builtins", "len", [Arg(x, b.range(site.node.args[0]))], {}, site.where, "len")
 
     def call_list(self, b: Any, site: CallSite) -> Any:
@@ -596,6 +615,10 @@ class ModuleValue(Sugar):
                 attributes.is_state(m, name):
             return b.attribute_value(self._path(name), self._state(b, name, where))
         if name in m.__dict__:
+            if object_attribute is not None:
+                obj = object_attribute(b, self, name, m.__dict__[name], where)
+                if obj is not None:
+                    return obj
             if isinstance(m.__dict__[name], (list, dict)):
                 return self.container(b, name, where)
             return module_constant(b, m.__dict__[name], where, f"{self.describe()}.{name}")
@@ -753,6 +776,8 @@ def module_constant(b: Any, value: Any, where: SourceRange, what: str) -> Any:
     ok, _ = python_type(value)
     if ok:
         return b.python_constant(value)
+    if user_objects is not None and isinstance(value, enum.Enum):
+        return user_objects(b, value, where, what)
     b.error(f"{what} has type {type(value).__name__}, which script functions cannot use", where)
 
 
@@ -896,6 +921,11 @@ class ZipIter(Iterable):
 # -- Python objects ---------------------------------------------------------------------------------
 
 
+# What classes, enums and NamedTuples from the function's scope mean (set by .classes, which
+# builds on this module): ``user_objects(b, obj, where, name)``, None for other objects.
+user_objects: Optional[Callable[[Any, Any, SourceRange, str], Any]] = None
+
+
 def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
     """What a Python object from the function's scope (a global, a closure cell, a module
     attribute) means in the script."""
@@ -921,6 +951,10 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return OpName(generated[0], generated[1], name)
     if isinstance(obj, DType):
         return b.constant(obj.name, SCALARTYPE)
+    if user_objects is not None:
+        meaning = user_objects(b, obj, where, name)
+        if meaning is not None:
+            return meaning
     if isinstance(obj, ScriptFunction):
         return Callee(obj, name)
     if isinstance(obj, type) and issubclass(obj, BaseException):

@@ -48,6 +48,9 @@ Resolve = Callable[[ast.AST], Any]
 
 _GENERICS = (((typing.List, list), "List"), ((typing.Tuple, tuple), "Tuple"), ((typing.Optional,), "Optional"),
              ((typing.Union,), "Union"))
+# The type a user-defined class, enum, interface or NamedTuple named in an annotation means
+# (set by the compiler, which compiles the class): ``user_types(obj, where)``, None for others.
+user_types: Optional[Callable[[Any, Any], Optional[Type]]] = None
 _SCALARS = {int: INT, float: FLOAT, bool: BOOL, str: STR, type(None): NONE, Tensor: TENSOR}
 _DICTS = (typing.Dict, dict, collections.OrderedDict, typing.OrderedDict)
 _ANNOTATE = "annotate with int, float, bool, str, Tensor, List[T], Dict[K, V], Tuple[...] or Optional[T]"
@@ -102,6 +105,9 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
     obj = resolve(node)
     if obj in _SCALARS:
         return _SCALARS[obj]
+    user = user_types(obj, where(node)) if user_types is not None else None
+    if user is not None:
+        return user
     if obj is typing.Any:
         return ANY
     for generic, name in _GENERICS:  # TorchScript's words
@@ -113,6 +119,29 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
                           "Dict[int, int]", where(node))
     raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
                       fix=_ANNOTATE)
+
+
+def annotation_type_of_object(hint: Any, where: Any) -> Optional[Type]:
+    """The IR type of a Python type hint object (``typing.get_type_hints`` of a NamedTuple),
+    None when the script language has no such type."""
+    if hint in _SCALARS:
+        return _SCALARS[hint]
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is list and len(args) == 1:
+        elem = annotation_type_of_object(args[0], where)
+        return None if elem is None else ListType(elem)
+    if origin is dict and len(args) == 2:
+        key, value = annotation_type_of_object(args[0], where), annotation_type_of_object(args[1], where)
+        return None if key is None or value is None else DictType(key, value)
+    if origin is tuple and Ellipsis not in args:
+        elems = [annotation_type_of_object(a, where) for a in args]
+        return None if any(e is None for e in elems) else TupleType([e for e in elems if e is not None])
+    if origin is typing.Union:
+        members = [annotation_type_of_object(a, where) for a in args]
+        return None if any(m is None for m in members) else union_of([m for m in members if m is not None])
+    if hint is typing.Any:
+        return ANY
+    return user_types(hint, where) if user_types is not None else None
 
 
 def _text(node: ast.AST) -> str:

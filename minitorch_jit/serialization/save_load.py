@@ -31,6 +31,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
+from minitorch_jit.codegen.objects import ScriptObject
 from minitorch_jit.ir import (
     SUBGRAPH,
     DictType,
@@ -57,6 +58,7 @@ from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 from ..scripter.types import python_type
 from ..tensor import Parameter, Tensor
 from .archive import Archive, LoadError, PathOrFile, dump_json, encode_array, read_archive, write_archive
+from .classes import SAVED_OBJECT_NODES, class_records, class_types, decode_object, encode_object, read_classes
 
 MODEL = "model.json"
 _KINDS = {k.name: k for k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
@@ -71,9 +73,10 @@ MAX_MODULE_DEPTH = 100
 # registry ops, these structural nodes, and these attributes. Nodes made when a graph runs
 # (prim::FusionGroup for one specialization) never are.
 _SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::TupleUnpack",
-                     "prim::ListUnpack", "prim::TupleConstruct", "prim::isinstance"}
+                     "prim::ListUnpack", "prim::TupleConstruct", "prim::isinstance"} | set(SAVED_OBJECT_NODES)
 _SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}, "aten::warn": {"warn_id"},
-                "prim::isinstance": {"types"}}
+                "prim::isinstance": {"types"},
+                **{kind: {"name"} for kind in SAVED_OBJECT_NODES if kind != "prim::CreateObject"}}
 
 Compiled = Union[ScriptFunction, ScriptModule]
 
@@ -92,6 +95,9 @@ def save(obj: Compiled, f: PathOrFile) -> None:
     else:
         raise TypeError(f"minitorch_jit.save saves compiled functions and modules (made by trace or script), not "
                         f"a {type(obj).__name__}")
+    classes = class_records(writer.graphs, writer.function, writer.objects)
+    if classes:  # archives without classes stay as they were
+        model["classes"] = classes
     write_archive(f, writer.members(model))
 
 
@@ -156,6 +162,8 @@ class _Writer:
         self.tensors: List[Tensor] = []
         self.tensor_index: Dict[int, int] = {}
         self.constants: List[np.ndarray] = []
+        self.graphs: List[Graph] = []
+        self.objects: List[ScriptObject] = []  # held by module attributes
 
     def file(self, folder: str, base: str, ext: str, data: bytes) -> str:
         """Store ``data`` as ``folder/base.ext``, the name made safe and unique."""
@@ -173,6 +181,7 @@ class _Writer:
         return self.tensor_index[id(t)]
 
     def function(self, fn: ScriptFunction, base: str) -> Dict[str, Any]:
+        self.graphs.append(fn.graph)
         graph = self.file("code", base, ".graph", print_graph(fn.graph, constants=self.constants).encode())
         self.file("code", base, ".py", fn.code.encode())
         signature = []
@@ -237,9 +246,12 @@ class _Writer:
                 continue
             value = getattr(owner, name)
             where = f"attribute {path} of {records[index[id(m)]]['original_name']}"
-            rec = {"type": str(inp.type)}
+            rec: Dict[str, Any] = {"type": str(inp.type)}
             if isinstance(value, Tensor):
                 rec["tensor"] = self.tensor(value)
+            elif isinstance(value, ScriptObject):
+                rec["object"] = encode_object(value, self.tensor, _encode_value, where)
+                self.objects.append(value)
             else:  # a ScriptList or ScriptDict attribute is saved as the list or dict it holds
                 rec["value"] = _encode_value(value.copy() if isinstance(value, (ScriptList, ScriptDict)) else value,
                                              where)
@@ -290,10 +302,17 @@ class _Reader:
         self.model = archive.json_value(MODEL)
         self.tensors = [self.tensor(t, f"{MODEL}.tensors[{i}]")
                         for i, t in enumerate(_get(self.model, "tensors", list, MODEL))]
+        self.classes, methods = read_classes(self.model.get("classes", []), f"{MODEL}.classes")
         constants = _get(self.model, "constants", list, MODEL)
         if not all(isinstance(f, str) for f in constants):
             raise LoadError(f"{MODEL}.constants: expected member names")
         self.constants = [archive.array(f) for f in constants]
+        for t, name, entry, where in methods:  # (their graphs name the classes: all are known now)
+            graph, sig = self.function(entry, where)
+            self.check_inputs(graph, sig, [], where)
+            if not graph.inputs or graph.inputs[0].type != t:
+                raise LoadError(f"{where}: a method of {t.name} takes the object first")
+            t.methods[name] = ScriptFunction(graph, sig, name, _get(entry, "qualified_name", str, where))
 
     def tensor(self, entry: Any, where: str) -> Tensor:
         t = Tensor._wrap(self.archive.array(_get(entry, "file", str, where)))
@@ -319,7 +338,8 @@ class _Reader:
         member = _get(entry, "graph", str, where)
         text = self.archive.text(member)
         try:
-            graph = parse_graph(text, self.constants)
+            with class_types(self.classes):
+                graph = parse_graph(text, self.constants)
             verify(graph)
         except (IRParseError, VerifyError) as e:
             raise LoadError(f"{member}: {e}") from None
@@ -414,9 +434,14 @@ class _Reader:
             aw = f"{where}.attributes.{name}"
             if not _IDENTIFIER.fullmatch(name) or name.startswith("_") or name in taken or hasattr(m, name):
                 raise LoadError(f"{aw}: not a valid attribute name")
-            t = _parse_type(_get(a, "type", str, aw), aw)
-            value = self.tensors[_index(a, "tensor", self.tensors, aw)] if "tensor" in a else \
-                _decode_value(_get(a, "value", (type(None), bool, int, float, str, list, dict), aw), aw)
+            with class_types(self.classes):
+                t = _parse_type(_get(a, "type", str, aw), aw)
+            value: Any
+            if "object" in a:
+                value = decode_object(a["object"], self.classes, self.tensors, _decode_value, aw)
+            else:
+                value = self.tensors[_index(a, "tensor", self.tensors, aw)] if "tensor" in a else \
+                    _decode_value(_get(a, "value", (type(None), bool, int, float, str, list, dict), aw), aw)
             _check_fits(value, t, aw)
             if isinstance(t, ListType) and isinstance(value, list):  # shared with the graphs, as when saved
                 value = ScriptList(value, t)
