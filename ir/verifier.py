@@ -19,7 +19,7 @@ from .types import DTYPES, SCALARTYPE, BoolType, IntType, ListType, TensorType, 
 
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
-              "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct"}
+              "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct", "prim::PythonOp"}
 
 
 class VerifyError(ValueError):
@@ -102,6 +102,9 @@ class _Verifier:
                 _fail(node, f"{kind} of a {t}")
         elif kind == "prim::TupleConstruct":
             self.outputs_fit(node, [TupleType([v.type for v in node.inputs])])
+        elif kind == "prim::PythonOp":
+            if not isinstance(node.attrs.get("name"), str):
+                _fail(node, "prim::PythonOp needs the name of the Python function it calls")
         else:
             op = registry.node_op(node)
             if op is None:

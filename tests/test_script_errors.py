@@ -410,7 +410,7 @@ TYPE_ERRORS = [
     (wrong_arity, "callee() takes 2 positional arguments but 3 were given", "return «callee(x, 1, 2)»", None),
     (script_callee_keyword, "scripted_callee() got an unexpected keyword argument 'm'", "scripted_callee(x, m=«2»)",
      None),
-    (wrong_type, "callee() expected a value of type int for argument 'n' but got Tensor", "callee(x, «x»)", None),
+    (wrong_type, "callee(): Expected a value of type 'int' for argument 'n' but instead found type 'Tensor'", "callee(x, «x»)", None),
     (different_returns, "return statements return values of different types: Tensor and int", "«return 1»", None),
     (undefined_on_a_path, "'y' is not defined in the else branch", "return «y»", "on every path"),
     (loop_type_change, "Variable 'x' previously had type int but is now being assigned to a value of type float",
@@ -421,7 +421,7 @@ TYPE_ERRORS = [
     (bad_variable_annotation, "expected a value of type int, got Tensor", "n: int = «x»", None),
     (optional_without_refinement, "unsupported operand types for +: Optional[Tensor] and int", "return «x + 1»",
      "is not None"),
-    (unknown_name, "undefined name 'undefined_thing'", "x + «undefined_thing»", None),
+    (unknown_name, "undefined value undefined_thing", "x + «undefined_thing»", None),
     (unknown_tensor_method, "Tensor has no attribute or method 'frobnicate'", "«x.frobnicate»()", None),
     (unknown_torch_function, "module 'torch' has no attribute 'frobnicate'", "«torch.frobnicate»(x)", None),
     (calls_open, "Python builtin open() is not supported in script functions", "«open(path)»", None),
@@ -429,7 +429,7 @@ TYPE_ERRORS = [
     (bad_op_arguments, "torch.tanh(): takes 1 positional arguments but 2 were given", "«torch.tanh(x, 1)»", None),
     (tuple_index_not_constant, "tuple indices must be constant ints", "t[«i»]", None),
     (break_in_unrolled, "break is not supported in a loop over a tuple", "«break»\n", "a list or a range"),
-    (recursive, "calls itself: recursion is not supported", "«recursive(n - 1)»", "a loop"),
+    (recursive, "is called recursively involving itself: recursion is not supported", "«recursive(n - 1)»", "a loop"),
     (used_before_assignment, "local variable 'z' is used before it is assigned", "y = «z» + x", "assign 'z'"),
     (captures_tensor, "'GLOBAL_TENSOR' is a Tensor from outside the function", "«GLOBAL_TENSOR»", "argument"),
     (bad_annotation, "unsupported type annotation `dict`", "x: «dict»", "annotate with"),
@@ -474,10 +474,10 @@ def test_errors_in_a_callee_say_where_it_was_called_from():
     with pytest.raises(ScriptError) as info:
         torch.script(calls_bad_helper)
     e = info.value
-    assert "undefined name 'undefined_thing'" in e.msg
+    assert "undefined value undefined_thing" in e.msg
     assert e.lineno == inspect.getsourcelines(unknown_name)[1] + 1
     text = str(e)
-    assert "in unknown_name, called from here:" in text
+    assert "'unknown_name' is being compiled since it was called from 'calls_bad_helper'" in text
     assert "    return unknown_name(x) * 2" in text
 
 

@@ -25,6 +25,7 @@ from .executor import GraphExecutor
 
 _writer: Optional[Callable[[Any, Any], None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
+_definer: Optional[Callable[["ScriptModule", str, int], None]] = None
 
 
 def writes_archives(save: Callable[[Any, Any], None]) -> None:
@@ -39,6 +40,14 @@ def when_subclass_constructed(compile_methods: Callable[["ScriptModule"], None])
     (it compiles the ``@script_method`` methods, which only the scripter can make)."""
     global _subclass_compiler
     _subclass_compiler = compile_methods
+
+
+def defines_methods(define: Callable[["ScriptModule", str, int], None]) -> None:
+    """The scripter registers what ``ScriptModule.define(src)`` runs: ``define(module, src,
+    frames_up)`` compiles the methods the text defines (names in it resolve in the scope
+    ``frames_up`` frames above it)."""
+    global _definer
+    _definer = define
 
 
 def _save(obj: Any, f: Any) -> None:
@@ -176,6 +185,8 @@ class ScriptModule(Module):
 
     def __init__(self, original_name: Optional[str] = None):
         super().__init__()
+        if isinstance(original_name, bool):  # PyTorch's old ScriptModule(optimize) argument
+            original_name = None
         object.__setattr__(self, "original_name", original_name or type(self).__name__)
         object.__setattr__(self, "_methods", {})
         object.__setattr__(self, "_constants", {})
@@ -193,6 +204,13 @@ class ScriptModule(Module):
                 _subclass_compiler(self)
 
         cls.__init__ = __init__  # type: ignore[method-assign]
+
+    def define(self, src: str) -> None:
+        """Compile the ``def`` s of TorchScript source text ``src`` as methods of this module
+        (``self`` first); names in it resolve in the caller's scope."""
+        if _definer is None:
+            raise RuntimeError("define needs minitorch_jit.scripter, which is not imported")
+        _definer(self, src, 1)
 
     def _add_method(self, method: ScriptMethod) -> None:
         method.owner = self

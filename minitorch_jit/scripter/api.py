@@ -26,8 +26,8 @@ from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirro
 from ..runtime.config import disabled
 from .constants import constant_names, constant_value
 from .errors import ScriptError, SourceRange
-from .modifiers import EXPORT, export, modifier, unused
-from .source import FunctionSource
+from .modifiers import EXPORT, IGNORE, export, ignore, modifier, unused
+from .source import DEFINED, Definition, FunctionSource, defined_method
 from .statements import FunctionBuilder
 from .sugar import ModuleValue
 
@@ -43,7 +43,7 @@ class Compiler:
     @property
     def decorators(self) -> Tuple[Callable[..., Any], ...]:
         """The decorators a function being compiled may carry."""
-        return script, script_method, export, unused
+        return script, script_method, export, unused, ignore
 
     def function(self, fn: Any, where: Optional[SourceRange] = None) -> ScriptFunction:
         if isinstance(fn, ScriptFunction):
@@ -51,8 +51,9 @@ class Compiler:
         if fn in self.functions:
             return self.functions[fn]
         name = getattr(fn, "__qualname__", repr(fn))
+        source = fn.source if isinstance(fn, Definition) else FunctionSource.of(fn)
         with self._compiling(fn, name, where):
-            graph, signature = FunctionBuilder(FunctionSource.of(fn), self).build()
+            graph, signature = FunctionBuilder(source, self).build()
         compiled = ScriptFunction(graph, signature, fn.__name__, name)
         self.functions[fn] = compiled
         return compiled
@@ -62,13 +63,16 @@ class Compiler:
         methods = owner.__dict__["_methods"]
         if name in methods:
             return methods[name]
-        fn = inspect.getattr_static(type(module), name, None)
-        fn = getattr(fn, "fn", fn)  # a @script_method stub holds the function
         qualified = f"{type(module).__name__}.{name}"
-        if not isinstance(fn, types.FunctionType):
-            raise ScriptError(f"'{qualified}' is not a method that can be compiled", where)
+        source = defined_method(owner, name)
+        if source is None:
+            fn = inspect.getattr_static(type(module), name, None)
+            fn = getattr(fn, "fn", fn)  # a @script_method stub holds the function
+            if not isinstance(fn, types.FunctionType):
+                raise ScriptError(f"'{qualified}' is not a method that can be compiled", where)
+            source = FunctionSource.of(fn)
         with self._compiling((id(owner), name), qualified, where):
-            builder = FunctionBuilder(FunctionSource.of(fn), self, ModuleValue(module, owner, ""))
+            builder = FunctionBuilder(source, self, ModuleValue(module, owner, ""))
             graph, signature = builder.build()
         method = ScriptMethod(graph, signature, name, builder.attr_paths, qualified)
         owner._add_method(method)
@@ -87,14 +91,14 @@ class _Active:
 
     def __enter__(self) -> None:
         if self.key in self.compiler.active:
-            raise ScriptError(f"{self.name} calls itself: recursion is not supported in script functions",
-                              self.where, fix="write the recursion as a loop")
+            raise ScriptError(f"{self.name} is called recursively involving itself: recursion is not supported in "
+                              "script functions", self.where, fix="write the recursion as a loop")
         self.compiler.active.add(self.key)
 
     def __exit__(self, kind: Any, e: Any, tb: Any) -> None:
         self.compiler.active.discard(self.key)
         if isinstance(e, ScriptError) and self.where is not None:
-            e.called_from(f"in {self.name}, called from here:", self.where)
+            e.called_from(self.name.rsplit(".", 1)[-1], self.where)
 
 
 _compiler = Compiler()
@@ -131,7 +135,20 @@ def _script_module(module: Module) -> ScriptModule:
             for name in entry_points(sub):
                 _compiler.method(sub, owner, name)
             _add_constants(sub, owner)
+            _add_python_methods(sub, owner)
     return root
+
+
+def _add_python_methods(module: Module, owner: ScriptModule) -> None:
+    """The ScriptModule has the module's ``@torch.jit.ignore`` methods, which stay Python
+    (bound to the module, as the script's calls of them are)."""
+    names = {n for cls in type(module).__mro__ for n in vars(cls)} | set(module.__dict__)
+    for name in sorted(names):
+        if name.startswith("__"):
+            continue
+        fn = getattr(module, name, None)
+        if callable(fn) and modifier(fn) == IGNORE:
+            owner.__dict__[name] = fn
 
 
 def _add_constants(module: Module, owner: ScriptModule) -> None:
@@ -191,10 +208,16 @@ def script_method(fn: types.FunctionType) -> Union[ScriptMethodStub, types.Funct
     return ScriptMethodStub(fn)
 
 
+_CONSTRUCTED = "_constructed"  # set on a ScriptModule subclass instance once its constructor returned
+
+
 def compile_script_methods(module: ScriptModule) -> None:
     """After a ScriptModule subclass's constructor: its plain submodules become ScriptModules
-    (sharing their parameters), and its ``@script_method`` methods are compiled."""
+    (sharing their parameters), and its ``@script_method`` methods (and those given as text
+    with ``define``) are compiled."""
+    object.__setattr__(module, _CONSTRUCTED, True)
     stubs = {name for cls in type(module).__mro__ for name, v in vars(cls).items() if isinstance(v, ScriptMethodStub)}
+    stubs |= set(module.__dict__.get(DEFINED, {}))
     if not stubs:
         return
     modules = module.__dict__["_modules"]
@@ -204,6 +227,15 @@ def compile_script_methods(module: ScriptModule) -> None:
     for name in sorted(stubs, key=lambda n: n != "forward"):
         _compiler.method(module, module, name)
     _add_constants(module, module)
+
+
+def compile_defined_methods(module: ScriptModule, names: List[str]) -> None:
+    """Compile methods just given as text, unless the constructor of the ScriptModule subclass
+    is still running (then :func:`compile_script_methods` compiles them when it returns)."""
+    if type(module) is not ScriptModule and not module.__dict__.get(_CONSTRUCTED, False):
+        return
+    for name in names:
+        _compiler.method(module, module, name)
 
 
 compiled.when_subclass_constructed(compile_script_methods)

@@ -40,7 +40,7 @@ from .environment import Binding, Frame, Undefined
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
 from .ssa import refine
-from .types import annotation_type, erase, is_number, type_name
+from .types import annotation_type, erase, is_number, language_names, type_name
 
 # Python constructs outside the language: what to call them, and the fix where there is one.
 UNSUPPORTED = {
@@ -299,7 +299,7 @@ class ExpressionBuilder:
                        fix=f"assign '{node.id}' before this line, on every path")
         found, obj = self.source.python_value(node.id)
         if not found:
-            self.error(f"undefined name '{node.id}'", self.range(node))
+            self.error(f"undefined value {node.id}", self.range(node))
         return sugar.python_value(self, obj, self.range(node), node.id)
 
     def build_Constant(self, node: ast.Constant) -> Value:
@@ -347,7 +347,10 @@ class ExpressionBuilder:
         if isinstance(node, ast.Name):
             found, obj = self.source.python_value(node.id)
             if not found:
-                self.error(f"unknown type '{node.id}'", self.range(node))
+                language = language_names()
+                if node.id not in language:
+                    self.error(f"Unknown type name {node.id}", self.range(node))
+                obj = language[node.id]
             return obj
         if isinstance(node, ast.Attribute):
             base = self.resolve_type_name(node.value)
@@ -410,8 +413,8 @@ class ExpressionBuilder:
             elif isinstance(expected, FloatType) and isinstance(v.type, IntType):
                 v = self.op_call("builtins", "float", [a], {}, a.where, "float")
             elif not v.type.is_subtype_of(expected):
-                self.error(f"{display}() expected a value of type {type_name(expected)} for argument "
-                           f"'{p.name}' but got {type_name(v.type)}", a.where,
+                self.error(f"{display}(): Expected a value of type '{type_name(expected)}' for argument "
+                           f"'{p.name}' but instead found type '{type_name(v.type)}'", a.where,
                            fix=self.annotate_hint([v], type_name(expected)))
             inputs.append(v)
         sub = fn.graph.copy()

@@ -124,7 +124,7 @@ class FunctionBuilder(ExpressionBuilder):
 
     def _parameters(self, tree: ast.FunctionDef) -> inspect.Signature:
         args = tree.args
-        signature = inspect.signature(self.source.fn)
+        signature = self.source.signature()
         if modifier(self.source.fn) == UNUSED:  # as TorchScript: the body that reads them is not compiled
             variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
             signature = signature.replace(parameters=[p for p in signature.parameters.values()

@@ -34,6 +34,7 @@ from .calls import Arg
 from .constants import constant_names, constant_value
 from .errors import SourceRange
 from .jit_functions import annotate, is_scripting
+from .source import Definition, defined_method
 from .types import python_type, type_name
 
 EXCEPTIONS = {c.__name__: c for c in (Exception, ValueError, RuntimeError, AssertionError, TypeError, IndexError,
@@ -353,6 +354,12 @@ class ModuleValue(Sugar):
             return ModuleValue(sub, self.mirror.__dict__["_modules"][name], self._path(name))
         if self.is_constant(name):
             return b.python_constant(constant_value(m, name, where))
+        if defined_method(self.mirror, name) is not None:
+            return BoundMethod(self, name)
+        from .python_calls import ignored  # it builds on this module's Sugar
+        call = ignored(getattr(m, name, None), self._path(name))
+        if call is not None:
+            return call
         if name in m.__dict__:
             return module_constant(b, m.__dict__[name], where, f"{self.describe()}.{name}")
         method = inspect.getattr_static(type(m), name, None)
@@ -594,7 +601,12 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return ExceptionClass(obj)
     if id(obj) in _BUILTINS and _BUILTINS[id(obj)] == getattr(obj, "__name__", None):
         return Builtin(obj.__name__)
-    if isinstance(obj, pytypes.FunctionType):
+    if isinstance(obj, (pytypes.FunctionType, pytypes.MethodType)):
+        from .python_calls import ignored  # it builds on this module's Sugar
+        call = ignored(obj, name)
+        if call is not None:
+            return call
+    if isinstance(obj, (pytypes.FunctionType, Definition)):
         return Callee(obj, name)
     if isinstance(obj, pytypes.ModuleType):
         b.error(f"module '{obj.__name__}' cannot be used in script functions", where)

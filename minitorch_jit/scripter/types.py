@@ -7,8 +7,10 @@ and string annotations (``from __future__ import annotations``) all work.
 from __future__ import annotations
 
 import ast
+import math
+import sys
 import typing
-from typing import Any, Callable, Tuple
+from typing import Any, Callable, Dict, Tuple
 
 from minitorch_jit.ir.types import (
     BOOL,
@@ -38,6 +40,14 @@ Resolve = Callable[[ast.AST], Any]
 """Evaluates a Name/Attribute annotation node to the Python object it names."""
 
 _SCALARS = {int: INT, float: FLOAT, bool: BOOL, str: STR, type(None): NONE, Tensor: TENSOR}
+
+
+def language_names() -> Dict[str, Any]:
+    """Names the script language knows without Python: in type comments, TorchScript source
+    given as text, and annotations naming what the function's module did not import."""
+    root = sys.modules[__name__.split(".")[0]]
+    return {"torch": root, "math": math, "Tensor": Tensor, "List": typing.List, "Tuple": typing.Tuple,
+            "Optional": typing.Optional, "Dict": typing.Dict, "Any": typing.Any}
 
 
 def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], Any]) -> Type:
