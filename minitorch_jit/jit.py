@@ -5,11 +5,12 @@ from .runtime.compiled import ScriptFunction, ScriptModule
 from .scripter import CompilationUnit, ScriptError, annotate, is_scripting, script, script_method
 from .scripter.constants import Final
 from .scripter.modifiers import export, ignore, unused
+from .scripter.overloads import _overload, _overload_method
 from .serialization import LoadError, load, save
 from .tracer.api import trace
 from .tracer.recorder import TracerWarning, TracingCheckError, is_tracing
 
-__all__ = ["CompilationUnit", "ignore",
+__all__ = ["CompilationUnit", "ignore", "_overload", "_overload_method",
            "ScriptFunction", "ScriptModule", "trace", "script", "script_method", "annotate", "is_scripting",
            "is_tracing", "export", "unused", "Final", "ScriptError", "TracerWarning", "TracingCheckError", "save",
            "load", "LoadError"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 import types
 import weakref
-from typing import Any, Callable, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from ..nn.module import Module
 from ..runtime import compiled
@@ -27,6 +27,7 @@ from ..runtime.config import disabled
 from .constants import constant_names, constant_value
 from .errors import ScriptError, SourceRange
 from .modifiers import EXPORT, IGNORE, export, ignore, modifier, unused
+from .overloads import check_not_overloaded, overloaded_source
 from .source import DEFINED, Definition, FunctionSource, defined_method
 from .statements import FunctionBuilder
 from .sugar import ModuleValue
@@ -38,6 +39,9 @@ class Compiler:
     def __init__(self) -> None:
         # compiled functions live as long as the Python functions they came from
         self.functions: "weakref.WeakKeyDictionary[Callable[..., Any], ScriptFunction]" = weakref.WeakKeyDictionary()
+        # an overloaded function's compilations, by the index of their declaration
+        self.overloaded: "weakref.WeakKeyDictionary[Callable[..., Any], Dict[Any, ScriptFunction]]" = \
+            weakref.WeakKeyDictionary()
         self.active: Set[Any] = set()
 
     @property
@@ -45,36 +49,51 @@ class Compiler:
         """The decorators a function being compiled may carry."""
         return script, script_method, export, unused, ignore
 
-    def function(self, fn: Any, where: Optional[SourceRange] = None) -> ScriptFunction:
+    def function(self, fn: Any, where: Optional[SourceRange] = None, overload: Optional[int] = None) -> ScriptFunction:
+        """``fn`` compiled (once); ``overload``: with the annotations of its ``_overload``
+        declaration of that index."""
         if isinstance(fn, ScriptFunction):
             return fn
-        if fn in self.functions:
-            return self.functions[fn]
+        cache = self.functions if overload is None else self.overloaded.setdefault(fn, {})
+        key = fn if overload is None else overload
+        if key in cache:
+            return cache[key]
         name = getattr(fn, "__qualname__", repr(fn))
-        source = fn.source if isinstance(fn, Definition) else FunctionSource.of(fn)
-        with self._compiling(fn, name, where):
+        if overload is not None:
+            source = overloaded_source(fn, overload)
+        elif isinstance(fn, Definition):
+            source = fn.source
+        else:
+            check_not_overloaded(fn, where)
+            source = FunctionSource.of(fn)
+        with self._compiling((fn, overload), name, where):
             graph, signature = FunctionBuilder(source, self).build()
         compiled = ScriptFunction(graph, signature, fn.__name__, name)
-        self.functions[fn] = compiled
+        cache[key] = compiled
         return compiled
 
     def method(self, module: Module, owner: ScriptModule, name: str,
-               where: Optional[SourceRange] = None) -> ScriptMethod:
+               where: Optional[SourceRange] = None, overload: Optional[int] = None) -> ScriptMethod:
+        """Method ``name`` of ``module`` compiled into ``owner`` (once); ``overload``: with the
+        annotations of its ``_overload_method`` declaration of that index, as ``<name>__<i>``."""
+        compiled_name = name if overload is None else f"{name}__{overload}"
         methods = owner.__dict__["_methods"]
-        if name in methods:
-            return methods[name]
-        qualified = f"{type(module).__name__}.{name}"
+        if compiled_name in methods:
+            return methods[compiled_name]
+        qualified = f"{type(module).__name__}.{compiled_name}"
         source = defined_method(owner, name)
         if source is None:
             fn = inspect.getattr_static(type(module), name, None)
             fn = getattr(fn, "fn", fn)  # a @script_method stub holds the function
             if not isinstance(fn, types.FunctionType):
                 raise ScriptError(f"'{qualified}' is not a method that can be compiled", where)
-            source = FunctionSource.of(fn)
-        with self._compiling((id(owner), name), qualified, where):
+            if overload is None:
+                check_not_overloaded(fn, where)
+            source = FunctionSource.of(fn) if overload is None else overloaded_source(fn, overload)
+        with self._compiling((id(owner), compiled_name), qualified, where):
             builder = FunctionBuilder(source, self, ModuleValue(module, owner, ""))
             graph, signature = builder.build()
-        method = ScriptMethod(graph, signature, name, builder.attr_paths, qualified)
+        method = ScriptMethod(graph, signature, compiled_name, builder.attr_paths, qualified)
         owner._add_method(method)
         return method
 

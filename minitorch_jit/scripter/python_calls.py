@@ -59,7 +59,7 @@ def python_signature(b: Any, fn: Callable[..., Any]) -> Tuple[inspect.Signature,
         params, nodes = params[1:], nodes[1:]
         signature = signature.replace(parameters=params)
     def annotation(node: ast.expr) -> Type:
-        return annotation_type(node, lambda n: _resolve(b, source, n), source.range)
+        return annotation_type(node, lambda n: resolve_in(b, source, n), source.range)
 
     param_types: List[Type] = []
     for p, a in zip(params, nodes):
@@ -79,7 +79,7 @@ def python_signature(b: Any, fn: Callable[..., Any]) -> Tuple[inspect.Signature,
     return signature, param_types, result
 
 
-def _resolve(b: Any, source: FunctionSource, node: ast.AST) -> Any:
+def resolve_in(b: Any, source: FunctionSource, node: ast.AST) -> Any:
     """The Python object an annotation's name denotes in ``source``'s scope."""
     if isinstance(node, ast.Name):
         found, obj = source.python_value(node.id)
@@ -90,7 +90,7 @@ def _resolve(b: Any, source: FunctionSource, node: ast.AST) -> Any:
             obj = language[node.id]
         return obj
     if isinstance(node, ast.Attribute):
-        base = _resolve(b, source, node.value)
+        base = resolve_in(b, source, node.value)
         if not hasattr(base, node.attr):
             b.error(f"unknown type '{ast.unparse(node)}'", source.range(node))
         return getattr(base, node.attr)

@@ -34,6 +34,7 @@ from .calls import Arg
 from .constants import constant_names, constant_value
 from .errors import SourceRange
 from .jit_functions import annotate, is_scripting
+from .overloads import choose, declarations
 from .source import Definition, defined_method
 from .types import python_type, type_name
 
@@ -320,8 +321,9 @@ class Callee(Sugar):
         return f"function '{self.display}'"
 
     def call(self, b: Any, site: CallSite) -> Any:
-        compiled = b.compiler.function(self.fn, site.where)
         args, kwargs = site.values()
+        overload = choose(b, self.fn, args, kwargs, site.where, self.display) if declarations(self.fn) else None
+        compiled = b.compiler.function(self.fn, site.where, overload)
         return b.call_function(compiled, args, kwargs, [], site.where, self.display)
 
 
@@ -413,8 +415,12 @@ class BoundMethod(Sugar):
         return f"method '{self.owner._path(self.name)}'"
 
     def call(self, b: Any, site: CallSite) -> Any:
-        method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, site.where)
         args, kwargs = site.values()
+        fn = getattr(inspect.getattr_static(type(self.owner.module), self.name, None), "fn", None) or \
+            inspect.getattr_static(type(self.owner.module), self.name, None)
+        overload = choose(b, fn, args, kwargs, site.where, self.owner._path(self.name), skip_self=True) \
+            if fn is not None and declarations(fn) else None
+        method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, site.where, overload)
         attrs = [b.attr_input(self.owner._path(p), v.type)
                  for p, v in zip(method.attr_paths, method.graph.inputs[len(method.signature.parameters):])]
         return b.call_function(method, args, kwargs, attrs, site.where, self.owner._path(self.name))
