@@ -54,7 +54,7 @@ class Compiler:
         declaration of that index."""
         if isinstance(fn, ScriptFunction):
             return fn
-        cache = self.functions if overload is None else self.overloaded.setdefault(fn, {})
+        cache: Any = self.functions if overload is None else self.overloaded.setdefault(fn, {})
         key = fn if overload is None else overload
         if key in cache:
             return cache[key]

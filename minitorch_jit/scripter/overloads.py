@@ -69,8 +69,8 @@ def _declared_types(b: Any, decl: Callable[..., Any], skip_self: bool) -> Tuple[
     types = []
     for a in nodes:
         if a.annotation is None:
-            b.error(f"every parameter of an overload declaration must be annotated ('{a.arg}' is not)",
-                    source.range(a))
+            raise ScriptError(f"every parameter of an overload declaration must be annotated ('{a.arg}' is not)",
+                              source.range(a))
         types.append(annotation_type(a.annotation, lambda n: resolve_in(b, source, n), source.range))
     return signature, types
 
