@@ -16,6 +16,7 @@ from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph, Type
 from minitorch_jit.ir.types import TensorType
 
+from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
 from ..ops import dispatch
 from ..ops.dispatch import _NOFIT, convert
@@ -56,6 +57,11 @@ def _save(obj: Any, f: Any) -> None:
     _writer(obj, f)
 
 
+class CallError(TypeError, RuntimeError):
+    """Arguments that do not fit a compiled function's signature: Python's TypeError, and
+    the RuntimeError TorchScript raises for them."""
+
+
 class ScriptFunction:
     """A graph with the calling convention of the Python function it came from."""
 
@@ -86,6 +92,11 @@ class ScriptFunction:
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
+            params = list(self.signature.parameters.values())
+            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            if len(args) > len(positional) and all(p.kind != p.VAR_POSITIONAL for p in params):
+                raise CallError(f"{self.name}() expected at most {len(positional)} argument(s) but received "
+                                f"{len(args)} argument(s) ({e})") from None
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
         values = list(bound.arguments.values())
@@ -270,9 +281,32 @@ class ScriptModule(Module):
 
 
 
+class ScriptContainer(ScriptModule):
+    """The ScriptModule of a Sequential or ModuleList: sized, iterable and indexable from
+    Python like the container. Its modules are fixed: compiled methods unrolled their loops
+    over the modules it had, so adding one is an error rather than a module they never call."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Any:
+        return iter(self._modules.values())
+
+    def __getitem__(self, i: Any) -> Any:
+        mods = list(self._modules.values())
+        return mods[i]
+
+    def _fixed(self, *args: Any) -> Any:
+        raise RuntimeError(f"cannot add modules to the scripted {self.original_name}: its compiled methods "
+                           "were unrolled over the modules it had; change the Python module and script it again")
+
+    append = extend = insert = _fixed
+
+
 def mirror(module: Module) -> ScriptModule:
     """A ScriptModule with ``module``'s structure, sharing its parameters and buffers."""
-    sm = ScriptModule(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name)
+    kind = ScriptContainer if isinstance(module, (Sequential, ModuleList, ScriptContainer)) else ScriptModule
+    sm = kind(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name)
     for name, p in module._parameters.items():
         sm.register_parameter(name, p)
     for name, b in module._buffers.items():

@@ -25,7 +25,7 @@ from ..runtime import compiled
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
 from ..runtime.config import disabled
 from .constants import constant_names, constant_value
-from .errors import ScriptError, SourceRange
+from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .modifiers import EXPORT, IGNORE, export, ignore, modifier, unused
 from .overloads import check_not_overloaded, overloaded_source
 from .source import DEFINED, Definition, FunctionSource, defined_method
@@ -132,6 +132,7 @@ def script(obj: Any) -> Any:
         return obj
     if isinstance(obj, (ScriptFunction, ScriptModule)):
         return obj
+    obj = prepare_scriptable(obj, {})
     if isinstance(obj, Module):
         return _script_module(obj)
     if isinstance(obj, types.MethodType):
@@ -141,13 +142,40 @@ def script(obj: Any) -> Any:
     if isinstance(obj, type):
         raise TypeError(f"script() of the class {obj.__name__} is not supported: script an instance of a module, "
                         "or a function")
+    call = inspect.getattr_static(type(obj), "__call__", None)
+    if isinstance(call, types.FunctionType):  # a callable object: TorchScript reads its __call__
+        tree = FunctionSource.of(call)
+        star = tree.tree.args.vararg or tree.tree.args.kwarg
+        if star is not None:
+            raise UnsupportedNodeError("Compiled functions can't take variable number of arguments or use "
+                                       "keyword-only arguments with defaults", tree.range(star))
     raise TypeError(f"script() takes a function or an nn.Module, not {type(obj).__name__}")
 
 
+def prepare_scriptable(obj: Any, memo: Dict[int, Any]) -> Any:
+    """What scripting ``obj`` compiles: ``obj.__prepare_scriptable__()`` where it defines one
+    (PyTorch's hook to swap in a scriptable stand-in), and so for each submodule, and each
+    module held in a plain attribute; the submodules are replaced in place, as in PyTorch.
+    ``memo`` keeps shared (and cyclic) modules to one visit."""
+    if id(obj) in memo:
+        return memo[id(obj)]
+    prepare = getattr(obj, "__prepare_scriptable__", None)
+    prepared = prepare() if callable(prepare) else obj
+    memo[id(obj)] = prepared
+    if isinstance(prepared, Module) and not isinstance(prepared, ScriptModule):
+        modules = prepared.__dict__.get("_modules", {})
+        for name, sub in list(modules.items()):
+            if sub is not None:
+                modules[name] = prepare_scriptable(sub, memo)
+        for name, value in list(prepared.__dict__.items()):
+            if isinstance(value, Module) and not isinstance(value, ScriptModule):
+                prepared.__dict__[name] = prepare_scriptable(value, memo)
+    return prepared
+
+
 def _script_module(module: Module) -> ScriptModule:
-    if not entry_points(module):
-        raise TypeError(f"script(): {type(module).__name__} has no forward method (nor @torch.jit.export method) "
-                        "to compile")
+    if "_parameters" not in module.__dict__:
+        raise RuntimeError(f"'{type(module).__name__}' has not been initialized, did you forget to call 'super()'?")
     root = mirror(module)
     for sub, owner in _pairs(module, root):
         if not isinstance(sub, ScriptModule):

@@ -32,8 +32,9 @@ from ..tensor import Tensor
 from ..tracer.recorder import is_tracing
 from .calls import Arg
 from .constants import constant_names, constant_value
-from .errors import SourceRange
+from .errors import ScriptError, SourceRange
 from .jit_functions import annotate, is_scripting
+from .modifiers import IGNORE, modifier
 from .overloads import choose, declarations
 from .source import Definition, defined_method
 from .types import python_type, type_name
@@ -312,10 +313,11 @@ class ExceptionValue(Sugar):
 
 
 class Callee(Sugar):
-    """A script function (or a Python function, compiled when first called)."""
+    """A script function (or a Python function, compiled when first called). ``holder`` says
+    which module attribute holds it, when one does (an error compiling it says so)."""
 
-    def __init__(self, fn: Any, display: str):
-        self.fn, self.display = fn, display
+    def __init__(self, fn: Any, display: str, holder: str = ""):
+        self.fn, self.display, self.holder = fn, display, holder
 
     def describe(self) -> str:
         return f"function '{self.display}'"
@@ -323,8 +325,27 @@ class Callee(Sugar):
     def call(self, b: Any, site: CallSite) -> Any:
         args, kwargs = site.values()
         overload = choose(b, self.fn, args, kwargs, site.where, self.display) if declarations(self.fn) else None
-        compiled = b.compiler.function(self.fn, site.where, overload)
+        try:
+            compiled = b.compiler.function(self.fn, site.where, overload)
+        except ScriptError as e:
+            if self.holder:
+                e.notes.append((f"{self.holder} holds a function, which failed to compile", site.where))
+            raise
         return b.call_function(compiled, args, kwargs, [], site.where, self.display)
+
+
+class IgnoredClass(Sugar):
+    """A class marked ``@torch.jit.ignore``: Python's, which a script cannot make."""
+
+    def __init__(self, cls: type):
+        self.cls = cls
+
+    def describe(self) -> str:
+        return f"class '{self.cls.__name__}' (@torch.jit.ignore)"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        b.error(f"Cannot instantiate class '{self.cls.__name__}' in a script: it is marked @torch.jit.ignore",
+                site.where)
 
 
 class ModuleValue(Sugar):
@@ -363,7 +384,13 @@ class ModuleValue(Sugar):
         if call is not None:
             return call
         if name in m.__dict__:
-            return module_constant(b, m.__dict__[name], where, f"{self.describe()}.{name}")
+            value = m.__dict__[name]
+            if isinstance(value, (pytypes.FunctionType, ScriptFunction)) or id(value) in _generated_op_functions():
+                meaning = python_value(b, value, where, self._path(name))
+                if isinstance(meaning, Callee):
+                    meaning.holder = f"attribute '{self._path(name)}' of module {type(m).__name__}"
+                return meaning
+            return module_constant(b, value, where, f"{self.describe()}.{name}")
         method = inspect.getattr_static(type(m), name, None)
         if isinstance(getattr(method, "fn", method), pytypes.FunctionType) or name in m.__dict__.get("_methods", {}):
             return BoundMethod(self, name)
@@ -600,6 +627,8 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return b.constant(obj.name, SCALARTYPE)
     if isinstance(obj, ScriptFunction):
         return Callee(obj, name)
+    if isinstance(obj, type) and modifier(obj) == IGNORE:
+        return IgnoredClass(obj)
     if isinstance(obj, type) and issubclass(obj, BaseException):
         if obj.__name__ not in EXCEPTIONS or EXCEPTIONS[obj.__name__] is not obj:
             b.error(f"raising {obj.__name__} is not supported in script functions", where,
