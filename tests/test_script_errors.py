@@ -1,6 +1,7 @@
 """Every construct outside the script language, and every type error, is a ScriptError raised
 when the function is scripted, naming the file, line and column, showing the source line
 with a caret under the offending construct, and saying what is wrong (and the fix)."""
+import functools
 import inspect
 from typing import List, Optional, Tuple
 
@@ -126,11 +127,14 @@ async def uses_async(x):
     return x
 
 
-def passthrough(f):
-    return f
+def wrapping(f):
+    @functools.wraps(f)
+    def wrapper(*args):
+        return f(*args)
+    return wrapper
 
 
-@passthrough
+@wrapping
 def uses_decorator(x):
     return x
 
@@ -190,7 +194,7 @@ SYNTAX = [
     (uses_starred_call, "`*args` in calls is not supported", "max(«*xs»)", None),
     (uses_walrus, "the walrus operator := is not supported", "(«n := x.sum()»)", None),
     (uses_match, "match statements are not supported", "«match n:»", "if/elif"),
-    (uses_decorator, "decorator @passthrough is not supported", "@«passthrough»", "only @script"),
+    (uses_decorator, "decorator @wrapping replaced the function by a wrapper", "@«wrapping»", "the function it wraps"),
     (uses_set_comprehension, "set comprehensions are not supported", "len(«{v for v in xs}»)", None),
     (uses_dict_comprehension, "dict comprehensions are not supported", "len(«{v: v for v in xs}»)", None),
     (uses_dict, "dict literals are not supported", 'd = «{"a": x}»', None),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
@@ -96,7 +97,10 @@ class ScriptFunction:
             positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
             if len(args) > len(positional) and all(p.kind != p.VAR_POSITIONAL for p in params):
                 raise CallError(f"{self.name}() expected at most {len(positional)} argument(s) but received "
-                                f"{len(args)} argument(s) ({e})") from None
+                                f"{len(args)} argument(s) ({e}: a positional arg too many)") from None
+            missing = re.search(r"missing a required (?:keyword-only )?argument: '(\w+)'", str(e))
+            if missing:
+                raise CallError(f"{self.name}() is missing value for argument '{missing.group(1)}' ({e})") from None
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
         values = list(bound.arguments.values())

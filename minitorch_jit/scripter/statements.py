@@ -110,6 +110,12 @@ class FunctionBuilder(ExpressionBuilder):
         return self.graph, signature
 
     def _check_decorators(self, tree: ast.FunctionDef) -> None:
+        """Decorators are not part of the language: as in TorchScript, what is compiled is the
+        body of the ``def``. That is the function being scripted unless a decorator replaced
+        it by a wrapper (``functools.wraps`` leaves ``__wrapped__``), whose own code would be
+        silently dropped: that is an error."""
+        if getattr(self.source.fn, "__wrapped__", None) is None:
+            return
         for d in tree.decorator_list:
             obj = None
             if isinstance(d, (ast.Name, ast.Attribute)):
@@ -118,9 +124,8 @@ class FunctionBuilder(ExpressionBuilder):
                 except ScriptError:
                     obj = None
             if obj not in self.compiler.decorators:
-                self.error(f"decorator @{ast.unparse(d)} is not supported on script functions", self.range(d),
-                           fix="remove it (only @script, @script_method, @torch.jit.export and @torch.jit.unused "
-                               "are understood)")
+                self.error(f"decorator @{ast.unparse(d)} replaced the function by a wrapper, whose code would not be "
+                           "compiled", self.range(d), fix="script the function it wraps, or remove the decorator")
 
     def _parameters(self, tree: ast.FunctionDef) -> inspect.Signature:
         args = tree.args
@@ -135,6 +140,10 @@ class FunctionBuilder(ExpressionBuilder):
         elif args.kwarg is not None:
             self.unsupported(args.kwarg, "`**kwargs` is not supported in script functions",
                              "give the function named parameters", self._starred(args.kwarg, 2))
+        defaulted = next((a for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None), None)
+        if defaulted is not None and modifier(self.source.fn) != UNUSED:
+            self.unsupported(defaulted, "Compiled functions can't take variable number of arguments or use "
+                             "keyword-only arguments with defaults", "give it no default, or make it positional")
         params = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
         if self.self_value is not None:
             if not params:
@@ -283,6 +292,9 @@ class FunctionBuilder(ExpressionBuilder):
                            "index would be evaluated twice)", self.range(target.slice),
                            fix="compute the index into a variable first")
             base = self.emit_value(target.value)
+            if isinstance(base.type, TupleType):
+                self.error("'tuple' object does not support item assignment: augmented assignment to a tuple item "
+                           "(tuples are immutable)", self.range(target))
             current = subscripts.getitem(self, base, target.slice, self.range(target))
             result = self.inplace(dunder, current, self.emit_value(node.value))
             subscripts.setitem(self, base, target.slice, result, self.range(target))
