@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph, Type
-from minitorch_jit.ir.types import TensorType
+from minitorch_jit.ir.types import TensorType, TupleType
 
 from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
@@ -81,6 +81,20 @@ class ScriptFunction:
     def graph(self) -> Graph:
         """The graph as the frontend built it (not specialized or optimized)."""
         return self._graph
+
+    @property
+    def schema(self) -> str:
+        """The calling convention as TorchScript prints schemas: ``foo(Tensor x, int n=2) ->
+        Tensor`` (a tuple result in parentheses: ``-> ((Tensor, Tensor))``)."""
+        params = []
+        for p, v in zip(self.signature.parameters.values(), self._graph.inputs):
+            default = "" if p.default is p.empty else f"={p.default!r}"
+            params.append(f"{v.type} {p.name}{default}")
+        outputs = self._graph.outputs
+        result = str(outputs[0].type) if len(outputs) == 1 else "(" + ", ".join(str(o.type) for o in outputs) + ")"
+        if len(outputs) == 1 and isinstance(outputs[0].type, TupleType):
+            result = f"({result})"
+        return f"{self.name}({', '.join(params)}) -> {result}"
 
     @property
     def code(self) -> str:

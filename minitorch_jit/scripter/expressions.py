@@ -408,8 +408,12 @@ class ExpressionBuilder:
                 continue
             v = a.value
             expected = erase(formal.type)
+            as_list = expected.elem if isinstance(expected, OptionalType) else expected
             if a.empty_list and isinstance(expected, ListType):
                 v = self.insert("prim::ListConstruct", [], [expected]).output
+            elif isinstance(as_list, ListType) and isinstance(v.type, TupleType) and \
+                    all(e.is_subtype_of(as_list.elem) for e in v.type.elems):  # a tuple passed for a list
+                v = self.make_list(self.tuple_items(v), as_list.elem, fresh=True)
             elif isinstance(expected, FloatType) and isinstance(v.type, IntType):
                 v = self.op_call("builtins", "float", [a], {}, a.where, "float")
             elif not v.type.is_subtype_of(expected):
@@ -495,7 +499,10 @@ class ExpressionBuilder:
             return self.op_call("operator", "__not__", [Arg(r, where)], {}, where, "not in") \
                 if isinstance(op, ast.NotIn) else r
         if isinstance(op, (ast.Is, ast.IsNot)):
-            self.error("`is` compares only with None in script functions", where, fix="use == for values")
+            if not (isinstance(left.type, BoolType) and isinstance(right.type, BoolType)):
+                self.error("`is` compares only with None in script functions", where, fix="use == for values")
+            # True and False are singletons: on bools `is` is `==`, as TorchScript normalizes it
+            op = ast.Eq() if isinstance(op, ast.Is) else ast.NotEq()
         dunder, symbol = _COMPARE[type(op)]
         saved, self.where = self.where, where
         try:

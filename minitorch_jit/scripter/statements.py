@@ -331,10 +331,12 @@ class FunctionBuilder(ExpressionBuilder):
         if isinstance(target, ast.Name):
             self.bind(target.id, value, where)
         elif isinstance(target, (ast.Tuple, ast.List)):
-            for t in target.elts:
-                if isinstance(t, ast.Starred):
-                    self.unsupported(t, "starred assignment targets are not supported in script functions",
-                                     fix="unpack into a fixed number of names")
+            starred = [t for t in target.elts if isinstance(t, ast.Starred)]
+            if len(starred) > 1:
+                self.error("Only one starred expression is allowed on the lhs", self.range(starred[1]))
+            for t in starred:
+                self.unsupported(t, "starred assignment targets are not supported in script functions",
+                                 fix="unpack into a fixed number of names")
             items = self._unpack(value, len(target.elts), where)
             for t, item in zip(target.elts, items):
                 self.assign_target(t, item)
@@ -493,7 +495,8 @@ class FunctionBuilder(ExpressionBuilder):
         if isinstance(t, TupleType):
             return sugar.StaticIter(self.tuple_items(x))
         fix = "check `is not None` first" if isinstance(t, OptionalType) else ""
-        self.error(f"cannot iterate over a value of type {type_name(t)} in script functions", where, fix=fix)
+        self.error(f"'{type_name(t)}' object is not iterable (a script can iterate over lists, tensors, tuples, "
+                   "range(), enumerate() and zip())", where, fix=fix)
 
     def build_For(self, node: ast.For) -> None:
         if node.orelse:

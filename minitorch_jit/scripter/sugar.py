@@ -27,7 +27,7 @@ from ..dtypes import dtype as DType
 from ..nn import functional
 from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
-from ..runtime.compiled import ScriptFunction
+from ..runtime.compiled import ScriptFunction, ScriptModule
 from ..tensor import Tensor
 from ..tracer.recorder import is_tracing
 from .calls import Arg
@@ -50,18 +50,26 @@ class CallSite:
         self.b = b
         self.node = node
         self.where = where
-        for a in node.args:
-            if isinstance(a, ast.Starred):
-                b.unsupported(a, "`*args` in calls is not supported in script functions",
-                              fix="pass the arguments one by one")
         for k in node.keywords:
             if k.arg is None:
                 b.unsupported(k, "`**kwargs` in calls is not supported in script functions",
                               fix="pass the keyword arguments by name")
 
     def values(self) -> Tuple[List[Arg], Dict[str, Arg]]:
+        """The arguments, left to right; ``*t`` of a tuple passes its items."""
         b = self.b
-        args = [b.arg(a) for a in self.node.args]
+        args: List[Arg] = []
+        for a in self.node.args:
+            if not isinstance(a, ast.Starred):
+                args.append(b.arg(a))
+                continue
+            t = b.emit_value(a.value)
+            if not isinstance(t.type, TupleType):
+                b.unsupported(a, f"`*args` in calls is not supported in script functions for a value of type "
+                              f"{type_name(t.type)} (only for a tuple, whose length is known)",
+                              fix="pass the arguments one by one")
+            where = b.range(a)
+            args.extend(Arg(v, where) for v in b.tuple_items(t))
         kwargs = {k.arg: b.arg(k.value) for k in self.node.keywords}
         return args, kwargs  # type: ignore[return-value]
 
@@ -212,8 +220,10 @@ class Builtin(Sugar):
     def call_range(self, b: Any, site: CallSite) -> Any:
         site.no_keywords("range()")
         args, _ = site.values()
-        if not 1 <= len(args) <= 3:
-            b.error(f"range expected 1 to 3 arguments, got {len(args)}", site.where)
+        if not args:
+            b.error("range() expects 1 argument but got 0", site.where)
+        if len(args) > 3:
+            b.error(f"range() expects at most 3 arguments but got {len(args)}", site.where)
         for a in args:
             if not isinstance(a.value.type, IntType):
                 b.error(f"range() arguments must be int, not {type_name(a.value.type)}", a.where,
@@ -644,10 +654,15 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
     if isinstance(obj, (pytypes.FunctionType, Definition)):
         return Callee(obj, name)
     if isinstance(obj, pytypes.ModuleType):
-        b.error(f"module '{obj.__name__}' cannot be used in script functions", where)
+        if obj.__name__.split(".")[0] in _OPAQUE_MODULES:
+            b.error(f"module '{obj.__name__}' cannot be used in script functions", where)
+        return Namespace(None, obj, name)  # its attributes mean what they are in Python
     if isinstance(obj, Tensor):
         b.error(f"'{name}' is a Tensor from outside the function; script functions cannot capture tensors",
                 where, fix="pass it as an argument (or make it a parameter or buffer of the module)")
+    if isinstance(obj, ScriptModule):
+        b.error(f"Cannot call a ScriptModule that is not a submodule of the caller: '{name}' is a module from "
+                "outside the function", where, fix="make it a submodule and script the parent module")
     if isinstance(obj, Module):
         b.error(f"'{name}' is a module from outside the function; script functions cannot capture modules", where,
                 fix="make it a submodule and script the parent module")
@@ -656,7 +671,12 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
     ok, _ = python_type(obj)
     if ok:
         return b.python_constant(obj)
-    b.error(f"'{name}' has type {type(obj).__name__}, which script functions cannot use", where)
+    b.error(f"python value of type '{type(obj).__name__}' cannot be used as a value: '{name}' is not a value "
+            "script functions have", where)
+
+
+# Modules whose functions are compiled code (not Python source a script could compile)
+_OPAQUE_MODULES = ("numpy", "builtins", "sys", "os")
 
 
 # The package whose namespace is ``torch`` (and ``torch.jit``) in scripts. It imports the
