@@ -334,8 +334,8 @@ class FunctionBuilder(ExpressionBuilder):
             starred = [t for t in target.elts if isinstance(t, ast.Starred)]
             if len(starred) > 1:
                 self.error("Only one starred expression is allowed on the lhs", self.range(starred[1]))
-            for t in starred:
-                self.unsupported(t, "starred assignment targets are not supported in script functions",
+            if starred:
+                self.unsupported(starred[0], "starred assignment targets are not supported in script functions",
                                  fix="unpack into a fixed number of names")
             items = self._unpack(value, len(target.elts), where)
             for t, item in zip(target.elts, items):
