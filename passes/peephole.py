@@ -36,7 +36,9 @@ it rewrites (``RULES``):
   rank or sizes are known become constants;
 - number and boolean algebra: ``n + 0``, ``n - 0``, ``n * 1``, ``n * 0``, ``n // 1`` of
   ints, ``not not b``; an ``If`` output that is its condition (``b and True``), its negation,
-  or the same value on both branches; unpacking a tuple or list just built.
+  or the same value on both branches; unpacking a tuple or list just built;
+- ``x == x`` / ``x != x`` of values equal to themselves (ints, bools, strings, lists of them),
+  ``int(n)`` of an int, and a ``prim::unchecked_cast`` to a type its input already has.
 """
 from __future__ import annotations
 
@@ -279,6 +281,11 @@ def _len(node: Node, db: AliasDb) -> Optional[List[Value]]:
     built = _produced_by(x, "prim::ListConstruct")
     if built is not None and not db.is_mutated(x):
         return _constant(node, len(built.inputs))
+    sizes = _produced_by(x, "aten::size")  # len(t.size()) is t's rank
+    if sizes is not None and len(sizes.inputs) == 1 and not db.is_mutated(x):
+        t = _tensor(sizes.inputs[0])
+        if t is not None and t.sizes is not None:
+            return _constant(node, len(t.sizes))
     return None
 
 
@@ -372,6 +379,33 @@ def _arithmetic(node: Node, db: AliasDb) -> Optional[List[Value]]:
     return _int_algebra(node, db) if op.schema.overload == "num" else _arith_identity(node, db)
 
 
+def _same_operand(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``x == x`` is True and ``x != x`` False when ``x`` equals itself: ints, bools, strings
+    and lists of them (not floats: NaN; not tensors: the result is a tensor)."""
+    a, b = node.inputs
+    if a is not b or not _equals_itself(a.type):
+        return None
+    return _constant(node, node.kind == "aten::eq")
+
+
+def _equals_itself(t: Any) -> bool:
+    if isinstance(t, ListType):
+        return _equals_itself(t.elem)
+    return t in (INT, BOOL) or str(t) == "str"
+
+
+def _int_of_int(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``int(n)`` of an int is ``n``."""
+    return [node.inputs[0]] if len(node.inputs) == 1 and node.inputs[0].type == INT else None
+
+
+def _unchecked_cast(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """A cast to a type its input already has (``Optional[T]`` refined where the input is
+    known to be a ``T``: after inlining a call that took an Optional) is its input."""
+    v = node.inputs[0]
+    return [v] if v.type.is_subtype_of(node.outputs[0].type) else None
+
+
 def _size_query(node: Node, db: AliasDb) -> Optional[List[Value]]:
     return _size_int(node, db) if len(node.inputs) > 1 else _size(node, db)
 
@@ -389,6 +423,8 @@ RULES: Dict[str, Rule] = {
     "aten::dim": _dim, "aten::size": _size_query, "aten::numel": _numel,
     "prim::If": _if_outputs, "prim::TupleUnpack": _unpack_built, "prim::ListUnpack": _unpack_built,
     "prim::TupleIndex": _tuple_index_built, "aten::len": _len, "aten::__getitem__": _getitem_built,
+    "aten::eq": _same_operand, "aten::ne": _same_operand, "aten::Int": _int_of_int,
+    "prim::unchecked_cast": _unchecked_cast,
 }
 
 

@@ -36,6 +36,7 @@ from .inlining import inlining
 from .loop_unrolling import loop_unrolling
 from .peephole import peephole
 from .shape_propagation import shape_propagation
+from .value_refinement import value_refinement
 
 Pass = Callable[[Graph], bool]
 # Adds facts to an optimized graph that only it shows are worth having; returns whether it did
@@ -47,6 +48,7 @@ OPTIMIZATIONS: List[Tuple[str, Pass]] = [
     ("shape_propagation", shape_propagation),
     ("inlining", inlining),
     ("constant_propagation", constant_propagation),
+    ("value_refinement", value_refinement),
     ("peephole", peephole),
     ("loop_unrolling", loop_unrolling),
     ("common_subexpression_elimination", common_subexpression_elimination),

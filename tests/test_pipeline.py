@@ -20,7 +20,7 @@ def test_graph_for_of_dumb_function_is_its_input():
 
 
 def test_passes_are_listed_in_order():
-    assert pass_names() == ["shape_propagation", "inlining", "constant_propagation", "peephole",
+    assert pass_names() == ["shape_propagation", "inlining", "constant_propagation", "value_refinement", "peephole",
                             "loop_unrolling", "common_subexpression_elimination", "dead_code_elimination",
                             "fusion"]
 
