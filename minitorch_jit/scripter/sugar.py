@@ -27,7 +27,7 @@ from ..dtypes import dtype as DType
 from ..nn import functional
 from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
-from ..runtime.compiled import ScriptFunction, ScriptModule
+from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 from ..tensor import Tensor
 from ..tracer.recorder import is_tracing
 from .calls import Arg
@@ -395,6 +395,8 @@ class ModuleValue(Sugar):
             return call
         if name in m.__dict__:
             value = m.__dict__[name]
+            if isinstance(value, ScriptMethod):  # the module's own compiled method
+                return BoundMethod(self, name)
             if isinstance(value, (pytypes.FunctionType, ScriptFunction)) or id(value) in _generated_op_functions():
                 meaning = python_value(b, value, where, self._path(name))
                 if isinstance(meaning, Callee):
