@@ -186,7 +186,7 @@ class _Overloaded(nn.Module):
     def twice(self, x: int) -> int: ...
 
     @torch.jit._overload_method
-    def twice(self, x: torch.Tensor) -> torch.Tensor: ...
+    def twice(self, x: torch.Tensor) -> torch.Tensor: ...  # noqa: F811
 
     def twice(self, x):  # noqa: F811
         return x + x
