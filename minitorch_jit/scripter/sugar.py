@@ -26,6 +26,7 @@ from .. import ops
 from ..dtypes import dtype as DType
 from ..nn import functional
 from ..nn.layers import ModuleList, Sequential
+from ..nn.modules.utils import NTUPLES
 from ..nn.module import Module
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 from ..tensor import Tensor
@@ -37,7 +38,7 @@ from .jit_functions import annotate, is_scripting
 from .modifiers import IGNORE, modifier
 from .overloads import choose, declarations
 from .source import Definition, defined_method
-from .types import python_type, type_name
+from .types import is_number, python_type, type_name
 
 EXCEPTIONS = {c.__name__: c for c in (Exception, ValueError, RuntimeError, AssertionError, TypeError, IndexError,
                                       KeyError, NotImplementedError, ZeroDivisionError)}
@@ -344,6 +345,30 @@ class Callee(Sugar):
         return b.call_function(compiled, args, kwargs, [], site.where, self.display)
 
 
+class NTuple(Sugar):
+    """``_single``/``_pair``/``_triple``/``_quadruple`` (``torch.nn.modules.utils``): a number
+    becomes a tuple of ``n`` copies of it, a tuple stays itself."""
+
+    def __init__(self, name: str, n: int):
+        self.name, self.n = name, n
+
+    def describe(self) -> str:
+        return f"{self.name}()"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        site.no_keywords(self.name)
+        args, _ = site.values()
+        if len(args) != 1:
+            b.error(f"{self.name}() takes one argument", site.where)
+        v = args[0].value
+        if isinstance(v.type, TupleType):
+            return v
+        if not is_number(v.type):
+            b.error(f"{self.name}() takes a number or a tuple in script functions, not {type_name(v.type)} (a list's "
+                    "length is not known when compiling)", args[0].where)
+        return b.insert("prim::TupleConstruct", [v] * self.n, [TupleType([v.type] * self.n)]).output
+
+
 class IgnoredClass(Sugar):
     """A class marked ``@torch.jit.ignore``: Python's, which a script cannot make."""
 
@@ -648,6 +673,8 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return ExceptionClass(obj)
     if id(obj) in _BUILTINS and _BUILTINS[id(obj)] == getattr(obj, "__name__", None):
         return Builtin(obj.__name__)
+    if isinstance(obj, pytypes.FunctionType) and obj in NTUPLES:
+        return NTuple(obj.__name__, NTUPLES[obj])
     if isinstance(obj, (pytypes.FunctionType, pytypes.MethodType)):
         from .python_calls import ignored  # it builds on this module's Sugar
         call = ignored(obj, name)

@@ -381,7 +381,6 @@ def test_script_chunk():
     same(foo(v), torch.chunk(v, dim=0, chunks=2)[0])
 
 
-@pytest.mark.xfail(strict=True, reason="_single/_pair/_triple/_quadruple (torch.nn.modules.utils) are not in nn")
 def test_ntuple_builtins():
     from minitorch_jit.nn.modules.utils import _pair, _quadruple, _single, _triple
 
