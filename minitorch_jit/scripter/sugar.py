@@ -26,8 +26,8 @@ from .. import ops
 from ..dtypes import dtype as DType
 from ..nn import functional
 from ..nn.layers import ModuleList, Sequential
-from ..nn.modules.utils import NTUPLES
 from ..nn.module import Module
+from ..nn.modules.utils import NTUPLES
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 from ..tensor import Tensor
 from ..tracer.recorder import is_tracing
