@@ -279,7 +279,7 @@ def _len(node: Node, db: AliasDb) -> Optional[List[Value]]:
             return _constant(node, t.sizes[0])
         return None
     built = _produced_by(x, "prim::ListConstruct")
-    if built is not None and not db.is_mutated(x):
+    if built is not None and (not db.is_mutated(x) or _fixed_list(x)):
         return _constant(node, len(built.inputs))
     sizes = _produced_by(x, "aten::size")  # len(t.size()) is t's rank
     if sizes is not None and len(sizes.inputs) == 1 and not db.is_mutated(x):
@@ -359,9 +359,29 @@ def _getitem_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
     """``[a, b, c][1]`` is ``b`` (a list nothing writes into, a constant index in range)."""
     xs, i = node.inputs[0], _const(node.inputs[1]) if len(node.inputs) > 1 else UNKNOWN
     built = _produced_by(xs, "prim::ListConstruct")
-    if built is None or db.is_mutated(xs) or type(i) is not int or not -len(built.inputs) <= i < len(built.inputs):
+    if built is None or (db.is_mutated(xs) and not _fixed_list(xs)) or type(i) is not int or \
+            not -len(built.inputs) <= i < len(built.inputs):
         return None
     return [built.inputs[i]]
+
+
+def _fixed_list(xs: Value) -> bool:
+    """Whether nothing can change which items the list ``xs`` (just built) holds: every use
+    reads it through an op that neither writes it nor returns an alias of it (or returns it
+    from the graph). The alias db cannot tell: it keeps a list in one set with its items, so
+    appending to another list that holds the same tensor counts as writing this one."""
+    for use in xs.uses:
+        user = use.user
+        if user.kind == "prim::Return" and user.owning_block is user.graph.block:
+            continue
+        op = registry.node_op(user)
+        if op is None:
+            return False
+        args = list(op.schema.arguments)
+        formal = args[min(use.offset, len(args) - 1)] if args else None
+        if formal is None or formal.mutates or formal.alias is not None:
+            return False
+    return True
 
 
 def _tuple_index_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
