@@ -414,10 +414,12 @@ class ModuleValue(Sugar):
             return b.python_constant(constant_value(m, name, where))
         if defined_method(self.mirror, name) is not None:
             return BoundMethod(self, name)
-        from .python_calls import ignored  # it builds on this module's Sugar
-        call = ignored(getattr(m, name, None), self._path(name))
-        if call is not None:
-            return call
+        raw = m.__dict__[name] if name in m.__dict__ else inspect.getattr_static(type(m), name, None)
+        if modifier(raw) == IGNORE and callable(raw):  # a method (or instance override) left to Python
+            from .python_calls import ignored  # it builds on this module's Sugar
+            call = ignored(getattr(m, name), self._path(name))
+            if call is not None:
+                return call
         if name in m.__dict__:
             value = m.__dict__[name]
             if isinstance(value, ScriptMethod):  # the module's own compiled method
