@@ -111,7 +111,7 @@ class ScriptFunction:
             positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
             if len(args) > len(positional) and all(p.kind != p.VAR_POSITIONAL for p in params):
                 raise CallError(f"{self.name}() expected at most {len(positional)} argument(s) but received "
-                                f"{len(args)} argument(s) ({e}: a positional arg too many)") from None
+                                f"{len(args)} argument(s) ({e})") from None
             missing = re.search(r"missing a required (?:keyword-only )?argument: '(\w+)'", str(e))
             if missing:
                 raise CallError(f"{self.name}() is missing value for argument '{missing.group(1)}' ({e})") from None
