@@ -28,7 +28,7 @@ import numpy as np
 
 from minitorch_jit.codegen.objects import ScriptObject, call_method
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir.graph import PYTHON_OBJECT, SUBGRAPH, Block, Graph, Node, Value
 from minitorch_jit.ir.object_nodes import OBJECT_NODES
 from minitorch_jit.ir.printer import format_literal, value_names
 from minitorch_jit.ir.types import DTYPES, SCALARTYPE, Type, value_has_type
@@ -252,6 +252,8 @@ class _Gen:
             return self.assign(depth, node.outputs, f"{self.callee(node)}({', '.join(args)})")
         if kind in OBJECT_NODES:
             return self.object_node(node, args, depth)
+        if kind == "prim::PythonOp":
+            return self.assign(depth, node.outputs, f"{self.python_callable(node)}({', '.join(args)})")
         op = registry.node_op(node)
         if op is None:
             raise HostCodeError(f"no kernel for node: {node}")
@@ -338,6 +340,17 @@ class _Gen:
         name = self.fresh(f"fusion_group_{self.functions}")
         self.functions += 1
         self.globals[name] = self.kernels[node] = self.fusion(node)
+        return name
+
+    def python_callable(self, node: Node) -> str:
+        """A call back into Python (a function left out of a script with @torch.jit.ignore):
+        the callable the frontend put on the node, which takes and returns graph values."""
+        fn = node.attrs.get(PYTHON_OBJECT)
+        if fn is None:  # a parsed graph: the text names the function but cannot hold it
+            raise HostCodeError(f"prim::PythonOp {node.attrs.get('name', '?')} has no Python function to call "
+                                "(graphs read back from text cannot call Python)")
+        name = self.fresh(f"python_{node.attrs.get('name', 'fn')}")
+        self.globals[name] = fn
         return name
 
     def callee(self, node: Node) -> str:

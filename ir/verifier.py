@@ -36,7 +36,7 @@ from .types import (
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
               "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct", "prim::ListConstruct",
-              "prim::DictConstruct", "prim::isinstance"} | set(OBJECT_NODES)
+              "prim::DictConstruct", "prim::isinstance", "prim::PythonOp"} | set(OBJECT_NODES)
 
 
 class VerifyError(ValueError):
@@ -131,6 +131,9 @@ class _Verifier:
             self.outputs_fit(node, [TupleType([v.type for v in node.inputs])])
         elif kind in ("prim::ListConstruct", "prim::DictConstruct"):
             self.container(node)
+        elif kind == "prim::PythonOp":
+            if not isinstance(node.attrs.get("name"), str):
+                _fail(node, "prim::PythonOp needs the name of the Python function it calls")
         else:
             op = registry.node_op(node)
             if op is None:

@@ -41,6 +41,8 @@ it rewrites (``RULES``):
   indices or keys (a dict's keys must be distinct constants) are what they were built from.
 - ``isinstance`` that the input's type decides (``prim::isinstance`` of a value whose type,
   once specialized or inlined, is or is not one of the types) is a constant.
+- ``x == x`` / ``x != x`` of values equal to themselves (ints, bools, strings, lists of them),
+  ``int(n)`` of an int, and a ``prim::unchecked_cast`` to a type its input already has.
 """
 from __future__ import annotations
 
@@ -281,10 +283,17 @@ def _len(node: Node, db: AliasDb) -> Optional[List[Value]]:
             return _constant(node, t.sizes[0])
         return None
     built = _produced_by(x, "prim::ListConstruct")
-    if built is not None and not db.is_mutated(x):
+    if built is not None and (not db.is_mutated(x) or _fixed_list(x)):
         return _constant(node, len(built.inputs))
     keys = _dict_keys(x, db)
-    return _constant(node, len(keys)) if keys is not None else None
+    if keys is not None:
+        return _constant(node, len(keys))
+    sizes = _produced_by(x, "aten::size")  # len(t.size()) is t's rank
+    if sizes is not None and len(sizes.inputs) == 1 and not db.is_mutated(x):
+        t = _tensor(sizes.inputs[0])
+        if t is not None and t.sizes is not None:
+            return _constant(node, len(t.sizes))
+    return None
 
 
 def _dict_keys(d: Value, db: AliasDb) -> Optional[List[Any]]:
@@ -374,9 +383,29 @@ def _getitem_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
     if keys is not None:
         return [xs.node.inputs[2 * keys.index(i) + 1]] if i is not UNKNOWN and i in keys else None
     built = _produced_by(xs, "prim::ListConstruct")
-    if built is None or db.is_mutated(xs) or type(i) is not int or not -len(built.inputs) <= i < len(built.inputs):
+    if built is None or (db.is_mutated(xs) and not _fixed_list(xs)) or type(i) is not int or \
+            not -len(built.inputs) <= i < len(built.inputs):
         return None
     return [built.inputs[i]]
+
+
+def _fixed_list(xs: Value) -> bool:
+    """Whether nothing can change which items the list ``xs`` (just built) holds: every use
+    reads it through an op that neither writes it nor returns an alias of it (or returns it
+    from the graph). The alias db cannot tell: it keeps a list in one set with its items, so
+    appending to another list that holds the same tensor counts as writing this one."""
+    for use in xs.uses:
+        user = use.user
+        if user.kind == "prim::Return" and user.owning_block is user.graph.block:
+            continue
+        op = registry.node_op(user)
+        if op is None:
+            return False
+        args = list(op.schema.arguments)
+        formal = args[min(use.offset, len(args) - 1)] if args else None
+        if formal is None or formal.mutates or formal.alias is not None:
+            return False
+    return True
 
 
 def _tuple_index_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
@@ -392,6 +421,33 @@ def _arithmetic(node: Node, db: AliasDb) -> Optional[List[Value]]:
     if op is None:
         return None
     return _int_algebra(node, db) if op.schema.overload == "num" else _arith_identity(node, db)
+
+
+def _same_operand(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``x == x`` is True and ``x != x`` False when ``x`` equals itself: ints, bools, strings
+    and lists of them (not floats: NaN; not tensors: the result is a tensor)."""
+    a, b = node.inputs
+    if a is not b or not _equals_itself(a.type):
+        return None
+    return _constant(node, node.kind == "aten::eq")
+
+
+def _equals_itself(t: Any) -> bool:
+    if isinstance(t, ListType):
+        return _equals_itself(t.elem)
+    return t in (INT, BOOL) or str(t) == "str"
+
+
+def _int_of_int(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``int(n)`` of an int is ``n``."""
+    return [node.inputs[0]] if len(node.inputs) == 1 and node.inputs[0].type == INT else None
+
+
+def _unchecked_cast(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """A cast to a type its input already has (``Optional[T]`` refined where the input is
+    known to be a ``T``: after inlining a call that took an Optional) is its input."""
+    v = node.inputs[0]
+    return [v] if v.type.is_subtype_of(node.outputs[0].type) else None
 
 
 def _size_query(node: Node, db: AliasDb) -> Optional[List[Value]]:
@@ -421,6 +477,8 @@ RULES: Dict[str, Rule] = {
     "prim::If": _if_outputs, "prim::TupleUnpack": _unpack_built, "prim::ListUnpack": _unpack_built,
     "prim::TupleIndex": _tuple_index_built, "aten::len": _len, "aten::__getitem__": _getitem_built,
     "prim::isinstance": _isinstance_known,
+    "aten::eq": _same_operand, "aten::ne": _same_operand, "aten::Int": _int_of_int,
+    "prim::unchecked_cast": _unchecked_cast,
 }
 
 

@@ -37,6 +37,7 @@ from .loop_unrolling import loop_unrolling
 from .peephole import peephole
 from .shape_propagation import shape_propagation
 from .tuple_lowering import tuple_lowering
+from .value_refinement import value_refinement
 
 Pass = Callable[[Graph], bool]
 # Adds facts to an optimized graph that only it shows are worth having; returns whether it did
@@ -48,6 +49,7 @@ OPTIMIZATIONS: List[Tuple[str, Pass]] = [
     ("shape_propagation", shape_propagation),
     ("inlining", inlining),
     ("constant_propagation", constant_propagation),
+    ("value_refinement", value_refinement),
     ("peephole", peephole),
     ("tuple_lowering", tuple_lowering),
     ("loop_unrolling", loop_unrolling),

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph, Type
-from minitorch_jit.ir.types import TensorType, UnionType, annotation_str
+from minitorch_jit.ir.types import TensorType, TupleType, UnionType, annotation_str
 
+from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
 from ..ops import dispatch
 from ..ops.dispatch import _NOFIT, convert
@@ -26,6 +28,7 @@ from .objects import holds_named_tuples, holds_objects, named_tuples
 
 _writer: Optional[Callable[[Any, Any], None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
+_definer: Optional[Callable[["ScriptModule", str, int], None]] = None
 
 
 def writes_archives(save: Callable[[Any, Any], None]) -> None:
@@ -47,10 +50,23 @@ class ArgumentTypeError(TypeError, RuntimeError):
     arguments, and a RuntimeError, as TorchScript raises it."""
 
 
+def defines_methods(define: Callable[["ScriptModule", str, int], None]) -> None:
+    """The scripter registers what ``ScriptModule.define(src)`` runs: ``define(module, src,
+    frames_up)`` compiles the methods the text defines (names in it resolve in the scope
+    ``frames_up`` frames above it)."""
+    global _definer
+    _definer = define
+
+
 def _save(obj: Any, f: Any) -> None:
     if _writer is None:
         raise RuntimeError("saving needs minitorch_jit.serialization, which is not imported")
     _writer(obj, f)
+
+
+class CallError(TypeError, RuntimeError):
+    """Arguments that do not fit a compiled function's signature: Python's TypeError, and
+    the RuntimeError TorchScript raises for them."""
 
 
 class ScriptFunction:
@@ -76,6 +92,20 @@ class ScriptFunction:
         return self._graph
 
     @property
+    def schema(self) -> str:
+        """The calling convention as TorchScript prints schemas: ``foo(Tensor x, int n=2) ->
+        Tensor`` (a tuple result in parentheses: ``-> ((Tensor, Tensor))``)."""
+        params = []
+        for p, v in zip(self.signature.parameters.values(), self._graph.inputs):
+            default = "" if p.default is p.empty else f"={p.default!r}"
+            params.append(f"{v.type} {p.name}{default}")
+        outputs = self._graph.outputs
+        result = str(outputs[0].type) if len(outputs) == 1 else "(" + ", ".join(str(o.type) for o in outputs) + ")"
+        if len(outputs) == 1 and isinstance(outputs[0].type, TupleType):
+            result = f"({result})"
+        return f"{self.name}({', '.join(params)}) -> {result}"
+
+    @property
     def code(self) -> str:
         """The graph as the Python source that runs it."""
         if self._code is None:
@@ -86,6 +116,14 @@ class ScriptFunction:
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
+            params = list(self.signature.parameters.values())
+            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            if len(args) > len(positional) and all(p.kind != p.VAR_POSITIONAL for p in params):
+                raise CallError(f"{self.name}() expected at most {len(positional)} argument(s) but received "
+                                f"{len(args)} argument(s) ({e})") from None
+            missing = re.search(r"missing a required (?:keyword-only )?argument: '(\w+)'", str(e))
+            if missing:
+                raise CallError(f"{self.name}() is missing value for argument '{missing.group(1)}' ({e})") from None
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
         values = list(bound.arguments.values())
@@ -213,6 +251,8 @@ class ScriptModule(Module):
 
     def __init__(self, original_name: Optional[str] = None):
         super().__init__()
+        if isinstance(original_name, bool):  # PyTorch's old ScriptModule(optimize) argument
+            original_name = None
         object.__setattr__(self, "original_name", original_name or type(self).__name__)
         object.__setattr__(self, "_methods", {})
         object.__setattr__(self, "_constants", {})
@@ -230,6 +270,13 @@ class ScriptModule(Module):
                 _subclass_compiler(self)
 
         cls.__init__ = __init__  # type: ignore[method-assign]
+
+    def define(self, src: str) -> None:
+        """Compile the ``def`` s of TorchScript source text ``src`` as methods of this module
+        (``self`` first); names in it resolve in the caller's scope."""
+        if _definer is None:
+            raise RuntimeError("define needs minitorch_jit.scripter, which is not imported")
+        _definer(self, src, 1)
 
     def _add_method(self, method: ScriptMethod) -> None:
         method.owner = self
@@ -298,9 +345,32 @@ class ScriptModule(Module):
 
 
 
+class ScriptContainer(ScriptModule):
+    """The ScriptModule of a Sequential or ModuleList: sized, iterable and indexable from
+    Python like the container. Its modules are fixed: compiled methods unrolled their loops
+    over the modules it had, so adding one is an error rather than a module they never call."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Any:
+        return iter(self._modules.values())
+
+    def __getitem__(self, i: Any) -> Any:
+        mods = list(self._modules.values())
+        return mods[i]
+
+    def _fixed(self, *args: Any) -> Any:
+        raise RuntimeError(f"cannot add modules to the scripted {self.original_name}: its compiled methods "
+                           "were unrolled over the modules it had; change the Python module and script it again")
+
+    append = extend = insert = _fixed
+
+
 def mirror(module: Module) -> ScriptModule:
     """A ScriptModule with ``module``'s structure, sharing its parameters and buffers."""
-    sm = ScriptModule(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name)
+    kind = ScriptContainer if isinstance(module, (Sequential, ModuleList, ScriptContainer)) else ScriptModule
+    sm = kind(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name)
     for name, p in module._parameters.items():
         sm.register_parameter(name, p)
     for name, b in module._buffers.items():

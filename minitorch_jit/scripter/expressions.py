@@ -52,7 +52,7 @@ from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
 from .ssa import refine
 from .tensor_properties import TENSOR_PROPERTIES
-from .types import DICT_KEYS, annotation_type, erase, is_number, type_name
+from .types import DICT_KEYS, annotation_type, erase, is_number, language_names, type_name
 
 # Python constructs outside the language: what to call them, and the fix where there is one.
 UNSUPPORTED = {
@@ -352,7 +352,7 @@ class ExpressionBuilder:
                        fix=f"assign '{node.id}' before this line, on every path")
         found, obj = self.source.python_value(node.id)
         if not found:
-            self.error(f"undefined name '{node.id}'", self.range(node))
+            self.error(f"undefined value {node.id}", self.range(node))
         return sugar.python_value(self, obj, self.range(node), node.id)
 
     def build_Constant(self, node: ast.Constant) -> Value:
@@ -418,7 +418,10 @@ class ExpressionBuilder:
             if not found:
                 found, obj = self.source.evaluated_annotation(node)
             if not found:
-                self.error(f"unknown type '{node.id}'", self.range(node))
+                language = language_names()
+                if node.id not in language:
+                    self.error(f"Unknown type name {node.id}", self.range(node))
+                obj = language[node.id]
             return obj
         if isinstance(node, ast.Attribute):
             base = self.resolve_type_name(node.value)
@@ -571,8 +574,12 @@ class ExpressionBuilder:
                 continue
             v = a.value
             expected = erase(formal.type)
+            as_list = expected.elem if isinstance(expected, OptionalType) else expected
             if a.empty_list and isinstance(expected, ListType):
                 v = self.insert("prim::ListConstruct", [], [expected]).output
+            elif isinstance(as_list, ListType) and isinstance(v.type, TupleType) and \
+                    all(e.is_subtype_of(as_list.elem) for e in v.type.elems):  # a tuple passed for a list
+                v = self.make_list(self.tuple_items(v), as_list.elem, fresh=True)
             elif isinstance(expected, FloatType) and isinstance(v.type, IntType):
                 v = self.op_call("builtins", "float", [a], {}, a.where, "float")
             elif a.literal and _literal_fits(v.type, expected):
@@ -582,8 +589,8 @@ class ExpressionBuilder:
                 v = self.make_list(self.tuple_items(v), _list_of(expected).elem, fresh=True)  # type: ignore[union-attr]
             elif not v.type.is_subtype_of(expected):
                 classes.check_interface(self, v, expected, a.where)
-                self.error(f"{display}() expected a value of type {type_name(expected)} for argument "
-                           f"'{p.name}' but got {type_name(v.type)}", a.where,
+                self.error(f"{display}(): Expected a value of type '{type_name(expected)}' for argument "
+                           f"'{p.name}' but instead found type '{type_name(v.type)}'", a.where,
                            fix=self.annotate_hint([v], type_name(expected)))
             inputs.append(v)
         sub = fn.graph.copy()
@@ -688,7 +695,10 @@ class ExpressionBuilder:
             return self.op_call("operator", "__not__", [Arg(r, where)], {}, where, "not in") \
                 if isinstance(op, ast.NotIn) else r
         if isinstance(op, (ast.Is, ast.IsNot)):
-            self.error("`is` compares only with None in script functions", where, fix="use == for values")
+            if not (isinstance(left.type, BoolType) and isinstance(right.type, BoolType)):
+                self.error("`is` compares only with None in script functions", where, fix="use == for values")
+            # True and False are singletons: on bools `is` is `==`, as TorchScript normalizes it
+            op = ast.Eq() if isinstance(op, ast.Is) else ast.NotEq()
         dunder, symbol = _COMPARE[type(op)]
         saved, self.where = self.where, where
         try:

@@ -114,6 +114,12 @@ class FunctionBuilder(ExpressionBuilder):
         return self.graph, signature
 
     def _check_decorators(self, tree: ast.FunctionDef) -> None:
+        """Decorators are not part of the language: as in TorchScript, what is compiled is the
+        body of the ``def``. That is the function being scripted unless a decorator replaced
+        it by a wrapper (``functools.wraps`` leaves ``__wrapped__``), whose own code would be
+        silently dropped: that is an error."""
+        if getattr(self.source.fn, "__wrapped__", None) is None:
+            return
         for d in tree.decorator_list:
             obj = None
             if isinstance(d, (ast.Name, ast.Attribute)):
@@ -122,9 +128,8 @@ class FunctionBuilder(ExpressionBuilder):
                 except ScriptError:
                     obj = None
             if obj not in self.compiler.decorators:
-                self.error(f"decorator @{ast.unparse(d)} is not supported on script functions", self.range(d),
-                           fix="remove it (only @script, @script_method, @torch.jit.export and @torch.jit.unused "
-                               "are understood)")
+                self.error(f"decorator @{ast.unparse(d)} replaced the function by a wrapper, whose code would not be "
+                           "compiled", self.range(d), fix="script the function it wraps, or remove the decorator")
 
     def _type_comment(self, tree: ast.FunctionDef) -> None:
         """A Python 2 style signature, ``# type: (int, List[Tensor]) -> Tensor`` after the
@@ -160,7 +165,7 @@ class FunctionBuilder(ExpressionBuilder):
 
     def _parameters(self, tree: ast.FunctionDef) -> inspect.Signature:
         args = tree.args
-        signature = inspect.signature(self.source.fn)
+        signature = self.source.signature()
         if modifier(self.source.fn) == UNUSED:  # as TorchScript: the body that reads them is not compiled
             variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
             signature = signature.replace(parameters=[p for p in signature.parameters.values()
@@ -171,6 +176,10 @@ class FunctionBuilder(ExpressionBuilder):
         elif args.kwarg is not None:
             self.unsupported(args.kwarg, "`**kwargs` is not supported in script functions",
                              "give the function named parameters", self._starred(args.kwarg, 2))
+        defaulted = next((a for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None), None)
+        if defaulted is not None and modifier(self.source.fn) != UNUSED:
+            self.unsupported(defaulted, "Compiled functions can't take variable number of arguments or use "
+                             "keyword-only arguments with defaults", "give it no default, or make it positional")
         params = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
         if self.self_value is not None:
             if not params:
@@ -422,7 +431,7 @@ class FunctionBuilder(ExpressionBuilder):
     def _unpack_starred(self, target: Any, value: Any, starred: List[int], where: SourceRange) -> None:
         """``a, *rest, z = t`` for a tuple ``t``: ``rest`` is the tuple of the items between."""
         if len(starred) > 1:
-            self.error("multiple starred expressions in assignment", self.range(target.elts[starred[1]]))
+            self.error("Only one starred expression is allowed on the lhs", self.range(target.elts[starred[1]]))
         if len(target.elts) == 1:
             self.error("A Starred expression may only appear on the lhs within the presence of another "
                        "non-starred expression", where)
@@ -639,8 +648,8 @@ class FunctionBuilder(ExpressionBuilder):
         if isinstance(t, TupleType):
             return sugar.StaticIter(self.tuple_items(x))
         fix = "check `is not None` first" if isinstance(t, OptionalType) else ""
-        self.error(f"cannot iterate over a value of type {type_name(t)} in script functions: '{type_name(t)}' object "
-                   "is not iterable", where, fix=fix)
+        self.error(f"'{type_name(t)}' object is not iterable (a script can iterate over lists, tensors, tuples, "
+                   "range(), enumerate() and zip())", where, fix=fix)
 
     def build_For(self, node: ast.For) -> None:
         if node.orelse:

@@ -282,7 +282,8 @@ def setitem(b: Any, x: Value, index: ast.expr, value: Value, where: SourceRange)
         b.op_call("dict", "__setitem__", [Arg(x, where), k, Arg(value, where)], {}, where, "dict item assignment")
         return
     if isinstance(t, TupleType):
-        b.error("'tuple' object does not support item assignment", where)
+        b.error("'tuple' object does not support item assignment: subscripted assignment is for lists and "
+                "tensors (tuples are immutable)", where)
     b.error(f"values of type {type_name(t)} do not support item assignment in script functions", where)
 
 

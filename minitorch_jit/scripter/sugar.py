@@ -44,8 +44,9 @@ from ..dtypes import dtype as DType
 from ..nn import functional
 from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
+from ..nn.modules.utils import NTUPLES
 from ..ops.containers import ScriptDict, ScriptList
-from ..runtime.compiled import ScriptFunction
+from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 from ..tensor import Tensor
 from ..tracer.recorder import is_tracing
 from . import attributes
@@ -55,7 +56,10 @@ from .containers import script_container
 from .errors import ScriptError, SourceRange
 from .jit_functions import CHECK_MESSAGE, _check, _unwrap_optional, annotate, is_scripting
 from .jit_functions import isinstance as jit_isinstance
-from .types import python_type, type_name
+from .modifiers import IGNORE, modifier
+from .overloads import choose, declarations
+from .source import Definition, defined_method
+from .types import is_number, python_type, type_name
 
 EXCEPTIONS = {c.__name__: c for c in (Exception, ValueError, RuntimeError, AssertionError, TypeError, IndexError,
                                       KeyError, NotImplementedError, ZeroDivisionError)}
@@ -68,18 +72,26 @@ class CallSite:
         self.b = b
         self.node = node
         self.where = where
-        for a in node.args:
-            if isinstance(a, ast.Starred):
-                b.unsupported(a, "`*args` in calls is not supported in script functions",
-                              fix="pass the arguments one by one")
         for k in node.keywords:
             if k.arg is None:
                 b.unsupported(k, "`**kwargs` in calls is not supported in script functions",
                               fix="pass the keyword arguments by name")
 
     def values(self) -> Tuple[List[Arg], Dict[str, Arg]]:
+        """The arguments, left to right; ``*t`` of a tuple passes its items."""
         b = self.b
-        args = [b.arg(a) for a in self.node.args]
+        args: List[Arg] = []
+        for a in self.node.args:
+            if not isinstance(a, ast.Starred):
+                args.append(b.arg(a))
+                continue
+            t = b.emit_value(a.value)
+            if not isinstance(t.type, TupleType):
+                b.unsupported(a, f"`*args` in calls is not supported in script functions for a value of type "
+                              f"{type_name(t.type)} (only for a tuple, whose length is known)",
+                              fix="pass the arguments one by one")
+            where = b.range(a)
+            args.extend(Arg(v, where) for v in b.tuple_items(t))
         kwargs = {k.arg: b.arg(k.value) for k in self.node.keywords}
         return args, kwargs  # type: ignore[return-value]
 
@@ -271,8 +283,10 @@ class Builtin(Sugar):
     def call_range(self, b: Any, site: CallSite) -> Any:
         site.no_keywords("range()")
         args, _ = site.values()
-        if not 1 <= len(args) <= 3:
-            b.error(f"range expected 1 to 3 arguments, got {len(args)}", site.where)
+        if not args:
+            b.error("range() expects 1 argument but got 0", site.where)
+        if len(args) > 3:
+            b.error(f"range() expects at most 3 arguments but got {len(args)}", site.where)
         for a in args:
             if not isinstance(a.value.type, IntType):
                 b.error(f"range() arguments must be int, not {type_name(a.value.type)}", a.where,
@@ -564,18 +578,63 @@ class ExceptionValue(Sugar):
 
 
 class Callee(Sugar):
-    """A script function (or a Python function, compiled when first called)."""
+    """A script function (or a Python function, compiled when first called). ``holder`` says
+    which module attribute holds it, when one does (an error compiling it says so)."""
 
-    def __init__(self, fn: Any, display: str):
-        self.fn, self.display = fn, display
+    def __init__(self, fn: Any, display: str, holder: str = ""):
+        self.fn, self.display, self.holder = fn, display, holder
 
     def describe(self) -> str:
         return f"function '{self.display}'"
 
     def call(self, b: Any, site: CallSite) -> Any:
-        compiled = b.compiler.function(self.fn, site.where)
         args, kwargs = site.values()
+        overload = choose(b, self.fn, args, kwargs, site.where, self.display) if declarations(self.fn) else None
+        try:
+            compiled = b.compiler.function(self.fn, site.where, overload)
+        except ScriptError as e:
+            if self.holder:
+                e.notes.append((f"{self.holder} holds a function, which failed to compile", site.where))
+            raise
         return b.call_function(compiled, args, kwargs, [], site.where, self.display)
+
+
+class NTuple(Sugar):
+    """``_single``/``_pair``/``_triple``/``_quadruple`` (``torch.nn.modules.utils``): a number
+    becomes a tuple of ``n`` copies of it, a tuple stays itself."""
+
+    def __init__(self, name: str, n: int):
+        self.name, self.n = name, n
+
+    def describe(self) -> str:
+        return f"{self.name}()"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        site.no_keywords(self.name)
+        args, _ = site.values()
+        if len(args) != 1:
+            b.error(f"{self.name}() takes one argument", site.where)
+        v = args[0].value
+        if isinstance(v.type, TupleType):
+            return v
+        if not is_number(v.type):
+            b.error(f"{self.name}() takes a number or a tuple in script functions, not {type_name(v.type)} (a list's "
+                    "length is not known when compiling)", args[0].where)
+        return b.insert("prim::TupleConstruct", [v] * self.n, [TupleType([v.type] * self.n)]).output
+
+
+class IgnoredClass(Sugar):
+    """A class marked ``@torch.jit.ignore``: Python's, which a script cannot make."""
+
+    def __init__(self, cls: type):
+        self.cls = cls
+
+    def describe(self) -> str:
+        return f"class '{self.cls.__name__}' (@torch.jit.ignore)"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        b.error(f"Cannot instantiate class '{self.cls.__name__}' in a script: it is marked @torch.jit.ignore",
+                site.where)
 
 
 class ModuleValue(Sugar):
@@ -611,17 +670,33 @@ class ModuleValue(Sugar):
             return ModuleValue(sub, self.mirror.__dict__["_modules"][name], self._path(name))
         if self.is_constant(name):
             return b.python_constant(constant_value(m, name, where))
+        if defined_method(self.mirror, name) is not None:
+            return BoundMethod(self, name)
+        raw = m.__dict__[name] if name in m.__dict__ else inspect.getattr_static(type(m), name, None)
+        if modifier(raw) == IGNORE and callable(raw):  # a method (or instance override) left to Python
+            from .python_calls import ignored  # it builds on this module's Sugar
+            call = ignored(getattr(m, name), self._path(name))
+            if call is not None:
+                return call
         if (name in m.__dict__ or hasattr(type(m), name) and not callable(getattr(type(m), name))) and \
                 attributes.is_state(m, name):
             return b.attribute_value(self._path(name), self._state(b, name, where))
         if name in m.__dict__:
+            value = m.__dict__[name]
+            if isinstance(value, ScriptMethod):  # the module's own compiled method
+                return BoundMethod(self, name)
+            if isinstance(value, (pytypes.FunctionType, ScriptFunction)) or id(value) in _generated_op_functions():
+                meaning = python_value(b, value, where, self._path(name))
+                if isinstance(meaning, Callee):
+                    meaning.holder = f"attribute '{self._path(name)}' of module {type(m).__name__}"
+                return meaning
             if object_attribute is not None:
-                obj = object_attribute(b, self, name, m.__dict__[name], where)
+                obj = object_attribute(b, self, name, value, where)
                 if obj is not None:
                     return obj
-            if isinstance(m.__dict__[name], (list, dict)):
+            if isinstance(value, (list, dict)):
                 return self.container(b, name, where)
-            return module_constant(b, m.__dict__[name], where, f"{self.describe()}.{name}")
+            return module_constant(b, value, where, f"{self.describe()}.{name}")
         method = inspect.getattr_static(type(m), name, None)
         if isinstance(getattr(method, "fn", method), pytypes.FunctionType) or name in m.__dict__.get("_methods", {}):
             return BoundMethod(self, name)
@@ -747,8 +822,12 @@ class BoundMethod(Sugar):
         return f"method '{self.owner._path(self.name)}'"
 
     def call(self, b: Any, site: CallSite) -> Any:
-        method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, site.where)
         args, kwargs = site.values()
+        fn = getattr(inspect.getattr_static(type(self.owner.module), self.name, None), "fn", None) or \
+            inspect.getattr_static(type(self.owner.module), self.name, None)
+        overload = choose(b, fn, args, kwargs, site.where, self.owner._path(self.name), skip_self=True) \
+            if fn is not None and declarations(fn) else None
+        method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, site.where, overload)
         inputs = method.graph.inputs[len(method.signature.parameters):]
         written = [self.owner._path(p) for p in method.written_paths]
         for p in written:
@@ -957,6 +1036,8 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
             return meaning
     if isinstance(obj, ScriptFunction):
         return Callee(obj, name)
+    if isinstance(obj, type) and modifier(obj) == IGNORE:
+        return IgnoredClass(obj)
     if isinstance(obj, type) and issubclass(obj, BaseException):
         if obj.__name__ not in EXCEPTIONS or EXCEPTIONS[obj.__name__] is not obj:
             b.error(f"raising {obj.__name__} is not supported in script functions", where,
@@ -968,13 +1049,25 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return IsInstance("isinstance")
     if id(obj) in _BUILTINS and _BUILTINS[id(obj)] == getattr(obj, "__name__", None):
         return Builtin(obj.__name__)
-    if isinstance(obj, pytypes.FunctionType):
+    if isinstance(obj, pytypes.FunctionType) and obj in NTUPLES:
+        return NTuple(obj.__name__, NTUPLES[obj])
+    if isinstance(obj, (pytypes.FunctionType, pytypes.MethodType)):
+        from .python_calls import ignored  # it builds on this module's Sugar
+        call = ignored(obj, name)
+        if call is not None:
+            return call
+    if isinstance(obj, (pytypes.FunctionType, Definition)):
         return Callee(obj, name)
     if isinstance(obj, pytypes.ModuleType):
-        b.error(f"module '{obj.__name__}' cannot be used in script functions", where)
+        if obj.__name__.split(".")[0] in _OPAQUE_MODULES:
+            b.error(f"module '{obj.__name__}' cannot be used in script functions", where)
+        return Namespace(None, obj, name)  # its attributes mean what they are in Python
     if isinstance(obj, Tensor):
         b.error(f"'{name}' is a Tensor from outside the function; script functions cannot capture tensors",
                 where, fix="pass it as an argument (or make it a parameter or buffer of the module)")
+    if isinstance(obj, ScriptModule):
+        b.error(f"Cannot call a ScriptModule that is not a submodule of the caller: '{name}' is a module from "
+                "outside the function", where, fix="make it a submodule and script the parent module")
     if isinstance(obj, Module):
         b.error(f"'{name}' is a module from outside the function; script functions cannot capture modules", where,
                 fix="make it a submodule and script the parent module")
@@ -983,7 +1076,12 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
     ok, _ = python_type(obj)
     if ok:
         return b.python_constant(obj)
-    b.error(f"'{name}' has type {type(obj).__name__}, which script functions cannot use", where)
+    b.error(f"python value of type '{type(obj).__name__}' cannot be used as a value: '{name}' is not a value "
+            "script functions have", where)
+
+
+# Modules whose functions are compiled code (not Python source a script could compile)
+_OPAQUE_MODULES = ("numpy", "builtins", "sys", "os")
 
 
 # The package whose namespace is ``torch`` (and ``torch.jit``) in scripts. It imports the

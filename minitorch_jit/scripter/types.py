@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 import builtins
 import collections
+import math
+import sys
 import types as pytypes
 import typing
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -56,6 +58,14 @@ _DICTS = (typing.Dict, dict, collections.OrderedDict, typing.OrderedDict)
 _ANNOTATE = "annotate with int, float, bool, str, Tensor, List[T], Dict[K, V], Tuple[...] or Optional[T]"
 DICT_KEYS = (StrType, IntType, FloatType, BoolType)
 """The kinds of dict keys (TorchScript also hashes tensors by identity; here they are not keys)."""
+
+
+def language_names() -> Dict[str, Any]:
+    """Names the script language knows without Python: in type comments, TorchScript source
+    given as text, and annotations naming what the function's module did not import."""
+    root = sys.modules[__name__.split(".")[0]]
+    return {"torch": root, "math": math, "Tensor": Tensor, "List": typing.List, "Tuple": typing.Tuple,
+            "Optional": typing.Optional, "Dict": typing.Dict, "Any": typing.Any}
 
 
 def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], Any]) -> Type:

@@ -156,6 +156,17 @@ def _decode_value(j: Any, where: str) -> Any:
 # -- saving -----------------------------------------------------------------------------------------
 
 
+def _refuse_python_calls(graph: Graph, owner: str) -> None:
+    """A call back into Python (``@torch.jit.ignore``) cannot be saved: the archive holds no
+    code to run. Raised as TorchScript raises it, naming the function."""
+    for node in graph.all_nodes():
+        if node.kind == "prim::PythonOp":
+            raise RuntimeError(f"Could not export Python function call '{node.attrs.get('name')}' (in {owner}). "
+                               "Remove calls to Python functions (@torch.jit.ignore) before export")
+        if SUBGRAPH in node.attrs:
+            _refuse_python_calls(node.attrs[SUBGRAPH], owner)
+
+
 class _Writer:
     def __init__(self) -> None:
         self.files: Dict[str, bytes] = {}
@@ -181,6 +192,7 @@ class _Writer:
         return self.tensor_index[id(t)]
 
     def function(self, fn: ScriptFunction, base: str) -> Dict[str, Any]:
+        _refuse_python_calls(fn.graph, fn.qualified_name)
         self.graphs.append(fn.graph)
         graph = self.file("code", base, ".graph", print_graph(fn.graph, constants=self.constants).encode())
         self.file("code", base, ".py", fn.code.encode())
