@@ -480,6 +480,15 @@ def test_errors_in_a_callee_say_where_it_was_called_from():
 # -- modules ----------------------------------------------------------------------------------------
 
 
+class ListAttribute(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.sizes = [1, 2]
+
+    def forward(self, x):
+        return x * self.sizes[0]
+
+
 class TensorAttribute(nn.Module):
     def __init__(self):
         super().__init__()

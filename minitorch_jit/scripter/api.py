@@ -152,9 +152,6 @@ def script(obj: Any, type_hint: Any = None) -> Any:
             raise TypeError(f"script() of the class {obj.__name__} is not supported: script a class of your own, "
                             "an Enum, an instance of a module, or a function")
         return obj  # as in TorchScript: the class, compiled, is usable from scripts
-    if classes.is_user_class(type(obj)):  # an instance: an object scripts and Python share
-        from ..runtime.objects import object_of
-        return object_of(obj, classes.class_type(_compiler, type(obj)))
     call = inspect.getattr_static(type(obj), "__call__", None)
     if isinstance(call, types.FunctionType):  # a callable object: TorchScript reads its __call__
         tree = FunctionSource.of(call)
@@ -162,6 +159,9 @@ def script(obj: Any, type_hint: Any = None) -> Any:
         if star is not None:
             raise UnsupportedNodeError("Compiled functions can't take variable number of arguments or use "
                                        "keyword-only arguments with defaults", tree.range(star))
+    if classes.is_user_class(type(obj)):  # an instance: an object scripts and Python share
+        from ..runtime.objects import object_of
+        return object_of(obj, classes.class_type(_compiler, type(obj)))
     raise TypeError(f"script() takes a function or an nn.Module, not {type(obj).__name__}")
 
 

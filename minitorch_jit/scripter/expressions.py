@@ -438,8 +438,9 @@ class ExpressionBuilder:
         if isinstance(node, (ast.List, ast.ListComp)) and isinstance(t, (UnionType, OptionalType)):
             return self._list_in_union(node, t, where)
         if isinstance(node, ast.List) and isinstance(t, ListType):
-            items = [self.typed_value(e, t.elem) for e in node.elts]
-            if any(not v.type.is_subtype_of(t.elem) for v in items):
+            try:
+                items = [self.typed_value(e, t.elem) for e in node.elts]
+            except ScriptError:  # TorchScript names the list, not the element
                 self.error(f"List type annotation `{type_name(t)}` did not match the types of the given list "
                            "elements", where)
             return self.insert("prim::ListConstruct", items, [t]).output
@@ -471,6 +472,9 @@ class ExpressionBuilder:
                 return self.graph.insert_constant(None, t, source=self._location())
         if v.type.is_subtype_of(t):
             return v
+        if isinstance(node, ast.ListComp) and isinstance(t, ListType):
+            self.error(f"List type annotation `{type_name(t)}` did not match the types of the given list "
+                       "elements", where)
         if isinstance(t, DictType) and isinstance(v.type, DictType) and v.type.key != t.key:
             self.error(f"Dict type annotation `{type_name(t)}` did not match the type of an actual key type "
                        f"`{type_name(v.type.key)}`", where)

@@ -1030,21 +1030,21 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return OpName(generated[0], generated[1], name)
     if isinstance(obj, DType):
         return b.constant(obj.name, SCALARTYPE)
+    if isinstance(obj, type) and modifier(obj) == IGNORE:
+        return IgnoredClass(obj)
+    if obj is collections.OrderedDict:  # TorchScript's dicts keep insertion order: an OrderedDict is a dict
+        return Builtin("dict")
     if user_objects is not None:
         meaning = user_objects(b, obj, where, name)
         if meaning is not None:
             return meaning
     if isinstance(obj, ScriptFunction):
         return Callee(obj, name)
-    if isinstance(obj, type) and modifier(obj) == IGNORE:
-        return IgnoredClass(obj)
     if isinstance(obj, type) and issubclass(obj, BaseException):
         if obj.__name__ not in EXCEPTIONS or EXCEPTIONS[obj.__name__] is not obj:
             b.error(f"raising {obj.__name__} is not supported in script functions", where,
                     fix="raise a built-in exception: " + ", ".join(EXCEPTIONS))
         return ExceptionClass(obj)
-    if obj is collections.OrderedDict:  # TorchScript's dicts keep insertion order: an OrderedDict is a dict
-        return Builtin("dict")
     if obj is builtins.isinstance:
         return IsInstance("isinstance")
     if id(obj) in _BUILTINS and _BUILTINS[id(obj)] == getattr(obj, "__name__", None):

@@ -126,7 +126,7 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
                               f"e.g. {name}[int]", where(node))
     if obj in _DICTS:
         raise ScriptError("Attempted to use Dict without contained types. Please add contained type, e.g. "
-                          "Dict[int, int]", where(node))
+                          "Dict[int, int]", where(node), fix="write Dict[str, Tensor], Dict[int, int], ...")
     raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
                       fix=_ANNOTATE)
 
@@ -271,5 +271,11 @@ def typing_type(obj: Any, namespace: Dict[str, Any], where: Optional[SourceRange
         return TupleType([typing_type(a, namespace, where) for a in args])
     if origin is typing.Union or (origin is not None and origin is getattr(pytypes, "UnionType", None)):
         return union_of([typing_type(a, namespace, where) for a in args])
+    if origin in (dict, collections.OrderedDict) and len(args) == 2:
+        return DictType(typing_type(args[0], namespace, where), typing_type(args[1], namespace, where))
+    user = user_types(obj, where) if user_types is not None else None
+    if user is not None:
+        return user
     raise ScriptError(f"unsupported type annotation {obj!r}", where,
-                      fix="annotate with int, float, bool, str, Tensor, List[T], Tuple[...], Optional[T] or Union")
+                      fix="annotate with int, float, bool, str, Tensor, List[T], Dict[K, V], Tuple[...], Optional[T], "
+                          "Union or a scripted class")

@@ -198,8 +198,6 @@ def check_in_loop(x):
     return x
 
 
-@pytest.mark.xfail(strict=True, reason="x.tolist() typed by an annotation comes with the lists work of issue 17, on "
-                   "another branch")
 def test_torch_check():
     t = torch.tensor([1, 2, 3])
     fns = [check_basic, check_with_message, check_with_kwarg_message, check_cond_kwarg, check_both_kwargs,
