@@ -6,9 +6,9 @@ from .scripter import ScriptError, annotate, is_scripting, script, script_method
 from .scripter.constants import Final
 from .scripter.modifiers import export, unused
 from .serialization import LoadError, load, save
-from .tracer.api import trace
+from .tracer.api import trace, trace_module
 from .tracer.recorder import TracerWarning, TracingCheckError, is_tracing
 
-__all__ = ["ScriptFunction", "ScriptModule", "trace", "script", "script_method", "annotate", "is_scripting",
-           "is_tracing", "export", "unused", "Final", "ScriptError", "TracerWarning", "TracingCheckError", "save",
-           "load", "LoadError"]
+__all__ = ["ScriptFunction", "ScriptModule", "trace", "trace_module", "script", "script_method", "annotate",
+           "is_scripting", "is_tracing", "export", "unused", "Final", "ScriptError", "TracerWarning",
+           "TracingCheckError", "save", "load", "LoadError"]

@@ -60,6 +60,10 @@ class ScriptFunction:
         # calls with this many positional tensors bind in order with nothing to check but
         # their types (None: every call binds its arguments through the signature)
         self._tensor_arity = _tensor_arity(signature, graph)
+        # a trace's arguments that are not the graph's values as they are (dicts, passed to
+        # the graph as tuples), and a result that is not (dicts, returned as tuples)
+        self.adapters: Dict[int, Callable[[Any], Any]] = {}
+        self.rebuild: Optional[Callable[[Any], Any]] = None
 
     @property
     def graph(self) -> Graph:
@@ -80,6 +84,8 @@ class ScriptFunction:
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
         values = list(bound.arguments.values())
+        for i, adapt in self.adapters.items():
+            values[i] = adapt(values[i])
         for (pname, v), inp in zip(bound.arguments.items(), self._graph.inputs):
             if convert(v, inp.type) is _NOFIT:
                 raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
@@ -101,7 +107,20 @@ class ScriptFunction:
         tracer = dispatch.state.tracer
         if tracer is not None:
             result = tracer.record_call(self._graph, self.name, values, result)
-        return result
+        return result if self.rebuild is None else self.rebuild(result)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The function called as a module's forward is (code written for a traced module
+        calls ``.forward`` on traced functions too)."""
+        return self(*args, **kwargs)
+
+    def adapt(self, adapters: Dict[int, Callable[[Any], Any]], rebuild: Optional[Callable[[Any], Any]]) -> None:
+        """Calls convert argument ``i`` with ``adapters[i]`` before the graph takes it, and the
+        graph's result with ``rebuild`` (see :mod:`minitorch_jit.tracer.inputs`)."""
+        self.adapters = dict(adapters)
+        self.rebuild = rebuild
+        if adapters or rebuild is not None:
+            self._tensor_arity = None  # such calls bind through the signature
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         """The specialized, optimized graph that runs for inputs like these."""
@@ -121,10 +140,17 @@ class ScriptFunction:
     def save(self, f: Any) -> None:
         """Write this function to an archive (a path or a binary file); see
         :func:`minitorch_jit.save`."""
+        _refuse_adapted(self)
         _save(self, f)
 
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.qualified_name}>"
+
+
+def _refuse_adapted(fn: "ScriptFunction") -> None:
+    if fn.adapters or fn.rebuild is not None:
+        raise RuntimeError(f"{fn.qualified_name}: a trace taking or returning dicts cannot be saved (the archive "
+                           "format holds graphs, and its dicts are not in its graph)")
 
 
 def _tensor_arity(signature: inspect.Signature, graph: Graph, attributes: int = 0) -> Optional[int]:
@@ -242,6 +268,8 @@ class ScriptModule(Module):
     def save(self, f: Any) -> None:
         """Write this module, its submodules, parameters, buffers and compiled methods to an
         archive (a path or a binary file); see :func:`minitorch_jit.save`."""
+        for method in self._methods.values():
+            _refuse_adapted(method)
         _save(self, f)
 
     def explain(self, *args: Any, **kwargs: Any) -> str:
