@@ -36,7 +36,10 @@ it rewrites (``RULES``):
   rank or sizes are known become constants;
 - number and boolean algebra: ``n + 0``, ``n - 0``, ``n * 1``, ``n * 0``, ``n // 1`` of
   ints, ``not not b``; an ``If`` output that is its condition (``b and True``), its negation,
-  or the same value on both branches; unpacking a tuple or list just built.
+  or the same value on both branches; unpacking a tuple or list just built;
+- ``x is None`` (``is not``) of a value whose type cannot be None, and ``unchecked_cast(x)``
+  of an ``x`` already of the cast's type: what an ``Optional[Tensor]`` input specialized to
+  a tensor makes of its tests (the branches then fold, and what follows fuses).
 """
 from __future__ import annotations
 
@@ -47,7 +50,20 @@ import numpy as np
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import Graph, Node, Value
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import BOOL, INT, ListType, TensorType, is_float, is_integral
+from minitorch_jit.ir.types import (
+    BOOL,
+    INT,
+    BoolType,
+    FloatType,
+    IntType,
+    ListType,
+    NoneType,
+    StrType,
+    TensorType,
+    TupleType,
+    is_float,
+    is_integral,
+)
 
 from .alias_analysis import AliasDb, alias_db, keeps_alias_db
 from .effects import may_raise, require_ops
@@ -309,6 +325,25 @@ def _double_not(node: Node, db: AliasDb) -> Optional[List[Value]]:
     return [inner.inputs[0]] if inner is not None else None
 
 
+_NEVER_NONE = (TensorType, IntType, FloatType, BoolType, StrType, ListType, TupleType)
+
+
+def _none_test(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``x is None`` of a value whose type cannot be None (an ``Optional[Tensor]`` input
+    specialized to a tensor) is False, ``x is not None`` True."""
+    a, b = node.inputs
+    other = a if isinstance(b.type, NoneType) else b if isinstance(a.type, NoneType) else None
+    if other is None or not isinstance(other.type, _NEVER_NONE):
+        return None
+    return _constant(node, node.kind == "aten::__isnot__")
+
+
+def _known_cast(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``unchecked_cast(x)`` of an ``x`` whose type already is the cast's: ``x``."""
+    x = node.inputs[0]
+    return [x] if x.type.is_subtype_of(node.output.type) else None
+
+
 def _defined_outside(v: Value, node: Node) -> bool:
     return not any(v.node.is_descendant_of(b) for b in node.blocks)
 
@@ -387,6 +422,7 @@ RULES: Dict[str, Rule] = {
     "aten::add": _arithmetic, "aten::sub": _arithmetic, "aten::mul": _arithmetic, "aten::div": _arithmetic,
     "aten::floor_divide": _arithmetic, "aten::neg": _double_neg, "aten::__not__": _double_not,
     "aten::dim": _dim, "aten::size": _size_query, "aten::numel": _numel,
+    "aten::__is__": _none_test, "aten::__isnot__": _none_test, "prim::unchecked_cast": _known_cast,
     "prim::If": _if_outputs, "prim::TupleUnpack": _unpack_built, "prim::ListUnpack": _unpack_built,
     "prim::TupleIndex": _tuple_index_built, "aten::len": _len, "aten::__getitem__": _getitem_built,
 }

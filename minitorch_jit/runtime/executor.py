@@ -27,7 +27,7 @@ import numpy as np
 
 from minitorch_jit.codegen.host import HostCode, generate
 from minitorch_jit.ir import Graph, TensorType, Type, Value
-from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType, tensor_type
+from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType, TupleType, tensor_type
 from minitorch_jit.passes.fusion import FusionReport, recording
 from minitorch_jit.passes.peephole import size_reads
 
@@ -88,6 +88,9 @@ def specialized_type(declared: Type, key: Any) -> Type:
         elems = [specialized_type(declared.elem, k) for k in key[1]]
         if all(e == elems[0] for e in elems):
             return ListType(elems[0])
+    if isinstance(declared, TupleType) and isinstance(key, tuple) and key[0] == "tuple" and \
+            len(key[1]) == len(declared.elems):
+        return TupleType([specialized_type(d, k) for d, k in zip(declared.elems, key[1])])
     return declared
 
 

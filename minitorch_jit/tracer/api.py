@@ -89,7 +89,7 @@ def trace(func: Union[Callable[..., Any], Module], example_inputs: Any = None, o
           check_trace: bool = True, check_inputs: Optional[Sequence[Any]] = None, check_tolerance: float = 1e-5,
           strict: bool = True, _force_outplace: bool = False, _module_class: Any = None,
           _compilation_unit: Any = None, example_kwarg_inputs: Any = None,
-          _store_inputs: bool = True) -> Union[ScriptFunction, ScriptModule]:
+          _store_inputs: bool = True) -> Any:
     """Run ``func`` on ``example_inputs`` recording its tensor ops, as ``torch.jit.trace``.
     Returns a ScriptFunction, or a ScriptModule for a module (whose parameters and buffers
     become trailing graph inputs). Example inputs are tensors and (nested) tuples, lists and
@@ -132,9 +132,17 @@ def trace(func: Union[Callable[..., Any], Module], example_inputs: Any = None, o
     return traced
 
 
+def _retracer(fn: Callable[..., Any], mod: Module, name: str, strict: bool,
+              force_outplace: bool) -> Callable[[Tuple[Any, ...]], Any]:
+    """What traces method ``name`` of ``mod`` again, for the checks."""
+    def retrace(inputs: Tuple[Any, ...]) -> Any:
+        return _trace_one(fn, inputs, mod, name, strict, force_outplace)._methods[name]
+    return retrace
+
+
 def trace_module(mod: Module, inputs: Dict[str, Any], optimize: Any = None, check_trace: bool = True,
                  check_inputs: Optional[Sequence[Dict[str, Any]]] = None, check_tolerance: float = 1e-5,
-                 strict: bool = True, _force_outplace: bool = False, **unsupported: Any) -> ScriptModule:
+                 strict: bool = True, _force_outplace: bool = False, **unsupported: Any) -> Any:
     """Trace several methods of ``mod``: ``inputs`` maps each method's name to its example
     inputs, as ``torch.jit.trace_module``. Each becomes a compiled method of one ScriptModule."""
     if unsupported or optimize is not None:
@@ -154,7 +162,6 @@ def trace_module(mod: Module, inputs: Dict[str, Any], optimize: Any = None, chec
             fn = mod if name == "forward" else getattr(mod, name)
             checks = [_example_tuple(c[name]) for c in check_inputs] if check_inputs else \
                 [_example_tuple(inputs[name])]
-            check_trace_of(fn, traced._methods[name], checks,
-                           lambda i, fn=fn, name=name: _trace_one(fn, i, mod, name, strict, _force_outplace)
-                           ._methods[name], check_tolerance)
+            check_trace_of(fn, traced._methods[name], checks, _retracer(fn, mod, name, strict, _force_outplace),
+                           check_tolerance)
     return traced

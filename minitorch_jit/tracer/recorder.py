@@ -123,7 +123,8 @@ class Tracer:
             return
         parts = children(t)
         kind = "prim::ListUnpack" if isinstance(v.type, ListType) else "prim::TupleUnpack"
-        types = [v.type.elem] * len(parts) if isinstance(v.type, ListType) else list(v.type.elems)
+        types = [v.type.elem] * len(parts) if isinstance(v.type, ListType) else \
+            list(v.type.elems) if isinstance(v.type, TupleType) else []
         unpack = self.graph.insert(kind, [v], types)
         for part, out in zip(parts, unpack.outputs):
             self._bind_input(part, out)
