@@ -119,14 +119,16 @@ def _split_bias(graph: Graph, node: Node, constants: _Constants) -> bool:
 
 def _batch_norm(graph: Graph, node: Node, constants: _Constants) -> bool:
     """Inference ``batch_norm`` -> its pointwise form (see the module docstring)."""
-    if len(node.inputs) < 6:
+    if len(node.inputs) < 5:
         return False
-    x, mean, var, weight, bias, training = node.inputs[:6]
+    x, mean, var, weight, bias = node.inputs[:5]
     t = _tensor(x)
     if t is None or t.rank is None or t.rank < 2 or t.dtype is None or not is_float(t.dtype):
         return False
-    if training.node.kind != "prim::Constant" or training.constant is not False:
-        return False
+    if len(node.inputs) > 5:  # else left at its default, False (as traces record it)
+        training = node.inputs[5]
+        if training.node.kind != "prim::Constant" or training.constant is not False:
+            return False
     if len(node.inputs) > 7 and node.inputs[7].node.kind != "prim::Constant":
         return False
     if _tensor(mean) is None or _tensor(var) is None:

@@ -58,3 +58,41 @@ def test_an_optional_tensor_passed_a_tensor_is_specialized_and_fuses():
     # None is a plan of its own, with the other branch
     np.testing.assert_allclose(scale(x, None).numpy(), (x * 2.0).numpy(), rtol=1e-6)
     assert "aten::__is__" not in str(scale.graph_for(x, None))
+
+
+def test_scripted_and_traced_lenet_fuse_after_their_convolutions():
+    from minitorch_jit.bench.programs.lenet import LeNet
+    torch.manual_seed(0)
+    net = LeNet().eval()
+    x = torch.randn(4, 1, 28, 28)
+    for compiled in (torch.jit.script(net), torch.jit.trace(net, x)):
+        g = compiled.graph_for(x)
+        fused = groups(g)
+        assert len(fused) == 2, str(g)
+        for group in fused:
+            assert pointwise_kinds(group) == ["aten::add", "aten::relu"]  # the conv's bias and the relu
+            assert group.inputs[0].node.kind == "aten::conv2d"
+        # the pools keep their shapes: what follows them is typed
+        pools = [n for n in g.nodes if n.kind == "aten::max_pool2d"]
+        assert [str(p.output.type) for p in pools] == ["Float(4, 6, 12, 12)", "Float(4, 16, 4, 4)"]
+        np.testing.assert_allclose(compiled(x).numpy(), net(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_resnet_blocks_fuse_batch_norm_relu_and_the_residual_add():
+    from minitorch_jit.bench.programs.resnet import ResNet18
+    torch.manual_seed(0)
+    net = ResNet18(10, width=8).eval()
+    x = torch.randn(2, 3, 32, 32)
+    scripted = torch.jit.script(net)
+    fused = groups(scripted.graph_for(x))
+    kinds = [pointwise_kinds(g) for g in fused]
+    # the stem and each block's first conv: batch norm and relu; second conv: batch norm; then
+    # the residual add and relu; projections: batch norm
+    bn_relu = sorted(["aten::add", "aten::add", "aten::div", "aten::mul", "aten::relu", "aten::sqrt", "aten::sub"])
+    assert kinds.count(bn_relu) == 9
+    assert kinds.count(["aten::add", "aten::relu"]) == 8
+    assert not [n for n in scripted.graph_for(x).nodes if n.kind in ("aten::batch_norm", "aten::relu_", "aten::add_")]
+    np.testing.assert_allclose(scripted(x).numpy(), net(x).numpy(), rtol=1e-4, atol=1e-5)
+    traced = torch.jit.trace(net, x)
+    assert len(groups(traced.graph_for(x))) == len(fused)
+    np.testing.assert_allclose(traced(x).numpy(), net(x).numpy(), rtol=1e-4, atol=1e-5)
