@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Tuple
 
 from minitorch_jit.ir.graph import Block, Graph, Node, inline_block
+from minitorch_jit.ir.types import TENSOR, TensorType
 
 from .rewriting import replace_value
 from .shape_propagation import shape_propagation
@@ -32,11 +33,14 @@ from .shape_propagation import shape_propagation
 
 def inline_call(node: Node) -> bool:
     """Replace one ``prim::CallFunction`` node by a copy of its subgraph's nodes. Returns
-    whether the call's outputs were typed more precisely than the copies that replace them."""
+    whether the copies must be typed again: the call's outputs were typed more precisely than
+    the copies that replace them, or the callee's types may not hold for the call's inputs
+    (a traced callee's types describe its example inputs, which may be of another rank)."""
     callee = node.subgraph
     env = dict(zip(callee.inputs, node.inputs))
+    coarser = any(not v.type.is_subtype_of(p.type) for p, v in zip(callee.inputs, node.inputs)) or \
+        any(isinstance(v.type, TensorType) and v.type != TENSOR for n in callee.all_nodes() for v in n.outputs)
     results = inline_block(callee.block, node, env)
-    coarser = False
     for o, r in zip(node.outputs, results):
         coarser |= r.type != o.type and o.type.is_subtype_of(r.type)
         replace_value(o, r)

@@ -86,7 +86,7 @@ class ScriptFunction:
         values = list(bound.arguments.values())
         for i, adapt in self.adapters.items():
             values[i] = adapt(values[i])
-        for (pname, v), inp in zip(bound.arguments.items(), self._graph.inputs):
+        for pname, v, inp in zip(bound.arguments, values, self._graph.inputs):
             if convert(v, inp.type) is _NOFIT:
                 raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
                                 f"but got {dispatch.describe(v)}")

@@ -205,6 +205,11 @@ class GraphExecutor:
         self._float_inputs = [i for i, v in enumerate(graph.inputs)
                               if v.type in (FLOAT, OptionalType(FLOAT))]
 
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "GraphExecutor":
+        """A copy runs a copy of the graph and compiles its own plans (plans and the lock
+        are this executor's; ``copy.deepcopy`` of a compiled module must work)."""
+        return GraphExecutor(self.graph.copy(), self.name, self.optimize, self.fusion)
+
     def key(self, raw: Sequence[Any]) -> Tuple[Any, ...]:
         return tuple(arg_key(v) for v in raw)
 

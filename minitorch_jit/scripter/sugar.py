@@ -27,7 +27,7 @@ from ..dtypes import dtype as DType
 from ..nn import functional
 from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
-from ..runtime.compiled import ScriptFunction
+from ..runtime.compiled import ScriptFunction, ScriptModule
 from ..tensor import Tensor
 from ..tracer.recorder import is_tracing
 from .calls import Arg
@@ -602,8 +602,11 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         b.error(f"'{name}' is a Tensor from outside the function; script functions cannot capture tensors",
                 where, fix="pass it as an argument (or make it a parameter or buffer of the module)")
     if isinstance(obj, Module):
-        b.error(f"'{name}' is a module from outside the function; script functions cannot capture modules", where,
-                fix="make it a submodule and script the parent module")
+        # (PyTorch's words for a compiled one)
+        what = "Cannot call a ScriptModule that is not a submodule of the caller: " if isinstance(obj, ScriptModule) \
+            else ""
+        b.error(f"{what}'{name}' is a module from outside the function; script functions cannot capture modules",
+                where, fix="make it a submodule and script the parent module")
     if isinstance(obj, np.generic):
         obj = obj.item()
     ok, _ = python_type(obj)

@@ -33,6 +33,8 @@ def _record(fn: Callable[..., Any], inputs: Tuple[Any, ...], signature: inspect.
     """The graph of ``fn`` run on ``inputs``, the paths of the attributes it reads, and what
     turns its results back into the dicts ``fn`` returned (None when it returned none)."""
     tracer = Tracer(force_outplace)
+    seen = {id(t) for _, t in attrs}
+    inputs = tuple(_distinct(x, seen) for x in inputs)
     for t, name in zip(inputs, signature.parameters):
         tracer.add_input(t, name)
     attr_inputs = [(path, tracer.add_input(t, f"self.{path}")) for path, t in attrs]
@@ -51,6 +53,34 @@ def _record(fn: Callable[..., Any], inputs: Tuple[Any, ...], signature: inspect.
             g.block.erase_param(v.offset)
     verify(g)
     return g, kept, rebuild
+
+
+def _distinct(x: Any, seen: set) -> Any:
+    """``x`` with each tensor that is already an input or a parameter (``trace(m, m.weight)``,
+    ``trace(f, [x] * 2)``) replaced by a tensor of its own over the same memory, so that each
+    argument is a graph input of its own, as in PyTorch's traces."""
+    if isinstance(x, Tensor):
+        if id(x) in seen:
+            return Tensor._wrap(x._a)
+        seen.add(id(x))
+        return x
+    if isinstance(x, dict):
+        return {k: _distinct(v, seen) for k, v in x.items()}
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*[_distinct(e, seen) for e in x])
+    if isinstance(x, (tuple, list)):
+        return type(x)(_distinct(e, seen) for e in x)
+    return x
+
+
+def _without_none_submodules(module: ScriptModule) -> ScriptModule:
+    """A trace has no attribute for a submodule set to None (``self.submod = None``)."""
+    for name, sub in list(module._modules.items()):
+        if sub is None:
+            del module._modules[name]
+        elif isinstance(sub, ScriptModule):
+            _without_none_submodules(sub)
+    return module
 
 
 def _example_tuple(example_inputs: Any) -> Tuple[Any, ...]:
@@ -73,7 +103,7 @@ def _trace_one(fn: Callable[..., Any], inputs: Tuple[Any, ...], module: Optional
         sig = _signature(module.forward if fn is module else fn, len(inputs))
         attrs = list(module.named_parameters()) + list(module.named_buffers())
         graph, paths, rebuild = _record(fn, inputs, sig, attrs, strict, force_outplace)
-        traced: Any = into if into is not None else mirror(module)
+        traced: Any = into if into is not None else _without_none_submodules(mirror(module))
         m = ScriptMethod(graph, sig, method, paths, f"{type(module).__name__}.{method}")
         m.adapt(adapters, rebuild)
         traced._add_method(m)
@@ -153,7 +183,7 @@ def trace_module(mod: Module, inputs: Dict[str, Any], optimize: Any = None, chec
         raise AttributeError("expected a dictionary of (method_name, input) pairs")
     if config.disabled():
         return mod
-    traced: Any = mirror(mod)
+    traced: Any = _without_none_submodules(mirror(mod))
     for name, example in inputs.items():
         fn = mod if name == "forward" else getattr(mod, name)
         _trace_one(fn, _example_tuple(example), mod, name, strict, _force_outplace, traced)

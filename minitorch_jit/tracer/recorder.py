@@ -205,9 +205,12 @@ class Tracer:
                 self.values[id(b)] = (b, copy.output)
 
     def record(self, op: OpDef, bound: Sequence[Any], result: Any) -> Any:
-        """Called by the dispatcher after each op ran eagerly."""
-        if not (op.random or op.side_effects or any(self.traced(b) for b in bound)):
+        """Called by the dispatcher after each op ran eagerly. Every op is recorded (``ones(2,
+        3)`` too: it runs on each call), except tensors made from Python data that does not
+        come from the trace, which are constants, as in PyTorch's traces."""
+        if op.name in _FROM_DATA and not any(self.traced(b) for b in bound):
             return result
+
         formals = []
         for a in op.schema.arguments:
             formals.extend([a] * (len(bound) - len(op.schema.arguments) + 1) if a.vararg else [a])
@@ -275,8 +278,34 @@ class Tracer:
         node = self.graph.insert("prim::CallFunction", inputs, [o.type for o in graph.outputs],
                                  attrs={"name": name, "Subgraph": graph.copy()}, source=user_location())
         if len(node.outputs) == 1:
-            return self.bind_result(result, node.output)
-        return tuple(self.bind_result(r, o) for r, o in zip(result, node.outputs))
+            return self.bind_structured(result, node.output)
+        return tuple(self.bind_structured(r, o) for r, o in zip(result, node.outputs))
+
+    def bind_structured(self, x: Any, v: Value) -> Any:
+        """:meth:`bind_result`, and for a list or tuple (nested) holding tensors, each tensor
+        bound to its element of ``v``, unpacked in the graph."""
+        if isinstance(x, (list, tuple)) and x and self._holds_tensors(x) and \
+                isinstance(v.type, (ListType, TupleType)):
+            types = [v.type.elem] * len(x) if isinstance(v.type, ListType) else list(v.type.elems)
+            if len(types) == len(x):
+                kind = "prim::ListUnpack" if isinstance(v.type, ListType) else "prim::TupleUnpack"
+                unpack = self.graph.insert(kind, [v], types)
+                for part, out in zip(x, unpack.outputs):
+                    self.bind_structured(part, out)
+            return x
+        return self.bind_result(x, v)
+
+    @classmethod
+    def _holds_tensors(cls, x: Any) -> bool:
+        if isinstance(x, Tensor):
+            return True
+        return isinstance(x, (list, tuple)) and any(cls._holds_tensors(e) for e in x)
+
+    def warn_iteration(self, t: Tensor) -> None:
+        if id(t) in self.values:
+            warn("Iterating over a tensor might cause the trace to be incorrect. Passing a tensor of different "
+                 "shape won't change the number of iterations executed (and might lead to errors or silently give "
+                 "incorrect results).")
 
     def warn_conversion(self, t: Tensor, what: str) -> None:
         if id(t) not in self.values:
@@ -332,6 +361,9 @@ class Tracer:
         raise TypeError(f"trace: cannot return a value of type {type(x).__name__} from a traced function "
                         "(tensors, numbers and tuples or lists of them are supported)")
 
+
+# ops making a tensor of Python data (torch.tensor(...)): a constant unless the data is traced
+_FROM_DATA = frozenset({"aten::tensor", "aten::from_numpy"})
 
 _CONTAINER_OUTPUT = (
     "Encountering a {} at the output of the tracer might cause the trace to be incorrect, this is only valid if "
