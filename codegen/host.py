@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir.graph import CALLS, SUBGRAPH, Block, Graph, Node, Value
 from minitorch_jit.ir.printer import format_literal, value_names
 from minitorch_jit.ir.types import DTYPES, SCALARTYPE
 
@@ -220,7 +220,7 @@ class _Gen:
             return self.assign(depth, node.outputs, f"{args[0]}[{args[1]}]")
         if kind == "prim::FusionGroup":
             return self.assign(depth, node.outputs, f"{self.fusion_kernel(node)}({', '.join(args)})")
-        if kind == "prim::CallFunction":
+        if kind in CALLS:
             return self.assign(depth, node.outputs, f"{self.callee(node)}({', '.join(args)})")
         op = registry.node_op(node)
         if op is None:

@@ -2,7 +2,7 @@
 
 Plain data and text: nothing in here runs a kernel or generates code.
 """
-from .graph import SUBGRAPH, Block, Graph, Node, SourceLocation, Use, Value, clone_block_into, inline_block
+from .graph import CALLS, SUBGRAPH, Block, Graph, Node, SourceLocation, Use, Value, clone_block_into, inline_block
 from .lexer import IRParseError
 from .parser import parse_graph, parse_type_str
 from .printer import print_graph

@@ -20,6 +20,10 @@ _NUMERIC = re.compile(r"^\d+$")
 _SUFFIX = re.compile(r"^(.*)\.(\d+)$")
 
 SUBGRAPH = "Subgraph"  # attribute holding a node's subgraph (fusion groups, calls)
+# Calls of compiled code, each holding the callee's graph: a function, or a module's method
+# (whose graph takes the method's arguments, then the module's attributes it reads). The
+# two run alike; the kind says which the program called, as TorchScript's graphs say.
+CALLS = frozenset({"prim::CallFunction", "prim::CallMethod"})
 
 
 def _split_suffix(name: str) -> Optional[Tuple[str, int]]:

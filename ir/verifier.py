@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import List, Set
 
 from . import registry
-from .graph import SUBGRAPH, Block, Graph, Node, Use, Value
+from .graph import CALLS, SUBGRAPH, Block, Graph, Node, Use, Value
 from .printer import node_line
 from .types import DTYPES, SCALARTYPE, BoolType, IntType, ListType, TensorType, TupleType, Type, type_of_constant
 
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
-              "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct"}
+              "prim::CallMethod", "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct"}
 
 
 class VerifyError(ValueError):
@@ -88,7 +88,7 @@ class _Verifier:
             _fail(node, f"{kind} may not have blocks")
         elif kind == "prim::Constant":
             self.constant(node)
-        elif kind in ("prim::FusionGroup", "prim::CallFunction"):
+        elif kind == "prim::FusionGroup" or kind in CALLS:
             self.subgraph_node(node)
         elif kind in ("prim::TupleUnpack", "prim::ListUnpack"):
             if len(node.inputs) != 1:

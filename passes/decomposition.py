@@ -39,8 +39,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-import numpy as np
-
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import Graph, Node, Value
 from minitorch_jit.ir.types import TensorType, is_float, type_of_constant
@@ -51,20 +49,28 @@ from .rewriting import replace_value
 from .shape_propagation import rule_types
 
 
+def _key(value: Any) -> Any:
+    """A constant's value as a dict key: lists as tuples, floats by their repr (-0.0 is not
+    0.0), ints as themselves (a huge one has no repr: Python limits int to str conversion)."""
+    if isinstance(value, list):
+        return tuple(_key(v) for v in value)
+    return repr(value) if isinstance(value, float) else (type(value).__name__, value)
+
+
 class _Constants:
     """The constants the rewrites use, made once per graph at its top (so that they dominate
     every use, and common subexpression elimination finds nothing left to merge)."""
 
     def __init__(self, graph: Graph):
         self.graph = graph
-        self.made: Dict[Tuple[str, str], Value] = {}
+        self.made: Dict[Tuple[Any, str], Value] = {}
         for n in graph.nodes:
             value = n.attrs.get("value")
-            if n.kind == "prim::Constant" and not isinstance(value, np.ndarray):
-                self.made.setdefault((repr(value), str(n.output.type)), n.output)
+            if n.kind == "prim::Constant" and isinstance(value, (type(None), bool, int, float, list)):
+                self.made.setdefault((_key(value), str(n.output.type)), n.output)
 
     def get(self, value: Any) -> Value:
-        key = (repr(value), str(type_of_constant(value)))
+        key = (_key(value), str(type_of_constant(value)))
         if key not in self.made:
             with self.graph.inserting_before(self.graph.nodes[0]):
                 self.made[key] = self.graph.insert_constant(value)

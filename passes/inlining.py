@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Tuple
 
-from minitorch_jit.ir.graph import Block, Graph, Node, inline_block
+from minitorch_jit.ir.graph import CALLS, Block, Graph, Node, inline_block
 from minitorch_jit.ir.types import TENSOR, TensorType
 
 from .rewriting import replace_value
@@ -32,7 +32,7 @@ from .shape_propagation import shape_propagation
 
 
 def inline_call(node: Node) -> bool:
-    """Replace one ``prim::CallFunction`` node by a copy of its subgraph's nodes. Returns
+    """Replace one ``prim::CallFunction`` (or ``prim::CallMethod``) node by a copy of its subgraph's nodes. Returns
     whether the copies must be typed again: the call's outputs were typed more precisely than
     the copies that replace them, or the callee's types may not hold for the call's inputs
     (a traced callee's types describe its example inputs, which may be of another rank)."""
@@ -52,7 +52,7 @@ def _block(block: Block) -> Tuple[bool, bool]:
     """(whether a call was inlined, whether an inlined copy is typed coarser than its call)"""
     changed = coarser = False
     for node in list(block.nodes):
-        if node.kind == "prim::CallFunction":
+        if node.kind in CALLS:
             coarser |= inline_call(node)
             changed = True
         else:
@@ -63,7 +63,7 @@ def _block(block: Block) -> Tuple[bool, bool]:
 
 
 def inlining(graph: Graph) -> bool:
-    """Inline every ``prim::CallFunction``, including those the inlined code contains.
+    """Inline every ``prim::CallFunction`` and ``prim::CallMethod``, including those the inlined code contains.
 
     The callee's nodes come with the callee's own (general) types. When shape propagation
     had typed the call's outputs for these inputs, and what reads them (a Loop or If carrying

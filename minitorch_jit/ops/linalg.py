@@ -126,7 +126,8 @@ def _diag_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     if len(t.sizes) == 1:
         n = t.sizes[0] + abs(k)
         return [TensorType(t.dtype, (n, n))]
-    return [TensorType(t.dtype, (len(np.diagonal(np.empty(t.sizes, bool), k)),))]
+    rows, cols = [s or 0 for s in t.sizes]  # (known: checked above)
+    return [TensorType(t.dtype, (max(0, min(rows + min(k, 0), cols - max(k, 0))),))]
 
 
 @op("aten::diag(Tensor self, int diagonal=0) -> Tensor", names=("torch.diag", "Tensor.diag"), type_rule=_diag_rule)

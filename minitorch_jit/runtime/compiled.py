@@ -106,7 +106,7 @@ class ScriptFunction:
         result = self.executor.run(values)
         tracer = dispatch.state.tracer
         if tracer is not None:
-            result = tracer.record_call(self._graph, self.name, values, result)
+            result = tracer.record_call(self._graph, self.name, values, result, isinstance(self, ScriptMethod))
         return result if self.rebuild is None else self.rebuild(result)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:

@@ -67,9 +67,10 @@ MAX_MODULE_DEPTH = 100
 # What the frontends put in the graphs of compiled functions, and so all that save writes:
 # registry ops, these structural nodes, and these attributes. Nodes made when a graph runs
 # (prim::FusionGroup for one specialization) never are.
-_SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::TupleUnpack",
-                     "prim::ListUnpack", "prim::TupleConstruct"}
-_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}}
+_SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::CallMethod",
+                     "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct"}
+_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH},
+                "prim::CallMethod": {"name", SUBGRAPH}}
 
 Compiled = Union[ScriptFunction, ScriptModule]
 
@@ -465,8 +466,8 @@ def _check_saveable(graph: Graph, member: str) -> None:
             if extra:
                 raise LoadError(f"{member}: {node.kind} has the attribute {sorted(extra)[0]!r}, which save never "
                                 "writes")
-            if node.kind == "prim::CallFunction" and not isinstance(node.attrs.get("name"), str):
-                raise LoadError(f"{member}: prim::CallFunction needs the name of the function it calls")
+            if node.kind in ("prim::CallFunction", "prim::CallMethod") and not isinstance(node.attrs.get("name"), str):
+                raise LoadError(f"{member}: {node.kind} needs the name of the function it calls")
             sub = node.attrs.get(SUBGRAPH)
             if sub is not None and id(sub) not in seen:  # subgraphs are shared by the calls that name them
                 seen.add(id(sub))

@@ -272,10 +272,12 @@ class Tracer:
                 if name is not None:
                     v.name = name
 
-    def record_call(self, graph: Graph, name: str, args: Sequence[Any], result: Any) -> Any:
-        """A script function called while tracing: one prim::CallFunction keeping its graph."""
+    def record_call(self, graph: Graph, name: str, args: Sequence[Any], result: Any, method: bool = False) -> Any:
+        """A compiled function (or module ``method``) called while tracing: one
+        prim::CallFunction (prim::CallMethod) keeping its graph."""
         inputs = [self.value_for(a, p.type) for a, p in zip(args, graph.inputs)]
-        node = self.graph.insert("prim::CallFunction", inputs, [o.type for o in graph.outputs],
+        kind = "prim::CallMethod" if method else "prim::CallFunction"
+        node = self.graph.insert(kind, inputs, [o.type for o in graph.outputs],
                                  attrs={"name": name, "Subgraph": graph.copy()}, source=user_location())
         if len(node.outputs) == 1:
             return self.bind_structured(result, node.output)

@@ -1094,8 +1094,6 @@ def test_call_traced_fn_from_traced_module():
         ("aten::mm", None), ("prim::CallFunction", "traced_fn")]
 
 
-@pytest.mark.xfail(strict=True, reason="a compiled submodule called in a trace (or a script) is inlined: graphs "
-                                       "have no prim::CallMethod")
 def test_call_traced_module_from_traced_module():
     class TracedModule1(nn.Module):
         def __init__(self):
@@ -1692,8 +1690,6 @@ def test_call_script_fn_from_traced_module():
         ("aten::mm", None), ("prim::CallFunction", "scripted_fn")]
 
 
-@pytest.mark.xfail(strict=True, reason="a compiled submodule called in a trace (or a script) is inlined: graphs "
-                                       "have no prim::CallMethod")
 def test_call_script_module_from_traced_module():
     class ScriptMod(torch.jit.ScriptModule):
         def __init__(self):
@@ -1757,8 +1753,8 @@ def test_call_tracing_fn_from_script_module():
     in_order(str(sm.forward.graph), "aten::mm", "prim::CallFunction")
 
 
-@pytest.mark.xfail(strict=True, reason="a compiled submodule called in a trace (or a script) is inlined: graphs "
-                                       "have no prim::CallMethod")
+@pytest.mark.xfail(strict=True, reason="a script's call of a submodule is a prim::CallFunction of its method's "
+                                       "graph, not a prim::CallMethod (traces record prim::CallMethod)")
 def test_call_tracing_mod_from_script_module():
     class TracedMod(nn.Module):
         def __init__(self):
