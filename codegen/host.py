@@ -28,7 +28,7 @@ import numpy as np
 
 from minitorch_jit.codegen.objects import ScriptObject, call_method
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import PYTHON_OBJECT, SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir.graph import PYTHON_OBJECT, SUBGRAPH, Block, Graph, Node, Value, is_call
 from minitorch_jit.ir.object_nodes import OBJECT_NODES
 from minitorch_jit.ir.printer import format_literal, value_names
 from minitorch_jit.ir.types import DTYPES, SCALARTYPE, Type, value_has_type
@@ -248,7 +248,7 @@ class _Gen:
             return self.assign(depth, node.outputs, f"{args[0]}[{args[1]}]")
         if kind == "prim::FusionGroup":
             return self.assign(depth, node.outputs, f"{self.fusion_kernel(node)}({', '.join(args)})")
-        if kind == "prim::CallFunction":
+        if is_call(node):
             return self.assign(depth, node.outputs, f"{self.callee(node)}({', '.join(args)})")
         if kind in OBJECT_NODES:
             return self.object_node(node, args, depth)

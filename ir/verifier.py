@@ -15,7 +15,7 @@ from typing import List, NoReturn, Set
 
 from . import registry
 from .class_types import EnumType, qualified_name
-from .graph import SUBGRAPH, Block, Graph, Node, Use, Value
+from .graph import CALLS, SUBGRAPH, Block, Graph, Node, Use, Value, is_call
 from .object_nodes import OBJECT_NODES, object_node_problem
 from .printer import node_line
 from .types import (
@@ -36,7 +36,7 @@ from .types import (
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
               "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct", "prim::ListConstruct",
-              "prim::DictConstruct", "prim::isinstance", "prim::PythonOp"} | set(OBJECT_NODES)
+              "prim::DictConstruct", "prim::isinstance", "prim::PythonOp"} | set(OBJECT_NODES) | CALLS
 
 
 class VerifyError(ValueError):
@@ -105,7 +105,7 @@ class _Verifier:
             _fail(node, f"{kind} may not have blocks")
         elif kind == "prim::Constant":
             self.constant(node)
-        elif kind in ("prim::FusionGroup", "prim::CallFunction"):
+        elif kind == "prim::FusionGroup" or is_call(node):
             self.subgraph_node(node)
         elif kind in OBJECT_NODES:
             problem = object_node_problem(node)

@@ -10,10 +10,10 @@ from .scripter.jit_functions import _unwrap_optional, isinstance
 from .scripter.modifiers import export, ignore, unused
 from .scripter.overloads import _overload, _overload_method
 from .serialization import LoadError, load, save
-from .tracer.api import trace
+from .tracer.api import trace, trace_module
 from .tracer.recorder import TracerWarning, TracingCheckError, is_tracing
 
 __all__ = ["CompilationUnit", "ignore", "_overload", "_overload_method",
-           "ScriptFunction", "ScriptModule", "trace", "script", "script_method", "annotate", "is_scripting",
-           "Attribute", "isinstance", "is_tracing", "export", "unused", "interface", "Final", "ScriptError",
-           "TracerWarning", "TracingCheckError", "save", "load", "LoadError", "_unwrap_optional"]
+           "ScriptFunction", "ScriptModule", "trace", "trace_module", "script", "script_method", "annotate",
+           "is_scripting", "Attribute", "isinstance", "is_tracing", "export", "unused", "interface", "Final",
+           "ScriptError", "TracerWarning", "TracingCheckError", "save", "load", "LoadError", "_unwrap_optional"]

@@ -43,7 +43,7 @@ import contextvars
 from typing import Callable, Dict, Iterator, Optional
 
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value, is_call
 from minitorch_jit.ir.types import AnyType, DictType, ListType, OptionalType, TensorType, TupleType, Type, TypeVar
 
 from .effects import graph_has_effects
@@ -141,7 +141,7 @@ class AliasDb:
             for o in node.outputs:
                 self._union(o, node.inputs[0])
             return
-        if kind == "prim::CallFunction":
+        if is_call(node):
             pure = not graph_has_effects(node.attrs[SUBGRAPH])
             for v in node.inputs:
                 for o in node.outputs:

@@ -43,6 +43,9 @@ it rewrites (``RULES``):
   once specialized or inlined, is or is not one of the types) is a constant.
 - ``x == x`` / ``x != x`` of values equal to themselves (ints, bools, strings, lists of them),
   ``int(n)`` of an int, and a ``prim::unchecked_cast`` to a type its input already has.
+- ``x is None`` (``is not``) of a value whose type cannot be None: what an ``Optional[Tensor]``
+  input specialized to a tensor makes of its tests (the branches then fold, and what follows
+  fuses).
 """
 from __future__ import annotations
 
@@ -53,7 +56,22 @@ import numpy as np
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import Graph, Node, Value
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import BOOL, INT, DictType, ListType, TensorType, is_float, is_integral, isinstance_split
+from minitorch_jit.ir.types import (
+    BOOL,
+    INT,
+    BoolType,
+    DictType,
+    FloatType,
+    IntType,
+    ListType,
+    NoneType,
+    StrType,
+    TensorType,
+    TupleType,
+    is_float,
+    is_integral,
+    isinstance_split,
+)
 
 from .alias_analysis import AliasDb, alias_db, keeps_alias_db
 from .effects import may_raise, require_ops
@@ -335,6 +353,19 @@ def _double_not(node: Node, db: AliasDb) -> Optional[List[Value]]:
     return [inner.inputs[0]] if inner is not None else None
 
 
+_NEVER_NONE = (TensorType, IntType, FloatType, BoolType, StrType, ListType, TupleType)
+
+
+def _none_test(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``x is None`` of a value whose type cannot be None (an ``Optional[Tensor]`` input
+    specialized to a tensor) is False, ``x is not None`` True."""
+    a, b = node.inputs
+    other = a if isinstance(b.type, NoneType) else b if isinstance(a.type, NoneType) else None
+    if other is None or not isinstance(other.type, _NEVER_NONE):
+        return None
+    return _constant(node, node.kind == "aten::__isnot__")
+
+
 def _defined_outside(v: Value, node: Node) -> bool:
     return not any(v.node.is_descendant_of(b) for b in node.blocks)
 
@@ -474,6 +505,7 @@ RULES: Dict[str, Rule] = {
     "aten::add": _arithmetic, "aten::sub": _arithmetic, "aten::mul": _arithmetic, "aten::div": _arithmetic,
     "aten::floor_divide": _arithmetic, "aten::neg": _double_neg, "aten::__not__": _double_not,
     "aten::dim": _dim, "aten::size": _size_query, "aten::numel": _numel,
+    "aten::__is__": _none_test, "aten::__isnot__": _none_test,
     "prim::If": _if_outputs, "prim::TupleUnpack": _unpack_built, "prim::ListUnpack": _unpack_built,
     "prim::TupleIndex": _tuple_index_built, "aten::len": _len, "aten::__getitem__": _getitem_built,
     "prim::isinstance": _isinstance_known,

@@ -265,6 +265,8 @@ def _sample_calls():
         lambda: F.embedding(i, torch.ones(6, 3)), lambda: F.embedding(torch.tensor(2), torch.ones(6, 3, dtype=torch.float64)),
         lambda: F.dropout(x, 0.5), lambda: F.dropout(x, 0.5, False),
         lambda: F.prelu(img, torch.ones(3)), lambda: F.prelu(x, torch.full((1,), 0.25)),
+        lambda: F.threshold(x, 0.5, -1.0), lambda: F.threshold(i, 2, 0, True),
+        lambda: torch.diag(x[0, 0]), lambda: torch.diag(x[0], 1), lambda: torch.diag(i, -1),
         lambda: F.batch_norm(img, torch.zeros(3), torch.ones(3), training=True),
         lambda: F.batch_norm(x, torch.zeros(3), torch.ones(3), torch.ones(3), torch.zeros(3)),
         lambda: F.instance_norm(img), lambda: F.instance_norm(x.double(), use_input_stats=False,

@@ -103,12 +103,23 @@ def getitem(t: Tensor, index: Any) -> Tensor:
     return call("Tensor", "index", (view, advanced))
 
 
+def _strip_leading_ones(value: Tensor) -> Tensor:
+    """The value of an indexed assignment without its leading size-1 dims (viewed), as
+    PyTorch assigns it: ``x[idx] = v`` with ``v`` of sizes (1, 1, 4) writes four elements."""
+    sizes = list(value.size())  # (traced sizes while tracing)
+    n = 0
+    while n < len(sizes) and sizes[n] == 1:
+        n += 1
+    return call("Tensor", "view", (value, sizes[n:])) if n else value
+
+
 def setitem(t: Tensor, index: Any, value: Any) -> None:
     view, advanced = _basic(t, index)
     advanced = _trim(advanced)
     if advanced:
         if not isinstance(value, Tensor):
             value = call("torch", "tensor", (value,), {"dtype": t.dtype})
+        value = _strip_leading_ones(value)
         call("Tensor", "index_put_", (view, advanced, value))
     elif isinstance(value, Tensor):
         call("Tensor", "copy_", (view, value))

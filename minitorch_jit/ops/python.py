@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import builtins
 import math
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from minitorch_jit.ir.types import STR, Type
+from minitorch_jit.ir.types import ANY, STR, NoneType, OptionalType, Type
 
 from ..tensor import Tensor
 from .declare import op
@@ -315,7 +315,16 @@ def uninitialized() -> None:
     return None
 
 
-@op("prim::unchecked_cast(t x) -> Any", total=True)
+def _cast_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    """What the cast value is known to be: an optional's element (the cast is made where it
+    is not None), or the value's own type when that is already known to be more precise."""
+    t = types[0]
+    if isinstance(t, NoneType):  # a branch that does not run (the value is known to be None)
+        return [ANY]
+    return [t.elem if isinstance(t, OptionalType) else t]
+
+
+@op("prim::unchecked_cast(t x) -> Any", type_rule=_cast_rule, total=True)
 def unchecked_cast(x: Any) -> Any:
     """``x`` typed more precisely (an ``Optional[T]`` known not to be None is a ``T``)."""
     return x

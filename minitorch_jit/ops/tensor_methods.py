@@ -83,7 +83,7 @@ def __float__(self: Tensor) -> float:
 def __index__(self: Tensor) -> int:
     if self._a.dtype.kind not in "iub":
         raise TypeError("only integer tensors of a single element can be converted to an index")
-    _warn_if_traced(self, "Converting a tensor to a Python index")
+    # no warning: PyTorch's tracer gives none for a tensor used as an index
     return int(self._scalar())
 
 

@@ -85,6 +85,10 @@ class ScriptFunction:
         # a result holding NamedTuples: the type that makes them so when Python gets it
         out = graph.outputs[0].type if len(graph.outputs) == 1 else None
         self._named_result = out if out is not None and holds_named_tuples(out) else None
+        # a trace's arguments that are not the graph's values as they are (dicts, passed to
+        # the graph as tuples), and a result that is not (dicts, returned as tuples)
+        self.adapters: Dict[int, Callable[[Any], Any]] = {}
+        self.rebuild: Optional[Callable[[Any], Any]] = None
 
     @property
     def graph(self) -> Graph:
@@ -127,7 +131,9 @@ class ScriptFunction:
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
         values = list(bound.arguments.values())
-        for i, ((pname, v), inp) in enumerate(zip(bound.arguments.items(), self._graph.inputs)):
+        for i, adapt in self.adapters.items():
+            values[i] = adapt(values[i])
+        for i, (pname, v, inp) in enumerate(zip(bound.arguments, values, self._graph.inputs)):
             c = convert(v, inp.type)
             if c is _NOFIT:
                 if isinstance(inp.type, UnionType):
@@ -159,8 +165,21 @@ class ScriptFunction:
         result = self.executor.run(values)
         tracer = dispatch.state.tracer
         if tracer is not None:
-            result = tracer.record_call(self._graph, self.name, values, result)
-        return result
+            result = tracer.record_call(self._graph, self.name, values, result, isinstance(self, ScriptMethod))
+        return result if self.rebuild is None else self.rebuild(result)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The function called as a module's forward is (code written for a traced module
+        calls ``.forward`` on traced functions too)."""
+        return self(*args, **kwargs)
+
+    def adapt(self, adapters: Dict[int, Callable[[Any], Any]], rebuild: Optional[Callable[[Any], Any]]) -> None:
+        """Calls convert argument ``i`` with ``adapters[i]`` before the graph takes it, and the
+        graph's result with ``rebuild`` (see :mod:`minitorch_jit.tracer.inputs`)."""
+        self.adapters = dict(adapters)
+        self.rebuild = rebuild
+        if adapters or rebuild is not None:
+            self._tensor_arity = None  # such calls bind through the signature
 
     def run_graph_values(self, *raw: Any) -> Any:
         """Run on arguments as graphs hold them (arrays for tensors), giving the result as
@@ -185,10 +204,17 @@ class ScriptFunction:
     def save(self, f: Any) -> None:
         """Write this function to an archive (a path or a binary file); see
         :func:`minitorch_jit.save`."""
+        _refuse_adapted(self)
         _save(self, f)
 
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.qualified_name}>"
+
+
+def _refuse_adapted(fn: "ScriptFunction") -> None:
+    if fn.adapters or fn.rebuild is not None:
+        raise RuntimeError(f"{fn.qualified_name}: a trace taking or returning dicts cannot be saved (the archive "
+                           "format holds graphs, and its dicts are not in its graph)")
 
 
 def _tensor_arity(signature: inspect.Signature, graph: Graph, attributes: int = 0) -> Optional[int]:
@@ -335,6 +361,8 @@ class ScriptModule(Module):
     def save(self, f: Any) -> None:
         """Write this module, its submodules, parameters, buffers and compiled methods to an
         archive (a path or a binary file); see :func:`minitorch_jit.save`."""
+        for method in self._methods.values():
+            _refuse_adapted(method)
         _save(self, f)
 
     def explain(self, *args: Any, **kwargs: Any) -> str:

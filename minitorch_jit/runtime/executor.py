@@ -28,7 +28,7 @@ import numpy as np
 from minitorch_jit.codegen.error_origins import locate
 from minitorch_jit.codegen.host import HostCode, generate
 from minitorch_jit.ir import Graph, TensorType, Type, Value
-from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType, tensor_type
+from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType, TupleType, tensor_type
 from minitorch_jit.passes.fusion import FusionReport, recording
 from minitorch_jit.passes.peephole import size_reads
 
@@ -89,6 +89,9 @@ def specialized_type(declared: Type, key: Any) -> Type:
         elems = [specialized_type(declared.elem, k) for k in key[1]]
         if all(e == elems[0] for e in elems):
             return ListType(elems[0])
+    if isinstance(declared, TupleType) and isinstance(key, tuple) and key[0] == "tuple" and \
+            len(key[1]) == len(declared.elems):
+        return TupleType([specialized_type(d, k) for d, k in zip(declared.elems, key[1])])
     return declared
 
 
@@ -204,6 +207,11 @@ class GraphExecutor:
         self._lock = threading.Lock()
         self._float_inputs = [i for i, v in enumerate(graph.inputs)
                               if v.type in (FLOAT, OptionalType(FLOAT))]
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "GraphExecutor":
+        """A copy runs a copy of the graph and compiles its own plans (plans and the lock
+        are this executor's; ``copy.deepcopy`` of a compiled module must work)."""
+        return GraphExecutor(self.graph.copy(), self.name, self.optimize, self.fusion)
 
     def key(self, raw: Sequence[Any]) -> Tuple[Any, ...]:
         return tuple(arg_key(v) for v in raw)

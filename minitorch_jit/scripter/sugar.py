@@ -1069,8 +1069,11 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         b.error(f"Cannot call a ScriptModule that is not a submodule of the caller: '{name}' is a module from "
                 "outside the function", where, fix="make it a submodule and script the parent module")
     if isinstance(obj, Module):
-        b.error(f"'{name}' is a module from outside the function; script functions cannot capture modules", where,
-                fix="make it a submodule and script the parent module")
+        # (PyTorch's words for a compiled one)
+        what = "Cannot call a ScriptModule that is not a submodule of the caller: " if isinstance(obj, ScriptModule) \
+            else ""
+        b.error(f"{what}'{name}' is a module from outside the function; script functions cannot capture modules",
+                where, fix="make it a submodule and script the parent module")
     if isinstance(obj, np.generic):
         obj = obj.item()
     ok, _ = python_type(obj)

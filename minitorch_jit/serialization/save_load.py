@@ -72,11 +72,13 @@ MAX_MODULE_DEPTH = 100
 # What the frontends put in the graphs of compiled functions, and so all that save writes:
 # registry ops, these structural nodes, and these attributes. Nodes made when a graph runs
 # (prim::FusionGroup for one specialization) never are.
-_SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::TupleUnpack",
-                     "prim::ListUnpack", "prim::TupleConstruct", "prim::isinstance"} | set(SAVED_OBJECT_NODES)
+_SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::CallMethod",
+                     "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct",
+                     "prim::isinstance"} | set(SAVED_OBJECT_NODES)
 _SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}, "aten::warn": {"warn_id"},
                 "prim::isinstance": {"types"},
-                **{kind: {"name"} for kind in SAVED_OBJECT_NODES if kind != "prim::CreateObject"}}
+                **{kind: {"name"} for kind in SAVED_OBJECT_NODES if kind != "prim::CreateObject"},
+                "prim::CallMethod": {"name", SUBGRAPH}}  # by name on an object, or a module's method's graph
 
 Compiled = Union[ScriptFunction, ScriptModule]
 
@@ -526,8 +528,8 @@ def _check_saveable(graph: Graph, member: str) -> None:
                                 "writes")
             if node.kind == "aten::warn" and type(node.attrs.get("warn_id", 0)) is not int:
                 raise LoadError(f"{member}: aten::warn's warn_id must be an int")
-            if node.kind == "prim::CallFunction" and not isinstance(node.attrs.get("name"), str):
-                raise LoadError(f"{member}: prim::CallFunction needs the name of the function it calls")
+            if node.kind in ("prim::CallFunction", "prim::CallMethod") and not isinstance(node.attrs.get("name"), str):
+                raise LoadError(f"{member}: {node.kind} needs the name of the function it calls")
             sub = node.attrs.get(SUBGRAPH)
             if sub is not None and id(sub) not in seen:  # subgraphs are shared by the calls that name them
                 seen.add(id(sub))
