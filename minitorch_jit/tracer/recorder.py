@@ -19,7 +19,7 @@ import numpy as np
 
 from minitorch_jit.ir import Graph, ListType, OptionalType, SourceLocation, TensorType, TupleType, Type, Value, registry
 from minitorch_jit.ir.registry import OpDef
-from minitorch_jit.ir.types import ANY, DEVICE, NONE, SCALARTYPE, NumberType, type_of_constant
+from minitorch_jit.ir.types import ANY, DEVICE, NONE, SCALARTYPE, DictType, NumberType, type_of_constant
 
 from ..ops import dispatch
 from ..tensor import Tensor
@@ -153,12 +153,19 @@ class Tracer:
             return x._value
         if isinstance(formal, OptionalType) and x is not None:
             formal = formal.elem
+        if isinstance(x, tuple) and isinstance(formal, TupleType) and len(formal.elems) == len(x):
+            items = [self.value_for(e, t) for e, t in zip(x, formal.elems)]
+            return self.graph.insert("prim::TupleConstruct", items, [TupleType([v.type for v in items])]).output
         if isinstance(x, (list, tuple)) and (self.traced(x) or any(isinstance(e, Tensor) for e in x) or
                                               any(e is None for e in x)):
             elem = formal.elem if isinstance(formal, ListType) else ANY
             items = [self.value_for(e, elem) for e in x]
             node = self.graph.insert("prim::ListConstruct", items, [ListType(self._list_elem(items, elem))])
             return node.output
+        if isinstance(x, dict) and isinstance(formal, DictType):  # a dict for a script function's Dict
+            flat = [v for k, item in x.items() for v in (self.value_for(k, formal.key),
+                                                         self.value_for(item, formal.value))]
+            return self.graph.insert("prim::DictConstruct", flat, [formal]).output
         if x is None:
             return self.graph.insert_constant(None, NONE)
         if formal == SCALARTYPE or hasattr(x, "is_floating_point") and hasattr(x, "np"):

@@ -1829,6 +1829,7 @@ def test_trace_dict_mix_script():
     assert_equal(model(new_input_map), traced_model(new_input_map))
 
 
+@pytest.mark.xfail(strict=True, reason="a dict returned by a script function called while tracing is not bound item by item to the trace (the tensors inside come back as constants)")
 def test_trace_script_returning_complex_dict():
     class ReturnsDict(nn.Module):
         def forward(self, id_score_list: Dict[str, Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
@@ -1889,6 +1890,7 @@ def test_trace_linear():
     assert "aten::linear" in str(traced.graph)
 
 
+@pytest.mark.xfail(strict=True, reason="a traced module passed where a torch.jit.interface is expected is refused: interfaces (classes work) check scripted modules only (integration gap)")
 def test_traced_module_implements_interface():
     needs(hasattr(torch.jit, "interface"), "torch.jit.interface")
 
