@@ -179,6 +179,9 @@ class ScriptModule(Module):
         object.__setattr__(self, "original_name", original_name or type(self).__name__)
         object.__setattr__(self, "_methods", {})
         object.__setattr__(self, "_constants", {})
+        # compiled forward pre-hooks and hooks, in the order they run (see nn/hooks.py)
+        object.__setattr__(self, "_script_pre_hooks", [])
+        object.__setattr__(self, "_script_hooks", [])
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -198,6 +201,32 @@ class ScriptModule(Module):
         method.owner = self
         self._methods[method.name] = method
         self.__dict__[method.name] = method  # `module.forward` is the compiled method, as in PyTorch
+
+    def _add_hook(self, kind: str, method: ScriptMethod) -> None:
+        """Run ``method`` around each call of the module: ``kind`` "pre" before ``forward``
+        (it takes the arguments as a tuple), "post" after it (the arguments and the output)."""
+        method.owner = self
+        (self._script_pre_hooks if kind == "pre" else self._script_hooks).append(method)
+
+    def hook_methods(self) -> Dict[str, ScriptMethod]:
+        """The compiled hooks by name."""
+        return {m.name: m for m in self._script_pre_hooks + self._script_hooks}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        pre, post = self.__dict__["_script_pre_hooks"], self.__dict__["_script_hooks"]
+        if not (pre or post):
+            return super().__call__(*args, **kwargs)
+        # as TorchScript runs a module's compiled hooks (and as nn/hooks.py runs Python's)
+        for hook in pre:
+            result = hook(args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in post:
+            result = hook(args, output)
+            if result is not None:
+                output = result
+        return output
 
     def add_constant(self, name: str, value: Any) -> None:
         """``name`` is a constant of this module's scripts (``Final``, ``__constants__``): read
@@ -252,9 +281,20 @@ class ScriptModule(Module):
 
 
 
+def new_script_module(original_name: str, container_kind: Optional[str] = None) -> ScriptModule:
+    """An empty ScriptModule; a container (``container_kind``, see nn/containers.py) is a
+    :class:`ScriptContainer`, which Python can index and iterate like the module it came from."""
+    if container_kind is None:
+        return ScriptModule(original_name)
+    sm = ScriptContainer(original_name)
+    object.__setattr__(sm, "_container_kind", container_kind)
+    return sm
+
+
 def mirror(module: Module) -> ScriptModule:
     """A ScriptModule with ``module``'s structure, sharing its parameters and buffers."""
-    sm = ScriptModule(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name)
+    sm = new_script_module(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name,
+                           module._container_kind)
     for name, p in module._parameters.items():
         sm.register_parameter(name, p)
     for name, b in module._buffers.items():
@@ -264,3 +304,45 @@ def mirror(module: Module) -> ScriptModule:
     object.__setattr__(sm, "training", module.training)
     return sm
 
+
+
+class ScriptContainer(ScriptModule):
+    """The ScriptModule of a Sequential, ModuleList, ModuleDict, ParameterList or
+    ParameterDict: indexed, iterated, ``len`` and ``in`` as the original container is."""
+
+    def _items(self) -> Dict[str, Any]:
+        kind = self._container_kind
+        return dict(self._parameters) if kind in ("parameter_list", "parameter_dict") else dict(self._modules)
+
+    def _is_list(self) -> bool:
+        return self._container_kind in ("list", "parameter_list")
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __iter__(self) -> Any:
+        items = self._items()
+        return iter(items.values() if self._is_list() else items)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items()
+
+    def __getitem__(self, key: Any) -> Any:
+        items = self._items()
+        if not self._is_list():
+            return items[key]
+        values = list(items.values())
+        if isinstance(key, slice):
+            return values[key]
+        if not isinstance(key, int) or not -len(values) <= key < len(values):
+            raise IndexError(f"index {key} is out of range")
+        return values[key]
+
+    def keys(self) -> Any:
+        return self._items().keys()
+
+    def values(self) -> Any:
+        return self._items().values()
+
+    def items(self) -> Any:
+        return self._items().items()

@@ -26,6 +26,7 @@ from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirro
 from ..runtime.config import disabled
 from .constants import constant_names, constant_value
 from .errors import ScriptError, SourceRange
+from .hooks import compile_hooks
 from .modifiers import EXPORT, export, modifier, unused
 from .source import FunctionSource
 from .statements import FunctionBuilder
@@ -73,6 +74,16 @@ class Compiler:
         method = ScriptMethod(graph, signature, name, builder.attr_paths, qualified)
         owner._add_method(method)
         return method
+
+    def hook(self, module: Module, owner: ScriptModule, fn: types.FunctionType,
+             where: Optional[SourceRange] = None) -> ScriptMethod:
+        """Compile ``fn`` (a forward hook of ``module``: its first parameter is ``self``) as a
+        method of ``owner``; see :mod:`.hooks`."""
+        qualified = f"{type(module).__name__}.{fn.__name__}"
+        with self._compiling((id(owner), "hook", fn.__name__), qualified, where):
+            builder = FunctionBuilder(FunctionSource.of(fn), self, ModuleValue(module, owner, ""))
+            graph, signature = builder.build()
+        return ScriptMethod(graph, signature, fn.__name__, builder.attr_paths, qualified)
 
     def _compiling(self, key: Any, name: str, where: Optional[SourceRange]) -> "_Active":
         return _Active(self, key, name, where)
@@ -130,6 +141,7 @@ def _script_module(module: Module) -> ScriptModule:
         if not isinstance(sub, ScriptModule):
             for name in entry_points(sub):
                 _compiler.method(sub, owner, name)
+            compile_hooks(_compiler, sub, owner)
             _add_constants(sub, owner)
     return root
 

@@ -484,7 +484,14 @@ class ExpressionBuilder:
         none_test = self._none_test(node)
         if none_test is not None:
             return self.cond_value(none_test)
-        return self._chain(self.emit_value(node.left), list(zip(node.ops, node.comparators)), node)
+        left = self.emit_expr(node.left)
+        if len(node.ops) == 1:  # `is` and `in` may compare modules (identity, ModuleDict keys)
+            right = self.emit_expr(node.comparators[0])
+            where = self.span(node, node.comparators[0])
+            if isinstance(left, sugar.Sugar) or isinstance(right, sugar.Sugar):
+                return sugar.compare_modules(self, node.ops[0], left, right, where)
+            return self.compare(node.ops[0], left, right, where)
+        return self._chain(self.to_value(left, self.range(node.left)), list(zip(node.ops, node.comparators)), node)
 
     def compare(self, op: ast.cmpop, left: Value, right: Value, where: SourceRange) -> Value:
         if isinstance(op, (ast.In, ast.NotIn)):

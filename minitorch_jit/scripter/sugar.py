@@ -25,7 +25,6 @@ from .. import nn as nn_module
 from .. import ops
 from ..dtypes import dtype as DType
 from ..nn import functional
-from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
 from ..runtime.compiled import ScriptFunction
 from ..tensor import Tensor
@@ -33,6 +32,7 @@ from ..tracer.recorder import is_tracing
 from .calls import Arg
 from .constants import constant_names, constant_value
 from .errors import SourceRange
+from .hooks import emit_hooked_call, hooks_of
 from .jit_functions import annotate, is_scripting
 from .types import python_type, type_name
 
@@ -242,6 +242,8 @@ class Builtin(Sugar):
         if len(site.node.args) != 1:
             b.error("len() takes exactly one argument", site.where)
         x = b.emit_expr(site.node.args[0])
+        if isinstance(x, ModuleValue) and x.overrides("__len__"):
+            return BoundMethod(x, "__len__").call_args(b, [], {}, site.where)
         if isinstance(x, Sugar):
             n = x.static_len()
             if n is None:
@@ -355,6 +357,9 @@ class ModuleValue(Sugar):
             return b.python_constant(constant_value(m, name, where))
         if name in m.__dict__:
             return module_constant(b, m.__dict__[name], where, f"{self.describe()}.{name}")
+        if name in ("keys", "values", "items") and self.kind() in ("dict", "parameter_dict") and \
+                not self.overrides(name):
+            return ContainerMethod(self, name)
         method = inspect.getattr_static(type(m), name, None)
         if isinstance(getattr(method, "fn", method), pytypes.FunctionType) or name in m.__dict__.get("_methods", {}):
             return BoundMethod(self, name)
@@ -365,34 +370,129 @@ class ModuleValue(Sugar):
         return name in constant_names(type(self.module))
 
     def call(self, b: Any, site: CallSite) -> Any:
-        return BoundMethod(self, "forward").call(b, site)
+        forward = BoundMethod(self, "forward")
+        if any(hooks_of(self.module)):
+            return emit_hooked_call(b, self, lambda b, args: forward.call_args(b, args, {}, site.where), site)
+        return forward.call(b, site)
 
-    def submodules(self) -> Optional[List["ModuleValue"]]:
-        if not isinstance(self.module, (Sequential, ModuleList)):
-            return None
-        mods = self.module.__dict__["_modules"]
-        return [ModuleValue(m, self.mirror.__dict__["_modules"][k], self._path(k)) for k, m in mods.items()
-                if m is not None]
+    # -- containers (nn/containers.py) ------------------------------------------------------------
+    def kind(self) -> Optional[str]:
+        """"list", "dict", "parameter_list", "parameter_dict", or None for other modules."""
+        return self.module._container_kind
+
+    def items(self, b: Any) -> List[Tuple[str, Any]]:
+        """A container's items by name: submodules as ModuleValues (None as a constant),
+        parameters as graph inputs."""
+        m = self.module
+        if self.kind() in ("parameter_list", "parameter_dict"):
+            return [(k, b.attr_input(self._path(k), TENSOR)) for k in m.__dict__["_parameters"]]
+        mirrors = self.mirror.__dict__["_modules"]
+        return [(k, b.constant(None) if sub is None else ModuleValue(sub, mirrors[k], self._path(k)))
+                for k, sub in m.__dict__["_modules"].items()]
+
+    def overrides(self, name: str) -> bool:
+        """Whether the module's class defines ``name`` (``__len__``, ``__contains__``) itself,
+        rather than taking the container's: a script calls the override."""
+        for cls in type(self.module).__mro__:
+            if name in vars(cls):
+                return cls.__module__ not in _CONTAINER_MODULES
+        return False
 
     def iterate(self, b: Any, where: SourceRange) -> "Iterable":
-        subs = self.submodules()
-        if subs is None:
-            b.error(f"{self.describe()} cannot be iterated over; only Sequential and ModuleList can", where)
-        return StaticIter(subs)
+        kind = self.kind()
+        if kind is None:
+            b.error(f"{self.describe()} cannot be iterated over; only Sequential, ModuleList, ModuleDict, "
+                    "ParameterList and ParameterDict can", where)
+        items = self.items(b)
+        if kind in ("list", "parameter_list"):
+            return StaticIter([v for _, v in items])
+        return StaticIter([b.constant(k) for k, _ in items])
 
     def static_len(self) -> Optional[int]:
-        subs = self.submodules()
-        return None if subs is None else len(subs)
+        m = self.module
+        if self.kind() is None:
+            return None
+        return len(m.__dict__["_parameters"] if self.kind() in ("parameter_list", "parameter_dict")
+                   else m.__dict__["_modules"])
 
     def getitem(self, b: Any, index: ast.expr, where: SourceRange) -> Any:
-        subs = self.submodules()
-        i = b.constant_int(index)
-        if subs is None or i is None:
-            b.error(f"{self.describe()} can only be indexed by a constant int, and only if it is a Sequential or "
-                    "ModuleList", where)
-        if not -len(subs) <= i < len(subs):
-            b.error(f"index {i} is out of range for {self.describe()} of length {len(subs)}", where)
-        return subs[i]
+        kind = self.kind()
+        if kind is None:
+            b.error(f"{self.describe()} cannot be indexed in script functions; only Sequential, ModuleList, "
+                    "ModuleDict, ParameterList and ParameterDict can", where)
+        items = self.items(b)
+        if kind in ("list", "parameter_list"):
+            i = b.constant_int(index)
+            if i is None:
+                what = _index_kind(b, index)
+                b.error("Expected integer literal for index but got " + what + ". ModuleList/Sequential indexing is "
+                        "only supported with integer literals. For example, 'i = 4, self.layers[i](x)' will fail "
+                        "because i is not a literal. Enumeration is supported, e.g. 'for index, v in "
+                        "enumerate(self): out = v(inp)'", where)
+            if not -len(items) <= i < len(items):
+                b.error(f"Index {i} out of range (the {type(self.module).__name__} has {len(items)} items)", where)
+            return items[i][1]
+        key = index.value if isinstance(index, ast.Constant) else None
+        if isinstance(key, str):
+            found = dict(items)
+            if key not in found:
+                b.error(f"Key Error, {key}", where)
+            return found[key]
+        b.error("Unable to extract string literal index. ModuleDict indexing is only supported with string "
+                "literals. For example, 'i = \"a\", self.layers[i](x)' will fail because i is not a literal.", where)
+
+    def contains(self, b: Any, key: Any, where: SourceRange) -> Value:
+        """``key in self.container``: known when scripting for a string literal key."""
+        if self.overrides("__contains__"):
+            return BoundMethod(self, "__contains__").call_args(b, [Arg(b.to_value(key, where), where)], {}, where)
+        if self.kind() not in ("dict", "parameter_dict"):
+            b.error(f"`in` is not supported for {self.describe()}", where)
+        if not (isinstance(key, Value) and key.node.kind == "prim::Constant" and isinstance(key.constant, str)):
+            b.error("`in` a ModuleDict or ParameterDict takes a string literal key", where)
+        return b.constant(key.constant in dict(self.items(b)))
+
+
+def compare_modules(b: Any, op: ast.cmpop, left: Any, right: Any, where: SourceRange) -> Value:
+    """A comparison where an operand is a compile-time value: modules compare by identity
+    (``self.items[0] is self.relu``), ``in`` a ModuleDict or ParameterDict tests its keys."""
+    if isinstance(op, (ast.Is, ast.IsNot)) and isinstance(left, ModuleValue) and isinstance(right, ModuleValue):
+        return b.constant((left.module is right.module) == isinstance(op, ast.Is))
+    if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, ModuleValue):
+        found = right.contains(b, left, where)
+        return b.op_call("operator", "__not__", [Arg(found, where)], {}, where, "not in") \
+            if isinstance(op, ast.NotIn) else found
+    return b.compare(op, b.to_value(left, where), b.to_value(right, where), where)
+
+
+_CONTAINER_MODULES = {"minitorch_jit.nn.containers", "minitorch_jit.runtime.compiled", "minitorch_jit.nn.module"}
+
+
+def _index_kind(b: Any, index: ast.expr) -> str:
+    """How TorchScript names a non-literal index: its type, or a variable."""
+    if isinstance(index, ast.Name):
+        return "a variable or non-integer"
+    value = b.emit_value(index)
+    return f"type {type_name(value.type)}"
+
+
+class ContainerMethod(Sugar):
+    """``keys``, ``values``, ``items`` of a ModuleDict or ParameterDict: unrolled by loops."""
+
+    def __init__(self, owner: ModuleValue, name: str):
+        self.owner, self.name = owner, name
+
+    def describe(self) -> str:
+        return f"method '{self.owner._path(self.name)}'"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        if site.node.args or site.node.keywords:
+            b.error(f"{self.name}() takes no arguments", site.where)
+        items = self.owner.items(b)
+        if self.name == "keys":
+            return StaticIter([b.constant(k) for k, _ in items])
+        if self.name == "values":
+            return StaticIter([v for _, v in items])
+        return StaticIter([(b.constant(k), v) for k, v in items])
 
 
 class BoundMethod(Sugar):
@@ -406,11 +506,14 @@ class BoundMethod(Sugar):
         return f"method '{self.owner._path(self.name)}'"
 
     def call(self, b: Any, site: CallSite) -> Any:
-        method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, site.where)
         args, kwargs = site.values()
+        return self.call_args(b, args, kwargs, site.where)
+
+    def call_args(self, b: Any, args: List[Arg], kwargs: Dict[str, Arg], where: SourceRange) -> Any:
+        method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, where)
         attrs = [b.attr_input(self.owner._path(p), v.type)
                  for p, v in zip(method.attr_paths, method.graph.inputs[len(method.signature.parameters):])]
-        return b.call_function(method, args, kwargs, attrs, site.where, self.owner._path(self.name))
+        return b.call_function(method, args, kwargs, attrs, where, self.owner._path(self.name))
 
 
 def module_constant(b: Any, value: Any, where: SourceRange, what: str) -> Any:

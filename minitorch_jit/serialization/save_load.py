@@ -370,6 +370,9 @@ class _Reader:
         tables = {key: _get(rec, key, dict, where) for key in ("parameters", "buffers", "children", "attributes")}
         for key in ("parameters", "buffers", "children"):
             _names(tables[key], _TABLE_NAME, f"{where}.{key}")
+        taken = set(tables["parameters"]) | set(tables["buffers"]) | set(tables["children"])
+        if len(taken) != sum(len(tables[k]) for k in ("parameters", "buffers", "children")):
+            raise LoadError(f"{where}: a name is used twice among parameters, buffers and children")
         for name, p in tables["parameters"].items():
             param = None if p is None else \
                 self.tensors[_index(tables["parameters"], name, self.tensors, f"{where}.parameters")]
@@ -389,9 +392,6 @@ class _Reader:
             if c is not None and (not isinstance(c, int) or isinstance(c, bool) or not 0 < c < len(mods)):
                 raise LoadError(f"{where}.children.{name}: {c!r} is not the index of another module")
             m.add_module(name, None if c is None else mods[c])
-        taken = set(tables["parameters"]) | set(tables["buffers"]) | set(tables["children"])
-        if len(taken) != sum(len(tables[k]) for k in ("parameters", "buffers", "children")):
-            raise LoadError(f"{where}: a name is used twice among parameters, buffers and children")
         for name, a in tables["attributes"].items():
             aw = f"{where}.attributes.{name}"
             if not _IDENTIFIER.fullmatch(name) or name.startswith("_") or name in taken or hasattr(m, name):
