@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import io
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
@@ -23,13 +24,13 @@ from ..tensor import Tensor
 from . import config
 from .executor import GraphExecutor
 
-_writer: Optional[Callable[[Any, Any], None]] = None
+_writer: Optional[Callable[..., None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
 
 
-def writes_archives(save: Callable[[Any, Any], None]) -> None:
-    """Serialization registers ``save(obj, f)``, which ``ScriptFunction.save`` and
-    ``ScriptModule.save`` call."""
+def writes_archives(save: Callable[..., None]) -> None:
+    """Serialization registers ``save(obj, f, _extra_files=None)``, which ``ScriptFunction.save``
+    and ``ScriptModule.save`` call."""
     global _writer
     _writer = save
 
@@ -41,10 +42,10 @@ def when_subclass_constructed(compile_methods: Callable[["ScriptModule"], None])
     _subclass_compiler = compile_methods
 
 
-def _save(obj: Any, f: Any) -> None:
+def _save(obj: Any, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
     if _writer is None:
         raise RuntimeError("saving needs minitorch_jit.serialization, which is not imported")
-    _writer(obj, f)
+    _writer(obj, f, _extra_files=_extra_files)
 
 
 class ScriptFunction:
@@ -118,10 +119,16 @@ class ScriptFunction:
         """The Python source that runs for inputs like these."""
         return self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs))).code.source
 
-    def save(self, f: Any) -> None:
+    def save(self, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
         """Write this function to an archive (a path or a binary file); see
-        :func:`minitorch_jit.save`."""
-        _save(self, f)
+        :func:`minitorch_jit.jit.save`."""
+        _save(self, f, _extra_files)
+
+    def save_to_buffer(self, _extra_files: Optional[Dict[str, Any]] = None) -> bytes:
+        """The archive :meth:`save` writes, as bytes."""
+        buf = io.BytesIO()
+        _save(self, buf, _extra_files)
+        return buf.getvalue()
 
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.qualified_name}>"
@@ -268,10 +275,16 @@ class ScriptModule(Module):
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         return self._methods["forward"].graph_for(*args, **kwargs)
 
-    def save(self, f: Any) -> None:
+    def save(self, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
         """Write this module, its submodules, parameters, buffers and compiled methods to an
-        archive (a path or a binary file); see :func:`minitorch_jit.save`."""
-        _save(self, f)
+        archive (a path or a binary file); see :func:`minitorch_jit.jit.save`."""
+        _save(self, f, _extra_files)
+
+    def save_to_buffer(self, _extra_files: Optional[Dict[str, Any]] = None) -> bytes:
+        """The archive :meth:`save` writes, as bytes."""
+        buf = io.BytesIO()
+        _save(self, buf, _extra_files)
+        return buf.getvalue()
 
     def explain(self, *args: Any, **kwargs: Any) -> str:
         return self._methods["forward"].explain(*args, **kwargs)
