@@ -132,8 +132,8 @@ def script(obj: Any) -> Any:
     raise TypeError(f"script() takes a function or an nn.Module, not {type(obj).__name__}")
 
 
-def _script_module(module: Module) -> ScriptModule:
-    if not entry_points(module):
+def _script_module(module: Module, require_entry: bool = True) -> ScriptModule:
+    if require_entry and not entry_points(module):
         raise TypeError(f"script(): {type(module).__name__} has no forward method (nor @torch.jit.export method) "
                         "to compile")
     root = mirror(module)
@@ -212,7 +212,7 @@ def compile_script_methods(module: ScriptModule) -> None:
     modules = module.__dict__["_modules"]
     for name, sub in list(modules.items()):
         if sub is not None and not isinstance(sub, ScriptModule):
-            modules[name] = _script_module(sub) if entry_points(sub) else mirror(sub)
+            modules[name] = _script_module(sub, require_entry=False)
     for name in sorted(stubs, key=lambda n: n != "forward"):
         _compiler.method(module, module, name)
     _add_constants(module, module)

@@ -426,7 +426,7 @@ class ModuleValue(Sugar):
             if i is None:
                 what = _index_kind(b, index)
                 b.error("Expected integer literal for index but got " + what + ". ModuleList/Sequential indexing is "
-                        "only supported with integer literals. For example, 'i = 4, self.layers[i](x)' will fail "
+                        "only supported with integer literals. For example, 'i = 4; self.layers[i](x)' will fail "
                         "because i is not a literal. Enumeration is supported, e.g. 'for index, v in "
                         "enumerate(self): out = v(inp)'", where)
             if not -len(items) <= i < len(items):
@@ -468,11 +468,9 @@ _CONTAINER_MODULES = {"minitorch_jit.nn.containers", "minitorch_jit.runtime.comp
 
 
 def _index_kind(b: Any, index: ast.expr) -> str:
-    """How TorchScript names a non-literal index: its type, or a variable."""
-    if isinstance(index, ast.Name):
-        return "a variable or non-integer"
+    """How TorchScript names a non-literal index: an int variable, or the type it has."""
     value = b.emit_value(index)
-    return f"type {type_name(value.type)}"
+    return "a variable or non-integer" if isinstance(value.type, IntType) else f"type {type_name(value.type)}"
 
 
 class ContainerMethod(Sugar):
@@ -522,6 +520,9 @@ def module_constant(b: Any, value: Any, where: SourceRange, what: str) -> Any:
     if isinstance(value, Tensor):
         b.error(f"{what} is a Tensor that is neither a parameter nor a buffer", where,
                 fix="register it with self.register_buffer(name, tensor)")
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
+        b.error("Could not infer type of list element: Cannot infer concrete type of torch.nn.Module", where,
+                fix="hold the modules in an nn.ModuleList")
     ok, _ = python_type(value)
     if ok:
         return b.python_constant(value)
