@@ -17,6 +17,7 @@ from minitorch_jit.ir.types import (
     FloatType,
     IntType,
     ListType,
+    NoneType,
     NumberType,
     OptionalType,
     ScalarTypeType,
@@ -91,6 +92,8 @@ def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
         return _NOFIT if any(i is _NOFIT for i in items) else tuple(items)
     if isinstance(t, (AnyType, TypeVar)):
         return value
+    if isinstance(t, NoneType):
+        return None if value is None else _NOFIT
     return _NOFIT
 
 

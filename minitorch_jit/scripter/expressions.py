@@ -39,7 +39,7 @@ from .calls import Arg, call_op, emit_op, resolve_call
 from .environment import Binding, Frame, Undefined
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
-from .ssa import refine
+from .ssa import is_const, refine
 from .types import annotation_type, erase, is_number, type_name
 
 # Python constructs outside the language: what to call them, and the fix where there is one.
@@ -431,6 +431,8 @@ class ExpressionBuilder:
         right operand's reflected one (for comparisons, the swapped comparison)."""
         where = self.where
         lt, rt = left.type, right.type
+        if dunder in ("__eq__", "__ne__") and isinstance(lt, TupleType) and isinstance(rt, TupleType):
+            return self._tuple_equal(dunder, left, right)
         if isinstance(lt, TensorType) or isinstance(rt, TensorType):
             attempts = []
             if isinstance(lt, TensorType):
@@ -451,6 +453,23 @@ class ExpressionBuilder:
                 isinstance(resolve_call(ns, dunder, args, {}), str):
             return self._bad_operands(dunder, left, right)
         return self.op_call(ns, dunder, args, {}, where, SYMBOLS.get(dunder, dunder))
+
+    def _tuple_equal(self, dunder: str, left: Value, right: Value) -> Value:
+        """``a == b`` of tuples: the same length and each pair of items equal (as bools)."""
+        ls, rs = self.tuple_items(left), self.tuple_items(right)
+        result = self.constant(len(ls) == len(rs))
+        if len(ls) == len(rs):
+            for a, b in zip(ls, rs):
+                eq = self.binop("__eq__", a, b)
+                if not isinstance(eq.type, BoolType):
+                    self.error(f"== of tuples compares their items as bools, but {type_name(a.type)} == "
+                               f"{type_name(b.type)} is a {type_name(eq.type)}", self.where)
+                result = eq if is_const(result, True) else \
+                    self.op_call("operator", "__and__", [Arg(result, self.where), Arg(eq, self.where)], {},
+                                 self.where, "==")
+        if dunder == "__ne__":
+            result = self.op_call("operator", "__not__", [Arg(result, self.where)], {}, self.where, "!=")
+        return result
 
     def _bad_operands(self, dunder: str, left: Value, right: Value) -> Any:
         lt, rt = left.type, right.type

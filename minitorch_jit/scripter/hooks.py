@@ -51,6 +51,7 @@ def compile_hooks(compiler: Any, module: Module, owner: ScriptModule,
     forward = compiler.method(module, owner, "forward", where)
     cls = type(module).__name__
     definitions: Dict[str, Any] = {}
+    kinds: Dict[str, str] = {}
     for kind, fns in (("Pre-hook", pre_fns), ("Hook", post_fns)):
         for fn in fns:
             name = getattr(fn, "__name__", None)
@@ -64,7 +65,16 @@ def compile_hooks(compiler: Any, module: Module, owner: ScriptModule,
                 raise ScriptError(f"Can't define hook: {name} on class: __torch__.{cls} because a method or hook with "
                                   "that name already exists.", where)
             definitions[name] = fn
-    methods = {name: compiler.hook(module, owner, fn, where) for name, fn in definitions.items()}
+            kinds[name] = "pre-hook" if kind == "Pre-hook" else "hook"
+    methods = {}
+    for name, fn in definitions.items():
+        try:
+            methods[name] = compiler.hook(module, owner, fn, where)
+        except ScriptError as e:
+            e.msg += (f"\nThis error occurred while scripting the forward {kinds[name]} '{name}' on module '{cls}'. "
+                      f"If you did not want to script this {kinds[name]} remove it from the original NN module "
+                      "before scripting.")
+            raise
     pre = [methods[fn.__name__] for fn in pre_fns]
     post = [methods[fn.__name__] for fn in post_fns]
     _check_signatures(cls, forward, pre, post, pre_fns)
