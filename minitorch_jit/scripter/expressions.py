@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, cast
 
 from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
 from minitorch_jit.ir.types import (
@@ -457,18 +457,19 @@ class ExpressionBuilder:
     def _tuple_equal(self, dunder: str, left: Value, right: Value) -> Value:
         """``a == b`` of tuples: the same length and each pair of items equal (as bools)."""
         ls, rs = self.tuple_items(left), self.tuple_items(right)
+        where = cast(SourceRange, self.where)  # binop runs with the expression's range set
         result = self.constant(len(ls) == len(rs))
         if len(ls) == len(rs):
             for a, b in zip(ls, rs):
                 eq = self.binop("__eq__", a, b)
                 if not isinstance(eq.type, BoolType):
                     self.error(f"== of tuples compares their items as bools, but {type_name(a.type)} == "
-                               f"{type_name(b.type)} is a {type_name(eq.type)}", self.where)
+                               f"{type_name(b.type)} is a {type_name(eq.type)}", where)
                 result = eq if is_const(result, True) else \
-                    self.op_call("operator", "__and__", [Arg(result, self.where), Arg(eq, self.where)], {},
+                    self.op_call("operator", "__and__", [Arg(result, where), Arg(eq, where)], {},
                                  self.where, "==")
         if dunder == "__ne__":
-            result = self.op_call("operator", "__not__", [Arg(result, self.where)], {}, self.where, "!=")
+            result = self.op_call("operator", "__not__", [Arg(result, where)], {}, self.where, "!=")
         return result
 
     def _bad_operands(self, dunder: str, left: Value, right: Value) -> Any:
