@@ -132,10 +132,9 @@ def script(obj: Any) -> Any:
     raise TypeError(f"script() takes a function or an nn.Module, not {type(obj).__name__}")
 
 
-def _script_module(module: Module, require_entry: bool = True) -> ScriptModule:
-    if require_entry and not entry_points(module):
-        raise TypeError(f"script(): {type(module).__name__} has no forward method (nor @torch.jit.export method) "
-                        "to compile")
+def _script_module(module: Module) -> ScriptModule:
+    """``module``'s ScriptModule, with the entry points of it and its submodules compiled (a
+    module without any still scripts, as in PyTorch: its tensors and submodules are kept)."""
     root = mirror(module)
     for sub, owner in _pairs(module, root):
         if not isinstance(sub, ScriptModule):
@@ -212,7 +211,7 @@ def compile_script_methods(module: ScriptModule) -> None:
     modules = module.__dict__["_modules"]
     for name, sub in list(modules.items()):
         if sub is not None and not isinstance(sub, ScriptModule):
-            modules[name] = _script_module(sub, require_entry=False)
+            modules[name] = _script_module(sub)
     for name in sorted(stubs, key=lambda n: n != "forward"):
         _compiler.method(module, module, name)
     _add_constants(module, module)
