@@ -118,7 +118,7 @@ def test_versioned_div_tensor_out():
     for va, vb in product(VALUES, VALUES):
         a, b = torch.tensor((va,)), torch.tensor((vb,))
         for out in (torch.empty((1,)), torch.empty((1,), dtype=torch.long)):
-            _same(_outcome(m, a, b, out), _outcome(lambda: torch.div(a, b, out=out.clone())))
+            _same(_outcome(m, a, b, out), _outcome(lambda x, y, o: torch.div(x, y, out=o), a, b, out.clone()))
 
 
 class DivByFloat(nn.Module):
@@ -175,7 +175,7 @@ def test_versioned_div_scalar_inplace():
     assert _count(by_float, "aten::div_") == _count(by_int, "aten::div_") == 1
     for va, vb in product(VALUES, VALUES):
         m = by_float if isinstance(vb, float) else by_int
-        expected = _outcome(lambda x: x.div_(vb), torch.tensor((va,)))
+        expected = _outcome(lambda x, y: x.div_(y), torch.tensor((va,)), vb)
         _same(_outcome(m, torch.tensor((va,)), vb), expected)
 
 
