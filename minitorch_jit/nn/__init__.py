@@ -2,6 +2,7 @@
 from ..tensor import Parameter
 from . import functional
 from .activations import ELU, SELU, Hardswish, LeakyReLU, Mish, PReLU, Softplus
+from .attention import MultiheadAttention, TransformerEncoderLayer
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .convolution import Conv1d, Conv2d, Conv3d, ConvTranspose2d
 from .hooks import RemovableHandle
@@ -36,4 +37,5 @@ __all__ = ["Module", "Parameter", "Buffer", "ModuleDict", "ParameterList", "Para
            "SiLU", "Softmax", "Tanh", "Unflatten", "ELU", "SELU", "Hardswish", "LeakyReLU", "Mish", "PReLU",
            "Softplus", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d", "AdaptiveAvgPool2d", "AvgPool2d",
            "Conv1d", "Conv3d", "ConvTranspose2d", "CircularPad2d", "ConstantPad2d", "ReflectionPad2d",
-           "ReplicationPad2d", "Upsample", "ZeroPad2d", "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
+           "ReplicationPad2d", "Upsample", "ZeroPad2d", "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell",
+           "MultiheadAttention", "TransformerEncoderLayer"]
