@@ -29,7 +29,7 @@ def test_script_sequential_matches_eager_and_shares_parameters():
         x = torch.randn(batch, 8)
         same(scripted(x), model(x))
     assert scripted.state_dict().keys() == model.state_dict().keys()
-    assert [v.name for v in scripted.graph.inputs] == ["input", "self.0.weight", "self.0.bias", "self.2.weight",
+    assert [v.name for v in scripted.graph.inputs] == ["x", "self.0.weight", "self.0.bias", "self.2.weight",
                                                      "self.2.bias"]
     assert kinds(scripted.graph) == ["prim::CallFunction"] * 3
     roundtrip(scripted.graph)

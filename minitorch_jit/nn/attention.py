@@ -63,6 +63,11 @@ def _attention_mask(attn_mask: Optional[Tensor], key_padding_mask: Optional[Tens
     return mask
 
 
+def _thirds(packed, n: int):
+    """The query, key and value rows (``n`` each) of a packed projection (untyped: it slices)."""
+    return packed[0:n], packed[n:2 * n], packed[2 * n:]
+
+
 def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, num_heads: int,
                                  in_proj_weight: Optional[Tensor], in_proj_bias: Optional[Tensor],
                                  q_proj_weight: Optional[Tensor], k_proj_weight: Optional[Tensor],
@@ -85,13 +90,12 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, num_
     b_k: Optional[Tensor] = None
     b_v: Optional[Tensor] = None
     if in_proj_bias is not None:
-        b_q = in_proj_bias[0:embed_dim]
-        b_k = in_proj_bias[embed_dim:2 * embed_dim]
-        b_v = in_proj_bias[2 * embed_dim:]
+        b_q, b_k, b_v = _thirds(in_proj_bias, embed_dim)
     if in_proj_weight is not None:
-        q = F.linear(query, in_proj_weight[0:embed_dim], b_q)
-        k = F.linear(key, in_proj_weight[embed_dim:2 * embed_dim], b_k)
-        v = F.linear(value, in_proj_weight[2 * embed_dim:], b_v)
+        w_q, w_k, w_v = _thirds(in_proj_weight, embed_dim)
+        q = F.linear(query, w_q, b_q)
+        k = F.linear(key, w_k, b_k)
+        v = F.linear(value, w_v, b_v)
     else:
         if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
             raise RuntimeError("use_separate_proj_weight is True but q_proj_weight, k_proj_weight or v_proj_weight "
@@ -223,11 +227,11 @@ class TransformerEncoderLayer(Module):
         return x
 
     def _sa_block(self, x: Tensor, attn_mask: Optional[Tensor], key_padding_mask: Optional[Tensor],
-                  is_causal: bool) -> Tensor:
+                  is_causal: bool):
         out, _ = self.self_attn(x, x, x, key_padding_mask, False, attn_mask, True, is_causal)
         return self.dropout1(out)
 
-    def _ff_block(self, x: Tensor) -> Tensor:
+    def _ff_block(self, x: Tensor):
         h = self.linear1(x)
         h = F.relu(h) if self.activation_relu_or_gelu == 1 else F.gelu(h)
         return self.dropout2(self.linear2(self.dropout(h)))

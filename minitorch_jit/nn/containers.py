@@ -61,11 +61,11 @@ class Sequential(Module):
             for i, m in enumerate(args):
                 self.add_module(str(i), m)
 
-    def forward(self, input):  # type: ignore[no-untyped-def]
+    def forward(self, x):
         # unannotated: each stage may return what the next takes, not only tensors (as PyTorch's)
         for m in self:
-            input = m(input)
-        return input
+            x = m(x)
+        return x
 
     def __getitem__(self, i: Union[int, slice]) -> Any:
         if isinstance(i, slice):

@@ -226,8 +226,6 @@ class _Writer:
                                                        "persistent": k not in m._non_persistent}
                             for k, b in m._buffers.items()},
                 "attributes": {}, "children": {}, "methods": {}}
-            if m._container_kind is not None:
-                rec["container_kind"] = m._container_kind
             constants = getattr(m, "_constants", {})
             if constants:
                 rec["constants"] = {k: _encode_value(v, f"constant {path}{k}") for k, v in constants.items()}
@@ -391,8 +389,8 @@ class _Reader:
     def modules(self, records: List[Any]) -> ScriptModule:
         if not records:
             raise LoadError(f"{MODEL}.modules is empty")
-        mods = [new_script_module(_get(r, "original_name", str, f"{MODEL}.modules[{i}]"),
-                                  _container_kind(r, f"{MODEL}.modules[{i}]")) for i, r in enumerate(records)]
+        names = [_get(r, "original_name", str, f"{MODEL}.modules[{i}]") for i, r in enumerate(records)]
+        mods = [new_script_module(name, _CONTAINER_KINDS.get(name)) for name in names]
         for i, (m, rec) in enumerate(zip(mods, records)):
             self.fill(m, rec, mods, f"{MODEL}.modules[{i}]")
         _check_tree(mods)
@@ -476,16 +474,10 @@ class _Reader:
             m.add_constant(name, value)
 
 
-_CONTAINER_KINDS = ("list", "dict", "parameter_list", "parameter_dict")
-
-
-def _container_kind(rec: Any, where: str) -> Optional[str]:
-    if not isinstance(rec, dict) or "container_kind" not in rec:
-        return None
-    kind = rec["container_kind"]
-    if kind not in _CONTAINER_KINDS:
-        raise LoadError(f"{where}.container_kind: {str(kind)[:40]!r} is not a kind of container")
-    return str(kind)
+# A loaded module of one of these classes is indexed and iterated from Python like the
+# original (a subclass of them loads as a plain ScriptModule; its scripts were compiled already).
+_CONTAINER_KINDS = {"Sequential": "list", "ModuleList": "list", "ModuleDict": "dict",
+                    "ParameterList": "parameter_list", "ParameterDict": "parameter_dict"}
 
 
 def _parse_type(text: str, where: str) -> Type:
