@@ -290,7 +290,10 @@ class ScriptModule(Module):
         return self._methods["forward"].explain(*args, **kwargs)
 
     def _get_name(self) -> str:
-        return f"RecursiveScriptModule(original_name={self.original_name})"
+        return "RecursiveScriptModule"
+
+    def extra_repr(self) -> str:
+        return f"original_name={self.original_name}"
 
 
 
