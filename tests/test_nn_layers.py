@@ -108,9 +108,6 @@ def _saved(obj, tmp_path):
 # momentum=None averages over num_batches_tracked read as a Python float, which a trace
 # freezes to the value it saw (PyTorch's trace does the same, and warns as we do)
 FROZEN_BY_TRACING = {"batch_norm1d_cumulative"}
-# nn.RNN, nn.LSTM and nn.GRU read their per-layer parameters by name, which script functions
-# cannot do (see nn/recurrent.py); they trace
-NOT_SCRIPTABLE = {c for c in CASES if str(DATA[f"{c}/ctor"]).startswith(("nn.RNN(", "nn.LSTM(", "nn.GRU("))}
 
 
 def _traced_or_skip(name):
@@ -125,8 +122,7 @@ def _traced_or_skip(name):
 
 
 def test_every_recorded_case_is_checked():
-    assert len(CASES) >= 65 and all(any(k.startswith(f"{c}/output0") for k in DATA.files) for c in CASES)
-    assert len(NOT_SCRIPTABLE) == 7
+    assert len(CASES) >= 72 and all(any(k.startswith(f"{c}/output0") for k in DATA.files) for c in CASES)
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -147,19 +143,13 @@ def test_tracing_warns_where_it_freezes_a_running_count(name):
         torch.jit.trace(build(name), _example(name))
 
 
-@pytest.mark.parametrize("name", sorted(set(CASES) - NOT_SCRIPTABLE))
+@pytest.mark.parametrize("name", CASES)
 def test_scripted_matches_pytorch(name):
     scripted = torch.jit.script(build(name))
     check_against_pytorch(name, scripted, scripted)
 
 
-@pytest.mark.parametrize("name", sorted(NOT_SCRIPTABLE))
-def test_scripting_a_sequence_layer_fails_at_its_source(name):
-    with pytest.raises(torch.jit.ScriptError, match="nn/recurrent.py"):
-        torch.jit.script(build(name))
-
-
-@pytest.mark.parametrize("name", sorted(set(CASES) - FROZEN_BY_TRACING - NOT_SCRIPTABLE))
+@pytest.mark.parametrize("name", sorted(set(CASES) - FROZEN_BY_TRACING))
 def test_scripted_then_saved_and_loaded_matches_pytorch(name, tmp_path):
     loaded = _saved(torch.jit.script(build(name)), tmp_path)
     _load_state(loaded, _case(name)[2])

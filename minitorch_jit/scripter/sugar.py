@@ -353,6 +353,9 @@ class ModuleValue(Sugar):
             if sub is None:
                 return b.constant(None)
             return ModuleValue(sub, self.mirror.__dict__["_modules"][name], self._path(name))
+        own = self._own_tensors(b, name)
+        if own is not None:
+            return own
         if self.is_constant(name):
             return b.python_constant(constant_value(m, name, where))
         if name in m.__dict__:
@@ -364,6 +367,25 @@ class ModuleValue(Sugar):
         if isinstance(getattr(method, "fn", method), pytypes.FunctionType) or name in m.__dict__.get("_methods", {}):
             return BoundMethod(self, name)
         b.error(f"module '{type(m).__name__}' has no attribute '{name}'", where)
+
+    def _own_tensors(self, b: Any, name: str) -> Optional[Value]:
+        """A list or tuple (an attribute, or a property) of the module's own parameters and
+        buffers, like the recurrent layers' ``_flat_weights``: a list of those graph inputs,
+        so a call reads them as they are then."""
+        m = self.module
+        if name in m.__dict__:
+            value = m.__dict__[name]
+        elif isinstance(inspect.getattr_static(type(m), name, None), property):
+            value = getattr(m, name)
+        else:
+            return None
+        if not (isinstance(value, (list, tuple)) and value and all(isinstance(t, Tensor) for t in value)):
+            return None
+        names = {id(t): k for table in ("_parameters", "_buffers") for k, t in m.__dict__[table].items()
+                 if t is not None}
+        if not all(id(t) in names for t in value):
+            return None
+        return b.make_list([b.attr_input(self._path(names[id(t)]), TENSOR) for t in value], TENSOR, fresh=True)
 
     def is_constant(self, name: str) -> bool:
         """Whether attribute ``name`` is declared constant (``Final``, ``__constants__``)."""
