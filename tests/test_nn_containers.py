@@ -110,3 +110,10 @@ def test_container_script_modules_index_iterate_and_len_from_python():
             s.ml[2]
         x = torch.randn(3, 2)
         np.testing.assert_allclose(s(x).numpy(), _Holder.forward(s, x).numpy(), rtol=1e-6)
+
+
+def test_a_buffer_registered_again_takes_its_new_persistence():
+    m = nn.Module()
+    m.register_buffer("b", torch.ones(1), persistent=False)
+    m.b = nn.Buffer(torch.zeros(1))
+    assert list(m.state_dict()) == ["b"]
