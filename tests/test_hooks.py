@@ -151,3 +151,15 @@ def test_hooks_with_kwargs_cannot_be_scripted():
     m.register_forward_pre_hook(lambda mod, args, kwargs: None, with_kwargs=True)
     with pytest.raises(RuntimeError, match="with_kwargs=True cannot be scripted"):
         torch.jit.script(m)
+
+
+def test_a_hook_may_take_the_name_of_an_nn_module_method():
+    """Only the module's own methods collide with hook names (as TorchScript's compiled
+    methods do); nn.Module's, like ``train``, are not compiled."""
+    def train(self, input: Tuple[torch.Tensor], output: torch.Tensor):
+        return output + 1
+
+    m = _Scale()
+    m.register_forward_hook(train)
+    x = torch.randn(2, 3)
+    np.testing.assert_allclose(torch.jit.script(m)(x).numpy(), m(x).numpy(), rtol=1e-6)

@@ -12,7 +12,6 @@ the ScriptModule runs them around ``forward``. In a compiled method, ``self.sub(
 """
 from __future__ import annotations
 
-import inspect
 import types
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -89,8 +88,15 @@ def compile_hooks(compiler: Any, module: Module, owner: ScriptModule,
 
 
 def _is_method(module: Module, owner: ScriptModule, name: str) -> bool:
-    attr = inspect.getattr_static(type(module), name, None)
-    return name in owner._methods or isinstance(getattr(attr, "fn", attr), types.FunctionType)
+    """Whether the module's class defines a method ``name`` (nn.Module's own, like ``train``,
+    are not compiled, so a hook may take their names)."""
+    if name in owner._methods:
+        return True
+    for cls in type(module).__mro__:
+        if name in vars(cls):
+            attr = vars(cls)[name]
+            return cls not in (Module, ScriptModule) and isinstance(getattr(attr, "fn", attr), types.FunctionType)
+    return False
 
 
 def _forward_types(forward: ScriptMethod) -> List[Type]:
