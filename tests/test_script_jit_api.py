@@ -102,7 +102,8 @@ def test_a_module_with_only_exported_methods_scripts():
     same(s.twice(x), m.twice(x))
     with pytest.raises(RuntimeError, match="no compiled forward"):
         s(x)
-    empty = torch.jit.script(nn.Module())  # as in PyTorch: a module with no methods to compile
+    empty = torch.jit.script(nn.Module())  # as in PyTorch: a module with no method to compile scripts
+    assert repr(empty) == "RecursiveScriptModule(original_name=Module)"
     with pytest.raises(RuntimeError, match="no compiled forward"):
         empty(x)
 

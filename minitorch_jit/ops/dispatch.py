@@ -19,6 +19,7 @@ from minitorch_jit.ir.types import (
     FloatType,
     IntType,
     ListType,
+    NoneType,
     NumberType,
     OptionalType,
     ScalarTypeType,
@@ -117,6 +118,8 @@ def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
             return _NOFIT
         items = [convert(v, e) for v, e in zip(value, t.elems)]
         return _NOFIT if any(i is _NOFIT for i in items) else tuple(items)
+    if isinstance(t, NoneType):
+        return None if value is None else _NOFIT
     return _NOFIT
 
 

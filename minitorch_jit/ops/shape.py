@@ -42,6 +42,12 @@ def numel(a: np.ndarray) -> int:
     return int(a.size)
 
 
+@op("aten::is_floating_point(Tensor self) -> bool", names=("Tensor.is_floating_point", "torch.is_floating_point"),
+    total=True)
+def is_floating_point(a: np.ndarray) -> bool:
+    return a.dtype.kind == "f"
+
+
 # -- views ------------------------------------------------------------------------------------
 
 

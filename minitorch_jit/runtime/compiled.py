@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import io
 import re
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -17,7 +18,6 @@ from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph, Type
 from minitorch_jit.ir.types import TensorType, TupleType, UnionType, annotation_str
 
-from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
 from ..ops import dispatch
 from ..ops.dispatch import _NOFIT, convert
@@ -26,14 +26,14 @@ from . import config
 from .executor import GraphExecutor
 from .objects import holds_named_tuples, holds_objects, named_tuples
 
-_writer: Optional[Callable[[Any, Any], None]] = None
+_writer: Optional[Callable[..., None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
 _definer: Optional[Callable[["ScriptModule", str, int], None]] = None
 
 
-def writes_archives(save: Callable[[Any, Any], None]) -> None:
-    """Serialization registers ``save(obj, f)``, which ``ScriptFunction.save`` and
-    ``ScriptModule.save`` call."""
+def writes_archives(save: Callable[..., None]) -> None:
+    """Serialization registers ``save(obj, f, _extra_files=None)``, which ``ScriptFunction.save``
+    and ``ScriptModule.save`` call."""
     global _writer
     _writer = save
 
@@ -58,10 +58,10 @@ def defines_methods(define: Callable[["ScriptModule", str, int], None]) -> None:
     _definer = define
 
 
-def _save(obj: Any, f: Any) -> None:
+def _save(obj: Any, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
     if _writer is None:
         raise RuntimeError("saving needs minitorch_jit.serialization, which is not imported")
-    _writer(obj, f)
+    _writer(obj, f, _extra_files=_extra_files)
 
 
 class CallError(TypeError, RuntimeError):
@@ -201,11 +201,17 @@ class ScriptFunction:
         """The Python source that runs for inputs like these."""
         return self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs))).code.source
 
-    def save(self, f: Any) -> None:
+    def save(self, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
         """Write this function to an archive (a path or a binary file); see
-        :func:`minitorch_jit.save`."""
+        :func:`minitorch_jit.jit.save`."""
         _refuse_adapted(self)
-        _save(self, f)
+        _save(self, f, _extra_files)
+
+    def save_to_buffer(self, _extra_files: Optional[Dict[str, Any]] = None) -> bytes:
+        """The archive :meth:`save` writes, as bytes."""
+        buf = io.BytesIO()
+        self.save(buf, _extra_files)
+        return buf.getvalue()
 
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.qualified_name}>"
@@ -282,6 +288,9 @@ class ScriptModule(Module):
         object.__setattr__(self, "original_name", original_name or type(self).__name__)
         object.__setattr__(self, "_methods", {})
         object.__setattr__(self, "_constants", {})
+        # compiled forward pre-hooks and hooks, in the order they run (see nn/hooks.py)
+        object.__setattr__(self, "_script_pre_hooks", [])
+        object.__setattr__(self, "_script_hooks", [])
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -308,6 +317,32 @@ class ScriptModule(Module):
         method.owner = self
         self._methods[method.name] = method
         self.__dict__[method.name] = method  # `module.forward` is the compiled method, as in PyTorch
+
+    def _add_hook(self, kind: str, method: ScriptMethod) -> None:
+        """Run ``method`` around each call of the module: ``kind`` "pre" before ``forward``
+        (it takes the arguments as a tuple), "post" after it (the arguments and the output)."""
+        method.owner = self
+        (self._script_pre_hooks if kind == "pre" else self._script_hooks).append(method)
+
+    def hook_methods(self) -> Dict[str, ScriptMethod]:
+        """The compiled hooks by name."""
+        return {m.name: m for m in self._script_pre_hooks + self._script_hooks}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        pre, post = self.__dict__["_script_pre_hooks"], self.__dict__["_script_hooks"]
+        if not (pre or post):
+            return super().__call__(*args, **kwargs)
+        # as TorchScript runs a module's compiled hooks (and as nn/hooks.py runs Python's)
+        for hook in pre:
+            result = hook(args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in post:
+            result = hook(args, output)
+            if result is not None:
+                output = result
+        return output
 
     def add_constant(self, name: str, value: Any) -> None:
         """``name`` is a constant of this module's scripts (``Final``, ``__constants__``): read
@@ -358,47 +393,44 @@ class ScriptModule(Module):
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         return self._methods["forward"].graph_for(*args, **kwargs)
 
-    def save(self, f: Any) -> None:
+    def save(self, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
         """Write this module, its submodules, parameters, buffers and compiled methods to an
-        archive (a path or a binary file); see :func:`minitorch_jit.save`."""
+        archive (a path or a binary file); see :func:`minitorch_jit.jit.save`."""
         for method in self._methods.values():
             _refuse_adapted(method)
-        _save(self, f)
+        _save(self, f, _extra_files)
+
+    def save_to_buffer(self, _extra_files: Optional[Dict[str, Any]] = None) -> bytes:
+        """The archive :meth:`save` writes, as bytes."""
+        buf = io.BytesIO()
+        self.save(buf, _extra_files)
+        return buf.getvalue()
 
     def explain(self, *args: Any, **kwargs: Any) -> str:
         return self._methods["forward"].explain(*args, **kwargs)
 
     def _get_name(self) -> str:
-        return f"RecursiveScriptModule(original_name={self.original_name})"
+        return "RecursiveScriptModule"
+
+    def extra_repr(self) -> str:
+        return f"original_name={self.original_name}"
 
 
 
-class ScriptContainer(ScriptModule):
-    """The ScriptModule of a Sequential or ModuleList: sized, iterable and indexable from
-    Python like the container. Its modules are fixed: compiled methods unrolled their loops
-    over the modules it had, so adding one is an error rather than a module they never call."""
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Any:
-        return iter(self._modules.values())
-
-    def __getitem__(self, i: Any) -> Any:
-        mods = list(self._modules.values())
-        return mods[i]
-
-    def _fixed(self, *args: Any) -> Any:
-        raise RuntimeError(f"cannot add modules to the scripted {self.original_name}: its compiled methods "
-                           "were unrolled over the modules it had; change the Python module and script it again")
-
-    append = extend = insert = _fixed
+def new_script_module(original_name: str, container_kind: Optional[str] = None) -> ScriptModule:
+    """An empty ScriptModule; a container (``container_kind``, see nn/containers.py) is a
+    :class:`ScriptContainer`, which Python can index and iterate like the module it came from."""
+    if container_kind is None:
+        return ScriptModule(original_name)
+    sm = ScriptContainer(original_name)
+    object.__setattr__(sm, "_container_kind", container_kind)
+    return sm
 
 
 def mirror(module: Module) -> ScriptModule:
     """A ScriptModule with ``module``'s structure, sharing its parameters and buffers."""
-    kind = ScriptContainer if isinstance(module, (Sequential, ModuleList, ScriptContainer)) else ScriptModule
-    sm = kind(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name)
+    sm = new_script_module(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name,
+                           module._container_kind)
     for name, p in module._parameters.items():
         sm.register_parameter(name, p)
     for name, b in module._buffers.items():
@@ -408,3 +440,50 @@ def mirror(module: Module) -> ScriptModule:
     object.__setattr__(sm, "training", module.training)
     return sm
 
+
+class ScriptContainer(ScriptModule):
+    """The ScriptModule of a Sequential, ModuleList, ModuleDict, ParameterList or
+    ParameterDict: indexed, iterated, ``len`` and ``in`` as the original container is."""
+
+    def _items(self) -> Dict[str, Any]:
+        kind = self._container_kind
+        return dict(self._parameters) if kind in ("parameter_list", "parameter_dict") else dict(self._modules)
+
+    def _is_list(self) -> bool:
+        return self._container_kind in ("list", "parameter_list")
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __iter__(self) -> Any:
+        items = self._items()
+        return iter(items.values() if self._is_list() else items)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items()
+
+    def __getitem__(self, key: Any) -> Any:
+        items = self._items()
+        if not self._is_list():
+            return items[key]
+        values = list(items.values())
+        if isinstance(key, slice):
+            return values[key]
+        if not isinstance(key, int) or not -len(values) <= key < len(values):
+            raise IndexError(f"index {key} is out of range")
+        return values[key]
+
+    def keys(self) -> Any:
+        return self._items().keys()
+
+    def values(self) -> Any:
+        return self._items().values()
+
+    def items(self) -> Any:
+        return self._items().items()
+
+    def _fixed(self, *args: Any) -> Any:
+        raise RuntimeError(f"cannot add modules to the scripted {self.original_name}: its compiled methods "
+                           "were unrolled over the modules it had; change the Python module and script it again")
+
+    append = extend = insert = _fixed

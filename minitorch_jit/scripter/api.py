@@ -29,6 +29,7 @@ from . import types as script_types
 from .constants import constant_names, constant_value
 from .containers import script_container
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
+from .hooks import compile_hooks
 from .modifiers import EXPORT, IGNORE, export, ignore, modifier, unused
 from .overloads import check_not_overloaded, overloaded_source
 from .source import DEFINED, Definition, FunctionSource, defined_method
@@ -99,6 +100,16 @@ class Compiler:
         method = ScriptMethod(graph, signature, compiled_name, builder.attr_paths, qualified, builder.written_paths)
         owner._add_method(method)
         return method
+
+    def hook(self, module: Module, owner: ScriptModule, fn: types.FunctionType,
+             where: Optional[SourceRange] = None) -> ScriptMethod:
+        """Compile ``fn`` (a forward hook of ``module``: its first parameter is ``self``) as a
+        method of ``owner``; see :mod:`.hooks`."""
+        qualified = f"{type(module).__name__}.{fn.__name__}"
+        with self._compiling((id(owner), "hook", fn.__name__), qualified, where):
+            builder = FunctionBuilder(FunctionSource.of(fn), self, ModuleValue(module, owner, ""))
+            graph, signature = builder.build()
+        return ScriptMethod(graph, signature, fn.__name__, builder.attr_paths, qualified)
 
     def _compiling(self, key: Any, name: str, where: Optional[SourceRange]) -> "_Active":
         return _Active(self, key, name, where)
@@ -187,6 +198,8 @@ def prepare_scriptable(obj: Any, memo: Dict[int, Any]) -> Any:
 
 
 def _script_module(module: Module) -> ScriptModule:
+    """``module``'s ScriptModule, with the entry points of it and its submodules compiled (a
+    module without any still scripts, as in PyTorch: its tensors and submodules are kept)."""
     if "_parameters" not in module.__dict__:
         raise RuntimeError(f"'{type(module).__name__}' has not been initialized, did you forget to call 'super()'?")
     root = mirror(module)
@@ -194,6 +207,7 @@ def _script_module(module: Module) -> ScriptModule:
         if not isinstance(sub, ScriptModule):
             for name in entry_points(sub):
                 _compiler.method(sub, owner, name)
+            compile_hooks(_compiler, sub, owner)
             _add_constants(sub, owner)
             _add_python_methods(sub, owner)
     return root
@@ -283,7 +297,7 @@ def compile_script_methods(module: ScriptModule) -> None:
     modules = module.__dict__["_modules"]
     for name, sub in list(modules.items()):
         if sub is not None and not isinstance(sub, ScriptModule):
-            modules[name] = _script_module(sub) if entry_points(sub) else mirror(sub)
+            modules[name] = _script_module(sub)
     for name in sorted(stubs, key=lambda n: n != "forward"):
         _compiler.method(module, module, name)
     _add_constants(module, module)

@@ -14,7 +14,7 @@ import ast
 import contextlib
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, cast
 
 from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
 from minitorch_jit.ir.class_types import ClassType, EnumType, InterfaceType, NamedTupleType
@@ -50,7 +50,7 @@ from .calls import Arg, call_op, emit_op, resolve_call
 from .environment import Binding, Frame, Undefined, state_var
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
-from .ssa import refine
+from .ssa import is_const, refine
 from .tensor_properties import TENSOR_PROPERTIES
 from .types import DICT_KEYS, annotation_type, erase, is_number, language_names, type_name
 
@@ -623,6 +623,8 @@ class ExpressionBuilder:
             r = classes.enum_compare(self, dunder, left, right)
             if r is not None:
                 return r
+        if dunder in ("__eq__", "__ne__") and isinstance(lt, TupleType) and isinstance(rt, TupleType):
+            return self._tuple_equal(dunder, left, right)
         if isinstance(lt, TensorType) or isinstance(rt, TensorType):
             attempts = []
             if isinstance(lt, TensorType):
@@ -647,6 +649,24 @@ class ExpressionBuilder:
                 isinstance(resolve_call(ns, dunder, args, {}), str):
             return self._bad_operands(dunder, left, right)
         return self.op_call(ns, dunder, args, {}, where, SYMBOLS.get(dunder, dunder))
+
+    def _tuple_equal(self, dunder: str, left: Value, right: Value) -> Value:
+        """``a == b`` of tuples: the same length and each pair of items equal (as bools)."""
+        ls, rs = self.tuple_items(left), self.tuple_items(right)
+        where = cast(SourceRange, self.where)  # binop runs with the expression's range set
+        result = self.constant(len(ls) == len(rs))
+        if len(ls) == len(rs):
+            for a, b in zip(ls, rs):
+                eq = self.binop("__eq__", a, b)
+                if not isinstance(eq.type, BoolType):
+                    self.error(f"== of tuples compares their items as bools, but {type_name(a.type)} == "
+                               f"{type_name(b.type)} is a {type_name(eq.type)}", where)
+                result = eq if is_const(result, True) else \
+                    self.op_call("operator", "__and__", [Arg(result, where), Arg(eq, where)], {},
+                                 self.where, "==")
+        if dunder == "__ne__":
+            result = self.op_call("operator", "__not__", [Arg(result, where)], {}, self.where, "!=")
+        return result
 
     def _bad_operands(self, dunder: str, left: Value, right: Value) -> Any:
         lt, rt = left.type, right.type
@@ -686,7 +706,14 @@ class ExpressionBuilder:
         if _empty_list(node.left) and len(pairs) == 1:  # [] == x: the literal takes x's list type
             right = self.emit_value(pairs[0][1])
             return self.compare(pairs[0][0], self._empty_like(right), right, self.range(node))
-        return self._chain(self.emit_value(node.left), pairs, node)
+        left = self.emit_expr(node.left)
+        if len(pairs) == 1 and not _empty_list(pairs[0][1]):  # `is` and `in` may compare modules
+            right = self.emit_expr(node.comparators[0])
+            where = self.span(node, node.comparators[0])
+            if isinstance(left, sugar.Sugar) or isinstance(right, sugar.Sugar):
+                return sugar.compare_modules(self, node.ops[0], left, right, where)
+            return self.compare(node.ops[0], left, right, where)
+        return self._chain(self.to_value(left, self.range(node.left)), pairs, node)
 
     def _empty_like(self, other: Value) -> Value:
         """``[]`` compared with a list is a list of its type, as TorchScript types it."""

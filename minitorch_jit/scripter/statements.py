@@ -468,7 +468,10 @@ class FunctionBuilder(ExpressionBuilder):
         return self.to_value(x, where)
 
     def bind(self, name: str, value: Any, where: SourceRange) -> None:
-        if not isinstance(value, sugar.Sugar) or isinstance(value, sugar.Iterable):
+        if isinstance(value, tuple) and any(isinstance(v, sugar.Sugar) for v in value):
+            value = sugar.StaticTuple(value)  # (key, module) of an unrolled ModuleDict.items()
+        if not isinstance(value, sugar.Sugar) or (isinstance(value, sugar.Iterable) and
+                                                  not isinstance(value, sugar.StaticTuple)):
             value = self._as_value(value, where)
         declared = self.declared.get(name)
         if declared is not None:

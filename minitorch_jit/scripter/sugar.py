@@ -42,7 +42,6 @@ from .. import nn as nn_module
 from .. import ops
 from ..dtypes import dtype as DType
 from ..nn import functional
-from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
 from ..nn.modules.utils import NTUPLES
 from ..ops.containers import ScriptDict, ScriptList
@@ -54,6 +53,7 @@ from .calls import Arg
 from .constants import constant_names, constant_value
 from .containers import script_container
 from .errors import ScriptError, SourceRange
+from .hooks import emit_hooked_call, hooks_of
 from .jit_functions import CHECK_MESSAGE, _check, _unwrap_optional, annotate, is_scripting
 from .jit_functions import isinstance as jit_isinstance
 from .modifiers import IGNORE, modifier
@@ -315,6 +315,8 @@ class Builtin(Sugar):
         if len(site.node.args) != 1:
             b.error("len() takes exactly one argument", site.where)
         x = b.emit_expr(site.node.args[0])
+        if isinstance(x, ModuleValue) and x.overrides("__len__"):
+            return BoundMethod(x, "__len__").call_args(b, [], {}, site.where)
         if isinstance(x, Sugar):
             n = x.static_len()
             if n is None:
@@ -668,6 +670,9 @@ class ModuleValue(Sugar):
             if sub is None:
                 return b.constant(None)
             return ModuleValue(sub, self.mirror.__dict__["_modules"][name], self._path(name))
+        own = self._own_tensors(b, name)
+        if own is not None:
+            return own
         if self.is_constant(name):
             return b.python_constant(constant_value(m, name, where))
         if defined_method(self.mirror, name) is not None:
@@ -697,6 +702,9 @@ class ModuleValue(Sugar):
             if isinstance(value, (list, dict)):
                 return self.container(b, name, where)
             return module_constant(b, value, where, f"{self.describe()}.{name}")
+        if name in ("keys", "values", "items") and self.kind() in ("dict", "parameter_dict") and \
+                not self.overrides(name):
+            return ContainerMethod(self, name)
         method = inspect.getattr_static(type(m), name, None)
         if isinstance(getattr(method, "fn", method), pytypes.FunctionType) or name in m.__dict__.get("_methods", {}):
             return BoundMethod(self, name)
@@ -769,46 +777,158 @@ class ModuleValue(Sugar):
             self._state(b, name, where)
         b.assign_attribute(self._path(name), value)
 
+    def _own_tensors(self, b: Any, name: str) -> Optional[Value]:
+        """A list or tuple (an attribute, or a property) of the module's own parameters and
+        buffers, like the recurrent layers' ``_flat_weights``: a list of those graph inputs,
+        so a call reads them as they are then."""
+        m = self.module
+        if name in m.__dict__:
+            value = m.__dict__[name]
+        elif isinstance(inspect.getattr_static(type(m), name, None), property):
+            value = getattr(m, name)
+        else:
+            return None
+        if not (isinstance(value, (list, tuple)) and value and all(isinstance(t, Tensor) for t in value)):
+            return None
+        names = {id(t): k for table in ("_parameters", "_buffers") for k, t in m.__dict__[table].items()
+                 if t is not None}
+        if not all(id(t) in names for t in value):
+            return None
+        return b.make_list([b.attr_input(self._path(names[id(t)]), TENSOR) for t in value], TENSOR, fresh=True)
+
     def is_constant(self, name: str) -> bool:
         """Whether attribute ``name`` is declared constant (``Final``, ``__constants__``)."""
         return name in constant_names(type(self.module))
 
     def call(self, b: Any, site: CallSite) -> Any:
-        return BoundMethod(self, "forward").call(b, site)
+        forward = BoundMethod(self, "forward")
+        if any(hooks_of(self.module)):
+            return emit_hooked_call(b, self, lambda b, args: forward.call_args(b, args, {}, site.where), site)
+        return forward.call(b, site)
 
-    def submodules(self) -> Optional[List["ModuleValue"]]:
-        if not isinstance(self.module, (Sequential, ModuleList)):
-            return None
-        mods = self.module.__dict__["_modules"]
-        return [ModuleValue(m, self.mirror.__dict__["_modules"][k], self._path(k)) for k, m in mods.items()
-                if m is not None]
+    # -- containers (nn/containers.py) ------------------------------------------------------------
+    def kind(self) -> Optional[str]:
+        """"list", "dict", "parameter_list", "parameter_dict", or None for other modules."""
+        return self.module._container_kind
+
+    def items(self, b: Any) -> List[Tuple[str, Any]]:
+        """A container's items by name: submodules as ModuleValues (None as a constant),
+        parameters as graph inputs."""
+        m = self.module
+        if self.kind() in ("parameter_list", "parameter_dict"):
+            return [(k, b.attr_input(self._path(k), TENSOR)) for k in m.__dict__["_parameters"]]
+        mirrors = self.mirror.__dict__["_modules"]
+        return [(k, b.constant(None) if sub is None else ModuleValue(sub, mirrors[k], self._path(k)))
+                for k, sub in m.__dict__["_modules"].items()]
+
+    def overrides(self, name: str) -> bool:
+        """Whether the module's class defines ``name`` (``__len__``, ``__contains__``) itself,
+        rather than taking the container's: a script calls the override."""
+        for cls in type(self.module).__mro__:
+            if name in vars(cls):
+                return cls.__module__ not in _CONTAINER_MODULES
+        return False
 
     def iterate(self, b: Any, where: SourceRange) -> "Iterable":
-        subs = self.submodules()
-        if subs is None:
-            return b.error(f"{self.describe()} cannot be iterated over; only Sequential and ModuleList can", where)
-        return StaticIter(subs)
+        kind = self.kind()
+        if kind is None:
+            b.error(f"{self.describe()} cannot be iterated over; only Sequential, ModuleList, ModuleDict, "
+                    "ParameterList and ParameterDict can", where)
+        items = self.items(b)
+        if kind in ("list", "parameter_list"):
+            return StaticIter([v for _, v in items])
+        return StaticIter([b.constant(k) for k, _ in items])
 
     def static_len(self) -> Optional[int]:
-        subs = self.submodules()
-        return None if subs is None else len(subs)
+        m = self.module
+        if self.kind() is None:
+            return None
+        return len(m.__dict__["_parameters"] if self.kind() in ("parameter_list", "parameter_dict")
+                   else m.__dict__["_modules"])
 
     def getitem(self, b: Any, index: ast.expr, where: SourceRange) -> Any:
-        subs = self.submodules()
-        if subs is not None and isinstance(index, ast.Slice):
-            bounds = [None if n is None else b.constant_int(n) for n in (index.lower, index.upper, index.step)]
-            if any(n is not None and v is None for n, v in zip((index.lower, index.upper, index.step), bounds)):
-                b.error(f"{self.describe()} can only be sliced with constant int bounds", where)
-            if bounds[2] == 0:
-                b.error("slice step cannot be zero", where)
-            return StaticTuple(subs[slice(*bounds)])
-        i = b.constant_int(index)
-        if subs is None or i is None:
-            return b.error(f"{self.describe()} can only be indexed by a constant int, and only if it is a Sequential "
-                           "or ModuleList", where)
-        if not -len(subs) <= i < len(subs):
-            b.error(f"index {i} is out of range for {self.describe()} of length {len(subs)}", where)
-        return subs[i]
+        kind = self.kind()
+        if kind is None:
+            b.error(f"{self.describe()} cannot be indexed in script functions; only Sequential, ModuleList, "
+                    "ModuleDict, ParameterList and ParameterDict can", where)
+        items = self.items(b)
+        if kind in ("list", "parameter_list"):
+            if isinstance(index, ast.Slice):
+                bounds = [None if n is None else b.constant_int(n) for n in (index.lower, index.upper, index.step)]
+                if any(n is not None and v is None for n, v in zip((index.lower, index.upper, index.step), bounds)):
+                    b.error(f"{self.describe()} can only be sliced with constant int bounds", where)
+                if bounds[2] == 0:
+                    b.error("slice step cannot be zero", where)
+                return StaticTuple([v for _, v in items][slice(*bounds)])
+            i = b.constant_int(index)
+            if i is None:
+                what = _index_kind(b, index)
+                b.error("Expected integer literal for index but got " + what + ". ModuleList/Sequential indexing is "
+                        "only supported with integer literals. For example, 'i = 4; self.layers[i](x)' will fail "
+                        "because i is not a literal. Enumeration is supported, e.g. 'for index, v in "
+                        "enumerate(self): out = v(inp)'", where)
+            if not -len(items) <= i < len(items):
+                b.error(f"Index {i} out of range (the {type(self.module).__name__} has {len(items)} items)", where)
+            return items[i][1]
+        key = index.value if isinstance(index, ast.Constant) else None
+        if isinstance(key, str):
+            found = dict(items)
+            if key not in found:
+                b.error(f"Key Error, {key}", where)
+            return found[key]
+        b.error("Unable to extract string literal index. ModuleDict indexing is only supported with string "
+                "literals. For example, 'i = \"a\", self.layers[i](x)' will fail because i is not a literal.", where)
+
+    def contains(self, b: Any, key: Any, where: SourceRange) -> Value:
+        """``key in self.container``: known when scripting for a string literal key."""
+        if self.overrides("__contains__"):
+            return BoundMethod(self, "__contains__").call_args(b, [Arg(b.to_value(key, where), where)], {}, where)
+        if self.kind() not in ("dict", "parameter_dict"):
+            b.error(f"`in` is not supported for {self.describe()}", where)
+        if not (isinstance(key, Value) and key.node.kind == "prim::Constant" and isinstance(key.constant, str)):
+            b.error("`in` a ModuleDict or ParameterDict takes a string literal key", where)
+        return b.constant(key.constant in dict(self.items(b)))
+
+
+def compare_modules(b: Any, op: ast.cmpop, left: Any, right: Any, where: SourceRange) -> Value:
+    """A comparison where an operand is a compile-time value: modules compare by identity
+    (``self.items[0] is self.relu``), ``in`` a ModuleDict or ParameterDict tests its keys."""
+    if isinstance(op, (ast.Is, ast.IsNot)) and isinstance(left, ModuleValue) and isinstance(right, ModuleValue):
+        return b.constant((left.module is right.module) == isinstance(op, ast.Is))
+    if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, ModuleValue):
+        found = right.contains(b, left, where)
+        return b.op_call("operator", "__not__", [Arg(found, where)], {}, where, "not in") \
+            if isinstance(op, ast.NotIn) else found
+    return b.compare(op, b.to_value(left, where), b.to_value(right, where), where)
+
+
+_CONTAINER_MODULES = {"minitorch_jit.nn.containers", "minitorch_jit.runtime.compiled", "minitorch_jit.nn.module"}
+
+
+def _index_kind(b: Any, index: ast.expr) -> str:
+    """How TorchScript names a non-literal index: an int variable, or the type it has."""
+    value = b.emit_value(index)
+    return "a variable or non-integer" if isinstance(value.type, IntType) else f"type {type_name(value.type)}"
+
+
+class ContainerMethod(Sugar):
+    """``keys``, ``values``, ``items`` of a ModuleDict or ParameterDict: unrolled by loops."""
+
+    def __init__(self, owner: ModuleValue, name: str):
+        self.owner, self.name = owner, name
+
+    def describe(self) -> str:
+        return f"method '{self.owner._path(self.name)}'"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        if site.node.args or site.node.keywords:
+            b.error(f"{self.name}() takes no arguments", site.where)
+        items = self.owner.items(b)
+        if self.name == "keys":
+            return StaticIter([b.constant(k) for k, _ in items])
+        if self.name == "values":
+            return StaticIter([v for _, v in items])
+        return StaticIter([(b.constant(k), v) for k, v in items])
 
 
 class BoundMethod(Sugar):
@@ -823,17 +943,20 @@ class BoundMethod(Sugar):
 
     def call(self, b: Any, site: CallSite) -> Any:
         args, kwargs = site.values()
+        return self.call_args(b, args, kwargs, site.where)
+
+    def call_args(self, b: Any, args: List[Arg], kwargs: Dict[str, Arg], where: SourceRange) -> Any:
         fn = getattr(inspect.getattr_static(type(self.owner.module), self.name, None), "fn", None) or \
             inspect.getattr_static(type(self.owner.module), self.name, None)
-        overload = choose(b, fn, args, kwargs, site.where, self.owner._path(self.name), skip_self=True) \
+        overload = choose(b, fn, args, kwargs, where, self.owner._path(self.name), skip_self=True) \
             if fn is not None and declarations(fn) else None
-        method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, site.where, overload)
+        method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, where, overload)
         inputs = method.graph.inputs[len(method.signature.parameters):]
         written = [self.owner._path(p) for p in method.written_paths]
         for p in written:
             b.may_assign(p, next(v.type for q, v in zip(method.attr_paths, inputs) if self.owner._path(q) == p))
         attrs = [b.attribute_value(self.owner._path(p), v.type) for p, v in zip(method.attr_paths, inputs)]
-        return b.call_function(method, args, kwargs, attrs, site.where, self.owner._path(self.name), written)
+        return b.call_function(method, args, kwargs, attrs, where, self.owner._path(self.name), written)
 
 
 def _class_annotation(cls: type, name: str) -> Any:
@@ -852,6 +975,9 @@ def module_constant(b: Any, value: Any, where: SourceRange, what: str) -> Any:
     if isinstance(value, Tensor):
         b.error(f"{what} is a Tensor that is neither a parameter nor a buffer", where,
                 fix="register it with self.register_buffer(name, tensor)")
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
+        b.error("Could not infer type of list element: Cannot infer concrete type of torch.nn.Module", where,
+                fix="hold the modules in an nn.ModuleList")
     ok, _ = python_type(value)
     if ok:
         return b.python_constant(value)

@@ -54,11 +54,12 @@ from ..nn.module import Module
 from ..ops.containers import ScriptDict, ScriptList
 from ..ops.dispatch import _NOFIT, convert
 from ..ops.python import format_pieces
-from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
+from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, new_script_module
 from ..scripter.types import python_type
 from ..tensor import Parameter, Tensor
 from .archive import Archive, LoadError, PathOrFile, dump_json, encode_array, read_archive, write_archive
 from .classes import SAVED_OBJECT_NODES, class_records, class_types, decode_object, encode_object, read_classes
+from .devices import placement
 
 MODEL = "model.json"
 _KINDS = {k.name: k for k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
@@ -83,11 +84,13 @@ _SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBG
 Compiled = Union[ScriptFunction, ScriptModule]
 
 
-def save(obj: Compiled, f: PathOrFile) -> None:
+def save(obj: Compiled, f: PathOrFile, _extra_files: Optional[Dict[str, Union[str, bytes]]] = None) -> None:
     """Write a scripted or traced function or module to ``f`` (a path or a binary file).
-    A path is only replaced once the whole archive is written."""
+    A path is only replaced once the whole archive is written. ``_extra_files`` maps names to
+    contents (str or bytes) stored beside it, which :func:`load` can read back."""
     if isinstance(obj, ScriptMethod):
         raise TypeError(f"{obj.name} is a method of a module: save the module that owns it")
+    model: Dict[str, Any]
     if isinstance(obj, ScriptModule):
         writer = _Writer()
         model = {"kind": "module", "modules": writer.modules(obj)}
@@ -100,14 +103,45 @@ def save(obj: Compiled, f: PathOrFile) -> None:
     classes = class_records(writer.graphs, writer.function, writer.objects)
     if classes:  # archives without classes stay as they were
         model["classes"] = classes
-    write_archive(f, writer.members(model))
+    extra = []
+    for i, (name, content) in enumerate((_extra_files or {}).items()):
+        if not isinstance(name, str) or not isinstance(content, (str, bytes)):
+            raise TypeError(f"_extra_files maps names (str) to contents (str or bytes), not {type(name).__name__} "
+                            f"to {type(content).__name__}")
+        extra.append((name, f"extra/{i}", content.encode() if isinstance(content, str) else bytes(content)))
+    if extra:
+        model["extra_files"] = {name: member for name, member, _ in extra}
+    write_archive(f, writer.members(model) + [(member, data) for _, member, data in extra])
 
 
-def load(f: PathOrFile) -> Compiled:
+def load(f: PathOrFile, map_location: Any = None,
+         _extra_files: Optional[Dict[str, Any]] = None) -> Compiled:
     """Read an archive written by :func:`save` and rebuild the function or module. Raises
     :class:`LoadError` when the archive is damaged, tampered with, unsafe or from a newer
-    minitorch_jit (and ``OSError`` when the file cannot be read)."""
+    minitorch_jit (and ``OSError`` when the file cannot be read). Each name of
+    ``_extra_files`` is set to the bytes saved under it (a LoadError if there are none);
+    ``map_location`` is checked as ``torch.load`` checks it."""
+    placement(map_location)
     archive = read_archive(f)
+    obj = load_archive(archive)
+    if _extra_files:
+        saved = archive.json_value(MODEL).get("extra_files", {})
+        if not isinstance(saved, dict):
+            raise LoadError(f"{MODEL}.extra_files: expected an object")
+        for name in _extra_files:
+            member = saved.get(name)
+            if not isinstance(member, str) or not member.startswith("extra/"):
+                raise LoadError(f"the archive has no extra file {name!r}")
+            _extra_files[name] = archive.raw(member)
+    return obj
+
+
+def load_archive(archive: Archive) -> Compiled:
+    """The function or module an archive read by :func:`read_archive` holds."""
+    model = archive.json_value(MODEL)
+    if isinstance(model, dict) and model.get("kind") == "object":
+        raise LoadError("the archive holds values written by torch.save (not a compiled function or module): load "
+                        "it with torch.load")
     try:
         return _Reader(archive).load()
     except RecursionError:  # types, values or graphs nested deeper than Python recurses
@@ -244,6 +278,16 @@ class _Writer:
                     entry["written_paths"] = method.written_paths
                 rec["methods"][name] = entry
                 self.attributes(m, method, records, index)
+            if isinstance(m, ScriptModule) and (m._script_pre_hooks or m._script_hooks):
+                rec["hooks"] = {}
+                for kind, hooks in (("pre", m._script_pre_hooks), ("post", m._script_hooks)):
+                    rec["hooks"][kind] = []
+                    for hook in hooks:
+                        entry = self.function(hook, f"{path}{kind}_hook.{hook.name}")
+                        entry["name"] = hook.name
+                        entry["attr_paths"] = hook.attr_paths
+                        rec["hooks"][kind].append(entry)
+                        self.attributes(m, hook, records, index)
         return records
 
     def attributes(self, m: Module, method: ScriptMethod, records: List[Dict[str, Any]],
@@ -392,7 +436,8 @@ class _Reader:
     def modules(self, records: List[Any]) -> ScriptModule:
         if not records:
             raise LoadError(f"{MODEL}.modules is empty")
-        mods = [ScriptModule(_get(r, "original_name", str, f"{MODEL}.modules[{i}]")) for i, r in enumerate(records)]
+        names = [_get(r, "original_name", str, f"{MODEL}.modules[{i}]") for i, r in enumerate(records)]
+        mods = [new_script_module(name, _CONTAINER_KINDS.get(name)) for name in names]
         for i, (m, rec) in enumerate(zip(mods, records)):
             self.fill(m, rec, mods, f"{MODEL}.modules[{i}]")
         _check_tree(mods)
@@ -415,6 +460,23 @@ class _Reader:
                     raise LoadError(f"{mw}.written_paths: {written!r} are not attributes the method reads and "
                                     "returns")
                 m._add_method(ScriptMethod(graph, sig, name, paths, _get(entry, "qualified_name", str, mw), written))
+            hooks = _get(rec, "hooks", dict, where) if "hooks" in rec else {}
+            for kind, entries in hooks.items():
+                hw = f"{MODEL}.modules[{i}].hooks.{kind}"
+                if kind not in ("pre", "post") or not isinstance(entries, list):
+                    raise LoadError(f"{hw}: expected a list of \"pre\" or \"post\" hooks")
+                for k, entry in enumerate(entries):
+                    ew = f"{hw}[{k}]"
+                    name = _get(entry, "name", str, ew)
+                    if not _IDENTIFIER.fullmatch(name):
+                        raise LoadError(f"{ew}: {name!r} is not a valid hook name")
+                    graph, sig = self.function(entry, ew)
+                    if len(sig.parameters) != (1 if kind == "pre" else 2):
+                        raise LoadError(f"{ew}: a {kind} hook takes {1 if kind == 'pre' else 2} arguments")
+                    paths = _get(entry, "attr_paths", list, ew)
+                    attrs = [(p, _attr_path(m, p, ew)) for p in paths]
+                    self.check_inputs(graph, sig, attrs, f"hook {m.original_name}.{name}")
+                    m._add_hook(kind, ScriptMethod(graph, sig, name, paths, _get(entry, "qualified_name", str, ew)))
         return mods[0]
 
     def fill(self, m: ScriptModule, rec: Dict[str, Any], mods: List[ScriptModule], where: str) -> None:
@@ -422,6 +484,9 @@ class _Reader:
         tables = {key: _get(rec, key, dict, where) for key in ("parameters", "buffers", "children", "attributes")}
         for key in ("parameters", "buffers", "children"):
             _names(tables[key], _TABLE_NAME, f"{where}.{key}")
+        taken = set(tables["parameters"]) | set(tables["buffers"]) | set(tables["children"])
+        if len(taken) != sum(len(tables[k]) for k in ("parameters", "buffers", "children")):
+            raise LoadError(f"{where}: a name is used twice among parameters, buffers and children")
         for name, p in tables["parameters"].items():
             param = None if p is None else \
                 self.tensors[_index(tables["parameters"], name, self.tensors, f"{where}.parameters")]
@@ -441,9 +506,6 @@ class _Reader:
             if c is not None and (not isinstance(c, int) or isinstance(c, bool) or not 0 < c < len(mods)):
                 raise LoadError(f"{where}.children.{name}: {c!r} is not the index of another module")
             m.add_module(name, None if c is None else mods[c])
-        taken = set(tables["parameters"]) | set(tables["buffers"]) | set(tables["children"])
-        if len(taken) != sum(len(tables[k]) for k in ("parameters", "buffers", "children")):
-            raise LoadError(f"{where}: a name is used twice among parameters, buffers and children")
         for name, a in tables["attributes"].items():
             aw = f"{where}.attributes.{name}"
             if not _IDENTIFIER.fullmatch(name) or name.startswith("_") or name in taken or hasattr(m, name):
@@ -471,6 +533,12 @@ class _Reader:
             if not python_type(value)[0]:
                 raise LoadError(f"{cw}: a {type(value).__name__} is not a valid constant")
             m.add_constant(name, value)
+
+
+# A loaded module of one of these classes is indexed and iterated from Python like the
+# original (a subclass of them loads as a plain ScriptModule; its scripts were compiled already).
+_CONTAINER_KINDS = {"Sequential": "list", "ModuleList": "list", "ModuleDict": "dict",
+                    "ParameterList": "parameter_list", "ParameterDict": "parameter_dict"}
 
 
 def _parse_type(text: str, where: str) -> Type:
