@@ -136,11 +136,9 @@ class Tensor:
         return self._a.shape[0]
 
     def __iter__(self) -> Iterator["Tensor"]:
+        # the tracer must see it (it warns): replaced by ops/tensor_methods.py's when the ops load
         if self._a.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        from .ops.dispatch import state  # the tensor type is below the ops that trace
-        if state.tracer is not None:
-            state.tracer.warn_iteration(self)
         return iter(self.unbind(0))
 
     def __hash__(self) -> int:

@@ -43,11 +43,12 @@ def refine(old: Type, new: Type) -> Type:
         return new
     if isinstance(old, ListType) and isinstance(new, ListType):
         # a list is mutable: its elements may be refined (tensors), never narrowed (int? to None)
+        # (tensor types inside are recomputed: compared without their refinements)
         elems = ListType(refine(old.elem, new.elem))
-        return elems if elems.is_subtype_of(old) else old
+        return elems if elems.is_subtype_of(forget_refinements(old)) else old
     if isinstance(old, DictType) and isinstance(new, DictType):
         values = DictType(old.key, refine(old.value, new.value))
-        return values if values.is_subtype_of(old) else old
+        return values if values.is_subtype_of(forget_refinements(old)) else old
     if isinstance(old, TupleType) and isinstance(new, TupleType) and len(old.elems) == len(new.elems):
         return TupleType([refine(a, b) for a, b in zip(old.elems, new.elems)])
     if isinstance(old, OptionalType) and isinstance(new, OptionalType):
@@ -65,6 +66,8 @@ def forget_refinements(t: Type) -> Type:
         return TensorType()
     if isinstance(t, ListType):
         return ListType(forget_refinements(t.elem))
+    if isinstance(t, DictType):
+        return DictType(t.key, forget_refinements(t.value))
     if isinstance(t, TupleType):
         return TupleType([forget_refinements(e) for e in t.elems])
     if isinstance(t, OptionalType):

@@ -67,11 +67,13 @@ class Module:
 
     @property
     def _forward_pre_hooks(self) -> Dict[int, Callable[..., Any]]:
-        return self._hook_tables().pre
+        hooks = self.__dict__.get("_hooks")  # reading makes no table: a module without hooks stays as it was
+        return {} if hooks is None else hooks.pre
 
     @property
     def _forward_hooks(self) -> Dict[int, Callable[..., Any]]:
-        return self._hook_tables().post
+        hooks = self.__dict__.get("_hooks")
+        return {} if hooks is None else hooks.post
 
     # -- attributes -------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:

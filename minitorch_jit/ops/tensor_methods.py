@@ -92,7 +92,15 @@ def transposed(self: Tensor) -> Tensor:
     return run(registry.get("aten::numpy_T"), [self])
 
 
-_METHODS = {"shape": property(shape), "T": property(transposed),
+def __iter__(self: Tensor) -> Any:
+    if self._a.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    if state.tracer is not None:
+        state.tracer.warn_iteration(self)
+    return iter(self.unbind(0))
+
+
+_METHODS = {"__iter__": __iter__, "shape": property(shape), "T": property(transposed),
             "size": size, "dim": dim, "numel": numel, "numpy": numpy, "tolist": tolist,
             "item": item, "__bool__": __bool__, "__int__": __int__, "__float__": __float__, "__index__": __index__,
             "__getitem__": getitem.getitem, "__setitem__": getitem.setitem}

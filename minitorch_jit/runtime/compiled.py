@@ -486,4 +486,8 @@ class ScriptContainer(ScriptModule):
         raise RuntimeError(f"cannot add modules to the scripted {self.original_name}: its compiled methods "
                            "were unrolled over the modules it had; change the Python module and script it again")
 
-    append = extend = insert = _fixed
+    append = extend = insert = __iadd__ = _fixed
+
+    def __add__(self, other: Any) -> Any:
+        raise RuntimeError(f"cannot concatenate the scripted {self.original_name}: its compiled methods were unrolled "
+                           "over the modules it has; concatenate the Python modules and script the result")

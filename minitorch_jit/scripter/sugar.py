@@ -737,6 +737,10 @@ class ModuleValue(Sugar):
         """The type of state attribute ``name``, its value copied to the ScriptModule (once),
         which holds it from now on; marked assignable if a method assigns it."""
         t = attributes.state_type(self.module, name, where)
+        value = self.module.__dict__.get(name)
+        if t is None and isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
+            raise ScriptError("Could not infer type of list element: Cannot infer concrete type of torch.nn.Module",
+                              where, fix="hold the modules in an nn.ModuleList")
         if t is None:
             raise ScriptError(f"the type of attribute '{name}' of module '{type(self.module).__name__}' cannot be "
                               "inferred from its value", where,
