@@ -50,6 +50,5 @@ from .jit import (  # noqa: E402,F401
     TracingCheckError,
     load,
     save,
-    trace,
 )
 from .scripter import ScriptError, script, script_method  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Matrix products: matmul, mm, bmm, addmm, linear."""
+"""Matrix products: matmul, mm, bmm, addmm, linear; and trace (the sum of the diagonal)."""
 from __future__ import annotations
 
 from typing import Any, List, Optional, Sequence
@@ -116,3 +116,13 @@ def linear(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None) -> np.n
     if b is not None:
         out = out + b
     return out
+
+
+@op("aten::trace(Tensor self) -> Tensor", names=("torch.trace", "Tensor.trace"),
+    type_rule=rules.reduction(rules.sum_dtype, dim_arg=None))
+def trace(a: np.ndarray) -> np.ndarray:
+    """The sum of a matrix's diagonal (``torch.jit.trace`` is the tracer), accumulated as
+    ``sum`` accumulates: integers and bools in int64."""
+    if a.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
+    return np.trace(a, dtype=a.dtype if a.dtype.kind == "f" else np.int64)
