@@ -29,7 +29,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 import numpy as np
 
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import Graph, Node, Value
+from minitorch_jit.ir.graph import Graph, Node, Value, note_source
 from minitorch_jit.ir.printer import print_graph
 from minitorch_jit.ir.types import TensorType, Type, type_of_constant
 
@@ -109,7 +109,11 @@ def run_eagerly(graph: Graph, args: Sequence[Any]) -> Any:
         if node.kind == "prim::Constant":
             env[node.output] = node.output.constant
         else:
-            env[node.output] = registry.node_op(node).kernel(*[env[v] for v in node.inputs])
+            try:
+                env[node.output] = registry.node_op(node).kernel(*[env[v] for v in node.inputs])
+            except Exception as e:
+                note_source(e, node.source)
+                raise
     outs = tuple(np.array(env[v], order="K") for v in graph.outputs)
     return outs[0] if len(outs) == 1 else outs
 

@@ -22,6 +22,7 @@ from ..ops.dispatch import _NOFIT, convert
 from ..tensor import Tensor
 from . import config
 from .executor import GraphExecutor
+from .user_errors import at_user_line
 
 _writer: Optional[Callable[[Any, Any], None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
@@ -91,13 +92,20 @@ class ScriptFunction:
         return args
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
-            values = self._positional_inputs(args)
-            raw = [a._a for a in values if type(a) is Tensor or isinstance(a, Tensor)]
-            if len(raw) == len(values):
-                return self.executor.run_tensors(values, raw)
-        values = self._inputs(args, kwargs)
-        result = self.executor.run(values)
+        try:
+            if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
+                values = self._positional_inputs(args)
+                raw = [a._a for a in values if type(a) is Tensor or isinstance(a, Tensor)]
+                if len(raw) == len(values):
+                    return self.executor.run_tensors(values, raw)
+            values = self._inputs(args, kwargs)
+            result = self.executor.run(values)
+        except Exception as e:
+            # an error of the compiled code: raised again here, its message at the user's line
+            reported = at_user_line(e)
+            if reported is None:
+                raise
+            raise reported from None
         tracer = dispatch.state.tracer
         if tracer is not None:
             result = tracer.record_call(self._graph, self.name, values, result)

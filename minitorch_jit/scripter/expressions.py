@@ -165,7 +165,7 @@ class ExpressionBuilder:
     # -- emitting nodes -----------------------------------------------------------------------
     def _location(self) -> Optional[SourceLocation]:
         w = self.where
-        return SourceLocation(w.file, w.line, w.col + 1) if w is not None else None
+        return SourceLocation(w.file, w.line, w.col + 1, w.end_line, w.end_col, w.function) if w is not None else None
 
     def insert(self, kind: str, inputs: Sequence[Value], types: Sequence[Type],
                attrs: Optional[Dict[str, Any]] = None) -> Node:
