@@ -40,7 +40,7 @@ def no_grad() -> Iterator[None]:
 
 inference_mode = no_grad
 
-from . import jit  # noqa: E402
+from . import _C, jit  # noqa: E402,F401
 from ._version import __version__  # noqa: E402,F401
 from .jit import (  # noqa: E402,F401
     LoadError,

@@ -35,3 +35,198 @@ def test_trace_scripts_as_the_diagonal_sum():
 
     x = torch.randn(4, 4)
     np.testing.assert_allclose(f(x).numpy(), 2 * np.trace(x.numpy()), rtol=1e-6)
+
+
+# -- torch.ops.aten --------------------------------------------------------------------------------------
+
+
+def test_torch_ops_aten_calls_registry_ops_by_their_op_names():
+    x = torch.randn(2, 3)
+    np.testing.assert_array_equal(torch.ops.aten.add(x, x).numpy(), (x + x).numpy())
+    np.testing.assert_array_equal(torch.ops.aten.add.Tensor(x, x, alpha=2).numpy(), (x + 2 * x).numpy())
+    np.testing.assert_array_equal(torch.ops.aten.relu.default(x).numpy(), x.relu().numpy())
+    assert torch.ops.aten.relu is torch.ops.aten.relu
+    assert torch.ops.aten.add(1, 2).item() == 3  # numbers are 0-d tensors, as in torch.add
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_op'"):
+        torch.ops.aten.no_such_op
+    with pytest.raises(AttributeError, match="has no overload 'Nope'"):
+        torch.ops.aten.add.Nope
+
+
+def test_torch_ops_aten_in_script_functions_emits_the_op():
+    relu = torch.ops.aten.relu
+
+    @torch.jit.script
+    def f(x, y):
+        return torch.ops.aten.mul(x, y) + relu(x)
+
+    assert "aten::mul" in str(f.graph) and "aten::relu" in str(f.graph)
+    x, y = torch.randn(3), torch.randn(3)
+    np.testing.assert_allclose(f(x, y).numpy(), (x * y + x.relu()).numpy(), rtol=1e-6)
+
+
+# -- torch.equal, torch.normal, torch.add of numbers, dropout's flags -------------------------------------
+
+
+def test_equal_is_same_sizes_and_values():
+    assert torch.equal(torch.ones(2), torch.ones(2)) is True
+    assert torch.equal(torch.ones(2), torch.ones(3)) is False
+    assert torch.equal(torch.ones(2), torch.ones(2, dtype=torch.int64)) is True  # PyTorch 2 promotes
+    assert torch.ones(2, 2).equal(torch.ones(2, 2).t())
+
+    @torch.jit.script
+    def f(x, y):
+        return torch.equal(x, y)
+
+    assert f(torch.ones(2), torch.ones(2)) is True and f(torch.ones(2), torch.zeros(2)) is False
+
+
+def test_normal_in_its_four_forms_has_pytorchs_shapes_dtypes_and_moments():
+    torch.manual_seed(0)
+    assert torch.normal(torch.zeros(3), 1.0).shape == (3,)
+    assert torch.normal(0.0, torch.ones(3)).shape == (3,)
+    assert torch.normal(torch.zeros(2, 1), torch.ones(3)).shape == (2, 3)
+    assert torch.normal(2.0, 3.0, (2, 2)).dtype == torch.float32
+    assert torch.normal(2.0, 3.0, size=(2,), dtype=torch.float64).dtype == torch.float64
+    big = torch.normal(torch.full((100000,), 5.0), 2.0).numpy()
+    assert abs(big.mean() - 5.0) < 0.05 and abs(big.std() - 2.0) < 0.05
+    with pytest.raises(RuntimeError, match="normal expects std >= 0.0"):
+        torch.normal(0.0, -1.0, (2,))
+    torch.manual_seed(3)
+    a = torch.normal(torch.zeros(4), 1.0)
+    torch.manual_seed(3)
+    np.testing.assert_array_equal(a.numpy(), torch.normal(torch.zeros(4), 1.0).numpy())
+
+
+def test_torch_add_of_numbers_is_a_tensor_eagerly_and_a_number_in_script():
+    three = torch.add(1, 2)
+    assert isinstance(three, torch.Tensor) and three.dtype == torch.int64 and three.item() == 3
+    assert torch.add(1.5, 2).dtype == torch.float32 and torch.add(1.5, 2).item() == 3.5
+    np.testing.assert_array_equal(torch.add(2, torch.ones(2)).numpy(), [3.0, 3.0])
+    assert torch.mul(2, 3).item() == 6
+
+    @torch.jit.script
+    def f(a: int, b: int):
+        return torch.add(a, b)
+
+    assert f(1, 2) == 3 and type(f(1, 2)) is int
+
+
+def test_dropout_takes_train_as_torch_dropout_names_it_and_training_as_the_functional_does():
+    x = torch.ones(4)
+    assert torch.dropout(x, 0.5, train=False) is x
+    assert torch.nn.functional.dropout(x, 0.5, training=False) is x
+
+    @torch.jit.script
+    def f(x, p: float, t: bool):
+        return torch.dropout(x, p, train=t) + torch.nn.functional.dropout(x, p, training=t)
+
+    np.testing.assert_array_equal(f(x, 0.5, False).numpy(), [2.0] * 4)
+
+
+# -- inlined_graph, code_for on modules --------------------------------------------------------------------
+
+
+def test_inlined_graph_has_the_callees_nodes_and_graph_keeps_the_call():
+    @torch.jit.script
+    def g(x):
+        return x * 2
+
+    @torch.jit.script
+    def f(x):
+        return g(x) + 1
+
+    assert "prim::CallFunction" in str(f.graph)
+    inlined = str(f.inlined_graph)
+    assert "prim::CallFunction" not in inlined and "aten::mul" in inlined and "aten::add" in inlined
+    assert "prim::CallFunction" in str(f.graph)
+
+
+def test_script_and_traced_modules_have_code_for_and_inlined_graph():
+    class M(torch.nn.Module):
+        def forward(self, x):
+            return x.relu() * 2
+
+    x = torch.randn(2, 3)
+    for m in (torch.jit.script(M()), torch.jit.trace(M(), x)):
+        code = m.code_for(x)
+        assert "def " in code and "fusion_group" in code
+        assert "aten::relu" in str(m.inlined_graph)
+
+
+# -- torch.jit switches and PYTORCH_JIT=0 --------------------------------------------------------------------
+
+
+def _scaled_relu(x):
+    return (x * 2).relu() + 1
+
+
+def test_optimized_execution_false_runs_the_graph_unoptimized_and_the_plan_comes_back_after():
+    f = torch.jit.script(_scaled_relu)
+    x = torch.randn(4, 4)
+    assert "prim::FusionGroup" in str(f.graph_for(x))
+    with torch.jit.optimized_execution(False):
+        plain = f.graph_for(x)
+        assert "prim::FusionGroup" not in str(plain)
+        np.testing.assert_allclose(f(x).numpy(), _scaled_relu(x).numpy(), rtol=1e-6)
+    assert "prim::FusionGroup" in str(f.graph_for(x))
+
+
+def test_fuser_none_and_override_can_fuse_on_cpu_turn_fusion_off():
+    f = torch.jit.script(_scaled_relu)
+    x = torch.randn(4, 4)
+    with torch.jit.fuser("none"):
+        g = str(f.graph_for(x))
+        assert "prim::FusionGroup" not in g and "aten::relu" in g
+        np.testing.assert_allclose(f(x).numpy(), _scaled_relu(x).numpy(), rtol=1e-6)
+    with torch.jit.fuser("fuser1"):
+        assert "prim::FusionGroup" in str(f.graph_for(x))
+    assert torch._C._jit_can_fuse_on_cpu()
+    torch._C._jit_override_can_fuse_on_cpu(False)
+    try:
+        assert not torch._C._jit_can_fuse_on_cpu()
+        assert "prim::FusionGroup" not in str(f.graph_for(x))
+    finally:
+        torch._C._jit_override_can_fuse_on_cpu(True)
+    assert "prim::FusionGroup" in str(f.graph_for(x))
+
+
+def test_fuser_names_that_do_not_exist_here_are_errors():
+    with pytest.raises(RuntimeError, match="unrecognized fuser option"):
+        with torch.jit.fuser("fuser9"):
+            pass
+    with pytest.raises(RuntimeError, match="nvFuser is not available"):
+        with torch.jit.fuser("fuser2"):
+            pass
+
+
+def _doubler():
+    """A PyTorch-style script module, its class made now (the switch is read as it is made)."""
+    class Doubler(torch.jit.ScriptModule):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(2))
+
+        @torch.jit.script_method
+        def forward(self, x):
+            return x * self.w * 2
+
+    return Doubler()
+
+
+@pytest.mark.parametrize("variable", [("PYTORCH_JIT", "0"), ("MINITORCH_JIT_DISABLE", "1")])
+def test_pytorch_jit_0_disables_the_jit_and_graph_of_a_script_module_is_an_attribute_error(monkeypatch, variable):
+    monkeypatch.setenv(*variable)
+    assert torch.jit.script(_scaled_relu) is _scaled_relu
+    m = _doubler()
+    np.testing.assert_array_equal(m(torch.ones(2)).numpy(), [2.0, 2.0])
+    with pytest.raises(AttributeError, match="'Doubler' object has no attribute 'graph' .the JIT is disabled"):
+        m.graph
+    with pytest.raises(AttributeError, match="has no attribute 'code'"):
+        m.code
+
+
+def test_pytorch_jit_1_leaves_the_jit_on(monkeypatch):
+    monkeypatch.setenv("PYTORCH_JIT", "1")
+    assert isinstance(torch.jit.script(_scaled_relu), torch.jit.ScriptFunction)
+    assert "aten::mul" in str(_doubler().graph)

@@ -35,7 +35,7 @@ FLOORS: List[Tuple[str, ...]] = [
     ("minitorch_jit.tracer",),         # frontends: they build graphs and hand them to the runtime
     ("minitorch_jit.scripter",),
     ("minitorch_jit.serialization",),  # archives of what the frontends built
-    ("minitorch_jit.jit",),            # the torch.jit namespace
+    ("minitorch_jit.jit", "minitorch_jit._C"),  # the torch.jit and torch._C namespaces
     ("minitorch_jit",),                # the torch namespace
     ("minitorch_jit.bench",),
     ("minitorch_jit.cli",),

@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph, Type
 from minitorch_jit.ir.types import TensorType
+from minitorch_jit.passes.inlining import inlining
 
 from ..nn.module import Module
 from ..ops import dispatch
@@ -66,6 +67,14 @@ class ScriptFunction:
     def graph(self) -> Graph:
         """The graph as the frontend built it (not specialized or optimized)."""
         return self._graph
+
+    @property
+    def inlined_graph(self) -> Graph:
+        """The graph with every call of another compiled function or method replaced by the
+        callee's nodes (a copy: ``graph`` keeps its calls)."""
+        g = self._graph.copy()
+        inlining(g)
+        return g
 
     @property
     def code(self) -> str:
@@ -229,6 +238,10 @@ class ScriptModule(Module):
         methods = self.__dict__.get("_methods", {})
         if name in methods:
             return methods[name]
+        if name in ("graph", "inlined_graph", "code") and "_methods" in self.__dict__:
+            # the property raised AttributeError (no compiled forward), and Python asks here:
+            # the property's message says why
+            self._compiled_forward(name)
         return super().__getattr__(name)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -236,16 +249,33 @@ class ScriptModule(Module):
             raise RuntimeError(f"{self.original_name} has no compiled forward method")
         return self._methods["forward"](*args, **kwargs)
 
+    def _compiled_forward(self, attribute: str) -> ScriptMethod:
+        """The compiled forward, whose graph, code... ``attribute`` reads."""
+        method = self._methods.get("forward")
+        if method is None:
+            why = " (the JIT is disabled: MINITORCH_JIT_DISABLE=1 or PYTORCH_JIT=0)" if config.disabled() else \
+                " (it has no compiled forward method)"
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attribute}'{why}")
+        return method
+
     @property
     def graph(self) -> Graph:
-        return self._methods["forward"].graph
+        return self._compiled_forward("graph").graph
+
+    @property
+    def inlined_graph(self) -> Graph:
+        return self._compiled_forward("inlined_graph").inlined_graph
 
     @property
     def code(self) -> str:
-        return self._methods["forward"].code
+        return self._compiled_forward("code").code
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
-        return self._methods["forward"].graph_for(*args, **kwargs)
+        return self._compiled_forward("graph_for").graph_for(*args, **kwargs)
+
+    def code_for(self, *args: Any, **kwargs: Any) -> str:
+        """The Python source that runs forward for inputs like these."""
+        return self._compiled_forward("code_for").code_for(*args, **kwargs)
 
     def save(self, f: Any) -> None:
         """Write this module, its submodules, parameters, buffers and compiled methods to an
@@ -253,7 +283,7 @@ class ScriptModule(Module):
         _save(self, f)
 
     def explain(self, *args: Any, **kwargs: Any) -> str:
-        return self._methods["forward"].explain(*args, **kwargs)
+        return self._compiled_forward("explain").explain(*args, **kwargs)
 
     def _get_name(self) -> str:
         return f"RecursiveScriptModule(original_name={self.original_name})"

@@ -27,6 +27,7 @@ from ..dtypes import dtype as DType
 from ..nn import functional
 from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
+from ..ops.namespaces import OpNamespace, OpOverloadPacket
 from ..runtime.compiled import ScriptFunction
 from ..tensor import Tensor
 from ..tracer.recorder import is_tracing
@@ -577,6 +578,12 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return Namespace(None, obj, name)
     if _is_module(obj, f"{_ROOT}.jit"):
         return JitNamespace(obj)
+    if obj is ops:  # torch.ops: its attributes are the op namespaces
+        return Namespace(None, obj, name)
+    if isinstance(obj, OpNamespace):  # torch.ops.aten
+        return Namespace(obj.name, obj, name)
+    if isinstance(obj, OpOverloadPacket):  # torch.ops.aten.add, however it was named
+        return OpName(obj.namespace, obj.name, name)
     meaning = jit_function(obj)
     if meaning is not None:
         return meaning
