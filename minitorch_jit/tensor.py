@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 import numpy as np
 
-from . import dtypes
+from . import devices, dtypes
 from ._format import tensor_repr
 
 
@@ -66,8 +66,8 @@ class Tensor:
         return dtypes.BY_NAME[self._a.dtype.name]
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> devices.device:
+        return devices.CPU
 
     @property
     def ndim(self) -> int:

@@ -230,3 +230,76 @@ def test_pytorch_jit_1_leaves_the_jit_on(monkeypatch):
     monkeypatch.setenv("PYTORCH_JIT", "1")
     assert isinstance(torch.jit.script(_scaled_relu), torch.jit.ScriptFunction)
     assert "aten::mul" in str(_doubler().graph)
+
+
+# -- torch.device ------------------------------------------------------------------------------------------
+
+
+def test_device_has_pytorchs_fields_text_and_equality():
+    cpu = torch.device("cpu")
+    assert (cpu.type, cpu.index) == ("cpu", None)
+    assert repr(cpu) == "device(type='cpu')" and str(cpu) == "cpu"
+    assert str(torch.device("cpu", 0)) == "cpu:0" and torch.device("cpu:0").index == 0
+    assert torch.device("cpu:0") == torch.device("cpu", 0) != cpu
+    assert cpu != "cpu"  # as in PyTorch: a device is not equal to its string
+    assert hash(cpu) == hash(torch.device("cpu"))
+    assert torch.device("cuda", 1).type == "cuda"  # naming another device is allowed, using it is not
+    with pytest.raises(RuntimeError, match="device type at start of device string: gpu"):
+        torch.device("gpu")
+
+
+def test_tensors_are_on_the_cpu_device_and_to_takes_devices():
+    x = torch.ones(2)
+    assert x.device == torch.device("cpu") and x.device.type == "cpu"
+    assert x.to(torch.device("cpu")) is x and x.to("cpu:0") is x
+    assert torch.zeros(2, device=torch.device("cpu")).shape == (2,)
+    assert torch.nn.Linear(2, 2).to(torch.device("cpu")).weight.dtype == torch.float32
+    with pytest.raises(RuntimeError, match="runs on the CPU only"):
+        x.to(torch.device("cuda"))
+
+
+# -- legacy tensor types -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name,dtype", [("FloatTensor", "float32"), ("DoubleTensor", "float64"),
+                                        ("LongTensor", "int64"), ("IntTensor", "int32"), ("BoolTensor", "bool")])
+def test_legacy_tensor_types_construct_answer_isinstance_and_name_tensors(name, dtype):
+    cls = getattr(torch, name)
+    assert repr(cls) == f"<class 'torch.{name}'>"
+    made = cls([1, 0, 1])
+    assert made.dtype == getattr(torch, dtype) and made.tolist() == [1, 0, 1]
+    assert cls(2, 3).shape == (2, 3) and cls(torch.Size([4])).shape == (4,) and cls().shape == (0,)
+    assert isinstance(made, cls) and isinstance(made, torch.Tensor)
+    assert made.type() == f"torch.{name}"
+    other = torch.FloatTensor if name != "FloatTensor" else torch.LongTensor
+    assert not isinstance(made, other)
+
+
+def test_type_converts_to_a_legacy_type_its_name_or_a_dtype():
+    x = torch.tensor([1.5, -2.0])
+    assert x.type(torch.FloatTensor) is x
+    assert x.type(torch.DoubleTensor).dtype == torch.float64
+    assert x.type("torch.LongTensor").tolist() == [1, -2]
+    assert x.type(torch.int32).type() == "torch.IntTensor"
+    with pytest.raises(ValueError, match="invalid type"):
+        x.type("torch.NoSuchTensor")
+
+
+# -- the namespace ---------------------------------------------------------------------------------------
+
+
+def test_the_public_namespace_has_no_stdlib_or_typing_names():
+    """Every public name is the package's own: its modules, and objects defined in them."""
+    import types
+
+    leaked = []
+    for name in dir(torch):
+        if name.startswith("_"):
+            continue
+        value = getattr(torch, name)
+        owner = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+        if not (isinstance(owner, str) and owner.split(".")[0] == "minitorch_jit"):
+            leaked.append(f"{name} (from {owner})")
+    assert leaked == []
+    for name in ("Any", "contextlib", "Callable", "Iterator", "TYPE_CHECKING", "annotations"):
+        assert not hasattr(torch, name)

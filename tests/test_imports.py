@@ -27,9 +27,10 @@ LAYERS = ("ir", "passes", "codegen")  # folders at the top of the checkout, inst
 # compiled, and codegen compiles them without knowing the passes: the runtime wires the two).
 FLOORS: List[Tuple[str, ...]] = [
     ("minitorch_jit.ir", "minitorch_jit._version"),
-    ("minitorch_jit.passes", "minitorch_jit.codegen", "minitorch_jit.dtypes", "minitorch_jit._format"),
+    ("minitorch_jit.passes", "minitorch_jit.codegen", "minitorch_jit.dtypes", "minitorch_jit.devices",
+     "minitorch_jit._format"),
     ("minitorch_jit.tensor",),
-    ("minitorch_jit.ops",),
+    ("minitorch_jit.ops", "minitorch_jit.tensor_types"),
     ("minitorch_jit.nn",),
     ("minitorch_jit.runtime",),        # compiled functions and modules, the executor
     ("minitorch_jit.tracer",),         # frontends: they build graphs and hand them to the runtime

@@ -28,6 +28,7 @@ from minitorch_jit.ir.types import (
 )
 
 from .. import dtypes
+from ..devices import is_cpu
 from ..tensor import Tensor
 
 
@@ -74,7 +75,11 @@ def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
         except TypeError:
             return _NOFIT
     if isinstance(t, DeviceType):
-        if value not in ("cpu", None) and str(value) != "cpu":
+        try:
+            cpu = is_cpu(value)
+        except RuntimeError:  # not a device string
+            return _NOFIT
+        if not cpu:
             raise RuntimeError(f"device {value!r} is not supported: minitorch_jit runs on the CPU only")
         return "cpu"
     if isinstance(t, ListType):
