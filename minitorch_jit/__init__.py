@@ -13,7 +13,25 @@ from minitorch_jit.ir import registry as _registry
 from . import dtypes
 from . import ops as _ops
 from .devices import device
-from .dtypes import bool, double, dtype, float, float32, float64, get_default_dtype, int, int32, int64, long  # noqa: A004
+from .dtypes import (  # noqa: A004
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
 from .tensor import Parameter, Size, Tensor
 
 for _name in _registry.python_names("torch"):

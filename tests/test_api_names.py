@@ -303,3 +303,83 @@ def test_the_public_namespace_has_no_stdlib_or_typing_names():
     assert leaked == []
     for name in ("Any", "contextlib", "Callable", "Iterator", "TYPE_CHECKING", "annotations"):
         assert not hasattr(torch, name)
+
+
+# -- uint8, int8, int16, float16 ---------------------------------------------------------------------------
+
+_ALL_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+# torch.promote_types on them, recorded from PyTorch (row + column)
+_PROMOTED = {
+    ("uint8", "int8"): "int16", ("uint8", "int16"): "int16", ("uint8", "int32"): "int32", ("bool", "uint8"): "uint8",
+    ("int8", "int16"): "int16", ("uint8", "float16"): "float16", ("int64", "float16"): "float16",
+    ("float16", "float32"): "float32", ("int8", "bool"): "int8", ("float16", "float64"): "float64",
+}
+
+
+def test_the_small_dtypes_have_pytorchs_names():
+    assert (torch.uint8, torch.int8, torch.int16, torch.float16) == (torch.uint8, torch.int8, torch.short, torch.half)
+    assert repr(torch.uint8) == "torch.uint8" and torch.float16.is_floating_point and torch.int16.itemsize == 2
+    assert torch.ByteTensor([1]).dtype == torch.uint8 and torch.CharTensor([1]).type() == "torch.CharTensor"
+    assert torch.ShortTensor(2).dtype == torch.int16 and isinstance(torch.ones(1, dtype=torch.half), torch.HalfTensor)
+
+
+@pytest.mark.parametrize("a", _ALL_DTYPES)
+@pytest.mark.parametrize("b", _ALL_DTYPES)
+def test_promotion_of_every_pair_is_pytorchs(a, b):
+    x, y = torch.ones(2, dtype=getattr(torch, a)), torch.ones(2, dtype=getattr(torch, b))
+    want = _PROMOTED.get((a, b)) or _PROMOTED.get((b, a))
+    if want is None:  # within a chain of one category, or across categories: the wider, the higher
+        order = _ALL_DTYPES
+        cat = {d: 0 if d == "bool" else 2 if d.startswith("float") else 1 for d in order}
+        want = max(a, b, key=lambda d: (cat[d], order.index(d)))
+    assert (x + y).dtype == getattr(torch, want)
+
+
+def test_arithmetic_in_the_small_dtypes_wraps_and_rounds_as_pytorch():
+    u = torch.tensor([200, 100], dtype=torch.uint8)
+    i8 = torch.tensor([100, -100], dtype=torch.int8)
+    h = torch.tensor([1.0, 3.0], dtype=torch.float16)
+    assert (u * 2).tolist() == [144, 200] and (u - 201).tolist() == [255, 155] and (u + 300).tolist() == [244, 144]
+    assert (i8 + i8).tolist() == [-56, 56] and (-i8).tolist() == [-100, 100]
+    assert (h / 3).tolist() == [0.333251953125, 1.0] and h.exp().tolist() == [2.71875, 20.078125]
+    assert (u + 1.5).dtype == torch.float32 and (h + 1.5).dtype == torch.float16 and (i8 + 1).dtype == torch.int8
+    assert u.sum().dtype == torch.int64 and u.sum().item() == 300 and h.mean().dtype == torch.float16
+    assert repr(u) == "tensor([200, 100], dtype=torch.uint8)" and repr(h) == "tensor([1., 3.], dtype=torch.float16)"
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "float16"])
+def test_the_fuser_leaves_the_small_dtypes_to_eager_kernels_and_says_why(dtype):
+    @torch.jit.script
+    def f(x):
+        return x * 2 + 1
+
+    x = torch.ones(4, 4, dtype=getattr(torch, dtype))
+    np.testing.assert_array_equal(f(x).numpy(), (x * 2 + 1).numpy())
+    assert f(x).dtype == x.dtype
+    assert "prim::FusionGroup" not in str(f.graph_for(x))
+    assert f"because dtype {dtype} is not supported by the fuser (its kernels compute in bool, int32, int64, " \
+        "float32, float64)" in f.explain(x)
+
+
+def test_tensors_of_the_small_dtypes_save_and_load_bit_for_bit(tmp_path):
+    class Buffers(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("u", torch.tensor([1, 255], dtype=torch.uint8))
+            self.register_buffer("c", torch.tensor([-128, 7], dtype=torch.int8))
+            self.register_buffer("s", torch.tensor([-3, 300], dtype=torch.int16))
+            self.register_buffer("h", torch.tensor([1.5, 65504.0], dtype=torch.float16))
+
+        def forward(self, x):
+            return x + self.u + self.c + self.s + self.h
+
+    m = torch.jit.script(Buffers())
+    path = str(tmp_path / "small.mtj")
+    torch.jit.save(m, path)
+    loaded = torch.jit.load(path)
+    for name in ("u", "c", "s", "h"):
+        a, b = getattr(m, name), getattr(loaded, name)
+        assert a.dtype == b.dtype and a.numpy().tobytes() == b.numpy().tobytes()
+    x = torch.ones(2, dtype=torch.float16)
+    assert loaded(x).dtype == torch.float16
+    np.testing.assert_array_equal(loaded(x).numpy(), m(x).numpy())

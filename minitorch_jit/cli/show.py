@@ -28,7 +28,7 @@ from ..nn import Module
 from ..scripter import ScriptError, script
 from .discover import discover
 
-DTYPES = ("float32", "float64", "int64", "int32", "bool")
+DTYPES = ("float32", "float64", "int64", "int32", "bool", "float16", "int16", "int8", "uint8")
 
 
 class ShowError(Exception):

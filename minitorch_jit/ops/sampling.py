@@ -24,7 +24,8 @@ def _sample(mean: Any, std: Any, shape: Sequence[int], dtype: np.dtype) -> np.nd
     if dtype.kind != "f":
         raise not_implemented("normal_kernel_cpu", dtype.name)
     _check_std(std)
-    return (generator().standard_normal(list(shape), dtype=dtype) * std + mean).astype(dtype)
+    draws = generator().standard_normal(list(shape), dtype=dtype if dtype.itemsize >= 4 else np.float32)
+    return (draws * std + mean).astype(dtype)
 
 
 def _like_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
