@@ -15,7 +15,18 @@ from typing import List, Set
 from . import registry
 from .graph import SUBGRAPH, Block, Graph, Node, Use, Value
 from .printer import node_line
-from .types import DTYPES, SCALARTYPE, BoolType, IntType, ListType, TensorType, TupleType, Type, type_of_constant
+from .types import (
+    DEVICE,
+    DTYPES,
+    SCALARTYPE,
+    BoolType,
+    IntType,
+    ListType,
+    TensorType,
+    TupleType,
+    Type,
+    type_of_constant,
+)
 
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
@@ -155,6 +166,10 @@ class _Verifier:
                 _fail(node, f"tensor constant of shape {tuple(value.shape)} typed {t}")
             if t.contiguous and not value.flags.c_contiguous:
                 _fail(node, f"tensor constant typed {t} is not contiguous")
+            return
+        if t == DEVICE:  # torch.device("cpu") in a script function: the only device
+            if value != "cpu":
+                _fail(node, f"device constants are 'cpu', not {value!r}")
             return
         if t == SCALARTYPE:
             # host code names the dtype after it (dtype_float32): only known names may pass

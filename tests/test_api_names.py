@@ -383,3 +383,24 @@ def test_tensors_of_the_small_dtypes_save_and_load_bit_for_bit(tmp_path):
     x = torch.ones(2, dtype=torch.float16)
     assert loaded(x).dtype == torch.float16
     np.testing.assert_array_equal(loaded(x).numpy(), m(x).numpy())
+
+
+def test_devices_in_script_functions_are_the_cpu_and_save_and_load(tmp_path):
+    @torch.jit.script
+    def f(x):
+        return torch.zeros(3, device=x.device) + x.to(torch.device("cpu"))
+
+    assert "prim::device" in str(f.graph) and 'Device = prim::Constant[value="cpu"]' in str(f.graph)
+    np.testing.assert_array_equal(f(torch.ones(3)).numpy(), [1.0, 1.0, 1.0])
+    path = str(tmp_path / "device.mtj")
+    f.save(path)
+    np.testing.assert_array_equal(torch.jit.load(path)(torch.ones(3)).numpy(), [1.0, 1.0, 1.0])
+
+
+def test_a_device_other_than_the_cpu_in_a_script_function_is_an_error_at_its_line():
+    def g(x):
+        return x.to(torch.device("cuda", 0))
+
+    with pytest.raises(torch.jit.ScriptError, match="device 'cuda:0' is not supported") as info:
+        torch.jit.script(g)
+    assert 'x.to(torch.device("cuda", 0))' in str(info.value)

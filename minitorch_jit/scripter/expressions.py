@@ -324,6 +324,8 @@ class ExpressionBuilder:
                 return self.op_call("Tensor", "dim", [Arg(v, where)], {}, where, "Tensor.dim")
             if name == "dtype":
                 return self.structural("prim::dtype", [v])
+            if name == "device":
+                return self.structural("prim::device", [v])
             if name == "data":
                 return v
             if registry.python_overloads("Tensor", name):

@@ -19,10 +19,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from minitorch_jit.ir import Value, registry
-from minitorch_jit.ir.types import BOOL, SCALARTYPE, TENSOR, IntType, StrType, TensorType, TupleType
+from minitorch_jit.ir.types import BOOL, DEVICE, SCALARTYPE, TENSOR, IntType, StrType, TensorType, TupleType
 
+from .. import devices, ops
 from .. import nn as nn_module
-from .. import ops
 from ..dtypes import dtype as DType
 from ..nn import functional
 from ..nn.layers import ModuleList, Sequential
@@ -186,6 +186,30 @@ class ConstantCall(Sugar):
 
 
 # -- builtins -----------------------------------------------------------------------------------
+
+
+class DeviceClass(Sugar):
+    """``torch.device("cpu")``: a constant device, made when the function is compiled (its
+    arguments must be constants); only the CPU can be used here."""
+
+    def describe(self) -> str:
+        return "torch.device"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        args, kwargs = site.values()
+        values = {}
+        for key, a in list(enumerate(args)) + list(kwargs.items()):
+            if a.value.node.kind != "prim::Constant":
+                b.error("torch.device() takes constant arguments in script functions", a.where)
+            values[key] = a.value.constant
+        try:
+            made = devices.device(*[values[i] for i in range(len(args))],
+                                  **{k: v for k, v in values.items() if isinstance(k, str)})
+        except (TypeError, RuntimeError) as e:
+            b.error(f"torch.device(): {e}", site.where)
+        if made.type != "cpu":
+            b.error(f"device {str(made)!r} is not supported: minitorch_jit runs on the CPU only", site.where)
+        return b.constant("cpu", DEVICE)
 
 
 class Builtin(Sugar):
@@ -578,6 +602,8 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return Namespace(None, obj, name)
     if _is_module(obj, f"{_ROOT}.jit"):
         return JitNamespace(obj)
+    if obj is devices.device:
+        return DeviceClass()
     if obj is ops:  # torch.ops: its attributes are the op namespaces
         return Namespace(None, obj, name)
     if isinstance(obj, OpNamespace):  # torch.ops.aten
