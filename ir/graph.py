@@ -34,13 +34,15 @@ def _split_suffix(name: str) -> Optional[Tuple[str, int]]:
 class SourceLocation(NamedTuple):
     """Where a node came from in the user's source: ``col`` is 1-based; the span ends on
     ``end_line`` before the 1-based column ``end_col + 1`` (0 when the frontend did not say),
-    inside the function named ``function``. Text shows only ``file:line:col``."""
+    inside the function named ``function``; ``caller`` is the call it was inlined from, if
+    any. Text shows only ``file:line:col``."""
     file: str
     line: int
     col: int
     end_line: int = 0
     end_col: int = 0
     function: str = ""
+    caller: Optional["SourceLocation"] = None
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"

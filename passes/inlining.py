@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Tuple
 
-from minitorch_jit.ir.graph import Block, Graph, Node, inline_block
+from minitorch_jit.ir.graph import Block, Graph, Node, SourceLocation, inline_block
 
 from .rewriting import replace_value
 from .shape_propagation import shape_propagation
@@ -35,13 +35,34 @@ def inline_call(node: Node) -> bool:
     whether the call's outputs were typed more precisely than the copies that replace them."""
     callee = node.subgraph
     env = dict(zip(callee.inputs, node.inputs))
+    before = node.prev
     results = inline_block(callee.block, node, env)
+    if node.source is not None:
+        copy = before.next if before is not None else None
+        while copy is not None and copy is not node:
+            _called_from(copy, node.source)
+            copy = copy.next
     coarser = False
     for o, r in zip(node.outputs, results):
         coarser |= r.type != o.type and o.type.is_subtype_of(r.type)
         replace_value(o, r)
     node.destroy()
     return coarser
+
+
+def _called_from(node: Node, call: SourceLocation) -> None:
+    """Record on an inlined node (and the nodes of its blocks) the call it was inlined from,
+    outermost last, so an error there can show the chain of calls (TorchScript's inlined
+    call stack)."""
+    if node.source is not None:
+        node.source = _with_caller(node.source, call)
+    for b in node.blocks:
+        for inner in b.nodes:
+            _called_from(inner, call)
+
+
+def _with_caller(where: SourceLocation, call: SourceLocation) -> SourceLocation:
+    return where._replace(caller=call if where.caller is None else _with_caller(where.caller, call))
 
 
 def _block(block: Block) -> Tuple[bool, bool]:

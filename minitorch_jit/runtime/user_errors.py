@@ -35,7 +35,8 @@ _REPORTED = "_minitorch_jit_reported"
 
 def script_frames(error: BaseException) -> List[SourceLocation]:
     """The source of the node running in each generated frame the error went through,
-    outermost first; the node noted on the error replaces the innermost."""
+    outermost first (the node noted on the error replaces the innermost), each preceded by
+    the calls it was inlined from."""
     frames: List[SourceLocation] = []
     tb = error.__traceback__
     while tb is not None:
@@ -48,12 +49,21 @@ def script_frames(error: BaseException) -> List[SourceLocation]:
     noted = getattr(error, ERROR_SOURCE, None)
     if noted is not None:
         frames[-1:] = [noted]
-    return frames
+    chain: List[SourceLocation] = []
+    for where in frames:
+        calls: List[SourceLocation] = []
+        at: Optional[SourceLocation] = where
+        while at is not None:
+            calls.append(at)
+            at = at.caller
+        chain.extend(reversed(calls))
+    return chain
 
 
 def describe(where: SourceLocation) -> str:
     """``File "f.py", line 7, in f``, the line, and ``~`` under the span with ``<--- HERE``."""
-    out = [f'  File "{where.file}", line {where.line}, in {where.function or "<unknown>"}']
+    function = where.function.rsplit(".", 1)[-1] or "<unknown>"  # forward, not M.forward, as TorchScript
+    out = [f'  File "{where.file}", line {where.line}, in {function}']
     text = linecache.getline(where.file, where.line).rstrip()
     if text:
         start = max(where.col - 1, 0)
