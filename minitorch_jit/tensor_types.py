@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Union
 
-import numpy as np
-
 from . import dtypes
-from .tensor import Size, Tensor
+from .tensor import Tensor, legacy_array
 
 # legacy name -> dtype name
 NAMES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16", "LongTensor": "int64",
@@ -26,19 +24,8 @@ class TensorType(type):
         return isinstance(obj, Tensor) and obj.dtype is cls.dtype
 
     def __call__(cls, *args: Any) -> Tensor:
-        """Sizes when every argument is an int (the values are zeros here, not PyTorch's
-        uninitialized memory), else the data of one sequence, array or tensor."""
-        if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
-            if any(a < 0 for a in args):
-                raise RuntimeError(f"Trying to create tensor with negative dimension: {list(args)}")
-            return Tensor._wrap(np.zeros(tuple(int(a) for a in args) if args else (0,), cls.dtype.np))
-        if len(args) == 1 and isinstance(args[0], Size):
-            return cls(*args[0])
-        if len(args) != 1:
-            raise TypeError(f"{cls.__name__}(): expected sizes (ints) or one sequence of data, got "
-                            f"{', '.join(type(a).__name__ for a in args)}")
-        data = args[0]._a if isinstance(args[0], Tensor) else args[0]
-        return Tensor._wrap(np.array(data, dtype=cls.dtype.np))
+        """``torch.FloatTensor(2, 3)`` of sizes, ``torch.FloatTensor([1, 2])`` of data."""
+        return Tensor._wrap(legacy_array(args, cls.dtype.np, cls.__name__))
 
     def __repr__(cls) -> str:
         return f"<class 'torch.{cls.__name__}'>"

@@ -404,3 +404,11 @@ def test_a_device_other_than_the_cpu_in_a_script_function_is_an_error_at_its_lin
     with pytest.raises(torch.jit.ScriptError, match="device 'cuda:0' is not supported") as info:
         torch.jit.script(g)
     assert 'x.to(torch.device("cuda", 0))' in str(info.value)
+
+
+def test_torch_tensor_legacy_constructor_takes_sizes_or_data_as_pytorch():
+    assert torch.Tensor(3).shape == (3,) and torch.Tensor(2, 3).shape == (2, 3) and torch.Tensor().shape == (0,)
+    assert torch.Tensor([1, 2]).tolist() == [1.0, 2.0] and torch.Tensor(torch.Size([2, 1])).shape == (2, 1)
+    assert torch.Tensor(torch.ones(2, dtype=torch.int64)).dtype == torch.float32
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        torch.Tensor(2, -1)
