@@ -335,3 +335,16 @@ def test_show_of_a_file_that_compiles_nothing_lists_functions_and_classes_apart(
     err = capsys.readouterr().err
     assert "has no @script functions and compiles nothing that can be shown" in err
     assert "(its functions: helper; its module classes: Net)" in err
+
+
+def test_show_reports_a_factory_that_raises_and_shows_the_rest(tmp_path, capsys):
+    source = tmp_path / "factories.py"
+    source.write_text("import minitorch_jit as torch\nfrom minitorch_jit import nn\n\n\n"
+                      "def broken():\n    raise OSError('weights.bin not found')\n\n\n"
+                      "def double(x):\n    return x * 2\n\n\n"
+                      "def main():\n    print(torch.jit.trace(broken(), torch.ones(2)).graph)\n"
+                      "    print(torch.jit.script(double).code)\n")
+    assert main(["show", str(source)]) == 0
+    out = capsys.readouterr().out
+    assert "(not shown: broken, calling broken() raised OSError: weights.bin not found)" in out
+    assert re.findall(r"^== (.*): graph ==$", out, re.M) == ["double"]

@@ -128,7 +128,12 @@ def discover(module: types.ModuleType, source: str) -> Tuple[List[Found], List[S
                                          f"instance at module level (model = {name}(...)) and name that"))
             return
         if label not in made:
-            made[label] = obj()
+            try:
+                made[label] = obj()
+            except Exception as e:  # noqa: BLE001 - the file's own code: say what it raised
+                seen.add(label)
+                skipped.append(Skipped(name, f"calling {label} raised {type(e).__name__}: {e}"))
+                return
         result = made[label]
         if isinstance(result, Module):
             take(label, result.eval() if evaluating else result)
