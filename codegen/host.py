@@ -4,7 +4,9 @@ Like torch.fx's codegen, control flow becomes Python ``if``/``for``/``while``; e
 becomes a call of its registry kernel (``aten.add_Tensor(x, y, 1)``); lists, tuples and dicts
 are Python literals. Values are numpy arrays and Python values; the caller wraps tensors at the
 edges. The source is registered with ``linecache`` so tracebacks through it show its lines,
-and it is what ``.code`` prints.
+and it is what ``.code`` prints. Each line's node source location (the user's file, line and
+columns) is kept in the function's globals under ``LINE_SOURCES``, so that an error raised
+while it runs can be reported at the user's line (see ``runtime/user_errors.py``).
 
 Each value is freed (``del``) right after the last statement that reads it, so an
 intermediate's memory goes back to the allocator as soon as it is dead, as in eager code,
@@ -28,7 +30,7 @@ import numpy as np
 
 from minitorch_jit.codegen.objects import ScriptObject, call_method
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import PYTHON_OBJECT, SUBGRAPH, Block, Graph, Node, Value, is_call
+from minitorch_jit.ir.graph import PYTHON_OBJECT, SUBGRAPH, Block, Graph, Node, SourceLocation, Value, is_call
 from minitorch_jit.ir.object_nodes import OBJECT_NODES
 from minitorch_jit.ir.printer import format_literal, value_names
 from minitorch_jit.ir.types import DTYPES, SCALARTYPE, Type, value_has_type
@@ -40,6 +42,8 @@ from .error_origins import ORIGINS
 INFINITE_TRIPS = 2 ** 62
 
 _IDENT = re.compile(r"[^0-9A-Za-z_]")
+# the global of generated code that maps its line numbers (1-based) to their nodes' sources
+LINE_SOURCES = "__minitorch_jit_line_sources__"
 _count = 0
 _sites = 0  # numbers once_per_call nodes without a warn_id (downwards, apart from the ids inlining gives)
 
@@ -98,6 +102,8 @@ class _Gen:
         self.used: set = set(self.globals) | set(dir(builtins)) | {
             op.name.split("::")[0] for op in registry.all_ops()} | {f"dtype_{d}" for d in DTYPES}
         self.lines: List[str] = []
+        self.line_sources: List[Optional[SourceLocation]] = []
+        self.at: Optional[SourceLocation] = None  # the source of the node being emitted
         self.constants = 0
         self.functions = 0
         # values to free as soon as a loop has read its initial values
@@ -172,6 +178,7 @@ class _Gen:
     # -- emission -----------------------------------------------------------------------------
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
+        self.line_sources.append(self.at)
 
     def function(self, graph: Graph, fname: str) -> None:
         self.printed = value_names(graph)
@@ -219,6 +226,13 @@ class _Gen:
             self.emit(depth, f"{', '.join(self.name(o) for o in outputs)} = {expr}")
 
     def node(self, node: Node, depth: int) -> None:
+        outer, self.at = self.at, node.source or self.at
+        try:
+            self._node(node, depth)
+        finally:
+            self.at = outer
+
+    def _node(self, node: Node, depth: int) -> None:
         kind = node.kind
         args = [self.ref(v) for v in node.inputs]
         if kind == "prim::Constant":
@@ -439,6 +453,7 @@ def generate(graph: Graph, name: str = "forward",
     filename = f"<minitorch_jit {name} #{_count}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = gen.globals
+    namespace[LINE_SOURCES] = [None] + gen.line_sources
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated source
     fn = namespace[name]
     if top and gen.has_once:

@@ -58,6 +58,9 @@ class OpDef:
     # Runs at most once per call of the compiled function for each node that calls it (a
     # warning inside a loop is shown once, as TorchScript shows it); it has no outputs.
     once_per_call: bool = False
+    # Other names of keyword arguments, (the name a caller may use, the schema's name):
+    # torch.dropout's flag is ``train`` where F.dropout's is ``training``.
+    keyword_aliases: Tuple[Tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -86,6 +89,9 @@ class OpDef:
                       ) -> Optional[Dict[str, Any]]:
         """The keyword arguments less this overload's selector, or None when the selector's
         value (``value_of`` an argument) picks another overload."""
+        if self.keyword_aliases:
+            aliases = dict(self.keyword_aliases)
+            kwargs = {aliases.get(k, k): v for k, v in kwargs.items()}
         if self.selector is None:
             return kwargs
         name, picks = self.selector
@@ -149,8 +155,15 @@ def is_registered(name: str) -> bool:
     return name in _OPS
 
 
+# torch.ops.aten.<name>, torch.ops.prim.<name>: every overload of the op of that name
+OP_NAMESPACES = ("aten", "prim")
+
+
 def python_overloads(namespace: str, name: str) -> List[OpDef]:
-    """The overloads reachable as ``<namespace>.<name>``, in declaration order."""
+    """The overloads reachable as ``<namespace>.<name>``, in declaration order (for an op
+    namespace, ``aten``, those of the op ``aten::<name>``)."""
+    if namespace in OP_NAMESPACES:
+        return overloads(f"{namespace}::{name}")
     return _PYTHON.get((namespace, name), [])
 
 

@@ -10,20 +10,25 @@ from typing import Callable, Iterable, Optional, Sequence, Tuple
 # ---------------------------------------------------------------------------------------------
 # dtypes
 
-DTYPES = ("bool", "int32", "int64", "float32", "float64")
-SHORT_NAME = {"bool": "Bool", "int32": "Int", "int64": "Long", "float32": "Float", "float64": "Double"}
+DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64")
+SHORT_NAME = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+              "float16": "Half", "float32": "Float", "float64": "Double"}
 FROM_SHORT_NAME = {v: k for k, v in SHORT_NAME.items()}
 DEFAULT_FLOAT = "float32"
 DEFAULT_INT = "int64"
-_RANK = {d: i for i, d in enumerate(DTYPES)}
+# The dtypes fused kernels compute in (the LLVM lowering's); tensors of the others run eagerly.
+KERNEL_DTYPES = ("bool", "int32", "int64", "float32", "float64")
+_FLOATS = ("float16", "float32", "float64")
+_INTS = ("uint8", "int8", "int16", "int32", "int64")
+_BITS = {"uint8": 8, "int8": 8, "int16": 16, "int32": 32, "int64": 64, "float16": 16, "float32": 32, "float64": 64}
 
 
 def is_float(dtype: str) -> bool:
-    return dtype in ("float32", "float64")
+    return dtype in _FLOATS
 
 
 def is_integral(dtype: str, include_bool: bool = False) -> bool:
-    return dtype in ("int32", "int64") or (include_bool and dtype == "bool")
+    return dtype in _INTS or (include_bool and dtype == "bool")
 
 
 def category(dtype: str) -> int:
@@ -32,12 +37,19 @@ def category(dtype: str) -> int:
 
 
 def promote_types(a: Optional[str], b: Optional[str]) -> Optional[str]:
-    """torch.promote_types on our dtypes (the lattice is a chain, so it is the larger one)."""
-    if a is None:
+    """torch.promote_types on our dtypes: the higher category; in one category the wider
+    dtype, except that uint8 and int8 meet in int16 (neither holds the other's values)."""
+    if a is None or a == b:
         return b
     if b is None:
         return a
-    return a if _RANK[a] >= _RANK[b] else b
+    if category(a) != category(b):
+        return a if category(a) > category(b) else b
+    if {a, b} == {"uint8", "int8"}:
+        return "int16"
+    if "uint8" in (a, b):  # and a wider signed int
+        return b if a == "uint8" else a
+    return a if _BITS[a] >= _BITS[b] else b
 
 
 def scalar_dtype(pytype: type) -> str:

@@ -20,6 +20,7 @@ from .object_nodes import OBJECT_NODES, object_node_problem
 from .printer import node_line
 from .types import (
     BOOL,
+    DEVICE,
     DTYPES,
     SCALARTYPE,
     BoolType,
@@ -207,6 +208,9 @@ class _Verifier:
         if isinstance(t, EnumType):
             if not isinstance(value, enum.Enum) or qualified_name(type(value)) != t.name:
                 _fail(node, f"constant value {value!r} does not fit type {t}")
+        if t == DEVICE:  # torch.device("cpu") in a script function: the only device
+            if value != "cpu":
+                _fail(node, f"device constants are 'cpu', not {value!r}")
             return
         if t == SCALARTYPE:
             # host code names the dtype after it (dtype_float32): only known names may pass

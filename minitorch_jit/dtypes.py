@@ -38,6 +38,10 @@ float32 = float = BY_NAME["float32"]
 float64 = double = BY_NAME["float64"]
 int64 = long = BY_NAME["int64"]
 int32 = int = BY_NAME["int32"]
+int16 = short = BY_NAME["int16"]
+int8 = BY_NAME["int8"]
+uint8 = BY_NAME["uint8"]
+float16 = half = BY_NAME["float16"]
 bool = BY_NAME["bool"]  # noqa: A001 - PyTorch's name
 
 

@@ -2,6 +2,7 @@
 the frontends (:mod:`.tracer`, :mod:`.scripter`), the runtime's compiled objects
 (:mod:`.runtime`) and :mod:`.serialization`."""
 from .runtime.compiled import ScriptFunction, ScriptModule
+from .runtime.switches import fuser, optimized_execution
 from .scripter import CompilationUnit, ScriptError, annotate, is_scripting, script, script_method
 from .scripter.attributes import Attribute
 from .scripter.classes import interface
@@ -16,4 +17,5 @@ from .tracer.recorder import TracerWarning, TracingCheckError, is_tracing
 __all__ = ["CompilationUnit", "ignore", "_overload", "_overload_method",
            "ScriptFunction", "ScriptModule", "trace", "trace_module", "script", "script_method", "annotate",
            "is_scripting", "Attribute", "isinstance", "is_tracing", "export", "unused", "interface", "Final",
-           "ScriptError", "TracerWarning", "TracingCheckError", "save", "load", "LoadError", "_unwrap_optional"]
+           "ScriptError", "TracerWarning", "TracingCheckError", "save", "load", "LoadError", "_unwrap_optional",
+           "optimized_execution", "fuser"]

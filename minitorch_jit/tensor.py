@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 import numpy as np
 
-from . import dtypes
+from . import devices, dtypes
 from ._format import tensor_repr
 
 
@@ -47,10 +47,10 @@ class Tensor:
         # not through __getattr__, so `t + 1` stays unchecked by this.
         def __getattr__(self, name: str) -> Callable[..., Any]: ...
 
-    def __init__(self, data: Any = ()):
-        # torch.Tensor(data): the legacy constructor, always the default float dtype
-        arr = data._a if isinstance(data, Tensor) else np.asarray(data)
-        self._a = np.array(arr, dtype=np.float32)
+    def __init__(self, *args: Any):
+        # torch.Tensor(data) or torch.Tensor(2, 3): the legacy constructor, always the default
+        # float dtype
+        self._a = legacy_array(args, np.dtype(np.float32), "Tensor")
         self.requires_grad = False
 
     @classmethod
@@ -66,8 +66,8 @@ class Tensor:
         return dtypes.BY_NAME[self._a.dtype.name]
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> devices.device:
+        return devices.CPU
 
     @property
     def ndim(self) -> int:
@@ -154,6 +154,23 @@ class Tensor:
 
     def __reduce_ex__(self, protocol: int) -> Any:
         return (Tensor._wrap, (self._a,))
+
+
+def legacy_array(args: Any, dtype: np.dtype, name: str) -> np.ndarray:
+    """The array of PyTorch's legacy constructors (``torch.Tensor``, ``torch.FloatTensor``...):
+    of sizes when every argument is an int or one is a ``torch.Size`` (zeros here, not
+    PyTorch's uninitialized memory), else of the data of one sequence, array or tensor."""
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        if any(a < 0 for a in args):
+            raise RuntimeError(f"Trying to create tensor with negative dimension: {list(args)}")
+        return np.zeros(tuple(int(a) for a in args) if args else (0,), dtype)
+    if len(args) != 1:
+        raise TypeError(f"{name}(): expected sizes (ints) or one sequence of data, got "
+                        f"{', '.join(type(a).__name__ for a in args)}")
+    data = args[0]._a if isinstance(args[0], Tensor) else args[0]
+    return np.array(data, dtype=dtype)
 
 
 class Parameter(Tensor):

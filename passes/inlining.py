@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from typing import Tuple
 
-from minitorch_jit.ir.graph import Block, Graph, Node, inline_block, is_call
+from minitorch_jit.ir.graph import Block, Graph, Node, SourceLocation, inline_block, is_call
 from minitorch_jit.ir.types import TENSOR, TensorType
 
 from .rewriting import replace_value
@@ -60,12 +60,29 @@ def inline_call(node: Node) -> bool:
         for n in [copy, *copy.all_nodes()]:
             if WARN_ID in n.attrs:
                 n.attrs[WARN_ID] = new_warn_id()
+        if node.source is not None:
+            _called_from(copy, node.source)
         copy = copy.prev
     for o, r in zip(node.outputs, results):
         coarser |= r.type != o.type and o.type.is_subtype_of(r.type)
         replace_value(o, r)
     node.destroy()
     return coarser
+
+
+def _called_from(node: Node, call: SourceLocation) -> None:
+    """Record on an inlined node (and the nodes of its blocks) the call it was inlined from,
+    outermost last, so an error there can show the chain of calls (TorchScript's inlined
+    call stack)."""
+    if node.source is not None:
+        node.source = _with_caller(node.source, call)
+    for b in node.blocks:
+        for inner in b.nodes:
+            _called_from(inner, call)
+
+
+def _with_caller(where: SourceLocation, call: SourceLocation) -> SourceLocation:
+    return where._replace(caller=call if where.caller is None else _with_caller(where.caller, call))
 
 
 def _block(block: Block) -> Tuple[bool, bool]:

@@ -149,12 +149,12 @@ def _module(make: Callable[[], Any], *example: Any) -> Callable[[], Any]:
     def build() -> Any:
         torch.manual_seed(0)
         m = make().eval()
-        return torch.trace(m, example) if example else torch.script(m)
+        return torch.jit.trace(m, example) if example else torch.script(m)
     return build
 
 
 def _traced(fn: Callable[..., Any], *example: Any) -> Callable[[], Any]:
-    return lambda: torch.trace(fn, example)
+    return lambda: torch.jit.trace(fn, example)
 
 
 def _scripted(fn: Callable[..., Any]) -> Callable[[], Any]:

@@ -15,7 +15,7 @@ def dumb_function(x):
 
 
 def test_graph_for_of_dumb_function_is_its_input():
-    traced = torch.trace(dumb_function, torch.ones(2, 2))
+    traced = torch.jit.trace(dumb_function, torch.ones(2, 2))
     assert str(traced.graph_for(torch.ones(2, 2))) == "graph(%x : Float(*, *, contiguous)):\n  return (%x)\n"
 
 

@@ -257,6 +257,9 @@ def _sample_calls():
         lambda: F.linear(x, torch.ones(5, 4)), lambda: F.linear(x, torch.ones(5, 4), torch.ones(5)),
         lambda: F.linear(x, torch.ones(4)),
         lambda: torch.pdist(x[0]), lambda: F.pdist(x[0].double(), 1.0),
+        lambda: torch.trace(x[0]), lambda: i.trace(), lambda: torch.normal(x, 0.5), lambda: torch.normal(1.0, x.abs()),
+        lambda: torch.normal(x, x.abs()), lambda: torch.normal(0.0, 1.0, [2, 3]),
+        lambda: torch.normal(0.0, 1.0, (2,), dtype=torch.float64),
         # nn
         lambda: F.conv2d(img, w), lambda: F.conv2d(img, w, torch.ones(4), 2, 1, 1, 1), lambda: F.conv2d(img[0], w),
         lambda: F.conv2d(img, w, padding="same"), lambda: F.conv2d(img, w, padding="valid", dilation=2),

@@ -98,6 +98,8 @@ OTHER_CALLS = [
     "torch.rnn_tanh(x[None], y[None, :, :2], [torch.ones(2, 3), torch.ones(2, 2)], False, 1, 0.0, False, False, False)",
     "torch.rnn_relu(x[:, None], y[None, :1, :2], [torch.ones(2, 3), torch.ones(2, 2)], False, 1, 0.0, False, False, "
     "False)",
+    "torch.normal(x, 0.5)", "torch.normal(1.0, y)", "torch.normal(x, y)", "torch.normal(0.0, 2.0, [2, 3])",
+    "torch.dropout(x, 0.5, train=False)",
 ]
 
 

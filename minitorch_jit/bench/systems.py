@@ -157,7 +157,7 @@ def all_systems() -> List[System]:
         # script before trace: the two fuse the same subgraphs, and the first one compiles the
         # kernels (the second finds them in memory), so script's compile time is the cold one
         System(HEADLINE, _minitorch(lambda fn, args: minitorch_jit.script(fn))),
-        System("trace", _minitorch(minitorch_jit.trace)),
+        System("trace", _minitorch(minitorch_jit.jit.trace)),
         System("numpy", _elementwise(numpy_runner)),
         System("numexpr", _elementwise(numexpr_runner), module="numexpr"),
         System("numba", _elementwise(numba_runner), module="numba"),

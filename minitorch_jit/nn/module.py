@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Se
 
 from minitorch_jit.ir.types import SHORT_NAME
 
-from .. import dtypes
+from .. import devices, dtypes
 from ..ops.dispatch import call
 from ..tensor import Parameter, Tensor
 from .hooks import HookTables, RemovableHandle
@@ -306,7 +306,7 @@ class Module:
 
     def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> "Module":
         """Convert floating-point parameters and buffers (``to("cpu")`` changes nothing)."""
-        if dtype is None or isinstance(dtype, str):
+        if dtype is None or isinstance(dtype, (str, devices.device)):
             dtype = kwargs.get("dtype")
         if dtype is None:
             return self

@@ -9,6 +9,7 @@ from minitorch_jit.ir import registry
 from ..tensor import Tensor
 from . import (  # noqa: F401 (they register)
     activations,
+    comparison,
     convolution,
     creation,
     dicts,
@@ -25,6 +26,7 @@ from . import (  # noqa: F401 (they register)
     recurrent,
     reduction,
     resampling,
+    sampling,
     selection,
     shape,
     strings,
@@ -32,6 +34,11 @@ from . import (  # noqa: F401 (they register)
     warn,
 )
 from .dispatch import call, run, select, state
+from .namespaces import OpNamespace
+
+# torch.ops.aten.add, torch.ops.prim.min: the registry's ops by their op names
+aten = OpNamespace("aten")
+prim = OpNamespace("prim")
 
 _FUNCTIONS: Dict[Tuple[str, str], Callable[..., Any]] = {}
 

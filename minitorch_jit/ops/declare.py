@@ -158,9 +158,9 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
       ``Tensor.__r<dunder>__`` (and ``torch.<name>`` when ``torch_reflected``);
     - in-place ``<name>_.Tensor`` / ``<name>_.Scalar`` as ``Tensor.<name>_`` and ``__i<dunder>__``;
     - without ``scalar``, only the tensor overloads (``torch.maximum(t, 2)`` is a TypeError in PyTorch);
-    - ``.num(Scalar a, Scalar b)``: the Python operator on plain numbers (``operator.__<dunder>__``),
-      computed by ``num``; its type is by ``num_result`` ("arith": int op int is int,
-      "float", or "bool").
+    - ``.num(Scalar a, Scalar b)``: the Python operator on plain numbers (``operator.__<dunder>__``,
+      and ``torch.<name>`` as TorchScript compiles ``torch.add(1, 2)`` to an int), computed by
+      ``num``; its type is by ``num_result`` ("arith": int op int is int, "float", or "bool").
 
     ``fn(a, b, dtype)`` computes in ``dtype``, which is the promoted dtype of the operands
     (made floating for ``result="float"``); for ``result="bool"`` the output is bool.
@@ -222,7 +222,8 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
                      names=inames, type_rule=rules.same_as_input(0), **flags)
     if num is not None:  # comparisons of numbers never raise: they are total
         register(f"aten::{name}.num(Scalar a, Scalar b) -> Scalar", num,
-                 names=(f"operator.__{dunder or name}__",), type_rule=num_rule(num_result), total=num_result == "bool")
+                 names=(f"operator.__{dunder or name}__", f"torch.{name}"), type_rule=num_rule(num_result),
+                 total=num_result == "bool")
 
 
 def num_rule(kind: str) -> rules.TypeRule:

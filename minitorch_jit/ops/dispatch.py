@@ -33,6 +33,7 @@ from minitorch_jit.ir.types import (
 )
 
 from .. import dtypes
+from ..devices import is_cpu
 from ..tensor import Tensor
 from .containers import ScriptDict, ScriptList
 
@@ -96,7 +97,11 @@ def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
         except TypeError:
             return _NOFIT
     if isinstance(t, DeviceType):
-        if value not in ("cpu", None) and str(value) != "cpu":
+        try:
+            cpu = is_cpu(value)
+        except RuntimeError:  # not a device string
+            return _NOFIT
+        if not cpu:
             raise RuntimeError(f"device {value!r} is not supported: minitorch_jit runs on the CPU only")
         return "cpu"
     if isinstance(value, (ScriptList, ScriptDict)):  # passed as it is: the graph shares it
@@ -290,5 +295,27 @@ def select(namespace: str, name: str, args: Sequence[Any], kwargs: Dict[str, Any
 
 def call(namespace: str, name: str, args: Sequence[Any], kwargs: Optional[Dict[str, Any]] = None) -> Any:
     """Call ``<namespace>.<name>(*args, **kwargs)`` (e.g. "torch", "add") eagerly."""
+    if namespace in ("torch", "aten") and args and isinstance(args[0], (bool, int, float)) and \
+            _takes_numbers(namespace, name):
+        # torch.add(1, 2) is the int 3 in script functions (the number overload) but tensor(3)
+        # in PyTorch's eager mode, whose binding takes the number as a 0-d tensor
+        args = (scalar_tensor(args[0]),) + tuple(args[1:])
     op, bound = select(namespace, name, args, kwargs or {})
     return run(op, bound)
+
+
+_TAKES_NUMBERS: Dict[Tuple[str, str], bool] = {}
+
+
+def _takes_numbers(namespace: str, name: str) -> bool:
+    """Has ``torch.<name>`` an overload on plain numbers (``aten::add.num``)?"""
+    if (namespace, name) not in _TAKES_NUMBERS:
+        _TAKES_NUMBERS[namespace, name] = any(o.schema.overload == "num"
+                                              for o in registry.python_overloads(namespace, name))
+    return _TAKES_NUMBERS[namespace, name]
+
+
+def scalar_tensor(value: Any) -> Tensor:
+    """A Python number as the 0-d tensor PyTorch makes of it (bool, int64, or float32)."""
+    dtype = np.bool_ if isinstance(value, bool) else (np.int64 if isinstance(value, int) else np.float32)
+    return Tensor._wrap(np.array(value, dtype=dtype))

@@ -1,4 +1,4 @@
-"""Matrix products: matmul, mm, bmm, addmm, linear."""
+"""Matrix products: matmul, mm, bmm, addmm, linear; and trace (the sum of the diagonal)."""
 from __future__ import annotations
 
 from typing import Any, List, Optional, Sequence
@@ -137,3 +137,13 @@ def diag(a: np.ndarray, diagonal: int = 0) -> np.ndarray:
     if a.ndim not in (1, 2):
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {a.ndim}D")
     return np.diag(a, diagonal).copy()
+
+
+@op("aten::trace(Tensor self) -> Tensor", names=("torch.trace", "Tensor.trace"),
+    type_rule=rules.reduction(rules.sum_dtype, dim_arg=None))
+def trace(a: np.ndarray) -> np.ndarray:
+    """The sum of a matrix's diagonal (``torch.jit.trace`` is the tracer), accumulated as
+    ``sum`` accumulates: integers and bools in int64."""
+    if a.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
+    return np.trace(a, dtype=a.dtype if a.dtype.kind == "f" else np.int64)

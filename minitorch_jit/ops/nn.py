@@ -257,7 +257,8 @@ def embedding(idx: np.ndarray, w: np.ndarray, padding_idx: Optional[int] = None)
 
 
 @op("aten::dropout(Tensor(a) input, float p=0.5, bool training=True, bool inplace=False) -> Tensor(a)",
-    names=("functional.dropout", "torch.dropout"), type_rule=rules.same_as_input(0), random=True)
+    names=("functional.dropout", "torch.dropout"), type_rule=rules.same_as_input(0), random=True,
+    keyword_aliases=(("train", "training"),))
 def dropout(x: np.ndarray, p: float = 0.5, training: bool = True, inplace: bool = False) -> np.ndarray:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p); the input
     itself when not training."""

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph, Type
 from minitorch_jit.ir.types import TensorType, TupleType, UnionType, annotation_str
+from minitorch_jit.passes.inlining import inlining
 
 from ..nn.module import Module
 from ..ops import dispatch
@@ -25,6 +26,7 @@ from ..tensor import Tensor
 from . import config
 from .executor import GraphExecutor
 from .objects import holds_named_tuples, holds_objects, named_tuples
+from .user_errors import at_user_line
 
 _writer: Optional[Callable[..., None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
@@ -110,6 +112,14 @@ class ScriptFunction:
         return f"{self.name}({', '.join(params)}) -> {result}"
 
     @property
+    def inlined_graph(self) -> Graph:
+        """The graph with every call of another compiled function or method replaced by the
+        callee's nodes (a copy: ``graph`` keeps its calls)."""
+        g = self._graph.copy()
+        inlining(g)
+        return g
+
+    @property
     def code(self) -> str:
         """The graph as the Python source that runs it."""
         if self._code is None:
@@ -156,13 +166,20 @@ class ScriptFunction:
         return self._call(*args, **kwargs)
 
     def _call(self, *args: Any, **kwargs: Any) -> Any:
-        if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
-            values = self._positional_inputs(args)
-            raw = [a._a for a in values if type(a) is Tensor or isinstance(a, Tensor)]
-            if len(raw) == len(values):
-                return self.executor.run_tensors(values, raw)
-        values = self._inputs(args, kwargs)
-        result = self.executor.run(values)
+        try:
+            if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
+                values = self._positional_inputs(args)
+                raw = [a._a for a in values if type(a) is Tensor or isinstance(a, Tensor)]
+                if len(raw) == len(values):
+                    return self.executor.run_tensors(values, raw)
+            values = self._inputs(args, kwargs)
+            result = self.executor.run(values)
+        except Exception as e:
+            # an error of the compiled code: raised again here, its message at the user's line
+            reported = at_user_line(e)
+            if reported is None:
+                raise
+            raise reported from None
         tracer = dispatch.state.tracer
         if tracer is not None:
             result = tracer.record_call(self._graph, self.name, values, result, isinstance(self, ScriptMethod))
@@ -375,6 +392,10 @@ class ScriptModule(Module):
         methods = self.__dict__.get("_methods", {})
         if name in methods:
             return methods[name]
+        if name in ("graph", "inlined_graph", "code") and "_methods" in self.__dict__:
+            # the property raised AttributeError (no compiled forward), and Python asks here:
+            # the property's message says why
+            self._compiled_forward(name)
         return super().__getattr__(name)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -382,16 +403,33 @@ class ScriptModule(Module):
             raise RuntimeError(f"{self.original_name} has no compiled forward method")
         return self._methods["forward"](*args, **kwargs)
 
+    def _compiled_forward(self, attribute: str) -> ScriptMethod:
+        """The compiled forward, whose graph, code... ``attribute`` reads."""
+        method = self._methods.get("forward")
+        if method is None:
+            why = " (the JIT is disabled: MINITORCH_JIT_DISABLE=1 or PYTORCH_JIT=0)" if config.disabled() else \
+                " (it has no compiled forward method)"
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attribute}'{why}")
+        return method
+
     @property
     def graph(self) -> Graph:
-        return self._methods["forward"].graph
+        return self._compiled_forward("graph").graph
+
+    @property
+    def inlined_graph(self) -> Graph:
+        return self._compiled_forward("inlined_graph").inlined_graph
 
     @property
     def code(self) -> str:
-        return self._methods["forward"].code
+        return self._compiled_forward("code").code
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
-        return self._methods["forward"].graph_for(*args, **kwargs)
+        return self._compiled_forward("graph_for").graph_for(*args, **kwargs)
+
+    def code_for(self, *args: Any, **kwargs: Any) -> str:
+        """The Python source that runs forward for inputs like these."""
+        return self._compiled_forward("code_for").code_for(*args, **kwargs)
 
     def save(self, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
         """Write this module, its submodules, parameters, buffers and compiled methods to an
@@ -407,7 +445,7 @@ class ScriptModule(Module):
         return buf.getvalue()
 
     def explain(self, *args: Any, **kwargs: Any) -> str:
-        return self._methods["forward"].explain(*args, **kwargs)
+        return self._compiled_forward("explain").explain(*args, **kwargs)
 
     def _get_name(self) -> str:
         return "RecursiveScriptModule"

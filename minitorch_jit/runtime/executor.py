@@ -34,6 +34,7 @@ from minitorch_jit.passes.peephole import size_reads
 
 from ..ops.dispatch import unwrap  # a user argument as graphs see it: arrays for tensors, plain ints
 from ..tensor import Tensor
+from . import switches
 
 log = logging.getLogger("minitorch_jit")
 
@@ -207,6 +208,14 @@ class GraphExecutor:
         self._lock = threading.Lock()
         self._float_inputs = [i for i, v in enumerate(graph.inputs)
                               if v.type in (FLOAT, OptionalType(FLOAT))]
+        switches.track(self)
+
+    def forget_plans(self) -> None:
+        """Drop every plan (the switches they were compiled under changed)."""
+        with self._lock:
+            self.plans.clear()
+            self.guards.clear()
+            self.layouts = {}  # rebinding, not clearing: a concurrent call keeps its view
 
     def __deepcopy__(self, memo: Dict[int, Any]) -> "GraphExecutor":
         """A copy runs a copy of the graph and compiles its own plans (plans and the lock
@@ -262,13 +271,14 @@ class GraphExecutor:
             if k == "NoneType":  # `x is None` folds, and so does the branch it decides
                 _replace_by_constant(g, v, None)
         _specialize_on(g, guards, values)
+        optimize, _ = switches.effective(self.optimize, self.fusion)
         with recording() as report:
-            if self.optimize is not None:
-                g = self.optimize(g, refine)
+            if optimize is not None:
+                g = optimize(g, refine)
         return g, report
 
     def _add(self, key: Any, graph: Graph, report: FusionReport) -> Plan:
-        plan = Plan(key, graph, generate(graph, self.name, self.fusion), report)
+        plan = Plan(key, graph, generate(graph, self.name, switches.effective(self.optimize, self.fusion)[1]), report)
         with self._lock:
             self.compiles += 1
             self.plans[key] = plan

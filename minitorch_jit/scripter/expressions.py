@@ -185,7 +185,7 @@ class ExpressionBuilder:
     # -- emitting nodes -----------------------------------------------------------------------
     def _location(self) -> Optional[SourceLocation]:
         w = self.where
-        return SourceLocation(w.file, w.line, w.col + 1) if w is not None else None
+        return SourceLocation(w.file, w.line, w.col + 1, w.end_line, w.end_col, w.function) if w is not None else None
 
     def insert(self, kind: str, inputs: Sequence[Value], types: Sequence[Type],
                attrs: Optional[Dict[str, Any]] = None) -> Node:
@@ -385,6 +385,8 @@ class ExpressionBuilder:
                 return self.op_call("Tensor", "dim", [Arg(v, where)], {}, where, "Tensor.dim")
             if name == "dtype":
                 return self.structural("prim::dtype", [v])
+            if name == "device":
+                return self.structural("prim::device", [v])
             if name == "data":
                 return v
             if name == "tolist":

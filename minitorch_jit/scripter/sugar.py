@@ -24,6 +24,7 @@ import numpy as np
 from minitorch_jit.ir import Value, registry
 from minitorch_jit.ir.types import (
     BOOL,
+    DEVICE,
     SCALARTYPE,
     STR,
     TENSOR,
@@ -38,13 +39,14 @@ from minitorch_jit.ir.types import (
 )
 from minitorch_jit.passes.inlining import WARN_ID, new_warn_id
 
+from .. import devices, ops
 from .. import nn as nn_module
-from .. import ops
 from ..dtypes import dtype as DType
 from ..nn import functional
 from ..nn.module import Module
 from ..nn.modules.utils import NTUPLES
 from ..ops.containers import ScriptDict, ScriptList
+from ..ops.namespaces import OpNamespace, OpOverloadPacket
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 from ..tensor import Tensor
 from ..tracer.recorder import is_tracing
@@ -249,6 +251,30 @@ object_builtin: Optional[Callable[[Any, str, Value, SourceRange], Optional[Value
 # A module attribute holding an object of a user-defined class (set by .classes):
 # ``object_attribute(b, module_value, name, value, where)``, None for other values.
 object_attribute: Optional[Callable[[Any, Any, str, Any, SourceRange], Any]] = None
+
+
+class DeviceClass(Sugar):
+    """``torch.device("cpu")``: a constant device, made when the function is compiled (its
+    arguments must be constants); only the CPU can be used here."""
+
+    def describe(self) -> str:
+        return "torch.device"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        args, kwargs = site.values()
+        values = {}
+        for key, a in list(enumerate(args)) + list(kwargs.items()):
+            if a.value.node.kind != "prim::Constant":
+                b.error("torch.device() takes constant arguments in script functions", a.where)
+            values[key] = a.value.constant
+        try:
+            made = devices.device(*[values[i] for i in range(len(args))],
+                                  **{k: v for k, v in values.items() if isinstance(k, str)})
+        except (TypeError, RuntimeError) as e:
+            b.error(f"torch.device(): {e}", site.where)
+        if made.type != "cpu":
+            b.error(f"device {str(made)!r} is not supported: minitorch_jit runs on the CPU only", site.where)
+        return b.constant("cpu", DEVICE)
 
 
 class Builtin(Sugar):
@@ -1152,6 +1178,14 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return TorchCheck()
     if _is_module(obj, f"{_ROOT}.jit"):
         return JitNamespace(obj)
+    if obj is devices.device:
+        return DeviceClass()
+    if obj is ops:  # torch.ops: its attributes are the op namespaces
+        return Namespace(None, obj, name)
+    if isinstance(obj, OpNamespace):  # torch.ops.aten
+        return Namespace(obj.name, obj, name)
+    if isinstance(obj, OpOverloadPacket):  # torch.ops.aten.add, however it was named
+        return OpName(obj.namespace, obj.name, name)
     meaning = jit_function(obj)
     if meaning is not None:
         return meaning

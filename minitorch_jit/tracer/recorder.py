@@ -62,13 +62,14 @@ def user_location() -> Optional[SourceLocation]:
     f = user_frame()
     if f is None:
         return None
-    col = 0
+    col = end_line = end_col = 0
     try:
         positions = list(f.f_code.co_positions())[f.f_lasti // 2]
         col = (positions[2] or 0) + 1
+        end_line, end_col = positions[1] or 0, positions[3] or 0
     except (AttributeError, IndexError):
         pass
-    return SourceLocation(f.f_code.co_filename, f.f_lineno, col)
+    return SourceLocation(f.f_code.co_filename, f.f_lineno, col, end_line, end_col, f.f_code.co_name)
 
 
 class SymInt(int):
