@@ -338,12 +338,6 @@ def unwrap_optional(x: Any) -> Any:
     return x
 
 
-@op("prim::device(Tensor a) -> Device", total=True)
-def device(a: np.ndarray) -> str:
-    """``x.device``: every tensor is on the CPU."""
-    return "cpu"
-
-
 @op("prim::dtype(Tensor a) -> ScalarType")
 def dtype(a: np.ndarray) -> np.dtype:
     """``x.dtype``."""
