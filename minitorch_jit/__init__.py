@@ -5,8 +5,7 @@ scripting JIT compiler for it.
 """
 from __future__ import annotations
 
-import contextlib
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 from minitorch_jit.ir import registry as _registry
 
@@ -32,13 +31,15 @@ def is_tensor(obj: Any) -> "bool":
     return isinstance(obj, Tensor)
 
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """There is no autograd here, so nothing is ever recorded for gradients: a no-op."""
-    yield
-
-
-inference_mode = no_grad
+from . import autograd  # noqa: E402
+from .autograd import (  # noqa: E402,F401
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 
 from . import jit  # noqa: E402
 from ._version import __version__  # noqa: E402,F401

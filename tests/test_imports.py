@@ -29,6 +29,7 @@ FLOORS: List[Tuple[str, ...]] = [
     ("minitorch_jit.ir", "minitorch_jit._version"),
     ("minitorch_jit.passes", "minitorch_jit.codegen", "minitorch_jit.dtypes", "minitorch_jit._format"),
     ("minitorch_jit.tensor",),
+    ("minitorch_jit.autograd",),       # the tape and its engine: ops record onto it as they run
     ("minitorch_jit.ops",),
     ("minitorch_jit.nn",),
     ("minitorch_jit.runtime",),        # compiled functions and modules, the executor

@@ -82,6 +82,33 @@ def register(schema: str, kernel: Kernel, **kw: Any) -> None:
     op(schema, **kw)(kernel)
 
 
+Formula = Callable[..., Any]
+
+
+def derivative(*qualified: str, name: Optional[str] = None) -> Callable[[Formula], Formula]:
+    """Put the decorated gradient formula beside the ops ``qualified`` (``aten::mul.Tensor``)
+    in the registry. ``formula(ctx, grad)`` returns a gradient (or None) per argument of the
+    op, computed with the registry's own ops (Tensor methods), so that the backward records
+    when it must (``create_graph``) and graphs can be differentiated with the same table.
+    Gradients may keep the broadcast shape: the engine sums them to their input's shape."""
+    def deco(formula: Formula) -> Formula:
+        for q in qualified:
+            defn = registry.get(q)
+            if defn.derivative is not None:
+                raise ValueError(f"{q} has two derivative formulas")
+            defn.derivative = formula
+            if name is not None:
+                defn.backward_name = name
+        return formula
+    return deco
+
+
+def non_differentiable(*qualified: str) -> None:
+    """Ops whose results never require grad (detach, comparisons, random draws, factories)."""
+    for q in qualified:
+        registry.get(q).differentiable = False
+
+
 # ---------------------------------------------------------------------------------------------
 # families
 
