@@ -64,6 +64,13 @@ class OpDef:
     derivative: Optional[Callable[..., Any]] = None
     differentiable: bool = True
     backward_name: Optional[str] = None  # the node's name when not <Op>Backward0
+    # What runs instead when the call will be recorded for autograd (bound arguments in,
+    # result out), for an op whose gradient needs what its kernel does not return: dropout
+    # runs native_dropout, which also returns its mask.
+    when_recorded: Optional[Callable[[List[Any]], Any]] = None
+    # The bool argument without which the op writes nothing (batch_norm's running statistics
+    # are written only when ``training``): version counters are bumped only for real writes.
+    writes_if: Optional[str] = None
 
     @property
     def name(self) -> str:
@@ -87,6 +94,10 @@ class OpDef:
     def written(self) -> Tuple[int, ...]:
         """Indices of the arguments it writes into."""
         return tuple(i for i, a in enumerate(self.schema.arguments) if a.mutates)
+
+    @cached_property
+    def writes_if_arg(self) -> Optional[int]:
+        return next((i for i, a in enumerate(self.schema.arguments) if a.name == self.writes_if), None)
 
     @cached_property
     def view_arg(self) -> Optional[int]:

@@ -190,8 +190,10 @@ class Context:
     wants a gradient. ``ctx.node`` is the node being run."""
     __slots__ = ("_args", "_out", "_needs", "_shapes", "node", "released")
 
-    def __init__(self, args: Sequence[Any], out: Any, needs: Sequence[bool], written: int = -1) -> None:
-        self._args = [_save(a, a._version - 1 if i == written else None) for i, a in enumerate(args)]
+    def __init__(self, args: Sequence[Any], out: Any, needs: Sequence[bool], written: Sequence[int] = ()) -> None:
+        # an argument the op wrote is saved as it was before: its version less the op's own write
+        self._args = [_save(a, a._version - 1 if i in written and isinstance(a, Tensor) else None)
+                      for i, a in enumerate(args)]
         self._shapes = [a._a.shape if isinstance(a, Tensor) else
                         [x._a.shape for x in a] if isinstance(a, list) and a and isinstance(a[0], Tensor) else None
                         for a in args]

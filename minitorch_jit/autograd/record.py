@@ -49,8 +49,11 @@ def before_write(op: Any, bound: Sequence[Any]) -> None:
 
 
 def after_call(op: Any, bound: List[Any], result: Any, replay: Replay) -> Any:
-    for i in op.written:
-        bound[i]._box().v += 1
+    cond = op.writes_if_arg
+    if cond is None or bound[cond]:
+        for i in op.written:
+            if isinstance(bound[i], Tensor):
+                bound[i]._box().v += 1
     view_arg = op.view_arg
     if view_arg is not None:
         _share_versions(bound[view_arg], result)
@@ -70,11 +73,11 @@ def after_call(op: Any, bound: List[Any], result: Any, replay: Replay) -> Any:
     if not any(isinstance(o, Tensor) and o._a.dtype.kind == "f" for o in outputs):
         return result
     node = _make_node(op, bound, result, outputs)
-    if op.written:
-        _rebase(op, bound[op.written[0]], node, replay)
+    if op.written and result is bound[op.written[0]]:
+        _rebase(op, result, node, replay)
         return result
     for nr, o in enumerate(outputs):
-        if isinstance(o, Tensor) and o._a.dtype.kind == "f" and o is not bound[view_arg if view_arg is not None else 0]:
+        if isinstance(o, Tensor) and o._a.dtype.kind == "f" and not any(o is b for b in bound):
             o.grad_fn = node
             o._requires_grad = True
             if nr:
@@ -124,8 +127,8 @@ def _make_node(op: Any, bound: List[Any], result: Any, outputs: Sequence[Any]) -
             needs.append(False)
     out_meta = [(o._a.shape, o._a.dtype) if isinstance(o, Tensor) else ((), None) for o in outputs]
     cls = graph.node_class(op.node_name, graph.OpNode if op.derivative is not None else graph.NotImplementedNode)
-    written = op.written[0] if op.written else -1
-    ctx = graph.Context(bound, result, needs, written)
+    inplace = bool(op.written) and result is bound[op.written[0]]
+    ctx = graph.Context(bound, result, needs, op.written if inplace else ())
     return cls(op, ctx, edges, slots, metas, out_meta)
 
 

@@ -199,6 +199,8 @@ def _wrap_one(op: OpDef, ret: Argument, bound: List[Any], out: Any) -> Any:
 
 def run(op: OpDef, bound: List[Any]) -> Any:
     """Run one bound overload eagerly (recording it when tracing, and on autograd's tape)."""
+    if op.when_recorded is not None and is_grad_enabled() and _any_grad(bound):
+        return op.when_recorded(bound)
     inplace = op.inplace
     if inplace:
         record.before_write(op, bound)
