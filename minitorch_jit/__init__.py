@@ -31,7 +31,12 @@ def is_tensor(obj: Any) -> "bool":
     return isinstance(obj, Tensor)
 
 
-from . import autograd  # noqa: E402
+from . import (  # noqa: E402
+    autograd,
+    jit,  # noqa: E402
+    optim,
+)
+from ._version import __version__  # noqa: E402,F401
 from .autograd import (  # noqa: E402,F401
     enable_grad,
     inference_mode,
@@ -40,9 +45,6 @@ from .autograd import (  # noqa: E402,F401
     no_grad,
     set_grad_enabled,
 )
-
-from . import jit  # noqa: E402
-from ._version import __version__  # noqa: E402,F401
 from .jit import (  # noqa: E402,F401
     LoadError,
     ScriptFunction,

@@ -179,7 +179,7 @@ class SavedOutput:
 def _save(v: Any, version: Optional[int] = None) -> Any:
     if isinstance(v, Tensor):
         return SavedTensor(v, v._version if version is None else version)
-    if isinstance(v, list) and v and isinstance(v[0], Tensor):
+    if isinstance(v, list) and any(isinstance(x, Tensor) for x in v):
         return [_save(x) for x in v]
     return v
 
@@ -195,7 +195,8 @@ class Context:
         self._args = [_save(a, a._version - 1 if i in written and isinstance(a, Tensor) else None)
                       for i, a in enumerate(args)]
         self._shapes = [a._a.shape if isinstance(a, Tensor) else
-                        [x._a.shape for x in a] if isinstance(a, list) and a and isinstance(a[0], Tensor) else None
+                        [x._a.shape if isinstance(x, Tensor) else None for x in a]
+                        if isinstance(a, list) and any(isinstance(x, Tensor) for x in a) else None
                         for a in args]
         if isinstance(out, (tuple, list)):
             self._out: Any = [SavedOutput(o, i) if isinstance(o, Tensor) else o for i, o in enumerate(out)]
@@ -211,8 +212,8 @@ class Context:
         a = self._args[i]
         if isinstance(a, SavedTensor):
             return a.unpack()
-        if isinstance(a, list) and a and isinstance(a[0], SavedTensor):
-            return [x.unpack() for x in a]
+        if isinstance(a, list) and any(isinstance(x, SavedTensor) for x in a):
+            return [x.unpack() if isinstance(x, SavedTensor) else x for x in a]
         return a
 
     def __len__(self) -> int:

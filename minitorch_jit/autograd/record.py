@@ -116,13 +116,13 @@ def _make_node(op: Any, bound: List[Any], result: Any, outputs: Sequence[Any]) -
                 slots.append((i, -1))
                 metas.append((a._a.shape, a._a.dtype))
             needs.append(a._requires_grad)
-        elif isinstance(a, list) and a and isinstance(a[0], Tensor):
+        elif isinstance(a, list) and any(isinstance(x, Tensor) for x in a):
             for j, x in enumerate(a):
-                if x._a.dtype.kind == "f":
+                if isinstance(x, Tensor) and x._a.dtype.kind == "f":
                     edges.append(graph.edge_of(x))
                     slots.append((i, j))
                     metas.append((x._a.shape, x._a.dtype))
-            needs.append(any(x._requires_grad for x in a))
+            needs.append(any(isinstance(x, Tensor) and x._requires_grad for x in a))
         else:
             needs.append(False)
     out_meta = [(o._a.shape, o._a.dtype) if isinstance(o, Tensor) else ((), None) for o in outputs]

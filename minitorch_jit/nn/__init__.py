@@ -1,6 +1,6 @@
 """``nn``: Module, Parameter, the layers and ``functional``."""
 from ..tensor import Parameter
-from . import functional
+from . import functional, utils
 from .activations import ELU, SELU, Hardswish, LeakyReLU, Mish, PReLU, Softplus
 from .convolution import Conv1d, Conv2d, Conv3d, ConvTranspose2d
 from .layers import (
@@ -23,6 +23,7 @@ from .layers import (
                      Tanh,
                      Unflatten,
 )
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d
@@ -34,4 +35,5 @@ __all__ = ["Module", "Parameter", "functional", "GELU", "Conv2d", "Dropout", "Dr
            "SiLU", "Softmax", "Tanh", "Unflatten", "ELU", "SELU", "Hardswish", "LeakyReLU", "Mish", "PReLU",
            "Softplus", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d", "AdaptiveAvgPool2d", "AvgPool2d",
            "Conv1d", "Conv3d", "ConvTranspose2d", "CircularPad2d", "ConstantPad2d", "ReflectionPad2d",
-           "ReplicationPad2d", "Upsample", "ZeroPad2d", "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
+           "ReplicationPad2d", "Upsample", "ZeroPad2d", "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell",
+           "BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss", "utils"]

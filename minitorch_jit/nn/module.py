@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Se
 from minitorch_jit.ir.types import SHORT_NAME
 
 from .. import dtypes
+from ..autograd.grad_mode import no_grad
 from ..ops.dispatch import call
 from ..tensor import Parameter, Tensor
 
@@ -186,7 +187,8 @@ class Module:
                     errors.append(f"size mismatch for {k}: copying a param with shape {list(src._a.shape)} from "
                                   f"checkpoint, the shape in current model is {list(t._a.shape)}.")
                 else:
-                    call("Tensor", "copy_", (t, src))
+                    with no_grad():  # loading is not part of any computation to differentiate
+                        call("Tensor", "copy_", (t, src))
         if strict and (missing or unexpected):
             if missing:
                 errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
@@ -210,7 +212,13 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """There are no gradients here; kept so training-loop code ports."""
+        """Reset the gradients of all parameters (to None, or to zeros in place)."""
+        for p in self.parameters():
+            if p.grad is not None:
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.detach_().zero_()
 
     def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> "Module":
         """Convert floating-point parameters and buffers (``to("cpu")`` changes nothing)."""

@@ -52,6 +52,14 @@ def _wrap_kernel(op: OpDef, kernel: Kernel) -> Kernel:
     return run
 
 
+def fill_defaults(op: OpDef, args: list) -> list:
+    """A graph node's arguments with the trailing ones it leaves at their defaults filled in."""
+    formals = op.schema.arguments
+    if op.schema.is_vararg or len(args) >= len(formals):
+        return args
+    return args + [_default(a) for a in formals[len(args):]]
+
+
 def _default(a: Any) -> Any:
     """An omitted argument's default, as the dispatcher would bind it."""
     d = a.default

@@ -199,7 +199,7 @@ def _wrap_one(op: OpDef, ret: Argument, bound: List[Any], out: Any) -> Any:
 
 def run(op: OpDef, bound: List[Any]) -> Any:
     """Run one bound overload eagerly (recording it when tracing, and on autograd's tape)."""
-    if op.when_recorded is not None and is_grad_enabled() and _any_grad(bound):
+    if op.when_recorded is not None and state.tracer is None and is_grad_enabled() and _any_grad(bound):
         return op.when_recorded(bound)
     inplace = op.inplace
     if inplace:
@@ -220,8 +220,8 @@ def _any_grad(bound: List[Any]) -> bool:
         if isinstance(v, Tensor):
             if v._requires_grad:
                 return True
-        elif isinstance(v, list) and v and isinstance(v[0], Tensor):
-            if any(x._requires_grad for x in v):
+        elif isinstance(v, list) and v:
+            if any(isinstance(x, Tensor) and x._requires_grad for x in v):
                 return True
     return False
 

@@ -541,3 +541,58 @@ def _cross_entropy_grad(ctx: Any, g: Any) -> tuple:
         dlogp = -t * _loss_scale(g, reduction, n)
     # through log_softmax: d - softmax * sum(d) over the classes
     return (dlogp - logp.exp() * dlogp.sum([class_dim], True),)
+
+
+@op("aten::l1_loss(Tensor input, Tensor target, str reduction=\"mean\") -> Tensor",
+    names=("functional.l1_loss", "torch.l1_loss"), type_rule=_loss_rule)
+def l1_loss(x: np.ndarray, t: np.ndarray, reduction: str = "mean") -> np.ndarray:
+    """``|input - target|``, broadcast, reduced."""
+    rules.broadcast_sizes(x.shape, t.shape)
+    dt = rules.result_dtype(x, t)
+    if not is_float(dt):
+        raise not_implemented("l1_loss", dt)
+    return _reduce(np.abs(np.subtract(x, t, dtype=dt)), reduction)
+
+
+@derivative("aten::l1_loss")
+def _l1_grad(ctx: Any, g: Any) -> tuple:
+    x, t, reduction = ctx[0], ctx[1], ctx[2]
+    n = max(int(np.prod(np.broadcast_shapes(ctx.shape(0), ctx.shape(1)))), 1) if reduction == "mean" else 1
+    gd = (x - t).sign() * _loss_scale(g, reduction, n)
+    return (gd if ctx.needs(0) else None), (-gd if ctx.needs(1) else None)
+
+
+def _softplus(z: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0, z)
+
+
+@op("aten::binary_cross_entropy_with_logits(Tensor self, Tensor target, Tensor? weight=None, "
+    "Tensor? pos_weight=None, str reduction=\"mean\") -> Tensor",
+    names=("functional.binary_cross_entropy_with_logits", "torch.binary_cross_entropy_with_logits"),
+    type_rule=lambda types, consts: _loss_rule(types[:2], consts[-1:]))
+def binary_cross_entropy_with_logits(x: np.ndarray, t: np.ndarray, weight: Optional[np.ndarray] = None,
+                                     pos_weight: Optional[np.ndarray] = None, reduction: str = "mean") -> np.ndarray:
+    """``-[pos_weight * t * log sigmoid(x) + (1 - t) * log(1 - sigmoid(x))]``, computed stably."""
+    if x.shape != t.shape:
+        raise ValueError(f"Target size ({list(t.shape)}) must be the same as input size ({list(x.shape)})")
+    if not is_float(x.dtype.name):
+        raise not_implemented("binary_cross_entropy_with_logits", x.dtype.name)
+    p = 1.0 if pos_weight is None else pos_weight
+    loss = p * t * _softplus(-x) + (1 - t) * _softplus(x)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(np.asarray(loss, x.dtype), reduction)
+
+
+@derivative("aten::binary_cross_entropy_with_logits")
+def _bce_logits_grad(ctx: Any, g: Any) -> tuple:
+    x, t, weight, pos_weight, reduction = (ctx[i] for i in range(5))
+    g = _loss_scale(g, reduction, max(x.numel(), 1))
+    p = 1.0 if pos_weight is None else pos_weight
+    w = g if weight is None else g * weight
+    gx = (x.sigmoid() * (p * t + 1 - t) - p * t) * w if ctx.needs(0) else None
+    gt = None
+    if ctx.needs(1):
+        softplus = call("functional", "softplus", (x,))
+        gt = (p * (softplus - x) - softplus) * w  # d/dt of p*t*softplus(-x) + (1-t)*softplus(x)
+    return gx, gt
