@@ -58,6 +58,7 @@ class BackwardCFunction(graph.Node):
         self.ctx._saved = None
 
     def apply(self, grads: List[Optional[Tensor]]) -> Sequence[Optional[Tensor]]:
+        grads = grads + [None] * (len(self.outputs_meta) - len(grads))
         if self.ctx.materialize_grads:
             grads = [g if g is not None else graph.zeros_for(m) for g, m in zip(grads, self.outputs_meta)]
         result = self.fn.backward(self.ctx, *grads)

@@ -285,7 +285,8 @@ class OpNode(Node):
             raise RuntimeError(FREED)
         if len(self.outputs_meta) == 1:
             results = self.op.derivative(self.ctx, grads[0])
-        else:
+        else:  # outputs no gradient reached get zeros (the engine's buffer stops at the last that got one)
+            grads = grads + [None] * (len(self.outputs_meta) - len(grads))
             full = [g if g is not None else zeros_for(m) for g, m in zip(grads, self.outputs_meta)]
             results = self.op.derivative(self.ctx, full)
         out: List[Optional[Tensor]] = []

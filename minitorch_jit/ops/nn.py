@@ -518,6 +518,20 @@ def nll_loss_backward(g: np.ndarray, logp: np.ndarray, target: np.ndarray, weigh
     return np.ascontiguousarray(np.moveaxis(moved, -1, 1), dtype=logp.dtype)
 
 
+@derivative("aten::nll_loss_backward")
+def _nll_loss_backward_grad(ctx: Any, g: Any) -> tuple:
+    """nll_loss_backward is linear in grad_output and does not depend on the values of self:
+    its gradient goes to grad_output alone."""
+    if not ctx.needs(0):
+        return (None,)
+    logp = ctx[1]
+    unit = call_op("aten::nll_loss_backward", call("torch", "ones_like", (ctx[0],)), logp, ctx[2], ctx[3], ctx[4],
+                   ctx[5], ctx[6])
+    if ctx[5] == "none" and logp.dim() > 1:
+        return ((g * unit).sum([1]),)
+    return ((g * unit).sum().reshape(list(ctx.shape(0))),)
+
+
 @derivative("aten::nll_loss")
 def _nll_grad(ctx: Any, g: Any) -> tuple:
     return (call_op("aten::nll_loss_backward", g, ctx[0], ctx[1], ctx[2], ctx[3], ctx[4], 0.0),)
@@ -528,19 +542,20 @@ def _cross_entropy_grad(ctx: Any, g: Any) -> tuple:
     x, target, weight, ignore_index, reduction, smoothing = (ctx[i] for i in range(6))
     class_dim = 1 if x.dim() > 1 else 0
     logp = x.log_softmax(class_dim)
+    gtarget = None
     if target.shape != x.shape:
         dlogp = call_op("aten::nll_loss_backward", g, logp, target, weight, ignore_index, reduction, smoothing)
-    else:
+    else:  # class probabilities: loss = -sum(w * (target * (1 - s) + s / C) * logp)
         c = x.shape[class_dim]
-        t = target * (1 - smoothing) + smoothing / c
-        if weight is not None:
-            t = t * weight.reshape([-1] + [1] * (x.dim() - 1 - class_dim))
-        if reduction == "none":
-            g = g.unsqueeze(class_dim) if x.dim() > 1 else g
-        n = max(x.numel() // c, 1) if c else 1
-        dlogp = -t * _loss_scale(g, reduction, n)
+        w = 1.0 if weight is None else weight.reshape([-1] + [1] * (x.dim() - 1 - class_dim))
+        if reduction == "none" and x.dim() > 1:
+            g = g.unsqueeze(class_dim)
+        scale = _loss_scale(g, reduction, max(x.numel() // c, 1) if c else 1)
+        dlogp = -(target * (1 - smoothing) + smoothing / c) * w * scale
+        if ctx.needs(1):
+            gtarget = -logp * w * scale * (1 - smoothing)
     # through log_softmax: d - softmax * sum(d) over the classes
-    return (dlogp - logp.exp() * dlogp.sum([class_dim], True),)
+    return (dlogp - logp.exp() * dlogp.sum([class_dim], True) if ctx.needs(0) else None), gtarget
 
 
 @op("aten::l1_loss(Tensor input, Tensor target, str reduction=\"mean\") -> Tensor",
