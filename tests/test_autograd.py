@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 import minitorch_jit as torch
 from minitorch_jit.autograd import gradcheck, gradgradcheck
 from minitorch_jit.ir import registry
-from minitorch_jit.ops.dispatch import call_op
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from autograd_programs import OPTIMIZERS, PROGRAMS, optimizer_run  # noqa: E402

@@ -286,3 +286,14 @@ def test_dot_of_control_flow_draws_blocks_as_clusters_with_their_results_flowing
     assert len(dashed) == 2  # the block's results, %t and %1, back to the loop
     # edges are all written outside the clusters: one inside would pull an outer node in
     assert not block.get_edges()
+
+
+def test_bench_times_training_steps_in_eager_mode_and_checks_their_gradients(tmp_path):
+    out = run_cli("bench", "--workload", "train_step", "--json", "bench.json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = json.loads((tmp_path / "bench.json").read_text())
+    steps = [w for w in report["workloads"] if w["name"].endswith("train step (4, 8)") or "train step (4," in w["name"]]
+    assert len(steps) == 2
+    for w in steps:
+        assert w["systems"]["eager"]["status"] == "ok"
+        assert w["systems"]["script"]["status"] == "n/a"
