@@ -292,7 +292,7 @@ def test_bench_times_training_steps_in_eager_mode_and_checks_their_gradients(tmp
     out = run_cli("bench", "--workload", "train_step", "--json", "bench.json", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     report = json.loads((tmp_path / "bench.json").read_text())
-    steps = [w for w in report["workloads"] if w["name"].endswith("train step (4, 8)") or "train step (4," in w["name"]]
+    steps = [w for w in report["workloads"] if "train step" in w["name"]]
     assert len(steps) == 2
     for w in steps:
         assert w["systems"]["eager"]["status"] == "ok"

@@ -82,6 +82,7 @@ class _Task:
         self.captured: Dict[graph.Edge, Tensor] = {}
         self.buffers: Dict[Node, List[Optional[Tensor]]] = {}
         for (node, nr), g in zip(roots, grads):
+            assert node is not None  # every root requires grad (checked by _initial_grads)
             self._add(node, nr, g)
         self.deps = self._dependencies([n for n, _ in roots])
         self.wanted = None if targets is None else self._wanted({n for n, _ in targets})
@@ -136,7 +137,8 @@ class _Task:
             buf = self.buffers[node] = [None] * (nr + 1)
         elif nr >= len(buf):
             buf.extend([None] * (nr + 1 - len(buf)))
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        prev = buf[nr]
+        buf[nr] = g if prev is None else prev.add(g)
 
     def run(self) -> None:
         ready = [(-n._sequence_nr, id(n), n) for n in self.buffers if self.deps.get(n, 0) == 0]
@@ -157,11 +159,13 @@ class _Task:
         if buf is None:
             return
         for nr, hooks in node.tensor_hooks.items():
-            if nr < len(buf) and buf[nr] is not None:
+            g = buf[nr] if nr < len(buf) else None
+            if g is not None:
                 for hook in hooks:
-                    r = hook(buf[nr])
+                    r = hook(g)
                     if r is not None:
-                        buf[nr] = r
+                        g = r
+                buf[nr] = g
         if isinstance(node, AccumulateGrad):
             g = buf[0]
             if g is None:

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import TensorType, Type
+from minitorch_jit.ir.types import TensorType, Type, tensor_type
 
 from .declare import derivative, op
 from .dispatch import call_op
@@ -132,7 +132,7 @@ def conv_transpose2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = Non
 
 
 def _conv_backward_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
-    x, w = types[1], types[2]
+    x, w = tensor_type(types[1]), tensor_type(types[2])
     bias = TensorType(w.dtype, None if w.sizes is None else (w.sizes[0],))
     return [TensorType(x.dtype, x.sizes), TensorType(w.dtype, w.sizes), bias]
 

@@ -13,7 +13,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float
+from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float, tensor_type
 
 from . import creation, rules
 from .declare import check_inplace, derivative, not_implemented, op
@@ -421,7 +421,7 @@ def cross_entropy(x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray
 
 
 @op("aten::native_dropout(Tensor input, float p, bool? train) -> (Tensor, Tensor)",
-    type_rule=lambda types, consts: [types[0], TensorType("bool", types[0].sizes)], random=True)
+    type_rule=lambda types, consts: [types[0], TensorType("bool", tensor_type(types[0]).sizes)], random=True)
 def native_dropout(x: np.ndarray, p: float, train: Optional[bool]) -> tuple:
     """Dropout that also returns its mask (True where kept): what a recorded dropout runs, so
     that its backward scales the gradient by the same mask."""

@@ -5,7 +5,7 @@ plans compute on arrays and record nothing; differentiating graphs themselves, s
 backward fuses too, is prim::DifferentiableGraph's job.)"""
 from __future__ import annotations
 
-from typing import Any, Callable, List
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class TapeTarget(Target):
 TAPE = TapeTarget()
 
 
-def records(args: List[Any]) -> bool:
+def records(args: Sequence[Any]) -> bool:
     """Would a call with these arguments record for autograd?"""
     return is_grad_enabled() and any(_requires_grad(a) for a in args)
 
