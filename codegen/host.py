@@ -88,9 +88,29 @@ class HostCode:
         return kernel.launch([args[i] for i in positions]).taking(positions, len(args))
 
 
+class Target:
+    """What the generated code computes on: by default numpy arrays, each op a call of its
+    registry kernel, tensor constants read-only arrays. The runtime's autograd tape is another
+    target (Tensors, each op through the dispatcher, so that it records)."""
+
+    def kernel(self, op: registry.OpDef) -> Callable[..., Any]:
+        return op.kernel
+
+    def constant(self, array: np.ndarray) -> Any:
+        # a read-only view: an in-place op writing into a constant raises instead of changing
+        # what every later call computes
+        frozen = array.view()
+        frozen.flags.writeable = False
+        return frozen
+
+
+ARRAYS = Target()
+
+
 class _Gen:
-    def __init__(self, fusion: Optional[Callable[[Node], Callable[..., Any]]]):
+    def __init__(self, fusion: Optional[Callable[[Node], Callable[..., Any]]], target: Target = ARRAYS):
         self.fusion = fusion
+        self.target = target
         self.globals: Dict[str, Any] = {"inf": math.inf, "nan": math.nan, "unpack_list": unpack_list, "once": once,
                                         "isinstance_of": isinstance_of, "ScriptObject": ScriptObject,
                                         "call_method": call_method}
@@ -146,11 +166,7 @@ class _Gen:
             if v not in self.names:
                 self.names[v] = self.fresh(f"c{self.constants}")
                 self.constants += 1
-                # a read-only view: an in-place op writing into a constant raises instead of
-                # changing what every later call computes
-                frozen = value.view()
-                frozen.flags.writeable = False
-                self.globals[self.names[v]] = frozen
+                self.globals[self.names[v]] = self.target.constant(value)
             return self.names[v]
         if isinstance(value, enum.Enum):
             name = self.fresh(f"{type(value).__name__}_{value.name}")
@@ -172,7 +188,7 @@ class _Gen:
             self.globals[ns] = space
             self.used.add(ns)
         attr = kernel_attr(op)
-        setattr(space, attr, op.kernel)
+        setattr(space, attr, self.target.kernel(op))
         return f"{ns}.{attr}"
 
     # -- emission -----------------------------------------------------------------------------
@@ -369,7 +385,7 @@ class _Gen:
 
     def callee(self, node: Node) -> str:
         fname = self.fresh(node.attrs.get("name", "fn"))
-        code = generate(node.attrs[SUBGRAPH], fname, self.fusion, top=False)
+        code = generate(node.attrs[SUBGRAPH], fname, self.fusion, self.target, top=False)
         self.has_once |= code.has_once
         self.globals[fname] = code.fn
         return fname
@@ -439,13 +455,14 @@ def _literal(value: Any) -> str:
 
 
 def generate(graph: Graph, name: str = "forward",
-             fusion: Optional[Callable[[Node], Callable[..., Any]]] = None, top: bool = True) -> HostCode:
+             fusion: Optional[Callable[[Node], Callable[..., Any]]] = None, target: Target = ARRAYS,
+             top: bool = True) -> HostCode:
     """Compile ``graph`` into a Python function named ``name``. ``fusion(node)`` gives the
-    callable that runs a ``prim::FusionGroup`` node. ``top``: the function is called from
-    outside generated code (not a callee of another graph's), so each call is one call of the
-    compiled function, with its own state (see call_state)."""
+    callable that runs a ``prim::FusionGroup`` node; ``target`` what it computes on. ``top``:
+    the function is called from outside generated code (not a callee of another graph's), so
+    each call is one call of the compiled function, with its own state (see call_state)."""
     global _count
-    gen = _Gen(fusion)
+    gen = _Gen(fusion, target)
     name = gen.fresh(name)
     gen.function(graph, name)
     source = "\n".join(gen.lines) + "\n"

@@ -5,7 +5,6 @@ scripting JIT compiler for it.
 """
 # Names imported for this module's own use are bound with a leading underscore, so that the
 # torch namespace holds PyTorch's names only (``torch.Any``, ``torch.contextlib`` are not).
-import contextlib as _contextlib
 import typing as _typing
 
 from minitorch_jit.ir import registry as _registry
@@ -56,16 +55,16 @@ def is_tensor(obj: _typing.Any) -> "bool":
     return isinstance(obj, Tensor)
 
 
-@_contextlib.contextmanager
-def no_grad() -> "_typing.Iterator[None]":
-    """There is no autograd here, so nothing is ever recorded for gradients: a no-op."""
-    yield
-
-
-inference_mode = no_grad
-
-from . import _C, jit  # noqa: E402,F401
+from . import _C, autograd, jit, optim  # noqa: E402,F401
 from ._version import __version__  # noqa: E402,F401
+from .autograd import (  # noqa: E402,F401
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .jit import (  # noqa: E402,F401
     LoadError,
     ScriptFunction,

@@ -73,3 +73,13 @@ def to_dtype(value: Any) -> dtype:
 def get_default_dtype() -> dtype:
     """Always float32: like PyTorch's default, and not settable here."""
     return float32
+
+
+_LEGACY = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+           "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+           "bool": "BoolTensor"}
+
+
+def legacy_type_name(name: str) -> str:
+    """``torch.FloatTensor`` for float32: the name PyTorch's messages and ``Tensor.type()`` use."""
+    return "torch." + _LEGACY.get(name, name)

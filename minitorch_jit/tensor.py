@@ -30,8 +30,36 @@ class Size(tuple):
         return n
 
 
+class Version:
+    """The version counter of a storage: bumped by every in-place write, shared by the views
+    of one tensor, so autograd can tell that a tensor it saved has been overwritten."""
+    __slots__ = ("v",)
+
+    def __init__(self) -> None:
+        self.v = 0
+
+
+class TensorMeta:
+    """What autograd keeps on the few tensors that need more than a flag: a leaf's gradient
+    and hooks, a view's base, a non-leaf's output number. Most tensors never have one."""
+    __slots__ = ("grad", "hooks", "retains_grad", "output_nr", "accumulator", "view_base", "view_fn",
+                 "view_version", "name")
+
+    def __init__(self) -> None:
+        self.grad: Any = None
+        self.hooks: list = []
+        self.retains_grad = False
+        self.output_nr = 0
+        self.accumulator: Any = None  # a weak reference to the leaf's AccumulateGrad node
+        self.view_base: Any = None    # for a differentiable view: the tensor it views
+        self.view_fn: Any = None      # base -> this view, replayed through dispatch
+        self.view_version = 0         # the version at which grad_fn was last set
+        self.name: Optional[str] = None
+
+
 class Tensor:
-    __slots__ = ("_a", "requires_grad", "__weakref__")
+    # _requires_grad: a leaf that requires grad, or the result of a recorded op (grad_fn set)
+    __slots__ = ("_a", "_requires_grad", "grad_fn", "_version_box", "_meta", "__weakref__")
     # numpy must defer to our reflected operators (np.float32(2) * t), not wrap us in arrays
     __array_ufunc__ = None
     # the size queries the tracer must see, attached by minitorch_jit.ops (ops/tensor_methods.py)
@@ -51,14 +79,91 @@ class Tensor:
         # torch.Tensor(data) or torch.Tensor(2, 3): the legacy constructor, always the default
         # float dtype
         self._a = legacy_array(args, np.dtype(np.float32), "Tensor")
-        self.requires_grad = False
+        self._requires_grad = False
+        self.grad_fn: Any = None
+        self._version_box: Optional[Version] = None
+        self._meta: Optional[TensorMeta] = None
 
     @classmethod
     def _wrap(cls, arr: np.ndarray) -> "Tensor":
         t = object.__new__(cls)
         t._a = arr
-        t.requires_grad = False
+        t._requires_grad = False
+        t.grad_fn = None
+        t._version_box = None
+        t._meta = None
         return t
+
+    # -- autograd state (the engine lives in minitorch_jit.autograd) ---------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            if value:
+                return
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use "
+                               "a computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        if value and self._a.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def _get_meta(self) -> TensorMeta:
+        if self._meta is None:
+            self._meta = TensorMeta()
+        return self._meta
+
+    @property
+    def grad(self) -> Optional["Tensor"]:
+        return None if self._meta is None else self._meta.grad
+
+    @grad.setter
+    def grad(self, value: Optional["Tensor"]) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._a.shape != self._a.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+            if value._a.dtype != self._a.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._get_meta().grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._meta is not None and self._meta.retains_grad
+
+    @property
+    def output_nr(self) -> int:
+        return 0 if self._meta is None else self._meta.output_nr
+
+    @property
+    def _version(self) -> int:
+        return 0 if self._version_box is None else self._version_box.v
+
+    def _box(self) -> Version:
+        """The version counter, made on first need (most tensors are never written in place)."""
+        if self._version_box is None:
+            self._version_box = Version()
+        return self._version_box
+
+    def detach_(self) -> "Tensor":
+        if self._meta is not None and self._meta.view_base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
 
     # -- queries ----------------------------------------------------------------------------
     @property
@@ -79,13 +184,16 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        """The same memory as a tensor of its own (a trace sees it as a constant, as
-        PyTorch's does: reading ``.data`` leaves the recorded data flow)."""
-        return Tensor._wrap(self._a)
+        """The same memory as a tensor of its own, detached from autograd (a trace sees it as
+        a constant, as PyTorch's does: reading ``.data`` leaves the recorded data flow; an
+        in-place change through it bumps the version counter the storage shares)."""
+        t = Tensor._wrap(self._a)
+        t._version_box = self._box()
+        return t
 
-    @property
-    def grad(self) -> None:
-        return None
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._a = value._a
 
     @property
     def T(self) -> "Tensor":
@@ -114,13 +222,6 @@ class Tensor:
     def cpu(self) -> "Tensor":
         return self
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        self.requires_grad = requires_grad
-        return self
-
-    def backward(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError("minitorch_jit has no autograd: backward() is not supported")
-
     # -- conversion to Python ---------------------------------------------------------------
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self._a if dtype is None else self._a.astype(dtype)
@@ -145,7 +246,9 @@ class Tensor:
         return id(self)
 
     def __repr__(self) -> str:
-        return tensor_repr(self._a, self.requires_grad)
+        if self.grad_fn is not None:
+            return tensor_repr(self._a, grad_fn=type(self.grad_fn).__name__)
+        return tensor_repr(self._a, self._requires_grad)
 
     def __format__(self, spec: str) -> str:
         if self._a.ndim == 0 and spec:
@@ -181,6 +284,10 @@ class Parameter(Tensor):
     def __new__(cls, data: Optional[Tensor] = None, requires_grad: bool = True) -> "Parameter":
         t = object.__new__(cls)
         t._a = np.zeros(0, np.float32) if data is None else data._a
+        t._requires_grad = False
+        t.grad_fn = None
+        t._version_box = None if data is None else data._version_box
+        t._meta = None
         t.requires_grad = requires_grad
         return t
 

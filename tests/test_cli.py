@@ -296,7 +296,7 @@ EXAMPLES_SHOW = {
     "lstm_cell.py": ["lstm_cell"], "normalization.py": ["softmax", "layer_norm"], "peephole.py": ["dumb_function"],
     "pointwise.py": ["square5", "gelu"], "ratio_iou.py": ["ratio_iou"], "rnn_module.py": ["make_rnn()"],
     "script_vs_trace.py": ["my_function"], "trace_lenet.py": ["LeNet()"], "trace_mlp.py": ["mlp()"],
-    "uniformity_loss.py": ["lunif2"],
+    "uniformity_loss.py": ["lunif2"], "train_mlp.py": ["make_model()"], "train_lenet.py": ["LeNet()"],
 }
 
 
@@ -348,3 +348,14 @@ def test_show_reports_a_factory_that_raises_and_shows_the_rest(tmp_path, capsys)
     out = capsys.readouterr().out
     assert "(not shown: broken, calling broken() raised OSError: weights.bin not found)" in out
     assert re.findall(r"^== (.*): graph ==$", out, re.M) == ["double"]
+
+
+def test_bench_times_training_steps_in_eager_mode_and_checks_their_gradients(tmp_path):
+    out = run_cli("bench", "--workload", "train_step", "--json", "bench.json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = json.loads((tmp_path / "bench.json").read_text())
+    steps = [w for w in report["workloads"] if "train step" in w["name"]]
+    assert len(steps) == 2
+    for w in steps:
+        assert w["systems"]["eager"]["status"] == "ok"
+        assert w["systems"]["script"]["status"] == "n/a"

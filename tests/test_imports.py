@@ -30,8 +30,9 @@ FLOORS: List[Tuple[str, ...]] = [
     ("minitorch_jit.passes", "minitorch_jit.codegen", "minitorch_jit.dtypes", "minitorch_jit.devices",
      "minitorch_jit._format"),
     ("minitorch_jit.tensor",),
+    ("minitorch_jit.autograd",),       # the tape and its engine: ops record onto it as they run
     ("minitorch_jit.ops", "minitorch_jit.tensor_types"),
-    ("minitorch_jit.nn",),
+    ("minitorch_jit.nn", "minitorch_jit.optim"),
     ("minitorch_jit.runtime",),        # compiled functions and modules, the executor
     ("minitorch_jit.tracer",),         # frontends: they build graphs and hand them to the runtime
     ("minitorch_jit.scripter",),

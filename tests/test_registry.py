@@ -13,6 +13,7 @@ from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import ANY, TensorType, type_of_constant
 from minitorch_jit.ir.verifier import STRUCTURAL
 from minitorch_jit.nn import functional as F
+from minitorch_jit.ops.dispatch import call_op
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGES = ["minitorch_jit", "minitorch_jit.ir", "minitorch_jit.passes", "minitorch_jit.codegen"]
@@ -240,6 +241,18 @@ def _sample_calls():
         lambda: x.long(), lambda: x.int(), lambda: x.bool(), lambda: torch.cat([i, i]), lambda: torch.cat([i, i.float()], 1),
         lambda: torch.stack([i, i], -1), lambda: torch.stack([s, s]), lambda: x.chunk(2, 1), lambda: x.split(2, -1),
         lambda: x.split([1, 2], 1), lambda: x.unbind(1), lambda: i.tril(), lambda: x.triu(1),
+        # the ops gradient formulas call
+        lambda: x.sum_to_size([1, 3, 1]), lambda: x.sum_to_size([4]),
+        lambda: call_op("aten::select_backward", x[0], [2, 3, 4], 0, 1),
+        lambda: call_op("aten::slice_backward", x, [2, 3, 8], 2, 0, None, 2),
+        lambda: call_op("aten::convolution_backward", torch.ones(2, 4, 4, 4), img, w, [1, 1], [0, 0, 0, 0], [1, 1], 1),
+        lambda: call_op("aten::max_pool2d_backward", torch.ones(2, 3, 3, 2), img, [2, 2], [2, 2], [0, 0], [1, 1], False),
+        lambda: call_op("aten::avg_pool2d_backward", torch.ones(2, 3, 3, 2), img, [2, 2], [], [0, 0], False, True, None),
+        lambda: call_op("aten::adaptive_avg_pool2d_backward", torch.ones(2, 3, 2, 2), img),
+        lambda: call_op("aten::native_dropout", x, 0.5, True),
+        lambda: call_op("aten::nll_loss_backward", s, x[0].t(), torch.tensor([0, 2, 1, 2]), None, -100, "mean", 0.1),
+        lambda: torch.nn.functional.l1_loss(x, x * 2),
+        lambda: torch.nn.functional.binary_cross_entropy_with_logits(x, (x > 0).float()),
         # indexing
         lambda: x.select(1, -1), lambda: x[1], lambda: x[:, 1:], lambda: x[..., ::2], lambda: x[None],
         lambda: x[b.view(-1)[:2]], lambda: x[:, [0, 2]], lambda: x[torch.tensor([1, 0]), :, torch.tensor([3])],

@@ -33,8 +33,9 @@ def test_script_sequential_matches_eager_and_shares_parameters():
                                                      "self.2.bias"]
     assert kinds(scripted.graph) == ["prim::CallFunction"] * 3
     roundtrip(scripted.graph)
-    # parameters are read at each call: an in-place update is seen
-    model[0].weight.mul_(2.0)
+    # parameters are read at each call: an in-place update (outside autograd, as an optimizer makes it) is seen
+    with torch.no_grad():
+        model[0].weight.mul_(2.0)
     x = torch.randn(4, 8)
     same(scripted(x), model(x))
     # the submodules are compiled too
@@ -77,6 +78,7 @@ class Block(nn.Module):
         return y.permute(self.dims[1], self.dims[0])
 
 
+@torch.no_grad()  # inference: compiled plans run (in grad mode, parameters that require grad run on the tape)
 def test_script_custom_module_with_submodules_methods_constants_and_buffers():
     torch.manual_seed(0)
     m = Block(4)

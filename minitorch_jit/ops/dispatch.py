@@ -33,6 +33,8 @@ from minitorch_jit.ir.types import (
 )
 
 from .. import dtypes
+from ..autograd import record
+from ..autograd.grad_mode import is_grad_enabled
 from ..devices import is_cpu
 from ..tensor import Tensor
 from .containers import ScriptDict, ScriptList
@@ -256,14 +258,32 @@ def _wrap_one(op: OpDef, ret: Argument, bound: List[Any], out: Any) -> Any:
 
 
 def run(op: OpDef, bound: List[Any]) -> Any:
-    """Run one bound overload eagerly (recording it when tracing)."""
-    if state.tracer is not None and op.inplace:
-        state.tracer.before_write(op, bound)
+    """Run one bound overload eagerly (recording it when tracing, and on autograd's tape)."""
+    if op.when_recorded is not None and state.tracer is None and is_grad_enabled() and _any_grad(bound):
+        return op.when_recorded(bound)
+    inplace = op.inplace
+    if inplace:
+        record.before_write(op, bound)
+        if state.tracer is not None:
+            state.tracer.before_write(op, bound)
     out = op.kernel(*[unwrap(v) for v in bound])
     result = wrap_result(op, bound, out)
+    if inplace or op.view or (is_grad_enabled() and _any_grad(bound)) or op.requires_grad_arg is not None:
+        result = record.after_call(op, bound, result, run)
     if state.tracer is not None:
         result = state.tracer.record(op, bound, result)
     return result
+
+
+def _any_grad(bound: List[Any]) -> bool:
+    for v in bound:
+        if isinstance(v, Tensor):
+            if v._requires_grad:
+                return True
+        elif isinstance(v, list) and v:
+            if any(isinstance(x, Tensor) and x._requires_grad for x in v):
+                return True
+    return False
 
 
 def describe(value: Any) -> str:
@@ -319,3 +339,13 @@ def scalar_tensor(value: Any) -> Tensor:
     """A Python number as the 0-d tensor PyTorch makes of it (bool, int64, or float32)."""
     dtype = np.bool_ if isinstance(value, bool) else (np.int64 if isinstance(value, int) else np.float32)
     return Tensor._wrap(np.array(value, dtype=dtype))
+
+
+def call_op(qualified_name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call one overload by its qualified name (``aten::select_backward``), for ops that have no
+    Python name (gradient formulas call these)."""
+    op = registry.get(qualified_name)
+    bound = bind(op.schema, args, kwargs)
+    if bound is None:
+        raise no_match(qualified_name, [op], args, kwargs)
+    return run(op, bound)

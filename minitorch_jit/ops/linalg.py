@@ -9,7 +9,7 @@ from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, tensor_type
 
 from . import rules
-from .declare import op
+from .declare import derivative, op
 from .shape import expanded_sizes
 
 
@@ -147,3 +147,59 @@ def trace(a: np.ndarray) -> np.ndarray:
     if a.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
     return np.trace(a, dtype=a.dtype if a.dtype.kind == "f" else np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient formulas
+
+
+def _mT(x: Any) -> Any:
+    return x.transpose(-1, -2)
+
+
+@derivative("aten::mm")
+def _mm_grad(ctx: Any, g: Any) -> tuple:
+    return (g.mm(ctx[1].t()) if ctx.needs(0) else None), (ctx[0].t().mm(g) if ctx.needs(1) else None)
+
+
+@derivative("aten::bmm")
+def _bmm_grad(ctx: Any, g: Any) -> tuple:
+    return (g.bmm(_mT(ctx[1])) if ctx.needs(0) else None), (_mT(ctx[0]).bmm(g) if ctx.needs(1) else None)
+
+
+@derivative("aten::matmul")
+def _matmul_grad(ctx: Any, g: Any) -> tuple:
+    """Vectors become matrices as matmul makes them; batch dims are summed back by the engine."""
+    a, b = ctx[0], ctx[1]
+    if a.dim() == 1 and b.dim() == 1:
+        return (g * b if ctx.needs(0) else None), (g * a if ctx.needs(1) else None)
+    if a.dim() == 1:
+        g2 = g.unsqueeze(-2)
+        return ((g2.matmul(_mT(b))).squeeze(-2) if ctx.needs(0) else None,
+                a.unsqueeze(-1).matmul(g2) if ctx.needs(1) else None)
+    if b.dim() == 1:
+        g2 = g.unsqueeze(-1)
+        return (g2.matmul(b.unsqueeze(-2)) if ctx.needs(0) else None,
+                (_mT(a).matmul(g2)).squeeze(-1) if ctx.needs(1) else None)
+    return (g.matmul(_mT(b)) if ctx.needs(0) else None), (_mT(a).matmul(g) if ctx.needs(1) else None)
+
+
+@derivative("aten::linear")
+def _linear_grad(ctx: Any, g: Any) -> tuple:
+    x, w = ctx[0], ctx[1]
+    gx = g.matmul(w) if ctx.needs(0) else None
+    gw = None
+    if ctx.needs(1):
+        if x.dim() == 1:
+            gw = g.unsqueeze(1) * x.unsqueeze(0)
+        else:
+            gw = g.reshape([-1, g.shape[-1]]).t().mm(x.reshape([-1, x.shape[-1]]))
+    return gx, gw, (g if ctx.needs(2) else None)
+
+
+@derivative("aten::addmm")
+def _addmm_grad(ctx: Any, g: Any) -> tuple:
+    m1, m2, beta, alpha = ctx[1], ctx[2], ctx[3], ctx[4]
+    return ((g * beta if beta != 1 else g) if ctx.needs(0) else None,
+            (g.mm(m2.t()) * alpha if ctx.needs(1) else None),
+            (m1.t().mm(g) * alpha if ctx.needs(2) else None))

@@ -35,6 +35,7 @@ from minitorch_jit.passes.peephole import size_reads
 from ..ops.dispatch import unwrap  # a user argument as graphs see it: arrays for tensors, plain ints
 from ..tensor import Tensor
 from . import switches
+from .tape import TAPE, records
 
 log = logging.getLogger("minitorch_jit")
 
@@ -208,6 +209,7 @@ class GraphExecutor:
         self._lock = threading.Lock()
         self._float_inputs = [i for i, v in enumerate(graph.inputs)
                               if v.type in (FLOAT, OptionalType(FLOAT))]
+        self._tape: Optional[HostCode] = None
         switches.track(self)
 
     def forget_plans(self) -> None:
@@ -314,7 +316,20 @@ class GraphExecutor:
                 raw[i] = float(raw[i])
         return raw
 
+    def run_on_tape(self, args: Sequence[Any]) -> Any:
+        """Run the graph op by op through the dispatcher, so that autograd records each op
+        (for calls in grad mode with an input that requires grad)."""
+        if self._tape is None:
+            self._tape = generate(self.graph, self.name, None, TAPE)
+        values = list(args)
+        for i in self._float_inputs:
+            if type(values[i]) is int:
+                values[i] = float(values[i])
+        return wrap(self._tape.fn(*values), {})
+
     def run(self, args: Sequence[Any]) -> Any:
+        if records(args):
+            return self.run_on_tape(args)
         raw = self.raw_inputs(args)
         try:
             out = self.plan(raw).code.fn(*raw)
@@ -330,6 +345,8 @@ class GraphExecutor:
         everything a plan is keyed on, so a layout seen before finds what runs its plan in
         one dict lookup (the plan's function, or for a plan that is one fused kernel, the
         kernel's launch prepared for that layout); a new one goes through :meth:`plan`."""
+        if records(tensors):
+            return self.run_on_tape(tensors)
         key = tuple([(a.shape, a.strides, a.dtype) for a in raw])
         run = self.layouts.get(key)
         if run is None:

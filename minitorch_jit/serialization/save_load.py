@@ -374,9 +374,13 @@ class _Reader:
 
     def tensor(self, entry: Any, where: str) -> Tensor:
         t = Tensor._wrap(self.archive.array(_get(entry, "file", str, where)))
+        requires_grad = _get(entry, "requires_grad", bool, where)
+        if requires_grad and t._a.dtype.kind != "f":
+            raise LoadError(f"{where}: a {t._a.dtype.name} tensor cannot require gradients (only floating point "
+                            "ones can)")
         if _get(entry, "parameter", bool, where):
-            t = Parameter(t)
-        t.requires_grad = _get(entry, "requires_grad", bool, where)
+            t = Parameter(t, requires_grad)
+        t.requires_grad = requires_grad
         return t
 
     def load(self) -> Compiled:
