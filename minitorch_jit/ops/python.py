@@ -15,7 +15,7 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from minitorch_jit.ir.types import ANY, STR, NoneType, OptionalType, Type
+from minitorch_jit.ir.types import ANY, STR, OptionalType, Type
 
 from ..tensor import Tensor
 from .declare import op
