@@ -270,3 +270,27 @@ def test_literals_passed_to_script_functions_take_the_parameter_types():
     with pytest.raises(ScriptError, match=r"expected a value of type List\[Optional\[Tensor\]\] for argument 'xs' "
                                           r"but got List\[Tensor\]"):
         torch.jit.script(_variable_keeps_its_type)
+
+
+def _slices(x: int):
+    return [1, 2, x, 4, 5, 6, 7][-5:6:2], [1, 2, x, 4][1::2], [1, 2, x][:2], [x, 2][::-1]
+
+
+def _slice_of_modified():
+    li = [1, 2, 3, 4, 5, 6, 7]
+    li[0] = 0
+    return li[2:5]
+
+
+def _slice_with_inputs(x: int, y: int):
+    li = [1, 2, 3, 4, 5, 6, 7]
+    return li[x:y]
+
+
+def test_peephole_slices_lists_just_built():
+    assert "aten::slice" not in _peephole_graph(_slices)
+    check(_slices, (3,))
+    assert "aten::slice" in _peephole_graph(_slice_of_modified)
+    assert "aten::slice" in _peephole_graph(_slice_with_inputs)
+    check(_slice_of_modified, ())
+    check(_slice_with_inputs, (1, 5), (-3, 7))
