@@ -28,7 +28,7 @@ import numpy as np
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
 from minitorch_jit.ir.printer import format_literal, value_names
-from minitorch_jit.ir.types import DTYPES, SCALARTYPE
+from minitorch_jit.ir.types import DTYPES, SCALARTYPE, TensorType
 
 # A loop's trip count this large means "until the condition fails" (a Python while loop).
 INFINITE_TRIPS = 2 ** 62
@@ -210,7 +210,8 @@ class _Gen:
             return self.loop_node(node, depth)
         if kind == "prim::ListConstruct":
             return self.assign(depth, node.outputs, "[" + ", ".join(args) + "]")
-        if kind == "prim::DictConstruct":  # keys and values in turn
+        if kind == "prim::DictConstruct" and not isinstance(getattr(node.output.type, "key", None), TensorType):
+            # keys and values in turn (tensor keys go through the kernel, which hashes them by identity)
             return self.assign(depth, node.outputs,
                                "{" + ", ".join(f"{k}: {v}" for k, v in zip(args[0::2], args[1::2])) + "}")
         if kind == "prim::TupleConstruct":

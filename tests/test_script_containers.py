@@ -144,7 +144,7 @@ def test_module_attributes_holding_tensors_are_not_saved():
         m.save(io.BytesIO())
 
 
-def _tensor_keys(d: Dict[torch.Tensor, int]) -> int:
+def _list_keys(d: Dict[List[int], int]) -> int:
     return len(d)
 
 
@@ -165,7 +165,7 @@ def _wrong_value(d: Dict[str, int]):
 
 
 @pytest.mark.parametrize("fn,message", [
-    (_tensor_keys, "Dict keys must be str, int, float or bool, not Tensor"),
+    (_list_keys, r"Dict keys must be str, int, float, bool or Tensor, not List\[int\]"),
     (_mixed_keys, r"dict literal: keys have different types \(str, int\)"),
     (_unpacked, "`\\*\\*` unpacking in dict literals is not supported"),
     (_wrong_key, "takes a key of type str, not int"),
@@ -294,3 +294,28 @@ def test_peephole_slices_lists_just_built():
     assert "aten::slice" in _peephole_graph(_slice_with_inputs)
     check(_slice_of_modified, ())
     check(_slice_with_inputs, (1, 5), (-3, 7))
+
+
+def _tensor_keys(a: torch.Tensor, b: torch.Tensor):
+    d = {a: 1}
+    d[b] = 2
+    n = d[a] + d.get(b, 0)
+    return d, n, a in d, len(d), d.keys(), d.pop(b), len(d)
+
+
+def test_tensors_are_dict_keys_by_identity():
+    a, b = torch.ones(2), torch.ones(2)
+    scripted = torch.jit.script(_tensor_keys)
+    d, n, found, length, keys, popped, left = scripted(a, b)
+    assert (n, found, length, popped, left) == (3, True, 2, 2, 1)  # equal values, two keys
+    assert keys[0] is a and keys[1] is b  # the very tensors passed in
+    assert len(d) == 1 and next(iter(d)) is a and d[a] == 1
+    assert scripted(a, a)[1:4] == (4, True, 1)  # one tensor, one key
+    shared = torch.jit.script({a: 1})
+    assert a in shared and b not in shared and shared[a] == 1
+    with pytest.raises(RuntimeError, match="KeyError"):
+        torch.jit.script(_missing_tensor_key)(a, b)
+
+
+def _missing_tensor_key(a: torch.Tensor, b: torch.Tensor):
+    return {a: 1}[b]

@@ -436,7 +436,7 @@ class ExpressionBuilder:
                        + ", ".join(dict.fromkeys(type_name(k) for k in keys)) + ")", where,
                        fix="a dict's keys have one type")
         if not isinstance(key, DICT_KEYS):
-            self.error(f"{what}: dict keys must be str, int, float or bool, not {type_name(key)}", where)
+            self.error(f"{what}: dict keys must be str, int, float, bool or Tensor, not {type_name(key)}", where)
         value = self.common_type(list(values), where, what)
         return DictType(key, value)
 
