@@ -319,3 +319,15 @@ def test_tensors_are_dict_keys_by_identity():
 
 def _missing_tensor_key(a: torch.Tensor, b: torch.Tensor):
     return {a: 1}[b]
+
+
+def _optional_literals(c: bool):
+    x: Optional[List[int]] = [1, 2]
+    d: Optional[Dict[str, int]] = {}
+    if c:
+        x = None
+    return x, d
+
+
+def test_literals_annotated_optional():
+    check(_optional_literals, (True,), (False,))

@@ -371,6 +371,8 @@ class ExpressionBuilder:
         and ``{}`` too) take the annotated type when their elements fit it, as in TorchScript.
         ``variable``: the annotated variable, named in the error."""
         where = self.range(node)
+        if isinstance(t, OptionalType) and isinstance(node, (ast.List, ast.ListComp, ast.Dict, ast.DictComp)):
+            return self.typed_value(node, t.elem, variable)  # a literal is not None: typed by the element type
         if isinstance(node, ast.List) and isinstance(t, ListType):
             items = [self.typed_value(e, t.elem) for e in node.elts]
             return self.insert("prim::ListConstruct", items, [t]).output
