@@ -14,6 +14,7 @@ from minitorch_jit.ir.types import ANY, TensorType, type_of_constant
 from minitorch_jit.ir.verifier import STRUCTURAL
 from minitorch_jit.nn import functional as F
 from minitorch_jit.ops.dispatch import call_op
+from minitorch_jit.ops import dispatch as op_dispatch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGES = ["minitorch_jit", "minitorch_jit.ir", "minitorch_jit.passes", "minitorch_jit.codegen"]
@@ -323,6 +324,8 @@ def _sample_calls():
         # conversions to Python
         lambda: s.item(), lambda: torch.tensor([True]).item(), lambda: int(i[0, 1]), lambda: float(x[0, 0, 0]),
         lambda: bool(b[1, 2]),
+        # the tensor keys of a Dict[Tensor, int], through the registry's dict methods
+        lambda: op_dispatch.call("dict", "keys", ({x: 1, s: 2},), {}),
     ]
 
 

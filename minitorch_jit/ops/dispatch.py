@@ -38,6 +38,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..devices import is_cpu
 from ..tensor import Tensor
 from .containers import ScriptDict, ScriptList
+from .tensor_keys import key
 
 
 class _State:
@@ -207,7 +208,7 @@ def unwrap(v: Any) -> Any:
     if isinstance(v, list):
         return [unwrap(x) for x in v]
     if isinstance(v, dict):
-        return {unwrap(k): unwrap(x) for k, x in v.items()}
+        return {key(unwrap(k)): unwrap(x) for k, x in v.items()}
     if isinstance(v, (ScriptList, ScriptDict)):
         return v._raw
     if isinstance(v, tuple):
