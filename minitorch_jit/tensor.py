@@ -9,7 +9,7 @@ written here are the ones that never go through dispatch, so this module imports
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
@@ -134,14 +134,6 @@ class Tensor:
         if self._a.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._a.shape[0]
-
-    def __iter__(self) -> Iterator["Tensor"]:
-        if self._a.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        from .ops.dispatch import state  # the tensor type is below the ops that trace
-        if state.tracer is not None:
-            state.tracer.warn_iteration(self)
-        return iter(self.unbind(0))
 
     def __hash__(self) -> int:
         return id(self)

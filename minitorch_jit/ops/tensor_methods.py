@@ -6,7 +6,7 @@ imported: ``tensor.py`` stays below the ops and imports none of them.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 
@@ -85,8 +85,16 @@ def __index__(self: Tensor) -> int:
     return int(self._scalar())
 
 
+def __iter__(self: Tensor) -> Iterator[Tensor]:
+    if self._a.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    if state.tracer is not None:
+        state.tracer.warn_iteration(self)
+    return iter(self.unbind(0))
+
+
 _METHODS = {"shape": property(shape), "size": size, "dim": dim, "numel": numel, "numpy": numpy, "tolist": tolist,
-            "item": item, "__bool__": __bool__, "__int__": __int__, "__float__": __float__, "__index__": __index__,
+            "__iter__": __iter__, "item": item, "__bool__": __bool__, "__int__": __int__, "__float__": __float__, "__index__": __index__,
             "__getitem__": getitem.getitem, "__setitem__": getitem.setitem}
 
 
