@@ -94,8 +94,8 @@ def __iter__(self: Tensor) -> Iterator[Tensor]:
 
 
 _METHODS = {"shape": property(shape), "size": size, "dim": dim, "numel": numel, "numpy": numpy, "tolist": tolist,
-            "__iter__": __iter__, "item": item, "__bool__": __bool__, "__int__": __int__, "__float__": __float__, "__index__": __index__,
-            "__getitem__": getitem.getitem, "__setitem__": getitem.setitem}
+            "item": item, "__bool__": __bool__, "__int__": __int__, "__float__": __float__, "__index__": __index__,
+            "__getitem__": getitem.getitem, "__setitem__": getitem.setitem, "__iter__": __iter__}
 
 
 def attach() -> None:
