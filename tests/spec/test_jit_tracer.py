@@ -1338,7 +1338,7 @@ def test_tracing_hooks():
             n.register_forward_hook(hook)
         else:
             n.register_forward_pre_hook(hook)
-        module = torch.jit.trace(n, (torch.tensor(1.0),), check_trace=False)
+        module = torch.jit.trace(n, (torch.tensor(1.0),))
         eager_input = torch.tensor(1.0)
         eager_out = n(eager_input)
         in_order(str(module.forward.graph), *parts)
