@@ -843,8 +843,6 @@ def test_trace_dict_output__str_keys():
     assert_equal(traced(*x), {"a": x[0], "b": x[1]})
 
 
-@pytest.mark.xfail(strict=True, reason="a dict with tensor keys cannot be a trace's output: graphs hold tensors as "
-                                       "arrays, which cannot be dict keys")
 def test_trace_dict_output__tensor_keys():
     class TraceDictTensorTensor(nn.Module):
         def forward(self, a, b):
@@ -852,8 +850,12 @@ def test_trace_dict_output__tensor_keys():
 
     x = (torch.rand(3), torch.rand(3))
     traced = torch.jit.trace(TraceDictTensorTensor(), x, strict=False)
-    out = traced(*x)
-    assert len(out) == 2
+    y = (torch.rand(2), torch.rand(2))
+    out = traced(*y)
+    # the keys are the call's tensors (tensors hash by identity), each mapped to the other
+    keys = list(out)
+    assert len(keys) == 2 and keys[0] is y[0] and keys[1] is y[1]
+    assert out[y[0]] is y[1] and out[y[1]] is y[0]
 
 
 def test_trace_with_tensor_list_output():
