@@ -267,6 +267,7 @@ def _sample_calls():
         lambda: F.prelu(img, torch.ones(3)), lambda: F.prelu(x, torch.full((1,), 0.25)),
         lambda: F.threshold(x, 0.5, -1.0), lambda: F.threshold(i, 2, 0, True),
         lambda: torch.diag(x[0, 0]), lambda: torch.diag(x[0], 1), lambda: torch.diag(i, -1),
+        lambda: x.topk(2), lambda: torch.topk(i, 1, 0, False), lambda: x[0, 0, 0].topk(1),
         lambda: F.batch_norm(img, torch.zeros(3), torch.ones(3), training=True),
         lambda: F.batch_norm(x, torch.zeros(3), torch.ones(3), torch.ones(3), torch.zeros(3)),
         lambda: F.instance_norm(img), lambda: F.instance_norm(x.double(), use_input_stats=False,

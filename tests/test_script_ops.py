@@ -80,6 +80,7 @@ OTHER_CALLS = [
     "torch.where(x > 1.5)[1]", "torch.nonzero(x > 1.5, as_tuple=True)[0]", "x.nonzero(as_tuple=True)[1]",
     "torch.nonzero(y > 0.5, as_tuple=False)", "x.norm(p='fro')", "torch.norm(x, 'fro', 1, True)",
     "torch.round(x, decimals=1)", "x.round(decimals=-1)", "x.round_(decimals=2)", "torch.round_(x, decimals=1)",
+    "x.topk(2)[0]", "torch.topk(x, 1, 0, False)[1]", "torch.topk(x, 2, largest=True, sorted=True).values",
     "torch.threshold(x, 1.5, -1.0)", "F.threshold(x, 1.0, 0.0)", "x.clone().threshold_(1.0, 2.0)",
     "torch.threshold_(x.clone(), 0.5, 0.0)", "torch.diag(x)", "x.diag(1)", "torch.diag(x[0], -1)",
     "torch.prelu(x, y[0])", "x.prelu(y[0, :1])", "F.prelu(x[None], y[1])", "F.batch_norm(x, y[0], y[1] + 1)",

@@ -23,6 +23,7 @@ from . import (  # noqa: F401 (they register)
     resampling,
     selection,
     shape,
+    sorting,
     tensor_methods,
 )
 from .dispatch import call, run, select, state

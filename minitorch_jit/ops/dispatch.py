@@ -230,7 +230,19 @@ def select(namespace: str, name: str, args: Sequence[Any], kwargs: Dict[str, Any
         bound = None if op_kwargs is None else bind(op.schema, args, op_kwargs)
         if bound is not None:
             return op, bound
+    if any(_index_tensor(a) for a in (*args, *kwargs.values())):
+        # As PyTorch, a 0-dim integer tensor is taken where an int is (x.topk(torch.tensor(2))),
+        # converted by aten::Int, which a trace records: the int follows the tensor.
+        return select(namespace, name, [_as_int(a) for a in args], {k: _as_int(v) for k, v in kwargs.items()})
     raise no_match(name, ops, args, kwargs)
+
+
+def _index_tensor(v: Any) -> bool:
+    return isinstance(v, Tensor) and v._a.ndim == 0 and v._a.dtype.kind in "iu"
+
+
+def _as_int(v: Any) -> Any:
+    return call("builtins", "int", (v,)) if _index_tensor(v) else v
 
 
 def call(namespace: str, name: str, args: Sequence[Any], kwargs: Optional[Dict[str, Any]] = None) -> Any:
