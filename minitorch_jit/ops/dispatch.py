@@ -246,6 +246,33 @@ def _as_int(v: Any) -> Any:
 
 
 def call(namespace: str, name: str, args: Sequence[Any], kwargs: Optional[Dict[str, Any]] = None) -> Any:
-    """Call ``<namespace>.<name>(*args, **kwargs)`` (e.g. "torch", "add") eagerly."""
+    """Call ``<namespace>.<name>(*args, **kwargs)`` (e.g. "torch", "add") eagerly. ``out=``
+    (a tensor) takes the result, as in PyTorch: see :func:`_into`."""
+    if kwargs and "out" in kwargs:
+        rest = {k: v for k, v in kwargs.items() if k != "out"}
+        return _into(kwargs["out"], call(namespace, name, args, rest), name)
     op, bound = select(namespace, name, args, kwargs or {})
     return run(op, bound)
+
+
+def _into(out: Any, result: Any, name: str) -> Tensor:
+    """``out=``: the result in ``out``'s dtype, copied into it (through its views) when the
+    sizes agree, else ``out`` resized to hold it; returns ``out``. A trace records the copy
+    into an ``out`` it knows (an input, or computed); one it does not know is a constant of
+    the graph, which takes the result's value instead (the same graph whether or not this
+    call resized it)."""
+    if not isinstance(out, Tensor) or not isinstance(result, Tensor):
+        raise TypeError(f"{name}(): out= takes a Tensor, for an op returning one Tensor")
+    tracer = state.tracer
+    same = out._a.shape == result._a.shape
+    if same and (tracer is None or tracer.traced(out)):
+        return call("Tensor", "copy_", (out, result))
+    if result.dtype != out.dtype:
+        result = call("Tensor", "to", (result, out.dtype))
+    if same:
+        np.copyto(out._a, result._a)
+    else:
+        out._a = result._a.copy()
+    if tracer is not None and id(result) in tracer.values:
+        tracer.values[id(out)] = (out, tracer.values[id(result)][1])
+    return out

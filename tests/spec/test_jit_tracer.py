@@ -525,7 +525,6 @@ def test_trace_tensor_factory__dtype():
     _factory_traced(dtype=torch.int)
 
 
-@pytest.mark.xfail(strict=True, reason="factory functions take no out= argument")
 def test_trace_tensor_factory__out():
     _factory_traced(out=torch.tensor([]))
 
