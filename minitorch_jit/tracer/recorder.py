@@ -1,10 +1,12 @@
 """The tracer: run a function once on example inputs and record every op call into a graph.
 
 Op calls go through the registry's dispatcher (``ops.dispatch.run``), which hands each call
-to the active tracer. Tensors computed from the inputs map to graph values; other tensors
-become constants. Sizes read from traced tensors (``x.size(0)``, ``x.shape``, ``x.dim()``)
-are :class:`SymInt` s: ints that remember their graph value, so arithmetic on them is
-recorded and a trace made with batch size 8 runs with batch size 32. Turning a traced tensor
+to the active tracer, which records it (``torch.ones(2, 3)`` too: it runs on every call).
+Tensors made by recorded ops and the inputs map to graph values; other tensors (from
+outside, or ``torch.tensor`` of Python data) become constants. Sizes read from traced
+tensors (``x.size(0)``, ``x.shape``, ``x.dim()``) are :class:`SymInt` s: ints that remember
+their graph value, so arithmetic on them is recorded and a trace made with batch size 8 runs
+with batch size 32. Turning a traced tensor
 into a Python value (``bool(t)``, ``t.item()``) freezes it and warns with the user's line.
 """
 from __future__ import annotations
