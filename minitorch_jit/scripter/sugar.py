@@ -146,6 +146,14 @@ class OpName(Sugar):
             args = [Arg(self.self_value, site.where)] + args
         return b.op_call(self.namespace, self.name, args, kwargs, site.where, self.display)
 
+    def attr(self, b: Any, name: str, where: SourceRange) -> Any:
+        """``torch.ops.aten.add.Tensor``: one overload of an op."""
+        qualified = f"{self.name}.{name}"
+        if self.namespace in registry.OP_NAMESPACES and "." not in self.name and \
+                registry.python_overloads(self.namespace, qualified):
+            return OpName(self.namespace, qualified, f"{self.display}.{name}")
+        return super().attr(b, name, where)
+
 
 class Namespace(Sugar):
     """A Python module whose functions are registry ops under ``namespace``."""
