@@ -249,7 +249,7 @@ def test_out_takes_the_result_eagerly_and_in_traces():
         torch.mul(y, 2, out=x)
         return x
 
-    traced = torch.trace(double_into, (torch.zeros(3), torch.ones(3)))
+    traced = torch.jit.trace(double_into, (torch.zeros(3), torch.ones(3)))
     assert "aten::copy_" in str(traced.graph)  # the write into the caller's tensor is in the graph
     x = torch.zeros(3)
     assert traced(x, torch.ones(3) * 5) is x and x.numpy().tolist() == [10, 10, 10]
