@@ -284,3 +284,28 @@ def test_archive_objects_are_checked():
     for change, message in ((wrong_type, "does not fit the field's type int"), (missing_field, "the fields of a")):
         with pytest.raises(LoadError, match=message):
             torch.jit.load(io.BytesIO(edited(buffer.getvalue(), "model.json", _json(change))))
+
+
+class Shelf:
+    def __init__(self):
+        self.items = [1, 2, 3]
+
+    def __delitem__(self, i: int):
+        self.items = self.items[:i] + self.items[i + 1:]
+
+
+def test_del_item_calls_delitem():
+    def f() -> List[int]:
+        s = Shelf()
+        del s[1]
+        return s.items
+
+    assert torch.jit.script(f)() == [1, 3] == f()
+
+    def g():
+        b = Box(torch.ones(1))
+        del b[0]
+
+    with pytest.raises(ScriptError, match="Class does not define __delitem__") as e:
+        torch.jit.script(g)
+    assert "b[0]" in str(e.value)

@@ -356,6 +356,18 @@ class FunctionBuilder(ExpressionBuilder):
         else:
             self.unsupported(target)
 
+    def build_Delete(self, node: ast.Delete) -> None:
+        """``del obj[key]`` on an object: its class's ``__delitem__``."""
+        for target in node.targets:
+            base = self.emit_value(target.value) if isinstance(target, ast.Subscript) else None
+            if base is None or not isinstance(base.type, ClassType):
+                self.unsupported(node)
+            assert isinstance(target, ast.Subscript)
+            key = self.emit_value(target.slice)
+            if classes.call_magic(self, base, "__delitem__", [key], self.range(target)) is None:
+                self.error(f"Class does not define __delitem__: `del` of an item of a {base.type} object",
+                           self.range(target), fix="define __delitem__ in the class")
+
     def _object_field(self, target: ast.Attribute, value: Any, where: SourceRange,
                       annotated: Optional[Type] = None) -> bool:
         """``obj.x = value`` for an object of a compiled class (False for other bases)."""
