@@ -359,10 +359,12 @@ class FunctionBuilder(ExpressionBuilder):
     def build_Delete(self, node: ast.Delete) -> None:
         """``del obj[key]`` on an object: its class's ``__delitem__``."""
         for target in node.targets:
-            base = self.emit_value(target.value) if isinstance(target, ast.Subscript) else None
-            if base is None or not isinstance(base.type, ClassType):
+            if not isinstance(target, ast.Subscript):
                 self.unsupported(node)
             assert isinstance(target, ast.Subscript)
+            base = self.emit_value(target.value)
+            if not isinstance(base.type, ClassType):
+                self.unsupported(node)
             key = self.emit_value(target.slice)
             if classes.call_magic(self, base, "__delitem__", [key], self.range(target)) is None:
                 self.error(f"Class does not define __delitem__: `del` of an item of a {base.type} object",
