@@ -18,8 +18,8 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from .class_types import enum_literal
-from .graph import SUBGRAPH, Block, Graph, Node, Value
-from .types import SHORT_NAME
+from .graph import PYTHON_OBJECT, SUBGRAPH, Block, Graph, Node, Value
+from .types import SHORT_NAME, Type
 
 _DECIMAL_BITS = 2000  # 603 digits at most, under the least limit Python can be set to
 
@@ -45,6 +45,8 @@ def format_literal(value: Any) -> str:
         return "(" + ", ".join(format_literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, np.ndarray):
         return format_tensor(value)
+    if isinstance(value, Type):  # prim::isinstance[types=[int[], str]]
+        return str(value)
     raise TypeError(f"cannot print attribute of type {type(value).__name__}")
 
 
@@ -123,7 +125,7 @@ class _Printer:
         if SUBGRAPH in node.attrs:
             kind = f"{kind}_{len(self.subgraphs)}"
             self.subgraphs.append((kind, node.attrs[SUBGRAPH]))
-        attrs = [f"{k}={self.literal(v)}" for k, v in node.attrs.items() if k != SUBGRAPH]
+        attrs = [f"{k}={self.literal(v)}" for k, v in node.attrs.items() if k not in (SUBGRAPH, PYTHON_OBJECT)]
         text = (outs + " " if outs else "") + "= " + kind
         if attrs:
             text += "[" + ", ".join(attrs) + "]"

@@ -59,7 +59,11 @@ def interface(cls: type) -> type:
 def is_user_class(obj: Any) -> bool:
     """A Python class a script may compile (not a builtin, a module or an exception)."""
     return isinstance(obj, type) and obj.__module__ not in ("builtins", "typing") and not issubclass(
-        obj, (BaseException, Module, enum.Enum, tuple)) and not obj.__module__.startswith("minitorch_jit")
+        obj, (BaseException, Module, enum.Enum, tuple)) and not obj.__module__.startswith("minitorch_jit") and \
+        bool(obj.__flags__ & _HEAPTYPE)
+
+
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement (not one written in C, as io.BytesIO)
 
 
 def _own_methods(cls: type) -> Dict[str, Any]:
@@ -508,8 +512,8 @@ class NamedTupleClass(sugar.Sugar):
                 if str(et) == "float" and str(v.type) == "int":
                     v = b.op_call("builtins", "float", [a], {}, a.where, "float")
                 else:
-                    b.error(f"{self.cls.__name__}() expected a value of type {type_name(et)} for field '{name}', "
-                            f"got {type_name(v.type)}", a.where)
+                    b.error(f"{self.cls.__name__}(): Expected a value of type '{type_name(et)}' for argument "
+                            f"'{name}' but instead found type '{type_name(v.type)}'", a.where)
             values.append(v)
         if kwargs:
             b.error(f"{self.cls.__name__}() got an unexpected keyword argument '{next(iter(kwargs))}'", site.where)
