@@ -292,8 +292,6 @@ def test_different_functions():
     assert save_and_load(torch.jit.script(_Both(first, second)))(torch.ones(1)) == "hello"
 
 
-@pytest.mark.xfail(strict=True, reason="torch.jit.interface and scripted classes are not in the script language yet "
-                                       "(issue 17)")
 def test_different_interfaces():
     @torch.jit.interface
     class Api:
