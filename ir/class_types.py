@@ -71,6 +71,11 @@ class ClassType(Type):
             return other.mismatch(self) is None
         return super().is_subtype_of(other)
 
+    def has_value(self, value: Any) -> bool:
+        """Is a run-time value an object of this class (for ``isinstance``)?"""
+        t = getattr(value, "_mtj_type", None)
+        return isinstance(t, ClassType) and t.is_subtype_of(self)
+
 
 class InterfaceType(Type):
     """``@torch.jit.interface``: the methods (and their types) a value of it has."""
@@ -112,6 +117,10 @@ class InterfaceType(Type):
             return other.mismatch(self) is None
         return super().is_subtype_of(other)
 
+    def has_value(self, value: Any) -> bool:
+        t = getattr(value, "_mtj_type", None)
+        return isinstance(t, ClassType) and t.is_subtype_of(self)
+
 
 class AnyEnumType(_Singleton):
     """Schemas' type of an enum of any enum class (``aten::eq.enum(AnyEnumType a, ...)``)."""
@@ -140,6 +149,9 @@ class EnumType(Type):
 
     def is_subtype_of(self, other: Type) -> bool:
         return isinstance(other, AnyEnumType) or super().is_subtype_of(other)
+
+    def has_value(self, value: Any) -> bool:
+        return isinstance(value, enum.Enum) and qualified_name(type(value)) == self.name
 
     def members(self) -> List[Any]:
         return list(self.py_class) if self.py_class is not None else []

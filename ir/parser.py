@@ -110,6 +110,8 @@ def parse_type(ts: TokenStream, allow_typevars: bool = False) -> Type:
             value = parse_type(ts, allow_typevars)
             ts.expect(")")
             t = DictType(key, value)
+        elif name == "NamedTuple" and ts.at("("):
+            t = _named_tuple(ts, allow_typevars)
         elif name in NAMED_TYPES:
             t = NAMED_TYPES[name]
         elif name in _class_types.get({}):
@@ -119,6 +121,26 @@ def parse_type(ts: TokenStream, allow_typevars: bool = False) -> Type:
         else:
             ts.error("unknown type", tok)
     return parse_type_suffixes(ts, t)
+
+
+def _named_tuple(ts: TokenStream, allow_typevars: bool) -> Type:
+    """``NamedTuple(x : int, y : Tensor)``: the recorded named tuple type of those fields (a
+    printed graph names named tuples by their fields only; see :func:`class_types`)."""
+    ts.expect("(")
+    names: List[str] = []
+    elems: List[Type] = []
+    while not ts.at(")"):
+        names.append(ts.expect_kind("name", "a field name").text)
+        ts.expect(":")
+        elems.append(parse_type(ts, allow_typevars))
+        if not ts.accept(","):
+            break
+    ts.expect(")")
+    for t in _class_types.get({}).values():
+        if isinstance(t, TupleType) and getattr(t, "names", None) == tuple(names) and t.elems == tuple(elems):
+            return t
+    ts.error("a named tuple that is not one of the archive's")
+    raise AssertionError("TokenStream.error raises")
 
 
 def parse_type_suffixes(ts: TokenStream, t: Type) -> Type:

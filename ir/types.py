@@ -566,7 +566,8 @@ def value_has_type(value: object, t: Type, is_tensor: "Callable[[object], bool]"
     if isinstance(t, TupleType):
         return isinstance(value, tuple) and len(value) == len(t.elems) and \
             all(value_has_type(v, e, is_tensor) for v, e in zip(value, t.elems))
-    return False
+    has_value = getattr(t, "has_value", None)  # user-defined types (ir.class_types) say themselves
+    return bool(has_value(value)) if has_value is not None else False
 
 
 def type_of_constant(value: object) -> Type:

@@ -163,7 +163,7 @@ def test_enum_type_is_printed_and_refused_by_save():
     scripted = torch.jit.script(f)
     assert f"Enum<__torch__.{__name__}.Color>" in str(scripted.graph)
     assert scripted(Color.GREEN) == 2
-    with pytest.raises(TypeError, match="enums and named tuples are not saved yet"):
+    with pytest.raises(TypeError, match="enums are not saved yet"):
         save_load(scripted)
 
 
@@ -284,3 +284,39 @@ def test_archive_objects_are_checked():
     for change, message in ((wrong_type, "does not fit the field's type int"), (missing_field, "the fields of a")):
         with pytest.raises(LoadError, match=message):
             torch.jit.load(io.BytesIO(edited(buffer.getvalue(), "model.json", _json(change))))
+
+
+class Shelf:
+    def __init__(self):
+        self.items = [1, 2, 3]
+
+    def __delitem__(self, i: int):
+        self.items = self.items[:i] + self.items[i + 1:]
+
+
+def test_del_item_calls_delitem():
+    def f() -> List[int]:
+        s = Shelf()
+        del s[1]
+        return s.items
+
+    assert torch.jit.script(f)() == [1, 3] == f()
+
+    def g():
+        b = Box(torch.ones(1))
+        del b[0]
+
+    with pytest.raises(ScriptError, match="Class does not define __delitem__") as e:
+        torch.jit.script(g)
+    assert "b[0]" in str(e.value)
+
+
+def test_named_tuple_results_save_and_load():
+    def f(t: torch.Tensor):
+        return Point(2, t), [Point(3, t * 2)]
+
+    loaded = save_load(torch.jit.script(f))
+    p, ps = loaded(torch.ones(1))
+    assert p.x == 2 and ps[0].x == 3 and p[0] == 2 and type(p).__name__ == "Point"
+    same(ps[0].y, torch.full((1,), 2.0))
+    assert "Point(x=2" in repr(p)

@@ -16,8 +16,9 @@ from minitorch_jit.codegen import objects
 from minitorch_jit.codegen.objects import ScriptObject
 from minitorch_jit.ir import Type
 from minitorch_jit.ir.class_types import ClassType, EnumType, InterfaceType, NamedTupleType
-from minitorch_jit.ir.types import ListType, OptionalType, TupleType
+from minitorch_jit.ir.types import DEVICE, ListType, OptionalType, TupleType
 
+from ..devices import device
 from ..ops import dispatch
 from ..ops.dispatch import _NOFIT, convert, unwrap
 from .executor import wrap
@@ -36,7 +37,9 @@ def holds_objects(t: Type) -> bool:
 
 
 def holds_named_tuples(t: Type) -> bool:
-    if isinstance(t, NamedTupleType):
+    """Does a result of type ``t`` hold values that Python gets as other objects than graphs
+    hold them: NamedTuples (graphs hold plain tuples) and devices (graphs hold "cpu")?"""
+    if isinstance(t, NamedTupleType) or t == DEVICE:
         return True
     if isinstance(t, (ListType, OptionalType)):
         return holds_named_tuples(t.elem)
@@ -50,6 +53,8 @@ def named_tuples(value: Any, t: Type) -> Any:
     (graphs run on plain tuples, whatever the passes made of the types)."""
     if value is None:
         return None
+    if t == DEVICE and isinstance(value, str):
+        return device(value)
     if isinstance(t, OptionalType):
         return named_tuples(value, t.elem)
     if isinstance(t, ListType) and isinstance(value, list):

@@ -89,6 +89,9 @@ def _convert(a: Argument, arg: Arg, rest: Optional[Sequence[Arg]], bindings: Dic
         v, bound = a.type.name, type_name(bindings[a.type.name])
         why += f" (Could not match type {type_name(t)} to {v} in argument '{a.name}': Type variable '{v}' " \
                f"previously matched to type {bound} is matched to type {type_name(t)})"
+    elif not isinstance(a.type, TypeVar):  # and in TorchScript's words
+        why += f" (Expected a value of type '{type_name(substitute(a.type, bindings))}' for argument '{a.name}' " \
+               f"but instead found type '{type_name(t)}')"
     return None, 0, why
 
 

@@ -654,7 +654,24 @@ def module_object(b: Any, owner: Any, name: str, value: Any, where: SourceRange)
     return b.attr_input(owner._path(name), t)  # type: ignore[no-any-return]
 
 
+def check_ordering(b: Any, lst: Value, where: SourceRange) -> None:
+    """Sorting a list of objects compares them with their class's ``__lt__``, which must
+    take another object and give a bool (TorchScript's error otherwise)."""
+    t = lst.type
+    elem = t.elem if isinstance(t, ListType) else None
+    if not isinstance(elem, ClassType):
+        return
+    lt = method(b.compiler, elem, "__lt__", where) if elem.py_class is not None and \
+        "__lt__" in vars(elem.py_class) else None
+    if lt is None or len(lt.graph.inputs) != 2 or not isinstance(lt.graph.outputs[0].type, BoolType):
+        b.error(f"Error sorting a list of {elem.name}: the class must define a __lt__ method that takes "
+                f"another {elem.py_class.__name__ if elem.py_class else elem.name} and returns a bool", where)
+
+
 def object_builtin(b: Any, name: str, v: Value, where: SourceRange) -> Optional[Value]:
+    if name == "sorted":
+        check_ordering(b, v, where)
+        return None
     if not isinstance(v.type, (ClassType, InterfaceType)):
         return None
     dunder = CONVERSIONS.get(name)

@@ -401,6 +401,8 @@ class ExpressionBuilder:
         if isinstance(t, TupleType) and v in self.tuple_fields and name in self.tuple_fields[v]:
             return self.tuple_items(v)[self.tuple_fields[v].index(name)]
         ns = _namespace_of(t)
+        if ns == "list" and name == "sort":
+            classes.check_ordering(self, v, where)
         if ns in ("list", "str", "dict") and registry.python_overloads(ns, name):
             return sugar.OpName(ns, name, f"{ns}.{name}", v)
         if isinstance(t, OptionalType):

@@ -368,7 +368,14 @@ class FunctionBuilder(ExpressionBuilder):
     def build_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             if isinstance(target, ast.Subscript):
-                subscripts.delitem(self, self.emit_value(target.value), target.slice, self.range(target))
+                base = self.emit_value(target.value)
+                if isinstance(base.type, ClassType):  # an object: its class's __delitem__
+                    where = self.range(target)
+                    if classes.call_magic(self, base, "__delitem__", [self.emit_value(target.slice)], where) is None:
+                        self.error(f"Class does not define __delitem__: `del` of an item of a {base.type} object",
+                                   where, fix="define __delitem__ in the class")
+                    continue
+                subscripts.delitem(self, base, target.slice, self.range(target))
             else:
                 self.unsupported(node, "`del` of a variable is not supported in script functions (only of an item "
                                  "of a list or dict, `del x[i]`)", fix="script functions do not need it")

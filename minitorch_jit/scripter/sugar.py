@@ -718,6 +718,10 @@ class ModuleValue(Sugar):
             call = ignored(getattr(m, name), self._path(name))
             if call is not None:
                 return call
+        if name in m.__dict__ and object_attribute is not None:  # an object (its annotation an interface)
+            obj = object_attribute(b, self, name, m.__dict__[name], where)
+            if obj is not None:
+                return obj
         if isinstance(m.__dict__.get(name), (list, dict)) and name not in attributes.assigned_attributes(type(m)) \
                 and not any(isinstance(v, Module) for v in m.__dict__[name]):
             # changed in place only: the ScriptModule holds it as a ScriptList or ScriptDict that
@@ -735,10 +739,6 @@ class ModuleValue(Sugar):
                 if isinstance(meaning, Callee):
                     meaning.holder = f"attribute '{self._path(name)}' of module {type(m).__name__}"
                 return meaning
-            if object_attribute is not None:
-                obj = object_attribute(b, self, name, value, where)
-                if obj is not None:
-                    return obj
             if isinstance(value, (list, dict)):
                 return self.container(b, name, where)
             return module_constant(b, value, where, f"{self.describe()}.{name}")

@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from minitorch_jit.ir.types import (
     ANY,
     BOOL,
+    DEVICE,
     FLOAT,
     INT,
     NONE,
@@ -42,6 +43,7 @@ from minitorch_jit.ir.types import (
     union_of,
 )
 
+from ..devices import device
 from ..tensor import Tensor
 from .errors import ScriptError, SourceRange
 
@@ -53,7 +55,7 @@ _GENERICS = (((typing.List, list), "List"), ((typing.Tuple, tuple), "Tuple"), ((
 # The type a user-defined class, enum, interface or NamedTuple named in an annotation means
 # (set by the compiler, which compiles the class): ``user_types(obj, where)``, None for others.
 user_types: Optional[Callable[[Any, Any], Optional[Type]]] = None
-_SCALARS = {int: INT, float: FLOAT, bool: BOOL, str: STR, type(None): NONE, Tensor: TENSOR}
+_SCALARS = {int: INT, float: FLOAT, bool: BOOL, str: STR, type(None): NONE, Tensor: TENSOR, device: DEVICE}
 _DICTS = (typing.Dict, dict, collections.OrderedDict, typing.OrderedDict)
 _ANNOTATE = "annotate with int, float, bool, str, Tensor, List[T], Dict[K, V], Tuple[...] or Optional[T]"
 DICT_KEYS = (StrType, IntType, FloatType, BoolType, TensorType)

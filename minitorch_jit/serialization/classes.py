@@ -14,8 +14,9 @@ Interfaces are recorded with their methods' types; when a graph calls a method o
 interface (``prim::CallMethod``), the methods of the recorded classes are saved as graphs
 too, since which one runs is known only when the program runs.
 
-Enums and named tuples are not saved yet: saving a graph that uses them is a TypeError that
-says so, at save time.
+Named tuples are recorded with their fields' types; loaded, a NamedTuple result is a
+:class:`LoadedNamedTuple` of the recorded fields (the Python class is not imported). Enums
+are not saved yet: saving a graph that uses one is a TypeError that says so, at save time.
 """
 from __future__ import annotations
 
@@ -70,8 +71,14 @@ def class_records(graphs: List[Graph], save_method: Callable[[Any, str], Dict[st
     pending: List[Graph] = list(graphs)
 
     def visit(t: Type) -> None:
-        if isinstance(t, (EnumType, NamedTupleType)):
-            raise TypeError(f"cannot save a graph that uses the type {t}: enums and named tuples are not saved yet")
+        if isinstance(t, EnumType):
+            raise TypeError(f"cannot save a graph that uses the type {t}: enums are not saved yet")
+        if isinstance(t, NamedTupleType):
+            if t not in order:
+                for e in t.elems:
+                    visit(e)
+                order.append(t)
+            return
         if isinstance(t, (ClassType, InterfaceType)):
             if t in order:
                 return
@@ -98,8 +105,11 @@ def class_records(graphs: List[Graph], save_method: Callable[[Any, str], Dict[st
     while pending:
         for t in _types_in(pending.pop()):
             visit(t)
-    records = []
+    records: List[Dict[str, Any]] = []
     for t in order:
+        if isinstance(t, NamedTupleType):
+            records.append({"name": t.name, "namedtuple": [[n, str(e)] for n, e in zip(t.names, t.elems)]})
+            continue
         if isinstance(t, InterfaceType):
             records.append({"name": t.name, "interface": {
                 name: [[str(a) for a in args], str(ret)] for name, (args, ret) in t.methods.items()}})
@@ -134,6 +144,18 @@ def read_classes(records: Any, where: str) -> Tuple[Dict[str, Type], List[Tuple[
         name = rec.get("name") if isinstance(rec, dict) else None
         if not isinstance(name, str) or not _CLASS_NAME.fullmatch(name) or name in known:
             raise LoadError(f"{w}: {str(name)[:80]!r} is not a new class name (__torch__.<module>.<class>)")
+        if "namedtuple" in rec:
+            fields = rec["namedtuple"]
+            if set(rec) != {"name", "namedtuple"} or not isinstance(fields, list) or not all(
+                    isinstance(f, list) and len(f) == 2 and isinstance(f[0], str) and _FIELD_NAME.fullmatch(f[0])
+                    for f in fields) or len({f[0] for f in fields}) != len(fields):
+                raise LoadError(f"{w}: expected a named tuple's name and its fields")
+            names = [f[0] for f in fields]
+            elems = [_type(f[1], known, f"{w}.namedtuple.{f[0]}") for f in fields]
+            short = name.rsplit(".", 1)[-1]
+            cls = type(short, (LoadedNamedTuple,), {"_fields": tuple(names), "__slots__": ()})
+            known[name] = NamedTupleType(name, names, elems, cls)
+            continue
         if "interface" in rec:
             sigs = rec["interface"]
             if set(rec) != {"name", "interface"} or not isinstance(sigs, dict):
@@ -163,6 +185,25 @@ def read_classes(records: Any, where: str) -> Tuple[Dict[str, Type], List[Tuple[
         methods.extend((t, mname, entry, f"{w}.methods.{mname}") for mname, entry in entries.items())
         known[name] = t
     return known, methods
+
+
+class LoadedNamedTuple(tuple):
+    """What a NamedTuple of a loaded archive is in Python (its class is not imported): a tuple
+    whose items are also read by field name."""
+    __slots__ = ()
+    _fields: Tuple[str, ...] = ()
+
+    def __new__(cls, *items: Any) -> "LoadedNamedTuple":
+        return tuple.__new__(cls, items)
+
+    def __getattr__(self, name: str) -> Any:
+        fields = type(self)._fields
+        if name in fields:
+            return self[fields.index(name)]
+        raise AttributeError(f"'{type(self).__name__}' has no field '{name}'")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(" + ", ".join(f"{n}={v!r}" for n, v in zip(type(self)._fields, self)) + ")"
 
 
 def _compiled_signatures(c: ClassType, names: List[str]) -> Dict[str, Tuple[Tuple[Type, ...], Type]]:

@@ -425,6 +425,58 @@ def test_class_sorting():
 
     assert test_list_no_reverse() == 1
 
+    @torch.jit.script
+    def test_sorted_copies():
+        li = [Sortable(3), Sortable(1)]
+        li_sorted = sorted(li)
+        return li[0].getVal(), li_sorted[0].getVal()
+
+    assert test_sorted_copies() == (3, 1)
+
+    @torch.jit.script
+    def test_nested_inside_tuple():
+        li = [(1, Sortable(12)), (1, Sortable(11))]
+        li.sort()
+        return [(li[0][0], li[0][1].getVal()), (li[1][0], li[1][1].getVal())]
+
+    assert test_nested_inside_tuple() == [(1, 11), (1, 12)]
+
+    with pytest.raises(RuntimeError, match="bool' for argument 'reverse"):
+        @torch.jit.script
+        def test():
+            li = [Sortable(1)]
+            li.sort(li)
+            return li
+
+    with pytest.raises(RuntimeError, match="must define a __lt__"):
+        @torch.jit.script
+        def test_no_method():
+            li = [NoMethod(), NoMethod()]
+            li.sort()
+            return li
+
+    with pytest.raises(RuntimeError, match="must define a __lt__"):
+        @torch.jit.script
+        def test_wrong_lt():
+            li = [WrongLt(), WrongLt()]
+            li.sort()
+            return li
+
+
+@torch.jit.script
+class NoMethod:
+    def __init__(self):
+        pass
+
+
+@torch.jit.script
+class WrongLt:
+    def __init__(self):
+        pass
+
+    def __lt__(self, other):  # the wrong signature: it returns None
+        pass
+
 
 def test_class_inheritance():
     @torch.jit.script
@@ -608,7 +660,6 @@ def test_interface():
             return as_interface(x)
 
 
-@pytest.mark.xfail(strict=True, reason="a module attribute of an interface type is refused by the module-attribute code of the lists work since the branches merged (integration gap)")
 def test_interface__module_attribute():
     class TestPyAssign(nn.Module):
         def __init__(self):
@@ -1239,7 +1290,6 @@ def test_properties():
     assert torch.jit.script(ModuleWithProperties(5))(5, 6, 7, 8) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="Dict[K, V] and `del x[k]` are not supported")
 def test_custom_delete():
     from typing import Dict
 
@@ -1306,7 +1356,6 @@ def test_recursive_script_builtin_type_resolution():
         same(save_load(torch.jit.script(fn))(), fn())
 
 
-@pytest.mark.xfail(strict=True, reason="torch.device is not in minitorch_jit")
 def test_recursive_script_builtin_type_resolution__device():
     device_t = torch.device
 

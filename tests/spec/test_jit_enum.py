@@ -189,7 +189,6 @@ def test_non_existent_enum_value():
     assert "Color.PURPLE" in str(e.value)
 
 
-@pytest.mark.xfail(strict=True, reason="typing.Any parameters are not supported")
 def test_enum_ivalue_type():
     @torch.jit.script
     def is_color_enum(x: Any):

@@ -292,8 +292,6 @@ def test_different_functions():
     assert save_and_load(torch.jit.script(_Both(first, second)))(torch.ones(1)) == "hello"
 
 
-@pytest.mark.xfail(strict=True, reason="torch.jit.interface and scripted classes are not in the script language yet "
-                                       "(issue 17)")
 def test_different_interfaces():
     @torch.jit.interface
     class Api:
@@ -322,8 +320,6 @@ def test_different_interfaces():
     assert loaded(torch.ones(1)).tolist() == [1.0]
 
 
-@pytest.mark.xfail(strict=True, reason="NamedTuple, torch.jit.interface and scripted classes are not in the script "
-                                       "language yet (issue 17)")
 def test_many_collisions():
     class Pair(NamedTuple):
         a: int
@@ -403,7 +399,6 @@ class _InputPair(NamedTuple):
     a: int
 
 
-@pytest.mark.xfail(strict=True, reason="NamedTuple types are not in the script language yet (issue 17)")
 def test_save_namedtuple_input_only():
     class TakesPair(nn.Module):
         def forward(self, x: _InputPair) -> torch.Tensor:
