@@ -210,8 +210,8 @@ def test_short_circuit_optimization():
     filecheck(str(redundant_expressions.graph), "CHECK: aten::eq\nCHECK-NOT: prim::If")
 
 
-@pytest.mark.xfail(strict=True, reason="a convolution's result rank is known here only from its input's rank, "
-                                       "which a module's graph does not know")
+@pytest.mark.xfail(strict=True, reason="PyTorch folds dim() of a conv2d result to 4 though an unbatched (3-d) input "
+                                       "gives a 3-d result; here the rank is known only from the input's")
 def test_conv_dim_folding():
     for mod in (nn.Conv1d, nn.Conv2d, nn.Conv3d):
         class ConvDim(nn.Module):
