@@ -3,6 +3,7 @@
 Plain data and text: nothing in here runs a kernel or generates code.
 """
 from .graph import (
+                    CALLS,
                     PYTHON_OBJECT,
                     SUBGRAPH,
                     Block,
@@ -13,6 +14,7 @@ from .graph import (
                     Value,
                     clone_block_into,
                     inline_block,
+                    is_call,
 )
 from .lexer import IRParseError
 from .parser import parse_graph, parse_type_str
@@ -30,6 +32,7 @@ from .types import (
                     TENSOR,
                     AnyType,
                     BoolType,
+                    DictType,
                     FloatType,
                     IntType,
                     ListType,

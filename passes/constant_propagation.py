@@ -102,8 +102,8 @@ def constant_for(value: Any, declared: Type) -> Optional[Tuple[Any, Type]]:
 def _fold(node: Node, db: AliasDb) -> Optional[List[Tuple[Any, Type]]]:
     if node.blocks or SUBGRAPH in node.attrs or not all(v.is_constant for v in node.inputs):
         return None
-    if has_effects(node) or not node.outputs:
-        return None
+    if has_effects(node) or not node.outputs or node.kind == "prim::unchecked_cast":
+        return None  # a cast computes nothing: folding it would only lose the type it gives
     op = registry.node_op(node)
     if op is None:
         return None  # structural (tuple unpacking): left to the peephole

@@ -10,29 +10,32 @@ from __future__ import annotations
 
 import functools
 import inspect
+import io
 import re
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph, Type
-from minitorch_jit.ir.types import TensorType, TupleType
+from minitorch_jit.ir.types import TensorType, TupleType, UnionType, annotation_str
+from minitorch_jit.passes.inlining import inlining
 
-from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
 from ..ops import dispatch
 from ..ops.dispatch import _NOFIT, convert
 from ..tensor import Tensor
 from . import config
 from .executor import GraphExecutor
+from .objects import holds_named_tuples, holds_objects, named_tuples
+from .user_errors import at_user_line
 
-_writer: Optional[Callable[[Any, Any], None]] = None
+_writer: Optional[Callable[..., None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
 _definer: Optional[Callable[["ScriptModule", str, int], None]] = None
 
 
-def writes_archives(save: Callable[[Any, Any], None]) -> None:
-    """Serialization registers ``save(obj, f)``, which ``ScriptFunction.save`` and
-    ``ScriptModule.save`` call."""
+def writes_archives(save: Callable[..., None]) -> None:
+    """Serialization registers ``save(obj, f, _extra_files=None)``, which ``ScriptFunction.save``
+    and ``ScriptModule.save`` call."""
     global _writer
     _writer = save
 
@@ -44,6 +47,11 @@ def when_subclass_constructed(compile_methods: Callable[["ScriptModule"], None])
     _subclass_compiler = compile_methods
 
 
+class ArgumentTypeError(TypeError, RuntimeError):
+    """An argument that is not of its parameter's type: a TypeError, as Python raises for bad
+    arguments, and a RuntimeError, as TorchScript raises it."""
+
+
 def defines_methods(define: Callable[["ScriptModule", str, int], None]) -> None:
     """The scripter registers what ``ScriptModule.define(src)`` runs: ``define(module, src,
     frames_up)`` compiles the methods the text defines (names in it resolve in the scope
@@ -52,10 +60,10 @@ def defines_methods(define: Callable[["ScriptModule", str, int], None]) -> None:
     _definer = define
 
 
-def _save(obj: Any, f: Any) -> None:
+def _save(obj: Any, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
     if _writer is None:
         raise RuntimeError("saving needs minitorch_jit.serialization, which is not imported")
-    _writer(obj, f)
+    _writer(obj, f, _extra_files=_extra_files)
 
 
 class CallError(TypeError, RuntimeError):
@@ -76,6 +84,13 @@ class ScriptFunction:
         # calls with this many positional tensors bind in order with nothing to check but
         # their types (None: every call binds its arguments through the signature)
         self._tensor_arity = _tensor_arity(signature, graph)
+        # a result holding NamedTuples: the type that makes them so when Python gets it
+        out = graph.outputs[0].type if len(graph.outputs) == 1 else None
+        self._named_result = out if out is not None and holds_named_tuples(out) else None
+        # a trace's arguments that are not the graph's values as they are (dicts, passed to
+        # the graph as tuples), and a result that is not (dicts, returned as tuples)
+        self.adapters: Dict[int, Callable[[Any], Any]] = {}
+        self.rebuild: Optional[Callable[[Any], Any]] = None
 
     @property
     def graph(self) -> Graph:
@@ -95,6 +110,14 @@ class ScriptFunction:
         if len(outputs) == 1 and isinstance(outputs[0].type, TupleType):
             result = f"({result})"
         return f"{self.name}({', '.join(params)}) -> {result}"
+
+    @property
+    def inlined_graph(self) -> Graph:
+        """The graph with every call of another compiled function or method replaced by the
+        callee's nodes (a copy: ``graph`` keeps its calls)."""
+        g = self._graph.copy()
+        inlining(g)
+        return g
 
     @property
     def code(self) -> str:
@@ -118,10 +141,19 @@ class ScriptFunction:
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
         values = list(bound.arguments.values())
-        for (pname, v), inp in zip(bound.arguments.items(), self._graph.inputs):
-            if convert(v, inp.type) is _NOFIT:
+        for i, adapt in self.adapters.items():
+            values[i] = adapt(values[i])
+        for i, (pname, v, inp) in enumerate(zip(bound.arguments, values, self._graph.inputs)):
+            c = convert(v, inp.type)
+            if c is _NOFIT:
+                if isinstance(inp.type, UnionType):
+                    raise ArgumentTypeError(f"{self.name}(): Expected a member of {annotation_str(inp.type)} but "
+                                            f"instead found type {dispatch.value_type_name(v)} for argument "
+                                            f"'{pname}'")
                 raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
                                 f"but got {dispatch.describe(v)}")
+            if holds_objects(inp.type):  # a Python object converted into one compiled code holds
+                values[i] = c
         return values
 
     def _positional_inputs(self, args: Tuple[Any, ...]) -> Sequence[Any]:
@@ -129,17 +161,47 @@ class ScriptFunction:
         return args
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
-            values = self._positional_inputs(args)
-            raw = [a._a for a in values if type(a) is Tensor or isinstance(a, Tensor)]
-            if len(raw) == len(values):
-                return self.executor.run_tensors(values, raw)
-        values = self._inputs(args, kwargs)
-        result = self.executor.run(values)
+        if self._named_result is not None:
+            return named_tuples(self._call(*args, **kwargs), self._named_result)
+        return self._call(*args, **kwargs)
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
+                values = self._positional_inputs(args)
+                raw = [a._a for a in values if type(a) is Tensor or isinstance(a, Tensor)]
+                if len(raw) == len(values):
+                    return self.executor.run_tensors(values, raw)
+            values = self._inputs(args, kwargs)
+            result = self.executor.run(values)
+        except Exception as e:
+            # an error of the compiled code: raised again here, its message at the user's line
+            reported = at_user_line(e)
+            if reported is None:
+                raise
+            raise reported from None
         tracer = dispatch.state.tracer
         if tracer is not None:
-            result = tracer.record_call(self._graph, self.name, values, result)
-        return result
+            result = tracer.record_call(self._graph, self.name, values, result, isinstance(self, ScriptMethod))
+        return result if self.rebuild is None else self.rebuild(result)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The function called as a module's forward is (code written for a traced module
+        calls ``.forward`` on traced functions too)."""
+        return self(*args, **kwargs)
+
+    def adapt(self, adapters: Dict[int, Callable[[Any], Any]], rebuild: Optional[Callable[[Any], Any]]) -> None:
+        """Calls convert argument ``i`` with ``adapters[i]`` before the graph takes it, and the
+        graph's result with ``rebuild`` (see :mod:`minitorch_jit.tracer.inputs`)."""
+        self.adapters = dict(adapters)
+        self.rebuild = rebuild
+        if adapters or rebuild is not None:
+            self._tensor_arity = None  # such calls bind through the signature
+
+    def run_graph_values(self, *raw: Any) -> Any:
+        """Run on arguments as graphs hold them (arrays for tensors), giving the result as
+        graphs hold it: a call from generated code (``prim::CallMethod``)."""
+        return self.executor.plan(list(raw)).code.fn(*raw)
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         """The specialized, optimized graph that runs for inputs like these."""
@@ -156,13 +218,26 @@ class ScriptFunction:
         """The Python source that runs for inputs like these."""
         return self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs))).code.source
 
-    def save(self, f: Any) -> None:
+    def save(self, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
         """Write this function to an archive (a path or a binary file); see
-        :func:`minitorch_jit.save`."""
-        _save(self, f)
+        :func:`minitorch_jit.jit.save`."""
+        _refuse_adapted(self)
+        _save(self, f, _extra_files)
+
+    def save_to_buffer(self, _extra_files: Optional[Dict[str, Any]] = None) -> bytes:
+        """The archive :meth:`save` writes, as bytes."""
+        buf = io.BytesIO()
+        self.save(buf, _extra_files)
+        return buf.getvalue()
 
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.qualified_name}>"
+
+
+def _refuse_adapted(fn: "ScriptFunction") -> None:
+    if fn.adapters or fn.rebuild is not None:
+        raise RuntimeError(f"{fn.qualified_name}: a trace taking or returning dicts cannot be saved (the archive "
+                           "format holds graphs, and its dicts are not in its graph)")
 
 
 def _tensor_arity(signature: inspect.Signature, graph: Graph, attributes: int = 0) -> Optional[int]:
@@ -188,11 +263,22 @@ class ScriptMethod(ScriptFunction):
     that ``load_state_dict`` and in-place updates are seen."""
 
     def __init__(self, graph: Graph, signature: inspect.Signature, name: str, attr_paths: Sequence[str],
-                 qualified_name: Optional[str] = None):
+                 qualified_name: Optional[str] = None, written_paths: Sequence[str] = ()):
         super().__init__(graph, signature, name, qualified_name)
         self.attr_paths = list(attr_paths)
+        self.written_paths = list(written_paths)
         self.owner: Optional["ScriptModule"] = None
         self._tensor_arity = _tensor_arity(signature, graph, len(self.attr_paths))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().__call__(*args, **kwargs)
+        if not self.written_paths:
+            return result
+        # the graph returns the attributes it assigned after its result: write them back
+        assert self.owner is not None, "a ScriptMethod must belong to a module"
+        for path, value in zip(self.written_paths, result[1:]):
+            self.owner.set_attr_path(path, value)
+        return result[0]
 
     def _attributes(self) -> List[Any]:
         assert self.owner is not None, "a ScriptMethod must belong to a module"
@@ -219,6 +305,9 @@ class ScriptModule(Module):
         object.__setattr__(self, "original_name", original_name or type(self).__name__)
         object.__setattr__(self, "_methods", {})
         object.__setattr__(self, "_constants", {})
+        # compiled forward pre-hooks and hooks, in the order they run (see nn/hooks.py)
+        object.__setattr__(self, "_script_pre_hooks", [])
+        object.__setattr__(self, "_script_hooks", [])
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -246,6 +335,32 @@ class ScriptModule(Module):
         self._methods[method.name] = method
         self.__dict__[method.name] = method  # `module.forward` is the compiled method, as in PyTorch
 
+    def _add_hook(self, kind: str, method: ScriptMethod) -> None:
+        """Run ``method`` around each call of the module: ``kind`` "pre" before ``forward``
+        (it takes the arguments as a tuple), "post" after it (the arguments and the output)."""
+        method.owner = self
+        (self._script_pre_hooks if kind == "pre" else self._script_hooks).append(method)
+
+    def hook_methods(self) -> Dict[str, ScriptMethod]:
+        """The compiled hooks by name."""
+        return {m.name: m for m in self._script_pre_hooks + self._script_hooks}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        pre, post = self.__dict__["_script_pre_hooks"], self.__dict__["_script_hooks"]
+        if not (pre or post):
+            return super().__call__(*args, **kwargs)
+        # as TorchScript runs a module's compiled hooks (and as nn/hooks.py runs Python's)
+        for hook in pre:
+            result = hook(args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in post:
+            result = hook(args, output)
+            if result is not None:
+                output = result
+        return output
+
     def add_constant(self, name: str, value: Any) -> None:
         """``name`` is a constant of this module's scripts (``Final``, ``__constants__``): read
         as an attribute, never assigned (the graphs hold its value)."""
@@ -264,10 +379,23 @@ class ScriptModule(Module):
             obj = getattr(obj, part)
         return obj
 
+    def set_attr_path(self, path: str, value: Any) -> None:
+        """Write what a compiled method assigned to attribute ``path`` (a buffer stays one)."""
+        *parents, name = path.split(".")
+        obj: Any = self.get_attr_path(".".join(parents)) if parents else self
+        if name in obj.__dict__["_buffers"]:
+            obj.__dict__["_buffers"][name] = value
+        else:
+            obj.__dict__[name] = value
+
     def __getattr__(self, name: str) -> Any:
         methods = self.__dict__.get("_methods", {})
         if name in methods:
             return methods[name]
+        if name in ("graph", "inlined_graph", "code") and "_methods" in self.__dict__:
+            # the property raised AttributeError (no compiled forward), and Python asks here:
+            # the property's message says why
+            self._compiled_forward(name)
         return super().__getattr__(name)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -275,56 +403,72 @@ class ScriptModule(Module):
             raise RuntimeError(f"{self.original_name} has no compiled forward method")
         return self._methods["forward"](*args, **kwargs)
 
+    def _compiled_forward(self, attribute: str) -> ScriptMethod:
+        """The compiled forward, whose graph, code... ``attribute`` reads."""
+        method = self._methods.get("forward")
+        if method is None:
+            why = " (the JIT is disabled: MINITORCH_JIT_DISABLE=1 or PYTORCH_JIT=0)" if config.disabled() else \
+                " (it has no compiled forward method)"
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attribute}'{why}")
+        return method
+
     @property
     def graph(self) -> Graph:
-        return self._methods["forward"].graph
+        return self._compiled_forward("graph").graph
+
+    @property
+    def inlined_graph(self) -> Graph:
+        return self._compiled_forward("inlined_graph").inlined_graph
 
     @property
     def code(self) -> str:
-        return self._methods["forward"].code
+        return self._compiled_forward("code").code
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
-        return self._methods["forward"].graph_for(*args, **kwargs)
+        return self._compiled_forward("graph_for").graph_for(*args, **kwargs)
 
-    def save(self, f: Any) -> None:
+    def code_for(self, *args: Any, **kwargs: Any) -> str:
+        """The Python source that runs forward for inputs like these."""
+        return self._compiled_forward("code_for").code_for(*args, **kwargs)
+
+    def save(self, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
         """Write this module, its submodules, parameters, buffers and compiled methods to an
-        archive (a path or a binary file); see :func:`minitorch_jit.save`."""
-        _save(self, f)
+        archive (a path or a binary file); see :func:`minitorch_jit.jit.save`."""
+        for method in self._methods.values():
+            _refuse_adapted(method)
+        _save(self, f, _extra_files)
+
+    def save_to_buffer(self, _extra_files: Optional[Dict[str, Any]] = None) -> bytes:
+        """The archive :meth:`save` writes, as bytes."""
+        buf = io.BytesIO()
+        self.save(buf, _extra_files)
+        return buf.getvalue()
 
     def explain(self, *args: Any, **kwargs: Any) -> str:
-        return self._methods["forward"].explain(*args, **kwargs)
+        return self._compiled_forward("explain").explain(*args, **kwargs)
 
     def _get_name(self) -> str:
-        return f"RecursiveScriptModule(original_name={self.original_name})"
+        return "RecursiveScriptModule"
+
+    def extra_repr(self) -> str:
+        return f"original_name={self.original_name}"
 
 
 
-class ScriptContainer(ScriptModule):
-    """The ScriptModule of a Sequential or ModuleList: sized, iterable and indexable from
-    Python like the container. Its modules are fixed: compiled methods unrolled their loops
-    over the modules it had, so adding one is an error rather than a module they never call."""
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Any:
-        return iter(self._modules.values())
-
-    def __getitem__(self, i: Any) -> Any:
-        mods = list(self._modules.values())
-        return mods[i]
-
-    def _fixed(self, *args: Any) -> Any:
-        raise RuntimeError(f"cannot add modules to the scripted {self.original_name}: its compiled methods "
-                           "were unrolled over the modules it had; change the Python module and script it again")
-
-    append = extend = insert = _fixed
+def new_script_module(original_name: str, container_kind: Optional[str] = None) -> ScriptModule:
+    """An empty ScriptModule; a container (``container_kind``, see nn/containers.py) is a
+    :class:`ScriptContainer`, which Python can index and iterate like the module it came from."""
+    if container_kind is None:
+        return ScriptModule(original_name)
+    sm = ScriptContainer(original_name)
+    object.__setattr__(sm, "_container_kind", container_kind)
+    return sm
 
 
 def mirror(module: Module) -> ScriptModule:
     """A ScriptModule with ``module``'s structure, sharing its parameters and buffers."""
-    kind = ScriptContainer if isinstance(module, (Sequential, ModuleList, ScriptContainer)) else ScriptModule
-    sm = kind(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name)
+    sm = new_script_module(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name,
+                           module._container_kind)
     for name, p in module._parameters.items():
         sm.register_parameter(name, p)
     for name, b in module._buffers.items():
@@ -334,3 +478,54 @@ def mirror(module: Module) -> ScriptModule:
     object.__setattr__(sm, "training", module.training)
     return sm
 
+
+class ScriptContainer(ScriptModule):
+    """The ScriptModule of a Sequential, ModuleList, ModuleDict, ParameterList or
+    ParameterDict: indexed, iterated, ``len`` and ``in`` as the original container is."""
+
+    def _items(self) -> Dict[str, Any]:
+        kind = self._container_kind
+        return dict(self._parameters) if kind in ("parameter_list", "parameter_dict") else dict(self._modules)
+
+    def _is_list(self) -> bool:
+        return self._container_kind in ("list", "parameter_list")
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __iter__(self) -> Any:
+        items = self._items()
+        return iter(items.values() if self._is_list() else items)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items()
+
+    def __getitem__(self, key: Any) -> Any:
+        items = self._items()
+        if not self._is_list():
+            return items[key]
+        values = list(items.values())
+        if isinstance(key, slice):
+            return values[key]
+        if not isinstance(key, int) or not -len(values) <= key < len(values):
+            raise IndexError(f"index {key} is out of range")
+        return values[key]
+
+    def keys(self) -> Any:
+        return self._items().keys()
+
+    def values(self) -> Any:
+        return self._items().values()
+
+    def items(self) -> Any:
+        return self._items().items()
+
+    def _fixed(self, *args: Any) -> Any:
+        raise RuntimeError(f"cannot add modules to the scripted {self.original_name}: its compiled methods "
+                           "were unrolled over the modules it had; change the Python module and script it again")
+
+    append = extend = insert = __iadd__ = _fixed
+
+    def __add__(self, other: Any) -> Any:
+        raise RuntimeError(f"cannot concatenate the scripted {self.original_name}: its compiled methods were unrolled "
+                           "over the modules it has; concatenate the Python modules and script the result")

@@ -24,8 +24,12 @@ from ..nn.module import Module
 from ..runtime import compiled
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
 from ..runtime.config import disabled
+from . import classes
+from . import types as script_types
 from .constants import constant_names, constant_value
+from .containers import script_container
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
+from .hooks import compile_hooks
 from .modifiers import EXPORT, IGNORE, export, ignore, modifier, unused
 from .overloads import check_not_overloaded, overloaded_source
 from .source import DEFINED, Definition, FunctionSource, defined_method
@@ -93,9 +97,19 @@ class Compiler:
         with self._compiling((id(owner), compiled_name), qualified, where):
             builder = FunctionBuilder(source, self, ModuleValue(module, owner, ""))
             graph, signature = builder.build()
-        method = ScriptMethod(graph, signature, compiled_name, builder.attr_paths, qualified)
+        method = ScriptMethod(graph, signature, compiled_name, builder.attr_paths, qualified, builder.written_paths)
         owner._add_method(method)
         return method
+
+    def hook(self, module: Module, owner: ScriptModule, fn: types.FunctionType,
+             where: Optional[SourceRange] = None) -> ScriptMethod:
+        """Compile ``fn`` (a forward hook of ``module``: its first parameter is ``self``) as a
+        method of ``owner``; see :mod:`.hooks`."""
+        qualified = f"{type(module).__name__}.{fn.__name__}"
+        with self._compiling((id(owner), "hook", fn.__name__), qualified, where):
+            builder = FunctionBuilder(FunctionSource.of(fn), self, ModuleValue(module, owner, ""))
+            graph, signature = builder.build()
+        return ScriptMethod(graph, signature, fn.__name__, builder.attr_paths, qualified)
 
     def _compiling(self, key: Any, name: str, where: Optional[SourceRange]) -> "_Active":
         return _Active(self, key, name, where)
@@ -121,15 +135,20 @@ class _Active:
 
 
 _compiler = Compiler()
+script_types.user_types = lambda obj, where: classes.user_type(_compiler, obj, where)
 
 
-def script(obj: Any) -> Any:
+def script(obj: Any, type_hint: Any = None) -> Any:
     """Compile a function (``@script`` or ``script(fn)``: a :class:`ScriptFunction`) or a module
     (``script(module)``: a ScriptModule sharing its parameters) from its Python source into
     graphs; constructs outside the script language raise :class:`ScriptError` here, naming the
-    line. With ``MINITORCH_JIT_DISABLE=1`` it returns ``obj`` unchanged."""
+    line. A list or dict becomes a ScriptList or ScriptDict shared with scripted functions,
+    typed by ``type_hint`` (``List[int]``) or its elements. With ``MINITORCH_JIT_DISABLE=1`` it
+    returns ``obj`` unchanged."""
     if disabled():
         return obj
+    if isinstance(obj, (list, dict)):
+        return script_container(obj, type_hint)
     if isinstance(obj, (ScriptFunction, ScriptModule)):
         return obj
     obj = prepare_scriptable(obj, {})
@@ -140,8 +159,10 @@ def script(obj: Any) -> Any:
     if isinstance(obj, types.FunctionType):
         return _compiler.function(obj)
     if isinstance(obj, type):
-        raise TypeError(f"script() of the class {obj.__name__} is not supported: script an instance of a module, "
-                        "or a function")
+        if classes.user_type(_compiler, obj, None) is None:
+            raise TypeError(f"script() of the class {obj.__name__} is not supported: script a class of your own, "
+                            "an Enum, an instance of a module, or a function")
+        return obj  # as in TorchScript: the class, compiled, is usable from scripts
     call = inspect.getattr_static(type(obj), "__call__", None)
     if isinstance(call, types.FunctionType):  # a callable object: TorchScript reads its __call__
         tree = FunctionSource.of(call)
@@ -149,6 +170,9 @@ def script(obj: Any) -> Any:
         if star is not None:
             raise UnsupportedNodeError("Compiled functions can't take variable number of arguments or use "
                                        "keyword-only arguments with defaults", tree.range(star))
+    if classes.is_user_class(type(obj)):  # an instance: an object scripts and Python share
+        from ..runtime.objects import object_of
+        return object_of(obj, classes.class_type(_compiler, type(obj)))
     raise TypeError(f"script() takes a function or an nn.Module, not {type(obj).__name__}")
 
 
@@ -174,6 +198,8 @@ def prepare_scriptable(obj: Any, memo: Dict[int, Any]) -> Any:
 
 
 def _script_module(module: Module) -> ScriptModule:
+    """``module``'s ScriptModule, with the entry points of it and its submodules compiled (a
+    module without any still scripts, as in PyTorch: its tensors and submodules are kept)."""
     if "_parameters" not in module.__dict__:
         raise RuntimeError(f"'{type(module).__name__}' has not been initialized, did you forget to call 'super()'?")
     root = mirror(module)
@@ -181,6 +207,7 @@ def _script_module(module: Module) -> ScriptModule:
         if not isinstance(sub, ScriptModule):
             for name in entry_points(sub):
                 _compiler.method(sub, owner, name)
+            compile_hooks(_compiler, sub, owner)
             _add_constants(sub, owner)
             _add_python_methods(sub, owner)
     return root
@@ -270,7 +297,7 @@ def compile_script_methods(module: ScriptModule) -> None:
     modules = module.__dict__["_modules"]
     for name, sub in list(modules.items()):
         if sub is not None and not isinstance(sub, ScriptModule):
-            modules[name] = _script_module(sub) if entry_points(sub) else mirror(sub)
+            modules[name] = _script_module(sub)
     for name in sorted(stubs, key=lambda n: n != "forward"):
         _compiler.method(module, module, name)
     _add_constants(module, module)

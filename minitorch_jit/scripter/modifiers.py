@@ -20,7 +20,13 @@ def export(fn: F) -> F:
 
 def unused(fn: F) -> F:
     """Leave a function or method out of scripting: its body is not compiled, and in a script
-    it raises (as in TorchScript); Python calls it as before."""
+    it raises (as in TorchScript); Python calls it as before. On a property, its getter and
+    setter are left out."""
+    if isinstance(fn, property):
+        for accessor in (fn.fget, fn.fset):
+            if accessor is not None:
+                setattr(accessor, _MODIFIER, UNUSED)
+        return fn  # type: ignore[return-value]
     setattr(fn, _MODIFIER, UNUSED)
     return fn
 

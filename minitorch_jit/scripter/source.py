@@ -56,7 +56,7 @@ class FunctionSource:
         indent = len(lines[0]) - len(lines[0].lstrip())
         text = textwrap.dedent("".join(lines))
         try:
-            module = ast.parse(text)
+            module = _parse(text)
         except SyntaxError as e:
             raise ScriptError(f"cannot parse the source of {name}: {e.msg}", _whole_line(filename, first, name)) \
                 from None
@@ -67,6 +67,19 @@ class FunctionSource:
         if not isinstance(tree, ast.FunctionDef):
             raise ScriptError(f"the source of {name} is not a function definition", _whole_line(filename, first, name))
         return cls(fn, tree, filename, first, lines, indent)
+
+    def type_comment(self, text: str, after_line: int) -> Tuple[ast.AST, int, int]:
+        """A ``# type: ...`` comment ``text`` of the statement at (dedented) line
+        ``after_line`` or later, parsed (``mode`` "func_type" for a signature, else "eval"),
+        with the (line, column) of the text in the dedented source so that errors point there."""
+        line, col = after_line, 0
+        for i in range(after_line - 1, len(self.lines)):
+            at = self.lines[i][self.indent:].find(text)
+            if at >= 0 and "# type:" in self.lines[i]:
+                line, col = i + 1, len(self.lines[i][self.indent:][:at].encode())
+                break
+        mode = "func_type" if text.lstrip().startswith("(") and "->" in text else "eval"
+        return ast.parse(text, mode=mode), line, col
 
     @classmethod
     def of_text(cls, tree: ast.FunctionDef, filename: str, lines: List[str], scope: Scope,
@@ -129,6 +142,18 @@ class FunctionSource:
         line = self._line(lineno)[self.indent:]
         return self.indent + len(line.encode()[:byte_col].decode(errors="replace"))
 
+    def evaluated_annotation(self, node: ast.AST) -> Tuple[bool, Any]:
+        """(True, the object) Python evaluated for ``node`` when it is a whole annotation of a
+        parameter or of the return: a name the function cannot see when it runs (a local of
+        the function that defined it) is still known there. (False, None) otherwise."""
+        tree = self.tree
+        params = list(tree.args.posonlyargs) + list(tree.args.args) + list(tree.args.kwonlyargs)
+        key = next((p.arg for p in params if p.annotation is node), "return" if tree.returns is node else None)
+        annotations = getattr(self.fn, "__annotations__", {})
+        if key is None or key not in annotations or isinstance(annotations[key], str):
+            return False, None
+        return True, annotations[key]
+
     # -- Python names ---------------------------------------------------------------------------
     def python_value(self, name: str) -> Tuple[bool, Any]:
         """What ``name`` means to the function outside its own locals: a closure cell, a global,
@@ -150,6 +175,13 @@ class FunctionSource:
         return (False, None) if value is _MISSING else (True, value)
 
 
+def _parse(text: str) -> ast.Module:
+    """Parse keeping type comments (``# type: (int) -> int``); a comment that looks like one
+    but is not where Python allows one is left a comment."""
+    try:
+        return ast.parse(text, type_comments=True)
+    except SyntaxError:
+        return ast.parse(text)
 class Definition:
     """A ``def`` given as TorchScript source text, not compiled yet: what a name of a
     ``CompilationUnit`` means until it is (calls between its functions compile the callee

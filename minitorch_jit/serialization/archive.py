@@ -18,6 +18,7 @@ archive is ever executed.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -58,6 +59,11 @@ class LoadError(RuntimeError):
     message says what is wrong and where."""
 
 
+class MissingFolderError(FileNotFoundError, RuntimeError):
+    """Saving into a folder that does not exist: a RuntimeError as in PyTorch, and the
+    FileNotFoundError it is."""
+
+
 # -- writing ---------------------------------------------------------------------------------------
 
 
@@ -74,6 +80,9 @@ def write_archive(target: PathOrFile, members: Iterable[Tuple[str, bytes]]) -> N
         return
     path = os.fspath(target)  # type: ignore[arg-type]
     folder, base = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        parent = os.path.dirname(path) or folder
+        raise MissingFolderError(errno.ENOENT, f"Parent directory {parent} does not exist.", path)
     top = re.sub(r"[^A-Za-z0-9_-]", "_", os.path.splitext(base)[0]) or "archive"
     tmp, fd = _create_temporary(folder, base)
     try:
@@ -295,9 +304,9 @@ def parse_json(text: str, name: str) -> Any:
         raise LoadError(f"{name} is nested too deeply") from None
 
 
-# .npy as np.save writes it (format 1.0 or 2.0), for the five dtypes tensors may have
-_DESCRS = {f"{order}{code}": np.dtype(f"{order}{code}") for order in "<>" for code in ("i4", "i8", "f4", "f8")}
-_DESCRS["|b1"] = np.dtype(np.bool_)
+# .npy as np.save writes it (format 1.0 or 2.0), for the dtypes tensors may have, in either byte
+# order ('<i8', '>f2'; one-byte dtypes are '|u1', '|b1')
+_DESCRS = {np.dtype(d).newbyteorder(order).str: np.dtype(d).newbyteorder(order) for d in DTYPES for order in ("<", ">")}
 _NPY_HEADER = re.compile(r"\{'descr': '(?P<descr>[<>|][a-z][0-9])', 'fortran_order': (?P<fortran>True|False), "
                          r"'shape': \((?P<shape>|[0-9]{1,18},|[0-9]{1,18}(?:, [0-9]{1,18})+)\), \} *\n")
 

@@ -75,7 +75,6 @@ def test_tuple_subscripted_assign():
         torch.jit.script(bar)
 
 
-@pytest.mark.xfail(strict=True, reason="typing.Any and isinstance refinement of it (Union/typing helper's area)")
 def test_str_refine_any():
     def forward(x: Any) -> str:
         if isinstance(x, str):

@@ -257,7 +257,6 @@ def test_dir():
     check_dir(nn.ModuleList([conv, linear]))
 
 
-@pytest.mark.xfail(strict=True, reason="classes compiled with torch.jit.script (another helper's area)")
 def test_class_compile():
     def other_fn(a: int, b: torch.Tensor) -> torch.Tensor:
         return a * b
@@ -531,7 +530,6 @@ def test_prepare_scriptable_escape_hatch():
         jit_obj(1, 2, 3, 4)
 
 
-@pytest.mark.xfail(strict=True, reason="dict and class attributes (other helpers' areas)")
 def test_attributes():
     class M(nn.Module):
         def forward(self, x):

@@ -596,8 +596,6 @@ def test_annot_string_mypy_method():
         assert tm.foo.schema.endswith(f"{printed} x, (Tensor, Tensor) y) -> (({out}, {out}))")
 
 
-@pytest.mark.xfail(strict=True, reason="the trace checker compares outputs, not the graphs retraced on the check inputs "
-                                       "(tracing helper's area)")
 def test_trace_checker_control_flow():
     def foo(x):
         for _ in range(x.size(0)):
