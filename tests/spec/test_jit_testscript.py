@@ -288,7 +288,6 @@ _TENSOR_LISTS = {"2.5": 2.5, "4": 4, "True": True, "False": False, "[2]": [2], "
 _DTYPES = ["", "float", "double", "half", "uint8", "int8", "short", "int", "long"]
 
 
-@pytest.mark.xfail(strict=True, reason="float16 (torch.half) is not a dtype of the runtime")
 def test_torch_tensor():
     for text, data in _TENSOR_LISTS.items():
         for dtype in _DTYPES:
@@ -606,8 +605,6 @@ def test_trace_checker_control_flow():
         torch.jit.trace(foo, torch.randn(3, 4), check_inputs=[torch.randn(4, 4)])
 
 
-@pytest.mark.xfail(strict=True, reason="torch.dropout(input, p, train) has F.dropout's signature (training=, "
-                                       "inplace=) in the op registry")
 def test_trace_checker_dropout_notrain():
     input = torch.rand(3, 4)
 
