@@ -159,8 +159,6 @@ def test_peephole_list_ops():
     filecheck(str(foo.graph), "CHECK: aten::__getitem__")
 
 
-@pytest.mark.xfail(strict=True, reason="isinstance of a Scalar (number) is decided when compiling here; TorchScript "
-                                       "refines it at run time (Union/typing helper's area)")
 def test_peephole_type_refinements():
     def refine(x):
         # type: (Optional[Tensor]) -> Tensor
