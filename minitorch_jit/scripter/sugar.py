@@ -50,7 +50,7 @@ from ..ops.containers import ScriptDict, ScriptList
 from ..ops.namespaces import OpNamespace, OpOverloadPacket
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 from ..tensor import Tensor
-from ..tensor_types import TensorType as LegacyTensorType
+from ..tensor_types import LegacyTensorType
 from ..tracer.recorder import is_tracing
 from . import attributes
 from .calls import Arg
