@@ -500,8 +500,8 @@ def test_peephole_int():
     filecheck(str(foo.graph), "CHECK-NOT: aten::Int")
 
 
-@pytest.mark.xfail(strict=True, reason="peephole does not fold integer add/sub chains with constants "
-                                       "((x + 2) - 3 + 1 -> x)")
+@pytest.mark.xfail(strict=True, reason="integer add/sub chains with constants are not reassociated ((x + 2) - 3 + 1 "
+                                       "-> x); and PyTorch folds int(x / 1) to x, wrong for ints beyond 2**53")
 def test_peephole_arith():
     @torch.jit.script
     def foo(input0: int, input1: int, input2: int, input3: int):
