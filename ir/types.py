@@ -515,7 +515,8 @@ def isinstance_split(t: Type, targets: Sequence[Type]) -> Optional[Tuple[Tuple[T
     >>> isinstance_split(union_of([INT, ListType(INT)]), [INT, FLOAT])
     ((int,), (int[],))
     """
-    members = union_members(t)
+    # a Scalar (``number``, what ``x.item()`` gives) holds an int or a float: only the value knows
+    members = (INT, FLOAT) if isinstance(t, NumberType) else union_members(t)
     if any(_has_any(m) for m in members):
         return None
     yes = tuple(m for m in members if any(_is_instance(m, u) for u in targets))

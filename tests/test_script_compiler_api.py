@@ -234,3 +234,21 @@ def test_errors_in_callees_show_the_call_stack_with_each_def():
     assert text.index("def middle(x):") < text.index("'middle' is being compiled since it was called from 'top'")
     assert text.index("'middle' is being compiled") < text.index("def top(x):")
     assert "Expected a value of type 'int' for argument 'x' but instead found type 'str'" in text
+
+
+def test_a_python_call_prints_and_parses_but_a_parsed_graph_cannot_call_python():
+    from minitorch_jit.codegen.host import HostCodeError, generate
+    from minitorch_jit.ir import parse_graph, print_graph, verify
+
+    @torch.jit.script
+    def f(x):
+        _lies(x)
+        return x
+
+    text = print_graph(f.graph)
+    assert 'prim::PythonOp[name="_lies"](%x)' in text
+    parsed = parse_graph(text)
+    verify(parsed)
+    assert print_graph(parsed) == text
+    with pytest.raises(HostCodeError, match="graphs read back from text cannot call Python"):
+        generate(parsed, "f")

@@ -20,11 +20,14 @@ from minitorch_jit.ir import Value, registry
 from minitorch_jit.ir.registry import UNKNOWN, OpDef
 from minitorch_jit.ir.schema import Argument, FunctionSchema, match_type, substitute
 from minitorch_jit.ir.types import (
+    DEVICE,
+    DeviceType,
     FloatType,
     IntType,
     ListType,
     NumberType,
     OptionalType,
+    StrType,
     TensorType,
     TupleType,
     Type,
@@ -32,6 +35,7 @@ from minitorch_jit.ir.types import (
     type_of_constant,
 )
 
+from ..devices import is_cpu
 from .errors import SourceRange
 from .types import erase, type_name
 
@@ -65,6 +69,18 @@ def _convert(a: Argument, arg: Arg, rest: Optional[Sequence[Arg]], bindings: Dic
     """How ``arg`` is passed for parameter ``a``: (entry, extra positional args consumed, why not).
     ``rest`` are the positional arguments after it when ``a`` is the last positional parameter."""
     t = arg.value.type
+    device = a.type.elem if isinstance(a.type, OptionalType) else a.type
+    if isinstance(device, DeviceType) and isinstance(t, StrType):  # device="cpu", as TorchScript converts
+        given = arg.value
+        if given.node.kind != "prim::Constant":
+            return None, 0, f"argument '{a.name}' takes a device: a string naming one must be a constant"
+        try:
+            cpu = is_cpu(given.constant)
+        except RuntimeError:
+            return None, 0, f"argument '{a.name}' takes a device, and {given.constant!r} does not name one"
+        if not cpu:
+            return None, 0, f"device {given.constant!r} is not supported: minitorch_jit runs on the CPU only"
+        return ("device", None), 0, ""
     lst = _list_formal(a)
     if lst is not None and arg.empty_list:
         return ("empty_list", lst), 0, ""
@@ -170,6 +186,8 @@ def emit_plan(b: Any, schema: FunctionSchema, plan: List[Entry]) -> List[Value]:
             inputs.append(b.make_list(b.tuple_items(x[0]), x[1]))
         elif kind == "empty_list":
             inputs.append(b.constant([], x))
+        elif kind == "device":
+            inputs.append(b.constant("cpu", DEVICE))
         elif kind == "implicit":
             inputs.append(b.structural(x[1], [x[0]]))
         else:

@@ -26,6 +26,7 @@ from minitorch_jit.ir.types import (
     ANY,
     INT,
     TENSOR,
+    AnyType,
     DictType,
     FloatType,
     IntType,
@@ -35,6 +36,7 @@ from minitorch_jit.ir.types import (
     TensorType,
     TupleType,
     Type,
+    UnionType,
     unify,
 )
 from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
@@ -96,6 +98,10 @@ class FunctionBuilder(ExpressionBuilder):
         self._check_decorators(tree)
         self._type_comment(tree)
         signature = self._parameters(tree)
+        if tree.returns is not None:  # returns of different types may join into an Any or Union result
+            declared = self.annotation(tree.returns)
+            if isinstance(declared, (AnyType, UnionType)):
+                self.declared[RETVAL] = declared
         self.frame.assign(RETURNED, Binding(self.constant(False)))
         if modifier(self.source.fn) == UNUSED:  # TorchScript compiles the function as a raise
             self._raise(self.constant(f"Cannot call @unused methods: {self.source.name} was left out of the "

@@ -25,6 +25,7 @@ from minitorch_jit.ir import Value, registry
 from minitorch_jit.ir.types import (
     BOOL,
     DEVICE,
+    INT,
     SCALARTYPE,
     STR,
     TENSOR,
@@ -49,6 +50,7 @@ from ..ops.containers import ScriptDict, ScriptList
 from ..ops.namespaces import OpNamespace, OpOverloadPacket
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 from ..tensor import Tensor
+from ..tensor_types import LegacyTensorType
 from ..tracer.recorder import is_tracing
 from . import attributes
 from .calls import Arg
@@ -660,6 +662,36 @@ class NTuple(Sugar):
         return b.insert("prim::TupleConstruct", [v] * self.n, [TupleType([v.type] * self.n)]).output
 
 
+class LegacyConstructor(Sugar):
+    """``torch.LongTensor(2, 3)`` (sizes: an uninitialized tensor) and ``torch.LongTensor([1, 2])``
+    (data), TorchScript's two schemas of the legacy constructors, with that type's dtype."""
+
+    SCHEMAS = ("Legacy Tensor Constructor only supports two schemas in TorchScript: 'new(IntArrayRef size, *, "
+               "Device? device=None)', 'new(PyObject* data, *, Device? device=None)'")
+
+    def __init__(self, cls: Any):
+        self.cls = cls
+
+    def describe(self) -> str:
+        return f"torch.{self.cls.__name__}"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        args, kwargs = site.values()
+        for k, a in kwargs.items():
+            if k != "device":
+                b.error(f"{self.SCHEMAS}. Got kwarg {k}", a.where)
+        keywords = dict(kwargs, dtype=Arg(b.constant(self.cls.dtype.name, SCALARTYPE), site.where))
+        name = f"torch.{self.cls.__name__}"
+        if not args:
+            sizes = Arg(b.constant([0], ListType(INT)), site.where)
+            return b.op_call("torch", "empty", [sizes], keywords, site.where, name)
+        if all(isinstance(a.value.type, IntType) for a in args):
+            return b.op_call("torch", "empty", args, keywords, site.where, name)
+        if len(args) > 1:
+            b.error(f"{self.SCHEMAS}. Got multiple positional arguments that were not all integers", site.where)
+        return b.op_call("torch", "tensor", args, keywords, site.where, name)
+
+
 class IgnoredClass(Sugar):
     """A class marked ``@torch.jit.ignore``: Python's, which a script cannot make."""
 
@@ -1208,6 +1240,8 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return OpName(generated[0], generated[1], name)
     if isinstance(obj, DType):
         return b.constant(obj.name, SCALARTYPE)
+    if isinstance(obj, LegacyTensorType):
+        return LegacyConstructor(obj)
     if isinstance(obj, type) and modifier(obj) == IGNORE:
         return IgnoredClass(obj)
     if obj is collections.OrderedDict:  # TorchScript's dicts keep insertion order: an OrderedDict is a dict

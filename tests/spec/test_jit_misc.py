@@ -86,7 +86,7 @@ def test_str_refine_any():
     assert scripted("bar") == "bar"
 
 
-@pytest.mark.xfail(strict=True, reason="typing.Any as a return type (Union/typing helper's area)")
+
 def test_if_returning_any():
     def if_function(inp: torch.Tensor) -> Any:
         if inp.shape[0] == 1:
@@ -138,8 +138,6 @@ def test_list_literal_infer():
     filecheck(str(test_return.graph), "CHECK: Tensor[] = prim::ListConstruct")
 
 
-@pytest.mark.xfail(strict=True, reason="legacy tensor constructors (torch.LongTensor(...)) and float16 are not "
-                                       "in the runtime")
 def test_legacy_tensor_constructor():
     def test_all_dtypes():
         return (torch.BoolTensor([2]), torch.LongTensor([3]), torch.ByteTensor([4]), torch.CharTensor([5]),
@@ -151,13 +149,27 @@ def test_legacy_tensor_constructor():
     def empty_overload():
         return torch.LongTensor(2, 3, 4)
 
-    assert torch.jit.script(empty_overload)().shape == (2, 3, 4)
+    eager, jit = empty_overload(), torch.jit.script(empty_overload)()
+    eager[:] = 1
+    jit[:] = 1
+    same(jit, eager)
+
+    def no_inputs():
+        return torch.DoubleTensor()
+
+    check_script(no_inputs, ())
 
     def multiple_args():
         return torch.LongTensor(1, [2])
 
     with pytest.raises(RuntimeError, match="multiple positional arguments that were not all integers"):
         torch.jit.script(multiple_args)
+
+    def bad_kwarg():
+        return torch.LongTensor(hello="1")
+
+    with pytest.raises(RuntimeError, match="hello"):
+        torch.jit.script(bad_kwarg)
 
 
 @pytest.mark.xfail(strict=True, reason="BroadcastingList2 / _size_2_t annotations (Union/typing helper's area)")

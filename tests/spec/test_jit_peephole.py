@@ -159,8 +159,6 @@ def test_peephole_list_ops():
     filecheck(str(foo.graph), "CHECK: aten::__getitem__")
 
 
-@pytest.mark.xfail(strict=True, reason="isinstance of a Scalar (number) is decided when compiling here; TorchScript "
-                                       "refines it at run time (Union/typing helper's area)")
 def test_peephole_type_refinements():
     def refine(x):
         # type: (Optional[Tensor]) -> Tensor
@@ -210,8 +208,8 @@ def test_short_circuit_optimization():
     filecheck(str(redundant_expressions.graph), "CHECK: aten::eq\nCHECK-NOT: prim::If")
 
 
-@pytest.mark.xfail(strict=True, reason="a convolution's result rank is known here only from its input's rank, "
-                                       "which a module's graph does not know")
+@pytest.mark.xfail(strict=True, reason="PyTorch folds dim() of a conv2d result to 4 though an unbatched (3-d) input "
+                                       "gives a 3-d result; here the rank is known only from the input's")
 def test_conv_dim_folding():
     for mod in (nn.Conv1d, nn.Conv2d, nn.Conv3d):
         class ConvDim(nn.Module):
@@ -502,8 +500,8 @@ def test_peephole_int():
     filecheck(str(foo.graph), "CHECK-NOT: aten::Int")
 
 
-@pytest.mark.xfail(strict=True, reason="peephole does not fold integer add/sub chains with constants "
-                                       "((x + 2) - 3 + 1 -> x)")
+@pytest.mark.xfail(strict=True, reason="integer add/sub chains with constants are not reassociated ((x + 2) - 3 + 1 "
+                                       "-> x); and PyTorch folds int(x / 1) to x, wrong for ints beyond 2**53")
 def test_peephole_arith():
     @torch.jit.script
     def foo(input0: int, input1: int, input2: int, input3: int):

@@ -288,7 +288,6 @@ _TENSOR_LISTS = {"2.5": 2.5, "4": 4, "True": True, "False": False, "[2]": [2], "
 _DTYPES = ["", "float", "double", "half", "uint8", "int8", "short", "int", "long"]
 
 
-@pytest.mark.xfail(strict=True, reason="float16 (torch.half) is not a dtype of the runtime")
 def test_torch_tensor():
     for text, data in _TENSOR_LISTS.items():
         for dtype in _DTYPES:
