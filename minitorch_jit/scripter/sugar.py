@@ -369,13 +369,15 @@ class ModuleValue(Sugar):
         b.error(f"module '{type(m).__name__}' has no attribute '{name}'", where)
 
     def _own_tensors(self, b: Any, name: str) -> Optional[Value]:
-        """A list or tuple (an attribute, or a property) of the module's own parameters and
-        buffers, like the recurrent layers' ``_flat_weights``: a list of those graph inputs,
-        so a call reads them as they are then."""
+        """A list or tuple (an attribute, or a property of nn's own layers, like the recurrent
+        layers' ``_flat_weights``) of the module's own parameters and buffers: a list of those
+        graph inputs, so a call reads them as they are then. (A user's property is never run
+        when scripting.)"""
         m = self.module
+        prop = inspect.getattr_static(type(m), name, None)
         if name in m.__dict__:
             value = m.__dict__[name]
-        elif isinstance(inspect.getattr_static(type(m), name, None), property):
+        elif isinstance(prop, property) and getattr(prop.fget, "__module__", "").startswith(_NN_PACKAGE):
             value = getattr(m, name)
         else:
             return None
@@ -486,6 +488,7 @@ def compare_modules(b: Any, op: ast.cmpop, left: Any, right: Any, where: SourceR
     return b.compare(op, b.to_value(left, where), b.to_value(right, where), where)
 
 
+_NN_PACKAGE = nn_module.__name__ + "."
 _CONTAINER_MODULES = {"minitorch_jit.nn.containers", "minitorch_jit.runtime.compiled", "minitorch_jit.nn.module"}
 
 
