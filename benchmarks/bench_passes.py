@@ -36,11 +36,13 @@ def programs() -> List[Tuple[str, Callable[[], Any], Tuple[Any, ...], int]]:
     torch.manual_seed(0)
     net = LeNet().eval()
     return [
-        ("dumb_function (64, 64)", lambda: torch.trace(dumb_function, torch.ones(2, 2)), (torch.randn(64, 64),), 2000),
-        ("ratio_iou (10,)", lambda: torch.trace(ratio_iou, tuple(torch.rand(10) for _ in range(8))),
+        ("dumb_function (64, 64)", lambda: torch.jit.trace(dumb_function, torch.ones(2, 2)),
+         (torch.randn(64, 64),), 2000),
+        ("ratio_iou (10,)", lambda: torch.jit.trace(ratio_iou, tuple(torch.rand(10) for _ in range(8))),
          tuple(torch.rand(10) for _ in range(8)), 500),
-        ("lunif2 (256, 32)", lambda: torch.trace(lunif2, torch.randn(256, 32)), (torch.randn(256, 32),), 50),
-        ("LeNet (8, 1, 28, 28)", lambda: torch.trace(net, torch.randn(8, 1, 28, 28)), (torch.randn(8, 1, 28, 28),), 20),
+        ("lunif2 (256, 32)", lambda: torch.jit.trace(lunif2, torch.randn(256, 32)), (torch.randn(256, 32),), 50),
+        ("LeNet (8, 1, 28, 28)", lambda: torch.jit.trace(net, torch.randn(8, 1, 28, 28)),
+         (torch.randn(8, 1, 28, 28),), 20),
         ("loops IR (16,), n=100", lambda: script_from_ir(LOOPS, "loops"), (torch.randn(16), 100, True), 200),
     ]
 

@@ -29,9 +29,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 import numpy as np
 
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import Graph, Node, Value
+from minitorch_jit.ir.graph import Graph, Node, Value, note_source
 from minitorch_jit.ir.printer import print_graph
-from minitorch_jit.ir.types import TensorType, Type, type_of_constant
+from minitorch_jit.ir.types import KERNEL_DTYPES, TensorType, Type, type_of_constant
 
 from .llvm import kernel as kernels
 from .llvm.cache import KernelCache, default_cache
@@ -44,7 +44,7 @@ log = logging.getLogger("minitorch_jit")
 # group's shape (None: C order, allocated as it is)
 Output = Tuple[Tuple[int, ...], np.dtype, Optional[Tuple[int, ...]]]
 
-SUPPORTED = {np.dtype(d): d for d in ("bool", "int32", "int64", "float32", "float64")}
+SUPPORTED = {np.dtype(d): d for d in KERNEL_DTYPES}
 # A kernel runs on the thread pool when its work is at least that of a kernel streaming 9
 # arrays (ratio_iou) over PARALLEL_MIN elements; smaller ones run inline on the calling thread.
 # Work per element counts each array read or written once and each math function call (exp,
@@ -109,7 +109,11 @@ def run_eagerly(graph: Graph, args: Sequence[Any]) -> Any:
         if node.kind == "prim::Constant":
             env[node.output] = node.output.constant
         else:
-            env[node.output] = registry.node_op(node).kernel(*[env[v] for v in node.inputs])
+            try:
+                env[node.output] = registry.node_op(node).kernel(*[env[v] for v in node.inputs])
+            except Exception as e:
+                note_source(e, node.source)
+                raise
     outs = tuple(np.array(env[v], order="K") for v in graph.outputs)
     return outs[0] if len(outs) == 1 else outs
 

@@ -6,15 +6,20 @@
 import minitorch_jit as torch
 from minitorch_jit.bench.programs.rnn_module import RNN
 
+INPUTS, HIDDEN, OUTPUTS = 3, 16, 2
+
+
+def make_rnn() -> RNN:
+    torch.manual_seed(0)
+    return RNN(torch.randn(INPUTS, HIDDEN) * 0.5, torch.randn(HIDDEN, HIDDEN) * 0.2, torch.randn(HIDDEN, OUTPUTS),
+               torch.zeros(HIDDEN), torch.zeros(OUTPUTS))
+
 
 def main() -> None:
-    torch.manual_seed(0)
-    inputs, hidden, outputs = 3, 16, 2
-    rnn = RNN(torch.randn(inputs, hidden) * 0.5, torch.randn(hidden, hidden) * 0.2, torch.randn(hidden, outputs),
-              torch.zeros(hidden), torch.zeros(outputs))
+    rnn = make_rnn()
     print(rnn.graph)
     print(rnn.code)
-    y, h = rnn(torch.randn(25, 4, inputs), torch.zeros(4, hidden))   # 25 steps: prints at steps 0, 10 and 20
+    y, h = rnn(torch.randn(25, 4, INPUTS), torch.zeros(4, HIDDEN))   # 25 steps: prints at steps 0, 10 and 20
     print(f"y: {tuple(y.shape)}, h: {tuple(h.shape)}")
 
 

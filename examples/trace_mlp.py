@@ -16,7 +16,7 @@ from minitorch_jit.bench.programs.mlp import mlp
 def main() -> None:
     torch.manual_seed(0)
     model = mlp()
-    traced = torch.trace(model, torch.randn(8, 8))
+    traced = torch.jit.trace(model, torch.randn(8, 8))
     print(traced.graph)
     print(traced.code)
 

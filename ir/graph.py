@@ -9,6 +9,7 @@ parameters are the trip counter and the loop-carried values.
 """
 from __future__ import annotations
 
+import builtins
 import contextlib
 import heapq
 import re
@@ -20,6 +21,19 @@ _NUMERIC = re.compile(r"^\d+$")
 _SUFFIX = re.compile(r"^(.*)\.(\d+)$")
 
 SUBGRAPH = "Subgraph"  # attribute holding a node's subgraph (fusion groups, calls)
+# attribute holding the Python callable a prim::PythonOp calls (a function left out of a script
+# with @torch.jit.ignore): held by reference, never printed, so a graph with one is not saved
+PYTHON_OBJECT = "PythonObject"
+# Calls of compiled code, each holding the callee's graph: a function, or a module's method
+# (whose graph takes the method's arguments, then the module's attributes it reads). The
+# two run alike; the kind says which the program called, as TorchScript's graphs say. (A
+# prim::CallMethod without a graph calls a method of an object by name: see object_nodes.)
+CALLS = frozenset({"prim::CallFunction", "prim::CallMethod"})
+
+
+def is_call(node: "Node") -> bool:
+    """A call of compiled code whose graph the node holds (inlined, run as a subgraph)."""
+    return node.kind in CALLS and SUBGRAPH in node.attrs
 
 
 def _split_suffix(name: str) -> Optional[Tuple[str, int]]:
@@ -31,13 +45,35 @@ def _split_suffix(name: str) -> Optional[Tuple[str, int]]:
 
 
 class SourceLocation(NamedTuple):
-    """Where a node came from in the user's source."""
+    """Where a node came from in the user's source: ``col`` is 1-based; the span ends on
+    ``end_line`` before the 1-based column ``end_col + 1`` (0 when the frontend did not say),
+    inside the function named ``function``; ``caller`` is the call it was inlined from, if
+    any. Text shows only ``file:line:col``."""
     file: str
     line: int
     col: int
+    end_line: int = 0
+    end_col: int = 0
+    function: str = ""
+    caller: Optional["SourceLocation"] = None
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
+
+
+def note_source(error: BaseException, source: Optional[SourceLocation]) -> None:
+    """Remember on ``error`` where the op that raised it came from, for code that runs a node
+    without a line of generated code of its own (a fusion group's size checks and eager
+    fallback): the innermost such note is kept."""
+    if source is not None and getattr(error, ERROR_SOURCE, None) is None:
+        try:
+            setattr(error, ERROR_SOURCE, source)
+        except AttributeError:  # an exception type with __slots__: nothing to note it on
+            pass
+
+
+# the attribute :func:`note_source` sets
+ERROR_SOURCE = "_minitorch_jit_source"
 
 
 class Use(NamedTuple):
@@ -496,6 +532,12 @@ class Graph:
 
     def __repr__(self) -> str:
         return str(self)
+
+    def str(self, print_source_ranges: bool = True) -> "builtins.str":
+        """PyTorch's ``graph.str()``: the text, each node followed by the ``# file:line:col``
+        it came from (``str(graph)`` leaves them out)."""
+        from .printer import print_graph
+        return print_graph(self, show_source=print_source_ranges)
 
 
 def _clone_nodes(graph: Graph, nodes: Sequence[Node], env: Dict[Value, Value],

@@ -10,6 +10,7 @@ kernels are put in by ``minitorch_jit.ops`` when it is imported.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .schema import FunctionSchema, match_schema, parse_schema, substitute, with_defaults
@@ -55,6 +56,27 @@ class OpDef:
     # A ``Tensor[]`` result is a tuple in Python, as ``torch.where(cond)`` returns (scripted
     # code sees the list the schema says, as in TorchScript).
     tuple_result: bool = False
+    # Runs at most once per call of the compiled function for each node that calls it (a
+    # warning inside a loop is shown once, as TorchScript shows it); it has no outputs.
+    once_per_call: bool = False
+    # Other names of keyword arguments, (the name a caller may use, the schema's name):
+    # torch.dropout's flag is ``train`` where F.dropout's is ``training``.
+    keyword_aliases: Tuple[Tuple[str, str], ...] = ()
+    # The gradient formula (the role of PyTorch's derivatives.yaml), put beside the op by
+    # ``ops.declare.derivative``: ``formula(ctx, grad)`` returns one gradient (or None) per
+    # argument, ``ctx[i]`` being argument i and ``ctx.out`` the result; ``grad`` is a list for
+    # ops with several results. ``differentiable=False``: results never require grad (detach,
+    # comparisons, random draws, factories).
+    derivative: Optional[Callable[..., Any]] = None
+    differentiable: bool = True
+    backward_name: Optional[str] = None  # the node's name when not <Op>Backward0
+    # What runs instead when the call will be recorded for autograd (bound arguments in,
+    # result out), for an op whose gradient needs what its kernel does not return: dropout
+    # runs native_dropout, which also returns its mask.
+    when_recorded: Optional[Callable[[List[Any]], Any]] = None
+    # The bool argument without which the op writes nothing (batch_norm's running statistics
+    # are written only when ``training``): version counters are bumped only for real writes.
+    writes_if: Optional[str] = None
 
     @property
     def name(self) -> str:
@@ -64,15 +86,45 @@ class OpDef:
     def qualified_name(self) -> str:
         return self.schema.qualified_name
 
-    @property
+    @cached_property
     def inplace(self) -> bool:
         """Writes into an argument (``Tensor(a!)`` in the schema)."""
         return any(a.mutates for a in self.schema.arguments)
 
-    @property
+    @cached_property
     def view(self) -> bool:
         """Its output shares memory with an input (``-> Tensor(a)``)."""
         return any(r.alias is not None and not r.mutates for r in self.schema.returns)
+
+    @cached_property
+    def written(self) -> Tuple[int, ...]:
+        """Indices of the arguments it writes into."""
+        return tuple(i for i, a in enumerate(self.schema.arguments) if a.mutates)
+
+    @cached_property
+    def writes_if_arg(self) -> Optional[int]:
+        return next((i for i, a in enumerate(self.schema.arguments) if a.name == self.writes_if), None)
+
+    @cached_property
+    def view_arg(self) -> Optional[int]:
+        """The argument its result is a view of (None when it makes no view)."""
+        if not self.view:
+            return None
+        alias = next(r.alias for r in self.schema.returns if r.alias is not None and not r.mutates)
+        return next((i for i, a in enumerate(self.schema.arguments) if a.alias == alias), None)
+
+    @cached_property
+    def requires_grad_arg(self) -> Optional[int]:
+        """The index of a factory's ``requires_grad`` argument."""
+        return next((i for i, a in enumerate(self.schema.arguments) if a.name == "requires_grad"), None)
+
+    @cached_property
+    def node_name(self) -> str:
+        """Its backward node's name, as PyTorch names them: ``MulBackward0``."""
+        if self.backward_name:
+            return self.backward_name
+        base = self.name.split("::")[1].rstrip("_")
+        return "".join(w[:1].upper() + w[1:] for w in base.split("_")) + "Backward0"
 
     @property
     def pure(self) -> bool:
@@ -83,6 +135,9 @@ class OpDef:
                       ) -> Optional[Dict[str, Any]]:
         """The keyword arguments less this overload's selector, or None when the selector's
         value (``value_of`` an argument) picks another overload."""
+        if self.keyword_aliases:
+            aliases = dict(self.keyword_aliases)
+            kwargs = {aliases.get(k, k): v for k, v in kwargs.items()}
         if self.selector is None:
             return kwargs
         name, picks = self.selector
@@ -108,7 +163,7 @@ _BY_QUALIFIED: Dict[str, OpDef] = {}
 _PYTHON: Dict[Tuple[str, str], List[OpDef]] = {}
 _NODE_CACHE: Dict[Tuple[str, Tuple[Type, ...]], Optional[OpDef]] = {}
 
-NAMESPACES = ("torch", "Tensor", "functional", "operator", "math", "builtins", "list", "str")
+NAMESPACES = ("torch", "Tensor", "functional", "operator", "math", "builtins", "list", "str", "dict", "jit")
 
 
 def register(schema: str, kernel: Callable[..., Any], **fields: Any) -> OpDef:
@@ -146,8 +201,15 @@ def is_registered(name: str) -> bool:
     return name in _OPS
 
 
+# torch.ops.aten.<name>, torch.ops.prim.<name>: every overload of the op of that name
+OP_NAMESPACES = ("aten", "prim")
+
+
 def python_overloads(namespace: str, name: str) -> List[OpDef]:
-    """The overloads reachable as ``<namespace>.<name>``, in declaration order."""
+    """The overloads reachable as ``<namespace>.<name>``, in declaration order (for an op
+    namespace, ``aten``, those of the op ``aten::<name>``)."""
+    if namespace in OP_NAMESPACES:
+        return overloads(f"{namespace}::{name}")
     return _PYTHON.get((namespace, name), [])
 
 

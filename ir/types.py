@@ -5,25 +5,30 @@ Plain data: nothing here knows numpy. Dtypes are named by their numpy names
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence, Tuple
+from typing import Callable, Iterable, Optional, Sequence, Tuple
 
 # ---------------------------------------------------------------------------------------------
 # dtypes
 
-DTYPES = ("bool", "int32", "int64", "float32", "float64")
-SHORT_NAME = {"bool": "Bool", "int32": "Int", "int64": "Long", "float32": "Float", "float64": "Double"}
+DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64")
+SHORT_NAME = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+              "float16": "Half", "float32": "Float", "float64": "Double"}
 FROM_SHORT_NAME = {v: k for k, v in SHORT_NAME.items()}
 DEFAULT_FLOAT = "float32"
 DEFAULT_INT = "int64"
-_RANK = {d: i for i, d in enumerate(DTYPES)}
+# The dtypes fused kernels compute in (the LLVM lowering's); tensors of the others run eagerly.
+KERNEL_DTYPES = ("bool", "int32", "int64", "float32", "float64")
+_FLOATS = ("float16", "float32", "float64")
+_INTS = ("uint8", "int8", "int16", "int32", "int64")
+_BITS = {"uint8": 8, "int8": 8, "int16": 16, "int32": 32, "int64": 64, "float16": 16, "float32": 32, "float64": 64}
 
 
 def is_float(dtype: str) -> bool:
-    return dtype in ("float32", "float64")
+    return dtype in _FLOATS
 
 
 def is_integral(dtype: str, include_bool: bool = False) -> bool:
-    return dtype in ("int32", "int64") or (include_bool and dtype == "bool")
+    return dtype in _INTS or (include_bool and dtype == "bool")
 
 
 def category(dtype: str) -> int:
@@ -32,12 +37,19 @@ def category(dtype: str) -> int:
 
 
 def promote_types(a: Optional[str], b: Optional[str]) -> Optional[str]:
-    """torch.promote_types on our dtypes (the lattice is a chain, so it is the larger one)."""
-    if a is None:
+    """torch.promote_types on our dtypes: the higher category; in one category the wider
+    dtype, except that uint8 and int8 meet in int16 (neither holds the other's values)."""
+    if a is None or a == b:
         return b
     if b is None:
         return a
-    return a if _RANK[a] >= _RANK[b] else b
+    if category(a) != category(b):
+        return a if category(a) > category(b) else b
+    if {a, b} == {"uint8", "int8"}:
+        return "int16"
+    if "uint8" in (a, b):  # and a wider signed int
+        return b if a == "uint8" else a
+    return a if _BITS[a] >= _BITS[b] else b
 
 
 def scalar_dtype(pytype: type) -> str:
@@ -106,6 +118,12 @@ class Type:
         """True when a value of this type may be used where ``other`` is expected."""
         if self == other or isinstance(other, AnyType):
             return True
+        if isinstance(self, UnionType):
+            return all(m.is_subtype_of(other) for m in self.types)
+        if isinstance(other, UnionType):
+            if isinstance(self, OptionalType):
+                return NONE.is_subtype_of(other) and self.elem.is_subtype_of(other)
+            return any(self.is_subtype_of(m) for m in other.types)
         if isinstance(other, OptionalType):
             return isinstance(self, NoneType) or self.is_subtype_of(other.elem) or (
                 isinstance(self, OptionalType) and self.elem.is_subtype_of(other.elem))
@@ -237,10 +255,33 @@ class ListType(Type):
         return f"{self.elem}[]"
 
     def is_subtype_of(self, other: Type) -> bool:
-        # Covariant, unlike TorchScript's lists: Float(2)[] is a Tensor[]. The refinements are
-        # facts about the values, and no op here stores through a list of a wider type.
+        # Invariant, as TorchScript's lists, but for tensor refinements: Float(2)[] is a
+        # Tensor[] (the refinements are facts about the values), while an int[] is not an
+        # int?[], since a store through the wider type would break the narrower one's promise.
         if isinstance(other, ListType):
-            return self.elem.is_subtype_of(other.elem)
+            return _refines(self.elem, other.elem)
+        return super().is_subtype_of(other)
+
+
+class DictType(Type):
+    """``Dict[K, V]``: keys of a hashable kind (str, int, float, bool), printed as TorchScript
+    prints it in graphs, ``Dict(str, Tensor)``. Invariant like lists (see :class:`ListType`)."""
+
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: Type, value: Type):
+        self.key = key
+        self.value = value
+
+    def _key(self) -> tuple:
+        return (self.key, self.value)
+
+    def __str__(self) -> str:
+        return f"Dict({self.key}, {self.value})"
+
+    def is_subtype_of(self, other: Type) -> bool:
+        if isinstance(other, DictType):
+            return _refines(self.key, other.key) and _refines(self.value, other.value)
         return super().is_subtype_of(other)
 
 
@@ -262,6 +303,24 @@ class TupleType(Type):
         return super().is_subtype_of(other)
 
 
+def _refines(a: Type, b: Type) -> bool:
+    """Element types of invariant containers: equal, or the same but for tensor refinements
+    (``Float(2)`` in ``Tensor``, ``Float(2)[]`` in ``Tensor[]``); anything is an ``Any``."""
+    if a == b or isinstance(b, AnyType):
+        return True
+    if isinstance(a, TensorType) and isinstance(b, TensorType):
+        return a.is_subtype_of(b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (ListType, OptionalType)):
+        return _refines(a.elem, b.elem)  # type: ignore[attr-defined]
+    if isinstance(a, DictType):
+        return a.is_subtype_of(b)
+    if isinstance(a, TupleType):
+        return a.is_subtype_of(b)  # tuples are immutable: covariant
+    return False
+
+
 class OptionalType(Type):
     __slots__ = ("elem",)
 
@@ -273,6 +332,76 @@ class OptionalType(Type):
 
     def __str__(self) -> str:
         return f"{self.elem}?"
+
+
+class UnionType(Type):
+    """``Union[int, str]``: a value of one of its member types, known at run time only
+    (``isinstance`` refines it). Built with :func:`union_of`, which gives it TorchScript's
+    normal form: nested unions and Optionals flattened, members that are subtypes of others
+    dropped, and members sorted as c10 sorts them (by kind, then by name), so that
+    ``Union[str, int]`` and ``Union[int, str]`` are one type. Printed ``Union(int, str)``
+    in graphs, as TorchScript prints it (``Union[int, str]`` in code and messages)."""
+
+    __slots__ = ("types",)
+
+    def __init__(self, types: Sequence[Type]):
+        self.types = tuple(types)
+
+    def _key(self) -> tuple:
+        return self.types
+
+    def __str__(self) -> str:
+        return "Union(" + ", ".join(str(t) for t in self.types) + ")"
+
+
+# c10's TypeKind order, which decides the order of a union's members
+_KIND_ORDER = ("AnyType", "TensorType", "TupleType", "ListType", "NumberType", "FloatType", "IntType", "NoneType",
+               "StrType", "BoolType", "OptionalType", "DeviceType", "ScalarTypeType", "UnionType")
+
+
+def _kind_rank(t: Type) -> int:
+    name = type(t).__name__
+    return _KIND_ORDER.index(name) if name in _KIND_ORDER else len(_KIND_ORDER)
+
+
+def union_of(types: Sequence[Type]) -> Type:
+    """The union of ``types`` in normal form: ``Union[int]`` is ``int``, ``Union[int, None]``
+    is ``int?``, ``Union[Union[int, str], float]`` is ``Union(float, int, str)``,
+    ``Union[Tuple[int?, int], Tuple[int, int]]`` is ``(int?, int)``."""
+    flat: list = []
+    for t in types:
+        if isinstance(t, UnionType):
+            flat.extend(t.types)
+        elif isinstance(t, OptionalType):
+            flat.extend(union_members(t))
+        else:
+            flat.append(t)
+    if any(isinstance(t, AnyType) for t in flat):
+        return ANY
+    kept: list = []
+    for t in flat:
+        if any(t == k for k in kept):
+            continue
+        if any(t.is_subtype_of(k) for k in kept):
+            continue
+        kept = [k for k in kept if not k.is_subtype_of(t)] + [t]
+    if len(kept) == 1:
+        return kept[0]
+    others = [t for t in kept if not isinstance(t, NoneType)]
+    if len(kept) == 2 and len(others) == 1:
+        return OptionalType(others[0])
+    return UnionType(sorted(kept, key=lambda t: (_kind_rank(t), str(t))))
+
+
+def union_members(t: Type) -> Tuple[Type, ...]:
+    """The types a value of type ``t`` may have at run time: a union's members, an
+    Optional's element and None, else ``t`` itself."""
+    if isinstance(t, UnionType):
+        return t.types
+    if isinstance(t, OptionalType):
+        inner = union_members(t.elem)
+        return inner + (() if any(isinstance(m, NoneType) for m in inner) else (NONE,))
+    return (t,)
 
 
 class TypeVar(Type):
@@ -320,6 +449,12 @@ def unify(a: Type, b: Type) -> Optional[Type]:
         else:
             sizes = tuple(x if x == y else None for x, y in zip(a.sizes, b.sizes))
         return TensorType(dtype, sizes, sizes is not None and a.contiguous and b.contiguous)
+    if isinstance(a, UnionType) or isinstance(b, UnionType):
+        if a.is_subtype_of(b):
+            return b
+        if b.is_subtype_of(a):
+            return a
+        return None  # TorchScript does not widen to a union that was not declared
     if isinstance(a, NoneType) and not isinstance(b, NoneType):
         return b if isinstance(b, OptionalType) else OptionalType(b)
     if isinstance(b, NoneType):
@@ -335,6 +470,9 @@ def unify(a: Type, b: Type) -> Optional[Type]:
         if elem is not None and isinstance(elem, TensorType):
             return ListType(elem)
         return None
+    if isinstance(a, DictType) and isinstance(b, DictType) and a.key == b.key:
+        value = unify(a.value, b.value)
+        return DictType(a.key, value) if value is not None and isinstance(value, TensorType) else None
     if isinstance(a, TupleType) and isinstance(b, TupleType) and len(a.elems) == len(b.elems):
         elems = [unify(x, y) for x, y in zip(a.elems, b.elems)]
         return None if any(e is None for e in elems) else TupleType(elems)
@@ -343,6 +481,92 @@ def unify(a: Type, b: Type) -> Optional[Type]:
     if isinstance(b, NumberType) and isinstance(a, (IntType, FloatType)):
         return b
     return None
+
+
+def _has_any(t: Type) -> bool:
+    if isinstance(t, AnyType):
+        return True
+    if isinstance(t, (ListType, OptionalType)):
+        return _has_any(t.elem)
+    if isinstance(t, TupleType):
+        return any(_has_any(e) for e in t.elems)
+    if isinstance(t, UnionType):
+        return any(_has_any(m) for m in t.types)
+    return False
+
+
+def _is_instance(t: Type, u: Type) -> bool:
+    """Is every value of static type ``t`` (not a union) an instance of ``u`` for
+    ``isinstance``? ``List[Any]`` is bare ``list``, ``Tuple[()]`` bare ``tuple``."""
+    if isinstance(u, ListType) and isinstance(u.elem, AnyType):
+        return isinstance(t, ListType)
+    if isinstance(u, TupleType) and not u.elems:
+        return isinstance(t, TupleType)
+    if isinstance(u, IntType):
+        return isinstance(t, (IntType, BoolType))  # bool is an int in Python
+    return t.is_subtype_of(u)
+
+
+def isinstance_split(t: Type, targets: Sequence[Type]) -> Optional[Tuple[Tuple[Type, ...], Tuple[Type, ...]]]:
+    """``isinstance(x, targets)`` for ``x`` of static type ``t``: the members of ``t`` (see
+    :func:`union_members`) for which it holds and those for which it does not, or None when
+    the type cannot tell (``Any``, which only the value can).
+
+    >>> isinstance_split(union_of([INT, ListType(INT)]), [INT, FLOAT])
+    ((int,), (int[],))
+    """
+    members = union_members(t)
+    if any(_has_any(m) for m in members):
+        return None
+    yes = tuple(m for m in members if any(_is_instance(m, u) for u in targets))
+    return yes, tuple(m for m in members if m not in yes)
+
+
+def annotation_str(t: Type) -> str:
+    """``t`` as Python annotations write it (TorchScript's ``annotation_str``):
+    ``List[int]``, ``Optional[int]``, ``Tuple[int, str]``, ``Union[int, NoneType, str]``."""
+    if isinstance(t, TensorType):
+        return "Tensor"
+    if isinstance(t, ListType):
+        return f"List[{annotation_str(t.elem)}]"
+    if isinstance(t, OptionalType):
+        return f"Optional[{annotation_str(t.elem)}]"
+    if isinstance(t, TupleType):
+        return "Tuple[" + ", ".join(annotation_str(e) for e in t.elems) + "]" if t.elems else "Tuple[()]"
+    if isinstance(t, UnionType):
+        return "Union[" + ", ".join(annotation_str(m) for m in t.types) + "]"
+    return str(t)
+
+
+def value_has_type(value: object, t: Type, is_tensor: "Callable[[object], bool]") -> bool:
+    """Whether a run-time value is a ``t``, as ``isinstance`` and ``torch.jit.isinstance``
+    decide it: containers by their elements (an empty list is a list of anything), an int is
+    not a float nor a bool an int (TorchScript's types, not Python's tower). ``is_tensor``
+    says what a tensor is where the value lives (a Tensor for users, an array in graphs)."""
+    if isinstance(t, AnyType):
+        return True
+    if isinstance(t, TensorType):
+        return is_tensor(value)
+    if isinstance(t, (UnionType, OptionalType)):
+        return any(value_has_type(value, m, is_tensor) for m in union_members(t))
+    if isinstance(t, NoneType):
+        return value is None
+    if isinstance(t, BoolType):
+        return isinstance(value, bool)
+    if isinstance(t, IntType):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(t, FloatType):
+        return isinstance(value, float)
+    if isinstance(t, NumberType):
+        return isinstance(value, (int, float))
+    if isinstance(t, StrType):
+        return isinstance(value, str)
+    if isinstance(t, ListType):
+        return isinstance(value, list) and all(value_has_type(v, t.elem, is_tensor) for v in value)
+    if isinstance(t, TupleType):
+        return isinstance(value, tuple) and len(value) == len(t.elems) and \
+            all(value_has_type(v, e, is_tensor) for v, e in zip(value, t.elems))
+    return False
 
 
 def type_of_constant(value: object) -> Type:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 import numpy as np
 
@@ -85,7 +85,7 @@ def format_array(a: np.ndarray, prefix: str = "tensor(") -> str:
     return rec(a, 0)
 
 
-def tensor_repr(a: np.ndarray, requires_grad: bool = False) -> str:
+def tensor_repr(a: np.ndarray, requires_grad: bool = False, grad_fn: Optional[str] = None) -> str:
     suffixes = []
     if a.size == 0:
         body = "[]"
@@ -95,7 +95,9 @@ def tensor_repr(a: np.ndarray, requires_grad: bool = False) -> str:
         body = format_array(a)
     if a.dtype.name not in ("float32", "int64", "bool"):
         suffixes.append(f"dtype=torch.{a.dtype.name}")
-    if requires_grad:
+    if grad_fn is not None:
+        suffixes.append(f"grad_fn=<{grad_fn}>")
+    elif requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes("tensor(" + body, suffixes)
 

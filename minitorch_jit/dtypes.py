@@ -38,6 +38,10 @@ float32 = float = BY_NAME["float32"]
 float64 = double = BY_NAME["float64"]
 int64 = long = BY_NAME["int64"]
 int32 = int = BY_NAME["int32"]
+int16 = short = BY_NAME["int16"]
+int8 = BY_NAME["int8"]
+uint8 = BY_NAME["uint8"]
+float16 = half = BY_NAME["float16"]
 bool = BY_NAME["bool"]  # noqa: A001 - PyTorch's name
 
 
@@ -69,3 +73,13 @@ def to_dtype(value: Any) -> dtype:
 def get_default_dtype() -> dtype:
     """Always float32: like PyTorch's default, and not settable here."""
     return float32
+
+
+_LEGACY = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+           "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+           "bool": "BoolTensor"}
+
+
+def legacy_type_name(name: str) -> str:
+    """``torch.FloatTensor`` for float32: the name PyTorch's messages and ``Tensor.type()`` use."""
+    return "torch." + _LEGACY.get(name, name)

@@ -45,9 +45,9 @@ from minitorch_jit.ir.graph import SUBGRAPH, Graph, Node, Value
 from minitorch_jit.ir.types import SCALARTYPE, BoolType, FloatType, IntType, TensorType, is_float
 
 # Nodes the IR itself defines (not registry ops) that compute their outputs and nothing else
-_STRUCTURAL_PURE = ("prim::Constant", "prim::TupleUnpack", "prim::ListUnpack")
+_STRUCTURAL_PURE = ("prim::Constant", "prim::TupleUnpack", "prim::ListUnpack", "prim::isinstance")
 # Of those, the ones that cannot fail for well-typed inputs (a list may have another length)
-_STRUCTURAL_TOTAL = ("prim::Constant", "prim::TupleUnpack")
+_STRUCTURAL_TOTAL = ("prim::Constant", "prim::TupleUnpack", "prim::isinstance")
 # Reductions are dry-run on inputs of at most this many elements
 _MAX_DRY_RUN = 4096
 

@@ -70,7 +70,17 @@ from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
 from minitorch_jit.ir.printer import node_line
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import DTYPES, BoolType, FloatType, IntType, NoneType, NumberType, StrType, TensorType, Type
+from minitorch_jit.ir.types import (
+    KERNEL_DTYPES,
+    BoolType,
+    FloatType,
+    IntType,
+    NoneType,
+    NumberType,
+    StrType,
+    TensorType,
+    Type,
+)
 
 from .alias_analysis import alias_db
 from .effects import has_effects, raises_on_values, require_ops
@@ -247,8 +257,9 @@ class _Fuser:
             if isinstance(t, TensorType):
                 if t.dtype is None:
                     return f"the dtype of %{v.name or '?'} is unknown"
-                if t.dtype not in DTYPES:
-                    return f"dtype {t.dtype} is not supported by the fuser"
+                if t.dtype not in KERNEL_DTYPES:
+                    return f"dtype {t.dtype} is not supported by the fuser (its kernels compute in " \
+                        f"{', '.join(KERNEL_DTYPES)})"
             elif v in node.inputs and not isinstance(t, _SCALARS) and not (
                     v.node.kind == "prim::Constant" and isinstance(t, (NoneType, StrType))):
                 return f"its argument %{v.name or '?'} of type {t} is not a number or a constant"

@@ -151,7 +151,7 @@ def real_scripted_module() -> ScriptModule:
 def tiny_mlp() -> ScriptModule:
     torch.manual_seed(0)
     m = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).eval()
-    return torch.trace(m, torch.randn(2, 3))
+    return torch.jit.trace(m, torch.randn(2, 3))
 
 
 # -- taking archives apart --------------------------------------------------------------------------

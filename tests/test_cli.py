@@ -3,6 +3,7 @@ fast: tests do not time), bad options are clear errors, and the DOT they write i
 import importlib.metadata
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,6 +95,8 @@ def test_bench_quick_runs_and_its_numbers_are_sane(tmp_path):
             eager = w["systems"]["eager"]["median_seconds"]
             assert s["speedup"] == pytest.approx(eager / s["median_seconds"])
     assert (tmp_path / "bench.svg").read_text().lstrip().startswith("<?xml")
+    assert f"as JSON to {tmp_path / 'bench.json'}\n" in out.stdout
+    assert f"wrote the chart of the speedups to {tmp_path / 'bench.svg'}\n" in out.stdout
 
 
 @pytest.mark.parametrize("args, message", [
@@ -228,7 +231,7 @@ def test_show_without_shapes_prints_the_graph_and_code_and_says_what_shapes_add(
 @pytest.mark.parametrize("target, args, message", [
     ("examples/nowhere.py", [], "no such file: examples/nowhere.py"),
     ("examples/ratio_iou.py:iou", [], "has no 'iou'; its functions: ratio_iou, main"),
-    ("examples/peephole.py", [], "has no @script functions: name one as examples/peephole.py:NAME"),
+    ("examples/trace_lenet.py:Net", [], "has no 'Net'; its functions: main; its module classes: LeNet"),
     ("examples/rnn_module.py:RNN", [], "RNN is a module class whose constructor needs arguments"),
     ("examples/ratio_iou.py:ratio_iou", ["--shapes", "8,x"], "'8,x' is not a shape"),
     ("examples/ratio_iou.py:ratio_iou", ["--shapes", "8;8"], "the example inputs do not fit ratio_iou"),
@@ -286,3 +289,73 @@ def test_dot_of_control_flow_draws_blocks_as_clusters_with_their_results_flowing
     assert len(dashed) == 2  # the block's results, %t and %1, back to the loop
     # edges are all written outside the clusters: one inside would pull an outer node in
     assert not block.get_edges()
+
+
+# what `show FILE.py` finds in each shipped example: what it scripts, traces or prints the graph of
+EXAMPLES_SHOW = {
+    "lstm_cell.py": ["lstm_cell"], "normalization.py": ["softmax", "layer_norm"], "peephole.py": ["dumb_function"],
+    "pointwise.py": ["square5", "gelu"], "ratio_iou.py": ["ratio_iou"], "rnn_module.py": ["make_rnn()"],
+    "script_vs_trace.py": ["my_function"], "trace_lenet.py": ["LeNet()"], "trace_mlp.py": ["mlp()"],
+    "uniformity_loss.py": ["lunif2"], "train_mlp.py": ["make_model()"], "train_lenet.py": ["LeNet()"],
+}
+
+
+def test_the_table_of_examples_is_every_example():
+    assert sorted(EXAMPLES_SHOW) == sorted(p.name for p in (ROOT / "examples").glob("*.py"))
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES_SHOW))
+def test_show_on_each_example_finds_what_it_scripts_and_traces(example, capsys):
+    assert main(["show", str(ROOT / "examples" / example)]) == 0
+    out = capsys.readouterr().out
+    assert re.findall(r"^== (.*): graph ==$", out, re.M) == EXAMPLES_SHOW[example]
+    assert "not shown" not in out
+
+
+def test_show_finds_a_module_class_by_what_the_file_traces_and_reports_one_it_cannot_make(tmp_path, capsys):
+    source = tmp_path / "models.py"
+    source.write_text("import minitorch_jit as torch\nfrom minitorch_jit import nn\n\n\n"
+                      "class Small(nn.Module):\n    def forward(self, x):\n        return x.relu() + 1\n\n\n"
+                      "class Sized(nn.Module):\n    def __init__(self, n):\n        super().__init__()\n"
+                      "        self.n = n\n\n    def forward(self, x):\n        return x * self.n\n\n\n"
+                      "def main():\n    model = Small().eval()\n    traced = torch.jit.trace(model, torch.ones(2))\n"
+                      "    print(traced.graph)\n    other = Sized(3)\n    print(torch.jit.script(other).code)\n")
+    assert main(["show", str(source)]) == 0
+    out = capsys.readouterr().out
+    assert re.findall(r"^== (.*): graph ==$", out, re.M) == ["Small()"]
+    assert "(not shown: Sized, a module class the file calls with arguments (line 23)" in out
+
+
+def test_show_of_a_file_that_compiles_nothing_lists_functions_and_classes_apart(tmp_path, capsys):
+    source = tmp_path / "plain.py"
+    source.write_text("from minitorch_jit import nn\n\n\nclass Net(nn.Module):\n    pass\n\n\n"
+                      "def helper(x):\n    return x\n")
+    with pytest.raises(SystemExit):
+        main(["show", str(source)])
+    err = capsys.readouterr().err
+    assert "has no @script functions and compiles nothing that can be shown" in err
+    assert "(its functions: helper; its module classes: Net)" in err
+
+
+def test_show_reports_a_factory_that_raises_and_shows_the_rest(tmp_path, capsys):
+    source = tmp_path / "factories.py"
+    source.write_text("import minitorch_jit as torch\nfrom minitorch_jit import nn\n\n\n"
+                      "def broken():\n    raise OSError('weights.bin not found')\n\n\n"
+                      "def double(x):\n    return x * 2\n\n\n"
+                      "def main():\n    print(torch.jit.trace(broken(), torch.ones(2)).graph)\n"
+                      "    print(torch.jit.script(double).code)\n")
+    assert main(["show", str(source)]) == 0
+    out = capsys.readouterr().out
+    assert "(not shown: broken, calling broken() raised OSError: weights.bin not found)" in out
+    assert re.findall(r"^== (.*): graph ==$", out, re.M) == ["double"]
+
+
+def test_bench_times_training_steps_in_eager_mode_and_checks_their_gradients(tmp_path):
+    out = run_cli("bench", "--workload", "train_step", "--json", "bench.json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = json.loads((tmp_path / "bench.json").read_text())
+    steps = [w for w in report["workloads"] if "train step" in w["name"]]
+    assert len(steps) == 2
+    for w in steps:
+        assert w["systems"]["eager"]["status"] == "ok"
+        assert w["systems"]["script"]["status"] == "n/a"

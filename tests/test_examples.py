@@ -19,7 +19,11 @@ SHOWS = {
     "trace_mlp": ["aten::linear", "def forward(x,", "model(x) for a batch of 32: True", "loaded(x) == traced(x): True"],
     "trace_lenet": ["aten::conv2d", "aten::max_pool2d", "loaded(images) == net(images): True"],
     "rnn_module": ["prim::Loop", "prim::Print", "stats: ", "y: (25, 4, 2), h: (4, 16)"],
+    "train_mlp": ["epoch   0  loss", "test accuracy: "],
+    "train_lenet": ["epoch 0  loss", "test accuracy: "],
 }
+# what the training examples must reach at their small sizes (fixed seeds)
+ACCURACY = {"train_mlp": 0.97, "train_lenet": 0.9}
 
 
 def test_every_example_is_run_here():
@@ -33,3 +37,6 @@ def test_example_runs_and_shows_its_point(name, monkeypatch, capsys):
     out = capsys.readouterr().out
     for text in SHOWS[name]:
         assert text in out, f"{name}.py no longer prints {text!r}:\n{out}"
+    if name in ACCURACY:
+        accuracy = float(out.rsplit("test accuracy: ", 1)[1].split()[0])
+        assert accuracy >= ACCURACY[name], out

@@ -21,7 +21,7 @@ def groups(graph):
 
 def test_ratio_iou_is_one_group_and_matches_eager():
     args = [torch.rand(100, 30) + 0.1 for _ in range(8)]
-    traced = torch.trace(ratio_iou, tuple(args))
+    traced = torch.jit.trace(ratio_iou, tuple(args))
     g = traced.graph_for(*args)
     (group,) = groups(g)
     assert [n.kind for n in g.nodes] == ["prim::FusionGroup"]
@@ -33,13 +33,13 @@ def test_ratio_iou_is_one_group_and_matches_eager():
 
 def test_square5_gelu_and_lstm_tail_are_one_group():
     x = torch.randn(1000)
-    g = torch.trace(square5, (x,)).graph_for(x)
+    g = torch.jit.trace(square5, (x,)).graph_for(x)
     assert [n.kind for n in g.nodes] == ["prim::FusionGroup"]
-    g = torch.trace(gelu, (x,)).graph_for(x)
+    g = torch.jit.trace(gelu, (x,)).graph_for(x)
     assert [n.kind for n in g.nodes] == ["prim::FusionGroup"]
     args = (torch.randn(4, 8), torch.randn(4, 16), torch.randn(4, 16), torch.randn(64, 8), torch.randn(64, 16),
             torch.randn(64), torch.randn(64))
-    traced = torch.trace(lstm_cell, args)
+    traced = torch.jit.trace(lstm_cell, args)
     g = traced.graph_for(*args)
     (group,) = groups(g)
     assert len(group.outputs) == 2 and len(group.subgraph.nodes) == 9
@@ -123,10 +123,10 @@ def test_shapes_that_cannot_broadcast_stay_out():
 
 def test_script_function_explain_and_fusion_off_give_the_same_values(monkeypatch):
     args = [torch.rand(7) + 0.1 for _ in range(8)]
-    traced = torch.trace(ratio_iou, tuple(args))
+    traced = torch.jit.trace(ratio_iou, tuple(args))
     assert "1 fusion group" in traced.explain(*args) and "19 ops" in traced.explain(*args)  # one CSE merge
     monkeypatch.setattr(config, "_fusion", None)
-    unfused = torch.trace(ratio_iou, tuple(args))
+    unfused = torch.jit.trace(ratio_iou, tuple(args))
     assert not groups(unfused.graph_for(*args))
     np.testing.assert_array_equal(unfused(*args).numpy(), traced(*args).numpy())
 
@@ -348,7 +348,7 @@ def test_a_fused_result_has_the_layout_eager_gives_it():
         a = -(-x)
         return a.view(-1)
 
-    traced = torch.trace(f, (torch.rand(3, 4),))
+    traced = torch.jit.trace(f, (torch.rand(3, 4),))
     x = torch.from_numpy(np.random.rand(4, 3).astype(np.float32)).t()  # not contiguous
     assert groups(traced.graph_for(x))
     with pytest.raises(RuntimeError, match="view size is not compatible"):

@@ -27,15 +27,17 @@ LAYERS = ("ir", "passes", "codegen")  # folders at the top of the checkout, inst
 # compiled, and codegen compiles them without knowing the passes: the runtime wires the two).
 FLOORS: List[Tuple[str, ...]] = [
     ("minitorch_jit.ir", "minitorch_jit._version"),
-    ("minitorch_jit.passes", "minitorch_jit.codegen", "minitorch_jit.dtypes", "minitorch_jit._format"),
+    ("minitorch_jit.passes", "minitorch_jit.codegen", "minitorch_jit.dtypes", "minitorch_jit.devices",
+     "minitorch_jit._format"),
     ("minitorch_jit.tensor",),
-    ("minitorch_jit.ops",),
-    ("minitorch_jit.nn",),
+    ("minitorch_jit.autograd",),       # the tape and its engine: ops record onto it as they run
+    ("minitorch_jit.ops", "minitorch_jit.tensor_types"),
+    ("minitorch_jit.nn", "minitorch_jit.optim"),
     ("minitorch_jit.runtime",),        # compiled functions and modules, the executor
     ("minitorch_jit.tracer",),         # frontends: they build graphs and hand them to the runtime
     ("minitorch_jit.scripter",),
     ("minitorch_jit.serialization",),  # archives of what the frontends built
-    ("minitorch_jit.jit",),            # the torch.jit namespace
+    ("minitorch_jit.jit", "minitorch_jit._C"),  # the torch.jit and torch._C namespaces
     ("minitorch_jit",),                # the torch namespace
     ("minitorch_jit.bench",),
     ("minitorch_jit.cli",),

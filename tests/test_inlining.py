@@ -137,8 +137,8 @@ def test_a_script_function_called_while_tracing_is_inlined_in_graph_for():
     def outer(x):
         return scripted(x).exp()
     with config.using(fusion=None):  # the inlined ops as they are, not fused
-        scripted = torch.trace(double, torch.ones(3))
-        traced = torch.trace(outer, torch.ones(3))
+        scripted = torch.jit.trace(double, torch.ones(3))
+        traced = torch.jit.trace(outer, torch.ones(3))
     assert [n.kind for n in traced.graph.nodes] == ["prim::CallFunction", "aten::exp"]
     x = torch.randn(4)
     kinds = [n.kind for n in traced.graph_for(x).nodes]

@@ -273,7 +273,7 @@ def test_groups_that_differ_only_in_their_sizes_share_one_kernel():
         y = x.view(x.size(0), -1)  # the executor specializes this graph on size 0
         return torch.sigmoid(y) * 2 + 1
 
-    fn = torch.trace(f, torch.randn(4, 3))
+    fn = torch.jit.trace(f, torch.randn(4, 3))
     groups = []
     for n in (4, 5, 9):
         x = torch.randn(n, 3)

@@ -139,8 +139,10 @@ def test_traced_matches_pytorch(name):
 
 @pytest.mark.parametrize("name", sorted(FROZEN_BY_TRACING))
 def test_tracing_warns_where_it_freezes_a_running_count(name):
+    # (check_trace would trace again after the count moved on, and find the frozen constant
+    # changed: a TracingCheckError, as in PyTorch)
     with pytest.warns(torch.jit.TracerWarning, match="Converting a tensor to a Python float"):
-        torch.jit.trace(build(name), _example(name))
+        torch.jit.trace(build(name), _example(name), check_trace=False)
 
 
 @pytest.mark.parametrize("name", CASES)

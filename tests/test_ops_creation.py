@@ -39,7 +39,7 @@ def test_tensor_copies_and_converts():
     ([[[1, 2]], [[1]]], ValueError, "expected sequence of length 2 at dim 2 \\(got 1\\)"),
     ("a", TypeError, "new\\(\\): invalid data type 'str'"),
     ([1, None], RuntimeError, "Could not infer dtype of NoneType"),
-    (np.array([1], np.uint8), TypeError, "can't convert np.ndarray of type numpy.uint8"),
+    (np.array([1], np.uint16), TypeError, "can't convert np.ndarray of type numpy.uint16"),
 ])
 def test_tensor_errors(data, error, message):
     with pytest.raises(error, match=message):

@@ -409,3 +409,50 @@ def test_len_and_indexing_of_known_values_fold():
         CHECK: %e : Tensor = aten::__getitem__(%xs, %n)
         CHECK: prim::TupleConstruct(%a, %b, %c, %y, %e)
         """, inputs=[np.ones((4, 2), np.float32), np.ones(3, np.float32), 0])
+
+
+def test_isinstance_that_the_type_decides_is_a_constant():
+    # a specialization made the Any input a tensor; a union input of only lists is never an int
+    check_pass(peephole, """
+        graph(%x : Float(*, *), %y : Union(float[], int[])):
+          %1 : bool = prim::isinstance[types=[Tensor]](%x)
+          %2 : bool = prim::isinstance[types=[int, str]](%y)
+          %3 : (bool, bool) = prim::TupleConstruct(%1, %2)
+          return (%3)
+        """, """
+        graph(%x : Float(*, *), %y : Union(float[], int[])):
+          %1 : bool = prim::Constant[value=True]()
+          %2 : bool = prim::Constant[value=False]()
+          %3 : (bool, bool) = prim::TupleConstruct(%1, %2)
+          return (%3)
+        """, inputs=[np.ones((2, 2), np.float32), [1.0]])
+
+
+def test_isinstance_that_only_the_value_decides_stays():
+    check_pass(peephole, """
+        graph(%x : Any, %y : Union(int, str)):
+          %1 : bool = prim::isinstance[types=[int[]]](%x)
+          %2 : bool = prim::isinstance[types=[str]](%y)
+          %3 : (bool, bool) = prim::TupleConstruct(%1, %2)
+          return (%3)
+        """, changed=False, inputs=[[1, 2], "a"])
+
+
+def test_items_and_length_of_a_list_no_op_writes_fold_though_its_items_are_in_written_lists():
+    """The alias db keeps a list in one set with its items: appending %x to another list
+    counts as writing %l. No use of %l itself writes or aliases it, so its length and items
+    are still known."""
+    check_pass(peephole, """
+        graph(%x : Tensor, %y : Tensor):
+          %l : Tensor[] = prim::ListConstruct(%x, %y)
+          %other : Tensor[] = prim::ListConstruct(%x)
+          = aten::append(%other, %x)
+          %n : int = aten::len(%l)
+          %i : int = prim::Constant[value=-1]()
+          %z : Tensor = aten::__getitem__(%l, %i)
+          %r : (int, Tensor, Tensor[]) = prim::TupleConstruct(%n, %z, %other)
+          return (%r)
+        """, checks="""
+          CHECK: prim::Constant[value=2]()
+          CHECK: prim::TupleConstruct(%n, %y, %other)
+        """, values=False)

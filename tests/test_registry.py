@@ -13,6 +13,7 @@ from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import ANY, TensorType, type_of_constant
 from minitorch_jit.ir.verifier import STRUCTURAL
 from minitorch_jit.nn import functional as F
+from minitorch_jit.ops.dispatch import call_op
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGES = ["minitorch_jit", "minitorch_jit.ir", "minitorch_jit.passes", "minitorch_jit.codegen"]
@@ -240,6 +241,18 @@ def _sample_calls():
         lambda: x.long(), lambda: x.int(), lambda: x.bool(), lambda: torch.cat([i, i]), lambda: torch.cat([i, i.float()], 1),
         lambda: torch.stack([i, i], -1), lambda: torch.stack([s, s]), lambda: x.chunk(2, 1), lambda: x.split(2, -1),
         lambda: x.split([1, 2], 1), lambda: x.unbind(1), lambda: i.tril(), lambda: x.triu(1),
+        # the ops gradient formulas call
+        lambda: x.sum_to_size([1, 3, 1]), lambda: x.sum_to_size([4]),
+        lambda: call_op("aten::select_backward", x[0], [2, 3, 4], 0, 1),
+        lambda: call_op("aten::slice_backward", x, [2, 3, 8], 2, 0, None, 2),
+        lambda: call_op("aten::convolution_backward", torch.ones(2, 4, 4, 4), img, w, [1, 1], [0, 0, 0, 0], [1, 1], 1),
+        lambda: call_op("aten::max_pool2d_backward", torch.ones(2, 3, 3, 2), img, [2, 2], [2, 2], [0, 0], [1, 1], False),
+        lambda: call_op("aten::avg_pool2d_backward", torch.ones(2, 3, 3, 2), img, [2, 2], [], [0, 0], False, True, None),
+        lambda: call_op("aten::adaptive_avg_pool2d_backward", torch.ones(2, 3, 2, 2), img),
+        lambda: call_op("aten::native_dropout", x, 0.5, True),
+        lambda: call_op("aten::nll_loss_backward", s, x[0].t(), torch.tensor([0, 2, 1, 2]), None, -100, "mean", 0.1),
+        lambda: torch.nn.functional.l1_loss(x, x * 2),
+        lambda: torch.nn.functional.binary_cross_entropy_with_logits(x, (x > 0).float()),
         # indexing
         lambda: x.select(1, -1), lambda: x[1], lambda: x[:, 1:], lambda: x[..., ::2], lambda: x[None],
         lambda: x[b.view(-1)[:2]], lambda: x[:, [0, 2]], lambda: x[torch.tensor([1, 0]), :, torch.tensor([3])],
@@ -257,6 +270,9 @@ def _sample_calls():
         lambda: F.linear(x, torch.ones(5, 4)), lambda: F.linear(x, torch.ones(5, 4), torch.ones(5)),
         lambda: F.linear(x, torch.ones(4)),
         lambda: torch.pdist(x[0]), lambda: F.pdist(x[0].double(), 1.0),
+        lambda: torch.trace(x[0]), lambda: i.trace(), lambda: torch.normal(x, 0.5), lambda: torch.normal(1.0, x.abs()),
+        lambda: torch.normal(x, x.abs()), lambda: torch.normal(0.0, 1.0, [2, 3]),
+        lambda: torch.normal(0.0, 1.0, (2,), dtype=torch.float64),
         # nn
         lambda: F.conv2d(img, w), lambda: F.conv2d(img, w, torch.ones(4), 2, 1, 1, 1), lambda: F.conv2d(img[0], w),
         lambda: F.conv2d(img, w, padding="same"), lambda: F.conv2d(img, w, padding="valid", dilation=2),
@@ -265,6 +281,8 @@ def _sample_calls():
         lambda: F.embedding(i, torch.ones(6, 3)), lambda: F.embedding(torch.tensor(2), torch.ones(6, 3, dtype=torch.float64)),
         lambda: F.dropout(x, 0.5), lambda: F.dropout(x, 0.5, False),
         lambda: F.prelu(img, torch.ones(3)), lambda: F.prelu(x, torch.full((1,), 0.25)),
+        lambda: F.threshold(x, 0.5, -1.0), lambda: F.threshold(i, 2, 0, True),
+        lambda: torch.diag(x[0, 0]), lambda: torch.diag(x[0], 1), lambda: torch.diag(i, -1),
         lambda: F.batch_norm(img, torch.zeros(3), torch.ones(3), training=True),
         lambda: F.batch_norm(x, torch.zeros(3), torch.ones(3), torch.ones(3), torch.zeros(3)),
         lambda: F.instance_norm(img), lambda: F.instance_norm(x.double(), use_input_stats=False,
@@ -299,7 +317,7 @@ def _sample_calls():
         lambda: F.cross_entropy(x[0].t(), torch.tensor([0, 1, 2, 0])), lambda: F.cross_entropy(x, i[:, :1].expand(2, 4) % 3),
         lambda: F.cross_entropy(x[0], torch.softmax(x[0], 1), reduction="none"),
         lambda: F.cross_entropy(x[0].t(), torch.tensor([0, 1, 2, 0]), label_smoothing=0.1, reduction="sum"),
-        lambda: x.any(), lambda: x.std(1, correction=2),
+        lambda: x.any(), lambda: x.std(1, correction=2), lambda: x.T,
         lambda: x.clone().clamp_(0, 1), lambda: x.clone().clamp_(min=torch.zeros(4)),
         # conversions to Python
         lambda: s.item(), lambda: torch.tensor([True]).item(), lambda: int(i[0, 1]), lambda: float(x[0, 0, 0]),

@@ -76,6 +76,8 @@ OTHER_CALLS = [
     "x.split([2, 1], 1)", "x.split_with_sizes([2, 1], 1)", "torch.swapaxes(x, 0, 1)", "x.swapaxes(0, 1)",
     "torch.transpose(x, 0, 1)", "torch.unsqueeze(x, 1)", "x.addcmul(x, y, value=0.5)", "x.addmm(x, y.t()[:, :3])",
     "x.lerp(y, 0.25)", "torch.lerp(x, y, y)", "x.logsumexp(1)", "x.mm(y.t())",
+    "x.sum_to_size([1, 3])", "F.l1_loss(x, y)", "torch.l1_loss(x, y, 'sum')", "F.binary_cross_entropy_with_logits(x, y)",
+    "torch.binary_cross_entropy_with_logits(x, y)",
     "F.cross_entropy(x, torch.tensor([0, 2]))", "F.nll_loss(x.log_softmax(1), torch.tensor([1, 0]))",
     "torch.where(x > 1.5)[1]", "torch.nonzero(x > 1.5, as_tuple=True)[0]", "x.nonzero(as_tuple=True)[1]",
     "torch.nonzero(y > 0.5, as_tuple=False)", "x.norm(p='fro')", "torch.norm(x, 'fro', 1, True)",
@@ -98,6 +100,8 @@ OTHER_CALLS = [
     "torch.rnn_tanh(x[None], y[None, :, :2], [torch.ones(2, 3), torch.ones(2, 2)], False, 1, 0.0, False, False, False)",
     "torch.rnn_relu(x[:, None], y[None, :1, :2], [torch.ones(2, 3), torch.ones(2, 2)], False, 1, 0.0, False, False, "
     "False)",
+    "torch.normal(x, 0.5)", "torch.normal(1.0, y)", "torch.normal(x, y)", "torch.normal(0.0, 2.0, [2, 3])",
+    "torch.dropout(x, 0.5, train=False)",
 ]
 
 

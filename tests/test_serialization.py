@@ -33,12 +33,12 @@ from minitorch_jit.serialization import archive
 
 def traced_mlp():
     torch.manual_seed(0)
-    return torch.trace(mlp().eval(), torch.randn(8, 8))
+    return torch.jit.trace(mlp().eval(), torch.randn(8, 8))
 
 
 def traced_lenet():
     torch.manual_seed(0)
-    return torch.trace(LeNet().eval(), torch.randn(2, 1, 28, 28))
+    return torch.jit.trace(LeNet().eval(), torch.randn(2, 1, 28, 28))
 
 
 def traced_function():
@@ -47,7 +47,7 @@ def traced_function():
 
     def scaled_sum(x):
         return (x * c).to(torch.float64).sum(dim=[0])
-    return torch.trace(scaled_sum, torch.randn(3))
+    return torch.jit.trace(scaled_sum, torch.randn(3))
 
 
 # name -> (builder, inputs as lists of arrays)
@@ -163,7 +163,7 @@ def test_tied_weights_stay_tied_and_flags_survive():
     m = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4))
     m[1].weight = m[0].weight
     m[0].train(False)
-    traced = torch.trace(m, torch.randn(2, 4))
+    traced = torch.jit.trace(m, torch.randn(2, 4))
     traced._modules["0"].weight.requires_grad_(False)
     loaded = torch.jit.load(io.BytesIO(save_bytes(traced)))
     assert loaded._modules["1"].weight is loaded._modules["0"].weight

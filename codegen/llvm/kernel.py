@@ -27,7 +27,7 @@ import llvmlite.binding as llvm
 from llvmlite import ir
 
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import Graph, Value
+from minitorch_jit.ir.graph import Graph, Value, note_source
 from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import TensorType, Type
 
@@ -90,7 +90,11 @@ def infer_sizes(graph: Graph, input_types: Sequence[Type]) -> Dict[Value, Tuple[
             continue
         op = registry.node_op(node)
         consts = [v.constant if v.node.kind == "prim::Constant" else UNKNOWN for v in node.inputs]
-        outs = op.output_types([types[v] for v in node.inputs], consts)
+        try:
+            outs = op.output_types([types[v] for v in node.inputs], consts)
+        except Exception as e:
+            note_source(e, node.source)
+            raise
         types.update(zip(node.outputs, outs))
     return {v: t.sizes for v, t in types.items() if isinstance(t, TensorType)}
 

@@ -157,6 +157,8 @@ def run(args: argparse.Namespace, argv: Optional[List[str]] = None) -> int:
     if args.json is not None:
         with open(args.json, "w") as f:
             f.write(to_json(result))
+        sys.stdout.write(f"wrote every measurement (each round's time) as JSON to {os.path.abspath(args.json)}\n")
     if args.plot is not None:
         plot(result, args.plot)
+        sys.stdout.write(f"wrote the chart of the speedups to {os.path.abspath(args.plot)}\n")
     return 0

@@ -83,13 +83,52 @@ def use_threads(systems: Sequence[System], n: int) -> None:
 # -- minitorch_jit ------------------------------------------------------------------------------
 
 
+def train_step(lib: Any, workload: Workload, target: Any, args: Tuple[Any, ...]) -> Callable[[], Any]:
+    """One training step of ``target`` with ``lib`` (minitorch_jit or PyTorch, same names):
+    zero the gradients, the forward and its loss, backward, an SGD step with momentum. The
+    learning rate is 0, so that every call computes the same loss and gradients (which the
+    harness checks against eager mode's) while doing all the work of a step."""
+    if workload.model:
+        params = list(target.parameters())
+        x, y = args
+
+        def loss() -> Any:
+            return lib.nn.functional.mse_loss(target(x), y)
+    else:
+        params = [args[i].requires_grad_() for i in workload.trainable]
+
+        def loss() -> Any:
+            return sum(o.sum() for o in _outputs(target(*args)))
+    opt = lib.optim.SGD(params, lr=0.0, momentum=0.9)
+
+    def call() -> Any:
+        opt.zero_grad()
+        value = loss()
+        value.backward()
+        opt.step()
+        return (value.detach(),) + tuple(p.grad for p in params)
+    return call
+
+
+TRAIN_COMPILED = ("training steps are timed in eager mode: compiled functions train on autograd's tape, op by op, "
+                  "until the JIT's automatic backward (issue 14) lands")
+
+
 def _minitorch(compile_: Optional[Callable[[Any, Tuple[Any, ...]], Any]]) -> Callable[..., Prepared]:
     def prepare(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
         args = tuple(minitorch_jit.from_numpy(a) for a in inputs)
         fn = workload.target()
+        if workload.train:
+            if compile_ is not None:
+                raise NotApplicable(TRAIN_COMPILED)
+            return Prepared(train_step(minitorch_jit, workload, fn, args), _tensor_arrays)
         if compile_ is not None:
             fn = compile_(fn, args)
-        return Prepared(lambda: fn(*args), _tensor_arrays)
+
+        def call() -> Any:
+            with minitorch_jit.no_grad():  # inference, as PyTorch's runs under inference_mode
+                return fn(*args)
+        return Prepared(call, _tensor_arrays)
     return prepare
 
 
@@ -115,6 +154,10 @@ def _torch(compile_: Optional[Callable[[Any], Any]]) -> Callable[..., Prepared]:
 
         args = tuple(torch.from_numpy(a) for a in inputs)
         fn = _torch_target(workload)
+        if workload.train:
+            if compile_ is not None:
+                raise NotApplicable(TRAIN_COMPILED)
+            return Prepared(train_step(torch, workload, fn, args), _tensor_arrays)
         if compile_ is not None:
             fn = compile_(fn)
 
@@ -157,7 +200,7 @@ def all_systems() -> List[System]:
         # script before trace: the two fuse the same subgraphs, and the first one compiles the
         # kernels (the second finds them in memory), so script's compile time is the cold one
         System(HEADLINE, _minitorch(lambda fn, args: minitorch_jit.script(fn))),
-        System("trace", _minitorch(minitorch_jit.trace)),
+        System("trace", _minitorch(minitorch_jit.jit.trace)),
         System("numpy", _elementwise(numpy_runner)),
         System("numexpr", _elementwise(numexpr_runner), module="numexpr"),
         System("numba", _elementwise(numba_runner), module="numba"),

@@ -15,7 +15,7 @@ import numpy as np
 
 import minitorch_jit as torch
 
-from .programs import lstm_cell, mlp, normalization, pointwise, ratio_iou, uniformity_loss
+from .programs import lstm_cell, mlp, normalization, pointwise, ratio_iou, resnet, uniformity_loss
 
 
 class BenchError(Exception):
@@ -45,6 +45,11 @@ class Workload:
     model: bool = False
     pointwise: bool = False
     quick: bool = False
+    # A training step: forward, loss, backward and an optimizer step, timed in eager mode.
+    # ``trainable`` are the arguments of a function workload that are trained (a model's
+    # parameters are); the step returns the loss and the gradients, which are checked.
+    train: bool = False
+    trainable: Tuple[int, ...] = ()
     _cache: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     def inputs(self) -> Tuple[np.ndarray, ...]:
@@ -140,6 +145,9 @@ def all_workloads(small: bool = False) -> List[Workload]:
     batch = size(64, 4)
     out.append(Workload(f"MLP 8-64-1 forward ({batch}, 8)", "mlp", mlp.mlp,
                         partial(_normal, (batch, 8)), model=True))
+    batch, side = size((8, 64), (1, 32))
+    out.append(Workload(f"resnet18-shaped forward ({batch}, 3, {side}, {side})", "resnet18", resnet.resnet18,
+                        partial(_normal, (batch, 3, side, side)), model=True))
     n, d = size((1024, 128), (16, 4))
     out.append(Workload(f"uniformity loss lunif2 ({n}, {d})", "lunif2", uniformity_loss.lunif2,
                         partial(_unit_rows, n, d)))
@@ -147,6 +155,12 @@ def all_workloads(small: bool = False) -> List[Workload]:
     out.append(Workload(f"softmax ({n}, {n})", "softmax", norms.softmax, partial(_normal, (n, n)), quick=True))
     out.append(Workload(f"layer norm ({n}, {n})", "layer_norm", norms.layer_norm,
                         partial(_normal, (n, n), (n,), (n,))))
+    batch = size(64, 4)
+    out.append(Workload(f"MLP 8-64-1 train step ({batch}, 8)", "train_step", mlp.mlp,
+                        partial(_normal, (batch, 8), (batch, 1)), model=True, train=True))
+    b, i, h = size((64, 512, 512), (4, 8, 8))
+    out.append(Workload(f"LSTM cell train step ({b}, {i}, {h})", "train_step", lstm.lstm_cell,
+                        lambda: _arrays(*lstm.lstm_inputs(b, i, h)), train=True, trainable=(3, 4, 5, 6)))
     n = size(1 << 23, 1000)
     out.append(Workload(f"triad b + 3c ({_count(n)})", "triad", triad, partial(_uniform, n),
                         pointwise=True, quick=True))

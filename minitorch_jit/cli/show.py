@@ -1,8 +1,9 @@
 """``python -m minitorch_jit show FILE.py[:NAME]``: what the JIT makes of a function.
 
 Imports the file (as a module: code under ``if __name__ == "__main__":`` does not run),
-scripts the function named (or takes every ``@script`` function and script module in it),
-and prints its graph; with ``--shapes``, also the graph optimized for inputs of those shapes
+scripts the function named (or takes every ``@script`` function and script module in it, or
+else what the file scripts and traces, found in its source: :mod:`.discover`), and prints its
+graph; with ``--shapes``, also the graph optimized for inputs of those shapes
 (fusion groups and all), the Python code that runs it and the fuser's report. ``--dot``
 writes the graph as Graphviz DOT, and renders it as SVG when Graphviz is installed.
 """
@@ -25,8 +26,9 @@ from ..bench import programs
 from ..jit import ScriptFunction, ScriptModule
 from ..nn import Module
 from ..scripter import ScriptError, script
+from .discover import discover
 
-DTYPES = ("float32", "float64", "int64", "int32", "bool")
+DTYPES = ("float32", "float64", "int64", "int32", "bool", "float16", "int16", "int8", "uint8")
 
 
 class ShowError(Exception):
@@ -123,13 +125,31 @@ def targets(module: types.ModuleType, path: str, name: str) -> List[Tuple[str, S
 
     if name:
         if not hasattr(module, name):
-            raise ShowError(f"{path} has no {name!r}; its functions: {', '.join(_functions(module)) or 'none'}")
+            raise ShowError(f"{path} has no {name!r}; {_listing(module)}")
         return [(name, compiled(getattr(module, name), name))]
     found = [(k, compiled(v, k)) for k, v in vars(module).items() if isinstance(v, (ScriptFunction, ScriptModule))]
+    if found:
+        return found
+    with open(path) as f:
+        discovered, skipped = discover(module, f.read())
+    for item in skipped:
+        sys.stdout.write(f"(not shown: {item.name}, {item.reason})\n")
+    found = [(item.name, compiled(item.obj, item.name)) for item in discovered]
     if not found:
-        raise ShowError(f"{path} has no @script functions: name one as {path}:NAME (its functions: "
-                        f"{', '.join(_functions(module)) or 'none'})")
+        raise ShowError(f"{path} has no @script functions and compiles nothing that can be shown: name one as "
+                        f"{path}:NAME ({_listing(module)})")
     return found
+
+
+def _listing(module: types.ModuleType) -> str:
+    """``its functions: f, g; its module classes: Net`` (classes are not functions)."""
+    names = _functions(module)
+    functions = [n for n in names if not isinstance(getattr(module, n), type)]
+    classes = [n for n in names if isinstance(getattr(module, n), type)]
+    parts = [f"its functions: {', '.join(functions) or 'none'}"]
+    if classes:
+        parts.append(f"its module classes: {', '.join(classes)}")
+    return "; ".join(parts)
 
 
 def _functions(module: types.ModuleType) -> List[str]:

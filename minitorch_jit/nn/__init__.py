@@ -1,6 +1,6 @@
 """``nn``: Module, Parameter, the layers and ``functional``."""
 from ..tensor import Parameter
-from . import functional
+from . import functional, utils
 from .activations import ELU, SELU, Hardswish, LeakyReLU, Mish, PReLU, Softplus
 from .attention import MultiheadAttention, TransformerEncoderLayer
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
@@ -24,6 +24,7 @@ from .layers import (
                      Tanh,
                      Unflatten,
 )
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d
 from .parameter import Buffer
@@ -38,4 +39,5 @@ __all__ = ["Module", "Parameter", "Buffer", "ModuleDict", "ParameterList", "Para
            "Softplus", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm2d", "AdaptiveAvgPool2d", "AvgPool2d",
            "Conv1d", "Conv3d", "ConvTranspose2d", "CircularPad2d", "ConstantPad2d", "ReflectionPad2d",
            "ReplicationPad2d", "Upsample", "ZeroPad2d", "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell",
-           "MultiheadAttention", "TransformerEncoderLayer"]
+           "MultiheadAttention", "TransformerEncoderLayer",
+           "BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss", "utils"]

@@ -7,7 +7,8 @@ from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Se
 
 from minitorch_jit.ir.types import SHORT_NAME
 
-from .. import dtypes
+from .. import devices, dtypes
+from ..autograd.grad_mode import no_grad
 from ..ops.dispatch import call
 from ..tensor import Parameter, Tensor
 from .hooks import HookTables, RemovableHandle
@@ -67,11 +68,13 @@ class Module:
 
     @property
     def _forward_pre_hooks(self) -> Dict[int, Callable[..., Any]]:
-        return self._hook_tables().pre
+        hooks = self.__dict__.get("_hooks")  # reading makes no table: a module without hooks stays as it was
+        return {} if hooks is None else hooks.pre
 
     @property
     def _forward_hooks(self) -> Dict[int, Callable[..., Any]]:
-        return self._hook_tables().post
+        hooks = self.__dict__.get("_hooks")
+        return {} if hooks is None else hooks.post
 
     # -- attributes -------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -248,7 +251,8 @@ class Module:
                 if child is not None:
                     load(child, prefix + name + ".")
 
-        load(self, "")
+        with no_grad():  # loading is not part of any computation to differentiate
+            load(self, "")
         if strict:
             if missing:
                 errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
@@ -300,11 +304,17 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """There are no gradients here; kept so training-loop code ports."""
+        """Reset the gradients of all parameters (to None, or to zeros in place)."""
+        for p in self.parameters():
+            if p.grad is not None:
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.detach_().zero_()
 
     def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> "Module":
         """Convert floating-point parameters and buffers (``to("cpu")`` changes nothing)."""
-        if dtype is None or isinstance(dtype, str):
+        if dtype is None or isinstance(dtype, (str, devices.device)):
             dtype = kwargs.get("dtype")
         if dtype is None:
             return self

@@ -9,23 +9,36 @@ from minitorch_jit.ir import registry
 from ..tensor import Tensor
 from . import (  # noqa: F401 (they register)
     activations,
+    comparison,
     convolution,
     creation,
+    dicts,
     linalg,
+    lists,
     nn,
     normalization,
+    objects,
     pointwise,
     pooling,
     prims,
     python,
+    python_builtins,
     recurrent,
     reduction,
     resampling,
+    sampling,
     selection,
     shape,
+    strings,
     tensor_methods,
+    warn,
 )
 from .dispatch import call, run, select, state
+from .namespaces import OpNamespace
+
+# torch.ops.aten.add, torch.ops.prim.min: the registry's ops by their op names
+aten = OpNamespace("aten")
+prim = OpNamespace("prim")
 
 _FUNCTIONS: Dict[Tuple[str, str], Callable[..., Any]] = {}
 

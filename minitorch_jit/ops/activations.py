@@ -15,7 +15,9 @@ from minitorch_jit.codegen.llvm.lowering import SELU_ALPHA, SELU_SCALE  # beside
 from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float, tensor_type
 
 from . import rules
-from .declare import not_implemented, op
+from .declare import check_inplace, derivative, not_implemented, op
+from .dispatch import call
+from .pointwise import where
 
 
 def _float_only(what: str, a: np.ndarray) -> None:
@@ -110,3 +112,76 @@ def prelu(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     else:
         w = w.reshape(())
     return np.where(x > 0, x, w * x).astype(x.dtype, copy=False)
+
+
+def _threshold(x: np.ndarray, threshold: Any, value: Any) -> np.ndarray:
+    return np.where(x > threshold, x, np.asarray(value).astype(x.dtype)).astype(x.dtype, copy=False)
+
+
+@op("aten::threshold(Tensor self, Scalar threshold, Scalar value) -> Tensor",
+    names=("torch.threshold", "functional.threshold"), type_rule=_SAME_DTYPE)
+def threshold(x: np.ndarray, threshold: Any, value: Any) -> np.ndarray:
+    """``x`` where greater than ``threshold``, ``value`` elsewhere (in ``x``'s dtype)."""
+    return _threshold(x, threshold, value)
+
+
+@op("aten::threshold_(Tensor(a!) self, Scalar threshold, Scalar value) -> Tensor(a!)",
+    names=("torch.threshold_", "Tensor.threshold_"), type_rule=rules.same_as_input(0))
+def threshold_(x: np.ndarray, threshold: Any, value: Any) -> np.ndarray:
+    """:func:`threshold` written into ``x``."""
+    check_inplace(x, x.dtype.name)
+    np.copyto(x, _threshold(x, threshold, value))
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient formulas
+
+
+@derivative("aten::elu")
+def _elu_grad(ctx: Any, g: Any) -> tuple:
+    x, alpha = ctx[0], ctx[1]
+    return (where(x > 0, g, g * (ctx.out + alpha)),)
+
+
+@derivative("aten::selu")
+def _selu_grad(ctx: Any, g: Any) -> tuple:
+    return (where(ctx[0] > 0, g * SELU_SCALE, g * (ctx.out + SELU_SCALE * SELU_ALPHA)),)
+
+
+@derivative("aten::leaky_relu")
+def _leaky_relu_grad(ctx: Any, g: Any) -> tuple:
+    return (where(ctx[0] > 0, g, g * ctx[1]),)
+
+
+@derivative("aten::hardswish")
+def _hardswish_grad(ctx: Any, g: Any) -> tuple:
+    x = ctx[0]
+    return (where(x < -3, 0.0, where(x <= 3, g * (x * 2 + 3) / 6, g)),)
+
+
+@derivative("aten::mish")
+def _mish_grad(ctx: Any, g: Any) -> tuple:
+    x = ctx[0]
+    t = call("functional", "softplus", (x,)).tanh()
+    return (g * (t + x * x.sigmoid() * (1 - t * t)),)
+
+
+@derivative("aten::softplus")
+def _softplus_grad(ctx: Any, g: Any) -> tuple:
+    x, beta, threshold = ctx[0], ctx[1], ctx[2]
+    z = x * beta
+    return (where(z > threshold, g, g * z.sigmoid()),)
+
+
+@derivative("aten::prelu")
+def _prelu_grad(ctx: Any, g: Any) -> tuple:
+    x, w = ctx[0], ctx[1]
+    wb = w.reshape([-1] + [1] * (x.dim() - 2)) if x.dim() >= 2 and w.numel() > 1 else w
+    gx = where(x > 0, g, g * wb) if ctx.needs(0) else None
+    gw = None
+    if ctx.needs(1):
+        gw = where(x > 0, 0.0, g * x)
+        gw = gw.sum([d for d in range(x.dim()) if d != 1]) if x.dim() >= 2 and w.numel() > 1 else gw.sum()
+        gw = gw.reshape(list(ctx.shape(1)))
+    return gx, gw

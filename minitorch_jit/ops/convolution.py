@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any, List, Optional, Sequence
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import TensorType, Type
+from minitorch_jit.ir.types import TensorType, Type, tensor_type
 
-from .declare import op
-from .nn import _pair, conv, conv_rule
+from .declare import derivative, op
+from .dispatch import call_op
+from .nn import _ints, _pair, conv, conv_padding, conv_rule
 
 
 def _conv1d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, stride: Sequence[int] = (1,),
@@ -122,3 +124,63 @@ def conv_transpose2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = Non
         out = out + b.reshape(1, -1, 1, 1)
     out = np.ascontiguousarray(out, dtype=x.dtype)
     return out[0] if unbatched else out
+
+
+# ---------------------------------------------------------------------------------------------
+# the gradient of a convolution (any number of spatial dims): an op of its own, as PyTorch's
+# convolution_backward, so the formula stays one call of a registry op
+
+
+def _conv_backward_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    x, w = tensor_type(types[1]), tensor_type(types[2])
+    bias = TensorType(w.dtype, None if w.sizes is None else (w.sizes[0],))
+    return [TensorType(x.dtype, x.sizes), TensorType(w.dtype, w.sizes), bias]
+
+
+@op("aten::convolution_backward(Tensor grad_output, Tensor input, Tensor weight, int[] stride, int[] padding, "
+    "int[] dilation, int groups) -> (Tensor, Tensor, Tensor)", type_rule=_conv_backward_rule)
+def convolution_backward(g: np.ndarray, x: np.ndarray, w: np.ndarray, stride: Sequence[int], padding: Sequence[int],
+                         dilation: Sequence[int], groups: int) -> tuple:
+    """(grad_input, grad_weight, grad_bias) of ``conv(x, w)`` for ``padding`` given as
+    (before, after) per spatial dim, flattened: each output gradient scatters the kernel back
+    over its window, and correlates with the window for the weight."""
+    spatial = w.ndim - 2
+    unbatched = x.ndim == spatial + 1
+    if unbatched:
+        x, g = x[None], g[None]
+    pads = [(padding[2 * i], padding[2 * i + 1]) for i in range(spatial)]
+    kernel = w.shape[2:]
+    out_sizes = g.shape[2:]
+    xp = np.pad(x, [(0, 0), (0, 0)] + pads)
+    win = sliding_window_view(xp, tuple(di * (k - 1) + 1 for k, di in zip(kernel, dilation)),
+                              axis=tuple(range(2, 2 + spatial)))
+    win = win[(slice(None), slice(None)) + tuple(slice(None, n * si, si) for n, si in zip(out_sizes, stride))
+              + tuple(slice(None, None, di) for di in dilation)]          # N, C, *out, *kernel
+    o, cg = w.shape[:2]
+    og = o // groups
+    space = list(range(2, 2 + spatial))
+    gw = np.empty_like(w)
+    gxp = np.zeros(xp.shape, np.result_type(x.dtype, np.float32))
+    for gi in range(groups):
+        go = g[:, gi * og:(gi + 1) * og]
+        gw[gi * og:(gi + 1) * og] = np.tensordot(go, win[:, gi * cg:(gi + 1) * cg], axes=([0] + space, [0] + space))
+        cols = np.tensordot(go, w[gi * og:(gi + 1) * og], axes=([1], [0]))  # N, *out, C/groups, *kernel
+        for tap in np.ndindex(*kernel):
+            region = (slice(None), slice(gi * cg, (gi + 1) * cg)) + tuple(
+                slice(t * di, t * di + si * (n - 1) + 1, si) for t, di, si, n in zip(tap, dilation, stride, out_sizes))
+            gxp[region] += np.moveaxis(cols[(Ellipsis,) + tap], -1, 1)
+    crop = (slice(None), slice(None)) + tuple(slice(lo, lo + n) for (lo, _), n in zip(pads, x.shape[2:]))
+    gx = np.ascontiguousarray(gxp[crop], dtype=x.dtype)
+    gb = g.sum(axis=tuple([0] + space)).astype(w.dtype)
+    return (gx[0] if unbatched else gx), gw, gb
+
+
+@derivative("aten::conv1d", "aten::conv1d.padding", "aten::conv2d", "aten::conv2d.padding", "aten::conv3d",
+            "aten::conv3d.padding")
+def _conv_grad(ctx: Any, g: Any) -> tuple:
+    x, w = ctx[0], ctx[1]
+    spatial = len(ctx.shape(1)) - 2
+    stride, dilation = _ints(ctx[3], spatial, "stride"), _ints(ctx[5], spatial, "dilation")
+    pads = [p for pair in conv_padding(ctx[4], ctx.shape(1)[2:], stride, dilation) for p in pair]
+    gx, gw, gb = call_op("aten::convolution_backward", g, x, w, stride, pads, dilation, ctx[6])
+    return gx, gw, (gb if ctx.needs(2) else None)

@@ -285,11 +285,12 @@ def _random(draw: Any) -> Any:
 
 
 def _uniform(size: List[int], dt: np.dtype) -> np.ndarray:
-    return _rng.random(size, dtype=dt)
+    # numpy draws float32 or float64 only: float16 samples are float32 ones rounded
+    return _rng.random(size, dtype=dt if dt.itemsize >= 4 else np.float32).astype(dt, copy=False)
 
 
 def _normal(size: List[int], dt: np.dtype) -> np.ndarray:
-    return _rng.standard_normal(size, dtype=dt)
+    return _rng.standard_normal(size, dtype=dt if dt.itemsize >= 4 else np.float32).astype(dt, copy=False)
 
 
 op(f"aten::rand(int[] size, *, {_OPTS}) -> Tensor", names=("torch.rand",), type_rule=_sized(),

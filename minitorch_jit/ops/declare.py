@@ -52,6 +52,14 @@ def _wrap_kernel(op: OpDef, kernel: Kernel) -> Kernel:
     return run
 
 
+def fill_defaults(op: OpDef, args: list) -> list:
+    """A graph node's arguments with the trailing ones it leaves at their defaults filled in."""
+    formals = op.schema.arguments
+    if op.schema.is_vararg or len(args) >= len(formals):
+        return args
+    return args + [_default(a) for a in formals[len(args):]]
+
+
 def _default(a: Any) -> Any:
     """An omitted argument's default, as the dispatcher would bind it."""
     d = a.default
@@ -80,6 +88,33 @@ def op(schema: str, *, names: Sequence[str] = (), type_rule: Optional[rules.Type
 
 def register(schema: str, kernel: Kernel, **kw: Any) -> None:
     op(schema, **kw)(kernel)
+
+
+Formula = Callable[..., Any]
+
+
+def derivative(*qualified: str, name: Optional[str] = None) -> Callable[[Formula], Formula]:
+    """Put the decorated gradient formula beside the ops ``qualified`` (``aten::mul.Tensor``)
+    in the registry. ``formula(ctx, grad)`` returns a gradient (or None) per argument of the
+    op, computed with the registry's own ops (Tensor methods), so that the backward records
+    when it must (``create_graph``) and graphs can be differentiated with the same table.
+    Gradients may keep the broadcast shape: the engine sums them to their input's shape."""
+    def deco(formula: Formula) -> Formula:
+        for q in qualified:
+            defn = registry.get(q)
+            if defn.derivative is not None:
+                raise ValueError(f"{q} has two derivative formulas")
+            defn.derivative = formula
+            if name is not None:
+                defn.backward_name = name
+        return formula
+    return deco
+
+
+def non_differentiable(*qualified: str) -> None:
+    """Ops whose results never require grad (detach, comparisons, random draws, factories)."""
+    for q in qualified:
+        registry.get(q).differentiable = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,9 +193,9 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
       ``Tensor.__r<dunder>__`` (and ``torch.<name>`` when ``torch_reflected``);
     - in-place ``<name>_.Tensor`` / ``<name>_.Scalar`` as ``Tensor.<name>_`` and ``__i<dunder>__``;
     - without ``scalar``, only the tensor overloads (``torch.maximum(t, 2)`` is a TypeError in PyTorch);
-    - ``.num(Scalar a, Scalar b)``: the Python operator on plain numbers (``operator.__<dunder>__``),
-      computed by ``num``; its type is by ``num_result`` ("arith": int op int is int,
-      "float", or "bool").
+    - ``.num(Scalar a, Scalar b)``: the Python operator on plain numbers (``operator.__<dunder>__``,
+      and ``torch.<name>`` as TorchScript compiles ``torch.add(1, 2)`` to an int), computed by
+      ``num``; its type is by ``num_result`` ("arith": int op int is int, "float", or "bool").
 
     ``fn(a, b, dtype)`` computes in ``dtype``, which is the promoted dtype of the operands
     (made floating for ``result="float"``); for ``result="bool"`` the output is bool.
@@ -220,9 +255,10 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
         if scalar:
             register(f"aten::{name}_.Scalar(Tensor(a!) self, Scalar other{a_tail_s}) -> Tensor(a!)", kernel_,
                      names=inames, type_rule=rules.same_as_input(0), **flags)
-    if num is not None:
+    if num is not None:  # comparisons of numbers never raise: they are total
         register(f"aten::{name}.num(Scalar a, Scalar b) -> Scalar", num,
-                 names=(f"operator.__{dunder or name}__",), type_rule=num_rule(num_result))
+                 names=(f"operator.__{dunder or name}__", f"torch.{name}"), type_rule=num_rule(num_result),
+                 total=num_result == "bool")
 
 
 def num_rule(kind: str) -> rules.TypeRule:

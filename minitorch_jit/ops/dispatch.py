@@ -2,6 +2,7 @@
 the result, and let the tracer record the call when one is active."""
 from __future__ import annotations
 
+import enum
 from collections import namedtuple
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -14,6 +15,7 @@ from minitorch_jit.ir.types import (
     AnyType,
     BoolType,
     DeviceType,
+    DictType,
     FloatType,
     IntType,
     ListType,
@@ -26,10 +28,16 @@ from minitorch_jit.ir.types import (
     TupleType,
     Type,
     TypeVar,
+    UnionType,
+    value_has_type,
 )
 
 from .. import dtypes
+from ..autograd import record
+from ..autograd.grad_mode import is_grad_enabled
+from ..devices import is_cpu
 from ..tensor import Tensor
+from .containers import ScriptDict, ScriptList
 
 
 class _State:
@@ -46,9 +54,25 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
+# Values of user-defined types (classes, enums, interfaces: see ir.class_types), converted by
+# the function the runtime registers for their type's class.
+_object_converters: Dict[type, Any] = {}
+
+
+def register_object_converter(type_class: type, fn: Any) -> None:
+    """``fn(value, t)`` converts values for parameters of types of class ``type_class``."""
+    _object_converters[type_class] = fn
+
+
 def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
     """``value`` as an argument of type ``t`` (an int for ``int[2]`` becomes ``[v, v]``,
     numpy scalars become Python ones), or ``_NOFIT`` when it is not one."""
+    if type(t) in _object_converters:
+        return _object_converters[type(t)](value, t)
+    if isinstance(t, (AnyType, TypeVar)):
+        return value
+    if isinstance(t, UnionType):  # a member as it is: no conversion decides which one
+        return value if value_has_type(value, t, _is_tensor) else _NOFIT
     if isinstance(t, TensorType):
         return value if isinstance(value, Tensor) else _NOFIT
     if isinstance(t, OptionalType):
@@ -75,9 +99,20 @@ def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
         except TypeError:
             return _NOFIT
     if isinstance(t, DeviceType):
-        if value not in ("cpu", None) and str(value) != "cpu":
+        try:
+            cpu = is_cpu(value)
+        except RuntimeError:  # not a device string
+            return _NOFIT
+        if not cpu:
             raise RuntimeError(f"device {value!r} is not supported: minitorch_jit runs on the CPU only")
         return "cpu"
+    if isinstance(value, (ScriptList, ScriptDict)):  # passed as it is: the graph shares it
+        return value if value.type.is_subtype_of(t) else _NOFIT
+    if isinstance(t, DictType):
+        if not isinstance(value, dict):
+            return _NOFIT
+        pairs = [(convert(k, t.key), convert(v, t.value)) for k, v in value.items()]
+        return _NOFIT if any(k is _NOFIT or v is _NOFIT for k, v in pairs) else dict(pairs)
     if isinstance(t, ListType):
         if arg is not None and arg.fixed_len and _is_int(value):
             return [int(value)] * arg.fixed_len
@@ -90,11 +125,31 @@ def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
             return _NOFIT
         items = [convert(v, e) for v, e in zip(value, t.elems)]
         return _NOFIT if any(i is _NOFIT for i in items) else tuple(items)
-    if isinstance(t, (AnyType, TypeVar)):
-        return value
     if isinstance(t, NoneType):
         return None if value is None else _NOFIT
     return _NOFIT
+
+
+def _is_tensor(value: Any) -> bool:
+    return isinstance(value, Tensor)
+
+
+def value_type_name(value: Any) -> str:
+    """The script type of a user value, as TorchScript's messages name it: ``int``,
+    ``List[str]``, ``Dict[str, int]``, ``Tuple[int, Tensor]`` (containers by their first
+    elements)."""
+    if isinstance(value, Tensor):
+        return "Tensor"
+    if value is None:
+        return "NoneType"
+    if isinstance(value, list):
+        return f"List[{value_type_name(value[0]) if value else 'Any'}]"
+    if isinstance(value, dict):
+        k, v = next(iter(value.items()), ("Any", "Any"))
+        return f"Dict[{value_type_name(k) if value else k}, {value_type_name(v) if value else v}]"
+    if isinstance(value, tuple):
+        return "Tuple[" + ", ".join(value_type_name(v) for v in value) + "]"
+    return type(value).__name__
 
 
 def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any]) -> Optional[List[Any]]:
@@ -151,11 +206,15 @@ def unwrap(v: Any) -> Any:
         return v._a
     if isinstance(v, list):
         return [unwrap(x) for x in v]
+    if isinstance(v, dict):
+        return {unwrap(k): unwrap(x) for k, x in v.items()}
+    if isinstance(v, (ScriptList, ScriptDict)):
+        return v._raw
     if isinstance(v, tuple):
         return tuple(unwrap(x) for x in v)
     if isinstance(v, dtypes.dtype):
         return v.np
-    if type(v) is not int and isinstance(v, int) and not isinstance(v, bool):
+    if type(v) is not int and isinstance(v, int) and not isinstance(v, (bool, enum.Enum)):
         return int(v)  # a traced SymInt: kernels must not record arithmetic
     return v
 
@@ -199,14 +258,32 @@ def _wrap_one(op: OpDef, ret: Argument, bound: List[Any], out: Any) -> Any:
 
 
 def run(op: OpDef, bound: List[Any]) -> Any:
-    """Run one bound overload eagerly (recording it when tracing)."""
-    if state.tracer is not None and op.inplace:
-        state.tracer.before_write(op, bound)
+    """Run one bound overload eagerly (recording it when tracing, and on autograd's tape)."""
+    if op.when_recorded is not None and state.tracer is None and is_grad_enabled() and _any_grad(bound):
+        return op.when_recorded(bound)
+    inplace = op.inplace
+    if inplace:
+        record.before_write(op, bound)
+        if state.tracer is not None:
+            state.tracer.before_write(op, bound)
     out = op.kernel(*[unwrap(v) for v in bound])
     result = wrap_result(op, bound, out)
+    if inplace or op.view or (is_grad_enabled() and _any_grad(bound)) or op.requires_grad_arg is not None:
+        result = record.after_call(op, bound, result, run)
     if state.tracer is not None:
         result = state.tracer.record(op, bound, result)
     return result
+
+
+def _any_grad(bound: List[Any]) -> bool:
+    for v in bound:
+        if isinstance(v, Tensor):
+            if v._requires_grad:
+                return True
+        elif isinstance(v, list) and v:
+            if any(isinstance(x, Tensor) and x._requires_grad for x in v):
+                return True
+    return False
 
 
 def describe(value: Any) -> str:
@@ -238,5 +315,37 @@ def select(namespace: str, name: str, args: Sequence[Any], kwargs: Dict[str, Any
 
 def call(namespace: str, name: str, args: Sequence[Any], kwargs: Optional[Dict[str, Any]] = None) -> Any:
     """Call ``<namespace>.<name>(*args, **kwargs)`` (e.g. "torch", "add") eagerly."""
+    if namespace in ("torch", "aten") and args and isinstance(args[0], (bool, int, float)) and \
+            _takes_numbers(namespace, name):
+        # torch.add(1, 2) is the int 3 in script functions (the number overload) but tensor(3)
+        # in PyTorch's eager mode, whose binding takes the number as a 0-d tensor
+        args = (scalar_tensor(args[0]),) + tuple(args[1:])
     op, bound = select(namespace, name, args, kwargs or {})
+    return run(op, bound)
+
+
+_TAKES_NUMBERS: Dict[Tuple[str, str], bool] = {}
+
+
+def _takes_numbers(namespace: str, name: str) -> bool:
+    """Has ``torch.<name>`` an overload on plain numbers (``aten::add.num``)?"""
+    if (namespace, name) not in _TAKES_NUMBERS:
+        _TAKES_NUMBERS[namespace, name] = any(o.schema.overload == "num"
+                                              for o in registry.python_overloads(namespace, name))
+    return _TAKES_NUMBERS[namespace, name]
+
+
+def scalar_tensor(value: Any) -> Tensor:
+    """A Python number as the 0-d tensor PyTorch makes of it (bool, int64, or float32)."""
+    dtype = np.bool_ if isinstance(value, bool) else (np.int64 if isinstance(value, int) else np.float32)
+    return Tensor._wrap(np.array(value, dtype=dtype))
+
+
+def call_op(qualified_name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call one overload by its qualified name (``aten::select_backward``), for ops that have no
+    Python name (gradient formulas call these)."""
+    op = registry.get(qualified_name)
+    bound = bind(op.schema, args, kwargs)
+    if bound is None:
+        raise no_match(qualified_name, [op], args, kwargs)
     return run(op, bound)

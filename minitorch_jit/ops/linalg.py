@@ -1,14 +1,15 @@
-"""Matrix products: matmul, mm, bmm, addmm, linear."""
+"""Matrix products: matmul, mm, bmm, addmm, linear; and trace (the sum of the diagonal)."""
 from __future__ import annotations
 
 from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
+from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, tensor_type
 
 from . import rules
-from .declare import op
+from .declare import derivative, op
 from .shape import expanded_sizes
 
 
@@ -116,3 +117,89 @@ def linear(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None) -> np.n
     if b is not None:
         out = out + b
     return out
+
+
+def _diag_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    t, k = tensor_type(types[0]), consts[1] if len(consts) > 1 else 0
+    if t.sizes is None or k is UNKNOWN or len(t.sizes) not in (1, 2) or None in t.sizes:
+        return [TensorType(t.dtype, None if t.sizes is None else (None,) * (3 - len(t.sizes)))]
+    if len(t.sizes) == 1:
+        n = t.sizes[0] + abs(k)
+        return [TensorType(t.dtype, (n, n))]
+    rows, cols = [s or 0 for s in t.sizes]  # (known: checked above)
+    return [TensorType(t.dtype, (max(0, min(rows + min(k, 0), cols - max(k, 0))),))]
+
+
+@op("aten::diag(Tensor self, int diagonal=0) -> Tensor", names=("torch.diag", "Tensor.diag"), type_rule=_diag_rule)
+def diag(a: np.ndarray, diagonal: int = 0) -> np.ndarray:
+    """A 1-D tensor as the ``diagonal``-th diagonal of a square matrix; of a matrix, that
+    diagonal as a 1-D tensor (a copy)."""
+    if a.ndim not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {a.ndim}D")
+    return np.diag(a, diagonal).copy()
+
+
+@op("aten::trace(Tensor self) -> Tensor", names=("torch.trace", "Tensor.trace"),
+    type_rule=rules.reduction(rules.sum_dtype, dim_arg=None))
+def trace(a: np.ndarray) -> np.ndarray:
+    """The sum of a matrix's diagonal (``torch.jit.trace`` is the tracer), accumulated as
+    ``sum`` accumulates: integers and bools in int64."""
+    if a.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
+    return np.trace(a, dtype=a.dtype if a.dtype.kind == "f" else np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient formulas
+
+
+def _mT(x: Any) -> Any:
+    return x.transpose(-1, -2)
+
+
+@derivative("aten::mm")
+def _mm_grad(ctx: Any, g: Any) -> tuple:
+    return (g.mm(ctx[1].t()) if ctx.needs(0) else None), (ctx[0].t().mm(g) if ctx.needs(1) else None)
+
+
+@derivative("aten::bmm")
+def _bmm_grad(ctx: Any, g: Any) -> tuple:
+    return (g.bmm(_mT(ctx[1])) if ctx.needs(0) else None), (_mT(ctx[0]).bmm(g) if ctx.needs(1) else None)
+
+
+@derivative("aten::matmul")
+def _matmul_grad(ctx: Any, g: Any) -> tuple:
+    """Vectors become matrices as matmul makes them; batch dims are summed back by the engine."""
+    a, b = ctx[0], ctx[1]
+    if a.dim() == 1 and b.dim() == 1:
+        return (g * b if ctx.needs(0) else None), (g * a if ctx.needs(1) else None)
+    if a.dim() == 1:
+        g2 = g.unsqueeze(-2)
+        return ((g2.matmul(_mT(b))).squeeze(-2) if ctx.needs(0) else None,
+                a.unsqueeze(-1).matmul(g2) if ctx.needs(1) else None)
+    if b.dim() == 1:
+        g2 = g.unsqueeze(-1)
+        return (g2.matmul(b.unsqueeze(-2)) if ctx.needs(0) else None,
+                (_mT(a).matmul(g2)).squeeze(-1) if ctx.needs(1) else None)
+    return (g.matmul(_mT(b)) if ctx.needs(0) else None), (_mT(a).matmul(g) if ctx.needs(1) else None)
+
+
+@derivative("aten::linear")
+def _linear_grad(ctx: Any, g: Any) -> tuple:
+    x, w = ctx[0], ctx[1]
+    gx = g.matmul(w) if ctx.needs(0) else None
+    gw = None
+    if ctx.needs(1):
+        if x.dim() == 1:
+            gw = g.unsqueeze(1) * x.unsqueeze(0)
+        else:
+            gw = g.reshape([-1, g.shape[-1]]).t().mm(x.reshape([-1, x.shape[-1]]))
+    return gx, gw, (g if ctx.needs(2) else None)
+
+
+@derivative("aten::addmm")
+def _addmm_grad(ctx: Any, g: Any) -> tuple:
+    m1, m2, beta, alpha = ctx[1], ctx[2], ctx[3], ctx[4]
+    return ((g * beta if beta != 1 else g) if ctx.needs(0) else None,
+            (g.mm(m2.t()) * alpha if ctx.needs(1) else None),
+            (m1.t().mm(g) * alpha if ctx.needs(2) else None))

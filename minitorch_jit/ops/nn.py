@@ -11,11 +11,13 @@ from typing import Any, Callable, List, Optional, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from minitorch_jit.ir import registry
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float
+from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float, tensor_type
 
 from . import creation, rules
-from .declare import check_inplace, not_implemented, op
+from .declare import check_inplace, derivative, not_implemented, op
+from .dispatch import call, call_op
 
 
 def _pool_out(n: Optional[int], k: int, s: int, p: Any, d: int, ceil_mode: bool = False) -> Optional[int]:
@@ -257,7 +259,8 @@ def embedding(idx: np.ndarray, w: np.ndarray, padding_idx: Optional[int] = None)
 
 
 @op("aten::dropout(Tensor(a) input, float p=0.5, bool training=True, bool inplace=False) -> Tensor(a)",
-    names=("functional.dropout", "torch.dropout"), type_rule=rules.same_as_input(0), random=True)
+    names=("functional.dropout", "torch.dropout"), type_rule=rules.same_as_input(0), random=True,
+    keyword_aliases=(("train", "training"),))
 def dropout(x: np.ndarray, p: float = 0.5, training: bool = True, inplace: bool = False) -> np.ndarray:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p); the input
     itself when not training."""
@@ -412,3 +415,200 @@ def cross_entropy(x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray
     w = 1 if weight is None else weight.reshape((-1,) + (1,) * (x.ndim - 1 - class_dim))
     loss = np.asarray(-(logp * t * w).sum(axis=class_dim), x.dtype)
     return _reduce(loss, reduction, x.size // c if c else 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient formulas
+
+
+@op("aten::native_dropout(Tensor input, float p, bool? train) -> (Tensor, Tensor)",
+    type_rule=lambda types, consts: [types[0], TensorType("bool", tensor_type(types[0]).sizes)], random=True)
+def native_dropout(x: np.ndarray, p: float, train: Optional[bool]) -> tuple:
+    """Dropout that also returns its mask (True where kept): what a recorded dropout runs, so
+    that its backward scales the gradient by the same mask."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if train is False or p == 0.0:
+        return x.copy(), np.ones(x.shape, bool)
+    keep = creation.generator().random(x.shape) >= p if p < 1.0 else np.zeros(x.shape, bool)
+    scale = x.dtype.type(1.0 / (1.0 - p)) if p < 1.0 else x.dtype.type(0)
+    return (x * keep * scale).astype(x.dtype, copy=False), keep
+
+
+@derivative("aten::native_dropout")
+def _native_dropout_grad(ctx: Any, grads: List[Any]) -> tuple:
+    p = ctx[1]
+    mask = ctx.out[1]
+    return (grads[0] * mask * (1.0 / (1.0 - p)) if p < 1.0 else grads[0] * 0,)
+
+
+def _recorded_dropout(bound: List[Any]) -> Any:
+    x, p, training, inplace = bound
+    if not training or p == 0.0:
+        return x
+    out = call_op("aten::native_dropout", x, p, True)[0]
+    return x.copy_(out) if inplace else out
+
+
+registry.get("aten::dropout").when_recorded = _recorded_dropout
+
+
+@derivative("aten::layer_norm")
+def _layer_norm_grad(ctx: Any, g: Any) -> tuple:
+    x, shape, w, eps = ctx[0], ctx[1], ctx[2], ctx[4]
+    dims = list(range(x.dim() - len(shape), x.dim()))
+    mean = x.mean(dims, True)
+    xc = x - mean
+    rstd = ((xc * xc).mean(dims, True) + eps).rsqrt()
+    xhat = xc * rstd
+    gxhat = g * w if w is not None else g
+    gx = rstd * (gxhat - gxhat.mean(dims, True) - xhat * (gxhat * xhat).mean(dims, True)) if ctx.needs(0) else None
+    return gx, None, (g * xhat if ctx.needs(2) else None), (g if ctx.needs(3) else None)
+
+
+@derivative("aten::embedding")
+def _embedding_grad(ctx: Any, g: Any) -> tuple:
+    idx, padding_idx = ctx[0], ctx[2]
+    if padding_idx is not None:
+        rows = ctx.shape(1)[0]
+        g = g.masked_fill((idx == padding_idx % rows).unsqueeze(-1), 0)
+    zeros = call("torch", "zeros", (list(ctx.shape(1)),), {"dtype": g.dtype})
+    return None, zeros.index_put([idx], g, True)
+
+
+def _loss_scale(g: Any, reduction: str, n: Any) -> Any:
+    return g / n if reduction == "mean" else g
+
+
+@derivative("aten::mse_loss")
+def _mse_grad(ctx: Any, g: Any) -> tuple:
+    x, t, reduction = ctx[0], ctx[1], ctx[2]
+    d = (x - t) * 2
+    n = max(int(np.prod(np.broadcast_shapes(ctx.shape(0), ctx.shape(1)))), 1) if reduction == "mean" else 1
+    gd = d * _loss_scale(g, reduction, n)
+    return (gd if ctx.needs(0) else None), (-gd if ctx.needs(1) else None)
+
+
+@op("aten::nll_loss_backward(Tensor grad_output, Tensor self, Tensor target, Tensor? weight, int ignore_index, "
+    "str reduction, float label_smoothing) -> Tensor", type_rule=lambda types, consts: [types[1]])
+def nll_loss_backward(g: np.ndarray, logp: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray],
+                      ignore_index: int, reduction: str, smoothing: float) -> np.ndarray:
+    """The gradient of nll_loss (with cross_entropy's label smoothing) with respect to the
+    log-probabilities: minus the (weighted) target's one-hot, scaled as the loss was reduced."""
+    rows, flat = _class_rows(logp, target)
+    n, c = rows.shape
+    valid = flat != ignore_index
+    safe = np.where(valid, flat, 0)
+    w = np.ones(c, np.float64) if weight is None else weight.astype(np.float64)
+    wt = np.where(valid, w[safe], 0.0)
+    if reduction == "none":
+        scale = g.astype(np.float64).reshape(-1) * np.ones(n)
+        smooth_scale = scale
+    elif reduction == "sum":
+        scale = smooth_scale = np.full(n, float(g))
+    else:
+        scale = np.full(n, float(g) / wt.sum())
+        smooth_scale = np.full(n, float(g) / (wt.sum() if weight is not None else valid.sum()))
+    d = np.zeros((n, c), np.float64)
+    d[np.arange(n), safe] = -wt * scale * (1 - smoothing)
+    if smoothing:
+        d -= np.where(valid, smooth_scale, 0.0)[:, None] * w[None, :] * (smoothing / c)
+    if logp.ndim == 1:
+        return d[0].astype(logp.dtype)
+    moved = d.reshape((logp.shape[0],) + logp.shape[2:] + (c,))
+    return np.ascontiguousarray(np.moveaxis(moved, -1, 1), dtype=logp.dtype)
+
+
+@derivative("aten::nll_loss_backward")
+def _nll_loss_backward_grad(ctx: Any, g: Any) -> tuple:
+    """nll_loss_backward is linear in grad_output and does not depend on the values of self:
+    its gradient goes to grad_output alone."""
+    if not ctx.needs(0):
+        return (None,)
+    logp = ctx[1]
+    unit = call_op("aten::nll_loss_backward", call("torch", "ones_like", (ctx[0],)), logp, ctx[2], ctx[3], ctx[4],
+                   ctx[5], ctx[6])
+    if ctx[5] == "none" and logp.dim() > 1:
+        return ((g * unit).sum([1]),)
+    return ((g * unit).sum().reshape(list(ctx.shape(0))),)
+
+
+@derivative("aten::nll_loss")
+def _nll_grad(ctx: Any, g: Any) -> tuple:
+    return (call_op("aten::nll_loss_backward", g, ctx[0], ctx[1], ctx[2], ctx[3], ctx[4], 0.0),)
+
+
+@derivative("aten::cross_entropy")
+def _cross_entropy_grad(ctx: Any, g: Any) -> tuple:
+    x, target, weight, ignore_index, reduction, smoothing = (ctx[i] for i in range(6))
+    class_dim = 1 if x.dim() > 1 else 0
+    logp = x.log_softmax(class_dim)
+    gtarget = None
+    if target.shape != x.shape:
+        dlogp = call_op("aten::nll_loss_backward", g, logp, target, weight, ignore_index, reduction, smoothing)
+    else:  # class probabilities: loss = -sum(w * (target * (1 - s) + s / C) * logp)
+        c = x.shape[class_dim]
+        w = 1.0 if weight is None else weight.reshape([-1] + [1] * (x.dim() - 1 - class_dim))
+        if reduction == "none" and x.dim() > 1:
+            g = g.unsqueeze(class_dim)
+        scale = _loss_scale(g, reduction, max(x.numel() // c, 1) if c else 1)
+        dlogp = -(target * (1 - smoothing) + smoothing / c) * w * scale
+        if ctx.needs(1):
+            gtarget = -logp * w * scale * (1 - smoothing)
+    # through log_softmax: d - softmax * sum(d) over the classes
+    return (dlogp - logp.exp() * dlogp.sum([class_dim], True) if ctx.needs(0) else None), gtarget
+
+
+@op("aten::l1_loss(Tensor input, Tensor target, str reduction=\"mean\") -> Tensor",
+    names=("functional.l1_loss", "torch.l1_loss"), type_rule=_loss_rule)
+def l1_loss(x: np.ndarray, t: np.ndarray, reduction: str = "mean") -> np.ndarray:
+    """``|input - target|``, broadcast, reduced."""
+    rules.broadcast_sizes(x.shape, t.shape)
+    dt = rules.result_dtype(x, t)
+    if not is_float(dt):
+        raise not_implemented("l1_loss", dt)
+    return _reduce(np.abs(np.subtract(x, t, dtype=dt)), reduction)
+
+
+@derivative("aten::l1_loss")
+def _l1_grad(ctx: Any, g: Any) -> tuple:
+    x, t, reduction = ctx[0], ctx[1], ctx[2]
+    n = max(int(np.prod(np.broadcast_shapes(ctx.shape(0), ctx.shape(1)))), 1) if reduction == "mean" else 1
+    gd = (x - t).sign() * _loss_scale(g, reduction, n)
+    return (gd if ctx.needs(0) else None), (-gd if ctx.needs(1) else None)
+
+
+def _softplus(z: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0, z)
+
+
+@op("aten::binary_cross_entropy_with_logits(Tensor self, Tensor target, Tensor? weight=None, "
+    "Tensor? pos_weight=None, str reduction=\"mean\") -> Tensor",
+    names=("functional.binary_cross_entropy_with_logits", "torch.binary_cross_entropy_with_logits"),
+    type_rule=lambda types, consts: _loss_rule(types[:2], consts[-1:]))
+def binary_cross_entropy_with_logits(x: np.ndarray, t: np.ndarray, weight: Optional[np.ndarray] = None,
+                                     pos_weight: Optional[np.ndarray] = None, reduction: str = "mean") -> np.ndarray:
+    """``-[pos_weight * t * log sigmoid(x) + (1 - t) * log(1 - sigmoid(x))]``, computed stably."""
+    if x.shape != t.shape:
+        raise ValueError(f"Target size ({list(t.shape)}) must be the same as input size ({list(x.shape)})")
+    if not is_float(x.dtype.name):
+        raise not_implemented("binary_cross_entropy_with_logits", x.dtype.name)
+    p = 1.0 if pos_weight is None else pos_weight
+    loss = p * t * _softplus(-x) + (1 - t) * _softplus(x)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(np.asarray(loss, x.dtype), reduction)
+
+
+@derivative("aten::binary_cross_entropy_with_logits")
+def _bce_logits_grad(ctx: Any, g: Any) -> tuple:
+    x, t, weight, pos_weight, reduction = (ctx[i] for i in range(5))
+    g = _loss_scale(g, reduction, max(x.numel(), 1))
+    p = 1.0 if pos_weight is None else pos_weight
+    w = g if weight is None else g * weight
+    gx = (x.sigmoid() * (p * t + 1 - t) - p * t) * w if ctx.needs(0) else None
+    gt = None
+    if ctx.needs(1):
+        softplus = call("functional", "softplus", (x,))
+        gt = (p * (softplus - x) - softplus) * w  # d/dt of p*t*softplus(-x) + (1-t)*softplus(x)
+    return gx, gt

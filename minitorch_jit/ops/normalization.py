@@ -9,14 +9,14 @@ rounded to the input's dtype.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
 from minitorch_jit.ir.types import is_float
 
 from . import rules
-from .declare import not_implemented, op
+from .declare import derivative, not_implemented, op
 
 
 def _channel_shape(x: np.ndarray) -> tuple:
@@ -49,7 +49,7 @@ def _normalize(x: np.ndarray, mean: np.ndarray, var: np.ndarray, eps: float) -> 
 
 @op("aten::batch_norm(Tensor input, Tensor(a!)? running_mean, Tensor(b!)? running_var, Tensor? weight=None, "
     "Tensor? bias=None, bool training=False, float momentum=0.1, float eps=1e-05) -> Tensor",
-    names=("functional.batch_norm",), type_rule=rules.same_as_input(0))
+    names=("functional.batch_norm",), type_rule=rules.same_as_input(0), writes_if="training")
 def batch_norm(x: np.ndarray, running_mean: Optional[np.ndarray], running_var: Optional[np.ndarray],
                w: Optional[np.ndarray] = None, b: Optional[np.ndarray] = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> np.ndarray:
@@ -82,7 +82,7 @@ def batch_norm(x: np.ndarray, running_mean: Optional[np.ndarray], running_var: O
 
 @op("aten::instance_norm(Tensor input, Tensor(a!)? running_mean=None, Tensor(b!)? running_var=None, "
     "Tensor? weight=None, Tensor? bias=None, bool use_input_stats=True, float momentum=0.1, float eps=1e-05) -> Tensor",
-    names=("functional.instance_norm",), type_rule=rules.same_as_input(0))
+    names=("functional.instance_norm",), type_rule=rules.same_as_input(0), writes_if="use_input_stats")
 def instance_norm(x: np.ndarray, running_mean: Optional[np.ndarray] = None, running_var: Optional[np.ndarray] = None,
                   w: Optional[np.ndarray] = None, b: Optional[np.ndarray] = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> np.ndarray:
@@ -134,3 +134,60 @@ def group_norm(x: np.ndarray, num_groups: int, w: Optional[np.ndarray] = None, b
     groups = x.astype(np.float64).reshape(n, num_groups, -1)
     mean, var = groups.mean(axis=2, keepdims=True), groups.var(axis=2, keepdims=True)
     return _affine(_normalize(groups, mean, var, eps).reshape(x.shape), x, w, b)
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient formulas: all three normalize over some dims and scale per channel
+
+
+def normalized_grad(x: Any, gxhat: Any, dims: List[int], eps: float) -> Tuple[Any, Any]:
+    """(d loss / d x, x normalized) for ``xhat = (x - mean) / sqrt(var + eps)`` over ``dims``
+    (biased variance), given ``gxhat``, the gradient with respect to ``xhat``."""
+    xc = x - x.mean(dims, True)
+    rstd = ((xc * xc).mean(dims, True) + eps).rsqrt()
+    xhat = xc * rstd
+    return rstd * (gxhat - gxhat.mean(dims, True) - xhat * (gxhat * xhat).mean(dims, True)), xhat
+
+
+def _per_channel(t: Any, ndim: int) -> Any:
+    return t.reshape([1, -1] + [1] * (ndim - 2))
+
+
+@derivative("aten::batch_norm")
+def _batch_norm_grad(ctx: Any, g: Any) -> tuple:
+    x, w, training, eps = ctx[0], ctx[3], ctx[5], ctx[7]
+    dims = [0] + list(range(2, x.dim()))
+    gxhat = g * _per_channel(w, x.dim()) if w is not None else g
+    if training:
+        gx, xhat = normalized_grad(x, gxhat, dims, eps)
+    else:
+        rstd = _per_channel((ctx[2] + eps).rsqrt(), x.dim())
+        xhat = (x - _per_channel(ctx[1], x.dim())) * rstd
+        gx = gxhat * rstd
+    return (gx if ctx.needs(0) else None, None, None, (g * xhat).sum(dims) if ctx.needs(3) else None,
+            g.sum(dims) if ctx.needs(4) else None)
+
+
+@derivative("aten::instance_norm")
+def _instance_norm_grad(ctx: Any, g: Any) -> tuple:
+    x, w, use_input_stats, eps = ctx[0], ctx[3], ctx[5], ctx[7]
+    if not use_input_stats:
+        raise RuntimeError("the derivative of instance_norm with use_input_stats=False is not implemented in "
+                           "minitorch_jit")
+    gxhat = g * _per_channel(w, x.dim()) if w is not None else g
+    gx, xhat = normalized_grad(x, gxhat, list(range(2, x.dim())), eps)
+    dims = [0] + list(range(2, x.dim()))
+    return (gx if ctx.needs(0) else None, None, None, (g * xhat).sum(dims) if ctx.needs(3) else None,
+            g.sum(dims) if ctx.needs(4) else None)
+
+
+@derivative("aten::group_norm")
+def _group_norm_grad(ctx: Any, g: Any) -> tuple:
+    x, groups, w, eps = ctx[0], ctx[1], ctx[2], ctx[4]
+    n = x.shape[0]
+    gxhat = g * _per_channel(w, x.dim()) if w is not None else g
+    gx, xhat = normalized_grad(x.reshape([n, groups, -1]), gxhat.reshape([n, groups, -1]), [2], eps)
+    xhat = xhat.reshape(list(x.shape))
+    dims = [0] + list(range(2, x.dim()))
+    return (gx.reshape(list(x.shape)) if ctx.needs(0) else None, None,
+            (g * xhat).sum(dims) if ctx.needs(2) else None, g.sum(dims) if ctx.needs(3) else None)

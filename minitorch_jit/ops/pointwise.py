@@ -15,7 +15,8 @@ import numpy as np
 from minitorch_jit.ir.types import SHORT_NAME, is_float, tensor_type
 
 from . import rules
-from .declare import binary, check_broadcast_into, check_inplace, not_implemented, op, unary
+from .declare import binary, check_broadcast_into, check_inplace, derivative, not_implemented, op, unary
+from .dispatch import call
 from .erf import erf as erf_f64
 
 
@@ -427,3 +428,255 @@ def addcmul(a: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Any = 1) -> np
             raise RuntimeError(f"value cannot be converted to type {_C_NAMES[dt]} without overflow")
         value = int(value)
     return np.add(a, np.multiply(np.multiply(value, t1, dtype=dt), t2, dtype=dt), dtype=dt)
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient formulas (see declare.derivative): written with the registry's own ops, on Tensors
+
+
+def where(cond: Any, a: Any, b: Any) -> Any:
+    """``torch.where`` for formulas."""
+    return call("torch", "where", (cond, a, b))
+
+
+def zeros_grad(ctx: Any, g: Any) -> tuple:
+    """Piecewise constant ops (floor, round, sign...): the gradient is zero, as in PyTorch."""
+    return (g * 0,)
+
+
+@derivative("aten::add.Tensor", "aten::add.Scalar", "aten::add_.Tensor", "aten::add_.Scalar")
+def _add_grad(ctx: Any, g: Any) -> tuple:
+    alpha = ctx[2]
+    return g, (g if alpha == 1 else g * alpha) if ctx.needs(1) else None
+
+
+@derivative("aten::sub.Tensor", "aten::sub.Scalar", "aten::sub_.Tensor", "aten::sub_.Scalar")
+def _sub_grad(ctx: Any, g: Any) -> tuple:
+    alpha = ctx[2]
+    return g, (-g if alpha == 1 else g * -alpha) if ctx.needs(1) else None
+
+
+@derivative("aten::add.Scalar_Tensor")
+def _radd_grad(ctx: Any, g: Any) -> tuple:
+    return None, g
+
+
+@derivative("aten::sub.Scalar_Tensor")
+def _rsub_grad(ctx: Any, g: Any) -> tuple:
+    return None, -g
+
+
+@derivative("aten::mul.Tensor", "aten::mul.Scalar", "aten::mul_.Tensor", "aten::mul_.Scalar")
+def _mul_grad(ctx: Any, g: Any) -> tuple:
+    return (g * ctx[1] if ctx.needs(0) else None), (g * ctx[0] if ctx.needs(1) else None)
+
+
+@derivative("aten::mul.Scalar_Tensor")
+def _rmul_grad(ctx: Any, g: Any) -> tuple:
+    return None, g * ctx[0]
+
+
+@derivative("aten::div.Tensor", "aten::div.Scalar", "aten::div_.Tensor", "aten::div_.Scalar")
+def _div_grad(ctx: Any, g: Any) -> tuple:
+    other = ctx[1]
+    return (g / other if ctx.needs(0) else None), (-g * ctx.out / other if ctx.needs(1) else None)
+
+
+@derivative("aten::div.Scalar_Tensor")
+def _rdiv_grad(ctx: Any, g: Any) -> tuple:
+    return None, -g * ctx.out / ctx[1]
+
+
+@derivative("aten::pow.Scalar")
+def _pow_scalar_grad(ctx: Any, g: Any) -> tuple:
+    x, e = ctx[0], ctx[1]
+    if e == 0:
+        return (g * 0,)
+    return (g * e * x ** (e - 1),)
+
+
+@derivative("aten::pow.Tensor")
+def _pow_grad(ctx: Any, g: Any) -> tuple:
+    x, e = ctx[0], ctx[1]
+    gx = where(e == 0, 0.0, g * e * x ** (e - 1)) if ctx.needs(0) else None
+    # PyTorch's convention: no gradient to the exponent where the base is 0 and the exponent >= 0
+    ge = where((x == 0) & (e >= 0), 0.0, g * ctx.out * x.log()) if ctx.needs(1) else None
+    return gx, ge
+
+
+@derivative("aten::pow.Scalar_Tensor")
+def _rpow_grad(ctx: Any, g: Any) -> tuple:
+    base = ctx[0]
+    return None, (g * 0 if base == 0 else g * ctx.out * math.log(base))
+
+
+@derivative("aten::neg", "aten::neg_")
+def _neg_grad(ctx: Any, g: Any) -> tuple:
+    return (-g,)
+
+
+@derivative("aten::abs", "aten::abs_")
+def _abs_grad(ctx: Any, g: Any) -> tuple:
+    return (g * ctx[0].sign(),)
+
+
+@derivative("aten::exp", "aten::exp_")
+def _exp_grad(ctx: Any, g: Any) -> tuple:
+    return (g * ctx.out,)
+
+
+@derivative("aten::log", "aten::log_")
+def _log_grad(ctx: Any, g: Any) -> tuple:
+    return (g / ctx[0],)
+
+
+@derivative("aten::log1p", "aten::log1p_")
+def _log1p_grad(ctx: Any, g: Any) -> tuple:
+    return (g / (ctx[0] + 1),)
+
+
+@derivative("aten::expm1", "aten::expm1_")
+def _expm1_grad(ctx: Any, g: Any) -> tuple:
+    return (g * (ctx.out + 1),)
+
+
+@derivative("aten::sqrt", "aten::sqrt_")
+def _sqrt_grad(ctx: Any, g: Any) -> tuple:
+    return (g / (ctx.out * 2),)
+
+
+@derivative("aten::rsqrt", "aten::rsqrt_")
+def _rsqrt_grad(ctx: Any, g: Any) -> tuple:
+    return (g * ctx.out ** 3 * -0.5,)
+
+
+@derivative("aten::reciprocal", "aten::reciprocal_")
+def _reciprocal_grad(ctx: Any, g: Any) -> tuple:
+    out = ctx.out
+    return (-g * out * out,)
+
+
+@derivative("aten::sin", "aten::sin_")
+def _sin_grad(ctx: Any, g: Any) -> tuple:
+    return (g * ctx[0].cos(),)
+
+
+@derivative("aten::cos", "aten::cos_")
+def _cos_grad(ctx: Any, g: Any) -> tuple:
+    return (-g * ctx[0].sin(),)
+
+
+@derivative("aten::tanh", "aten::tanh_")
+def _tanh_grad(ctx: Any, g: Any) -> tuple:
+    out = ctx.out
+    return (g * (1 - out * out),)
+
+
+@derivative("aten::sigmoid", "aten::sigmoid_")
+def _sigmoid_grad(ctx: Any, g: Any) -> tuple:
+    out = ctx.out
+    return (g * out * (1 - out),)
+
+
+@derivative("aten::silu")
+def _silu_grad(ctx: Any, g: Any) -> tuple:
+    x = ctx[0]
+    s = x.sigmoid()
+    return (g * s * (1 + x * (1 - s)),)
+
+
+@derivative("aten::erf", "aten::erf_")
+def _erf_grad(ctx: Any, g: Any) -> tuple:
+    x = ctx[0]
+    return (g * (-x * x).exp() * (2 / math.sqrt(math.pi)),)
+
+
+@derivative("aten::relu", "aten::relu_")
+def _relu_grad(ctx: Any, g: Any) -> tuple:
+    return (where(ctx.out > 0, g, 0.0),)
+
+
+@derivative("aten::gelu")
+def _gelu_grad(ctx: Any, g: Any) -> tuple:
+    x, approximate = ctx[0], ctx[1]
+    if approximate == "tanh":
+        k = math.sqrt(2 / math.pi)
+        inner = (x + x * x * x * 0.044715) * k
+        t = inner.tanh()
+        d_inner = (1 + x * x * (3 * 0.044715)) * k
+        return (g * (0.5 * (1 + t) + x * 0.5 * (1 - t * t) * d_inner),)
+    cdf = ((x * (1 / math.sqrt(2))).erf() + 1) * 0.5
+    pdf = (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+    return (g * (cdf + x * pdf),)
+
+
+derivative("aten::floor", "aten::floor_", "aten::ceil", "aten::ceil_", "aten::round", "aten::round.decimals",
+           "aten::round_", "aten::round_.decimals", "aten::trunc", "aten::trunc_", "aten::sign",
+           "aten::sign_")(zeros_grad)
+
+
+def _max_min_grad(ctx: Any, g: Any) -> tuple:
+    """maximum/minimum: the gradient goes to the chosen operand, half to each on ties."""
+    a, b, out = ctx[0], ctx[1], ctx.out
+    tie = a == b
+    half = g * 0.5
+    ga = where(tie, half, where(a == out, g, 0.0)) if ctx.needs(0) else None
+    gb = where(tie, half, where(b == out, g, 0.0)) if ctx.needs(1) else None
+    return ga, gb
+
+
+derivative("aten::maximum.Tensor", "aten::max.other", "aten::minimum.Tensor", "aten::min.other")(_max_min_grad)
+
+
+@derivative("aten::clamp", "aten::clamp_")
+def _clamp_grad(ctx: Any, g: Any) -> tuple:
+    x, lo, hi = ctx[0], ctx[1], ctx[2]
+    keep = None
+    if lo is not None:
+        keep = x >= lo
+    if hi is not None:
+        keep = (x <= hi) if keep is None else keep & (x <= hi)
+    return (g if keep is None else where(keep, g, 0.0),)
+
+
+@derivative("aten::clamp.Tensor", "aten::clamp_.Tensor")
+def _clamp_tensor_grad(ctx: Any, g: Any) -> tuple:
+    x, lo, hi = ctx[0], ctx[1], ctx[2]
+    keep = None
+    if lo is not None:
+        keep = x >= lo
+    if hi is not None:
+        keep = (x <= hi) if keep is None else keep & (x <= hi)
+    gx = g if keep is None else where(keep, g, 0.0)
+    glo = where(x < lo, g, 0.0) if lo is not None and ctx.needs(1) else None
+    ghi = where(x > hi, g, 0.0) if hi is not None and ctx.needs(2) else None
+    return gx, glo, ghi
+
+
+@derivative("aten::where.self", "aten::where.ScalarOther", "aten::where.ScalarSelf")
+def _where_grad(ctx: Any, g: Any) -> tuple:
+    cond = ctx[0]
+    return (None, where(cond, g, 0.0) if ctx.needs(1) else None, where(cond, 0.0, g) if ctx.needs(2) else None)
+
+
+@derivative("aten::lerp.Scalar")
+def _lerp_grad(ctx: Any, g: Any) -> tuple:
+    w = ctx[2]
+    return g * (1 - w), g * w
+
+
+@derivative("aten::lerp.Tensor")
+def _lerp_tensor_grad(ctx: Any, g: Any) -> tuple:
+    start, end, w = ctx[0], ctx[1], ctx[2]
+    return (g * (1 - w), g * w, g * (end - start) if ctx.needs(2) else None)
+
+
+@derivative("aten::addcmul")
+def _addcmul_grad(ctx: Any, g: Any) -> tuple:
+    t1, t2, value = ctx[1], ctx[2], ctx[3]
+    return (g, g * t2 * value if ctx.needs(1) else None, g * t1 * value if ctx.needs(2) else None)
+
+
+@derivative("aten::remainder.Tensor", "aten::remainder.Scalar")
+def _remainder_grad(ctx: Any, g: Any) -> tuple:
+    return g, (-g * (ctx[0] / ctx[1]).floor() if ctx.needs(1) else None)

@@ -11,7 +11,9 @@ import numpy as np
 from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float, tensor_type
 
 from . import rules
-from .declare import not_implemented, op
+from .declare import derivative, not_implemented, op
+from .dispatch import call
+from .pointwise import where
 from .rules import norm_dim
 
 Dims = Optional[List[int]]
@@ -365,3 +367,202 @@ def cumsum(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
     if a.ndim == 0:
         return a.astype(_sum_dtype(a, dtype))
     return np.cumsum(a, axis=d, dtype=_sum_dtype(a, dtype))
+
+
+# ---------------------------------------------------------------------------------------------
+# sum_to_size: how a gradient of a broadcast result goes back to its input's shape
+
+
+def _sum_to_size_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    size = consts[1]
+    known = isinstance(size, list)
+    return [TensorType(tensor_type(types[0]).dtype, tuple(size) if known else None)]
+
+
+@op("aten::sum_to_size(Tensor self, int[] size) -> Tensor", names=("Tensor.sum_to_size",),
+    type_rule=_sum_to_size_rule)
+def sum_to_size(a: np.ndarray, size: Sequence[int]) -> np.ndarray:
+    """Sum ``a`` over the dims that broadcasting ``size`` to ``a.shape`` would have expanded."""
+    size = tuple(size)
+    lead = a.ndim - len(size)
+    if lead < 0 or any(s not in (1, n) for s, n in zip(size, a.shape[lead:])):
+        raise RuntimeError(f"size {{{', '.join(map(str, size))}}} is not expandable to size "
+                           f"{{{', '.join(map(str, a.shape))}}}.")
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size) if s == 1 and a.shape[lead + i] != 1)
+    out = a.sum(axis=axes, dtype=a.dtype) if axes else a.copy()
+    return out.reshape(size)
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient formulas
+
+
+def reduced_dims(shape: Sequence[int], dim: Any) -> List[int]:
+    """The dims a reduction over ``dim`` (None or [] is all of them) removes, sorted."""
+    if dim is None or (isinstance(dim, (list, tuple)) and len(dim) == 0):
+        return list(range(len(shape)))
+    dims = [dim] if isinstance(dim, int) else list(dim)
+    return sorted(norm_dim(d, max(len(shape), 1)) for d in dims) if shape else []
+
+
+def unreduce(g: Any, shape: Sequence[int], dims: Sequence[int], keepdim: bool) -> Any:
+    """A reduction's result (or its gradient) with the reduced dims back, as size 1."""
+    if not keepdim and len(shape):
+        for d in dims:
+            g = g.unsqueeze(d)
+    return g
+
+
+def _count(shape: Sequence[int], dims: Sequence[int]) -> int:
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+@derivative("aten::sum_to_size")
+def _sum_to_size_grad(ctx: Any, g: Any) -> tuple:
+    return (g.expand(list(ctx.shape(0))),)
+
+
+@derivative("aten::sum")
+def _sum_grad(ctx: Any, g: Any) -> tuple:
+    return (g.expand(list(ctx.shape(0))),)
+
+
+@derivative("aten::sum.dim_IntList")
+def _sum_dim_grad(ctx: Any, g: Any) -> tuple:
+    shape = ctx.shape(0)
+    return (unreduce(g, shape, reduced_dims(shape, ctx[1]), ctx[2]).expand(list(shape)),)
+
+
+@derivative("aten::mean")
+def _mean_grad(ctx: Any, g: Any) -> tuple:
+    shape = ctx.shape(0)
+    return (g.expand(list(shape)) / max(_count(shape, range(len(shape))), 1),)
+
+
+@derivative("aten::mean.dim")
+def _mean_dim_grad(ctx: Any, g: Any) -> tuple:
+    shape = ctx.shape(0)
+    dims = reduced_dims(shape, ctx[1])
+    return (unreduce(g, shape, dims, ctx[2]).expand(list(shape)) / max(_count(shape, dims), 1),)
+
+
+def _spread(ctx: Any, g: Any, dims: List[int], keepdim: bool) -> Any:
+    """amax/amin/max/min: the gradient is shared evenly among the elements equal to the result."""
+    x = ctx[0]
+    shape = ctx.shape(0)
+    hit = x == unreduce(ctx.out, shape, dims, keepdim)
+    return hit * unreduce(g, shape, dims, keepdim) / hit.sum(dims, True)
+
+
+@derivative("aten::amax", "aten::amin")
+def _amax_grad(ctx: Any, g: Any) -> tuple:
+    return (_spread(ctx, g, reduced_dims(ctx.shape(0), ctx[1]), ctx[2]),)
+
+
+@derivative("aten::max", "aten::min")
+def _max_all_grad(ctx: Any, g: Any) -> tuple:
+    return (_spread(ctx, g, reduced_dims(ctx.shape(0), None), False),)
+
+
+@derivative("aten::max.dim", "aten::min.dim")
+def _max_dim_grad(ctx: Any, grads: List[Any]) -> tuple:
+    shape = ctx.shape(0)
+    if not shape:
+        return (grads[0],)
+    dim, keepdim = norm_dim(ctx[1], len(shape)), ctx[2]
+    index = unreduce(ctx.out[1], shape, [dim], keepdim)
+    positions = call("torch", "arange", (shape[dim],)).reshape([-1 if d == dim else 1 for d in range(len(shape))])
+    return ((positions == index) * unreduce(grads[0], shape, [dim], keepdim),)
+
+
+def _correction(ctx: Any, op_name: str) -> Tuple[List[int], Any, bool]:
+    """(dims, correction, keepdim) of var/std in any of their overloads."""
+    shape = ctx.shape(0)
+    if op_name.endswith("correction"):
+        c = ctx[2]
+        return reduced_dims(shape, ctx[1]), 1 if c is None else c, ctx[3]
+    if op_name.endswith("dim"):
+        return reduced_dims(shape, ctx[1]), 1 if ctx[2] else 0, ctx[3]
+    return reduced_dims(shape, None), 1 if ctx[1] else 0, False
+
+
+@derivative("aten::var", "aten::var.dim", "aten::var.correction")
+def _var_grad(ctx: Any, g: Any) -> tuple:
+    dims, c, keepdim = _correction(ctx, ctx.node.op.qualified_name)
+    x = ctx[0]
+    n = _count(ctx.shape(0), dims)
+    return (unreduce(g, ctx.shape(0), dims, keepdim) * (x - x.mean(dims, True)) * (2 / max(n - c, 0)),)
+
+
+@derivative("aten::std", "aten::std.dim", "aten::std.correction")
+def _std_grad(ctx: Any, g: Any) -> tuple:
+    dims, c, keepdim = _correction(ctx, ctx.node.op.qualified_name)
+    x = ctx[0]
+    n = _count(ctx.shape(0), dims)
+    out = unreduce(ctx.out, ctx.shape(0), dims, keepdim)
+    return (unreduce(g, ctx.shape(0), dims, keepdim) * (x - x.mean(dims, True)) / (out * max(n - c, 0)),)
+
+
+def _norm_grad(ctx: Any, g: Any, p: Any, dim: Any, keepdim: bool) -> Any:
+    if p is None:
+        p = 2
+    if not (isinstance(p, (int, float)) and 0 < p < float("inf")):
+        raise RuntimeError(f"the derivative of norm with p={p} is not implemented in minitorch_jit")
+    x = ctx[0]
+    shape = ctx.shape(0)
+    dims = reduced_dims(shape, dim)
+    out = unreduce(ctx.out, shape, dims, keepdim)
+    g = unreduce(g, shape, dims, keepdim)
+    if p == 2:
+        scaled = x * g / out
+    elif p == 1:
+        return x.sign() * g
+    else:
+        scaled = x * x.abs() ** (p - 2) * g / out ** (p - 1)
+    return where(out == 0, 0.0, scaled)
+
+
+@derivative("aten::norm.Scalar")
+def _norm_scalar_grad(ctx: Any, g: Any) -> tuple:
+    return (_norm_grad(ctx, g, ctx[1], None, False),)
+
+
+@derivative("aten::norm.ScalarOpt_dim")
+def _norm_dim_grad(ctx: Any, g: Any) -> tuple:
+    return (_norm_grad(ctx, g, ctx[1], ctx[2], ctx[3]),)
+
+
+@derivative("aten::norm.str")
+def _norm_str_grad(ctx: Any, g: Any) -> tuple:
+    if ctx[1] != "fro":
+        raise RuntimeError(f"the derivative of norm with p='{ctx[1]}' is not implemented in minitorch_jit")
+    return (_norm_grad(ctx, g, 2, ctx[2], ctx[3]),)
+
+
+@derivative("aten::softmax.int")
+def _softmax_grad(ctx: Any, g: Any) -> tuple:
+    out = ctx.out
+    return (out * (g - (g * out).sum([ctx[1]], True)),)
+
+
+@derivative("aten::log_softmax.int")
+def _log_softmax_grad(ctx: Any, g: Any) -> tuple:
+    return (g - ctx.out.exp() * g.sum([ctx[1]], True),)
+
+
+@derivative("aten::logsumexp")
+def _logsumexp_grad(ctx: Any, g: Any) -> tuple:
+    shape = ctx.shape(0)
+    dims = reduced_dims(shape, ctx[1])
+    return (unreduce(g, shape, dims, ctx[2]) * (ctx[0] - unreduce(ctx.out, shape, dims, ctx[2])).exp(),)
+
+
+@derivative("aten::cumsum")
+def _cumsum_grad(ctx: Any, g: Any) -> tuple:
+    if not ctx.shape(0):
+        return (g,)
+    dim = ctx[1]
+    return (g.sum([dim], True) - g.cumsum(dim) + g,)

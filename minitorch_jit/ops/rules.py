@@ -121,7 +121,7 @@ def result_dtype(*values: Any) -> str:
 # A Python int operand of arithmetic must fit 64 bits, signed or unsigned, as PyTorch's
 # Scalar does (a bigger one is an OverflowError there too)
 SCALAR_INT_MIN, SCALAR_INT_END = -(1 << 63), 1 << 64
-INT_BITS = {"int32": 32, "int64": 64}
+INT_BITS = {"int8": 8, "int16": 16, "int32": 32, "int64": 64}
 
 
 def arithmetic_int(v: Any, dtype: str) -> Any:
@@ -132,6 +132,8 @@ def arithmetic_int(v: Any, dtype: str) -> Any:
         return v
     if not SCALAR_INT_MIN <= v < SCALAR_INT_END:
         raise OverflowError("int too big to convert")
+    if dtype == "uint8":
+        return v % 256
     bits = INT_BITS.get(dtype)
     if bits is None:
         return v

@@ -11,7 +11,9 @@ from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import ListType, TensorType, Type, tensor_type
 
 from . import rules
-from .declare import check_broadcast_into, check_inplace, check_no_overlap, check_writable, op
+from .declare import check_broadcast_into, check_inplace, check_no_overlap, check_writable, derivative, op
+from .dispatch import call, call_op
+from .pointwise import where
 from .rules import norm_dim
 from .shape import expanded_sizes
 
@@ -24,6 +26,11 @@ def _select_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     return [t.with_sizes(t.sizes[:i] + t.sizes[i + 1:])]
 
 
+class IndexOutOfRange(IndexError, RuntimeError):
+    """An index past a dimension: eager PyTorch's IndexError, and the RuntimeError
+    TorchScript raises for it (one kernel serves both), with both their wordings."""
+
+
 @op("aten::select.int(Tensor(a) self, int dim, int index) -> Tensor(a)", names=("Tensor.select", "torch.select"),
     type_rule=_select_rule)
 def select(a: np.ndarray, dim: int, index: int) -> np.ndarray:
@@ -32,7 +39,8 @@ def select(a: np.ndarray, dim: int, index: int) -> np.ndarray:
     d = norm_dim(dim, a.ndim)
     n = a.shape[d]
     if not -n <= index < n:
-        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {n}")
+        raise IndexOutOfRange(f"index {index} is out of bounds for dimension {d} with size {n} (select(): index "
+                              f"{index} out of range for tensor of size {list(a.shape)} at dimension {d})")
     return a[(slice(None),) * d + (index, Ellipsis)]  # the Ellipsis keeps a 0-d result a view
 
 
@@ -232,3 +240,92 @@ for _overload, _vt in (("Scalar", "Scalar"), ("Tensor", "Tensor")):
        names=("Tensor.masked_fill", "torch.masked_fill"), type_rule=_masked_rule)(_masked_fill)
     op(f"aten::masked_fill_.{_overload}(Tensor(a!) self, Tensor mask, {_vt} value) -> Tensor(a!)",
        names=("Tensor.masked_fill_",), type_rule=rules.same_as_input(0))(_masked_fill_)
+
+
+# -- gradients ------------------------------------------------------------------------------------
+# select and slice scatter their gradient into zeros of the input's shape: ops of their own, so
+# that the backward is made of registry ops (and differentiable again, for create_graph)
+
+
+def _backward_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    sizes = consts[1]
+    return [TensorType(tensor_type(types[0]).dtype, tuple(sizes) if isinstance(sizes, list) else None)]
+
+
+@op("aten::select_backward(Tensor grad_output, int[] input_sizes, int dim, int index) -> Tensor",
+    type_rule=_backward_rule)
+def select_backward(g: np.ndarray, input_sizes: Sequence[int], dim: int, index: int) -> np.ndarray:
+    out = np.zeros(tuple(input_sizes), g.dtype)
+    out[(slice(None),) * norm_dim(dim, len(input_sizes)) + (index, Ellipsis)] = g
+    return out
+
+
+@op("aten::slice_backward(Tensor grad_output, int[] input_sizes, int dim, int? start, int? end, int step) -> Tensor",
+    type_rule=_backward_rule)
+def slice_backward(g: np.ndarray, input_sizes: Sequence[int], dim: int, start: Optional[int], end: Optional[int],
+                   step: int) -> np.ndarray:
+    out = np.zeros(tuple(input_sizes), g.dtype)
+    out[(slice(None),) * norm_dim(dim, len(input_sizes)) + (slice(start, end, step),)] = g
+    return out
+
+
+@derivative("aten::select.int")
+def _select_grad(ctx: Any, g: Any) -> tuple:
+    return (call_op("aten::select_backward", g, list(ctx.shape(0)), ctx[1], ctx[2]),)
+
+
+@derivative("aten::select_backward")
+def _select_backward_grad(ctx: Any, g: Any) -> tuple:
+    return (g.select(ctx[2], ctx[3]),)
+
+
+@derivative("aten::slice.Tensor")
+def _slice_grad(ctx: Any, g: Any) -> tuple:
+    return (call_op("aten::slice_backward", g, list(ctx.shape(0)), ctx[1], ctx[2], ctx[3], ctx[4]),)
+
+
+@derivative("aten::slice_backward")
+def _slice_backward_grad(ctx: Any, g: Any) -> tuple:
+    return (g.slice(ctx[2], ctx[3], ctx[4], ctx[5]),)
+
+
+@derivative("aten::index.Tensor")
+def _index_grad(ctx: Any, g: Any) -> tuple:
+    zeros = call("torch", "zeros", (list(ctx.shape(0)),), {"dtype": g.dtype})
+    return (zeros.index_put(ctx[1], g, True),)
+
+
+@derivative("aten::index_put", "aten::index_put_")
+def _index_put_grad(ctx: Any, g: Any) -> tuple:
+    indices, accumulate = ctx[1], ctx[3]
+    gself = None
+    if ctx.needs(0):
+        gself = g if accumulate else g.index_put(indices, call("torch", "zeros", ([],), {"dtype": g.dtype}))
+    return gself, None, g.index(indices) if ctx.needs(2) else None
+
+
+@derivative("aten::copy_")
+def _copy_grad(ctx: Any, g: Any) -> tuple:
+    return (g * 0 if ctx.needs(0) else None), g
+
+
+@derivative("aten::fill_.Scalar", "aten::zero_")
+def _fill_grad(ctx: Any, g: Any) -> tuple:
+    return (g * 0,)
+
+
+@derivative("aten::fill_.Tensor")
+def _fill_tensor_grad(ctx: Any, g: Any) -> tuple:
+    return (g * 0 if ctx.needs(0) else None), g.sum()
+
+
+@derivative("aten::masked_fill.Scalar", "aten::masked_fill_.Scalar")
+def _masked_fill_grad(ctx: Any, g: Any) -> tuple:
+    return (g.masked_fill(ctx[1], 0),)
+
+
+@derivative("aten::masked_fill.Tensor", "aten::masked_fill_.Tensor")
+def _masked_fill_tensor_grad(ctx: Any, g: Any) -> tuple:
+    mask = ctx[1]
+    return (g.masked_fill(mask, 0) if ctx.needs(0) else None, None,
+            where(mask, g, 0.0).sum() if ctx.needs(2) else None)

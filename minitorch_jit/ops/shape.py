@@ -11,7 +11,8 @@ from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import ListType, TensorType, Type, promote_types, tensor_type
 
 from . import rules
-from .declare import op
+from .declare import derivative, non_differentiable, op
+from .dispatch import call
 from .rules import const_int_list, norm_dim
 
 Sizes = Optional[tuple]
@@ -139,6 +140,12 @@ def _t_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
 def t(a: np.ndarray) -> np.ndarray:
     if a.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a.ndim}D")
+    return a.T
+
+
+@op("aten::numpy_T(Tensor(a) self) -> Tensor(a)", type_rule=_t_rule)
+def numpy_t(a: np.ndarray) -> np.ndarray:
+    """``x.T``: the dims reversed, whatever the rank."""
     return a.T
 
 
@@ -563,3 +570,78 @@ op("aten::tril(Tensor self, int diagonal=0) -> Tensor", names=("Tensor.tril", "t
 op("aten::triu(Tensor self, int diagonal=0) -> Tensor", names=("Tensor.triu", "torch.triu"),
    type_rule=rules.same_as_input(0))(_triangle(np.triu, "triu"))
 
+
+
+# ---------------------------------------------------------------------------------------------
+# gradient formulas: a view's gradient is the gradient reshaped back; expand's is summed back
+# by the engine (it fits every gradient to its input's shape)
+
+
+def _reshape_back(ctx: Any, g: Any) -> tuple:
+    return (g.reshape(list(ctx.shape(0))),)
+
+
+def _identity(ctx: Any, g: Any) -> tuple:
+    """Gradient passes as is (the engine casts it back to the input's dtype)."""
+    return (g,)
+
+
+derivative("aten::view", "aten::reshape", "aten::view_as", "aten::reshape_as", "aten::unsqueeze", "aten::squeeze",
+           "aten::squeeze.dim", "aten::squeeze.dims", "aten::flatten.using_ints", "aten::unflatten.int")(_reshape_back)
+derivative("aten::expand", "aten::expand_as", "aten::contiguous", "aten::clone", "aten::to.dtype", "aten::to.device",
+           "aten::to.other", "aten::type_as", "aten::_cast_Float", "aten::_cast_Double")(_identity)
+non_differentiable("aten::detach", "aten::_cast_Long", "aten::_cast_Int", "aten::_cast_Bool")
+
+
+@derivative("aten::t")
+def _t_grad(ctx: Any, g: Any) -> tuple:
+    return (g.t(),)
+
+
+@derivative("aten::transpose.int")
+def _transpose_grad(ctx: Any, g: Any) -> tuple:
+    return (g.transpose(ctx[1], ctx[2]),)
+
+
+@derivative("aten::permute")
+def _permute_grad(ctx: Any, g: Any) -> tuple:
+    dims = [norm_dim(d, len(ctx.shape(0))) for d in ctx[1]]
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return (g.permute(inverse),)
+
+
+@derivative("aten::cat")
+def _cat_grad(ctx: Any, g: Any) -> tuple:
+    shapes = ctx.shape(0)
+    ref = next(s for s in shapes if len(s))
+    dim = norm_dim(ctx[1], len(ref))
+    sizes = [s[dim] if len(s) else 0 for s in shapes]
+    parts = g.split_with_sizes(sizes, dim)
+    return ([p if len(s) else None for p, s in zip(parts, shapes)],)
+
+
+@derivative("aten::stack")
+def _stack_grad(ctx: Any, g: Any) -> tuple:
+    return (list(g.unbind(ctx[1])),)
+
+
+@derivative("aten::chunk", "aten::split.Tensor", "aten::split_with_sizes")
+def _split_grad(ctx: Any, grads: List[Any]) -> tuple:
+    return (call("torch", "cat", (grads, ctx[2])),)
+
+
+@derivative("aten::unbind.int")
+def _unbind_grad(ctx: Any, grads: List[Any]) -> tuple:
+    return (call("torch", "stack", (grads, ctx[1])),)
+
+
+@derivative("aten::tril")
+def _tril_grad(ctx: Any, g: Any) -> tuple:
+    return (g.tril(ctx[1]),)
+
+
+@derivative("aten::triu")
+def _triu_grad(ctx: Any, g: Any) -> tuple:
+    return (g.triu(ctx[1]),)

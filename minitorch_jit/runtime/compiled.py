@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 import inspect
 import io
+import re
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph, Type
-from minitorch_jit.ir.types import TensorType
+from minitorch_jit.ir.types import TensorType, TupleType, UnionType, annotation_str
+from minitorch_jit.passes.inlining import inlining
 
 from ..nn.module import Module
 from ..ops import dispatch
@@ -23,9 +25,12 @@ from ..ops.dispatch import _NOFIT, convert
 from ..tensor import Tensor
 from . import config
 from .executor import GraphExecutor
+from .objects import holds_named_tuples, holds_objects, named_tuples
+from .user_errors import at_user_line
 
 _writer: Optional[Callable[..., None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
+_definer: Optional[Callable[["ScriptModule", str, int], None]] = None
 
 
 def writes_archives(save: Callable[..., None]) -> None:
@@ -42,10 +47,28 @@ def when_subclass_constructed(compile_methods: Callable[["ScriptModule"], None])
     _subclass_compiler = compile_methods
 
 
+class ArgumentTypeError(TypeError, RuntimeError):
+    """An argument that is not of its parameter's type: a TypeError, as Python raises for bad
+    arguments, and a RuntimeError, as TorchScript raises it."""
+
+
+def defines_methods(define: Callable[["ScriptModule", str, int], None]) -> None:
+    """The scripter registers what ``ScriptModule.define(src)`` runs: ``define(module, src,
+    frames_up)`` compiles the methods the text defines (names in it resolve in the scope
+    ``frames_up`` frames above it)."""
+    global _definer
+    _definer = define
+
+
 def _save(obj: Any, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
     if _writer is None:
         raise RuntimeError("saving needs minitorch_jit.serialization, which is not imported")
     _writer(obj, f, _extra_files=_extra_files)
+
+
+class CallError(TypeError, RuntimeError):
+    """Arguments that do not fit a compiled function's signature: Python's TypeError, and
+    the RuntimeError TorchScript raises for them."""
 
 
 class ScriptFunction:
@@ -61,11 +84,40 @@ class ScriptFunction:
         # calls with this many positional tensors bind in order with nothing to check but
         # their types (None: every call binds its arguments through the signature)
         self._tensor_arity = _tensor_arity(signature, graph)
+        # a result holding NamedTuples: the type that makes them so when Python gets it
+        out = graph.outputs[0].type if len(graph.outputs) == 1 else None
+        self._named_result = out if out is not None and holds_named_tuples(out) else None
+        # a trace's arguments that are not the graph's values as they are (dicts, passed to
+        # the graph as tuples), and a result that is not (dicts, returned as tuples)
+        self.adapters: Dict[int, Callable[[Any], Any]] = {}
+        self.rebuild: Optional[Callable[[Any], Any]] = None
 
     @property
     def graph(self) -> Graph:
         """The graph as the frontend built it (not specialized or optimized)."""
         return self._graph
+
+    @property
+    def schema(self) -> str:
+        """The calling convention as TorchScript prints schemas: ``foo(Tensor x, int n=2) ->
+        Tensor`` (a tuple result in parentheses: ``-> ((Tensor, Tensor))``)."""
+        params = []
+        for p, v in zip(self.signature.parameters.values(), self._graph.inputs):
+            default = "" if p.default is p.empty else f"={p.default!r}"
+            params.append(f"{v.type} {p.name}{default}")
+        outputs = self._graph.outputs
+        result = str(outputs[0].type) if len(outputs) == 1 else "(" + ", ".join(str(o.type) for o in outputs) + ")"
+        if len(outputs) == 1 and isinstance(outputs[0].type, TupleType):
+            result = f"({result})"
+        return f"{self.name}({', '.join(params)}) -> {result}"
+
+    @property
+    def inlined_graph(self) -> Graph:
+        """The graph with every call of another compiled function or method replaced by the
+        callee's nodes (a copy: ``graph`` keeps its calls)."""
+        g = self._graph.copy()
+        inlining(g)
+        return g
 
     @property
     def code(self) -> str:
@@ -78,13 +130,30 @@ class ScriptFunction:
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
+            params = list(self.signature.parameters.values())
+            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            if len(args) > len(positional) and all(p.kind != p.VAR_POSITIONAL for p in params):
+                raise CallError(f"{self.name}() expected at most {len(positional)} argument(s) but received "
+                                f"{len(args)} argument(s) ({e})") from None
+            missing = re.search(r"missing a required (?:keyword-only )?argument: '(\w+)'", str(e))
+            if missing:
+                raise CallError(f"{self.name}() is missing value for argument '{missing.group(1)}' ({e})") from None
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
         values = list(bound.arguments.values())
-        for (pname, v), inp in zip(bound.arguments.items(), self._graph.inputs):
-            if convert(v, inp.type) is _NOFIT:
+        for i, adapt in self.adapters.items():
+            values[i] = adapt(values[i])
+        for i, (pname, v, inp) in enumerate(zip(bound.arguments, values, self._graph.inputs)):
+            c = convert(v, inp.type)
+            if c is _NOFIT:
+                if isinstance(inp.type, UnionType):
+                    raise ArgumentTypeError(f"{self.name}(): Expected a member of {annotation_str(inp.type)} but "
+                                            f"instead found type {dispatch.value_type_name(v)} for argument "
+                                            f"'{pname}'")
                 raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
                                 f"but got {dispatch.describe(v)}")
+            if holds_objects(inp.type):  # a Python object converted into one compiled code holds
+                values[i] = c
         return values
 
     def _positional_inputs(self, args: Tuple[Any, ...]) -> Sequence[Any]:
@@ -92,17 +161,47 @@ class ScriptFunction:
         return args
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
-            values = self._positional_inputs(args)
-            raw = [a._a for a in values if type(a) is Tensor or isinstance(a, Tensor)]
-            if len(raw) == len(values):
-                return self.executor.run_tensors(values, raw)
-        values = self._inputs(args, kwargs)
-        result = self.executor.run(values)
+        if self._named_result is not None:
+            return named_tuples(self._call(*args, **kwargs), self._named_result)
+        return self._call(*args, **kwargs)
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
+                values = self._positional_inputs(args)
+                raw = [a._a for a in values if type(a) is Tensor or isinstance(a, Tensor)]
+                if len(raw) == len(values):
+                    return self.executor.run_tensors(values, raw)
+            values = self._inputs(args, kwargs)
+            result = self.executor.run(values)
+        except Exception as e:
+            # an error of the compiled code: raised again here, its message at the user's line
+            reported = at_user_line(e)
+            if reported is None:
+                raise
+            raise reported from None
         tracer = dispatch.state.tracer
         if tracer is not None:
-            result = tracer.record_call(self._graph, self.name, values, result)
-        return result
+            result = tracer.record_call(self._graph, self.name, values, result, isinstance(self, ScriptMethod))
+        return result if self.rebuild is None else self.rebuild(result)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The function called as a module's forward is (code written for a traced module
+        calls ``.forward`` on traced functions too)."""
+        return self(*args, **kwargs)
+
+    def adapt(self, adapters: Dict[int, Callable[[Any], Any]], rebuild: Optional[Callable[[Any], Any]]) -> None:
+        """Calls convert argument ``i`` with ``adapters[i]`` before the graph takes it, and the
+        graph's result with ``rebuild`` (see :mod:`minitorch_jit.tracer.inputs`)."""
+        self.adapters = dict(adapters)
+        self.rebuild = rebuild
+        if adapters or rebuild is not None:
+            self._tensor_arity = None  # such calls bind through the signature
+
+    def run_graph_values(self, *raw: Any) -> Any:
+        """Run on arguments as graphs hold them (arrays for tensors), giving the result as
+        graphs hold it: a call from generated code (``prim::CallMethod``)."""
+        return self.executor.plan(list(raw)).code.fn(*raw)
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         """The specialized, optimized graph that runs for inputs like these."""
@@ -122,16 +221,23 @@ class ScriptFunction:
     def save(self, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
         """Write this function to an archive (a path or a binary file); see
         :func:`minitorch_jit.jit.save`."""
+        _refuse_adapted(self)
         _save(self, f, _extra_files)
 
     def save_to_buffer(self, _extra_files: Optional[Dict[str, Any]] = None) -> bytes:
         """The archive :meth:`save` writes, as bytes."""
         buf = io.BytesIO()
-        _save(self, buf, _extra_files)
+        self.save(buf, _extra_files)
         return buf.getvalue()
 
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.qualified_name}>"
+
+
+def _refuse_adapted(fn: "ScriptFunction") -> None:
+    if fn.adapters or fn.rebuild is not None:
+        raise RuntimeError(f"{fn.qualified_name}: a trace taking or returning dicts cannot be saved (the archive "
+                           "format holds graphs, and its dicts are not in its graph)")
 
 
 def _tensor_arity(signature: inspect.Signature, graph: Graph, attributes: int = 0) -> Optional[int]:
@@ -157,11 +263,22 @@ class ScriptMethod(ScriptFunction):
     that ``load_state_dict`` and in-place updates are seen."""
 
     def __init__(self, graph: Graph, signature: inspect.Signature, name: str, attr_paths: Sequence[str],
-                 qualified_name: Optional[str] = None):
+                 qualified_name: Optional[str] = None, written_paths: Sequence[str] = ()):
         super().__init__(graph, signature, name, qualified_name)
         self.attr_paths = list(attr_paths)
+        self.written_paths = list(written_paths)
         self.owner: Optional["ScriptModule"] = None
         self._tensor_arity = _tensor_arity(signature, graph, len(self.attr_paths))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().__call__(*args, **kwargs)
+        if not self.written_paths:
+            return result
+        # the graph returns the attributes it assigned after its result: write them back
+        assert self.owner is not None, "a ScriptMethod must belong to a module"
+        for path, value in zip(self.written_paths, result[1:]):
+            self.owner.set_attr_path(path, value)
+        return result[0]
 
     def _attributes(self) -> List[Any]:
         assert self.owner is not None, "a ScriptMethod must belong to a module"
@@ -183,6 +300,8 @@ class ScriptModule(Module):
 
     def __init__(self, original_name: Optional[str] = None):
         super().__init__()
+        if isinstance(original_name, bool):  # PyTorch's old ScriptModule(optimize) argument
+            original_name = None
         object.__setattr__(self, "original_name", original_name or type(self).__name__)
         object.__setattr__(self, "_methods", {})
         object.__setattr__(self, "_constants", {})
@@ -203,6 +322,13 @@ class ScriptModule(Module):
                 _subclass_compiler(self)
 
         cls.__init__ = __init__  # type: ignore[method-assign]
+
+    def define(self, src: str) -> None:
+        """Compile the ``def`` s of TorchScript source text ``src`` as methods of this module
+        (``self`` first); names in it resolve in the caller's scope."""
+        if _definer is None:
+            raise RuntimeError("define needs minitorch_jit.scripter, which is not imported")
+        _definer(self, src, 1)
 
     def _add_method(self, method: ScriptMethod) -> None:
         method.owner = self
@@ -255,10 +381,23 @@ class ScriptModule(Module):
             obj = getattr(obj, part)
         return obj
 
+    def set_attr_path(self, path: str, value: Any) -> None:
+        """Write what a compiled method assigned to attribute ``path`` (a buffer stays one)."""
+        *parents, name = path.split(".")
+        obj: Any = self.get_attr_path(".".join(parents)) if parents else self
+        if name in obj.__dict__["_buffers"]:
+            obj.__dict__["_buffers"][name] = value
+        else:
+            obj.__dict__[name] = value
+
     def __getattr__(self, name: str) -> Any:
         methods = self.__dict__.get("_methods", {})
         if name in methods:
             return methods[name]
+        if name in ("graph", "inlined_graph", "code") and "_methods" in self.__dict__:
+            # the property raised AttributeError (no compiled forward), and Python asks here:
+            # the property's message says why
+            self._compiled_forward(name)
         return super().__getattr__(name)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -266,30 +405,49 @@ class ScriptModule(Module):
             raise RuntimeError(f"{self.original_name} has no compiled forward method")
         return self._methods["forward"](*args, **kwargs)
 
+    def _compiled_forward(self, attribute: str) -> ScriptMethod:
+        """The compiled forward, whose graph, code... ``attribute`` reads."""
+        method = self._methods.get("forward")
+        if method is None:
+            why = " (the JIT is disabled: MINITORCH_JIT_DISABLE=1 or PYTORCH_JIT=0)" if config.disabled() else \
+                " (it has no compiled forward method)"
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attribute}'{why}")
+        return method
+
     @property
     def graph(self) -> Graph:
-        return self._methods["forward"].graph
+        return self._compiled_forward("graph").graph
+
+    @property
+    def inlined_graph(self) -> Graph:
+        return self._compiled_forward("inlined_graph").inlined_graph
 
     @property
     def code(self) -> str:
-        return self._methods["forward"].code
+        return self._compiled_forward("code").code
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
-        return self._methods["forward"].graph_for(*args, **kwargs)
+        return self._compiled_forward("graph_for").graph_for(*args, **kwargs)
+
+    def code_for(self, *args: Any, **kwargs: Any) -> str:
+        """The Python source that runs forward for inputs like these."""
+        return self._compiled_forward("code_for").code_for(*args, **kwargs)
 
     def save(self, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
         """Write this module, its submodules, parameters, buffers and compiled methods to an
         archive (a path or a binary file); see :func:`minitorch_jit.jit.save`."""
+        for method in self._methods.values():
+            _refuse_adapted(method)
         _save(self, f, _extra_files)
 
     def save_to_buffer(self, _extra_files: Optional[Dict[str, Any]] = None) -> bytes:
         """The archive :meth:`save` writes, as bytes."""
         buf = io.BytesIO()
-        _save(self, buf, _extra_files)
+        self.save(buf, _extra_files)
         return buf.getvalue()
 
     def explain(self, *args: Any, **kwargs: Any) -> str:
-        return self._methods["forward"].explain(*args, **kwargs)
+        return self._compiled_forward("explain").explain(*args, **kwargs)
 
     def _get_name(self) -> str:
         return "RecursiveScriptModule"
@@ -321,7 +479,6 @@ def mirror(module: Module) -> ScriptModule:
         sm.add_module(name, None if m is None else (m if isinstance(m, ScriptModule) else mirror(m)))
     object.__setattr__(sm, "training", module.training)
     return sm
-
 
 
 class ScriptContainer(ScriptModule):
@@ -364,3 +521,13 @@ class ScriptContainer(ScriptModule):
 
     def items(self) -> Any:
         return self._items().items()
+
+    def _fixed(self, *args: Any) -> Any:
+        raise RuntimeError(f"cannot add modules to the scripted {self.original_name}: its compiled methods "
+                           "were unrolled over the modules it had; change the Python module and script it again")
+
+    append = extend = insert = __iadd__ = _fixed
+
+    def __add__(self, other: Any) -> Any:
+        raise RuntimeError(f"cannot concatenate the scripted {self.original_name}: its compiled methods were unrolled "
+                           "over the modules it has; concatenate the Python modules and script the result")

@@ -5,9 +5,9 @@ The pass pipeline and the fusion compiler live in lower layers (``passes``, ``co
 this is the one place that picks them, so tests can swap them (for example to run a graph
 with no passes at all and compare, see :func:`using`).
 
-``MINITORCH_JIT_DISABLE=1`` turns the JIT off: ``script`` and ``trace`` then return objects
-that run the plain Python code, so it can be debugged with ordinary tools. It is read when
-they are called.
+``MINITORCH_JIT_DISABLE=1`` (or PyTorch's ``PYTORCH_JIT=0``) turns the JIT off: ``script``
+and ``trace`` then return objects that run the plain Python code, so it can be debugged with
+ordinary tools. It is read when they are called.
 """
 from __future__ import annotations
 
@@ -37,8 +37,9 @@ def fusion() -> Optional[Callable[..., Any]]:
 
 
 def disabled() -> bool:
-    """Is the JIT turned off (``MINITORCH_JIT_DISABLE`` set to anything but 0)?"""
-    return os.environ.get("MINITORCH_JIT_DISABLE", "") not in ("", "0")
+    """Is the JIT turned off (``MINITORCH_JIT_DISABLE`` set to anything but 0, or PyTorch's
+    ``PYTORCH_JIT=0``)?"""
+    return os.environ.get("MINITORCH_JIT_DISABLE", "") not in ("", "0") or os.environ.get("PYTORCH_JIT") == "0"
 
 
 _UNCHANGED: Any = object()

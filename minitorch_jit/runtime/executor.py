@@ -25,14 +25,17 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 import numpy as np
 
+from minitorch_jit.codegen.error_origins import locate
 from minitorch_jit.codegen.host import HostCode, generate
 from minitorch_jit.ir import Graph, TensorType, Type, Value
-from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType, tensor_type
+from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType, TupleType, tensor_type
 from minitorch_jit.passes.fusion import FusionReport, recording
 from minitorch_jit.passes.peephole import size_reads
 
 from ..ops.dispatch import unwrap  # a user argument as graphs see it: arrays for tensors, plain ints
 from ..tensor import Tensor
+from . import switches
+from .tape import TAPE, records
 
 log = logging.getLogger("minitorch_jit")
 
@@ -88,6 +91,9 @@ def specialized_type(declared: Type, key: Any) -> Type:
         elems = [specialized_type(declared.elem, k) for k in key[1]]
         if all(e == elems[0] for e in elems):
             return ListType(elems[0])
+    if isinstance(declared, TupleType) and isinstance(key, tuple) and key[0] == "tuple" and \
+            len(key[1]) == len(declared.elems):
+        return TupleType([specialized_type(d, k) for d, k in zip(declared.elems, key[1])])
     return declared
 
 
@@ -104,6 +110,8 @@ def wrap(v: Any, inputs: Dict[int, Tensor]) -> Any:
         return Tensor._wrap(np.asarray(v))
     if isinstance(v, list):
         return [wrap(x, inputs) for x in v]
+    if isinstance(v, dict):
+        return {k: wrap(x, inputs) for k, x in v.items()}
     if isinstance(v, tuple):
         return type(v)(*[wrap(x, inputs) for x in v]) if hasattr(v, "_fields") else tuple(wrap(x, inputs) for x in v)
     return v
@@ -201,6 +209,20 @@ class GraphExecutor:
         self._lock = threading.Lock()
         self._float_inputs = [i for i, v in enumerate(graph.inputs)
                               if v.type in (FLOAT, OptionalType(FLOAT))]
+        self._tape: Optional[HostCode] = None
+        switches.track(self)
+
+    def forget_plans(self) -> None:
+        """Drop every plan (the switches they were compiled under changed)."""
+        with self._lock:
+            self.plans.clear()
+            self.guards.clear()
+            self.layouts = {}  # rebinding, not clearing: a concurrent call keeps its view
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "GraphExecutor":
+        """A copy runs a copy of the graph and compiles its own plans (plans and the lock
+        are this executor's; ``copy.deepcopy`` of a compiled module must work)."""
+        return GraphExecutor(self.graph.copy(), self.name, self.optimize, self.fusion)
 
     def key(self, raw: Sequence[Any]) -> Tuple[Any, ...]:
         return tuple(arg_key(v) for v in raw)
@@ -251,13 +273,14 @@ class GraphExecutor:
             if k == "NoneType":  # `x is None` folds, and so does the branch it decides
                 _replace_by_constant(g, v, None)
         _specialize_on(g, guards, values)
+        optimize, _ = switches.effective(self.optimize, self.fusion)
         with recording() as report:
-            if self.optimize is not None:
-                g = self.optimize(g, refine)
+            if optimize is not None:
+                g = optimize(g, refine)
         return g, report
 
     def _add(self, key: Any, graph: Graph, report: FusionReport) -> Plan:
-        plan = Plan(key, graph, generate(graph, self.name, self.fusion), report)
+        plan = Plan(key, graph, generate(graph, self.name, switches.effective(self.optimize, self.fusion)[1]), report)
         with self._lock:
             self.compiles += 1
             self.plans[key] = plan
@@ -293,9 +316,26 @@ class GraphExecutor:
                 raw[i] = float(raw[i])
         return raw
 
+    def run_on_tape(self, args: Sequence[Any]) -> Any:
+        """Run the graph op by op through the dispatcher, so that autograd records each op
+        (for calls in grad mode with an input that requires grad)."""
+        if self._tape is None:
+            self._tape = generate(self.graph, self.name, None, TAPE)
+        values = list(args)
+        for i in self._float_inputs:
+            if type(values[i]) is int:
+                values[i] = float(values[i])
+        return wrap(self._tape.fn(*values), {})
+
     def run(self, args: Sequence[Any]) -> Any:
+        if records(args):
+            return self.run_on_tape(args)
         raw = self.raw_inputs(args)
-        out = self.plan(raw).code.fn(*raw)
+        try:
+            out = self.plan(raw).code.fn(*raw)
+        except Exception as e:
+            locate(e)  # name the scripted source that raised
+            raise
         inputs = {id(a._a): a for a in args if isinstance(a, Tensor)}
         return wrap(out, inputs)
 
@@ -305,6 +345,8 @@ class GraphExecutor:
         everything a plan is keyed on, so a layout seen before finds what runs its plan in
         one dict lookup (the plan's function, or for a plan that is one fused kernel, the
         kernel's launch prepared for that layout); a new one goes through :meth:`plan`."""
+        if records(tensors):
+            return self.run_on_tape(tensors)
         key = tuple([(a.shape, a.strides, a.dtype) for a in raw])
         run = self.layouts.get(key)
         if run is None:
@@ -312,7 +354,11 @@ class GraphExecutor:
             if len(self.layouts) >= LAYOUT_CACHE_SIZE:
                 self.layouts = {}  # rebinding, not clearing: a concurrent call keeps its view
             self.layouts[key] = run
-        out = run(*raw)
+        try:
+            out = run(*raw)
+        except Exception as e:
+            locate(e)
+            raise
         if type(out) is np.ndarray:
             for t in tensors:
                 if t._a is out:

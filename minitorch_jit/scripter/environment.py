@@ -14,7 +14,9 @@ exits into structured control flow:
 - ``$returned``: whether the function has returned;
 - ``$exit``: in a loop body, whether the rest of the iteration is skipped (``continue``,
   ``break`` or ``return``); at function level the exit flag is ``$returned`` itself;
-- ``$break``: in a loop body, whether the loop stops after this iteration.
+- ``$break``: in a loop body, whether the loop stops after this iteration;
+- ``$attr.<path>``: the value of a module attribute that a method assigns (written back when
+  the method returns, so a path that returned keeps what it assigned).
 """
 from __future__ import annotations
 
@@ -27,6 +29,18 @@ from .errors import SourceRange
 
 RETVAL, RETURNED, EXIT, BREAK = "$ret", "$returned", "$exit", "$break"
 RESERVED = (RETVAL, RETURNED, EXIT, BREAK)
+STATE = "$attr."  # `$attr.count`: the value of module attribute `count` a method assigns
+
+
+def state_var(path: str) -> str:
+    """The variable holding the current value of module attribute ``path`` in a method that
+    may assign it: joined and loop-carried like a variable, and kept on paths that return."""
+    return STATE + path
+
+
+def outlives_return(name: str) -> bool:
+    """Does a path that has returned still carry this variable's value out of an ``if``?"""
+    return name in RESERVED or name.startswith(STATE)
 
 
 @dataclass

@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, cast
 
 from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
+from minitorch_jit.ir.class_types import ClassType, EnumType, InterfaceType, NamedTupleType
 from minitorch_jit.ir.types import (
+    ANY,
+    BOOL,
     NONE,
+    STR,
     TENSOR,
     AnyType,
     BoolType,
+    DictType,
     FloatType,
     IntType,
     ListType,
@@ -31,16 +37,22 @@ from minitorch_jit.ir.types import (
     TensorType,
     TupleType,
     Type,
+    UnionType,
+    isinstance_split,
     unify,
+    union_members,
+    union_of,
 )
 
-from . import subscripts, sugar
+from ..tensor import Tensor
+from . import classes, subscripts, sugar
 from .calls import Arg, call_op, emit_op, resolve_call
-from .environment import Binding, Frame, Undefined
+from .environment import Binding, Frame, Undefined, state_var
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
 from .ssa import is_const, refine
-from .types import annotation_type, erase, is_number, type_name
+from .tensor_properties import TENSOR_PROPERTIES
+from .types import DICT_KEYS, annotation_type, erase, is_number, language_names, type_name
 
 # Python constructs outside the language: what to call them, and the fix where there is one.
 UNSUPPORTED = {
@@ -62,11 +74,8 @@ UNSUPPORTED = {
     "Starred": ("star expressions", "unpack into named variables"),
     "NamedExpr": ("the walrus operator :=", "assign in a separate statement"),
     "Match": ("match statements", "use if/elif"),
-    "Dict": ("dict literals", ""),
     "Set": ("set literals", ""),
-    "DictComp": ("dict comprehensions", ""),
     "SetComp": ("set comprehensions", ""),
-    "Delete": ("del statements", "script functions do not need del"),
     "Import": ("import statements", "import at module level"),
     "ImportFrom": ("import statements", "import at module level"),
 }
@@ -107,6 +116,8 @@ def _namespace_of(t: Type) -> Optional[str]:
         return "list"
     if isinstance(t, StrType):
         return "str"
+    if isinstance(t, DictType):
+        return "dict"
     if is_number(t):
         return "operator"
     return None
@@ -114,6 +125,10 @@ def _namespace_of(t: Type) -> Optional[str]:
 
 class ExpressionBuilder:
     """Emits expressions into a graph under construction (see :class:`.statements.FunctionBuilder`)."""
+
+    # Comprehensions are loops: :class:`.statements.FunctionBuilder`, which emits loops, defines them.
+    comprehension: Callable[..., Value]
+    dict_comprehension: Callable[..., Value]
 
     def __init__(self, source: FunctionSource, compiler: Any):
         self.source = source
@@ -124,8 +139,12 @@ class ExpressionBuilder:
         self.declared: Dict[str, Type] = {}
         self.locals: Set[str] = set()
         self.tuple_fields: Dict[Value, Tuple[str, ...]] = {}
+        self.root = self.frame
         self.attr_values: Dict[str, Value] = {}
         self.attr_paths: List[str] = []
+        self.mutable_state: Set[str] = set()  # state_var()s of attributes that may be assigned
+        self.state_types: Dict[str, Type] = {}
+        self.written_paths: List[str] = []  # attributes assigned, in the order of the extra outputs
         self.loop_kinds: List[str] = []
         self.returns: List[Tuple[Type, SourceRange]] = []
         self.unannotated: Dict[Value, str] = {}  # parameters that are Tensors for want of an annotation
@@ -150,8 +169,9 @@ class ExpressionBuilder:
                                    "in script functions", where or self.range(node), fix or default_fix)
 
     def declared_type(self, name: str) -> Optional[Type]:
-        """The type a variable was annotated with (``h: Optional[Tensor] = None``), if any."""
-        return self.declared.get(name)
+        """The type a variable was annotated with (``h: Optional[Tensor] = None``), if any;
+        for a module attribute's variable, the attribute's type."""
+        return self.declared.get(name) or self.state_types.get(name)
 
     def annotate_hint(self, values: Sequence[Value], wanted: str = "int") -> str:
         """The fix when a value is a Tensor only because its parameter is not annotated."""
@@ -165,7 +185,7 @@ class ExpressionBuilder:
     # -- emitting nodes -----------------------------------------------------------------------
     def _location(self) -> Optional[SourceLocation]:
         w = self.where
-        return SourceLocation(w.file, w.line, w.col + 1) if w is not None else None
+        return SourceLocation(w.file, w.line, w.col + 1, w.end_line, w.end_col, w.function) if w is not None else None
 
     def insert(self, kind: str, inputs: Sequence[Value], types: Sequence[Type],
                attrs: Optional[Dict[str, Any]] = None) -> Node:
@@ -191,6 +211,33 @@ class ExpressionBuilder:
             v = self.attr_values[path] = self.graph.add_input(t, f"self.{path}")
             self.attr_paths.append(path)
         return v
+
+    def attribute_value(self, path: str, t: Type) -> Value:
+        """The value of module attribute ``path``: the graph input that carries it, or, for an
+        attribute that may be assigned (:meth:`may_assign`), what this method last assigned."""
+        var = state_var(path)
+        if var not in self.mutable_state:
+            return self.attr_input(path, t)
+        found = self.frame.lookup(var)
+        if found is None:
+            self.root.assign(var, Binding(self.attr_input(path, t)))
+            found = self.frame.lookup(var)
+        assert isinstance(found, Binding)
+        return found.value
+
+    def may_assign(self, path: str, t: Type) -> None:
+        """Attribute ``path`` of type ``t`` may be assigned by this method or one it calls:
+        its reads go through a variable (joined at ifs, carried by loops)."""
+        self.mutable_state.add(state_var(path))
+        self.state_types[state_var(path)] = t
+
+    def assign_attribute(self, path: str, value: Value) -> None:
+        """``self.<path> = value`` (type-checked by the caller): the method returns the
+        attribute's final value as an extra output, which its caller writes back."""
+        self.attribute_value(path, self.state_types.get(state_var(path), value.type))
+        if path not in self.written_paths:
+            self.written_paths.append(path)
+        self.frame.assign(state_var(path), Binding(value, self.where))
 
     def structural(self, kind: str, inputs: List[Value]) -> Optional[Value]:
         """One of the ops the lowering itself needs (``aten::__range_length``, ``prim::dtype``)."""
@@ -219,7 +266,12 @@ class ExpressionBuilder:
 
     def make_list(self, values: List[Value], elem: Type, fresh: bool = False) -> Value:
         """A list of ``values``: a constant when every element is one and the list is only
-        read (an op argument); a ``prim::ListConstruct`` when it may be mutated (``fresh``)."""
+        read (an op argument); a ``prim::ListConstruct`` when it may be mutated (``fresh``).
+        Elements of a list of a union are cast to it (``prim::ListConstruct`` takes elements
+        of one type)."""
+        if isinstance(elem, UnionType):
+            values = [v if v.type == elem else self.insert("prim::unchecked_cast", [v], [elem]).output
+                      for v in values]
         if not fresh and values and all(v.node.kind == "prim::Constant" for v in values) and \
                 not isinstance(elem, (TensorType, OptionalType)):
             return self.constant([v.constant for v in values], ListType(elem))
@@ -285,7 +337,8 @@ class ExpressionBuilder:
 
     def arg(self, node: ast.expr) -> Arg:
         empty = isinstance(node, ast.List) and not node.elts
-        return Arg(self.emit_value(node), self.range(node), empty)
+        literal = isinstance(node, (ast.List, ast.ListComp, ast.Dict, ast.DictComp))
+        return Arg(self.emit_value(node), self.range(node), empty, literal)
 
     # -- names --------------------------------------------------------------------------------
     def build_Name(self, node: ast.Name) -> Any:
@@ -299,7 +352,7 @@ class ExpressionBuilder:
                        fix=f"assign '{node.id}' before this line, on every path")
         found, obj = self.source.python_value(node.id)
         if not found:
-            self.error(f"undefined name '{node.id}'", self.range(node))
+            self.error(f"undefined value {node.id}", self.range(node))
         return sugar.python_value(self, obj, self.range(node), node.id)
 
     def build_Constant(self, node: ast.Constant) -> Value:
@@ -317,6 +370,14 @@ class ExpressionBuilder:
 
     def value_attr(self, v: Value, name: str, where: SourceRange) -> Any:
         t = v.type
+        if isinstance(t, ClassType):
+            return classes.get_attr(self, v, name, where)
+        if isinstance(t, InterfaceType):
+            return classes.BoundMethod(v, name)
+        if isinstance(t, EnumType):
+            return classes.enum_attr(self, v, name, where)
+        if isinstance(t, NamedTupleType) and name in t.names:
+            return self.tuple_items(v)[t.names.index(name)]
         if isinstance(t, TensorType):
             if name == "shape":
                 return self.op_call("Tensor", "size", [Arg(v, where)], {}, where, "Tensor.size")
@@ -324,21 +385,29 @@ class ExpressionBuilder:
                 return self.op_call("Tensor", "dim", [Arg(v, where)], {}, where, "Tensor.dim")
             if name == "dtype":
                 return self.structural("prim::dtype", [v])
+            if name == "device":
+                return self.structural("prim::device", [v])
             if name == "data":
                 return v
+            if name == "tolist":
+                self.error("Expected type hint for result of tolist()", where,
+                           fix="annotate it: `torch.jit.annotate(List[float], x.tolist())` or `li: List[float] = "
+                               "x.tolist()`")
+            if name in TENSOR_PROPERTIES:
+                return TENSOR_PROPERTIES[name](self, v, where)
             if registry.python_overloads("Tensor", name):
                 return sugar.OpName("Tensor", name, f"Tensor.{name}", v)
             self.error(f"Tensor has no attribute or method '{name}' in script functions", where)
         if isinstance(t, TupleType) and v in self.tuple_fields and name in self.tuple_fields[v]:
             return self.tuple_items(v)[self.tuple_fields[v].index(name)]
         ns = _namespace_of(t)
-        if ns in ("list", "str") and registry.python_overloads(ns, name):
+        if ns in ("list", "str", "dict") and registry.python_overloads(ns, name):
             return sugar.OpName(ns, name, f"{ns}.{name}", v)
         if isinstance(t, OptionalType):
             self.error(f"'{name}' of a value of type {type_name(t)}: it may be None", where,
                        fix="check `is not None` first (the value is then known to be "
                            f"{type_name(t.elem)})")
-        self.error(f"{type_name(t)} has no attribute '{name}' in script functions", where)
+        self.error(f"'{type_name(t)}' object has no attribute or method '{name}' in script functions", where)
 
     def annotation(self, node: ast.expr) -> Type:
         return annotation_type(node, self.resolve_type_name, self.range)
@@ -346,8 +415,15 @@ class ExpressionBuilder:
     def resolve_type_name(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Name):
             found, obj = self.source.python_value(node.id)
+            if not found and node.id in _TYPE_NAMES:  # TorchScript knows these without an import
+                return _TYPE_NAMES[node.id]
             if not found:
-                self.error(f"unknown type '{node.id}'", self.range(node))
+                found, obj = self.source.evaluated_annotation(node)
+            if not found:
+                language = language_names()
+                if node.id not in language:
+                    self.error(f"Unknown type name {node.id}", self.range(node))
+                obj = language[node.id]
             return obj
         if isinstance(node, ast.Attribute):
             base = self.resolve_type_name(node.value)
@@ -356,30 +432,129 @@ class ExpressionBuilder:
             return getattr(base, node.attr)
         self.error(f"unsupported type annotation `{ast.unparse(node)}`", self.range(node))
 
-    def typed_value(self, node: ast.expr, t: Type) -> Value:
-        """The value of ``node`` as a ``t`` (``[]`` and ``None`` take the annotated type)."""
+    def typed_value(self, node: ast.expr, t: Type, variable: Optional[str] = None) -> Value:
+        """The value of ``node`` as a ``t``: list and dict literals and comprehensions (``[]``
+        and ``{}`` too) take the annotated type when their elements fit it, as in TorchScript.
+        ``variable``: the annotated variable, named in the error."""
         where = self.range(node)
-        if isinstance(node, ast.List) and not node.elts and isinstance(t, ListType):
-            return self.insert("prim::ListConstruct", [], [t]).output
-        v = self.emit_value(node)
+        if isinstance(node, (ast.List, ast.ListComp)) and isinstance(t, (UnionType, OptionalType)):
+            return self._list_in_union(node, t, where)
+        if isinstance(node, ast.List) and isinstance(t, ListType):
+            try:
+                items = [self.typed_value(e, t.elem) for e in node.elts]
+            except ScriptError:  # TorchScript names the list, not the element
+                self.error(f"List type annotation `{type_name(t)}` did not match the types of the given list "
+                           "elements", where)
+            return self.insert("prim::ListConstruct", items, [t]).output
+        if isinstance(node, ast.Dict) and isinstance(t, DictType) and None not in node.keys:
+            items = [self.typed_value(x, u) for k, v in zip(node.keys, node.values)  # type: ignore[arg-type]
+                     for x, u in ((k, t.key), (v, t.value))]
+            return self.insert("prim::DictConstruct", items, [t]).output
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args and \
+                not node.keywords and isinstance(t, (ListType, DictType)):
+            callee = self.emit_expr(node.func)
+            if isinstance(callee, sugar.Builtin) and callee.name == ("list" if isinstance(t, ListType) else "dict"):
+                kind = "prim::ListConstruct" if isinstance(t, ListType) else "prim::DictConstruct"
+                return self.insert(kind, [], [t]).output  # list() and dict() take the annotated type
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "tolist" and \
+                not node.args and not node.keywords:
+            base = self.emit_expr(node.func.value)
+            if isinstance(base, Value) and isinstance(base.type, TensorType):
+                return self.tolist(base, t, where)
+        if isinstance(node, ast.ListComp) and isinstance(t, ListType):
+            v = self.comprehension(node, t.elem)
+        elif isinstance(node, ast.DictComp) and isinstance(t, DictType):
+            v = self.dict_comprehension(node, t)
+        elif isinstance(node, (ast.List, ast.ListComp, ast.Dict, ast.DictComp)) and not isinstance(t, AnyType):
+            kind = "List" if isinstance(node, (ast.List, ast.ListComp)) else "Dict"
+            self.error(f"Expected an annotation of type {kind} but got {type_name(t)}", where)
+        else:
+            v = self.emit_value(node)
+            if isinstance(v.type, NoneType) and isinstance(t, OptionalType):  # None, typed as annotated
+                return self.graph.insert_constant(None, t, source=self._location())
         if v.type.is_subtype_of(t):
             return v
+        if isinstance(node, ast.ListComp) and isinstance(t, ListType):
+            self.error(f"List type annotation `{type_name(t)}` did not match the types of the given list "
+                       "elements", where)
+        if isinstance(t, DictType) and isinstance(v.type, DictType) and v.type.key != t.key:
+            self.error(f"Dict type annotation `{type_name(t)}` did not match the type of an actual key type "
+                       f"`{type_name(v.type.key)}`", where)
+        if variable is not None:
+            self.error(f"Variable '{variable}' is annotated with type {type_name(t)} but is being assigned to a "
+                       f"value of type {type_name(v.type)}", where)
         fix = "write a float literal (1.0), or convert with float()" if isinstance(t, FloatType) else ""
         self.error(f"expected a value of type {type_name(t)}, got {type_name(v.type)}", where, fix=fix)
+
+    def tolist(self, x: Value, t: Type, where: SourceRange) -> Value:
+        """``x.tolist()`` typed by an annotation (``torch.jit.annotate(List[float], x.tolist())``):
+        nested lists of int, float or bool, as deep as ``x`` has dims (checked when it runs)."""
+        dim, elem = 0, t
+        while isinstance(elem, ListType):
+            dim, elem = dim + 1, elem.elem
+        kind = {"int": 0, "float": 1, "bool": 2}.get(str(elem))
+        if kind is None:
+            self.error(f"{type_name(elem)} is not one of the supported element types for tolist: int, float, bool",
+                       where)
+        return self.insert("prim::tolist", [x, self.constant(dim), self.constant(kind)], [t]).output
+
+    def dict_type(self, keys: Sequence[Type], values: Sequence[Type], where: SourceRange, what: str,
+                  expected: Optional[DictType] = None) -> DictType:
+        """The type of a dict with these key and value types: ``Dict[str, Tensor]`` when empty
+        (TorchScript's default), the annotation's when given and they fit it."""
+        if expected is not None and all(k.is_subtype_of(expected.key) for k in keys) and \
+                all(v.is_subtype_of(expected.value) for v in values):
+            return expected
+        if not keys:
+            return expected or DictType(STR, TENSOR)
+        key = keys[0]
+        if any(k != key for k in keys):
+            self.error(f"{what}: keys have different types ("
+                       + ", ".join(dict.fromkeys(type_name(k) for k in keys)) + ")", where,
+                       fix="a dict's keys have one type")
+        if not isinstance(key, DICT_KEYS):
+            self.error(f"{what}: dict keys must be str, int, float or bool, not {type_name(key)}", where)
+        value = self.common_type(list(values), where, what)
+        return DictType(key, value)
+
+    def _list_in_union(self, node: ast.expr, t: Type, where: SourceRange) -> Value:
+        lists = [m for m in union_members(t) if isinstance(m, ListType)]
+        if not lists:
+            self.error(f"Expected an Union type annotation with an inner List type, but got {type_name(t)}", where)
+        if len(lists) == 1:
+            return self.typed_value(node, lists[0])
+        if isinstance(node, ast.List) and not node.elts:
+            self.error(f"Union type annotation `{type_name(t)}` can hold "
+                       f"{', '.join(type_name(m) for m in lists)}, but there are multiple possible List type "
+                       "candidates in the Union annotation", where)
+        if isinstance(node, ast.List):
+            values = [self.emit_value(e) for e in node.elts]
+            fits = [m for m in lists if all(v.type.is_subtype_of(m.elem) for v in values)]  # type: ignore[attr-defined]
+            if fits:
+                return self.make_list(values, fits[0].elem, fresh=True)  # type: ignore[attr-defined]
+        else:
+            v = self.emit_value(node)
+            if any(v.type.is_subtype_of(m) for m in lists):
+                return v
+        raise ScriptError(f"Union type annotation `{type_name(t)}` can hold {', '.join(type_name(m) for m in lists)}, "
+                          "but none of those types match the types of the given list elements", where)
 
     # -- calls ---------------------------------------------------------------------------------
     def build_Call(self, node: ast.Call) -> Any:
         callee = self.emit_expr(node.func)
         where = self.range(node)
+        if isinstance(callee, Value) and isinstance(callee.type, (ClassType, InterfaceType)):
+            callee = classes.BoundMethod(callee, "__call__")
         if not isinstance(callee, sugar.Sugar):
             self.error(f"a value of type {type_name(callee.type)} is not callable", where)
         result = callee.call(self, sugar.CallSite(self, node, where))
         return self.constant(None) if result is None else result
 
     def call_function(self, fn: Any, args: List[Arg], kwargs: Dict[str, Arg], extra: List[Value],
-                      where: SourceRange, display: str) -> Value:
+                      where: SourceRange, display: str, written: Sequence[str] = ()) -> Value:
         """``prim::CallFunction`` of a compiled function (or method: ``extra`` are the module
-        attributes it reads), its arguments bound to its signature with Python's rules."""
+        attributes it reads, ``written`` the paths of those it assigns, whose new values are
+        its last outputs), its arguments bound to its signature with Python's rules."""
         params = list(fn.signature.parameters.values())
         bound: Dict[str, Arg] = {}
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -405,13 +580,23 @@ class ExpressionBuilder:
                 continue
             v = a.value
             expected = erase(formal.type)
+            as_list = expected.elem if isinstance(expected, OptionalType) else expected
             if a.empty_list and isinstance(expected, ListType):
                 v = self.insert("prim::ListConstruct", [], [expected]).output
+            elif isinstance(as_list, ListType) and isinstance(v.type, TupleType) and \
+                    all(e.is_subtype_of(as_list.elem) for e in v.type.elems):  # a tuple passed for a list
+                v = self.make_list(self.tuple_items(v), as_list.elem, fresh=True)
             elif isinstance(expected, FloatType) and isinstance(v.type, IntType):
                 v = self.op_call("builtins", "float", [a], {}, a.where, "float")
+            elif a.literal and _literal_fits(v.type, expected):
+                v.type = expected  # built for this call, nothing else holds it: it takes the parameter's type
+            elif isinstance(v.type, TupleType) and _list_of(expected) is not None and \
+                    all(e.is_subtype_of(_list_of(expected).elem) for e in v.type.elems):  # type: ignore[union-attr]
+                v = self.make_list(self.tuple_items(v), _list_of(expected).elem, fresh=True)  # type: ignore[union-attr]
             elif not v.type.is_subtype_of(expected):
-                self.error(f"{display}() expected a value of type {type_name(expected)} for argument "
-                           f"'{p.name}' but got {type_name(v.type)}", a.where,
+                classes.check_interface(self, v, expected, a.where)
+                self.error(f"{display}(): Expected a value of type '{type_name(expected)}' for argument "
+                           f"'{p.name}' but instead found type '{type_name(v.type)}'", a.where,
                            fix=self.annotate_hint([v], type_name(expected)))
             inputs.append(v)
         sub = fn.graph.copy()
@@ -419,7 +604,10 @@ class ExpressionBuilder:
             v.type = erase(v.type)
         node = self.insert("prim::CallFunction", inputs + extra, [erase(o.type) for o in sub.outputs],
                            {"name": display, "Subgraph": sub})
-        return self.result(node.outputs)
+        returned = len(node.outputs) - len(written)
+        for path, v in zip(written, node.outputs[returned:]):
+            self.assign_attribute(path, v)
+        return self.result(node.outputs[:returned])
 
     # -- operators -----------------------------------------------------------------------------
     def build_BinOp(self, node: ast.BinOp) -> Value:
@@ -431,6 +619,12 @@ class ExpressionBuilder:
         right operand's reflected one (for comparisons, the swapped comparison)."""
         where = self.where
         lt, rt = left.type, right.type
+        if isinstance(lt, (ClassType, InterfaceType)):
+            return classes.magic(self, left, dunder, [right], where, SYMBOLS.get(dunder, dunder))
+        if isinstance(lt, EnumType) or isinstance(rt, EnumType):
+            r = classes.enum_compare(self, dunder, left, right)
+            if r is not None:
+                return r
         if dunder in ("__eq__", "__ne__") and isinstance(lt, TupleType) and isinstance(rt, TupleType):
             return self._tuple_equal(dunder, left, right)
         if isinstance(lt, TensorType) or isinstance(rt, TensorType):
@@ -447,8 +641,12 @@ class ExpressionBuilder:
                 if not isinstance(resolve_call("Tensor", name, args, {}), str):
                     return self.op_call("Tensor", name, args, {}, where, SYMBOLS.get(dunder, dunder))
             return self._bad_operands(dunder, left, right)
+        if dunder == "__pow__" and _int_constants(left, right) and right.constant < 0 and left.constant != 0:
+            return self.constant(left.constant ** right.constant)  # 2 ** -2: a float, known when scripting
         args = [Arg(left, where), Arg(right, where)]
         ns = _namespace_of(lt)
+        if ns == "operator" and isinstance(rt, ListType) and dunder == "__mul__":  # 2 * [1]: list.__rmul__
+            ns, dunder, args = "list", "__rmul__", args[::-1]
         if ns is None or (ns == "operator" and not is_number(rt)) or \
                 isinstance(resolve_call(ns, dunder, args, {}), str):
             return self._bad_operands(dunder, left, right)
@@ -493,6 +691,8 @@ class ExpressionBuilder:
         if isinstance(node.op, ast.UAdd) and (is_number(v.type) or isinstance(v.type, TensorType)):
             return v
         name = {ast.USub: "__neg__", ast.Invert: "__invert__", ast.UAdd: "__pos__"}[type(node.op)]
+        if isinstance(v.type, (ClassType, InterfaceType)):
+            return classes.magic(self, v, name, [], self.where, name)
         ns = "Tensor" if isinstance(v.type, TensorType) else "operator"
         found = resolve_call(ns, name, [Arg(v, self.where)], {})
         if isinstance(found, str):
@@ -504,14 +704,23 @@ class ExpressionBuilder:
         none_test = self._none_test(node)
         if none_test is not None:
             return self.cond_value(none_test)
+        pairs = list(zip(node.ops, node.comparators))
+        if _empty_list(node.left) and len(pairs) == 1:  # [] == x: the literal takes x's list type
+            right = self.emit_value(pairs[0][1])
+            return self.compare(pairs[0][0], self._empty_like(right), right, self.range(node))
         left = self.emit_expr(node.left)
-        if len(node.ops) == 1:  # `is` and `in` may compare modules (identity, ModuleDict keys)
+        if len(pairs) == 1 and not _empty_list(pairs[0][1]):  # `is` and `in` may compare modules
             right = self.emit_expr(node.comparators[0])
             where = self.span(node, node.comparators[0])
             if isinstance(left, sugar.Sugar) or isinstance(right, sugar.Sugar):
                 return sugar.compare_modules(self, node.ops[0], left, right, where)
             return self.compare(node.ops[0], left, right, where)
-        return self._chain(self.to_value(left, self.range(node.left)), list(zip(node.ops, node.comparators)), node)
+        return self._chain(self.to_value(left, self.range(node.left)), pairs, node)
+
+    def _empty_like(self, other: Value) -> Value:
+        """``[]`` compared with a list is a list of its type, as TorchScript types it."""
+        t = other.type if isinstance(other.type, ListType) else ListType(TENSOR)
+        return self.insert("prim::ListConstruct", [], [t]).output
 
     def compare(self, op: ast.cmpop, left: Value, right: Value, where: SourceRange) -> Value:
         if isinstance(op, (ast.In, ast.NotIn)):
@@ -519,7 +728,10 @@ class ExpressionBuilder:
             return self.op_call("operator", "__not__", [Arg(r, where)], {}, where, "not in") \
                 if isinstance(op, ast.NotIn) else r
         if isinstance(op, (ast.Is, ast.IsNot)):
-            self.error("`is` compares only with None in script functions", where, fix="use == for values")
+            if not (isinstance(left.type, BoolType) and isinstance(right.type, BoolType)):
+                self.error("`is` compares only with None in script functions", where, fix="use == for values")
+            # True and False are singletons: on bools `is` is `==`, as TorchScript normalizes it
+            op = ast.Eq() if isinstance(op, ast.Is) else ast.NotEq()
         dunder, symbol = _COMPARE[type(op)]
         saved, self.where = self.where, where
         try:
@@ -529,6 +741,8 @@ class ExpressionBuilder:
 
     def contains(self, container: Value, item: Value, where: SourceRange) -> Value:
         t = container.type
+        if isinstance(t, (ClassType, InterfaceType)):
+            return classes.magic(self, container, "__contains__", [item], where, "in")
         if isinstance(t, TupleType):
             items = self.tuple_items(container)
             if not items:
@@ -536,7 +750,7 @@ class ExpressionBuilder:
             elem = self.common_type([v.type for v in items] + [item.type], where, "`in` a tuple")
             container, t = self.make_list(items, elem), ListType(elem)
         ns = _namespace_of(t)
-        if ns in ("list", "str"):
+        if ns in ("list", "str", "dict"):
             found = resolve_call(ns, "__contains__", [Arg(container, where), Arg(item, where)], {})
             if not isinstance(found, str):
                 return self.op_call(ns, "__contains__", [Arg(container, where), Arg(item, where)], {}, where, "in")
@@ -563,8 +777,8 @@ class ExpressionBuilder:
             none_test = self._none_test(node)
             if none_test is not None:
                 return none_test
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance" and \
-                self.frame.lookup("isinstance") is None:
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)) and \
+                isinstance(self.emit_expr(node.func), sugar.IsInstance):
             return self.isinstance_cond(node)
         v = self.emit_value(node)
         if strict and not isinstance(v.type, BoolType):
@@ -577,14 +791,17 @@ class ExpressionBuilder:
         """``bool(v)`` as a condition."""
         t = v.type
         if isinstance(t, BoolType):
-            return Cond(v)
+            # a constant (a module's Final flag): only the branch it takes is compiled
+            return Cond(None, v.constant) if v.node.kind == "prim::Constant" else Cond(v)
         if isinstance(t, NoneType):
             return Cond(None, False)
+        if isinstance(t, (ClassType, InterfaceType)):
+            return Cond(classes.truth(self, v, where))
         if isinstance(t, TupleType):
             return Cond(None, bool(t.elems))
         if isinstance(t, (TensorType, IntType, FloatType, NumberType)):
             return Cond(self.op_call("builtins", "bool", [Arg(v, where)], {}, where, "bool"))
-        if isinstance(t, (ListType, StrType)):
+        if isinstance(t, (ListType, StrType, DictType)):
             n = self.op_call("builtins", "len", [Arg(v, where)], {}, where, "len")
             return Cond(self.binop("__ne__", n, self.constant(0)))
         if isinstance(t, OptionalType):
@@ -672,7 +889,7 @@ class ExpressionBuilder:
         """``a < b < c`` is ``a < b and b < c`` with ``b`` evaluated once; a single comparison
         of tensors stays a tensor."""
         op, right_node = pairs[0]
-        right = self.emit_value(right_node)
+        right = self._empty_like(left) if _empty_list(right_node) else self.emit_value(right_node)
         where = self.span(node, right_node)
         r = self.compare(op, left, right, where)
         if len(pairs) == 1:
@@ -699,6 +916,8 @@ class ExpressionBuilder:
         t = x.type
         if isinstance(t, NoneType):
             return Cond(None, is_none)
+        if isinstance(t, UnionType) and NONE in t.types:  # Union[int, str, None]: like an Optional
+            t = OptionalType(union_of([m for m in t.types if m != NONE]))
         if not isinstance(t, OptionalType):
             if isinstance(node.ops[0], (ast.Eq, ast.NotEq)) and isinstance(t, TensorType):
                 return None  # tensor == None is elementwise in PyTorch: leave it to the op
@@ -710,24 +929,36 @@ class ExpressionBuilder:
         return Cond(v, None, {} if is_none else refinements, refinements if is_none else {})
 
     def isinstance_cond(self, node: ast.Call) -> Cond:
-        """``isinstance(x, T)``: known from ``x``'s type, except for an Optional ``x`` and its
-        element type, where it is a None test that refines ``x``."""
+        """``isinstance(x, T)`` (and ``torch.jit.isinstance``): known from ``x``'s type when
+        every member of it (of a Union, of an Optional: the element and None) is a ``T`` or
+        none is; else a run-time test (``prim::isinstance``, or ``x is not None`` for an
+        Optional whose element is the one that is) that refines ``x`` on both branches to the
+        members it holds there."""
         if len(node.args) != 2 or node.keywords:
             self.error("isinstance(x, type) takes two arguments", self.range(node))
         x = self.emit_expr(node.args[0])
         target = node.args[1]
         options = target.elts if isinstance(target, ast.Tuple) else [target]
-        types = [_isinstance_type(self, o) for o in options]
+        targets = [m for o in options for m in union_members(_isinstance_type(self, o))]
         if isinstance(x, sugar.Sugar):
             return Cond(None, False)
-        t = x.type
-        if isinstance(t, OptionalType) and any(t.elem.is_subtype_of(u) or _same_kind(t.elem, u) for u in types):
-            where = self.range(node)
+        split = isinstance_split(x.type, targets)
+        name = node.args[0].id if isinstance(node.args[0], ast.Name) else None
+        where = self.range(node)
+        if split is None:  # Any: only the value knows
+            if any(isinstance(u, AnyType) for u in targets):
+                return Cond(None, True)
+            v = self.insert("prim::isinstance", [x], [BOOL], {"types": targets}).output
+            return Cond(v, None, {name: union_of(targets)} if name else {}, {})
+        yes, no = split
+        if not no or not yes:
+            return Cond(None, bool(yes))
+        if isinstance(x.type, OptionalType) and no == (NONE,):
             v = self.op_call("operator", "is_not", [Arg(x, where), Arg(self.constant(None), where)], {}, where,
                              "isinstance")
-            refinements = {node.args[0].id: t.elem} if isinstance(node.args[0], ast.Name) else {}
-            return Cond(v, None, refinements, {})
-        return Cond(None, any(_same_kind(t, u) for u in types))
+        else:
+            v = self.insert("prim::isinstance", [x], [BOOL], {"types": targets}).output
+        return Cond(v, None, {name: union_of(yes)} if name else {}, {name: union_of(no)} if name else {})
 
     def build_BoolOp(self, node: ast.BoolOp) -> Value:
         return self.cond_value(self.emit_cond(node, strict=True))
@@ -743,8 +974,24 @@ class ExpressionBuilder:
     # -- containers -----------------------------------------------------------------------------
     def build_List(self, node: ast.List) -> Value:
         values = [self.emit_value(e) for e in node.elts]
-        elem = self.common_type([v.type for v in values], self.range(node), "list literal") if values else TENSOR
+        joined: Optional[Type] = values[0].type if values else TENSOR
+        for v in values[1:]:
+            joined = unify(joined, v.type) if joined is not None else None
+        # elements of different types: a list of their union, as TorchScript types it
+        elem = joined if joined is not None else union_of([v.type for v in values])
         return self.make_list(values, elem, fresh=True)
+
+    def build_Dict(self, node: ast.Dict) -> Value:
+        if None in node.keys:
+            self.error("`**` unpacking in dict literals is not supported in script functions", self.range(node),
+                       fix="copy the dict and update() it")
+        items = [self.emit_value(e) for kv in zip(node.keys, node.values) for e in kv]  # type: ignore[arg-type]
+        t = self.dict_type([v.type for v in items[0::2]], [v.type for v in items[1::2]], self.range(node),
+                           "dict literal")
+        return self.insert("prim::DictConstruct", items, [t]).output
+
+    def build_DictComp(self, node: ast.DictComp) -> Value:
+        return self.dict_comprehension(node)
 
     def build_Tuple(self, node: ast.Tuple) -> Any:
         items = [self.emit_expr(e) for e in node.elts]
@@ -757,6 +1004,8 @@ class ExpressionBuilder:
         where = self.range(node)
         if isinstance(base, sugar.Sugar):
             return base.getitem(self, node.slice, where)
+        if isinstance(base.type, (ClassType, InterfaceType)):
+            return classes.magic(self, base, "__getitem__", [self.emit_value(node.slice)], where, "x[i]")
         return subscripts.getitem(self, base, node.slice, where)
 
     def build_JoinedStr(self, node: ast.JoinedStr) -> Value:
@@ -788,26 +1037,48 @@ class ExpressionBuilder:
         return self.comprehension(node)
 
 
+def _literal_fits(t: Type, expected: Type) -> bool:
+    """Can a list or dict literal of type ``t`` be typed ``expected`` (its elements fit)?"""
+    if isinstance(t, ListType) and isinstance(expected, ListType):
+        return t.elem.is_subtype_of(expected.elem)
+    if isinstance(t, DictType) and isinstance(expected, DictType):
+        return t.key == expected.key and t.value.is_subtype_of(expected.value)
+    return False
+
+
+def _empty_list(node: ast.expr) -> bool:
+    return isinstance(node, ast.List) and not node.elts
+
+
+def _int_constants(*values: Value) -> bool:
+    return all(v.node.kind == "prim::Constant" and isinstance(v.type, IntType) for v in values)
+
+
+def _list_of(t: Type) -> Optional[ListType]:
+    """The list type a parameter of type ``t`` takes (a tuple passed there becomes one)."""
+    t = t.elem if isinstance(t, OptionalType) else t
+    return t if isinstance(t, ListType) else None
+
+
+# Type names a type comment or string annotation may use unimported, as in TorchScript
+_TYPE_NAMES = {"Tensor": Tensor, "List": typing.List, "Tuple": typing.Tuple, "Optional": typing.Optional,
+               "Union": typing.Union, "Any": typing.Any, "Dict": typing.Dict,
+               **{f"BroadcastingList{n}": typing.List for n in (1, 2, 3)}}
+
+
 def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
-
-
-def _same_kind(t: Type, u: Type) -> bool:
-    """For isinstance: does a value of static type ``t`` belong to Python type ``u``?"""
-    if isinstance(u, ListType):
-        return isinstance(t, ListType) and (isinstance(u.elem, AnyType) or t.elem.is_subtype_of(u.elem))
-    if isinstance(u, TupleType) and not u.elems:
-        return isinstance(t, TupleType)
-    if isinstance(u, IntType):
-        return isinstance(t, (IntType, BoolType))  # bool is an int in Python
-    return t.is_subtype_of(u)
 
 
 def _isinstance_type(b: ExpressionBuilder, node: ast.expr) -> Type:
     obj = b.resolve_type_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
     if obj is list:
-        from minitorch_jit.ir.types import ANY
         return ListType(ANY)
+    if obj is typing.Dict:
+        b.error("Attempted to use Dict without contained types. Please add contained type, e.g. Dict[int, int]",
+                b.range(node))
     if obj is tuple:
         return TupleType([])
+    if obj is dict:
+        return DictType(ANY, ANY)
     return b.annotation(node)

@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 from minitorch_jit.ir import Node, Type, Value
 from minitorch_jit.ir.types import unify
 
-from .environment import BREAK, EXIT, RESERVED, RETURNED, RETVAL, Binding, Frame, Lookup, Undefined
+from .environment import BREAK, EXIT, RESERVED, RETURNED, RETVAL, Binding, Frame, Lookup, Undefined, outlives_return
 from .types import type_name
 
 _IRRELEVANT = object()  # the side of a join that control never reaches the join from
@@ -35,7 +35,7 @@ _IRRELEVANT = object()  # the side of a join that control never reaches the join
 
 def user_name(name: str) -> Optional[str]:
     """The debug name a value of variable ``name`` gets (reserved variables get none)."""
-    return None if name in RESERVED else name
+    return None if outlives_return(name) else name
 
 
 def is_const(v: Any, value: Any) -> bool:
@@ -155,7 +155,7 @@ def _sides(name: str, frames: Sequence[Frame]) -> List[Any]:
     """Each branch's binding of ``name`` (or _IRRELEVANT when no path leaves it normally)."""
     sides: List[Any] = []
     for f in frames:
-        if f.terminated or (name not in RESERVED and has_returned(f)):
+        if f.terminated or (not outlives_return(name) and has_returned(f)):
             sides.append(_IRRELEVANT)
         else:
             sides.append(f.vars.get(name))
@@ -191,11 +191,21 @@ def _join(b: Any, name: str, values: List[Tuple[Frame, Optional[Value]]], frames
         b.error("return statements return values of different types: "
                 + " and ".join(type_name(u) for u in dict.fromkeys(types)), b.return_site(types[-1]))
     by_label = {label: v.type for (f, v), label in zip(values, labels) if v is not None}
-    detail = " and ".join(f"{type_name(u)} in {label}" for label, u in by_label.items())
-    message = f"Type mismatch: '{name}' is {detail}"
+    if tuple(by_label) == ("the if branch", "the else branch"):  # TorchScript's words
+        a, b_ = by_label.values()
+        message = f"Type mismatch: {name} is set to type {type_name(a)} in the true branch and type " \
+                  f"{type_name(b_)} in the false branch"
+    else:
+        detail = " and ".join(f"{type_name(u)} in {label}" for label, u in by_label.items())
+        message = f"Type mismatch: '{name}' is {detail}"
     fix = f"give '{name}' one type on every path (convert with int()/float(), or annotate it as Optional[...])"
     before = parent.lookup(name)
     if isinstance(before, Binding):
+        old = before.value.type if isinstance(before.value, Value) else None
+        new = next((u for u in types if u != old), None)
+        if old is not None and new is not None and old in types:  # reassigned on one path: TorchScript's words
+            b.error(f"Variable '{name}' previously had type {type_name(old)} but is now being assigned to a value "
+                    f"of type {type_name(new)}", where, fix=fix)
         b.error(message, where, fix=fix)
     parent.assign(name, Undefined(message, fix))
     return None
@@ -236,7 +246,7 @@ class LoopScope:
         self.frame: Optional[Frame] = None
 
     def reassigns(self, name: str) -> bool:
-        return name in self.assigned and name not in (EXIT, BREAK)
+        return (name in self.assigned or name in self.b.mutable_state) and name not in (EXIT, BREAK)
 
     def carry(self, name: str, expected: Optional[Type]) -> Lookup:
         """The body parameter of loop-carried ``name`` (created now if it is new)."""

@@ -304,9 +304,9 @@ def parse_json(text: str, name: str) -> Any:
         raise LoadError(f"{name} is nested too deeply") from None
 
 
-# .npy as np.save writes it (format 1.0 or 2.0), for the five dtypes tensors may have
-_DESCRS = {f"{order}{code}": np.dtype(f"{order}{code}") for order in "<>" for code in ("i4", "i8", "f4", "f8")}
-_DESCRS["|b1"] = np.dtype(np.bool_)
+# .npy as np.save writes it (format 1.0 or 2.0), for the dtypes tensors may have, in either byte
+# order ('<i8', '>f2'; one-byte dtypes are '|u1', '|b1')
+_DESCRS = {np.dtype(d).newbyteorder(order).str: np.dtype(d).newbyteorder(order) for d in DTYPES for order in ("<", ">")}
 _NPY_HEADER = re.compile(r"\{'descr': '(?P<descr>[<>|][a-z][0-9])', 'fortran_order': (?P<fortran>True|False), "
                          r"'shape': \((?P<shape>|[0-9]{1,18},|[0-9]{1,18}(?:, [0-9]{1,18})+)\), \} *\n")
 

@@ -31,10 +31,13 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
+from minitorch_jit.codegen.objects import ScriptObject
 from minitorch_jit.ir import (
     SUBGRAPH,
+    DictType,
     Graph,
     IRParseError,
+    ListType,
     TensorType,
     Type,
     VerifyError,
@@ -48,12 +51,14 @@ from minitorch_jit.ir import (
 from .. import dtypes
 from .._version import __version__
 from ..nn.module import Module
+from ..ops.containers import ScriptDict, ScriptList
 from ..ops.dispatch import _NOFIT, convert
 from ..ops.python import format_pieces
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, new_script_module
 from ..scripter.types import python_type
 from ..tensor import Parameter, Tensor
 from .archive import Archive, LoadError, PathOrFile, dump_json, encode_array, read_archive, write_archive
+from .classes import SAVED_OBJECT_NODES, class_records, class_types, decode_object, encode_object, read_classes
 from .devices import placement
 
 MODEL = "model.json"
@@ -68,9 +73,13 @@ MAX_MODULE_DEPTH = 100
 # What the frontends put in the graphs of compiled functions, and so all that save writes:
 # registry ops, these structural nodes, and these attributes. Nodes made when a graph runs
 # (prim::FusionGroup for one specialization) never are.
-_SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::TupleUnpack",
-                     "prim::ListUnpack", "prim::TupleConstruct"}
-_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}}
+_SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::CallMethod",
+                     "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct",
+                     "prim::isinstance"} | set(SAVED_OBJECT_NODES)
+_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}, "aten::warn": {"warn_id"},
+                "prim::isinstance": {"types"},
+                **{kind: {"name"} for kind in SAVED_OBJECT_NODES if kind != "prim::CreateObject"},
+                "prim::CallMethod": {"name", SUBGRAPH}}  # by name on an object, or a module's method's graph
 
 Compiled = Union[ScriptFunction, ScriptModule]
 
@@ -91,6 +100,9 @@ def save(obj: Compiled, f: PathOrFile, _extra_files: Optional[Dict[str, Union[st
     else:
         raise TypeError(f"minitorch_jit.save saves compiled functions and modules (made by trace or script), not "
                         f"a {type(obj).__name__}")
+    classes = class_records(writer.graphs, writer.function, writer.objects)
+    if classes:  # archives without classes stay as they were
+        model["classes"] = classes
     extra = []
     for i, (name, content) in enumerate((_extra_files or {}).items()):
         if not isinstance(name, str) or not isinstance(content, (str, bytes)):
@@ -151,6 +163,8 @@ def _encode_value(v: Any, where: str) -> Any:
         return {"tuple": [_encode_value(x, where) for x in v]}
     if isinstance(v, dtypes.dtype):
         return {"dtype": v.name}
+    if isinstance(v, dict):  # in order, keys as saved values (str, int, float, bool)
+        return {"dict": [[_encode_value(k, where), _encode_value(x, where)] for k, x in v.items()]}
     raise TypeError(f"cannot save {where}: a {type(v).__name__} (defaults and attributes may be None, bool, int, "
                     "float, str, a dtype, or lists and tuples of them)")
 
@@ -168,10 +182,25 @@ def _decode_value(j: Any, where: str) -> Any:
             return tuple(_decode_value(x, where) for x in body)
         if tag == "dtype" and body in dtypes.BY_NAME:
             return dtypes.BY_NAME[body]
+        if tag == "dict" and isinstance(body, list) and all(isinstance(p, list) and len(p) == 2 for p in body):
+            pairs = [(_decode_value(k, where), _decode_value(x, where)) for k, x in body]
+            if all(isinstance(k, (str, int, float)) for k, _ in pairs):  # bool is an int
+                return dict(pairs)
     raise LoadError(f"{where}: {str(j)[:80]} is not a saved value")
 
 
 # -- saving -----------------------------------------------------------------------------------------
+
+
+def _refuse_python_calls(graph: Graph, owner: str) -> None:
+    """A call back into Python (``@torch.jit.ignore``) cannot be saved: the archive holds no
+    code to run. Raised as TorchScript raises it, naming the function."""
+    for node in graph.all_nodes():
+        if node.kind == "prim::PythonOp":
+            raise RuntimeError(f"Could not export Python function call '{node.attrs.get('name')}' (in {owner}). "
+                               "Remove calls to Python functions (@torch.jit.ignore) before export")
+        if SUBGRAPH in node.attrs:
+            _refuse_python_calls(node.attrs[SUBGRAPH], owner)
 
 
 class _Writer:
@@ -180,6 +209,8 @@ class _Writer:
         self.tensors: List[Tensor] = []
         self.tensor_index: Dict[int, int] = {}
         self.constants: List[np.ndarray] = []
+        self.graphs: List[Graph] = []
+        self.objects: List[ScriptObject] = []  # held by module attributes
 
     def file(self, folder: str, base: str, ext: str, data: bytes) -> str:
         """Store ``data`` as ``folder/base.ext``, the name made safe and unique."""
@@ -197,6 +228,8 @@ class _Writer:
         return self.tensor_index[id(t)]
 
     def function(self, fn: ScriptFunction, base: str) -> Dict[str, Any]:
+        _refuse_python_calls(fn.graph, fn.qualified_name)
+        self.graphs.append(fn.graph)
         graph = self.file("code", base, ".graph", print_graph(fn.graph, constants=self.constants).encode())
         self.file("code", base, ".py", fn.code.encode())
         signature = []
@@ -241,6 +274,8 @@ class _Writer:
             for name, method in getattr(m, "_methods", {}).items():
                 entry = self.function(method, path + name)
                 entry["attr_paths"] = method.attr_paths
+                if method.written_paths:
+                    entry["written_paths"] = method.written_paths
                 rec["methods"][name] = entry
                 self.attributes(m, method, records, index)
             if isinstance(m, ScriptModule) and (m._script_pre_hooks or m._script_hooks):
@@ -269,11 +304,15 @@ class _Writer:
                 continue
             value = getattr(owner, name)
             where = f"attribute {path} of {records[index[id(m)]]['original_name']}"
-            rec = {"type": str(inp.type)}
+            rec: Dict[str, Any] = {"type": str(inp.type)}
             if isinstance(value, Tensor):
                 rec["tensor"] = self.tensor(value)
-            else:
-                rec["value"] = _encode_value(value, where)
+            elif isinstance(value, ScriptObject):
+                rec["object"] = encode_object(value, self.tensor, _encode_value, where)
+                self.objects.append(value)
+            else:  # a ScriptList or ScriptDict attribute is saved as the list or dict it holds
+                rec["value"] = _encode_value(value.copy() if isinstance(value, (ScriptList, ScriptDict)) else value,
+                                             where)
             records[index[id(owner)]]["attributes"][name] = rec
 
     def members(self, model: Dict[str, Any]) -> List[Tuple[str, bytes]]:
@@ -321,16 +360,27 @@ class _Reader:
         self.model = archive.json_value(MODEL)
         self.tensors = [self.tensor(t, f"{MODEL}.tensors[{i}]")
                         for i, t in enumerate(_get(self.model, "tensors", list, MODEL))]
+        self.classes, methods = read_classes(self.model.get("classes", []), f"{MODEL}.classes")
         constants = _get(self.model, "constants", list, MODEL)
         if not all(isinstance(f, str) for f in constants):
             raise LoadError(f"{MODEL}.constants: expected member names")
         self.constants = [archive.array(f) for f in constants]
+        for t, name, entry, where in methods:  # (their graphs name the classes: all are known now)
+            graph, sig = self.function(entry, where)
+            self.check_inputs(graph, sig, [], where)
+            if not graph.inputs or graph.inputs[0].type != t:
+                raise LoadError(f"{where}: a method of {t.name} takes the object first")
+            t.methods[name] = ScriptFunction(graph, sig, name, _get(entry, "qualified_name", str, where))
 
     def tensor(self, entry: Any, where: str) -> Tensor:
         t = Tensor._wrap(self.archive.array(_get(entry, "file", str, where)))
+        requires_grad = _get(entry, "requires_grad", bool, where)
+        if requires_grad and t._a.dtype.kind != "f":
+            raise LoadError(f"{where}: a {t._a.dtype.name} tensor cannot require gradients (only floating point "
+                            "ones can)")
         if _get(entry, "parameter", bool, where):
-            t = Parameter(t)
-        t.requires_grad = _get(entry, "requires_grad", bool, where)
+            t = Parameter(t, requires_grad)
+        t.requires_grad = requires_grad
         return t
 
     def load(self) -> Compiled:
@@ -350,7 +400,8 @@ class _Reader:
         member = _get(entry, "graph", str, where)
         text = self.archive.text(member)
         try:
-            graph = parse_graph(text, self.constants)
+            with class_types(self.classes):
+                graph = parse_graph(text, self.constants)
             verify(graph)
         except (IRParseError, VerifyError) as e:
             raise LoadError(f"{member}: {e}") from None
@@ -407,7 +458,12 @@ class _Reader:
                 paths = _get(entry, "attr_paths", list, mw)
                 attrs = [(p, _attr_path(m, p, mw)) for p in paths]
                 self.check_inputs(graph, sig, attrs, f"method {m.original_name}.{name}")
-                m._add_method(ScriptMethod(graph, sig, name, paths, _get(entry, "qualified_name", str, mw)))
+                written = entry.get("written_paths", [])
+                if not isinstance(written, list) or any(p not in paths for p in written) or \
+                        len(graph.outputs) != 1 + len(written):
+                    raise LoadError(f"{mw}.written_paths: {written!r} are not attributes the method reads and "
+                                    "returns")
+                m._add_method(ScriptMethod(graph, sig, name, paths, _get(entry, "qualified_name", str, mw), written))
             hooks = _get(rec, "hooks", dict, where) if "hooks" in rec else {}
             for kind, entries in hooks.items():
                 hw = f"{MODEL}.modules[{i}].hooks.{kind}"
@@ -458,10 +514,19 @@ class _Reader:
             aw = f"{where}.attributes.{name}"
             if not _IDENTIFIER.fullmatch(name) or name.startswith("_") or name in taken or hasattr(m, name):
                 raise LoadError(f"{aw}: not a valid attribute name")
-            t = _parse_type(_get(a, "type", str, aw), aw)
-            value = self.tensors[_index(a, "tensor", self.tensors, aw)] if "tensor" in a else \
-                _decode_value(_get(a, "value", (type(None), bool, int, float, str, list, dict), aw), aw)
+            with class_types(self.classes):
+                t = _parse_type(_get(a, "type", str, aw), aw)
+            value: Any
+            if "object" in a:
+                value = decode_object(a["object"], self.classes, self.tensors, _decode_value, aw)
+            else:
+                value = self.tensors[_index(a, "tensor", self.tensors, aw)] if "tensor" in a else \
+                    _decode_value(_get(a, "value", (type(None), bool, int, float, str, list, dict), aw), aw)
             _check_fits(value, t, aw)
+            if isinstance(t, ListType) and isinstance(value, list):  # shared with the graphs, as when saved
+                value = ScriptList(value, t)
+            elif isinstance(t, DictType) and isinstance(value, dict):
+                value = ScriptDict(value, t)
             object.__setattr__(m, name, value)
         constants = _get(rec, "constants", dict, where) if "constants" in rec else {}
         for name, c in constants.items():
@@ -533,8 +598,10 @@ def _check_saveable(graph: Graph, member: str) -> None:
             if extra:
                 raise LoadError(f"{member}: {node.kind} has the attribute {sorted(extra)[0]!r}, which save never "
                                 "writes")
-            if node.kind == "prim::CallFunction" and not isinstance(node.attrs.get("name"), str):
-                raise LoadError(f"{member}: prim::CallFunction needs the name of the function it calls")
+            if node.kind == "aten::warn" and type(node.attrs.get("warn_id", 0)) is not int:
+                raise LoadError(f"{member}: aten::warn's warn_id must be an int")
+            if node.kind in ("prim::CallFunction", "prim::CallMethod") and not isinstance(node.attrs.get("name"), str):
+                raise LoadError(f"{member}: {node.kind} needs the name of the function it calls")
             sub = node.attrs.get(SUBGRAPH)
             if sub is not None and id(sub) not in seen:  # subgraphs are shared by the calls that name them
                 seen.add(id(sub))

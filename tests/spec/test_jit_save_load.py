@@ -413,7 +413,6 @@ def test_save_namedtuple_input_only():
     assert loaded(_InputPair(a=5)).tolist() == 3
 
 
-@pytest.mark.xfail(strict=True, reason="NamedTuple types are not in the script language yet (issue 17)")
 def test_save_namedtuple_output_only():
     class MaybePair(nn.Module):
         def forward(self) -> Optional[_InputPair]:

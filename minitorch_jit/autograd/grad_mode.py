@@ -1,0 +1,107 @@
+"""Grad mode: whether ops record the tape, per thread, as in PyTorch.
+
+``no_grad``, ``enable_grad``, ``set_grad_enabled`` and ``inference_mode`` work as context
+managers and as decorators. ``set_grad_enabled(False)`` called as a plain function sets the
+mode at once (PyTorch's behaviour); used in a ``with``, the previous mode comes back after it.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, Optional
+
+_local = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_local, "enabled", True)
+
+
+def _set(mode: bool) -> None:
+    _local.enabled = mode
+
+
+class _Mode:
+    """Sets grad mode on entry, restores the previous one on exit; decorates functions."""
+    mode = True
+
+    def __init__(self) -> None:
+        self.prev: list = []
+
+    def __enter__(self) -> None:
+        self.prev.append(is_grad_enabled())
+        _set(self.mode)
+
+    def __exit__(self, *exc: Any) -> None:
+        _set(self.prev.pop())
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return fn(*args, **kwargs)
+        return wrapped
+
+
+class no_grad(_Mode):
+    """Ops inside do not record: their results do not require grad."""
+    mode = False
+
+
+class enable_grad(_Mode):
+    """Ops inside record, even inside ``no_grad``."""
+    mode = True
+
+
+class set_grad_enabled(_Mode):
+    """``set_grad_enabled(False)``: sets the mode now; in a ``with``, until the block ends."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__()
+        self.mode = bool(mode)
+        self.prev = [is_grad_enabled()]
+        _set(self.mode)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        _set(self.prev[0])  # as a decorator it does not change the mode of the caller
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapped
+
+
+class inference_mode(_Mode):
+    """``no_grad`` for code that will never need the tape (the same here: nothing records)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__()
+        self.mode = not mode
+        self.inference: list = []
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self.inference.append(is_inference_mode_enabled())
+        _local.inference = not self.mode
+
+    def __exit__(self, *exc: Any) -> None:
+        _local.inference = self.inference.pop()
+        super().__exit__()
+
+    def __call__(self, fn: Optional[Callable[..., Any]] = None) -> Any:  # type: ignore[override]
+        mode = self.mode
+
+        @functools.wraps(fn)  # type: ignore[arg-type]
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(not mode):
+                return fn(*args, **kwargs)  # type: ignore[misc]
+        return wrapped
+
+
+def is_inference_mode_enabled() -> bool:
+    return getattr(_local, "inference", False)
