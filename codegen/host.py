@@ -36,7 +36,6 @@ from minitorch_jit.ir.printer import format_literal, value_names
 from minitorch_jit.ir.types import DTYPES, SCALARTYPE, Type, value_has_type
 
 from .call_state import once, with_call_state
-from .error_origins import ORIGINS
 
 # A loop's trip count this large means "until the condition fails" (a Python while loop).
 INFINITE_TRIPS = 2 ** 62
@@ -129,9 +128,6 @@ class _Gen:
         # values to free as soon as a loop has read its initial values
         self.dead_at_entry: Dict[Node, List[Value]] = {}
         self.kernels: Dict[Node, Any] = {}  # the fusion kernel of each prim::FusionGroup
-        # the source location of the node each line runs, for errors (see error_origins)
-        self.origins: Dict[int, Any] = {}
-        self.globals[ORIGINS] = self.origins
         self.has_once = False  # runs once_per_call nodes, itself or in the functions it calls
 
     # -- naming -------------------------------------------------------------------------------
@@ -257,8 +253,6 @@ class _Gen:
             return self.if_node(node, depth)
         if kind == "prim::Loop":
             return self.loop_node(node, depth)
-        if node.source is not None:
-            self.origins[len(self.lines) + 1] = node.source
         if kind == "prim::ListConstruct":
             return self.assign(depth, node.outputs, "[" + ", ".join(args) + "]")
         if kind == "prim::DictConstruct":  # keys and values in turn
@@ -295,8 +289,6 @@ class _Gen:
                 site = _sites
             self.has_once = True
             self.emit(depth, f"if once({site}):")
-            if node.source is not None:
-                self.origins[len(self.lines) + 1] = node.source
             depth += 1
         self.assign(depth, node.outputs, f"{self.kernel(op)}({', '.join(args)})")
 

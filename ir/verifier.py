@@ -208,6 +208,7 @@ class _Verifier:
         if isinstance(t, EnumType):
             if not isinstance(value, enum.Enum) or qualified_name(type(value)) != t.name:
                 _fail(node, f"constant value {value!r} does not fit type {t}")
+            return
         if t == DEVICE:  # torch.device("cpu") in a script function: the only device
             if value != "cpu":
                 _fail(node, f"device constants are 'cpu', not {value!r}")

@@ -238,7 +238,8 @@ def _sample_calls():
         lambda: s.flatten(), lambda: x.flatten(0, 1), lambda: x.detach(), lambda: x.contiguous(),
         lambda: x.transpose(0, 1).contiguous(), lambda: x.clone(), lambda: x.to(torch.int64), lambda: i.to(torch.float64),
         lambda: i.to("cpu", torch.bool), lambda: i.to(x), lambda: x.type_as(i), lambda: x.float(), lambda: x.double(),
-        lambda: x.long(), lambda: x.int(), lambda: x.bool(), lambda: torch.cat([i, i]), lambda: torch.cat([i, i.float()], 1),
+        lambda: x.long(), lambda: x.int(), lambda: x.bool(), lambda: x.byte(), lambda: x.char(), lambda: x.short(),
+        lambda: x.half(), lambda: torch.cat([i, i]), lambda: torch.cat([i, i.float()], 1),
         lambda: torch.stack([i, i], -1), lambda: torch.stack([s, s]), lambda: x.chunk(2, 1), lambda: x.split(2, -1),
         lambda: x.split([1, 2], 1), lambda: x.unbind(1), lambda: i.tril(), lambda: x.triu(1),
         # the ops gradient formulas call

@@ -152,7 +152,7 @@ def test_named_tuple_field_type_checked():
     def f() -> Point:
         return Point("one", torch.ones(1))
 
-    with pytest.raises(ScriptError, match="expected a value of type int for field 'x'"):
+    with pytest.raises(ScriptError, match="Expected a value of type 'int' for argument 'x'"):
         torch.jit.script(f)
 
 

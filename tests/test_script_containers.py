@@ -267,6 +267,6 @@ def _variable_keeps_its_type(x: torch.Tensor):
 
 def test_literals_passed_to_script_functions_take_the_parameter_types():
     check(_literals_take_parameter_types, (torch.ones(1),))
-    with pytest.raises(ScriptError, match=r"expected a value of type List\[Optional\[Tensor\]\] for argument 'xs' "
-                                          r"but got List\[Tensor\]"):
+    with pytest.raises(ScriptError, match=r"Expected a value of type 'List\[Optional\[Tensor\]\]' for argument 'xs' "
+                                          r"but instead found type 'List\[Tensor\]'"):
         torch.jit.script(_variable_keeps_its_type)

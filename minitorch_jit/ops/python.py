@@ -15,7 +15,7 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from minitorch_jit.ir.types import ANY, STR, NoneType, OptionalType, Type
+from minitorch_jit.ir.types import ANY, STR, OptionalType, Type
 
 from ..tensor import Tensor
 from .declare import op
@@ -317,11 +317,13 @@ def uninitialized() -> None:
 
 def _cast_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     """What the cast value is known to be: an optional's element (the cast is made where it
-    is not None), or the value's own type when that is already known to be more precise."""
+    is not None)."""
     t = types[0]
-    if isinstance(t, NoneType):  # a branch that does not run (the value is known to be None)
-        return [ANY]
-    return [t.elem if isinstance(t, OptionalType) else t]
+    if isinstance(t, OptionalType):
+        return [t.elem]
+    # otherwise the cast's own type says it (a branch isinstance decides may not run at all:
+    # its cast need not fit the input); peephole drops casts whose input already fits
+    return [ANY]
 
 
 @op("prim::unchecked_cast(t x) -> Any", type_rule=_cast_rule, total=True)

@@ -434,7 +434,7 @@ def _cast(name: str, dtype: str) -> None:
 
 
 for _name, _dtype in (("Float", "float32"), ("Double", "float64"), ("Long", "int64"), ("Int", "int32"),
-                      ("Bool", "bool")):
+                      ("Bool", "bool"), ("Byte", "uint8"), ("Char", "int8"), ("Short", "int16"), ("Half", "float16")):
     _cast(_name, _dtype)
 
 
@@ -589,7 +589,7 @@ def _identity(ctx: Any, g: Any) -> tuple:
 derivative("aten::view", "aten::reshape", "aten::view_as", "aten::reshape_as", "aten::unsqueeze", "aten::squeeze",
            "aten::squeeze.dim", "aten::squeeze.dims", "aten::flatten.using_ints", "aten::unflatten.int")(_reshape_back)
 derivative("aten::expand", "aten::expand_as", "aten::contiguous", "aten::clone", "aten::to.dtype", "aten::to.device",
-           "aten::to.other", "aten::type_as", "aten::_cast_Float", "aten::_cast_Double")(_identity)
+           "aten::to.other", "aten::type_as", "aten::_cast_Float", "aten::_cast_Double", "aten::_cast_Half")(_identity)
 non_differentiable("aten::detach", "aten::_cast_Long", "aten::_cast_Int", "aten::_cast_Bool")
 
 

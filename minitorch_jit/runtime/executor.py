@@ -25,7 +25,6 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 import numpy as np
 
-from minitorch_jit.codegen.error_origins import locate
 from minitorch_jit.codegen.host import HostCode, generate
 from minitorch_jit.ir import Graph, TensorType, Type, Value
 from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType, TupleType, tensor_type
@@ -331,11 +330,7 @@ class GraphExecutor:
         if records(args):
             return self.run_on_tape(args)
         raw = self.raw_inputs(args)
-        try:
-            out = self.plan(raw).code.fn(*raw)
-        except Exception as e:
-            locate(e)  # name the scripted source that raised
-            raise
+        out = self.plan(raw).code.fn(*raw)
         inputs = {id(a._a): a for a in args if isinstance(a, Tensor)}
         return wrap(out, inputs)
 
@@ -354,11 +349,7 @@ class GraphExecutor:
             if len(self.layouts) >= LAYOUT_CACHE_SIZE:
                 self.layouts = {}  # rebinding, not clearing: a concurrent call keeps its view
             self.layouts[key] = run
-        try:
-            out = run(*raw)
-        except Exception as e:
-            locate(e)
-            raise
+        out = run(*raw)
         if type(out) is np.ndarray:
             for t in tensors:
                 if t._a is out:

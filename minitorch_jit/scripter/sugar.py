@@ -709,6 +709,11 @@ class ModuleValue(Sugar):
             call = ignored(getattr(m, name), self._path(name))
             if call is not None:
                 return call
+        if isinstance(m.__dict__.get(name), (list, dict)) and name not in attributes.assigned_attributes(type(m)) \
+                and not any(isinstance(v, Module) for v in m.__dict__[name]):
+            # changed in place only: the ScriptModule holds it as a ScriptList or ScriptDict that
+            # the graph takes as it is, so what a call does to it stays (and Python sees it)
+            return self.container(b, name, where)
         if (name in m.__dict__ or hasattr(type(m), name) and not callable(getattr(type(m), name))) and \
                 attributes.is_state(m, name):
             return b.attribute_value(self._path(name), self._state(b, name, where))

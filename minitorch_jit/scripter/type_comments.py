@@ -55,7 +55,7 @@ def apply_type_comment(tree: ast.FunctionDef, lines: List[str], indent: int, whe
     if len(types) == len(args) - 1 and args and args[0].arg == "self":
         args = args[1:]
     if len(types) != len(args):
-        raise ScriptError(f"the type comment gives {len(types)} argument types, but the function takes "
+        raise ScriptError(f"the type comment gives {len(types)} argument types, but {tree.name} takes "
                           f"{len(args)} arguments", where)
     dedented_col = max(0, col - indent)
     end_col = dedented_col + len(text)

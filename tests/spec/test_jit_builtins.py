@@ -280,7 +280,6 @@ def test_tensor_properties(tmp_path):
         same(got, expected, p)
 
 
-@pytest.mark.xfail(strict=True, reason="there is no uint8 dtype")
 def test_tensor_subscript_assign():
     def fn1(x):
         a = torch.zeros_like(x, dtype=torch.uint8)

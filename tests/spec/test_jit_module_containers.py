@@ -513,7 +513,8 @@ def test_parameterlist_script_iter():
             return r
 
     m = check_module(Iterate(), (torch.ones(1),))
-    m.plist[2].fill_(5.0)  # the script reads the parameters at each call
+    with torch.no_grad():  # (a parameter that requires grad is written outside autograd, as in PyTorch)
+        m.plist[2].fill_(5.0)  # the script reads the parameters at each call
     assert m(torch.ones(1)).item() == Iterate.forward(m, torch.ones(1)).item()
 
 

@@ -606,8 +606,6 @@ def test_trace_checker_control_flow():
         torch.jit.trace(foo, torch.randn(3, 4), check_inputs=[torch.randn(4, 4)])
 
 
-@pytest.mark.xfail(strict=True, reason="torch.dropout(input, p, train) has F.dropout's signature (training=, "
-                                       "inplace=) in the op registry")
 def test_trace_checker_dropout_notrain():
     input = torch.rand(3, 4)
 

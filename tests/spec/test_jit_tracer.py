@@ -432,6 +432,7 @@ def test_trace_slice():
         assert_equal(traced(x), fn(x))
 
 
+@pytest.mark.xfail(strict=True, reason="x.byte() is recorded as aten::_cast_Byte, where PyTorch's trace records aten::to")
 def test_trace_casts():
     needs(hasattr(torch, "uint8"), "the uint8 dtype (x.byte())")
     casts = [
