@@ -58,7 +58,7 @@ from .errors import ScriptError, SourceRange
 from .hooks import emit_hooked_call, hooks_of
 from .jit_functions import CHECK_MESSAGE, _check, _unwrap_optional, annotate, is_scripting
 from .jit_functions import isinstance as jit_isinstance
-from .modifiers import IGNORE, modifier
+from .modifiers import IGNORE, UNUSED, modifier
 from .overloads import choose, declarations
 from .source import Definition, defined_method
 from .types import is_number, python_type, type_name
@@ -699,6 +699,9 @@ class ModuleValue(Sugar):
         own = self._own_tensors(b, name)
         if own is not None:
             return own
+        prop = self._property(name)
+        if prop is not None:
+            return self.property_access(b, name, prop, None, where)
         if self.is_constant(name):
             return b.python_constant(constant_value(m, name, where))
         if defined_method(self.mirror, name) is not None:
@@ -787,10 +790,49 @@ class ModuleValue(Sugar):
             b.written_paths.append(self._path(name))
         return t
 
+    def call_method(self, b: Any, method: ScriptMethod, args: List[Arg], kwargs: Dict[str, Arg],
+                    where: SourceRange) -> Any:
+        """Call a compiled method of this module: its arguments, then the attributes it reads;
+        the attributes it writes are written for the caller too."""
+        inputs = method.graph.inputs[len(method.signature.parameters):]
+        written = [self._path(p) for p in method.written_paths]
+        for p in written:
+            b.may_assign(p, next(v.type for q, v in zip(method.attr_paths, inputs) if self._path(q) == p))
+        attrs = [b.attribute_value(self._path(p), v.type) for p, v in zip(method.attr_paths, inputs)]
+        return b.call_function(method, args, kwargs, attrs, where, self._path(method.name), written)
+
+    def _property(self, name: str) -> Optional[property]:
+        """The user's property ``name`` of the module's class (nn's own are not compiled)."""
+        prop = inspect.getattr_static(type(self.module), name, None)
+        if not isinstance(prop, property) or name in self.module.__dict__ or \
+                getattr(prop.fget, "__module__", "").startswith(_NN_PACKAGE):
+            return None
+        return prop
+
+    def property_access(self, b: Any, name: str, prop: property, value: Optional[Value], where: SourceRange) -> Any:
+        """Read (``value`` None) or write a property: a call of its getter or setter compiled
+        as a method, as TorchScript compiles them. Properties in the class's
+        ``__jit_unused_properties__`` or marked ``@torch.jit.unused`` are left out."""
+        cls = type(self.module)
+        if name in getattr(cls, "__jit_unused_properties__", ()) or modifier(prop.fget) == UNUSED:
+            b.error(f"property '{name}' of module '{cls.__name__}' is left out of the script "
+                    "(__jit_unused_properties__ or @torch.jit.unused)", where)
+        fn = prop.fget if value is None else prop.fset
+        if fn is None:
+            b.error(f"property '{name}' of module '{cls.__name__}' has no setter", where)
+        kind = "getter" if value is None else "setter"
+        method = b.compiler.bound_function(self.module, self.mirror, fn, f"__{name}_{kind}", where)
+        args = [] if value is None else [Arg(value, where)]
+        return self.call_method(b, method, args, {}, where)
+
     def set_attr(self, b: Any, name: str, value: Value, where: SourceRange) -> None:
         """``self.<name> = value`` in a method: an attribute set in ``__init__``, assigned a
-        value of its type."""
+        value of its type (or a property's setter)."""
         m = self.module
+        prop = self._property(name)
+        if prop is not None:
+            self.property_access(b, name, prop, value, where)
+            return
         if name in m.__dict__["_parameters"] or name in m.__dict__["_modules"] or name == "training":
             kind = "parameter" if name in m.__dict__["_parameters"] else "submodule" if name != "training" else \
                 "flag"
@@ -989,12 +1031,7 @@ class BoundMethod(Sugar):
         overload = choose(b, fn, args, kwargs, where, self.owner._path(self.name), skip_self=True) \
             if fn is not None and declarations(fn) else None
         method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, where, overload)
-        inputs = method.graph.inputs[len(method.signature.parameters):]
-        written = [self.owner._path(p) for p in method.written_paths]
-        for p in written:
-            b.may_assign(p, next(v.type for q, v in zip(method.attr_paths, inputs) if self.owner._path(q) == p))
-        attrs = [b.attribute_value(self.owner._path(p), v.type) for p, v in zip(method.attr_paths, inputs)]
-        return b.call_function(method, args, kwargs, attrs, where, self.owner._path(self.name), written)
+        return self.owner.call_method(b, method, args, kwargs, where)
 
 
 def _class_annotation(cls: type, name: str) -> Any:

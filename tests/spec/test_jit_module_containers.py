@@ -455,9 +455,10 @@ def test_typed_module_list():
     check_module(ByIndex(), (torch.randn(2, 2), 0))
 
 
-@pytest.mark.xfail(strict=True, reason="module properties and assignment to module attributes in scripts are not "
-                                       "supported yet (issue 17)")
 def test_module_properties():
+    """Properties compile as methods: the getter where the property is read, the setter where
+    it is assigned; those in ``__jit_unused_properties__`` or marked ``@torch.jit.unused`` are
+    left out (the scripted module has no such attribute)."""
     class WithProperty(nn.Module):
         __jit_unused_properties__ = ["skipped"]
 
@@ -481,10 +482,33 @@ def test_module_properties():
         def skipped(self):
             return sum([self.a])
 
-    check_module(WithProperty(2), (3, 4))
-    check_module(WithProperty(2), (-3, 4))
+        @torch.jit.unused
+        @property
+        def unused_too(self):
+            return sum([self.a])
+
+        @unused_too.setter
+        def unused_too(self, v):
+            self.a = sum([v])
+
+    class ReadOnly(nn.Module):
+        def __init__(self, a: int):
+            super().__init__()
+            self.a = a
+
+        def forward(self, a: int, b: int):
+            return self.plus_one + a * b
+
+        @property
+        def plus_one(self):
+            return self.a + 1
+
+    for args in ((3, 4), (-3, 4)):
+        check_module(WithProperty(2), args)
+        check_module(ReadOnly(2), args)
+    scripted = torch.jit.script(WithProperty(1))
     with pytest.raises(AttributeError, match="has no attribute"):
-        torch.jit.script(WithProperty(1)).skipped
+        scripted.skipped
 
 
 class _Params(nn.Module):
