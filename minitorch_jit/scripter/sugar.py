@@ -25,6 +25,7 @@ from minitorch_jit.ir import Value, registry
 from minitorch_jit.ir.types import (
     BOOL,
     DEVICE,
+    INT,
     SCALARTYPE,
     STR,
     TENSOR,
@@ -941,11 +942,14 @@ class ModuleValue(Sugar):
                 return StaticTuple([v for _, v in items][slice(*bounds)])
             i = b.constant_int(index)
             if i is None:
-                what = _index_kind(b, index)
-                b.error("Expected integer literal for index but got " + what + ". ModuleList/Sequential indexing is "
-                        "only supported with integer literals. For example, 'i = 4; self.layers[i](x)' will fail "
-                        "because i is not a literal. Enumeration is supported, e.g. 'for index, v in "
-                        "enumerate(self): out = v(inp)'", where)
+                value = b.emit_value(index)
+                message = ("Expected integer literal for index but got " + _index_kind(value) + ". "
+                           "ModuleList/Sequential indexing is only supported with integer literals. For example, "
+                           "'i = 4; self.layers[i](x)' will fail because i is not a literal. Enumeration is "
+                           "supported, e.g. 'for index, v in enumerate(self): out = v(inp)'")
+                if kind == "list" and isinstance(value.type, IntType) and items:
+                    return ModuleChoice(self, value, where, message)
+                b.error(message, where)
             if not -len(items) <= i < len(items):
                 b.error(f"Index {i} out of range (the {type(self.module).__name__} has {len(items)} items)", where)
             return items[i][1]
@@ -955,8 +959,12 @@ class ModuleValue(Sugar):
             if key not in found:
                 b.error(f"Key Error, {key}", where)
             return found[key]
-        b.error("Unable to extract string literal index. ModuleDict indexing is only supported with string "
-                "literals. For example, 'i = \"a\", self.layers[i](x)' will fail because i is not a literal.", where)
+        message = ("Unable to extract string literal index. ModuleDict indexing is only supported with string "
+                   "literals. For example, 'i = \"a\", self.layers[i](x)' will fail because i is not a literal.")
+        value = b.emit_value(index)
+        if kind == "dict" and isinstance(value.type, StrType) and items:
+            return ModuleChoice(self, value, where, message)
+        b.error(message, where)
 
     def contains(self, b: Any, key: Any, where: SourceRange) -> Value:
         """``key in self.container``: known when scripting for a string literal key."""
@@ -985,10 +993,104 @@ _NN_PACKAGE = nn_module.__name__ + "."
 _CONTAINER_MODULES = {"minitorch_jit.nn.containers", "minitorch_jit.runtime.compiled", "minitorch_jit.nn.module"}
 
 
-def _index_kind(b: Any, index: ast.expr) -> str:
+def _index_kind(value: Value) -> str:
     """How TorchScript names a non-literal index: an int variable, or the type it has."""
-    value = b.emit_value(index)
     return "a variable or non-integer" if isinstance(value.type, IntType) else f"type {type_name(value.type)}"
+
+
+class ModuleChoice(Sugar):
+    """``self.layers[i]`` or ``self.table[key]`` with an index known only when the script runs.
+    As in TorchScript, only a module interface makes it usable (``m: Iface = self.layers[i]``,
+    every module of the container checked to implement it); a call of one of the interface's
+    methods runs the chosen module's: the index is looked up in a list (or dict) of the
+    positions, which raises for one out of range (or a missing key), then a ``prim::If`` chain
+    calls the module at that position."""
+
+    def __init__(self, container: ModuleValue, index: Value, where: SourceRange, unannotated: str,
+                 interface: Any = None):
+        self.container, self.index, self.where, self.unannotated = container, index, where, unannotated
+        self.interface = interface
+
+    def describe(self) -> str:
+        return f"an item of {self.container.describe()}"
+
+    def _error(self, b: Any) -> Any:
+        return b.error(self.unannotated, self.where)
+
+    def as_value(self, b: Any, where: SourceRange) -> Value:
+        return self._error(b)
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        return self.attr(b, "forward", site.where).call(b, site)
+
+    def annotated(self, b: Any, interface: Any, where: SourceRange) -> "ModuleChoice":
+        """This choice typed by a module interface: each module must have its methods, taking
+        what the interface passes and returning what it returns."""
+        for key, module in self.container.items(b):
+            ok = isinstance(module, ModuleValue)
+            for name, (args, ret) in interface.methods.items():
+                if not ok:
+                    break
+                method = b.compiler.method(module.module, module.mirror, name, where) \
+                    if _has_method(module.module, name) else None
+                params = [] if method is None else method.graph.inputs[:len(method.signature.parameters)]
+                ok = method is not None and len(params) == len(args) and \
+                    all(a.is_subtype_of(p.type) for a, p in zip(args, params)) and \
+                    method.graph.outputs[0].type.is_subtype_of(ret)
+            if not ok:
+                b.error(f"Attribute {key} is not of annotated type {interface.name}", self.where)
+        return ModuleChoice(self.container, self.index, self.where, self.unannotated, interface)
+
+    def attr(self, b: Any, name: str, where: SourceRange) -> Any:
+        if self.interface is None:
+            self._error(b)
+        if name not in self.interface.methods:
+            b.error(f"interface {self.interface.name} has no method '{name}'", where)
+        return ChosenMethod(self, name)
+
+
+def _has_method(module: Module, name: str) -> bool:
+    fn = inspect.getattr_static(type(module), name, None)
+    return isinstance(getattr(fn, "fn", fn), pytypes.FunctionType) or name in module.__dict__.get("_methods", {})
+
+
+class ChosenMethod(Sugar):
+    """A method of the module a :class:`ModuleChoice` picks when the script runs."""
+
+    def __init__(self, choice: ModuleChoice, name: str):
+        self.choice, self.name = choice, name
+
+    def describe(self) -> str:
+        return f"method '{self.name}' of {self.choice.describe()}"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        args, kwargs = site.values()
+        where = site.where
+        choice = self.choice
+        items = choice.container.items(b)
+        if choice.container.kind() == "list":
+            positions = b.insert("prim::ListConstruct", [b.constant(k) for k in range(len(items))],
+                                 [ListType(INT)]).output
+        else:
+            keys = [v for pos, (k, _) in enumerate(items) for v in (b.constant(k), b.constant(pos))]
+            positions = b.insert("prim::DictConstruct", keys, [DictType(STR, INT)]).output
+        position = b.op_call("list" if choice.container.kind() == "list" else "dict", "__getitem__",
+                             [Arg(positions, where), Arg(choice.index, where)], {}, where, "module index")
+        ret = choice.interface.methods[self.name][1]
+
+        def call_at(k: int) -> Value:
+            module = items[k][1]
+            method = b.compiler.method(module.module, module.mirror, self.name, where)
+            out = module.call_method(b, method, args, kwargs, where)
+            return out if out.type == ret else b.insert("prim::unchecked_cast", [out], [ret]).output
+
+        def chain(k: int) -> Value:
+            if k == len(items) - 1:
+                return call_at(k)
+            hit = b.binop("__eq__", position, b.constant(k))
+            return b.emit_branches(hit, lambda: call_at(k), lambda: chain(k + 1), {}, {})
+        return chain(0)
+
 
 
 class ContainerMethod(Sugar):
