@@ -33,7 +33,7 @@ from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import PYTHON_OBJECT, SUBGRAPH, Block, Graph, Node, SourceLocation, Value, is_call
 from minitorch_jit.ir.object_nodes import OBJECT_NODES
 from minitorch_jit.ir.printer import format_literal, value_names
-from minitorch_jit.ir.types import DTYPES, SCALARTYPE, Type, value_has_type
+from minitorch_jit.ir.types import DTYPES, SCALARTYPE, TensorType, Type, value_has_type
 
 from .call_state import once, with_call_state
 
@@ -255,7 +255,8 @@ class _Gen:
             return self.loop_node(node, depth)
         if kind == "prim::ListConstruct":
             return self.assign(depth, node.outputs, "[" + ", ".join(args) + "]")
-        if kind == "prim::DictConstruct":  # keys and values in turn
+        if kind == "prim::DictConstruct" and not isinstance(getattr(node.output.type, "key", None), TensorType):
+            # keys and values in turn (tensor keys go through the kernel, which hashes them by identity)
             return self.assign(depth, node.outputs,
                                "{" + ", ".join(f"{k}: {v}" for k, v in zip(args[0::2], args[1::2])) + "}")
         if kind == "prim::TupleConstruct":

@@ -207,9 +207,14 @@ OP_NAMESPACES = ("aten", "prim")
 
 def python_overloads(namespace: str, name: str) -> List[OpDef]:
     """The overloads reachable as ``<namespace>.<name>``, in declaration order (for an op
-    namespace, ``aten``, those of the op ``aten::<name>``)."""
+    namespace, ``aten``, those of the op ``aten::<name>``, or the one overload ``add.Tensor``,
+    ``relu.default``)."""
     if namespace in OP_NAMESPACES:
-        return overloads(f"{namespace}::{name}")
+        base, _, overload = name.partition(".")
+        ops = overloads(f"{namespace}::{base}")
+        if overload:
+            return [o for o in ops if (o.schema.overload or "default") == overload]
+        return ops
     return _PYTHON.get((namespace, name), [])
 
 

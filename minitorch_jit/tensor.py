@@ -9,7 +9,7 @@ written here are the ones that never go through dispatch, so this module imports
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
@@ -236,11 +236,6 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._a.shape[0]
 
-    def __iter__(self) -> Iterator["Tensor"]:
-        # the tracer must see it (it warns): replaced by ops/tensor_methods.py's when the ops load
-        if self._a.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return iter(self.unbind(0))
 
     def __hash__(self) -> int:
         return id(self)

@@ -15,7 +15,7 @@ NAMES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "flo
          "BoolTensor": "bool"}
 
 
-class TensorType(type):
+class LegacyTensorType(type):
     """The metaclass: ``isinstance(t, torch.FloatTensor)`` is ``t.dtype == torch.float32``."""
 
     dtype: dtypes.dtype
@@ -31,23 +31,23 @@ class TensorType(type):
         return f"<class 'torch.{cls.__name__}'>"
 
 
-BY_DTYPE: Dict[str, TensorType] = {}
-for _name, _dtype in NAMES.items():
-    if _dtype in dtypes.BY_NAME:
-        BY_DTYPE[_dtype] = TensorType(_name, (), {"dtype": dtypes.BY_NAME[_dtype], "__module__": __name__})
+BY_DTYPE: Dict[str, LegacyTensorType] = {
+    dtype: LegacyTensorType(name, (), {"dtype": dtypes.BY_NAME[dtype], "__module__": __name__})
+    for name, dtype in NAMES.items()}
 
 
-def _type(self: Tensor, dtype: Union[None, str, dtypes.dtype, TensorType] = None, non_blocking: bool = False) -> Any:
+def _type(self: Tensor, dtype: Union[None, str, dtypes.dtype, LegacyTensorType] = None,
+          non_blocking: bool = False) -> Any:
     """``t.type()``: the legacy type's name (``"torch.FloatTensor"``); ``t.type(T)``: ``t``
     converted to ``T`` (a legacy type, its name, or a dtype), ``t`` itself when it is one."""
     if dtype is None:
         return f"torch.{BY_DTYPE[self.dtype.name].__name__}"
     if isinstance(dtype, str):
         name = dtype[len("torch."):] if dtype.startswith("torch.") else dtype
-        if name not in NAMES or NAMES[name] not in BY_DTYPE:
+        if name not in NAMES:
             raise ValueError(f"invalid type: '{dtype}'")
         dtype = BY_DTYPE[NAMES[name]]
-    target = dtype.dtype if isinstance(dtype, TensorType) else dtypes.to_dtype(dtype)
+    target = dtype.dtype if isinstance(dtype, LegacyTensorType) else dtypes.to_dtype(dtype)
     return self.to(target)
 
 

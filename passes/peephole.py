@@ -38,7 +38,8 @@ it rewrites (``RULES``):
   ints, ``not not b``; an ``If`` output that is its condition (``b and True``), its negation,
   or the same value on both branches; unpacking a tuple or list just built;
 - lists and dicts just built that nothing writes into: ``len`` of them, and items at constant
-  indices or keys (a dict's keys must be distinct constants) are what they were built from.
+  indices or keys (a dict's keys must be distinct constants) are what they were built from;
+  a slice with constant bounds is a new list of the items it takes.
 - ``isinstance`` that the input's type decides (``prim::isinstance`` of a value whose type,
   once specialized or inlined, is or is not one of the types) is a constant.
 - ``x == x`` / ``x != x`` of values equal to themselves (ints, bools, strings, lists of them),
@@ -439,6 +440,22 @@ def _fixed_list(xs: Value) -> bool:
     return True
 
 
+def _slice_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``[a, b, x, d][1::2]`` is ``[b, d]``: a new list of the items (a list nothing writes
+    into, constant bounds, a step that is not 0). The new list takes the slice's place in the
+    alias db, as the slice's result shared a class with the list and its items."""
+    xs = node.inputs[0]
+    built = _produced_by(xs, "prim::ListConstruct")
+    if not isinstance(xs.type, ListType) or built is None or db.is_mutated(xs):
+        return None
+    start, end, step = _input(node, 1, None), _input(node, 2, None), _input(node, 3, 1)
+    if not all(v is None or type(v) is int for v in (start, end)) or type(step) is not int or step == 0:
+        return None
+    with node.graph.inserting_before(node):
+        items = built.inputs[start:end:step]
+        return [node.graph.insert("prim::ListConstruct", items, [node.output.type], source=node.source).output]
+
+
 def _tuple_index_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
     built = _produced_by(node.inputs[0], "prim::TupleConstruct")
     i = _const(node.inputs[1])
@@ -511,6 +528,7 @@ RULES: Dict[str, Rule] = {
     "prim::isinstance": _isinstance_known,
     "aten::eq": _same_operand, "aten::ne": _same_operand, "aten::Int": _int_of_int,
     "prim::unchecked_cast": _unchecked_cast,
+    "aten::slice": _slice_built,
 }
 
 

@@ -42,13 +42,13 @@ def refine(old: Type, new: Type) -> Type:
     if isinstance(old, TensorType) and isinstance(new, TensorType):
         return new
     if isinstance(old, ListType) and isinstance(new, ListType):
-        # a list is mutable: its elements may be refined (tensors), never narrowed (int? to None)
-        # (tensor types inside are recomputed: compared without their refinements)
-        elems = ListType(refine(old.elem, new.elem))
-        return elems if elems.is_subtype_of(forget_refinements(old)) else old
+        # a list is mutable: its tensors take the computed types, other element types are
+        # never narrowed (an int?[] holding None is still an int?[])
+        elem = refine(old.elem, new.elem)
+        return ListType(elem) if forget_refinements(elem) == forget_refinements(old.elem) else old
     if isinstance(old, DictType) and isinstance(new, DictType):
-        values = DictType(old.key, refine(old.value, new.value))
-        return values if values.is_subtype_of(forget_refinements(old)) else old
+        value = refine(old.value, new.value)
+        return DictType(old.key, value) if forget_refinements(value) == forget_refinements(old.value) else old
     if isinstance(old, TupleType) and isinstance(new, TupleType) and len(old.elems) == len(new.elems):
         return TupleType([refine(a, b) for a, b in zip(old.elems, new.elems)])
     if isinstance(old, OptionalType) and isinstance(new, OptionalType):
@@ -72,6 +72,8 @@ def forget_refinements(t: Type) -> Type:
         return TupleType([forget_refinements(e) for e in t.elems])
     if isinstance(t, OptionalType):
         return OptionalType(forget_refinements(t.elem))
+    if isinstance(t, DictType):
+        return DictType(t.key, forget_refinements(t.value))
     return t
 
 

@@ -58,11 +58,17 @@ def test_torch_ops_aten_in_script_functions_emits_the_op():
 
     @torch.jit.script
     def f(x, y):
-        return torch.ops.aten.mul(x, y) + relu(x)
+        return torch.ops.aten.mul(x, y) + relu(x) + torch.ops.aten.add.Tensor(x, y, alpha=2)
 
     assert "aten::mul" in str(f.graph) and "aten::relu" in str(f.graph)
     x, y = torch.randn(3), torch.randn(3)
-    np.testing.assert_allclose(f(x, y).numpy(), (x * y + x.relu()).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(f(x, y).numpy(), (x * y + x.relu() + x + 2 * y).numpy(), rtol=1e-6)
+
+    def g(x):
+        return torch.ops.aten.relu.Nope(x)
+
+    with pytest.raises(torch.jit.ScriptError, match="has no attribute 'Nope'"):
+        torch.jit.script(g)
 
 
 # -- torch.equal, torch.normal, torch.add of numbers, dropout's flags -------------------------------------

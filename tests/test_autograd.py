@@ -175,9 +175,9 @@ def test_casts_pass_gradients_back_in_the_input_dtype(formulas_run):
     g, = torch.autograd.grad(y.sum(), x)
     assert g.dtype == torch.float32
     np.testing.assert_array_equal(g.numpy(), [21.0, 21.0])
-    g, = torch.autograd.grad(X.float().sum(), X)
+    g, = torch.autograd.grad(X.float().sum() + X.half().float().sum(), X)
     assert g.dtype == D
-    np.testing.assert_array_equal(g.numpy(), np.ones((3, 4)))
+    np.testing.assert_array_equal(g.numpy(), np.full((3, 4), 2.0))
 
 
 def test_every_differentiable_op_without_formula_raises_at_backward_not_silently():

@@ -80,7 +80,8 @@ def build(program: List[Tuple[str, int, int]], returned: int) -> Callable[..., A
 @given(program=steps, returned=st.integers(1, 3), transposed=st.booleans(), same=st.booleans())
 def test_random_programs_agree_with_and_without_passes(program, returned, transposed, same):
     fn = build(program, returned)
-    traced = torch.jit.trace(fn, (torch.rand(3, 4), torch.rand(3, 4)))
+    # (no check_trace: a program that catches an op's error traces differently on other inputs)
+    traced = torch.jit.trace(fn, (torch.rand(3, 4), torch.rand(3, 4)), check_trace=False)
     for seed, shape in enumerate([(3, 4), (5, 4), (1, 4)]):
         x, y = random_like([torch.rand(*shape), torch.rand(*shape)], seed)
         if transposed:

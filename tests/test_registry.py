@@ -13,6 +13,7 @@ from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import ANY, TensorType, type_of_constant
 from minitorch_jit.ir.verifier import STRUCTURAL
 from minitorch_jit.nn import functional as F
+from minitorch_jit.ops import dispatch as op_dispatch
 from minitorch_jit.ops.dispatch import call_op
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -284,6 +285,7 @@ def _sample_calls():
         lambda: F.prelu(img, torch.ones(3)), lambda: F.prelu(x, torch.full((1,), 0.25)),
         lambda: F.threshold(x, 0.5, -1.0), lambda: F.threshold(i, 2, 0, True),
         lambda: torch.diag(x[0, 0]), lambda: torch.diag(x[0], 1), lambda: torch.diag(i, -1),
+        lambda: x.topk(2), lambda: torch.topk(i, 1, 0, False), lambda: x[0, 0, 0].topk(1),
         lambda: F.batch_norm(img, torch.zeros(3), torch.ones(3), training=True),
         lambda: F.batch_norm(x, torch.zeros(3), torch.ones(3), torch.ones(3), torch.zeros(3)),
         lambda: F.instance_norm(img), lambda: F.instance_norm(x.double(), use_input_stats=False,
@@ -323,6 +325,8 @@ def _sample_calls():
         # conversions to Python
         lambda: s.item(), lambda: torch.tensor([True]).item(), lambda: int(i[0, 1]), lambda: float(x[0, 0, 0]),
         lambda: bool(b[1, 2]),
+        # the tensor keys of a Dict[Tensor, int], through the registry's dict methods
+        lambda: op_dispatch.call("dict", "keys", ({x: 1, s: 2},), {}),
     ]
 
 

@@ -144,7 +144,7 @@ def test_module_attributes_holding_tensors_are_not_saved():
         m.save(io.BytesIO())
 
 
-def _tensor_keys(d: Dict[torch.Tensor, int]) -> int:
+def _list_keys(d: Dict[List[int], int]) -> int:
     return len(d)
 
 
@@ -165,7 +165,7 @@ def _wrong_value(d: Dict[str, int]):
 
 
 @pytest.mark.parametrize("fn,message", [
-    (_tensor_keys, "Dict keys must be str, int, float or bool, not Tensor"),
+    (_list_keys, r"Dict keys must be str, int, float, bool or Tensor, not List\[int\]"),
     (_mixed_keys, r"dict literal: keys have different types \(str, int\)"),
     (_unpacked, "`\\*\\*` unpacking in dict literals is not supported"),
     (_wrong_key, "takes a key of type str, not int"),
@@ -270,3 +270,64 @@ def test_literals_passed_to_script_functions_take_the_parameter_types():
     with pytest.raises(ScriptError, match=r"Expected a value of type 'List\[Optional\[Tensor\]\]' for argument 'xs' "
                                           r"but instead found type 'List\[Tensor\]'"):
         torch.jit.script(_variable_keeps_its_type)
+
+
+def _slices(x: int):
+    return [1, 2, x, 4, 5, 6, 7][-5:6:2], [1, 2, x, 4][1::2], [1, 2, x][:2], [x, 2][::-1]
+
+
+def _slice_of_modified():
+    li = [1, 2, 3, 4, 5, 6, 7]
+    li[0] = 0
+    return li[2:5]
+
+
+def _slice_with_inputs(x: int, y: int):
+    li = [1, 2, 3, 4, 5, 6, 7]
+    return li[x:y]
+
+
+def test_peephole_slices_lists_just_built():
+    assert "aten::slice" not in _peephole_graph(_slices)
+    check(_slices, (3,))
+    assert "aten::slice" in _peephole_graph(_slice_of_modified)
+    assert "aten::slice" in _peephole_graph(_slice_with_inputs)
+    check(_slice_of_modified, ())
+    check(_slice_with_inputs, (1, 5), (-3, 7))
+
+
+def _tensor_keys(a: torch.Tensor, b: torch.Tensor):
+    d = {a: 1}
+    d[b] = 2
+    n = d[a] + d.get(b, 0)
+    return d, n, a in d, len(d), d.keys(), d.pop(b), len(d)
+
+
+def test_tensors_are_dict_keys_by_identity():
+    a, b = torch.ones(2), torch.ones(2)
+    scripted = torch.jit.script(_tensor_keys)
+    d, n, found, length, keys, popped, left = scripted(a, b)
+    assert (n, found, length, popped, left) == (3, True, 2, 2, 1)  # equal values, two keys
+    assert keys[0] is a and keys[1] is b  # the very tensors passed in
+    assert len(d) == 1 and next(iter(d)) is a and d[a] == 1
+    assert scripted(a, a)[1:4] == (4, True, 1)  # one tensor, one key
+    shared = torch.jit.script({a: 1})
+    assert a in shared and b not in shared and shared[a] == 1
+    with pytest.raises(RuntimeError, match="KeyError"):
+        torch.jit.script(_missing_tensor_key)(a, b)
+
+
+def _missing_tensor_key(a: torch.Tensor, b: torch.Tensor):
+    return {a: 1}[b]
+
+
+def _optional_literals(c: bool):
+    x: Optional[List[int]] = [1, 2]
+    d: Optional[Dict[str, int]] = {}
+    if c:
+        x = None
+    return x, d
+
+
+def test_literals_annotated_optional():
+    check(_optional_literals, (True,), (False,))

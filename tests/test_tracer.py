@@ -210,3 +210,48 @@ def test_lists_of_tensors_are_tuples_eagerly_and_a_trace_keeps_their_count():
     assert got[0].tolist() == want[0].tolist() and [t.tolist() for t in got[1]] == [t.tolist() for t in want[1]]
     with pytest.raises(RuntimeError, match="Expected 4 elements in a list but found 6"):
         traced(torch.zeros(6, 3))
+
+
+def test_the_issues_structured_example_inputs_and_forward_of_a_traced_function():
+    ftrace = torch.jit.trace(lambda x: x * 2, [torch.randn(5)])  # a list stands for the arguments
+    x = torch.randn(3)
+    np.testing.assert_array_equal(ftrace.forward(x).numpy(), (x * 2).numpy())
+
+    def cell(x, state):
+        hx, cx = state
+        return torch.tanh(x + hx) * cx
+
+    traced = torch.jit.trace(cell, (torch.randn(2, 3), (torch.randn(2, 3), torch.randn(2, 3))))
+    assert str(traced.graph).startswith("graph(%x : Float(*, *), %state : (Float(*, *), Float(*, *))):")
+    args = (torch.randn(4, 3), (torch.randn(4, 3), torch.randn(4, 3)))
+    np.testing.assert_allclose(traced(*args).numpy(), cell(*args).numpy(), rtol=1e-6, atol=1e-6)
+    with pytest.raises(TypeError, match="state"):
+        traced(torch.randn(4, 3), (torch.randn(4, 3),))  # the tuple's length is the trace's
+
+
+def test_dict_inputs_and_outputs_cannot_be_saved_with_the_trace(tmp_path):
+    traced = torch.jit.trace(lambda d: d["a"] + 1, ({"a": torch.ones(2)},))
+    with pytest.raises(RuntimeError, match="a trace taking or returning dicts cannot be saved"):
+        traced.save(str(tmp_path / "t.mtj"))
+
+
+def test_out_takes_the_result_eagerly_and_in_traces():
+    out = torch.tensor([])
+    assert torch.ones(2, 3, out=out) is out and out.shape == (2, 3)  # resized
+    ints = torch.zeros(2, 3, dtype=torch.int64)
+    torch.ones(2, 3, out=ints)
+    assert ints.dtype == torch.int64 and ints.numpy().tolist() == [[1, 1, 1], [1, 1, 1]]
+    base = torch.zeros(2, 3)
+    torch.add(torch.ones(3), 1, out=base[0])  # through a view
+    np.testing.assert_array_equal(base.numpy(), [[2, 2, 2], [0, 0, 0]])
+
+    def double_into(x, y):
+        torch.mul(y, 2, out=x)
+        return x
+
+    traced = torch.jit.trace(double_into, (torch.zeros(3), torch.ones(3)))
+    assert "aten::copy_" in str(traced.graph)  # the write into the caller's tensor is in the graph
+    x = torch.zeros(3)
+    assert traced(x, torch.ones(3) * 5) is x and x.numpy().tolist() == [10, 10, 10]
+    with pytest.raises(TypeError, match="out= takes a Tensor"):
+        torch.ones(2, out=[1])

@@ -130,3 +130,18 @@ def test_graph_str_prints_each_nodes_source_location_as_pytorchs_graph_str_does(
     assert relu.endswith(f"  # {__file__}:{sys._getframe().f_lineno - 4}:16")
     assert "#" not in str(f.graph)
     assert f.graph.str(print_source_ranges=False) == str(f.graph)
+
+
+def test_an_error_that_cannot_carry_the_message_keeps_its_own_and_gets_the_source_as_a_note():
+    @torch.jit.script
+    def f(x: torch.Tensor, k: int):
+        if k > 0:
+            raise KeyError("missing")
+        return x
+
+    with pytest.raises(KeyError) as info:
+        f(torch.ones(1), 1)
+    assert str(info.value) == "'missing'"  # a KeyError quotes its message: it is left as it is
+    (note,) = info.value.__notes__
+    assert note.startswith("Traceback of TorchScript (most recent call last):\n")
+    assert 'raise KeyError("missing")' in note and note.endswith("<--- HERE")

@@ -29,6 +29,7 @@ from . import (  # noqa: F401 (they register)
     sampling,
     selection,
     shape,
+    sorting,
     strings,
     tensor_methods,
     warn,

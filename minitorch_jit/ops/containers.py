@@ -17,6 +17,7 @@ from minitorch_jit.ir.types import DictType, ListType, Type
 
 from . import dispatch
 from .python import _python_value
+from .tensor_keys import key, unkey
 
 
 def _raw(value: Any, t: Type, what: str) -> Any:
@@ -120,7 +121,7 @@ class ScriptDict:
         return self._type
 
     def _key(self, k: Any, what: str) -> Any:
-        return _raw(k, self._type.key, what)
+        return key(_raw(k, self._type.key, what))
 
     def __len__(self) -> int:
         return len(self._raw)
@@ -129,7 +130,7 @@ class ScriptDict:
         return bool(self._raw)
 
     def __iter__(self) -> Iterator[Any]:
-        return iter(list(self._raw))
+        return iter(self.keys())
 
     def __getitem__(self, k: Any) -> Any:
         try:
@@ -157,13 +158,13 @@ class ScriptDict:
         return repr(dict(self.items()))
 
     def keys(self) -> List[Any]:
-        return list(self._raw)
+        return [_python_value(unkey(k)) for k in self._raw]
 
     def values(self) -> List[Any]:
         return [_python_value(v) for v in self._raw.values()]
 
     def items(self) -> List[Any]:
-        return [(k, _python_value(v)) for k, v in self._raw.items()]
+        return [(_python_value(unkey(k)), _python_value(v)) for k, v in self._raw.items()]
 
     def get(self, k: Any, default: Any = None) -> Any:
         return self[k] if k in self else default
@@ -193,7 +194,7 @@ class ScriptDict:
 
     def popitem(self) -> Any:
         k, v = self._raw.popitem()
-        return k, _python_value(v)
+        return _python_value(unkey(k)), _python_value(v)
 
 
 def shared(value: Any) -> Optional[Any]:

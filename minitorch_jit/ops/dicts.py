@@ -1,6 +1,6 @@
 """Dicts in scripted code: ``Dict[K, V]`` values are Python dicts (insertion ordered, as
-TorchScript's are), keys str, int, float or bool, values as graphs hold them (arrays for
-tensors).
+TorchScript's are), keys str, int, float, bool or Tensor (held as :class:`.tensor_keys.TensorKey`:
+by identity), values as graphs hold them (arrays for tensors).
 
 Each op has one overload per key type, as TorchScript's (``aten::__getitem__.Dict_str``), so
 a key of the wrong type does not match and is an error when the script is compiled. A missing
@@ -14,8 +14,9 @@ from minitorch_jit.ir.types import ANY, DictType, Type, unify
 
 from .declare import op
 from .lists import same
+from .tensor_keys import key, unkey
 
-KEYS = ("str", "int", "float", "bool")
+KEYS = ("str", "int", "float", "bool", "Tensor")
 
 
 def _dict_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
@@ -30,42 +31,43 @@ def _dict_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
 @op("prim::DictConstruct(Any... elems) -> Any", type_rule=_dict_rule, total=True)
 def dict_construct(*elems: Any) -> Dict[Any, Any]:
     """``{k0: v0, k1: v1}``: the inputs are keys and values in turn."""
-    return dict(zip(elems[0::2], elems[1::2]))
+    return {key(k): v for k, v in zip(elems[0::2], elems[1::2])}
 
 
-def key_error(key: Any) -> RuntimeError:
-    return RuntimeError(f"KeyError: {key}")
+def key_error(k: Any) -> RuntimeError:
+    return RuntimeError(f"KeyError: {key(k)}")
 
 
-def _getitem(d: Dict[Any, Any], key: Any) -> Any:
+def _getitem(d: Dict[Any, Any], k: Any) -> Any:
     try:
-        return d[key]
+        return d[key(k)]
     except KeyError:
-        raise key_error(key) from None
+        raise key_error(k) from None
 
 
-def _delete(d: Dict[Any, Any], key: Any) -> None:
+def _delete(d: Dict[Any, Any], k: Any) -> None:
     try:
-        del d[key]
+        del d[key(k)]
     except KeyError:
-        raise key_error(key) from None
+        raise key_error(k) from None
 
 
-def _pop(d: Dict[Any, Any], key: Any) -> Any:
+def _pop(d: Dict[Any, Any], k: Any) -> Any:
     try:
-        return d.pop(key)
+        return d.pop(key(k))
     except KeyError:
-        raise key_error(key) from None
+        raise key_error(k) from None
 
 
 def _popitem(d: Dict[Any, Any]) -> Tuple[Any, Any]:
     if not d:
         raise RuntimeError("KeyError: popitem(): dictionary is empty")
-    return d.popitem()
+    k, v = d.popitem()
+    return unkey(k), v
 
 
-def _set_item(d: Dict[Any, Any], key: Any, value: Any) -> None:
-    d[key] = value
+def _set_item(d: Dict[Any, Any], k: Any, value: Any) -> None:
+    d[key(k)] = value
 
 
 def _update(d: Dict[Any, Any], other: Dict[Any, Any]) -> None:
@@ -78,28 +80,29 @@ for _k in KEYS:
     op(f"aten::_set_item.{_k}({_d}(a!) l, {_k} idx, t v) -> ()", names=("dict.__setitem__",))(_set_item)
     op(f"aten::Delete.Dict_{_k}({_d}(a!) self, {_k} key) -> ()", names=("dict.__delitem__",))(_delete)
     op(f"aten::__contains__.Dict_{_k}({_d} dict, {_k} key) -> bool", names=("dict.__contains__",), total=True)(
-        lambda d, k: k in d)
+        lambda d, k: key(k) in d)
     op(f"aten::len.Dict_{_k}({_d} self) -> int", names=("builtins.len",), total=True)(len)
-    op(f"aten::keys.{_k}({_d} self) -> {_k}[]", names=("dict.keys",), total=True)(lambda d: list(d.keys()))
+    op(f"aten::keys.{_k}({_d} self) -> {_k}[]", names=("dict.keys",), total=True)(lambda d: [unkey(k) for k in d])
     op(f"aten::values.{_k}({_d} self) -> t[]", names=("dict.values",), total=True)(lambda d: list(d.values()))
     op(f"aten::items.{_k}({_d} self) -> ({_k}, t)[]", names=("dict.items",), total=True)(
-        lambda d: list(d.items()))
-    op(f"aten::get.{_k}({_d} self, {_k} key) -> t?", names=("dict.get",), total=True)(lambda d, k: d.get(k))
+        lambda d: [(unkey(k), v) for k, v in d.items()])
+    op(f"aten::get.{_k}({_d} self, {_k} key) -> t?", names=("dict.get",), total=True)(lambda d, k: d.get(key(k)))
     op(f"aten::get.default_{_k}({_d} self, {_k} key, t default_value) -> t", names=("dict.get",), total=True)(
-        lambda d, k, v: d.get(k, v))
+        lambda d, k, v: d.get(key(k), v))
     op(f"aten::setdefault.{_k}({_d}(a!) self, {_k} key, t default_value) -> t", names=("dict.setdefault",))(
-        lambda d, k, v: d.setdefault(k, v))
+        lambda d, k, v: d.setdefault(key(k), v))
     op(f"aten::pop.Dict_{_k}({_d}(a!) self, {_k} key) -> t", names=("dict.pop",))(_pop)
     op(f"aten::pop.Dict_default_{_k}({_d}(a!) self, {_k} key, t default_value) -> t", names=("dict.pop",))(
-        lambda d, k, v: d.pop(k, v))
+        lambda d, k, v: d.pop(key(k), v))
     op(f"aten::popitem.{_k}({_d}(a!) self) -> (({_k}, t))", names=("dict.popitem",))(_popitem)
     op(f"aten::clear.{_k}({_d}(a!) self) -> ()", names=("dict.clear",))(lambda d: d.clear())
     op(f"aten::update.{_k}({_d}(a!) self, {_d} to_add) -> ()", names=("dict.update",))(_update)
     op(f"aten::copy.Dict_{_k}({_d} self) -> {_d}", names=("dict.copy",), total=True)(dict)
-    op(f"aten::dict.{_k}(({_k}, t)[] inputs) -> {_d}", total=True)(dict)
-    op(f"aten::fromkeys.{_k}({_k}[] keys, t value) -> {_d}", names=("dict.fromkeys",), total=True)(dict.fromkeys)
+    op(f"aten::dict.{_k}(({_k}, t)[] inputs) -> {_d}", total=True)(lambda pairs: {key(k): v for k, v in pairs})
+    op(f"aten::fromkeys.{_k}({_k}[] keys, t value) -> {_d}", names=("dict.fromkeys",), total=True)(
+        lambda ks, v: {key(k): v for k in ks})
     op(f"aten::fromkeys.{_k}_none({_k}[] keys) -> Dict({_k}, NoneType)", names=("dict.fromkeys",), total=True)(
-        dict.fromkeys)
+        lambda ks: {key(k): None for k in ks})
     op(f"aten::eq.Dict_{_k}({_d} a, {_d} b) -> bool", names=("dict.__eq__",))(
         lambda a, b: a.keys() == b.keys() and all(same(a[k], b[k]) for k in a))
     op(f"aten::ne.Dict_{_k}({_d} a, {_d} b) -> bool", names=("dict.__ne__",))(

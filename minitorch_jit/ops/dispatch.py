@@ -38,6 +38,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..devices import is_cpu
 from ..tensor import Tensor
 from .containers import ScriptDict, ScriptList
+from .tensor_keys import key
 
 
 class _State:
@@ -207,7 +208,7 @@ def unwrap(v: Any) -> Any:
     if isinstance(v, list):
         return [unwrap(x) for x in v]
     if isinstance(v, dict):
-        return {unwrap(k): unwrap(x) for k, x in v.items()}
+        return {key(unwrap(k)): unwrap(x) for k, x in v.items()}
     if isinstance(v, (ScriptList, ScriptDict)):
         return v._raw
     if isinstance(v, tuple):
@@ -310,11 +311,27 @@ def select(namespace: str, name: str, args: Sequence[Any], kwargs: Dict[str, Any
         bound = None if op_kwargs is None else bind(op.schema, args, op_kwargs)
         if bound is not None:
             return op, bound
+    if any(_index_tensor(a) for a in (*args, *kwargs.values())):
+        # As PyTorch, a 0-dim integer tensor is taken where an int is (x.topk(torch.tensor(2))),
+        # converted by aten::Int, which a trace records: the int follows the tensor.
+        return select(namespace, name, [_as_int(a) for a in args], {k: _as_int(v) for k, v in kwargs.items()})
     raise no_match(name, ops, args, kwargs)
 
 
+def _index_tensor(v: Any) -> bool:
+    return isinstance(v, Tensor) and v._a.ndim == 0 and v._a.dtype.kind in "iu"
+
+
+def _as_int(v: Any) -> Any:
+    return call("builtins", "int", (v,)) if _index_tensor(v) else v
+
+
 def call(namespace: str, name: str, args: Sequence[Any], kwargs: Optional[Dict[str, Any]] = None) -> Any:
-    """Call ``<namespace>.<name>(*args, **kwargs)`` (e.g. "torch", "add") eagerly."""
+    """Call ``<namespace>.<name>(*args, **kwargs)`` (e.g. "torch", "add") eagerly. ``out=``
+    (a tensor) takes the result, as in PyTorch: see :func:`_into`."""
+    if kwargs and "out" in kwargs:
+        rest = {k: v for k, v in kwargs.items() if k != "out"}
+        return _into(kwargs["out"], call(namespace, name, args, rest), name)
     if namespace in ("torch", "aten") and args and isinstance(args[0], (bool, int, float)) and \
             _takes_numbers(namespace, name):
         # torch.add(1, 2) is the int 3 in script functions (the number overload) but tensor(3)
@@ -349,3 +366,26 @@ def call_op(qualified_name: str, *args: Any, **kwargs: Any) -> Any:
     if bound is None:
         raise no_match(qualified_name, [op], args, kwargs)
     return run(op, bound)
+
+
+def _into(out: Any, result: Any, name: str) -> Tensor:
+    """``out=``: the result in ``out``'s dtype, copied into it (through its views) when the
+    sizes agree, else ``out`` resized to hold it; returns ``out``. A trace records the copy
+    into an ``out`` it knows (an input, or computed); one it does not know is a constant of
+    the graph, which takes the result's value instead (the same graph whether or not this
+    call resized it)."""
+    if not isinstance(out, Tensor) or not isinstance(result, Tensor):
+        raise TypeError(f"{name}(): out= takes a Tensor, for an op returning one Tensor")
+    tracer = state.tracer
+    same = out._a.shape == result._a.shape
+    if same and (tracer is None or tracer.traced(out)):
+        return call("Tensor", "copy_", (out, result))
+    if result.dtype != out.dtype:
+        result = call("Tensor", "to", (result, out.dtype))
+    if same:
+        np.copyto(out._a, result._a)
+    else:
+        out._a = result._a.copy()
+    if tracer is not None and id(result) in tracer.values:
+        tracer.values[id(out)] = (out, tracer.values[id(result)][1])
+    return out

@@ -8,22 +8,18 @@ from typing import Any, Dict, List
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.registry import OpDef
 
-from .dispatch import bind, call, no_match, run
+from .dispatch import call
 
 
 class OpOverload:
     """One overload: ``torch.ops.aten.add.Tensor`` (``.default`` for the one without a name)."""
 
-    def __init__(self, op: OpDef):
-        self.op = op
-        self.__name__ = op.qualified_name.replace("::", ".")
+    def __init__(self, namespace: str, name: str):
+        self.namespace, self.name = namespace, name  # name: "add.Tensor"
+        self.__name__ = f"{namespace}.{name}"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        op_kwargs = self.op.select_kwargs(kwargs)
-        bound = None if op_kwargs is None else bind(self.op.schema, args, op_kwargs)
-        if bound is None:
-            raise no_match(self.__name__, [self.op], args, kwargs)
-        return run(self.op, bound)
+        return call(self.namespace, self.name, args, kwargs)
 
     def __repr__(self) -> str:
         return self.__name__
@@ -44,9 +40,8 @@ class OpOverloadPacket:
         return call(self.namespace, self.name, args, kwargs)
 
     def __getattr__(self, overload: str) -> OpOverload:
-        for op in self.overloads:
-            if (op.schema.overload or "default") == overload:
-                return OpOverload(op)
+        if not overload.startswith("_") and registry.python_overloads(self.namespace, f"{self.name}.{overload}"):
+            return OpOverload(self.namespace, f"{self.name}.{overload}")
         raise AttributeError(f"'{self.__name__}' has no overload '{overload}' (its overloads: "
                              f"{', '.join(o.schema.overload or 'default' for o in self.overloads)})")
 

@@ -6,7 +6,7 @@ imported: ``tensor.py`` stays below the ops and imports none of them.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 
@@ -92,7 +92,7 @@ def transposed(self: Tensor) -> Tensor:
     return run(registry.get("aten::numpy_T"), [self])
 
 
-def __iter__(self: Tensor) -> Any:
+def __iter__(self: Tensor) -> Iterator[Tensor]:
     if self._a.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
     if state.tracer is not None:
@@ -100,10 +100,10 @@ def __iter__(self: Tensor) -> Any:
     return iter(self.unbind(0))
 
 
-_METHODS = {"__iter__": __iter__, "shape": property(shape), "T": property(transposed),
+_METHODS = {"shape": property(shape), "T": property(transposed),
             "size": size, "dim": dim, "numel": numel, "numpy": numpy, "tolist": tolist,
             "item": item, "__bool__": __bool__, "__int__": __int__, "__float__": __float__, "__index__": __index__,
-            "__getitem__": getitem.getitem, "__setitem__": getitem.setitem}
+            "__getitem__": getitem.getitem, "__setitem__": getitem.setitem, "__iter__": __iter__}
 
 
 def attach() -> None:

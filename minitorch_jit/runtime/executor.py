@@ -32,6 +32,7 @@ from minitorch_jit.passes.fusion import FusionReport, recording
 from minitorch_jit.passes.peephole import size_reads
 
 from ..ops.dispatch import unwrap  # a user argument as graphs see it: arrays for tensors, plain ints
+from ..ops.tensor_keys import unkey
 from ..tensor import Tensor
 from . import switches
 from .tape import TAPE, records
@@ -110,7 +111,7 @@ def wrap(v: Any, inputs: Dict[int, Tensor]) -> Any:
     if isinstance(v, list):
         return [wrap(x, inputs) for x in v]
     if isinstance(v, dict):
-        return {k: wrap(x, inputs) for k, x in v.items()}
+        return {wrap(unkey(k), inputs): wrap(x, inputs) for k, x in v.items()}
     if isinstance(v, tuple):
         return type(v)(*[wrap(x, inputs) for x in v]) if hasattr(v, "_fields") else tuple(wrap(x, inputs) for x in v)
     return v

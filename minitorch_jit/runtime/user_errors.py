@@ -95,7 +95,14 @@ def at_user_line(error: Exception) -> Optional[Exception]:
         if hasattr(error, "add_note"):  # Python 3.11
             error.add_note("\n".join(["Traceback of TorchScript (most recent call last):"]
                                      + [describe(w) for w in frames]))
-        setattr(error, _REPORTED, True)
+        _mark(error)
         return None
-    setattr(new, _REPORTED, True)
+    _mark(new)
     return new
+
+
+def _mark(error: BaseException) -> None:
+    try:
+        setattr(error, _REPORTED, True)
+    except AttributeError:  # an exception type with __slots__: an outer call may report it again
+        pass

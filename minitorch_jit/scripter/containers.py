@@ -39,7 +39,7 @@ def hint_type(hint: Any) -> Type:
     if origin is dict and len(args) == 2:
         key = hint_type(args[0])
         if not isinstance(key, DICT_KEYS):
-            raise TypeError(f"Dict keys must be str, int, float or bool, not {type_name(key)}")
+            raise TypeError(f"Dict keys must be str, int, float, bool or Tensor, not {type_name(key)}")
         return DictType(key, hint_type(args[1]))
     if origin is tuple:
         return TupleType([hint_type(a) for a in args])
@@ -65,7 +65,7 @@ def value_type(value: Any) -> Type:
             return ListType(_join([value_type(v) for v in value], "list"))
         key = _join([value_type(k) for k in value], "dict keys")
         if not isinstance(key, DICT_KEYS):
-            raise TypeError(f"dict keys must be str, int, float or bool, not {type_name(key)}")
+            raise TypeError(f"dict keys must be str, int, float, bool or Tensor, not {type_name(key)}")
         return DictType(key, _join([value_type(v) for v in value.values()], "dict values"))
     raise TypeError(f"cannot script a value of type {type(value).__name__}")
 

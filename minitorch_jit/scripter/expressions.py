@@ -439,6 +439,8 @@ class ExpressionBuilder:
         where = self.range(node)
         if isinstance(node, (ast.List, ast.ListComp)) and isinstance(t, (UnionType, OptionalType)):
             return self._list_in_union(node, t, where)
+        if isinstance(t, OptionalType) and isinstance(node, (ast.List, ast.ListComp, ast.Dict, ast.DictComp)):
+            return self.typed_value(node, t.elem, variable)  # a literal is not None: typed by the element type
         if isinstance(node, ast.List) and isinstance(t, ListType):
             try:
                 items = [self.typed_value(e, t.elem) for e in node.elts]
@@ -513,7 +515,7 @@ class ExpressionBuilder:
                        + ", ".join(dict.fromkeys(type_name(k) for k in keys)) + ")", where,
                        fix="a dict's keys have one type")
         if not isinstance(key, DICT_KEYS):
-            self.error(f"{what}: dict keys must be str, int, float or bool, not {type_name(key)}", where)
+            self.error(f"{what}: dict keys must be str, int, float, bool or Tensor, not {type_name(key)}", where)
         value = self.common_type(list(values), where, what)
         return DictType(key, value)
 

@@ -147,6 +147,14 @@ class OpName(Sugar):
             args = [Arg(self.self_value, site.where)] + args
         return b.op_call(self.namespace, self.name, args, kwargs, site.where, self.display)
 
+    def attr(self, b: Any, name: str, where: SourceRange) -> Any:
+        """``torch.ops.aten.add.Tensor``: one overload of an op."""
+        qualified = f"{self.name}.{name}"
+        if self.namespace in registry.OP_NAMESPACES and "." not in self.name and \
+                registry.python_overloads(self.namespace, qualified):
+            return OpName(self.namespace, qualified, f"{self.display}.{name}")
+        return super().attr(b, name, where)
+
 
 class Namespace(Sugar):
     """A Python module whose functions are registry ops under ``namespace``."""
@@ -389,11 +397,12 @@ class Builtin(Sugar):
                 result = x if isinstance(arg, (ast.Dict, ast.DictComp)) else \
                     b.op_call("dict", "copy", [Arg(x, site.where)], {}, site.where, "dict")
             else:
-                it = x if isinstance(x, Iterable) else ValueIter(b.to_value(x, site.where), b.range(arg))
-                if not isinstance(it, Iterable) or (isinstance(it, ValueIter) and not isinstance(
-                        it.value.type, ListType)):
-                    b.error("dict() takes a dict, or a list or iterable of (key, value) pairs", b.range(arg))
-                result = b.dict_comprehension(_comprehension(arg, ast.DictComp, ["$k", "$v"]), iterable=it)
+                if not isinstance(x, Iterable):
+                    v = b.to_value(x, site.where)
+                    if not isinstance(v.type, ListType):
+                        b.error("dict() takes a dict, or a list or iterable of (key, value) pairs", b.range(arg))
+                    x = ValueIter(v, b.range(arg))
+                result = b.dict_comprehension(_comprehension(arg, ast.DictComp, ["$k", "$v"]), iterable=x)
         keys, values = [], []
         for k in node.keywords:
             keys.append(b.constant(k.arg))

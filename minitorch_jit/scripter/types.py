@@ -56,8 +56,8 @@ user_types: Optional[Callable[[Any, Any], Optional[Type]]] = None
 _SCALARS = {int: INT, float: FLOAT, bool: BOOL, str: STR, type(None): NONE, Tensor: TENSOR}
 _DICTS = (typing.Dict, dict, collections.OrderedDict, typing.OrderedDict)
 _ANNOTATE = "annotate with int, float, bool, str, Tensor, List[T], Dict[K, V], Tuple[...] or Optional[T]"
-DICT_KEYS = (StrType, IntType, FloatType, BoolType)
-"""The kinds of dict keys (TorchScript also hashes tensors by identity; here they are not keys)."""
+DICT_KEYS = (StrType, IntType, FloatType, BoolType, TensorType)
+"""The kinds of dict keys (tensors are hashed by identity, as in Python)."""
 
 
 def language_names() -> Dict[str, Any]:
@@ -97,7 +97,8 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
                 raise ScriptError("Dict[...] takes a key type and a value type", where(node))
             key = annotation_type(args[0], resolve, where)
             if not isinstance(key, DICT_KEYS):
-                raise ScriptError(f"Dict keys must be str, int, float or bool, not {type_name(key)}", where(args[0]))
+                raise ScriptError(f"Dict keys must be str, int, float, bool or Tensor, not {type_name(key)}",
+                                  where(args[0]))
             return DictType(key, annotation_type(args[1], resolve, where))
         if base in (typing.Tuple, tuple):
             if any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args):

@@ -118,8 +118,7 @@ def _trace_one(fn: Callable[..., Any], inputs: Tuple[Any, ...], module: Optional
 def trace(func: Union[Callable[..., Any], Module], example_inputs: Any = None, optimize: Any = None,
           check_trace: bool = True, check_inputs: Optional[Sequence[Any]] = None, check_tolerance: float = 1e-5,
           strict: bool = True, _force_outplace: bool = False, _module_class: Any = None,
-          _compilation_unit: Any = None, example_kwarg_inputs: Any = None,
-          _store_inputs: bool = True) -> Any:
+          _compilation_unit: Any = None, example_kwarg_inputs: Any = None) -> Any:
     """Run ``func`` on ``example_inputs`` recording its tensor ops, as ``torch.jit.trace``.
     Returns a ScriptFunction, or a ScriptModule for a module (whose parameters and buffers
     become trailing graph inputs). Example inputs are tensors and (nested) tuples, lists and
@@ -152,8 +151,7 @@ def trace(func: Union[Callable[..., Any], Module], example_inputs: Any = None, o
         traced = _trace_one(module, inputs, module, "forward", strict, _force_outplace)
         if check_trace:
             check_trace_of(module, traced.forward, [_example_tuple(c) for c in (check_inputs or [inputs])],
-                           lambda i: _trace_one(module, i, module, "forward", strict, _force_outplace).forward,
-                           check_tolerance)
+                           _retracer(module, module, "forward", strict, _force_outplace), check_tolerance)
         return traced
     traced = _trace_one(func, inputs, None, "forward", strict, _force_outplace)
     if check_trace:

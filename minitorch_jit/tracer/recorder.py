@@ -1,10 +1,12 @@
 """The tracer: run a function once on example inputs and record every op call into a graph.
 
 Op calls go through the registry's dispatcher (``ops.dispatch.run``), which hands each call
-to the active tracer. Tensors computed from the inputs map to graph values; other tensors
-become constants. Sizes read from traced tensors (``x.size(0)``, ``x.shape``, ``x.dim()``)
-are :class:`SymInt` s: ints that remember their graph value, so arithmetic on them is
-recorded and a trace made with batch size 8 runs with batch size 32. Turning a traced tensor
+to the active tracer, which records it (``torch.ones(2, 3)`` too: it runs on every call).
+Tensors made by recorded ops and the inputs map to graph values; other tensors (from
+outside, or ``torch.tensor`` of Python data) become constants. Sizes read from traced
+tensors (``x.size(0)``, ``x.shape``, ``x.dim()``) are :class:`SymInt` s: ints that remember
+their graph value, so arithmetic on them is recorded and a trace made with batch size 8 runs
+with batch size 32. Turning a traced tensor
 into a Python value (``bool(t)``, ``t.item()``) freezes it and warns with the user's line.
 """
 from __future__ import annotations
@@ -328,23 +330,26 @@ class Tracer:
     def output(self, x: Any, strict: bool = True) -> Tuple[Value, Optional[Callable[[Any], Any]]]:
         """The graph's output for what the traced function returned, and for a result holding
         dicts (``strict=False`` only) what turns the graph's result back into them: the
-        graph returns a dict as the tuple of its values, its keys are the trace's."""
+        graph returns a dict as the tuple of its tensor keys and its values; its other keys
+        are the trace's."""
         if isinstance(x, dict):
             if strict:
                 raise RuntimeError(_CONTAINER_OUTPUT.format("dict"))
             keys = list(x)
-            if any(isinstance(k, Tensor) for k in keys):
-                raise RuntimeError("a dict with tensor keys cannot be output from a trace here (its keys would have "
-                                   "to be graph values); use str or int keys")
             for v in x.values():
                 if not _tensors_only(v):
                     raise RuntimeError(f"Output {v!r} of traced region cannot be understood by the tracer, only "
                                        "outputs matching the types of trace inputs (tensors, and tuples, lists "
                                        "and dicts of tensors) are supported")
-            value, inner = self.output(tuple(x.values()), strict)
+            # tensor keys are outputs too (the call's tensors, not the trace's), before the values
+            tensor_keys = [k for k in keys if isinstance(k, Tensor)]
+            value, inner = self.output(tuple(tensor_keys) + tuple(x.values()), strict)
 
             def rebuild_dict(result: Any) -> Any:
-                return dict(zip(keys, inner(result) if inner is not None else result))
+                parts = list(inner(result) if inner is not None else result)
+                computed = iter(parts[:len(tensor_keys)])
+                return dict(zip([next(computed) if isinstance(k, Tensor) else k for k in keys],
+                                parts[len(tensor_keys):]))
             return value, rebuild_dict
         if isinstance(x, (tuple, list)):
             if isinstance(x, list):

@@ -8,7 +8,6 @@ import typing
 
 import numpy as np
 import pytest
-import typing_extensions
 from check_script import check_module
 from graph_checks import filecheck
 from script_util import same
@@ -154,8 +153,14 @@ class _FinalTorch(nn.Module):
         return t + self.x
 
 
+try:  # typing_extensions is not a dependency: its Final is checked where it is installed
+    from typing_extensions import Final as ExtensionsFinal
+except ImportError:  # pragma: no cover
+    ExtensionsFinal = typing.Final
+
+
 class _FinalExtensions(nn.Module):
-    x: typing_extensions.Final[int]
+    x: ExtensionsFinal[int]
 
     def __init__(self):
         super().__init__()
