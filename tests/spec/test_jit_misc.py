@@ -86,7 +86,6 @@ def test_str_refine_any():
     assert scripted("bar") == "bar"
 
 
-@pytest.mark.xfail(strict=True, reason="typing.Any as a return type (Union/typing helper's area)")
 def test_if_returning_any():
     def if_function(inp: torch.Tensor) -> Any:
         if inp.shape[0] == 1:
