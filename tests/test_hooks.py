@@ -163,3 +163,11 @@ def test_a_hook_may_take_the_name_of_an_nn_module_method():
     m.register_forward_hook(train)
     x = torch.randn(2, 3)
     np.testing.assert_allclose(torch.jit.script(m)(x).numpy(), m(x).numpy(), rtol=1e-6)
+
+
+def test_hooks_cannot_be_registered_on_script_modules():
+    s = torch.jit.script(nn.ReLU())
+    with pytest.raises(RuntimeError, match="register_forward_hook is not supported on ScriptModules"):
+        s.register_forward_hook(lambda m, i, o: o)
+    with pytest.raises(RuntimeError, match="register_forward_pre_hook is not supported on ScriptModules"):
+        s.register_forward_pre_hook(lambda m, i: None)

@@ -341,9 +341,11 @@ class ScriptModule(Module):
         method.owner = self
         (self._script_pre_hooks if kind == "pre" else self._script_hooks).append(method)
 
-    def hook_methods(self) -> Dict[str, ScriptMethod]:
-        """The compiled hooks by name."""
-        return {m.name: m for m in self._script_pre_hooks + self._script_hooks}
+    def register_forward_pre_hook(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("register_forward_pre_hook is not supported on ScriptModules")
+
+    def register_forward_hook(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("register_forward_hook is not supported on ScriptModules")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         pre, post = self.__dict__["_script_pre_hooks"], self.__dict__["_script_hooks"]

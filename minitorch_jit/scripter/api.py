@@ -101,15 +101,20 @@ class Compiler:
         owner._add_method(method)
         return method
 
-    def hook(self, module: Module, owner: ScriptModule, fn: types.FunctionType,
-             where: Optional[SourceRange] = None) -> ScriptMethod:
-        """Compile ``fn`` (a forward hook of ``module``: its first parameter is ``self``) as a
-        method of ``owner``; see :mod:`.hooks`."""
-        qualified = f"{type(module).__name__}.{fn.__name__}"
-        with self._compiling((id(owner), "hook", fn.__name__), qualified, where):
+    def bound_function(self, module: Module, owner: ScriptModule, fn: types.FunctionType, name: str,
+                       where: Optional[SourceRange] = None) -> ScriptMethod:
+        """Compile ``fn`` (whose first parameter is ``self``: a forward hook of ``module``, see
+        :mod:`.hooks`, or a property's getter or setter) as a method ``name`` of ``owner``,
+        once per function."""
+        cache = owner.__dict__.setdefault("_bound_functions", {})
+        if fn in cache:
+            return cache[fn]
+        qualified = f"{type(module).__name__}.{name}"
+        with self._compiling((id(owner), "bound", id(fn)), qualified, where):
             builder = FunctionBuilder(FunctionSource.of(fn), self, ModuleValue(module, owner, ""))
             graph, signature = builder.build()
-        return ScriptMethod(graph, signature, fn.__name__, builder.attr_paths, qualified)
+        cache[fn] = ScriptMethod(graph, signature, name, builder.attr_paths, qualified, builder.written_paths)
+        return cache[fn]
 
     def _compiling(self, key: Any, name: str, where: Optional[SourceRange]) -> "_Active":
         return _Active(self, key, name, where)

@@ -54,6 +54,8 @@ def _methods(cls: type) -> Any:
             fn = getattr(fn, "fn", fn)  # a @script_method stub holds the function
             if isinstance(fn, pytypes.FunctionType):
                 yield name, fn
+            elif isinstance(fn, property):  # its getter and setter compile as methods
+                yield from ((name, f) for f in (fn.fget, fn.fset) if isinstance(f, pytypes.FunctionType))
 
 
 _PACKAGE = __name__.split(".")[0] + "."

@@ -68,7 +68,7 @@ def compile_hooks(compiler: Any, module: Module, owner: ScriptModule,
     methods = {}
     for name, fn in definitions.items():
         try:
-            methods[name] = compiler.hook(module, owner, fn, where)
+            methods[name] = compiler.bound_function(module, owner, fn, name, where)
         except ScriptError as e:
             e.msg += (f"\nThis error occurred while scripting the forward {kinds[name]} '{name}' on module '{cls}'. "
                       f"If you did not want to script this {kinds[name]} remove it from the original NN module "
@@ -227,7 +227,4 @@ def _bind(b: Any, method: ScriptMethod, args: List[Arg], kwargs: Dict[str, Arg],
 
 
 def _call(b: Any, module_value: Any, hook: ScriptMethod, values: List[Value], where: SourceRange) -> Value:
-    attrs = [b.attr_input(module_value._path(p), v.type)
-             for p, v in zip(hook.attr_paths, hook.graph.inputs[len(hook.signature.parameters):])]
-    return b.call_function(hook, [Arg(v, where) for v in values], {}, attrs, where,
-                           module_value._path(hook.name))
+    return module_value.call_method(b, hook, [Arg(v, where) for v in values], {}, where)

@@ -21,7 +21,7 @@ import inspect
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from minitorch_jit.ir import Graph, Value, VerifyError, verify
-from minitorch_jit.ir.class_types import ClassType
+from minitorch_jit.ir.class_types import ClassType, InterfaceType
 from minitorch_jit.ir.types import (
     ANY,
     INT,
@@ -103,6 +103,8 @@ class FunctionBuilder(ExpressionBuilder):
             if isinstance(declared, (AnyType, UnionType)):
                 self.declared[RETVAL] = declared
         self.frame.assign(RETURNED, Binding(self.constant(False)))
+        if tree.returns is not None and self.annotation(tree.returns) == ANY:
+            self.declared[RETVAL] = ANY  # `-> Any`: returns of any types join as Any
         if modifier(self.source.fn) == UNUSED:  # TorchScript compiles the function as a raise
             self._raise(self.constant(f"Cannot call @unused methods: {self.source.name} was left out of the "
                                       "script by @torch.jit.unused"), "RuntimeError")
@@ -332,6 +334,11 @@ class FunctionBuilder(ExpressionBuilder):
             self.error("only variables can be annotated in script functions", self.range(node.target))
         name = node.target.id
         t = self.annotation(node.annotation)
+        if isinstance(t, InterfaceType) and isinstance(node.value, ast.Subscript):
+            chosen = self.emit_expr(node.value)
+            if isinstance(chosen, sugar.ModuleChoice):  # `m: Iface = self.layers[i]`, i known when run
+                self.assign_target(node.target, chosen.annotated(self, t, self.range(node.value)))
+                return
         if name in self.declared and self.declared[name] != t:
             self.error(f"'{name}' was annotated {type_name(self.declared[name])} before; a variable has one type",
                        self.range(node.annotation))

@@ -60,7 +60,7 @@ from .errors import ScriptError, SourceRange
 from .hooks import emit_hooked_call, hooks_of
 from .jit_functions import CHECK_MESSAGE, _check, _unwrap_optional, annotate, is_scripting
 from .jit_functions import isinstance as jit_isinstance
-from .modifiers import IGNORE, modifier
+from .modifiers import IGNORE, UNUSED, modifier
 from .overloads import choose, declarations
 from .source import Definition, defined_method
 from .types import is_number, python_type, type_name
@@ -740,6 +740,9 @@ class ModuleValue(Sugar):
         own = self._own_tensors(b, name)
         if own is not None:
             return own
+        prop = self._property(name)
+        if prop is not None:
+            return self.property_access(b, name, prop, None, where)
         if self.is_constant(name):
             return b.python_constant(constant_value(m, name, where))
         if defined_method(self.mirror, name) is not None:
@@ -828,10 +831,49 @@ class ModuleValue(Sugar):
             b.written_paths.append(self._path(name))
         return t
 
+    def call_method(self, b: Any, method: ScriptMethod, args: List[Arg], kwargs: Dict[str, Arg],
+                    where: SourceRange) -> Any:
+        """Call a compiled method of this module: its arguments, then the attributes it reads;
+        the attributes it writes are written for the caller too."""
+        inputs = method.graph.inputs[len(method.signature.parameters):]
+        written = [self._path(p) for p in method.written_paths]
+        for p in written:
+            b.may_assign(p, next(v.type for q, v in zip(method.attr_paths, inputs) if self._path(q) == p))
+        attrs = [b.attribute_value(self._path(p), v.type) for p, v in zip(method.attr_paths, inputs)]
+        return b.call_function(method, args, kwargs, attrs, where, self._path(method.name), written)
+
+    def _property(self, name: str) -> Optional[property]:
+        """The user's property ``name`` of the module's class (nn's own are not compiled)."""
+        prop = inspect.getattr_static(type(self.module), name, None)
+        if not isinstance(prop, property) or name in self.module.__dict__ or \
+                getattr(prop.fget, "__module__", "").startswith(_NN_PACKAGE):
+            return None
+        return prop
+
+    def property_access(self, b: Any, name: str, prop: property, value: Optional[Value], where: SourceRange) -> Any:
+        """Read (``value`` None) or write a property: a call of its getter or setter compiled
+        as a method, as TorchScript compiles them. Properties in the class's
+        ``__jit_unused_properties__`` or marked ``@torch.jit.unused`` are left out."""
+        cls = type(self.module)
+        if name in getattr(cls, "__jit_unused_properties__", ()) or modifier(prop.fget) == UNUSED:
+            b.error(f"property '{name}' of module '{cls.__name__}' is left out of the script "
+                    "(__jit_unused_properties__ or @torch.jit.unused)", where)
+        fn = prop.fget if value is None else prop.fset
+        if fn is None:
+            b.error(f"property '{name}' of module '{cls.__name__}' has no setter", where)
+        kind = "getter" if value is None else "setter"
+        method = b.compiler.bound_function(self.module, self.mirror, fn, f"__{name}_{kind}", where)
+        args = [] if value is None else [Arg(value, where)]
+        return self.call_method(b, method, args, {}, where)
+
     def set_attr(self, b: Any, name: str, value: Value, where: SourceRange) -> None:
         """``self.<name> = value`` in a method: an attribute set in ``__init__``, assigned a
-        value of its type."""
+        value of its type (or a property's setter)."""
         m = self.module
+        prop = self._property(name)
+        if prop is not None:
+            self.property_access(b, name, prop, value, where)
+            return
         if name in m.__dict__["_parameters"] or name in m.__dict__["_modules"] or name == "training":
             kind = "parameter" if name in m.__dict__["_parameters"] else "submodule" if name != "training" else \
                 "flag"
@@ -854,13 +896,15 @@ class ModuleValue(Sugar):
         b.assign_attribute(self._path(name), value)
 
     def _own_tensors(self, b: Any, name: str) -> Optional[Value]:
-        """A list or tuple (an attribute, or a property) of the module's own parameters and
-        buffers, like the recurrent layers' ``_flat_weights``: a list of those graph inputs,
-        so a call reads them as they are then."""
+        """A list or tuple (an attribute, or a property of nn's own layers, like the recurrent
+        layers' ``_flat_weights``) of the module's own parameters and buffers: a list of those
+        graph inputs, so a call reads them as they are then. (A user's property is never run
+        when scripting.)"""
         m = self.module
+        prop = inspect.getattr_static(type(m), name, None)
         if name in m.__dict__:
             value = m.__dict__[name]
-        elif isinstance(inspect.getattr_static(type(m), name, None), property):
+        elif isinstance(prop, property) and getattr(prop.fget, "__module__", "").startswith(_NN_PACKAGE):
             value = getattr(m, name)
         else:
             return None
@@ -938,11 +982,14 @@ class ModuleValue(Sugar):
                 return StaticTuple([v for _, v in items][slice(*bounds)])
             i = b.constant_int(index)
             if i is None:
-                what = _index_kind(b, index)
-                b.error("Expected integer literal for index but got " + what + ". ModuleList/Sequential indexing is "
-                        "only supported with integer literals. For example, 'i = 4; self.layers[i](x)' will fail "
-                        "because i is not a literal. Enumeration is supported, e.g. 'for index, v in "
-                        "enumerate(self): out = v(inp)'", where)
+                value = b.emit_value(index)
+                message = ("Expected integer literal for index but got " + _index_kind(value) + ". "
+                           "ModuleList/Sequential indexing is only supported with integer literals. For example, "
+                           "'i = 4; self.layers[i](x)' will fail because i is not a literal. Enumeration is "
+                           "supported, e.g. 'for index, v in enumerate(self): out = v(inp)'")
+                if kind == "list" and isinstance(value.type, IntType) and items:
+                    return ModuleChoice(self, value, where, message)
+                b.error(message, where)
             if not -len(items) <= i < len(items):
                 b.error(f"Index {i} out of range (the {type(self.module).__name__} has {len(items)} items)", where)
             return items[i][1]
@@ -952,8 +999,12 @@ class ModuleValue(Sugar):
             if key not in found:
                 b.error(f"Key Error, {key}", where)
             return found[key]
-        b.error("Unable to extract string literal index. ModuleDict indexing is only supported with string "
-                "literals. For example, 'i = \"a\", self.layers[i](x)' will fail because i is not a literal.", where)
+        message = ("Unable to extract string literal index. ModuleDict indexing is only supported with string "
+                   "literals. For example, 'i = \"a\", self.layers[i](x)' will fail because i is not a literal.")
+        value = b.emit_value(index)
+        if kind == "dict" and isinstance(value.type, StrType) and items:
+            return ModuleChoice(self, value, where, message)
+        b.error(message, where)
 
     def contains(self, b: Any, key: Any, where: SourceRange) -> Value:
         """``key in self.container``: known when scripting for a string literal key."""
@@ -978,13 +1029,108 @@ def compare_modules(b: Any, op: ast.cmpop, left: Any, right: Any, where: SourceR
     return b.compare(op, b.to_value(left, where), b.to_value(right, where), where)
 
 
+_NN_PACKAGE = nn_module.__name__ + "."
 _CONTAINER_MODULES = {"minitorch_jit.nn.containers", "minitorch_jit.runtime.compiled", "minitorch_jit.nn.module"}
 
 
-def _index_kind(b: Any, index: ast.expr) -> str:
+def _index_kind(value: Value) -> str:
     """How TorchScript names a non-literal index: an int variable, or the type it has."""
-    value = b.emit_value(index)
     return "a variable or non-integer" if isinstance(value.type, IntType) else f"type {type_name(value.type)}"
+
+
+class ModuleChoice(Sugar):
+    """``self.layers[i]`` or ``self.table[key]`` with an index known only when the script runs.
+    As in TorchScript, only a module interface makes it usable (``m: Iface = self.layers[i]``,
+    every module of the container checked to implement it); a call of one of the interface's
+    methods runs the chosen module's: the index is looked up in a list (or dict) of the
+    positions, which raises for one out of range (or a missing key), then a ``prim::If`` chain
+    calls the module at that position."""
+
+    def __init__(self, container: ModuleValue, index: Value, where: SourceRange, unannotated: str,
+                 interface: Any = None):
+        self.container, self.index, self.where, self.unannotated = container, index, where, unannotated
+        self.interface = interface
+
+    def describe(self) -> str:
+        return f"an item of {self.container.describe()}"
+
+    def _error(self, b: Any) -> Any:
+        return b.error(self.unannotated, self.where)
+
+    def as_value(self, b: Any, where: SourceRange) -> Value:
+        return self._error(b)
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        return self.attr(b, "forward", site.where).call(b, site)
+
+    def annotated(self, b: Any, interface: Any, where: SourceRange) -> "ModuleChoice":
+        """This choice typed by a module interface: each module must have its methods, taking
+        what the interface passes and returning what it returns."""
+        for key, module in self.container.items(b):
+            ok = isinstance(module, ModuleValue)
+            for name, (args, ret) in interface.methods.items():
+                if not ok:
+                    break
+                method = b.compiler.method(module.module, module.mirror, name, where) \
+                    if _has_method(module.module, name) else None
+                params = [] if method is None else method.graph.inputs[:len(method.signature.parameters)]
+                ok = method is not None and len(params) == len(args) and \
+                    all(a.is_subtype_of(p.type) for a, p in zip(args, params)) and \
+                    method.graph.outputs[0].type.is_subtype_of(ret)
+            if not ok:
+                b.error(f"Attribute {key} is not of annotated type {interface.name}", self.where)
+        return ModuleChoice(self.container, self.index, self.where, self.unannotated, interface)
+
+    def attr(self, b: Any, name: str, where: SourceRange) -> Any:
+        if self.interface is None:
+            self._error(b)
+        if name not in self.interface.methods:
+            b.error(f"interface {self.interface.name} has no method '{name}'", where)
+        return ChosenMethod(self, name)
+
+
+def _has_method(module: Module, name: str) -> bool:
+    fn = inspect.getattr_static(type(module), name, None)
+    return isinstance(getattr(fn, "fn", fn), pytypes.FunctionType) or name in module.__dict__.get("_methods", {})
+
+
+class ChosenMethod(Sugar):
+    """A method of the module a :class:`ModuleChoice` picks when the script runs."""
+
+    def __init__(self, choice: ModuleChoice, name: str):
+        self.choice, self.name = choice, name
+
+    def describe(self) -> str:
+        return f"method '{self.name}' of {self.choice.describe()}"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        args, kwargs = site.values()
+        where = site.where
+        choice = self.choice
+        items = choice.container.items(b)
+        if choice.container.kind() == "list":
+            positions = b.insert("prim::ListConstruct", [b.constant(k) for k in range(len(items))],
+                                 [ListType(INT)]).output
+        else:
+            keys = [v for pos, (k, _) in enumerate(items) for v in (b.constant(k), b.constant(pos))]
+            positions = b.insert("prim::DictConstruct", keys, [DictType(STR, INT)]).output
+        position = b.op_call("list" if choice.container.kind() == "list" else "dict", "__getitem__",
+                             [Arg(positions, where), Arg(choice.index, where)], {}, where, "module index")
+        ret = choice.interface.methods[self.name][1]
+
+        def call_at(k: int) -> Value:
+            module = items[k][1]
+            method = b.compiler.method(module.module, module.mirror, self.name, where)
+            out = module.call_method(b, method, args, kwargs, where)
+            return out if out.type == ret else b.insert("prim::unchecked_cast", [out], [ret]).output
+
+        def chain(k: int) -> Value:
+            if k == len(items) - 1:
+                return call_at(k)
+            hit = b.binop("__eq__", position, b.constant(k))
+            return b.emit_branches(hit, lambda: call_at(k), lambda: chain(k + 1), {}, {})
+        return chain(0)
+
 
 
 class ContainerMethod(Sugar):
@@ -1027,12 +1173,7 @@ class BoundMethod(Sugar):
         overload = choose(b, fn, args, kwargs, where, self.owner._path(self.name), skip_self=True) \
             if fn is not None and declarations(fn) else None
         method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, where, overload)
-        inputs = method.graph.inputs[len(method.signature.parameters):]
-        written = [self.owner._path(p) for p in method.written_paths]
-        for p in written:
-            b.may_assign(p, next(v.type for q, v in zip(method.attr_paths, inputs) if self.owner._path(q) == p))
-        attrs = [b.attribute_value(self.owner._path(p), v.type) for p, v in zip(method.attr_paths, inputs)]
-        return b.call_function(method, args, kwargs, attrs, where, self.owner._path(self.name), written)
+        return self.owner.call_method(b, method, args, kwargs, where)
 
 
 def _class_annotation(cls: type, name: str) -> Any:

@@ -423,41 +423,91 @@ class _TensorOnly(nn.Module):
         return torch.max(inp, dim=0)
 
 
-@pytest.mark.xfail(strict=True, reason="torch.jit.interface and Any are not in the script language yet (issue 17)")
 def test_typed_module_dict():
+    """With a module interface annotating the result, a ModuleDict is indexed by a key known
+    only when the script runs; every module in it must implement the interface."""
     AnyForward = _any_forward_interface()
 
     class ByKey(nn.Module):
         def __init__(self):
             super().__init__()
-            self.table = nn.ModuleDict({"m": _MaxOfTensor()})
+            self.table = nn.ModuleDict({"m": _MaxOfTensor(), "n": _MaxOfTensor()})
 
         def forward(self, x: torch.Tensor, key: str) -> Any:
             chosen: AnyForward = self.table[key]
             return chosen.forward(x)
 
-    check_module(ByKey(), (torch.randn(2, 2), "m"))
+    class SelfByKey(nn.ModuleDict):
+        def __init__(self):
+            super().__init__({"m": _MaxOfTensor()})
+
+        def forward(self, x: torch.Tensor, key: str) -> Any:
+            chosen: AnyForward = self[key]
+            return chosen.forward(x)
+
+    check_module(ByKey(), (torch.randn(2, 2), "n"))
+    check_module(SelfByKey(), (torch.randn(2, 2), "m"))
+    with pytest.raises(RuntimeError, match="KeyError: missing"):  # a missing key fails when it runs
+        torch.jit.script(ByKey())(torch.randn(2, 2), "missing")
+
+    class Wrong(nn.ModuleDict):
+        def __init__(self):
+            super().__init__()
+            self.d = nn.ModuleDict({"module": _TensorOnly()})
+
+        def forward(self, x: torch.Tensor, key: str) -> Any:
+            chosen: AnyForward = self.d[key]
+            return chosen.forward(x)
+
+    with pytest.raises(RuntimeError, match="Attribute module is not of annotated type") as e:
+        torch.jit.script(Wrong())
+    assert "self.d[key]" in str(e.value)
 
 
-@pytest.mark.xfail(strict=True, reason="torch.jit.interface and Any are not in the script language yet (issue 17)")
 def test_typed_module_list():
     AnyForward = _any_forward_interface()
 
     class ByIndex(nn.Module):
         def __init__(self):
             super().__init__()
-            self.items = nn.ModuleList([_MaxOfTensor()])
+            self.items = nn.ModuleList([_MaxOfTensor(), _MaxOfTensor()])
 
         def forward(self, x: torch.Tensor, i: int) -> Any:
             chosen: AnyForward = self.items[i]
             return chosen.forward(x)
 
-    check_module(ByIndex(), (torch.randn(2, 2), 0))
+    class SelfByIndex(nn.ModuleList):
+        def __init__(self):
+            super().__init__([_MaxOfTensor()])
+
+        def forward(self, x: torch.Tensor, i: int) -> Any:
+            chosen: AnyForward = self[i]
+            return chosen.forward(x)
+
+    for i in (0, 1, -1):
+        check_module(ByIndex(), (torch.randn(2, 2), i))
+    check_module(SelfByIndex(), (torch.randn(2, 2), 0))
+    with pytest.raises(IndexError):
+        torch.jit.script(ByIndex())(torch.randn(2, 2), 2)
+
+    class Wrong(nn.ModuleList):
+        def __init__(self):
+            super().__init__()
+            self.l = nn.ModuleList([_TensorOnly()])
+
+        def forward(self, x: torch.Tensor, i: int) -> Any:
+            chosen: AnyForward = self.l[i]
+            return chosen.forward(x)
+
+    with pytest.raises(RuntimeError, match="Attribute 0 is not of annotated type") as e:
+        torch.jit.script(Wrong())
+    assert "self.l[i]" in str(e.value)
 
 
-@pytest.mark.xfail(strict=True, reason="module properties and assignment to module attributes in scripts are not "
-                                       "supported yet (issue 17)")
 def test_module_properties():
+    """Properties compile as methods: the getter where the property is read, the setter where
+    it is assigned; those in ``__jit_unused_properties__`` or marked ``@torch.jit.unused`` are
+    left out (the scripted module has no such attribute)."""
     class WithProperty(nn.Module):
         __jit_unused_properties__ = ["skipped"]
 
@@ -481,10 +531,33 @@ def test_module_properties():
         def skipped(self):
             return sum([self.a])
 
-    check_module(WithProperty(2), (3, 4))
-    check_module(WithProperty(2), (-3, 4))
+        @torch.jit.unused
+        @property
+        def unused_too(self):
+            return sum([self.a])
+
+        @unused_too.setter
+        def unused_too(self, v):
+            self.a = sum([v])
+
+    class ReadOnly(nn.Module):
+        def __init__(self, a: int):
+            super().__init__()
+            self.a = a
+
+        def forward(self, a: int, b: int):
+            return self.plus_one + a * b
+
+        @property
+        def plus_one(self):
+            return self.a + 1
+
+    for args in ((3, 4), (-3, 4)):
+        check_module(WithProperty(2), args)
+        check_module(ReadOnly(2), args)
+    scripted = torch.jit.script(WithProperty(1))
     with pytest.raises(AttributeError, match="has no attribute"):
-        torch.jit.script(WithProperty(1)).skipped
+        scripted.skipped
 
 
 class _Params(nn.Module):
