@@ -1,6 +1,7 @@
 """The behaviours PyTorch's test/jit/test_isinstance.py checks, as our own tests:
 ``torch.jit.isinstance`` on ``Any`` values, with container element types, in conditions,
 refining the value's type, and its errors for bare container types."""
+import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
@@ -18,6 +19,7 @@ ELIGIBLE = [
     "test_dict",
     "test_dict_tensor",
     "test_tuple",
+    "test_tuple_tensor",
     "test_optional",
     "test_optional_none",
     "test_list_nested",
@@ -34,6 +36,10 @@ ELIGIBLE = [
     "test_tuple_no_contained_type",
     "test_optional_no_contained_type",
     "test_dict_no_contained_type",
+    "test_tuple_rhs",
+    "test_nontuple_container_rhs_throws_in_eager",
+    "test_empty_container_throws_warning_in_eager",
+    "test_empty_container_special_cases",
 ]
 
 NEEDS_DICT = "needs Dict (dicts branch)"
@@ -120,6 +126,13 @@ def test_tuple():
         assert not torch.jit.isinstance(x, Tuple[str])
 
     check_script(tuple_test, (("a", 1, "b"),))
+
+
+def test_tuple_tensor():
+    def tuple_tensor_test(x: Any):
+        assert torch.jit.isinstance(x, Tuple[torch.Tensor, torch.Tensor])
+
+    check_script(tuple_tensor_test, ((torch.tensor([1]), torch.tensor([[2], [3]])),))
 
 
 def test_optional():
@@ -319,3 +332,47 @@ def test_dict_no_contained_type():
     _raises_both_ways(dict_no_contained_type, ({"a": "aa"},),
                       r"Attempted to use Dict without contained types. Please add contained type, e.g. "
                       r"Dict\[int, int\]")
+
+
+def test_tuple_rhs():
+    def fn(x: Any):
+        assert torch.jit.isinstance(x, (int, List[str]))
+        assert not torch.jit.isinstance(x, (List[float], Tuple[int, str]))
+        assert not torch.jit.isinstance(x, (List[float], str))
+
+    check_script(fn, (2,), (["foo", "bar", "baz"],))
+
+
+def test_nontuple_container_rhs_throws_in_eager():
+    def fn1(x: Any):
+        assert torch.jit.isinstance(x, [int, List[str]])
+
+    def fn2(x: Any):
+        assert not torch.jit.isinstance(x, {List[str], Tuple[int, str]})
+
+    for fn in (fn1, fn2):
+        with pytest.raises(RuntimeError, match="must be a type or a tuple of types"):
+            fn(2)
+
+
+def test_empty_container_throws_warning_in_eager():
+    def fn(x: Any):
+        torch.jit.isinstance(x, List[int])
+
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        fn([])
+    assert len(w) == 1 and "The inner type of a container is lost" in str(w[0].message)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        fn(2)
+    assert len(w) == 0
+
+
+def test_empty_container_special_cases():
+    # tensors are not containers: no "Boolean value of Tensor ... is ambiguous" error
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        assert not torch.jit.isinstance(torch.tensor([]), List[int])
+        assert not torch.jit.isinstance(torch.rand(2, 3), List[int])
+    assert len(w) == 0
