@@ -128,3 +128,15 @@ def test_annotate_gives_the_value_its_type_in_any_position():
 
     assert fn(0) == (None, [0])
     assert fn(3) == (2, [3])
+
+
+def test_type_comments_per_parameter_line():
+    def fn(x,  # type: int
+           ys,  # type: List[float]
+           ):
+        # type: (...) -> float
+        return x + ys[0]
+
+    scripted = torch.jit.script(fn)
+    assert [str(v.type) for v in scripted.graph.inputs] == ["int", "float[]"]
+    assert scripted(1, [2.5]) == 3.5

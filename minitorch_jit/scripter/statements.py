@@ -127,13 +127,20 @@ class FunctionBuilder(ExpressionBuilder):
         """A Python 2 style signature, ``# type: (int, List[Tensor]) -> Tensor`` after the
         ``def``: it annotates the parameters that have no annotation, and the return (a
         method's may leave out ``self``)."""
+        params = list(tree.args.posonlyargs) + list(tree.args.args) + list(tree.args.kwonlyargs)
+        for a in params:  # one comment per parameter line: `x,  # type: int`
+            if a.type_comment and a.annotation is None:
+                a.annotation = self._comment(a.type_comment, a.lineno)
         if not tree.type_comment:
             return
         parsed = self._comment(tree.type_comment, tree.lineno)
         if not isinstance(parsed, ast.FunctionType):
             self.error("a function's type comment is its signature, like `# type: (int, Tensor) -> Tensor`",
                        self.range(tree))
-        params = list(tree.args.posonlyargs) + list(tree.args.args) + list(tree.args.kwonlyargs)
+        if len(parsed.argtypes) == 1 and isinstance(parsed.argtypes[0], ast.Constant) and \
+                parsed.argtypes[0].value is Ellipsis:  # `# type: (...) -> int`: the parameters have their own
+            parsed.argtypes = []
+            params = []
         if self.self_value is not None and len(parsed.argtypes) == len(params) - 1:
             params = params[1:]
         if len(parsed.argtypes) != len(params):
