@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph, Type
@@ -44,6 +44,15 @@ def when_subclass_constructed(compile_methods: Callable[["ScriptModule"], None])
 class ArgumentTypeError(TypeError, RuntimeError):
     """An argument that is not of its parameter's type: a TypeError, as Python raises for bad
     arguments, and a RuntimeError, as TorchScript raises it."""
+
+
+class Attribute(NamedTuple):
+    """``torch.jit.Attribute(value, type)``: in ``__init__``, a module attribute whose type
+    is given (``self.names = torch.jit.Attribute([], List[str])``). A ScriptModule subclass
+    keeps the value (and the type for its methods); a plain module keeps the pair until it is
+    scripted, as in PyTorch."""
+    value: Any
+    type: Any
 
 
 def _save(obj: Any, f: Any) -> None:
@@ -229,6 +238,9 @@ class ScriptModule(Module):
         if name in self.__dict__.get("_constants", {}):
             raise AttributeError(f"cannot assign '{name}' of {self.original_name}: it is a constant "
                                  "(torch.jit.Final or __constants__) that the compiled methods hold")
+        if isinstance(value, Attribute):  # a ScriptModule holds the value; its methods know the type
+            self.__dict__.setdefault("_attribute_types", {})[name] = value.type
+            value = value.value
         super().__setattr__(name, value)
 
     def get_attr_path(self, path: str) -> Any:

@@ -22,24 +22,16 @@ import sys
 import textwrap
 import types as pytypes
 import warnings
-from typing import Any, Dict, FrozenSet, NamedTuple, Optional, Set
+from typing import Any, Dict, FrozenSet, Optional, Set
 
 from minitorch_jit.ir.types import NONE, TENSOR, ListType, Type
 
 from ..nn.module import Module
+from ..runtime.compiled import Attribute
 from ..tensor import Tensor
 from .constants import constant_names
 from .errors import ScriptError, SourceRange
 from .types import python_type, type_name, typing_type
-
-
-class Attribute(NamedTuple):
-    """``torch.jit.Attribute(value, type)``: in ``__init__``, a module attribute whose type
-    is given (``self.names = torch.jit.Attribute([], List[str])``). Eager code sees the pair;
-    scripting the module unwraps it."""
-    value: Any
-    type: Any
-
 
 _ASSIGNED: Dict[type, FrozenSet[str]] = {}
 _INIT_ANNOTATED: Dict[type, FrozenSet[str]] = {}
@@ -127,7 +119,7 @@ def is_state(module: Module, name: str) -> bool:
     if name in constant_names(cls):
         return False
     value = module.__dict__.get(name, getattr(cls, name, None))
-    if isinstance(value, (Attribute, list, Tensor)):
+    if isinstance(value, (Attribute, list, Tensor)) or name in module.__dict__.get("_attribute_types", {}):
         return True
     return name in assigned_attributes(cls) or class_annotation(cls, name) is not None
 
@@ -145,6 +137,8 @@ def state_type(module: Module, name: str, where: Optional[SourceRange]) -> Optio
     value = module.__dict__.get(name, getattr(cls, name, None))
     if isinstance(value, Attribute):
         return typing_type(value.type, {}, where)
+    if name in module.__dict__.get("_attribute_types", {}):  # a ScriptModule subclass unwrapped it
+        return typing_type(module.__dict__["_attribute_types"][name], {}, where)
     found = class_annotation(cls, name)
     if found is not None:
         return typing_type(found[0], found[1], where)
