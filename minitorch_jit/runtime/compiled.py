@@ -13,7 +13,7 @@ import inspect
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
-from minitorch_jit.ir import Graph, Type
+from minitorch_jit.ir import Graph
 from minitorch_jit.ir.types import TensorType, UnionType, annotation_str
 
 from ..nn.module import Module
@@ -100,8 +100,8 @@ class ScriptFunction:
                     raise ArgumentTypeError(f"{self.name}(): Expected a member of {annotation_str(inp.type)} but "
                                             f"instead found type {dispatch.value_type_name(v)} for argument "
                                             f"'{pname}'")
-                raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
-                                f"but got {dispatch.describe(v)}")
+                raise ArgumentTypeError(f"{self.name}(): Expected a value of type '{annotation_str(inp.type)}' for "
+                                        f"argument '{pname}' but instead found type '{dispatch.value_type_name(v)}'")
         return values
 
     def _positional_inputs(self, args: Tuple[Any, ...]) -> Sequence[Any]:
@@ -156,10 +156,6 @@ def _tensor_arity(signature: inspect.Signature, graph: Graph, attributes: int = 
     if not all(isinstance(v.type, TensorType) for v in graph.inputs):
         return None
     return len(params)
-
-
-def _type_name(t: Type) -> str:
-    return "a Tensor" if isinstance(t, TensorType) else f"a value of type {t}"
 
 
 class ScriptMethod(ScriptFunction):

@@ -784,9 +784,7 @@ class ExpressionBuilder:
         if len(node.args) != 2 or node.keywords:
             self.error("isinstance(x, type) takes two arguments", self.range(node))
         x = self.emit_expr(node.args[0])
-        target = node.args[1]
-        options = target.elts if isinstance(target, ast.Tuple) else [target]
-        targets = [m for o in options for m in union_members(_isinstance_type(self, o))]
+        targets = [m for o in _flat_options(node.args[1]) for m in union_members(_isinstance_type(self, o))]
         if isinstance(x, sugar.Sugar):
             return Cond(None, False)
         split = isinstance_split(x.type, targets)
@@ -884,6 +882,13 @@ _TYPE_NAMES = {"Tensor": Tensor, "List": typing.List, "Tuple": typing.Tuple, "Op
 
 def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
+
+
+def _flat_options(target: ast.expr) -> List[ast.expr]:
+    """The types of ``isinstance(x, (int, (float,), list))``: tuples nest, as in Python."""
+    if isinstance(target, ast.Tuple):
+        return [o for e in target.elts for o in _flat_options(e)]
+    return [target]
 
 
 def _isinstance_type(b: ExpressionBuilder, node: ast.expr) -> Type:
