@@ -1,8 +1,8 @@
 """Host code: a graph becomes the source of one Python function, which is what runs.
 
 Like torch.fx's codegen, control flow becomes Python ``if``/``for``/``while``; each op
-becomes a call of its registry kernel (``aten.add_Tensor(x, y, 1)``); lists and tuples are
-Python literals. Values are numpy arrays and Python values; the caller wraps tensors at the
+becomes a call of its registry kernel (``aten.add_Tensor(x, y, 1)``); lists, tuples and dicts
+are Python literals. Values are numpy arrays and Python values; the caller wraps tensors at the
 edges. The source is registered with ``linecache`` so tracebacks through it show its lines,
 and it is what ``.code`` prints.
 
@@ -16,6 +16,7 @@ block's results are assigned.
 from __future__ import annotations
 
 import builtins
+import enum
 import keyword
 import linecache
 import math
@@ -25,16 +26,22 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from minitorch_jit.codegen.objects import ScriptObject, call_method
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
+from minitorch_jit.ir.graph import PYTHON_OBJECT, SUBGRAPH, Block, Graph, Node, Value, is_call
+from minitorch_jit.ir.object_nodes import OBJECT_NODES
 from minitorch_jit.ir.printer import format_literal, value_names
 from minitorch_jit.ir.types import DTYPES, SCALARTYPE, Type, value_has_type
+
+from .call_state import once, with_call_state
+from .error_origins import ORIGINS
 
 # A loop's trip count this large means "until the condition fails" (a Python while loop).
 INFINITE_TRIPS = 2 ** 62
 
 _IDENT = re.compile(r"[^0-9A-Za-z_]")
 _count = 0
+_sites = 0  # numbers once_per_call nodes without a warn_id (downwards, apart from the ids inlining gives)
 
 
 class HostCodeError(RuntimeError):
@@ -60,6 +67,7 @@ class HostCode:
         self.fn = fn
         self.globals = globals_
         self.direct = direct
+        self.has_once = False  # runs once_per_call nodes (see call_state)
 
     def __call__(self, *args: Any) -> Any:
         return self.fn(*args)
@@ -79,8 +87,9 @@ class HostCode:
 class _Gen:
     def __init__(self, fusion: Optional[Callable[[Node], Callable[..., Any]]]):
         self.fusion = fusion
-        self.globals: Dict[str, Any] = {"inf": math.inf, "nan": math.nan, "unpack_list": unpack_list,
-                                        "isinstance_of": isinstance_of}
+        self.globals: Dict[str, Any] = {"inf": math.inf, "nan": math.nan, "unpack_list": unpack_list, "once": once,
+                                        "isinstance_of": isinstance_of, "ScriptObject": ScriptObject,
+                                        "call_method": call_method}
         self.namespaces: Dict[str, types.SimpleNamespace] = {}
         self.names: Dict[Value, str] = {}
         self.printed: Dict[Value, str] = {}
@@ -94,6 +103,10 @@ class _Gen:
         # values to free as soon as a loop has read its initial values
         self.dead_at_entry: Dict[Node, List[Value]] = {}
         self.kernels: Dict[Node, Any] = {}  # the fusion kernel of each prim::FusionGroup
+        # the source location of the node each line runs, for errors (see error_origins)
+        self.origins: Dict[int, Any] = {}
+        self.globals[ORIGINS] = self.origins
+        self.has_once = False  # runs once_per_call nodes, itself or in the functions it calls
 
     # -- naming -------------------------------------------------------------------------------
     def fresh(self, hint: str) -> str:
@@ -133,6 +146,11 @@ class _Gen:
                 frozen.flags.writeable = False
                 self.globals[self.names[v]] = frozen
             return self.names[v]
+        if isinstance(value, enum.Enum):
+            name = self.fresh(f"{type(value).__name__}_{value.name}")
+            self.globals[name] = value
+            self.names[v] = name
+            return name
         if v.type == SCALARTYPE:
             name = f"dtype_{value}"
             self.globals[name] = np.dtype(value)
@@ -209,8 +227,13 @@ class _Gen:
             return self.if_node(node, depth)
         if kind == "prim::Loop":
             return self.loop_node(node, depth)
+        if node.source is not None:
+            self.origins[len(self.lines) + 1] = node.source
         if kind == "prim::ListConstruct":
             return self.assign(depth, node.outputs, "[" + ", ".join(args) + "]")
+        if kind == "prim::DictConstruct":  # keys and values in turn
+            return self.assign(depth, node.outputs,
+                               "{" + ", ".join(f"{k}: {v}" for k, v in zip(args[0::2], args[1::2])) + "}")
         if kind == "prim::TupleConstruct":
             return self.assign(depth, node.outputs, "(" + ", ".join(args) + ("," if len(args) == 1 else "") + ")")
         if kind in ("prim::TupleUnpack", "prim::ListUnpack"):
@@ -225,12 +248,40 @@ class _Gen:
             return self.assign(depth, node.outputs, f"{args[0]}[{args[1]}]")
         if kind == "prim::FusionGroup":
             return self.assign(depth, node.outputs, f"{self.fusion_kernel(node)}({', '.join(args)})")
-        if kind == "prim::CallFunction":
+        if is_call(node):
             return self.assign(depth, node.outputs, f"{self.callee(node)}({', '.join(args)})")
+        if kind in OBJECT_NODES:
+            return self.object_node(node, args, depth)
+        if kind == "prim::PythonOp":
+            return self.assign(depth, node.outputs, f"{self.python_callable(node)}({', '.join(args)})")
         op = registry.node_op(node)
         if op is None:
             raise HostCodeError(f"no kernel for node: {node}")
+        if op.once_per_call:
+            site = node.attrs.get("warn_id")
+            if site is None:  # a graph written without ids: each node is its own place
+                global _sites
+                _sites -= 1
+                site = _sites
+            self.has_once = True
+            self.emit(depth, f"if once({site}):")
+            if node.source is not None:
+                self.origins[len(self.lines) + 1] = node.source
+            depth += 1
         self.assign(depth, node.outputs, f"{self.kernel(op)}({', '.join(args)})")
+
+    def object_node(self, node: Node, args: List[str], depth: int) -> None:
+        kind = node.kind
+        if kind == "prim::CreateObject":
+            name = self.fresh("class_" + str(node.output.type).rsplit(".", 1)[-1])
+            self.globals[name] = node.output.type
+            return self.assign(depth, node.outputs, f"ScriptObject({name})")
+        field = repr(node.attrs["name"])
+        if kind == "prim::GetAttr":
+            return self.assign(depth, node.outputs, f"{args[0]}._mtj_values[{field}]")
+        if kind == "prim::SetAttr":
+            return self.emit(depth, f"{args[0]}._mtj_values[{field}] = {args[1]}")
+        return self.assign(depth, node.outputs, f"call_method({', '.join([args[0], field] + args[1:])})")
 
     def if_node(self, node: Node, depth: int) -> None:
         self.emit(depth, f"if {self.ref(node.inputs[0])}:")
@@ -291,9 +342,21 @@ class _Gen:
         self.globals[name] = self.kernels[node] = self.fusion(node)
         return name
 
+    def python_callable(self, node: Node) -> str:
+        """A call back into Python (a function left out of a script with @torch.jit.ignore):
+        the callable the frontend put on the node, which takes and returns graph values."""
+        fn = node.attrs.get(PYTHON_OBJECT)
+        if fn is None:  # a parsed graph: the text names the function but cannot hold it
+            raise HostCodeError(f"prim::PythonOp {node.attrs.get('name', '?')} has no Python function to call "
+                                "(graphs read back from text cannot call Python)")
+        name = self.fresh(f"python_{node.attrs.get('name', 'fn')}")
+        self.globals[name] = fn
+        return name
+
     def callee(self, node: Node) -> str:
         fname = self.fresh(node.attrs.get("name", "fn"))
-        code = generate(node.attrs[SUBGRAPH], fname, self.fusion)
+        code = generate(node.attrs[SUBGRAPH], fname, self.fusion, top=False)
+        self.has_once |= code.has_once
         self.globals[fname] = code.fn
         return fname
 
@@ -362,9 +425,11 @@ def _literal(value: Any) -> str:
 
 
 def generate(graph: Graph, name: str = "forward",
-             fusion: Optional[Callable[[Node], Callable[..., Any]]] = None) -> HostCode:
+             fusion: Optional[Callable[[Node], Callable[..., Any]]] = None, top: bool = True) -> HostCode:
     """Compile ``graph`` into a Python function named ``name``. ``fusion(node)`` gives the
-    callable that runs a ``prim::FusionGroup`` node."""
+    callable that runs a ``prim::FusionGroup`` node. ``top``: the function is called from
+    outside generated code (not a callee of another graph's), so each call is one call of the
+    compiled function, with its own state (see call_state)."""
     global _count
     gen = _Gen(fusion)
     name = gen.fresh(name)
@@ -375,7 +440,12 @@ def generate(graph: Graph, name: str = "forward",
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = gen.globals
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated source
-    return HostCode(source, namespace[name], namespace, _direct_call(graph, gen.kernels))
+    fn = namespace[name]
+    if top and gen.has_once:
+        fn = with_call_state(fn)
+    code = HostCode(source, fn, namespace, _direct_call(graph, gen.kernels))
+    code.has_once = gen.has_once
+    return code
 
 
 def _direct_call(graph: Graph, kernels: Dict[Node, Any]) -> Optional[Tuple[Any, Tuple[int, ...]]]:

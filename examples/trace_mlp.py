@@ -27,7 +27,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "mlp.mtj")
         traced.save(path)
-        loaded = torch.load(path)
+        loaded = torch.jit.load(path)
         same = np.array_equal(loaded(x).numpy(), traced(x).numpy())
         print(f"saved to a {os.path.getsize(path)}-byte archive and loaded back; loaded(x) == traced(x): {same}")
 

@@ -2,7 +2,20 @@
 
 Plain data and text: nothing in here runs a kernel or generates code.
 """
-from .graph import SUBGRAPH, Block, Graph, Node, SourceLocation, Use, Value, clone_block_into, inline_block
+from .graph import (
+                    CALLS,
+                    PYTHON_OBJECT,
+                    SUBGRAPH,
+                    Block,
+                    Graph,
+                    Node,
+                    SourceLocation,
+                    Use,
+                    Value,
+                    clone_block_into,
+                    inline_block,
+                    is_call,
+)
 from .lexer import IRParseError
 from .parser import parse_graph, parse_type_str
 from .printer import print_graph
@@ -19,6 +32,7 @@ from .types import (
                     TENSOR,
                     AnyType,
                     BoolType,
+                    DictType,
                     FloatType,
                     IntType,
                     ListType,

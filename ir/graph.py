@@ -20,6 +20,19 @@ _NUMERIC = re.compile(r"^\d+$")
 _SUFFIX = re.compile(r"^(.*)\.(\d+)$")
 
 SUBGRAPH = "Subgraph"  # attribute holding a node's subgraph (fusion groups, calls)
+# attribute holding the Python callable a prim::PythonOp calls (a function left out of a script
+# with @torch.jit.ignore): held by reference, never printed, so a graph with one is not saved
+PYTHON_OBJECT = "PythonObject"
+# Calls of compiled code, each holding the callee's graph: a function, or a module's method
+# (whose graph takes the method's arguments, then the module's attributes it reads). The
+# two run alike; the kind says which the program called, as TorchScript's graphs say. (A
+# prim::CallMethod without a graph calls a method of an object by name: see object_nodes.)
+CALLS = frozenset({"prim::CallFunction", "prim::CallMethod"})
+
+
+def is_call(node: "Node") -> bool:
+    """A call of compiled code whose graph the node holds (inlined, run as a subgraph)."""
+    return node.kind in CALLS and SUBGRAPH in node.attrs
 
 
 def _split_suffix(name: str) -> Optional[Tuple[str, int]]:

@@ -27,7 +27,7 @@ _TOKEN = re.compile(r"""
   | (?P<value>%[A-Za-z0-9_.]+)
   | (?P<number>-?(?:0x[0-9a-f]+|\d+\.\d*(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\.\d+(?:[eE][-+]?\d+)?|\d+)|-inf\b)
   | (?P<string>"(?:[^"\\\n]|\\.)*")
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)?(?:\.[A-Za-z_][A-Za-z0-9_]*)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)?(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
   | (?P<op>->|\.\.\.|[()\[\],:=?*!|])
 """, re.VERBOSE)
 

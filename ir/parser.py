@@ -10,9 +10,11 @@ writes them, so subgraphs never contain themselves.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -21,6 +23,7 @@ from .lexer import IRParseError, Token, TokenStream
 from .types import (
     FROM_SHORT_NAME,
     NAMED_TYPES,
+    DictType,
     ListType,
     OptionalType,
     TensorType,
@@ -33,11 +36,24 @@ from .types import (
 
 TYPES_ATTR = "types"  # an attribute holding a list of types (prim::isinstance's)
 _SUBGRAPH_KIND = re.compile(r"^(.*)_(\d+)$")
+# Class types (``__torch__.Point``) the text may name, by name: see :func:`class_types`
+_class_types: "contextvars.ContextVar[Dict[str, Type]]" = contextvars.ContextVar("class_types")
+
+
+@contextlib.contextmanager
+def class_types(types: Dict[str, Type]) -> Iterator[None]:
+    """Parse, within the block, texts that name these class types (an archive's classes)."""
+    token = _class_types.set(types)
+    try:
+        yield
+    finally:
+        _class_types.reset(token)
 _CONSTANT_REF = re.compile(r"^CONSTANTS\.c(\d+)$")
 
 
 def parse_type(ts: TokenStream, allow_typevars: bool = False) -> Type:
-    """type := base ('[]' | '?')*  ;  base := NAME dims? | '(' type, ... ')' | 'Union(' type, ... ')'"""
+    """type := base ('[]' | '?')*  ;  base := NAME dims? | '(' type, ... ')' | 'Dict(' type, type ')' |
+    'Union(' type, ... ')'"""
     tok = ts.peek
     if ts.accept("("):
         elems: List[Type] = []
@@ -87,8 +103,17 @@ def parse_type(ts: TokenStream, allow_typevars: bool = False) -> Type:
                         break
                 ts.expect(")")
             t = TensorType(dtype, sizes, contiguous)
+        elif name == "Dict" and ts.at("("):
+            ts.next()
+            key = parse_type(ts, allow_typevars)
+            ts.expect(",")
+            value = parse_type(ts, allow_typevars)
+            ts.expect(")")
+            t = DictType(key, value)
         elif name in NAMED_TYPES:
             t = NAMED_TYPES[name]
+        elif name in _class_types.get({}):
+            t = _class_types.get({})[name]
         elif allow_typevars and re.match(r"^t\d*$", name):
             t = TypeVar(name)
         else:
@@ -333,4 +358,4 @@ def parse_type_str(text: str) -> Type:
     return t
 
 
-__all__ = ["IRParseError", "parse_graph", "parse_type", "parse_type_str", "parse_literal"]
+__all__ = ["IRParseError", "class_types", "parse_graph", "parse_type", "parse_type_str", "parse_literal"]

@@ -10,19 +10,23 @@ like TorchScript's, so that tensor data is stored as binary arrays beside the te
 """
 from __future__ import annotations
 
+import enum
 import json
 import math
 from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from .graph import SUBGRAPH, Block, Graph, Node, Value
+from .class_types import enum_literal
+from .graph import PYTHON_OBJECT, SUBGRAPH, Block, Graph, Node, Value
 from .types import SHORT_NAME, Type
 
 _DECIMAL_BITS = 2000  # 603 digits at most, under the least limit Python can be set to
 
 
 def format_literal(value: Any) -> str:
+    if isinstance(value, enum.Enum):  # before int: an IntEnum member is an int too
+        return enum_literal(value)
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, int):
@@ -121,7 +125,7 @@ class _Printer:
         if SUBGRAPH in node.attrs:
             kind = f"{kind}_{len(self.subgraphs)}"
             self.subgraphs.append((kind, node.attrs[SUBGRAPH]))
-        attrs = [f"{k}={self.literal(v)}" for k, v in node.attrs.items() if k != SUBGRAPH]
+        attrs = [f"{k}={self.literal(v)}" for k, v in node.attrs.items() if k not in (SUBGRAPH, PYTHON_OBJECT)]
         text = (outs + " " if outs else "") + "= " + kind
         if attrs:
             text += "[" + ", ".join(attrs) + "]"

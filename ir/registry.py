@@ -55,6 +55,9 @@ class OpDef:
     # A ``Tensor[]`` result is a tuple in Python, as ``torch.where(cond)`` returns (scripted
     # code sees the list the schema says, as in TorchScript).
     tuple_result: bool = False
+    # Runs at most once per call of the compiled function for each node that calls it (a
+    # warning inside a loop is shown once, as TorchScript shows it); it has no outputs.
+    once_per_call: bool = False
 
     @property
     def name(self) -> str:
@@ -108,7 +111,7 @@ _BY_QUALIFIED: Dict[str, OpDef] = {}
 _PYTHON: Dict[Tuple[str, str], List[OpDef]] = {}
 _NODE_CACHE: Dict[Tuple[str, Tuple[Type, ...]], Optional[OpDef]] = {}
 
-NAMESPACES = ("torch", "Tensor", "functional", "operator", "math", "builtins", "list", "str", "jit")
+NAMESPACES = ("torch", "Tensor", "functional", "operator", "math", "builtins", "list", "str", "dict", "jit")
 
 
 def register(schema: str, kernel: Callable[..., Any], **fields: Any) -> OpDef:

@@ -18,6 +18,7 @@ from .types import (
     ANY,
     AnyType,
     BoolType,
+    DictType,
     FloatType,
     IntType,
     ListType,
@@ -217,6 +218,12 @@ def match_type(formal: Type, actual: Type, bindings: Dict[str, Type], exact: boo
             joined = actual if isinstance(bound, NoneType) else bound
             bindings[formal.name] = joined if isinstance(joined, OptionalType) else OptionalType(joined)
             return True
+        if isinstance(bound, OptionalType) and isinstance(bound.elem, TensorType) and isinstance(actual, TensorType):
+            # [None, i, j] with i and j refined differently: Tensor? of their join
+            joined_tensor = unify(bound.elem, actual)
+            if joined_tensor is not None:
+                bindings[formal.name] = OptionalType(joined_tensor)
+                return True
         return False
     if isinstance(formal, AnyType):
         return True
@@ -234,10 +241,15 @@ def match_type(formal: Type, actual: Type, bindings: Dict[str, Type], exact: boo
         return match_type(formal.elem, actual, bindings, exact)
     if isinstance(formal, ListType):
         return isinstance(actual, ListType) and match_type(formal.elem, actual.elem, bindings, exact)
+    if isinstance(formal, DictType):
+        # keys are matched exactly: an int key is no float key (each key type has its overload)
+        return isinstance(actual, DictType) and (
+            match_type(formal.key, actual.key, bindings, exact) if isinstance(formal.key, TypeVar)
+            else actual.key == formal.key) and match_type(formal.value, actual.value, bindings, exact)
     if isinstance(formal, TupleType):
         return (isinstance(actual, TupleType) and len(actual.elems) == len(formal.elems)
                 and all(match_type(f, a, bindings, exact) for f, a in zip(formal.elems, actual.elems)))
-    return actual == formal
+    return actual == formal or actual.is_subtype_of(formal)  # an enum for AnyEnumType
 
 
 def _maybe_tensor(t: Type) -> bool:
@@ -292,6 +304,8 @@ def substitute(t: Type, bindings: Dict[str, Type]) -> Type:
         return OptionalType(substitute(t.elem, bindings))
     if isinstance(t, TupleType):
         return TupleType([substitute(e, bindings) for e in t.elems])
+    if isinstance(t, DictType):
+        return DictType(substitute(t.key, bindings), substitute(t.value, bindings))
     return t
 
 

@@ -243,10 +243,33 @@ class ListType(Type):
         return f"{self.elem}[]"
 
     def is_subtype_of(self, other: Type) -> bool:
-        # Covariant, unlike TorchScript's lists: Float(2)[] is a Tensor[]. The refinements are
-        # facts about the values, and no op here stores through a list of a wider type.
+        # Invariant, as TorchScript's lists, but for tensor refinements: Float(2)[] is a
+        # Tensor[] (the refinements are facts about the values), while an int[] is not an
+        # int?[], since a store through the wider type would break the narrower one's promise.
         if isinstance(other, ListType):
-            return self.elem.is_subtype_of(other.elem)
+            return _refines(self.elem, other.elem)
+        return super().is_subtype_of(other)
+
+
+class DictType(Type):
+    """``Dict[K, V]``: keys of a hashable kind (str, int, float, bool), printed as TorchScript
+    prints it in graphs, ``Dict(str, Tensor)``. Invariant like lists (see :class:`ListType`)."""
+
+    __slots__ = ("key", "value")
+
+    def __init__(self, key: Type, value: Type):
+        self.key = key
+        self.value = value
+
+    def _key(self) -> tuple:
+        return (self.key, self.value)
+
+    def __str__(self) -> str:
+        return f"Dict({self.key}, {self.value})"
+
+    def is_subtype_of(self, other: Type) -> bool:
+        if isinstance(other, DictType):
+            return _refines(self.key, other.key) and _refines(self.value, other.value)
         return super().is_subtype_of(other)
 
 
@@ -266,6 +289,24 @@ class TupleType(Type):
         if isinstance(other, TupleType) and len(other.elems) == len(self.elems):
             return all(a.is_subtype_of(b) for a, b in zip(self.elems, other.elems))
         return super().is_subtype_of(other)
+
+
+def _refines(a: Type, b: Type) -> bool:
+    """Element types of invariant containers: equal, or the same but for tensor refinements
+    (``Float(2)`` in ``Tensor``, ``Float(2)[]`` in ``Tensor[]``); anything is an ``Any``."""
+    if a == b or isinstance(b, AnyType):
+        return True
+    if isinstance(a, TensorType) and isinstance(b, TensorType):
+        return a.is_subtype_of(b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (ListType, OptionalType)):
+        return _refines(a.elem, b.elem)  # type: ignore[attr-defined]
+    if isinstance(a, DictType):
+        return a.is_subtype_of(b)
+    if isinstance(a, TupleType):
+        return a.is_subtype_of(b)  # tuples are immutable: covariant
+    return False
 
 
 class OptionalType(Type):
@@ -417,6 +458,9 @@ def unify(a: Type, b: Type) -> Optional[Type]:
         if elem is not None and isinstance(elem, TensorType):
             return ListType(elem)
         return None
+    if isinstance(a, DictType) and isinstance(b, DictType) and a.key == b.key:
+        value = unify(a.value, b.value)
+        return DictType(a.key, value) if value is not None and isinstance(value, TensorType) else None
     if isinstance(a, TupleType) and isinstance(b, TupleType) and len(a.elems) == len(b.elems):
         elems = [unify(x, y) for x, y in zip(a.elems, b.elems)]
         return None if any(e is None for e in elems) else TupleType(elems)

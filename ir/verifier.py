@@ -10,23 +10,40 @@
 """
 from __future__ import annotations
 
-from typing import List, Set
+import enum
+from typing import List, NoReturn, Set
 
 from . import registry
-from .graph import SUBGRAPH, Block, Graph, Node, Use, Value
+from .class_types import EnumType, qualified_name
+from .graph import CALLS, SUBGRAPH, Block, Graph, Node, Use, Value, is_call
+from .object_nodes import OBJECT_NODES, object_node_problem
 from .printer import node_line
-from .types import BOOL, DTYPES, SCALARTYPE, BoolType, IntType, ListType, TensorType, TupleType, Type, type_of_constant
+from .types import (
+    BOOL,
+    DTYPES,
+    SCALARTYPE,
+    BoolType,
+    DictType,
+    IntType,
+    ListType,
+    OptionalType,
+    TensorType,
+    TupleType,
+    Type,
+    type_of_constant,
+)
 
 # Nodes whose shape is checked here rather than by a schema.
 STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
-              "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct", "prim::isinstance"}
+              "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct", "prim::ListConstruct",
+              "prim::DictConstruct", "prim::isinstance", "prim::PythonOp"} | set(OBJECT_NODES) | CALLS
 
 
 class VerifyError(ValueError):
     pass
 
 
-def _fail(node: Node, message: str) -> None:
+def _fail(node: Node, message: str) -> NoReturn:
     raise VerifyError(f"{message}\n  in: {node_line(node)}")
 
 
@@ -88,8 +105,12 @@ class _Verifier:
             _fail(node, f"{kind} may not have blocks")
         elif kind == "prim::Constant":
             self.constant(node)
-        elif kind in ("prim::FusionGroup", "prim::CallFunction"):
+        elif kind == "prim::FusionGroup" or is_call(node):
             self.subgraph_node(node)
+        elif kind in OBJECT_NODES:
+            problem = object_node_problem(node)
+            if problem:
+                _fail(node, problem)
         elif kind in ("prim::TupleUnpack", "prim::ListUnpack"):
             if len(node.inputs) != 1:
                 _fail(node, f"{kind} takes one input")
@@ -108,6 +129,11 @@ class _Verifier:
             self.outputs_fit(node, [BOOL])
         elif kind == "prim::TupleConstruct":
             self.outputs_fit(node, [TupleType([v.type for v in node.inputs])])
+        elif kind in ("prim::ListConstruct", "prim::DictConstruct"):
+            self.container(node)
+        elif kind == "prim::PythonOp":
+            if not isinstance(node.attrs.get("name"), str):
+                _fail(node, "prim::PythonOp needs the name of the Python function it calls")
         else:
             op = registry.node_op(node)
             if op is None:
@@ -122,7 +148,26 @@ class _Verifier:
                 expected = op.output_types([v.type for v in node.inputs], registry.node_consts(node))
             except (RuntimeError, IndexError, ValueError, TypeError):
                 return  # the rule finds the program wrong (sizes that cannot broadcast): it fails when run
+            if kind == "prim::unchecked_cast" and not any(
+                    o.type.is_subtype_of(t) or t.is_subtype_of(o.type) for o, t in zip(node.outputs, expected)):
+                return  # a cast to a type its (specialized) input cannot have: on a branch that never runs
             self.outputs_fit(node, expected, loose=True)
+
+    def container(self, node: Node) -> None:
+        """A list or dict is typed by what it may hold (an annotation's ``List[Optional[int]]``
+        for ``[None]``): each element must fit that type."""
+        t = node.output.type if len(node.outputs) == 1 else None
+        if node.kind == "prim::ListConstruct":
+            if not isinstance(t, ListType):
+                _fail(node, "prim::ListConstruct makes one list")
+            formals = [t.elem] * len(node.inputs)
+        else:
+            if not isinstance(t, DictType) or len(node.inputs) % 2:
+                _fail(node, "prim::DictConstruct makes one dict of keys and values in turn")
+            formals = [t.key, t.value] * (len(node.inputs) // 2)
+        for i, (v, f) in enumerate(zip(node.inputs, formals)):
+            if not v.type.is_subtype_of(f):
+                _fail(node, f"element {i} of type {v.type} does not fit the container's {t}")
 
     def outputs_fit(self, node: Node, expected: List[Type], loose: bool = False) -> None:
         for o, t in zip(node.outputs, expected):
@@ -147,7 +192,7 @@ class _Verifier:
             _fail(node, "prim::Constant has no inputs and one output")
         t = node.output.type
         if "value" not in node.attrs:
-            if str(t) != "NoneType":
+            if str(t) != "NoneType" and not isinstance(t, OptionalType):  # None, possibly typed T?
                 _fail(node, f"constant of type {t} has no value")
             return
         value = node.attrs["value"]
@@ -161,6 +206,10 @@ class _Verifier:
                 _fail(node, f"tensor constant of shape {tuple(value.shape)} typed {t}")
             if t.contiguous and not value.flags.c_contiguous:
                 _fail(node, f"tensor constant typed {t} is not contiguous")
+            return
+        if isinstance(t, EnumType):
+            if not isinstance(value, enum.Enum) or qualified_name(type(value)) != t.name:
+                _fail(node, f"constant value {value!r} does not fit type {t}")
             return
         if t == SCALARTYPE:
             # host code names the dtype after it (dtype_float32): only known names may pass

@@ -48,8 +48,9 @@ from .jit import (  # noqa: E402,F401
     ScriptModule,
     TracerWarning,
     TracingCheckError,
-    load,
-    save,
     trace,
 )
 from .scripter import ScriptError, script, script_method  # noqa: E402,F401
+from .scripter.jit_functions import _check  # noqa: E402,F401
+from .serialization import load_object as load  # noqa: E402
+from .serialization import save_object as save  # noqa: E402

@@ -2,15 +2,18 @@
 the frontends (:mod:`.tracer`, :mod:`.scripter`), the runtime's compiled objects
 (:mod:`.runtime`) and :mod:`.serialization`."""
 from .runtime.compiled import ScriptFunction, ScriptModule
-from .scripter import ScriptError, annotate, is_scripting, script, script_method
+from .scripter import CompilationUnit, ScriptError, annotate, is_scripting, script, script_method
 from .scripter.attributes import Attribute
+from .scripter.classes import interface
 from .scripter.constants import Final
 from .scripter.jit_functions import _unwrap_optional, isinstance
-from .scripter.modifiers import export, unused
+from .scripter.modifiers import export, ignore, unused
+from .scripter.overloads import _overload, _overload_method
 from .serialization import LoadError, load, save
-from .tracer.api import trace
+from .tracer.api import trace, trace_module
 from .tracer.recorder import TracerWarning, TracingCheckError, is_tracing
 
-__all__ = ["ScriptFunction", "ScriptModule", "trace", "script", "script_method", "annotate", "is_scripting",
-           "Attribute", "isinstance", "is_tracing", "export", "unused", "Final", "ScriptError", "TracerWarning",
-           "TracingCheckError", "save", "load", "LoadError", "_unwrap_optional"]
+__all__ = ["CompilationUnit", "ignore", "_overload", "_overload_method",
+           "ScriptFunction", "ScriptModule", "trace", "trace_module", "script", "script_method", "annotate",
+           "is_scripting", "Attribute", "isinstance", "is_tracing", "export", "unused", "interface", "Final",
+           "ScriptError", "TracerWarning", "TracingCheckError", "save", "load", "LoadError", "_unwrap_optional"]

@@ -79,7 +79,9 @@ class Tensor:
 
     @property
     def data(self) -> "Tensor":
-        return self
+        """The same memory as a tensor of its own (a trace sees it as a constant, as
+        PyTorch's does: reading ``.data`` leaves the recorded data flow)."""
+        return Tensor._wrap(self._a)
 
     @property
     def grad(self) -> None:
@@ -136,6 +138,9 @@ class Tensor:
     def __iter__(self) -> Iterator["Tensor"]:
         if self._a.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
+        from .ops.dispatch import state  # the tensor type is below the ops that trace
+        if state.tracer is not None:
+            state.tracer.warn_iteration(self)
         return iter(self.unbind(0))
 
     def __hash__(self) -> int:

@@ -43,15 +43,15 @@ import contextvars
 from typing import Callable, Dict, Iterator, Optional
 
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
-from minitorch_jit.ir.types import AnyType, ListType, OptionalType, TensorType, TupleType, Type, TypeVar
+from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value, is_call
+from minitorch_jit.ir.types import AnyType, DictType, ListType, OptionalType, TensorType, TupleType, Type, TypeVar
 
 from .effects import graph_has_effects
 
 
 def is_mutable_type(t: Type) -> bool:
     """Can a value of this type share memory with another value (or hold one that does)?"""
-    if isinstance(t, (TensorType, ListType, AnyType)):
+    if isinstance(t, (TensorType, ListType, DictType, AnyType)):
         return True
     if isinstance(t, TupleType):
         return any(is_mutable_type(e) for e in t.elems)
@@ -66,6 +66,8 @@ def _generic(t: Type) -> bool:
         return True
     if isinstance(t, (ListType, OptionalType)):
         return _generic(t.elem)
+    if isinstance(t, DictType):
+        return _generic(t.value)
     if isinstance(t, TupleType):
         return any(_generic(e) for e in t.elems)
     return False
@@ -139,7 +141,7 @@ class AliasDb:
             for o in node.outputs:
                 self._union(o, node.inputs[0])
             return
-        if kind == "prim::CallFunction":
+        if is_call(node):
             pure = not graph_has_effects(node.attrs[SUBGRAPH])
             for v in node.inputs:
                 for o in node.outputs:

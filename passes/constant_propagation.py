@@ -25,7 +25,8 @@ Result (``aten::mul`` of two constants is folded, the else block is inlined)::
       return (%4)
 
 (dead constants are left to dead code elimination). Loops whose trip count is a constant
-``<= 0`` or whose condition is a constant False are replaced by their initial values.
+``<= 0`` or whose condition is a constant False are replaced by their initial values; an If
+output that is the same constant on both branches is that constant.
 
 What is never folded (see :mod:`passes.alias_analysis` and :mod:`passes.effects`):
 
@@ -140,6 +141,23 @@ def _inline_taken_branch(node: Node) -> None:
     node.destroy()
 
 
+def _same_constant_outputs(node: Node, db: AliasDb) -> bool:
+    """An If output that is the same constant on both branches is that constant (``x == 1
+    and False`` is False whichever way it went)."""
+    changed = False
+    for o, r0, r1 in zip(node.outputs, node.blocks[0].returns, node.blocks[1].returns):
+        if o.uses and r0.is_constant and r1.is_constant and r0.type == r1.type and \
+                not isinstance(r0.type, TensorType) and type(r0.constant) is type(r1.constant) and \
+                r0.constant == r1.constant:
+            graph = node.graph
+            with graph.inserting_before(node):
+                c = graph.insert_constant(r0.constant, r0.type, source=node.source)
+            db.merged(c, o)
+            replace_value(o, c)
+            changed = True
+    return changed
+
+
 def _never_runs(node: Node) -> bool:
     trip, cond = node.inputs[0], node.inputs[1]
     return (trip.is_constant and trip.constant <= 0) or (cond.is_constant and cond.constant is False)
@@ -164,6 +182,8 @@ def _block(block: Block, db: AliasDb) -> bool:
         else:
             for b in node.blocks:
                 changed |= _block(b, db)
+            if node is not None and node.kind == "prim::If":
+                changed |= _same_constant_outputs(node, db)
             constants = _fold(node, db)
             if constants is not None:
                 _replace_with_constants(node, constants, db)

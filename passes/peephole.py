@@ -37,8 +37,15 @@ it rewrites (``RULES``):
 - number and boolean algebra: ``n + 0``, ``n - 0``, ``n * 1``, ``n * 0``, ``n // 1`` of
   ints, ``not not b``; an ``If`` output that is its condition (``b and True``), its negation,
   or the same value on both branches; unpacking a tuple or list just built;
+- lists and dicts just built that nothing writes into: ``len`` of them, and items at constant
+  indices or keys (a dict's keys must be distinct constants) are what they were built from.
 - ``isinstance`` that the input's type decides (``prim::isinstance`` of a value whose type,
   once specialized or inlined, is or is not one of the types) is a constant.
+- ``x == x`` / ``x != x`` of values equal to themselves (ints, bools, strings, lists of them),
+  ``int(n)`` of an int, and a ``prim::unchecked_cast`` to a type its input already has.
+- ``x is None`` (``is not``) of a value whose type cannot be None: what an ``Optional[Tensor]``
+  input specialized to a tensor makes of its tests (the branches then fold, and what follows
+  fuses).
 """
 from __future__ import annotations
 
@@ -49,7 +56,22 @@ import numpy as np
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import Graph, Node, Value
 from minitorch_jit.ir.registry import UNKNOWN
-from minitorch_jit.ir.types import BOOL, INT, ListType, TensorType, is_float, is_integral, isinstance_split
+from minitorch_jit.ir.types import (
+    BOOL,
+    INT,
+    BoolType,
+    DictType,
+    FloatType,
+    IntType,
+    ListType,
+    NoneType,
+    StrType,
+    TensorType,
+    TupleType,
+    is_float,
+    is_integral,
+    isinstance_split,
+)
 
 from .alias_analysis import AliasDb, alias_db, keeps_alias_db
 from .effects import may_raise, require_ops
@@ -279,9 +301,29 @@ def _len(node: Node, db: AliasDb) -> Optional[List[Value]]:
             return _constant(node, t.sizes[0])
         return None
     built = _produced_by(x, "prim::ListConstruct")
-    if built is not None and not db.is_mutated(x):
+    if built is not None and (not db.is_mutated(x) or _fixed_list(x)):
         return _constant(node, len(built.inputs))
+    keys = _dict_keys(x, db)
+    if keys is not None:
+        return _constant(node, len(keys))
+    sizes = _produced_by(x, "aten::size")  # len(t.size()) is t's rank
+    if sizes is not None and len(sizes.inputs) == 1 and not db.is_mutated(x):
+        t = _tensor(sizes.inputs[0])
+        if t is not None and t.sizes is not None:
+            return _constant(node, len(t.sizes))
     return None
+
+
+def _dict_keys(d: Value, db: AliasDb) -> Optional[List[Any]]:
+    """The keys of a dict just built that nothing writes into, when they are distinct
+    constants (``{0: a, x: b}`` may have one key or two: not known)."""
+    built = _produced_by(d, "prim::DictConstruct")
+    if built is None or db.is_mutated(d):
+        return None
+    keys = [_const(k) for k in built.inputs[0::2]]
+    if any(k is UNKNOWN or not isinstance(k, (str, int, float)) for k in keys) or len(set(keys)) != len(keys):
+        return None
+    return keys
 
 
 # -- numbers and booleans ---------------------------------------------------------------------
@@ -309,6 +351,19 @@ def _int_algebra(node: Node, db: AliasDb) -> Optional[List[Value]]:
 def _double_not(node: Node, db: AliasDb) -> Optional[List[Value]]:
     inner = _produced_by(node.inputs[0], "aten::__not__")
     return [inner.inputs[0]] if inner is not None else None
+
+
+_NEVER_NONE = (TensorType, IntType, FloatType, BoolType, StrType, ListType, TupleType)
+
+
+def _none_test(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``x is None`` of a value whose type cannot be None (an ``Optional[Tensor]`` input
+    specialized to a tensor) is False, ``x is not None`` True."""
+    a, b = node.inputs
+    other = a if isinstance(b.type, NoneType) else b if isinstance(a.type, NoneType) else None
+    if other is None or not isinstance(other.type, _NEVER_NONE):
+        return None
+    return _constant(node, node.kind == "aten::__isnot__")
 
 
 def _defined_outside(v: Value, node: Node) -> bool:
@@ -351,12 +406,37 @@ def _unpack_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
 
 
 def _getitem_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
-    """``[a, b, c][1]`` is ``b`` (a list nothing writes into, a constant index in range)."""
+    """``[a, b, c][1]`` is ``b`` (a list nothing writes into, a constant index in range);
+    ``{0: a, 1: b}[1]`` is ``b`` (a dict nothing writes into, distinct constant keys, one of
+    them the key looked up: a missing key raises, so it stays)."""
     xs, i = node.inputs[0], _const(node.inputs[1]) if len(node.inputs) > 1 else UNKNOWN
+    keys = _dict_keys(xs, db) if isinstance(xs.type, DictType) else None
+    if keys is not None:
+        return [xs.node.inputs[2 * keys.index(i) + 1]] if i is not UNKNOWN and i in keys else None
     built = _produced_by(xs, "prim::ListConstruct")
-    if built is None or db.is_mutated(xs) or type(i) is not int or not -len(built.inputs) <= i < len(built.inputs):
+    if built is None or (db.is_mutated(xs) and not _fixed_list(xs)) or type(i) is not int or \
+            not -len(built.inputs) <= i < len(built.inputs):
         return None
     return [built.inputs[i]]
+
+
+def _fixed_list(xs: Value) -> bool:
+    """Whether nothing can change which items the list ``xs`` (just built) holds: every use
+    reads it through an op that neither writes it nor returns an alias of it (or returns it
+    from the graph). The alias db cannot tell: it keeps a list in one set with its items, so
+    appending to another list that holds the same tensor counts as writing this one."""
+    for use in xs.uses:
+        user = use.user
+        if user.kind == "prim::Return" and user.owning_block is user.graph.block:
+            continue
+        op = registry.node_op(user)
+        if op is None:
+            return False
+        args = list(op.schema.arguments)
+        formal = args[min(use.offset, len(args) - 1)] if args else None
+        if formal is None or formal.mutates or formal.alias is not None:
+            return False
+    return True
 
 
 def _tuple_index_built(node: Node, db: AliasDb) -> Optional[List[Value]]:
@@ -372,6 +452,33 @@ def _arithmetic(node: Node, db: AliasDb) -> Optional[List[Value]]:
     if op is None:
         return None
     return _int_algebra(node, db) if op.schema.overload == "num" else _arith_identity(node, db)
+
+
+def _same_operand(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``x == x`` is True and ``x != x`` False when ``x`` equals itself: ints, bools, strings
+    and lists of them (not floats: NaN; not tensors: the result is a tensor)."""
+    a, b = node.inputs
+    if a is not b or not _equals_itself(a.type):
+        return None
+    return _constant(node, node.kind == "aten::eq")
+
+
+def _equals_itself(t: Any) -> bool:
+    if isinstance(t, ListType):
+        return _equals_itself(t.elem)
+    return t in (INT, BOOL) or str(t) == "str"
+
+
+def _int_of_int(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """``int(n)`` of an int is ``n``."""
+    return [node.inputs[0]] if len(node.inputs) == 1 and node.inputs[0].type == INT else None
+
+
+def _unchecked_cast(node: Node, db: AliasDb) -> Optional[List[Value]]:
+    """A cast to a type its input already has (``Optional[T]`` refined where the input is
+    known to be a ``T``: after inlining a call that took an Optional) is its input."""
+    v = node.inputs[0]
+    return [v] if v.type.is_subtype_of(node.outputs[0].type) else None
 
 
 def _size_query(node: Node, db: AliasDb) -> Optional[List[Value]]:
@@ -398,9 +505,12 @@ RULES: Dict[str, Rule] = {
     "aten::add": _arithmetic, "aten::sub": _arithmetic, "aten::mul": _arithmetic, "aten::div": _arithmetic,
     "aten::floor_divide": _arithmetic, "aten::neg": _double_neg, "aten::__not__": _double_not,
     "aten::dim": _dim, "aten::size": _size_query, "aten::numel": _numel,
+    "aten::__is__": _none_test, "aten::__isnot__": _none_test,
     "prim::If": _if_outputs, "prim::TupleUnpack": _unpack_built, "prim::ListUnpack": _unpack_built,
     "prim::TupleIndex": _tuple_index_built, "aten::len": _len, "aten::__getitem__": _getitem_built,
     "prim::isinstance": _isinstance_known,
+    "aten::eq": _same_operand, "aten::ne": _same_operand, "aten::Int": _int_of_int,
+    "prim::unchecked_cast": _unchecked_cast,
 }
 
 

@@ -31,11 +31,15 @@ from .alias_analysis import invalidate, marked_keeps_alias_db, sharing
 from .common_subexpression_elimination import common_subexpression_elimination
 from .constant_propagation import constant_propagation
 from .dead_code_elimination import dead_code_elimination
+from .decomposition import decomposition
 from .fusion import fuse
 from .inlining import inlining
 from .loop_unrolling import loop_unrolling
 from .peephole import peephole
+from .remove_mutation import remove_mutation
 from .shape_propagation import shape_propagation
+from .tuple_lowering import tuple_lowering
+from .value_refinement import value_refinement
 
 Pass = Callable[[Graph], bool]
 # Adds facts to an optimized graph that only it shows are worth having; returns whether it did
@@ -47,12 +51,16 @@ OPTIMIZATIONS: List[Tuple[str, Pass]] = [
     ("shape_propagation", shape_propagation),
     ("inlining", inlining),
     ("constant_propagation", constant_propagation),
+    ("value_refinement", value_refinement),
     ("peephole", peephole),
+    ("tuple_lowering", tuple_lowering),
     ("loop_unrolling", loop_unrolling),
     ("common_subexpression_elimination", common_subexpression_elimination),
     ("dead_code_elimination", dead_code_elimination),
 ]
 LOWERINGS: List[Tuple[str, Pass]] = [
+    ("remove_mutation", remove_mutation),
+    ("decomposition", decomposition),
     ("fusion", fuse),
 ]
 

@@ -31,7 +31,7 @@ from typing import Dict, Iterator, List, Optional
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
 from minitorch_jit.ir.schema import substitute
-from minitorch_jit.ir.types import ListType, NoneType, OptionalType, TensorType, TupleType, Type, unify
+from minitorch_jit.ir.types import DictType, ListType, NoneType, OptionalType, TensorType, TupleType, Type, unify
 
 from .effects import require_ops
 
@@ -42,7 +42,12 @@ def refine(old: Type, new: Type) -> Type:
     if isinstance(old, TensorType) and isinstance(new, TensorType):
         return new
     if isinstance(old, ListType) and isinstance(new, ListType):
-        return ListType(refine(old.elem, new.elem))
+        # a list is mutable: its elements may be refined (tensors), never narrowed (int? to None)
+        elems = ListType(refine(old.elem, new.elem))
+        return elems if elems.is_subtype_of(old) else old
+    if isinstance(old, DictType) and isinstance(new, DictType):
+        values = DictType(old.key, refine(old.value, new.value))
+        return values if values.is_subtype_of(old) else old
     if isinstance(old, TupleType) and isinstance(new, TupleType) and len(old.elems) == len(new.elems):
         return TupleType([refine(a, b) for a, b in zip(old.elems, new.elems)])
     if isinstance(old, OptionalType) and isinstance(new, OptionalType):

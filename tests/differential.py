@@ -35,6 +35,8 @@ def _copy(v: Any, memo: Dict[int, Any]) -> Any:
         return memo[id(v)]
     if isinstance(v, (list, tuple)):
         return type(v)(_copy(x, memo) for x in v)
+    if isinstance(v, dict):
+        return {k: _copy(x, memo) for k, x in v.items()}
     return v
 
 
@@ -49,6 +51,8 @@ def _plain(v: Any) -> Any:
         return v._a
     if isinstance(v, (list, tuple)):
         return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
     return v
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.codegen.launch import compile_group
 from minitorch_jit.ir import Graph, parse_graph, print_graph, verify
-from minitorch_jit.ir.types import BoolType, FloatType, IntType, ListType, TensorType, Type
+from minitorch_jit.ir.types import BoolType, FloatType, IntType, ListType, TensorType, TupleType, Type
 
 Pass = Callable[[Graph], bool]
 
@@ -75,6 +75,8 @@ def random_value(t: Type, rng: np.random.Generator, unknown_size: int = 3) -> An
         return float(rng.standard_normal())
     if isinstance(t, ListType) and isinstance(t.elem, IntType):
         return [int(rng.integers(1, 4)) for _ in range(2)]
+    if isinstance(t, TupleType):
+        return tuple(random_value(e, rng, unknown_size) for e in t.elems)
     raise TypeError(f"no random values of type {t}")
 
 
@@ -90,6 +92,11 @@ def assert_same(a: Any, b: Any, what: str = "result", rtol: Optional[Dict[str, f
         assert type(a) is type(b) and len(a) == len(b), f"{what}: {a!r} vs {b!r}"
         for i, (x, y) in enumerate(zip(a, b)):
             assert_same(x, y, f"{what}[{i}]", rtol, atol)
+        return
+    if isinstance(a, dict):
+        assert type(b) is dict and list(a) == list(b), f"{what}: {a!r} vs {b!r}"  # same keys, same order
+        for k in a:
+            assert_same(a[k], b[k], f"{what}[{k!r}]", rtol, atol)
         return
     if isinstance(a, np.ndarray):
         assert isinstance(b, np.ndarray), f"{what}: array vs {type(b).__name__}"

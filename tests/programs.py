@@ -14,12 +14,13 @@ from saved_models import real_scripted_function, real_scripted_module
 
 import minitorch_jit as torch
 from minitorch_jit.bench.programs.lenet import LeNet
-from minitorch_jit.bench.programs.lstm_cell import lstm_cell, lstm_inputs, lstm_pointwise
+from minitorch_jit.bench.programs.lstm_cell import lstm_cell, lstm_cell_hidden, lstm_inputs, lstm_pointwise
 from minitorch_jit.bench.programs.mlp import mlp
 from minitorch_jit.bench.programs.normalization import layer_norm, softmax
 from minitorch_jit.bench.programs.peephole import dumb_function
 from minitorch_jit.bench.programs.pointwise import gelu, square5
 from minitorch_jit.bench.programs.ratio_iou import ratio_iou
+from minitorch_jit.bench.programs.resnet import BasicBlock, ResNet18
 from minitorch_jit.bench.programs.rnn_module import RNN
 from minitorch_jit.bench.programs.script_vs_trace import my_function
 from minitorch_jit.bench.programs.uniformity_loss import lunif, lunif2
@@ -192,6 +193,8 @@ PROGRAMS: List[Program] = [
     Program("layer_norm scripted", _scripted(layer_norm),
             lambda: [(torch.randn(4, 6), torch.randn(6), torch.randn(6)),
                      (torch.randn(2, 3), torch.randn(3), torch.randn(3), 0.1)], layer_norm),
+    Program("lstm_cell_hidden scripted", _scripted(lstm_cell_hidden),
+            lambda: [(lambda x, h, c, *w: (x, (h, c), *w))(*lstm_inputs(3, 4, 5))], lstm_cell_hidden),
     Program("lstm_cell scripted", _scripted(lstm_cell), lambda: [lstm_inputs(3, 4, 5), lstm_inputs(1, 2, 3)],
             lstm_cell),
     Program("lstm_pointwise scripted", _scripted(lstm_pointwise),
@@ -206,6 +209,12 @@ PROGRAMS: List[Program] = [
     Program("mlp scripted", _module(mlp), lambda: [(torch.randn(8, 8),), (torch.randn(1, 8),)], mlp),
     Program("LeNet", _module(LeNet, torch.randn(2, 1, 28, 28)), lambda: [(torch.randn(3, 1, 28, 28),)], LeNet),
     Program("LeNet scripted", _module(LeNet), lambda: [(torch.randn(3, 1, 28, 28),)], LeNet),
+    Program("resnet BasicBlock scripted", _module(lambda: BasicBlock(4, 4)), lambda: [(torch.randn(2, 4, 6, 6),)],
+            BasicBlock, fused_atol=1e-6),
+    Program("ResNet18", _module(lambda: ResNet18(10, width=4), torch.randn(1, 3, 32, 32)),
+            lambda: [(torch.randn(2, 3, 32, 32),)], ResNet18, fused_atol=1e-5),
+    Program("ResNet18 scripted", _module(lambda: ResNet18(10, width=4)), lambda: [(torch.randn(1, 3, 32, 32),)],
+            ResNet18, fused_atol=1e-5),
     Program("RNN script module", _rnn, lambda: [(torch.randn(12, 2, 3), torch.zeros(2, 6))], RNN, fused_atol=1e-6),
     Program("saved_models scripted function", real_scripted_function,
             lambda: [(torch.randn(3),), (torch.randn(2, 2), 5, 3.0), (-torch.ones(4), 0)]),

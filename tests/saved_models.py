@@ -159,7 +159,7 @@ def tiny_mlp() -> ScriptModule:
 
 def save_bytes(obj) -> bytes:
     buf = io.BytesIO()
-    torch.save(obj, buf)
+    torch.jit.save(obj, buf)
     return buf.getvalue()
 
 

@@ -30,6 +30,10 @@ def same(got, expected, path="result"):
         assert len(got) == len(expected), f"{path}: length {len(got)} != {len(expected)}"
         for i, (g, e) in enumerate(zip(got, expected)):
             same(g, e, f"{path}[{i}]")
+    elif isinstance(expected, dict):
+        assert list(got) == list(expected), f"{path}: keys {list(got)} != {list(expected)}"  # in order
+        for k in expected:
+            same(got[k], expected[k], f"{path}[{k!r}]")
     elif isinstance(expected, float) and np.isnan(expected):
         assert np.isnan(got), path
     else:

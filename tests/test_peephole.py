@@ -436,3 +436,23 @@ def test_isinstance_that_only_the_value_decides_stays():
           %3 : (bool, bool) = prim::TupleConstruct(%1, %2)
           return (%3)
         """, changed=False, inputs=[[1, 2], "a"])
+
+
+def test_items_and_length_of_a_list_no_op_writes_fold_though_its_items_are_in_written_lists():
+    """The alias db keeps a list in one set with its items: appending %x to another list
+    counts as writing %l. No use of %l itself writes or aliases it, so its length and items
+    are still known."""
+    check_pass(peephole, """
+        graph(%x : Tensor, %y : Tensor):
+          %l : Tensor[] = prim::ListConstruct(%x, %y)
+          %other : Tensor[] = prim::ListConstruct(%x)
+          = aten::append(%other, %x)
+          %n : int = aten::len(%l)
+          %i : int = prim::Constant[value=-1]()
+          %z : Tensor = aten::__getitem__(%l, %i)
+          %r : (int, Tensor, Tensor[]) = prim::TupleConstruct(%n, %z, %other)
+          return (%r)
+        """, checks="""
+          CHECK: prim::Constant[value=2]()
+          CHECK: prim::TupleConstruct(%n, %y, %other)
+        """, values=False)

@@ -2,6 +2,7 @@
 ``min``/``max``/``round``/``int``/``float`` and friends), scripted, against what Python
 itself computes: every overload whose arguments are plain values is called with values that
 reach it. The functions are generated into a file, since the scripter reads source."""
+import copy
 import itertools
 
 import pytest
@@ -32,6 +33,10 @@ REFUSED = {
     ("math", "pow", ("float", "float")): (lambda a, b: a == 0 and b < 0, ZeroDivisionError,
                                           "0.0 cannot be raised to a negative power"),
 }
+# TorchScript's errors for a missing element are RuntimeErrors (Python's are ValueErrors)
+for _t in ("int", "float", "bool", "str"):
+    REFUSED[("list", "index", (f"{_t}[]", _t))] = (lambda a, v: v not in a, RuntimeError, "is not in list")
+    REFUSED[("list", "remove", (f"{_t}[]", _t))] = (lambda a, v: v not in a, RuntimeError, "x not in list")
 
 
 def _calls():
@@ -55,6 +60,8 @@ def _load(tmp_path, calls):
         args = ", ".join(f"a{k}" for k in range(len(types)))
         if name == "__contains__":
             expr = "a1 in a0"
+        elif name == "__getitem__":
+            expr = "a0[a1]" if len(types) == 2 else "a0[::-1]"
         elif name in UNARY:
             expr = f"{UNARY[name]}a0"
         elif name in BINARY:
@@ -78,7 +85,7 @@ def test_every_python_value_op_scripts_like_python(tmp_path):
                     scripted(*args)
                 continue
             try:
-                expected = fn(*args)
+                expected = fn(*copy.deepcopy(args))  # list methods may mutate the samples
             except Exception as e:  # Python refuses these values: the scripted function refuses them too
                 with pytest.raises(type(e)):
                     scripted(*args)

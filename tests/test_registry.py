@@ -265,6 +265,8 @@ def _sample_calls():
         lambda: F.embedding(i, torch.ones(6, 3)), lambda: F.embedding(torch.tensor(2), torch.ones(6, 3, dtype=torch.float64)),
         lambda: F.dropout(x, 0.5), lambda: F.dropout(x, 0.5, False),
         lambda: F.prelu(img, torch.ones(3)), lambda: F.prelu(x, torch.full((1,), 0.25)),
+        lambda: F.threshold(x, 0.5, -1.0), lambda: F.threshold(i, 2, 0, True),
+        lambda: torch.diag(x[0, 0]), lambda: torch.diag(x[0], 1), lambda: torch.diag(i, -1),
         lambda: F.batch_norm(img, torch.zeros(3), torch.ones(3), training=True),
         lambda: F.batch_norm(x, torch.zeros(3), torch.ones(3), torch.ones(3), torch.zeros(3)),
         lambda: F.instance_norm(img), lambda: F.instance_norm(x.double(), use_input_stats=False,
@@ -299,7 +301,7 @@ def _sample_calls():
         lambda: F.cross_entropy(x[0].t(), torch.tensor([0, 1, 2, 0])), lambda: F.cross_entropy(x, i[:, :1].expand(2, 4) % 3),
         lambda: F.cross_entropy(x[0], torch.softmax(x[0], 1), reduction="none"),
         lambda: F.cross_entropy(x[0].t(), torch.tensor([0, 1, 2, 0]), label_smoothing=0.1, reduction="sum"),
-        lambda: x.any(), lambda: x.std(1, correction=2),
+        lambda: x.any(), lambda: x.std(1, correction=2), lambda: x.T,
         lambda: x.clone().clamp_(0, 1), lambda: x.clone().clamp_(min=torch.zeros(4)),
         # conversions to Python
         lambda: s.item(), lambda: torch.tensor([True]).item(), lambda: int(i[0, 1]), lambda: float(x[0, 0, 0]),

@@ -1,6 +1,7 @@
 """Every construct outside the script language, and every type error, is a ScriptError raised
 when the function is scripted, naming the file, line and column, showing the source line
 with a caret under the offending construct, and saying what is wrong (and the fix)."""
+import functools
 import inspect
 from typing import List, Optional, Tuple
 
@@ -127,26 +128,20 @@ async def uses_async(x):
     return x
 
 
-def passthrough(f):
-    return f
+def wrapping(f):
+    @functools.wraps(f)
+    def wrapper(*args):
+        return f(*args)
+    return wrapper
 
 
-@passthrough
+@wrapping
 def uses_decorator(x):
     return x
 
 
 def uses_set_comprehension(xs: List[int]):
     return len({v for v in xs})
-
-
-def uses_dict_comprehension(xs: List[int]):
-    return len({v: v for v in xs})
-
-
-def uses_dict(x):
-    d = {"a": x}
-    return x
 
 
 def uses_generator(xs: List[int]):
@@ -191,12 +186,10 @@ SYNTAX = [
     (uses_starred_call, "`*args` in calls is not supported", "max(«*xs»)", None),
     (uses_walrus, "the walrus operator := is not supported", "(«n := x.sum()»)", None),
     (uses_match, "match statements are not supported", "«match n:»", "if/elif"),
-    (uses_decorator, "decorator @passthrough is not supported", "@«passthrough»", "only @script"),
+    (uses_decorator, "decorator @wrapping replaced the function by a wrapper", "@«wrapping»", "the function it wraps"),
     (uses_set_comprehension, "set comprehensions are not supported", "len(«{v for v in xs}»)", None),
-    (uses_dict_comprehension, "dict comprehensions are not supported", "len(«{v: v for v in xs}»)", None),
-    (uses_dict, "dict literals are not supported", 'd = «{"a": x}»', None),
     (uses_generator, "generator expressions are not supported", "max«(v for v in xs)»", "list comprehension"),
-    (uses_del, "del statements are not supported", "«del y»", None),
+    (uses_del, "`del` of a variable is not supported", "«del y»", None),
     (uses_import, "import statements are not supported", "«import os»", None),
     (uses_for_else, "for/else is not supported", "«return 1»", "flag"),
     (uses_two_fors, "list comprehensions with more than one `for` are not supported", "for «b in range(a) if b > 1»]",
@@ -328,7 +321,7 @@ def bad_op_arguments(x):
     return torch.tanh(x, 1)
 
 
-def tuple_index_not_constant(t: Tuple[int, int], i: int):
+def tuple_index_not_constant(t: Tuple[int, float], i: int):
     return t[i]
 
 
@@ -412,18 +405,19 @@ TYPE_ERRORS = [
     (wrong_arity, "callee() takes 2 positional arguments but 3 were given", "return «callee(x, 1, 2)»", None),
     (script_callee_keyword, "scripted_callee() got an unexpected keyword argument 'm'", "scripted_callee(x, m=«2»)",
      None),
-    (wrong_type, "callee() expected a value of type int for argument 'n' but got Tensor", "callee(x, «x»)", None),
+    (wrong_type, "callee(): Expected a value of type 'int' for argument 'n' but instead found type 'Tensor'", "callee(x, «x»)", None),
     (different_returns, "return statements return values of different types: Tensor and int", "«return 1»", None),
     (undefined_on_a_path, "'y' is not defined in the else branch", "return «y»", "on every path"),
     (loop_type_change, "Variable 'x' previously had type int but is now being assigned to a value of type float",
      "«x» = x + 0.5", "same type"),
     (none_then_tensor, "Variable 'h' previously had type None but is now being assigned to a value of type Tensor",
      "«h» = x", "h: Optional[Tensor] = None"),
-    (bad_return_annotation, "is annotated to return int but returns a value of type Tensor", "«return x»", None),
-    (bad_variable_annotation, "expected a value of type int, got Tensor", "n: int = «x»", None),
+    (bad_return_annotation, "Return value was annotated as having type int but is actually of type Tensor",
+     "«return x»", None),
+    (bad_variable_annotation, "Variable 'n' is annotated with type int but is being assigned to a value of type Tensor", "n: int = «x»", None),
     (optional_without_refinement, "unsupported operand types for +: Optional[Tensor] and int", "return «x + 1»",
      "is not None"),
-    (unknown_name, "undefined name 'undefined_thing'", "x + «undefined_thing»", None),
+    (unknown_name, "undefined value undefined_thing", "x + «undefined_thing»", None),
     (unknown_tensor_method, "Tensor has no attribute or method 'frobnicate'", "«x.frobnicate»()", None),
     (unknown_torch_function, "module 'torch' has no attribute 'frobnicate'", "«torch.frobnicate»(x)", None),
     (calls_open, "Python builtin open() is not supported in script functions", "«open(path)»", None),
@@ -431,10 +425,10 @@ TYPE_ERRORS = [
     (bad_op_arguments, "torch.tanh(): takes 1 positional arguments but 2 were given", "«torch.tanh(x, 1)»", None),
     (tuple_index_not_constant, "tuple indices must be constant ints", "t[«i»]", None),
     (break_in_unrolled, "break is not supported in a loop over a tuple", "«break»\n", "a list or a range"),
-    (recursive, "calls itself: recursion is not supported", "«recursive(n - 1)»", "a loop"),
+    (recursive, "is called recursively involving itself: recursion is not supported", "«recursive(n - 1)»", "a loop"),
     (used_before_assignment, "local variable 'z' is used before it is assigned", "y = «z» + x", "assign 'z'"),
     (captures_tensor, "'GLOBAL_TENSOR' is a Tensor from outside the function", "«GLOBAL_TENSOR»", "argument"),
-    (bad_annotation, "unsupported type annotation `dict`", "x: «dict»", "annotate with"),
+    (bad_annotation, "Attempted to use Dict without contained types", "x: «dict»", "Dict[str, Tensor]"),
     (chained_tensors, "chained comparisons of int and Tensor are not supported", "«0 < x» < 1", "`and`"),
     (and_of_tensors, "`and`, `or` and `not` need bool operands in script functions, got Tensor", "(«x > 0») and",
      "bool(...)"),
@@ -476,10 +470,10 @@ def test_errors_in_a_callee_say_where_it_was_called_from():
     with pytest.raises(ScriptError) as info:
         torch.script(calls_bad_helper)
     e = info.value
-    assert "undefined name 'undefined_thing'" in e.msg
+    assert "undefined value undefined_thing" in e.msg
     assert e.lineno == inspect.getsourcelines(unknown_name)[1] + 1
     text = str(e)
-    assert "in unknown_name, called from here:" in text
+    assert "'unknown_name' is being compiled since it was called from 'calls_bad_helper'" in text
     assert "    return unknown_name(x) * 2" in text
 
 

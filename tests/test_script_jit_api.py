@@ -102,8 +102,10 @@ def test_a_module_with_only_exported_methods_scripts():
     same(s.twice(x), m.twice(x))
     with pytest.raises(RuntimeError, match="no compiled forward"):
         s(x)
-    with pytest.raises(TypeError, match=r"no forward method \(nor @torch.jit.export method\)"):
-        torch.jit.script(nn.Module())
+    empty = torch.jit.script(nn.Module())  # as in PyTorch: a module with no method to compile scripts
+    assert repr(empty) == "RecursiveScriptModule(original_name=Module)"
+    with pytest.raises(RuntimeError, match="no compiled forward"):
+        empty(x)
 
 
 def test_exported_methods_are_saved_and_loaded(tmp_path):
@@ -234,7 +236,7 @@ def test_is_tracing_is_true_while_a_trace_records_and_false_otherwise():
     x = inputs(4, n=1)[0]
     assert is_tracing() is False
     same(f(x), x + 1.0)
-    traced = torch.jit.trace(f, (x,))
+    traced = torch.jit.trace(f, (x,), check_trace=False)  # (the check would run f twice more)
     assert seen == [False, True]
     assert is_tracing() is False
     same(traced(x), x * 3.0)  # the trace recorded the branch taken while tracing

@@ -201,10 +201,13 @@ def test_the_seeds_lstm_cell_as_a_script_method():
     gates = F.linear(x, cell.w_ih, cell.b_ih) + F.linear(hx, cell.w_hh, cell.b_hh)
     i, f, g, o = gates.chunk(4, 1)
     cy_ref = F.sigmoid(f) * cx + F.sigmoid(i) * F.tanh(g)
-    same(cy, cy_ref)
-    same(hy, F.sigmoid(o) * F.tanh(cy_ref))
-    assert_same_with_and_without_passes(cell, x, (hx, cx))
-    assert_same_with_and_without_passes(cell, *random_like([x], 0), tuple(random_like([hx, cx], 1)))
+    # the (hx, cx) tuple is specialized, so the pointwise tail runs fused: within the fused
+    # transcendentals' accuracy
+    np.testing.assert_allclose(cy.numpy(), cy_ref.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(hy.numpy(), (F.sigmoid(o) * F.tanh(cy_ref)).numpy(), rtol=1e-6, atol=1e-6)
+    assert any(n.kind == "prim::FusionGroup" for n in cell.graph_for(x, (hx, cx)).nodes)
+    assert_same_with_and_without_passes(cell, x, (hx, cx), fused_atol=1e-6)
+    assert_same_with_and_without_passes(cell, *random_like([x], 0), tuple(random_like([hx, cx], 1)), fused_atol=1e-6)
 
 
 class Wrapper(torch.jit.ScriptModule):
@@ -276,7 +279,7 @@ def test_tracing_a_module_with_a_scripted_submodule_keeps_its_control_flow():
     m = Outer()
     x = torch.ones(1, 2)
     traced = torch.jit.trace(m, x)
-    assert "prim::CallFunction" in kinds(traced.graph)
+    assert "prim::CallMethod" in kinds(traced.graph)  # (the scripted submodule's forward, called)
     for sign in (1.0, -1.0):
         big = torch.full((3, 2), 50.0 * sign)
         same(traced(big), m(big))

@@ -72,7 +72,7 @@ CHILD = textwrap.dedent("""
     cases = json.load(open("cases.json"))
     report, arrays = {}, {}
     for name, n_inputs in cases.items():
-        obj = torch.load(name + ".mtj")
+        obj = torch.jit.load(name + ".mtj")
         report[name] = {"graph": str(obj.graph), "code": obj.code, "repr": repr(obj),
                         "state_dict": list(obj.state_dict()) if isinstance(obj, torch.nn.Module) else [],
                         "parameters": len(list(obj.parameters())) if isinstance(obj, torch.nn.Module) else 0}
@@ -142,7 +142,7 @@ def test_round_trip_in_a_fresh_process_is_exact(tmp_path):
 
 def test_loaded_module_keeps_structure_sharing_and_state():
     net = scripted_module()
-    loaded = torch.load(io.BytesIO(save_bytes(net)))
+    loaded = torch.jit.load(io.BytesIO(save_bytes(net)))
     assert loaded.fc is loaded.fc_again and loaded.unused is None
     assert loaded.steps == 3 and loaded.original_name == "Net"
     assert [k for k, _ in loaded.named_buffers()] == ["scale", "scratch"]
@@ -165,7 +165,7 @@ def test_tied_weights_stay_tied_and_flags_survive():
     m[0].train(False)
     traced = torch.trace(m, torch.randn(2, 4))
     traced._modules["0"].weight.requires_grad_(False)
-    loaded = torch.load(io.BytesIO(save_bytes(traced)))
+    loaded = torch.jit.load(io.BytesIO(save_bytes(traced)))
     assert loaded._modules["1"].weight is loaded._modules["0"].weight
     assert isinstance(loaded._modules["0"].weight, nn.Parameter) and not loaded._modules["0"].weight.requires_grad
     assert len(list(loaded.parameters())) == len(list(traced.parameters())) == 3
@@ -176,7 +176,7 @@ def test_tied_weights_stay_tied_and_flags_survive():
 def test_save_is_deterministic_and_accepts_file_objects(tmp_path):
     fn = traced_function()
     fn.save(tmp_path / "a.mtj")
-    torch.save(fn, str(tmp_path / "b.mtj"))
+    torch.jit.save(fn, str(tmp_path / "b.mtj"))
     a, b = (tmp_path / "a.mtj").read_bytes(), (tmp_path / "b.mtj").read_bytes()
     assert members(a) == {k.replace("b/", "a/", 1): v for k, v in members(b).items()}
     assert (tmp_path / "a.mtj").read_bytes() == a  # nothing else written beside it
@@ -216,13 +216,13 @@ def test_tensor_constants_are_stored_as_arrays():
 ])
 def test_saving_something_not_compiled_is_a_type_error(tmp_path, obj, words):
     with pytest.raises(TypeError, match=words):
-        torch.save(obj, tmp_path / "x.mtj")
+        torch.jit.save(obj, tmp_path / "x.mtj")
     assert os.listdir(tmp_path) == []
 
 
 def test_saving_a_method_asks_for_its_module():
     with pytest.raises(TypeError, match="forward is a method of a module: save the module that owns it"):
-        torch.save(traced_mlp()._methods["forward"], io.BytesIO())
+        torch.jit.save(traced_mlp()._methods["forward"], io.BytesIO())
 
 
 def test_a_default_that_cannot_be_saved_is_a_type_error():
@@ -443,13 +443,13 @@ BAD = {
 def test_bad_archives_raise_load_error_saying_what_is_wrong(case):
     data, words = BAD[case]
     with pytest.raises(torch.LoadError, match=words):
-        torch.load(io.BytesIO(data))
+        torch.jit.load(io.BytesIO(data))
 
 
 def test_a_text_member_larger_than_the_limit_is_refused(monkeypatch):
     monkeypatch.setattr(archive, "MAX_TEXT_BYTES", 100)
     with pytest.raises(torch.LoadError, match="manifest.json is [0-9]+ bytes, more than the 100 a text member may"):
-        torch.load(io.BytesIO(MLP))
+        torch.jit.load(io.BytesIO(MLP))
 
 
 def test_load_error_is_one_documented_type():
@@ -461,9 +461,9 @@ def test_bad_archive_from_a_path_names_the_problem(tmp_path):
     path = tmp_path / "m.mtj"
     path.write_bytes(BAD["altered member"][0])
     with pytest.raises(torch.LoadError, match="does not match its checksum"):
-        torch.load(path)
+        torch.jit.load(path)
     with pytest.raises(FileNotFoundError):
-        torch.load(tmp_path / "missing.mtj")
+        torch.jit.load(tmp_path / "missing.mtj")
 
 
 def test_npy_decoding_accepts_what_numpy_writes():
@@ -497,7 +497,7 @@ def test_graph_text_is_never_evaluated(tmp_path, case):
     old, new = INJECTIONS[case](_payload(marker))
     data = edited(SCRIPTED, "code/f.graph", lambda b: b.replace(old, new))
     assert data != SCRIPTED
-    loaded = torch.load(io.BytesIO(data))
+    loaded = torch.jit.load(io.BytesIO(data))
     assert "__import__" in loaded.code  # the payload reached the generated code, as data
     x = torch.tensor([1.0, -2.0])
     out = loaded(x)

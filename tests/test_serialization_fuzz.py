@@ -278,7 +278,7 @@ def _check_well_formed(obj, inputs):
     for _, fn in _compiled(obj):
         verify(fn.graph)
         assert fn.code.startswith("def ")
-    again = torch.load(io.BytesIO(save_bytes(obj)))
+    again = torch.jit.load(io.BytesIO(save_bytes(obj)))
     assert _fingerprint(again) == _fingerprint(obj)
     signal.setitimer(signal.ITIMER_REAL, CALL_SECONDS)
     try:
@@ -293,7 +293,7 @@ def test_mutated_archives_load_correctly_or_raise_load_error(base, kind):
     build, inputs = BASES[base]
     original = build()
     data = save_bytes(original)
-    expected = (_fingerprint(torch.load(io.BytesIO(data))), _outputs(original, inputs))
+    expected = (_fingerprint(torch.jit.load(io.BytesIO(data))), _outputs(original, inputs))
     mutators = RAW + [_manifest_edit] if kind == "raw" else [_sealed, _sealed, _sealed, _attack]
     outcomes = {"LoadError": 0, "loaded": 0}
     previous = signal.signal(signal.SIGALRM, _alarm)
@@ -303,7 +303,7 @@ def test_mutated_archives_load_correctly_or_raise_load_error(base, kind):
             what, mutated = rng.choice(mutators)(rng, data)
             signal.alarm(20)
             try:
-                loaded = torch.load(io.BytesIO(mutated))
+                loaded = torch.jit.load(io.BytesIO(mutated))
                 if kind == "raw":
                     assert (_fingerprint(loaded), _outputs(loaded, inputs)) == expected, "a different object"
                 else:

@@ -33,7 +33,7 @@ def _json(change):
 
 
 def load(data):
-    return torch.load(io.BytesIO(data))
+    return torch.jit.load(io.BytesIO(data))
 
 
 # -- item 2: format strings --------------------------------------------------------------------------

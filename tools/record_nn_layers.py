@@ -111,6 +111,20 @@ CASES = {
     "lstm_unbatched": ("nn.LSTM(3, 4, bias=False)", [(6, 3)], "eval", 1, 1.0),
     "gru": ("nn.GRU(3, 5, num_layers=2)", [(6, 2, 3)], "eval", 1, 1.0),
     "gru_batch_first": ("nn.GRU(3, 5, batch_first=True)", [(2, 6, 3), (1, 2, 5)], "eval", 1, 1.0),
+    # attention (("bool", shape): a random boolean mask, True where attending is not allowed)
+    "multihead_attention": ("nn.MultiheadAttention(8, 2)", [(5, 3, 8), (4, 3, 8), (4, 3, 8)], "eval", 1, 1.0),
+    "multihead_attention_padding_mask": ("nn.MultiheadAttention(6, 3, batch_first=True)",
+                                         [(2, 4, 6), (2, 5, 6), (2, 5, 6), ("bool", (2, 5))], "eval", 1, 1.0),
+    "multihead_attention_kv_dims_no_bias": ("nn.MultiheadAttention(6, 2, bias=False, kdim=4, vdim=5)",
+                                            [(3, 2, 6), (4, 2, 4), (4, 2, 5)], "train", 1, 1.0),
+    "multihead_attention_unbatched": ("nn.MultiheadAttention(4, 1)", [(3, 4), (5, 4), (5, 4)], "eval", 1, 1.0),
+    "transformer_encoder_layer": ("nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0)",
+                                  [(5, 3, 8)], "train", 1, 1.0),
+    "transformer_encoder_layer_mask": ("nn.TransformerEncoderLayer(8, 4, dim_feedforward=12, dropout=0.0)",
+                                       [(5, 2, 8), (5, 5)], "train", 1, 1.0),
+    "transformer_encoder_layer_norm_first_gelu": (
+        "nn.TransformerEncoderLayer(6, 2, dim_feedforward=10, dropout=0.0, activation='gelu', batch_first=True, "
+        "norm_first=True)", [(2, 4, 6), (4, 4), ("bool", (2, 4))], "train", 1, 1.0),
 }
 
 
@@ -126,6 +140,10 @@ def _randomize(module: nn.Module, rng: np.random.Generator) -> None:
 
 
 def _random(shape: tuple, scale: float, rng: np.random.Generator):
+    if shape and shape[0] == "bool":
+        mask = rng.random(shape[1]) < 0.3
+        mask[..., 0] = False  # every row may attend somewhere (an all-masked row is NaN in PyTorch)
+        return mask
     if shape and isinstance(shape[0], tuple):
         return tuple(_random(s, scale, rng) for s in shape)
     return (rng.standard_normal(shape) * scale).astype(np.float32)

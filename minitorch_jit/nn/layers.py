@@ -1,12 +1,11 @@
-"""The layers: Linear, MaxPool2d, LayerNorm, Embedding, Dropout, the activations,
-and the containers Sequential and ModuleList. Initialisation follows PyTorch's schemes
+"""The layers: Linear, MaxPool2d, LayerNorm, Embedding, Dropout and the activations (the
+containers are in containers.py). Initialisation follows PyTorch's schemes
 (kaiming-uniform with a=sqrt(5) for weights) drawn from the global generator, so it is
 deterministic under ``manual_seed``."""
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from typing import Any, Iterable, Iterator, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 
@@ -206,61 +205,3 @@ class Unflatten(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
-
-
-class Sequential(Module):
-    def __init__(self, *args: Any):
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for name, m in args[0].items():
-                self.add_module(name, m)
-        else:
-            for i, m in enumerate(args):
-                self.add_module(str(i), m)
-
-    def forward(self, x: Tensor) -> Tensor:
-        for m in self:
-            x = m(x)
-        return x
-
-    def __getitem__(self, i: Union[int, slice]) -> Module:
-        mods = list(self._modules.values())
-        if isinstance(i, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[i]))
-        return mods[i]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, m: Module) -> "Sequential":
-        self.add_module(str(len(self._modules)), m)
-        return self
-
-
-class ModuleList(Module):
-    def __init__(self, modules: Optional[Iterable[Module]] = None):
-        super().__init__()
-        for m in modules or ():
-            self.append(m)
-
-    def append(self, m: Module) -> "ModuleList":
-        self.add_module(str(len(self._modules)), m)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> "ModuleList":
-        for m in modules:
-            self.append(m)
-        return self
-
-    def __getitem__(self, i: Union[int, slice]) -> Any:
-        mods = list(self._modules.values())
-        return ModuleList(mods[i]) if isinstance(i, slice) else mods[i]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())

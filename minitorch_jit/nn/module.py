@@ -10,15 +10,24 @@ from minitorch_jit.ir.types import SHORT_NAME
 from .. import dtypes
 from ..ops.dispatch import call
 from ..tensor import Parameter, Tensor
+from .hooks import HookTables, RemovableHandle
+from .parameter import is_buffer
 
 
 class IncompatibleKeys(NamedTuple):
     missing_keys: List[str]
     unexpected_keys: List[str]
 
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
 
 class Module:
     training: bool
+    # how scripts may index and iterate the module (nn/containers.py): None for other modules
+    _container_kind: Optional[str] = None
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -31,7 +40,38 @@ class Module:
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required \"forward\" function")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        hooks = self.__dict__.get("_hooks")
+        if hooks:
+            return hooks.call(self, self.forward, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # -- hooks (see nn/hooks.py) -------------------------------------------------------------
+    def _hook_tables(self) -> HookTables:
+        hooks = self.__dict__.get("_hooks")
+        if hooks is None:
+            hooks = HookTables()
+            object.__setattr__(self, "_hooks", hooks)
+        return hooks
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Run ``hook(module, args)`` before each call of the module; a result that is not
+        None replaces the arguments."""
+        return self._hook_tables().add_pre(hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Run ``hook(module, args, output)`` after each call of the module; a result that is
+        not None replaces the output."""
+        return self._hook_tables().add_post(hook, prepend, with_kwargs, always_call)
+
+    @property
+    def _forward_pre_hooks(self) -> Dict[int, Callable[..., Any]]:
+        return self._hook_tables().pre
+
+    @property
+    def _forward_hooks(self) -> Dict[int, Callable[..., Any]]:
+        return self._hook_tables().post
 
     # -- attributes -------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -40,7 +80,12 @@ class Module:
         plain attribute."""
         d = self.__dict__
         params, buffers, modules = d.get("_parameters"), d.get("_buffers"), d.get("_modules")
-        if isinstance(value, Parameter):
+        if is_buffer(value):
+            if buffers is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            _remove(name, d, params, modules)
+            self.register_buffer(name, value, persistent=value.persistent)
+        elif isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
             _remove(name, d, buffers, modules)
@@ -93,10 +138,22 @@ class Module:
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Optional["Module"]) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f"module name can't contain \".\", got: {name}")
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
 
     register_module = add_module
@@ -160,34 +217,39 @@ class Module:
     # -- state -------------------------------------------------------------------------------
     def state_dict(self, destination: Optional[Dict[str, Tensor]] = None, prefix: str = "",
                    keep_vars: bool = False) -> Dict[str, Tensor]:
-        """Parameters and persistent buffers by dotted name, each module's own first."""
+        """Parameters and persistent buffers by dotted name, each module's own first (written
+        by each module's ``_save_to_state_dict``, which a module may override)."""
         out: Dict[str, Tensor] = OrderedDict() if destination is None else destination
-        for name, p in self._parameters.items():
-            if p is not None:
-                out[prefix + name] = p if keep_vars else call("Tensor", "detach", (p,))
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent:
-                out[prefix + name] = b if keep_vars else call("Tensor", "detach", (b,))
+        self._save_to_state_dict(out, prefix, keep_vars)
         for name, m in self._modules.items():
             if m is not None:
                 m.state_dict(out, prefix + name + ".", keep_vars)
         return out
 
+    def _save_to_state_dict(self, destination: Dict[str, Tensor], prefix: str, keep_vars: bool) -> None:
+        """This module's own parameters and persistent buffers into ``destination``."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else call("Tensor", "detach", (p,))
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                destination[prefix + name] = b if keep_vars else call("Tensor", "detach", (b,))
+
     def load_state_dict(self, state_dict: Dict[str, Tensor], strict: bool = True) -> IncompatibleKeys:
-        """Copy values into this module's tensors (shapes must match)."""
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        for k, t in own.items():
-            if k in state_dict:
-                src = state_dict[k]
-                if tuple(src._a.shape) != tuple(t._a.shape):
-                    errors.append(f"size mismatch for {k}: copying a param with shape {list(src._a.shape)} from "
-                                  f"checkpoint, the shape in current model is {list(t._a.shape)}.")
-                else:
-                    call("Tensor", "copy_", (t, src))
-        if strict and (missing or unexpected):
+        """Copy values into this module's tensors (shapes must match); each module reads its
+        own entries with ``_load_from_state_dict``, which a module may override."""
+        missing: List[str] = []
+        unexpected: List[str] = []
+        errors: List[str] = []
+
+        def load(module: Module, prefix: str) -> None:
+            module._load_from_state_dict(state_dict, prefix, {}, True, missing, unexpected, errors)
+            for name, child in module._modules.items():
+                if child is not None:
+                    load(child, prefix + name + ".")
+
+        load(self, "")
+        if strict:
             if missing:
                 errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
             if unexpected:
@@ -195,6 +257,34 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         return IncompatibleKeys(missing, unexpected)
+
+    def _load_from_state_dict(self, state_dict: Dict[str, Tensor], prefix: str, local_metadata: Any, strict: bool,
+                              missing_keys: List[str], unexpected_keys: List[str], error_msgs: List[str]) -> None:
+        """Copy this module's own entries of ``state_dict`` (under ``prefix``) into its tensors;
+        report the missing ones, the shape mismatches, and (``strict``) the keys under
+        ``prefix`` that name nothing of this module or its children."""
+        own: Dict[str, Tensor] = OrderedDict()
+        Module._save_to_state_dict(self, own, "", True)  # its tensors, whatever a subclass saves
+        for name, t in own.items():
+            key = prefix + name
+            if key not in state_dict:
+                missing_keys.append(key)
+                continue
+            src = state_dict[key]
+            if not isinstance(src, Tensor):
+                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
+                                  f"object from checkpoint but received {type(src)}")
+            elif tuple(src._a.shape) != tuple(t._a.shape):
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape {list(src._a.shape)} from "
+                                  f"checkpoint, the shape in current model is {list(t._a.shape)}.")
+            else:
+                call("Tensor", "copy_", (t, src))
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix):
+                    first = key[len(prefix):].split(".", 1)[0]
+                    if first not in self._modules and first not in own:
+                        unexpected_keys.append(key)
 
     def train(self, mode: bool = True) -> "Module":
         for m in self.modules():

@@ -5,15 +5,14 @@ formulas, parameter names and initialisation (uniform within 1/sqrt(hidden_size)
 A cell's step is written with registry ops (linear, sigmoid, tanh, chunk), so traced or
 scripted it is a graph whose pointwise part fuses. RNN, LSTM and GRU call one op for the
 whole sequence (``torch.lstm``, ``torch.gru``, ``torch.rnn_tanh``, ``torch.rnn_relu``, as
-PyTorch does), so a trace runs for any sequence length and batch size. The cells script;
-RNN, LSTM and GRU trace but do not script: their per-layer parameters (``weight_ih_l0``,
-``weight_ih_l1``, ...) are read by name, which script functions cannot do (TorchScript keeps
-them in a list attribute, which the scripter does not support yet).
+PyTorch does), so a trace runs for any sequence length and batch size. All of them script:
+the sequence ops take ``_flat_weights``, every layer's parameters (``weight_ih_l0``,
+``weight_hh_l0``, ...) in order, which a script reads as those parameters of the module.
 """
 from __future__ import annotations
 
 import math
-from typing import Callable, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from .. import ops as _ops
 from ..tensor import Tensor
@@ -144,6 +143,7 @@ class _RNNBase(Module):
                              "element being zeroed")
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), False
+        self._layer_name = type(self).__name__
         gates = _GATES[mode]
         bound = 1.0 / math.sqrt(hidden_size) if hidden_size else 0.0
         for layer in range(num_layers):
@@ -154,10 +154,11 @@ class _RNNBase(Module):
                 self.register_parameter(f"bias_ih_l{layer}", _uniform((gates * hidden_size,), bound))
                 self.register_parameter(f"bias_hh_l{layer}", _uniform((gates * hidden_size,), bound))
 
+    @property
     def _flat_weights(self) -> List[Tensor]:
-        # read by name: the reason these layers do not script (see the module docstring)
+        """Every layer's parameters, in the order the sequence ops take them."""
         names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if self.bias else ("weight_ih", "weight_hh")
-        return [getattr(self, f"{n}_l{layer}") for layer in range(self.num_layers) for n in names]
+        return [self._parameters[f"{n}_l{layer}"] for layer in range(self.num_layers) for n in names]
 
     def _batched(self, x: Tensor) -> Tensor:
         """(T, N, input_size) or, batch first, (N, T, input_size) input; an unbatched
@@ -165,7 +166,7 @@ class _RNNBase(Module):
         if x.dim() == 2:
             return x.unsqueeze(0 if self.batch_first else 1)
         if x.dim() != 3:
-            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {x.dim()}D input instead")
+            raise ValueError(f"{self._layer_name}: Expected input to be 2D or 3D, got {x.dim()}D input instead")
         return x
 
     def _unbatched(self, out: Tensor) -> Tensor:
@@ -175,14 +176,6 @@ class _RNNBase(Module):
         if hx is None:
             return _torch_zeros(self.num_layers, x.size(0 if self.batch_first else 1), self.hidden_size, dtype=x.dtype)
         return hx if batched else hx.unsqueeze(1)
-
-    def _single_state_forward(self, op: Callable[..., Tuple[Tensor, Tensor]], x: Tensor,
-                              hx: Optional[Tensor]) -> Tuple[Tensor, Tensor]:
-        batched = x.dim() == 3
-        x = self._batched(x)
-        out, h = op(x, self._initial(x, hx, batched), self._flat_weights(), self.bias, self.num_layers, self.dropout,
-                    self.training, False, self.batch_first)
-        return (out, h) if batched else (self._unbatched(out), h.squeeze(1))
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -209,8 +202,18 @@ class RNN(_RNNBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, x: Tensor, hx: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
-        op = _rnn_tanh if self.nonlinearity == "tanh" else _rnn_relu
-        return self._single_state_forward(op, x, hx)
+        batched = x.dim() == 3
+        x = self._batched(x)
+        h0 = self._initial(x, hx, batched)
+        if self.nonlinearity == "tanh":
+            out, h = _rnn_tanh(x, h0, self._flat_weights, self.bias, self.num_layers, self.dropout, self.training,
+                               False, self.batch_first)
+        else:
+            out, h = _rnn_relu(x, h0, self._flat_weights, self.bias, self.num_layers, self.dropout, self.training,
+                               False, self.batch_first)
+        if not batched:
+            return self._unbatched(out), h.squeeze(1)
+        return out, h
 
 
 class LSTM(_RNNBase):
@@ -225,7 +228,7 @@ class LSTM(_RNNBase):
         x = self._batched(x)
         h0 = self._initial(x, None if hx is None else hx[0], batched)
         c0 = self._initial(x, None if hx is None else hx[1], batched)
-        out, h, c = _lstm(x, [h0, c0], self._flat_weights(), self.bias, self.num_layers, self.dropout,
+        out, h, c = _lstm(x, [h0, c0], self._flat_weights, self.bias, self.num_layers, self.dropout,
                                self.training, False, self.batch_first)
         if not batched:
             return self._unbatched(out), (h.squeeze(1), c.squeeze(1))
@@ -240,4 +243,10 @@ class GRU(_RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
 
     def forward(self, x: Tensor, hx: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
-        return self._single_state_forward(_gru, x, hx)
+        batched = x.dim() == 3
+        x = self._batched(x)
+        out, h = _gru(x, self._initial(x, hx, batched), self._flat_weights, self.bias, self.num_layers, self.dropout,
+                      self.training, False, self.batch_first)
+        if not batched:
+            return self._unbatched(out), h.squeeze(1)
+        return out, h

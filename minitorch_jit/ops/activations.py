@@ -15,7 +15,7 @@ from minitorch_jit.codegen.llvm.lowering import SELU_ALPHA, SELU_SCALE  # beside
 from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float, tensor_type
 
 from . import rules
-from .declare import not_implemented, op
+from .declare import check_inplace, not_implemented, op
 
 
 def _float_only(what: str, a: np.ndarray) -> None:
@@ -110,3 +110,23 @@ def prelu(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     else:
         w = w.reshape(())
     return np.where(x > 0, x, w * x).astype(x.dtype, copy=False)
+
+
+def _threshold(x: np.ndarray, threshold: Any, value: Any) -> np.ndarray:
+    return np.where(x > threshold, x, np.asarray(value).astype(x.dtype)).astype(x.dtype, copy=False)
+
+
+@op("aten::threshold(Tensor self, Scalar threshold, Scalar value) -> Tensor",
+    names=("torch.threshold", "functional.threshold"), type_rule=_SAME_DTYPE)
+def threshold(x: np.ndarray, threshold: Any, value: Any) -> np.ndarray:
+    """``x`` where greater than ``threshold``, ``value`` elsewhere (in ``x``'s dtype)."""
+    return _threshold(x, threshold, value)
+
+
+@op("aten::threshold_(Tensor(a!) self, Scalar threshold, Scalar value) -> Tensor(a!)",
+    names=("torch.threshold_", "Tensor.threshold_"), type_rule=rules.same_as_input(0))
+def threshold_(x: np.ndarray, threshold: Any, value: Any) -> np.ndarray:
+    """:func:`threshold` written into ``x``."""
+    check_inplace(x, x.dtype.name)
+    np.copyto(x, _threshold(x, threshold, value))
+    return x

@@ -220,9 +220,9 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
         if scalar:
             register(f"aten::{name}_.Scalar(Tensor(a!) self, Scalar other{a_tail_s}) -> Tensor(a!)", kernel_,
                      names=inames, type_rule=rules.same_as_input(0), **flags)
-    if num is not None:
+    if num is not None:  # comparisons of numbers never raise: they are total
         register(f"aten::{name}.num(Scalar a, Scalar b) -> Scalar", num,
-                 names=(f"operator.__{dunder or name}__",), type_rule=num_rule(num_result))
+                 names=(f"operator.__{dunder or name}__",), type_rule=num_rule(num_result), total=num_result == "bool")
 
 
 def num_rule(kind: str) -> rules.TypeRule:

@@ -2,6 +2,7 @@
 the result, and let the tracer record the call when one is active."""
 from __future__ import annotations
 
+import enum
 from collections import namedtuple
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -14,9 +15,11 @@ from minitorch_jit.ir.types import (
     AnyType,
     BoolType,
     DeviceType,
+    DictType,
     FloatType,
     IntType,
     ListType,
+    NoneType,
     NumberType,
     OptionalType,
     ScalarTypeType,
@@ -31,6 +34,7 @@ from minitorch_jit.ir.types import (
 
 from .. import dtypes
 from ..tensor import Tensor
+from .containers import ScriptDict, ScriptList
 
 
 class _State:
@@ -47,9 +51,21 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
+# Values of user-defined types (classes, enums, interfaces: see ir.class_types), converted by
+# the function the runtime registers for their type's class.
+_object_converters: Dict[type, Any] = {}
+
+
+def register_object_converter(type_class: type, fn: Any) -> None:
+    """``fn(value, t)`` converts values for parameters of types of class ``type_class``."""
+    _object_converters[type_class] = fn
+
+
 def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
     """``value`` as an argument of type ``t`` (an int for ``int[2]`` becomes ``[v, v]``,
     numpy scalars become Python ones), or ``_NOFIT`` when it is not one."""
+    if type(t) in _object_converters:
+        return _object_converters[type(t)](value, t)
     if isinstance(t, (AnyType, TypeVar)):
         return value
     if isinstance(t, UnionType):  # a member as it is: no conversion decides which one
@@ -83,6 +99,13 @@ def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
         if value not in ("cpu", None) and str(value) != "cpu":
             raise RuntimeError(f"device {value!r} is not supported: minitorch_jit runs on the CPU only")
         return "cpu"
+    if isinstance(value, (ScriptList, ScriptDict)):  # passed as it is: the graph shares it
+        return value if value.type.is_subtype_of(t) else _NOFIT
+    if isinstance(t, DictType):
+        if not isinstance(value, dict):
+            return _NOFIT
+        pairs = [(convert(k, t.key), convert(v, t.value)) for k, v in value.items()]
+        return _NOFIT if any(k is _NOFIT or v is _NOFIT for k, v in pairs) else dict(pairs)
     if isinstance(t, ListType):
         if arg is not None and arg.fixed_len and _is_int(value):
             return [int(value)] * arg.fixed_len
@@ -95,6 +118,8 @@ def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
             return _NOFIT
         items = [convert(v, e) for v, e in zip(value, t.elems)]
         return _NOFIT if any(i is _NOFIT for i in items) else tuple(items)
+    if isinstance(t, NoneType):
+        return None if value is None else _NOFIT
     return _NOFIT
 
 
@@ -174,11 +199,15 @@ def unwrap(v: Any) -> Any:
         return v._a
     if isinstance(v, list):
         return [unwrap(x) for x in v]
+    if isinstance(v, dict):
+        return {unwrap(k): unwrap(x) for k, x in v.items()}
+    if isinstance(v, (ScriptList, ScriptDict)):
+        return v._raw
     if isinstance(v, tuple):
         return tuple(unwrap(x) for x in v)
     if isinstance(v, dtypes.dtype):
         return v.np
-    if type(v) is not int and isinstance(v, int) and not isinstance(v, bool):
+    if type(v) is not int and isinstance(v, int) and not isinstance(v, (bool, enum.Enum)):
         return int(v)  # a traced SymInt: kernels must not record arithmetic
     return v
 

@@ -11,16 +11,28 @@ from typing import Any, List, Optional, Tuple
 import numpy as np
 
 from ..tensor import Tensor
+from .declare import op
 from .dispatch import call
 from .selection import check_step
 
 
 def _as_index_tensor(item: Any) -> Optional[Tensor]:
+    """A list used as an index is a tensor, as PyTorch converts it: bools a mask, other
+    numbers longs (floats truncated)."""
     if isinstance(item, Tensor):
         return item
+    if isinstance(item, list) and not item:  # x[[]] selects nothing: an empty long index, as in PyTorch
+        return Tensor._wrap(np.zeros(0, dtype=np.int64))
     if isinstance(item, (list, np.ndarray)):
-        return call("torch", "tensor", (item,))
+        t = call("torch", "tensor", (item,))
+        return t if t.dtype.name in ("bool", "int64") else call("Tensor", "long", (t,))
     return None
+
+
+@op("prim::index_dims(Tensor index) -> int", total=True)
+def index_dims(index: np.ndarray) -> int:
+    """The dims of the indexed tensor an index tensor takes: a bool mask its rank, others one."""
+    return index.ndim if index.dtype == np.bool_ else 1
 
 
 def _dims_used(item: Any) -> int:
@@ -91,12 +103,23 @@ def getitem(t: Tensor, index: Any) -> Tensor:
     return call("Tensor", "index", (view, advanced))
 
 
+def _strip_leading_ones(value: Tensor) -> Tensor:
+    """The value of an indexed assignment without its leading size-1 dims (viewed), as
+    PyTorch assigns it: ``x[idx] = v`` with ``v`` of sizes (1, 1, 4) writes four elements."""
+    sizes = list(value.size())  # (traced sizes while tracing)
+    n = 0
+    while n < len(sizes) and sizes[n] == 1:
+        n += 1
+    return call("Tensor", "view", (value, sizes[n:])) if n else value
+
+
 def setitem(t: Tensor, index: Any, value: Any) -> None:
     view, advanced = _basic(t, index)
     advanced = _trim(advanced)
     if advanced:
         if not isinstance(value, Tensor):
             value = call("torch", "tensor", (value,), {"dtype": t.dtype})
+        value = _strip_leading_ones(value)
         call("Tensor", "index_put_", (view, advanced, value))
     elif isinstance(value, Tensor):
         call("Tensor", "copy_", (view, value))

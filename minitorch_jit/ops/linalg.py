@@ -5,6 +5,7 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
+from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, tensor_type
 
 from . import rules
@@ -116,3 +117,23 @@ def linear(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None) -> np.n
     if b is not None:
         out = out + b
     return out
+
+
+def _diag_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    t, k = tensor_type(types[0]), consts[1] if len(consts) > 1 else 0
+    if t.sizes is None or k is UNKNOWN or len(t.sizes) not in (1, 2) or None in t.sizes:
+        return [TensorType(t.dtype, None if t.sizes is None else (None,) * (3 - len(t.sizes)))]
+    if len(t.sizes) == 1:
+        n = t.sizes[0] + abs(k)
+        return [TensorType(t.dtype, (n, n))]
+    rows, cols = [s or 0 for s in t.sizes]  # (known: checked above)
+    return [TensorType(t.dtype, (max(0, min(rows + min(k, 0), cols - max(k, 0))),))]
+
+
+@op("aten::diag(Tensor self, int diagonal=0) -> Tensor", names=("torch.diag", "Tensor.diag"), type_rule=_diag_rule)
+def diag(a: np.ndarray, diagonal: int = 0) -> np.ndarray:
+    """A 1-D tensor as the ``diagonal``-th diagonal of a square matrix; of a matrix, that
+    diagonal as a 1-D tensor (a copy)."""
+    if a.ndim not in (1, 2):
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {a.ndim}D")
+    return np.diag(a, diagonal).copy()

@@ -37,6 +37,8 @@ def _show(v: Any, nested: bool = False) -> str:
     if isinstance(v, (list, tuple)):
         inner = ", ".join(_show(x, True) for x in v)
         return f"[{inner}]" if isinstance(v, list) else f"({inner}{',' if len(v) == 1 else ''})"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_show(k, True)}: {_show(x, True)}" for k, x in v.items()) + "}"
     return repr(v) if nested else str(v)
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import builtins
 import math
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from minitorch_jit.ir.types import STR, Type
+from minitorch_jit.ir.types import ANY, STR, NoneType, OptionalType, Type
 
 from ..tensor import Tensor
 from .declare import op
@@ -75,14 +75,25 @@ def round_ndigits(a: float, ndigits: int) -> float:
     return float(builtins.round(a, ndigits))
 
 
+class ConversionError(RuntimeError, ValueError):
+    """Text that is not a number: a RuntimeError as TorchScript raises it, and the ValueError
+    Python raises, with Python's message."""
+
+
 @op("aten::Int.str(str a) -> int", names=("builtins.int",))
 def int_str(a: str) -> int:
-    return int(a)
+    try:
+        return int(a)
+    except ValueError as e:
+        raise ConversionError(str(e)) from None
 
 
 @op("aten::Float.str(str a) -> float", names=("builtins.float",))
 def float_str(a: str) -> float:
-    return float(a)
+    try:
+        return float(a)
+    except ValueError as e:
+        raise ConversionError(str(e)) from None
 
 
 # -- the math module ------------------------------------------------------------------------------
@@ -179,6 +190,10 @@ def insert(a: List[Any], i: int, v: Any) -> None:
 
 @op("aten::pop.t(t[](a!) self, int idx=-1) -> t", names=("list.pop",))
 def pop(a: List[Any], i: int = -1) -> Any:
+    if not a:
+        raise RuntimeError("pop from empty list")  # TorchScript's error (Python's is an IndexError)
+    if not -len(a) <= i < len(a):
+        raise RuntimeError("pop index out of range")
     return a.pop(i)
 
 
@@ -300,7 +315,16 @@ def uninitialized() -> None:
     return None
 
 
-@op("prim::unchecked_cast(t x) -> Any", total=True)
+def _cast_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    """What the cast value is known to be: an optional's element (the cast is made where it
+    is not None), or the value's own type when that is already known to be more precise."""
+    t = types[0]
+    if isinstance(t, NoneType):  # a branch that does not run (the value is known to be None)
+        return [ANY]
+    return [t.elem if isinstance(t, OptionalType) else t]
+
+
+@op("prim::unchecked_cast(t x) -> Any", type_rule=_cast_rule, total=True)
 def unchecked_cast(x: Any) -> Any:
     """``x`` typed more precisely (an ``Optional[T]`` known not to be None is a ``T``)."""
     return x

@@ -24,6 +24,11 @@ def _select_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     return [t.with_sizes(t.sizes[:i] + t.sizes[i + 1:])]
 
 
+class IndexOutOfRange(IndexError, RuntimeError):
+    """An index past a dimension: eager PyTorch's IndexError, and the RuntimeError
+    TorchScript raises for it (one kernel serves both), with both their wordings."""
+
+
 @op("aten::select.int(Tensor(a) self, int dim, int index) -> Tensor(a)", names=("Tensor.select", "torch.select"),
     type_rule=_select_rule)
 def select(a: np.ndarray, dim: int, index: int) -> np.ndarray:
@@ -32,7 +37,8 @@ def select(a: np.ndarray, dim: int, index: int) -> np.ndarray:
     d = norm_dim(dim, a.ndim)
     n = a.shape[d]
     if not -n <= index < n:
-        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {n}")
+        raise IndexOutOfRange(f"index {index} is out of bounds for dimension {d} with size {n} (select(): index "
+                              f"{index} out of range for tensor of size {list(a.shape)} at dimension {d})")
     return a[(slice(None),) * d + (index, Ellipsis)]  # the Ellipsis keeps a 0-d result a view
 
 

@@ -42,6 +42,12 @@ def numel(a: np.ndarray) -> int:
     return int(a.size)
 
 
+@op("aten::is_floating_point(Tensor self) -> bool", names=("Tensor.is_floating_point", "torch.is_floating_point"),
+    total=True)
+def is_floating_point(a: np.ndarray) -> bool:
+    return a.dtype.kind == "f"
+
+
 # -- views ------------------------------------------------------------------------------------
 
 
@@ -133,6 +139,12 @@ def _t_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
 def t(a: np.ndarray) -> np.ndarray:
     if a.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a.ndim}D")
+    return a.T
+
+
+@op("aten::numpy_T(Tensor(a) self) -> Tensor(a)", type_rule=_t_rule)
+def numpy_t(a: np.ndarray) -> np.ndarray:
+    """``x.T``: the dims reversed, whatever the rank."""
     return a.T
 
 

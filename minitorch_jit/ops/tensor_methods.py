@@ -10,9 +10,11 @@ from typing import Any, Optional
 
 import numpy as np
 
+from minitorch_jit.ir import registry
+
 from ..tensor import Size, Tensor
 from . import getitem
-from .dispatch import call, state
+from .dispatch import call, run, state
 
 
 def _warn_if_traced(t: Tensor, what: str) -> None:
@@ -81,11 +83,17 @@ def __float__(self: Tensor) -> float:
 def __index__(self: Tensor) -> int:
     if self._a.dtype.kind not in "iub":
         raise TypeError("only integer tensors of a single element can be converted to an index")
-    _warn_if_traced(self, "Converting a tensor to a Python index")
+    # no warning: PyTorch's tracer gives none for a tensor used as an index
     return int(self._scalar())
 
 
-_METHODS = {"shape": property(shape), "size": size, "dim": dim, "numel": numel, "numpy": numpy, "tolist": tolist,
+def transposed(self: Tensor) -> Tensor:
+    """``x.T``: the dims reversed (``aten::numpy_T``, as a script computes it)."""
+    return run(registry.get("aten::numpy_T"), [self])
+
+
+_METHODS = {"shape": property(shape), "T": property(transposed),
+            "size": size, "dim": dim, "numel": numel, "numpy": numpy, "tolist": tolist,
             "item": item, "__bool__": __bool__, "__int__": __int__, "__float__": __float__, "__index__": __index__,
             "__getitem__": getitem.getitem, "__setitem__": getitem.setitem}
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import io
+import re
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph
-from minitorch_jit.ir.types import TensorType, UnionType, annotation_str
+from minitorch_jit.ir.types import TensorType, TupleType, UnionType, annotation_str
 
 from ..nn.module import Module
 from ..ops import dispatch
@@ -22,14 +24,16 @@ from ..ops.dispatch import _NOFIT, convert
 from ..tensor import Tensor
 from . import config
 from .executor import GraphExecutor
+from .objects import holds_named_tuples, holds_objects, named_tuples
 
-_writer: Optional[Callable[[Any, Any], None]] = None
+_writer: Optional[Callable[..., None]] = None
 _subclass_compiler: Optional[Callable[["ScriptModule"], None]] = None
+_definer: Optional[Callable[["ScriptModule", str, int], None]] = None
 
 
-def writes_archives(save: Callable[[Any, Any], None]) -> None:
-    """Serialization registers ``save(obj, f)``, which ``ScriptFunction.save`` and
-    ``ScriptModule.save`` call."""
+def writes_archives(save: Callable[..., None]) -> None:
+    """Serialization registers ``save(obj, f, _extra_files=None)``, which ``ScriptFunction.save``
+    and ``ScriptModule.save`` call."""
     global _writer
     _writer = save
 
@@ -46,6 +50,14 @@ class ArgumentTypeError(TypeError, RuntimeError):
     arguments, and a RuntimeError, as TorchScript raises it."""
 
 
+def defines_methods(define: Callable[["ScriptModule", str, int], None]) -> None:
+    """The scripter registers what ``ScriptModule.define(src)`` runs: ``define(module, src,
+    frames_up)`` compiles the methods the text defines (names in it resolve in the scope
+    ``frames_up`` frames above it)."""
+    global _definer
+    _definer = define
+
+
 class Attribute(NamedTuple):
     """``torch.jit.Attribute(value, type)``: in ``__init__``, a module attribute whose type
     is given (``self.names = torch.jit.Attribute([], List[str])``). A ScriptModule subclass
@@ -55,10 +67,15 @@ class Attribute(NamedTuple):
     type: Any
 
 
-def _save(obj: Any, f: Any) -> None:
+def _save(obj: Any, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
     if _writer is None:
         raise RuntimeError("saving needs minitorch_jit.serialization, which is not imported")
-    _writer(obj, f)
+    _writer(obj, f, _extra_files=_extra_files)
+
+
+class CallError(TypeError, RuntimeError):
+    """Arguments that do not fit a compiled function's signature: Python's TypeError, and
+    the RuntimeError TorchScript raises for them."""
 
 
 class ScriptFunction:
@@ -74,11 +91,32 @@ class ScriptFunction:
         # calls with this many positional tensors bind in order with nothing to check but
         # their types (None: every call binds its arguments through the signature)
         self._tensor_arity = _tensor_arity(signature, graph)
+        # a result holding NamedTuples: the type that makes them so when Python gets it
+        out = graph.outputs[0].type if len(graph.outputs) == 1 else None
+        self._named_result = out if out is not None and holds_named_tuples(out) else None
+        # a trace's arguments that are not the graph's values as they are (dicts, passed to
+        # the graph as tuples), and a result that is not (dicts, returned as tuples)
+        self.adapters: Dict[int, Callable[[Any], Any]] = {}
+        self.rebuild: Optional[Callable[[Any], Any]] = None
 
     @property
     def graph(self) -> Graph:
         """The graph as the frontend built it (not specialized or optimized)."""
         return self._graph
+
+    @property
+    def schema(self) -> str:
+        """The calling convention as TorchScript prints schemas: ``foo(Tensor x, int n=2) ->
+        Tensor`` (a tuple result in parentheses: ``-> ((Tensor, Tensor))``)."""
+        params = []
+        for p, v in zip(self.signature.parameters.values(), self._graph.inputs):
+            default = "" if p.default is p.empty else f"={p.default!r}"
+            params.append(f"{v.type} {p.name}{default}")
+        outputs = self._graph.outputs
+        result = str(outputs[0].type) if len(outputs) == 1 else "(" + ", ".join(str(o.type) for o in outputs) + ")"
+        if len(outputs) == 1 and isinstance(outputs[0].type, TupleType):
+            result = f"({result})"
+        return f"{self.name}({', '.join(params)}) -> {result}"
 
     @property
     def code(self) -> str:
@@ -91,17 +129,30 @@ class ScriptFunction:
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
+            params = list(self.signature.parameters.values())
+            positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            if len(args) > len(positional) and all(p.kind != p.VAR_POSITIONAL for p in params):
+                raise CallError(f"{self.name}() expected at most {len(positional)} argument(s) but received "
+                                f"{len(args)} argument(s) ({e})") from None
+            missing = re.search(r"missing a required (?:keyword-only )?argument: '(\w+)'", str(e))
+            if missing:
+                raise CallError(f"{self.name}() is missing value for argument '{missing.group(1)}' ({e})") from None
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
         values = list(bound.arguments.values())
-        for (pname, v), inp in zip(bound.arguments.items(), self._graph.inputs):
-            if convert(v, inp.type) is _NOFIT:
+        for i, adapt in self.adapters.items():
+            values[i] = adapt(values[i])
+        for i, (pname, v, inp) in enumerate(zip(bound.arguments, values, self._graph.inputs)):
+            c = convert(v, inp.type)
+            if c is _NOFIT:
                 if isinstance(inp.type, UnionType):
                     raise ArgumentTypeError(f"{self.name}(): Expected a member of {annotation_str(inp.type)} but "
                                             f"instead found type {dispatch.value_type_name(v)} for argument "
                                             f"'{pname}'")
                 raise ArgumentTypeError(f"{self.name}(): Expected a value of type '{annotation_str(inp.type)}' for "
                                         f"argument '{pname}' but instead found type '{dispatch.value_type_name(v)}'")
+            if holds_objects(inp.type):  # a Python object converted into one compiled code holds
+                values[i] = c
         return values
 
     def _positional_inputs(self, args: Tuple[Any, ...]) -> Sequence[Any]:
@@ -109,6 +160,11 @@ class ScriptFunction:
         return args
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._named_result is not None:
+            return named_tuples(self._call(*args, **kwargs), self._named_result)
+        return self._call(*args, **kwargs)
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
         if len(args) == self._tensor_arity and not kwargs and dispatch.state.tracer is None:
             values = self._positional_inputs(args)
             raw = [a._a for a in values if type(a) is Tensor or isinstance(a, Tensor)]
@@ -118,8 +174,26 @@ class ScriptFunction:
         result = self.executor.run(values)
         tracer = dispatch.state.tracer
         if tracer is not None:
-            result = tracer.record_call(self._graph, self.name, values, result)
-        return result
+            result = tracer.record_call(self._graph, self.name, values, result, isinstance(self, ScriptMethod))
+        return result if self.rebuild is None else self.rebuild(result)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The function called as a module's forward is (code written for a traced module
+        calls ``.forward`` on traced functions too)."""
+        return self(*args, **kwargs)
+
+    def adapt(self, adapters: Dict[int, Callable[[Any], Any]], rebuild: Optional[Callable[[Any], Any]]) -> None:
+        """Calls convert argument ``i`` with ``adapters[i]`` before the graph takes it, and the
+        graph's result with ``rebuild`` (see :mod:`minitorch_jit.tracer.inputs`)."""
+        self.adapters = dict(adapters)
+        self.rebuild = rebuild
+        if adapters or rebuild is not None:
+            self._tensor_arity = None  # such calls bind through the signature
+
+    def run_graph_values(self, *raw: Any) -> Any:
+        """Run on arguments as graphs hold them (arrays for tensors), giving the result as
+        graphs hold it: a call from generated code (``prim::CallMethod``)."""
+        return self.executor.plan(list(raw)).code.fn(*raw)
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         """The specialized, optimized graph that runs for inputs like these."""
@@ -136,13 +210,26 @@ class ScriptFunction:
         """The Python source that runs for inputs like these."""
         return self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs))).code.source
 
-    def save(self, f: Any) -> None:
+    def save(self, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
         """Write this function to an archive (a path or a binary file); see
-        :func:`minitorch_jit.save`."""
-        _save(self, f)
+        :func:`minitorch_jit.jit.save`."""
+        _refuse_adapted(self)
+        _save(self, f, _extra_files)
+
+    def save_to_buffer(self, _extra_files: Optional[Dict[str, Any]] = None) -> bytes:
+        """The archive :meth:`save` writes, as bytes."""
+        buf = io.BytesIO()
+        self.save(buf, _extra_files)
+        return buf.getvalue()
 
     def __repr__(self) -> str:
         return f"<ScriptFunction {self.qualified_name}>"
+
+
+def _refuse_adapted(fn: "ScriptFunction") -> None:
+    if fn.adapters or fn.rebuild is not None:
+        raise RuntimeError(f"{fn.qualified_name}: a trace taking or returning dicts cannot be saved (the archive "
+                           "format holds graphs, and its dicts are not in its graph)")
 
 
 def _tensor_arity(signature: inspect.Signature, graph: Graph, attributes: int = 0) -> Optional[int]:
@@ -201,9 +288,14 @@ class ScriptModule(Module):
 
     def __init__(self, original_name: Optional[str] = None):
         super().__init__()
+        if isinstance(original_name, bool):  # PyTorch's old ScriptModule(optimize) argument
+            original_name = None
         object.__setattr__(self, "original_name", original_name or type(self).__name__)
         object.__setattr__(self, "_methods", {})
         object.__setattr__(self, "_constants", {})
+        # compiled forward pre-hooks and hooks, in the order they run (see nn/hooks.py)
+        object.__setattr__(self, "_script_pre_hooks", [])
+        object.__setattr__(self, "_script_hooks", [])
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -219,10 +311,43 @@ class ScriptModule(Module):
 
         cls.__init__ = __init__  # type: ignore[method-assign]
 
+    def define(self, src: str) -> None:
+        """Compile the ``def`` s of TorchScript source text ``src`` as methods of this module
+        (``self`` first); names in it resolve in the caller's scope."""
+        if _definer is None:
+            raise RuntimeError("define needs minitorch_jit.scripter, which is not imported")
+        _definer(self, src, 1)
+
     def _add_method(self, method: ScriptMethod) -> None:
         method.owner = self
         self._methods[method.name] = method
         self.__dict__[method.name] = method  # `module.forward` is the compiled method, as in PyTorch
+
+    def _add_hook(self, kind: str, method: ScriptMethod) -> None:
+        """Run ``method`` around each call of the module: ``kind`` "pre" before ``forward``
+        (it takes the arguments as a tuple), "post" after it (the arguments and the output)."""
+        method.owner = self
+        (self._script_pre_hooks if kind == "pre" else self._script_hooks).append(method)
+
+    def hook_methods(self) -> Dict[str, ScriptMethod]:
+        """The compiled hooks by name."""
+        return {m.name: m for m in self._script_pre_hooks + self._script_hooks}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        pre, post = self.__dict__["_script_pre_hooks"], self.__dict__["_script_hooks"]
+        if not (pre or post):
+            return super().__call__(*args, **kwargs)
+        # as TorchScript runs a module's compiled hooks (and as nn/hooks.py runs Python's)
+        for hook in pre:
+            result = hook(args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in post:
+            result = hook(args, output)
+            if result is not None:
+                output = result
+        return output
 
     def add_constant(self, name: str, value: Any) -> None:
         """``name`` is a constant of this module's scripts (``Final``, ``__constants__``): read
@@ -276,22 +401,44 @@ class ScriptModule(Module):
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         return self._methods["forward"].graph_for(*args, **kwargs)
 
-    def save(self, f: Any) -> None:
+    def save(self, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
         """Write this module, its submodules, parameters, buffers and compiled methods to an
-        archive (a path or a binary file); see :func:`minitorch_jit.save`."""
-        _save(self, f)
+        archive (a path or a binary file); see :func:`minitorch_jit.jit.save`."""
+        for method in self._methods.values():
+            _refuse_adapted(method)
+        _save(self, f, _extra_files)
+
+    def save_to_buffer(self, _extra_files: Optional[Dict[str, Any]] = None) -> bytes:
+        """The archive :meth:`save` writes, as bytes."""
+        buf = io.BytesIO()
+        self.save(buf, _extra_files)
+        return buf.getvalue()
 
     def explain(self, *args: Any, **kwargs: Any) -> str:
         return self._methods["forward"].explain(*args, **kwargs)
 
     def _get_name(self) -> str:
-        return f"RecursiveScriptModule(original_name={self.original_name})"
+        return "RecursiveScriptModule"
 
+    def extra_repr(self) -> str:
+        return f"original_name={self.original_name}"
+
+
+
+def new_script_module(original_name: str, container_kind: Optional[str] = None) -> ScriptModule:
+    """An empty ScriptModule; a container (``container_kind``, see nn/containers.py) is a
+    :class:`ScriptContainer`, which Python can index and iterate like the module it came from."""
+    if container_kind is None:
+        return ScriptModule(original_name)
+    sm = ScriptContainer(original_name)
+    object.__setattr__(sm, "_container_kind", container_kind)
+    return sm
 
 
 def mirror(module: Module) -> ScriptModule:
     """A ScriptModule with ``module``'s structure, sharing its parameters and buffers."""
-    sm = ScriptModule(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name)
+    sm = new_script_module(type(module).__name__ if not isinstance(module, ScriptModule) else module.original_name,
+                           module._container_kind)
     for name, p in module._parameters.items():
         sm.register_parameter(name, p)
     for name, b in module._buffers.items():
@@ -301,3 +448,50 @@ def mirror(module: Module) -> ScriptModule:
     object.__setattr__(sm, "training", module.training)
     return sm
 
+
+class ScriptContainer(ScriptModule):
+    """The ScriptModule of a Sequential, ModuleList, ModuleDict, ParameterList or
+    ParameterDict: indexed, iterated, ``len`` and ``in`` as the original container is."""
+
+    def _items(self) -> Dict[str, Any]:
+        kind = self._container_kind
+        return dict(self._parameters) if kind in ("parameter_list", "parameter_dict") else dict(self._modules)
+
+    def _is_list(self) -> bool:
+        return self._container_kind in ("list", "parameter_list")
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __iter__(self) -> Any:
+        items = self._items()
+        return iter(items.values() if self._is_list() else items)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items()
+
+    def __getitem__(self, key: Any) -> Any:
+        items = self._items()
+        if not self._is_list():
+            return items[key]
+        values = list(items.values())
+        if isinstance(key, slice):
+            return values[key]
+        if not isinstance(key, int) or not -len(values) <= key < len(values):
+            raise IndexError(f"index {key} is out of range")
+        return values[key]
+
+    def keys(self) -> Any:
+        return self._items().keys()
+
+    def values(self) -> Any:
+        return self._items().values()
+
+    def items(self) -> Any:
+        return self._items().items()
+
+    def _fixed(self, *args: Any) -> Any:
+        raise RuntimeError(f"cannot add modules to the scripted {self.original_name}: its compiled methods "
+                           "were unrolled over the modules it had; change the Python module and script it again")
+
+    append = extend = insert = _fixed

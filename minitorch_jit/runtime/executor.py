@@ -25,9 +25,10 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 import numpy as np
 
+from minitorch_jit.codegen.error_origins import locate
 from minitorch_jit.codegen.host import HostCode, generate
 from minitorch_jit.ir import Graph, TensorType, Type, Value
-from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType, tensor_type
+from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType, TupleType, tensor_type
 from minitorch_jit.passes.fusion import FusionReport, recording
 from minitorch_jit.passes.peephole import size_reads
 
@@ -88,6 +89,9 @@ def specialized_type(declared: Type, key: Any) -> Type:
         elems = [specialized_type(declared.elem, k) for k in key[1]]
         if all(e == elems[0] for e in elems):
             return ListType(elems[0])
+    if isinstance(declared, TupleType) and isinstance(key, tuple) and key[0] == "tuple" and \
+            len(key[1]) == len(declared.elems):
+        return TupleType([specialized_type(d, k) for d, k in zip(declared.elems, key[1])])
     return declared
 
 
@@ -104,6 +108,8 @@ def wrap(v: Any, inputs: Dict[int, Tensor]) -> Any:
         return Tensor._wrap(np.asarray(v))
     if isinstance(v, list):
         return [wrap(x, inputs) for x in v]
+    if isinstance(v, dict):
+        return {k: wrap(x, inputs) for k, x in v.items()}
     if isinstance(v, tuple):
         return type(v)(*[wrap(x, inputs) for x in v]) if hasattr(v, "_fields") else tuple(wrap(x, inputs) for x in v)
     return v
@@ -202,6 +208,11 @@ class GraphExecutor:
         self._float_inputs = [i for i, v in enumerate(graph.inputs)
                               if v.type in (FLOAT, OptionalType(FLOAT))]
 
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "GraphExecutor":
+        """A copy runs a copy of the graph and compiles its own plans (plans and the lock
+        are this executor's; ``copy.deepcopy`` of a compiled module must work)."""
+        return GraphExecutor(self.graph.copy(), self.name, self.optimize, self.fusion)
+
     def key(self, raw: Sequence[Any]) -> Tuple[Any, ...]:
         return tuple(arg_key(v) for v in raw)
 
@@ -295,7 +306,11 @@ class GraphExecutor:
 
     def run(self, args: Sequence[Any]) -> Any:
         raw = self.raw_inputs(args)
-        out = self.plan(raw).code.fn(*raw)
+        try:
+            out = self.plan(raw).code.fn(*raw)
+        except Exception as e:
+            locate(e)  # name the scripted source that raised
+            raise
         inputs = {id(a._a): a for a in args if isinstance(a, Tensor)}
         return wrap(out, inputs)
 
@@ -312,7 +327,11 @@ class GraphExecutor:
             if len(self.layouts) >= LAYOUT_CACHE_SIZE:
                 self.layouts = {}  # rebinding, not clearing: a concurrent call keeps its view
             self.layouts[key] = run
-        out = run(*raw)
+        try:
+            out = run(*raw)
+        except Exception as e:
+            locate(e)
+            raise
         if type(out) is np.ndarray:
             for t in tensors:
                 if t._a is out:

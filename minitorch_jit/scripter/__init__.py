@@ -7,10 +7,15 @@
   language, with :mod:`.calls` (overload resolution against the op registry),
   :mod:`.subscripts` and :mod:`.sugar` (namespaces, builtins, modules, iterables);
 - :mod:`.api`: ``script``, ``script_method`` and the compile caches; :mod:`.jit_functions`:
-  ``annotate`` and ``is_scripting``, which mean something else inside a script.
+  ``annotate`` and ``is_scripting``, which mean something else inside a script;
+- :mod:`.compilation_unit`: TorchScript source given as text (``CompilationUnit``,
+  ``ScriptModule.define``); :mod:`.python_calls`: calls back into Python
+  (``@torch.jit.ignore``).
 """
 from .api import script, script_method
+from .compilation_unit import CompilationUnit
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .jit_functions import annotate, is_scripting
 
-__all__ = ["script", "script_method", "annotate", "is_scripting", "ScriptError", "SourceRange", "UnsupportedNodeError"]
+__all__ = ["CompilationUnit",
+           "script", "script_method", "annotate", "is_scripting", "ScriptError", "SourceRange", "UnsupportedNodeError"]

@@ -23,6 +23,7 @@ from minitorch_jit.ir.types import (
     FloatType,
     IntType,
     ListType,
+    NumberType,
     OptionalType,
     TensorType,
     TupleType,
@@ -37,11 +38,14 @@ from .types import erase, type_name
 
 @dataclass
 class Arg:
-    """An argument at a call site: its value, where it is, and whether it is the literal ``[]``
-    (which takes the element type of the list parameter it is passed to)."""
+    """An argument at a call site: its value, where it is, whether it is the literal ``[]``
+    (which takes the element type of the list parameter it is passed to), and whether it is a
+    list or dict literal or comprehension (built for this call: it may take the parameter's
+    type, ``[x, None]`` a ``List[Optional[Tensor]]``, as TorchScript types literals)."""
     value: Value
     where: SourceRange
     empty_list: bool = False
+    literal: bool = False
 
 
 Entry = Tuple[str, Any]  # ("value", Value) | ("list", ([Value], elem type)) | ("default", Argument) | ...
@@ -77,12 +81,21 @@ def _convert(a: Argument, arg: Arg, rest: Optional[Sequence[Arg]], bindings: Dic
         return ("tuple_list", (arg.value, lst.elem)), 0, ""
     if _fits(a.type, t, bindings, exact):
         return ("value", arg.value), 0, ""
+    implicit = _IMPLICIT.get(type(a.type.elem if isinstance(a.type, OptionalType) else a.type))
+    if not exact and implicit is not None and isinstance(t, TensorType):
+        return ("implicit", (arg.value, implicit)), 0, ""
     why = f"argument '{a.name}' must be {type_name(substitute(a.type, bindings))}, not {type_name(t)}"
     if isinstance(a.type, TypeVar) and a.type.name in bindings:  # and in TorchScript's words
         v, bound = a.type.name, type_name(bindings[a.type.name])
         why += f" (Could not match type {type_name(t)} to {v} in argument '{a.name}': Type variable '{v}' " \
                f"previously matched to type {bound} is matched to type {type_name(t)})"
     return None, 0, why
+
+
+# A tensor passed to a number parameter is converted when the call runs (only a 0-dim tensor,
+# and for an int one of an integer type), as TorchScript converts it.
+_IMPLICIT: Dict[type, str] = {IntType: "aten::IntImplicit", FloatType: "aten::FloatImplicit",
+                              NumberType: "aten::ScalarImplicit"}
 
 
 def plan_call(schema: FunctionSchema, args: Sequence[Arg], kwargs: Dict[str, Arg],
@@ -154,6 +167,8 @@ def emit_plan(b: Any, schema: FunctionSchema, plan: List[Entry]) -> List[Value]:
             inputs.append(b.make_list(b.tuple_items(x[0]), x[1]))
         elif kind == "empty_list":
             inputs.append(b.constant([], x))
+        elif kind == "implicit":
+            inputs.append(b.structural(x[1], [x[0]]))
         else:
             inputs.append(default_value(b, a))
     return inputs

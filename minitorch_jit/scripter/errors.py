@@ -29,6 +29,8 @@ class SourceRange:
     end_col: int
     source_line: str = ""
     function: str = ""
+    def_line: int = 0    # the file line of the enclosing function's ``def`` (0: unknown)
+    def_text: str = ""   # and its text, shown as context in a call stack
 
     def caret(self) -> str:
         """The underline for the first line of the range."""
@@ -40,7 +42,9 @@ class SourceRange:
         lead = text[:self.col].expandtabs()
         return " " * len(lead) + "^" * width
 
-    def describe(self) -> str:
+    def describe(self, context: bool = False) -> str:
+        """The location, the source line and the caret; with ``context``, the enclosing
+        function's ``def`` line above them (as each frame of a call stack shows it)."""
         where = f'  File "{self.file}", line {self.line}, column {self.col + 1}'
         if self.function:
             where += f", in {self.function}"
@@ -48,7 +52,12 @@ class SourceRange:
         caret = self.caret()
         if not text or not caret:
             return where
-        return f"{where}\n    {text.expandtabs()}\n    {caret}"
+        lines = [where]
+        if context and self.def_text and 0 < self.def_line < self.line:
+            lines.append(f"    {self.def_text.rstrip().expandtabs()}")
+            if self.def_line + 1 < self.line:
+                lines.append("    ...")
+        return "\n".join(lines + [f"    {text.expandtabs()}", f"    {caret}"])
 
 
 class ScriptError(RuntimeError):
@@ -75,21 +84,24 @@ class ScriptError(RuntimeError):
         """1-based column of the offending construct."""
         return self.range.col + 1 if self.range else None
 
-    def called_from(self, text: str, where: SourceRange) -> "ScriptError":
-        """Say where the failing function was reached from."""
-        self.notes.append((text, where))
+    def called_from(self, callee: str, where: SourceRange) -> "ScriptError":
+        """Say where the failing function was reached from, as a frame of TorchScript's call
+        stack: "'c' is being compiled since it was called from 'b'"."""
+        caller = where.function.rsplit(".", 1)[-1] if where.function else "?"
+        self.notes.append((f"'{callee}' is being compiled since it was called from '{caller}'", where))
         return self
 
     def __str__(self) -> str:
         try:
             parts = [self.msg]
+            stack = bool(self.notes)
             if self.range is not None:
-                parts.append(self.range.describe())
+                parts.append(self.range.describe(context=stack))
             if self.fix:
                 parts.append(f"fix: {self.fix}")
             for text, where in self.notes:
                 parts.append(text)
-                parts.append(where.describe())
+                parts.append(where.describe(context=stack))
             return "\n".join(parts)
         except Exception:  # the reporter must never hide the error it reports
             return str(self.msg)

@@ -14,16 +14,19 @@ import ast
 import contextlib
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, cast
 
 from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
+from minitorch_jit.ir.class_types import ClassType, EnumType, InterfaceType, NamedTupleType
 from minitorch_jit.ir.types import (
     ANY,
     BOOL,
     NONE,
+    STR,
     TENSOR,
     AnyType,
     BoolType,
+    DictType,
     FloatType,
     IntType,
     ListType,
@@ -42,13 +45,14 @@ from minitorch_jit.ir.types import (
 )
 
 from ..tensor import Tensor
-from . import subscripts, sugar
+from . import classes, subscripts, sugar
 from .calls import Arg, call_op, emit_op, resolve_call
 from .environment import Binding, Frame, Undefined, state_var
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
-from .ssa import refine
-from .types import annotation_type, erase, is_number, type_name
+from .ssa import is_const, refine
+from .tensor_properties import TENSOR_PROPERTIES
+from .types import DICT_KEYS, annotation_type, erase, is_number, language_names, type_name
 
 # Python constructs outside the language: what to call them, and the fix where there is one.
 UNSUPPORTED = {
@@ -70,11 +74,8 @@ UNSUPPORTED = {
     "Starred": ("star expressions", "unpack into named variables"),
     "NamedExpr": ("the walrus operator :=", "assign in a separate statement"),
     "Match": ("match statements", "use if/elif"),
-    "Dict": ("dict literals", ""),
     "Set": ("set literals", ""),
-    "DictComp": ("dict comprehensions", ""),
     "SetComp": ("set comprehensions", ""),
-    "Delete": ("del statements", "script functions do not need del"),
     "Import": ("import statements", "import at module level"),
     "ImportFrom": ("import statements", "import at module level"),
 }
@@ -115,6 +116,8 @@ def _namespace_of(t: Type) -> Optional[str]:
         return "list"
     if isinstance(t, StrType):
         return "str"
+    if isinstance(t, DictType):
+        return "dict"
     if is_number(t):
         return "operator"
     return None
@@ -122,6 +125,10 @@ def _namespace_of(t: Type) -> Optional[str]:
 
 class ExpressionBuilder:
     """Emits expressions into a graph under construction (see :class:`.statements.FunctionBuilder`)."""
+
+    # Comprehensions are loops: :class:`.statements.FunctionBuilder`, which emits loops, defines them.
+    comprehension: Callable[..., Value]
+    dict_comprehension: Callable[..., Value]
 
     def __init__(self, source: FunctionSource, compiler: Any):
         self.source = source
@@ -330,7 +337,8 @@ class ExpressionBuilder:
 
     def arg(self, node: ast.expr) -> Arg:
         empty = isinstance(node, ast.List) and not node.elts
-        return Arg(self.emit_value(node), self.range(node), empty)
+        literal = isinstance(node, (ast.List, ast.ListComp, ast.Dict, ast.DictComp))
+        return Arg(self.emit_value(node), self.range(node), empty, literal)
 
     # -- names --------------------------------------------------------------------------------
     def build_Name(self, node: ast.Name) -> Any:
@@ -344,7 +352,7 @@ class ExpressionBuilder:
                        fix=f"assign '{node.id}' before this line, on every path")
         found, obj = self.source.python_value(node.id)
         if not found:
-            self.error(f"undefined name '{node.id}'", self.range(node))
+            self.error(f"undefined value {node.id}", self.range(node))
         return sugar.python_value(self, obj, self.range(node), node.id)
 
     def build_Constant(self, node: ast.Constant) -> Value:
@@ -362,6 +370,14 @@ class ExpressionBuilder:
 
     def value_attr(self, v: Value, name: str, where: SourceRange) -> Any:
         t = v.type
+        if isinstance(t, ClassType):
+            return classes.get_attr(self, v, name, where)
+        if isinstance(t, InterfaceType):
+            return classes.BoundMethod(v, name)
+        if isinstance(t, EnumType):
+            return classes.enum_attr(self, v, name, where)
+        if isinstance(t, NamedTupleType) and name in t.names:
+            return self.tuple_items(v)[t.names.index(name)]
         if isinstance(t, TensorType):
             if name == "shape":
                 return self.op_call("Tensor", "size", [Arg(v, where)], {}, where, "Tensor.size")
@@ -371,19 +387,25 @@ class ExpressionBuilder:
                 return self.structural("prim::dtype", [v])
             if name == "data":
                 return v
+            if name == "tolist":
+                self.error("Expected type hint for result of tolist()", where,
+                           fix="annotate it: `torch.jit.annotate(List[float], x.tolist())` or `li: List[float] = "
+                               "x.tolist()`")
+            if name in TENSOR_PROPERTIES:
+                return TENSOR_PROPERTIES[name](self, v, where)
             if registry.python_overloads("Tensor", name):
                 return sugar.OpName("Tensor", name, f"Tensor.{name}", v)
             self.error(f"Tensor has no attribute or method '{name}' in script functions", where)
         if isinstance(t, TupleType) and v in self.tuple_fields and name in self.tuple_fields[v]:
             return self.tuple_items(v)[self.tuple_fields[v].index(name)]
         ns = _namespace_of(t)
-        if ns in ("list", "str") and registry.python_overloads(ns, name):
+        if ns in ("list", "str", "dict") and registry.python_overloads(ns, name):
             return sugar.OpName(ns, name, f"{ns}.{name}", v)
         if isinstance(t, OptionalType):
             self.error(f"'{name}' of a value of type {type_name(t)}: it may be None", where,
                        fix="check `is not None` first (the value is then known to be "
                            f"{type_name(t.elem)})")
-        self.error(f"{type_name(t)} has no attribute '{name}' in script functions", where)
+        self.error(f"'{type_name(t)}' object has no attribute or method '{name}' in script functions", where)
 
     def annotation(self, node: ast.expr) -> Type:
         return annotation_type(node, self.resolve_type_name, self.range)
@@ -394,7 +416,12 @@ class ExpressionBuilder:
             if not found and node.id in _TYPE_NAMES:  # TorchScript knows these without an import
                 return _TYPE_NAMES[node.id]
             if not found:
-                self.error(f"unknown type '{node.id}'", self.range(node))
+                found, obj = self.source.evaluated_annotation(node)
+            if not found:
+                language = language_names()
+                if node.id not in language:
+                    self.error(f"Unknown type name {node.id}", self.range(node))
+                obj = language[node.id]
             return obj
         if isinstance(node, ast.Attribute):
             base = self.resolve_type_name(node.value)
@@ -403,30 +430,90 @@ class ExpressionBuilder:
             return getattr(base, node.attr)
         self.error(f"unsupported type annotation `{ast.unparse(node)}`", self.range(node))
 
-    def typed_value(self, node: ast.expr, t: Type) -> Value:
-        """The value of ``node`` as a ``t`` (``[]`` and ``None`` take the annotated type; a
-        list literal or comprehension assigned to a union takes the union's list type that
-        holds its elements)."""
+    def typed_value(self, node: ast.expr, t: Type, variable: Optional[str] = None) -> Value:
+        """The value of ``node`` as a ``t``: list and dict literals and comprehensions (``[]``
+        and ``{}`` too) take the annotated type when their elements fit it, as in TorchScript.
+        ``variable``: the annotated variable, named in the error."""
         where = self.range(node)
         if isinstance(node, (ast.List, ast.ListComp)) and isinstance(t, (UnionType, OptionalType)):
             return self._list_in_union(node, t, where)
-        if isinstance(node, (ast.List, ast.ListComp)) and isinstance(t, ListType):
-            values = [self.emit_value(e) for e in node.elts] if isinstance(node, ast.List) else \
-                [self.emit_value(node)]
-            if isinstance(node, ast.ListComp):
-                if not values[0].type.is_subtype_of(t):
-                    self.error(f"List type annotation `{type_name(t)}` did not match the types of the given list "
-                               "elements", where)
-                return values[0]
-            if any(not v.type.is_subtype_of(t.elem) for v in values):
+        if isinstance(node, ast.List) and isinstance(t, ListType):
+            try:
+                items = [self.typed_value(e, t.elem) for e in node.elts]
+            except ScriptError:  # TorchScript names the list, not the element
                 self.error(f"List type annotation `{type_name(t)}` did not match the types of the given list "
                            "elements", where)
-            return self.make_list(values, t.elem, fresh=True)
-        v = self.emit_value(node)
+            return self.insert("prim::ListConstruct", items, [t]).output
+        if isinstance(node, ast.Dict) and isinstance(t, DictType) and None not in node.keys:
+            items = [self.typed_value(x, u) for k, v in zip(node.keys, node.values)  # type: ignore[arg-type]
+                     for x, u in ((k, t.key), (v, t.value))]
+            return self.insert("prim::DictConstruct", items, [t]).output
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args and \
+                not node.keywords and isinstance(t, (ListType, DictType)):
+            callee = self.emit_expr(node.func)
+            if isinstance(callee, sugar.Builtin) and callee.name == ("list" if isinstance(t, ListType) else "dict"):
+                kind = "prim::ListConstruct" if isinstance(t, ListType) else "prim::DictConstruct"
+                return self.insert(kind, [], [t]).output  # list() and dict() take the annotated type
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "tolist" and \
+                not node.args and not node.keywords:
+            base = self.emit_expr(node.func.value)
+            if isinstance(base, Value) and isinstance(base.type, TensorType):
+                return self.tolist(base, t, where)
+        if isinstance(node, ast.ListComp) and isinstance(t, ListType):
+            v = self.comprehension(node, t.elem)
+        elif isinstance(node, ast.DictComp) and isinstance(t, DictType):
+            v = self.dict_comprehension(node, t)
+        elif isinstance(node, (ast.List, ast.ListComp, ast.Dict, ast.DictComp)) and not isinstance(t, AnyType):
+            kind = "List" if isinstance(node, (ast.List, ast.ListComp)) else "Dict"
+            self.error(f"Expected an annotation of type {kind} but got {type_name(t)}", where)
+        else:
+            v = self.emit_value(node)
+            if isinstance(v.type, NoneType) and isinstance(t, OptionalType):  # None, typed as annotated
+                return self.graph.insert_constant(None, t, source=self._location())
         if v.type.is_subtype_of(t):
             return v
+        if isinstance(node, ast.ListComp) and isinstance(t, ListType):
+            self.error(f"List type annotation `{type_name(t)}` did not match the types of the given list "
+                       "elements", where)
+        if isinstance(t, DictType) and isinstance(v.type, DictType) and v.type.key != t.key:
+            self.error(f"Dict type annotation `{type_name(t)}` did not match the type of an actual key type "
+                       f"`{type_name(v.type.key)}`", where)
+        if variable is not None:
+            self.error(f"Variable '{variable}' is annotated with type {type_name(t)} but is being assigned to a "
+                       f"value of type {type_name(v.type)}", where)
         fix = "write a float literal (1.0), or convert with float()" if isinstance(t, FloatType) else ""
         self.error(f"expected a value of type {type_name(t)}, got {type_name(v.type)}", where, fix=fix)
+
+    def tolist(self, x: Value, t: Type, where: SourceRange) -> Value:
+        """``x.tolist()`` typed by an annotation (``torch.jit.annotate(List[float], x.tolist())``):
+        nested lists of int, float or bool, as deep as ``x`` has dims (checked when it runs)."""
+        dim, elem = 0, t
+        while isinstance(elem, ListType):
+            dim, elem = dim + 1, elem.elem
+        kind = {"int": 0, "float": 1, "bool": 2}.get(str(elem))
+        if kind is None:
+            self.error(f"{type_name(elem)} is not one of the supported element types for tolist: int, float, bool",
+                       where)
+        return self.insert("prim::tolist", [x, self.constant(dim), self.constant(kind)], [t]).output
+
+    def dict_type(self, keys: Sequence[Type], values: Sequence[Type], where: SourceRange, what: str,
+                  expected: Optional[DictType] = None) -> DictType:
+        """The type of a dict with these key and value types: ``Dict[str, Tensor]`` when empty
+        (TorchScript's default), the annotation's when given and they fit it."""
+        if expected is not None and all(k.is_subtype_of(expected.key) for k in keys) and \
+                all(v.is_subtype_of(expected.value) for v in values):
+            return expected
+        if not keys:
+            return expected or DictType(STR, TENSOR)
+        key = keys[0]
+        if any(k != key for k in keys):
+            self.error(f"{what}: keys have different types ("
+                       + ", ".join(dict.fromkeys(type_name(k) for k in keys)) + ")", where,
+                       fix="a dict's keys have one type")
+        if not isinstance(key, DICT_KEYS):
+            self.error(f"{what}: dict keys must be str, int, float or bool, not {type_name(key)}", where)
+        value = self.common_type(list(values), where, what)
+        return DictType(key, value)
 
     def _list_in_union(self, node: ast.expr, t: Type, where: SourceRange) -> Value:
         lists = [m for m in union_members(t) if isinstance(m, ListType)]
@@ -454,6 +541,8 @@ class ExpressionBuilder:
     def build_Call(self, node: ast.Call) -> Any:
         callee = self.emit_expr(node.func)
         where = self.range(node)
+        if isinstance(callee, Value) and isinstance(callee.type, (ClassType, InterfaceType)):
+            callee = classes.BoundMethod(callee, "__call__")
         if not isinstance(callee, sugar.Sugar):
             self.error(f"a value of type {type_name(callee.type)} is not callable", where)
         result = callee.call(self, sugar.CallSite(self, node, where))
@@ -489,16 +578,23 @@ class ExpressionBuilder:
                 continue
             v = a.value
             expected = erase(formal.type)
+            as_list = expected.elem if isinstance(expected, OptionalType) else expected
             if a.empty_list and isinstance(expected, ListType):
                 v = self.insert("prim::ListConstruct", [], [expected]).output
+            elif isinstance(as_list, ListType) and isinstance(v.type, TupleType) and \
+                    all(e.is_subtype_of(as_list.elem) for e in v.type.elems):  # a tuple passed for a list
+                v = self.make_list(self.tuple_items(v), as_list.elem, fresh=True)
             elif isinstance(expected, FloatType) and isinstance(v.type, IntType):
                 v = self.op_call("builtins", "float", [a], {}, a.where, "float")
+            elif a.literal and _literal_fits(v.type, expected):
+                v.type = expected  # built for this call, nothing else holds it: it takes the parameter's type
             elif isinstance(v.type, TupleType) and _list_of(expected) is not None and \
                     all(e.is_subtype_of(_list_of(expected).elem) for e in v.type.elems):  # type: ignore[union-attr]
                 v = self.make_list(self.tuple_items(v), _list_of(expected).elem, fresh=True)  # type: ignore[union-attr]
             elif not v.type.is_subtype_of(expected):
-                self.error(f"{display}() expected a value of type {type_name(expected)} for argument "
-                           f"'{p.name}' but got {type_name(v.type)}", a.where,
+                classes.check_interface(self, v, expected, a.where)
+                self.error(f"{display}(): Expected a value of type '{type_name(expected)}' for argument "
+                           f"'{p.name}' but instead found type '{type_name(v.type)}'", a.where,
                            fix=self.annotate_hint([v], type_name(expected)))
             inputs.append(v)
         sub = fn.graph.copy()
@@ -521,6 +617,14 @@ class ExpressionBuilder:
         right operand's reflected one (for comparisons, the swapped comparison)."""
         where = self.where
         lt, rt = left.type, right.type
+        if isinstance(lt, (ClassType, InterfaceType)):
+            return classes.magic(self, left, dunder, [right], where, SYMBOLS.get(dunder, dunder))
+        if isinstance(lt, EnumType) or isinstance(rt, EnumType):
+            r = classes.enum_compare(self, dunder, left, right)
+            if r is not None:
+                return r
+        if dunder in ("__eq__", "__ne__") and isinstance(lt, TupleType) and isinstance(rt, TupleType):
+            return self._tuple_equal(dunder, left, right)
         if isinstance(lt, TensorType) or isinstance(rt, TensorType):
             attempts = []
             if isinstance(lt, TensorType):
@@ -535,12 +639,34 @@ class ExpressionBuilder:
                 if not isinstance(resolve_call("Tensor", name, args, {}), str):
                     return self.op_call("Tensor", name, args, {}, where, SYMBOLS.get(dunder, dunder))
             return self._bad_operands(dunder, left, right)
+        if dunder == "__pow__" and _int_constants(left, right) and right.constant < 0 and left.constant != 0:
+            return self.constant(left.constant ** right.constant)  # 2 ** -2: a float, known when scripting
         args = [Arg(left, where), Arg(right, where)]
         ns = _namespace_of(lt)
+        if ns == "operator" and isinstance(rt, ListType) and dunder == "__mul__":  # 2 * [1]: list.__rmul__
+            ns, dunder, args = "list", "__rmul__", args[::-1]
         if ns is None or (ns == "operator" and not is_number(rt)) or \
                 isinstance(resolve_call(ns, dunder, args, {}), str):
             return self._bad_operands(dunder, left, right)
         return self.op_call(ns, dunder, args, {}, where, SYMBOLS.get(dunder, dunder))
+
+    def _tuple_equal(self, dunder: str, left: Value, right: Value) -> Value:
+        """``a == b`` of tuples: the same length and each pair of items equal (as bools)."""
+        ls, rs = self.tuple_items(left), self.tuple_items(right)
+        where = cast(SourceRange, self.where)  # binop runs with the expression's range set
+        result = self.constant(len(ls) == len(rs))
+        if len(ls) == len(rs):
+            for a, b in zip(ls, rs):
+                eq = self.binop("__eq__", a, b)
+                if not isinstance(eq.type, BoolType):
+                    self.error(f"== of tuples compares their items as bools, but {type_name(a.type)} == "
+                               f"{type_name(b.type)} is a {type_name(eq.type)}", where)
+                result = eq if is_const(result, True) else \
+                    self.op_call("operator", "__and__", [Arg(result, where), Arg(eq, where)], {},
+                                 self.where, "==")
+        if dunder == "__ne__":
+            result = self.op_call("operator", "__not__", [Arg(result, where)], {}, self.where, "!=")
+        return result
 
     def _bad_operands(self, dunder: str, left: Value, right: Value) -> Any:
         lt, rt = left.type, right.type
@@ -563,6 +689,8 @@ class ExpressionBuilder:
         if isinstance(node.op, ast.UAdd) and (is_number(v.type) or isinstance(v.type, TensorType)):
             return v
         name = {ast.USub: "__neg__", ast.Invert: "__invert__", ast.UAdd: "__pos__"}[type(node.op)]
+        if isinstance(v.type, (ClassType, InterfaceType)):
+            return classes.magic(self, v, name, [], self.where, name)
         ns = "Tensor" if isinstance(v.type, TensorType) else "operator"
         found = resolve_call(ns, name, [Arg(v, self.where)], {})
         if isinstance(found, str):
@@ -574,7 +702,23 @@ class ExpressionBuilder:
         none_test = self._none_test(node)
         if none_test is not None:
             return self.cond_value(none_test)
-        return self._chain(self.emit_value(node.left), list(zip(node.ops, node.comparators)), node)
+        pairs = list(zip(node.ops, node.comparators))
+        if _empty_list(node.left) and len(pairs) == 1:  # [] == x: the literal takes x's list type
+            right = self.emit_value(pairs[0][1])
+            return self.compare(pairs[0][0], self._empty_like(right), right, self.range(node))
+        left = self.emit_expr(node.left)
+        if len(pairs) == 1 and not _empty_list(pairs[0][1]):  # `is` and `in` may compare modules
+            right = self.emit_expr(node.comparators[0])
+            where = self.span(node, node.comparators[0])
+            if isinstance(left, sugar.Sugar) or isinstance(right, sugar.Sugar):
+                return sugar.compare_modules(self, node.ops[0], left, right, where)
+            return self.compare(node.ops[0], left, right, where)
+        return self._chain(self.to_value(left, self.range(node.left)), pairs, node)
+
+    def _empty_like(self, other: Value) -> Value:
+        """``[]`` compared with a list is a list of its type, as TorchScript types it."""
+        t = other.type if isinstance(other.type, ListType) else ListType(TENSOR)
+        return self.insert("prim::ListConstruct", [], [t]).output
 
     def compare(self, op: ast.cmpop, left: Value, right: Value, where: SourceRange) -> Value:
         if isinstance(op, (ast.In, ast.NotIn)):
@@ -582,7 +726,10 @@ class ExpressionBuilder:
             return self.op_call("operator", "__not__", [Arg(r, where)], {}, where, "not in") \
                 if isinstance(op, ast.NotIn) else r
         if isinstance(op, (ast.Is, ast.IsNot)):
-            self.error("`is` compares only with None in script functions", where, fix="use == for values")
+            if not (isinstance(left.type, BoolType) and isinstance(right.type, BoolType)):
+                self.error("`is` compares only with None in script functions", where, fix="use == for values")
+            # True and False are singletons: on bools `is` is `==`, as TorchScript normalizes it
+            op = ast.Eq() if isinstance(op, ast.Is) else ast.NotEq()
         dunder, symbol = _COMPARE[type(op)]
         saved, self.where = self.where, where
         try:
@@ -592,6 +739,8 @@ class ExpressionBuilder:
 
     def contains(self, container: Value, item: Value, where: SourceRange) -> Value:
         t = container.type
+        if isinstance(t, (ClassType, InterfaceType)):
+            return classes.magic(self, container, "__contains__", [item], where, "in")
         if isinstance(t, TupleType):
             items = self.tuple_items(container)
             if not items:
@@ -599,7 +748,7 @@ class ExpressionBuilder:
             elem = self.common_type([v.type for v in items] + [item.type], where, "`in` a tuple")
             container, t = self.make_list(items, elem), ListType(elem)
         ns = _namespace_of(t)
-        if ns in ("list", "str"):
+        if ns in ("list", "str", "dict"):
             found = resolve_call(ns, "__contains__", [Arg(container, where), Arg(item, where)], {})
             if not isinstance(found, str):
                 return self.op_call(ns, "__contains__", [Arg(container, where), Arg(item, where)], {}, where, "in")
@@ -644,11 +793,13 @@ class ExpressionBuilder:
             return Cond(None, v.constant) if v.node.kind == "prim::Constant" else Cond(v)
         if isinstance(t, NoneType):
             return Cond(None, False)
+        if isinstance(t, (ClassType, InterfaceType)):
+            return Cond(classes.truth(self, v, where))
         if isinstance(t, TupleType):
             return Cond(None, bool(t.elems))
         if isinstance(t, (TensorType, IntType, FloatType, NumberType)):
             return Cond(self.op_call("builtins", "bool", [Arg(v, where)], {}, where, "bool"))
-        if isinstance(t, (ListType, StrType)):
+        if isinstance(t, (ListType, StrType, DictType)):
             n = self.op_call("builtins", "len", [Arg(v, where)], {}, where, "len")
             return Cond(self.binop("__ne__", n, self.constant(0)))
         if isinstance(t, OptionalType):
@@ -736,7 +887,7 @@ class ExpressionBuilder:
         """``a < b < c`` is ``a < b and b < c`` with ``b`` evaluated once; a single comparison
         of tensors stays a tensor."""
         op, right_node = pairs[0]
-        right = self.emit_value(right_node)
+        right = self._empty_like(left) if _empty_list(right_node) else self.emit_value(right_node)
         where = self.span(node, right_node)
         r = self.compare(op, left, right, where)
         if len(pairs) == 1:
@@ -826,6 +977,18 @@ class ExpressionBuilder:
         elem = joined if joined is not None else union_of([v.type for v in values])
         return self.make_list(values, elem, fresh=True)
 
+    def build_Dict(self, node: ast.Dict) -> Value:
+        if None in node.keys:
+            self.error("`**` unpacking in dict literals is not supported in script functions", self.range(node),
+                       fix="copy the dict and update() it")
+        items = [self.emit_value(e) for kv in zip(node.keys, node.values) for e in kv]  # type: ignore[arg-type]
+        t = self.dict_type([v.type for v in items[0::2]], [v.type for v in items[1::2]], self.range(node),
+                           "dict literal")
+        return self.insert("prim::DictConstruct", items, [t]).output
+
+    def build_DictComp(self, node: ast.DictComp) -> Value:
+        return self.dict_comprehension(node)
+
     def build_Tuple(self, node: ast.Tuple) -> Any:
         items = [self.emit_expr(e) for e in node.elts]
         if any(isinstance(x, sugar.Sugar) for x in items):
@@ -837,6 +1000,8 @@ class ExpressionBuilder:
         where = self.range(node)
         if isinstance(base, sugar.Sugar):
             return base.getitem(self, node.slice, where)
+        if isinstance(base.type, (ClassType, InterfaceType)):
+            return classes.magic(self, base, "__getitem__", [self.emit_value(node.slice)], where, "x[i]")
         return subscripts.getitem(self, base, node.slice, where)
 
     def build_JoinedStr(self, node: ast.JoinedStr) -> Value:
@@ -866,6 +1031,23 @@ class ExpressionBuilder:
 
     def build_ListComp(self, node: ast.ListComp) -> Value:
         return self.comprehension(node)
+
+
+def _literal_fits(t: Type, expected: Type) -> bool:
+    """Can a list or dict literal of type ``t`` be typed ``expected`` (its elements fit)?"""
+    if isinstance(t, ListType) and isinstance(expected, ListType):
+        return t.elem.is_subtype_of(expected.elem)
+    if isinstance(t, DictType) and isinstance(expected, DictType):
+        return t.key == expected.key and t.value.is_subtype_of(expected.value)
+    return False
+
+
+def _empty_list(node: ast.expr) -> bool:
+    return isinstance(node, ast.List) and not node.elts
+
+
+def _int_constants(*values: Value) -> bool:
+    return all(v.node.kind == "prim::Constant" and isinstance(v.type, IntType) for v in values)
 
 
 def _list_of(t: Type) -> Optional[ListType]:
@@ -900,4 +1082,6 @@ def _isinstance_type(b: ExpressionBuilder, node: ast.expr) -> Type:
                 b.range(node))
     if obj is tuple:
         return TupleType([])
+    if obj is dict:
+        return DictType(ANY, ANY)
     return b.annotation(node)

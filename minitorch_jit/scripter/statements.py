@@ -21,14 +21,17 @@ import inspect
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from minitorch_jit.ir import Graph, Value, VerifyError, verify
+from minitorch_jit.ir.class_types import ClassType
 from minitorch_jit.ir.types import (
     ANY,
     INT,
     TENSOR,
+    DictType,
     FloatType,
     IntType,
     ListType,
     OptionalType,
+    StrType,
     TensorType,
     TupleType,
     Type,
@@ -36,7 +39,7 @@ from minitorch_jit.ir.types import (
 )
 from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
-from . import subscripts, sugar
+from . import classes, subscripts, sugar
 from .calls import Arg
 from .environment import BREAK, EXIT, RETURNED, RETVAL, Binding, Frame, outlives_return
 from .errors import ScriptError, SourceRange
@@ -45,6 +48,7 @@ from .modifiers import UNUSED, modifier
 from .nesting import stack_room
 from .source import FunctionSource
 from .ssa import LoopScope, exits, is_const, merge_if, refine
+from .type_comments import comment_annotation
 from .types import python_type, type_name
 
 INFINITE_TRIPS = 9223372036854775807  # a `while` loop's trip count: it stops on its condition
@@ -91,7 +95,6 @@ class FunctionBuilder(ExpressionBuilder):
         tree = self.source.tree
         self.where = self.range(tree)
         self._check_decorators(tree)
-        self._type_comment(tree)
         signature = self._parameters(tree)
         self.frame.assign(RETURNED, Binding(self.constant(False)))
         if modifier(self.source.fn) == UNUSED:  # TorchScript compiles the function as a raise
@@ -111,6 +114,12 @@ class FunctionBuilder(ExpressionBuilder):
         return self.graph, signature
 
     def _check_decorators(self, tree: ast.FunctionDef) -> None:
+        """Decorators are not part of the language: as in TorchScript, what is compiled is the
+        body of the ``def``. That is the function being scripted unless a decorator replaced
+        it by a wrapper (``functools.wraps`` leaves ``__wrapped__``), whose own code would be
+        silently dropped: that is an error."""
+        if getattr(self.source.fn, "__wrapped__", None) is None:
+            return
         for d in tree.decorator_list:
             obj = None
             if isinstance(d, (ast.Name, ast.Attribute)):
@@ -119,52 +128,12 @@ class FunctionBuilder(ExpressionBuilder):
                 except ScriptError:
                     obj = None
             if obj not in self.compiler.decorators:
-                self.error(f"decorator @{ast.unparse(d)} is not supported on script functions", self.range(d),
-                           fix="remove it (only @script, @script_method, @torch.jit.export and @torch.jit.unused "
-                               "are understood)")
-
-    def _type_comment(self, tree: ast.FunctionDef) -> None:
-        """A Python 2 style signature, ``# type: (int, List[Tensor]) -> Tensor`` after the
-        ``def``: it annotates the parameters that have no annotation, and the return (a
-        method's may leave out ``self``)."""
-        params = list(tree.args.posonlyargs) + list(tree.args.args) + list(tree.args.kwonlyargs)
-        for a in params:  # one comment per parameter line: `x,  # type: int`
-            if a.type_comment and a.annotation is None:
-                a.annotation = self._comment(a.type_comment, a.lineno)
-        if not tree.type_comment:
-            return
-        parsed = self._comment(tree.type_comment, tree.lineno)
-        if not isinstance(parsed, ast.FunctionType):
-            self.error("a function's type comment is its signature, like `# type: (int, Tensor) -> Tensor`",
-                       self.range(tree))
-        if len(parsed.argtypes) == 1 and isinstance(parsed.argtypes[0], ast.Constant) and \
-                parsed.argtypes[0].value is Ellipsis:  # `# type: (...) -> int`: the parameters have their own
-            parsed.argtypes = []
-            params = []
-        if self.self_value is not None and len(parsed.argtypes) == len(params) - 1:
-            params = params[1:]
-        if len(parsed.argtypes) != len(params):
-            self.error(f"the type comment gives {len(parsed.argtypes)} argument types, but "
-                       f"{self.source.tree.name} takes {len(params)} arguments", self.range(parsed.returns))
-        for a, t in zip(params, parsed.argtypes):
-            if a.annotation is None:
-                a.annotation = t
-        if tree.returns is None:
-            tree.returns = parsed.returns
-
-    def _comment(self, text: str, line: int) -> Any:
-        """A type comment parsed, its nodes placed where the comment is."""
-        parsed, at_line, col = self.source.type_comment(text, line)
-        for n in ast.walk(parsed):
-            if hasattr(n, "lineno"):
-                n.lineno = n.end_lineno = at_line  # type: ignore[attr-defined]
-                n.col_offset += col  # type: ignore[attr-defined]
-                n.end_col_offset = (n.end_col_offset or 0) + col  # type: ignore[attr-defined]
-        return parsed.body if isinstance(parsed, ast.Expression) else parsed
+                self.error(f"decorator @{ast.unparse(d)} replaced the function by a wrapper, whose code would not be "
+                           "compiled", self.range(d), fix="script the function it wraps, or remove the decorator")
 
     def _parameters(self, tree: ast.FunctionDef) -> inspect.Signature:
         args = tree.args
-        signature = inspect.signature(self.source.fn)
+        signature = self.source.signature()
         if modifier(self.source.fn) == UNUSED:  # as TorchScript: the body that reads them is not compiled
             variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
             signature = signature.replace(parameters=[p for p in signature.parameters.values()
@@ -175,6 +144,10 @@ class FunctionBuilder(ExpressionBuilder):
         elif args.kwarg is not None:
             self.unsupported(args.kwarg, "`**kwargs` is not supported in script functions",
                              "give the function named parameters", self._starred(args.kwarg, 2))
+        defaulted = next((a for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None), None)
+        if defaulted is not None and modifier(self.source.fn) != UNUSED:
+            self.unsupported(defaulted, "Compiled functions can't take variable number of arguments or use "
+                             "keyword-only arguments with defaults", "give it no default, or make it positional")
         params = list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
         if self.self_value is not None:
             if not params:
@@ -236,8 +209,8 @@ class FunctionBuilder(ExpressionBuilder):
             out = self.emit_branches(returned, lambda: self.frame.value(RETVAL), lambda: self.constant(None), {}, {})
         if declared is not None and not out.type.is_subtype_of(declared):
             where = self.return_site(out.type) or self.range(tree.returns)
-            self.error(f"{self.source.tree.name} is annotated to return {type_name(declared)} but returns a value "
-                       f"of type {type_name(out.type)}", where)
+            self.error(f"Return value was annotated as having type {type_name(declared)} but is actually of type "
+                       f"{type_name(out.type)}", where)
         self.graph.register_output(out)
         for path in self.written_paths:  # the attributes' new values, which the caller writes back
             self.graph.register_output(self.attribute_value(path, ANY))
@@ -303,8 +276,9 @@ class FunctionBuilder(ExpressionBuilder):
 
     def build_Assign(self, node: ast.Assign) -> None:
         if node.type_comment and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            annotated = ast.AnnAssign(target=node.targets[0], annotation=self._comment(node.type_comment, node.lineno),
-                                      value=node.value, simple=1)
+            src = self.source
+            annotation = comment_annotation(node.type_comment, src.lines, src.indent, node.lineno, self.range(node))
+            annotated = ast.AnnAssign(target=node.targets[0], annotation=annotation, value=node.value, simple=1)
             self.build_AnnAssign(ast.copy_location(annotated, node))
             return
         value = self.emit_expr(node.value)
@@ -312,6 +286,11 @@ class FunctionBuilder(ExpressionBuilder):
             self.assign_target(target, value)
 
     def build_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if isinstance(node.target, ast.Attribute) and node.value is not None:
+            t = self.annotation(node.annotation)
+            value = self.typed_value(node.value, t)
+            if self._object_field(node.target, value, self.range(node.target), t):
+                return
         if not isinstance(node.target, ast.Name):
             self.error("only variables can be annotated in script functions", self.range(node.target))
         name = node.target.id
@@ -321,7 +300,7 @@ class FunctionBuilder(ExpressionBuilder):
                        self.range(node.annotation))
         self.declared[name] = t
         if node.value is not None:
-            self.assign_target(node.target, self.typed_value(node.value, t))
+            self.assign_target(node.target, self.typed_value(node.value, t, name))
 
     def build_AugAssign(self, node: ast.AugAssign) -> None:
         dunder, _ = _BINOPS[type(node.op)]
@@ -341,11 +320,27 @@ class FunctionBuilder(ExpressionBuilder):
             current = subscripts.getitem(self, base, target.slice, self.range(target))
             result = self.inplace(dunder, current, self.emit_value(node.value))
             subscripts.setitem(self, base, target.slice, result, self.range(target))
+        elif isinstance(target, ast.Attribute) and isinstance(self.emit_expr(target.value), Value):
+            base = self.emit_value(target.value)
+            if not isinstance(base.type, ClassType):
+                self.error(f"augmented assignment to an attribute of {type_name(base.type)} is not supported",
+                           self.range(target))
+            current = classes.get_attr(self, base, target.attr, self.range(target))
+            result = self.inplace(dunder, current, self.emit_value(node.value))
+            classes.set_attr(self, base, target.attr, result, self.range(target))
         else:
             owner = self._attribute_owner(target)
             current = self.to_value(owner.attr(self, target.attr, self.range(target)), self.range(target))
             owner.set_attr(self, target.attr, self.inplace(dunder, current, self.emit_value(node.value)),
                            self.range(target))
+
+    def build_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Subscript):
+                subscripts.delitem(self, self.emit_value(target.value), target.slice, self.range(target))
+            else:
+                self.unsupported(node, "`del` of a variable is not supported in script functions (only of an item "
+                                 "of a list or dict, `del x[i]`)", fix="script functions do not need it")
 
     def _attribute_owner(self, target: ast.Attribute) -> sugar.ModuleValue:
         """The module whose attribute ``target`` assigns; a ScriptError for anything else and
@@ -390,7 +385,13 @@ class FunctionBuilder(ExpressionBuilder):
                 self.assign_target(t, item)
         elif isinstance(target, ast.Subscript):
             base = self.emit_value(target.value)
+            if isinstance(base.type, ClassType):
+                classes.magic(self, base, "__setitem__", [self.emit_value(target.slice), self._as_value(value, where)],
+                              where, "x[i] = v")
+                return
             subscripts.setitem(self, base, target.slice, self._as_value(value, where), where)
+        elif isinstance(target, ast.Attribute) and self._object_field(target, value, where):
+            return
         elif isinstance(target, ast.Attribute):
             self._attribute_owner(target).set_attr(self, target.attr, self._as_value(value, where), where)
         else:
@@ -399,7 +400,7 @@ class FunctionBuilder(ExpressionBuilder):
     def _unpack_starred(self, target: Any, value: Any, starred: List[int], where: SourceRange) -> None:
         """``a, *rest, z = t`` for a tuple ``t``: ``rest`` is the tuple of the items between."""
         if len(starred) > 1:
-            self.error("multiple starred expressions in assignment", self.range(target.elts[starred[1]]))
+            self.error("Only one starred expression is allowed on the lhs", self.range(target.elts[starred[1]]))
         if len(target.elts) == 1:
             self.error("A Starred expression may only appear on the lhs within the presence of another "
                        "non-starred expression", where)
@@ -418,6 +419,15 @@ class FunctionBuilder(ExpressionBuilder):
         for t, item in zip(target.elts, items[:k] + [rest] + items[len(items) - after:]):
             self.assign_target(t.value if isinstance(t, ast.Starred) else t, item)
 
+    def _object_field(self, target: ast.Attribute, value: Any, where: SourceRange,
+                      annotated: Optional[Type] = None) -> bool:
+        """``obj.x = value`` for an object of a compiled class (False for other bases)."""
+        base = self.emit_expr(target.value)
+        if not isinstance(base, Value) or not isinstance(base.type, ClassType):
+            return False
+        classes.set_attr(self, base, target.attr, self._as_value(value, where), where, annotated)
+        return True
+
     def _as_value(self, x: Any, where: SourceRange) -> Value:
         if isinstance(x, bool) or isinstance(x, int):
             return self.constant(x)
@@ -427,14 +437,18 @@ class FunctionBuilder(ExpressionBuilder):
         return self.to_value(x, where)
 
     def bind(self, name: str, value: Any, where: SourceRange) -> None:
-        if not isinstance(value, sugar.Sugar) or isinstance(value, sugar.Iterable):
+        if isinstance(value, tuple) and any(isinstance(v, sugar.Sugar) for v in value):
+            value = sugar.StaticTuple(value)  # (key, module) of an unrolled ModuleDict.items()
+        if not isinstance(value, sugar.Sugar) or (isinstance(value, sugar.Iterable) and
+                                                  not isinstance(value, sugar.StaticTuple)):
             value = self._as_value(value, where)
         declared = self.declared.get(name)
         if declared is not None:
             if not value.type.is_subtype_of(declared):
-                self.error(f"'{name}' is annotated {type_name(declared)} but is assigned a value of type "
-                           f"{type_name(value.type)}", where)
-        if isinstance(value, Value) and value.name is None and value.node.kind != "prim::Constant":
+                self.error(f"Variable '{name}' is annotated with type {type_name(declared)} but is being assigned "
+                           f"to a value of type {type_name(value.type)}", where)
+        if isinstance(value, Value) and value.name is None and value.node.kind != "prim::Constant" and \
+                not name.startswith("$"):  # the scripter's own variables ($v of list(range(n))) stay unnamed
             value.name = name
         self.frame.assign(name, Binding(value, where))
 
@@ -458,6 +472,36 @@ class FunctionBuilder(ExpressionBuilder):
             what = "too many values to unpack" if len(items) > n else "not enough values to unpack"
             self.error(f"{what} (expected {n}, got {len(items)})", where)
         return items
+
+    def build_With(self, node: ast.With) -> None:
+        """``with obj as x:``: ``obj.__enter__()`` (bound to ``x``), the body, then
+        ``obj.__exit__(None, None, None)``, as TorchScript runs context managers (an exception
+        in the body ends the program, so ``__exit__`` runs only when the body finishes). The
+        body may not exit early: ``__exit__`` would be skipped."""
+        managers = []
+        for item in node.items:
+            where = self.range(item.context_expr)
+            try:
+                obj = self.emit_expr(item.context_expr)
+            except ScriptError:
+                obj = None
+            if not isinstance(obj, Value) or not isinstance(obj.type, ClassType):
+                self.unsupported(node, fix="`with` takes objects of compiled classes that define __enter__ and "
+                                           "__exit__; move other context managers outside the script function")
+            entered = classes.magic(self, obj, "__enter__", [], where, "with")
+            if item.optional_vars is not None:
+                self.assign_target(item.optional_vars, entered)
+            managers.append((obj, where))
+        exit_ = _contains(node.body, (ast.Return, ast.Break, ast.Continue))
+        if exit_ is not None:
+            self.error("return, break and continue inside a `with` block are not supported in script functions",
+                       self.range(exit_), fix="set a variable and leave the block at its end")
+        self.emit_stmts(node.body)
+        if self.frame.terminated:
+            return
+        for obj, where in reversed(managers):
+            none = self.constant(None)
+            classes.magic(self, obj, "__exit__", [none, none, none], where, "with")
 
     # -- return, break, continue, raise, assert --------------------------------------------------
     def build_Return(self, node: ast.Return) -> None:
@@ -504,18 +548,24 @@ class FunctionBuilder(ExpressionBuilder):
         self.frame.terminated = True
 
     def build_Assert(self, node: ast.Assert) -> None:
-        c = self.emit_cond(node.test)
+        self.raise_unless(node.test, node.msg, "", "AssertionError")
+
+    def raise_unless(self, test: ast.expr, msg: Optional[ast.expr], default: str, cls: str) -> None:
+        """``assert test, msg`` (``torch._check(test, msg)``): raise ``cls`` with ``msg``
+        (converted with str(), ``default`` when there is none) on the path where ``test``
+        does not hold, which only then computes the message."""
+        c = self.emit_cond(test)
         if c.static is True:
             return
 
         def fail() -> None:
-            message = self.constant("")
-            if node.msg is not None:
-                message = self.emit_value(node.msg)
+            message = self.constant(default)
+            if msg is not None:
+                message = self.emit_value(msg)
                 if str(message.type) != "str":
-                    message = self.op_call("builtins", "str", [Arg(message, self.range(node.msg))], {},
-                                           self.range(node.msg), "str")
-            self._raise(message, "AssertionError")
+                    message = self.op_call("builtins", "str", [Arg(message, self.range(msg))], {},
+                                           self.range(msg), "str")
+            self._raise(message, cls)
 
         if c.static is False:
             fail()
@@ -524,7 +574,7 @@ class FunctionBuilder(ExpressionBuilder):
         ok, failed = Frame(if_node.add_block(), self.frame), Frame(if_node.add_block(), self.frame)
         with self.in_frame(failed):
             fail()
-        merge_if(self, if_node, [ok, failed], self.frame, ("the assert's passing path", "its failing path"))
+        merge_if(self, if_node, [ok, failed], self.frame, ("the check's passing path", "its failing path"))
         self.frame.pending_refinements = c.if_true
 
     # -- if -----------------------------------------------------------------------------------------
@@ -559,13 +609,19 @@ class FunctionBuilder(ExpressionBuilder):
         if isinstance(x, sugar.Sugar):
             return x.iterate(self, where)
         t = x.type
+        if isinstance(t, DictType):  # its keys, as they are when the loop starts
+            x = self.op_call("dict", "keys", [Arg(x, where)], {}, where, "dict.keys")
+            t = x.type
+        elif isinstance(t, StrType):  # its characters
+            x = self.op_call("builtins", "list", [Arg(x, where)], {}, where, "list")
+            t = x.type
         if isinstance(t, (ListType, TensorType)):
             return sugar.ValueIter(x, where)
         if isinstance(t, TupleType):
             return sugar.StaticIter(self.tuple_items(x))
         fix = "check `is not None` first" if isinstance(t, OptionalType) else ""
-        self.error(f"cannot iterate over a value of type {type_name(t)} in script functions: '{type_name(t)}' object "
-                   "is not iterable", where, fix=fix)
+        self.error(f"'{type_name(t)}' object is not iterable (a script can iterate over lists, tensors, tuples, "
+                   "range(), enumerate() and zip())", where, fix=fix)
 
     def build_For(self, node: ast.For) -> None:
         if node.orelse:
@@ -660,20 +716,62 @@ class FunctionBuilder(ExpressionBuilder):
         finally:
             self.loop_kinds.pop()
 
-    # -- list comprehensions ------------------------------------------------------------------------
-    def comprehension(self, node: ast.ListComp) -> Value:
+    # -- list and dict comprehensions ---------------------------------------------------------------
+    def comprehension(self, node: ast.ListComp, expected: Optional[Type] = None,
+                      iterable: Optional[sugar.Iterable] = None) -> Value:
+        """``[elt for x in xs if c]``: a list appended to in a loop. ``expected``: the element
+        type an annotation gives (``x: List[Optional[int]] = [None for _ in ...]``);
+        ``iterable``: what ``xs`` is, when the caller has emitted it (``list(range(n))``)."""
+        result = self.insert("prim::ListConstruct", [], [ListType(ANY)]).output
+        elem_types: List[Type] = []
+
+        def leaf() -> None:
+            v = self.emit_value(node.elt)
+            if elem_types and unify(elem_types[0], v.type) is None:
+                self.error(f"list comprehension elements have different types: {type_name(elem_types[0])} and "
+                           f"{type_name(v.type)}", self.range(node.elt))
+            elem_types.append(v.type)
+            where = self.range(node.elt)
+            self.op_call("list", "append", [Arg(result, where), Arg(v, where)], {}, where, "append")
+
+        self._comprehend(node, leaf, iterable)
+        elem = self.common_type(elem_types, self.range(node.elt), "list comprehension") if elem_types else TENSOR
+        if expected is not None and all(t.is_subtype_of(expected) for t in elem_types):
+            elem = expected
+        result.type = ListType(elem)
+        return result
+
+    def dict_comprehension(self, node: ast.DictComp, expected: Optional[DictType] = None,
+                           iterable: Optional[sugar.Iterable] = None) -> Value:
+        """``{k: v for x in xs if c}``: a dict assigned to in a loop."""
+        result = self.insert("prim::DictConstruct", [], [DictType(ANY, ANY)]).output
+        keys: List[Type] = []
+        values: List[Type] = []
+
+        def leaf() -> None:
+            k, v = self.emit_value(node.key), self.emit_value(node.value)
+            keys.append(k.type)
+            values.append(v.type)
+            # typed once the loop has seen every element: the node's overload follows the dict's type
+            self.insert("aten::_set_item", [result, k, v], [])
+
+        self._comprehend(node, leaf, iterable)
+        result.type = self.dict_type(keys, values, self.range(node), "dict comprehension", expected)
+        return result
+
+    def _comprehend(self, node: Any, leaf: Callable[[], None], it: Optional[sugar.Iterable]) -> None:
         if len(node.generators) != 1:
-            self.error("list comprehensions with more than one `for` are not supported in script functions",
+            what = "list" if isinstance(node, ast.ListComp) else "dict"
+            self.error(f"{what} comprehensions with more than one `for` are not supported in script functions",
                        self._comprehension_range(node.generators[1]), fix="nest the loops as statements")
         gen = node.generators[0]
         if gen.is_async:
             self.unsupported(node, "async comprehensions are not supported in script functions")
-        it = self.iterable(gen.iter)
-        result = self.insert("prim::ListConstruct", [], [ListType(ANY)]).output
-        elem_types: List[Type] = []
+        if it is None:
+            it = self.iterable(gen.iter)
 
         def element() -> None:
-            self._comprehension_element(node, gen.ifs, result, elem_types)
+            self._comprehension_element(gen.ifs, leaf)
 
         items = it.items()
         if items is not None:
@@ -696,16 +794,12 @@ class FunctionBuilder(ExpressionBuilder):
             finally:
                 self.loop_kinds.pop()
             scope.finish(frame, again, self.range(node))
-        elem = self.common_type(elem_types, self.range(node.elt), "list comprehension") if elem_types else TENSOR
-        result.type = ListType(elem)
-        return result
 
     def _comprehension_range(self, gen: ast.comprehension) -> SourceRange:
         """``x in xs if c`` of one ``for`` of a comprehension (the node has no position itself)."""
         return self.span(gen.target, (gen.ifs or [gen.iter])[-1])
 
-    def _comprehension_element(self, node: ast.ListComp, ifs: List[ast.expr], result: Value,
-                               elem_types: List[Type]) -> None:
+    def _comprehension_element(self, ifs: List[ast.expr], leaf: Callable[[], None]) -> None:
         if ifs:
             c = self.emit_cond(ifs[0])
             if c.static is False:
@@ -716,17 +810,11 @@ class FunctionBuilder(ExpressionBuilder):
                 with self.in_frame(frame):
                     for name, t in c.if_true.items():
                         refine(self, frame, name, t)
-                    self._comprehension_element(node, ifs[1:], result, elem_types)
+                    self._comprehension_element(ifs[1:], leaf)
                 if_node.add_block()
                 return
             ifs = ifs[1:]
             if ifs:
-                self._comprehension_element(node, ifs, result, elem_types)
+                self._comprehension_element(ifs, leaf)
                 return
-        v = self.emit_value(node.elt)
-        if elem_types and unify(elem_types[0], v.type) is None:
-            self.error(f"list comprehension elements have different types: {type_name(elem_types[0])} and "
-                       f"{type_name(v.type)}", self.range(node.elt))
-        elem_types.append(v.type)
-        where = self.range(node.elt)
-        self.op_call("list", "append", [Arg(result, where), Arg(v, where)], {}, where, "append")
+        leaf()

@@ -11,32 +11,55 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
+import enum
 import inspect
 import math
 import types as pytypes
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+import warnings
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from minitorch_jit.ir import Value, registry
-from minitorch_jit.ir.types import BOOL, SCALARTYPE, TENSOR, IntType, ListType, StrType, TensorType, TupleType, Type
+from minitorch_jit.ir.types import (
+    BOOL,
+    SCALARTYPE,
+    STR,
+    TENSOR,
+    DictType,
+    IntType,
+    ListType,
+    NoneType,
+    StrType,
+    TensorType,
+    TupleType,
+    Type,
+)
+from minitorch_jit.passes.inlining import WARN_ID, new_warn_id
 
 from .. import nn as nn_module
 from .. import ops
 from ..dtypes import dtype as DType
 from ..nn import functional
-from ..nn.layers import ModuleList, Sequential
 from ..nn.module import Module
-from ..runtime.compiled import ScriptFunction
+from ..nn.modules.utils import NTUPLES
+from ..ops.containers import ScriptDict, ScriptList
+from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
 from ..tensor import Tensor
 from ..tracer.recorder import is_tracing
 from . import attributes
 from .calls import Arg
 from .constants import constant_names, constant_value
+from .containers import script_container
 from .errors import ScriptError, SourceRange
-from .jit_functions import _unwrap_optional, annotate, is_scripting
+from .hooks import emit_hooked_call, hooks_of
+from .jit_functions import CHECK_MESSAGE, _check, _unwrap_optional, annotate, is_scripting
 from .jit_functions import isinstance as jit_isinstance
-from .types import python_type, type_name
+from .modifiers import IGNORE, modifier
+from .overloads import choose, declarations
+from .source import Definition, defined_method
+from .types import is_number, python_type, type_name
 
 EXCEPTIONS = {c.__name__: c for c in (Exception, ValueError, RuntimeError, AssertionError, TypeError, IndexError,
                                       KeyError, NotImplementedError, ZeroDivisionError)}
@@ -49,18 +72,26 @@ class CallSite:
         self.b = b
         self.node = node
         self.where = where
-        for a in node.args:
-            if isinstance(a, ast.Starred):
-                b.unsupported(a, "`*args` in calls is not supported in script functions",
-                              fix="pass the arguments one by one")
         for k in node.keywords:
             if k.arg is None:
                 b.unsupported(k, "`**kwargs` in calls is not supported in script functions",
                               fix="pass the keyword arguments by name")
 
     def values(self) -> Tuple[List[Arg], Dict[str, Arg]]:
+        """The arguments, left to right; ``*t`` of a tuple passes its items."""
         b = self.b
-        args = [b.arg(a) for a in self.node.args]
+        args: List[Arg] = []
+        for a in self.node.args:
+            if not isinstance(a, ast.Starred):
+                args.append(b.arg(a))
+                continue
+            t = b.emit_value(a.value)
+            if not isinstance(t.type, TupleType):
+                b.unsupported(a, f"`*args` in calls is not supported in script functions for a value of type "
+                              f"{type_name(t.type)} (only for a tuple, whose length is known)",
+                              fix="pass the arguments one by one")
+            where = b.range(a)
+            args.extend(Arg(v, where) for v in b.tuple_items(t))
         kwargs = {k.arg: b.arg(k.value) for k in self.node.keywords}
         return args, kwargs  # type: ignore[return-value]
 
@@ -210,6 +241,16 @@ class ConstantCall(Sugar):
 # -- builtins -----------------------------------------------------------------------------------
 
 
+# ``len(obj)``, ``int(obj)``... of an object of a user-defined class: its magic method (set
+# by .classes): ``object_builtin(b, name, value, where)``, None when ``value`` is no object.
+object_builtin: Optional[Callable[[Any, str, Value, SourceRange], Optional[Value]]] = None
+
+
+# A module attribute holding an object of a user-defined class (set by .classes):
+# ``object_attribute(b, module_value, name, value, where)``, None for other values.
+object_attribute: Optional[Callable[[Any, Any, str, Any, SourceRange], Any]] = None
+
+
 class Builtin(Sugar):
     """A Python builtin: ``range``/``enumerate``/``zip`` make iterables, ``isinstance`` and
     ``len`` of tuples are answered statically, the others are registry ops (``builtins.len``)."""
@@ -220,6 +261,12 @@ class Builtin(Sugar):
     def describe(self) -> str:
         return f"builtin {self.name}()"
 
+    def attr(self, b: Any, name: str, where: SourceRange) -> Any:
+        """``list.count``, ``str.format``, ``dict.keys``: the methods, called with their object first."""
+        if self.name in ("list", "str", "dict") and registry.python_overloads(self.name, name):
+            return OpName(self.name, name, f"{self.name}.{name}")
+        return super().attr(b, name, where)
+
     def call(self, b: Any, site: CallSite) -> Any:
         special = getattr(self, f"call_{self.name}", None)
         if special is not None:
@@ -227,13 +274,19 @@ class Builtin(Sugar):
         if not registry.python_overloads("builtins", self.name):
             b.error(f"Python builtin {self.name}() is not supported in script functions", site.where)
         args, kwargs = site.values()
+        if len(args) == 1 and not kwargs and object_builtin is not None:
+            r = object_builtin(b, self.name, args[0].value, site.where)
+            if r is not None:
+                return r
         return b.op_call("builtins", self.name, args, kwargs, site.where, self.name)
 
     def call_range(self, b: Any, site: CallSite) -> Any:
         site.no_keywords("range()")
         args, _ = site.values()
-        if not 1 <= len(args) <= 3:
-            b.error(f"range expected 1 to 3 arguments, got {len(args)}", site.where)
+        if not args:
+            b.error("range() expects 1 argument but got 0", site.where)
+        if len(args) > 3:
+            b.error(f"range() expects at most 3 arguments but got {len(args)}", site.where)
         for a in args:
             if not isinstance(a.value.type, IntType):
                 b.error(f"range() arguments must be int, not {type_name(a.value.type)}", a.where,
@@ -262,6 +315,8 @@ class Builtin(Sugar):
         if len(site.node.args) != 1:
             b.error("len() takes exactly one argument", site.where)
         x = b.emit_expr(site.node.args[0])
+        if isinstance(x, ModuleValue) and x.overrides("__len__"):
+            return BoundMethod(x, "__len__").call_args(b, [], {}, site.where)
         if isinstance(x, Sugar):
             n = x.static_len()
             if n is None:
@@ -269,6 +324,10 @@ class Builtin(Sugar):
             return b.constant(n)
         if isinstance(x.type, TupleType):
             return b.constant(len(x.type.elems))
+        if object_builtin is not None:
+            r = object_builtin(b, "len", x, site.where)
+            if r is not None:
+                return r
         return b.op_call("builtins", "len", [Arg(x, b.range(site.node.args[0]))], {}, site.where, "len")
 
     def call_list(self, b: Any, site: CallSite) -> Any:
@@ -276,12 +335,103 @@ class Builtin(Sugar):
         if len(site.node.args) != 1:
             b.error("list() of nothing is ambiguous in script functions", site.where,
                     fix="write `torch.jit.annotate(List[int], [])` or `x: List[int] = []`")
-        x = b.emit_expr(site.node.args[0])
+        arg = site.node.args[0]
+        x = b.emit_expr(arg)
+        if isinstance(x, Iterable):  # list(range(n)), list(zip(a, b)): [v for v in ...]
+            return b.comprehension(_comprehension(arg, ast.ListComp, ["$v"]), iterable=x)
         if isinstance(x, Value) and isinstance(x.type, TupleType):
             elem = b.common_type(x.type.elems, site.where, "list()")
             return b.make_list(b.tuple_items(x), elem, fresh=True)
+        if isinstance(x, Value) and isinstance(x.type, DictType):  # its keys, as in Python
+            return b.op_call("dict", "keys", [Arg(x, site.where)], {}, site.where, "list")
         args = [Arg(b.to_value(x, site.where), site.where)]
         return b.op_call("builtins", "list", args, {}, site.where, "list")
+
+    def call_dict(self, b: Any, site: CallSite) -> Any:
+        """``dict()``, ``dict(mapping)`` (a copy), ``dict(iterable of pairs)`` and keyword
+        arguments (str keys) added to any of them. Empty, it is a ``Dict[str, Tensor]``, as
+        TorchScript's default (annotate it for another type)."""
+        node = site.node
+        if len(node.args) > 1:
+            b.error(f"dict expected at most 1 argument, got {len(node.args)}", site.where)
+        result = None
+        if node.args and not (isinstance(node.args[0], ast.List) and not node.args[0].elts):
+            arg = node.args[0]
+            x = b.emit_expr(arg)
+            if isinstance(x, Value) and isinstance(x.type, DictType):
+                result = x if isinstance(arg, (ast.Dict, ast.DictComp)) else \
+                    b.op_call("dict", "copy", [Arg(x, site.where)], {}, site.where, "dict")
+            else:
+                it = x if isinstance(x, Iterable) else ValueIter(b.to_value(x, site.where), b.range(arg))
+                if not isinstance(it, Iterable) or (isinstance(it, ValueIter) and not isinstance(
+                        it.value.type, ListType)):
+                    b.error("dict() takes a dict, or a list or iterable of (key, value) pairs", b.range(arg))
+                result = b.dict_comprehension(_comprehension(arg, ast.DictComp, ["$k", "$v"]), iterable=it)
+        keys, values = [], []
+        for k in node.keywords:
+            keys.append(b.constant(k.arg))
+            values.append(b.emit_value(k.value))
+        if result is None:
+            t = b.dict_type([STR] * len(keys), [v.type for v in values], site.where, "dict()")
+            return b.insert("prim::DictConstruct", [x for kv in zip(keys, values) for x in kv], [t]).output
+        for k, v in zip(keys, values):
+            b.op_call("dict", "__setitem__", [Arg(result, site.where), Arg(k, site.where), Arg(v, site.where)], {},
+                      site.where, "dict")
+        return result
+
+    def _constant_name(self, b: Any, site: CallSite, what: str) -> Tuple[Any, str]:
+        """``what(obj, "name", ...)``: obj as scripted, and the name, which must be known when
+        scripting (the attributes of a module or object are)."""
+        site.no_keywords(f"{what}()")
+        node = site.node
+        if not 2 <= len(node.args) <= (3 if what == "getattr" else 2):
+            b.error(f"{what}() takes {'2 or 3' if what == 'getattr' else '2'} arguments", site.where)
+        name = b.emit_value(node.args[1])
+        if name.node.kind != "prim::Constant" or not isinstance(name.constant, str):
+            b.error(f"{what}'s second argument must be a string literal (the attribute's name is needed when "
+                    "scripting)", b.range(node.args[1]))
+        return b.emit_expr(node.args[0]), name.constant
+
+    def call_hasattr(self, b: Any, site: CallSite) -> Any:
+        """``hasattr(module, "name")``: a constant, so ``if hasattr(m, "a"): m.a`` compiles
+        the branch only for modules that have ``a``."""
+        obj, name = self._constant_name(b, site, "hasattr")
+        if isinstance(obj, ModuleValue):
+            return b.constant(obj.has_attr(name))
+        what = obj.describe() if isinstance(obj, Sugar) else f"a value of type {type_name(obj.type)}"
+        return b.error(f"hasattr() of {what} is not supported in script functions: its first argument must be a "
+                       "module", b.range(site.node.args[0]))
+
+    def call_getattr(self, b: Any, site: CallSite) -> Any:
+        """``getattr(module, "name"[, default])``: ``module.name``, or the default when the
+        module has no such attribute."""
+        obj, name = self._constant_name(b, site, "getattr")
+        if not isinstance(obj, ModuleValue):
+            what = obj.describe() if isinstance(obj, Sugar) else f"a value of type {type_name(obj.type)}"
+            return b.error(f"getattr() of {what} is not supported in script functions: write `x.{name}`",
+                           b.range(site.node.args[0]))
+        if len(site.node.args) == 3 and not obj.has_attr(name):
+            return b.emit_expr(site.node.args[2])
+        return obj.attr(b, name, site.where)
+
+    def call_slice(self, b: Any, site: CallSite) -> Any:
+        """``slice(stop)``, ``slice(start, stop[, step])``: the bounds of an index, as
+        ``x[start:stop:step]`` has them."""
+        if site.node.keywords:
+            b.error("Slice does not accept any keyword arguments", site.where,
+                    fix="pass start, stop and step by position")
+        args, _ = site.values()
+        if not 1 <= len(args) <= 3:
+            b.error(f"slice expected 1 to 3 arguments, got {len(args)}", site.where)
+        bounds: List[Optional[Value]] = []
+        for a in args:
+            t = a.value.type
+            if not isinstance(t, (IntType, NoneType)):
+                b.error(f"slice indices must be int or None, not {type_name(t)}", a.where)
+            bounds.append(None if isinstance(t, NoneType) else a.value)
+        if len(bounds) == 1:
+            bounds.insert(0, None)
+        return SliceValue(bounds[0], bounds[1], bounds[2] if len(bounds) == 3 else None)
 
     def call_tuple(self, b: Any, site: CallSite) -> Any:
         site.no_keywords("tuple()")
@@ -300,11 +450,101 @@ class Builtin(Sugar):
         return b.op_call("builtins", "print", args, {}, site.where, "print")
 
 
+def _comprehension(iterable: ast.expr, kind: type, names: List[str]) -> Any:
+    """The comprehension ``[v for v in <iterable>]`` (``kind`` ListComp) or ``{k: v for k, v
+    in <iterable>}`` (DictComp) over an iterable the caller has emitted, placed where it is;
+    ``names`` are variables no Python code can name."""
+    def name(n: str, ctx: ast.expr_context) -> ast.Name:
+        return ast.copy_location(ast.Name(id=n, ctx=ctx), iterable)
+
+    target: ast.expr = name(names[0], ast.Store()) if len(names) == 1 else \
+        ast.copy_location(ast.Tuple(elts=[name(n, ast.Store()) for n in names], ctx=ast.Store()), iterable)
+    gen = ast.comprehension(target=target, iter=iterable, ifs=[], is_async=0)
+    node = kind(elt=name(names[0], ast.Load()), generators=[gen]) if kind is ast.ListComp else \
+        kind(key=name(names[0], ast.Load()), value=name(names[1], ast.Load()), generators=[gen])
+    return ast.copy_location(node, iterable)
+
+
 def _builtin_names() -> Dict[int, str]:
     return {id(getattr(builtins, n)): n for n in dir(builtins) if not n.startswith("_")}
 
 
 _BUILTINS = _builtin_names()
+
+
+class SliceValue(Sugar):
+    """A ``slice(...)`` object: usable only as an index (``x[s]``), where it means
+    ``x[start:stop:step]``; None bounds are left out."""
+
+    def __init__(self, start: Optional[Value], stop: Optional[Value], step: Optional[Value]):
+        self.bounds = (start, stop, step)
+
+    def describe(self) -> str:
+        return "a slice object"
+
+
+class Warn(Sugar):
+    """``warnings.warn(message, category=UserWarning, stacklevel=1)``: the category is a
+    built-in warning class, known when scripting."""
+
+    def describe(self) -> str:
+        return "warnings.warn"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        node = site.node
+        names = ("message", "category", "stacklevel")
+        given: Dict[str, ast.expr] = dict(zip(names, node.args))
+        if len(node.args) > len(names):
+            b.error(f"warnings.warn() takes at most {len(names)} arguments", site.where)
+        for k in node.keywords:
+            if k.arg not in names or k.arg in given:
+                b.error(f"warnings.warn() got an unexpected or repeated keyword argument '{k.arg}'", b.range(k))
+            given[str(k.arg)] = k.value
+        if "message" not in given:
+            b.error("warnings.warn() missing required argument 'message'", site.where)
+        message = b.emit_value(given["message"])
+        if not isinstance(message.type, StrType):
+            b.error(f"warnings.warn() message must be str, not {type_name(message.type)}", b.range(given["message"]),
+                    fix="format the message into a string")
+        category = "UserWarning"
+        if "category" in given:
+            named = given["category"]
+            cls = b.resolve_type_name(named) if isinstance(named, (ast.Name, ast.Attribute)) else None
+            name = getattr(cls, "__name__", "")
+            if not (getattr(builtins, name, None) is cls and isinstance(cls, type) and issubclass(cls, Warning)):
+                b.error("warnings.warn() category must be a built-in warning class (UserWarning, DeprecationWarning, "
+                        "...)", b.range(given["category"]))
+            category = name
+        stacklevel = b.emit_value(given["stacklevel"]) if "stacklevel" in given else b.constant(2)
+        if not isinstance(stacklevel.type, IntType):
+            b.error("warnings.warn() stacklevel must be int", b.range(given["stacklevel"]))
+        inputs = [message, stacklevel] + ([b.constant(category)] if category != "UserWarning" else [])
+        b.insert("aten::warn", inputs, [], {WARN_ID: new_warn_id()})
+        return b.constant(None)
+
+
+class TorchCheck(Sugar):
+    """``torch._check(cond, message=None)``: raises RuntimeError(message) where ``cond`` does
+    not hold, as an ``assert`` does (the message is computed only then)."""
+
+    def describe(self) -> str:
+        return "torch._check"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        node = site.node
+        if not 1 <= len(node.args) + len(node.keywords) <= 2:
+            b.error("torch._check() expects 1 or 2 arguments: cond and an optional message", site.where)
+        given: Dict[str, ast.expr] = dict(zip(("cond", "message"), node.args))
+        for k in node.keywords:
+            if k.arg not in ("cond", "message"):
+                b.error(f"torch._check() got an unexpected keyword argument '{k.arg}'", b.range(k))
+            if k.arg in given:
+                b.error(f"torch._check() got multiple values for argument '{k.arg}'", b.range(k))
+            given[str(k.arg)] = k.value
+        if "cond" not in given:
+            b.error("torch._check() missing required argument 'cond'", site.where)
+        b.raise_unless(given["cond"], given.get("message"), CHECK_MESSAGE, "RuntimeError")
+        return b.constant(None)
 
 
 class ExceptionClass(Sugar):
@@ -340,18 +580,63 @@ class ExceptionValue(Sugar):
 
 
 class Callee(Sugar):
-    """A script function (or a Python function, compiled when first called)."""
+    """A script function (or a Python function, compiled when first called). ``holder`` says
+    which module attribute holds it, when one does (an error compiling it says so)."""
 
-    def __init__(self, fn: Any, display: str):
-        self.fn, self.display = fn, display
+    def __init__(self, fn: Any, display: str, holder: str = ""):
+        self.fn, self.display, self.holder = fn, display, holder
 
     def describe(self) -> str:
         return f"function '{self.display}'"
 
     def call(self, b: Any, site: CallSite) -> Any:
-        compiled = b.compiler.function(self.fn, site.where)
         args, kwargs = site.values()
+        overload = choose(b, self.fn, args, kwargs, site.where, self.display) if declarations(self.fn) else None
+        try:
+            compiled = b.compiler.function(self.fn, site.where, overload)
+        except ScriptError as e:
+            if self.holder:
+                e.notes.append((f"{self.holder} holds a function, which failed to compile", site.where))
+            raise
         return b.call_function(compiled, args, kwargs, [], site.where, self.display)
+
+
+class NTuple(Sugar):
+    """``_single``/``_pair``/``_triple``/``_quadruple`` (``torch.nn.modules.utils``): a number
+    becomes a tuple of ``n`` copies of it, a tuple stays itself."""
+
+    def __init__(self, name: str, n: int):
+        self.name, self.n = name, n
+
+    def describe(self) -> str:
+        return f"{self.name}()"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        site.no_keywords(self.name)
+        args, _ = site.values()
+        if len(args) != 1:
+            b.error(f"{self.name}() takes one argument", site.where)
+        v = args[0].value
+        if isinstance(v.type, TupleType):
+            return v
+        if not is_number(v.type):
+            b.error(f"{self.name}() takes a number or a tuple in script functions, not {type_name(v.type)} (a list's "
+                    "length is not known when compiling)", args[0].where)
+        return b.insert("prim::TupleConstruct", [v] * self.n, [TupleType([v.type] * self.n)]).output
+
+
+class IgnoredClass(Sugar):
+    """A class marked ``@torch.jit.ignore``: Python's, which a script cannot make."""
+
+    def __init__(self, cls: type):
+        self.cls = cls
+
+    def describe(self) -> str:
+        return f"class '{self.cls.__name__}' (@torch.jit.ignore)"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        b.error(f"Cannot instantiate class '{self.cls.__name__}' in a script: it is marked @torch.jit.ignore",
+                site.where)
 
 
 class ModuleValue(Sugar):
@@ -385,17 +670,68 @@ class ModuleValue(Sugar):
             if sub is None:
                 return b.constant(None)
             return ModuleValue(sub, self.mirror.__dict__["_modules"][name], self._path(name))
+        own = self._own_tensors(b, name)
+        if own is not None:
+            return own
         if self.is_constant(name):
             return b.python_constant(constant_value(m, name, where))
+        if defined_method(self.mirror, name) is not None:
+            return BoundMethod(self, name)
+        raw = m.__dict__[name] if name in m.__dict__ else inspect.getattr_static(type(m), name, None)
+        if modifier(raw) == IGNORE and callable(raw):  # a method (or instance override) left to Python
+            from .python_calls import ignored  # it builds on this module's Sugar
+            call = ignored(getattr(m, name), self._path(name))
+            if call is not None:
+                return call
         if (name in m.__dict__ or hasattr(type(m), name) and not callable(getattr(type(m), name))) and \
                 attributes.is_state(m, name):
             return b.attribute_value(self._path(name), self._state(b, name, where))
         if name in m.__dict__:
-            return module_constant(b, m.__dict__[name], where, f"{self.describe()}.{name}")
+            value = m.__dict__[name]
+            if isinstance(value, ScriptMethod):  # the module's own compiled method
+                return BoundMethod(self, name)
+            if isinstance(value, (pytypes.FunctionType, ScriptFunction)) or id(value) in _generated_op_functions():
+                meaning = python_value(b, value, where, self._path(name))
+                if isinstance(meaning, Callee):
+                    meaning.holder = f"attribute '{self._path(name)}' of module {type(m).__name__}"
+                return meaning
+            if object_attribute is not None:
+                obj = object_attribute(b, self, name, value, where)
+                if obj is not None:
+                    return obj
+            if isinstance(value, (list, dict)):
+                return self.container(b, name, where)
+            return module_constant(b, value, where, f"{self.describe()}.{name}")
+        if name in ("keys", "values", "items") and self.kind() in ("dict", "parameter_dict") and \
+                not self.overrides(name):
+            return ContainerMethod(self, name)
         method = inspect.getattr_static(type(m), name, None)
         if isinstance(getattr(method, "fn", method), pytypes.FunctionType) or name in m.__dict__.get("_methods", {}):
             return BoundMethod(self, name)
         b.error(f"module '{type(m).__name__}' has no attribute '{name}'", where)
+
+    def container(self, b: Any, name: str, where: SourceRange) -> Value:
+        """A list or dict attribute: the ScriptModule holds it as a ScriptList or ScriptDict
+        (typed by the class's annotation of it, else by its elements), which the method's
+        graph takes as an input, so what a script does to it stays, as a TorchScript
+        module's attribute does."""
+        shared = self.mirror.__dict__.get(name)
+        if not isinstance(shared, (ScriptList, ScriptDict)):
+            hint = _class_annotation(type(self.module), name)
+            try:
+                shared = script_container(self.module.__dict__[name], hint)
+            except TypeError as e:
+                b.error(f"{self.describe()}.{name}: {e}", where)
+            self.mirror.__dict__[name] = shared
+        assert shared is not None
+        return b.attr_input(self._path(name), shared.type)
+
+    def has_attr(self, name: str) -> bool:
+        """Whether ``self.<name>`` means something in a method (``hasattr``)."""
+        m = self.module
+        if name == "training" or any(name in m.__dict__[t] for t in ("_parameters", "_buffers", "_modules")):
+            return True
+        return name in m.__dict__ or hasattr(type(m), name)
 
     def _state(self, b: Any, name: str, where: SourceRange) -> Type:
         """The type of state attribute ``name``, its value copied to the ScriptModule (once),
@@ -441,39 +777,158 @@ class ModuleValue(Sugar):
             self._state(b, name, where)
         b.assign_attribute(self._path(name), value)
 
+    def _own_tensors(self, b: Any, name: str) -> Optional[Value]:
+        """A list or tuple (an attribute, or a property) of the module's own parameters and
+        buffers, like the recurrent layers' ``_flat_weights``: a list of those graph inputs,
+        so a call reads them as they are then."""
+        m = self.module
+        if name in m.__dict__:
+            value = m.__dict__[name]
+        elif isinstance(inspect.getattr_static(type(m), name, None), property):
+            value = getattr(m, name)
+        else:
+            return None
+        if not (isinstance(value, (list, tuple)) and value and all(isinstance(t, Tensor) for t in value)):
+            return None
+        names = {id(t): k for table in ("_parameters", "_buffers") for k, t in m.__dict__[table].items()
+                 if t is not None}
+        if not all(id(t) in names for t in value):
+            return None
+        return b.make_list([b.attr_input(self._path(names[id(t)]), TENSOR) for t in value], TENSOR, fresh=True)
+
     def is_constant(self, name: str) -> bool:
         """Whether attribute ``name`` is declared constant (``Final``, ``__constants__``)."""
         return name in constant_names(type(self.module))
 
     def call(self, b: Any, site: CallSite) -> Any:
-        return BoundMethod(self, "forward").call(b, site)
+        forward = BoundMethod(self, "forward")
+        if any(hooks_of(self.module)):
+            return emit_hooked_call(b, self, lambda b, args: forward.call_args(b, args, {}, site.where), site)
+        return forward.call(b, site)
 
-    def submodules(self) -> Optional[List["ModuleValue"]]:
-        if not isinstance(self.module, (Sequential, ModuleList)):
-            return None
-        mods = self.module.__dict__["_modules"]
-        return [ModuleValue(m, self.mirror.__dict__["_modules"][k], self._path(k)) for k, m in mods.items()
-                if m is not None]
+    # -- containers (nn/containers.py) ------------------------------------------------------------
+    def kind(self) -> Optional[str]:
+        """"list", "dict", "parameter_list", "parameter_dict", or None for other modules."""
+        return self.module._container_kind
+
+    def items(self, b: Any) -> List[Tuple[str, Any]]:
+        """A container's items by name: submodules as ModuleValues (None as a constant),
+        parameters as graph inputs."""
+        m = self.module
+        if self.kind() in ("parameter_list", "parameter_dict"):
+            return [(k, b.attr_input(self._path(k), TENSOR)) for k in m.__dict__["_parameters"]]
+        mirrors = self.mirror.__dict__["_modules"]
+        return [(k, b.constant(None) if sub is None else ModuleValue(sub, mirrors[k], self._path(k)))
+                for k, sub in m.__dict__["_modules"].items()]
+
+    def overrides(self, name: str) -> bool:
+        """Whether the module's class defines ``name`` (``__len__``, ``__contains__``) itself,
+        rather than taking the container's: a script calls the override."""
+        for cls in type(self.module).__mro__:
+            if name in vars(cls):
+                return cls.__module__ not in _CONTAINER_MODULES
+        return False
 
     def iterate(self, b: Any, where: SourceRange) -> "Iterable":
-        subs = self.submodules()
-        if subs is None:
-            b.error(f"{self.describe()} cannot be iterated over; only Sequential and ModuleList can", where)
-        return StaticIter(subs)
+        kind = self.kind()
+        if kind is None:
+            b.error(f"{self.describe()} cannot be iterated over; only Sequential, ModuleList, ModuleDict, "
+                    "ParameterList and ParameterDict can", where)
+        items = self.items(b)
+        if kind in ("list", "parameter_list"):
+            return StaticIter([v for _, v in items])
+        return StaticIter([b.constant(k) for k, _ in items])
 
     def static_len(self) -> Optional[int]:
-        subs = self.submodules()
-        return None if subs is None else len(subs)
+        m = self.module
+        if self.kind() is None:
+            return None
+        return len(m.__dict__["_parameters"] if self.kind() in ("parameter_list", "parameter_dict")
+                   else m.__dict__["_modules"])
 
     def getitem(self, b: Any, index: ast.expr, where: SourceRange) -> Any:
-        subs = self.submodules()
-        i = b.constant_int(index)
-        if subs is None or i is None:
-            b.error(f"{self.describe()} can only be indexed by a constant int, and only if it is a Sequential or "
-                    "ModuleList", where)
-        if not -len(subs) <= i < len(subs):
-            b.error(f"index {i} is out of range for {self.describe()} of length {len(subs)}", where)
-        return subs[i]
+        kind = self.kind()
+        if kind is None:
+            b.error(f"{self.describe()} cannot be indexed in script functions; only Sequential, ModuleList, "
+                    "ModuleDict, ParameterList and ParameterDict can", where)
+        items = self.items(b)
+        if kind in ("list", "parameter_list"):
+            if isinstance(index, ast.Slice):
+                bounds = [None if n is None else b.constant_int(n) for n in (index.lower, index.upper, index.step)]
+                if any(n is not None and v is None for n, v in zip((index.lower, index.upper, index.step), bounds)):
+                    b.error(f"{self.describe()} can only be sliced with constant int bounds", where)
+                if bounds[2] == 0:
+                    b.error("slice step cannot be zero", where)
+                return StaticTuple([v for _, v in items][slice(*bounds)])
+            i = b.constant_int(index)
+            if i is None:
+                what = _index_kind(b, index)
+                b.error("Expected integer literal for index but got " + what + ". ModuleList/Sequential indexing is "
+                        "only supported with integer literals. For example, 'i = 4; self.layers[i](x)' will fail "
+                        "because i is not a literal. Enumeration is supported, e.g. 'for index, v in "
+                        "enumerate(self): out = v(inp)'", where)
+            if not -len(items) <= i < len(items):
+                b.error(f"Index {i} out of range (the {type(self.module).__name__} has {len(items)} items)", where)
+            return items[i][1]
+        key = index.value if isinstance(index, ast.Constant) else None
+        if isinstance(key, str):
+            found = dict(items)
+            if key not in found:
+                b.error(f"Key Error, {key}", where)
+            return found[key]
+        b.error("Unable to extract string literal index. ModuleDict indexing is only supported with string "
+                "literals. For example, 'i = \"a\", self.layers[i](x)' will fail because i is not a literal.", where)
+
+    def contains(self, b: Any, key: Any, where: SourceRange) -> Value:
+        """``key in self.container``: known when scripting for a string literal key."""
+        if self.overrides("__contains__"):
+            return BoundMethod(self, "__contains__").call_args(b, [Arg(b.to_value(key, where), where)], {}, where)
+        if self.kind() not in ("dict", "parameter_dict"):
+            b.error(f"`in` is not supported for {self.describe()}", where)
+        if not (isinstance(key, Value) and key.node.kind == "prim::Constant" and isinstance(key.constant, str)):
+            b.error("`in` a ModuleDict or ParameterDict takes a string literal key", where)
+        return b.constant(key.constant in dict(self.items(b)))
+
+
+def compare_modules(b: Any, op: ast.cmpop, left: Any, right: Any, where: SourceRange) -> Value:
+    """A comparison where an operand is a compile-time value: modules compare by identity
+    (``self.items[0] is self.relu``), ``in`` a ModuleDict or ParameterDict tests its keys."""
+    if isinstance(op, (ast.Is, ast.IsNot)) and isinstance(left, ModuleValue) and isinstance(right, ModuleValue):
+        return b.constant((left.module is right.module) == isinstance(op, ast.Is))
+    if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, ModuleValue):
+        found = right.contains(b, left, where)
+        return b.op_call("operator", "__not__", [Arg(found, where)], {}, where, "not in") \
+            if isinstance(op, ast.NotIn) else found
+    return b.compare(op, b.to_value(left, where), b.to_value(right, where), where)
+
+
+_CONTAINER_MODULES = {"minitorch_jit.nn.containers", "minitorch_jit.runtime.compiled", "minitorch_jit.nn.module"}
+
+
+def _index_kind(b: Any, index: ast.expr) -> str:
+    """How TorchScript names a non-literal index: an int variable, or the type it has."""
+    value = b.emit_value(index)
+    return "a variable or non-integer" if isinstance(value.type, IntType) else f"type {type_name(value.type)}"
+
+
+class ContainerMethod(Sugar):
+    """``keys``, ``values``, ``items`` of a ModuleDict or ParameterDict: unrolled by loops."""
+
+    def __init__(self, owner: ModuleValue, name: str):
+        self.owner, self.name = owner, name
+
+    def describe(self) -> str:
+        return f"method '{self.owner._path(self.name)}'"
+
+    def call(self, b: Any, site: CallSite) -> Any:
+        if site.node.args or site.node.keywords:
+            b.error(f"{self.name}() takes no arguments", site.where)
+        items = self.owner.items(b)
+        if self.name == "keys":
+            return StaticIter([b.constant(k) for k, _ in items])
+        if self.name == "values":
+            return StaticIter([v for _, v in items])
+        return StaticIter([(b.constant(k), v) for k, v in items])
 
 
 class BoundMethod(Sugar):
@@ -487,14 +942,31 @@ class BoundMethod(Sugar):
         return f"method '{self.owner._path(self.name)}'"
 
     def call(self, b: Any, site: CallSite) -> Any:
-        method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, site.where)
         args, kwargs = site.values()
+        return self.call_args(b, args, kwargs, site.where)
+
+    def call_args(self, b: Any, args: List[Arg], kwargs: Dict[str, Arg], where: SourceRange) -> Any:
+        fn = getattr(inspect.getattr_static(type(self.owner.module), self.name, None), "fn", None) or \
+            inspect.getattr_static(type(self.owner.module), self.name, None)
+        overload = choose(b, fn, args, kwargs, where, self.owner._path(self.name), skip_self=True) \
+            if fn is not None and declarations(fn) else None
+        method = b.compiler.method(self.owner.module, self.owner.mirror, self.name, where, overload)
         inputs = method.graph.inputs[len(method.signature.parameters):]
         written = [self.owner._path(p) for p in method.written_paths]
         for p in written:
             b.may_assign(p, next(v.type for q, v in zip(method.attr_paths, inputs) if self.owner._path(q) == p))
         attrs = [b.attribute_value(self.owner._path(p), v.type) for p, v in zip(method.attr_paths, inputs)]
-        return b.call_function(method, args, kwargs, attrs, site.where, self.owner._path(self.name), written)
+        return b.call_function(method, args, kwargs, attrs, where, self.owner._path(self.name), written)
+
+
+def _class_annotation(cls: type, name: str) -> Any:
+    """The typing object a class annotates attribute ``name`` with (None when there is none,
+    or only as a string that would need evaluating)."""
+    for klass in cls.__mro__:
+        hint = klass.__dict__.get("__annotations__", {}).get(name)
+        if hint is not None:
+            return None if isinstance(hint, str) else hint
+    return None
 
 
 def module_constant(b: Any, value: Any, where: SourceRange, what: str) -> Any:
@@ -503,12 +975,14 @@ def module_constant(b: Any, value: Any, where: SourceRange, what: str) -> Any:
     if isinstance(value, Tensor):
         b.error(f"{what} is a Tensor that is neither a parameter nor a buffer", where,
                 fix="register it with self.register_buffer(name, tensor)")
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
+        b.error("Could not infer type of list element: Cannot infer concrete type of torch.nn.Module", where,
+                fix="hold the modules in an nn.ModuleList")
     ok, _ = python_type(value)
     if ok:
         return b.python_constant(value)
-    if isinstance(value, list):
-        b.error(f"{what} is a list: list attributes are not supported (a compiled copy would not see changes)",
-                where, fix="use a tuple for a constant sequence")
+    if user_objects is not None and isinstance(value, enum.Enum):
+        return user_objects(b, value, where, what)
     b.error(f"{what} has type {type(value).__name__}, which script functions cannot use", where)
 
 
@@ -563,6 +1037,10 @@ class StaticTuple(StaticIter):
 
     def iterate(self, b: Any, where: SourceRange) -> Iterable:
         return self
+
+    def as_value(self, b: Any, where: SourceRange) -> Value:
+        return b.error(f"{self.describe()} cannot be used as a value in script functions (it can be iterated over, "
+                "indexed by a constant int and measured with len())", where)
 
 
 class RangeIter(Iterable):
@@ -648,6 +1126,11 @@ class ZipIter(Iterable):
 # -- Python objects ---------------------------------------------------------------------------------
 
 
+# What classes, enums and NamedTuples from the function's scope mean (set by .classes, which
+# builds on this module): ``user_objects(b, obj, where, name)``, None for other objects.
+user_objects: Optional[Callable[[Any, Any, SourceRange, str], Any]] = None
+
+
 def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
     """What a Python object from the function's scope (a global, a closure cell, a module
     attribute) means in the script."""
@@ -657,8 +1140,12 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return Namespace("functional", obj, name)
     if obj is math:
         return Namespace("math", obj, name)
-    if obj is nn_module:
+    if obj is nn_module or obj is warnings:
         return Namespace(None, obj, name)
+    if obj is warnings.warn:
+        return Warn()
+    if obj is _check:
+        return TorchCheck()
     if _is_module(obj, f"{_ROOT}.jit"):
         return JitNamespace(obj)
     meaning = jit_function(obj)
@@ -669,6 +1156,14 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return OpName(generated[0], generated[1], name)
     if isinstance(obj, DType):
         return b.constant(obj.name, SCALARTYPE)
+    if isinstance(obj, type) and modifier(obj) == IGNORE:
+        return IgnoredClass(obj)
+    if obj is collections.OrderedDict:  # TorchScript's dicts keep insertion order: an OrderedDict is a dict
+        return Builtin("dict")
+    if user_objects is not None:
+        meaning = user_objects(b, obj, where, name)
+        if meaning is not None:
+            return meaning
     if isinstance(obj, ScriptFunction):
         return Callee(obj, name)
     if isinstance(obj, type) and issubclass(obj, BaseException):
@@ -680,22 +1175,42 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return IsInstance("isinstance")
     if id(obj) in _BUILTINS and _BUILTINS[id(obj)] == getattr(obj, "__name__", None):
         return Builtin(obj.__name__)
-    if isinstance(obj, pytypes.FunctionType):
+    if isinstance(obj, pytypes.FunctionType) and obj in NTUPLES:
+        return NTuple(obj.__name__, NTUPLES[obj])
+    if isinstance(obj, (pytypes.FunctionType, pytypes.MethodType)):
+        from .python_calls import ignored  # it builds on this module's Sugar
+        call = ignored(obj, name)
+        if call is not None:
+            return call
+    if isinstance(obj, (pytypes.FunctionType, Definition)):
         return Callee(obj, name)
     if isinstance(obj, pytypes.ModuleType):
-        b.error(f"module '{obj.__name__}' cannot be used in script functions", where)
+        if obj.__name__.split(".")[0] in _OPAQUE_MODULES:
+            b.error(f"module '{obj.__name__}' cannot be used in script functions", where)
+        return Namespace(None, obj, name)  # its attributes mean what they are in Python
     if isinstance(obj, Tensor):
         b.error(f"'{name}' is a Tensor from outside the function; script functions cannot capture tensors",
                 where, fix="pass it as an argument (or make it a parameter or buffer of the module)")
+    if isinstance(obj, ScriptModule):
+        b.error(f"Cannot call a ScriptModule that is not a submodule of the caller: '{name}' is a module from "
+                "outside the function", where, fix="make it a submodule and script the parent module")
     if isinstance(obj, Module):
-        b.error(f"'{name}' is a module from outside the function; script functions cannot capture modules", where,
-                fix="make it a submodule and script the parent module")
+        # (PyTorch's words for a compiled one)
+        what = "Cannot call a ScriptModule that is not a submodule of the caller: " if isinstance(obj, ScriptModule) \
+            else ""
+        b.error(f"{what}'{name}' is a module from outside the function; script functions cannot capture modules",
+                where, fix="make it a submodule and script the parent module")
     if isinstance(obj, np.generic):
         obj = obj.item()
     ok, _ = python_type(obj)
     if ok:
         return b.python_constant(obj)
-    b.error(f"'{name}' has type {type(obj).__name__}, which script functions cannot use", where)
+    b.error(f"python value of type '{type(obj).__name__}' cannot be used as a value: '{name}' is not a value "
+            "script functions have", where)
+
+
+# Modules whose functions are compiled code (not Python source a script could compile)
+_OPAQUE_MODULES = ("numpy", "builtins", "sys", "os")
 
 
 # The package whose namespace is ``torch`` (and ``torch.jit``) in scripts. It imports the

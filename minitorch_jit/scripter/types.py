@@ -1,13 +1,17 @@
 """Type annotations to IR types, and how the scripter writes types in messages.
 
 Annotations are read from the AST and their names resolved in the function's scope, so
-``List[int]``, ``list[int]``, ``typing.List[int]``, ``Optional[Tensor]``, ``Tensor | None``
-and string annotations (``from __future__ import annotations``) all work.
+``List[int]``, ``list[int]``, ``typing.List[int]``, ``Dict[str, Tensor]``, ``dict[str, int]``,
+``Optional[Tensor]``, ``Tensor | None`` and string annotations (``from __future__ import
+annotations``) all work.
 """
 from __future__ import annotations
 
 import ast
 import builtins
+import collections
+import math
+import sys
 import types as pytypes
 import typing
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -22,6 +26,7 @@ from minitorch_jit.ir.types import (
     TENSOR,
     AnyType,
     BoolType,
+    DictType,
     FloatType,
     IntType,
     ListType,
@@ -29,6 +34,7 @@ from minitorch_jit.ir.types import (
     NumberType,
     OptionalType,
     ScalarTypeType,
+    StrType,
     TensorType,
     TupleType,
     Type,
@@ -44,7 +50,22 @@ Resolve = Callable[[ast.AST], Any]
 
 _GENERICS = (((typing.List, list), "List"), ((typing.Tuple, tuple), "Tuple"), ((typing.Optional,), "Optional"),
              ((typing.Union,), "Union"))
+# The type a user-defined class, enum, interface or NamedTuple named in an annotation means
+# (set by the compiler, which compiles the class): ``user_types(obj, where)``, None for others.
+user_types: Optional[Callable[[Any, Any], Optional[Type]]] = None
 _SCALARS = {int: INT, float: FLOAT, bool: BOOL, str: STR, type(None): NONE, Tensor: TENSOR}
+_DICTS = (typing.Dict, dict, collections.OrderedDict, typing.OrderedDict)
+_ANNOTATE = "annotate with int, float, bool, str, Tensor, List[T], Dict[K, V], Tuple[...] or Optional[T]"
+DICT_KEYS = (StrType, IntType, FloatType, BoolType)
+"""The kinds of dict keys (TorchScript also hashes tensors by identity; here they are not keys)."""
+
+
+def language_names() -> Dict[str, Any]:
+    """Names the script language knows without Python: in type comments, TorchScript source
+    given as text, and annotations naming what the function's module did not import."""
+    root = sys.modules[__name__.split(".")[0]]
+    return {"torch": root, "math": math, "Tensor": Tensor, "List": typing.List, "Tuple": typing.Tuple,
+            "Optional": typing.Optional, "Dict": typing.Dict, "Any": typing.Any}
 
 
 def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], Any]) -> Type:
@@ -71,6 +92,13 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
             if len(args) != 1:
                 raise ScriptError("List[...] takes one element type", where(node))
             return ListType(annotation_type(args[0], resolve, where))
+        if base in _DICTS:
+            if len(args) != 2:
+                raise ScriptError("Dict[...] takes a key type and a value type", where(node))
+            key = annotation_type(args[0], resolve, where)
+            if not isinstance(key, DICT_KEYS):
+                raise ScriptError(f"Dict keys must be str, int, float or bool, not {type_name(key)}", where(args[0]))
+            return DictType(key, annotation_type(args[1], resolve, where))
         if base in (typing.Tuple, tuple):
             if any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args):
                 raise ScriptError("variable-length tuples (Tuple[T, ...]) are not supported", where(node),
@@ -83,18 +111,47 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
         if base is typing.Union:
             return union_of([annotation_type(a, resolve, where) for a in args])
         raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
-                          fix="annotate with int, float, bool, str, Tensor, List[T], Tuple[...] or Optional[T]")
+                          fix=_ANNOTATE)
     obj = resolve(node)
     if obj in _SCALARS:
         return _SCALARS[obj]
+    user = user_types(obj, where(node)) if user_types is not None else None
+    if user is not None:
+        return user
     if obj is typing.Any:
         return ANY
     for generic, name in _GENERICS:  # TorchScript's words
         if obj in generic:
             raise ScriptError(f"Attempted to use {name} without a contained type. Please add a contained type, "
                               f"e.g. {name}[int]", where(node))
+    if obj in _DICTS:
+        raise ScriptError("Attempted to use Dict without contained types. Please add contained type, e.g. "
+                          "Dict[int, int]", where(node), fix="write Dict[str, Tensor], Dict[int, int], ...")
     raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
-                      fix="annotate with int, float, bool, str, Tensor, List[T], Tuple[...] or Optional[T]")
+                      fix=_ANNOTATE)
+
+
+def annotation_type_of_object(hint: Any, where: Any) -> Optional[Type]:
+    """The IR type of a Python type hint object (``typing.get_type_hints`` of a NamedTuple),
+    None when the script language has no such type."""
+    if hint in _SCALARS:
+        return _SCALARS[hint]
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is list and len(args) == 1:
+        elem = annotation_type_of_object(args[0], where)
+        return None if elem is None else ListType(elem)
+    if origin is dict and len(args) == 2:
+        key, value = annotation_type_of_object(args[0], where), annotation_type_of_object(args[1], where)
+        return None if key is None or value is None else DictType(key, value)
+    if origin is tuple and Ellipsis not in args:
+        elems = [annotation_type_of_object(a, where) for a in args]
+        return None if any(e is None for e in elems) else TupleType([e for e in elems if e is not None])
+    if origin is typing.Union:
+        members = [annotation_type_of_object(a, where) for a in args]
+        return None if any(m is None for m in members) else union_of([m for m in members if m is not None])
+    if hint is typing.Any:
+        return ANY
+    return user_types(hint, where) if user_types is not None else None
 
 
 def _text(node: ast.AST) -> str:
@@ -115,6 +172,8 @@ def erase(t: Type) -> Type:
         return OptionalType(erase(t.elem))
     if isinstance(t, TupleType):
         return TupleType([erase(e) for e in t.elems])
+    if isinstance(t, DictType):
+        return DictType(t.key, erase(t.value))
     if isinstance(t, UnionType):
         return union_of([erase(m) for m in t.types])
     return t
@@ -128,6 +187,8 @@ def type_name(t: Type) -> str:
         return f"List[{type_name(t.elem)}]"
     if isinstance(t, OptionalType):
         return f"Optional[{type_name(t.elem)}]"
+    if isinstance(t, DictType):
+        return f"Dict[{type_name(t.key)}, {type_name(t.value)}]"
     if isinstance(t, TupleType):
         return "Tuple[" + ", ".join(type_name(e) for e in t.elems) + "]" if t.elems else "Tuple[()]"
     if isinstance(t, UnionType):
@@ -210,5 +271,11 @@ def typing_type(obj: Any, namespace: Dict[str, Any], where: Optional[SourceRange
         return TupleType([typing_type(a, namespace, where) for a in args])
     if origin is typing.Union or (origin is not None and origin is getattr(pytypes, "UnionType", None)):
         return union_of([typing_type(a, namespace, where) for a in args])
+    if origin in (dict, collections.OrderedDict) and len(args) == 2:
+        return DictType(typing_type(args[0], namespace, where), typing_type(args[1], namespace, where))
+    user = user_types(obj, where) if user_types is not None else None
+    if user is not None:
+        return user
     raise ScriptError(f"unsupported type annotation {obj!r}", where,
-                      fix="annotate with int, float, bool, str, Tensor, List[T], Tuple[...], Optional[T] or Union")
+                      fix="annotate with int, float, bool, str, Tensor, List[T], Dict[K, V], Tuple[...], Optional[T], "
+                          "Union or a scripted class")

@@ -18,6 +18,7 @@ archive is ever executed.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -58,6 +59,11 @@ class LoadError(RuntimeError):
     message says what is wrong and where."""
 
 
+class MissingFolderError(FileNotFoundError, RuntimeError):
+    """Saving into a folder that does not exist: a RuntimeError as in PyTorch, and the
+    FileNotFoundError it is."""
+
+
 # -- writing ---------------------------------------------------------------------------------------
 
 
@@ -74,6 +80,9 @@ def write_archive(target: PathOrFile, members: Iterable[Tuple[str, bytes]]) -> N
         return
     path = os.fspath(target)  # type: ignore[arg-type]
     folder, base = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        parent = os.path.dirname(path) or folder
+        raise MissingFolderError(errno.ENOENT, f"Parent directory {parent} does not exist.", path)
     top = re.sub(r"[^A-Za-z0-9_-]", "_", os.path.splitext(base)[0]) or "archive"
     tmp, fd = _create_temporary(folder, base)
     try:

@@ -31,10 +31,13 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
+from minitorch_jit.codegen.objects import ScriptObject
 from minitorch_jit.ir import (
     SUBGRAPH,
+    DictType,
     Graph,
     IRParseError,
+    ListType,
     TensorType,
     Type,
     VerifyError,
@@ -48,12 +51,15 @@ from minitorch_jit.ir import (
 from .. import dtypes
 from .._version import __version__
 from ..nn.module import Module
+from ..ops.containers import ScriptDict, ScriptList
 from ..ops.dispatch import _NOFIT, convert
 from ..ops.python import format_pieces
-from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
+from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, new_script_module
 from ..scripter.types import python_type
 from ..tensor import Parameter, Tensor
 from .archive import Archive, LoadError, PathOrFile, dump_json, encode_array, read_archive, write_archive
+from .classes import SAVED_OBJECT_NODES, class_records, class_types, decode_object, encode_object, read_classes
+from .devices import placement
 
 MODEL = "model.json"
 _KINDS = {k.name: k for k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
@@ -67,18 +73,24 @@ MAX_MODULE_DEPTH = 100
 # What the frontends put in the graphs of compiled functions, and so all that save writes:
 # registry ops, these structural nodes, and these attributes. Nodes made when a graph runs
 # (prim::FusionGroup for one specialization) never are.
-_SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::TupleUnpack",
-                     "prim::ListUnpack", "prim::TupleConstruct", "prim::isinstance"}
-_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}, "prim::isinstance": {"types"}}
+_SAVED_STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::CallFunction", "prim::CallMethod",
+                     "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct",
+                     "prim::isinstance"} | set(SAVED_OBJECT_NODES)
+_SAVED_ATTRS = {"prim::Constant": {"value"}, "prim::CallFunction": {"name", SUBGRAPH}, "aten::warn": {"warn_id"},
+                "prim::isinstance": {"types"},
+                **{kind: {"name"} for kind in SAVED_OBJECT_NODES if kind != "prim::CreateObject"},
+                "prim::CallMethod": {"name", SUBGRAPH}}  # by name on an object, or a module's method's graph
 
 Compiled = Union[ScriptFunction, ScriptModule]
 
 
-def save(obj: Compiled, f: PathOrFile) -> None:
+def save(obj: Compiled, f: PathOrFile, _extra_files: Optional[Dict[str, Union[str, bytes]]] = None) -> None:
     """Write a scripted or traced function or module to ``f`` (a path or a binary file).
-    A path is only replaced once the whole archive is written."""
+    A path is only replaced once the whole archive is written. ``_extra_files`` maps names to
+    contents (str or bytes) stored beside it, which :func:`load` can read back."""
     if isinstance(obj, ScriptMethod):
         raise TypeError(f"{obj.name} is a method of a module: save the module that owns it")
+    model: Dict[str, Any]
     if isinstance(obj, ScriptModule):
         writer = _Writer()
         model = {"kind": "module", "modules": writer.modules(obj)}
@@ -88,14 +100,48 @@ def save(obj: Compiled, f: PathOrFile) -> None:
     else:
         raise TypeError(f"minitorch_jit.save saves compiled functions and modules (made by trace or script), not "
                         f"a {type(obj).__name__}")
-    write_archive(f, writer.members(model))
+    classes = class_records(writer.graphs, writer.function, writer.objects)
+    if classes:  # archives without classes stay as they were
+        model["classes"] = classes
+    extra = []
+    for i, (name, content) in enumerate((_extra_files or {}).items()):
+        if not isinstance(name, str) or not isinstance(content, (str, bytes)):
+            raise TypeError(f"_extra_files maps names (str) to contents (str or bytes), not {type(name).__name__} "
+                            f"to {type(content).__name__}")
+        extra.append((name, f"extra/{i}", content.encode() if isinstance(content, str) else bytes(content)))
+    if extra:
+        model["extra_files"] = {name: member for name, member, _ in extra}
+    write_archive(f, writer.members(model) + [(member, data) for _, member, data in extra])
 
 
-def load(f: PathOrFile) -> Compiled:
+def load(f: PathOrFile, map_location: Any = None,
+         _extra_files: Optional[Dict[str, Any]] = None) -> Compiled:
     """Read an archive written by :func:`save` and rebuild the function or module. Raises
     :class:`LoadError` when the archive is damaged, tampered with, unsafe or from a newer
-    minitorch_jit (and ``OSError`` when the file cannot be read)."""
+    minitorch_jit (and ``OSError`` when the file cannot be read). Each name of
+    ``_extra_files`` is set to the bytes saved under it (a LoadError if there are none);
+    ``map_location`` is checked as ``torch.load`` checks it."""
+    placement(map_location)
     archive = read_archive(f)
+    obj = load_archive(archive)
+    if _extra_files:
+        saved = archive.json_value(MODEL).get("extra_files", {})
+        if not isinstance(saved, dict):
+            raise LoadError(f"{MODEL}.extra_files: expected an object")
+        for name in _extra_files:
+            member = saved.get(name)
+            if not isinstance(member, str) or not member.startswith("extra/"):
+                raise LoadError(f"the archive has no extra file {name!r}")
+            _extra_files[name] = archive.raw(member)
+    return obj
+
+
+def load_archive(archive: Archive) -> Compiled:
+    """The function or module an archive read by :func:`read_archive` holds."""
+    model = archive.json_value(MODEL)
+    if isinstance(model, dict) and model.get("kind") == "object":
+        raise LoadError("the archive holds values written by torch.save (not a compiled function or module): load "
+                        "it with torch.load")
     try:
         return _Reader(archive).load()
     except RecursionError:  # types, values or graphs nested deeper than Python recurses
@@ -117,6 +163,8 @@ def _encode_value(v: Any, where: str) -> Any:
         return {"tuple": [_encode_value(x, where) for x in v]}
     if isinstance(v, dtypes.dtype):
         return {"dtype": v.name}
+    if isinstance(v, dict):  # in order, keys as saved values (str, int, float, bool)
+        return {"dict": [[_encode_value(k, where), _encode_value(x, where)] for k, x in v.items()]}
     raise TypeError(f"cannot save {where}: a {type(v).__name__} (defaults and attributes may be None, bool, int, "
                     "float, str, a dtype, or lists and tuples of them)")
 
@@ -134,10 +182,25 @@ def _decode_value(j: Any, where: str) -> Any:
             return tuple(_decode_value(x, where) for x in body)
         if tag == "dtype" and body in dtypes.BY_NAME:
             return dtypes.BY_NAME[body]
+        if tag == "dict" and isinstance(body, list) and all(isinstance(p, list) and len(p) == 2 for p in body):
+            pairs = [(_decode_value(k, where), _decode_value(x, where)) for k, x in body]
+            if all(isinstance(k, (str, int, float)) for k, _ in pairs):  # bool is an int
+                return dict(pairs)
     raise LoadError(f"{where}: {str(j)[:80]} is not a saved value")
 
 
 # -- saving -----------------------------------------------------------------------------------------
+
+
+def _refuse_python_calls(graph: Graph, owner: str) -> None:
+    """A call back into Python (``@torch.jit.ignore``) cannot be saved: the archive holds no
+    code to run. Raised as TorchScript raises it, naming the function."""
+    for node in graph.all_nodes():
+        if node.kind == "prim::PythonOp":
+            raise RuntimeError(f"Could not export Python function call '{node.attrs.get('name')}' (in {owner}). "
+                               "Remove calls to Python functions (@torch.jit.ignore) before export")
+        if SUBGRAPH in node.attrs:
+            _refuse_python_calls(node.attrs[SUBGRAPH], owner)
 
 
 class _Writer:
@@ -146,6 +209,8 @@ class _Writer:
         self.tensors: List[Tensor] = []
         self.tensor_index: Dict[int, int] = {}
         self.constants: List[np.ndarray] = []
+        self.graphs: List[Graph] = []
+        self.objects: List[ScriptObject] = []  # held by module attributes
 
     def file(self, folder: str, base: str, ext: str, data: bytes) -> str:
         """Store ``data`` as ``folder/base.ext``, the name made safe and unique."""
@@ -163,6 +228,8 @@ class _Writer:
         return self.tensor_index[id(t)]
 
     def function(self, fn: ScriptFunction, base: str) -> Dict[str, Any]:
+        _refuse_python_calls(fn.graph, fn.qualified_name)
+        self.graphs.append(fn.graph)
         graph = self.file("code", base, ".graph", print_graph(fn.graph, constants=self.constants).encode())
         self.file("code", base, ".py", fn.code.encode())
         signature = []
@@ -211,6 +278,16 @@ class _Writer:
                     entry["written_paths"] = method.written_paths
                 rec["methods"][name] = entry
                 self.attributes(m, method, records, index)
+            if isinstance(m, ScriptModule) and (m._script_pre_hooks or m._script_hooks):
+                rec["hooks"] = {}
+                for kind, hooks in (("pre", m._script_pre_hooks), ("post", m._script_hooks)):
+                    rec["hooks"][kind] = []
+                    for hook in hooks:
+                        entry = self.function(hook, f"{path}{kind}_hook.{hook.name}")
+                        entry["name"] = hook.name
+                        entry["attr_paths"] = hook.attr_paths
+                        rec["hooks"][kind].append(entry)
+                        self.attributes(m, hook, records, index)
         return records
 
     def attributes(self, m: Module, method: ScriptMethod, records: List[Dict[str, Any]],
@@ -227,11 +304,15 @@ class _Writer:
                 continue
             value = getattr(owner, name)
             where = f"attribute {path} of {records[index[id(m)]]['original_name']}"
-            rec = {"type": str(inp.type)}
+            rec: Dict[str, Any] = {"type": str(inp.type)}
             if isinstance(value, Tensor):
                 rec["tensor"] = self.tensor(value)
-            else:
-                rec["value"] = _encode_value(value, where)
+            elif isinstance(value, ScriptObject):
+                rec["object"] = encode_object(value, self.tensor, _encode_value, where)
+                self.objects.append(value)
+            else:  # a ScriptList or ScriptDict attribute is saved as the list or dict it holds
+                rec["value"] = _encode_value(value.copy() if isinstance(value, (ScriptList, ScriptDict)) else value,
+                                             where)
             records[index[id(owner)]]["attributes"][name] = rec
 
     def members(self, model: Dict[str, Any]) -> List[Tuple[str, bytes]]:
@@ -279,10 +360,17 @@ class _Reader:
         self.model = archive.json_value(MODEL)
         self.tensors = [self.tensor(t, f"{MODEL}.tensors[{i}]")
                         for i, t in enumerate(_get(self.model, "tensors", list, MODEL))]
+        self.classes, methods = read_classes(self.model.get("classes", []), f"{MODEL}.classes")
         constants = _get(self.model, "constants", list, MODEL)
         if not all(isinstance(f, str) for f in constants):
             raise LoadError(f"{MODEL}.constants: expected member names")
         self.constants = [archive.array(f) for f in constants]
+        for t, name, entry, where in methods:  # (their graphs name the classes: all are known now)
+            graph, sig = self.function(entry, where)
+            self.check_inputs(graph, sig, [], where)
+            if not graph.inputs or graph.inputs[0].type != t:
+                raise LoadError(f"{where}: a method of {t.name} takes the object first")
+            t.methods[name] = ScriptFunction(graph, sig, name, _get(entry, "qualified_name", str, where))
 
     def tensor(self, entry: Any, where: str) -> Tensor:
         t = Tensor._wrap(self.archive.array(_get(entry, "file", str, where)))
@@ -308,7 +396,8 @@ class _Reader:
         member = _get(entry, "graph", str, where)
         text = self.archive.text(member)
         try:
-            graph = parse_graph(text, self.constants)
+            with class_types(self.classes):
+                graph = parse_graph(text, self.constants)
             verify(graph)
         except (IRParseError, VerifyError) as e:
             raise LoadError(f"{member}: {e}") from None
@@ -347,7 +436,8 @@ class _Reader:
     def modules(self, records: List[Any]) -> ScriptModule:
         if not records:
             raise LoadError(f"{MODEL}.modules is empty")
-        mods = [ScriptModule(_get(r, "original_name", str, f"{MODEL}.modules[{i}]")) for i, r in enumerate(records)]
+        names = [_get(r, "original_name", str, f"{MODEL}.modules[{i}]") for i, r in enumerate(records)]
+        mods = [new_script_module(name, _CONTAINER_KINDS.get(name)) for name in names]
         for i, (m, rec) in enumerate(zip(mods, records)):
             self.fill(m, rec, mods, f"{MODEL}.modules[{i}]")
         _check_tree(mods)
@@ -370,6 +460,23 @@ class _Reader:
                     raise LoadError(f"{mw}.written_paths: {written!r} are not attributes the method reads and "
                                     "returns")
                 m._add_method(ScriptMethod(graph, sig, name, paths, _get(entry, "qualified_name", str, mw), written))
+            hooks = _get(rec, "hooks", dict, where) if "hooks" in rec else {}
+            for kind, entries in hooks.items():
+                hw = f"{MODEL}.modules[{i}].hooks.{kind}"
+                if kind not in ("pre", "post") or not isinstance(entries, list):
+                    raise LoadError(f"{hw}: expected a list of \"pre\" or \"post\" hooks")
+                for k, entry in enumerate(entries):
+                    ew = f"{hw}[{k}]"
+                    name = _get(entry, "name", str, ew)
+                    if not _IDENTIFIER.fullmatch(name):
+                        raise LoadError(f"{ew}: {name!r} is not a valid hook name")
+                    graph, sig = self.function(entry, ew)
+                    if len(sig.parameters) != (1 if kind == "pre" else 2):
+                        raise LoadError(f"{ew}: a {kind} hook takes {1 if kind == 'pre' else 2} arguments")
+                    paths = _get(entry, "attr_paths", list, ew)
+                    attrs = [(p, _attr_path(m, p, ew)) for p in paths]
+                    self.check_inputs(graph, sig, attrs, f"hook {m.original_name}.{name}")
+                    m._add_hook(kind, ScriptMethod(graph, sig, name, paths, _get(entry, "qualified_name", str, ew)))
         return mods[0]
 
     def fill(self, m: ScriptModule, rec: Dict[str, Any], mods: List[ScriptModule], where: str) -> None:
@@ -377,6 +484,9 @@ class _Reader:
         tables = {key: _get(rec, key, dict, where) for key in ("parameters", "buffers", "children", "attributes")}
         for key in ("parameters", "buffers", "children"):
             _names(tables[key], _TABLE_NAME, f"{where}.{key}")
+        taken = set(tables["parameters"]) | set(tables["buffers"]) | set(tables["children"])
+        if len(taken) != sum(len(tables[k]) for k in ("parameters", "buffers", "children")):
+            raise LoadError(f"{where}: a name is used twice among parameters, buffers and children")
         for name, p in tables["parameters"].items():
             param = None if p is None else \
                 self.tensors[_index(tables["parameters"], name, self.tensors, f"{where}.parameters")]
@@ -396,17 +506,23 @@ class _Reader:
             if c is not None and (not isinstance(c, int) or isinstance(c, bool) or not 0 < c < len(mods)):
                 raise LoadError(f"{where}.children.{name}: {c!r} is not the index of another module")
             m.add_module(name, None if c is None else mods[c])
-        taken = set(tables["parameters"]) | set(tables["buffers"]) | set(tables["children"])
-        if len(taken) != sum(len(tables[k]) for k in ("parameters", "buffers", "children")):
-            raise LoadError(f"{where}: a name is used twice among parameters, buffers and children")
         for name, a in tables["attributes"].items():
             aw = f"{where}.attributes.{name}"
             if not _IDENTIFIER.fullmatch(name) or name.startswith("_") or name in taken or hasattr(m, name):
                 raise LoadError(f"{aw}: not a valid attribute name")
-            t = _parse_type(_get(a, "type", str, aw), aw)
-            value = self.tensors[_index(a, "tensor", self.tensors, aw)] if "tensor" in a else \
-                _decode_value(_get(a, "value", (type(None), bool, int, float, str, list, dict), aw), aw)
+            with class_types(self.classes):
+                t = _parse_type(_get(a, "type", str, aw), aw)
+            value: Any
+            if "object" in a:
+                value = decode_object(a["object"], self.classes, self.tensors, _decode_value, aw)
+            else:
+                value = self.tensors[_index(a, "tensor", self.tensors, aw)] if "tensor" in a else \
+                    _decode_value(_get(a, "value", (type(None), bool, int, float, str, list, dict), aw), aw)
             _check_fits(value, t, aw)
+            if isinstance(t, ListType) and isinstance(value, list):  # shared with the graphs, as when saved
+                value = ScriptList(value, t)
+            elif isinstance(t, DictType) and isinstance(value, dict):
+                value = ScriptDict(value, t)
             object.__setattr__(m, name, value)
         constants = _get(rec, "constants", dict, where) if "constants" in rec else {}
         for name, c in constants.items():
@@ -417,6 +533,12 @@ class _Reader:
             if not python_type(value)[0]:
                 raise LoadError(f"{cw}: a {type(value).__name__} is not a valid constant")
             m.add_constant(name, value)
+
+
+# A loaded module of one of these classes is indexed and iterated from Python like the
+# original (a subclass of them loads as a plain ScriptModule; its scripts were compiled already).
+_CONTAINER_KINDS = {"Sequential": "list", "ModuleList": "list", "ModuleDict": "dict",
+                    "ParameterList": "parameter_list", "ParameterDict": "parameter_dict"}
 
 
 def _parse_type(text: str, where: str) -> Type:
@@ -472,8 +594,10 @@ def _check_saveable(graph: Graph, member: str) -> None:
             if extra:
                 raise LoadError(f"{member}: {node.kind} has the attribute {sorted(extra)[0]!r}, which save never "
                                 "writes")
-            if node.kind == "prim::CallFunction" and not isinstance(node.attrs.get("name"), str):
-                raise LoadError(f"{member}: prim::CallFunction needs the name of the function it calls")
+            if node.kind == "aten::warn" and type(node.attrs.get("warn_id", 0)) is not int:
+                raise LoadError(f"{member}: aten::warn's warn_id must be an int")
+            if node.kind in ("prim::CallFunction", "prim::CallMethod") and not isinstance(node.attrs.get("name"), str):
+                raise LoadError(f"{member}: {node.kind} needs the name of the function it calls")
             sub = node.attrs.get(SUBGRAPH)
             if sub is not None and id(sub) not in seen:  # subgraphs are shared by the calls that name them
                 seen.add(id(sub))

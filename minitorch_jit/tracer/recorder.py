@@ -13,16 +13,17 @@ import importlib.util
 import os
 import sys
 import warnings
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from minitorch_jit.ir import Graph, ListType, OptionalType, SourceLocation, TensorType, TupleType, Type, Value
+from minitorch_jit.ir import Graph, ListType, OptionalType, SourceLocation, TensorType, TupleType, Type, Value, registry
 from minitorch_jit.ir.registry import OpDef
-from minitorch_jit.ir.types import ANY, DEVICE, NONE, SCALARTYPE, NumberType, type_of_constant
+from minitorch_jit.ir.types import ANY, DEVICE, NONE, SCALARTYPE, DictType, NumberType, type_of_constant
 
 from ..ops import dispatch
 from ..tensor import Tensor
+from .inputs import children, graph_type
 
 
 class TracerWarning(UserWarning):
@@ -103,17 +104,30 @@ class SymInt(int):
 
 
 class Tracer:
-    def __init__(self) -> None:
+    def __init__(self, force_outplace: bool = False) -> None:
         self.graph = Graph()
+        self.force_outplace = force_outplace
         self.values: Dict[int, Tuple[Any, Value]] = {}  # id(tensor) -> (tensor kept alive, value)
 
     # -- values -------------------------------------------------------------------------------
     def add_input(self, t: Any, name: str) -> Value:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"trace: example input '{name}' must be a Tensor, got {type(t).__name__}")
-        v = self.graph.add_input(TensorType(t.dtype.name, (None,) * t._a.ndim), name)
-        self.values[id(t)] = (t, v)
+        """A graph input for an example input: a tensor, or a tuple, list or dict of them
+        (see :mod:`.inputs`), unpacked by the graph's first nodes."""
+        v = self.graph.add_input(graph_type(t), name)
+        self._bind_input(t, v)
         return v
+
+    def _bind_input(self, t: Any, v: Value) -> None:
+        if isinstance(t, Tensor):
+            self.values[id(t)] = (t, v)
+            return
+        parts = children(t)
+        kind = "prim::ListUnpack" if isinstance(v.type, ListType) else "prim::TupleUnpack"
+        types = [v.type.elem] * len(parts) if isinstance(v.type, ListType) else \
+            list(v.type.elems) if isinstance(v.type, TupleType) else []
+        unpack = self.graph.insert(kind, [v], types)
+        for part, out in zip(parts, unpack.outputs):
+            self._bind_input(part, out)
 
     def traced(self, x: Any) -> bool:
         if isinstance(x, Tensor):
@@ -130,18 +144,28 @@ class Tracer:
             hit = self.values.get(id(x))
             if hit is not None:
                 return hit[1]
+            if x.requires_grad:
+                raise RuntimeError("Cannot insert a Tensor that requires grad as a constant. Consider making it a "
+                                   "parameter or input, or detaching the gradient")
             arr = np.array(x._a)  # freeze its current contents
             return self.graph.insert_constant(arr, TensorType(arr.dtype.name, arr.shape))
         if isinstance(x, SymInt):
             return x._value
         if isinstance(formal, OptionalType) and x is not None:
             formal = formal.elem
+        if isinstance(x, tuple) and isinstance(formal, TupleType) and len(formal.elems) == len(x):
+            items = [self.value_for(e, t) for e, t in zip(x, formal.elems)]
+            return self.graph.insert("prim::TupleConstruct", items, [TupleType([v.type for v in items])]).output
         if isinstance(x, (list, tuple)) and (self.traced(x) or any(isinstance(e, Tensor) for e in x) or
                                               any(e is None for e in x)):
             elem = formal.elem if isinstance(formal, ListType) else ANY
             items = [self.value_for(e, elem) for e in x]
             node = self.graph.insert("prim::ListConstruct", items, [ListType(self._list_elem(items, elem))])
             return node.output
+        if isinstance(x, dict) and isinstance(formal, DictType):  # a dict for a script function's Dict
+            flat = [v for k, item in x.items() for v in (self.value_for(k, formal.key),
+                                                         self.value_for(item, formal.value))]
+            return self.graph.insert("prim::DictConstruct", flat, [formal]).output
         if x is None:
             return self.graph.insert_constant(None, NONE)
         if formal == SCALARTYPE or hasattr(x, "is_floating_point") and hasattr(x, "np"):
@@ -188,9 +212,12 @@ class Tracer:
                 self.values[id(b)] = (b, copy.output)
 
     def record(self, op: OpDef, bound: Sequence[Any], result: Any) -> Any:
-        """Called by the dispatcher after each op ran eagerly."""
-        if not (op.random or op.side_effects or any(self.traced(b) for b in bound)):
+        """Called by the dispatcher after each op ran eagerly. Every op is recorded (``ones(2,
+        3)`` too: it runs on each call), except tensors made from Python data that does not
+        come from the trace, which are constants, as in PyTorch's traces."""
+        if op.name in _FROM_DATA and not any(self.traced(b) for b in bound):
             return result
+
         formals = []
         for a in op.schema.arguments:
             formals.extend([a] * (len(bound) - len(op.schema.arguments) + 1) if a.vararg else [a])
@@ -200,9 +227,12 @@ class Tracer:
                 not self.traced(bound[n - 1]):
             n -= 1
         inputs = [self.value_for(b, f.type) for b, f in zip(bound[:n], formals[:n])]
+        self._name_from_locals(bound[:n], inputs)
         returns = op.schema.returns
         results = list(result) if len(returns) > 1 else ([] if not returns else [result])
         types = [_runtime_type(r, ret.type) for r, ret in zip(results, returns)]
+        if self.force_outplace and formals and formals[0].mutates and isinstance(bound[0], Tensor):
+            return self._record_outplace(op, bound[0], inputs, types, result)
         node = self.graph.insert(op.name, inputs, types, source=user_location())
         if len(returns) > 1:
             return type(result)(*[self.bind_result(r, o) for r, o in zip(results, node.outputs)])
@@ -215,39 +245,169 @@ class Tracer:
             return type(result)(self.bind_result(r, o) for r, o in zip(result, unpack.outputs))
         return self.bind_result(result, out)
 
-    def record_call(self, graph: Graph, name: str, args: Sequence[Any], result: Any) -> Any:
-        """A script function called while tracing: one prim::CallFunction keeping its graph."""
+    def _record_outplace(self, op: OpDef, target: Tensor, inputs: List[Value], types: List[Type],
+                         result: Any) -> Any:
+        """``_force_outplace``: an in-place op recorded as the op computing the same value out of
+        place (``x.add_(y)`` as ``x = x.add(y)``), so the graph writes no tensor. Views of
+        the written tensor do not see the write in the graph: a warning says so when the
+        tensor shares its memory with another one the trace knows of."""
+        sharing = [t for t, _ in self.values.values() if np.may_share_memory(t._a, target._a)]
+        if len(sharing) > 1:
+            warn(f"There are {len(sharing)} live references to the data region being modified when tracing in-place "
+                 f"operator {op.name.split('::')[1]} (possibly due to an assignment). This might cause the trace to "
+                 "be incorrect, because all other views that also reference this data will not reflect this change "
+                 "in the trace! On the other hand, if all other views use the same memory chunk, but are disjoint "
+                 "(e.g. are outputs of torch.split), this might still be safe.")
+        name, args = _outplace_form(op.name, inputs)
+        out = self.graph.insert(name, args, [types[0]], source=user_location()).output
+        if op.name == "aten::copy_":  # and in the destination's dtype
+            out = self.graph.insert("aten::type_as", [out, inputs[0]], [types[0]], source=user_location()).output
+        self.values[id(target)] = (target, out)
+        return result
+
+    def _name_from_locals(self, args: Sequence[Any], values: List[Value]) -> None:
+        """Traced values take the names of the user's variables holding them when they are
+        first read (``quick_brown_fox = torch.neg(baz)`` names ``%quick_brown_fox``), as
+        TorchScript's traces do."""
+        frame = None
+        for a, v in zip(args, values):
+            if isinstance(a, Tensor) and v.name is None and v.node.kind != "prim::Constant":
+                frame = frame or user_frame()
+                if frame is None:
+                    return
+                name = next((k for k, x in frame.f_locals.items() if x is a and k.isidentifier()), None)
+                if name is not None:
+                    v.name = name
+
+    def record_call(self, graph: Graph, name: str, args: Sequence[Any], result: Any, method: bool = False) -> Any:
+        """A compiled function (or module ``method``) called while tracing: one
+        prim::CallFunction (prim::CallMethod) keeping its graph."""
         inputs = [self.value_for(a, p.type) for a, p in zip(args, graph.inputs)]
-        node = self.graph.insert("prim::CallFunction", inputs, [o.type for o in graph.outputs],
+        kind = "prim::CallMethod" if method else "prim::CallFunction"
+        node = self.graph.insert(kind, inputs, [o.type for o in graph.outputs],
                                  attrs={"name": name, "Subgraph": graph.copy()}, source=user_location())
         if len(node.outputs) == 1:
-            return self.bind_result(result, node.output)
-        return tuple(self.bind_result(r, o) for r, o in zip(result, node.outputs))
+            return self.bind_structured(result, node.output)
+        return tuple(self.bind_structured(r, o) for r, o in zip(result, node.outputs))
+
+    def bind_structured(self, x: Any, v: Value) -> Any:
+        """:meth:`bind_result`, and for a list or tuple (nested) holding tensors, each tensor
+        bound to its element of ``v``, unpacked in the graph."""
+        if isinstance(x, (list, tuple)) and x and self._holds_tensors(x) and \
+                isinstance(v.type, (ListType, TupleType)):
+            types = [v.type.elem] * len(x) if isinstance(v.type, ListType) else list(v.type.elems)
+            if len(types) == len(x):
+                kind = "prim::ListUnpack" if isinstance(v.type, ListType) else "prim::TupleUnpack"
+                unpack = self.graph.insert(kind, [v], types)
+                for part, out in zip(x, unpack.outputs):
+                    self.bind_structured(part, out)
+            return x
+        return self.bind_result(x, v)
+
+    @classmethod
+    def _holds_tensors(cls, x: Any) -> bool:
+        if isinstance(x, Tensor):
+            return True
+        return isinstance(x, (list, tuple)) and any(cls._holds_tensors(e) for e in x)
+
+    def warn_iteration(self, t: Tensor) -> None:
+        if id(t) in self.values:
+            warn("Iterating over a tensor might cause the trace to be incorrect. Passing a tensor of different "
+                 "shape won't change the number of iterations executed (and might lead to errors or silently give "
+                 "incorrect results).")
 
     def warn_conversion(self, t: Tensor, what: str) -> None:
         if id(t) not in self.values:
             return
-        f = user_frame()
-        message = (f"{what} might cause the trace to be incorrect. We can't record the data flow of Python "
-                   "values, so this value will be treated as a constant in the future. This means that the trace "
-                   "might not generalize to other inputs!")
-        if f is None:
-            warnings.warn(message, TracerWarning, stacklevel=2)
-        else:
-            warnings.warn_explicit(message, TracerWarning, f.f_code.co_filename, f.f_lineno)
+        warn(f"{what} might cause the trace to be incorrect. We can't record the data flow of Python values, so "
+             "this value will be treated as a constant in the future. This means that the trace might not "
+             "generalize to other inputs!")
 
     # -- outputs --------------------------------------------------------------------------------
-    def output_value(self, x: Any) -> Value:
+    def output(self, x: Any, strict: bool = True) -> Tuple[Value, Optional[Callable[[Any], Any]]]:
+        """The graph's output for what the traced function returned, and for a result holding
+        dicts (``strict=False`` only) what turns the graph's result back into them: the
+        graph returns a dict as the tuple of its values, its keys are the trace's."""
+        if isinstance(x, dict):
+            if strict:
+                raise RuntimeError(_CONTAINER_OUTPUT.format("dict"))
+            keys = list(x)
+            if any(isinstance(k, Tensor) for k in keys):
+                raise RuntimeError("a dict with tensor keys cannot be output from a trace here (its keys would have "
+                                   "to be graph values); use str or int keys")
+            for v in x.values():
+                if not _tensors_only(v):
+                    raise RuntimeError(f"Output {v!r} of traced region cannot be understood by the tracer, only "
+                                       "outputs matching the types of trace inputs (tensors, and tuples, lists "
+                                       "and dicts of tensors) are supported")
+            value, inner = self.output(tuple(x.values()), strict)
+
+            def rebuild_dict(result: Any) -> Any:
+                return dict(zip(keys, inner(result) if inner is not None else result))
+            return value, rebuild_dict
         if isinstance(x, (tuple, list)):
-            items = [self.output_value(e) for e in x]
+            if isinstance(x, list):
+                if not all(isinstance(e, Tensor) for e in x):
+                    raise RuntimeError("Only tensors, lists, tuples of tensors, or dictionary of tensors can be "
+                                       "output from traced functions")
+                if strict:
+                    warn(_CONTAINER_OUTPUT.format("list"))
+            parts = [self.output(e, strict) for e in x]
+            items = [v for v, _ in parts]
             if isinstance(x, tuple):
-                return self.graph.insert("prim::TupleConstruct", items, [TupleType([v.type for v in items])]).output
-            return self.graph.insert("prim::ListConstruct", items,
-                                     [ListType(self._list_elem(items, ANY))]).output
+                value = self.graph.insert("prim::TupleConstruct", items, [TupleType([v.type for v in items])]).output
+            else:
+                value = self.graph.insert("prim::ListConstruct", items, [ListType(self._list_elem(items, ANY))]).output
+            inners = [f for _, f in parts]
+            if all(f is None for f in inners):
+                return value, None
+
+            def rebuild(result: Any) -> Any:
+                return type(result)(r if f is None else f(r) for r, f in zip(result, inners))
+            return value, rebuild
         if isinstance(x, (Tensor, SymInt)) or x is None or isinstance(x, (bool, int, float, str)):
-            return self.value_for(x, ANY)
+            return self.value_for(x, ANY), None
         raise TypeError(f"trace: cannot return a value of type {type(x).__name__} from a traced function "
                         "(tensors, numbers and tuples or lists of them are supported)")
+
+
+# ops making a tensor of Python data (torch.tensor(...)): a constant unless the data is traced
+_FROM_DATA = frozenset({"aten::tensor", "aten::from_numpy"})
+
+_CONTAINER_OUTPUT = (
+    "Encountering a {} at the output of the tracer might cause the trace to be incorrect, this is only valid if "
+    "the container structure does not change based on the module's inputs. Consider using a constant container "
+    "instead (e.g. for `list`, use a `tuple` instead. for `dict`, use a `NamedTuple` instead). If you absolutely "
+    "need this and know the side effects, pass strict=False to trace() to allow this behavior.")
+
+
+def _tensors_only(x: Any) -> bool:
+    if isinstance(x, Tensor):
+        return True
+    return isinstance(x, (tuple, list)) and all(_tensors_only(e) for e in x)
+
+
+def warn(message: str) -> None:
+    """A TracerWarning attributed to the user's line."""
+    f = user_frame()
+    if f is None:
+        warnings.warn(message, TracerWarning, stacklevel=2)
+    else:
+        warnings.warn_explicit(message, TracerWarning, f.f_code.co_filename, f.f_lineno)
+
+
+def _outplace_form(name: str, inputs: List[Value]) -> Tuple[str, List[Value]]:
+    """The out-of-place op and arguments computing what in-place op ``name`` writes: the op
+    without the trailing underscore, and for the ones that have none, what TorchScript's
+    tracer records (``copy_`` as ``expand_as`` of the source, ``fill_`` as ``full_like``,
+    ``zero_`` as ``zeros_like``)."""
+    if name == "aten::copy_":
+        return "aten::expand_as", [inputs[1], inputs[0]]
+    if name == "aten::fill_":
+        return "aten::full_like", inputs[:2]
+    if name == "aten::zero_":
+        return "aten::zeros_like", inputs[:1]
+    return (name[:-1], inputs) if name.endswith("_") and registry.is_registered(name[:-1]) else (name, inputs)
 
 
 def _runtime_type(r: Any, declared: Type) -> Type:

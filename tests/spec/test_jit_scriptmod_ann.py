@@ -188,7 +188,6 @@ def test_annotated_empty_list_lowercase():
     check_fails_with_warning(M, "Tried to set nonexistent attribute")
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_annotated_empty_dict():
     class M(torch.nn.Module):
         def __init__(self) -> None:
@@ -202,7 +201,6 @@ def test_annotated_empty_dict():
     check_fails_with_warning(M, "Tried to set nonexistent attribute")
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_annotated_empty_dict_lowercase():
     class M(torch.nn.Module):
         def __init__(self) -> None:
@@ -255,7 +253,6 @@ def test_annotated_with_jit_empty_list_lowercase():
     check_fails_with_warning(M, "Tried to set nonexistent attribute")
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_annotated_with_jit_empty_dict():
     class M(torch.nn.Module):
         def __init__(self) -> None:
@@ -269,7 +266,6 @@ def test_annotated_with_jit_empty_dict():
     check_fails_with_warning(M, "Tried to set nonexistent attribute")
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_annotated_with_jit_empty_dict_lowercase():
     class M(torch.nn.Module):
         def __init__(self) -> None:

@@ -65,7 +65,6 @@ def check_script(fn, *arg_sets):
     return scripted
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_in_not_in():
     def test_in_dict(x):
         # type: (Dict[str, int]) -> bool
@@ -212,7 +211,6 @@ def test_nested_list():
     check_script(foo, ((1, [[1, 2], [3, 4]]),))
 
 
-@pytest.mark.xfail(strict=True, reason="needs sum() of lists (dicts/lists branch)")
 def test_list_sum():
     def fn(x: List[int]) -> int:
         return sum(x)
@@ -293,7 +291,6 @@ def test_list_iterables():
         torch.jit.script(list_iterables)
 
 
-@pytest.mark.xfail(strict=True, reason="needs iteration over str (dicts/lists branch)")
 def test_for_in_string():
     def test_strings(x):
         # type: (str) -> str
@@ -314,7 +311,6 @@ def test_for_in_string():
     check_script(test_list_strings, (["hello", "world"],), (["hello", " ", "world", ""],))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_for_in_dict():
     def test_dicts(x):
         # type: (Dict[str, int]) -> int
@@ -362,7 +358,6 @@ def test_dict_comprehension_with_type_annotation():
     check_script(fn, ())
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_comprehension_scope():
     def comprehension_can_access_outer_scope_variables():
         lst = ["foo", "bar", "baz"]

@@ -156,7 +156,6 @@ def test_union_with_enum():
     assert scripted(Color.RED) == "foo"
 
 
-@pytest.mark.xfail(strict=True, reason="needs classes compiled with torch.jit.script(Class) (classes branch)")
 def test_union_in_class_constructor():
     class A:
         def __init__(self, x: Union[int, str]) -> None:
@@ -419,7 +418,6 @@ def test_union_as_dict_key():
         torch.jit.script(fn)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_union_as_dict_value():
     def fn():
         x: Dict[str, Union[int, str]] = {}
