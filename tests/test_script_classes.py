@@ -175,7 +175,7 @@ def test_enum_argument_of_another_enum_is_refused():
     class Other(Enum):
         RED = 1
 
-    with pytest.raises(TypeError, match="expected a value of type Enum<"):
+    with pytest.raises(TypeError, match="Expected a value of type 'Enum<"):
         f(Other.RED)
 
 

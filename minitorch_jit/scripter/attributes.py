@@ -5,8 +5,8 @@ Which plain attributes are state (the rest of a module's plain attributes are ba
 graphs as constants, as numbers and strings that no method assigns can be):
 
 - those a method of the class other than ``__init__`` assigns;
-- lists and tensors (they can change without being assigned, and they are values a graph
-  takes, not constants);
+- tensors (they can change without being assigned, and they are values a graph takes, not
+  constants; lists and dicts no method assigns are shared ScriptLists/ScriptDicts instead);
 - those the class body annotates (``x: List[int]``, not ``Final``), and those set to a
   ``torch.jit.Attribute(value, type)``.
 
@@ -119,9 +119,12 @@ def is_state(module: Module, name: str) -> bool:
     if name in constant_names(cls):
         return False
     value = module.__dict__.get(name, getattr(cls, name, None))
-    if isinstance(value, (Attribute, list, Tensor)) or name in module.__dict__.get("_attribute_types", {}):
+    if isinstance(value, Attribute) or name in module.__dict__.get("_attribute_types", {}) or \
+            name in assigned_attributes(cls):
         return True
-    return name in assigned_attributes(cls) or class_annotation(cls, name) is not None
+    if isinstance(value, (list, dict)):
+        return False  # shared with the ScriptModule as a ScriptList/ScriptDict (see .containers)
+    return isinstance(value, Tensor) or class_annotation(cls, name) is not None
 
 
 def state_value(module: Module, name: str) -> Any:

@@ -28,7 +28,7 @@ def _find(tree: ast.FunctionDef, lines: List[str]) -> Optional[Tuple[int, int, s
         m = _COMMENT.search(line)
         if m is not None and (lineno < first_stmt or line.lstrip().startswith("#")):
             text = m.group(1)
-            # a comment after the signature ("... -> int  # noqa") is not part of it
+            # a comment after the signature (a linter's pragma after "-> int") is not part of it
             arrow = text.find("->")
             if arrow >= 0 and "#" in text[arrow:]:
                 text = text[:arrow + text[arrow:].index("#")]

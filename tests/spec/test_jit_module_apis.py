@@ -4,8 +4,6 @@ module has ``state_dict`` / ``load_state_dict``, and a module's own ``_save_to_s
 its submodules."""
 from typing import Any, Dict, List
 
-import pytest
-
 import minitorch_jit as torch
 from minitorch_jit import nn
 
@@ -80,8 +78,6 @@ class CustomStateDict(ConvThenLinear):
         self.loaded = True
 
 
-@pytest.mark.xfail(strict=True, reason="assignment to module attributes inside methods, Dict annotations and Any are "
-                                       "not in the script language yet (issue 17)")
 def test_customized_state_dict_methods():
     m1 = torch.jit.script(CustomStateDict())
     assert not m1.saved
@@ -93,8 +89,6 @@ def test_customized_state_dict_methods():
     assert m2.loaded
 
 
-@pytest.mark.xfail(strict=True, reason="assignment to module attributes inside methods, Dict annotations and Any are "
-                                       "not in the script language yet (issue 17)")
 def test_submodule_customized_state_dict_methods():
     class Parent(nn.Module):
         def __init__(self):

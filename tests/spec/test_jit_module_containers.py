@@ -77,7 +77,6 @@ def test_sequential_intermediary_types():
     check_module(Outer(), (torch.tensor(2),))
 
 
-@pytest.mark.xfail(strict=True, reason="a stage returning a dict needs dict literals in scripts (issue 17)")
 def test_sequential_intermediary_types__dict_stage():
     class ToDict(nn.Module):
         def forward(self, x):
