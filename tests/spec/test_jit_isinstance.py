@@ -101,7 +101,6 @@ def test_list_tensor():
     check_script(list_tensor_test, ([torch.Tensor([1]), torch.Tensor([2]), torch.Tensor([3])],))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict():
     def dict_str_int_test(x: Any):
         assert torch.jit.isinstance(x, Dict[str, int])
@@ -111,7 +110,6 @@ def test_dict():
     check_script(dict_str_int_test, ({"a": 1, "b": 2},))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_tensor():
     def dict_int_tensor_test(x: Any):
         assert torch.jit.isinstance(x, Dict[int, torch.Tensor])
@@ -150,7 +148,6 @@ def test_optional_none():
     check_script(optional_test_none, (None,))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_list_nested():
     def list_nested(x: Any):
         assert torch.jit.isinstance(x, List[Dict[str, int]])
@@ -159,7 +156,6 @@ def test_list_nested():
     check_script(list_nested, ([{"a": 1, "b": 2}, {"aa": 11, "bb": 22}],))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_nested():
     def dict_nested(x: Any):
         assert torch.jit.isinstance(x, Dict[str, Tuple[str, str, str]])
@@ -168,7 +164,6 @@ def test_dict_nested():
     check_script(dict_nested, ({"a": ("aa", "aa", "aa"), "b": ("bb", "bb", "bb")},))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_tuple_nested():
     def tuple_nested(x: Any):
         assert torch.jit.isinstance(x, Tuple[Dict[str, Tuple[str, str, str]], List[bool], Optional[str]])
@@ -232,7 +227,6 @@ def test_if_else():
         scripted(("a", "b"))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_in_while_loop():
     def list_in_while_loop(x: Any):
         count = 0
@@ -253,7 +247,6 @@ def test_in_while_loop__without_dicts():
     check_script(list_in_while_loop, ([[1, 2], [11, 22]],))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_type_refinement():
     def type_refinement(obj: Any):
         hit = False
