@@ -527,7 +527,7 @@ def annotation_str(t: Type) -> str:
     if isinstance(t, DictType):
         return f"Dict[{annotation_str(t.key)}, {annotation_str(t.value)}]"
     if type(t).__name__ in ("EnumType", "ClassType"):  # (ir.class_types) by their qualified names
-        return str(t.name)
+        return str(getattr(t, "name", t))
     return str(t)
 
 
