@@ -437,6 +437,8 @@ class ExpressionBuilder:
         where = self.range(node)
         if isinstance(node, (ast.List, ast.ListComp)) and isinstance(t, (UnionType, OptionalType)):
             return self._list_in_union(node, t, where)
+        if isinstance(node, (ast.Dict, ast.DictComp)) and isinstance(t, (UnionType, OptionalType)):
+            return self._dict_in_union(node, t, where, variable)
         if isinstance(node, ast.List) and isinstance(t, ListType):
             try:
                 items = [self.typed_value(e, t.elem) for e in node.elts]
@@ -536,6 +538,32 @@ class ExpressionBuilder:
                 return v
         raise ScriptError(f"Union type annotation `{type_name(t)}` can hold {', '.join(type_name(m) for m in lists)}, "
                           "but none of those types match the types of the given list elements", where)
+
+    def _dict_in_union(self, node: ast.expr, t: Type, where: SourceRange, variable: Optional[str]) -> Value:
+        dicts = [m for m in union_members(t) if isinstance(m, DictType)]
+        if not dicts:
+            self.error(f"Expected an Union type annotation with an inner Dict type, but got {type_name(t)}", where)
+        if len(dicts) == 1:
+            try:
+                return self.typed_value(node, dicts[0], variable)
+            except ScriptError as e:
+                raise ScriptError(f"Type annotation was inferred to be `{type_name(dicts[0])}`, but the type of values "
+                                  f"given by the dict literal is not its value type ({e.msg})", where) from None
+        if isinstance(node, ast.Dict) and not node.keys:
+            self.error(f"Union type annotation `{type_name(t)}` can hold {', '.join(type_name(m) for m in dicts)}, "
+                       "but there are multiple possible Dict type candidates in the Union annotation", where)
+        if isinstance(node, ast.Dict) and None not in node.keys:
+            items = [self.emit_value(x) for k, v in zip(node.keys, node.values) for x in (k, v) if x is not None]
+            fits = [m for m in dicts if all(x.type.is_subtype_of(m.key if i % 2 == 0 else m.value)  # type: ignore
+                                            for i, x in enumerate(items))]
+            if fits:
+                return self.insert("prim::DictConstruct", items, [fits[0]]).output
+        else:
+            v = self.emit_value(node)
+            if any(v.type.is_subtype_of(m) for m in dicts):
+                return v
+        raise ScriptError(f"Union type annotation `{type_name(t)}` can hold {', '.join(type_name(m) for m in dicts)}, "
+                          "but none of those dict types can hold the types of the given keys and values", where)
 
     # -- calls ---------------------------------------------------------------------------------
     def build_Call(self, node: ast.Call) -> Any:

@@ -847,12 +847,66 @@ def test_union_with_list_assignment(fn, error):
             torch.jit.script(fn)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
-def test_union_with_dict_assignment():
-    def fn():
-        x: Union[Dict[str, torch.Tensor], int] = {}
-        if torch.jit.isinstance(x, Dict[str, torch.Tensor]):
-            x["foo"] = torch.tensor(3)
-        return x
+def dct_tensors_ints_empty():
+    x: Union[Dict[str, torch.Tensor], Dict[str, int]] = {}
+    return x
 
-    check_script(fn, ())
+
+def dct_tensors_ints_tensors():
+    x: Union[Dict[str, torch.Tensor], Dict[str, int]] = {"foo": torch.arange(3), "bar": torch.arange(5)}
+    if torch.jit.isinstance(x, Dict[str, torch.Tensor]):
+        x["foo"] = torch.tensor(3)
+    return x
+
+
+def dct_tensors_ints_ints():
+    x: Union[Dict[str, torch.Tensor], Dict[str, int]] = {"foo": 1, "bar": 2}
+    if torch.jit.isinstance(x, Dict[str, torch.Tensor]):
+        x["foo"] = torch.tensor(3)
+    return x
+
+
+def dct_tensors_ints_mixed():
+    x: Union[Dict[str, torch.Tensor], Dict[str, int]] = {"foo": torch.arange(3), "bar": 2}
+    return x
+
+
+def dct_int_tensor_empty():
+    x: Union[int, torch.Tensor] = {}
+    return x
+
+
+def dct_tensor_or_int_empty():
+    x: Union[Dict[str, torch.Tensor], int] = {}
+    if torch.jit.isinstance(x, Dict[str, torch.Tensor]):
+        x["foo"] = torch.tensor(3)
+    return x
+
+
+def dct_tensor_or_int_tensors():
+    x: Union[Dict[str, torch.Tensor], int] = {"foo": torch.arange(3), "bar": torch.arange(5)}
+    if torch.jit.isinstance(x, Dict[str, torch.Tensor]):
+        x["foo"] = torch.tensor(3)
+    return x
+
+
+def dct_tensor_or_int_ints():
+    x: Union[Dict[str, torch.Tensor], int] = {"foo": 1, "bar": 2}
+    return x
+
+
+@pytest.mark.parametrize("fn,error", [
+    (dct_tensors_ints_empty, "there are multiple possible Dict type candidates in the Union annotation"),
+    (dct_tensors_ints_tensors, None), (dct_tensors_ints_ints, None),
+    (dct_tensors_ints_mixed, "none of those dict types can hold the types of the given keys and values"),
+    (dct_int_tensor_empty, "Expected an Union type annotation with an inner Dict type"),
+    (dct_tensor_or_int_empty, None), (dct_tensor_or_int_tensors, None),
+    (dct_tensor_or_int_ints, r"Type annotation was inferred to be `Dict\[str, Tensor\]`, but the type of values "
+                             "given by the dict literal is"),
+])
+def test_union_with_dict_assignment(fn, error):
+    if error is None:
+        check_script(fn, ())
+    else:
+        with pytest.raises(RuntimeError, match=error):
+            torch.jit.script(fn)
