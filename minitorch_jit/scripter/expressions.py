@@ -480,6 +480,10 @@ class ExpressionBuilder:
         if isinstance(t, DictType) and isinstance(v.type, DictType) and v.type.key != t.key:
             self.error(f"Dict type annotation `{type_name(t)}` did not match the type of an actual key type "
                        f"`{type_name(v.type.key)}`", where)
+        if isinstance(t, DictType) and isinstance(v.type, DictType) and not v.type.value.is_subtype_of(t.value) and \
+                isinstance(node, (ast.Dict, ast.DictComp, ast.Call)):  # a dict made here, not a variable
+            self.error(f"Dict type annotation `{type_name(t)}` did not match the type of an actual value type "
+                       f"`{type_name(v.type.value)}`", where)
         if variable is not None:
             self.error(f"Variable '{variable}' is annotated with type {type_name(t)} but is being assigned to a "
                        f"value of type {type_name(v.type)}", where)
@@ -513,7 +517,9 @@ class ExpressionBuilder:
                        + ", ".join(dict.fromkeys(type_name(k) for k in keys)) + ")", where,
                        fix="a dict's keys have one type")
         if not isinstance(key, DICT_KEYS):
-            self.error(f"{what}: dict keys must be str, int, float or bool, not {type_name(key)}", where)
+            self.error(f"{what}: dict keys must be str, int, float or bool, not {type_name(key)} (Dicts may only "
+                       f"contain homogeneous keys, but the type of the first generated key was {type_name(key)})",
+                       where)
         value = self.common_type(list(values), where, what)
         return DictType(key, value)
 

@@ -97,7 +97,8 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
                 raise ScriptError("Dict[...] takes a key type and a value type", where(node))
             key = annotation_type(args[0], resolve, where)
             if not isinstance(key, DICT_KEYS):
-                raise ScriptError(f"Dict keys must be str, int, float or bool, not {type_name(key)}", where(args[0]))
+                raise ScriptError(f"Dict keys must be str, int, float or bool, not {type_name(key)} (TorchScript: only "
+                                  "int, float, complex, Tensor, device and string keys are supported)", where(args[0]))
             return DictType(key, annotation_type(args[1], resolve, where))
         if base in (typing.Tuple, tuple):
             if any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args):

@@ -83,7 +83,6 @@ def test_list_type_refinement_annotation_element_mismatch():
         torch.jit.script(fn)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_type_refinement_annotation_key_mismatch():
     def fn():
         l1 = [1, 2, "foo", 3]
@@ -106,7 +105,6 @@ def test_dict_type_refinement_annotation_key_mismatch__list():
     assert str(scripted.graph.outputs[0].type) == "Union(int, str)[]"
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_type_refinement_annotation_value_mismatch():
     def fn():
         l1 = ["foo", "bar", "baz", "qux"]
@@ -341,7 +339,7 @@ def test_for_tuple_unpack():
     check_script(nested_tuple_unpack, ([1, 3, 5], [2, 4, 6]))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
+@pytest.mark.xfail(strict=True, reason="needs the chr() builtin (strings branch)")
 def test_dict_comprehension():
     def fn():
         return {i: chr(i + 65) for i in range(4)}
@@ -349,7 +347,7 @@ def test_dict_comprehension():
     check_script(fn, ())
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
+@pytest.mark.xfail(strict=True, reason="needs the chr() builtin (strings branch)")
 def test_dict_comprehension_with_type_annotation():
     def fn():
         d: Dict[int, str] = {i: chr(i + 65) for i in range(4)}

@@ -407,7 +407,6 @@ def test_union_subclasses_larger_union():
     check_script(fn, ())
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_union_as_dict_key():
     def fn():
         x: Dict[Union[int, str], str] = {}
