@@ -43,7 +43,7 @@ from minitorch_jit.ir.types import (
 )
 
 from ..tensor import Tensor
-from .errors import ScriptError, SourceRange
+from .errors import ScriptError, SourceRange, UnknownTypeError
 
 Resolve = Callable[[ast.AST], Any]
 """Evaluates a Name/Attribute annotation node to the Python object it names."""
@@ -128,8 +128,8 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
     if obj in _DICTS:
         raise ScriptError("Attempted to use Dict without contained types. Please add contained type, e.g. "
                           "Dict[int, int]", where(node), fix="write Dict[str, Tensor], Dict[int, int], ...")
-    raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
-                      fix=_ANNOTATE)
+    raise UnknownTypeError(f"Unknown type annotation: {_text(node)} is not a type of the script language", where(node),
+                           fix=_ANNOTATE)
 
 
 def annotation_type_of_object(hint: Any, where: Any) -> Optional[Type]:

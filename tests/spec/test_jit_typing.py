@@ -117,13 +117,19 @@ def test_dict_type_refinement_annotation_value_mismatch():
         torch.jit.script(fn)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_invalid_annotations():
     def wrong_value_type(dictionary: Dict[str, torch.jit.ScriptModule]):
         return
 
-    with pytest.raises(ValueError, match="Unknown type annotation"):
-        torch.jit.script(wrong_value_type)
+    def wrong_key_type(dictionary: Dict[torch.jit.ScriptModule, str]):
+        return
+
+    def wrong_key_value_type(dictionary: Dict[torch.jit.ScriptModule, torch.jit.ScriptModule]):
+        return
+
+    for fn in (wrong_value_type, wrong_key_type, wrong_key_value_type):
+        with pytest.raises(ValueError, match="Unknown type annotation"):
+            torch.jit.script(fn)
 
 
 def test_tuple_specialization():
