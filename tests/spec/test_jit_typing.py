@@ -2,7 +2,7 @@
 comments, tuples, lists and Optionals as argument, return and variable types, unpacking
 assignments, Optional refinement, and module attributes typed by inherited class annotations."""
 import io
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import pytest
 from script_util import same
@@ -345,7 +345,6 @@ def test_for_tuple_unpack():
     check_script(nested_tuple_unpack, ([1, 3, 5], [2, 4, 6]))
 
 
-@pytest.mark.xfail(strict=True, reason="needs the chr() builtin (strings branch)")
 def test_dict_comprehension():
     def fn():
         return {i: chr(i + 65) for i in range(4)}
@@ -353,13 +352,19 @@ def test_dict_comprehension():
     check_script(fn, ())
 
 
-@pytest.mark.xfail(strict=True, reason="needs the chr() builtin (strings branch)")
 def test_dict_comprehension_with_type_annotation():
     def fn():
         d: Dict[int, str] = {i: chr(i + 65) for i in range(4)}
         return d
 
     check_script(fn, ())
+
+    def wrong():
+        d: Tuple[int, str] = {i: chr(i + 65) for i in range(4)}
+        return d
+
+    with pytest.raises(RuntimeError, match="Expected an annotation of type Dict but got Tuple"):
+        torch.jit.script(wrong)
 
 
 def test_dict_comprehension_scope():
