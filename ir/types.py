@@ -355,8 +355,9 @@ class UnionType(Type):
 
 
 # c10's TypeKind order, which decides the order of a union's members
-_KIND_ORDER = ("AnyType", "TensorType", "TupleType", "ListType", "NumberType", "FloatType", "IntType", "NoneType",
-               "StrType", "BoolType", "OptionalType", "DeviceType", "ScalarTypeType", "UnionType")
+_KIND_ORDER = ("AnyType", "EnumType", "TensorType", "TupleType", "ListType", "NumberType", "FloatType", "IntType",
+               "NoneType", "StrType", "BoolType", "OptionalType", "DeviceType", "ClassType", "ScalarTypeType",
+               "UnionType")
 
 
 def _kind_rank(t: Type) -> int:
@@ -536,6 +537,10 @@ def annotation_str(t: Type) -> str:
         return "Tuple[" + ", ".join(annotation_str(e) for e in t.elems) + "]" if t.elems else "Tuple[()]"
     if isinstance(t, UnionType):
         return "Union[" + ", ".join(annotation_str(m) for m in t.types) + "]"
+    if isinstance(t, DictType):
+        return f"Dict[{annotation_str(t.key)}, {annotation_str(t.value)}]"
+    if type(t).__name__ in ("EnumType", "ClassType"):  # (ir.class_types) by their qualified names
+        return str(getattr(t, "name", t))
     return str(t)
 
 
@@ -546,6 +551,9 @@ def value_has_type(value: object, t: Type, is_tensor: "Callable[[object], bool]"
     says what a tensor is where the value lives (a Tensor for users, an array in graphs)."""
     if isinstance(t, AnyType):
         return True
+    held = getattr(value, "type", None)
+    if isinstance(held, Type) and not is_tensor(value):  # a ScriptList or ScriptDict knows its type
+        return held.is_subtype_of(t)
     if isinstance(t, TensorType):
         return is_tensor(value)
     if isinstance(t, (UnionType, OptionalType)):
@@ -564,6 +572,9 @@ def value_has_type(value: object, t: Type, is_tensor: "Callable[[object], bool]"
         return isinstance(value, str)
     if isinstance(t, ListType):
         return isinstance(value, list) and all(value_has_type(v, t.elem, is_tensor) for v in value)
+    if isinstance(t, DictType):
+        return isinstance(value, dict) and all(value_has_type(k, t.key, is_tensor) and
+                                               value_has_type(v, t.value, is_tensor) for k, v in value.items())
     if isinstance(t, TupleType):
         return isinstance(value, tuple) and len(value) == len(t.elems) and \
             all(value_has_type(v, e, is_tensor) for v, e in zip(value, t.elems))

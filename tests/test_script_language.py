@@ -728,7 +728,7 @@ def test_script_functions_take_arguments_as_python_does_and_refuse_the_wrong_one
         s(x, m=1, bias=0)
     with pytest.raises(TypeError, match="missing a required argument: 'x'"):
         s(n=1, bias=0)
-    with pytest.raises(TypeError, match="expected a value of type int for argument 'n', but got str"):
+    with pytest.raises(TypeError, match="Expected a value of type 'int' for argument 'n' but instead found type 'str'"):
         s(x, "2", bias=0)
     assert s.code.startswith("def called_every_way(x, n, scale, bias):\n")
     assert "aten.mul" in s.code

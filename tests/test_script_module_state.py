@@ -129,3 +129,25 @@ def test_assigning_a_constant_is_an_error():
 
     with pytest.raises(ScriptError, match="is a constant"):
         torch.jit.script(AssignsConstant())
+
+
+def test_script_module_subclass_keeps_the_value_of_a_jit_attribute():
+    class Scaled(torch.jit.ScriptModule):
+        def __init__(self, top: Optional[float]):
+            super().__init__()
+            self.top = torch.jit.Attribute(top, Optional[float])
+            self.calls = torch.jit.Attribute(0, int)
+
+        @torch.jit.script_method
+        def forward(self, x):
+            self.calls += 1
+            top = self.top
+            if top is not None:
+                return x.clamp(max=top)
+            return x
+
+    m = Scaled(1.5)
+    assert (m.top, m.calls) == (1.5, 0)
+    same(m(torch.arange(3.0)), torch.tensor([0.0, 1.0, 1.5]))
+    assert m.calls == 1
+    same(Scaled(None)(torch.arange(3.0)), torch.arange(3.0))

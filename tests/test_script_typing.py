@@ -114,7 +114,7 @@ def test_type_comment_with_the_wrong_number_of_types_is_an_error():
         # type: (int) -> int
         return x
 
-    with pytest.raises(ScriptError, match="the type comment gives 1 argument types, but fn takes 2 arguments"):
+    with pytest.raises(ScriptError, match="the type comment gives 1 argument types, but the function takes 2 arguments"):
         torch.jit.script(fn)
 
 
@@ -128,3 +128,63 @@ def test_annotate_gives_the_value_its_type_in_any_position():
 
     assert fn(0) == (None, [0])
     assert fn(3) == (2, [3])
+
+
+def test_type_comments_per_parameter_line():
+    def fn(x,  # type: int
+           ys,  # type: List[float]
+           ):
+        # type: (...) -> float
+        return x + ys[0]
+
+    scripted = torch.jit.script(fn)
+    assert [str(v.type) for v in scripted.graph.inputs] == ["int", "float[]"]
+    assert scripted(1, [2.5]) == 3.5
+
+
+def test_isinstance_with_nested_tuples_of_types_and_refinement_through_and_or():
+    @torch.jit.script
+    def count(a):
+        # type: (Optional[List[int]]) -> int
+        b = 0
+        if isinstance(a, (int, (float,), list, str)):
+            b += 1
+        if isinstance(a, (int, str)):
+            b += 1
+        if isinstance(a, List[int]):
+            b += 1
+        return b
+
+    assert (count([3, 4]), count(None)) == (2, 0)
+
+    @torch.jit.script
+    def add(a, b):
+        # type: (Any, Any) -> int
+        if isinstance(a, int) and isinstance(b, int):
+            return a + b
+        return 0
+
+    assert (add(3, 4), add(3, "hi")) == (7, 0)
+
+    @torch.jit.script
+    def add_optionals(a, b):
+        # type: (Optional[int], Optional[int]) -> int
+        if not isinstance(a, int) or not isinstance(b, int):
+            return 0
+        else:
+            return a + b
+
+    assert (add_optionals(3, 4), add_optionals(None, 4), add_optionals(4, None)) == (7, 0, 0)
+
+
+def test_an_argument_of_another_type_is_an_error_in_torchscripts_words():
+    @torch.jit.script
+    def inc(x):
+        # type: (int) -> int
+        return x + 1
+
+    with pytest.raises(RuntimeError, match="Expected a value of type 'int' for argument 'x' but instead found type "
+                                           "'float'"):
+        inc(1.5)
+    with pytest.raises(TypeError, match="Expected a value of type"):  # and a TypeError, as Python's
+        inc("1")

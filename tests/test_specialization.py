@@ -380,7 +380,7 @@ def test_lean_calls_return_input_tensors_themselves_and_reject_other_arguments()
     first, second = pair(a, b)
     assert first is b
     np.testing.assert_array_equal(second.numpy(), (a + b).numpy())
-    with pytest.raises(TypeError, match="expected a Tensor for argument 'y', but got"):
+    with pytest.raises(TypeError, match="Expected a value of type 'Tensor' for argument 'y' but instead found type"):
         pair(a, 3)
     with pytest.raises(TypeError, match="missing a required argument: 'y'"):
         pair(a)

@@ -114,7 +114,7 @@ def test_in_place_ops_and_indexing_are_recorded():
 
 def test_calling_with_wrong_arguments_is_a_type_error_naming_the_parameter():
     traced = torch.jit.trace(lambda x, y: x + y, (torch.ones(2), torch.ones(2)))
-    with pytest.raises(TypeError, match=r"expected a Tensor for argument 'y', but got int"):
+    with pytest.raises(TypeError, match=r"Expected a value of type 'Tensor' for argument 'y' but instead found type 'int'"):
         traced(torch.ones(2), 3)
     with pytest.raises(TypeError, match="missing a required argument: 'y'"):
         traced(torch.ones(2))

@@ -73,6 +73,9 @@ def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
     if isinstance(t, (AnyType, TypeVar)):
         return value
     if isinstance(t, UnionType):  # a member as it is: no conversion decides which one
+        for m in t.types:  # but objects (enums, classes) are what their member's converter makes them
+            if type(m) in _object_converters and _object_converters[type(m)](value, m) is not _NOFIT:
+                return _object_converters[type(m)](value, m)
         return value if value_has_type(value, t, _is_tensor) else _NOFIT
     if isinstance(t, TensorType):
         return value if isinstance(value, Tensor) else _NOFIT

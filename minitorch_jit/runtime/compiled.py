@@ -12,10 +12,10 @@ import functools
 import inspect
 import io
 import re
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from minitorch_jit.codegen.host import generate
-from minitorch_jit.ir import Graph, Type
+from minitorch_jit.ir import Graph
 from minitorch_jit.ir.types import TensorType, TupleType, UnionType, annotation_str
 from minitorch_jit.passes.inlining import inlining
 
@@ -58,6 +58,15 @@ def defines_methods(define: Callable[["ScriptModule", str, int], None]) -> None:
     ``frames_up`` frames above it)."""
     global _definer
     _definer = define
+
+
+class Attribute(NamedTuple):
+    """``torch.jit.Attribute(value, type)``: in ``__init__``, a module attribute whose type
+    is given (``self.names = torch.jit.Attribute([], List[str])``). A ScriptModule subclass
+    keeps the value (and the type for its methods); a plain module keeps the pair until it is
+    scripted, as in PyTorch."""
+    value: Any
+    type: Any
 
 
 def _save(obj: Any, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
@@ -150,8 +159,8 @@ class ScriptFunction:
                     raise ArgumentTypeError(f"{self.name}(): Expected a member of {annotation_str(inp.type)} but "
                                             f"instead found type {dispatch.value_type_name(v)} for argument "
                                             f"'{pname}'")
-                raise TypeError(f"{self.name}(): expected {_type_name(inp.type)} for argument '{pname}', "
-                                f"but got {dispatch.describe(v)}")
+                raise ArgumentTypeError(f"{self.name}(): Expected a value of type '{annotation_str(inp.type)}' for "
+                                        f"argument '{pname}' but instead found type '{dispatch.value_type_name(v)}'")
             if holds_objects(inp.type):  # a Python object converted into one compiled code holds
                 values[i] = c
         return values
@@ -251,10 +260,6 @@ def _tensor_arity(signature: inspect.Signature, graph: Graph, attributes: int = 
     if not all(isinstance(v.type, TensorType) for v in graph.inputs):
         return None
     return len(params)
-
-
-def _type_name(t: Type) -> str:
-    return "a Tensor" if isinstance(t, TensorType) else f"a value of type {t}"
 
 
 class ScriptMethod(ScriptFunction):
@@ -373,6 +378,9 @@ class ScriptModule(Module):
         if name in self.__dict__.get("_constants", {}):
             raise AttributeError(f"cannot assign '{name}' of {self.original_name}: it is a constant "
                                  "(torch.jit.Final or __constants__) that the compiled methods hold")
+        if isinstance(value, Attribute):  # a ScriptModule holds the value; its methods know the type
+            self.__dict__.setdefault("_attribute_types", {})[name] = value.type
+            value = value.value
         super().__setattr__(name, value)
 
     def get_attr_path(self, path: str) -> Any:

@@ -5,8 +5,8 @@ Which plain attributes are state (the rest of a module's plain attributes are ba
 graphs as constants, as numbers and strings that no method assigns can be):
 
 - those a method of the class other than ``__init__`` assigns;
-- lists and tensors (they can change without being assigned, and they are values a graph
-  takes, not constants);
+- tensors (they can change without being assigned, and they are values a graph takes, not
+  constants; lists and dicts no method assigns are shared ScriptLists/ScriptDicts instead);
 - those the class body annotates (``x: List[int]``, not ``Final``), and those set to a
   ``torch.jit.Attribute(value, type)``.
 
@@ -22,24 +22,16 @@ import sys
 import textwrap
 import types as pytypes
 import warnings
-from typing import Any, Dict, FrozenSet, NamedTuple, Optional, Set
+from typing import Any, Dict, FrozenSet, Optional, Set
 
 from minitorch_jit.ir.types import NONE, TENSOR, ListType, Type
 
 from ..nn.module import Module
+from ..runtime.compiled import Attribute
 from ..tensor import Tensor
 from .constants import constant_names
 from .errors import ScriptError, SourceRange
 from .types import python_type, type_name, typing_type
-
-
-class Attribute(NamedTuple):
-    """``torch.jit.Attribute(value, type)``: in ``__init__``, a module attribute whose type
-    is given (``self.names = torch.jit.Attribute([], List[str])``). Eager code sees the pair;
-    scripting the module unwraps it."""
-    value: Any
-    type: Any
-
 
 _ASSIGNED: Dict[type, FrozenSet[str]] = {}
 _INIT_ANNOTATED: Dict[type, FrozenSet[str]] = {}
@@ -129,9 +121,12 @@ def is_state(module: Module, name: str) -> bool:
     if name in constant_names(cls):
         return False
     value = module.__dict__.get(name, getattr(cls, name, None))
-    if isinstance(value, (Attribute, list, Tensor)):
+    if isinstance(value, Attribute) or name in module.__dict__.get("_attribute_types", {}) or \
+            name in assigned_attributes(cls):
         return True
-    return name in assigned_attributes(cls) or class_annotation(cls, name) is not None
+    if isinstance(value, (list, dict)):
+        return False  # shared with the ScriptModule as a ScriptList/ScriptDict (see .containers)
+    return isinstance(value, Tensor) or class_annotation(cls, name) is not None
 
 
 def state_value(module: Module, name: str) -> Any:
@@ -147,6 +142,8 @@ def state_type(module: Module, name: str, where: Optional[SourceRange]) -> Optio
     value = module.__dict__.get(name, getattr(cls, name, None))
     if isinstance(value, Attribute):
         return typing_type(value.type, {}, where)
+    if name in module.__dict__.get("_attribute_types", {}):  # a ScriptModule subclass unwrapped it
+        return typing_type(module.__dict__["_attribute_types"][name], {}, where)
     found = class_annotation(cls, name)
     if found is not None:
         return typing_type(found[0], found[1], where)

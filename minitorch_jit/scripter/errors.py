@@ -107,5 +107,10 @@ class ScriptError(RuntimeError):
             return str(self.msg)
 
 
+class UnknownTypeError(ScriptError, ValueError):
+    """An annotation that names no type of the script language: a ValueError, as TorchScript
+    raises it, and a ScriptError like the scripter's other errors."""
+
+
 class UnsupportedNodeError(ScriptError):
     """A Python construct the script language does not have (``try``, ``with``, ``lambda``...)."""

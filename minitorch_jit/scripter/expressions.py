@@ -441,6 +441,8 @@ class ExpressionBuilder:
         where = self.range(node)
         if isinstance(node, (ast.List, ast.ListComp)) and isinstance(t, (UnionType, OptionalType)):
             return self._list_in_union(node, t, where)
+        if isinstance(node, (ast.Dict, ast.DictComp)) and isinstance(t, (UnionType, OptionalType)):
+            return self._dict_in_union(node, t, where, variable)
         if isinstance(t, OptionalType) and isinstance(node, (ast.List, ast.ListComp, ast.Dict, ast.DictComp)):
             return self.typed_value(node, t.elem, variable)  # a literal is not None: typed by the element type
         if isinstance(node, ast.List) and isinstance(t, ListType):
@@ -484,6 +486,10 @@ class ExpressionBuilder:
         if isinstance(t, DictType) and isinstance(v.type, DictType) and v.type.key != t.key:
             self.error(f"Dict type annotation `{type_name(t)}` did not match the type of an actual key type "
                        f"`{type_name(v.type.key)}`", where)
+        if isinstance(t, DictType) and isinstance(v.type, DictType) and not v.type.value.is_subtype_of(t.value) and \
+                isinstance(node, (ast.Dict, ast.DictComp, ast.Call)):  # a dict made here, not a variable
+            self.error(f"Dict type annotation `{type_name(t)}` did not match the type of an actual value type "
+                       f"`{type_name(v.type.value)}`", where)
         if variable is not None:
             self.error(f"Variable '{variable}' is annotated with type {type_name(t)} but is being assigned to a "
                        f"value of type {type_name(v.type)}", where)
@@ -517,7 +523,9 @@ class ExpressionBuilder:
                        + ", ".join(dict.fromkeys(type_name(k) for k in keys)) + ")", where,
                        fix="a dict's keys have one type")
         if not isinstance(key, DICT_KEYS):
-            self.error(f"{what}: dict keys must be str, int, float, bool or Tensor, not {type_name(key)}", where)
+            self.error(f"{what}: dict keys must be str, int, float, bool or Tensor, not {type_name(key)} (Dicts may "
+                       f"only contain homogeneous keys, but the type of the first generated key was {type_name(key)})",
+                       where)
         value = self.common_type(list(values), where, what)
         return DictType(key, value)
 
@@ -542,6 +550,32 @@ class ExpressionBuilder:
                 return v
         raise ScriptError(f"Union type annotation `{type_name(t)}` can hold {', '.join(type_name(m) for m in lists)}, "
                           "but none of those types match the types of the given list elements", where)
+
+    def _dict_in_union(self, node: ast.expr, t: Type, where: SourceRange, variable: Optional[str]) -> Value:
+        dicts = [m for m in union_members(t) if isinstance(m, DictType)]
+        if not dicts:
+            self.error(f"Expected an Union type annotation with an inner Dict type, but got {type_name(t)}", where)
+        if len(dicts) == 1:
+            try:
+                return self.typed_value(node, dicts[0], variable)
+            except ScriptError as e:
+                raise ScriptError(f"Type annotation was inferred to be `{type_name(dicts[0])}`, but the type of values "
+                                  f"given by the dict literal is not its value type ({e.msg})", where) from None
+        if isinstance(node, ast.Dict) and not node.keys:
+            self.error(f"Union type annotation `{type_name(t)}` can hold {', '.join(type_name(m) for m in dicts)}, "
+                       "but there are multiple possible Dict type candidates in the Union annotation", where)
+        if isinstance(node, ast.Dict) and None not in node.keys:
+            items = [self.emit_value(x) for k, v in zip(node.keys, node.values) for x in (k, v) if x is not None]
+            fits = [m for m in dicts if all(x.type.is_subtype_of(m.key if i % 2 == 0 else m.value)  # type: ignore
+                                            for i, x in enumerate(items))]
+            if fits:
+                return self.insert("prim::DictConstruct", items, [fits[0]]).output
+        else:
+            v = self.emit_value(node)
+            if any(v.type.is_subtype_of(m) for m in dicts):
+                return v
+        raise ScriptError(f"Union type annotation `{type_name(t)}` can hold {', '.join(type_name(m) for m in dicts)}, "
+                          "but none of those dict types can hold the types of the given keys and values", where)
 
     # -- calls ---------------------------------------------------------------------------------
     def build_Call(self, node: ast.Call) -> Any:
@@ -941,9 +975,7 @@ class ExpressionBuilder:
         if len(node.args) != 2 or node.keywords:
             self.error("isinstance(x, type) takes two arguments", self.range(node))
         x = self.emit_expr(node.args[0])
-        target = node.args[1]
-        options = target.elts if isinstance(target, ast.Tuple) else [target]
-        targets = [m for o in options for m in union_members(_isinstance_type(self, o))]
+        targets = [m for o in _flat_options(node.args[1]) for m in union_members(_isinstance_type(self, o))]
         if isinstance(x, sugar.Sugar):
             return Cond(None, False)
         split = isinstance_split(x.type, targets)
@@ -1072,6 +1104,13 @@ _TYPE_NAMES = {"Tensor": Tensor, "List": typing.List, "Tuple": typing.Tuple, "Op
 
 def _is_none(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
+
+
+def _flat_options(target: ast.expr) -> List[ast.expr]:
+    """The types of ``isinstance(x, (int, (float,), list))``: tuples nest, as in Python."""
+    if isinstance(target, ast.Tuple):
+        return [o for e in target.elts for o in _flat_options(e)]
+    return [target]
 
 
 def _isinstance_type(b: ExpressionBuilder, node: ast.expr) -> Type:

@@ -46,9 +46,14 @@ _BARE = {typing.List: "List", list: "List", typing.Tuple: "Tuple", tuple: "Tuple
 def isinstance(obj: Any, target_type: Any) -> bool:  # noqa: A001 - torch.jit's name
     """``torch.jit.isinstance(x, List[int])``: ``isinstance`` that also checks the element
     types of containers (``List[T]``, ``Tuple[...]``, ``Dict[K, V]``, ``Optional[T]``,
-    ``Union[...]``). In a script it refines ``x``'s type, as ``isinstance`` does. An empty
-    container is an instance of any container type of its kind (with a warning: eagerly, the
-    element type is not known)."""
+    ``Union[...]``, or a tuple of those). In a script it refines ``x``'s type, as
+    ``isinstance`` does. An empty container is an instance of any container type of its kind
+    (with a warning: eagerly, the element type is not known)."""
+    if builtins.isinstance(target_type, tuple):
+        return any(isinstance(obj, t) for t in target_type)
+    if builtins.isinstance(target_type, (list, set, dict)):
+        raise RuntimeError(f"The second argument to torch.jit.isinstance must be a type or a tuple of types, not a "
+                           f"{type(target_type).__name__}")
     origin = typing.get_origin(target_type)
     args = typing.get_args(target_type)
     if target_type in (typing.Dict, dict):

@@ -68,19 +68,6 @@ class FunctionSource:
             raise ScriptError(f"the source of {name} is not a function definition", _whole_line(filename, first, name))
         return cls(fn, tree, filename, first, lines, indent)
 
-    def type_comment(self, text: str, after_line: int) -> Tuple[ast.AST, int, int]:
-        """A ``# type: ...`` comment ``text`` of the statement at (dedented) line
-        ``after_line`` or later, parsed (``mode`` "func_type" for a signature, else "eval"),
-        with the (line, column) of the text in the dedented source so that errors point there."""
-        line, col = after_line, 0
-        for i in range(after_line - 1, len(self.lines)):
-            at = self.lines[i][self.indent:].find(text)
-            if at >= 0 and "# type:" in self.lines[i]:
-                line, col = i + 1, len(self.lines[i][self.indent:][:at].encode())
-                break
-        mode = "func_type" if text.lstrip().startswith("(") and "->" in text else "eval"
-        return ast.parse(text, mode=mode), line, col
-
     @classmethod
     def of_text(cls, tree: ast.FunctionDef, filename: str, lines: List[str], scope: Scope,
                 qualified_name: str) -> "FunctionSource":

@@ -50,6 +50,7 @@ from .modifiers import UNUSED, modifier
 from .nesting import stack_room
 from .source import FunctionSource
 from .ssa import LoopScope, exits, is_const, merge_if, refine
+from .type_comments import comment_annotation
 from .types import python_type, type_name
 
 INFINITE_TRIPS = 9223372036854775807  # a `while` loop's trip count: it stops on its condition
@@ -96,7 +97,6 @@ class FunctionBuilder(ExpressionBuilder):
         tree = self.source.tree
         self.where = self.range(tree)
         self._check_decorators(tree)
-        self._type_comment(tree)
         signature = self._parameters(tree)
         if tree.returns is not None:  # returns of different types may join into an Any or Union result
             declared = self.annotation(tree.returns)
@@ -138,38 +138,6 @@ class FunctionBuilder(ExpressionBuilder):
             if obj not in self.compiler.decorators:
                 self.error(f"decorator @{ast.unparse(d)} replaced the function by a wrapper, whose code would not be "
                            "compiled", self.range(d), fix="script the function it wraps, or remove the decorator")
-
-    def _type_comment(self, tree: ast.FunctionDef) -> None:
-        """A Python 2 style signature, ``# type: (int, List[Tensor]) -> Tensor`` after the
-        ``def``: it annotates the parameters that have no annotation, and the return (a
-        method's may leave out ``self``)."""
-        if not tree.type_comment:
-            return
-        parsed = self._comment(tree.type_comment, tree.lineno)
-        if not isinstance(parsed, ast.FunctionType):
-            self.error("a function's type comment is its signature, like `# type: (int, Tensor) -> Tensor`",
-                       self.range(tree))
-        params = list(tree.args.posonlyargs) + list(tree.args.args) + list(tree.args.kwonlyargs)
-        if self.self_value is not None and len(parsed.argtypes) == len(params) - 1:
-            params = params[1:]
-        if len(parsed.argtypes) != len(params):
-            self.error(f"the type comment gives {len(parsed.argtypes)} argument types, but "
-                       f"{self.source.tree.name} takes {len(params)} arguments", self.range(parsed.returns))
-        for a, t in zip(params, parsed.argtypes):
-            if a.annotation is None:
-                a.annotation = t
-        if tree.returns is None:
-            tree.returns = parsed.returns
-
-    def _comment(self, text: str, line: int) -> Any:
-        """A type comment parsed, its nodes placed where the comment is."""
-        parsed, at_line, col = self.source.type_comment(text, line)
-        for n in ast.walk(parsed):
-            if hasattr(n, "lineno"):
-                n.lineno = n.end_lineno = at_line  # type: ignore[attr-defined]
-                n.col_offset += col  # type: ignore[attr-defined]
-                n.end_col_offset = (n.end_col_offset or 0) + col  # type: ignore[attr-defined]
-        return parsed.body if isinstance(parsed, ast.Expression) else parsed
 
     def _parameters(self, tree: ast.FunctionDef) -> inspect.Signature:
         args = tree.args
@@ -316,8 +284,9 @@ class FunctionBuilder(ExpressionBuilder):
 
     def build_Assign(self, node: ast.Assign) -> None:
         if node.type_comment and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            annotated = ast.AnnAssign(target=node.targets[0], annotation=self._comment(node.type_comment, node.lineno),
-                                      value=node.value, simple=1)
+            src = self.source
+            annotation = comment_annotation(node.type_comment, src.lines, src.indent, node.lineno, self.range(node))
+            annotated = ast.AnnAssign(target=node.targets[0], annotation=annotation, value=node.value, simple=1)
             self.build_AnnAssign(ast.copy_location(annotated, node))
             return
         value = self.emit_expr(node.value)

@@ -824,10 +824,10 @@ class ModuleValue(Sugar):
         mirror = self.mirror.__dict__
         if name not in mirror or isinstance(mirror[name], attributes.Attribute):
             mirror[name] = attributes.state_value(self.module, name)
-        if name in attributes.assigned_attributes(type(self.module)) or isinstance(t, ListType):
+        if name in attributes.assigned_attributes(type(self.module)) or isinstance(t, (ListType, DictType)):
             b.may_assign(self._path(name), t)
-        if isinstance(t, ListType) and self._path(name) not in b.written_paths:
-            # graphs take lists as copies: one the method may change in place is written back
+        if isinstance(t, (ListType, DictType)) and self._path(name) not in b.written_paths:
+            # a list or dict the method may change in place is written back
             b.written_paths.append(self._path(name))
         return t
 

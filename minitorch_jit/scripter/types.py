@@ -45,7 +45,7 @@ from minitorch_jit.ir.types import (
 
 from ..devices import device
 from ..tensor import Tensor
-from .errors import ScriptError, SourceRange
+from .errors import ScriptError, SourceRange, UnknownTypeError
 
 Resolve = Callable[[ast.AST], Any]
 """Evaluates a Name/Attribute annotation node to the Python object it names."""
@@ -99,8 +99,9 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
                 raise ScriptError("Dict[...] takes a key type and a value type", where(node))
             key = annotation_type(args[0], resolve, where)
             if not isinstance(key, DICT_KEYS):
-                raise ScriptError(f"Dict keys must be str, int, float, bool or Tensor, not {type_name(key)}",
-                                  where(args[0]))
+                raise ScriptError(f"Dict keys must be str, int, float, bool or Tensor, not {type_name(key)} "
+                                  "(TorchScript: only int, float, complex, Tensor, device and string keys are "
+                                  "supported)", where(args[0]))
             return DictType(key, annotation_type(args[1], resolve, where))
         if base in (typing.Tuple, tuple):
             if any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args):
@@ -130,8 +131,8 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
     if obj in _DICTS:
         raise ScriptError("Attempted to use Dict without contained types. Please add contained type, e.g. "
                           "Dict[int, int]", where(node), fix="write Dict[str, Tensor], Dict[int, int], ...")
-    raise ScriptError(f"unsupported type annotation {_text(node)}", where(node),
-                      fix=_ANNOTATE)
+    raise UnknownTypeError(f"Unknown type annotation: {_text(node)} is not a type of the script language", where(node),
+                           fix=_ANNOTATE)
 
 
 def annotation_type_of_object(hint: Any, where: Any) -> Optional[Type]:

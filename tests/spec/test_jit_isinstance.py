@@ -1,6 +1,7 @@
 """The behaviours PyTorch's test/jit/test_isinstance.py checks, as our own tests:
 ``torch.jit.isinstance`` on ``Any`` values, with container element types, in conditions,
 refining the value's type, and its errors for bare container types."""
+import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
@@ -18,6 +19,7 @@ ELIGIBLE = [
     "test_dict",
     "test_dict_tensor",
     "test_tuple",
+    "test_tuple_tensor",
     "test_optional",
     "test_optional_none",
     "test_list_nested",
@@ -34,6 +36,10 @@ ELIGIBLE = [
     "test_tuple_no_contained_type",
     "test_optional_no_contained_type",
     "test_dict_no_contained_type",
+    "test_tuple_rhs",
+    "test_nontuple_container_rhs_throws_in_eager",
+    "test_empty_container_throws_warning_in_eager",
+    "test_empty_container_special_cases",
 ]
 
 NEEDS_DICT = "needs Dict (dicts branch)"
@@ -95,7 +101,6 @@ def test_list_tensor():
     check_script(list_tensor_test, ([torch.Tensor([1]), torch.Tensor([2]), torch.Tensor([3])],))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict():
     def dict_str_int_test(x: Any):
         assert torch.jit.isinstance(x, Dict[str, int])
@@ -105,7 +110,6 @@ def test_dict():
     check_script(dict_str_int_test, ({"a": 1, "b": 2},))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_tensor():
     def dict_int_tensor_test(x: Any):
         assert torch.jit.isinstance(x, Dict[int, torch.Tensor])
@@ -120,6 +124,13 @@ def test_tuple():
         assert not torch.jit.isinstance(x, Tuple[str])
 
     check_script(tuple_test, (("a", 1, "b"),))
+
+
+def test_tuple_tensor():
+    def tuple_tensor_test(x: Any):
+        assert torch.jit.isinstance(x, Tuple[torch.Tensor, torch.Tensor])
+
+    check_script(tuple_tensor_test, ((torch.tensor([1]), torch.tensor([[2], [3]])),))
 
 
 def test_optional():
@@ -137,7 +148,6 @@ def test_optional_none():
     check_script(optional_test_none, (None,))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_list_nested():
     def list_nested(x: Any):
         assert torch.jit.isinstance(x, List[Dict[str, int]])
@@ -146,7 +156,6 @@ def test_list_nested():
     check_script(list_nested, ([{"a": 1, "b": 2}, {"aa": 11, "bb": 22}],))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_nested():
     def dict_nested(x: Any):
         assert torch.jit.isinstance(x, Dict[str, Tuple[str, str, str]])
@@ -155,7 +164,6 @@ def test_dict_nested():
     check_script(dict_nested, ({"a": ("aa", "aa", "aa"), "b": ("bb", "bb", "bb")},))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_tuple_nested():
     def tuple_nested(x: Any):
         assert torch.jit.isinstance(x, Tuple[Dict[str, Tuple[str, str, str]], List[bool], Optional[str]])
@@ -219,7 +227,6 @@ def test_if_else():
         scripted(("a", "b"))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_in_while_loop():
     def list_in_while_loop(x: Any):
         count = 0
@@ -240,7 +247,6 @@ def test_in_while_loop__without_dicts():
     check_script(list_in_while_loop, ([[1, 2], [11, 22]],))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_type_refinement():
     def type_refinement(obj: Any):
         hit = False
@@ -319,3 +325,47 @@ def test_dict_no_contained_type():
     _raises_both_ways(dict_no_contained_type, ({"a": "aa"},),
                       r"Attempted to use Dict without contained types. Please add contained type, e.g. "
                       r"Dict\[int, int\]")
+
+
+def test_tuple_rhs():
+    def fn(x: Any):
+        assert torch.jit.isinstance(x, (int, List[str]))
+        assert not torch.jit.isinstance(x, (List[float], Tuple[int, str]))
+        assert not torch.jit.isinstance(x, (List[float], str))
+
+    check_script(fn, (2,), (["foo", "bar", "baz"],))
+
+
+def test_nontuple_container_rhs_throws_in_eager():
+    def fn1(x: Any):
+        assert torch.jit.isinstance(x, [int, List[str]])
+
+    def fn2(x: Any):
+        assert not torch.jit.isinstance(x, {List[str], Tuple[int, str]})
+
+    for fn in (fn1, fn2):
+        with pytest.raises(RuntimeError, match="must be a type or a tuple of types"):
+            fn(2)
+
+
+def test_empty_container_throws_warning_in_eager():
+    def fn(x: Any):
+        torch.jit.isinstance(x, List[int])
+
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        fn([])
+    assert len(w) == 1 and "The inner type of a container is lost" in str(w[0].message)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        fn(2)
+    assert len(w) == 0
+
+
+def test_empty_container_special_cases():
+    # tensors are not containers: no "Boolean value of Tensor ... is ambiguous" error
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        assert not torch.jit.isinstance(torch.tensor([]), List[int])
+        assert not torch.jit.isinstance(torch.rand(2, 3), List[int])
+    assert len(w) == 0

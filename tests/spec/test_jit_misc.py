@@ -85,8 +85,6 @@ def test_str_refine_any():
     assert scripted(1) == "foo"
     assert scripted("bar") == "bar"
 
-
-
 def test_if_returning_any():
     def if_function(inp: torch.Tensor) -> Any:
         if inp.shape[0] == 1:

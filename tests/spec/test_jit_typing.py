@@ -2,7 +2,7 @@
 comments, tuples, lists and Optionals as argument, return and variable types, unpacking
 assignments, Optional refinement, and module attributes typed by inherited class annotations."""
 import io
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import pytest
 from script_util import same
@@ -83,7 +83,6 @@ def test_list_type_refinement_annotation_element_mismatch():
         torch.jit.script(fn)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_type_refinement_annotation_key_mismatch():
     def fn():
         l1 = [1, 2, "foo", 3]
@@ -106,7 +105,6 @@ def test_dict_type_refinement_annotation_key_mismatch__list():
     assert str(scripted.graph.outputs[0].type) == "Union(int, str)[]"
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_type_refinement_annotation_value_mismatch():
     def fn():
         l1 = ["foo", "bar", "baz", "qux"]
@@ -119,13 +117,19 @@ def test_dict_type_refinement_annotation_value_mismatch():
         torch.jit.script(fn)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_invalid_annotations():
     def wrong_value_type(dictionary: Dict[str, torch.jit.ScriptModule]):
         return
 
-    with pytest.raises(ValueError, match="Unknown type annotation"):
-        torch.jit.script(wrong_value_type)
+    def wrong_key_type(dictionary: Dict[torch.jit.ScriptModule, str]):
+        return
+
+    def wrong_key_value_type(dictionary: Dict[torch.jit.ScriptModule, torch.jit.ScriptModule]):
+        return
+
+    for fn in (wrong_value_type, wrong_key_type, wrong_key_value_type):
+        with pytest.raises(ValueError, match="Unknown type annotation"):
+            torch.jit.script(fn)
 
 
 def test_tuple_specialization():
@@ -341,7 +345,6 @@ def test_for_tuple_unpack():
     check_script(nested_tuple_unpack, ([1, 3, 5], [2, 4, 6]))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_comprehension():
     def fn():
         return {i: chr(i + 65) for i in range(4)}
@@ -349,13 +352,19 @@ def test_dict_comprehension():
     check_script(fn, ())
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_comprehension_with_type_annotation():
     def fn():
         d: Dict[int, str] = {i: chr(i + 65) for i in range(4)}
         return d
 
     check_script(fn, ())
+
+    def wrong():
+        d: Tuple[int, str] = {i: chr(i + 65) for i in range(4)}
+        return d
+
+    with pytest.raises(RuntimeError, match="Expected an annotation of type Dict but got Tuple"):
+        torch.jit.script(wrong)
 
 
 def test_dict_comprehension_scope():
