@@ -66,6 +66,8 @@ def _load(tmp_path, calls):
             expr = f"{UNARY[name]}a0"
         elif name in BINARY:
             expr = f"a0 {BINARY[name]} a1"
+        elif ns in ("str", "list"):  # methods
+            expr = f"a0.{name}({', '.join(f'a{k}' for k in range(1, len(types)))})"
         else:
             expr = f"{name if ns == 'builtins' else f'{ns}.{name}'}({args})"
         lines += [f"def f{i}({params}):", f"    return {expr}", ""]
