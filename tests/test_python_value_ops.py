@@ -37,6 +37,8 @@ REFUSED = {
 for _t in ("int", "float", "bool", "str"):
     REFUSED[("list", "index", (f"{_t}[]", _t))] = (lambda a, v: v not in a, RuntimeError, "is not in list")
     REFUSED[("list", "remove", (f"{_t}[]", _t))] = (lambda a, v: v not in a, RuntimeError, "x not in list")
+REFUSED[("builtins", "pow", ("int", "int"))] = REFUSED[("operator", "__pow__", ("int", "int"))]
+REFUSED[("builtins", "pow", ("float", "float"))] = REFUSED[("operator", "__pow__", ("float", "float"))]
 
 
 def _calls():
