@@ -75,3 +75,45 @@ def test_printf_flags_widths_and_other_specifiers_are_refused_when_run(spec):
     fn = torch.jit.script(fmt)
     with pytest.raises(RuntimeError, match="is not supported in TorchScript format strings"):
         fn(3)
+
+
+INPUTS = ["", "12a", "!B", "12", "a", "B", "aB", "$12", "B12", "AB ", "  \t", "  \n", "\na", "abc", "123.3", "s a",
+          "b12a ", "more strings with spaces", "Titular Strings", "\x0acan'tprintthis", "spaces at the end ", " begin"]
+
+
+def str_is(s: str) -> Tuple[bool, bool, bool, bool, bool, bool, bool, bool, bool, bool, bool]:
+    return s.isupper(), s.islower(), s.isdigit(), s.isspace(), s.isalnum(), s.isalpha(), s.isdecimal(), \
+        s.isnumeric(), s.isidentifier(), s.istitle(), s.isprintable()
+
+
+def str_to(s: str, char_set: str, i: int):
+    return s.upper(), s.lower(), s.capitalize(), s.title(), s.swapcase(), s.lstrip(), s.rstrip(), s.strip(), \
+        s.lstrip(char_set), s.rstrip(char_set), s.strip(char_set), s.center(i), s.center(i, "*"), s.ljust(i), \
+        s.rjust(i, "*"), s.zfill(i)
+
+
+def str_cmp(a: str, b: str) -> Tuple[bool, bool, bool, bool, bool, bool]:
+    return a != b, a == b, a < b, a > b, a <= b, a >= b
+
+
+def constant_strings():
+    return "hello".count("h", -10, 1), "hello".endswith("lo", -8, 4), "hello".startswith("l", -2, 3), \
+        "xyz\t62345\tabc".expandtabs(-5), "hello123abc".rfind("ab", -7, -20), "hello123abc".index("12", 4, -4), \
+        "cc".replace("c", "ccc", -3), "cc".rpartition("ccc"), " a*a a*a a ".split("a*", 10), \
+        " a*a a*a a".rsplit("a*", 10), "hello\v\f\ntest".splitlines()
+
+
+def test_string_methods_over_many_inputs():
+    check(str_is, *[(s,) for s in INPUTS])
+    check(str_to, *[(s, c, i) for s in INPUTS for c, i in (("abc", 0), (" ", 5), ("\t", 6))])
+    check(str_cmp, *[(a, b) for a, b in zip(INPUTS, INPUTS[1:])])
+    check(constant_strings, ())
+
+
+def center_with_two_characters(s: str) -> str:
+    return s.center(10, "**")
+
+
+def test_fill_characters_must_be_one_character():
+    with pytest.raises(TypeError, match="must be exactly one character"):
+        torch.jit.script(center_with_two_characters)("x")
