@@ -117,3 +117,21 @@ def center_with_two_characters(s: str) -> str:
 def test_fill_characters_must_be_one_character():
     with pytest.raises(TypeError, match="must be exactly one character"):
         torch.jit.script(center_with_two_characters)("x")
+
+
+def unsqueeze_at(x, dim):
+    return x.unsqueeze(dim)
+
+
+def test_a_0_dim_tensor_passes_for_a_number_eagerly_and_scripted():
+    x = torch.zeros(3)
+    s = torch.jit.script(unsqueeze_at)
+    assert unsqueeze_at(x, torch.tensor(1)).shape == s(x, torch.tensor(1)).shape == (3, 1)
+    for bad, error in ((torch.tensor(1.0), "as an integral argument"), (torch.tensor([1]), "dimension other than 0")):
+        with pytest.raises(TypeError):
+            unsqueeze_at(x, bad)
+        with pytest.raises(RuntimeError, match=error):
+            s(x, bad)
+    assert x.add(1, alpha=torch.tensor(2.5)).tolist() == [2.5, 2.5, 2.5]
+    with pytest.warns(torch.jit.TracerWarning, match="treated as a constant"):
+        torch.jit.trace(lambda t: x.add(1, alpha=t), (torch.tensor(2.0),))

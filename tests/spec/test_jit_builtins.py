@@ -328,7 +328,6 @@ def test_method_on_number():
         torch.jit.script(func)
 
 
-@pytest.mark.xfail(strict=True, reason="eager calls do not take 0-dim tensors for Scalar and int parameters as PyTorch's Python binding does (scripts convert them, as TorchScript does)")
 def test_scalar_to_num_conversions():
     @torch.jit.script
     def multiple_defs(x):
