@@ -131,8 +131,9 @@ for _name in ("isdigit", "isalpha", "isalnum", "isspace", "islower", "isupper", 
     op(f"aten::{_name}(str self) -> bool", names=(f"str.{_name}",), total=True)(getattr(str, _name))
 for _name in ("strip", "lstrip", "rstrip"):
     op(f"aten::{_name}(str self, str? chars=None) -> str", names=(f"str.{_name}",), total=True)(getattr(str, _name))
-for _name in ("find", "rfind", "index", "rindex", "count"):
-    op(f"aten::{_name}.str(str self, str substr, int? start=None, int? end=None) -> int", names=(f"str.{_name}",),
+for _name in ("find", "rfind", "index", "rindex", "count"):  # index.str: aten::index is tensor indexing
+    _qualified = f"{_name}.str" if _name == "index" else _name
+    op(f"aten::{_qualified}(str self, str substr, int? start=None, int? end=None) -> int", names=(f"str.{_name}",),
        total=_name in ("find", "rfind", "count"))(getattr(str, _name))
 for _name in ("startswith", "endswith"):
     op(f"aten::{_name}(str self, str substr, int? start=None, int? end=None) -> bool", names=(f"str.{_name}",),

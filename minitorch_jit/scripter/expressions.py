@@ -14,7 +14,7 @@ import ast
 import contextlib
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, cast
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
 from minitorch_jit.ir.class_types import ClassType, EnumType, InterfaceType, NamedTupleType
@@ -50,7 +50,7 @@ from .calls import Arg, call_op, emit_op, resolve_call
 from .environment import Binding, Frame, Undefined, state_var
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
-from .ssa import is_const, refine
+from .ssa import refine
 from .tensor_properties import TENSOR_PROPERTIES
 from .types import DICT_KEYS, annotation_type, erase, is_number, language_names, type_name
 

@@ -341,7 +341,6 @@ def test_for_tuple_unpack():
     check_script(nested_tuple_unpack, ([1, 3, 5], [2, 4, 6]))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_comprehension():
     def fn():
         return {i: chr(i + 65) for i in range(4)}
@@ -349,7 +348,6 @@ def test_dict_comprehension():
     check_script(fn, ())
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_DICT)
 def test_dict_comprehension_with_type_annotation():
     def fn():
         d: Dict[int, str] = {i: chr(i + 65) for i in range(4)}
