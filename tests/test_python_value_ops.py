@@ -37,6 +37,8 @@ REFUSED = {
 for _t in ("int", "float", "bool", "str"):
     REFUSED[("list", "index", (f"{_t}[]", _t))] = (lambda a, v: v not in a, RuntimeError, "is not in list")
     REFUSED[("list", "remove", (f"{_t}[]", _t))] = (lambda a, v: v not in a, RuntimeError, "x not in list")
+REFUSED[("builtins", "pow", ("int", "int"))] = REFUSED[("operator", "__pow__", ("int", "int"))]
+REFUSED[("builtins", "pow", ("float", "float"))] = REFUSED[("operator", "__pow__", ("float", "float"))]
 
 
 def _calls():
@@ -66,6 +68,8 @@ def _load(tmp_path, calls):
             expr = f"{UNARY[name]}a0"
         elif name in BINARY:
             expr = f"a0 {BINARY[name]} a1"
+        elif ns in ("str", "list"):  # methods
+            expr = f"a0.{name}({', '.join(f'a{k}' for k in range(1, len(types)))})"
         else:
             expr = f"{name if ns == 'builtins' else f'{ns}.{name}'}({args})"
         lines += [f"def f{i}({params}):", f"    return {expr}", ""]

@@ -148,12 +148,6 @@ def uses_generator(xs: List[int]):
     return max(v for v in xs)
 
 
-def uses_del(x):
-    y = x
-    del y
-    return x
-
-
 def uses_import(x):
     import os  # noqa: F401 - the import statement is what the scripter must refuse
     return x
@@ -189,7 +183,6 @@ SYNTAX = [
     (uses_decorator, "decorator @wrapping replaced the function by a wrapper", "@«wrapping»", "the function it wraps"),
     (uses_set_comprehension, "set comprehensions are not supported", "len(«{v for v in xs}»)", None),
     (uses_generator, "generator expressions are not supported", "max«(v for v in xs)»", "list comprehension"),
-    (uses_del, "`del` of a variable is not supported", "«del y»", None),
     (uses_import, "import statements are not supported", "«import os»", None),
     (uses_for_else, "for/else is not supported", "«return 1»", "flag"),
     (uses_two_fors, "list comprehensions with more than one `for` are not supported", "for «b in range(a) if b > 1»]",

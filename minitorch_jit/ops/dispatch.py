@@ -65,7 +65,21 @@ def register_object_converter(type_class: type, fn: Any) -> None:
     _object_converters[type_class] = fn
 
 
-def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
+def _tensor_as_number(value: Tensor, t: Type) -> Any:
+    """A tensor passed for a number, as PyTorch's Python binding takes it: a 0-dim one for a
+    float or Scalar, a 0-dim integer one for an int (``x.unsqueeze(torch.tensor(0))``). Its
+    value is read now: while tracing, it is a constant of the trace (which warns, as
+    ``int(t)`` does)."""
+    a = value._a
+    if a.ndim != 0 or not isinstance(t, (IntType, FloatType, NumberType)) or \
+            (isinstance(t, IntType) and a.dtype.kind not in "iu"):
+        return _NOFIT
+    if state.tracer is not None:
+        state.tracer.warn_conversion(value, "Converting a tensor to a Python number")
+    return convert(a.item(), t)
+
+
+def convert(value: Any, t: Type, arg: Optional[Argument] = None, tensor_numbers: bool = False) -> Any:
     """``value`` as an argument of type ``t`` (an int for ``int[2]`` becomes ``[v, v]``,
     numpy scalars become Python ones), or ``_NOFIT`` when it is not one."""
     if type(t) in _object_converters:
@@ -80,9 +94,9 @@ def convert(value: Any, t: Type, arg: Optional[Argument] = None) -> Any:
     if isinstance(t, TensorType):
         return value if isinstance(value, Tensor) else _NOFIT
     if isinstance(t, OptionalType):
-        return None if value is None else convert(value, t.elem, arg)
+        return None if value is None else convert(value, t.elem, arg, tensor_numbers)
     if isinstance(value, Tensor):
-        return _NOFIT
+        return _tensor_as_number(value, t) if tensor_numbers else _NOFIT
     if isinstance(t, IntType):
         return (value if isinstance(value, int) else int(value)) if _is_int(value) else _NOFIT
     if isinstance(t, FloatType):
@@ -156,10 +170,12 @@ def value_type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any]) -> Optional[List[Any]]:
+def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any],
+         tensor_numbers: bool = False) -> Optional[List[Any]]:
     """Arguments in schema order with defaults filled in, or None when they do not fit.
     A bare int where the last positional argument is an ``int[]`` starts a varargs size,
-    as in ``x.view(2, 3)``. The ``self`` argument may be passed as ``input=``."""
+    as in ``x.view(2, 3)``. The ``self`` argument may be passed as ``input=``. With
+    ``tensor_numbers``, a 0-dim tensor may be passed for a number (see _tensor_as_number)."""
     formals = schema.arguments
     out: List[Any] = []
     pos = 0
@@ -168,7 +184,7 @@ def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any]) ->
     for i, a in enumerate(formals):
         if a.vararg:
             for v in args[pos:]:
-                c = convert(v, a.type, a)
+                c = convert(v, a.type, a, tensor_numbers)
                 if c is _NOFIT:
                     return None
                 out.append(c)
@@ -191,7 +207,7 @@ def bind(schema: FunctionSchema, args: Sequence[Any], kwargs: Dict[str, Any]) ->
             v = list(a.default) if isinstance(a.default, list) else a.default
         else:
             return None
-        c = convert(v, a.type, a)
+        c = convert(v, a.type, a, tensor_numbers)
         if c is _NOFIT:
             return None
         out.append(c)
@@ -309,11 +325,12 @@ def no_match(name: str, ops: Sequence[OpDef], args: Sequence[Any], kwargs: Dict[
 
 def select(namespace: str, name: str, args: Sequence[Any], kwargs: Dict[str, Any]) -> Tuple[OpDef, List[Any]]:
     ops = registry.python_overloads(namespace, name)
-    for op in ops:
-        op_kwargs = op.select_kwargs(kwargs)
-        bound = None if op_kwargs is None else bind(op.schema, args, op_kwargs)
-        if bound is not None:
-            return op, bound
+    for tensor_numbers in (False, True):  # a tensor goes to a Tensor parameter before a number one
+        for op in ops:
+            op_kwargs = op.select_kwargs(kwargs)
+            bound = None if op_kwargs is None else bind(op.schema, args, op_kwargs, tensor_numbers)
+            if bound is not None:
+                return op, bound
     if any(_index_tensor(a) for a in (*args, *kwargs.values())):
         # As PyTorch, a 0-dim integer tensor is taken where an int is (x.topk(torch.tensor(2))),
         # converted by aten::Int, which a trace records: the int follows the tensor.

@@ -24,7 +24,7 @@ from .prims import _show
 # -- numbers ------------------------------------------------------------------------------------
 
 
-@op("aten::pow.int_to_int(int a, int b) -> int", names=("operator.__pow__",))
+@op("aten::pow.int_to_int(int a, int b) -> int", names=("operator.__pow__", "builtins.pow"))
 def pow_int(a: int, b: int) -> int:
     """``int ** int`` is an int in Python when the exponent is not negative; a negative one
     would make the type depend on the value, so it is refused rather than computed."""
@@ -108,7 +108,7 @@ for _name in ("isnan", "isinf", "isfinite"):
     op(f"aten::{_name}.float(float a) -> bool", names=(f"math.{_name}",))(getattr(math, _name))
 
 
-@op("aten::pow.float_float(float a, float b) -> float", names=("math.pow", "operator.__pow__"))
+@op("aten::pow.float_float(float a, float b) -> float", names=("math.pow", "operator.__pow__", "builtins.pow"))
 def pow_float(a: float, b: float) -> float:
     """``a ** b`` and ``math.pow(a, b)`` on floats: one op, as in TorchScript. Where Python's
     ``**`` would make a complex number (a negative base to a fractional power) it raises

@@ -3,6 +3,8 @@
 (``x.device``, ``x.is_cuda``). Kernels compute what Python computes, with Python's errors."""
 from __future__ import annotations
 
+import builtins
+import math
 from typing import Any, List, Sequence
 
 import numpy as np
@@ -56,3 +58,25 @@ def _scalar_implicit_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[
 def scalar_implicit(a: np.ndarray) -> Any:
     return _implicit(a)
 
+
+
+# -- numbers --------------------------------------------------------------------------------------
+
+for _overload, _ta, _tb, _tr in (("int", "int", "int", "int"), ("float", "float", "float", "float"),
+                                 ("int_float", "int", "float", "float"), ("float_int", "float", "int", "float")):
+    op(f"aten::divmod.{_overload}({_ta} x, {_tb} y) -> ({_tr}, {_tr})", names=("builtins.divmod",))(builtins.divmod)
+
+for _elem in ("int", "float", "bool", "str"):
+    op(f"aten::any.{_elem}({_elem}[] self) -> bool", names=("builtins.any",), total=True)(builtins.any)
+    op(f"aten::all.{_elem}({_elem}[] self) -> bool", names=("builtins.all",), total=True)(builtins.all)
+
+
+# -- the math module beyond the one-number functions ------------------------------------------------
+
+op("aten::modf(float a) -> (float, float)", names=("math.modf",), total=True)(math.modf)
+op("aten::frexp(float a) -> (float, int)", names=("math.frexp",))(math.frexp)
+op("aten::ldexp(float x, int i) -> float", names=("math.ldexp",))(math.ldexp)
+op("aten::mathremainder.float(float a, float b) -> float", names=("math.remainder",))(math.remainder)
+op("aten::isclose.float(float a, float b, *, float rel_tol=1e-09, float abs_tol=0.0) -> bool",
+   names=("math.isclose",))(lambda a, b, rel_tol=1e-09, abs_tol=0.0: math.isclose(a, b, rel_tol=rel_tol,
+                                                                                   abs_tol=abs_tol))

@@ -9,6 +9,7 @@ its message.
 """
 from __future__ import annotations
 
+import builtins
 from typing import Any, List, Optional, Tuple
 
 import numpy as np
@@ -107,3 +108,63 @@ def slice_str(s: str, start: Optional[int] = None, end: Optional[int] = None, st
     if step == 0:
         raise ValueError("slice step cannot be zero")
     return s[start:end:step]
+
+
+# -- comparisons and repetition -------------------------------------------------------------------
+
+for _name, _dunder, _fn in (("lt", "__lt__", lambda a, b: a < b), ("le", "__le__", lambda a, b: a <= b),
+                            ("gt", "__gt__", lambda a, b: a > b), ("ge", "__ge__", lambda a, b: a >= b)):
+    op(f"aten::{_name}.str(str a, str b) -> bool", names=(f"str.{_dunder}",), total=True)(_fn)
+
+
+@op("aten::mul.str(str s, int n) -> str", names=("str.__mul__",), total=True)
+def repeat_str(s: str, n: int) -> str:
+    return s * n
+
+
+# -- methods: what Python's str methods compute ------------------------------------------------------
+
+for _name in ("upper", "lower", "capitalize", "title", "swapcase", "casefold"):
+    op(f"aten::{_name}(str self) -> str", names=(f"str.{_name}",), total=True)(getattr(str, _name))
+for _name in ("isdigit", "isalpha", "isalnum", "isspace", "islower", "isupper", "istitle", "isdecimal", "isnumeric",
+              "isidentifier", "isprintable"):
+    op(f"aten::{_name}(str self) -> bool", names=(f"str.{_name}",), total=True)(getattr(str, _name))
+for _name in ("strip", "lstrip", "rstrip"):
+    op(f"aten::{_name}(str self, str? chars=None) -> str", names=(f"str.{_name}",), total=True)(getattr(str, _name))
+for _name in ("find", "rfind", "index", "rindex", "count"):  # index.str: aten::index is tensor indexing
+    _qualified = f"{_name}.str" if _name == "index" else _name
+    op(f"aten::{_qualified}(str self, str substr, int? start=None, int? end=None) -> int", names=(f"str.{_name}",),
+       total=_name in ("find", "rfind", "count"))(getattr(str, _name))
+for _name in ("startswith", "endswith"):
+    op(f"aten::{_name}(str self, str substr, int? start=None, int? end=None) -> bool", names=(f"str.{_name}",),
+       total=True)(getattr(str, _name))
+for _name in ("center", "ljust", "rjust"):
+    op(f"aten::{_name}(str self, int width, str fillchar=\" \") -> str", names=(f"str.{_name}",))(
+        getattr(str, _name))
+for _name in ("partition", "rpartition"):
+    op(f"aten::{_name}(str self, str separator) -> (str, str, str)", names=(f"str.{_name}",))(getattr(str, _name))
+for _name in ("split", "rsplit"):
+    op(f"aten::{_name}.str(str self, str? separator=None, int max=-1) -> str[]", names=(f"str.{_name}",))(
+        getattr(str, _name))
+op("aten::splitlines(str self, bool keepends=False) -> str[]", names=("str.splitlines",), total=True)(str.splitlines)
+op("aten::replace(str self, str old, str new, int max=-1) -> str", names=("str.replace",), total=True)(str.replace)
+op("aten::join(str self, str[] values) -> str", names=("str.join",), total=True)(str.join)
+op("aten::zfill(str self, int width) -> str", names=("str.zfill",))(str.zfill)
+op("aten::expandtabs(str self, int tabsize=8) -> str", names=("str.expandtabs",))(str.expandtabs)
+
+
+# -- builtins on text ----------------------------------------------------------------------------------
+
+
+@op("aten::ord(str string) -> int", names=("builtins.ord",))
+def ord_(s: str) -> int:
+    return ord(s)
+
+
+@op("aten::chr(int i) -> str", names=("builtins.chr",))
+def chr_(i: int) -> str:
+    return chr(i)
+
+
+for _name in ("hex", "oct", "bin"):
+    op(f"aten::{_name}(int i) -> str", names=(f"builtins.{_name}",), total=True)(getattr(builtins, _name))

@@ -14,7 +14,7 @@ import ast
 import contextlib
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, cast
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from minitorch_jit.ir import Graph, Node, SourceLocation, Value, registry
 from minitorch_jit.ir.class_types import ClassType, EnumType, InterfaceType, NamedTupleType
@@ -50,7 +50,7 @@ from .calls import Arg, call_op, emit_op, resolve_call
 from .environment import Binding, Frame, Undefined, state_var
 from .errors import ScriptError, SourceRange, UnsupportedNodeError
 from .source import FunctionSource
-from .ssa import is_const, refine
+from .ssa import refine
 from .tensor_properties import TENSOR_PROPERTIES
 from .types import DICT_KEYS, annotation_type, erase, is_number, language_names, type_name
 
@@ -90,6 +90,10 @@ _COMPARE = {ast.Eq: ("__eq__", "=="), ast.NotEq: ("__ne__", "!="), ast.Lt: ("__l
 _SWAPPED = {"__eq__": "__eq__", "__ne__": "__ne__", "__lt__": "__gt__", "__le__": "__ge__", "__gt__": "__lt__",
             "__ge__": "__le__"}
 SYMBOLS = {d: s for d, s in list(_BINOPS.values()) + list(_COMPARE.values())}
+# how tuples that are equal up to the shorter one's length compare
+_LENGTH_ORDER: Dict[str, Callable[[int, int], bool]] = {
+    "__lt__": lambda m, n: m < n, "__le__": lambda m, n: m <= n, "__gt__": lambda m, n: m > n,
+    "__ge__": lambda m, n: m >= n}
 
 
 @dataclass
@@ -663,8 +667,8 @@ class ExpressionBuilder:
             r = classes.enum_compare(self, dunder, left, right)
             if r is not None:
                 return r
-        if dunder in ("__eq__", "__ne__") and isinstance(lt, TupleType) and isinstance(rt, TupleType):
-            return self._tuple_equal(dunder, left, right)
+        if isinstance(lt, TupleType) or (isinstance(rt, TupleType) and not isinstance(lt, StrType)):
+            return self.tuple_binop(dunder, left, right)  # not `"%s %s" % (a, b)`
         if isinstance(lt, TensorType) or isinstance(rt, TensorType):
             attempts = []
             if isinstance(lt, TensorType):
@@ -690,23 +694,59 @@ class ExpressionBuilder:
             return self._bad_operands(dunder, left, right)
         return self.op_call(ns, dunder, args, {}, where, SYMBOLS.get(dunder, dunder))
 
-    def _tuple_equal(self, dunder: str, left: Value, right: Value) -> Value:
-        """``a == b`` of tuples: the same length and each pair of items equal (as bools)."""
-        ls, rs = self.tuple_items(left), self.tuple_items(right)
-        where = cast(SourceRange, self.where)  # binop runs with the expression's range set
-        result = self.constant(len(ls) == len(rs))
-        if len(ls) == len(rs):
-            for a, b in zip(ls, rs):
-                eq = self.binop("__eq__", a, b)
-                if not isinstance(eq.type, BoolType):
-                    self.error(f"== of tuples compares their items as bools, but {type_name(a.type)} == "
-                               f"{type_name(b.type)} is a {type_name(eq.type)}", where)
-                result = eq if is_const(result, True) else \
-                    self.op_call("operator", "__and__", [Arg(result, where), Arg(eq, where)], {},
-                                 self.where, "==")
-        if dunder == "__ne__":
-            result = self.op_call("operator", "__not__", [Arg(result, where)], {}, self.where, "!=")
-        return result
+    def tuple_binop(self, dunder: str, left: Value, right: Value) -> Value:
+        """Operators on tuples, whose lengths are known when scripting: ``+`` and ``*`` by a
+        constant build the result's elements; comparisons compare the elements in order, as
+        Python does (``==`` of tuples of different lengths is False)."""
+        lt, rt = left.type, right.type
+        if dunder == "__mul__" and isinstance(rt, TupleType) and isinstance(lt, IntType):
+            left, right, lt, rt = right, left, rt, lt
+        if dunder == "__mul__" and isinstance(lt, TupleType) and isinstance(rt, IntType):
+            if right.node.kind != "prim::Constant":
+                self.error("a tuple can only be repeated a constant number of times in script functions (the "
+                           "result's type depends on it)", self.where)
+            items = self.tuple_items(left) * max(0, right.constant)
+            return self.insert("prim::TupleConstruct", items, [TupleType([v.type for v in items])]).output
+        if not (isinstance(lt, TupleType) and isinstance(rt, TupleType)):
+            return self._bad_operands(dunder, left, right)
+        a, b = self.tuple_items(left), self.tuple_items(right)
+        if dunder == "__add__":
+            return self.insert("prim::TupleConstruct", a + b, [TupleType([v.type for v in a + b])]).output
+        if dunder in ("__eq__", "__ne__"):
+            if len(a) != len(b):
+                return self.constant(dunder == "__ne__")
+            same = self.constant(True)
+            for x, y in reversed(list(zip(a, b))):
+                same = self._first_differing(self._element_compare("__eq__", x, y), same, self.constant(False))
+            if dunder == "__eq__":
+                return same
+            return self.op_call("operator", "__not__", [Arg(same, self.range_or_here())], {}, self.where, "!=")
+        if dunder in ("__lt__", "__le__", "__gt__", "__ge__"):
+            # at the first elements that differ, they decide; if one tuple runs out, lengths do
+            result = self.constant(_LENGTH_ORDER[dunder](len(a), len(b)))
+            strict = "__lt__" if dunder in ("__lt__", "__le__") else "__gt__"
+            for x, y in reversed(list(zip(a, b))):
+                eq = self._element_compare("__eq__", x, y)
+                result = self._first_differing(eq, result, self._element_compare(strict, x, y))
+            return result
+        return self._bad_operands(dunder, left, right)
+
+    def _first_differing(self, equal: Value, rest: Value, here: Value) -> Value:
+        """``rest if equal else here``: what the comparison of the elements after these says
+        when these are equal, else what these say."""
+        return self.emit_branches(equal, lambda: rest, lambda: here, {}, {})
+
+    def range_or_here(self) -> SourceRange:
+        assert self.where is not None
+        return self.where
+
+    def _element_compare(self, dunder: str, x: Value, y: Value) -> Value:
+        r = self.binop(dunder, x, y)
+        if not isinstance(r.type, BoolType):
+            self.error(f"{SYMBOLS.get(dunder, dunder)} of tuples compares their items as bools, but "
+                       f"{type_name(x.type)} {SYMBOLS.get(dunder, dunder)} {type_name(y.type)} is a "
+                       f"{type_name(r.type)}", self.where)
+        return r
 
     def _bad_operands(self, dunder: str, left: Value, right: Value) -> Any:
         lt, rt = left.type, right.type

@@ -43,7 +43,7 @@ from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
 from . import classes, subscripts, sugar
 from .calls import Arg
-from .environment import BREAK, EXIT, RETURNED, RETVAL, Binding, Frame, outlives_return
+from .environment import BREAK, EXIT, RETURNED, RETVAL, Binding, Frame, Undefined, outlives_return
 from .errors import ScriptError, SourceRange
 from .expressions import _BINOPS, ExpressionBuilder
 from .modifiers import UNUSED, modifier
@@ -349,18 +349,32 @@ class FunctionBuilder(ExpressionBuilder):
 
     def build_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
-            if isinstance(target, ast.Subscript):
-                base = self.emit_value(target.value)
-                if isinstance(base.type, ClassType):  # an object: its class's __delitem__
-                    where = self.range(target)
-                    if classes.call_magic(self, base, "__delitem__", [self.emit_value(target.slice)], where) is None:
-                        self.error(f"Class does not define __delitem__: `del` of an item of a {base.type} object",
-                                   where, fix="define __delitem__ in the class")
-                    continue
-                subscripts.delitem(self, base, target.slice, self.range(target))
-            else:
-                self.unsupported(node, "`del` of a variable is not supported in script functions (only of an item "
-                                 "of a list or dict, `del x[i]`)", fix="script functions do not need it")
+            self._delete(target)
+
+    def _delete(self, target: ast.expr) -> None:
+        """``del x[i]`` removes an item of a list or dict (or calls an object's ``__delitem__``);
+        ``del x`` makes ``x`` undefined from here on (on this path: a use after an ``if`` that
+        deleted it on one branch is an error too); ``del a, b`` deletes each."""
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for t in target.elts:
+                self._delete(t)
+        elif isinstance(target, ast.Subscript):
+            base = self.emit_value(target.value)
+            if isinstance(base.type, ClassType):  # an object: its class's __delitem__
+                where = self.range(target)
+                if classes.call_magic(self, base, "__delitem__", [self.emit_value(target.slice)], where) is None:
+                    self.error(f"Class does not define __delitem__: `del` of an item of a {base.type} object",
+                               where, fix="define __delitem__ in the class")
+                return
+            subscripts.delitem(self, base, target.slice, self.range(target))
+        elif isinstance(target, ast.Name):
+            if not isinstance(self.frame.lookup(target.id), Binding):
+                self.error(f"undefined value {target.id}", self.range(target))
+            self.frame.assign(target.id, Undefined(f"undefined value {target.id}: it was deleted with `del`",
+                                                   fix=f"assign '{target.id}' again before using it"))
+        else:
+            self.unsupported(target, "`del` of attributes is not supported in script functions",
+                             fix="script functions do not need it")
 
     def _attribute_owner(self, target: ast.Attribute) -> sugar.ModuleValue:
         """The module whose attribute ``target`` assigns; a ScriptError for anything else and

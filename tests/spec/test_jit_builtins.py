@@ -101,7 +101,6 @@ def test_has_attr_invalid_args():
     assert "name" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="needs list * int (the lists work of issue 17, on another branch)")
 def test_del():
     def fn(x: List[int]) -> List[int]:
         a = x * 2
@@ -138,7 +137,6 @@ def test_del():
     assert "del b" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="needs del of list items and dict entries (the lists/dicts work of issue 17, on another branch)")
 def test_del_multiple_operands():
     def fn(x: List[int]) -> List[int]:
         a, b, c = x[0], x[1], x[2]
@@ -328,7 +326,6 @@ def test_method_on_number():
         torch.jit.script(func)
 
 
-@pytest.mark.xfail(strict=True, reason="eager calls do not take 0-dim tensors for Scalar and int parameters as PyTorch's Python binding does (scripts convert them, as TorchScript does)")
 def test_scalar_to_num_conversions():
     @torch.jit.script
     def multiple_defs(x):

@@ -114,8 +114,7 @@ def test_gather():
     check(func, (torch.rand(10, dtype=torch.float, requires_grad=True),))
 
 
-@pytest.mark.xfail(strict=True, reason="torch.normal and torch.random.fork_rng (the API names work of issue 17 has "
-                   "torch.normal, on another branch)")
+@pytest.mark.xfail(strict=True, reason="there is no torch.random.fork_rng (no torch.random module)")
 def test_random():
     @torch.jit.script
     def f(mean, std):
