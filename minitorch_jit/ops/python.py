@@ -332,18 +332,6 @@ def unchecked_cast(x: Any) -> Any:
     return x
 
 
-@op("aten::chr(int i) -> str", names=("builtins.chr",))
-def chr_(i: int) -> str:
-    """``chr(i)``: the one-character string of code point ``i`` (a ValueError out of range)."""
-    return chr(i)
-
-
-@op("aten::ord(str c) -> int", names=("builtins.ord",))
-def ord_(c: str) -> int:
-    """``ord(c)``: the code point of a one-character string (a TypeError for another length)."""
-    return ord(c)
-
-
 @op("aten::_unwrap_optional(t? x) -> t", names=("jit._unwrap_optional",))
 def unwrap_optional(x: Any) -> Any:
     """``torch.jit._unwrap_optional(x)``: ``x``, known not to be None (an AssertionError if it is)."""

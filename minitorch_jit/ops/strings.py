@@ -158,11 +158,13 @@ op("aten::expandtabs(str self, int tabsize=8) -> str", names=("str.expandtabs",)
 
 @op("aten::ord(str string) -> int", names=("builtins.ord",))
 def ord_(s: str) -> int:
+    """``ord(c)``: the code point of a one-character string (a TypeError for another length)."""
     return ord(s)
 
 
 @op("aten::chr(int i) -> str", names=("builtins.chr",))
 def chr_(i: int) -> str:
+    """``chr(i)``: the one-character string of code point ``i`` (a ValueError out of range)."""
     return chr(i)
 
 
