@@ -114,7 +114,7 @@ def test_type_comment_with_the_wrong_number_of_types_is_an_error():
         # type: (int) -> int
         return x
 
-    with pytest.raises(ScriptError, match="the type comment gives 1 argument types, but the function takes 2 arguments"):
+    with pytest.raises(ScriptError, match="the type comment gives 1 argument types, but fn takes 2 arguments"):
         torch.jit.script(fn)
 
 

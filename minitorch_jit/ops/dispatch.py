@@ -67,13 +67,15 @@ def register_object_converter(type_class: type, fn: Any) -> None:
 
 def _tensor_as_number(value: Tensor, t: Type) -> Any:
     """A tensor passed for a number, as PyTorch's Python binding takes it: a 0-dim one for a
-    float or Scalar, a 0-dim integer one for an int (``x.unsqueeze(torch.tensor(0))``). Its
-    value is read now: while tracing, it is a constant of the trace (which warns, as
-    ``int(t)`` does)."""
+    float or Scalar, a 0-dim integer one for an int (``x.topk(torch.tensor(2))``). As in
+    PyTorch, a trace follows the tensor into an int (it records aten::Int) but reads any
+    other number now, a constant of the trace (which warns, as ``float(t)`` does)."""
     a = value._a
     if a.ndim != 0 or not isinstance(t, (IntType, FloatType, NumberType)) or \
             (isinstance(t, IntType) and a.dtype.kind not in "iu"):
         return _NOFIT
+    if isinstance(t, IntType):
+        return convert(call("builtins", "int", (value,)), t)
     if state.tracer is not None:
         state.tracer.warn_conversion(value, "Converting a tensor to a Python number")
     return convert(a.item(), t)
@@ -331,19 +333,7 @@ def select(namespace: str, name: str, args: Sequence[Any], kwargs: Dict[str, Any
             bound = None if op_kwargs is None else bind(op.schema, args, op_kwargs, tensor_numbers)
             if bound is not None:
                 return op, bound
-    if any(_index_tensor(a) for a in (*args, *kwargs.values())):
-        # As PyTorch, a 0-dim integer tensor is taken where an int is (x.topk(torch.tensor(2))),
-        # converted by aten::Int, which a trace records: the int follows the tensor.
-        return select(namespace, name, [_as_int(a) for a in args], {k: _as_int(v) for k, v in kwargs.items()})
     raise no_match(name, ops, args, kwargs)
-
-
-def _index_tensor(v: Any) -> bool:
-    return isinstance(v, Tensor) and v._a.ndim == 0 and v._a.dtype.kind in "iu"
-
-
-def _as_int(v: Any) -> Any:
-    return call("builtins", "int", (v,)) if _index_tensor(v) else v
 
 
 def call(namespace: str, name: str, args: Sequence[Any], kwargs: Optional[Dict[str, Any]] = None) -> Any:

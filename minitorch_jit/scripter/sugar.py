@@ -774,7 +774,7 @@ class ModuleValue(Sugar):
                 if isinstance(meaning, Callee):
                     meaning.holder = f"attribute '{self._path(name)}' of module {type(m).__name__}"
                 return meaning
-            if isinstance(value, (list, dict)):
+            if isinstance(value, (list, dict)) and not _holds_modules(value):
                 return self.container(b, name, where)
             return module_constant(b, value, where, f"{self.describe()}.{name}")
         if name in ("keys", "values", "items") and self.kind() in ("dict", "parameter_dict") and \
@@ -813,7 +813,7 @@ class ModuleValue(Sugar):
         which holds it from now on; marked assignable if a method assigns it."""
         t = attributes.state_type(self.module, name, where)
         value = self.module.__dict__.get(name)
-        if t is None and isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
+        if t is None and _holds_modules(value):
             raise ScriptError("Could not infer type of list element: Cannot infer concrete type of torch.nn.Module",
                               where, fix="hold the modules in an nn.ModuleList")
         if t is None:
@@ -1186,13 +1186,18 @@ def _class_annotation(cls: type, name: str) -> Any:
     return None
 
 
+def _holds_modules(value: Any) -> bool:
+    """A plain list or tuple of modules, which TorchScript cannot type (an nn.ModuleList can)."""
+    return isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value)
+
+
 def module_constant(b: Any, value: Any, where: SourceRange, what: str) -> Any:
     """A plain module attribute: ints, floats, bools, strings, None and tuples of them are
     baked into the graph."""
     if isinstance(value, Tensor):
         b.error(f"{what} is a Tensor that is neither a parameter nor a buffer", where,
                 fix="register it with self.register_buffer(name, tensor)")
-    if isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value):
+    if _holds_modules(value):
         b.error("Could not infer type of list element: Cannot infer concrete type of torch.nn.Module", where,
                 fix="hold the modules in an nn.ModuleList")
     ok, _ = python_type(value)
