@@ -16,11 +16,11 @@ import minitorch_jit as torch
 from minitorch_jit.bench.programs.lenet import LeNet
 from minitorch_jit.bench.programs.lstm_cell import lstm_cell, lstm_cell_hidden, lstm_inputs, lstm_pointwise
 from minitorch_jit.bench.programs.mlp import mlp
+from minitorch_jit.bench.programs.neural_style import ConvLayer, ResidualBlock
 from minitorch_jit.bench.programs.normalization import layer_norm, softmax
 from minitorch_jit.bench.programs.peephole import dumb_function
 from minitorch_jit.bench.programs.pointwise import gelu, square5
 from minitorch_jit.bench.programs.ratio_iou import ratio_iou
-from minitorch_jit.bench.programs.neural_style import ConvLayer, ResidualBlock
 from minitorch_jit.bench.programs.resnet import BasicBlock, ResNet18
 from minitorch_jit.bench.programs.rnn_module import RNN
 from minitorch_jit.bench.programs.script_vs_trace import my_function
