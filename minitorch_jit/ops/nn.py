@@ -330,12 +330,17 @@ def _loss_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     names=("functional.mse_loss", "torch.mse_loss"), type_rule=_loss_rule)
 def mse_loss(x: np.ndarray, t: np.ndarray, reduction: str = "mean") -> np.ndarray:
     """``(input - target) ** 2``, broadcast, reduced."""
+    d = _difference("mse_loss", x, t)
+    return _reduce(d * d, reduction)
+
+
+def _difference(name: str, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``input - target`` of a pointwise loss: broadcast, floating (as PyTorch's losses)."""
     rules.broadcast_sizes(x.shape, t.shape)
     dt = rules.result_dtype(x, t)
     if not is_float(dt):
-        raise not_implemented("mse_loss", dt)
-    d = np.subtract(x, t, dtype=dt)
-    return _reduce(d * d, reduction)
+        raise not_implemented(name, dt)
+    return np.subtract(x, t, dtype=dt)
 
 
 def _class_rows(logp: np.ndarray, target: np.ndarray) -> tuple:
@@ -563,11 +568,7 @@ def _cross_entropy_grad(ctx: Any, g: Any) -> tuple:
     names=("functional.l1_loss", "torch.l1_loss"), type_rule=_loss_rule)
 def l1_loss(x: np.ndarray, t: np.ndarray, reduction: str = "mean") -> np.ndarray:
     """``|input - target|``, broadcast, reduced."""
-    rules.broadcast_sizes(x.shape, t.shape)
-    dt = rules.result_dtype(x, t)
-    if not is_float(dt):
-        raise not_implemented("l1_loss", dt)
-    return _reduce(np.abs(np.subtract(x, t, dtype=dt)), reduction)
+    return _reduce(np.abs(_difference("l1_loss", x, t)), reduction)
 
 
 @derivative("aten::l1_loss")

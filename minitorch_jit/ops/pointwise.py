@@ -628,26 +628,25 @@ def _max_min_grad(ctx: Any, g: Any) -> tuple:
 derivative("aten::maximum.Tensor", "aten::max.other", "aten::minimum.Tensor", "aten::min.other")(_max_min_grad)
 
 
-@derivative("aten::clamp", "aten::clamp_")
-def _clamp_grad(ctx: Any, g: Any) -> tuple:
-    x, lo, hi = ctx[0], ctx[1], ctx[2]
+def _clamp_input_grad(x: Any, lo: Any, hi: Any, g: Any) -> Any:
+    """The gradient to clamp's input: ``g`` where ``x`` is within its bounds (inclusive)."""
     keep = None
     if lo is not None:
         keep = x >= lo
     if hi is not None:
         keep = (x <= hi) if keep is None else keep & (x <= hi)
-    return (g if keep is None else where(keep, g, 0.0),)
+    return g if keep is None else where(keep, g, 0.0)
+
+
+@derivative("aten::clamp", "aten::clamp_")
+def _clamp_grad(ctx: Any, g: Any) -> tuple:
+    return (_clamp_input_grad(ctx[0], ctx[1], ctx[2], g),)
 
 
 @derivative("aten::clamp.Tensor", "aten::clamp_.Tensor")
 def _clamp_tensor_grad(ctx: Any, g: Any) -> tuple:
     x, lo, hi = ctx[0], ctx[1], ctx[2]
-    keep = None
-    if lo is not None:
-        keep = x >= lo
-    if hi is not None:
-        keep = (x <= hi) if keep is None else keep & (x <= hi)
-    gx = g if keep is None else where(keep, g, 0.0)
+    gx = _clamp_input_grad(x, lo, hi, g)
     glo = where(x < lo, g, 0.0) if lo is not None and ctx.needs(1) else None
     ghi = where(x > hi, g, 0.0) if hi is not None and ctx.needs(2) else None
     return gx, glo, ghi
