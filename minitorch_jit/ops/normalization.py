@@ -158,24 +158,24 @@ def _batch_norm_grad(ctx: Any, g: Any) -> tuple:
     x, w, training, eps = ctx[0], ctx[3], ctx[5], ctx[7]
     dims = [0] + list(range(2, x.dim()))
     gxhat = g * _per_channel(w, x.dim()) if w is not None else g
-    if training:
-        gx, xhat = normalized_grad(x, gxhat, dims, eps)
-    else:
-        rstd = _per_channel((ctx[2] + eps).rsqrt(), x.dim())
-        xhat = (x - _per_channel(ctx[1], x.dim())) * rstd
-        gx = gxhat * rstd
+    gx, xhat = normalized_grad(x, gxhat, dims, eps) if training else _running_stats_grad(ctx, x, gxhat, eps)
     return (gx if ctx.needs(0) else None, None, None, (g * xhat).sum(dims) if ctx.needs(3) else None,
             g.sum(dims) if ctx.needs(4) else None)
+
+
+def _running_stats_grad(ctx: Any, x: Any, gxhat: Any, eps: float) -> Tuple[Any, Any]:
+    """(d input, x-hat) of a normalization by running statistics (arguments 1 and 2), which
+    are constants of the forward: a per-channel affine map."""
+    rstd = _per_channel((ctx[2] + eps).rsqrt(), x.dim())
+    return gxhat * rstd, (x - _per_channel(ctx[1], x.dim())) * rstd
 
 
 @derivative("aten::instance_norm")
 def _instance_norm_grad(ctx: Any, g: Any) -> tuple:
     x, w, use_input_stats, eps = ctx[0], ctx[3], ctx[5], ctx[7]
-    if not use_input_stats:
-        raise RuntimeError("the derivative of instance_norm with use_input_stats=False is not implemented in "
-                           "minitorch_jit")
     gxhat = g * _per_channel(w, x.dim()) if w is not None else g
-    gx, xhat = normalized_grad(x, gxhat, list(range(2, x.dim())), eps)
+    gx, xhat = normalized_grad(x, gxhat, list(range(2, x.dim())), eps) if use_input_stats else \
+        _running_stats_grad(ctx, x, gxhat, eps)
     dims = [0] + list(range(2, x.dim()))
     return (gx if ctx.needs(0) else None, None, None, (g * xhat).sum(dims) if ctx.needs(3) else None,
             g.sum(dims) if ctx.needs(4) else None)

@@ -684,3 +684,8 @@ def _addcmul_grad(ctx: Any, g: Any) -> tuple:
             reads_self=True)
 def _remainder_grad(ctx: Any, g: Any) -> tuple:
     return g, (-g * (ctx[0] / ctx[1]).floor() if ctx.needs(1) else None)
+
+
+@derivative("aten::remainder.Scalar_Tensor")
+def _rremainder_grad(ctx: Any, g: Any) -> tuple:
+    return None, -g * (ctx[0] / ctx[1]).floor()

@@ -535,15 +535,16 @@ def _std_grad(ctx: Any, g: Any) -> tuple:
 
 
 def _norm_grad(ctx: Any, g: Any, p: Any, dim: Any, keepdim: bool) -> Any:
-    if p is None:
-        p = 2
-    if not (isinstance(p, (int, float)) and 0 < p < float("inf")):
-        raise RuntimeError(f"the derivative of norm with p={p} is not implemented in minitorch_jit")
-    x = ctx[0]
     shape = ctx.shape(0)
     dims = reduced_dims(shape, dim)
-    out = unreduce(ctx.out, shape, dims, keepdim)
-    g = unreduce(g, shape, dims, keepdim)
+    return _pnorm_grad(ctx[0], unreduce(ctx.out, shape, dims, keepdim), unreduce(g, shape, dims, keepdim),
+                       2 if p is None else p)
+
+
+def _pnorm_grad(x: Any, out: Any, g: Any, p: Any) -> Any:
+    """d ||x||_p / dx times g, ``out`` the norm and ``g`` its gradient, broadcast to x."""
+    if not (isinstance(p, (int, float)) and 0 < p < float("inf")):
+        raise RuntimeError(f"the derivative of norm with p={p} is not implemented in minitorch_jit")
     if p == 2:
         scaled = x * g / out
     elif p == 1:
@@ -568,6 +569,23 @@ def _norm_str_grad(ctx: Any, g: Any) -> tuple:
     if ctx[1] != "fro":
         raise RuntimeError(f"the derivative of norm with p='{ctx[1]}' is not implemented in minitorch_jit")
     return (_norm_grad(ctx, g, 2, ctx[2], ctx[3]),)
+
+
+@derivative("aten::pdist")
+def _pdist_grad(ctx: Any, g: Any) -> tuple:
+    """Row by row, as the forward: the distance of rows j > i is the norm of x_j - x_i, whose
+    gradient goes to row j, and its opposite to row i."""
+    x, p = ctx[0], ctx[1]
+    n = ctx.shape(0)[0]
+    grad = call("torch", "zeros", (list(ctx.shape(0)),), {"dtype": g.dtype})
+    start = 0
+    for i in range(n - 1):
+        m = n - 1 - i
+        part = _pnorm_grad(x[i + 1:] - x[i], ctx.out[start:start + m].unsqueeze(1), g[start:start + m].unsqueeze(1), p)
+        grad = grad.index_put([call("torch", "arange", (i + 1, n))], part, True)
+        grad = grad.index_put([call("torch", "tensor", ([i],))], -part.sum(0, True), True)
+        start += m
+    return (grad,)
 
 
 @derivative("aten::softmax.int")

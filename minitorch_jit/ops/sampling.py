@@ -11,7 +11,7 @@ from minitorch_jit.ir.types import DEFAULT_FLOAT, TensorType, Type, tensor_type
 
 from . import rules
 from .creation import _OPTS, _check_size, _sized, generator
-from .declare import not_implemented, op
+from .declare import derivative, not_implemented, op
 
 
 def _check_std(std: Any) -> None:
@@ -63,3 +63,21 @@ def normal_tensor_tensor(mean: np.ndarray, std: np.ndarray) -> np.ndarray:
 def normal_float_float(mean: float, std: float, size: List[int], dtype: Any = None, device: Any = None,
                        requires_grad: bool = False) -> np.ndarray:
     return _sample(mean, std, _check_size(size), np.dtype(dtype if dtype is not None else DEFAULT_FLOAT))
+
+
+# -- gradient formulas: a draw is mean + std * noise, the noise a constant of the call ----------
+
+
+@derivative("aten::normal.Tensor_float")
+def _normal_mean_grad(ctx: Any, g: Any) -> tuple:
+    return (g,)
+
+
+@derivative("aten::normal.float_Tensor")
+def _normal_std_grad(ctx: Any, g: Any) -> tuple:
+    return (None, g * (ctx.out - ctx[0]) / ctx[1])
+
+
+@derivative("aten::normal.Tensor_Tensor")
+def _normal_grad(ctx: Any, g: Any) -> tuple:
+    return (g, g * (ctx.out - ctx[0]) / ctx[1] if ctx.needs(1) else None)
