@@ -292,11 +292,18 @@ class _Context:
         return i < len(self._needs) and self._needs[i]
 
     def shape(self, i: int) -> Any:
-        t = self.node.inputs[i].type
-        if isinstance(t, TensorType) and t.sizes is not None and all(s is not None for s in t.sizes):
+        """Input i's sizes: ints where its type knows them, else read from its sizes (saved by
+        the forward, not the tensor); the rank must be known."""
+        v = self.node.inputs[i]
+        t = v.type
+        if not isinstance(t, TensorType) or t.sizes is None:
+            raise NotDifferentiable(self.node, "its derivative formula reads the shape of an input whose rank "
+                                               "the graph does not know")
+        if all(s is not None for s in t.sizes):
             return tuple(t.sizes)
-        raise NotDifferentiable(self.node, "its derivative formula reads the shape of an input, which the "
-                                           "graph does not know")
+        sizes = self.diff.saved_size(v)
+        return tuple(s if s is not None else self.diff.builder.call("aten", "__getitem__", (sizes, k), {})
+                     for k, s in enumerate(t.sizes))
 
 
 class _Differentiator:
@@ -311,6 +318,7 @@ class _Differentiator:
         self.in_bw: Dict[Value, Value] = {}   # source value -> its value in the backward
         self.saved: List[Value] = []          # source values (or forward-only values) saved
         self.saved_fw: List[Value] = []       # their values in the forward
+        self.sizes: Dict[Value, Symbol] = {}  # source value -> its saved sizes
         self.requires = {v: bool(r) and may_require_grad(v.type) for v, r in zip(graph.inputs, requires_grad)}
 
     # -- what requires grad ---------------------------------------------------------------------
@@ -365,10 +373,12 @@ class _Differentiator:
         assert isinstance(t, TensorType)
         if t.sizes is not None and all(s is not None for s in t.sizes):
             return list(t.sizes)
-        fw = self.fw_env[v]
-        with self.forward.inserting_before(self.forward.block.return_node):
-            size = self.forward.insert("aten::size", [fw], [ListType(INT)]).output
-        return Symbol(self.builder, self._save(size, ListType(INT), None))
+        if v not in self.sizes:
+            fw = self.fw_env[v]
+            with self.forward.inserting_before(self.forward.block.return_node):
+                size = self.forward.insert("aten::size", [fw], [ListType(INT)]).output
+            self.sizes[v] = Symbol(self.builder, self._save(size, ListType(INT), None))
+        return self.sizes[v]
 
     # -- gradients ----------------------------------------------------------------------------
     def run(self) -> Gradient:

@@ -237,14 +237,39 @@ def test_in_place_ops_are_refused_with_the_reason():
     assert e.value.node.kind == "aten::add_"
 
 
-def test_a_formula_reading_an_unknown_shape_is_refused_naming_the_node():
+def test_a_formula_that_cannot_run_on_graph_values_is_refused_naming_the_node():
+    g = parse_graph(dedent("""
+        graph(%x : Double):
+          %s : Double() = aten::sum(%x)
+          return (%s)
+        """))
+    with pytest.raises(NotDifferentiable, match="reads the shape of an input whose rank the graph does not know"):
+        differentiate(g, [True])
+    # mean divides by the element count, Python arithmetic on sizes that graph values do not do
     g = parse_graph(dedent("""
         graph(%x : Double(*, *)):
           %s : Double() = aten::mean(%x)
           return (%s)
         """))
-    with pytest.raises(NotDifferentiable, match="reads the shape of an input, which the graph does not know"):
+    with pytest.raises(NotDifferentiable, match="aten::mean: its derivative formula calls Tensor.__rmul__"):
         differentiate(g, [True])
+
+
+def test_a_reduction_reads_its_input_sizes_saved_by_the_forward_not_the_input():
+    g = check_gradients(parse_graph(dedent("""
+        graph(%x : Double(*, *)):
+          %e : Double(*, *) = aten::exp(%x)
+          %s : Double() = aten::sum(%e)
+          return (%s)
+        """)), [True], [(3, 5)])
+    filecheck(print_graph(g.forward), """
+        CHECK: %1 : int[] = aten::size(%e)
+        CHECK: return (%s, %1, %x)
+        """)
+    filecheck(print_graph(g.backward), """
+        CHECK: aten::__getitem__(%1,
+        CHECK: aten::expand(%grad_s,
+        """)
 
 
 def test_a_known_shape_lets_a_reduction_differentiate():

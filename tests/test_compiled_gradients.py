@@ -173,3 +173,16 @@ def test_gelu_saves_nothing_but_its_input():
     text = s.explain(x)
     assert "saves 1 values for the backward (1 of them its inputs)" in text
     assert "saved 0 bytes besides its inputs in its last call" in text
+
+
+def test_a_saved_and_loaded_module_trains_through_differentiable_graphs(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    torch.jit.script(model).save(str(tmp_path / "m.mtj"))
+    loaded = torch.jit.load(str(tmp_path / "m.mtj"))
+    x, y = torch.randn(16, 4), torch.randn(16, 1)
+    torch.nn.functional.mse_loss(loaded(x), y).backward()
+    torch.nn.functional.mse_loss(model(x), y).backward()
+    for a, b in zip(loaded.parameters(), model.parameters()):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=FUSED_RTOL["float32"] * 50, atol=1e-6)
+    assert any(n.kind == "prim::DifferentiableGraph" for n in loaded.graph_for(x).nodes)

@@ -304,11 +304,14 @@ class GraphExecutor:
 
     def _add(self, key: Any, graph: Graph, report: FusionReport) -> Plan:
         plan = Plan(key, graph, generate(graph, self.name, switches.effective(self.optimize, self.fusion)[1]), report)
+        return self._keep(self.plans, plan)
+
+    def _keep(self, plans: "OrderedDict[Any, Plan]", plan: Plan) -> Plan:
         with self._lock:
             self.compiles += 1
-            self.plans[key] = plan
-            while len(self.plans) > CACHE_SIZE:
-                self.plans.popitem(last=False)
+            plans[plan.key] = plan
+            while len(plans) > CACHE_SIZE:
+                plans.popitem(last=False)
         return plan
 
     def _log_recompile(self, reason: Callable[[], List[str]]) -> None:
@@ -344,11 +347,16 @@ class GraphExecutor:
         (for calls in grad mode with an input that requires grad)."""
         if self._tape is None:
             self._tape = generate(self.graph, self.name, None, TAPE)
+        return wrap(self._tape.fn(*self._tape_values(args)), {})
+
+    def _tape_values(self, args: Sequence[Any]) -> List[Any]:
+        """The arguments as code on the tape takes them: user values, ints passed for floats
+        as floats."""
         values = list(args)
         for i in self._float_inputs:
             if type(values[i]) is int:
                 values[i] = float(values[i])
-        return wrap(self._tape.fn(*values), {})
+        return values
 
     def plan_for(self, args: Sequence[Any]) -> Plan:
         """The plan a call with these arguments (user values) runs."""
@@ -381,23 +389,14 @@ class GraphExecutor:
                     node.attrs[SUBGRAPH] = optimize(node.attrs[SUBGRAPH], None)
                     node.attrs[BACKWARD] = optimize(node.attrs[BACKWARD], None)
         target = AutodiffTarget(self.name, fusion)
-        plan = Plan(key, g, generate(g, self.name, fusion, target), report, autodiff, target.regions)
-        with self._lock:
-            self.compiles += 1
-            self.grad_plans[key] = plan
-            while len(self.grad_plans) > CACHE_SIZE:
-                self.grad_plans.popitem(last=False)
-        return plan
+        return self._keep(self.grad_plans, Plan(key, g, generate(g, self.name, fusion, target), report, autodiff,
+                                                target.regions))
 
     def run_with_grad(self, args: Sequence[Any]) -> Any:
         plan = self.grad_plan(args)
         if plan is None:
             return self.run_on_tape(args)
-        values = list(args)
-        for i in self._float_inputs:
-            if type(values[i]) is int:
-                values[i] = float(values[i])
-        return wrap(plan.code.fn(*values), {})
+        return wrap(plan.code.fn(*self._tape_values(args)), {})
 
     def run(self, args: Sequence[Any]) -> Any:
         if records(args):
