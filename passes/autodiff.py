@@ -41,7 +41,7 @@ as not 1, as the executor specializes graphs on which dims are 1; a ``Float(1, *
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 from minitorch_jit.ir import Graph, Node, Value, registry, verify
 from minitorch_jit.ir.registry import OpDef
@@ -140,8 +140,8 @@ class Symbol:
         return len(t.sizes)
 
     @property
-    def shape(self) -> Tuple[Any, ...]:
-        return tuple(self.builder.call("Tensor", "size", (self, i), {}) for i in range(self.dim()))
+    def shape(self) -> "_Sizes":
+        return _Sizes(self)
 
     def size(self, dim: Optional[int] = None) -> Any:
         return self.shape if dim is None else self.builder.call("Tensor", "size", (self, dim), {})
@@ -153,6 +153,23 @@ class Symbol:
         if name.startswith("_"):
             raise AttributeError(name)
         return lambda *args, **kwargs: self.builder.call("Tensor", name, (self,) + args, kwargs)
+
+
+class _Sizes(Sequence[Any]):
+    """A Symbol's ``shape``: each size read (``aten::size``) only when the formula reads it."""
+
+    def __init__(self, symbol: Symbol):
+        self.symbol = symbol
+        self.rank = symbol.dim()
+
+    def __len__(self) -> int:
+        return self.rank
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return tuple(self[k] for k in range(self.rank)[i])
+        k = range(self.rank)[i]  # IndexError past the end, as a tuple's
+        return self.symbol.builder.call("Tensor", "size", (self.symbol, k), {})
 
 
 def _operator(name: str) -> Any:

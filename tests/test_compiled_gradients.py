@@ -78,7 +78,8 @@ def test_compiled_gradients_match_the_eager_tape(program, monkeypatch):
             if w is None:
                 assert g is None or not g.any()  # an input the backward reaches with no effect
                 continue
-            rtol = 1e-10 if w.dtype == np.float64 else FUSED_RTOL["float32"] * 50
+            rtol = 1e-10 if w.dtype == np.float64 else FUSED_RTOL["float32"]
+            # relative to the gradient's largest element: sums that cancel leave small ones
             scale = np.abs(w).max() if w.size else 0.0
             np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol * scale)
 
@@ -184,5 +185,5 @@ def test_a_saved_and_loaded_module_trains_through_differentiable_graphs(tmp_path
     torch.nn.functional.mse_loss(loaded(x), y).backward()
     torch.nn.functional.mse_loss(model(x), y).backward()
     for a, b in zip(loaded.parameters(), model.parameters()):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=FUSED_RTOL["float32"] * 50, atol=1e-6)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=FUSED_RTOL["float32"], atol=1e-6)
     assert any(n.kind == "prim::DifferentiableGraph" for n in loaded.graph_for(x).nodes)
