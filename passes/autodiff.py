@@ -79,9 +79,22 @@ class Gradient:
         return len(self.forward.outputs) - self.num_outputs
 
 
+def writes(node: Node) -> bool:
+    """Does the node write into an input? (batch_norm with a constant ``training=False`` writes
+    no running statistics.)"""
+    op = registry.node_op(node)
+    if op is None or not op.inplace:
+        return False
+    i = op.writes_if_arg
+    if i is None:
+        return True
+    flag = node.inputs[i] if i < len(node.inputs) else None
+    return flag is None or flag.node.kind != "prim::Constant" or bool(flag.constant)
+
+
 def has_writes(graph: Graph) -> bool:
     """Does the graph (blocks included) hold in-place ops?"""
-    return any((op := registry.node_op(n)) is not None and op.inplace for n in graph.all_nodes())
+    return any(writes(n) for n in graph.all_nodes())
 
 
 def may_require_grad(t: Optional[Type]) -> bool:
@@ -100,7 +113,7 @@ def refusal(node: Node, writes_in_graph: bool = False) -> Optional[str]:
     op = registry.node_op(node)
     if op is None:
         return "not a registry op"
-    if op.inplace:
+    if writes(node):
         return "in-place op: left to the eager tape, which tracks versions and views"
     if op.side_effects or op.random or op.once_per_call:
         return "has side effects or draws random numbers"
@@ -224,12 +237,8 @@ class _Builder:
 
     def call(self, namespace: str, name: str, args: Sequence[Any], kwargs: Dict[str, Any]) -> Any:
         """Emit the overload of ``<namespace>.<name>`` that takes these arguments."""
-        if namespace in registry.OP_NAMESPACES:
-            ops = registry.python_overloads(namespace, name)
-        elif "::" in name:
-            ops = [registry.get(name)]
-        else:
-            ops = registry.python_overloads(namespace, name)
+        # call_op("aten::select_backward", ...) names one overload; others are Python names
+        ops = [registry.get(name)] if "::" in name else registry.python_overloads(namespace, name)
         for exact in (True, False):
             for op in ops:
                 bound = _bind(op, args, kwargs)
@@ -239,7 +248,8 @@ class _Builder:
                 if match_schema(op.schema, types, exact) is not None:
                     return self.emit(op, bound)
         assert self.node is not None
-        raise NotDifferentiable(self.node, f"its derivative formula calls {namespace}.{name} with arguments "
+        what = name if "::" in name else f"{namespace}.{name}"
+        raise NotDifferentiable(self.node, f"its derivative formula calls {what} with arguments "
                                            f"no overload takes on graph values")
 
     def emit(self, op: OpDef, bound: List[Any]) -> Any:

@@ -34,6 +34,7 @@ from minitorch_jit.passes.differentiable_graphs import AutodiffReport, create_di
 from minitorch_jit.passes.fusion import FusionReport, recording
 from minitorch_jit.passes.peephole import size_reads
 from minitorch_jit.passes.pipeline import optimize as optimizations
+from minitorch_jit.passes.remove_mutation import remove_mutation
 
 from ..ops.dispatch import unwrap  # a user argument as graphs see it: arrays for tensors, plain ints
 from ..ops.tensor_keys import unkey
@@ -374,15 +375,21 @@ class GraphExecutor:
         if optimize is None:
             return None
         flags = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        key = (self.key(self.raw_inputs(args)), flags)
+        raw = self.raw_inputs(args)
+        # bool inputs (a module's ``training``) are made known: the branches they decide fold
+        bools = tuple((i, raw[i]) for i, v in enumerate(self.graph.inputs) if v.type == BOOL and v.uses)
+        key = (self.key(raw), flags, bools)
         with self._lock:
             plan = self.grad_plans.get(key)
             if plan is not None:
                 self.grad_plans.move_to_end(key)
                 return plan
         g = self._specialized(key[0])
+        for i, value in bools:
+            _replace_by_constant(g, g.inputs[i], value)
         with recording() as report, differentiable_graphs.recording() as autodiff:
             optimizations(g)
+            remove_mutation(g)  # in-place ops on fresh values (relu_ after a conv) join the regions
             create_differentiable_graphs(g, flags)
             for node in g.nodes:
                 if node.kind == differentiable_graphs.KIND:
