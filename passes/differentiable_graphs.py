@@ -46,7 +46,7 @@ class AutodiffReport:
     def __str__(self) -> str:
         lines = [f"{len(self.regions)} differentiable graph{'s' if len(self.regions) != 1 else ''}"]
         for i, (ops, saved, inputs) in enumerate(self.regions):
-            lines.append(f"  {KIND}_{i}: {ops} ops, saves {saved} values for the backward "
+            lines.append(f"  {KIND}_{i}: {ops} ops, saves {saved} value{'s' if saved != 1 else ''} for the backward "
                          f"({inputs} of them its inputs)")
         if self.left_out:
             lines.append("ops left to the eager tape:")

@@ -176,7 +176,7 @@ def test_gelu_saves_nothing_but_its_input():
     x = torch.randn(1000, requires_grad=True)
     s(x).sum().backward()
     text = s.explain(x)
-    assert "saves 1 values for the backward (1 of them its inputs)" in text
+    assert "saves 1 value for the backward (1 of them its inputs)" in text
     assert "saved 0 bytes besides its inputs in its last call" in text
 
 
