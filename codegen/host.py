@@ -95,6 +95,12 @@ class Target:
     def kernel(self, op: registry.OpDef) -> Callable[..., Any]:
         return op.kernel
 
+    def differentiable_graph(self, node: Node) -> Callable[..., Any]:
+        """What runs a ``prim::DifferentiableGraph`` node: one autograd node for its region,
+        which only the runtime's tape target can make."""
+        raise HostCodeError("a prim::DifferentiableGraph runs only on autograd's tape (a compiled function called "
+                            "with inputs that require grad)")
+
     def constant(self, array: np.ndarray) -> Any:
         # a read-only view: an in-place op writing into a constant raises instead of changing
         # what every later call computes
@@ -273,6 +279,11 @@ class _Gen:
             return self.assign(depth, node.outputs, f"{args[0]}[{args[1]}]")
         if kind == "prim::FusionGroup":
             return self.assign(depth, node.outputs, f"{self.fusion_kernel(node)}({', '.join(args)})")
+        if kind == "prim::DifferentiableGraph":
+            name = self.fresh(f"differentiable_graph_{self.functions}")
+            self.functions += 1
+            self.globals[name] = self.target.differentiable_graph(node)
+            return self.assign(depth, node.outputs, f"{name}({', '.join(args)})")
         if is_call(node):
             return self.assign(depth, node.outputs, f"{self.callee(node)}({', '.join(args)})")
         if kind in OBJECT_NODES:

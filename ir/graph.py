@@ -21,6 +21,9 @@ _NUMERIC = re.compile(r"^\d+$")
 _SUFFIX = re.compile(r"^(.*)\.(\d+)$")
 
 SUBGRAPH = "Subgraph"  # attribute holding a node's subgraph (fusion groups, calls)
+# attribute holding a prim::DifferentiableGraph's backward graph (its Subgraph is the forward);
+# printed as a subgraph of its own, ``with prim::DifferentiableGraph_0_backward = graph(...)``
+BACKWARD = "Backward"
 # attribute holding the Python callable a prim::PythonOp calls (a function left out of a script
 # with @torch.jit.ignore): held by reference, never printed, so a graph with one is not saved
 PYTHON_OBJECT = "PythonObject"

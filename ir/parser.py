@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .graph import SUBGRAPH, Block, Graph, Node, Value
+from .graph import BACKWARD, SUBGRAPH, Block, Graph, Node, Value
 from .lexer import IRParseError, Token, TokenStream
 from .types import (
     FROM_SHORT_NAME,
@@ -257,6 +257,8 @@ class _GraphParser:
                               "follows the graphs that use it", tok)
             node.kind = _SUBGRAPH_KIND.match(tok.text).group(1)
             node.attrs[SUBGRAPH] = sub
+            if f"{tok.text}_backward" in subgraphs:
+                node.attrs[BACKWARD] = subgraphs[f"{tok.text}_backward"][0]
         return graph
 
     def parse_graph_body(self) -> Graph:

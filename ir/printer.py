@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from .class_types import enum_literal
-from .graph import PYTHON_OBJECT, SUBGRAPH, Block, Graph, Node, Value
+from .graph import BACKWARD, PYTHON_OBJECT, SUBGRAPH, Block, Graph, Node, Value
 from .types import SHORT_NAME, Type
 
 _DECIMAL_BITS = 2000  # 603 digits at most, under the least limit Python can be set to
@@ -98,6 +98,7 @@ class _Printer:
         self.show_source = show_source
         self.constants = constants
         self.subgraphs: List[tuple] = []
+        self.numbered = 0  # subgraphs named kind_N (a backward is named after its forward)
         self.out: List[str] = []
 
     def graph(self, g: Graph, header: str = "graph") -> _Namer:
@@ -123,9 +124,13 @@ class _Printer:
         outs = ", ".join(f"{name(o)} : {o.type}" for o in node.outputs)
         kind = node.kind
         if SUBGRAPH in node.attrs:
-            kind = f"{kind}_{len(self.subgraphs)}"
+            kind = f"{kind}_{self.numbered}"
+            self.numbered += 1
             self.subgraphs.append((kind, node.attrs[SUBGRAPH]))
-        attrs = [f"{k}={self.literal(v)}" for k, v in node.attrs.items() if k not in (SUBGRAPH, PYTHON_OBJECT)]
+            if BACKWARD in node.attrs:
+                self.subgraphs.append((f"{kind}_backward", node.attrs[BACKWARD]))
+        attrs = [f"{k}={self.literal(v)}" for k, v in node.attrs.items()
+                 if k not in (SUBGRAPH, BACKWARD, PYTHON_OBJECT)]
         text = (outs + " " if outs else "") + "= " + kind
         if attrs:
             text += "[" + ", ".join(attrs) + "]"

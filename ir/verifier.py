@@ -15,7 +15,7 @@ from typing import List, NoReturn, Set
 
 from . import registry
 from .class_types import EnumType, qualified_name
-from .graph import CALLS, SUBGRAPH, Block, Graph, Node, Use, Value, is_call
+from .graph import BACKWARD, CALLS, SUBGRAPH, Block, Graph, Node, Use, Value, is_call
 from .object_nodes import OBJECT_NODES, object_node_problem
 from .printer import node_line
 from .types import (
@@ -35,7 +35,8 @@ from .types import (
 )
 
 # Nodes whose shape is checked here rather than by a schema.
-STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::CallFunction",
+STRUCTURAL = {"prim::Constant", "prim::If", "prim::Loop", "prim::FusionGroup", "prim::DifferentiableGraph",
+              "prim::CallFunction",
               "prim::TupleUnpack", "prim::ListUnpack", "prim::TupleConstruct", "prim::ListConstruct",
               "prim::DictConstruct", "prim::isinstance", "prim::PythonOp"} | set(OBJECT_NODES) | CALLS
 
@@ -108,6 +109,8 @@ class _Verifier:
             self.constant(node)
         elif kind == "prim::FusionGroup" or is_call(node):
             self.subgraph_node(node)
+        elif kind == "prim::DifferentiableGraph":
+            self.differentiable_graph(node)
         elif kind in OBJECT_NODES:
             problem = object_node_problem(node)
             if problem:
@@ -279,6 +282,29 @@ class _Verifier:
             if not v.type.is_subtype_of(p.type):
                 _fail(node, f"input {i} of type {v.type} for a subgraph input of type {p.type}")
         verify(sub)
+
+    def differentiable_graph(self, node: Node) -> None:
+        """The forward returns the node's outputs, then the saved values; the backward takes
+        a gradient per ``grad_outputs`` entry, then the saved values, and returns a gradient
+        per ``grad_inputs`` entry."""
+        fw, bw = node.attrs.get(SUBGRAPH), node.attrs.get(BACKWARD)
+        grad_outputs, grad_inputs = node.attrs.get("grad_outputs"), node.attrs.get("grad_inputs")
+        if not isinstance(fw, Graph) or not isinstance(bw, Graph) or not isinstance(grad_outputs, list) or \
+                not isinstance(grad_inputs, list):
+            _fail(node, f"{node.kind} needs forward and backward graphs and grad_outputs, grad_inputs lists")
+        saved = len(fw.outputs) - len(node.outputs)
+        if len(fw.inputs) != len(node.inputs) or saved < 0:
+            _fail(node, f"{node.kind} passes {len(node.inputs)} inputs and takes {len(node.outputs)} outputs; its "
+                        f"forward has {len(fw.inputs)} and {len(fw.outputs)}")
+        if len(bw.inputs) != len(grad_outputs) + saved or len(bw.outputs) != len(grad_inputs):
+            _fail(node, f"{node.kind}'s backward takes {len(bw.inputs)} values and returns {len(bw.outputs)}; "
+                        f"expected {len(grad_outputs)} gradients and {saved} saved values, and "
+                        f"{len(grad_inputs)} gradients")
+        for i, (v, p) in enumerate(zip(node.inputs, fw.inputs)):
+            if not v.type.is_subtype_of(p.type):
+                _fail(node, f"input {i} of type {v.type} for a subgraph input of type {p.type}")
+        verify(fw)
+        verify(bw)
 
 
 __all__ = ["VerifyError", "verify", "STRUCTURAL"]

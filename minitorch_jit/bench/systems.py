@@ -110,20 +110,37 @@ def train_step(lib: Any, workload: Workload, target: Any, args: Tuple[Any, ...])
     return call
 
 
-TRAIN_COMPILED = ("training steps are timed in eager mode: compiled functions train on autograd's tape, op by op, "
-                  "until the JIT's automatic backward (issue 14) lands")
+def backward_step(lib: Any, workload: Workload, target: Any, args: Tuple[Any, ...]) -> Callable[[], Any]:
+    """Forward and backward of ``target`` with ``lib``: the outputs, and the gradients of the
+    arguments in ``workload.trainable`` for a gradient of ones on every output."""
+    wanted = [args[i].requires_grad_() for i in workload.trainable]
+
+    def call() -> Any:
+        outs = _outputs(target(*args))
+        grads = lib.autograd.grad(outs, wanted, [lib.ones_like(o) for o in outs])
+        return tuple(o.detach() for o in outs) + tuple(grads)
+    return call
+
+
+def _only_eager(workload: Workload, compiled: bool) -> None:
+    """Training steps of the family train_step are timed in eager mode (the family backward
+    has the compiled ones)."""
+    if compiled and workload.train and workload.family == "train_step":
+        raise NotApplicable("training steps of this family are timed in eager mode; the family backward "
+                            "times compiled ones")
 
 
 def _minitorch(compile_: Optional[Callable[[Any, Tuple[Any, ...]], Any]]) -> Callable[..., Prepared]:
     def prepare(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
         args = tuple(minitorch_jit.from_numpy(a) for a in inputs)
         fn = workload.target()
-        if workload.train:
-            if compile_ is not None:
-                raise NotApplicable(TRAIN_COMPILED)
-            return Prepared(train_step(minitorch_jit, workload, fn, args), _tensor_arrays)
+        _only_eager(workload, compile_ is not None)
         if compile_ is not None:
-            fn = compile_(fn, args)
+            fn = compile_(fn, args[:1] if workload.train and workload.model else args)  # a model takes x, not y
+        if workload.train:
+            return Prepared(train_step(minitorch_jit, workload, fn, args), _tensor_arrays)
+        if workload.backward:
+            return Prepared(backward_step(minitorch_jit, workload, fn, args), _tensor_arrays)
 
         def call() -> Any:
             with minitorch_jit.no_grad():  # inference, as PyTorch's runs under inference_mode
@@ -154,12 +171,13 @@ def _torch(compile_: Optional[Callable[[Any], Any]]) -> Callable[..., Prepared]:
 
         args = tuple(torch.from_numpy(a) for a in inputs)
         fn = _torch_target(workload)
-        if workload.train:
-            if compile_ is not None:
-                raise NotApplicable(TRAIN_COMPILED)
-            return Prepared(train_step(torch, workload, fn, args), _tensor_arrays)
+        _only_eager(workload, compile_ is not None)
         if compile_ is not None:
             fn = compile_(fn)
+        if workload.train:
+            return Prepared(train_step(torch, workload, fn, args), _tensor_arrays)
+        if workload.backward:
+            return Prepared(backward_step(torch, workload, fn, args), _tensor_arrays)
 
         def call() -> Any:
             with torch.inference_mode():

@@ -50,6 +50,9 @@ class Workload:
     # parameters are); the step returns the loss and the gradients, which are checked.
     train: bool = False
     trainable: Tuple[int, ...] = ()
+    # Forward and backward: the arguments in ``trainable`` require grad, and the call returns
+    # the outputs and their gradients (for a gradient of ones on every output).
+    backward: bool = False
     _cache: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     def inputs(self) -> Tuple[np.ndarray, ...]:
@@ -164,10 +167,31 @@ def all_workloads(small: bool = False) -> List[Workload]:
     b, i, h = size((64, 512, 512), (4, 8, 8))
     out.append(Workload(f"LSTM cell train step ({b}, {i}, {h})", "train_step", lstm.lstm_cell,
                         lambda: _arrays(*lstm.lstm_inputs(b, i, h)), train=True, trainable=(3, 4, 5, 6)))
+    out += _backward_workloads(size)
     n = size(1 << 23, 1000)
     out.append(Workload(f"triad b + 3c ({_count(n)})", "triad", triad, partial(_uniform, n),
                         pointwise=True, quick=True))
     return out
+
+
+def _backward_workloads(size: Callable[[Any, Any], Any]) -> List[Workload]:
+    """Issue 14's forward + backward workloads (family ``backward``)."""
+    shape = size((1000, 1000), (20, 10))
+    n = size(1 << 22, 1000)
+    b, i, h = size((64, 512, 512), (4, 8, 8))
+    batch = size(64, 4)
+    return [
+        Workload(f"ratio_iou {_shape_name(shape)} forward+backward", "backward", ratio_iou.ratio_iou,
+                 partial(_boxes, *shape), backward=True, trainable=tuple(range(8))),
+        Workload(f"GELU, tanh form ({_count(n)}) forward+backward", "backward", pointwise.gelu,
+                 partial(_normal, (n,)), backward=True, trainable=(0,)),
+        Workload(f"LSTM cell ({b}, {i}, {h}) forward+backward", "backward", lstm_cell.lstm_cell,
+                 lambda: _arrays(*lstm_cell.lstm_inputs(b, i, h)), backward=True, trainable=tuple(range(7))),
+        Workload(f"LSTM cell pointwise part ({b}, {h}) forward+backward", "backward", lstm_cell.lstm_pointwise,
+                 partial(_gates, b, h), backward=True, trainable=tuple(range(5))),
+        Workload(f"MLP 8-64-1 train step ({batch}, 8), compiled", "backward", mlp.mlp,
+                 partial(_normal, (batch, 8), (batch, 1)), model=True, train=True),
+    ]
 
 
 def select(workloads: List[Workload], names: Optional[Sequence[str]], quick: bool) -> List[Workload]:

@@ -359,8 +359,28 @@ def call(namespace: str, name: str, args: Sequence[Any], kwargs: Optional[Dict[s
         # torch.add(1, 2) is the int 3 in script functions (the number overload) but tensor(3)
         # in PyTorch's eager mode, whose binding takes the number as a 0-d tensor
         args = (scalar_tensor(args[0]),) + tuple(args[1:])
-    op, bound = select(namespace, name, args, kwargs or {})
+    try:
+        op, bound = select(namespace, name, args, kwargs or {})
+    except TypeError:
+        symbol = _symbolic(args)
+        if symbol is None:
+            raise
+        return symbol.registry_call(namespace, name, args, kwargs or {})
     return run(op, bound)
+
+
+def _symbolic(args: Sequence[Any]) -> Any:
+    """An argument standing for a graph value (``passes.autodiff.Symbol``: a gradient formula
+    run on a graph being differentiated), which emits the call as a node. Looked for only once
+    no overload took the arguments, so eager calls pay nothing for it."""
+    for a in args:
+        if hasattr(a, "registry_call"):
+            return a
+        if isinstance(a, (list, tuple)):
+            inner = _symbolic(a)
+            if inner is not None:
+                return inner
+    return None
 
 
 _TAKES_NUMBERS: Dict[Tuple[str, str], bool] = {}
@@ -386,6 +406,9 @@ def call_op(qualified_name: str, *args: Any, **kwargs: Any) -> Any:
     op = registry.get(qualified_name)
     bound = bind(op.schema, args, kwargs)
     if bound is None:
+        symbol = _symbolic(args)
+        if symbol is not None:
+            return symbol.registry_call("aten", qualified_name, args, kwargs)
         raise no_match(qualified_name, [op], args, kwargs)
     return run(op, bound)
 

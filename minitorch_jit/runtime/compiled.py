@@ -214,18 +214,17 @@ class ScriptFunction:
 
     def graph_for(self, *args: Any, **kwargs: Any) -> Graph:
         """The specialized, optimized graph that runs for inputs like these."""
-        return self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs))).graph
+        return self.executor.plan_for(self._inputs(args, kwargs)).graph
 
     def explain(self, *args: Any, **kwargs: Any) -> str:
         """The fusion groups formed for inputs like these and, for each pointwise op left
         out of them, the fuser's checklist item that kept it out (as the plan for these
         inputs was compiled: compiling it now if need be)."""
-        plan = self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs)))
-        return f"{self.qualified_name}: {plan.fusion_report}"
+        return f"{self.qualified_name}: {self.executor.plan_for(self._inputs(args, kwargs)).explain()}"
 
     def code_for(self, *args: Any, **kwargs: Any) -> str:
         """The Python source that runs for inputs like these."""
-        return self.executor.plan(self.executor.raw_inputs(self._inputs(args, kwargs))).code.source
+        return self.executor.plan_for(self._inputs(args, kwargs)).code.source
 
     def save(self, f: Any, _extra_files: Optional[Dict[str, Any]] = None) -> None:
         """Write this function to an archive (a path or a binary file); see

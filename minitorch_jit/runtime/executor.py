@@ -27,14 +27,20 @@ import numpy as np
 
 from minitorch_jit.codegen.host import HostCode, generate
 from minitorch_jit.ir import Graph, TensorType, Type, Value
+from minitorch_jit.ir.graph import BACKWARD, SUBGRAPH
 from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType, OptionalType, TupleType, tensor_type
+from minitorch_jit.passes import differentiable_graphs
+from minitorch_jit.passes.differentiable_graphs import AutodiffReport, create_differentiable_graphs
 from minitorch_jit.passes.fusion import FusionReport, recording
 from minitorch_jit.passes.peephole import size_reads
+from minitorch_jit.passes.pipeline import optimize as optimizations
+from minitorch_jit.passes.remove_mutation import remove_mutation
 
 from ..ops.dispatch import unwrap  # a user argument as graphs see it: arrays for tensors, plain ints
 from ..ops.tensor_keys import unkey
 from ..tensor import Tensor
 from . import switches
+from .differentiable import AutodiffTarget, Region
 from .tape import TAPE, records
 
 log = logging.getLogger("minitorch_jit")
@@ -153,6 +159,18 @@ class Plan:
     graph: Graph
     code: HostCode
     fusion_report: FusionReport
+    # plans for calls that record for autograd: what the autodiff pass did, and the regions
+    autodiff_report: Optional[AutodiffReport] = None
+    regions: Sequence[Region] = ()
+
+    def explain(self) -> str:
+        if self.autodiff_report is None:
+            return str(self.fusion_report)
+        lines = [str(self.autodiff_report)]
+        for i, r in enumerate(self.regions):
+            lines.append(f"  {differentiable_graphs.KIND}_{i} saved {r.saved_bytes} bytes besides its inputs "
+                         "in its last call")
+        return "\n".join(lines + [str(self.fusion_report)])
 
 
 # ``optimize(graph, refine)`` runs the pass pipeline on ``graph`` (see
@@ -210,12 +228,14 @@ class GraphExecutor:
         self._float_inputs = [i for i, v in enumerate(graph.inputs)
                               if v.type in (FLOAT, OptionalType(FLOAT))]
         self._tape: Optional[HostCode] = None
+        self.grad_plans: "OrderedDict[Any, Plan]" = OrderedDict()
         switches.track(self)
 
     def forget_plans(self) -> None:
         """Drop every plan (the switches they were compiled under changed)."""
         with self._lock:
             self.plans.clear()
+            self.grad_plans.clear()
             self.guards.clear()
             self.layouts = {}  # rebinding, not clearing: a concurrent call keeps its view
 
@@ -266,12 +286,7 @@ class GraphExecutor:
         """A copy of the graph with its inputs specialized (and the guarded properties
         known), through the optimizer (which calls ``refine`` once the optimizations
         settle), and what the fuser did."""
-        g = self.graph.copy()
-        for v, k in zip(g.inputs, kind):
-            v.type = specialized_type(v.type, k)
-        for v, k in zip(g.inputs, kind):
-            if k == "NoneType":  # `x is None` folds, and so does the branch it decides
-                _replace_by_constant(g, v, None)
+        g = self._specialized(kind)
         _specialize_on(g, guards, values)
         optimize, _ = switches.effective(self.optimize, self.fusion)
         with recording() as report:
@@ -279,13 +294,25 @@ class GraphExecutor:
                 g = optimize(g, refine)
         return g, report
 
+    def _specialized(self, kind: Tuple[Any, ...]) -> Graph:
+        g = self.graph.copy()
+        for v, k in zip(g.inputs, kind):
+            v.type = specialized_type(v.type, k)
+        for v, k in zip(g.inputs, kind):
+            if k == "NoneType":  # `x is None` folds, and so does the branch it decides
+                _replace_by_constant(g, v, None)
+        return g
+
     def _add(self, key: Any, graph: Graph, report: FusionReport) -> Plan:
         plan = Plan(key, graph, generate(graph, self.name, switches.effective(self.optimize, self.fusion)[1]), report)
+        return self._keep(self.plans, plan)
+
+    def _keep(self, plans: "OrderedDict[Any, Plan]", plan: Plan) -> Plan:
         with self._lock:
             self.compiles += 1
-            self.plans[key] = plan
-            while len(self.plans) > CACHE_SIZE:
-                self.plans.popitem(last=False)
+            plans[plan.key] = plan
+            while len(plans) > CACHE_SIZE:
+                plans.popitem(last=False)
         return plan
 
     def _log_recompile(self, reason: Callable[[], List[str]]) -> None:
@@ -321,15 +348,66 @@ class GraphExecutor:
         (for calls in grad mode with an input that requires grad)."""
         if self._tape is None:
             self._tape = generate(self.graph, self.name, None, TAPE)
+        return wrap(self._tape.fn(*self._tape_values(args)), {})
+
+    def _tape_values(self, args: Sequence[Any]) -> List[Any]:
+        """The arguments as code on the tape takes them: user values, ints passed for floats
+        as floats."""
         values = list(args)
         for i in self._float_inputs:
             if type(values[i]) is int:
                 values[i] = float(values[i])
-        return wrap(self._tape.fn(*values), {})
+        return values
+
+    def plan_for(self, args: Sequence[Any]) -> Plan:
+        """The plan a call with these arguments (user values) runs."""
+        if records(args):
+            plan = self.grad_plan(args)
+            if plan is not None:
+                return plan
+        return self.plan(self.raw_inputs(args))
+
+    def grad_plan(self, args: Sequence[Any]) -> Optional[Plan]:
+        """The plan for a call that records for autograd: specialized on which inputs require
+        grad too, its differentiable regions ``prim::DifferentiableGraph`` nodes (forward and
+        backward optimized and fused), the rest run on the tape. None when no optimizer runs."""
+        optimize, fusion = switches.effective(self.optimize, self.fusion)
+        if optimize is None:
+            return None
+        flags = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        raw = self.raw_inputs(args)
+        # bool inputs (a module's ``training``) are made known: the branches they decide fold
+        bools = tuple((i, raw[i]) for i, v in enumerate(self.graph.inputs) if v.type == BOOL and v.uses)
+        key = (self.key(raw), flags, bools)
+        with self._lock:
+            plan = self.grad_plans.get(key)
+            if plan is not None:
+                self.grad_plans.move_to_end(key)
+                return plan
+        g = self._specialized(key[0])
+        for i, value in bools:
+            _replace_by_constant(g, g.inputs[i], value)
+        with recording() as report, differentiable_graphs.recording() as autodiff:
+            optimizations(g)
+            remove_mutation(g)  # in-place ops on fresh values (relu_ after a conv) join the regions
+            create_differentiable_graphs(g, flags)
+            for node in g.nodes:
+                if node.kind == differentiable_graphs.KIND:
+                    node.attrs[SUBGRAPH] = optimize(node.attrs[SUBGRAPH], None)
+                    node.attrs[BACKWARD] = optimize(node.attrs[BACKWARD], None)
+        target = AutodiffTarget(self.name, fusion)
+        return self._keep(self.grad_plans, Plan(key, g, generate(g, self.name, fusion, target), report, autodiff,
+                                                target.regions))
+
+    def run_with_grad(self, args: Sequence[Any]) -> Any:
+        plan = self.grad_plan(args)
+        if plan is None:
+            return self.run_on_tape(args)
+        return wrap(plan.code.fn(*self._tape_values(args)), {})
 
     def run(self, args: Sequence[Any]) -> Any:
         if records(args):
-            return self.run_on_tape(args)
+            return self.run_with_grad(args)
         raw = self.raw_inputs(args)
         out = self.plan(raw).code.fn(*raw)
         inputs = {id(a._a): a for a in args if isinstance(a, Tensor)}
@@ -342,7 +420,7 @@ class GraphExecutor:
         one dict lookup (the plan's function, or for a plan that is one fused kernel, the
         kernel's launch prepared for that layout); a new one goes through :meth:`plan`."""
         if records(tensors):
-            return self.run_on_tape(tensors)
+            return self.run_with_grad(tensors)
         key = tuple([(a.shape, a.strides, a.dtype) for a in raw])
         run = self.layouts.get(key)
         if run is None:
