@@ -1,6 +1,6 @@
 """The systems the bench runs each workload on: minitorch_jit eager, traced and scripted, plain
-numpy, and the peers that are installed (numexpr, numba, PyTorch eager, ``torch.jit.script``,
-``torch.compile``).
+numpy, and the peers that are installed (numexpr, numba's ``@vectorize`` and hand-written
+``prange`` loops, PyTorch eager, ``torch.jit.script``, ``torch.compile``).
 
 A system prepares a workload once (tracing, scripting, compiling: that is what the compile
 time measures, with the first call) into a :class:`Prepared` call. One that does not apply
@@ -189,6 +189,16 @@ def _elementwise(runner: Callable[..., Callable[[], Any]]) -> Callable[..., Prep
     return prepare
 
 
+def _numba_loop(parallel: bool) -> Callable[..., Prepared]:
+    def prepare(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
+        from . import numba_loops
+
+        if workload.family not in numba_loops.LOOPS:
+            raise NotApplicable("no hand-written loop for this workload (they cover the pointwise ones)")
+        return Prepared(numba_loops.runner(workload.family, inputs, parallel), _numpy_arrays)
+    return prepare
+
+
 REFERENCE = "eager"  # every output is checked against it, and speedups are over it
 HEADLINE = "script"  # minitorch_jit's fused code: the system the tables are about
 
@@ -204,6 +214,10 @@ def all_systems() -> List[System]:
         System("numpy", _elementwise(numpy_runner)),
         System("numexpr", _elementwise(numexpr_runner), module="numexpr"),
         System("numba", _elementwise(numba_runner), module="numba"),
+        System("numba.prange", _numba_loop(True), module="numba",
+               notes=["numba.prange: a hand-written numba.njit(parallel=True) loop per pointwise workload; "
+                      "numba.njit: the same loop, serial (numba's plain dispatcher)"]),
+        System("numba.njit", _numba_loop(False), module="numba"),
         System("torch", _torch(None), module="torch"),
         System("torch.jit.script", _torch(_jit_script), module="torch",
                notes=["torch.jit.script runs with PyTorch's default settings, in which TorchScript does not fuse "
