@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -359,3 +360,28 @@ def test_bench_times_training_steps_in_eager_mode_and_checks_their_gradients(tmp
     for w in steps:
         assert w["systems"]["eager"]["status"] == "ok"
         assert w["systems"]["script"]["status"] == "n/a"
+
+
+def test_bench_busy_and_threads_are_reported(tmp_path):
+    out = run_cli("bench", "--workload", "gelu", "--system", "numpy", "--threads", "1", "--busy",
+                  "--json", "bench.json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "1 threads, float32" in out.stdout and "another process keeping one core busy (--busy)" in out.stdout
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert report["busy"] is True and report["threads"] == 1
+
+
+def test_the_busy_spinner_runs_while_the_bench_does_and_no_longer():
+    from minitorch_jit.bench.command import _spinner
+
+    def spinning():
+        children = subprocess.run(["ps", "-o", "stat=,args=", "--ppid", str(os.getpid())],
+                                  capture_output=True, text=True).stdout
+        return [line for line in children.splitlines() if "while True: pass" in line]
+
+    with _spinner(True):
+        time.sleep(0.2)
+        assert len(spinning()) == 1
+    assert spinning() == []
+    with _spinner(False):
+        assert spinning() == []

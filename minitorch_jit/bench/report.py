@@ -24,6 +24,7 @@ class Run:
     notes: List[str]             # the systems' own notes
     command: str
     first_calls: Optional[Tuple[float, float]] = None  # see startup.first_calls
+    busy: bool = False  # another process kept one core busy (bench --busy)
 
     def bandwidth(self) -> Optional[Tuple[float, str]]:
         """Bytes per second of the triad's best round on the fastest system, and that system:
@@ -79,7 +80,9 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
 
 def render(run: Run) -> str:
     bandwidth = run.bandwidth()
-    lines = [f"minitorch_jit bench: {run.threads} threads, float32, median of {run.settings.rounds} interleaved rounds",
+    busy = ", another process keeping one core busy (--busy)" if run.busy else ""
+    lines = [f"minitorch_jit bench: {run.threads} threads, float32, median of {run.settings.rounds} interleaved rounds"
+             + busy,
              ", ".join(f"{k} {v}" for k, v in run.environment.items())]
     if bandwidth is not None:
         lines.append(f"memory bandwidth: {bandwidth[0] / 1e9:.1f} GB/s (the best round of the fastest triad: "
@@ -171,6 +174,7 @@ def to_json(run: Run) -> str:
     return json.dumps({
         "command": run.command,
         "threads": run.threads,
+        "busy": run.busy,
         "dtype": "float32",
         "rounds": run.settings.rounds,
         "environment": run.environment,

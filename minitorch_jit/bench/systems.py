@@ -75,7 +75,7 @@ def _import_error(module: str) -> Optional[str]:
 
 def use_threads(systems: Sequence[System], n: int) -> None:
     """Give the peers that are installed ``n`` threads each (numexpr, numba and PyTorch all
-    spell it ``set_num_threads``); minitorch_jit's come from MINITORCH_JIT_NUM_THREADS."""
+    spell it ``set_num_threads``, as minitorch_jit does)."""
     for module in sorted({s.module for s in systems if s.module and s.missing() is None}):
         importlib.import_module(module).set_num_threads(n)
 
