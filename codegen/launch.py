@@ -19,6 +19,7 @@ empty iteration space (whose ops may still see nonempty operands and raise).
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import threading
 from collections import OrderedDict
@@ -123,7 +124,7 @@ class _Launch:
     __slots__ = ("fn", "library", "words", "whole", "numel", "splits", "seconds", "outputs", "tensor_inputs",
                  "scalar_inputs", "extra", "single", "eager")
 
-    def __init__(self, fn: Optional[Any], library: Optional[Loaded], words: List[int], numel: int, splits: bool,
+    def __init__(self, fn: Any, library: Optional[Loaded], words: List[int], numel: int, splits: bool,
                  outputs: List[Output], tensor_inputs: Optional[List[int]],
                  scalar_inputs: List[Tuple[int, str]], extra: bool, eager: Callable[..., Any]):
         self.fn = fn
@@ -178,8 +179,7 @@ class _Launch:
             if not self.seconds or took < self.seconds:
                 self.seconds = took
             return
-        fn, key = self.fn, id(packed)
-        threads.run([lambda a=a: fn(key, a) for a in self.chunks(n)])
+        threads.run([functools.partial(self.fn, id(packed), a) for a in self.chunks(n)])
 
     def __call__(self, *args: Any) -> Any:
         tensors = args if self.tensor_inputs is None else [args[i] for i in self.tensor_inputs]

@@ -21,6 +21,7 @@ work stays on the calling thread; a parallel run is tried again every
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -161,10 +162,10 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     step = -(-size // threads)
     tasks: List[Callable[[], Any]] = []
     for s in range(0, size, step):
-        e = min(s + step, size)
+        block = slice(s, min(s + step, size))
         if by_rows:
-            tasks.append(lambda s=s, e=e: np.matmul(a[s:e], b, out=out[s:e]))
+            tasks.append(functools.partial(np.matmul, a[block], b, out=out[block]))
         else:
-            tasks.append(lambda s=s, e=e: np.matmul(a, b[:, s:e], out=out[:, s:e]))
+            tasks.append(functools.partial(np.matmul, a, b[:, block], out=out[:, block]))
     run(tasks)
     return out

@@ -6,8 +6,8 @@ import os
 import re
 import shutil
 import subprocess
-import time
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
