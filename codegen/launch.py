@@ -79,8 +79,8 @@ def _probe_layout() -> ObjectLayout:
 
     def points_at(values: Tuple[int, ...]) -> Callable[[int], bool]:
         def check(at: int) -> bool:
-            p = ctypes.c_void_p.from_address(at).value
-            return bool(p) and p % word == 0 and tuple((ctypes.c_int64 * len(values)).from_address(p)) == values
+            p = ctypes.c_void_p.from_address(at).value or 0
+            return p != 0 and p % word == 0 and tuple((ctypes.c_int64 * len(values)).from_address(p)) == values
         return check
 
     data = find(a, pointer_to(a.ctypes.data))
