@@ -59,3 +59,20 @@ def test_alternating_layouts_through_the_fast_path_compute_what_eager_does(grad)
             for x, y in inputs:
                 np.testing.assert_array_equal(fn(x, y).numpy(), f(x, y).numpy())
     assert fn.executor.fast is not None
+
+
+def test_the_lean_path_steps_aside_for_autograd_tracing_and_non_tensors():
+    fn = torch.script(f)
+    x, y = torch.randn(4, 5), torch.randn(4, 5)
+    fn(x, y)
+    fn(x, y)
+    assert fn.executor.fast is not None
+    w = torch.randn(4, 5, requires_grad=True)
+    out = fn(w, y)
+    assert out.requires_grad and out.grad_fn is not None  # recorded on the tape, not the kernel
+    out.sum().backward()
+    assert w.grad is not None and w.grad.shape == (4, 5)
+    traced = torch.jit.trace(lambda a, b: fn(a, b) * 2, (x, y))
+    np.testing.assert_array_equal(traced(x, y).numpy(), (f(x, y) * 2).numpy())
+    with pytest.raises(Exception, match="Tensor"):
+        fn(1.5, y)
