@@ -9,10 +9,11 @@ to a workload raises :class:`~.workloads.NotApplicable`; a peer that is not inst
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -132,6 +133,39 @@ def _minitorch(compile_: Optional[Callable[[Any, Tuple[Any, ...]], Any]]) -> Cal
     return prepare
 
 
+@contextlib.contextmanager
+def _kernels_of_0_1_0() -> Iterator[None]:
+    """Fusion groups compiled inside the block are built as minitorch_jit 0.1.0 built them:
+    float32 tanh computing two branches and selecting one, no interleave hints, fresh
+    outputs (no reuse of released buffers), in fusion kernels of their own (not those that
+    script already compiled for the same groups)."""
+    from minitorch_jit.codegen import buffers, launch
+    from minitorch_jit.codegen.llvm import kernel, mathlib
+
+    saved = launch._groups, buffers.POOL_MIN
+    launch._groups, buffers.POOL_MIN = type(launch._groups)(), 1 << 62
+    try:
+        with mathlib.forms(tanh="tanh_two_branch"), kernel.interleaving(False):
+            yield
+    finally:
+        launch._groups, buffers.POOL_MIN = saved
+
+
+def _script_0_1_0(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
+    if not workload.pointwise:
+        raise NotApplicable("it measures the pointwise kernels of 0.1.0 against today's")
+    # a copy of the function: script() keeps one compiled function per function object
+    fn = minitorch_jit.script(rebind(workload.fn, {}))
+    args = tuple(minitorch_jit.from_numpy(a) for a in inputs)
+
+    def call() -> Any:
+        with minitorch_jit.no_grad():
+            return fn(*args)
+    with _kernels_of_0_1_0():
+        call()  # compiles the kernels (and fixes the launch's output allocation) as 0.1.0 did
+    return Prepared(call, _tensor_arrays)
+
+
 # -- PyTorch ------------------------------------------------------------------------------------
 
 
@@ -201,6 +235,7 @@ def _numba_loop(parallel: bool) -> Callable[..., Prepared]:
 
 REFERENCE = "eager"  # every output is checked against it, and speedups are over it
 HEADLINE = "script"  # minitorch_jit's fused code: the system the tables are about
+SCRIPT_0_1_0 = "script@0.1.0"
 
 
 def all_systems() -> List[System]:
@@ -211,6 +246,10 @@ def all_systems() -> List[System]:
         # kernels (the second finds them in memory), so script's compile time is the cold one
         System(HEADLINE, _minitorch(lambda fn, args: minitorch_jit.script(fn))),
         System("trace", _minitorch(minitorch_jit.jit.trace)),
+        System(SCRIPT_0_1_0, _script_0_1_0,
+               notes=[f"{SCRIPT_0_1_0}: script with its kernels built as minitorch_jit 0.1.0 built them (a tanh that "
+                      "computes two branches, no interleave hints, a fresh array for every output), in the same "
+                      "process"]),
         System("numpy", _elementwise(numpy_runner)),
         System("numexpr", _elementwise(numexpr_runner), module="numexpr"),
         System("numba", _elementwise(numba_runner), module="numba"),
