@@ -16,8 +16,10 @@ times ``1 - 1/n`` must exceed :data:`PAYBACK` times the pool's overhead. The ove
 measured: a few empty round trips when the pool starts, then, on every parallel run, how long
 the caller waited for the workers after finishing its own share (a moving average). On a
 loaded machine a worker shares its core and finishes late, the measured overhead grows, and
-work stays on the calling thread; a parallel run is tried again every
-:data:`RETRY_SECONDS` so the estimate recovers when the load goes.
+work stays on the calling thread; a parallel run is tried again after :data:`RETRY_SECONDS`
+(work that would split on an idle pool only), and after twice as long each time the pool
+still measures busy (up to :data:`RETRY_MAX_SECONDS`), so the estimate recovers when the load
+goes without paying for a slow parallel run often while it lasts.
 """
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ from typing import Any, Callable, List, Optional, Sequence
 import numpy as np
 
 PAYBACK = 2.0            # splitting must save this many times the pool's overhead
-RETRY_SECONDS = 0.25     # a parallel run is retried this often while the overhead says no
+RETRY_SECONDS = 0.25     # a parallel run is retried after this long while the overhead says no
+RETRY_MAX_SECONDS = 8.0
 SMOOTHING = 0.25         # weight of each new overhead observation
 MIN_FLOPS = 1 << 20      # products below this never split (not worth the bookkeeping)
 
@@ -52,7 +55,9 @@ _budget = _default_budget()
 _pool: Optional[ThreadPoolExecutor] = None
 _lock = threading.Lock()
 _overhead = 30e-6        # seconds; replaced by the measurement when the pool starts
+_idle_overhead = 30e-6   # the pool's round trip when it started (an idle machine's)
 _last_parallel = 0.0
+_retry_after = RETRY_SECONDS
 _gemm_seconds_per_flop = 1 / 20e9  # replaced by measurements of single-threaded products
 _blas_limited = False
 
@@ -74,7 +79,7 @@ def set_num_threads(n: int) -> None:
 
 
 def _thread_pool() -> ThreadPoolExecutor:
-    global _pool, _overhead
+    global _pool, _overhead, _idle_overhead
     with _lock:
         if _pool is not None:
             return _pool
@@ -85,7 +90,7 @@ def _thread_pool() -> ThreadPoolExecutor:
             start = time.perf_counter()
             pool.submit(int).result()
             trips.append(time.perf_counter() - start)
-        _overhead = sorted(trips)[2]
+        _overhead = _idle_overhead = sorted(trips)[2]
         _pool = pool
         return pool
 
@@ -97,14 +102,20 @@ def overhead() -> float:
 
 def threads_for(single_seconds: float) -> int:
     """How many threads work taking ``single_seconds`` on one thread should use now."""
+    global _retry_after, _last_parallel
     n = _budget
     if n <= 1:
         return 1
-    if single_seconds * (1 - 1 / n) > PAYBACK * _overhead:
+    saved = single_seconds * (1 - 1 / n)
+    if saved > PAYBACK * _overhead:
+        _retry_after = RETRY_SECONDS
         return n
-    # the measured overhead may be stale from a busy spell: retry now and then, for work that
-    # would split at the pool's idle cost
-    if single_seconds * (1 - 1 / n) > PAYBACK * 30e-6 and time.perf_counter() - _last_parallel > RETRY_SECONDS:
+    # the measured overhead may be stale from a busy spell: retry now and then (less often
+    # while it stays busy), for work that would split at the pool's idle cost
+    now = time.perf_counter()
+    if saved > PAYBACK * _idle_overhead and now - _last_parallel > _retry_after:
+        _last_parallel = now
+        _retry_after = min(2 * _retry_after, RETRY_MAX_SECONDS)
         return n
     return 1
 

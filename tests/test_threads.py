@@ -41,9 +41,13 @@ def test_a_loaded_pool_keeps_work_on_the_caller_but_retries_now_and_then(budget,
     monkeypatch.setattr(threads, "_overhead", 5e-3)  # workers that finished late: a busy machine
     monkeypatch.setattr(threads, "_last_parallel", time.perf_counter())
     assert threads.threads_for(1e-3) == 1
+    monkeypatch.setattr(threads, "_idle_overhead", 30e-6)
+    monkeypatch.setattr(threads, "_retry_after", threads.RETRY_SECONDS)
     monkeypatch.setattr(threads, "_last_parallel", time.perf_counter() - 2 * threads.RETRY_SECONDS)
-    assert threads.threads_for(1e-3) == 2
     assert threads.threads_for(20e-6) == 1  # would not split even on an idle pool
+    assert threads.threads_for(1e-3) == 2   # a retry
+    assert threads.threads_for(1e-3) == 1   # not again at once
+    assert threads._retry_after == 2 * threads.RETRY_SECONDS  # and later each time it stays busy
 
 
 def test_a_parallel_run_measures_how_long_the_caller_waited(budget, monkeypatch):
