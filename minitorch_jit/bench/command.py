@@ -15,6 +15,7 @@ import llvmlite
 import numpy as np
 
 import minitorch_jit
+from minitorch_jit.codegen.threads import cores
 
 from .harness import FULL, QUICK, measure
 from .report import Run, plot, render, to_json
@@ -50,10 +51,6 @@ def add_parser(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]
     p.add_argument("--plot", metavar="PATH",
                    help="also draw the speedups as a bar chart (.svg, .png or .pdf; needs matplotlib: "
                         "pip install 'minitorch-jit[plot]')")
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _check(args: argparse.Namespace) -> int:
