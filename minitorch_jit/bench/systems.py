@@ -140,12 +140,13 @@ def _kernels_of_0_1_0() -> Iterator[None]:
     outputs (no reuse of released buffers), in fusion kernels of their own (not those that
     script already compiled for the same groups)."""
     from minitorch_jit.codegen import buffers, launch
-    from minitorch_jit.codegen.llvm import kernel, mathlib
+    from minitorch_jit.codegen.llvm.kernel import interleaving
+    from minitorch_jit.codegen.llvm.mathlib import forms
 
     saved = launch._groups, buffers.POOL_MIN
     launch._groups, buffers.POOL_MIN = type(launch._groups)(), 1 << 62
     try:
-        with mathlib.forms(tanh="tanh_two_branch"), kernel.interleaving(False):
+        with forms(tanh="tanh_two_branch"), interleaving(False):
             yield
     finally:
         launch._groups, buffers.POOL_MIN = saved
