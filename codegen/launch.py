@@ -19,11 +19,12 @@ empty iteration space (whose ops may still see nonempty operands and raise).
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
-import os
+import operator
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from time import perf_counter
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
@@ -33,6 +34,7 @@ from minitorch_jit.ir.graph import Graph, Node, Value, note_source
 from minitorch_jit.ir.printer import print_graph
 from minitorch_jit.ir.types import KERNEL_DTYPES, TensorType, Type, type_of_constant
 
+from . import buffers, threads
 from .llvm import kernel as kernels
 from .llvm.cache import KernelCache, default_cache
 from .llvm.kernel import RUNTIME, ObjectLayout, ScalarArg, Spec, TensorArg
@@ -45,59 +47,55 @@ log = logging.getLogger("minitorch_jit")
 Output = Tuple[Tuple[int, ...], np.dtype, Optional[Tuple[int, ...]]]
 
 SUPPORTED = {np.dtype(d): d for d in KERNEL_DTYPES}
-# A kernel runs on the thread pool when its work is at least that of a kernel streaming 9
-# arrays (ratio_iou) over PARALLEL_MIN elements; smaller ones run inline on the calling thread.
-# Work per element counts each array read or written once and each math function call (exp,
-# tanh, ...) MATH_COST times, as they measure here; kernels cheaper than ratio_iou per element
-# still need PARALLEL_MIN elements.
-PARALLEL_MIN = 1 << 16        # elements
-PARALLEL_UNITS = 9            # work per element of the reference kernel
-MATH_COST = 8
+# Kernels over fewer elements never split across threads (nor are they timed for the cost
+# model, see codegen/threads.py): a pool round trip costs more than their whole work.
+SPLIT_MIN = 1 << 12           # elements
 CHUNK_ALIGN = 64              # chunk boundaries, in elements
 MAX_LAUNCHES = 256            # prepared launches kept per kernel (one per input layout)
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1  # the runtime int scalars a kernel takes
 
-# (the tuple of arrays, the layout words), both by address: the cheapest call ctypes makes
-_KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+# (the tuple of arrays, the layout words), both by address: the cheapest call ctypes makes;
+# nonzero back when the kernel was asked to check the arrays' layout and it differs
+_KERNEL_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
+MISS = object()  # what a checked launch returns for arrays of another layout
 
 
 def _probe_layout() -> ObjectLayout:
-    """Where CPython keeps a tuple's items and numpy an array's data pointer, found by
-    looking, so that the kernel's reads are right on this interpreter build."""
-    a = np.arange(4.0)
+    """Where CPython keeps an object's type and a tuple's items, and numpy an array's data
+    pointer, rank, shape, strides and dtype, found by looking, so that the kernel's reads are
+    right on this interpreter and numpy build."""
+    a = np.zeros((3, 5, 7), np.float32)[:, ::2]  # shape (3, 3, 7), strides (140, 56, 4)
     t = (a,)
     word = ctypes.sizeof(ctypes.c_void_p)
 
-    def find(obj: Any, target: int, limit: int) -> int:
-        for off in range(word, limit, word):
-            if ctypes.c_void_p.from_address(id(obj) + off).value == target:
+    def find(obj: Any, found: Callable[[int], bool]) -> int:
+        for off in range(word, 96, word):
+            if found(id(obj) + off):
                 return off
         raise RuntimeError("cannot locate CPython object fields for native kernels")
 
-    return ObjectLayout(tuple_items=find(t, id(a), 40), array_data=find(a, a.ctypes.data, 40))
+    def pointer_to(target: int) -> Callable[[int], bool]:
+        return lambda at: ctypes.c_void_p.from_address(at).value == target
+
+    def points_at(values: Tuple[int, ...]) -> Callable[[int], bool]:
+        def check(at: int) -> bool:
+            p = ctypes.c_void_p.from_address(at).value or 0
+            return p != 0 and p % word == 0 and tuple((ctypes.c_int64 * len(values)).from_address(p)) == values
+        return check
+
+    data = find(a, pointer_to(a.ctypes.data))
+    rank = data + word
+    if ctypes.c_int32.from_address(id(a) + rank).value != a.ndim:
+        raise RuntimeError("cannot locate numpy's array rank for native kernels")
+    return ObjectLayout(tuple_items=find(t, pointer_to(id(a))), array_data=data, array_ndim=rank,
+                        array_shape=find(a, points_at(a.shape)), array_strides=find(a, points_at(a.strides)),
+                        array_dtype=find(a, pointer_to(id(a.dtype))), object_type=find(a, pointer_to(id(np.ndarray))))
 
 
 LAYOUT = _probe_layout()
 
 
-def num_threads() -> int:
-    configured = os.environ.get("MINITORCH_JIT_NUM_THREADS")
-    if configured:
-        return max(1, int(configured))
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-_pool: Optional[ThreadPoolExecutor] = None
-_pool_lock = threading.Lock()
 _groups_lock = threading.Lock()
-
-
-def _thread_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=max(1, num_threads() - 1), thread_name_prefix="minitorch_jit")
-        return _pool
 
 
 def run_eagerly(graph: Graph, args: Sequence[Any]) -> Any:
@@ -133,22 +131,43 @@ class _EagerLaunch:
 
 
 class _Launch:
-    """A prepared call for one input layout: the kernel, the outputs to allocate and, per
-    chunk of the work, the layout words the kernel reads ([start, end, shape, strides]);
-    ``eager`` computes the same call by the eager kernels (for what the kernel leaves to them)."""
+    """A prepared call for one input layout: the kernel, the outputs to allocate, the layout
+    words the kernel reads ([start, end, shape, strides, check, the inputs' own layout]) for
+    the whole iteration space and, made when first wanted, for its chunks on n threads;
+    ``eager`` computes the same call by the eager kernels (for what the kernel leaves to them).
 
-    __slots__ = ("fn", "library", "layouts", "addresses", "outputs", "tensor_inputs", "scalar_inputs", "extra",
-                 "single", "eager")
+    ``launch(*arrays)`` trusts that the arrays have the layout the launch was prepared for
+    (its caller looked it up by that layout); ``launch.attempt(*arrays)`` lets the kernel check
+    (see kernel._check_layout) and returns :data:`MISS` when they have another: the executor's
+    fast path tries the launch of the previous call that way before computing any key.
 
-    def __init__(self, fn: Optional[Any], library: Optional[Loaded], layouts: np.ndarray,
-                 outputs: List[Output], tensor_inputs: Optional[List[int]],
+    A launch that may split (``numel`` at least :data:`SPLIT_MIN`, no output written by several
+    iterations) times its calls on one thread (the fastest seen is ``seconds``) and asks the
+    cost model (codegen/threads.py) each call whether to split."""
+
+    __slots__ = ("fn", "library", "words", "check", "whole", "checked", "numel", "splits", "seconds", "outputs",
+                 "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "eager")
+
+    def __init__(self, fn: Any, library: Optional[Loaded], words: List[int], check: Tuple[List[int], List[Any]],
+                 numel: int, splits: bool, outputs: List[Output], tensor_inputs: Optional[List[int]],
                  scalar_inputs: List[Tuple[int, str]], extra: bool, eager: Callable[..., Any]):
         self.fn = fn
         self.library = library  # keeps the kernel's code loaded while this launch may run it
-        self.layouts = layouts  # one row per chunk; kept alive here, read by address
-        self.addresses = [layouts[c:].ctypes.data for c in range(len(layouts))]
+        self.check = check  # the inputs' layout words, and the dtypes whose addresses they hold (kept alive)
+        # kept alive here, read by address: the whole range unchecked, then checked
+        self.words = np.array([[0, numel] + words + [flag] + check[0] for flag in (0, 1)], np.int64)
+        self.whole = self.words[0].ctypes.data
+        self.checked = self.words[1].ctypes.data
+        self.numel = numel
+        # thread count -> (layout rows, their addresses); None: never splits
+        self.splits: Optional[Dict[int, Tuple[np.ndarray, List[int]]]] = {} if splits else None
+        self.seconds = 0.0  # the fastest call on one thread (0: not timed yet)
         self.outputs = outputs
+        # big outputs come from codegen/buffers.py's pool of released buffers
+        self.pooled = any(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize >= buffers.POOL_MIN
+                          for shape, dtype, _ in outputs)
         self.tensor_inputs = tensor_inputs  # positions of the arrays among the arguments; None: all, in order
+        self.pick = _picker(tensor_inputs)
         self.scalar_inputs = scalar_inputs  # (position, how it is passed)
         self.extra = extra
         self.single = len(outputs) == 1
@@ -159,16 +178,52 @@ class _Launch:
         list of ``n_args`` (the arguments of a host function that is one call of the kernel)."""
         tensors = range(len(positions)) if self.tensor_inputs is None else self.tensor_inputs
         eager = self.eager
-        launch = _Launch(self.fn, self.library, self.layouts, self.outputs, [positions[i] for i in tensors],
+        n_words = len(self.words[0]) - 3 - len(self.check[0])
+        launch = _Launch(self.fn, self.library, [int(w) for w in self.words[0, 2:2 + n_words]], self.check,
+                         self.numel, self.splits is not None, self.outputs, [positions[i] for i in tensors],
                          [(positions[i], kind) for i, kind in self.scalar_inputs], self.extra,
                          lambda *args: eager(*[args[i] for i in positions]))
         # every argument, in order: the call passes them on as they are
         if launch.tensor_inputs == list(range(n_args)) and not launch.scalar_inputs:
             launch.tensor_inputs = None
+            launch.pick = None
         return launch
 
+    def chunks(self, n: int) -> List[int]:
+        """The addresses of the layout rows of ``n`` chunks of the iteration space."""
+        assert self.splits is not None
+        made = self.splits.get(n)
+        if made is None:
+            rest = list(self.words[0, 2:])
+            rows = np.array([[start, end] + rest for start, end in _chunks(self.numel, n)], np.int64)
+            made = self.splits[n] = (rows, [rows[c:].ctypes.data for c in range(len(rows))])
+        return made[1]
+
+    def _run(self, packed: tuple) -> None:
+        # the kernel reads the tuple by address: ``packed`` keeps it (and the arrays) alive
+        if self.splits is None:
+            self.fn(id(packed), self.whole)
+            return
+        n = threads.threads_for(self.seconds) if self.seconds else 1
+        if n == 1:
+            start = perf_counter()
+            self.fn(id(packed), self.whole)
+            took = perf_counter() - start
+            if not self.seconds or took < self.seconds:
+                self.seconds = took
+            return
+        threads.run([functools.partial(self.fn, id(packed), a) for a in self.chunks(n)])
+
     def __call__(self, *args: Any) -> Any:
-        tensors = args if self.tensor_inputs is None else [args[i] for i in self.tensor_inputs]
+        return self._call(args, False)
+
+    def attempt(self, *args: Any) -> Any:
+        """The call, if ``args`` have the layout this launch was prepared for; :data:`MISS`
+        (having computed nothing) if not."""
+        return self._call(args, True)
+
+    def _call(self, args: Tuple[Any, ...], checked: bool) -> Any:
+        tensors = args if self.pick is None else self.pick(args)
         extra = None
         if self.extra:
             extra = np.zeros(1 + len(self.scalar_inputs), np.int64)
@@ -179,26 +234,43 @@ class _Launch:
                     return self.eager(*args)
                 else:
                     extra[k] = args[i]
-        outs = tuple([np.empty(shape, dtype) if axes is None else np.empty(shape, dtype).transpose(axes)
-                      for shape, dtype, axes in self.outputs])
-        if extra is not None:
-            packed = (*tensors, *outs, extra)
+        if self.pooled:
+            outs = tuple([_pooled(shape, dtype, axes) for shape, dtype, axes in self.outputs])
+        elif self.single:
+            shape, dtype, axes = self.outputs[0]
+            outs = (np.empty(shape, dtype) if axes is None else np.empty(shape, dtype).transpose(axes),)
         else:
-            packed = (*tensors, *outs)
-        # the kernel reads the tuple by address: ``packed`` keeps it (and the arrays) alive
-        if len(self.addresses) == 1:
-            self.fn(id(packed), self.addresses[0])
+            outs = tuple([np.empty(shape, dtype) if axes is None else np.empty(shape, dtype).transpose(axes)
+                          for shape, dtype, axes in self.outputs])
+        packed = (*tensors, *outs, extra) if extra is not None else (*tensors, *outs)
+        if checked:
+            # the kernel reads the tuple by address: ``packed`` keeps it (and the arrays) alive
+            if self.fn(id(packed), self.checked):
+                return MISS
         else:
-            pool = _thread_pool()
-            futures = [pool.submit(self.fn, id(packed), a) for a in self.addresses[1:]]
-            self.fn(id(packed), self.addresses[0])
-            for f in futures:
-                f.result()
+            self._run(packed)
         if extra is not None and extra[0]:
             self.eager(*args)  # raises the error of the first failing op
             raise RuntimeError(f"internal error: a fused kernel reported value errors {int(extra[0])} that its "
                                "eager kernels do not raise")
         return outs[0] if self.single else outs
+
+
+def _picker(positions: Optional[List[int]]) -> Optional[Callable[[Tuple[Any, ...]], Tuple[Any, ...]]]:
+    """The arguments at ``positions``, as a tuple, picked in C (a comprehension costs a
+    microsecond a call); None: every argument, in order."""
+    if positions is None:
+        return None
+    if len(positions) == 1:
+        i = positions[0]
+        return lambda args: (args[i],)
+    return operator.itemgetter(*positions)
+
+
+def _pooled(shape: Tuple[int, ...], dtype: np.dtype, axes: Optional[Tuple[int, ...]]) -> np.ndarray:
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    out = buffers.empty(shape, dtype, nbytes) if nbytes >= buffers.POOL_MIN else np.empty(shape, dtype)
+    return out if axes is None else out.transpose(axes)
 
 
 class _SplitLaunch:
@@ -251,7 +323,7 @@ class FusedKernel:
         self.out_dtypes = [v.type.dtype for v in graph.outputs]
         self._sources = _tensor_sources(graph)
         self._launches: "OrderedDict[tuple, _Launch]" = OrderedDict()
-        self._kernels: Dict[Spec, Tuple[Loaded, Any, bool, int]] = {}
+        self._kernels: Dict[Spec, Tuple[Loaded, Any, bool]] = {}
         self._checked: set = set()
         self._parts: Dict[Tuple[int, ...], "FusedKernel"] = {}
         self._lock = threading.Lock()
@@ -341,17 +413,16 @@ class FusedKernel:
             spec_outputs = tuple(TensorArg(d, not s, _inner_kind(strides[len(tensors) + j][-1]))
                                  for j, (s, d) in enumerate(zip(out_sizes, self.out_dtypes)))
             spec = Spec(len(dims), tuple(spec_inputs), spec_outputs)
-            library, fn, extra, math_calls = self._kernel(spec)
+            library, fn, extra = self._kernel(spec)
             # Outputs smaller than the iteration space are written by several iterations
             # (the same value); keep those launches on one thread.
             broadcast_out = any(0 in st for st in strides[len(tensors):])
-            work = numel * max(len(strides) + MATH_COST * math_calls, PARALLEL_UNITS)
-            threads = 1 if broadcast_out or work < PARALLEL_MIN * PARALLEL_UNITS else num_threads()
             words = list(dims) + [s for st in strides for s in st]
-            layouts = np.array([[start, end] + words for start, end in _chunks(numel, threads)], np.int64)
             tensor_inputs = None if all(self.is_tensor) else [i for i, t in enumerate(self.is_tensor) if t]
-            launch = _Launch(fn, library, layouts, outputs, tensor_inputs,
-                             [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)], extra,
+            scalars = [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)]
+            check = [w for a in tensors for w in [a.ndim, id(type(a)), id(a.dtype), *a.shape, *a.strides]]
+            launch = _Launch(fn, library, words, (check, [a.dtype for a in tensors]), numel,
+                             numel >= SPLIT_MIN and not broadcast_out, outputs, tensor_inputs, scalars, extra,
                              _EagerLaunch(g))
         return self._keep(key, launch)
 
@@ -410,15 +481,15 @@ class FusedKernel:
         self._checked.add(sig)
         return True
 
-    def _kernel(self, spec: Spec) -> Tuple[Loaded, Any, bool, int]:
-        """The loaded kernel for ``spec`` and its entry point, whether it takes the extra
-        array, and how many math functions it calls per element."""
+    def _kernel(self, spec: Spec) -> Tuple[Loaded, Any, bool]:
+        """The loaded kernel for ``spec``, its entry point, and whether it takes the extra
+        array."""
         with self._lock:
             hit = self._kernels.get(spec)
             if hit is None:
                 built = kernels.build(self.graph, spec, LAYOUT)
                 library = self.cache.load(built.text)
-                hit = self._kernels[spec] = (library, _KERNEL_TYPE(library.address), built.extra, built.math_calls)
+                hit = self._kernels[spec] = (library, _KERNEL_TYPE(library.address), built.extra)
                 self.compiles += 1
             return hit
 

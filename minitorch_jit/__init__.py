@@ -55,6 +55,8 @@ def is_tensor(obj: _typing.Any) -> "bool":
     return isinstance(obj, Tensor)
 
 
+from minitorch_jit.codegen.threads import get_num_threads, set_num_threads  # noqa: E402,F401
+
 from . import _C, autograd, jit, optim  # noqa: E402,F401
 from ._version import __version__  # noqa: E402,F401
 from .autograd import (  # noqa: E402,F401

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +103,7 @@ def test_bench_quick_runs_and_its_numbers_are_sane(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--threads", "0"], "--threads must be between 1 and"),
     (["--workload", "nope"], "no workload named nope; the workloads are: ratio_iou, square5, gelu"),
-    (["--system", "jax"], "no system named jax; the systems are: eager, script, trace, numpy, numexpr"),
+    (["--system", "jax"], "no system named jax; the systems are: eager, script, trace, script@0.1.0, numpy, numexpr"),
     (["--plot", "chart.txt"], "--plot writes .svg, .png, .pdf files"),
     (["--json", "no/such/dir/out.json"], "cannot write no/such/dir/out.json: its directory does not exist"),
 ])
@@ -359,3 +360,47 @@ def test_bench_times_training_steps_in_eager_mode_and_checks_their_gradients(tmp
     for w in steps:
         assert w["systems"]["eager"]["status"] == "ok"
         assert w["systems"]["script"]["status"] == "n/a"
+
+
+def test_bench_busy_and_threads_are_reported(tmp_path):
+    out = run_cli("bench", "--workload", "gelu", "--system", "numpy", "--threads", "1", "--busy",
+                  "--json", "bench.json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "1 threads, float32" in out.stdout and "another process keeping one core busy (--busy)" in out.stdout
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert report["busy"] is True and report["threads"] == 1
+
+
+def test_the_busy_spinner_runs_while_the_bench_does_and_no_longer():
+    from minitorch_jit.bench.command import _spinner
+
+    def spinning():
+        children = subprocess.run(["ps", "-o", "stat=,args=", "--ppid", str(os.getpid())],
+                                  capture_output=True, text=True).stdout
+        return [line for line in children.splitlines() if "while True: pass" in line]
+
+    with _spinner(True):
+        time.sleep(0.2)
+        assert len(spinning()) == 1
+    assert spinning() == []
+    with _spinner(False):
+        assert spinning() == []
+
+
+def test_script_at_0_1_0_builds_its_own_kernels_the_old_way_and_leaves_the_settings_as_they_were():
+    from minitorch_jit.bench import systems
+    from minitorch_jit.codegen import buffers, launch
+    from minitorch_jit.codegen.llvm import kernel, mathlib
+    w = next(w for w in all_workloads(small=True) if w.family == "gelu")
+    inputs = w.inputs()
+    groups, pool_min = launch._groups, buffers.POOL_MIN
+    new = next(s for s in all_systems() if s.name == "script").prepare(w, inputs)
+    old = systems._script_0_1_0(w, inputs)
+    got_new, got_old = new.call().numpy(), old.call().numpy()
+    want = gelu(torch.from_numpy(inputs[0])).numpy()
+    np.testing.assert_allclose(got_old, want, rtol=1e-5, atol=1e-6)
+    assert not np.array_equal(got_new, got_old)  # another tanh really ran
+    assert launch._groups is groups and buffers.POOL_MIN == pool_min
+    assert mathlib.FORMS == {} and kernel.INTERLEAVE
+    with pytest.raises(NotApplicable):
+        systems._script_0_1_0(next(w for w in all_workloads(small=True) if w.family == "softmax"), ())

@@ -178,3 +178,33 @@ def test_float64_pow_within_its_bound_and_c99_special_cases():
     signed = exact & ~np.isnan(expected)  # a NaN's sign means nothing
     np.testing.assert_array_equal(np.signbit(got[signed]), np.signbit(expected[signed]))
     np.testing.assert_allclose(got, expected, rtol=2.3e-16)
+
+
+def test_interleave_hints_go_on_loops_that_call_math_functions_only():
+    from minitorch_jit.codegen.launch import LAYOUT
+    from minitorch_jit.codegen.llvm import kernel as kernels
+    from minitorch_jit.codegen.llvm.kernel import Spec, TensorArg
+
+    def text(op, **switch):
+        g = parse_graph(f"graph(%x : Float(*)):\n  %1 : Float(*) = aten::{op}(%x)\n  return (%1)\n")
+        spec = Spec(1, (TensorArg("float32", False, 1),), (TensorArg("float32", False, 1),))
+        with kernels.interleaving(switch.get("interleave", True)):
+            return kernels.build(g, spec, LAYOUT).text
+
+    assert '!"llvm.loop.interleave.count", i32 4' in text("tanh")
+    assert "llvm.loop" not in text("neg")
+    assert "llvm.loop" not in text("tanh", interleave=False)
+
+
+def test_the_earlier_two_branch_tanh_is_still_within_its_bound():
+    """bench builds GELU with it to measure the new tanh against it in the same run."""
+    from minitorch_jit.codegen.llvm import mathlib
+    x = samples(np.float32, 100_000, np.random.default_rng(7))
+    with mathlib.forms(tanh="tanh_two_branch"):
+        old = unary("tanh", np.float32)
+        with np.errstate(all="ignore"):
+            got = old(x)
+    with np.errstate(all="ignore"):
+        assert ulp_error(got, REFERENCE["tanh"](x), np.float32).max() <= 2
+        new = unary("tanh", np.float32)(x)
+    assert not np.array_equal(got, new, equal_nan=True)  # a different algorithm really ran

@@ -6,6 +6,7 @@ import contextlib
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import tempfile
 from typing import Dict, Iterator, List, Optional, Tuple
@@ -14,6 +15,7 @@ import llvmlite
 import numpy as np
 
 import minitorch_jit
+from minitorch_jit.codegen.threads import cores
 
 from .harness import FULL, QUICK, measure
 from .report import Run, plot, render, to_json
@@ -41,15 +43,14 @@ def add_parser(subcommands: "argparse._SubParsersAction[argparse.ArgumentParser]
                    help=f"run this system (repeatable), besides {REFERENCE} and {HEADLINE} which always run: "
                         f"{optional} (default: all)")
     p.add_argument("--threads", type=int, metavar="N",
-                   help="threads for minitorch_jit's kernels and the peers (default: every core)")
+                   help="the thread budget of minitorch_jit (torch.set_num_threads: its kernels and matrix products) "
+                        "and of the peers (default: every core)")
+    p.add_argument("--busy", action="store_true",
+                   help="run a spinner process that keeps one core busy for the whole run (a loaded machine)")
     p.add_argument("--json", metavar="PATH", help="also write every measurement (each round's time) as JSON")
     p.add_argument("--plot", metavar="PATH",
                    help="also draw the speedups as a bar chart (.svg, .png or .pdf; needs matplotlib: "
                         "pip install 'minitorch-jit[plot]')")
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -117,6 +118,20 @@ class Progress:
             sys.stderr.flush()
 
 
+@contextlib.contextmanager
+def _spinner(busy: bool) -> Iterator[None]:
+    """With ``busy``, another process spinning on one core while the block runs."""
+    if not busy:
+        yield
+        return
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
 def run(args: argparse.Namespace, argv: Optional[List[str]] = None) -> int:
     threads = _check(args)
     small = os.environ.get("MINITORCH_JIT_SMALL") == "1"
@@ -132,7 +147,9 @@ def run(args: argparse.Namespace, argv: Optional[List[str]] = None) -> int:
                           "MINITORCH_JIT_CACHE_DIR": kernels, "TORCHINDUCTOR_CACHE_DIR": inductor,
                           # PyTorch and numba each bring an OpenMP runtime whose idle threads spin on the
                           # cores for a while after each call: the next system to run would share them
-                          "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}):
+                          "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}), \
+            _spinner(args.busy):
+        minitorch_jit.set_num_threads(threads)
         use_threads(systems, threads)
         progress = Progress(len(workloads))
         measurements = []
@@ -152,7 +169,7 @@ def run(args: argparse.Namespace, argv: Optional[List[str]] = None) -> int:
                    "llvmlite": llvmlite.__version__}
     environment.update(describe_versions(systems))
     notes = [n for s in systems if s.missing() is None for n in s.notes]
-    result = Run(measurements, settings, threads, environment, notes, command, first)
+    result = Run(measurements, settings, threads, environment, notes, command, first, args.busy)
     sys.stdout.write(render(result))
     if args.json is not None:
         with open(args.json, "w") as f:

@@ -24,6 +24,7 @@ class Run:
     notes: List[str]             # the systems' own notes
     command: str
     first_calls: Optional[Tuple[float, float]] = None  # see startup.first_calls
+    busy: bool = False  # another process kept one core busy (bench --busy)
 
     def bandwidth(self) -> Optional[Tuple[float, str]]:
         """Bytes per second of the triad's best round on the fastest system, and that system:
@@ -68,6 +69,16 @@ def _cell(m: Measurement, name: str) -> str:
     return {"wrong": "WRONG", "failed": "failed", "n/a": "n/a", "missing": "missing"}[o.status]
 
 
+def _versus(m: Measurement, name: str) -> str:
+    """A peer's time over script's, or what kept it from having one."""
+    o, script = m.outcomes.get(name), m.outcomes[HEADLINE]
+    if o is None or script.status != "ok":
+        return ""
+    if o.status == "ok":
+        return f"{o.median / script.median:.2f}"
+    return _cell(m, name)
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
     """Columns as wide as their widest cell; the first left-aligned, the others right."""
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
@@ -79,7 +90,9 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
 
 def render(run: Run) -> str:
     bandwidth = run.bandwidth()
-    lines = [f"minitorch_jit bench: {run.threads} threads, float32, median of {run.settings.rounds} interleaved rounds",
+    busy = ", another process keeping one core busy (--busy)" if run.busy else ""
+    lines = [f"minitorch_jit bench: {run.threads} threads, float32, median of {run.settings.rounds} interleaved rounds"
+             + busy,
              ", ".join(f"{k} {v}" for k, v in run.environment.items())]
     if bandwidth is not None:
         lines.append(f"memory bandwidth: {bandwidth[0] / 1e9:.1f} GB/s (the best round of the fastest triad: "
@@ -116,6 +129,10 @@ def render(run: Run) -> str:
         rows = [[m.workload.name, _cell(m, HEADLINE)] + [_cell(m, p) for p in peers] for m in run.measurements]
         lines.append("speedup over minitorch_jit eager (higher is faster), script beside the peers:")
         lines += _table(["workload", HEADLINE] + peers, rows)
+        lines.append("")
+        rows = [[m.workload.name] + [_versus(m, p) for p in peers] for m in run.measurements]
+        lines.append("script against each peer: the peer's time over script's (above 1: script is faster):")
+        lines += _table(["workload"] + peers, rows)
         lines.append("")
     lines += _notes(run)
     return "\n".join(lines) + "\n"
@@ -171,6 +188,7 @@ def to_json(run: Run) -> str:
     return json.dumps({
         "command": run.command,
         "threads": run.threads,
+        "busy": run.busy,
         "dtype": "float32",
         "rounds": run.settings.rounds,
         "environment": run.environment,

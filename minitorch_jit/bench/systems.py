@@ -1,6 +1,6 @@
 """The systems the bench runs each workload on: minitorch_jit eager, traced and scripted, plain
-numpy, and the peers that are installed (numexpr, numba, PyTorch eager, ``torch.jit.script``,
-``torch.compile``).
+numpy, and the peers that are installed (numexpr, numba's ``@vectorize`` and hand-written
+``prange`` loops, PyTorch eager, ``torch.jit.script``, ``torch.compile``).
 
 A system prepares a workload once (tracing, scripting, compiling: that is what the compile
 time measures, with the first call) into a :class:`Prepared` call. One that does not apply
@@ -9,10 +9,11 @@ to a workload raises :class:`~.workloads.NotApplicable`; a peer that is not inst
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -75,7 +76,7 @@ def _import_error(module: str) -> Optional[str]:
 
 def use_threads(systems: Sequence[System], n: int) -> None:
     """Give the peers that are installed ``n`` threads each (numexpr, numba and PyTorch all
-    spell it ``set_num_threads``); minitorch_jit's come from MINITORCH_JIT_NUM_THREADS."""
+    spell it ``set_num_threads``, as minitorch_jit does)."""
     for module in sorted({s.module for s in systems if s.module and s.missing() is None}):
         importlib.import_module(module).set_num_threads(n)
 
@@ -149,6 +150,40 @@ def _minitorch(compile_: Optional[Callable[[Any, Tuple[Any, ...]], Any]]) -> Cal
     return prepare
 
 
+@contextlib.contextmanager
+def _kernels_of_0_1_0() -> Iterator[None]:
+    """Fusion groups compiled inside the block are built as minitorch_jit 0.1.0 built them:
+    float32 tanh computing two branches and selecting one, no interleave hints, fresh
+    outputs (no reuse of released buffers), in fusion kernels of their own (not those that
+    script already compiled for the same groups)."""
+    from minitorch_jit.codegen import buffers, launch
+    from minitorch_jit.codegen.llvm.kernel import interleaving
+    from minitorch_jit.codegen.llvm.mathlib import forms
+
+    saved = launch._groups, buffers.POOL_MIN
+    launch._groups, buffers.POOL_MIN = type(launch._groups)(), 1 << 62
+    try:
+        with forms(tanh="tanh_two_branch"), interleaving(False):
+            yield
+    finally:
+        launch._groups, buffers.POOL_MIN = saved
+
+
+def _script_0_1_0(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
+    if not workload.pointwise:
+        raise NotApplicable("it measures the pointwise kernels of 0.1.0 against today's")
+    # a copy of the function: script() keeps one compiled function per function object
+    fn = minitorch_jit.script(rebind(workload.fn, {}))
+    args = tuple(minitorch_jit.from_numpy(a) for a in inputs)
+
+    def call() -> Any:
+        with minitorch_jit.no_grad():
+            return fn(*args)
+    with _kernels_of_0_1_0():
+        call()  # compiles the kernels (and fixes the launch's output allocation) as 0.1.0 did
+    return Prepared(call, _tensor_arrays)
+
+
 # -- PyTorch ------------------------------------------------------------------------------------
 
 
@@ -207,8 +242,19 @@ def _elementwise(runner: Callable[..., Callable[[], Any]]) -> Callable[..., Prep
     return prepare
 
 
+def _numba_loop(parallel: bool) -> Callable[..., Prepared]:
+    def prepare(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
+        from . import numba_loops
+
+        if workload.family not in numba_loops.LOOPS:
+            raise NotApplicable("no hand-written loop for this workload (they cover the pointwise ones)")
+        return Prepared(numba_loops.runner(workload.family, inputs, parallel), _numpy_arrays)
+    return prepare
+
+
 REFERENCE = "eager"  # every output is checked against it, and speedups are over it
 HEADLINE = "script"  # minitorch_jit's fused code: the system the tables are about
+SCRIPT_0_1_0 = "script@0.1.0"
 
 
 def all_systems() -> List[System]:
@@ -219,9 +265,17 @@ def all_systems() -> List[System]:
         # kernels (the second finds them in memory), so script's compile time is the cold one
         System(HEADLINE, _minitorch(lambda fn, args: minitorch_jit.script(fn))),
         System("trace", _minitorch(minitorch_jit.jit.trace)),
+        System(SCRIPT_0_1_0, _script_0_1_0,
+               notes=[f"{SCRIPT_0_1_0}: script with its kernels built as minitorch_jit 0.1.0 built them (a tanh that "
+                      "computes two branches, no interleave hints, a fresh array for every output), in the same "
+                      "process"]),
         System("numpy", _elementwise(numpy_runner)),
         System("numexpr", _elementwise(numexpr_runner), module="numexpr"),
         System("numba", _elementwise(numba_runner), module="numba"),
+        System("numba.prange", _numba_loop(True), module="numba",
+               notes=["numba.prange: a hand-written numba.njit(parallel=True) loop per pointwise workload; "
+                      "numba.njit: the same loop, serial (numba's plain dispatcher)"]),
+        System("numba.njit", _numba_loop(False), module="numba"),
         System("torch", _torch(None), module="torch"),
         System("torch.jit.script", _torch(_jit_script), module="torch",
                notes=["torch.jit.script runs with PyTorch's default settings, in which TorchScript does not fuse "

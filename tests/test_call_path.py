@@ -1,0 +1,78 @@
+"""The lean call path: a launch's kernel checks natively that arrays have the layout it was
+prepared for (``attempt`` gives MISS otherwise), and the executor tries the previous call's
+launch first, so alternating layouts must always compute what eager mode computes."""
+import numpy as np
+import pytest
+
+import minitorch_jit as torch
+from minitorch_jit.codegen.launch import MISS, FusedKernel
+from minitorch_jit.ir.parser import parse_graph
+
+GROUP = """graph(%a : Float(*, *), %b : Float(*, *)):
+  %1 : Float(*, *) = aten::mul(%a, %b)
+  %2 : Float(*, *) = aten::sub(%1, %a)
+  return (%2)
+"""
+
+
+def test_a_checked_launch_misses_on_any_other_layout():
+    k = FusedKernel(parse_graph(GROUP))
+    a, b = np.random.rand(2, 6, 8).astype(np.float32)
+    launch = k.launch((a, b))
+    np.testing.assert_array_equal(launch.attempt(a, b), a * b - a)
+    np.testing.assert_array_equal(launch.attempt(b.copy(), a.copy()), b * a - b)  # other arrays, same layout
+    wide = np.random.rand(6, 16).astype(np.float32)
+    others = {
+        "shape": (np.random.rand(6, 9).astype(np.float32), b[:, :1].repeat(9, 1)),
+        "strides": (wide[:, ::2], b),
+        "transposed": (np.asfortranarray(a), b),
+        "rank": (a.reshape(6, 8, 1), b.reshape(6, 8, 1)),
+        "dtype": (a.astype(np.float64), b),
+        "second input": (a, b.reshape(8, 6).T),
+        "subclass": (np.ma.masked_array(a), b),
+    }
+    for name, args in others.items():
+        assert launch.attempt(*args) is MISS, name
+
+
+def test_a_non_array_argument_is_a_miss_not_a_crash():
+    k = FusedKernel(parse_graph(GROUP))
+    a, b = np.random.rand(2, 6, 8).astype(np.float32)
+    launch = k.launch((a, b))
+    assert launch.attempt([1.0] * 48, b) is MISS
+    assert launch.attempt(None, b) is MISS
+
+
+def f(x, y):
+    return torch.clamp(x * y - x, min=0.0) + y
+
+
+@pytest.mark.parametrize("grad", [False, True])
+def test_alternating_layouts_through_the_fast_path_compute_what_eager_does(grad):
+    fn = torch.script(f)
+    base = torch.randn(6, 8)
+    inputs = [(torch.randn(6, 8), torch.randn(6, 8)), (base.t(), torch.randn(8, 6)), (torch.randn(3, 8), torch.randn(8)),
+              (torch.randn(6, 8).double(), torch.randn(6, 8).double()), (base[:, ::2], torch.randn(6, 4)),
+              (torch.randn(6, 8), torch.randn(6, 8))]
+    with torch.set_grad_enabled(grad):
+        for _ in range(3):
+            for x, y in inputs:
+                np.testing.assert_array_equal(fn(x, y).numpy(), f(x, y).numpy())
+    assert fn.executor.fast is not None
+
+
+def test_the_lean_path_steps_aside_for_autograd_tracing_and_non_tensors():
+    fn = torch.script(f)
+    x, y = torch.randn(4, 5), torch.randn(4, 5)
+    fn(x, y)
+    fn(x, y)
+    assert fn.executor.fast is not None
+    w = torch.randn(4, 5, requires_grad=True)
+    out = fn(w, y)
+    assert out.requires_grad and out.grad_fn is not None  # recorded on the tape, not the kernel
+    out.sum().backward()
+    assert w.grad is not None and w.grad.shape == (4, 5)
+    traced = torch.jit.trace(lambda a, b: fn(a, b) * 2, (x, y))
+    np.testing.assert_array_equal(traced(x, y).numpy(), (f(x, y) * 2).numpy())
+    with pytest.raises(Exception, match="Tensor"):
+        fn(1.5, y)

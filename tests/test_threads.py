@@ -1,0 +1,82 @@
+"""The thread budget (torch.set_num_threads), the cost model that decides when work splits,
+and matrix products split on the pool (codegen/threads.py)."""
+import time
+
+import numpy as np
+import pytest
+
+import minitorch_jit as torch
+from minitorch_jit.codegen import threads
+
+
+@pytest.fixture
+def budget():
+    saved = threads.get_num_threads()
+    yield
+    threads.set_num_threads(saved)
+
+
+def test_set_and_get_num_threads(budget):
+    torch.set_num_threads(1)
+    assert torch.get_num_threads() == 1
+    torch.set_num_threads(3)
+    assert torch.get_num_threads() == 3
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(RuntimeError, match="positive integer"):
+            torch.set_num_threads(bad)
+
+
+def test_work_splits_only_when_it_saves_more_than_the_measured_overhead(budget, monkeypatch):
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "_overhead", 30e-6)
+    monkeypatch.setattr(threads, "_last_parallel", time.perf_counter())
+    assert threads.threads_for(1e-3) == 2
+    assert threads.threads_for(50e-6) == 1       # saves 25 us, less than twice the 30 us round trip
+    torch.set_num_threads(1)
+    assert threads.threads_for(1.0) == 1
+
+
+def test_a_loaded_pool_keeps_work_on_the_caller_but_retries_now_and_then(budget, monkeypatch):
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "_overhead", 5e-3)  # workers that finished late: a busy machine
+    monkeypatch.setattr(threads, "_last_parallel", time.perf_counter())
+    assert threads.threads_for(1e-3) == 1
+    monkeypatch.setattr(threads, "_idle_overhead", 30e-6)
+    monkeypatch.setattr(threads, "_retry_after", threads.RETRY_SECONDS)
+    monkeypatch.setattr(threads, "_last_parallel", time.perf_counter() - 2 * threads.RETRY_SECONDS)
+    assert threads.threads_for(20e-6) == 1  # would not split even on an idle pool
+    assert threads.threads_for(1e-3) == 2   # a retry
+    assert threads.threads_for(1e-3) == 1   # not again at once
+    assert threads._retry_after == 2 * threads.RETRY_SECONDS  # and later each time it stays busy
+
+
+def test_a_parallel_run_measures_how_long_the_caller_waited(budget, monkeypatch):
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "_overhead", 0.0)
+    ran = []
+    threads.run([lambda: ran.append("caller"), lambda: (time.sleep(0.02), ran.append("worker"))])
+    assert sorted(ran) == ["caller", "worker"]
+    assert threads.overhead() >= threads.SMOOTHING * 0.015
+
+
+@pytest.mark.parametrize("shape", [((300, 64), (64, 50)), ((4, 64), (64, 900))])
+def test_split_products_equal_numpy_and_hold_blas_to_one_thread(budget, monkeypatch, shape):
+    from threadpoolctl import threadpool_info
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "threads_for", lambda seconds: 2)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape[0]).astype(np.float32)
+    b = rng.standard_normal(shape[1]).astype(np.float32)
+    np.testing.assert_allclose(threads.matmul(a, b), np.matmul(a, b), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(threads.matmul(a, b.T.copy().T), np.matmul(a, b), rtol=1e-5, atol=1e-5)
+    assert all(info["num_threads"] == 1 for info in threadpool_info() if info["user_api"] == "blas")
+
+
+def test_linear_and_matmul_go_through_the_pool(budget, monkeypatch):
+    calls = []
+    monkeypatch.setattr(threads, "threads_for", lambda seconds: calls.append(seconds) or 2)
+    x, w = torch.randn(64, 256), torch.randn(512, 256)
+    y = torch.nn.functional.linear(x, w)
+    np.testing.assert_allclose(y.numpy(), x.numpy() @ w.numpy().T, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose((x @ w.t()).numpy(), y.numpy(), rtol=1e-4, atol=1e-4)
+    assert len(calls) == 2
