@@ -257,6 +257,9 @@ class FusedKernel:
         self._lock = threading.Lock()
         self.compiles = 0
 
+    def build(self, spec: Spec) -> kernels.Built:
+        """The kernel of the group for ``spec`` (LLVM IR, not compiled yet)."""
+        return kernels.build(self.graph, spec, LAYOUT)
     def __call__(self, *args: Any) -> Any:
         return self.launch(args)(*args)
 
@@ -272,7 +275,9 @@ class FusedKernel:
         return launch
 
     # -- the slow path: once per input layout -------------------------------------------------
-    def _prepare(self, args: Sequence[Any], key: Optional[tuple]) -> _Launch:
+    def _input_types(self, args: Sequence[Any]) -> List[Type]:
+        """The types of ``args``, after checking they are what the kernel may be given: arrays
+        of the graph's dtypes with whole-element strides, and Python numbers."""
         g = self.graph
         if len(args) != len(g.inputs):
             raise TypeError(f"fusion group takes {len(g.inputs)} inputs, got {len(args)}")
@@ -293,7 +298,11 @@ class FusedKernel:
                 if not isinstance(a, (bool, int, float)):
                     raise TypeError(f"fusion group input {i} must be a number, got {type(a).__name__}")
                 types.append(type_of_constant(a))
-        value_sizes = kernels.infer_sizes(g, types)  # raises PyTorch's broadcast error
+        return types
+
+    def _prepare(self, args: Sequence[Any], key: Optional[tuple]) -> _Launch:
+        g = self.graph
+        value_sizes = kernels.infer_sizes(g, self._input_types(args))  # raises PyTorch's broadcast error
         if not self._eager_accepts(args):
             # the eager kernels raise: the refusing op's error, or an earlier op's value error
             return self._keep(key, _EagerLaunch(g))
@@ -416,7 +425,7 @@ class FusedKernel:
         with self._lock:
             hit = self._kernels.get(spec)
             if hit is None:
-                built = kernels.build(self.graph, spec, LAYOUT)
+                built = self.build(spec)
                 library = self.cache.load(built.text)
                 hit = self._kernels[spec] = (library, _KERNEL_TYPE(library.address), built.extra, built.math_calls)
                 self.compiles += 1
@@ -525,6 +534,8 @@ def compile_group(node: Node) -> FusedKernel:
     carry (the executor specializes some graphs on their input sizes). So groups are keyed by
     their text with tensor types reduced to dtypes, and groups that differ only in sizes share
     one FusedKernel, with its compiled kernels and prepared launches."""
+    # groups with reductions run as row kernels (a module that imports this one)
+    from .row_launch import RowKernel, has_rows
     graph = node.subgraph.copy()
     for v in list(graph.inputs) + [o for n in graph.nodes for o in n.outputs]:
         if isinstance(v.type, TensorType):
@@ -533,7 +544,7 @@ def compile_group(node: Node) -> FusedKernel:
     with _groups_lock:
         kernel = _groups.get(key)
         if kernel is None:
-            kernel = _groups[key] = FusedKernel(graph)
+            kernel = _groups[key] = (RowKernel if has_rows(graph) else FusedKernel)(graph)
             while len(_groups) > MAX_GROUPS:
                 _groups.popitem(last=False)
         else:
