@@ -129,6 +129,15 @@ class _Row:
         self.memo: Dict[Value, Operand] = {}   # row values at the current element
         self.j: Optional[ir.Value] = None      # the current element, inside a loop
         self.state: Dict[Node, Tuple[V, ...]] = {}  # per-row results of row ops (softmax's max and sum)
+        # Row outputs whose memory holds a row value between loops: one computed with math
+        # functions in a reduction loop and read again by a later loop is stored there once
+        # and loaded after (softmax's exp(x - max)), instead of computed twice. The output
+        # loop loads every value before it stores any.
+        n_inputs = len([a for a in spec.inputs if isinstance(a, TensorArg)])
+        self.free = [k for k, v in enumerate(graph.outputs, n_inputs) if self.kinds[v] == ROW]
+        self.kept: Dict[object, Tuple[int, str, int]] = {}  # key -> (tensor, dtype, loop it was stored in)
+        self.loop = 0
+        self.reducing = False
         self.tensor_index = {}
         k = 0
         for v, a in zip(graph.inputs, spec.inputs):
@@ -171,9 +180,30 @@ class _Row:
             if op.row is not None:
                 result = ROW_OPS[op.qualified_name].row(self, node)  # type: ignore[misc]
             else:
-                result = self.pointwise(node)
+                result = self.recall(v) or self.pointwise(node)
+                if len(v.uses) > 1:
+                    self.keep(v, result)
         self.memo[v] = result
         return result
+
+    def keep(self, key: object, op: Operand) -> None:
+        """Store row value ``op`` (computed with math functions in a reduction loop) in a free
+        row output of its dtype, for later loops to :meth:`recall`."""
+        if not self.reducing or key in self.kept or self.cx.math_calls == 0:
+            return
+        k = next((k for k in self.free if self.spec.tensors[k].dtype == op.dtype), None)
+        if k is None:
+            return
+        self.free.remove(k)
+        self.irb.store(op.value.v, self.element(k), align=1)  # type: ignore[union-attr]
+        self.kept[key] = (k, op.dtype, self.loop)  # type: ignore[assignment]
+
+    def recall(self, key: object) -> Optional[Operand]:
+        """The row value stored under ``key`` by an earlier loop, loaded, or None."""
+        if key not in self.kept or self.kept[key][2] == self.loop:
+            return None
+        k, dtype, _ = self.kept[key]
+        return Operand(V(self.b, self.irb.load(self.element(k), align=1)), dtype, "dim")
 
     def pointwise(self, node: Node) -> Operand:
         ops = [self.value(v) for v in node.inputs]
@@ -191,9 +221,10 @@ class _Row:
         irb.position_at_end(loop)
         j = irb.phi(I64, "j")
         acc = irb.phi(init.type, "acc")
-        self.j, self.memo = j, {}
+        self.j, self.memo, self.reducing = j, {}, True
+        self.loop += 1
         new = combine(V(self.b, acc), element()).v
-        self.j, self.memo = None, {}
+        self.j, self.memo, self.reducing = None, {}, False
         next_j = irb.add(j, ir.Constant(I64, 1))
         end = irb.block
         j.add_incoming(ir.Constant(I64, 0), before)
@@ -216,8 +247,10 @@ class _Row:
         irb.position_at_end(loop)
         j = irb.phi(I64, "j")
         self.j, self.memo = j, {}
-        for k, v in outputs:
-            self.store(k, v)
+        self.loop += 1
+        values = [(k, self.value(v)) for k, v in outputs]  # every load before any store
+        for k, op in values:
+            self.store(k, op)
         self.j, self.memo = None, {}
         next_j = irb.add(j, ir.Constant(I64, 1))
         j.add_incoming(ir.Constant(I64, 0), before)
@@ -225,9 +258,9 @@ class _Row:
         irb.cbranch(irb.icmp_signed("<", next_j, self.n), loop, after)
         irb.position_at_end(after)
 
-    def store(self, k: int, v: Value) -> None:
+    def store(self, k: int, op: Operand) -> None:
         t = self.spec.tensors[k]
-        x = self.cx.cast(self.value(v), t.dtype).v
+        x = self.cx.cast(op, t.dtype).v
         if t.dtype == "bool":
             x = self.irb.zext(x, I8)
         self.irb.store(x, self.element(k), align=1)
@@ -264,7 +297,7 @@ class _Row:
             self.store_rows(rows)
         for k, v in outputs:
             if self.kinds[v] != ROW:
-                self.store(k, v)
+                self.store(k, self.value(v))
         self.irb.ret_void()
 
 
@@ -420,12 +453,16 @@ class _Norm(_RowOp):
         return total if node_arg(node, 1) == 1 else b.sqrt(total)
 
 
-def _shifted_exp_sum(row: _Row, x: Value, shift: V, dtype: str) -> V:
-    """sum(exp(x - shift)) over the row, rounded to ``dtype``."""
+def _shifted_exp_sum(row: _Row, x: Value, shift: V, dtype: str, key: object = None) -> V:
+    """sum(exp(x - shift)) over the row, rounded to ``dtype``; each exp kept under ``key``
+    (see :meth:`_Row.keep`) when given."""
     def element() -> Operand:
         v = row.value(x).value
         assert v is not None
-        return Operand(row.cx.math("exp", v - shift), dtype, "dim")
+        e = Operand(row.cx.math("exp", v - shift), dtype, "dim")
+        if key is not None:
+            row.keep(key, e)
+        return e
     return _narrow(row.b, row_sum(row, element, dtype), dtype)
 
 
@@ -449,11 +486,15 @@ class _Softmax(_RowOp):
     def prepare(self, row: _Row, node: Node) -> Tuple[V, ...]:
         x, dtype = node.inputs[0], node.output.type.dtype
         m = row_extreme(row, lambda: row.value(x), dtype, True)
-        s = _shifted_exp_sum(row, x, m, dtype)
+        s = _shifted_exp_sum(row, x, m, dtype, None if self.log else node)
         return (m, row.cx.math("log", s) if self.log else s)
 
     def row(self, row: _Row, node: Node) -> Operand:
         m, s = row.state[node]
+        if not self.log:
+            e = row.recall(node)
+            if e is not None:
+                return Operand(e.value / s, node.output.type.dtype, "dim")  # type: ignore[operator]
         v = row.value(node.inputs[0]).value
         assert v is not None
         shifted = v - m
@@ -526,16 +567,22 @@ def _entry(module: ir.Module, inner: ir.Function, spec: Spec, layout: ObjectLayo
     irb.cbranch(irb.icmp_signed("<", first, end), loop, done)
     irb.position_at_end(loop)
     r = irb.phi(I64, "r")
-    rest = r
-    offsets = [ir.Constant(I64, 0) for _ in tensors]
-    for d in reversed(range(outer)):
-        i = irb.urem(rest, shape[d])
-        rest = irb.udiv(rest, shape[d])
-        offsets = [irb.add(o, irb.mul(i, st[d])) for o, st in zip(offsets, strides)]
-    irb.call(inner, [n] + [irb.gep(p, [o]) for p, o in zip(ptrs, offsets)] + runtime + scalars)
+
+    def row_offsets(row: ir.Value) -> List[ir.Value]:
+        rest = row
+        offsets: List[ir.Value] = [ir.Constant(I64, 0) for _ in tensors]
+        for d in reversed(range(outer)):
+            i = irb.urem(rest, shape[d])
+            rest = irb.udiv(rest, shape[d])
+            offsets = [irb.add(o, irb.mul(i, st[d])) for o, st in zip(offsets, strides)]
+        return offsets
+
     next_r = irb.add(r, ir.Constant(I64, 1))
+    offsets = row_offsets(r)
+    irb.call(inner, [n] + [irb.gep(p, [o]) for p, o in zip(ptrs, offsets)] + runtime + scalars)
     r.add_incoming(first, before)
     r.add_incoming(next_r, irb.block)
     irb.cbranch(irb.icmp_signed("<", next_r, end), loop, done)
     irb.position_at_end(done)
     irb.ret_void()
+
