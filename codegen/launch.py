@@ -110,10 +110,11 @@ def run_eagerly(graph: Graph, args: Sequence[Any]) -> Any:
             env[node.output] = node.output.constant
         else:
             try:
-                env[node.output] = registry.node_op(node).kernel(*[env[v] for v in node.inputs])
+                result = registry.node_op(node).kernel(*[env[v] for v in node.inputs])
             except Exception as e:
                 note_source(e, node.source)
                 raise
+            env.update(zip(node.outputs, result) if len(node.outputs) > 1 else ((node.output, result),))
     outs = tuple(np.array(env[v], order="K") for v in graph.outputs)
     return outs[0] if len(outs) == 1 else outs
 

@@ -1,6 +1,7 @@
 """Running a fusion group with reductions (a row kernel, codegen/llvm/row_kernel.py): the
-inputs checked as for pointwise groups, the rows found, the outputs allocated, and the rows
-split across the thread pool.
+inputs checked as for pointwise groups, the rows found (the reduced dim moved last, by
+permuting every operand's strides), the outputs allocated, and the rows split across the
+thread pool.
 
 A new input layout is also run once by the group's eager kernels, before its launch is
 prepared: what they raise for these shapes (layer_norm's ``normalized_shape`` that is not
@@ -50,17 +51,22 @@ class RowKernel(FusedKernel):
         g = self.graph
         value_sizes = kernels.infer_sizes(g, self._input_types(args))  # raises PyTorch's broadcast error
         run_eagerly(g, args)  # raises what the eager kernels raise for these shapes
-        rows = tuple(value_sizes[row_kernel.row_input(g)])
-        if 0 in rows:
+        source, reduction = row_kernel.rows_of(g)
+        sizes = tuple(value_sizes[source])
+        if 0 in sizes:
             return self._keep(key, _EagerLaunch(g))
+        # the reduced dim goes last: the kernel's rows run along it
+        dim = row_kernel.reduced_dim(reduction, len(sizes))
+        perm = [d for d in range(len(sizes)) if d != dim] + [dim]
+        rows = tuple(sizes[d] for d in perm)
         n_rows = int(np.prod(rows[:-1], dtype=np.int64))
         spec_inputs: List[Any] = []
         strides: List[List[int]] = []
         for a, t in zip(args, self.is_tensor):
             if t:
-                st = _broadcast_strides(a.shape, tuple(s // a.itemsize for s in a.strides), rows)
-                strides.append(st)
-                spec_inputs.append(TensorArg(SUPPORTED[a.dtype], a.ndim == 0, _inner_kind(st[-1])))
+                st = _broadcast_strides(a.shape, tuple(s // a.itemsize for s in a.strides), sizes)
+                strides.append([st[d] for d in perm])
+                spec_inputs.append(TensorArg(SUPPORTED[a.dtype], a.ndim == 0, _inner_kind(st[dim])))
             else:
                 spec_inputs.append(ScalarArg({bool: "bool", int: "int64", float: "float64"}[type(a)]))
         kinds = classify(g, tuple(spec_inputs))
@@ -69,16 +75,20 @@ class RowKernel(FusedKernel):
         for v, dtype in zip(g.outputs, self.out_dtypes):
             size = tuple(value_sizes[v])
             if kinds[v] == ROW:
-                expected, st = rows, list(_contiguous_strides(rows))
+                expected, st = sizes, list(_contiguous_strides(sizes))
+            elif len(size) == len(sizes):  # keepdim
+                expected = sizes[:dim] + (1,) + sizes[dim + 1:]
+                st = list(_contiguous_strides(expected))
+                st[dim] = 0
             else:
-                keep = len(size) == len(rows)
-                expected = rows[:-1] + (1,) * keep
-                st = list(_contiguous_strides(rows[:-1])) + [0]
+                expected = sizes[:dim] + sizes[dim + 1:]
+                st = list(_contiguous_strides(expected))
+                st.insert(dim, 0)
             if size != expected:
-                raise RuntimeError(f"internal error: a row kernel's output has sizes {size}, its rows {rows}")
+                raise RuntimeError(f"internal error: a row kernel's output has sizes {size}, its rows {sizes}")
             outputs.append((size, np.dtype(dtype), None))
-            strides.append(st)
-            spec_outputs.append(TensorArg(dtype, False, 1 if kinds[v] == ROW else 0))
+            strides.append([st[d] for d in perm])
+            spec_outputs.append(TensorArg(dtype, False, _inner_kind(st[dim])))
         spec = Spec(len(rows), tuple(spec_inputs), tuple(spec_outputs))
         library, fn, extra, math_calls = self._kernel(spec)
         numel = n_rows * rows[-1]

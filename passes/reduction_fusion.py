@@ -61,19 +61,19 @@ over threads where the eager kernels do neither.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Set
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set, Tuple
 
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import Block, Graph, Node, Value
 from minitorch_jit.ir.registry import UNKNOWN, RowForm, node_arg
-from minitorch_jit.ir.types import KERNEL_DTYPES, TensorType, Type, is_float, tensor_type
+from minitorch_jit.ir.types import KERNEL_DTYPES, TensorType, Type, is_float
 
 from .alias_analysis import alias_db
 from .effects import has_effects, raises_on_values, require_ops
 from .fusion import is_pointwise, materialize, pointwise_checklist, report
 
 ROW, PER_ROW, FLAT = "row", "per-row", "flat"
-Sizes = Sequence[Optional[int]]
 
 
 def reduction_fusion(graph: Graph) -> bool:
@@ -139,33 +139,33 @@ class _ReductionFuser:
             return f"row kernels do not compute it on {t.dtype} tensors"
         if t.dtype == "bool" and node.kind != "aten::sum":
             return "row kernels reduce bool tensors only in sum"
-        dims = _dims(node, form)
-        rank = len(t.sizes)
-        if dims is None:
-            return "the dims it reduces are not a constant"
-        if rank == 0 or sorted(d % rank if -rank <= d < rank else -1 for d in dims) != [rank - 1]:
-            return (f"it reduces dims {list(dims)} of a rank-{rank} tensor, not only the innermost one (row kernels "
-                    "reduce the innermost dim; reductions over other dims run on their eager kernels)")
-        if t.sizes[-1] == 1:
+        rows = _rows(node)
+        if rows is None:
+            dims = _dims(node, form)
+            if dims is None:
+                return "the dims it reduces are not a constant"
+            return (f"it reduces dims {list(dims)} of a rank-{len(t.sizes)} tensor: row kernels reduce one dim "
+                    "(layer_norm: the innermost one)")
+        if t.sizes[rows.dim] == 1:
             return "the dim it reduces has size 1"
         if any(isinstance(o.type, TensorType) and o.type.dtype not in KERNEL_DTYPES for o in node.outputs):
             return "its result's dtype is not one row kernels compute"
-        if any(_kind(o.type, t.sizes) is None for o in node.outputs):
+        if any(_kind(o.type, rows) is None for o in node.outputs):
             return "the sizes of its result are unknown"
         for v in node.inputs:
             if isinstance(v.type, TensorType) and self.db.is_mutated(v):
                 return f"its input %{v.name or '?'} may alias a tensor written in place"
         for v in node.inputs[1:]:
-            if isinstance(v.type, TensorType) and not _broadcasts(v.type, t.sizes, ROW):
+            if isinstance(v.type, TensorType) and not _broadcasts(v.type, rows, ROW):
                 return f"its argument %{v.name or '?'} does not broadcast to its input's rows"
         return None
 
     # -- growing a group ------------------------------------------------------------------
     def grow(self, seed: Node, block: Block, taken: Set[Node]) -> List[Node]:
-        shape = tensor_type(seed.inputs[0].type).sizes
-        assert shape is not None  # (seed_reason checked)
+        rows = _rows(seed)
+        assert rows is not None  # (seed_reason checked)
         members: List[Node] = [seed]
-        kinds: Dict[Value, str] = {o: _kind(o.type, shape) or FLAT for o in seed.outputs}
+        kinds: Dict[Value, str] = {o: _kind(o.type, rows) or FLAT for o in seed.outputs}
         grew = True
         while grew:
             grew = False
@@ -173,7 +173,7 @@ class _ReductionFuser:
             for cand in sorted((c for c in self.candidates(members) if c in order), key=order.__getitem__):
                 if cand in taken or cand in members:
                     continue
-                got = self.joins(cand, shape, kinds)
+                got = self.joins(cand, rows, kinds)
                 if got is None or not _has_place(members + [cand], block):
                     continue
                 members.append(cand)
@@ -189,23 +189,23 @@ class _ReductionFuser:
             found.update(use.user for o in m.outputs for use in o.uses)
         return found
 
-    def joins(self, node: Node, shape: Sizes, kinds: Dict[Value, str]) -> Optional[Dict[Value, str]]:
-        """The kinds of ``node``'s results if it may join a group of rows ``shape`` whose values
-        have ``kinds``, else None."""
+    def joins(self, node: Node, rows: "Rows", kinds: Dict[Value, str]) -> Optional[Dict[Value, str]]:
+        """The kinds of ``node``'s results if it may join a group of ``rows`` whose values have
+        ``kinds``, else None."""
         op = registry.node_op(node)
         if op is None:
             return None
         if op.row is not None:
-            if self.seed_reason(node) is not None or _kind(node.inputs[0].type, shape) != ROW:
+            if self.seed_reason(node) is not None or _rows(node) != rows:
                 return None
             if any(kinds.get(v) in (PER_ROW, FLAT) for v in node.inputs[:1]) or \
                     any(kinds.get(v) == FLAT for v in node.inputs[1:]):
                 return None
-            return {o: _kind(o.type, shape) for o in node.outputs}  # type: ignore[misc]
+            return {o: _kind(o.type, rows) for o in node.outputs}  # type: ignore[misc]
         if not op.pointwise or self.check_pointwise(node) is not None or raises_on_values(node):
             return None
         (out,) = node.outputs
-        kind = _kind(out.type, shape)
+        kind = _kind(out.type, rows)
         if kind not in (ROW, PER_ROW):
             return None
         for v in node.inputs:
@@ -214,9 +214,29 @@ class _ReductionFuser:
             if v in kinds:
                 if kinds[v] == FLAT:
                     return None
-            elif not _broadcasts(v.type, shape, kind):
+            elif not _broadcasts(v.type, rows, kind):
                 return None
         return {out: kind}
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The rows of a group: the sizes of its reductions' input and the dim they reduce."""
+    sizes: Tuple[Optional[int], ...]
+    dim: int
+
+
+def _rows(node: Node) -> Optional[Rows]:
+    """The rows reduction ``node`` reduces, if it reduces one dim of an input of known rank."""
+    form = row_form(node)
+    t = node.inputs[0].type
+    dims = None if form is None else _dims(node, form)
+    if dims is None or len(dims) != 1 or not isinstance(t, TensorType) or t.sizes is None:
+        return None
+    rank = len(t.sizes)
+    if not -rank <= dims[0] < rank:
+        return None
+    return Rows(tuple(t.sizes), dims[0] % rank)
 
 
 def _dims(node: Node, form: RowForm) -> Optional[List[int]]:
@@ -234,28 +254,31 @@ def _same(a: Optional[int], b: Optional[int]) -> bool:
     return (a == 1) == (b == 1) and (a is None or b is None or a == b)
 
 
-def _kind(t: Type, shape: Sizes) -> Optional[str]:
-    """What a value of type ``t`` is in a group of rows ``shape``: row, per-row, flat or
-    None (none of them)."""
+def _kind(t: Type, rows: Rows) -> Optional[str]:
+    """What a value of type ``t`` is in a group of ``rows``: row, per-row, flat or None (none
+    of them)."""
     if not isinstance(t, TensorType) or t.sizes is None or t.dtype not in KERNEL_DTYPES:
         return None
-    s, r = t.sizes, len(shape)
-    if len(s) == r and all(_same(a, b) for a, b in zip(s[:-1], shape[:-1])):
-        if s[-1] == 1:
+    s, shape, d = t.sizes, rows.sizes, rows.dim
+    others = list(shape[:d]) + list(shape[d + 1:])
+    if len(s) == len(shape) and all(_same(a, b) for a, b in zip(list(s[:d]) + list(s[d + 1:]), others)):
+        if s[d] == 1:
             return PER_ROW
-        return ROW if _same(s[-1], shape[-1]) else None
-    if len(s) == r - 1 and all(_same(a, b) for a, b in zip(s, shape[:-1])):
+        return ROW if _same(s[d], shape[d]) else None
+    if len(s) == len(shape) - 1 and all(_same(a, b) for a, b in zip(s, others)):
         return FLAT
     return None
 
 
-def _broadcasts(t: TensorType, shape: Sizes, kind: str) -> bool:
+def _broadcasts(t: TensorType, rows: Rows, kind: str) -> bool:
     """Whether an operand of type ``t`` from outside the group broadcasts to a value of
-    ``kind`` in rows ``shape``: right-aligned, each size 1 or the rows' (and 1 last for
-    per-row values)."""
-    if t.sizes is None or len(t.sizes) > len(shape):
+    ``kind`` in ``rows``: right-aligned, each size 1 or the rows' (and 1 along the reduced
+    dim for per-row values)."""
+    if t.sizes is None or len(t.sizes) > len(rows.sizes):
         return False
-    target = list(shape[:-1]) + [1 if kind == PER_ROW else shape[-1]]
+    target = list(rows.sizes)
+    if kind == PER_ROW:
+        target[rows.dim] = 1
     return all(a == 1 or _same(a, b) for a, b in zip(reversed(t.sizes), reversed(target)))
 
 

@@ -102,11 +102,11 @@ def test_ops_with_their_pointwise_neighbours_fuse_and_a_flat_result_is_only_retu
         """)
 
 
-def test_reductions_over_other_dims_stay_and_say_why():
+def test_reductions_over_several_dims_or_unknown_ones_stay_and_say_why():
     g = parse_graph("""graph(%x : Float(*, *), %n : int):
   %t : bool = prim::Constant[value=True]()
-  %d0 : int[] = prim::Constant[value=[0]]()
-  %a : Float(1, *) = aten::sum(%x, %d0, %t)
+  %d0 : int[] = prim::Constant[value=[0, 1]]()
+  %a : Float(1, 1) = aten::sum(%x, %d0, %t)
   %dn : int[] = prim::ListConstruct(%n)
   %b : Tensor = aten::amax(%x, %dn, %t)
   return (%a, %b)
@@ -115,8 +115,17 @@ def test_reductions_over_other_dims_stay_and_say_why():
         assert reduction_fusion(g) is False
     text = str(report)
     assert "reductions left out:" in text
-    assert "it reduces dims [0] of a rank-2 tensor, not only the innermost one" in text
+    assert "it reduces dims [0, 1] of a rank-2 tensor: row kernels reduce one dim" in text
     assert "the dims it reduces are not a constant" in text or "rank or dtype of its input is unknown" in text
+
+
+def test_a_column_softmax_is_one_group_with_strided_rows():
+    check_pass(reduction_fusion, SOFTMAX.replace("[1]", "[0]").replace("(*, 1)", "(1, *)"), checks="""
+        CHECK: prim::FusionGroup_0(%x)
+        CHECK-NEXT: return
+        CHECK: aten::amax
+        CHECK: aten::div
+        """)
 
 
 def test_a_print_between_reductions_splits_the_group():
@@ -137,11 +146,11 @@ def test_a_print_between_reductions_splits_the_group():
 
 
 def test_explain_names_why_a_reduction_was_not_fused():
-    def col_sum(x):
-        return x.sum(dim=0) * 2
+    def total(x):
+        return x.sum(dim=(0, 1)) * 2
 
-    text = torch.jit.script(col_sum).explain(torch.randn(8, 4))
-    assert "reductions left out:" in text and "not only the innermost one" in text
+    text = torch.jit.script(total).explain(torch.randn(8, 4))
+    assert "reductions left out:" in text and "row kernels reduce one dim" in text
 
 
 # -- fused vs eager -----------------------------------------------------------------------------
@@ -163,6 +172,8 @@ def _cases():
         ("mean", lambda x, d, k: x.mean(dim=d, keepdim=k), "float"),
         ("amax", lambda x, d, k: torch.amax(x, dim=d, keepdim=k), "number"),
         ("amin", lambda x, d, k: torch.amin(x, dim=d, keepdim=k), "number"),
+        ("max.dim", lambda x, d, k: torch.max(x % 4 if x.dtype.is_floating_point else x % 4, d, k), "number"),
+        ("min.dim", lambda x, d, k: x.min(d, k), "number"),
         ("prod", lambda x, d, k: torch.prod(x * 0.5 + 1 if x.dtype.is_floating_point else x % 3, d, k), "number"),
         ("var", lambda x, d, k: x.var(dim=d, keepdim=k), "float"),
         ("std", lambda x, d, k: x.std(dim=d, unbiased=False, keepdim=k), "float"),
@@ -195,10 +206,12 @@ def _tensor(shape, dtype, rng):
 def test_row_kernels_compute_what_eager_does(fn, dtype, shape, keepdim):
     rng = np.random.default_rng(0)
     x = _tensor(shape, dtype, rng)
-    for dim in (-1, len(shape) - 1):
+    for dim in sorted({-1, len(shape) - 1, 0, len(shape) // 2}):  # innermost rows, and strided ones
         traced = torch.jit.trace(lambda x, dim=dim: fn(x, dim, keepdim), (x,))
         assert any(n.kind == "prim::FusionGroup" for n in traced.graph_for(x).nodes), traced.graph_for(x)
-        _compare(traced(x).numpy(), fn(x, dim, keepdim).numpy(), dtype)
+        fused, eager = traced(x), fn(x, dim, keepdim)
+        for a, b in zip(fused if isinstance(fused, tuple) else (fused,), eager if isinstance(eager, tuple) else (eager,)):
+            _compare(a.numpy(), b.numpy(), str(b.numpy().dtype))
 
 
 def test_hand_written_softmax_and_layer_norm_are_one_kernel_each_and_match_eager():
@@ -232,7 +245,8 @@ def test_special_values_nan_rows_all_minus_inf_rows_and_empty_dims():
                               np.float32))
     for fn in (lambda x: torch.softmax(x, -1), lambda x: torch.log_softmax(x, -1),
                lambda x: torch.amax(x, -1), lambda x: torch.amin(x, -1, True), lambda x: x.sum(-1),
-               lambda x: torch.logsumexp(x, -1), lambda x: x.var(-1)):
+               lambda x: torch.logsumexp(x, -1), lambda x: x.var(-1), lambda x: torch.max(x, -1)[1],
+               lambda x: torch.min(x, -1, True)[0]):
         traced = torch.jit.trace(fn, (x,))
         np.testing.assert_allclose(traced(x).numpy(), fn(x).numpy(), rtol=2e-5)
     for shape in ((0, 5), (5, 0), (3, 0, 4)):
@@ -251,14 +265,17 @@ def test_broadcast_and_strided_operands():
     col = _tensor((64, 1), "float32", rng)
     row = _tensor((48,), "float32", rng)
 
-    def f(x, col, row):
-        y = (x + row) * col
-        return y - y.amax(-1, keepdim=True), (y * y).sum(-1)
+    for dim in (-1, 0):
+        def f(x, col, row, dim=dim):
+            y = (x + row) * col
+            return y - y.amax(dim, keepdim=True), (y * y).sum(dim)
 
-    traced = torch.jit.trace(f, (x, col, row))
-    for args in ((x, col, row), (x.t().contiguous().t(), col, row), (_tensor((64, 96), "float32", rng)[:, ::2], col, row)):
-        for a, b in zip(traced(*args), f(*args)):
-            _compare(a.numpy(), b.numpy(), "float32")
+        traced = torch.jit.trace(f, (x, col, row))
+        assert [n.kind for n in traced.graph_for(x, col, row).nodes] == ["prim::FusionGroup", "prim::TupleConstruct"]
+        strided = _tensor((64, 96), "float32", rng)[:, ::2]
+        for args in ((x, col, row), (x.t().contiguous().t(), col, row), (strided, col, row)):
+            for a, b in zip(traced(*args), f(*args)):
+                _compare(a.numpy(), b.numpy(), "float32")
 
 
 # -- accuracy ------------------------------------------------------------------------------------

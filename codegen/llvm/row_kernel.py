@@ -1,7 +1,9 @@
 """Row kernels: a fusion group holding reductions over the innermost dim (passes/
 reduction_fusion.py), with the pointwise ops around them, as one LLVM module.
 
-The iteration space is the group's rows: the sizes ``S`` of the reductions' input, split into
+The iteration space is the group's rows: the sizes ``S`` of the reductions' input, with the
+reduced dim moved last by the launcher (a permutation of strides: reductions over other dims
+than the innermost walk their rows with a stride, the strided form), split into
 ``prod(S[:-1])`` rows of ``n = S[-1]`` elements. Each value of the group is a *row* value
 (``n`` elements per row), a *per-row* value (one per row: a reduction's result, or pointwise
 ops of such results) or *flat* (a reduction's result without keepdim). Per row, the kernel
@@ -36,7 +38,7 @@ inner stride 0.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import llvmlite.binding as llvm
 from llvmlite import ir
@@ -46,7 +48,7 @@ from minitorch_jit.ir.graph import Graph, Node, Value
 from minitorch_jit.ir.registry import node_arg
 from minitorch_jit.ir.types import TensorType, is_float
 
-from .builder import F32, F64, I8, I64, MEMORY, REGISTER, Builder, V
+from .builder import F32, F64, I8, I32, I64, MEMORY, REGISTER, Builder, V
 from .cache import SYMBOL
 from .kernel import Built, ObjectLayout, ScalarArg, Spec, TensorArg, constant_operand, data_pointer, scalar_values
 from .lowering import Context, Operand, lower_node
@@ -64,9 +66,22 @@ def _row_op(node: Node) -> bool:
     return op is not None and op.row is not None
 
 
-def row_input(graph: Graph) -> Value:
-    """The value whose sizes are the group's rows: the first reduction's input."""
-    return next(n for n in graph.nodes if _row_op(n)).inputs[0]
+def rows_of(graph: Graph) -> Tuple[Value, Node]:
+    """The value whose sizes are the group's rows (the first reduction's input), and that
+    reduction."""
+    node = next(n for n in graph.nodes if _row_op(n))
+    return node.inputs[0], node
+
+
+def reduced_dim(node: Node, rank: int) -> int:
+    """The dim row op ``node`` reduces, of an input of ``rank`` (the fuser formed the group
+    only for a constant single dim; layer_norm's is the last)."""
+    op = registry.node_op(node)
+    assert op is not None and op.row is not None
+    if node.kind == "aten::layer_norm":
+        return rank - 1
+    dim = node_arg(node, op.row.dim)
+    return (dim if isinstance(dim, int) else dim[0]) % rank
 
 
 def classify(graph: Graph, inputs: Tuple[object, ...]) -> Dict[Value, str]:
@@ -209,7 +224,11 @@ class _Row:
         ops = [self.value(v) for v in node.inputs]
         out = node.output.type.dtype
         kind = "dim" if any(o.kind == "dim" for o in ops) else "zerodim"
-        return Operand(lower_node(self.cx, registry.node_op(node).qualified_name, ops, out), out, kind)
+        result = lower_node(self.cx, registry.node_op(node).qualified_name, ops, out)
+        # The fuser keeps ops that may raise for some values out of row groups; the status
+        # bits a lowering still computes (x % 4 checks its divisor) are dropped.
+        self.cx.status = self.b.c(I32, 0)
+        return Operand(result, out, kind)
 
     # -- loops ----------------------------------------------------------------------------
     def reduce(self, combine: Callable[[V, V], V], init: V, element: Callable[[], V]) -> V:
@@ -286,8 +305,9 @@ class _Row:
                 if kind == ROW:
                     self.state[node] = recipe.prepare(self, node)
                 else:
-                    dtype = node.output.type.dtype
-                    self.fixed[node.output] = Operand(recipe.reduced(self, node), dtype, "dim")
+                    result = recipe.reduced(self, node)
+                    for o, r in zip(node.outputs, result if isinstance(result, tuple) else (result,)):
+                        self.fixed[o] = Operand(r, o.type.dtype, "dim")
             elif kind != ROW:
                 self.fixed[node.output] = self.pointwise(node)
         n_inputs = len([a for a in self.spec.inputs if isinstance(a, TensorArg)])
@@ -379,10 +399,11 @@ def _sum_of_squares(row: _Row, x: Value, centre: Optional[V], dtype: str) -> V:
 
 
 class _RowOp:
-    """How a row kernel computes one op: ``reduced`` gives a reduction's per-row result;
-    ``prepare`` computes a row-shaped op's per-row statistics and ``row`` its element."""
+    """How a row kernel computes one op: ``reduced`` gives a reduction's per-row result (a
+    tuple for several); ``prepare`` computes a row-shaped op's per-row statistics and ``row``
+    its element."""
 
-    def reduced(self, row: _Row, node: Node) -> V:
+    def reduced(self, row: _Row, node: Node) -> Any:
         raise NotImplementedError
 
     def prepare(self, row: _Row, node: Node) -> Tuple[V, ...]:
@@ -419,6 +440,29 @@ class _Extreme(_RowOp):
     def reduced(self, row: _Row, node: Node) -> V:
         x = node.inputs[0]
         return row_extreme(row, lambda: row.value(x), x.type.dtype, self.largest)
+
+
+class _ValuesIndices(_RowOp):
+    """max and min with a dim: the extreme (as amax), then the first index holding it, as a
+    min-reduction of ``j if x[j] is it else n`` (NaN is the max and the min of a row holding
+    one, at its first NaN)."""
+
+    def __init__(self, largest: bool):
+        self.largest = largest
+
+    def reduced(self, row: _Row, node: Node) -> Tuple[V, V]:
+        b, x = row.b, node.inputs[0]
+        dtype = x.type.dtype
+        m = row_extreme(row, lambda: row.value(x), dtype, self.largest)
+        nan = m.isnan() if is_float(dtype) else None
+        n = V(b, row.n)
+
+        def element() -> V:
+            v = row.value(x).value
+            assert v is not None and row.j is not None
+            hit = v.eq(m) if nan is None else v.eq(m) | (nan & v.isnan())
+            return b.select(hit, V(b, row.j), n)
+        return m, row.reduce(lambda a, i: b.intrinsic("smin", a, i), n, element)
 
 
 class _Moment(_RowOp):
@@ -532,6 +576,8 @@ ROW_OPS: Dict[str, _RowOp] = {
     "aten::prod.dim_int": _Prod(),
     "aten::amax": _Extreme(True),
     "aten::amin": _Extreme(False),
+    "aten::max.dim": _ValuesIndices(True),
+    "aten::min.dim": _ValuesIndices(False),
     "aten::var.dim": _Moment(False),
     "aten::var.correction": _Moment(False),
     "aten::std.dim": _Moment(True),

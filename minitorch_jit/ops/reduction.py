@@ -184,7 +184,7 @@ def _values_indices(argf: Any, what: str) -> Any:
 for _name, _argf in (("max", np.argmax), ("min", np.argmin)):
     op(f"aten::{_name}.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)",
        names=(f"torch.{_name}", f"Tensor.{_name}"),
-       type_rule=rules.reduction(rules.keep_dtype, n_outputs=2), reduction=True)(
+       type_rule=rules.reduction(rules.keep_dtype, n_outputs=2), reduction=True, row=RowForm(dim=1, keepdim=2))(
         _values_indices(_argf, _name))
 
 
