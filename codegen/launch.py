@@ -355,15 +355,20 @@ class FusedKernel:
             # Outputs smaller than the iteration space are written by several iterations
             # (the same value); keep those launches on one thread.
             broadcast_out = any(0 in st for st in strides[len(tensors):])
-            work = numel * max(len(strides) + MATH_COST * math_calls, PARALLEL_UNITS)
-            threads = 1 if broadcast_out or work < PARALLEL_MIN * PARALLEL_UNITS else num_threads()
+            threads = 1 if broadcast_out else threads_for(numel, len(strides), math_calls)
             words = list(dims) + [s for st in strides for s in st]
-            layouts = np.array([[start, end] + words for start, end in _chunks(numel, threads)], np.int64)
-            tensor_inputs = None if all(self.is_tensor) else [i for i, t in enumerate(self.is_tensor) if t]
-            launch = _Launch(fn, library, layouts, outputs, tensor_inputs,
-                             [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)], extra,
-                             _EagerLaunch(g))
+            launch = self._new_launch(spec, fn, library, extra, _chunks(numel, threads), words, outputs)
         return self._keep(key, launch)
+
+    def _new_launch(self, spec: Spec, fn: Any, library: Loaded, extra: bool, chunks: List[Tuple[int, int]],
+                    words: List[int], outputs: List[Output]) -> _Launch:
+        """The launch of kernel ``fn`` over ``chunks`` ([start, end) of its iteration space,
+        one per thread) reading the layout ``words`` after them."""
+        layouts = np.array([[start, end] + words for start, end in chunks], np.int64)
+        tensor_inputs = None if all(self.is_tensor) else [i for i, t in enumerate(self.is_tensor) if t]
+        return _Launch(fn, library, layouts, outputs, tensor_inputs,
+                       [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)], extra,
+                       _EagerLaunch(self.graph))
 
     def _keep(self, key: Optional[tuple], launch: Any) -> Any:
         if key is not None:
@@ -431,6 +436,13 @@ class FusedKernel:
                 hit = self._kernels[spec] = (library, _KERNEL_TYPE(library.address), built.extra, built.math_calls)
                 self.compiles += 1
             return hit
+
+
+def threads_for(numel: int, arrays: int, math_calls: int) -> int:
+    """How many threads a kernel over ``numel`` elements, moving ``arrays`` arrays and calling
+    ``math_calls`` math functions per element, runs on (see PARALLEL_MIN)."""
+    work = numel * max(arrays + MATH_COST * math_calls, PARALLEL_UNITS)
+    return 1 if work < PARALLEL_MIN * PARALLEL_UNITS else num_threads()
 
 
 def _broadcast_shape(shapes: Sequence[Tuple[int, ...]]) -> Optional[Tuple[int, ...]]:

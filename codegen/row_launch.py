@@ -17,9 +17,6 @@ import numpy as np
 
 from .launch import (
     LAYOUT,
-    MATH_COST,
-    PARALLEL_MIN,
-    PARALLEL_UNITS,
     SUPPORTED,
     FusedKernel,
     Output,
@@ -28,9 +25,8 @@ from .launch import (
     _contiguous_strides,
     _EagerLaunch,
     _inner_kind,
-    _Launch,
-    num_threads,
     run_eagerly,
+    threads_for,
 )
 from .llvm import kernel as kernels
 from .llvm import row_kernel
@@ -41,8 +37,8 @@ __all__ = ["RowKernel", "has_rows"]
 
 
 class RowKernel(FusedKernel):
-    """The callable host code calls for a ``prim::FusionGroup`` holding reductions over the
-    innermost dim: arrays and numbers in, the group's outputs out."""
+    """The callable host code calls for a ``prim::FusionGroup`` holding reductions over one
+    dim: arrays and numbers in, the group's outputs out."""
 
     def build(self, spec: Spec) -> kernels.Built:
         return row_kernel.build(self.graph, spec, LAYOUT)
@@ -91,13 +87,6 @@ class RowKernel(FusedKernel):
             spec_outputs.append(TensorArg(dtype, False, _inner_kind(st[dim])))
         spec = Spec(len(rows), tuple(spec_inputs), tuple(spec_outputs))
         library, fn, extra, math_calls = self._kernel(spec)
-        numel = n_rows * rows[-1]
-        work = numel * max(len(strides) + MATH_COST * math_calls, PARALLEL_UNITS)
-        threads = 1 if work < PARALLEL_MIN * PARALLEL_UNITS else num_threads()
+        threads = threads_for(n_rows * rows[-1], len(strides), math_calls)
         words = [rows[-1]] + list(rows[:-1]) + [s for st in strides for s in st]
-        layouts = np.array([[start, end] + words for start, end in _chunks(n_rows, threads)], np.int64)
-        tensor_inputs = None if all(self.is_tensor) else [i for i, t in enumerate(self.is_tensor) if t]
-        launch = _Launch(fn, library, layouts, outputs, tensor_inputs,
-                         [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)], extra,
-                         _EagerLaunch(g))
-        return self._keep(key, launch)
+        return self._keep(key, self._new_launch(spec, fn, library, extra, _chunks(n_rows, threads), words, outputs))

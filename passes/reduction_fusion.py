@@ -1,7 +1,8 @@
-"""Reduction fusion: a reduction over the innermost dim of a tensor, with the pointwise ops
-that produce what it reads and those that use its result, becomes one ``prim::FusionGroup``
-that codegen compiles into a row kernel (codegen/llvm/row_kernel.py): one pass over each row
-per reduction, with the row in cache, and the results written once.
+"""Reduction fusion: a reduction over one dim of a tensor, with the pointwise ops that produce
+what it reads and those that use its result, becomes one ``prim::FusionGroup`` that codegen
+compiles into a row kernel (codegen/llvm/row_kernel.py): one pass over each row per
+reduction, with the row in cache, and the results written once. Rows run along the reduced
+dim: contiguous ones for the innermost dim, strided ones for the others.
 
 Given (softmax written out)::
 
@@ -31,30 +32,30 @@ Result::
       return (%6)
 
 The ops the registry gives a :class:`~minitorch_jit.ir.registry.RowForm` (sum, mean, prod,
-amax, amin, var, std, norm, logsumexp, softmax, log_softmax, layer_norm) seed groups. Every
-value of a group is of one of three kinds relative to the seed's input ``x`` of rank r: a
-*row* value has ``x``'s sizes, a *per-row* value has them with the last one 1 (a reduction
-with keepdim), a *flat* one has the first r - 1 (a reduction without keepdim; only a result
-of the group, since broadcasting it against rows would align it with the wrong dims). A
-reduction is seeded only if it passes every item of this checklist (the first failed one is
-recorded, and ``explain`` prints it):
+amax, amin, max and min with a dim, var, std, norm, logsumexp, softmax, log_softmax,
+layer_norm) seed groups. Every value of a group is of one of three kinds relative to the
+seed's input ``x`` and the dim d it reduces: a *row* value has ``x``'s sizes, a *per-row*
+value has them with size 1 at d (a reduction with keepdim), a *flat* one has them without d
+(a reduction without keepdim; only a result of the group, since broadcasting it against rows
+would align it with the wrong dims). A reduction is seeded only if it passes every item of
+this checklist (the first failed one is recorded, and ``explain`` prints it):
 
 - its arguments other than the tensor are constants that a row kernel computes (``dtype``
   None, ``p`` 1 or 2 for norm);
 - its input has a known rank and dtype (floating point for all but sum, prod, amax and
   amin; bool only for sum);
-- it reduces exactly the innermost dim (for layer_norm: ``normalized_shape`` of length 1),
-  and that dim is not known to be 1;
+- it reduces exactly one dim (layer_norm: ``normalized_shape`` of length 1, the innermost
+  dim), and that dim is not known to be 1;
 - its input may not alias a tensor written in place.
 
 A group grows from its seed, one candidate at a time in block order: the pointwise ops that
 produce its members' inputs and those that use its members' results, and other seedable
-reductions of the same rows. A candidate joins if it passes the pointwise fuser's checklist
-(for pointwise ops), cannot raise for some values, its result is a row or per-row value and
-its tensor operands broadcast to that kind (external operands) or are row or per-row values
-(members), and the group with it still has a place in the block: at its last member, every
-use of its results from outside comes later and no node with effects stands between its
-first and last member.
+reductions of the same rows (the same sizes and reduced dim). A candidate joins if it passes
+the pointwise fuser's checklist (for pointwise ops), cannot raise for some values, its result
+is a row or per-row value and its tensor operands broadcast to that kind (external operands)
+or are row or per-row values (members), and the group with it still has a place in the
+block: at its last member, every use of its results from outside comes later and no node
+with effects stands between its first and last member.
 
 A group is formed around every seed, even alone: the row kernel vectorizes and splits rows
 over threads where the eager kernels do neither.
@@ -77,8 +78,8 @@ ROW, PER_ROW, FLAT = "row", "per-row", "flat"
 
 
 def reduction_fusion(graph: Graph) -> bool:
-    """Form row-kernel fusion groups around reductions over the innermost dim (see the
-    module docstring). Returns whether the graph changed."""
+    """Form row-kernel fusion groups around reductions over one dim (see the module
+    docstring). Returns whether the graph changed."""
     require_ops("the reduction fuser")
     return _ReductionFuser(graph).block(graph.block)
 

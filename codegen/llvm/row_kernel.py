@@ -1,4 +1,4 @@
-"""Row kernels: a fusion group holding reductions over the innermost dim (passes/
+"""Row kernels: a fusion group holding reductions over one dim (passes/
 reduction_fusion.py), with the pointwise ops around them, as one LLVM module.
 
 The iteration space is the group's rows: the sizes ``S`` of the reductions' input, with the
@@ -231,51 +231,52 @@ class _Row:
         return Operand(result, out, kind)
 
     # -- loops ----------------------------------------------------------------------------
-    def reduce(self, combine: Callable[[V, V], V], init: V, element: Callable[[], V]) -> V:
-        """``acc = init; for each element of the row: acc = combine(acc, element())``."""
-        irb, fn = self.irb, self.fn
+    def open_loop(self, name: str) -> Tuple[ir.Block, ir.Instruction]:
+        """Start ``for j in range(n)`` (skipped when n <= 0): the block before it and ``j``."""
+        irb = self.irb
         before = irb.block
-        loop, after = fn.append_basic_block("reduce"), fn.append_basic_block("reduced")
-        irb.cbranch(irb.icmp_signed(">", self.n, ir.Constant(I64, 0)), loop, after)
+        loop, self.after = self.fn.append_basic_block(name), self.fn.append_basic_block(f"{name}.done")
+        irb.cbranch(irb.icmp_signed(">", self.n, ir.Constant(I64, 0)), loop, self.after)
         irb.position_at_end(loop)
         j = irb.phi(I64, "j")
-        acc = irb.phi(init.type, "acc")
-        self.j, self.memo, self.reducing = j, {}, True
+        self.j, self.memo = j, {}
         self.loop += 1
-        new = combine(V(self.b, acc), element()).v
-        self.j, self.memo, self.reducing = None, {}, False
+        return before, j
+
+    def close_loop(self, before: ir.Block, j: ir.Instruction) -> ir.Block:
+        """End the loop :meth:`open_loop` started; returns its last block."""
+        irb = self.irb
+        self.j, self.memo = None, {}
         next_j = irb.add(j, ir.Constant(I64, 1))
         end = irb.block
         j.add_incoming(ir.Constant(I64, 0), before)
         j.add_incoming(next_j, end)
+        irb.cbranch(irb.icmp_signed("<", next_j, self.n), j.parent, self.after)
+        irb.position_at_end(self.after)
+        return end
+
+    def reduce(self, combine: Callable[[V, V], V], init: V, element: Callable[[], V]) -> V:
+        """``acc = init; for each element of the row: acc = combine(acc, element())``."""
+        before, j = self.open_loop("reduce")
+        acc = self.irb.phi(init.type, "acc")
+        self.reducing = True
+        new = combine(V(self.b, acc), element()).v
+        self.reducing = False
+        end = self.close_loop(before, j)
         acc.add_incoming(init.v, before)
         acc.add_incoming(new, end)
-        irb.cbranch(irb.icmp_signed("<", next_j, self.n), loop, after)
-        irb.position_at_end(after)
-        result = irb.phi(init.type)
+        result = self.irb.phi(init.type)
         result.add_incoming(init.v, before)
         result.add_incoming(new, end)
         return V(self.b, result)
 
     def store_rows(self, outputs: List[Tuple[int, Value]]) -> None:
         """One loop over the row storing the row values ``outputs`` (tensor index, value)."""
-        irb, fn = self.irb, self.fn
-        before = irb.block
-        loop, after = fn.append_basic_block("store"), fn.append_basic_block("stored")
-        irb.cbranch(irb.icmp_signed(">", self.n, ir.Constant(I64, 0)), loop, after)
-        irb.position_at_end(loop)
-        j = irb.phi(I64, "j")
-        self.j, self.memo = j, {}
-        self.loop += 1
+        before, j = self.open_loop("store")
         values = [(k, self.value(v)) for k, v in outputs]  # every load before any store
         for k, op in values:
             self.store(k, op)
-        self.j, self.memo = None, {}
-        next_j = irb.add(j, ir.Constant(I64, 1))
-        j.add_incoming(ir.Constant(I64, 0), before)
-        j.add_incoming(next_j, irb.block)
-        irb.cbranch(irb.icmp_signed("<", next_j, self.n), loop, after)
-        irb.position_at_end(after)
+        self.close_loop(before, j)
 
     def store(self, k: int, op: Operand) -> None:
         t = self.spec.tensors[k]
