@@ -108,10 +108,11 @@ def run_eagerly(graph: Graph, args: Sequence[Any]) -> Any:
             env[node.output] = node.output.constant
         else:
             try:
-                env[node.output] = registry.node_op(node).kernel(*[env[v] for v in node.inputs])
+                result = registry.node_op(node).kernel(*[env[v] for v in node.inputs])
             except Exception as e:
                 note_source(e, node.source)
                 raise
+            env.update(zip(node.outputs, result) if len(node.outputs) > 1 else ((node.output, result),))
     outs = tuple(np.array(env[v], order="K") for v in graph.outputs)
     return outs[0] if len(outs) == 1 else outs
 
@@ -138,7 +139,7 @@ class _Launch:
 
     ``launch(*arrays)`` trusts that the arrays have the layout the launch was prepared for
     (its caller looked it up by that layout); ``launch.attempt(*arrays)`` lets the kernel check
-    (see kernel._check_layout) and returns :data:`MISS` when they have another: the executor's
+    (see kernel.check_layout) and returns :data:`MISS` when they have another: the executor's
     fast path tries the launch of the previous call that way before computing any key.
 
     A launch that may split (``numel`` at least :data:`SPLIT_MIN`, no output written by several
@@ -329,6 +330,9 @@ class FusedKernel:
         self._lock = threading.Lock()
         self.compiles = 0
 
+    def build(self, spec: Spec) -> kernels.Built:
+        """The kernel of the group for ``spec`` (LLVM IR, not compiled yet)."""
+        return kernels.build(self.graph, spec, LAYOUT)
     def __call__(self, *args: Any) -> Any:
         return self.launch(args)(*args)
 
@@ -344,7 +348,9 @@ class FusedKernel:
         return launch
 
     # -- the slow path: once per input layout -------------------------------------------------
-    def _prepare(self, args: Sequence[Any], key: Optional[tuple]) -> _Launch:
+    def _input_types(self, args: Sequence[Any]) -> List[Type]:
+        """The types of ``args``, after checking they are what the kernel may be given: arrays
+        of the graph's dtypes with whole-element strides, and Python numbers."""
         g = self.graph
         if len(args) != len(g.inputs):
             raise TypeError(f"fusion group takes {len(g.inputs)} inputs, got {len(args)}")
@@ -365,7 +371,11 @@ class FusedKernel:
                 if not isinstance(a, (bool, int, float)):
                     raise TypeError(f"fusion group input {i} must be a number, got {type(a).__name__}")
                 types.append(type_of_constant(a))
-        value_sizes = kernels.infer_sizes(g, types)  # raises PyTorch's broadcast error
+        return types
+
+    def _prepare(self, args: Sequence[Any], key: Optional[tuple]) -> _Launch:
+        g = self.graph
+        value_sizes = kernels.infer_sizes(g, self._input_types(args))  # raises PyTorch's broadcast error
         if not self._eager_accepts(args):
             # the eager kernels raise: the refusing op's error, or an earlier op's value error
             return self._keep(key, _EagerLaunch(g))
@@ -418,13 +428,20 @@ class FusedKernel:
             # (the same value); keep those launches on one thread.
             broadcast_out = any(0 in st for st in strides[len(tensors):])
             words = list(dims) + [s for st in strides for s in st]
-            tensor_inputs = None if all(self.is_tensor) else [i for i, t in enumerate(self.is_tensor) if t]
-            scalars = [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)]
-            check = [w for a in tensors for w in [a.ndim, id(type(a)), id(a.dtype), *a.shape, *a.strides]]
-            launch = _Launch(fn, library, words, (check, [a.dtype for a in tensors]), numel,
-                             numel >= SPLIT_MIN and not broadcast_out, outputs, tensor_inputs, scalars, extra,
-                             _EagerLaunch(g))
+            launch = self._new_launch(spec, fn, library, extra, tensors, numel,
+                                      numel >= SPLIT_MIN and not broadcast_out, words, outputs)
         return self._keep(key, launch)
+
+    def _new_launch(self, spec: Spec, fn: Any, library: Loaded, extra: bool, tensors: Sequence[np.ndarray],
+                    numel: int, splits: bool, words: List[int], outputs: List[Output]) -> _Launch:
+        """The launch of kernel ``fn`` over [0, ``numel``) of its iteration space (elements, or a
+        row kernel's rows) reading the layout ``words`` after the range; it may split across
+        threads if ``splits``. Its check words are ``tensors``' own layout (see _Launch)."""
+        tensor_inputs = None if all(self.is_tensor) else [i for i, t in enumerate(self.is_tensor) if t]
+        scalars = [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)]
+        check = [w for a in tensors for w in [a.ndim, id(type(a)), id(a.dtype), *a.shape, *a.strides]]
+        return _Launch(fn, library, words, (check, [a.dtype for a in tensors]), numel, splits, outputs,
+                       tensor_inputs, scalars, extra, _EagerLaunch(self.graph))
 
     def _keep(self, key: Optional[tuple], launch: Any) -> Any:
         if key is not None:
@@ -487,7 +504,7 @@ class FusedKernel:
         with self._lock:
             hit = self._kernels.get(spec)
             if hit is None:
-                built = kernels.build(self.graph, spec, LAYOUT)
+                built = self.build(spec)
                 library = self.cache.load(built.text)
                 hit = self._kernels[spec] = (library, _KERNEL_TYPE(library.address), built.extra)
                 self.compiles += 1
@@ -596,6 +613,8 @@ def compile_group(node: Node) -> FusedKernel:
     carry (the executor specializes some graphs on their input sizes). So groups are keyed by
     their text with tensor types reduced to dtypes, and groups that differ only in sizes share
     one FusedKernel, with its compiled kernels and prepared launches."""
+    # groups with reductions run as row kernels (a module that imports this one)
+    from .row_launch import RowKernel, has_rows
     graph = node.subgraph.copy()
     for v in list(graph.inputs) + [o for n in graph.nodes for o in n.outputs]:
         if isinstance(v.type, TensorType):
@@ -604,7 +623,7 @@ def compile_group(node: Node) -> FusedKernel:
     with _groups_lock:
         kernel = _groups.get(key)
         if kernel is None:
-            kernel = _groups[key] = FusedKernel(graph)
+            kernel = _groups[key] = (RowKernel if has_rows(graph) else FusedKernel)(graph)
             while len(_groups) > MAX_GROUPS:
                 _groups.popitem(last=False)
         else:

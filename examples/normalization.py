@@ -1,6 +1,6 @@
 """Softmax and layer norm written out as PyTorch users write them by hand: reductions with
-pointwise ops between them. The reductions stay library calls; the pointwise ops around them
-fuse, one kernel per stretch between reductions.
+pointwise ops between them. Each becomes one row kernel (passes/reduction_fusion.py): per
+row, one pass for each reduction with the row in cache, then one that writes the result.
 
     python examples/normalization.py
 """

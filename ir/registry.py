@@ -27,6 +27,20 @@ UNKNOWN: Any = _Unknown()  # in a type rule's ``consts``: the input is not a kno
 TypeRule = Callable[[Sequence[Type], Sequence[Any]], List[Type]]
 
 
+@dataclass(frozen=True)
+class RowForm:
+    """How a reduction (or softmax, layer_norm) reads its arguments, for the reduction fuser
+    and the row kernels that compute it one row of its innermost dim at a time: the argument
+    holding the dim(s) it reduces (an int, an int list, or layer_norm's ``normalized_shape``),
+    the one holding ``keepdim`` (None: the result has the input's shape, as softmax's), whether
+    it takes floating-point tensors only, and the arguments a row kernel needs as constants,
+    each with the values it computes (None: any constant)."""
+    dim: int
+    keepdim: Optional[int]
+    floats: bool = False
+    constants: Tuple[Tuple[int, Optional[Tuple[Any, ...]]], ...] = ()
+
+
 @dataclass(eq=False)
 class OpDef:
     schema: FunctionSchema
@@ -34,6 +48,7 @@ class OpDef:
     type_rule: Optional[TypeRule] = None
     pointwise: bool = False      # elementwise with broadcasting: may be fused
     reduction: bool = False
+    row: Optional[RowForm] = None  # a row kernel computes it (codegen/llvm/row_kernel.py)
     side_effects: bool = False   # print, raise, seeding: never removed, moved or folded
     random: bool = False         # draws from the RNG: never folded or merged
     # The argument whose values may make it raise when its result is not floating point (the
@@ -254,3 +269,13 @@ def node_op(node: Any) -> Optional[OpDef]:
 def node_consts(node: Any) -> List[Any]:
     """The node's inputs that are constants, as values; ``UNKNOWN`` for the others."""
     return [v.constant if v.node.kind == "prim::Constant" else UNKNOWN for v in node.inputs]
+
+
+def node_arg(node: Any, i: int) -> Any:
+    """Argument ``i`` of a node as a value when it is a constant or left out (its schema's
+    default); ``UNKNOWN`` otherwise."""
+    if i < len(node.inputs):
+        v = node.inputs[i]
+        return v.constant if v.node.kind == "prim::Constant" else UNKNOWN
+    op = node_op(node)
+    return op.schema.arguments[i].default if op is not None else UNKNOWN

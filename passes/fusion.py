@@ -64,7 +64,7 @@ import heapq
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import SUBGRAPH, Block, Graph, Node, Value
@@ -103,6 +103,8 @@ class FusionReport:
     # (node, reason); the node is printed when the report is, in the graph as it is then
     # (printing it here would print its whole graph per node)
     left_out: List[tuple] = field(default_factory=list)
+    # (reduction node, reason) for reductions the reduction fuser left to their eager kernels
+    reductions_left_out: List[tuple] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [f"{len(self.groups)} fusion group{'s' if len(self.groups) != 1 else ''}"]
@@ -113,6 +115,9 @@ class FusionReport:
         if self.left_out:
             lines.append("pointwise ops left out:")
             lines += [f"  {node_line(node)}\n    because {reason}" for node, reason in self.left_out]
+        if self.reductions_left_out:
+            lines.append("reductions left out:")
+            lines += [f"  {node_line(node)}\n    because {reason}" for node, reason in self.reductions_left_out]
         return "\n".join(lines)
 
 
@@ -139,6 +144,18 @@ def excluded_ops() -> Set[str]:
         if part:
             names.add(part if "::" in part else f"aten::{part}")
     return names
+
+
+def report() -> Optional[FusionReport]:
+    """The report being recorded (see :func:`recording`), if any."""
+    return _report.get()
+
+
+def pointwise_checklist(graph: Graph) -> Callable[[Node], Optional[str]]:
+    """The fuser's checklist for single pointwise ops of ``graph`` (the first item a node
+    fails, or None), for passes that fuse pointwise ops into other kernels. The items about
+    joining groups, and about broadcasting results that may raise, are theirs to check."""
+    return _Fuser(graph, MIN_GROUP_SIZE, MAX_GROUP_SIZE, None).check
 
 
 def fuse(graph: Graph, min_size: int = MIN_GROUP_SIZE, max_size: int = MAX_GROUP_SIZE) -> bool:
@@ -193,11 +210,11 @@ class _Fuser:
         # effects[i]: how many of the block's first i nodes have effects
         effects = [0]
         for n in order:
-            effects.append(effects[-1] + (not _is_pointwise(n) and has_effects(n)))
+            effects.append(effects[-1] + (not is_pointwise(n) and has_effects(n)))
         group: Dict[Node, _Group] = {}
         why: Dict[Node, str] = {}
         for node in order:
-            if not _is_pointwise(node):
+            if not is_pointwise(node):
                 continue
             reason = self.check(node)
             if reason is not None:
@@ -282,49 +299,53 @@ class _Fuser:
         return None
 
     def materialize(self, members: List[Node], anchor: Node) -> None:
-        """Given members m1..mk of a block (in order): a ``prim::FusionGroup`` right after
-        ``anchor`` (one of them) whose subgraph holds clones of them; uses of their results
-        outside the group use the group's outputs, and the members are removed."""
-        g = self.graph
-        inside = set(members)
-        sub = Graph()
-        env: Dict[Value, Value] = {}
-        inputs: List[Value] = []
-        for m in members:
-            for v in m.inputs:
-                if v in env:
-                    continue
-                if v.node.kind == "prim::Constant" and not isinstance(v.type, TensorType):
-                    c = sub.clone_node(v.node, lambda x: x)
-                    sub.block.append(c)
-                    env[v] = c.output
-                elif v.node not in inside:
-                    inputs.append(v)
-                    env[v] = sub.add_input(v.type, v.name)
-            clone = sub.clone_node(m, env.__getitem__)
-            sub.block.append(clone)
-            env.update(zip(m.outputs, clone.outputs))
-        outputs = [o for m in members for o in m.outputs if any(u.user not in inside for u in o.uses)]
-        for o in outputs:
-            sub.register_output(env[o])
-        fused = g.create("prim::FusionGroup", inputs, [o.type for o in outputs], {SUBGRAPH: sub}, members[-1].source)
-        fused.insert_after(anchor)
-        names = [o.name for o in outputs]
-        for o, new in zip(outputs, fused.outputs):
-            o.replace_all_uses_with(new)
-        constants = {v.node for m in members for v in m.inputs if v.node.kind == "prim::Constant"}
-        for m in reversed(members):
-            m.destroy()
-        for new, name in zip(fused.outputs, names):
-            new.name = name
-        for c in constants:
-            if not any(o.uses for o in c.outputs) and c.owning_block is not None:
-                c.destroy()
-        if self.report is not None:
-            self.report.groups.append([m.kind for m in members])
+        materialize(self.graph, members, anchor, self.report)
 
 
-def _is_pointwise(node: Node) -> bool:
+def materialize(g: Graph, members: List[Node], anchor: Node, report: Optional[FusionReport]) -> Node:
+    """Given members m1..mk of a block (in order): a ``prim::FusionGroup`` right after
+    ``anchor`` (one of them) whose subgraph holds clones of them; uses of their results
+    outside the group use the group's outputs, and the members are removed. Returns the group."""
+    inside = set(members)
+    sub = Graph()
+    env: Dict[Value, Value] = {}
+    inputs: List[Value] = []
+    for m in members:
+        for v in m.inputs:
+            if v in env:
+                continue
+            if v.node.kind == "prim::Constant" and not isinstance(v.type, TensorType):
+                c = sub.clone_node(v.node, lambda x: x)
+                sub.block.append(c)
+                env[v] = c.output
+            elif v.node not in inside:
+                inputs.append(v)
+                env[v] = sub.add_input(v.type, v.name)
+        clone = sub.clone_node(m, env.__getitem__)
+        sub.block.append(clone)
+        env.update(zip(m.outputs, clone.outputs))
+    outputs = [o for m in members for o in m.outputs if any(u.user not in inside for u in o.uses)]
+    for o in outputs:
+        sub.register_output(env[o])
+    fused = g.create("prim::FusionGroup", inputs, [o.type for o in outputs], {SUBGRAPH: sub}, members[-1].source)
+    fused.insert_after(anchor)
+    names = [o.name for o in outputs]
+    for o, new in zip(outputs, fused.outputs):
+        o.replace_all_uses_with(new)
+    constants = {v.node for m in members for v in m.inputs if v.node.kind == "prim::Constant"}
+    for m in reversed(members):
+        m.destroy()
+    for new, name in zip(fused.outputs, names):
+        new.name = name
+    for c in constants:
+        if not any(o.uses for o in c.outputs) and c.owning_block is not None:
+            c.destroy()
+    if report is not None:
+        report.groups.append([m.kind for m in members])
+    return fused
+
+
+def is_pointwise(node: Node) -> bool:
     op = registry.node_op(node)
     return op is not None and op.pointwise
 

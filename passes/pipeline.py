@@ -36,6 +36,7 @@ from .fusion import fuse
 from .inlining import inlining
 from .loop_unrolling import loop_unrolling
 from .peephole import peephole
+from .reduction_fusion import reduction_fusion
 from .remove_mutation import remove_mutation
 from .shape_propagation import shape_propagation
 from .tuple_lowering import tuple_lowering
@@ -61,6 +62,7 @@ OPTIMIZATIONS: List[Tuple[str, Pass]] = [
 LOWERINGS: List[Tuple[str, Pass]] = [
     ("remove_mutation", remove_mutation),
     ("decomposition", decomposition),
+    ("reduction_fusion", reduction_fusion),
     ("fusion", fuse),
 ]
 

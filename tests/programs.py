@@ -17,7 +17,7 @@ from minitorch_jit.bench.programs.lenet import LeNet
 from minitorch_jit.bench.programs.lstm_cell import lstm_cell, lstm_cell_hidden, lstm_inputs, lstm_pointwise
 from minitorch_jit.bench.programs.mlp import mlp
 from minitorch_jit.bench.programs.neural_style import ConvLayer, ResidualBlock
-from minitorch_jit.bench.programs.normalization import layer_norm, softmax
+from minitorch_jit.bench.programs.normalization import cross_entropy, layer_norm, softmax
 from minitorch_jit.bench.programs.peephole import dumb_function
 from minitorch_jit.bench.programs.pointwise import gelu, square5
 from minitorch_jit.bench.programs.ratio_iou import ratio_iou
@@ -194,6 +194,9 @@ PROGRAMS: List[Program] = [
     Program("layer_norm scripted", _scripted(layer_norm),
             lambda: [(torch.randn(4, 6), torch.randn(6), torch.randn(6)),
                      (torch.randn(2, 3), torch.randn(3), torch.randn(3), 0.1)], layer_norm),
+    Program("cross_entropy scripted", _scripted(cross_entropy),
+            lambda: [(torch.randn(4, 6), torch.tensor([0, 5, 2, 2])), (torch.randn(1, 3).double(), torch.tensor([1]))],
+            cross_entropy),
     Program("lstm_cell_hidden scripted", _scripted(lstm_cell_hidden),
             lambda: [(lambda x, h, c, *w: (x, (h, c), *w))(*lstm_inputs(3, 4, 5))], lstm_cell_hidden),
     Program("lstm_cell scripted", _scripted(lstm_cell), lambda: [lstm_inputs(3, 4, 5), lstm_inputs(1, 2, 3)],

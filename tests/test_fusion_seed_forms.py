@@ -68,11 +68,12 @@ def test_scripted_and_traced_lenet_fuse_after_their_convolutions():
     for compiled in (torch.jit.script(net), torch.jit.trace(net, x)):
         with torch.no_grad():  # the inference plan: the parameters require grad
             g = compiled.graph_for(x)
-        fused = groups(g)
+        *fused, last = groups(g)
         assert len(fused) == 2, str(g)
         for group in fused:
             assert pointwise_kinds(group) == ["aten::add", "aten::relu"]  # the conv's bias and the relu
             assert group.inputs[0].node.kind == "aten::conv2d"
+        assert pointwise_kinds(last) == ["aten::log_softmax"]  # a row kernel
         # the pools keep their shapes: what follows them is typed
         pools = [n for n in g.nodes if n.kind == "aten::max_pool2d"]
         assert [str(p.output.type) for p in pools] == ["Float(4, 6, 12, 12)", "Float(4, 16, 4, 4)"]

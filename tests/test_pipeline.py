@@ -22,7 +22,8 @@ def test_graph_for_of_dumb_function_is_its_input():
 def test_passes_are_listed_in_order():
     assert pass_names() == ["shape_propagation", "inlining", "constant_propagation", "value_refinement", "peephole",
                             "tuple_lowering", "loop_unrolling", "common_subexpression_elimination",
-                            "dead_code_elimination", "remove_mutation", "decomposition", "fusion"]
+                            "dead_code_elimination", "remove_mutation", "decomposition", "reduction_fusion",
+                            "fusion"]
 
 
 def test_range_5_of_x_times_x_becomes_five_muls():

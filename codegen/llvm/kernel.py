@@ -184,7 +184,7 @@ def _inner_function(module: ir.Module, graph: Graph, spec: Spec) -> Tuple[ir.Fun
         cx = Context(b, exact)
         for node in graph.nodes:
             if node.kind == "prim::Constant":
-                values[node.output] = _constant(b, node.output)
+                values[node.output] = constant_operand(b, node.output)
                 continue
             ops = [values[v] for v in node.inputs]
             out_dtype = node.output.type.dtype  # the typed graph's (see launch.FusedKernel)
@@ -289,7 +289,7 @@ def _counted_loop(irb: ir.IRBuilder, n: ir.Value, body: Callable[[ir.Value], Con
     return totals[0], totals[1], cx
 
 
-def _constant(b: Builder, v: Value) -> Operand:
+def constant_operand(b: Builder, v: Value) -> Operand:
     c = v.constant
     if c is None:
         return Operand(None, None, "none", None)
@@ -301,22 +301,41 @@ def _constant(b: Builder, v: Value) -> Operand:
     return Operand(b.c(REGISTER[dtype], python_number(c, dtype)), dtype, "scalar", c)
 
 
+def data_pointer(irb: ir.IRBuilder, arrays: ir.Value, layout: ObjectLayout, k: int, t: ir.Type) -> ir.Value:
+    """The data pointer (as a ``t``) of the ndarray at item ``k`` of the tuple ``arrays``."""
+    i8p = I8.as_pointer()
+    item = irb.gep(arrays, [ir.Constant(I64, layout.tuple_items + 8 * k)])
+    obj = irb.load(irb.bitcast(item, i8p.as_pointer()))
+    data = irb.load(irb.bitcast(irb.gep(obj, [ir.Constant(I64, layout.array_data)]), i8p.as_pointer()))
+    return irb.bitcast(data, t)
+
+
+def scalar_values(irb: ir.IRBuilder, arrays: ir.Value, layout: ObjectLayout, spec: Spec) -> List[ir.Value]:
+    """The kernel's scalar arguments, read from the extra array (the item after the tensors):
+    [status, scalar0, scalar1, ...], each an int64 word."""
+    if not spec.scalars:
+        return []
+    extra = data_pointer(irb, arrays, layout, len(spec.tensors), I64.as_pointer())
+    values = []
+    for s_k, s in enumerate(spec.scalars):
+        raw = irb.load(irb.gep(extra, [ir.Constant(I64, 1 + s_k)]))
+        if s.dtype == "float64":
+            raw = irb.bitcast(raw, F64)
+        elif s.dtype == "bool":
+            raw = irb.icmp_unsigned("!=", raw, ir.Constant(I64, 0))
+        values.append(raw)
+    return values
+
+
 def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: ObjectLayout,
                     has_extra: bool) -> None:
     tensors = spec.tensors
-    scalars = spec.scalars
     ndim = spec.ndim
     i8p = I8.as_pointer()
     fn = ir.Function(module, ir.FunctionType(I32, [i8p, I64.as_pointer()]), SYMBOL)
     arrays, buf = fn.args
     irb = ir.IRBuilder(fn.append_basic_block("entry"))
-    _check_layout(irb, arrays, buf, 2 + ndim + ndim * len(tensors), len(spec.tensors) - len(spec.outputs), layout)
-
-    def data_pointer(k: int, t: ir.Type) -> ir.Value:
-        item = irb.gep(arrays, [ir.Constant(I64, layout.tuple_items + 8 * k)])
-        obj = irb.load(irb.bitcast(item, i8p.as_pointer()))
-        data = irb.load(irb.bitcast(irb.gep(obj, [ir.Constant(I64, layout.array_data)]), i8p.as_pointer()))
-        return irb.bitcast(data, t)
+    check_layout(irb, arrays, buf, 2 + ndim + ndim * len(tensors), len(spec.tensors) - len(spec.outputs), layout)
 
     def word(k: int) -> ir.Value:
         return irb.load(irb.gep(buf, [ir.Constant(I64, 2 + k)]))
@@ -324,22 +343,15 @@ def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: O
     start = irb.load(buf)
     end = irb.load(irb.gep(buf, [ir.Constant(I64, 1)]))
 
-    ptrs = [data_pointer(k, _ptr(t.dtype)) for k, t in enumerate(tensors)]
-    extra = data_pointer(len(tensors), I64.as_pointer()) if has_extra else None
+    ptrs = [data_pointer(irb, arrays, layout, k, _ptr(t.dtype)) for k, t in enumerate(tensors)]
+    extra = data_pointer(irb, arrays, layout, len(tensors), I64.as_pointer()) if has_extra else None
     shape = [word(d) for d in range(ndim)]
     strides = [[word(ndim + k * ndim + d) for d in range(ndim)] for k in range(len(tensors))]
-    scalar_values = []
-    for s_k, s in enumerate(scalars):
-        raw = irb.load(irb.gep(extra, [ir.Constant(I64, 1 + s_k)]))
-        if s.dtype == "float64":
-            raw = irb.bitcast(raw, F64)
-        elif s.dtype == "bool":
-            raw = irb.icmp_unsigned("!=", raw, ir.Constant(I64, 0))
-        scalar_values.append(raw)
+    scalars = scalar_values(irb, arrays, layout, spec)
     runtime = [strides[k][ndim - 1] for k, t in enumerate(tensors) if t.inner == RUNTIME]
 
     def call_rows(count: ir.Value, offsets: List[ir.Value]) -> ir.Value:
-        args = [count] + [irb.gep(p, [o]) for p, o in zip(ptrs, offsets)] + runtime + scalar_values
+        args = [count] + [irb.gep(p, [o]) for p, o in zip(ptrs, offsets)] + runtime + scalars
         return irb.call(inner, args)
 
     status_slot = irb.alloca(I32)
@@ -387,7 +399,7 @@ def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: O
     irb.ret(ir.Constant(I32, 0))
 
 
-def _check_layout(irb: ir.IRBuilder, arrays: ir.Value, buf: ir.Value, at: int, n_inputs: int,
+def check_layout(irb: ir.IRBuilder, arrays: ir.Value, buf: ir.Value, at: int, n_inputs: int,
                   layout: ObjectLayout) -> None:
     """When word ``at`` of the layout is nonzero, compare the input arrays with the layout
     they are expected to have and return 1 at once if one differs. The words from ``at + 1``

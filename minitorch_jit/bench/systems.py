@@ -19,6 +19,7 @@ import numpy as np
 
 import minitorch_jit
 
+from . import numpy_forms
 from .elementwise import numba_runner, numexpr_runner, numpy_runner
 from .rebind import rebind
 from .workloads import BenchError, NotApplicable, Workload
@@ -250,6 +251,12 @@ def _numba_loop(parallel: bool) -> Callable[..., Prepared]:
             raise NotApplicable("no hand-written loop for this workload (they cover the pointwise ones)")
         return Prepared(numba_loops.runner(workload.family, inputs, parallel), _numpy_arrays)
     return prepare
+def _numpy(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
+    """numpy: the workload's own Python on arrays (pointwise ones), or its numpy form."""
+    form = numpy_forms.FORMS.get(workload.family)
+    if form is None:
+        return _elementwise(numpy_runner)(workload, inputs)
+    return Prepared(lambda: form(*inputs), _numpy_arrays)
 
 
 REFERENCE = "eager"  # every output is checked against it, and speedups are over it
@@ -269,7 +276,7 @@ def all_systems() -> List[System]:
                notes=[f"{SCRIPT_0_1_0}: script with its kernels built as minitorch_jit 0.1.0 built them (a tanh that "
                       "computes two branches, no interleave hints, a fresh array for every output), in the same "
                       "process"]),
-        System("numpy", _elementwise(numpy_runner)),
+        System("numpy", _numpy),
         System("numexpr", _elementwise(numexpr_runner), module="numexpr"),
         System("numba", _elementwise(numba_runner), module="numba"),
         System("numba.prange", _numba_loop(True), module="numba",

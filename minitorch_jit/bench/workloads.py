@@ -113,6 +113,10 @@ def _uniform(n: int) -> Tuple[np.ndarray, ...]:
     return _arrays(torch.rand(n), torch.rand(n))
 
 
+def _logits(n: int, classes: int) -> Tuple[np.ndarray, ...]:
+    return (torch.randn(n, classes).numpy(), torch.randint(0, classes, (n,)).numpy())
+
+
 def _shape_name(shape: Sequence[int]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
@@ -157,10 +161,14 @@ def all_workloads(small: bool = False) -> List[Workload]:
     n, d = size((1024, 128), (16, 4))
     out.append(Workload(f"uniformity loss lunif2 ({n}, {d})", "lunif2", uniformity_loss.lunif2,
                         partial(_unit_rows, n, d)))
-    n = size(1024, 16)
-    out.append(Workload(f"softmax ({n}, {n})", "softmax", norms.softmax, partial(_normal, (n, n)), quick=True))
-    out.append(Workload(f"layer norm ({n}, {n})", "layer_norm", norms.layer_norm,
-                        partial(_normal, (n, n), (n,), (n,))))
+    for full, tiny, quick in (((1024, 1024), (16, 16), True), ((8192, 1024), (32, 16), False)):
+        n, d = size(full, tiny)
+        out.append(Workload(f"softmax ({n}, {d})", "softmax", norms.softmax, partial(_normal, (n, d)), quick=quick))
+        out.append(Workload(f"layer norm ({n}, {d})", "layer_norm", norms.layer_norm,
+                            partial(_normal, (n, d), (d,), (d,))))
+    n, c = size((8192, 1000), (32, 10))
+    out.append(Workload(f"log_softmax + nll_loss ({n}, {c})", "cross_entropy", norms.cross_entropy,
+                        partial(_logits, n, c)))
     batch = size(64, 4)
     out.append(Workload(f"MLP 8-64-1 train step ({batch}, 8)", "train_step", mlp.mlp,
                         partial(_normal, (batch, 8), (batch, 1)), model=True, train=True))

@@ -25,6 +25,8 @@ def _kind(ops: List[OpDef]) -> str:
         kinds.append("pointwise: fuses")
     if any(op.reduction for op in ops):
         kinds.append("reduction")
+    if any(op.row is not None for op in ops):
+        kinds.append("row kernel: fuses")
     if any(op.random for op in ops):
         kinds.append("random")
     if all(op.inplace for op in ops):

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.registry import UNKNOWN
+from minitorch_jit.ir.registry import UNKNOWN, RowForm
 from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float, tensor_type
 
 from ..tensor import Tensor
@@ -213,7 +213,7 @@ def max_pool2d(x: np.ndarray, kernel_size: Sequence[int], stride: Sequence[int] 
 
 @op("aten::layer_norm(Tensor input, int[] normalized_shape, Tensor? weight=None, Tensor? bias=None, "
     "float eps=1e-05) -> Tensor", names=("torch.layer_norm", "functional.layer_norm"),
-    type_rule=rules.same_as_input(0))
+    type_rule=rules.same_as_input(0), row=RowForm(dim=1, keepdim=None, floats=True))
 def layer_norm(x: np.ndarray, normalized_shape: Sequence[int], w: Optional[np.ndarray] = None,
                b: Optional[np.ndarray] = None, eps: float = 1e-5) -> np.ndarray:
     """Normalize over the last ``len(normalized_shape)`` dims (biased variance)."""

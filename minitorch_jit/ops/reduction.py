@@ -8,6 +8,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from minitorch_jit.ir.registry import RowForm
 from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float, tensor_type
 
 from ..autograd.grad_mode import is_grad_enabled
@@ -68,7 +69,8 @@ def sum_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
 
 
 @op("aten::sum.dim_IntList(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
-    names=_sum_names, type_rule=rules.reduction(rules.sum_dtype, dtype_arg=3), reduction=True)
+    names=_sum_names, type_rule=rules.reduction(rules.sum_dtype, dtype_arg=3), reduction=True,
+    row=RowForm(dim=1, keepdim=2, constants=((3, (None,)),)))
 def sum_dim(a: np.ndarray, dim: Dims, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
     return np.sum(a, axis=_axes(a, dim), keepdims=keepdim, dtype=_sum_dtype(a, dtype))
 
@@ -82,7 +84,8 @@ def mean_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
 
 
 @op("aten::mean.dim(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
-    names=("torch.mean", "Tensor.mean"), type_rule=rules.reduction(rules.keep_dtype, dtype_arg=3), reduction=True)
+    names=("torch.mean", "Tensor.mean"), type_rule=rules.reduction(rules.keep_dtype, dtype_arg=3), reduction=True,
+    row=RowForm(dim=1, keepdim=2, floats=True, constants=((3, (None,)),)))
 def mean_dim(a: np.ndarray, dim: Dims, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
     _float_input(a, "mean", dtype)
     with _quiet_empty():
@@ -97,7 +100,7 @@ def prod_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
 
 @op("aten::prod.dim_int(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
     names=("torch.prod", "Tensor.prod"), type_rule=rules.reduction(rules.sum_dtype, dtype_arg=3),
-    reduction=True)
+    reduction=True, row=RowForm(dim=1, keepdim=2, constants=((3, (None,)),)))
 def prod_dim(a: np.ndarray, dim: int, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
     return np.prod(a, axis=_axes(a, [dim]), keepdims=keepdim, dtype=_sum_dtype(a, dtype))
 
@@ -130,7 +133,7 @@ def _extreme(f: Any, what: str) -> Any:
 for _name, _f in (("amax", np.max), ("amin", np.min)):
     op(f"aten::{_name}(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
        names=(f"torch.{_name}", f"Tensor.{_name}"), type_rule=rules.reduction(rules.keep_dtype),
-       reduction=True)(_extreme(_f, _name))
+       reduction=True, row=RowForm(dim=1, keepdim=2))(_extreme(_f, _name))
     op(f"aten::{_name[1:]}(Tensor self) -> Tensor", names=(f"torch.{_name[1:]}", f"Tensor.{_name[1:]}"),
        type_rule=rules.reduction(rules.keep_dtype, dim_arg=None), reduction=True)(_extreme(_f, _name[1:]))
 
@@ -182,7 +185,7 @@ def _values_indices(argf: Any, what: str) -> Any:
 for _name, _argf in (("max", np.argmax), ("min", np.argmin)):
     op(f"aten::{_name}.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)",
        names=(f"torch.{_name}", f"Tensor.{_name}"),
-       type_rule=rules.reduction(rules.keep_dtype, n_outputs=2), reduction=True)(
+       type_rule=rules.reduction(rules.keep_dtype, n_outputs=2), reduction=True, row=RowForm(dim=1, keepdim=2))(
         _values_indices(_argf, _name))
 
 
@@ -215,10 +218,12 @@ for _name, _root in (("var", False), ("std", True)):
     op(f"aten::{_name}(Tensor self, bool unbiased=True) -> Tensor", names=_names,
        type_rule=rules.reduction(rules.keep_dtype, dim_arg=None), reduction=True)(_unbiased(_k))
     op(f"aten::{_name}.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor",
-       names=_names, type_rule=rules.reduction(rules.keep_dtype, keepdim_arg=3), reduction=True)(_unbiased(_k))
+       names=_names, type_rule=rules.reduction(rules.keep_dtype, keepdim_arg=3), reduction=True,
+       row=RowForm(dim=1, keepdim=3, floats=True, constants=((2, None),)))(_unbiased(_k))
     op(f"aten::{_name}.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, "
        f"bool keepdim=False) -> Tensor", names=_names,
-       type_rule=rules.reduction(rules.keep_dtype, keepdim_arg=3), reduction=True)(_k)
+       type_rule=rules.reduction(rules.keep_dtype, keepdim_arg=3), reduction=True,
+       row=RowForm(dim=1, keepdim=3, floats=True, constants=((2, None),)))(_k)
 
 
 def _norm(a: np.ndarray, p: Any = 2, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
@@ -250,7 +255,7 @@ op("aten::norm.Scalar(Tensor self, Scalar p=2) -> Tensor", names=("torch.norm", 
    type_rule=rules.reduction(rules.keep_dtype, dim_arg=None), reduction=True)(_norm)
 op("aten::norm.ScalarOpt_dim(Tensor self, Scalar? p=2, int[1]? dim=None, bool keepdim=False) -> Tensor",
    names=("torch.norm", "Tensor.norm"), type_rule=rules.reduction(rules.keep_dtype, dim_arg=2, keepdim_arg=3),
-   reduction=True)(_norm)
+   reduction=True, row=RowForm(dim=2, keepdim=3, floats=True, constants=((1, (1, 2)),)))(_norm)
 
 
 
@@ -303,7 +308,8 @@ def _softmax_input(a: np.ndarray, dim: int, dtype: Any, what: str) -> Tuple[np.n
 
 
 @op("aten::softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
-    names=("torch.softmax", "Tensor.softmax", "functional.softmax"), type_rule=rules.same_dtype_or(2))
+    names=("torch.softmax", "Tensor.softmax", "functional.softmax"), type_rule=rules.same_dtype_or(2),
+    row=RowForm(dim=1, keepdim=None, floats=True, constants=((2, (None,)),)))
 def softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
     x, d = _softmax_input(a, dim, dtype, "softmax")
     if x.ndim == 0 or x.size == 0:
@@ -313,7 +319,8 @@ def softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
 
 
 @op("aten::log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
-    names=("torch.log_softmax", "Tensor.log_softmax", "functional.log_softmax"), type_rule=rules.same_dtype_or(2))
+    names=("torch.log_softmax", "Tensor.log_softmax", "functional.log_softmax"), type_rule=rules.same_dtype_or(2),
+    row=RowForm(dim=1, keepdim=None, floats=True, constants=((2, (None,)),)))
 def log_softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
     x, d = _softmax_input(a, dim, dtype, "log_softmax")
     if x.ndim == 0 or x.size == 0:
@@ -324,7 +331,8 @@ def log_softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
 
 @op("aten::logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor",
     names=("torch.logsumexp", "Tensor.logsumexp"),
-    type_rule=rules.reduction(lambda d, e: None if d is None else rules.float_dtype(d)), reduction=True)
+    type_rule=rules.reduction(lambda d, e: None if d is None else rules.float_dtype(d)), reduction=True,
+    row=RowForm(dim=1, keepdim=2, floats=True))
 def logsumexp(a: np.ndarray, dim: Dims, keepdim: bool = False) -> np.ndarray:
     x = a.astype(rules.float_dtype(a.dtype.name), copy=False)
     axes = _axes(x, dim)

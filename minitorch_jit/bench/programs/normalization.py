@@ -16,3 +16,8 @@ def layer_norm(x, weight, bias, eps: float = 1e-5):
     centered = x - mean
     var = (centered * centered).mean(dim=1, keepdim=True)
     return centered * torch.rsqrt(var + eps) * weight + bias
+
+
+def cross_entropy(logits, target):
+    """Cross-entropy written as its two ops: log_softmax over the classes, then nll_loss."""
+    return torch.nn.functional.nll_loss(torch.log_softmax(logits, dim=1), target)

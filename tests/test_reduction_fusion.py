@@ -1,0 +1,311 @@
+"""Reduction fusion (passes/reduction_fusion.py) and row kernels (codegen/llvm/row_kernel.py):
+which groups form and why reductions stay out (IR text in, FileCheck out), and that the row
+kernels compute what the eager kernels do: exact for integers, within the mathlib's bound for
+transcendentals and the stated summation bound for float sums."""
+import math
+
+import numpy as np
+import pytest
+from graph_checks import check_pass
+
+import minitorch_jit as torch
+from minitorch_jit.bench.programs.normalization import layer_norm, softmax
+from minitorch_jit.codegen.llvm.row_kernel import ROW_OPS
+from minitorch_jit.ir import parse_graph, registry
+from minitorch_jit.passes.fusion import recording
+from minitorch_jit.passes.reduction_fusion import reduction_fusion
+
+
+def groups(graph):
+    return [n for n in graph.nodes if n.kind == "prim::FusionGroup"]
+
+
+def test_every_op_with_a_row_form_has_a_row_kernel_recipe():
+    assert {op.qualified_name for op in registry.all_ops() if op.row is not None} == set(ROW_OPS)
+
+
+# -- IR text in, FileCheck out ------------------------------------------------------------------
+
+SOFTMAX = """
+    graph(%x : Float(*, *)):
+      %t : bool = prim::Constant[value=True]()
+      %d : int[] = prim::Constant[value=[1]]()
+      %m : Float(*, 1) = aten::amax(%x, %d, %t)
+      %s : Float(*, *) = aten::sub(%x, %m)
+      %e : Float(*, *) = aten::exp(%s)
+      %z : Float(*, 1) = aten::sum(%e, %d, %t)
+      %y : Float(*, *) = aten::div(%e, %z)
+      return (%y)
+    """
+
+
+def test_softmax_written_out_is_one_group():
+    check_pass(reduction_fusion, SOFTMAX, checks="""
+        CHECK: graph(%x : Float(*, *)):
+        CHECK-NEXT: prim::FusionGroup_0(%x)
+        CHECK-NEXT: return
+        CHECK: with prim::FusionGroup_0 = graph(%x : Float(*, *)):
+        CHECK: aten::amax
+        CHECK-NEXT: aten::sub
+        CHECK-NEXT: aten::exp
+        CHECK-NEXT: aten::sum
+        CHECK-NEXT: aten::div
+        CHECK-NEXT: return
+        """)
+
+
+def test_layer_norm_written_out_is_one_group_with_its_scalar():
+    check_pass(reduction_fusion, """
+        graph(%x : Float(*, *), %w : Float(*), %b : Float(*), %eps : float):
+          %t : bool = prim::Constant[value=True]()
+          %d : int[] = prim::Constant[value=[1]]()
+          %mean : Float(*, 1) = aten::mean(%x, %d, %t)
+          %c : Float(*, *) = aten::sub(%x, %mean)
+          %sq : Float(*, *) = aten::mul(%c, %c)
+          %var : Float(*, 1) = aten::mean(%sq, %d, %t)
+          %ve : Float(*, 1) = aten::add(%var, %eps)
+          %r : Float(*, 1) = aten::rsqrt(%ve)
+          %n : Float(*, *) = aten::mul(%c, %r)
+          %nw : Float(*, *) = aten::mul(%n, %w)
+          %y : Float(*, *) = aten::add(%nw, %b)
+          return (%y)
+        """, checks="""
+        CHECK: prim::FusionGroup_0(%x, %eps, %w, %b)
+        CHECK-NEXT: return
+        CHECK: with prim::FusionGroup_0
+        CHECK-COUNT-2: aten::mean
+        """)
+
+
+def test_ops_with_their_pointwise_neighbours_fuse_and_a_flat_result_is_only_returned():
+    check_pass(reduction_fusion, """
+        graph(%x : Float(*, *, *), %y : Float(*, *, *)):
+          %f : bool = prim::Constant[value=False]()
+          %none : NoneType = prim::Constant()
+          %d : int = prim::Constant[value=2]()
+          %dl : int[] = prim::Constant[value=[-1]]()
+          %a : Float(*, *, *) = aten::mul(%x, %y)
+          %p : Float(*, *, *) = aten::log_softmax(%a, %d, %none)
+          %q : Float(*, *, *) = aten::neg(%p)
+          %s : Float(*, *) = aten::sum(%a, %dl, %f)
+          %t : Float(*, *) = aten::tanh(%s)
+          return (%q, %t)
+        """, checks="""
+        CHECK: %q : Float(*, *, *), %s : Float(*, *) = prim::FusionGroup_0(%x, %y)
+        CHECK-NEXT: aten::tanh(%s)
+        CHECK: with prim::FusionGroup_0
+        CHECK-NEXT: aten::mul
+        CHECK: aten::log_softmax
+        CHECK-NEXT: aten::neg
+        CHECK: aten::sum
+        CHECK-NEXT: return (%q, %s)
+        """)
+
+
+def test_reductions_over_several_dims_or_unknown_ones_stay_and_say_why():
+    g = parse_graph("""graph(%x : Float(*, *), %n : int):
+  %t : bool = prim::Constant[value=True]()
+  %d0 : int[] = prim::Constant[value=[0, 1]]()
+  %a : Float(1, 1) = aten::sum(%x, %d0, %t)
+  %dn : int[] = prim::ListConstruct(%n)
+  %b : Tensor = aten::amax(%x, %dn, %t)
+  return (%a, %b)
+""")
+    with recording() as report:
+        assert reduction_fusion(g) is False
+    text = str(report)
+    assert "reductions left out:" in text
+    assert "it reduces dims [0, 1] of a rank-2 tensor: row kernels reduce one dim" in text
+    assert "the dims it reduces are not a constant" in text or "rank or dtype of its input is unknown" in text
+
+
+def test_a_column_softmax_is_one_group_with_strided_rows():
+    check_pass(reduction_fusion, SOFTMAX.replace("[1]", "[0]").replace("(*, 1)", "(1, *)"), checks="""
+        CHECK: prim::FusionGroup_0(%x)
+        CHECK-NEXT: return
+        CHECK: aten::amax
+        CHECK: aten::div
+        """)
+
+
+def test_a_print_between_reductions_splits_the_group():
+    check_pass(reduction_fusion, """
+        graph(%x : Float(*, *)):
+          %t : bool = prim::Constant[value=True]()
+          %d : int[] = prim::Constant[value=[1]]()
+          %m : Float(*, 1) = aten::amax(%x, %d, %t)
+           = prim::Print(%m)
+          %s : Float(*, *) = aten::sub(%x, %m)
+          %z : Float(*, 1) = aten::sum(%s, %d, %t)
+          return (%z)
+        """, checks="""
+        CHECK: %m : Float(*, 1) = prim::FusionGroup_0(%x)
+        CHECK-NEXT: prim::Print(%m)
+        CHECK-NEXT: prim::FusionGroup_1(%x, %m)
+        """)
+
+
+def test_explain_names_why_a_reduction_was_not_fused():
+    def total(x):
+        return x.sum(dim=(0, 1)) * 2
+
+    text = torch.jit.script(total).explain(torch.randn(8, 4))
+    assert "reductions left out:" in text and "row kernels reduce one dim" in text
+
+
+# -- fused vs eager -----------------------------------------------------------------------------
+
+FLOAT_RTOL = {"float32": 2e-5, "float64": 1e-12}
+
+
+def _compare(fused, eager, dtype):
+    assert fused.dtype == eager.dtype and fused.shape == eager.shape
+    if np.dtype(dtype).kind == "f":
+        np.testing.assert_allclose(fused, eager, rtol=FLOAT_RTOL[dtype], atol=1e-6 if dtype == "float32" else 1e-12)
+    else:
+        np.testing.assert_array_equal(fused, eager)
+
+
+def _cases():
+    ops = [
+        ("sum", lambda x, d, k: x.sum(dim=d, keepdim=k), "any"),
+        ("mean", lambda x, d, k: x.mean(dim=d, keepdim=k), "float"),
+        ("amax", lambda x, d, k: torch.amax(x, dim=d, keepdim=k), "number"),
+        ("amin", lambda x, d, k: torch.amin(x, dim=d, keepdim=k), "number"),
+        ("max.dim", lambda x, d, k: torch.max(x % 4 if x.dtype.is_floating_point else x % 4, d, k), "number"),
+        ("min.dim", lambda x, d, k: x.min(d, k), "number"),
+        ("prod", lambda x, d, k: torch.prod(x * 0.5 + 1 if x.dtype.is_floating_point else x % 3, d, k), "number"),
+        ("var", lambda x, d, k: x.var(dim=d, keepdim=k), "float"),
+        ("std", lambda x, d, k: x.std(dim=d, unbiased=False, keepdim=k), "float"),
+        ("norm", lambda x, d, k: torch.norm(x, 2, dim=d, keepdim=k), "float"),
+        ("logsumexp", lambda x, d, k: torch.logsumexp(x, dim=d, keepdim=k), "float"),
+        ("softmax", lambda x, d, k: torch.softmax(x * 2, dim=d), "float"),
+        ("log_softmax", lambda x, d, k: torch.log_softmax(x, dim=d) - 1, "float"),
+    ]
+    rng = np.random.default_rng(7)
+    cases = []
+    for name, fn, kinds in ops:
+        dtypes = {"float": ["float32", "float64"], "number": ["float32", "int32", "int64"],
+                  "any": ["float32", "float64", "int32", "int64", "bool"]}[kinds]
+        for dtype in dtypes:
+            rank = int(rng.integers(1, 4))
+            shape = tuple(int(s) for s in rng.integers(2, 40, size=rank))
+            cases.append(pytest.param(fn, dtype, shape, bool(rng.integers(0, 2)), id=f"{name}-{dtype}-{shape}"))
+    return cases
+
+
+def _tensor(shape, dtype, rng):
+    if dtype == "bool":
+        return torch.tensor(rng.random(shape) < 0.5)
+    if dtype in ("int32", "int64"):
+        return torch.tensor(rng.integers(-50, 50, size=shape).astype(dtype))
+    return torch.tensor(rng.standard_normal(shape).astype(dtype))
+
+
+@pytest.mark.parametrize("fn,dtype,shape,keepdim", _cases())
+def test_row_kernels_compute_what_eager_does(fn, dtype, shape, keepdim):
+    rng = np.random.default_rng(0)
+    x = _tensor(shape, dtype, rng)
+    for dim in sorted({-1, len(shape) - 1, 0, len(shape) // 2}):  # innermost rows, and strided ones
+        traced = torch.jit.trace(lambda x, dim=dim: fn(x, dim, keepdim), (x,))
+        assert any(n.kind == "prim::FusionGroup" for n in traced.graph_for(x).nodes), traced.graph_for(x)
+        fused, eager = traced(x), fn(x, dim, keepdim)
+        for a, b in zip(fused if isinstance(fused, tuple) else (fused,), eager if isinstance(eager, tuple) else (eager,)):
+            _compare(a.numpy(), b.numpy(), str(b.numpy().dtype))
+
+
+def test_hand_written_softmax_and_layer_norm_are_one_kernel_each_and_match_eager():
+    rng = np.random.default_rng(1)
+    x, w, b = _tensor((300, 500), "float32", rng), _tensor((500,), "float32", rng), _tensor((500,), "float32", rng)
+    for fn, args in ((softmax, (x,)), (layer_norm, (x, w, b)), (layer_norm, (x.t().contiguous().t(), w, b))):
+        fused = torch.jit.script(fn)
+        g = fused.graph_for(*args)
+        assert [n.kind for n in g.nodes] == ["prim::FusionGroup"], g
+        _compare(fused(*args).numpy(), fn(*args).numpy(), "float32")
+
+
+def test_layer_norm_op_with_and_without_parameters_and_a_wrong_shape():
+    rng = np.random.default_rng(2)
+    x, w, b = _tensor((4, 6, 32), "float32", rng), _tensor((32,), "float32", rng), _tensor((32,), "float32", rng)
+    for args in ((w, b), (None, None), (w, None)):
+        f = torch.jit.trace(lambda x, args=args: torch.nn.functional.layer_norm(x, [32], *args, 1e-3), (x,))
+        assert any(n.kind == "prim::FusionGroup" for n in f.graph_for(x).nodes)
+        _compare(f(x).numpy(), torch.nn.functional.layer_norm(x, [32], *args, 1e-3).numpy(), "float32")
+
+    def ln(x, w):
+        return torch.nn.functional.layer_norm(x, [32], w)
+
+    scripted = torch.jit.script(ln)
+    with pytest.raises(RuntimeError, match="normalized_shape"):
+        scripted(_tensor((4, 16), "float32", rng), _tensor((16,), "float32", rng))
+
+
+def test_special_values_nan_rows_all_minus_inf_rows_and_empty_dims():
+    x = torch.tensor(np.array([[1.0, np.nan, 2.0, 0.5], [-np.inf] * 4, [np.inf, 1, 2, 3], [-0.0, 0.0, -1, 1]],
+                              np.float32))
+    for fn in (lambda x: torch.softmax(x, -1), lambda x: torch.log_softmax(x, -1),
+               lambda x: torch.amax(x, -1), lambda x: torch.amin(x, -1, True), lambda x: x.sum(-1),
+               lambda x: torch.logsumexp(x, -1), lambda x: x.var(-1), lambda x: torch.max(x, -1)[1],
+               lambda x: torch.min(x, -1, True)[0]):
+        traced = torch.jit.trace(fn, (x,))
+        np.testing.assert_allclose(traced(x).numpy(), fn(x).numpy(), rtol=2e-5)
+    for shape in ((0, 5), (5, 0), (3, 0, 4)):
+        e = torch.zeros(*shape)
+        for fn in (lambda x: x.sum(-1), lambda x: torch.softmax(x, -1)):
+            traced = torch.jit.trace(fn, (torch.ones(2, 3),))
+            np.testing.assert_array_equal(traced(e).numpy(), fn(e).numpy())
+    traced = torch.jit.trace(lambda x: torch.amax(x, -1), (torch.ones(2, 3),))
+    with pytest.raises(IndexError, match="Expected reduction dim 1 to have non-zero size"):
+        traced(torch.zeros(5, 0))
+
+
+def test_broadcast_and_strided_operands():
+    rng = np.random.default_rng(3)
+    x = _tensor((64, 48), "float32", rng)
+    col = _tensor((64, 1), "float32", rng)
+    row = _tensor((48,), "float32", rng)
+
+    for dim in (-1, 0):
+        def f(x, col, row, dim=dim):
+            y = (x + row) * col
+            return y - y.amax(dim, keepdim=True), (y * y).sum(dim)
+
+        traced = torch.jit.trace(f, (x, col, row))
+        assert [n.kind for n in traced.graph_for(x, col, row).nodes] == ["prim::FusionGroup", "prim::TupleConstruct"]
+        strided = _tensor((64, 96), "float32", rng)[:, ::2]
+        for args in ((x, col, row), (x.t().contiguous().t(), col, row), (strided, col, row)):
+            for a, b in zip(traced(*args), f(*args)):
+                _compare(a.numpy(), b.numpy(), "float32")
+
+
+# -- accuracy ------------------------------------------------------------------------------------
+
+def _exact_sums(a):
+    return np.array([math.fsum(r) for r in a.astype(np.float64)])
+
+
+def test_float32_sums_are_within_the_stated_bound_and_no_worse_than_numpys():
+    rng = np.random.default_rng(4)
+    long_row = rng.random((1, 10 ** 7), dtype=np.float32)
+    # ill-conditioned rows: large terms that cancel, leaving a small sum
+    big = rng.standard_normal((8, 4096)).astype(np.float32) * 1e4
+    ill = np.concatenate([big, -big, rng.standard_normal((8, 64)).astype(np.float32)], axis=1)
+    traced = torch.jit.trace(lambda x: x.sum(-1), (torch.ones(2, 3),))
+    for a in (long_row, ill):
+        exact = _exact_sums(a)
+        ours = traced(torch.tensor(a)).numpy().astype(np.float64)
+        numpy_error = np.abs(a.sum(axis=-1).astype(np.float64) - exact)
+        magnitude = np.abs(a.astype(np.float64)).sum(axis=-1)
+        bound = 2.0 ** -24 * np.abs(exact) + 1.2e-9 * magnitude
+        assert np.all(np.abs(ours - exact) <= bound)
+        assert np.all(np.abs(ours - exact) <= numpy_error + np.spacing(np.abs(exact).astype(np.float32)))
+
+
+def test_a_compiled_softmax_still_runs_on_the_tape_with_grad():
+    x = torch.randn(6, 10, requires_grad=True)
+    fused = torch.jit.script(softmax)
+    y = fused(x)
+    (y * torch.arange(10.0)).sum().backward()
+    x2 = x.detach().clone().requires_grad_(True)
+    (softmax(x2) * torch.arange(10.0)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-5, atol=1e-7)
