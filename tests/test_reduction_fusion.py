@@ -308,4 +308,6 @@ def test_a_compiled_softmax_still_runs_on_the_tape_with_grad():
     (y * torch.arange(10.0)).sum().backward()
     x2 = x.detach().clone().requires_grad_(True)
     (softmax(x2) * torch.arange(10.0)).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-5, atol=1e-7)
+    # the gradient s * (g - sum(s * g)) is a difference of terms up to 9: float32 rounding of
+    # either order of evaluation leaves absolute errors of a few 9 * 2^-24
+    np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-5, atol=4e-6)
