@@ -1,0 +1,154 @@
+"""``python -m minitorch_jit export``: a traced model compiled into a shared library that a C
+program loads with dlopen and runs on .npy files, with the outputs Python computes; bad
+input from C is an error status with a message, never a crash; the library links only the
+C runtime. Each model is exported and each C program built once per module."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minitorch_jit as torch
+from minitorch_jit.bench.programs.mlp import mlp
+from minitorch_jit.cli.main import main
+from minitorch_jit.export import ExportError, export_library
+from minitorch_jit.export.loaded import CallError, Exported
+from minitorch_jit.export.planner import Buffer, assign_slots
+from minitorch_jit.ir.parser import parse_type_str
+
+ROOT = Path(__file__).resolve().parents[1]
+CC = shutil.which(os.environ.get("CC", "cc"))
+pytestmark = pytest.mark.skipif(CC is None, reason="needs a C compiler")
+
+# GEMM sums in another order than numpy's BLAS: float32 rounding of a k-term dot product
+RTOL, ATOL = 2e-5, 2e-6
+
+
+def build(out_dir, name, source, *flags):
+    exe = out_dir / name
+    subprocess.run([CC, "-O2", "-std=c11", "-Wall", "-Werror", f"-I{out_dir}", "-o", str(exe), str(source), *flags],
+                   check=True)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def mlp_export(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mlp")
+    torch.manual_seed(0)
+    traced = torch.jit.trace(mlp(), torch.randn(8, 8))
+    traced.save(str(d / "mlp.mtj"))
+    assert main(["export", str(d / "mlp.mtj"), "-o", str(d / "mlp.so")]) == 0
+    run_model = build(d, "run_model", ROOT / "examples" / "c" / "run_model.c", "-ldl")
+    return d, torch.jit.load(str(d / "mlp.mtj")), run_model
+
+
+def run_c(run_model, library, inputs, tmp):
+    paths = []
+    for i, a in enumerate(inputs):
+        paths.append(str(tmp / f"in{i}.npy"))
+        np.save(paths[-1], a)
+    subprocess.run([str(run_model), str(library), *paths, str(tmp / "out.npy")], check=True)
+    return np.load(tmp / "out.npy")
+
+
+@pytest.mark.parametrize("batch", [8, 33, 1])
+def test_mlp_from_c_matches_python_at_the_traced_and_other_batch_sizes(mlp_export, batch, tmp_path):
+    d, model, run_model = mlp_export
+    x = np.random.default_rng(batch).standard_normal((batch, 8)).astype(np.float32)
+    got = run_c(run_model, d / "mlp.so", [x], tmp_path)
+    want = model(torch.tensor(x)).numpy()
+    assert got.shape == want.shape == (batch, 1) and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL)
+
+
+def test_the_header_declares_the_abi(mlp_export):
+    d, _, _ = mlp_export
+    header = (d / "mlp.h").read_text()
+    for decl in ("int32_t mlp_forward(const mtj_tensor *inputs", "int32_t mlp_output_shapes(",
+                 "int32_t mlp_arena_size(", "const char *mlp_last_error(void);", "int32_t mlp_abi_version(void);",
+                 "input 0: float32 (*, *)", "output 0: float32 (*, 1)"):
+        assert decl in header
+    assert "typedef struct mtj_tensor" in (d / "mtj_tensor.h").read_text()
+
+
+def test_bad_input_from_c_is_an_error_status_with_a_message(mlp_export):
+    d, _, _ = mlp_export
+    exe = build(d, "bad_input", ROOT / "tests" / "c" / "bad_input.c", str(d / "mlp.so"), f"-Wl,-rpath,{d}")
+    lines = dict(line.split(": ", 1) for line in subprocess.run([str(exe)], check=True, capture_output=True,
+                                                                  text=True).stdout.splitlines() if ": " in line)
+    expected = {
+        "ok": "0 ", "null inputs": "1 inputs is NULL", "null outputs": "1 outputs is NULL",
+        "input count": "2 the model takes 1 inputs, got 2", "output count": "2 the model has 1 outputs, got 0",
+        "null data": "1 input 0 (x): the input's data is NULL",
+        "dtype": "3 input 0 (x): dtype code 1, the model has float32 (0) here",
+        "rank": "4 input 0 (x): rank 1, the model has rank 2 here",
+        "huge rank": "4 input 0 (x): rank 99, the model has rank 2 here",
+        "features": "5 aten::linear: the input has 7 features, the weight takes 8",
+        "negative size": "5 input 0 (x): a negative size (-3) at dimension 0",
+        "strided": "6 input 0 (x): stride 16 at dimension 0: the input must be C-contiguous",
+        "output size": "5 output 0: size 31 at dimension 0, the output has 32",
+        "null output data": "1 output 0: the output's data is NULL",
+        "small arena": "7 an arena of 64 bytes, the call needs",
+        "arena size": "0 ", "arena size null": "1 bytes is NULL", "shapes null": "1 inputs is NULL",
+    }
+    for case, text in expected.items():
+        assert lines[case].startswith(text), (case, lines[case])
+
+
+def test_the_library_links_no_python_numpy_or_llvm(mlp_export):
+    d, _, _ = mlp_export
+    ldd = subprocess.run(["ldd", str(d / "mlp.so")], check=True, capture_output=True, text=True).stdout
+    needed = [line.split()[0] for line in ldd.splitlines() if "=>" in line]
+    assert needed and all(n.startswith(("libc.so", "libm.so")) for n in needed), ldd
+    assert not any(bad in ldd.lower() for bad in ("python", "numpy", "llvm"))
+
+
+def test_shapes_and_arena_follow_the_input_sizes(mlp_export):
+    d, model, _ = mlp_export
+    lib = Exported(str(d / "mlp.so"))
+    small, big = np.zeros((4, 8), np.float32), np.zeros((400, 8), np.float32)
+    assert lib.output_shapes(big) == [("float32", (400, 1))]
+    # the hidden layer and its tanh are live together (the output is written in place)
+    assert lib.arena_size(small) == 2 * 4 * 64 * 4
+    assert lib.arena_size(big) == 2 * 400 * 64 * 4
+    x = np.random.default_rng(0).standard_normal((400, 8)).astype(np.float32)
+    np.testing.assert_allclose(lib(x)[0], model(torch.tensor(x)).numpy(), rtol=RTOL, atol=ATOL)
+    with pytest.raises(CallError, match="status 5: aten::linear: the input has 3 features"):
+        lib(np.zeros((2, 3), np.float32))
+
+
+def test_a_callers_arena_is_used_and_checked(mlp_export):
+    d, model, _ = mlp_export
+    lib = Exported(str(d / "mlp.so"))
+    x = np.random.default_rng(1).standard_normal((16, 8)).astype(np.float32)
+    need = lib.arena_size(x)
+    raw = np.zeros(need + 64, np.uint8)
+    arena = raw[(-raw.ctypes.data) % 64:][:need]
+    out = np.empty((16, 1), np.float32)
+    lib.run([x], [out], arena)
+    np.testing.assert_allclose(out, model(torch.tensor(x)).numpy(), rtol=RTOL, atol=ATOL)
+    assert arena.any()
+    with pytest.raises(CallError, match="status 7: the arena is not aligned to 64 bytes"):
+        lib.run([x], [out], raw[(-raw.ctypes.data) % 64 + 1:][:need])
+
+
+def test_an_op_without_a_lowering_fails_the_export_naming_it_and_its_line(tmp_path):
+    @torch.jit.script
+    def f(x):
+        y = x * 2
+        return torch.cumsum(y, 0)
+
+    with pytest.raises(ExportError, match=r"aten::cumsum \(.*test_export.py:\d+:\d+\) has no native lowering"):
+        export_library(f, str(tmp_path / "f.so"), [parse_type_str("Float(*)")])
+
+
+def test_the_planner_shares_slots_between_buffers_whose_lifetimes_do_not_overlap():
+    # a chain: each buffer read only by the next node
+    chain = [Buffer(i, i + 1, 100) for i in range(5)]
+    assert assign_slots(chain) == [0, 1, 0, 1, 0]
+    # a buffer read at the end keeps its slot to itself
+    assert assign_slots([Buffer(0, 9, 100), Buffer(1, 2, 100), Buffer(3, 4, 100)]) == [0, 1, 1]
+    # among free slots, the closest in size
+    assert assign_slots([Buffer(0, 1, 10), Buffer(0, 1, 1000), Buffer(2, 3, 900)])[2] == 1
