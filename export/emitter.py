@@ -139,6 +139,12 @@ class Emitter:
         self.fail(status, message, *args)
         irb.position_at_end(good)
 
+    def local(self, t: ir.Type) -> ir.Value:
+        """A variable of the function being emitted (an alloca in its entry block, where
+        LLVM promotes it to registers)."""
+        with self.irb.goto_entry_block():
+            return self.irb.alloca(t)
+
     # -- memory ------------------------------------------------------------------------------
 
     def buffer(self, dtype: str, sizes: Sequence[Size]) -> RT:

@@ -20,9 +20,10 @@ from llvmlite import ir
 from minitorch_jit._version import __version__
 from minitorch_jit.codegen.llvm import target
 from minitorch_jit.codegen.llvm.builder import MEMORY
+from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import Graph
 
-from . import abi
+from . import abi, convolution, softmax  # noqa: F401  (convolution and softmax register their lowerings)
 from .emitter import RT, Emitter, Layout, tensor_type, tensors_in
 from .loops import I64, contiguous_strides, eq, product, value
 from .ops import LOWERINGS, copy_into, op_name
@@ -56,6 +57,9 @@ def walk(em: Emitter, prepared: Prepared, inputs: Sequence[RT]) -> List[RT]:
             continue
         args = [env[v] for v in node.inputs]
         em.read(args)
+        op = None if node.kind.startswith("prim::") else registry.node_op(node)
+        if op is not None:  # trailing arguments left at their defaults
+            args += [a.default for a in op.schema.arguments[len(args):] if a.has_default]
         env.update(zip(node.outputs, LOWERINGS[op_name(node)](em, node, args)))
     em.where, em.position = "", len(g.nodes)
     outputs = tensors_in([env[v] for v in g.outputs])
@@ -87,7 +91,9 @@ class Library:
         self._release()
 
     def header(self) -> str:
-        inputs = [f"{dtype} ({', '.join('*' if s is None else str(s) for s in sizes)})" for dtype, sizes in self.inputs]
+        names = [v.name for v in self.prepared.graph.inputs]
+        inputs = [f"{dtype} ({', '.join('*' if s is None else str(s) for s in sizes)})" + (f"  {n}" if n else "")
+                  for (dtype, sizes), n in zip(self.inputs, names)]
         return abi.header(self.name, __version__, inputs, self.outputs)
 
     # -- small functions ---------------------------------------------------------------------

@@ -202,17 +202,30 @@ def dropout(em: Emitter, node: Node, args: List[Any]) -> List[Any]:
 
 @lowering("aten::chunk")
 def chunk(em: Emitter, node: Node, args: List[Any]) -> List[Any]:
+    """Views of ``chunks`` parts of one dimension. When its size is known only at run time,
+    the parts must be equal (a check): the graph unpacks a number of parts fixed at export."""
     x, chunks = _tensor(args[0], "chunk's input"), args[1]
     d = _dim(args[2], x.rank)
-    if not isinstance(chunks, int) or not isinstance(x.sizes[d], int):
-        raise ExportError("chunk of a dimension whose size is known only at run time is not lowered")
-    each = -(-x.sizes[d] // chunks)
+    if not isinstance(chunks, int) or chunks <= 0:
+        raise ExportError("chunk into a number of parts known only at run time is not lowered")
+    irb = em.irb
+    total = x.sizes[d]
+    if isinstance(total, int):
+        each: Size = -(-total // chunks)
+        starts: List[Size] = list(range(0, total, each)) if total else [0]
+        sizes: List[Size] = [min(each, total - s) for s in starts]  # type: ignore[operator]
+    else:
+        em.check(irb.icmp_signed("==", irb.srem(total, value(irb, chunks)), value(irb, 0)), "MTJ_ERR_SIZE",
+                 f"a size of %lld does not split into {chunks} equal parts", total)
+        each = div(irb, total, chunks)
+        starts = [mul(irb, i, each) for i in range(chunks)]
+        sizes = [each] * chunks
     parts = []
-    for i in range(0, x.sizes[d], each):
-        sizes = list(x.sizes)
-        sizes[d] = min(each, x.sizes[d] - i)
-        ptr = em.irb.gep(x.ptr, [value(em.irb, mul(em.irb, i, x.strides[d]))]) if em.running else None
-        parts.append(RT(x.dtype, sizes, list(x.strides), ptr, x.buffer, view=True, data=None))
+    for start, size in zip(starts, sizes):
+        shape = list(x.sizes)
+        shape[d] = size
+        ptr = irb.gep(x.ptr, [value(irb, mul(irb, start, x.strides[d]))]) if em.running else None
+        parts.append(RT(x.dtype, shape, list(x.strides), ptr, x.buffer, view=True))
     return [parts]
 
 

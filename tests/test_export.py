@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 import minitorch_jit as torch
+from minitorch_jit.bench.programs.lenet import LeNet
+from minitorch_jit.bench.programs.lstm_cell import lstm_cell, lstm_inputs
 from minitorch_jit.bench.programs.mlp import mlp
 from minitorch_jit.cli.main import main
 from minitorch_jit.export import ExportError, export_library
@@ -68,7 +70,7 @@ def test_the_header_declares_the_abi(mlp_export):
     header = (d / "mlp.h").read_text()
     for decl in ("int32_t mlp_forward(const mtj_tensor *inputs", "int32_t mlp_output_shapes(",
                  "int32_t mlp_arena_size(", "const char *mlp_last_error(void);", "int32_t mlp_abi_version(void);",
-                 "input 0: float32 (*, *)", "output 0: float32 (*, 1)"):
+                 "input 0: float32 (*, *)  x", "output 0: float32 (*, 1)"):
         assert decl in header
     assert "typedef struct mtj_tensor" in (d / "mtj_tensor.h").read_text()
 
@@ -152,3 +154,65 @@ def test_the_planner_shares_slots_between_buffers_whose_lifetimes_do_not_overlap
     assert assign_slots([Buffer(0, 9, 100), Buffer(1, 2, 100), Buffer(3, 4, 100)]) == [0, 1, 1]
     # among free slots, the closest in size
     assert assign_slots([Buffer(0, 1, 10), Buffer(0, 1, 1000), Buffer(2, 3, 900)])[2] == 1
+
+
+@pytest.fixture(scope="module")
+def lenet_export(tmp_path_factory, mlp_export):
+    d = tmp_path_factory.mktemp("lenet")
+    torch.manual_seed(0)
+    traced = torch.jit.trace(LeNet().eval(), torch.randn(8, 1, 28, 28))
+    traced.save(str(d / "lenet.mtj"))
+    assert main(["export", str(d / "lenet.mtj"), "-o", str(d / "lenet.so")]) == 0
+    return d, torch.jit.load(str(d / "lenet.mtj")), mlp_export[2]
+
+
+@pytest.mark.parametrize("batch", [8, 3])
+def test_lenet_from_c_matches_python(lenet_export, batch, tmp_path):
+    d, model, run_model = lenet_export
+    x = np.random.default_rng(batch).standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    got = run_c(run_model, d / "lenet.so", [x], tmp_path)
+    want = model(torch.tensor(x)).numpy()
+    assert got.shape == want.shape == (batch, 10)
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=1e-5)
+
+
+def test_lenet_checks_the_image_it_is_given(lenet_export):
+    d, _, _ = lenet_export
+    lib = Exported(str(d / "lenet.so"))
+    with pytest.raises(CallError, match=r"status 5: aten::conv2d.*: an input of 3 channels, the weight takes 1"):
+        lib(np.zeros((2, 3, 28, 28), np.float32))
+    with pytest.raises(CallError, match="status 5: aten::conv2d.*: an input of size 4 is smaller than the kernel"):
+        lib(np.zeros((2, 1, 4, 28), np.float32))
+    # a 32x32 image reaches fc1 with 400 features where it takes 256
+    with pytest.raises(CallError, match="status 5: aten::linear.*: the input has 400 features, the weight takes 256"):
+        lib(np.zeros((2, 1, 32, 32), np.float32))
+
+
+@pytest.fixture(scope="module")
+def lstm_export(tmp_path_factory, mlp_export):
+    d = tmp_path_factory.mktemp("lstm")
+    torch.jit.script(lstm_cell).save(str(d / "lstm.mtj"))
+    types = "; ".join(["Float(*, *)"] * 5 + ["Float(*)"] * 2)
+    assert main(["export", str(d / "lstm.mtj"), "-o", str(d / "lstm.so"), "--input-types", types]) == 0
+    return d, torch.jit.load(str(d / "lstm.mtj")), mlp_export[2]
+
+
+@pytest.mark.parametrize("batch", [4, 9])
+def test_the_scripted_lstm_cell_from_c_matches_python(lstm_export, batch, tmp_path):
+    d, model, run_model = lstm_export
+    torch.manual_seed(batch)
+    args = lstm_inputs(batch, 8, 16)
+    run_c(run_model, d / "lstm.so", [a.numpy() for a in args], tmp_path)
+    hy, cy = model(*args)
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), hy.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(np.load(tmp_path / "out.1.npy"), cy.numpy(), rtol=RTOL, atol=ATOL)
+
+
+def test_the_lstm_cell_checks_its_weights(lstm_export):
+    d, _, _ = lstm_export
+    lib = Exported(str(d / "lstm.so"))
+    args = [a.numpy() for a in lstm_inputs(4, 8, 16)]
+    for i in (3, 4, 5, 6):  # weights and biases of 63 gates, which do not split in four
+        args[i] = args[i][:63]
+    with pytest.raises(CallError, match="status 5: aten::chunk.*: a size of 63 does not split into 4 equal parts"):
+        lib(*args)
