@@ -51,26 +51,31 @@ def gemm_function(module: ir.Module) -> ir.Function:
             with for_range(irb, 0, n) as j:
                 irb.store(ir.Constant(F32, 0.0), at(c, i, ldc, j))
     mfull = irb.sub(m, irb.srem(m, ir.Constant(I64, MR)))
+    panel = irb.bitcast(irb.alloca(ir.ArrayType(F32, KC * NR)), FP)
+    panel.operands[0].align = 64
+    vp = VEC.as_pointer()
     with for_range(irb, 0, n, NC) as jc:
         nc = smaller(ir.Constant(I64, NC), irb.sub(n, jc))
         nfull = irb.sub(nc, irb.srem(nc, ir.Constant(I64, NR)))
         with for_range(irb, 0, k, KC) as pc:
             kc = smaller(ir.Constant(I64, KC), irb.sub(k, pc))
             first = irb.icmp_signed("==", pc, zero)
-
-            def rows(i: ir.Value, count: int) -> None:
-                with for_range(irb, 0, nfull, NR) as jr:
-                    col = irb.add(jc, jr)
-                    irb.call(micro[count], [kc, at(a, i, lda, pc), lda, at(b, pc, ldb, col), ldb,
-                                            at(c, i, ldc, col), ldc, first])
-                col = irb.add(jc, nfull)
-                irb.call(edge[count], [irb.sub(nc, nfull), kc, at(a, i, lda, pc), lda,
-                                at(b, pc, ldb, col), ldb, at(c, i, ldc, col), ldc, first])
-
-            with for_range(irb, 0, mfull, MR) as i:
-                rows(i, MR)
-            with for_range(irb, mfull, m) as i:
-                rows(i, 1)
+            with for_range(irb, 0, nfull, NR) as jr:
+                col = irb.add(jc, jr)
+                # the kc x NR panel of B, contiguous: rows of B far apart (a power-of-two
+                # ldb) would fall into the same cache sets
+                with for_range(irb, 0, kc) as p:
+                    row = irb.load(irb.bitcast(at(b, irb.add(pc, p), ldb, col), vp), align=4)
+                    irb.store(row, irb.bitcast(irb.gep(panel, [irb.mul(p, ir.Constant(I64, NR))]), vp), align=64)
+                for lo, hi, count in ((zero, mfull, MR), (mfull, m, 1)):
+                    with for_range(irb, lo, hi, count) as i:
+                        irb.call(micro[count], [kc, at(a, i, lda, pc), lda, panel, ir.Constant(I64, NR),
+                                                at(c, i, ldc, col), ldc, first])
+            col = irb.add(jc, nfull)
+            for lo, hi, count in ((zero, mfull, MR), (mfull, m, 1)):
+                with for_range(irb, lo, hi, count) as i:
+                    irb.call(edge[count], [irb.sub(nc, nfull), kc, at(a, i, lda, pc), lda, at(b, pc, ldb, col), ldb,
+                                           at(c, i, ldc, col), ldc, first])
     irb.ret_void()
     return fn
 

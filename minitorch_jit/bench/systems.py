@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import functools
 import importlib
+import os
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 import minitorch_jit
+from minitorch_jit.export import ExportError, export_library
+from minitorch_jit.export.loaded import Exported
+from minitorch_jit.ir.types import TensorType
 
 from .elementwise import numba_runner, numexpr_runner, numpy_runner
 from .rebind import rebind
@@ -132,6 +137,30 @@ def _minitorch(compile_: Optional[Callable[[Any, Tuple[Any, ...]], Any]]) -> Cal
     return prepare
 
 
+def _exported(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
+    """The workload exported as a native library (a model traced, a function scripted),
+    called through ctypes into preallocated outputs."""
+    if workload.train:
+        raise NotApplicable("the exported library runs inference only")
+    args = tuple(minitorch_jit.from_numpy(a) for a in inputs)
+    fn = workload.target()
+    compiled = minitorch_jit.jit.trace(fn, args) if workload.model else minitorch_jit.script(fn)
+    folder = tempfile.mkdtemp(prefix="minitorch_jit_bench_export_")
+    types = [TensorType(a.dtype.name, (None,) * a.ndim) for a in inputs]
+    try:
+        export_library(compiled, os.path.join(folder, f"{workload.family}.so"), types)
+    except ExportError as e:
+        raise NotApplicable(f"not exported: {describe_error(e)}") from None
+    library = Exported(os.path.join(folder, f"{workload.family}.so"))
+    arrays = [np.ascontiguousarray(a) for a in inputs]
+    outputs = [np.empty(shape, dtype) for dtype, shape in library.output_shapes(*arrays)]
+
+    def call() -> Any:
+        library.run(arrays, outputs)
+        return tuple(outputs)
+    return Prepared(call, _numpy_arrays)
+
+
 # -- PyTorch ------------------------------------------------------------------------------------
 
 
@@ -201,6 +230,9 @@ def all_systems() -> List[System]:
         # kernels (the second finds them in memory), so script's compile time is the cold one
         System(HEADLINE, _minitorch(lambda fn, args: minitorch_jit.script(fn))),
         System("trace", _minitorch(minitorch_jit.jit.trace)),
+        System("exported", _exported,
+               notes=["exported: the model as a native library (python -m minitorch_jit export), called through "
+                      "ctypes on preallocated outputs, one thread"]),
         System("numpy", _elementwise(numpy_runner)),
         System("numexpr", _elementwise(numexpr_runner), module="numexpr"),
         System("numba", _elementwise(numba_runner), module="numba"),
