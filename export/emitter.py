@@ -10,7 +10,7 @@ The size arithmetic of the two walks is the same IR on the same values, which LL
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from llvmlite import ir
@@ -85,11 +85,30 @@ class Emitter:
 
     def begin_walk(self, running: bool, buffer_ptrs: Optional[Sequence[ir.Value]] = None) -> None:
         self.running = running
+        self.depth = 0  # how many loop bodies and branches the walk is in
+        self.branches = 0  # how many branches
+        self.trips: List[Size] = []  # the trip counts of the loops the walk is in
+        self.env: Dict[Any, Any] = {}  # the values of the block being walked (control flow reads it)
+        if not running:  # the run walk reads what the plan walk found
+            self.lists: Dict[Any, Any] = {}  # of each list of tensors (by node)
+            self.buffers: List[Buffer] = []
+            self.buffer_bytes: List[Size] = []
+            self._keys: Dict[Tuple[Any, int], int] = {}  # each buffer by (node, request)
+        self.node: Any = None  # the node being walked
+        self._requests = 0  # the buffers it asked for so far
         self.where = ""
         self.position = 0
-        self.buffers: List[Buffer] = []
-        self.buffer_bytes: List[Size] = []
         self._buffer_ptrs = list(buffer_ptrs or [])
+
+    def begin_node(self, node: Any) -> Tuple[Any, int]:
+        """The walk enters ``node``; returns what :meth:`end_node` restores (a control-flow
+        node's own requests go on after its blocks)."""
+        before = (self.node, self._requests)
+        self.node, self._requests = node, 0
+        return before
+
+    def end_node(self, before: Tuple[Any, int]) -> None:
+        self.node, self._requests = before
 
     def read(self, x: Any) -> None:
         """Note that the node being walked reads ``x`` (so its buffers live until here)."""
@@ -123,8 +142,9 @@ class Emitter:
     def check(self, ok: Union[bool, ir.Value], status: str, message: str, *args: Size, always: bool = False) -> None:
         """Fail with ``status`` unless ``ok`` (an i1, or a bool the export decided). Checks of
         inputs are made in the plan walk; ``always`` makes one in the run walk too (values
-        the kernels find)."""
-        if self.running and not always:
+        the kernels find). Checks inside loop bodies and branches are made in the run walk
+        only, where they run when the body does, with the values of that iteration."""
+        if (self.running and not always and self.depth == 0) or (not self.running and self.depth > 0):
             return
         if ok is True:
             return
@@ -158,15 +178,44 @@ class Emitter:
 
     def scratch(self, nbytes: Size) -> Optional[ir.Value]:
         """Memory the node being walked uses while it runs (i8*; None in the plan walk)."""
-        k = self._new_buffer(nbytes, nbytes if isinstance(nbytes, int) else ESTIMATED_FREE_SIZE ** 2)
+        k = self.new_buffer(nbytes)
         return self._buffer_ptrs[k] if self.running else None
 
+    def new_buffer(self, nbytes: Size) -> int:
+        return self._new_buffer(nbytes, nbytes if isinstance(nbytes, int) else ESTIMATED_FREE_SIZE ** 2)
+
+    def resize(self, k: int, nbytes: Size) -> None:
+        """Buffer ``k`` needs ``nbytes`` after all (a list's, known once every append is seen)."""
+        self.buffer_bytes[k] = nbytes
+
+    def buffer_pointer(self, k: int, dtype: str) -> ir.Value:
+        """The typed pointer to buffer ``k`` (run walk)."""
+        return self.irb.bitcast(self._buffer_ptrs[k], MEMORY[dtype].as_pointer())
+
     def _new_buffer(self, nbytes: Size, estimate: int) -> int:
+        """The plan walk numbers buffers; the run walk finds the same one by the node that asks
+        and the order it asks in (a branch the run walk leaves out keeps its numbers)."""
+        key = (self.node, self._requests)
+        self._requests += 1
+        if self.running:
+            return self._keys[key]
         k = len(self.buffer_bytes)
+        self._keys[key] = k
         self.buffer_bytes.append(nbytes)
-        if not self.running:
-            self.buffers.append(Buffer(self.position, self.position, estimate))
+        self.buffers.append(Buffer(self.position, self.position, estimate))
         return k
+
+    def span_loop(self, start: int, end: int) -> None:
+        """After the plan walk of a loop whose nodes are at positions (start, end]: a buffer
+        read in the loop but written before it lives to the loop's end, and one written in
+        the loop but read after it lives from the loop's start (iterations repeat the body)."""
+        if self.running:
+            return
+        for b in self.buffers:
+            if b.first <= start <= b.last:
+                b.last = max(b.last, end)
+            if start <= b.first <= end < b.last:
+                b.first = start
 
     def layout(self, direct: Sequence[int]) -> "Layout":
         """The arena's slots for the buffers of the plan walk, except those in ``direct``

@@ -20,48 +20,29 @@ from llvmlite import ir
 from minitorch_jit._version import __version__
 from minitorch_jit.codegen.llvm import target
 from minitorch_jit.codegen.llvm.builder import MEMORY
-from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import Graph
 
-from . import abi, convolution, softmax  # noqa: F401  (convolution and softmax register their lowerings)
+# these modules register their lowerings
+from . import abi, control_flow, convolution, scalars, softmax  # noqa: F401
 from .emitter import RT, Emitter, Layout, tensor_type, tensors_in
 from .loops import I64, contiguous_strides, eq, product, value
-from .ops import LOWERINGS, copy_into, op_name
-from .prepare import ExportError, Prepared, where
+from .ops import copy_into
+from .prepare import ExportError, Prepared
+from .walker import Env, check_lowerable, walk_nodes
 
 I8, I32 = ir.IntType(8), ir.IntType(32)
 I8P = I8.as_pointer()
 TP = abi.TENSOR.as_pointer()
 
 
-def check_lowerable(graph: Graph) -> None:
-    """Every op of ``graph`` has a native lowering; else the export fails naming the first
-    that has none and its source line."""
-    for node in graph.nodes:
-        if node.kind == "prim::Constant":
-            continue
-        if node.blocks or op_name(node) not in LOWERINGS:
-            raise ExportError(f"{where(node)} has no native lowering: the model cannot be exported")
-
-
 def walk(em: Emitter, prepared: Prepared, inputs: Sequence[RT]) -> List[RT]:
     """Emit the graph on ``inputs``; returns the output tensors (tuples flattened)."""
     g = prepared.graph
-    env: dict = dict(zip(g.inputs[:prepared.user_inputs], inputs))
+    env: Env = dict(zip(g.inputs[:prepared.user_inputs], inputs))
     for v, a in prepared.parameters.items():
         env[v] = em.parameter(a)
-    for position, node in enumerate(g.nodes):
-        em.position, em.where = position, where(node).replace("%", "%%")
-        if node.kind == "prim::Constant":
-            env[node.output] = node.output.constant
-            continue
-        args = [env[v] for v in node.inputs]
-        em.read(args)
-        op = None if node.kind.startswith("prim::") else registry.node_op(node)
-        if op is not None:  # trailing arguments left at their defaults
-            args += [a.default for a in op.schema.arguments[len(args):] if a.has_default]
-        env.update(zip(node.outputs, LOWERINGS[op_name(node)](em, node, args)))
-    em.where, em.position = "", len(g.nodes)
+    walk_nodes(em, g.nodes, env)
+    em.where = ""
+    em.position += 1
     outputs = tensors_in([env[v] for v in g.outputs])
     if not outputs:
         raise ExportError("the model returns no tensor")

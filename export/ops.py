@@ -178,7 +178,7 @@ def dim(em: Emitter, node: Node, args: List[Any]) -> List[Any]:
     return [_tensor(args[0], "dim's input").rank]
 
 
-@lowering("prim::ListConstruct", "prim::TupleConstruct")
+@lowering("prim::TupleConstruct")
 def construct(em: Emitter, node: Node, args: List[Any]) -> List[Any]:
     return [list(args) if node.kind == "prim::ListConstruct" else tuple(args)]
 

@@ -14,6 +14,7 @@ import minitorch_jit as torch
 from minitorch_jit.bench.programs.lenet import LeNet
 from minitorch_jit.bench.programs.lstm_cell import lstm_cell, lstm_inputs
 from minitorch_jit.bench.programs.mlp import mlp
+from minitorch_jit.bench.programs.rnn_module import RNN
 from minitorch_jit.cli.main import main
 from minitorch_jit.export import ExportError, export_library
 from minitorch_jit.export.loaded import CallError, Exported
@@ -216,3 +217,44 @@ def test_the_lstm_cell_checks_its_weights(lstm_export):
         args[i] = args[i][:63]
     with pytest.raises(CallError, match="status 5: aten::chunk.*: a size of 63 does not split into 4 equal parts"):
         lib(*args)
+
+
+@pytest.fixture(scope="module")
+def rnn_export(tmp_path_factory, mlp_export):
+    d = tmp_path_factory.mktemp("rnn")
+    torch.manual_seed(0)
+    RNN(torch.randn(3, 16) * 0.5, torch.randn(16, 16) * 0.2, torch.randn(16, 2), torch.zeros(16),
+        torch.zeros(2)).save(str(d / "rnn.mtj"))
+    assert main(["export", str(d / "rnn.mtj"), "-o", str(d / "rnn.so"), "--input-types",
+                 "Float(*, *, *); Float(*, *)"]) == 0
+    return d, torch.jit.load(str(d / "rnn.mtj")), mlp_export[2]
+
+
+@pytest.mark.parametrize("steps, batch", [(25, 4), (9, 7)])
+def test_the_scripted_rnn_with_its_loop_and_print_runs_from_c(rnn_export, steps, batch, tmp_path, capsys):
+    d, model, run_model = rnn_export
+    rng = np.random.default_rng(steps)
+    x = rng.standard_normal((steps, batch, 3)).astype(np.float32)
+    h = rng.standard_normal((batch, 16)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "h.npy", h)
+    done = subprocess.run([str(run_model), str(d / "rnn.so"), str(tmp_path / "x.npy"), str(tmp_path / "h.npy"),
+                           str(tmp_path / "out.npy")], check=True, capture_output=True, text=True)
+    with torch.no_grad():
+        y, h_last = model(torch.tensor(x), torch.tensor(h))
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), y.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(np.load(tmp_path / "out.1.npy"), h_last.numpy(), rtol=RTOL, atol=ATOL)
+    # the print every tenth step, as Python prints it
+    assert done.stdout == capsys.readouterr().out
+    assert done.stdout.count("stats: ") == len(range(0, steps, 10))
+
+
+def test_the_rnn_checks_sizes_inside_its_loop_and_runs_zero_steps(rnn_export):
+    d, _, _ = rnn_export
+    lib = Exported(str(d / "rnn.so"))
+    y, h = lib(np.zeros((0, 2, 3), np.float32), np.ones((2, 16), np.float32))
+    assert y.shape == (0, 2, 2) and (h == 1).all()
+    with pytest.raises(CallError, match="status 5: aten::matmul.*: sizes 4 and 3 of a matrix product do not match"):
+        lib(np.zeros((5, 2, 4), np.float32), np.zeros((2, 16), np.float32))
+    with pytest.raises(CallError, match=r"status 5: prim::Loop.*changes the size at dimension 1 .*\(15 to 16\)"):
+        lib(np.zeros((5, 2, 3), np.float32), np.zeros((2, 15), np.float32))
