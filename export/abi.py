@@ -109,7 +109,7 @@ int32_t {name}_num_outputs(void);
 /* The dtype, rank and sizes (contiguous strides) of each output for inputs of these
  * dtypes, ranks and sizes (their data is not read and may be NULL). */
 int32_t {name}_output_shapes(const mtj_tensor *inputs, int64_t num_inputs,
-                             mtj_tensor *outputs, int64_t num_outputs);
+{" " * len(f"int32_t {name}_output_shapes(")}mtj_tensor *outputs, int64_t num_outputs);
 
 /* The bytes of arena a forward call on inputs of these sizes needs. */
 int32_t {name}_arena_size(const mtj_tensor *inputs, int64_t num_inputs, int64_t *bytes);
@@ -119,8 +119,8 @@ int32_t {name}_arena_size(const mtj_tensor *inputs, int64_t num_inputs, int64_t 
  * NULL lets the library keep its own (allocated on the first call, grown when sizes grow),
  * otherwise it needs {name}_arena_size bytes, aligned to 64. */
 int32_t {name}_forward(const mtj_tensor *inputs, int64_t num_inputs,
-                       mtj_tensor *outputs, int64_t num_outputs,
-                       void *arena, int64_t arena_bytes);
+{" " * len(f"int32_t {name}_forward(")}mtj_tensor *outputs, int64_t num_outputs,
+{" " * len(f"int32_t {name}_forward(")}void *arena, int64_t arena_bytes);
 
 /* The message of the last error (empty before any). */
 const char *{name}_last_error(void);

@@ -103,7 +103,7 @@ def conv2d(em: Emitter, node: Node, args: List[Any]) -> List[Any]:
             irb.store(_window(irb, x, n, ci, ih, iw, 0.0), irb.gep(cols, [value(irb, at)]))
         dst = irb.gep(out.ptr, [irb.mul(n, value(irb, out.strides[0]))])
         irb.call(gemm, [value(irb, o), value(irb, positions), value(irb, rows), w.ptr, value(irb, rows), cols,
-                        value(irb, positions), dst, value(irb, positions)])
+                        value(irb, positions), ir.Constant(ir.IntType(64), 1), dst, value(irb, positions)])
         if bias is not None:
             with for_nest(irb, [o, positions]) as (oc, p):
                 at = irb.gep(dst, [irb.add(irb.mul(oc, value(irb, positions)), p)])

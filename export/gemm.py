@@ -1,9 +1,10 @@
 """A blocked, vectorized single-precision GEMM in LLVM IR:
 
-    void mtj.gemm(i64 m, i64 n, i64 k, float *A, i64 lda, float *B, i64 ldb, float *C, i64 ldc)
+    void mtj.gemm(i64 m, i64 n, i64 k, float *A, i64 lda, float *B, i64 rsb, i64 csb, float *C, i64 ldc)
 
-computes C = A @ B for row-major A (m x k, rows ``lda`` apart), B (k x n, rows ``ldb``
-apart) and C (m x n, rows ``ldc`` apart). The loops block n by NC columns and k by KC (so
+computes C = A @ B for row-major A (m x k, rows ``lda`` apart), B (k x n, element (p, j)
+at ``p * rsb + j * csb``: a weight (n x k) of ``linear`` is its transpose, read in place)
+and C (m x n, rows ``ldc`` apart). The loops block n by NC columns and k by KC (so
 the slice of B a block reads stays in cache), and within a block a micro-kernel keeps an
 MR x NR tile of C in vector registers: per step of k it loads one row of NR floats of B,
 broadcasts MR elements of A, and does MR fused multiply-adds. The columns past the last
@@ -32,9 +33,10 @@ def gemm_function(module: ir.Module) -> ir.Function:
         return fn
     micro = {rows: _micro(module, rows) for rows in (MR, 1)}
     edge = {rows: _edge(module, rows) for rows in (MR, 1)}
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64, I64, I64, FP, I64, FP, I64, FP, I64]), "mtj.gemm")
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64, I64, I64, FP, I64, FP, I64, I64, FP, I64]),
+                     "mtj.gemm")
     fn.linkage = "internal"
-    m, n, k, a, lda, b, ldb, c, ldc = fn.args
+    m, n, k, a, lda, b, rsb, csb, c, ldc = fn.args
     for p in (a, b, c):
         p.add_attribute("noalias")
     irb = ir.IRBuilder(fn.append_basic_block("entry"))
@@ -63,10 +65,19 @@ def gemm_function(module: ir.Module) -> ir.Function:
             with for_range(irb, 0, nfull, NR) as jr:
                 col = irb.add(jc, jr)
                 # the kc x NR panel of B, contiguous: rows of B far apart (a power-of-two
-                # ldb) would fall into the same cache sets
-                with for_range(irb, 0, kc) as p:
-                    row = irb.load(irb.bitcast(at(b, irb.add(pc, p), ldb, col), vp), align=4)
-                    irb.store(row, irb.bitcast(irb.gep(panel, [irb.mul(p, ir.Constant(I64, NR))]), vp), align=64)
+                # stride) would fall into the same cache sets
+                corner = irb.gep(b, [irb.add(irb.mul(pc, rsb), irb.mul(col, csb))])
+                with irb.if_else(irb.icmp_signed("==", csb, ir.Constant(I64, 1))) as (rows_of_b, columns_of_b):
+                    with rows_of_b:
+                        with for_range(irb, 0, kc) as p:
+                            row = irb.load(irb.bitcast(irb.gep(corner, [irb.mul(p, rsb)]), vp), align=4)
+                            irb.store(row, irb.bitcast(irb.gep(panel, [irb.mul(p, ir.Constant(I64, NR))]), vp),
+                                      align=64)
+                    with columns_of_b:  # a transposed B: read each column along its contiguous run
+                        with for_range(irb, 0, NR) as jj:
+                            with for_range(irb, 0, kc) as p:
+                                x = irb.load(irb.gep(corner, [irb.add(irb.mul(jj, csb), irb.mul(p, rsb))]))
+                                irb.store(x, irb.gep(panel, [irb.add(irb.mul(p, ir.Constant(I64, NR)), jj)]))
                 for lo, hi, count in ((zero, mfull, MR), (mfull, m, 1)):
                     with for_range(irb, lo, hi, count) as i:
                         irb.call(micro[count], [kc, at(a, i, lda, pc), lda, panel, ir.Constant(I64, NR),
@@ -74,7 +85,8 @@ def gemm_function(module: ir.Module) -> ir.Function:
             col = irb.add(jc, nfull)
             for lo, hi, count in ((zero, mfull, MR), (mfull, m, 1)):
                 with for_range(irb, lo, hi, count) as i:
-                    irb.call(edge[count], [irb.sub(nc, nfull), kc, at(a, i, lda, pc), lda, at(b, pc, ldb, col), ldb,
+                    corner = irb.gep(b, [irb.add(irb.mul(pc, rsb), irb.mul(col, csb))])
+                    irb.call(edge[count], [irb.sub(nc, nfull), kc, at(a, i, lda, pc), lda, corner, rsb, csb,
                                            at(c, i, ldc, col), ldc, first])
     irb.ret_void()
     return fn
@@ -115,13 +127,13 @@ def _micro(module: ir.Module, rows: int) -> ir.Function:
 
 
 def _edge(module: ir.Module, rows: int) -> ir.Function:
-    """void (i64 cols, i64 kc, A, lda, B, ldb, C, ldc, i1 first): the scalar loop for the
+    """void (i64 cols, i64 kc, A, lda, B, rsb, csb, C, ldc, i1 first): the scalar loop for the
     columns past the last whole tile, with one accumulator per row so that ``rows``
     dependency chains of multiply-adds run side by side."""
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64, I64, FP, I64, FP, I64, FP, I64, I1]),
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64, I64, FP, I64, FP, I64, I64, FP, I64, I1]),
                      f"mtj.gemm.edge{rows}")
     fn.linkage = "internal"
-    cols, kc, a, lda, b, ldb, c, ldc, first = fn.args
+    cols, kc, a, lda, b, rsb, csb, c, ldc, first = fn.args
     irb = ir.IRBuilder(fn.append_basic_block("entry"))
     fma = module.declare_intrinsic("llvm.fma", [F32], ir.FunctionType(F32, [F32] * 3))
     accs = [irb.alloca(F32) for _ in range(rows)]
@@ -130,7 +142,7 @@ def _edge(module: ir.Module, rows: int) -> ir.Function:
         for out, acc in zip(outs, accs):
             irb.store(irb.select(first, ir.Constant(F32, 0.0), irb.load(out)), acc)
         with for_range(irb, 0, kc) as p:
-            y = irb.load(irb.gep(b, [irb.add(irb.mul(p, ldb), j)]))
+            y = irb.load(irb.gep(b, [irb.add(irb.mul(p, rsb), irb.mul(j, csb))]))
             for r, acc in enumerate(accs):
                 x = irb.load(irb.gep(a, [irb.add(irb.mul(ir.Constant(I64, r), lda), p)]))
                 irb.store(irb.call(fma, [x, y, irb.load(acc)]), acc)

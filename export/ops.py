@@ -9,12 +9,11 @@ it is given raises :class:`ExportError` at export time.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Tuple
 
 import numpy as np
 from llvmlite import ir
 
-from minitorch_jit.codegen.llvm.builder import F32
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.graph import Node
 
@@ -79,31 +78,22 @@ def _unit_rows(em: Emitter, t: RT) -> Size:
 # -- matrix products -------------------------------------------------------------------------
 
 
-def _transposed(em: Emitter, w: RT) -> tuple:
-    """``w.T`` (k x n, rows contiguous) for a weight ``w`` (n x k): a transposed copy embedded
-    at export time for a parameter, else one made in scratch memory at run time."""
-    irb = em.irb
-    n, k = w.sizes
+def _weight(em: Emitter, w: RT) -> Tuple[Any, Size, Size]:
+    """``w.T`` (k x n) for a weight ``w`` (n x k) as the GEMM's B: its pointer and the strides
+    of its rows and columns. A parameter's is transposed at export (rows contiguous);
+    another is read in place."""
     if w.data is not None:
         data = em.derived.setdefault(("transposed", id(w.data)), np.ascontiguousarray(w.data.T))
-        return (em.embed(data) if em.running else None), n
-    scratch = em.scratch(mul(irb, mul(irb, n, k), 4))
-    if not em.running:
-        return None, n
-    out = irb.bitcast(scratch, F32.as_pointer())
-    with for_range(irb, 0, n) as j:
-        with for_range(irb, 0, k) as p:
-            at = irb.add(irb.mul(j, value(irb, w.strides[0])), irb.mul(p, value(irb, w.strides[1])))
-            x = irb.load(irb.gep(w.ptr, [at]))
-            irb.store(x, irb.gep(out, [irb.add(irb.mul(p, value(irb, n)), j)]))
-    return out, n
+        return (em.embed(data) if em.running else None), w.sizes[0], 1
+    return w.ptr, w.strides[1], w.strides[0]
 
 
-def _gemm(em: Emitter, a: RT, b_ptr: Any, ldb: Size, m: Size, n: Size, k: Size, out: RT) -> None:
+def _gemm(em: Emitter, a: RT, b: Tuple[Any, Size, Size], m: Size, n: Size, k: Size, out: RT) -> None:
     irb = em.irb
     lda = _unit_rows(em, a)
+    b_ptr, rsb, csb = b
     irb.call(gemm_function(em.module), [value(irb, m), value(irb, n), value(irb, k), a.ptr, value(irb, lda), b_ptr,
-                                        value(irb, ldb), out.ptr, value(irb, n)])
+                                        value(irb, rsb), value(irb, csb), out.ptr, value(irb, n)])
 
 
 def _add_bias(em: Emitter, out: RT, m: Size, n: Size, bias: RT) -> None:
@@ -136,9 +126,8 @@ def linear(em: Emitter, node: Node, args: List[Any]) -> List[Any]:
                      bias.sizes[0], n)
     out = em.buffer("float32", [*x.sizes[:-1], n])
     m = product(irb, x.sizes[:-1])
-    wt, _ = _transposed(em, w)
     if em.running:
-        _gemm(em, x, wt, n, m, n, k, out)
+        _gemm(em, x, _weight(em, w), m, n, k, out)
         if bias is not None:
             _add_bias(em, out, m, n, bias)
     return [out]
@@ -155,10 +144,8 @@ def matmul(em: Emitter, node: Node, args: List[Any]) -> List[Any]:
     em.check(eq(irb, a.sizes[-1], k), "MTJ_ERR_SIZE", "sizes %lld and %lld of a matrix product do not match",
              a.sizes[-1], k)
     out = em.buffer("float32", [*a.sizes[:-1], n])
-    if not same(b.strides[1], 1) and not same(n, 1):
-        raise ExportError("matmul with a right operand whose rows are strided is not lowered")
     if em.running:
-        _gemm(em, a, b.ptr, b.strides[0], product(irb, a.sizes[:-1]), n, k, out)
+        _gemm(em, a, (b.ptr, b.strides[0], b.strides[1]), product(irb, a.sizes[:-1]), n, k, out)
     return [out]
 
 
