@@ -89,8 +89,9 @@ def header(name: str, version: str, inputs: Sequence[str], outputs: Sequence[str
 {signature}
  *
  * Every function returning int32_t returns MTJ_OK (0) or an error status; then
- * {name}_last_error() says why. Nothing is checked by crashing: wrong pointers, counts,
- * dtypes, ranks and sizes are errors. Calls are not thread-safe: use one library per thread.
+ * {name}_last_error() says why. Null pointers, wrong counts, dtypes, ranks and sizes are
+ * errors, never a crash (data too short for the sizes given is the caller's to avoid).
+ * Calls share the library's arena and message: one call at a time per library.
  */
 #ifndef {guard}
 #define {guard}

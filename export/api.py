@@ -25,7 +25,7 @@ def export_library(model: Any, so_path: str, input_types: Optional[Sequence[Type
         raise ExportError(f"{type(model).__name__} is not a compiled model: trace or script it first")
     library = Library(name, prepare(graph, parameters_of(model), input_types))
     compile_library(library, so_path)
-    header_path = os.path.join(os.path.dirname(os.path.abspath(so_path)), f"{name}.h")
+    header_path = os.path.join(os.path.dirname(so_path), f"{name}.h")
     with open(header_path, "w") as f:
         f.write(library.header())
     with open(os.path.join(os.path.dirname(header_path), abi.TENSOR_HEADER), "w") as f:

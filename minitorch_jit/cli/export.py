@@ -3,10 +3,11 @@ library and its C header (see :mod:`minitorch_jit.export`)."""
 from __future__ import annotations
 
 import argparse
+import os
 from typing import List
 
 import minitorch_jit as torch
-from minitorch_jit.export import ExportError, export_library
+from minitorch_jit.export import ExportError, abi, export_library
 from minitorch_jit.ir.lexer import IRParseError
 from minitorch_jit.ir.parser import parse_type_str
 from minitorch_jit.ir.types import Type
@@ -37,5 +38,5 @@ def run(args: argparse.Namespace) -> int:
     model = torch.jit.load(args.model)
     types = input_types(args.input_types) if args.input_types else None
     header = export_library(model, args.output, types)
-    print(f"wrote {args.output} and {header}")
+    print(f"wrote {args.output} and {header} (with {os.path.join(os.path.dirname(header), abi.TENSOR_HEADER)})")
     return 0
