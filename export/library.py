@@ -22,7 +22,7 @@ from minitorch_jit.codegen.llvm import target
 from minitorch_jit.codegen.llvm.builder import MEMORY
 
 # these modules register their lowerings
-from . import abi, control_flow, convolution, scalars, softmax  # noqa: F401
+from . import abi, control_flow, convolution, normalization, scalars, softmax  # noqa: F401
 from .emitter import RT, Emitter, Layout, tensor_type, tensors_in
 from .loops import I64, contiguous_strides, eq, product, value
 from .ops import copy_into

@@ -258,3 +258,18 @@ def test_the_rnn_checks_sizes_inside_its_loop_and_runs_zero_steps(rnn_export):
         lib(np.zeros((5, 2, 4), np.float32), np.zeros((2, 16), np.float32))
     with pytest.raises(CallError, match=r"status 5: prim::Loop.*changes the size at dimension 1 .*\(15 to 16\)"):
         lib(np.zeros((5, 2, 3), np.float32), np.zeros((2, 15), np.float32))
+
+
+def test_embedding_and_layer_norm_export_and_check_their_indices(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Embedding(100, 16), torch.nn.LayerNorm(16), torch.nn.Linear(16, 4)).eval()
+    traced = torch.jit.trace(model, torch.tensor([[1, 2, 3], [4, 5, 6]]))
+    export_library(traced, str(tmp_path / "emb.so"))
+    lib = Exported(str(tmp_path / "emb.so"))
+    for shape in ((2, 3), (5, 7)):
+        index = np.random.default_rng(shape[1]).integers(0, 100, shape)
+        np.testing.assert_allclose(lib(index)[0], traced(torch.tensor(index)).numpy(), rtol=RTOL, atol=ATOL)
+    with pytest.raises(CallError, match=r"status 9: aten::embedding .*: index 100 is out of range for 100 rows"):
+        lib(np.array([[1, 100]]))
+    with pytest.raises(CallError, match="status 3: input 0 .*: dtype code 0, the model has int64"):
+        lib(np.zeros((1, 2), np.float32))
