@@ -129,6 +129,12 @@ const char *{name}_last_error(void);
 /* Frees the library's own arena. */
 void {name}_release(void);
 
+/* Threads for the matrix products (linear, matmul, conv2d), which split the rows of
+ * their result over them when big enough; 1 (the default) to 64. Results do not
+ * depend on the count. Pointwise kernels and the other ops run on the calling thread. */
+int32_t {name}_set_num_threads(int32_t count);
+int32_t {name}_num_threads(void);
+
 #ifdef __cplusplus
 }}
 #endif

@@ -25,16 +25,103 @@ KC, NC = 256, 512
 
 VEC = ir.VectorType(F32, NR)
 FP = F32.as_pointer()
+I8P = ir.IntType(8).as_pointer()
+# the arguments of the GEMM: m, n, k, A, lda, B, rsb, csb, C, ldc
+ARGS = ir.LiteralStructType([I64, I64, I64, FP, I64, FP, I64, I64, FP, I64])
+MAX_THREADS = 64
+PARALLEL_MIN = 1 << 21  # multiply-adds below which starting threads costs more than it saves
 
 
 def gemm_function(module: ir.Module) -> ir.Function:
+    """``mtj.gemm``: the rows of C split into blocks run on threads (the library's thread
+    count, global ``mtj.threads``) when the product is big enough to pay for starting
+    them; each block is the serial GEMM on its rows, so results do not depend on the
+    thread count."""
     fn = module.globals.get("mtj.gemm")
     if fn is not None:
         return fn
+    serial = _serial(module)
+    task = _task(module, serial)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), list(ARGS.elements)), "mtj.gemm")
+    fn.linkage = "internal"
+    irb = ir.IRBuilder(fn.append_basic_block("entry"))
+    m, n, k = fn.args[:3]
+    threads = irb.sext(irb.load(threads_global(module)), I64)
+    per_thread = irb.sdiv(irb.add(m, irb.sub(threads, ir.Constant(I64, 1))), threads)  # at least 1 row
+    rows_per = irb.mul(irb.sdiv(irb.add(per_thread, ir.Constant(I64, MR - 1)), ir.Constant(I64, MR)),
+                       ir.Constant(I64, MR))
+    work = irb.mul(irb.mul(m, n), k)
+    split = irb.and_(irb.icmp_signed(">", threads, ir.Constant(I64, 1)),
+                     irb.and_(irb.icmp_signed(">=", work, ir.Constant(I64, PARALLEL_MIN)),
+                              irb.icmp_signed(">", m, ir.Constant(I64, MR))))
+    with irb.if_else(split) as (parallel, alone):
+        with alone:
+            irb.call(serial, list(fn.args))
+        with parallel:
+            pthread_t = I64
+            create = module.globals.get("pthread_create") or ir.Function(module, ir.FunctionType(
+                ir.IntType(32), [pthread_t.as_pointer(), I8P, task.type, I8P]), "pthread_create")
+            join = module.globals.get("pthread_join") or ir.Function(
+                module, ir.FunctionType(ir.IntType(32), [pthread_t, I8P.as_pointer()]), "pthread_join")
+            blocks = irb.sdiv(irb.add(m, irb.sub(rows_per, ir.Constant(I64, 1))), rows_per)
+            ids = irb.alloca(pthread_t, MAX_THREADS)
+            started = irb.alloca(ir.IntType(1), MAX_THREADS)
+            args = irb.alloca(ARGS, MAX_THREADS)
+
+            def block_args(b: ir.Value) -> ir.Value:
+                """The arguments of block ``b``: rows [b * rows_per, min(m, (b + 1) * rows_per))."""
+                first = irb.mul(b, rows_per)
+                count = irb.sub(irb.select(irb.icmp_signed("<", irb.add(first, rows_per), m), irb.add(first, rows_per),
+                                           m), first)
+                slot = irb.gep(args, [b])
+                a, lda, c, ldc = fn.args[3], fn.args[4], fn.args[8], fn.args[9]
+                values = [count, *fn.args[1:3], irb.gep(a, [irb.mul(first, lda)]), *fn.args[4:8],
+                          irb.gep(c, [irb.mul(first, ldc)]), ldc]
+                for i, v in enumerate(values):
+                    irb.store(v, irb.gep(slot, [ir.Constant(ir.IntType(32), 0), ir.Constant(ir.IntType(32), i)]))
+                return slot
+
+            with for_range(irb, 1, blocks) as b:
+                slot = block_args(b)
+                ok = irb.icmp_signed("==", irb.call(create, [irb.gep(ids, [b]), ir.Constant(I8P, None), task,
+                                                             irb.bitcast(slot, I8P)]), ir.Constant(ir.IntType(32), 0))
+                irb.store(ok, irb.gep(started, [b]))
+                with irb.if_then(irb.not_(ok)):  # no thread to be had: run the block here
+                    irb.call(task, [irb.bitcast(slot, I8P)])
+            irb.call(task, [irb.bitcast(block_args(ir.Constant(I64, 0)), I8P)])
+            with for_range(irb, 1, blocks) as b:
+                with irb.if_then(irb.load(irb.gep(started, [b]))):
+                    irb.call(join, [irb.load(irb.gep(ids, [b])), ir.Constant(I8P.as_pointer(), None)])
+    irb.ret_void()
+    return fn
+
+
+def threads_global(module: ir.Module) -> ir.GlobalVariable:
+    """The library's thread count (1 until NAME_set_num_threads says otherwise)."""
+    g = module.globals.get("mtj.threads")
+    if g is None:
+        g = ir.GlobalVariable(module, ir.IntType(32), "mtj.threads")
+        g.initializer = ir.Constant(ir.IntType(32), 1)
+        g.linkage = "internal"
+    return g
+
+
+def _task(module: ir.Module, serial: ir.Function) -> ir.Function:
+    """void *task(void *args): a thread's block of rows."""
+    fn = ir.Function(module, ir.FunctionType(I8P, [I8P]), "mtj.gemm.task")
+    fn.linkage = "internal"
+    irb = ir.IRBuilder(fn.append_basic_block("entry"))
+    slot = irb.bitcast(fn.args[0], ARGS.as_pointer())
+    irb.call(serial, [irb.load(irb.gep(slot, [ir.Constant(ir.IntType(32), 0), ir.Constant(ir.IntType(32), i)]))
+                      for i in range(len(ARGS.elements))])
+    irb.ret(ir.Constant(I8P, None))
+    return fn
+
+
+def _serial(module: ir.Module) -> ir.Function:
     micro = {rows: _micro(module, rows) for rows in (MR, 1)}
     edge = {rows: _edge(module, rows) for rows in (MR, 1)}
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64, I64, I64, FP, I64, FP, I64, I64, FP, I64]),
-                     "mtj.gemm")
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), list(ARGS.elements)), "mtj.gemm.serial")
     fn.linkage = "internal"
     m, n, k, a, lda, b, rsb, csb, c, ldc = fn.args
     for p in (a, b, c):

@@ -24,6 +24,7 @@ from minitorch_jit.codegen.llvm.builder import MEMORY
 # these modules register their lowerings
 from . import abi, control_flow, convolution, normalization, scalars, softmax  # noqa: F401
 from .emitter import RT, Emitter, Layout, tensor_type, tensors_in
+from .gemm import MAX_THREADS, threads_global
 from .loops import I64, contiguous_strides, eq, product, value
 from .ops import copy_into
 from .prepare import ExportError, Prepared
@@ -70,6 +71,7 @@ class Library:
         self._output_shapes()
         self._arena_size()
         self._release()
+        self._threads()
 
     def header(self) -> str:
         names = [v.name for v in self.prepared.graph.inputs]
@@ -106,6 +108,17 @@ class Library:
         self.capacity.linkage = "internal"
         self.malloc = ir.Function(self.module, ir.FunctionType(I8P, [I64, I64]), "aligned_alloc")
         self.free = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [I8P]), "free")
+
+    def _threads(self) -> None:
+        fn, irb = self._function("set_num_threads", I32, [I32])
+        count = fn.args[0]
+        self.em.check(irb.and_(irb.icmp_signed(">=", count, ir.Constant(I32, 1)),
+                               irb.icmp_signed("<=", count, ir.Constant(I32, MAX_THREADS))), "MTJ_ERR_VALUE",
+                      f"a thread count of %d: give 1 to {MAX_THREADS}", count)
+        irb.store(count, threads_global(self.module))
+        irb.ret(ir.Constant(I32, 0))
+        _, irb = self._function("num_threads", I32, [])
+        irb.ret(irb.load(threads_global(self.module)))
 
     def _release(self) -> None:
         _, irb = self._function("release", ir.VoidType(), [])

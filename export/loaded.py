@@ -52,6 +52,8 @@ class Exported:
         tp = ctypes.POINTER(Tensor)
         f("output_shapes", ctypes.c_int32, [tp, ctypes.c_int64, tp, ctypes.c_int64])
         f("arena_size", ctypes.c_int32, [tp, ctypes.c_int64, ctypes.POINTER(ctypes.c_int64)])
+        f("set_num_threads", ctypes.c_int32, [ctypes.c_int32])
+        f("num_threads", ctypes.c_int32, [])
         f("forward", ctypes.c_int32, [tp, ctypes.c_int64, tp, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64])
         self.num_outputs = self.lib_fn("num_outputs")()
         self._outs = (Tensor * self.num_outputs)()
@@ -66,6 +68,9 @@ class Exported:
     def _raise(self, status: int) -> None:
         if status != 0:
             raise CallError(status, self.lib_fn("last_error")().decode())
+
+    def set_num_threads(self, count: int) -> None:
+        self._raise(self.lib_fn("set_num_threads")(count))
 
     def output_shapes(self, *inputs: np.ndarray) -> List[tuple]:
         ins = (Tensor * len(inputs))(*[describe(a) for a in inputs])

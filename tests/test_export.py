@@ -273,3 +273,17 @@ def test_embedding_and_layer_norm_export_and_check_their_indices(tmp_path):
         lib(np.array([[1, 100]]))
     with pytest.raises(CallError, match="status 3: input 0 .*: dtype code 0, the model has int64"):
         lib(np.zeros((1, 2), np.float32))
+
+
+def test_matrix_products_split_over_threads_give_the_same_bits(lstm_export):
+    d, _, _ = lstm_export
+    lib = Exported(str(d / "lstm.so"))
+    torch.manual_seed(0)
+    args = [a.numpy() for a in lstm_inputs(64, 512, 512)]  # big enough to split (64 x 2048 x 512)
+    one = lib(*args)
+    lib.set_num_threads(3)
+    assert lib.lib_fn("num_threads")() == 3
+    assert all(np.array_equal(a, b) for a, b in zip(one, lib(*args)))
+    with pytest.raises(CallError, match="status 9: a thread count of 0: give 1 to 64"):
+        lib.set_num_threads(0)
+    assert "int32_t lstm_set_num_threads(int32_t count);" in (d / "lstm.h").read_text()
