@@ -70,6 +70,11 @@ class OpDef:
     derivative: Optional[Callable[..., Any]] = None
     differentiable: bool = True
     backward_name: Optional[str] = None  # the node's name when not <Op>Backward0
+    # An in-place op whose formula reads the input it overwrites (``x.mul_(y)``'s gradient to
+    # y is ``g * x``, x as it was): recording it saves a copy of that input before the write,
+    # as PyTorch saves ``original_self``. Without it, a formula reading the input raises
+    # PyTorch's "modified by an inplace operation" error instead of computing from new values.
+    saves_self: bool = False
     # What runs instead when the call will be recorded for autograd (bound arguments in,
     # result out), for an op whose gradient needs what its kernel does not return: dropout
     # runs native_dropout, which also returns its mask.

@@ -16,6 +16,7 @@ import minitorch_jit as torch
 from minitorch_jit.bench.programs.lenet import LeNet
 from minitorch_jit.bench.programs.lstm_cell import lstm_cell, lstm_cell_hidden, lstm_inputs, lstm_pointwise
 from minitorch_jit.bench.programs.mlp import mlp
+from minitorch_jit.bench.programs.neural_style import ConvLayer, ResidualBlock
 from minitorch_jit.bench.programs.normalization import layer_norm, softmax
 from minitorch_jit.bench.programs.peephole import dumb_function
 from minitorch_jit.bench.programs.pointwise import gelu, square5
@@ -215,6 +216,10 @@ PROGRAMS: List[Program] = [
             lambda: [(torch.randn(2, 3, 32, 32),)], ResNet18, fused_atol=1e-5),
     Program("ResNet18 scripted", _module(lambda: ResNet18(10, width=4)), lambda: [(torch.randn(1, 3, 32, 32),)],
             ResNet18, fused_atol=1e-5),
+    Program("fast-neural-style ConvLayer", _module(lambda: ConvLayer(3, 4, 3, 2), torch.randn(1, 3, 9, 9)),
+            lambda: [(torch.randn(2, 3, 11, 7),)], ConvLayer, fused_atol=1e-6),
+    Program("fast-neural-style ResidualBlock scripted", _module(lambda: ResidualBlock(4)),
+            lambda: [(torch.randn(2, 4, 6, 6),), (torch.randn(1, 4, 5, 9),)], ResidualBlock, fused_atol=1e-5),
     Program("RNN script module", _rnn, lambda: [(torch.randn(12, 2, 3), torch.zeros(2, 6))], RNN, fused_atol=1e-6),
     Program("saved_models scripted function", real_scripted_function,
             lambda: [(torch.randn(3),), (torch.randn(2, 2), 5, 3.0), (-torch.ones(4), 0)]),

@@ -74,6 +74,10 @@ CASES = {
     "softmax": (lambda x: (x.softmax(1) * x).sum() + x.log_softmax(0).sum(1).mean() + x.logsumexp(1).sum() +
                 x.cumsum(1).sum(), (X,)),
     "sum_to_size": (lambda x: x.sum_to_size([1, 4]) * 2, (X,)),
+    "prod": (lambda x: x.prod() + x.prod(1).sum() + x.prod(0, keepdim=True).sum(), (X,)),
+    "prod_of_zeros": (lambda z: z.prod(1).sum() + z.prod() + z[0].prod() * 2 + z.prod(0).sum(),
+                      (torch.tensor([[1.5, 0.0, 3.0], [0.0, 0.0, 2.0], [1.5, 2.0, -1.0]], dtype=D, requires_grad=True),)),
+    "topk": (lambda x: x.topk(2)[0].sum(0) + x.topk(2, 0, largest=False)[0].sum(0)[:2] + x.topk(1, 1)[0].sum(), (X,)),
     # shape and views
     "views": (lambda x: x.view(4, 3).t().reshape(-1) + x.flatten() + x.unsqueeze(0).squeeze(0).view_as(x).reshape(12) +
               x.permute(1, 0).transpose(0, 1).contiguous().flatten() + x.unflatten(1, (2, 2)).flatten() +
@@ -85,6 +89,19 @@ CASES = {
                         torch.cat(x.chunk(2, 1)[::-1], 1) + torch.cat(x.split([1, 3], 1), 1) + torch.stack(x.unbind(0)) + torch.cat(x.split(3, 1), 1),
                         (X, Y)),
     "casts_and_triangles": (lambda x: x.double() + x.to(D) + x.type_as(x) + x.tril() + x.triu(1), (X,)),
+    "diag_trace_T": (lambda x, v: x.diag().sum() + x.diag(1).sum() * 2 + x.diag(-2).sum() + x.t().diag(2).sum() +
+                     torch.trace(x) + v.diag(1).sum(0)[:4].sum() + v.diag(-1).sum() + x.T.sum(0).sum() +
+                     x[None].T.sum(), (X, W6)),
+    "pad": (lambda img: F.pad(img, (1, 2, 0, 1)).sum((2, 3)) + F.pad(img, (-1, 2, 1, -2), value=0.5).sum((2, 3)) +
+            (F.pad(img, (2, 1, 1, 3), mode="reflect") ** 2).sum((2, 3)) +
+            (F.pad(img, (2, 1, 1, 3), mode="replicate") ** 2).sum((2, 3)) +
+            (F.pad(img, (2, 1, 1, 3), mode="circular") ** 2).sum((2, 3)) +
+            (F.pad(img[0], (3, 1), mode="reflect") ** 2).sum(), (IMG,)),
+    "interpolate": (lambda img: F.interpolate(img, scale_factor=[2.0, 2.0]).sum((2, 3)) +
+                    F.interpolate(img, scale_factor=1.5).sum((2, 3)) +
+                    (F.interpolate(img, size=(7, 4)) ** 2).sum((2, 3)) +
+                    (F.interpolate(img, scale_factor=(1.5, 0.7), mode="bilinear") ** 2).sum((2, 3)) +
+                    (F.interpolate(img, size=(6, 9), mode="bilinear", align_corners=True) ** 2).sum((2, 3)), (IMG,)),
     # indexing
     "indexing": (lambda x: x[1] .sum() + x[:, 1:3].sum() + x[::2, ::-1 if False else 2].sum() + x[IDX].sum() +
                  x[MASK].sum() + x[..., -1].sum() + x.select(0, 2).sum(), (X,)),
@@ -98,6 +115,11 @@ CASES = {
     # nn
     "conv2d": (lambda img, k, b: F.conv2d(img, k, b, stride=(2, 1), padding=1, dilation=(1, 2)), (IMG, K, KB)),
     "conv_groups": (lambda img: F.conv2d(img, t(6, 1, 2, 2, seed=9), None, padding="same", groups=3), (IMG,)),
+    "conv_transpose2d": (lambda img, k, b: F.conv_transpose2d(img, k[:3], b[:3], stride=(2, 1), padding=(1, 0),
+                                                              output_padding=(1, 0), dilation=(1, 2)).pow(2).sum() +
+                         F.conv_transpose2d(img, k[:3, :1], None, stride=2, padding=1, output_padding=1,
+                                            groups=3).sum() + F.conv_transpose2d(img[0], k[:3, :2]).sum(),
+                         (IMG, K, KB)),
     "conv1d_3d": (lambda x: F.conv1d(x.t(), t(2, 4, 2, seed=10), stride=2).sum() +
                   F.conv1d(x.t(), t(2, 4, 3, seed=12), padding="same").sum() +
                   F.conv3d(x.reshape(1, 1, 2, 2, 3), t(1, 1, 2, 2, 2, seed=11)).sum() +
@@ -111,7 +133,8 @@ CASES = {
               F.group_norm(img, 3, w[:3], b[:3]).pow(2).sum() + F.instance_norm(img, None, None, w[:3], b[:3]).sum(),
               (IMG, W6, t(4, seed=8))),
     "activations": (lambda x, w: F.elu(x) + F.selu(x) + F.leaky_relu(x, 0.2) + F.softplus(x, 2, 1) + F.mish(x) +
-                    F.hardswish(x * 3) + F.prelu(x, w[:1]) + F.prelu(x[None], w[:3].abs()).squeeze(0), (X, W6)),
+                    F.hardswish(x * 3) + F.prelu(x, w[:1]) + F.prelu(x[None], w[:3].abs()).squeeze(0) +
+                    F.threshold(x, 0.1, 2.0), (X, W6)),
     "losses": (lambda x, y: F.mse_loss(x, y) + F.l1_loss(x, y, reduction="sum") +
                F.cross_entropy(x, IDX, label_smoothing=0.1) + F.cross_entropy(x, y.softmax(1), reduction="sum") +
                F.nll_loss(x.log_softmax(1), IDX, W6.detach(), reduction="none").sum() +
@@ -121,7 +144,8 @@ CASES = {
 }
 # piecewise constant ops have no second derivative to speak of; the gradients of convolution
 # and pooling (ops of their own) have no formula yet: their double backward raises
-FIRST_ONLY = {"piecewise_constant", "remainder", "conv2d", "conv_groups", "conv1d_3d", "pooling"}
+FIRST_ONLY = {"piecewise_constant", "remainder", "conv2d", "conv_groups", "conv1d_3d", "pooling", "conv_transpose2d",
+              "prod_of_zeros"}
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +186,60 @@ def test_every_formula_is_checked(formulas_run):
     assert missing == [], missing
 
 
+def test_in_place_ops_that_read_their_input_save_it_first():
+    """As PyTorch saves ``original_self``: the gradient of ``a.mul_(b)`` to b is the old a."""
+    cases = {
+        "mul_": (lambda a, y: a.mul_(y), lambda a, y: a * y),
+        "clamp_": (lambda a, y: a.clamp_(-0.5, 0.5), lambda a, y: a.clamp(-0.5, 0.5)),
+        "clamp_tensor": (lambda a, y: a.clamp_(y, y + 1), lambda a, y: a.clamp(y, y + 1)),
+        "pow_": (lambda a, y: a.pow_(2), lambda a, y: a ** 2),
+        "sin_abs_": (lambda a, y: a.sin_().abs_(), lambda a, y: a.sin().abs()),
+        "silu_threshold_": (lambda a, y: torch.threshold_(F.silu(a, inplace=True), 0.1, 2.0),
+                            lambda a, y: F.threshold(F.silu(a), 0.1, 2.0)),
+        "remainder_maximum_": (lambda a, y: a.remainder_(y.abs() + 1).maximum_(y),
+                               lambda a, y: torch.maximum(a.remainder(y.abs() + 1), y)),
+    }
+    for name, fns in cases.items():
+        grads = []
+        for fn in fns:
+            x, y = t(3, 4), t(3, 4, seed=2)
+            grads.append(torch.autograd.grad(fn(x * 1, y).sum(), [x, y], allow_unused=True))
+        for g, w in zip(*grads):
+            assert (g is None) == (w is None), name
+            if g is not None:
+                np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12, err_msg=name)
+
+
+def test_prod_refuses_a_second_derivative_through_a_zero():
+    z = torch.tensor([2.0, 0.0, 3.0], dtype=D, requires_grad=True)
+    g, = torch.autograd.grad(z.prod(), z)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 6.0, 0.0])
+    with pytest.raises(RuntimeError, match="second derivative of prod where an element is zero"):
+        torch.autograd.grad(z.prod(), z, create_graph=True)
+
+
+def test_dropout2d_records_its_channel_mask():
+    x = t(4, 6, 3, 3)
+    torch.manual_seed(0)
+    out = F.dropout2d(x, 0.5, True)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        same = F.dropout2d(x, 0.5, True)
+    np.testing.assert_array_equal(out.detach().numpy(), same.numpy())  # the same draw, taped or not
+    g, = torch.autograd.grad(out.sum(), x)
+    kept = out.detach().numpy() != 0
+    assert 0 < kept.sum() < kept.size and (kept == kept[:, :, :1, :1]).all()  # whole channels
+    np.testing.assert_array_equal(g.numpy(), kept * 2.0)
+
+
+def test_tensors_made_like_others_do_not_require_grad():
+    x = t(3)
+    for make in (torch.zeros_like, torch.ones_like, torch.empty_like, torch.rand_like, torch.randn_like,
+                 lambda v: torch.full_like(v, 2.0)):
+        assert not make(x).requires_grad
+    assert torch.zeros_like(x, requires_grad=True).requires_grad
+
+
 def test_a_gradient_comes_back_in_its_input_dtype_and_shape():
     x = t(3, 1)
     g, = torch.autograd.grad((x.float() * torch.ones(2, 3, 4)).sum(), x)
@@ -182,9 +260,9 @@ def test_casts_pass_gradients_back_in_the_input_dtype(formulas_run):
 
 def test_every_differentiable_op_without_formula_raises_at_backward_not_silently():
     x = t(2, 3)
-    y = x.prod()  # no formula yet: the node raises when the backward reaches it
-    with pytest.raises(RuntimeError, match="the derivative for 'aten::prod' is not implemented"):
-        y.backward()
+    y = torch.pdist(x)  # no formula yet: the node raises when the backward reaches it
+    with pytest.raises(RuntimeError, match="the derivative for 'aten::pdist' is not implemented"):
+        y.sum().backward()
 
 
 # -- against PyTorch -----------------------------------------------------------------------------
@@ -629,3 +707,44 @@ def test_random_pointwise_programs_match_finite_differences(steps, shape):
     a = t(*shape, seed=1)
     b = t(3, seed=2)  # broadcast against a
     assert gradcheck(program, (a, b))
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
+def test_recurrent_sequence_ops_train_through_their_cells_steps(name):
+    """torch.lstm and friends run as the cells' taped steps when recorded: the same values as
+    the sequence kernel, and gradients to the input, the states and every weight."""
+    gates = {"lstm": 4, "gru": 3}.get(name, 1)
+    layers, hidden = 2, 3
+    params = []
+    for layer, features in enumerate((2, hidden)):  # each layer's w_ih, w_hh, b_ih, b_hh
+        seed = 20 + 4 * layer
+        params += [t(gates * hidden, features, seed=seed), t(gates * hidden, hidden, seed=seed + 1),
+                   t(gates * hidden, seed=seed + 2), t(gates * hidden, seed=seed + 3)]
+    x, h, c = t(5, 2, 2, seed=11), t(layers, 2, hidden, seed=12), t(layers, 2, hidden, seed=13)
+    fn = getattr(torch, name)
+
+    def run(x, h, c, *ps):
+        states = [h, c] if name == "lstm" else h
+        return tuple(fn(x, states, list(ps), True, layers, 0.0, False, False, False))
+
+    with torch.no_grad():
+        kernel = run(x, h, c, *params)
+    taped = run(x, h, c, *params)
+    for a, b in zip(taped, kernel):
+        np.testing.assert_allclose(a.detach().numpy(), b.numpy(), rtol=1e-13)
+    assert gradcheck(run, (x, h, c, *params)) if name == "lstm" else \
+        gradcheck(lambda x, h, *ps: run(x, h, None, *ps), (x, h, *params))
+
+
+def test_lstm_module_dropout_between_layers_draws_the_same_taped_or_not():
+    torch.manual_seed(0)
+    m = torch.nn.LSTM(3, 4, num_layers=2, dropout=0.5, batch_first=True)
+    x = torch.randn(2, 6, 3)
+    torch.manual_seed(1)
+    with torch.no_grad():
+        expected = m(x)[0]
+    torch.manual_seed(1)
+    out = m(x)[0]
+    np.testing.assert_allclose(out.detach().numpy(), expected.numpy(), rtol=1e-6)
+    out.sum().backward()
+    assert all(p.grad is not None and np.isfinite(p.grad.numpy()).all() for p in m.parameters())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
+from ..ir import registry
 from ..tensor import Tensor
 from . import graph
 from .grad_mode import is_grad_enabled
@@ -28,10 +29,12 @@ def _requires_grad(v: Any) -> bool:
     return isinstance(v, list) and any(isinstance(x, Tensor) and x._requires_grad for x in v)
 
 
-def before_write(op: Any, bound: Sequence[Any]) -> None:
-    """Refuse an in-place write into a leaf that requires grad (or a view of one)."""
+def before_write(op: Any, bound: List[Any], replay: Replay) -> Optional[Tensor]:
+    """Refuse an in-place write into a leaf that requires grad (or a view of one). For an op
+    whose formula reads the input it overwrites (``op.saves_self``), return that input's
+    clone, made now on the tape (so that a ``create_graph`` backward reaches its history)."""
     if not is_grad_enabled():
-        return
+        return None
     for i in op.written:
         t = bound[i]
         if not isinstance(t, Tensor):
@@ -46,9 +49,13 @@ def before_write(op: Any, bound: Sequence[Any]) -> None:
             if meta.view_fn is None and (t._requires_grad or any(_requires_grad(b) for b in bound)):
                 name = t.grad_fn.name() if t.grad_fn is not None else op.node_name
                 raise RuntimeError(_MULTI.format(nr=meta.output_nr, name=name))
+    if op.saves_self and isinstance(bound[0], Tensor) and any(_requires_grad(b) for b in bound):
+        return replay(registry.get("aten::clone"), [bound[0]])
+    return None
 
 
-def after_call(op: Any, bound: List[Any], result: Any, replay: Replay) -> Any:
+def after_call(op: Any, bound: List[Any], result: Any, replay: Replay, original: Optional[Tensor] = None) -> Any:
+    """``original``: what before_write saved of the input the op overwrote."""
     cond = op.writes_if_arg
     if cond is None or bound[cond]:
         for i in op.written:
@@ -72,7 +79,7 @@ def after_call(op: Any, bound: List[Any], result: Any, replay: Replay) -> Any:
     outputs = result if isinstance(result, (tuple, list)) else (result,)
     if not any(isinstance(o, Tensor) and o._a.dtype.kind == "f" for o in outputs):
         return result
-    node = _make_node(op, bound, result, outputs)
+    node = _make_node(op, bound, result, outputs, original)
     if op.written and result is bound[op.written[0]]:
         _rebase(op, result, node, replay)
         return result
@@ -104,7 +111,8 @@ def _share_versions(base: Any, result: Any) -> None:
             o._version_box = box
 
 
-def _make_node(op: Any, bound: List[Any], result: Any, outputs: Sequence[Any]) -> graph.OpNode:
+def _make_node(op: Any, bound: List[Any], result: Any, outputs: Sequence[Any],
+               original: Optional[Tensor] = None) -> graph.OpNode:
     edges: List[graph.Edge] = []
     slots: List[Tuple[int, int]] = []
     metas = []
@@ -128,7 +136,8 @@ def _make_node(op: Any, bound: List[Any], result: Any, outputs: Sequence[Any]) -
     out_meta = [(o._a.shape, o._a.dtype) if isinstance(o, Tensor) else ((), None) for o in outputs]
     cls = graph.node_class(op.node_name, graph.OpNode if op.derivative is not None else graph.NotImplementedNode)
     inplace = bool(op.written) and result is bound[op.written[0]]
-    ctx = graph.Context(bound, result, needs, op.written if inplace else ())
+    saved = bound if original is None else [original] + bound[1:]
+    ctx = graph.Context(saved, result, needs, op.written[1:] if original is not None else op.written if inplace else ())
     return cls(op, ctx, edges, slots, metas, out_meta)
 
 

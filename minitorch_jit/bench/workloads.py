@@ -15,7 +15,7 @@ import numpy as np
 
 import minitorch_jit as torch
 
-from .programs import lenet, lstm_cell, mlp, normalization, pointwise, ratio_iou, resnet, uniformity_loss
+from .programs import lenet, lstm_cell, mlp, neural_style, normalization, pointwise, ratio_iou, resnet, uniformity_loss
 
 
 class BenchError(Exception):
@@ -151,6 +151,9 @@ def all_workloads(small: bool = False) -> List[Workload]:
     batch, side = size((8, 64), (1, 32))
     out.append(Workload(f"resnet18-shaped forward ({batch}, 3, {side}, {side})", "resnet18", resnet.resnet18,
                         partial(_normal, (batch, 3, side, side)), model=True))
+    batch, side = size((1, 64), (1, 8))
+    out.append(Workload(f"fast-neural-style residual block (1, 128, {side}, {side})", "neural_style",
+                        neural_style.residual_block, partial(_normal, (batch, 128, side, side)), model=True))
     n, d = size((1024, 128), (16, 4))
     out.append(Workload(f"uniformity loss lunif2 ({n}, {d})", "lunif2", uniformity_loss.lunif2,
                         partial(_unit_rows, n, d)))

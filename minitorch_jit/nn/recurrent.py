@@ -12,9 +12,12 @@ the sequence ops take ``_flat_weights``, every layer's parameters (``weight_ih_l
 from __future__ import annotations
 
 import math
-from typing import List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from .. import ops as _ops
+from ..ir import registry
+from ..ops import dispatch
+from ..ops.recurrent import check
 from ..tensor import Tensor
 from . import functional as F
 from .layers import _uniform
@@ -250,3 +253,47 @@ class GRU(_RNNBase):
         if not batched:
             return self._unbatched(out), h.squeeze(1)
         return out, h
+
+
+# -- the sequence ops on autograd's tape -------------------------------------------------------
+# The sequence kernels run in numpy, out of autograd's sight. When their call will be recorded
+# (grad mode, an input requiring grad), they run instead as the cells' steps above, each a
+# registry op the tape records: their gradients are those of the steps' own formulas.
+
+_torch_stack = _ops.function("torch", "stack")
+
+
+def _taped(name: str, gates: int, step: Callable[..., List[Tensor]]) -> Callable[[List[Any]], Any]:
+    op = registry.get(f"aten::{name}.input")
+
+    def run(bound: List[Any]) -> Any:
+        x, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first = bound
+        states = list(hx) if isinstance(hx, (list, tuple)) else [hx]
+        check(name, gates, x._a, [s._a for s in states], [p._a for p in params], has_biases, num_layers,
+              bidirectional, batch_first)
+        per_layer = 4 if has_biases else 2
+        seq = x.transpose(0, 1) if batch_first else x
+        finals = []
+        for layer in range(num_layers):
+            w = list(params[layer * per_layer:(layer + 1) * per_layer]) + [None, None]
+            state = [s[layer] for s in states]
+            outputs = []
+            for t in range(seq.size(0)):
+                state = step(seq[t], state, *w[:4])
+                outputs.append(state[0])
+            finals.append(state)
+            seq = _torch_stack(outputs) if outputs else _torch_zeros(0, seq.size(1), params[1].size(1), dtype=x.dtype)
+            if train and dropout and layer < num_layers - 1:
+                seq = F.dropout(seq, dropout, True)
+        out = (seq.transpose(0, 1) if batch_first else seq).contiguous()
+        return dispatch.result_tuple(op)([out] + [_torch_stack([f[i] for f in finals]) for i in range(len(states))])
+    return run
+
+
+registry.get("aten::lstm.input").when_recorded = _taped(
+    "lstm", 4, lambda x, s, w_ih, w_hh, b_ih, b_hh: list(lstm_step(x, s[0], s[1], w_ih, w_hh, b_ih, b_hh)))
+registry.get("aten::gru.input").when_recorded = _taped(
+    "gru", 3, lambda x, s, w_ih, w_hh, b_ih, b_hh: [gru_step(x, s[0], w_ih, w_hh, b_ih, b_hh)])
+for _name, _relu in (("rnn_tanh", False), ("rnn_relu", True)):
+    registry.get(f"aten::{_name}.input").when_recorded = _taped(
+        _name, 1, lambda x, s, w_ih, w_hh, b_ih, b_hh, relu=_relu: [rnn_step(x, s[0], w_ih, w_hh, b_ih, b_hh, relu)])

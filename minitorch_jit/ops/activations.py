@@ -138,6 +138,11 @@ def threshold_(x: np.ndarray, threshold: Any, value: Any) -> np.ndarray:
 # gradient formulas
 
 
+@derivative("aten::threshold", "aten::threshold_", reads_self=True)
+def _threshold_grad(ctx: Any, g: Any) -> tuple:
+    return (where(ctx[0] > ctx[1], g, 0.0),)
+
+
 @derivative("aten::elu")
 def _elu_grad(ctx: Any, g: Any) -> tuple:
     x, alpha = ctx[0], ctx[1]

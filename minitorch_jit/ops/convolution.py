@@ -184,3 +184,19 @@ def _conv_grad(ctx: Any, g: Any) -> tuple:
     pads = [p for pair in conv_padding(ctx[4], ctx.shape(1)[2:], stride, dilation) for p in pair]
     gx, gw, gb = call_op("aten::convolution_backward", g, x, w, stride, pads, dilation, ctx[6])
     return gx, gw, (gb if ctx.needs(2) else None)
+
+
+@derivative("aten::conv_transpose2d.input")
+def _conv_transpose_grad(ctx: Any, g: Any) -> tuple:
+    """A transposed convolution is the adjoint of conv2d's input map: its input's gradient is
+    conv2d of the output's gradient, its weight's that of conv2d(g, w) against the input."""
+    x, w, groups = ctx[0], ctx[1], ctx[6]
+    stride, padding, dilation = list(_pair(ctx[3], "stride")), list(_pair(ctx[4], "padding")), \
+        list(_pair(ctx[7], "dilation"))
+    gx = call_op("aten::conv2d", g, w, None, stride, padding, dilation, groups) if ctx.needs(0) else None
+    gw = None
+    if ctx.needs(1):
+        pads = [padding[0], padding[0], padding[1], padding[1]]
+        gw = call_op("aten::convolution_backward", x, g, w, stride, pads, dilation, groups)[1]
+    gb = g.sum([0, 2, 3] if len(ctx.shape(0)) == 4 else [1, 2]) if ctx.needs(2) else None
+    return gx, gw, gb

@@ -12,7 +12,7 @@ from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import DEFAULT_FLOAT, DTYPES, TensorType, Type, promote_types, tensor_type
 
 from . import rules
-from .declare import not_implemented, op
+from .declare import non_differentiable, not_implemented, op
 
 _DEFAULT_SEED = 67280421310721
 _rng = np.random.Generator(np.random.PCG64(_DEFAULT_SEED))
@@ -335,3 +335,8 @@ def randint_low(low: int, high: int, size: List[int], dtype: Any = None, device:
 def generator() -> np.random.Generator:
     """The global generator (for kernels such as dropout that draw random numbers)."""
     return _rng
+
+
+# A tensor made "like" another takes its shape and dtype, not its values: no gradient flows.
+non_differentiable("aten::zeros_like", "aten::ones_like", "aten::empty_like", "aten::full_like", "aten::rand_like",
+                   "aten::randn_like")

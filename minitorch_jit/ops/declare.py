@@ -93,18 +93,21 @@ def register(schema: str, kernel: Kernel, **kw: Any) -> None:
 Formula = Callable[..., Any]
 
 
-def derivative(*qualified: str, name: Optional[str] = None) -> Callable[[Formula], Formula]:
+def derivative(*qualified: str, name: Optional[str] = None, reads_self: bool = False) -> Callable[[Formula], Formula]:
     """Put the decorated gradient formula beside the ops ``qualified`` (``aten::mul.Tensor``)
     in the registry. ``formula(ctx, grad)`` returns a gradient (or None) per argument of the
     op, computed with the registry's own ops (Tensor methods), so that the backward records
     when it must (``create_graph``) and graphs can be differentiated with the same table.
-    Gradients may keep the broadcast shape: the engine sums them to their input's shape."""
+    Gradients may keep the broadcast shape: the engine sums them to their input's shape.
+    ``reads_self``: the formula reads ``ctx[0]``, so the in-place ops among ``qualified``
+    save their input before writing it (see OpDef.saves_self)."""
     def deco(formula: Formula) -> Formula:
         for q in qualified:
             defn = registry.get(q)
             if defn.derivative is not None:
                 raise ValueError(f"{q} has two derivative formulas")
             defn.derivative = formula
+            defn.saves_self = reads_self and 0 in defn.written
             if name is not None:
                 defn.backward_name = name
         return formula

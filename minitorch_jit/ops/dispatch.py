@@ -244,7 +244,8 @@ def unwrap(v: Any) -> Any:
 _RESULT_TUPLES: Dict[str, Any] = {}
 
 
-def _result_tuple(op: OpDef) -> Any:
+def result_tuple(op: OpDef) -> Any:
+    """What an op with several results returns: a named tuple when the schema names them."""
     names = tuple(r.name for r in op.schema.returns)
     if not all(names):
         return tuple
@@ -261,7 +262,7 @@ def wrap_result(op: OpDef, bound: List[Any], out: Any) -> Any:
         return _wrap_one(op, returns[0], bound, out)
     if not returns:
         return None
-    return _result_tuple(op)([_wrap_one(op, r, bound, o) for r, o in zip(returns, out)])
+    return result_tuple(op)([_wrap_one(op, r, bound, o) for r, o in zip(returns, out)])
 
 
 def _wrap_one(op: OpDef, ret: Argument, bound: List[Any], out: Any) -> Any:
@@ -279,19 +280,30 @@ def _wrap_one(op: OpDef, ret: Argument, bound: List[Any], out: Any) -> Any:
     return out
 
 
+def _run_untraced(op: OpDef, bound: List[Any]) -> Any:
+    """Run an op autograd needs for itself (the copy of an input an in-place op overwrites),
+    which is no part of a trace."""
+    tracer, state.tracer = state.tracer, None
+    try:
+        return run(op, bound)
+    finally:
+        state.tracer = tracer
+
+
 def run(op: OpDef, bound: List[Any]) -> Any:
     """Run one bound overload eagerly (recording it when tracing, and on autograd's tape)."""
     if op.when_recorded is not None and state.tracer is None and is_grad_enabled() and _any_grad(bound):
         return op.when_recorded(bound)
     inplace = op.inplace
+    original = None
     if inplace:
-        record.before_write(op, bound)
+        original = record.before_write(op, bound, _run_untraced)
         if state.tracer is not None:
             state.tracer.before_write(op, bound)
     out = op.kernel(*[unwrap(v) for v in bound])
     result = wrap_result(op, bound, out)
     if inplace or op.view or (is_grad_enabled() and _any_grad(bound)) or op.requires_grad_arg is not None:
-        result = record.after_call(op, bound, result, run)
+        result = record.after_call(op, bound, result, run, original)
     if state.tracer is not None:
         result = state.tracer.record(op, bound, result)
     return result

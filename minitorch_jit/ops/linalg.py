@@ -10,6 +10,8 @@ from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, tensor_type
 
 from . import rules
 from .declare import derivative, op
+from .dispatch import call
+from .pointwise import where
 from .shape import expanded_sizes
 
 
@@ -182,6 +184,31 @@ def _matmul_grad(ctx: Any, g: Any) -> tuple:
         return (g2.matmul(b.unsqueeze(-2)) if ctx.needs(0) else None,
                 (_mT(a).matmul(g2)).squeeze(-1) if ctx.needs(1) else None)
     return (g.matmul(_mT(b)) if ctx.needs(0) else None), (_mT(a).matmul(g) if ctx.needs(1) else None)
+
+
+def _diagonal_mask(rows: int, cols: int, k: int) -> Any:
+    """True on the ``k``-th diagonal of a (rows, cols) matrix."""
+    return (call("torch", "arange", (cols,)).unsqueeze(0) - call("torch", "arange", (rows,)).unsqueeze(1)) == k
+
+
+@derivative("aten::diag")
+def _diag_grad(ctx: Any, g: Any) -> tuple:
+    shape, k = ctx.shape(0), ctx[1]
+    if len(shape) == 1:  # the vector became a diagonal: read it back
+        i = call("torch", "arange", (shape[0],))
+        return (g[i + max(-k, 0), i + max(k, 0)],)
+    # the matrix's diagonal became a vector: put it back on the diagonal, zeros elsewhere;
+    # its i-th element sits in row i (k >= 0) or in column i (k < 0)
+    rows, cols = shape
+    along = rows if k >= 0 else cols
+    padded = call("torch", "cat", ([g, call("torch", "zeros", ([along - g.shape[0]],), {"dtype": g.dtype})],))
+    return (where(_diagonal_mask(rows, cols, k), padded.unsqueeze(1 if k >= 0 else 0), 0.0),)
+
+
+@derivative("aten::trace")
+def _trace_grad(ctx: Any, g: Any) -> tuple:
+    rows, cols = ctx.shape(0)
+    return (where(_diagonal_mask(rows, cols, 0), g, 0.0),)
 
 
 @derivative("aten::linear")

@@ -15,6 +15,7 @@ from minitorch_jit.ir import registry
 from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float, tensor_type
 
+from ..tensor import Tensor
 from . import creation, rules
 from .declare import check_inplace, derivative, not_implemented, op
 from .dispatch import call, call_op
@@ -280,22 +281,32 @@ def dropout(x: np.ndarray, p: float = 0.5, training: bool = True, inplace: bool 
     return out
 
 
+def _drops_features(x: np.ndarray, p: float, training: bool) -> bool:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return False
+    if x.ndim < 2:
+        raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input, got {x.ndim}")
+    return True
+
+
+def _feature_mask(x: np.ndarray, p: float) -> np.ndarray:
+    """0 for a dropped (sample, channel), 1/(1-p) for a kept one, shaped (N, C, 1, ...)."""
+    mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)
+    keep = creation.generator().random(mask_shape) >= p if p < 1.0 else np.zeros(mask_shape, bool)
+    return (keep * (x.dtype.type(1.0 / (1.0 - p)) if p < 1.0 else x.dtype.type(0))).astype(x.dtype)
+
+
 @op("aten::feature_dropout(Tensor(a) input, float p=0.5, bool training=True, bool inplace=False) -> Tensor(a)",
     names=("functional.dropout2d",), type_rule=rules.same_as_input(0), random=True)
 def feature_dropout(x: np.ndarray, p: float = 0.5, training: bool = True, inplace: bool = False) -> np.ndarray:
     """Dropout of whole channels: each (sample, channel) of (N, C, *) input is zeroed with
     probability ``p`` (the rest scaled by 1/(1-p)); the input itself when not training."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+    if not _drops_features(x, p, training):
         return x
-    if x.ndim < 2:
-        raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input, got {x.ndim}")
     check_inplace(x, rules.float_dtype(x.dtype.name))
-    mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)
-    keep = creation.generator().random(mask_shape) >= p if p < 1.0 else np.zeros(mask_shape, bool)
-    scale = x.dtype.type(1.0 / (1.0 - p)) if p < 1.0 else x.dtype.type(0)
-    out = (x * keep * scale).astype(x.dtype, copy=False)
+    out = (x * _feature_mask(x, p)).astype(x.dtype, copy=False)
     if inplace:
         np.copyto(x, out)
         return x
@@ -330,12 +341,17 @@ def _loss_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
     names=("functional.mse_loss", "torch.mse_loss"), type_rule=_loss_rule)
 def mse_loss(x: np.ndarray, t: np.ndarray, reduction: str = "mean") -> np.ndarray:
     """``(input - target) ** 2``, broadcast, reduced."""
+    d = _difference("mse_loss", x, t)
+    return _reduce(d * d, reduction)
+
+
+def _difference(name: str, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """``input - target`` of a pointwise loss: broadcast, floating (as PyTorch's losses)."""
     rules.broadcast_sizes(x.shape, t.shape)
     dt = rules.result_dtype(x, t)
     if not is_float(dt):
-        raise not_implemented("mse_loss", dt)
-    d = np.subtract(x, t, dtype=dt)
-    return _reduce(d * d, reduction)
+        raise not_implemented(name, dt)
+    return np.subtract(x, t, dtype=dt)
 
 
 def _class_rows(logp: np.ndarray, target: np.ndarray) -> tuple:
@@ -453,6 +469,19 @@ def _recorded_dropout(bound: List[Any]) -> Any:
 registry.get("aten::dropout").when_recorded = _recorded_dropout
 
 
+def _recorded_feature_dropout(bound: List[Any]) -> Any:
+    """Dropout2d on the tape: the kernel's draw, then a multiplication autograd records (so
+    the gradient is the same mask)."""
+    x, p, training, inplace = bound
+    if not _drops_features(x._a, p, training):
+        return x
+    out = x * Tensor._wrap(_feature_mask(x._a, p))
+    return x.copy_(out) if inplace else out
+
+
+registry.get("aten::feature_dropout").when_recorded = _recorded_feature_dropout
+
+
 @derivative("aten::layer_norm")
 def _layer_norm_grad(ctx: Any, g: Any) -> tuple:
     x, shape, w, eps = ctx[0], ctx[1], ctx[2], ctx[4]
@@ -563,11 +592,7 @@ def _cross_entropy_grad(ctx: Any, g: Any) -> tuple:
     names=("functional.l1_loss", "torch.l1_loss"), type_rule=_loss_rule)
 def l1_loss(x: np.ndarray, t: np.ndarray, reduction: str = "mean") -> np.ndarray:
     """``|input - target|``, broadcast, reduced."""
-    rules.broadcast_sizes(x.shape, t.shape)
-    dt = rules.result_dtype(x, t)
-    if not is_float(dt):
-        raise not_implemented("l1_loss", dt)
-    return _reduce(np.abs(np.subtract(x, t, dtype=dt)), reduction)
+    return _reduce(np.abs(_difference("l1_loss", x, t)), reduction)
 
 
 @derivative("aten::l1_loss")

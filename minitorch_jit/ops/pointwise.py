@@ -466,9 +466,12 @@ def _rsub_grad(ctx: Any, g: Any) -> tuple:
     return None, -g
 
 
-@derivative("aten::mul.Tensor", "aten::mul.Scalar", "aten::mul_.Tensor", "aten::mul_.Scalar")
+@derivative("aten::mul.Tensor", "aten::mul.Scalar", "aten::mul_.Scalar")
 def _mul_grad(ctx: Any, g: Any) -> tuple:
     return (g * ctx[1] if ctx.needs(0) else None), (g * ctx[0] if ctx.needs(1) else None)
+
+
+derivative("aten::mul_.Tensor", reads_self=True)(_mul_grad)
 
 
 @derivative("aten::mul.Scalar_Tensor")
@@ -487,7 +490,7 @@ def _rdiv_grad(ctx: Any, g: Any) -> tuple:
     return None, -g * ctx.out / ctx[1]
 
 
-@derivative("aten::pow.Scalar")
+@derivative("aten::pow.Scalar", "aten::pow_.Scalar", reads_self=True)
 def _pow_scalar_grad(ctx: Any, g: Any) -> tuple:
     x, e = ctx[0], ctx[1]
     if e == 0:
@@ -495,7 +498,7 @@ def _pow_scalar_grad(ctx: Any, g: Any) -> tuple:
     return (g * e * x ** (e - 1),)
 
 
-@derivative("aten::pow.Tensor")
+@derivative("aten::pow.Tensor", "aten::pow_.Tensor", reads_self=True)
 def _pow_grad(ctx: Any, g: Any) -> tuple:
     x, e = ctx[0], ctx[1]
     gx = where(e == 0, 0.0, g * e * x ** (e - 1)) if ctx.needs(0) else None
@@ -515,7 +518,7 @@ def _neg_grad(ctx: Any, g: Any) -> tuple:
     return (-g,)
 
 
-@derivative("aten::abs", "aten::abs_")
+@derivative("aten::abs", "aten::abs_", reads_self=True)
 def _abs_grad(ctx: Any, g: Any) -> tuple:
     return (g * ctx[0].sign(),)
 
@@ -525,12 +528,12 @@ def _exp_grad(ctx: Any, g: Any) -> tuple:
     return (g * ctx.out,)
 
 
-@derivative("aten::log", "aten::log_")
+@derivative("aten::log", "aten::log_", reads_self=True)
 def _log_grad(ctx: Any, g: Any) -> tuple:
     return (g / ctx[0],)
 
 
-@derivative("aten::log1p", "aten::log1p_")
+@derivative("aten::log1p", "aten::log1p_", reads_self=True)
 def _log1p_grad(ctx: Any, g: Any) -> tuple:
     return (g / (ctx[0] + 1),)
 
@@ -556,12 +559,12 @@ def _reciprocal_grad(ctx: Any, g: Any) -> tuple:
     return (-g * out * out,)
 
 
-@derivative("aten::sin", "aten::sin_")
+@derivative("aten::sin", "aten::sin_", reads_self=True)
 def _sin_grad(ctx: Any, g: Any) -> tuple:
     return (g * ctx[0].cos(),)
 
 
-@derivative("aten::cos", "aten::cos_")
+@derivative("aten::cos", "aten::cos_", reads_self=True)
 def _cos_grad(ctx: Any, g: Any) -> tuple:
     return (-g * ctx[0].sin(),)
 
@@ -578,14 +581,14 @@ def _sigmoid_grad(ctx: Any, g: Any) -> tuple:
     return (g * out * (1 - out),)
 
 
-@derivative("aten::silu")
+@derivative("aten::silu", "aten::silu_", reads_self=True)
 def _silu_grad(ctx: Any, g: Any) -> tuple:
     x = ctx[0]
     s = x.sigmoid()
     return (g * s * (1 + x * (1 - s)),)
 
 
-@derivative("aten::erf", "aten::erf_")
+@derivative("aten::erf", "aten::erf_", reads_self=True)
 def _erf_grad(ctx: Any, g: Any) -> tuple:
     x = ctx[0]
     return (g * (-x * x).exp() * (2 / math.sqrt(math.pi)),)
@@ -625,29 +628,29 @@ def _max_min_grad(ctx: Any, g: Any) -> tuple:
     return ga, gb
 
 
-derivative("aten::maximum.Tensor", "aten::max.other", "aten::minimum.Tensor", "aten::min.other")(_max_min_grad)
+derivative("aten::maximum.Tensor", "aten::max.other", "aten::minimum.Tensor", "aten::min.other",
+           "aten::maximum_.Tensor", "aten::minimum_.Tensor", reads_self=True)(_max_min_grad)
 
 
-@derivative("aten::clamp", "aten::clamp_")
-def _clamp_grad(ctx: Any, g: Any) -> tuple:
-    x, lo, hi = ctx[0], ctx[1], ctx[2]
+def _clamp_input_grad(x: Any, lo: Any, hi: Any, g: Any) -> Any:
+    """The gradient to clamp's input: ``g`` where ``x`` is within its bounds (inclusive)."""
     keep = None
     if lo is not None:
         keep = x >= lo
     if hi is not None:
         keep = (x <= hi) if keep is None else keep & (x <= hi)
-    return (g if keep is None else where(keep, g, 0.0),)
+    return g if keep is None else where(keep, g, 0.0)
 
 
-@derivative("aten::clamp.Tensor", "aten::clamp_.Tensor")
+@derivative("aten::clamp", "aten::clamp_", reads_self=True)
+def _clamp_grad(ctx: Any, g: Any) -> tuple:
+    return (_clamp_input_grad(ctx[0], ctx[1], ctx[2], g),)
+
+
+@derivative("aten::clamp.Tensor", "aten::clamp_.Tensor", reads_self=True)
 def _clamp_tensor_grad(ctx: Any, g: Any) -> tuple:
     x, lo, hi = ctx[0], ctx[1], ctx[2]
-    keep = None
-    if lo is not None:
-        keep = x >= lo
-    if hi is not None:
-        keep = (x <= hi) if keep is None else keep & (x <= hi)
-    gx = g if keep is None else where(keep, g, 0.0)
+    gx = _clamp_input_grad(x, lo, hi, g)
     glo = where(x < lo, g, 0.0) if lo is not None and ctx.needs(1) else None
     ghi = where(x > hi, g, 0.0) if hi is not None and ctx.needs(2) else None
     return gx, glo, ghi
@@ -677,6 +680,7 @@ def _addcmul_grad(ctx: Any, g: Any) -> tuple:
     return (g, g * t2 * value if ctx.needs(1) else None, g * t1 * value if ctx.needs(2) else None)
 
 
-@derivative("aten::remainder.Tensor", "aten::remainder.Scalar")
+@derivative("aten::remainder.Tensor", "aten::remainder.Scalar", "aten::remainder_.Tensor", "aten::remainder_.Scalar",
+            reads_self=True)
 def _remainder_grad(ctx: Any, g: Any) -> tuple:
     return g, (-g * (ctx[0] / ctx[1]).floor() if ctx.needs(1) else None)

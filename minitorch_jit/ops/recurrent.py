@@ -54,10 +54,10 @@ def _gru_step(x: np.ndarray, state: List[np.ndarray], p: Weights) -> List[np.nda
     return [(h.dtype.type(1) - z) * n + z * h]
 
 
-def _run(name: str, step: Step, gates: int, x: np.ndarray, hx: Sequence[np.ndarray], params: Sequence[np.ndarray],
-         has_biases: bool, num_layers: int, dropout: float, train: bool, bidirectional: bool,
-         batch_first: bool) -> Tuple[np.ndarray, List[np.ndarray]]:
-    """The output sequence and each state (h, and c for LSTM) stacked over the layers."""
+def check(name: str, gates: int, x: np.ndarray, hx: Sequence[np.ndarray], params: Sequence[np.ndarray],
+          has_biases: bool, num_layers: int, bidirectional: bool, batch_first: bool) -> None:
+    """What the recurrence refuses, with PyTorch's messages (also before the taped run that
+    nn.recurrent gives autograd)."""
     if bidirectional:
         raise NotImplementedError(f"{name}: bidirectional recurrences are not supported")
     if x.ndim != 3:
@@ -68,17 +68,30 @@ def _run(name: str, step: Step, gates: int, x: np.ndarray, hx: Sequence[np.ndarr
     if len(params) != per_layer * num_layers:
         raise RuntimeError(f"{name}: expected {per_layer * num_layers} parameters for {num_layers} layers, got "
                            f"{len(params)}")
-    seq = x.swapaxes(0, 1) if batch_first else x
+    batch, features = (x.shape[0], x.shape[2]) if batch_first else x.shape[1:]
     hidden = params[1].shape[1]
     for s in hx:
-        if s.shape != (num_layers, seq.shape[1], hidden):
-            raise RuntimeError(f"Expected hidden size {(num_layers, seq.shape[1], hidden)}, got {list(s.shape)}")
+        if s.shape != (num_layers, batch, hidden):
+            raise RuntimeError(f"Expected hidden size {(num_layers, batch, hidden)}, got {list(s.shape)}")
+    for layer in range(num_layers):
+        w_ih = params[layer * per_layer]
+        expected = (gates * hidden, features if layer == 0 else hidden)
+        if w_ih.shape != expected:
+            raise RuntimeError(f"{name}: layer {layer}'s input weight has shape {list(w_ih.shape)}, expected "
+                               f"{list(expected)}")
+
+
+def _run(name: str, step: Step, gates: int, x: np.ndarray, hx: Sequence[np.ndarray], params: Sequence[np.ndarray],
+         has_biases: bool, num_layers: int, dropout: float, train: bool, bidirectional: bool,
+         batch_first: bool) -> Tuple[np.ndarray, List[np.ndarray]]:
+    """The output sequence and each state (h, and c for LSTM) stacked over the layers."""
+    check(name, gates, x, hx, params, has_biases, num_layers, bidirectional, batch_first)
+    per_layer = 4 if has_biases else 2
+    seq = x.swapaxes(0, 1) if batch_first else x
+    hidden = params[1].shape[1]
     finals: List[List[np.ndarray]] = []
     for layer in range(num_layers):
         w_ih = params[layer * per_layer]
-        if w_ih.shape != (gates * hidden, seq.shape[2]):
-            raise RuntimeError(f"{name}: layer {layer}'s input weight has shape {list(w_ih.shape)}, expected "
-                               f"{[gates * hidden, seq.shape[2]]}")
         first = layer * per_layer
         p: Weights = (w_ih, params[first + 1], params[first + 2] if has_biases else None,
                       params[first + 3] if has_biases else None)

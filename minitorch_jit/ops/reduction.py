@@ -10,6 +10,7 @@ import numpy as np
 
 from minitorch_jit.ir.types import SHORT_NAME, TensorType, Type, is_float, tensor_type
 
+from ..autograd.grad_mode import is_grad_enabled
 from . import rules
 from .declare import derivative, not_implemented, op
 from .dispatch import call
@@ -465,6 +466,33 @@ def _amax_grad(ctx: Any, g: Any) -> tuple:
 @derivative("aten::max", "aten::min")
 def _max_all_grad(ctx: Any, g: Any) -> tuple:
     return (_spread(ctx, g, reduced_dims(ctx.shape(0), None), False),)
+
+
+def _prod_grad_over(x: Any, g: Any, dims: Optional[List[int]]) -> Any:
+    """d prod / d x_i is the product of the others: of the nonzero elements where x_i is the
+    only zero, 0 where another element is zero too, prod / x_i where none is."""
+    zero = x == 0
+    if is_grad_enabled() and bool(zero.any()):  # create_graph: where() hides the zero's own dependence
+        raise RuntimeError("the second derivative of prod where an element is zero is not implemented in "
+                           "minitorch_jit")
+    ones = where(zero, 1.0, x)
+    nonzero_prod = ones.prod() if dims is None else ones.prod(dims[0], True)
+    zeros = zero.sum() if dims is None else zero.sum(dims, True)
+    return g * where(zeros == 0, nonzero_prod / ones, where(zero & (zeros == 1), nonzero_prod, 0.0))
+
+
+@derivative("aten::prod")
+def _prod_grad(ctx: Any, g: Any) -> tuple:
+    return (_prod_grad_over(ctx[0], g, None),)
+
+
+@derivative("aten::prod.dim_int")
+def _prod_dim_grad(ctx: Any, g: Any) -> tuple:
+    shape = ctx.shape(0)
+    if not shape:
+        return (g,)
+    d = norm_dim(ctx[1], len(shape))
+    return (_prod_grad_over(ctx[0], unreduce(g, shape, [d], ctx[2]), [d]),)
 
 
 @derivative("aten::max.dim", "aten::min.dim")

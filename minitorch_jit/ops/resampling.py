@@ -11,7 +11,8 @@ import numpy as np
 from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import TensorType, Type, tensor_type
 
-from .declare import not_implemented, op
+from .declare import derivative, not_implemented, op
+from .dispatch import call_op
 
 # np.pad's names for PyTorch's modes (PyTorch's reflect is numpy's: the edge is not repeated)
 _NUMPY_MODES: Dict[str, Literal["reflect", "edge", "wrap"]] = {"reflect": "reflect", "replicate": "edge",
@@ -45,7 +46,7 @@ def pad(x: np.ndarray, pad: Sequence[int], mode: str = "constant", value: Option
     if len(pad) // 2 > x.ndim:
         raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
                            f"padding length {len(pad)} and input of dimension {x.ndim}")
-    pairs = [(0, 0)] * (x.ndim - len(pad) // 2) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(len(pad) // 2))]
+    pairs = _pad_pairs(x.ndim, pad)
     if mode == "constant":
         crop = tuple(slice(-b if b < 0 else 0, n + a if a < 0 else n) for (b, a), n in zip(pairs, x.shape))
         fill = 0 if value is None else value
@@ -74,6 +75,46 @@ def pad(x: np.ndarray, pad: Sequence[int], mode: str = "constant", value: Option
     if x.dtype.kind != "f" and mode == "reflect":
         raise not_implemented("reflection_pad", x.dtype.name)
     return np.pad(x, pairs, mode=_NUMPY_MODES[mode])
+
+
+def _pad_pairs(ndim: int, pad: Sequence[int]) -> List[Any]:
+    return [(0, 0)] * (ndim - len(pad) // 2) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(len(pad) // 2))]
+
+
+def _input_size_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    """A backward op's result: the gradient's dtype, the forward input's sizes (argument 1)."""
+    g = tensor_type(types[0])
+    sizes = consts[1]
+    return [TensorType(g.dtype, None if sizes is UNKNOWN else tuple(sizes))]
+
+
+@op("aten::_pad_backward(Tensor grad_output, int[] input_size, int[] pad, str mode) -> Tensor",
+    type_rule=_input_size_rule)
+def pad_backward(g: np.ndarray, input_size: Sequence[int], pad: Sequence[int], mode: str) -> np.ndarray:
+    """The gradient of reflect/replicate/circular ``pad``: each padded element's gradient
+    added to the input element it copies. The copy map is the forward's own: the padding of
+    an array of the input's element numbers, then summed by number."""
+    k = len(pad) // 2
+    spatial = tuple(input_size[len(input_size) - k:])
+    numbers = np.pad(np.arange(int(np.prod(spatial))).reshape(spatial), _pad_pairs(k, pad), mode=_NUMPY_MODES[mode])
+    rows = g.reshape(-1, numbers.size)
+    n = int(np.prod(spatial))
+    flat = (np.arange(rows.shape[0])[:, None] * n + numbers.reshape(1, -1)).ravel()
+    sums = np.bincount(flat, weights=rows.ravel(), minlength=rows.shape[0] * n)
+    return sums.astype(g.dtype).reshape(tuple(input_size))
+
+
+@derivative("aten::pad")
+def _pad_grad(ctx: Any, g: Any) -> tuple:
+    pad, mode = ctx[1], ctx[2]
+    if mode == "constant":  # cropped where it padded, padded with zeros where it cropped
+        return (call_op("aten::pad", g, [-p for p in pad], "constant", None),)
+    return (call_op("aten::_pad_backward", g, list(ctx.shape(0)), list(pad), mode),)
+
+
+@derivative("aten::_pad_backward")
+def _pad_backward_grad(ctx: Any, g: Any) -> tuple:
+    return (call_op("aten::pad", g, list(ctx[2]), ctx[3], None),)
 
 
 # -- interpolate -------------------------------------------------------------------------------
@@ -151,8 +192,7 @@ def interpolate(x: np.ndarray, size: Optional[Sequence[int]] = None, scale_facto
     if out_h <= 0 or out_w <= 0:
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input (H: {x.shape[2]}, "
                            f"W: {x.shape[3]}) output (H: {out_h}, W: {out_w})")
-    # the scale factor itself places the samples, unless recomputed from the sizes
-    scales = [None, None] if scale_factor is None or recompute_scale_factor else list(scale_factor)
+    scales = _sample_scales(scale_factor, recompute_scale_factor)
     (_, _, h, w) = x.shape
     if mode == "nearest":
         return np.ascontiguousarray(x[:, :, _nearest_indices(h, out_h, scales[0])][..., _nearest_indices(w, out_w,
@@ -169,8 +209,54 @@ def interpolate(x: np.ndarray, size: Optional[Sequence[int]] = None, scale_facto
     return (top * (t(1) - lh) + bottom * lh).astype(x.dtype, copy=False)
 
 
+def _sample_scales(scale_factor: Any, recompute: Optional[bool]) -> List[Optional[float]]:
+    """The scale factor itself places the samples, unless recomputed from the sizes."""
+    scale_factor = _scale_pair(scale_factor)
+    return [None, None] if scale_factor is None or recompute else list(scale_factor)
+
+
 # scale_factor as one number or one per dim, as PyTorch's upsample ops have a .vec overload
 for _overload, _scale in (("", "float[2]?"), (".scalar", "float?")):
     op(f"aten::interpolate{_overload}(Tensor input, int[2]? size=None, {_scale} scale_factor=None, "
        "str mode=\"nearest\", bool? align_corners=None, bool? recompute_scale_factor=None, bool antialias=False) "
        "-> Tensor", names=("functional.interpolate",), type_rule=_interpolate_rule)(interpolate)
+
+
+def _resampling(n_in: int, n_out: int, mode: str, corners: bool, scale: Optional[float], dtype: Any) -> np.ndarray:
+    """The (n_out, n_in) matrix of one dim of the resampling: interpolate is ``A_h @ x @ A_w.T``
+    per (sample, channel), with the forward's own indices and weights."""
+    m = np.zeros((n_out, n_in), dtype)
+    rows = np.arange(n_out)
+    if mode == "nearest":
+        m[rows, _nearest_indices(n_in, n_out, scale)] = 1
+    else:
+        i0, i1, l1 = _linear_weights(n_in, n_out, corners, scale)
+        np.add.at(m, (rows, i0), 1 - l1.astype(dtype))
+        np.add.at(m, (rows, i1), l1.astype(dtype))
+    return m
+
+
+@op("aten::_interpolate_backward(Tensor grad_output, int[] input_size, str mode, bool align_corners, "
+    "float?[] scales) -> Tensor", type_rule=_input_size_rule)
+def interpolate_backward(g: np.ndarray, input_size: Sequence[int], mode: str, align_corners: bool,
+                         scales: Sequence[Optional[float]]) -> np.ndarray:
+    """The gradient of interpolate: ``A_h.T @ g @ A_w`` (each output's gradient back to the
+    inputs it was sampled from, by their weights)."""
+    (h, w), (oh, ow) = input_size[2:], g.shape[2:]
+    a_h = _resampling(h, oh, mode, align_corners, scales[0], g.dtype)
+    a_w = _resampling(w, ow, mode, align_corners, scales[1], g.dtype)
+    return np.ascontiguousarray(a_h.T @ g @ a_w)
+
+
+@derivative("aten::interpolate", "aten::interpolate.scalar")
+def _interpolate_grad(ctx: Any, g: Any) -> tuple:
+    scales = _sample_scales(ctx[2], ctx[5])
+    return (call_op("aten::_interpolate_backward", g, list(ctx.shape(0)), ctx[3], bool(ctx[4]), scales),)
+
+
+@derivative("aten::_interpolate_backward")
+def _interpolate_backward_grad(ctx: Any, g: Any) -> tuple:
+    mode, scales = ctx[2], ctx[4]
+    sizes = None if scales[0] is not None else list(ctx.shape(0)[2:])
+    return (call_op("aten::interpolate", g, sizes, None if sizes else scales, mode,
+                    ctx[3] if mode != "nearest" else None, None, False),)

@@ -632,6 +632,11 @@ def _split_grad(ctx: Any, grads: List[Any]) -> tuple:
     return (call("torch", "cat", (grads, ctx[2])),)
 
 
+@derivative("aten::numpy_T")
+def _numpy_t_grad(ctx: Any, g: Any) -> tuple:
+    return (g.permute(list(reversed(range(len(ctx.shape(0)))))),)
+
+
 @derivative("aten::unbind.int")
 def _unbind_grad(ctx: Any, grads: List[Any]) -> tuple:
     return (call("torch", "stack", (grads, ctx[1])),)

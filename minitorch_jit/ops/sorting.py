@@ -12,7 +12,8 @@ import numpy as np
 from minitorch_jit.ir.registry import UNKNOWN
 from minitorch_jit.ir.types import TensorType, Type, tensor_type
 
-from .declare import op
+from .declare import derivative, op
+from .dispatch import call
 from .rules import norm_dim
 
 
@@ -45,3 +46,15 @@ def topk(a: np.ndarray, k: int, dim: int = -1, largest: bool = True, sorted: boo
     order = np.flip(order, axis=d) if largest else order
     idx = np.take(order, np.arange(k), axis=d)
     return np.take_along_axis(a, idx, axis=d), idx.astype(np.int64)
+
+
+@derivative("aten::topk")
+def _topk_grad(ctx: Any, grads: List[Any]) -> tuple:
+    """Each value's gradient back at the position it was taken from (zeros elsewhere)."""
+    shape, g = ctx.shape(0), grads[0]
+    if not shape:
+        return (g,)
+    d = norm_dim(ctx[2], len(shape))
+    positions = call("torch", "arange", (shape[d],)).reshape([-1 if i == d else 1 for i in range(len(shape))])
+    taken = positions.unsqueeze(d + 1) == ctx.out[1].unsqueeze(d)  # (..., n, k, ...): position i gave value j
+    return ((taken * g.unsqueeze(d)).sum(d + 1),)

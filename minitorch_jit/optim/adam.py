@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Tuple
+from typing import Any, Dict, Iterable, Tuple
 
 import numpy as np
 
-from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 from .optimizer import Optimizer
 
@@ -28,45 +27,33 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize))
 
-    @no_grad()
-    def step(self, closure: Any = None) -> Any:
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = -p.grad if group["maximize"] else p.grad
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state["step"] = Tensor._wrap(np.zeros((), np.float32))  # a tensor, as PyTorch keeps it
-                    state["exp_avg"] = Tensor._wrap(np.zeros_like(p._a))
-                    state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p._a))
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(p._a))
-                state["step"].add_(1)
-                step = int(state["step"].item())
-                if wd:
-                    if self.decoupled:
-                        p.mul_(1 - lr * wd)
-                    else:
-                        grad = grad + p * wd
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-                exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
-                bias1 = 1 - beta1 ** step
-                bias2 = 1 - beta2 ** step
-                step_size = lr / bias1
-                if group["amsgrad"]:
-                    state["max_exp_avg_sq"].copy_(state["max_exp_avg_sq"].maximum(exp_avg_sq))
-                    denom = (state["max_exp_avg_sq"].sqrt() / math.sqrt(bias2)).add_(eps)
-                else:
-                    denom = (exp_avg_sq.sqrt() / math.sqrt(bias2)).add_(eps)
-                p.add_(exp_avg / denom, alpha=-step_size)
-        return loss
+    def _update(self, p: Tensor, grad: Any, group: Dict[str, Any]) -> None:
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        state = self.state.setdefault(p, {})
+        if not state:
+            state["step"] = Tensor._wrap(np.zeros((), np.float32))  # a tensor, as PyTorch keeps it
+            state["exp_avg"] = Tensor._wrap(np.zeros_like(p._a))
+            state["exp_avg_sq"] = Tensor._wrap(np.zeros_like(p._a))
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(p._a))
+        state["step"].add_(1)
+        step = int(state["step"].item())
+        if wd:
+            if self.decoupled:
+                p.mul_(1 - lr * wd)
+            else:
+                grad = grad + p * wd
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+        exp_avg_sq.mul_(beta2).add_(grad * grad, alpha=1 - beta2)
+        bias1 = 1 - beta1 ** step
+        bias2 = 1 - beta2 ** step
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"].copy_(state["max_exp_avg_sq"].maximum(exp_avg_sq))
+            denom = (state["max_exp_avg_sq"].sqrt() / math.sqrt(bias2)).add_(eps)
+        else:
+            denom = (exp_avg_sq.sqrt() / math.sqrt(bias2)).add_(eps)
+        p.add_(exp_avg / denom, alpha=-lr / bias1)
 
 
 class AdamW(Adam):

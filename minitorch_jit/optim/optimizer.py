@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, Iterable, List
 
+from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 
 
@@ -45,7 +46,22 @@ class Optimizer:
                     else:
                         p.grad.detach_().zero_()
 
+    @no_grad()
     def step(self, closure: Any = None) -> Any:
+        """One update of every parameter that has a gradient (``closure`` re-evaluates the loss,
+        with grad on, and its value is returned)."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update(p, -p.grad if group["maximize"] else p.grad, group)
+        return loss
+
+    def _update(self, p: Tensor, grad: Tensor, group: Dict[str, Any]) -> None:
+        """Update ``p`` in place from its gradient (negated for ``maximize``): the algorithm."""
         raise NotImplementedError
 
     def state_dict(self) -> Dict[str, Any]:

@@ -2,9 +2,9 @@
 PyTorch's update formulas."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Dict, Iterable
 
-from ..autograd.grad_mode import enable_grad, no_grad
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 
@@ -22,27 +22,16 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))
 
-    @no_grad()
-    def step(self, closure: Any = None) -> Any:
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = -p.grad if group["maximize"] else p.grad
-                if group["weight_decay"]:
-                    d = d + p * group["weight_decay"]
-                if momentum:
-                    state = self.state.setdefault(p, {})
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = d.clone()
-                    else:
-                        buf.mul_(momentum).add_(d, alpha=1 - dampening)
-                    d = d + buf * momentum if group["nesterov"] else buf
-                p.add_(d, alpha=-lr)
-        return loss
+    def _update(self, p: Tensor, d: Tensor, group: Dict[str, Any]) -> None:
+        momentum = group["momentum"]
+        if group["weight_decay"]:
+            d = d + p * group["weight_decay"]
+        if momentum:
+            state = self.state.setdefault(p, {})
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = d.clone()
+            else:
+                buf.mul_(momentum).add_(d, alpha=1 - group["dampening"])
+            d = d + buf * momentum if group["nesterov"] else buf
+        p.add_(d, alpha=-group["lr"])

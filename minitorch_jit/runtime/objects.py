@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Callable
 
 from minitorch_jit.codegen import objects
 from minitorch_jit.codegen.objects import ScriptObject
@@ -24,28 +24,27 @@ from ..ops.dispatch import _NOFIT, convert, unwrap
 from .executor import wrap
 
 
+def _holds(t: Type, leaf: Callable[[Type], bool]) -> bool:
+    """Does a value of type ``t`` hold a ``leaf`` type, in lists, optionals or tuples?"""
+    if leaf(t):
+        return True
+    if isinstance(t, (ListType, OptionalType)):
+        return _holds(t.elem, leaf)
+    if isinstance(t, TupleType):
+        return any(_holds(e, leaf) for e in t.elems)
+    return False
+
+
 def holds_objects(t: Type) -> bool:
     """Does a value of type ``t`` hold objects, enums or named tuples (whose conversion makes
     a new value rather than only checking it)?"""
-    if isinstance(t, (ClassType, EnumType, InterfaceType, NamedTupleType)):
-        return True
-    if isinstance(t, (ListType, OptionalType)):
-        return holds_objects(t.elem)
-    if isinstance(t, TupleType):
-        return any(holds_objects(e) for e in t.elems)
-    return False
+    return _holds(t, lambda e: isinstance(e, (ClassType, EnumType, InterfaceType, NamedTupleType)))
 
 
 def holds_named_tuples(t: Type) -> bool:
     """Does a result of type ``t`` hold values that Python gets as other objects than graphs
     hold them: NamedTuples (graphs hold plain tuples) and devices (graphs hold "cpu")?"""
-    if isinstance(t, NamedTupleType) or t == DEVICE:
-        return True
-    if isinstance(t, (ListType, OptionalType)):
-        return holds_named_tuples(t.elem)
-    if isinstance(t, TupleType):
-        return any(holds_named_tuples(e) for e in t.elems)
-    return False
+    return _holds(t, lambda e: isinstance(e, NamedTupleType) or e == DEVICE)
 
 
 def named_tuples(value: Any, t: Type) -> Any:
