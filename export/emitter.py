@@ -148,9 +148,10 @@ class Emitter:
             return
         if ok is True:
             return
-        if ok is False:
-            text = message % tuple(a if isinstance(a, int) else "?" for a in args) if args else message
-            raise ExportError(f"{self.where}: {text.replace('%lld', '%s')}")
+        if ok is False:  # the model can never run: say so at export
+            text = message.replace("%lld", "%s").replace("%d", "%s")
+            text = text % tuple(a if isinstance(a, int) else "?" for a in args)
+            raise ExportError(f"{self.where.replace('%%', '%')}: {text}")
         irb = self.irb
         bad = irb.function.append_basic_block("bad")
         good = irb.function.append_basic_block("ok")

@@ -143,6 +143,8 @@ class Library:
                 if s is not None:
                     em.check(eq(irb, rt.sizes[d], s), "MTJ_ERR_SIZE",
                              f"size %lld at dimension {d}, the model takes {s}", rt.sizes[d])
+                    rt.sizes[d] = s  # known from here on: the sizes computed from it fold
+            rt.strides = contiguous_strides(irb, rt.sizes)
             result.append(rt)
         em.where = ""
         return result

@@ -287,3 +287,9 @@ def test_matrix_products_split_over_threads_give_the_same_bits(lstm_export):
     with pytest.raises(CallError, match="status 9: a thread count of 0: give 1 to 64"):
         lib.set_num_threads(0)
     assert "int32_t lstm_set_num_threads(int32_t count);" in (d / "lstm.h").read_text()
+
+
+def test_sizes_that_can_never_fit_fail_the_export(mlp_export, tmp_path):
+    _, model, _ = mlp_export
+    with pytest.raises(ExportError, match="aten::linear: the input has 7 features, the weight takes 8"):
+        export_library(model, str(tmp_path / "m.so"), [parse_type_str("Float(*, 7)")])
