@@ -103,7 +103,7 @@ def test_bench_quick_runs_and_its_numbers_are_sane(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--threads", "0"], "--threads must be between 1 and"),
     (["--workload", "nope"], "no workload named nope; the workloads are: ratio_iou, square5, gelu"),
-    (["--system", "jax"], "no system named jax; the systems are: eager, script, trace, script@0.1.0, numpy, numexpr"),
+    (["--system", "jax"], "no system named jax; the systems are: eager, script, trace, script@0.1.0, exported, numpy, numexpr"),
     (["--plot", "chart.txt"], "--plot writes .svg, .png, .pdf files"),
     (["--json", "no/such/dir/out.json"], "cannot write no/such/dir/out.json: its directory does not exist"),
 ])

@@ -23,7 +23,7 @@ def test_full_pipeline_and_no_passes_agree(program):
 
 
 # what the seed programs' modules define besides the programs
-PROGRAM_HELPERS = {"lstm_inputs", "resnet18", "residual_block"}
+PROGRAM_HELPERS = {"lstm_inputs", "resnet18", "residual_block", "lenet"}
 
 
 def test_every_seed_program_is_under_the_differential_test():

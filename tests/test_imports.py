@@ -20,7 +20,7 @@ from minitorch_jit.runtime import compiled
 from minitorch_jit.scripter import api
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ("ir", "passes", "codegen")  # folders at the top of the checkout, installed under minitorch_jit
+LAYERS = ("ir", "passes", "codegen", "export")  # folders at the top of the checkout, installed under minitorch_jit
 
 # Bottom to top. A room may import rooms on lower floors only; rooms on one floor are
 # independent of each other (the fuser forms fusion groups without knowing how they are
@@ -29,6 +29,7 @@ FLOORS: List[Tuple[str, ...]] = [
     ("minitorch_jit.ir", "minitorch_jit._version"),
     ("minitorch_jit.passes", "minitorch_jit.codegen", "minitorch_jit.dtypes", "minitorch_jit.devices",
      "minitorch_jit._format"),
+    ("minitorch_jit.export",),         # native libraries: lowers optimized graphs with codegen's kernels
     ("minitorch_jit.tensor",),
     ("minitorch_jit.autograd",),       # the tape and its engine: ops record onto it as they run
     ("minitorch_jit.ops", "minitorch_jit.tensor_types"),

@@ -117,7 +117,7 @@ def build(graph: Graph, spec: Spec, layout: ObjectLayout) -> Built:
     """The kernel of ``graph`` specialized on ``spec``."""
     module = ir.Module(name="minitorch_jit_kernel")
     module.triple = llvm.get_process_triple()
-    inner, cx = _inner_function(module, graph, spec)
+    inner, cx = rows_function(module, graph, spec)
     extra = bool(spec.scalars) or not isinstance(cx.status.v, ir.Constant)
     _entry_function(module, inner, spec, layout, extra)
     return Built(str(module), extra)
@@ -131,11 +131,11 @@ def _scalar_type(a: ScalarArg) -> ir.Type:
     return REGISTER[a.dtype]
 
 
-def _inner_function(module: ir.Module, graph: Graph, spec: Spec) -> Tuple[ir.Function, Context]:
+def rows_function(module: ir.Module, graph: Graph, spec: Spec, name: str = "mtj.rows") -> Tuple[ir.Function, Context]:
     """i32 rows(i64 n, T* noalias p..., i64 stride (runtime ones)..., scalars...): computes
     n elements along the innermost dimension and returns the status bits it raised. Also
     returns the context an element was computed with (which status bits it may raise, the
-    math functions it calls).
+    math functions it calls). ``name`` lets several groups share a module (native export).
 
     The elements are computed by a loop that the vectorizer turns into vector code. When the
     group calls a math function whose IR covers only part of its range (sin and cos of huge
@@ -146,7 +146,7 @@ def _inner_function(module: ir.Module, graph: Graph, spec: Spec) -> Tuple[ir.Fun
     runtime = [i for i, t in enumerate(tensors) if t.inner == RUNTIME]
     arg_types = [I64] + [_ptr(t.dtype) for t in tensors] + [I64] * len(runtime) + \
         [_scalar_type(s) for s in spec.scalars]
-    fn = ir.Function(module, ir.FunctionType(I32, arg_types), "mtj.rows")
+    fn = ir.Function(module, ir.FunctionType(I32, arg_types), name)
     fn.linkage = "internal"
     fn.attributes.add("alwaysinline")
     n = fn.args[0]

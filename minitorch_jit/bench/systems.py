@@ -12,12 +12,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import os
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 import minitorch_jit
+from minitorch_jit.export import ExportError, export_library
+from minitorch_jit.export.loaded import Exported
+from minitorch_jit.ir.types import TensorType
 
 from . import numpy_forms
 from .elementwise import numba_runner, numexpr_runner, numpy_runner
@@ -183,6 +188,29 @@ def _script_0_1_0(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
     with _kernels_of_0_1_0():
         call()  # compiles the kernels (and fixes the launch's output allocation) as 0.1.0 did
     return Prepared(call, _tensor_arrays)
+def _exported(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
+    """The workload exported as a native library (a model traced, a function scripted),
+    called through ctypes into preallocated outputs."""
+    if workload.train:
+        raise NotApplicable("the exported library runs inference only")
+    args = tuple(minitorch_jit.from_numpy(a) for a in inputs)
+    fn = workload.target()
+    compiled = minitorch_jit.jit.trace(fn, args) if workload.model else minitorch_jit.script(fn)
+    folder = tempfile.mkdtemp(prefix="minitorch_jit_bench_export_")
+    types = [TensorType(a.dtype.name, (None,) * a.ndim) for a in inputs]
+    try:
+        export_library(compiled, os.path.join(folder, f"{workload.family}.so"), types)
+    except ExportError as e:
+        raise NotApplicable(f"not exported: {describe_error(e)}") from None
+    library = Exported(os.path.join(folder, f"{workload.family}.so"))
+    arrays = [np.ascontiguousarray(a) for a in inputs]
+    outputs = [np.empty(shape, dtype) for dtype, shape in library.output_shapes(*arrays)]
+    forward = library.bind(arrays, outputs)
+
+    def call() -> Any:
+        forward()
+        return tuple(outputs)
+    return Prepared(call, _numpy_arrays)
 
 
 # -- PyTorch ------------------------------------------------------------------------------------
@@ -276,6 +304,9 @@ def all_systems() -> List[System]:
                notes=[f"{SCRIPT_0_1_0}: script with its kernels built as minitorch_jit 0.1.0 built them (a tanh that "
                       "computes two branches, no interleave hints, a fresh array for every output), in the same "
                       "process"]),
+        System("exported", _exported,
+               notes=["exported: the model as a native library (python -m minitorch_jit export), called through "
+                      "ctypes on preallocated outputs (descriptors built once), one thread"]),
         System("numpy", _numpy),
         System("numexpr", _elementwise(numexpr_runner), module="numexpr"),
         System("numba", _elementwise(numba_runner), module="numba"),

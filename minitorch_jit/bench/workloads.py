@@ -15,7 +15,7 @@ import numpy as np
 
 import minitorch_jit as torch
 
-from .programs import lstm_cell, mlp, neural_style, normalization, pointwise, ratio_iou, resnet, uniformity_loss
+from .programs import lenet, lstm_cell, mlp, neural_style, normalization, pointwise, ratio_iou, resnet, uniformity_loss
 
 
 class BenchError(Exception):
@@ -152,6 +152,9 @@ def all_workloads(small: bool = False) -> List[Workload]:
     batch = size(64, 4)
     out.append(Workload(f"MLP 8-64-1 forward ({batch}, 8)", "mlp", mlp.mlp,
                         partial(_normal, (batch, 8)), model=True))
+    batch = size(64, 2)
+    out.append(Workload(f"LeNet forward ({batch}, 1, 28, 28)", "lenet", lenet.lenet,
+                        partial(_normal, (batch, 1, 28, 28)), model=True))
     batch, side = size((8, 64), (1, 32))
     out.append(Workload(f"resnet18-shaped forward ({batch}, 3, {side}, {side})", "resnet18", resnet.resnet18,
                         partial(_normal, (batch, 3, side, side)), model=True))
