@@ -267,7 +267,8 @@ def _sample_calls():
         lambda: torch.nonzero(x > 100, as_tuple=False),
         # linalg
         lambda: x @ torch.ones(4, 2), lambda: torch.ones(4) @ x.transpose(1, 2), lambda: x[0] @ torch.ones(4),
-        lambda: torch.mm(i, i.t()), lambda: torch.bmm(x, x.transpose(1, 2)), lambda: torch.addmm(torch.ones(3), x[0], torch.ones(4, 3)),
+        lambda: torch.mm(i, i.t()), lambda: torch.bmm(x, x.transpose(1, 2)),
+        lambda: torch.mv(i, i[0]), lambda: torch.addmm(torch.ones(3), x[0], torch.ones(4, 3)),
         lambda: torch.addmm(torch.ones(3, 3), x[0], torch.ones(4, 3), beta=2, alpha=0.5),
         lambda: F.linear(x, torch.ones(5, 4)), lambda: F.linear(x, torch.ones(5, 4), torch.ones(5)),
         lambda: F.linear(x, torch.ones(4)),

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import Graph
-from minitorch_jit.ir.types import TensorType, TupleType, UnionType, annotation_str
+from minitorch_jit.ir.types import ListType, TensorType, TupleType, UnionType, annotation_str
 from minitorch_jit.passes.inlining import inlining
 
 from ..nn.module import Module
@@ -24,6 +24,7 @@ from ..ops import dispatch
 from ..ops.dispatch import _NOFIT, convert
 from ..tensor import Tensor
 from . import config
+from .broadcasting_list import BroadcastList
 from .executor import GraphExecutor
 from .objects import holds_named_tuples, holds_objects, named_tuples
 from .user_errors import at_user_line
@@ -113,7 +114,10 @@ class ScriptFunction:
         params = []
         for p, v in zip(self.signature.parameters.values(), self._graph.inputs):
             default = "" if p.default is p.empty else f"={p.default!r}"
-            params.append(f"{v.type} {p.name}{default}")
+            shown = str(v.type)
+            if isinstance(p.annotation, BroadcastList) and isinstance(v.type, ListType):
+                shown = f"{v.type.elem}[{p.annotation.n}]"
+            params.append(f"{shown} {p.name}{default}")
         outputs = self._graph.outputs
         result = str(outputs[0].type) if len(outputs) == 1 else "(" + ", ".join(str(o.type) for o in outputs) + ")"
         if len(outputs) == 1 and isinstance(outputs[0].type, TupleType):
@@ -149,7 +153,9 @@ class ScriptFunction:
                 raise CallError(f"{self.name}() is missing value for argument '{missing.group(1)}' ({e})") from None
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
-        values = list(bound.arguments.values())
+        values = [self.signature.parameters[name].annotation.widen(v)
+                  if isinstance(self.signature.parameters[name].annotation, BroadcastList) else v
+                  for name, v in bound.arguments.items()]
         for i, adapt in self.adapters.items():
             values[i] = adapt(values[i])
         for i, (pname, v, inp) in enumerate(zip(bound.arguments, values, self._graph.inputs)):

@@ -44,6 +44,7 @@ from minitorch_jit.ir.types import (
     union_of,
 )
 
+from ..runtime.broadcasting_list import BroadcastingList, BroadcastList
 from ..tensor import Tensor
 from . import classes, subscripts, sugar
 from .calls import Arg, call_op, emit_op, resolve_call
@@ -401,7 +402,7 @@ class ExpressionBuilder:
                 return TENSOR_PROPERTIES[name](self, v, where)
             if registry.python_overloads("Tensor", name):
                 return sugar.OpName("Tensor", name, f"Tensor.{name}", v)
-            self.error(f"Tensor has no attribute or method '{name}' in script functions", where)
+            self.error(f"'Tensor' object has no attribute or method '{name}'", where)
         if isinstance(t, TupleType) and v in self.tuple_fields and name in self.tuple_fields[v]:
             return self.tuple_items(v)[self.tuple_fields[v].index(name)]
         ns = _namespace_of(t)
@@ -413,7 +414,7 @@ class ExpressionBuilder:
             self.error(f"'{name}' of a value of type {type_name(t)}: it may be None", where,
                        fix="check `is not None` first (the value is then known to be "
                            f"{type_name(t.elem)})")
-        self.error(f"'{type_name(t)}' object has no attribute or method '{name}' in script functions", where)
+        self.error(f"'{type_name(t)}' object has no attribute or method '{name}'", where)
 
     def annotation(self, node: ast.expr) -> Type:
         return annotation_type(node, self.resolve_type_name, self.range)
@@ -436,6 +437,9 @@ class ExpressionBuilder:
             if not hasattr(base, node.attr):
                 self.error(f"unknown type '{ast.unparse(node)}'", self.range(node))
             return getattr(base, node.attr)
+        if isinstance(node, ast.BinOp):
+            symbol = ast.unparse(ast.BinOp(ast.Name("a"), node.op, ast.Name("b")))[2:-2]
+            self.error(f"Expression of type {symbol} cannot be used in a type expression", self.range(node))
         self.error(f"unsupported type annotation `{ast.unparse(node)}`", self.range(node))
 
     def typed_value(self, node: ast.expr, t: Type, variable: Optional[str] = None) -> Value:
@@ -593,7 +597,8 @@ class ExpressionBuilder:
         return self.constant(None) if result is None else result
 
     def call_function(self, fn: Any, args: List[Arg], kwargs: Dict[str, Arg], extra: List[Value],
-                      where: SourceRange, display: str, written: Sequence[str] = ()) -> Value:
+                      where: SourceRange, display: str, written: Sequence[str] = (),
+                      implicit_self: bool = False) -> Value:
         """``prim::CallFunction`` of a compiled function (or method: ``extra`` are the module
         attributes it reads, ``written`` the paths of those it assigns, whose new values are
         its last outputs), its arguments bound to its signature with Python's rules."""
@@ -601,8 +606,10 @@ class ExpressionBuilder:
         bound: Dict[str, Arg] = {}
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         if len(args) > len(positional):
-            self.error(f"{display}() takes {len(positional)} positional argument{'s' * (len(positional) != 1)} "
-                       f"but {len(args)} were given", where)
+            # TorchScript's words, counting a method's self as it does
+            self_arg = int(implicit_self)
+            self.error(f"{display}(): Expected at most {len(positional) + self_arg} arguments but found "
+                       f"{len(args) + self_arg} positional arguments", where)
         for p, a in zip(positional, args):
             bound[p.name] = a
         for k, a in kwargs.items():
@@ -617,12 +624,15 @@ class ExpressionBuilder:
             a = bound.get(p.name)
             if a is None:
                 if p.default is p.empty:
-                    self.error(f"{display}() missing required argument '{p.name}'", where)
+                    self.error(f"{display}(): Argument {p.name} not provided", where)
                 inputs.append(self.python_constant(p.default))
                 continue
             v = a.value
             expected = erase(formal.type)
             as_list = expected.elem if isinstance(expected, OptionalType) else expected
+            if isinstance(p.annotation, BroadcastList) and isinstance(as_list, ListType) and \
+                    not isinstance(v.type, (ListType, TupleType)) and v.type.is_subtype_of(as_list.elem):
+                v = self.make_list([v] * p.annotation.n, as_list.elem, fresh=True)  # one number for all
             if a.empty_list and isinstance(expected, ListType):
                 v = self.insert("prim::ListConstruct", [], [expected]).output
             elif isinstance(as_list, ListType) and isinstance(v.type, TupleType) and \
@@ -756,7 +766,8 @@ class ExpressionBuilder:
             fix = "format values into strings with f-strings or str()"
         else:
             fix = self.annotate_hint([left, right])
-        self.error(f"unsupported operand types for {SYMBOLS.get(dunder, dunder)}: {type_name(lt)} and "
+        self.error("Arguments for call are not valid: unsupported operand types for "
+                   f"{SYMBOLS.get(dunder, dunder)}: {type_name(lt)} and "
                    f"{type_name(rt)}", self.where, fix=fix)
 
     def build_UnaryOp(self, node: ast.UnaryOp) -> Value:
@@ -1139,7 +1150,7 @@ def _list_of(t: Type) -> Optional[ListType]:
 # Type names a type comment or string annotation may use unimported, as in TorchScript
 _TYPE_NAMES = {"Tensor": Tensor, "List": typing.List, "Tuple": typing.Tuple, "Optional": typing.Optional,
                "Union": typing.Union, "Any": typing.Any, "Dict": typing.Dict,
-               **{f"BroadcastingList{n}": typing.List for n in (1, 2, 3)}}
+               **{f"BroadcastingList{n}": BroadcastingList(n) for n in (1, 2, 3)}}
 
 
 def _is_none(node: ast.expr) -> bool:

@@ -593,6 +593,9 @@ class ExceptionClass(Sugar):
     def describe(self) -> str:
         return f"exception {self.cls.__name__}"
 
+    def as_value(self, b: Any, where: SourceRange) -> Value:
+        b.error("exception message cannot be used as a value: an exception can only be raised", where)
+
     def call(self, b: Any, site: CallSite) -> Any:
         site.no_keywords(self.cls.__name__)
         if len(site.node.args) > 1:
@@ -611,6 +614,9 @@ class ExceptionValue(Sugar):
 
     def describe(self) -> str:
         return f"exception {self.cls.__name__}"
+
+    def as_value(self, b: Any, where: SourceRange) -> Value:
+        b.error("exception message cannot be used as a value: an exception can only be raised", where)
 
 
 # -- script callees --------------------------------------------------------------------------------
@@ -840,7 +846,8 @@ class ModuleValue(Sugar):
         for p in written:
             b.may_assign(p, next(v.type for q, v in zip(method.attr_paths, inputs) if self._path(q) == p))
         attrs = [b.attribute_value(self._path(p), v.type) for p, v in zip(method.attr_paths, inputs)]
-        return b.call_function(method, args, kwargs, attrs, where, self._path(method.name), written)
+        return b.call_function(method, args, kwargs, attrs, where, self._path(method.name), written,
+                               implicit_self=True)
 
     def _property(self, name: str) -> Optional[property]:
         """The user's property ``name`` of the module's class (nn's own are not compiled)."""
