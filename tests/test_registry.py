@@ -252,6 +252,7 @@ def _sample_calls():
         lambda: call_op("aten::avg_pool2d_backward", torch.ones(2, 3, 3, 2), img, [2, 2], [], [0, 0], False, True, None),
         lambda: call_op("aten::adaptive_avg_pool2d_backward", torch.ones(2, 3, 2, 2), img),
         lambda: call_op("aten::native_dropout", x, 0.5, True),
+        lambda: call_op("aten::_copy_from_and_resize", x + 1, x.clone()),
         lambda: call_op("aten::nll_loss_backward", s, x[0].t(), torch.tensor([0, 2, 1, 2]), None, -100, "mean", 0.1),
         lambda: torch.nn.functional.l1_loss(x, x * 2),
         lambda: torch.nn.functional.binary_cross_entropy_with_logits(x, (x > 0).float()),

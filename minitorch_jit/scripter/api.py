@@ -20,6 +20,7 @@ import types
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
+from ..nn.backward_hooks import refuse_compiling
 from ..nn.module import Module
 from ..runtime import compiled
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
@@ -158,6 +159,7 @@ def script(obj: Any, type_hint: Any = None) -> Any:
         return obj
     obj = prepare_scriptable(obj, {})
     if isinstance(obj, Module):
+        refuse_compiling(obj)
         return _script_module(obj)
     if isinstance(obj, types.MethodType):
         raise TypeError(f"script() of the bound method {obj.__qualname__}: script the module instead")

@@ -49,7 +49,7 @@ from ..nn.modules.utils import NTUPLES
 from ..ops.containers import ScriptDict, ScriptList
 from ..ops.namespaces import OpNamespace, OpOverloadPacket
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 from ..tensor_types import LegacyTensorType
 from ..tracer.recorder import is_tracing
 from . import attributes
@@ -593,9 +593,6 @@ class ExceptionClass(Sugar):
     def describe(self) -> str:
         return f"exception {self.cls.__name__}"
 
-    def as_value(self, b: Any, where: SourceRange) -> Value:
-        b.error("exception message cannot be used as a value: an exception can only be raised", where)
-
     def call(self, b: Any, site: CallSite) -> Any:
         site.no_keywords(self.cls.__name__)
         if len(site.node.args) > 1:
@@ -616,7 +613,7 @@ class ExceptionValue(Sugar):
         return f"exception {self.cls.__name__}"
 
     def as_value(self, b: Any, where: SourceRange) -> Value:
-        b.error("exception message cannot be used as a value: an exception can only be raised", where)
+        return b.error("exception message cannot be used as a value: an exception can only be raised", where)
 
 
 # -- script callees --------------------------------------------------------------------------------
@@ -1379,6 +1376,8 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return JitNamespace(obj)
     if obj is devices.device:
         return DeviceClass()
+    if obj is Size:  # TorchScript's torch.Size is a List[int]: Size([2, 2]) is list([2, 2])
+        return Builtin("list")
     if obj is ops:  # torch.ops: its attributes are the op namespaces
         return Namespace(None, obj, name)
     if isinstance(obj, OpNamespace):  # torch.ops.aten

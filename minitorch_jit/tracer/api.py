@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 from minitorch_jit.ir import Graph, verify
 from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
+from ..nn.backward_hooks import refuse_compiling
 from ..nn.module import Module
 from ..runtime import config
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
@@ -148,6 +149,7 @@ def trace(func: Union[Callable[..., Any], Module], example_inputs: Any = None, o
     inputs = _example_tuple(example_inputs if example_inputs is not None else ())
     if isinstance(func, Module):
         module = func
+        refuse_compiling(module)
         traced = _trace_one(module, inputs, module, "forward", strict, _force_outplace)
         if check_trace:
             check_trace_of(module, traced.forward, [_example_tuple(c) for c in (check_inputs or [inputs])],
@@ -177,6 +179,7 @@ def trace_module(mod: Module, inputs: Dict[str, Any], optimize: Any = None, chec
         raise NotImplementedError(f"trace_module(): {', '.join(sorted(unsupported)) or 'optimize'}= is not supported")
     if not isinstance(mod, Module):
         raise AttributeError("expected torch.nn.Module as the first argument")
+    refuse_compiling(mod)
     if not isinstance(inputs, dict):
         raise AttributeError("expected a dictionary of (method_name, input) pairs")
     if config.disabled():

@@ -647,7 +647,6 @@ def test_trace_contiguous():
     assert not np.shares_memory(x.numpy(), y.numpy())
 
 
-@pytest.mark.xfail(strict=True, reason="out= arguments of ops are not in the op registry")
 def test_add_out():
     def foo(a, b):
         c = a + b
