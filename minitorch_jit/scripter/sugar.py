@@ -1443,8 +1443,29 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
     ok, _ = python_type(obj)
     if ok:
         return b.python_constant(obj)
-    b.error(f"python value of type '{type(obj).__name__}' cannot be used as a value: '{name}' is not a value "
-            "script functions have", where)
+    return PythonObject(obj, name)
+
+
+class PythonObject(Namespace):
+    """Another Python object: not a value of the script, but its attributes are looked up in
+    Python when the script is compiled (``helpers.Point(1, 2)``), as TorchScript does."""
+
+    def __init__(self, obj: Any, display: str):
+        super().__init__(None, obj, display)
+
+    def describe(self) -> str:
+        return f"python value of type '{type(self.module).__name__}'"
+
+    def attr(self, b: Any, name: str, where: SourceRange) -> Any:
+        try:
+            value = getattr(self.module, name)
+        except AttributeError:
+            b.error(f"{self.describe()} has no attribute '{name}'", where)
+        return python_value(b, value, where, f"{self.display}.{name}")
+
+    def as_value(self, b: Any, where: SourceRange) -> Value:
+        return b.error(f"python value of type '{type(self.module).__name__}' cannot be used as a value: "
+                       f"'{self.display}' is not a value script functions have", where)
 
 
 # Modules whose functions are compiled code (not Python source a script could compile)

@@ -177,8 +177,8 @@ def erase(t: Type) -> Type:
         return ListType(erase(t.elem))
     if isinstance(t, OptionalType):
         return OptionalType(erase(t.elem))
-    if isinstance(t, TupleType):
-        return TupleType([erase(e) for e in t.elems])
+    if isinstance(t, TupleType):  # (a named tuple stays named: its fields are read by name)
+        return t.with_elems([erase(e) for e in t.elems])
     if isinstance(t, DictType):
         return DictType(t.key, erase(t.value))
     if isinstance(t, UnionType):
