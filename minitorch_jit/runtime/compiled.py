@@ -53,6 +53,22 @@ class ArgumentTypeError(TypeError, RuntimeError):
     arguments, and a RuntimeError, as TorchScript raises it."""
 
 
+_export_compiler: Optional[Callable[[Module, "ScriptModule"], None]] = None
+
+
+def compiles_exports(compile_exports: Callable[[Module, "ScriptModule"], None]) -> None:
+    """The scripter registers ``compile_exports(module, traced)``: a traced module gets the
+    ``@torch.jit.export`` methods of the module and its submodules compiled, as TorchScript
+    scripts them beside the traced forward."""
+    global _export_compiler
+    _export_compiler = compile_exports
+
+
+def compile_exports(module: Module, traced: "ScriptModule") -> None:
+    if _export_compiler is not None:
+        _export_compiler(module, traced)
+
+
 def defines_methods(define: Callable[["ScriptModule", str, int], None]) -> None:
     """The scripter registers what ``ScriptModule.define(src)`` runs: ``define(module, src,
     frames_up)`` compiles the methods the text defines (names in it resolve in the scope

@@ -319,7 +319,19 @@ def compile_defined_methods(module: ScriptModule, names: List[str]) -> None:
         _compiler.method(module, module, name)
 
 
+def compile_traced_exports(module: Module, traced: ScriptModule) -> None:
+    """A traced module's ``@torch.jit.export`` methods (and its submodules'), compiled into
+    the ScriptModules the trace made (``forward`` stays the trace)."""
+    for sub, owner in _pairs(module, traced):
+        if isinstance(sub, ScriptModule) or not isinstance(owner, ScriptModule):
+            continue
+        for name in entry_points(sub):
+            if name != "forward":
+                _compiler.method(sub, owner, name)
+
+
 compiled.when_subclass_constructed(compile_script_methods)
+compiled.compiles_exports(compile_traced_exports)
 
 
 __all__ = ["script", "script_method", "compile_script_methods", "entry_points", "Compiler"]

@@ -168,6 +168,8 @@ class FunctionBuilder(ExpressionBuilder):
         for a in params:
             default = signature.parameters[a.arg].default
             t = self._parameter_type(a, default)
+            if tree.name == "__setstate__" and a.annotation is None and len(params) == 1:
+                t = self._state_type(t)
             v = self.graph.add_input(t, a.arg)
             n = self._broadcast_length(a.annotation)
             if n is not None:  # the signature says so: calls widen a number given for it
@@ -179,6 +181,13 @@ class FunctionBuilder(ExpressionBuilder):
             self.frame.assign(a.arg, Binding(v, self.range(a)))
             self.locals.add(a.arg)
         return signature
+
+    def _state_type(self, default: Type) -> Type:
+        """``__setstate__(self, state)`` unannotated: ``state`` has the type ``__getstate__``
+        returns, as TorchScript types it."""
+        owner = self.self_value.mirror if self.self_value is not None else None
+        getter = owner.__dict__.get("_methods", {}).get("__getstate__") if owner is not None else None
+        return getter.graph.outputs[0].type if getter is not None else default
 
     def _broadcast_length(self, annotation: Optional[ast.expr]) -> Optional[int]:
         """n for an annotation ``BroadcastingList{n}[T]`` (or one of an Optional of it)."""

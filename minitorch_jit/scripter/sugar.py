@@ -726,7 +726,9 @@ class ModuleValue(Sugar):
     def attr(self, b: Any, name: str, where: SourceRange) -> Any:
         m = self.module
         if name == "training":
-            return b.attr_input(self._path("training"), BOOL)
+            if name in attributes.assigned_attributes(type(m)):  # a method assigns it: read what it last set
+                b.may_assign(self._path(name), BOOL)
+            return b.attribute_value(self._path(name), BOOL)
         for table in ("_parameters", "_buffers"):
             if name in m.__dict__[table]:
                 t = m.__dict__[table][name]
@@ -878,10 +880,15 @@ class ModuleValue(Sugar):
         if prop is not None:
             self.property_access(b, name, prop, value, where)
             return
-        if name in m.__dict__["_parameters"] or name in m.__dict__["_modules"] or name == "training":
-            kind = "parameter" if name in m.__dict__["_parameters"] else "submodule" if name != "training" else \
-                "flag"
+        if name in m.__dict__["_parameters"] or name in m.__dict__["_modules"]:
+            kind = "parameter" if name in m.__dict__["_parameters"] else "submodule"
             b.error(f"cannot assign the {kind} '{name}' of module '{type(m).__name__}' in a script method", where)
+        if name == "training":  # a bool the module keeps (__setstate__ restores it), read at each call
+            if not value.type.is_subtype_of(BOOL):
+                raise attributes.wrong_type(BOOL, value.type, where)
+            b.may_assign(self._path(name), BOOL)
+            b.assign_attribute(self._path(name), value)
+            return
         if name in m.__dict__["_buffers"]:
             t: Optional[Type] = TENSOR
         elif name not in attributes.assigned_attributes(type(m)) or (

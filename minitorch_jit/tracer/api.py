@@ -10,7 +10,7 @@ from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 from ..nn.backward_hooks import refuse_compiling
 from ..nn.module import Module
 from ..runtime import config
-from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
+from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, compile_exports, mirror
 from ..tensor import Tensor
 from .check import check_trace as check_trace_of
 from .inputs import adapter, check_inputs_traceable
@@ -151,6 +151,7 @@ def trace(func: Union[Callable[..., Any], Module], example_inputs: Any = None, o
         module = func
         refuse_compiling(module)
         traced = _trace_one(module, inputs, module, "forward", strict, _force_outplace)
+        compile_exports(module, traced)
         if check_trace:
             check_trace_of(module, traced.forward, [_example_tuple(c) for c in (check_inputs or [inputs])],
                            _retracer(module, module, "forward", strict, _force_outplace), check_tolerance)

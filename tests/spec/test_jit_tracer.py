@@ -985,15 +985,11 @@ def _method_names(m):
     return set(m._methods)
 
 
-@pytest.mark.xfail(strict=True, reason="a traced module's @torch.jit.export methods are not compiled (only "
-                                       "forward is traced)")
 def test_trace_export_fns():
     traced = torch.jit.trace(_Stateful(), (torch.rand(3, 4),))
     assert {"__getstate__", "__setstate__"} <= _method_names(traced)
 
 
-@pytest.mark.xfail(strict=True, reason="a traced module's @torch.jit.export methods are not compiled (only "
-                                       "forward is traced)")
 def test_trace_export_fns_recursive():
     class Wrapper(nn.Module):
         def __init__(self):
