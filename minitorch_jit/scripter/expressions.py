@@ -502,7 +502,8 @@ class ExpressionBuilder:
             self.error(f"Variable '{variable}' is annotated with type {type_name(t)} but is being assigned to a "
                        f"value of type {type_name(v.type)}", where)
         fix = "write a float literal (1.0), or convert with float()" if isinstance(t, FloatType) else ""
-        self.error(f"expected a value of type {type_name(t)}, got {type_name(v.type)}", where, fix=fix)
+        found = "NoneType" if isinstance(v.type, NoneType) else type_name(v.type)
+        self.error(f"expected an expression of type {type_name(t)} but found {found}", where, fix=fix)
 
     def tolist(self, x: Value, t: Type, where: SourceRange) -> Value:
         """``x.tolist()`` typed by an annotation (``torch.jit.annotate(List[float], x.tolist())``):

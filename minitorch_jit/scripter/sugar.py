@@ -29,7 +29,9 @@ from minitorch_jit.ir.types import (
     SCALARTYPE,
     STR,
     TENSOR,
+    BoolType,
     DictType,
+    FloatType,
     IntType,
     ListType,
     NoneType,
@@ -215,6 +217,14 @@ class Annotate(Sugar):
         if len(site.node.args) != 2:
             b.error("torch.jit.annotate(type, value) takes two arguments", site.where)
         t = b.annotation(site.node.args[0])
+        if isinstance(t, (FloatType, IntType, BoolType)):
+            v = b.emit_value(site.node.args[1])
+            if isinstance(v.type, TensorType):  # a tensor annotated as a number converts, as TorchScript does
+                name = {FloatType: "float", IntType: "int", BoolType: "bool"}[type(t)]
+                return b.op_call("builtins", name, [Arg(v, site.where)], {}, site.where, name)
+            if not v.type.is_subtype_of(t):
+                b.error(f"expected an expression of type {type_name(t)} but found {type_name(v.type)}", site.where)
+            return v
         v = b.typed_value(site.node.args[1], t)
         if v.type != t and not isinstance(v.type, TensorType):  # None as an int?: the value has the type
             v = b.insert("prim::unchecked_cast", [v], [t]).output

@@ -24,7 +24,7 @@ import io
 import math
 import operator
 import textwrap
-from typing import Dict, List, Tuple  # noqa: F401 - names the scripted code's type comments use
+from typing import Dict, List, Optional, Tuple  # noqa: F401 - names the scripted code's type comments use
 
 import numpy as np
 import pytest
@@ -52,7 +52,7 @@ ELIGIBLE = [
     "test_add_out", "test_inplace_copy_script", "test_mutable_dce_graph_input", "test_list_python_op",
     "test_tensor_import_export",
     # the second sample (every 8th from the fifth)
-    "test_robust_op_resolution", "test_sum_list_literal", "test_generic_list_errors", "test_add", "test_index",
+    "test_type_annotate", "test_sum_list_literal", "test_generic_list_errors", "test_add", "test_index",
     "test_literal", "test_list_slice", "test_mutable_list_function_inline", "test_mutable_list_pop_slice",
     "test_mutable_list_remove", "test_view_shape_prop", "test_if_noelse", "test_math_ops",
     "test_script_bool_constant", "test_return", "test_number_neg", "test_python_call",
@@ -710,13 +710,34 @@ def test_tensor_import_export():
 # -- the second sample: every 8th of the same 355 methods, starting at the fifth --------------
 
 
-def test_robust_op_resolution():
-    neg = torch.add  # the name misleads: the call resolves by the function it names
+def test_type_annotate():
+    def foo(a):
+        return torch.jit.annotate(torch.Tensor, a)
 
-    def stuff(x):
-        return neg(x, x)
+    def bar():
+        a = torch.jit.annotate(List[int], [])
+        for _ in range(10):
+            a.append(4)
+        return a
 
-    check_script(stuff, (torch.rand(3),))
+    def baz(a):
+        return torch.jit.annotate(float, a)
+
+    def annotate_none():
+        return torch.jit.annotate(Optional[torch.Tensor], None)
+
+    def annotate_none_no_optional():
+        return torch.jit.annotate(torch.Tensor, None)
+
+    check_script(foo, (torch.rand(3),))
+    check_script(bar, ())
+    x = torch.rand(())
+    # a tensor annotated as a float is converted in a script (Python's annotate returns it as is)
+    assert torch.jit.script(baz)(x) == x.item()
+    assert check_script(annotate_none, ())() is None
+    # PyTorch 2.13 refuses None for a Tensor (the 2019 revision let it through)
+    with pytest.raises(RuntimeError, match="expected an expression of type Tensor but found NoneType"):
+        torch.jit.script(annotate_none_no_optional)
 
 
 def test_sum_list_literal():
