@@ -129,6 +129,8 @@ class ScriptFunction:
         Tensor`` (a tuple result in parentheses: ``-> ((Tensor, Tensor))``)."""
         params = []
         for p, v in zip(self.signature.parameters.values(), self._graph.inputs):
+            if p.kind == p.KEYWORD_ONLY and "*" not in params:
+                params.append("*")
             default = "" if p.default is p.empty else f"={p.default!r}"
             shown = str(v.type)
             if isinstance(p.annotation, BroadcastList) and isinstance(v.type, ListType):

@@ -74,6 +74,7 @@ class Compiler:
         with self._compiling((fn, overload), name, where):
             graph, signature = FunctionBuilder(source, self).build()
         compiled = ScriptFunction(graph, signature, fn.__name__, name)
+        compiled.__doc__ = fn.__doc__
         cache[key] = compiled
         return compiled
 
@@ -99,6 +100,7 @@ class Compiler:
             builder = FunctionBuilder(source, self, ModuleValue(module, owner, ""))
             graph, signature = builder.build()
         method = ScriptMethod(graph, signature, compiled_name, builder.attr_paths, qualified, builder.written_paths)
+        method.__doc__ = getattr(getattr(source, "fn", None), "__doc__", None)
         owner._add_method(method)
         return method
 

@@ -33,6 +33,7 @@ from minitorch_jit.ir.types import (
     NoneType,
     NumberType,
     OptionalType,
+    ScalarTypeType,
     StrType,
     TensorType,
     TupleType,
@@ -124,6 +125,8 @@ def _namespace_of(t: Type) -> Optional[str]:
     if isinstance(t, DictType):
         return "dict"
     if is_number(t):
+        return "operator"
+    if isinstance(t, ScalarTypeType):  # dtypes compare
         return "operator"
     return None
 
@@ -437,6 +440,8 @@ class ExpressionBuilder:
             if not hasattr(base, node.attr):
                 self.error(f"unknown type '{ast.unparse(node)}'", self.range(node))
             return getattr(base, node.attr)
+        if isinstance(node, ast.Subscript):  # Tuple[...][...]
+            self.error("Subscripted type must be a type identifier", self.range(node))
         if isinstance(node, ast.BinOp):
             symbol = ast.unparse(ast.BinOp(ast.Name("a"), node.op, ast.Name("b")))[2:-2]
             self.error(f"Expression of type {symbol} cannot be used in a type expression", self.range(node))
@@ -607,7 +612,12 @@ class ExpressionBuilder:
         bound: Dict[str, Arg] = {}
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         if len(args) > len(positional):
-            # TorchScript's words, counting a method's self as it does
+            # TorchScript's words, counting a method's self as it does; a keyword-only parameter
+            # left out is what it reports first (foo(x, x) for foo(x, *, y))
+            missing = next((p for p in params if p.kind == p.KEYWORD_ONLY and p.default is p.empty and
+                            p.name not in kwargs), None)
+            if missing is not None:
+                self.error(f"{display}(): Argument {missing.name} not provided", where)
             self_arg = int(implicit_self)
             self.error(f"{display}(): Expected at most {len(positional) + self_arg} arguments but found "
                        f"{len(args) + self_arg} positional arguments", where)
@@ -700,7 +710,7 @@ class ExpressionBuilder:
         ns = _namespace_of(lt)
         if ns == "operator" and isinstance(rt, ListType) and dunder == "__mul__":  # 2 * [1]: list.__rmul__
             ns, dunder, args = "list", "__rmul__", args[::-1]
-        if ns is None or (ns == "operator" and not is_number(rt)) or \
+        if ns is None or (ns == "operator" and is_number(lt) and not is_number(rt)) or \
                 isinstance(resolve_call(ns, dunder, args, {}), str):
             return self._bad_operands(dunder, left, right)
         return self.op_call(ns, dunder, args, {}, where, SYMBOLS.get(dunder, dunder))
@@ -818,7 +828,15 @@ class ExpressionBuilder:
             return self.op_call("operator", "__not__", [Arg(r, where)], {}, where, "not in") \
                 if isinstance(op, ast.NotIn) else r
         if isinstance(op, (ast.Is, ast.IsNot)):
-            if not (isinstance(left.type, BoolType) and isinstance(right.type, BoolType)):
+            negate = isinstance(op, ast.IsNot)
+            lt, rt = left.type, right.type
+            if isinstance(lt, (ListType, DictType)) and lt == rt:  # the same list (or dict) object?
+                return self.op_call("operator", "is_not" if negate else "is_", [Arg(left, where), Arg(right, where)],
+                                    {}, where, "is")
+            if not (lt.is_subtype_of(rt) or rt.is_subtype_of(lt)) and not isinstance(lt, AnyType) and \
+                    not isinstance(rt, AnyType) and not (isinstance(lt, OptionalType) or isinstance(rt, OptionalType)):
+                return self.constant(negate)  # values of unrelated types are never the same object
+            if not (isinstance(lt, BoolType) and isinstance(rt, BoolType)):
                 self.error("`is` compares only with None in script functions", where, fix="use == for values")
             # True and False are singletons: on bools `is` is `==`, as TorchScript normalizes it
             op = ast.Eq() if isinstance(op, ast.Is) else ast.NotEq()

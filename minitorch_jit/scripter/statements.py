@@ -149,7 +149,8 @@ class FunctionBuilder(ExpressionBuilder):
             signature = signature.replace(parameters=[p for p in signature.parameters.values()
                                                       if p.kind not in variadic])
         elif args.vararg is not None:
-            self.unsupported(args.vararg, "`*args` is not supported in script functions",
+            self.unsupported(args.vararg, "Compiled functions can't take variable number of arguments or use "
+                             "keyword-only arguments with defaults: `*args` is not supported in script functions",
                              "give the function named parameters", self._starred(args.vararg, 1))
         elif args.kwarg is not None:
             self.unsupported(args.kwarg, "`**kwargs` is not supported in script functions",
@@ -697,6 +698,9 @@ class FunctionBuilder(ExpressionBuilder):
         if isinstance(node.iter, ast.Tuple) and any(isinstance(e, ast.List) for e in node.iter.elts):
             self.error("List of iterables is not supported currently", self.range(node.iter),
                        fix="loop over a list of lists, or over each list in turn")
+        if isinstance(node.target, ast.Starred):  # `for *a in ...`
+            self.error("A Starred expression may only appear on the lhs within the presence of another "
+                       "non-starred expression", self.range(node.target))
         it = self.iterable(node.iter)
         items = it.items()
         if items is not None:

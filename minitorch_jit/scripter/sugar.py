@@ -217,8 +217,10 @@ class Annotate(Sugar):
         if len(site.node.args) != 2:
             b.error("torch.jit.annotate(type, value) takes two arguments", site.where)
         t = b.annotation(site.node.args[0])
-        if isinstance(t, (FloatType, IntType, BoolType)):
-            v = b.emit_value(site.node.args[1])
+        arg = site.node.args[1]
+        tolist = isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "tolist"
+        if isinstance(t, (FloatType, IntType, BoolType)) and not tolist:  # (x.tolist() is typed by the annotation)
+            v = b.emit_value(arg)
             if isinstance(v.type, TensorType):  # a tensor annotated as a number converts, as TorchScript does
                 name = {FloatType: "float", IntType: "int", BoolType: "bool"}[type(t)]
                 return b.op_call("builtins", name, [Arg(v, site.where)], {}, site.where, name)
@@ -492,7 +494,7 @@ class Builtin(Sugar):
 
     def call_print(self, b: Any, site: CallSite) -> Any:
         for k in site.node.keywords:
-            b.error(f"print() keyword argument '{k.arg}' is not supported in script functions", b.range(k))
+            b.error(f"print doesn't accept any keyword arguments ('{k.arg}')", b.range(k))
         args, _ = site.values()
         return b.op_call("builtins", "print", args, {}, site.where, "print")
 
