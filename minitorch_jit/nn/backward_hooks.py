@@ -37,23 +37,22 @@ class _Call:
         return grad_input
 
 
-class _Inputs(Function):
+class _Identity(Function):
+    """Passes tensors through; its subclasses' backward sees their gradients."""
+
     @staticmethod
     def forward(ctx: FunctionCtx, call: _Call, *tensors: Tensor) -> Tuple[Tensor, ...]:
         ctx.call = call  # type: ignore[attr-defined]
         return tensors
 
+
+class _Inputs(_Identity):
     @staticmethod
     def backward(ctx: FunctionCtx, *grads: Any) -> Any:
         return (None,) + ctx.call.run(grads)  # type: ignore[attr-defined]
 
 
-class _Outputs(Function):
-    @staticmethod
-    def forward(ctx: FunctionCtx, call: _Call, *tensors: Tensor) -> Tuple[Tensor, ...]:
-        ctx.call = call  # type: ignore[attr-defined]
-        return tensors
-
+class _Outputs(_Identity):
     @staticmethod
     def backward(ctx: FunctionCtx, *grads: Any) -> Any:
         call = ctx.call  # type: ignore[attr-defined]

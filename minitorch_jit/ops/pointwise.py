@@ -296,11 +296,12 @@ binary("mul", _mul, dunder="mul", num=operator.mul, wrap_ints=True, also=("torch
 binary("div", _div, "float", dunder="truediv", num=_num_truediv, num_result="float", wrap_ints=True,
        also=("torch.true_divide", "torch.divide"))
 class DivisionByZero(ZeroDivisionError, RuntimeError):
-    """``a // 0`` of numbers: TorchScript's RuntimeError, and Python's ZeroDivisionError."""
+    """``a // 0`` of ints: TorchScript's RuntimeError, and Python's ZeroDivisionError (floats
+    keep Python's own error)."""
 
 
 def _num_floordiv(a: Any, b: Any) -> Any:
-    if b == 0:
+    if b == 0 and isinstance(a, int) and isinstance(b, int):
         raise DivisionByZero("division by 0")
     return a // b
 
