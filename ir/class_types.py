@@ -171,6 +171,9 @@ class NamedTupleType(TupleType):
     def _key(self) -> tuple:
         return (self.name, self.names, self.elems)
 
+    def with_elems(self, elems: Sequence[Type]) -> "NamedTupleType":
+        return NamedTupleType(self.name, self.names, elems, self.py_class)
+
     def __str__(self) -> str:
         return "NamedTuple(" + ", ".join(f"{n} : {t}" for n, t in zip(self.names, self.elems)) + ")"
 

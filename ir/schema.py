@@ -303,7 +303,7 @@ def substitute(t: Type, bindings: Dict[str, Type]) -> Type:
     if isinstance(t, OptionalType):
         return OptionalType(substitute(t.elem, bindings))
     if isinstance(t, TupleType):
-        return TupleType([substitute(e, bindings) for e in t.elems])
+        return t.with_elems([substitute(e, bindings) for e in t.elems])
     if isinstance(t, DictType):
         return DictType(substitute(t.key, bindings), substitute(t.value, bindings))
     return t

@@ -294,6 +294,10 @@ class TupleType(Type):
     def _key(self) -> tuple:
         return self.elems
 
+    def with_elems(self, elems: Sequence[Type]) -> "TupleType":
+        """The same kind of tuple (a named one keeps its names) with these element types."""
+        return TupleType(elems)
+
     def __str__(self) -> str:
         return "(" + ", ".join(str(e) for e in self.elems) + ")"
 

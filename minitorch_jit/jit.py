@@ -1,6 +1,8 @@
 """``minitorch_jit.jit`` (``torch.jit``): the public names of the JIT, gathered from its rooms:
 the frontends (:mod:`.tracer`, :mod:`.scripter`), the runtime's compiled objects
 (:mod:`.runtime`) and :mod:`.serialization`."""
+from .ops.prims import Error
+from .runtime.broadcasting_list import BroadcastingList1, BroadcastingList2, BroadcastingList3
 from .runtime.compiled import ScriptFunction, ScriptModule
 from .runtime.switches import fuser, optimized_execution
 from .scripter import CompilationUnit, ScriptError, annotate, is_scripting, script, script_method
@@ -18,4 +20,5 @@ __all__ = ["CompilationUnit", "ignore", "_overload", "_overload_method",
            "ScriptFunction", "ScriptModule", "trace", "trace_module", "script", "script_method", "annotate",
            "is_scripting", "Attribute", "isinstance", "is_tracing", "export", "unused", "interface", "Final",
            "ScriptError", "TracerWarning", "TracingCheckError", "save", "load", "LoadError", "_unwrap_optional",
-           "optimized_execution", "fuser"]
+           "optimized_execution", "fuser", "Error",
+           "BroadcastingList1", "BroadcastingList2", "BroadcastingList3"]

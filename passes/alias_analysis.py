@@ -6,7 +6,8 @@ Passes that fold, merge or drop nodes ask this before touching values of mutable
 - Values are put into alias classes (union-find). An op's output joins the inputs its schema
   says it aliases (``Tensor(a) self -> Tensor(a)``: views and in-place ops); containers join
   their elements (``prim::ListConstruct``, ``prim::TupleConstruct``, unpacking, indexing: any
-  op whose return type is a type variable or ``Any``); ``prim::If`` outputs join their block
+  op whose return type is a type variable or ``Any``; and an op that writes into a container,
+  ``li.append(x)``, joins the container and what it stores); ``prim::If`` outputs join their block
   results, and a loop's initial values, block parameters, block results and outputs join.
   A ``prim::CallFunction`` output, and that of an op the registry does not know, may be any
   of its inputs.
@@ -165,6 +166,12 @@ class AliasDb:
         for v, arg in zip(node.inputs, formals):
             if arg.mutates or (op.random and arg.alias is not None):
                 self._mutate(v)
+            if arg.mutates and isinstance(v.type, (ListType, DictType)):
+                # an element stored into a container (``li.append(x)``, ``d[k] = x``) is one of its
+                # values from then on: reading it back (``li[0]``) reads x itself
+                for w, other in zip(node.inputs, formals):
+                    if w is not v and _generic(other.type):
+                        self._union(v, w)
 
     # -- queries ----------------------------------------------------------------------------
     def _root(self, v: Value) -> Optional[Value]:

@@ -50,7 +50,7 @@ def refine(old: Type, new: Type) -> Type:
         value = refine(old.value, new.value)
         return DictType(old.key, value) if forget_refinements(value) == forget_refinements(old.value) else old
     if isinstance(old, TupleType) and isinstance(new, TupleType) and len(old.elems) == len(new.elems):
-        return TupleType([refine(a, b) for a, b in zip(old.elems, new.elems)])
+        return old.with_elems([refine(a, b) for a, b in zip(old.elems, new.elems)])
     if isinstance(old, OptionalType) and isinstance(new, OptionalType):
         return OptionalType(refine(old.elem, new.elem))
     if isinstance(old, OptionalType) and not isinstance(new, NoneType):
@@ -69,7 +69,7 @@ def forget_refinements(t: Type) -> Type:
     if isinstance(t, DictType):
         return DictType(t.key, forget_refinements(t.value))
     if isinstance(t, TupleType):
-        return TupleType([forget_refinements(e) for e in t.elems])
+        return t.with_elems([forget_refinements(e) for e in t.elems])
     if isinstance(t, OptionalType):
         return OptionalType(forget_refinements(t.elem))
     if isinstance(t, DictType):

@@ -110,7 +110,8 @@ CASES = {
                x.index_put([IDX[:2]], y[:2]) + x.index_put([IDX], y[:1], True), (X, Y)),
     # linear algebra
     "matmul": (lambda x, y: x.mm(y.t()) .sum() + (x @ y.t()).sum() + (x[0] @ y[0]) + (x @ y[0]).sum() +
-               (x[0] @ y.t()).sum() + torch.bmm(x[None], y.t()[None]).sum() + (x[None] @ y.t()).sum(), (X, Y)),
+               (x[0] @ y.t()).sum() + torch.bmm(x[None], y.t()[None]).sum() + (x[None] @ y.t()).sum() +
+               x.mv(y[0]).sum(), (X, Y)),
     "linear_addmm": (lambda x, y, b: F.linear(x, y, b[:3]).sum() + F.linear(x[0], y).sum() +
                      torch.addmm(b[:3], x, y.t(), beta=0.5, alpha=2).sum(), (X, Y, W6)),
     # nn

@@ -255,6 +255,7 @@ def _sample_calls():
         lambda: call_op("aten::_interpolate_backward", torch.ones(2, 3, 8, 10), [2, 3, 4, 5], "bilinear", False,
                         [2.0, 2.0]),
         lambda: call_op("aten::native_dropout", x, 0.5, True),
+        lambda: call_op("aten::_copy_from_and_resize", x + 1, x.clone()),
         lambda: call_op("aten::nll_loss_backward", s, x[0].t(), torch.tensor([0, 2, 1, 2]), None, -100, "mean", 0.1),
         lambda: torch.nn.functional.l1_loss(x, x * 2),
         lambda: torch.nn.functional.binary_cross_entropy_with_logits(x, (x > 0).float()),
@@ -270,7 +271,8 @@ def _sample_calls():
         lambda: torch.nonzero(x > 100, as_tuple=False),
         # linalg
         lambda: x @ torch.ones(4, 2), lambda: torch.ones(4) @ x.transpose(1, 2), lambda: x[0] @ torch.ones(4),
-        lambda: torch.mm(i, i.t()), lambda: torch.bmm(x, x.transpose(1, 2)), lambda: torch.addmm(torch.ones(3), x[0], torch.ones(4, 3)),
+        lambda: torch.mm(i, i.t()), lambda: torch.bmm(x, x.transpose(1, 2)),
+        lambda: torch.mv(i, i[0]), lambda: torch.addmm(torch.ones(3), x[0], torch.ones(4, 3)),
         lambda: torch.addmm(torch.ones(3, 3), x[0], torch.ones(4, 3), beta=2, alpha=0.5),
         lambda: F.linear(x, torch.ones(5, 4)), lambda: F.linear(x, torch.ones(5, 4), torch.ones(5)),
         lambda: F.linear(x, torch.ones(4)),

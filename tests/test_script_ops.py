@@ -60,7 +60,7 @@ OTHER_CALLS = [
     "x.clamp(max=1.2)", "torch.lerp(x, y, 0.5)", "torch.addcmul(x, x, y, value=2)", "x.masked_fill(x > 1, 0.0)",
     "x.abs_()", "x.add_(y, alpha=2)", "x.mul_(2)", "x.zero_()", "x.fill_(3)", "x.copy_(y)", "x.clamp_(min=1.2)",
     "x.numel()", "x.dim()", "list(x.size())", "x.size(-1)", "x.shape[1]", "x.item() if x.numel() == 1 else x.sum().item()",
-    "torch.bmm(x[None], y.t()[None])", "x[None].bmm(y.t()[None])", "torch.chunk(x, 2, 1)", "torch.concat([x, y])",
+    "torch.bmm(x[None], y.t()[None])", "torch.mv(x, y[0])", "x.mv(y[0])", "x[None].bmm(y.t()[None])", "torch.chunk(x, 2, 1)", "torch.concat([x, y])",
     "torch.concatenate((x, y), 1)", "torch.conv2d(x[None, None], y[None, None, :, :2])",
     'F.conv2d(x[None, None], y[None, None, :2, :2], padding="same")', "torch.cumsum(x, 1)",
     "torch.dropout(x, 0.5, True)", "F.dropout(x, 0.25)", "F.embedding(torch.tensor([[0, 1], [1, 0]]), x)",

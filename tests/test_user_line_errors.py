@@ -94,7 +94,8 @@ def test_the_error_keeps_its_type_and_the_original_is_its_context():
     with pytest.raises(ValueError, match="i is too large") as info:
         f(torch.ones(1), 3)
     assert 'raise ValueError("i is too large")' in str(info.value)
-    assert type(info.value.__context__) is ValueError
+    assert type(info.value.__context__) is type(info.value)  # the ValueError that is also a torch.jit.Error
+    assert isinstance(info.value, torch.jit.Error)
     assert info.value.__suppress_context__
 
 

@@ -1,7 +1,7 @@
 """``torch.autograd.Function``: a user's forward and backward as one node of the graph."""
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from ..tensor import Tensor
 from . import graph
@@ -71,6 +71,12 @@ class BackwardCFunction(graph.Node):
         return [result[p] for p in self.positions]
 
 
+# Set by the tracer (which sits above autograd): ``hook(cls, args, run)`` applies the Function
+# with ``run(args) -> (result, ctx)``, recording the application as one node while a trace
+# records. Unset, or with no trace running, ``apply`` just runs it.
+trace_hook: Optional[Callable[[type, Tuple[Any, ...], Callable[..., Any]], Any]] = None
+
+
 class Function:
     """Subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``; call ``.apply``."""
 
@@ -78,13 +84,20 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
+        if trace_hook is not None:
+            return trace_hook(cls, args, cls._run)
+        return cls._run(args)[0]
+
+    @classmethod
+    def _run(cls, args: Tuple[Any, ...]) -> Tuple[Any, FunctionCtx]:
+        """The application: its result, and the ctx its forward filled."""
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         with no_grad():
             out = cls.forward(ctx, *args)
         record = is_grad_enabled() and any(ctx.needs_input_grad)
         if not record:
-            return out
+            return out, ctx
         outputs = out if isinstance(out, tuple) else (out,)
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a._a.dtype.kind == "f"]
         edges = [graph.edge_of(args[i]) for i in positions]
@@ -102,7 +115,7 @@ class Function:
                     o._requires_grad = True
                     o._get_meta().output_nr = nr
             wrapped.append(o)
-        return tuple(wrapped) if isinstance(out, tuple) else wrapped[0]
+        return (tuple(wrapped) if isinstance(out, tuple) else wrapped[0]), ctx
 
     @staticmethod
     def forward(ctx: FunctionCtx, *args: Any) -> Any:

@@ -283,7 +283,9 @@ class OpNode(Node):
     def apply(self, grads: List[Optional[Tensor]]) -> Sequence[Optional[Tensor]]:
         if self.ctx.released:
             raise RuntimeError(FREED)
-        if len(self.outputs_meta) == 1:
+        # an op returning one tensor gets that gradient; one returning several (or a Tensor[],
+        # even of length 1: unbind of a size-1 dim) gets the list
+        if not isinstance(self.ctx._out, list):
             results = self.op.derivative(self.ctx, grads[0])
         else:  # outputs no gradient reached get zeros (the engine's buffer stops at the last that got one)
             grads = grads + [None] * (len(self.outputs_meta) - len(grads))

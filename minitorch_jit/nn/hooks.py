@@ -45,9 +45,15 @@ class HookTables:
         self.pre_with_kwargs: Dict[int, bool] = {}
         self.post_with_kwargs: Dict[int, bool] = {}
         self.always_called: Dict[int, bool] = {}
+        self.backward: "OrderedDict[int, Callable[..., Any]]" = OrderedDict()  # see nn/backward_hooks.py
 
     def __bool__(self) -> bool:
-        return bool(self.pre or self.post)
+        return bool(self.pre or self.post or self.backward)
+
+    def add_backward(self, hook: Callable[..., Any], prepend: bool) -> RemovableHandle:
+        handle = RemovableHandle(self.backward)
+        _insert(self.backward, handle.id, hook, prepend)
+        return handle
 
     def add_pre(self, hook: Callable[..., Any], prepend: bool, with_kwargs: bool) -> RemovableHandle:
         handle = RemovableHandle(self.pre, self.pre_with_kwargs)
@@ -82,7 +88,11 @@ class HookTables:
                     args = result if isinstance(result, tuple) else (result,)
         called = set()
         try:
-            output = forward(*args, **kwargs)
+            if self.backward:
+                from .backward_hooks import with_backward_hooks
+                output = with_backward_hooks(module, self.backward, forward, args, kwargs)
+            else:
+                output = forward(*args, **kwargs)
             for hid, hook in list(self.post.items()):
                 called.add(hid)
                 result = hook(module, args, kwargs, output) if hid in self.post_with_kwargs \

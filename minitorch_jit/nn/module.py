@@ -66,6 +66,17 @@ class Module:
         not None replaces the output."""
         return self._hook_tables().add_post(hook, prepend, with_kwargs, always_call)
 
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """Run ``hook(module, grad_input, grad_output)`` when the gradients with respect to the
+        module's inputs are computed; a result that is not None replaces ``grad_input`` (see
+        nn/backward_hooks.py)."""
+        return self._hook_tables().add_backward(hook, prepend)
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """PyTorch's older name; here it runs as :meth:`register_full_backward_hook` does
+        (PyTorch's old form saw the gradients of the module's last op instead)."""
+        return self.register_full_backward_hook(hook)
+
     @property
     def _forward_pre_hooks(self) -> Dict[int, Callable[..., Any]]:
         hooks = self.__dict__.get("_hooks")  # reading makes no table: a module without hooks stays as it was

@@ -167,6 +167,8 @@ def value_type_name(value: Any) -> str:
     if isinstance(value, dict):
         k, v = next(iter(value.items()), ("Any", "Any"))
         return f"Dict[{value_type_name(k) if value else k}, {value_type_name(v) if value else v}]"
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple, as TorchScript names it
+        return f"{type(value).__name__} (aka NamedTuple({', '.join(value._fields)}))"
     if isinstance(value, tuple):
         return "Tuple[" + ", ".join(value_type_name(v) for v in value) + "]"
     return type(value).__name__

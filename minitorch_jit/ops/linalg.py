@@ -1,4 +1,4 @@
-"""Matrix products: matmul, mm, bmm, addmm, linear; and trace (the sum of the diagonal)."""
+"""Matrix products: matmul, mm, mv, bmm, addmm, linear; and trace (the sum of the diagonal)."""
 from __future__ import annotations
 
 from typing import Any, List, Optional, Sequence
@@ -66,6 +66,17 @@ def mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError("self must be a matrix" if a.ndim != 2 else "mat2 must be a matrix")
     return matmul(a, b)
+
+
+@op("aten::mv(Tensor self, Tensor vec) -> Tensor", names=("torch.mv", "Tensor.mv"), type_rule=_matmul_rule)
+def mv(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Matrix times vector."""
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {a.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
+                           f"vec ({v.shape[0]})")
+    return matmul(a, v)
 
 
 @op("aten::bmm(Tensor self, Tensor mat2) -> Tensor", names=("torch.bmm", "Tensor.bmm"), type_rule=_matmul_rule)
@@ -163,6 +174,12 @@ def _mT(x: Any) -> Any:
 @derivative("aten::mm")
 def _mm_grad(ctx: Any, g: Any) -> tuple:
     return (g.mm(ctx[1].t()) if ctx.needs(0) else None), (ctx[0].t().mm(g) if ctx.needs(1) else None)
+
+
+@derivative("aten::mv")
+def _mv_grad(ctx: Any, g: Any) -> tuple:
+    return (g.unsqueeze(1).mm(ctx[1].unsqueeze(0)) if ctx.needs(0) else None), \
+        (ctx[0].t().mv(g) if ctx.needs(1) else None)
 
 
 @derivative("aten::bmm")

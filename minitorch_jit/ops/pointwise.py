@@ -295,7 +295,18 @@ binary("sub", _sub, dunder="sub", alpha=True, num=operator.sub, wrap_ints=True, 
 binary("mul", _mul, dunder="mul", num=operator.mul, wrap_ints=True, also=("torch.multiply",))
 binary("div", _div, "float", dunder="truediv", num=_num_truediv, num_result="float", wrap_ints=True,
        also=("torch.true_divide", "torch.divide"))
-binary("floor_divide", _floor_divide, dunder="floordiv", num=operator.floordiv, wrap_ints=True, value_errors="other")
+class DivisionByZero(ZeroDivisionError, RuntimeError):
+    """``a // 0`` of ints: TorchScript's RuntimeError, and Python's ZeroDivisionError (floats
+    keep Python's own error)."""
+
+
+def _num_floordiv(a: Any, b: Any) -> Any:
+    if b == 0 and isinstance(a, int) and isinstance(b, int):
+        raise DivisionByZero("division by 0")
+    return a // b
+
+
+binary("floor_divide", _floor_divide, dunder="floordiv", num=_num_floordiv, wrap_ints=True, value_errors="other")
 binary("remainder", _remainder, dunder="mod", torch_reflected=True, num=operator.mod, wrap_ints=True,
        value_errors="other")
 binary("pow", _pow, dunder="pow", torch_reflected=True, num=_num_pow, num_result="float", value_errors="other")

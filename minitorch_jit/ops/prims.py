@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import math
-from typing import Any, List, Sequence
+from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
@@ -48,10 +48,26 @@ def print_(*args: Any) -> None:
     builtins.print(*[_show(a) for a in args])
 
 
+class Error(Exception):
+    """``torch.jit.Error``: what a ``raise`` (or a failed ``assert``) in compiled code raises."""
+
+
+_RAISED: Dict[type, type] = {}
+
+
+def raised_class(cls: type) -> type:
+    """The class of what ``raise cls(...)`` raises from compiled code: ``torch.jit.Error``, as
+    TorchScript raises, and still ``cls`` (``ValueError``), as the same code raises in Python."""
+    if cls not in _RAISED:
+        bases = (Error,) if cls is Exception else (Error, cls)
+        _RAISED[cls] = type(cls.__name__, bases, {"__module__": cls.__module__})
+    return _RAISED[cls]
+
+
 @op("prim::RaiseException(str msg, str cls=\"Exception\") -> ()", side_effects=True)
 def raise_exception(msg: str, cls: str = "Exception") -> None:
     """``raise Cls(msg)`` and a failed ``assert`` in a scripted function."""
-    raise _EXCEPTIONS.get(cls, Exception)(msg)
+    raise raised_class(_EXCEPTIONS.get(cls, Exception))(msg)
 
 
 def _list_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:

@@ -230,6 +230,11 @@ def add_str(a: str, b: str) -> str:
     return a + b
 
 
+# dtypes compare (``x.dtype == torch.uint8``); TorchScript's dtypes are ints, compared by aten::eq.int
+op("aten::eq.ScalarType(ScalarType a, ScalarType b) -> bool", names=("operator.__eq__",))(
+    lambda a, b: np.dtype(a) == np.dtype(b))
+op("aten::ne.ScalarType(ScalarType a, ScalarType b) -> bool", names=("operator.__ne__",))(
+    lambda a, b: np.dtype(a) != np.dtype(b))
 op("aten::eq.str(str a, str b) -> bool", names=("str.__eq__",))(lambda a, b: a == b)
 op("aten::ne.str(str a, str b) -> bool", names=("str.__ne__",))(lambda a, b: a != b)
 op("aten::__contains__.str(str self, str key) -> bool", names=("str.__contains__",))(lambda s, k: k in s)

@@ -157,6 +157,19 @@ def copy_(a: np.ndarray, src: np.ndarray, non_blocking: bool = False) -> np.ndar
     return a
 
 
+@op("aten::_copy_from_and_resize(Tensor self, Tensor(a!) dst) -> Tensor(a!)", type_rule=rules.same_as_input(1))
+def copy_from_and_resize(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """A compiled call's ``out=``: the op's result written into ``dst`` (in dst's dtype). Eager
+    calls resize a ``dst`` of another size; compiled code holds arrays, which cannot be resized
+    in place, so it says so instead."""
+    if src.shape != dst.shape:
+        raise RuntimeError(f"out= of shape {list(dst.shape)} for a result of shape {list(src.shape)}: compiled "
+                           "code cannot resize the out= tensor (an eager call can)")
+    check_inplace(dst, dst.dtype.name)
+    np.copyto(dst, src, casting="unsafe")
+    return dst
+
+
 def _fill(a: np.ndarray, value: Any) -> np.ndarray:
     """Write ``value`` everywhere. Filling with a number writes through an expanded tensor, as
     in PyTorch (every element gets the same value, so elements sharing memory agree); filling

@@ -100,7 +100,20 @@ def __iter__(self: Tensor) -> Iterator[Tensor]:
     return iter(self.unbind(0))
 
 
-_METHODS = {"shape": property(shape), "T": property(transposed),
+_detach_in_place = Tensor.detach_
+
+
+def detach_(self: Tensor) -> Tensor:
+    """``x.detach_()``: recorded by a trace as TorchScript records it, ``aten::detach`` of the
+    value, which the tensor is from then on."""
+    tracer = state.tracer
+    if tracer is not None and tracer.traced(self):
+        detached = call("Tensor", "detach", (self,))
+        tracer.values[id(self)] = (self, tracer.values[id(detached)][1])
+    return _detach_in_place(self)
+
+
+_METHODS = {"shape": property(shape), "detach_": detach_, "T": property(transposed),
             "size": size, "dim": dim, "numel": numel, "numpy": numpy, "tolist": tolist,
             "item": item, "__bool__": __bool__, "__int__": __int__, "__float__": __float__, "__index__": __index__,
             "__getitem__": getitem.getitem, "__setitem__": getitem.setitem, "__iter__": __iter__}

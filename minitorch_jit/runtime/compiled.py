@@ -20,7 +20,7 @@ import numpy as np
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.codegen.launch import MISS
 from minitorch_jit.ir import Graph
-from minitorch_jit.ir.types import TensorType, TupleType, UnionType, annotation_str
+from minitorch_jit.ir.types import ListType, TensorType, TupleType, UnionType, annotation_str
 from minitorch_jit.passes.inlining import inlining
 
 from ..autograd.grad_mode import is_grad_enabled
@@ -29,6 +29,7 @@ from ..ops import dispatch
 from ..ops.dispatch import _NOFIT, convert
 from ..tensor import Tensor
 from . import config
+from .broadcasting_list import BroadcastList
 from .executor import GraphExecutor
 from .objects import holds_named_tuples, holds_objects, named_tuples
 from .user_errors import at_user_line
@@ -55,6 +56,22 @@ def when_subclass_constructed(compile_methods: Callable[["ScriptModule"], None])
 class ArgumentTypeError(TypeError, RuntimeError):
     """An argument that is not of its parameter's type: a TypeError, as Python raises for bad
     arguments, and a RuntimeError, as TorchScript raises it."""
+
+
+_export_compiler: Optional[Callable[[Module, "ScriptModule"], None]] = None
+
+
+def compiles_exports(compile_exports: Callable[[Module, "ScriptModule"], None]) -> None:
+    """The scripter registers ``compile_exports(module, traced)``: a traced module gets the
+    ``@torch.jit.export`` methods of the module and its submodules compiled, as TorchScript
+    scripts them beside the traced forward."""
+    global _export_compiler
+    _export_compiler = compile_exports
+
+
+def compile_exports(module: Module, traced: "ScriptModule") -> None:
+    if _export_compiler is not None:
+        _export_compiler(module, traced)
 
 
 def defines_methods(define: Callable[["ScriptModule", str, int], None]) -> None:
@@ -117,8 +134,13 @@ class ScriptFunction:
         Tensor`` (a tuple result in parentheses: ``-> ((Tensor, Tensor))``)."""
         params = []
         for p, v in zip(self.signature.parameters.values(), self._graph.inputs):
+            if p.kind == p.KEYWORD_ONLY and "*" not in params:
+                params.append("*")
             default = "" if p.default is p.empty else f"={p.default!r}"
-            params.append(f"{v.type} {p.name}{default}")
+            shown = str(v.type)
+            if isinstance(p.annotation, BroadcastList) and isinstance(v.type, ListType):
+                shown = f"{v.type.elem}[{p.annotation.n}]"
+            params.append(f"{shown} {p.name}{default}")
         outputs = self._graph.outputs
         result = str(outputs[0].type) if len(outputs) == 1 else "(" + ", ".join(str(o.type) for o in outputs) + ")"
         if len(outputs) == 1 and isinstance(outputs[0].type, TupleType):
@@ -154,7 +176,9 @@ class ScriptFunction:
                 raise CallError(f"{self.name}() is missing value for argument '{missing.group(1)}' ({e})") from None
             raise TypeError(f"{self.name}(): {e}") from None
         bound.apply_defaults()
-        values = list(bound.arguments.values())
+        values = [self.signature.parameters[name].annotation.widen(v)
+                  if isinstance(self.signature.parameters[name].annotation, BroadcastList) else v
+                  for name, v in bound.arguments.items()]
         for i, adapt in self.adapters.items():
             values[i] = adapt(values[i])
         for i, (pname, v, inp) in enumerate(zip(bound.arguments, values, self._graph.inputs)):

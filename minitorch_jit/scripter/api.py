@@ -20,6 +20,7 @@ import types
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, Union
 
+from ..nn.backward_hooks import refuse_compiling
 from ..nn.module import Module
 from ..runtime import compiled
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
@@ -73,6 +74,7 @@ class Compiler:
         with self._compiling((fn, overload), name, where):
             graph, signature = FunctionBuilder(source, self).build()
         compiled = ScriptFunction(graph, signature, fn.__name__, name)
+        compiled.__doc__ = fn.__doc__
         cache[key] = compiled
         return compiled
 
@@ -98,6 +100,7 @@ class Compiler:
             builder = FunctionBuilder(source, self, ModuleValue(module, owner, ""))
             graph, signature = builder.build()
         method = ScriptMethod(graph, signature, compiled_name, builder.attr_paths, qualified, builder.written_paths)
+        method.__doc__ = getattr(getattr(source, "fn", None), "__doc__", None)
         owner._add_method(method)
         return method
 
@@ -158,6 +161,7 @@ def script(obj: Any, type_hint: Any = None) -> Any:
         return obj
     obj = prepare_scriptable(obj, {})
     if isinstance(obj, Module):
+        refuse_compiling(obj)
         return _script_module(obj)
     if isinstance(obj, types.MethodType):
         raise TypeError(f"script() of the bound method {obj.__qualname__}: script the module instead")
@@ -317,7 +321,19 @@ def compile_defined_methods(module: ScriptModule, names: List[str]) -> None:
         _compiler.method(module, module, name)
 
 
+def compile_traced_exports(module: Module, traced: ScriptModule) -> None:
+    """A traced module's ``@torch.jit.export`` methods (and its submodules'), compiled into
+    the ScriptModules the trace made (``forward`` stays the trace)."""
+    for sub, owner in _pairs(module, traced):
+        if isinstance(sub, ScriptModule) or not isinstance(owner, ScriptModule):
+            continue
+        for name in entry_points(sub):
+            if name != "forward":
+                _compiler.method(sub, owner, name)
+
+
 compiled.when_subclass_constructed(compile_script_methods)
+compiled.compiles_exports(compile_traced_exports)
 
 
 __all__ = ["script", "script_method", "compile_script_methods", "entry_points", "Compiler"]

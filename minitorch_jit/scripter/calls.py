@@ -244,11 +244,20 @@ def call_op(b: Any, namespace: str, name: str, args: Sequence[Arg], kwargs: Dict
             display: Optional[str] = None) -> List[Value]:
     """Emit ``<namespace>.<name>(*args, **kwargs)``; returns the node's outputs."""
     display = display or f"{namespace}.{name}"
+    out = kwargs.get("out") if namespace in ("torch", "Tensor") else None
+    if out is not None:  # out=: the op, then its result written into out (which the call returns)
+        kwargs = {k: a for k, a in kwargs.items() if k != "out"}
     found = resolve_call(namespace, name, args, kwargs)
     if isinstance(found, str):
         b.error(found.replace("%s", display), where, fix=_fix(b, namespace, args, kwargs, found))
     op, plan = found
-    return emit_op(b, op, emit_plan(b, op.schema, plan), display, where)
+    outputs = emit_op(b, op, emit_plan(b, op.schema, plan), display, where)
+    if out is None:
+        return outputs
+    if len(outputs) != 1 or not isinstance(outputs[0].type, TensorType) or \
+            not isinstance(out.value.type, TensorType):
+        b.error(f"{display}(): out= takes a Tensor, for an op returning one Tensor", out.where)
+    return emit_op(b, registry.get("aten::_copy_from_and_resize"), [outputs[0], out.value], display, where)
 
 
 def _fix(b: Any, namespace: str, args: Sequence[Arg], kwargs: Dict[str, Arg], why: str) -> str:

@@ -467,14 +467,23 @@ def enum_compare(b: Any, dunder: str, left: Value, right: Value) -> Optional[Val
 
 
 def is_named_tuple(cls: Any) -> bool:
-    return isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields") and \
-        hasattr(cls, "__annotations__")
+    """A ``typing.NamedTuple`` class, or a ``collections.namedtuple`` one (its fields are Tensors)."""
+    return isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields")
 
 
 def named_tuple_type(cls: type, where: Optional[SourceRange]) -> NamedTupleType:
+    from minitorch_jit.ir.types import TENSOR
+
     from .types import annotation_type_of_object
-    hints = typing.get_type_hints(cls)
     fields = list(cls._fields)  # type: ignore[attr-defined]
+    if "__annotations__" not in vars(cls):  # collections.namedtuple: TorchScript types every field Tensor
+        return NamedTupleType(qualified_name(cls), fields, [TENSOR] * len(fields), cls)
+    try:
+        hints = typing.get_type_hints(cls)
+    except NameError as e:  # a forward reference to nothing: TorchScript's ValueError, at the use
+        at = f'File "{where.file}", line {where.line}' if where is not None else "an unknown place"
+        raise ValueError(f"Unknown type annotation in NamedTuple {cls.__name__} ({e}). Issue occurred at  {at}") \
+            from None
     elems = [annotation_type_of_object(hints[f], where) if f in hints else None for f in fields]
     if any(e is None for e in elems):
         raise ScriptError(f"every field of the NamedTuple {cls.__name__} must be annotated", where)

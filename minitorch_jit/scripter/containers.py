@@ -24,6 +24,7 @@ from minitorch_jit.ir.types import (
 
 from ..ops.containers import ScriptDict, ScriptList
 from ..tensor import Tensor
+from . import types as script_types
 from .types import DICT_KEYS, type_name
 
 _SCALARS = {int: INT, float: FLOAT, bool: BOOL, str: STR, type(None): NONE, Tensor: TENSOR}
@@ -45,6 +46,9 @@ def hint_type(hint: Any) -> Type:
         return TupleType([hint_type(a) for a in args])
     if origin is typing.Union and len(args) == 2 and type(None) in args:
         return OptionalType(hint_type(next(a for a in args if a is not type(None))))
+    user = script_types.user_types(hint, None) if script_types.user_types is not None else None
+    if user is not None:  # a NamedTuple, a scripted class, an Enum
+        return user
     raise TypeError(f"unsupported type hint {hint!r}: use int, float, bool, str, Tensor, List, Dict, Tuple or "
                     "Optional")
 

@@ -33,6 +33,7 @@ from minitorch_jit.ir.types import (
     NoneType,
     NumberType,
     OptionalType,
+    ScalarTypeType,
     StrType,
     TensorType,
     TupleType,
@@ -44,6 +45,7 @@ from minitorch_jit.ir.types import (
     union_of,
 )
 
+from ..runtime.broadcasting_list import BroadcastingList, BroadcastList
 from ..tensor import Tensor
 from . import classes, subscripts, sugar
 from .calls import Arg, call_op, emit_op, resolve_call
@@ -123,6 +125,8 @@ def _namespace_of(t: Type) -> Optional[str]:
     if isinstance(t, DictType):
         return "dict"
     if is_number(t):
+        return "operator"
+    if isinstance(t, ScalarTypeType):  # dtypes compare
         return "operator"
     return None
 
@@ -401,7 +405,7 @@ class ExpressionBuilder:
                 return TENSOR_PROPERTIES[name](self, v, where)
             if registry.python_overloads("Tensor", name):
                 return sugar.OpName("Tensor", name, f"Tensor.{name}", v)
-            self.error(f"Tensor has no attribute or method '{name}' in script functions", where)
+            self.error(f"'Tensor' object has no attribute or method '{name}'", where)
         if isinstance(t, TupleType) and v in self.tuple_fields and name in self.tuple_fields[v]:
             return self.tuple_items(v)[self.tuple_fields[v].index(name)]
         ns = _namespace_of(t)
@@ -413,7 +417,7 @@ class ExpressionBuilder:
             self.error(f"'{name}' of a value of type {type_name(t)}: it may be None", where,
                        fix="check `is not None` first (the value is then known to be "
                            f"{type_name(t.elem)})")
-        self.error(f"'{type_name(t)}' object has no attribute or method '{name}' in script functions", where)
+        self.error(f"'{type_name(t)}' object has no attribute or method '{name}'", where)
 
     def annotation(self, node: ast.expr) -> Type:
         return annotation_type(node, self.resolve_type_name, self.range)
@@ -436,6 +440,11 @@ class ExpressionBuilder:
             if not hasattr(base, node.attr):
                 self.error(f"unknown type '{ast.unparse(node)}'", self.range(node))
             return getattr(base, node.attr)
+        if isinstance(node, ast.Subscript):  # Tuple[...][...]
+            self.error("Subscripted type must be a type identifier", self.range(node))
+        if isinstance(node, ast.BinOp):
+            symbol = ast.unparse(ast.BinOp(ast.Name("a"), node.op, ast.Name("b")))[2:-2]
+            self.error(f"Expression of type {symbol} cannot be used in a type expression", self.range(node))
         self.error(f"unsupported type annotation `{ast.unparse(node)}`", self.range(node))
 
     def typed_value(self, node: ast.expr, t: Type, variable: Optional[str] = None) -> Value:
@@ -498,7 +507,8 @@ class ExpressionBuilder:
             self.error(f"Variable '{variable}' is annotated with type {type_name(t)} but is being assigned to a "
                        f"value of type {type_name(v.type)}", where)
         fix = "write a float literal (1.0), or convert with float()" if isinstance(t, FloatType) else ""
-        self.error(f"expected a value of type {type_name(t)}, got {type_name(v.type)}", where, fix=fix)
+        found = "NoneType" if isinstance(v.type, NoneType) else type_name(v.type)
+        self.error(f"expected an expression of type {type_name(t)} but found {found}", where, fix=fix)
 
     def tolist(self, x: Value, t: Type, where: SourceRange) -> Value:
         """``x.tolist()`` typed by an annotation (``torch.jit.annotate(List[float], x.tolist())``):
@@ -593,7 +603,8 @@ class ExpressionBuilder:
         return self.constant(None) if result is None else result
 
     def call_function(self, fn: Any, args: List[Arg], kwargs: Dict[str, Arg], extra: List[Value],
-                      where: SourceRange, display: str, written: Sequence[str] = ()) -> Value:
+                      where: SourceRange, display: str, written: Sequence[str] = (),
+                      implicit_self: bool = False) -> Value:
         """``prim::CallFunction`` of a compiled function (or method: ``extra`` are the module
         attributes it reads, ``written`` the paths of those it assigns, whose new values are
         its last outputs), its arguments bound to its signature with Python's rules."""
@@ -601,8 +612,15 @@ class ExpressionBuilder:
         bound: Dict[str, Arg] = {}
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         if len(args) > len(positional):
-            self.error(f"{display}() takes {len(positional)} positional argument{'s' * (len(positional) != 1)} "
-                       f"but {len(args)} were given", where)
+            # TorchScript's words, counting a method's self as it does; a keyword-only parameter
+            # left out is what it reports first (foo(x, x) for foo(x, *, y))
+            missing = next((p for p in params if p.kind == p.KEYWORD_ONLY and p.default is p.empty and
+                            p.name not in kwargs), None)
+            if missing is not None:
+                self.error(f"{display}(): Argument {missing.name} not provided", where)
+            self_arg = int(implicit_self)
+            self.error(f"{display}(): Expected at most {len(positional) + self_arg} arguments but found "
+                       f"{len(args) + self_arg} positional arguments", where)
         for p, a in zip(positional, args):
             bound[p.name] = a
         for k, a in kwargs.items():
@@ -617,12 +635,15 @@ class ExpressionBuilder:
             a = bound.get(p.name)
             if a is None:
                 if p.default is p.empty:
-                    self.error(f"{display}() missing required argument '{p.name}'", where)
+                    self.error(f"{display}(): Argument {p.name} not provided", where)
                 inputs.append(self.python_constant(p.default))
                 continue
             v = a.value
             expected = erase(formal.type)
             as_list = expected.elem if isinstance(expected, OptionalType) else expected
+            if isinstance(p.annotation, BroadcastList) and isinstance(as_list, ListType) and \
+                    not isinstance(v.type, (ListType, TupleType)) and v.type.is_subtype_of(as_list.elem):
+                v = self.make_list([v] * p.annotation.n, as_list.elem, fresh=True)  # one number for all
             if a.empty_list and isinstance(expected, ListType):
                 v = self.insert("prim::ListConstruct", [], [expected]).output
             elif isinstance(as_list, ListType) and isinstance(v.type, TupleType) and \
@@ -689,7 +710,7 @@ class ExpressionBuilder:
         ns = _namespace_of(lt)
         if ns == "operator" and isinstance(rt, ListType) and dunder == "__mul__":  # 2 * [1]: list.__rmul__
             ns, dunder, args = "list", "__rmul__", args[::-1]
-        if ns is None or (ns == "operator" and not is_number(rt)) or \
+        if ns is None or (ns == "operator" and is_number(lt) and not is_number(rt)) or \
                 isinstance(resolve_call(ns, dunder, args, {}), str):
             return self._bad_operands(dunder, left, right)
         return self.op_call(ns, dunder, args, {}, where, SYMBOLS.get(dunder, dunder))
@@ -756,7 +777,8 @@ class ExpressionBuilder:
             fix = "format values into strings with f-strings or str()"
         else:
             fix = self.annotate_hint([left, right])
-        self.error(f"unsupported operand types for {SYMBOLS.get(dunder, dunder)}: {type_name(lt)} and "
+        self.error("Arguments for call are not valid: unsupported operand types for "
+                   f"{SYMBOLS.get(dunder, dunder)}: {type_name(lt)} and "
                    f"{type_name(rt)}", self.where, fix=fix)
 
     def build_UnaryOp(self, node: ast.UnaryOp) -> Value:
@@ -806,7 +828,15 @@ class ExpressionBuilder:
             return self.op_call("operator", "__not__", [Arg(r, where)], {}, where, "not in") \
                 if isinstance(op, ast.NotIn) else r
         if isinstance(op, (ast.Is, ast.IsNot)):
-            if not (isinstance(left.type, BoolType) and isinstance(right.type, BoolType)):
+            negate = isinstance(op, ast.IsNot)
+            lt, rt = left.type, right.type
+            if isinstance(lt, (ListType, DictType)) and lt == rt:  # the same list (or dict) object?
+                return self.op_call("operator", "is_not" if negate else "is_", [Arg(left, where), Arg(right, where)],
+                                    {}, where, "is")
+            if not (lt.is_subtype_of(rt) or rt.is_subtype_of(lt)) and not isinstance(lt, AnyType) and \
+                    not isinstance(rt, AnyType) and not (isinstance(lt, OptionalType) or isinstance(rt, OptionalType)):
+                return self.constant(negate)  # values of unrelated types are never the same object
+            if not (isinstance(lt, BoolType) and isinstance(rt, BoolType)):
                 self.error("`is` compares only with None in script functions", where, fix="use == for values")
             # True and False are singletons: on bools `is` is `==`, as TorchScript normalizes it
             op = ast.Eq() if isinstance(op, ast.Is) else ast.NotEq()
@@ -1139,7 +1169,7 @@ def _list_of(t: Type) -> Optional[ListType]:
 # Type names a type comment or string annotation may use unimported, as in TorchScript
 _TYPE_NAMES = {"Tensor": Tensor, "List": typing.List, "Tuple": typing.Tuple, "Optional": typing.Optional,
                "Union": typing.Union, "Any": typing.Any, "Dict": typing.Dict,
-               **{f"BroadcastingList{n}": typing.List for n in (1, 2, 3)}}
+               **{f"BroadcastingList{n}": BroadcastingList(n) for n in (1, 2, 3)}}
 
 
 def _is_none(node: ast.expr) -> bool:

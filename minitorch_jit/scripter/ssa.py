@@ -283,8 +283,8 @@ class LoopScope:
             outer = self.carry(name, expected)
             if name not in self.params:
                 if isinstance(outer, Binding) and isinstance(binding, Binding) and binding.value is not outer.value:
-                    self.b.error(f"'{name}' refers to a module or function and cannot be reassigned in a loop",
-                                 binding.where)
+                    self.b.error(f"Cannot re-assign '{name}' in a loop: it refers to a module or function, which "
+                                 "is not a first-class value", binding.where)
                 local.append(name)
         self.body.register_output(cond)
         for name, param in self.params.items():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import typing
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from minitorch_jit.ir import Graph, Value, VerifyError, verify
@@ -41,6 +42,7 @@ from minitorch_jit.ir.types import (
 )
 from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
+from ..runtime.broadcasting_list import BroadcastingList, BroadcastList
 from . import classes, subscripts, sugar
 from .calls import Arg
 from .environment import BREAK, EXIT, RETURNED, RETVAL, Binding, Frame, Undefined, outlives_return
@@ -147,7 +149,8 @@ class FunctionBuilder(ExpressionBuilder):
             signature = signature.replace(parameters=[p for p in signature.parameters.values()
                                                       if p.kind not in variadic])
         elif args.vararg is not None:
-            self.unsupported(args.vararg, "`*args` is not supported in script functions",
+            self.unsupported(args.vararg, "Compiled functions can't take variable number of arguments or use "
+                             "keyword-only arguments with defaults: `*args` is not supported in script functions",
                              "give the function named parameters", self._starred(args.vararg, 1))
         elif args.kwarg is not None:
             self.unsupported(args.kwarg, "`**kwargs` is not supported in script functions",
@@ -166,12 +169,36 @@ class FunctionBuilder(ExpressionBuilder):
         for a in params:
             default = signature.parameters[a.arg].default
             t = self._parameter_type(a, default)
+            if tree.name == "__setstate__" and a.annotation is None and len(params) == 1:
+                t = self._state_type(t)
             v = self.graph.add_input(t, a.arg)
+            n = self._broadcast_length(a.annotation)
+            if n is not None:  # the signature says so: calls widen a number given for it
+                widened = signature.parameters[a.arg].replace(annotation=BroadcastList(n))
+                signature = signature.replace(parameters=[widened if p.name == a.arg else p
+                                                          for p in signature.parameters.values()])
             if a.annotation is None and default is inspect.Parameter.empty:
                 self.unannotated[v] = a.arg
             self.frame.assign(a.arg, Binding(v, self.range(a)))
             self.locals.add(a.arg)
         return signature
+
+    def _state_type(self, default: Type) -> Type:
+        """``__setstate__(self, state)`` unannotated: ``state`` has the type ``__getstate__``
+        returns, as TorchScript types it."""
+        owner = self.self_value.mirror if self.self_value is not None else None
+        getter = owner.__dict__.get("_methods", {}).get("__getstate__") if owner is not None else None
+        return getter.graph.outputs[0].type if getter is not None else default
+
+    def _broadcast_length(self, annotation: Optional[ast.expr]) -> Optional[int]:
+        """n for an annotation ``BroadcastingList{n}[T]`` (or one of an Optional of it)."""
+        if isinstance(annotation, ast.Subscript) and isinstance(annotation.value, (ast.Name, ast.Attribute)):
+            base = self.resolve_type_name(annotation.value)
+            if isinstance(base, BroadcastingList):
+                return base.n
+            if base is typing.Optional:
+                return self._broadcast_length(annotation.slice)
+        return None
 
     def _starred(self, a: ast.arg, stars: int) -> SourceRange:
         r = self.range(a)
@@ -198,6 +225,11 @@ class FunctionBuilder(ExpressionBuilder):
                        fix=f"annotate it: `{a.arg}: Optional[Tensor] = None`")
         return TENSOR
 
+    def _missing_return(self, tree: ast.FunctionDef, declared: Any) -> None:
+        self.error(f"Function was not annotated as having type None, but does not return along all paths: "
+                   f"{self.source.tree.name} is annotated to return {type_name(declared)}", self.range(tree),
+                   fix="end every path with a return statement")
+
     def _return(self, tree: ast.FunctionDef) -> None:
         f = self.frame
         declared = self.annotation(tree.returns) if tree.returns is not None else None
@@ -208,12 +240,12 @@ class FunctionBuilder(ExpressionBuilder):
         elif is_const(returned, True):
             out = f.value(RETVAL)
         elif is_const(returned, False) or f.lookup(RETVAL) is None:
+            if declared is not None and not isinstance(declared, OptionalType) and str(declared) != "NoneType":
+                self._missing_return(tree, declared)
             out = self.constant(None)
         else:
             if declared is not None and not isinstance(declared, OptionalType) and str(declared) != "NoneType":
-                self.error(f"{self.source.tree.name} is annotated to return {type_name(declared)} but does not "
-                           "return a value on every path", self.range(tree),
-                           fix="end every path with a return statement")
+                self._missing_return(tree, declared)
             out = self.emit_branches(returned, lambda: self.frame.value(RETVAL), lambda: self.constant(None), {}, {})
         if declared is not None and not out.type.is_subtype_of(declared):
             where = self.return_site(out.type) or self.range(tree.returns)
@@ -492,7 +524,7 @@ class FunctionBuilder(ExpressionBuilder):
         elif isinstance(value, sugar.StaticTuple):
             items = list(value.items() or [])
         elif isinstance(value, sugar.Sugar):
-            self.error(f"cannot unpack {value.describe()}", where)
+            self.error(f"{value.describe()} cannot be used as a tuple", where)
         elif isinstance(value.type, TupleType):
             items = self.tuple_items(value)
         elif isinstance(value.type, ListType):
@@ -503,8 +535,10 @@ class FunctionBuilder(ExpressionBuilder):
         else:
             self.error(f"cannot unpack a value of type {type_name(value.type)}", where)
         if len(items) != n:
-            what = "too many values to unpack" if len(items) > n else "not enough values to unpack"
-            self.error(f"{what} (expected {n}, got {len(items)})", where)
+            # TorchScript's words
+            if len(items) > n:
+                self.error(f"too many values to unpack: need {n} but found {len(items)}", where)
+            self.error(f"need {n} values to unpack but found only {len(items)}", where)
         return items
 
     def build_With(self, node: ast.With) -> None:
@@ -574,7 +608,8 @@ class FunctionBuilder(ExpressionBuilder):
         if isinstance(exc, sugar.ExceptionClass):
             exc = sugar.ExceptionValue(exc.cls, self.constant(""))
         if not isinstance(exc, sugar.ExceptionValue):
-            self.error("only built-in exceptions can be raised in script functions", self.range(node.exc))
+            self.error("exceptions must derive from BaseException: only built-in exceptions can be raised in "
+                       "script functions", self.range(node.exc))
         self._raise(exc.message, exc.cls.__name__)
 
     def _raise(self, message: Value, cls: str) -> None:
@@ -663,6 +698,9 @@ class FunctionBuilder(ExpressionBuilder):
         if isinstance(node.iter, ast.Tuple) and any(isinstance(e, ast.List) for e in node.iter.elts):
             self.error("List of iterables is not supported currently", self.range(node.iter),
                        fix="loop over a list of lists, or over each list in turn")
+        if isinstance(node.target, ast.Starred):  # `for *a in ...`
+            self.error("A Starred expression may only appear on the lhs within the presence of another "
+                       "non-starred expression", self.range(node.target))
         it = self.iterable(node.iter)
         items = it.items()
         if items is not None:

@@ -29,7 +29,9 @@ from minitorch_jit.ir.types import (
     SCALARTYPE,
     STR,
     TENSOR,
+    BoolType,
     DictType,
+    FloatType,
     IntType,
     ListType,
     NoneType,
@@ -49,7 +51,7 @@ from ..nn.modules.utils import NTUPLES
 from ..ops.containers import ScriptDict, ScriptList
 from ..ops.namespaces import OpNamespace, OpOverloadPacket
 from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule
-from ..tensor import Tensor
+from ..tensor import Size, Tensor
 from ..tensor_types import LegacyTensorType
 from ..tracer.recorder import is_tracing
 from . import attributes
@@ -215,6 +217,16 @@ class Annotate(Sugar):
         if len(site.node.args) != 2:
             b.error("torch.jit.annotate(type, value) takes two arguments", site.where)
         t = b.annotation(site.node.args[0])
+        arg = site.node.args[1]
+        tolist = isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "tolist"
+        if isinstance(t, (FloatType, IntType, BoolType)) and not tolist:  # (x.tolist() is typed by the annotation)
+            v = b.emit_value(arg)
+            if isinstance(v.type, TensorType):  # a tensor annotated as a number converts, as TorchScript does
+                name = {FloatType: "float", IntType: "int", BoolType: "bool"}[type(t)]
+                return b.op_call("builtins", name, [Arg(v, site.where)], {}, site.where, name)
+            if not v.type.is_subtype_of(t):
+                b.error(f"expected an expression of type {type_name(t)} but found {type_name(v.type)}", site.where)
+            return v
         v = b.typed_value(site.node.args[1], t)
         if v.type != t and not isinstance(v.type, TensorType):  # None as an int?: the value has the type
             v = b.insert("prim::unchecked_cast", [v], [t]).output
@@ -482,7 +494,7 @@ class Builtin(Sugar):
 
     def call_print(self, b: Any, site: CallSite) -> Any:
         for k in site.node.keywords:
-            b.error(f"print() keyword argument '{k.arg}' is not supported in script functions", b.range(k))
+            b.error(f"print doesn't accept any keyword arguments ('{k.arg}')", b.range(k))
         args, _ = site.values()
         return b.op_call("builtins", "print", args, {}, site.where, "print")
 
@@ -612,6 +624,9 @@ class ExceptionValue(Sugar):
     def describe(self) -> str:
         return f"exception {self.cls.__name__}"
 
+    def as_value(self, b: Any, where: SourceRange) -> Value:
+        return b.error("exception message cannot be used as a value: an exception can only be raised", where)
+
 
 # -- script callees --------------------------------------------------------------------------------
 
@@ -723,7 +738,9 @@ class ModuleValue(Sugar):
     def attr(self, b: Any, name: str, where: SourceRange) -> Any:
         m = self.module
         if name == "training":
-            return b.attr_input(self._path("training"), BOOL)
+            if name in attributes.assigned_attributes(type(m)):  # a method assigns it: read what it last set
+                b.may_assign(self._path(name), BOOL)
+            return b.attribute_value(self._path(name), BOOL)
         for table in ("_parameters", "_buffers"):
             if name in m.__dict__[table]:
                 t = m.__dict__[table][name]
@@ -840,7 +857,8 @@ class ModuleValue(Sugar):
         for p in written:
             b.may_assign(p, next(v.type for q, v in zip(method.attr_paths, inputs) if self._path(q) == p))
         attrs = [b.attribute_value(self._path(p), v.type) for p, v in zip(method.attr_paths, inputs)]
-        return b.call_function(method, args, kwargs, attrs, where, self._path(method.name), written)
+        return b.call_function(method, args, kwargs, attrs, where, self._path(method.name), written,
+                               implicit_self=True)
 
     def _property(self, name: str) -> Optional[property]:
         """The user's property ``name`` of the module's class (nn's own are not compiled)."""
@@ -874,10 +892,15 @@ class ModuleValue(Sugar):
         if prop is not None:
             self.property_access(b, name, prop, value, where)
             return
-        if name in m.__dict__["_parameters"] or name in m.__dict__["_modules"] or name == "training":
-            kind = "parameter" if name in m.__dict__["_parameters"] else "submodule" if name != "training" else \
-                "flag"
+        if name in m.__dict__["_parameters"] or name in m.__dict__["_modules"]:
+            kind = "parameter" if name in m.__dict__["_parameters"] else "submodule"
             b.error(f"cannot assign the {kind} '{name}' of module '{type(m).__name__}' in a script method", where)
+        if name == "training":  # a bool the module keeps (__setstate__ restores it), read at each call
+            if not value.type.is_subtype_of(BOOL):
+                raise attributes.wrong_type(BOOL, value.type, where)
+            b.may_assign(self._path(name), BOOL)
+            b.assign_attribute(self._path(name), value)
+            return
         if name in m.__dict__["_buffers"]:
             t: Optional[Type] = TENSOR
         elif name not in attributes.assigned_attributes(type(m)) or (
@@ -1372,6 +1395,8 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
         return JitNamespace(obj)
     if obj is devices.device:
         return DeviceClass()
+    if obj is Size:  # TorchScript's torch.Size is a List[int]: Size([2, 2]) is list([2, 2])
+        return Builtin("list")
     if obj is ops:  # torch.ops: its attributes are the op namespaces
         return Namespace(None, obj, name)
     if isinstance(obj, OpNamespace):  # torch.ops.aten
@@ -1437,8 +1462,29 @@ def python_value(b: Any, obj: Any, where: SourceRange, name: str) -> Any:
     ok, _ = python_type(obj)
     if ok:
         return b.python_constant(obj)
-    b.error(f"python value of type '{type(obj).__name__}' cannot be used as a value: '{name}' is not a value "
-            "script functions have", where)
+    return PythonObject(obj, name)
+
+
+class PythonObject(Namespace):
+    """Another Python object: not a value of the script, but its attributes are looked up in
+    Python when the script is compiled (``helpers.Point(1, 2)``), as TorchScript does."""
+
+    def __init__(self, obj: Any, display: str):
+        super().__init__(None, obj, display)
+
+    def describe(self) -> str:
+        return f"python value of type '{type(self.module).__name__}'"
+
+    def attr(self, b: Any, name: str, where: SourceRange) -> Any:
+        try:
+            value = getattr(self.module, name)
+        except AttributeError:
+            b.error(f"{self.describe()} has no attribute '{name}'", where)
+        return python_value(b, value, where, f"{self.display}.{name}")
+
+    def as_value(self, b: Any, where: SourceRange) -> Value:
+        return b.error(f"python value of type '{type(self.module).__name__}' cannot be used as a value: "
+                       f"'{self.display}' is not a value script functions have", where)
 
 
 # Modules whose functions are compiled code (not Python source a script could compile)

@@ -44,6 +44,7 @@ from minitorch_jit.ir.types import (
 )
 
 from ..devices import device
+from ..runtime.broadcasting_list import BroadcastingList, BroadcastList
 from ..tensor import Tensor
 from .errors import ScriptError, SourceRange, UnknownTypeError
 
@@ -90,6 +91,8 @@ def annotation_type(node: ast.AST, resolve: Resolve, where: Callable[[ast.AST], 
     if isinstance(node, ast.Subscript):
         base = resolve(node.value)
         args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if isinstance(base, BroadcastingList):  # a list (that a call may give one number for)
+            return ListType(annotation_type(args[0], resolve, where))
         if base in (typing.List, list):
             if len(args) != 1:
                 raise ScriptError("List[...] takes one element type", where(node))
@@ -174,8 +177,8 @@ def erase(t: Type) -> Type:
         return ListType(erase(t.elem))
     if isinstance(t, OptionalType):
         return OptionalType(erase(t.elem))
-    if isinstance(t, TupleType):
-        return TupleType([erase(e) for e in t.elems])
+    if isinstance(t, TupleType):  # (a named tuple stays named: its fields are read by name)
+        return t.with_elems([erase(e) for e in t.elems])
     if isinstance(t, DictType):
         return DictType(t.key, erase(t.value))
     if isinstance(t, UnionType):
@@ -262,6 +265,8 @@ def typing_type(obj: Any, namespace: Dict[str, Any], where: Optional[SourceRange
         return annotation_type(node, resolve, lambda n: where)
     if obj in _SCALARS:
         return _SCALARS[obj]
+    if isinstance(obj, BroadcastList):
+        return ListType(typing_type(obj.elem, namespace, where))
     if obj is None:
         return NONE
     if obj is typing.Any:

@@ -7,9 +7,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 from minitorch_jit.ir import Graph, verify
 from minitorch_jit.passes.dead_code_elimination import dead_code_elimination
 
+from ..nn.backward_hooks import refuse_compiling
 from ..nn.module import Module
 from ..runtime import config
-from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, mirror
+from ..runtime.compiled import ScriptFunction, ScriptMethod, ScriptModule, compile_exports, mirror
 from ..tensor import Tensor
 from .check import check_trace as check_trace_of
 from .inputs import adapter, check_inputs_traceable
@@ -148,7 +149,9 @@ def trace(func: Union[Callable[..., Any], Module], example_inputs: Any = None, o
     inputs = _example_tuple(example_inputs if example_inputs is not None else ())
     if isinstance(func, Module):
         module = func
+        refuse_compiling(module)
         traced = _trace_one(module, inputs, module, "forward", strict, _force_outplace)
+        compile_exports(module, traced)
         if check_trace:
             check_trace_of(module, traced.forward, [_example_tuple(c) for c in (check_inputs or [inputs])],
                            _retracer(module, module, "forward", strict, _force_outplace), check_tolerance)
@@ -177,6 +180,7 @@ def trace_module(mod: Module, inputs: Dict[str, Any], optimize: Any = None, chec
         raise NotImplementedError(f"trace_module(): {', '.join(sorted(unsupported)) or 'optimize'}= is not supported")
     if not isinstance(mod, Module):
         raise AttributeError("expected torch.nn.Module as the first argument")
+    refuse_compiling(mod)
     if not isinstance(inputs, dict):
         raise AttributeError("expected a dictionary of (method_name, input) pairs")
     if config.disabled():

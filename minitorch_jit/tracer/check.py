@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from minitorch_jit.ir import Graph, Node, Value, registry
+from minitorch_jit.ir import PYTHON_OBJECT, Graph, Node, Value, registry
 
 from ..tensor import Tensor
 from .inputs import clone
@@ -44,7 +44,9 @@ def _canonical(graph: Graph) -> List[str]:
         for node in nodes:
             for o in node.outputs:
                 numbers[o] = len(numbers)
-            attrs = {k: v for k, v in node.attrs.items() if not isinstance(v, (Graph, np.ndarray))}
+            attrs = {k: v for k, v in node.attrs.items()
+                     if not isinstance(v, (Graph, np.ndarray)) and k != PYTHON_OBJECT}  # the Python object is
+            # new in each trace: the node's name says which it calls
             shown = "" if not attrs else "[" + ", ".join(f"{k}={v!r}" for k, v in sorted(attrs.items())) + "]"
             if isinstance(node.attrs.get("value"), np.ndarray):
                 shown = "[value=<Tensor>]"

@@ -170,7 +170,6 @@ def test_legacy_tensor_constructor():
         torch.jit.script(bad_kwarg)
 
 
-@pytest.mark.xfail(strict=True, reason="BroadcastingList2 / _size_2_t annotations (Union/typing helper's area)")
 def test_broadcasting_list():
     from minitorch_jit.jit import BroadcastingList2  # noqa: F401  (the names PyTorch's test imports)
 

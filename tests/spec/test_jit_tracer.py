@@ -1,12 +1,13 @@
 """The behaviours PyTorch's ``test/jit/test_tracer.py`` checks, as our own tests.
 
-Left out of ELIGIBLE: CUDA (test_large_nbr_kernel_args, test_ge_cuda, test_traced_module_cuda),
-autograd (test_trace_index_constant, test_inplace_flags, test_inplace_check, the
-``*_with_grad`` variants, test_ge, test_export_no_reorder, test_python_function(_tup),
-test_trace_detach*, test_trace_variable_instantiation, test_trace_autograd_function,
-test_trace_multi_output_function, test_tracing_backward_hook_error), ONNX
+Left out of ELIGIBLE: CUDA (test_large_nbr_kernel_args, test_ge_cuda, test_traced_module_cuda), ONNX
 (test_trace_detach_onnx_erase), caffe2 ops (test_trace_c10_ops) and fork/wait
-(test_trace_fork_join_and_module).
+(test_trace_fork_join_and_module). The methods that need autograd (test_trace_index_constant,
+test_inplace_flags, test_inplace_check, the ``*_with_grad`` variants, test_ge,
+test_export_no_reorder, test_python_function(_tup), test_trace_detach*,
+test_trace_variable_instantiation, test_trace_autograd_function, test_trace_multi_output_function,
+test_tracing_backward_hook_error) count since eager autograd landed; PyTorch reads a node's
+``inplace`` flag with ``op.i('inplace')``, here ``node.attrs["inplace"]``.
 """
 import copy
 import io
@@ -64,6 +65,12 @@ ELIGIBLE = [
     "test_script_inline_trace_multiple_args", "test_trace_dict_mix_script",
     "test_trace_script_returning_complex_dict", "test_trace_returning_dict_with_tensor_tuples", "test_trace_linear",
     "test_traced_module_implements_interface", "test_traced_module_contains_scripted_interface_types",
+    # the methods that need autograd
+    "test_trace_index_constant", "test_inplace_flags", "test_inplace_check", "test_trace_size_with_grad",
+    "test_trace_arange_with_grad", "test_trace_slice_with_grad", "test_ge", "test_export_no_reorder",
+    "test_python_function", "test_python_function_tup", "test_trace_detach", "test_trace_detach_redispatch",
+    "test_trace_detach_inplace", "test_trace_detach_inplace_redispatch", "test_trace_variable_instantiation",
+    "test_trace_autograd_function", "test_trace_multi_output_function", "test_tracing_backward_hook_error",
 ]
 
 pytestmark = pytest.mark.filterwarnings("ignore::minitorch_jit.jit.TracerWarning")
@@ -978,15 +985,11 @@ def _method_names(m):
     return set(m._methods)
 
 
-@pytest.mark.xfail(strict=True, reason="a traced module's @torch.jit.export methods are not compiled (only "
-                                       "forward is traced)")
 def test_trace_export_fns():
     traced = torch.jit.trace(_Stateful(), (torch.rand(3, 4),))
     assert {"__getstate__", "__setstate__"} <= _method_names(traced)
 
 
-@pytest.mark.xfail(strict=True, reason="a traced module's @torch.jit.export methods are not compiled (only "
-                                       "forward is traced)")
 def test_trace_export_fns_recursive():
     class Wrapper(nn.Module):
         def __init__(self):
@@ -1971,3 +1974,323 @@ def test_traced_module_contains_scripted_interface_types():
     x = torch.ones(1)
     traced = torch.jit.trace(top, x)
     assert_equal(traced(x), top(x))
+
+
+# -- the methods that need autograd (counted since eager autograd landed) ------------------------
+
+
+def test_trace_index_constant():
+    x = torch.tensor([0.4], requires_grad=True)
+
+    def fn(x):
+        return x[0]
+
+    def run(f):
+        y = f(x)
+        return y, torch.autograd.grad(y, x)[0].clone()
+
+    traced = torch.jit.trace(fn, torch.ones(1))
+    assert_equal(run(traced), run(fn))
+
+
+def _with_grad(shape):
+    return torch.randn(*shape, requires_grad=True)
+
+
+def test_trace_size_with_grad():
+    def fn(x):
+        return x.view(x.shape[1] * 2, x.size(0), 2)
+
+    x, y = _with_grad((5, 2, 4)), _with_grad((4, 8, 4))
+    traced = torch.jit.trace(fn, x)
+    assert_equal(traced(y), fn(y))
+    assert_equal(traced(x), fn(x))
+    g_traced, = torch.autograd.grad(traced(y).sum(), y)
+    assert_equal(g_traced, torch.ones(4, 8, 4))
+
+
+def test_trace_arange_with_grad():
+    def arange(x):
+        return torch.arange(x.shape[0])
+
+    def arange_scalar(x):
+        return torch.arange(12)
+
+    def arange_start_end(x):
+        return torch.arange(start=x.shape[0], end=x.shape[0] + 5)
+
+    x, y = _with_grad((5, 3, 2)), _with_grad((8, 2, 4))
+    for fn in (arange, arange_scalar, arange_start_end):
+        traced = torch.jit.trace(fn, x)
+        assert_equal(traced(y), fn(y))
+        assert_equal(traced(x), fn(x))
+
+
+def test_trace_slice_with_grad():
+    def slice(x):
+        return tuple(x[:x.size(0) - i, i:x.size(2), i:3] for i in range(4))
+
+    def slice_select(x):
+        return tuple(x[:, i:, x.size(2) - 5] for i in range(4))
+
+    x, y = _with_grad((5, 6, 7)), _with_grad((7, 8, 9))
+    for fn in (slice, slice_select):
+        traced = torch.jit.trace(fn, x)
+        assert_equal(traced(y), fn(y))
+        assert_equal(traced(x), fn(x))
+        expected, = torch.autograd.grad(sum(r.sum() for r in fn(y)), y)
+        got, = torch.autograd.grad(sum(r.sum() for r in traced(y)), y)
+        assert_equal(got, expected)
+
+
+def test_ge():
+    def foo(a, b):
+        return a * b / (a - b) + b
+
+    ge = torch.jit.trace(foo, (torch.rand(1), torch.rand(1)))
+    a, b = torch.rand(1, requires_grad=True), torch.rand(1, requires_grad=True)
+    r, = ge(a, b)
+    da, db = torch.autograd.grad(r + 3, [a, b], create_graph=True)
+    second = torch.autograd.grad(da * db + db * db, [da, db])
+    r2 = foo(a, b)
+    da2, db2 = torch.autograd.grad(r2 + 3, [a, b], create_graph=True)
+    assert_equal((da, db), (da2, db2), rtol=1e-5)
+    assert_equal(second, torch.autograd.grad(da2 * db2 + db2 * db2, [da2, db2]), rtol=1e-5)
+
+
+def test_export_no_reorder():
+    def func(a, b):
+        return a * b / (a - 2 * b) + b
+
+    recording = [torch.tensor([0.55619788169860839844], requires_grad=True),
+                 torch.tensor([0.25947844982147216797], requires_grad=True)]
+    ge1 = torch.jit.trace(func, recording)
+    buffer = io.BytesIO()
+    torch.jit.save(ge1, buffer)
+    buffer.seek(0)
+    ge2 = torch.jit.load(buffer)
+    out1, out2 = ge1(*recording), ge2(*recording)
+    assert out1.numpy().tobytes() == out2.numpy().tobytes()  # bit for bit: nothing was reordered
+    g1 = torch.autograd.grad(out1, recording)
+    g2 = torch.autograd.grad(out2, recording)
+    assert all(p.numpy().tobytes() == q.numpy().tobytes() for p, q in zip(g1, g2))
+
+
+class _PlusOne(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x + 1
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 10  # not the forward's derivative: the trace must call this one
+
+
+def test_python_function():
+    def fn(x):
+        return _PlusOne.apply(x + 2) + 3
+
+    traced = torch.jit.trace(fn, (torch.zeros(2),))
+    # one node for the Function (TorchScript's ^_PlusOne), not the ops of its forward
+    assert [n.attrs["name"] for n in traced.graph.nodes if n.kind == "prim::PythonOp"] == ["_PlusOne"]
+    assert_equal(traced(torch.tensor([1., 2., 3.])), torch.tensor([7., 8., 9.]))
+    y = torch.randn(2, 2, requires_grad=True)
+    g, = torch.autograd.grad(traced(y).sum(), y)
+    assert_equal(g, torch.full((2, 2), 10.0))
+
+
+class _PlusMinus(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x + 1, x - 1
+
+    @staticmethod
+    def backward(ctx, ga, gb):
+        return ga + gb
+
+
+def test_python_function_tup():
+    def fn(x):
+        a, b = _PlusMinus.apply(x + 2)
+        return a + b + 3
+
+    traced = torch.jit.trace(fn, (torch.zeros(2),))
+    assert_equal(traced(torch.tensor([1., 2., 3.])), fn(torch.tensor([1., 2., 3.])))
+    y = torch.randn(2, 2, requires_grad=True)
+    assert_equal(traced(y), fn(y))
+
+
+def test_inplace_flags():
+    class InplaceFn(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x.add_(1)
+
+        @staticmethod
+        def backward(ctx, go):
+            return go
+
+    class RegularFn(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.add(1)
+
+        @staticmethod
+        def backward(ctx, go):
+            return go
+
+    def fn(x):
+        y = RegularFn.apply(x)
+        y = InplaceFn.apply(y)
+        y = InplaceFn.apply(y)
+        y = RegularFn.apply(y)
+        return y
+
+    traced = torch.jit.trace(fn, (torch.tensor([0.]),), _force_outplace=True, check_trace=False)
+    ops = [n for n in traced.graph.nodes if n.kind != "prim::Constant"]
+    assert [n.attrs["inplace"] for n in ops] == [False, True, True, False]
+
+
+def test_inplace_check():
+    class MyInplaceFn(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    ge = torch.jit.trace(lambda x: MyInplaceFn.apply(x), (torch.randn(5, 5),), _force_outplace=True,
+                         check_trace=False)
+    with pytest.raises(RuntimeError, match="inplace MyInplaceFn"):
+        ge(torch.randn(5, 5))
+
+
+def test_trace_detach():
+    def foo(x, w):
+        return torch.matmul(x, w).detach()
+
+    traced = torch.jit.trace(foo, (torch.rand(3, 4), torch.rand(4, 5)))
+    text = str(traced.graph)
+    assert text.index("matmul") < text.index("detach")
+    x, w = torch.rand(3, 4), torch.rand(4, 5, requires_grad=True)
+    result = traced(x, w)
+    assert_equal(result, foo(x, w))
+    assert not result.requires_grad and result.grad_fn is None
+
+
+def test_trace_detach_redispatch():
+    def foo(x, w):
+        y = torch.matmul(x, w)
+        assert y.requires_grad
+        y = y.detach()
+        assert not y.requires_grad
+        return y
+
+    torch.jit.trace(foo, (torch.rand(3, 4), torch.rand(4, 5, requires_grad=True)), check_trace=False)
+
+
+def test_trace_detach_inplace():
+    def foo(x, w):
+        y = torch.matmul(x, w)
+        y.detach_()
+        return y
+
+    traced = torch.jit.trace(foo, (torch.rand(3, 4), torch.rand(4, 5)))
+    text = str(traced.graph)
+    assert "matmul" in text and "detach(" in text  # recorded as TorchScript records it: aten::detach
+    x, w = torch.rand(3, 4), torch.rand(4, 5, requires_grad=True)
+    result = traced(x, w)
+    assert_equal(result, foo(x, w))
+    assert not result.requires_grad and result.grad_fn is None
+
+
+def test_trace_detach_inplace_redispatch():
+    def foo(x, w):
+        y = torch.matmul(x, w)
+        assert y.requires_grad
+        y.detach_()
+        assert not y.requires_grad
+        return y
+
+    torch.jit.trace(foo, (torch.rand(3, 4), torch.rand(4, 5, requires_grad=True)), check_trace=False)
+
+
+def test_trace_variable_instantiation():
+    from minitorch_jit.autograd import Variable
+
+    def random_foo(x):
+        return Variable(Variable(x) + 1.0)
+
+    traced = torch.jit.trace(random_foo, (torch.rand(3, 4),))
+    x = torch.rand(5, 6)
+    assert_equal(traced(x), random_foo(x))
+    assert isinstance(x, Variable)
+
+
+def test_trace_autograd_function():
+    class TestFunc(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, input):
+            return torch.neg(input)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            return torch.neg(grad_output)
+
+    class TracedModule(nn.Module):
+        def forward(self, x):
+            return torch.relu(TestFunc.apply(x))
+
+    class Wrapper(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tm = TracedModule()
+
+        def forward(self, x):
+            return self.tm(x)
+
+    traced = torch.jit.trace(Wrapper(), (torch.rand(3, 4),))
+    x = torch.randn(3, 4)
+    assert_equal(traced(x), torch.relu(-x))
+
+
+def test_trace_multi_output_function():
+    class Foo(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return y, x
+
+        @staticmethod
+        def backward(ctx, du, dv):
+            return dv, du
+
+    class Bar(nn.Module):
+        def forward(self, x, y):
+            x = x.relu()
+            y = y.relu()
+            return Foo.apply(x, y)
+
+    x, y = torch.rand(3, 2, dtype=torch.double), torch.rand(1, 2, dtype=torch.double)
+    traced = torch.jit.trace(Bar(), (x, y))
+    node = next(n for n in traced.graph.nodes if n.kind == "prim::PythonOp")
+    # the Function's outputs, in order: y's type, then x's (TorchScript: (Double(1, 2), Double(3, 2)) = ^Foo)
+    assert node.attrs["name"] == "Foo" and [o.type.dtype for o in node.outputs] == ["float64", "float64"]
+    u, v = traced(x, y)
+    assert_equal(u, y)
+    assert_equal(v, x)
+
+
+def test_tracing_backward_hook_error():
+    class Net(nn.Module):
+        def forward(self, x):
+            return x + x
+
+    n = Net()
+    n.register_backward_hook(lambda module, grad_input, grad_output: None)
+    with pytest.raises(Exception, match="backward hooks assigned"):
+        torch.jit.trace(n, (torch.tensor(1.0),))

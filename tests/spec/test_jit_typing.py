@@ -53,7 +53,8 @@ ELIGIBLE = [
 ]
 
 NEEDS_DICT = "needs Dict (dicts branch)"
-NEEDS_NAMEDTUPLE = "needs NamedTuple (classes/NamedTuple branch)"
+NEEDS_NAMEDTUPLE = ("two NamedTuple classes of one name get distinct (mangled) names here, as other classes do; "
+                    "TorchScript refuses the second: Can't redefine NamedTuple")
 
 
 def check_script(fn, *arg_sets):
@@ -564,7 +565,6 @@ def test_namedtuple_redefine():
         torch.jit.script(foo)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_NAMEDTUPLE)
 def test_namedtuple_py2():
     from collections import namedtuple
     outputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
@@ -577,7 +577,6 @@ def test_namedtuple_py2():
     same(out.logits, vals[0])
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_NAMEDTUPLE)
 def test_namedtuple_good_error():
     from collections import namedtuple
     outputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
@@ -589,7 +588,6 @@ def test_namedtuple_good_error():
         torch.jit.script(foo)(outputs(logits="3", aux_logits2="4", aux_logits1="5"))
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_NAMEDTUPLE)
 def test_namedtuple_error_source_attribution():
     from typing import NamedTuple
 
