@@ -22,7 +22,8 @@ it rewrites (``RULES``):
 - views and conversions that change nothing are their input: ``x.t().t()`` (rank <= 2),
   ``x.transpose(a, b).transpose(a, b)``, ``view``/``reshape``/``expand`` to ``x``'s own
   sizes, ``to``/``type_as``/``float()``... to ``x``'s own dtype (without ``copy=True``),
-  ``contiguous()`` of a value whose type says it is contiguous, ``detach()``, ``dropout``
+  ``contiguous()`` of a value whose type says it is contiguous, ``detach()`` (in plans that
+  record nothing), ``dropout``
   that does not train. These return ``x`` or a view of it, so aliasing is unchanged;
 - arithmetic identities ``x * 1``, ``x / 1``, ``x - 0``, ``x + 0``, ``-(-x)``: only when the
   result has ``x``'s dtype and sizes (``x * 1.0`` with an int ``x`` is a float tensor, and a
@@ -50,7 +51,9 @@ it rewrites (``RULES``):
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+import contextlib
+import contextvars
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
@@ -175,8 +178,22 @@ def _contiguous(node: Node, db: AliasDb) -> Optional[List[Value]]:
 
 
 def _itself(node: Node, db: AliasDb) -> Optional[List[Value]]:
-    """detach(): there is no autograd here, so it is its input."""
-    return [node.inputs[0]]
+    """detach() in a plan that records nothing (inference: no input requires grad) is its
+    input; a plan that records for autograd keeps it, as it stops gradients there."""
+    return None if _RECORDING.get() else [node.inputs[0]]
+
+
+_RECORDING: contextvars.ContextVar[bool] = contextvars.ContextVar("peephole_recording", default=False)
+
+
+@contextlib.contextmanager
+def for_autograd() -> Iterator[None]:
+    """Peephole inside the block optimizes a plan that records for autograd (keeps detach)."""
+    token = _RECORDING.set(True)
+    try:
+        yield
+    finally:
+        _RECORDING.reset(token)
 
 
 def _dropout(node: Node, db: AliasDb) -> Optional[List[Value]]:

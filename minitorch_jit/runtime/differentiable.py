@@ -3,35 +3,42 @@ inputs that require grad runs its optimized (fused) forward graph on arrays and 
 autograd node, :class:`DifferentiableGraphBackward`, whose backward runs the region's
 optimized (fused) backward graph on what the forward saved. The ops around the regions run on
 the eager tape (:mod:`.tape`), so control flow and in-place ops record as in eager code.
+
+A backward that must itself record (``create_graph=True``, for higher-order gradients) cannot
+run the compiled backward, which computes on arrays: it runs the region's forward again, op by
+op on the tape from the region's inputs, and differentiates that with ``create_graph=True``.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from minitorch_jit.codegen.host import HostCode, generate
-from minitorch_jit.ir import Node
+from minitorch_jit.ir import Graph, Node
 from minitorch_jit.ir.graph import BACKWARD, SUBGRAPH
 
+from ..autograd import engine
 from ..autograd import graph as autograd
 from ..autograd.grad_mode import is_grad_enabled
 from ..ops.dispatch import unwrap
 from ..tensor import Tensor
-from .tape import TapeTarget
+from .tape import TAPE, TapeTarget
 
 
 class DifferentiableGraphBackward(autograd.Node):
     """The backward of one region: its compiled backward graph, on the saved values."""
 
     def __init__(self, region: "Region", edges: Sequence[autograd.Edge], saved: List[Any],
-                 inputs: List[autograd.SavedTensor], metas: List[Tuple[Tuple[int, ...], Any]],
+                 inputs: List[autograd.SavedTensor], args: List[Any], metas: List[Tuple[Tuple[int, ...], Any]],
                  shapes: List[Optional[Tuple[int, ...]]]) -> None:
         super().__init__(edges)
         self.region = region
         self.shapes = shapes  # of the inputs that get gradients
         self.saved: Optional[List[Any]] = saved
         self.inputs = inputs  # the saved inputs with their versions: written since, the gradient would be wrong
+        # every argument (tensors with their versions): what a recording backward runs again on
+        self.args: Optional[List[Any]] = args
         self.metas = metas
 
     def name(self) -> str:
@@ -42,21 +49,32 @@ class DifferentiableGraphBackward(autograd.Node):
 
     def release(self) -> None:
         self.saved = None
+        self.args = None
 
     def apply(self, grads: List[Optional[Tensor]]) -> Sequence[Optional[Tensor]]:
-        if is_grad_enabled():
-            raise RuntimeError(f"create_graph=True through the compiled function '{self.region.function}' is not "
-                               "supported: its backward is a compiled graph, which does not record. Run it with "
-                               "MINITORCH_JIT_DISABLE=1 (or its Python function) for higher-order gradients.")
-        if self.saved is None:
+        if self.saved is None or self.args is None:
             raise RuntimeError(autograd.FREED)
+        grads = list(grads) + [None] * (len(self.metas) - len(grads))
+        if is_grad_enabled():  # create_graph=True: the gradients must record how they were computed
+            return self._recorded(grads)
         for t in self.inputs:
             t.unpack()
-        gs = [g._a if g is not None else np.zeros(*m) for g, m in
-              zip(list(grads) + [None] * (len(self.metas) - len(grads)), self.metas)]
+        gs = [g._a if g is not None else np.zeros(*m) for g, m in zip(grads, self.metas)]
         out = self.region.backward.fn(*gs, *self.saved)
         out = (out,) if self.region.backward_arity == 1 else out
         return [None if g is None else _fit(Tensor._wrap(np.asarray(g)), shape) for g, shape in zip(out, self.shapes)]
+
+    def _recorded(self, grads: List[Optional[Tensor]]) -> Sequence[Optional[Tensor]]:
+        """The region's forward run again on the tape from its inputs (which must not have been
+        written since), differentiated with create_graph=True."""
+        assert self.args is not None
+        args = [a.unpack() if isinstance(a, autograd.SavedTensor) else a for a in self.args]
+        outs = self.region.on_tape(args)
+        targets = [outs[k] for k in self.region.grad_outputs]
+        gs = [g if g is not None else Tensor._wrap(np.zeros(*m)) for g, m in zip(grads, self.metas)]
+        found = engine.grad(targets, [args[i] for i in self.region.grad_inputs], gs, create_graph=True,
+                            allow_unused=True)
+        return list(found)
 
 
 def _fit(g: Tensor, shape: Optional[Tuple[int, ...]]) -> Tensor:
@@ -71,7 +89,7 @@ class Region:
     """One ``prim::DifferentiableGraph`` node, compiled: called with the node's inputs
     (Tensors and other values), it returns its outputs, recording one backward node."""
 
-    def __init__(self, node: Node, function: str, fusion: Optional[Callable[..., Any]]):
+    def __init__(self, node: Node, function: str, fusion: Optional[Callable[..., Any]], unfused: Graph):
         forward, backward = node.attrs[SUBGRAPH], node.attrs[BACKWARD]
         self.function = function
         self.num_outputs = len(node.outputs)
@@ -84,6 +102,15 @@ class Region:
         self.forward: HostCode = generate(forward, f"{function}_forward", fusion)
         self.backward: HostCode = generate(backward, f"{function}_backward", fusion)
         self.saved_bytes = 0  # of the last call's saved values, less its inputs
+        self.unfused = unfused  # the forward before optimization: what runs on the tape
+        self._tape: Optional[HostCode] = None
+
+    def on_tape(self, args: Sequence[Any]) -> Sequence[Any]:
+        """The region's outputs computed op by op through the dispatcher, recording."""
+        if self._tape is None:
+            self._tape = generate(self.unfused, f"{self.function}_forward_on_tape", None, TAPE)
+        res = self._tape.fn(*args)
+        return ((res,) if self.arity == 1 else tuple(res))[:self.num_outputs]
 
     def __call__(self, *args: Any) -> Any:
         raw = [unwrap(a) for a in args]
@@ -100,7 +127,8 @@ class Region:
                         if isinstance(args[i], Tensor)]
             metas = [(outs[k]._a.shape, outs[k]._a.dtype) for k in self.grad_outputs]
             shapes = [args[i]._a.shape if isinstance(args[i], Tensor) else None for i in self.grad_inputs]
-            node = DifferentiableGraphBackward(self, edges, saved, versions, metas, shapes)
+            kept = [autograd.SavedTensor(a, a._version) if isinstance(a, Tensor) else a for a in args]
+            node = DifferentiableGraphBackward(self, edges, saved, versions, kept, metas, shapes)
             for nr, k in enumerate(self.grad_outputs):
                 t = outs[k]
                 t.grad_fn = node
@@ -113,12 +141,13 @@ class Region:
 class AutodiffTarget(TapeTarget):
     """The tape, running ``prim::DifferentiableGraph`` nodes as compiled regions."""
 
-    def __init__(self, function: str, fusion: Optional[Callable[..., Any]]):
+    def __init__(self, function: str, fusion: Optional[Callable[..., Any]], unfused: Dict[Node, Graph]):
         self.function = function
         self.fusion = fusion
+        self.unfused = unfused  # each region's forward before optimization
         self.regions: List[Region] = []
 
     def differentiable_graph(self, node: Node) -> Callable[..., Any]:
-        region = Region(node, self.function, self.fusion)
+        region = Region(node, self.function, self.fusion, self.unfused[node])
         self.regions.append(region)
         return region

@@ -36,7 +36,7 @@ from minitorch_jit.ir.types import BOOL, FLOAT, INT, NONE, ListType, NumberType,
 from minitorch_jit.passes import differentiable_graphs
 from minitorch_jit.passes.differentiable_graphs import AutodiffReport, create_differentiable_graphs
 from minitorch_jit.passes.fusion import FusionReport, recording
-from minitorch_jit.passes.peephole import size_reads
+from minitorch_jit.passes.peephole import for_autograd, size_reads
 from minitorch_jit.passes.pipeline import optimize as optimizations
 from minitorch_jit.passes.remove_mutation import remove_mutation
 
@@ -394,14 +394,17 @@ class GraphExecutor:
         for i, value in bools:
             _replace_by_constant(g, g.inputs[i], value)
         with recording() as report, differentiable_graphs.recording() as autodiff:
-            optimizations(g)
+            with for_autograd():
+                optimizations(g)
             remove_mutation(g)  # in-place ops on fresh values (relu_ after a conv) join the regions
             create_differentiable_graphs(g, flags)
+            unfused = {}
             for node in g.nodes:
                 if node.kind == differentiable_graphs.KIND:
+                    unfused[node] = node.attrs[SUBGRAPH].copy()
                     node.attrs[SUBGRAPH] = optimize(node.attrs[SUBGRAPH], None)
                     node.attrs[BACKWARD] = optimize(node.attrs[BACKWARD], None)
-        target = AutodiffTarget(self.name, fusion)
+        target = AutodiffTarget(self.name, fusion, unfused)
         return self._keep(self.grad_plans, Plan(key, g, generate(g, self.name, fusion, target), report, autodiff,
                                                 target.regions))
 
