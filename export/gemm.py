@@ -33,10 +33,12 @@ PARALLEL_MIN = 1 << 21  # multiply-adds below which starting threads costs more 
 
 
 def gemm_function(module: ir.Module) -> ir.Function:
-    """``mtj.gemm``: the rows of C split into blocks run on threads (the library's thread
-    count, global ``mtj.threads``) when the product is big enough to pay for starting
-    them; each block is the serial GEMM on its rows, so results do not depend on the
-    thread count."""
+    """``mtj.gemm``: C split into blocks run on threads (the library's thread count, global
+    ``mtj.threads``) when the product is big enough to pay for starting them: blocks of rows,
+    or of columns when C has more columns than rows (a batch of 64 through a weight of 2048
+    outputs: each thread then packs only its own columns of B, where blocks of rows would
+    each pack all of it). Each block is the serial GEMM on its part, and every element of C
+    is the same k-term sum whatever the split, so results do not depend on the thread count."""
     fn = module.globals.get("mtj.gemm")
     if fn is not None:
         return fn
@@ -47,13 +49,15 @@ def gemm_function(module: ir.Module) -> ir.Function:
     irb = ir.IRBuilder(fn.append_basic_block("entry"))
     m, n, k = fn.args[:3]
     threads = irb.sext(irb.load(threads_global(module)), I64)
-    per_thread = irb.sdiv(irb.add(m, irb.sub(threads, ir.Constant(I64, 1))), threads)  # at least 1 row
-    rows_per = irb.mul(irb.sdiv(irb.add(per_thread, ir.Constant(I64, MR - 1)), ir.Constant(I64, MR)),
-                       ir.Constant(I64, MR))
+    by_columns = irb.icmp_signed(">", n, m)
+    total = irb.select(by_columns, n, m)  # the dim split: columns or rows
+    unit = irb.select(by_columns, ir.Constant(I64, NR), ir.Constant(I64, MR))  # blocks of whole tiles
+    per_thread = irb.sdiv(irb.add(total, irb.sub(threads, ir.Constant(I64, 1))), threads)  # at least 1
+    block = irb.mul(irb.sdiv(irb.sub(irb.add(per_thread, unit), ir.Constant(I64, 1)), unit), unit)
     work = irb.mul(irb.mul(m, n), k)
     split = irb.and_(irb.icmp_signed(">", threads, ir.Constant(I64, 1)),
                      irb.and_(irb.icmp_signed(">=", work, ir.Constant(I64, PARALLEL_MIN)),
-                              irb.icmp_signed(">", m, ir.Constant(I64, MR))))
+                              irb.icmp_signed(">", total, unit)))
     with irb.if_else(split) as (parallel, alone):
         with alone:
             irb.call(serial, list(fn.args))
@@ -63,20 +67,23 @@ def gemm_function(module: ir.Module) -> ir.Function:
                 ir.IntType(32), [pthread_t.as_pointer(), I8P, task.type, I8P]), "pthread_create")
             join = module.globals.get("pthread_join") or ir.Function(
                 module, ir.FunctionType(ir.IntType(32), [pthread_t, I8P.as_pointer()]), "pthread_join")
-            blocks = irb.sdiv(irb.add(m, irb.sub(rows_per, ir.Constant(I64, 1))), rows_per)
+            blocks = irb.sdiv(irb.add(total, irb.sub(block, ir.Constant(I64, 1))), block)
             ids = irb.alloca(pthread_t, MAX_THREADS)
             started = irb.alloca(ir.IntType(1), MAX_THREADS)
             args = irb.alloca(ARGS, MAX_THREADS)
 
             def block_args(b: ir.Value) -> ir.Value:
-                """The arguments of block ``b``: rows [b * rows_per, min(m, (b + 1) * rows_per))."""
-                first = irb.mul(b, rows_per)
-                count = irb.sub(irb.select(irb.icmp_signed("<", irb.add(first, rows_per), m), irb.add(first, rows_per),
-                                           m), first)
+                """The arguments of block ``b``: rows (or columns) [b * block, min(total, (b + 1) * block))."""
+                first = irb.mul(b, block)
+                end = irb.add(first, block)
+                count = irb.sub(irb.select(irb.icmp_signed("<", end, total), end, total), first)
                 slot = irb.gep(args, [b])
-                a, lda, c, ldc = fn.args[3], fn.args[4], fn.args[8], fn.args[9]
-                values = [count, *fn.args[1:3], irb.gep(a, [irb.mul(first, lda)]), *fn.args[4:8],
-                          irb.gep(c, [irb.mul(first, ldc)]), ldc]
+                a, lda, b_, rsb, csb, c, ldc = (fn.args[i] for i in (3, 4, 5, 6, 7, 8, 9))
+                columns = [m, count, k, a, lda, irb.gep(b_, [irb.mul(first, csb)]), rsb, csb,
+                           irb.gep(c, [first]), ldc]
+                rows = [count, n, k, irb.gep(a, [irb.mul(first, lda)]), lda, b_, rsb, csb,
+                        irb.gep(c, [irb.mul(first, ldc)]), ldc]
+                values = [irb.select(by_columns, x, y) for x, y in zip(columns, rows)]
                 for i, v in enumerate(values):
                     irb.store(v, irb.gep(slot, [ir.Constant(ir.IntType(32), 0), ir.Constant(ir.IntType(32), i)]))
                 return slot
@@ -94,6 +101,40 @@ def gemm_function(module: ir.Module) -> ir.Function:
                     irb.call(join, [irb.load(irb.gep(ids, [b])), ir.Constant(I8P.as_pointer(), None)])
     irb.ret_void()
     return fn
+
+
+def _pack_columns(irb: ir.IRBuilder, corner: ir.Value, rsb: ir.Value, csb: ir.Value, kc: ir.Value,
+                  panel: ir.Value) -> None:
+    """The kc x NR panel of a B whose columns are contiguous (``rsb`` 1: a weight (n x k) read
+    as its transpose): NR x NR blocks loaded as NR vectors down the columns and transposed in
+    registers (four butterfly stages of shuffles), then stored as rows of the panel. Element
+    by element, this took a third of the LSTM cell's GEMM time. The rows past the last whole
+    block, and a B strided both ways, go element by element."""
+    vp = VEC.as_pointer()
+    nr = ir.Constant(I64, NR)
+    whole = irb.select(irb.icmp_signed("==", rsb, ir.Constant(I64, 1)), irb.sub(kc, irb.srem(kc, nr)),
+                       ir.Constant(I64, 0))
+    with for_range(irb, 0, whole, NR) as p0:
+        rows = [irb.load(irb.bitcast(irb.gep(corner, [irb.add(irb.mul(ir.Constant(I64, jj), csb), p0)]), vp),
+                         align=4) for jj in range(NR)]
+        b = NR // 2
+        while b:
+            for i in range(NR):
+                if i & b:
+                    continue
+                x, y = rows[i], rows[i + b]
+                rows[i] = irb.shuffle_vector(x, y, ir.Constant(ir.VectorType(ir.IntType(32), NR),
+                                                               [j if not j & b else NR + j - b for j in range(NR)]))
+                rows[i + b] = irb.shuffle_vector(x, y, ir.Constant(ir.VectorType(ir.IntType(32), NR),
+                                                                   [j + b if not j & b else NR + j for j in range(NR)]))
+            b //= 2
+        for pp, row in enumerate(rows):
+            at = irb.gep(panel, [irb.mul(irb.add(p0, ir.Constant(I64, pp)), nr)])
+            irb.store(row, irb.bitcast(at, vp), align=64)
+    with for_range(irb, 0, NR) as jj:
+        with for_range(irb, whole, kc) as p:
+            x = irb.load(irb.gep(corner, [irb.add(irb.mul(jj, csb), irb.mul(p, rsb))]))
+            irb.store(x, irb.gep(panel, [irb.add(irb.mul(p, nr), jj)]))
 
 
 def threads_global(module: ir.Module) -> ir.GlobalVariable:
@@ -160,11 +201,8 @@ def _serial(module: ir.Module) -> ir.Function:
                             row = irb.load(irb.bitcast(irb.gep(corner, [irb.mul(p, rsb)]), vp), align=4)
                             irb.store(row, irb.bitcast(irb.gep(panel, [irb.mul(p, ir.Constant(I64, NR))]), vp),
                                       align=64)
-                    with columns_of_b:  # a transposed B: read each column along its contiguous run
-                        with for_range(irb, 0, NR) as jj:
-                            with for_range(irb, 0, kc) as p:
-                                x = irb.load(irb.gep(corner, [irb.add(irb.mul(jj, csb), irb.mul(p, rsb))]))
-                                irb.store(x, irb.gep(panel, [irb.add(irb.mul(p, ir.Constant(I64, NR)), jj)]))
+                    with columns_of_b:  # a transposed B (a weight passed in): read along its columns
+                        _pack_columns(irb, corner, rsb, csb, kc, panel)
                 for lo, hi, count in ((zero, mfull, MR), (mfull, m, 1)):
                     with for_range(irb, lo, hi, count) as i:
                         irb.call(micro[count], [kc, at(a, i, lda, pc), lda, panel, ir.Constant(I64, NR),

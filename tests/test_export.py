@@ -289,6 +289,38 @@ def test_matrix_products_split_over_threads_give_the_same_bits(lstm_export):
     assert "int32_t lstm_set_num_threads(int32_t count);" in (d / "lstm.h").read_text()
 
 
+@pytest.mark.parametrize("batch, features, outputs", [(2048, 512, 64), (64, 512, 1000)])
+def test_row_and_column_splits_of_a_product_give_the_same_bits(tmp_path, batch, features, outputs):
+    # more rows than columns: blocks of rows; more columns: blocks of columns (1000 is no
+    # whole number of 16-wide tiles, so the last block has an edge)
+    torch.manual_seed(0)
+    model = torch.nn.Linear(features, outputs).eval()
+    x = torch.randn(batch, features)
+    export_library(torch.jit.trace(model, x), str(tmp_path / "linear.so"))
+    lib = Exported(str(tmp_path / "linear.so"))
+    (one,) = lib(x.numpy())
+    for threads in (2, 3):
+        lib.set_num_threads(threads)
+        assert np.array_equal(one, lib(x.numpy())[0])
+    np.testing.assert_allclose(one, model(x).detach().numpy(), rtol=RTOL, atol=ATOL)
+
+
+def product_with_transposed_weight(x, w):
+    return torch.nn.functional.linear(x, w)
+
+
+@pytest.mark.parametrize("m, n, k", [(9, 50, 37), (64, 300, 512)])
+def test_a_weight_read_as_its_transpose_packs_right(tmp_path, m, n, k):
+    # a weight passed in is read as its transpose, whose columns are contiguous: 16 x 16 blocks are transposed in registers, the rows past
+    # the last whole block (k = 37) go element by element
+    s = torch.jit.script(product_with_transposed_weight)
+    export_library(s, str(tmp_path / "mt.so"), [parse_type_str("Float(*, *)")] * 2)
+    lib = Exported(str(tmp_path / "mt.so"))
+    rng = np.random.default_rng(k)
+    x, w = rng.standard_normal((m, k)).astype(np.float32), rng.standard_normal((n, k)).astype(np.float32)
+    np.testing.assert_allclose(lib(x, w)[0], x.astype(np.float64) @ w.T.astype(np.float64), rtol=RTOL, atol=1e-4)
+
+
 def test_sizes_that_can_never_fit_fail_the_export(mlp_export, tmp_path):
     _, model, _ = mlp_export
     with pytest.raises(ExportError, match="aten::linear: the input has 7 features, the weight takes 8"):

@@ -203,6 +203,7 @@ def _exported(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
     except ExportError as e:
         raise NotApplicable(f"not exported: {describe_error(e)}") from None
     library = Exported(os.path.join(folder, f"{workload.family}.so"))
+    library.set_num_threads(minitorch_jit.get_num_threads())  # the budget script runs with (--threads)
     arrays = [np.ascontiguousarray(a) for a in inputs]
     outputs = [np.empty(shape, dtype) for dtype, shape in library.output_shapes(*arrays)]
     forward = library.bind(arrays, outputs)
@@ -306,7 +307,8 @@ def all_systems() -> List[System]:
                       "process"]),
         System("exported", _exported,
                notes=["exported: the model as a native library (python -m minitorch_jit export), called through "
-                      "ctypes on preallocated outputs (descriptors built once), one thread"]),
+                      "ctypes on preallocated outputs (descriptors built once), with the thread budget of script (its "
+                      "GEMMs split rows across threads)"]),
         System("numpy", _numpy),
         System("numexpr", _elementwise(numexpr_runner), module="numexpr"),
         System("numba", _elementwise(numba_runner), module="numba"),
