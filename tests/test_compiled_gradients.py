@@ -93,11 +93,15 @@ def test_some_programs_run_float64_and_through_differentiable_graphs():
     assert out.grad_fn.name() == "DifferentiableGraphBackward"
 
 
-@pytest.mark.parametrize("fn, make", [
-    (ratio_iou, lambda: [torch.rand(3, 4, dtype=torch.float64) + 0.1 for _ in range(8)]),
+# the seeds' programs on small float64 inputs, for gradcheck and gradgradcheck
+FLOAT64_PROGRAMS = [
+    (ratio_iou, lambda: [torch.rand(2, 3, dtype=torch.float64) + 0.1 for _ in range(8)]),
     (gelu, lambda: [torch.randn(5, 3, dtype=torch.float64)]),
     (lstm_cell, lambda: [t.double() for t in lstm_inputs(2, 3, 4)]),
-])
+]
+
+
+@pytest.mark.parametrize("fn, make", FLOAT64_PROGRAMS)
 def test_gradcheck_through_compiled_functions(fn, make):
     torch.manual_seed(0)
     s = torch.jit.script(fn)
@@ -138,11 +142,7 @@ def test_explain_says_why_ops_were_left_to_the_tape_and_what_is_saved():
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=FUSED_RTOL["float32"], atol=1e-6)
 
 
-@pytest.mark.parametrize("fn, make", [
-    (ratio_iou, lambda: [torch.rand(2, 3, dtype=torch.float64) + 0.1 for _ in range(8)]),
-    (gelu, lambda: [torch.randn(5, 3, dtype=torch.float64)]),
-    (lstm_cell, lambda: [t.double() for t in lstm_inputs(2, 3, 4)]),
-])
+@pytest.mark.parametrize("fn, make", FLOAT64_PROGRAMS)
 def test_second_derivatives_through_compiled_functions(fn, make):
     # create_graph=True: the region's backward runs its forward again on the tape and records
     torch.manual_seed(0)
