@@ -14,6 +14,8 @@ import minitorch_jit as torch
 from minitorch_jit.bench.programs.lenet import LeNet
 from minitorch_jit.bench.programs.lstm_cell import lstm_cell, lstm_inputs
 from minitorch_jit.bench.programs.mlp import mlp
+from minitorch_jit.bench.programs.pointwise import gelu
+from minitorch_jit.bench.programs.ratio_iou import ratio_iou
 from minitorch_jit.bench.programs.rnn_module import RNN
 from minitorch_jit.cli.main import main
 from minitorch_jit.export import ExportError, export_library
@@ -303,6 +305,20 @@ def test_row_and_column_splits_of_a_product_give_the_same_bits(tmp_path, batch, 
         lib.set_num_threads(threads)
         assert np.array_equal(one, lib(x.numpy())[0])
     np.testing.assert_allclose(one, model(x).detach().numpy(), rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("fn, n_inputs", [(ratio_iou, 8), (gelu, 1)])
+def test_pointwise_programs_from_the_library_equal_the_jits_bit_for_bit(tmp_path, fn, n_inputs):
+    # the library's pointwise code is the fusion groups' kernels: the same bits as the JIT's
+    s = torch.jit.script(fn)
+    export_library(s, str(tmp_path / "pw.so"), [parse_type_str("Float(*, *)")] * n_inputs)
+    lib = Exported(str(tmp_path / "pw.so"))
+    rng = np.random.default_rng(n_inputs)
+    for shape in ((37, 129), (3, 1000)):
+        args = [rng.random(shape, dtype=np.float32) + 0.1 for _ in range(n_inputs)]
+        with torch.no_grad():
+            expected = s(*[torch.from_numpy(a) for a in args]).numpy()
+        assert np.array_equal(lib(*args)[0], expected)
 
 
 def product_with_transposed_weight(x, w):
