@@ -80,3 +80,28 @@ def test_linear_and_matmul_go_through_the_pool(budget, monkeypatch):
     np.testing.assert_allclose(y.numpy(), x.numpy() @ w.numpy().T, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose((x @ w.t()).numpy(), y.numpy(), rtol=1e-4, atol=1e-4)
     assert len(calls) == 2
+
+
+def test_a_scripted_function_called_again_splits_its_kernel(budget, monkeypatch):
+    """The executor's fast path (the previous call's launch, its layout checked by the kernel)
+    asks the cost model too: a kernel that may split is not kept on the calling thread."""
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "threads_for", lambda seconds: 2)
+    split = []
+    run = threads.run
+    monkeypatch.setattr(threads, "run", lambda tasks: split.append(len(tasks)) or run(tasks))
+
+    @torch.jit.script
+    def softmax(x):
+        e = torch.exp(x - torch.amax(x, dim=1, keepdim=True))
+        return e / e.sum(dim=1, keepdim=True)
+
+    x = torch.randn(512, 256)
+    first = softmax(x)
+    assert softmax.graph_for(x) is not None
+    before = len(split)
+    again = softmax(x)  # the fast path
+    assert len(split) == before + 1 and split[-1] == 2
+    np.testing.assert_array_equal(again.numpy(), first.numpy())
+    # a different layout is still told apart before any work runs
+    np.testing.assert_allclose(softmax(x.t().contiguous().t()).numpy(), first.numpy(), rtol=1e-6)
