@@ -146,8 +146,8 @@ class _Launch:
     iterations) times its calls on one thread (the fastest seen is ``seconds``) and asks the
     cost model (codegen/threads.py) each call whether to split."""
 
-    __slots__ = ("fn", "library", "words", "check", "whole", "checked", "check_only", "numel", "splits", "seconds", "outputs",
-                 "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "eager")
+    __slots__ = ("fn", "library", "words", "check", "whole", "checked", "check_only", "numel", "splits", "seconds",
+                 "outputs", "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "eager")
 
     def __init__(self, fn: Any, library: Optional[Loaded], words: List[int], check: Tuple[List[int], List[Any]],
                  numel: int, splits: bool, outputs: List[Output], tensor_inputs: Optional[List[int]],

@@ -311,3 +311,24 @@ def test_a_compiled_softmax_still_runs_on_the_tape_with_grad():
     # the gradient s * (g - sum(s * g)) is a difference of terms up to 9: float32 rounding of
     # either order of evaluation leaves absolute errors of a few 9 * 2^-24
     np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-5, atol=4e-6)
+
+
+def test_float32_sums_ask_for_a_register_of_float32_lanes():
+    """Summed in float64, a float32 row would get half as many lanes as its float32 work (the
+    exp of a softmax): the loop carries a width hint; float64 and max loops do not."""
+    from minitorch_jit.codegen.launch import LAYOUT
+    from minitorch_jit.codegen.llvm import row_kernel, target
+    from minitorch_jit.codegen.llvm.kernel import Spec, TensorArg
+
+    def text(op, dtype):
+        g = parse_graph(f"graph(%x : {dtype}(*, *)):\n  %d : int[] = prim::Constant[value=[1]]()\n"
+                        f"  %k : bool = prim::Constant[value=0]()\n"
+                        f"  %1 : {dtype}(*) = aten::{op}(%x, %d, %k)\n  return (%1)\n")
+        name = {"Float": "float32", "Double": "float64"}[dtype]
+        spec = Spec(2, (TensorArg(name, False, 1),), (TensorArg(name, False, 0),))
+        return row_kernel.build(g, spec, LAYOUT).text
+
+    hint = f'!"llvm.loop.vectorize.width", i32 {target.vector_bits() // 32}'
+    assert hint in text("sum", "Float")
+    assert "llvm.loop" not in text("sum", "Double")
+    assert "llvm.loop" not in text("amax", "Float")

@@ -48,6 +48,7 @@ from minitorch_jit.ir.graph import Graph, Node, Value
 from minitorch_jit.ir.registry import node_arg
 from minitorch_jit.ir.types import TensorType, is_float
 
+from . import target
 from .builder import F32, F64, I8, I32, I64, MEMORY, REGISTER, Builder, V
 from .cache import SYMBOL
 from .kernel import (
@@ -59,6 +60,7 @@ from .kernel import (
     check_layout,
     constant_operand,
     data_pointer,
+    loop_hints,
     scalar_values,
 )
 from .lowering import Context, Operand, lower_node
@@ -253,26 +255,30 @@ class _Row:
         self.loop += 1
         return before, j
 
-    def close_loop(self, before: ir.Block, j: ir.Instruction) -> ir.Block:
-        """End the loop :meth:`open_loop` started; returns its last block."""
+    def close_loop(self, before: ir.Block, j: ir.Instruction, width: int = 0) -> ir.Block:
+        """End the loop :meth:`open_loop` started, asking the vectorizer for ``width`` lanes if
+        given; returns its last block."""
         irb = self.irb
         self.j, self.memo = None, {}
         next_j = irb.add(j, ir.Constant(I64, 1))
         end = irb.block
         j.add_incoming(ir.Constant(I64, 0), before)
         j.add_incoming(next_j, end)
-        irb.cbranch(irb.icmp_signed("<", next_j, self.n), j.parent, self.after)
+        back = irb.cbranch(irb.icmp_signed("<", next_j, self.n), j.parent, self.after)
+        if width:
+            back.set_metadata("llvm.loop", loop_hints(irb.module, vectorize_width=width))
         irb.position_at_end(self.after)
         return end
 
-    def reduce(self, combine: Callable[[V, V], V], init: V, element: Callable[[], V]) -> V:
-        """``acc = init; for each element of the row: acc = combine(acc, element())``."""
+    def reduce(self, combine: Callable[[V, V], V], init: V, element: Callable[[], V], width: int = 0) -> V:
+        """``acc = init; for each element of the row: acc = combine(acc, element())``, vectorized
+        ``width`` lanes wide if given (else as LLVM chooses)."""
         before, j = self.open_loop("reduce")
         acc = self.irb.phi(init.type, "acc")
         self.reducing = True
         new = combine(V(self.b, acc), element()).v
         self.reducing = False
-        end = self.close_loop(before, j)
+        end = self.close_loop(before, j, width)
         acc.add_incoming(init.v, before)
         acc.add_incoming(new, end)
         result = self.irb.phi(init.type)
@@ -374,7 +380,12 @@ def row_sum(row: _Row, element: Callable[[], Operand], dtype: str) -> V:
     b = row.b
     t = _acc_type(dtype)
     add = _fadd if t == F64 else (lambda a, x: a + x)
-    return row.reduce(add, b.c(t, 0), lambda: _widen(b, element()))
+    # float32 elements summed in float64: LLVM picks as many lanes as float64 registers hold,
+    # half as wide as the float32 work before the sum (softmax's exp) could be; a register of
+    # float32 lanes took softmax's exp and sum loop from 0.52 to 0.42 ns an element (one
+    # thread, (256, 1024), AMD EPYC with AVX-512)
+    width = target.vector_bits() // 32 if dtype == "float32" else 0
+    return row.reduce(add, b.c(t, 0), lambda: _widen(b, element()), width)
 
 
 def row_extreme(row: _Row, element: Callable[[], Operand], dtype: str, largest: bool) -> V:
