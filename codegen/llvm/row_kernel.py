@@ -568,6 +568,25 @@ class _Softmax(_RowOp):
         return Operand(y, node.output.type.dtype, "dim")
 
 
+class _NllRows(_RowOp):
+    """``-log_softmax(x)`` at the row's target, 0 where it is ignore_index: max; exp and sum;
+    then ``x`` at the target alone (the launcher's nll_targets checked the targets are
+    classes, and an ignored row reads class 0)."""
+
+    def reduced(self, row: _Row, node: Node) -> V:
+        b, x, dtype = row.b, node.inputs[0], node.output.type.dtype
+        m, log_sum = _Softmax(log=True).prepare(row, node)
+        target = row.value(node.inputs[3]).value
+        assert target is not None
+        ignored = target.eq(node_arg(node, 4))
+        row.j, row.memo = b.select(ignored, 0, target).v, {}
+        picked = row.value(x).value
+        row.j, row.memo = None, {}
+        assert picked is not None
+        loss = -((picked - m) - log_sum)
+        return b.select(ignored, b.c(REGISTER[dtype], 0.0), loss)
+
+
 class _LayerNorm(_RowOp):
     """(x - mean) / sqrt(var + eps) * weight + bias over the innermost dim, var biased."""
 
@@ -609,6 +628,7 @@ ROW_OPS: Dict[str, _RowOp] = {
     "aten::softmax.int": _Softmax(False),
     "aten::log_softmax.int": _Softmax(True),
     "aten::layer_norm": _LayerNorm(),
+    "prim::nll_rows": _NllRows(),
 }
 
 
