@@ -332,3 +332,22 @@ def test_float32_sums_ask_for_a_register_of_float32_lanes():
     assert hint in text("sum", "Float")
     assert "llvm.loop" not in text("sum", "Double")
     assert "llvm.loop" not in text("amax", "Float")
+
+
+def softmax_op(x):
+    return torch.softmax(x, dim=1)
+
+
+def logsumexp_op(x):
+    return torch.logsumexp(x, 1)
+
+
+@pytest.mark.parametrize("fn", [softmax, softmax_op, logsumexp_op])
+def test_rows_of_every_length_around_the_vector_blocks(fn):
+    """float32 sums run whole vector blocks, then the rest of the row masked (the exps kept for
+    softmax's output are stored by both loops)."""
+    rng = np.random.default_rng(5)
+    scripted = torch.jit.script(fn)
+    for n in list(range(2, 40)) + [63, 64, 65, 127, 129, 1000, 1031]:
+        x = torch.tensor(rng.standard_normal((3, n)).astype(np.float32) * 5)
+        _compare(scripted(x).numpy(), fn(x).numpy(), "float32")
