@@ -123,3 +123,20 @@ def test_explain_says_why_an_nll_loss_stays_eager():
         got, want = torch.jit.script(fn)(*args), fn(*args)
         for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
             np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=2e-5, atol=1e-6)
+
+
+def test_strided_logits_and_gradients():
+    rng = np.random.default_rng(11)
+    x = torch.tensor(rng.standard_normal((40, 9)).astype(np.float32)).t()  # rows walked with a stride
+    t = torch.tensor(rng.integers(0, 40, 9))
+    scripted = torch.jit.script(mean_loss)
+    for _ in range(2):
+        np.testing.assert_allclose(scripted(x, t).numpy(), mean_loss(x, t).numpy(), rtol=2e-5)
+    leaf = torch.tensor(rng.standard_normal((6, 4)).astype(np.float32), requires_grad=True)
+    t = torch.tensor([0, 3, -100, 1, 2, 3])
+    grads = []
+    for f in (scripted, mean_loss):
+        leaf.grad = None
+        f(leaf, t).backward()
+        grads.append(leaf.grad.numpy().copy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=2e-5, atol=1e-7)
