@@ -421,8 +421,13 @@ def nll_loss(x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray] = N
 # then each row's loss as a row kernel computes it, without the (N, C) log-probabilities.
 
 
-@op("prim::nll_targets(Tensor target, Tensor input, int ignore_index) -> Tensor",
-    type_rule=lambda types, consts: [TensorType("int64", None if types[0].sizes is None else (*types[0].sizes, 1))])
+def _column_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    t = types[0]
+    sizes = t.sizes if isinstance(t, TensorType) else None
+    return [TensorType("int64", None if sizes is None else (*sizes, 1))]
+
+
+@op("prim::nll_targets(Tensor target, Tensor input, int ignore_index) -> Tensor", type_rule=_column_rule)
 def nll_targets(target: np.ndarray, x: np.ndarray, ignore_index: int) -> np.ndarray:
     """``target`` as an (N, 1) column, once checked as nll_loss checks it against (N, C) ``x``:
     its dtype, its size, and every target not ``ignore_index`` a class."""
