@@ -342,7 +342,22 @@ def logsumexp_op(x):
     return torch.logsumexp(x, 1)
 
 
-@pytest.mark.parametrize("fn", [softmax, softmax_op, logsumexp_op])
+def log_softmax_op(x):
+    return torch.log_softmax(x, dim=1)
+
+
+def test_log_softmax_of_rows_spanning_the_whole_exponent_range():
+    """log_softmax sums exps whose results below the smallest normal float count as it
+    (mathlib.exp_of_shifted): the sum holds a 1, so nothing changes beyond its rounding."""
+    rng = np.random.default_rng(8)
+    for dtype, low in (("float32", -200.0), ("float64", -1600.0)):
+        x = torch.tensor(rng.uniform(low, 0.0, (16, 300)).astype(dtype))
+        x[:, 7] = 0.0
+        x[3, :] = -300.0 if dtype == "float32" else -2000.0  # every term the same: log(1/300)
+        _compare(torch.jit.script(log_softmax_op)(x).numpy(), log_softmax_op(x).numpy(), dtype)
+
+
+@pytest.mark.parametrize("fn", [softmax, softmax_op, logsumexp_op, log_softmax_op])
 def test_rows_of_every_length_around_the_vector_blocks(fn):
     """float32 sums run whole vector blocks, then the rest of the row masked (the exps kept for
     softmax's output are stored by both loops)."""

