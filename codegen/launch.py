@@ -146,8 +146,8 @@ class _Launch:
     iterations) times its calls on one thread (the fastest seen is ``seconds``) and asks the
     cost model (codegen/threads.py) each call whether to split."""
 
-    __slots__ = ("fn", "library", "words", "check", "whole", "checked", "numel", "splits", "seconds", "outputs",
-                 "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "eager")
+    __slots__ = ("fn", "library", "words", "check", "whole", "checked", "check_only", "numel", "splits", "seconds",
+                 "outputs", "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "eager")
 
     def __init__(self, fn: Any, library: Optional[Loaded], words: List[int], check: Tuple[List[int], List[Any]],
                  numel: int, splits: bool, outputs: List[Output], tensor_inputs: Optional[List[int]],
@@ -155,10 +155,13 @@ class _Launch:
         self.fn = fn
         self.library = library  # keeps the kernel's code loaded while this launch may run it
         self.check = check  # the inputs' layout words, and the dtypes whose addresses they hold (kept alive)
-        # kept alive here, read by address: the whole range unchecked, then checked
-        self.words = np.array([[0, numel] + words + [flag] + check[0] for flag in (0, 1)], np.int64)
+        # kept alive here, read by address: the whole range unchecked, then checked, then an
+        # empty range checked (a launch that may split checks the layout alone first)
+        self.words = np.array([[0, end] + words + [flag] + check[0] for end, flag in ((numel, 0), (numel, 1), (0, 1))],
+                              np.int64)
         self.whole = self.words[0].ctypes.data
         self.checked = self.words[1].ctypes.data
+        self.check_only = self.words[2].ctypes.data
         self.numel = numel
         # thread count -> (layout rows, their addresses); None: never splits
         self.splits: Optional[Dict[int, Tuple[np.ndarray, List[int]]]] = {} if splits else None
@@ -213,7 +216,7 @@ class _Launch:
             if not self.seconds or took < self.seconds:
                 self.seconds = took
             return
-        threads.run([functools.partial(self.fn, id(packed), a) for a in self.chunks(n)])
+        threads.run([functools.partial(self.fn, id(packed), a) for a in self.chunks(n)], self.seconds)
 
     def __call__(self, *args: Any) -> Any:
         return self._call(args, False)
@@ -244,11 +247,15 @@ class _Launch:
             outs = tuple([np.empty(shape, dtype) if axes is None else np.empty(shape, dtype).transpose(axes)
                           for shape, dtype, axes in self.outputs])
         packed = (*tensors, *outs, extra) if extra is not None else (*tensors, *outs)
-        if checked:
+        if checked and self.splits is None:
             # the kernel reads the tuple by address: ``packed`` keeps it (and the arrays) alive
             if self.fn(id(packed), self.checked):
                 return MISS
         else:
+            # a launch that may split checks the layout on its own (an empty range), then runs
+            # as the cost model says: the fast path would otherwise keep it on one thread
+            if checked and self.fn(id(packed), self.check_only):
+                return MISS
             self._run(packed)
         if extra is not None and extra[0]:
             self.eager(*args)  # raises the error of the first failing op

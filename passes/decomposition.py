@@ -157,7 +157,62 @@ def _batch_norm(graph: Graph, node: Node, constants: _Constants) -> bool:
     return True
 
 
-_RULES = {"aten::conv2d": _split_bias, "aten::batch_norm": _batch_norm}
+def _nll_reason(node: Node) -> Optional[str]:
+    """Why ``nll_loss`` of a ``log_softmax`` may not be split for a row kernel, or None."""
+    from minitorch_jit.ir.registry import node_arg
+    logp, target = node.inputs[:2]
+    soft = logp.node
+    x, t = _tensor(soft.inputs[0]), _tensor(target)
+    if node_arg(node, 2) is not None:
+        return "it has a weight (the row kernel computes unweighted losses)"
+    if not isinstance(node_arg(node, 3), int) or node_arg(node, 4) not in ("none", "sum", "mean"):
+        return "its ignore_index or reduction is not a constant the row kernel computes"
+    if x is None or x.rank != 2 or x.dtype is None or not is_float(x.dtype):
+        return "its log_softmax's input is not a 2-d floating-point tensor of known rank"
+    if node_arg(soft, 1) not in (1, -1) or node_arg(soft, 2) is not None:
+        return "its log_softmax is not over dim 1 without a dtype"
+    if t is None or t.dtype != "int64" or t.rank != 1:
+        return "its target is not a 1-d int64 tensor (class indices) of known rank"
+    if len(logp.uses) != 1 or logp in logp.node.graph.outputs:
+        return "the log_softmax result is used elsewhere (the kernel would write it anyway)"
+    return None
+
+
+def _nll_of_log_softmax(graph: Graph, node: Node, constants: _Constants) -> bool:
+    """``nll_loss(log_softmax(x, 1), target)`` (no weight) -> the targets checked, each row's
+    loss as a row op (``prim::nll_rows``), then the reduction; the reduction fuser makes the
+    row op a kernel that reads ``x`` once and writes one number per row, never the (N, C)
+    log-probabilities."""
+    from minitorch_jit.ir.registry import node_arg
+
+    from .fusion import report
+    if len(node.inputs) < 2 or registry.node_op(node.inputs[0].node) is not registry.get("aten::log_softmax.int"):
+        return False
+    reason = _nll_reason(node)
+    if reason is not None:
+        recorded = report()
+        if recorded is not None:
+            recorded.reductions_left_out.append((node, reason))
+        return False
+    soft, target = node.inputs[0].node, node.inputs[1]
+    x, ignore, reduction = soft.inputs[0], node_arg(node, 3), node_arg(node, 4)
+    with graph.inserting_before(node):
+        column = _insert(graph, "prim::nll_targets", [target, x, constants.get(ignore)], node)
+        loss = _insert(graph, "prim::nll_rows", [x, constants.get([1]), constants.get(False), column,
+                                                  constants.get(ignore)], node)
+        if reduction != "none":
+            loss = _insert(graph, "aten::sum", [loss], node)
+        if reduction == "mean":  # over the targets that count: 0 / 0 (NaN) when none does
+            counted = _insert(graph, "aten::sum", [_insert(graph, "aten::ne", [target, constants.get(ignore)], node)],
+                              node)
+            loss = _insert(graph, "aten::div", [loss, counted], node)
+    replace_value(node.output, loss)
+    node.destroy()
+    soft.destroy()
+    return True
+
+
+_RULES = {"aten::conv2d": _split_bias, "aten::batch_norm": _batch_norm, "aten::nll_loss": _nll_of_log_softmax}
 
 
 def decomposition(graph: Graph) -> bool:

@@ -311,3 +311,58 @@ def test_a_compiled_softmax_still_runs_on_the_tape_with_grad():
     # the gradient s * (g - sum(s * g)) is a difference of terms up to 9: float32 rounding of
     # either order of evaluation leaves absolute errors of a few 9 * 2^-24
     np.testing.assert_allclose(x.grad.numpy(), x2.grad.numpy(), rtol=1e-5, atol=4e-6)
+
+
+def test_float32_sums_ask_for_a_register_of_float32_lanes():
+    """Summed in float64, a float32 row would get half as many lanes as its float32 work (the
+    exp of a softmax): the loop carries a width hint; float64 and max loops do not."""
+    from minitorch_jit.codegen.launch import LAYOUT
+    from minitorch_jit.codegen.llvm import row_kernel, target
+    from minitorch_jit.codegen.llvm.kernel import Spec, TensorArg
+
+    def text(op, dtype):
+        g = parse_graph(f"graph(%x : {dtype}(*, *)):\n  %d : int[] = prim::Constant[value=[1]]()\n"
+                        f"  %k : bool = prim::Constant[value=0]()\n"
+                        f"  %1 : {dtype}(*) = aten::{op}(%x, %d, %k)\n  return (%1)\n")
+        name = {"Float": "float32", "Double": "float64"}[dtype]
+        spec = Spec(2, (TensorArg(name, False, 1),), (TensorArg(name, False, 0),))
+        return row_kernel.build(g, spec, LAYOUT).text
+
+    hint = f'!"llvm.loop.vectorize.width", i32 {target.vector_bits() // 32}'
+    assert hint in text("sum", "Float")
+    assert "llvm.loop" not in text("sum", "Double")
+    assert "llvm.loop" not in text("amax", "Float")
+
+
+def softmax_op(x):
+    return torch.softmax(x, dim=1)
+
+
+def logsumexp_op(x):
+    return torch.logsumexp(x, 1)
+
+
+def log_softmax_op(x):
+    return torch.log_softmax(x, dim=1)
+
+
+def test_log_softmax_of_rows_spanning_the_whole_exponent_range():
+    """log_softmax sums exps whose results below the smallest normal float count as it
+    (mathlib.exp_of_shifted): the sum holds a 1, so nothing changes beyond its rounding."""
+    rng = np.random.default_rng(8)
+    for dtype, low in (("float32", -200.0), ("float64", -1600.0)):
+        x = torch.tensor(rng.uniform(low, 0.0, (16, 300)).astype(dtype))
+        x[:, 7] = 0.0
+        x[3, :] = -300.0 if dtype == "float32" else -2000.0  # every term the same: log(1/300)
+        _compare(torch.jit.script(log_softmax_op)(x).numpy(), log_softmax_op(x).numpy(), dtype)
+
+
+@pytest.mark.parametrize("fn", [softmax, softmax_op, logsumexp_op, log_softmax_op])
+def test_rows_of_every_length_around_the_vector_blocks(fn):
+    """float32 sums run whole vector blocks, then the rest of the row masked (the exps kept for
+    softmax's output are stored by both loops)."""
+    rng = np.random.default_rng(5)
+    scripted = torch.jit.script(fn)
+    for n in list(range(2, 40)) + [63, 64, 65, 127, 129, 1000, 1031]:
+        x = torch.tensor(rng.standard_normal((3, n)).astype(np.float32) * 5)
+        _compare(scripted(x).numpy(), fn(x).numpy(), "float32")

@@ -59,6 +59,18 @@ def test_a_parallel_run_measures_how_long_the_caller_waited(budget, monkeypatch)
     assert threads.overhead() >= threads.SMOOTHING * 0.015
 
 
+def test_a_parallel_run_slower_than_an_even_split_counts_as_overhead(budget, monkeypatch):
+    """The caller finishing last (it shared its core with the worker) waits for nothing; the
+    run still took longer than half the one-thread time, and the difference is overhead."""
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "_overhead", 0.0)
+    threads.run([lambda: time.sleep(0.02), lambda: None], single_seconds=0.02)
+    assert threads.overhead() >= threads.SMOOTHING * 0.008
+    monkeypatch.setattr(threads, "_overhead", 0.0)
+    threads.run([lambda: time.sleep(0.02), lambda: None])  # without the one-thread time: the wait alone
+    assert threads.overhead() < threads.SMOOTHING * 0.008
+
+
 @pytest.mark.parametrize("shape", [((300, 64), (64, 50)), ((4, 64), (64, 900))])
 def test_split_products_equal_numpy_and_hold_blas_to_one_thread(budget, monkeypatch, shape):
     from threadpoolctl import threadpool_info
@@ -80,3 +92,28 @@ def test_linear_and_matmul_go_through_the_pool(budget, monkeypatch):
     np.testing.assert_allclose(y.numpy(), x.numpy() @ w.numpy().T, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose((x @ w.t()).numpy(), y.numpy(), rtol=1e-4, atol=1e-4)
     assert len(calls) == 2
+
+
+def test_a_scripted_function_called_again_splits_its_kernel(budget, monkeypatch):
+    """The executor's fast path (the previous call's launch, its layout checked by the kernel)
+    asks the cost model too: a kernel that may split is not kept on the calling thread."""
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "threads_for", lambda seconds: 2)
+    split = []
+    run = threads.run
+    monkeypatch.setattr(threads, "run", lambda tasks, *rest: split.append(len(tasks)) or run(tasks, *rest))
+
+    @torch.jit.script
+    def softmax(x):
+        e = torch.exp(x - torch.amax(x, dim=1, keepdim=True))
+        return e / e.sum(dim=1, keepdim=True)
+
+    x = torch.randn(512, 256)
+    first = softmax(x)
+    assert softmax.graph_for(x) is not None
+    before = len(split)
+    again = softmax(x)  # the fast path
+    assert len(split) == before + 1 and split[-1] == 2
+    np.testing.assert_array_equal(again.numpy(), first.numpy())
+    # a different layout is still told apart before any work runs
+    np.testing.assert_allclose(softmax(x.t().contiguous().t()).numpy(), first.numpy(), rtol=1e-6)

@@ -243,12 +243,13 @@ def interleaving(enabled: bool) -> Iterator[None]:
         INTERLEAVE = saved
 
 
-def _interleave_hint(module: ir.Module, count: int) -> ir.MDValue:
-    """Loop metadata asking the vectorizer to interleave ``count`` vector iterations (a loop
-    ID refers to itself first, as LLVM requires)."""
-    hint = module.add_metadata([ir.MetaDataString(module, "llvm.loop.interleave.count"), ir.Constant(I32, count)])
+def loop_hints(module: ir.Module, **hints: int) -> ir.MDValue:
+    """Loop metadata giving the vectorizer ``hints`` (``interleave_count=4`` is
+    ``llvm.loop.interleave.count``; a loop ID refers to itself first, as LLVM requires)."""
     loop_id = module.add_metadata([ir.MetaDataString(module, "mtj.loop")])
-    loop_id.operands = (loop_id, hint)
+    loop_id.operands = (loop_id, *[
+        module.add_metadata([ir.MetaDataString(module, "llvm.loop." + name.replace("_", ".")), ir.Constant(I32, v)])
+        for name, v in hints.items()])
     return loop_id
 
 
@@ -278,7 +279,7 @@ def _counted_loop(irb: ir.IRBuilder, n: ir.Value, body: Callable[[ir.Value], Con
     back = irb.cbranch(irb.icmp_signed("<", next_i, n), loop, after)
     count = interleave_count(cx) if vector else 1
     if count > 1:
-        back.set_metadata("llvm.loop", _interleave_hint(irb.module, count))
+        back.set_metadata("llvm.loop", loop_hints(irb.module, interleave_count=count))
     irb.position_at_end(after)
     totals = []
     for t, last in ((I32, next_status), (I1, next_beyond)):

@@ -210,6 +210,17 @@ def exp(b: Builder, x: V, tail: Optional[V] = None) -> V:
     return b.select(x.isnan(), x, y)
 
 
+def exp_of_shifted(b: Builder, x: V) -> V:
+    """e^x for x <= 0 or NaN (``x - max`` over a row) whose result is only added to a sum that
+    holds a 1 (a log_softmax's denominator: the max's own term): a result below the smallest
+    normal number is that number instead, so 2^k is scaled in one step and the upper end
+    needs no clamp. Such a sum changes by less than n * 2^-126 (float32), far below its
+    rounding."""
+    lo = math.log(_format(x).tiny)  # 2^k stays normal: k >= -126 (float32)
+    y = _exp_of_number(b, b.select(x.lt(lo), b.c(x.type, lo), _no_nan(b, x)), steps=1)
+    return b.select(x.isnan(), x, y)
+
+
 def _exp_of_number(b: Builder, x: V, tail: Optional[V] = None, steps: int = 2) -> V:
     """e^(x + tail) for x a number within exp's clamp (|x| <= 20 for ``steps`` 1); callers
     that know as much of their argument skip exp's checks."""

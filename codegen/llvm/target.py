@@ -48,6 +48,13 @@ def host_features() -> str:
 
 
 @functools.lru_cache(maxsize=None)
+def vector_bits() -> int:
+    """The width of the vector registers loops use here: 512 with AVX-512, 256 with AVX."""
+    features = host_features().split(",")
+    return 512 if "+avx512f" in features else 256 if "+avx" in features else 128
+
+
+@functools.lru_cache(maxsize=None)
 def target_id() -> str:
     """What the machine code depends on besides the IR: part of every kernel cache key (asked
     of LLVM once per process)."""

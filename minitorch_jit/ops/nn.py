@@ -374,6 +374,17 @@ def _class_rows(logp: np.ndarray, target: np.ndarray) -> tuple:
     return np.moveaxis(logp, 1, -1).reshape(-1, c), target.reshape(-1)
 
 
+def _valid_targets(flat: np.ndarray, c: int, ignore_index: int) -> tuple:
+    """Which class targets count (not ``ignore_index``), and the targets with the others as
+    class 0; raises PyTorch's error for a counted target that is not a class."""
+    valid = flat != ignore_index
+    safe = np.where(valid, flat, 0)
+    bad = valid & ((safe < 0) | (safe >= c))
+    if np.any(bad):
+        raise IndexError(f"Target {int(flat[bad][0])} is out of bounds.")
+    return valid, safe
+
+
 def _nll(logp: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray], ignore_index: int,
          reduction: str, smoothing: float = 0.0) -> np.ndarray:
     """nll_loss, and cross_entropy's label smoothing, term by term as PyTorch computes them:
@@ -382,11 +393,7 @@ def _nll(logp: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray], ign
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {SHORT_NAME[target.dtype.name]}")
     rows, flat = _class_rows(logp, target)
     c = rows.shape[1]
-    valid = flat != ignore_index
-    safe = np.where(valid, flat, 0)
-    bad = valid & ((safe < 0) | (safe >= c))
-    if np.any(bad):
-        raise IndexError(f"Target {int(flat[bad][0])} is out of bounds.")
+    valid, safe = _valid_targets(flat, c, ignore_index)
     w = np.ones(c, logp.dtype) if weight is None else weight.astype(logp.dtype)
     wt = np.where(valid, w[safe], 0).astype(logp.dtype)
     picked = -rows[np.arange(rows.shape[0]), safe] * wt
@@ -407,6 +414,46 @@ def nll_loss(x: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray] = N
              reduction: str = "mean") -> np.ndarray:
     """Negative log likelihood of (N, C, ...) log-probabilities at integer targets."""
     return _nll(x, target, weight, ignore_index, reduction)
+
+
+# nll_loss(log_softmax(x, 1), target) with no weight, as passes/decomposition.py splits it for
+# the reduction fuser: the targets checked and viewed (N, 1) (so they broadcast as one per row),
+# then each row's loss as a row kernel computes it, without the (N, C) log-probabilities.
+
+
+def _column_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:
+    t = types[0]
+    sizes = t.sizes if isinstance(t, TensorType) else None
+    return [TensorType("int64", None if sizes is None else (*sizes, 1))]
+
+
+@op("prim::nll_targets(Tensor target, Tensor input, int ignore_index) -> Tensor", type_rule=_column_rule)
+def nll_targets(target: np.ndarray, x: np.ndarray, ignore_index: int) -> np.ndarray:
+    """``target`` as an (N, 1) column, once checked as nll_loss checks it against (N, C) ``x``:
+    its dtype, its size, and every target not ``ignore_index`` a class."""
+    if target.dtype != np.int64:
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {SHORT_NAME[target.dtype.name]}")
+    if x.ndim != 2:
+        raise RuntimeError(f"internal error: nll_targets of a rank-{x.ndim} input")
+    _, flat = _class_rows(x, target)
+    _valid_targets(flat, x.shape[1], ignore_index)
+    return flat.reshape(-1, 1)
+
+
+@op("prim::nll_rows(Tensor self, int[1] dim, bool keepdim, Tensor target, int ignore_index) -> Tensor",
+    type_rule=rules.reduction(lambda d, e: d), reduction=True,
+    row=RowForm(dim=1, keepdim=2, floats=True, constants=((4, None),)))
+def nll_rows(x: np.ndarray, dim: List[int], keepdim: bool, target: np.ndarray, ignore_index: int) -> np.ndarray:
+    """Each row's negative log-softmax at its target (0 where the target is ``ignore_index``):
+    ``nll_loss(log_softmax(x, 1), target, reduction="none")`` for 2-d ``x`` and (N, 1)
+    ``target``, the losses along dim 1 (kept as size 1 with ``keepdim``)."""
+    if x.ndim != 2 or list(dim) not in ([1], [-1]) or target.shape != (x.shape[0], 1):
+        raise RuntimeError(f"internal error: nll_rows of sizes {list(x.shape)} and {list(target.shape)} over {dim}")
+    from .reduction import log_softmax
+    valid, safe = _valid_targets(target[:, 0], x.shape[1], ignore_index)
+    logp = log_softmax(x, 1)
+    loss = np.where(valid, -logp[np.arange(x.shape[0]), safe], 0).astype(x.dtype)
+    return loss[:, None] if keepdim else loss
 
 
 @op("aten::cross_entropy(Tensor input, Tensor target, Tensor? weight=None, *, int ignore_index=-100, "
