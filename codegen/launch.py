@@ -213,7 +213,7 @@ class _Launch:
             if not self.seconds or took < self.seconds:
                 self.seconds = took
             return
-        threads.run([functools.partial(self.fn, id(packed), a) for a in self.chunks(n)])
+        threads.run([functools.partial(self.fn, id(packed), a) for a in self.chunks(n)], self.seconds)
 
     def __call__(self, *args: Any) -> Any:
         return self._call(args, False)
