@@ -125,3 +125,16 @@ def test_linear_and_matmul_go_through_the_pool(budget, monkeypatch):
     np.testing.assert_allclose(y.numpy(), x.numpy() @ w.numpy().T, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose((x @ w.t()).numpy(), y.numpy(), rtol=1e-4, atol=1e-4)
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize("rows", [3, 40])  # fewer rows than outputs (the transposed product), and more
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_is_x_times_w_transposed_plus_bias_in_c_order(budget, rows, bias):
+    torch.set_num_threads(2)
+    rng = np.random.default_rng(0)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((rows, 16), (24, 16), (24,)))
+    y = threads.linear(x, w, b if bias else None)
+    np.testing.assert_allclose(y, x @ w.T + (b if bias else 0), rtol=1e-5, atol=1e-5)
+    assert y.flags.c_contiguous and y.dtype == np.float32
+    t = torch.nn.functional.linear(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b) if bias else None)
+    assert t.is_contiguous() and t.view(-1).shape == (rows * 24,)
