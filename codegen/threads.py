@@ -6,15 +6,16 @@ and ``n - 1`` pool workers. Fused kernels and matrix products both run on this p
 BLAS is held to one thread (threadpoolctl, when the first product runs): OpenBLAS's own
 workers spin for a while after each call, and on a busy machine those spinning threads and
 ours took the same cores (the LSTM cell took 13x longer with BLAS at its default threads
-while another process kept one core busy); inside our pool each product runs as blocks, one
-per thread, each a single-threaded BLAS call (numpy releases the GIL there), and idle workers
-sleep.
+while another process kept one core busy); inside our pool each product runs as blocks, a
+few per thread, each a single-threaded BLAS call (numpy releases the GIL there), taken by
+whichever thread is free (a worker whose core is busy elsewhere leaves its blocks to the
+caller), and idle workers sleep.
 
 Work goes parallel only when splitting saves more than it costs: its single-thread time
 (measured for a fused kernel's layout, estimated from the measured GEMM rate for a product)
 times ``1 - 1/n`` must exceed :data:`PAYBACK` times the pool's overhead. The overhead is
-measured: a few empty round trips when the pool starts, then, on every parallel run, how long
-the caller waited for the workers after finishing its own share (a moving average). On a
+measured: a few empty round trips when the pool starts, then, on every parallel run, how much
+longer it took than its single-thread time over ``n`` (a moving average). On a
 loaded machine a worker shares its core and finishes late, the measured overhead grows, and
 work stays on the calling thread; a parallel run is tried again after :data:`RETRY_SECONDS`
 (work that would split on an idle pool only), and after twice as long each time the pool
@@ -37,6 +38,8 @@ RETRY_SECONDS = 0.25     # a parallel run is retried after this long while the o
 RETRY_MAX_SECONDS = 8.0
 SMOOTHING = 0.25         # weight of each new overhead observation
 MIN_FLOPS = 1 << 20      # products below this never split (not worth the bookkeeping)
+BLOCKS_PER_THREAD = 2    # a product splits into this many blocks per thread (see run)
+MIN_BLOCK = 16           # rows or columns: BLAS slows down on thinner blocks
 
 
 def cores() -> int:
@@ -120,28 +123,46 @@ def threads_for(single_seconds: float) -> int:
     return 1
 
 
-def run(tasks: Sequence[Callable[[], Any]], single_seconds: float = 0.0) -> None:
-    """Run ``tasks``: the first on the calling thread, the others on the pool, and wait for
-    all; updates the measured overhead from how long the caller waited, or, for work whose
-    time on one thread is known (``single_seconds``), from how much longer than an even split
-    of it the run took, if more: when the caller and a worker share one core, the caller
-    finishes last and waits for nothing, yet the run is slower than one thread (log_softmax +
-    nll_loss (8192, 1000): 8.2 ms split against 5.9 on one thread, the other core busy)."""
+def run(tasks: Sequence[Callable[[], Any]], single_seconds: float) -> None:
+    """Run ``tasks`` (work that takes ``single_seconds`` on one thread) on the calling thread
+    and up to ``len(tasks) - 1`` pool workers, each taking the next task not yet taken until
+    none is left, and wait for the tasks taken (not for the workers: one that starts late,
+    its core taken by another process, finds nothing left, and the caller has not waited for
+    it). The overhead measured is how much longer the run took than a perfect split: on a
+    loaded machine the caller's own share slows down too once a worker competes for the cores."""
     global _overhead, _last_parallel
     if len(tasks) == 1:
         tasks[0]()
         return
     pool = _thread_pool()
+    todo = iter(tasks)  # a list iterator's next() is atomic under the GIL: each task is taken once
+    left = [len(tasks)]
+    lock = threading.Lock()
+    finished = threading.Event()
+    errors: List[BaseException] = []
+
+    def take() -> None:
+        for task in todo:
+            try:
+                task()
+            except BaseException as e:  # raised on the caller, after every task taken has finished
+                errors.append(e)
+            with lock:
+                left[0] -= 1
+                if left[0] == 0:
+                    finished.set()
+    n = min(_budget, len(tasks))
     start = time.perf_counter()
-    futures = [pool.submit(t) for t in tasks[1:]]
-    tasks[0]()
+    for _ in range(n - 1):
+        pool.submit(take)
+    take()
+    finished.wait()
     done = time.perf_counter()
-    for f in futures:
-        f.result()
-    end = time.perf_counter()
-    lost = max(end - done, end - start - single_seconds / len(tasks)) if single_seconds else end - done
-    _overhead += SMOOTHING * (lost - _overhead)
+    late = max(0.0, done - start - single_seconds / n)
+    _overhead += SMOOTHING * (late - _overhead)
     _last_parallel = done
+    if errors:
+        raise errors[0]
 
 
 # -- matrix products ------------------------------------------------------------------------------
@@ -166,7 +187,8 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     m, k = a.shape
     n = b.shape[1]
     flops = 2 * m * n * k
-    threads = threads_for(flops * _gemm_seconds_per_flop) if flops >= MIN_FLOPS else 1
+    single = flops * _gemm_seconds_per_flop
+    threads = threads_for(single) if flops >= MIN_FLOPS else 1
     if threads == 1:
         start = time.perf_counter()
         out = np.matmul(a, b)
@@ -174,9 +196,13 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             _gemm_seconds_per_flop += SMOOTHING * ((time.perf_counter() - start) / flops - _gemm_seconds_per_flop)
         return out
     out = np.empty((m, n), np.result_type(a, b))
-    by_rows = m >= n or m >= 8 * threads
+    # each block reads all of one operand and its share of the other: splitting the bigger
+    # one reads the least (x @ W.T with a wide W splits W's columns: row blocks of x would each
+    # read all of W, and BLAS runs a few rows barely faster than all of them)
+    by_rows = m >= n
     size = m if by_rows else n
-    step = -(-size // threads)
+    # more blocks than threads, so that the caller takes a late worker's share
+    step = max(-(-size // (BLOCKS_PER_THREAD * threads)), MIN_BLOCK)
     tasks: List[Callable[[], Any]] = []
     for s in range(0, size, step):
         block = slice(s, min(s + step, size))
@@ -184,5 +210,17 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             tasks.append(functools.partial(np.matmul, a[block], b, out=out[block]))
         else:
             tasks.append(functools.partial(np.matmul, a, b[:, block], out=out[:, block]))
-    run(tasks)
+    run(tasks, single)
     return out
+
+
+def linear(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray]) -> np.ndarray:
+    """``x @ w.T + b`` (a C-ordered result). With fewer rows than outputs it computes
+    ``(w @ x.T).T``: BLAS then reads the weight row by row, as it is stored (``x @ w.T`` packs
+    it through the transpose, which took 2.4x longer for a (64, 512) x by a (2048, 512) weight
+    that was not in the caches), and the bias add is the pass that puts the result in C order."""
+    if x.ndim == 2 and w.ndim == 2 and x.shape[0] < w.shape[0]:
+        y = matmul(w, x.T).T
+        return np.ascontiguousarray(y) if b is None else np.add(y, b, order="C")
+    y = matmul(x, w.T)
+    return y if b is None else y + b

@@ -4,6 +4,7 @@ examples, PyTorch's errors, grad modes, hooks, custom Functions, and compiled fu
 import sys
 import threading
 import warnings
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -592,6 +593,38 @@ def test_grads_of_aliased_outputs_do_not_share_memory():
     (a + b).sum().backward()
     a.grad.zero_()
     np.testing.assert_array_equal(b.grad.numpy(), np.ones(3))
+
+
+def test_a_first_gradient_nothing_else_holds_becomes_grad_without_a_copy():
+    w = torch.randn(4, 3, requires_grad=True)
+    x = torch.randn(5, 4)
+    made = []
+
+    def hook(g):  # the leaf's hook returns a fresh tensor; only a weak reference is kept here
+        r = g * 1
+        made.append(weakref.ref(r))
+        return r
+    w.register_hook(hook)
+    (x @ w).sum().backward()
+    assert w.grad is made[0]()
+    first = w.grad
+    (x @ w).sum().backward()  # later gradients accumulate into it
+    assert w.grad is first
+    np.testing.assert_allclose(w.grad.numpy(), 2 * np.repeat(x.numpy().sum(0)[:, None], 3, 1), rtol=1e-6)
+
+
+def test_a_gradient_held_elsewhere_is_copied_into_grad():
+    w = torch.randn(3, requires_grad=True)
+    v = torch.ones(3)
+    (w * 1).backward(v)
+    w.backward(v)  # the leaf itself: the engine hands the caller's tensor on
+    assert w.grad._a is not v._a and v.tolist() == [1.0, 1.0, 1.0]
+    kept = []
+    u = torch.randn(3, requires_grad=True)
+    u.register_hook(lambda g: kept.append(g))
+    (u * 2).sum().backward()
+    u.grad.zero_()
+    assert kept[0].tolist() == [2.0, 2.0, 2.0]
 
 
 def test_detach_and_data_share_storage_but_not_the_graph():

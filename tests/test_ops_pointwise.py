@@ -391,6 +391,60 @@ def test_in_place_results_must_fit_the_dtype():
         torch.zeros(3).add_(torch.ones(2, 3))
 
 
+def test_in_place_binary_ops_write_into_self_with_promotion_alpha_and_broadcasting():
+    x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    memory = x.numpy()
+    x.add_(torch.tensor([10.0, 20.0, 30.0]), alpha=-2)        # broadcast row, alpha
+    x.sub_(torch.tensor([[1.0], [2.0]], dtype=torch.float64))  # a double operand, cast into float
+    x.mul_(torch.tensor(2, dtype=torch.int64))                  # a 0-d int operand
+    x.div_(4)
+    assert x.numpy() is memory and x.dtype == torch.float32
+    assert_same(x, ((np.array([[1.0, 2, 3], [4, 5, 6]]) - 2 * np.array([10.0, 20, 30]) - [[1.0], [2.0]]) * 2) / 4,
+                "float32")
+    i = torch.tensor([2**31 - 1, 0], dtype=torch.int32)
+    i.add_(1)  # wraps as PyTorch's int32 does
+    assert i.tolist() == [-(2**31), 1]
+    i.sub_(torch.tensor([1, 1], dtype=torch.int32), alpha=3)
+    assert i.tolist() == [2**31 - 3, -2]
+    with pytest.raises(RuntimeError, match="For integral input tensors, argument alpha must not be a floating point"):
+        i.add_(i, alpha=0.5)
+    b = torch.tensor([True, False])
+    b.add_(torch.tensor([False, False]), alpha=2)
+    assert b.tolist() == [True, False]
+
+
+def test_in_place_binary_ops_bump_the_version_and_keep_gradients():
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    v = y._version
+    y.mul_(2).add_(x, alpha=3)  # 2x + 3x
+    assert y._version == v + 2
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, 5.0, 5.0])
+    z = x * 1
+    w = z * z
+    z.add_(torch.ones(3), alpha=2)  # overwrites what w's backward saved
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: \[torch.FloatTensor \[3\]\], which is "
+                                           "output 0 of AddBackward0, is at version 1; expected version 0 instead"):
+        w.sum().backward()
+
+
+def test_in_place_operand_sharing_memory_with_self():
+    x = torch.arange(6.0)
+    x.add_(x)        # the same elements, the same order: allowed
+    assert x.tolist() == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+    x[:3].mul_(x[3:])  # disjoint: allowed
+    assert x.tolist() == [0.0, 16.0, 40.0, 6.0, 8.0, 10.0]
+    x[::2].sub_(x[1::2])  # interleaved, neither a dense block: allowed, read before written
+    assert x.tolist() == [-16.0, 16.0, 34.0, 6.0, -2.0, 10.0]
+    m = torch.arange(9.0).reshape(3, 3)
+    for write, read in [(lambda: x[1:], lambda: x[:-1]), (lambda: m, lambda: m.t()), (lambda: m, lambda: m[0]),
+                        (lambda: x, lambda: x[0])]:
+        with pytest.raises(RuntimeError, match="some elements of the input tensor and the written-to tensor refer "
+                                               "to a single memory location"):
+            write().add_(read(), alpha=2)
+
+
 # -- clamp, where, lerp, addcmul -------------------------------------------------------------------
 
 

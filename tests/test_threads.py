@@ -1,5 +1,6 @@
 """The thread budget (torch.set_num_threads), the cost model that decides when work splits,
 and matrix products split on the pool (codegen/threads.py)."""
+import threading
 import time
 
 import numpy as np
@@ -50,13 +51,57 @@ def test_a_loaded_pool_keeps_work_on_the_caller_but_retries_now_and_then(budget,
     assert threads._retry_after == 2 * threads.RETRY_SECONDS  # and later each time it stays busy
 
 
-def test_a_parallel_run_measures_how_long_the_caller_waited(budget, monkeypatch):
+def test_a_parallel_run_measures_how_much_longer_than_a_perfect_split_it_took(budget, monkeypatch):
     torch.set_num_threads(2)
     monkeypatch.setattr(threads, "_overhead", 0.0)
     ran = []
-    threads.run([lambda: ran.append("caller"), lambda: (time.sleep(0.02), ran.append("worker"))])
-    assert sorted(ran) == ["caller", "worker"]
-    assert threads.overhead() >= threads.SMOOTHING * 0.015
+    started = threading.Event()
+    # the caller takes the first task, which lasts until a worker has taken the second
+    tasks = [lambda: (started.wait(5), ran.append("caller")),
+             lambda: (started.set(), time.sleep(0.02), ran.append(threading.current_thread().name))]
+    threads.run(tasks, single_seconds=0.02)  # a perfect split would take 10 ms, not 20 or more
+    assert ran[0] == "caller" and ran[1].startswith("minitorch_jit")
+    assert threads.overhead() >= threads.SMOOTHING * 0.009
+    monkeypatch.setattr(threads, "_overhead", 0.0)
+    threads.run(tasks, single_seconds=1.0)  # faster than "perfect": no overhead
+    assert threads.overhead() == 0.0
+
+
+def test_the_caller_takes_the_tasks_of_a_worker_that_has_not_started(budget):
+    torch.set_num_threads(2)
+    busy = threading.Event()
+    threads._thread_pool().submit(busy.wait, 5)  # the only worker: busy elsewhere
+    try:
+        ran = []
+        threads.run([lambda i=i: ran.append((i, threading.current_thread().name)) for i in range(4)], 0.0)
+        assert ran == [(i, threading.current_thread().name) for i in range(4)]
+    finally:
+        busy.set()
+
+
+def test_a_task_that_raises_raises_on_the_caller_after_the_others_ran(budget):
+    torch.set_num_threads(2)
+    ran = []
+
+    def bad():
+        raise ValueError("in a task")
+    with pytest.raises(ValueError, match="in a task"):
+        threads.run([lambda: ran.append(0), bad, lambda: ran.append(2)], 0.0)
+    assert sorted(ran) == [0, 2]
+
+
+def test_products_split_the_wider_operand_in_blocks_per_thread(budget, monkeypatch):
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "threads_for", lambda seconds: 2)
+    blocks = []
+    real_run = threads.run
+    monkeypatch.setattr(threads, "run", lambda tasks, single: blocks.append([t.args for t in tasks]) or real_run(tasks, single))
+    x, w = np.ones((64, 512), np.float32), np.ones((2048, 512), np.float32)
+    threads.matmul(x, w.T)       # W's columns, four blocks of 512
+    threads.matmul(w, x.T)       # W's rows
+    cols, rows = blocks
+    assert [b.shape for _, b in cols] == [(512, 512)] * 4 and all(a.shape == (64, 512) for a, _ in cols)
+    assert [a.shape for a, _ in rows] == [(512, 512)] * 4
 
 
 def test_a_parallel_run_slower_than_an_even_split_counts_as_overhead(budget, monkeypatch):
@@ -117,3 +162,14 @@ def test_a_scripted_function_called_again_splits_its_kernel(budget, monkeypatch)
     np.testing.assert_array_equal(again.numpy(), first.numpy())
     # a different layout is still told apart before any work runs
     np.testing.assert_allclose(softmax(x.t().contiguous().t()).numpy(), first.numpy(), rtol=1e-6)
+@pytest.mark.parametrize("rows", [3, 40])  # fewer rows than outputs (the transposed product), and more
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_is_x_times_w_transposed_plus_bias_in_c_order(budget, rows, bias):
+    torch.set_num_threads(2)
+    rng = np.random.default_rng(0)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((rows, 16), (24, 16), (24,)))
+    y = threads.linear(x, w, b if bias else None)
+    np.testing.assert_allclose(y, x @ w.T + (b if bias else 0), rtol=1e-5, atol=1e-5)
+    assert y.flags.c_contiguous and y.dtype == np.float32
+    t = torch.nn.functional.linear(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b) if bias else None)
+    assert t.is_contiguous() and t.view(-1).shape == (rows * 24,)

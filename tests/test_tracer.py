@@ -79,7 +79,10 @@ def test_lenet_trace_matches_eager_on_another_batch_size():
         "aten::size", "prim::ListConstruct", "aten::view", "aten::linear", "aten::relu", "aten::dropout",
         "aten::linear", "aten::log_softmax"]
     x = torch.randn(32, 1, 28, 28)
-    np.testing.assert_array_equal(traced(x).numpy(), net(x).numpy())
+    # not bit for bit: a product may split across threads in one call and not in the other
+    # (the cost model decides from measured times), and BLAS tiles a block of rows or columns
+    # differently from the whole product
+    np.testing.assert_allclose(traced(x).numpy(), net(x).numpy(), rtol=1e-6, atol=1e-6)
 
 
 def test_sizes_are_recorded_not_frozen():

@@ -11,6 +11,7 @@ differentiated again.
 from __future__ import annotations
 
 import heapq
+import sys
 import weakref
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
@@ -60,14 +61,29 @@ def _leaf_hooks(t: Tensor, g: Tensor) -> Tensor:
     return g
 
 
-def _accumulate(t: Tensor, g: Tensor, create_graph: bool) -> None:
+def _accumulate(t: Tensor, g: Tensor, create_graph: bool, refs: int = 0) -> None:
+    """Add ``g`` into ``t.grad``. A first gradient that nothing but the engine holds (``refs``
+    references to the Tensor ``g``, as the caller counts them) becomes ``t.grad`` as it is,
+    as PyTorch's AccumulateGrad steals an unshared gradient: copying a weight's gradient costs
+    a pass over it every step; any other is copied, so that no two ``.grad`` share memory."""
     meta = t._get_meta()
     if create_graph:
         meta.grad = g if meta.grad is None else meta.grad + g
     elif meta.grad is None:
-        meta.grad = Tensor._wrap(np.array(g._a, dtype=t._a.dtype, copy=True))  # never an alias of another grad
+        meta.grad = g if refs and _sole(g, t, refs + 1) else Tensor._wrap(np.array(g._a, dtype=t._a.dtype, copy=True))
     else:
         np.add(meta.grad._a, g._a, out=meta.grad._a, casting="unsafe")
+
+
+def _sole(g: Tensor, t: Tensor, refs: int) -> bool:
+    """Whether ``g`` can be ``t``'s gradient as it is: a plain contiguous array of ``t``'s dtype
+    that owns its memory, held only by ``g`` (a view of it would hold a reference too), and
+    ``g`` held by nothing but ``refs`` references in the callers' frames."""
+    a = g._a
+    return (g._meta is None and g.grad_fn is None and a.dtype == t._a.dtype and a.base is None
+            and a.flags.c_contiguous and a.flags.writeable
+            # the counts include this frame's own references and getrefcount's argument
+            and sys.getrefcount(a) == 3 and sys.getrefcount(g) == refs + 2)
 
 
 class _Task:
@@ -170,11 +186,12 @@ class _Task:
             g = buf[0]
             if g is None:
                 return
+            buf[0] = None  # the references left to g: this frame's and any outside the engine
             g = _leaf_hooks(node.variable, g)
             if self.targets is not None and (node, 0) in self.targets:
                 self.captured[(node, 0)] = g
             if self.accumulate and (self.targets is None or (node, 0) in self.targets):
-                _accumulate(node.variable, g, self.create_graph)
+                _accumulate(node.variable, g, self.create_graph, refs=1)
             return
         if self.targets is not None:
             for nr, g in enumerate(buf):

@@ -8,7 +8,8 @@ Kernels check their arguments themselves and raise PyTorch's errors (types and m
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+import functools
+from typing import Any, Callable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -168,6 +169,35 @@ def check_no_overlap(a: np.ndarray) -> None:
                            "operation.")
 
 
+def check_no_partial_overlap(a: np.ndarray, b: Any) -> None:
+    """PyTorch's refusal to read an operand that shares only some of the written-to tensor's
+    memory (``x.add_(x.t())``, ``x[1:].add_(x[:-1])``): the answer would depend on the order
+    elements are written in. As PyTorch, it tells only when both are dense blocks; the same
+    block with the same strides (``x.add_(x)``) is allowed."""
+    if not isinstance(b, np.ndarray) or not np.may_share_memory(a, b):
+        return
+    span_a, span_b = _dense_span(a), _dense_span(b)
+    if span_a is None or span_b is None or not (span_a[0] < span_b[1] and span_b[0] < span_a[1]):
+        return
+    if span_a == span_b and a.strides == b.strides and a.shape == b.shape:
+        return
+    raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor refer "
+                       "to a single memory location. Please clone() the tensor before performing the operation.")
+
+
+def _dense_span(a: np.ndarray) -> Optional[Tuple[int, int]]:
+    """The bytes [start, end) that ``a``'s elements fill when they fill a block exactly (in some
+    order of the dims, positive strides), else None."""
+    dims = sorted((st, n) for st, n in zip(a.strides, a.shape) if n != 1)
+    step = a.itemsize
+    for st, n in dims:
+        if st != step:
+            return None
+        step *= n
+    start = a.__array_interface__["data"][0]
+    return start, start + step
+
+
 def check_writable(a: np.ndarray) -> None:
     """Graph constants are read-only, so that an in-place op cannot change later calls."""
     if not a.flags.writeable:
@@ -182,7 +212,7 @@ def check_broadcast_into(a: np.ndarray, *others: Any) -> None:
         raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast shape {list(shape)}")
 
 
-def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote",
+def binary(name: str, fn: Union[np.ufunc, Callable[[Any, Any, str], Any]], result: str = "promote",
            dunder: Optional[str] = None, reflected: bool = True, torch_reflected: bool = False,
            alpha: bool = False, num: Optional[Callable[[Any, Any], Any]] = None, num_result: str = "arith",
            also: Sequence[str] = (), inplace: bool = True, scalar: bool = True,
@@ -206,14 +236,19 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
     ``check(a, b)`` refuses operands before anything else is looked at (in-place casts included).
     With ``wrap_ints``, a Python int operand is taken as PyTorch's arithmetic takes it
     (:func:`rules.arithmetic_int`); without, as numpy does (comparisons are exact for any int).
+    ``fn`` may be a numpy ufunc (an op without special cases): then an in-place op whose dtype
+    is self's computes straight into self (one pass, no temporary).
     """
+    ufunc = fn if isinstance(fn, np.ufunc) else None
+    if ufunc is not None:
+        fn = functools.partial(_ufunc_in, ufunc)
+
     def dtype(a: Any, b: Any) -> str:
         dt = rules.result_dtype(a, b)
         return rules.float_dtype(dt) if result == "float" else dt
 
-    def compute(a: Any, b: Any, alpha_: Any) -> Any:
-        if check is not None:
-            check(a, b)
+    def operands(a: Any, b: Any, alpha_: Any) -> Tuple[Any, Any, str]:
+        """``fn``'s arguments: the operands (ints wrapped, ``other`` scaled by alpha) and the dtype."""
         dt = dtype(a, b)
         if wrap_ints:
             a, b = rules.arithmetic_int(a, dt), rules.arithmetic_int(b, dt)
@@ -222,17 +257,26 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
                 raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
             # bools: other * alpha is other AND alpha (True + True * 2 is True)
             b = np.logical_and(b, bool(alpha_)) if dt == "bool" else np.multiply(b, alpha_, dtype=dt)
-        return fn(a, b, dt)
+        return a, b, dt
 
     def kernel(a: Any, b: Any, alpha_: Any = 1) -> Any:
-        return compute(a, b, alpha_)
+        if check is not None:
+            check(a, b)
+        return fn(*operands(a, b, alpha_))
 
     def kernel_(a: np.ndarray, b: Any, alpha_: Any = 1) -> np.ndarray:
         if check is not None:
             check(a, b)
         check_inplace(a, "bool" if result == "bool" else dtype(a, b))
         check_broadcast_into(a, b)
-        np.copyto(a, compute(a, b, alpha_), casting="unsafe")
+        check_no_partial_overlap(a, b)
+        x, y, dt = operands(a, b, alpha_)
+        if ufunc is not None and dt == a.dtype.name:
+            # numpy copies an operand that overlaps self before writing, so a.add_(a.flip(0)) is
+            # computed from a's old values, as through a temporary
+            ufunc(x, y, out=a, dtype=dt)
+        else:
+            np.copyto(a, fn(x, y, dt), casting="unsafe")
         return a
 
     a_tail = ", *, Scalar alpha=1" if alpha else ""
@@ -262,6 +306,10 @@ def binary(name: str, fn: Callable[[Any, Any, str], Any], result: str = "promote
         register(f"aten::{name}.num(Scalar a, Scalar b) -> Scalar", num,
                  names=(f"operator.__{dunder or name}__", f"torch.{name}"), type_rule=num_rule(num_result),
                  total=num_result == "bool")
+
+
+def _ufunc_in(ufunc: np.ufunc, a: Any, b: Any, dt: str) -> Any:
+    return ufunc(a, b, dtype=dt)
 
 
 def num_rule(kind: str) -> rules.TypeRule:

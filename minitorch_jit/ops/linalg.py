@@ -127,10 +127,7 @@ def linear(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None) -> np.n
     if x.shape[-1:] != w.shape[-1:]:
         raise _shapes_error((int(np.prod(x.shape[:-1])), x.shape[-1]) if x.ndim > 1 else x.shape,
                             w.shape[::-1])
-    out = threads.matmul(x, w.T)
-    if b is not None:
-        out = out + b
-    return out
+    return threads.linear(x, w, b)
 
 
 def _diag_rule(types: Sequence[Type], consts: Sequence[Any]) -> List[Type]:

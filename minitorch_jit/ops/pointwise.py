@@ -176,10 +176,6 @@ def gelu(a: np.ndarray, approximate: str = "none") -> np.ndarray:
 # binary
 
 
-def _add(a: Any, b: Any, dt: str) -> Any:
-    return np.add(a, b, dtype=dt)
-
-
 def _is_bool(v: Any) -> bool:
     return isinstance(v, (bool, np.bool_)) or (isinstance(v, np.ndarray) and v.dtype == np.bool_)
 
@@ -191,18 +187,6 @@ def _sub_check(a: Any, b: Any) -> None:
     if _is_bool(a) or _is_bool(b):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-
-
-def _sub(a: Any, b: Any, dt: str) -> Any:
-    return np.subtract(a, b, dtype=dt)
-
-
-def _mul(a: Any, b: Any, dt: str) -> Any:
-    return np.multiply(a, b, dtype=dt)
-
-
-def _div(a: Any, b: Any, dt: str) -> Any:
-    return np.true_divide(a, b, dtype=dt)
 
 
 def _check_int_divisor(what: str, a: Any, b: Any, dt: str) -> None:
@@ -289,11 +273,11 @@ def _num_pow(a: Any, b: Any) -> float:
     return float(a ** b)
 
 
-binary("add", _add, dunder="add", alpha=True, num=operator.add, wrap_ints=True)
-binary("sub", _sub, dunder="sub", alpha=True, num=operator.sub, wrap_ints=True, also=("torch.subtract",),
+binary("add", np.add, dunder="add", alpha=True, num=operator.add, wrap_ints=True)
+binary("sub", np.subtract, dunder="sub", alpha=True, num=operator.sub, wrap_ints=True, also=("torch.subtract",),
        check=_sub_check)
-binary("mul", _mul, dunder="mul", num=operator.mul, wrap_ints=True, also=("torch.multiply",))
-binary("div", _div, "float", dunder="truediv", num=_num_truediv, num_result="float", wrap_ints=True,
+binary("mul", np.multiply, dunder="mul", num=operator.mul, wrap_ints=True, also=("torch.multiply",))
+binary("div", np.true_divide, "float", dunder="truediv", num=_num_truediv, num_result="float", wrap_ints=True,
        also=("torch.true_divide", "torch.divide"))
 class DivisionByZero(ZeroDivisionError, RuntimeError):
     """``a // 0`` of ints: TorchScript's RuntimeError, and Python's ZeroDivisionError (floats

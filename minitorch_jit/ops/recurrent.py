@@ -28,28 +28,23 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.reciprocal(np.exp(-x) + x.dtype.type(1))
 
 
-def _linear(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray]) -> np.ndarray:
-    y = threads.matmul(x, w.T)
-    return y if b is None else y + b
-
-
 def _rnn_step(act: Callable[[np.ndarray], np.ndarray]) -> Step:
     def step(x: np.ndarray, state: List[np.ndarray], p: Weights) -> List[np.ndarray]:
-        return [act(_linear(x, p[0], p[2]) + _linear(state[0], p[1], p[3]))]
+        return [act(threads.linear(x, p[0], p[2]) + threads.linear(state[0], p[1], p[3]))]
     return step
 
 
 def _lstm_step(x: np.ndarray, state: List[np.ndarray], p: Weights) -> List[np.ndarray]:
     h, c = state
-    i, f, g, o = np.split(_linear(x, p[0], p[2]) + _linear(h, p[1], p[3]), 4, axis=1)
+    i, f, g, o = np.split(threads.linear(x, p[0], p[2]) + threads.linear(h, p[1], p[3]), 4, axis=1)
     c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
     return [_sigmoid(o) * np.tanh(c), c]
 
 
 def _gru_step(x: np.ndarray, state: List[np.ndarray], p: Weights) -> List[np.ndarray]:
     (h,) = state
-    i_r, i_z, i_n = np.split(_linear(x, p[0], p[2]), 3, axis=1)
-    h_r, h_z, h_n = np.split(_linear(h, p[1], p[3]), 3, axis=1)
+    i_r, i_z, i_n = np.split(threads.linear(x, p[0], p[2]), 3, axis=1)
+    h_r, h_z, h_n = np.split(threads.linear(h, p[1], p[3]), 3, axis=1)
     r, z = _sigmoid(i_r + h_r), _sigmoid(i_z + h_z)
     n = np.tanh(i_n + r * h_n)
     return [(h.dtype.type(1) - z) * n + z * h]

@@ -399,7 +399,9 @@ def sum_to_size(a: np.ndarray, size: Sequence[int]) -> np.ndarray:
                            f"{{{', '.join(map(str, a.shape))}}}.")
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size) if s == 1 and a.shape[lead + i] != 1)
     out = a.sum(axis=axes, dtype=a.dtype) if axes else a.copy()
-    return out.reshape(size)
+    # a reshape to the same shape would be a view: the result owns its memory, so that the
+    # engine can make it a leaf's .grad without a copy
+    return out if out.shape == size else out.reshape(size)
 
 
 # ---------------------------------------------------------------------------------------------
