@@ -104,18 +104,6 @@ def test_products_split_the_wider_operand_in_blocks_per_thread(budget, monkeypat
     assert [a.shape for a, _ in rows] == [(512, 512)] * 4
 
 
-def test_a_parallel_run_slower_than_an_even_split_counts_as_overhead(budget, monkeypatch):
-    """The caller finishing last (it shared its core with the worker) waits for nothing; the
-    run still took longer than half the one-thread time, and the difference is overhead."""
-    torch.set_num_threads(2)
-    monkeypatch.setattr(threads, "_overhead", 0.0)
-    threads.run([lambda: time.sleep(0.02), lambda: None], single_seconds=0.02)
-    assert threads.overhead() >= threads.SMOOTHING * 0.008
-    monkeypatch.setattr(threads, "_overhead", 0.0)
-    threads.run([lambda: time.sleep(0.02), lambda: None])  # without the one-thread time: the wait alone
-    assert threads.overhead() < threads.SMOOTHING * 0.008
-
-
 @pytest.mark.parametrize("shape", [((300, 64), (64, 50)), ((4, 64), (64, 900))])
 def test_split_products_equal_numpy_and_hold_blas_to_one_thread(budget, monkeypatch, shape):
     from threadpoolctl import threadpool_info
