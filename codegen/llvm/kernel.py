@@ -131,34 +131,90 @@ def _scalar_type(a: ScalarArg) -> ir.Type:
     return REGISTER[a.dtype]
 
 
+BLOCK = 2048  # elements the fast loop vouches for at once (a block it cannot is computed again)
+
+
 def rows_function(module: ir.Module, graph: Graph, spec: Spec, name: str = "mtj.rows") -> Tuple[ir.Function, Context]:
     """i32 rows(i64 n, T* noalias p..., i64 stride (runtime ones)..., scalars...): computes
     n elements along the innermost dimension and returns the status bits it raised. Also
-    returns the context an element was computed with (which status bits it may raise, the
-    math functions it calls). ``name`` lets several groups share a module (native export).
+    returns the context an element of the fast loop was computed with (which status bits it
+    may raise, the math functions it calls). ``name`` lets several groups share a module
+    (native export).
 
-    The elements are computed by a loop that the vectorizer turns into vector code. When the
-    group calls a math function whose IR covers only part of its range (sin and cos of huge
-    arguments), that loop also notes whether an element was beyond it, and a row that had
-    one is computed again by a second loop in which those elements call libm (a scalar loop:
-    calls do not vectorize) and all others compute as in the first."""
+    The elements are computed by a fast loop that the vectorizer turns into vector code.
+    When that loop cannot vouch for every element (see lowering.Context: a max operand that
+    may be NaN, sin of a huge argument), the row runs in blocks of :data:`BLOCK` elements, and
+    a block the fast loop did not vouch for is computed again by the exact loop (in which sin
+    and cos call libm for those elements: a scalar loop, since calls do not vectorize)."""
     tensors = spec.tensors
-    runtime = [i for i, t in enumerate(tensors) if t.inner == RUNTIME]
-    arg_types = [I64] + [_ptr(t.dtype) for t in tensors] + [I64] * len(runtime) + \
+    n_runtime = sum(t.inner == RUNTIME for t in tensors)
+    arg_types = [I64] + [_ptr(t.dtype) for t in tensors] + [I64] * n_runtime + \
         [_scalar_type(s) for s in spec.scalars]
+    fast, cx = _elements_function(module, graph, spec, f"{name}.fast", arg_types[1:], exact=False)
     fn = ir.Function(module, ir.FunctionType(I32, arg_types), name)
     fn.linkage = "internal"
     fn.attributes.add("alwaysinline")
-    n = fn.args[0]
-    ptrs = list(fn.args[1:1 + len(tensors)])
+    n, rest = fn.args[0], list(fn.args[1:])
+    irb = ir.IRBuilder(fn.append_basic_block("entry"))
+    zero = ir.Constant(I64, 0)
+    if not cx.needs_exact:
+        irb.ret(irb.extract_value(irb.call(fast, [zero, n] + rest), 0))
+        return fn, cx
+    exact, _ = _elements_function(module, graph, spec, f"{name}.exact", arg_types[1:], exact=True)
+    entry = irb.block
+    head, again, latch, done = (fn.append_basic_block(b) for b in ("block", "exact_block", "next_block", "done"))
+    irb.cbranch(irb.icmp_signed(">", n, zero), head, done)
+    irb.position_at_end(head)
+    start, status = irb.phi(I64, "start"), irb.phi(I32, "status")
+    end = irb.add(start, ir.Constant(I64, BLOCK))
+    end = irb.select(irb.icmp_signed("<", end, n), end, n)
+    first = irb.call(fast, [start, end] + rest)
+    fast_status = irb.extract_value(first, 0)
+    irb.cbranch(irb.extract_value(first, 1), again, latch)
+    irb.position_at_end(again)
+    exact_status = irb.extract_value(irb.call(exact, [start, end] + rest), 0)
+    irb.branch(latch)
+    irb.position_at_end(latch)
+    block_status = irb.phi(I32)
+    block_status.add_incoming(fast_status, head)
+    block_status.add_incoming(exact_status, again)
+    next_status = irb.or_(status, block_status)
+    start.add_incoming(zero, entry)
+    start.add_incoming(end, latch)
+    status.add_incoming(ir.Constant(I32, 0), entry)
+    status.add_incoming(next_status, latch)
+    irb.cbranch(irb.icmp_signed("<", end, n), head, done)
+    irb.position_at_end(done)
+    result = irb.phi(I32)
+    result.add_incoming(ir.Constant(I32, 0), entry)
+    result.add_incoming(next_status, latch)
+    irb.ret(result)
+    return fn, cx
+
+
+_ELEMENTS_RESULT = ir.LiteralStructType([I32, I1])
+
+
+def _elements_function(module: ir.Module, graph: Graph, spec: Spec, name: str, arg_types: List[ir.Type],
+                       exact: bool) -> Tuple[ir.Function, Context]:
+    """{i32 status, i1 redo} elements(i64 start, i64 end, T* noalias p..., i64 stride (runtime
+    ones)..., scalars...): computes elements [start, end) of the row, in one loop; ``redo``
+    says that one of them must be computed again by the ``exact`` form (never for that form)."""
+    tensors = spec.tensors
+    fn = ir.Function(module, ir.FunctionType(_ELEMENTS_RESULT, [I64, I64] + arg_types), name)
+    fn.linkage = "internal"
+    fn.attributes.add("alwaysinline")
+    start, end = fn.args[:2]
+    ptrs = list(fn.args[2:2 + len(tensors)])
     for p in ptrs:
         p.add_attribute("noalias")
-    strides: Dict[int, ir.Value] = dict(zip(runtime, fn.args[1 + len(tensors):1 + len(tensors) + len(runtime)]))
-    scalar_args = list(fn.args[1 + len(tensors) + len(runtime):])
+    runtime = [i for i, t in enumerate(tensors) if t.inner == RUNTIME]
+    strides: Dict[int, ir.Value] = dict(zip(runtime, fn.args[2 + len(tensors):2 + len(tensors) + len(runtime)]))
+    scalar_args = list(fn.args[2 + len(tensors) + len(runtime):])
     irb = ir.IRBuilder(fn.append_basic_block("entry"))
     b = Builder(irb)
 
-    def element(i: ir.Value, exact: bool) -> Context:
+    def element(i: ir.Value) -> Context:
         def address(k: int) -> ir.Value:
             t = tensors[k]
             if t.inner == 0:
@@ -199,21 +255,9 @@ def rows_function(module: ir.Module, graph: Graph, spec: Spec, name: str = "mtj.
             irb.store(x, address(tensor_k + k), align=1)
         return cx
 
-    status, beyond, cx = _counted_loop(irb, n, lambda i: element(i, exact=False), vector=True)
-    if not isinstance(cx.beyond.v, ir.Constant):
-        before = irb.block
-        again, done = fn.append_basic_block("exact_row"), fn.append_basic_block("done")
-        irb.cbranch(beyond, again, done)
-        irb.position_at_end(again)
-        again_status = irb.or_(status, _counted_loop(irb, n, lambda i: element(i, exact=True), vector=False)[0])
-        again_end = irb.block
-        irb.branch(done)
-        irb.position_at_end(done)
-        merged = irb.phi(I32)
-        merged.add_incoming(status, before)
-        merged.add_incoming(again_status, again_end)
-        status = merged
-    irb.ret(status)
+    status, redo, cx = _counted_loop(irb, start, end, element, vector=not exact)
+    result = irb.insert_value(irb.insert_value(ir.Constant(_ELEMENTS_RESULT, ir.Undefined), status, 0), redo, 1)
+    irb.ret(result)
     return fn, cx
 
 
@@ -252,41 +296,55 @@ def _interleave_hint(module: ir.Module, count: int) -> ir.MDValue:
     return loop_id
 
 
-def _counted_loop(irb: ir.IRBuilder, n: ir.Value, body: Callable[[ir.Value], Context],
+def _counted_loop(irb: ir.IRBuilder, start: ir.Value, end: ir.Value, body: Callable[[ir.Value], Context],
                   vector: bool) -> Tuple[ir.Value, ir.Value, Context]:
-    """``for i in range(n): body(i)``, leaving the builder after the loop. Returns the status
-    bits and the "beyond reach" flag of the elements OR-ed over the loop (0 when n <= 0),
-    and the context of the body. A ``vector`` loop (the one the vectorizer is meant for)
-    carries the interleave hint of :func:`interleave_count`."""
+    """``for i in range(start, end): body(i)``, leaving the builder after the loop. Returns the
+    status bits of the elements OR-ed over the loop, whether one must be computed again (it
+    was beyond reach, or a value the body watches for NaN was one), both 0 when the loop is
+    empty, and the context of the body. A ``vector`` loop (the one the vectorizer is meant
+    for) carries the interleave hint of :func:`interleave_count`."""
     fn = irb.function
     before = irb.block
     loop, after = fn.append_basic_block("loop"), fn.append_basic_block("after")
-    irb.cbranch(irb.icmp_signed(">", n, ir.Constant(I64, 0)), loop, after)
+    irb.cbranch(irb.icmp_signed("<", start, end), loop, after)
     irb.position_at_end(loop)
     i = irb.phi(I64, "i")
     status = irb.phi(I32, "status")
     beyond = irb.phi(I1, "beyond")
     cx = body(i)
-    next_status = irb.or_(status, cx.status.v)
-    next_beyond = irb.or_(beyond, cx.beyond.v)
-    next_i = irb.add(i, ir.Constant(I64, 1))
-    end = irb.block
-    for phi, first, following in ((i, ir.Constant(I64, 0), next_i), (status, ir.Constant(I32, 0), next_status),
-                                  (beyond, ir.Constant(I1, 0), next_beyond)):
+    carried = [(i, start, irb.add(i, ir.Constant(I64, 1))), (status, ir.Constant(I32, 0), irb.or_(status, cx.status.v)),
+               (beyond, ir.Constant(I1, 0), irb.or_(beyond, cx.beyond.v))]
+    body_end = irb.block
+    # A sum per float type of the watched values: NaN when one was NaN (or, rarely, when
+    # infinities of both signs meet, which only costs a needless exact pass). Reassociable, so
+    # the vectorizer keeps one partial sum per lane.
+    sums: Dict[str, ir.Value] = {}
+    for x in cx.watched:
+        key = str(x.type)
+        sums[key] = irb.fadd(sums[key], x.v) if key in sums else x.v
+    for total in sums.values():
+        irb.position_at_start(loop)
+        acc = irb.phi(total.type, "watched")
+        irb.position_at_end(body_end)
+        carried.append((acc, ir.Constant(total.type, 0.0), irb.fadd(acc, total, flags=("reassoc",))))
+    for phi, first, following in carried:
         phi.add_incoming(first, before)
-        phi.add_incoming(following, end)
-    back = irb.cbranch(irb.icmp_signed("<", next_i, n), loop, after)
+        phi.add_incoming(following, body_end)
+    back = irb.cbranch(irb.icmp_signed("<", carried[0][2], end), loop, after)
     count = interleave_count(cx) if vector else 1
     if count > 1:
         back.set_metadata("llvm.loop", _interleave_hint(irb.module, count))
     irb.position_at_end(after)
     totals = []
-    for t, last in ((I32, next_status), (I1, next_beyond)):
-        total = irb.phi(t)
-        total.add_incoming(ir.Constant(t, 0), before)
-        total.add_incoming(last, end)
+    for phi, first, following in carried[1:]:
+        total = irb.phi(phi.type)
+        total.add_incoming(first, before)
+        total.add_incoming(following, body_end)
         totals.append(total)
-    return totals[0], totals[1], cx
+    redo = totals[1]
+    for total in totals[2:]:
+        redo = irb.or_(redo, irb.fcmp_unordered("uno", total, total))
+    return totals[0], redo, cx
 
 
 def constant_operand(b: Builder, v: Value) -> Operand:
