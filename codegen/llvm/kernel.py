@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, List, NamedTuple, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import llvmlite.binding as llvm
 from llvmlite import ir
@@ -107,10 +107,12 @@ def infer_sizes(graph: Graph, input_types: Sequence[Type]) -> Dict[Value, Tuple[
 
 
 class Built(NamedTuple):
-    """A kernel's LLVM IR text (its entry point is named :data:`cache.SYMBOL`) and whether it
-    takes the extra array (it has scalar inputs or may report a value error)."""
+    """A kernel's LLVM IR text (its entry point is named :data:`cache.SYMBOL`), whether it
+    takes the extra array (it has scalar inputs or may report a value error), and whether it
+    may be given wrapped arrays (see :func:`check_layout`)."""
     text: str
     extra: bool
+    wrapped: bool = False
 
 
 def build(graph: Graph, spec: Spec, layout: ObjectLayout) -> Built:
@@ -120,7 +122,7 @@ def build(graph: Graph, spec: Spec, layout: ObjectLayout) -> Built:
     inner, cx = rows_function(module, graph, spec)
     extra = bool(spec.scalars) or not isinstance(cx.status.v, ir.Constant)
     _entry_function(module, inner, spec, layout, extra)
-    return Built(str(module), extra)
+    return Built(str(module), extra, wrapped=True)
 
 
 def _ptr(dtype: str) -> ir.PointerType:
@@ -359,12 +361,18 @@ def constant_operand(b: Builder, v: Value) -> Operand:
     return Operand(b.c(REGISTER[dtype], python_number(c, dtype)), dtype, "scalar", c)
 
 
-def data_pointer(irb: ir.IRBuilder, arrays: ir.Value, layout: ObjectLayout, k: int, t: ir.Type) -> ir.Value:
-    """The data pointer (as a ``t``) of the ndarray at item ``k`` of the tuple ``arrays``."""
-    i8p = I8.as_pointer()
+def tuple_item(irb: ir.IRBuilder, arrays: ir.Value, layout: ObjectLayout, k: int) -> ir.Value:
+    """Item ``k`` of the tuple ``arrays`` (an i8*)."""
     item = irb.gep(arrays, [ir.Constant(I64, layout.tuple_items + 8 * k)])
-    obj = irb.load(irb.bitcast(item, i8p.as_pointer()))
-    data = irb.load(irb.bitcast(irb.gep(obj, [ir.Constant(I64, layout.array_data)]), i8p.as_pointer()))
+    return irb.load(irb.bitcast(item, I8.as_pointer().as_pointer()))
+
+
+def data_pointer(irb: ir.IRBuilder, arrays: ir.Value, layout: ObjectLayout, k: int, t: ir.Type,
+                 array: Optional[ir.Value] = None) -> ir.Value:
+    """The data pointer (as a ``t``) of the ndarray at item ``k`` of the tuple ``arrays`` (or
+    of ``array``, when given)."""
+    obj = tuple_item(irb, arrays, layout, k) if array is None else array
+    data = irb.load(irb.bitcast(irb.gep(obj, [ir.Constant(I64, layout.array_data)]), I8.as_pointer().as_pointer()))
     return irb.bitcast(data, t)
 
 
@@ -393,7 +401,8 @@ def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: O
     fn = ir.Function(module, ir.FunctionType(I32, [i8p, I64.as_pointer()]), SYMBOL)
     arrays, buf = fn.args
     irb = ir.IRBuilder(fn.append_basic_block("entry"))
-    check_layout(irb, arrays, buf, 2 + ndim + ndim * len(tensors), len(spec.tensors) - len(spec.outputs), layout)
+    n_inputs = len(spec.tensors) - len(spec.outputs)
+    inputs = check_layout(irb, arrays, buf, 2 + ndim + ndim * len(tensors), n_inputs, layout, wrapped=True)
 
     def word(k: int) -> ir.Value:
         return irb.load(irb.gep(buf, [ir.Constant(I64, 2 + k)]))
@@ -401,7 +410,8 @@ def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: O
     start = irb.load(buf)
     end = irb.load(irb.gep(buf, [ir.Constant(I64, 1)]))
 
-    ptrs = [data_pointer(irb, arrays, layout, k, _ptr(t.dtype)) for k, t in enumerate(tensors)]
+    ptrs = [data_pointer(irb, arrays, layout, k, _ptr(t.dtype), inputs[k] if k < n_inputs else None)
+            for k, t in enumerate(tensors)]
     extra = data_pointer(irb, arrays, layout, len(tensors), I64.as_pointer()) if has_extra else None
     shape = [word(d) for d in range(ndim)]
     strides = [[word(ndim + k * ndim + d) for d in range(ndim)] for k in range(len(tensors))]
@@ -457,33 +467,75 @@ def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: O
     irb.ret(ir.Constant(I32, 0))
 
 
+# The words of a launch after its range, shape and strides: the flags of the call, then the
+# wrapper type's address, the offsets of its array and requires-grad slots and the address of
+# False (see check_layout), then the inputs' own layout.
+CHECK, WRAPPED, NO_GRAD = 1, 2, 4
+WRAPPER_WORDS = 4
+
+
 def check_layout(irb: ir.IRBuilder, arrays: ir.Value, buf: ir.Value, at: int, n_inputs: int,
-                  layout: ObjectLayout) -> None:
-    """When word ``at`` of the layout is nonzero, compare the input arrays with the layout
-    they are expected to have and return 1 at once if one differs. The words from ``at + 1``
-    hold, for each input: its rank n, the addresses of its type (ndarray) and dtype, its n
-    sizes and n strides in bytes. Leaves the builder where the kernel's work starts.
+                 layout: ObjectLayout, wrapped: bool = False) -> List[ir.Value]:
+    """Read the flags at word ``at`` of the layout. With :data:`CHECK`, compare the input
+    arrays with the layout they are expected to have and return 1 at once if one differs.
+    The words from ``at + 1 + WRAPPER_WORDS`` hold, for each input: its rank n, the
+    addresses of its type (ndarray) and dtype, its n sizes and n strides in bytes. Leaves the
+    builder where the kernel's work starts, and returns the input arrays (i8*) there.
 
     This is how a call that assumes the layout of the previous call (the executor's fast
-    path) learns cheaply that it may: numpy exposes these fields to C, and so to us."""
+    path) learns cheaply that it may: numpy exposes these fields to C, and so to us.
+
+    With :data:`WRAPPED` too (only a kernel built ``wrapped`` accepts it), the inputs are the
+    objects that wrap the arrays (Tensors): each must be of the wrapper type and, with
+    :data:`NO_GRAD`, not require grad; its array is read from its slot. That spares the
+    caller a Python pass over its arguments per call."""
     fn = irb.function
     i8p = I8.as_pointer()
     work, miss = fn.append_basic_block("work"), fn.append_basic_block("layout_differs")
-    check = irb.load(irb.gep(buf, [ir.Constant(I64, at)]))
-    first = fn.append_basic_block("check")
-    irb.cbranch(irb.icmp_signed("!=", check, ir.Constant(I64, 0)), first, work)
-    irb.position_at_end(first)
+    flags = irb.load(irb.gep(buf, [ir.Constant(I64, at)]))
 
-    def field(obj: ir.Value, offset: int, t: ir.Type) -> ir.Value:
-        return irb.load(irb.bitcast(irb.gep(obj, [ir.Constant(I64, offset)]), t.as_pointer()))
+    def flag(bit: int) -> ir.Value:
+        return irb.icmp_signed("!=", irb.and_(flags, ir.Constant(I64, bit)), ir.Constant(I64, 0))
+
+    def field(obj: ir.Value, offset: ir.Value, t: ir.Type) -> ir.Value:
+        if isinstance(offset, int):
+            offset = ir.Constant(I64, offset)
+        return irb.load(irb.bitcast(irb.gep(obj, [offset]), t.as_pointer()))
 
     def expected(k: ir.Value) -> ir.Value:
         return irb.load(irb.gep(buf, [k]))
 
-    off: ir.Value = ir.Constant(I64, at + 1)
+    slots = []
     for k in range(n_inputs):
-        item = irb.gep(arrays, [ir.Constant(I64, layout.tuple_items + 8 * k)])
-        obj = irb.load(irb.bitcast(item, i8p.as_pointer()))
+        slots.append(irb.alloca(i8p))
+        irb.store(tuple_item(irb, arrays, layout, k), slots[-1])
+    first = fn.append_basic_block("check")
+    irb.cbranch(flag(CHECK), first, work)
+    irb.position_at_end(first)
+    if wrapped:
+        unwrap, arrays_given = fn.append_basic_block("unwrap"), fn.append_basic_block("arrays")
+        irb.cbranch(flag(WRAPPED), unwrap, arrays_given)
+        irb.position_at_end(unwrap)
+        wrapper, array_slot, grad_slot, false = (expected(ir.Constant(I64, at + 1 + i)) for i in range(WRAPPER_WORDS))
+        any_grad = irb.xor(flag(NO_GRAD), ir.Constant(I1, 1))
+        for k, slot in enumerate(slots):
+            obj = irb.load(slot)
+            ok = irb.and_(irb.icmp_signed("==", field(obj, layout.object_type, I64), wrapper),
+                          irb.or_(any_grad, irb.icmp_signed("==", field(obj, grad_slot, I64), false)))
+            unwrapped = fn.append_basic_block(f"unwrapped{k}")
+            irb.cbranch(ok, unwrapped, miss)
+            irb.position_at_end(unwrapped)
+            irb.store(field(obj, array_slot, i8p), slot)
+        irb.branch(arrays_given)
+        irb.position_at_end(arrays_given)
+    else:
+        arrays_given = fn.append_basic_block("arrays")
+        irb.cbranch(flag(WRAPPED), miss, arrays_given)
+        irb.position_at_end(arrays_given)
+
+    off: ir.Value = ir.Constant(I64, at + 1 + WRAPPER_WORDS)
+    for k, slot in enumerate(slots):
+        obj = irb.load(slot)
         rank = expected(off)
         same_type = irb.icmp_signed("==", field(obj, layout.object_type, I64),
                                     expected(irb.add(off, ir.Constant(I64, 1))))
@@ -524,3 +576,4 @@ def check_layout(irb: ir.IRBuilder, arrays: ir.Value, buf: ir.Value, at: int, n_
     irb.position_at_end(miss)
     irb.ret(ir.Constant(I32, 1))
     irb.position_at_end(work)
+    return [irb.load(slot) for slot in slots]
