@@ -7,7 +7,10 @@ call finds its prepared launch in a dict, allocates the outputs and makes one ct
 misbehave is decided in Python before the first such call: every input is an ndarray of a
 supported dtype, shapes broadcast (or PyTorch's error is raised), the eager kernels accept
 the dtypes (or their error is raised), strides are in whole elements, and the layout the
-kernel was specialized on is the layout it gets.
+kernel was specialized on is the layout it gets. Leaner still, a compiled function's next call
+hands the previous call's launch its Tensors as they are: the kernel checks natively that they
+are Tensors (not requiring grad, in grad mode) whose arrays have its layout, and computes or
+reports a miss (see kernel.check_layout).
 
 Whatever the kernel does not compute exactly as eager does, the group's eager kernels compute
 (:func:`run_eagerly`, op by op on the same inputs): an error (a dtype the eager kernels
