@@ -110,6 +110,13 @@ LAYOUT = _probe_layout()
 WRAPPER = [0] * WRAPPER_WORDS
 
 
+def _unregistered(obj: Any) -> np.ndarray:
+    raise RuntimeError("internal error: a kernel took wrapped arrays before register_wrapper")
+
+
+_unwrap: Callable[[Any], np.ndarray] = _unregistered  # a wrapper's array
+
+
 def register_wrapper(cls: type, array_slot: str, grad_slot: str) -> None:
     """Let :meth:`_Launch.attempt_wrapped` give kernels objects of ``cls`` (whose slot
     ``array_slot`` holds their ndarray and ``grad_slot`` whether they require grad) in place
@@ -118,8 +125,10 @@ def register_wrapper(cls: type, array_slot: str, grad_slot: str) -> None:
     array, grad = object(), object()
     setattr(obj, array_slot, array)
     setattr(obj, grad_slot, grad)
+    global _unwrap
     WRAPPER[:] = [id(cls), _field_offset(obj, pointer_to(id(array))), _field_offset(obj, pointer_to(id(grad))),
                   id(False)]
+    _unwrap = operator.attrgetter(array_slot)
 
 
 _groups_lock = threading.Lock()
@@ -176,7 +185,8 @@ class _Launch:
     cost model (codegen/threads.py) each call whether to split."""
 
     __slots__ = ("fn", "library", "words", "check", "whole", "checked", "wrapped", "numel", "splits", "seconds",
-                 "outputs", "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "plain", "eager")
+                 "outputs", "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "plain", "eager",
+                 "check_only")
 
     def __init__(self, fn: Any, library: Optional[Loaded], words: List[int], check: Tuple[List[int], List[Any]],
                  numel: int, splits: bool, outputs: List[Output], tensor_inputs: Optional[List[int]],
@@ -185,11 +195,14 @@ class _Launch:
         self.library = library  # keeps the kernel's code loaded while this launch may run it
         self.check = check  # the inputs' layout words, and the dtypes whose addresses they hold (kept alive)
         # kept alive here, read by address: the whole range unchecked, checked, then checked for
-        # Tensors (any, or none requiring grad)
-        self.words = np.array([[0, numel] + words + [flag] + WRAPPER + check[0]
-                               for flag in (0, CHECK, CHECK | WRAPPED, CHECK | WRAPPED | NO_GRAD)], np.int64)
+        # Tensors (any, or none requiring grad); then the same over an empty range (a check
+        # alone, for calls that may split)
+        flags = (0, CHECK, CHECK | WRAPPED, CHECK | WRAPPED | NO_GRAD)
+        self.words = np.array([[0, end] + words + [flag] + WRAPPER + check[0] for end in (numel, 0) for flag in flags],
+                              np.int64)
         self.whole = self.words[0].ctypes.data
         self.checked = self.words[1].ctypes.data
+        self.check_only = self.words[len(flags)].ctypes.data - self.whole  # from a row to its empty-range one
         # the checked rows for Tensors, without and with grad mode on; None: the kernel takes arrays only
         self.wrapped = (self.words[2].ctypes.data, self.words[3].ctypes.data) if wrapped and not scalar_inputs \
             else None
@@ -207,7 +220,8 @@ class _Launch:
         self.extra = extra
         self.single = len(outputs) == 1
         # (shape, dtype) of the one output, when it is C-ordered, not pooled and the kernel takes no extra array
-        self.plain = outputs[0][:2] if self.single and outputs[0][2] is None and not self.pooled and not extra else None
+        self.plain = outputs[0][:2] if self.single and outputs[0][2] is None and not self.pooled and not extra \
+            and not splits else None
         self.eager = eager
 
     def taking(self, positions: Sequence[int], n_args: int) -> "_Launch":
@@ -295,10 +309,18 @@ class _Launch:
             outs = tuple([np.empty(shape, dtype) if axes is None else np.empty(shape, dtype).transpose(axes)
                           for shape, dtype, axes in self.outputs])
         packed = (*tensors, *outs, extra) if extra is not None else (*tensors, *outs)
-        if checked:
+        if checked and self.splits is None:
             # the kernel reads the tuple by address: ``packed`` keeps it (and the arrays) alive
             if self.fn(id(packed), checked):
                 return MISS
+        elif checked:
+            # the kernel checks alone, then the work goes where the cost model says
+            if self.fn(id(packed), checked + self.check_only):
+                return MISS
+            if checked != self.checked:  # Tensors: the unchecked chunks read arrays
+                arrays = tuple(map(_unwrap, tensors))
+                packed = (*arrays, *outs, extra) if extra is not None else (*arrays, *outs)
+            self._run(packed)
         else:
             self._run(packed)
         if extra is not None and extra[0]:

@@ -109,3 +109,20 @@ def test_a_value_error_on_the_lean_path_is_eagers_error():
         floor_div(x, zero)
     with pytest.raises(type(eager.value), match=str(eager.value)):
         fn(x, zero)
+
+
+def test_the_lean_path_splits_big_calls_across_threads(monkeypatch):
+    from minitorch_jit.codegen import threads
+    fn = torch.script(f)
+    x, y = torch.randn(300, 200), torch.randn(300, 200)
+    expected = f(x, y).numpy()
+    np.testing.assert_array_equal(fn(x, y).numpy(), expected)  # timed on one thread
+    launch = fn.executor.fast
+    assert launch.seconds > 0 and launch.wrapped is not None
+    monkeypatch.setattr(threads, "threads_for", lambda seconds: 3)
+    for grad in (True, False):
+        with torch.set_grad_enabled(grad):
+            np.testing.assert_array_equal(fn(x, y).numpy(), expected)
+    np.testing.assert_array_equal(launch.attempt(x.numpy(), y.numpy()), expected)
+    assert sorted(launch.splits) == [3]
+    assert launch.attempt_wrapped((x.t(), y), True) is MISS
