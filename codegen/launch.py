@@ -7,7 +7,10 @@ call finds its prepared launch in a dict, allocates the outputs and makes one ct
 misbehave is decided in Python before the first such call: every input is an ndarray of a
 supported dtype, shapes broadcast (or PyTorch's error is raised), the eager kernels accept
 the dtypes (or their error is raised), strides are in whole elements, and the layout the
-kernel was specialized on is the layout it gets.
+kernel was specialized on is the layout it gets. Leaner still, a compiled function's next call
+hands the previous call's launch its Tensors as they are: the kernel checks natively that they
+are Tensors (not requiring grad, in grad mode) whose arrays have its layout, and computes or
+reports a miss (see kernel.check_layout).
 
 Whatever the kernel does not compute exactly as eager does, the group's eager kernels compute
 (:func:`run_eagerly`, op by op on the same inputs): an error (a dtype the eager kernels
@@ -37,7 +40,7 @@ from minitorch_jit.ir.types import KERNEL_DTYPES, TensorType, Type, type_of_cons
 from . import buffers, threads
 from .llvm import kernel as kernels
 from .llvm.cache import KernelCache, default_cache
-from .llvm.kernel import RUNTIME, ObjectLayout, ScalarArg, Spec, TensorArg
+from .llvm.kernel import CHECK, NO_GRAD, RUNTIME, WRAPPED, WRAPPER_WORDS, ObjectLayout, ScalarArg, Spec, TensorArg
 from .llvm.target import Loaded
 
 log = logging.getLogger("minitorch_jit")
@@ -60,22 +63,29 @@ _KERNEL_TYPE = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p
 MISS = object()  # what a checked launch returns for arrays of another layout
 
 
+_WORD = ctypes.sizeof(ctypes.c_void_p)
+
+
+def _field_offset(obj: Any, found: Callable[[int], bool]) -> int:
+    """The offset of the first word of ``obj`` (after its reference count) that ``found``."""
+    for off in range(_WORD, 96, _WORD):
+        if found(id(obj) + off):
+            return off
+    raise RuntimeError("cannot locate CPython object fields for native kernels")
+
+
+def pointer_to(target: int) -> Callable[[int], bool]:
+    return lambda at: ctypes.c_void_p.from_address(at).value == target
+
+
 def _probe_layout() -> ObjectLayout:
     """Where CPython keeps an object's type and a tuple's items, and numpy an array's data
     pointer, rank, shape, strides and dtype, found by looking, so that the kernel's reads are
     right on this interpreter and numpy build."""
     a = np.zeros((3, 5, 7), np.float32)[:, ::2]  # shape (3, 3, 7), strides (140, 56, 4)
     t = (a,)
-    word = ctypes.sizeof(ctypes.c_void_p)
-
-    def find(obj: Any, found: Callable[[int], bool]) -> int:
-        for off in range(word, 96, word):
-            if found(id(obj) + off):
-                return off
-        raise RuntimeError("cannot locate CPython object fields for native kernels")
-
-    def pointer_to(target: int) -> Callable[[int], bool]:
-        return lambda at: ctypes.c_void_p.from_address(at).value == target
+    word = _WORD
+    find = _field_offset
 
     def points_at(values: Tuple[int, ...]) -> Callable[[int], bool]:
         def check(at: int) -> bool:
@@ -93,6 +103,32 @@ def _probe_layout() -> ObjectLayout:
 
 
 LAYOUT = _probe_layout()
+
+# What a kernel needs to take the objects that wrap arrays in place of them (see
+# kernel.check_layout): the wrapper type's address, the offsets of its array and requires-grad
+# slots, and the address of False. Zeros until register_wrapper: no object is taken then.
+WRAPPER = [0] * WRAPPER_WORDS
+
+
+def _unregistered(obj: Any) -> np.ndarray:
+    raise RuntimeError("internal error: a kernel took wrapped arrays before register_wrapper")
+
+
+_unwrap: Callable[[Any], np.ndarray] = _unregistered  # a wrapper's array
+
+
+def register_wrapper(cls: type, array_slot: str, grad_slot: str) -> None:
+    """Let :meth:`_Launch.attempt_wrapped` give kernels objects of ``cls`` (whose slot
+    ``array_slot`` holds their ndarray and ``grad_slot`` whether they require grad) in place
+    of arrays. The slots' offsets are found by looking, as :func:`_probe_layout` does."""
+    obj: Any = object.__new__(cls)
+    array, grad = object(), object()
+    setattr(obj, array_slot, array)
+    setattr(obj, grad_slot, grad)
+    global _unwrap
+    WRAPPER[:] = [id(cls), _field_offset(obj, pointer_to(id(array))), _field_offset(obj, pointer_to(id(grad))),
+                  id(False)]
+    _unwrap = operator.attrgetter(array_slot)
 
 
 _groups_lock = threading.Lock()
@@ -141,27 +177,35 @@ class _Launch:
     (its caller looked it up by that layout); ``launch.attempt(*arrays)`` lets the kernel check
     (see kernel.check_layout) and returns :data:`MISS` when they have another: the executor's
     fast path tries the launch of the previous call that way before computing any key.
+    ``launch.attempt_wrapped(tensors, grad)`` does the same with the Tensors themselves, for a
+    kernel that takes them (``wrapped``).
 
     A launch that may split (``numel`` at least :data:`SPLIT_MIN`, no output written by several
     iterations) times its calls on one thread (the fastest seen is ``seconds``) and asks the
     cost model (codegen/threads.py) each call whether to split."""
 
-    __slots__ = ("fn", "library", "words", "check", "whole", "checked", "check_only", "numel", "splits", "seconds",
-                 "outputs", "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "eager")
+    __slots__ = ("fn", "library", "words", "check", "whole", "checked", "wrapped", "numel", "splits", "seconds",
+                 "outputs", "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "plain", "eager",
+                 "check_only")
 
     def __init__(self, fn: Any, library: Optional[Loaded], words: List[int], check: Tuple[List[int], List[Any]],
                  numel: int, splits: bool, outputs: List[Output], tensor_inputs: Optional[List[int]],
-                 scalar_inputs: List[Tuple[int, str]], extra: bool, eager: Callable[..., Any]):
+                 scalar_inputs: List[Tuple[int, str]], extra: bool, eager: Callable[..., Any], wrapped: bool = False):
         self.fn = fn
         self.library = library  # keeps the kernel's code loaded while this launch may run it
         self.check = check  # the inputs' layout words, and the dtypes whose addresses they hold (kept alive)
-        # kept alive here, read by address: the whole range unchecked, then checked, then an
-        # empty range checked (a launch that may split checks the layout alone first)
-        self.words = np.array([[0, end] + words + [flag] + check[0] for end, flag in ((numel, 0), (numel, 1), (0, 1))],
+        # kept alive here, read by address: the whole range unchecked, checked, then checked for
+        # Tensors (any, or none requiring grad); then the same over an empty range (a check
+        # alone, for calls that may split)
+        flags = (0, CHECK, CHECK | WRAPPED, CHECK | WRAPPED | NO_GRAD)
+        self.words = np.array([[0, end] + words + [flag] + WRAPPER + check[0] for end in (numel, 0) for flag in flags],
                               np.int64)
         self.whole = self.words[0].ctypes.data
         self.checked = self.words[1].ctypes.data
-        self.check_only = self.words[2].ctypes.data
+        self.check_only = self.words[len(flags)].ctypes.data - self.whole  # from a row to its empty-range one
+        # the checked rows for Tensors, without and with grad mode on; None: the kernel takes arrays only
+        self.wrapped = (self.words[2].ctypes.data, self.words[3].ctypes.data) if wrapped and not scalar_inputs \
+            else None
         self.numel = numel
         # thread count -> (layout rows, their addresses); None: never splits
         self.splits: Optional[Dict[int, Tuple[np.ndarray, List[int]]]] = {} if splits else None
@@ -175,6 +219,9 @@ class _Launch:
         self.scalar_inputs = scalar_inputs  # (position, how it is passed)
         self.extra = extra
         self.single = len(outputs) == 1
+        # (shape, dtype) of the one output, when it is C-ordered, not pooled and the kernel takes no extra array
+        self.plain = outputs[0][:2] if self.single and outputs[0][2] is None and not self.pooled and not extra \
+            and not splits else None
         self.eager = eager
 
     def taking(self, positions: Sequence[int], n_args: int) -> "_Launch":
@@ -182,11 +229,11 @@ class _Launch:
         list of ``n_args`` (the arguments of a host function that is one call of the kernel)."""
         tensors = range(len(positions)) if self.tensor_inputs is None else self.tensor_inputs
         eager = self.eager
-        n_words = len(self.words[0]) - 3 - len(self.check[0])
+        n_words = len(self.words[0]) - 3 - WRAPPER_WORDS - len(self.check[0])
         launch = _Launch(self.fn, self.library, [int(w) for w in self.words[0, 2:2 + n_words]], self.check,
                          self.numel, self.splits is not None, self.outputs, [positions[i] for i in tensors],
                          [(positions[i], kind) for i, kind in self.scalar_inputs], self.extra,
-                         lambda *args: eager(*[args[i] for i in positions]))
+                         lambda *args: eager(*[args[i] for i in positions]), self.wrapped is not None)
         # every argument, in order: the call passes them on as they are
         if launch.tensor_inputs == list(range(n_args)) and not launch.scalar_inputs:
             launch.tensor_inputs = None
@@ -219,14 +266,29 @@ class _Launch:
         threads.run([functools.partial(self.fn, id(packed), a) for a in self.chunks(n)], self.seconds)
 
     def __call__(self, *args: Any) -> Any:
-        return self._call(args, False)
+        return self._call(args, 0)
 
     def attempt(self, *args: Any) -> Any:
         """The call, if ``args`` have the layout this launch was prepared for; :data:`MISS`
         (having computed nothing) if not."""
-        return self._call(args, True)
+        return self._call(args, self.checked)
 
-    def _call(self, args: Tuple[Any, ...], checked: bool) -> Any:
+    def attempt_wrapped(self, tensors: Tuple[Any, ...], grad: bool) -> Any:
+        """:meth:`attempt` given the objects registered by :func:`register_wrapper` (Tensors)
+        that wrap the arrays; :data:`MISS` also when one is not such an object, when ``grad``
+        (grad mode is on) and one requires grad, and when the kernel reported a value error
+        (the caller's other path computes the call again, and raises it)."""
+        if self.wrapped is None:
+            return MISS
+        if self.plain is None:
+            return self._call(tensors, self.wrapped[grad])
+        # _call's work for one C-ordered output, no extra array: a tenth of a ratio_iou (10,) call
+        out = np.empty(*self.plain)
+        packed = (*(tensors if self.pick is None else self.pick(tensors)), out)
+        # the kernel reads the tuple by address: ``packed`` keeps it (and the arrays) alive
+        return MISS if self.fn(id(packed), self.wrapped[grad]) else out
+
+    def _call(self, args: Tuple[Any, ...], checked: int) -> Any:
         tensors = args if self.pick is None else self.pick(args)
         extra = None
         if self.extra:
@@ -249,15 +311,21 @@ class _Launch:
         packed = (*tensors, *outs, extra) if extra is not None else (*tensors, *outs)
         if checked and self.splits is None:
             # the kernel reads the tuple by address: ``packed`` keeps it (and the arrays) alive
-            if self.fn(id(packed), self.checked):
+            if self.fn(id(packed), checked):
                 return MISS
+        elif checked:
+            # the kernel checks alone, then the work goes where the cost model says
+            if self.fn(id(packed), checked + self.check_only):
+                return MISS
+            if checked != self.checked:  # Tensors: the unchecked chunks read arrays
+                arrays = tuple(map(_unwrap, tensors))
+                packed = (*arrays, *outs, extra) if extra is not None else (*arrays, *outs)
+            self._run(packed)
         else:
-            # a launch that may split checks the layout on its own (an empty range), then runs
-            # as the cost model says: the fast path would otherwise keep it on one thread
-            if checked and self.fn(id(packed), self.check_only):
-                return MISS
             self._run(packed)
         if extra is not None and extra[0]:
+            if checked and checked != self.checked:
+                return MISS  # args are Tensors, which the eager kernels do not take
             self.eager(*args)  # raises the error of the first failing op
             raise RuntimeError(f"internal error: a fused kernel reported value errors {int(extra[0])} that its "
                                "eager kernels do not raise")
@@ -332,6 +400,7 @@ class FusedKernel:
         self._sources = _tensor_sources(graph)
         self._launches: "OrderedDict[tuple, _Launch]" = OrderedDict()
         self._kernels: Dict[Spec, Tuple[Loaded, Any, bool]] = {}
+        self._wrapped: Dict[Spec, bool] = {}  # whether the kernel takes Tensors (Built.wrapped)
         self._checked: set = set()
         self._parts: Dict[Tuple[int, ...], "FusedKernel"] = {}
         self._lock = threading.Lock()
@@ -448,7 +517,7 @@ class FusedKernel:
         scalars = [(i, s.dtype) for i, s in enumerate(spec.inputs) if isinstance(s, ScalarArg)]
         check = [w for a in tensors for w in [a.ndim, id(type(a)), id(a.dtype), *a.shape, *a.strides]]
         return _Launch(fn, library, words, (check, [a.dtype for a in tensors]), numel, splits, outputs,
-                       tensor_inputs, scalars, extra, _EagerLaunch(self.graph))
+                       tensor_inputs, scalars, extra, _EagerLaunch(self.graph), self._wrapped.get(spec, False))
 
     def _keep(self, key: Optional[tuple], launch: Any) -> Any:
         if key is not None:
@@ -514,6 +583,7 @@ class FusedKernel:
                 built = self.build(spec)
                 library = self.cache.load(built.text)
                 hit = self._kernels[spec] = (library, _KERNEL_TYPE(library.address), built.extra)
+                self._wrapped[spec] = built.wrapped
                 self.compiles += 1
             return hit
 

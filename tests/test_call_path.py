@@ -76,3 +76,53 @@ def test_the_lean_path_steps_aside_for_autograd_tracing_and_non_tensors():
     np.testing.assert_array_equal(traced(x, y).numpy(), (f(x, y) * 2).numpy())
     with pytest.raises(Exception, match="Tensor"):
         fn(1.5, y)
+
+
+def test_a_launch_takes_the_tensors_themselves_and_misses_on_anything_else():
+    k = FusedKernel(parse_graph(GROUP))
+    a, b = torch.randn(6, 8), torch.randn(6, 8)
+    launch = k.launch((a.numpy(), b.numpy()))
+    assert launch.wrapped is not None
+    for grad in (False, True):
+        np.testing.assert_array_equal(launch.attempt_wrapped((a, b), grad), (a * b - a).numpy())
+    w = torch.randn(6, 8, requires_grad=True)
+    np.testing.assert_array_equal(launch.attempt_wrapped((w, b), False), (w.detach() * b - w.detach()).numpy())
+    misses = {"requires grad in grad mode": ((w, b), True), "an array": ((a.numpy(), b), False),
+              "a list": (([1.0] * 48, b), False), "None": ((a, None), True),
+              "another layout": ((a.t(), torch.randn(8, 6)), False), "another dtype": ((a.double(), b), False)}
+    for name, (args, grad) in misses.items():
+        assert launch.attempt_wrapped(args, grad) is MISS, name
+
+
+def floor_div(x, y):
+    return (x * 3) // (y + 1)
+
+
+def test_a_value_error_on_the_lean_path_is_eagers_error():
+    fn = torch.script(floor_div)
+    x, y = torch.tensor([4, 5, 6]), torch.tensor([1, 2, 3])
+    for _ in range(2):
+        np.testing.assert_array_equal(fn(x, y).numpy(), floor_div(x, y).numpy())
+    assert fn.executor.fast is not None and fn.executor.fast.wrapped is not None
+    zero = torch.tensor([1, -1, 3])
+    with pytest.raises(Exception) as eager:
+        floor_div(x, zero)
+    with pytest.raises(type(eager.value), match=str(eager.value)):
+        fn(x, zero)
+
+
+def test_the_lean_path_splits_big_calls_across_threads(monkeypatch):
+    from minitorch_jit.codegen import threads
+    fn = torch.script(f)
+    x, y = torch.randn(300, 200), torch.randn(300, 200)
+    expected = f(x, y).numpy()
+    np.testing.assert_array_equal(fn(x, y).numpy(), expected)  # timed on one thread
+    launch = fn.executor.fast
+    assert launch.seconds > 0 and launch.wrapped is not None
+    monkeypatch.setattr(threads, "threads_for", lambda seconds: 3)
+    for grad in (True, False):
+        with torch.set_grad_enabled(grad):
+            np.testing.assert_array_equal(fn(x, y).numpy(), expected)
+    np.testing.assert_array_equal(launch.attempt(x.numpy(), y.numpy()), expected)
+    assert sorted(launch.splits) == [3]
+    assert launch.attempt_wrapped((x.t(), y), True) is MISS

@@ -23,6 +23,7 @@ from minitorch_jit.codegen import host
 from minitorch_jit.codegen.launch import FusedKernel
 from minitorch_jit.codegen.llvm import target
 from minitorch_jit.codegen.llvm.cache import MAGIC, KernelCache, KernelCacheWarning
+from minitorch_jit.codegen.llvm.kernel import ScalarArg
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.parser import parse_graph
 from minitorch_jit.ir.types import SHORT_NAME
@@ -176,6 +177,7 @@ import time
 import numpy as np
 import minitorch_jit
 from minitorch_jit.codegen.launch import FusedKernel
+from minitorch_jit.codegen.llvm.kernel import ScalarArg
 from minitorch_jit.codegen.llvm.cache import default_cache
 from minitorch_jit.ir import registry
 from minitorch_jit.ir.parser import parse_graph
@@ -387,3 +389,47 @@ def test_a_zero_divisor_computed_from_0d_inputs_is_not_taken_for_a_value_error()
     assert (d.tolist(), q.tolist()) == (-1, 0)
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         k(np.array(True))  # True // (True + -1) is a real division by zero, as in eager mode
+
+
+MAX_MIN_CLAMP = """graph(%a : Float(*), %b : Float(*), %lo : float):
+  %0 : float = prim::Constant[value=0.0]()
+  %1 : Float(*) = aten::maximum(%a, %b)
+  %2 : Float(*) = aten::minimum(%b, %a)
+  %3 : Float(*) = aten::clamp(%a, %b)
+  %4 : Float(*) = aten::clamp(%b, %lo, %0)
+  %5 : Float(*) = aten::clamp(%a, %0)
+  return (%1, %2, %3, %4, %5)
+"""
+
+
+@pytest.mark.parametrize("n", [5, 2048, 2049, 10_000])
+def test_max_and_min_propagate_nan_from_either_side_in_every_block(n):
+    """The fast loop takes the CPU's max/min, which drops a NaN first operand, and watches
+    those operands: a block with one NaN computes again exactly, the others stay fast."""
+    from minitorch_jit.codegen.launch import run_eagerly
+    from minitorch_jit.codegen.llvm.kernel import BLOCK
+    k = kernel(MAX_MIN_CLAMP)
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(n).astype(np.float32)
+    b = rng.standard_normal(n).astype(np.float32)
+    a[::7] = b[::7]  # ties
+    a[1::11], b[1::11] = 0.0, -0.0  # ties of signed zeros
+    for x in (a, b):  # NaNs in some blocks only, infinities of both signs in others
+        x[rng.integers(0, n, 3)] = np.nan
+        x[rng.integers(0, n, 3)] = np.inf
+        x[rng.integers(0, n, 3)] = -np.inf
+    a[n - 1] = np.nan
+    if n > BLOCK:
+        b[BLOCK] = np.nan
+    for lo in (-0.5, float("nan")):
+        assert_exact(list(zip(k(a, b, lo), run_eagerly(k.graph, (a, b, lo)))))
+
+
+@pytest.mark.skipif("avx" not in target.host_features(), reason="checks x86 instructions")
+def test_the_fast_loop_of_max_and_min_is_the_cpus_max_and_min():
+    from minitorch_jit.codegen.launch import LAYOUT
+    from minitorch_jit.codegen.llvm.kernel import Spec, TensorArg, build
+    g = parse_graph(MAX_MIN_CLAMP)
+    f32 = TensorArg("float32", False, 1)
+    asm = target.assembly(build(g, Spec(1, (f32, f32, ScalarArg("float64")), (f32,) * 5), LAYOUT).text)
+    assert "vmaxps" in asm and "vminps" in asm

@@ -82,22 +82,22 @@ class V:
         return V(self.b, self.b.ir.not_(self.v))
 
     # comparisons: i1 results
-    def _cmp(self, op: str, o: Operand, unordered: bool = False) -> "V":
+    def compare(self, op: str, o: Operand, unordered: bool = False) -> "V":
         other = self._other(o)
         if self.is_float:
             f = self.b.ir.fcmp_unordered if unordered else self.b.ir.fcmp_ordered
             return V(self.b, f(op, self.v, other))
         return V(self.b, self.b.ir.icmp_signed(op, self.v, other))
 
-    def lt(self, o: Operand) -> "V": return self._cmp("<", o)
-    def le(self, o: Operand) -> "V": return self._cmp("<=", o)
-    def gt(self, o: Operand) -> "V": return self._cmp(">", o)
-    def ge(self, o: Operand) -> "V": return self._cmp(">=", o)
-    def eq(self, o: Operand) -> "V": return self._cmp("==", o)
+    def lt(self, o: Operand) -> "V": return self.compare("<", o)
+    def le(self, o: Operand) -> "V": return self.compare("<=", o)
+    def gt(self, o: Operand) -> "V": return self.compare(">", o)
+    def ge(self, o: Operand) -> "V": return self.compare(">=", o)
+    def eq(self, o: Operand) -> "V": return self.compare("==", o)
 
     def ne(self, o: Operand) -> "V":
         """Not equal; for floats unordered, so NaN != anything is true (as in numpy)."""
-        return self._cmp("!=", o, unordered=True)
+        return self.compare("!=", o, unordered=True)
 
     def isnan(self) -> "V":
         return V(self.b, self.b.ir.fcmp_unordered("uno", self.v, self.v))

