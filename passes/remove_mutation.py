@@ -119,9 +119,24 @@ def _rewrite(node: Node, order: Dict[Node, int]) -> bool:
         holder = block.node_holding(use.user)
         if use.user is block.return_node or (holder is not None and order.get(holder, -1) > here):
             use.user.replace_input(use.offset, new.output)
-    node.output.replace_all_uses_with(new.output)
+            _retype_writer(use.user, use.offset, new.output)
+    for use in list(node.output.uses):
+        use.user.replace_input(use.offset, new.output)
+        _retype_writer(use.user, use.offset, new.output)
     node.destroy()
     return True
+
+
+def _retype_writer(user: Node, offset: int, written: Value) -> None:
+    """A later in-place op that now writes into ``written`` returns it: its output's type is
+    ``written``'s, which may say less than the type ``a`` had (``a - x.expand_as(a)`` is not
+    typed contiguous where ``a`` was), and so on down a chain of writes into it."""
+    op = registry.node_op(user)
+    if offset == 0 and op is not None and op.inplace and len(user.outputs) == 1 and \
+            isinstance(user.output.type, TensorType) and user.output.type != written.type:
+        user.output.type = written.type
+        for use in list(user.output.uses):
+            _retype_writer(use.user, use.offset, user.output)
 
 
 def _block(block: Block) -> bool:

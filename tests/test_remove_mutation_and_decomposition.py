@@ -27,6 +27,25 @@ def test_in_place_ops_on_a_fresh_tensor_become_out_of_place_and_later_reads_see_
         """)
 
 
+def test_writes_into_a_rewritten_value_take_its_type():
+    # the sub_s become sub(%c, expand_as(%x, %c)), which is not typed contiguous: the write
+    # that stays in place (its result goes into a tuple) returns it and takes its type
+    # (found by test_random_programs: the verifier refused the contiguous claim)
+    check_pass(remove_mutation, """
+        graph(%x : Float(*, *, contiguous)):
+          %c : Float(*, *, contiguous) = aten::clone(%x)
+          %c1 : Float(*, *, contiguous) = aten::sub_(%c, %x)
+          %d : Float(*, *, contiguous) = aten::sub_(%c1, %x)
+          %e : Float(*, *, contiguous) = aten::mul_(%d, %x)
+          %t : (Float(*, *, contiguous), Float(*, *, contiguous)) = prim::TupleConstruct(%e, %x)
+          return (%t)
+        """, checks="""
+        CHECK: aten::sub(%c,
+        CHECK: Float(*, *) = aten::mul_(
+        CHECK: return
+        """)
+
+
 def test_writes_into_inputs_views_and_tensors_kept_in_lists_stay_in_place():
     for body in ("%z : Float(2, 3) = aten::relu_(%x)",
                  "%v : Float(2, 3) = aten::view(%y, %s)\n  %z : Float(2, 3) = aten::relu_(%y)",
