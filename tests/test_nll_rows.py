@@ -81,6 +81,18 @@ def test_special_values_in_rows():
     np.testing.assert_array_equal(got, lambda_each(x, t).numpy())
 
 
+def test_an_ignored_row_is_zero_even_where_its_log_probability_is_minus_inf():
+    # PyTorch skips ignored rows (values recorded from torch 2.13: [0, 0.5], sum and mean 0.5);
+    # eager once computed -(-inf) * 0 there, a NaN
+    x = torch.tensor([[float("-inf"), 0.0], [0.5, -0.5]])
+    t = torch.tensor([-100, 1])
+    np.testing.assert_array_equal(F.nll_loss(x, t, reduction="none").numpy(), [0.0, 0.5])
+    assert F.nll_loss(x, t, reduction="sum").item() == 0.5 and F.nll_loss(x, t).item() == 0.5
+    fused = _fused(lambda_each, x, t)(x, t).numpy()  # log_softmax keeps the -inf
+    np.testing.assert_array_equal(fused, lambda_each(x, t).numpy())
+    assert fused[0] == 0.0
+
+
 def lambda_each(x, t):
     return F.nll_loss(torch.log_softmax(x, dim=1), t, reduction="none")
 

@@ -396,7 +396,8 @@ def _nll(logp: np.ndarray, target: np.ndarray, weight: Optional[np.ndarray], ign
     valid, safe = _valid_targets(flat, c, ignore_index)
     w = np.ones(c, logp.dtype) if weight is None else weight.astype(logp.dtype)
     wt = np.where(valid, w[safe], 0).astype(logp.dtype)
-    picked = -rows[np.arange(rows.shape[0]), safe] * wt
+    # an ignored row is 0 whatever its value (PyTorch skips it: a -inf there is not 0 * inf)
+    picked = np.where(valid, -rows[np.arange(rows.shape[0]), safe] * wt, 0)
     shape = target.shape if logp.ndim > 1 else ()
     loss = _reduce(picked.reshape(shape).astype(logp.dtype, copy=False), reduction, wt.sum())
     if not smoothing:
