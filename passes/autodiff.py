@@ -48,6 +48,8 @@ from minitorch_jit.ir.registry import OpDef
 from minitorch_jit.ir.schema import match_schema
 from minitorch_jit.ir.types import INT, ListType, TensorType, Type, is_float, type_of_constant
 
+from .effects import has_writes, writes
+
 # structural nodes a region may hold: they move tensors in and out of lists
 _LIST_NODES = ("prim::ListConstruct", "prim::ListUnpack")
 
@@ -77,24 +79,6 @@ class Gradient:
     @property
     def num_saved(self) -> int:
         return len(self.forward.outputs) - self.num_outputs
-
-
-def writes(node: Node) -> bool:
-    """Does the node write into an input? (batch_norm with a constant ``training=False`` writes
-    no running statistics.)"""
-    op = registry.node_op(node)
-    if op is None or not op.inplace:
-        return False
-    i = op.writes_if_arg
-    if i is None:
-        return True
-    flag = node.inputs[i] if i < len(node.inputs) else None
-    return flag is None or flag.node.kind != "prim::Constant" or bool(flag.constant)
-
-
-def has_writes(graph: Graph) -> bool:
-    """Does the graph (blocks included) hold in-place ops?"""
-    return any(writes(n) for n in graph.all_nodes())
 
 
 def may_require_grad(t: Optional[Type]) -> bool:
@@ -531,4 +515,4 @@ def differentiate(graph: Graph, requires_grad: Sequence[bool]) -> Gradient:
     return _Differentiator(graph, requires_grad).run()
 
 
-__all__ = ["Gradient", "NotDifferentiable", "Symbol", "differentiate", "has_writes", "refusal", "may_require_grad"]
+__all__ = ["Gradient", "NotDifferentiable", "Symbol", "differentiate", "refusal", "may_require_grad"]

@@ -32,7 +32,8 @@ from minitorch_jit.ir import Block, Graph, Node, Value, registry
 from minitorch_jit.ir.graph import BACKWARD, SUBGRAPH
 from minitorch_jit.ir.printer import node_line
 
-from .autodiff import Gradient, NotDifferentiable, differentiate, has_writes, may_require_grad, refusal
+from .autodiff import Gradient, NotDifferentiable, differentiate, may_require_grad, refusal
+from .effects import has_writes
 
 KIND = "prim::DifferentiableGraph"
 

@@ -74,6 +74,24 @@ def has_effects(node: Node) -> bool:
     return op is None or not op.pure
 
 
+def writes(node: Node) -> bool:
+    """Does the node write into an input? (batch_norm with a constant ``training=False`` writes
+    no running statistics.)"""
+    op = registry.node_op(node)
+    if op is None or not op.inplace:
+        return False
+    i = op.writes_if_arg
+    if i is None:
+        return True
+    flag = node.inputs[i] if i < len(node.inputs) else None
+    return flag is None or flag.node.kind != "prim::Constant" or bool(flag.constant)
+
+
+def has_writes(graph: Graph) -> bool:
+    """Does the graph (blocks included) hold in-place ops?"""
+    return any(writes(n) for n in graph.all_nodes())
+
+
 def graph_has_effects(graph: Graph) -> bool:
     """Does some node of ``graph`` (or of a graph it calls) have effects?"""
     return any(has_effects(n) for n in graph.block.nodes)
