@@ -123,11 +123,11 @@ class Region:
         if any(e[0] is not None for e in edges):
             inputs = {id(a): a for a in raw if type(a) is np.ndarray}
             self.saved_bytes = sum(s.nbytes for s in saved if type(s) is np.ndarray and id(s) not in inputs)
-            versions = [autograd.SavedTensor(args[i], args[i]._version) for i in self.saved_inputs
-                        if isinstance(args[i], Tensor)]
+            # every argument, tensors with their versions; the saved inputs are some of them
+            kept = [autograd.SavedTensor(a, a._version) if isinstance(a, Tensor) else a for a in args]
+            versions = [kept[i] for i in self.saved_inputs if isinstance(kept[i], autograd.SavedTensor)]
             metas = [(outs[k]._a.shape, outs[k]._a.dtype) for k in self.grad_outputs]
             shapes = [args[i]._a.shape if isinstance(args[i], Tensor) else None for i in self.grad_inputs]
-            kept = [autograd.SavedTensor(a, a._version) if isinstance(a, Tensor) else a for a in args]
             node = DifferentiableGraphBackward(self, edges, saved, versions, kept, metas, shapes)
             for nr, k in enumerate(self.grad_outputs):
                 t = outs[k]
