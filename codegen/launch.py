@@ -22,7 +22,6 @@ empty iteration space (whose ops may still see nonempty operands and raise).
 from __future__ import annotations
 
 import ctypes
-import functools
 import logging
 import operator
 import threading
@@ -184,14 +183,15 @@ class _Launch:
     iterations) times its calls on one thread (the fastest seen is ``seconds``) and asks the
     cost model (codegen/threads.py) each call whether to split."""
 
-    __slots__ = ("fn", "library", "words", "check", "whole", "checked", "wrapped", "numel", "splits", "seconds",
-                 "outputs", "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "plain", "eager",
-                 "check_only")
+    __slots__ = ("fn", "address", "library", "words", "check", "whole", "checked", "wrapped", "numel", "splits",
+                 "seconds", "outputs", "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "plain",
+                 "eager", "check_only")
 
     def __init__(self, fn: Any, library: Optional[Loaded], words: List[int], check: Tuple[List[int], List[Any]],
                  numel: int, splits: bool, outputs: List[Output], tensor_inputs: Optional[List[int]],
                  scalar_inputs: List[Tuple[int, str]], extra: bool, eager: Callable[..., Any], wrapped: bool = False):
         self.fn = fn
+        self.address: int = ctypes.cast(fn, ctypes.c_void_p).value or 0  # native workers call the kernel by address
         self.library = library  # keeps the kernel's code loaded while this launch may run it
         self.check = check  # the inputs' layout words, and the dtypes whose addresses they hold (kept alive)
         # kept alive here, read by address: the whole range unchecked, checked, then checked for
@@ -207,8 +207,8 @@ class _Launch:
         self.wrapped = (self.words[2].ctypes.data, self.words[3].ctypes.data) if wrapped and not scalar_inputs \
             else None
         self.numel = numel
-        # thread count -> (layout rows, their addresses); None: never splits
-        self.splits: Optional[Dict[int, Tuple[np.ndarray, List[int]]]] = {} if splits else None
+        # thread count -> (layout rows, (first row address, row stride, rows)); None: never splits
+        self.splits: Optional[Dict[int, Tuple[np.ndarray, Tuple[int, int, int]]]] = {} if splits else None
         self.seconds = 0.0  # the fastest call on one thread (0: not timed yet)
         self.outputs = outputs
         # big outputs come from codegen/buffers.py's pool of released buffers
@@ -240,14 +240,15 @@ class _Launch:
             launch.pick = None
         return launch
 
-    def chunks(self, n: int) -> List[int]:
-        """The addresses of the layout rows of ``n`` chunks of the iteration space."""
+    def chunks(self, n: int) -> Tuple[int, int, int]:
+        """The layout rows of the chunks of the iteration space for ``n`` threads: the address
+        of the first, the bytes from one to the next, and how many there are."""
         assert self.splits is not None
         made = self.splits.get(n)
         if made is None:
             rest = list(self.words[0, 2:])
             rows = np.array([[start, end] + rest for start, end in _chunks(self.numel, n)], np.int64)
-            made = self.splits[n] = (rows, [rows[c:].ctypes.data for c in range(len(rows))])
+            made = self.splits[n] = (rows, (rows.ctypes.data, rows.strides[0], len(rows)))
         return made[1]
 
     def _run(self, packed: tuple) -> None:
@@ -255,7 +256,7 @@ class _Launch:
         if self.splits is None:
             self.fn(id(packed), self.whole)
             return
-        n = threads.threads_for(self.seconds) if self.seconds else 1
+        n = threads.kernel_threads(self.seconds) if self.seconds else 1
         if n == 1:
             start = perf_counter()
             self.fn(id(packed), self.whole)
@@ -263,7 +264,7 @@ class _Launch:
             if not self.seconds or took < self.seconds:
                 self.seconds = took
             return
-        threads.run([functools.partial(self.fn, id(packed), a) for a in self.chunks(n)], self.seconds)
+        threads.run_kernel(self.fn, self.address, id(packed), *self.chunks(n), self.seconds)
 
     def __call__(self, *args: Any) -> Any:
         return self._call(args, 0)

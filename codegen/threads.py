@@ -21,6 +21,12 @@ work stays on the calling thread; a parallel run is tried again after :data:`RET
 (work that would split on an idle pool only), and after twice as long each time the pool
 still measures busy (up to :data:`RETRY_MAX_SECONDS`), so the estimate recovers when the load
 goes without paying for a slow parallel run often while it lasts.
+
+Fused kernels run their chunks on native worker threads (codegen/native_pool.py) where they
+can: a round trip there costs a few microseconds while the workers still spin after the last
+run and the kernel's wake-up after they went to sleep, so the cost model keeps one measured
+overhead for each case ("hot" and "cold") and asks the one that applies now. Matrix products
+are numpy calls, which run on the Python pool.
 """
 from __future__ import annotations
 
@@ -32,6 +38,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, List, Optional, Sequence
 
 import numpy as np
+
+from . import native_pool
 
 PAYBACK = 2.0            # splitting must save this many times the pool's overhead
 RETRY_SECONDS = 0.25     # a parallel run is retried after this long while the overhead says no
@@ -71,14 +79,18 @@ def get_num_threads() -> int:
 
 def set_num_threads(n: int) -> None:
     """The budget: at most ``n`` threads compute at once (``n`` >= 1)."""
-    global _budget, _pool
+    global _budget, _pool, _native, _native_started
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise RuntimeError(f"set_num_threads expects a positive integer, got {n!r}")
     with _lock:
         _budget = n
         old, _pool = _pool, None
+        with _native_lock:  # no run is using the native workers while they stop
+            native, _native, _native_started = _native, None, False
     if old is not None:
         old.shutdown(wait=False)
+    if native is not None:
+        native.stop()
 
 
 def _thread_pool() -> ThreadPoolExecutor:
@@ -104,23 +116,118 @@ def overhead() -> float:
 
 
 def threads_for(single_seconds: float) -> int:
-    """How many threads work taking ``single_seconds`` on one thread should use now."""
+    """How many threads work taking ``single_seconds`` on one thread should use now, on the
+    Python pool."""
+    return _decide(single_seconds, _overhead, _idle_overhead)
+
+
+def _decide(single_seconds: float, overhead: float, idle_overhead: float) -> int:
     global _retry_after, _last_parallel
     n = _budget
     if n <= 1:
         return 1
     saved = single_seconds * (1 - 1 / n)
-    if saved > PAYBACK * _overhead:
+    if saved > PAYBACK * overhead:
         _retry_after = RETRY_SECONDS
         return n
     # the measured overhead may be stale from a busy spell: retry now and then (less often
     # while it stays busy), for work that would split at the pool's idle cost
     now = time.perf_counter()
-    if saved > PAYBACK * _idle_overhead and now - _last_parallel > _retry_after:
+    if saved > PAYBACK * idle_overhead and now - _last_parallel > _retry_after:
         _last_parallel = now
         _retry_after = min(2 * _retry_after, RETRY_MAX_SECONDS)
         return n
     return 1
+
+
+# -- fused kernels on native workers ---------------------------------------------------------------
+
+_native: Optional[native_pool.NativePool] = None
+_native_started = False  # whether _native was tried for the current budget
+_native_lock = threading.Lock()  # one run at a time on the native workers
+# measured overheads of a native run: [hot, cold], each [estimate, idle machine's]
+_native_overhead = [[5e-6, 5e-6], [30e-6, 30e-6]]
+_native_end = 0.0        # when the last native run ended (its workers spin a while after it)
+
+
+def _native_workers() -> Optional[native_pool.NativePool]:
+    """The native workers of this budget (started, and their overheads measured, when first
+    wanted); None where they cannot run."""
+    global _native, _native_started, _native_end
+    with _lock:
+        if _native_started:
+            return _native
+        _native_started = True
+        pool = native_pool.start(_budget - 1)
+        if pool is None:
+            return None
+        rows = np.zeros((_budget, 2), np.int64)
+
+        def trip() -> float:
+            start = time.perf_counter()
+            pool.run(pool.noop, 0, rows.ctypes.data, rows.strides[0], _budget)
+            return time.perf_counter() - start
+        trip()
+        hot = sorted(trip() for _ in range(5))[2]
+        time.sleep(2 * native_pool.SPIN_SECONDS)  # the workers have gone to sleep
+        cold = trip()
+        _native_overhead[0] = [hot, hot]
+        _native_overhead[1] = [cold, cold]
+        _native_end = time.perf_counter()
+        _native = pool
+        return pool
+
+
+def _forget_native_workers() -> None:
+    """In a forked child: the parent's workers are not there; the child starts its own."""
+    global _native, _native_started
+    _native, _native_started = None, False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_native_workers)
+
+
+def _hot() -> int:
+    """0 while the native workers still spin after the last run, 1 once they sleep."""
+    return 0 if time.perf_counter() - _native_end < native_pool.SPIN_SECONDS / 2 else 1
+
+
+def kernel_threads(single_seconds: float) -> int:
+    """How many threads a fused kernel taking ``single_seconds`` on one thread should use now."""
+    if _budget <= 1:
+        return 1
+    if _native_workers() is None:
+        return threads_for(single_seconds)
+    estimate, idle = _native_overhead[_hot()]
+    return _decide(single_seconds, estimate, idle)
+
+
+def run_kernel(fn: Callable[[int, int], Any], address: int, packed: int, rows: int, stride: int, count: int,
+               single_seconds: float) -> None:
+    """Run the kernel ``fn`` (at ``address``) on the tuple of arrays at ``packed`` over ``count``
+    layout rows, ``rows + i * stride`` (addresses), on the native workers and the calling
+    thread; on the Python pool where native workers cannot run; row by row on the calling
+    thread while another thread's run has the workers."""
+    global _native_end, _last_parallel
+    pool = _native_workers()
+    if pool is None:
+        run([functools.partial(fn, packed, rows + i * stride) for i in range(count)], single_seconds)
+        return
+    if not _native_lock.acquire(blocking=False):
+        for i in range(count):
+            fn(packed, rows + i * stride)
+        return
+    try:
+        which = _hot()
+        start = time.perf_counter()
+        pool.run(address, packed, rows, stride, count)
+        done = time.perf_counter()
+    finally:
+        _native_lock.release()
+    late = max(0.0, done - start - single_seconds / min(_budget, count))
+    _native_overhead[which][0] += SMOOTHING * (late - _native_overhead[which][0])
+    _native_end = _last_parallel = done
 
 
 def run(tasks: Sequence[Callable[[], Any]], single_seconds: float) -> None:

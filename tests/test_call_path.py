@@ -119,7 +119,7 @@ def test_the_lean_path_splits_big_calls_across_threads(monkeypatch):
     np.testing.assert_array_equal(fn(x, y).numpy(), expected)  # timed on one thread
     launch = fn.executor.fast
     assert launch.seconds > 0 and launch.wrapped is not None
-    monkeypatch.setattr(threads, "threads_for", lambda seconds: 3)
+    monkeypatch.setattr(threads, "kernel_threads", lambda seconds: 3)
     for grad in (True, False):
         with torch.set_grad_enabled(grad):
             np.testing.assert_array_equal(fn(x, y).numpy(), expected)

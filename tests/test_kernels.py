@@ -145,7 +145,7 @@ def test_big_outputs_split_across_threads_give_the_same_result(monkeypatch):
     a = np.random.rand(700, 300).astype(np.float32)
     b = np.random.rand(1, 300).astype(np.float32)
     one = k(a, b)  # the first call of a layout runs on one thread (and is timed)
-    monkeypatch.setattr(threads, "threads_for", lambda seconds: 3)
+    monkeypatch.setattr(threads, "kernel_threads", lambda seconds: 3)
     many = k(a, b)
     assert sorted(k.launch((a, b)).splits) == [3]
     np.testing.assert_array_equal(many, one)
@@ -363,7 +363,7 @@ def test_loaded_kernels_are_bounded_and_unloaded(monkeypatch):
 def test_a_launch_asks_the_cost_model_with_its_measured_single_thread_time(monkeypatch):
     from minitorch_jit.codegen import threads
     asked = []
-    monkeypatch.setattr(threads, "threads_for", lambda seconds: asked.append(seconds) or 1)
+    monkeypatch.setattr(threads, "kernel_threads", lambda seconds: asked.append(seconds) or 1)
     k = kernel(ADD_EXP)
     small = np.random.rand(10, 10).astype(np.float32)
     k(small, small)

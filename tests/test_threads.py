@@ -131,10 +131,10 @@ def test_a_scripted_function_called_again_splits_its_kernel(budget, monkeypatch)
     """The executor's fast path (the previous call's launch, its layout checked by the kernel)
     asks the cost model too: a kernel that may split is not kept on the calling thread."""
     torch.set_num_threads(2)
-    monkeypatch.setattr(threads, "threads_for", lambda seconds: 2)
+    monkeypatch.setattr(threads, "kernel_threads", lambda seconds: 2)
     split = []
-    run = threads.run
-    monkeypatch.setattr(threads, "run", lambda tasks, *rest: split.append(len(tasks)) or run(tasks, *rest))
+    run = threads.run_kernel
+    monkeypatch.setattr(threads, "run_kernel", lambda *args: split.append(args[5]) or run(*args))
 
     @torch.jit.script
     def softmax(x):
