@@ -5,7 +5,9 @@ to make its ctypes call) cost 30-40 us on the 2-core machine, a third of a 1M-el
 kernel: work that size stayed on one thread while numba's ``prange`` (OpenMP's spinning
 workers) ran it on both. Here the workers are threads of native code: after a run they spin
 for :data:`SPIN_SECONDS` watching for the next one (a run that starts then costs a few
-microseconds), then sleep on a futex (a run then pays the kernel's wake-up).
+microseconds), then sleep on a futex (a run then pays the kernel's wake-up); they sleep at
+once when :meth:`NativePool.park` asks (the Python pool is about to run matrix products on
+the same cores).
 
 A run: the caller publishes (kernel, tuple of arrays, address of the first layout row, row
 stride, number of rows) under a new run number, wakes sleeping workers, and takes rows itself
@@ -35,7 +37,8 @@ from .llvm import target
 SPIN_SECONDS = 100e-6  # a worker watches for the next run this long before it sleeps
 
 # the state, in 64-bit words; fields written by different threads on different cache lines
-TICKET, DONE, WAKE, SLEEPERS, FN, PACKED, ROWS, STRIDE, COUNT, STOP, SPIN_NS = 0, 8, 16, 24, 32, 33, 34, 35, 36, 40, 41
+TICKET, DONE, WAKE, SLEEPERS, FN, PACKED, ROWS, STRIDE, COUNT, STOP, SPIN_NS, PARK = \
+    0, 8, 16, 24, 32, 33, 34, 35, 36, 40, 41, 42
 STATE_WORDS = 48
 BUSY = 0xFFFFFFFF  # the ticket's next row while the caller publishes a run
 SYS_FUTEX = 202    # x86-64
@@ -113,6 +116,7 @@ entry:
   %psleepers = getelementptr i64, ptr %s, i64 {SLEEPERS}
   %pstop = getelementptr i64, ptr %s, i64 {STOP}
   %pspin = getelementptr i64, ptr %s, i64 {SPIN_NS}
+  %ppark = getelementptr i64, ptr %s, i64 {PARK}
   %spins = alloca i64, align 8
   %deadline = alloca i64, align 8
   %seen = alloca i32, align 4
@@ -151,7 +155,10 @@ checkclock:
   %now = call i64 @now_ns()
   %dl = load i64, ptr %deadline, align 8
   %late = icmp sgt i64 %now, %dl
-  br i1 %late, label %sleep, label %wait
+  %park = load atomic i64, ptr %ppark seq_cst, align 8
+  %parked = icmp ne i64 %park, 0
+  %rest = or i1 %late, %parked
+  br i1 %rest, label %sleep, label %wait
 sleep:
   atomicrmw add ptr %psleepers, i64 1 seq_cst
   %w2 = load atomic i32, ptr %pwake seq_cst, align 4
@@ -179,6 +186,8 @@ define private void @publish(ptr %s, i64 %fn, i64 %packed, i64 %rows, i64 %strid
   %hi = shl i64 %run1, 32
   %marked = or i64 %hi, {BUSY}
   store atomic i64 %marked, ptr %s seq_cst, align 8
+  %ppark = getelementptr i64, ptr %s, i64 {PARK}
+  store atomic i64 0, ptr %ppark seq_cst, align 8
   %pfn = getelementptr i64, ptr %s, i64 {FN}
   store atomic i64 %fn, ptr %pfn seq_cst, align 8
   %ppacked = getelementptr i64, ptr %s, i64 {PACKED}
@@ -266,8 +275,8 @@ class NativePool:
         if not self.state:
             raise MemoryError("cannot allocate the native thread pool's state")
         ctypes.memset(self.state, 0, STATE_WORDS * 8)
-        words = (ctypes.c_int64 * STATE_WORDS).from_address(self.state)
-        words[SPIN_NS] = int(SPIN_SECONDS * 1e9)
+        self._words = (ctypes.c_int64 * STATE_WORDS).from_address(self.state)
+        self._words[SPIN_NS] = int(SPIN_SECONDS * 1e9)
         self._pthread_create = libc.pthread_create
         self._pthread_create.argtypes = [ctypes.POINTER(ctypes.c_ulong), ctypes.c_void_p, ctypes.c_void_p,
                                          ctypes.c_void_p]
@@ -295,6 +304,11 @@ class NativePool:
         """Run ``fn(packed, rows + i * stride)`` for i in range(count) on the workers and the
         calling thread (which holds no GIL meanwhile: ctypes releases it)."""
         self._run(self.state, fn, packed, rows, stride, count)
+
+    def park(self) -> None:
+        """Have spinning workers sleep now, not when their spin ends (the next run wakes
+        them): the Python pool's workers are about to use the cores."""
+        self._words[PARK] = 1
 
     def stop(self) -> None:
         """Stop and join the workers (in the process that started them: a forked child has none)."""

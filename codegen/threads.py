@@ -242,6 +242,9 @@ def run(tasks: Sequence[Callable[[], Any]], single_seconds: float) -> None:
         tasks[0]()
         return
     pool = _thread_pool()
+    native = _native
+    if native is not None:
+        native.park()  # its spinning workers would take the cores this run's workers need
     todo = iter(tasks)  # a list iterator's next() is atomic under the GIL: each task is taken once
     left = [len(tasks)]
     lock = threading.Lock()

@@ -189,3 +189,23 @@ def test_threads_that_split_kernels_at_once_each_get_their_answer(budget, monkey
     for w in workers:
         w.join()
     assert wrong == []
+
+
+def test_parked_workers_sleep_before_their_spin_ends_and_the_next_run_wakes_them(mark):
+    pool = native_pool.start(1)
+    try:
+        counters = np.zeros(8, np.int64)
+        rows = _rows(counters, 8)
+        pool.run(mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 8)  # the worker spins now
+        words = (ctypes.c_int64 * native_pool.STATE_WORDS).from_address(pool.state)
+        pool._words[native_pool.SPIN_NS] = 10**12  # it would spin for 1000 s
+        pool.run(mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 8)
+        pool.park()
+        deadline = time.perf_counter() + 5
+        while words[native_pool.SLEEPERS] == 0 and time.perf_counter() < deadline:
+            time.sleep(0.001)
+        assert words[native_pool.SLEEPERS] == 1
+        pool.run(mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 8)
+        assert words[native_pool.PARK] == 0 and (counters == 3).all()
+    finally:
+        pool.stop()
