@@ -197,7 +197,7 @@ def kernel_threads(single_seconds: float) -> int:
     """How many threads a fused kernel taking ``single_seconds`` on one thread should use now."""
     if _budget <= 1:
         return 1
-    if _native_workers() is None:
+    if (_native if _native_started else _native_workers()) is None:
         return threads_for(single_seconds)
     estimate, idle = _native_overhead[_hot()]
     return _decide(single_seconds, estimate, idle)
@@ -210,7 +210,7 @@ def run_kernel(fn: Callable[[int, int], Any], address: int, packed: int, rows: i
     thread; on the Python pool where native workers cannot run; row by row on the calling
     thread while another thread's run has the workers."""
     global _native_end, _last_parallel
-    pool = _native_workers()
+    pool = _native if _native_started else _native_workers()
     if pool is None:
         run([functools.partial(fn, packed, rows + i * stride) for i in range(count)], single_seconds)
         return
