@@ -35,10 +35,14 @@ from typing import List, Optional
 from .llvm import target
 
 SPIN_SECONDS = 100e-6  # a worker watches for the next run this long before it sleeps
+# the caller watches for the rows the workers took this long, then sleeps until the last is done:
+# on a loaded machine the worker may have lost its core, and a caller spinning on the other
+# one would keep it from getting one back
+WAIT_SECONDS = 30e-6
 
 # the state, in 64-bit words; fields written by different threads on different cache lines
-TICKET, DONE, WAKE, SLEEPERS, FN, PACKED, ROWS, STRIDE, COUNT, STOP, SPIN_NS, PARK = \
-    0, 8, 16, 24, 32, 33, 34, 35, 36, 40, 41, 42
+TICKET, DONE, WAITING, WAKE, SLEEPERS, FN, PACKED, ROWS, STRIDE, COUNT, STOP, SPIN_NS, PARK = \
+    0, 8, 9, 16, 24, 32, 33, 34, 35, 36, 40, 41, 42
 STATE_WORDS = 48
 BUSY = 0xFFFFFFFF  # the ticket's next row while the caller publishes a run
 SYS_FUTEX = 202    # x86-64
@@ -48,7 +52,6 @@ CLOCK_MONOTONIC = 1
 _IR = f"""
 declare i64 @syscall(i64, ...)
 declare i32 @clock_gettime(i32, ptr)
-declare i32 @sched_yield()
 declare void @llvm.x86.sse2.pause()
 
 define i32 @mtj_pool_noop(ptr %a, ptr %b) {{
@@ -70,6 +73,7 @@ define private i64 @now_ns() {{
 define private void @work(ptr %s) {{
 entry:
   %pdone = getelementptr i64, ptr %s, i64 {DONE}
+  %pwaiting = getelementptr i64, ptr %s, i64 {WAITING}
   %pfn = getelementptr i64, ptr %s, i64 {FN}
   %ppacked = getelementptr i64, ptr %s, i64 {PACKED}
   %prows = getelementptr i64, ptr %s, i64 {ROWS}
@@ -105,6 +109,11 @@ run:
   %l = inttoptr i64 %at to ptr
   call i32 %f(ptr %a, ptr %l)
   atomicrmw add ptr %pdone, i64 1 seq_cst
+  %waiting = load atomic i64, ptr %pwaiting seq_cst, align 8
+  %asleep = icmp ne i64 %waiting, 0
+  br i1 %asleep, label %wakecaller, label %loop
+wakecaller:
+  call i64 (i64, ...) @syscall(i64 {SYS_FUTEX}, ptr %pdone, i64 {FUTEX_WAKE_PRIVATE}, i64 1)
   br label %loop
 out:
   ret void
@@ -211,13 +220,17 @@ done:
   ret void
 }}
 
-; the caller's side of a run: publish it, take rows, wait for the rows others took
+; the caller's side of a run: publish it, take rows, wait for the rows others took (watching
+; for a while, then asleep on the done count, which the worker finishing a row wakes)
 define void @mtj_pool_run(ptr %s, i64 %fn, i64 %packed, i64 %rows, i64 %stride, i64 %n) {{
 entry:
   %pdone = getelementptr i64, ptr %s, i64 {DONE}
+  %pwaiting = getelementptr i64, ptr %s, i64 {WAITING}
   %spins = alloca i64, align 8
   call void @publish(ptr %s, i64 %fn, i64 %packed, i64 %rows, i64 %stride, i64 %n)
   call void @work(ptr %s)
+  %t0 = call i64 @now_ns()
+  %deadline = add i64 %t0, {int(WAIT_SECONDS * 1e9)}
   store i64 0, ptr %spins, align 8
   br label %wait
 wait:
@@ -229,11 +242,27 @@ spin:
   %k = load i64, ptr %spins, align 8
   %k1 = add i64 %k, 1
   store i64 %k1, ptr %spins, align 8
-  %long = icmp ugt i64 %k1, 4096
-  br i1 %long, label %yield, label %wait
-yield:
-  call i32 @sched_yield()
-  br label %wait
+  %low = and i64 %k1, 255
+  %clock = icmp eq i64 %low, 0
+  br i1 %clock, label %checkclock, label %wait
+checkclock:
+  %now = call i64 @now_ns()
+  %late = icmp sgt i64 %now, %deadline
+  br i1 %late, label %sleep, label %wait
+sleep:
+  store atomic i64 1, ptr %pwaiting seq_cst, align 8
+  br label %sleeping
+sleeping:
+  %d2 = load atomic i64, ptr %pdone seq_cst, align 8
+  %all2 = icmp eq i64 %d2, %n
+  br i1 %all2, label %awake, label %futex
+futex:
+  %expect = and i64 %d2, 4294967295
+  call i64 (i64, ...) @syscall(i64 {SYS_FUTEX}, ptr %pdone, i64 {FUTEX_WAIT_PRIVATE}, i64 %expect, ptr null)
+  br label %sleeping
+awake:
+  store atomic i64 0, ptr %pwaiting seq_cst, align 8
+  br label %done
 done:
   ret void
 }}

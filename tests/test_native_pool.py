@@ -28,10 +28,63 @@ define i32 @mark(ptr %arrays, ptr %row) {
 }
 """
 
+# a row that lasts 5 ms on any thread but the one whose id is its third word (the caller)
+_SLOW = """
+declare i64 @pthread_self()
+declare i32 @usleep(i32)
+define i32 @slow(ptr %arrays, ptr %row) {
+entry:
+  %at = load i64, ptr %row, align 8
+  %counter = inttoptr i64 %at to ptr
+  %who = getelementptr i64, ptr %row, i64 1
+  %self = call i64 @pthread_self()
+  store i64 %self, ptr %who, align 8
+  %pcaller = getelementptr i64, ptr %row, i64 2
+  %caller = load i64, ptr %pcaller, align 8
+  %worker = icmp ne i64 %self, %caller
+  br i1 %worker, label %nap, label %count
+nap:
+  call i32 @usleep(i32 5000)
+  br label %count
+count:
+  atomicrmw add ptr %counter, i64 1 seq_cst
+  ret i32 0
+}
+"""
+
 
 @pytest.fixture(scope="module")
 def mark():
-    return target.load_library(target.compile_object(_MARK), ("mark",))
+    return target.load_library(target.compile_object(_MARK + _SLOW.replace("declare i64 @pthread_self()\n", "")),
+                               ("mark", "slow"))
+
+
+def test_a_caller_done_with_its_rows_sleeps_until_the_worker_finishes_its_own(mark):
+    """The worker's rows last 5 ms, the caller's none: the caller stops watching after
+    WAIT_SECONDS and sleeps; the worker's last row must wake it (or this never returns)."""
+    pool = native_pool.start(1)
+    try:
+        counters = np.zeros(2, np.int64)
+        rows = np.zeros((2, 3), np.int64)
+        rows[:, 0] = counters.ctypes.data + 8 * np.arange(2)
+        pthread_self = ctypes.CDLL(None).pthread_self
+        pthread_self.restype = ctypes.c_ulong
+        rows[:, 2] = np.uint64(pthread_self()).view(np.int64)
+        caller = rows[0, 2]
+        runs, worker_rows = 0, 0
+        deadline = time.perf_counter() + 10
+        while worker_rows < 3 and time.perf_counter() < deadline:
+            start = time.perf_counter()
+            pool.run(mark.addresses["slow"], 0, rows.ctypes.data, rows.strides[0], 2)
+            took = time.perf_counter() - start
+            runs += 1
+            if (rows[:, 1] != caller).any():
+                worker_rows += 1
+                assert took >= 0.005  # it returned after the worker's row, not before
+            assert (counters == runs).all()
+        assert worker_rows == 3
+    finally:
+        pool.stop()
 
 
 @pytest.fixture
