@@ -69,6 +69,24 @@ define private i64 @now_ns() {{
   ret i64 %t
 }}
 
+; one pause of a watching loop; true once the clock (read every 256 pauses) is past deadline
+define private i1 @spin_once(ptr %spins, i64 %deadline) {{
+entry:
+  call void @llvm.x86.sse2.pause()
+  %k = load i64, ptr %spins, align 8
+  %k1 = add i64 %k, 1
+  store i64 %k1, ptr %spins, align 8
+  %low = and i64 %k1, 255
+  %clock = icmp eq i64 %low, 0
+  br i1 %clock, label %checkclock, label %early
+checkclock:
+  %now = call i64 @now_ns()
+  %late = icmp sgt i64 %now, %deadline
+  ret i1 %late
+early:
+  ret i1 false
+}}
+
 ; take rows of the published run until none is left
 define private void @work(ptr %s) {{
 entry:
@@ -153,17 +171,8 @@ newrun:
   store i32 %w, ptr %seen, align 4
   br label %top
 spin:
-  call void @llvm.x86.sse2.pause()
-  %k = load i64, ptr %spins, align 8
-  %k1 = add i64 %k, 1
-  store i64 %k1, ptr %spins, align 8
-  %low = and i64 %k1, 255
-  %clock = icmp eq i64 %low, 0
-  br i1 %clock, label %checkclock, label %wait
-checkclock:
-  %now = call i64 @now_ns()
   %dl = load i64, ptr %deadline, align 8
-  %late = icmp sgt i64 %now, %dl
+  %late = call i1 @spin_once(ptr %spins, i64 %dl)
   %park = load atomic i64, ptr %ppark seq_cst, align 8
   %parked = icmp ne i64 %park, 0
   %rest = or i1 %late, %parked
@@ -238,16 +247,7 @@ wait:
   %all = icmp eq i64 %d, %n
   br i1 %all, label %done, label %spin
 spin:
-  call void @llvm.x86.sse2.pause()
-  %k = load i64, ptr %spins, align 8
-  %k1 = add i64 %k, 1
-  store i64 %k1, ptr %spins, align 8
-  %low = and i64 %k1, 255
-  %clock = icmp eq i64 %low, 0
-  br i1 %clock, label %checkclock, label %wait
-checkclock:
-  %now = call i64 @now_ns()
-  %late = icmp sgt i64 %now, %deadline
+  %late = call i1 @spin_once(ptr %spins, i64 %deadline)
   br i1 %late, label %sleep, label %wait
 sleep:
   store atomic i64 1, ptr %pwaiting seq_cst, align 8
