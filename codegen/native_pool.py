@@ -17,7 +17,8 @@ the ticket busy (next row ``BUSY``) before it rewrites the run's fields, so a sw
 succeeds proves the fields read before it belong to the ticket's run, and a worker that wakes
 late for a finished run can never take a row of the next one with the old run's fields.
 
-One run at a time: :func:`threads.run_kernel` holds a lock around it. Linux on x86-64 only (a
+One run at a time: its caller holds the pool's ``lock``, which :meth:`NativePool.stop` takes
+too (a run in progress finishes before its workers stop). Linux on x86-64 only (a
 futex is a Linux system call, its number is the architecture's); elsewhere the Python pool
 runs the chunks. Worker threads block every signal (they run no Python), are stopped and
 joined at exit (their code must outlive them) and do not exist in a forked child.
@@ -30,6 +31,7 @@ import os
 import platform
 import signal
 import sys
+import threading
 from typing import List, Optional
 
 from .llvm import target
@@ -313,6 +315,7 @@ class NativePool:
         self._pthread_join.argtypes = [ctypes.c_ulong, ctypes.c_void_p]
         self.threads: List[int] = []
         self.pid = os.getpid()
+        self.lock = threading.Lock()  # held by the thread whose run has the workers
         # the workers inherit this thread's signal mask: they block every signal (they run no
         # Python to handle one)
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
@@ -331,7 +334,8 @@ class NativePool:
 
     def run(self, fn: int, packed: int, rows: int, stride: int, count: int) -> None:
         """Run ``fn(packed, rows + i * stride)`` for i in range(count) on the workers and the
-        calling thread (which holds no GIL meanwhile: ctypes releases it)."""
+        calling thread (which holds no GIL meanwhile: ctypes releases it). The caller holds
+        :attr:`lock`."""
         self._run(self.state, fn, packed, rows, stride, count)
 
     def park(self) -> None:
@@ -340,11 +344,13 @@ class NativePool:
         self._words[PARK] = 1
 
     def stop(self) -> None:
-        """Stop and join the workers (in the process that started them: a forked child has none)."""
+        """Stop and join the workers, once a run in progress has finished (in the process
+        that started them: a forked child has none)."""
         if self.threads and os.getpid() == self.pid:
-            self._stop(self.state)
-            for tid in self.threads:
-                self._pthread_join(tid, None)
+            with self.lock:
+                self._stop(self.state)
+                for tid in self.threads:
+                    self._pthread_join(tid, None)
         self.threads = []
         atexit.unregister(self.stop)
 

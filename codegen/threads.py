@@ -85,12 +85,11 @@ def set_num_threads(n: int) -> None:
     with _lock:
         _budget = n
         old, _pool = _pool, None
-        with _native_lock:  # no run is using the native workers while they stop
-            native, _native, _native_started = _native, None, False
+        native, _native, _native_started = _native, None, False
     if old is not None:
         old.shutdown(wait=False)
     if native is not None:
-        native.stop()
+        native.stop()  # after a run in progress on another thread
 
 
 def _thread_pool() -> ThreadPoolExecutor:
@@ -144,7 +143,6 @@ def _decide(single_seconds: float, overhead: float, idle_overhead: float) -> int
 
 _native: Optional[native_pool.NativePool] = None
 _native_started = False  # whether _native was tried for the current budget
-_native_lock = threading.Lock()  # one run at a time on the native workers
 # measured overheads of a native run: [hot, cold], each [estimate, idle machine's]
 _native_overhead = [[5e-6, 5e-6], [30e-6, 30e-6]]
 _native_end = 0.0        # when the last native run ended (its workers spin a while after it)
@@ -164,9 +162,10 @@ def _native_workers() -> Optional[native_pool.NativePool]:
         rows = np.zeros((_budget, 2), np.int64)
 
         def trip() -> float:
-            start = time.perf_counter()
-            pool.run(pool.noop, 0, rows.ctypes.data, rows.strides[0], _budget)
-            return time.perf_counter() - start
+            with pool.lock:
+                start = time.perf_counter()
+                pool.run(pool.noop, 0, rows.ctypes.data, rows.strides[0], _budget)
+                return time.perf_counter() - start
         trip()
         hot = sorted(trip() for _ in range(5))[2]
         time.sleep(2 * native_pool.SPIN_SECONDS)  # the workers have gone to sleep
@@ -214,7 +213,7 @@ def run_kernel(fn: Callable[[int, int], Any], address: int, packed: int, rows: i
     if pool is None:
         run([functools.partial(fn, packed, rows + i * stride) for i in range(count)], single_seconds)
         return
-    if not _native_lock.acquire(blocking=False):
+    if not pool.lock.acquire(blocking=False):
         for i in range(count):
             fn(packed, rows + i * stride)
         return
@@ -224,7 +223,7 @@ def run_kernel(fn: Callable[[int, int], Any], address: int, packed: int, rows: i
         pool.run(address, packed, rows, stride, count)
         done = time.perf_counter()
     finally:
-        _native_lock.release()
+        pool.lock.release()
     late = max(0.0, done - start - single_seconds / min(_budget, count))
     _native_overhead[which][0] += SMOOTHING * (late - _native_overhead[which][0])
     _native_end = _last_parallel = done

@@ -75,7 +75,7 @@ def test_a_caller_done_with_its_rows_sleeps_until_the_worker_finishes_its_own(ma
         deadline = time.perf_counter() + 10
         while worker_rows < 3 and time.perf_counter() < deadline:
             start = time.perf_counter()
-            pool.run(mark.addresses["slow"], 0, rows.ctypes.data, rows.strides[0], 2)
+            _run(pool, mark.addresses["slow"], 0, rows.ctypes.data, rows.strides[0], 2)
             took = time.perf_counter() - start
             runs += 1
             if (rows[:, 1] != caller).any():
@@ -92,6 +92,11 @@ def budget():
     saved = threads.get_num_threads()
     yield
     threads.set_num_threads(saved)
+
+
+def _run(pool, *args):
+    with pool.lock:
+        pool.run(*args)
 
 
 def _rows(counters: np.ndarray, count: int) -> np.ndarray:
@@ -111,7 +116,7 @@ def test_every_row_of_every_run_runs_exactly_once(mark):
             count = int(rng.integers(1, 65))
             if k % 500 == 0:
                 time.sleep(2 * native_pool.SPIN_SECONDS)  # the worker sleeps: the run wakes it
-            pool.run(mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], count)
+            _run(pool, mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], count)
             expected[:count] += 1
             # the run has returned: every row has run, none is still running
             np.testing.assert_array_equal(counters, expected)
@@ -129,7 +134,7 @@ def test_the_worker_takes_rows_while_the_caller_takes_others(mark):
         runs = 0
         deadline = time.perf_counter() + 10  # on a loaded machine the worker may wake late
         while len(ran_by) < 2 and time.perf_counter() < deadline:
-            pool.run(mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 256)
+            _run(pool, mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 256)
             runs += 1
             ran_by |= set(rows[:, 1].tolist())
         assert (counters == runs).all()
@@ -256,16 +261,37 @@ def test_parked_workers_sleep_before_their_spin_ends_and_the_next_run_wakes_them
     try:
         counters = np.zeros(8, np.int64)
         rows = _rows(counters, 8)
-        pool.run(mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 8)  # the worker spins now
+        _run(pool, mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 8)  # the worker spins now
         words = (ctypes.c_int64 * native_pool.STATE_WORDS).from_address(pool.state)
         pool._words[native_pool.SPIN_NS] = 10**12  # it would spin for 1000 s
-        pool.run(mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 8)
+        _run(pool, mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 8)
         pool.park()
         deadline = time.perf_counter() + 5
         while words[native_pool.SLEEPERS] == 0 and time.perf_counter() < deadline:
             time.sleep(0.001)
         assert words[native_pool.SLEEPERS] == 1
-        pool.run(mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 8)
+        _run(pool, mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 8)
         assert words[native_pool.PARK] == 0 and (counters == 3).all()
     finally:
         pool.stop()
+
+
+def test_stopping_waits_for_a_run_in_progress_on_another_thread(mark):
+    import threading
+    pool = native_pool.start(1)
+    counters = np.zeros(4, np.int64)
+    rows = np.zeros((4, 3), np.int64)
+    rows[:, 0] = counters.ctypes.data + 8 * np.arange(4)  # no caller id: every row naps 5 ms
+    started = threading.Event()
+
+    def run():
+        with pool.lock:
+            started.set()
+            pool.run(mark.addresses["slow"], 0, rows.ctypes.data, rows.strides[0], 4)
+    runner = threading.Thread(target=run)
+    runner.start()
+    started.wait(5)
+    pool.stop()
+    assert (counters == 1).all()  # the run was whole before the workers stopped
+    runner.join(5)
+    assert not runner.is_alive() and pool.threads == []
