@@ -2,7 +2,7 @@
 what it reads and those that use its result, becomes one ``prim::FusionGroup`` that codegen
 compiles into a row kernel (codegen/llvm/row_kernel.py): one pass over each row per
 reduction, with the row in cache, and the results written once. Rows run along the reduced
-dim: contiguous ones for the innermost dim, strided ones for the others.
+dim, the innermost one.
 
 Given (softmax written out)::
 
@@ -46,6 +46,11 @@ this checklist (the first failed one is recorded, and ``explain`` prints it):
   amin; bool only for sum);
 - it reduces exactly one dim (layer_norm: ``normalized_shape`` of length 1, the innermost
   dim), and that dim is not known to be 1;
+- the dims after it are known to be 1: a row kernel walks the rows of another dim with a
+  stride, one row at a time, and that took longer than the eager kernels (softmax over dim 0
+  of a (1024, 1024) tensor: 27.8 ms against 2.2 ms; a sum over dim 0 of (8192, 1024): 77 ms
+  against 36; the rows of a power-of-two stride fall on a few cache sets, short rows pay the
+  loop's setup each); a form vectorized across adjacent rows would fuse them;
 - its input may not alias a tensor written in place.
 
 A group grows from its seed, one candidate at a time in block order: the pointwise ops that
@@ -149,6 +154,9 @@ class _ReductionFuser:
                     "(layer_norm: the innermost one)")
         if t.sizes[rows.dim] == 1:
             return "the dim it reduces has size 1"
+        if any(size != 1 for size in t.sizes[rows.dim + 1:]):
+            return (f"it reduces dim {rows.dim} of a rank-{len(t.sizes)} tensor, not the innermost one: a row "
+                    "kernel would walk its rows with a stride, slower than the eager kernels")
         if any(isinstance(o.type, TensorType) and o.type.dtype not in KERNEL_DTYPES for o in node.outputs):
             return "its result's dtype is not one row kernels compute"
         if any(_kind(o.type, rows) is None for o in node.outputs):

@@ -10,7 +10,7 @@ from graph_checks import check_pass
 
 import minitorch_jit as torch
 from minitorch_jit.bench.programs.normalization import layer_norm, softmax
-from minitorch_jit.codegen.llvm.row_kernel import ROW_OPS
+from minitorch_jit.codegen.llvm.row_kernel import ROW_OPS, has_rows
 from minitorch_jit.ir import parse_graph, registry
 from minitorch_jit.passes.fusion import recording
 from minitorch_jit.passes.reduction_fusion import reduction_fusion
@@ -119,12 +119,18 @@ def test_reductions_over_several_dims_or_unknown_ones_stay_and_say_why():
     assert "the dims it reduces are not a constant" in text or "rank or dtype of its input is unknown" in text
 
 
-def test_a_column_softmax_is_one_group_with_strided_rows():
-    check_pass(reduction_fusion, SOFTMAX.replace("[1]", "[0]").replace("(*, 1)", "(1, *)"), checks="""
+def test_a_column_softmax_stays_and_says_why_and_a_dim_with_only_ones_after_it_fuses():
+    """Rows of another dim than the innermost would be walked with a stride: 12x slower than
+    eager for softmax over dim 0 of (1024, 1024). Where every dim after it is 1, its rows are
+    contiguous."""
+    column = SOFTMAX.replace("[1]", "[0]").replace("(*, 1)", "(1, *)")
+    with recording() as report:
+        assert reduction_fusion(parse_graph(column)) is False
+    assert "it reduces dim 0 of a rank-2 tensor, not the innermost one" in str(report)
+    check_pass(reduction_fusion, SOFTMAX.replace("[1]", "[1]").replace("(*, *)", "(*, *, 1)")
+               .replace("(*, 1)", "(*, 1, 1)"), checks="""
         CHECK: prim::FusionGroup_0(%x)
-        CHECK-NEXT: return
         CHECK: aten::amax
-        CHECK: aten::div
         """)
 
 
@@ -206,9 +212,11 @@ def _tensor(shape, dtype, rng):
 def test_row_kernels_compute_what_eager_does(fn, dtype, shape, keepdim):
     rng = np.random.default_rng(0)
     x = _tensor(shape, dtype, rng)
-    for dim in sorted({-1, len(shape) - 1, 0, len(shape) // 2}):  # innermost rows, and strided ones
+    for dim in sorted({-1, len(shape) - 1, 0, len(shape) // 2}):  # innermost rows, and others (eager)
         traced = torch.jit.trace(lambda x, dim=dim: fn(x, dim, keepdim), (x,))
-        assert any(n.kind == "prim::FusionGroup" for n in traced.graph_for(x).nodes), traced.graph_for(x)
+        innermost = all(s == 1 for s in shape[dim % len(shape) + 1:])
+        groups = [n.subgraph for n in traced.graph_for(x).nodes if n.kind == "prim::FusionGroup"]
+        assert any(has_rows(g) for g in groups) == innermost, traced.graph_for(x)
         fused, eager = traced(x), fn(x, dim, keepdim)
         for a, b in zip(fused if isinstance(fused, tuple) else (fused,), eager if isinstance(eager, tuple) else (eager,)):
             _compare(a.numpy(), b.numpy(), str(b.numpy().dtype))
@@ -271,7 +279,9 @@ def test_broadcast_and_strided_operands():
             return y - y.amax(dim, keepdim=True), (y * y).sum(dim)
 
         traced = torch.jit.trace(f, (x, col, row))
-        assert [n.kind for n in traced.graph_for(x, col, row).nodes] == ["prim::FusionGroup", "prim::TupleConstruct"]
+        if dim == -1:  # (over dim 0 the reductions stay eager, the pointwise ops around them fuse)
+            assert [n.kind for n in traced.graph_for(x, col, row).nodes] == ["prim::FusionGroup",
+                                                                             "prim::TupleConstruct"]
         strided = _tensor((64, 96), "float32", rng)[:, ::2]
         for args in ((x, col, row), (x.t().contiguous().t(), col, row), (strided, col, row)):
             for a, b in zip(traced(*args), f(*args)):

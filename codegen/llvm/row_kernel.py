@@ -3,7 +3,8 @@ reduction_fusion.py), with the pointwise ops around them, as one LLVM module.
 
 The iteration space is the group's rows: the sizes ``S`` of the reductions' input, with the
 reduced dim moved last by the launcher (a permutation of strides: reductions over other dims
-than the innermost walk their rows with a stride, the strided form), split into
+than the innermost would walk their rows with a stride, a form the fuser does not choose,
+slower than eager), split into
 ``prod(S[:-1])`` rows of ``n = S[-1]`` elements. Each value of the group is a *row* value
 (``n`` elements per row), a *per-row* value (one per row: a reduction's result, or pointwise
 ops of such results) or *flat* (a reduction's result without keepdim). Per row, the kernel
