@@ -20,13 +20,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-POOL_MIN = 4 << 20       # bytes: outputs below this are allocated for each call
-# Kernel outputs of at least ALIGN_MIN bytes start on a cache line: numpy's big arrays start
-# 16 bytes past one (the C library's header), and each 64-byte vector store of a kernel then
-# spans two lines (x = x * x five times, 4M elements: 1145 against numba's 866 us, whose
-# arrays are aligned, on one thread)
-ALIGN = 64
-ALIGN_MIN = 64 << 10
+POOL_MIN = 4 << 20       # bytes: outputs below this come from np.empty
 POOL_MAX = 512 << 20     # bytes kept in all
 PER_SIZE = 2             # buffers kept per size: a caller holding the last result still gets the other
 
@@ -39,17 +33,12 @@ _FREE_REFS = 3
 
 
 def empty(shape: Tuple[int, ...], dtype: np.dtype, nbytes: int) -> np.ndarray:
-    """An uninitialized C-ordered array of ``shape`` and ``dtype`` (``nbytes`` big) whose data
-    starts on a cache line, in a released buffer when one of that size is free."""
-    buf = _take(nbytes) if nbytes >= POOL_MIN else None
+    """An uninitialized C-ordered array of ``shape`` and ``dtype`` (``nbytes`` big), in a
+    released buffer when one of that size is free."""
+    buf = _take(nbytes)
     if buf is None:
-        buf = np.empty(nbytes + ALIGN, np.uint8)
-    return _aligned(buf, nbytes).view(dtype).reshape(shape)
-
-
-def _aligned(buf: np.ndarray, nbytes: int) -> np.ndarray:
-    start = -buf.ctypes.data % ALIGN
-    return buf[start:start + nbytes]
+        return np.empty(shape, dtype)
+    return buf.view(dtype).reshape(shape)
 
 
 def _take(nbytes: int) -> Optional[np.ndarray]:
@@ -63,15 +52,14 @@ def _take(nbytes: int) -> Optional[np.ndarray]:
                     return buf
             if len(kept) >= PER_SIZE:
                 return None
-        size = nbytes + ALIGN  # room to start on a cache line
-        if size > POOL_MAX:
+        if nbytes > POOL_MAX:
             return None
-        while _kept + size > POOL_MAX and _pool:  # the sizes least recently used go first
+        while _kept + nbytes > POOL_MAX and _pool:  # the sizes least recently used go first
             _, dropped = _pool.popitem(last=False)
             _kept -= sum(b.nbytes for b in dropped)
-        buf = np.empty(size, np.uint8)
+        buf = np.empty(nbytes, np.uint8)
         _pool.setdefault(nbytes, []).append(buf)
-        _kept += size
+        _kept += nbytes
         return buf
 
 

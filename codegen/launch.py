@@ -211,8 +211,8 @@ class _Launch:
         self.splits: Optional[Dict[int, Tuple[np.ndarray, Tuple[int, int, int]]]] = {} if splits else None
         self.seconds = 0.0  # the fastest call on one thread (0: not timed yet)
         self.outputs = outputs
-        # big outputs come from codegen/buffers.py (aligned; the biggest from its pool of released buffers)
-        self.pooled = any(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize >= buffers.ALIGN_MIN
+        # big outputs come from codegen/buffers.py's pool of released buffers
+        self.pooled = any(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize >= buffers.POOL_MIN
                           for shape, dtype, _ in outputs)
         self.tensor_inputs = tensor_inputs  # positions of the arrays among the arguments; None: all, in order
         self.pick = _picker(tensor_inputs)
@@ -346,7 +346,7 @@ def _picker(positions: Optional[List[int]]) -> Optional[Callable[[Tuple[Any, ...
 
 def _pooled(shape: Tuple[int, ...], dtype: np.dtype, axes: Optional[Tuple[int, ...]]) -> np.ndarray:
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    out = buffers.empty(shape, dtype, nbytes) if nbytes >= buffers.ALIGN_MIN else np.empty(shape, dtype)
+    out = buffers.empty(shape, dtype, nbytes) if nbytes >= buffers.POOL_MIN else np.empty(shape, dtype)
     return out if axes is None else out.transpose(axes)
 
 

@@ -20,7 +20,6 @@ MUL_ADD = """graph(%a : Float(*, *), %b : Float(*, *)):
 @pytest.fixture
 def pool(monkeypatch):
     monkeypatch.setattr(buffers, "POOL_MIN", 4096)
-    monkeypatch.setattr(buffers, "ALIGN_MIN", 4096)
     buffers.clear()
     yield
     buffers.clear()
@@ -63,25 +62,5 @@ def test_the_pool_keeps_a_bounded_number_of_buffers(pool, monkeypatch):
     assert len(buffers._pool[8192]) == buffers.PER_SIZE   # the third came from np.empty
     assert not any(np.shares_memory(held[2], kept) for kept in buffers._pool[8192])
     buffers.empty((4096,), np.dtype(np.float32), 16384)   # evicts the least recently used size
-    assert list(buffers._pool) == [16384] and buffers._kept == 16384 + buffers.ALIGN
+    assert list(buffers._pool) == [16384] and buffers._kept == 16384
     assert all(h.shape == (1024,) for h in held)
-
-
-@pytest.mark.parametrize("nbytes", [4096, 1 << 16, 3 * (1 << 16) + 4])  # below the pool, and in it
-def test_big_outputs_start_on_a_cache_line(pool, monkeypatch, nbytes):
-    """Misaligned, every 64-byte vector store of a kernel spans two cache lines."""
-    monkeypatch.setattr(buffers, "POOL_MIN", 1 << 16)
-    for _ in range(3):
-        out = buffers.empty((nbytes // 4,), np.dtype(np.float32), nbytes)
-        assert out.ctypes.data % buffers.ALIGN == 0 and out.shape == (nbytes // 4,) and out.flags.c_contiguous
-        assert out.flags.writeable and out.base is not None and out.nbytes == nbytes
-
-
-def test_kernel_outputs_of_at_least_align_min_bytes_are_aligned():
-    k = FusedKernel(parse_graph(MUL_ADD))
-    for rows in (16, 64, 300):  # 4 KiB (numpy's own), 16 KiB and 75 KiB of float32
-        a, b = np.random.rand(2, rows, 64).astype(np.float32)
-        out = k(a, b)
-        np.testing.assert_array_equal(out, a + b * np.float32(3.0))
-        if out.nbytes >= buffers.ALIGN_MIN:
-            assert out.ctypes.data % buffers.ALIGN == 0

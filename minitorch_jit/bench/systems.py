@@ -160,19 +160,19 @@ def _minitorch(compile_: Optional[Callable[[Any, Tuple[Any, ...]], Any]]) -> Cal
 def _kernels_of_0_1_0() -> Iterator[None]:
     """Fusion groups compiled inside the block are built as minitorch_jit 0.1.0 built them:
     float32 tanh computing two branches and selecting one, no interleave hints, fresh
-    outputs where numpy puts them (no reuse of released buffers, no alignment), in fusion
-    kernels of their own (not those that script already compiled for the same groups)."""
+    outputs (no reuse of released buffers), in fusion kernels of their own (not those that
+    script already compiled for the same groups)."""
     from minitorch_jit.codegen import buffers, launch
     from minitorch_jit.codegen.llvm.kernel import interleaving
     from minitorch_jit.codegen.llvm.mathlib import forms
 
-    saved = launch._groups, buffers.POOL_MIN, buffers.ALIGN_MIN
-    launch._groups, buffers.POOL_MIN, buffers.ALIGN_MIN = type(launch._groups)(), 1 << 62, 1 << 62
+    saved = launch._groups, buffers.POOL_MIN
+    launch._groups, buffers.POOL_MIN = type(launch._groups)(), 1 << 62
     try:
         with forms(tanh="tanh_two_branch"), interleaving(False):
             yield
     finally:
-        launch._groups, buffers.POOL_MIN, buffers.ALIGN_MIN = saved
+        launch._groups, buffers.POOL_MIN = saved
 
 
 def _script_0_1_0(workload: Workload, inputs: Sequence[np.ndarray]) -> Prepared:
@@ -303,8 +303,8 @@ def all_systems() -> List[System]:
         System("trace", _minitorch(minitorch_jit.jit.trace)),
         System(SCRIPT_0_1_0, _script_0_1_0,
                notes=[f"{SCRIPT_0_1_0}: script with its kernels built as minitorch_jit 0.1.0 built them (a tanh that "
-                      "computes two branches, no interleave hints, a fresh unaligned array for every output), in "
-                      "the same process"]),
+                      "computes two branches, no interleave hints, a fresh array for every output), in the same "
+                      "process"]),
         System("exported", _exported,
                notes=["exported: the model as a native library (python -m minitorch_jit export), called through "
                       "ctypes on preallocated outputs (descriptors built once), with the thread budget of script (its "
