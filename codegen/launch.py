@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import math
 import operator
 import threading
 from collections import OrderedDict
@@ -345,7 +346,7 @@ def _picker(positions: Optional[List[int]]) -> Optional[Callable[[Tuple[Any, ...
 
 
 def _pooled(shape: Tuple[int, ...], dtype: np.dtype, axes: Optional[Tuple[int, ...]]) -> np.ndarray:
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize  # (np.prod takes microseconds on a tuple)
     out = buffers.empty(shape, dtype, nbytes) if nbytes >= buffers.POOL_MIN else np.empty(shape, dtype)
     return out if axes is None else out.transpose(axes)
 
