@@ -34,7 +34,7 @@ import sys
 import threading
 from typing import List, Optional
 
-from .llvm import target
+from .llvm.cache import SYMBOL, default_cache
 
 SPIN_SECONDS = 100e-6  # a worker watches for the next run this long before it sleeps
 # the caller watches for the rows the workers took this long, then sleeps until the last is done:
@@ -56,7 +56,7 @@ declare i64 @syscall(i64, ...)
 declare i32 @clock_gettime(i32, ptr)
 declare void @llvm.x86.sse2.pause()
 
-define i32 @mtj_pool_noop(ptr %a, ptr %b) {{
+define internal i32 @mtj_pool_noop(ptr %a, ptr %b) {{
   ret i32 0
 }}
 
@@ -139,7 +139,7 @@ out:
   ret void
 }}
 
-define ptr @mtj_pool_worker(ptr %s) {{
+define internal ptr @mtj_pool_worker(ptr %s) {{
 entry:
   %pwake = getelementptr i64, ptr %s, i64 {WAKE}
   %psleepers = getelementptr i64, ptr %s, i64 {SLEEPERS}
@@ -233,7 +233,7 @@ done:
 
 ; the caller's side of a run: publish it, take rows, wait for the rows others took (watching
 ; for a while, then asleep on the done count, which the worker finishing a row wakes)
-define void @mtj_pool_run(ptr %s, i64 %fn, i64 %packed, i64 %rows, i64 %stride, i64 %n) {{
+define internal void @mtj_pool_run(ptr %s, i64 %fn, i64 %packed, i64 %rows, i64 %stride, i64 %n) {{
 entry:
   %pdone = getelementptr i64, ptr %s, i64 {DONE}
   %pwaiting = getelementptr i64, ptr %s, i64 {WAITING}
@@ -270,14 +270,27 @@ done:
 }}
 
 ; stop every worker: they see the flag when woken by this empty run
-define void @mtj_pool_stop(ptr %s) {{
+define internal void @mtj_pool_stop(ptr %s) {{
   %pstop = getelementptr i64, ptr %s, i64 {STOP}
   store atomic i64 1, ptr %pstop seq_cst, align 8
   call void @publish(ptr %s, i64 0, i64 0, i64 0, i64 0, i64 0)
   ret void
 }}
+
+; the entry point the kernel cache links (it exports one): the addresses of the others
+define i32 @"{SYMBOL}"(ptr %unused, ptr %table) {{
+  store ptr @mtj_pool_worker, ptr %table, align 8
+  %p1 = getelementptr ptr, ptr %table, i64 1
+  store ptr @mtj_pool_run, ptr %p1, align 8
+  %p2 = getelementptr ptr, ptr %table, i64 2
+  store ptr @mtj_pool_stop, ptr %p2, align 8
+  %p3 = getelementptr ptr, ptr %table, i64 3
+  store ptr @mtj_pool_noop, ptr %p3, align 8
+  ret i32 0
+}}
 """
 
+_ENTRY = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
 _RUN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
                         ctypes.c_int64)
 _STOP = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
@@ -293,11 +306,13 @@ class NativePool:
     caller must not start two at once)."""
 
     def __init__(self, workers: int):
-        self.library = target.load_library(target.compile_object(_IR),
-                                           ("mtj_pool_worker", "mtj_pool_run", "mtj_pool_stop", "mtj_pool_noop"))
-        self.noop = self.library.addresses["mtj_pool_noop"]
-        self._run = _RUN(self.library.addresses["mtj_pool_run"])
-        self._stop = _STOP(self.library.addresses["mtj_pool_stop"])
+        # compiled once per machine: the kernel cache keeps it on disk like a kernel
+        self.library = default_cache().load(_IR)
+        table = (ctypes.c_void_p * 4)()
+        _ENTRY(self.library.address)(None, table)
+        worker, run, stop, self.noop = (address or 0 for address in table)
+        self._run = _RUN(run)
+        self._stop = _STOP(stop)
         libc = ctypes.CDLL(None, use_errno=True)
         # never freed: a worker may read it until it has been joined
         libc.aligned_alloc.restype = ctypes.c_void_p
@@ -322,8 +337,7 @@ class NativePool:
         try:
             for _ in range(workers):
                 tid = ctypes.c_ulong()
-                err = self._pthread_create(ctypes.byref(tid), None, self.library.addresses["mtj_pool_worker"],
-                                           self.state)
+                err = self._pthread_create(ctypes.byref(tid), None, worker, self.state)
                 if err:
                     self.stop()
                     raise OSError(err, f"cannot start a native worker thread: {os.strerror(err)}")

@@ -9,7 +9,7 @@ import pytest
 
 import minitorch_jit as torch
 from minitorch_jit.codegen import native_pool, threads
-from minitorch_jit.codegen.llvm import target
+from minitorch_jit.codegen.llvm.cache import SYMBOL, default_cache
 
 pytestmark = pytest.mark.skipif(not native_pool.supported(), reason="native workers run on Linux x86-64 only")
 
@@ -55,8 +55,11 @@ count:
 
 @pytest.fixture(scope="module")
 def mark():
-    return target.load_library(target.compile_object(_MARK + _SLOW.replace("declare i64 @pthread_self()\n", "")),
-                               ("mark", "slow"))
+    """The addresses of the stand-in kernels (each linked as the kernel cache links kernels)."""
+    loaded = [default_cache().load(ir.replace(f"@{name}(", f'@"{SYMBOL}"(')) for ir, name in ((_MARK, "mark"),
+                                                                                            (_SLOW, "slow"))]
+    yield {"mark": loaded[0].address, "slow": loaded[1].address}
+    del loaded  # (held until here: the code must stay loaded while the tests call it)
 
 
 def test_a_caller_done_with_its_rows_sleeps_until_the_worker_finishes_its_own(mark):
@@ -75,7 +78,7 @@ def test_a_caller_done_with_its_rows_sleeps_until_the_worker_finishes_its_own(ma
         deadline = time.perf_counter() + 10
         while worker_rows < 3 and time.perf_counter() < deadline:
             start = time.perf_counter()
-            _run(pool, mark.addresses["slow"], 0, rows.ctypes.data, rows.strides[0], 2)
+            _run(pool, mark["slow"], 0, rows.ctypes.data, rows.strides[0], 2)
             took = time.perf_counter() - start
             runs += 1
             if (rows[:, 1] != caller).any():
@@ -116,7 +119,7 @@ def test_every_row_of_every_run_runs_exactly_once(mark):
             count = int(rng.integers(1, 65))
             if k % 500 == 0:
                 time.sleep(2 * native_pool.SPIN_SECONDS)  # the worker sleeps: the run wakes it
-            _run(pool, mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], count)
+            _run(pool, mark["mark"], 0, rows.ctypes.data, rows.strides[0], count)
             expected[:count] += 1
             # the run has returned: every row has run, none is still running
             np.testing.assert_array_equal(counters, expected)
@@ -134,7 +137,7 @@ def test_the_worker_takes_rows_while_the_caller_takes_others(mark):
         runs = 0
         deadline = time.perf_counter() + 10  # on a loaded machine the worker may wake late
         while len(ran_by) < 2 and time.perf_counter() < deadline:
-            _run(pool, mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 256)
+            _run(pool, mark["mark"], 0, rows.ctypes.data, rows.strides[0], 256)
             runs += 1
             ran_by |= set(rows[:, 1].tolist())
         assert (counters == runs).all()
@@ -261,16 +264,16 @@ def test_parked_workers_sleep_before_their_spin_ends_and_the_next_run_wakes_them
     try:
         counters = np.zeros(8, np.int64)
         rows = _rows(counters, 8)
-        _run(pool, mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 8)  # the worker spins now
+        _run(pool, mark["mark"], 0, rows.ctypes.data, rows.strides[0], 8)  # the worker spins now
         words = (ctypes.c_int64 * native_pool.STATE_WORDS).from_address(pool.state)
         pool._words[native_pool.SPIN_NS] = 10**12  # it would spin for 1000 s
-        _run(pool, mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 8)
+        _run(pool, mark["mark"], 0, rows.ctypes.data, rows.strides[0], 8)
         pool.park()
         deadline = time.perf_counter() + 5
         while words[native_pool.SLEEPERS] == 0 and time.perf_counter() < deadline:
             time.sleep(0.001)
         assert words[native_pool.SLEEPERS] == 1
-        _run(pool, mark.addresses["mark"], 0, rows.ctypes.data, rows.strides[0], 8)
+        _run(pool, mark["mark"], 0, rows.ctypes.data, rows.strides[0], 8)
         assert words[native_pool.PARK] == 0 and (counters == 3).all()
     finally:
         pool.stop()
@@ -287,7 +290,7 @@ def test_stopping_waits_for_a_run_in_progress_on_another_thread(mark):
     def run():
         with pool.lock:
             started.set()
-            pool.run(mark.addresses["slow"], 0, rows.ctypes.data, rows.strides[0], 4)
+            pool.run(mark["slow"], 0, rows.ctypes.data, rows.strides[0], 4)
     runner = threading.Thread(target=run)
     runner.start()
     started.wait(5)

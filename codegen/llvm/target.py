@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-from typing import Dict, Optional, Sequence
+from typing import Optional
 
 import llvmlite
 import llvmlite.binding as llvm
@@ -114,41 +114,21 @@ class Loaded:
         self.address = address
 
 
-class Library:
-    """Native code linked into the process with several entry points: their addresses by
-    name, valid while this object lives."""
-
-    __slots__ = ("addresses", "_tracker")
-
-    def __init__(self, tracker: object, addresses: Dict[str, int]):
-        self._tracker = tracker
-        self.addresses = addresses
-
-
-def load_library(obj: bytes, symbols: Sequence[str]) -> Library:
-    """Link an object file into the process as a library of its own, exporting ``symbols``."""
+def load_object(obj: bytes, symbol: str) -> Loaded:
+    """Link an object file into the process as a library of its own; ``symbol`` is its
+    entry point."""
     global _jit, _process
     with _lock:
         if _jit is None:
             _init()
             _jit = llvm.create_lljit_compiler(machine())
             _process = llvm.JITLibraryBuilder().add_current_process().link(_jit, "process")
-        builder = llvm.JITLibraryBuilder().add_object_img(obj).add_jit_library("process")
-        for symbol in symbols:
-            builder = builder.export_symbol(symbol)
         try:
-            tracker = builder.link(_jit, f"{symbols[0]}#{next(_names)}")
+            tracker = llvm.JITLibraryBuilder().add_object_img(obj).add_jit_library("process") \
+                .export_symbol(symbol).link(_jit, f"{symbol}#{next(_names)}")
         except RuntimeError as e:
-            raise RuntimeError(f"native code {symbols[0]} cannot be linked from its object file: {e}") from None
-    addresses = {symbol: tracker[symbol] for symbol in symbols}
-    missing = [symbol for symbol, address in addresses.items() if not address]
-    if missing:
-        raise RuntimeError(f"native code {', '.join(missing)} is missing from its object file")
-    return Library(tracker, addresses)
-
-
-def load_object(obj: bytes, symbol: str) -> Loaded:
-    """Link an object file into the process as a library of its own; ``symbol`` is its
-    entry point."""
-    library = load_library(obj, (symbol,))
-    return Loaded(library, library.addresses[symbol])
+            raise RuntimeError(f"native kernel {symbol} cannot be linked from its object file: {e}") from None
+    address = tracker[symbol]
+    if not address:
+        raise RuntimeError(f"native kernel {symbol} is missing from its object file")
+    return Loaded(tracker, address)
