@@ -31,6 +31,7 @@ are numpy calls, which run on the Python pool.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 import time
@@ -40,6 +41,8 @@ from typing import Any, Callable, List, Optional, Sequence
 import numpy as np
 
 from . import native_pool
+
+log = logging.getLogger("minitorch_jit")
 
 PAYBACK = 2.0            # splitting must save this many times the pool's overhead
 RETRY_SECONDS = 0.25     # a parallel run is retried after this long while the overhead says no
@@ -156,7 +159,11 @@ def _native_workers() -> Optional[native_pool.NativePool]:
         if _native_started:
             return _native
         _native_started = True
-        pool = native_pool.start(_budget - 1)
+        try:
+            pool = native_pool.start(_budget - 1)
+        except (OSError, RuntimeError) as e:  # no threads to be had, say: the Python pool runs the chunks
+            log.warning("fused kernels split on the Python thread pool: native workers did not start: %s", e)
+            pool = None
         if pool is None:
             return None
         rows = np.zeros((_budget, 2), np.int64)

@@ -298,3 +298,24 @@ def test_stopping_waits_for_a_run_in_progress_on_another_thread(mark):
     assert (counters == 1).all()  # the run was whole before the workers stopped
     runner.join(5)
     assert not runner.is_alive() and pool.threads == []
+
+
+def test_workers_that_cannot_start_leave_the_chunks_to_the_python_pool(budget, monkeypatch, caplog):
+    def refused(workers):
+        raise OSError(11, "cannot start a native worker thread: Resource temporarily unavailable")
+    torch.set_num_threads(2)
+    monkeypatch.setattr(native_pool, "start", refused)
+    monkeypatch.setattr(threads, "kernel_threads", lambda seconds: 2)
+    ran = []
+    run = threads.run
+    monkeypatch.setattr(threads, "run", lambda tasks, *rest: ran.append(len(tasks)) or run(tasks, *rest))
+
+    @torch.jit.script
+    def f(x):
+        return torch.exp(x) * 2 + 1
+
+    x = torch.randn(1 << 15)
+    with caplog.at_level("WARNING", logger="minitorch_jit"):
+        for _ in range(3):
+            np.testing.assert_allclose(f(x).numpy(), np.exp(x.numpy()) * 2 + 1, rtol=1e-6)
+    assert ran and "native workers did not start" in caplog.text
