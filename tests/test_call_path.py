@@ -1,6 +1,9 @@
 """The lean call path: a launch's kernel checks natively that arrays have the layout it was
 prepared for (``attempt`` gives MISS otherwise), and the executor tries the previous call's
 launch first, so alternating layouts must always compute what eager mode computes."""
+import gc
+import sys
+
 import numpy as np
 import pytest
 
@@ -126,3 +129,86 @@ def test_the_lean_path_splits_big_calls_across_threads(monkeypatch):
     np.testing.assert_array_equal(launch.attempt(x.numpy(), y.numpy()), expected)
     assert sorted(launch.splits) == [3]
     assert launch.attempt_wrapped((x.t(), y), True) is MISS
+
+
+def iou_like(x1, w1, x2, w2):
+    # its fusion group takes the arguments in another order than the function (x1, x2, w1, w2)
+    xi = torch.max(x1, x2)
+    wi = torch.clamp(torch.min(x1 + w1, x2 + w2) - xi, min=0)
+    return wi / torch.clamp(w1 + w2 - wi, min=1e-5)
+
+
+def scripted_iou_like():
+    """The scripted function, its arguments, and the native entry its second call made."""
+    fn = torch.script(iou_like)
+    args = [torch.rand(10) for _ in range(4)]
+    fn(*args)
+    fn(*args)
+    return fn, args, fn.executor.fast.native
+
+
+def test_the_native_entry_makes_a_fresh_tensor_and_misses_on_anything_else():
+    fn, args, native = scripted_iou_like()
+    assert native is not None and sorted(fn.executor.fast.tensor_inputs) == [0, 1, 2, 3]
+    expected = iou_like(*args).numpy()
+    first, second = native(*args), native(*args)
+    for out in (first, second):
+        assert type(out) is torch.Tensor and not out.requires_grad and out.grad_fn is None
+        np.testing.assert_array_equal(out.numpy(), expected)
+        refs = sys.getrefcount(out._a)  # (not in the assert: pytest's rewriting keeps its operands)
+        assert refs == 2  # the Tensor's reference (and getrefcount's argument) only
+    assert not np.shares_memory(first.numpy(), second.numpy())
+    first.add_(1)  # the new Tensors work as any other: in place, views, autograd state
+    assert first._version == 1 and second.view(2, 5).shape == (2, 5)
+    w = torch.rand(10, requires_grad=True)
+    p = torch.nn.Parameter(torch.rand(10))
+    misses = {"too few": args[:3], "too many": args + [args[0]], "an array": [args[0].numpy()] + args[1:],
+              "None": [None] + args[1:], "a float": [1.5] + args[1:], "requires grad": [w] + args[1:],
+              "a subclass": [p] + args[1:], "another shape": [torch.rand(11) for _ in range(4)],
+              "another dtype": [args[0].double()] + args[1:], "strided": [torch.rand(20)[::2]] + args[1:]}
+    for name, bad in misses.items():
+        assert native(*bad) is None, name
+    # the same calls through the function: each computes what eager mode does
+    with torch.no_grad():
+        out = fn(w, *args[1:])
+        assert not out.requires_grad
+        np.testing.assert_allclose(out.numpy(), iou_like(w, *args[1:]).numpy())
+    out = fn(w, *args[1:])
+    out.sum().backward()
+    assert out.grad_fn is not None and w.grad is not None
+    for name in ("another shape", "another dtype", "strided"):
+        np.testing.assert_allclose(fn(*misses[name]).numpy(), iou_like(*misses[name]).numpy(), err_msg=name)
+    with pytest.raises(Exception, match="Tensor"):
+        fn(1.5, *args[1:])
+
+
+def test_the_native_entry_holds_one_reference_per_slot_of_each_tensor_it_makes():
+    _, args, native = scripted_iou_like()
+    gc.collect()
+    gc.disable()  # a collection meanwhile would free other holders of False and None
+    try:
+        before = sys.getrefcount(False)
+        outs = [native(*args) for _ in range(1000)]
+        held = sys.getrefcount(False) - before  # (counted outside asserts: pytest's rewriting keeps operands)
+        del outs
+        left = sys.getrefcount(False) - before
+        before = sys.getrefcount(None)
+        for _ in range(1000):
+            native(*args[:3])  # a miss returns None, a new reference to it
+        drift = sys.getrefcount(None) - before
+    finally:
+        gc.enable()
+    assert (held, left) == (1000, 0)  # each Tensor's _requires_grad, given back when it goes
+    assert drift == 0
+
+
+def test_a_wrapper_whose_constructor_fills_a_slot_with_a_changing_object_gets_no_native_entry():
+    from minitorch_jit.codegen.native_call import _template_slots
+
+    class Boxed:
+        __slots__ = ("a", "log")
+
+    template = Boxed()
+    template.a, template.log = np.empty(0), []
+    with pytest.raises(RuntimeError, match="not None, False or True"):
+        _template_slots(Boxed, 16, template)  # `a`, the first slot, after the object's header

@@ -207,6 +207,15 @@ class ScriptFunction:
             # previous call, whose kernel checks that the arrays have its layout (see
             # GraphExecutor.run_tensors) and, for a kernel that takes the Tensors themselves,
             # that they are Tensors and (in grad mode) do not require grad
+            native = fast.native
+            if native is not None:
+                # the whole call in native code (see codegen/native_call.py); None: a miss. It
+                # refuses inputs that require grad in any mode: no_grad calls with them go on
+                # below, where grad mode is asked
+                out = native(*args)
+                if out is not None:
+                    return out
+                return self._call(*args)
             try:
                 out = fast.attempt_wrapped(args, is_grad_enabled()) if fast.wrapped is not None \
                     else _attempt_arrays(fast, args)
@@ -297,7 +306,7 @@ def _refuse_adapted(fn: "ScriptFunction") -> None:
 
 _ARRAY = operator.attrgetter("_a")  # a Tensor's array (AttributeError for anything else)
 _REQUIRES_GRAD = operator.attrgetter("_requires_grad")
-register_wrapper(Tensor, "_a", "_requires_grad")
+register_wrapper(Tensor, "_a", "_requires_grad", Tensor._wrap)
 
 
 def _attempt_arrays(fast: Any, args: Tuple[Any, ...]) -> Any:
