@@ -36,12 +36,15 @@ class _Mode:
     def __init__(self) -> None:
         self.prev: list = []
 
+    # the thread-local read and written in place, not through is_grad_enabled and _set: a
+    # `with no_grad():` around each small compiled call is a sizeable part of the call
     def __enter__(self) -> None:
-        self.prev.append(is_grad_enabled())
-        _set(self.mode)
+        local = _local
+        self.prev.append(local.enabled)
+        local.enabled = self.mode
 
-    def __exit__(self, *exc: Any) -> None:
-        _set(self.prev.pop())
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        _local.enabled = self.prev.pop()
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -97,9 +100,9 @@ class inference_mode(_Mode):
         self.inference.append(is_inference_mode_enabled())
         _local.inference = not self.mode
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         _local.inference = self.inference.pop()
-        super().__exit__()
+        super().__exit__(exc_type, exc, tb)
 
     def __call__(self, fn: Optional[Callable[..., Any]] = None) -> Any:  # type: ignore[override]
         mode = self.mode
