@@ -212,3 +212,26 @@ def test_a_wrapper_whose_constructor_fills_a_slot_with_a_changing_object_gets_no
     template.a, template.log = np.empty(0), []
     with pytest.raises(RuntimeError, match="not None, False or True"):
         _template_slots(Boxed, 16, template)  # `a`, the first slot, after the object's header
+
+
+class Scaled(torch.nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.rand(n))
+
+    def forward(self, x):
+        return torch.exp(self.w) * 2 + x  # the group takes the parameter first
+
+
+@pytest.mark.parametrize("n", [10, 100_000])  # an output the native entry makes, and one that may split
+def test_a_method_whose_kernel_takes_its_attributes_runs_them_on_every_call(n):
+    module = Scaled(n)
+    scripted = torch.jit.script(module)
+    x = torch.randn(n)
+    with torch.no_grad():
+        expected = module(x).numpy()
+        for _ in range(3):
+            np.testing.assert_allclose(scripted(x).numpy(), expected, rtol=1e-5, atol=1e-5)  # exp within its ulps
+        module.w.add_(1)  # read at each call
+        np.testing.assert_allclose(scripted(x).numpy(), module(x).numpy(), rtol=1e-5, atol=1e-5)  # exp within its ulps
+    assert scripted.forward.executor.fast is not None
