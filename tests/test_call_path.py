@@ -3,6 +3,7 @@ prepared for (``attempt`` gives MISS otherwise), and the executor tries the prev
 launch first, so alternating layouts must always compute what eager mode computes."""
 import gc
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -139,8 +140,9 @@ def iou_like(x1, w1, x2, w2):
 
 
 def scripted_iou_like():
-    """The scripted function, its arguments, and the native entry its second call made."""
-    fn = torch.script(iou_like)
+    """The scripted function (compiled now: script keeps one per function object), its
+    arguments, and the native entry its second call made."""
+    fn = torch.script(types.FunctionType(iou_like.__code__, iou_like.__globals__))
     args = [torch.rand(10) for _ in range(4)]
     fn(*args)
     fn(*args)
@@ -198,8 +200,9 @@ def test_the_native_entry_holds_one_reference_per_slot_of_each_tensor_it_makes()
         drift = sys.getrefcount(None) - before
     finally:
         gc.enable()
-    assert (held, left) == (1000, 0)  # each Tensor's _requires_grad, given back when it goes
-    assert drift == 0
+    # each Tensor's _requires_grad, given back when it goes; a miss's None, dropped (a reference
+    # too many or too few per call would be off by 1000: other objects come and go meanwhile)
+    assert abs(held - 1000) < 50 and abs(left) < 50 and abs(drift) < 50
 
 
 def test_a_wrapper_whose_constructor_fills_a_slot_with_a_changing_object_gets_no_native_entry():
@@ -235,3 +238,17 @@ def test_a_method_whose_kernel_takes_its_attributes_runs_them_on_every_call(n):
         module.w.add_(1)  # read at each call
         np.testing.assert_allclose(scripted(x).numpy(), module(x).numpy(), rtol=1e-5, atol=1e-5)  # exp within its ulps
     assert scripted.forward.executor.fast is not None
+
+
+def test_without_native_entries_the_lean_call_computes_the_same(monkeypatch, caplog):
+    from minitorch_jit.codegen import native_call
+
+    def unexpected():
+        raise RuntimeError("numpy's C API table does not hold ndarray's type where expected")
+    monkeypatch.setattr(native_call, "_process", None)
+    monkeypatch.setattr(native_call, "_pending", unexpected)
+    with caplog.at_level("INFO", logger="minitorch_jit"):
+        fn, args, native = scripted_iou_like()
+    assert native is None and "called through Python, not natively" in caplog.text
+    for _ in range(2):
+        np.testing.assert_array_equal(fn(*args).numpy(), iou_like(*args).numpy())
