@@ -35,7 +35,9 @@ class _MethodDef(ctypes.Structure):
 
 
 def _function(name: str, restype: Any, *argtypes: Any) -> Any:
-    f = getattr(ctypes.pythonapi, name)
+    # a function object of our own (indexing makes a new one): setting the types of
+    # ctypes.pythonapi's shared attribute would change them for other code in the process
+    f = ctypes.pythonapi[name]
     f.restype, f.argtypes = restype, list(argtypes)
     return f
 
