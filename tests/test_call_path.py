@@ -252,3 +252,30 @@ def test_without_native_entries_the_lean_call_computes_the_same(monkeypatch, cap
     assert native is None and "called through Python, not natively" in caplog.text
     for _ in range(2):
         np.testing.assert_array_equal(fn(*args).numpy(), iou_like(*args).numpy())
+
+
+def mixed(x, y):
+    return (x * y + x) > y
+
+
+def blend(x, y):
+    return x * 0.25 + y * y
+
+
+@pytest.mark.parametrize("fn, x, y, native", [
+    (blend, torch.randn(3, 4, 5).double(), torch.randn(3, 4, 5).double(), True),
+    (blend, torch.randn(()), torch.randn(()), True),                          # 0-d: an output of rank 0
+    (blend, torch.randn(4, 1), torch.randn(5), True),                         # broadcast to (4, 5)
+    (mixed, torch.tensor([[1, -2, 3]]), torch.tensor([[0, 5, -7]]), True),    # int64 in, bool out
+    (blend, torch.randn(6, 8).t(), torch.randn(8, 6), True),                  # layouts disagree: C order
+    (blend, torch.randn(6, 8).t(), torch.randn(6, 8).t(), False),             # an output laid out as both
+], ids=["float64 3-d", "0-d", "broadcast", "int64 to bool", "one transposed", "both transposed"])
+def test_calls_through_the_native_entry_compute_what_eager_does(fn, x, y, native):
+    scripted = torch.script(types.FunctionType(fn.__code__, fn.__globals__))
+    expected = fn(x, y)
+    for _ in range(3):
+        out = scripted(x, y)
+        assert out.dtype == expected.dtype and out.shape == expected.shape
+        np.testing.assert_array_equal(out.numpy(), expected.numpy())
+        assert out.stride() == expected.stride()
+    assert (scripted.executor.fast.native is not None) == native
