@@ -10,9 +10,9 @@ the dtypes (or their error is raised), strides are in whole elements, and the la
 kernel was specialized on is the layout it gets. Leaner still, a compiled function's next call
 hands the previous call's launch its Tensors as they are: the kernel checks natively that they
 are Tensors (not requiring grad, in grad mode) whose arrays have its layout, and computes or
-reports a miss (see kernel.check_layout). For the common launch (one C-ordered output computed
-on the calling thread) that whole call is one native function that CPython calls, which
-allocates the output and returns it as a Tensor (see native_call).
+reports a miss (see kernel.check_layout). For the common launch (C-ordered outputs computed on
+the calling thread) that whole call is one native function that CPython calls, which
+allocates the outputs and returns them as Tensors (see native_call).
 
 Whatever the kernel does not compute exactly as eager does, the group's eager kernels compute
 (:func:`run_eagerly`, op by op on the same inputs): an error (a dtype the eager kernels
@@ -243,18 +243,18 @@ class _Launch:
 
     def prepare_native(self) -> None:
         """Make ``native``, the whole call as one native function (see native_call), when every
-        argument is one of the kernel's Tensors and its one output is C-ordered, not pooled,
+        argument is one of the kernel's Tensors and its outputs are C-ordered, not pooled,
         computed on this thread and with no extra array; None otherwise (attempt_wrapped is
         the lean call then). Made for the launches a compiled function calls again, not for
         every launch: the first one in a process compiles the native entry."""
         if self.native_prepared:
             return
         positions = range(len(self.check[1])) if self.tensor_inputs is None else self.tensor_inputs
-        shape, dtype, axes = self.outputs[0]
-        if self.wrapped is not None and sorted(positions) == list(range(len(positions))) and self.single \
-                and axes is None and not self.pooled and not self.extra and self.splits is None:
+        if self.wrapped is not None and sorted(positions) == list(range(len(positions))) \
+                and all(axes is None for _, _, axes in self.outputs) and not self.pooled and not self.extra \
+                and self.splits is None:
             self.native = native_call.entry(ctypes.cast(self.fn, ctypes.c_void_p).value or 0, self.wrapped[1],
-                                            positions, shape, dtype)
+                                            positions, [(shape, dtype) for shape, dtype, _ in self.outputs])
         self.native_prepared = True
 
     def chunks(self, n: int) -> List[int]:

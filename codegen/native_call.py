@@ -19,7 +19,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .llvm.cache import default_cache
-from .llvm.call_entry import STATE_WORDS
+from .llvm.call_entry import OUTPUT_WORDS, STATE_WORDS
 from .llvm.call_entry import build as build_entry
 from .llvm.target import Loaded
 
@@ -89,17 +89,24 @@ class _Process:
                                       ctypes.c_void_p)
         new_array, array_type = _numpy_api()
         self.template = template  # keeps the objects its slots hold alive
-        self.common = {"new_array": new_array, "array_type": array_type, "incref": _address(ctypes.pythonapi.Py_IncRef),
-                       "decref": _address(ctypes.pythonapi.Py_DecRef),
-                       "alloc": _address(ctypes.pythonapi.PyType_GenericAlloc), "wrapper_type": id(wrapper),
+        api = ctypes.pythonapi
+        self.common = {"new_array": new_array, "array_type": array_type, "new_tuple": _address(api.PyTuple_New),
+                       "incref": _address(api.Py_IncRef), "decref": _address(api.Py_DecRef),
+                       "alloc": _address(api.PyType_GenericAlloc), "wrapper_type": id(wrapper),
                        "array_slot": array_offset, "none": id(None)}
         self.slots = _template_slots(wrapper, array_offset, template)
 
-    def entry(self, kernel: int, row: int, positions: Sequence[int], shape: Tuple[int, ...],
-              dtype: np.dtype) -> Callable[..., Any]:
-        words = dict(self.common, kernel=kernel, row=row, n_inputs=len(positions), dtype=id(dtype), ndim=len(shape),
+    def entry(self, kernel: int, row: int, positions: Sequence[int],
+              outputs: Sequence[Tuple[Tuple[int, ...], np.dtype]]) -> Callable[..., Any]:
+        words = dict(self.common, kernel=kernel, row=row, n_inputs=len(positions), n_outputs=len(outputs),
                      n_slots=len(self.slots) // 2)
-        state = np.array([words[name] for name in STATE_WORDS] + list(shape) + list(positions) + self.slots,
+        records: List[int] = []
+        sizes: List[int] = []
+        sizes_at = len(STATE_WORDS) + len(positions) + len(OUTPUT_WORDS) * len(outputs) + len(self.slots)
+        for shape, dtype in outputs:
+            records += [id(dtype), len(shape), sizes_at + len(sizes)]
+            sizes += shape
+        state = np.array([words[name] for name in STATE_WORDS] + list(positions) + records + self.slots + sizes,
                          np.int64)
         return _owned(self.new_function(ctypes.addressof(self.method), state, None))
 
@@ -139,13 +146,13 @@ def register(tuple_items: int, array_data: int, wrapper: type, array_offset: int
         _pending = lambda: _Process(tuple_items, array_data, wrapper, array_offset, make(np.empty(0, np.float32)))
 
 
-def entry(kernel: int, row: int, positions: Sequence[int], shape: Sequence[int],
-          dtype: np.dtype) -> Optional[Callable[..., Any]]:
-    """A native function computing ``kernel`` on wrapped arrays into a new C-ordered output of
-    ``shape`` and ``dtype`` (the kernel checks them on layout row ``row``), returning it
-    wrapped; None when they are not what the kernel checks for. Its arguments are the kernel's
-    inputs in another order: input i is argument ``positions[i]``. None: no native entries in
-    this process (the log says why)."""
+def entry(kernel: int, row: int, positions: Sequence[int],
+          outputs: Sequence[Tuple[Sequence[int], np.dtype]]) -> Optional[Callable[..., Any]]:
+    """A native function computing ``kernel`` on wrapped arrays into new C-ordered outputs of
+    the (shape, dtype) pairs ``outputs`` (the kernel checks the arrays on layout row ``row``),
+    returning them wrapped (one, or a tuple of several); None when the arrays are not what the
+    kernel checks for. Its arguments are the kernel's inputs in another order: input i is
+    argument ``positions[i]``. None: no native entries in this process (the log says why)."""
     global _process, _pending
     with _lock:
         if _pending is not None:
@@ -157,4 +164,5 @@ def entry(kernel: int, row: int, positions: Sequence[int], shape: Sequence[int],
         process = _process
     if process is None:
         return None
-    return process.entry(kernel, row, positions, tuple(int(s) for s in shape), np.dtype(dtype))
+    return process.entry(kernel, row, positions, [(tuple(int(s) for s in shape), np.dtype(dtype))
+                                                  for shape, dtype in outputs])

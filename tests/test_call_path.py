@@ -279,3 +279,41 @@ def test_calls_through_the_native_entry_compute_what_eager_does(fn, x, y, native
         np.testing.assert_array_equal(out.numpy(), expected.numpy())
         assert out.stride() == expected.stride()
     assert (scripted.executor.fast.native is not None) == native
+
+
+def two_outputs(x, y):
+    a = x * y + 1.0
+    return a, (a - y) * 2.0
+
+
+def test_a_function_returning_a_fused_kernels_outputs_as_a_tuple_is_one_native_call():
+    fn = torch.script(two_outputs)
+    x, y = torch.rand(3, 4), torch.rand(3, 4)
+    expected = two_outputs(x, y)
+    for _ in range(3):
+        out = fn(x, y)
+        assert type(out) is tuple and len(out) == 2 and all(type(t) is torch.Tensor for t in out)
+        for got, want in zip(out, expected):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    native = fn.executor.fast.native
+    assert native is not None
+    first, second = native(x, y)
+    assert not np.shares_memory(first.numpy(), second.numpy())
+    refs = sys.getrefcount(first._a), sys.getrefcount(second._a)
+    assert refs == (2, 2)
+    assert native(x, torch.rand(3, 5)) is None and native(x) is None
+    gc.collect()
+    gc.disable()
+    try:
+        before = sys.getrefcount(False)
+        outs = [native(x, y) for _ in range(500)]
+        held = sys.getrefcount(False) - before
+        del outs
+        left = sys.getrefcount(False) - before
+    finally:
+        gc.enable()
+    assert abs(held - 1000) < 50 and abs(left) < 50  # two Tensors a call, given back with their tuple
+    w = torch.rand(3, 4, requires_grad=True)
+    a, b = fn(w, y)
+    (a.sum() + b.sum()).backward()
+    np.testing.assert_allclose(w.grad.numpy(), (y * 3).numpy(), rtol=1e-6)  # d/dw of wy+1 + 2(wy+1-y)
