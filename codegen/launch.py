@@ -244,15 +244,18 @@ class _Launch:
     def prepare_native(self) -> None:
         """Make ``native``, the whole call as one native function (see native_call), when every
         argument is one of the kernel's Tensors and its outputs are C-ordered, not pooled,
-        computed on this thread and with no extra array; None otherwise (attempt_wrapped is
-        the lean call then). Made for the launches a compiled function calls again, not for
-        every launch: the first one in a process compiles the native entry."""
+        computed on this thread and with no extra array, over fewer than :data:`SPLIT_MIN`
+        elements (the kernel runs holding the GIL there, as numpy's small ufuncs do, where
+        ctypes releases it: only for work too small to matter to other threads); None
+        otherwise (attempt_wrapped is the lean call then). Made for the launches a compiled
+        function calls again, not for every launch: the first one in a process compiles the
+        native entry."""
         if self.native_prepared:
             return
         positions = range(len(self.check[1])) if self.tensor_inputs is None else self.tensor_inputs
         if self.wrapped is not None and sorted(positions) == list(range(len(positions))) \
                 and all(axes is None for _, _, axes in self.outputs) and not self.pooled and not self.extra \
-                and self.splits is None:
+                and self.splits is None and self.numel < SPLIT_MIN:
             self.native = native_call.entry(ctypes.cast(self.fn, ctypes.c_void_p).value or 0, self.wrapped[1],
                                             positions, [(shape, dtype) for shape, dtype, _ in self.outputs])
         self.native_prepared = True

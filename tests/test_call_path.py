@@ -317,3 +317,24 @@ def test_a_function_returning_a_fused_kernels_outputs_as_a_tuple_is_one_native_c
     a, b = fn(w, y)
     (a.sum() + b.sum()).backward()
     np.testing.assert_allclose(w.grad.numpy(), (y * 3).numpy(), rtol=1e-6)  # d/dw of wy+1 + 2(wy+1-y)
+
+
+def broadcast_outputs(x, y):
+    a = x + 1.0
+    return a, a * y
+
+
+def test_big_work_stays_off_the_native_entry_even_on_one_thread():
+    # `a` (300, 1) is written by each of the 200 iterations of its row: the launch never
+    # splits, and its 60000 elements are too many to run holding the GIL
+    fn = torch.script(broadcast_outputs)
+    x, y = torch.rand(300, 1), torch.rand(300, 200)
+    for _ in range(3):
+        a, b = fn(x, y)
+        np.testing.assert_array_equal(b.numpy(), ((x + 1.0) * y).numpy())
+    launch = fn.executor.fast
+    assert launch.splits is None and launch.native is None
+    small_x, small_y = torch.rand(3, 1), torch.rand(3, 2)
+    for _ in range(3):
+        fn(small_x, small_y)
+    assert fn.executor.fast.native is not None
