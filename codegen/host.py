@@ -486,9 +486,14 @@ def generate(graph: Graph, name: str = "forward",
 
 def _direct_call(graph: Graph, kernels: Dict[Node, Any]) -> Optional[Tuple[Any, Tuple[int, ...]]]:
     """(kernel, argument positions) when ``graph`` is one fusion group over its inputs whose
-    results it returns as they are."""
+    results it returns as they are (several as one tuple, as the kernel returns them)."""
     nodes = [n for n in graph.nodes if n.kind != "prim::Constant"]
-    if len(nodes) != 1 or nodes[0] not in kernels or list(graph.outputs) != list(nodes[0].outputs):
+    if len(nodes) == 2 and nodes[1].kind == "prim::TupleConstruct" and len(nodes[0].outputs) > 1 \
+            and list(nodes[1].inputs) == list(nodes[0].outputs) and list(graph.outputs) == [nodes[1].output]:
+        nodes = nodes[:1]
+    elif list(graph.outputs) != (list(nodes[0].outputs) if len(nodes) == 1 else None):
+        return None
+    if nodes[0] not in kernels:
         return None
     position = {v: i for i, v in enumerate(graph.inputs)}
     if not all(v in position for v in nodes[0].inputs):

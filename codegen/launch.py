@@ -10,7 +10,9 @@ the dtypes (or their error is raised), strides are in whole elements, and the la
 kernel was specialized on is the layout it gets. Leaner still, a compiled function's next call
 hands the previous call's launch its Tensors as they are: the kernel checks natively that they
 are Tensors (not requiring grad, in grad mode) whose arrays have its layout, and computes or
-reports a miss (see kernel.check_layout).
+reports a miss (see kernel.check_layout). For the common launch (C-ordered outputs computed on
+the calling thread) that whole call is one native function that CPython calls, which
+allocates the outputs and returns them as Tensors (see native_call).
 
 Whatever the kernel does not compute exactly as eager does, the group's eager kernels compute
 (:func:`run_eagerly`, op by op on the same inputs): an error (a dtype the eager kernels
@@ -37,7 +39,7 @@ from minitorch_jit.ir.graph import Graph, Node, Value, note_source
 from minitorch_jit.ir.printer import print_graph
 from minitorch_jit.ir.types import KERNEL_DTYPES, TensorType, Type, type_of_constant
 
-from . import buffers, threads
+from . import buffers, native_call, threads
 from .llvm import kernel as kernels
 from .llvm.cache import KernelCache, default_cache
 from .llvm.kernel import CHECK, NO_GRAD, RUNTIME, WRAPPED, WRAPPER_WORDS, ObjectLayout, ScalarArg, Spec, TensorArg
@@ -117,10 +119,11 @@ def _unregistered(obj: Any) -> np.ndarray:
 _unwrap: Callable[[Any], np.ndarray] = _unregistered  # a wrapper's array
 
 
-def register_wrapper(cls: type, array_slot: str, grad_slot: str) -> None:
+def register_wrapper(cls: type, array_slot: str, grad_slot: str, make: Callable[[np.ndarray], Any]) -> None:
     """Let :meth:`_Launch.attempt_wrapped` give kernels objects of ``cls`` (whose slot
     ``array_slot`` holds their ndarray and ``grad_slot`` whether they require grad) in place
-    of arrays. The slots' offsets are found by looking, as :func:`_probe_layout` does."""
+    of arrays, and native entries (:mod:`.native_call`) return their outputs as ``make``
+    wraps an array. The slots' offsets are found by looking, as :func:`_probe_layout` does."""
     obj: Any = object.__new__(cls)
     array, grad = object(), object()
     setattr(obj, array_slot, array)
@@ -129,6 +132,7 @@ def register_wrapper(cls: type, array_slot: str, grad_slot: str) -> None:
     WRAPPER[:] = [id(cls), _field_offset(obj, pointer_to(id(array))), _field_offset(obj, pointer_to(id(grad))),
                   id(False)]
     _unwrap = operator.attrgetter(array_slot)
+    native_call.register(LAYOUT.tuple_items, LAYOUT.array_data, cls, WRAPPER[1], make)
 
 
 _groups_lock = threading.Lock()
@@ -185,8 +189,8 @@ class _Launch:
     cost model (codegen/threads.py) each call whether to split."""
 
     __slots__ = ("fn", "address", "library", "words", "check", "whole", "checked", "wrapped", "numel", "splits",
-                 "seconds", "outputs", "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "plain",
-                 "eager", "check_only")
+                 "seconds", "outputs", "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "eager",
+                 "check_only", "native", "native_prepared")
 
     def __init__(self, fn: Any, library: Optional[Loaded], words: List[int], check: Tuple[List[int], List[Any]],
                  numel: int, splits: bool, outputs: List[Output], tensor_inputs: Optional[List[int]],
@@ -220,10 +224,9 @@ class _Launch:
         self.scalar_inputs = scalar_inputs  # (position, how it is passed)
         self.extra = extra
         self.single = len(outputs) == 1
-        # (shape, dtype) of the one output, when it is C-ordered, not pooled and the kernel takes no extra array
-        self.plain = outputs[0][:2] if self.single and outputs[0][2] is None and not self.pooled and not extra \
-            and not splits else None
         self.eager = eager
+        self.native: Optional[Callable[..., Any]] = None  # see prepare_native
+        self.native_prepared = False
 
     def taking(self, positions: Sequence[int], n_args: int) -> "_Launch":
         """This launch reading its argument i from position ``positions[i]`` of an argument
@@ -231,15 +234,32 @@ class _Launch:
         tensors = range(len(positions)) if self.tensor_inputs is None else self.tensor_inputs
         eager = self.eager
         n_words = len(self.words[0]) - 3 - WRAPPER_WORDS - len(self.check[0])
-        launch = _Launch(self.fn, self.library, [int(w) for w in self.words[0, 2:2 + n_words]], self.check,
-                         self.numel, self.splits is not None, self.outputs, [positions[i] for i in tensors],
-                         [(positions[i], kind) for i, kind in self.scalar_inputs], self.extra,
-                         lambda *args: eager(*[args[i] for i in positions]), self.wrapped is not None)
-        # every argument, in order: the call passes them on as they are
-        if launch.tensor_inputs == list(range(n_args)) and not launch.scalar_inputs:
-            launch.tensor_inputs = None
-            launch.pick = None
-        return launch
+        scalar_inputs = [(positions[i], kind) for i, kind in self.scalar_inputs]
+        tensor_inputs: Optional[List[int]] = [positions[i] for i in tensors]
+        if tensor_inputs == list(range(n_args)) and not scalar_inputs:
+            tensor_inputs = None  # every argument, in order: the call passes them on as they are
+        return _Launch(self.fn, self.library, [int(w) for w in self.words[0, 2:2 + n_words]], self.check,
+                       self.numel, self.splits is not None, self.outputs, tensor_inputs, scalar_inputs, self.extra,
+                       lambda *args: eager(*[args[i] for i in positions]), self.wrapped is not None)
+
+    def prepare_native(self) -> None:
+        """Make ``native``, the whole call as one native function (see native_call), when every
+        argument is one of the kernel's Tensors and its outputs are C-ordered, not pooled,
+        computed on this thread and with no extra array, over fewer than :data:`SPLIT_MIN`
+        elements (the kernel runs holding the GIL there, as numpy's small ufuncs do, where
+        ctypes releases it: only for work too small to matter to other threads); None
+        otherwise (attempt_wrapped is the lean call then). Made for the launches a compiled
+        function calls again, not for every launch: the first one in a process compiles the
+        native entry."""
+        if self.native_prepared:
+            return
+        positions = range(len(self.check[1])) if self.tensor_inputs is None else self.tensor_inputs
+        if self.wrapped is not None and sorted(positions) == list(range(len(positions))) \
+                and all(axes is None for _, _, axes in self.outputs) and not self.pooled and not self.extra \
+                and self.splits is None and self.numel < SPLIT_MIN:
+            self.native = native_call.entry(self.address, self.wrapped[1],
+                                            positions, [(shape, dtype) for shape, dtype, _ in self.outputs])
+        self.native_prepared = True
 
     def chunks(self, n: int) -> Tuple[int, int, int]:
         """The layout rows of the chunks of the iteration space for ``n`` threads: the address
@@ -282,13 +302,7 @@ class _Launch:
         (the caller's other path computes the call again, and raises it)."""
         if self.wrapped is None:
             return MISS
-        if self.plain is None:
-            return self._call(tensors, self.wrapped[grad])
-        # _call's work for one C-ordered output, no extra array: a tenth of a ratio_iou (10,) call
-        out = np.empty(*self.plain)
-        packed = (*(tensors if self.pick is None else self.pick(tensors)), out)
-        # the kernel reads the tuple by address: ``packed`` keeps it (and the arrays) alive
-        return MISS if self.fn(id(packed), self.wrapped[grad]) else out
+        return self._call(tensors, self.wrapped[grad])
 
     def _call(self, args: Tuple[Any, ...], checked: int) -> Any:
         tensors = args if self.pick is None else self.pick(args)

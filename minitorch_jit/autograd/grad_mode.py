@@ -32,16 +32,23 @@ def _set(mode: bool) -> None:
 class _Mode:
     """Sets grad mode on entry, restores the previous one on exit; decorates functions."""
     mode = True
+    # the modes to restore, one per `with` this object is in; made by the first, so that no
+    # __init__ runs for each `with no_grad():`
+    prev: Optional[list] = None
 
-    def __init__(self) -> None:
-        self.prev: list = []
-
+    # the thread-local read and written in place, not through is_grad_enabled and _set: a
+    # `with no_grad():` around each small compiled call is a sizeable part of the call
     def __enter__(self) -> None:
-        self.prev.append(is_grad_enabled())
-        _set(self.mode)
+        local = _local
+        if self.prev is None:
+            self.prev = [local.enabled]
+        else:
+            self.prev.append(local.enabled)
+        local.enabled = self.mode
 
-    def __exit__(self, *exc: Any) -> None:
-        _set(self.prev.pop())
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        assert self.prev is not None, "__exit__ without __enter__"
+        _local.enabled = self.prev.pop()
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -65,16 +72,16 @@ class set_grad_enabled(_Mode):
     """``set_grad_enabled(False)``: sets the mode now; in a ``with``, until the block ends."""
 
     def __init__(self, mode: bool) -> None:
-        super().__init__()
         self.mode = bool(mode)
-        self.prev = [is_grad_enabled()]
+        self.before = is_grad_enabled()
+        self.prev = [self.before]
         _set(self.mode)
 
     def __enter__(self) -> None:
         pass
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        _set(self.prev[0])  # as a decorator it does not change the mode of the caller
+        _set(self.before)  # as a decorator it does not change the mode of the caller
         mode = self.mode
 
         @functools.wraps(fn)
@@ -97,9 +104,9 @@ class inference_mode(_Mode):
         self.inference.append(is_inference_mode_enabled())
         _local.inference = not self.mode
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         _local.inference = self.inference.pop()
-        super().__exit__()
+        super().__exit__(exc_type, exc, tb)
 
     def __call__(self, fn: Optional[Callable[..., Any]] = None) -> Any:  # type: ignore[override]
         mode = self.mode

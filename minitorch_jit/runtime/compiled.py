@@ -115,6 +115,9 @@ class ScriptFunction:
         # calls with this many positional tensors bind in order with nothing to check but
         # their types (None: every call binds its arguments through the signature)
         self._tensor_arity = _tensor_arity(signature, graph)
+        # calls with this many positional arguments may go to the previous call's launch as
+        # they are: they are all the graph's inputs (a method's attributes are more)
+        self._lean_arity = self._tensor_arity
         # a result holding NamedTuples: the type that makes them so when Python gets it
         out = graph.outputs[0].type if len(graph.outputs) == 1 else None
         self._named_result = out if out is not None and holds_named_tuples(out) else None
@@ -200,13 +203,21 @@ class ScriptFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         fast = self.executor.fast
-        if fast is not None and len(args) == self._tensor_arity and not kwargs and self._named_result is None \
+        if fast is not None and len(args) == self._lean_arity and not kwargs and self._named_result is None \
                 and dispatch.state.tracer is None:
-            # the lean path: every argument a tensor (the arity counts a method's attributes, so
-            # these are all the graph's inputs), none recording for autograd; the launch of the
+            # the lean path: every argument a tensor, none recording for autograd; the launch of the
             # previous call, whose kernel checks that the arrays have its layout (see
             # GraphExecutor.run_tensors) and, for a kernel that takes the Tensors themselves,
             # that they are Tensors and (in grad mode) do not require grad
+            native = fast.native
+            if native is not None:
+                # the whole call in native code (see codegen/native_call.py); None: a miss. It
+                # refuses inputs that require grad in any mode: no_grad calls with them go on
+                # below, where grad mode is asked
+                out = native(*args)
+                if out is not None:
+                    return out
+                return self._call(*args)
             try:
                 out = fast.attempt_wrapped(args, is_grad_enabled()) if fast.wrapped is not None \
                     else _attempt_arrays(fast, args)
@@ -252,7 +263,7 @@ class ScriptFunction:
         self.adapters = dict(adapters)
         self.rebuild = rebuild
         if adapters or rebuild is not None:
-            self._tensor_arity = None  # such calls bind through the signature
+            self._tensor_arity = self._lean_arity = None  # such calls bind through the signature
 
     def run_graph_values(self, *raw: Any) -> Any:
         """Run on arguments as graphs hold them (arrays for tensors), giving the result as
@@ -297,7 +308,7 @@ def _refuse_adapted(fn: "ScriptFunction") -> None:
 
 _ARRAY = operator.attrgetter("_a")  # a Tensor's array (AttributeError for anything else)
 _REQUIRES_GRAD = operator.attrgetter("_requires_grad")
-register_wrapper(Tensor, "_a", "_requires_grad")
+register_wrapper(Tensor, "_a", "_requires_grad", Tensor._wrap)
 
 
 def _attempt_arrays(fast: Any, args: Tuple[Any, ...]) -> Any:
@@ -337,6 +348,8 @@ class ScriptMethod(ScriptFunction):
         self.written_paths = list(written_paths)
         self.owner: Optional["ScriptModule"] = None
         self._tensor_arity = _tensor_arity(signature, graph, len(self.attr_paths))
+        # the launch takes the attributes too, which _positional_inputs reads: calls go through _call
+        self._lean_arity = self._tensor_arity if not self.attr_paths else None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         result = super().__call__(*args, **kwargs)

@@ -442,8 +442,12 @@ class GraphExecutor:
             if len(self.layouts) >= LAYOUT_CACHE_SIZE:
                 self.layouts = {}  # rebinding, not clearing: a concurrent call keeps its view
             self.layouts[key] = run
-        # a plan that is one fused kernel: the next call tries its launch first
-        self.fast = run if hasattr(run, "attempt") else None
+        # a plan that is one fused kernel: the next call tries its launch first (natively, when
+        # the launch can be made a native function)
+        prepare = getattr(run, "prepare_native", None)
+        if prepare is not None:
+            prepare()
+        self.fast = run if prepare is not None else None
         out = run(*raw)
         if type(out) is np.ndarray:
             for t in tensors:
