@@ -31,13 +31,24 @@ BASELINE = ROOT / "tools" / "mypy_baseline.json"
 ERROR = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): error: (?P<message>.*?)(?:  \[(?P<code>[a-z-]+)\])?$")
 
 
+def _source(package: str, mapped: Dict[str, str]) -> Path:
+    """The checkout folder of ``package``: under the folder of its nearest mapped parent, as
+    setuptools finds it (minitorch_jit.codegen.llvm is codegen/llvm)."""
+    parts = package.split(".")
+    for i in range(len(parts), 0, -1):
+        folder = mapped.get(".".join(parts[:i]))
+        if folder is not None:
+            return ROOT / folder / Path(*parts[i:])
+    return ROOT / Path(*parts)
+
+
 def _stage(directory: Path) -> Dict[str, Path]:
     """The installed layout as symlinks under ``directory``; maps staged folder -> checkout folder."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     mapped = config.get("package-dir", {})
     folders = {}
     for package in config["packages"]:
-        source = ROOT / mapped.get(package, package.replace(".", "/"))
+        source = _source(package, mapped)
         staged = directory / package.replace(".", "/")
         staged.mkdir(parents=True, exist_ok=True)
         for f in source.glob("*.py"):
