@@ -306,6 +306,11 @@ class _Launch:
 
     def _call(self, args: Tuple[Any, ...], checked: int) -> Any:
         tensors = args if self.pick is None else self.pick(args)
+        if len(tensors) != len(self.check[1]):  # the kernel would read items past the tuple
+            if checked:
+                return MISS
+            raise RuntimeError(f"internal error: a fused kernel of {len(self.check[1])} tensors called with "
+                               f"{len(tensors)}")
         extra = None
         if self.extra:
             extra = np.zeros(1 + len(self.scalar_inputs), np.int64)

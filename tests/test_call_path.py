@@ -338,3 +338,17 @@ def test_big_work_stays_off_the_native_entry_even_on_one_thread():
     for _ in range(3):
         fn(small_x, small_y)
     assert fn.executor.fast.native is not None
+
+
+def test_a_launch_given_fewer_or_more_arrays_than_its_kernel_reads_misses_or_refuses():
+    """The kernel reads its tuple's items by address: a short tuple must never reach it."""
+    fn = torch.script(f)
+    x, y = torch.randn(300, 200), torch.randn(300, 200)
+    fn(x, y)
+    fn(x, y)
+    launch = fn.executor.fast
+    assert launch.attempt(x.numpy()) is MISS
+    assert launch.attempt(x.numpy(), y.numpy(), y.numpy()) is MISS
+    assert launch.attempt_wrapped((x,), False) is MISS
+    with pytest.raises(RuntimeError, match="internal error: a fused kernel of 2 tensors called with 1"):
+        launch(x.numpy())
