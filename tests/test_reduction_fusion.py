@@ -366,3 +366,28 @@ def test_rows_of_every_length_around_the_vector_blocks(fn):
     for n in list(range(2, 40)) + [63, 64, 65, 127, 129, 1000, 1031]:
         x = torch.tensor(rng.standard_normal((3, n)).astype(np.float32) * 5)
         _compare(scripted(x).numpy(), fn(x).numpy(), "float32")
+
+
+def test_each_hinted_loop_keeps_its_own_hints():
+    """A float32 sum runs whole blocks (interleaved) then the rest (masked): two loops, two
+    loop IDs. llvmlite hands back the existing node for equal metadata, so one shared ID once
+    gave both loops the tail's hints and the whole blocks ran without their interleave."""
+    from minitorch_jit.codegen.launch import LAYOUT
+    from minitorch_jit.codegen.llvm import row_kernel
+    from minitorch_jit.codegen.llvm.kernel import Spec, TensorArg
+
+    g = parse_graph("graph(%x : Float(*, *)):\n  %d : int[] = prim::Constant[value=[1]]()\n"
+                    "  %k : bool = prim::Constant[value=0]()\n"
+                    "  %1 : Float(*) = aten::sum(%x, %d, %k)\n  return (%1)\n")
+    spec = Spec(2, (TensorArg("float32", False, 1),), (TensorArg("float32", False, 0),))
+    text = row_kernel.build(g, spec, LAYOUT).text
+    ids = {line.split("!llvm.loop ")[1] for line in text.splitlines() if "!llvm.loop " in line}
+    nodes = [text.split(f"\n{i} = ")[1].split("\n")[0] for i in sorted(ids)]
+    hint = {m: next(line.split(" = ")[0] for line in text.splitlines() if line.startswith("!") and m in line)
+            for m in ("interleave.count", "predicate.enable")}
+    assert len(nodes) == 2
+    assert sorted(f"{hint['interleave.count']} " in n or f"{hint['interleave.count']}}}" in n for n in nodes) == \
+        [False, True]
+    assert sorted(f"{hint['predicate.enable']} " in n or f"{hint['predicate.enable']}}}" in n for n in nodes) == \
+        [False, True]
+
