@@ -391,3 +391,25 @@ def test_each_hinted_loop_keeps_its_own_hints():
     assert sorted(f"{hint['predicate.enable']} " in n or f"{hint['predicate.enable']}}}" in n for n in nodes) == \
         [False, True]
 
+
+
+def test_softmax_divides_by_its_sum_as_a_multiply_and_other_rows_still_divide():
+    """A row divided by softmax's sum (at least 1) is multiplied by its reciprocal: exp (1 ulp),
+    the sum's rounding, the reciprocal's and the product's, within 5 * 2^-24 of the exact
+    softmax; a row divided by another per-row value (a subnormal sum here, whose reciprocal
+    overflows) is divided: the sum's rounding and the quotient's."""
+    def by_sum(x):
+        return x / x.sum(dim=1, keepdim=True)
+
+    x = np.abs(np.random.default_rng(14).standard_normal((5, 70)).astype(np.float32))
+    x[2] *= np.float32(1e-41)  # subnormal terms: 1 / sum is inf
+    x64 = x.astype(np.float64)
+    e = np.exp(x64 - x64.max(axis=1, keepdims=True))
+    for fn, exact, rtol in ((softmax, e / e.sum(axis=1, keepdims=True), 5 * 2.0 ** -24),
+                            (by_sum, x64 / x64.sum(axis=1, keepdims=True), 2 * 2.0 ** -24)):
+        scripted = torch.jit.script(fn)
+        got = scripted(torch.tensor(x)).numpy()
+        assert len(groups(scripted.graph_for(torch.tensor(x)))) == 1
+        normal = [0, 1, 3, 4]  # (a subnormal sum has fewer bits than 2^-24 says)
+        np.testing.assert_allclose(got[normal], exact[normal], rtol=rtol, atol=0)
+        np.testing.assert_allclose(got[2], exact[2], rtol=1e-5, atol=0)
