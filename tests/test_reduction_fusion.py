@@ -347,7 +347,7 @@ def log_softmax_op(x):
 
 
 def test_log_softmax_of_rows_spanning_the_whole_exponent_range():
-    """log_softmax sums exps whose results below the smallest normal float count as it
+    """log_softmax sums exps whose results below 2^-126.5 (float32) are 0
     (mathlib.exp_of_shifted): the sum holds a 1, so nothing changes beyond its rounding."""
     rng = np.random.default_rng(8)
     for dtype, low in (("float32", -200.0), ("float64", -1600.0)):
@@ -413,3 +413,25 @@ def test_softmax_divides_by_its_sum_as_a_multiply_and_other_rows_still_divide():
         normal = [0, 1, 3, 4]  # (a subnormal sum has fewer bits than 2^-24 says)
         np.testing.assert_allclose(got[normal], exact[normal], rtol=rtol, atol=0)
         np.testing.assert_allclose(got[2], exact[2], rtol=1e-5, atol=0)
+
+
+def test_softmax_exps_are_exact_zeros_for_minus_inf_and_flush_below_the_normal_range():
+    """softmax's exps of x - max (mathlib.exp_of_shifted): -inf masks give exact zeros, exps
+    below 2^-126.5 are 0 (an absolute error below the smallest normal float32), NaN rows are
+    NaN, the rest within the usual bound; by op and written by hand."""
+    rng = np.random.default_rng(13)
+    x = (rng.standard_normal((6, 300)) * 30).astype(np.float32)
+    x[0, ::3] = -np.inf
+    x[1, :] = np.linspace(-110.0, 0.0, 300)  # e^x down through the subnormal range
+    x[2, 5] = np.nan
+    x[3, :] = -np.inf
+    x[4, :] = 0.0
+    for fn in (softmax, softmax_op):
+        got, want = torch.jit.script(fn)(torch.tensor(x)).numpy(), fn(torch.tensor(x)).numpy()
+        assert np.all(got[0, ::3] == 0.0)
+        assert np.all(np.isnan(got[2])) and np.all(np.isnan(got[3]))
+        tiny = 2.0 ** -126
+        with np.errstate(invalid="ignore"):
+            e = np.exp(x.astype(np.float64) - x.max(axis=1, keepdims=True))
+        assert np.all(got[e < 2.0 ** -126.5 * 0.999] == 0.0)
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=tiny)
