@@ -315,7 +315,8 @@ def test_a_compiled_softmax_still_runs_on_the_tape_with_grad():
 
 def test_float32_sums_ask_for_a_register_of_float32_lanes():
     """Summed in float64, a float32 row would get half as many lanes as its float32 work (the
-    exp of a softmax): the loop carries a width hint; float64 and max loops do not."""
+    exp of a softmax): the loop carries a width hint; float64 sums do not. A float max loop
+    (two reductions: the max of the numbers and whether a NaN was seen) carries one too."""
     from minitorch_jit.codegen.launch import LAYOUT
     from minitorch_jit.codegen.llvm import row_kernel, target
     from minitorch_jit.codegen.llvm.kernel import Spec, TensorArg
@@ -331,7 +332,7 @@ def test_float32_sums_ask_for_a_register_of_float32_lanes():
     hint = f'!"llvm.loop.vectorize.width", i32 {target.vector_bits() // 32}'
     assert hint in text("sum", "Float")
     assert "llvm.loop" not in text("sum", "Double")
-    assert "llvm.loop" not in text("amax", "Float")
+    assert hint in text("amax", "Float")
 
 
 def softmax_op(x):
@@ -413,6 +414,32 @@ def test_softmax_divides_by_its_sum_as_a_multiply_and_other_rows_still_divide():
         normal = [0, 1, 3, 4]  # (a subnormal sum has fewer bits than 2^-24 says)
         np.testing.assert_allclose(got[normal], exact[normal], rtol=rtol, atol=0)
         np.testing.assert_allclose(got[2], exact[2], rtol=1e-5, atol=0)
+
+
+def _rows_around_the_blocks(rng, put):
+    """Rows of lengths around the vector blocks, each with ``put(row)`` applied."""
+    for n in (1, 2, 15, 16, 17, 63, 64, 65, 100, 1000, 1031):
+        x = (rng.standard_normal((4, n)) * 5).astype(np.float32)
+        for row in x:
+            put(row)
+        yield x
+
+
+@pytest.mark.parametrize("fn", [lambda x: torch.amax(x, 1), lambda x: torch.amin(x, 1, True),
+                                lambda x: torch.max(x, 1)[1], softmax])
+def test_a_nan_anywhere_in_a_row_is_its_max_and_min(fn):
+    """Float max and min keep the max of the numbers and whether a NaN was seen apart (the
+    vector max instruction alone drops NaN): a NaN first, last, in the masked rest of a row,
+    or alone."""
+    rng = np.random.default_rng(12)
+    traced = torch.jit.trace(fn, (torch.ones(2, 3),))
+
+    def put(row):
+        row[rng.integers(0, len(row))] = np.nan
+    for x in _rows_around_the_blocks(rng, put):
+        x[0, 0], x[1, -1] = np.nan, np.nan
+        t = torch.tensor(x)
+        np.testing.assert_array_equal(traced(t).numpy(), fn(t).numpy())
 
 
 def test_softmax_exps_are_exact_zeros_for_minus_inf_and_flush_below_the_normal_range():
