@@ -462,3 +462,26 @@ def test_softmax_exps_are_exact_zeros_for_minus_inf_and_flush_below_the_normal_r
             e = np.exp(x.astype(np.float64) - x.max(axis=1, keepdims=True))
         assert np.all(got[e < 2.0 ** -126.5 * 0.999] == 0.0)
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=tiny)
+
+
+def test_layer_norm_multiplies_by_its_reciprocal_standard_deviation():
+    """layer_norm's (x - mean) / sqrt(var + eps) is (x - mean) * (1 / sqrt(var + eps)): within
+    a few roundings of the exact result for rows of any scale, and NaN for a constant row with
+    eps 0 (0 * inf, as eager's 0 / 0)."""
+    def ln(x, eps: float):
+        return torch.nn.functional.layer_norm(x, [x.shape[1]], eps=eps)
+
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((4, 333)).astype(np.float32)
+    x[1] *= np.float32(1e-20)
+    x[2] = x[2] * np.float32(1e15) + np.float32(3e15)
+    x[3] = 7.0
+    scripted = torch.jit.script(ln)
+    got = scripted(torch.tensor(x), 0.0).numpy()
+    assert len(groups(scripted.graph_for(torch.tensor(x), 0.0))) == 1
+    x64 = x.astype(np.float64)
+    centered = x64 - x64.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        exact = centered / np.sqrt((centered ** 2).mean(axis=1, keepdims=True))
+    np.testing.assert_allclose(got[:3], exact[:3], rtol=2e-6, atol=1e-6)
+    assert np.all(np.isnan(got[3])) and np.all(np.isnan(ln(torch.tensor(x), 0.0).numpy()[3]))
