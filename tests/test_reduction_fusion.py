@@ -485,3 +485,45 @@ def test_layer_norm_multiplies_by_its_reciprocal_standard_deviation():
         exact = centered / np.sqrt((centered ** 2).mean(axis=1, keepdims=True))
     np.testing.assert_allclose(got[:3], exact[:3], rtol=2e-6, atol=1e-6)
     assert np.all(np.isnan(got[3])) and np.all(np.isnan(ln(torch.tensor(x), 0.0).numpy()[3]))
+
+
+def _streamed_specs(compiled, x):
+    from minitorch_jit.codegen.launch import compile_group
+    node = groups(compiled.graph_for(x))[0]
+    return [o.stream for spec in compile_group(node)._kernels for o in spec.outputs]
+
+
+@pytest.mark.parametrize("fn", [softmax, softmax_op, log_softmax_op, lambda x: x * x.amax(1, True),
+                                lambda x: torch.nn.functional.layer_norm(x, [x.shape[1]])])
+def test_streamed_row_outputs_match_eager_at_every_alignment(fn, monkeypatch):
+    """A call moving more than the last-level cache holds stores its row output with
+    non-temporal stores, whole 64-byte lines of it (softmax's exps kept in a scratch row
+    instead): forced here for small arrays, whose rows start at every alignment (np.empty's
+    blocks, rows of 1 to 1031 floats), the lines and the elements around them match eager."""
+    from collections import OrderedDict
+
+    from minitorch_jit.codegen import launch, row_launch
+    monkeypatch.setattr(row_launch, "STREAM_MIN", 0)
+    monkeypatch.setattr(launch, "_groups", OrderedDict())
+    rng = np.random.default_rng(16)
+    traced = torch.jit.trace(fn, (torch.ones(2, 3),))
+    for rows, n in [(5, n) for n in (1, 15, 16, 17, 33, 100, 1000, 1031)] + [(2048, 1000)]:  # (rows split)
+        x = torch.tensor((rng.standard_normal((rows, n)) * 4).astype(np.float32))
+        _compare(traced(x).numpy(), fn(x).numpy(), "float32")
+    assert _streamed_specs(traced, x) == [True]
+    monkeypatch.setattr(row_launch, "STREAM_MIN", 1 << 62)
+    monkeypatch.setattr(launch, "_groups", OrderedDict())
+    traced = torch.jit.trace(fn, (torch.ones(2, 3),))
+    _compare(traced(x).numpy(), fn(x).numpy(), "float32")
+    assert _streamed_specs(traced, x) == [False]
+
+
+def test_which_row_outputs_stream():
+    from minitorch_jit.codegen.llvm.kernel import TensorArg
+    from minitorch_jit.codegen.row_launch import STREAM_MIN, STREAM_ROW_MAX, streams
+    big = STREAM_MIN + 1
+    assert streams(TensorArg("float32", False, 1), 1024, big)
+    assert not streams(TensorArg("float32", False, 1), 1024, STREAM_MIN)     # fits in the cache
+    assert not streams(TensorArg("float32", False, 4), 1024, big)            # strided rows
+    assert not streams(TensorArg("bool", False, 1), 1024, big)
+    assert not streams(TensorArg("float64", False, 1), STREAM_ROW_MAX + 1, big)  # no scratch row that long

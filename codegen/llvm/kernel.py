@@ -44,6 +44,7 @@ class TensorArg:
     dtype: str
     zerodim: bool
     inner: int  # stride of the innermost dimension in elements: 0, 1 or RUNTIME
+    stream: bool = False  # an output stored around the caches (row kernels: row_kernel.store_rows)
 
 
 @dataclass(frozen=True)

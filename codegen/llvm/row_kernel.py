@@ -11,7 +11,9 @@ runs one loop over the row for each reduction, in program order, computing the r
 reads from the inputs (the row stays in cache, so recomputing a cheap producer costs less
 than storing and reloading it), then one loop that stores the row values the group returns;
 per-row values are computed once, between the loops. softmax is max; exp and sum; then
-exp and divide in the output loop. A reduction loop is a plain loop with one accumulator
+exp and divide in the output loop. A call moving more than the last-level cache holds
+(codegen/row_launch.py) writes its row output with non-temporal stores
+(:meth:`_Row.store_streamed`). A reduction loop is a plain loop with one accumulator
 (floating-point adds marked ``reassoc``): LLVM's loop vectorizer turns it into vector
 accumulators and one horizontal reduction after the loop.
 
@@ -68,6 +70,8 @@ from .kernel import (
 from .lowering import Context, Operand, lower_node
 
 ROW, PER_ROW, FLAT = "row", "per-row", "flat"
+# bytes of an element of the dtypes a row output may stream
+ITEMSIZE = {"int32": 4, "float32": 4, "int64": 8, "float64": 8}
 # vector iterations per block of a hinted reduction loop (the interleave; see _Row.reduce)
 TAIL_BLOCKS = 4
 
@@ -134,14 +138,18 @@ def build(graph: Graph, spec: Spec, layout: ObjectLayout) -> Built:
 
 class _Row:
     """The function computing one row: ``void rows(i64 n, T* noalias p..., i64 inner
-    stride (runtime ones)..., scalars...)``, its pointers offset to the row."""
+    stride (runtime ones)..., scalars... [, T* scratch])``, its pointers offset to the row;
+    the scratch row (n elements, on the stack) when the row output streams."""
 
     def __init__(self, module: ir.Module, graph: Graph, spec: Spec):
         self.graph, self.spec = graph, spec
         tensors = spec.tensors
         self.runtime = [k for k, t in enumerate(tensors) if t.inner not in (0, 1)]
+        # the streamed output (the group's one row output, see store_rows), and its scratch row
+        self.stream = next((k for k, t in enumerate(tensors) if t.stream), None)
         arg_types = [I64] + [MEMORY[t.dtype].as_pointer() for t in tensors] + [I64] * len(self.runtime) + \
-            [REGISTER[s.dtype] for s in spec.scalars]
+            [REGISTER[s.dtype] for s in spec.scalars] + \
+            ([MEMORY[tensors[self.stream].dtype].as_pointer()] if self.stream is not None else [])
         fn = self.fn = ir.Function(module, ir.FunctionType(ir.VoidType(), arg_types), "mtj.row")
         fn.linkage = "internal"
         fn.attributes.add("alwaysinline")
@@ -150,7 +158,9 @@ class _Row:
         for p in self.ptrs:
             p.add_attribute("noalias")
         self.strides = dict(zip(self.runtime, fn.args[1 + len(tensors):1 + len(tensors) + len(self.runtime)]))
-        self.scalar_args = list(fn.args[1 + len(tensors) + len(self.runtime):])
+        first = 1 + len(tensors) + len(self.runtime)
+        self.scalar_args = list(fn.args[first:first + len(spec.scalars)])
+        self.scratch = fn.args[-1] if self.stream is not None else None
         self.irb = ir.IRBuilder(fn.append_basic_block("entry"))
         self.b = Builder(self.irb)
         # sin and cos beyond their polynomial's reach call libm in place (no second loop)
@@ -225,13 +235,13 @@ class _Row:
         if key in self.kept:
             k, _, loop = self.kept[key]
             if loop == self.loop:  # the same pass's tail loop: the rest of the row
-                self.irb.store(op.value.v, self.element(k), align=1)  # type: ignore[union-attr]
+                self.irb.store(op.value.v, self.kept_at(k), align=1)  # type: ignore[union-attr]
             return
         k = next((k for k in self.free if self.spec.tensors[k].dtype == op.dtype), None)
         if k is None:
             return
         self.free.remove(k)
-        self.irb.store(op.value.v, self.element(k), align=1)  # type: ignore[union-attr]
+        self.irb.store(op.value.v, self.kept_at(k), align=1)  # type: ignore[union-attr]
         self.kept[key] = (k, op.dtype, self.loop)  # type: ignore[assignment]
 
     def recall(self, key: object) -> Optional[Operand]:
@@ -239,7 +249,15 @@ class _Row:
         if key not in self.kept or self.kept[key][2] == self.loop:
             return None
         k, dtype, _ = self.kept[key]
-        return Operand(V(self.b, self.irb.load(self.element(k), align=1)), dtype, "dim")
+        return Operand(V(self.b, self.irb.load(self.kept_at(k), align=1)), dtype, "dim")
+
+    def kept_at(self, k: int) -> ir.Value:
+        """Where row output ``k`` keeps a row value at the current element: in its own row, or
+        for the streamed output (written only at the end, around the caches) in the scratch
+        row on the stack."""
+        if k == self.stream:
+            return self.irb.gep(self.scratch, [self.j])
+        return self.element(k)
 
     def pointwise(self, node: Node) -> Operand:
         ops = [self.value(v) for v in node.inputs]
@@ -332,12 +350,69 @@ class _Row:
         return results[0] if single else tuple(results)
 
     def store_rows(self, outputs: List[Tuple[int, Value]]) -> None:
-        """One loop over the row storing the row values ``outputs`` (tensor index, value)."""
+        """One loop over the row storing the row values ``outputs`` (tensor index, value); for
+        a streamed output, :meth:`store_streamed`."""
+        if self.stream is not None:
+            (k, v), = outputs
+            return self.store_streamed(k, v)
         before, j = self.open_loop("store")
         values = [(k, self.value(v)) for k, v in outputs]  # every load before any store
         for k, op in values:
             self.store(k, op)
         self.close_loop(before, j)
+
+    def store_streamed(self, k: int, v: Value) -> None:
+        """The row of output ``k`` written around the caches: each whole 64-byte line of it
+        with non-temporal vector stores, which do not read the line first (an ordinary store
+        to a line not in cache reads it from memory: a third more traffic for softmax), the
+        elements before the first line and after the last with ordinary stores.
+
+        The vectorizer refuses non-temporal stores it cannot prove aligned, so a line is
+        written as its elements, computed one after another, stored at a pointer masked to
+        64 bytes (the same address: the line is aligned) and the first store marked so; the
+        SLP vectorizer makes the line one ``vmovntps``."""
+        irb, t = self.irb, self.spec.tensors[k]
+        size = ITEMSIZE[t.dtype]
+        per_line = 64 // size
+        shift = ir.Constant(I64, per_line.bit_length() - 1)
+        address = irb.ptrtoint(self.ptrs[k], I64)
+        lead = irb.lshr(irb.and_(irb.sub(ir.Constant(I64, 0), address), ir.Constant(I64, 63)),
+                        ir.Constant(I64, size.bit_length() - 1))  # elements before the first line
+        head = irb.select(irb.icmp_signed("<", lead, self.n), lead, self.n)
+        lines = irb.lshr(irb.sub(self.n, head), shift)
+        body_end = irb.add(head, irb.shl(lines, shift))
+
+        def ordinary(start: Optional[ir.Value], end: Optional[ir.Value], again: bool) -> None:
+            before, j = self.open_loop("store", start, end, again)
+            self.store(k, self.value(v))
+            self.close_loop(before, j)
+
+        ordinary(None, head, False)
+        ptr = self.ptrs[k].type
+        mask = self.fn.module.globals.get("llvm.ptrmask.p0.i64") or \
+            ir.Function(self.fn.module, ir.FunctionType(ptr, [ptr, I64]), "llvm.ptrmask.p0.i64")
+        nontemporal = self.fn.module.add_metadata([ir.Constant(I32, 1)])
+        before = irb.block
+        loop, after = self.fn.append_basic_block("lines"), self.fn.append_basic_block("lines.done")
+        irb.cbranch(irb.icmp_signed("<", ir.Constant(I64, 0), lines), loop, after)
+        irb.position_at_end(loop)
+        line = irb.phi(I64, "line")
+        start = irb.add(head, irb.shl(line, shift))
+        values = []
+        for i in range(per_line):
+            self.j, self.memo = irb.add(start, ir.Constant(I64, i)), {}
+            values.append(self.cx.cast(self.value(v), t.dtype).v)
+        self.j, self.memo = None, {}
+        aligned = irb.call(mask, [irb.gep(self.ptrs[k], [start]), ir.Constant(I64, -64)])
+        for i, x in enumerate(values):
+            store = irb.store(x, irb.gep(aligned, [ir.Constant(I64, i)]), align=64 if i == 0 else 1)
+            store.set_metadata("nontemporal", nontemporal)
+        next_line = irb.add(line, ir.Constant(I64, 1))
+        line.add_incoming(ir.Constant(I64, 0), before)
+        line.add_incoming(next_line, irb.block)
+        irb.cbranch(irb.icmp_signed("<", next_line, lines), loop, after)
+        irb.position_at_end(after)
+        ordinary(body_end, None, True)
 
     def store(self, k: int, op: Operand) -> None:
         t = self.spec.tensors[k]
@@ -751,6 +826,8 @@ def _entry(module: ir.Module, inner: ir.Function, spec: Spec, layout: ObjectLayo
     ptrs = [data_pointer(irb, arrays, layout, k, MEMORY[t.dtype].as_pointer()) for k, t in enumerate(tensors)]
     scalars = scalar_values(irb, arrays, layout, spec) if spec.scalars else []
     runtime = [strides[k][-1] for k, t in enumerate(tensors) if t.inner not in (0, 1)]
+    # one scratch row for the calls (the launcher streams rows of at most STREAM_ROW_MAX)
+    scratch = [irb.alloca(MEMORY[t.dtype], n) for t in tensors if t.stream]
     before = irb.block
     loop, done = fn.append_basic_block("rows"), fn.append_basic_block("done")
     irb.cbranch(irb.icmp_signed("<", first, end), loop, done)
@@ -768,10 +845,17 @@ def _entry(module: ir.Module, inner: ir.Function, spec: Spec, layout: ObjectLayo
 
     next_r = irb.add(r, ir.Constant(I64, 1))
     offsets = row_offsets(r)
-    irb.call(inner, [n] + [irb.gep(p, [o]) for p, o in zip(ptrs, offsets)] + runtime + scalars)
+    irb.call(inner, [n] + [irb.gep(p, [o]) for p, o in zip(ptrs, offsets)] + runtime + scalars + scratch)
     r.add_incoming(first, before)
     r.add_incoming(next_r, irb.block)
     irb.cbranch(irb.icmp_signed("<", next_r, end), loop, done)
     irb.position_at_end(done)
+    if scratch:
+        # non-temporal stores are weakly ordered: made visible to whoever reads the output
+        # next (on x86 a seq_cst fence may be a locked or, which does not order them: sfence)
+        if module.triple.startswith("x86_64"):
+            irb.call(ir.Function(module, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse.sfence"), [])
+        else:
+            irb.fence("seq_cst")
     irb.ret(ir.Constant(I32, 0))
 
