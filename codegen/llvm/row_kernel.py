@@ -11,7 +11,7 @@ runs one loop over the row for each reduction, in program order, computing the r
 reads from the inputs (the row stays in cache, so recomputing a cheap producer costs less
 than storing and reloading it), then one loop that stores the row values the group returns;
 per-row values are computed once, between the loops. softmax is max; exp and sum; then
-exp and divide in the output loop. A call moving more than the last-level cache holds
+the kept exp times 1 / sum in the output loop. A call moving more than the last-level cache holds
 (codegen/row_launch.py) writes its row output with non-temporal stores
 (:meth:`_Row.store_streamed`). A reduction loop is a plain loop with one accumulator
 (floating-point adds marked ``reassoc``): LLVM's loop vectorizer turns it into vector
@@ -364,13 +364,14 @@ class _Row:
     def store_streamed(self, k: int, v: Value) -> None:
         """The row of output ``k`` written around the caches: each whole 64-byte line of it
         with non-temporal vector stores, which do not read the line first (an ordinary store
-        to a line not in cache reads it from memory: a third more traffic for softmax), the
-        elements before the first line and after the last with ordinary stores.
+        to a line not in cache reads it from memory: for layer norm a third more traffic than
+        reading its input and writing its output), the elements before the first line and
+        after the last with ordinary stores.
 
         The vectorizer refuses non-temporal stores it cannot prove aligned, so a line is
-        written as its elements, computed one after another, stored at a pointer masked to
-        64 bytes (the same address: the line is aligned) and the first store marked so; the
-        SLP vectorizer makes the line one ``vmovntps``."""
+        written as its elements, computed one after another, stored from the row's first line
+        (its address masked to 64 bytes: the same address, known aligned) with the line's
+        first store marked so; the SLP vectorizer makes the line one ``vmovntps``."""
         irb, t = self.irb, self.spec.tensors[k]
         size = ITEMSIZE[t.dtype]
         per_line = 64 // size
@@ -392,6 +393,7 @@ class _Row:
         mask = self.fn.module.globals.get("llvm.ptrmask.p0.i64") or \
             ir.Function(self.fn.module, ir.FunctionType(ptr, [ptr, I64]), "llvm.ptrmask.p0.i64")
         nontemporal = self.fn.module.add_metadata([ir.Constant(I32, 1)])
+        aligned = irb.call(mask, [irb.gep(self.ptrs[k], [head]), ir.Constant(I64, -64)])  # the first line
         before = irb.block
         loop, after = self.fn.append_basic_block("lines"), self.fn.append_basic_block("lines.done")
         irb.cbranch(irb.icmp_signed("<", ir.Constant(I64, 0), lines), loop, after)
@@ -403,9 +405,9 @@ class _Row:
             self.j, self.memo = irb.add(start, ir.Constant(I64, i)), {}
             values.append(self.cx.cast(self.value(v), t.dtype).v)
         self.j, self.memo = None, {}
-        aligned = irb.call(mask, [irb.gep(self.ptrs[k], [start]), ir.Constant(I64, -64)])
+        at = irb.shl(line, shift)
         for i, x in enumerate(values):
-            store = irb.store(x, irb.gep(aligned, [ir.Constant(I64, i)]), align=64 if i == 0 else 1)
+            store = irb.store(x, irb.gep(aligned, [irb.add(at, ir.Constant(I64, i))]), align=64 if i == 0 else 1)
             store.set_metadata("nontemporal", nontemporal)
         next_line = irb.add(line, ir.Constant(I64, 1))
         line.add_incoming(ir.Constant(I64, 0), before)
