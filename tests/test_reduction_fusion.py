@@ -527,3 +527,42 @@ def test_which_row_outputs_stream():
     assert not streams(TensorArg("float32", False, 4), 1024, big)            # strided rows
     assert not streams(TensorArg("bool", False, 1), 1024, big)
     assert not streams(TensorArg("float64", False, 1), STREAM_ROW_MAX + 1, big)  # no scratch row that long
+
+
+def test_layer_norm_takes_mean_and_variance_in_one_pass_shifted_by_the_rows_first_element():
+    """mean and variance from the sums of x - x[0] and its square in float64: rows far from 0
+    (mean 1e4, std 1), a first element far from the rest (the shift's worst case: it cancels
+    at most n + 1 times the rounding), constant rows; by op and written by hand, whose
+    variance's pass comes with the mean's."""
+    def ln_op(x, w, b):
+        return torch.nn.functional.layer_norm(x, [x.shape[1]], w, b)
+
+    rng = np.random.default_rng(17)
+    n = 1000
+    x = rng.standard_normal((5, n))
+    x[1] += 1e4
+    x[2, 0] = 1e6
+    x[3] = 3.0
+    x[4] *= 1e-3
+    x = x.astype(np.float32)
+    w, b = np.ones(n, np.float32), np.zeros(n, np.float32)
+    x64 = x.astype(np.float64)
+    mean = x64.mean(axis=1, keepdims=True)
+    var = ((x64 - mean) ** 2).mean(axis=1, keepdims=True)
+    # the mean rounded to float32 (as eager's) is what each element is centred by
+    exact = (x64 - mean.astype(np.float32)) / np.sqrt(var + 1e-5)
+    for fn in (ln_op, layer_norm):
+        scripted = torch.jit.script(fn)
+        args = (torch.tensor(x), torch.tensor(w), torch.tensor(b))
+        got = scripted(*args).numpy()
+        np.testing.assert_allclose(got, exact, rtol=1e-5, atol=2e-5)
+        text = _row_kernel_text(scripted.graph_for(*args))
+        assert text.count("!llvm.loop") == 2  # one pass (whole blocks, then the rest) for both sums
+
+
+
+def _row_kernel_text(graph):
+    """The LLVM IR of the row kernel of ``graph``'s fusion group, as its last call built it."""
+    from minitorch_jit.codegen.launch import compile_group
+    kernel = compile_group(groups(graph)[0])
+    return kernel.build(next(iter(kernel._kernels))).text
