@@ -22,6 +22,7 @@ import numpy as np
 
 POOL_MIN = 4 << 20       # bytes: outputs below this come from np.empty
 POOL_MAX = 512 << 20     # bytes kept in all
+ALIGN = 64               # bytes: where an output in a kept buffer starts
 PER_SIZE = 2             # buffers kept per size: a caller holding the last result still gets the other
 
 _pool: "OrderedDict[int, List[np.ndarray]]" = OrderedDict()
@@ -38,7 +39,10 @@ def empty(shape: Tuple[int, ...], dtype: np.dtype, nbytes: int) -> np.ndarray:
     buf = _take(nbytes)
     if buf is None:
         return np.empty(shape, dtype)
-    return buf.view(dtype).reshape(shape)
+    # at a 64-byte boundary (the C library's big blocks start 16 bytes after a page): whole
+    # cache lines for the row kernels' non-temporal stores (codegen/row_launch.py)
+    start = -buf.ctypes.data % ALIGN
+    return buf[start:start + nbytes].view(dtype).reshape(shape)
 
 
 def _take(nbytes: int) -> Optional[np.ndarray]:
@@ -55,9 +59,9 @@ def _take(nbytes: int) -> Optional[np.ndarray]:
         if nbytes > POOL_MAX:
             return None
         while _kept + nbytes > POOL_MAX and _pool:  # the sizes least recently used go first
-            _, dropped = _pool.popitem(last=False)
-            _kept -= sum(b.nbytes for b in dropped)
-        buf = np.empty(nbytes, np.uint8)
+            size, dropped = _pool.popitem(last=False)
+            _kept -= size * len(dropped)
+        buf = np.empty(nbytes + ALIGN, np.uint8)
         _pool.setdefault(nbytes, []).append(buf)
         _kept += nbytes
         return buf

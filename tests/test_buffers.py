@@ -64,3 +64,11 @@ def test_the_pool_keeps_a_bounded_number_of_buffers(pool, monkeypatch):
     buffers.empty((4096,), np.dtype(np.float32), 16384)   # evicts the least recently used size
     assert list(buffers._pool) == [16384] and buffers._kept == 16384
     assert all(h.shape == (1024,) for h in held)
+
+
+def test_outputs_in_kept_buffers_start_at_a_cache_line(pool):
+    """Whole 64-byte lines for the row kernels' non-temporal stores (the C library's big
+    blocks start 16 bytes into a page)."""
+    for nbytes in (4096, 4100, 65536):
+        out = buffers.empty((nbytes // 4,), np.dtype(np.float32), nbytes // 4 * 4)
+        assert out.ctypes.data % buffers.ALIGN == 0 and out.nbytes == nbytes // 4 * 4

@@ -208,3 +208,41 @@ def test_the_earlier_two_branch_tanh_is_still_within_its_bound():
         assert ulp_error(got, REFERENCE["tanh"](x), np.float32).max() <= 2
         new = unary("tanh", np.float32)(x)
     assert not np.array_equal(got, new, equal_nan=True)  # a different algorithm really ran
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_exp_of_shifted_is_exp_down_to_half_below_the_normal_range_and_zero_under_it(dtype):
+    """mathlib.exp_of_shifted, softmax's exp of x - max (at most 0 or NaN): run as the row
+    kernel of exp(x - amax(x)) over rows holding a 0, it is within exp's bound where e^x is
+    at least 2^-(bias - 1/2), 0 below (and exactly 0 for -inf), NaN for a row with a NaN."""
+    from minitorch_jit.codegen.row_launch import RowKernel
+
+    t = SHORT[dtype]
+    kernel = RowKernel(parse_graph(f"""graph(%x : {t}(*, *)):
+  %d : int[] = prim::Constant[value=[1]]()
+  %k : bool = prim::Constant[value=1]()
+  %m : {t}(*, 1) = aten::amax(%x, %d, %k)
+  %s : {t}(*, *) = aten::sub(%x, %m)
+  %e : {t}(*, *) = aten::exp(%s)
+  return (%e)
+"""))
+    rng = np.random.default_rng(21)
+    bias = 127 if dtype == np.float32 else 1023
+    x = samples(dtype, 200_000, rng)
+    with np.errstate(all="ignore"):
+        x = -np.abs(x[~np.isnan(x)])
+    edge = -(bias - 0.5) * math.log(2)  # around the flush
+    x = np.concatenate([x, rng.uniform(1.2 * edge, 0, 100_000), np.linspace(edge - 0.01, edge + 0.01, 999)])
+    x = np.concatenate([x, np.full(-len(x) % 999, -1.0)]).astype(dtype).reshape(-1, 999)
+    x = np.concatenate([np.zeros((len(x), 1), dtype), x], axis=1)
+    with np.errstate(all="ignore"):
+        got = kernel(x)
+        ref = np.exp(x.astype(L))
+        err = ulp_error(got, ref, dtype)
+    flush = L(2.0) ** -(bias - 0.5)
+    assert np.all(err[ref >= flush * L(1.0001)] <= BOUND["exp"][dtype == np.float64])
+    assert np.all(got[ref < flush * L(0.9999)] == 0.0)
+    assert np.all((got[ref < flush] == 0.0) | (err[ref < flush] <= BOUND["exp"][dtype == np.float64]))
+    assert np.all(got[x == -np.inf] == 0.0)
+    nan_row = np.array([[0.0, -1.0, np.nan, -2.0]], dtype)
+    assert np.all(np.isnan(kernel(nan_row)))

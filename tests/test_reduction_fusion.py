@@ -325,7 +325,8 @@ def test_a_compiled_softmax_still_runs_on_the_tape_with_grad():
 
 def test_float32_sums_ask_for_a_register_of_float32_lanes():
     """Summed in float64, a float32 row would get half as many lanes as its float32 work (the
-    exp of a softmax): the loop carries a width hint; float64 and max loops do not."""
+    exp of a softmax): the loop carries a width hint; float64 sums do not. A float max loop
+    (two reductions: the max of the numbers and whether a NaN was seen) carries one too."""
     from minitorch_jit.codegen.launch import LAYOUT
     from minitorch_jit.codegen.llvm import row_kernel, target
     from minitorch_jit.codegen.llvm.kernel import Spec, TensorArg
@@ -341,7 +342,7 @@ def test_float32_sums_ask_for_a_register_of_float32_lanes():
     hint = f'!"llvm.loop.vectorize.width", i32 {target.vector_bits() // 32}'
     assert hint in text("sum", "Float")
     assert "llvm.loop" not in text("sum", "Double")
-    assert "llvm.loop" not in text("amax", "Float")
+    assert hint in text("amax", "Float")
 
 
 def softmax_op(x):
@@ -357,7 +358,7 @@ def log_softmax_op(x):
 
 
 def test_log_softmax_of_rows_spanning_the_whole_exponent_range():
-    """log_softmax sums exps whose results below the smallest normal float count as it
+    """log_softmax sums exps whose results below 2^-126.5 (float32) are 0
     (mathlib.exp_of_shifted): the sum holds a 1, so nothing changes beyond its rounding."""
     rng = np.random.default_rng(8)
     for dtype, low in (("float32", -200.0), ("float64", -1600.0)):
@@ -376,3 +377,202 @@ def test_rows_of_every_length_around_the_vector_blocks(fn):
     for n in list(range(2, 40)) + [63, 64, 65, 127, 129, 1000, 1031]:
         x = torch.tensor(rng.standard_normal((3, n)).astype(np.float32) * 5)
         _compare(scripted(x).numpy(), fn(x).numpy(), "float32")
+
+
+def test_each_hinted_loop_keeps_its_own_hints():
+    """A float32 sum runs whole blocks (interleaved) then the rest (masked): two loops, two
+    loop IDs. llvmlite hands back the existing node for equal metadata, so one shared ID once
+    gave both loops the tail's hints and the whole blocks ran without their interleave."""
+    from minitorch_jit.codegen.launch import LAYOUT
+    from minitorch_jit.codegen.llvm import row_kernel
+    from minitorch_jit.codegen.llvm.kernel import Spec, TensorArg
+
+    g = parse_graph("graph(%x : Float(*, *)):\n  %d : int[] = prim::Constant[value=[1]]()\n"
+                    "  %k : bool = prim::Constant[value=0]()\n"
+                    "  %1 : Float(*) = aten::sum(%x, %d, %k)\n  return (%1)\n")
+    spec = Spec(2, (TensorArg("float32", False, 1),), (TensorArg("float32", False, 0),))
+    text = row_kernel.build(g, spec, LAYOUT).text
+    ids = {line.split("!llvm.loop ")[1] for line in text.splitlines() if "!llvm.loop " in line}
+    nodes = [text.split(f"\n{i} = ")[1].split("\n")[0] for i in sorted(ids)]
+    hint = {m: next(line.split(" = ")[0] for line in text.splitlines() if line.startswith("!") and m in line)
+            for m in ("interleave.count", "predicate.enable")}
+    assert len(nodes) == 2
+    assert sorted(f"{hint['interleave.count']} " in n or f"{hint['interleave.count']}}}" in n for n in nodes) == \
+        [False, True]
+    assert sorted(f"{hint['predicate.enable']} " in n or f"{hint['predicate.enable']}}}" in n for n in nodes) == \
+        [False, True]
+
+
+
+def test_softmax_divides_by_its_sum_as_a_multiply_and_other_rows_still_divide():
+    """A row divided by softmax's sum (at least 1) is multiplied by its reciprocal: exp (1 ulp),
+    the sum's rounding, the reciprocal's and the product's, within 5 * 2^-24 of the exact
+    softmax; a row divided by another per-row value (a subnormal sum here, whose reciprocal
+    overflows) is divided: the sum's rounding and the quotient's."""
+    def by_sum(x):
+        return x / x.sum(dim=1, keepdim=True)
+
+    x = np.abs(np.random.default_rng(14).standard_normal((5, 70)).astype(np.float32))
+    x[2] *= np.float32(1e-41)  # subnormal terms: 1 / sum is inf
+    x64 = x.astype(np.float64)
+    e = np.exp(x64 - x64.max(axis=1, keepdims=True))
+    for fn, exact, rtol in ((softmax, e / e.sum(axis=1, keepdims=True), 5 * 2.0 ** -24),
+                            (by_sum, x64 / x64.sum(axis=1, keepdims=True), 2 * 2.0 ** -24)):
+        scripted = torch.jit.script(fn)
+        got = scripted(torch.tensor(x)).numpy()
+        assert len(groups(scripted.graph_for(torch.tensor(x)))) == 1
+        normal = [0, 1, 3, 4]  # (a subnormal sum has fewer bits than 2^-24 says)
+        np.testing.assert_allclose(got[normal], exact[normal], rtol=rtol, atol=0)
+        np.testing.assert_allclose(got[2], exact[2], rtol=1e-5, atol=0)
+
+
+def _rows_around_the_blocks(rng, put):
+    """Rows of lengths around the vector blocks, each with ``put(row)`` applied."""
+    for n in (1, 2, 15, 16, 17, 63, 64, 65, 100, 1000, 1031):
+        x = (rng.standard_normal((4, n)) * 5).astype(np.float32)
+        for row in x:
+            put(row)
+        yield x
+
+
+@pytest.mark.parametrize("fn", [lambda x: torch.amax(x, 1), lambda x: torch.amin(x, 1, True),
+                                lambda x: torch.max(x, 1)[1], softmax])
+def test_a_nan_anywhere_in_a_row_is_its_max_and_min(fn):
+    """Float max and min keep the max of the numbers and whether a NaN was seen apart (the
+    vector max instruction alone drops NaN): a NaN first, last, in the masked rest of a row,
+    or alone."""
+    rng = np.random.default_rng(12)
+    traced = torch.jit.trace(fn, (torch.ones(2, 3),))
+
+    def put(row):
+        row[rng.integers(0, len(row))] = np.nan
+    for x in _rows_around_the_blocks(rng, put):
+        x[0, 0], x[1, -1] = np.nan, np.nan
+        t = torch.tensor(x)
+        np.testing.assert_array_equal(traced(t).numpy(), fn(t).numpy())
+
+
+def test_softmax_exps_are_exact_zeros_for_minus_inf_and_flush_below_the_normal_range():
+    """softmax's exps of x - max (mathlib.exp_of_shifted): -inf masks give exact zeros, exps
+    below 2^-126.5 are 0 (an absolute error below the smallest normal float32), NaN rows are
+    NaN, the rest within the usual bound; by op and written by hand."""
+    rng = np.random.default_rng(13)
+    x = (rng.standard_normal((6, 300)) * 30).astype(np.float32)
+    x[0, ::3] = -np.inf
+    x[1, :] = np.linspace(-110.0, 0.0, 300)  # e^x down through the subnormal range
+    x[2, 5] = np.nan
+    x[3, :] = -np.inf
+    x[4, :] = 0.0
+    for fn in (softmax, softmax_op):
+        got, want = torch.jit.script(fn)(torch.tensor(x)).numpy(), fn(torch.tensor(x)).numpy()
+        assert np.all(got[0, ::3] == 0.0)
+        assert np.all(np.isnan(got[2])) and np.all(np.isnan(got[3]))
+        tiny = 2.0 ** -126
+        with np.errstate(invalid="ignore"):
+            e = np.exp(x.astype(np.float64) - x.max(axis=1, keepdims=True))
+        assert np.all(got[e < 2.0 ** -126.5 * 0.999] == 0.0)
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=tiny)
+
+
+def test_layer_norm_multiplies_by_its_reciprocal_standard_deviation():
+    """layer_norm's (x - mean) / sqrt(var + eps) is (x - mean) * (1 / sqrt(var + eps)): within
+    a few roundings of the exact result for rows of any scale, and NaN for a constant row with
+    eps 0 (0 * inf, as eager's 0 / 0)."""
+    def ln(x, eps: float):
+        return torch.nn.functional.layer_norm(x, [x.shape[1]], eps=eps)
+
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((4, 333)).astype(np.float32)
+    x[1] *= np.float32(1e-20)
+    x[2] = x[2] * np.float32(1e15) + np.float32(3e15)
+    x[3] = 7.0
+    scripted = torch.jit.script(ln)
+    got = scripted(torch.tensor(x), 0.0).numpy()
+    assert len(groups(scripted.graph_for(torch.tensor(x), 0.0))) == 1
+    x64 = x.astype(np.float64)
+    centered = x64 - x64.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        exact = centered / np.sqrt((centered ** 2).mean(axis=1, keepdims=True))
+    np.testing.assert_allclose(got[:3], exact[:3], rtol=2e-6, atol=1e-6)
+    assert np.all(np.isnan(got[3])) and np.all(np.isnan(ln(torch.tensor(x), 0.0).numpy()[3]))
+
+
+def _streamed_specs(compiled, x):
+    from minitorch_jit.codegen.launch import compile_group
+    node = groups(compiled.graph_for(x))[0]
+    return [o.stream for spec in compile_group(node)._kernels for o in spec.outputs]
+
+
+@pytest.mark.parametrize("fn", [softmax, softmax_op, log_softmax_op, lambda x: x * x.amax(1, True),
+                                lambda x: torch.nn.functional.layer_norm(x, [x.shape[1]])])
+def test_streamed_row_outputs_match_eager_at_every_alignment(fn, monkeypatch):
+    """A call moving more than the last-level cache holds stores its row output with
+    non-temporal stores, whole 64-byte lines of it (softmax's exps kept in a scratch row
+    instead): forced here for small arrays, whose rows start at every alignment (np.empty's
+    blocks, rows of 1 to 1031 floats), the lines and the elements around them match eager."""
+    from collections import OrderedDict
+
+    from minitorch_jit.codegen import launch, row_launch
+    monkeypatch.setattr(row_launch, "STREAM_MIN", 0)
+    monkeypatch.setattr(launch, "_groups", OrderedDict())
+    rng = np.random.default_rng(16)
+    traced = torch.jit.trace(fn, (torch.ones(2, 3),))
+    for rows, n in [(5, n) for n in (1, 15, 16, 17, 33, 100, 1000, 1031)] + [(2048, 1000)]:  # (rows split)
+        x = torch.tensor((rng.standard_normal((rows, n)) * 4).astype(np.float32))
+        _compare(traced(x).numpy(), fn(x).numpy(), "float32")
+    assert _streamed_specs(traced, x) == [True]
+    monkeypatch.setattr(row_launch, "STREAM_MIN", 1 << 62)
+    monkeypatch.setattr(launch, "_groups", OrderedDict())
+    traced = torch.jit.trace(fn, (torch.ones(2, 3),))
+    _compare(traced(x).numpy(), fn(x).numpy(), "float32")
+    assert _streamed_specs(traced, x) == [False]
+
+
+def test_which_row_outputs_stream():
+    from minitorch_jit.codegen.llvm.kernel import TensorArg
+    from minitorch_jit.codegen.row_launch import STREAM_MIN, STREAM_ROW_MAX, streams
+    big = STREAM_MIN + 1
+    assert streams(TensorArg("float32", False, 1), 1024, big)
+    assert not streams(TensorArg("float32", False, 1), 1024, STREAM_MIN)     # fits in the cache
+    assert not streams(TensorArg("float32", False, 4), 1024, big)            # strided rows
+    assert not streams(TensorArg("bool", False, 1), 1024, big)
+    assert not streams(TensorArg("float64", False, 1), STREAM_ROW_MAX + 1, big)  # no scratch row that long
+
+
+def test_layer_norm_takes_mean_and_variance_in_one_pass_shifted_by_the_rows_first_element():
+    """mean and variance from the sums of x - x[0] and its square in float64: rows far from 0
+    (mean 1e4, std 1), a first element far from the rest (the shift's worst case: it cancels
+    at most n + 1 times the rounding), constant rows; by op and written by hand, whose
+    variance's pass comes with the mean's."""
+    def ln_op(x, w, b):
+        return torch.nn.functional.layer_norm(x, [x.shape[1]], w, b)
+
+    rng = np.random.default_rng(17)
+    n = 1000
+    x = rng.standard_normal((5, n))
+    x[1] += 1e4
+    x[2, 0] = 1e6
+    x[3] = 3.0
+    x[4] *= 1e-3
+    x = x.astype(np.float32)
+    w, b = np.ones(n, np.float32), np.zeros(n, np.float32)
+    x64 = x.astype(np.float64)
+    mean = x64.mean(axis=1, keepdims=True)
+    var = ((x64 - mean) ** 2).mean(axis=1, keepdims=True)
+    # the mean rounded to float32 (as eager's) is what each element is centred by
+    exact = (x64 - mean.astype(np.float32)) / np.sqrt(var + 1e-5)
+    for fn in (ln_op, layer_norm):
+        scripted = torch.jit.script(fn)
+        args = (torch.tensor(x), torch.tensor(w), torch.tensor(b))
+        got = scripted(*args).numpy()
+        np.testing.assert_allclose(got, exact, rtol=1e-5, atol=2e-5)
+        text = _row_kernel_text(scripted.graph_for(*args))
+        assert text.count("!llvm.loop") == 2  # one pass (whole blocks, then the rest) for both sums
+
+
+
+def _row_kernel_text(graph):
+    """The LLVM IR of the row kernel of ``graph``'s fusion group, as its last call built it."""
+    from minitorch_jit.codegen.launch import compile_group
+    kernel = compile_group(groups(graph)[0])
+    return kernel.build(next(iter(kernel._kernels))).text

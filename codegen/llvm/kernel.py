@@ -44,6 +44,7 @@ class TensorArg:
     dtype: str
     zerodim: bool
     inner: int  # stride of the innermost dimension in elements: 0, 1 or RUNTIME
+    stream: bool = False  # an output stored around the caches (row kernels: row_kernel.store_rows)
 
 
 @dataclass(frozen=True)
@@ -292,7 +293,10 @@ def interleaving(enabled: bool) -> Iterator[None]:
 def loop_hints(module: ir.Module, **hints: int) -> ir.MDValue:
     """Loop metadata giving the vectorizer ``hints`` (``interleave_count=4`` is
     ``llvm.loop.interleave.count``; a loop ID refers to itself first, as LLVM requires)."""
-    loop_id = module.add_metadata([ir.MetaDataString(module, "mtj.loop")])
+    # a name of its own: llvmlite returns the existing node for equal operands, and two loops
+    # sharing one ID would share (the last set of) hints (a row kernel's whole-block loop lost
+    # its interleave to its tail loop's predication)
+    loop_id = module.add_metadata([ir.MetaDataString(module, f"mtj.loop.{len(module.metadata)}")])
     loop_id.operands = (loop_id, *[
         module.add_metadata([ir.MetaDataString(module, "llvm.loop." + name.replace("_", ".")), ir.Constant(I32, v)])
         for name, v in hints.items()])

@@ -12,7 +12,9 @@ runs one loop over the row for each reduction, in program order, computing the r
 reads from the inputs (the row stays in cache, so recomputing a cheap producer costs less
 than storing and reloading it), then one loop that stores the row values the group returns;
 per-row values are computed once, between the loops. softmax is max; exp and sum; then
-exp and divide in the output loop. A reduction loop is a plain loop with one accumulator
+the kept exp times 1 / sum in the output loop. A call moving more than the last-level cache holds
+(codegen/row_launch.py) writes its row output with non-temporal stores
+(:meth:`_Row.store_streamed`). A reduction loop is a plain loop with one accumulator
 (floating-point adds marked ``reassoc``): LLVM's loop vectorizer turns it into vector
 accumulators and one horizontal reduction after the loop.
 
@@ -52,7 +54,7 @@ from minitorch_jit.ir.registry import node_arg
 from minitorch_jit.ir.types import TensorType, is_float
 
 from . import mathlib, target
-from .builder import F32, F64, I8, I32, I64, MEMORY, REGISTER, Builder, V
+from .builder import F32, F64, I1, I8, I32, I64, MEMORY, REGISTER, Builder, V
 from .cache import SYMBOL
 from .kernel import (
     Built,
@@ -69,6 +71,8 @@ from .kernel import (
 from .lowering import Context, Operand, lower_node
 
 ROW, PER_ROW, FLAT = "row", "per-row", "flat"
+# bytes of an element of the dtypes a row output may stream
+ITEMSIZE = {"int32": 4, "float32": 4, "int64": 8, "float64": 8}
 # vector iterations per block of a hinted reduction loop (the interleave; see _Row.reduce)
 TAIL_BLOCKS = 4
 
@@ -135,14 +139,18 @@ def build(graph: Graph, spec: Spec, layout: ObjectLayout) -> Built:
 
 class _Row:
     """The function computing one row: ``void rows(i64 n, T* noalias p..., i64 inner
-    stride (runtime ones)..., scalars...)``, its pointers offset to the row."""
+    stride (runtime ones)..., scalars... [, T* scratch])``, its pointers offset to the row;
+    the scratch row (n elements, on the stack) when the row output streams."""
 
     def __init__(self, module: ir.Module, graph: Graph, spec: Spec):
         self.graph, self.spec = graph, spec
         tensors = spec.tensors
         self.runtime = [k for k, t in enumerate(tensors) if t.inner not in (0, 1)]
+        # the streamed output (the group's one row output, see store_rows), and its scratch row
+        self.stream = next((k for k, t in enumerate(tensors) if t.stream), None)
         arg_types = [I64] + [MEMORY[t.dtype].as_pointer() for t in tensors] + [I64] * len(self.runtime) + \
-            [REGISTER[s.dtype] for s in spec.scalars]
+            [REGISTER[s.dtype] for s in spec.scalars] + \
+            ([MEMORY[tensors[self.stream].dtype].as_pointer()] if self.stream is not None else [])
         fn = self.fn = ir.Function(module, ir.FunctionType(ir.VoidType(), arg_types), "mtj.row")
         fn.linkage = "internal"
         fn.attributes.add("alwaysinline")
@@ -151,7 +159,9 @@ class _Row:
         for p in self.ptrs:
             p.add_attribute("noalias")
         self.strides = dict(zip(self.runtime, fn.args[1 + len(tensors):1 + len(tensors) + len(self.runtime)]))
-        self.scalar_args = list(fn.args[1 + len(tensors) + len(self.runtime):])
+        first = 1 + len(tensors) + len(self.runtime)
+        self.scalar_args = list(fn.args[first:first + len(spec.scalars)])
+        self.scratch = fn.args[-1] if self.stream is not None else None
         self.irb = ir.IRBuilder(fn.append_basic_block("entry"))
         self.b = Builder(self.irb)
         # sin and cos beyond their polynomial's reach call libm in place (no second loop)
@@ -226,13 +236,13 @@ class _Row:
         if key in self.kept:
             k, _, loop = self.kept[key]
             if loop == self.loop:  # the same pass's tail loop: the rest of the row
-                self.irb.store(op.value.v, self.element(k), align=1)  # type: ignore[union-attr]
+                self.irb.store(op.value.v, self.kept_at(k), align=1)  # type: ignore[union-attr]
             return
         k = next((k for k in self.free if self.spec.tensors[k].dtype == op.dtype), None)
         if k is None:
             return
         self.free.remove(k)
-        self.irb.store(op.value.v, self.element(k), align=1)  # type: ignore[union-attr]
+        self.irb.store(op.value.v, self.kept_at(k), align=1)  # type: ignore[union-attr]
         self.kept[key] = (k, op.dtype, self.loop)  # type: ignore[assignment]
 
     def recall(self, key: object) -> Optional[Operand]:
@@ -240,13 +250,27 @@ class _Row:
         if key not in self.kept or self.kept[key][2] == self.loop:
             return None
         k, dtype, _ = self.kept[key]
-        return Operand(V(self.b, self.irb.load(self.element(k), align=1)), dtype, "dim")
+        return Operand(V(self.b, self.irb.load(self.kept_at(k), align=1)), dtype, "dim")
+
+    def kept_at(self, k: int) -> ir.Value:
+        """Where row output ``k`` keeps a row value at the current element: in its own row, or
+        for the streamed output (written only at the end, around the caches) in the scratch
+        row on the stack."""
+        if k == self.stream:
+            return self.irb.gep(self.scratch, [self.j])
+        return self.element(k)
 
     def pointwise(self, node: Node) -> Operand:
         ops = [self.value(v) for v in node.inputs]
         out = node.output.type.dtype
         kind = "dim" if any(o.kind == "dim" for o in ops) else "zerodim"
-        result = lower_node(self.cx, registry.node_op(node).qualified_name, ops, out)
+        name = registry.node_op(node).qualified_name
+        if name == "aten::exp" and _below_max(node.inputs[0]):  # softmax written by hand
+            self.cx.math_calls += 1  # (what keep looks at)
+            return Operand(mathlib.exp_of_shifted(self.b, ops[0].value), out, kind)  # type: ignore[arg-type]
+        if name == "aten::div.Tensor" and is_float(out) and _sum_of_shifted_exps(node.inputs[1]):
+            return Operand(self.cx.cast(ops[0], out) * _reciprocal(self.cx.cast(ops[1], out)), out, kind)
+        result = lower_node(self.cx, name, ops, out)
         # The fuser keeps ops that may raise for some values out of row groups; the status
         # bits a lowering still computes (x % 4 checks its divisor) are dropped.
         self.cx.status = self.b.c(I32, 0)
@@ -286,9 +310,10 @@ class _Row:
         irb.position_at_end(self.after)
         return end
 
-    def reduce(self, combine: Callable[[V, V], V], init: V, element: Callable[[], V], width: int = 0) -> V:
+    def reduce(self, combine: Callable[[Any, Any], Any], init: Any, element: Callable[[], Any], width: int = 0) -> Any:
         """``acc = init; for each element of the row: acc = combine(acc, element())``, vectorized
-        ``width`` lanes wide if given (else as LLVM chooses).
+        ``width`` lanes wide if given (else as LLVM chooses). ``acc`` is a V, or a tuple of them
+        for several reductions in one loop.
 
         With a width, the row runs as two loops: whole blocks of ``width * TAIL_BLOCKS``
         elements, then the rest, as masked vector iterations. LLVM would compute the rest one
@@ -303,28 +328,94 @@ class _Row:
         return self._reduce_loop(combine, acc, element, (whole, None, True),
                                  {"vectorize_width": width, "vectorize_predicate_enable": 1})
 
-    def _reduce_loop(self, combine: Callable[[V, V], V], init: V, element: Callable[[], V],
-                     span: Optional[Tuple[Optional[ir.Value], Optional[ir.Value], bool]], hints: Dict[str, int]) -> V:
+    def _reduce_loop(self, combine: Callable[[Any, Any], Any], init: Any, element: Callable[[], Any],
+                     span: Optional[Tuple[Optional[ir.Value], Optional[ir.Value], bool]], hints: Dict[str, int]) -> Any:
+        single = isinstance(init, V)
+        inits = (init,) if single else tuple(init)
         before, j = self.open_loop("reduce", *(span or ()))
-        acc = self.irb.phi(init.type, "acc")
+        accs = [self.irb.phi(a.type, "acc") for a in inits]
         self.reducing = True
-        new = combine(V(self.b, acc), element()).v
+        acc = tuple(V(self.b, a) for a in accs)
+        new = combine(acc[0] if single else acc, element())
+        news = [v.v for v in ((new,) if single else new)]
         self.reducing = False
         end = self.close_loop(before, j, **hints)
-        acc.add_incoming(init.v, before)
-        acc.add_incoming(new, end)
-        result = self.irb.phi(init.type)
-        result.add_incoming(init.v, before)
-        result.add_incoming(new, end)
-        return V(self.b, result)
+        results = []
+        for a, first, last in zip(accs, inits, news):
+            a.add_incoming(first.v, before)
+            a.add_incoming(last, end)
+            result = self.irb.phi(first.type)
+            result.add_incoming(first.v, before)
+            result.add_incoming(last, end)
+            results.append(V(self.b, result))
+        return results[0] if single else tuple(results)
 
     def store_rows(self, outputs: List[Tuple[int, Value]]) -> None:
-        """One loop over the row storing the row values ``outputs`` (tensor index, value)."""
+        """One loop over the row storing the row values ``outputs`` (tensor index, value); for
+        a streamed output, :meth:`store_streamed`."""
+        if self.stream is not None:
+            (k, v), = outputs
+            return self.store_streamed(k, v)
         before, j = self.open_loop("store")
         values = [(k, self.value(v)) for k, v in outputs]  # every load before any store
         for k, op in values:
             self.store(k, op)
         self.close_loop(before, j)
+
+    def store_streamed(self, k: int, v: Value) -> None:
+        """The row of output ``k`` written around the caches: each whole 64-byte line of it
+        with non-temporal vector stores, which do not read the line first (an ordinary store
+        to a line not in cache reads it from memory: for layer norm a third more traffic than
+        reading its input and writing its output), the elements before the first line and
+        after the last with ordinary stores.
+
+        The vectorizer refuses non-temporal stores it cannot prove aligned, so a line is
+        written as its elements, computed one after another, stored from the row's first line
+        (its address masked to 64 bytes: the same address, known aligned) with the line's
+        first store marked so; the SLP vectorizer makes the line one ``vmovntps``."""
+        irb, t = self.irb, self.spec.tensors[k]
+        size = ITEMSIZE[t.dtype]
+        per_line = 64 // size
+        shift = ir.Constant(I64, per_line.bit_length() - 1)
+        address = irb.ptrtoint(self.ptrs[k], I64)
+        lead = irb.lshr(irb.and_(irb.sub(ir.Constant(I64, 0), address), ir.Constant(I64, 63)),
+                        ir.Constant(I64, size.bit_length() - 1))  # elements before the first line
+        head = irb.select(irb.icmp_signed("<", lead, self.n), lead, self.n)
+        lines = irb.lshr(irb.sub(self.n, head), shift)
+        body_end = irb.add(head, irb.shl(lines, shift))
+
+        def ordinary(start: Optional[ir.Value], end: Optional[ir.Value], again: bool) -> None:
+            before, j = self.open_loop("store", start, end, again)
+            self.store(k, self.value(v))
+            self.close_loop(before, j)
+
+        ordinary(None, head, False)
+        ptr = self.ptrs[k].type
+        mask = self.fn.module.globals.get("llvm.ptrmask.p0.i64") or \
+            ir.Function(self.fn.module, ir.FunctionType(ptr, [ptr, I64]), "llvm.ptrmask.p0.i64")
+        nontemporal = self.fn.module.add_metadata([ir.Constant(I32, 1)])
+        aligned = irb.call(mask, [irb.gep(self.ptrs[k], [head]), ir.Constant(I64, -64)])  # the first line
+        before = irb.block
+        loop, after = self.fn.append_basic_block("lines"), self.fn.append_basic_block("lines.done")
+        irb.cbranch(irb.icmp_signed("<", ir.Constant(I64, 0), lines), loop, after)
+        irb.position_at_end(loop)
+        line = irb.phi(I64, "line")
+        start = irb.add(head, irb.shl(line, shift))
+        values = []
+        for i in range(per_line):
+            self.j, self.memo = irb.add(start, ir.Constant(I64, i)), {}
+            values.append(self.cx.cast(self.value(v), t.dtype).v)
+        self.j, self.memo = None, {}
+        at = irb.shl(line, shift)
+        for i, x in enumerate(values):
+            store = irb.store(x, irb.gep(aligned, [irb.add(at, ir.Constant(I64, i))]), align=64 if i == 0 else 1)
+            store.set_metadata("nontemporal", nontemporal)
+        next_line = irb.add(line, ir.Constant(I64, 1))
+        line.add_incoming(ir.Constant(I64, 0), before)
+        line.add_incoming(next_line, irb.block)
+        irb.cbranch(irb.icmp_signed("<", next_line, lines), loop, after)
+        irb.position_at_end(after)
+        ordinary(body_end, None, True)
 
     def store(self, k: int, op: Operand) -> None:
         t = self.spec.tensors[k]
@@ -349,6 +440,8 @@ class _Row:
             op = registry.node_op(node)
             assert op is not None
             kind = self.kinds[node.outputs[0]]
+            if node.outputs[0] in self.fixed:  # computed with an earlier reduction (see _Mean)
+                continue
             if op.row is not None:
                 recipe = ROW_OPS[op.qualified_name]
                 if kind == ROW:
@@ -398,6 +491,39 @@ def _narrow(b: Builder, acc: V, dtype: str) -> V:
     return acc
 
 
+def _qualified(v: Value) -> Optional[str]:
+    """The qualified op name of ``v``'s producer (None for a graph input)."""
+    op = registry.node_op(v.node) if v.node is not None else None
+    return op.qualified_name if op is not None else None
+
+
+def _below_max(v: Value) -> bool:
+    """Whether ``v`` is ``x - amax(x)`` over the row: at most 0, or NaN."""
+    node = v.node
+    if _qualified(v) != "aten::sub.Tensor" or (len(node.inputs) > 2 and node_arg(node, 2) != 1):
+        return False
+    m = node.inputs[1].node
+    return m is not None and m.kind == "aten::amax" and m.inputs[0] is node.inputs[0] and bool(node_arg(m, 2)) \
+        and is_float(v.type.dtype)
+
+
+def _sum_of_shifted_exps(v: Value) -> bool:
+    """Whether ``v`` is the row's sum of ``exp(x - amax(x))`` (a softmax written by hand): at
+    least 1 (the max's own term is e^0), or NaN."""
+    return _qualified(v) == "aten::sum.dim_IntList" and bool(node_arg(v.node, 2)) and \
+        _qualified(v.node.inputs[0]) == "aten::exp" and _below_max(v.node.inputs[0].node.inputs[0])
+
+
+def _reciprocal(d: V) -> V:
+    """1 / d, for dividing a row by softmax's sum ``d`` (at least 1): LLVM hoists it out of the
+    loop, and each element costs a multiply instead of a divide (softmax's divide loop ran
+    ``vdivps`` on zmm registers: 0.78 -> 0.73 ns an element for the hand-written softmax, one
+    thread, (128, 1024)). x * (1 / d) is within two roundings of x / d (a relative error below
+    2^-23 in float32). Other divisions by a per-row value stay divisions: 1 / d overflows for
+    a subnormal d and is subnormal, losing bits, for d above 2^126."""
+    return 1.0 / d
+
+
 def _fadd(a: V, x: V) -> V:
     # reassoc: the vectorizer may keep one partial sum per lane (the bound in the docstring)
     return V(a.b, a.b.ir.fadd(a.v, x.v, flags=("reassoc",)))
@@ -421,17 +547,28 @@ def row_sum(row: _Row, element: Callable[[], Operand], dtype: str) -> V:
 
 
 def row_extreme(row: _Row, element: Callable[[], Operand], dtype: str, largest: bool) -> V:
-    """max or min of a row; NaN propagates (llvm.maximum), as in numpy."""
+    """max or min of a row; NaN propagates, as in numpy (the sign of a zero extreme may be
+    either zero's)."""
     b = row.b
     t = REGISTER[dtype]
-    if is_float(dtype):
-        init = b.c(t, float("-inf") if largest else float("inf"))
-        name = "maximum" if largest else "minimum"
-    else:
+    if not is_float(dtype):
         bits = t.width
         init = b.c(t, -(1 << (bits - 1)) if largest else (1 << (bits - 1)) - 1)
         name = "smax" if largest else "smin"
-    return row.reduce(lambda a, x: b.intrinsic(name, a, x), init, lambda: element().value)  # type: ignore[arg-type,return-value]
+        return row.reduce(lambda a, x: b.intrinsic(name, a, x), init, lambda: element().value)  # type: ignore[arg-type,return-value]
+    # llvm.maximum (NaN-propagating) took 5 vector instructions a register on x86, vmaxps and
+    # its fix-ups for NaN; here the max of the numbers (maxnum with nnan: vmaxps alone, its
+    # result undefined once a NaN was seen) and whether a NaN was seen (compares or-ed on mask
+    # registers): softmax's max loop went from 103 to 19 instructions per 64 elements
+    numbers = b.module.declare_intrinsic("llvm.maxnum" if largest else "llvm.minnum", [t], ir.FunctionType(t, [t, t]))
+
+    def combine(acc: Tuple[V, V], x: V) -> Tuple[V, V]:
+        m = V(b, b.ir.call(numbers, [acc[0].v, x.v], fastmath=("nnan", "nsz")))
+        return m, acc[1] | x.isnan()
+    init = (b.c(t, float("-inf") if largest else float("inf")), b.c(I1, 0))
+    width = target.vector_bits() // (32 if dtype == "float32" else 64)
+    m, nan = row.reduce(combine, init, lambda: element().value, width)
+    return b.select(nan, b.c(t, float("nan")), m)
 
 
 def _count(row: _Row) -> V:
@@ -450,6 +587,52 @@ def _sum_of_squares(row: _Row, x: Value, centre: Optional[V], dtype: str) -> V:
         d = v - centre if centre is not None else v
         return Operand(d * d, dtype, "dim")
     return row_sum(row, element, dtype)
+
+
+def _moments(row: _Row, x: Value, dtype: str) -> Tuple[V, V]:
+    """The row's mean of float ``x`` and its biased variance, each rounded to ``dtype``, in
+    one pass: the sums of d = x - K and of d^2 in float64, K the row's first element, then
+    mean = K + S1 / n and var = (S2 - S1^2 / n) / n.
+
+    Shifted by K, the subtraction cancels (mean - K)^2 / var + 1 times the float64 rounding
+    of S2 (at most n + 1 times: K is one of the terms); for rows of 1024 that is below 2^-32
+    of var, far below float32's rounding, where a second pass over the row cost layer norm a
+    sixth of its time."""
+    b = row.b
+    row.j, row.memo = ir.Constant(I64, 0), {}
+    shift = row.value(x).value
+    row.j, row.memo = None, {}
+    assert shift is not None
+
+    def element() -> V:
+        v = row.value(x).value
+        assert v is not None
+        return _widen(b, Operand(v - shift, dtype, "dim"))
+
+    def combine(acc: Tuple[V, V], d: V) -> Tuple[V, V]:
+        return _fadd(acc[0], d), _fadd(acc[1], d * d)
+    width = target.vector_bits() // 32 if dtype == "float32" else 0
+    s1, s2 = row.reduce(combine, (b.c(F64, 0.0), b.c(F64, 0.0)), element, width)
+    n = _count(row)
+    var = (s2 - s1 * s1 / n) / n
+    mean = _widen(b, Operand(shift, dtype, "dim")) + s1 / n
+    return _narrow(b, mean, dtype), _narrow(b, b.select(var.gt(0.0), var, 0.0), dtype)
+
+
+def _variance_of(row: _Row, mean: Node) -> Optional[Node]:
+    """The node computing ``mean((x - m)^2)`` of ``m = mean(x)`` (a layer norm written by
+    hand), if the group has one."""
+    for use in mean.output.uses:
+        centred = use.user
+        if _qualified(centred.output) != "aten::sub.Tensor" or centred.inputs[0] is not mean.inputs[0] \
+                or centred.inputs[1] is not mean.output or (len(centred.inputs) > 2 and node_arg(centred, 2) != 1):
+            continue
+        for square in (u.user for u in centred.output.uses):
+            if _qualified(square.output) == "aten::mul.Tensor" and square.inputs[0] is square.inputs[1]:
+                for u in square.output.uses:
+                    if _qualified(u.user.output) == "aten::mean.dim" and row.kinds[u.user.output] != ROW:
+                        return u.user
+    return None
 
 
 class _RowOp:
@@ -475,7 +658,13 @@ class _Sum(_RowOp):
 
 class _Mean(_RowOp):
     def reduced(self, row: _Row, node: Node) -> V:
-        return _mean(row, node.inputs[0], node.output.type.dtype)
+        dtype = node.output.type.dtype
+        var = _variance_of(row, node) if bool(node_arg(node, 2)) and is_float(dtype) else None
+        if var is None:
+            return _mean(row, node.inputs[0], dtype)
+        mean, variance = _moments(row, node.inputs[0], dtype)  # the variance's pass comes with it
+        row.fixed[var.output] = Operand(variance, var.output.type.dtype, "dim")
+        return mean
 
 
 class _Prod(_RowOp):
@@ -553,16 +742,17 @@ class _Norm(_RowOp):
 
 def _shifted_exp_sum(row: _Row, x: Value, shift: V, dtype: str, key: object = None, below_max: bool = False) -> V:
     """sum(exp(x - shift)) over the row, rounded to ``dtype``; each exp kept under ``key``
-    (see :meth:`_Row.keep`) when given. ``below_max``: ``shift`` is the row's max and the exps
-    are only summed (mathlib.exp_of_shifted: 5.9 -> 5.0 ms for log_softmax + nll_loss (8192,
-    1000) on one thread)."""
+    (see :meth:`_Row.keep`) when given. ``below_max``: ``shift`` is the row's max (NaN where
+    the row holds one), so ``x - shift`` is at most 0 or NaN and mathlib.exp_of_shifted
+    computes the exps (logsumexp's shift is 0 where the max is infinite: exp then)."""
     def element() -> Operand:
         v = row.value(x).value
         assert v is not None
         if below_max:
-            row.cx.math_calls += 1  # (what keep and the interleave hints look at)
-            return Operand(mathlib.exp_of_shifted(row.b, v - shift), dtype, "dim")
-        e = Operand(row.cx.math("exp", v - shift), dtype, "dim")
+            row.cx.math_calls += 1  # (what keep looks at)
+            e = Operand(mathlib.exp_of_shifted(row.b, v - shift), dtype, "dim")
+        else:
+            e = Operand(row.cx.math("exp", v - shift), dtype, "dim")
         if key is not None:
             row.keep(key, e)
         return e
@@ -589,7 +779,7 @@ class _Softmax(_RowOp):
     def prepare(self, row: _Row, node: Node) -> Tuple[V, ...]:
         x, dtype = node.inputs[0], node.output.type.dtype
         m = row_extreme(row, lambda: row.value(x), dtype, True)
-        s = _shifted_exp_sum(row, x, m, dtype, None if self.log else node, below_max=self.log)
+        s = _shifted_exp_sum(row, x, m, dtype, None if self.log else node, below_max=True)
         return (m, row.cx.math("log", s) if self.log else s)
 
     def row(self, row: _Row, node: Node) -> Operand:
@@ -597,11 +787,11 @@ class _Softmax(_RowOp):
         if not self.log:
             e = row.recall(node)
             if e is not None:
-                return Operand(e.value / s, node.output.type.dtype, "dim")  # type: ignore[operator]
+                return Operand(e.value * _reciprocal(s), node.output.type.dtype, "dim")  # type: ignore[operator]
         v = row.value(node.inputs[0]).value
         assert v is not None
         shifted = v - m
-        y = shifted - s if self.log else row.cx.math("exp", shifted) / s
+        y = shifted - s if self.log else mathlib.exp_of_shifted(row.b, shifted) * _reciprocal(s)
         return Operand(y, node.output.type.dtype, "dim")
 
 
@@ -625,21 +815,24 @@ class _NllRows(_RowOp):
 
 
 class _LayerNorm(_RowOp):
-    """(x - mean) / sqrt(var + eps) * weight + bias over the innermost dim, var biased."""
+    """(x - mean) / sqrt(var + eps) * weight + bias over the innermost dim, var biased; the
+    divide is a multiply by 1 / sqrt(var + eps), within three roundings of the quotient."""
 
     def prepare(self, row: _Row, node: Node) -> Tuple[V, ...]:
         b, x, dtype = row.b, node.inputs[0], node.output.type.dtype
-        mean = _mean(row, x, dtype)
-        var = _narrow(b, _sum_of_squares(row, x, mean, dtype) / _count(row), dtype)
+        mean, var = _moments(row, x, dtype)
         eps = row.cx.cast(row.value(node.inputs[4]), dtype) if len(node.inputs) > 4 else b.c(REGISTER[dtype], 1e-5)
-        return (mean, b.sqrt(var + eps))
+        # 1 / sqrt once per row, then a multiply per element: the divide (vdivps) made the
+        # normalizing loop 1.08x slower (one thread, (128, 1024)). sqrt's results are normal
+        # numbers or 0, so the reciprocal is finite or inf (0 * inf is NaN, as 0 / 0).
+        return (mean, 1.0 / b.sqrt(var + eps))
 
     def row(self, row: _Row, node: Node) -> Operand:
-        mean, denom = row.state[node]
+        mean, rstd = row.state[node]
         dtype = node.output.type.dtype
         v = row.value(node.inputs[0]).value
         assert v is not None
-        y = Operand((v - mean) / denom, dtype, "dim")
+        y = Operand((v - mean) * rstd, dtype, "dim")
         for k, name in ((2, "aten::mul.Tensor"), (3, "aten::add.Tensor")):
             if k < len(node.inputs) and isinstance(node.inputs[k].type, TensorType):
                 ops = [y, row.value(node.inputs[k])]
@@ -689,6 +882,8 @@ def _entry(module: ir.Module, inner: ir.Function, spec: Spec, layout: ObjectLayo
     ptrs = [data_pointer(irb, arrays, layout, k, MEMORY[t.dtype].as_pointer()) for k, t in enumerate(tensors)]
     scalars = scalar_values(irb, arrays, layout, spec) if spec.scalars else []
     runtime = [strides[k][-1] for k, t in enumerate(tensors) if t.inner not in (0, 1)]
+    # one scratch row for the calls (the launcher streams rows of at most STREAM_ROW_MAX)
+    scratch = [irb.alloca(MEMORY[t.dtype], n) for t in tensors if t.stream]
     before = irb.block
     loop, done = fn.append_basic_block("rows"), fn.append_basic_block("done")
     irb.cbranch(irb.icmp_signed("<", first, end), loop, done)
@@ -706,10 +901,17 @@ def _entry(module: ir.Module, inner: ir.Function, spec: Spec, layout: ObjectLayo
 
     next_r = irb.add(r, ir.Constant(I64, 1))
     offsets = row_offsets(r)
-    irb.call(inner, [n] + [irb.gep(p, [o]) for p, o in zip(ptrs, offsets)] + runtime + scalars)
+    irb.call(inner, [n] + [irb.gep(p, [o]) for p, o in zip(ptrs, offsets)] + runtime + scalars + scratch)
     r.add_incoming(first, before)
     r.add_incoming(next_r, irb.block)
     irb.cbranch(irb.icmp_signed("<", next_r, end), loop, done)
     irb.position_at_end(done)
+    if scratch:
+        # non-temporal stores are weakly ordered: made visible to whoever reads the output
+        # next (on x86 a seq_cst fence may be a locked or, which does not order them: sfence)
+        if module.triple.startswith("x86_64"):
+            irb.call(ir.Function(module, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse.sfence"), [])
+        else:
+            irb.fence("seq_cst")
     irb.ret(ir.Constant(I32, 0))
 
