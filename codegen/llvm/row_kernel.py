@@ -77,6 +77,13 @@ ITEMSIZE = {"int32": 4, "float32": 4, "int64": 8, "float64": 8}
 TAIL_BLOCKS = 4
 
 
+def _dtype(v: Value) -> str:
+    """The dtype of tensor value ``v`` (the fusers group tensors of known dtypes only)."""
+    t = v.type
+    assert isinstance(t, TensorType) and t.dtype is not None, t
+    return t.dtype
+
+
 def has_rows(graph: Graph) -> bool:
     """Whether ``graph`` (a fusion group's) holds ops that only row kernels compute."""
     return any(_row_op(n) for n in graph.nodes)
@@ -238,9 +245,10 @@ class _Row:
             if loop == self.loop:  # the same pass's tail loop: the rest of the row
                 self.irb.store(op.value.v, self.kept_at(k), align=1)  # type: ignore[union-attr]
             return
-        k = next((k for k in self.free if self.spec.tensors[k].dtype == op.dtype), None)
-        if k is None:
+        free = next((k for k in self.free if self.spec.tensors[k].dtype == op.dtype), None)
+        if free is None:
             return
+        k = free
         self.free.remove(k)
         self.irb.store(op.value.v, self.kept_at(k), align=1)  # type: ignore[union-attr]
         self.kept[key] = (k, op.dtype, self.loop)  # type: ignore[assignment]
@@ -262,7 +270,7 @@ class _Row:
 
     def pointwise(self, node: Node) -> Operand:
         ops = [self.value(v) for v in node.inputs]
-        out = node.output.type.dtype
+        out = _dtype(node.output)
         kind = "dim" if any(o.kind == "dim" for o in ops) else "zerodim"
         name = registry.node_op(node).qualified_name
         if name == "aten::exp" and _below_max(node.inputs[0]):  # softmax written by hand
@@ -449,7 +457,7 @@ class _Row:
                 else:
                     result = recipe.reduced(self, node)
                     for o, r in zip(node.outputs, result if isinstance(result, tuple) else (result,)):
-                        self.fixed[o] = Operand(r, o.type.dtype, "dim")
+                        self.fixed[o] = Operand(r, _dtype(o), "dim")
             elif kind != ROW:
                 self.fixed[node.output] = self.pointwise(node)
         n_inputs = len([a for a in self.spec.inputs if isinstance(a, TensorArg)])
@@ -504,7 +512,7 @@ def _below_max(v: Value) -> bool:
         return False
     m = node.inputs[1].node
     return m is not None and m.kind == "aten::amax" and m.inputs[0] is node.inputs[0] and bool(node_arg(m, 2)) \
-        and is_float(v.type.dtype)
+        and is_float(_dtype(v))
 
 
 def _sum_of_shifted_exps(v: Value) -> bool:
@@ -567,7 +575,7 @@ def row_extreme(row: _Row, element: Callable[[], Operand], dtype: str, largest: 
         return m, acc[1] | x.isnan()
     init = (b.c(t, float("-inf") if largest else float("inf")), b.c(I1, 0))
     width = target.vector_bits() // (32 if dtype == "float32" else 64)
-    m, nan = row.reduce(combine, init, lambda: element().value, width)
+    m, nan = row.reduce(combine, init, lambda: element().value, width)  # type: ignore[arg-type,assignment,misc]
     return b.select(nan, b.c(t, float("nan")), m)
 
 
@@ -653,27 +661,27 @@ class _RowOp:
 class _Sum(_RowOp):
     def reduced(self, row: _Row, node: Node) -> V:
         x = node.inputs[0]
-        return _narrow(row.b, row_sum(row, lambda: row.value(x), x.type.dtype), node.output.type.dtype)
+        return _narrow(row.b, row_sum(row, lambda: row.value(x), _dtype(x)), _dtype(node.output))
 
 
 class _Mean(_RowOp):
     def reduced(self, row: _Row, node: Node) -> V:
-        dtype = node.output.type.dtype
+        dtype = _dtype(node.output)
         var = _variance_of(row, node) if bool(node_arg(node, 2)) and is_float(dtype) else None
         if var is None:
             return _mean(row, node.inputs[0], dtype)
         mean, variance = _moments(row, node.inputs[0], dtype)  # the variance's pass comes with it
-        row.fixed[var.output] = Operand(variance, var.output.type.dtype, "dim")
+        row.fixed[var.output] = Operand(variance, _dtype(var.output), "dim")
         return mean
 
 
 class _Prod(_RowOp):
     def reduced(self, row: _Row, node: Node) -> V:
         x = node.inputs[0]
-        t = _acc_type(x.type.dtype)
+        t = _acc_type(_dtype(x))
         mul = _fmul if t == F64 else (lambda a, v: a * v)
         acc = row.reduce(mul, row.b.c(t, 1), lambda: _widen(row.b, row.value(x)))
-        return _narrow(row.b, acc, node.output.type.dtype)
+        return _narrow(row.b, acc, _dtype(node.output))
 
 
 class _Extreme(_RowOp):
@@ -682,7 +690,7 @@ class _Extreme(_RowOp):
 
     def reduced(self, row: _Row, node: Node) -> V:
         x = node.inputs[0]
-        return row_extreme(row, lambda: row.value(x), x.type.dtype, self.largest)
+        return row_extreme(row, lambda: row.value(x), _dtype(x), self.largest)
 
 
 class _ValuesIndices(_RowOp):
@@ -695,7 +703,7 @@ class _ValuesIndices(_RowOp):
 
     def reduced(self, row: _Row, node: Node) -> Tuple[V, V]:
         b, x = row.b, node.inputs[0]
-        dtype = x.type.dtype
+        dtype = _dtype(x)
         m = row_extreme(row, lambda: row.value(x), dtype, self.largest)
         nan = m.isnan() if is_float(dtype) else None
         n = V(b, row.n)
@@ -716,7 +724,7 @@ class _Moment(_RowOp):
         self.root = root
 
     def reduced(self, row: _Row, node: Node) -> V:
-        b, x, dtype = row.b, node.inputs[0], node.output.type.dtype
+        b, x, dtype = row.b, node.inputs[0], _dtype(node.output)
         c = node_arg(node, 2)
         correction = 1.0 if c is None else float(c)  # unbiased (a bool) or the correction
         mean = _mean(row, x, dtype)
@@ -731,7 +739,7 @@ class _Norm(_RowOp):
     """p = 1: the sum of |x|; p = 2: the root of the sum of |x|^2."""
 
     def reduced(self, row: _Row, node: Node) -> V:
-        b, x, dtype = row.b, node.inputs[0], node.output.type.dtype
+        b, x, dtype = row.b, node.inputs[0], _dtype(node.output)
 
         def element() -> Operand:
             a = b.fabs(row.value(x).value)  # type: ignore[arg-type]
@@ -764,7 +772,7 @@ class _LogSumExp(_RowOp):
     eager kernel)."""
 
     def reduced(self, row: _Row, node: Node) -> V:
-        b, x, dtype = row.b, node.inputs[0], node.output.type.dtype
+        b, x, dtype = row.b, node.inputs[0], _dtype(node.output)
         m = row_extreme(row, lambda: row.value(x), dtype, True)
         m = b.select(b.fabs(m).lt(float("inf")), m, 0.0)
         return row.cx.math("log", _shifted_exp_sum(row, x, m, dtype)) + m
@@ -777,7 +785,7 @@ class _Softmax(_RowOp):
         self.log = log
 
     def prepare(self, row: _Row, node: Node) -> Tuple[V, ...]:
-        x, dtype = node.inputs[0], node.output.type.dtype
+        x, dtype = node.inputs[0], _dtype(node.output)
         m = row_extreme(row, lambda: row.value(x), dtype, True)
         s = _shifted_exp_sum(row, x, m, dtype, None if self.log else node, below_max=True)
         return (m, row.cx.math("log", s) if self.log else s)
@@ -787,12 +795,12 @@ class _Softmax(_RowOp):
         if not self.log:
             e = row.recall(node)
             if e is not None:
-                return Operand(e.value * _reciprocal(s), node.output.type.dtype, "dim")  # type: ignore[operator]
+                return Operand(e.value * _reciprocal(s), _dtype(node.output), "dim")  # type: ignore[operator]
         v = row.value(node.inputs[0]).value
         assert v is not None
         shifted = v - m
         y = shifted - s if self.log else mathlib.exp_of_shifted(row.b, shifted) * _reciprocal(s)
-        return Operand(y, node.output.type.dtype, "dim")
+        return Operand(y, _dtype(node.output), "dim")
 
 
 class _NllRows(_RowOp):
@@ -801,7 +809,7 @@ class _NllRows(_RowOp):
     classes, and an ignored row reads class 0)."""
 
     def reduced(self, row: _Row, node: Node) -> V:
-        b, x, dtype = row.b, node.inputs[0], node.output.type.dtype
+        b, x, dtype = row.b, node.inputs[0], _dtype(node.output)
         m, log_sum = _Softmax(log=True).prepare(row, node)
         target = row.value(node.inputs[3]).value
         assert target is not None
@@ -819,7 +827,7 @@ class _LayerNorm(_RowOp):
     divide is a multiply by 1 / sqrt(var + eps), within three roundings of the quotient."""
 
     def prepare(self, row: _Row, node: Node) -> Tuple[V, ...]:
-        b, x, dtype = row.b, node.inputs[0], node.output.type.dtype
+        b, x, dtype = row.b, node.inputs[0], _dtype(node.output)
         mean, var = _moments(row, x, dtype)
         eps = row.cx.cast(row.value(node.inputs[4]), dtype) if len(node.inputs) > 4 else b.c(REGISTER[dtype], 1e-5)
         # 1 / sqrt once per row, then a multiply per element: the divide (vdivps) made the
@@ -829,7 +837,7 @@ class _LayerNorm(_RowOp):
 
     def row(self, row: _Row, node: Node) -> Operand:
         mean, rstd = row.state[node]
-        dtype = node.output.type.dtype
+        dtype = _dtype(node.output)
         v = row.value(node.inputs[0]).value
         assert v is not None
         y = Operand((v - mean) * rstd, dtype, "dim")
