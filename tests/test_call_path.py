@@ -352,3 +352,28 @@ def test_a_launch_given_fewer_or_more_arrays_than_its_kernel_reads_misses_or_ref
     assert launch.attempt_wrapped((x,), False) is MISS
     with pytest.raises(RuntimeError, match="internal error: a fused kernel of 2 tensors called with 1"):
         launch(x.numpy())
+
+
+def test_positional_calls_with_defaults_bind_without_inspect_and_errors_stay_the_same(monkeypatch):
+    """bind() took tens of microseconds of a small call (the bench's layer norm, whose eps has
+    a default); positional arguments and the defaults of the rest need no binding."""
+    def scale(x, y, k: float = 2.0, shift: int = 1):
+        return x * k + y + shift
+
+    fn = torch.script(scale)
+    x, y = torch.randn(8), torch.randn(8)
+    binds = []
+    real_bind = fn.signature.bind
+    monkeypatch.setattr(type(fn.signature), "bind", lambda self, *a, **k: binds.append(a) or real_bind(*a, **k))
+    np.testing.assert_allclose(fn(x, y).numpy(), scale(x, y).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(fn(x, y, 3.0).numpy(), scale(x, y, 3.0).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(fn(x, y, 3.0, 5).numpy(), scale(x, y, 3.0, 5).numpy(), rtol=1e-6)
+    assert binds == []
+    np.testing.assert_allclose(fn(x, y, shift=5).numpy(), scale(x, y, shift=5).numpy(), rtol=1e-6)
+    assert len(binds) == 1  # keywords bind through the signature
+    with pytest.raises(Exception, match="is missing value for argument 'y'"):
+        fn(x)
+    with pytest.raises(Exception, match="expected at most 4 argument"):
+        fn(x, y, 1.0, 2, 3)
+    with pytest.raises(Exception, match="Expected a value of type 'float' for argument 'k'"):
+        fn(x, y, "no")

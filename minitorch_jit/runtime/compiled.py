@@ -118,6 +118,10 @@ class ScriptFunction:
         # calls with this many positional arguments may go to the previous call's launch as
         # they are: they are all the graph's inputs (a method's attributes are more)
         self._lean_arity = self._tensor_arity
+        # (required count, the defaults of every parameter, their names) when positional
+        # arguments bind in order: no keyword-only or variadic parameters, no BroadcastList
+        # annotations (widened by bind's path); None: calls bind through the signature
+        self._plain = _plain_binding(signature)
         # a result holding NamedTuples: the type that makes them so when Python gets it
         out = graph.outputs[0].type if len(graph.outputs) == 1 else None
         self._named_result = out if out is not None and holds_named_tuples(out) else None
@@ -166,6 +170,29 @@ class ScriptFunction:
         return self._code
 
     def _inputs(self, args: Sequence[Any], kwargs: Dict[str, Any]) -> List[Any]:
+        plain = self._plain
+        if plain is not None and not kwargs and plain[0] <= len(args) <= len(plain[1]):
+            # positional arguments and the defaults of the rest: what bind() makes of them,
+            # without its cost (tens of microseconds, most of a small scripted call's time)
+            names, values = plain[2], list(args) + plain[1][len(args):]
+        else:
+            names, values = self._bound_inputs(args, kwargs)
+        for i, adapt in self.adapters.items():
+            values[i] = adapt(values[i])
+        for i, (pname, v, inp) in enumerate(zip(names, values, self._graph.inputs)):
+            c = convert(v, inp.type)
+            if c is _NOFIT:
+                if isinstance(inp.type, UnionType):
+                    raise ArgumentTypeError(f"{self.name}(): Expected a member of {annotation_str(inp.type)} but "
+                                            f"instead found type {dispatch.value_type_name(v)} for argument "
+                                            f"'{pname}'")
+                raise ArgumentTypeError(f"{self.name}(): Expected a value of type '{annotation_str(inp.type)}' for "
+                                        f"argument '{pname}' but instead found type '{dispatch.value_type_name(v)}'")
+            if holds_objects(inp.type):  # a Python object converted into one compiled code holds
+                values[i] = c
+        return values
+
+    def _bound_inputs(self, args: Sequence[Any], kwargs: Dict[str, Any]) -> Tuple[List[str], List[Any]]:
         try:
             bound = self.signature.bind(*args, **kwargs)
         except TypeError as e:
@@ -182,20 +209,7 @@ class ScriptFunction:
         values = [self.signature.parameters[name].annotation.widen(v)
                   if isinstance(self.signature.parameters[name].annotation, BroadcastList) else v
                   for name, v in bound.arguments.items()]
-        for i, adapt in self.adapters.items():
-            values[i] = adapt(values[i])
-        for i, (pname, v, inp) in enumerate(zip(bound.arguments, values, self._graph.inputs)):
-            c = convert(v, inp.type)
-            if c is _NOFIT:
-                if isinstance(inp.type, UnionType):
-                    raise ArgumentTypeError(f"{self.name}(): Expected a member of {annotation_str(inp.type)} but "
-                                            f"instead found type {dispatch.value_type_name(v)} for argument "
-                                            f"'{pname}'")
-                raise ArgumentTypeError(f"{self.name}(): Expected a value of type '{annotation_str(inp.type)}' for "
-                                        f"argument '{pname}' but instead found type '{dispatch.value_type_name(v)}'")
-            if holds_objects(inp.type):  # a Python object converted into one compiled code holds
-                values[i] = c
-        return values
+        return list(bound.arguments), values
 
     def _positional_inputs(self, args: Tuple[Any, ...]) -> Sequence[Any]:
         """The graph's inputs for positional arguments that bind in order."""
@@ -321,6 +335,15 @@ def _attempt_arrays(fast: Any, args: Tuple[Any, ...]) -> Any:
     if is_grad_enabled() and any(map(_REQUIRES_GRAD, args)):
         return MISS
     return fast.attempt(*raw)
+
+
+def _plain_binding(signature: inspect.Signature) -> Optional[Tuple[int, List[Any], List[str]]]:
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    params = list(signature.parameters.values())
+    if any(p.kind not in kinds or isinstance(p.annotation, BroadcastList) for p in params):
+        return None
+    required = sum(p.default is p.empty for p in params)
+    return required, [p.default for p in params], [p.name for p in params]
 
 
 def _tensor_arity(signature: inspect.Signature, graph: Graph, attributes: int = 0) -> Optional[int]:
