@@ -404,3 +404,12 @@ def test_script_at_0_1_0_builds_its_own_kernels_the_old_way_and_leaves_the_setti
     assert mathlib.FORMS == {} and kernel.INTERLEAVE
     with pytest.raises(NotApplicable):
         systems._script_0_1_0(next(w for w in all_workloads(small=True) if w.family == "softmax"), ())
+
+
+def test_the_exported_system_is_not_applicable_to_backward_workloads():
+    """It runs inference only: timed as a forward it was reported WRONG against eager's gradients."""
+    from minitorch_jit.bench import systems
+    from minitorch_jit.bench.workloads import NotApplicable
+    w = next(w for w in all_workloads(small=True) if w.backward)
+    with pytest.raises(NotApplicable, match="inference only"):
+        systems._exported(w, w.inputs())
