@@ -53,6 +53,17 @@ CLOCK_MONOTONIC = 1
 
 _IR = f"""
 declare i64 @syscall(i64, ...)
+
+; sleep while the 32-bit word at %word holds %expect (or until woken); wake up to %n sleepers
+define private void @futex_wait(ptr %word, i64 %expect) {{
+  call i64 (i64, ...) @syscall(i64 {SYS_FUTEX}, ptr %word, i64 {FUTEX_WAIT_PRIVATE}, i64 %expect, ptr null)
+  ret void
+}}
+
+define private void @futex_wake(ptr %word, i64 %n) {{
+  call i64 (i64, ...) @syscall(i64 {SYS_FUTEX}, ptr %word, i64 {FUTEX_WAKE_PRIVATE}, i64 %n)
+  ret void
+}}
 declare i32 @clock_gettime(i32, ptr)
 declare void @llvm.x86.sse2.pause()
 
@@ -133,7 +144,7 @@ run:
   %asleep = icmp ne i64 %waiting, 0
   br i1 %asleep, label %wakecaller, label %loop
 wakecaller:
-  call i64 (i64, ...) @syscall(i64 {SYS_FUTEX}, ptr %pdone, i64 {FUTEX_WAKE_PRIVATE}, i64 1)
+  call void @futex_wake(ptr %pdone, i64 1)
   br label %loop
 out:
   ret void
@@ -187,7 +198,7 @@ sleep:
   br i1 %same, label %futex, label %woke
 futex:
   %expect = zext i32 %old2 to i64
-  call i64 (i64, ...) @syscall(i64 {SYS_FUTEX}, ptr %pwake, i64 {FUTEX_WAIT_PRIVATE}, i64 %expect, ptr null)
+  call void @futex_wait(ptr %pwake, i64 %expect)
   br label %woke
 woke:
   atomicrmw sub ptr %psleepers, i64 1 seq_cst
@@ -225,7 +236,7 @@ define private void @publish(ptr %s, i64 %fn, i64 %packed, i64 %rows, i64 %strid
   %any = icmp ne i64 %sleeping, 0
   br i1 %any, label %wakeup, label %done
 wakeup:
-  call i64 (i64, ...) @syscall(i64 {SYS_FUTEX}, ptr %pwake, i64 {FUTEX_WAKE_PRIVATE}, i64 2147483647)
+  call void @futex_wake(ptr %pwake, i64 2147483647)
   br label %done
 done:
   ret void
@@ -260,7 +271,7 @@ sleeping:
   br i1 %all2, label %awake, label %futex
 futex:
   %expect = and i64 %d2, 4294967295
-  call i64 (i64, ...) @syscall(i64 {SYS_FUTEX}, ptr %pdone, i64 {FUTEX_WAIT_PRIVATE}, i64 %expect, ptr null)
+  call void @futex_wait(ptr %pdone, i64 %expect)
   br label %sleeping
 awake:
   store atomic i64 0, ptr %pwaiting seq_cst, align 8
