@@ -39,7 +39,7 @@ from minitorch_jit.ir.graph import Block, Graph, Node, Value
 from minitorch_jit.ir.types import TensorType
 
 from .effects import require_ops
-from .shape_propagation import rule_types
+from .shape_propagation import rule_types, shape_propagation
 
 
 def _fresh(v: Value) -> bool:
@@ -119,24 +119,10 @@ def _rewrite(node: Node, order: Dict[Node, int]) -> bool:
         holder = block.node_holding(use.user)
         if use.user is block.return_node or (holder is not None and order.get(holder, -1) > here):
             use.user.replace_input(use.offset, new.output)
-            _retype_writer(use.user, use.offset, new.output)
     for use in list(node.output.uses):
         use.user.replace_input(use.offset, new.output)
-        _retype_writer(use.user, use.offset, new.output)
     node.destroy()
     return True
-
-
-def _retype_writer(user: Node, offset: int, written: Value) -> None:
-    """A later in-place op that now writes into ``written`` returns it: its output's type is
-    ``written``'s, which may say less than the type ``a`` had (``a - x.expand_as(a)`` is not
-    typed contiguous where ``a`` was), and so on down a chain of writes into it."""
-    op = registry.node_op(user)
-    if offset == 0 and op is not None and op.inplace and len(user.outputs) == 1 and \
-            isinstance(user.output.type, TensorType) and user.output.type != written.type:
-        user.output.type = written.type
-        for use in list(user.output.uses):
-            _retype_writer(use.user, use.offset, user.output)
 
 
 def _block(block: Block) -> bool:
@@ -155,4 +141,10 @@ def remove_mutation(graph: Graph) -> bool:
     """Turn in-place pointwise ops on tensors nothing else observes into out-of-place ops
     (see the module docstring). Returns whether the graph changed."""
     require_ops("mutation removal")
-    return _block(graph.block)
+    changed = _block(graph.block)
+    if changed:
+        # The new value may be typed coarser than the one it replaces (``a - x.expand_as(a)``
+        # is not typed contiguous where ``a`` was), and everything computed from it, by any
+        # path, was typed from the old one: the graph is typed again from its inputs.
+        shape_propagation(graph)
+    return changed

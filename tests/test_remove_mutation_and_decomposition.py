@@ -2,8 +2,11 @@
 (in-place pointwise ops on tensors nothing else sees) and decomposition (conv2d's bias and
 inference batch_norm as pointwise ops)."""
 import numpy as np
+from differential import assert_same_with_and_without_passes, random_like
 from graph_checks import check_pass
+from test_random_programs import build
 
+import minitorch_jit as torch
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.ir import parse_graph
 from minitorch_jit.passes.decomposition import decomposition
@@ -44,6 +47,35 @@ def test_writes_into_a_rewritten_value_take_its_type():
         CHECK: Float(*, *) = aten::mul_(
         CHECK: return
         """)
+
+
+def test_reads_of_a_rewritten_value_by_any_op_are_typed_again():
+    # the sub_ becomes sub(%c, expand_as(%x, %c)), not typed contiguous: the clone reading
+    # it (not an in-place op) no longer says contiguous either (found by
+    # test_random_programs: adds, clone, sub_, clone; the verifier refused the claim)
+    check_pass(remove_mutation, """
+        graph(%x : Float(*, *, contiguous)):
+          %c : Float(*, *, contiguous) = aten::clone(%x)
+          %c1 : Float(*, *, contiguous) = aten::sub_(%c, %x)
+          %d : Float(*, *, contiguous) = aten::clone(%c1)
+          %t : (Float(*, *, contiguous), Float(*, *, contiguous)) = prim::TupleConstruct(%d, %x)
+          return (%t)
+        """, checks="""
+        CHECK: aten::sub(%c,
+        CHECK: Float(*, *) = aten::clone(
+        CHECK: (Float(*, *), Float(*, *, contiguous)) = prim::TupleConstruct
+        CHECK: return
+        """)
+
+
+def test_random_program_clone_of_a_rewritten_sub_runs_on_every_shape():
+    # the falsifying example test_random_programs found: the pipeline with the verifier on
+    # agrees with no passes on each of the shapes it runs
+    program = [("add", 0, 0)] * 6 + [("clone", 0, 0), ("sub_", 44, 0), ("clone", 28, 0)]
+    traced = torch.jit.trace(build(program, 1), (torch.rand(3, 4), torch.rand(3, 4)), check_trace=False)
+    for seed, shape in enumerate([(3, 4), (5, 4), (1, 4)]):
+        x, y = random_like([torch.rand(*shape), torch.rand(*shape)], seed)
+        assert_same_with_and_without_passes(traced, x, y, seed=seed)
 
 
 def test_writes_into_inputs_views_and_tensors_kept_in_lists_stay_in_place():
