@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -24,13 +24,14 @@ from .launch import (
     FusedKernel,
     Output,
     _broadcast_strides,
+    _coalesce,
     _contiguous_strides,
     _EagerLaunch,
     _inner_kind,
     run_eagerly,
 )
+from .llvm import block_kernel, row_kernel
 from .llvm import kernel as kernels
-from .llvm import row_kernel
 from .llvm.kernel import ScalarArg, Spec, TensorArg
 from .llvm.row_kernel import ROW, classify, has_rows
 
@@ -68,7 +69,7 @@ class RowKernel(FusedKernel):
     dim: arrays and numbers in, the group's outputs out."""
 
     def build(self, spec: Spec) -> kernels.Built:
-        return row_kernel.build(self.graph, spec, LAYOUT)
+        return (block_kernel if spec.blocked else row_kernel).build(self.graph, spec, LAYOUT)
 
     def _prepare(self, args: Sequence[Any], key: Optional[tuple]) -> Any:
         g = self.graph
@@ -78,17 +79,13 @@ class RowKernel(FusedKernel):
         sizes = tuple(value_sizes[source])
         if 0 in sizes:
             return self._keep(key, _EagerLaunch(g))
-        # the reduced dim goes last: the kernel's rows run along it
         dim = row_kernel.reduced_dim(reduction, len(sizes))
-        perm = [d for d in range(len(sizes)) if d != dim] + [dim]
-        rows = tuple(sizes[d] for d in perm)
-        n_rows = int(np.prod(rows[:-1], dtype=np.int64))
         spec_inputs: List[Any] = []
-        strides: List[List[int]] = []
+        strides: List[List[int]] = []  # each tensor's element strides over ``sizes``
         for a, t in zip(args, self.is_tensor):
             if t:
                 st = _broadcast_strides(a.shape, tuple(s // a.itemsize for s in a.strides), sizes)
-                strides.append([st[d] for d in perm])
+                strides.append(st)
                 spec_inputs.append(TensorArg(SUPPORTED[a.dtype], a.ndim == 0, _inner_kind(st[dim])))
             else:
                 spec_inputs.append(ScalarArg({bool: "bool", int: "int64", float: "float64"}[type(a)]))
@@ -110,8 +107,17 @@ class RowKernel(FusedKernel):
             if size != expected:
                 raise RuntimeError(f"internal error: a row kernel's output has sizes {size}, its rows {sizes}")
             outputs.append((size, np.dtype(dtype), None))
-            strides.append([st[d] for d in perm])
+            strides.append(st)
             spec_outputs.append(TensorArg(dtype, False, _inner_kind(st[dim])))
+        tensors = [a for a, t in zip(args, self.is_tensor) if t]
+        columns = _columns(sizes, dim, strides)
+        if columns is not None:
+            return self._keep(key, self._blocked(sizes, dim, columns, spec_inputs, spec_outputs, tensors, outputs))
+        # the reduced dim goes last: the kernel's rows run along it
+        perm = [d for d in range(len(sizes)) if d != dim] + [dim]
+        rows = tuple(sizes[d] for d in perm)
+        n_rows = int(np.prod(rows[:-1], dtype=np.int64))
+        strides = [[st[d] for d in perm] for st in strides]
         streamed = [i for i, v in enumerate(g.outputs) if kinds[v] == ROW]
         moved = sum(a.nbytes for a in args if isinstance(a, np.ndarray)) + \
             sum(int(np.prod(size, dtype=np.int64)) * dtype.itemsize for size, dtype, _ in outputs)
@@ -121,7 +127,43 @@ class RowKernel(FusedKernel):
         spec = Spec(len(rows), tuple(spec_inputs), tuple(spec_outputs))
         library, fn, extra = self._kernel(spec)
         words = [rows[-1]] + list(rows[:-1]) + [s for st in strides for s in st]
-        tensors = [a for a, t in zip(args, self.is_tensor) if t]
         # the launch splits its rows across threads (never a row)
         return self._keep(key, self._new_launch(spec, fn, library, extra, tensors, n_rows,
                                                 n_rows * rows[-1] >= SPLIT_MIN and n_rows > 1, words, outputs))
+
+    def _blocked(self, sizes: Tuple[int, ...], dim: int, columns: Tuple[int, List[List[int]]],
+                 spec_inputs: List[Any], spec_outputs: List[TensorArg], tensors: List[np.ndarray],
+                 outputs: List[Output]) -> Any:
+        """The launch of the blocked kernel (codegen/llvm/block_kernel.py) over ``(outer...,
+        m, N)``: ``sizes`` up to ``dim``, then the ``N`` columns (``columns``: N and each
+        tensor's strides over ``sizes[:dim + 1]`` and its column stride)."""
+        n, strides = columns
+        it = iter(strides)
+        spec_inputs = [dataclasses.replace(a, cols=next(it)[-1]) if isinstance(a, TensorArg) else a
+                       for a in spec_inputs]
+        spec_outputs = [dataclasses.replace(a, cols=next(it)[-1]) for a in spec_outputs]
+        spec = Spec(dim + 2, tuple(spec_inputs), tuple(spec_outputs), blocked=True)
+        library, fn, extra = self._kernel(spec)
+        outer = sizes[:dim]
+        units = int(np.prod(outer, dtype=np.int64)) * n
+        words = [sizes[dim], n] + list(outer) + [s for st in strides for s in st]
+        # threads split the flat index over (outer..., N) (each index's work covers all of m),
+        # into runs no shorter than block_kernel.SPLIT_COLUMNS
+        splits = units * sizes[dim] >= SPLIT_MIN and units >= 2 * block_kernel.SPLIT_COLUMNS
+        return self._new_launch(spec, fn, library, extra, tensors, units, splits, words, outputs)
+
+
+def _columns(sizes: Tuple[int, ...], dim: int, strides: List[List[int]]) -> Optional[Tuple[int, List[List[int]]]]:
+    """For a reduction over ``dim`` with other dims than 1 after it: the dims after it as one
+    run of N columns, if every tensor walks them as one with stride 1 or 0 (a blocked kernel
+    computes the group), and each tensor's strides over ``sizes[:dim + 1]`` then its column
+    stride; None if the dims after ``dim`` are all 1 (a row kernel computes it) or the tensors
+    walk the columns otherwise (a row kernel too: the layout puts the rows in memory, as a
+    transposed input's)."""
+    after = sizes[dim + 1:]
+    if all(s == 1 for s in after):
+        return None
+    dims, sts = _coalesce(after, [st[dim + 1:] for st in strides])
+    if len(dims) != 1 or any(st[0] not in (0, 1) for st in sts):
+        return None
+    return dims[0], [st[:dim + 1] + [c[0]] for st, c in zip(strides, sts)]

@@ -34,11 +34,14 @@ class RowForm:
     holding the dim(s) it reduces (an int, an int list, or layer_norm's ``normalized_shape``),
     the one holding ``keepdim`` (None: the result has the input's shape, as softmax's), whether
     it takes floating-point tensors only, and the arguments a row kernel needs as constants,
-    each with the values it computes (None: any constant)."""
+    each with the values it computes (None: any constant). ``blocked``: over a dim with
+    other dims after it, the blocked kernel (codegen/llvm/block_kernel.py) computes it too, in
+    one pass over its input (a reduction whose result is one per column)."""
     dim: int
     keepdim: Optional[int]
     floats: bool = False
     constants: Tuple[Tuple[int, Optional[Tuple[Any, ...]]], ...] = ()
+    blocked: bool = False
 
 
 @dataclass(eq=False)

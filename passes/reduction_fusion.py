@@ -154,9 +154,10 @@ class _ReductionFuser:
                     "(layer_norm: the innermost one)")
         if t.sizes[rows.dim] == 1:
             return "the dim it reduces has size 1"
-        if any(size != 1 for size in t.sizes[rows.dim + 1:]):
+        if rows.blocked and not form.blocked:
             return (f"it reduces dim {rows.dim} of a rank-{len(t.sizes)} tensor, not the innermost one: a row "
-                    "kernel would walk its rows with a stride, slower than the eager kernels")
+                    "kernel would walk its rows with a stride, slower than the eager kernels, and the blocked "
+                    f"kernel computes only reductions of one pass ({', '.join(_blocked_ops())})")
         if any(isinstance(o.type, TensorType) and o.type.dtype not in KERNEL_DTYPES for o in node.outputs):
             return "its result's dtype is not one row kernels compute"
         if any(_kind(o.type, rows) is None for o in node.outputs):
@@ -217,6 +218,8 @@ class _ReductionFuser:
         kind = _kind(out.type, rows)
         if kind not in (ROW, PER_ROW):
             return None
+        if rows.blocked and kind == ROW and any(kinds.get(v) == PER_ROW for v in node.inputs):
+            return None  # the blocked kernel's one pass has no reduction's result yet
         for v in node.inputs:
             if not isinstance(v.type, TensorType):
                 continue
@@ -233,6 +236,17 @@ class Rows:
     """The rows of a group: the sizes of its reductions' input and the dim they reduce."""
     sizes: Tuple[Optional[int], ...]
     dim: int
+
+    @property
+    def blocked(self) -> bool:
+        """Whether dims not known to be 1 follow the reduced one: a blocked kernel computes the
+        group (codegen/llvm/block_kernel.py), a row kernel otherwise."""
+        return any(size != 1 for size in self.sizes[self.dim + 1:])
+
+
+def _blocked_ops() -> List[str]:
+    """The names of the reductions blocked kernels compute (the registry's RowForm.blocked)."""
+    return sorted({op.name.split("::")[1].split(".")[0] for op in registry.all_ops() if op.row and op.row.blocked})
 
 
 def _rows(node: Node) -> Optional[Rows]:

@@ -121,12 +121,20 @@ def test_reductions_over_several_dims_or_unknown_ones_stay_and_say_why():
 
 def test_a_column_softmax_stays_and_says_why_and_a_dim_with_only_ones_after_it_fuses():
     """Rows of another dim than the innermost would be walked with a stride: 12x slower than
-    eager for softmax over dim 0 of (1024, 1024). Where every dim after it is 1, its rows are
-    contiguous."""
-    column = SOFTMAX.replace("[1]", "[0]").replace("(*, 1)", "(1, *)")
+    eager for softmax over dim 0 of (1024, 1024); the blocked kernel computes one-pass
+    reductions only. Where every dim after it is 1, its rows are contiguous."""
+    column = """
+        graph(%x : Float(*, *)):
+          %d : int = prim::Constant[value=0]()
+          %n : NoneType = prim::Constant()
+          %y : Float(*, *) = aten::softmax(%x, %d, %n)
+          return (%y)
+        """
     with recording() as report:
         assert reduction_fusion(parse_graph(column)) is False
     assert "it reduces dim 0 of a rank-2 tensor, not the innermost one" in str(report)
+    assert "the blocked kernel computes only reductions of one pass (amax, amin, max, mean, min, norm, prod, " \
+        "sum)" in str(report)
     check_pass(reduction_fusion, SOFTMAX.replace("[1]", "[1]").replace("(*, *)", "(*, *, 1)")
                .replace("(*, 1)", "(*, 1, 1)"), checks="""
         CHECK: prim::FusionGroup_0(%x)
@@ -172,6 +180,10 @@ def _compare(fused, eager, dtype):
         np.testing.assert_array_equal(fused, eager)
 
 
+# the ops blocked kernels compute over a dim with others after it (RowForm.blocked)
+BLOCKED = {"sum", "mean", "amax", "amin", "max.dim", "min.dim", "prod", "norm"}
+
+
 def _cases():
     ops = [
         ("sum", lambda x, d, k: x.sum(dim=d, keepdim=k), "any"),
@@ -196,7 +208,8 @@ def _cases():
         for dtype in dtypes:
             rank = int(rng.integers(1, 4))
             shape = tuple(int(s) for s in rng.integers(2, 40, size=rank))
-            cases.append(pytest.param(fn, dtype, shape, bool(rng.integers(0, 2)), id=f"{name}-{dtype}-{shape}"))
+            cases.append(pytest.param(fn, dtype, shape, bool(rng.integers(0, 2)), name in BLOCKED,
+                                      id=f"{name}-{dtype}-{shape}"))
     return cases
 
 
@@ -208,15 +221,16 @@ def _tensor(shape, dtype, rng):
     return torch.tensor(rng.standard_normal(shape).astype(dtype))
 
 
-@pytest.mark.parametrize("fn,dtype,shape,keepdim", _cases())
-def test_row_kernels_compute_what_eager_does(fn, dtype, shape, keepdim):
+@pytest.mark.parametrize("fn,dtype,shape,keepdim,blocked", _cases())
+def test_row_kernels_compute_what_eager_does(fn, dtype, shape, keepdim, blocked):
     rng = np.random.default_rng(0)
     x = _tensor(shape, dtype, rng)
-    for dim in sorted({-1, len(shape) - 1, 0, len(shape) // 2}):  # innermost rows, and others (eager)
+    # innermost rows (row kernels), and others (blocked kernels, or eager)
+    for dim in sorted({-1, len(shape) - 1, 0, len(shape) // 2}):
         traced = torch.jit.trace(lambda x, dim=dim: fn(x, dim, keepdim), (x,))
         innermost = all(s == 1 for s in shape[dim % len(shape) + 1:])
         groups = [n.subgraph for n in traced.graph_for(x).nodes if n.kind == "prim::FusionGroup"]
-        assert any(has_rows(g) for g in groups) == innermost, traced.graph_for(x)
+        assert any(has_rows(g) for g in groups) == (innermost or blocked), traced.graph_for(x)
         fused, eager = traced(x), fn(x, dim, keepdim)
         for a, b in zip(fused if isinstance(fused, tuple) else (fused,), eager if isinstance(eager, tuple) else (eager,)):
             _compare(a.numpy(), b.numpy(), str(b.numpy().dtype))
@@ -279,7 +293,7 @@ def test_broadcast_and_strided_operands():
             return y - y.amax(dim, keepdim=True), (y * y).sum(dim)
 
         traced = torch.jit.trace(f, (x, col, row))
-        if dim == -1:  # (over dim 0 the reductions stay eager, the pointwise ops around them fuse)
+        if dim == -1:  # (over dim 0 the sum is a blocked kernel's; x - amax(x) is a row value of a column's max)
             assert [n.kind for n in traced.graph_for(x, col, row).nodes] == ["prim::FusionGroup",
                                                                              "prim::TupleConstruct"]
         strided = _tensor((64, 96), "float32", rng)[:, ::2]

@@ -45,6 +45,7 @@ class TensorArg:
     zerodim: bool
     inner: int  # stride of the innermost dimension in elements: 0, 1 or RUNTIME
     stream: bool = False  # an output stored around the caches (row kernels: row_kernel.store_rows)
+    cols: int = 1  # blocked kernels: the stride of the columns, 0 or 1 (block_kernel.py)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Spec:
     ndim: int
     inputs: Tuple[Arg, ...]
     outputs: Tuple[TensorArg, ...]
+    blocked: bool = False  # a blocked reduction kernel's (block_kernel.py), not a row kernel's
 
     @property
     def tensors(self) -> List[TensorArg]:

@@ -149,24 +149,28 @@ class _Row:
     stride (runtime ones)..., scalars... [, T* scratch])``, its pointers offset to the row;
     the scratch row (n elements, on the stack) when the row output streams."""
 
+    name = "mtj.row"
+    leading = 1  # i64 arguments before the pointers: the row's length n
+
     def __init__(self, module: ir.Module, graph: Graph, spec: Spec):
         self.graph, self.spec = graph, spec
         tensors = spec.tensors
-        self.runtime = [k for k, t in enumerate(tensors) if t.inner not in (0, 1)]
+        self.runtime = [k for k, t in enumerate(tensors) if self.runtime_stride(t)]
         # the streamed output (the group's one row output, see store_rows), and its scratch row
         self.stream = next((k for k, t in enumerate(tensors) if t.stream), None)
-        arg_types = [I64] + [MEMORY[t.dtype].as_pointer() for t in tensors] + [I64] * len(self.runtime) + \
+        lead = self.leading
+        arg_types = [I64] * lead + [MEMORY[t.dtype].as_pointer() for t in tensors] + [I64] * len(self.runtime) + \
             [REGISTER[s.dtype] for s in spec.scalars] + \
             ([MEMORY[tensors[self.stream].dtype].as_pointer()] if self.stream is not None else [])
-        fn = self.fn = ir.Function(module, ir.FunctionType(ir.VoidType(), arg_types), "mtj.row")
+        fn = self.fn = ir.Function(module, ir.FunctionType(ir.VoidType(), arg_types), self.name)
         fn.linkage = "internal"
         fn.attributes.add("alwaysinline")
         self.n = fn.args[0]
-        self.ptrs = list(fn.args[1:1 + len(tensors)])
+        self.ptrs = list(fn.args[lead:lead + len(tensors)])
         for p in self.ptrs:
             p.add_attribute("noalias")
-        self.strides = dict(zip(self.runtime, fn.args[1 + len(tensors):1 + len(tensors) + len(self.runtime)]))
-        first = 1 + len(tensors) + len(self.runtime)
+        self.strides = dict(zip(self.runtime, fn.args[lead + len(tensors):lead + len(tensors) + len(self.runtime)]))
+        first = lead + len(tensors) + len(self.runtime)
         self.scalar_args = list(fn.args[first:first + len(spec.scalars)])
         self.scratch = fn.args[-1] if self.stream is not None else None
         self.irb = ir.IRBuilder(fn.append_basic_block("entry"))
@@ -182,8 +186,7 @@ class _Row:
         # functions in a reduction loop and read again by a later loop is stored there once
         # and loaded after (softmax's exp(x - max)), instead of computed twice. The output
         # loop loads every value before it stores any.
-        n_inputs = len([a for a in spec.inputs if isinstance(a, TensorArg)])
-        self.free = [k for k, v in enumerate(graph.outputs, n_inputs) if self.kinds[v] == ROW]
+        self.free = [k for k, v in self.outputs() if self.kinds[v] == ROW]
         self.kept: Dict[object, Tuple[int, str, int]] = {}  # key -> (tensor, dtype, loop it was stored in)
         self.loop = 0
         self.reducing = False
@@ -193,6 +196,16 @@ class _Row:
             if isinstance(a, TensorArg):
                 self.tensor_index[v] = k
                 k += 1
+
+    @staticmethod
+    def runtime_stride(t: TensorArg) -> bool:
+        """Whether tensor ``t``'s stride along the row is an argument (not a constant 0 or 1)."""
+        return t.inner not in (0, 1)
+
+    @staticmethod
+    def fixed_input(t: TensorArg) -> bool:
+        """Whether tensor input ``t`` holds one value over the whole row (loaded once)."""
+        return t.inner == 0
 
     # -- values ---------------------------------------------------------------------------
     def load(self, v: Value) -> Operand:
@@ -433,17 +446,23 @@ class _Row:
         self.irb.store(x, self.element(k), align=1)
 
     # -- the row --------------------------------------------------------------------------
-    def emit(self) -> None:
+    def bind(self) -> None:
+        """The scalars, the constants and the fixed tensor inputs as operands (``fixed``)."""
         scalars = iter(self.scalar_args)
         for v, a in zip(self.graph.inputs, self.spec.inputs):
             if isinstance(a, ScalarArg):
                 self.fixed[v] = Operand(V(self.b, next(scalars)), a.dtype, "scalar")
-            elif a.inner == 0 and v.uses:
+            elif self.fixed_input(a) and v.uses:
                 self.fixed[v] = self.load(v)
         for node in self.graph.nodes:
+            if node.kind == "prim::Constant" and not isinstance(node.output.constant, list):
+                # (a list is a row op's dims: read from the node)
+                self.fixed[node.output] = constant_operand(self.b, node.output)
+
+    def emit(self) -> None:
+        self.bind()
+        for node in self.graph.nodes:
             if node.kind == "prim::Constant":
-                if not isinstance(node.output.constant, list):  # a row op's dims: read from the node
-                    self.fixed[node.output] = constant_operand(self.b, node.output)
                 continue
             op = registry.node_op(node)
             assert op is not None
@@ -460,8 +479,7 @@ class _Row:
                         self.fixed[o] = Operand(r, _dtype(o), "dim")
             elif kind != ROW:
                 self.fixed[node.output] = self.pointwise(node)
-        n_inputs = len([a for a in self.spec.inputs if isinstance(a, TensorArg)])
-        outputs = list(enumerate(self.graph.outputs, n_inputs))
+        outputs = self.outputs()
         rows = [(k, v) for k, v in outputs if self.kinds[v] == ROW]
         if rows:
             self.store_rows(rows)
@@ -469,6 +487,11 @@ class _Row:
             if self.kinds[v] != ROW:
                 self.store(k, self.value(v))
         self.irb.ret_void()
+
+    def outputs(self) -> List[Tuple[int, Value]]:
+        """The group's outputs, each with its tensor index."""
+        n_inputs = len([a for a in self.spec.inputs if isinstance(a, TensorArg)])
+        return list(enumerate(self.graph.outputs, n_inputs))
 
 
 # -- what each op computes per row --------------------------------------------------------
@@ -870,6 +893,19 @@ ROW_OPS: Dict[str, _RowOp] = {
 }
 
 
+def offsets_of(irb: ir.IRBuilder, index: ir.Value, shape: List[ir.Value],
+               strides: List[List[ir.Value]]) -> List[ir.Value]:
+    """Each tensor's element offset at flat (C order) ``index`` over ``shape``, walking its
+    ``strides`` (a tensor's first ``len(shape)`` ones)."""
+    rest = index
+    offsets: List[ir.Value] = [ir.Constant(I64, 0) for _ in strides]
+    for d in reversed(range(len(shape))):
+        i = irb.urem(rest, shape[d])
+        rest = irb.udiv(rest, shape[d])
+        offsets = [irb.add(o, irb.mul(i, st[d])) for o, st in zip(offsets, strides)]
+    return offsets
+
+
 def _entry(module: ir.Module, inner: ir.Function, spec: Spec, layout: ObjectLayout) -> None:
     """``mtj_kernel(arrays, layout)``: each row of [first, end) in turn, its multi-index
     over ``S[:-1]`` giving each tensor's offset."""
@@ -898,17 +934,8 @@ def _entry(module: ir.Module, inner: ir.Function, spec: Spec, layout: ObjectLayo
     irb.position_at_end(loop)
     r = irb.phi(I64, "r")
 
-    def row_offsets(row: ir.Value) -> List[ir.Value]:
-        rest = row
-        offsets: List[ir.Value] = [ir.Constant(I64, 0) for _ in tensors]
-        for d in reversed(range(outer)):
-            i = irb.urem(rest, shape[d])
-            rest = irb.udiv(rest, shape[d])
-            offsets = [irb.add(o, irb.mul(i, st[d])) for o, st in zip(offsets, strides)]
-        return offsets
-
     next_r = irb.add(r, ir.Constant(I64, 1))
-    offsets = row_offsets(r)
+    offsets = offsets_of(irb, r, shape, strides)
     irb.call(inner, [n] + [irb.gep(p, [o]) for p, o in zip(ptrs, offsets)] + runtime + scalars + scratch)
     r.add_incoming(first, before)
     r.add_incoming(next_r, irb.block)

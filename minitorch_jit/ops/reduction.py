@@ -70,7 +70,7 @@ def sum_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
 
 @op("aten::sum.dim_IntList(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
     names=_sum_names, type_rule=rules.reduction(rules.sum_dtype, dtype_arg=3), reduction=True,
-    row=RowForm(dim=1, keepdim=2, constants=((3, (None,)),)))
+    row=RowForm(dim=1, keepdim=2, constants=((3, (None,)),), blocked=True))
 def sum_dim(a: np.ndarray, dim: Dims, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
     return np.sum(a, axis=_axes(a, dim), keepdims=keepdim, dtype=_sum_dtype(a, dtype))
 
@@ -85,7 +85,7 @@ def mean_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
 
 @op("aten::mean.dim(Tensor self, int[1]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
     names=("torch.mean", "Tensor.mean"), type_rule=rules.reduction(rules.keep_dtype, dtype_arg=3), reduction=True,
-    row=RowForm(dim=1, keepdim=2, floats=True, constants=((3, (None,)),)))
+    row=RowForm(dim=1, keepdim=2, floats=True, constants=((3, (None,)),), blocked=True))
 def mean_dim(a: np.ndarray, dim: Dims, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
     _float_input(a, "mean", dtype)
     with _quiet_empty():
@@ -100,7 +100,7 @@ def prod_all(a: np.ndarray, dtype: Any = None) -> np.ndarray:
 
 @op("aten::prod.dim_int(Tensor self, int dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
     names=("torch.prod", "Tensor.prod"), type_rule=rules.reduction(rules.sum_dtype, dtype_arg=3),
-    reduction=True, row=RowForm(dim=1, keepdim=2, constants=((3, (None,)),)))
+    reduction=True, row=RowForm(dim=1, keepdim=2, constants=((3, (None,)),), blocked=True))
 def prod_dim(a: np.ndarray, dim: int, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
     return np.prod(a, axis=_axes(a, [dim]), keepdims=keepdim, dtype=_sum_dtype(a, dtype))
 
@@ -133,7 +133,7 @@ def _extreme(f: Any, what: str) -> Any:
 for _name, _f in (("amax", np.max), ("amin", np.min)):
     op(f"aten::{_name}(Tensor self, int[1] dim=[], bool keepdim=False) -> Tensor",
        names=(f"torch.{_name}", f"Tensor.{_name}"), type_rule=rules.reduction(rules.keep_dtype),
-       reduction=True, row=RowForm(dim=1, keepdim=2))(_extreme(_f, _name))
+       reduction=True, row=RowForm(dim=1, keepdim=2, blocked=True))(_extreme(_f, _name))
     op(f"aten::{_name[1:]}(Tensor self) -> Tensor", names=(f"torch.{_name[1:]}", f"Tensor.{_name[1:]}"),
        type_rule=rules.reduction(rules.keep_dtype, dim_arg=None), reduction=True)(_extreme(_f, _name[1:]))
 
@@ -185,7 +185,8 @@ def _values_indices(argf: Any, what: str) -> Any:
 for _name, _argf in (("max", np.argmax), ("min", np.argmin)):
     op(f"aten::{_name}.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)",
        names=(f"torch.{_name}", f"Tensor.{_name}"),
-       type_rule=rules.reduction(rules.keep_dtype, n_outputs=2), reduction=True, row=RowForm(dim=1, keepdim=2))(
+       type_rule=rules.reduction(rules.keep_dtype, n_outputs=2), reduction=True,
+       row=RowForm(dim=1, keepdim=2, blocked=True))(
         _values_indices(_argf, _name))
 
 
@@ -255,7 +256,7 @@ op("aten::norm.Scalar(Tensor self, Scalar p=2) -> Tensor", names=("torch.norm", 
    type_rule=rules.reduction(rules.keep_dtype, dim_arg=None), reduction=True)(_norm)
 op("aten::norm.ScalarOpt_dim(Tensor self, Scalar? p=2, int[1]? dim=None, bool keepdim=False) -> Tensor",
    names=("torch.norm", "Tensor.norm"), type_rule=rules.reduction(rules.keep_dtype, dim_arg=2, keepdim_arg=3),
-   reduction=True, row=RowForm(dim=2, keepdim=3, floats=True, constants=((1, (1, 2)),)))(_norm)
+   reduction=True, row=RowForm(dim=2, keepdim=3, floats=True, constants=((1, (1, 2)),), blocked=True))(_norm)
 
 
 
