@@ -1,0 +1,235 @@
+"""Blocked kernels (codegen/llvm/block_kernel.py): reductions over a dim with other dims after
+it, fused with their pointwise producers and consumers. Which groups the fuser forms (IR text
+in, FileCheck out), and that the kernels compute what the eager kernels do on random shapes,
+dims, dtypes and layouts: exact for integers, within the stated bound for float sums."""
+import math
+
+import numpy as np
+import pytest
+from graph_checks import check_pass
+
+import minitorch_jit as torch
+from minitorch_jit.codegen.llvm import block_kernel
+from minitorch_jit.codegen.llvm.row_kernel import has_rows
+from minitorch_jit.ir import parse_graph, registry
+from minitorch_jit.passes.fusion import recording
+from minitorch_jit.passes.reduction_fusion import reduction_fusion
+
+
+def test_every_op_marked_blocked_has_a_blocked_recipe():
+    assert {op.qualified_name for op in registry.all_ops() if op.row and op.row.blocked} == set(block_kernel.BLOCK_OPS)
+
+
+# -- IR text in, FileCheck out ------------------------------------------------------------------
+
+def test_a_column_sum_fuses_with_its_producers_and_consumers():
+    check_pass(reduction_fusion, """
+        graph(%x : Float(*, *), %b : Float(*)):
+          %two : int = prim::Constant[value=2]()
+          %one : int = prim::Constant[value=1]()
+          %t : bool = prim::Constant[value=True]()
+          %d : int[] = prim::Constant[value=[0]]()
+          %y : Float(*, *) = aten::mul(%x, %two)
+          %z : Float(*, *) = aten::add(%y, %b, %one)
+          %s : Float(1, *) = aten::sum(%z, %d, %t)
+          %r : Float(1, *) = aten::mul(%s, %two)
+          return (%r)
+        """, checks="""
+        CHECK: graph(%x : Float(*, *), %b : Float(*)):
+        CHECK-NEXT: %r : Float(1, *) = prim::FusionGroup_0(%x, %b)
+        CHECK-NEXT: return (%r)
+        CHECK: with prim::FusionGroup_0 = graph(
+        CHECK: aten::mul(%x
+        CHECK: aten::add(%y, %b
+        CHECK: aten::sum(%z
+        CHECK-NEXT: aten::mul(%s
+        CHECK-NEXT: return (%r)
+        """)
+
+
+def test_a_row_value_of_a_column_result_stays_out_of_the_blocked_group():
+    """softmax written out over dim 0: the max is one group, exp(x - max) and its sum another
+    (one pass); the divide reads the sum, which no pass has while it runs: it stays out."""
+    check_pass(reduction_fusion, """
+        graph(%x : Float(*, *)):
+          %t : bool = prim::Constant[value=True]()
+          %d : int[] = prim::Constant[value=[0]]()
+          %m : Float(1, *) = aten::amax(%x, %d, %t)
+          %s : Float(*, *) = aten::sub(%x, %m)
+          %e : Float(*, *) = aten::exp(%s)
+          %z : Float(1, *) = aten::sum(%e, %d, %t)
+          %y : Float(*, *) = aten::div(%e, %z)
+          return (%y)
+        """, checks="""
+        CHECK: %m : Float(1, *) = prim::FusionGroup_0(%x)
+        CHECK-NEXT: %e : Float(*, *), %z : Float(1, *) = prim::FusionGroup_1(%x, %m)
+        CHECK-NEXT: aten::div(%e, %z)
+        CHECK: with prim::FusionGroup_0 = graph(
+        CHECK-NOT: aten::sub
+        CHECK: aten::amax
+        CHECK-NEXT: return
+        CHECK: with prim::FusionGroup_1 = graph(
+        CHECK: aten::sub
+        CHECK-NEXT: aten::exp
+        CHECK: aten::sum
+        CHECK-NEXT: return (%e, %z)
+        """)
+
+
+def test_a_two_pass_reduction_over_an_outer_dim_stays_and_says_why():
+    with recording() as report:
+        assert reduction_fusion(parse_graph("""
+            graph(%x : Float(*, *, *)):
+              %u : bool = prim::Constant[value=True]()
+              %f : bool = prim::Constant[value=False]()
+              %d : int[] = prim::Constant[value=[1]]()
+              %v : Float(*, *) = aten::var(%x, %d, %u, %f)
+              return (%v)
+            """)) is False
+    assert "it reduces dim 1 of a rank-3 tensor, not the innermost one" in str(report)
+    assert "the blocked kernel computes only reductions of one pass" in str(report)
+
+
+# -- fused vs eager -----------------------------------------------------------------------------
+
+OPS = {
+    "sum": (lambda x, d, k: (x * 3).sum(dim=d, keepdim=k) if x.dtype != torch.bool else x.sum(d, k), "any"),
+    "mean": (lambda x, d, k: (x - 1).mean(dim=d, keepdim=k) * 2, "float"),
+    "amax": (lambda x, d, k: torch.amax(x + x, dim=d, keepdim=k), "number"),
+    "amin": (lambda x, d, k: torch.amin(x, dim=d, keepdim=k), "number"),
+    "max.dim": (lambda x, d, k: torch.max(x % 4, d, k), "number"),
+    "min.dim": (lambda x, d, k: x.min(d, k), "number"),
+    "prod": (lambda x, d, k: torch.prod(x * 0.25 + 1 if x.dtype.is_floating_point else x % 3, d, k), "number"),
+    "norm": (lambda x, d, k: torch.norm(x, 2, dim=d, keepdim=k), "float"),
+}
+DTYPES = {"float": ["float32", "float64"], "number": ["float32", "float64", "int32", "int64"],
+          "any": ["float32", "float64", "int32", "int64", "bool"]}
+
+
+def _cases():
+    rng = np.random.default_rng(11)
+    cases = []
+    for name, (fn, kinds) in OPS.items():
+        for dtype in DTYPES[kinds]:
+            rank = int(rng.integers(2, 5))
+            shape = tuple(int(s) for s in rng.integers(2, 30, size=rank))
+            dim = int(rng.integers(0, rank - 1))  # not the innermost
+            cases.append(pytest.param(fn, dtype, shape, dim, bool(rng.integers(0, 2)),
+                                      id=f"{name}-{dtype}-{shape}-dim{dim}"))
+    return cases
+
+
+def _tensor(shape, dtype, rng):
+    if dtype == "bool":
+        return torch.tensor(rng.random(shape) < 0.5)
+    if dtype in ("int32", "int64"):
+        return torch.tensor(rng.integers(-50, 50, size=shape).astype(dtype))
+    return torch.tensor(rng.standard_normal(shape).astype(dtype))
+
+
+def _compare(fused, eager):
+    fused = fused if isinstance(fused, tuple) else (fused,)
+    eager = eager if isinstance(eager, tuple) else (eager,)
+    for a, b in zip(fused, eager):
+        a, b = a.numpy(), b.numpy()
+        assert a.dtype == b.dtype and a.shape == b.shape
+        if b.dtype.kind == "f":
+            tol = 2e-5 if b.dtype == np.float32 else 1e-12
+            np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+        else:
+            np.testing.assert_array_equal(a, b)
+
+
+def _blocked_groups(traced, *args):
+    return [n for n in traced.graph_for(*args).nodes if n.kind == "prim::FusionGroup" and has_rows(n.subgraph)]
+
+
+@pytest.mark.parametrize("fn,dtype,shape,dim,keepdim", _cases())
+def test_blocked_kernels_compute_what_eager_does(fn, dtype, shape, dim, keepdim):
+    x = _tensor(shape, dtype, np.random.default_rng(0))
+    traced = torch.jit.trace(lambda x: fn(x, dim, keepdim), (x,))
+    assert _blocked_groups(traced, x), traced.graph_for(x)
+    _compare(traced(x), fn(x, dim, keepdim))
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_column_max_and_min_give_the_first_index_of_ties_and_of_nan(largest):
+    x = np.array([[1.0, 5.0, np.nan, -np.inf, 2.0],
+                  [3.0, 5.0, 1.0, -np.inf, np.nan],
+                  [3.0, -1.0, np.nan, -np.inf, 2.0],
+                  [0.0, 5.0, 0.0, -np.inf, np.nan]], np.float32)
+    fn = (lambda t: torch.max(t, 0)) if largest else (lambda t: torch.min(t, 0))
+    t = torch.tensor(x)
+    traced = torch.jit.trace(fn, (t,))
+    assert _blocked_groups(traced, t)
+    _compare(traced(t), fn(t))
+    values, indices = traced(t)
+    assert indices.numpy().tolist() == ([1, 0, 0, 0, 1] if largest else [3, 2, 0, 0, 1])
+    ints = torch.tensor(np.array([[-2 ** 31, 7], [-2 ** 31, 7], [2 ** 31 - 1, 7]], np.int32))
+    _compare(traced(ints), fn(ints))
+
+
+def test_special_values_nan_and_inf_columns_and_empty_dims():
+    x = torch.tensor(np.array([[1.0, np.nan, np.inf, -np.inf, 0.0, -0.0],
+                               [2.0, 1.0, 1.0, -np.inf, -0.0, 0.0],
+                               [np.nan, 3.0, -np.inf, -np.inf, 0.0, 0.0]], np.float32))
+    for fn in (lambda x: x.sum(0), lambda x: x.mean(0, True), lambda x: torch.amax(x, 0), lambda x: torch.amin(x, 0),
+               lambda x: torch.prod(x, 0), lambda x: torch.norm(x, 2, dim=0)):
+        traced = torch.jit.trace(fn, (x,))
+        assert _blocked_groups(traced, x)
+        np.testing.assert_array_equal(traced(x).numpy(), fn(x).numpy())
+    traced = torch.jit.trace(lambda x: (x * 2).sum(0), (torch.ones(2, 3),))
+    for shape in ((0, 5), (5, 0), (3, 0, 4)):
+        e = torch.zeros(*shape)
+        np.testing.assert_array_equal(traced(e).numpy(), (e * 2).sum(0).numpy())
+    traced = torch.jit.trace(lambda x: torch.amax(x, 0), (torch.ones(2, 3),))
+    with pytest.raises(IndexError, match="Expected reduction dim 0 to have non-zero size"):
+        traced(torch.zeros(0, 5))
+
+
+def test_layouts_broadcast_operands_row_outputs_and_threads(monkeypatch):
+    """Operands broadcast along the reduced dim or along the columns, a row output stored by
+    the pass, outer dims, a transposed input (the row kernel's), and the columns split across
+    threads at ranges that end inside a unit."""
+    from minitorch_jit.codegen import threads
+    rng = np.random.default_rng(3)
+
+    def f(x, col, row):
+        y = (x + row) * col
+        return y, (y * y).sum(1), torch.amax(y, 1, keepdim=True) - row
+
+    for shape in ((3, 40, 33), (3, 70, 3000)):
+        x = _tensor(shape, "float32", rng)
+        col = _tensor((shape[0], shape[1], 1), "float32", rng)
+        row = _tensor((shape[2],), "float32", rng)
+        traced = torch.jit.trace(f, (x, col, row))
+        assert [n.kind for n in traced.graph_for(x, col, row).nodes] == ["prim::FusionGroup", "prim::TupleConstruct"]
+        transposed = _tensor((shape[2], shape[1], shape[0]), "float32", rng).permute(2, 1, 0)
+        for args in ((x, col, row), (transposed, col, row)):
+            _compare(traced(*args), f(*args))
+    monkeypatch.setattr(threads, "kernel_threads", lambda seconds: 2)
+    runs = []
+    run_kernel = threads.run_kernel
+    monkeypatch.setattr(threads, "run_kernel", lambda *args: runs.append(args[-2]) or run_kernel(*args))
+    _compare(traced(x, col, row), f(x, col, row))  # 9000 columns in two ranges of 4544 and 4456
+    assert runs == [2]
+
+
+# -- accuracy ------------------------------------------------------------------------------------
+
+def test_float32_column_sums_are_within_the_stated_bound_and_no_worse_than_numpys():
+    """Summed in float64 down each column: error at most (m - 1) 2^-53 sum|x| + 2^-24 |sum|
+    (block_kernel's docstring), where numpy's x.sum(0) adds float32 rows one after another."""
+    rng = np.random.default_rng(4)
+    long_columns = rng.random((2 * 10 ** 6, 3), dtype=np.float32)
+    big = rng.standard_normal((4096, 8)).astype(np.float32) * 1e4
+    ill = np.concatenate([big, -big, rng.standard_normal((64, 8)).astype(np.float32)], axis=0)
+    traced = torch.jit.trace(lambda x: x.sum(0), (torch.ones(2, 3),))
+    for a in (long_columns, ill):
+        exact = np.array([math.fsum(c) for c in a.T.astype(np.float64)])
+        ours = traced(torch.tensor(a)).numpy().astype(np.float64)
+        numpy_error = np.abs(a.sum(axis=0).astype(np.float64) - exact)
+        magnitude = np.abs(a.astype(np.float64)).sum(axis=0)
+        bound = 2.0 ** -24 * np.abs(exact) + (len(a) - 1) * 2.0 ** -53 * magnitude
+        assert np.all(np.abs(ours - exact) <= bound)
+        assert np.all(np.abs(ours - exact) <= numpy_error + np.spacing(np.abs(exact).astype(np.float32)))
