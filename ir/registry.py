@@ -35,8 +35,8 @@ class RowForm:
     the one holding ``keepdim`` (None: the result has the input's shape, as softmax's), whether
     it takes floating-point tensors only, and the arguments a row kernel needs as constants,
     each with the values it computes (None: any constant). ``blocked``: over a dim with
-    other dims after it, the blocked kernel (codegen/llvm/block_kernel.py) computes it too, in
-    one pass over its input (a reduction whose result is one per column)."""
+    other dims after it, the blocked kernel (codegen/llvm/block_kernel.py) computes it too:
+    reductions that take one pass over their input, and softmax."""
     dim: int
     keepdim: Optional[int]
     floats: bool = False

@@ -157,7 +157,7 @@ class _ReductionFuser:
         if rows.blocked and not form.blocked:
             return (f"it reduces dim {rows.dim} of a rank-{len(t.sizes)} tensor, not the innermost one: a row "
                     "kernel would walk its rows with a stride, slower than the eager kernels, and the blocked "
-                    f"kernel computes only reductions of one pass ({', '.join(_blocked_ops())})")
+                    f"kernel computes only {', '.join(_blocked_ops())}")
         if any(isinstance(o.type, TensorType) and o.type.dtype not in KERNEL_DTYPES for o in node.outputs):
             return "its result's dtype is not one row kernels compute"
         if any(_kind(o.type, rows) is None for o in node.outputs):
@@ -183,7 +183,7 @@ class _ReductionFuser:
             for cand in sorted((c for c in self.candidates(members) if c in order), key=order.__getitem__):
                 if cand in taken or cand in members:
                     continue
-                got = self.joins(cand, rows, kinds)
+                got = self.joins(cand, rows, kinds, members)
                 if got is None or not _has_place(members + [cand], block):
                     continue
                 members.append(cand)
@@ -199,7 +199,8 @@ class _ReductionFuser:
             found.update(use.user for o in m.outputs for use in o.uses)
         return found
 
-    def joins(self, node: Node, rows: "Rows", kinds: Dict[Value, str]) -> Optional[Dict[Value, str]]:
+    def joins(self, node: Node, rows: "Rows", kinds: Dict[Value, str],
+              members: List[Node]) -> Optional[Dict[Value, str]]:
         """The kinds of ``node``'s results if it may join a group of ``rows`` whose values have
         ``kinds``, else None."""
         op = registry.node_op(node)
@@ -208,6 +209,8 @@ class _ReductionFuser:
         if op.row is not None:
             if self.seed_reason(node) is not None or _rows(node) != rows:
                 return None
+            if rows.blocked and any(f.keepdim is None for f in [op.row] + [row_form(m) for m in members] if f):
+                return None  # a blocked softmax takes passes of its own: it is alone with its pointwise ops
             if any(kinds.get(v) in (PER_ROW, FLAT) for v in node.inputs[:1]) or \
                     any(kinds.get(v) == FLAT for v in node.inputs[1:]):
                 return None
@@ -218,8 +221,10 @@ class _ReductionFuser:
         kind = _kind(out.type, rows)
         if kind not in (ROW, PER_ROW):
             return None
-        if rows.blocked and kind == ROW and any(kinds.get(v) == PER_ROW for v in node.inputs):
-            return None  # the blocked kernel's one pass has no reduction's result yet
+        if rows.blocked and any(kinds.get(v) == PER_ROW for v in node.inputs) != (kind == PER_ROW):
+            # a row value of a column's result: no pass of the blocked kernel has the result
+            # while it runs; a column's value of operands from outside only: nothing to fuse
+            return None
         for v in node.inputs:
             if not isinstance(v.type, TensorType):
                 continue

@@ -87,7 +87,7 @@ def test_a_two_pass_reduction_over_an_outer_dim_stays_and_says_why():
               return (%v)
             """)) is False
     assert "it reduces dim 1 of a rank-3 tensor, not the innermost one" in str(report)
-    assert "the blocked kernel computes only reductions of one pass" in str(report)
+    assert "the blocked kernel computes only amax, amin, log_softmax, max, mean, min" in str(report)
 
 
 # -- fused vs eager -----------------------------------------------------------------------------
@@ -101,6 +101,8 @@ OPS = {
     "min.dim": (lambda x, d, k: x.min(d, k), "number"),
     "prod": (lambda x, d, k: torch.prod(x * 0.25 + 1 if x.dtype.is_floating_point else x % 3, d, k), "number"),
     "norm": (lambda x, d, k: torch.norm(x, 2, dim=d, keepdim=k), "float"),
+    "softmax": (lambda x, d, k: torch.softmax(x * 2, dim=d).exp(), "float"),
+    "log_softmax": (lambda x, d, k: torch.log_softmax(x, dim=d) - 1, "float"),
 }
 DTYPES = {"float": ["float32", "float64"], "number": ["float32", "float64", "int32", "int64"],
           "any": ["float32", "float64", "int32", "int64", "bool"]}
@@ -185,6 +187,19 @@ def test_special_values_nan_and_inf_columns_and_empty_dims():
     traced = torch.jit.trace(lambda x: torch.amax(x, 0), (torch.ones(2, 3),))
     with pytest.raises(IndexError, match="Expected reduction dim 0 to have non-zero size"):
         traced(torch.zeros(0, 5))
+
+
+def test_softmax_over_an_outer_dim_of_special_columns():
+    """A NaN in a column makes it NaN, an inf makes the column NaN where the inf is minus inf
+    (inf - inf), a column of -inf is NaN (as eager), exps below float32's normal range are 0
+    (mathlib.exp_of_shifted, as in the row kernels)."""
+    x = torch.tensor(np.array([[1.0, np.nan, np.inf, -np.inf, 0.0, -100.0],
+                               [2.0, 1.0, 1.0, -np.inf, -0.0, 0.0],
+                               [3.0, 3.0, -np.inf, -np.inf, 0.0, 100.0]], np.float32))
+    for fn in (lambda x: torch.softmax(x, 0), lambda x: torch.log_softmax(x, 0)):
+        traced = torch.jit.trace(fn, (x,))
+        assert _blocked_groups(traced, x)
+        np.testing.assert_allclose(traced(x).numpy(), fn(x).numpy(), rtol=2e-6, atol=np.finfo(np.float32).tiny)
 
 
 def test_layouts_broadcast_operands_row_outputs_and_threads(monkeypatch):

@@ -198,6 +198,11 @@ class _Row:
                 k += 1
 
     @staticmethod
+    def recipes() -> Dict[str, "_RowOp"]:
+        """How this kernel computes each row op."""
+        return ROW_OPS
+
+    @staticmethod
     def runtime_stride(t: TensorArg) -> bool:
         """Whether tensor ``t``'s stride along the row is an argument (not a constant 0 or 1)."""
         return t.inner not in (0, 1)
@@ -240,7 +245,7 @@ class _Row:
             op = registry.node_op(node)
             assert op is not None
             if op.row is not None:
-                result = ROW_OPS[op.qualified_name].row(self, node)  # type: ignore[misc]
+                result = self.recipes()[op.qualified_name].row(self, node)
             else:
                 result = self.recall(v) or self.pointwise(node)
                 if len(v.uses) > 1:

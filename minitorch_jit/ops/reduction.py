@@ -310,7 +310,7 @@ def _softmax_input(a: np.ndarray, dim: int, dtype: Any, what: str) -> Tuple[np.n
 
 @op("aten::softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
     names=("torch.softmax", "Tensor.softmax", "functional.softmax"), type_rule=rules.same_dtype_or(2),
-    row=RowForm(dim=1, keepdim=None, floats=True, constants=((2, (None,)),)))
+    row=RowForm(dim=1, keepdim=None, floats=True, constants=((2, (None,)),), blocked=True))
 def softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
     x, d = _softmax_input(a, dim, dtype, "softmax")
     if x.ndim == 0 or x.size == 0:
@@ -321,7 +321,7 @@ def softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
 
 @op("aten::log_softmax.int(Tensor self, int dim, ScalarType? dtype=None) -> Tensor",
     names=("torch.log_softmax", "Tensor.log_softmax", "functional.log_softmax"), type_rule=rules.same_dtype_or(2),
-    row=RowForm(dim=1, keepdim=None, floats=True, constants=((2, (None,)),)))
+    row=RowForm(dim=1, keepdim=None, floats=True, constants=((2, (None,)),), blocked=True))
 def log_softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
     x, d = _softmax_input(a, dim, dtype, "log_softmax")
     if x.ndim == 0 or x.size == 0:
