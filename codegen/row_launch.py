@@ -3,6 +3,12 @@ inputs checked as for pointwise groups, the rows found (the reduced dim moved la
 permuting every operand's strides), the outputs allocated, and the rows split across the
 thread pool.
 
+A reduction over a dim with others than 1 after it runs as a blocked kernel
+(codegen/llvm/block_kernel.py) when every tensor walks the dims after it as one run of
+columns with stride 1 or 0 (C-contiguous inputs, broadcast operands); as a row kernel when
+the inputs walk the reduced dim with stride 1 (a transposed input: its rows are in memory);
+on its eager kernels otherwise.
+
 A new input layout is also run once by the group's eager kernels, before its launch is
 prepared: what they raise for these shapes (layer_norm's ``normalized_shape`` that is not
 the input's last size, a weight of the wrong length), the call raises. A group whose rows are
@@ -110,9 +116,14 @@ class RowKernel(FusedKernel):
             strides.append(st)
             spec_outputs.append(TensorArg(dtype, False, _inner_kind(st[dim])))
         tensors = [a for a, t in zip(args, self.is_tensor) if t]
-        columns = _columns(sizes, dim, strides)
-        if columns is not None:
-            return self._keep(key, self._blocked(sizes, dim, columns, spec_inputs, spec_outputs, tensors, outputs))
+        if any(s != 1 for s in sizes[dim + 1:]):
+            columns = _columns(sizes, dim, strides)
+            if columns is not None:
+                return self._keep(key, self._blocked(sizes, dim, columns, spec_inputs, spec_outputs, tensors, outputs))
+            if any(st[dim] not in (0, 1) for st in strides[:len(tensors)]):
+                # neither kernel reads this layout in runs (x[:, ::2].sum(0)): a row kernel
+                # would walk each row with a stride, slower than the eager kernels
+                return self._keep(key, _EagerLaunch(g))
         # the reduced dim goes last: the kernel's rows run along it
         perm = [d for d in range(len(sizes)) if d != dim] + [dim]
         rows = tuple(sizes[d] for d in perm)
@@ -157,13 +168,8 @@ def _columns(sizes: Tuple[int, ...], dim: int, strides: List[List[int]]) -> Opti
     """For a reduction over ``dim`` with other dims than 1 after it: the dims after it as one
     run of N columns, if every tensor walks them as one with stride 1 or 0 (a blocked kernel
     computes the group), and each tensor's strides over ``sizes[:dim + 1]`` then its column
-    stride; None if the dims after ``dim`` are all 1 (a row kernel computes it) or the tensors
-    walk the columns otherwise (a row kernel too: the layout puts the rows in memory, as a
-    transposed input's)."""
-    after = sizes[dim + 1:]
-    if all(s == 1 for s in after):
-        return None
-    dims, sts = _coalesce(after, [st[dim + 1:] for st in strides])
+    stride; None if the tensors walk the columns otherwise."""
+    dims, sts = _coalesce(sizes[dim + 1:], [st[dim + 1:] for st in strides])
     if len(dims) != 1 or any(st[0] not in (0, 1) for st in sts):
         return None
     return dims[0], [st[:dim + 1] + [c[0]] for st, c in zip(strides, sts)]

@@ -248,3 +248,18 @@ def test_float32_column_sums_are_within_the_stated_bound_and_no_worse_than_numpy
         bound = 2.0 ** -24 * np.abs(exact) + (len(a) - 1) * 2.0 ** -53 * magnitude
         assert np.all(np.abs(ours - exact) <= bound)
         assert np.all(np.abs(ours - exact) <= numpy_error + np.spacing(np.abs(exact).astype(np.float32)))
+
+
+def test_a_layout_neither_kernel_reads_in_runs_runs_eagerly():
+    """Columns of stride 2 and a reduced dim of stride 96: the row kernel would walk each row
+    with a stride (slower than eager), the blocked kernel needs columns of stride 0 or 1."""
+    from minitorch_jit.codegen import launch
+    x = _tensor((64, 96), "float32", np.random.default_rng(5))
+    traced = torch.jit.trace(lambda x: (x * 2).sum(0), (x,))
+    [node] = _blocked_groups(traced, x)
+    kernel = launch.compile_group(node)
+    strided = x.numpy()[:, ::2]
+    assert isinstance(kernel.launch((strided,)), launch._EagerLaunch)
+    assert not isinstance(kernel.launch((x.numpy(),)), launch._EagerLaunch)
+    assert not isinstance(kernel.launch((np.ascontiguousarray(x.numpy().T).T,)), launch._EagerLaunch)
+    _compare(traced(x[:, ::2]), (x[:, ::2] * 2).sum(0))
