@@ -46,16 +46,20 @@ this checklist (the first failed one is recorded, and ``explain`` prints it):
   amin; bool only for sum);
 - it reduces exactly one dim (layer_norm: ``normalized_shape`` of length 1, the innermost
   dim), and that dim is not known to be 1;
-- the dims after it are known to be 1: a row kernel walks the rows of another dim with a
-  stride, one row at a time, and that took longer than the eager kernels (softmax over dim 0
-  of a (1024, 1024) tensor: 27.8 ms against 2.2 ms; a sum over dim 0 of (8192, 1024): 77 ms
-  against 36; the rows of a power-of-two stride fall on a few cache sets, short rows pay the
-  loop's setup each); a form vectorized across adjacent rows would fuse them;
+- the dims after it are known to be 1 (a row kernel's group), or it is an op the registry
+  marks ``blocked`` (a blocked kernel's group, codegen/llvm/block_kernel.py: the columns after
+  the reduced dim are the vector lanes). A row kernel walking the rows of another dim with a
+  stride, one row at a time, took longer than the eager kernels (softmax over dim 0 of a
+  (1024, 1024) tensor: 27.8 ms against 2.2 ms; a sum over dim 0 of (8192, 1024): 77 ms
+  against 36);
 - its input may not alias a tensor written in place.
 
 A group grows from its seed, one candidate at a time in block order: the pointwise ops that
 produce its members' inputs and those that use its members' results, and other seedable
-reductions of the same rows (the same sizes and reduced dim). A candidate joins if it passes
+reductions of the same rows (the same sizes and reduced dim). A blocked group reduces in one
+pass, so it takes no row value computed from a per-row one (``x - x.amax(0)``), no per-row
+value of outside operands only, and a softmax only alone (with its pointwise ops: it takes
+three passes of its own). A candidate joins if it passes
 the pointwise fuser's checklist (for pointwise ops), cannot raise for some values, its result
 is a row or per-row value and its tensor operands broadcast to that kind (external operands)
 or are row or per-row values (members), and the group with it still has a place in the
