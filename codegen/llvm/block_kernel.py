@@ -211,8 +211,10 @@ class _Block(_Row):
             irb.cbranch(irb.icmp_signed("<", start, end), loop, after)
             irb.position_at_end(loop)
             j = irb.phi(I64, "j")
-            self.over_columns("step", lambda j=j, step=step: body([j] + [irb.add(j, ir.Constant(I64, u))
-                                                                         for u in range(1, step)]))
+
+            def positions(j: ir.Value = j, step: int = step) -> None:
+                body([j] + [irb.add(j, ir.Constant(I64, u)) for u in range(1, step)])
+            self.over_columns("step", positions)
             next_j = irb.add(j, ir.Constant(I64, step))
             j.add_incoming(start, before)
             j.add_incoming(next_j, irb.block)
