@@ -225,10 +225,8 @@ class _ReductionFuser:
         kind = _kind(out.type, rows)
         if kind not in (ROW, PER_ROW):
             return None
-        if rows.blocked and any(kinds.get(v) == PER_ROW for v in node.inputs) != (kind == PER_ROW):
-            # a row value of a column's result: no pass of the blocked kernel has the result
-            # while it runs; a column's value of operands from outside only: nothing to fuse
-            return None
+        if rows.blocked and kind == PER_ROW and not any(kinds.get(v) == PER_ROW for v in node.inputs):
+            return None  # a column's value of operands from outside only: nothing to fuse
         for v in node.inputs:
             if not isinstance(v.type, TensorType):
                 continue

@@ -50,13 +50,14 @@ for each tensor (inputs, then outputs) its element strides over ``(outer..., m, 
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import llvmlite.binding as llvm
 from llvmlite import ir
 
 from minitorch_jit.ir import registry
-from minitorch_jit.ir.graph import Graph, Node
+from minitorch_jit.ir.graph import Graph, Node, Value
 from minitorch_jit.ir.types import is_float
 
 from . import mathlib
@@ -122,6 +123,7 @@ class _Block(_Row):
         self.entry = self.irb.block  # holds the accumulators; its branch to the pass comes last
         self.tail = self.entry  # where the code so far ends (see then)
         self.c: Optional[ir.Value] = None
+        self.kept_columns: Dict[Value, ir.Value] = {}  # reductions' results, per column (see results)
         self.free = []  # no row output holds a value between loops: there is one pass
         # the pass: (combine, initial values, element, accumulator arrays) of each reduction
         self.passes: List[Tuple[Callable[[Any, Any], Any], Tuple[V, ...], Callable[[], Any], List[ir.Value]]] = []
@@ -302,24 +304,63 @@ class _Block(_Row):
         for node in row_ops:
             if registry.node_op(node).qualified_name not in BLOCK_OPS:  # type: ignore[union-attr]
                 raise RuntimeError(f"internal error: {node.kind} in a blocked kernel's group")
+
+        def store_rows() -> None:
+            self.over_rows(lambda at: self.at_positions(at, self.store_row_outputs))
         if any(self.kinds[n.outputs[0]] == ROW for n in row_ops):
             # softmax (alone with its pointwise ops, as the fuser forms it): passes keep its
             # statistics per column, then a last pass computes the rows
             for node in row_ops:
                 self.state[node] = BLOCK_OPS[registry.node_op(node).qualified_name].prepare(self, node)  # type: ignore
-            self.then(lambda: self.over_rows(lambda positions: self.at_positions(positions, self.store_row_outputs)))
+            self.then(store_rows)
         else:
-            def results() -> None:
-                for node in row_ops:
-                    result = BLOCK_OPS[registry.node_op(node).qualified_name].reduced(self, node)  # type: ignore
-                    for o, r in zip(node.outputs, result if isinstance(result, tuple) else (result,)):
-                        self.memo[o] = Operand(r, _dtype(o), "dim")
-                for k, v in self.outputs():
-                    if self.kinds[v] != ROW:
-                        self.store(k, self.value(v))
-            self.phase(results, store_rows=True)
+            # a reduction reading the result of another runs in a later pass: the passes'
+            # results are kept per column for the passes and the finishing loops after
+            levels = _levels(self.graph)
+            phases = max(levels[n.inputs[0]] for n in row_ops) + 1
+            rows_later = any(levels[v] > 0 for _, v in self.outputs() if self.kinds[v] == ROW)
+            for p in range(phases):
+                nodes = [n for n in row_ops if levels[n.inputs[0]] == p]
+                self.phase(functools.partial(self.results, nodes, p == phases - 1),
+                           store_rows=p == 0 and not rows_later)
+            if rows_later:  # (x - x.mean(0)): a last pass, reading the results
+                self.then(store_rows)
         self.irb.position_at_end(self.tail)
         self.irb.ret_void()
+
+    def results(self, nodes: List[Node], last: bool) -> None:
+        """In a finishing loop: the results of reductions ``nodes``, kept per column, and for
+        the ``last`` pass the per-column outputs."""
+        for node in nodes:
+            result = BLOCK_OPS[registry.node_op(node).qualified_name].reduced(self, node)  # type: ignore[union-attr]
+            for o, r in zip(node.outputs, result if isinstance(result, tuple) else (result,)):
+                self.memo[o] = Operand(r, _dtype(o), "dim")
+                kept = self.kept_columns[o] = self.array(r.type)
+                self.store_acc(kept, r)
+        if last:
+            for k, v in self.outputs():
+                if self.kinds[v] != ROW:
+                    self.store(k, self.value(v))
+
+    def value(self, v: Value) -> Operand:
+        """As the row's, with the results of earlier passes read from where they are kept."""
+        if v not in self.memo and v in self.kept_columns:
+            self.memo[v] = Operand(self.column(self.kept_columns[v]), _dtype(v), "dim")
+        return super().value(v)
+
+
+def _levels(graph: Graph) -> Dict[Value, int]:
+    """For each value of ``graph``: how many reductions it reads through (0: computed from the
+    inputs alone; a reduction's result: its input's level + 1)."""
+    levels: Dict[Value, int] = {v: 0 for v in graph.inputs}
+    for node in graph.nodes:
+        op = registry.node_op(node)
+        level = max((levels.get(v, 0) for v in node.inputs), default=0)
+        if op is not None and op.row is not None:
+            level = levels.get(node.inputs[0], 0) + 1
+        for o in node.outputs:
+            levels[o] = level
+    return levels
 
 
 def _stored(t: ir.Type) -> ir.Type:
