@@ -36,7 +36,7 @@ class RowForm:
     it takes floating-point tensors only, and the arguments a row kernel needs as constants,
     each with the values it computes (None: any constant). ``blocked``: over a dim with
     other dims after it, the blocked kernel (codegen/llvm/block_kernel.py) computes it too:
-    reductions that take one pass over their input, and softmax."""
+    reductions whose recipe takes one pass over their input, and softmax."""
     dim: int
     keepdim: Optional[int]
     floats: bool = False

@@ -56,10 +56,9 @@ this checklist (the first failed one is recorded, and ``explain`` prints it):
 
 A group grows from its seed, one candidate at a time in block order: the pointwise ops that
 produce its members' inputs and those that use its members' results, and other seedable
-reductions of the same rows (the same sizes and reduced dim). A blocked group reduces in one
-pass, so it takes no row value computed from a per-row one (``x - x.amax(0)``), no per-row
-value of outside operands only, and a softmax only alone (with its pointwise ops: it takes
-three passes of its own). A candidate joins if it passes
+reductions of the same rows (the same sizes and reduced dim). A blocked group takes no
+per-row value of outside operands only, and a softmax only alone (with its pointwise ops: it
+takes three passes of its own). A candidate joins if it passes
 the pointwise fuser's checklist (for pointwise ops), cannot raise for some values, its result
 is a row or per-row value and its tensor operands broadcast to that kind (external operands)
 or are row or per-row values (members), and the group with it still has a place in the

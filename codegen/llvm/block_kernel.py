@@ -20,12 +20,12 @@ to :data:`COLUMNS` adjacent columns. Per unit:
 Each input is read once, in runs of up to COLUMNS elements; a row kernel would walk each
 column alone with a stride of N elements (slower than the eager kernels).
 
-The group's reductions share the one pass, so none may read another's result: the fuser
-keeps row values computed from per-column ones (``x - x.mean(0)``) out of blocked groups.
-softmax and log_softmax (:class:`_ColumnSoftmax`) are alone with their pointwise ops, in
-three passes, each a pass and its finishing loop (:meth:`_Block.phase`) but the last, which
-stores the rows; a finishing loop keeps its value per column in an array the later passes
-read. The recipes are the row kernel's
+Reductions of the inputs share the first pass; a reduction reading another's result (``(x
+- x.mean(0)) ** 2`` summed) runs in a later one, each pass followed by its finishing loop
+(:meth:`_Block.phase`), whose results are kept per column in arrays that later passes and
+loops read; row outputs reading a result are stored by a last pass of their own. softmax
+and log_softmax (:class:`_ColumnSoftmax`) are alone with their pointwise ops, in three
+passes. The recipes are the row kernel's
 (row_kernel.ROW_OPS) for the reductions that take one pass (sum, prod, amax, amin, norm), with
 :class:`_Block` standing in for the row: its ``reduce`` records the pass and hands the recipe
 the accumulators at the current column. mean divides by m without the row kernel's variance
@@ -124,7 +124,7 @@ class _Block(_Row):
         self.tail = self.entry  # where the code so far ends (see then)
         self.c: Optional[ir.Value] = None
         self.kept_columns: Dict[Value, ir.Value] = {}  # reductions' results, per column (see results)
-        self.free = []  # no row output holds a value between loops: there is one pass
+        self.free = []  # no row output holds a value between passes (softmax computes its exps again)
         # the pass: (combine, initial values, element, accumulator arrays) of each reduction
         self.passes: List[Tuple[Callable[[Any, Any], Any], Tuple[V, ...], Callable[[], Any], List[ir.Value]]] = []
 
