@@ -52,6 +52,9 @@ if __name__ == "__main__":
         scale=tanh_scale)
     quarter = mp.log(2) / 4 + mp.mpf("0.001")
     fit("EXP2X32", lambda s: mp.exp(2 * s), -quarter, quarter, 6, True)
+    # float32 sigmoid (mathlib.sigmoid): e^-s for |s| <= ln2/2 (with room) in e^-|x| = 2^k e^-s
+    half = mp.log(2) / 2 + mp.mpf("0.001")
+    fit("EXPNEG32", lambda s: mp.exp(-s), -half, half, 6, True)
     # float32 erf(x) = x + x p(x^2) for |x| < 1; error relative to erf
     fit("ERF32_SMALL", lambda z: mp.erf(sqrt(z)) / sqrt(z) - 1 if z else 2 / sqrt(mp.pi) - 1, 0, 1, 6, True,
         scale=lambda z: mp.erf(sqrt(z)) / sqrt(z) if z else 1)
