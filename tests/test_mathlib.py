@@ -212,19 +212,20 @@ def test_interleave_hints_go_on_loops_that_call_math_functions_only():
     assert "llvm.loop" not in text("tanh", interleave=False)
 
 
-@pytest.mark.parametrize("form", ["tanh_two_branch", "tanh_expm1"])
-def test_the_earlier_float32_tanh_forms_are_still_within_their_bound(form):
-    """bench builds GELU with 0.1.0's (tanh_two_branch) to measure the current tanh against it
-    in the same run; tanh_expm1 was float32's until the polynomial and e^2|x| form."""
+@pytest.mark.parametrize("name, form", [("tanh", "tanh_two_branch"), ("tanh", "tanh_expm1"), ("sigmoid", "sigmoid_exp")])
+def test_the_earlier_float32_forms_are_still_within_their_bound(name, form):
+    """bench builds its script@0.1.0 kernels with 0.1.0's tanh (tanh_two_branch) and sigmoid
+    (sigmoid_exp) to measure the current ones against them in the same run; tanh_expm1 was
+    float32's tanh until the polynomial and e^2|x| form."""
     from minitorch_jit.codegen.llvm import mathlib
     x = samples(np.float32, 100_000, np.random.default_rng(7))
-    with mathlib.forms(tanh=form):
-        old = unary("tanh", np.float32)
+    with mathlib.forms(**{name: form}):
+        old = unary(name, np.float32)
         with np.errstate(all="ignore"):
             got = old(x)
     with np.errstate(all="ignore"):
-        assert ulp_error(got, REFERENCE["tanh"](x), np.float32).max() <= 2
-        new = unary("tanh", np.float32)(x)
+        assert ulp_error(got, REFERENCE[name](x), np.float32).max() <= BOUND[name][0]
+        new = unary(name, np.float32)(x)
     assert not np.array_equal(got, new, equal_nan=True)  # a different algorithm really ran
 
 

@@ -403,10 +403,14 @@ def tanh_two_branch(b: Builder, x: V) -> V:
 
 
 def sigmoid(b: Builder, x: V) -> V:
+    """float32: :func:`_sigmoid32`; float64: :func:`sigmoid_exp`."""
+    return _sigmoid32(b, x) if x.type == F32 else sigmoid_exp(b, x)
+
+
+def sigmoid_exp(b: Builder, x: V) -> V:
     """1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below: e^-|x| never overflows, so
-    sigmoid(-720) is a subnormal double, not 0; one division either way."""
-    if x.type == F32:
-        return _sigmoid32(b, x)
+    sigmoid(-720) is a subnormal double, not 0; one division either way. float64's sigmoid;
+    float32's until :func:`_sigmoid32` (``forms(sigmoid="sigmoid_exp")`` builds it)."""
     low = _format(x).exp_range[0]
     t = -b.fabs(x)
     e = _exp_of_number(b, b.select(t.gt(low), t, b.c(x.type, low)))  # NaN becomes `low` here
@@ -420,7 +424,7 @@ SIGMOID32_CLAMP = 90.0
 
 
 def _sigmoid32(b: Builder, x: V) -> V:
-    """float32 sigmoid as :func:`sigmoid` with e^-|x| computed scaled by 2^24: 2^(k + 24)
+    """float32 sigmoid as :func:`sigmoid_exp` with e^-|x| computed scaled by 2^24: 2^(k + 24)
     e^-s, k = rint(-|x| / ln2) by the magic number, s = |x| + k ln2 (Cody-Waite, ln2 in two
     parts: k reaches -130). 2^(k + 24) is a normal number down to the clamp, so one multiply
     scales, and the quotients 2^24 e^-|x| / (2^24 e^-|x| + 2^24) and 2^24 / (...) are
@@ -594,6 +598,7 @@ def int_pow(b: Builder, x: V, y: V) -> V:
 _ALGORITHMS: Dict[str, Callable[..., V]] = {
     "exp": exp, "expm1": expm1, "log": log, "log1p": log1p, "tanh": tanh, "sigmoid": sigmoid, "erf": erf,
     "sin": sin, "cos": cos, "pow": pow, "tanh_two_branch": tanh_two_branch, "tanh_expm1": tanh_expm1,
+    "sigmoid_exp": sigmoid_exp,
 }
 # The algorithm each function name uses for float32 kernels built now: the bench swaps in an
 # earlier form (``with forms(tanh="tanh_two_branch")``) to measure a kernel with it.
