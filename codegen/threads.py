@@ -15,12 +15,15 @@ Work goes parallel only when splitting saves more than it costs: its single-thre
 (measured for a fused kernel's layout, estimated from the measured GEMM rate for a product)
 times ``1 - 1/n`` must exceed :data:`PAYBACK` times the pool's overhead. The overhead is
 measured: a few empty round trips when the pool starts, then, on every parallel run, how much
-longer it took than its single-thread time over ``n`` (a moving average). On a
-loaded machine a worker shares its core and finishes late, the measured overhead grows, and
-work stays on the calling thread; a parallel run is tried again after :data:`RETRY_SECONDS`
-(work that would split on an idle pool only), and after twice as long each time the pool
-still measures busy (up to :data:`RETRY_MAX_SECONDS`), so the estimate recovers when the load
-goes without paying for a slow parallel run often while it lasts.
+longer it took than its single-thread time over ``n``; the estimate is the median of the
+last few runs (:class:`Overhead`). On a loaded machine a worker shares its core and finishes
+late, most runs measure late, and work stays on the calling thread; a single late run (a
+worker that lost its core for one time slice, milliseconds, on a machine otherwise quiet) does
+not move the median. While the estimate says no, a parallel run is tried again after
+:data:`RETRY_SECONDS` (work that would split on an idle pool only), and after twice as long
+each time the pool still measures busy (up to :data:`RETRY_MAX_SECONDS`); a retry that pays
+for itself is followed by another on the next call, so the estimate recovers within a few
+calls once the load goes, without paying for a slow parallel run often while it lasts.
 
 Fused kernels run their chunks on native worker threads (codegen/native_pool.py) where they
 can: a round trip there costs a few microseconds while the workers still spin after the last
@@ -35,6 +38,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, List, Optional, Sequence
 
@@ -47,7 +51,7 @@ log = logging.getLogger("minitorch_jit")
 PAYBACK = 2.0            # splitting must save this many times the pool's overhead
 RETRY_SECONDS = 0.25     # a parallel run is retried after this long while the overhead says no
 RETRY_MAX_SECONDS = 8.0
-SMOOTHING = 0.25         # weight of each new overhead observation
+SMOOTHING = 0.25         # weight of each new measurement of the GEMM rate
 MIN_FLOPS = 1 << 20      # products below this never split (not worth the bookkeeping)
 BLOCKS_PER_THREAD = 2    # a product splits into this many blocks per thread (see run)
 MIN_BLOCK = 16           # rows or columns: BLAS slows down on thinner blocks
@@ -65,11 +69,25 @@ def _default_budget() -> int:
     return cores()
 
 
+class Overhead:
+    """What a parallel run on one pool costs beyond a perfect split, in seconds: the median of
+    the last :data:`WINDOW` runs' measurements (a load that lasts makes most of them late; one
+    late run does not), and ``idle``, the round trip measured when the pool started."""
+    WINDOW = 5
+
+    def __init__(self, idle: float):
+        self.idle = self.estimate = idle
+        self.recent = deque([idle] * self.WINDOW, maxlen=self.WINDOW)
+
+    def observe(self, late: float) -> None:
+        self.recent.append(late)
+        self.estimate = sorted(self.recent)[self.WINDOW // 2]
+
+
 _budget = _default_budget()
 _pool: Optional[ThreadPoolExecutor] = None
 _lock = threading.Lock()
-_overhead = 30e-6        # seconds; replaced by the measurement when the pool starts
-_idle_overhead = 30e-6   # the pool's round trip when it started (an idle machine's)
+_overhead = Overhead(30e-6)  # the Python pool's; measured when it starts
 _last_parallel = 0.0
 _retry_after = RETRY_SECONDS
 _gemm_seconds_per_flop = 1 / 20e9  # replaced by measurements of single-threaded products
@@ -96,7 +114,7 @@ def set_num_threads(n: int) -> None:
 
 
 def _thread_pool() -> ThreadPoolExecutor:
-    global _pool, _overhead, _idle_overhead
+    global _pool, _overhead
     with _lock:
         if _pool is not None:
             return _pool
@@ -107,47 +125,58 @@ def _thread_pool() -> ThreadPoolExecutor:
             start = time.perf_counter()
             pool.submit(int).result()
             trips.append(time.perf_counter() - start)
-        _overhead = _idle_overhead = sorted(trips)[2]
+        _overhead = Overhead(sorted(trips)[2])
         _pool = pool
         return pool
 
 
 def overhead() -> float:
-    """The pool's measured overhead per parallel run, in seconds."""
-    return _overhead
+    """The Python pool's estimated overhead per parallel run, in seconds."""
+    return _overhead.estimate
 
 
 def threads_for(single_seconds: float) -> int:
     """How many threads work taking ``single_seconds`` on one thread should use now, on the
     Python pool."""
-    return _decide(single_seconds, _overhead, _idle_overhead)
+    return _decide(single_seconds, _overhead)
 
 
-def _decide(single_seconds: float, overhead: float, idle_overhead: float) -> int:
+def _decide(single_seconds: float, overhead: Overhead) -> int:
     global _retry_after, _last_parallel
     n = _budget
     if n <= 1:
         return 1
     saved = single_seconds * (1 - 1 / n)
-    if saved > PAYBACK * overhead:
+    if saved > PAYBACK * overhead.estimate:
         _retry_after = RETRY_SECONDS
         return n
     # the measured overhead may be stale from a busy spell: retry now and then (less often
     # while it stays busy), for work that would split at the pool's idle cost
     now = time.perf_counter()
-    if saved > PAYBACK * idle_overhead and now - _last_parallel > _retry_after:
+    if saved > PAYBACK * overhead.idle and now - _last_parallel > _retry_after:
         _last_parallel = now
-        _retry_after = min(2 * _retry_after, RETRY_MAX_SECONDS)
+        _retry_after = min(max(2 * _retry_after, RETRY_SECONDS), RETRY_MAX_SECONDS)
         return n
     return 1
+
+
+def _observe(overhead: Overhead, seconds: float, single_seconds: float, n: int) -> None:
+    """Note a parallel run on ``n`` threads that took ``seconds``: a run that paid for itself
+    has the next call that the estimate would keep on one thread try again at once."""
+    global _retry_after, _last_parallel
+    late = max(0.0, seconds - single_seconds / n)
+    overhead.observe(late)
+    if PAYBACK * late < single_seconds * (1 - 1 / n):
+        _retry_after = 0.0
+    _last_parallel = time.perf_counter()
 
 
 # -- fused kernels on native workers ---------------------------------------------------------------
 
 _native: Optional[native_pool.NativePool] = None
 _native_started = False  # whether _native was tried for the current budget
-# measured overheads of a native run: [hot, cold], each [estimate, idle machine's]
-_native_overhead = [[5e-6, 5e-6], [30e-6, 30e-6]]
+# measured overheads of a native run: [hot, cold]
+_native_overhead = [Overhead(5e-6), Overhead(30e-6)]
 _native_end = 0.0        # when the last native run ended (its workers spin a while after it)
 
 
@@ -177,8 +206,7 @@ def _native_workers() -> Optional[native_pool.NativePool]:
         hot = sorted(trip() for _ in range(5))[2]
         time.sleep(2 * native_pool.SPIN_SECONDS)  # the workers have gone to sleep
         cold = trip()
-        _native_overhead[0] = [hot, hot]
-        _native_overhead[1] = [cold, cold]
+        _native_overhead[:] = [Overhead(hot), Overhead(cold)]
         _native_end = time.perf_counter()
         _native = pool
         return pool
@@ -205,8 +233,7 @@ def kernel_threads(single_seconds: float) -> int:
         return 1
     if (_native if _native_started else _native_workers()) is None:
         return threads_for(single_seconds)
-    estimate, idle = _native_overhead[_hot()]
-    return _decide(single_seconds, estimate, idle)
+    return _decide(single_seconds, _native_overhead[_hot()])
 
 
 def run_kernel(fn: Callable[[int, int], Any], address: int, packed: int, rows: int, stride: int, count: int,
@@ -215,7 +242,7 @@ def run_kernel(fn: Callable[[int, int], Any], address: int, packed: int, rows: i
     layout rows, ``rows + i * stride`` (addresses), on the native workers and the calling
     thread; on the Python pool where native workers cannot run; row by row on the calling
     thread while another thread's run has the workers."""
-    global _native_end, _last_parallel
+    global _native_end
     pool = _native if _native_started else _native_workers()
     if pool is None:
         run([functools.partial(fn, packed, rows + i * stride) for i in range(count)], single_seconds)
@@ -231,9 +258,8 @@ def run_kernel(fn: Callable[[int, int], Any], address: int, packed: int, rows: i
         done = time.perf_counter()
     finally:
         pool.lock.release()
-    late = max(0.0, done - start - single_seconds / min(_budget, count))
-    _native_overhead[which][0] += SMOOTHING * (late - _native_overhead[which][0])
-    _native_end = _last_parallel = done
+    _observe(_native_overhead[which], done - start, single_seconds, min(_budget, count))
+    _native_end = done
 
 
 def run(tasks: Sequence[Callable[[], Any]], single_seconds: float) -> None:
@@ -243,7 +269,6 @@ def run(tasks: Sequence[Callable[[], Any]], single_seconds: float) -> None:
     its core taken by another process, finds nothing left, and the caller has not waited for
     it). The overhead measured is how much longer the run took than a perfect split: on a
     loaded machine the caller's own share slows down too once a worker competes for the cores."""
-    global _overhead, _last_parallel
     if len(tasks) == 1:
         tasks[0]()
         return
@@ -273,10 +298,7 @@ def run(tasks: Sequence[Callable[[], Any]], single_seconds: float) -> None:
         pool.submit(take)
     take()
     finished.wait()
-    done = time.perf_counter()
-    late = max(0.0, done - start - single_seconds / n)
-    _overhead += SMOOTHING * (late - _overhead)
-    _last_parallel = done
+    _observe(_overhead, time.perf_counter() - start, single_seconds, n)
     if errors:
         raise errors[0]
 

@@ -17,6 +17,7 @@ from graph_checks import FUSED_RTOL, assert_same
 
 import minitorch_jit as torch
 from minitorch_jit import Tensor
+from minitorch_jit.ir.types import TensorType
 from minitorch_jit.passes.pipeline import optimize, run_pipeline
 from minitorch_jit.runtime import config
 from minitorch_jit.runtime.compiled import ScriptFunction, ScriptModule
@@ -79,6 +80,18 @@ def _run(executor: GraphExecutor, values: List[Any], seed: int) -> Tuple[Any, An
     return out, _plain(values)
 
 
+def _fused_rtol(method: ScriptFunction) -> Dict[str, float]:
+    """The fused kernels' accuracy per result dtype: a float64 result may have been computed
+    in float32 (``x.exp().double()`` carries float32's rounding of exp, 1 ulp of float32), so
+    it is held to float32's bound when any tensor of the graph is, or may be, float32."""
+    graph = method.graph
+    values = list(graph.inputs) + [v for n in graph.block.all_nodes() for v in n.outputs]
+    dtypes = {v.type.dtype for v in values if isinstance(v.type, TensorType)}
+    if dtypes <= {"float64", "int64", "int32", "int16", "int8", "uint8", "bool"}:
+        return FUSED_RTOL
+    return {**FUSED_RTOL, "float64": max(FUSED_RTOL["float32"], FUSED_RTOL["float64"])}
+
+
 def assert_same_with_and_without_passes(fn: Any, *args: Any, seed: int = 0, fused_atol: float = 1e-30) -> None:
     """``fn(*args)`` gives the same results, and leaves the same arguments, whether its graph
     runs through no passes, through the optimizations (bit for bit) or through the whole
@@ -91,8 +104,9 @@ def assert_same_with_and_without_passes(fn: Any, *args: Any, seed: int = 0, fuse
     assert_same(plain[0], optimized[0], f"{method.name}: result")
     assert_same(plain[1], optimized[1], f"{method.name}: arguments after the call")
     fused = _run(pipeline, _copies(values), seed)
-    assert_same(plain[0], fused[0], f"{method.name} fused: result", FUSED_RTOL, fused_atol)
-    assert_same(plain[1], fused[1], f"{method.name} fused: arguments after the call", FUSED_RTOL, fused_atol)
+    rtol = _fused_rtol(method)
+    assert_same(plain[0], fused[0], f"{method.name} fused: result", rtol, fused_atol)
+    assert_same(plain[1], fused[1], f"{method.name} fused: arguments after the call", rtol, fused_atol)
 
 
 def random_like(args: Sequence[Any], seed: int) -> List[Any]:

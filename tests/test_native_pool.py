@@ -193,7 +193,7 @@ def test_set_num_threads_stops_the_workers_and_the_next_kernel_starts_new_ones(b
 def test_the_cost_model_asks_the_hot_overhead_while_the_workers_spin(budget, monkeypatch):
     torch.set_num_threads(2)
     threads._native_workers()
-    monkeypatch.setattr(threads, "_native_overhead", [[4e-6, 4e-6], [40e-6, 40e-6]])
+    monkeypatch.setattr(threads, "_native_overhead", [threads.Overhead(4e-6), threads.Overhead(40e-6)])
     monkeypatch.setattr(threads, "_last_parallel", time.perf_counter())
     monkeypatch.setattr(threads, "_native_end", time.perf_counter())
     assert threads.kernel_threads(60e-6) == 2  # saves 30 us, more than twice the spinning workers' 4 us
@@ -205,14 +205,14 @@ def test_the_cost_model_asks_the_hot_overhead_while_the_workers_spin(budget, mon
 def test_a_run_measures_its_overhead_in_the_case_it_ran_in(budget, monkeypatch):
     torch.set_num_threads(2)
     threads._native_workers()
-    monkeypatch.setattr(threads, "_native_overhead", [[0.0, 0.0], [0.0, 0.0]])
+    monkeypatch.setattr(threads, "_native_overhead", [threads.Overhead(0.0), threads.Overhead(0.0)])
     monkeypatch.setattr(threads, "_native_end", time.perf_counter() - 1.0)  # cold
     counters = np.zeros(2, np.int64)
     rows = _rows(counters, 2)
     kernel = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)
     noop = threads._native.noop
     threads.run_kernel(kernel(noop), noop, 0, rows.ctypes.data, rows.strides[0], 2, single_seconds=0.0)
-    assert threads._native_overhead[1][0] > 0 and threads._native_overhead[0][0] == 0.0
+    assert threads._native_overhead[1].recent[-1] > 0 and threads._native_overhead[0].recent[-1] == 0.0
     assert time.perf_counter() - threads._native_end < 1.0  # and the workers spin now
 
 

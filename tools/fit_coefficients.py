@@ -40,9 +40,21 @@ if __name__ == "__main__":
     fit("ERF_MID", lambda u: mp.erf(u + mp.mpf(1.5)), -0.5, 0.5, 22)
     # float64 exp(a^2) erfc(a) on [2, 6] as a polynomial in t = 1/a
     fit("ERFCX_TAIL", lambda t: mp.exp(1 / t**2) * mp.erfc(1 / t), 1 / 6, 0.5, 18)
+    # the weight of p's error in tanh(x) = x + x^3 p(x^2) is x^3 / tanh(x): none at 0
+    tanh_scale = lambda z: mp.tanh(sqrt(z)) / (z * sqrt(z)) if z else mp.inf  # noqa: E731
     # float32 tanh(x) = x + x^3 p(x^2) for |x| < 0.625 (z = x^2); error relative to tanh
     fit("TANH32_SMALL", lambda z: odd_part(mp.tanh, z) if z else mp.mpf(-1) / 3, 0, 0.625**2, 5, True,
-        scale=lambda z: mp.tanh(sqrt(z)) / (z * sqrt(z)) if z else 1)
+        scale=tanh_scale)
+    # float32 tanh (mathlib.tanh): x + x^3 p(x^2) for |x| < TANH32_CUT = 0.7, a shorter polynomial
+    # than TANH32_SMALL's (the 0.1.0 form's), and e^(2s) for |s| <= ln2/4 (with room for the
+    # rounding of k) in e^2|x| = 2^k e^(2s) beyond it; errors relative to tanh and to e^(2s)
+    fit("TANH32_NEAR0", lambda z: odd_part(mp.tanh, z) if z else mp.mpf(-1) / 3, 0, mp.mpf("0.7") ** 2, 4, True,
+        scale=tanh_scale)
+    quarter = mp.log(2) / 4 + mp.mpf("0.001")
+    fit("EXP2X32", lambda s: mp.exp(2 * s), -quarter, quarter, 6, True)
+    # float32 sigmoid (mathlib.sigmoid): e^-s for |s| <= ln2/2 (with room) in e^-|x| = 2^k e^-s
+    half = mp.log(2) / 2 + mp.mpf("0.001")
+    fit("EXPNEG32", lambda s: mp.exp(-s), -half, half, 6, True)
     # float32 erf(x) = x + x p(x^2) for |x| < 1; error relative to erf
     fit("ERF32_SMALL", lambda z: mp.erf(sqrt(z)) / sqrt(z) - 1 if z else 2 / sqrt(mp.pi) - 1, 0, 1, 6, True,
         scale=lambda z: mp.erf(sqrt(z)) / sqrt(z) if z else 1)

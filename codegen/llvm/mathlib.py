@@ -18,8 +18,8 @@ exp        0.92; 1                              0.85; 1.5
 expm1      1.42; 1.5                            1.95; 2.5
 log        0.82; 1                              0.82; 1.5
 log1p      0.85; 1                              0.82; 1.5
-tanh       1.49; 2                              1.83; 3
-sigmoid    2.34; 2.5                            2.28; 2.5
+tanh       1.26; 2                              1.83; 3
+sigmoid    2.40; 2.5                            2.28; 2.5
 erf        0.97; 1.5                            2.0; 2.5
 sin, cos   0.78; 1                              0.78; 1
 pow        0.50; 1                              0.99; 1.5
@@ -136,6 +136,10 @@ ERFCX_TAIL = (-8.462943599846682e-09, 0.5641901423813941, -1.7283852262768e-05, 
               100.00912286985941, -39.67073736540733, 7.000124186360799)
 TANH32_SMALL = (-0.3333333432674408, 0.13333304226398468, -0.053959257900714874, 0.02176891826093197,
                 -0.008343945257365704, 0.002292744815349579)
+TANH32_NEAR0 = (-0.33333319425582886, 0.13332055509090424, -0.053755298256874084, 0.020595870912075043,
+                -0.005577822215855122)
+EXP2X32 = (1.0, 2.0, 2.0, 1.333312749862671, 0.6666615009307861, 0.26801955699920654, 0.08922696858644485)
+EXPNEG32 = (1.0, -1.0, 0.5, -0.16666412353515625, 0.04166634753346443, -0.00837536808103323, 0.0013941411161795259)
 ERF32_SMALL = (0.12837916612625122, -0.3761262595653534, 0.11283594369888306, -0.02685421146452427,
                0.005189087241888046, -0.000801686430349946, 7.875874871388078e-05)
 ERFC32_MID = (0.013328328728675842, -0.052774980664253235, 0.09235620498657227, -0.0901578813791275,
@@ -200,6 +204,23 @@ def _two_prod(b: Builder, x: V, y: V) -> Tuple[V, V]:
     return p, b.fma(x, y, -p)
 
 
+def _rint_by_magic(b: Builder, x: V, scale: float) -> Tuple[V, V]:
+    """t and k, k = x * scale rounded to the nearest integer (the product exact, rounded once)
+    and t = 1.5 * 2^mantissa + k, for |x * scale| < 2^(mantissa - 1): adding the magic number
+    leaves no fraction bits, and k in t's low bits (see :func:`_k_bits`). No conversion to an
+    integer (undefined for NaN: here NaN gives NaN), no rint: two instructions."""
+    magic = 1.5 * 2.0 ** _format(x).mantissa
+    t = b.fma(x, scale, magic)
+    return t, t - magic
+
+
+def _k_bits(b: Builder, t: V) -> V:
+    """k << mantissa, the exponent field of 2^k, from t of :func:`_rint_by_magic` (an integer of
+    t's width): the magic number's bits are shifted out. Not a number for NaN t."""
+    f = _format(t)
+    return b.bitcast(t, f.itype) << f.mantissa
+
+
 # ---------------------------------------------------------------------------------------------
 # exp, expm1, log, log1p
 
@@ -224,18 +245,11 @@ def exp_of_shifted(b: Builder, x: V) -> V:
     f = _format(x)
     lo = -f.bias * float(_LN2)
     x = b.select(x.lt(lo), b.c(x.type, lo), x)  # NaN stays
-    magic = 1.5 * 2.0 ** f.mantissa
-    t = b.fma(x, INV_LN2, magic)  # magic + k, k = x / ln 2 rounded to nearest
-    k = t - magic
+    t, k = _rint_by_magic(b, x, INV_LN2)  # k = x / ln 2 rounded to nearest
     hi, low = f.ln2
     r = b.fma(k, -low, b.fma(k, -hi, x))
-    biased = b.bitcast(t, f.itype) + (f.bias - _bits(magic, f))  # k + bias: 0 at the clamp
-    return b.poly(r, EXP[f.bits]) * b.bitcast(biased << f.mantissa, f.ftype)
-
-
-def _bits(x: float, f: Format) -> int:
-    """The bit pattern of ``x`` in format ``f``."""
-    return struct.unpack("<I" if f.bits == 32 else "<Q", struct.pack("<f" if f.bits == 32 else "<d", x))[0]
+    biased = _k_bits(b, t) + (f.bias << f.mantissa)  # 2^k's bits, 0 at the clamp
+    return b.poly(r, EXP[f.bits]) * b.bitcast(biased, f.ftype)
 
 
 def _exp_of_number(b: Builder, x: V, tail: Optional[V] = None, steps: int = 2) -> V:
@@ -317,11 +331,53 @@ def log1p(b: Builder, x: V) -> V:
 TANH_SATURATION = {32: 10.0, 64: 20.0}
 
 
+# float32 tanh: the polynomial below this |x|, 1 - 2 / (e^2|x| + 1) from it (tanh(0.7) = 0.60: the
+# quotient's error, relative to 2 / (e^2|x| + 1) <= 0.4, shrinks in the difference)
+TANH32_CUT = 0.7
+
+
 def tanh(b: Builder, x: V) -> V:
+    """float32: :func:`_tanh32`; float64: :func:`tanh_expm1`."""
+    return _tanh32(b, x) if x.type == F32 else tanh_expm1(b, x)
+
+
+def _tanh32(b: Builder, x: V) -> V:
+    """float32 tanh: x + x^3 p(x^2) for |x| < TANH32_CUT, 1 - 2 / (e^2|x| + 1) beyond, both
+    computed and one selected: the loop body of a tanh kernel (AVX-512) is 28 instructions
+    where the expm1 form's (:func:`tanh_expm1`, float64's) is 36. A polynomial and e^2|x|
+    cost less than expm1 and the correction of its quotient. A rational form x P(x^2) / Q(x^2)
+    (one division, no exp; 17 instructions) measured 5.2 ulps in float32 with a 5/4 fit on
+    [0, 9.02] whose own error is 1.4e-9: near 1, every rounding of the two Horner sums costs up
+    to an ulp. Evaluated in double it is exact enough (0.52 ulp) but 1.7x slower than this.
+
+    e^2|x| = 2^k e^(2s), k = rint(2|x| / ln2) by the magic number (no rint, no conversion),
+    s = |x| - k ln2/2 with ln2/2 one float32: its rounding error grows with k as the weight of
+    e^2|x|'s error in the result, 2 / (e^2|x| + 1), shrinks (at the clamp, k = 29, the error
+    of s is 2.8e-8 and the weight 4e-9). 2^k goes into e^(2s)'s exponent bits by an integer
+    add (the result is normal: k <= 29). |x| is clamped at the saturation point, where the
+    result rounds to 1.
+
+    NaN: the clamp keeps it and the polynomial returns it (the select takes the polynomial
+    unless |x| >= the cut, false for NaN); e^2|x| is not a number there (the integer add), and
+    not selected."""
+    a = b.fabs(x)
+    limit = TANH_SATURATION[32]
+    a = b.select(a.gt(limit), b.c(F32, limit), a)
+    z = a * a
+    near0 = b.fma(a * z, b.poly(z, TANH32_NEAR0), a)
+    t, k = _rint_by_magic(b, a, 2.0 / math.log(2.0))
+    s = b.fma(k, -_to_float32(math.log(2.0) / 2.0), a)
+    e = b.bitcast(b.bitcast(b.poly(s, EXP2X32), I32) + _k_bits(b, t), F32)  # e^2|x|
+    y = b.select(a.ge(TANH32_CUT), 1.0 - 2.0 / (e + 1.0), near0)
+    return b.copysign(y, x)
+
+
+def tanh_expm1(b: Builder, x: V) -> V:
     """t / (t + 2) with t = e^2|x| - 1, for every x: one expm1 (whose relative error carries
     over, shrinking as t grows) and one division, with no second branch to compute and
     select from; |x| is held below the saturation point, where the quotient rounds to 1.
-    Near 0, t is 2x exactly (no cancellation to fear)."""
+    Near 0, t is 2x exactly (no cancellation to fear). float64's tanh; float32's until
+    :func:`_tanh32` (``forms(tanh="tanh_expm1")`` builds it, to measure one against the other)."""
     a = b.fabs(x)
     limit = TANH_SATURATION[_format(x).bits]
     t = _expm1_of_number(b, 2.0 * b.select(a.lt(limit), a, b.c(x.type, limit)), steps=1)
@@ -347,13 +403,42 @@ def tanh_two_branch(b: Builder, x: V) -> V:
 
 
 def sigmoid(b: Builder, x: V) -> V:
+    """float32: :func:`_sigmoid32`; float64: :func:`sigmoid_exp`."""
+    return _sigmoid32(b, x) if x.type == F32 else sigmoid_exp(b, x)
+
+
+def sigmoid_exp(b: Builder, x: V) -> V:
     """1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below: e^-|x| never overflows, so
-    sigmoid(-720) is a subnormal double, not 0; one division either way."""
+    sigmoid(-720) is a subnormal double, not 0; one division either way. float64's sigmoid;
+    float32's until :func:`_sigmoid32` (``forms(sigmoid="sigmoid_exp")`` builds it)."""
     low = _format(x).exp_range[0]
     t = -b.fabs(x)
     e = _exp_of_number(b, b.select(t.gt(low), t, b.c(x.type, low)))  # NaN becomes `low` here
     y = b.select(x.lt(0.0), e, b.c(x.type, 1.0)) / (1.0 + e)
     return b.select(x.isnan(), x, y)
+
+
+# float32 sigmoid: |x| is clamped here (sigmoid(-90) = 8e-40; lowering.py gives 0 below -88.72,
+# where e^-x overflows, as the eager kernel does)
+SIGMOID32_CLAMP = 90.0
+
+
+def _sigmoid32(b: Builder, x: V) -> V:
+    """float32 sigmoid as :func:`sigmoid_exp` with e^-|x| computed scaled by 2^24: 2^(k + 24)
+    e^-s, k = rint(-|x| / ln2) by the magic number, s = |x| + k ln2 (Cody-Waite, ln2 in two
+    parts: k reaches -130). 2^(k + 24) is a normal number down to the clamp, so one multiply
+    scales, and the quotients 2^24 e^-|x| / (2^24 e^-|x| + 2^24) and 2^24 / (...) are
+    sigmoid's, a subnormal one rounded once by the division. The loop body of a sigmoid
+    kernel (AVX-512) is 22 instructions where the general exp path's was 31; the multiply (not
+    an integer add to the exponent bits) keeps NaN a NaN."""
+    a = b.fabs(x)
+    a = b.select(a.gt(SIGMOID32_CLAMP), b.c(F32, SIGMOID32_CLAMP), a)  # NaN stays
+    t, k = _rint_by_magic(b, a, -1.0 / math.log(2.0))
+    hi, lo = FORMATS[32].ln2
+    s = b.fma(k, lo, b.fma(k, hi, a))
+    e = b.poly(s, EXPNEG32) * b.bitcast(_k_bits(b, t) + ((127 + 24) << 23), F32)
+    scaled_one = b.c(F32, 2.0 ** 24)
+    return b.select(x.lt(0.0), e, scaled_one) / (e + scaled_one)
 
 
 def erf(b: Builder, x: V) -> V:
@@ -512,7 +597,8 @@ def int_pow(b: Builder, x: V, y: V) -> V:
 
 _ALGORITHMS: Dict[str, Callable[..., V]] = {
     "exp": exp, "expm1": expm1, "log": log, "log1p": log1p, "tanh": tanh, "sigmoid": sigmoid, "erf": erf,
-    "sin": sin, "cos": cos, "pow": pow, "tanh_two_branch": tanh_two_branch,
+    "sin": sin, "cos": cos, "pow": pow, "tanh_two_branch": tanh_two_branch, "tanh_expm1": tanh_expm1,
+    "sigmoid_exp": sigmoid_exp,
 }
 # The algorithm each function name uses for float32 kernels built now: the bench swaps in an
 # earlier form (``with forms(tanh="tanh_two_branch")``) to measure a kernel with it.

@@ -159,9 +159,10 @@ def _minitorch(compile_: Optional[Callable[[Any, Tuple[Any, ...]], Any]]) -> Cal
 @contextlib.contextmanager
 def _kernels_of_0_1_0() -> Iterator[None]:
     """Fusion groups compiled inside the block are built as minitorch_jit 0.1.0 built them:
-    float32 tanh computing two branches and selecting one, no interleave hints, fresh
-    outputs (no reuse of released buffers), in fusion kernels of their own (not those that
-    script already compiled for the same groups)."""
+    float32 tanh computing two branches and selecting one, sigmoid through the general exp
+    (mathlib keeps both forms for this), no interleave hints, fresh outputs (no reuse of
+    released buffers), in fusion kernels of their own (not those that script already compiled
+    for the same groups)."""
     from minitorch_jit.codegen import buffers, launch
     from minitorch_jit.codegen.llvm.kernel import interleaving
     from minitorch_jit.codegen.llvm.mathlib import forms
@@ -169,7 +170,7 @@ def _kernels_of_0_1_0() -> Iterator[None]:
     saved = launch._groups, buffers.POOL_MIN
     launch._groups, buffers.POOL_MIN = type(launch._groups)(), 1 << 62
     try:
-        with forms(tanh="tanh_two_branch"), interleaving(False):
+        with forms(tanh="tanh_two_branch", sigmoid="sigmoid_exp"), interleaving(False):
             yield
     finally:
         launch._groups, buffers.POOL_MIN = saved
@@ -303,8 +304,8 @@ def all_systems() -> List[System]:
         System("trace", _minitorch(minitorch_jit.jit.trace)),
         System(SCRIPT_0_1_0, _script_0_1_0,
                notes=[f"{SCRIPT_0_1_0}: script with its kernels built as minitorch_jit 0.1.0 built them (a tanh that "
-                      "computes two branches, no interleave hints, a fresh array for every output), in the same "
-                      "process"]),
+                      "computes two branches, sigmoid through the general exp, no interleave hints, a fresh array "
+                      "for every output), in the same process"]),
         System("exported", _exported,
                notes=["exported: the model as a native library (python -m minitorch_jit export), called through "
                       "ctypes on preallocated outputs (descriptors built once), with the thread budget of script (its "
