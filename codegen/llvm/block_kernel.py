@@ -17,8 +17,8 @@ to :data:`COLUMNS` adjacent columns. Per unit:
 3. one loop over the columns turns the accumulators into the reductions' results and computes
    the pointwise ops of those (the consumers), storing the per-column outputs.
 
-Each input is read once, in runs of up to COLUMNS elements; a row kernel would walk each
-column alone with a stride of N elements (slower than the eager kernels).
+A pass reads each input once, in runs of up to COLUMNS elements; a row kernel would walk
+each column alone with a stride of N elements (slower than the eager kernels).
 
 Reductions of the inputs share the first pass; a reduction reading another's result (``(x
 - x.mean(0)) ** 2`` summed) runs in a later one, each pass followed by its finishing loop
