@@ -69,11 +69,14 @@ from .row_kernel import (
     ROW,
     ROW_OPS,
     _dtype,
+    _LogSumExp,
     _mean,
+    _Moment,
     _narrow,
     _reciprocal,
     _Row,
     _RowOp,
+    _sum_of_squares,
     offsets_of,
     row_extreme,
     row_sum,
@@ -124,6 +127,7 @@ class _Block(_Row):
         self.tail = self.entry  # where the code so far ends (see then)
         self.c: Optional[ir.Value] = None
         self.kept_columns: Dict[Value, ir.Value] = {}  # reductions' results, per column (see results)
+        self.kept_stages: Dict[Node, List[ir.Value]] = {}  # what each pass of a _Passes recipe kept
         self.free = []  # no row output holds a value between passes (softmax computes its exps again)
         # the pass: (combine, initial values, element, accumulator arrays) of each reduction
         self.passes: List[Tuple[Callable[[Any, Any], Any], Tuple[V, ...], Callable[[], Any], List[ir.Value]]] = []
@@ -316,23 +320,36 @@ class _Block(_Row):
         else:
             # a reduction reading the result of another runs in a later pass: the passes'
             # results are kept per column for the passes and the finishing loops after
+            # (var's mean, logsumexp's max: a recipe of several passes takes as many phases)
             levels = _levels(self.graph)
-            phases = max(levels[n.inputs[0]] for n in row_ops) + 1
+            phases = max(levels[n.outputs[0]] for n in row_ops)
             rows_later = any(levels[v] > 0 for _, v in self.outputs() if self.kinds[v] == ROW)
             for p in range(phases):
-                nodes = [n for n in row_ops if levels[n.inputs[0]] == p]
-                self.phase(functools.partial(self.results, nodes, p == phases - 1),
+                stages = [(n, p - levels[n.inputs[0]]) for n in row_ops
+                          if levels[n.inputs[0]] <= p < levels[n.outputs[0]]]
+                self.phase(functools.partial(self.results, stages, p == phases - 1),
                            store_rows=p == 0 and not rows_later)
             if rows_later:  # (x - x.mean(0)): a last pass, reading the results
                 self.then(store_rows)
         self.irb.position_at_end(self.tail)
         self.irb.ret_void()
 
-    def results(self, nodes: List[Node], last: bool) -> None:
-        """In a finishing loop: the results of reductions ``nodes``, kept per column, and for
-        the ``last`` pass the per-column outputs."""
-        for node in nodes:
-            result = BLOCK_OPS[registry.node_op(node).qualified_name].reduced(self, node)  # type: ignore[union-attr]
+    def results(self, stages: List[Tuple[Node, int]], last: bool) -> None:
+        """In a finishing loop: the results of reductions ``stages`` (each with the pass of its
+        recipe this is: the last gives its result, an earlier one a value kept for the next),
+        kept per column, and for the ``last`` pass the per-column outputs."""
+        for node, stage in stages:
+            recipe = BLOCK_OPS[registry.node_op(node).qualified_name]  # type: ignore[union-attr]
+            if isinstance(recipe, _Passes):
+                kept = self.kept_stages.setdefault(node, [])
+                assert len(kept) == stage
+                result = recipe.stage(self, node, kept)
+                if stage < recipe.passes - 1:
+                    kept.append(self.array(result.type))
+                    self.store_acc(kept[-1], result)
+                    continue
+            else:
+                result = recipe.reduced(self, node)
             for o, r in zip(node.outputs, result if isinstance(result, tuple) else (result,)):
                 self.memo[o] = Operand(r, _dtype(o), "dim")
                 kept = self.kept_columns[o] = self.array(r.type)
@@ -350,14 +367,15 @@ class _Block(_Row):
 
 
 def _levels(graph: Graph) -> Dict[Value, int]:
-    """For each value of ``graph``: how many reductions it reads through (0: computed from the
-    inputs alone; a reduction's result: its input's level + 1)."""
+    """For each value of ``graph``: how many passes it reads through (0: computed from the
+    inputs alone; a reduction's result: its input's level + the passes its recipe takes)."""
     levels: Dict[Value, int] = {v: 0 for v in graph.inputs}
     for node in graph.nodes:
         op = registry.node_op(node)
         level = max((levels.get(v, 0) for v in node.inputs), default=0)
         if op is not None and op.row is not None:
-            level = levels.get(node.inputs[0], 0) + 1
+            recipe = BLOCK_OPS.get(op.qualified_name)
+            level = levels.get(node.inputs[0], 0) + (recipe.passes if isinstance(recipe, _Passes) else 1)
         for o in node.outputs:
             levels[o] = level
     return levels
@@ -448,6 +466,44 @@ class _FirstExtreme(_RowOp):
         return m, i
 
 
+class _Passes(_RowOp):
+    """A reduction whose row recipe reads one reduction's result in the next (var's mean,
+    logsumexp's max): in a blocked kernel each of its ``passes`` runs in a phase of its own
+    (:meth:`_Block.phase`), reading what the ones before kept per column."""
+
+    passes = 2
+
+    def stage(self, block: "_Block", node: Node, kept: List[ir.Value]) -> V:
+        """In the finishing loop of the pass after those that kept ``kept`` (arrays, read at
+        the current column with :meth:`_Block.column`, in the pass and in the finishing
+        loop): the value to keep for the next pass, or for the last the result."""
+        raise NotImplementedError
+
+
+class _PassMoment(_Passes):
+    """var and std as the row kernel's _Moment computes them, two passes: the mean (rounded
+    to the dtype), then the sum of squared deviations from it."""
+
+    def __init__(self, root: bool):
+        self.moment = _Moment(root)
+
+    def stage(self, block: "_Block", node: Node, kept: List[ir.Value]) -> V:
+        x, dtype = node.inputs[0], _dtype(node.output)
+        if not kept:
+            return _mean(block, x, dtype)
+        return self.moment.of_squares(block, node, _sum_of_squares(block, x, lambda: block.column(kept[0]), dtype))
+
+
+class _PassLogSumExp(_Passes):
+    """logsumexp as the row kernel's _LogSumExp computes it, two passes: the max (0 where it
+    is not finite), then log(sum(exp(x - max))) + max."""
+
+    def stage(self, block: "_Block", node: Node, kept: List[ir.Value]) -> V:
+        if not kept:
+            return _LogSumExp.shift(block, node)
+        return _LogSumExp.of_shift(block, node, lambda: block.column(kept[0]))
+
+
 # The recipes of the ops the registry marks ``blocked`` (RowForm.blocked).
 BLOCK_OPS: Dict[str, _RowOp] = {
     "aten::sum.dim_IntList": ROW_OPS["aten::sum.dim_IntList"],
@@ -458,6 +514,11 @@ BLOCK_OPS: Dict[str, _RowOp] = {
     "aten::max.dim": _FirstExtreme(True),
     "aten::min.dim": _FirstExtreme(False),
     "aten::norm.ScalarOpt_dim": ROW_OPS["aten::norm.ScalarOpt_dim"],
+    "aten::var.dim": _PassMoment(False),
+    "aten::var.correction": _PassMoment(False),
+    "aten::std.dim": _PassMoment(True),
+    "aten::std.correction": _PassMoment(True),
+    "aten::logsumexp": _PassLogSumExp(),
     "aten::softmax.int": _ColumnSoftmax(False),
     "aten::log_softmax.int": _ColumnSoftmax(True),
 }

@@ -616,11 +616,14 @@ def _mean(row: _Row, x: Value, dtype: str) -> V:
     return _narrow(row.b, row_sum(row, lambda: row.value(x), dtype) / _count(row), dtype)
 
 
-def _sum_of_squares(row: _Row, x: Value, centre: Optional[V], dtype: str) -> V:
+def _sum_of_squares(row: _Row, x: Value, centre: Callable[[], V], dtype: str) -> V:
+    """The row's sum of (x - centre)^2 (squares in ``dtype``, summed as row_sum sums).
+    ``centre()`` gives the centre where an element is computed (a blocked kernel reads it per
+    column there, kept by an earlier pass)."""
     def element() -> Operand:
         v = row.value(x).value
         assert v is not None
-        d = v - centre if centre is not None else v
+        d = v - centre()
         return Operand(d * d, dtype, "dim")
     return row_sum(row, element, dtype)
 
@@ -752,11 +755,15 @@ class _Moment(_RowOp):
         self.root = root
 
     def reduced(self, row: _Row, node: Node) -> V:
-        b, x, dtype = row.b, node.inputs[0], _dtype(node.output)
+        x, dtype = node.inputs[0], _dtype(node.output)
+        mean = _mean(row, x, dtype)
+        return self.of_squares(row, node, _sum_of_squares(row, x, lambda: mean, dtype))
+
+    def of_squares(self, row: _Row, node: Node, ss: V) -> V:
+        """The result from ``ss``, the row's sum of squared deviations from its mean."""
+        b, dtype = row.b, _dtype(node.output)
         c = node_arg(node, 2)
         correction = 1.0 if c is None else float(c)  # unbiased (a bool) or the correction
-        mean = _mean(row, x, dtype)
-        ss = _sum_of_squares(row, x, mean, dtype)
         dof = _count(row) - correction
         dof = b.select(dof.gt(0.0), dof, 0.0)
         var = _narrow(b, ss / dof, dtype)
@@ -776,9 +783,11 @@ class _Norm(_RowOp):
         return total if node_arg(node, 1) == 1 else b.sqrt(total)
 
 
-def _shifted_exp_sum(row: _Row, x: Value, shift: V, dtype: str, key: object = None, below_max: bool = False) -> V:
-    """sum(exp(x - shift)) over the row, rounded to ``dtype``; each exp kept under ``key``
-    (see :meth:`_Row.keep`) when given. ``below_max``: ``shift`` is the row's max (NaN where
+def _shifted_exp_sum(row: _Row, x: Value, shift: Callable[[], V], dtype: str, key: object = None,
+                     below_max: bool = False) -> V:
+    """sum(exp(x - shift())) over the row, rounded to ``dtype`` (``shift()`` gives the shift
+    where an element is computed, as _sum_of_squares's centre); each exp kept under ``key``
+    (see :meth:`_Row.keep`) when given. ``below_max``: the shift is the row's max (NaN where
     the row holds one), so ``x - shift`` is at most 0 or NaN and mathlib.exp_of_shifted
     computes the exps (logsumexp's shift is 0 where the max is infinite: exp then)."""
     def element() -> Operand:
@@ -786,9 +795,9 @@ def _shifted_exp_sum(row: _Row, x: Value, shift: V, dtype: str, key: object = No
         assert v is not None
         if below_max:
             row.cx.math_calls += 1  # (what keep looks at)
-            e = Operand(mathlib.exp_of_shifted(row.b, v - shift), dtype, "dim")
+            e = Operand(mathlib.exp_of_shifted(row.b, v - shift()), dtype, "dim")
         else:
-            e = Operand(row.cx.math("exp", v - shift), dtype, "dim")
+            e = Operand(row.cx.math("exp", v - shift()), dtype, "dim")
         if key is not None:
             row.keep(key, e)
         return e
@@ -800,10 +809,21 @@ class _LogSumExp(_RowOp):
     eager kernel)."""
 
     def reduced(self, row: _Row, node: Node) -> V:
-        b, x, dtype = row.b, node.inputs[0], _dtype(node.output)
-        m = row_extreme(row, lambda: row.value(x), dtype, True)
-        m = b.select(b.fabs(m).lt(float("inf")), m, 0.0)
-        return row.cx.math("log", _shifted_exp_sum(row, x, m, dtype)) + m
+        m = self.shift(row, node)
+        return self.of_shift(row, node, lambda: m)
+
+    @staticmethod
+    def shift(row: _Row, node: Node) -> V:
+        """The row's max, 0 where it is not finite."""
+        b, x = row.b, node.inputs[0]
+        m = row_extreme(row, lambda: row.value(x), _dtype(node.output), True)
+        return b.select(b.fabs(m).lt(float("inf")), m, 0.0)
+
+    @staticmethod
+    def of_shift(row: _Row, node: Node, shift: Callable[[], V]) -> V:
+        """The result from the row's shift (``shift()`` as _shifted_exp_sum's)."""
+        x, dtype = node.inputs[0], _dtype(node.output)
+        return row.cx.math("log", _shifted_exp_sum(row, x, shift, dtype)) + shift()
 
 
 class _Softmax(_RowOp):
@@ -815,7 +835,7 @@ class _Softmax(_RowOp):
     def prepare(self, row: _Row, node: Node) -> Tuple[V, ...]:
         x, dtype = node.inputs[0], _dtype(node.output)
         m = row_extreme(row, lambda: row.value(x), dtype, True)
-        s = _shifted_exp_sum(row, x, m, dtype, None if self.log else node, below_max=True)
+        s = _shifted_exp_sum(row, x, lambda: m, dtype, None if self.log else node, below_max=True)
         return (m, row.cx.math("log", s) if self.log else s)
 
     def row(self, row: _Row, node: Node) -> Operand:

@@ -220,11 +220,11 @@ for _name, _root in (("var", False), ("std", True)):
        type_rule=rules.reduction(rules.keep_dtype, dim_arg=None), reduction=True)(_unbiased(_k))
     op(f"aten::{_name}.dim(Tensor self, int[1]? dim, bool unbiased=True, bool keepdim=False) -> Tensor",
        names=_names, type_rule=rules.reduction(rules.keep_dtype, keepdim_arg=3), reduction=True,
-       row=RowForm(dim=1, keepdim=3, floats=True, constants=((2, None),)))(_unbiased(_k))
+       row=RowForm(dim=1, keepdim=3, floats=True, constants=((2, None),), blocked=True))(_unbiased(_k))
     op(f"aten::{_name}.correction(Tensor self, int[1]? dim=None, *, Scalar? correction=None, "
        f"bool keepdim=False) -> Tensor", names=_names,
        type_rule=rules.reduction(rules.keep_dtype, keepdim_arg=3), reduction=True,
-       row=RowForm(dim=1, keepdim=3, floats=True, constants=((2, None),)))(_k)
+       row=RowForm(dim=1, keepdim=3, floats=True, constants=((2, None),), blocked=True))(_k)
 
 
 def _norm(a: np.ndarray, p: Any = 2, dim: Dims = None, keepdim: bool = False) -> np.ndarray:
@@ -333,7 +333,7 @@ def log_softmax(a: np.ndarray, dim: int, dtype: Any = None) -> np.ndarray:
 @op("aten::logsumexp(Tensor self, int[1] dim, bool keepdim=False) -> Tensor",
     names=("torch.logsumexp", "Tensor.logsumexp"),
     type_rule=rules.reduction(lambda d, e: None if d is None else rules.float_dtype(d)), reduction=True,
-    row=RowForm(dim=1, keepdim=2, floats=True))
+    row=RowForm(dim=1, keepdim=2, floats=True, blocked=True))
 def logsumexp(a: np.ndarray, dim: Dims, keepdim: bool = False) -> np.ndarray:
     x = a.astype(rules.float_dtype(a.dtype.name), copy=False)
     axes = _axes(x, dim)
