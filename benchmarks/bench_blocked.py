@@ -3,7 +3,9 @@ in one process: the traced function (fused) against eager mode, the same formula
 for the sum the plan before blocked kernels (the pointwise ops fused, the reduction eager).
 Interleaved rounds, medians.
 
-    python benchmarks/bench_blocked.py [ROUNDS]
+    python benchmarks/bench_blocked.py [ROUNDS [NAME...]]
+
+(with names, only the cases whose name starts with one of them)
 """
 import statistics
 import sys
@@ -38,7 +40,13 @@ def numpy_batch_norm(a):
     return d / np.sqrt((d * d).mean(0, keepdims=True) + np.float32(1e-5))
 
 
-def main(rounds: int) -> None:
+def numpy_logsumexp0(a):
+    m = a.max(0)
+    m = np.where(np.isfinite(m), m, np.float32(0))
+    return np.log(np.exp(a - m).sum(0)) + m
+
+
+def main(rounds: int, names=()) -> None:
     fused_pointwise = torch.jit.script(pointwise)
     big, square = torch.randn(8192, 1024), torch.randn(1024, 1024)
     cases = [
@@ -51,8 +59,13 @@ def main(rounds: int) -> None:
         ("softmax(x, 0) (8192, 1024)", big, lambda x: torch.softmax(x, 0), numpy_softmax0, None),
         ("softmax over dim 0 by hand (1024, 1024)", square, softmax0, numpy_softmax0, None),
         ("batch norm by hand (8192, 1024)", big, batch_norm, numpy_batch_norm, None),
+        ("x.var(0) (8192, 1024)", big, lambda x: x.var(0), lambda a: a.var(0, ddof=1), None),
+        ("x.std(0) (8192, 1024)", big, lambda x: x.std(0), lambda a: a.std(0, ddof=1), None),
+        ("logsumexp(x, 0) (8192, 1024)", big, lambda x: torch.logsumexp(x, 0), numpy_logsumexp0, None),
     ]
     for name, x, fn, in_numpy, before in cases:
+        if names and not name.startswith(tuple(names)):
+            continue
         a = x.numpy()
         fused = torch.jit.trace(fn, (x,), check_trace=False)
         fused(x)
@@ -73,4 +86,4 @@ def main(rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 41)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 41, sys.argv[2:])

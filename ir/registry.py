@@ -35,8 +35,8 @@ class RowForm:
     the one holding ``keepdim`` (None: the result has the input's shape, as softmax's), whether
     it takes floating-point tensors only, and the arguments a row kernel needs as constants,
     each with the values it computes (None: any constant). ``blocked``: over a dim with
-    other dims after it, the blocked kernel (codegen/llvm/block_kernel.py) computes it too:
-    reductions whose recipe takes one pass over their input, and softmax."""
+    other dims after it, the blocked kernel (codegen/llvm/block_kernel.py) computes it too
+    (every row op but layer_norm, which reduces the innermost dims, and nll_rows)."""
     dim: int
     keepdim: Optional[int]
     floats: bool = False

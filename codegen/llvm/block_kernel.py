@@ -30,7 +30,9 @@ passes. The recipes are the row kernel's
 :class:`_Block` standing in for the row: its ``reduce`` records the pass and hands the recipe
 the accumulators at the current column. mean divides by m without the row kernel's variance
 fusion; max and min with a dim take their value and first index in one pass
-(:class:`_FirstExtreme`).
+(:class:`_FirstExtreme`). var, std and logsumexp, whose row recipes read one reduction's
+result in the next (the mean, the max), take a pass for each (:class:`_Passes`), computed as
+the row kernel computes them.
 
 Accuracy: float32 values are summed in float64 along the reduced dim, one sequential sum per
 column, and rounded once: the error is at most ``(m - 1) * 2^-53 * sum|x_i|`` before the
@@ -39,7 +41,11 @@ float32, one after another (bound ``(m - 1) * 2^-24 * sum|x_i|``); its pairwise 
 (a contiguous sum) is bounded by about ``(log2(m / 8) + 8) * 2^-24 * sum|x_i|``, which
 ours is below for every m under 2^29. float64 sums have the same sequential bound with
 ``2^-53`` as numpy's ``x.sum(0)``. Integer sums and products are exact (int64, wrapping as
-numpy's); max and min are exact and propagate NaN.
+numpy's); max and min are exact and propagate NaN. A float32 variance's mean is off by ``e
+<= 2^-24 |mean| + (m + 1) 2^-53 mean|x|`` (rounded to float32 after its float64 sum); the
+float32 squares of ``x - mean``, summed in float64, then give ``var + m e^2 / dof`` within
+``4 * 2^-24 + (m + 1) 2^-53`` relative (``sum (x - mean - e)^2 = sum (x - mean)^2 + m
+e^2``), as the row kernel's two passes.
 
 Entry point (the pointwise kernels' ABI, :mod:`.kernel`)::
 
