@@ -282,12 +282,13 @@ def test_softmax_over_an_outer_dim_of_special_columns():
 
 def test_var_std_and_logsumexp_over_an_outer_dim_of_special_columns():
     """As eager: a NaN makes a column NaN; an inf makes its variance NaN (inf - inf) and its
-    logsumexp inf; a column of -inf has logsumexp -inf (its max is taken as 0, as eager);
+    logsumexp inf (NaN with a NaN too); a column of -inf has logsumexp -inf (its max is
+    taken as 0, as eager);
     with no degrees of freedom left (correction >= rows) the variance is inf, or NaN where
     the squares sum to 0."""
-    x = torch.tensor(np.array([[1.0, np.nan, np.inf, -np.inf, 0.0, -100.0, 5.0],
-                               [2.0, 1.0, 1.0, -np.inf, -0.0, 0.0, 5.0],
-                               [3.0, 3.0, -np.inf, -np.inf, 0.0, 100.0, 5.0]], np.float32))
+    x = torch.tensor(np.array([[1.0, np.nan, np.inf, -np.inf, 0.0, -100.0, 5.0, np.inf, 90.0],
+                               [2.0, 1.0, 1.0, -np.inf, -0.0, 0.0, 5.0, np.nan, np.inf],
+                               [3.0, 3.0, -np.inf, -np.inf, 0.0, 100.0, 5.0, 1.0, 3.0]], np.float32))
     fns = (lambda x: x.var(0), lambda x: x.std(0, keepdim=True), lambda x: torch.var(x, 0, correction=3),
            lambda x: torch.std(x[:2] * 1, 0, correction=2), lambda x: torch.logsumexp(x, 0),
            lambda x: torch.logsumexp(x * 1, 0, keepdim=True))
@@ -296,7 +297,7 @@ def test_var_std_and_logsumexp_over_an_outer_dim_of_special_columns():
         assert _blocked_groups(traced, x), traced.graph_for(x)
         np.testing.assert_allclose(traced(x).numpy(), fn(x).numpy(), rtol=2e-6, atol=0)
     dof0 = torch.jit.trace(lambda x: torch.var(x, 0, correction=2), (x[:2],))(x[:2]).numpy()
-    assert np.isinf(dof0[[0, 5]]).all() and np.isnan(dof0[[1, 2, 3, 4, 6]]).all(), dof0
+    assert np.isinf(dof0[[0, 5]]).all() and np.isnan(dof0[[1, 2, 3, 4, 6, 7, 8]]).all(), dof0
     # a single row: the fuser leaves a reduced dim of size 1 to eager, which gives NaN
     for fn in fns:
         traced = torch.jit.trace(fn, (x[:1],), check_trace=False)

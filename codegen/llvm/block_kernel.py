@@ -509,8 +509,8 @@ class _PassLogSumExp(_Passes):
 
     def stage(self, block: "_Block", node: Node, kept: List[ir.Value]) -> V:
         if not kept:
-            return _LogSumExp.shift(block, node)
-        return _LogSumExp.of_shift(block, node, lambda: block.column(kept[0]))
+            return _LogSumExp.row_max(block, node)
+        return _LogSumExp.of_max(block, node, lambda: block.column(kept[0]))
 
 
 # The recipes of the ops the registry marks ``blocked`` (RowForm.blocked).

@@ -783,21 +783,18 @@ class _Norm(_RowOp):
         return total if node_arg(node, 1) == 1 else b.sqrt(total)
 
 
-def _shifted_exp_sum(row: _Row, x: Value, shift: Callable[[], V], dtype: str, key: object = None,
-                     below_max: bool = False) -> V:
+def _shifted_exp_sum(row: _Row, x: Value, shift: Callable[[], V], dtype: str, key: object = None) -> V:
     """sum(exp(x - shift())) over the row, rounded to ``dtype`` (``shift()`` gives the shift
     where an element is computed, as _sum_of_squares's centre); each exp kept under ``key``
-    (see :meth:`_Row.keep`) when given. ``below_max``: the shift is the row's max (NaN where
-    the row holds one), so ``x - shift`` is at most 0 or NaN and mathlib.exp_of_shifted
-    computes the exps (logsumexp's shift is 0 where the max is infinite: exp then)."""
+    (see :meth:`_Row.keep`) when given. The shift is the row's max, so ``x - shift`` is at
+    most 0 or NaN and mathlib.exp_of_shifted computes the exps (logsumexp's shift is 0 where
+    the max is not finite: -inf leaves every term -inf, NaN makes the sum NaN whatever the
+    other terms are, and the sum is not used where the max is +inf)."""
     def element() -> Operand:
         v = row.value(x).value
         assert v is not None
-        if below_max:
-            row.cx.math_calls += 1  # (what keep looks at)
-            e = Operand(mathlib.exp_of_shifted(row.b, v - shift()), dtype, "dim")
-        else:
-            e = Operand(row.cx.math("exp", v - shift()), dtype, "dim")
+        row.cx.math_calls += 1  # (what keep looks at)
+        e = Operand(mathlib.exp_of_shifted(row.b, v - shift()), dtype, "dim")
         if key is not None:
             row.keep(key, e)
         return e
@@ -805,25 +802,32 @@ def _shifted_exp_sum(row: _Row, x: Value, shift: Callable[[], V], dtype: str, ke
 
 
 class _LogSumExp(_RowOp):
-    """log(sum(exp(x - m))) + m with m the row's max, 0 where that is not finite (as the
-    eager kernel)."""
+    """log(sum(exp(x - s))) + s with s the row's max, 0 where that is not finite (as the
+    eager kernel); +inf where the max is +inf.
+
+    x - s is at most 0 or NaN unless the max is +inf, so mathlib.exp_of_shifted computes the
+    exps (1.30-1.60x faster than exp: logsumexp of (1024, 1024) and (8192, 1024) over dim 0
+    and 1, both in one process); a row whose max is +inf, where eager's exp(inf) makes the
+    sum inf, gives +inf without its sum."""
 
     def reduced(self, row: _Row, node: Node) -> V:
-        m = self.shift(row, node)
-        return self.of_shift(row, node, lambda: m)
+        m = self.row_max(row, node)
+        return self.of_max(row, node, lambda: m)
 
     @staticmethod
-    def shift(row: _Row, node: Node) -> V:
-        """The row's max, 0 where it is not finite."""
-        b, x = row.b, node.inputs[0]
-        m = row_extreme(row, lambda: row.value(x), _dtype(node.output), True)
-        return b.select(b.fabs(m).lt(float("inf")), m, 0.0)
+    def row_max(row: _Row, node: Node) -> V:
+        return row_extreme(row, lambda: row.value(node.inputs[0]), _dtype(node.output), True)
 
     @staticmethod
-    def of_shift(row: _Row, node: Node, shift: Callable[[], V]) -> V:
-        """The result from the row's shift (``shift()`` as _shifted_exp_sum's)."""
-        x, dtype = node.inputs[0], _dtype(node.output)
-        return row.cx.math("log", _shifted_exp_sum(row, x, shift, dtype)) + shift()
+    def of_max(row: _Row, node: Node, m: Callable[[], V]) -> V:
+        """The result from the row's max (``m()`` as _shifted_exp_sum's shift)."""
+        b, x, dtype = row.b, node.inputs[0], _dtype(node.output)
+
+        def shift() -> V:
+            v = m()
+            return b.select(b.fabs(v).lt(float("inf")), v, 0.0)
+        total = _shifted_exp_sum(row, x, shift, dtype)
+        return b.select(m().eq(float("inf")), m(), row.cx.math("log", total) + shift())
 
 
 class _Softmax(_RowOp):
@@ -835,7 +839,7 @@ class _Softmax(_RowOp):
     def prepare(self, row: _Row, node: Node) -> Tuple[V, ...]:
         x, dtype = node.inputs[0], _dtype(node.output)
         m = row_extreme(row, lambda: row.value(x), dtype, True)
-        s = _shifted_exp_sum(row, x, lambda: m, dtype, None if self.log else node, below_max=True)
+        s = _shifted_exp_sum(row, x, lambda: m, dtype, None if self.log else node)
         return (m, row.cx.math("log", s) if self.log else s)
 
     def row(self, row: _Row, node: Node) -> Operand:
