@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+import minitorch_jit as torch
 from minitorch_jit.codegen.host import generate
 from minitorch_jit.codegen.launch import compile_group
 from minitorch_jit.ir import Graph, parse_graph, print_graph, verify
@@ -82,6 +83,15 @@ def random_value(t: Type, rng: np.random.Generator, unknown_size: int = 3) -> An
 
 # The fused kernels' transcendentals are within a few ulps of numpy's (see codegen/llvm/mathlib)
 FUSED_RTOL = {"float16": 0.0, "float32": 2e-5, "float64": 1e-13}  # float16 never fuses: eager kernels, exact
+
+
+def random_tensor(shape: Sequence[int], dtype: str, rng: np.random.Generator) -> Any:
+    """A Tensor of ``shape`` and ``dtype``: random bools, ints in [-50, 50), or normal floats."""
+    if dtype == "bool":
+        return torch.tensor(rng.random(shape) < 0.5)
+    if dtype in ("int32", "int64"):
+        return torch.tensor(rng.integers(-50, 50, size=shape).astype(dtype))
+    return torch.tensor(rng.standard_normal(shape).astype(dtype))
 
 
 def assert_same(a: Any, b: Any, what: str = "result", rtol: Optional[Dict[str, float]] = None,

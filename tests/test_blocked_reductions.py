@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from graph_checks import check_pass
+from graph_checks import check_pass, random_tensor
 
 import minitorch_jit as torch
 from minitorch_jit.codegen.llvm import block_kernel
@@ -199,14 +199,6 @@ def _cases():
     return cases
 
 
-def _tensor(shape, dtype, rng):
-    if dtype == "bool":
-        return torch.tensor(rng.random(shape) < 0.5)
-    if dtype in ("int32", "int64"):
-        return torch.tensor(rng.integers(-50, 50, size=shape).astype(dtype))
-    return torch.tensor(rng.standard_normal(shape).astype(dtype))
-
-
 def _compare(fused, eager):
     fused = fused if isinstance(fused, tuple) else (fused,)
     eager = eager if isinstance(eager, tuple) else (eager,)
@@ -226,7 +218,7 @@ def _blocked_groups(traced, *args):
 
 @pytest.mark.parametrize("fn,dtype,shape,dim,keepdim", _cases())
 def test_blocked_kernels_compute_what_eager_does(fn, dtype, shape, dim, keepdim):
-    x = _tensor(shape, dtype, np.random.default_rng(0))
+    x = random_tensor(shape, dtype, np.random.default_rng(0))
     traced = torch.jit.trace(lambda x: fn(x, dim, keepdim), (x,))
     assert _blocked_groups(traced, x), traced.graph_for(x)
     _compare(traced(x), fn(x, dim, keepdim))
@@ -350,7 +342,7 @@ def test_reductions_of_earlier_results_take_later_passes(shape):
         return y, y.sum(0), (y - torch.amax(y, 0, keepdim=True)).sum(0), torch.max(y.abs() - y.mean(0, keepdim=True), 0)
 
     rng = np.random.default_rng(9)
-    x, w = _tensor(shape, "float32", rng), _tensor(shape[1:], "float32", rng)
+    x, w = random_tensor(shape, "float32", rng), random_tensor(shape[1:], "float32", rng)
     for fn, args in ((softmax0, (x,)), (norm0, (x, w)), (mixed, (x, w)), (norm0_by_op, (x, w))):
         traced = torch.jit.trace(fn, args, check_trace=False)
         # (by op, the groups grow from each seed: several, none of the ops left eager)
@@ -378,12 +370,12 @@ def test_layouts_broadcast_operands_row_outputs_and_threads(monkeypatch):
         return y, (y * y).sum(1), torch.amax(y, 1, keepdim=True) - row
 
     for shape in ((3, 40, 33), (3, 70, 3000)):
-        x = _tensor(shape, "float32", rng)
-        col = _tensor((shape[0], shape[1], 1), "float32", rng)
-        row = _tensor((shape[2],), "float32", rng)
+        x = random_tensor(shape, "float32", rng)
+        col = random_tensor((shape[0], shape[1], 1), "float32", rng)
+        row = random_tensor((shape[2],), "float32", rng)
         traced = torch.jit.trace(f, (x, col, row))
         assert [n.kind for n in traced.graph_for(x, col, row).nodes] == ["prim::FusionGroup", "prim::TupleConstruct"]
-        transposed = _tensor((shape[2], shape[1], shape[0]), "float32", rng).permute(2, 1, 0)
+        transposed = random_tensor((shape[2], shape[1], shape[0]), "float32", rng).permute(2, 1, 0)
         for args in ((x, col, row), (transposed, col, row)):
             _compare(traced(*args), f(*args))
     monkeypatch.setattr(threads, "kernel_threads", lambda seconds: 2)
@@ -418,7 +410,7 @@ def test_a_layout_neither_kernel_reads_in_runs_runs_eagerly():
     """Columns of stride 2 and a reduced dim of stride 96: the row kernel would walk each row
     with a stride (slower than eager), the blocked kernel needs columns of stride 0 or 1."""
     from minitorch_jit.codegen import launch
-    x = _tensor((64, 96), "float32", np.random.default_rng(5))
+    x = random_tensor((64, 96), "float32", np.random.default_rng(5))
     traced = torch.jit.trace(lambda x: (x * 2).sum(0), (x,))
     [node] = _blocked_groups(traced, x)
     kernel = launch.compile_group(node)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from graph_checks import check_pass
+from graph_checks import check_pass, random_tensor
 
 import minitorch_jit as torch
 from minitorch_jit.bench.programs.normalization import layer_norm, softmax
@@ -201,18 +201,10 @@ def _cases():
     return cases
 
 
-def _tensor(shape, dtype, rng):
-    if dtype == "bool":
-        return torch.tensor(rng.random(shape) < 0.5)
-    if dtype in ("int32", "int64"):
-        return torch.tensor(rng.integers(-50, 50, size=shape).astype(dtype))
-    return torch.tensor(rng.standard_normal(shape).astype(dtype))
-
-
 @pytest.mark.parametrize("fn,dtype,shape,keepdim,blocked", _cases())
 def test_row_kernels_compute_what_eager_does(fn, dtype, shape, keepdim, blocked):
     rng = np.random.default_rng(0)
-    x = _tensor(shape, dtype, rng)
+    x = random_tensor(shape, dtype, rng)
     # innermost rows (row kernels), and others (blocked kernels, or eager)
     for dim in sorted({-1, len(shape) - 1, 0, len(shape) // 2}):
         traced = torch.jit.trace(lambda x, dim=dim: fn(x, dim, keepdim), (x,))
@@ -226,7 +218,7 @@ def test_row_kernels_compute_what_eager_does(fn, dtype, shape, keepdim, blocked)
 
 def test_hand_written_softmax_and_layer_norm_are_one_kernel_each_and_match_eager():
     rng = np.random.default_rng(1)
-    x, w, b = _tensor((300, 500), "float32", rng), _tensor((500,), "float32", rng), _tensor((500,), "float32", rng)
+    x, w, b = random_tensor((300, 500), "float32", rng), random_tensor((500,), "float32", rng), random_tensor((500,), "float32", rng)
     for fn, args in ((softmax, (x,)), (layer_norm, (x, w, b)), (layer_norm, (x.t().contiguous().t(), w, b))):
         fused = torch.jit.script(fn)
         g = fused.graph_for(*args)
@@ -236,7 +228,7 @@ def test_hand_written_softmax_and_layer_norm_are_one_kernel_each_and_match_eager
 
 def test_layer_norm_op_with_and_without_parameters_and_a_wrong_shape():
     rng = np.random.default_rng(2)
-    x, w, b = _tensor((4, 6, 32), "float32", rng), _tensor((32,), "float32", rng), _tensor((32,), "float32", rng)
+    x, w, b = random_tensor((4, 6, 32), "float32", rng), random_tensor((32,), "float32", rng), random_tensor((32,), "float32", rng)
     for args in ((w, b), (None, None), (w, None)):
         f = torch.jit.trace(lambda x, args=args: torch.nn.functional.layer_norm(x, [32], *args, 1e-3), (x,))
         assert any(n.kind == "prim::FusionGroup" for n in f.graph_for(x).nodes)
@@ -247,7 +239,7 @@ def test_layer_norm_op_with_and_without_parameters_and_a_wrong_shape():
 
     scripted = torch.jit.script(ln)
     with pytest.raises(RuntimeError, match="normalized_shape"):
-        scripted(_tensor((4, 16), "float32", rng), _tensor((16,), "float32", rng))
+        scripted(random_tensor((4, 16), "float32", rng), random_tensor((16,), "float32", rng))
 
 
 def test_special_values_nan_rows_all_minus_inf_rows_and_empty_dims():
@@ -271,9 +263,9 @@ def test_special_values_nan_rows_all_minus_inf_rows_and_empty_dims():
 
 def test_broadcast_and_strided_operands():
     rng = np.random.default_rng(3)
-    x = _tensor((64, 48), "float32", rng)
-    col = _tensor((64, 1), "float32", rng)
-    row = _tensor((48,), "float32", rng)
+    x = random_tensor((64, 48), "float32", rng)
+    col = random_tensor((64, 1), "float32", rng)
+    row = random_tensor((48,), "float32", rng)
 
     for dim in (-1, 0):
         def f(x, col, row, dim=dim):
@@ -284,7 +276,7 @@ def test_broadcast_and_strided_operands():
         if dim == -1:  # (over dim 0 the sum is a blocked kernel's; x - amax(x) is a row value of a column's max)
             assert [n.kind for n in traced.graph_for(x, col, row).nodes] == ["prim::FusionGroup",
                                                                              "prim::TupleConstruct"]
-        strided = _tensor((64, 96), "float32", rng)[:, ::2]
+        strided = random_tensor((64, 96), "float32", rng)[:, ::2]
         for args in ((x, col, row), (x.t().contiguous().t(), col, row), (strided, col, row)):
             for a, b in zip(traced(*args), f(*args)):
                 _compare(a.numpy(), b.numpy(), "float32")
