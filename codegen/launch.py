@@ -185,12 +185,12 @@ class _Launch:
     kernel that takes them (``wrapped``).
 
     A launch that may split (``numel`` at least :data:`SPLIT_MIN`, no output written by several
-    iterations) times its calls on one thread (the fastest seen is ``seconds``) and asks the
-    cost model (codegen/threads.py) each call whether to split."""
+    iterations) times its first :data:`TIMED_CALLS` calls on one thread (the fastest is
+    ``seconds``), then asks the cost model (codegen/threads.py) each call whether to split."""
 
     __slots__ = ("fn", "address", "library", "words", "check", "whole", "checked", "wrapped", "numel", "splits",
-                 "seconds", "outputs", "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single", "eager",
-                 "check_only", "native", "native_prepared")
+                 "seconds", "timed", "outputs", "pooled", "tensor_inputs", "pick", "scalar_inputs", "extra", "single",
+                 "eager", "check_only", "native", "native_prepared")
 
     def __init__(self, fn: Any, library: Optional[Loaded], words: List[int], check: Tuple[List[int], List[Any]],
                  numel: int, splits: bool, outputs: List[Output], tensor_inputs: Optional[List[int]],
@@ -214,7 +214,8 @@ class _Launch:
         self.numel = numel
         # thread count -> (layout rows, (first row address, row stride, rows)); None: never splits
         self.splits: Optional[Dict[int, Tuple[np.ndarray, Tuple[int, int, int]]]] = {} if splits else None
-        self.seconds = 0.0  # the fastest call on one thread (0: not timed yet)
+        self.seconds = 0.0  # the fastest call on one thread
+        self.timed = 0      # calls timed on one thread
         self.outputs = outputs
         # big outputs come from codegen/buffers.py's pool of released buffers
         self.pooled = any(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize >= buffers.POOL_MIN
@@ -277,13 +278,16 @@ class _Launch:
         if self.splits is None:
             self.fn(id(packed), self.whole)
             return
-        n = threads.kernel_threads(self.seconds) if self.seconds else 1
+        n = threads.kernel_threads(self.seconds) if self.timed >= TIMED_CALLS else 1
         if n == 1:
             start = perf_counter()
             self.fn(id(packed), self.whole)
-            took = perf_counter() - start
-            if not self.seconds or took < self.seconds:
+            end = perf_counter()
+            threads.ran_alone(end)
+            took = end - start
+            if not self.timed or took < self.seconds:
                 self.seconds = took
+            self.timed += 1
             return
         threads.run_kernel(self.fn, self.address, id(packed), *self.chunks(n), self.seconds)
 
@@ -362,6 +366,14 @@ def _picker(positions: Optional[List[int]]) -> Optional[Callable[[Tuple[Any, ...
         i = positions[0]
         return lambda args: (args[i],)
     return operator.itemgetter(*positions)
+
+
+# Calls of a launch timed on one thread before the cost model is asked whether to split: the
+# first one writes fresh output pages and reads cold caches (a 1M-element square5 took
+# 1.1-1.5 ms where later calls take 0.3), and that time, kept as the single-thread cost,
+# made every parallel run look early: the overhead measured 0 whatever the load, and kernels
+# too small to pay for a split were split.
+TIMED_CALLS = 3
 
 
 def _pooled(shape: Tuple[int, ...], dtype: np.dtype, axes: Optional[Tuple[int, ...]]) -> np.ndarray:

@@ -10,6 +10,7 @@ import pytest
 from graph_checks import check_pass, random_tensor
 
 import minitorch_jit as torch
+from minitorch_jit.codegen import launch as launch_module
 from minitorch_jit.codegen.llvm import block_kernel
 from minitorch_jit.codegen.llvm.row_kernel import has_rows
 from minitorch_jit.ir import parse_graph, registry
@@ -378,6 +379,7 @@ def test_layouts_broadcast_operands_row_outputs_and_threads(monkeypatch):
         transposed = random_tensor((shape[2], shape[1], shape[0]), "float32", rng).permute(2, 1, 0)
         for args in ((x, col, row), (transposed, col, row)):
             _compare(traced(*args), f(*args))
+    monkeypatch.setattr(launch_module, "TIMED_CALLS", 1)
     monkeypatch.setattr(threads, "kernel_threads", lambda seconds: 2)
     runs = []
     run_kernel = threads.run_kernel

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import minitorch_jit as torch
+from minitorch_jit.codegen import launch as launch_module
 from minitorch_jit.codegen import native_pool, threads
 from minitorch_jit.codegen.llvm.cache import SYMBOL, default_cache
 
@@ -196,10 +197,34 @@ def test_the_cost_model_asks_the_hot_overhead_while_the_workers_spin(budget, mon
     monkeypatch.setattr(threads, "_native_overhead", [threads.Overhead(4e-6), threads.Overhead(40e-6)])
     monkeypatch.setattr(threads, "_last_parallel", time.perf_counter())
     monkeypatch.setattr(threads, "_native_end", time.perf_counter())
-    assert threads.kernel_threads(60e-6) == 2  # saves 30 us, more than twice the spinning workers' 4 us
+    assert threads.kernel_threads(60e-6) == 2  # saves 30 us, more than PAYBACK times the spinning workers' 4 us
     monkeypatch.setattr(threads, "_native_end", time.perf_counter() - 1.0)
     assert threads.kernel_threads(60e-6) == 1  # the workers sleep: waking one costs 40 us
     assert threads.kernel_threads(1e-3) == 2
+    # a kernel that ran alone a moment ago: called again at once, it weighs the spinning
+    # workers' overhead (had it split, they would spin now; only its first split wakes them)
+    threads.ran_alone(time.perf_counter())
+    assert threads.kernel_threads(60e-6) == 2
+
+
+def test_a_kernel_asks_the_cost_model_only_after_warm_calls_on_one_thread(budget, monkeypatch):
+    """The first calls of a launch are timed on one thread: the first one writes fresh output
+    pages and reads cold caches, and taken as the single-thread time it made every parallel
+    run look early (the overhead measured 0 under any load)."""
+    torch.set_num_threads(2)
+    asked = []
+    monkeypatch.setattr(threads, "kernel_threads", lambda seconds: asked.append(seconds) or 1)
+
+    @torch.jit.script
+    def f(x):
+        return torch.exp(x) * 2 + 1
+
+    x = torch.randn(1 << 16)
+    for _ in range(launch_module.TIMED_CALLS):
+        f(x)
+    assert asked == []
+    f(x)
+    assert len(asked) == 1 and asked[0] > 0
 
 
 def test_a_run_measures_its_overhead_in_the_case_it_ran_in(budget, monkeypatch):
@@ -301,6 +326,7 @@ def test_stopping_waits_for_a_run_in_progress_on_another_thread(mark):
 
 
 def test_workers_that_cannot_start_leave_the_chunks_to_the_python_pool(budget, monkeypatch, caplog):
+    monkeypatch.setattr(launch_module, "TIMED_CALLS", 1)  # the first call is timed, later ones ask
     def refused(workers):
         raise OSError(11, "cannot start a native worker thread: Resource temporarily unavailable")
     torch.set_num_threads(2)
