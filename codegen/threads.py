@@ -133,11 +133,6 @@ def _thread_pool() -> ThreadPoolExecutor:
         return pool
 
 
-def overhead() -> float:
-    """The Python pool's estimated overhead per parallel run, in seconds."""
-    return _overhead.estimate
-
-
 def threads_for(single_seconds: float) -> int:
     """How many threads work taking ``single_seconds`` on one thread should use now, on the
     Python pool."""
