@@ -8,10 +8,13 @@
 3. Each system gets a number of calls per sample that makes a sample last about
    ``sample_seconds``; then rounds go through the systems, one sample each, with the
    garbage collector off, in orders where each system follows each other one equally often
-   (:func:`balanced_orders`): a sample's first calls pay for what the sample before it left
-   behind (freed memory, caches, spinning threads), and a rotation kept each system after
-   the same one in every round. After eager mode, ratio_iou (4000, 1000) ran 35-45% slower on
-   whichever system followed it: script, always, in the rotation.
+   (:func:`balanced_orders`), and each sample starts with one untimed call: a sample's first
+   call pays for what the sample before it left behind (its data evicted from the caches,
+   freed memory, workers asleep or spinning). After eager mode, ratio_iou (4000, 1000) ran
+   35-45% slower on whichever system followed it: script, always, when the rounds were a
+   rotation; balanced orders spread that cost over every system and the untimed call keeps it
+   out of the samples (GELU 4M: script@0.1.0/script 1.13 with it in, 1.44 in a loop of
+   script's calls alone).
 4. The result of a system is the median over the rounds of its per-call time, and the
    spread the interquartile range of the rounds, relative to the median.
 """
@@ -91,6 +94,9 @@ def mismatch(got: Tuple[np.ndarray, ...], want: Tuple[np.ndarray, ...]) -> Optio
 
 
 def _time(call: Callable[[], object], number: int) -> float:
+    """Seconds per call of ``number`` calls after an untimed one, which pays for what the
+    calls before it (another system's) left behind."""
+    call()
     start = time.perf_counter()
     for _ in range(number):
         call()
