@@ -8,7 +8,7 @@ import pytest
 
 import minitorch_jit as torch
 from minitorch_jit.codegen import launch as launch_module
-from minitorch_jit.codegen import threads
+from minitorch_jit.codegen import row_launch, threads
 
 
 @pytest.fixture
@@ -192,6 +192,44 @@ def test_a_scripted_function_called_again_splits_its_kernel(budget, monkeypatch)
     np.testing.assert_array_equal(again.numpy(), first.numpy())
     # a different layout is still told apart before any work runs
     np.testing.assert_allclose(softmax(x.t().contiguous().t()).numpy(), first.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("numel", [4096, 4097, 100_000, 1 << 22, 100, 64, 3])
+@pytest.mark.parametrize("threads_", [2, 3, 8])
+@pytest.mark.parametrize("chunking", [launch_module.ELEMENTS, row_launch.ROWS, row_launch.COLUMNS])
+def test_a_split_run_has_one_chunk_per_thread_covering_the_space_once(numel, threads_, chunking):
+    chunks = launch_module._chunks(numel, threads_, chunking)
+    assert [s for s, _ in chunks] == [0] + [e for _, e in chunks[:-1]] and chunks[-1][1] == numel
+    assert all(s % chunking.align == 0 and e > s for s, e in chunks)
+    sizes = [e - s for s, e in chunks]
+    assert max(sizes) - min(sizes) < 2 * chunking.align  # the last also takes the unaligned rest
+    assert len(chunks) == max(1, min(threads_, numel // max(chunking.least, chunking.align)))
+
+
+@pytest.mark.parametrize("rows", [64, 100])
+def test_a_row_kernel_splits_few_rows_evenly(budget, monkeypatch, rows):
+    # chunk boundaries were multiples of 64 elements for row kernels too: 100 rows split 64 + 36,
+    # and 64 rows (a batch of 64) not at all, whatever the cost model said
+    monkeypatch.setattr(launch_module, "TIMED_CALLS", 1)
+    torch.set_num_threads(2)
+    monkeypatch.setattr(threads, "kernel_threads", lambda seconds: 2)
+    split = []
+    run = threads.run_kernel
+    monkeypatch.setattr(threads, "run_kernel", lambda *args: split.append(args[5]) or run(*args))
+
+    @torch.jit.script
+    def layer_norm(x):
+        d = x - x.mean(dim=1, keepdim=True)
+        return d / torch.sqrt((d * d).mean(dim=1, keepdim=True) + 1e-5)
+
+    x = torch.randn(rows, 512)
+    first = layer_norm(x)
+    again = layer_norm(x)
+    assert split == [2]
+    np.testing.assert_array_equal(again.numpy(), first.numpy())
+    assert [e - s for s, e in launch_module._chunks(rows, 2, row_launch.ROWS)] == [rows // 2] * 2
+
+
 @pytest.mark.parametrize("rows", [3, 40])  # fewer rows than outputs (the transposed product), and more
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear_is_x_times_w_transposed_plus_bias_in_c_order(budget, rows, bias):
