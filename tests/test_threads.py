@@ -168,15 +168,22 @@ def test_linear_and_matmul_go_through_the_pool(budget, monkeypatch):
     assert len(calls) == 2
 
 
-def test_a_scripted_function_called_again_splits_its_kernel(budget, monkeypatch):
-    """The executor's fast path (the previous call's launch, its layout checked by the kernel)
-    asks the cost model too: a kernel that may split is not kept on the calling thread."""
+def _split_runs(monkeypatch):
+    """Kernels split on two threads from their second call; the list of each split run's
+    chunk count."""
     monkeypatch.setattr(launch_module, "TIMED_CALLS", 1)  # the first call is timed, later ones ask
     torch.set_num_threads(2)
     monkeypatch.setattr(threads, "kernel_threads", lambda seconds: 2)
     split = []
     run = threads.run_kernel
     monkeypatch.setattr(threads, "run_kernel", lambda *args: split.append(args[5]) or run(*args))
+    return split
+
+
+def test_a_scripted_function_called_again_splits_its_kernel(budget, monkeypatch):
+    """The executor's fast path (the previous call's launch, its layout checked by the kernel)
+    asks the cost model too: a kernel that may split is not kept on the calling thread."""
+    split = _split_runs(monkeypatch)
 
     @torch.jit.script
     def softmax(x):
@@ -210,12 +217,7 @@ def test_a_split_run_has_one_chunk_per_thread_covering_the_space_once(numel, thr
 def test_a_row_kernel_splits_few_rows_evenly(budget, monkeypatch, rows):
     # chunk boundaries were multiples of 64 elements for row kernels too: 100 rows split 64 + 36,
     # and 64 rows (a batch of 64) not at all, whatever the cost model said
-    monkeypatch.setattr(launch_module, "TIMED_CALLS", 1)
-    torch.set_num_threads(2)
-    monkeypatch.setattr(threads, "kernel_threads", lambda seconds: 2)
-    split = []
-    run = threads.run_kernel
-    monkeypatch.setattr(threads, "run_kernel", lambda *args: split.append(args[5]) or run(*args))
+    split = _split_runs(monkeypatch)
 
     @torch.jit.script
     def layer_norm(x):
